@@ -1,0 +1,237 @@
+from fieldline.clients.v1 import resources_pb2 as _resources_pb2
+from google.type import date_pb2 as _date_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CreateEmployeeRequest(_message.Message):
+    __slots__ = ("request_id", "actor_id", "employee")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    EMPLOYEE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    actor_id: str
+    employee: _resources_pb2.Employee
+    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., employee: _Optional[_Union[_resources_pb2.Employee, _Mapping]] = ...) -> None: ...
+
+class CreateEmployeeResponse(_message.Message):
+    __slots__ = ("employee",)
+    EMPLOYEE_FIELD_NUMBER: _ClassVar[int]
+    employee: _resources_pb2.Employee
+    def __init__(self, employee: _Optional[_Union[_resources_pb2.Employee, _Mapping]] = ...) -> None: ...
+
+class GetEmployeeRequest(_message.Message):
+    __slots__ = ("employee_id",)
+    EMPLOYEE_ID_FIELD_NUMBER: _ClassVar[int]
+    employee_id: str
+    def __init__(self, employee_id: _Optional[str] = ...) -> None: ...
+
+class GetEmployeeResponse(_message.Message):
+    __slots__ = ("employee",)
+    EMPLOYEE_FIELD_NUMBER: _ClassVar[int]
+    employee: _resources_pb2.Employee
+    def __init__(self, employee: _Optional[_Union[_resources_pb2.Employee, _Mapping]] = ...) -> None: ...
+
+class UpdateEmployeeRequest(_message.Message):
+    __slots__ = ("request_id", "actor_id", "employee")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    EMPLOYEE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    actor_id: str
+    employee: _resources_pb2.Employee
+    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., employee: _Optional[_Union[_resources_pb2.Employee, _Mapping]] = ...) -> None: ...
+
+class UpdateEmployeeResponse(_message.Message):
+    __slots__ = ("employee",)
+    EMPLOYEE_FIELD_NUMBER: _ClassVar[int]
+    employee: _resources_pb2.Employee
+    def __init__(self, employee: _Optional[_Union[_resources_pb2.Employee, _Mapping]] = ...) -> None: ...
+
+class ListEmployeesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "role", "territory_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    TERRITORY_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    role: _resources_pb2.Role
+    territory_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., role: _Optional[_Union[_resources_pb2.Role, str]] = ..., territory_id: _Optional[str] = ...) -> None: ...
+
+class ListEmployeesResponse(_message.Message):
+    __slots__ = ("employees", "next_page_token")
+    EMPLOYEES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    employees: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Employee]
+    next_page_token: str
+    def __init__(self, employees: _Optional[_Iterable[_Union[_resources_pb2.Employee, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CreateTerritoryRequest(_message.Message):
+    __slots__ = ("request_id", "actor_id", "territory")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    TERRITORY_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    actor_id: str
+    territory: _resources_pb2.Territory
+    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., territory: _Optional[_Union[_resources_pb2.Territory, _Mapping]] = ...) -> None: ...
+
+class CreateTerritoryResponse(_message.Message):
+    __slots__ = ("territory",)
+    TERRITORY_FIELD_NUMBER: _ClassVar[int]
+    territory: _resources_pb2.Territory
+    def __init__(self, territory: _Optional[_Union[_resources_pb2.Territory, _Mapping]] = ...) -> None: ...
+
+class ListTerritoriesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "parent_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PARENT_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    parent_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., parent_id: _Optional[str] = ...) -> None: ...
+
+class ListTerritoriesResponse(_message.Message):
+    __slots__ = ("territories", "next_page_token")
+    TERRITORIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    territories: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Territory]
+    next_page_token: str
+    def __init__(self, territories: _Optional[_Iterable[_Union[_resources_pb2.Territory, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CreateRouteRequest(_message.Message):
+    __slots__ = ("request_id", "actor_id", "route")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    actor_id: str
+    route: _resources_pb2.Route
+    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., route: _Optional[_Union[_resources_pb2.Route, _Mapping]] = ...) -> None: ...
+
+class CreateRouteResponse(_message.Message):
+    __slots__ = ("route",)
+    ROUTE_FIELD_NUMBER: _ClassVar[int]
+    route: _resources_pb2.Route
+    def __init__(self, route: _Optional[_Union[_resources_pb2.Route, _Mapping]] = ...) -> None: ...
+
+class GetRouteRequest(_message.Message):
+    __slots__ = ("route_id",)
+    ROUTE_ID_FIELD_NUMBER: _ClassVar[int]
+    route_id: str
+    def __init__(self, route_id: _Optional[str] = ...) -> None: ...
+
+class GetRouteResponse(_message.Message):
+    __slots__ = ("route",)
+    ROUTE_FIELD_NUMBER: _ClassVar[int]
+    route: _resources_pb2.Route
+    def __init__(self, route: _Optional[_Union[_resources_pb2.Route, _Mapping]] = ...) -> None: ...
+
+class ListRoutesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "agent_id", "territory_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TERRITORY_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    agent_id: str
+    territory_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., agent_id: _Optional[str] = ..., territory_id: _Optional[str] = ...) -> None: ...
+
+class ListRoutesResponse(_message.Message):
+    __slots__ = ("routes", "next_page_token")
+    ROUTES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    routes: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Route]
+    next_page_token: str
+    def __init__(self, routes: _Optional[_Iterable[_Union[_resources_pb2.Route, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class SetRouteAssignmentRequest(_message.Message):
+    __slots__ = ("request_id", "actor_id", "assignment")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    actor_id: str
+    assignment: _resources_pb2.RouteAssignment
+    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., assignment: _Optional[_Union[_resources_pb2.RouteAssignment, _Mapping]] = ...) -> None: ...
+
+class SetRouteAssignmentResponse(_message.Message):
+    __slots__ = ("assignment",)
+    ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
+    assignment: _resources_pb2.RouteAssignment
+    def __init__(self, assignment: _Optional[_Union[_resources_pb2.RouteAssignment, _Mapping]] = ...) -> None: ...
+
+class RemoveRouteAssignmentRequest(_message.Message):
+    __slots__ = ("request_id", "actor_id", "route_id", "outlet_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    actor_id: str
+    route_id: str
+    outlet_id: str
+    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., route_id: _Optional[str] = ..., outlet_id: _Optional[str] = ...) -> None: ...
+
+class RemoveRouteAssignmentResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListRouteAssignmentsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "route_id", "outlet_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    route_id: str
+    outlet_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., route_id: _Optional[str] = ..., outlet_id: _Optional[str] = ...) -> None: ...
+
+class ListRouteAssignmentsResponse(_message.Message):
+    __slots__ = ("assignments", "next_page_token")
+    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    assignments: _containers.RepeatedCompositeFieldContainer[_resources_pb2.RouteAssignment]
+    next_page_token: str
+    def __init__(self, assignments: _Optional[_Iterable[_Union[_resources_pb2.RouteAssignment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetVisitPlanRequest(_message.Message):
+    __slots__ = ("agent_id", "date")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    date: _date_pb2.Date
+    def __init__(self, agent_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class PlannedVisit(_message.Message):
+    __slots__ = ("outlet", "route_id", "sequence", "visit")
+    OUTLET_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    VISIT_FIELD_NUMBER: _ClassVar[int]
+    outlet: _resources_pb2.Outlet
+    route_id: str
+    sequence: int
+    visit: _resources_pb2.Visit
+    def __init__(self, outlet: _Optional[_Union[_resources_pb2.Outlet, _Mapping]] = ..., route_id: _Optional[str] = ..., sequence: _Optional[int] = ..., visit: _Optional[_Union[_resources_pb2.Visit, _Mapping]] = ...) -> None: ...
+
+class GetVisitPlanResponse(_message.Message):
+    __slots__ = ("agent_id", "date", "visits")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    VISITS_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    date: _date_pb2.Date
+    visits: _containers.RepeatedCompositeFieldContainer[PlannedVisit]
+    def __init__(self, agent_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., visits: _Optional[_Iterable[_Union[PlannedVisit, _Mapping]]] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""Fieldline developer tooling (not shipped in the service image)."""

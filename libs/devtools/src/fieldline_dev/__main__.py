@@ -1,0 +1,140 @@
+"""`./fl <command>`: the developer commands of the Fieldline monorepo."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from fieldline_dev.paths import ROOT, RUN_DIR
+
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+SOURCE_DIRS = ["libs/kit/src", "libs/devtools/src", *sorted(
+    str(p.relative_to(ROOT)) for p in (ROOT / "services").glob("*/src")
+)]
+
+
+def _run(cmd: list[str], title: str, env: dict[str, str] | None = None) -> int:
+    print(f"\n=== {title}: {' '.join(cmd)}", flush=True)
+    return subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, check=False).returncode  # noqa: S603
+
+
+def _postgres_url() -> str:
+    """The PostgreSQL to test against: FIELDLINE_TEST_POSTGRES_URL, else the local one if up."""
+    url = os.environ.get("FIELDLINE_TEST_POSTGRES_URL", "")
+    if url:
+        return url
+    if os.environ.get("FIELDLINE_TEST_POSTGRES", "auto") == "off":
+        return ""
+    import asyncio
+
+    import asyncpg
+
+    async def probe() -> bool:
+        try:
+            conn = await asyncpg.connect(DEFAULT_POSTGRES, timeout=3)
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            return False
+        await conn.close()
+        return True
+
+    return DEFAULT_POSTGRES if asyncio.run(probe()) else ""
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    py = sys.executable
+    steps: list[tuple[str, list[str], dict[str, str] | None]] = [
+        ("ruff lint", [py, "-m", "ruff", "check", "."], None),
+        ("ruff format", [py, "-m", "ruff", "format", "--check", "."], None),
+        ("mypy", [py, "-m", "mypy", *SOURCE_DIRS], None),
+        ("import contracts", [str(Path(py).parent / "lint-imports")], None),
+        ("generated code", [py, "-m", "fieldline_dev.protos", "check"], None),
+        ("buf lint", [py, "-m", "fieldline_dev.protos", "lint"], None),
+    ]
+    failed = [title for title, cmd, env in steps if not args.only_tests and _run(cmd, title, env) != 0]
+    extra = args.pytest_args or []
+    rc = _run([py, "-m", "pytest", "-q", *extra], "tests on SQLite (+ chart checks)", {"FIELDLINE_TEST_POSTGRES_URL": ""})
+    if rc != 0:
+        failed.append("tests on SQLite")
+    pg = _postgres_url()
+    if pg:
+        rc = _run(
+            [py, "-m", "pytest", "-q", "-m", "not chart", *extra],
+            "tests on PostgreSQL",
+            {"FIELDLINE_TEST_POSTGRES_URL": pg},
+        )
+        if rc != 0:
+            failed.append("tests on PostgreSQL")
+    else:
+        print("\n(no PostgreSQL reachable: set FIELDLINE_TEST_POSTGRES_URL to test against one)")
+    print("\n=== summary:", "FAILED: " + ", ".join(failed) if failed else "all checks passed", flush=True)
+    return 1 if failed else 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from fieldline_dev.runner import LocalSystem
+
+    system = LocalSystem(data_dir=Path(args.data_dir), nats_port=args.nats_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        print("starting Fieldline …", flush=True)
+        system.start()
+        if args.demo:
+            from fieldline_dev import demo
+
+            target = system.running["clients"].target
+            print(f"loading demo data into {target} …", flush=True)
+            demo.main(["grpc", "--target", target])
+        print("\nFieldline is running:\n" + system.describe())
+        print(f"\nlogs: {system.data_dir}/<service>.log — Ctrl-C stops everything", flush=True)
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping …", flush=True)
+        system.stop()
+    return 0
+
+
+def cmd_passthrough(module: str) -> object:
+    def run(args: argparse.Namespace) -> int:
+        return subprocess.run([sys.executable, "-m", module, *args.rest], cwd=ROOT, check=False).returncode  # noqa: S603
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./fl", description="Fieldline developer commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="run the whole system locally (Ctrl-C stops it)")
+    up.add_argument("--demo", action="store_true", help="load the demo company (50 agents, 5,000 outlets)")
+    up.add_argument("--data-dir", default=str(RUN_DIR), help="where SQLite files, NATS data and logs go")
+    up.add_argument("--nats-port", type=int, default=0, help="NATS port (default: a free one)")
+    up.set_defaults(func=cmd_up)
+
+    test = sub.add_parser("test", help="lint, type-check, contract and chart checks, all tests (SQLite and PostgreSQL)")
+    test.add_argument("--only-tests", action="store_true", help="skip lint/type/contract checks")
+    test.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    test.set_defaults(func=cmd_test)
+
+    for name, module, text in [
+        ("genproto", "fieldline_dev.protos", "regenerate Python code from proto/ (generate|check|lint)"),
+        ("chart", "fieldline_dev.chart", "helm lint + template + kubernetes-validate"),
+        ("demo", "fieldline_dev.demo", "load demo data (grpc|bulk)"),
+    ]:
+        p = sub.add_parser(name, help=text)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(func=cmd_passthrough(module))
+
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

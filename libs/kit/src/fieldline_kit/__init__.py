@@ -1,0 +1,1 @@
+"""Fieldline platform kit: what every bounded-context service stands on."""

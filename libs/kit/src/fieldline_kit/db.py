@@ -1,0 +1,80 @@
+"""SQLAlchemy 2.0 async engines for PostgreSQL (asyncpg) and SQLite (aiosqlite).
+
+Services give plain URLs (`postgresql://…`, `sqlite:///path`); the async driver is chosen here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+# Deterministic constraint names, so Alembic migrations are stable across databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def async_url(url: str | URL) -> URL:
+    """Map a plain database URL to its asyncio driver."""
+    u = make_url(url)
+    backend = u.get_backend_name()
+    if backend == "postgresql":
+        return u.set(drivername="postgresql+asyncpg")
+    if backend == "sqlite":
+        return u.set(drivername="sqlite+aiosqlite")
+    raise ValueError(f"unsupported database backend {backend!r}: use postgresql:// or sqlite://")
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine(url: str | URL, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    u = async_url(url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if u.get_backend_name() == "postgresql":
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    else:
+        kwargs.update(connect_args={"timeout": 30})
+    engine = create_async_engine(u, **kwargs)
+    if u.get_backend_name() == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL for concurrent readers, a busy timeout, FKs on, and BEGIN IMMEDIATE.
+
+    SQLite upgrades a deferred read transaction to a write lazily and then fails with
+    "database is locked" instead of waiting; taking the write lock at BEGIN makes concurrent
+    writers queue on busy_timeout, which is what optimistic-concurrency tests rely on.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -1,0 +1,1 @@
+"""gRPC server kit: factory, interceptors, status mapping, health and reflection."""

@@ -1,0 +1,99 @@
+"""One server interceptor for every RPC: correlation id, metrics, logs, error → status.
+
+Servicers raise the typed errors of `fieldline_kit.errors`; this is the only place that turns
+them into gRPC status codes, so every service answers alike. Unknown exceptions are logged
+with their traceback and reported as INTERNAL without details (they may hold secrets).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from prometheus_client import Counter, Histogram
+
+from fieldline_kit import errors
+from fieldline_kit.logging import correlation, get_logger
+
+log = get_logger("fieldline.grpc")
+
+REQUESTS = Counter(
+    "fieldline_grpc_server_handled_total",
+    "RPCs completed on the server, by method and status code",
+    ["service", "grpc_method", "grpc_code"],
+)
+LATENCY = Histogram(
+    "fieldline_grpc_server_handling_seconds",
+    "RPC handling time on the server",
+    ["service", "grpc_method"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+_STATUS: list[tuple[type[errors.DomainError], grpc.StatusCode]] = [
+    (errors.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (errors.NotFound, grpc.StatusCode.NOT_FOUND),
+    (errors.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (errors.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (errors.Conflict, grpc.StatusCode.ABORTED),
+    (errors.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (errors.Unavailable, grpc.StatusCode.UNAVAILABLE),
+]
+
+CORRELATION_HEADER = "x-correlation-id"
+
+
+def status_for(exc: errors.DomainError) -> grpc.StatusCode:
+    for kind, code in _STATUS:
+        if isinstance(exc, kind):
+            return code
+    return grpc.StatusCode.UNKNOWN
+
+
+class ServerInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, service: str) -> None:
+        self._service = service
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler  # health/reflection streams pass through untouched
+        method = details.method
+        inner = handler.unary_unary
+        service = self._service
+        cid = ""
+        for key, value in details.invocation_metadata or ():
+            if key == CORRELATION_HEADER:
+                cid = str(value)
+
+        async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            start = time.perf_counter()
+            code = grpc.StatusCode.OK
+            with correlation(cid or None):
+                try:
+                    return await inner(request, context)
+                except errors.DomainError as exc:
+                    code = status_for(exc)
+                    log.info("rpc rejected", method=method, code=code.name, reason=exc.message)
+                    await context.abort(code, exc.message)
+                except grpc.aio.AbortError:
+                    code = context.code() or grpc.StatusCode.UNKNOWN
+                    raise
+                except Exception:
+                    code = grpc.StatusCode.INTERNAL
+                    log.exception("rpc failed", method=method)
+                    await context.abort(code, "internal error")
+                finally:
+                    REQUESTS.labels(service, method, code.name).inc()
+                    LATENCY.labels(service, method).observe(time.perf_counter() - start)
+
+        return grpc.unary_unary_rpc_method_handler(
+            wrapped,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

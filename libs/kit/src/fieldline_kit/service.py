@@ -1,0 +1,73 @@
+"""Process lifecycle shared by every gRPC service.
+
+start metrics → bind gRPC (health NOT_SERVING) → start background loops (outbox relay,
+consumers) → SERVING → wait for SIGTERM/SIGINT → NOT_SERVING → drain in-flight RPCs within the
+grace period → stop background loops → close connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from prometheus_client import start_http_server
+
+from fieldline_kit.grpc.server import Register, create_server
+from fieldline_kit.logging import get_logger
+from fieldline_kit.settings import ServiceSettings
+
+Background = Callable[[asyncio.Event], Awaitable[None]]
+Cleanup = Callable[[], Awaitable[None]]
+
+log = get_logger("fieldline.service")
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    settings: ServiceSettings
+    register: Register
+    background: Sequence[Background] = ()
+    cleanup: Sequence[Cleanup] = ()
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    grpc_port: int = 0
+
+    async def run(self, *, install_signal_handlers: bool = True) -> None:
+        s = self.settings
+        metrics_server, _ = start_http_server(s.metrics_port, addr=s.grpc_host)
+        server = await create_server(self.name, s.grpc_host, s.grpc_port, self.register)
+        self.grpc_port = server.port
+        loop = asyncio.get_running_loop()
+        if install_signal_handlers:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stop_requested.set)
+        await server.start()
+        stop_background = asyncio.Event()
+        tasks = [asyncio.create_task(fn(stop_background)) for fn in self.background]
+        await server.mark_serving()
+        log.info(
+            "service started",
+            grpc_port=server.port,
+            metrics_port=metrics_server.server_port,
+        )
+        self.ready.set()
+        try:
+            await self.stop_requested.wait()
+        finally:
+            log.info("shutting down", grace_seconds=s.shutdown_grace_seconds)
+            await server.stop(s.shutdown_grace_seconds)
+            stop_background.set()
+            if tasks:
+                done, pending = await asyncio.wait(tasks, timeout=10)
+                for task in pending:
+                    task.cancel()
+                for task in done:
+                    if task.exception() is not None:
+                        log.error("background task failed", error=repr(task.exception()))
+            for fn in self.cleanup:
+                await fn()
+            metrics_server.shutdown()
+            log.info("service stopped")

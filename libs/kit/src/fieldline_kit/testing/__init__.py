@@ -1,0 +1,1 @@
+"""Test support: real databases and a real NATS server, shared by every service's tests."""

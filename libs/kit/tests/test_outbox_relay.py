@@ -1,0 +1,198 @@
+"""Outbox relay against a real nats-server and a real database (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from nats.aio.client import Client
+from sqlalchemy import update
+
+from fieldline.clients.events.v1 import events_pb2
+from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
+from fieldline_kit.messaging.nats import connect
+from fieldline_kit.messaging.relay import OutboxRelay
+from fieldline_kit.messaging.topology import apply
+from fieldline_kit.testing.nats_server import EmbeddedNats
+from fieldline_kit.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from conftest import Ctx, Db
+
+
+def relay_for(db: Db, nc: Client, **kwargs: object) -> OutboxRelay:
+    return OutboxRelay(db.sessions, db.tables, nc, service="kit-tests", **kwargs)  # type: ignore[arg-type]
+
+
+async def test_committed_events_are_published_once_in_order(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    await support.commit_renames(db, ctx.name, ["a1", "a2"], thing_id="A")
+    # A unit of work left without commit() writes nothing, so nothing is published.
+    async with UnitOfWork(db.sessions, db.tables, support.thing_mapper(ctx.name)) as uow:
+        thing = support.Thing("ROLLED-BACK")
+        uow.track(thing)
+        thing.rename("never")
+        await uow.flush_events()
+    await support.commit_renames(db, ctx.name, ["b1"], thing_id="B")
+
+    relay = relay_for(db, nc)
+    assert await relay.publish_pending() == 3
+    assert await relay.publish_pending() == 0  # nothing left, nothing re-sent
+
+    rows = await db.rows(db.tables.outbox, db.tables.outbox.c.id)
+    assert len(rows) == 3
+    assert all(r.published_at is not None and r.attempts == 0 for r in rows)
+
+    js = nc.jetstream()
+    msgs = await support.stream_messages(js, ctx.stream)
+    assert [m.headers["Nats-Msg-Id"] for m in msgs] == [r.event_id for r in rows]
+    assert [m.subject for m in msgs] == [ctx.subject()] * 3
+    envelopes = [EventEnvelope.FromString(m.data) for m in msgs]
+    assert [(e.aggregate_id, e.aggregate_version) for e in envelopes] == [
+        ("A", 1),
+        ("A", 2),
+        ("B", 1),
+    ]
+    assert [e.event_id for e in envelopes] == [r.event_id for r in rows]
+    created = events_pb2.ClientCreated()
+    assert envelopes[2].payload.Unpack(created) and created.client.name == "b1"
+    assert await relay.update_lag_metrics() == (0, 0.0)
+
+
+async def test_commit_wakes_the_running_relay(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    relay = relay_for(db, nc, poll_interval=30.0)  # only a wake-up can make it publish soon
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await asyncio.sleep(0.2)  # let the first (empty) pass finish and the loop go to sleep
+        await support.commit_renames(db, ctx.name, ["x"], on_commit=relay.wake)
+        js = nc.jetstream()
+
+        async def published() -> bool:
+            return (await js.stream_info(ctx.stream)).state.messages == 1
+
+        await support.wait_until(published, timeout=5)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_nats_outage_loses_and_duplicates_nothing(
+    db: Db, tmp_path: Path, support: ModuleType
+) -> None:
+    server = EmbeddedNats(tmp_path / "nats")
+    await server.start()
+    nc = await connect(server.url, "kit-tests-outage")
+    stop = asyncio.Event()
+    task: asyncio.Task[None] | None = None
+    try:
+        ctx = support.new_ctx()
+        await apply(nc, [ctx.spec], [])
+        await server.stop()
+
+        for i in range(5):
+            await support.commit_renames(db, ctx.name, [f"n{i}"])
+        relay = relay_for(db, nc, publish_timeout=0.3, poll_interval=0.1, max_backoff=0.5)
+        task = asyncio.create_task(relay.run(stop))
+        outbox = db.tables.outbox
+
+        async def failed_twice() -> bool:
+            rows = await db.rows(outbox, outbox.c.id)
+            return rows[0].attempts >= 2
+
+        await support.wait_until(failed_twice, timeout=10)
+        rows = await db.rows(outbox, outbox.c.id)
+        assert all(r.published_at is None for r in rows)
+        assert rows[0].last_error  # the first row carries the failure; order is kept
+        assert all(r.attempts == 0 for r in rows[1:])
+        count, age = await relay.update_lag_metrics()
+        assert count == 5 and age >= 0
+
+        await server.start()  # same port, same store: the stream is still there
+
+        async def all_published() -> bool:
+            return all(r.published_at is not None for r in await db.rows(outbox, outbox.c.id))
+
+        await support.wait_until(all_published, timeout=20)
+        msgs = await support.stream_messages(nc.jetstream(), ctx.stream)
+        rows = await db.rows(outbox, outbox.c.id)
+        assert [m.headers["Nats-Msg-Id"] for m in msgs] == [r.event_id for r in rows]
+    finally:
+        stop.set()
+        if task is not None:
+            await asyncio.wait_for(task, 5)
+        await nc.close()
+        await server.stop()
+
+
+async def test_republish_after_crash_before_marking_is_deduplicated(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    await support.commit_renames(db, ctx.name, ["c1", "c2", "c3"])
+    relay = relay_for(db, nc)
+    assert await relay.publish_pending() == 3
+    # The relay got its PubAcks but died before its UPDATE committed:
+    outbox = db.tables.outbox
+    async with db.sessions() as s, s.begin():
+        await s.execute(update(outbox).values(published_at=None))
+
+    assert await relay.publish_pending() == 3  # sent again ...
+    js = nc.jetstream()
+    assert (await js.stream_info(ctx.stream)).state.messages == 3  # ... and dropped as duplicates
+    rows = await db.rows(outbox, outbox.c.id)
+    assert all(r.published_at is not None for r in rows)
+
+
+async def test_unroutable_subject_blocks_in_order_and_counts_attempts(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    # No stream captures this context: the publish fails, and later rows must wait.
+    await support.commit_renames(db, "nostream" + ctx.name, ["lost"])
+    await support.commit_renames(db, ctx.name, ["behind"])
+    relay = relay_for(db, nc, publish_timeout=0.5)
+    assert await relay.publish_pending() == 0
+    assert relay.last_pass_failed
+    assert await relay.publish_pending() == 0
+    rows = await db.rows(db.tables.outbox, db.tables.outbox.c.id)
+    assert rows[0].attempts == 2 and "NoStreamResponseError" in rows[0].last_error
+    assert rows[1].attempts == 0 and rows[1].published_at is None
+
+
+async def test_published_rows_are_purged_after_retention(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    await support.commit_renames(db, ctx.name, ["p1", "p2"])
+    await support.commit_renames(db, ctx.name, ["unpublished"])
+    relay = relay_for(db, nc, batch_size=2)
+    assert await relay.publish_pending() == 2
+    assert await relay.purge_published() == 0  # younger than the retention
+    assert await relay.purge_published(older_than=timedelta(seconds=-1)) == 2
+    rows = await db.rows(db.tables.outbox, db.tables.outbox.c.id)
+    assert len(rows) == 1 and rows[0].published_at is None
+
+
+async def test_two_relay_replicas_publish_each_event_once(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    for i in range(30):
+        await support.commit_renames(db, ctx.name, [f"r{i}"])
+    relays = [relay_for(db, nc, batch_size=7) for _ in range(2)]
+
+    async def drain(relay: OutboxRelay) -> int:
+        total = 0
+        while n := await relay.publish_pending():
+            total += n
+        return total
+
+    sent = await asyncio.gather(*(drain(r) for r in relays))
+    if db.engine.dialect.name == "postgresql":
+        assert sum(sent) == 30  # SKIP LOCKED: no row is taken by both replicas
+    assert (await nc.jetstream().stream_info(ctx.stream)).state.messages == 30
+    rows = await db.rows(db.tables.outbox, db.tables.outbox.c.id)
+    assert all(r.published_at is not None for r in rows)

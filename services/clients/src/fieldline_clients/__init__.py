@@ -1,0 +1,1 @@
+"""Fieldline clients & territory service."""

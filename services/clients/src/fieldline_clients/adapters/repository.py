@@ -1,0 +1,709 @@
+"""Repositories: load aggregates from rows, save them back with optimistic concurrency.
+
+Every `get` remembers the version it loaded; `save` writes `WHERE id = … AND version = <loaded>`
+and raises Conflict when no row matched, so of two concurrent writers exactly one wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, Table, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldline_kit.errors import Conflict, NotFound
+from fieldline_kit.uow import UnitOfWork
+
+from fieldline_clients.adapters import orm
+from fieldline_clients.domain.fieldwork import (
+    Answer,
+    Audit,
+    CompetitorPrice,
+    GeoMark,
+    MustStockCheck,
+    Proposal,
+    ProposalKind,
+    ProposalStatus,
+    Question,
+    Questionnaire,
+    QuestionType,
+    Visit,
+    VisitOutcome,
+    VisitStatus,
+)
+from fieldline_clients.domain.model import (
+    CardChange,
+    Client,
+    ClientType,
+    Contact,
+    Employee,
+    FieldChange,
+    Outlet,
+    OutletCard,
+    OutletStatus,
+    Role,
+    Route,
+    RouteAssignment,
+    Territory,
+    VisitFrequency,
+    WorkingHours,
+)
+from fieldline_clients.domain.values import Location, Money, search_key
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def utc(value: datetime) -> datetime:
+    result = aware(value)
+    assert result is not None
+    return result
+
+
+# ------------------------------------------------------------------------- card mapping
+def card_columns(card: OutletCard) -> dict[str, Any]:
+    return {
+        "name": card.name,
+        "name_search": search_key(card.name),
+        "address": card.address,
+        "lat": card.location.lat if card.location else None,
+        "lon": card.location.lon if card.location else None,
+        "channel": card.channel,
+        "format": card.format,
+        "outlet_class": card.outlet_class,
+        "contacts": [vars(c) for c in card.contacts],
+        "working_hours": [vars(w) for w in card.working_hours],
+        "custom_attributes": dict(card.custom_attributes),
+    }
+
+
+def card_from(data: Any) -> OutletCard:
+    """From an outlets row or from a card_columns() dict stored as JSON."""
+    get = data.get if isinstance(data, dict) else lambda k: getattr(data, k)
+    lat, lon = get("lat"), get("lon")
+    return OutletCard(
+        name=get("name"),
+        address=get("address"),
+        location=Location(lat, lon) if lat is not None and lon is not None else None,
+        channel=get("channel"),
+        format=get("format"),
+        outlet_class=get("outlet_class"),
+        contacts=tuple(Contact(**c) for c in get("contacts")),
+        working_hours=tuple(WorkingHours(**w) for w in get("working_hours")),
+        custom_attributes=dict(get("custom_attributes")),
+    )
+
+
+def outlet_from(row: Row[Any]) -> Outlet:
+    return Outlet(
+        id=row.id,
+        client_id=row.client_id,
+        card=card_from(row),
+        status=OutletStatus(row.status),
+        territory_id=row.territory_id,
+        version=row.version,
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+    )
+
+
+def client_from(row: Row[Any]) -> Client:
+    return Client(
+        id=row.id,
+        name=row.name,
+        inn=row.inn,
+        kpp=row.kpp,
+        type=ClientType(row.type),
+        legal_address=row.legal_address,
+        version=row.version,
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+    )
+
+
+def employee_from(row: Row[Any]) -> Employee:
+    return Employee(
+        id=row.id,
+        full_name=row.full_name,
+        roles=frozenset(Role(r) for r in row.roles),
+        territory_id=row.territory_id,
+        supervisor_id=row.supervisor_id,
+        distributor_id=row.distributor_id,
+        active=row.active,
+        version=row.version,
+    )
+
+
+def route_from(row: Row[Any]) -> Route:
+    return Route(row.id, row.name, row.territory_id, row.agent_id, row.version)
+
+
+def weekday_mask(days: Iterable[int]) -> int:
+    return sum(1 << d for d in set(days))
+
+
+def assignment_from(row: Any) -> RouteAssignment:
+    return RouteAssignment(
+        route_id=row.route_id,
+        outlet_id=row.outlet_id,
+        frequency=VisitFrequency(row.frequency),
+        weekdays=tuple(d for d in range(1, 8) if row.weekday_mask & (1 << d)),
+        start_date=row.start_date,
+        sequence=row.sequence,
+    )
+
+
+def _mark_columns(prefix: str, mark: GeoMark | None) -> dict[str, Any]:
+    return {
+        f"{prefix}_time": mark.time if mark else None,
+        f"{prefix}_lat": mark.location.lat if mark and mark.location else None,
+        f"{prefix}_lon": mark.location.lon if mark and mark.location else None,
+        f"{prefix}_distance_m": mark.distance_m if mark else None,
+        f"{prefix}_far": mark.far if mark else False,
+    }
+
+
+def _mark_from(row: Row[Any], prefix: str) -> GeoMark | None:
+    time = aware(getattr(row, f"{prefix}_time"))
+    if time is None:
+        return None
+    lat, lon = getattr(row, f"{prefix}_lat"), getattr(row, f"{prefix}_lon")
+    return GeoMark(
+        time,
+        Location(lat, lon) if lat is not None else None,
+        getattr(row, f"{prefix}_distance_m"),
+        getattr(row, f"{prefix}_far"),
+    )
+
+
+def visit_columns(v: Visit) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "agent_id": v.agent_id,
+        "outlet_id": v.outlet_id,
+        "day": v.day,
+        "status": v.status.value,
+        **_mark_columns("check_in", v.check_in),
+        **_mark_columns("check_out", v.check_out),
+        "outcome": v.outcome.value if v.outcome else None,
+        "missed_reason": v.missed_reason,
+        "notes": v.notes,
+        "version": v.version,
+    }
+
+
+def visit_from(row: Row[Any]) -> Visit:
+    return Visit(
+        id=row.id,
+        agent_id=row.agent_id,
+        outlet_id=row.outlet_id,
+        day=row.day,
+        status=VisitStatus(row.status),
+        check_in=_mark_from(row, "check_in"),
+        check_out=_mark_from(row, "check_out"),
+        outcome=VisitOutcome(row.outcome) if row.outcome else None,
+        missed_reason=row.missed_reason,
+        notes=row.notes,
+        version=row.version,
+    )
+
+
+def questionnaire_from(row: Row[Any]) -> Questionnaire:
+    return Questionnaire(
+        id=row.id,
+        name=row.name,
+        questions=tuple(
+            Question(q["id"], q["text"], QuestionType(q["type"]), tuple(q["options"]), q["required"])
+            for q in row.questions
+        ),
+        must_stock_skus=tuple(row.must_stock_skus),
+        version=row.version,
+    )
+
+
+def _money_json(m: Money) -> dict[str, str]:
+    return {"amount": str(m.amount), "currency": m.currency}
+
+
+def _answer_json(a: Answer) -> dict[str, Any]:
+    value: Any = a.value
+    if isinstance(value, Money):
+        value = _money_json(value)
+    elif isinstance(value, Decimal):
+        value = str(value)
+    return {"question_id": a.question_id, "type": a.type.value, "value": value}
+
+
+def _answer_from(d: dict[str, Any]) -> Answer:
+    qtype = QuestionType(d["type"])
+    value = d["value"]
+    if qtype is QuestionType.MONEY:
+        value = Money(Decimal(value["amount"]), value["currency"])
+    elif qtype is QuestionType.NUMBER:
+        value = Decimal(value)
+    return Answer(d["question_id"], qtype, value)
+
+
+def audit_from(row: Row[Any]) -> Audit:
+    return Audit(
+        id=row.id,
+        visit_id=row.visit_id,
+        questionnaire_id=row.questionnaire_id,
+        agent_id=row.agent_id,
+        outlet_id=row.outlet_id,
+        answers=tuple(_answer_from(a) for a in row.answers),
+        must_stock=tuple(
+            MustStockCheck(
+                m["sku"],
+                m["present"],
+                m["facings"],
+                Decimal(m["shelf_quantity"]) if m["shelf_quantity"] is not None else None,
+            )
+            for m in row.must_stock
+        ),
+        competitor_prices=tuple(
+            CompetitorPrice(c["product"], c["competitor"], Money(Decimal(c["amount"]), c["currency"]))
+            for c in row.competitor_prices
+        ),
+        submitted_at=utc(row.submitted_at),
+        version=row.version,
+    )
+
+
+def proposal_from(row: Row[Any]) -> Proposal:
+    return Proposal(
+        id=row.id,
+        kind=ProposalKind(row.kind),
+        status=ProposalStatus(row.status),
+        proposed_by=row.proposed_by,
+        outlet_id=row.outlet_id,
+        client_id=row.client_id,
+        card=card_from(row.card),
+        fields=tuple(row.fields),
+        created_at=utc(row.created_at),
+        decided_by=row.decided_by,
+        decision_reason=row.decision_reason,
+        decided_at=aware(row.decided_at),
+        version=row.version,
+    )
+
+
+def history_from(row: Row[Any]) -> CardChange:
+    return CardChange(
+        outlet_id=row.outlet_id,
+        version=row.version,
+        changed_by=row.changed_by,
+        changed_at=utc(row.changed_at),
+        changes=tuple(FieldChange(**c) for c in row.changes),
+        proposal_id=row.proposal_id,
+    )
+
+
+# ------------------------------------------------------------------------- repositories
+class _Versioned:
+    """Shared get/add/save for one aggregate table keyed by `id` with a `version` column."""
+
+    table: Table
+    entity: str
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._loaded: dict[str, int] = {}
+
+    @property
+    def session(self) -> AsyncSession:
+        return self._uow.session
+
+    async def _row(self, entity_id: str, *, for_update: bool = False) -> Row[Any] | None:
+        stmt = select(self.table).where(self.table.c.id == entity_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).first()
+
+    def _remember(self, aggregate: Any) -> Any:
+        self._loaded[aggregate.id] = aggregate.version
+        self._uow.track(aggregate)
+        return aggregate
+
+    async def _insert(self, aggregate: Any, values: dict[str, Any]) -> None:
+        await self.session.execute(insert(self.table).values(**values))
+        self._remember(aggregate)
+
+    async def _update(self, aggregate: Any, values: dict[str, Any]) -> None:
+        loaded = self._loaded.get(aggregate.id)
+        if loaded is None:
+            raise RuntimeError(f"{self.entity} {aggregate.id} saved without being loaded")
+        if loaded == aggregate.version:
+            return  # unchanged
+        result = await self.session.execute(
+            update(self.table)
+            .where(self.table.c.id == aggregate.id, self.table.c.version == loaded)
+            .values(**values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"{self.entity} {aggregate.id} was changed concurrently; reload and retry")
+        self._loaded[aggregate.id] = aggregate.version
+
+
+class ClientRepository(_Versioned):
+    table = orm.clients
+    entity = "client"
+
+    async def get(self, client_id: str, field: str = "client_id") -> Client:
+        found = await self.find(client_id)
+        if found is None:
+            raise NotFound("client", client_id, field)
+        return found
+
+    async def find(self, client_id: str) -> Client | None:
+        row = await self._row(client_id)
+        return self._remember(client_from(row)) if row else None
+
+    @staticmethod
+    def _values(c: Client) -> dict[str, Any]:
+        return {
+            "id": c.id,
+            "name": c.name,
+            "name_search": search_key(c.name),
+            "inn": c.inn,
+            "kpp": c.kpp,
+            "type": c.type.value,
+            "legal_address": c.legal_address,
+            "version": c.version,
+            "created_at": c.created_at,
+            "updated_at": c.updated_at,
+        }
+
+    async def add(self, c: Client) -> None:
+        await self._insert(c, self._values(c))
+
+    async def save(self, c: Client) -> None:
+        await self._update(c, self._values(c))
+
+
+class OutletRepository(_Versioned):
+    table = orm.outlets
+    entity = "outlet"
+
+    async def get(self, outlet_id: str, field: str = "outlet_id") -> Outlet:
+        found = await self.find(outlet_id)
+        if found is None:
+            raise NotFound("outlet", outlet_id, field)
+        return found
+
+    async def find(self, outlet_id: str) -> Outlet | None:
+        row = await self._row(outlet_id)
+        return self._remember(outlet_from(row)) if row else None
+
+    @staticmethod
+    def _values(o: Outlet) -> dict[str, Any]:
+        return {
+            "id": o.id,
+            "client_id": o.client_id,
+            **card_columns(o.card),
+            "status": o.status.value,
+            "territory_id": o.territory_id,
+            "version": o.version,
+            "created_at": o.created_at,
+            "updated_at": o.updated_at,
+        }
+
+    async def _write_history(self, o: Outlet) -> None:
+        if o.new_history:
+            await self.session.execute(
+                insert(orm.outlet_card_history),
+                [
+                    {
+                        "outlet_id": h.outlet_id,
+                        "version": h.version,
+                        "changed_by": h.changed_by,
+                        "changed_at": h.changed_at,
+                        "changes": [vars(c) for c in h.changes],
+                        "proposal_id": h.proposal_id,
+                    }
+                    for h in o.new_history
+                ],
+            )
+            o.new_history.clear()
+
+    async def add(self, o: Outlet) -> None:
+        await self._insert(o, self._values(o))
+        await self._write_history(o)
+
+    async def save(self, o: Outlet) -> None:
+        await self._update(o, self._values(o))
+        await self._write_history(o)
+
+
+class EmployeeRepository(_Versioned):
+    table = orm.employees
+    entity = "employee"
+
+    async def get(self, employee_id: str, field: str = "employee_id") -> Employee:
+        found = await self.find(employee_id)
+        if found is None:
+            raise NotFound("employee", employee_id, field)
+        return found
+
+    async def find(self, employee_id: str) -> Employee | None:
+        row = await self._row(employee_id)
+        return self._remember(employee_from(row)) if row else None
+
+    @staticmethod
+    def _values(e: Employee) -> dict[str, Any]:
+        return {
+            "id": e.id,
+            "full_name": e.full_name,
+            "roles": sorted(r.value for r in e.roles),
+            "territory_id": e.territory_id,
+            "supervisor_id": e.supervisor_id,
+            "distributor_id": e.distributor_id,
+            "active": e.active,
+            "version": e.version,
+        }
+
+    async def add(self, e: Employee) -> None:
+        await self._insert(e, self._values(e))
+
+    async def save(self, e: Employee) -> None:
+        await self._update(e, self._values(e))
+
+
+class TerritoryRepository:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def find(self, territory_id: str) -> Territory | None:
+        row = (
+            await self._uow.session.execute(
+                select(orm.territories).where(orm.territories.c.id == territory_id)
+            )
+        ).first()
+        return Territory(row.id, row.name, row.parent_id) if row else None
+
+    async def add(self, t: Territory) -> None:
+        await self._uow.session.execute(
+            insert(orm.territories).values(id=t.id, name=t.name, parent_id=t.parent_id)
+        )
+
+
+class RouteRepository(_Versioned):
+    table = orm.routes
+    entity = "route"
+
+    async def get(self, route_id: str, field: str = "route_id") -> Route:
+        found = await self.find(route_id)
+        if found is None:
+            raise NotFound("route", route_id, field)
+        return found
+
+    async def find(self, route_id: str) -> Route | None:
+        row = await self._row(route_id)
+        return self._remember(route_from(row)) if row else None
+
+    @staticmethod
+    def _values(r: Route) -> dict[str, Any]:
+        return {
+            "id": r.id,
+            "name": r.name,
+            "territory_id": r.territory_id,
+            "agent_id": r.agent_id,
+            "version": r.version,
+        }
+
+    async def add(self, r: Route) -> None:
+        await self._insert(r, self._values(r))
+
+    async def save(self, r: Route) -> None:
+        await self._update(r, self._values(r))
+
+    async def find_assignment(self, route_id: str, outlet_id: str) -> RouteAssignment | None:
+        t = orm.route_assignments
+        row = (
+            await self.session.execute(
+                select(t).where(t.c.route_id == route_id, t.c.outlet_id == outlet_id)
+            )
+        ).first()
+        return assignment_from(row) if row else None
+
+    async def put_assignment(self, a: RouteAssignment) -> None:
+        t = orm.route_assignments
+        values = {
+            "frequency": a.frequency.value,
+            "weekday_mask": weekday_mask(a.weekdays),
+            "start_date": a.start_date,
+            "sequence": a.sequence,
+        }
+        result = await self.session.execute(
+            update(t).where(t.c.route_id == a.route_id, t.c.outlet_id == a.outlet_id).values(**values)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            await self.session.execute(
+                insert(t).values(route_id=a.route_id, outlet_id=a.outlet_id, **values)
+            )
+
+    async def remove_assignment(self, a: RouteAssignment) -> None:
+        t = orm.route_assignments
+        await self.session.execute(
+            delete(t).where(t.c.route_id == a.route_id, t.c.outlet_id == a.outlet_id)
+        )
+
+
+class VisitRepository(_Versioned):
+    table = orm.visits
+    entity = "visit"
+
+    async def get(self, visit_id: str, field: str = "visit_id") -> Visit:
+        found = await self.find(visit_id)
+        if found is None:
+            raise NotFound("visit", visit_id, field)
+        return found
+
+    async def find(self, visit_id: str) -> Visit | None:
+        row = await self._row(visit_id)
+        return self._remember(visit_from(row)) if row else None
+
+    async def add(self, v: Visit) -> None:
+        await self._insert(v, visit_columns(v))
+
+    async def save(self, v: Visit) -> None:
+        await self._update(v, visit_columns(v))
+
+
+class QuestionnaireRepository(_Versioned):
+    table = orm.questionnaires
+    entity = "questionnaire"
+
+    async def get(self, qid: str, field: str = "questionnaire_id") -> Questionnaire:
+        found = await self.find(qid)
+        if found is None:
+            raise NotFound("questionnaire", qid, field)
+        return found
+
+    async def find(self, qid: str) -> Questionnaire | None:
+        row = await self._row(qid)
+        return self._remember(questionnaire_from(row)) if row else None
+
+    async def add(self, q: Questionnaire) -> None:
+        await self._insert(
+            q,
+            {
+                "id": q.id,
+                "name": q.name,
+                "questions": [
+                    {
+                        "id": x.id,
+                        "text": x.text,
+                        "type": x.type.value,
+                        "options": list(x.options),
+                        "required": x.required,
+                    }
+                    for x in q.questions
+                ],
+                "must_stock_skus": list(q.must_stock_skus),
+                "version": q.version,
+            },
+        )
+
+
+class AuditRepository(_Versioned):
+    table = orm.audits
+    entity = "audit"
+
+    async def find(self, audit_id: str) -> Audit | None:
+        row = await self._row(audit_id)
+        return self._remember(audit_from(row)) if row else None
+
+    async def add(self, a: Audit) -> None:
+        await self._insert(
+            a,
+            {
+                "id": a.id,
+                "visit_id": a.visit_id,
+                "questionnaire_id": a.questionnaire_id,
+                "agent_id": a.agent_id,
+                "outlet_id": a.outlet_id,
+                "answers": [_answer_json(x) for x in a.answers],
+                "must_stock": [
+                    {
+                        "sku": m.sku,
+                        "present": m.present,
+                        "facings": m.facings,
+                        "shelf_quantity": None if m.shelf_quantity is None else str(m.shelf_quantity),
+                    }
+                    for m in a.must_stock
+                ],
+                "competitor_prices": [
+                    {"product": c.product, "competitor": c.competitor, **_money_json(c.price)}
+                    for c in a.competitor_prices
+                ],
+                "submitted_at": a.submitted_at,
+                "version": a.version,
+            },
+        )
+
+
+class ProposalRepository(_Versioned):
+    table = orm.proposals
+    entity = "proposal"
+
+    async def get(self, pid: str, field: str = "proposal_id") -> Proposal:
+        found = await self.find(pid)
+        if found is None:
+            raise NotFound("proposal", pid, field)
+        return found
+
+    async def find(self, pid: str) -> Proposal | None:
+        row = await self._row(pid)
+        return self._remember(proposal_from(row)) if row else None
+
+    @staticmethod
+    def _values(p: Proposal) -> dict[str, Any]:
+        card = card_columns(p.card)
+        card.pop("name_search")
+        return {
+            "id": p.id,
+            "kind": p.kind.value,
+            "status": p.status.value,
+            "proposed_by": p.proposed_by,
+            "outlet_id": p.outlet_id,
+            "client_id": p.client_id,
+            "card": card,
+            "fields": list(p.fields),
+            "created_at": p.created_at,
+            "decided_by": p.decided_by,
+            "decision_reason": p.decision_reason,
+            "decided_at": p.decided_at,
+            "version": p.version,
+        }
+
+    async def add(self, p: Proposal) -> None:
+        await self._insert(p, self._values(p))
+
+    async def save(self, p: Proposal) -> None:
+        await self._update(p, self._values(p))
+
+
+class ClientsUnitOfWork(UnitOfWork):
+    """The kit's unit of work with this context's repositories attached."""
+
+    async def __aenter__(self) -> ClientsUnitOfWork:
+        await super().__aenter__()
+        self.clients = ClientRepository(self)
+        self.outlets = OutletRepository(self)
+        self.employees = EmployeeRepository(self)
+        self.territories = TerritoryRepository(self)
+        self.routes = RouteRepository(self)
+        self.visits = VisitRepository(self)
+        self.questionnaires = QuestionnaireRepository(self)
+        self.audits = AuditRepository(self)
+        self.proposals = ProposalRepository(self)
+        return self
+

@@ -1,0 +1,1 @@
+"""Clients & territory domain model: pure Python, no I/O, no frameworks."""

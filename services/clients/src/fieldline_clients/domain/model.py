@@ -1,0 +1,595 @@
+"""Aggregates of the clients & territory context.
+
+Each aggregate validates its own invariants, bumps `version` on every change (optimistic
+concurrency: the repository writes `WHERE version = <loaded version>`) and appends domain
+events to `events`; it never publishes them.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from fieldline_kit.errors import (
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    PermissionDenied,
+)
+
+from fieldline_clients.domain import events
+from fieldline_clients.domain.taxid import validate_inn, validate_kpp
+from fieldline_clients.domain.values import (
+    Location,
+    limit_text,
+    require_id,
+    require_text,
+)
+
+
+class ClientType(enum.Enum):
+    RETAIL = "retail"
+    DISTRIBUTOR = "distributor"
+    KEY_ACCOUNT = "key_account"
+
+
+class OutletStatus(enum.Enum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+
+
+class Role(enum.Enum):
+    AGENT = "agent"
+    VAN_SELLER = "van_seller"
+    MERCHANDISER = "merchandiser"
+    DISTRIBUTOR_MANAGER = "distributor_manager"
+    SUPERVISOR = "supervisor"
+    TECHNICIAN = "technician"
+
+
+FIELD_ROLES = frozenset({Role.AGENT, Role.VAN_SELLER, Role.MERCHANDISER})
+
+
+def check_version(expected: int, current: int, what: str) -> None:
+    if expected <= 0:
+        raise InvalidArgument("expected_version", "is required (the version the caller last saw)")
+    if expected != current:
+        raise Conflict(
+            f"{what} was changed by someone else: expected version {expected}, current is {current}"
+        )
+
+
+# --------------------------------------------------------------------------------- clients
+@dataclass
+class Client:
+    id: str
+    name: str
+    inn: str
+    kpp: str
+    type: ClientType
+    legal_address: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
+
+    FIELDS = ("name", "inn", "kpp", "type", "legal_address")
+
+    @staticmethod
+    def _validated(
+        name: str, inn: str, kpp: str, type_: ClientType | None, legal_address: str
+    ) -> dict[str, Any]:
+        if type_ is None:
+            raise InvalidArgument("client.type", "is required")
+        clean_inn = validate_inn("client.inn", inn)
+        return {
+            "name": require_text("client.name", name),
+            "inn": clean_inn,
+            "kpp": validate_kpp("client.kpp", kpp, clean_inn),
+            "type": type_,
+            "legal_address": limit_text("client.legal_address", legal_address),
+        }
+
+    @classmethod
+    def create(
+        cls,
+        id: str,
+        name: str,
+        inn: str,
+        kpp: str,
+        type_: ClientType | None,
+        legal_address: str,
+        now: datetime,
+    ) -> Client:
+        fields = cls._validated(name, inn, kpp, type_, legal_address)
+        client = cls(
+            id=require_id("client.id", id), version=1, created_at=now, updated_at=now, **fields
+        )
+        client.events.append(events.ClientCreated(client.snapshot()))
+        return client
+
+    def update(
+        self, changes: Mapping[str, Any], mask: Iterable[str], expected_version: int, now: datetime
+    ) -> list[str]:
+        check_version(expected_version, self.version, f"client {self.id}")
+        paths = list(mask) or list(self.FIELDS)
+        for path in paths:
+            if path not in self.FIELDS:
+                raise InvalidArgument("update_mask", f"unknown client field {path!r}")
+        current = {f: getattr(self, f) for f in self.FIELDS}
+        wanted = {**current, **{p: changes[p] for p in paths}}
+        validated = self._validated(
+            wanted["name"], wanted["inn"], wanted["kpp"], wanted["type"], wanted["legal_address"]
+        )
+        changed = [f for f in self.FIELDS if validated[f] != current[f]]
+        if not changed:
+            return []
+        for f in changed:
+            setattr(self, f, validated[f])
+        self.version += 1
+        self.updated_at = now
+        self.events.append(events.ClientChanged(self.snapshot(), tuple(changed)))
+        return changed
+
+    def snapshot(self) -> Client:
+        return replace(self, events=[])
+
+
+# ---------------------------------------------------------------------------------- outlets
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    role: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    weekday: int
+    opens: str
+    closes: str
+
+
+def _hhmm(field_name: str, value: str) -> int:
+    try:
+        hours, minutes = value.split(":")
+        h, m = int(hours), int(minutes)
+    except ValueError:
+        raise InvalidArgument(field_name, f"must be HH:MM, got {value[:10]!r}") from None
+    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
+        raise InvalidArgument(field_name, f"is not a time of day: {value!r}")
+    return h * 60 + m
+
+
+CARD_FIELDS = (
+    "name",
+    "address",
+    "location",
+    "channel",
+    "format",
+    "outlet_class",
+    "contacts",
+    "working_hours",
+    "custom_attributes",
+)
+MAX_CUSTOM_ATTRIBUTES = 100
+
+
+@dataclass(frozen=True)
+class OutletCard:
+    name: str
+    address: str = ""
+    location: Location | None = None
+    channel: str = ""
+    format: str = ""
+    outlet_class: str = ""
+    contacts: tuple[Contact, ...] = ()
+    working_hours: tuple[WorkingHours, ...] = ()
+    custom_attributes: Mapping[str, str] = field(default_factory=dict)
+
+    def validated(self, prefix: str = "card") -> OutletCard:
+        name = require_text(f"{prefix}.name", self.name)
+        address = limit_text(f"{prefix}.address", self.address)
+        for i, c in enumerate(self.contacts):
+            require_text(f"{prefix}.contacts[{i}].name", c.name)
+            for attr in ("role", "phone", "email"):
+                limit_text(f"{prefix}.contacts[{i}].{attr}", getattr(c, attr), 200)
+        seen_days: set[int] = set()
+        for i, wh in enumerate(self.working_hours):
+            where = f"{prefix}.working_hours[{i}]"
+            if not 1 <= wh.weekday <= 7:
+                raise InvalidArgument(f"{where}.weekday", f"must be 1 (Monday) … 7, got {wh.weekday}")
+            if wh.weekday in seen_days:
+                raise InvalidArgument(f"{where}.weekday", f"day {wh.weekday} is given twice")
+            seen_days.add(wh.weekday)
+            if _hhmm(f"{where}.opens", wh.opens) >= _hhmm(f"{where}.closes", wh.closes):
+                raise InvalidArgument(f"{where}", "opens must be before closes")
+        if len(self.custom_attributes) > MAX_CUSTOM_ATTRIBUTES:
+            raise InvalidArgument(f"{prefix}.custom_attributes", f"at most {MAX_CUSTOM_ATTRIBUTES} entries")
+        for key, value in self.custom_attributes.items():
+            require_text(f"{prefix}.custom_attributes", key, 100)
+            limit_text(f"{prefix}.custom_attributes[{key}]", value, 1000)
+        return replace(
+            self,
+            name=name,
+            address=address,
+            channel=limit_text(f"{prefix}.channel", self.channel, 100),
+            format=limit_text(f"{prefix}.format", self.format, 100),
+            outlet_class=limit_text(f"{prefix}.outlet_class", self.outlet_class, 100),
+            custom_attributes=dict(self.custom_attributes),
+        )
+
+    def merged(self, incoming: OutletCard, mask: Iterable[str]) -> OutletCard:
+        """This card with the fields named in `mask` taken from `incoming` (all when empty).
+
+        `custom_attributes.<key>` sets one attribute, or deletes it when `incoming` lacks it.
+        """
+        paths = list(mask) or list(CARD_FIELDS)
+        result = self
+        attrs = dict(self.custom_attributes)
+        for path in paths:
+            if path.startswith("custom_attributes."):
+                key = path.split(".", 1)[1]
+                if key in incoming.custom_attributes:
+                    attrs[key] = incoming.custom_attributes[key]
+                else:
+                    attrs.pop(key, None)
+            elif path in CARD_FIELDS:
+                if path == "custom_attributes":
+                    attrs = dict(incoming.custom_attributes)
+                else:
+                    result = replace(result, **{path: getattr(incoming, path)})
+            else:
+                raise InvalidArgument("update_mask", f"unknown card field {path!r}")
+        return replace(result, custom_attributes=attrs)
+
+    def as_plain(self, name: str) -> Any:
+        value = getattr(self, name)
+        if name == "location":
+            return None if value is None else [value.lat, value.lon]
+        if name in ("contacts", "working_hours"):
+            return [vars(v) for v in value]
+        if name == "custom_attributes":
+            return dict(sorted(value.items()))
+        return value
+
+    def diff(self, other: OutletCard) -> list[FieldChange]:
+        changes = []
+        for name in CARD_FIELDS:
+            old, new = self.as_plain(name), other.as_plain(name)
+            if old != new:
+                changes.append(FieldChange(name, _json(old), _json(new)))
+        return changes
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old_value: str
+    new_value: str
+
+
+@dataclass(frozen=True)
+class CardChange:
+    outlet_id: str
+    version: int
+    changed_by: str
+    changed_at: datetime
+    changes: tuple[FieldChange, ...]
+    proposal_id: str = ""
+
+
+_STATUS_MOVES = {
+    (OutletStatus.PENDING, OutletStatus.ACTIVE),
+    (OutletStatus.PENDING, OutletStatus.REJECTED),
+    (OutletStatus.ACTIVE, OutletStatus.CLOSED),
+    (OutletStatus.CLOSED, OutletStatus.ACTIVE),
+}
+
+
+@dataclass
+class Outlet:
+    id: str
+    client_id: str
+    card: OutletCard
+    status: OutletStatus
+    territory_id: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
+    # Card history entries made in this unit of work, for the repository to append.
+    new_history: list[CardChange] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def create(
+        cls,
+        id: str,
+        client_id: str,
+        card: OutletCard,
+        territory_id: str,
+        actor: str,
+        now: datetime,
+        status: OutletStatus = OutletStatus.ACTIVE,
+    ) -> Outlet:
+        outlet = cls(
+            id=require_id("outlet.id", id),
+            client_id=require_id("outlet.client_id", client_id),
+            card=card.validated("outlet.card"),
+            status=status,
+            territory_id=territory_id,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        empty = OutletCard(name="")
+        outlet.new_history.append(
+            CardChange(outlet.id, 1, actor, now, tuple(empty.diff(outlet.card)))
+        )
+        outlet.events.append(events.OutletCreated(outlet.snapshot()))
+        return outlet
+
+    def update_card(
+        self,
+        incoming: OutletCard,
+        mask: Iterable[str],
+        expected_version: int,
+        actor: str,
+        now: datetime,
+        proposal_id: str = "",
+    ) -> list[FieldChange]:
+        check_version(expected_version, self.version, f"outlet {self.id}")
+        if self.status is OutletStatus.REJECTED:
+            raise FailedPrecondition(f"outlet {self.id} is REJECTED; its card cannot change")
+        new_card = self.card.merged(incoming, mask).validated("card")
+        changes = self.card.diff(new_card)
+        if not changes:
+            return []
+        self.card = new_card
+        self._bump(now)
+        self.new_history.append(
+            CardChange(self.id, self.version, actor, now, tuple(changes), proposal_id)
+        )
+        self.events.append(
+            events.OutletChanged(self.snapshot(), tuple(c.field for c in changes), actor)
+        )
+        return changes
+
+    def change_status(
+        self, status: OutletStatus, actor: str, now: datetime, expected_version: int | None = None
+    ) -> None:
+        if expected_version is not None:
+            check_version(expected_version, self.version, f"outlet {self.id}")
+        if status is self.status:
+            return
+        if (self.status, status) not in _STATUS_MOVES:
+            raise FailedPrecondition(
+                f"outlet {self.id} cannot go from {self.status.name} to {status.name}"
+            )
+        self.status = status
+        self._bump(now)
+        self.events.append(events.OutletChanged(self.snapshot(), ("status",), actor))
+
+    def _bump(self, now: datetime) -> None:
+        self.version += 1
+        self.updated_at = now
+
+    def snapshot(self) -> Outlet:
+        return replace(self, events=[], new_history=[])
+
+
+# -------------------------------------------------------------------- employees, territory
+@dataclass
+class Employee:
+    id: str
+    full_name: str
+    roles: frozenset[Role]
+    territory_id: str
+    supervisor_id: str
+    distributor_id: str
+    active: bool
+    version: int
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
+
+    @staticmethod
+    def validate_roles(roles: Iterable[Role | None]) -> frozenset[Role]:
+        clean = [r for r in roles]
+        if not clean:
+            raise InvalidArgument("employee.roles", "at least one role is required")
+        if any(r is None for r in clean):
+            raise InvalidArgument("employee.roles", "ROLE_UNSPECIFIED is not a role")
+        return frozenset(r for r in clean if r is not None)
+
+    @classmethod
+    def create(
+        cls,
+        id: str,
+        full_name: str,
+        roles: Iterable[Role | None],
+        territory_id: str,
+        supervisor_id: str,
+        distributor_id: str,
+    ) -> Employee:
+        employee = cls(
+            id=require_id("employee.id", id),
+            full_name=require_text("employee.full_name", full_name),
+            roles=cls.validate_roles(roles),
+            territory_id=territory_id,
+            supervisor_id=supervisor_id,
+            distributor_id=distributor_id,
+            active=True,
+            version=1,
+        )
+        if Role.DISTRIBUTOR_MANAGER in employee.roles and not distributor_id:
+            raise InvalidArgument("employee.distributor_id", "is required for a distributor manager")
+        employee.events.append(events.EmployeeChanged(employee.snapshot()))
+        return employee
+
+    def update(
+        self,
+        full_name: str,
+        roles: Iterable[Role | None],
+        territory_id: str,
+        supervisor_id: str,
+        distributor_id: str,
+        active: bool,
+        expected_version: int,
+    ) -> None:
+        check_version(expected_version, self.version, f"employee {self.id}")
+        if supervisor_id == self.id:
+            raise InvalidArgument("employee.supervisor_id", "an employee cannot supervise themselves")
+        new = {
+            "full_name": require_text("employee.full_name", full_name),
+            "roles": self.validate_roles(roles),
+            "territory_id": territory_id,
+            "supervisor_id": supervisor_id,
+            "distributor_id": distributor_id,
+            "active": active,
+        }
+        if all(getattr(self, k) == v for k, v in new.items()):
+            return
+        for k, v in new.items():
+            setattr(self, k, v)
+        self.version += 1
+        self.events.append(events.EmployeeChanged(self.snapshot()))
+
+    def require_role(self, *allowed: Role) -> None:
+        if not self.active:
+            raise PermissionDenied(f"employee {self.id} is not active")
+        if not self.roles.intersection(allowed):
+            names = ", ".join(r.name for r in allowed)
+            raise PermissionDenied(f"employee {self.id} needs one of the roles {names}")
+
+    def snapshot(self) -> Employee:
+        return replace(self, events=[])
+
+
+@dataclass(frozen=True)
+class Territory:
+    id: str
+    name: str
+    parent_id: str = ""
+
+
+# ------------------------------------------------------------------------ routes, schedule
+class VisitFrequency(enum.Enum):
+    WEEKLY = 1
+    EVERY_2_WEEKS = 2
+    EVERY_4_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class RouteAssignment:
+    route_id: str
+    outlet_id: str
+    frequency: VisitFrequency
+    weekdays: tuple[int, ...]
+    start_date: date
+    sequence: int = 0
+
+    @classmethod
+    def of(
+        cls,
+        route_id: str,
+        outlet_id: str,
+        frequency: VisitFrequency | None,
+        weekdays: Iterable[int],
+        start_date: date | None,
+        sequence: int,
+    ) -> RouteAssignment:
+        if frequency is None:
+            raise InvalidArgument("assignment.frequency", "is required")
+        days = tuple(sorted(set(weekdays)))
+        if not days:
+            raise InvalidArgument("assignment.weekdays", "at least one weekday (1-7) is required")
+        for d in days:
+            if not 1 <= d <= 7:
+                raise InvalidArgument("assignment.weekdays", f"must be 1 (Monday) … 7, got {d}")
+        if start_date is None:
+            raise InvalidArgument("assignment.start_date", "is required")
+        if sequence < 0:
+            raise InvalidArgument("assignment.sequence", "must not be negative")
+        return cls(
+            require_id("assignment.route_id", route_id),
+            require_id("assignment.outlet_id", outlet_id),
+            frequency,
+            days,
+            start_date,
+            sequence,
+        )
+
+    def is_due(self, day: date) -> bool:
+        """Due on `day` when it is a listed weekday of a visiting week on or after the start.
+
+        Weeks are ISO weeks counted from the week containing `start_date`, so an every-2-weeks
+        outlet starting on a Wednesday is visited in weeks 0, 2, 4… of that cycle.
+        """
+        if day < self.start_date or day.isoweekday() not in self.weekdays:
+            return False
+        start_monday = self.start_date.toordinal() - (self.start_date.isoweekday() - 1)
+        day_monday = day.toordinal() - (day.isoweekday() - 1)
+        weeks = (day_monday - start_monday) // 7
+        return weeks % self.frequency.value == 0
+
+
+@dataclass
+class Route:
+    id: str
+    name: str
+    territory_id: str
+    agent_id: str
+    version: int
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def create(cls, id: str, name: str, territory_id: str, agent: Employee) -> Route:
+        agent.require_role(*FIELD_ROLES)
+        route = cls(
+            id=require_id("route.id", id),
+            name=require_text("route.name", name),
+            territory_id=territory_id,
+            agent_id=agent.id,
+            version=1,
+        )
+        route.events.append(events.RouteChanged(route.snapshot()))
+        return route
+
+    def assignment_changed(self, assignment: RouteAssignment, removed: bool = False) -> None:
+        """Record a change of one of the route's assignments (serialised by the route version)."""
+        self.version += 1
+        self.events.append(
+            events.RouteAssignmentChanged(self.snapshot(), assignment, removed)
+        )
+
+    def snapshot(self) -> Route:
+        return replace(self, events=[])
+
+
+__all__ = [
+    "CardChange",
+    "Client",
+    "ClientType",
+    "Contact",
+    "Employee",
+    "FieldChange",
+    "Outlet",
+    "OutletCard",
+    "OutletStatus",
+    "Role",
+    "Route",
+    "RouteAssignment",
+    "Territory",
+    "VisitFrequency",
+    "WorkingHours",
+]

@@ -1,0 +1,111 @@
+"""Validation primitives and small value objects shared by the model."""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from fieldline_kit.errors import InvalidArgument
+
+MAX_NAME = 300
+MAX_TEXT = 2000
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def require_id(field: str, value: str) -> str:
+    """Ids are UUIDs (devices generate them offline); normalised to lower-case hyphenated form."""
+    if not value:
+        raise InvalidArgument(field, "is required")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidArgument(field, f"must be a UUID, got {value[:60]!r}") from None
+
+
+def optional_id(field: str, value: str) -> str:
+    return require_id(field, value) if value else ""
+
+
+def require_text(field: str, value: str, max_len: int = MAX_NAME) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidArgument(field, "must not be empty")
+    return limit_text(field, text, max_len)
+
+
+def limit_text(field: str, value: str, max_len: int = MAX_TEXT) -> str:
+    text = (value or "").strip()
+    if len(text) > max_len:
+        raise InvalidArgument(field, f"is too long ({len(text)} characters, at most {max_len})")
+    return text
+
+
+def parse_decimal(field: str, value: str, *, allow_negative: bool = False) -> Decimal:
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, ValueError):
+        raise InvalidArgument(field, f"must be a decimal number, got {value[:40]!r}") from None
+    if not number.is_finite():
+        raise InvalidArgument(field, "must be a finite number")
+    if number < 0 and not allow_negative:
+        raise InvalidArgument(field, "must not be negative")
+    return number
+
+
+def search_key(text: str) -> str:
+    """Case- and ё-insensitive form used for name search (SQLite's lower() is ASCII-only)."""
+    return text.casefold().replace("ё", "е")
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+
+    @classmethod
+    def of(cls, field: str, lat: float, lon: float) -> Location:
+        if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
+            raise InvalidArgument(f"{field}.latitude", f"must be within [-90, 90], got {lat}")
+        if not (math.isfinite(lon) and -180.0 <= lon <= 180.0):
+            raise InvalidArgument(f"{field}.longitude", f"must be within [-180, 180], got {lon}")
+        return cls(lat, lon)
+
+    def distance_m(self, other: Location) -> float:
+        """Great-circle (haversine) distance in metres."""
+        p1, p2 = math.radians(self.lat), math.radians(other.lat)
+        dp, dl = p2 - p1, math.radians(other.lon - self.lon)
+        a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+        return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+    def bounding_box(self, radius_m: float) -> tuple[float, float, float, float]:
+        """(min_lat, max_lat, min_lon, max_lon) enclosing the circle; a cheap index prefilter."""
+        dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+        cos_lat = max(math.cos(math.radians(self.lat)), 1e-6)
+        dlon = min(180.0, math.degrees(radius_m / (EARTH_RADIUS_M * cos_lat)))
+        return self.lat - dlat, self.lat + dlat, self.lon - dlon, self.lon + dlon
+
+
+@dataclass(frozen=True)
+class Money:
+    """Exact amount in a currency. Never a float."""
+
+    amount: Decimal
+    currency: str
+
+    @classmethod
+    def of(cls, field: str, amount: Decimal, currency: str) -> Money:
+        if not re.fullmatch(r"[A-Z]{3}", currency or ""):
+            raise InvalidArgument(f"{field}.currency_code", f"must be an ISO 4217 code, got {currency!r}")
+        if amount < 0:
+            raise InvalidArgument(field, "must not be negative")
+        return cls(amount, currency)
+
+
+def require_aware(field: str, value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise InvalidArgument(field, "must carry a time zone")
+    return value

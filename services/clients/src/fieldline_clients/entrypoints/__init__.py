@@ -1,0 +1,1 @@
+"""Entrypoints: the gRPC API and the process main."""

@@ -1,0 +1,1 @@
+"""Service layer: use cases that load aggregates, call the domain and save."""

@@ -1,0 +1,129 @@
+"""Test data made through the public gRPC API, with unique ids per call."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import uuid
+from datetime import date
+
+from google.protobuf.message import Message
+from google.type import date_pb2, latlng_pb2
+from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from fieldline.clients.v1 import clients_service_pb2 as cs
+from fieldline.clients.v1 import resources_pb2 as pb
+from fieldline.clients.v1 import territory_service_pb2 as ts
+from fieldline.common.v1 import event_envelope_pb2
+from fieldline_clients.domain.taxid import inn_with_check_digits
+
+from .conftest import Harness
+
+_counter = itertools.count(1)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def random_inn() -> str:
+    return inn_with_check_digits("77" + "".join(random.choice("0123456789") for _ in range(7)))
+
+
+def pb_date(d: date) -> date_pb2.Date:
+    return date_pb2.Date(year=d.year, month=d.month, day=d.day)
+
+
+def card(name: str = "", lat: float = 55.75, lon: float = 37.62, **kw: object) -> pb.OutletCard:
+    return pb.OutletCard(
+        name=name or f"Магазин «Ромашка» №{next(_counter)}",
+        address="Москва, ул. Тверская, д. 1",
+        location=latlng_pb2.LatLng(latitude=lat, longitude=lon),
+        channel="traditional trade",
+        format="minimarket",
+        outlet_class="B",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def make_client(h: Harness, name: str = "", **kw: object) -> pb.Client:
+    client = pb.Client(
+        id=new_id(),
+        name=name or f"ООО «Торговый дом {next(_counter)}»",
+        inn=random_inn(),
+        kpp="770101001",
+        type=pb.CLIENT_TYPE_RETAIL,
+        legal_address="Москва",
+    )
+    for k, v in kw.items():
+        setattr(client, k, v)
+    reply = await h.clients.CreateClient(cs.CreateClientRequest(request_id=new_id(), client=client))
+    return reply.client
+
+
+async def make_outlet(h: Harness, client_id: str = "", outlet_card: pb.OutletCard | None = None) -> pb.Outlet:
+    if not client_id:
+        client_id = (await make_client(h)).id
+    reply = await h.clients.CreateOutlet(
+        cs.CreateOutletRequest(
+            request_id=new_id(),
+            actor_id=new_id(),
+            outlet=pb.Outlet(id=new_id(), client_id=client_id, card=outlet_card or card()),
+        )
+    )
+    return reply.outlet
+
+
+async def make_employee(h: Harness, *roles: int, **kw: object) -> pb.Employee:
+    employee = pb.Employee(id=new_id(), full_name=f"Иванов Иван №{next(_counter)}", roles=list(roles or [pb.ROLE_AGENT]))
+    for k, v in kw.items():
+        setattr(employee, k, v)
+    reply = await h.territory.CreateEmployee(ts.CreateEmployeeRequest(request_id=new_id(), employee=employee))
+    return reply.employee
+
+
+async def make_route(h: Harness, agent_id: str) -> pb.Route:
+    reply = await h.territory.CreateRoute(
+        ts.CreateRouteRequest(request_id=new_id(), route=pb.Route(id=new_id(), name="Маршрут 1", agent_id=agent_id))
+    )
+    return reply.route
+
+
+async def published(
+    js: JetStreamContext, aggregate_id: str, *, expect: int, timeout: float = 10.0
+) -> list[tuple[str, Message]]:
+    """Events of one aggregate on the CLIENTS stream, waiting until `expect` have arrived."""
+    from fieldline.clients.events.v1 import events_pb2  # noqa: F401 - registers the types
+
+    from google.protobuf import symbol_database
+
+    db = symbol_database.Default()
+    deadline = asyncio.get_running_loop().time() + timeout
+    found: list[tuple[str, Message]] = []
+    while True:
+        sub = await js.pull_subscribe(
+            "clients.events.v1.>", stream="CLIENTS", config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+        )
+        found = []
+        try:
+            while True:
+                try:
+                    msgs = await sub.fetch(500, timeout=0.5)
+                except TimeoutError:
+                    break
+                for msg in msgs:
+                    env = event_envelope_pb2.EventEnvelope.FromString(msg.data)
+                    if env.aggregate_id == aggregate_id:
+                        type_name = env.payload.TypeName()
+                        cls = db.GetSymbol(type_name)
+                        payload = cls()
+                        env.payload.Unpack(payload)
+                        found.append((type_name.rsplit(".", 1)[-1], payload))
+                    await msg.ack()
+        finally:
+            await sub.unsubscribe()
+        if len(found) >= expect or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.2)
