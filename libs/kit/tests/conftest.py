@@ -19,7 +19,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-
 import pytest_asyncio
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -36,7 +35,6 @@ from fieldline_kit.tables import KitTables, add_kit_tables
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_kit.uow import IntegrationEvent, UnitOfWork
-
 
 _THIS_MODULE = sys.modules[__name__]  # captured now: another conftest may take the name later
 
@@ -210,12 +208,12 @@ def client_created(key: str) -> events_pb2.ClientCreated:
 
 
 async def wait_until(
-    predicate: Callable[[], Awaitable[bool]], *, timeout: float = 15.0, interval: float = 0.05
+    predicate: Callable[[], Awaitable[bool]], *, within: float = 15.0, interval: float = 0.05
 ) -> None:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         if await predicate():
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(interval)

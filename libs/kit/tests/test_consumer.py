@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldline.clients.events.v1 import events_pb2
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline_kit.messaging import ConsumerNotDeclared, EventConsumer, PoisonMessage
+from fieldline_kit.messaging.nats import connect
 from fieldline_kit.messaging.relay import OutboxRelay
 from fieldline_kit.messaging.topology import ConsumerSpec, apply
+from fieldline_kit.testing.nats_server import EmbeddedNats
 
 if TYPE_CHECKING:
     from conftest import Ctx, Db
@@ -56,7 +59,9 @@ class Harness:
     async def declare(self, **overrides: Any) -> None:
         await apply(self.js, [], [self.spec(**overrides)])
 
-    async def handler(self, session: AsyncSession, envelope: EventEnvelope, message: Message) -> None:
+    async def handler(
+        self, session: AsyncSession, envelope: EventEnvelope, message: Message
+    ) -> None:
         assert isinstance(message, events_pb2.ClientCreated)
         key = message.client.id
         self.calls[key] += 1
@@ -91,18 +96,22 @@ class Harness:
             stop.set()
             await asyncio.wait_for(task, 5)
 
-    async def publish(self, key: str, *, event_id: str | None = None, msg_id: str | None = None) -> str:
+    async def publish(
+        self, key: str, *, event_id: str | None = None, msg_id: str | None = None
+    ) -> str:
         env = self.support.envelope(self.support.client_created(key), event_id=event_id)
         await self.publish_raw(env.SerializeToString(), msg_id=msg_id or env.event_id)
         return str(env.event_id)
 
-    async def publish_raw(self, data: bytes, *, msg_id: str | None = None, event: str = "ClientCreated") -> None:
+    async def publish_raw(
+        self, data: bytes, *, msg_id: str | None = None, event: str = "ClientCreated"
+    ) -> None:
         await self.js.publish(
             self.ctx.subject(event), data, headers={"Nats-Msg-Id": msg_id or str(uuid.uuid4())}
         )
 
-    async def wait(self, predicate: Callable[[], Awaitable[bool]], timeout: float = 10) -> None:
-        await self.support.wait_until(predicate, timeout=timeout)
+    async def wait(self, predicate: Callable[[], Awaitable[bool]], within: float = 10) -> None:
+        await self.support.wait_until(predicate, within=within)
 
     async def settled(self) -> bool:
         info = await self.js.consumer_info(self.ctx.stream, self.durable)
@@ -209,7 +218,9 @@ async def test_poison_and_undecodable_messages_are_dead_lettered_without_blockin
     assert by_id[poison_id].subject == h.ctx.subject()
     assert h.calls["bad"] == 1  # term(): never redelivered
     assert h.calls["flaky"] == 2  # nak'd once, applied on the second delivery
-    inbox_ids = {r.event_id for r in await h.db.rows(h.db.tables.inbox, h.db.tables.inbox.c.event_id)}
+    inbox_ids = {
+        r.event_id for r in await h.db.rows(h.db.tables.inbox, h.db.tables.inbox.c.event_id)
+    }
     assert flaky_id in inbox_ids and poison_id not in inbox_ids
 
 
@@ -281,3 +292,33 @@ async def test_missing_consumer_fails_loudly(h: Harness) -> None:
     )
     with pytest.raises(ConsumerNotDeclared):
         await asyncio.wait_for(consumer.run(asyncio.Event()), 5)
+
+
+async def test_consumer_survives_a_nats_restart(
+    db: Db, tmp_path: Path, support: ModuleType
+) -> None:
+    server = EmbeddedNats(tmp_path / "nats")
+    await server.start()
+    nc = await connect(server.url, "kit-tests-consumer-outage")
+    ctx = support.new_ctx()
+    h = Harness(db, nc, ctx, support)
+    try:
+        await apply(nc, [ctx.spec], [h.spec()])
+        h.start()
+        await h.publish("before-restart")
+
+        async def first() -> bool:
+            return await db.counter("before-restart") == 1
+
+        await h.wait(first)
+        await server.restart()
+        await h.publish("after-restart")  # the publish waits for the reconnect
+
+        async def second() -> bool:
+            return await db.counter("after-restart") == 1
+
+        await h.wait(second, within=20)
+    finally:
+        await h.stop_all()
+        await nc.close()
+        await server.stop()

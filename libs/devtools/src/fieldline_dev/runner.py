@@ -102,11 +102,15 @@ class LocalSystem:
 
     def start_service(self, d: ServiceDef) -> RunningService:
         existing = self.running.get(d.name)
-        grpc_port = existing.grpc_port if existing else (
-            pick_port(d.default_grpc_port) if self.fixed_ports else free_port()
+        grpc_port = (
+            existing.grpc_port
+            if existing
+            else (pick_port(d.default_grpc_port) if self.fixed_ports else free_port())
         )
-        metrics_port = existing.metrics_port if existing else (
-            pick_port(d.default_grpc_port + 1000) if self.fixed_ports else free_port()
+        metrics_port = (
+            existing.metrics_port
+            if existing
+            else (pick_port(d.default_grpc_port + 1000) if self.fixed_ports else free_port())
         )
         env = self.service_env(d, grpc_port, metrics_port)
         if d.has_database and existing is None:
@@ -114,7 +118,7 @@ class LocalSystem:
         log: IO[bytes] | None = None
         if not self.log_to_console:
             log = open(self.data_dir / f"{d.name}.log", "ab")  # noqa: SIM115 - closed in stop_service
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             [sys.executable, "-m", d.module, "serve"],
             env={**os.environ, **env},
             stdout=log,
@@ -124,7 +128,9 @@ class LocalSystem:
         self.running[d.name] = svc
         return svc
 
-    def stop_service(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
+    def stop_service(
+        self, name: str, sig: int = signal.SIGTERM, timeout: float = 30.0
+    ) -> int | None:
         svc = self.running.get(name)
         if svc is None or svc.process is None:
             return None
@@ -146,9 +152,7 @@ class LocalSystem:
             self.nats.stop_blocking()
 
     def _run_once(self, cmd: list[str], env: dict[str, str], what: str) -> None:
-        result = subprocess.run(  # noqa: S603
-            cmd, env={**os.environ, **env}, capture_output=True, check=False
-        )
+        result = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"{what} failed:\n{result.stderr.decode(errors='replace')[-3000:]}")
 
@@ -163,7 +167,9 @@ class LocalSystem:
         return "\n".join(lines)
 
 
-def wait_serving(target: str, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_serving(
+    target: str, timeout: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
     """Block until the gRPC health service at `target` says SERVING."""
     deadline = time.monotonic() + timeout
     with grpc.insecure_channel(target) as channel:

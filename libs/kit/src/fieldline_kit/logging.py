@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -18,14 +18,16 @@ correlation_id: ContextVar[str] = ContextVar("correlation_id", default="")
 _SECRET_KEYS = ("password", "secret", "token", "database_url", "authorization", "api_key")
 
 
-def _redact(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event_dict):
         if any(s in key.lower() for s in _SECRET_KEYS):
             event_dict[key] = "***"
     return event_dict
 
 
-def _add_correlation(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _add_correlation(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     cid = correlation_id.get()
     if cid:
         event_dict.setdefault("correlation_id", cid)

@@ -46,7 +46,9 @@ def run_env(metadata: MetaData, version_table: str) -> None:
     if not url:
         raise RuntimeError("no database URL given to Alembic")
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=metadata, version_table=version_table, literal_binds=True)
+        context.configure(
+            url=url, target_metadata=metadata, version_table=version_table, literal_binds=True
+        )
         with context.begin_transaction():
             context.run_migrations()
         return

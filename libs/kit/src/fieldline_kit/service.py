@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import start_http_server
 
@@ -18,7 +19,7 @@ from fieldline_kit.grpc.server import Register, create_server
 from fieldline_kit.logging import get_logger
 from fieldline_kit.settings import ServiceSettings
 
-Background = Callable[[asyncio.Event], Awaitable[None]]
+Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 Cleanup = Callable[[], Awaitable[None]]
 
 log = get_logger("fieldline.service")

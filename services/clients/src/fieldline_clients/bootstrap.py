@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fieldline_kit.clock import Clock, utcnow
-from fieldline_kit.db import create_engine, session_factory
-
 from fieldline_clients.adapters import orm
 from fieldline_clients.adapters.event_mapper import to_integration
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
 from fieldline_clients.settings import ClientsSettings
+from fieldline_kit.clock import Clock, utcnow
+from fieldline_kit.db import create_engine, session_factory
 
 SERVICE = "clients"
 

@@ -63,7 +63,9 @@ async def make_client(h: Harness, name: str = "", **kw: object) -> pb.Client:
     return reply.client
 
 
-async def make_outlet(h: Harness, client_id: str = "", outlet_card: pb.OutletCard | None = None) -> pb.Outlet:
+async def make_outlet(
+    h: Harness, client_id: str = "", outlet_card: pb.OutletCard | None = None
+) -> pb.Outlet:
     if not client_id:
         client_id = (await make_client(h)).id
     reply = await h.clients.CreateOutlet(
@@ -77,16 +79,24 @@ async def make_outlet(h: Harness, client_id: str = "", outlet_card: pb.OutletCar
 
 
 async def make_employee(h: Harness, *roles: int, **kw: object) -> pb.Employee:
-    employee = pb.Employee(id=new_id(), full_name=f"Иванов Иван №{next(_counter)}", roles=list(roles or [pb.ROLE_AGENT]))
+    employee = pb.Employee(
+        id=new_id(),
+        full_name=f"Иванов Иван №{next(_counter)}",
+        roles=list(roles or [pb.ROLE_AGENT]),
+    )
     for k, v in kw.items():
         setattr(employee, k, v)
-    reply = await h.territory.CreateEmployee(ts.CreateEmployeeRequest(request_id=new_id(), employee=employee))
+    reply = await h.territory.CreateEmployee(
+        ts.CreateEmployeeRequest(request_id=new_id(), employee=employee)
+    )
     return reply.employee
 
 
 async def make_route(h: Harness, agent_id: str) -> pb.Route:
     reply = await h.territory.CreateRoute(
-        ts.CreateRouteRequest(request_id=new_id(), route=pb.Route(id=new_id(), name="Маршрут 1", agent_id=agent_id))
+        ts.CreateRouteRequest(
+            request_id=new_id(), route=pb.Route(id=new_id(), name="Маршрут 1", agent_id=agent_id)
+        )
     )
     return reply.route
 
@@ -95,16 +105,18 @@ async def published(
     js: JetStreamContext, aggregate_id: str, *, expect: int, timeout: float = 10.0
 ) -> list[tuple[str, Message]]:
     """Events of one aggregate on the CLIENTS stream, waiting until `expect` have arrived."""
-    from fieldline.clients.events.v1 import events_pb2  # noqa: F401 - registers the types
-
     from google.protobuf import symbol_database
+
+    from fieldline.clients.events.v1 import events_pb2  # noqa: F401 - registers the types
 
     db = symbol_database.Default()
     deadline = asyncio.get_running_loop().time() + timeout
     found: list[tuple[str, Message]] = []
     while True:
         sub = await js.pull_subscribe(
-            "clients.events.v1.>", stream="CLIENTS", config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+            "clients.events.v1.>",
+            stream="CLIENTS",
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
         )
         found = []
         try:

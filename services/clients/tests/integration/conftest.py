@@ -37,7 +37,9 @@ class Harness:
     database_url: str
 
 
-async def start_harness(db_factory: DatabaseFactory, nats_url: str, **overrides: object) -> AsyncIterator[Harness]:
+async def start_harness(
+    db_factory: DatabaseFactory, nats_url: str, **overrides: object
+) -> AsyncIterator[Harness]:
     url = await db_factory.create()
     await upgrade_async(url, MIGRATIONS)
     nc = await nats.connect(nats_url)

@@ -36,7 +36,11 @@ async def test_create_client_publishes_event_and_retry_returns_original(svc: Har
     request = cs.CreateClientRequest(
         request_id=new_id(),
         client=pb.Client(
-            id=new_id(), name="ООО «Ромашка»", inn="7707083893", kpp="773601001", type=pb.CLIENT_TYPE_RETAIL
+            id=new_id(),
+            name="ООО «Ромашка»",
+            inn="7707083893",
+            kpp="773601001",
+            type=pb.CLIENT_TYPE_RETAIL,
         ),
     )
     first = await svc.clients.CreateClient(request)
@@ -51,7 +55,9 @@ async def test_create_client_publishes_event_and_retry_returns_original(svc: Har
 
 async def test_request_id_reused_for_another_request_is_refused(svc: Harness) -> None:
     request_id = new_id()
-    client = pb.Client(id=new_id(), name="ИП Петров", inn=random_inn(), kpp="770101001", type=pb.CLIENT_TYPE_RETAIL)
+    client = pb.Client(
+        id=new_id(), name="ИП Петров", inn=random_inn(), kpp="770101001", type=pb.CLIENT_TYPE_RETAIL
+    )
     await svc.clients.CreateClient(cs.CreateClientRequest(request_id=request_id, client=client))
     client.name = "ИП Сидоров"
     await expect_error(
@@ -78,7 +84,13 @@ async def test_bad_client_input_names_the_field_and_writes_nothing(
 ) -> None:
     before = await count(svc, orm.clients)
     outbox_before = await count(svc, orm.kit.outbox)
-    client = pb.Client(id=new_id(), name="ООО «Тест»", inn="7707083893", kpp="773601001", type=pb.CLIENT_TYPE_RETAIL)
+    client = pb.Client(
+        id=new_id(),
+        name="ООО «Тест»",
+        inn="7707083893",
+        kpp="773601001",
+        type=pb.CLIENT_TYPE_RETAIL,
+    )
     for k, v in change.items():
         setattr(client, k, v)
     await expect_error(
@@ -95,10 +107,14 @@ async def test_bad_outlet_input(svc: Harness) -> None:
     before = await count(svc, orm.outlets)
 
     async def create(outlet: pb.Outlet) -> object:
-        return await svc.clients.CreateOutlet(cs.CreateOutletRequest(request_id=new_id(), outlet=outlet))
+        return await svc.clients.CreateOutlet(
+            cs.CreateOutletRequest(request_id=new_id(), outlet=outlet)
+        )
 
     await expect_error(
-        create(pb.Outlet(id=new_id(), client_id=new_id(), card=card())), grpc.StatusCode.NOT_FOUND, "outlet.client_id"
+        create(pb.Outlet(id=new_id(), client_id=new_id(), card=card())),
+        grpc.StatusCode.NOT_FOUND,
+        "outlet.client_id",
     )
     await expect_error(
         create(pb.Outlet(id=new_id(), client_id=client.id, card=card(lat=91.0))),
@@ -118,20 +134,28 @@ async def test_bad_outlet_input(svc: Harness) -> None:
         "outlet.card.name",
     )
     await expect_error(
-        create(pb.Outlet(id="123", client_id=client.id, card=card())), grpc.StatusCode.INVALID_ARGUMENT, "outlet.id"
+        create(pb.Outlet(id="123", client_id=client.id, card=card())),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "outlet.id",
     )
     await expect_error(
-        svc.clients.GetOutlet(cs.GetOutletRequest(outlet_id=new_id())), grpc.StatusCode.NOT_FOUND, "outlet_id"
+        svc.clients.GetOutlet(cs.GetOutletRequest(outlet_id=new_id())),
+        grpc.StatusCode.NOT_FOUND,
+        "outlet_id",
     )
     await expect_error(
-        svc.clients.GetOutlet(cs.GetOutletRequest(outlet_id="x")), grpc.StatusCode.INVALID_ARGUMENT, "outlet_id"
+        svc.clients.GetOutlet(cs.GetOutletRequest(outlet_id="x")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "outlet_id",
     )
     assert await count(svc, orm.outlets) == before
 
 
 async def test_card_update_keeps_history_and_rejects_stale_versions(svc: Harness) -> None:
     outlet = await make_outlet(svc)
-    new_card = pb.OutletCard(address="Москва, ул. Арбат, д. 10", custom_attributes={"холодильник": "да"})
+    new_card = pb.OutletCard(
+        address="Москва, ул. Арбат, д. 10", custom_attributes={"холодильник": "да"}
+    )
     reply = await svc.clients.UpdateOutletCard(
         cs.UpdateOutletCardRequest(
             request_id=new_id(),
@@ -139,7 +163,9 @@ async def test_card_update_keeps_history_and_rejects_stale_versions(svc: Harness
             outlet_id=outlet.id,
             expected_version=1,
             card=new_card,
-            update_mask=field_mask_pb2.FieldMask(paths=["address", "custom_attributes.холодильник"]),
+            update_mask=field_mask_pb2.FieldMask(
+                paths=["address", "custom_attributes.холодильник"]
+            ),
         )
     )
     assert reply.outlet.version == 2
@@ -160,7 +186,9 @@ async def test_card_update_keeps_history_and_rejects_stale_versions(svc: Harness
         grpc.StatusCode.ABORTED,
         "expected version 1, current is 2",
     )
-    history = await svc.clients.ListOutletCardHistory(cs.ListOutletCardHistoryRequest(outlet_id=outlet.id))
+    history = await svc.clients.ListOutletCardHistory(
+        cs.ListOutletCardHistoryRequest(outlet_id=outlet.id)
+    )
     assert [c.version for c in history.changes] == [2, 1]
     assert {c.field for c in history.changes[0].changes} == {"address", "custom_attributes"}
     events = await published(svc.js, outlet.id, expect=2)
@@ -192,7 +220,9 @@ async def test_concurrent_card_updates_one_wins_other_aborted(svc: Harness) -> N
     current = (await svc.clients.GetOutlet(cs.GetOutletRequest(outlet_id=outlet.id))).outlet
     assert current.version == 2
     assert current.card.address == winners[0].outlet.card.address  # type: ignore[union-attr]
-    history = await svc.clients.ListOutletCardHistory(cs.ListOutletCardHistoryRequest(outlet_id=outlet.id))
+    history = await svc.clients.ListOutletCardHistory(
+        cs.ListOutletCardHistoryRequest(outlet_id=outlet.id)
+    )
     assert [c.version for c in history.changes] == [2, 1]
 
 
@@ -201,7 +231,9 @@ async def test_search_by_name_inn_and_radius(svc: Harness) -> None:
     # Around a point of our own far from other tests' outlets (Новосибирск).
     centre = (55.0302, 82.9204)
     near = await make_outlet(svc, client.id, card("Продукты «ЁЛКА»", centre[0] + 0.001, centre[1]))
-    further = await make_outlet(svc, client.id, card("Минимаркет у дома", centre[0] + 0.005, centre[1]))
+    further = await make_outlet(
+        svc, client.id, card("Минимаркет у дома", centre[0] + 0.005, centre[1])
+    )
     await make_outlet(svc, client.id, card("Далёкий магазин", centre[0] + 0.2, centre[1]))
 
     by_name = await svc.clients.SearchOutlets(cs.SearchOutletsRequest(name_query="ёлка"))
@@ -211,13 +243,17 @@ async def test_search_by_name_inn_and_radius(svc: Harness) -> None:
     assert len(by_inn.matches) == 3
 
     by_radius = await svc.clients.SearchOutlets(
-        cs.SearchOutletsRequest(near=latlng_pb2.LatLng(latitude=centre[0], longitude=centre[1]), radius_m=1000)
+        cs.SearchOutletsRequest(
+            near=latlng_pb2.LatLng(latitude=centre[0], longitude=centre[1]), radius_m=1000
+        )
     )
     assert [m.outlet.id for m in by_radius.matches] == [near.id, further.id]
     assert 100 < by_radius.matches[0].distance_m < 120
     paged = await svc.clients.SearchOutlets(
         cs.SearchOutletsRequest(
-            near=latlng_pb2.LatLng(latitude=centre[0], longitude=centre[1]), radius_m=1000, page_size=1
+            near=latlng_pb2.LatLng(latitude=centre[0], longitude=centre[1]),
+            radius_m=1000,
+            page_size=1,
         )
     )
     assert [m.outlet.id for m in paged.matches] == [near.id] and paged.next_page_token
@@ -232,7 +268,9 @@ async def test_search_by_name_inn_and_radius(svc: Harness) -> None:
     assert [m.outlet.id for m in rest.matches] == [further.id] and not rest.next_page_token
 
     await expect_error(
-        svc.clients.SearchOutlets(cs.SearchOutletsRequest(near=latlng_pb2.LatLng(latitude=95, longitude=0), radius_m=10)),
+        svc.clients.SearchOutlets(
+            cs.SearchOutletsRequest(near=latlng_pb2.LatLng(latitude=95, longitude=0), radius_m=10)
+        ),
         grpc.StatusCode.INVALID_ARGUMENT,
         "near.latitude",
     )
@@ -249,14 +287,18 @@ async def test_list_clients_pages_through_everything(svc: Harness) -> None:
     seen: list[str] = []
     token = ""
     while True:
-        page = await svc.clients.ListClients(cs.ListClientsRequest(name_query=marker.lower(), page_size=2, page_token=token))
+        page = await svc.clients.ListClients(
+            cs.ListClientsRequest(name_query=marker.lower(), page_size=2, page_token=token)
+        )
         seen += [c.id for c in page.clients]
         token = page.next_page_token
         if not token:
             break
     assert sorted(seen) == sorted(made)
     await expect_error(
-        svc.clients.ListClients(cs.ListClientsRequest(page_token="%%%")), grpc.StatusCode.INVALID_ARGUMENT, "page_token"
+        svc.clients.ListClients(cs.ListClientsRequest(page_token="%%%")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "page_token",
     )
 
 

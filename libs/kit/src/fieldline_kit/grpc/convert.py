@@ -25,7 +25,9 @@ def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     return out
 
 
-def from_ts(field: str, value: timestamp_pb2.Timestamp, *, required: bool = True) -> datetime | None:
+def from_ts(
+    field: str, value: timestamp_pb2.Timestamp, *, required: bool = True
+) -> datetime | None:
     if value.seconds == 0 and value.nanos == 0:
         if required:
             raise InvalidArgument(field, "is required")

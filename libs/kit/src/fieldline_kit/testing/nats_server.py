@@ -127,7 +127,7 @@ class EmbeddedNats:
         ]
         self._log.write(f"--- starting: {' '.join(args)}\n".encode())
         self._log.flush()
-        self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        self._proc = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
         )
 

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 from functools import singledispatch
 
 from fieldline.clients.events.v1 import events_pb2 as ev
-from fieldline_kit.uow import IntegrationEvent
-
 from fieldline_clients.adapters import proto_mapping as m
 from fieldline_clients.domain import events
+from fieldline_kit.uow import IntegrationEvent
 
 SUBJECT_PREFIX = "clients.events.v1"
 STREAM = "CLIENTS"
@@ -27,7 +26,9 @@ def _map(event: events.Event) -> IntegrationEvent:
 
 @_map.register
 def _(e: events.ClientCreated) -> IntegrationEvent:
-    return _event("client", e.client.id, e.client.version, ev.ClientCreated(client=m.client_pb(e.client)))
+    return _event(
+        "client", e.client.id, e.client.version, ev.ClientCreated(client=m.client_pb(e.client))
+    )
 
 
 @_map.register
@@ -38,7 +39,9 @@ def _(e: events.ClientChanged) -> IntegrationEvent:
 
 @_map.register
 def _(e: events.OutletCreated) -> IntegrationEvent:
-    return _event("outlet", e.outlet.id, e.outlet.version, ev.OutletCreated(outlet=m.outlet_pb(e.outlet)))
+    return _event(
+        "outlet", e.outlet.id, e.outlet.version, ev.OutletCreated(outlet=m.outlet_pb(e.outlet))
+    )
 
 
 @_map.register
@@ -70,7 +73,9 @@ def _(e: events.RouteAssignmentChanged) -> IntegrationEvent:
 
 @_map.register
 def _(e: events.VisitCompleted) -> IntegrationEvent:
-    return _event("visit", e.visit.id, e.visit.version, ev.VisitCompleted(visit=m.visit_pb(e.visit)))
+    return _event(
+        "visit", e.visit.id, e.visit.version, ev.VisitCompleted(visit=m.visit_pb(e.visit))
+    )
 
 
 @_map.register
@@ -80,7 +85,9 @@ def _(e: events.VisitMissed) -> IntegrationEvent:
 
 @_map.register
 def _(e: events.AuditSubmitted) -> IntegrationEvent:
-    return _event("audit", e.audit.id, e.audit.version, ev.AuditSubmitted(audit=m.audit_pb(e.audit)))
+    return _event(
+        "audit", e.audit.id, e.audit.version, ev.AuditSubmitted(audit=m.audit_pb(e.audit))
+    )
 
 
 @_map.register

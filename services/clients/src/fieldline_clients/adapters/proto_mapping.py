@@ -8,9 +8,6 @@ from typing import TypeVar
 from google.type import latlng_pb2
 
 from fieldline.clients.v1 import resources_pb2 as pb
-from fieldline_kit.errors import InvalidArgument
-from fieldline_kit.grpc.convert import from_money, money, pb_date, ts
-
 from fieldline_clients.domain.fieldwork import (
     Answer,
     AnswerInput,
@@ -44,6 +41,8 @@ from fieldline_clients.domain.model import (
     WorkingHours,
 )
 from fieldline_clients.domain.values import Location, Money, parse_decimal
+from fieldline_kit.errors import InvalidArgument
+from fieldline_kit.grpc.convert import from_money, money, pb_date, ts
 
 E = TypeVar("E")
 
@@ -139,9 +138,13 @@ def card_pb(card: OutletCard) -> pb.OutletCard:
         channel=card.channel,
         format=card.format,
         outlet_class=card.outlet_class,
-        contacts=[pb.Contact(name=c.name, role=c.role, phone=c.phone, email=c.email) for c in card.contacts],
+        contacts=[
+            pb.Contact(name=c.name, role=c.role, phone=c.phone, email=c.email)
+            for c in card.contacts
+        ],
         working_hours=[
-            pb.WorkingHours(weekday=w.weekday, opens=w.opens, closes=w.closes) for w in card.working_hours
+            pb.WorkingHours(weekday=w.weekday, opens=w.opens, closes=w.closes)
+            for w in card.working_hours
         ],
         custom_attributes=dict(card.custom_attributes),
     )
@@ -166,7 +169,10 @@ def history_pb(h: CardChange) -> pb.OutletCardChange:
         version=h.version,
         changed_by=h.changed_by,
         change_time=ts(h.changed_at),
-        changes=[pb.FieldChange(field=c.field, old_value=c.old_value, new_value=c.new_value) for c in h.changes],
+        changes=[
+            pb.FieldChange(field=c.field, old_value=c.old_value, new_value=c.new_value)
+            for c in h.changes
+        ],
         proposal_id=h.proposal_id,
     )
 
@@ -189,7 +195,9 @@ def territory_pb(t: Territory) -> pb.Territory:
 
 
 def route_pb(r: Route) -> pb.Route:
-    return pb.Route(id=r.id, name=r.name, territory_id=r.territory_id, agent_id=r.agent_id, version=r.version)
+    return pb.Route(
+        id=r.id, name=r.name, territory_id=r.territory_id, agent_id=r.agent_id, version=r.version
+    )
 
 
 def assignment_pb(a: RouteAssignment) -> pb.RouteAssignment:
@@ -234,7 +242,13 @@ def questionnaire_pb(q: Questionnaire) -> pb.Questionnaire:
         id=q.id,
         name=q.name,
         questions=[
-            pb.Question(id=x.id, text=x.text, type=QUESTION_TYPES[x.type], options=list(x.options), required=x.required)
+            pb.Question(
+                id=x.id,
+                text=x.text,
+                type=QUESTION_TYPES[x.type],
+                options=list(x.options),
+                required=x.required,
+            )
             for x in q.questions
         ],
         must_stock_skus=list(q.must_stock_skus),
@@ -276,7 +290,11 @@ def audit_pb(a: Audit) -> pb.Audit:
             for m in a.must_stock
         ],
         competitor_prices=[
-            pb.CompetitorPrice(product=c.product, competitor=c.competitor, price=money(c.price.amount, c.price.currency))
+            pb.CompetitorPrice(
+                product=c.product,
+                competitor=c.competitor,
+                price=money(c.price.amount, c.price.currency),
+            )
             for c in a.competitor_prices
         ],
         submit_time=ts(a.submitted_at),

@@ -14,9 +14,6 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Row, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldline_kit.errors import InvalidArgument
-from fieldline_kit.grpc.convert import decode_token, encode_token
-
 from fieldline_clients.adapters import orm
 from fieldline_clients.adapters.repository import (
     assignment_from,
@@ -41,6 +38,8 @@ from fieldline_clients.domain.model import (
     Territory,
 )
 from fieldline_clients.domain.values import Location, search_key
+from fieldline_kit.errors import InvalidArgument
+from fieldline_kit.grpc.convert import decode_token, encode_token
 
 T = TypeVar("T")
 
@@ -67,7 +66,9 @@ def _where(*conds: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
     return [c for c in conds if c is not None]
 
 
-async def get_by_id(session: AsyncSession, table: Any, entity_id: str, convert: Callable[[Row[Any]], T]) -> T | None:
+async def get_by_id(
+    session: AsyncSession, table: Any, entity_id: str, convert: Callable[[Row[Any]], T]
+) -> T | None:
     row = (await session.execute(select(table).where(table.c.id == entity_id))).first()
     return convert(row) if row else None
 
@@ -78,7 +79,9 @@ async def list_clients(
     t = orm.clients
     stmt = select(t).where(
         *_where(
-            t.c.name_search.contains(search_key(name_query), autoescape=True) if name_query else None,
+            t.c.name_search.contains(search_key(name_query), autoescape=True)
+            if name_query
+            else None,
             t.c.inn == inn if inn else None,
             t.c.type == type_ if type_ else None,
         )
@@ -87,7 +90,13 @@ async def list_clients(
 
 
 async def list_outlets(
-    session: AsyncSession, *, size: int, token: str, client_id: str, territory_id: str, status: str | None
+    session: AsyncSession,
+    *,
+    size: int,
+    token: str,
+    client_id: str,
+    territory_id: str,
+    status: str | None,
 ) -> tuple[list[Outlet], str]:
     t = orm.outlets
     stmt = select(t).where(
@@ -130,10 +139,14 @@ async def search_outlets(
     if near is None:
         if not conds:
             raise InvalidArgument("name_query", "give a name, an INN or a point with a radius")
-        outlets, next_token = await _page(session, select(t).where(*conds), t.c.id, token, size, outlet_from)
+        outlets, next_token = await _page(
+            session, select(t).where(*conds), t.c.id, token, size, outlet_from
+        )
         return [OutletMatch(o, None) for o in outlets], next_token
     if not 0 < radius_m <= MAX_RADIUS_M:
-        raise InvalidArgument("radius_m", f"must be within (0, {MAX_RADIUS_M:.0f}] metres, got {radius_m}")
+        raise InvalidArgument(
+            "radius_m", f"must be within (0, {MAX_RADIUS_M:.0f}] metres, got {radius_m}"
+        )
     min_lat, max_lat, min_lon, max_lon = near.bounding_box(radius_m)
     stmt = (
         select(t)
@@ -169,7 +182,9 @@ async def card_history(
     rows = (await session.execute(stmt.order_by(h.c.version.desc()).limit(size + 1))).all()
     more = len(rows) > size
     rows = rows[:size]
-    return [history_from(r) for r in rows], encode_token(str(rows[-1].version)) if more and rows else ""
+    return [history_from(r) for r in rows], encode_token(
+        str(rows[-1].version)
+    ) if more and rows else ""
 
 
 async def list_proposals(
@@ -209,7 +224,9 @@ async def list_territories(
 ) -> tuple[list[Territory], str]:
     t = orm.territories
     stmt = select(t).where(*_where(t.c.parent_id == parent_id if parent_id else None))
-    return await _page(session, stmt, t.c.id, token, size, lambda r: Territory(r.id, r.name, r.parent_id))
+    return await _page(
+        session, stmt, t.c.id, token, size, lambda r: Territory(r.id, r.name, r.parent_id)
+    )
 
 
 async def list_routes(
@@ -261,7 +278,9 @@ async def list_visits(
     return await _page(session, stmt, t.c.id, token, size, visit_from)
 
 
-async def list_questionnaires(session: AsyncSession, *, size: int, token: str) -> tuple[list[Questionnaire], str]:
+async def list_questionnaires(
+    session: AsyncSession, *, size: int, token: str
+) -> tuple[list[Questionnaire], str]:
     t = orm.questionnaires
     return await _page(session, select(t), t.c.id, token, size, questionnaire_from)
 
@@ -317,20 +336,26 @@ async def visit_plan(session: AsyncSession, agent_id: str, day: date) -> list[Pl
     due = []
     for row in rows:
         plan_assignment = assignment_from(
-            _AssignmentRow(row.a_route_id, row.id, row.a_frequency, row.a_weekday_mask, row.a_start_date, row.a_sequence)
+            _AssignmentRow(
+                row.a_route_id,
+                row.id,
+                row.a_frequency,
+                row.a_weekday_mask,
+                row.a_start_date,
+                row.a_sequence,
+            )
         )
         if plan_assignment.is_due(day):
             due.append((row, plan_assignment))
     if not due:
         return []
     visits_rows = (
-        await session.execute(
-            select(v).where(and_(v.c.agent_id == agent_id, v.c.day == day))
-        )
+        await session.execute(select(v).where(and_(v.c.agent_id == agent_id, v.c.day == day)))
     ).all()
     by_outlet = {vr.outlet_id: visit_from(vr) for vr in visits_rows}
     return [
-        PlannedVisit(outlet_from(row), pa.route_id, pa.sequence, by_outlet.get(row.id)) for row, pa in due
+        PlannedVisit(outlet_from(row), pa.route_id, pa.sequence, by_outlet.get(row.id))
+        for row, pa in due
     ]
 
 

@@ -14,9 +14,6 @@ from typing import Any
 from sqlalchemy import Row, Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldline_kit.errors import Conflict, NotFound
-from fieldline_kit.uow import UnitOfWork
-
 from fieldline_clients.adapters import orm
 from fieldline_clients.domain.fieldwork import (
     Answer,
@@ -52,6 +49,8 @@ from fieldline_clients.domain.model import (
     WorkingHours,
 )
 from fieldline_clients.domain.values import Location, Money, search_key
+from fieldline_kit.errors import Conflict, NotFound
+from fieldline_kit.uow import UnitOfWork
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -86,7 +85,10 @@ def card_columns(card: OutletCard) -> dict[str, Any]:
 
 def card_from(data: Any) -> OutletCard:
     """From an outlets row or from a card_columns() dict stored as JSON."""
-    get = data.get if isinstance(data, dict) else lambda k: getattr(data, k)
+
+    def get(key: str) -> Any:
+        return data[key] if isinstance(data, dict) else getattr(data, key)
+
     lat, lon = get("lat"), get("lon")
     return OutletCard(
         name=get("name"),
@@ -220,7 +222,9 @@ def questionnaire_from(row: Row[Any]) -> Questionnaire:
         id=row.id,
         name=row.name,
         questions=tuple(
-            Question(q["id"], q["text"], QuestionType(q["type"]), tuple(q["options"]), q["required"])
+            Question(
+                q["id"], q["text"], QuestionType(q["type"]), tuple(q["options"]), q["required"]
+            )
             for q in row.questions
         ),
         must_stock_skus=tuple(row.must_stock_skus),
@@ -269,7 +273,9 @@ def audit_from(row: Row[Any]) -> Audit:
             for m in row.must_stock
         ),
         competitor_prices=tuple(
-            CompetitorPrice(c["product"], c["competitor"], Money(Decimal(c["amount"]), c["currency"]))
+            CompetitorPrice(
+                c["product"], c["competitor"], Money(Decimal(c["amount"]), c["currency"])
+            )
             for c in row.competitor_prices
         ),
         submitted_at=utc(row.submitted_at),
@@ -348,7 +354,9 @@ class _Versioned:
             .values(**values)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(f"{self.entity} {aggregate.id} was changed concurrently; reload and retry")
+            raise Conflict(
+                f"{self.entity} {aggregate.id} was changed concurrently; reload and retry"
+            )
         self._loaded[aggregate.id] = aggregate.version
 
 
@@ -542,7 +550,9 @@ class RouteRepository(_Versioned):
             "sequence": a.sequence,
         }
         result = await self.session.execute(
-            update(t).where(t.c.route_id == a.route_id, t.c.outlet_id == a.outlet_id).values(**values)
+            update(t)
+            .where(t.c.route_id == a.route_id, t.c.outlet_id == a.outlet_id)
+            .values(**values)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             await self.session.execute(
@@ -636,7 +646,9 @@ class AuditRepository(_Versioned):
                         "sku": m.sku,
                         "present": m.present,
                         "facings": m.facings,
-                        "shelf_quantity": None if m.shelf_quantity is None else str(m.shelf_quantity),
+                        "shelf_quantity": None
+                        if m.shelf_quantity is None
+                        else str(m.shelf_quantity),
                     }
                     for m in a.must_stock
                 ],
@@ -706,4 +718,3 @@ class ClientsUnitOfWork(UnitOfWork):
         self.audits = AuditRepository(self)
         self.proposals = ProposalRepository(self)
         return self
-

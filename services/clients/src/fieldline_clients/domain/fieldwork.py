@@ -8,8 +8,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from fieldline_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument
-
 from fieldline_clients.domain import events
 from fieldline_clients.domain.model import Employee, Outlet, OutletCard, OutletStatus, Role
 from fieldline_clients.domain.values import (
@@ -21,6 +19,7 @@ from fieldline_clients.domain.values import (
     require_id,
     require_text,
 )
+from fieldline_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 
 
 # ----------------------------------------------------------------------------------- visits
@@ -202,15 +201,21 @@ class Questionnaire:
                 raise InvalidArgument(f"{where}.type", "is required")
             opts = tuple(require_text(f"{where}.options", o, 200) for o in options)
             if qtype is QuestionType.CHOICE and len(opts) < 2:
-                raise InvalidArgument(f"{where}.options", "a choice question needs at least 2 options")
+                raise InvalidArgument(
+                    f"{where}.options", "a choice question needs at least 2 options"
+                )
             if qtype is not QuestionType.CHOICE and opts:
                 raise InvalidArgument(f"{where}.options", "only choice questions have options")
-            clean.append(Question(key, require_text(f"{where}.text", text, 1000), qtype, opts, required))
+            clean.append(
+                Question(key, require_text(f"{where}.text", text, 1000), qtype, opts, required)
+            )
         skus = tuple(require_text("questionnaire.must_stock_skus", s, 100) for s in must_stock_skus)
         if len(set(skus)) != len(skus):
             raise InvalidArgument("questionnaire.must_stock_skus", "lists a SKU twice")
         if not clean and not skus:
-            raise InvalidArgument("questionnaire.questions", "a questionnaire needs questions or SKUs")
+            raise InvalidArgument(
+                "questionnaire.questions", "a questionnaire needs questions or SKUs"
+            )
         return cls(
             id=require_id("questionnaire.id", id),
             name=require_text("questionnaire.name", name),
@@ -325,7 +330,8 @@ class Audit:
             expected = _KIND_FOR_TYPE[question.type]
             if a.kind != expected or a.value is None:
                 raise InvalidArgument(
-                    f"{where}", f"question {question.id!r} is {question.type.name}: give `{expected}`"
+                    f"{where}",
+                    f"question {question.id!r} is {question.type.name}: give `{expected}`",
                 )
             value = a.value
             if question.type is QuestionType.NUMBER:
@@ -339,11 +345,15 @@ class Audit:
             out.append(Answer(question.id, question.type, value))
         missing = [x.id for x in q.questions if x.required and x.id not in seen]
         if missing:
-            raise InvalidArgument("audit.answers", f"required questions unanswered: {', '.join(missing)}")
+            raise InvalidArgument(
+                "audit.answers", f"required questions unanswered: {', '.join(missing)}"
+            )
         return tuple(out)
 
     @staticmethod
-    def _must_stock(q: Questionnaire, checks: Sequence[MustStockCheck]) -> tuple[MustStockCheck, ...]:
+    def _must_stock(
+        q: Questionnaire, checks: Sequence[MustStockCheck]
+    ) -> tuple[MustStockCheck, ...]:
         seen: set[str] = set()
         for i, c in enumerate(checks):
             where = f"audit.must_stock[{i}]"
@@ -390,9 +400,7 @@ class Proposal:
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
-    def new_outlet(
-        cls, id: str, proposer: Employee, outlet: Outlet, now: datetime
-    ) -> Proposal:
+    def new_outlet(cls, id: str, proposer: Employee, outlet: Outlet, now: datetime) -> Proposal:
         proposer.require_role(Role.AGENT, Role.VAN_SELLER, Role.MERCHANDISER, Role.SUPERVISOR)
         return cls(
             id=require_id("proposal_id", id),
@@ -457,7 +465,9 @@ class Proposal:
         elif approve:
             # Applied onto the current card: fields the proposal did not touch keep any
             # change made since it was proposed.
-            outlet.update_card(self.card, self.fields, outlet.version, self.proposed_by, now, self.id)
+            outlet.update_card(
+                self.card, self.fields, outlet.version, self.proposed_by, now, self.id
+            )
         self.status = wanted
         self.decided_by = decider.id
         self.decision_reason = reason

@@ -14,13 +14,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from fieldline_kit.errors import (
-    Conflict,
-    FailedPrecondition,
-    InvalidArgument,
-    PermissionDenied,
-)
-
 from fieldline_clients.domain import events
 from fieldline_clients.domain.taxid import validate_inn, validate_kpp
 from fieldline_clients.domain.values import (
@@ -28,6 +21,12 @@ from fieldline_clients.domain.values import (
     limit_text,
     require_id,
     require_text,
+)
+from fieldline_kit.errors import (
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    PermissionDenied,
 )
 
 
@@ -205,14 +204,18 @@ class OutletCard:
         for i, wh in enumerate(self.working_hours):
             where = f"{prefix}.working_hours[{i}]"
             if not 1 <= wh.weekday <= 7:
-                raise InvalidArgument(f"{where}.weekday", f"must be 1 (Monday) … 7, got {wh.weekday}")
+                raise InvalidArgument(
+                    f"{where}.weekday", f"must be 1 (Monday) … 7, got {wh.weekday}"
+                )
             if wh.weekday in seen_days:
                 raise InvalidArgument(f"{where}.weekday", f"day {wh.weekday} is given twice")
             seen_days.add(wh.weekday)
             if _hhmm(f"{where}.opens", wh.opens) >= _hhmm(f"{where}.closes", wh.closes):
                 raise InvalidArgument(f"{where}", "opens must be before closes")
         if len(self.custom_attributes) > MAX_CUSTOM_ATTRIBUTES:
-            raise InvalidArgument(f"{prefix}.custom_attributes", f"at most {MAX_CUSTOM_ATTRIBUTES} entries")
+            raise InvalidArgument(
+                f"{prefix}.custom_attributes", f"at most {MAX_CUSTOM_ATTRIBUTES} entries"
+            )
         for key, value in self.custom_attributes.items():
             require_text(f"{prefix}.custom_attributes", key, 100)
             limit_text(f"{prefix}.custom_attributes[{key}]", value, 1000)
@@ -432,7 +435,9 @@ class Employee:
             version=1,
         )
         if Role.DISTRIBUTOR_MANAGER in employee.roles and not distributor_id:
-            raise InvalidArgument("employee.distributor_id", "is required for a distributor manager")
+            raise InvalidArgument(
+                "employee.distributor_id", "is required for a distributor manager"
+            )
         employee.events.append(events.EmployeeChanged(employee.snapshot()))
         return employee
 
@@ -448,7 +453,9 @@ class Employee:
     ) -> None:
         check_version(expected_version, self.version, f"employee {self.id}")
         if supervisor_id == self.id:
-            raise InvalidArgument("employee.supervisor_id", "an employee cannot supervise themselves")
+            raise InvalidArgument(
+                "employee.supervisor_id", "an employee cannot supervise themselves"
+            )
         new = {
             "full_name": require_text("employee.full_name", full_name),
             "roles": self.validate_roles(roles),
@@ -468,7 +475,7 @@ class Employee:
         if not self.active:
             raise PermissionDenied(f"employee {self.id} is not active")
         if not self.roles.intersection(allowed):
-            names = ", ".join(r.name for r in allowed)
+            names = ", ".join(sorted(r.name for r in allowed))
             raise PermissionDenied(f"employee {self.id} needs one of the roles {names}")
 
     def snapshot(self) -> Employee:
@@ -568,9 +575,7 @@ class Route:
     def assignment_changed(self, assignment: RouteAssignment, removed: bool = False) -> None:
         """Record a change of one of the route's assignments (serialised by the route version)."""
         self.version += 1
-        self.events.append(
-            events.RouteAssignmentChanged(self.snapshot(), assignment, removed)
-        )
+        self.events.append(events.RouteAssignmentChanged(self.snapshot(), assignment, removed))
 
     def snapshot(self) -> Route:
         return replace(self, events=[])

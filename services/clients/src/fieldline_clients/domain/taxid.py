@@ -21,7 +21,9 @@ def is_valid_inn(inn: str) -> bool:
     if len(inn) == 10:
         return _check_digit(inn, _W10) == int(inn[9])
     if len(inn) == 12:
-        return _check_digit(inn, _W12_1) == int(inn[10]) and _check_digit(inn, _W12_2) == int(inn[11])
+        return _check_digit(inn, _W12_1) == int(inn[10]) and _check_digit(inn, _W12_2) == int(
+            inn[11]
+        )
     return False
 
 
@@ -44,7 +46,9 @@ def validate_kpp(field: str, kpp: str, inn: str) -> str:
     kpp = (kpp or "").strip().upper()
     if len(inn) == 12:
         if kpp:
-            raise InvalidArgument(field, "must be empty for an individual entrepreneur (12-digit INN)")
+            raise InvalidArgument(
+                field, "must be empty for an individual entrepreneur (12-digit INN)"
+            )
         return ""
     if not kpp:
         raise InvalidArgument(field, "is required for an organisation (10-digit INN)")

@@ -99,7 +99,9 @@ class Money:
     @classmethod
     def of(cls, field: str, amount: Decimal, currency: str) -> Money:
         if not re.fullmatch(r"[A-Z]{3}", currency or ""):
-            raise InvalidArgument(f"{field}.currency_code", f"must be an ISO 4217 code, got {currency!r}")
+            raise InvalidArgument(
+                f"{field}.currency_code", f"must be an ISO 4217 code, got {currency!r}"
+            )
         if amount < 0:
             raise InvalidArgument(field, "must not be negative")
         return cls(amount, currency)

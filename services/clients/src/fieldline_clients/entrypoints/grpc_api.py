@@ -19,10 +19,6 @@ from fieldline.clients.v1 import territory_service_pb2 as ts_
 from fieldline.clients.v1 import territory_service_pb2_grpc as ts_grpc
 from fieldline.clients.v1 import visits_service_pb2 as vs
 from fieldline.clients.v1 import visits_service_pb2_grpc as vs_grpc
-from fieldline_kit.errors import InvalidArgument, NotFound
-from fieldline_kit.grpc.convert import from_pb_date, from_ts, page_size, pb_date
-from fieldline_kit.grpc.idempotency import run_idempotent
-
 from fieldline_clients.adapters import orm, queries
 from fieldline_clients.adapters import proto_mapping as m
 from fieldline_clients.adapters.repository import (
@@ -39,6 +35,9 @@ from fieldline_clients.adapters.repository import (
 from fieldline_clients.bootstrap import App
 from fieldline_clients.domain.values import optional_id, require_id
 from fieldline_clients.service_layer import handlers
+from fieldline_kit.errors import InvalidArgument, NotFound
+from fieldline_kit.grpc.convert import from_pb_date, from_ts, page_size, pb_date
+from fieldline_kit.grpc.idempotency import run_idempotent
 
 R = TypeVar("R", bound=Message)
 
@@ -52,7 +51,11 @@ class _Base:
         self.app = app
 
     async def _write(
-        self, method: str, request: Message, response_type: type[R], work: Callable[[ClientsUnitOfWork], Awaitable[R]]
+        self,
+        method: str,
+        request: Message,
+        response_type: type[R],
+        work: Callable[[ClientsUnitOfWork], Awaitable[R]],
     ) -> R:
         return await run_idempotent(self.app.uow, method, request, response_type, work)
 
@@ -61,7 +64,9 @@ class _Base:
         async with self.app.sessions() as session, session.begin():
             yield session
 
-    async def _get(self, table: Any, entity: str, field: str, raw_id: str, convert: Callable[[Any], Any]) -> Any:
+    async def _get(
+        self, table: Any, entity: str, field: str, raw_id: str, convert: Callable[[Any], Any]
+    ) -> Any:
         entity_id = require_id(field, raw_id)
         async with self._read() as session:
             found = await queries.get_by_id(session, table, entity_id, convert)
@@ -71,7 +76,9 @@ class _Base:
 
 
 class ClientsServicer(_Base, cs_grpc.ClientsServiceServicer):
-    async def CreateClient(self, request: cs.CreateClientRequest, context: grpc.aio.ServicerContext) -> cs.CreateClientResponse:
+    async def CreateClient(
+        self, request: cs.CreateClientRequest, context: grpc.aio.ServicerContext
+    ) -> cs.CreateClientResponse:
         c = request.client
 
         async def work(uow: ClientsUnitOfWork) -> cs.CreateClientResponse:
@@ -89,11 +96,15 @@ class ClientsServicer(_Base, cs_grpc.ClientsServiceServicer):
 
         return await self._write("CreateClient", request, cs.CreateClientResponse, work)
 
-    async def GetClient(self, request: cs.GetClientRequest, context: grpc.aio.ServicerContext) -> cs.GetClientResponse:
+    async def GetClient(
+        self, request: cs.GetClientRequest, context: grpc.aio.ServicerContext
+    ) -> cs.GetClientResponse:
         client = await self._get(orm.clients, "client", "client_id", request.client_id, client_from)
         return cs.GetClientResponse(client=m.client_pb(client))
 
-    async def UpdateClient(self, request: cs.UpdateClientRequest, context: grpc.aio.ServicerContext) -> cs.UpdateClientResponse:
+    async def UpdateClient(
+        self, request: cs.UpdateClientRequest, context: grpc.aio.ServicerContext
+    ) -> cs.UpdateClientResponse:
         c = request.client
 
         async def work(uow: ClientsUnitOfWork) -> cs.UpdateClientResponse:
@@ -111,7 +122,9 @@ class ClientsServicer(_Base, cs_grpc.ClientsServiceServicer):
 
         return await self._write("UpdateClient", request, cs.UpdateClientResponse, work)
 
-    async def ListClients(self, request: cs.ListClientsRequest, context: grpc.aio.ServicerContext) -> cs.ListClientsResponse:
+    async def ListClients(
+        self, request: cs.ListClientsRequest, context: grpc.aio.ServicerContext
+    ) -> cs.ListClientsResponse:
         type_ = m.from_enum(m.CLIENT_TYPES, request.type, "type")
         async with self._read() as session:
             items, token = await queries.list_clients(
@@ -122,9 +135,13 @@ class ClientsServicer(_Base, cs_grpc.ClientsServiceServicer):
                 inn=request.inn,
                 type_=type_.value if type_ else None,
             )
-        return cs.ListClientsResponse(clients=[m.client_pb(c) for c in items], next_page_token=token)
+        return cs.ListClientsResponse(
+            clients=[m.client_pb(c) for c in items], next_page_token=token
+        )
 
-    async def CreateOutlet(self, request: cs.CreateOutletRequest, context: grpc.aio.ServicerContext) -> cs.CreateOutletResponse:
+    async def CreateOutlet(
+        self, request: cs.CreateOutletRequest, context: grpc.aio.ServicerContext
+    ) -> cs.CreateOutletResponse:
         o = request.outlet
 
         async def work(uow: ClientsUnitOfWork) -> cs.CreateOutletResponse:
@@ -141,7 +158,9 @@ class ClientsServicer(_Base, cs_grpc.ClientsServiceServicer):
 
         return await self._write("CreateOutlet", request, cs.CreateOutletResponse, work)
 
-    async def GetOutlet(self, request: cs.GetOutletRequest, context: grpc.aio.ServicerContext) -> cs.GetOutletResponse:
+    async def GetOutlet(
+        self, request: cs.GetOutletRequest, context: grpc.aio.ServicerContext
+    ) -> cs.GetOutletResponse:
         outlet = await self._get(orm.outlets, "outlet", "outlet_id", request.outlet_id, outlet_from)
         return cs.GetOutletResponse(outlet=m.outlet_pb(outlet))
 
@@ -178,7 +197,9 @@ class ClientsServicer(_Base, cs_grpc.ClientsServiceServicer):
 
         return await self._write("SetOutletStatus", request, cs.SetOutletStatusResponse, work)
 
-    async def ListOutlets(self, request: cs.ListOutletsRequest, context: grpc.aio.ServicerContext) -> cs.ListOutletsResponse:
+    async def ListOutlets(
+        self, request: cs.ListOutletsRequest, context: grpc.aio.ServicerContext
+    ) -> cs.ListOutletsResponse:
         status = m.from_enum(m.OUTLET_STATUSES, request.status, "status")
         async with self._read() as session:
             items, token = await queries.list_outlets(
@@ -189,7 +210,9 @@ class ClientsServicer(_Base, cs_grpc.ClientsServiceServicer):
                 territory_id=optional_id("territory_id", request.territory_id),
                 status=status.value if status else None,
             )
-        return cs.ListOutletsResponse(outlets=[m.outlet_pb(o) for o in items], next_page_token=token)
+        return cs.ListOutletsResponse(
+            outlets=[m.outlet_pb(o) for o in items], next_page_token=token
+        )
 
     async def SearchOutlets(
         self, request: cs.SearchOutletsRequest, context: grpc.aio.ServicerContext
@@ -210,7 +233,10 @@ class ClientsServicer(_Base, cs_grpc.ClientsServiceServicer):
                 radius_m=request.radius_m,
             )
         return cs.SearchOutletsResponse(
-            matches=[cs.OutletMatch(outlet=m.outlet_pb(x.outlet), distance_m=x.distance_m or 0.0) for x in matches],
+            matches=[
+                cs.OutletMatch(outlet=m.outlet_pb(x.outlet), distance_m=x.distance_m or 0.0)
+                for x in matches
+            ],
             next_page_token=token,
         )
 
@@ -220,11 +246,18 @@ class ClientsServicer(_Base, cs_grpc.ClientsServiceServicer):
         outlet = await self._get(orm.outlets, "outlet", "outlet_id", request.outlet_id, outlet_from)
         async with self._read() as session:
             items, token = await queries.card_history(
-                session, outlet_id=outlet.id, size=page_size(request.page_size), token=request.page_token
+                session,
+                outlet_id=outlet.id,
+                size=page_size(request.page_size),
+                token=request.page_token,
             )
-        return cs.ListOutletCardHistoryResponse(changes=[m.history_pb(h) for h in items], next_page_token=token)
+        return cs.ListOutletCardHistoryResponse(
+            changes=[m.history_pb(h) for h in items], next_page_token=token
+        )
 
-    async def ProposeOutlet(self, request: cs.ProposeOutletRequest, context: grpc.aio.ServicerContext) -> cs.ProposeOutletResponse:
+    async def ProposeOutlet(
+        self, request: cs.ProposeOutletRequest, context: grpc.aio.ServicerContext
+    ) -> cs.ProposeOutletResponse:
         async def work(uow: ClientsUnitOfWork) -> cs.ProposeOutletResponse:
             proposal = await handlers.propose_outlet(
                 uow,
@@ -274,21 +307,34 @@ class ClientsServicer(_Base, cs_grpc.ClientsServiceServicer):
 
         return await self._write("DecideProposal", request, cs.DecideProposalResponse, work)
 
-    async def GetProposal(self, request: cs.GetProposalRequest, context: grpc.aio.ServicerContext) -> cs.GetProposalResponse:
-        p = await self._get(orm.proposals, "proposal", "proposal_id", request.proposal_id, proposal_from)
+    async def GetProposal(
+        self, request: cs.GetProposalRequest, context: grpc.aio.ServicerContext
+    ) -> cs.GetProposalResponse:
+        p = await self._get(
+            orm.proposals, "proposal", "proposal_id", request.proposal_id, proposal_from
+        )
         return cs.GetProposalResponse(proposal=m.proposal_pb(p))
 
-    async def ListProposals(self, request: cs.ListProposalsRequest, context: grpc.aio.ServicerContext) -> cs.ListProposalsResponse:
+    async def ListProposals(
+        self, request: cs.ListProposalsRequest, context: grpc.aio.ServicerContext
+    ) -> cs.ListProposalsResponse:
         status = m.from_enum(m.PROPOSAL_STATUSES, request.status, "status")
         async with self._read() as session:
             items, token = await queries.list_proposals(
-                session, size=page_size(request.page_size), token=request.page_token, status=status.value if status else None
+                session,
+                size=page_size(request.page_size),
+                token=request.page_token,
+                status=status.value if status else None,
             )
-        return cs.ListProposalsResponse(proposals=[m.proposal_pb(p) for p in items], next_page_token=token)
+        return cs.ListProposalsResponse(
+            proposals=[m.proposal_pb(p) for p in items], next_page_token=token
+        )
 
 
 class TerritoryServicer(_Base, ts_grpc.TerritoryServiceServicer):
-    async def CreateEmployee(self, request: ts_.CreateEmployeeRequest, context: grpc.aio.ServicerContext) -> ts_.CreateEmployeeResponse:
+    async def CreateEmployee(
+        self, request: ts_.CreateEmployeeRequest, context: grpc.aio.ServicerContext
+    ) -> ts_.CreateEmployeeResponse:
         e = request.employee
 
         async def work(uow: ClientsUnitOfWork) -> ts_.CreateEmployeeResponse:
@@ -305,11 +351,17 @@ class TerritoryServicer(_Base, ts_grpc.TerritoryServiceServicer):
 
         return await self._write("CreateEmployee", request, ts_.CreateEmployeeResponse, work)
 
-    async def GetEmployee(self, request: ts_.GetEmployeeRequest, context: grpc.aio.ServicerContext) -> ts_.GetEmployeeResponse:
-        e = await self._get(orm.employees, "employee", "employee_id", request.employee_id, employee_from)
+    async def GetEmployee(
+        self, request: ts_.GetEmployeeRequest, context: grpc.aio.ServicerContext
+    ) -> ts_.GetEmployeeResponse:
+        e = await self._get(
+            orm.employees, "employee", "employee_id", request.employee_id, employee_from
+        )
         return ts_.GetEmployeeResponse(employee=m.employee_pb(e))
 
-    async def UpdateEmployee(self, request: ts_.UpdateEmployeeRequest, context: grpc.aio.ServicerContext) -> ts_.UpdateEmployeeResponse:
+    async def UpdateEmployee(
+        self, request: ts_.UpdateEmployeeRequest, context: grpc.aio.ServicerContext
+    ) -> ts_.UpdateEmployeeResponse:
         e = request.employee
 
         async def work(uow: ClientsUnitOfWork) -> ts_.UpdateEmployeeResponse:
@@ -328,7 +380,9 @@ class TerritoryServicer(_Base, ts_grpc.TerritoryServiceServicer):
 
         return await self._write("UpdateEmployee", request, ts_.UpdateEmployeeResponse, work)
 
-    async def ListEmployees(self, request: ts_.ListEmployeesRequest, context: grpc.aio.ServicerContext) -> ts_.ListEmployeesResponse:
+    async def ListEmployees(
+        self, request: ts_.ListEmployeesRequest, context: grpc.aio.ServicerContext
+    ) -> ts_.ListEmployeesResponse:
         role = m.from_enum(m.ROLES, request.role, "role")
         async with self._read() as session:
             items, token = await queries.list_employees(
@@ -338,18 +392,26 @@ class TerritoryServicer(_Base, ts_grpc.TerritoryServiceServicer):
                 role=role.value if role else None,
                 territory_id=optional_id("territory_id", request.territory_id),
             )
-        return ts_.ListEmployeesResponse(employees=[m.employee_pb(e) for e in items], next_page_token=token)
+        return ts_.ListEmployeesResponse(
+            employees=[m.employee_pb(e) for e in items], next_page_token=token
+        )
 
-    async def CreateTerritory(self, request: ts_.CreateTerritoryRequest, context: grpc.aio.ServicerContext) -> ts_.CreateTerritoryResponse:
+    async def CreateTerritory(
+        self, request: ts_.CreateTerritoryRequest, context: grpc.aio.ServicerContext
+    ) -> ts_.CreateTerritoryResponse:
         t = request.territory
 
         async def work(uow: ClientsUnitOfWork) -> ts_.CreateTerritoryResponse:
-            territory = await handlers.create_territory(uow, id=t.id, name=t.name, parent_id=t.parent_id)
+            territory = await handlers.create_territory(
+                uow, id=t.id, name=t.name, parent_id=t.parent_id
+            )
             return ts_.CreateTerritoryResponse(territory=m.territory_pb(territory))
 
         return await self._write("CreateTerritory", request, ts_.CreateTerritoryResponse, work)
 
-    async def ListTerritories(self, request: ts_.ListTerritoriesRequest, context: grpc.aio.ServicerContext) -> ts_.ListTerritoriesResponse:
+    async def ListTerritories(
+        self, request: ts_.ListTerritoriesRequest, context: grpc.aio.ServicerContext
+    ) -> ts_.ListTerritoriesResponse:
         async with self._read() as session:
             items, token = await queries.list_territories(
                 session,
@@ -357,22 +419,32 @@ class TerritoryServicer(_Base, ts_grpc.TerritoryServiceServicer):
                 token=request.page_token,
                 parent_id=optional_id("parent_id", request.parent_id),
             )
-        return ts_.ListTerritoriesResponse(territories=[m.territory_pb(t) for t in items], next_page_token=token)
+        return ts_.ListTerritoriesResponse(
+            territories=[m.territory_pb(t) for t in items], next_page_token=token
+        )
 
-    async def CreateRoute(self, request: ts_.CreateRouteRequest, context: grpc.aio.ServicerContext) -> ts_.CreateRouteResponse:
+    async def CreateRoute(
+        self, request: ts_.CreateRouteRequest, context: grpc.aio.ServicerContext
+    ) -> ts_.CreateRouteResponse:
         r = request.route
 
         async def work(uow: ClientsUnitOfWork) -> ts_.CreateRouteResponse:
-            route = await handlers.create_route(uow, id=r.id, name=r.name, territory_id=r.territory_id, agent_id=r.agent_id)
+            route = await handlers.create_route(
+                uow, id=r.id, name=r.name, territory_id=r.territory_id, agent_id=r.agent_id
+            )
             return ts_.CreateRouteResponse(route=m.route_pb(route))
 
         return await self._write("CreateRoute", request, ts_.CreateRouteResponse, work)
 
-    async def GetRoute(self, request: ts_.GetRouteRequest, context: grpc.aio.ServicerContext) -> ts_.GetRouteResponse:
+    async def GetRoute(
+        self, request: ts_.GetRouteRequest, context: grpc.aio.ServicerContext
+    ) -> ts_.GetRouteResponse:
         r = await self._get(orm.routes, "route", "route_id", request.route_id, route_from)
         return ts_.GetRouteResponse(route=m.route_pb(r))
 
-    async def ListRoutes(self, request: ts_.ListRoutesRequest, context: grpc.aio.ServicerContext) -> ts_.ListRoutesResponse:
+    async def ListRoutes(
+        self, request: ts_.ListRoutesRequest, context: grpc.aio.ServicerContext
+    ) -> ts_.ListRoutesResponse:
         async with self._read() as session:
             items, token = await queries.list_routes(
                 session,
@@ -400,16 +472,22 @@ class TerritoryServicer(_Base, ts_grpc.TerritoryServiceServicer):
             )
             return ts_.SetRouteAssignmentResponse(assignment=m.assignment_pb(assignment))
 
-        return await self._write("SetRouteAssignment", request, ts_.SetRouteAssignmentResponse, work)
+        return await self._write(
+            "SetRouteAssignment", request, ts_.SetRouteAssignmentResponse, work
+        )
 
     async def RemoveRouteAssignment(
         self, request: ts_.RemoveRouteAssignmentRequest, context: grpc.aio.ServicerContext
     ) -> ts_.RemoveRouteAssignmentResponse:
         async def work(uow: ClientsUnitOfWork) -> ts_.RemoveRouteAssignmentResponse:
-            await handlers.remove_route_assignment(uow, route_id=request.route_id, outlet_id=request.outlet_id)
+            await handlers.remove_route_assignment(
+                uow, route_id=request.route_id, outlet_id=request.outlet_id
+            )
             return ts_.RemoveRouteAssignmentResponse()
 
-        return await self._write("RemoveRouteAssignment", request, ts_.RemoveRouteAssignmentResponse, work)
+        return await self._write(
+            "RemoveRouteAssignment", request, ts_.RemoveRouteAssignmentResponse, work
+        )
 
     async def ListRouteAssignments(
         self, request: ts_.ListRouteAssignmentsRequest, context: grpc.aio.ServicerContext
@@ -420,11 +498,19 @@ class TerritoryServicer(_Base, ts_grpc.TerritoryServiceServicer):
             raise InvalidArgument("route_id", "give a route_id or an outlet_id")
         async with self._read() as session:
             items, token = await queries.list_assignments(
-                session, size=page_size(request.page_size), token=request.page_token, route_id=route_id, outlet_id=outlet_id
+                session,
+                size=page_size(request.page_size),
+                token=request.page_token,
+                route_id=route_id,
+                outlet_id=outlet_id,
             )
-        return ts_.ListRouteAssignmentsResponse(assignments=[m.assignment_pb(a) for a in items], next_page_token=token)
+        return ts_.ListRouteAssignmentsResponse(
+            assignments=[m.assignment_pb(a) for a in items], next_page_token=token
+        )
 
-    async def GetVisitPlan(self, request: ts_.GetVisitPlanRequest, context: grpc.aio.ServicerContext) -> ts_.GetVisitPlanResponse:
+    async def GetVisitPlan(
+        self, request: ts_.GetVisitPlanRequest, context: grpc.aio.ServicerContext
+    ) -> ts_.GetVisitPlanResponse:
         agent_id = require_id("agent_id", request.agent_id)
         day = from_pb_date("date", request.date)
         assert day is not None
@@ -448,7 +534,9 @@ class TerritoryServicer(_Base, ts_grpc.TerritoryServiceServicer):
 
 
 class VisitsServicer(_Base, vs_grpc.VisitsServiceServicer):
-    async def CheckIn(self, request: vs.CheckInRequest, context: grpc.aio.ServicerContext) -> vs.CheckInResponse:
+    async def CheckIn(
+        self, request: vs.CheckInRequest, context: grpc.aio.ServicerContext
+    ) -> vs.CheckInResponse:
         async def work(uow: ClientsUnitOfWork) -> vs.CheckInResponse:
             time = from_ts("time", request.time)
             assert time is not None
@@ -458,7 +546,9 @@ class VisitsServicer(_Base, vs_grpc.VisitsServiceServicer):
                 agent_id=request.agent_id,
                 outlet_id=request.outlet_id,
                 time=time,
-                location=m.location_from("location", request.location, request.HasField("location")),
+                location=m.location_from(
+                    "location", request.location, request.HasField("location")
+                ),
                 day=from_pb_date("date", request.date, required=False),
                 radius_m=self.app.settings.visit_radius_m,
             )
@@ -466,7 +556,9 @@ class VisitsServicer(_Base, vs_grpc.VisitsServiceServicer):
 
         return await self._write("CheckIn", request, vs.CheckInResponse, work)
 
-    async def CheckOut(self, request: vs.CheckOutRequest, context: grpc.aio.ServicerContext) -> vs.CheckOutResponse:
+    async def CheckOut(
+        self, request: vs.CheckOutRequest, context: grpc.aio.ServicerContext
+    ) -> vs.CheckOutResponse:
         async def work(uow: ClientsUnitOfWork) -> vs.CheckOutResponse:
             time = from_ts("time", request.time)
             assert time is not None
@@ -474,7 +566,9 @@ class VisitsServicer(_Base, vs_grpc.VisitsServiceServicer):
                 uow,
                 visit_id=request.visit_id,
                 time=time,
-                location=m.location_from("location", request.location, request.HasField("location")),
+                location=m.location_from(
+                    "location", request.location, request.HasField("location")
+                ),
                 outcome=m.from_enum(m.OUTCOMES, request.outcome, "outcome"),
                 notes=request.notes,
                 radius_m=self.app.settings.visit_radius_m,
@@ -499,11 +593,15 @@ class VisitsServicer(_Base, vs_grpc.VisitsServiceServicer):
 
         return await self._write("RecordMissedVisit", request, vs.RecordMissedVisitResponse, work)
 
-    async def GetVisit(self, request: vs.GetVisitRequest, context: grpc.aio.ServicerContext) -> vs.GetVisitResponse:
+    async def GetVisit(
+        self, request: vs.GetVisitRequest, context: grpc.aio.ServicerContext
+    ) -> vs.GetVisitResponse:
         v = await self._get(orm.visits, "visit", "visit_id", request.visit_id, visit_from)
         return vs.GetVisitResponse(visit=m.visit_pb(v))
 
-    async def ListVisits(self, request: vs.ListVisitsRequest, context: grpc.aio.ServicerContext) -> vs.ListVisitsResponse:
+    async def ListVisits(
+        self, request: vs.ListVisitsRequest, context: grpc.aio.ServicerContext
+    ) -> vs.ListVisitsResponse:
         async with self._read() as session:
             items, token = await queries.list_visits(
                 session,
@@ -540,22 +638,36 @@ class VisitsServicer(_Base, vs_grpc.VisitsServiceServicer):
             )
             return vs.CreateQuestionnaireResponse(questionnaire=m.questionnaire_pb(questionnaire))
 
-        return await self._write("CreateQuestionnaire", request, vs.CreateQuestionnaireResponse, work)
+        return await self._write(
+            "CreateQuestionnaire", request, vs.CreateQuestionnaireResponse, work
+        )
 
     async def GetQuestionnaire(
         self, request: vs.GetQuestionnaireRequest, context: grpc.aio.ServicerContext
     ) -> vs.GetQuestionnaireResponse:
-        q = await self._get(orm.questionnaires, "questionnaire", "questionnaire_id", request.questionnaire_id, questionnaire_from)
+        q = await self._get(
+            orm.questionnaires,
+            "questionnaire",
+            "questionnaire_id",
+            request.questionnaire_id,
+            questionnaire_from,
+        )
         return vs.GetQuestionnaireResponse(questionnaire=m.questionnaire_pb(q))
 
     async def ListQuestionnaires(
         self, request: vs.ListQuestionnairesRequest, context: grpc.aio.ServicerContext
     ) -> vs.ListQuestionnairesResponse:
         async with self._read() as session:
-            items, token = await queries.list_questionnaires(session, size=page_size(request.page_size), token=request.page_token)
-        return vs.ListQuestionnairesResponse(questionnaires=[m.questionnaire_pb(q) for q in items], next_page_token=token)
+            items, token = await queries.list_questionnaires(
+                session, size=page_size(request.page_size), token=request.page_token
+            )
+        return vs.ListQuestionnairesResponse(
+            questionnaires=[m.questionnaire_pb(q) for q in items], next_page_token=token
+        )
 
-    async def SubmitAudit(self, request: vs.SubmitAuditRequest, context: grpc.aio.ServicerContext) -> vs.SubmitAuditResponse:
+    async def SubmitAudit(
+        self, request: vs.SubmitAuditRequest, context: grpc.aio.ServicerContext
+    ) -> vs.SubmitAuditResponse:
         a = request.audit
 
         async def work(uow: ClientsUnitOfWork) -> vs.SubmitAuditResponse:
@@ -568,20 +680,28 @@ class VisitsServicer(_Base, vs_grpc.VisitsServiceServicer):
                 agent_id=a.agent_id,
                 outlet_id=a.outlet_id,
                 answers=[m.answer_from(x, f"audit.answers[{i}]") for i, x in enumerate(a.answers)],
-                must_stock=[m.must_stock_from(x, f"audit.must_stock[{i}]") for i, x in enumerate(a.must_stock)],
+                must_stock=[
+                    m.must_stock_from(x, f"audit.must_stock[{i}]")
+                    for i, x in enumerate(a.must_stock)
+                ],
                 competitor_prices=[
-                    m.competitor_price_from(x, f"audit.competitor_prices[{i}]") for i, x in enumerate(a.competitor_prices)
+                    m.competitor_price_from(x, f"audit.competitor_prices[{i}]")
+                    for i, x in enumerate(a.competitor_prices)
                 ],
             )
             return vs.SubmitAuditResponse(audit=m.audit_pb(audit))
 
         return await self._write("SubmitAudit", request, vs.SubmitAuditResponse, work)
 
-    async def GetAudit(self, request: vs.GetAuditRequest, context: grpc.aio.ServicerContext) -> vs.GetAuditResponse:
+    async def GetAudit(
+        self, request: vs.GetAuditRequest, context: grpc.aio.ServicerContext
+    ) -> vs.GetAuditResponse:
         a = await self._get(orm.audits, "audit", "audit_id", request.audit_id, audit_from)
         return vs.GetAuditResponse(audit=m.audit_pb(a))
 
-    async def ListAudits(self, request: vs.ListAuditsRequest, context: grpc.aio.ServicerContext) -> vs.ListAuditsResponse:
+    async def ListAudits(
+        self, request: vs.ListAuditsRequest, context: grpc.aio.ServicerContext
+    ) -> vs.ListAuditsResponse:
         async with self._read() as session:
             items, token = await queries.list_audits(
                 session,
@@ -605,6 +725,3 @@ def register(app: App) -> Callable[[grpc.aio.Server], Iterable[str]]:
         ]
 
     return _register
-
-
-

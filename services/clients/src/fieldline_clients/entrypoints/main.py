@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fieldline_kit.cli import service_main
-from fieldline_kit.logging import configure_logging
-from fieldline_kit.messaging.nats import connect
-from fieldline_kit.messaging.relay import OutboxRelay
-from fieldline_kit.service import Background, ServiceProcess
-
 from fieldline_clients import settings as settings_module
 from fieldline_clients.adapters import orm
 from fieldline_clients.bootstrap import SERVICE, App, bootstrap
 from fieldline_clients.entrypoints.grpc_api import register
 from fieldline_clients.settings import ClientsSettings
+from fieldline_kit.cli import service_main
+from fieldline_kit.logging import configure_logging
+from fieldline_kit.messaging.nats import connect
+from fieldline_kit.messaging.relay import OutboxRelay
+from fieldline_kit.service import Background, ServiceProcess
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -53,5 +52,9 @@ async def serve() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     return service_main(
-        service=SERVICE, prefix=settings_module.PREFIX, migrations=MIGRATIONS, serve=serve, argv=argv
+        service=SERVICE,
+        prefix=settings_module.PREFIX,
+        migrations=MIGRATIONS,
+        serve=serve,
+        argv=argv,
     )

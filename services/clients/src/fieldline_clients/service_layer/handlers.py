@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from fieldline_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
 from fieldline_clients.domain.fieldwork import (
     AnswerInput,
@@ -39,6 +37,7 @@ from fieldline_clients.domain.model import (
     VisitFrequency,
 )
 from fieldline_clients.domain.values import Location, optional_id, require_id, require_text
+from fieldline_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 
 
 # ------------------------------------------------------------------------------ clients
@@ -157,7 +156,9 @@ async def propose_outlet(
     oid = require_id("outlet_id", outlet_id)
     if await uow.outlets.find(oid) is not None:
         raise AlreadyExists(f"outlet {oid} already exists")
-    outlet = Outlet.create(oid, client_id, card, proposer.territory_id, proposer.id, now, OutletStatus.PENDING)
+    outlet = Outlet.create(
+        oid, client_id, card, proposer.territory_id, proposer.id, now, OutletStatus.PENDING
+    )
     proposal = Proposal.new_outlet(pid, proposer, outlet, now)
     await uow.outlets.add(outlet)
     await uow.proposals.add(proposal)
@@ -274,7 +275,9 @@ async def update_employee(
     return employee
 
 
-async def create_territory(uow: ClientsUnitOfWork, *, id: str, name: str, parent_id: str) -> Territory:
+async def create_territory(
+    uow: ClientsUnitOfWork, *, id: str, name: str, parent_id: str
+) -> Territory:
     territory = Territory(
         require_id("territory.id", id),
         require_text("territory.name", name),
@@ -295,7 +298,9 @@ async def create_route(
     if existing is not None:
         return existing
     agent = await uow.employees.get(require_id("route.agent_id", agent_id), "route.agent_id")
-    route = Route.create(rid, name, await _territory_id(uow, territory_id, "route.territory_id"), agent)
+    route = Route.create(
+        rid, name, await _territory_id(uow, territory_id, "route.territory_id"), agent
+    )
     await uow.routes.add(route)
     return route
 
@@ -314,7 +319,9 @@ async def set_route_assignment(
     route = await uow.routes.get(assignment.route_id, "assignment.route_id")
     outlet = await uow.outlets.get(assignment.outlet_id, "assignment.outlet_id")
     if outlet.status is not OutletStatus.ACTIVE:
-        raise FailedPrecondition(f"outlet {outlet.id} is {outlet.status.name}; only ACTIVE outlets go on routes")
+        raise FailedPrecondition(
+            f"outlet {outlet.id} is {outlet.status.name}; only ACTIVE outlets go on routes"
+        )
     if await uow.routes.find_assignment(route.id, outlet.id) == assignment:
         return assignment  # already so: nothing changes, no event
     await uow.routes.put_assignment(assignment)
@@ -442,6 +449,3 @@ async def submit_audit(
     audit = Audit.submit(aid, visit, questionnaire, answers, must_stock, competitor_prices, now)
     await uow.audits.add(audit)
     return audit
-
-
-
