@@ -69,6 +69,8 @@ class LocalSystem:
     services: tuple[ServiceDef, ...] = SERVICES
     fixed_ports: bool = True
     log_to_console: bool = False
+    # Extra env for every service, e.g. {"DRAIN_DELAY_SECONDS": "1"} → CLIENTS_DRAIN_DELAY_SECONDS.
+    extra_env: dict[str, str] = field(default_factory=dict)
     nats: EmbeddedNats | None = None
     running: dict[str, RunningService] = field(default_factory=dict)
 
@@ -95,6 +97,7 @@ class LocalSystem:
             f"{p}_GRPC_PORT": str(grpc_port),
             f"{p}_METRICS_PORT": str(metrics_port),
             f"{p}_LOG_FORMAT": "console",
+            **{f"{p}_{k}": v for k, v in self.extra_env.items()},
         }
         if d.has_database:
             env[f"{p}_DATABASE_URL"] = f"sqlite:///{self.data_dir / (d.name + '.sqlite3')}"

@@ -58,7 +58,13 @@ class ServiceProcess:
         try:
             await self.stop_requested.wait()
         finally:
-            log.info("shutting down", grace_seconds=s.shutdown_grace_seconds)
+            log.info(
+                "shutting down",
+                drain_delay_seconds=s.drain_delay_seconds,
+                grace_seconds=s.shutdown_grace_seconds,
+            )
+            await server.mark_not_serving()
+            await asyncio.sleep(s.drain_delay_seconds)
             await server.stop(s.shutdown_grace_seconds)
             stop_background.set()
             if tasks:

@@ -110,6 +110,11 @@ class ServiceSettings:
     shutdown_grace_seconds: float = setting(
         "how long in-flight RPCs may run after SIGTERM", default=20.0
     )
+    drain_delay_seconds: float = setting(
+        "after SIGTERM, how long health reports NOT_SERVING while new RPCs are still served, "
+        "so load balancers stop routing here before the server closes",
+        default=2.0,
+    )
     outbox_poll_seconds: float = setting("outbox relay poll interval", default=0.5)
     run_relay: bool = setting("run the outbox relay in this process", default=True)
     run_consumers: bool = setting("run the NATS consumers in this process", default=True)

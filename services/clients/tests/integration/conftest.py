@@ -53,6 +53,7 @@ async def start_harness(
         metrics_port=0,
         outbox_poll_seconds=0.1,
         shutdown_grace_seconds=5.0,
+        drain_delay_seconds=0.0,
         **overrides,  # type: ignore[arg-type]
     )
     process, app = await build_process(settings)

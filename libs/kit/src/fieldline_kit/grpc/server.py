@@ -36,10 +36,13 @@ class GrpcServer:
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
-    async def stop(self, grace: float) -> None:
-        """Turn health to NOT_SERVING first, then let in-flight RPCs finish within `grace`."""
+    async def mark_not_serving(self) -> None:
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+
+    async def stop(self, grace: float) -> None:
+        """Turn health to NOT_SERVING first, then let in-flight RPCs finish within `grace`."""
+        await self.mark_not_serving()
         await self.server.stop(grace)
 
 

@@ -82,11 +82,23 @@ class Location:
         return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
     def bounding_box(self, radius_m: float) -> tuple[float, float, float, float]:
-        """(min_lat, max_lat, min_lon, max_lon) enclosing the circle; a cheap index prefilter."""
-        dlat = math.degrees(radius_m / EARTH_RADIUS_M)
-        cos_lat = max(math.cos(math.radians(self.lat)), 1e-6)
-        dlon = min(180.0, math.degrees(radius_m / (EARTH_RADIUS_M * cos_lat)))
-        return self.lat - dlat, self.lat + dlat, self.lon - dlon, self.lon + dlon
+        """(min_lat, max_lat, min_lon, max_lon) enclosing the circle; a cheap index prefilter.
+
+        Longitudes stay within [-180, 180]: a circle that reaches a pole or crosses the
+        antimeridian gets the whole range of longitudes.
+        """
+        angle = radius_m / EARTH_RADIUS_M
+        dlat = math.degrees(angle)
+        min_lat, max_lat = self.lat - dlat, self.lat + dlat
+        if min_lat <= -90.0 or max_lat >= 90.0:
+            return min_lat, max_lat, -180.0, 180.0
+        # The circle's widest point east or west is asin(sin(angle) / cos(lat)) away in
+        # longitude, more than angle / cos(lat) (which misses its edge at high latitudes).
+        ratio = math.sin(angle) / math.cos(math.radians(self.lat))
+        dlon = math.degrees(math.asin(min(1.0, ratio)))
+        if self.lon - dlon < -180.0 or self.lon + dlon > 180.0:
+            return min_lat, max_lat, -180.0, 180.0
+        return min_lat, max_lat, self.lon - dlon, self.lon + dlon
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,34 @@
+"""The whole system started exactly as `./fl up` starts it: separate processes, real NATS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fieldline_dev.runner import LocalSystem
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+    local = LocalSystem(
+        data_dir=Path(tmp_path_factory.mktemp("system")),
+        fixed_ports=False,
+        extra_env={
+            "DRAIN_DELAY_SECONDS": "1.0",
+            "SHUTDOWN_GRACE_SECONDS": "10",
+            "OUTBOX_POLL_SECONDS": "0.2",
+        },
+    )
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
