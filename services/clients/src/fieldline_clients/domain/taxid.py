@@ -39,11 +39,12 @@ def validate_inn(field: str, inn: str) -> str:
 
 
 # KPP: 4 digits (tax office), 2 characters (reason: digits or A-Z), 3 digits (sequence).
-_KPP = re.compile(r"\d{4}[\dA-Z]{2}\d{3}")
+# ASCII only: `\d` would also match other scripts' digits, and upper() turns "ß" into "SS".
+_KPP = re.compile(r"[0-9]{4}[0-9A-Za-z]{2}[0-9]{3}")
 
 
 def validate_kpp(field: str, kpp: str, inn: str) -> str:
-    kpp = (kpp or "").strip().upper()
+    kpp = (kpp or "").strip()
     if len(inn) == 12:
         if kpp:
             raise InvalidArgument(
@@ -54,7 +55,7 @@ def validate_kpp(field: str, kpp: str, inn: str) -> str:
         raise InvalidArgument(field, "is required for an organisation (10-digit INN)")
     if not _KPP.fullmatch(kpp):
         raise InvalidArgument(field, f"must be 9 characters NNNNXXNNN, got {kpp[:20]!r}")
-    return kpp
+    return kpp.upper()
 
 
 def inn_with_check_digits(prefix: str) -> str:
