@@ -25,15 +25,6 @@ def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMap
     return event_dict
 
 
-def _add_correlation(
-    _: Any, __: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    cid = correlation_id.get()
-    if cid:
-        event_dict.setdefault("correlation_id", cid)
-    return event_dict
-
-
 def configure_logging(service: str, level: str = "info", fmt: str = "json") -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
@@ -47,7 +38,6 @@ def configure_logging(service: str, level: str = "info", fmt: str = "json") -> N
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _add_correlation,
             _redact,
             structlog.processors.format_exc_info,
             renderer,
@@ -69,6 +59,7 @@ def correlation(cid: str | None = None) -> Iterator[str]:
     value = cid or str(uuid.uuid4())
     token = correlation_id.set(value)
     try:
-        yield value
+        with structlog.contextvars.bound_contextvars(correlation_id=value):
+            yield value
     finally:
         correlation_id.reset(token)

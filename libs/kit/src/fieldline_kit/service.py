@@ -35,12 +35,14 @@ class ServiceProcess:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
     grpc_port: int = 0
+    metrics_port: int = 0
 
     async def run(self, *, install_signal_handlers: bool = True) -> None:
         s = self.settings
         metrics_server, _ = start_http_server(s.metrics_port, addr=s.grpc_host)
         server = await create_server(self.name, s.grpc_host, s.grpc_port, self.register)
         self.grpc_port = server.port
+        self.metrics_port = metrics_server.server_port
         loop = asyncio.get_running_loop()
         if install_signal_handlers:
             for sig in (signal.SIGTERM, signal.SIGINT):

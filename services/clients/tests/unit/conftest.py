@@ -78,7 +78,9 @@ def make_outlet() -> Callable[..., Outlet]:
         status: OutletStatus = OutletStatus.ACTIVE,
         location: Location | None = SHOP_LOCATION,
     ) -> Outlet:
-        card = card or OutletCard(name="Магазин «Ромашка»", address="Тверская, 1", location=location)
+        card = card or OutletCard(
+            name="Магазин «Ромашка»", address="Тверская, 1", location=location
+        )
         outlet = Outlet.create(new_id(), new_id(), card, "", new_id(), NOW, status)
         outlet.events.clear()
         outlet.new_history.clear()

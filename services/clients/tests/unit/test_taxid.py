@@ -161,7 +161,9 @@ def _mutate(inn: str, position: int, digit: str) -> str:
     ),
     st.data(),
 )
-def test_changing_a_check_digit_always_breaks_the_checksum(prefix: str, data: st.DataObject) -> None:
+def test_changing_a_check_digit_always_breaks_the_checksum(
+    prefix: str, data: st.DataObject
+) -> None:
     inn = inn_with_check_digits(prefix)
     position = data.draw(st.integers(min_value=len(prefix), max_value=len(inn) - 1))
     digit = data.draw(digits.filter(lambda d: d != inn[position]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -156,12 +157,15 @@ class WorkingHours:
     closes: str
 
 
+_HHMM = re.compile(r"([0-9]{2}):([0-9]{2})")
+
+
 def _hhmm(field_name: str, value: str) -> int:
-    try:
-        hours, minutes = value.split(":")
-        h, m = int(hours), int(minutes)
-    except ValueError:
-        raise InvalidArgument(field_name, f"must be HH:MM, got {value[:10]!r}") from None
+    # A strict pattern: int() alone would also take " 9", "-0", "1_0" and non-ASCII digits.
+    match = _HHMM.fullmatch(value)
+    if match is None:
+        raise InvalidArgument(field_name, f"must be HH:MM, got {value[:10]!r}")
+    h, m = int(match[1]), int(match[2])
     if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
         raise InvalidArgument(field_name, f"is not a time of day: {value!r}")
     return h * 60 + m
@@ -464,6 +468,10 @@ class Employee:
             "distributor_id": distributor_id,
             "active": active,
         }
+        if Role.DISTRIBUTOR_MANAGER in new["roles"] and not distributor_id:
+            raise InvalidArgument(
+                "employee.distributor_id", "is required for a distributor manager"
+            )
         if all(getattr(self, k) == v for k, v in new.items()):
             return
         for k, v in new.items():
