@@ -722,3 +722,19 @@ class TestOutletStatus:
         outlet.change_status(OutletStatus.ACTIVE, "a", LATER)
         assert outlet.version == 3
         assert len(outlet.events) == 2
+
+
+def test_the_card_stores_the_trimmed_contact_and_attribute_values() -> None:
+    card = OutletCard(
+        name="Киоск",
+        contacts=(Contact("  Анна  ", " директор ", " +7 900 ", ""),),
+        custom_attributes={" холодильник ": " да "},
+    ).validated()
+    assert card.contacts[0] == Contact("Анна", "директор", "+7 900", "")
+    assert dict(card.custom_attributes) == {"холодильник": "да"}
+
+
+def test_attribute_keys_equal_after_trimming_are_refused() -> None:
+    with pytest.raises(InvalidArgument) as info:
+        OutletCard(name="Киоск", custom_attributes={"a": "1", " a ": "2"}).validated()
+    assert info.value.field == "card.custom_attributes"

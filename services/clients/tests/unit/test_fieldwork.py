@@ -613,3 +613,14 @@ def test_ensure_new() -> None:
     with pytest.raises(AlreadyExists) as err:
         ensure_new(object(), "visit", "v-1")
     assert "visit v-1" in err.value.message
+
+
+def test_a_choice_question_cannot_list_an_option_twice() -> None:
+    with pytest.raises(InvalidArgument) as info:
+        Questionnaire.create(
+            str(uuid.uuid4()),
+            "Дубли",
+            [("q", "Где?", QuestionType.CHOICE, ("вход", "вход"), False)],
+            [],
+        )
+    assert info.value.field == "questionnaire.questions[0].options"

@@ -204,6 +204,8 @@ class Questionnaire:
                 raise InvalidArgument(
                     f"{where}.options", "a choice question needs at least 2 options"
                 )
+            if len(set(opts)) != len(opts):
+                raise InvalidArgument(f"{where}.options", "lists an option twice")
             if qtype is not QuestionType.CHOICE and opts:
                 raise InvalidArgument(f"{where}.options", "only choice questions have options")
             clean.append(

@@ -200,10 +200,16 @@ class OutletCard:
     def validated(self, prefix: str = "card") -> OutletCard:
         name = require_text(f"{prefix}.name", self.name)
         address = limit_text(f"{prefix}.address", self.address)
-        for i, c in enumerate(self.contacts):
-            require_text(f"{prefix}.contacts[{i}].name", c.name)
-            for attr in ("role", "phone", "email"):
-                limit_text(f"{prefix}.contacts[{i}].{attr}", getattr(c, attr), 200)
+        contacts = tuple(
+            Contact(
+                require_text(f"{prefix}.contacts[{i}].name", c.name),
+                *(
+                    limit_text(f"{prefix}.contacts[{i}].{a}", getattr(c, a), 200)
+                    for a in ("role", "phone", "email")
+                ),
+            )
+            for i, c in enumerate(self.contacts)
+        )
         seen_days: set[int] = set()
         for i, wh in enumerate(self.working_hours):
             where = f"{prefix}.working_hours[{i}]"
@@ -220,9 +226,14 @@ class OutletCard:
             raise InvalidArgument(
                 f"{prefix}.custom_attributes", f"at most {MAX_CUSTOM_ATTRIBUTES} entries"
             )
+        attributes: dict[str, str] = {}
         for key, value in self.custom_attributes.items():
-            require_text(f"{prefix}.custom_attributes", key, 100)
-            limit_text(f"{prefix}.custom_attributes[{key}]", value, 1000)
+            clean_key = require_text(f"{prefix}.custom_attributes", key, 100)
+            if clean_key in attributes:
+                raise InvalidArgument(
+                    f"{prefix}.custom_attributes", f"key {clean_key!r} is given twice"
+                )
+            attributes[clean_key] = limit_text(f"{prefix}.custom_attributes[{key}]", value, 1000)
         return replace(
             self,
             name=name,
@@ -230,7 +241,8 @@ class OutletCard:
             channel=limit_text(f"{prefix}.channel", self.channel, 100),
             format=limit_text(f"{prefix}.format", self.format, 100),
             outlet_class=limit_text(f"{prefix}.outlet_class", self.outlet_class, 100),
-            custom_attributes=dict(self.custom_attributes),
+            contacts=contacts,
+            custom_attributes=attributes,
         )
 
     def merged(self, incoming: OutletCard, mask: Iterable[str]) -> OutletCard:
@@ -460,15 +472,16 @@ class Employee:
             raise InvalidArgument(
                 "employee.supervisor_id", "an employee cannot supervise themselves"
             )
+        clean_roles = self.validate_roles(roles)
         new = {
             "full_name": require_text("employee.full_name", full_name),
-            "roles": self.validate_roles(roles),
+            "roles": clean_roles,
             "territory_id": territory_id,
             "supervisor_id": supervisor_id,
             "distributor_id": distributor_id,
             "active": active,
         }
-        if Role.DISTRIBUTOR_MANAGER in new["roles"] and not distributor_id:
+        if Role.DISTRIBUTOR_MANAGER in clean_roles and not distributor_id:
             raise InvalidArgument(
                 "employee.distributor_id", "is required for a distributor manager"
             )

@@ -1,0 +1,241 @@
+"""The demo-company generator and its two loaders (bulk into a database, and over gRPC)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import Table, func, select
+
+from fieldline_clients.adapters import orm, queries
+from fieldline_clients.domain.model import OutletStatus, VisitFrequency
+from fieldline_clients.domain.taxid import is_valid_inn, validate_kpp
+from fieldline_clients.entrypoints.main import MIGRATIONS, build_process
+from fieldline_clients.settings import ClientsSettings
+from fieldline_dev import demo
+from fieldline_kit.db import create_engine, session_factory
+from fieldline_kit.messaging.nats import connect
+from fieldline_kit.messaging.topology import apply
+from fieldline_kit.migrations import upgrade_async
+from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_kit.testing.nats_server import EmbeddedNats
+
+START = date(2025, 1, 6)  # a Monday
+SEED = 7
+SMALL = demo.Sizes(agents=4, outlets=480)  # the bench agent's 300 + 3 × 60
+TINY = demo.Sizes(agents=3, outlets=60, bench_outlets=20)
+
+DOMAIN_TABLES = (
+    orm.territories,
+    orm.clients,
+    orm.employees,
+    orm.outlets,
+    orm.outlet_card_history,
+    orm.routes,
+    orm.route_assignments,
+    orm.questionnaires,
+)
+
+
+# ------------------------------------------------------------------------------ generator
+def test_the_same_seed_gives_the_same_company() -> None:
+    a = demo.generate(SMALL, SEED, START)
+    b = demo.generate(SMALL, SEED, START)
+    assert a.territories == b.territories
+    assert a.employees == b.employees
+    assert a.routes == b.routes
+    assert a.questionnaires == b.questionnaires
+    assert a.all_clients() == b.all_clients()
+    assert a.all_outlets() == b.all_outlets()
+    assert a.all_outlets() == a.all_outlets()  # iterating again changes nothing either
+
+    other = demo.generate(SMALL, SEED + 1, START)
+    assert {o.id for o in other.all_outlets()}.isdisjoint(o.id for o in a.all_outlets())
+    assert other.bench_agent_id != a.bench_agent_id
+
+
+def test_inns_and_kpps_are_valid_and_unique() -> None:
+    company = demo.generate(SMALL, SEED, START)
+    clients = company.all_clients()
+    inns = [c.inn for c in clients]
+    assert len(set(inns)) == len(inns)
+    for c in clients:
+        assert is_valid_inn(c.inn), c
+        assert validate_kpp("kpp", c.kpp, c.inn) == c.kpp
+    organisations = sum(1 for c in clients if len(c.inn) == 10)
+    entrepreneurs = sum(1 for c in clients if len(c.inn) == 12)
+    assert organisations > entrepreneurs > 0
+    assert all(c.name.startswith("ИП ") for c in clients if len(c.inn) == 12)
+
+
+def test_outlets_lie_around_real_city_centres() -> None:
+    company = demo.generate(SMALL, SEED, START)
+    outlets = company.all_outlets()
+    assert len(outlets) == SMALL.outlets
+    for o in outlets:
+        loc = o.card.location
+        assert loc is not None
+        assert -90 <= loc.lat <= 90 and -180 <= loc.lon <= 180
+        nearest_km = min(
+            math.dist(
+                (loc.lat, loc.lon * math.cos(math.radians(lat))),
+                (lat, lon * math.cos(math.radians(lat))),
+            )
+            * 111.32
+            for lat, lon in demo.CITY_CENTRES.values()
+        )
+        assert nearest_km < 80, o
+        assert o.card.name and o.card.address and o.card.working_hours and o.card.contacts
+    assert len({o.card.name for o in outlets}) > len(outlets) / 4  # names vary
+
+
+def test_the_bench_agent_has_300_outlets_due_on_the_bench_date() -> None:
+    company = demo.generate(SMALL, SEED, START)
+    assert company.bench_agent_id == demo.bench_agent_id(SEED)
+    assert company.bench_date.isoweekday() == demo.BENCH_WEEKDAY
+    routes = [r for r in company.routes if r.agent_id == company.bench_agent_id]
+    assert len(routes) == 1
+    on_route = [
+        o for o in company.all_outlets() if o.assignment and o.assignment.route_id == routes[0].id
+    ]
+    assert len(on_route) == demo.BENCH_OUTLETS == 300
+    for o in on_route:
+        assert o.status is OutletStatus.ACTIVE
+        assert o.assignment is not None and o.assignment.is_due(company.bench_date)
+    assert sorted(o.assignment.sequence for o in on_route if o.assignment) == list(range(1, 301))
+    # The other agents share the rest evenly and visit on varied schedules.
+    others = [o for o in company.all_outlets() if o not in on_route]
+    assert len(others) == SMALL.outlets - 300
+    frequencies = {o.assignment.frequency for o in others if o.assignment}
+    assert frequencies == set(VisitFrequency)
+
+
+def test_sizes_must_leave_room_for_the_bench_agent() -> None:
+    with pytest.raises(ValueError, match="bench"):
+        demo.Sizes(agents=10, outlets=305)
+    with pytest.raises(ValueError):
+        demo.Sizes(agents=1, outlets=1000)
+
+
+# ---------------------------------------------------------------------------------- loaders
+async def _migrated(db_factory: DatabaseFactory) -> str:
+    url = await db_factory.create()
+    await upgrade_async(url, MIGRATIONS)
+    return url
+
+
+async def _counts(url: str, tables: tuple[Table, ...]) -> dict[str, int]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return {
+                t.name: int((await conn.execute(select(func.count()).select_from(t))).scalar_one())
+                for t in tables
+            }
+    finally:
+        await engine.dispose()
+
+
+async def _rows(url: str) -> dict[str, list[dict[str, Any]]]:
+    """Every domain row, minus what legitimately differs: clock times and history row ids."""
+    skip = {"created_at", "updated_at", "changed_at"}
+    engine = create_engine(url)
+    out: dict[str, list[dict[str, Any]]] = {}
+    try:
+        async with engine.connect() as conn:
+            for t in DOMAIN_TABLES:
+                rows = (await conn.execute(select(t))).mappings().all()
+                cleaned = [
+                    {
+                        k: v
+                        for k, v in r.items()
+                        if k not in skip and not (t is orm.outlet_card_history and k == "id")
+                    }
+                    for r in rows
+                ]
+                out[t.name] = sorted(cleaned, key=repr)
+    finally:
+        await engine.dispose()
+    return out
+
+
+async def test_load_bulk_writes_the_whole_company(db_factory: DatabaseFactory) -> None:
+    url = await _migrated(db_factory)
+    company = demo.generate(SMALL, SEED, START)
+    expected = company.counts()
+
+    report = await demo.load_bulk(url, SMALL, SEED, start_date=START, chunk_size=100)
+
+    counts = await _counts(url, (*DOMAIN_TABLES, orm.kit.outbox, orm.kit.idempotency))
+    assert counts == report.counts | {"outbox": 0, "idempotency": 0}  # no events, on purpose
+    assert counts["territories"] == expected["territories"]
+    assert counts["clients"] == expected["clients"]
+    assert counts["employees"] == expected["employees"]
+    assert counts["outlets"] == counts["outlet_card_history"] == SMALL.outlets
+    assert counts["routes"] == SMALL.agents
+    assert counts["route_assignments"] == expected["route_assignments"]
+    assert counts["questionnaires"] == 3
+
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            plan = await queries.visit_plan(session, company.bench_agent_id, company.bench_date)
+    finally:
+        await engine.dispose()
+    assert len(plan) == 300
+    assert [p.sequence for p in plan] == list(range(1, 301))
+
+    with pytest.raises(RuntimeError, match="empty"):
+        await demo.load_bulk(url, SMALL, SEED, start_date=START)
+
+
+@contextlib.asynccontextmanager
+async def _service(url: str, nats: EmbeddedNats) -> AsyncIterator[str]:
+    """The clients service wired as it runs in production, in this process; yields host:port."""
+    nc = await connect(nats.url, "demo-test")
+    await apply(nc)  # the streams the outbox relay publishes to
+    await nc.drain()
+    settings = ClientsSettings(
+        database_url=url, nats_url=nats.url, grpc_host="127.0.0.1", grpc_port=0, metrics_port=0
+    )
+    process, _ = await build_process(settings)
+    task = asyncio.create_task(process.run(install_signal_handlers=False))
+    ready = asyncio.create_task(process.ready.wait())
+    await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        ready.cancel()
+        task.result()  # raises why it stopped
+    try:
+        yield f"127.0.0.1:{process.grpc_port}"
+    finally:
+        process.stop_requested.set()
+        await task
+
+
+async def test_load_via_grpc_is_idempotent_and_writes_what_bulk_writes(
+    db_factory: DatabaseFactory, nats_server: EmbeddedNats
+) -> None:
+    url = await _migrated(db_factory)
+    company = demo.generate(TINY, SEED, START)
+    everything = (*DOMAIN_TABLES, orm.kit.outbox, orm.kit.idempotency)
+
+    async with _service(url, nats_server) as target:
+        first = await demo.load_via_grpc(target, TINY, SEED, start_date=START, concurrency=4)
+        after_first = await _counts(url, everything)
+        second = await demo.load_via_grpc(target, TINY, SEED, start_date=START, concurrency=4)
+        after_second = await _counts(url, everything)
+
+    assert first.counts == second.counts == company.counts()
+    assert after_first == after_second  # no new rows, no new events, no new request records
+    assert after_first["outlets"] == TINY.outlets
+    assert after_first["route_assignments"] == company.counts()["route_assignments"]
+    assert after_first["outbox"] > 0
+
+    bulk_url = await _migrated(db_factory)
+    await demo.load_bulk(bulk_url, TINY, SEED, start_date=START)
+    assert await _rows(bulk_url) == await _rows(url)
