@@ -1,0 +1,74 @@
+from fieldline.orders.v1 import resources_pb2 as _resources_pb2
+from fieldline.orders.v1 import van_service_pb2 as _van_service_pb2
+from google.type import money_pb2 as _money_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class OrderSubmitted(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: _resources_pb2.Order
+    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ...) -> None: ...
+
+class OrderHeld(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: _resources_pb2.Order
+    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ...) -> None: ...
+
+class OrderConfirmed(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: _resources_pb2.Order
+    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ...) -> None: ...
+
+class OrderStatusChanged(_message.Message):
+    __slots__ = ("order", "previous_status")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_STATUS_FIELD_NUMBER: _ClassVar[int]
+    order: _resources_pb2.Order
+    previous_status: _resources_pb2.OrderStatus
+    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ..., previous_status: _Optional[_Union[_resources_pb2.OrderStatus, str]] = ...) -> None: ...
+
+class VanSaleCompleted(_message.Message):
+    __slots__ = ("order", "van_id", "cash_collected", "receipt_number", "containers")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    VAN_ID_FIELD_NUMBER: _ClassVar[int]
+    CASH_COLLECTED_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CONTAINERS_FIELD_NUMBER: _ClassVar[int]
+    order: _resources_pb2.Order
+    van_id: str
+    cash_collected: _money_pb2.Money
+    receipt_number: str
+    containers: _containers.RepeatedCompositeFieldContainer[_van_service_pb2.ContainerLine]
+    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ..., van_id: _Optional[str] = ..., cash_collected: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., receipt_number: _Optional[str] = ..., containers: _Optional[_Iterable[_Union[_van_service_pb2.ContainerLine, _Mapping]]] = ...) -> None: ...
+
+class ReturnAccepted(_message.Message):
+    __slots__ = ("goods_return", "currency_code")
+    GOODS_RETURN_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
+    goods_return: _van_service_pb2.GoodsReturn
+    currency_code: str
+    def __init__(self, goods_return: _Optional[_Union[_van_service_pb2.GoodsReturn, _Mapping]] = ..., currency_code: _Optional[str] = ...) -> None: ...
+
+class VanLoaded(_message.Message):
+    __slots__ = ("van_id", "load_id", "lines")
+    VAN_ID_FIELD_NUMBER: _ClassVar[int]
+    LOAD_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    van_id: str
+    load_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[_van_service_pb2.VanStockLine]
+    def __init__(self, van_id: _Optional[str] = ..., load_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[_van_service_pb2.VanStockLine, _Mapping]]] = ...) -> None: ...
+
+class VanUnloaded(_message.Message):
+    __slots__ = ("unloading",)
+    UNLOADING_FIELD_NUMBER: _ClassVar[int]
+    unloading: _van_service_pb2.Unloading
+    def __init__(self, unloading: _Optional[_Union[_van_service_pb2.Unloading, _Mapping]] = ...) -> None: ...

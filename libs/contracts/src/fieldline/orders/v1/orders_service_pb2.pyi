@@ -1,0 +1,267 @@
+from fieldline.orders.v1 import resources_pb2 as _resources_pb2
+from google.type import date_pb2 as _date_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class RecommendationReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RECOMMENDATION_REASON_UNSPECIFIED: _ClassVar[RecommendationReason]
+    RECOMMENDATION_REASON_SALES_HISTORY: _ClassVar[RecommendationReason]
+    RECOMMENDATION_REASON_MUST_STOCK: _ClassVar[RecommendationReason]
+RECOMMENDATION_REASON_UNSPECIFIED: RecommendationReason
+RECOMMENDATION_REASON_SALES_HISTORY: RecommendationReason
+RECOMMENDATION_REASON_MUST_STOCK: RecommendationReason
+
+class OrderLineInput(_message.Message):
+    __slots__ = ("product_id", "unit", "quantity", "manual_discount_percent")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    MANUAL_DISCOUNT_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    unit: str
+    quantity: str
+    manual_discount_percent: str
+    def __init__(self, product_id: _Optional[str] = ..., unit: _Optional[str] = ..., quantity: _Optional[str] = ..., manual_discount_percent: _Optional[str] = ...) -> None: ...
+
+class Actor(_message.Message):
+    __slots__ = ("employee_id", "roles")
+    EMPLOYEE_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLES_FIELD_NUMBER: _ClassVar[int]
+    employee_id: str
+    roles: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, employee_id: _Optional[str] = ..., roles: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CreditOverride(_message.Message):
+    __slots__ = ("reason",)
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    def __init__(self, reason: _Optional[str] = ...) -> None: ...
+
+class SubmitOrderRequest(_message.Message):
+    __slots__ = ("request_id", "actor", "order_id", "client_id", "outlet_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "comment", "credit_override")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    WAREHOUSE_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_DATE_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_DATE_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    actor: Actor
+    order_id: str
+    client_id: str
+    outlet_id: str
+    distributor_id: str
+    warehouse_id: str
+    order_date: _date_pb2.Date
+    delivery_date: _date_pb2.Date
+    lines: _containers.RepeatedCompositeFieldContainer[OrderLineInput]
+    comment: str
+    credit_override: CreditOverride
+    def __init__(self, request_id: _Optional[str] = ..., actor: _Optional[_Union[Actor, _Mapping]] = ..., order_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., comment: _Optional[str] = ..., credit_override: _Optional[_Union[CreditOverride, _Mapping]] = ...) -> None: ...
+
+class SubmitOrderResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: _resources_pb2.Order
+    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ...) -> None: ...
+
+class GetOrderRequest(_message.Message):
+    __slots__ = ("order_id",)
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    def __init__(self, order_id: _Optional[str] = ...) -> None: ...
+
+class GetOrderResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: _resources_pb2.Order
+    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ...) -> None: ...
+
+class ListOrdersRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "agent_id", "client_id", "outlet_id", "distributor_id", "status", "from_date", "to_date")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    TO_DATE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    agent_id: str
+    client_id: str
+    outlet_id: str
+    distributor_id: str
+    status: _resources_pb2.OrderStatus
+    from_date: _date_pb2.Date
+    to_date: _date_pb2.Date
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., agent_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., status: _Optional[_Union[_resources_pb2.OrderStatus, str]] = ..., from_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class ListOrdersResponse(_message.Message):
+    __slots__ = ("orders", "next_page_token")
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    orders: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Order]
+    next_page_token: str
+    def __init__(self, orders: _Optional[_Iterable[_Union[_resources_pb2.Order, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class DeliveredLine(_message.Message):
+    __slots__ = ("product_id", "base_quantity")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    BASE_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    base_quantity: str
+    def __init__(self, product_id: _Optional[str] = ..., base_quantity: _Optional[str] = ...) -> None: ...
+
+class UpdateOrderStatusRequest(_message.Message):
+    __slots__ = ("request_id", "order_id", "status", "delivered", "reason", "reported_by")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_BY_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    order_id: str
+    status: _resources_pb2.OrderStatus
+    delivered: _containers.RepeatedCompositeFieldContainer[DeliveredLine]
+    reason: str
+    reported_by: str
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[_Union[_resources_pb2.OrderStatus, str]] = ..., delivered: _Optional[_Iterable[_Union[DeliveredLine, _Mapping]]] = ..., reason: _Optional[str] = ..., reported_by: _Optional[str] = ...) -> None: ...
+
+class UpdateOrderStatusResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: _resources_pb2.Order
+    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ...) -> None: ...
+
+class GetFulfilmentReportRequest(_message.Message):
+    __slots__ = ("from_date", "to_date", "distributor_id", "agent_id", "late_after_days")
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    TO_DATE_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    LATE_AFTER_DAYS_FIELD_NUMBER: _ClassVar[int]
+    from_date: _date_pb2.Date
+    to_date: _date_pb2.Date
+    distributor_id: str
+    agent_id: str
+    late_after_days: int
+    def __init__(self, from_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., distributor_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., late_after_days: _Optional[int] = ...) -> None: ...
+
+class FulfilmentRow(_message.Message):
+    __slots__ = ("dimension", "key", "orders", "ordered_quantity", "delivered_quantity", "fill_rate_percent", "late_orders", "unfulfilled_orders", "late_order_ids")
+    DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    ORDERED_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    FILL_RATE_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    LATE_ORDERS_FIELD_NUMBER: _ClassVar[int]
+    UNFULFILLED_ORDERS_FIELD_NUMBER: _ClassVar[int]
+    LATE_ORDER_IDS_FIELD_NUMBER: _ClassVar[int]
+    dimension: str
+    key: str
+    orders: int
+    ordered_quantity: str
+    delivered_quantity: str
+    fill_rate_percent: str
+    late_orders: int
+    unfulfilled_orders: int
+    late_order_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, dimension: _Optional[str] = ..., key: _Optional[str] = ..., orders: _Optional[int] = ..., ordered_quantity: _Optional[str] = ..., delivered_quantity: _Optional[str] = ..., fill_rate_percent: _Optional[str] = ..., late_orders: _Optional[int] = ..., unfulfilled_orders: _Optional[int] = ..., late_order_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetFulfilmentReportResponse(_message.Message):
+    __slots__ = ("rows",)
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[FulfilmentRow]
+    def __init__(self, rows: _Optional[_Iterable[_Union[FulfilmentRow, _Mapping]]] = ...) -> None: ...
+
+class GetRecommendedOrderRequest(_message.Message):
+    __slots__ = ("outlet_id", "date")
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    outlet_id: str
+    date: _date_pb2.Date
+    def __init__(self, outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class RecommendationExplanation(_message.Message):
+    __slots__ = ("sold_quantity", "window_days", "average_daily_sales", "days_until_next_visit", "safety_stock", "shelf_quantity", "pack_size", "formula")
+    SOLD_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_DAYS_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_DAILY_SALES_FIELD_NUMBER: _ClassVar[int]
+    DAYS_UNTIL_NEXT_VISIT_FIELD_NUMBER: _ClassVar[int]
+    SAFETY_STOCK_FIELD_NUMBER: _ClassVar[int]
+    SHELF_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    PACK_SIZE_FIELD_NUMBER: _ClassVar[int]
+    FORMULA_FIELD_NUMBER: _ClassVar[int]
+    sold_quantity: str
+    window_days: int
+    average_daily_sales: str
+    days_until_next_visit: int
+    safety_stock: str
+    shelf_quantity: str
+    pack_size: str
+    formula: str
+    def __init__(self, sold_quantity: _Optional[str] = ..., window_days: _Optional[int] = ..., average_daily_sales: _Optional[str] = ..., days_until_next_visit: _Optional[int] = ..., safety_stock: _Optional[str] = ..., shelf_quantity: _Optional[str] = ..., pack_size: _Optional[str] = ..., formula: _Optional[str] = ...) -> None: ...
+
+class RecommendedLine(_message.Message):
+    __slots__ = ("product_id", "quantity", "unit", "base_quantity", "reason", "explanation")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    BASE_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    quantity: str
+    unit: str
+    base_quantity: str
+    reason: RecommendationReason
+    explanation: RecommendationExplanation
+    def __init__(self, product_id: _Optional[str] = ..., quantity: _Optional[str] = ..., unit: _Optional[str] = ..., base_quantity: _Optional[str] = ..., reason: _Optional[_Union[RecommendationReason, str]] = ..., explanation: _Optional[_Union[RecommendationExplanation, _Mapping]] = ...) -> None: ...
+
+class RecommendedOrder(_message.Message):
+    __slots__ = ("outlet_id", "date", "lines")
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    outlet_id: str
+    date: _date_pb2.Date
+    lines: _containers.RepeatedCompositeFieldContainer[RecommendedLine]
+    def __init__(self, outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[RecommendedLine, _Mapping]]] = ...) -> None: ...
+
+class GetRecommendedOrderResponse(_message.Message):
+    __slots__ = ("recommendation",)
+    RECOMMENDATION_FIELD_NUMBER: _ClassVar[int]
+    recommendation: RecommendedOrder
+    def __init__(self, recommendation: _Optional[_Union[RecommendedOrder, _Mapping]] = ...) -> None: ...
+
+class ListRecommendedOrdersRequest(_message.Message):
+    __slots__ = ("agent_id", "date")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    date: _date_pb2.Date
+    def __init__(self, agent_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class ListRecommendedOrdersResponse(_message.Message):
+    __slots__ = ("recommendations",)
+    RECOMMENDATIONS_FIELD_NUMBER: _ClassVar[int]
+    recommendations: _containers.RepeatedCompositeFieldContainer[RecommendedOrder]
+    def __init__(self, recommendations: _Optional[_Iterable[_Union[RecommendedOrder, _Mapping]]] = ...) -> None: ...

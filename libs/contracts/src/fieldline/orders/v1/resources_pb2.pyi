@@ -1,0 +1,311 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.type import date_pb2 as _date_pb2
+from google.type import money_pb2 as _money_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class DiscountScope(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DISCOUNT_SCOPE_UNSPECIFIED: _ClassVar[DiscountScope]
+    DISCOUNT_SCOPE_CLIENT: _ClassVar[DiscountScope]
+    DISCOUNT_SCOPE_GROUP: _ClassVar[DiscountScope]
+    DISCOUNT_SCOPE_PRODUCT: _ClassVar[DiscountScope]
+
+class OrderKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ORDER_KIND_UNSPECIFIED: _ClassVar[OrderKind]
+    ORDER_KIND_PRE_SALE: _ClassVar[OrderKind]
+    ORDER_KIND_VAN_SALE: _ClassVar[OrderKind]
+
+class OrderStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ORDER_STATUS_UNSPECIFIED: _ClassVar[OrderStatus]
+    ORDER_STATUS_CREDIT_HOLD: _ClassVar[OrderStatus]
+    ORDER_STATUS_SUBMITTED: _ClassVar[OrderStatus]
+    ORDER_STATUS_CONFIRMED: _ClassVar[OrderStatus]
+    ORDER_STATUS_SHIPPED: _ClassVar[OrderStatus]
+    ORDER_STATUS_DELIVERED: _ClassVar[OrderStatus]
+    ORDER_STATUS_PARTIALLY_DELIVERED: _ClassVar[OrderStatus]
+    ORDER_STATUS_REJECTED: _ClassVar[OrderStatus]
+    ORDER_STATUS_CANCELLED: _ClassVar[OrderStatus]
+
+class CreditOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CREDIT_OUTCOME_UNSPECIFIED: _ClassVar[CreditOutcome]
+    CREDIT_OUTCOME_ALLOW: _ClassVar[CreditOutcome]
+    CREDIT_OUTCOME_WARN: _ClassVar[CreditOutcome]
+    CREDIT_OUTCOME_BLOCK: _ClassVar[CreditOutcome]
+    CREDIT_OUTCOME_OVERRIDDEN: _ClassVar[CreditOutcome]
+DISCOUNT_SCOPE_UNSPECIFIED: DiscountScope
+DISCOUNT_SCOPE_CLIENT: DiscountScope
+DISCOUNT_SCOPE_GROUP: DiscountScope
+DISCOUNT_SCOPE_PRODUCT: DiscountScope
+ORDER_KIND_UNSPECIFIED: OrderKind
+ORDER_KIND_PRE_SALE: OrderKind
+ORDER_KIND_VAN_SALE: OrderKind
+ORDER_STATUS_UNSPECIFIED: OrderStatus
+ORDER_STATUS_CREDIT_HOLD: OrderStatus
+ORDER_STATUS_SUBMITTED: OrderStatus
+ORDER_STATUS_CONFIRMED: OrderStatus
+ORDER_STATUS_SHIPPED: OrderStatus
+ORDER_STATUS_DELIVERED: OrderStatus
+ORDER_STATUS_PARTIALLY_DELIVERED: OrderStatus
+ORDER_STATUS_REJECTED: OrderStatus
+ORDER_STATUS_CANCELLED: OrderStatus
+CREDIT_OUTCOME_UNSPECIFIED: CreditOutcome
+CREDIT_OUTCOME_ALLOW: CreditOutcome
+CREDIT_OUTCOME_WARN: CreditOutcome
+CREDIT_OUTCOME_BLOCK: CreditOutcome
+CREDIT_OUTCOME_OVERRIDDEN: CreditOutcome
+
+class ProductGroup(_message.Message):
+    __slots__ = ("id", "external_id", "name", "parent_id")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PARENT_ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    external_id: str
+    name: str
+    parent_id: str
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., parent_id: _Optional[str] = ...) -> None: ...
+
+class ProductUnit(_message.Message):
+    __slots__ = ("code", "name", "ratio")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RATIO_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    name: str
+    ratio: str
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., ratio: _Optional[str] = ...) -> None: ...
+
+class Product(_message.Message):
+    __slots__ = ("id", "external_id", "sku", "name", "group_id", "barcodes", "vat_rate", "base_unit", "units", "pack_unit", "container_type", "containers_per_unit", "active", "version")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    BARCODES_FIELD_NUMBER: _ClassVar[int]
+    VAT_RATE_FIELD_NUMBER: _ClassVar[int]
+    BASE_UNIT_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    PACK_UNIT_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONTAINERS_PER_UNIT_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    external_id: str
+    sku: str
+    name: str
+    group_id: str
+    barcodes: _containers.RepeatedScalarFieldContainer[str]
+    vat_rate: str
+    base_unit: str
+    units: _containers.RepeatedCompositeFieldContainer[ProductUnit]
+    pack_unit: str
+    container_type: str
+    containers_per_unit: str
+    active: bool
+    version: int
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., sku: _Optional[str] = ..., name: _Optional[str] = ..., group_id: _Optional[str] = ..., barcodes: _Optional[_Iterable[str]] = ..., vat_rate: _Optional[str] = ..., base_unit: _Optional[str] = ..., units: _Optional[_Iterable[_Union[ProductUnit, _Mapping]]] = ..., pack_unit: _Optional[str] = ..., container_type: _Optional[str] = ..., containers_per_unit: _Optional[str] = ..., active: _Optional[bool] = ..., version: _Optional[int] = ...) -> None: ...
+
+class PriceType(_message.Message):
+    __slots__ = ("id", "external_id", "name", "currency_code", "vat_included")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
+    VAT_INCLUDED_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    external_id: str
+    name: str
+    currency_code: str
+    vat_included: bool
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., currency_code: _Optional[str] = ..., vat_included: _Optional[bool] = ...) -> None: ...
+
+class PriceListEntry(_message.Message):
+    __slots__ = ("product_id", "price")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    price: _money_pb2.Money
+    def __init__(self, product_id: _Optional[str] = ..., price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class PriceList(_message.Message):
+    __slots__ = ("id", "external_id", "price_type_id", "valid_from", "valid_to", "entries")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    PRICE_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_TO_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    external_id: str
+    price_type_id: str
+    valid_from: _date_pb2.Date
+    valid_to: _date_pb2.Date
+    entries: _containers.RepeatedCompositeFieldContainer[PriceListEntry]
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., price_type_id: _Optional[str] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., entries: _Optional[_Iterable[_Union[PriceListEntry, _Mapping]]] = ...) -> None: ...
+
+class ClientPrice(_message.Message):
+    __slots__ = ("client_id", "product_id", "price", "valid_from", "valid_to")
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_TO_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    product_id: str
+    price: _money_pb2.Money
+    valid_from: _date_pb2.Date
+    valid_to: _date_pb2.Date
+    def __init__(self, client_id: _Optional[str] = ..., product_id: _Optional[str] = ..., price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class VolumeBreak(_message.Message):
+    __slots__ = ("min_quantity", "percent")
+    MIN_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_FIELD_NUMBER: _ClassVar[int]
+    min_quantity: str
+    percent: str
+    def __init__(self, min_quantity: _Optional[str] = ..., percent: _Optional[str] = ...) -> None: ...
+
+class Discount(_message.Message):
+    __slots__ = ("id", "external_id", "scope", "client_id", "group_id", "product_id", "percent", "volume_breaks", "valid_from", "valid_to")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_BREAKS_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_TO_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    external_id: str
+    scope: DiscountScope
+    client_id: str
+    group_id: str
+    product_id: str
+    percent: str
+    volume_breaks: _containers.RepeatedCompositeFieldContainer[VolumeBreak]
+    valid_from: _date_pb2.Date
+    valid_to: _date_pb2.Date
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., scope: _Optional[_Union[DiscountScope, str]] = ..., client_id: _Optional[str] = ..., group_id: _Optional[str] = ..., product_id: _Optional[str] = ..., percent: _Optional[str] = ..., volume_breaks: _Optional[_Iterable[_Union[VolumeBreak, _Mapping]]] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class StockLevel(_message.Message):
+    __slots__ = ("warehouse_id", "product_id", "quantity")
+    WAREHOUSE_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    warehouse_id: str
+    product_id: str
+    quantity: str
+    def __init__(self, warehouse_id: _Optional[str] = ..., product_id: _Optional[str] = ..., quantity: _Optional[str] = ...) -> None: ...
+
+class OrderLine(_message.Message):
+    __slots__ = ("product_id", "unit", "quantity", "base_quantity", "unit_price", "price_source", "rule_discount_percent", "manual_discount_percent", "net_amount", "vat_rate", "vat_amount", "gross_amount", "delivered_base_quantity", "container_type", "container_quantity")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    BASE_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    PRICE_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    RULE_DISCOUNT_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    MANUAL_DISCOUNT_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    NET_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    VAT_RATE_FIELD_NUMBER: _ClassVar[int]
+    VAT_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    GROSS_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_BASE_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    unit: str
+    quantity: str
+    base_quantity: str
+    unit_price: _money_pb2.Money
+    price_source: str
+    rule_discount_percent: str
+    manual_discount_percent: str
+    net_amount: _money_pb2.Money
+    vat_rate: str
+    vat_amount: _money_pb2.Money
+    gross_amount: _money_pb2.Money
+    delivered_base_quantity: str
+    container_type: str
+    container_quantity: str
+    def __init__(self, product_id: _Optional[str] = ..., unit: _Optional[str] = ..., quantity: _Optional[str] = ..., base_quantity: _Optional[str] = ..., unit_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., price_source: _Optional[str] = ..., rule_discount_percent: _Optional[str] = ..., manual_discount_percent: _Optional[str] = ..., net_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_rate: _Optional[str] = ..., vat_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., delivered_base_quantity: _Optional[str] = ..., container_type: _Optional[str] = ..., container_quantity: _Optional[str] = ...) -> None: ...
+
+class CreditDecision(_message.Message):
+    __slots__ = ("outcome", "reasons", "fallback", "override_by", "override_reason", "decide_time")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    FALLBACK_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDE_BY_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDE_REASON_FIELD_NUMBER: _ClassVar[int]
+    DECIDE_TIME_FIELD_NUMBER: _ClassVar[int]
+    outcome: CreditOutcome
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    fallback: bool
+    override_by: str
+    override_reason: str
+    decide_time: _timestamp_pb2.Timestamp
+    def __init__(self, outcome: _Optional[_Union[CreditOutcome, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., fallback: _Optional[bool] = ..., override_by: _Optional[str] = ..., override_reason: _Optional[str] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Order(_message.Message):
+    __slots__ = ("id", "kind", "status", "client_id", "outlet_id", "agent_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "currency_code", "net_total", "vat_total", "gross_total", "credit", "comment", "status_reason", "version", "create_time", "update_time")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    WAREHOUSE_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_DATE_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_DATE_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
+    NET_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    VAT_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    GROSS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    kind: OrderKind
+    status: OrderStatus
+    client_id: str
+    outlet_id: str
+    agent_id: str
+    distributor_id: str
+    warehouse_id: str
+    order_date: _date_pb2.Date
+    delivery_date: _date_pb2.Date
+    lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
+    currency_code: str
+    net_total: _money_pb2.Money
+    vat_total: _money_pb2.Money
+    gross_total: _money_pb2.Money
+    credit: CreditDecision
+    comment: str
+    status_reason: str
+    version: int
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[OrderKind, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., currency_code: _Optional[str] = ..., net_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., credit: _Optional[_Union[CreditDecision, _Mapping]] = ..., comment: _Optional[str] = ..., status_reason: _Optional[str] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,33 @@
+from fieldline.settlements.v1 import resources_pb2 as _resources_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class InvoiceIssued(_message.Message):
+    __slots__ = ("invoice",)
+    INVOICE_FIELD_NUMBER: _ClassVar[int]
+    invoice: _resources_pb2.Invoice
+    def __init__(self, invoice: _Optional[_Union[_resources_pb2.Invoice, _Mapping]] = ...) -> None: ...
+
+class PaymentRecorded(_message.Message):
+    __slots__ = ("payment",)
+    PAYMENT_FIELD_NUMBER: _ClassVar[int]
+    payment: _resources_pb2.Payment
+    def __init__(self, payment: _Optional[_Union[_resources_pb2.Payment, _Mapping]] = ...) -> None: ...
+
+class DebtChanged(_message.Message):
+    __slots__ = ("balance",)
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    balance: _resources_pb2.Balance
+    def __init__(self, balance: _Optional[_Union[_resources_pb2.Balance, _Mapping]] = ...) -> None: ...
+
+class TareBalanceChanged(_message.Message):
+    __slots__ = ("balance", "document_id")
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    balance: _resources_pb2.TareBalance
+    document_id: str
+    def __init__(self, balance: _Optional[_Union[_resources_pb2.TareBalance, _Mapping]] = ..., document_id: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,315 @@
+from fieldline.settlements.v1 import resources_pb2 as _resources_pb2
+from google.type import date_pb2 as _date_pb2
+from google.type import money_pb2 as _money_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CreditOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CREDIT_OUTCOME_UNSPECIFIED: _ClassVar[CreditOutcome]
+    CREDIT_OUTCOME_ALLOW: _ClassVar[CreditOutcome]
+    CREDIT_OUTCOME_WARN: _ClassVar[CreditOutcome]
+    CREDIT_OUTCOME_BLOCK: _ClassVar[CreditOutcome]
+    CREDIT_OUTCOME_OVERRIDDEN: _ClassVar[CreditOutcome]
+
+class CreditReasonCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CREDIT_REASON_CODE_UNSPECIFIED: _ClassVar[CreditReasonCode]
+    CREDIT_REASON_CODE_OVER_LIMIT: _ClassVar[CreditReasonCode]
+    CREDIT_REASON_CODE_OVERDUE: _ClassVar[CreditReasonCode]
+CREDIT_OUTCOME_UNSPECIFIED: CreditOutcome
+CREDIT_OUTCOME_ALLOW: CreditOutcome
+CREDIT_OUTCOME_WARN: CreditOutcome
+CREDIT_OUTCOME_BLOCK: CreditOutcome
+CREDIT_OUTCOME_OVERRIDDEN: CreditOutcome
+CREDIT_REASON_CODE_UNSPECIFIED: CreditReasonCode
+CREDIT_REASON_CODE_OVER_LIMIT: CreditReasonCode
+CREDIT_REASON_CODE_OVERDUE: CreditReasonCode
+
+class RecordInvoiceRequest(_message.Message):
+    __slots__ = ("request_id", "invoice")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    INVOICE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    invoice: _resources_pb2.Invoice
+    def __init__(self, request_id: _Optional[str] = ..., invoice: _Optional[_Union[_resources_pb2.Invoice, _Mapping]] = ...) -> None: ...
+
+class RecordInvoiceResponse(_message.Message):
+    __slots__ = ("invoice",)
+    INVOICE_FIELD_NUMBER: _ClassVar[int]
+    invoice: _resources_pb2.Invoice
+    def __init__(self, invoice: _Optional[_Union[_resources_pb2.Invoice, _Mapping]] = ...) -> None: ...
+
+class RecordPaymentRequest(_message.Message):
+    __slots__ = ("request_id", "payment")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    payment: _resources_pb2.Payment
+    def __init__(self, request_id: _Optional[str] = ..., payment: _Optional[_Union[_resources_pb2.Payment, _Mapping]] = ...) -> None: ...
+
+class RecordPaymentResponse(_message.Message):
+    __slots__ = ("payment",)
+    PAYMENT_FIELD_NUMBER: _ClassVar[int]
+    payment: _resources_pb2.Payment
+    def __init__(self, payment: _Optional[_Union[_resources_pb2.Payment, _Mapping]] = ...) -> None: ...
+
+class ListInvoicesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "client_id", "outlet_id", "open_only")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    OPEN_ONLY_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    client_id: str
+    outlet_id: str
+    open_only: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., open_only: _Optional[bool] = ...) -> None: ...
+
+class ListInvoicesResponse(_message.Message):
+    __slots__ = ("invoices", "next_page_token")
+    INVOICES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    invoices: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Invoice]
+    next_page_token: str
+    def __init__(self, invoices: _Optional[_Iterable[_Union[_resources_pb2.Invoice, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetBalanceRequest(_message.Message):
+    __slots__ = ("client_id", "outlet_id", "as_of")
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    outlet_id: str
+    as_of: _date_pb2.Date
+    def __init__(self, client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., as_of: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class GetBalanceResponse(_message.Message):
+    __slots__ = ("balance",)
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    balance: _resources_pb2.Balance
+    def __init__(self, balance: _Optional[_Union[_resources_pb2.Balance, _Mapping]] = ...) -> None: ...
+
+class StatementLine(_message.Message):
+    __slots__ = ("date", "kind", "document_id", "number", "amount", "running_balance")
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    date: _date_pb2.Date
+    kind: str
+    document_id: str
+    number: str
+    amount: _money_pb2.Money
+    running_balance: _money_pb2.Money
+    def __init__(self, date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., kind: _Optional[str] = ..., document_id: _Optional[str] = ..., number: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., running_balance: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class GetStatementRequest(_message.Message):
+    __slots__ = ("client_id", "from_date", "to_date")
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    TO_DATE_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    from_date: _date_pb2.Date
+    to_date: _date_pb2.Date
+    def __init__(self, client_id: _Optional[str] = ..., from_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class GetStatementResponse(_message.Message):
+    __slots__ = ("opening_balance", "lines", "closing_balance")
+    OPENING_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    CLOSING_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    opening_balance: _money_pb2.Money
+    lines: _containers.RepeatedCompositeFieldContainer[StatementLine]
+    closing_balance: _money_pb2.Money
+    def __init__(self, opening_balance: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[StatementLine, _Mapping]]] = ..., closing_balance: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class AgingRow(_message.Message):
+    __slots__ = ("client_id", "current", "overdue_1_30", "overdue_31_60", "overdue_61_90", "overdue_over_90", "total")
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_1_30_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_31_60_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_61_90_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_OVER_90_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    current: _money_pb2.Money
+    overdue_1_30: _money_pb2.Money
+    overdue_31_60: _money_pb2.Money
+    overdue_61_90: _money_pb2.Money
+    overdue_over_90: _money_pb2.Money
+    total: _money_pb2.Money
+    def __init__(self, client_id: _Optional[str] = ..., current: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., overdue_1_30: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., overdue_31_60: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., overdue_61_90: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., overdue_over_90: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class GetAgingReportRequest(_message.Message):
+    __slots__ = ("as_of", "client_id", "page_size", "page_token")
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    as_of: _date_pb2.Date
+    client_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, as_of: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., client_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class GetAgingReportResponse(_message.Message):
+    __slots__ = ("rows", "totals", "next_page_token")
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    TOTALS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[AgingRow]
+    totals: AgingRow
+    next_page_token: str
+    def __init__(self, rows: _Optional[_Iterable[_Union[AgingRow, _Mapping]]] = ..., totals: _Optional[_Union[AgingRow, _Mapping]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetTareBalanceRequest(_message.Message):
+    __slots__ = ("client_id",)
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    def __init__(self, client_id: _Optional[str] = ...) -> None: ...
+
+class GetTareBalanceResponse(_message.Message):
+    __slots__ = ("balances",)
+    BALANCES_FIELD_NUMBER: _ClassVar[int]
+    balances: _containers.RepeatedCompositeFieldContainer[_resources_pb2.TareBalance]
+    def __init__(self, balances: _Optional[_Iterable[_Union[_resources_pb2.TareBalance, _Mapping]]] = ...) -> None: ...
+
+class SetContainerDepositRequest(_message.Message):
+    __slots__ = ("request_id", "container_type", "deposit")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DEPOSIT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    container_type: str
+    deposit: _money_pb2.Money
+    def __init__(self, request_id: _Optional[str] = ..., container_type: _Optional[str] = ..., deposit: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class SetContainerDepositResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SetCreditLimitRequest(_message.Message):
+    __slots__ = ("request_id", "client_id", "limit", "clear", "payment_terms_days")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CLEAR_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_TERMS_DAYS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    client_id: str
+    limit: _money_pb2.Money
+    clear: bool
+    payment_terms_days: int
+    def __init__(self, request_id: _Optional[str] = ..., client_id: _Optional[str] = ..., limit: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., clear: _Optional[bool] = ..., payment_terms_days: _Optional[int] = ...) -> None: ...
+
+class SetCreditLimitResponse(_message.Message):
+    __slots__ = ("balance",)
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    balance: _resources_pb2.Balance
+    def __init__(self, balance: _Optional[_Union[_resources_pb2.Balance, _Mapping]] = ...) -> None: ...
+
+class SetDebtPolicyRequest(_message.Message):
+    __slots__ = ("request_id", "policy", "clear")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    CLEAR_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    policy: _resources_pb2.DebtPolicy
+    clear: bool
+    def __init__(self, request_id: _Optional[str] = ..., policy: _Optional[_Union[_resources_pb2.DebtPolicy, _Mapping]] = ..., clear: _Optional[bool] = ...) -> None: ...
+
+class SetDebtPolicyResponse(_message.Message):
+    __slots__ = ("policy",)
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    policy: _resources_pb2.DebtPolicy
+    def __init__(self, policy: _Optional[_Union[_resources_pb2.DebtPolicy, _Mapping]] = ...) -> None: ...
+
+class GetDebtPolicyRequest(_message.Message):
+    __slots__ = ("client_id",)
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    def __init__(self, client_id: _Optional[str] = ...) -> None: ...
+
+class GetDebtPolicyResponse(_message.Message):
+    __slots__ = ("policy", "is_default")
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    IS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    policy: _resources_pb2.DebtPolicy
+    is_default: bool
+    def __init__(self, policy: _Optional[_Union[_resources_pb2.DebtPolicy, _Mapping]] = ..., is_default: _Optional[bool] = ...) -> None: ...
+
+class CheckCreditRequest(_message.Message):
+    __slots__ = ("request_id", "order_id", "client_id", "amount", "stage", "actor_id", "actor_roles", "override_reason", "as_of")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ROLES_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDE_REASON_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    order_id: str
+    client_id: str
+    amount: _money_pb2.Money
+    stage: _resources_pb2.Stage
+    actor_id: str
+    actor_roles: _containers.RepeatedScalarFieldContainer[str]
+    override_reason: str
+    as_of: _date_pb2.Date
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., client_id: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., stage: _Optional[_Union[_resources_pb2.Stage, str]] = ..., actor_id: _Optional[str] = ..., actor_roles: _Optional[_Iterable[str]] = ..., override_reason: _Optional[str] = ..., as_of: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class CreditReason(_message.Message):
+    __slots__ = ("code", "message")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    code: CreditReasonCode
+    message: str
+    def __init__(self, code: _Optional[_Union[CreditReasonCode, str]] = ..., message: _Optional[str] = ...) -> None: ...
+
+class CreditFigures(_message.Message):
+    __slots__ = ("balance", "reserved", "order_amount", "exposure", "credit_limit", "has_credit_limit", "overdue", "max_overdue_days", "overdue_threshold_days")
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    RESERVED_FIELD_NUMBER: _ClassVar[int]
+    ORDER_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    EXPOSURE_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    HAS_CREDIT_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    MAX_OVERDUE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_THRESHOLD_DAYS_FIELD_NUMBER: _ClassVar[int]
+    balance: _money_pb2.Money
+    reserved: _money_pb2.Money
+    order_amount: _money_pb2.Money
+    exposure: _money_pb2.Money
+    credit_limit: _money_pb2.Money
+    has_credit_limit: bool
+    overdue: _money_pb2.Money
+    max_overdue_days: int
+    overdue_threshold_days: int
+    def __init__(self, balance: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., reserved: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., order_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., exposure: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., credit_limit: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., has_credit_limit: _Optional[bool] = ..., overdue: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., max_overdue_days: _Optional[int] = ..., overdue_threshold_days: _Optional[int] = ...) -> None: ...
+
+class CheckCreditResponse(_message.Message):
+    __slots__ = ("outcome", "reasons", "figures", "policy")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    FIGURES_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    outcome: CreditOutcome
+    reasons: _containers.RepeatedCompositeFieldContainer[CreditReason]
+    figures: CreditFigures
+    policy: _resources_pb2.DebtPolicy
+    def __init__(self, outcome: _Optional[_Union[CreditOutcome, str]] = ..., reasons: _Optional[_Iterable[_Union[CreditReason, _Mapping]]] = ..., figures: _Optional[_Union[CreditFigures, _Mapping]] = ..., policy: _Optional[_Union[_resources_pb2.DebtPolicy, _Mapping]] = ...) -> None: ...
