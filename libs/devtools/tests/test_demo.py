@@ -222,6 +222,7 @@ async def test_load_via_grpc_is_idempotent_and_writes_what_bulk_writes(
 ) -> None:
     url = await _migrated(db_factory)
     company = demo.generate(TINY, SEED, START)
+    assert company.counts()["closed_outlets"] > 0  # so SetOutletStatus is exercised too
     everything = (*DOMAIN_TABLES, orm.kit.outbox, orm.kit.idempotency)
 
     async with _service(url, nats_server) as target:

@@ -164,6 +164,10 @@ Context: svc ctx.
 {{- end -}}
 {{- $_ := set $env (printf "%s_METRICS_PORT" $p) (.svc.ports.metrics | int | toString) -}}
 {{- $_ := set $env (printf "%s_LOG_LEVEL" $p) (.svc.logLevel | toString) -}}
+{{- range $dep := (.svc.dependsOn | default list) -}}
+{{- $host := include "fieldline.resourceName" (dict "root" $.root "name" $dep) -}}
+{{- $_ := set $env (printf "%s_%s_TARGET" $p ($dep | upper | replace "-" "_")) (printf "%s:%d" $host ($.root.Values.defaults.ports.grpc | int)) -}}
+{{- end -}}
 {{- range $k, $v := .svc.env -}}
 {{- $_ := set $env $k ($v | toString) -}}
 {{- end -}}

@@ -99,6 +99,8 @@ class LocalSystem:
             f"{p}_LOG_FORMAT": "console",
             **{f"{p}_{k}": v for k, v in self.extra_env.items()},
         }
+        for dep in d.depends_on:
+            env[f"{p}_{dep.upper().replace('-', '_')}_TARGET"] = self.running[dep].target
         if d.has_database:
             env[f"{p}_DATABASE_URL"] = f"sqlite:///{self.data_dir / (d.name + '.sqlite3')}"
         return env

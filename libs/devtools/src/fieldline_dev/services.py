@@ -13,6 +13,8 @@ class ServiceDef:
     name: str  # e.g. "clients"; env prefix is name.upper() with '-' → '_'
     default_grpc_port: int
     has_database: bool = True
+    # Services whose gRPC address this one needs, passed as <PREFIX>_<DEP>_TARGET.
+    depends_on: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:
@@ -23,5 +25,9 @@ class ServiceDef:
         return self.name.upper().replace("-", "_")
 
 
-# Add a service here when its package exists under services/.
-SERVICES: tuple[ServiceDef, ...] = (ServiceDef("clients", 50051),)
+# Add a service here when its package exists under services/, after those it depends on.
+SERVICES: tuple[ServiceDef, ...] = (
+    ServiceDef("clients", 50051),
+    ServiceDef("settlements", 50053),
+    ServiceDef("orders", 50052, depends_on=("settlements",)),
+)

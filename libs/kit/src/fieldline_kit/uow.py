@@ -95,6 +95,18 @@ class UnitOfWork:
             await asyncio.shield(session.close())
             self._session = None
 
+    def adopt(self, session: AsyncSession) -> Self:
+        """Work inside a transaction someone else owns (e.g. an EventConsumer handler's).
+
+        The owner begins, commits and closes it; call `flush_events()` before handing control
+        back so the outbox rows commit together with the owner's transaction (and its inbox
+        row). `on_commit` is not called: the relay picks the rows up on its next poll.
+        """
+        self._session = session
+        self._seen = []
+        self._wrote_outbox = False
+        return self
+
     def track(self, aggregate: HasEvents) -> None:
         if not any(a is aggregate for a in self._seen):
             self._seen.append(aggregate)

@@ -139,10 +139,22 @@ STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec("EXCHANGE", _events("exchange"), "ERP exchange integration events"),
 )
 
-# Durable consumers of the deployed services. Add one here together with the code that binds
-# to it (e.g. ConsumerSpec("settlements-invoicing", "ORDERS",
-# ("orders.events.v1.OrderSubmitted",)) when settlements starts consuming orders).
-CONSUMERS: tuple[ConsumerSpec, ...] = ()
+# Durable consumers of the deployed services, named <consumer service>-<purpose>. Add one here
+# together with the code that binds to it.
+CONSUMERS: tuple[ConsumerSpec, ...] = (
+    ConsumerSpec(
+        "orders-clients-feed",
+        "CLIENTS",
+        ("clients.events.v1.>",),
+        "orders' read models of outlets, visit schedules and audits",
+    ),
+    ConsumerSpec(
+        "settlements-orders",
+        "ORDERS",
+        ("orders.events.v1.>",),
+        "settlements books invoices, payments, tare and releases credit reservations",
+    ),
+)
 
 
 # -- apply ------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Fieldline orders service."""

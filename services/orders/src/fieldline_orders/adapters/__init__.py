@@ -1,0 +1,1 @@
+"""Adapters: persistence, proto mapping, events, other services."""

@@ -1,0 +1,201 @@
+"""Tables of the orders service (SQLAlchemy Core). Only this service reads or writes them.
+
+Money columns are Numeric(18, 2) and quantities Numeric(18, 3) (Decimal in Python); never Float.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+
+from fieldline_kit.db import new_metadata
+from fieldline_kit.tables import BigId, add_kit_tables
+
+metadata = new_metadata()
+kit = add_kit_tables(metadata)
+
+Id = String(36)
+MoneyCol = Numeric(18, 2)
+Qty = Numeric(18, 3)
+Percent = Numeric(7, 3)
+
+# ------------------------------------------------------------------------------- catalog
+product_groups = Table(
+    "product_groups",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("external_id", String(100), nullable=False, unique=True),
+    Column("name", String(300), nullable=False),
+    Column("parent_id", String(36), nullable=False),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("external_id", String(100), nullable=False, unique=True),
+    Column("sku", String(100), nullable=False, index=True),
+    Column("name", String(300), nullable=False),
+    Column("name_search", String(300), nullable=False),
+    Column("group_id", String(36), nullable=False, index=True),
+    Column("barcodes", JSON, nullable=False),
+    Column("vat_rate", Percent, nullable=False),
+    Column("base_unit", String(20), nullable=False),
+    # [{"code": "box", "name": "Коробка", "ratio": "12"}, …] including the base unit (ratio 1)
+    Column("units", JSON, nullable=False),
+    Column("pack_unit", String(20), nullable=False),
+    Column("container_type", String(50), nullable=False),
+    Column("containers_per_unit", Qty, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+price_types = Table(
+    "price_types",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("external_id", String(100), nullable=False, unique=True),
+    Column("name", String(300), nullable=False),
+    Column("currency_code", String(3), nullable=False),
+    Column("vat_included", Boolean, nullable=False),
+)
+
+price_lists = Table(
+    "price_lists",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("external_id", String(100), nullable=False, unique=True),
+    Column("price_type_id", Id, ForeignKey("price_types.id"), nullable=False, index=True),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=True),
+)
+
+price_list_entries = Table(
+    "price_list_entries",
+    metadata,
+    Column("price_list_id", Id, ForeignKey("price_lists.id"), primary_key=True),
+    Column("product_id", Id, ForeignKey("products.id"), primary_key=True),
+    Column("price", MoneyCol, nullable=False),
+)
+
+client_price_types = Table(
+    "client_price_types",
+    metadata,
+    Column("client_id", Id, primary_key=True),
+    Column("price_type_id", Id, ForeignKey("price_types.id"), nullable=False),
+)
+
+client_prices = Table(
+    "client_prices",
+    metadata,
+    Column("client_id", Id, primary_key=True),
+    Column("product_id", Id, ForeignKey("products.id"), primary_key=True),
+    Column("valid_from", Date, primary_key=True),
+    Column("valid_to", Date, nullable=True),
+    Column("price", MoneyCol, nullable=False),
+    Column("currency_code", String(3), nullable=False),
+)
+
+discounts = Table(
+    "discounts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("external_id", String(100), nullable=False, unique=True),
+    Column("scope", String(20), nullable=False),
+    Column("client_id", String(36), nullable=False, index=True),
+    Column("group_id", String(36), nullable=False),
+    Column("product_id", String(36), nullable=False),
+    Column("percent", Percent, nullable=False),
+    # [{"min_quantity": "10", "percent": "3"}, …]
+    Column("volume_breaks", JSON, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=True),
+)
+
+stock_levels = Table(
+    "stock_levels",
+    metadata,
+    Column("warehouse_id", Id, primary_key=True),
+    Column("product_id", Id, primary_key=True),
+    Column("quantity", Qty, nullable=False),
+)
+
+# -------------------------------------------------------------------------------- orders
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("client_id", Id, nullable=False, index=True),
+    Column("outlet_id", Id, nullable=False),
+    Column("agent_id", Id, nullable=False),
+    Column("distributor_id", String(36), nullable=False),
+    Column("warehouse_id", String(36), nullable=False),
+    Column("order_date", Date, nullable=False),
+    Column("delivery_date", Date, nullable=True),
+    Column("currency_code", String(3), nullable=False),
+    Column("net_total", MoneyCol, nullable=False),
+    Column("vat_total", MoneyCol, nullable=False),
+    Column("gross_total", MoneyCol, nullable=False),
+    # {"outcome": "allow|warn|block|overridden", "reasons": [...], "fallback": bool, ...}
+    Column("credit", JSON, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("status_reason", Text, nullable=False),
+    # Van sales: cash taken on the spot and the receipt.
+    Column("cash_collected", MoneyCol, nullable=False),
+    Column("receipt_number", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_orders_outlet_date", orders.c.outlet_id, orders.c.order_date)
+Index("ix_orders_agent_date", orders.c.agent_id, orders.c.order_date)
+Index("ix_orders_distributor_date", orders.c.distributor_id, orders.c.order_date)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", Id, ForeignKey("orders.id"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("product_id", Id, nullable=False),
+    Column("unit", String(20), nullable=False),
+    Column("quantity", Qty, nullable=False),
+    Column("base_quantity", Qty, nullable=False),
+    Column("unit_price", MoneyCol, nullable=False),
+    Column("price_source", String(100), nullable=False),
+    Column("rule_discount_percent", Percent, nullable=False),
+    Column("manual_discount_percent", Percent, nullable=False),
+    Column("net_amount", MoneyCol, nullable=False),
+    Column("vat_rate", Percent, nullable=False),
+    Column("vat_amount", MoneyCol, nullable=False),
+    Column("gross_amount", MoneyCol, nullable=False),
+    # Base units delivered: the base quantity once DELIVERED, the reported figure when
+    # PARTIALLY_DELIVERED, 0 before delivery. Sales history reads this column.
+    Column("delivered_base_quantity", Qty, nullable=False),
+    Column("container_type", String(50), nullable=False),
+    Column("container_quantity", Qty, nullable=False),
+)
+
+order_status_history = Table(
+    "order_status_history",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("status", String(30), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("reported_by", String(100), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,85 @@
+"""Read models fed by the clients context's events (outlets, schedules, audits).
+
+Written only by the `orders-clients-feed` consumer (service_layer/feed.py), read by order
+validation and the recommended order. Every row stores the `aggregate_version` of the event
+that last wrote it, so an older event arriving late (events are ordered per aggregate only,
+and not even that across relay replicas) is ignored instead of overwriting newer state.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+)
+
+from fieldline_orders.adapters.orm import metadata
+
+Id = String(36)
+
+# An outlet of the clients context: its client (order validation) and status.
+feed_outlets = Table(
+    "feed_outlets",
+    metadata,
+    Column("outlet_id", Id, primary_key=True),
+    Column("client_id", Id, nullable=False),
+    # OutletStatus name without the prefix: PENDING, ACTIVE, REJECTED, CLOSED
+    Column("status", String(20), nullable=False),
+    # The outlet's aggregate version of the last event applied.
+    Column("version", BigInteger, nullable=False),
+)
+
+# Route × outlet visit schedules. A removal keeps the row as a tombstone (`removed`) so that a
+# late, older "put on the route" event of the same route cannot bring it back.
+feed_assignments = Table(
+    "feed_assignments",
+    metadata,
+    Column("route_id", Id, primary_key=True),
+    Column("outlet_id", Id, primary_key=True),
+    Column("agent_id", Id, nullable=False),
+    # Weeks between visiting weeks: 1, 2 or 4.
+    Column("frequency", Integer, nullable=False),
+    # Bit d set = visited on ISO weekday d (1 = Monday … 7), as in the clients context.
+    Column("weekday_mask", Integer, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("removed", Boolean, nullable=False),
+    # The route's aggregate version of the last event applied to this row.
+    Column("version", BigInteger, nullable=False),
+)
+Index("ix_feed_assignments_agent_id", feed_assignments.c.agent_id)
+Index("ix_feed_assignments_outlet_id", feed_assignments.c.outlet_id)
+
+# The latest audit per outlet (by submit time, then audit id): decides which audit's checks
+# are in feed_shelf_counts, also when that audit had no must-stock checks at all.
+feed_outlet_audits = Table(
+    "feed_outlet_audits",
+    metadata,
+    Column("outlet_id", Id, primary_key=True),
+    Column("audit_id", Id, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("version", BigInteger, nullable=False),
+)
+
+# Must-stock checks of the outlet's latest audit. `sku` is the product SKU string as audited
+# (mapped to products through products.sku when read).
+feed_shelf_counts = Table(
+    "feed_shelf_counts",
+    metadata,
+    Column("outlet_id", Id, primary_key=True),
+    Column("sku", String(100), primary_key=True),
+    Column("present", Boolean, nullable=False),
+    Column("facings", Integer, nullable=False),
+    # Units counted on the shelf; NULL when not counted.
+    Column("shelf_quantity", Numeric(18, 3), nullable=True),
+    Column("audit_id", Id, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,335 @@
+"""Translation between the published protos (fieldline.orders.v1) and the domain model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import TypeVar
+
+from google.type import date_pb2, money_pb2
+
+from fieldline.orders.v1 import orders_service_pb2 as os_
+from fieldline.orders.v1 import resources_pb2 as pb
+from fieldline.orders.v1 import van_service_pb2 as vs
+from fieldline_kit.errors import InvalidArgument
+from fieldline_kit.grpc.convert import from_money, from_pb_date, money, pb_date, ts
+from fieldline_orders.domain.catalog import (
+    Discount,
+    DiscountScope,
+    PriceList,
+    PriceType,
+    Product,
+    ProductGroup,
+)
+from fieldline_orders.domain.orders import (
+    CreditDecision,
+    CreditOutcome,
+    Order,
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+)
+from fieldline_orders.domain.pricing import LineInput
+from fieldline_orders.domain.returns import GoodsReturn
+from fieldline_orders.domain.values import BEGINNING, fmt, money_amount
+from fieldline_orders.domain.van import Movement, MovementKind, Unloading, Van
+
+E = TypeVar("E")
+
+DISCOUNT_SCOPES = {
+    DiscountScope.CLIENT: pb.DISCOUNT_SCOPE_CLIENT,
+    DiscountScope.GROUP: pb.DISCOUNT_SCOPE_GROUP,
+    DiscountScope.PRODUCT: pb.DISCOUNT_SCOPE_PRODUCT,
+}
+ORDER_KINDS = {
+    OrderKind.PRE_SALE: pb.ORDER_KIND_PRE_SALE,
+    OrderKind.VAN_SALE: pb.ORDER_KIND_VAN_SALE,
+}
+ORDER_STATUSES = {
+    OrderStatus.CREDIT_HOLD: pb.ORDER_STATUS_CREDIT_HOLD,
+    OrderStatus.SUBMITTED: pb.ORDER_STATUS_SUBMITTED,
+    OrderStatus.CONFIRMED: pb.ORDER_STATUS_CONFIRMED,
+    OrderStatus.SHIPPED: pb.ORDER_STATUS_SHIPPED,
+    OrderStatus.DELIVERED: pb.ORDER_STATUS_DELIVERED,
+    OrderStatus.PARTIALLY_DELIVERED: pb.ORDER_STATUS_PARTIALLY_DELIVERED,
+    OrderStatus.REJECTED: pb.ORDER_STATUS_REJECTED,
+    OrderStatus.CANCELLED: pb.ORDER_STATUS_CANCELLED,
+}
+CREDIT_OUTCOMES = {
+    CreditOutcome.ALLOW: pb.CREDIT_OUTCOME_ALLOW,
+    CreditOutcome.WARN: pb.CREDIT_OUTCOME_WARN,
+    CreditOutcome.BLOCK: pb.CREDIT_OUTCOME_BLOCK,
+    CreditOutcome.OVERRIDDEN: pb.CREDIT_OUTCOME_OVERRIDDEN,
+}
+MOVEMENT_KINDS = {
+    MovementKind.LOAD: vs.MOVEMENT_KIND_LOAD,
+    MovementKind.SALE: vs.MOVEMENT_KIND_SALE,
+    MovementKind.RETURN: vs.MOVEMENT_KIND_RETURN,
+    MovementKind.UNLOAD: vs.MOVEMENT_KIND_UNLOAD,
+}
+
+
+def from_enum(table: Mapping[E, int], value: int, field: str) -> E | None:
+    """Proto enum → domain enum; UNSPECIFIED (0) → None, an unknown number is refused."""
+    if value == 0:
+        return None
+    for domain_value, proto_value in table.items():
+        if proto_value == value:
+            return domain_value
+    raise InvalidArgument(field, f"unknown value {value}")
+
+
+def opt_date(field: str, value: date_pb2.Date) -> date | None:
+    return from_pb_date(field, value, required=False)
+
+
+def req_date(field: str, value: date_pb2.Date) -> date:
+    d = from_pb_date(field, value)
+    assert d is not None
+    return d
+
+
+def money_in(
+    field: str, value: money_pb2.Money, *, allow_negative: bool = False
+) -> tuple[Decimal, str]:
+    """google.type.Money → (amount with at most 2 decimals, currency code or "")."""
+    amount, currency = from_money(field, value)
+    return money_amount(field, amount, allow_negative=allow_negative), currency
+
+
+def validity_out(valid_from: date) -> date_pb2.Date | None:
+    return None if valid_from == BEGINNING else pb_date(valid_from)
+
+
+# ------------------------------------------------------------------------------ catalog
+def group_pb(g: ProductGroup) -> pb.ProductGroup:
+    return pb.ProductGroup(id=g.id, external_id=g.external_id, name=g.name, parent_id=g.parent_id)
+
+
+def product_pb(p: Product) -> pb.Product:
+    return pb.Product(
+        id=p.id,
+        external_id=p.external_id,
+        sku=p.sku,
+        name=p.name,
+        group_id=p.group_id,
+        barcodes=list(p.barcodes),
+        vat_rate=fmt(p.vat_rate),
+        base_unit=p.base_unit,
+        units=[pb.ProductUnit(code=u.code, name=u.name, ratio=fmt(u.ratio)) for u in p.units],
+        pack_unit=p.pack_unit,
+        container_type=p.container_type,
+        containers_per_unit=fmt(p.containers_per_unit),
+        active=p.active,
+        version=p.version,
+    )
+
+
+def product_from_pb(path: str, p: pb.Product) -> Product:
+    return Product.create(
+        path,
+        id=p.id,
+        external_id=p.external_id,
+        sku=p.sku,
+        name=p.name,
+        group_id=p.group_id,
+        barcodes=list(p.barcodes),
+        vat_rate=p.vat_rate,
+        base_unit=p.base_unit,
+        units=[(u.code, u.name, u.ratio) for u in p.units],
+        pack_unit=p.pack_unit,
+        container_type=p.container_type,
+        containers_per_unit=p.containers_per_unit,
+        active=p.active,
+    )
+
+
+def price_type_pb(t: PriceType) -> pb.PriceType:
+    return pb.PriceType(
+        id=t.id,
+        external_id=t.external_id,
+        name=t.name,
+        currency_code=t.currency_code,
+        vat_included=t.vat_included,
+    )
+
+
+def price_list_from_pb(path: str, pl: pb.PriceList) -> PriceList:
+    entries = []
+    for i, e in enumerate(pl.entries):
+        amount, cur = money_in(f"{path}.entries[{i}].price", e.price)
+        entries.append((e.product_id, amount, cur))
+    return PriceList.create(
+        path,
+        id=pl.id,
+        external_id=pl.external_id,
+        price_type_id=pl.price_type_id,
+        valid_from=opt_date(f"{path}.valid_from", pl.valid_from),
+        valid_to=opt_date(f"{path}.valid_to", pl.valid_to),
+        entries=entries,
+    )
+
+
+def discount_from_pb(path: str, d: pb.Discount) -> Discount:
+    return Discount.create(
+        path,
+        id=d.id,
+        external_id=d.external_id,
+        scope=from_enum(DISCOUNT_SCOPES, d.scope, f"{path}.scope"),
+        client_id=d.client_id,
+        group_id=d.group_id,
+        product_id=d.product_id,
+        percent_=d.percent,
+        volume_breaks=[(b.min_quantity, b.percent) for b in d.volume_breaks],
+        valid_from=opt_date(f"{path}.valid_from", d.valid_from),
+        valid_to=opt_date(f"{path}.valid_to", d.valid_to),
+    )
+
+
+# ------------------------------------------------------------------------------- orders
+def line_inputs(lines: object) -> list[LineInput]:
+    return [
+        LineInput(ln.product_id, ln.unit, ln.quantity, ln.manual_discount_percent)
+        for ln in lines  # type: ignore[attr-defined]
+    ]
+
+
+def credit_pb(c: CreditDecision) -> pb.CreditDecision:
+    return pb.CreditDecision(
+        outcome=CREDIT_OUTCOMES[c.outcome],
+        reasons=list(c.reasons),
+        fallback=c.fallback,
+        override_by=c.override_by,
+        override_reason=c.override_reason,
+        decide_time=ts(c.decided_at),
+    )
+
+
+def line_pb(ln: OrderLine, currency: str) -> pb.OrderLine:
+    return pb.OrderLine(
+        product_id=ln.product_id,
+        unit=ln.unit,
+        quantity=fmt(ln.quantity),
+        base_quantity=fmt(ln.base_quantity),
+        unit_price=money(ln.unit_price, currency),
+        price_source=ln.price_source,
+        rule_discount_percent=fmt(ln.rule_discount_percent),
+        manual_discount_percent=fmt(ln.manual_discount_percent),
+        net_amount=money(ln.net_amount, currency),
+        vat_rate=fmt(ln.vat_rate),
+        vat_amount=money(ln.vat_amount, currency),
+        gross_amount=money(ln.gross_amount, currency),
+        delivered_base_quantity=fmt(ln.delivered_base_quantity),
+        container_type=ln.container_type,
+        container_quantity=fmt(ln.container_quantity),
+    )
+
+
+def order_pb(o: Order) -> pb.Order:
+    c = o.currency_code
+    return pb.Order(
+        id=o.id,
+        kind=ORDER_KINDS[o.kind],
+        status=ORDER_STATUSES[o.status],
+        client_id=o.client_id,
+        outlet_id=o.outlet_id,
+        agent_id=o.agent_id,
+        distributor_id=o.distributor_id,
+        warehouse_id=o.warehouse_id,
+        order_date=pb_date(o.order_date),
+        delivery_date=pb_date(o.delivery_date),
+        lines=[line_pb(ln, c) for ln in o.lines],
+        currency_code=c,
+        net_total=money(o.net_total, c),
+        vat_total=money(o.vat_total, c),
+        gross_total=money(o.gross_total, c),
+        credit=credit_pb(o.credit),
+        comment=o.comment,
+        status_reason=o.status_reason,
+        version=o.version,
+        create_time=ts(o.created_at),
+        update_time=ts(o.updated_at),
+    )
+
+
+def actor_of(actor: os_.Actor) -> tuple[str, tuple[str, ...]]:
+    return actor.employee_id, tuple(r.strip().upper() for r in actor.roles if r.strip())
+
+
+# ---------------------------------------------------------------------------------- van
+def van_pb(v: Van) -> vs.Van:
+    return vs.Van(
+        id=v.id, name=v.name, van_seller_id=v.van_seller_id, currency_code=v.currency_code
+    )
+
+
+def stock_pb(van_id: str, stock: Mapping[str, Decimal]) -> vs.GetVanStockResponse:
+    return vs.GetVanStockResponse(
+        van_id=van_id,
+        lines=[
+            vs.VanStockLine(product_id=pid, quantity=fmt(q))
+            for pid, q in sorted(stock.items())
+            if q != 0
+        ],
+    )
+
+
+def movement_pb(m: Movement) -> vs.VanMovement:
+    return vs.VanMovement(
+        van_id=m.van_id,
+        document_id=m.document_id,
+        kind=MOVEMENT_KINDS[m.kind],
+        product_id=m.product_id,
+        quantity=fmt(m.quantity),
+        date=pb_date(m.on),
+    )
+
+
+def containers_pb(items: tuple[tuple[str, Decimal], ...]) -> list[vs.ContainerLine]:
+    return [vs.ContainerLine(container_type=t, quantity=fmt(q)) for t, q in items]
+
+
+def goods_return_pb(r: GoodsReturn) -> vs.GoodsReturn:
+    c = r.currency_code
+    return vs.GoodsReturn(
+        id=r.id,
+        van_id=r.van_id,
+        client_id=r.client_id,
+        outlet_id=r.outlet_id,
+        order_id=r.order_id,
+        date=pb_date(r.on),
+        lines=[
+            vs.ReturnedLine(
+                product_id=ln.product_id,
+                base_quantity=fmt(ln.base_quantity),
+                unit_price=money(ln.unit_price, c),
+                gross_amount=money(ln.gross_amount, c),
+                reason=ln.reason,
+            )
+            for ln in r.lines
+        ],
+        containers=containers_pb(r.containers),
+        gross_total=money(r.gross_total, c),
+    )
+
+
+def unloading_pb(u: Unloading) -> vs.Unloading:
+    c = u.currency_code
+    return vs.Unloading(
+        id=u.id,
+        van_id=u.van_id,
+        date=pb_date(u.on),
+        discrepancies=[
+            vs.StockDiscrepancy(
+                product_id=d.product_id,
+                expected=fmt(d.expected),
+                counted=fmt(d.counted),
+                difference=fmt(d.difference),
+            )
+            for d in u.discrepancies
+        ],
+        cash_expected=money(u.cash_expected, c),
+        cash_handed_over=money(u.cash_handed_over, c),
+        cash_difference=money(u.cash_difference, c),
+    )

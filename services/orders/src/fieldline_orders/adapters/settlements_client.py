@@ -1,0 +1,113 @@
+"""The debt-policy check: settlements' CheckCredit over gRPC, with a deadline and a fallback.
+
+* Every call carries the deadline `ORDERS_CREDIT_CHECK_TIMEOUT_SECONDS`.
+* UNAVAILABLE or DEADLINE_EXCEEDED (settlements down, unreachable or too slow) → the fallback
+  `ORDERS_CREDIT_CHECK_FALLBACK`: `block` (default, fail closed) → BLOCK with the reason
+  "settlements unavailable"; `allow` → WARN with that reason. Either way `fallback = True`.
+* Any other error is not a decision: INVALID_ARGUMENT is raised as InvalidArgument (the
+  request was wrong), anything else as Unavailable, so the caller's RPC fails and nothing is
+  written.
+* Each call has a fresh request_id: CheckCredit is idempotent per order id anyway (checking
+  the same order again replaces its reservation), and a re-check of a held order (after a
+  payment, or with an override) must be judged again, not answered from a stored response.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import grpc
+
+from fieldline.settlements.v1 import resources_pb2 as spb
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
+from fieldline_kit.errors import InvalidArgument, Unavailable
+from fieldline_kit.grpc.convert import money, pb_date
+from fieldline_kit.logging import get_logger
+from fieldline_orders.domain.orders import (
+    CreditDecision,
+    CreditOutcome,
+    CreditRequest,
+    Stage,
+    fallback_mode,
+)
+
+log = get_logger("fieldline.orders.credit")
+
+STAGES = {Stage.ORDER_SUBMIT: spb.STAGE_ORDER_SUBMIT, Stage.VAN_SALE: spb.STAGE_VAN_SALE}
+OUTCOMES = {
+    ss.CREDIT_OUTCOME_ALLOW: CreditOutcome.ALLOW,
+    ss.CREDIT_OUTCOME_WARN: CreditOutcome.WARN,
+    ss.CREDIT_OUTCOME_BLOCK: CreditOutcome.BLOCK,
+    ss.CREDIT_OUTCOME_OVERRIDDEN: CreditOutcome.OVERRIDDEN,
+}
+FALLBACK_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+def _reason_text(reason: ss.CreditReason) -> str:
+    if reason.message:
+        return str(reason.message)
+    name = ss.CreditReasonCode.Name(reason.code)
+    return str(name.removeprefix("CREDIT_REASON_CODE_").lower())
+
+
+class GrpcCreditChecker:
+    def __init__(self, target: str, *, timeout: float, fallback: str = "block") -> None:
+        self.target = target
+        self.timeout = timeout
+        self.fallback = fallback_mode(fallback)
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: ss_grpc.SettlementsServiceStub | None = None
+
+    def _client(self) -> ss_grpc.SettlementsServiceStub:
+        if self._stub is None:
+            self._channel = grpc.aio.insecure_channel(self.target)
+            self._stub = ss_grpc.SettlementsServiceStub(self._channel)
+        return self._stub
+
+    async def check(self, request: CreditRequest) -> CreditDecision:
+        message = ss.CheckCreditRequest(
+            request_id=str(uuid.uuid4()),
+            order_id=request.order_id,
+            client_id=request.client_id,
+            amount=money(request.amount, request.currency_code),
+            stage=STAGES[request.stage],
+            actor_id=request.actor_id,
+            actor_roles=list(request.actor_roles),
+            override_reason=request.override_reason,
+            as_of=pb_date(request.as_of),
+        )
+        try:
+            reply = await self._client().CheckCredit(message, timeout=self.timeout)
+        except grpc.aio.AioRpcError as exc:
+            code = exc.code()
+            if code in FALLBACK_CODES:
+                log.warning(
+                    "credit check fell back",
+                    order_id=request.order_id,
+                    code=code.name,
+                    fallback=self.fallback,
+                )
+                return CreditDecision.fallback_for(self.fallback, datetime.now(UTC))
+            if code == grpc.StatusCode.INVALID_ARGUMENT:
+                raise InvalidArgument("credit check", exc.details() or "refused") from None
+            raise Unavailable(f"settlements CheckCredit failed: {code.name}") from None
+        outcome = OUTCOMES.get(reply.outcome)
+        if outcome is None:
+            raise Unavailable(f"settlements CheckCredit answered outcome {reply.outcome}")
+        overridden = outcome is CreditOutcome.OVERRIDDEN
+        return CreditDecision(
+            outcome=outcome,
+            reasons=tuple(_reason_text(r) for r in reply.reasons),
+            fallback=False,
+            override_by=request.actor_id if overridden else "",
+            override_reason=request.override_reason if overridden else "",
+            decided_at=datetime.now(UTC),
+        )
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
+            self._stub = None

@@ -1,0 +1,48 @@
+"""Composition root: builds the real adapters once and hands them to the entrypoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from fieldline_kit.clock import Clock, utcnow
+from fieldline_kit.db import create_engine, session_factory
+from fieldline_kit.uow import UnitOfWork
+from fieldline_orders.adapters import orders_events  # noqa: F401 - registers the event mappers
+from fieldline_orders.adapters.event_mapper import to_integration
+from fieldline_orders.adapters.schema import kit
+from fieldline_orders.settings import OrdersSettings
+
+SERVICE = "orders"
+
+
+@dataclass
+class App:
+    settings: OrdersSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    # The debt-policy check (adapters/settlements_client.py); injected so tests can point it
+    # at a real settlements service or at an unreachable address.
+    credit: Any = None
+    clock: Clock = utcnow
+    on_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(
+            self.sessions, kit, to_integration, clock=self.clock, on_commit=self._committed
+        )
+
+    def _committed(self) -> None:
+        for callback in self.on_commit:
+            callback()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def bootstrap(settings: OrdersSettings, *, clock: Clock = utcnow) -> App:
+    engine = create_engine(settings.database_url)
+    return App(settings=settings, engine=engine, sessions=session_factory(engine), clock=clock)

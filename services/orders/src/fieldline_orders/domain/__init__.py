@@ -1,0 +1,1 @@
+"""Orders domain model: pure Python, no I/O."""

@@ -1,0 +1,479 @@
+"""Catalog: product groups, products with their units, price types, price lists, client prices,
+discounts and stock hints. The ERP owns this data; it arrives as bulk upserts, so every
+constructor here validates one record and names the offending field with the record's path
+(`products[3].vat_rate: …`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+
+from fieldline_kit.errors import InvalidArgument
+from fieldline_orders.domain.values import (
+    BEGINNING,
+    MAX_CODE,
+    ZERO,
+    check_period,
+    check_scale,
+    currency_code,
+    derive_id,
+    fmt,
+    limit_text,
+    money_amount,
+    optional_id,
+    parse_decimal,
+    percent,
+    quantity,
+    require_id,
+    require_text,
+    valid_on,
+)
+
+VAT_RATES = (Decimal(0), Decimal(10), Decimal(20), Decimal(22))
+RATIO_PLACES = 6
+MAX_GROUP_DEPTH = 50
+
+
+def entity_id(field: str, given: str, kind: str, external_id: str) -> str:
+    """The caller's id, else uuid5(kind + external_id) so that re-imports hit the same row."""
+    return require_id(field, given) if given else derive_id(kind, external_id)
+
+
+def external_key(field: str, value: str) -> str:
+    return require_text(field, value, MAX_CODE)
+
+
+def parse_vat_rate(field: str, value: str) -> Decimal:
+    try:
+        rate: Decimal | None = parse_decimal(field, value)
+    except InvalidArgument:
+        rate = None
+    if rate is None or rate not in VAT_RATES:
+        allowed = ", ".join(fmt(r) for r in VAT_RATES)
+        raise InvalidArgument(field, f"must be one of {allowed} (percent), got {value!r}")
+    return rate + 0
+
+
+# ------------------------------------------------------------------------------- groups
+@dataclass(frozen=True)
+class ProductGroup:
+    id: str
+    external_id: str
+    name: str
+    parent_id: str
+
+    @classmethod
+    def create(
+        cls, path: str, *, id: str, external_id: str, name: str, parent_id: str
+    ) -> ProductGroup:
+        ext = external_key(f"{path}.external_id", external_id)
+        gid = entity_id(f"{path}.id", id, "product_group", ext)
+        parent = optional_id(f"{path}.parent_id", parent_id)
+        if parent == gid:
+            raise InvalidArgument(f"{path}.parent_id", "a group cannot be its own parent")
+        return cls(gid, ext, require_text(f"{path}.name", name), parent)
+
+
+def group_ancestry(group_id: str, parents: Mapping[str, str]) -> tuple[str, ...]:
+    """The group and its ancestors, nearest first (`parents`: group id → parent id or "")."""
+    chain: list[str] = []
+    current = group_id
+    while current and current not in chain and len(chain) < MAX_GROUP_DEPTH:
+        chain.append(current)
+        current = parents.get(current, "")
+    return tuple(chain)
+
+
+def find_cycle(parents: Mapping[str, str]) -> str | None:
+    """A group id that is its own ancestor under `parents`, if any."""
+    return next((g for g in parents if on_cycle(g, parents)), None)
+
+
+def on_cycle(group_id: str, parents: Mapping[str, str]) -> bool:
+    """Whether walking up from `group_id` comes back to it."""
+    seen: set[str] = set()
+    current = parents.get(group_id, "")
+    while current and current not in seen:
+        if current == group_id:
+            return True
+        seen.add(current)
+        current = parents.get(current, "")
+    return False
+
+
+# ----------------------------------------------------------------------------- products
+@dataclass(frozen=True)
+class ProductUnit:
+    code: str
+    name: str
+    # Base units per one of this unit (> 0; the base unit has 1).
+    ratio: Decimal
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    external_id: str
+    sku: str
+    name: str
+    group_id: str
+    barcodes: tuple[str, ...]
+    vat_rate: Decimal
+    base_unit: str
+    units: tuple[ProductUnit, ...]
+    pack_unit: str
+    container_type: str
+    containers_per_unit: Decimal
+    active: bool
+    version: int = 1
+
+    @classmethod
+    def create(
+        cls,
+        path: str,
+        *,
+        id: str,
+        external_id: str,
+        sku: str,
+        name: str,
+        group_id: str,
+        barcodes: Iterable[str],
+        vat_rate: str,
+        base_unit: str,
+        units: Sequence[tuple[str, str, str]],
+        pack_unit: str,
+        container_type: str,
+        containers_per_unit: str,
+        active: bool,
+    ) -> Product:
+        ext = external_key(f"{path}.external_id", external_id)
+        base = require_text(f"{path}.base_unit", base_unit, 20)
+        parsed: list[ProductUnit] = []
+        for i, (code, unit_name, ratio) in enumerate(units):
+            upath = f"{path}.units[{i}]"
+            unit_code = require_text(f"{upath}.code", code, 20)
+            if any(u.code == unit_code for u in parsed):
+                raise InvalidArgument(f"{upath}.code", f"unit {unit_code!r} is listed twice")
+            r = parse_decimal(f"{upath}.ratio", ratio)
+            if r <= 0:
+                raise InvalidArgument(f"{upath}.ratio", f"must be positive, got {ratio!r}")
+            check_scale(f"{upath}.ratio", r, RATIO_PLACES)
+            if unit_code == base and r != 1:
+                raise InvalidArgument(
+                    f"{upath}.ratio", f"the base unit {base!r} must have ratio 1, got {ratio!r}"
+                )
+            parsed.append(ProductUnit(unit_code, limit_text(f"{upath}.name", unit_name, 100), r))
+        if not any(u.code == base for u in parsed):
+            parsed.insert(0, ProductUnit(base, base, Decimal(1)))
+        pack = (pack_unit or "").strip() or base
+        if not any(u.code == pack for u in parsed):
+            raise InvalidArgument(
+                f"{path}.pack_unit", f"{pack!r} is not one of the product's units"
+            )
+        container = limit_text(f"{path}.container_type", container_type, 50)
+        if (containers_per_unit or "").strip():
+            per_unit = quantity(f"{path}.containers_per_unit", containers_per_unit)
+        else:
+            per_unit = Decimal(1) if container else ZERO
+        if not container and per_unit != 0:
+            raise InvalidArgument(
+                f"{path}.containers_per_unit", "must be 0 when there is no container_type"
+            )
+        clean_barcodes: list[str] = []
+        for i, code in enumerate(barcodes):
+            bc = require_text(f"{path}.barcodes[{i}]", code, 50)
+            if bc not in clean_barcodes:
+                clean_barcodes.append(bc)
+        return cls(
+            id=entity_id(f"{path}.id", id, "product", ext),
+            external_id=ext,
+            sku=require_text(f"{path}.sku", sku, MAX_CODE),
+            name=require_text(f"{path}.name", name),
+            group_id=optional_id(f"{path}.group_id", group_id),
+            barcodes=tuple(clean_barcodes),
+            vat_rate=parse_vat_rate(f"{path}.vat_rate", vat_rate),
+            base_unit=base,
+            units=tuple(parsed),
+            pack_unit=pack,
+            container_type=container,
+            containers_per_unit=per_unit,
+            active=active,
+        )
+
+    def same_content(self, other: Product) -> bool:
+        return replace(self, version=0) == replace(other, version=0)
+
+    def unit(self, field: str, code: str) -> ProductUnit:
+        """The unit `code` of this product; "" means the base unit."""
+        wanted = (code or "").strip() or self.base_unit
+        for u in self.units:
+            if u.code == wanted:
+                return u
+        known = ", ".join(u.code for u in self.units)
+        raise InvalidArgument(
+            field, f"{wanted!r} is not a unit of product {self.sku} (units: {known})"
+        )
+
+    def containers_for(self, base_quantity: Decimal) -> Decimal:
+        return base_quantity * self.containers_per_unit if self.container_type else ZERO
+
+
+# ------------------------------------------------------------------------------- prices
+@dataclass(frozen=True)
+class PriceType:
+    id: str
+    external_id: str
+    name: str
+    currency_code: str
+    vat_included: bool
+
+    @classmethod
+    def create(
+        cls,
+        path: str,
+        *,
+        id: str,
+        external_id: str,
+        name: str,
+        currency: str,
+        vat_included: bool,
+    ) -> PriceType:
+        ext = external_key(f"{path}.external_id", external_id)
+        return cls(
+            entity_id(f"{path}.id", id, "price_type", ext),
+            ext,
+            require_text(f"{path}.name", name),
+            currency_code(f"{path}.currency_code", currency),
+            vat_included,
+        )
+
+
+@dataclass(frozen=True)
+class PriceList:
+    id: str
+    external_id: str
+    price_type_id: str
+    valid_from: date
+    valid_to: date | None
+    # product id → price of one base unit
+    entries: Mapping[str, Decimal] = field(default_factory=dict)
+    # Currencies the entries' prices named (checked against the price type's by the caller).
+    currencies: frozenset[str] = field(default=frozenset(), compare=False)
+
+    @classmethod
+    def create(
+        cls,
+        path: str,
+        *,
+        id: str,
+        external_id: str,
+        price_type_id: str,
+        valid_from: date | None,
+        valid_to: date | None,
+        entries: Sequence[tuple[str, Decimal, str]],
+    ) -> PriceList:
+        """`entries`: (product id, price, currency of the price or "") in request order."""
+        ext = external_key(f"{path}.external_id", external_id)
+        if valid_from is None:
+            raise InvalidArgument(f"{path}.valid_from", "is required")
+        check_period(f"{path}.valid_to", valid_from, valid_to)
+        prices: dict[str, Decimal] = {}
+        currencies: set[str] = set()
+        for i, (product_id, price, price_currency) in enumerate(entries):
+            epath = f"{path}.entries[{i}]"
+            pid = require_id(f"{epath}.product_id", product_id)
+            if pid in prices:
+                raise InvalidArgument(f"{epath}.product_id", f"product {pid} is listed twice")
+            if price_currency:
+                currencies.add(currency_code(f"{epath}.price.currency_code", price_currency))
+            prices[pid] = money_amount(f"{epath}.price", price)
+        return cls(
+            entity_id(f"{path}.id", id, "price_list", ext),
+            ext,
+            require_id(f"{path}.price_type_id", price_type_id),
+            valid_from,
+            valid_to,
+            prices,
+            frozenset(currencies),
+        )
+
+    def check_currency(self, path: str, currency: str) -> None:
+        other = sorted(self.currencies - {currency})
+        if other:
+            raise InvalidArgument(
+                f"{path}.entries",
+                f"prices must be in the price type's currency {currency}, got {', '.join(other)}",
+            )
+
+    def valid_on(self, on: date) -> bool:
+        return valid_on(on, self.valid_from, self.valid_to)
+
+
+@dataclass(frozen=True)
+class ClientPrice:
+    client_id: str
+    product_id: str
+    price: Decimal
+    currency_code: str
+    valid_from: date
+    valid_to: date | None
+
+    @classmethod
+    def create(
+        cls,
+        path: str,
+        *,
+        client_id: str,
+        product_id: str,
+        price: Decimal,
+        currency: str,
+        valid_from: date | None,
+        valid_to: date | None,
+    ) -> ClientPrice:
+        if valid_from is None:
+            raise InvalidArgument(f"{path}.valid_from", "is required")
+        check_period(f"{path}.valid_to", valid_from, valid_to)
+        return cls(
+            require_id(f"{path}.client_id", client_id),
+            require_id(f"{path}.product_id", product_id),
+            money_amount(f"{path}.price", price),
+            currency_code(f"{path}.price.currency_code", currency),
+            valid_from,
+            valid_to,
+        )
+
+    def valid_on(self, on: date) -> bool:
+        return valid_on(on, self.valid_from, self.valid_to)
+
+
+# ---------------------------------------------------------------------------- discounts
+class DiscountScope(enum.Enum):
+    CLIENT = "client"
+    GROUP = "group"
+    PRODUCT = "product"
+
+
+@dataclass(frozen=True)
+class VolumeBreak:
+    # From this many base units on the line…
+    min_quantity: Decimal
+    # …this percent applies.
+    percent: Decimal
+
+
+@dataclass(frozen=True)
+class Discount:
+    id: str
+    external_id: str
+    scope: DiscountScope
+    client_id: str  # "" = every client (group and product scopes)
+    group_id: str
+    product_id: str
+    percent: Decimal
+    volume_breaks: tuple[VolumeBreak, ...]
+    valid_from: date
+    valid_to: date | None
+
+    @classmethod
+    def create(
+        cls,
+        path: str,
+        *,
+        id: str,
+        external_id: str,
+        scope: DiscountScope | None,
+        client_id: str,
+        group_id: str,
+        product_id: str,
+        percent_: str,
+        volume_breaks: Sequence[tuple[str, str]],
+        valid_from: date | None,
+        valid_to: date | None,
+    ) -> Discount:
+        ext = external_key(f"{path}.external_id", external_id)
+        if scope is None:
+            raise InvalidArgument(f"{path}.scope", "is required")
+        client = optional_id(f"{path}.client_id", client_id)
+        group = optional_id(f"{path}.group_id", group_id)
+        product = optional_id(f"{path}.product_id", product_id)
+        if scope is DiscountScope.CLIENT:
+            if not client:
+                raise InvalidArgument(f"{path}.client_id", "is required for a client discount")
+            if group or product:
+                raise InvalidArgument(
+                    f"{path}.scope", "a client discount names no group_id or product_id"
+                )
+        elif scope is DiscountScope.GROUP:
+            if not group:
+                raise InvalidArgument(f"{path}.group_id", "is required for a group discount")
+            if product:
+                raise InvalidArgument(f"{path}.product_id", "must be empty for a group discount")
+        else:
+            if not product:
+                raise InvalidArgument(f"{path}.product_id", "is required for a product discount")
+            if group:
+                raise InvalidArgument(f"{path}.group_id", "must be empty for a product discount")
+        breaks: list[VolumeBreak] = []
+        for i, (min_q, pct) in enumerate(volume_breaks):
+            bpath = f"{path}.volume_breaks[{i}]"
+            mq = quantity(f"{bpath}.min_quantity", min_q)
+            if mq <= 0:
+                raise InvalidArgument(f"{bpath}.min_quantity", "must be positive")
+            if any(b.min_quantity == mq for b in breaks):
+                raise InvalidArgument(f"{bpath}.min_quantity", f"{min_q} is listed twice")
+            breaks.append(VolumeBreak(mq, percent(f"{bpath}.percent", pct, default=ZERO)))
+        start = valid_from or BEGINNING
+        check_period(f"{path}.valid_to", start, valid_to)
+        return cls(
+            id=entity_id(f"{path}.id", id, "discount", ext),
+            external_id=ext,
+            scope=scope,
+            client_id=client,
+            group_id=group,
+            product_id=product,
+            percent=percent(f"{path}.percent", percent_),
+            volume_breaks=tuple(sorted(breaks, key=lambda b: b.min_quantity)),
+            valid_from=start,
+            valid_to=valid_to,
+        )
+
+    def valid_on(self, on: date) -> bool:
+        return valid_on(on, self.valid_from, self.valid_to)
+
+    def applies_to(self, client_id: str, product_id: str, groups: Sequence[str]) -> bool:
+        """Whether the discount covers this client's product (`groups`: its group ancestry)."""
+        if self.client_id and self.client_id != client_id:
+            return False
+        if self.scope is DiscountScope.CLIENT:
+            return True
+        if self.scope is DiscountScope.GROUP:
+            return self.group_id in groups
+        return self.product_id == product_id
+
+    def percent_for(self, base_quantity: Decimal) -> Decimal:
+        """The flat percent, or the highest volume break the line reaches if that is larger."""
+        best = self.percent
+        for b in self.volume_breaks:
+            if base_quantity >= b.min_quantity and b.percent > best:
+                best = b.percent
+        return best
+
+
+# -------------------------------------------------------------------------------- stock
+@dataclass(frozen=True)
+class StockLevel:
+    warehouse_id: str
+    product_id: str
+    quantity: Decimal
+
+    @classmethod
+    def create(cls, path: str, *, warehouse_id: str, product_id: str, qty: str) -> StockLevel:
+        return cls(
+            require_id(f"{path}.warehouse_id", warehouse_id),
+            require_id(f"{path}.product_id", product_id),
+            quantity(f"{path}.quantity", qty),
+        )

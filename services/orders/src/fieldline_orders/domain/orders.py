@@ -1,0 +1,494 @@
+"""The Order aggregate: priced lines, totals, the credit decision and the status machine.
+
+```
+CREDIT_HOLD → SUBMITTED | CANCELLED
+SUBMITTED   → CONFIRMED | SHIPPED | REJECTED | CANCELLED
+CONFIRMED   → SHIPPED | REJECTED | CANCELLED
+SHIPPED     → DELIVERED | PARTIALLY_DELIVERED (with delivered quantities) | REJECTED
+DELIVERED, PARTIALLY_DELIVERED, REJECTED, CANCELLED: final
+```
+
+An illegal move is FAILED_PRECONDITION naming both states; the same status again is a no-op.
+A van sale is created DELIVERED (final at once).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from fieldline_kit.errors import FailedPrecondition, InvalidArgument
+from fieldline_orders.domain import events
+from fieldline_orders.domain.pricing import PricedLine
+from fieldline_orders.domain.values import (
+    MAX_CODE,
+    ZERO,
+    fmt,
+    limit_text,
+    optional_id,
+    quantity,
+    require_id,
+)
+
+
+class OrderKind(enum.Enum):
+    PRE_SALE = "pre_sale"
+    VAN_SALE = "van_sale"
+
+
+class OrderStatus(enum.Enum):
+    CREDIT_HOLD = "credit_hold"
+    SUBMITTED = "submitted"
+    CONFIRMED = "confirmed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    PARTIALLY_DELIVERED = "partially_delivered"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+S = OrderStatus
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.CREDIT_HOLD: frozenset({S.SUBMITTED, S.CANCELLED}),
+    S.SUBMITTED: frozenset({S.CONFIRMED, S.SHIPPED, S.REJECTED, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.SHIPPED, S.REJECTED, S.CANCELLED}),
+    S.SHIPPED: frozenset({S.DELIVERED, S.PARTIALLY_DELIVERED, S.REJECTED}),
+    S.DELIVERED: frozenset(),
+    S.PARTIALLY_DELIVERED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+FINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+DELIVERED_STATUSES = frozenset({S.DELIVERED, S.PARTIALLY_DELIVERED})
+
+
+def can_move(source: OrderStatus, target: OrderStatus) -> bool:
+    return target in TRANSITIONS[source]
+
+
+# ----------------------------------------------------------------------------- credit
+class CreditOutcome(enum.Enum):
+    ALLOW = "allow"
+    WARN = "warn"
+    BLOCK = "block"
+    OVERRIDDEN = "overridden"
+
+
+class Stage(enum.Enum):
+    ORDER_SUBMIT = "order_submit"
+    VAN_SALE = "van_sale"
+
+
+SETTLEMENTS_UNAVAILABLE = "settlements unavailable"
+
+
+@dataclass(frozen=True)
+class CreditRequest:
+    order_id: str
+    client_id: str
+    amount: Decimal
+    currency_code: str
+    stage: Stage
+    actor_id: str
+    actor_roles: tuple[str, ...]
+    override_reason: str
+    as_of: date
+
+
+@dataclass(frozen=True)
+class CreditDecision:
+    outcome: CreditOutcome
+    reasons: tuple[str, ...] = ()
+    # True when settlements could not be reached and the configured fallback decided.
+    fallback: bool = False
+    override_by: str = ""
+    override_reason: str = ""
+    decided_at: datetime | None = None
+
+    @property
+    def passes(self) -> bool:
+        return self.outcome is not CreditOutcome.BLOCK
+
+    @classmethod
+    def fallback_for(cls, mode: str, now: datetime) -> CreditDecision:
+        """What `ORDERS_CREDIT_CHECK_FALLBACK` decides when settlements is unreachable."""
+        outcome = CreditOutcome.WARN if mode == "allow" else CreditOutcome.BLOCK
+        return cls(outcome, (SETTLEMENTS_UNAVAILABLE,), fallback=True, decided_at=now)
+
+
+def fallback_mode(value: str) -> str:
+    mode = (value or "block").strip().lower()
+    if mode not in ("block", "allow"):
+        raise ValueError(f"credit check fallback must be `block` or `allow`, got {value!r}")
+    return mode
+
+
+class CreditChecker(Protocol):
+    """The debt-policy check (settlements' CheckCredit behind an adapter)."""
+
+    async def check(self, request: CreditRequest) -> CreditDecision: ...
+
+
+# ------------------------------------------------------------------------------ lines
+@dataclass(frozen=True)
+class OrderLine:
+    line_no: int
+    product_id: str
+    unit: str
+    quantity: Decimal
+    base_quantity: Decimal
+    unit_price: Decimal
+    price_source: str
+    rule_discount_percent: Decimal
+    manual_discount_percent: Decimal
+    net_amount: Decimal
+    vat_rate: Decimal
+    vat_amount: Decimal
+    gross_amount: Decimal
+    delivered_base_quantity: Decimal
+    container_type: str
+    container_quantity: Decimal
+
+    @classmethod
+    def from_priced(cls, line_no: int, p: PricedLine) -> OrderLine:
+        return cls(
+            line_no=line_no,
+            product_id=p.product.id,
+            unit=p.unit,
+            quantity=p.quantity,
+            base_quantity=p.base_quantity,
+            unit_price=p.unit_price,
+            price_source=p.price_source,
+            rule_discount_percent=p.rule_discount_percent,
+            manual_discount_percent=p.manual_discount_percent,
+            net_amount=p.amounts.net,
+            vat_rate=p.product.vat_rate,
+            vat_amount=p.amounts.vat,
+            gross_amount=p.amounts.gross,
+            delivered_base_quantity=ZERO,
+            container_type=p.product.container_type,
+            container_quantity=p.product.containers_for(p.base_quantity),
+        )
+
+
+def containers_of(lines: Iterable[OrderLine]) -> tuple[tuple[str, Decimal], ...]:
+    """Containers issued with the lines, summed per container type (sorted by type)."""
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        if line.container_type and line.container_quantity:
+            totals[line.container_type] = (
+                totals.get(line.container_type, ZERO) + line.container_quantity
+            )
+    return tuple(sorted(totals.items()))
+
+
+# ------------------------------------------------------------------------------ header
+@dataclass(frozen=True)
+class OrderHeader:
+    """The validated, non-line part of a submitted order or van sale."""
+
+    order_id: str
+    client_id: str
+    outlet_id: str
+    agent_id: str
+    distributor_id: str
+    warehouse_id: str
+    order_date: date
+    delivery_date: date | None
+    comment: str
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        order_id: str,
+        client_id: str,
+        outlet_id: str,
+        agent_id: str,
+        distributor_id: str = "",
+        warehouse_id: str = "",
+        order_date: date,
+        delivery_date: date | None = None,
+        comment: str = "",
+        id_field: str = "order_id",
+    ) -> OrderHeader:
+        if delivery_date is not None and delivery_date < order_date:
+            raise InvalidArgument(
+                "delivery_date",
+                f"must not be before the order date {order_date.isoformat()}",
+            )
+        return cls(
+            order_id=require_id(id_field, order_id),
+            client_id=require_id("client_id", client_id),
+            outlet_id=require_id("outlet_id", outlet_id),
+            agent_id=require_id("actor.employee_id", agent_id),
+            distributor_id=optional_id("distributor_id", distributor_id),
+            warehouse_id=optional_id("warehouse_id", warehouse_id),
+            order_date=order_date,
+            delivery_date=delivery_date,
+            comment=limit_text("comment", comment),
+        )
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: OrderStatus
+    reason: str
+    reported_by: str
+    at: datetime
+
+
+# ------------------------------------------------------------------------------- order
+@dataclass
+class Order:
+    id: str
+    kind: OrderKind
+    status: OrderStatus
+    client_id: str
+    outlet_id: str
+    agent_id: str
+    distributor_id: str
+    warehouse_id: str
+    order_date: date
+    delivery_date: date | None
+    lines: list[OrderLine]
+    currency_code: str
+    net_total: Decimal
+    vat_total: Decimal
+    gross_total: Decimal
+    credit: CreditDecision
+    comment: str
+    status_reason: str
+    cash_collected: Decimal
+    receipt_number: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
+    # Status changes not yet written to the history table (the repository drains it).
+    new_history: list[StatusChange] = field(default_factory=list, repr=False, compare=False)
+
+    # -- creation ------------------------------------------------------------------------
+    @classmethod
+    def _new(
+        cls,
+        kind: OrderKind,
+        status: OrderStatus,
+        header: OrderHeader,
+        priced: Sequence[PricedLine],
+        currency: str,
+        credit: CreditDecision,
+        now: datetime,
+        reported_by: str,
+    ) -> Order:
+        if not priced:
+            raise InvalidArgument("lines", "at least one line is required")
+        lines = [OrderLine.from_priced(i + 1, p) for i, p in enumerate(priced)]
+        order = cls(
+            id=header.order_id,
+            kind=kind,
+            status=status,
+            client_id=header.client_id,
+            outlet_id=header.outlet_id,
+            agent_id=header.agent_id,
+            distributor_id=header.distributor_id,
+            warehouse_id=header.warehouse_id,
+            order_date=header.order_date,
+            delivery_date=header.delivery_date,
+            lines=lines,
+            currency_code=currency,
+            net_total=sum((ln.net_amount for ln in lines), ZERO),
+            vat_total=sum((ln.vat_amount for ln in lines), ZERO),
+            gross_total=sum((ln.gross_amount for ln in lines), ZERO),
+            credit=credit,
+            comment=header.comment,
+            status_reason="",
+            cash_collected=ZERO,
+            receipt_number="",
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        order.new_history.append(StatusChange(status, "", reported_by, now))
+        return order
+
+    @classmethod
+    def submit(
+        cls,
+        header: OrderHeader,
+        priced: Sequence[PricedLine],
+        currency: str,
+        decision: CreditDecision,
+        now: datetime,
+    ) -> Order:
+        """A pre-sale order: SUBMITTED when the debt policy lets it through, else CREDIT_HOLD."""
+        status = S.SUBMITTED if decision.passes else S.CREDIT_HOLD
+        order = cls._new(
+            OrderKind.PRE_SALE, status, header, priced, currency, decision, now, header.agent_id
+        )
+        order._announce_submit()
+        return order
+
+    @classmethod
+    def van_sale(
+        cls,
+        header: OrderHeader,
+        van_id: str,
+        priced: Sequence[PricedLine],
+        currency: str,
+        decision: CreditDecision,
+        cash_collected: Decimal,
+        receipt_number: str,
+        now: datetime,
+    ) -> Order:
+        """A sale from a van: invoiced on the spot, DELIVERED at once."""
+        if not decision.passes:
+            raise FailedPrecondition(
+                "credit: the debt policy blocks this sale: " + "; ".join(decision.reasons)
+            )
+        if cash_collected < 0:
+            raise InvalidArgument("cash_collected", "must not be negative")
+        header = replace(header, warehouse_id=van_id, distributor_id="")
+        order = cls._new(
+            OrderKind.VAN_SALE,
+            S.DELIVERED,
+            header,
+            priced,
+            currency,
+            decision,
+            now,
+            header.agent_id,
+        )
+        if cash_collected > order.gross_total:
+            raise InvalidArgument(
+                "cash_collected",
+                f"{fmt(cash_collected)} is more than the sale's total {fmt(order.gross_total)}",
+            )
+        order.lines = [replace(ln, delivered_base_quantity=ln.base_quantity) for ln in order.lines]
+        order.cash_collected = cash_collected
+        order.receipt_number = limit_text("receipt_number", receipt_number, MAX_CODE)
+        snapshot = order.snapshot()
+        order.events.append(
+            events.VanSaleCompleted(
+                snapshot, van_id, cash_collected, order.receipt_number, containers_of(order.lines)
+            )
+        )
+        return order
+
+    # -- credit ---------------------------------------------------------------------------
+    def _announce_submit(self) -> None:
+        snapshot = self.snapshot()
+        if self.status is S.SUBMITTED:
+            self.events.append(events.OrderSubmitted(snapshot))
+        else:
+            self.events.append(events.OrderHeld(snapshot))
+
+    def recheck(self, decision: CreditDecision, now: datetime, actor_id: str) -> bool:
+        """A CREDIT_HOLD order submitted again: the new decision releases it or keeps it held.
+
+        Any other status: nothing changes (a retried submit returns the order as it is).
+        """
+        if self.status is not S.CREDIT_HOLD:
+            return False
+        self.credit = decision
+        if decision.passes:
+            self.status = S.SUBMITTED
+            self.new_history.append(StatusChange(S.SUBMITTED, "credit re-checked", actor_id, now))
+        self._touch(now)
+        self._announce_submit()
+        return True
+
+    # -- status machine -----------------------------------------------------------------
+    def change_status(
+        self,
+        target: OrderStatus,
+        *,
+        delivered: Sequence[tuple[str, str]] = (),
+        reason: str = "",
+        reported_by: str = "",
+        now: datetime,
+    ) -> bool:
+        """Move to `target`; False when the order is already there (a no-op)."""
+        if target is self.status:
+            return False
+        if not can_move(self.status, target):
+            raise FailedPrecondition(
+                f"status: order {self.id} cannot go from {self.status.name} to {target.name}"
+            )
+        if delivered and target is not S.PARTIALLY_DELIVERED:
+            raise InvalidArgument("delivered", "is only given for PARTIALLY_DELIVERED")
+        if target is S.PARTIALLY_DELIVERED:
+            self.lines = self._partial_delivery(delivered)
+        elif target is S.DELIVERED:
+            self.lines = [
+                replace(ln, delivered_base_quantity=ln.base_quantity) for ln in self.lines
+            ]
+        previous = self.status
+        self.status = target
+        self.status_reason = limit_text("reason", reason)
+        self.new_history.append(
+            StatusChange(
+                target, self.status_reason, limit_text("reported_by", reported_by, 100), now
+            )
+        )
+        self._touch(now)
+        snapshot = self.snapshot()
+        if target is S.CONFIRMED:
+            self.events.append(events.OrderConfirmed(snapshot))
+        elif target is S.SUBMITTED:
+            self.events.append(events.OrderSubmitted(snapshot))
+        else:
+            self.events.append(events.OrderStatusChanged(snapshot, previous))
+        return True
+
+    def _partial_delivery(self, delivered: Sequence[tuple[str, str]]) -> list[OrderLine]:
+        if not delivered:
+            raise InvalidArgument(
+                "delivered", "is required for PARTIALLY_DELIVERED (base units per product)"
+            )
+        ordered: dict[str, Decimal] = {}
+        for ln in self.lines:
+            ordered[ln.product_id] = ordered.get(ln.product_id, ZERO) + ln.base_quantity
+        wanted: dict[str, Decimal] = {}
+        for i, (product_id, qty) in enumerate(delivered):
+            pid = require_id(f"delivered[{i}].product_id", product_id)
+            if pid not in ordered:
+                raise InvalidArgument(
+                    f"delivered[{i}].product_id", f"product {pid} is not in order {self.id}"
+                )
+            if pid in wanted:
+                raise InvalidArgument(
+                    f"delivered[{i}].product_id", f"product {pid} is listed twice"
+                )
+            q = quantity(f"delivered[{i}].base_quantity", qty)
+            if q > ordered[pid]:
+                raise InvalidArgument(
+                    f"delivered[{i}].base_quantity",
+                    f"{fmt(q)} is more than the {fmt(ordered[pid])} ordered",
+                )
+            wanted[pid] = q
+        lines: list[OrderLine] = []
+        for ln in self.lines:  # spread each product's figure over its lines, in line order
+            left = wanted.get(ln.product_id, ZERO)
+            take = min(left, ln.base_quantity)
+            wanted[ln.product_id] = left - take
+            lines.append(replace(ln, delivered_base_quantity=take))
+        return lines
+
+    # -- helpers -------------------------------------------------------------------------
+    def _touch(self, now: datetime) -> None:
+        self.version += 1
+        self.updated_at = now
+
+    def snapshot(self) -> Order:
+        return replace(self, lines=list(self.lines), events=[], new_history=[])
+
+    def base_quantities(self) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for ln in self.lines:
+            totals[ln.product_id] = totals.get(ln.product_id, ZERO) + ln.base_quantity
+        return totals

@@ -1,0 +1,146 @@
+"""Validation primitives of the orders context: ids, decimals, money, text.
+
+Money is `Decimal` rounded only where the pricing rules say so (ROUND_HALF_UP to 0.01);
+quantities are `Decimal` with at most 3 decimal places (the Numeric(18, 3) columns).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from fieldline_kit.errors import InvalidArgument
+
+MAX_NAME = 300
+MAX_TEXT = 2000
+MAX_CODE = 100
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+QTY_PLACES = 3
+MONEY_PLACES = 2
+# Numeric(18, 2) / Numeric(18, 3): digits before the point.
+MAX_INTEGER_DIGITS = 15
+# A date an open-started validity is stored with (valid_from unset).
+BEGINNING = date(1, 1, 1)
+
+# Ids derived from external ids: uuid5(NAMESPACE, kind + external_id).
+NAMESPACE = uuid.UUID("6f1b8f0e-52a4-4d1e-9d43-7a0c2f0d0a11")
+
+
+def derive_id(kind: str, external_id: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"{kind}:{external_id}"))
+
+
+def require_id(field: str, value: str) -> str:
+    """Ids are UUIDs (devices generate them offline), normalised to lower-case hyphenated form."""
+    if not value:
+        raise InvalidArgument(field, "is required")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidArgument(field, f"must be a UUID, got {value[:60]!r}") from None
+
+
+def optional_id(field: str, value: str) -> str:
+    return require_id(field, value) if value else ""
+
+
+def require_text(field: str, value: str, max_len: int = MAX_NAME) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidArgument(field, "must not be empty")
+    return limit_text(field, text, max_len)
+
+
+def limit_text(field: str, value: str, max_len: int = MAX_TEXT) -> str:
+    text = (value or "").strip()
+    if len(text) > max_len:
+        raise InvalidArgument(field, f"is too long ({len(text)} characters, at most {max_len})")
+    return text
+
+
+def parse_decimal(field: str, value: str) -> Decimal:
+    raw = (value or "").strip()
+    if not raw:
+        raise InvalidArgument(field, "is required")
+    try:
+        number = Decimal(raw)
+    except (InvalidOperation, ValueError):
+        raise InvalidArgument(field, f"must be a decimal number, got {raw[:40]!r}") from None
+    if not number.is_finite():
+        raise InvalidArgument(field, "must be a finite number")
+    return number + 0  # normalises -0 to 0
+
+
+def decimal_places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def check_scale(field: str, value: Decimal, places: int, what: str = "") -> Decimal:
+    if decimal_places(value) > places:
+        raise InvalidArgument(field, f"must have at most {places} decimal places{what}")
+    if abs(value) >= Decimal(10) ** MAX_INTEGER_DIGITS:
+        raise InvalidArgument(field, "is too large")
+    return value
+
+
+def positive_quantity(field: str, value: str) -> Decimal:
+    q = parse_decimal(field, value)
+    if q <= 0:
+        raise InvalidArgument(field, f"must be positive, got {value.strip()}")
+    return check_scale(field, q, QTY_PLACES)
+
+
+def quantity(field: str, value: str, *, allow_negative: bool = False) -> Decimal:
+    q = parse_decimal(field, value)
+    if q < 0 and not allow_negative:
+        raise InvalidArgument(field, f"must not be negative, got {value.strip()}")
+    return check_scale(field, q, QTY_PLACES)
+
+
+def percent(field: str, value: str, *, default: Decimal = ZERO) -> Decimal:
+    if not (value or "").strip():
+        return default
+    p = parse_decimal(field, value)
+    if not ZERO <= p <= HUNDRED:
+        raise InvalidArgument(field, f"must be within [0, 100], got {value.strip()}")
+    return check_scale(field, p, 3)
+
+
+def money_amount(field: str, amount: Decimal, *, allow_negative: bool = False) -> Decimal:
+    """An amount of money as stored: at most 2 decimal places (kopecks)."""
+    if amount < 0 and not allow_negative:
+        raise InvalidArgument(field, "must not be negative")
+    return check_scale(field, amount + 0, MONEY_PLACES, " (kopecks)")
+
+
+def currency_code(field: str, value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", value or ""):
+        raise InvalidArgument(field, f"must be an ISO 4217 code, got {value!r}")
+    return value
+
+
+def round_money(value: Decimal) -> Decimal:
+    """ROUND_HALF_UP to 0.01, the one rounding rule of the pricing (docs/contexts/orders.md)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def fmt(value: Decimal) -> str:
+    """A decimal as the API shows it: no exponent, no trailing zeros ("12", "0.5")."""
+    if value == 0:
+        return "0"
+    text = format(value.normalize(), "f")
+    return text
+
+
+def check_period(field: str, valid_from: date, valid_to: date | None) -> None:
+    if valid_to is not None and valid_to < valid_from:
+        raise InvalidArgument(field, f"must not be before valid_from ({valid_from.isoformat()})")
+
+
+def valid_on(on: date, valid_from: date, valid_to: date | None) -> bool:
+    return valid_from <= on and (valid_to is None or on <= valid_to)

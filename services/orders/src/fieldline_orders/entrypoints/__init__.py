@@ -1,0 +1,1 @@
+"""Entrypoints: gRPC API, consumers, process main."""

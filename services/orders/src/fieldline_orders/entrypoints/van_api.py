@@ -1,0 +1,194 @@
+"""VanService: vans, loading, sales, returns and end-of-day unloading.
+
+CompleteVanSale and the credit check (see service_layer/van.py): validated, priced and checked
+against the van's stock in a short read transaction; settlements' CheckCredit at stage
+VAN_SALE is called with no transaction open; BLOCK refuses the sale (FAILED_PRECONDITION with
+the reasons) and nothing is written; otherwise the stock is taken with conditional UPDATEs and
+the sale written in the idempotent unit of work.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import grpc
+
+from fieldline.orders.v1 import van_service_pb2 as vs
+from fieldline.orders.v1 import van_service_pb2_grpc as vs_grpc
+from fieldline_kit.errors import FailedPrecondition
+from fieldline_kit.grpc.convert import page_size
+from fieldline_kit.uow import UnitOfWork
+from fieldline_orders.adapters import proto_mapping as m
+from fieldline_orders.adapters import queries
+from fieldline_orders.domain.returns import ContainerInput, ReturnLineInput
+from fieldline_orders.entrypoints.base import Base
+from fieldline_orders.entrypoints.orders_api import override_of
+from fieldline_orders.service_layer import van as sl
+
+
+class VanServicer(Base, vs_grpc.VanServiceServicer):
+    async def CreateVan(
+        self, request: vs.CreateVanRequest, context: grpc.aio.ServicerContext
+    ) -> vs.CreateVanResponse:
+        v = request.van
+
+        async def work(uow: UnitOfWork) -> vs.CreateVanResponse:
+            van = await sl.create_van(
+                uow,
+                self.app.clock(),
+                id=v.id,
+                name=v.name,
+                van_seller_id=v.van_seller_id,
+                currency=v.currency_code,
+            )
+            return vs.CreateVanResponse(van=m.van_pb(van))
+
+        return await self._write("CreateVan", request, vs.CreateVanResponse, work)
+
+    async def GetVanStock(
+        self, request: vs.GetVanStockRequest, context: grpc.aio.ServicerContext
+    ) -> vs.GetVanStockResponse:
+        async with self._read() as session:
+            van_id = await sl.get_van(session, request.van_id)
+            stock = await queries.van_stock(session, van_id)
+        return m.stock_pb(van_id, stock)
+
+    async def ListVanMovements(
+        self, request: vs.ListVanMovementsRequest, context: grpc.aio.ServicerContext
+    ) -> vs.ListVanMovementsResponse:
+        on = m.opt_date("date", request.date)
+        async with self._read() as session:
+            van_id = await sl.get_van(session, request.van_id)
+            items, token = await queries.list_movements(
+                session,
+                van_id=van_id,
+                on=on,
+                size=page_size(request.page_size),
+                token=request.page_token,
+            )
+        return vs.ListVanMovementsResponse(
+            movements=[m.movement_pb(x) for x in items], next_page_token=token
+        )
+
+    async def LoadVan(
+        self, request: vs.LoadVanRequest, context: grpc.aio.ServicerContext
+    ) -> vs.LoadVanResponse:
+        on = m.opt_date("date", request.date) or self.today()
+
+        async def work(uow: UnitOfWork) -> vs.LoadVanResponse:
+            van_id, stock = await sl.load_van(
+                uow,
+                self.app.clock(),
+                load_id=request.load_id,
+                van_id=request.van_id,
+                on=on,
+                lines=[
+                    sl.QuantityInput(ln.product_id, ln.unit, ln.quantity) for ln in request.lines
+                ],
+            )
+            return vs.LoadVanResponse(stock=m.stock_pb(van_id, stock))
+
+        return await self._write("LoadVan", request, vs.LoadVanResponse, work)
+
+    async def CompleteVanSale(
+        self, request: vs.CompleteVanSaleRequest, context: grpc.aio.ServicerContext
+    ) -> vs.CompleteVanSaleResponse:
+        stored = await self._stored("CompleteVanSale", request, vs.CompleteVanSaleResponse)
+        if stored is not None:
+            return stored
+        actor_id, roles = m.actor_of(request.actor)
+        cash, cash_currency = (
+            m.money_in("cash_collected", request.cash_collected)
+            if request.HasField("cash_collected")
+            else (Decimal(0), "")
+        )
+        cmd = sl.VanSaleCommand(
+            sale_id=request.sale_id,
+            van_id=request.van_id,
+            client_id=request.client_id,
+            outlet_id=request.outlet_id,
+            on=m.opt_date("date", request.date),
+            lines=m.line_inputs(request.lines),
+            cash_collected=cash,
+            cash_currency=cash_currency,
+            receipt_number=request.receipt_number,
+            actor_id=actor_id,
+            actor_roles=roles,
+            override_reason=override_of(
+                request.HasField("credit_override"), request.credit_override.reason
+            ),
+        )
+        async with self._read() as session:
+            plan = await sl.prepare_van_sale(session, cmd, today=self.today(), limits=self.limits)
+        if plan.existing is not None:
+            return vs.CompleteVanSaleResponse(order=m.order_pb(plan.existing))
+        assert plan.credit is not None
+        # No transaction is open here: the network call never holds a database lock.
+        decision = await self.credit.check(plan.credit)
+        if not decision.passes:
+            raise FailedPrecondition(
+                "credit: the debt policy blocks this sale: "
+                + ("; ".join(decision.reasons) or "blocked")
+            )
+
+        async def work(uow: UnitOfWork) -> vs.CompleteVanSaleResponse:
+            order = await sl.finish_van_sale(uow, plan, decision, self.app.clock())
+            return vs.CompleteVanSaleResponse(order=m.order_pb(order))
+
+        try:
+            return await self._write("CompleteVanSale", request, vs.CompleteVanSaleResponse, work)
+        except sl.SaleAlreadyCompleted as done:
+            return vs.CompleteVanSaleResponse(order=m.order_pb(done.order))
+
+    async def AcceptReturn(
+        self, request: vs.AcceptReturnRequest, context: grpc.aio.ServicerContext
+    ) -> vs.AcceptReturnResponse:
+        on = m.opt_date("date", request.date) or self.today()
+
+        async def work(uow: UnitOfWork) -> vs.AcceptReturnResponse:
+            goods_return = await sl.accept_return(
+                uow,
+                self.app.clock(),
+                return_id=request.return_id,
+                van_id=request.van_id,
+                client_id=request.client_id,
+                outlet_id=request.outlet_id,
+                order_id=request.order_id,
+                on=on,
+                lines=[
+                    ReturnLineInput(ln.product_id, ln.unit, ln.quantity, ln.reason)
+                    for ln in request.lines
+                ],
+                containers=[
+                    ContainerInput(c.container_type, c.quantity) for c in request.containers
+                ],
+                actor_id=request.actor.employee_id,
+            )
+            return vs.AcceptReturnResponse(goods_return=m.goods_return_pb(goods_return))
+
+        return await self._write("AcceptReturn", request, vs.AcceptReturnResponse, work)
+
+    async def UnloadVan(
+        self, request: vs.UnloadVanRequest, context: grpc.aio.ServicerContext
+    ) -> vs.UnloadVanResponse:
+        on = m.opt_date("date", request.date) or self.today()
+        cash, currency = (
+            m.money_in("cash_handed_over", request.cash_handed_over)
+            if request.HasField("cash_handed_over")
+            else (Decimal(0), "")
+        )
+
+        async def work(uow: UnitOfWork) -> vs.UnloadVanResponse:
+            unloading = await sl.unload_van(
+                uow,
+                self.app.clock(),
+                unload_id=request.unload_id,
+                van_id=request.van_id,
+                on=on,
+                counted=[(c.product_id, c.quantity) for c in request.counted],
+                cash_handed_over=cash,
+                cash_currency=currency,
+            )
+            return vs.UnloadVanResponse(unloading=m.unloading_pb(unloading))
+
+        return await self._write("UnloadVan", request, vs.UnloadVanResponse, work)

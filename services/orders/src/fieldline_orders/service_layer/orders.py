@@ -1,0 +1,228 @@
+"""Pre-sale order use cases.
+
+SubmitOrder runs in three steps so that no database write transaction is held across the
+network call to settlements (a SQLite write transaction would block every other writer):
+
+1. `prepare_submit` — a read transaction: validates the request, checks the outlet, resolves
+   prices and builds the order's lines and the CheckCredit request. Bad input fails here, before
+   settlements is asked anything.
+2. the caller calls settlements' CheckCredit (no transaction open);
+3. `finish_submit` — inside the idempotent unit of work: writes the order with the decision.
+   If the order appeared meanwhile (a concurrent retry of the same submit), that order is
+   returned; a CREDIT_HOLD order is re-checked only if it did not change since step 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldline_kit.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from fieldline_kit.uow import UnitOfWork
+from fieldline_orders.adapters import feed_queries, queries
+from fieldline_orders.adapters.catalog_store import load_price_book
+from fieldline_orders.adapters.repository import OrderRepository
+from fieldline_orders.domain.fulfilment import FulfilmentRow, report
+from fieldline_orders.domain.orders import (
+    CreditDecision,
+    CreditRequest,
+    Order,
+    OrderHeader,
+    OrderKind,
+    OrderStatus,
+    Stage,
+)
+from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits, PricedLine
+from fieldline_orders.domain.values import ZERO, limit_text, require_id
+
+
+async def check_outlet(session: AsyncSession, client_id: str, outlet_id: str) -> None:
+    """The outlet must be known (clients feed) and belong to the client."""
+    owner = await feed_queries.outlet_client(session, outlet_id)
+    if owner is None:
+        raise NotFound("outlet", outlet_id, "outlet_id")
+    if owner != client_id:
+        raise InvalidArgument("outlet_id", "belongs to another client")
+
+
+@dataclass(frozen=True)
+class SubmitCommand:
+    order_id: str
+    client_id: str
+    outlet_id: str
+    distributor_id: str
+    warehouse_id: str
+    order_date: date | None
+    delivery_date: date | None
+    lines: Sequence[LineInput]
+    comment: str
+    actor_id: str
+    actor_roles: tuple[str, ...]
+    override_reason: str
+
+
+@dataclass(frozen=True)
+class SubmitPlan:
+    order_id: str
+    # The order as it was found (returned as is unless it is held and gets re-checked).
+    existing: Order | None = None
+    header: OrderHeader | None = None
+    priced: Sequence[PricedLine] = ()
+    currency: str = ""
+    credit: CreditRequest | None = None
+
+
+def override_reason(value: str) -> str:
+    return limit_text("credit_override.reason", value, 1000)
+
+
+async def prepare_submit(
+    session: AsyncSession,
+    cmd: SubmitCommand,
+    *,
+    today: date,
+    limits: ManualDiscountLimits,
+) -> SubmitPlan:
+    order_id = require_id("order_id", cmd.order_id)
+    reason = override_reason(cmd.override_reason)
+    existing = await queries.get_order(session, order_id)
+    if existing is not None:
+        if existing.kind is not OrderKind.PRE_SALE:
+            raise AlreadyExists(f"order_id: {order_id} is already used by a van sale")
+        if existing.status is not OrderStatus.CREDIT_HOLD:
+            return SubmitPlan(order_id, existing)
+        actor = require_id("actor.employee_id", cmd.actor_id)
+        return SubmitPlan(
+            order_id,
+            existing,
+            credit=CreditRequest(
+                order_id=order_id,
+                client_id=existing.client_id,
+                amount=existing.gross_total,
+                currency_code=existing.currency_code,
+                stage=Stage.ORDER_SUBMIT,
+                actor_id=actor,
+                actor_roles=cmd.actor_roles,
+                override_reason=reason,
+                as_of=today,
+            ),
+        )
+    header = OrderHeader.create(
+        order_id=order_id,
+        client_id=cmd.client_id,
+        outlet_id=cmd.outlet_id,
+        agent_id=cmd.actor_id,
+        distributor_id=cmd.distributor_id,
+        warehouse_id=cmd.warehouse_id,
+        order_date=cmd.order_date or today,
+        delivery_date=cmd.delivery_date,
+        comment=cmd.comment,
+    )
+    await check_outlet(session, header.client_id, header.outlet_id)
+    book = await load_price_book(
+        session, header.client_id, header.order_date, _product_ids(cmd.lines)
+    )
+    priced = book.price_lines(cmd.lines, roles=cmd.actor_roles, limits=limits)
+    currency = book.currency
+    gross = sum((p.amounts.gross for p in priced), ZERO)
+    return SubmitPlan(
+        order_id,
+        None,
+        header,
+        priced,
+        currency,
+        CreditRequest(
+            order_id=order_id,
+            client_id=header.client_id,
+            amount=gross,
+            currency_code=currency,
+            stage=Stage.ORDER_SUBMIT,
+            actor_id=header.agent_id,
+            actor_roles=cmd.actor_roles,
+            override_reason=reason,
+            as_of=today,
+        ),
+    )
+
+
+def _product_ids(lines: Sequence[LineInput]) -> list[str]:
+    out = []
+    for i, ln in enumerate(lines):
+        if ln.product_id:
+            out.append(require_id(f"lines[{i}].product_id", ln.product_id))
+    return out
+
+
+async def finish_submit(
+    uow: UnitOfWork, plan: SubmitPlan, decision: CreditDecision | None, now: datetime
+) -> Order:
+    orders = OrderRepository(uow)
+    current = await orders.find(plan.order_id)
+    if current is not None:
+        if (
+            decision is not None
+            and plan.existing is not None
+            and current.status is OrderStatus.CREDIT_HOLD
+            and current.version == plan.existing.version
+        ):
+            current.recheck(decision, now, plan.credit.actor_id if plan.credit else "")
+            await orders.save(current)
+        return current
+    if plan.header is None or decision is None:
+        # It was there at step 1 and is gone now: orders are never deleted.
+        raise Conflict(f"order {plan.order_id} changed while it was submitted; retry")
+    order = Order.submit(plan.header, plan.priced, plan.currency, decision, now)
+    await orders.add(order)
+    return order
+
+
+# --------------------------------------------------------------------------- status
+async def update_status(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    order_id: str,
+    status: OrderStatus | None,
+    delivered: Sequence[tuple[str, str]],
+    reason: str,
+    reported_by: str,
+) -> Order:
+    if status is None:
+        raise InvalidArgument("status", "is required")
+    orders = OrderRepository(uow)
+    order = await orders.get(require_id("order_id", order_id))
+    if order.change_status(
+        status, delivered=delivered, reason=reason, reported_by=reported_by, now=now
+    ):
+        await orders.save(order)
+    return order
+
+
+# ---------------------------------------------------------------------------- report
+async def fulfilment_report(
+    session: AsyncSession,
+    *,
+    from_date: date | None,
+    to_date: date | None,
+    distributor_id: str,
+    agent_id: str,
+    late_after_days: int,
+    today: date,
+    tz: tzinfo,
+) -> list[FulfilmentRow]:
+    if late_after_days < 0:
+        raise InvalidArgument("late_after_days", "must not be negative")
+    if from_date and to_date and to_date < from_date:
+        raise InvalidArgument("to_date", "must not be before from_date")
+    facts = await queries.fulfilment_facts(
+        session,
+        from_date=from_date,
+        to_date=to_date,
+        distributor_id=distributor_id,
+        agent_id=agent_id,
+        tz=tz,
+    )
+    return report(facts, today, late_after_days)

@@ -1,0 +1,403 @@
+"""Van-sale use cases: vans, loading, sales, returns, end-of-day unloading.
+
+CompleteVanSale, like SubmitOrder, never holds a write transaction across the call to
+settlements:
+
+1. `prepare_van_sale` (read transaction): validates, checks the outlet, prices the lines and
+   checks that the van holds enough stock, so a sale that cannot happen fails before
+   settlements is asked (and reserves credit);
+2. the caller runs CheckCredit at stage VAN_SALE; BLOCK refuses the sale, nothing is written;
+3. `finish_van_sale` (idempotent unit of work): per product a conditional
+   `UPDATE van_stock … WHERE quantity >= q`; any miss refuses the whole sale (the transaction
+   rolls back) naming the product, what is there and what was asked. This, not step 1, is
+   what keeps the stock from going negative under concurrent sales.
+
+A sale refused at step 3 (a concurrent sale took the stock after step 1) leaves the credit
+reservation made at step 2 in settlements until it expires (SETTLEMENTS_RESERVATION_HOURS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldline_kit.errors import AlreadyExists, InvalidArgument, NotFound
+from fieldline_kit.uow import UnitOfWork
+from fieldline_orders.adapters import orm, queries
+from fieldline_orders.adapters.catalog_store import existing_ids, load_price_book, products_by_id
+from fieldline_orders.adapters.repository import OrderRepository, VanRepository
+from fieldline_orders.domain.orders import (
+    CreditDecision,
+    CreditRequest,
+    Order,
+    OrderHeader,
+    OrderKind,
+    Stage,
+)
+from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits, PricedLine
+from fieldline_orders.domain.returns import ContainerInput, GoodsReturn, ReturnLineInput
+from fieldline_orders.domain.values import (
+    ZERO,
+    optional_id,
+    positive_quantity,
+    quantity,
+    require_id,
+)
+from fieldline_orders.domain.van import (
+    Movement,
+    MovementKind,
+    Unloading,
+    Van,
+    VanLoad,
+    check_sale_stock,
+    expected_cash,
+    not_enough_stock,
+    sum_by_product,
+)
+from fieldline_orders.service_layer.orders import check_outlet, override_reason
+
+
+# --------------------------------------------------------------------------------- vans
+async def create_van(
+    uow: UnitOfWork, now: datetime, *, id: str, name: str, van_seller_id: str, currency: str
+) -> Van:
+    van = Van.create(id=id, name=name, van_seller_id=van_seller_id, currency=currency, now=now)
+    vans = VanRepository(uow)
+    existing = await vans.find(van.id)
+    if existing is not None:
+        return existing  # a retried create returns the original
+    await vans.add(van)
+    return van
+
+
+async def get_van(session: AsyncSession, van_id: str, field: str = "van_id") -> str:
+    vid = require_id(field, van_id)
+    if not await queries.van_exists(session, vid):
+        raise NotFound("van", vid, field)
+    return vid
+
+
+# ------------------------------------------------------------------------------ loading
+@dataclass(frozen=True)
+class QuantityInput:
+    product_id: str
+    unit: str
+    quantity: str
+
+
+async def load_van(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    load_id: str,
+    van_id: str,
+    on: date,
+    lines: Sequence[QuantityInput],
+) -> tuple[str, dict[str, Decimal]]:
+    """Loads goods into the van; returns the van's id and its stock afterwards."""
+    lid = require_id("load_id", load_id)
+    vans = VanRepository(uow)
+    van = await vans.get(require_id("van_id", van_id))
+    existing = await vans.find_load(lid)
+    if existing is not None:
+        if existing.van_id != van.id:
+            raise AlreadyExists(f"load_id: {lid} is a loading of another van")
+        return van.id, await vans.stock(van.id)
+    if not lines:
+        raise InvalidArgument("lines", "at least one line is required")
+    products = await products_by_id(
+        uow.session,
+        [require_id(f"lines[{i}].product_id", ln.product_id) for i, ln in enumerate(lines)],
+    )
+    base_lines: list[tuple[str, Decimal]] = []
+    for i, ln in enumerate(lines):
+        pid = require_id(f"lines[{i}].product_id", ln.product_id)
+        product = products.get(pid)
+        if product is None:
+            raise NotFound("product", pid, f"lines[{i}].product_id")
+        unit = product.unit(f"lines[{i}].unit", ln.unit)
+        qty = positive_quantity(f"lines[{i}].quantity", ln.quantity)
+        base_lines.append((pid, qty * unit.ratio))
+    load = VanLoad.create(load_id=lid, van_id=van.id, on=on, lines=base_lines, now=now)
+    for pid, q in sorted(load.lines):
+        await vans.put_in(van.id, pid, q)
+    await vans.record(load.movements(), now)
+    await vans.add_load(load)
+    return van.id, await vans.stock(van.id)
+
+
+# ---------------------------------------------------------------------------------- sale
+@dataclass(frozen=True)
+class VanSaleCommand:
+    sale_id: str
+    van_id: str
+    client_id: str
+    outlet_id: str
+    on: date | None
+    lines: Sequence[LineInput]
+    cash_collected: Decimal
+    cash_currency: str
+    receipt_number: str
+    actor_id: str
+    actor_roles: tuple[str, ...]
+    override_reason: str
+
+
+@dataclass(frozen=True)
+class VanSalePlan:
+    sale_id: str
+    existing: Order | None = None
+    van_id: str = ""
+    header: OrderHeader | None = None
+    priced: Sequence[PricedLine] = ()
+    currency: str = ""
+    # Base units per product in first-seen order, and the field that names each product.
+    wanted: dict[str, Decimal] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    credit: CreditRequest | None = None
+    cash_collected: Decimal = ZERO
+    receipt_number: str = ""
+
+
+async def prepare_van_sale(
+    session: AsyncSession,
+    cmd: VanSaleCommand,
+    *,
+    today: date,
+    limits: ManualDiscountLimits,
+) -> VanSalePlan:
+    sale_id = require_id("sale_id", cmd.sale_id)
+    existing = await queries.get_order(session, sale_id)
+    if existing is not None:
+        if existing.kind is not OrderKind.VAN_SALE:
+            raise AlreadyExists(f"sale_id: {sale_id} is already used by a pre-sale order")
+        return VanSalePlan(sale_id, existing)
+    van_id = await get_van(session, cmd.van_id)
+    header = OrderHeader.create(
+        order_id=sale_id,
+        client_id=cmd.client_id,
+        outlet_id=cmd.outlet_id,
+        agent_id=cmd.actor_id,
+        warehouse_id=van_id,
+        order_date=cmd.on or today,
+        id_field="sale_id",
+    )
+    await check_outlet(session, header.client_id, header.outlet_id)
+    ids = [
+        require_id(f"lines[{i}].product_id", ln.product_id)
+        for i, ln in enumerate(cmd.lines)
+        if ln.product_id
+    ]
+    book = await load_price_book(session, header.client_id, header.order_date, ids)
+    priced = book.price_lines(cmd.lines, roles=cmd.actor_roles, limits=limits)
+    currency = book.currency
+    if cmd.cash_currency and cmd.cash_currency != currency:
+        raise InvalidArgument(
+            "cash_collected.currency_code",
+            f"must be the sale's currency {currency}, got {cmd.cash_currency}",
+        )
+    wanted = sum_by_product((p.product.id, p.base_quantity) for p in priced)
+    fields: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    for i, p in enumerate(priced):
+        fields.setdefault(p.product.id, f"lines[{i}].quantity")
+        labels.setdefault(p.product.id, f"{p.product.sku} ({p.product.id})")
+    check_sale_stock(van_id, wanted, await queries.van_stock(session, van_id), fields, labels)
+    gross = sum((p.amounts.gross for p in priced), ZERO)
+    return VanSalePlan(
+        sale_id=sale_id,
+        van_id=van_id,
+        header=header,
+        priced=priced,
+        currency=currency,
+        wanted=wanted,
+        fields=fields,
+        labels=labels,
+        credit=CreditRequest(
+            order_id=sale_id,
+            client_id=header.client_id,
+            amount=gross,
+            currency_code=currency,
+            stage=Stage.VAN_SALE,
+            actor_id=header.agent_id,
+            actor_roles=cmd.actor_roles,
+            override_reason=override_reason(cmd.override_reason),
+            as_of=today,
+        ),
+        cash_collected=cmd.cash_collected,
+        receipt_number=cmd.receipt_number,
+    )
+
+
+class SaleAlreadyCompleted(Exception):
+    """Raised (so the unit of work rolls back) when a retried sale finds the original done."""
+
+    def __init__(self, order: Order) -> None:
+        super().__init__(order.id)
+        self.order = order
+
+
+async def finish_van_sale(
+    uow: UnitOfWork, plan: VanSalePlan, decision: CreditDecision, now: datetime
+) -> Order:
+    orders = OrderRepository(uow)
+    current = await orders.find(plan.sale_id)
+    if current is not None:
+        return current  # a concurrent retry of the same sale won
+    assert plan.header is not None
+    order = Order.van_sale(
+        plan.header,
+        plan.van_id,
+        plan.priced,
+        plan.currency,
+        decision,
+        plan.cash_collected,
+        plan.receipt_number,
+        now,
+    )
+    vans = VanRepository(uow)
+    # Rows are taken in product id order, as everywhere, so that two sales (or a sale and an
+    # unloading) of the same products lock them in the same order and never deadlock.
+    for product_id, q in sorted(plan.wanted.items()):
+        if not await vans.take_out(plan.van_id, product_id, q):
+            done = await orders.find(plan.sale_id)
+            if done is not None:
+                # A concurrent copy of this very sale took the stock and committed first.
+                raise SaleAlreadyCompleted(done)
+            available = (await vans.stock(plan.van_id)).get(product_id, ZERO)
+            raise not_enough_stock(
+                plan.fields[product_id],
+                plan.van_id,
+                plan.labels.get(product_id, product_id),
+                available,
+                q,
+            )
+    await vans.record(
+        [
+            Movement(plan.van_id, order.id, MovementKind.SALE, pid, -q, order.order_date)
+            for pid, q in plan.wanted.items()
+        ],
+        now,
+    )
+    await orders.add(order)
+    return order
+
+
+# ------------------------------------------------------------------------------- returns
+async def accept_return(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    return_id: str,
+    van_id: str,
+    client_id: str,
+    outlet_id: str,
+    order_id: str,
+    on: date,
+    lines: Sequence[ReturnLineInput],
+    containers: Sequence[ContainerInput],
+    actor_id: str,
+) -> GoodsReturn:
+    rid = require_id("return_id", return_id)
+    vans = VanRepository(uow)
+    existing = await vans.find_return(rid)
+    if existing is not None:
+        return existing
+    vid = optional_id("van_id", van_id)
+    if vid:
+        await vans.get(vid)
+    cid = require_id("client_id", client_id)
+    oid = require_id("outlet_id", outlet_id)
+    actor = require_id("actor.employee_id", actor_id)
+    await check_outlet(uow.session, cid, oid)
+    sale: Order | None = None
+    already: dict[str, Decimal] = {}
+    if order_id:
+        sale = await OrderRepository(uow).get(require_id("order_id", order_id))
+        already = await vans.returned_against(sale.id)
+    ids = [
+        require_id(f"lines[{i}].product_id", ln.product_id)
+        for i, ln in enumerate(lines)
+        if ln.product_id
+    ]
+    book = await load_price_book(uow.session, cid, on, ids)
+    goods_return = GoodsReturn.accept(
+        return_id=rid,
+        van_id=vid,
+        client_id=cid,
+        outlet_id=oid,
+        on=on,
+        lines=lines,
+        containers=containers,
+        book=book,
+        sale=sale,
+        already_returned=already,
+        actor_id=actor,
+        now=now,
+    )
+    if vid:
+        into_van = sum_by_product((ln.product_id, ln.base_quantity) for ln in goods_return.lines)
+        for pid, q in sorted(into_van.items()):
+            await vans.put_in(vid, pid, q)
+        await vans.record(
+            [
+                Movement(vid, goods_return.id, MovementKind.RETURN, pid, q, on)
+                for pid, q in into_van.items()
+            ],
+            now,
+        )
+    await vans.add_return(goods_return)
+    return goods_return
+
+
+# ----------------------------------------------------------------------------- unloading
+async def unload_van(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    unload_id: str,
+    van_id: str,
+    on: date,
+    counted: Sequence[tuple[str, str]],
+    cash_handed_over: Decimal,
+    cash_currency: str,
+) -> Unloading:
+    uid = require_id("unload_id", unload_id)
+    vans = VanRepository(uow)
+    van = await vans.get(require_id("van_id", van_id))
+    existing = await vans.find_unloading(uid)
+    if existing is not None:
+        if existing.van_id != van.id:
+            raise AlreadyExists(f"unload_id: {uid} is an unloading of another van")
+        return existing
+    counts: list[tuple[str, Decimal]] = []
+    for i, (pid, q) in enumerate(counted):
+        counts.append(
+            (require_id(f"counted[{i}].product_id", pid), quantity(f"counted[{i}].quantity", q))
+        )
+    known = await existing_ids(uow.session, orm.products, [pid for pid, _ in counts])
+    for i, (pid, _) in enumerate(counts):
+        if pid not in known:
+            raise NotFound("product", pid, f"counted[{i}].product_id")
+    expected = await vans.stock(van.id, for_update=True)
+    sales_cash, earlier = await vans.day_cash(van.id, on)
+    unloading = Unloading.reconcile(
+        unload_id=uid,
+        van=van,
+        on=on,
+        expected=expected,
+        counted=counts,
+        cash_expected=expected_cash([sales_cash], [earlier]),
+        cash_handed_over=cash_handed_over,
+        cash_currency=cash_currency,
+        now=now,
+    )
+    await vans.record(unloading.movements(), now)
+    await vans.empty(van.id, list(expected))
+    await vans.add_unloading(unloading)
+    return unloading

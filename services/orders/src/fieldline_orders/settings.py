@@ -1,0 +1,62 @@
+"""Configuration of the orders service: env vars prefixed ORDERS_."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fieldline_kit.settings import ServiceSettings, SettingsError, load_settings, setting
+
+PREFIX = "ORDERS"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrdersSettings(ServiceSettings):
+    settlements_target: str = setting("gRPC address of the settlements service, host:port")
+    credit_check_timeout_seconds: float = setting(
+        "deadline of the CheckCredit call to settlements", default=2.0
+    )
+    credit_check_fallback: str = setting(
+        "when settlements cannot be reached: `block` (fail closed: credit hold) or `allow`",
+        default="block",
+    )
+    max_manual_discount: str = setting(
+        "manual discount bound per role, percent: ROLE=percent,…; roles not listed get 0",
+        default="AGENT=5,VAN_SELLER=5,SUPERVISOR=15",
+    )
+    recommendation_window_days: int = setting(
+        "days of sales history behind a recommended order", default=56
+    )
+    safety_days: float = setting("safety stock, in days of average sales", default=2.0)
+    timezone: str = setting("the company's time zone: its business day", default="Europe/Moscow")
+
+
+def from_env() -> OrdersSettings:
+    settings = load_settings(OrdersSettings, PREFIX)
+    validate(settings)
+    return settings
+
+
+def validate(settings: OrdersSettings) -> None:
+    """Refuse at start-up a configuration the service could not honour, naming the variable."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from fieldline_orders.domain.orders import fallback_mode
+    from fieldline_orders.domain.pricing import ManualDiscountLimits
+
+    problems: list[str] = []
+    try:
+        ManualDiscountLimits.parse(settings.max_manual_discount)
+    except ValueError as exc:
+        problems.append(f"{PREFIX}_MAX_MANUAL_DISCOUNT: {exc}")
+    try:
+        fallback_mode(settings.credit_check_fallback)
+    except ValueError as exc:
+        problems.append(f"{PREFIX}_CREDIT_CHECK_FALLBACK: {exc}")
+    if settings.credit_check_timeout_seconds <= 0:
+        problems.append(f"{PREFIX}_CREDIT_CHECK_TIMEOUT_SECONDS: must be positive")
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{PREFIX}_TIMEZONE: unknown time zone {settings.timezone!r}")
+    if problems:
+        raise SettingsError("invalid configuration: " + "; ".join(problems))

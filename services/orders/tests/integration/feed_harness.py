@@ -1,0 +1,362 @@
+"""Harness for the clients feed and recommendation tests: real DB, real NATS, real consumer.
+
+The database comes from `db_factory` (SQLite, or PostgreSQL with FIELDLINE_TEST_POSTGRES_URL)
+and is created with `schema.metadata.create_all` (the service's migration is generated later).
+The topology is applied to the session's nats-server, clients' events are published on the
+CLIENTS stream wrapped in EventEnvelopes with `Nats-Msg-Id`, exactly as clients' outbox relay
+does, and the `orders-clients-feed` EventConsumer runs as `serve` runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import nats
+from google.protobuf import any_pb2, timestamp_pb2
+from google.protobuf.message import Message
+from google.type import date_pb2
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from sqlalchemy import insert, select
+
+from fieldline.clients.events.v1 import events_pb2 as ev
+from fieldline.clients.v1 import resources_pb2 as res
+from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
+from fieldline_kit.messaging import topology
+from fieldline_kit.messaging.consumer import EventConsumer
+from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_orders.adapters import orm, schema
+from fieldline_orders.bootstrap import App, bootstrap
+from fieldline_orders.entrypoints.feed_consumer import CONSUMER, build_feed_consumer
+from fieldline_orders.settings import OrdersSettings
+
+NOW = datetime(2024, 5, 13, 6, 0, tzinfo=UTC)  # Monday 13 May 2024, 09:00 in Moscow
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class FeedEnv:
+    app: App
+    nc: Client
+    js: JetStreamContext
+    consumer: EventConsumer
+    database_url: str
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+
+    # -- publishing ------------------------------------------------------------------------
+    async def publish(
+        self,
+        message: Message,
+        *,
+        aggregate_type: str,
+        aggregate_id: str,
+        version: int,
+        event_id: str | None = None,
+        msg_id: str | None = None,
+        occurred_at: datetime = NOW,
+    ) -> str:
+        """Publish one clients event as clients' relay does; returns its event id."""
+        event_id = event_id or new_id()
+        payload = any_pb2.Any()
+        payload.Pack(message)
+        occurred = timestamp_pb2.Timestamp()
+        occurred.FromDatetime(occurred_at)
+        envelope = EventEnvelope(
+            event_id=event_id,
+            occurred_at=occurred,
+            aggregate_type=aggregate_type,
+            aggregate_id=aggregate_id,
+            aggregate_version=version,
+            correlation_id=new_id(),
+            payload=payload,
+        )
+        await self.js.publish(
+            f"clients.events.v1.{message.DESCRIPTOR.name}",
+            envelope.SerializeToString(),
+            stream="CLIENTS",
+            headers={"Nats-Msg-Id": msg_id or event_id},
+        )
+        return event_id
+
+    async def wait_processed(self, *event_ids: str, timeout: float = 30.0) -> None:
+        """Until the consumer has recorded every event in its inbox (or dead-lettered it)."""
+        kit = schema.kit
+        want = set(event_ids)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            async with self.app.sessions() as s:
+                done = set(
+                    (
+                        await s.scalars(
+                            select(kit.inbox.c.event_id).where(
+                                kit.inbox.c.consumer == CONSUMER,
+                                kit.inbox.c.event_id.in_(want),
+                            )
+                        )
+                    ).all()
+                )
+                done |= set(
+                    (
+                        await s.scalars(
+                            select(kit.dead_letter.c.event_id).where(
+                                kit.dead_letter.c.consumer == CONSUMER,
+                                kit.dead_letter.c.event_id.in_(want),
+                            )
+                        )
+                    ).all()
+                )
+            if done >= want:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"events not processed in {timeout}s: {want - done}")
+            await asyncio.sleep(0.05)
+
+    # -- clients events ------------------------------------------------------------------------
+    async def outlet(
+        self,
+        outlet_id: str,
+        client_id: str,
+        version: int,
+        status: int = res.OUTLET_STATUS_ACTIVE,
+        *,
+        created: bool | None = None,
+    ) -> str:
+        outlet = res.Outlet(id=outlet_id, client_id=client_id, status=status, version=version)
+        message: Message
+        if created or (created is None and version == 1):
+            message = ev.OutletCreated(outlet=outlet)
+        else:
+            message = ev.OutletChanged(outlet=outlet, changed_fields=["status"])
+        return await self.publish(
+            message, aggregate_type="outlet", aggregate_id=outlet_id, version=version
+        )
+
+    async def assignment(
+        self,
+        route_id: str,
+        outlet_id: str,
+        agent_id: str,
+        version: int,
+        *,
+        weekdays: Iterable[int] = (1,),
+        frequency: int = res.VISIT_FREQUENCY_WEEKLY,
+        start: date = date(2024, 1, 1),
+        sequence: int = 0,
+        removed: bool = False,
+    ) -> str:
+        message = ev.RouteAssignmentChanged(
+            assignment=res.RouteAssignment(
+                route_id=route_id,
+                outlet_id=outlet_id,
+                frequency=frequency,
+                weekdays=list(weekdays),
+                start_date=date_pb2.Date(year=start.year, month=start.month, day=start.day),
+                sequence=sequence,
+            ),
+            agent_id=agent_id,
+            removed=removed,
+        )
+        return await self.publish(
+            message, aggregate_type="route", aggregate_id=route_id, version=version
+        )
+
+    async def audit(
+        self,
+        outlet_id: str,
+        submitted: datetime,
+        checks: Iterable[tuple[str, bool, str]],
+        *,
+        audit_id: str | None = None,
+        version: int = 1,
+    ) -> str:
+        audit_id = audit_id or new_id()
+        submit_time = timestamp_pb2.Timestamp()
+        submit_time.FromDatetime(submitted)
+        message = ev.AuditSubmitted(
+            audit=res.Audit(
+                id=audit_id,
+                visit_id=new_id(),
+                questionnaire_id=new_id(),
+                agent_id=new_id(),
+                outlet_id=outlet_id,
+                must_stock=[
+                    res.MustStockCheck(
+                        sku=sku, present=present, facings=1 if present else 0, shelf_quantity=qty
+                    )
+                    for sku, present, qty in checks
+                ],
+                submit_time=submit_time,
+            )
+        )
+        return await self.publish(
+            message, aggregate_type="audit", aggregate_id=audit_id, version=version
+        )
+
+    # -- the orders service's own tables ---------------------------------------------------
+    async def product(
+        self,
+        sku: str,
+        *,
+        pack_unit: str = "box",
+        pack: str = "6",
+        active: bool = True,
+        product_id: str | None = None,
+    ) -> str:
+        product_id = product_id or new_id()
+        async with self.app.sessions() as s, s.begin():
+            await s.execute(
+                insert(orm.products).values(**product_row(product_id, sku, pack_unit, pack, active))
+            )
+        return product_id
+
+    async def delivered_order(
+        self, outlet_id: str, day: date, lines: Iterable[tuple[str, Decimal | int]]
+    ) -> str:
+        order_id = new_id()
+        async with self.app.sessions() as s, s.begin():
+            await s.execute(insert(orm.orders).values(**order_row(order_id, outlet_id, day)))
+            await s.execute(
+                insert(orm.order_lines),
+                [
+                    line_row(order_id, n, product_id, Decimal(qty))
+                    for n, (product_id, qty) in enumerate(lines, start=1)
+                ],
+            )
+        return order_id
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start_consumer(self) -> None:
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self.consumer.run(self._stop))
+
+    async def stop_consumer(self) -> None:
+        if self._task is not None:
+            self._stop.set()
+            await asyncio.wait_for(self._task, 30)
+            self._task = None
+
+
+def product_row(
+    product_id: str, sku: str, pack_unit: str, pack: str, active: bool
+) -> dict[str, Any]:
+    return {
+        "id": product_id,
+        "external_id": f"ext-{product_id}",
+        "sku": sku,
+        "name": f"Product {sku}",
+        "name_search": f"product {sku}".lower(),
+        "group_id": "",
+        "barcodes": [],
+        "vat_rate": Decimal(20),
+        "base_unit": "pcs",
+        "units": [
+            {"code": "pcs", "name": "Штука", "ratio": "1"},
+            {"code": pack_unit, "name": "Упаковка", "ratio": pack},
+        ],
+        "pack_unit": pack_unit,
+        "container_type": "",
+        "containers_per_unit": Decimal(0),
+        "active": active,
+        "version": 1,
+    }
+
+
+def order_row(
+    order_id: str, outlet_id: str, day: date, *, kind: str = "pre_sale", status: str = "delivered"
+) -> dict[str, Any]:
+    return {
+        "id": order_id,
+        "kind": kind,
+        "status": status,
+        "client_id": new_id(),
+        "outlet_id": outlet_id,
+        "agent_id": new_id(),
+        "distributor_id": "",
+        "warehouse_id": "",
+        "order_date": day,
+        "delivery_date": day,
+        "currency_code": "RUB",
+        "net_total": Decimal(0),
+        "vat_total": Decimal(0),
+        "gross_total": Decimal(0),
+        "credit": {},
+        "comment": "",
+        "status_reason": "",
+        "cash_collected": Decimal(0),
+        "receipt_number": "",
+        "version": 1,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+
+
+def line_row(
+    order_id: str, line_no: int, product_id: str, delivered: Decimal, ordered: Decimal | None = None
+) -> dict[str, Any]:
+    ordered = delivered if ordered is None else ordered
+    return {
+        "order_id": order_id,
+        "line_no": line_no,
+        "product_id": product_id,
+        "unit": "pcs",
+        "quantity": ordered,
+        "base_quantity": ordered,
+        "unit_price": Decimal(10),
+        "price_source": "test",
+        "rule_discount_percent": Decimal(0),
+        "manual_discount_percent": Decimal(0),
+        "net_amount": Decimal(0),
+        "vat_rate": Decimal(20),
+        "vat_amount": Decimal(0),
+        "gross_amount": Decimal(0),
+        "delivered_base_quantity": delivered,
+        "container_type": "",
+        "container_quantity": Decimal(0),
+    }
+
+
+async def create_app(database_url: str, nats_url: str, **overrides: Any) -> App:
+    settings = OrdersSettings(
+        database_url=database_url,
+        nats_url=nats_url,
+        settlements_target="127.0.0.1:9",
+        grpc_host="127.0.0.1",
+        grpc_port=0,
+        metrics_port=0,
+        **overrides,
+    )
+    app = bootstrap(settings, clock=lambda: NOW)
+    async with app.engine.begin() as conn:
+        await conn.run_sync(schema.metadata.create_all)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def feed_env(
+    db_factory: DatabaseFactory, nats_url: str, *, run_consumer: bool = True
+) -> AsyncIterator[FeedEnv]:
+    url = await db_factory.create()
+    app = await create_app(url, nats_url)
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await topology.apply(js)
+    env = FeedEnv(app, nc, js, build_feed_consumer(app, nc), url)
+    if run_consumer:
+        env.start_consumer()
+    try:
+        yield env
+    finally:
+        await env.stop_consumer()
+        await nc.close()
+        await app.close()

@@ -1,0 +1,509 @@
+"""A real orders service and a real settlements service in-process, real NATS, real databases.
+
+Orders' database (SQLite, or PostgreSQL with FIELDLINE_TEST_POSTGRES_URL) is created with
+`schema.metadata.create_all` (the service's migration is generated later); settlements' with
+its own migrations. Orders is wired exactly as `serve` wires it (`build_process`), with its
+credit checker pointed at the settlements process (or at a closed port, for the fallback).
+
+Outlets reach orders through the clients feed in production; tests put them straight into the
+feed's read model (`feed_outlets`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import grpc
+import nats
+import pytest
+import pytest_asyncio
+from google.protobuf import symbol_database
+from google.protobuf.message import Message
+from google.type import date_pb2, money_pb2
+from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from fieldline.common.v1 import event_envelope_pb2
+from fieldline.orders.events.v1 import events_pb2  # noqa: F401 - registers the event types
+from fieldline.orders.v1 import catalog_service_pb2 as cs
+from fieldline.orders.v1 import catalog_service_pb2_grpc as cs_grpc
+from fieldline.orders.v1 import orders_service_pb2 as os_
+from fieldline.orders.v1 import orders_service_pb2_grpc as os_grpc
+from fieldline.orders.v1 import resources_pb2 as pb
+from fieldline.orders.v1 import van_service_pb2_grpc as vs_grpc
+from fieldline.settlements.v1 import resources_pb2 as spb
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
+from fieldline_kit.db import async_url
+from fieldline_kit.grpc.convert import money
+from fieldline_kit.messaging import topology
+from fieldline_kit.migrations import upgrade_async
+from fieldline_kit.service import ServiceProcess
+from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_kit.testing.nats_server import EmbeddedNats
+from fieldline_orders.adapters import schema
+from fieldline_orders.adapters.orm_feed import feed_outlets
+from fieldline_orders.bootstrap import App
+from fieldline_orders.entrypoints.main import build_process
+from fieldline_orders.settings import OrdersSettings
+from fieldline_settlements.entrypoints.main import MIGRATIONS as SETTLEMENTS_MIGRATIONS
+from fieldline_settlements.entrypoints.main import build_process as build_settlements
+from fieldline_settlements.settings import SettlementsSettings
+
+TZ = ZoneInfo("Europe/Moscow")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def today() -> date:
+    return datetime.now(TZ).date()
+
+
+def pb_date(d: date) -> date_pb2.Date:
+    return date_pb2.Date(year=d.year, month=d.month, day=d.day)
+
+
+def rub(amount: str) -> money_pb2.Money:
+    return money(Decimal(amount), "RUB")
+
+
+def dec(m: money_pb2.Money) -> Decimal:
+    return (Decimal(m.units) + Decimal(m.nanos) / Decimal(10**9)).quantize(Decimal("0.01"))
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@dataclass
+class Settlements:
+    process: ServiceProcess
+    stub: ss_grpc.SettlementsServiceStub
+    channel: grpc.aio.Channel
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.process.grpc_port}"
+
+
+@dataclass
+class Orders:
+    process: ServiceProcess
+    app: App
+    channel: grpc.aio.Channel
+    catalog: cs_grpc.CatalogServiceStub
+    orders: os_grpc.OrdersServiceStub
+    vans: vs_grpc.VanServiceStub
+    database_url: str
+
+
+@dataclass
+class Env:
+    orders: Orders
+    settlements: Settlements
+    js: JetStreamContext
+    world: World | None = None
+
+    @property
+    def app(self) -> App:
+        return self.orders.app
+
+
+async def start_settlements(
+    db_factory: DatabaseFactory, nats_url: str
+) -> AsyncIterator[Settlements]:
+    url = await db_factory.create()
+    await upgrade_async(url, SETTLEMENTS_MIGRATIONS)
+    settings = SettlementsSettings(
+        database_url=url,
+        nats_url=nats_url,
+        grpc_host="127.0.0.1",
+        grpc_port=0,
+        metrics_port=0,
+        outbox_poll_seconds=0.1,
+        shutdown_grace_seconds=5.0,
+        drain_delay_seconds=0.0,
+    )
+    process, _app = await build_settlements(settings)
+    task = asyncio.create_task(process.run(install_signal_handlers=False))
+    await asyncio.wait_for(process.ready.wait(), 20)
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{process.grpc_port}")
+    try:
+        yield Settlements(process, ss_grpc.SettlementsServiceStub(channel), channel)
+    finally:
+        await channel.close()
+        process.stop_requested.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def create_schema(url: str) -> None:
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.begin() as c:
+            await c.run_sync(schema.metadata.create_all)
+    finally:
+        await engine.dispose()
+
+
+async def start_orders(
+    db_factory: DatabaseFactory, nats_url: str, settlements_target: str, **overrides: Any
+) -> AsyncIterator[Orders]:
+    url = await db_factory.create()
+    await create_schema(url)
+    settings = OrdersSettings(
+        database_url=url,
+        nats_url=nats_url,
+        settlements_target=settlements_target,
+        grpc_host="127.0.0.1",
+        grpc_port=0,
+        metrics_port=0,
+        outbox_poll_seconds=0.1,
+        shutdown_grace_seconds=5.0,
+        drain_delay_seconds=0.0,
+        credit_check_timeout_seconds=overrides.pop("credit_check_timeout_seconds", 5.0),
+        **overrides,
+    )
+    process, app = await build_process(settings)
+    task = asyncio.create_task(process.run(install_signal_handlers=False))
+    await asyncio.wait_for(process.ready.wait(), 20)
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{process.grpc_port}")
+    try:
+        yield Orders(
+            process,
+            app,
+            channel,
+            cs_grpc.CatalogServiceStub(channel),
+            os_grpc.OrdersServiceStub(channel),
+            vs_grpc.VanServiceStub(channel),
+            url,
+        )
+    finally:
+        await channel.close()
+        process.stop_requested.set()
+        await asyncio.wait_for(task, 30)
+
+
+@contextlib.asynccontextmanager
+async def running(gen: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    value = await gen.__anext__()
+    try:
+        yield value
+    finally:
+        with contextlib.suppress(StopAsyncIteration):
+            await gen.__anext__()
+
+
+@pytest_asyncio.fixture(scope="module", name="env")
+async def env_fixture(db_factory: DatabaseFactory, nats_server: EmbeddedNats) -> AsyncIterator[Env]:
+    """Settlements and orders for one test module (import `env_fixture` to use `env`)."""
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await topology.apply(js)
+    try:
+        async with running(start_settlements(db_factory, nats_server.url)) as settlements:
+            orders_gen = start_orders(db_factory, nats_server.url, settlements.target)
+            async with running(orders_gen) as orders:
+                e = Env(orders, settlements, js)
+                e.world = await make_world(e)
+                yield e
+    finally:
+        await nc.close()
+
+
+# -------------------------------------------------------------------------------- world
+@dataclass
+class World:
+    """A small catalog: one price type (RUB, VAT included), a price list, three products."""
+
+    price_type_id: str
+    price_list_id: str
+    group_id: str
+    subgroup_id: str
+    beer: pb.Product  # 33.33 per bottle, box = 12, one bottle container each, VAT 20
+    water: pb.Product  # 10.00, VAT 10
+    chips: pb.Product  # 55.55, VAT 22, no container
+
+
+async def make_world(e: Env) -> World:
+    tag = uuid.uuid4().hex[:8]
+    cat = e.orders.catalog
+    groups = await cat.UpsertProductGroups(
+        cs.UpsertProductGroupsRequest(
+            request_id=new_id(),
+            groups=[
+                pb.ProductGroup(external_id=f"G-{tag}", name="Напитки"),
+            ],
+        )
+    )
+    group_id = groups.results[0].id
+    sub = await cat.UpsertProductGroups(
+        cs.UpsertProductGroupsRequest(
+            request_id=new_id(),
+            groups=[pb.ProductGroup(external_id=f"G-{tag}-beer", name="Пиво", parent_id=group_id)],
+        )
+    )
+    subgroup_id = sub.results[0].id
+    units = [
+        pb.ProductUnit(code="pcs", name="шт", ratio="1"),
+        pb.ProductUnit(code="box", name="Коробка", ratio="12"),
+    ]
+    products = await cat.UpsertProducts(
+        cs.UpsertProductsRequest(
+            request_id=new_id(),
+            products=[
+                pb.Product(
+                    external_id=f"BEER-{tag}",
+                    sku=f"BEER-{tag}",
+                    name="Пиво «Жигулёвское» 0,5",
+                    group_id=subgroup_id,
+                    vat_rate="20",
+                    base_unit="pcs",
+                    units=units,
+                    pack_unit="box",
+                    container_type="bottle-0.5",
+                    containers_per_unit="1",
+                    active=True,
+                ),
+                pb.Product(
+                    external_id=f"WATER-{tag}",
+                    sku=f"WATER-{tag}",
+                    name="Вода «Святой источник» 1,5",
+                    group_id=group_id,
+                    vat_rate="10",
+                    base_unit="pcs",
+                    units=units,
+                    active=True,
+                ),
+                pb.Product(
+                    external_id=f"CHIPS-{tag}",
+                    sku=f"CHIPS-{tag}",
+                    name="Чипсы",
+                    vat_rate="22",
+                    base_unit="pcs",
+                    active=True,
+                ),
+            ],
+        )
+    )
+    ids = [r.id for r in products.results]
+    got = [(await cat.GetProduct(cs.GetProductRequest(product_id=i))).product for i in ids]
+    types = await cat.UpsertPriceTypes(
+        cs.UpsertPriceTypesRequest(
+            request_id=new_id(),
+            price_types=[
+                pb.PriceType(
+                    external_id=f"PT-{tag}", name="Опт", currency_code="RUB", vat_included=True
+                )
+            ],
+        )
+    )
+    pt_id = types.results[0].id
+    lists = await cat.UpsertPriceLists(
+        cs.UpsertPriceListsRequest(
+            request_id=new_id(),
+            price_lists=[
+                pb.PriceList(
+                    external_id=f"PL-{tag}",
+                    price_type_id=pt_id,
+                    valid_from=pb_date(date(2024, 1, 1)),
+                    entries=[
+                        pb.PriceListEntry(product_id=ids[0], price=rub("33.33")),
+                        pb.PriceListEntry(product_id=ids[1], price=rub("10.00")),
+                        pb.PriceListEntry(product_id=ids[2], price=rub("55.55")),
+                    ],
+                )
+            ],
+        )
+    )
+    for r in [*groups.results, *sub.results, *products.results, *types.results, *lists.results]:
+        assert r.outcome == cs.UPSERT_OUTCOME_CREATED, r
+    return World(pt_id, lists.results[0].id, group_id, subgroup_id, *got)
+
+
+@dataclass
+class Customer:
+    client_id: str
+    outlet_id: str
+
+
+async def new_customer(e: Env, *, price_type_id: str = "") -> Customer:
+    """A client with one outlet known to orders' clients feed, buying at the world's prices."""
+    c = Customer(new_id(), new_id())
+    async with e.app.sessions() as s, s.begin():
+        await s.execute(
+            insert(feed_outlets).values(
+                outlet_id=c.outlet_id, client_id=c.client_id, status="ACTIVE", version=1
+            )
+        )
+    assert e.world is not None
+    await e.orders.catalog.SetClientPriceType(
+        cs.SetClientPriceTypeRequest(
+            request_id=new_id(),
+            client_id=c.client_id,
+            price_type_id=price_type_id or e.world.price_type_id,
+        )
+    )
+    return c
+
+
+async def set_policy(
+    e: Env, client_id: str, mode: int, *, stages: tuple[int, ...] = (), overdue_days: int = 30
+) -> None:
+    await e.settlements.stub.SetDebtPolicy(
+        ss.SetDebtPolicyRequest(
+            request_id=new_id(),
+            policy=spb.DebtPolicy(
+                client_id=client_id,
+                mode=mode,
+                check_credit_limit=False,
+                max_overdue_days=overdue_days,
+                stages=list(stages or (spb.STAGE_ORDER_SUBMIT, spb.STAGE_VAN_SALE)),
+                override_roles=["SUPERVISOR"],
+            ),
+        )
+    )
+
+
+async def overdue_debt(e: Env, client_id: str, amount: str = "1000.00", days: int = 40) -> None:
+    """An ERP invoice `days` past due."""
+    await e.settlements.stub.RecordInvoice(
+        ss.RecordInvoiceRequest(
+            request_id=new_id(),
+            invoice=spb.Invoice(
+                id=new_id(),
+                number=f"INV-{uuid.uuid4().hex[:6]}",
+                client_id=client_id,
+                source=spb.INVOICE_SOURCE_ERP,
+                issue_date=pb_date(today() - timedelta(days=days + 14)),
+                due_date=pb_date(today() - timedelta(days=days)),
+                amount=rub(amount),
+            ),
+        )
+    )
+
+
+def actor(*roles: str, employee_id: str = "") -> os_.Actor:
+    return os_.Actor(employee_id=employee_id or new_id(), roles=list(roles or ("AGENT",)))
+
+
+def submit_request(
+    c: Customer,
+    lines: list[os_.OrderLineInput],
+    *,
+    order_id: str = "",
+    who: os_.Actor | None = None,
+    **kw: Any,
+) -> os_.SubmitOrderRequest:
+    return os_.SubmitOrderRequest(
+        request_id=new_id(),
+        actor=who or actor(),
+        order_id=order_id or new_id(),
+        client_id=c.client_id,
+        outlet_id=c.outlet_id,
+        lines=lines,
+        **kw,
+    )
+
+
+def ln(product: pb.Product, quantity: str, unit: str = "", manual: str = "") -> os_.OrderLineInput:
+    return os_.OrderLineInput(
+        product_id=product.id, unit=unit, quantity=quantity, manual_discount_percent=manual
+    )
+
+
+# ----------------------------------------------------------------------------- checks
+async def count(e: Env, table: Any, *where: Any) -> int:
+    async with e.app.sessions() as s:
+        stmt = select(func.count()).select_from(table)
+        for cond in where:
+            stmt = stmt.where(cond)
+        return int((await s.execute(stmt)).scalar_one())
+
+
+async def expect_error(call: Awaitable[Any], code: grpc.StatusCode, *needles: str) -> str:
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await call
+    details = info.value.details() or ""
+    assert info.value.code() == code, details
+    for needle in needles:
+        assert needle in details, details
+    return details
+
+
+async def published(
+    js: JetStreamContext,
+    aggregate_id: str,
+    *,
+    expect: int,
+    timeout: float = 10.0,
+    settle: float = 0.0,
+) -> list[tuple[str, Message]]:
+    """Events of one aggregate on the ORDERS stream, waiting until `expect` have arrived.
+
+    `settle`: after reaching `expect`, wait that long and read again (to see extra copies).
+    """
+    db = symbol_database.Default()
+    deadline = asyncio.get_running_loop().time() + timeout
+
+    async def read() -> list[tuple[str, Message]]:
+        sub = await js.pull_subscribe(
+            "orders.events.v1.>",
+            stream="ORDERS",
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
+        found: list[tuple[str, Message]] = []
+        try:
+            while True:
+                try:
+                    msgs = await sub.fetch(500, timeout=0.5)
+                except TimeoutError:
+                    break
+                for msg in msgs:
+                    envelope = event_envelope_pb2.EventEnvelope.FromString(msg.data)
+                    if envelope.aggregate_id == aggregate_id:
+                        type_name = envelope.payload.TypeName()
+                        payload = db.GetSymbol(type_name)()
+                        envelope.payload.Unpack(payload)
+                        found.append((type_name.rsplit(".", 1)[-1], payload))
+                    await msg.ack()
+        finally:
+            await sub.unsubscribe()
+        return found
+
+    while True:
+        found = await read()
+        if len(found) >= expect:
+            if settle:
+                await asyncio.sleep(settle)
+                found = await read()
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.2)
+
+
+async def wait_until(
+    predicate: Callable[[], Awaitable[bool]], within: float = 15.0, what: str = "condition"
+) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)

@@ -1,0 +1,158 @@
+"""GrpcCreditChecker against a stand-in settlements server: deadline, fallback, errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
+
+import grpc
+import pytest
+import pytest_asyncio
+
+from fieldline.settlements.v1 import resources_pb2 as spb
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
+from fieldline_kit.errors import InvalidArgument, Unavailable
+from fieldline_orders.adapters.settlements_client import GrpcCreditChecker
+from fieldline_orders.domain.orders import CreditOutcome, CreditRequest, Stage
+
+from .orders_harness import closed_port, new_id
+
+
+class StandIn(ss_grpc.SettlementsServiceServicer):
+    def __init__(self) -> None:
+        self.behaviour = "allow"
+        self.requests: list[ss.CheckCreditRequest] = []
+
+    async def CheckCredit(
+        self, request: ss.CheckCreditRequest, context: grpc.aio.ServicerContext
+    ) -> ss.CheckCreditResponse:
+        self.requests.append(request)
+        if self.behaviour == "slow":
+            await asyncio.sleep(2)
+        if self.behaviour == "invalid":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "amount: must be RUB")
+        if self.behaviour == "internal":
+            await context.abort(grpc.StatusCode.INTERNAL, "boom")
+        if self.behaviour == "overridden":
+            return ss.CheckCreditResponse(
+                outcome=ss.CREDIT_OUTCOME_OVERRIDDEN,
+                reasons=[ss.CreditReason(code=ss.CREDIT_REASON_CODE_OVERDUE, message="")],
+            )
+        return ss.CheckCreditResponse(
+            outcome=ss.CREDIT_OUTCOME_WARN,
+            reasons=[ss.CreditReason(code=ss.CREDIT_REASON_CODE_OVER_LIMIT, message="over by 5")],
+        )
+
+
+@pytest_asyncio.fixture(scope="module")
+async def stand_in() -> AsyncIterator[tuple[StandIn, str]]:
+    server = grpc.aio.server()
+    servicer = StandIn()
+    ss_grpc.add_SettlementsServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    yield servicer, f"127.0.0.1:{port}"
+    await server.stop(0)
+
+
+def request(override: str = "") -> CreditRequest:
+    return CreditRequest(
+        order_id=new_id(),
+        client_id=new_id(),
+        amount=Decimal("1234.56"),
+        currency_code="RUB",
+        stage=Stage.VAN_SALE,
+        actor_id=new_id(),
+        actor_roles=("VAN_SELLER", "SUPERVISOR"),
+        override_reason=override,
+        as_of=date(2024, 5, 15),
+    )
+
+
+async def test_the_request_and_the_decision(stand_in: tuple[StandIn, str]) -> None:
+    servicer, target = stand_in
+    servicer.behaviour = "allow"
+    checker = GrpcCreditChecker(target, timeout=1.0)
+    try:
+        r = request()
+        decision = await checker.check(r)
+        sent = servicer.requests[-1]
+        assert (sent.order_id, sent.client_id, sent.stage) == (
+            r.order_id,
+            r.client_id,
+            spb.STAGE_VAN_SALE,
+        )
+        assert (sent.amount.units, sent.amount.nanos, sent.amount.currency_code) == (
+            1234,
+            560_000_000,
+            "RUB",
+        )
+        assert list(sent.actor_roles) == ["VAN_SELLER", "SUPERVISOR"]
+        assert (sent.as_of.year, sent.as_of.month, sent.as_of.day) == (2024, 5, 15)
+        assert sent.request_id
+        assert (decision.outcome, decision.reasons, decision.fallback) == (
+            CreditOutcome.WARN,
+            ("over by 5",),
+            False,
+        )
+        servicer.behaviour = "overridden"
+        o = request("согласовано")
+        overridden = await checker.check(o)
+        assert overridden.outcome is CreditOutcome.OVERRIDDEN
+        assert (overridden.override_by, overridden.override_reason) == (o.actor_id, "согласовано")
+        assert overridden.reasons == ("overdue",)
+        # a re-check is a new request (never answered from a stored response)
+        assert servicer.requests[-1].request_id != sent.request_id
+    finally:
+        await checker.close()
+
+
+@pytest.mark.parametrize(
+    ("fallback", "outcome"), [("block", CreditOutcome.BLOCK), ("allow", CreditOutcome.WARN)]
+)
+async def test_deadline_exceeded_falls_back(
+    stand_in: tuple[StandIn, str], fallback: str, outcome: CreditOutcome
+) -> None:
+    servicer, target = stand_in
+    servicer.behaviour = "slow"
+    checker = GrpcCreditChecker(target, timeout=0.2, fallback=fallback)
+    try:
+        decision = await checker.check(request())
+    finally:
+        await checker.close()
+    assert (decision.outcome, decision.fallback, decision.reasons) == (
+        outcome,
+        True,
+        ("settlements unavailable",),
+    )
+
+
+async def test_unreachable_falls_back_to_block_by_default() -> None:
+    checker = GrpcCreditChecker(f"127.0.0.1:{closed_port()}", timeout=1.0)
+    try:
+        decision = await checker.check(request())
+    finally:
+        await checker.close()
+    assert (decision.outcome, decision.fallback) == (CreditOutcome.BLOCK, True)
+
+
+async def test_other_errors_are_errors(stand_in: tuple[StandIn, str]) -> None:
+    servicer, target = stand_in
+    checker = GrpcCreditChecker(target, timeout=1.0)
+    try:
+        servicer.behaviour = "invalid"
+        with pytest.raises(InvalidArgument, match="amount: must be RUB"):
+            await checker.check(request())
+        servicer.behaviour = "internal"
+        with pytest.raises(Unavailable, match="INTERNAL"):
+            await checker.check(request())
+    finally:
+        await checker.close()
+
+
+def test_bad_fallback_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="block"):
+        GrpcCreditChecker("x:1", timeout=1.0, fallback="sometimes")

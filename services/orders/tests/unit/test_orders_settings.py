@@ -1,0 +1,53 @@
+"""Start-up validation of the orders settings (ORDERS_*)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fieldline_kit.settings import SettingsError
+from fieldline_orders.settings import OrdersSettings, from_env, validate
+
+BASE = {
+    "ORDERS_DATABASE_URL": "sqlite:///x.sqlite3",
+    "ORDERS_NATS_URL": "nats://127.0.0.1:4222",
+    "ORDERS_SETTLEMENTS_TARGET": "settlements:50053",
+}
+
+
+def test_defaults_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in BASE.items():
+        monkeypatch.setenv(k, v)
+    s = from_env()
+    assert (s.credit_check_fallback, s.credit_check_timeout_seconds) == ("block", 2.0)
+    assert s.max_manual_discount == "AGENT=5,VAN_SELLER=5,SUPERVISOR=15"
+
+
+def test_bad_values_are_named() -> None:
+    settings = OrdersSettings(
+        database_url="sqlite://",
+        nats_url="nats://x",
+        settlements_target="x:1",
+        max_manual_discount="AGENT=lots",
+        credit_check_fallback="maybe",
+        credit_check_timeout_seconds=0,
+        timezone="Mars/Olympus",
+    )
+    with pytest.raises(SettingsError) as info:
+        validate(settings)
+    message = str(info.value)
+    for var in (
+        "ORDERS_MAX_MANUAL_DISCOUNT",
+        "ORDERS_CREDIT_CHECK_FALLBACK",
+        "ORDERS_CREDIT_CHECK_TIMEOUT_SECONDS",
+        "ORDERS_TIMEZONE",
+    ):
+        assert var in message
+
+
+def test_the_settlements_target_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in BASE.items():
+        if k != "ORDERS_SETTLEMENTS_TARGET":
+            monkeypatch.setenv(k, v)
+    monkeypatch.delenv("ORDERS_SETTLEMENTS_TARGET", raising=False)
+    with pytest.raises(SettingsError, match="ORDERS_SETTLEMENTS_TARGET"):
+        from_env()

@@ -1,0 +1,1 @@
+"""Fieldline settlements service: receivables, payments, tare, credit limits, debt policy."""

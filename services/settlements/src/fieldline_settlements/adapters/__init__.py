@@ -1,0 +1,1 @@
+"""Adapters: tables, repositories, read queries, proto mapping, event mapper."""

@@ -1,0 +1,223 @@
+"""Tables of the settlements service (SQLAlchemy Core). Only this service reads or writes them.
+
+Money is Numeric(18, 2) and quantities Numeric(18, 3) on PostgreSQL. SQLite has no exact
+decimal type (it would keep them as floating point), so there the same columns hold integer
+minor units (kopecks, thousandths) and `Scaled` converts: sums stay exact on both.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from fieldline_kit.db import new_metadata
+from fieldline_kit.tables import BigId, add_kit_tables
+
+
+class Scaled(TypeDecorator[Decimal]):
+    """Exact decimal: NUMERIC(p, s) on PostgreSQL, integer units of 10^-s on SQLite."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.precision = precision
+        self.scale = scale
+        self._factor = Decimal(10) ** scale
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        number = Decimal(value)
+        if dialect.name == "sqlite":
+            return int((number * self._factor).to_integral_exact())
+        return number
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        quantum = Decimal(1).scaleb(-self.scale)
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / self._factor).quantize(quantum)
+        return Decimal(value).quantize(quantum)
+
+
+def Money() -> Scaled:
+    return Scaled(18, 2)
+
+
+def Quantity() -> Scaled:
+    return Scaled(18, 3)
+
+
+metadata = new_metadata()
+kit = add_kit_tables(metadata)
+
+Id = String(36)
+DocId = String(64)
+
+# One row per client: limit, terms; locked by everything that moves the client's debt.
+client_accounts = Table(
+    "client_accounts",
+    metadata,
+    Column("client_id", Id, primary_key=True),
+    Column("credit_limit", Money(), nullable=True),
+    Column("payment_terms_days", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Invoices and (negative) credit notes.
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", DocId, primary_key=True),
+    Column("number", String(60), nullable=False),
+    Column("client_id", Id, nullable=False),
+    Column("outlet_id", String(36), nullable=False),
+    Column("order_id", String(36), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("open_amount", Money(), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_invoices_client_issue", invoices.c.client_id, invoices.c.issue_date, invoices.c.id)
+Index("ix_invoices_issue", invoices.c.issue_date, invoices.c.id)
+Index("ix_invoices_order", invoices.c.order_id)
+# The open documents of a client (the ledger) and the aging report read only these.
+Index(
+    "ix_invoices_open",
+    invoices.c.client_id,
+    invoices.c.due_date,
+    postgresql_where=invoices.c.open_amount != 0,
+    sqlite_where=invoices.c.open_amount != 0,
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", DocId, primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("client_id", Id, nullable=False),
+    Column("outlet_id", String(36), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("unallocated", Money(), nullable=False),
+    Column("receipt_number", String(60), nullable=False),
+    Column("collected_by", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_payments_client_date", payments.c.client_id, payments.c.date)
+Index(
+    "ix_payments_unallocated",
+    payments.c.client_id,
+    postgresql_where=payments.c.unallocated != 0,
+    sqlite_where=payments.c.unallocated != 0,
+)
+
+# Which credit (payment or credit note) paid how much of which invoice.
+allocations = Table(
+    "allocations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source_kind", String(20), nullable=False),
+    Column("source_id", DocId, nullable=False, index=True),
+    Column("invoice_id", DocId, nullable=False, index=True),
+    Column("amount", Money(), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+credit_reservations = Table(
+    "credit_reservations",
+    metadata,
+    Column("order_id", Id, primary_key=True),
+    Column("client_id", Id, nullable=False, index=True),
+    Column("amount", Money(), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# The company default has client_id '' (empty); a client's override its id.
+debt_policies = Table(
+    "debt_policies",
+    metadata,
+    Column("client_id", String(36), primary_key=True),
+    Column("mode", String(10), nullable=False),
+    Column("check_credit_limit", Boolean, nullable=False),
+    Column("max_overdue_days", Integer, nullable=False),
+    Column("stages", JSON, nullable=False),
+    Column("override_roles", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+container_deposits = Table(
+    "container_deposits",
+    metadata,
+    Column("container_type", String(60), primary_key=True),
+    Column("deposit", Money(), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+tare_balances = Table(
+    "tare_balances",
+    metadata,
+    Column("client_id", Id, primary_key=True),
+    Column("container_type", String(60), primary_key=True),
+    Column("issued", Quantity(), nullable=False),
+    Column("returned", Quantity(), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Each document moves a container type at most once per direction.
+tare_movements = Table(
+    "tare_movements",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("client_id", Id, nullable=False, index=True),
+    Column("outlet_id", String(36), nullable=False),
+    Column("container_type", String(60), nullable=False),
+    Column("document_id", DocId, nullable=False),
+    Column("direction", String(10), nullable=False),
+    Column("quantity", Quantity(), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("document_id", "container_type", "direction"),
+)
+
+# Document numbers (VS-000001, CN-000001, INV-000001).
+number_sequences = Table(
+    "number_sequences",
+    metadata,
+    Column("name", String(20), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

@@ -1,0 +1,265 @@
+"""Translation between the published protos (fieldline.settlements.v1) and the domain model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from google.protobuf.message import Message
+from google.type import date_pb2, money_pb2
+
+from fieldline.settlements.v1 import resources_pb2 as pb
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline_kit.errors import InvalidArgument
+from fieldline_kit.grpc.convert import from_money, from_pb_date, money, pb_date, ts
+from fieldline_settlements.domain.account import BalanceSnapshot
+from fieldline_settlements.domain.ledger import (
+    AgingRow,
+    Invoice,
+    InvoiceSource,
+    Payment,
+    PaymentKind,
+    Statement,
+)
+from fieldline_settlements.domain.policy import (
+    DebtPolicy,
+    Decision,
+    Outcome,
+    PolicyMode,
+    ReasonCode,
+    Stage,
+)
+from fieldline_settlements.domain.tare import TareBalance
+from fieldline_settlements.domain.values import ZERO, amount, fmt_quantity
+
+E = TypeVar("E")
+
+INVOICE_SOURCES = {
+    InvoiceSource.VAN_SALE: pb.INVOICE_SOURCE_VAN_SALE,
+    InvoiceSource.ERP: pb.INVOICE_SOURCE_ERP,
+    InvoiceSource.RETURN: pb.INVOICE_SOURCE_RETURN,
+}
+PAYMENT_KINDS = {PaymentKind.CASH: pb.PAYMENT_KIND_CASH, PaymentKind.BANK: pb.PAYMENT_KIND_BANK}
+MODES = {
+    PolicyMode.BLOCK: pb.DEBT_POLICY_MODE_BLOCK,
+    PolicyMode.WARN: pb.DEBT_POLICY_MODE_WARN,
+    PolicyMode.IGNORE: pb.DEBT_POLICY_MODE_IGNORE,
+}
+STAGES = {Stage.ORDER_SUBMIT: pb.STAGE_ORDER_SUBMIT, Stage.VAN_SALE: pb.STAGE_VAN_SALE}
+OUTCOMES = {
+    Outcome.ALLOW: ss.CREDIT_OUTCOME_ALLOW,
+    Outcome.WARN: ss.CREDIT_OUTCOME_WARN,
+    Outcome.BLOCK: ss.CREDIT_OUTCOME_BLOCK,
+    Outcome.OVERRIDDEN: ss.CREDIT_OUTCOME_OVERRIDDEN,
+}
+REASON_CODES = {
+    ReasonCode.OVER_LIMIT: ss.CREDIT_REASON_CODE_OVER_LIMIT,
+    ReasonCode.OVERDUE: ss.CREDIT_REASON_CODE_OVERDUE,
+    ReasonCode.OVERRIDE: ss.CREDIT_REASON_CODE_UNSPECIFIED,
+}
+
+
+def from_enum(table: Mapping[E, int], value: int, field: str) -> E | None:
+    """Proto enum → domain enum; the zero value (UNSPECIFIED) is None, unknown numbers refused."""
+    if value == 0:
+        return None
+    for domain_value, proto_value in table.items():
+        if proto_value == value:
+            return domain_value
+    raise InvalidArgument(field, f"unknown value {value}")
+
+
+def parse_money(
+    field: str,
+    value: money_pb2.Money,
+    currency: str,
+    *,
+    positive: bool = False,
+    allow_negative: bool = False,
+) -> Decimal:
+    """google.type.Money in the ledger currency → exact Decimal (two decimal places at most)."""
+    number, code = from_money(field, value)
+    if code != currency:
+        raise InvalidArgument(f"{field}.currency_code", f"must be {currency}, got {code!r}")
+    return amount(field, number, positive=positive, allow_negative=allow_negative)
+
+
+def money_field(
+    parent: Message,
+    name: str,
+    field: str,
+    currency: str,
+    *,
+    positive: bool = False,
+    allow_negative: bool = False,
+) -> Decimal:
+    """A required Money field of `parent`."""
+    found = optional_money_field(
+        parent, name, field, currency, positive=positive, allow_negative=allow_negative
+    )
+    if found is None:
+        raise InvalidArgument(field, "is required")
+    return found
+
+
+def optional_money_field(
+    parent: Message,
+    name: str,
+    field: str,
+    currency: str,
+    *,
+    positive: bool = False,
+    allow_negative: bool = False,
+) -> Decimal | None:
+    """A Money field of `parent`, None when unset."""
+    if not parent.HasField(name):
+        return None
+    value: money_pb2.Money = getattr(parent, name)
+    return parse_money(field, value, currency, positive=positive, allow_negative=allow_negative)
+
+
+def required_date(field: str, value: date_pb2.Date) -> date:
+    found = from_pb_date(field, value)
+    if found is None:  # from_pb_date raises first; keeps the type exact
+        raise InvalidArgument(field, "is required")
+    return found
+
+
+def m(value: Decimal, currency: str) -> money_pb2.Money:
+    return money(value, currency)
+
+
+def invoice_pb(i: Invoice, currency: str) -> pb.Invoice:
+    return pb.Invoice(
+        id=i.id,
+        number=i.number,
+        client_id=i.client_id,
+        outlet_id=i.outlet_id,
+        order_id=i.order_id,
+        source=INVOICE_SOURCES[i.source],
+        issue_date=pb_date(i.issue_date),
+        due_date=pb_date(i.due_date),
+        amount=m(i.amount, currency),
+        open_amount=m(i.open_amount, currency),
+        create_time=ts(i.created_at),
+    )
+
+
+def payment_pb(p: Payment, currency: str) -> pb.Payment:
+    return pb.Payment(
+        id=p.id,
+        kind=PAYMENT_KINDS[p.kind],
+        client_id=p.client_id,
+        outlet_id=p.outlet_id,
+        date=pb_date(p.date),
+        amount=m(p.amount, currency),
+        receipt_number=p.receipt_number,
+        collected_by=p.collected_by,
+        allocations=[
+            pb.Allocation(invoice_id=a.invoice_id, amount=m(a.amount, currency))
+            for a in p.allocations
+        ],
+        unallocated=m(p.unallocated, currency),
+    )
+
+
+def balance_pb(b: BalanceSnapshot, currency: str) -> pb.Balance:
+    return pb.Balance(
+        client_id=b.client_id,
+        outlet_id=b.outlet_id,
+        balance=m(b.balance, currency),
+        overdue=m(b.overdue, currency),
+        max_overdue_days=b.max_overdue_days,
+        open_invoices=b.open_invoices,
+        credit_limit=m(b.credit_limit if b.credit_limit is not None else ZERO, currency),
+        has_credit_limit=b.credit_limit is not None,
+        reserved=m(b.reserved, currency),
+    )
+
+
+def policy_pb(p: DebtPolicy) -> pb.DebtPolicy:
+    return pb.DebtPolicy(
+        client_id=p.client_id,
+        mode=MODES[p.mode],
+        check_credit_limit=p.check_credit_limit,
+        max_overdue_days=p.max_overdue_days,
+        stages=[STAGES[s] for s in p.stages],
+        override_roles=list(p.override_roles),
+    )
+
+
+def policy_from_pb(p: pb.DebtPolicy) -> dict[str, Any]:
+    """Arguments of DebtPolicy.create from the proto (validated there)."""
+    return {
+        "client_id": p.client_id,
+        "mode": from_enum(MODES, p.mode, "policy.mode"),
+        "check_credit_limit": p.check_credit_limit,
+        "max_overdue_days": p.max_overdue_days,
+        "stages": [from_enum(STAGES, s, f"policy.stages[{i}]") for i, s in enumerate(p.stages)],
+        "override_roles": list(p.override_roles),
+    }
+
+
+def decision_pb(d: Decision, currency: str) -> ss.CheckCreditResponse:
+    f = d.figures
+    return ss.CheckCreditResponse(
+        outcome=OUTCOMES[d.outcome],
+        reasons=[ss.CreditReason(code=REASON_CODES[r.code], message=r.message) for r in d.reasons],
+        figures=ss.CreditFigures(
+            balance=m(f.balance, currency),
+            reserved=m(f.reserved, currency),
+            order_amount=m(f.order_amount, currency),
+            exposure=m(f.exposure, currency),
+            credit_limit=m(f.credit_limit if f.credit_limit is not None else ZERO, currency),
+            has_credit_limit=f.credit_limit is not None,
+            overdue=m(f.overdue, currency),
+            max_overdue_days=f.max_overdue_days,
+            overdue_threshold_days=f.overdue_threshold_days,
+        ),
+        policy=policy_pb(d.policy),
+    )
+
+
+def tare_pb(t: TareBalance, deposit_per_unit: Decimal, currency: str) -> pb.TareBalance:
+    return pb.TareBalance(
+        client_id=t.client_id,
+        container_type=t.container_type,
+        issued=fmt_quantity(t.issued),
+        returned=fmt_quantity(t.returned),
+        balance=fmt_quantity(t.balance),
+        deposit_per_unit=m(deposit_per_unit, currency),
+        deposit_value=m(t.deposit_value(deposit_per_unit), currency),
+    )
+
+
+def aging_pb(row: AgingRow, currency: str) -> ss.AgingRow:
+    b = row.buckets
+    return ss.AgingRow(
+        client_id=row.client_id,
+        current=m(b[0], currency),
+        overdue_1_30=m(b[1], currency),
+        overdue_31_60=m(b[2], currency),
+        overdue_61_90=m(b[3], currency),
+        overdue_over_90=m(b[4], currency),
+        total=m(row.total, currency),
+    )
+
+
+def statement_pb(s: Statement, currency: str) -> ss.GetStatementResponse:
+    return ss.GetStatementResponse(
+        opening_balance=m(s.opening_balance, currency),
+        lines=[
+            ss.StatementLine(
+                date=pb_date(line.entry.date),
+                kind=line.entry.kind,
+                document_id=line.entry.document_id,
+                number=line.entry.number,
+                amount=m(line.entry.amount, currency),
+                running_balance=m(line.running_balance, currency),
+            )
+            for line in s.lines
+        ],
+        closing_balance=m(s.closing_balance, currency),
+    )

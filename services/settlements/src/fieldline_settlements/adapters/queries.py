@@ -1,0 +1,206 @@
+"""Read side: invoice lists, statements, the aging report and tare balances.
+
+Lists page by keyset (the last key seen, in an opaque token), so a page costs the same
+wherever it is in the list. The aging report sums in SQL with the bucket boundaries the
+domain defines (`aging_cutoffs`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, type_coerce, union
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldline_kit.errors import InvalidArgument
+from fieldline_kit.grpc.convert import decode_token, encode_token
+from fieldline_settlements.adapters import orm
+from fieldline_settlements.adapters.repository import invoice_from, tare_from
+from fieldline_settlements.domain.ledger import (
+    EMPTY_BUCKETS,
+    AgingRow,
+    Invoice,
+    StatementEntry,
+    aging_cutoffs,
+)
+from fieldline_settlements.domain.tare import TareBalance
+from fieldline_settlements.domain.values import ZERO
+
+
+def _split_token(token: str, parts: int) -> list[str]:
+    raw = decode_token(token)
+    if not raw:
+        return []
+    fields = raw.split("|", parts - 1)
+    if len(fields) != parts:
+        raise InvalidArgument("page_token", "is not a token this service issued")
+    return fields
+
+
+async def list_invoices(
+    session: AsyncSession,
+    *,
+    size: int,
+    token: str,
+    client_id: str,
+    outlet_id: str,
+    open_only: bool,
+) -> tuple[list[Invoice], str]:
+    """Invoices by issue date, then id."""
+    t = orm.invoices
+    stmt = select(t)
+    if client_id:
+        stmt = stmt.where(t.c.client_id == client_id)
+    if outlet_id:
+        stmt = stmt.where(t.c.outlet_id == outlet_id)
+    if open_only:
+        stmt = stmt.where(t.c.open_amount != 0)
+    after = _split_token(token, 2)
+    if after:
+        try:
+            last_date = date.fromisoformat(after[0])
+        except ValueError:
+            raise InvalidArgument("page_token", "is not a token this service issued") from None
+        stmt = stmt.where(
+            or_(t.c.issue_date > last_date, and_(t.c.issue_date == last_date, t.c.id > after[1]))
+        )
+    rows = (await session.execute(stmt.order_by(t.c.issue_date, t.c.id).limit(size + 1))).all()
+    more = len(rows) > size
+    items = [invoice_from(r) for r in rows[:size]]
+    next_token = ""
+    if more and items:
+        last = items[-1]
+        next_token = encode_token(f"{last.issue_date.isoformat()}|{last.id}")
+    return items, next_token
+
+
+async def statement_entries(
+    session: AsyncSession, client_id: str, from_date: date | None, to_date: date | None
+) -> tuple[Decimal, list[StatementEntry]]:
+    """The balance before `from_date` and the documents dated within [from_date, to_date]."""
+    t, p = orm.invoices, orm.payments
+    opening = ZERO
+    if from_date is not None:
+        debits = await session.scalar(
+            select(func.sum(t.c.amount)).where(
+                t.c.client_id == client_id, t.c.issue_date < from_date
+            )
+        )
+        credits = await session.scalar(
+            select(func.sum(p.c.amount)).where(p.c.client_id == client_id, p.c.date < from_date)
+        )
+        opening = (debits or ZERO) - (credits or ZERO)
+
+    def within(column: Any) -> list[ColumnElement[bool]]:
+        conds = []
+        if from_date is not None:
+            conds.append(column >= from_date)
+        if to_date is not None:
+            conds.append(column <= to_date)
+        return conds
+
+    entries = [
+        StatementEntry(
+            r.issue_date, "credit_note" if r.amount < 0 else "invoice", r.id, r.number, r.amount
+        )
+        for r in await session.execute(
+            select(t.c.id, t.c.number, t.c.issue_date, t.c.amount).where(
+                t.c.client_id == client_id, *within(t.c.issue_date)
+            )
+        )
+    ]
+    entries += [
+        StatementEntry(r.date, "payment", r.id, r.receipt_number, -r.amount)
+        for r in await session.execute(
+            select(p.c.id, p.c.receipt_number, p.c.date, p.c.amount).where(
+                p.c.client_id == client_id, *within(p.c.date)
+            )
+        )
+    ]
+    return opening, entries
+
+
+def _bucket_sums(as_of: date) -> list[Any]:
+    """SUM expressions of open invoice amounts per aging bucket (credit notes: current)."""
+    t = orm.invoices
+    current, c30, c60, c90 = aging_cutoffs(as_of)
+    money = orm.Money()
+    zero = type_coerce(literal(0), money)
+
+    def total(cond: ColumnElement[bool]) -> Any:
+        return func.sum(case((cond, t.c.open_amount), else_=zero), type_=money)
+
+    debt = t.c.open_amount > 0
+    return [
+        total(or_(t.c.open_amount < 0, t.c.due_date >= current)),
+        total(and_(debt, t.c.due_date < current, t.c.due_date >= c30)),
+        total(and_(debt, t.c.due_date < c30, t.c.due_date >= c60)),
+        total(and_(debt, t.c.due_date < c60, t.c.due_date >= c90)),
+        total(and_(debt, t.c.due_date < c90)),
+    ]
+
+
+def _row(client_id: str, sums: Any, unallocated: Decimal | None) -> AgingRow:
+    values = [s if s is not None else ZERO for s in sums]
+    values[0] -= unallocated or ZERO
+    return AgingRow(client_id, (values[0], values[1], values[2], values[3], values[4]))
+
+
+async def aging(
+    session: AsyncSession, *, as_of: date, client_id: str, size: int, token: str
+) -> tuple[list[AgingRow], AgingRow, str]:
+    """Rows for clients with open documents (keyset by client id) and totals over all of them."""
+    t, p = orm.invoices, orm.payments
+    inv_clients = select(t.c.client_id.label("client_id")).where(t.c.open_amount != 0)
+    pay_clients = select(p.c.client_id.label("client_id")).where(p.c.unallocated != 0)
+    if client_id:
+        inv_clients = inv_clients.where(t.c.client_id == client_id)
+        pay_clients = pay_clients.where(p.c.client_id == client_id)
+    clients = union(inv_clients, pay_clients).subquery()
+    after = decode_token(token)
+    page_stmt = select(clients.c.client_id)
+    if after:
+        page_stmt = page_stmt.where(clients.c.client_id > after)
+    ids = list(
+        (await session.scalars(page_stmt.order_by(clients.c.client_id).limit(size + 1))).all()
+    )
+    more = len(ids) > size
+    ids = ids[:size]
+
+    sums = _bucket_sums(as_of)
+    unallocated = func.sum(p.c.unallocated, type_=orm.Money())
+    by_client: dict[str, Any] = {}
+    paid: dict[str, Decimal] = {}
+    if ids:
+        for r in await session.execute(
+            select(t.c.client_id, *sums)
+            .where(t.c.client_id.in_(ids), t.c.open_amount != 0)
+            .group_by(t.c.client_id)
+        ):
+            by_client[r[0]] = r[1:]
+        for r in await session.execute(
+            select(p.c.client_id, unallocated)
+            .where(p.c.client_id.in_(ids), p.c.unallocated != 0)
+            .group_by(p.c.client_id)
+        ):
+            paid[r[0]] = r[1]
+    rows = [_row(c, by_client.get(c, EMPTY_BUCKETS), paid.get(c)) for c in ids]
+
+    total_stmt = select(*sums).where(t.c.open_amount != 0)
+    paid_stmt = select(unallocated).where(p.c.unallocated != 0)
+    if client_id:
+        total_stmt = total_stmt.where(t.c.client_id == client_id)
+        paid_stmt = paid_stmt.where(p.c.client_id == client_id)
+    totals = _row("", (await session.execute(total_stmt)).one(), await session.scalar(paid_stmt))
+    next_token = encode_token(ids[-1]) if more and ids else ""
+    return rows, totals, next_token
+
+
+async def tare_balances(session: AsyncSession, client_id: str) -> list[TareBalance]:
+    t = orm.tare_balances
+    rows = await session.execute(
+        select(t).where(t.c.client_id == client_id).order_by(t.c.container_type)
+    )
+    return [tare_from(r) for r in rows]

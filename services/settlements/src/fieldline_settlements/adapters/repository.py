@@ -1,0 +1,561 @@
+"""Repositories: rows ↔ domain objects, optimistic concurrency, the client account lock.
+
+Updates write `WHERE … AND version = <loaded>` and raise Conflict when no row matched. Every
+use case that moves a client's debt first locks the client's account row (`lock()`:
+`SELECT … FOR UPDATE` on PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE), so
+checks and bookings of one client run one after the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldline_kit.errors import Conflict
+from fieldline_kit.uow import UnitOfWork
+from fieldline_settlements.adapters import orm
+from fieldline_settlements.domain.account import ClientAccount, Reservation
+from fieldline_settlements.domain.ledger import (
+    Allocation,
+    ClientLedger,
+    CreditKind,
+    Invoice,
+    InvoiceSource,
+    Payment,
+    PaymentKind,
+)
+from fieldline_settlements.domain.policy import DebtPolicy, PolicyMode, Stage
+from fieldline_settlements.domain.tare import Direction, TareBalance, TareMovement, new_balance
+from fieldline_settlements.domain.values import ZERO
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def dialect_name(session: AsyncSession) -> str:
+    return str(session.get_bind().dialect.name)
+
+
+async def insert_ignore(session: AsyncSession, table: Table, values: dict[str, Any]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING (waits for a concurrent inserter on PostgreSQL)."""
+    dialect_insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    await session.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+
+
+# ----------------------------------------------------------------------------- row mapping
+def invoice_from(row: Any) -> Invoice:
+    return Invoice(
+        id=row.id,
+        number=row.number,
+        client_id=row.client_id,
+        outlet_id=row.outlet_id,
+        order_id=row.order_id,
+        source=InvoiceSource(row.source),
+        issue_date=row.issue_date,
+        due_date=row.due_date,
+        amount=row.amount,
+        open_amount=row.open_amount,
+        created_at=aware(row.created_at),
+        version=row.version,
+    )
+
+
+def allocation_from(row: Any) -> Allocation:
+    return Allocation(CreditKind(row.source_kind), row.source_id, row.invoice_id, row.amount)
+
+
+def payment_from(row: Any, allocations: Iterable[Allocation] = ()) -> Payment:
+    return Payment(
+        id=row.id,
+        kind=PaymentKind(row.kind),
+        client_id=row.client_id,
+        outlet_id=row.outlet_id,
+        date=row.date,
+        amount=row.amount,
+        receipt_number=row.receipt_number,
+        collected_by=row.collected_by,
+        unallocated=row.unallocated,
+        created_at=aware(row.created_at),
+        allocations=list(allocations),
+        version=row.version,
+    )
+
+
+def account_from(row: Any) -> ClientAccount:
+    return ClientAccount(
+        client_id=row.client_id,
+        credit_limit=row.credit_limit,
+        payment_terms_days=row.payment_terms_days,
+        version=row.version,
+        updated_at=aware(row.updated_at),
+    )
+
+
+def policy_from(row: Any) -> DebtPolicy:
+    return DebtPolicy(
+        client_id=row.client_id,
+        mode=PolicyMode(row.mode),
+        check_credit_limit=row.check_credit_limit,
+        max_overdue_days=row.max_overdue_days,
+        stages=tuple(Stage(s) for s in row.stages),
+        override_roles=tuple(row.override_roles),
+    )
+
+
+def tare_from(row: Any) -> TareBalance:
+    return TareBalance(row.client_id, row.container_type, row.issued, row.returned, row.version)
+
+
+def invoice_values(i: Invoice) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "number": i.number,
+        "client_id": i.client_id,
+        "outlet_id": i.outlet_id,
+        "order_id": i.order_id,
+        "source": i.source.value,
+        "issue_date": i.issue_date,
+        "due_date": i.due_date,
+        "amount": i.amount,
+        "open_amount": i.open_amount,
+        "version": i.version,
+        "created_at": i.created_at,
+    }
+
+
+def payment_values(p: Payment) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "kind": p.kind.value,
+        "client_id": p.client_id,
+        "outlet_id": p.outlet_id,
+        "date": p.date,
+        "amount": p.amount,
+        "unallocated": p.unallocated,
+        "receipt_number": p.receipt_number,
+        "collected_by": p.collected_by,
+        "version": p.version,
+        "created_at": p.created_at,
+    }
+
+
+# -------------------------------------------------------------------- shared read helpers
+async def load_ledger(
+    session: AsyncSession, client_id: str, extra_ids: Sequence[str] = ()
+) -> ClientLedger:
+    """Every open document of a client (plus `extra_ids`, open or not)."""
+    t, p = orm.invoices, orm.payments
+    cond = t.c.open_amount != 0
+    if extra_ids:
+        cond = or_(cond, t.c.id.in_(list(extra_ids)))
+    rows = (await session.execute(select(t).where(t.c.client_id == client_id, cond))).all()
+    ledger = ClientLedger(client_id)
+    for row in rows:
+        ledger.include(invoice_from(row))
+    for row in (
+        await session.execute(select(p).where(p.c.client_id == client_id, p.c.unallocated != 0))
+    ).all():
+        payment = payment_from(row)
+        ledger.payments[payment.id] = payment
+    return ledger
+
+
+async def find_invoice(session: AsyncSession, invoice_id: str) -> Invoice | None:
+    row = (
+        await session.execute(select(orm.invoices).where(orm.invoices.c.id == invoice_id))
+    ).first()
+    return invoice_from(row) if row else None
+
+
+async def find_payment(session: AsyncSession, payment_id: str) -> Payment | None:
+    t, a = orm.payments, orm.allocations
+    row = (await session.execute(select(t).where(t.c.id == payment_id))).first()
+    if row is None:
+        return None
+    allocs = (
+        await session.execute(
+            select(a)
+            .where(a.c.source_id == payment_id, a.c.source_kind == CreditKind.PAYMENT.value)
+            .order_by(a.c.id)
+        )
+    ).all()
+    return payment_from(row, (allocation_from(r) for r in allocs))
+
+
+async def find_account(session: AsyncSession, client_id: str) -> ClientAccount | None:
+    t = orm.client_accounts
+    row = (await session.execute(select(t).where(t.c.client_id == client_id))).first()
+    return account_from(row) if row else None
+
+
+async def find_policy(session: AsyncSession, client_id: str) -> tuple[DebtPolicy, int] | None:
+    t = orm.debt_policies
+    row = (await session.execute(select(t).where(t.c.client_id == client_id))).first()
+    return (policy_from(row), row.version) if row else None
+
+
+async def reserved_total(
+    session: AsyncSession, client_id: str, now: datetime, exclude_order: str = ""
+) -> Decimal:
+    t = orm.credit_reservations
+    stmt = select(func.sum(t.c.amount)).where(t.c.client_id == client_id, t.c.expires_at > now)
+    if exclude_order:
+        stmt = stmt.where(t.c.order_id != exclude_order)
+    total = await session.scalar(stmt)
+    return total if total is not None else ZERO
+
+
+async def deposits(session: AsyncSession, types: Iterable[str]) -> dict[str, Decimal]:
+    t = orm.container_deposits
+    wanted = sorted(set(types))
+    if not wanted:
+        return {}
+    rows = (await session.execute(select(t).where(t.c.container_type.in_(wanted)))).all()
+    found = {r.container_type: r.deposit for r in rows}
+    return {ct: found.get(ct, ZERO) for ct in wanted}
+
+
+# ---------------------------------------------------------------------------- repositories
+class _Repo:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def session(self) -> AsyncSession:
+        return self._uow.session
+
+    async def _versioned_update(
+        self, table: Table, key: dict[str, Any], loaded: int, values: dict[str, Any], what: str
+    ) -> None:
+        stmt = update(table).where(table.c.version == loaded).values(**values)
+        for column, value in key.items():
+            stmt = stmt.where(table.c[column] == value)
+        result = await self.session.execute(stmt)
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"{what} was changed concurrently; retry")
+
+
+class AccountRepository(_Repo):
+    async def lock(self, client_id: str, default_terms_days: int, now: datetime) -> ClientAccount:
+        """The client's account, created on first use, locked until the transaction ends."""
+        t = orm.client_accounts
+        await insert_ignore(
+            self.session,
+            t,
+            {
+                "client_id": client_id,
+                "credit_limit": None,
+                "payment_terms_days": default_terms_days,
+                "version": 0,
+                "updated_at": now,
+            },
+        )
+        row = (
+            await self.session.execute(
+                select(t).where(t.c.client_id == client_id).with_for_update()
+            )
+        ).one()
+        return account_from(row)
+
+    async def find(self, client_id: str) -> ClientAccount | None:
+        """The account without locking it (reads)."""
+        return await find_account(self.session, client_id)
+
+    async def save(self, account: ClientAccount) -> None:
+        if not account.changed:
+            return
+        await self._versioned_update(
+            orm.client_accounts,
+            {"client_id": account.client_id},
+            account._loaded_version,
+            {
+                "credit_limit": account.credit_limit,
+                "payment_terms_days": account.payment_terms_days,
+                "version": account.version,
+                "updated_at": account.updated_at,
+            },
+            f"account of client {account.client_id}",
+        )
+        account._loaded_version = account.version
+        self._uow.track(account)
+
+
+class InvoiceRepository(_Repo):
+    async def find(self, invoice_id: str) -> Invoice | None:
+        return await find_invoice(self.session, invoice_id)
+
+    async def ids_for_order(self, order_id: str) -> list[str]:
+        """Invoices (not credit notes) booked for an order, oldest first."""
+        t = orm.invoices
+        rows = await self.session.execute(
+            select(t.c.id)
+            .where(t.c.order_id == order_id, t.c.amount > 0)
+            .order_by(t.c.issue_date, t.c.id)
+        )
+        return [r.id for r in rows]
+
+    async def exists_for_order(self, order_id: str) -> bool:
+        t = orm.invoices
+        found = await self.session.scalar(
+            select(t.c.id).where(or_(t.c.order_id == order_id, t.c.id == order_id)).limit(1)
+        )
+        return found is not None
+
+
+class PaymentRepository(_Repo):
+    async def find(self, payment_id: str) -> Payment | None:
+        return await find_payment(self.session, payment_id)
+
+
+class LedgerRepository(_Repo):
+    async def load(self, client_id: str, extra_ids: Sequence[str] = ()) -> ClientLedger:
+        return await load_ledger(self.session, client_id, extra_ids)
+
+    async def save(self, ledger: ClientLedger, now: datetime) -> None:
+        """New documents inserted, changed ones updated, new allocations written."""
+        for doc in ledger.documents.values():
+            if not doc.persisted:
+                await self.session.execute(insert(orm.invoices).values(**invoice_values(doc)))
+                doc.persisted = True
+                doc._init_version()
+                self._uow.track(doc)
+            elif doc.changed:
+                await self._versioned_update(
+                    orm.invoices,
+                    {"id": doc.id},
+                    doc._loaded_version,
+                    {"open_amount": doc.open_amount, "version": doc.version},
+                    f"invoice {doc.number}",
+                )
+                doc._init_version()
+        for payment in ledger.payments.values():
+            if not payment.persisted:
+                await self.session.execute(insert(orm.payments).values(**payment_values(payment)))
+                payment.persisted = True
+                payment._init_version()
+                self._uow.track(payment)
+            elif payment.changed:
+                await self._versioned_update(
+                    orm.payments,
+                    {"id": payment.id},
+                    payment._loaded_version,
+                    {"unallocated": payment.unallocated, "version": payment.version},
+                    f"payment {payment.id}",
+                )
+                payment._init_version()
+        if ledger.new_allocations:
+            await self.session.execute(
+                insert(orm.allocations),
+                [
+                    {
+                        "source_kind": a.source_kind.value,
+                        "source_id": a.source_id,
+                        "invoice_id": a.invoice_id,
+                        "amount": a.amount,
+                        "created_at": now,
+                    }
+                    for a in ledger.new_allocations
+                ],
+            )
+            ledger.new_allocations.clear()
+
+
+class ReservationRepository(_Repo):
+    async def active_total(self, client_id: str, now: datetime, exclude_order: str = "") -> Decimal:
+        return await reserved_total(self.session, client_id, now, exclude_order)
+
+    async def replace(self, r: Reservation) -> None:
+        t = orm.credit_reservations
+        await self.session.execute(delete(t).where(t.c.order_id == r.order_id))
+        await self.session.execute(
+            insert(t).values(
+                order_id=r.order_id,
+                client_id=r.client_id,
+                amount=r.amount,
+                stage=r.stage,
+                created_at=r.created_at,
+                expires_at=r.expires_at,
+            )
+        )
+
+    async def release(self, order_id: str) -> bool:
+        t = orm.credit_reservations
+        result = await self.session.execute(delete(t).where(t.c.order_id == order_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def purge_expired(self, client_id: str, now: datetime) -> None:
+        t = orm.credit_reservations
+        await self.session.execute(
+            delete(t).where(t.c.client_id == client_id, t.c.expires_at <= now)
+        )
+
+
+class PolicyRepository(_Repo):
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow)
+        self._loaded: dict[str, int] = {}
+
+    async def find(self, client_id: str) -> DebtPolicy | None:
+        found = await find_policy(self.session, client_id)
+        if found is None:
+            return None
+        self._loaded[client_id] = found[1]
+        return found[0]
+
+    async def save(self, policy: DebtPolicy, now: datetime) -> None:
+        t = orm.debt_policies
+        values = {
+            "mode": policy.mode.value,
+            "check_credit_limit": policy.check_credit_limit,
+            "max_overdue_days": policy.max_overdue_days,
+            "stages": [s.value for s in policy.stages],
+            "override_roles": list(policy.override_roles),
+            "updated_at": now,
+        }
+        loaded = self._loaded.get(policy.client_id)
+        if loaded is None:
+            await self.session.execute(
+                insert(t).values(client_id=policy.client_id, version=1, **values)
+            )
+            self._loaded[policy.client_id] = 1
+            return
+        await self._versioned_update(
+            t,
+            {"client_id": policy.client_id},
+            loaded,
+            {**values, "version": loaded + 1},
+            "debt policy",
+        )
+        self._loaded[policy.client_id] = loaded + 1
+
+    async def delete(self, client_id: str) -> bool:
+        t = orm.debt_policies
+        result = await self.session.execute(delete(t).where(t.c.client_id == client_id))
+        self._loaded.pop(client_id, None)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class DepositRepository(_Repo):
+    async def get_many(self, types: Iterable[str]) -> dict[str, Decimal]:
+        return await deposits(self.session, types)
+
+    async def set(self, container_type: str, deposit: Decimal, now: datetime) -> None:
+        t = orm.container_deposits
+        await insert_ignore(
+            self.session,
+            t,
+            {"container_type": container_type, "deposit": deposit, "updated_at": now},
+        )
+        await self.session.execute(
+            update(t)
+            .where(t.c.container_type == container_type)
+            .values(deposit=deposit, updated_at=now)
+        )
+
+
+class TareRepository(_Repo):
+    async def get(self, client_id: str, container_type: str) -> TareBalance:
+        t = orm.tare_balances
+        row = (
+            await self.session.execute(
+                select(t).where(t.c.client_id == client_id, t.c.container_type == container_type)
+            )
+        ).first()
+        return tare_from(row) if row else new_balance(client_id, container_type)
+
+    async def moved(self, document_id: str, container_type: str, direction: Direction) -> bool:
+        t = orm.tare_movements
+        found = await self.session.scalar(
+            select(t.c.id).where(
+                t.c.document_id == document_id,
+                t.c.container_type == container_type,
+                t.c.direction == direction.value,
+            )
+        )
+        return found is not None
+
+    async def add_movement(self, m: TareMovement, now: datetime) -> None:
+        await self.session.execute(
+            insert(orm.tare_movements).values(
+                client_id=m.client_id,
+                outlet_id=m.outlet_id,
+                container_type=m.container_type,
+                document_id=m.document_id,
+                direction=m.direction.value,
+                quantity=m.quantity,
+                date=m.date,
+                created_at=now,
+            )
+        )
+
+    async def save(self, balance: TareBalance, now: datetime) -> None:
+        if not balance.changed:
+            return
+        t = orm.tare_balances
+        values = {
+            "issued": balance.issued,
+            "returned": balance.returned,
+            "version": balance.version,
+        }
+        if balance.is_new:
+            await self.session.execute(
+                insert(t).values(
+                    client_id=balance.client_id,
+                    container_type=balance.container_type,
+                    updated_at=now,
+                    **values,
+                )
+            )
+        else:
+            await self._versioned_update(
+                t,
+                {"client_id": balance.client_id, "container_type": balance.container_type},
+                balance._loaded_version,
+                {**values, "updated_at": now},
+                f"tare balance {balance.container_type}",
+            )
+        balance._loaded_version = balance.version
+        self._uow.track(balance)
+
+
+class NumberRepository(_Repo):
+    async def next(self, name: str) -> int:
+        """Next value of a document number sequence (the row stays locked until commit)."""
+        t = orm.number_sequences
+        await insert_ignore(self.session, t, {"name": name, "value": 0})
+        await self.session.execute(update(t).where(t.c.name == name).values(value=t.c.value + 1))
+        value = await self.session.scalar(select(t.c.value).where(t.c.name == name))
+        return int(value or 0)
+
+
+class SettlementsUnitOfWork(UnitOfWork):
+    """The kit's unit of work with this context's repositories attached."""
+
+    async def __aenter__(self) -> SettlementsUnitOfWork:
+        await super().__aenter__()
+        self._attach()
+        return self
+
+    def adopt(self, session: AsyncSession) -> SettlementsUnitOfWork:
+        super().adopt(session)
+        self._attach()
+        return self
+
+    def _attach(self) -> None:
+        self.accounts = AccountRepository(self)
+        self.invoices = InvoiceRepository(self)
+        self.payments = PaymentRepository(self)
+        self.ledgers = LedgerRepository(self)
+        self.reservations = ReservationRepository(self)
+        self.policies = PolicyRepository(self)
+        self.deposits = DepositRepository(self)
+        self.tare = TareRepository(self)
+        self.numbers = NumberRepository(self)

@@ -1,0 +1,1 @@
+"""Domain model of settlements: pure Python, no I/O."""

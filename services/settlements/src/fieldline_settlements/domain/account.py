@@ -1,0 +1,132 @@
+"""A client's account: credit limit, payment terms, credit reservations of orders.
+
+The account row is what serialises everything that moves one client's debt: invoices,
+payments and credit checks lock it first, so two concurrent orders of a client are judged one
+after the other and its `version` orders the client's `DebtChanged` events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from fieldline_kit.errors import InvalidArgument
+from fieldline_settlements.domain.events import DebtChanged, Event
+from fieldline_settlements.domain.ledger import LedgerFigures, due_date
+from fieldline_settlements.domain.values import ZERO, amount, require_id
+
+MAX_TERMS_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class BalanceSnapshot:
+    """The published figures of a client (outlet_id empty) or of one of its outlets."""
+
+    client_id: str
+    outlet_id: str
+    balance: Decimal
+    overdue: Decimal
+    max_overdue_days: int
+    open_invoices: int
+    credit_limit: Decimal | None
+    reserved: Decimal
+
+    @classmethod
+    def of(
+        cls,
+        client_id: str,
+        outlet_id: str,
+        figures: LedgerFigures,
+        credit_limit: Decimal | None,
+        reserved: Decimal,
+    ) -> BalanceSnapshot:
+        return cls(
+            client_id,
+            outlet_id,
+            figures.balance,
+            figures.overdue,
+            figures.max_overdue_days,
+            figures.open_invoices,
+            credit_limit,
+            reserved if not outlet_id else ZERO,
+        )
+
+
+@dataclass(eq=False)
+class ClientAccount:
+    client_id: str
+    credit_limit: Decimal | None
+    payment_terms_days: int
+    version: int
+    updated_at: datetime
+    events: list[Event] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self._loaded_version = self.version
+
+    @property
+    def changed(self) -> bool:
+        return self.version != self._loaded_version
+
+    def _touch(self, now: datetime) -> None:
+        if self.version == self._loaded_version:
+            self.version += 1
+        self.updated_at = now
+
+    def due_date(self, issue_date: date) -> date:
+        return due_date(issue_date, self.payment_terms_days)
+
+    def set_terms(
+        self, *, limit: Decimal | None, clear: bool, terms_days: int, now: datetime
+    ) -> None:
+        """Set (or with `clear`, remove) the credit limit and the payment terms."""
+        if clear and limit is not None:
+            raise InvalidArgument("limit", "must be empty when clear is set")
+        if not clear and limit is None:
+            raise InvalidArgument("limit", "is required (or set clear to remove the limit)")
+        if limit is not None:
+            limit = amount("limit", limit)
+        if not 0 <= terms_days <= MAX_TERMS_DAYS:
+            raise InvalidArgument(
+                "payment_terms_days", f"must be within [0, {MAX_TERMS_DAYS}], got {terms_days}"
+            )
+        if (limit, terms_days) != (self.credit_limit, self.payment_terms_days):
+            self.credit_limit = limit
+            self.payment_terms_days = terms_days
+            self._touch(now)
+
+    def debt_changed(self, snapshots: Sequence[BalanceSnapshot], now: datetime) -> None:
+        """Record the client's new figures (and its touched outlets'), one version step."""
+        self._touch(now)
+        for snapshot in snapshots:
+            self.events.append(DebtChanged(snapshot, self.version))
+
+
+@dataclass
+class Reservation:
+    """Credit an order holds between its check and its invoice (or its cancellation)."""
+
+    order_id: str
+    client_id: str
+    amount: Decimal
+    stage: str
+    created_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def create(
+        cls, order_id: str, client_id: str, value: Decimal, stage: str, now: datetime, hours: float
+    ) -> Reservation:
+        return cls(
+            order_id=require_id("order_id", order_id),
+            client_id=client_id,
+            amount=value,
+            stage=stage,
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+
+    def active(self, now: datetime) -> bool:
+        return self.expires_at > now

@@ -1,0 +1,269 @@
+"""The debt policy and the credit decision on an order.
+
+A policy (the company default, or a client's own) has a mode (BLOCK, WARN, IGNORE), two
+criteria and the stages it applies at:
+
+* **over limit** (`check_credit_limit`, and only for a client with a credit limit):
+  balance + active reservations of other orders + this order > credit limit;
+* **overdue** (`max_overdue_days` ≥ 0): some debt is more than `max_overdue_days` days past
+  due.
+
+* stage not in the policy → ALLOW;
+* no criterion violated → ALLOW;
+* mode IGNORE → ALLOW, the violations reported as reasons;
+* mode WARN → WARN;
+* mode BLOCK → BLOCK, unless the actor holds one of the override roles and gives a reason:
+  OVERRIDDEN.
+
+An override asked without an override role, or without a reason, is ignored: the outcome stays
+BLOCK and a reason says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+
+from fieldline_kit.errors import InvalidArgument
+from fieldline_settlements.domain.values import fmt, limit_text, optional_id, role
+
+MAX_OVERRIDE_REASON = 500
+
+
+class PolicyMode(Enum):
+    BLOCK = "BLOCK"
+    WARN = "WARN"
+    IGNORE = "IGNORE"
+
+
+class Stage(Enum):
+    ORDER_SUBMIT = "ORDER_SUBMIT"
+    VAN_SALE = "VAN_SALE"
+
+
+class Outcome(Enum):
+    ALLOW = "ALLOW"
+    WARN = "WARN"
+    BLOCK = "BLOCK"
+    OVERRIDDEN = "OVERRIDDEN"
+
+
+class ReasonCode(Enum):
+    OVER_LIMIT = "OVER_LIMIT"
+    OVERDUE = "OVERDUE"
+    # About the override itself (applied, or ignored and why); no criterion.
+    OVERRIDE = "OVERRIDE"
+
+
+@dataclass(frozen=True)
+class DebtPolicy:
+    client_id: str  # empty: the company default
+    mode: PolicyMode
+    check_credit_limit: bool
+    max_overdue_days: int
+    stages: tuple[Stage, ...]
+    override_roles: tuple[str, ...]
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        client_id: str,
+        mode: PolicyMode | None,
+        check_credit_limit: bool,
+        max_overdue_days: int,
+        stages: Iterable[Stage | None],
+        override_roles: Iterable[str],
+        field_: str = "policy",
+    ) -> DebtPolicy:
+        if mode is None:
+            raise InvalidArgument(f"{field_}.mode", "is required (BLOCK, WARN or IGNORE)")
+        unique: list[Stage] = []
+        for i, stage in enumerate(stages):
+            if stage is None:
+                raise InvalidArgument(f"{field_}.stages[{i}]", "must be ORDER_SUBMIT or VAN_SALE")
+            if stage not in unique:
+                unique.append(stage)
+        if not unique:
+            raise InvalidArgument(
+                f"{field_}.stages",
+                "name at least one stage (ORDER_SUBMIT, VAN_SALE); "
+                "use mode IGNORE to judge nothing",
+            )
+        roles: list[str] = []
+        for i, name in enumerate(override_roles):
+            normalised = role(f"{field_}.override_roles[{i}]", name)
+            if normalised not in roles:
+                roles.append(normalised)
+        return cls(
+            client_id=optional_id(f"{field_}.client_id", client_id),
+            mode=mode,
+            check_credit_limit=check_credit_limit,
+            max_overdue_days=max(-1, max_overdue_days),
+            stages=tuple(sorted(unique, key=lambda s: list(Stage).index(s))),
+            override_roles=tuple(roles),
+        )
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        mode: str,
+        check_credit_limit: bool,
+        max_overdue_days: int,
+        stages: Iterable[str],
+        override_roles: Iterable[str],
+    ) -> DebtPolicy:
+        """The company default from configuration text (e.g. mode "BLOCK")."""
+        try:
+            parsed_mode = PolicyMode(mode.strip().upper())
+        except ValueError:
+            raise InvalidArgument("mode", f"must be BLOCK, WARN or IGNORE, got {mode!r}") from None
+        parsed_stages: list[Stage | None] = []
+        for s in stages:
+            try:
+                parsed_stages.append(Stage(s.strip().upper()))
+            except ValueError:
+                raise InvalidArgument(
+                    "stages", f"must be ORDER_SUBMIT or VAN_SALE, got {s!r}"
+                ) from None
+        return cls.create(
+            client_id="",
+            mode=parsed_mode,
+            check_credit_limit=check_credit_limit,
+            max_overdue_days=max_overdue_days,
+            stages=parsed_stages,
+            override_roles=override_roles,
+        )
+
+    def for_client(self, client_id: str) -> DebtPolicy:
+        return DebtPolicy(
+            client_id,
+            self.mode,
+            self.check_credit_limit,
+            self.max_overdue_days,
+            self.stages,
+            self.override_roles,
+        )
+
+    def applies_at(self, stage: Stage) -> bool:
+        return stage in self.stages
+
+    @property
+    def judges_overdue(self) -> bool:
+        return self.max_overdue_days >= 0
+
+
+@dataclass(frozen=True)
+class CreditFigures:
+    """What a decision is made on. `reserved` excludes the order being checked."""
+
+    balance: Decimal
+    reserved: Decimal
+    order_amount: Decimal
+    credit_limit: Decimal | None
+    overdue: Decimal
+    max_overdue_days: int
+    overdue_threshold_days: int
+
+    @property
+    def exposure(self) -> Decimal:
+        return self.balance + self.reserved + self.order_amount
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: ReasonCode
+    message: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    reasons: tuple[Reason, ...]
+    figures: CreditFigures
+    policy: DebtPolicy
+
+    @property
+    def reserves(self) -> bool:
+        """Every decision but BLOCK lets the order go on, so its amount is reserved."""
+        return self.outcome is not Outcome.BLOCK
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    roles: frozenset[str]
+    override_reason: str
+
+    @classmethod
+    def of(cls, actor_id: str, roles: Iterable[str], override_reason: str) -> Actor:
+        return cls(
+            limit_text("actor_id", actor_id, 64),
+            frozenset(r.strip().upper() for r in roles if r.strip()),
+            limit_text("override_reason", override_reason, MAX_OVERRIDE_REASON),
+        )
+
+
+def violations(policy: DebtPolicy, f: CreditFigures, currency: str) -> list[Reason]:
+    found = []
+    if policy.check_credit_limit and f.credit_limit is not None and f.exposure > f.credit_limit:
+        found.append(
+            Reason(
+                ReasonCode.OVER_LIMIT,
+                f"over the credit limit: debt {fmt(f.balance)} + reserved {fmt(f.reserved)} "
+                f"+ this order {fmt(f.order_amount)} = {fmt(f.exposure)} {currency}, "
+                f"limit {fmt(f.credit_limit)} {currency}, "
+                f"over by {fmt(f.exposure - f.credit_limit)} {currency}",
+            )
+        )
+    if policy.judges_overdue and f.overdue > 0 and f.max_overdue_days > policy.max_overdue_days:
+        found.append(
+            Reason(
+                ReasonCode.OVERDUE,
+                f"overdue debt {fmt(f.overdue)} {currency}, the oldest {f.max_overdue_days} "
+                f"days past due (allowed: {policy.max_overdue_days})",
+            )
+        )
+    return found
+
+
+def evaluate(
+    policy: DebtPolicy,
+    stage: Stage,
+    figures: CreditFigures,
+    actor: Actor,
+    currency: str,
+) -> Decision:
+    """Judge an order exactly per the matrix in the module docstring."""
+    if not policy.applies_at(stage):
+        return Decision(Outcome.ALLOW, (), figures, policy)
+    reasons = violations(policy, figures, currency)
+    if not reasons:
+        return Decision(Outcome.ALLOW, (), figures, policy)
+    if policy.mode is PolicyMode.IGNORE:
+        return Decision(Outcome.ALLOW, tuple(reasons), figures, policy)
+    if policy.mode is PolicyMode.WARN:
+        return Decision(Outcome.WARN, tuple(reasons), figures, policy)
+    # BLOCK: an override needs one of the policy's override roles and a reason.
+    held = sorted(actor.roles & set(policy.override_roles))
+    who = actor.id or "the actor"
+    if held and actor.override_reason:
+        note = f"overridden by {who} ({held[0]}): {actor.override_reason}"
+        return Decision(
+            Outcome.OVERRIDDEN, (*reasons, Reason(ReasonCode.OVERRIDE, note)), figures, policy
+        )
+    if actor.override_reason:  # asked, but without an override role
+        if policy.override_roles:
+            allowed = ", ".join(policy.override_roles)
+            note = f"override ignored: {who} has none of the override roles ({allowed})"
+        else:
+            note = "override ignored: this policy allows no override"
+        reasons.append(Reason(ReasonCode.OVERRIDE, note))
+    elif held:  # may override, but gave no reason
+        reasons.append(
+            Reason(ReasonCode.OVERRIDE, f"override ignored: an override ({held[0]}) needs a reason")
+        )
+    return Decision(Outcome.BLOCK, tuple(reasons), figures, policy)

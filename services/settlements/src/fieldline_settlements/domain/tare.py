@@ -1,0 +1,87 @@
+"""Returnable containers (tare: kegs, crates, bottles) a client holds, per container type.
+
+Sales issue containers, returns bring them back; the balance is what the client still holds
+and its deposit value is balance × the container type's deposit. Each document moves a
+container type at most once per direction, so a redelivered sale or return moves nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import Enum
+
+from fieldline_kit.errors import InvalidArgument
+from fieldline_settlements.domain.events import Event, TareBalanceChanged
+from fieldline_settlements.domain.values import CENT, ZERO, limit_text
+
+MAX_CONTAINER_TYPE = 60
+
+
+class Direction(Enum):
+    ISSUED = "issued"
+    RETURNED = "returned"
+
+
+def container_type(field_: str, value: str) -> str:
+    name = limit_text(field_, value, MAX_CONTAINER_TYPE)
+    if not name:
+        raise InvalidArgument(field_, "must not be empty")
+    return name
+
+
+@dataclass(frozen=True)
+class TareMovement:
+    client_id: str
+    outlet_id: str
+    container_type: str
+    document_id: str
+    direction: Direction
+    quantity: Decimal
+    date: date
+
+
+@dataclass(eq=False)
+class TareBalance:
+    client_id: str
+    container_type: str
+    issued: Decimal
+    returned: Decimal
+    version: int = 0
+    events: list[Event] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self._loaded_version = self.version
+
+    @property
+    def is_new(self) -> bool:
+        return self._loaded_version == 0
+
+    @property
+    def changed(self) -> bool:
+        return self.version != self._loaded_version
+
+    @property
+    def balance(self) -> Decimal:
+        return self.issued - self.returned
+
+    def deposit_value(self, deposit_per_unit: Decimal) -> Decimal:
+        return (self.balance * deposit_per_unit).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    def move(self, movement: TareMovement, deposit_per_unit: Decimal) -> None:
+        if movement.quantity <= 0:
+            return
+        if movement.direction is Direction.ISSUED:
+            self.issued += movement.quantity
+        else:
+            self.returned += movement.quantity
+        if self.version == self._loaded_version:
+            self.version += 1
+        snapshot = dataclasses.replace(self, events=[])
+        self.events.append(TareBalanceChanged(snapshot, movement.document_id, deposit_per_unit))
+
+
+def new_balance(client_id: str, container: str) -> TareBalance:
+    return TareBalance(client_id, container, ZERO, ZERO, 0)

@@ -1,0 +1,1 @@
+"""Entrypoints: gRPC servicer, orders consumer, process main."""

@@ -1,0 +1,202 @@
+"""The `settlements-orders` consumer: orders' facts become invoices, payments, tare, releases.
+
+* VanSaleCompleted → an invoice (id = the order id, due = order date + the client's payment
+  terms), a cash payment of `cash_collected` paid on it, tare issued per container type, and
+  the order's credit reservation released;
+* ReturnAccepted → a credit note (id = the return id, −gross total, paying the sale it names
+  first) and the tare returned;
+* OrderStatusChanged to CANCELLED or REJECTED → the order's reservation released.
+
+Each handler works on the session the consumer gives it, through a unit of work adopted on
+that session, and writes its outbox rows before returning: the inbox row, the effects and the
+events commit in one transaction. Data that can never be booked (a foreign currency, a
+malformed amount or id) is a `PoisonMessage` and goes to the dead letters; anything else
+(a conflict, the database) is retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from google.protobuf.message import Message
+from nats.aio.client import Client
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
+from fieldline.orders.events.v1 import events_pb2 as oev
+from fieldline.orders.v1 import resources_pb2 as opb
+from fieldline_kit.errors import Conflict, DomainError, InvalidArgument
+from fieldline_kit.grpc.convert import from_money, from_pb_date
+from fieldline_kit.logging import get_logger
+from fieldline_kit.messaging.consumer import EventConsumer, Handler, PoisonMessage
+from fieldline_settlements.adapters import orm
+from fieldline_settlements.adapters import proto_mapping as m
+from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
+from fieldline_settlements.bootstrap import App
+from fieldline_settlements.domain.values import ZERO
+from fieldline_settlements.service_layer import handlers
+
+log = get_logger("fieldline.settlements.orders")
+
+CONSUMER = "settlements-orders"
+STREAM = "ORDERS"
+VAN_SALE_COMPLETED = oev.VanSaleCompleted.DESCRIPTOR.full_name
+RETURN_ACCEPTED = oev.ReturnAccepted.DESCRIPTOR.full_name
+ORDER_STATUS_CHANGED = oev.OrderStatusChanged.DESCRIPTOR.full_name
+CLOSED_STATUSES = (opb.ORDER_STATUS_CANCELLED, opb.ORDER_STATUS_REJECTED)
+
+
+def _event_date(envelope: EventEnvelope, zone: ZoneInfo) -> date:
+    """The business day the event happened, for documents that carry no date."""
+    return envelope.occurred_at.ToDatetime(tzinfo=ZoneInfo("UTC")).astimezone(zone).date()
+
+
+def _optional_cash(parent: Message, name: str, field: str, currency: str) -> Any:
+    if not parent.HasField(name):
+        return ZERO
+    value = getattr(parent, name)
+    if not value.units and not value.nanos:
+        from_money(field, value)  # still refuses malformed nanos
+        return ZERO
+    return m.parse_money(field, value, currency)
+
+
+def van_sale_input(
+    message: oev.VanSaleCompleted, envelope: EventEnvelope, currency: str, zone: ZoneInfo
+) -> handlers.VanSaleInput:
+    order = message.order
+    if order.currency_code and order.currency_code != currency:
+        raise InvalidArgument(
+            "order.currency_code", f"must be {currency}, got {order.currency_code!r}"
+        )
+    gross = m.money_field(order, "gross_total", "order.gross_total", currency)
+    on = from_pb_date("order.order_date", order.order_date, required=False)
+    return handlers.VanSaleInput(
+        order_id=order.id,
+        client_id=order.client_id,
+        outlet_id=order.outlet_id,
+        agent_id=order.agent_id,
+        van_id=message.van_id,
+        order_date=on or _event_date(envelope, zone),
+        gross_total=gross,
+        cash_collected=_optional_cash(message, "cash_collected", "cash_collected", currency),
+        receipt_number=message.receipt_number,
+        containers=tuple(
+            handlers.ContainerLine(c.container_type, c.quantity) for c in message.containers
+        ),
+    )
+
+
+def return_input(
+    message: oev.ReturnAccepted, envelope: EventEnvelope, currency: str, zone: ZoneInfo
+) -> handlers.ReturnInput:
+    r = message.goods_return
+    if message.currency_code and message.currency_code != currency:
+        raise InvalidArgument("currency_code", f"must be {currency}, got {message.currency_code!r}")
+    gross = _optional_cash(r, "gross_total", "goods_return.gross_total", currency)
+    on = from_pb_date("goods_return.date", r.date, required=False)
+    return handlers.ReturnInput(
+        return_id=r.id,
+        client_id=r.client_id,
+        outlet_id=r.outlet_id,
+        order_id=r.order_id,
+        date=on or _event_date(envelope, zone),
+        gross_total=gross,
+        containers=tuple(
+            handlers.ContainerLine(c.container_type, c.quantity) for c in r.containers
+        ),
+    )
+
+
+Work = Callable[[SettlementsUnitOfWork, Any], Awaitable[object]]
+
+
+class OrdersHandlers:
+    """Handlers bound to the app; each one is a `fieldline_kit.messaging.Handler`."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.zone = ZoneInfo(app.settings.timezone)
+
+    def as_mapping(self) -> dict[str, Handler]:
+        return {
+            VAN_SALE_COMPLETED: self.van_sale_completed,
+            RETURN_ACCEPTED: self.return_accepted,
+            ORDER_STATUS_CHANGED: self.order_status_changed,
+        }
+
+    async def _run(
+        self, session: AsyncSession, envelope: EventEnvelope, work: Work, data: Any
+    ) -> None:
+        uow = self.app.uow(causation_id=envelope.event_id).adopt(session)
+        try:
+            result = await work(uow, data)
+        except Conflict:
+            raise  # transient: retried with backoff
+        except DomainError as exc:
+            raise PoisonMessage(exc.message) from exc
+        await uow.flush_events()
+        log.info(
+            "orders event applied",
+            event_id=envelope.event_id,
+            event_type=envelope.payload.TypeName(),
+            result=repr(result),
+        )
+
+    async def van_sale_completed(
+        self, session: AsyncSession, envelope: EventEnvelope, message: Message
+    ) -> None:
+        assert isinstance(message, oev.VanSaleCompleted)
+        try:
+            sale = van_sale_input(message, envelope, self.app.currency, self.zone)
+        except InvalidArgument as exc:
+            raise PoisonMessage(exc.message) from exc
+
+        async def work(uow: SettlementsUnitOfWork, data: handlers.VanSaleInput) -> object:
+            return await handlers.van_sale_completed(
+                uow, self.app.config, self.app.clock(), self.app.today(), data
+            )
+
+        await self._run(session, envelope, work, sale)
+
+    async def return_accepted(
+        self, session: AsyncSession, envelope: EventEnvelope, message: Message
+    ) -> None:
+        assert isinstance(message, oev.ReturnAccepted)
+        try:
+            ret = return_input(message, envelope, self.app.currency, self.zone)
+        except InvalidArgument as exc:
+            raise PoisonMessage(exc.message) from exc
+
+        async def work(uow: SettlementsUnitOfWork, data: handlers.ReturnInput) -> object:
+            return await handlers.return_accepted(
+                uow, self.app.config, self.app.clock(), self.app.today(), data
+            )
+
+        await self._run(session, envelope, work, ret)
+
+    async def order_status_changed(
+        self, session: AsyncSession, envelope: EventEnvelope, message: Message
+    ) -> None:
+        assert isinstance(message, oev.OrderStatusChanged)
+        if message.order.status not in CLOSED_STATUSES:
+            return
+
+        async def work(uow: SettlementsUnitOfWork, order_id: str) -> object:
+            return await handlers.order_closed(uow, order_id)
+
+        await self._run(session, envelope, work, message.order.id)
+
+
+def build_orders_consumer(app: App, nc: Client) -> EventConsumer:
+    return EventConsumer(
+        CONSUMER,
+        STREAM,
+        app.sessions,
+        orm.kit,
+        OrdersHandlers(app).as_mapping(),
+        connection=nc,
+    )

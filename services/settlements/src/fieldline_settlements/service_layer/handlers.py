@@ -1,0 +1,552 @@
+"""Use cases of settlements.
+
+Each runs inside an open unit of work owned by the caller (the gRPC entrypoint's, so the
+idempotency record and the effects commit together; or one adopted on the orders consumer's
+session, so the inbox row, the effects and the outbox rows commit together). Everything that
+moves a client's debt locks the client's account first. Handlers never build protos and never
+commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from fieldline_kit.errors import AlreadyExists, InvalidArgument
+from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
+from fieldline_settlements.domain.account import BalanceSnapshot, ClientAccount, Reservation
+from fieldline_settlements.domain.ledger import (
+    ClientLedger,
+    Invoice,
+    InvoiceSource,
+    NamedAllocation,
+    Payment,
+    PaymentKind,
+)
+from fieldline_settlements.domain.policy import (
+    Actor,
+    CreditFigures,
+    DebtPolicy,
+    Decision,
+    Stage,
+    evaluate,
+)
+from fieldline_settlements.domain.tare import Direction, TareMovement, container_type
+from fieldline_settlements.domain.values import (
+    ZERO,
+    amount,
+    document_id,
+    optional_id,
+    quantity,
+    require_id,
+)
+
+# Ids of the cash payment booked from a van sale: derived from the order id, so a second copy
+# of the sale (even under another event id) finds it.
+VAN_SALE_CASH_NAMESPACE = uuid.UUID("0d3c6c9e-52a3-5f1e-8a6b-4f0e2b7c1a95")
+NUMBER_PREFIX = {InvoiceSource.VAN_SALE: "VS", InvoiceSource.ERP: "INV", InvoiceSource.RETURN: "CN"}
+
+
+@dataclass(frozen=True)
+class Config:
+    currency: str
+    reservation_hours: float
+    default_terms_days: int
+    default_policy: DebtPolicy
+
+
+# --------------------------------------------------------------------------------- inputs
+@dataclass(frozen=True)
+class InvoiceInput:
+    id: str
+    number: str
+    client_id: str
+    outlet_id: str
+    order_id: str
+    source: InvoiceSource | None
+    issue_date: date
+    due_date: date | None
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentInput:
+    id: str
+    kind: PaymentKind | None
+    client_id: str
+    outlet_id: str
+    date: date
+    amount: Decimal
+    receipt_number: str
+    collected_by: str
+    named: tuple[NamedAllocation, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContainerLine:
+    container_type: str
+    quantity: str
+
+
+@dataclass(frozen=True)
+class VanSaleInput:
+    order_id: str
+    client_id: str
+    outlet_id: str
+    agent_id: str
+    van_id: str
+    order_date: date
+    gross_total: Decimal
+    cash_collected: Decimal
+    receipt_number: str
+    containers: tuple[ContainerLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReturnInput:
+    return_id: str
+    client_id: str
+    outlet_id: str
+    order_id: str
+    date: date
+    gross_total: Decimal
+    containers: tuple[ContainerLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class CreditCheckInput:
+    order_id: str
+    client_id: str
+    amount: Decimal
+    stage: Stage | None
+    actor: Actor
+
+
+@dataclass
+class Outcome:
+    """What a consumer-driven booking did (for logs and tests)."""
+
+    invoice: Invoice | None = None
+    payment: Payment | None = None
+    tare_moved: list[str] = field(default_factory=list)
+    released: bool = False
+
+
+# -------------------------------------------------------------------------------- helpers
+def _number(source: InvoiceSource, value: int) -> str:
+    return f"{NUMBER_PREFIX[source]}-{value:06d}"
+
+
+async def _debt_changed(
+    uow: SettlementsUnitOfWork,
+    account: ClientAccount,
+    ledger: ClientLedger,
+    now: datetime,
+    today: date,
+) -> BalanceSnapshot:
+    """Record DebtChanged for the client and each outlet the change touched."""
+    reserved = await uow.reservations.active_total(account.client_id, now)
+    client = BalanceSnapshot.of(
+        account.client_id, "", ledger.figures(today), account.credit_limit, reserved
+    )
+    snapshots = [client]
+    for outlet_id in sorted(o for o in ledger.touched_outlets if o):
+        snapshots.append(
+            BalanceSnapshot.of(
+                account.client_id,
+                outlet_id,
+                ledger.figures(today, outlet_id),
+                account.credit_limit,
+                ZERO,
+            )
+        )
+    account.debt_changed(snapshots, now)
+    await uow.accounts.save(account)
+    return client
+
+
+def _sum_containers(lines: Iterable[ContainerLine], field_: str) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for i, line in enumerate(lines):
+        name = container_type(f"{field_}[{i}].container_type", line.container_type)
+        totals[name] += quantity(f"{field_}[{i}].quantity", line.quantity)
+    return dict(totals)
+
+
+async def _move_tare(
+    uow: SettlementsUnitOfWork,
+    *,
+    client_id: str,
+    outlet_id: str,
+    document: str,
+    direction: Direction,
+    on: date,
+    totals: dict[str, Decimal],
+    now: datetime,
+) -> list[str]:
+    """Move each container type once per document and direction; returns the types moved."""
+    moved = []
+    wanted = {ct: q for ct, q in totals.items() if q > 0}
+    deposits = await uow.deposits.get_many(wanted)
+    for ct, qty in sorted(wanted.items()):
+        if await uow.tare.moved(document, ct, direction):
+            continue
+        movement = TareMovement(client_id, outlet_id, ct, document, direction, qty, on)
+        balance = await uow.tare.get(client_id, ct)
+        balance.move(movement, deposits[ct])
+        await uow.tare.add_movement(movement, now)
+        await uow.tare.save(balance, now)
+        moved.append(ct)
+    return moved
+
+
+# ------------------------------------------------------------------------------- invoices
+async def record_invoice(
+    uow: SettlementsUnitOfWork, cfg: Config, now: datetime, today: date, inp: InvoiceInput
+) -> Invoice:
+    """Book an ERP invoice (or credit note); a retry with the same id returns the original."""
+    client_id = require_id("invoice.client_id", inp.client_id)
+    invoice_id = document_id("invoice.id", inp.id)
+    order_id = optional_id("invoice.order_id", inp.order_id)
+    source = inp.source or InvoiceSource.ERP
+    value = amount("invoice.amount", inp.amount, allow_negative=True, allow_zero=False)
+    account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
+    existing = await uow.invoices.find(invoice_id)
+    due = inp.due_date or account.due_date(inp.issue_date)
+    number = inp.number.strip()
+    if not number:
+        if existing is not None:
+            number = existing.number
+        else:
+            kind = InvoiceSource.RETURN if value < 0 else source
+            number = _number(kind, await uow.numbers.next(NUMBER_PREFIX[kind]))
+    invoice = Invoice.create(
+        id=invoice_id,
+        number=number,
+        client_id=client_id,
+        outlet_id=inp.outlet_id,
+        order_id=order_id,
+        source=source,
+        issue_date=inp.issue_date,
+        due_date=due,
+        amount_=value,
+        now=now,
+    )
+    if existing is not None:
+        if existing.same_document(invoice) and (
+            not inp.due_date or existing.due_date == inp.due_date
+        ):
+            return existing
+        raise AlreadyExists(
+            f"invoice.id: invoice {invoice_id!r} already exists ({existing.number}, "
+            f"{existing.amount} from {existing.issue_date.isoformat()}) with other data"
+        )
+    pay_first: list[str] = []
+    if invoice.is_credit_note and order_id:
+        pay_first = await uow.invoices.ids_for_order(order_id)
+    ledger = await uow.ledgers.load(client_id, pay_first)
+    ledger.book_invoice(invoice, pay_first=pay_first)
+    await uow.ledgers.save(ledger, now)
+    if order_id and not invoice.is_credit_note:
+        await uow.reservations.release(order_id)
+    await _debt_changed(uow, account, ledger, now, today)
+    return invoice
+
+
+# ------------------------------------------------------------------------------- payments
+async def record_payment(
+    uow: SettlementsUnitOfWork, cfg: Config, now: datetime, today: date, inp: PaymentInput
+) -> Payment:
+    """Book a payment and allocate it; a retry with the same id returns the original."""
+    if inp.kind is None:
+        raise InvalidArgument("payment.kind", "is required (CASH or BANK)")
+    client_id = require_id("payment.client_id", inp.client_id)
+    payment_id = document_id("payment.id", inp.id)
+    payment = Payment.create(
+        id=payment_id,
+        kind=inp.kind,
+        client_id=client_id,
+        outlet_id=inp.outlet_id,
+        date_=inp.date,
+        amount_=inp.amount,
+        receipt_number=inp.receipt_number,
+        collected_by=inp.collected_by,
+        now=now,
+    )
+    account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
+    existing = await uow.payments.find(payment_id)
+    if existing is not None:
+        if existing.same_document(payment):
+            return existing
+        raise AlreadyExists(
+            f"payment.id: payment {payment_id!r} already exists ({existing.amount} from "
+            f"{existing.date.isoformat()}) with other data"
+        )
+    named_ids = [n.invoice_id for n in inp.named]
+    ledger = await uow.ledgers.load(client_id, named_ids)
+    for n in inp.named:
+        if n.invoice_id not in ledger.documents:
+            other = await uow.invoices.find(n.invoice_id)
+            if other is not None:
+                raise InvalidArgument(
+                    f"{n.field}.invoice_id", f"invoice {other.number} belongs to another client"
+                )
+    ledger.record_payment(payment, inp.named)
+    await uow.ledgers.save(ledger, now)
+    await _debt_changed(uow, account, ledger, now, today)
+    return payment
+
+
+# -------------------------------------------------------------------------------- balances
+async def balance(
+    uow: SettlementsUnitOfWork, now: datetime, client_id: str, outlet_id: str, as_of: date
+) -> BalanceSnapshot:
+    ledger = await uow.ledgers.load(client_id)
+    account = await uow.accounts.find(client_id)
+    limit = account.credit_limit if account else None
+    reserved = await uow.reservations.active_total(client_id, now) if not outlet_id else ZERO
+    return BalanceSnapshot.of(
+        client_id, outlet_id, ledger.figures(as_of, outlet_id), limit, reserved
+    )
+
+
+async def set_credit_limit(
+    uow: SettlementsUnitOfWork,
+    cfg: Config,
+    now: datetime,
+    today: date,
+    *,
+    client_id: str,
+    limit: Decimal | None,
+    clear: bool,
+    terms_days: int,
+) -> BalanceSnapshot:
+    client_id = require_id("client_id", client_id)
+    account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
+    account.set_terms(limit=limit, clear=clear, terms_days=terms_days, now=now)
+    ledger = await uow.ledgers.load(client_id)
+    if account.changed:
+        return await _debt_changed(uow, account, ledger, now, today)
+    reserved = await uow.reservations.active_total(client_id, now)
+    return BalanceSnapshot.of(client_id, "", ledger.figures(today), account.credit_limit, reserved)
+
+
+# ------------------------------------------------------------------------------ debt policy
+async def effective_policy(
+    uow: SettlementsUnitOfWork, cfg: Config, client_id: str
+) -> tuple[DebtPolicy, bool]:
+    """The client's own policy, else the company's (stored, else configured); is_default."""
+    if client_id:
+        own = await uow.policies.find(client_id)
+        if own is not None:
+            return own, False
+    company = await uow.policies.find("")
+    return (company or cfg.default_policy), True
+
+
+async def set_debt_policy(
+    uow: SettlementsUnitOfWork,
+    cfg: Config,
+    now: datetime,
+    *,
+    client_id: str,
+    args: dict[str, Any],
+    clear: bool,
+) -> tuple[DebtPolicy, bool]:
+    client_id = optional_id("policy.client_id", client_id)
+    if clear:
+        await uow.policies.find(client_id)
+        await uow.policies.delete(client_id)
+        return await effective_policy(uow, cfg, client_id)
+    policy = DebtPolicy.create(**{**args, "client_id": client_id})
+    await uow.policies.find(client_id)
+    await uow.policies.save(policy, now)
+    return policy, not client_id
+
+
+# ------------------------------------------------------------------------------ credit check
+async def check_credit(
+    uow: SettlementsUnitOfWork, cfg: Config, now: datetime, as_of: date, inp: CreditCheckInput
+) -> Decision:
+    """Judge an order; unless blocked, (re)place its reservation in the same transaction.
+
+    The client's account row is locked first, so a concurrent check of the same client waits
+    and then sees this one's reservation.
+    """
+    order_id = require_id("order_id", inp.order_id)
+    client_id = require_id("client_id", inp.client_id)
+    if inp.stage is None:
+        raise InvalidArgument("stage", "is required (ORDER_SUBMIT or VAN_SALE)")
+    order_amount = amount("amount", inp.amount)
+    account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
+    policy, _ = await effective_policy(uow, cfg, client_id)
+    ledger = await uow.ledgers.load(client_id)
+    figures = ledger.figures(as_of)
+    await uow.reservations.purge_expired(client_id, now)
+    reserved = await uow.reservations.active_total(client_id, now, exclude_order=order_id)
+    decision = evaluate(
+        policy,
+        inp.stage,
+        CreditFigures(
+            balance=figures.balance,
+            reserved=reserved,
+            order_amount=order_amount,
+            credit_limit=account.credit_limit,
+            overdue=figures.overdue,
+            max_overdue_days=figures.max_overdue_days,
+            overdue_threshold_days=policy.max_overdue_days,
+        ),
+        inp.actor,
+        cfg.currency,
+    )
+    if decision.reserves and not await uow.invoices.exists_for_order(order_id):
+        await uow.reservations.replace(
+            Reservation.create(
+                order_id, client_id, order_amount, inp.stage.value, now, cfg.reservation_hours
+            )
+        )
+    else:
+        await uow.reservations.release(order_id)
+    return decision
+
+
+# ----------------------------------------------------------------------------------- tare
+async def set_container_deposit(
+    uow: SettlementsUnitOfWork, now: datetime, container: str, deposit: Decimal
+) -> None:
+    await uow.deposits.set(container_type("container_type", container), deposit, now)
+
+
+# ------------------------------------------------------------------------- orders' events
+def van_sale_payment_id(order_id: str) -> str:
+    return str(uuid.uuid5(VAN_SALE_CASH_NAMESPACE, order_id))
+
+
+async def van_sale_completed(
+    uow: SettlementsUnitOfWork, cfg: Config, now: datetime, today: date, sale: VanSaleInput
+) -> Outcome:
+    """Invoice of the sale, the cash taken (paid on that invoice), tare issued, reservation
+    released. Every part is keyed by the order, so a second copy of the sale adds nothing."""
+    order_id = require_id("order.id", sale.order_id)
+    client_id = require_id("order.client_id", sale.client_id)
+    totals = _sum_containers(sale.containers, "containers")
+    gross = amount("order.gross_total", sale.gross_total)
+    cash = amount("cash_collected", sale.cash_collected)
+    account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
+    result = Outcome()
+    ledger: ClientLedger | None = None
+    if await uow.invoices.find(order_id) is None:
+        ledger = await uow.ledgers.load(client_id)
+        if gross > 0:
+            number = _number(
+                InvoiceSource.VAN_SALE,
+                await uow.numbers.next(NUMBER_PREFIX[InvoiceSource.VAN_SALE]),
+            )
+            result.invoice = Invoice.create(
+                id=order_id,
+                number=number,
+                client_id=client_id,
+                outlet_id=sale.outlet_id,
+                order_id=order_id,
+                source=InvoiceSource.VAN_SALE,
+                issue_date=sale.order_date,
+                due_date=account.due_date(sale.order_date),
+                amount_=gross,
+                now=now,
+                field_="order",
+            )
+            ledger.book_invoice(result.invoice, apply_credits=False)
+        payment_id = van_sale_payment_id(order_id)
+        if cash > 0 and await uow.payments.find(payment_id) is None:
+            receipt = sale.receipt_number.strip() or (
+                result.invoice.number if result.invoice else order_id
+            )
+            result.payment = Payment.create(
+                id=payment_id,
+                kind=PaymentKind.CASH,
+                client_id=client_id,
+                outlet_id=sale.outlet_id,
+                date_=sale.order_date,
+                amount_=cash,
+                receipt_number=receipt,
+                collected_by=sale.agent_id or sale.van_id,
+                now=now,
+                field_="cash_collected",
+            )
+            named = (NamedAllocation(result.invoice.id, None, "order"),) if result.invoice else ()
+            ledger.record_payment(result.payment, named)
+        if result.invoice is not None:
+            ledger.apply_credits(result.invoice)
+        await uow.ledgers.save(ledger, now)
+    result.tare_moved = await _move_tare(
+        uow,
+        client_id=client_id,
+        outlet_id=optional_id("order.outlet_id", sale.outlet_id),
+        document=order_id,
+        direction=Direction.ISSUED,
+        on=sale.order_date,
+        totals=totals,
+        now=now,
+    )
+    result.released = await uow.reservations.release(order_id)
+    if ledger is not None and (result.invoice or result.payment):
+        await _debt_changed(uow, account, ledger, now, today)
+    return result
+
+
+async def return_accepted(
+    uow: SettlementsUnitOfWork, cfg: Config, now: datetime, today: date, ret: ReturnInput
+) -> Outcome:
+    """Credit note of the return (paying the sale it names first) and the tare returned."""
+    return_id = require_id("goods_return.id", ret.return_id)
+    client_id = require_id("goods_return.client_id", ret.client_id)
+    order_id = optional_id("goods_return.order_id", ret.order_id)
+    totals = _sum_containers(ret.containers, "goods_return.containers")
+    gross = amount("goods_return.gross_total", ret.gross_total)
+    account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
+    result = Outcome()
+    ledger: ClientLedger | None = None
+    if gross > 0 and await uow.invoices.find(return_id) is None:
+        pay_first = await uow.invoices.ids_for_order(order_id) if order_id else []
+        ledger = await uow.ledgers.load(client_id, pay_first)
+        number = _number(
+            InvoiceSource.RETURN, await uow.numbers.next(NUMBER_PREFIX[InvoiceSource.RETURN])
+        )
+        result.invoice = Invoice.create(
+            id=return_id,
+            number=number,
+            client_id=client_id,
+            outlet_id=ret.outlet_id,
+            order_id=order_id,
+            source=InvoiceSource.RETURN,
+            issue_date=ret.date,
+            due_date=ret.date,
+            amount_=-gross,
+            now=now,
+            field_="goods_return",
+        )
+        ledger.book_invoice(result.invoice, pay_first=pay_first)
+        await uow.ledgers.save(ledger, now)
+    result.tare_moved = await _move_tare(
+        uow,
+        client_id=client_id,
+        outlet_id=optional_id("goods_return.outlet_id", ret.outlet_id),
+        document=return_id,
+        direction=Direction.RETURNED,
+        on=ret.date,
+        totals=totals,
+        now=now,
+    )
+    if ledger is not None:
+        await _debt_changed(uow, account, ledger, now, today)
+    return result
+
+
+async def order_closed(uow: SettlementsUnitOfWork, order_id: str) -> bool:
+    """A cancelled or rejected order gives its reserved credit back."""
+    return await uow.reservations.release(require_id("order.id", order_id))
