@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Table, func, select
 
+from fieldline.clients.v1 import resources_pb2 as pb
 from fieldline_clients.adapters import orm, queries
+from fieldline_clients.adapters import proto_mapping as m
+from fieldline_clients.adapters.repository import outlet_from
 from fieldline_clients.domain.model import OutletStatus, VisitFrequency
 from fieldline_clients.domain.taxid import is_valid_inn, validate_kpp
 from fieldline_clients.entrypoints.main import MIGRATIONS, build_process
@@ -141,8 +144,19 @@ async def _counts(url: str, tables: tuple[Table, ...]) -> dict[str, int]:
         await engine.dispose()
 
 
+def _outlet_pb_without_times(data: bytes) -> pb.Outlet:
+    outlet = pb.Outlet.FromString(data)
+    outlet.ClearField("create_time")
+    outlet.ClearField("update_time")
+    return outlet
+
+
 async def _rows(url: str) -> dict[str, list[dict[str, Any]]]:
-    """Every domain row, minus what legitimately differs: clock times and history row ids."""
+    """Every domain row, minus what legitimately differs: clock times and history row ids.
+
+    The stored outlet proto is compared decoded, without its two timestamps (the same clock
+    times as created_at/updated_at).
+    """
     skip = {"created_at", "updated_at", "changed_at"}
     engine = create_engine(url)
     out: dict[str, list[dict[str, Any]]] = {}
@@ -152,7 +166,7 @@ async def _rows(url: str) -> dict[str, list[dict[str, Any]]]:
                 rows = (await conn.execute(select(t))).mappings().all()
                 cleaned = [
                     {
-                        k: v
+                        k: _outlet_pb_without_times(v) if k == "outlet_pb" else v
                         for k, v in r.items()
                         if k not in skip and not (t is orm.outlet_card_history and k == "id")
                     }
@@ -162,6 +176,19 @@ async def _rows(url: str) -> dict[str, list[dict[str, Any]]]:
     finally:
         await engine.dispose()
     return out
+
+
+async def _assert_outlet_pb_matches_the_columns(url: str) -> None:
+    """The denormalized outlet proto says exactly what the outlet's columns say."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(orm.outlets))).all()
+    finally:
+        await engine.dispose()
+    assert rows
+    for row in rows:
+        assert pb.Outlet.FromString(row.outlet_pb) == m.outlet_pb(outlet_from(row)), row.id
 
 
 async def test_load_bulk_writes_the_whole_company(db_factory: DatabaseFactory) -> None:
@@ -187,8 +214,9 @@ async def test_load_bulk_writes_the_whole_company(db_factory: DatabaseFactory) -
             plan = await queries.visit_plan(session, company.bench_agent_id, company.bench_date)
     finally:
         await engine.dispose()
-    assert len(plan) == 300
-    assert [p.sequence for p in plan] == list(range(1, 301))
+    assert len(plan.response.visits) == 300
+    assert [p.sequence for p in plan.response.visits] == list(range(1, 301))
+    await _assert_outlet_pb_matches_the_columns(url)
 
     with pytest.raises(RuntimeError, match="empty"):
         await demo.load_bulk(url, SMALL, SEED, start_date=START)
@@ -240,3 +268,4 @@ async def test_load_via_grpc_is_idempotent_and_writes_what_bulk_writes(
     bulk_url = await _migrated(db_factory)
     await demo.load_bulk(bulk_url, TINY, SEED, start_date=START)
     assert await _rows(bulk_url) == await _rows(url)
+    await _assert_outlet_pb_matches_the_columns(url)  # closed outlets were written twice

@@ -101,11 +101,14 @@ def cmd_up(args: argparse.Namespace) -> int:
         print("starting Fieldline …", flush=True)
         system.start()
         if args.demo:
-            from fieldline_dev import demo
+            import asyncio
 
-            target = system.running["clients"].target
-            print(f"loading demo data into {target} …", flush=True)
-            demo.main(["grpc", "--target", target])
+            from fieldline_dev.demo_sales import load_demo
+
+            print("loading the demo company through the gRPC APIs …", flush=True)
+            print(
+                asyncio.run(load_demo({n: s.target for n, s in system.running.items()})), flush=True
+            )
         print("\nFieldline is running:\n" + system.describe())
         print(f"\nlogs: {system.data_dir}/<service>.log — Ctrl-C stops everything", flush=True)
         stop.wait()

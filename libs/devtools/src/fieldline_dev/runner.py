@@ -128,6 +128,7 @@ class LocalSystem:
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT if log else None,
+            start_new_session=True,  # stopped by the runner in order (services, then NATS)
         )
         svc = RunningService(d, grpc_port, metrics_port, env, process, log)
         self.running[d.name] = svc

@@ -1,6 +1,8 @@
 """SQLAlchemy 2.0 async engines for PostgreSQL (asyncpg) and SQLite (aiosqlite).
 
 Services give plain URLs (`postgresql://…`, `sqlite:///path`); the async driver is chosen here.
+Writes use `session_factory(engine)`; reads use `read_session_factory(engine)`, which on SQLite
+starts its transactions without taking the write lock (see `_configure_sqlite`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ def async_url(url: str | URL) -> URL:
     raise ValueError(f"unsupported database backend {backend!r}: use postgresql:// or sqlite://")
 
 
+# Execution option marking an engine's (and so its connections') transactions as read-only.
+READ_ONLY_OPTION = "fieldline_read_only"
+
+
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -54,11 +60,14 @@ def create_engine(url: str | URL, *, pool_size: int = 10, echo: bool = False) ->
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
-    """WAL for concurrent readers, a busy timeout, FKs on, and BEGIN IMMEDIATE.
+    """WAL for concurrent readers, a busy timeout, FKs on, and BEGIN IMMEDIATE for writes.
 
     SQLite upgrades a deferred read transaction to a write lazily and then fails with
     "database is locked" instead of waiting; taking the write lock at BEGIN makes concurrent
     writers queue on busy_timeout, which is what optimistic-concurrency tests rely on.
+    Connections of a `read_only()` engine begin with a plain (deferred) BEGIN instead: in WAL
+    mode a reader takes no lock, so reads neither wait for a writer nor hold writers up. Such a
+    transaction must not write (its lazy upgrade is exactly what fails under contention).
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -73,8 +82,23 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (same pool, same listeners) for transactions that only read.
+
+    SQLite: they begin with a plain BEGIN, so they never wait for or block a writer.
+    PostgreSQL: no difference (MVCC readers take no locks anyway).
+    """
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    """Sessions for queries: `session_factory(read_only(engine))`. Never write through them."""
+    return session_factory(read_only(engine))

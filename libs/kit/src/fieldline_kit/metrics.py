@@ -12,6 +12,10 @@ Messaging:
 - `fieldline_consumer_processed_total{consumer,outcome}`: outcome is applied, duplicate,
   skipped, retried or dead_lettered.
 - `fieldline_consumer_handler_seconds{consumer,event_type}`: handler + commit duration.
+- `fieldline_follower_following{follower}`: 1 while a `StreamFollower` vouches it has seen
+  every event since it started following, else 0 (alert when 0 for long).
+- `fieldline_follower_received_total{follower}`, `fieldline_follower_lost_total{follower}`:
+  events received; times it lost track (disconnect, gap, failed apply) and started over.
 """
 
 from __future__ import annotations
@@ -51,4 +55,21 @@ CONSUMER_HANDLER_SECONDS = Histogram(
     "Time to apply one event: handler plus commit",
     ["consumer", "event_type"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+
+FOLLOWER_FOLLOWING = Gauge(
+    "fieldline_follower_following",
+    "1 while the stream follower has seen every event since it started following",
+    ["follower"],
+    multiprocess_mode="livemax",
+)
+FOLLOWER_RECEIVED = Counter(
+    "fieldline_follower_received",
+    "Events received by a stream follower",
+    ["follower"],
+)
+FOLLOWER_LOST = Counter(
+    "fieldline_follower_lost",
+    "Times a stream follower lost track of its stream and started over",
+    ["follower"],
 )

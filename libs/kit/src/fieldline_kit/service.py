@@ -8,6 +8,7 @@ grace period → stop background loops → close connections.
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,11 @@ class ServiceProcess:
             grpc_port=server.port,
             metrics_port=metrics_server.server_port,
         )
+        # Everything alive now (modules, descriptors, the wired app, its caches) lives for the
+        # whole process. Freezing moves it to a permanent generation the collector never scans,
+        # so the collections that request garbage triggers stay short instead of walking
+        # ~100,000 start-up objects each time (full collections took 50-100 ms before).
+        gc.freeze()
         self.ready.set()
         try:
             await self.stop_requested.wait()
@@ -77,6 +83,15 @@ class ServiceProcess:
                     if task.exception() is not None:
                         log.error("background task failed", error=repr(task.exception()))
             for fn in self.cleanup:
-                await fn()
+                # A cleanup step that fails (e.g. draining a NATS connection whose server is
+                # gone) must not skip the others or turn a clean stop into a crash.
+                try:
+                    await fn()
+                except Exception as exc:
+                    log.warning(
+                        "cleanup step failed",
+                        step=getattr(fn, "__name__", repr(fn)),
+                        error=repr(exc),
+                    )
             metrics_server.shutdown()
             log.info("service stopped")

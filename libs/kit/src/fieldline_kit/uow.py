@@ -4,6 +4,11 @@ Aggregates record domain events in `.events`; repositories register the aggregat
 with `uow.track()`. `commit()` turns those events into outbox rows (through the service's
 `EventMapper`) inside the same transaction as the state change, so a fact is published if and
 only if the change committed. Leaving the block without `commit()` rolls back.
+
+After a commit that wrote outbox rows, `on_commit()` is called (it wakes the relay) and then
+`after_commit(events)` with the integration events that commit wrote, in order: what this
+process must react to at once (e.g. invalidating its caches) without waiting for the relay
+and NATS to bring the same events back.
 """
 
 from __future__ import annotations
@@ -11,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -30,13 +35,18 @@ from fieldline_kit.tables import KitTables
 
 @dataclass(frozen=True)
 class IntegrationEvent:
-    """A published fact: the proto message plus where it goes and what it is about."""
+    """A published fact: the proto message plus where it goes and what it is about.
+
+    `event_id` is empty as mappers make it; the events `after_commit` receives carry the id
+    the unit of work gave them (the envelope's `event_id` on the stream).
+    """
 
     subject: str
     message: Message
     aggregate_type: str
     aggregate_id: str
     aggregate_version: int
+    event_id: str = ""
 
 
 class HasEvents(Protocol):
@@ -44,6 +54,7 @@ class HasEvents(Protocol):
 
 
 EventMapper = Callable[[Any], Iterable[IntegrationEvent]]
+AfterCommit = Callable[[Sequence[IntegrationEvent]], None]
 
 
 class UnitOfWork:
@@ -55,17 +66,19 @@ class UnitOfWork:
         *,
         clock: Clock = utcnow,
         on_commit: Callable[[], None] | None = None,
+        after_commit: AfterCommit | None = None,
         causation_id: str = "",
     ) -> None:
         self._sessions = sessions
         self._tables = tables
         self._mapper = mapper
         self._on_commit = on_commit
+        self._after_commit = after_commit
         self.clock = clock
         self.causation_id = causation_id
         self._seen: list[HasEvents] = []
         self._session: AsyncSession | None = None
-        self._wrote_outbox = False
+        self._written: list[IntegrationEvent] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -77,7 +90,7 @@ class UnitOfWork:
         self._session = self._sessions()
         await self._session.begin()
         self._seen = []
-        self._wrote_outbox = False
+        self._written = []
         return self
 
     async def __aexit__(
@@ -100,11 +113,12 @@ class UnitOfWork:
 
         The owner begins, commits and closes it; call `flush_events()` before handing control
         back so the outbox rows commit together with the owner's transaction (and its inbox
-        row). `on_commit` is not called: the relay picks the rows up on its next poll.
+        row). Neither `on_commit` nor `after_commit` is called: the relay picks the rows up on
+        its next poll.
         """
         self._session = session
         self._seen = []
-        self._wrote_outbox = False
+        self._written = []
         return self
 
     def track(self, aggregate: HasEvents) -> None:
@@ -113,18 +127,19 @@ class UnitOfWork:
 
     async def flush_events(self) -> None:
         """Write the tracked aggregates' pending events to the outbox (part of this tx)."""
-        rows = []
+        written: list[IntegrationEvent] = []
         now = self.clock()
         for aggregate in self._seen:
             while aggregate.events:
                 for ev in self._mapper(aggregate.events.pop(0)):
-                    rows.append(self._outbox_row(ev, now))
-        if rows:
+                    written.append(replace(ev, event_id=ev.event_id or str(uuid.uuid4())))
+        if written:
+            rows = [self._outbox_row(ev, now) for ev in written]
             await self.session.execute(insert(self._tables.outbox), rows)
-            self._wrote_outbox = True
+            self._written.extend(written)
 
     def _outbox_row(self, ev: IntegrationEvent, now: Any) -> dict[str, Any]:
-        event_id = str(uuid.uuid4())
+        event_id = ev.event_id
         payload = any_pb2.Any()
         payload.Pack(ev.message)
         occurred = timestamp_pb2.Timestamp()
@@ -153,11 +168,17 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self.flush_events()
         await self.session.commit()
-        if self._wrote_outbox and self._on_commit is not None:
+        written, self._written = self._written, []
+        if not written:
+            return
+        if self._on_commit is not None:
             self._on_commit()
+        if self._after_commit is not None:
+            self._after_commit(written)
 
     async def rollback(self) -> None:
         await self.session.rollback()
+        self._written = []
 
     # -- idempotency -------------------------------------------------------------------
     async def recorded_response(self, key: str, fingerprint: str) -> bytes | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import grpc
@@ -37,11 +39,35 @@ class Harness:
     database_url: str
 
 
+async def eventually(
+    condition: Callable[[], bool | Awaitable[bool]], *, within: float = 10.0, every: float = 0.05
+) -> None:
+    """Wait until `condition()` holds; fail the test after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(every)
+
+
 async def start_harness(
-    db_factory: DatabaseFactory, nats_url: str, **overrides: object
+    db_factory: DatabaseFactory,
+    nats_url: str,
+    *,
+    database_url: str = "",
+    **overrides: object,
 ) -> AsyncIterator[Harness]:
-    url = await db_factory.create()
-    await upgrade_async(url, MIGRATIONS)
+    """The service as `serve` runs it (`build_process`), on a new migrated database, or on
+    `database_url` (another replica of a running harness: same database, same NATS)."""
+    url = database_url
+    if not url:
+        url = await db_factory.create()
+        await upgrade_async(url, MIGRATIONS)
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     await topology.apply(js)
@@ -59,6 +85,8 @@ async def start_harness(
     process, app = await build_process(settings)
     task = asyncio.create_task(process.run(install_signal_handlers=False))
     await asyncio.wait_for(process.ready.wait(), 20)
+    if app.plan_cache.enabled:  # the plan cache serves once its stream follower follows
+        await eventually(lambda: app.plan_cache.live, within=20)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{process.grpc_port}")
     try:
         yield Harness(
@@ -78,10 +106,30 @@ async def start_harness(
         await nc.close()
 
 
+harness = contextlib.asynccontextmanager(start_harness)
+
+
 @pytest_asyncio.fixture(scope="module")
 async def svc(db_factory: DatabaseFactory, nats_server: EmbeddedNats) -> AsyncIterator[Harness]:
-    async for harness in start_harness(db_factory, nats_server.url):
-        yield harness
+    async for h in start_harness(db_factory, nats_server.url):
+        yield h
+
+
+@contextlib.asynccontextmanager
+async def two_replicas(
+    db_factory: DatabaseFactory, nats_url: str, **overrides: object
+) -> AsyncIterator[tuple[Harness, Harness]]:
+    """Replicas A and B of the service on one database and one NATS, as in a deployment.
+
+    On SQLite only A runs the outbox relay (one relay per SQLite database; A publishes B's
+    events too); on PostgreSQL both do, as replicas would.
+    """
+    async with harness(db_factory, nats_url, **overrides) as a:
+        b_relay = db_factory.backend == "postgresql"
+        async with harness(
+            db_factory, nats_url, database_url=a.database_url, run_relay=b_relay, **overrides
+        ) as b:
+            yield a, b
 
 
 def new_id() -> str:

@@ -181,8 +181,12 @@ async def test_visit_check_in_out_flags_distance_and_publishes(svc: Harness) -> 
         and done.check_out_distance_m == 0
         and not done.check_out_far
     )
-    events = await published(svc.js, visit_id, expect=1)
-    assert [n for n, _ in events] == ["VisitCompleted"]
+    events = await published(svc.js, visit_id, expect=2)
+    assert [n for n, _ in events] == ["VisitStarted", "VisitCompleted"]
+    assert [e.visit.status for _, e in events] == [  # type: ignore[attr-defined]
+        pb.VISIT_STATUS_IN_PROGRESS,
+        pb.VISIT_STATUS_COMPLETED,
+    ]
 
     await expect_error(
         svc.visits.CheckOut(

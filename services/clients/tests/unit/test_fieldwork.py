@@ -57,7 +57,10 @@ def start(
     time: datetime = CHECK_IN,
     day: date | None = None,
 ) -> Visit:
-    return Visit.start(new_id(), agent, outlet, time, location, day, RADIUS_M)
+    """A checked-in visit whose VisitStarted event was already handed on (as after a save)."""
+    visit = Visit.start(new_id(), agent, outlet, time, location, day, RADIUS_M)
+    visit.events.clear()
+    return visit
 
 
 # ---------------------------------------------------------------------------------- visits
@@ -73,7 +76,10 @@ class TestVisitStart:
         assert visit.check_out is None
         assert visit.outcome is None
         assert visit.version == 1
-        assert visit.events == []
+        [event] = visit.events
+        assert isinstance(event, events.VisitStarted)
+        assert event.visit == visit
+        assert event.visit.events == []
 
     def test_distance_is_measured_and_rounded(self, agent: Employee, outlet: Outlet) -> None:
         visit = start(agent, outlet, north_of(SHOP, 120.4))

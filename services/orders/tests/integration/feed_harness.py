@@ -1,7 +1,7 @@
 """Harness for the clients feed and recommendation tests: real DB, real NATS, real consumer.
 
 The database comes from `db_factory` (SQLite, or PostgreSQL with FIELDLINE_TEST_POSTGRES_URL)
-and is created with `schema.metadata.create_all` (the service's migration is generated later).
+and is migrated with the service's own Alembic migrations.
 The topology is applied to the session's nats-server, clients' events are published on the
 CLIENTS stream wrapped in EventEnvelopes with `Nats-Msg-Id`, exactly as clients' outbox relay
 does, and the `orders-clients-feed` EventConsumer runs as `serve` runs it.
@@ -31,10 +31,12 @@ from fieldline.clients.v1 import resources_pb2 as res
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline_kit.messaging import topology
 from fieldline_kit.messaging.consumer import EventConsumer
+from fieldline_kit.migrations import upgrade_async
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_orders.adapters import orm, schema
 from fieldline_orders.bootstrap import App, bootstrap
 from fieldline_orders.entrypoints.feed_consumer import CONSUMER, build_feed_consumer
+from fieldline_orders.entrypoints.main import MIGRATIONS
 from fieldline_orders.settings import OrdersSettings
 
 NOW = datetime(2024, 5, 13, 6, 0, tzinfo=UTC)  # Monday 13 May 2024, 09:00 in Moscow
@@ -337,8 +339,7 @@ async def create_app(database_url: str, nats_url: str, **overrides: Any) -> App:
         **overrides,
     )
     app = bootstrap(settings, clock=lambda: NOW)
-    async with app.engine.begin() as conn:
-        await conn.run_sync(schema.metadata.create_all)
+    await upgrade_async(database_url, MIGRATIONS)
     return app
 
 

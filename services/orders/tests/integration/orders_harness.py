@@ -1,9 +1,9 @@
 """A real orders service and a real settlements service in-process, real NATS, real databases.
 
-Orders' database (SQLite, or PostgreSQL with FIELDLINE_TEST_POSTGRES_URL) is created with
-`schema.metadata.create_all` (the service's migration is generated later); settlements' with
-its own migrations. Orders is wired exactly as `serve` wires it (`build_process`), with its
-credit checker pointed at the settlements process (or at a closed port, for the fallback).
+Orders' database (SQLite, or PostgreSQL with FIELDLINE_TEST_POSTGRES_URL) is created with its
+own Alembic migrations, as settlements' with theirs. Orders is wired exactly as `serve` wires
+it (`build_process`), with its credit checker pointed at the settlements process (or at a
+closed port, for the fallback).
 
 Outlets reach orders through the clients feed in production; tests put them straight into the
 feed's read model (`feed_outlets`).
@@ -32,7 +32,6 @@ from google.type import date_pb2, money_pb2
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from fieldline.common.v1 import event_envelope_pb2
 from fieldline.orders.events.v1 import events_pb2  # noqa: F401 - registers the event types
@@ -45,17 +44,15 @@ from fieldline.orders.v1 import van_service_pb2_grpc as vs_grpc
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
-from fieldline_kit.db import async_url
 from fieldline_kit.grpc.convert import money
 from fieldline_kit.messaging import topology
 from fieldline_kit.migrations import upgrade_async
 from fieldline_kit.service import ServiceProcess
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.nats_server import EmbeddedNats
-from fieldline_orders.adapters import schema
 from fieldline_orders.adapters.orm_feed import feed_outlets
 from fieldline_orders.bootstrap import App
-from fieldline_orders.entrypoints.main import build_process
+from fieldline_orders.entrypoints.main import MIGRATIONS, build_process
 from fieldline_orders.settings import OrdersSettings
 from fieldline_settlements.entrypoints.main import MIGRATIONS as SETTLEMENTS_MIGRATIONS
 from fieldline_settlements.entrypoints.main import build_process as build_settlements
@@ -154,12 +151,7 @@ async def start_settlements(
 
 
 async def create_schema(url: str) -> None:
-    engine = create_async_engine(async_url(url))
-    try:
-        async with engine.begin() as c:
-            await c.run_sync(schema.metadata.create_all)
-    finally:
-        await engine.dispose()
+    await upgrade_async(url, MIGRATIONS)
 
 
 async def start_orders(

@@ -69,7 +69,9 @@ def validate(settings: SettlementsSettings) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     problems: list[str] = []
-    if len(settings.currency) != 3 or not settings.currency.isalpha():
+    if len(settings.currency) != 3 or not (
+        settings.currency.isalpha() and settings.currency.isupper()
+    ):
         problems.append(f"{PREFIX}_CURRENCY: expected an ISO 4217 code, got {settings.currency!r}")
     try:
         ZoneInfo(settings.timezone)

@@ -28,7 +28,6 @@ from fieldline_kit.grpc.convert import money
 
 from .conftest import Harness
 
-
 ACTOR_ID = "6a0e3f9c-1d2b-4c5e-8f7a-9b0c1d2e3f40"
 
 
@@ -150,7 +149,9 @@ async def set_limit(h: Harness, client_id: str, limit: str | None, terms: int = 
     return response.balance
 
 
-async def balance(h: Harness, client_id: str, outlet_id: str = "", as_of: date | None = None) -> pb.Balance:
+async def balance(
+    h: Harness, client_id: str, outlet_id: str = "", as_of: date | None = None
+) -> pb.Balance:
     response = await h.settlements.GetBalance(
         ss.GetBalanceRequest(
             client_id=client_id, outlet_id=outlet_id, as_of=pb_date(as_of) if as_of else None

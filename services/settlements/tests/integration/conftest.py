@@ -57,9 +57,7 @@ async def start_harness(
     await asyncio.wait_for(process.ready.wait(), 20)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{process.grpc_port}")
     try:
-        yield Harness(
-            process, app, channel, ss_grpc.SettlementsServiceStub(channel), js, url
-        )
+        yield Harness(process, app, channel, ss_grpc.SettlementsServiceStub(channel), js, url)
     finally:
         await channel.close()
         process.stop_requested.set()

@@ -76,7 +76,9 @@ async def test_policy_in_force_default_company_and_client(svc: Harness) -> None:
         company = await set_policy(svc, "", pb.DEBT_POLICY_MODE_WARN, max_overdue_days=60)
         got = await svc.settlements.GetDebtPolicy(ss.GetDebtPolicyRequest(client_id=client))
         assert got.is_default and got.policy == company
-        own = await set_policy(svc, client, pb.DEBT_POLICY_MODE_IGNORE, roles=("credit_controller",))
+        own = await set_policy(
+            svc, client, pb.DEBT_POLICY_MODE_IGNORE, roles=("credit_controller",)
+        )
         assert own.override_roles == ["CREDIT_CONTROLLER"] and own.client_id == client
         got = await svc.settlements.GetDebtPolicy(ss.GetDebtPolicyRequest(client_id=client))
         assert not got.is_default and got.policy == own
@@ -90,7 +92,9 @@ async def test_policy_in_force_default_company_and_client(svc: Harness) -> None:
         )
         assert cleared.policy == company
     finally:
-        await svc.settlements.SetDebtPolicy(ss.SetDebtPolicyRequest(request_id=new_id(), clear=True))
+        await svc.settlements.SetDebtPolicy(
+            ss.SetDebtPolicyRequest(request_id=new_id(), clear=True)
+        )
     got = await svc.settlements.GetDebtPolicy(ss.GetDebtPolicyRequest())
     assert got.is_default and got.policy.mode == pb.DEBT_POLICY_MODE_BLOCK
 
@@ -120,7 +124,9 @@ async def test_invalid_policies_are_refused(svc: Harness) -> None:
     ]
     for policy, message in cases:
         await expect_error(
-            svc.settlements.SetDebtPolicy(ss.SetDebtPolicyRequest(request_id=new_id(), policy=policy)),
+            svc.settlements.SetDebtPolicy(
+                ss.SetDebtPolicyRequest(request_id=new_id(), policy=policy)
+            ),
             grpc.StatusCode.INVALID_ARGUMENT,
             message,
         )
@@ -161,7 +167,9 @@ async def test_check_credit_reserves_blocks_overrides_and_releases(svc: Harness)
     # An override needs the role and a reason.
     no_reason = await check(svc, client, "500.00", order_id=order_c, roles=("SUPERVISOR",))
     assert no_reason.outcome == BLOCK
-    assert no_reason.reasons[-1].message == "override ignored: an override (SUPERVISOR) needs a reason"
+    assert (
+        no_reason.reasons[-1].message == "override ignored: an override (SUPERVISOR) needs a reason"
+    )
     no_role = await check(svc, client, "500.00", order_id=order_c, reason="known client")
     assert no_role.outcome == BLOCK
     assert "has none of the override roles (SUPERVISOR)" in no_role.reasons[-1].message
@@ -213,7 +221,10 @@ async def test_check_credit_is_idempotent_per_request_id(svc: Harness) -> None:
 async def test_overdue_debt_under_warn_and_ignore(svc: Harness) -> None:
     as_of = date(2024, 6, 30)
     warn_client, ignore_client = new_id(), new_id()
-    for client, mode in ((warn_client, pb.DEBT_POLICY_MODE_WARN), (ignore_client, pb.DEBT_POLICY_MODE_IGNORE)):
+    for client, mode in (
+        (warn_client, pb.DEBT_POLICY_MODE_WARN),
+        (ignore_client, pb.DEBT_POLICY_MODE_IGNORE),
+    ):
         await set_policy(svc, client, mode, max_overdue_days=30)
         await record_invoice(svc, client, "250.00", issued=date(2024, 5, 1), due=date(2024, 5, 20))
     warned = await check(svc, warn_client, "10.00", as_of=as_of)
@@ -308,9 +319,10 @@ async def test_reservations_expire(svc: Harness) -> None:
     with shifted_clock(svc, timedelta(hours=73)):
         assert dec((await balance(svc, client)).reserved) == 0
         assert (await check(svc, client, "80.00")).outcome == ALLOW
-        assert await count(
-            svc, orm.credit_reservations, orm.credit_reservations.c.client_id == client
-        ) == 1
+        assert (
+            await count(svc, orm.credit_reservations, orm.credit_reservations.c.client_id == client)
+            == 1
+        )
 
 
 async def test_set_credit_limit_retry_returns_the_stored_response(svc: Harness) -> None:
@@ -324,5 +336,7 @@ async def test_set_credit_limit_retry_returns_the_stored_response(svc: Harness) 
     assert again == first and dec(first.balance.balance) == 0
     got = await balance(svc, client)
     assert dec(got.balance) == 3
-    invoice = (await svc.settlements.ListInvoices(ss.ListInvoicesRequest(client_id=client))).invoices[0]
+    invoice = (
+        await svc.settlements.ListInvoices(ss.ListInvoicesRequest(client_id=client))
+    ).invoices[0]
     assert invoice.due_date == pb_date(date(2024, 5, 6))

@@ -30,7 +30,9 @@ from .conftest import Harness
 D = date(2024, 5, 1)
 
 
-def invoice_request(client_id: str, amount: money_pb2.Money, **kw: object) -> ss.RecordInvoiceRequest:
+def invoice_request(
+    client_id: str, amount: money_pb2.Money, **kw: object
+) -> ss.RecordInvoiceRequest:
     return ss.RecordInvoiceRequest(
         request_id=new_id(),
         invoice=pb.Invoice(
@@ -73,9 +75,7 @@ async def test_record_invoice_publishes_events_and_retries_return_the_original(
 
     # SetCreditLimit: the client's DebtChanged; the invoice: InvoiceIssued and DebtChanged of
     # the client and of the outlet; the retries: nothing.
-    events = await published(
-        svc.js, lambda e: e.aggregate_id in (inv.id, client, outlet), expect=4
-    )
+    events = await published(svc.js, lambda e: e.aggregate_id in (inv.id, client, outlet), expect=4)
     names = sorted(name for name, _, _ in events)
     assert names == ["DebtChanged", "DebtChanged", "DebtChanged", "InvoiceIssued"]
     issued = [p for name, _, p in events if name == "InvoiceIssued"]
@@ -138,21 +138,27 @@ async def test_bad_input_is_refused_naming_the_field_and_writes_nothing(svc: Har
         allocations=[pb.Allocation(invoice_id="no-such-invoice")],
     )
     await expect_error(
-        svc.settlements.RecordPayment(ss.RecordPaymentRequest(request_id=new_id(), payment=payment)),
+        svc.settlements.RecordPayment(
+            ss.RecordPaymentRequest(request_id=new_id(), payment=payment)
+        ),
         grpc.StatusCode.NOT_FOUND,
         "payment.allocations[0].invoice_id",
     )
     payment.ClearField("allocations")
     payment.kind = pb.PAYMENT_KIND_CASH
     await expect_error(
-        svc.settlements.RecordPayment(ss.RecordPaymentRequest(request_id=new_id(), payment=payment)),
+        svc.settlements.RecordPayment(
+            ss.RecordPaymentRequest(request_id=new_id(), payment=payment)
+        ),
         grpc.StatusCode.INVALID_ARGUMENT,
         "payment.receipt_number: is required for cash",
     )
     payment.kind = pb.PAYMENT_KIND_BANK
     payment.amount.CopyFrom(rub("-1.00"))
     await expect_error(
-        svc.settlements.RecordPayment(ss.RecordPaymentRequest(request_id=new_id(), payment=payment)),
+        svc.settlements.RecordPayment(
+            ss.RecordPaymentRequest(request_id=new_id(), payment=payment)
+        ),
         grpc.StatusCode.INVALID_ARGUMENT,
         "payment.amount: must be positive, got -1.00",
     )
@@ -188,9 +194,15 @@ async def test_named_invoices_are_paid_first(svc: Harness) -> None:
     pay = await record_payment(
         svc, client, "100.00", on=D, named=((named.id, ""),)
     )  # amount 0: as much as open
-    assert [(a.invoice_id, dec(a.amount)) for a in pay.allocations] == [(named.id, 80), (old.id, 20)]
+    assert [(a.invoice_id, dec(a.amount)) for a in pay.allocations] == [
+        (named.id, 80),
+        (old.id, 20),
+    ]
     partial = await record_payment(svc, client, "30.00", on=D, named=((old.id, "10.00"),))
-    assert [(a.invoice_id, dec(a.amount)) for a in partial.allocations] == [(old.id, 10), (old.id, 20)]
+    assert [(a.invoice_id, dec(a.amount)) for a in partial.allocations] == [
+        (old.id, 10),
+        (old.id, 20),
+    ]
     await expect_error(
         svc.settlements.RecordPayment(
             ss.RecordPaymentRequest(
@@ -258,7 +270,10 @@ async def test_statement_has_opening_running_and_closing_balances(svc: Harness) 
         )
     )
     assert dec(response.opening_balance) == 70
-    assert [(line.kind, line.number, dec(line.amount), dec(line.running_balance)) for line in response.lines] == [
+    assert [
+        (line.kind, line.number, dec(line.amount), dec(line.running_balance))
+        for line in response.lines
+    ] == [
         ("invoice", "A-2", 50, 120),
         ("credit_note", "CN-9", -20, 100),
         ("payment", "", -40, 60),
@@ -269,7 +284,9 @@ async def test_statement_has_opening_running_and_closing_balances(svc: Harness) 
     assert dec(everything.closing_balance) == dec((await balance(svc, client)).balance) == 1059
     await expect_error(
         svc.settlements.GetStatement(
-            ss.GetStatementRequest(client_id=client, from_date=pb_date(D), to_date=pb_date(D - timedelta(days=1)))
+            ss.GetStatementRequest(
+                client_id=client, from_date=pb_date(D), to_date=pb_date(D - timedelta(days=1))
+            )
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
         "to_date: must not be before from_date",
@@ -279,7 +296,13 @@ async def test_statement_has_opening_running_and_closing_balances(svc: Harness) 
 async def test_aging_report_buckets_pages_and_totals(svc: Harness) -> None:
     as_of = date(2024, 9, 1)
     client = new_id()
-    for days, amount in ((-5, "10.00"), (10, "20.00"), (45, "30.00"), (75, "40.00"), (120, "50.00")):
+    for days, amount in (
+        (-5, "10.00"),
+        (10, "20.00"),
+        (45, "30.00"),
+        (75, "40.00"),
+        (120, "50.00"),
+    ):
         due = as_of - timedelta(days=days)
         await record_invoice(svc, client, amount, issued=due - timedelta(days=1), due=due)
     await record_invoice(svc, client, "-5.00", issued=as_of - timedelta(days=3))
@@ -287,7 +310,17 @@ async def test_aging_report_buckets_pages_and_totals(svc: Harness) -> None:
         ss.GetAgingReportRequest(as_of=pb_date(as_of), client_id=client)
     )
     (row,) = own.rows
-    figures = [dec(x) for x in (row.current, row.overdue_1_30, row.overdue_31_60, row.overdue_61_90, row.overdue_over_90, row.total)]
+    figures = [
+        dec(x)
+        for x in (
+            row.current,
+            row.overdue_1_30,
+            row.overdue_31_60,
+            row.overdue_61_90,
+            row.overdue_over_90,
+            row.total,
+        )
+    ]
     # The credit note paid 5.00 of the oldest invoice (over 90 days).
     assert figures == [10, 20, 30, 40, 45, 145]
     assert own.totals.total == row.total
@@ -319,7 +352,11 @@ async def test_list_invoices_pages_and_filters(svc: Harness) -> None:
     ids = []
     for i in range(5):
         inv = await record_invoice(
-            svc, client, "10.00", issued=D + timedelta(days=i % 3), outlet_id=outlet if i % 2 else ""
+            svc,
+            client,
+            "10.00",
+            issued=D + timedelta(days=i % 3),
+            outlet_id=outlet if i % 2 else "",
         )
         ids.append(inv.id)
     await record_payment(svc, client, "15.00", on=D)
@@ -366,7 +403,9 @@ async def test_credit_limit_set_and_cleared(svc: Harness) -> None:
         "limit: must not be negative",
     )
     await expect_error(
-        svc.settlements.SetCreditLimit(ss.SetCreditLimitRequest(request_id=new_id(), client_id=client)),
+        svc.settlements.SetCreditLimit(
+            ss.SetCreditLimitRequest(request_id=new_id(), client_id=client)
+        ),
         grpc.StatusCode.INVALID_ARGUMENT,
         "limit: is required",
     )
@@ -384,7 +423,9 @@ async def test_credit_limit_set_and_cleared(svc: Harness) -> None:
 async def test_container_deposit_is_validated(svc: Harness) -> None:
     await expect_error(
         svc.settlements.SetContainerDeposit(
-            ss.SetContainerDepositRequest(request_id=new_id(), container_type="", deposit=rub("1.00"))
+            ss.SetContainerDepositRequest(
+                request_id=new_id(), container_type="", deposit=rub("1.00")
+            )
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
         "container_type: must not be empty",

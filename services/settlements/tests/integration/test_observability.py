@@ -1,15 +1,14 @@
-"""Health, reflection, metrics and the CLI of a running settlements service."""
+"""Health, reflection and metrics of a running settlements service."""
 
 from __future__ import annotations
 
+import asyncio
 import urllib.request
 
-import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
-from fieldline_settlements.entrypoints.main import main
 
 from .builders import new_id
 from .conftest import Harness
@@ -32,22 +31,16 @@ async def test_health_and_reflection(svc: Harness) -> None:
     assert {SERVICE, "grpc.health.v1.Health"} <= services
 
 
-async def test_metrics_count_calls_and_consumer_outcomes(svc: Harness) -> None:
+def _metrics(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        return str(response.read().decode())
+
+
+async def test_metrics_count_calls(svc: Harness) -> None:
     await svc.settlements.GetBalance(ss.GetBalanceRequest(client_id=new_id()))
-    with urllib.request.urlopen(
-        f"http://127.0.0.1:{svc.process.metrics_port}/metrics", timeout=5
-    ) as response:
-        text = response.read().decode()
+    text = await asyncio.to_thread(_metrics, svc.process.metrics_port)
     method = f"/{SERVICE}/GetBalance"
     assert (
         f'fieldline_grpc_server_handled_total{{grpc_code="OK",grpc_method="{method}",'
         'service="settlements"}' in text
     )
-
-
-def test_migrate_without_a_database_url_names_the_variable(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.delenv("SETTLEMENTS_DATABASE_URL", raising=False)
-    assert main(["migrate"]) == 2
-    assert "SETTLEMENTS_DATABASE_URL" in capsys.readouterr().err

@@ -88,7 +88,10 @@ async def test_van_sale_books_invoice_cash_payment_tare_and_releases_the_reserva
     (inv,) = invoices
     assert (inv.id, inv.order_id, inv.source) == (order_id, order_id, pb.INVOICE_SOURCE_VAN_SALE)
     assert inv.number.startswith("VS-") and inv.outlet_id == outlet
-    assert (inv.issue_date, inv.due_date) == (pb_date(SALE_DAY), pb_date(SALE_DAY + timedelta(days=7)))
+    assert (inv.issue_date, inv.due_date) == (
+        pb_date(SALE_DAY),
+        pb_date(SALE_DAY + timedelta(days=7)),
+    )
     assert (dec(inv.amount), dec(inv.open_amount)) == (Decimal("12345.60"), Decimal("2345.60"))
 
     async with svc.app.sessions() as s:
@@ -129,14 +132,18 @@ async def test_van_sale_books_invoice_cash_payment_tare_and_releases_the_reserva
     recorded = next(p for n, _, p in events if n == "PaymentRecorded")
     assert [a.invoice_id for a in recorded.payment.allocations] == [order_id]  # type: ignore[attr-defined]
     keg = next(
-        p for n, _, p in events if n == "TareBalanceChanged" and p.balance.container_type == "keg-50"  # type: ignore[attr-defined]
+        p
+        for n, _, p in events
+        if n == "TareBalanceChanged" and p.balance.container_type == "keg-50"  # type: ignore[attr-defined]
     )
     assert keg.document_id == order_id  # type: ignore[attr-defined]
 
 
 async def test_the_same_sale_delivered_twice_books_once(svc: Harness) -> None:
     client, outlet = new_id(), new_id()
-    sale = van_sale(client, outlet, "500.00", cash="200.00", on=SALE_DAY, containers=(("bottle-0.5", "24"),))
+    sale = van_sale(
+        client, outlet, "500.00", cash="200.00", on=SALE_DAY, containers=(("bottle-0.5", "24"),)
+    )
     env = envelope(sale, sale.order.id)
     # Two copies of one event (outside the duplicate window: different Nats-Msg-Id) ...
     await publish(svc.js, env, msg_id=f"{env.event_id}-copy-1")
@@ -161,7 +168,9 @@ async def test_the_same_sale_delivered_twice_books_once(svc: Harness) -> None:
     assert dec((await balance(svc, client)).balance) == 300
     assert (await tare(svc, client))["bottle-0.5"].balance == "24"
     # The re-emitted copy published nothing.
-    events = await published(svc.js, lambda e: e.causation_id == again.event_id, expect=0, timeout=1)
+    events = await published(
+        svc.js, lambda e: e.causation_id == again.event_id, expect=0, timeout=1
+    )
     assert events == []
 
 
@@ -184,7 +193,11 @@ async def test_return_books_a_credit_note_on_the_sale_and_takes_tare_back(svc: H
     for s in (older, sale):
         await publish(svc.js, envelope(s, s.order.id))
     ret = goods_return(
-        client, outlet, "400.00", on=SALE_DAY + timedelta(days=1), order_id=sale.order.id,
+        client,
+        outlet,
+        "400.00",
+        on=SALE_DAY + timedelta(days=1),
+        order_id=sale.order.id,
         containers=(("keg-50", "3"),),
     )
     env = envelope(ret, ret.goods_return.id)
@@ -248,7 +261,9 @@ async def test_foreign_currency_sale_is_dead_lettered_and_the_next_one_still_app
 
     await wait_until(dead_lettered, what="the dead letter")
     async with svc.app.sessions() as s:
-        error = (await s.execute(select(dl.c.error).where(dl.c.event_id == bad_env.event_id))).scalar_one()
+        error = (
+            await s.execute(select(dl.c.error).where(dl.c.event_id == bad_env.event_id))
+        ).scalar_one()
     assert "order.currency_code: must be RUB" in error
     assert dec((await balance(svc, client)).balance) == 20
     assert await count(svc, orm.invoices, orm.invoices.c.client_id == client) == 1

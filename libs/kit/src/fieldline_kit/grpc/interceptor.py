@@ -3,6 +3,10 @@
 Servicers raise the typed errors of `fieldline_kit.errors`; this is the only place that turns
 them into gRPC status codes, so every service answers alike. Unknown exceptions are logged
 with their traceback and reported as INTERNAL without details (they may hold secrets).
+
+A unary servicer may also return `bytes`: the already serialized form of its declared response
+message (e.g. a response kept in a cache). Those bytes go on the wire as they are; messages are
+serialized as usual. Returning bytes of any other message type is the servicer's bug.
 """
 
 from __future__ import annotations
@@ -95,5 +99,21 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         return grpc.unary_unary_rpc_method_handler(
             wrapped,
             request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
+            response_serializer=passing_bytes(handler.response_serializer),
         )
+
+
+Serializer = Callable[[Any], bytes]
+
+
+def passing_bytes(serializer: Serializer | None) -> Serializer | None:
+    """`serializer`, except that a `bytes` response (pre-serialized) is sent unchanged."""
+    if serializer is None:
+        return None  # the handler deals in bytes already
+
+    def serialize(response: Any) -> bytes:
+        if type(response) is bytes:
+            return response
+        return serializer(response)
+
+    return serialize

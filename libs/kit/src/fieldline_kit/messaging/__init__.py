@@ -1,4 +1,4 @@
-"""Integration events over NATS JetStream: outbox relay, inbox consumers, topology.
+"""Integration events over NATS JetStream: outbox relay, inbox consumers, followers, topology.
 
 Stream and consumer declarations live in `fieldline_kit.messaging.topology` (imported on its
 own, so `python -m fieldline_kit.messaging.topology apply` runs it without a double import).
@@ -11,6 +11,7 @@ from fieldline_kit.messaging.consumer import (
     Handler,
     PoisonMessage,
 )
+from fieldline_kit.messaging.follower import StreamFollower
 from fieldline_kit.messaging.nats import connect, jetstream, safe_url
 from fieldline_kit.messaging.relay import OutboxRelay
 
@@ -20,6 +21,7 @@ __all__ = [
     "Handler",
     "OutboxRelay",
     "PoisonMessage",
+    "StreamFollower",
     "connect",
     "jetstream",
     "safe_url",

@@ -128,7 +128,13 @@ class EmbeddedNats:
         self._log.write(f"--- starting: {' '.join(args)}\n".encode())
         self._log.flush()
         self._proc = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            # Own session: a Ctrl-C in the terminal reaches the runner, which stops the
+            # services first and NATS last, not every process at once.
+            start_new_session=True,
         )
 
     def _check_alive_or_raise(self, deadline: float) -> None:

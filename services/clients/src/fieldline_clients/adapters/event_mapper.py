@@ -72,6 +72,11 @@ def _(e: events.RouteAssignmentChanged) -> IntegrationEvent:
 
 
 @_map.register
+def _(e: events.VisitStarted) -> IntegrationEvent:
+    return _event("visit", e.visit.id, e.visit.version, ev.VisitStarted(visit=m.visit_pb(e.visit)))
+
+
+@_map.register
 def _(e: events.VisitCompleted) -> IntegrationEvent:
     return _event(
         "visit", e.visit.id, e.visit.version, ev.VisitCompleted(visit=m.visit_pb(e.visit))

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -70,6 +71,10 @@ outlets = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The whole row as a serialized fieldline.clients.v1.Outlet, written together with the
+    # columns above by OutletRepository: read paths that answer with outlets (visit plan,
+    # search) copy these bytes into their responses instead of rebuilding each outlet.
+    Column("outlet_pb", LargeBinary, nullable=False),
 )
 Index("ix_outlets_lat_lon", outlets.c.lat, outlets.c.lon)
 

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, and_, select
+from sqlalchemy import ColumnElement, Date, Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldline.clients.v1 import resources_pb2 as pb
+from fieldline.clients.v1 import territory_service_pb2 as ts
 from fieldline_clients.adapters import orm
+from fieldline_clients.adapters.proto_mapping import OUTCOMES, VISIT_STATUSES
 from fieldline_clients.adapters.repository import (
     assignment_from,
     audit_from,
+    aware,
     client_from,
     employee_from,
     history_from,
@@ -27,19 +31,27 @@ from fieldline_clients.adapters.repository import (
     route_from,
     visit_from,
 )
-from fieldline_clients.domain.fieldwork import Audit, Proposal, Questionnaire, Visit
+from fieldline_clients.domain.fieldwork import (
+    Audit,
+    Proposal,
+    Questionnaire,
+    Visit,
+    VisitOutcome,
+    VisitStatus,
+)
 from fieldline_clients.domain.model import (
     CardChange,
     Client,
     Employee,
     Outlet,
+    OutletStatus,
     Route,
     RouteAssignment,
     Territory,
 )
 from fieldline_clients.domain.values import Location, search_key
 from fieldline_kit.errors import InvalidArgument
-from fieldline_kit.grpc.convert import decode_token, encode_token
+from fieldline_kit.grpc.convert import decode_token, encode_token, pb_date
 
 T = TypeVar("T")
 
@@ -71,6 +83,11 @@ async def get_by_id(
 ) -> T | None:
     row = (await session.execute(select(table).where(table.c.id == entity_id))).first()
     return convert(row) if row else None
+
+
+async def exists(session: AsyncSession, table: Any, entity_id: str) -> bool:
+    found = await session.scalar(select(table.c.id).where(table.c.id == entity_id))
+    return found is not None
 
 
 async def list_clients(
@@ -111,7 +128,7 @@ async def list_outlets(
 
 @dataclass(frozen=True)
 class OutletMatch:
-    outlet: Outlet
+    outlet_pb: bytes  # a serialized fieldline.clients.v1.Outlet (the outlets.outlet_pb column)
     distance_m: float | None
 
 
@@ -130,7 +147,11 @@ async def search_outlets(
     radius_m: float,
 ) -> tuple[list[OutletMatch], str]:
     """Name/INN filters in SQL; a radius search prefilters by bounding box (indexed on lat, lon),
-    then measures the exact great-circle distance and orders nearest first."""
+    then measures the exact great-circle distance and orders nearest first.
+
+    The radius search reads only `(id, lat, lon)` of the candidates in the box and fetches the
+    stored outlets of the returned page alone, so its cost follows the page, not the box.
+    """
     t, c = orm.outlets, orm.clients
     conds = _where(
         t.c.name_search.contains(search_key(name_query), autoescape=True) if name_query else None,
@@ -139,34 +160,40 @@ async def search_outlets(
     if near is None:
         if not conds:
             raise InvalidArgument("name_query", "give a name, an INN or a point with a radius")
-        outlets, next_token = await _page(
-            session, select(t).where(*conds), t.c.id, token, size, outlet_from
+        stmt = select(t.c.id, t.c.outlet_pb).where(*conds)
+        found, next_token = await _page(
+            session, stmt, t.c.id, token, size, lambda r: OutletMatch(r.outlet_pb, None)
         )
-        return [OutletMatch(o, None) for o in outlets], next_token
+        return found, next_token
     if not 0 < radius_m <= MAX_RADIUS_M:
         raise InvalidArgument(
             "radius_m", f"must be within (0, {MAX_RADIUS_M:.0f}] metres, got {radius_m}"
         )
     min_lat, max_lat, min_lon, max_lon = near.bounding_box(radius_m)
-    stmt = (
-        select(t)
+    candidates = (
+        select(t.c.id, t.c.lat, t.c.lon)
         .where(*conds, t.c.lat.between(min_lat, max_lat), t.c.lon.between(min_lon, max_lon))
         .limit(MAX_RADIUS_CANDIDATES + 1)
     )
-    rows = (await session.execute(stmt)).all()
+    rows = (await session.execute(candidates)).all()
     if len(rows) > MAX_RADIUS_CANDIDATES:
         raise InvalidArgument("radius_m", "too many outlets in that radius; narrow the search")
     matches = []
-    for row in rows:
-        d = near.distance_m(Location(row.lat, row.lon))
+    for outlet_id, lat, lon in rows:
+        d = near.distance_m(Location(lat, lon))
         if d <= radius_m:
-            matches.append((d, row))
-    matches.sort(key=lambda m: (m[0], m[1].id))
+            matches.append((d, outlet_id))
+    matches.sort()  # nearest first; equal distances by id
     offset = int(decode_token(token) or 0)
     chunk = matches[offset : offset + size]
     more = offset + size < len(matches)
+    page_ids = [outlet_id for _, outlet_id in chunk]
+    stored = {
+        row.id: row.outlet_pb
+        for row in await session.execute(select(t.c.id, t.c.outlet_pb).where(t.c.id.in_(page_ids)))
+    }
     return (
-        [OutletMatch(outlet_from(r), d) for d, r in chunk],
+        [OutletMatch(stored[i], d) for d, i in chunk if i in stored],
         encode_token(str(offset + size)) if more else "",
     )
 
@@ -299,71 +326,102 @@ async def list_audits(
 
 
 @dataclass(frozen=True)
-class PlannedVisit:
-    outlet: Outlet
-    route_id: str
-    sequence: int
-    visit: Visit | None
+class VisitPlan:
+    response: ts.GetVisitPlanResponse
+    # Every outlet the plan was computed from: its planned outlets and any outlet on the
+    # agent's routes that is due but not active (reopening it would put it into the plan).
+    outlet_ids: frozenset[str]
 
 
-async def visit_plan(session: AsyncSession, agent_id: str, day: date) -> list[PlannedVisit]:
-    """Outlets due on `day` on the agent's routes, in route order, with visits already made.
-
-    One indexed query: the agent's routes → assignments whose weekday bit is set → outlets.
-    The every-N-weeks rule is checked in Python on that small set.
-    """
-    r, a, o, v = orm.routes, orm.route_assignments, orm.outlets, orm.visits
-    bit = 1 << day.isoweekday()
-    stmt = (
+def _plan_statement() -> Select[Any]:
+    r, a, o = orm.routes, orm.route_assignments, orm.outlets
+    day = bindparam("day", type_=Date)
+    return (
         select(
-            o,
-            a.c.route_id.label("a_route_id"),
-            a.c.frequency.label("a_frequency"),
-            a.c.weekday_mask.label("a_weekday_mask"),
-            a.c.start_date.label("a_start_date"),
-            a.c.sequence.label("a_sequence"),
+            a.c.outlet_id,
+            a.c.route_id,
+            a.c.sequence,
+            a.c.frequency,
+            a.c.weekday_mask,
+            a.c.start_date,
+            o.c.status,
+            o.c.outlet_pb,
         )
         .select_from(r.join(a, a.c.route_id == r.c.id).join(o, o.c.id == a.c.outlet_id))
         .where(
-            r.c.agent_id == agent_id,
-            a.c.weekday_mask.op("&")(bit) != 0,
+            r.c.agent_id == bindparam("agent_id"),
+            a.c.weekday_mask.op("&")(bindparam("weekday_bit")) != 0,
             a.c.start_date <= day,
-            o.c.status == "active",
         )
-        .order_by(a.c.sequence, o.c.id)
+        .order_by(a.c.sequence, a.c.outlet_id)
     )
-    rows = (await session.execute(stmt)).all()
+
+
+_PLAN = _plan_statement()
+_PLAN_VISITS = select(orm.visits).where(
+    orm.visits.c.agent_id == bindparam("agent_id"),
+    orm.visits.c.day == bindparam("day", type_=Date),
+)
+_ACTIVE = OutletStatus.ACTIVE.value
+
+
+async def visit_plan(session: AsyncSession, agent_id: str, day: date) -> VisitPlan:
+    """Outlets due on `day` on the agent's routes, in route order, with visits already made.
+
+    One indexed query: the agent's routes → assignments whose weekday bit is set → outlets,
+    reading only the assignment's schedule and the outlet's stored proto. Whether an
+    assignment is due is decided by `RouteAssignment.is_due` (the every-N-weeks rule), once
+    per distinct schedule. Outlets go into the response as the stored bytes, visits straight
+    from their rows: no domain objects on this path.
+    """
+    params = {"agent_id": agent_id, "day": day, "weekday_bit": 1 << day.isoweekday()}
+    rows = (await session.execute(_PLAN, params)).all()
+    response = ts.GetVisitPlanResponse(agent_id=agent_id, date=pb_date(day))
+    if not rows:
+        return VisitPlan(response, frozenset())
+    due_by_schedule: dict[tuple[int, int, date], bool] = {}
     due = []
     for row in rows:
-        plan_assignment = assignment_from(
-            _AssignmentRow(
-                row.a_route_id,
-                row.id,
-                row.a_frequency,
-                row.a_weekday_mask,
-                row.a_start_date,
-                row.a_sequence,
-            )
-        )
-        if plan_assignment.is_due(day):
-            due.append((row, plan_assignment))
-    if not due:
-        return []
-    visits_rows = (
-        await session.execute(select(v).where(and_(v.c.agent_id == agent_id, v.c.day == day)))
-    ).all()
-    by_outlet = {vr.outlet_id: visit_from(vr) for vr in visits_rows}
-    return [
-        PlannedVisit(outlet_from(row), pa.route_id, pa.sequence, by_outlet.get(row.id))
-        for row, pa in due
-    ]
+        schedule = (row.frequency, row.weekday_mask, row.start_date)
+        is_due = due_by_schedule.get(schedule)
+        if is_due is None:
+            is_due = due_by_schedule[schedule] = assignment_from(row).is_due(day)
+        if is_due:
+            due.append(row)
+    if due:
+        visits = {v.outlet_id: v for v in (await session.execute(_PLAN_VISITS, params)).all()}
+        for row in due:
+            if row.status != _ACTIVE:
+                continue
+            planned = response.visits.add(route_id=row.route_id, sequence=row.sequence)
+            planned.outlet.MergeFromString(row.outlet_pb)
+            visit = visits.get(row.outlet_id)
+            if visit is not None:
+                visit_row_pb(visit, planned.visit)
+    return VisitPlan(response, frozenset(row.outlet_id for row in due))
 
 
-@dataclass(frozen=True)
-class _AssignmentRow:
-    route_id: str
-    outlet_id: str
-    frequency: int
-    weekday_mask: int
-    start_date: date
-    sequence: int
+def _mark_pb(row: Row[Any], prefix: str, out: pb.Visit) -> None:
+    """As proto_mapping._mark does for a GeoMark read from these columns by visit_from."""
+    time = aware(getattr(row, f"{prefix}_time"))
+    if time is None:
+        return
+    getattr(out, f"{prefix}_time").FromDatetime(time.astimezone(UTC))  # as convert.ts
+    lat, lon = getattr(row, f"{prefix}_lat"), getattr(row, f"{prefix}_lon")
+    if lat is not None:
+        location = getattr(out, f"{prefix}_location")
+        location.latitude, location.longitude = lat, lon
+    setattr(out, f"{prefix}_distance_m", getattr(row, f"{prefix}_distance_m") or 0)
+    setattr(out, f"{prefix}_far", getattr(row, f"{prefix}_far"))
+
+
+def visit_row_pb(row: Row[Any], out: pb.Visit) -> pb.Visit:
+    """A visits row → `out`, the same message as `proto_mapping.visit_pb(visit_from(row))`."""
+    out.id, out.agent_id, out.outlet_id = row.id, row.agent_id, row.outlet_id
+    out.date.year, out.date.month, out.date.day = row.day.year, row.day.month, row.day.day
+    out.status = VISIT_STATUSES[VisitStatus(row.status)]
+    out.outcome = OUTCOMES[VisitOutcome(row.outcome)] if row.outcome else 0
+    out.missed_reason, out.notes = row.missed_reason, row.notes
+    _mark_pb(row, "check_in", out)
+    _mark_pb(row, "check_out", out)
+    return out

@@ -15,6 +15,7 @@ from sqlalchemy import Row, Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_clients.adapters import orm
+from fieldline_clients.adapters.proto_mapping import outlet_pb
 from fieldline_clients.domain.fieldwork import (
     Answer,
     Audit,
@@ -421,6 +422,8 @@ class OutletRepository(_Versioned):
             "version": o.version,
             "created_at": o.created_at,
             "updated_at": o.updated_at,
+            # Denormalized: the published form of this very outlet, kept in step on every write.
+            "outlet_pb": outlet_pb(o).SerializeToString(deterministic=True),
         }
 
     async def _write_history(self, o: Outlet) -> None:

@@ -55,6 +55,11 @@ class RouteAssignmentChanged(Event):
 
 
 @dataclass(frozen=True)
+class VisitStarted(Event):
+    visit: Visit
+
+
+@dataclass(frozen=True)
 class VisitCompleted(Event):
     visit: Visit
 

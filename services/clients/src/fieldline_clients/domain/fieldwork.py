@@ -92,7 +92,7 @@ class Visit:
     ) -> Visit:
         cls._can_visit(agent, outlet)
         require_aware("time", time)
-        return cls(
+        visit = cls(
             id=require_id("visit_id", id),
             agent_id=agent.id,
             outlet_id=outlet.id,
@@ -100,6 +100,8 @@ class Visit:
             status=VisitStatus.IN_PROGRESS,
             check_in=GeoMark.measure(time, location, outlet, radius_m),
         )
+        visit.events.append(events.VisitStarted(visit.snapshot()))
+        return visit
 
     def same_start(self, agent_id: str, outlet_id: str) -> bool:
         return self.agent_id == agent_id and self.outlet_id == outlet_id

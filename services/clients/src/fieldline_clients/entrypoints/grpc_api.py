@@ -1,6 +1,8 @@
 """gRPC servicers: translate protos into handler calls and domain results back into protos.
 
-Mutating RPCs run through `run_idempotent` (request_id), reads through a plain session.
+Mutating RPCs run through `run_idempotent` (request_id), reads through a read-only session.
+A few reads answer with pre-serialized bytes of their response type (the kit interceptor sends
+them as they are): the visit plan from its cache, outlets from their stored `outlet_pb`.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from fieldline_clients.bootstrap import App
 from fieldline_clients.domain.values import optional_id, require_id
 from fieldline_clients.service_layer import handlers
 from fieldline_kit.errors import InvalidArgument, NotFound
-from fieldline_kit.grpc.convert import from_pb_date, from_ts, page_size, pb_date
+from fieldline_kit.grpc.convert import from_pb_date, from_ts, page_size
 from fieldline_kit.grpc.idempotency import run_idempotent
 
 R = TypeVar("R", bound=Message)
@@ -61,7 +63,7 @@ class _Base:
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncSession]:
-        async with self.app.sessions() as session, session.begin():
+        async with self.app.read_sessions() as session, session.begin():
             yield session
 
     async def _get(
@@ -232,13 +234,10 @@ class ClientsServicer(_Base, cs_grpc.ClientsServiceServicer):
                 near=near,
                 radius_m=request.radius_m,
             )
-        return cs.SearchOutletsResponse(
-            matches=[
-                cs.OutletMatch(outlet=m.outlet_pb(x.outlet), distance_m=x.distance_m or 0.0)
-                for x in matches
-            ],
-            next_page_token=token,
-        )
+        response = cs.SearchOutletsResponse(next_page_token=token)
+        for x in matches:
+            response.matches.add(distance_m=x.distance_m or 0.0).outlet.MergeFromString(x.outlet_pb)
+        return response
 
     async def ListOutletCardHistory(
         self, request: cs.ListOutletCardHistoryRequest, context: grpc.aio.ServicerContext
@@ -510,27 +509,26 @@ class TerritoryServicer(_Base, ts_grpc.TerritoryServiceServicer):
 
     async def GetVisitPlan(
         self, request: ts_.GetVisitPlanRequest, context: grpc.aio.ServicerContext
-    ) -> ts_.GetVisitPlanResponse:
+    ) -> bytes:
+        """The serialized plan: from the plan cache, or read and then offered to the cache."""
         agent_id = require_id("agent_id", request.agent_id)
         day = from_pb_date("date", request.date)
         assert day is not None
+        cache = self.app.plan_cache
+        cached = cache.get(agent_id, day)
+        if cached is not None:
+            return cached
+        ticket = cache.ticket()  # before the read: a write committed meanwhile voids the put
         async with self._read() as session:
-            if await queries.get_by_id(session, orm.employees, agent_id, lambda r: r.id) is None:
-                raise NotFound("employee", agent_id, "agent_id")
             plan = await queries.visit_plan(session, agent_id, day)
-        return ts_.GetVisitPlanResponse(
-            agent_id=agent_id,
-            date=pb_date(day),
-            visits=[
-                ts_.PlannedVisit(
-                    outlet=m.outlet_pb(p.outlet),
-                    route_id=p.route_id,
-                    sequence=p.sequence,
-                    visit=m.visit_pb(p.visit) if p.visit else None,
-                )
-                for p in plan
-            ],
-        )
+            # routes.agent_id references employees, so only an empty plan can mean "no agent".
+            if not plan.response.visits and not await queries.exists(
+                session, orm.employees, agent_id
+            ):
+                raise NotFound("employee", agent_id, "agent_id")
+        body = plan.response.SerializeToString()
+        cache.put(ticket, agent_id, day, body, plan.outlet_ids)
+        return body
 
 
 class VisitsServicer(_Base, vs_grpc.VisitsServiceServicer):

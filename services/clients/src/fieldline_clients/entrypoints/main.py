@@ -1,4 +1,5 @@
-"""Process entrypoint: `serve` runs gRPC + outbox relay; `migrate` upgrades the database."""
+"""Process entrypoint: `serve` runs gRPC + outbox relay + the plan cache's follower; `migrate`
+upgrades the database."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from pathlib import Path
 
 from fieldline_clients import settings as settings_module
 from fieldline_clients.adapters import orm
+from fieldline_clients.adapters.event_mapper import STREAM, SUBJECT_PREFIX
 from fieldline_clients.bootstrap import SERVICE, App, bootstrap
 from fieldline_clients.entrypoints.grpc_api import register
 from fieldline_clients.settings import ClientsSettings
 from fieldline_kit.cli import service_main
 from fieldline_kit.logging import configure_logging
+from fieldline_kit.messaging.follower import StreamFollower
 from fieldline_kit.messaging.nats import connect
 from fieldline_kit.messaging.relay import OutboxRelay
 from fieldline_kit.service import Background, ServiceProcess
@@ -29,6 +32,19 @@ async def build_process(settings: ClientsSettings) -> tuple[ServiceProcess, App]
         )
         app.on_commit.append(relay.wake)
         background.append(relay.run)
+    if app.plan_cache.enabled:
+        # Other replicas' writes reach this replica's visit plan cache through the stream. The
+        # cache is bypassed until the follower is following, and again whenever it loses track.
+        follower = StreamFollower(
+            nc,
+            STREAM,
+            f"{SUBJECT_PREFIX}.>",
+            app.plan_cache.apply_envelope,
+            name=f"{SERVICE}-plan-cache",
+            on_following=app.plan_cache.resume,
+            on_lost=app.plan_cache.suspend,
+        )
+        background.append(follower.run)
 
     async def close_nats() -> None:
         await nc.drain()

@@ -128,7 +128,7 @@ class CreditCheckInput:
 
 
 @dataclass
-class Outcome:
+class Booking:
     """What a consumer-driven booking did (for logs and tests)."""
 
     invoice: Invoice | None = None
@@ -429,7 +429,7 @@ def van_sale_payment_id(order_id: str) -> str:
 
 async def van_sale_completed(
     uow: SettlementsUnitOfWork, cfg: Config, now: datetime, today: date, sale: VanSaleInput
-) -> Outcome:
+) -> Booking:
     """Invoice of the sale, the cash taken (paid on that invoice), tare issued, reservation
     released. Every part is keyed by the order, so a second copy of the sale adds nothing."""
     order_id = require_id("order.id", sale.order_id)
@@ -438,7 +438,7 @@ async def van_sale_completed(
     gross = amount("order.gross_total", sale.gross_total)
     cash = amount("cash_collected", sale.cash_collected)
     account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
-    result = Outcome()
+    result = Booking()
     ledger: ClientLedger | None = None
     if await uow.invoices.find(order_id) is None:
         ledger = await uow.ledgers.load(client_id)
@@ -501,7 +501,7 @@ async def van_sale_completed(
 
 async def return_accepted(
     uow: SettlementsUnitOfWork, cfg: Config, now: datetime, today: date, ret: ReturnInput
-) -> Outcome:
+) -> Booking:
     """Credit note of the return (paying the sale it names first) and the tare returned."""
     return_id = require_id("goods_return.id", ret.return_id)
     client_id = require_id("goods_return.client_id", ret.client_id)
@@ -509,7 +509,7 @@ async def return_accepted(
     totals = _sum_containers(ret.containers, "goods_return.containers")
     gross = amount("goods_return.gross_total", ret.gross_total)
     account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
-    result = Outcome()
+    result = Booking()
     ledger: ClientLedger | None = None
     if gross > 0 and await uow.invoices.find(return_id) is None:
         pay_first = await uow.invoices.ids_for_order(order_id) if order_id else []

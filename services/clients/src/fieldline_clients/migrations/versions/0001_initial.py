@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:42:53.624088
+Create Date: 2026-11-28 00:23:09.093781
 """
 
 from collections.abc import Sequence
@@ -190,6 +190,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('outlet_pb', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_outlets_client_id_clients')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outlets'))
     )

@@ -59,6 +59,12 @@ class RouteAssignmentChanged(_message.Message):
     removed: bool
     def __init__(self, assignment: _Optional[_Union[_resources_pb2.RouteAssignment, _Mapping]] = ..., agent_id: _Optional[str] = ..., removed: _Optional[bool] = ...) -> None: ...
 
+class VisitStarted(_message.Message):
+    __slots__ = ("visit",)
+    VISIT_FIELD_NUMBER: _ClassVar[int]
+    visit: _resources_pb2.Visit
+    def __init__(self, visit: _Optional[_Union[_resources_pb2.Visit, _Mapping]] = ...) -> None: ...
+
 class VisitCompleted(_message.Message):
     __slots__ = ("visit",)
     VISIT_FIELD_NUMBER: _ClassVar[int]

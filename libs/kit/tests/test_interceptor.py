@@ -1,0 +1,84 @@
+"""Kit interceptor: pre-serialized responses pass through, messages are serialized, errors map."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+
+from fieldline.clients.v1 import resources_pb2
+from fieldline_kit.errors import NotFound
+from fieldline_kit.grpc.interceptor import passing_bytes
+from fieldline_kit.grpc.server import GrpcServer, create_server
+
+SERVICE = "test.Things"
+Client = resources_pb2.Client
+
+
+async def get_thing(request: Client, context: grpc.aio.ServicerContext) -> Client | bytes:
+    """Answers with a message, with its bytes, or with an error, as the request's name says."""
+    reply = Client(id=request.id, name=f"thing {request.id}", version=7)
+    if request.name == "message":
+        return reply
+    if request.name == "bytes":
+        return reply.SerializeToString()
+    raise NotFound("thing", request.id, "id")
+
+
+def register(server: grpc.aio.Server) -> list[str]:
+    handler = grpc.unary_unary_rpc_method_handler(
+        get_thing,
+        request_deserializer=Client.FromString,
+        response_serializer=Client.SerializeToString,
+    )
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(SERVICE, {"Get": handler}),)
+    )
+    return [SERVICE]
+
+
+@pytest.fixture
+async def channel() -> AsyncIterator[grpc.aio.Channel]:
+    server: GrpcServer = await create_server("kit-test", "127.0.0.1", 0, register)
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as ch:
+            yield ch
+    finally:
+        await server.stop(0)
+
+
+def call(channel: grpc.aio.Channel) -> grpc.aio.UnaryUnaryMultiCallable:
+    return channel.unary_unary(
+        f"/{SERVICE}/Get",
+        request_serializer=Client.SerializeToString,
+        response_deserializer=Client.FromString,
+    )
+
+
+async def test_a_message_response_is_serialized(channel: grpc.aio.Channel) -> None:
+    reply = await call(channel)(Client(id="1", name="message"))
+    assert reply == Client(id="1", name="thing 1", version=7)
+
+
+async def test_a_bytes_response_goes_out_unchanged(channel: grpc.aio.Channel) -> None:
+    raw = channel.unary_unary(f"/{SERVICE}/Get")  # no (de)serializers: bytes both ways
+    body = await raw(Client(id="2", name="bytes").SerializeToString())
+    assert body == Client(id="2", name="thing 2", version=7).SerializeToString()
+    assert await call(channel)(Client(id="2", name="bytes")) == Client.FromString(body)
+
+
+async def test_errors_still_map_to_status_codes(channel: grpc.aio.Channel) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await call(channel)(Client(id="3", name="missing"))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_passing_bytes_wraps_a_serializer() -> None:
+    assert passing_bytes(None) is None
+    serialize = passing_bytes(Client.SerializeToString)
+    assert serialize is not None
+    message = Client(id="4")
+    assert serialize(message) == message.SerializeToString()
+    assert serialize(b"\x0a\x01x") == b"\x0a\x01x"

@@ -1,0 +1,103 @@
+"""UnitOfWork commit hooks: on_commit wakes the relay, after_commit gets the written events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import pytest
+
+from fieldline_kit.uow import IntegrationEvent, UnitOfWork
+
+if TYPE_CHECKING:
+    from conftest import Db
+
+
+class Hooks:
+    def __init__(self) -> None:
+        self.woken = 0
+        self.batches: list[list[IntegrationEvent]] = []
+        self.order: list[str] = []
+
+    def on_commit(self) -> None:
+        self.woken += 1
+        self.order.append("on_commit")
+
+    def after_commit(self, events: Sequence[IntegrationEvent]) -> None:
+        self.batches.append(list(events))
+        self.order.append("after_commit")
+
+
+def new_uow(db: Db, support: ModuleType, hooks: Hooks) -> UnitOfWork:
+    return UnitOfWork(
+        db.sessions,
+        db.tables,
+        support.thing_mapper("hooks"),
+        on_commit=hooks.on_commit,
+        after_commit=hooks.after_commit,
+    )
+
+
+async def test_after_commit_gets_the_events_the_commit_wrote(db: Db, support: ModuleType) -> None:
+    hooks = Hooks()
+    thing = support.Thing(str(uuid.uuid4()))
+    async with new_uow(db, support, hooks) as uow:
+        uow.track(thing)
+        thing.rename("a")
+        thing.rename("b")
+        await uow.commit()
+    assert hooks.order == ["on_commit", "after_commit"]
+    [batch] = hooks.batches
+    assert [(e.aggregate_id, e.aggregate_version) for e in batch] == [(thing.id, 1), (thing.id, 2)]
+    assert [e.message.client.name for e in batch] == ["a", "b"]  # type: ignore[attr-defined]
+    rows = await db.rows(db.tables.outbox, db.tables.outbox.c.id)
+    assert [r.event_id for r in rows] == [e.event_id for e in batch]  # as on the stream
+    assert len({e.event_id for e in batch}) == 2
+
+
+async def test_events_flushed_earlier_in_the_transaction_are_included(
+    db: Db, support: ModuleType
+) -> None:
+    hooks = Hooks()
+    thing = support.Thing(str(uuid.uuid4()))
+    async with new_uow(db, support, hooks) as uow:
+        uow.track(thing)
+        thing.rename("a")
+        await uow.flush_events()
+        thing.rename("b")
+        await uow.commit()
+    assert [len(b) for b in hooks.batches] == [2]
+
+
+async def test_no_hooks_without_events_or_without_a_commit(db: Db, support: ModuleType) -> None:
+    hooks = Hooks()
+    async with new_uow(db, support, hooks) as uow:
+        uow.track(support.Thing(str(uuid.uuid4())))
+        await uow.commit()  # nothing happened to the thing: no events
+    thing = support.Thing(str(uuid.uuid4()))
+    async with new_uow(db, support, hooks) as uow:
+        uow.track(thing)
+        thing.rename("never committed")
+        await uow.flush_events()
+    with pytest.raises(RuntimeError):
+        async with new_uow(db, support, hooks) as uow:
+            uow.track(thing)
+            thing.rename("rolled back")
+            await uow.flush_events()
+            raise RuntimeError("boom")
+    assert hooks.order == []
+    assert await db.rows(db.tables.outbox) == []
+
+
+async def test_a_reused_unit_of_work_reports_each_commit_once(db: Db, support: ModuleType) -> None:
+    hooks = Hooks()
+    uow = new_uow(db, support, hooks)
+    thing = support.Thing(str(uuid.uuid4()))
+    for name in ("a", "b"):
+        async with uow:
+            uow.track(thing)
+            thing.rename(name)
+            await uow.commit()
+    assert [[e.message.client.name for e in b] for b in hooks.batches] == [["a"], ["b"]]  # type: ignore[attr-defined]

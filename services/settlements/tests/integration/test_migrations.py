@@ -1,0 +1,13 @@
+"""The migrations build exactly the tables the code declares (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_kit.testing.migrations import migration_drift
+from fieldline_settlements.adapters.orm import metadata
+from fieldline_settlements.entrypoints.main import MIGRATIONS
+
+
+async def test_migrations_match_the_declared_schema(db_factory: DatabaseFactory) -> None:
+    url = await db_factory.create()
+    assert await migration_drift(url, MIGRATIONS, metadata, "alembic_version_settlements") == []
