@@ -249,6 +249,10 @@ async def test_search_by_name_inn_and_radius(svc: Harness) -> None:
     )
     assert [m.outlet.id for m in by_radius.matches] == [near.id, further.id]
     assert 100 < by_radius.matches[0].distance_m < 120
+    # Matches carry the stored outlet protos: the same outlets GetOutlet reads from the columns.
+    for match in [*by_radius.matches, *by_name.matches]:
+        one = await svc.clients.GetOutlet(cs.GetOutletRequest(outlet_id=match.outlet.id))
+        assert match.outlet == one.outlet
     paged = await svc.clients.SearchOutlets(
         cs.SearchOutletsRequest(
             near=latlng_pb2.LatLng(latitude=centre[0], longitude=centre[1]),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fieldline_kit.testing.databases import DatabaseFactory
-from fieldline_kit.testing.migrations import migration_drift
 from fieldline_clients.adapters.orm import metadata
 from fieldline_clients.entrypoints.main import MIGRATIONS
+from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_kit.testing.migrations import migration_drift
 
 
 async def test_migrations_match_the_declared_schema(db_factory: DatabaseFactory) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fieldline_kit.clock import Clock, utcnow
-from fieldline_kit.db import create_engine, session_factory
+from fieldline_kit.db import create_engine, read_session_factory, session_factory
+from fieldline_kit.sqlite_writers import queue_writers
 from fieldline_kit.uow import UnitOfWork
 from fieldline_orders.adapters import orders_events  # noqa: F401 - registers the event mappers
 from fieldline_orders.adapters.event_mapper import to_integration
@@ -23,7 +24,10 @@ SERVICE = "orders"
 class App:
     settings: OrdersSettings
     engine: AsyncEngine
+    # Write transactions (units of work, relay, consumer).
     sessions: async_sessionmaker[AsyncSession]
+    # Read transactions: never write through them (on SQLite they take no write lock).
+    read_sessions: async_sessionmaker[AsyncSession]
     # The debt-policy check (adapters/settlements_client.py); injected so tests can point it
     # at a real settlements service or at an unreachable address.
     credit: Any = None
@@ -45,4 +49,11 @@ class App:
 
 def bootstrap(settings: OrdersSettings, *, clock: Clock = utcnow) -> App:
     engine = create_engine(settings.database_url)
-    return App(settings=settings, engine=engine, sessions=session_factory(engine), clock=clock)
+    queue_writers(engine)
+    return App(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        read_sessions=read_session_factory(engine),
+        clock=clock,
+    )

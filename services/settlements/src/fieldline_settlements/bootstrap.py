@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_kit.db import create_engine, session_factory
+from fieldline_kit.sqlite_writers import queue_writers
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.adapters.event_mapper import make_mapper
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
@@ -72,4 +73,5 @@ class App:
 
 def bootstrap(settings: SettlementsSettings, *, clock: Clock = utcnow) -> App:
     engine = create_engine(settings.database_url)
+    queue_writers(engine)
     return App(settings=settings, engine=engine, sessions=session_factory(engine), clock=clock)

@@ -151,7 +151,13 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
     ConsumerSpec(
         "settlements-orders",
         "ORDERS",
-        ("orders.events.v1.>",),
+        # Only the events it has handlers for: every other order event (OrderSubmitted on each
+        # pre-sale order, …) would cost settlements a delivery, an inbox write and an ack.
+        (
+            "orders.events.v1.VanSaleCompleted",
+            "orders.events.v1.ReturnAccepted",
+            "orders.events.v1.OrderStatusChanged",
+        ),
         "settlements books invoices, payments, tare and releases credit reservations",
     ),
 )

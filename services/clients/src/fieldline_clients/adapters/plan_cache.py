@@ -19,9 +19,10 @@ Events reach the cache two ways: this replica's commits call `committed(events)`
 the commit (the UnitOfWork's `after_commit`), so a read after a write on the same replica never
 sees the old plan; other replicas' commits arrive through a `StreamFollower` on the CLIENTS
 stream (`apply_envelope`). This replica's own events come back that way too; they were applied
-at commit, so they are recognised by event id and skipped (no second, needless invalidation). While the follower is not following (NATS down, reconnecting, a lost
-delivery) the cache is emptied and bypassed: `suspend()` / `resume()`. Entries also expire after
-`ttl` seconds, the last safety net.
+at commit, so they are recognised by event id and skipped (no second, needless invalidation).
+While the follower is not following (NATS down, reconnecting, a lost delivery) the cache is
+emptied and bypassed: `suspend()` / `resume()`. Entries also expire after `ttl` seconds, the
+last safety net.
 
 A plan read from the database may already be stale when it is stored: a write can commit (and
 invalidate) between the read and the `put`. So a reader takes a `ticket()` before it reads, and

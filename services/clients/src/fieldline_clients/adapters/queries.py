@@ -188,10 +188,10 @@ async def search_outlets(
     chunk = matches[offset : offset + size]
     more = offset + size < len(matches)
     page_ids = [outlet_id for _, outlet_id in chunk]
-    stored = {
-        row.id: row.outlet_pb
-        for row in await session.execute(select(t.c.id, t.c.outlet_pb).where(t.c.id.in_(page_ids)))
-    }
+    stored = {}
+    if page_ids:
+        page = select(t.c.id, t.c.outlet_pb).where(t.c.id.in_(page_ids))
+        stored = {row.id: row.outlet_pb for row in await session.execute(page)}
     return (
         [OutletMatch(stored[i], d) for d, i in chunk if i in stored],
         encode_token(str(offset + size)) if more else "",
@@ -357,8 +357,8 @@ def _plan_statement() -> Select[Any]:
     )
 
 
-_PLAN = _plan_statement()
-_PLAN_VISITS = select(orm.visits).where(
+PLAN_SELECT = _plan_statement()
+PLAN_VISITS_SELECT = select(orm.visits).where(
     orm.visits.c.agent_id == bindparam("agent_id"),
     orm.visits.c.day == bindparam("day", type_=Date),
 )
@@ -375,30 +375,33 @@ async def visit_plan(session: AsyncSession, agent_id: str, day: date) -> VisitPl
     from their rows: no domain objects on this path.
     """
     params = {"agent_id": agent_id, "day": day, "weekday_bit": 1 << day.isoweekday()}
-    rows = (await session.execute(_PLAN, params)).all()
+    rows = (await session.execute(PLAN_SELECT, params)).all()
     response = ts.GetVisitPlanResponse(agent_id=agent_id, date=pb_date(day))
     if not rows:
         return VisitPlan(response, frozenset())
     due_by_schedule: dict[tuple[int, int, date], bool] = {}
     due = []
     for row in rows:
-        schedule = (row.frequency, row.weekday_mask, row.start_date)
+        # (outlet_id, route_id, sequence, frequency, weekday_mask, start_date, status, outlet_pb)
+        schedule = (row[3], row[4], row[5])
         is_due = due_by_schedule.get(schedule)
         if is_due is None:
             is_due = due_by_schedule[schedule] = assignment_from(row).is_due(day)
         if is_due:
             due.append(row)
-    if due:
-        visits = {v.outlet_id: v for v in (await session.execute(_PLAN_VISITS, params)).all()}
-        for row in due:
-            if row.status != _ACTIVE:
-                continue
-            planned = response.visits.add(route_id=row.route_id, sequence=row.sequence)
-            planned.outlet.MergeFromString(row.outlet_pb)
-            visit = visits.get(row.outlet_id)
-            if visit is not None:
-                visit_row_pb(visit, planned.visit)
-    return VisitPlan(response, frozenset(row.outlet_id for row in due))
+    if not due:
+        return VisitPlan(response, frozenset())
+    visits = {v.outlet_id: v for v in (await session.execute(PLAN_VISITS_SELECT, params)).all()}
+    add = response.visits.add
+    for outlet_id, route_id, sequence, _, _, _, status, outlet_pb in due:
+        if status != _ACTIVE:
+            continue  # on the route and due, but closed: not visited (yet in `outlet_ids`)
+        planned = add(route_id=route_id, sequence=sequence)
+        planned.outlet.MergeFromString(outlet_pb)
+        visit = visits.get(outlet_id)
+        if visit is not None:
+            visit_row_pb(visit, planned.visit)
+    return VisitPlan(response, frozenset(row[0] for row in due))
 
 
 def _mark_pb(row: Row[Any], prefix: str, out: pb.Visit) -> None:

@@ -11,8 +11,21 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, insert, or_, select, update
+from sqlalchemy import (
+    Date,
+    Row,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from fieldline_kit.errors import Conflict
 from fieldline_orders.adapters import orm
@@ -222,8 +235,85 @@ async def client_price_type(session: AsyncSession, client_id: str) -> PriceType 
     return price_type_from(row) if row else None
 
 
-def _valid(table: Table, on: date) -> Any:
+def _valid(table: Table, on: Any) -> Any:
     return (table.c.valid_from <= on) & (or_(table.c.valid_to.is_(None), table.c.valid_to >= on))
+
+
+# The statements of a price book, built once (their compiled form stays in SQLAlchemy's
+# cache); `ids` are product ids, at most `chunks()`'s size per execution.
+_ON = bindparam("on", type_=Date())
+_IDS: BindParameter[str] = bindparam("ids", expanding=True)
+_CLIENT: BindParameter[str] = bindparam("client_id")
+
+PRODUCTS_BY_ID = select(orm.products).where(orm.products.c.id.in_(_IDS))
+
+
+def _price_lists_statement() -> Select[Any]:
+    """The client's price type, its lists valid on the date, their entries for `ids`.
+
+    One row per (list, entry); a list that prices none of the products comes once with NULL
+    entry columns, a price type without a valid list once with NULL list columns, and a client
+    without a price type gives no row.
+    """
+    cpt, pt, pl, e = (
+        orm.client_price_types,
+        orm.price_types,
+        orm.price_lists,
+        orm.price_list_entries,
+    )
+    return (
+        select(
+            pt.c.id,
+            pt.c.external_id,
+            pt.c.name,
+            pt.c.currency_code,
+            pt.c.vat_included,
+            pl.c.id.label("list_id"),
+            pl.c.external_id.label("list_external_id"),
+            pl.c.valid_from.label("list_valid_from"),
+            pl.c.valid_to.label("list_valid_to"),
+            e.c.product_id,
+            e.c.price,
+        )
+        .select_from(
+            cpt.join(pt, pt.c.id == cpt.c.price_type_id)
+            .outerjoin(pl, and_(pl.c.price_type_id == pt.c.id, _valid(pl, _ON)))
+            .outerjoin(e, and_(e.c.price_list_id == pl.c.id, e.c.product_id.in_(_IDS)))
+        )
+        .where(cpt.c.client_id == _CLIENT)
+    )
+
+
+PRICE_LISTS = _price_lists_statement()
+LIST_ENTRIES = select(
+    orm.price_list_entries.c.price_list_id,
+    orm.price_list_entries.c.product_id,
+    orm.price_list_entries.c.price,
+).where(
+    orm.price_list_entries.c.price_list_id.in_(bindparam("list_ids", expanding=True)),
+    orm.price_list_entries.c.product_id.in_(_IDS),
+)
+CLIENT_PRICES = select(orm.client_prices).where(
+    orm.client_prices.c.client_id == _CLIENT,
+    orm.client_prices.c.product_id.in_(_IDS),
+    _valid(orm.client_prices, _ON),
+)
+DISCOUNTS = select(orm.discounts).where(
+    orm.discounts.c.client_id.in_(bindparam("clients", expanding=True)),
+    _valid(orm.discounts, _ON),
+)
+
+
+def _ancestry_statement() -> Select[Any]:
+    """The groups `ids` and all their ancestors (id, parent_id), in one recursive query."""
+    g = orm.product_groups
+    up = select(g.c.id, g.c.parent_id).where(g.c.id.in_(_IDS)).cte("ancestry", recursive=True)
+    # UNION (not UNION ALL) drops rows already found, so even a cycle ends the recursion.
+    up = up.union(select(g.c.id, g.c.parent_id).where(g.c.id == up.c.parent_id))
+    return select(up.c.id, up.c.parent_id)
+
+
+GROUP_ANCESTRY = _ancestry_statement()
 
 
 async def load_price_book(
@@ -234,67 +324,71 @@ async def load_price_book(
 ) -> PriceBook:
     """What pricing `product_ids` (None: every active product) for a client on a date needs.
 
-    A constant number of queries for any number of products (plus one per group level).
+    For up to 500 products, five statements however many there are: the products; the
+    client's price type with its price lists valid on the date and their entries for these
+    products (one join); the client's own prices; the discounts; the ancestry of the products'
+    groups (one recursive query, none when they have no group). Larger sets are read in chunks.
     """
     if product_ids is None:
         p = orm.products
         rows = (await session.execute(select(p).where(p.c.active.is_(True)))).all()
         products = {r.id: product_from(r) for r in rows}
     else:
-        products = await products_by_id(session, product_ids)
+        products = {}
+        for chunk in chunks(sorted(set(product_ids))):
+            for r in (await session.execute(PRODUCTS_BY_ID, {"ids": list(chunk)})).all():
+                products[r.id] = product_from(r)
     ids = list(products)
-    price_type = await client_price_type(session, client_id)
+    id_chunks = [list(c) for c in chunks(ids)] or [[]]
 
-    cp = orm.client_prices
-    client_prices: list[ClientPrice] = []
-    for chunk in chunks(ids):
-        stmt = select(cp).where(
-            cp.c.client_id == client_id, cp.c.product_id.in_(chunk), _valid(cp, on)
+    price_type: PriceType | None = None
+    headers: dict[str, Row[Any]] = {}
+    entries: dict[str, dict[str, Decimal]] = {}
+    rows = (
+        await session.execute(PRICE_LISTS, {"client_id": client_id, "on": on, "ids": id_chunks[0]})
+    ).all()
+    for r in rows:
+        if price_type is None:
+            price_type = price_type_from(r)
+        if r.list_id is None:
+            continue
+        headers.setdefault(r.list_id, r)
+        prices = entries.setdefault(r.list_id, {})
+        if r.product_id is not None:
+            prices[r.product_id] = money_value(r.price)
+    for chunk in id_chunks[1:] if headers else ():
+        stmt_params = {"list_ids": list(headers), "ids": chunk}
+        for r in (await session.execute(LIST_ENTRIES, stmt_params)).all():
+            entries[r.price_list_id][r.product_id] = money_value(r.price)
+    price_lists = [
+        PriceList(
+            h.list_id,
+            h.list_external_id,
+            h.id,
+            h.list_valid_from,
+            h.list_valid_to,
+            entries[h.list_id],
         )
-        client_prices.extend(client_price_from(r) for r in (await session.execute(stmt)).all())
+        for h in headers.values()
+    ]
 
-    price_lists: list[PriceList] = []
-    if price_type is not None:
-        pl, e = orm.price_lists, orm.price_list_entries
-        headers = (
-            await session.execute(
-                select(pl).where(pl.c.price_type_id == price_type.id, _valid(pl, on))
-            )
-        ).all()
-        entries: dict[str, dict[str, Decimal]] = {h.id: {} for h in headers}
-        if headers:
-            for chunk in chunks(ids):
-                stmt = select(e.c.price_list_id, e.c.product_id, e.c.price).where(
-                    e.c.price_list_id.in_(list(entries)), e.c.product_id.in_(chunk)
-                )
-                for r in (await session.execute(stmt)).all():
-                    entries[r.price_list_id][r.product_id] = money_value(r.price)
-        price_lists = [price_list_header(h, entries[h.id]) for h in headers]
+    client_prices: list[ClientPrice] = []
+    for chunk in id_chunks if ids else ():
+        params = {"client_id": client_id, "ids": chunk, "on": on}
+        client_prices.extend(
+            client_price_from(r) for r in (await session.execute(CLIENT_PRICES, params)).all()
+        )
 
-    d = orm.discounts
     discounts = [
         discount_from(r)
-        for r in (
-            await session.execute(
-                select(d).where(d.c.client_id.in_([client_id, ""]), _valid(d, on))
-            )
-        ).all()
+        for r in (await session.execute(DISCOUNTS, {"clients": [client_id, ""], "on": on})).all()
     ]
 
     parents: dict[str, str] = {}
-    frontier = {prod.group_id for prod in products.values() if prod.group_id}
-    g = orm.product_groups
-    depth = 0
-    while frontier and depth < 50:
-        depth += 1
-        found: dict[str, str] = {}
-        for chunk in chunks(sorted(frontier)):
-            rows = (
-                await session.execute(select(g.c.id, g.c.parent_id).where(g.c.id.in_(chunk)))
-            ).all()
-            found.update({r.id: r.parent_id for r in rows})
-        parents.update(found)
-        frontier = {pid for pid in found.values() if pid and pid not in parents}
+    groups = sorted({prod.group_id for prod in products.values() if prod.group_id})
+    for chunk in chunks(groups):
+        rows = (await session.execute(GROUP_ANCESTRY, {"ids": list(chunk)})).all()
+        parents.update({r.id: r.parent_id for r in rows})
 
     return PriceBook(
         client_id=client_id,

@@ -18,7 +18,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, select, update
+from sqlalchemy import Executable, Row, and_, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_kit.errors import Conflict, NotFound
@@ -347,6 +348,21 @@ async def load_orders(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[O
     return [order_from(r, by_order[r.id]) for r in rows]
 
 
+def _insert_order_if_absent(dialect: str) -> Executable:
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    t = orm.orders
+    return (
+        dialect_insert(t)
+        .values({c.name: bindparam(c.name, type_=c.type) for c in t.c})
+        .on_conflict_do_nothing(index_elements=[t.c.id])
+    )
+
+
+# INSERT … ON CONFLICT (id) DO NOTHING per dialect, built once (compiled form cached).
+INSERT_ORDER_IF_ABSENT = {d: _insert_order_if_absent(d) for d in ("postgresql", "sqlite")}
+ORDER_BY_ID = select(orm.orders).where(orm.orders.c.id == bindparam("id"))
+
+
 def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -362,9 +378,7 @@ class OrderRepository:
         return self._uow.session
 
     async def find(self, order_id: str) -> Order | None:
-        row = (
-            await self.session.execute(select(orm.orders).where(orm.orders.c.id == order_id))
-        ).first()
+        row = (await self.session.execute(ORDER_BY_ID, {"id": order_id})).first()
         if row is None:
             return None
         (order,) = await load_orders(self.session, [row])
@@ -386,6 +400,24 @@ class OrderRepository:
         await self._history(o)
         self._loaded[o.id] = o.version
         self._uow.track(o)
+
+    async def add_if_absent(self, o: Order) -> bool:
+        """Insert a new order unless one with its id exists; False (nothing written) then.
+
+        One statement decides (INSERT … ON CONFLICT DO NOTHING; on PostgreSQL it waits for a
+        concurrent insert of the same id), instead of a SELECT before the INSERT.
+        """
+        dialect = self.session.get_bind().dialect.name
+        result = await self.session.execute(INSERT_ORDER_IF_ABSENT[dialect], order_values(o))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        await self.session.execute(
+            insert(orm.order_lines), [line_values(o.id, ln) for ln in o.lines]
+        )
+        await self._history(o)
+        self._loaded[o.id] = o.version
+        self._uow.track(o)
+        return True
 
     async def save(self, o: Order) -> None:
         loaded = self._loaded.get(o.id)

@@ -10,7 +10,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from google.protobuf.message import Message
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_kit.errors import InvalidArgument
@@ -22,6 +22,11 @@ from fieldline_orders.domain.orders import CreditChecker
 from fieldline_orders.domain.pricing import ManualDiscountLimits
 
 R = TypeVar("R", bound=Message)
+
+_idempotency = kit.idempotency
+STORED_RESPONSE = select(_idempotency.c.fingerprint, _idempotency.c.response).where(
+    _idempotency.c.key == bindparam("key")
+)
 
 
 class Base:
@@ -58,23 +63,23 @@ class Base:
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncSession]:
-        async with self.app.sessions() as session, session.begin():
+        """A read transaction (on SQLite a plain BEGIN: it neither waits for nor blocks writers)."""
+        async with self.app.read_sessions() as session, session.begin():
             yield session
 
-    async def _stored(self, method: str, request: Message, response_type: type[R]) -> R | None:
+    async def _stored(
+        self, session: AsyncSession, method: str, request: Message, response_type: type[R]
+    ) -> R | None:
         """The stored response of an earlier call with this request_id, before any side call.
 
         Lets a retried SubmitOrder / CompleteVanSale answer without asking settlements again;
-        `run_idempotent` still checks under the write transaction.
+        `run_idempotent` still checks under the write transaction. Runs in the caller's read
+        transaction (the one that then prepares the request).
         """
         key = request_key(method, getattr(request, "request_id", ""))
         if not key:
             return None
-        t = kit.idempotency
-        async with self._read() as session:
-            row = (
-                await session.execute(select(t.c.fingerprint, t.c.response).where(t.c.key == key))
-            ).first()
+        row = (await session.execute(STORED_RESPONSE, {"key": key})).first()
         if row is None:
             return None
         if row.fingerprint != fingerprint(request):

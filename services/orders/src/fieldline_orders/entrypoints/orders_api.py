@@ -38,27 +38,27 @@ class OrdersServicer(Base, os_grpc.OrdersServiceServicer):
     async def SubmitOrder(
         self, request: os_.SubmitOrderRequest, context: grpc.aio.ServicerContext
     ) -> os_.SubmitOrderResponse:
-        stored = await self._stored("SubmitOrder", request, os_.SubmitOrderResponse)
-        if stored is not None:
-            return stored
-        actor_id, roles = m.actor_of(request.actor)
-        cmd = sl.SubmitCommand(
-            order_id=request.order_id,
-            client_id=request.client_id,
-            outlet_id=request.outlet_id,
-            distributor_id=request.distributor_id,
-            warehouse_id=request.warehouse_id,
-            order_date=m.opt_date("order_date", request.order_date),
-            delivery_date=m.opt_date("delivery_date", request.delivery_date),
-            lines=m.line_inputs(request.lines),
-            comment=request.comment,
-            actor_id=actor_id,
-            actor_roles=roles,
-            override_reason=override_of(
-                request.HasField("credit_override"), request.credit_override.reason
-            ),
-        )
         async with self._read() as session:
+            stored = await self._stored(session, "SubmitOrder", request, os_.SubmitOrderResponse)
+            if stored is not None:
+                return stored
+            actor_id, roles = m.actor_of(request.actor)
+            cmd = sl.SubmitCommand(
+                order_id=request.order_id,
+                client_id=request.client_id,
+                outlet_id=request.outlet_id,
+                distributor_id=request.distributor_id,
+                warehouse_id=request.warehouse_id,
+                order_date=m.opt_date("order_date", request.order_date),
+                delivery_date=m.opt_date("delivery_date", request.delivery_date),
+                lines=m.line_inputs(request.lines),
+                comment=request.comment,
+                actor_id=actor_id,
+                actor_roles=roles,
+                override_reason=override_of(
+                    request.HasField("credit_override"), request.credit_override.reason
+                ),
+            )
             plan = await sl.prepare_submit(session, cmd, today=self.today(), limits=self.limits)
         # No transaction is open here: the network call never holds a database lock.
         decision = await self.credit.check(plan.credit) if plan.credit is not None else None

@@ -83,7 +83,7 @@ async def get_recommended_order(
     outlet_id = _require_id("outlet_id", request.outlet_id)
     day = _day(app, "date", request.date)
     policy = recommendation.policy_of(app.settings)
-    async with app.sessions() as session, session.begin():
+    async with app.read_sessions() as session, session.begin():
         rec = await recommendation.for_outlet(session, policy, outlet_id, day)
     return pb.GetRecommendedOrderResponse(recommendation=recommendation_pb(rec))
 
@@ -94,6 +94,6 @@ async def list_recommended_orders(
     agent_id = _require_id("agent_id", request.agent_id)
     day = _day(app, "date", request.date)
     policy = recommendation.policy_of(app.settings)
-    async with app.sessions() as session, session.begin():
+    async with app.read_sessions() as session, session.begin():
         recs = await recommendation.for_agent(session, policy, agent_id, day)
     return pb.ListRecommendedOrdersResponse(recommendations=[recommendation_pb(r) for r in recs])

@@ -93,32 +93,34 @@ class VanServicer(Base, vs_grpc.VanServiceServicer):
     async def CompleteVanSale(
         self, request: vs.CompleteVanSaleRequest, context: grpc.aio.ServicerContext
     ) -> vs.CompleteVanSaleResponse:
-        stored = await self._stored("CompleteVanSale", request, vs.CompleteVanSaleResponse)
-        if stored is not None:
-            return stored
-        actor_id, roles = m.actor_of(request.actor)
-        cash, cash_currency = (
-            m.money_in("cash_collected", request.cash_collected)
-            if request.HasField("cash_collected")
-            else (Decimal(0), "")
-        )
-        cmd = sl.VanSaleCommand(
-            sale_id=request.sale_id,
-            van_id=request.van_id,
-            client_id=request.client_id,
-            outlet_id=request.outlet_id,
-            on=m.opt_date("date", request.date),
-            lines=m.line_inputs(request.lines),
-            cash_collected=cash,
-            cash_currency=cash_currency,
-            receipt_number=request.receipt_number,
-            actor_id=actor_id,
-            actor_roles=roles,
-            override_reason=override_of(
-                request.HasField("credit_override"), request.credit_override.reason
-            ),
-        )
         async with self._read() as session:
+            stored = await self._stored(
+                session, "CompleteVanSale", request, vs.CompleteVanSaleResponse
+            )
+            if stored is not None:
+                return stored
+            actor_id, roles = m.actor_of(request.actor)
+            cash, cash_currency = (
+                m.money_in("cash_collected", request.cash_collected)
+                if request.HasField("cash_collected")
+                else (Decimal(0), "")
+            )
+            cmd = sl.VanSaleCommand(
+                sale_id=request.sale_id,
+                van_id=request.van_id,
+                client_id=request.client_id,
+                outlet_id=request.outlet_id,
+                on=m.opt_date("date", request.date),
+                lines=m.line_inputs(request.lines),
+                cash_collected=cash,
+                cash_currency=cash_currency,
+                receipt_number=request.receipt_number,
+                actor_id=actor_id,
+                actor_roles=roles,
+                override_reason=override_of(
+                    request.HasField("credit_override"), request.credit_override.reason
+                ),
+            )
             plan = await sl.prepare_van_sale(session, cmd, today=self.today(), limits=self.limits)
         if plan.existing is not None:
             return vs.CompleteVanSaleResponse(order=m.order_pb(plan.existing))

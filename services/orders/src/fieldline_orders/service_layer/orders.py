@@ -160,6 +160,12 @@ async def finish_submit(
     uow: UnitOfWork, plan: SubmitPlan, decision: CreditDecision | None, now: datetime
 ) -> Order:
     orders = OrderRepository(uow)
+    if plan.existing is None and plan.header is not None and decision is not None:
+        # A new order (the usual case): written unless it appeared since step 1 (a concurrent
+        # submit of the same order), which is then returned as it is.
+        order = Order.submit(plan.header, plan.priced, plan.currency, decision, now)
+        if await orders.add_if_absent(order):
+            return order
     current = await orders.find(plan.order_id)
     if current is not None:
         if (
@@ -171,12 +177,8 @@ async def finish_submit(
             current.recheck(decision, now, plan.credit.actor_id if plan.credit else "")
             await orders.save(current)
         return current
-    if plan.header is None or decision is None:
-        # It was there at step 1 and is gone now: orders are never deleted.
-        raise Conflict(f"order {plan.order_id} changed while it was submitted; retry")
-    order = Order.submit(plan.header, plan.priced, plan.currency, decision, now)
-    await orders.add(order)
-    return order
+    # It was there at step 1 and is gone now: orders are never deleted.
+    raise Conflict(f"order {plan.order_id} changed while it was submitted; retry")
 
 
 # --------------------------------------------------------------------------- status

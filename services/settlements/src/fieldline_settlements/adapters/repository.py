@@ -8,14 +8,29 @@ checks and bookings of one client run one after the other.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Executable,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from fieldline_kit.errors import Conflict
 from fieldline_kit.uow import UnitOfWork
@@ -27,8 +42,10 @@ from fieldline_settlements.domain.ledger import (
     CreditKind,
     Invoice,
     InvoiceSource,
+    LedgerFigures,
     Payment,
     PaymentKind,
+    days_past_due,
 )
 from fieldline_settlements.domain.policy import DebtPolicy, PolicyMode, Stage
 from fieldline_settlements.domain.tare import Direction, TareBalance, TareMovement, new_balance
@@ -48,6 +65,50 @@ async def insert_ignore(session: AsyncSession, table: Table, values: dict[str, A
     """INSERT … ON CONFLICT DO NOTHING (waits for a concurrent inserter on PostgreSQL)."""
     dialect_insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
     await session.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+
+
+_by_dialect: dict[tuple[str, str], Executable] = {}
+
+
+def per_dialect(session: AsyncSession, name: str, build: Callable[[Any], Executable]) -> Executable:
+    """A statement built once per dialect (`build(insert)` gets that dialect's `insert`).
+
+    ON CONFLICT statements differ per dialect; building each once keeps their compiled form in
+    SQLAlchemy's cache instead of constructing and keying a new statement on every call.
+    """
+    dialect = dialect_name(session)
+    key = (dialect, name)
+    stmt = _by_dialect.get(key)
+    if stmt is None:
+        stmt = build(postgresql.insert if dialect == "postgresql" else sqlite.insert)
+        _by_dialect[key] = stmt
+    return stmt
+
+
+def _lock_account(dialect_insert: Any) -> Executable:
+    t = orm.client_accounts
+    stmt = dialect_insert(t).values(
+        client_id=bindparam("client_id"),
+        credit_limit=None,
+        payment_terms_days=bindparam("payment_terms_days"),
+        version=0,
+        updated_at=bindparam("updated_at"),
+    )
+    # The no-op update takes the row lock whether the row was just created or already there.
+    return stmt.on_conflict_do_update(
+        index_elements=[t.c.client_id], set_={"client_id": stmt.excluded.client_id}
+    ).returning(*t.c)
+
+
+def _put_reservation(dialect_insert: Any) -> Executable:
+    t = orm.credit_reservations
+    stmt = dialect_insert(t).values(
+        {c.name: bindparam(c.name) for c in t.c}  # order_id, client_id, amount, stage, …
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[t.c.order_id],
+        set_={c.name: stmt.excluded[c.name] for c in t.c if c.name != "order_id"},
+    )
 
 
 # ----------------------------------------------------------------------------- row mapping
@@ -213,6 +274,99 @@ async def reserved_total(
     return total if total is not None else ZERO
 
 
+@dataclass(frozen=True)
+class CreditPosition:
+    """What a credit check reads about a client and an order (one statement, see below)."""
+
+    figures: LedgerFigures
+    # Active reservations of the client's other orders.
+    reserved: Decimal
+    # The client's expired reservations (purged by the check).
+    expired: int
+    # The order holds a reservation (active or not).
+    order_reserved: bool
+    # An invoice was booked for the order (or under its id).
+    order_invoiced: bool
+
+
+def _credit_position_statement() -> Executable:
+    """One row: the client's ledger figures and reservations, and the order's documents.
+
+    The figures are `ledger.figures(as_of)` computed by the database from the client's open
+    documents (the same rows `load_ledger` reads): balance = Σ open amounts − Σ unallocated
+    payments; open invoices, overdue amount and the oldest overdue due date over the open
+    invoices (positive amounts) due before `as_of`.
+    """
+    inv, pay, res = orm.invoices, orm.payments, orm.credit_reservations
+    client: BindParameter[str] = bindparam("client_id")
+    order: BindParameter[str] = bindparam("order_id")
+    now = bindparam("now", type_=res.c.expires_at.type)
+    as_of = bindparam("as_of", type_=inv.c.due_date.type)
+    overdue = and_(inv.c.open_amount > 0, inv.c.due_date < as_of)
+    documents = (
+        select(
+            func.sum(inv.c.open_amount).label("open_total"),
+            func.count(case((inv.c.open_amount > 0, 1))).label("open_invoices"),
+            func.sum(case((overdue, inv.c.open_amount))).label("overdue"),
+            func.min(case((overdue, inv.c.due_date))).label("oldest_due"),
+        )
+        .where(inv.c.client_id == client, inv.c.open_amount != 0)
+        .subquery("documents")
+    )
+    credits = (
+        select(func.sum(pay.c.unallocated).label("unallocated"))
+        .where(pay.c.client_id == client, pay.c.unallocated != 0)
+        .subquery("credits")
+    )
+    held = (
+        select(
+            func.sum(
+                case((and_(res.c.expires_at > now, res.c.order_id != order), res.c.amount))
+            ).label("reserved"),
+            func.count(case((res.c.expires_at <= now, 1))).label("expired"),
+        )
+        .where(res.c.client_id == client)
+        .subquery("held")
+    )
+    return select(
+        documents,
+        credits,
+        held,
+        select(res.c.order_id).where(res.c.order_id == order).exists().label("order_reserved"),
+        select(inv.c.id)
+        .where(or_(inv.c.order_id == order, inv.c.id == order))
+        .exists()
+        .label("order_invoiced"),
+    ).select_from(documents.join(credits, true()).join(held, true()))
+
+
+CREDIT_POSITION = _credit_position_statement()
+
+
+async def credit_position(
+    session: AsyncSession, client_id: str, order_id: str, as_of: date, now: datetime
+) -> CreditPosition:
+    row = (
+        await session.execute(
+            CREDIT_POSITION,
+            {"client_id": client_id, "order_id": order_id, "as_of": as_of, "now": now},
+        )
+    ).one()
+    unallocated = row.unallocated or ZERO
+    return CreditPosition(
+        figures=LedgerFigures(
+            balance=(row.open_total or ZERO) - unallocated,
+            overdue=row.overdue or ZERO,
+            max_overdue_days=days_past_due(row.oldest_due, as_of) if row.oldest_due else 0,
+            open_invoices=int(row.open_invoices or 0),
+        ),
+        reserved=row.reserved or ZERO,
+        expired=int(row.expired or 0),
+        order_reserved=bool(row.order_reserved),
+        order_invoiced=bool(row.order_invoiced),
+    )
+
+
 async def deposits(session: AsyncSession, types: Iterable[str]) -> dict[str, Decimal]:
     t = orm.container_deposits
     wanted = sorted(set(types))
@@ -245,22 +399,21 @@ class _Repo:
 
 class AccountRepository(_Repo):
     async def lock(self, client_id: str, default_terms_days: int, now: datetime) -> ClientAccount:
-        """The client's account, created on first use, locked until the transaction ends."""
-        t = orm.client_accounts
-        await insert_ignore(
-            self.session,
-            t,
-            {
-                "client_id": client_id,
-                "credit_limit": None,
-                "payment_terms_days": default_terms_days,
-                "version": 0,
-                "updated_at": now,
-            },
-        )
+        """The client's account, created on first use, locked until the transaction ends.
+
+        One statement: INSERT … ON CONFLICT (client_id) DO UPDATE (a no-op) … RETURNING, which
+        on PostgreSQL takes the row lock whether it inserts or finds the row (and waits for a
+        concurrent first insert); SQLite serialises writers anyway (BEGIN IMMEDIATE).
+        """
+        stmt = per_dialect(self.session, "lock_account", _lock_account)
         row = (
             await self.session.execute(
-                select(t).where(t.c.client_id == client_id).with_for_update()
+                stmt,
+                {
+                    "client_id": client_id,
+                    "payment_terms_days": default_terms_days,
+                    "updated_at": now,
+                },
             )
         ).one()
         return account_from(row)
@@ -372,18 +525,24 @@ class ReservationRepository(_Repo):
     async def active_total(self, client_id: str, now: datetime, exclude_order: str = "") -> Decimal:
         return await reserved_total(self.session, client_id, now, exclude_order)
 
+    async def position(
+        self, client_id: str, order_id: str, as_of: date, now: datetime
+    ) -> CreditPosition:
+        return await credit_position(self.session, client_id, order_id, as_of, now)
+
     async def replace(self, r: Reservation) -> None:
-        t = orm.credit_reservations
-        await self.session.execute(delete(t).where(t.c.order_id == r.order_id))
+        """Put the order's reservation in place of any it had (one upsert)."""
+        stmt = per_dialect(self.session, "put_reservation", _put_reservation)
         await self.session.execute(
-            insert(t).values(
-                order_id=r.order_id,
-                client_id=r.client_id,
-                amount=r.amount,
-                stage=r.stage,
-                created_at=r.created_at,
-                expires_at=r.expires_at,
-            )
+            stmt,
+            {
+                "order_id": r.order_id,
+                "client_id": r.client_id,
+                "amount": r.amount,
+                "stage": r.stage,
+                "created_at": r.created_at,
+                "expires_at": r.expires_at,
+            },
         )
 
     async def release(self, order_id: str) -> bool:
@@ -398,6 +557,11 @@ class ReservationRepository(_Repo):
         )
 
 
+POLICIES_IN = select(orm.debt_policies).where(
+    orm.debt_policies.c.client_id.in_(bindparam("ids", expanding=True))
+)
+
+
 class PolicyRepository(_Repo):
     def __init__(self, uow: UnitOfWork) -> None:
         super().__init__(uow)
@@ -409,6 +573,17 @@ class PolicyRepository(_Repo):
             return None
         self._loaded[client_id] = found[1]
         return found[0]
+
+    async def find_with_company(
+        self, client_id: str
+    ) -> tuple[DebtPolicy | None, DebtPolicy | None]:
+        """The client's own policy and the company's (client_id ''), in one query."""
+        rows = (await self.session.execute(POLICIES_IN, {"ids": [client_id, ""]})).all()
+        found: dict[str, DebtPolicy] = {}
+        for row in rows:
+            self._loaded[row.client_id] = row.version
+            found[row.client_id] = policy_from(row)
+        return (found.get(client_id) if client_id else None), found.get("")
 
     async def save(self, policy: DebtPolicy, now: datetime) -> None:
         t = orm.debt_policies

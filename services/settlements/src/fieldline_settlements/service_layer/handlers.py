@@ -341,11 +341,9 @@ async def effective_policy(
     uow: SettlementsUnitOfWork, cfg: Config, client_id: str
 ) -> tuple[DebtPolicy, bool]:
     """The client's own policy, else the company's (stored, else configured); is_default."""
-    if client_id:
-        own = await uow.policies.find(client_id)
-        if own is not None:
-            return own, False
-    company = await uow.policies.find("")
+    own, company = await uow.policies.find_with_company(client_id)
+    if own is not None:
+        return own, False
     return (company or cfg.default_policy), True
 
 
@@ -385,16 +383,18 @@ async def check_credit(
     order_amount = amount("amount", inp.amount)
     account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
     policy, _ = await effective_policy(uow, cfg, client_id)
-    ledger = await uow.ledgers.load(client_id)
-    figures = ledger.figures(as_of)
-    await uow.reservations.purge_expired(client_id, now)
-    reserved = await uow.reservations.active_total(client_id, now, exclude_order=order_id)
+    # The ledger's figures, the reservations and the order's documents in one read (after
+    # the lock, so a concurrent check or booking of this client is seen).
+    position = await uow.reservations.position(client_id, order_id, as_of, now)
+    if position.expired:
+        await uow.reservations.purge_expired(client_id, now)
+    figures = position.figures
     decision = evaluate(
         policy,
         inp.stage,
         CreditFigures(
             balance=figures.balance,
-            reserved=reserved,
+            reserved=position.reserved,
             order_amount=order_amount,
             credit_limit=account.credit_limit,
             overdue=figures.overdue,
@@ -404,13 +404,13 @@ async def check_credit(
         inp.actor,
         cfg.currency,
     )
-    if decision.reserves and not await uow.invoices.exists_for_order(order_id):
+    if decision.reserves and not position.order_invoiced:
         await uow.reservations.replace(
             Reservation.create(
                 order_id, client_id, order_amount, inp.stage.value, now, cfg.reservation_hours
             )
         )
-    else:
+    elif position.order_reserved:
         await uow.reservations.release(order_id)
     return decision
 
