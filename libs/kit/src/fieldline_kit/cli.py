@@ -6,13 +6,14 @@ import argparse
 import asyncio
 import dataclasses
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from fieldline_kit.logging import configure_logging, get_logger
 from fieldline_kit.migrations import upgrade
-from fieldline_kit.settings import SettingsError, load_settings, setting
+from fieldline_kit.service import ServiceProcess
+from fieldline_kit.settings import ServiceSettings, SettingsError, load_settings, setting
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -43,3 +44,19 @@ def service_main(
     except SettingsError as exc:
         print(f"{service}: {exc}", file=sys.stderr)
         return 2
+
+
+def serve_with(
+    service: str,
+    settings_from_env: Callable[[], ServiceSettings],
+    build: Callable[[Any], Awaitable[tuple[ServiceProcess, Any]]],
+) -> Callable[[], Coroutine[Any, Any, None]]:
+    """The `serve` command: settings from the environment, logging, build, run until SIGTERM."""
+
+    async def serve() -> None:
+        settings = settings_from_env()
+        configure_logging(service, settings.log_level, settings.log_format)
+        process, _ = await build(settings)
+        await process.run()
+
+    return serve

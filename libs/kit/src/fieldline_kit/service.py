@@ -14,11 +14,16 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nats.aio.client import Client
 from prometheus_client import start_http_server
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fieldline_kit.grpc.server import Register, create_server
 from fieldline_kit.logging import get_logger
+from fieldline_kit.messaging.nats import connect
+from fieldline_kit.messaging.relay import OutboxRelay
 from fieldline_kit.settings import ServiceSettings
+from fieldline_kit.tables import KitTables
 
 Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 Cleanup = Callable[[], Awaitable[None]]
@@ -95,3 +100,40 @@ class ServiceProcess:
                     )
             metrics_server.shutdown()
             log.info("service stopped")
+
+
+async def messaging_process(
+    name: str,
+    settings: ServiceSettings,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    tables: KitTables,
+    register: Register,
+    on_commit: list[Callable[[], None]],
+    readers: Callable[[Client], Sequence[Background]] = lambda _nc: (),
+    cleanup: Sequence[Cleanup] = (),
+) -> ServiceProcess:
+    """The wiring every service shares: one NATS connection, the outbox relay (woken by each
+    commit that wrote events, through `on_commit`), the service's own stream readers
+    (consumers, followers), and on stop: drain NATS, then `cleanup`.
+    """
+    nc = await connect(settings.nats_url, name)
+    background: list[Background] = []
+    if settings.run_relay:
+        relay = OutboxRelay(
+            sessions, tables, nc, service=name, poll_interval=settings.outbox_poll_seconds
+        )
+        on_commit.append(relay.wake)
+        background.append(relay.run)
+    background.extend(readers(nc))
+
+    async def close_nats() -> None:
+        await nc.drain()
+
+    return ServiceProcess(
+        name=name,
+        settings=settings,
+        register=register,
+        background=background,
+        cleanup=[close_nats, *cleanup],
+    )

@@ -6,13 +6,14 @@ that finds the database locked waits in SQLite's busy handler, which *sleeps* be
 lock sits free while the waiters sleep, who gets it next is luck, and tail latencies reach
 seconds (the order submission bench saw 2 s deadlines expire at 16 requests in flight).
 
-`queue_writers(engine)` makes the transactions of this process wait for each other on an
-`asyncio.Lock` before their `BEGIN IMMEDIATE`: first come, first served, handed over the moment
-the previous writer's connection goes back to the pool (after its COMMIT or ROLLBACK has
-completed). Read-only transactions (`fieldline_kit.db.read_only`) take no lock. Writers of
-other processes (a migration, a second replica in development) still meet the busy handler,
-exactly as before; a writer that waits longer than `timeout` here goes on to SQLite's own
-waiting too, so nothing can block for longer than it could without the queue.
+`queue_writers(engine)` makes the write connections of this process wait for each other on an
+`asyncio.Lock` when they are taken from the pool, i.e. before their `BEGIN IMMEDIATE`: first
+come, first served, handed over the moment the previous writer's connection goes back to the
+pool (after its COMMIT or ROLLBACK has completed). Read-only connections
+(`fieldline_kit.db.read_only`) take no lock. Writers of other processes (a migration, a second
+replica in development) still meet the busy handler, exactly as before; a writer that waits
+longer than `timeout` here goes on to SQLite's own waiting too, so nothing can block for longer
+than it could without the queue.
 
 PostgreSQL engines are left alone (row locks, no database-wide writer lock).
 """
@@ -75,9 +76,11 @@ def queue_writers(engine: AsyncEngine, *, timeout: float = DEFAULT_TIMEOUT) -> N
     queue = _WriterQueue(timeout)
     sync_engine = engine.sync_engine
 
-    # insert=True: runs before the kit's own "begin" listener, which issues BEGIN IMMEDIATE.
-    @event.listens_for(sync_engine, "begin", insert=True)
-    def _before_begin(conn: Any) -> None:
+    # Taken when the Connection is created, i.e. before its transaction begins: the kit's own
+    # "begin" listener issues BEGIN IMMEDIATE, and SQLAlchemy does not let a later listener of
+    # an engine event go first (`insert=True` is ignored for engine events).
+    @event.listens_for(sync_engine, "engine_connect")
+    def _on_connect(conn: Any) -> None:
         if conn.get_execution_options().get(READ_ONLY_OPTION, False) or not in_greenlet():
             return
         queue.acquire(conn.connection.dbapi_connection)

@@ -4,44 +4,21 @@ from __future__ import annotations
 
 import math
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from fieldline_kit.errors import InvalidArgument
+from fieldline_kit.validation import (  # noqa: F401 - re-exported for the model
+    MAX_NAME,
+    MAX_TEXT,
+    limit_text,
+    optional_id,
+    require_id,
+    require_text,
+)
 
-MAX_NAME = 300
-MAX_TEXT = 2000
 EARTH_RADIUS_M = 6_371_008.8
-
-
-def require_id(field: str, value: str) -> str:
-    """Ids are UUIDs (devices generate them offline); normalised to lower-case hyphenated form."""
-    if not value:
-        raise InvalidArgument(field, "is required")
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise InvalidArgument(field, f"must be a UUID, got {value[:60]!r}") from None
-
-
-def optional_id(field: str, value: str) -> str:
-    return require_id(field, value) if value else ""
-
-
-def require_text(field: str, value: str, max_len: int = MAX_NAME) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise InvalidArgument(field, "must not be empty")
-    return limit_text(field, text, max_len)
-
-
-def limit_text(field: str, value: str, max_len: int = MAX_TEXT) -> str:
-    text = (value or "").strip()
-    if len(text) > max_len:
-        raise InvalidArgument(field, f"is too long ({len(text)} characters, at most {max_len})")
-    return text
 
 
 def parse_decimal(field: str, value: str, *, allow_negative: bool = False) -> Decimal:

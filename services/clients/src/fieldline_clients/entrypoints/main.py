@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nats.aio.client import Client
+
 from fieldline_clients import settings as settings_module
 from fieldline_clients.adapters import orm
 from fieldline_clients.adapters.event_mapper import STREAM, SUBJECT_PREFIX
 from fieldline_clients.bootstrap import SERVICE, App, bootstrap
 from fieldline_clients.entrypoints.grpc_api import register
 from fieldline_clients.settings import ClientsSettings
-from fieldline_kit.cli import service_main
-from fieldline_kit.logging import configure_logging
+from fieldline_kit.cli import serve_with, service_main
 from fieldline_kit.messaging.follower import StreamFollower
-from fieldline_kit.messaging.nats import connect
-from fieldline_kit.messaging.relay import OutboxRelay
-from fieldline_kit.service import Background, ServiceProcess
+from fieldline_kit.service import Background, ServiceProcess, messaging_process
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -24,15 +23,10 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 async def build_process(settings: ClientsSettings) -> tuple[ServiceProcess, App]:
     """Wire the service exactly as `serve` runs it (tests start it in-process with this)."""
     app = bootstrap(settings)
-    nc = await connect(settings.nats_url, SERVICE)
-    background: list[Background] = []
-    if settings.run_relay:
-        relay = OutboxRelay(
-            app.sessions, orm.kit, nc, service=SERVICE, poll_interval=settings.outbox_poll_seconds
-        )
-        app.on_commit.append(relay.wake)
-        background.append(relay.run)
-    if app.plan_cache.enabled:
+
+    def readers(nc: Client) -> list[Background]:
+        if not app.plan_cache.enabled:
+            return []
         # Other replicas' writes reach this replica's visit plan cache through the stream. The
         # cache is bypassed until the follower is following, and again whenever it loses track.
         follower = StreamFollower(
@@ -44,26 +38,19 @@ async def build_process(settings: ClientsSettings) -> tuple[ServiceProcess, App]
             on_following=app.plan_cache.resume,
             on_lost=app.plan_cache.suspend,
         )
-        background.append(follower.run)
+        return [follower.run]
 
-    async def close_nats() -> None:
-        await nc.drain()
-
-    process = ServiceProcess(
-        name=SERVICE,
-        settings=settings,
+    process = await messaging_process(
+        SERVICE,
+        settings,
+        sessions=app.sessions,
+        tables=orm.kit,
         register=register(app),
-        background=background,
-        cleanup=[close_nats, app.close],
+        on_commit=app.on_commit,
+        readers=readers,
+        cleanup=[app.close],
     )
     return process, app
-
-
-async def serve() -> None:
-    settings = settings_module.from_env()
-    configure_logging(SERVICE, settings.log_level, settings.log_format)
-    process, _ = await build_process(settings)
-    await process.run()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +58,6 @@ def main(argv: list[str] | None = None) -> int:
         service=SERVICE,
         prefix=settings_module.PREFIX,
         migrations=MIGRATIONS,
-        serve=serve,
+        serve=serve_with(SERVICE, settings_module.from_env, build_process),
         argv=argv,
     )

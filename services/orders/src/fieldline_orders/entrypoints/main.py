@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fieldline_kit.cli import service_main
-from fieldline_kit.logging import configure_logging
-from fieldline_kit.messaging.nats import connect
-from fieldline_kit.messaging.relay import OutboxRelay
-from fieldline_kit.service import Background, Cleanup, ServiceProcess
+from nats.aio.client import Client
+
+from fieldline_kit.cli import serve_with, service_main
+from fieldline_kit.service import Background, ServiceProcess, messaging_process
 from fieldline_orders import settings as settings_module
 from fieldline_orders.adapters.schema import kit
 from fieldline_orders.adapters.settlements_client import GrpcCreditChecker
@@ -29,36 +28,21 @@ async def build_process(settings: OrdersSettings) -> tuple[ServiceProcess, App]:
         timeout=settings.credit_check_timeout_seconds,
         fallback=settings.credit_check_fallback,
     )
-    nc = await connect(settings.nats_url, SERVICE)
-    background: list[Background] = []
-    if settings.run_relay:
-        relay = OutboxRelay(
-            app.sessions, kit, nc, service=SERVICE, poll_interval=settings.outbox_poll_seconds
-        )
-        app.on_commit.append(relay.wake)
-        background.append(relay.run)
-    if settings.run_consumers:
-        background.append(build_feed_consumer(app, nc).run)
 
-    async def close_nats() -> None:
-        await nc.drain()
+    def readers(nc: Client) -> list[Background]:
+        return [build_feed_consumer(app, nc).run] if settings.run_consumers else []
 
-    cleanup: list[Cleanup] = [close_nats, app.credit.close, app.close]
-    process = ServiceProcess(
-        name=SERVICE,
-        settings=settings,
+    process = await messaging_process(
+        SERVICE,
+        settings,
+        sessions=app.sessions,
+        tables=kit,
         register=register(app),
-        background=background,
-        cleanup=cleanup,
+        on_commit=app.on_commit,
+        readers=readers,
+        cleanup=[app.credit.close, app.close],
     )
     return process, app
-
-
-async def serve() -> None:
-    settings = settings_module.from_env()
-    configure_logging(SERVICE, settings.log_level, settings.log_format)
-    process, _ = await build_process(settings)
-    await process.run()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +50,6 @@ def main(argv: list[str] | None = None) -> int:
         service=SERVICE,
         prefix=settings_module.PREFIX,
         migrations=MIGRATIONS,
-        serve=serve,
+        serve=serve_with(SERVICE, settings_module.from_env, build_process),
         argv=argv,
     )

@@ -8,15 +8,14 @@ is for today in the company's time zone (ORDERS_TIMEZONE).
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from google.type import date_pb2
 
 from fieldline.orders.v1 import orders_service_pb2 as pb
-from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.grpc.convert import from_pb_date, pb_date
+from fieldline_kit.validation import require_id
 from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.recommendation import (
     Reason,
@@ -30,15 +29,6 @@ REASONS = {
     Reason.SALES_HISTORY: pb.RECOMMENDATION_REASON_SALES_HISTORY,
     Reason.MUST_STOCK: pb.RECOMMENDATION_REASON_MUST_STOCK,
 }
-
-
-def _require_id(field: str, value: str) -> str:
-    if not value:
-        raise InvalidArgument(field, "is required")
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise InvalidArgument(field, f"must be a UUID, got {value[:60]!r}") from None
 
 
 def _day(app: App, field: str, value: date_pb2.Date) -> date:
@@ -80,7 +70,7 @@ def recommendation_pb(rec: OutletRecommendation) -> pb.RecommendedOrder:
 async def get_recommended_order(
     app: App, request: pb.GetRecommendedOrderRequest
 ) -> pb.GetRecommendedOrderResponse:
-    outlet_id = _require_id("outlet_id", request.outlet_id)
+    outlet_id = require_id("outlet_id", request.outlet_id)
     day = _day(app, "date", request.date)
     policy = recommendation.policy_of(app.settings)
     async with app.read_sessions() as session, session.begin():
@@ -91,7 +81,7 @@ async def get_recommended_order(
 async def list_recommended_orders(
     app: App, request: pb.ListRecommendedOrdersRequest
 ) -> pb.ListRecommendedOrdersResponse:
-    agent_id = _require_id("agent_id", request.agent_id)
+    agent_id = require_id("agent_id", request.agent_id)
     day = _day(app, "date", request.date)
     policy = recommendation.policy_of(app.settings)
     async with app.read_sessions() as session, session.begin():

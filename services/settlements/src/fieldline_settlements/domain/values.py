@@ -6,7 +6,9 @@ import re
 import uuid
 from decimal import Decimal, InvalidOperation
 
+from fieldline_kit import validation
 from fieldline_kit.errors import InvalidArgument
+from fieldline_kit.validation import optional_id, require_id  # noqa: F401 - re-exported
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -18,20 +20,6 @@ MAX_DOCUMENT_ID = 64
 MAX_TEXT = 300
 _DOCUMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/\-]*")
 _ROLE = re.compile(r"[A-Z][A-Z0-9_]*")
-
-
-def require_id(field: str, value: str) -> str:
-    """Ids of clients, outlets and orders are UUIDs; normalised to lower-case hyphenated form."""
-    if not value:
-        raise InvalidArgument(field, "is required")
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise InvalidArgument(field, f"must be a UUID, got {value[:60]!r}") from None
-
-
-def optional_id(field: str, value: str) -> str:
-    return require_id(field, value) if value else ""
 
 
 def document_id(field: str, value: str) -> str:
@@ -52,10 +40,8 @@ def document_id(field: str, value: str) -> str:
 
 
 def limit_text(field: str, value: str, max_len: int = MAX_TEXT) -> str:
-    text = (value or "").strip()
-    if len(text) > max_len:
-        raise InvalidArgument(field, f"is too long ({len(text)} characters, at most {max_len})")
-    return text
+    """Free text of settlements documents: at most 300 characters unless said otherwise."""
+    return validation.limit_text(field, value, max_len)
 
 
 def require_text(field: str, value: str, max_len: int = MAX_TEXT) -> str:

@@ -1,0 +1,41 @@
+"""Validation primitives every context's domain uses: ids, text.
+
+Standard library and `fieldline_kit.errors` only, so domain packages may import it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fieldline_kit.errors import InvalidArgument
+
+MAX_NAME = 300
+MAX_TEXT = 2000
+
+
+def require_id(field: str, value: str) -> str:
+    """Ids are UUIDs (devices generate them offline); normalised to lower-case hyphenated form."""
+    if not value:
+        raise InvalidArgument(field, "is required")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidArgument(field, f"must be a UUID, got {value[:60]!r}") from None
+
+
+def optional_id(field: str, value: str) -> str:
+    return require_id(field, value) if value else ""
+
+
+def require_text(field: str, value: str, max_len: int = MAX_NAME) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidArgument(field, "must not be empty")
+    return limit_text(field, text, max_len)
+
+
+def limit_text(field: str, value: str, max_len: int = MAX_TEXT) -> str:
+    text = (value or "").strip()
+    if len(text) > max_len:
+        raise InvalidArgument(field, f"is too long ({len(text)} characters, at most {max_len})")
+    return text
