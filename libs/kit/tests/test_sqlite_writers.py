@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import time
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -123,9 +126,11 @@ async def test_a_holder_that_never_hands_over_is_taken_over_after_the_timeout(
 ) -> None:
     engine = await sqlite_engine(tmp_path / "db.sqlite3", timeout=0.2)
     try:
-        # A connection taken for writing and kept (as a lost one would be): it holds the
-        # queue but, never having begun, not SQLite's lock.
+        # A connection that wrote and was never given back to the pool (as a lost one would
+        # be): it holds the queue, but no longer SQLite's lock.
         stuck = await engine.connect()
+        await stuck.begin()
+        await stuck.rollback()
         started = time.perf_counter()
         async with asyncio.timeout(5):
             async with session_factory(engine)() as session, session.begin():
@@ -138,3 +143,41 @@ async def test_a_holder_that_never_hands_over_is_taken_over_after_the_timeout(
                 await session.execute(insert(items).values(id=2, name="at once"))
     finally:
         await engine.dispose()
+
+
+async def test_a_writer_cancelled_while_it_waits_gives_its_connection_back(
+    sqlite: AsyncEngine,
+) -> None:
+    writing, release = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with session_factory(sqlite)() as session, session.begin():
+            await session.execute(insert(items).values(id=1, name="first"))
+            writing.set()
+            await release.wait()
+
+    async def waiter() -> None:
+        async with session_factory(sqlite)() as session, session.begin():
+            await session.execute(insert(items).values(id=2, name="never"))
+
+    first = asyncio.create_task(holder())
+    await asyncio.wait_for(writing.wait(), 5)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        second = asyncio.create_task(waiter())
+        await asyncio.sleep(0.05)  # queued behind the holder
+        second.cancel()  # e.g. its RPC's deadline expired
+        with contextlib.suppress(asyncio.CancelledError):
+            await second
+        release.set()
+        await first
+        gc.collect()
+    pool: Any = sqlite.sync_engine.pool
+    assert pool.checkedout() == 0
+    # Given back by the session, not found and terminated by the garbage collector.
+    assert not [w for w in seen if "non-checked-in" in str(w.message)]
+    async with asyncio.timeout(2):
+        async with session_factory(sqlite)() as session, session.begin():
+            await session.execute(insert(items).values(id=3, name="third"))
+    async with read_session_factory(sqlite)() as session, session.begin():
+        assert (await session.scalars(select(items.c.id).order_by(items.c.id))).all() == [1, 3]

@@ -6,14 +6,15 @@ that finds the database locked waits in SQLite's busy handler, which *sleeps* be
 lock sits free while the waiters sleep, who gets it next is luck, and tail latencies reach
 seconds (the order submission bench saw 2 s deadlines expire at 16 requests in flight).
 
-`queue_writers(engine)` makes the write connections of this process wait for each other on an
-`asyncio.Lock` when they are taken from the pool, i.e. before their `BEGIN IMMEDIATE`: first
-come, first served, handed over the moment the previous writer's connection goes back to the
-pool (after its COMMIT or ROLLBACK has completed). Read-only connections
-(`fieldline_kit.db.read_only`) take no lock. Writers of other processes (a migration, a second
-replica in development) still meet the busy handler, exactly as before; a writer that waits
-longer than `timeout` here goes on to SQLite's own waiting too, so nothing can block for longer
-than it could without the queue.
+`queue_writers(engine)` makes the write transactions of this process wait for each other on an
+`asyncio.Lock` before their `BEGIN IMMEDIATE`: first come, first served, handed over the moment
+the previous writer's connection goes back to the pool (after its COMMIT or ROLLBACK has
+completed). Read-only transactions (`fieldline_kit.db.read_only`) take no lock. Writers of
+other processes (a migration, a second replica in development) still meet the busy handler,
+exactly as before; a writer that waits longer than `timeout` here goes on to SQLite's own
+waiting too, so nothing can block for longer than it could without the queue. (A connection
+keeps its place until it goes back to the pool: hold one open across transactions and the
+other writers wait for it, up to `timeout`.)
 
 PostgreSQL engines are left alone (row locks, no database-wide writer lock).
 """
@@ -21,6 +22,7 @@ PostgreSQL engines are left alone (row locks, no database-wide writer lock).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -66,6 +68,19 @@ class _WriterQueue:
             self.lock.release()
 
 
+def _listen_first(target: Any, identifier: str, fn: Callable[..., Any]) -> None:
+    """Register `fn` ahead of the listeners already there (SQLAlchemy ignores `insert=True`
+    for engine events, so the others are taken off and put back after it)."""
+    others = list(getattr(target.dispatch, identifier))
+    for other in others:
+        event.remove(target, identifier, other)
+    event.listen(target, identifier, fn)
+    for other in others:
+        event.listen(target, identifier, other)
+    if next(iter(getattr(target.dispatch, identifier))) is not fn:
+        raise RuntimeError(f"the writer queue could not go first among the {identifier} listeners")
+
+
 def queue_writers(engine: AsyncEngine, *, timeout: float = DEFAULT_TIMEOUT) -> None:
     """Queue this engine's write transactions on an asyncio lock (SQLite only; else no-op).
 
@@ -76,14 +91,16 @@ def queue_writers(engine: AsyncEngine, *, timeout: float = DEFAULT_TIMEOUT) -> N
     queue = _WriterQueue(timeout)
     sync_engine = engine.sync_engine
 
-    # Taken when the Connection is created, i.e. before its transaction begins: the kit's own
-    # "begin" listener issues BEGIN IMMEDIATE, and SQLAlchemy does not let a later listener of
-    # an engine event go first (`insert=True` is ignored for engine events).
-    @event.listens_for(sync_engine, "engine_connect")
-    def _on_connect(conn: Any) -> None:
+    # Taken in the "begin" event, ahead of the kit's own "begin" listener that issues
+    # BEGIN IMMEDIATE. Not earlier ("engine_connect"): a request cancelled while it waits here
+    # (a client's deadline) raises out of the listener, and only a failed *begin* is cleaned up
+    # by SQLAlchemy (the session closes the connection); a failed connect would leak it.
+    def _before_begin(conn: Any) -> None:
         if conn.get_execution_options().get(READ_ONLY_OPTION, False) or not in_greenlet():
             return
         queue.acquire(conn.connection.dbapi_connection)
+
+    _listen_first(sync_engine, "begin", _before_begin)
 
     # The connection goes back to the pool after its COMMIT/ROLLBACK has run: hand over then.
     @event.listens_for(sync_engine.pool, "checkin")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.adapters.repository import (
+    CreditPosition,
     credit_position,
     load_ledger,
     reserved_total,
@@ -45,7 +47,7 @@ async def position(
 
 
 async def test_credit_position_matches_the_ledger_and_the_reservations(svc: Harness) -> None:
-    debtor, advance, other = new_id(), new_id(), new_id()
+    debtor, advance, other, clean = new_id(), new_id(), new_id(), new_id()
     outlet = new_id()
     # Debtor: invoices overdue, partly paid, not yet due; a credit note; another client's
     # documents next to them.
@@ -68,16 +70,19 @@ async def test_credit_position_matches_the_ledger_and_the_reservations(svc: Harn
     # Advance: paid more than it owes, so an unallocated payment and no open invoice.
     await record_invoice(svc, advance, "10.00", issued=date(2024, 6, 1), due=date(2024, 6, 5))
     await record_payment(svc, advance, "75.50", on=date(2024, 6, 3))
-    # Reservations: two checks of the debtor's orders and one of the other client's.
+    # Reservations: two orders of a client without debt, one of the advance client; the
+    # debtor's check is blocked (overdue) and reserves nothing.
     held = new_id()
-    await check(svc, debtor, "12.34", order_id=held)
-    await check(svc, debtor, "7.00")
-    await check(svc, other, "5.00")
+    await check(svc, clean, "12.34", order_id=held)
+    await check(svc, clean, "7.00")
+    await check(svc, advance, "5.00")
+    await check(svc, debtor, "3.00")
 
     now = datetime.now(UTC)
-    for client in (debtor, advance, other, new_id()):
+    days = (date(2024, 4, 10), date(2024, 5, 21), date(2024, 6, 30), date(2025, 1, 1))
+    for client in (debtor, advance, other, clean, new_id()):
         for order in (held, invoiced_order, new_id()):
-            for as_of in (date(2024, 4, 10), date(2024, 5, 21), date(2024, 6, 30), date(2025, 1, 1)):
+            for as_of in days:
                 for at in (now, now + timedelta(hours=200)):  # the second: all expired
                     got = await position(svc, client, order, as_of, at)
                     assert got == await expected_position(svc, client, order, as_of, at), (
@@ -87,9 +92,14 @@ async def test_credit_position_matches_the_ledger_and_the_reservations(svc: Harn
                         at,
                     )
     # The cases above include non-zero figures of every kind.
-    debtor_now = await position(svc, debtor, new_id(), date(2024, 6, 30), now)
-    figures = debtor_now[0]
-    assert figures.overdue > 0 and figures.max_overdue_days > 0  # type: ignore[attr-defined]
-    assert debtor_now[1] == 19.34 or str(debtor_now[1]) == "19.34"
-    advance_now = (await position(svc, advance, new_id(), date(2024, 6, 30), now))[0]
-    assert advance_now.balance < 0  # type: ignore[attr-defined]
+    p = await credit_position_now(svc, debtor, now)
+    assert p.figures.overdue > 0 and p.figures.max_overdue_days == 81
+    assert p.figures.open_invoices == 3 and p.figures.balance == Decimal("360.00")
+    assert (await credit_position_now(svc, advance, now)).figures.balance == Decimal("-65.50")
+    assert (await credit_position_now(svc, clean, now)).reserved == Decimal("19.34")
+    assert (await credit_position_now(svc, clean, now + timedelta(hours=200))).expired == 2
+
+
+async def credit_position_now(h: Harness, client_id: str, now: datetime) -> CreditPosition:
+    async with h.app.sessions() as s, s.begin():
+        return await credit_position(s, client_id, new_id(), date(2024, 6, 30), now)
