@@ -315,6 +315,9 @@ async def closed_loop(
     return total / (time.perf_counter() - t0), latencies
 
 
+ERROR_CODES: collections.Counter[str] = collections.Counter()
+
+
 async def open_loop(
     call: Callable[[], Awaitable[Any]], rate: float, seconds: float
 ) -> tuple[list[float], int]:
@@ -328,8 +331,9 @@ async def open_loop(
         nonlocal errors
         try:
             await call()
-        except grpc.aio.AioRpcError:
+        except grpc.aio.AioRpcError as exc:
             errors += 1
+            ERROR_CODES[exc.code().name] += 1
         latencies.append(time.perf_counter() - scheduled)
 
     tasks = []
@@ -365,8 +369,9 @@ class Load:
 
 # ("closed", total, concurrency) or ("open", rate, seconds)
 Job = tuple[str, float, float]
-# throughput (closed loop), latencies, errors (open loop), orders answered CREDIT_HOLD
-Outcome = tuple[float | None, list[float], int, int]
+# throughput (closed loop), latencies, errors (open loop), orders answered CREDIT_HOLD, and
+# the errors' status codes
+Outcome = tuple[float | None, list[float], int, int, dict[str, int]]
 
 
 def held(replies: list[bytes]) -> int:
@@ -403,11 +408,12 @@ async def run_job(
         kind, a, b = job
         tp: float | None = None
         errors = 0
+        ERROR_CODES.clear()
         if kind == "closed":
             tp, lat = await closed_loop(one, int(a), int(b))
         else:
             lat, errors = await open_loop(one, a, b)
-        return tp, lat, errors, held(replies) if load.method == SUBMIT else 0
+        return tp, lat, errors, held(replies) if load.method == SUBMIT else 0, dict(ERROR_CODES)
     finally:
         if own:
             await ch.close()
@@ -778,13 +784,13 @@ async def main_async(args: argparse.Namespace) -> int:
                         )
                         closed: Job = ("closed", args.orders, args.concurrency)
                         child = args.client_process
-                        real_tp, real_lat, _, real_held = await generate(
+                        real_tp, real_lat, _, real_held, _ = await generate(
                             real, closed, in_child=child, channel=ch
                         )
-                        empty_tp, empty_lat, _, _ = await generate(
+                        empty_tp, empty_lat, _, _, _ = await generate(
                             empty, closed, in_child=child, channel=ech
                         )
-                        _, open_lat, errors, open_held = await generate(
+                        _, open_lat, errors, open_held, codes = await generate(
                             real, ("open", args.rate, args.seconds), in_child=child, channel=ch
                         )
         finally:
@@ -811,8 +817,9 @@ async def main_async(args: argparse.Namespace) -> int:
     print(
         f"  throughput ratio real/empty: {ratio:.3f}  (target ≥ 0.25: {'met' if ratio >= 0.25 else 'MISSED'})"
     )
+    detail = ": " + ", ".join(f"{c} ×{k}" for c, k in sorted(codes.items())) if codes else ""
     print(
-        f"\nopen loop at {args.rate:.0f} orders/s for {args.seconds:.0f} s ({len(open_lat)} orders, {errors} errors):"
+        f"\nopen loop at {args.rate:.0f} orders/s for {args.seconds:.0f} s ({len(open_lat)} orders, {errors} errors{detail}):"
     )
     print(row("SubmitOrder (open loop)", None, open_lat) + f"  held {open_held}")
     print(

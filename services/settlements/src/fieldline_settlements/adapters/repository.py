@@ -1,9 +1,10 @@
 """Repositories: rows ↔ domain objects, optimistic concurrency, the client account lock.
 
 Updates write `WHERE … AND version = <loaded>` and raise Conflict when no row matched. Every
-use case that moves a client's debt first locks the client's account row (`lock()`:
-`SELECT … FOR UPDATE` on PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE), so
-checks and bookings of one client run one after the other.
+use case that moves a client's debt first locks the client's account row (`lock()`: an
+`INSERT … ON CONFLICT DO UPDATE … RETURNING` that creates it on first use and, on PostgreSQL,
+takes its row lock either way; SQLite serialises writers with BEGIN IMMEDIATE), so checks and
+bookings of one client run one after the other.
 """
 
 from __future__ import annotations
