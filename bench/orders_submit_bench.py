@@ -37,11 +37,12 @@ so two options move parts into processes of their own (`multiprocessing`, spawn)
   runs on the other core instead of taking turns with orders on one event loop.
 
 `--profile` measures where the time goes instead of the three runs above (settlements must
-be in-process): over --profile-orders sequential orders, the statements and transactions per
-SubmitOrder of each service (inside the RPCs vs. in the background: outbox relays,
-consumers), the time of each phase (orders' read transaction — request check and pricing —,
-the CheckCredit round trip and settlements' handler and transaction, orders' write
-transaction), CPU per order, then a cProfile of the process by own time. With
+be in-process): over --profile-orders orders (one at a time, or --profile-concurrency in
+flight), the statements and transactions per SubmitOrder of each service (inside the RPCs vs.
+in the background: outbox relays, consumers), the time of each phase (orders' batch read
+transaction — stored responses and pricing —, the CheckCreditBatch round trip and
+settlements' handler and transaction, orders' batch write transaction), CPU per order, then a
+cProfile of the process by own time. With
 --client-process the requests come from the child, so the cProfile holds the services only.
 """
 
@@ -382,6 +383,23 @@ def held(replies: list[bytes]) -> int:
     return sum(os_.SubmitOrderResponse.FromString(r).order.status == hold for r in replies)
 
 
+def submit_batches() -> tuple[float, float]:
+    """(batches, calls) run by orders' SubmitOrder batcher so far (orders is in this process)."""
+    from prometheus_client import REGISTRY
+
+    labels = {"batcher": "orders.submit"}
+    return (
+        REGISTRY.get_sample_value("fieldline_batch_size_count", labels) or 0.0,
+        REGISTRY.get_sample_value("fieldline_batch_size_sum", labels) or 0.0,
+    )
+
+
+def batch_delta(before: tuple[float, float]) -> str:
+    batches, calls = (a - b for a, b in zip(submit_batches(), before, strict=True))
+    mean = calls / batches if batches else 0.0
+    return f"{calls:.0f} calls in {batches:.0f} batches: {mean:.1f} orders per batch"
+
+
 async def run_job(
     load: Load, job: Job, channel: grpc.aio.Channel | None, go: Callable[[], Awaitable[None]]
 ) -> Outcome:
@@ -569,34 +587,39 @@ class Recorder:
 
 
 PHASES = (
-    "orders: SubmitOrder handler, total",
-    "orders: read transaction (idempotency check, pricing)",
-    "  … of which prepare_submit (outlet, prices)",
-    "orders: CheckCredit round trip",
-    "  … settlements: CheckCredit handler, total",
-    "  … settlements: check_credit (inside its tx)",
-    "orders: write transaction (run_idempotent)",
-    "  … of which finish_submit (order rows)",
+    "orders: SubmitOrder handler, total (per call)",
+    "orders: batch read transaction (stored responses, prepare_submits)",
+    "  … of which prepare_submits (existing orders, outlets, prices)",
+    "orders: CheckCreditBatch round trip",
+    "  … settlements: CheckCreditBatch handler, total",
+    "  … settlements: check_credit_batch (inside its tx)",
+    "orders: batch write transaction (finish_submits, responses, commit)",
+    "  … of which finish_submits (order rows)",
 )
 
 
 def instrument(recorder: Recorder) -> None:
-    """Wrap the phases of SubmitOrder; before the services are built (gRPC binds methods)."""
+    """Wrap the phases of SubmitOrder; before the services are built (gRPC binds methods).
+
+    The phases after the handler are per batch (one order per batch when orders are sent one
+    at a time, as `--profile` does by default).
+    """
     from fieldline_orders.adapters.settlements_client import GrpcCreditChecker
     from fieldline_orders.entrypoints.orders_api import OrdersServicer
+    from fieldline_orders.entrypoints.submit_batch import SubmitBatches
     from fieldline_orders.service_layer import orders as orders_sl
     from fieldline_settlements.entrypoints.grpc_api import SettlementsServicer
     from fieldline_settlements.service_layer import handlers
 
     total, read, prepare, credit, handler, body, write, finish = PHASES
     recorder.wrap(OrdersServicer, "SubmitOrder", total, "rpc")
-    recorder.wrap_context(OrdersServicer, "_read", read)
-    recorder.wrap(orders_sl, "prepare_submit", prepare)
-    recorder.wrap(GrpcCreditChecker, "check", credit)
-    recorder.wrap(SettlementsServicer, "CheckCredit", handler, "rpc")
-    recorder.wrap(handlers, "check_credit", body)
-    recorder.wrap(OrdersServicer, "_write", write)
-    recorder.wrap(orders_sl, "finish_submit", finish)
+    recorder.wrap(SubmitBatches, "_prepare", read)
+    recorder.wrap(orders_sl, "prepare_submits", prepare)
+    recorder.wrap(GrpcCreditChecker, "check_many", credit)
+    recorder.wrap(SettlementsServicer, "CheckCreditBatch", handler, "rpc")
+    recorder.wrap(handlers, "check_credit_batch", body)
+    recorder.wrap(SubmitBatches, "_write", write)
+    recorder.wrap(orders_sl, "finish_submits", finish)
 
 
 async def profile(
@@ -605,7 +628,7 @@ async def profile(
     load: Load,
     channel: grpc.aio.Channel,
 ) -> None:
-    job: Job = ("closed", args.profile_orders, 1)
+    job: Job = ("closed", args.profile_orders, args.profile_concurrency)
     await asyncio.sleep(1.0)  # let the relays publish what seeding and warm-up wrote
     marks: list[tuple[resource.struct_rusage, float, float]] = []
 
@@ -627,7 +650,8 @@ async def profile(
     n = len(recorder.timings[PHASES[0]])
     lat = outcome[1]
     where = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"\nWhere SubmitOrder's time goes: {n} orders one after the other ({where}):")
+    flight = "one after the other" if job[2] == 1 else f"{job[2]} in flight"
+    print(f"\nWhere SubmitOrder's time goes: {n} orders, {flight} ({where}):")
     print(
         f"  latency mean {statistics.mean(lat) * 1000:.2f} ms, p50 {pct(lat, 50) * 1000:.2f} ms; "
         f"{n / wall:.1f} orders/s"
@@ -683,8 +707,8 @@ async def profile(
         share = own / busy
         print(f"  {share * 100:5.1f} %  {share * main_cpu / n * 1000:5.2f} ms  {package}")
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.profile_top)
-    print(f"\nby function, own time:\n{out.getvalue()}")
+    pstats.Stats(profiler, stream=out).sort_stats(args.profile_sort).print_stats(args.profile_top)
+    print(f"\nby function, {args.profile_sort}:\n{out.getvalue()}")
 
 
 def package_of(filename: str, name: str) -> str:
@@ -734,6 +758,8 @@ async def main_async(args: argparse.Namespace) -> int:
                     OrdersSettings(
                         database_url=o_url,
                         settlements_target=f"127.0.0.1:{s_port}",
+                        submit_batch_max=args.batch_max,
+                        submit_batches_in_flight=args.batches_in_flight,
                         **common,
                     )
                 )
@@ -784,15 +810,19 @@ async def main_async(args: argparse.Namespace) -> int:
                         )
                         closed: Job = ("closed", args.orders, args.concurrency)
                         child = args.client_process
+                        before = submit_batches()
                         real_tp, real_lat, _, real_held, _ = await generate(
                             real, closed, in_child=child, channel=ch
                         )
+                        closed_batches = batch_delta(before)
                         empty_tp, empty_lat, _, _, _ = await generate(
                             empty, closed, in_child=child, channel=ech
                         )
+                        before = submit_batches()
                         _, open_lat, errors, open_held, codes = await generate(
                             real, ("open", args.rate, args.seconds), in_child=child, channel=ch
                         )
+                        open_batches = batch_delta(before)
         finally:
             await nats_server.stop()
             await dbs.drop()
@@ -813,6 +843,7 @@ async def main_async(args: argparse.Namespace) -> int:
         f"{args.orders} orders{'; ' + layout if layout else ''}:"
     )
     print(row("SubmitOrder (closed loop)", real_tp, real_lat) + f"  held {real_held}")
+    print(f"  {closed_batches}")
     print(row("empty RPC, same sizes (closed loop)", empty_tp, empty_lat))
     print(
         f"  throughput ratio real/empty: {ratio:.3f}  (target ≥ 0.25: {'met' if ratio >= 0.25 else 'MISSED'})"
@@ -822,6 +853,7 @@ async def main_async(args: argparse.Namespace) -> int:
         f"\nopen loop at {args.rate:.0f} orders/s for {args.seconds:.0f} s ({len(open_lat)} orders, {errors} errors{detail}):"
     )
     print(row("SubmitOrder (open loop)", None, open_lat) + f"  held {open_held}")
+    print(f"  {open_batches}")
     print(
         f"  mean {statistics.mean(open_lat) * 1000:.2f} ms; p99 {p99_open:.2f} ms (target < 50 ms: {'met' if p99_open < 50 else 'MISSED'})"
     )
@@ -858,8 +890,29 @@ def main() -> int:
     parser.add_argument(
         "--profile", action="store_true", help="where the time goes, instead of the runs"
     )
+    parser.add_argument(
+        "--batch-max",
+        type=int,
+        default=OrdersSettings.submit_batch_max,
+        help="ORDERS_SUBMIT_BATCH_MAX (1: no batching, each order on its own)",
+    )
+    parser.add_argument(
+        "--batches-in-flight",
+        type=int,
+        default=OrdersSettings.submit_batches_in_flight,
+        help="ORDERS_SUBMIT_BATCHES_IN_FLIGHT",
+    )
     parser.add_argument("--profile-orders", type=int, default=300)
+    parser.add_argument(
+        "--profile-concurrency",
+        type=int,
+        default=1,
+        help="orders in flight while profiling (1: one at a time; 16: batches as under load)",
+    )
     parser.add_argument("--profile-top", type=int, default=30)
+    parser.add_argument(
+        "--profile-sort", default="tottime", help="cProfile order: tottime (own) or cumulative"
+    )
     args = parser.parse_args()
     if args.quick:
         args.outlets, args.skus, args.orders, args.seconds = 15_000, 500, 300, 3.0

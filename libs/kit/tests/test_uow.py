@@ -101,3 +101,43 @@ async def test_a_reused_unit_of_work_reports_each_commit_once(db: Db, support: M
             thing.rename(name)
             await uow.commit()
     assert [[e.message.client.name for e in b] for b in hooks.batches] == [["a"], ["b"]]  # type: ignore[attr-defined]
+
+
+async def test_each_aggregate_keeps_the_correlation_id_of_its_request(
+    db: Db, support: ModuleType
+) -> None:
+    """A batch of requests in one transaction: every event names its own request."""
+    from fieldline.common.v1 import event_envelope_pb2
+    from fieldline_kit.logging import correlation_id
+
+    hooks = Hooks()
+    mine, theirs = support.Thing(str(uuid.uuid4())), support.Thing(str(uuid.uuid4()))
+    token = correlation_id.set("batch-runner")
+    try:
+        async with new_uow(db, support, hooks) as uow:
+            uow.track(mine)
+            uow.track(theirs, correlation="request-2")
+            mine.rename("a")
+            theirs.rename("b")
+            await uow.commit()
+    finally:
+        correlation_id.reset(token)
+    rows = await db.rows(db.tables.outbox, db.tables.outbox.c.id)
+    by_aggregate = {
+        env.aggregate_id: env.correlation_id
+        for env in (event_envelope_pb2.EventEnvelope.FromString(r.payload) for r in rows)
+    }
+    assert by_aggregate == {mine.id: "batch-runner", theirs.id: "request-2"}
+
+
+async def test_responses_of_many_requests_are_recorded_at_once(db: Db, support: ModuleType) -> None:
+    from fieldline_kit.grpc.idempotency import stored_responses
+
+    async with new_uow(db, support, Hooks()) as uow:
+        await uow.record_responses([("m:1", "f1", b"one"), ("m:2", "f2", b"two")])
+        await uow.record_responses([])
+        await uow.commit()
+    async with db.sessions() as session:
+        found = await stored_responses(session, db.tables.idempotency, ["m:1", "m:2", "m:3"])
+        assert found == {"m:1": ("f1", b"one"), "m:2": ("f2", b"two")}
+        assert await stored_responses(session, db.tables.idempotency, []) == {}

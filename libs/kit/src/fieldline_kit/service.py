@@ -28,6 +28,8 @@ from fieldline_kit.tables import KitTables
 Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 Cleanup = Callable[[], Awaitable[None]]
 
+GC_YOUNG_THRESHOLD = 20_000
+
 log = get_logger("fieldline.service")
 
 
@@ -67,6 +69,12 @@ class ServiceProcess:
         # so the collections that request garbage triggers stay short instead of walking
         # ~100,000 start-up objects each time (full collections took 50-100 ms before).
         gc.freeze()
+        # A request allocates thousands of short-lived containers (rows, protos, Decimals); at
+        # the default threshold (700) the youngest generation is collected every few requests.
+        # Collecting every GC_YOUNG_THRESHOLD allocations instead costs a little memory and
+        # saved 7-10 % of the CPU of an order submission (bench/orders_submit_bench.py).
+        _, older, oldest = gc.get_threshold()
+        gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
         self.ready.set()
         try:
             await self.stop_requested.wait()

@@ -77,6 +77,9 @@ class UnitOfWork:
         self.clock = clock
         self.causation_id = causation_id
         self._seen: list[HasEvents] = []
+        # Aggregates changed on behalf of another request than the current context's (a batch
+        # of requests in one transaction): id(aggregate) → that request's correlation id.
+        self._correlations: dict[int, str] = {}
         self._session: AsyncSession | None = None
         self._written: list[IntegrationEvent] = []
 
@@ -90,6 +93,7 @@ class UnitOfWork:
         self._session = self._sessions()
         await self._session.begin()
         self._seen = []
+        self._correlations = {}
         self._written = []
         return self
 
@@ -118,27 +122,41 @@ class UnitOfWork:
         """
         self._session = session
         self._seen = []
+        self._correlations = {}
         self._written = []
         return self
 
-    def track(self, aggregate: HasEvents) -> None:
+    def track(self, aggregate: HasEvents, *, correlation: str | None = None) -> None:
+        """Write the aggregate's events at commit; `correlation`: the correlation id of the
+        request it was changed for, when that is not the current context's (batches)."""
         if not any(a is aggregate for a in self._seen):
             self._seen.append(aggregate)
+        if correlation is not None:
+            self._correlations[id(aggregate)] = correlation
+
+    @property
+    def written(self) -> Sequence[IntegrationEvent]:
+        """The events flushed to the outbox in this transaction so far (ids assigned)."""
+        return tuple(self._written)
 
     async def flush_events(self) -> None:
         """Write the tracked aggregates' pending events to the outbox (part of this tx)."""
         written: list[IntegrationEvent] = []
+        rows: list[dict[str, Any]] = []
         now = self.clock()
+        current = correlation_id.get()
         for aggregate in self._seen:
+            correlation = self._correlations.get(id(aggregate), current)
             while aggregate.events:
                 for ev in self._mapper(aggregate.events.pop(0)):
-                    written.append(replace(ev, event_id=ev.event_id or str(uuid.uuid4())))
-        if written:
-            rows = [self._outbox_row(ev, now) for ev in written]
+                    ev = replace(ev, event_id=ev.event_id or str(uuid.uuid4()))
+                    written.append(ev)
+                    rows.append(self._outbox_row(ev, now, correlation))
+        if rows:
             await self.session.execute(insert(self._tables.outbox), rows)
             self._written.extend(written)
 
-    def _outbox_row(self, ev: IntegrationEvent, now: Any) -> dict[str, Any]:
+    def _outbox_row(self, ev: IntegrationEvent, now: Any, correlation: str) -> dict[str, Any]:
         event_id = ev.event_id
         payload = any_pb2.Any()
         payload.Pack(ev.message)
@@ -150,7 +168,7 @@ class UnitOfWork:
             aggregate_type=ev.aggregate_type,
             aggregate_id=ev.aggregate_id,
             aggregate_version=ev.aggregate_version,
-            correlation_id=correlation_id.get(),
+            correlation_id=correlation,
             causation_id=self.causation_id,
             payload=payload,
         )
@@ -202,6 +220,19 @@ class UnitOfWork:
             insert(self._tables.idempotency).values(
                 key=key, fingerprint=fingerprint, response=response, created_at=self.clock()
             )
+        )
+
+    async def record_responses(self, records: Sequence[tuple[str, str, bytes]]) -> None:
+        """`record_response` for many requests (key, fingerprint, response) in one statement."""
+        if not records:
+            return
+        now = self.clock()
+        await self.session.execute(
+            insert(self._tables.idempotency),
+            [
+                {"key": key, "fingerprint": digest, "response": response, "created_at": now}
+                for key, digest, response in records
+            ],
         )
 
 

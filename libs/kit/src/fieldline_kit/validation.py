@@ -5,9 +5,14 @@ Standard library and `fieldline_kit.errors` only, so domain packages may import 
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from fieldline_kit.errors import InvalidArgument
+
+# The canonical form (what require_id returns): checked by a regex first because ids are
+# validated many times per request (every line's product id…) and parsing a UUID costs ~10×.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 MAX_NAME = 300
 MAX_TEXT = 2000
@@ -17,6 +22,8 @@ def require_id(field: str, value: str) -> str:
     """Ids are UUIDs (devices generate them offline); normalised to lower-case hyphenated form."""
     if not value:
         raise InvalidArgument(field, "is required")
+    if _CANONICAL_UUID.fullmatch(value):
+        return value
     try:
         return str(uuid.UUID(value))
     except ValueError:

@@ -13,6 +13,7 @@ from fieldline_kit.db import create_engine, read_session_factory, session_factor
 from fieldline_kit.sqlite_writers import queue_writers
 from fieldline_kit.uow import UnitOfWork
 from fieldline_orders.adapters import orders_events  # noqa: F401 - registers the event mappers
+from fieldline_orders.adapters.catalog_cache import CatalogCache
 from fieldline_orders.adapters.event_mapper import to_integration
 from fieldline_orders.adapters.schema import kit
 from fieldline_orders.settings import OrdersSettings
@@ -32,6 +33,8 @@ class App:
     # at a real settlements service or at an unreachable address.
     credit: Any = None
     clock: Clock = utcnow
+    # Products, groups and price lists as of the catalog generation (checked on each use).
+    catalog_cache: CatalogCache = field(default_factory=CatalogCache)
     on_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def uow(self) -> UnitOfWork:

@@ -28,6 +28,14 @@ class OrdersSettings(ServiceSettings):
     )
     safety_days: float = setting("safety stock, in days of average sales", default=2.0)
     timezone: str = setting("the company's time zone: its business day", default="Europe/Moscow")
+    submit_batch_max: int = setting(
+        "most SubmitOrder calls coalesced into one batch (one read, one CheckCreditBatch, one "
+        "write transaction); 1 turns batching off",
+        default=32,
+    )
+    submit_batches_in_flight: int = setting(
+        "batches of SubmitOrder calls processed at the same time", default=1
+    )
 
 
 def from_env() -> OrdersSettings:
@@ -54,6 +62,10 @@ def validate(settings: OrdersSettings) -> None:
         problems.append(f"{PREFIX}_CREDIT_CHECK_FALLBACK: {exc}")
     if settings.credit_check_timeout_seconds <= 0:
         problems.append(f"{PREFIX}_CREDIT_CHECK_TIMEOUT_SECONDS: must be positive")
+    if not 1 <= settings.submit_batch_max <= 500:
+        problems.append(f"{PREFIX}_SUBMIT_BATCH_MAX: must be between 1 and 500")
+    if not 1 <= settings.submit_batches_in_flight <= 16:
+        problems.append(f"{PREFIX}_SUBMIT_BATCHES_IN_FLIGHT: must be between 1 and 16")
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -46,6 +46,35 @@ class StandIn(ss_grpc.SettlementsServiceServicer):
             reasons=[ss.CreditReason(code=ss.CREDIT_REASON_CODE_OVER_LIMIT, message="over by 5")],
         )
 
+    async def CheckCreditBatch(
+        self, request: ss.CheckCreditBatchRequest, context: grpc.aio.ServicerContext
+    ) -> ss.CheckCreditBatchResponse:
+        """Answers each check as CheckCredit would; a client id "refuse" gets an error item."""
+        if self.behaviour in ("slow", "internal"):
+            return ss.CheckCreditBatchResponse(
+                results=[
+                    ss.CheckCreditResult(decision=await self.CheckCredit(c, context))
+                    for c in request.checks
+                ]
+            )
+        results = []
+        for i, check in enumerate(request.checks):
+            self.requests.append(check)
+            if check.client_id == "refuse":
+                error = ss.CheckCreditError(
+                    code="INVALID_ARGUMENT", message=f"checks[{i}].amount: must be RUB"
+                )
+                results.append(ss.CheckCreditResult(error=error))
+            elif check.client_id == "fail":
+                error = ss.CheckCreditError(code="INTERNAL", message="boom")
+                results.append(ss.CheckCreditResult(error=error))
+            else:
+                outcome = ss.CREDIT_OUTCOME_ALLOW if i % 2 == 0 else ss.CREDIT_OUTCOME_BLOCK
+                results.append(
+                    ss.CheckCreditResult(decision=ss.CheckCreditResponse(outcome=outcome))
+                )
+        return ss.CheckCreditBatchResponse(results=results)
+
 
 @pytest_asyncio.fixture(scope="module")
 async def stand_in() -> AsyncIterator[tuple[StandIn, str]]:
@@ -58,10 +87,10 @@ async def stand_in() -> AsyncIterator[tuple[StandIn, str]]:
     await server.stop(0)
 
 
-def request(override: str = "") -> CreditRequest:
+def request(override: str = "", client_id: str = "") -> CreditRequest:
     return CreditRequest(
         order_id=new_id(),
-        client_id=new_id(),
+        client_id=client_id or new_id(),
         amount=Decimal("1234.56"),
         currency_code="RUB",
         stage=Stage.VAN_SALE,
@@ -149,6 +178,62 @@ async def test_other_errors_are_errors(stand_in: tuple[StandIn, str]) -> None:
         servicer.behaviour = "internal"
         with pytest.raises(Unavailable, match="INTERNAL"):
             await checker.check(request())
+    finally:
+        await checker.close()
+
+
+async def test_many_checks_in_one_call_each_with_its_own_answer(
+    stand_in: tuple[StandIn, str],
+) -> None:
+    servicer, target = stand_in
+    servicer.behaviour = "allow"
+    checker = GrpcCreditChecker(target, timeout=1.0)
+    try:
+        asked = [request(), request(client_id="refuse"), request(), request(client_id="fail")]
+        answers = await checker.check_many(asked)
+        assert await checker.check_many([]) == []
+    finally:
+        await checker.close()
+    assert [c.order_id for c in servicer.requests[-4:]] == [r.order_id for r in asked]
+    first, refused, third, failed = answers
+    assert not isinstance(first, Exception) and first.outcome is CreditOutcome.ALLOW
+    assert not isinstance(third, Exception) and third.outcome is CreditOutcome.ALLOW
+    assert isinstance(refused, InvalidArgument) and "checks[1].amount" in str(refused)
+    assert isinstance(failed, Unavailable) and "INTERNAL" in str(failed)
+
+
+@pytest.mark.parametrize(
+    ("fallback", "outcome"), [("block", CreditOutcome.BLOCK), ("allow", CreditOutcome.WARN)]
+)
+async def test_many_checks_fall_back_together(
+    stand_in: tuple[StandIn, str], fallback: str, outcome: CreditOutcome
+) -> None:
+    servicer, target = stand_in
+    servicer.behaviour = "slow"
+    checker = GrpcCreditChecker(target, timeout=0.2, fallback=fallback)
+    try:
+        answers = await checker.check_many([request(), request()])
+    finally:
+        await checker.close()
+    for answer in answers:
+        assert not isinstance(answer, Exception)
+        assert (answer.outcome, answer.fallback) == (outcome, True)
+    unreachable = GrpcCreditChecker(f"127.0.0.1:{closed_port()}", timeout=1.0)
+    try:
+        [answer] = await unreachable.check_many([request()])
+    finally:
+        await unreachable.close()
+    assert not isinstance(answer, Exception)
+    assert (answer.outcome, answer.fallback) == (CreditOutcome.BLOCK, True)
+
+
+async def test_a_failed_batch_call_is_an_error(stand_in: tuple[StandIn, str]) -> None:
+    servicer, target = stand_in
+    servicer.behaviour = "internal"
+    checker = GrpcCreditChecker(target, timeout=1.0)
+    try:
+        with pytest.raises(Unavailable, match="INTERNAL"):
+            await checker.check_many([request()])
     finally:
         await checker.close()
 

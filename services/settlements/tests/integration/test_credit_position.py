@@ -1,19 +1,25 @@
-"""The credit check's one-statement read equals what the loaded ledger and reservations give."""
+"""The credit checks' one-statement read equals what the loaded ledger and reservations give.
+
+The read covers a batch (several clients, several orders, the figures as of any day up to the
+batch's latest); a single check reads it for one client and one order.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.adapters.repository import (
-    CreditPosition,
-    credit_position,
+    CreditPositions,
+    credit_positions,
     load_ledger,
     reserved_total,
 )
+from fieldline_settlements.domain.credit import NO_DEBT, ReservationBook
 
 from .builders import check, new_id, record_invoice, record_payment
 from .conftest import Harness
@@ -38,12 +44,25 @@ async def expected_position(
     return figures, reserved, expired, bool(order_reserved), bool(invoiced)
 
 
-async def position(
-    h: Harness, client_id: str, order_id: str, as_of: date, now: datetime
-) -> tuple[object, ...]:
+async def read(
+    h: Harness, clients: list[str], orders: list[str], latest: date, now: datetime
+) -> CreditPositions:
     async with h.app.sessions() as s, s.begin():
-        p = await credit_position(s, client_id, order_id, as_of, now)
-    return p.figures, p.reserved, p.expired, p.order_reserved, p.order_invoiced
+        return await credit_positions(s, clients, orders, latest, now)
+
+
+def position(
+    read: CreditPositions, client_id: str, order_id: str, as_of: date, now: datetime
+) -> tuple[object, ...]:
+    """What a check of the order reads, as the batch's judging sees it before any check."""
+    book = ReservationBook(now, read.held, read.others, read.invoiced)
+    return (
+        read.debts.get(client_id, NO_DEBT).figures(as_of),
+        book.reserved(client_id, order_id),
+        book.expired(client_id),
+        book.holds(order_id),
+        book.invoiced(order_id),
+    )
 
 
 async def test_credit_position_matches_the_ledger_and_the_reservations(svc: Harness) -> None:
@@ -80,26 +99,41 @@ async def test_credit_position_matches_the_ledger_and_the_reservations(svc: Harn
 
     now = datetime.now(UTC)
     days = (date(2024, 4, 10), date(2024, 5, 21), date(2024, 6, 30), date(2025, 1, 1))
-    for client in (debtor, advance, other, clean, new_id()):
-        for order in (held, invoiced_order, new_id()):
-            for as_of in days:
-                for at in (now, now + timedelta(hours=200)):  # the second: all expired
-                    got = await position(svc, client, order, as_of, at)
-                    assert got == await expected_position(svc, client, order, as_of, at), (
-                        client,
-                        order,
-                        as_of,
-                        at,
-                    )
+    clients = [debtor, advance, other, clean, new_id()]
+    orders = [held, invoiced_order, new_id()]
+    for at in (now, now + timedelta(hours=200)):  # the second: all expired
+        expected = {
+            (client, order, as_of): await expected_position(svc, client, order, as_of, at)
+            for client in clients
+            for order in orders
+            for as_of in days
+        }
+        # A single check: one client, one order, one day.
+        for (client, order, as_of), want in expected.items():
+            one = await read(svc, [client], [order], as_of, at)
+            got = position(one, client, order, as_of, at)
+            assert got == want, (client, order, as_of, at)
+        # A batch: every client and order at once, judged as of any day up to the latest.
+        for latest in days:
+            batch = await read(svc, clients, orders, latest, at)
+            for (client, order, as_of), want in expected.items():
+                if as_of <= latest:
+                    got = position(batch, client, order, as_of, at)
+                    assert got == want, (client, order, as_of, latest, at)
+        # Only the clients and orders asked about are read.
+        some = await read(svc, [debtor, clean], [held, new_id()], days[-1], at)
+        assert some.debts.keys() == {debtor}
+        assert [r.order_id for r in some.held] == [held] and not some.invoiced
     # The cases above include non-zero figures of every kind.
-    p = await credit_position_now(svc, debtor, now)
-    assert p.figures.overdue > 0 and p.figures.max_overdue_days == 81
-    assert p.figures.open_invoices == 3 and p.figures.balance == Decimal("360.00")
-    assert (await credit_position_now(svc, advance, now)).figures.balance == Decimal("-65.50")
-    assert (await credit_position_now(svc, clean, now)).reserved == Decimal("19.34")
-    assert (await credit_position_now(svc, clean, now + timedelta(hours=200))).expired == 2
+    as_of = date(2024, 6, 30)
+    figures = (await position_now(svc, debtor, as_of, now))[0]
+    assert figures.overdue > 0 and figures.max_overdue_days == 81
+    assert figures.open_invoices == 3 and figures.balance == Decimal("360.00")
+    assert (await position_now(svc, advance, as_of, now))[0].balance == Decimal("-65.50")
+    assert (await position_now(svc, clean, as_of, now))[1] == Decimal("19.34")
+    assert (await position_now(svc, clean, as_of, now + timedelta(hours=200)))[2] == 2
 
 
-async def credit_position_now(h: Harness, client_id: str, now: datetime) -> CreditPosition:
-    async with h.app.sessions() as s, s.begin():
-        return await credit_position(s, client_id, new_id(), date(2024, 6, 30), now)
+async def position_now(h: Harness, client_id: str, as_of: date, now: datetime) -> tuple[Any, ...]:
+    order = new_id()
+    return position(await read(h, [client_id], [order], as_of, now), client_id, order, as_of, now)

@@ -9,11 +9,13 @@ back and, on its second attempt, returns the stored response.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import TypeVar
 
 from google.protobuf.message import Message
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_kit.errors import Conflict, InvalidArgument
 from fieldline_kit.uow import UnitOfWork, fingerprint
@@ -30,6 +32,23 @@ def request_key(method: str, request_id: str) -> str:
     except ValueError:
         raise InvalidArgument("request_id", f"must be a UUID, got {request_id[:60]!r}") from None
     return f"{method}:{request_id.lower()}"
+
+
+async def stored_responses(
+    session: AsyncSession, idempotency: Table, keys: Collection[str]
+) -> dict[str, tuple[str, bytes]]:
+    """key → (fingerprint, response) of the stored responses among `keys` (one statement).
+
+    For batches of requests read before they are processed; compare the fingerprint as
+    `UnitOfWork.recorded_response` does.
+    """
+    if not keys:
+        return {}
+    t = idempotency
+    rows = await session.execute(
+        select(t.c.key, t.c.fingerprint, t.c.response).where(t.c.key.in_(list(keys)))
+    )
+    return {r.key: (r.fingerprint, bytes(r.response)) for r in rows}
 
 
 async def run_idempotent(

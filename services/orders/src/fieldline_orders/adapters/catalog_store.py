@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from fieldline_kit.errors import Conflict
 from fieldline_orders.adapters import orm
+from fieldline_orders.adapters.catalog_cache import CatalogCache
 from fieldline_orders.adapters.repository import (
     chunks,
     client_price_from,
@@ -243,48 +244,45 @@ def _valid(table: Table, on: Any) -> Any:
 # cache); `ids` are product ids, at most `chunks()`'s size per execution.
 _ON = bindparam("on", type_=Date())
 _IDS: BindParameter[str] = bindparam("ids", expanding=True)
-_CLIENT: BindParameter[str] = bindparam("client_id")
+_CLIENTS: BindParameter[str] = bindparam("clients", expanding=True)
 
 PRODUCTS_BY_ID = select(orm.products).where(orm.products.c.id.in_(_IDS))
+# The price type of each client.
+CLIENT_PRICE_TYPES = (
+    select(orm.client_price_types.c.client_id, orm.price_types)
+    .join(orm.price_types, orm.price_types.c.id == orm.client_price_types.c.price_type_id)
+    .where(orm.client_price_types.c.client_id.in_(_CLIENTS))
+)
 
 
-def _price_lists_statement() -> Select[Any]:
-    """The client's price type, its lists valid on the date, their entries for `ids`.
+def _price_lists_statement(all_entries: bool = False) -> Select[Any]:
+    """The lists of the price types `types` valid on the date, with their entries for `ids`
+    (`all_entries`: all of them).
 
     One row per (list, entry); a list that prices none of the products comes once with NULL
-    entry columns, a price type without a valid list once with NULL list columns, and a client
-    without a price type gives no row.
+    entry columns.
     """
-    cpt, pt, pl, e = (
-        orm.client_price_types,
-        orm.price_types,
-        orm.price_lists,
-        orm.price_list_entries,
-    )
+    pl, e = orm.price_lists, orm.price_list_entries
+    joined = e.c.price_list_id == pl.c.id
     return (
         select(
-            pt.c.id,
-            pt.c.external_id,
-            pt.c.name,
-            pt.c.currency_code,
-            pt.c.vat_included,
-            pl.c.id.label("list_id"),
-            pl.c.external_id.label("list_external_id"),
-            pl.c.valid_from.label("list_valid_from"),
-            pl.c.valid_to.label("list_valid_to"),
+            pl.c.id,
+            pl.c.price_type_id,
+            pl.c.external_id,
+            pl.c.valid_from,
+            pl.c.valid_to,
             e.c.product_id,
             e.c.price,
         )
         .select_from(
-            cpt.join(pt, pt.c.id == cpt.c.price_type_id)
-            .outerjoin(pl, and_(pl.c.price_type_id == pt.c.id, _valid(pl, _ON)))
-            .outerjoin(e, and_(e.c.price_list_id == pl.c.id, e.c.product_id.in_(_IDS)))
+            pl.outerjoin(e, joined if all_entries else and_(joined, e.c.product_id.in_(_IDS)))
         )
-        .where(cpt.c.client_id == _CLIENT)
+        .where(pl.c.price_type_id.in_(bindparam("types", expanding=True)), _valid(pl, _ON))
     )
 
 
 PRICE_LISTS = _price_lists_statement()
+ALL_PRICE_LISTS = _price_lists_statement(all_entries=True)
 LIST_ENTRIES = select(
     orm.price_list_entries.c.price_list_id,
     orm.price_list_entries.c.product_id,
@@ -294,12 +292,12 @@ LIST_ENTRIES = select(
     orm.price_list_entries.c.product_id.in_(_IDS),
 )
 CLIENT_PRICES = select(orm.client_prices).where(
-    orm.client_prices.c.client_id == _CLIENT,
+    orm.client_prices.c.client_id.in_(_CLIENTS),
     orm.client_prices.c.product_id.in_(_IDS),
     _valid(orm.client_prices, _ON),
 )
 DISCOUNTS = select(orm.discounts).where(
-    orm.discounts.c.client_id.in_(bindparam("clients", expanding=True)),
+    orm.discounts.c.client_id.in_(_CLIENTS),
     _valid(orm.discounts, _ON),
 )
 
@@ -322,13 +320,32 @@ async def load_price_book(
     on: date,
     product_ids: Sequence[str] | None,
 ) -> PriceBook:
-    """What pricing `product_ids` (None: every active product) for a client on a date needs.
+    """What pricing `product_ids` (None: every active product) for a client on a date needs."""
+    books = await load_price_books(session, [(client_id, on)], product_ids)
+    return books[(client_id, on)]
 
-    For up to 500 products, five statements however many there are: the products; the
-    client's price type with its price lists valid on the date and their entries for these
-    products (one join); the client's own prices; the discounts; the ancestry of the products'
-    groups (one recursive query, none when they have no group). Larger sets are read in chunks.
+
+async def load_price_books(
+    session: AsyncSession,
+    wants: Sequence[tuple[str, date]],
+    product_ids: Sequence[str] | None,
+    cache: CatalogCache | None = None,
+) -> dict[tuple[str, date], PriceBook]:
+    """The price books of several (client, date) pairs for `product_ids` (None: all active).
+
+    A fixed number of statements whatever the number of clients (a batch of orders pays them
+    once), for up to 500 products and one date: the products; the clients' price types; the
+    lists of those types valid on the date with their entries for the products; the clients'
+    own prices; the discounts (the clients' and the company-wide ones); the ancestry of the
+    products' groups (none when they have no group). Each further date costs four more, larger
+    product sets are read in chunks. Every book shares the same `products` (those found of
+    `product_ids`): pricing looks up only the products its lines name.
+
+    With a `cache` (adapters/catalog_cache.py), products, groups and price lists come from it
+    when it is current — one statement checks that — and only what it lacks is read.
     """
+    if cache is not None and product_ids is not None:
+        return await _cached_price_books(session, wants, product_ids, cache)
     if product_ids is None:
         p = orm.products
         rows = (await session.execute(select(p).where(p.c.active.is_(True)))).all()
@@ -338,51 +355,7 @@ async def load_price_book(
         for chunk in chunks(sorted(set(product_ids))):
             for r in (await session.execute(PRODUCTS_BY_ID, {"ids": list(chunk)})).all():
                 products[r.id] = product_from(r)
-    ids = list(products)
-    id_chunks = [list(c) for c in chunks(ids)] or [[]]
-
-    price_type: PriceType | None = None
-    headers: dict[str, Row[Any]] = {}
-    entries: dict[str, dict[str, Decimal]] = {}
-    rows = (
-        await session.execute(PRICE_LISTS, {"client_id": client_id, "on": on, "ids": id_chunks[0]})
-    ).all()
-    for r in rows:
-        if price_type is None:
-            price_type = price_type_from(r)
-        if r.list_id is None:
-            continue
-        headers.setdefault(r.list_id, r)
-        prices = entries.setdefault(r.list_id, {})
-        if r.product_id is not None:
-            prices[r.product_id] = money_value(r.price)
-    for chunk in id_chunks[1:] if headers else ():
-        stmt_params = {"list_ids": list(headers), "ids": chunk}
-        for r in (await session.execute(LIST_ENTRIES, stmt_params)).all():
-            entries[r.price_list_id][r.product_id] = money_value(r.price)
-    price_lists = [
-        PriceList(
-            h.list_id,
-            h.list_external_id,
-            h.id,
-            h.list_valid_from,
-            h.list_valid_to,
-            entries[h.list_id],
-        )
-        for h in headers.values()
-    ]
-
-    client_prices: list[ClientPrice] = []
-    for chunk in id_chunks if ids else ():
-        params = {"client_id": client_id, "ids": chunk, "on": on}
-        client_prices.extend(
-            client_price_from(r) for r in (await session.execute(CLIENT_PRICES, params)).all()
-        )
-
-    discounts = [
-        discount_from(r)
-        for r in (await session.execute(DISCOUNTS, {"clients": [client_id, ""], "on": on})).all()
-    ]
+    id_chunks = [list(c) for c in chunks(list(products))] or [[]]
 
     parents: dict[str, str] = {}
     groups = sorted({prod.group_id for prod in products.values() if prod.group_id})
@@ -390,13 +363,146 @@ async def load_price_book(
         rows = (await session.execute(GROUP_ANCESTRY, {"ids": list(chunk)})).all()
         parents.update({r.id: r.parent_id for r in rows})
 
-    return PriceBook(
-        client_id=client_id,
-        on=on,
-        price_type=price_type,
-        products=products,
-        client_prices=client_prices,
-        price_lists=price_lists,
-        discounts=discounts,
-        group_parents=parents,
-    )
+    books: dict[tuple[str, date], PriceBook] = {}
+    for on, clients in _clients_by_date(wants).items():
+        price_types = await _client_price_types(session, clients)
+        lists = await _price_lists(session, {t.id for t in price_types.values()}, on, id_chunks)
+        books.update(
+            await _client_books(
+                session,
+                on,
+                clients,
+                price_types,
+                lists,
+                products,
+                parents,
+                id_chunks if products else [],
+            )
+        )
+    return books
+
+
+async def _cached_price_books(
+    session: AsyncSession,
+    wants: Sequence[tuple[str, date]],
+    product_ids: Sequence[str],
+    cache: CatalogCache,
+) -> dict[tuple[str, date], PriceBook]:
+    await cache.sync(session)
+    asked = sorted(set(product_ids))
+    missing = cache.missing_products(asked)
+    found: dict[str, Product] = {}
+    for chunk in chunks(missing):
+        for r in (await session.execute(PRODUCTS_BY_ID, {"ids": list(chunk)})).all():
+            found[r.id] = product_from(r)
+    cache.remember_products(missing, found)
+    products = cache.known_products(asked)
+    if cache.group_parents is None:
+        g = orm.product_groups
+        rows = await session.execute(select(g.c.id, g.c.parent_id))
+        cache.group_parents = {r.id: r.parent_id for r in rows}
+    parents = cache.group_parents
+
+    books: dict[tuple[str, date], PriceBook] = {}
+    for on, clients in _clients_by_date(wants).items():
+        price_types = await _client_price_types(session, clients)
+        lists: dict[str, list[PriceList]] = {}
+        unknown = set()
+        for type_id in {t.id for t in price_types.values()}:
+            cached = cache.lists(type_id, on)
+            if cached is None:
+                unknown.add(type_id)
+            else:
+                lists[type_id] = cached
+        if unknown:
+            loaded = await _price_lists(session, unknown, on, None)
+            for type_id in unknown:
+                lists[type_id] = loaded.get(type_id, [])
+                cache.remember_lists(type_id, on, lists[type_id])
+        id_chunks = [list(c) for c in chunks(list(products))]
+        books.update(
+            await _client_books(
+                session, on, clients, price_types, lists, products, parents, id_chunks
+            )
+        )
+    return books
+
+
+def _clients_by_date(wants: Sequence[tuple[str, date]]) -> dict[date, list[str]]:
+    clients_on: dict[date, list[str]] = {}
+    for client_id, on in wants:
+        if client_id not in clients_on.setdefault(on, []):
+            clients_on[on].append(client_id)
+    return clients_on
+
+
+async def _client_price_types(session: AsyncSession, clients: list[str]) -> dict[str, PriceType]:
+    rows = await session.execute(CLIENT_PRICE_TYPES, {"clients": clients})
+    return {r.client_id: price_type_from(r) for r in rows.all()}
+
+
+async def _client_books(
+    session: AsyncSession,
+    on: date,
+    clients: list[str],
+    price_types: dict[str, PriceType],
+    lists: dict[str, list[PriceList]],
+    products: dict[str, Product],
+    parents: dict[str, str],
+    id_chunks: list[list[str]],
+) -> dict[tuple[str, date], PriceBook]:
+    """The books of `clients` on `on`: their own prices and discounts read here."""
+    client_prices: dict[str, list[ClientPrice]] = {}
+    for chunk in id_chunks:
+        params = {"clients": clients, "ids": chunk, "on": on}
+        for r in (await session.execute(CLIENT_PRICES, params)).all():
+            client_prices.setdefault(r.client_id, []).append(client_price_from(r))
+    discounts: dict[str, list[Discount]] = {}
+    params = {"clients": [*clients, ""], "on": on}
+    for r in (await session.execute(DISCOUNTS, params)).all():
+        discounts.setdefault(r.client_id, []).append(discount_from(r))
+    company = discounts.get("", [])
+    books = {}
+    for client_id in clients:
+        price_type = price_types.get(client_id)
+        books[(client_id, on)] = PriceBook(
+            client_id=client_id,
+            on=on,
+            price_type=price_type,
+            products=products,
+            client_prices=client_prices.get(client_id, []),
+            price_lists=lists.get(price_type.id, []) if price_type else [],
+            discounts=[*discounts.get(client_id, []), *company],
+            group_parents=parents,
+        )
+    return books
+
+
+async def _price_lists(
+    session: AsyncSession, types: set[str], on: date, id_chunks: list[list[str]] | None
+) -> dict[str, list[PriceList]]:
+    """The lists of each price type valid on `on`, with their entries for the products
+    (`id_chunks`; None: all their entries)."""
+    if not types:
+        return {}
+    headers: dict[str, Row[Any]] = {}
+    entries: dict[str, dict[str, Decimal]] = {}
+    if id_chunks is None:
+        statement, params = ALL_PRICE_LISTS, {"types": sorted(types), "on": on}
+    else:
+        statement, params = PRICE_LISTS, {"types": sorted(types), "on": on, "ids": id_chunks[0]}
+    for r in (await session.execute(statement, params)).all():
+        headers.setdefault(r.id, r)
+        prices = entries.setdefault(r.id, {})
+        if r.product_id is not None:
+            prices[r.product_id] = money_value(r.price)
+    for chunk in (id_chunks or [])[1:] if headers else ():
+        params = {"list_ids": list(headers), "ids": chunk}
+        for r in (await session.execute(LIST_ENTRIES, params)).all():
+            entries[r.price_list_id][r.product_id] = money_value(r.price)
+    out: dict[str, list[PriceList]] = {}
+    for h in headers.values():
+        out.setdefault(h.price_type_id, []).append(
+            PriceList(h.id, h.external_id, h.price_type_id, h.valid_from, h.valid_to, entries[h.id])
+        )
+    return out

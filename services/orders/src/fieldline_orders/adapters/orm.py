@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -32,6 +33,16 @@ Qty = Numeric(18, 3)
 Percent = Numeric(7, 3)
 
 # ------------------------------------------------------------------------------- catalog
+# One row: bumped by every transaction that changes product groups, products, price types or
+# price lists, so a process can tell whether what it cached of them is still current
+# (adapters/catalog_cache.py) with one tiny read.
+catalog_state = Table(
+    "catalog_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", BigInteger, nullable=False),
+)
+
 product_groups = Table(
     "product_groups",
     metadata,

@@ -358,8 +358,16 @@ def _insert_order_if_absent(dialect: str) -> Executable:
     )
 
 
-# INSERT … ON CONFLICT (id) DO NOTHING per dialect, built once (compiled form cached).
+def _insert_orders_if_absent(dialect: str) -> Executable:
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    t = orm.orders
+    return dialect_insert(t).on_conflict_do_nothing(index_elements=[t.c.id]).returning(t.c.id)
+
+
+# INSERT … ON CONFLICT (id) DO NOTHING per dialect, built once (compiled form cached): one row,
+# and many rows at once telling which were inserted.
 INSERT_ORDER_IF_ABSENT = {d: _insert_order_if_absent(d) for d in ("postgresql", "sqlite")}
+INSERT_ORDERS_IF_ABSENT = {d: _insert_orders_if_absent(d) for d in ("postgresql", "sqlite")}
 ORDER_BY_ID = select(orm.orders).where(orm.orders.c.id == bindparam("id"))
 
 
@@ -419,6 +427,33 @@ class OrderRepository:
         self._uow.track(o)
         return True
 
+    async def add_all_if_absent(self, new: Sequence[Order]) -> list[Order]:
+        """`add_if_absent` for many orders in one statement per table; the ones inserted.
+
+        The ids must be distinct. An order whose id exists is skipped (nothing of it written).
+        """
+        if not new:
+            return []
+        dialect = self.session.get_bind().dialect.name
+        result = await self.session.execute(
+            INSERT_ORDERS_IF_ABSENT[dialect], [order_values(o) for o in new]
+        )
+        inserted_ids = set(result.scalars().all())
+        inserted = [o for o in new if o.id in inserted_ids]
+        if not inserted:
+            return []
+        await self.session.execute(
+            insert(orm.order_lines),
+            [line_values(o.id, ln) for o in inserted for ln in o.lines],
+        )
+        history = [h for o in inserted for h in self._history_rows(o)]
+        if history:
+            await self.session.execute(insert(orm.order_status_history), history)
+        for o in inserted:
+            self._loaded[o.id] = o.version
+            self._uow.track(o)
+        return inserted
+
     async def save(self, o: Order) -> None:
         loaded = self._loaded.get(o.id)
         if loaded is None:
@@ -445,8 +480,13 @@ class OrderRepository:
         self._loaded[o.id] = o.version
 
     async def _history(self, o: Order) -> None:
-        if not o.new_history:
-            return
+        rows = self._history_rows(o)
+        if rows:
+            await self.session.execute(insert(orm.order_status_history), rows)
+
+    @staticmethod
+    def _history_rows(o: Order) -> list[dict[str, Any]]:
+        """The rows of the order's new status history (taken: written once)."""
         rows = [
             {
                 "order_id": o.id,
@@ -458,7 +498,7 @@ class OrderRepository:
             for h in o.new_history
         ]
         o.new_history.clear()
-        await self.session.execute(insert(orm.order_status_history), rows)
+        return rows
 
 
 # ---------------------------------------------------------------------------------- van

@@ -7,14 +7,16 @@
 * Any other error is not a decision: INVALID_ARGUMENT is raised as InvalidArgument (the
   request was wrong), anything else as Unavailable, so the caller's RPC fails and nothing is
   written.
-* Each call has a fresh request_id: CheckCredit is idempotent per order id anyway (checking
-  the same order again replaces its reservation), and a re-check of a held order (after a
+* Each call has a fresh request_id (the checks of a CheckCreditBatch none, so settlements
+  stores no response for them): CheckCredit is idempotent per order id anyway (checking the
+  same order again replaces its reservation), and a re-check of a held order (after a
   payment, or with an override) must be judged again, not answered from a stored response.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import grpc
@@ -22,7 +24,7 @@ import grpc
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
-from fieldline_kit.errors import InvalidArgument, Unavailable
+from fieldline_kit.errors import DomainError, InvalidArgument, Unavailable
 from fieldline_kit.grpc.convert import money, pb_date
 from fieldline_kit.logging import get_logger
 from fieldline_orders.domain.orders import (
@@ -52,6 +54,43 @@ def _reason_text(reason: ss.CreditReason) -> str:
     return str(name.removeprefix("CREDIT_REASON_CODE_").lower())
 
 
+def _message(request: CreditRequest, *, request_id: bool = True) -> ss.CheckCreditRequest:
+    return ss.CheckCreditRequest(
+        request_id=str(uuid.uuid4()) if request_id else "",
+        order_id=request.order_id,
+        client_id=request.client_id,
+        amount=money(request.amount, request.currency_code),
+        stage=STAGES[request.stage],
+        actor_id=request.actor_id,
+        actor_roles=list(request.actor_roles),
+        override_reason=request.override_reason,
+        as_of=pb_date(request.as_of),
+    )
+
+
+def _decision(request: CreditRequest, reply: ss.CheckCreditResponse) -> CreditDecision:
+    outcome = OUTCOMES.get(reply.outcome)
+    if outcome is None:
+        raise Unavailable(f"settlements CheckCredit answered outcome {reply.outcome}")
+    overridden = outcome is CreditOutcome.OVERRIDDEN
+    return CreditDecision(
+        outcome=outcome,
+        reasons=tuple(_reason_text(r) for r in reply.reasons),
+        fallback=False,
+        override_by=request.actor_id if overridden else "",
+        override_reason=request.override_reason if overridden else "",
+        decided_at=datetime.now(UTC),
+    )
+
+
+def _refusal(code: str, details: str) -> DomainError:
+    """Settlements refused a check: not a decision. INVALID_ARGUMENT means the request was
+    wrong; anything else fails the caller's RPC as Unavailable (nothing is written)."""
+    if code == grpc.StatusCode.INVALID_ARGUMENT.name:
+        return InvalidArgument("credit check", details or "refused")
+    return Unavailable(f"settlements CheckCredit failed: {code}")
+
+
 class GrpcCreditChecker:
     def __init__(self, target: str, *, timeout: float, fallback: str = "block") -> None:
         self.target = target
@@ -67,44 +106,56 @@ class GrpcCreditChecker:
         return self._stub
 
     async def check(self, request: CreditRequest) -> CreditDecision:
-        message = ss.CheckCreditRequest(
-            request_id=str(uuid.uuid4()),
-            order_id=request.order_id,
-            client_id=request.client_id,
-            amount=money(request.amount, request.currency_code),
-            stage=STAGES[request.stage],
-            actor_id=request.actor_id,
-            actor_roles=list(request.actor_roles),
-            override_reason=request.override_reason,
-            as_of=pb_date(request.as_of),
-        )
         try:
-            reply = await self._client().CheckCredit(message, timeout=self.timeout)
+            reply = await self._client().CheckCredit(_message(request), timeout=self.timeout)
         except grpc.aio.AioRpcError as exc:
-            code = exc.code()
-            if code in FALLBACK_CODES:
-                log.warning(
-                    "credit check fell back",
-                    order_id=request.order_id,
-                    code=code.name,
-                    fallback=self.fallback,
-                )
-                return CreditDecision.fallback_for(self.fallback, datetime.now(UTC))
-            if code == grpc.StatusCode.INVALID_ARGUMENT:
-                raise InvalidArgument("credit check", exc.details() or "refused") from None
-            raise Unavailable(f"settlements CheckCredit failed: {code.name}") from None
-        outcome = OUTCOMES.get(reply.outcome)
-        if outcome is None:
-            raise Unavailable(f"settlements CheckCredit answered outcome {reply.outcome}")
-        overridden = outcome is CreditOutcome.OVERRIDDEN
-        return CreditDecision(
-            outcome=outcome,
-            reasons=tuple(_reason_text(r) for r in reply.reasons),
-            fallback=False,
-            override_by=request.actor_id if overridden else "",
-            override_reason=request.override_reason if overridden else "",
-            decided_at=datetime.now(UTC),
-        )
+            return self._fallback_or_raise(exc, [request.order_id])
+        return _decision(request, reply)
+
+    async def check_many(
+        self, requests: Sequence[CreditRequest]
+    ) -> list[CreditDecision | DomainError]:
+        """Several checks in one CheckCreditBatch call (judged in order, one transaction).
+
+        A fallback (settlements unavailable or too slow) applies to every check of the call;
+        a check settlements refused gets its own error, the others their decisions.
+        """
+        if not requests:
+            return []
+        # No request_ids: nothing for settlements to store (see the module docstring).
+        batch = ss.CheckCreditBatchRequest(checks=[_message(r, request_id=False) for r in requests])
+        try:
+            reply = await self._client().CheckCreditBatch(batch, timeout=self.timeout)
+        except grpc.aio.AioRpcError as exc:
+            decision = self._fallback_or_raise(exc, [r.order_id for r in requests])
+            return [decision] * len(requests)
+        if len(reply.results) != len(requests):
+            raise Unavailable(
+                f"settlements CheckCreditBatch answered {len(reply.results)} results "
+                f"for {len(requests)} checks"
+            )
+        out: list[CreditDecision | DomainError] = []
+        for request, result in zip(requests, reply.results, strict=True):
+            if result.HasField("decision"):
+                try:
+                    out.append(_decision(request, result.decision))
+                except Unavailable as exc:
+                    out.append(exc)
+            else:
+                out.append(_refusal(result.error.code, result.error.message))
+        return out
+
+    def _fallback_or_raise(self, exc: grpc.aio.AioRpcError, order_ids: list[str]) -> CreditDecision:
+        code = exc.code()
+        if code in FALLBACK_CODES:
+            log.warning(
+                "credit check fell back",
+                order_ids=order_ids,
+                code=code.name,
+                fallback=self.fallback,
+            )
+            return CreditDecision.fallback_for(self.fallback, datetime.now(UTC))
+        raise _refusal(code.name, exc.details() or "") from None
 
     async def close(self) -> None:
         if self._channel is not None:

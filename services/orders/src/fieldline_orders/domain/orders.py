@@ -21,7 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from fieldline_kit.errors import FailedPrecondition, InvalidArgument
+from fieldline_kit.errors import DomainError, FailedPrecondition, InvalidArgument
 from fieldline_orders.domain import events
 from fieldline_orders.domain.pricing import PricedLine
 from fieldline_orders.domain.values import (
@@ -131,6 +131,13 @@ class CreditChecker(Protocol):
     """The debt-policy check (settlements' CheckCredit behind an adapter)."""
 
     async def check(self, request: CreditRequest) -> CreditDecision: ...
+
+    async def check_many(
+        self, requests: Sequence[CreditRequest]
+    ) -> list[CreditDecision | DomainError]:
+        """Checks judged in order in one go (a later one sees the earlier ones' reservations);
+        a refused check gets its error in its place."""
+        ...
 
 
 # ------------------------------------------------------------------------------ lines

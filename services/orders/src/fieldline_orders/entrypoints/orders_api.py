@@ -1,14 +1,16 @@
 """OrdersService: pre-sale orders, fulfilment status and report, recommended orders.
 
-SubmitOrder and the credit check (see service_layer/orders.py): the request is validated and
-priced in a short read transaction, settlements' CheckCredit is called with no transaction
-open, and the order is written with the decision in the idempotent unit of work. A retry
-under the same request_id is answered from the stored response before settlements is asked
-again; under another request_id, the existing order is returned (re-checked only if it is on
-CREDIT_HOLD).
+SubmitOrder and the credit check (see service_layer/orders.py and entrypoints/submit_batch.py):
+concurrent calls are batched; each batch is validated and priced in one short read
+transaction, settlements' CheckCreditBatch is called with no transaction open, and the orders
+are written with their decisions in one idempotent unit of work. A retry under the same
+request_id is answered from the stored response before settlements is asked again; under
+another request_id, the existing order is returned (re-checked only if it is on CREDIT_HOLD).
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 import grpc
 
@@ -16,11 +18,15 @@ from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import orders_service_pb2_grpc as os_grpc
 from fieldline_kit.errors import InvalidArgument, NotFound
 from fieldline_kit.grpc.convert import page_size
-from fieldline_kit.uow import UnitOfWork
+from fieldline_kit.grpc.idempotency import request_key
+from fieldline_kit.logging import correlation_id
+from fieldline_kit.uow import UnitOfWork, fingerprint
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters import queries
+from fieldline_orders.domain.orders import CreditDecision
 from fieldline_orders.domain.values import fmt, optional_id, require_id
 from fieldline_orders.entrypoints.base import Base
+from fieldline_orders.entrypoints.submit_batch import SubmitBatches, SubmitCall
 from fieldline_orders.service_layer import orders as sl
 
 
@@ -38,36 +44,71 @@ class OrdersServicer(Base, os_grpc.OrdersServiceServicer):
     async def SubmitOrder(
         self, request: os_.SubmitOrderRequest, context: grpc.aio.ServicerContext
     ) -> os_.SubmitOrderResponse:
+        key = request_key("SubmitOrder", request.request_id)
+        call = SubmitCall(
+            request=request,
+            cmd=self._submit_command(request),
+            key=key,
+            digest=fingerprint(request) if key else "",
+            correlation=correlation_id.get(),
+        )
+        return await self.submits.submit(call)
+
+    @cached_property
+    def submits(self) -> SubmitBatches:
+        return SubmitBatches(
+            self.app,
+            credit=lambda: self.credit,
+            today=self.today,
+            limits=self.limits,
+            submit_one=self.submit_one,
+            finish_one=self.finish_one,
+        )
+
+    def _submit_command(self, request: os_.SubmitOrderRequest) -> sl.SubmitCommand:
+        actor_id, roles = m.actor_of(request.actor)
+        return sl.SubmitCommand(
+            order_id=request.order_id,
+            client_id=request.client_id,
+            outlet_id=request.outlet_id,
+            distributor_id=request.distributor_id,
+            warehouse_id=request.warehouse_id,
+            order_date=m.opt_date("order_date", request.order_date),
+            delivery_date=m.opt_date("delivery_date", request.delivery_date),
+            lines=m.line_inputs(request.lines),
+            comment=request.comment,
+            actor_id=actor_id,
+            actor_roles=roles,
+            override_reason=override_of(
+                request.HasField("credit_override"), request.credit_override.reason
+            ),
+        )
+
+    async def submit_one(self, call: SubmitCall) -> os_.SubmitOrderResponse:
+        """One submit on its own: what a batch leaves to this path (see submit_batch.py)."""
         async with self._read() as session:
-            stored = await self._stored(session, "SubmitOrder", request, os_.SubmitOrderResponse)
+            stored = await self._stored(
+                session, "SubmitOrder", call.request, os_.SubmitOrderResponse
+            )
             if stored is not None:
                 return stored
-            actor_id, roles = m.actor_of(request.actor)
-            cmd = sl.SubmitCommand(
-                order_id=request.order_id,
-                client_id=request.client_id,
-                outlet_id=request.outlet_id,
-                distributor_id=request.distributor_id,
-                warehouse_id=request.warehouse_id,
-                order_date=m.opt_date("order_date", request.order_date),
-                delivery_date=m.opt_date("delivery_date", request.delivery_date),
-                lines=m.line_inputs(request.lines),
-                comment=request.comment,
-                actor_id=actor_id,
-                actor_roles=roles,
-                override_reason=override_of(
-                    request.HasField("credit_override"), request.credit_override.reason
-                ),
+            plan = await sl.prepare_submit(
+                session, call.cmd, today=self.today(), limits=self.limits
             )
-            plan = await sl.prepare_submit(session, cmd, today=self.today(), limits=self.limits)
         # No transaction is open here: the network call never holds a database lock.
         decision = await self.credit.check(plan.credit) if plan.credit is not None else None
+        return await self.finish_one(call, plan, decision)
+
+    async def finish_one(
+        self, call: SubmitCall, plan: sl.SubmitPlan, decision: CreditDecision | None
+    ) -> os_.SubmitOrderResponse:
+        """The write step of one prepared submit, in its own idempotent unit of work."""
 
         async def work(uow: UnitOfWork) -> os_.SubmitOrderResponse:
             order = await sl.finish_submit(uow, plan, decision, self.app.clock())
             return os_.SubmitOrderResponse(order=m.order_pb(order))
 
-        return await self._write("SubmitOrder", request, os_.SubmitOrderResponse, work)
+        return await self._write("SubmitOrder", call.request, os_.SubmitOrderResponse, work)
 
     async def GetOrder(
         self, request: os_.GetOrderRequest, context: grpc.aio.ServicerContext

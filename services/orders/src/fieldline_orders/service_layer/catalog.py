@@ -20,6 +20,7 @@ from fieldline_kit.errors import DomainError, InvalidArgument, NotFound
 from fieldline_kit.uow import UnitOfWork
 from fieldline_orders.adapters import catalog_store as store
 from fieldline_orders.adapters import orm
+from fieldline_orders.adapters.catalog_cache import bump_generation
 from fieldline_orders.domain.catalog import (
     ClientPrice,
     Discount,
@@ -190,6 +191,7 @@ async def upsert_groups(
         if it.entity is not None and not it.error and on_cycle(it.entity.id, parents):
             it.reject(f"groups[{it.index}].parent_id: the group would be its own ancestor")
     _refuse_if_any(items)
+    await bump_generation(uow.session)
     return await _apply(items, existing, lambda g, row: store.put_group(uow.session, g, row))
 
 
@@ -209,6 +211,7 @@ async def upsert_products(
         if p is not None and p.group_id and p.group_id not in groups:
             it.reject(f"products[{it.index}].group_id: product group {p.group_id} not found")
     _refuse_if_any(items)
+    await bump_generation(uow.session)
     return await _apply(items, existing, lambda p, row: store.put_product(uow.session, p, row))
 
 
@@ -221,6 +224,7 @@ async def upsert_price_types(
     _duplicates(items, "price_types")
     existing = await _keep_ids(uow, orm.price_types, items, "price_types")
     _refuse_if_any(items)
+    await bump_generation(uow.session)
     return await _apply(items, existing, lambda t, row: store.put_price_type(uow.session, t, row))
 
 
@@ -261,6 +265,7 @@ async def upsert_price_lists(
             if pid not in products:
                 it.reject(f"{path}.entries[{j}].product_id: product {pid} not found")
     _refuse_if_any(items)
+    await bump_generation(uow.session)
     return await _apply(items, existing, lambda pl, row: store.put_price_list(uow.session, pl, row))
 
 

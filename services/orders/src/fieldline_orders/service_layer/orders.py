@@ -1,5 +1,10 @@
 """Pre-sale order use cases.
 
+Submissions are prepared and written in batches (`prepare_submits`, `finish_submits`: the
+orders service coalesces concurrent SubmitOrder calls, see entrypoints/submit_batch.py) with a
+fixed number of statements per batch; a batch of one is the single case. Retries of an order
+that exists take the one-at-a-time path (`prepare_submit`, `finish_submit`).
+
 SubmitOrder runs in three steps so that no database write transaction is held across the
 network call to settlements (a SQLite write transaction would block every other writer):
 
@@ -14,16 +19,17 @@ network call to settlements (a SQLite write transaction would block every other 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldline_kit.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from fieldline_kit.errors import AlreadyExists, Conflict, DomainError, InvalidArgument, NotFound
 from fieldline_kit.uow import UnitOfWork
 from fieldline_orders.adapters import feed_queries, queries
-from fieldline_orders.adapters.catalog_store import load_price_book
+from fieldline_orders.adapters.catalog_cache import CatalogCache
+from fieldline_orders.adapters.catalog_store import load_price_book, load_price_books
 from fieldline_orders.adapters.repository import OrderRepository
 from fieldline_orders.domain.fulfilment import FulfilmentRow, report
 from fieldline_orders.domain.orders import (
@@ -35,13 +41,16 @@ from fieldline_orders.domain.orders import (
     OrderStatus,
     Stage,
 )
-from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits, PricedLine
+from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits, PriceBook, PricedLine
 from fieldline_orders.domain.values import ZERO, limit_text, require_id
 
 
 async def check_outlet(session: AsyncSession, client_id: str, outlet_id: str) -> None:
     """The outlet must be known (clients feed) and belong to the client."""
-    owner = await feed_queries.outlet_client(session, outlet_id)
+    _check_owner(await feed_queries.outlet_client(session, outlet_id), client_id, outlet_id)
+
+
+def _check_owner(owner: str | None, client_id: str, outlet_id: str) -> None:
     if owner is None:
         raise NotFound("outlet", outlet_id, "outlet_id")
     if owner != client_id:
@@ -110,7 +119,16 @@ async def prepare_submit(
                 as_of=today,
             ),
         )
-    header = OrderHeader.create(
+    header = _header(cmd, order_id, today)
+    await check_outlet(session, header.client_id, header.outlet_id)
+    book = await load_price_book(
+        session, header.client_id, header.order_date, _product_ids(cmd.lines)
+    )
+    return _new_order_plan(cmd, header, book, reason, today, limits)
+
+
+def _header(cmd: SubmitCommand, order_id: str, today: date) -> OrderHeader:
+    return OrderHeader.create(
         order_id=order_id,
         client_id=cmd.client_id,
         outlet_id=cmd.outlet_id,
@@ -121,21 +139,28 @@ async def prepare_submit(
         delivery_date=cmd.delivery_date,
         comment=cmd.comment,
     )
-    await check_outlet(session, header.client_id, header.outlet_id)
-    book = await load_price_book(
-        session, header.client_id, header.order_date, _product_ids(cmd.lines)
-    )
+
+
+def _new_order_plan(
+    cmd: SubmitCommand,
+    header: OrderHeader,
+    book: PriceBook,
+    reason: str,
+    today: date,
+    limits: ManualDiscountLimits,
+) -> SubmitPlan:
+    """Price a new order's lines and make the credit request for its total."""
     priced = book.price_lines(cmd.lines, roles=cmd.actor_roles, limits=limits)
     currency = book.currency
     gross = sum((p.amounts.gross for p in priced), ZERO)
     return SubmitPlan(
-        order_id,
+        header.order_id,
         None,
         header,
         priced,
         currency,
         CreditRequest(
-            order_id=order_id,
+            order_id=header.order_id,
             client_id=header.client_id,
             amount=gross,
             currency_code=currency,
@@ -146,6 +171,64 @@ async def prepare_submit(
             as_of=today,
         ),
     )
+
+
+async def prepare_submits(
+    session: AsyncSession,
+    cmds: Sequence[SubmitCommand],
+    *,
+    today: date,
+    limits: ManualDiscountLimits,
+    cache: CatalogCache | None = None,
+) -> list[SubmitPlan | DomainError]:
+    """`prepare_submit` for a batch, in one read transaction with a fixed number of statements.
+
+    Each command gets its plan or the error it alone caused (one bad order does not fail the
+    others). The order ids must be distinct. Orders that exist already (retries) are prepared
+    one by one (`prepare_submit`): rare, and they need the stored order.
+    """
+    out: list[SubmitPlan | DomainError | None] = [None] * len(cmds)
+    fresh: list[tuple[int, SubmitCommand, OrderHeader, str, list[str]]] = []
+    for i, cmd in enumerate(cmds):
+        try:
+            order_id = require_id("order_id", cmd.order_id)
+            reason = override_reason(cmd.override_reason)
+            header = _header(cmd, order_id, today)
+            fresh.append((i, cmd, header, reason, _product_ids(cmd.lines)))
+        except DomainError as exc:
+            out[i] = exc
+    taken = await queries.existing_order_ids(session, [f[2].order_id for f in fresh])
+    for i, cmd, *_ in [f for f in fresh if f[2].order_id in taken]:
+        out[i] = await _prepared(prepare_submit(session, cmd, today=today, limits=limits))
+    fresh = [f for f in fresh if f[2].order_id not in taken]
+    owners = await feed_queries.outlet_clients(session, {f[2].outlet_id for f in fresh})
+    priceable = []
+    for f in fresh:
+        try:
+            _check_owner(owners.get(f[2].outlet_id), f[2].client_id, f[2].outlet_id)
+            priceable.append(f)
+        except DomainError as exc:
+            out[f[0]] = exc
+    books = await load_price_books(
+        session,
+        [(h.client_id, h.order_date) for _, _, h, _, _ in priceable],
+        [pid for *_, ids in priceable for pid in ids],
+        cache,
+    )
+    for i, cmd, header, reason, _ in priceable:
+        try:
+            book = books[(header.client_id, header.order_date)]
+            out[i] = _new_order_plan(cmd, header, book, reason, today, limits)
+        except DomainError as exc:
+            out[i] = exc
+    return [o if o is not None else Conflict("order was not prepared; retry") for o in out]
+
+
+async def _prepared(step: Awaitable[SubmitPlan]) -> SubmitPlan | DomainError:
+    try:
+        return await step
+    except DomainError as exc:
+        return exc
 
 
 def _product_ids(lines: Sequence[LineInput]) -> list[str]:
@@ -179,6 +262,30 @@ async def finish_submit(
         return current
     # It was there at step 1 and is gone now: orders are never deleted.
     raise Conflict(f"order {plan.order_id} changed while it was submitted; retry")
+
+
+async def finish_submits(
+    uow: UnitOfWork,
+    plans: Sequence[tuple[SubmitPlan, CreditDecision, str]],
+    now: datetime,
+) -> list[Order | None]:
+    """`finish_submit` for a batch of new orders (plan, decision, correlation id), in one
+    statement per table. Each gets its written order, or None when an order with its id
+    appeared since it was prepared (a concurrent submit): finish that one with
+    `finish_submit` after this transaction.
+    """
+    new: list[Order] = []
+    correlations: dict[str, str] = {}
+    for plan, decision, correlation in plans:
+        if plan.existing is not None or plan.header is None:
+            raise ValueError(f"finish_submits takes new orders only, not {plan.order_id}")
+        new.append(Order.submit(plan.header, plan.priced, plan.currency, decision, now))
+        correlations[plan.order_id] = correlation
+    inserted = await OrderRepository(uow).add_all_if_absent(new)
+    for order in inserted:
+        uow.track(order, correlation=correlations[order.id])
+    written = {o.id: o for o in inserted}
+    return [written.get(plan.order_id) for plan, _, _ in plans]
 
 
 # --------------------------------------------------------------------------- status

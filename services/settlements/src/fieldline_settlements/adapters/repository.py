@@ -21,32 +21,34 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    cast,
     delete,
     func,
     insert,
+    literal_column,
+    null,
     or_,
     select,
-    true,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from fieldline_kit.errors import Conflict
 from fieldline_kit.uow import UnitOfWork
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.domain.account import ClientAccount, Reservation
+from fieldline_settlements.domain.credit import ClientDebt, OtherReservations
 from fieldline_settlements.domain.ledger import (
     Allocation,
     ClientLedger,
     CreditKind,
     Invoice,
     InvoiceSource,
-    LedgerFigures,
     Payment,
     PaymentKind,
-    days_past_due,
 )
 from fieldline_settlements.domain.policy import DebtPolicy, PolicyMode, Stage
 from fieldline_settlements.domain.tare import Direction, TareBalance, TareMovement, new_balance
@@ -106,10 +108,12 @@ def _put_reservation(dialect_insert: Any) -> Executable:
     stmt = dialect_insert(t).values(
         {c.name: bindparam(c.name) for c in t.c}  # order_id, client_id, amount, stage, …
     )
+    # RETURNING: executed with a list of rows, SQLAlchemy sends one multi-row INSERT
+    # ("insertmanyvalues") instead of one INSERT per row.
     return stmt.on_conflict_do_update(
         index_elements=[t.c.order_id],
         set_={c.name: stmt.excluded[c.name] for c in t.c if c.name != "order_id"},
-    )
+    ).returning(t.c.order_id)
 
 
 # ----------------------------------------------------------------------------- row mapping
@@ -276,96 +280,167 @@ async def reserved_total(
 
 
 @dataclass(frozen=True)
-class CreditPosition:
-    """What a credit check reads about a client and an order (one statement, see below)."""
+class CreditPositions:
+    """What a batch of credit checks reads about its clients and orders (one statement)."""
 
-    figures: LedgerFigures
-    # Active reservations of the client's other orders.
-    reserved: Decimal
-    # The client's expired reservations (purged by the check).
-    expired: int
-    # The order holds a reservation (active or not).
-    order_reserved: bool
-    # An invoice was booked for the order (or under its id).
-    order_invoiced: bool
+    debts: dict[str, ClientDebt]
+    # Per client: its reservations of orders outside the batch (Σ active, number expired).
+    others: dict[str, OtherReservations]
+    # The reservations of the batch's orders (of whichever client; active or not).
+    held: list[Reservation]
+    # The batch's orders that have an invoice (booked for the order, or under its id).
+    invoiced: set[str]
 
 
-def _credit_position_statement() -> Executable:
-    """One row: the client's ledger figures and reservations, and the order's documents.
+def _credit_positions_statement() -> Executable:
+    """One UNION ALL over the batch's clients (`clients`) and orders (`orders`); each row
+    says what it is in `kind`:
 
-    The figures are `ledger.figures(as_of)` computed by the database from the client's open
-    documents (the same rows `load_ledger` reads): balance = Σ open amounts − Σ unallocated
-    payments; open invoices, overdue amount and the oldest overdue due date over the open
-    invoices (positive amounts) due before `as_of`.
+    * `d`: a client's open documents (the rows `load_ledger` reads) summed per due date for
+      the invoices overdue as of `as_of` (the batch's latest day), and in one row for the rest:
+      Σ open amount, number of open invoices (`n`), the due date (`day`, NULL for the rest);
+    * `p`: Σ a client's unallocated payments;
+    * `r`: a client's reservations of other orders than the batch's: Σ active, `n` expired;
+    * `o`: a reservation of one of the batch's orders (whichever client holds it);
+    * `i`: one of the batch's orders has an invoice (booked for it, or under its id).
     """
     inv, pay, res = orm.invoices, orm.payments, orm.credit_reservations
-    client: BindParameter[str] = bindparam("client_id")
-    order: BindParameter[str] = bindparam("order_id")
+    clients: BindParameter[str] = bindparam("clients", expanding=True)
+    orders: BindParameter[str] = bindparam("orders", expanding=True)
     now = bindparam("now", type_=res.c.expires_at.type)
     as_of = bindparam("as_of", type_=inv.c.due_date.type)
-    overdue = and_(inv.c.open_amount > 0, inv.c.due_date < as_of)
-    documents = (
+    no_id = cast(null(), orm.Id)
+    no_day = cast(null(), inv.c.due_date.type)
+    no_amount = cast(null(), inv.c.amount.type)
+    no_time = cast(null(), res.c.expires_at.type)
+    no_stage = cast(null(), res.c.stage.type)
+    zero: ColumnElement[int] = literal_column("0")
+    open_docs = (
         select(
-            func.sum(inv.c.open_amount).label("open_total"),
-            func.count(case((inv.c.open_amount > 0, 1))).label("open_invoices"),
-            func.sum(case((overdue, inv.c.open_amount))).label("overdue"),
-            func.min(case((overdue, inv.c.due_date))).label("oldest_due"),
+            inv.c.client_id,
+            case((and_(inv.c.open_amount > 0, inv.c.due_date < as_of), inv.c.due_date)).label(
+                "day"
+            ),
+            inv.c.open_amount,
         )
-        .where(inv.c.client_id == client, inv.c.open_amount != 0)
-        .subquery("documents")
+        .where(inv.c.client_id.in_(clients), inv.c.open_amount != 0)
+        .subquery("open_docs")
     )
+    documents = select(
+        literal_column("'d'").label("kind"),
+        open_docs.c.client_id,
+        no_id.label("order_id"),
+        open_docs.c.day,
+        func.sum(open_docs.c.open_amount).label("amount"),
+        func.count(case((open_docs.c.open_amount > 0, 1))).label("n"),
+        no_stage.label("stage"),
+        no_time.label("created_at"),
+        no_time.label("expires_at"),
+    ).group_by(open_docs.c.client_id, open_docs.c.day)
     credits = (
-        select(func.sum(pay.c.unallocated).label("unallocated"))
-        .where(pay.c.client_id == client, pay.c.unallocated != 0)
-        .subquery("credits")
-    )
-    held = (
         select(
-            func.sum(
-                case((and_(res.c.expires_at > now, res.c.order_id != order), res.c.amount))
-            ).label("reserved"),
-            func.count(case((res.c.expires_at <= now, 1))).label("expired"),
+            literal_column("'p'"),
+            pay.c.client_id,
+            no_id,
+            no_day,
+            func.sum(pay.c.unallocated),
+            zero,
+            no_stage,
+            no_time,
+            no_time,
         )
-        .where(res.c.client_id == client)
-        .subquery("held")
+        .where(pay.c.client_id.in_(clients), pay.c.unallocated != 0)
+        .group_by(pay.c.client_id)
     )
-    return select(
-        documents,
-        credits,
-        held,
-        select(res.c.order_id).where(res.c.order_id == order).exists().label("order_reserved"),
-        select(inv.c.id)
-        .where(or_(inv.c.order_id == order, inv.c.id == order))
-        .exists()
-        .label("order_invoiced"),
-    ).select_from(documents.join(credits, true()).join(held, true()))
+    other_reservations = (
+        select(
+            literal_column("'r'"),
+            res.c.client_id,
+            no_id,
+            no_day,
+            func.sum(case((res.c.expires_at > now, res.c.amount))),
+            func.count(case((res.c.expires_at <= now, 1))),
+            no_stage,
+            no_time,
+            no_time,
+        )
+        .where(res.c.client_id.in_(clients), res.c.order_id.not_in(orders))
+        .group_by(res.c.client_id)
+    )
+    held = select(
+        literal_column("'o'"),
+        res.c.client_id,
+        res.c.order_id,
+        no_day,
+        res.c.amount,
+        zero,
+        res.c.stage,
+        res.c.created_at,
+        res.c.expires_at,
+    ).where(res.c.order_id.in_(orders))
+    invoiced_for = select(
+        literal_column("'i'"),
+        no_id,
+        inv.c.order_id,
+        no_day,
+        no_amount,
+        zero,
+        no_stage,
+        no_time,
+        no_time,
+    ).where(inv.c.order_id.in_(orders))
+    invoiced_as = select(
+        literal_column("'i'"), no_id, inv.c.id, no_day, no_amount, zero, no_stage, no_time, no_time
+    ).where(inv.c.id.in_(orders))
+    return union_all(documents, credits, other_reservations, held, invoiced_for, invoiced_as)
 
 
-CREDIT_POSITION = _credit_position_statement()
+CREDIT_POSITIONS = _credit_positions_statement()
 
 
-async def credit_position(
-    session: AsyncSession, client_id: str, order_id: str, as_of: date, now: datetime
-) -> CreditPosition:
-    row = (
+async def credit_positions(
+    session: AsyncSession,
+    client_ids: Sequence[str],
+    order_ids: Sequence[str],
+    as_of: date,
+    now: datetime,
+) -> CreditPositions:
+    """The position of every client and order of a batch of checks (`as_of`: the latest
+    day any of them is judged as of)."""
+    rows = (
         await session.execute(
-            CREDIT_POSITION,
-            {"client_id": client_id, "order_id": order_id, "as_of": as_of, "now": now},
+            CREDIT_POSITIONS,
+            {"clients": list(client_ids), "orders": list(order_ids), "as_of": as_of, "now": now},
         )
-    ).one()
-    unallocated = row.unallocated or ZERO
-    return CreditPosition(
-        figures=LedgerFigures(
-            balance=(row.open_total or ZERO) - unallocated,
-            overdue=row.overdue or ZERO,
-            max_overdue_days=days_past_due(row.oldest_due, as_of) if row.oldest_due else 0,
-            open_invoices=int(row.open_invoices or 0),
-        ),
-        reserved=row.reserved or ZERO,
-        expired=int(row.expired or 0),
-        order_reserved=bool(row.order_reserved),
-        order_invoiced=bool(row.order_invoiced),
-    )
+    ).all()
+    documents: dict[str, list[Any]] = {}
+    unallocated: dict[str, Decimal] = {}
+    others: dict[str, OtherReservations] = {}
+    held: list[Reservation] = []
+    invoiced: set[str] = set()
+    for kind, client_id, order_id, day, value, n, stage, created_at, expires_at in rows:
+        if kind == "d":
+            documents.setdefault(client_id, []).append((day, value, n))
+        elif kind == "p":
+            unallocated[client_id] = value
+        elif kind == "r":
+            others[client_id] = OtherReservations(value or ZERO, int(n))
+        elif kind == "o":
+            held.append(
+                Reservation(order_id, client_id, value, stage, aware(created_at), aware(expires_at))
+            )
+        else:
+            invoiced.add(order_id)
+    debts = {}
+    for client_id in documents.keys() | unallocated.keys():
+        groups = documents.get(client_id, [])
+        debts[client_id] = ClientDebt(
+            open_total=sum((value for _, value, _ in groups), ZERO),
+            open_invoices=sum(int(n) for _, _, n in groups),
+            unallocated=unallocated.get(client_id, ZERO),
+            overdue_by_due=tuple((day, value) for day, value, _ in groups if day is not None),
+        )
+    return CreditPositions(debts, others, held, invoiced)
 
 
 async def deposits(session: AsyncSession, types: Iterable[str]) -> dict[str, Decimal]:
@@ -418,6 +493,28 @@ class AccountRepository(_Repo):
             )
         ).one()
         return account_from(row)
+
+    async def lock_many(
+        self, client_ids: Sequence[str], default_terms_days: int, now: datetime
+    ) -> dict[str, ClientAccount]:
+        """The accounts of several clients, created on first use, locked until the end.
+
+        One statement, the same upsert as `lock` with a row per client (one multi-row
+        INSERT … ON CONFLICT DO UPDATE … RETURNING). The rows go in client id order, which is
+        the order PostgreSQL locks them in: two transactions locking overlapping sets of
+        clients this way wait for each other instead of deadlocking.
+        """
+        if not client_ids:
+            return {}
+        stmt = per_dialect(self.session, "lock_account", _lock_account)
+        rows = await self.session.execute(
+            stmt,
+            [
+                {"client_id": c, "payment_terms_days": default_terms_days, "updated_at": now}
+                for c in sorted(set(client_ids))
+            ],
+        )
+        return {row.client_id: account_from(row) for row in rows}
 
     async def find(self, client_id: str) -> ClientAccount | None:
         """The account without locking it (reads)."""
@@ -526,24 +623,30 @@ class ReservationRepository(_Repo):
     async def active_total(self, client_id: str, now: datetime, exclude_order: str = "") -> Decimal:
         return await reserved_total(self.session, client_id, now, exclude_order)
 
-    async def position(
-        self, client_id: str, order_id: str, as_of: date, now: datetime
-    ) -> CreditPosition:
-        return await credit_position(self.session, client_id, order_id, as_of, now)
+    async def positions(
+        self, client_ids: Sequence[str], order_ids: Sequence[str], as_of: date, now: datetime
+    ) -> CreditPositions:
+        return await credit_positions(self.session, client_ids, order_ids, as_of, now)
 
-    async def replace(self, r: Reservation) -> None:
-        """Put the order's reservation in place of any it had (one upsert)."""
+    async def put_many(self, reservations: Sequence[Reservation]) -> None:
+        """Put each order's reservation in place of any it had (one multi-row upsert; one
+        reservation per order id)."""
+        if not reservations:
+            return
         stmt = per_dialect(self.session, "put_reservation", _put_reservation)
         await self.session.execute(
             stmt,
-            {
-                "order_id": r.order_id,
-                "client_id": r.client_id,
-                "amount": r.amount,
-                "stage": r.stage,
-                "created_at": r.created_at,
-                "expires_at": r.expires_at,
-            },
+            [
+                {
+                    "order_id": r.order_id,
+                    "client_id": r.client_id,
+                    "amount": r.amount,
+                    "stage": r.stage,
+                    "created_at": r.created_at,
+                    "expires_at": r.expires_at,
+                }
+                for r in sorted(reservations, key=lambda r: r.order_id)
+            ],
         )
 
     async def release(self, order_id: str) -> bool:
@@ -551,11 +654,26 @@ class ReservationRepository(_Repo):
         result = await self.session.execute(delete(t).where(t.c.order_id == order_id))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def purge_expired(self, client_id: str, now: datetime) -> None:
-        t = orm.credit_reservations
-        await self.session.execute(
-            delete(t).where(t.c.client_id == client_id, t.c.expires_at <= now)
-        )
+    async def release_many(self, order_ids: Sequence[str]) -> None:
+        if not order_ids:
+            return
+        await self.session.execute(RELEASE_ORDERS, {"orders": sorted(order_ids)})
+
+    async def purge_expired(self, client_ids: Sequence[str], now: datetime) -> None:
+        """Delete the expired reservations of these clients."""
+        if not client_ids:
+            return
+        await self.session.execute(PURGE_EXPIRED, {"clients": sorted(client_ids), "now": now})
+
+
+RELEASE_ORDERS = delete(orm.credit_reservations).where(
+    orm.credit_reservations.c.order_id.in_(bindparam("orders", expanding=True))
+)
+PURGE_EXPIRED = delete(orm.credit_reservations).where(
+    orm.credit_reservations.c.client_id.in_(bindparam("clients", expanding=True)),
+    orm.credit_reservations.c.expires_at
+    <= bindparam("now", type_=orm.credit_reservations.c.expires_at.type),
+)
 
 
 POLICIES_IN = select(orm.debt_policies).where(
@@ -585,6 +703,21 @@ class PolicyRepository(_Repo):
             self._loaded[row.client_id] = row.version
             found[row.client_id] = policy_from(row)
         return (found.get(client_id) if client_id else None), found.get("")
+
+    async def find_many_with_company(
+        self, client_ids: Sequence[str]
+    ) -> tuple[dict[str, DebtPolicy], DebtPolicy | None]:
+        """The clients' own policies (those that have one) and the company's, in one query."""
+        rows = (await self.session.execute(POLICIES_IN, {"ids": [*client_ids, ""]})).all()
+        own: dict[str, DebtPolicy] = {}
+        company: DebtPolicy | None = None
+        for row in rows:
+            self._loaded[row.client_id] = row.version
+            if row.client_id:
+                own[row.client_id] = policy_from(row)
+            else:
+                company = policy_from(row)
+        return own, company
 
     async def save(self, policy: DebtPolicy, now: datetime) -> None:
         t = orm.debt_policies

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 import grpc
 from google.protobuf.message import Message
+from sqlalchemy.exc import IntegrityError
 
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
-from fieldline_kit.errors import InvalidArgument
+from fieldline_kit.errors import Conflict, DomainError, InvalidArgument
 from fieldline_kit.grpc.convert import from_pb_date, page_size
-from fieldline_kit.grpc.idempotency import run_idempotent
+from fieldline_kit.grpc.idempotency import request_key, run_idempotent, stored_responses
+from fieldline_kit.grpc.interceptor import status_for
+from fieldline_kit.logging import get_logger
+from fieldline_kit.uow import fingerprint
 from fieldline_settlements.adapters import proto_mapping as m
 from fieldline_settlements.adapters import queries
+from fieldline_settlements.adapters.orm import kit
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork, deposits
 from fieldline_settlements.bootstrap import App
 from fieldline_settlements.domain.ledger import NamedAllocation, statement
@@ -29,6 +35,33 @@ from fieldline_settlements.domain.values import document_id, optional_id, requir
 from fieldline_settlements.service_layer import handlers
 
 R = TypeVar("R", bound=Message)
+log = get_logger("fieldline.settlements.grpc")
+
+# Checks per CheckCreditBatch call (the orders service sends 1–32).
+MAX_CREDIT_CHECKS = 500
+
+# Per check of a batch: its answer, or why it was not judged.
+_Outcome: TypeAlias = ss.CheckCreditResponse | DomainError
+
+
+@dataclass(frozen=True)
+class _PendingCheck:
+    index: int
+    as_of: date
+    inp: handlers.CreditCheckInput
+    key: str  # idempotency key, empty without a request_id
+    digest: str
+
+
+def _check_result(outcome: _Outcome) -> ss.CheckCreditResult:
+    if not isinstance(outcome, DomainError):
+        return ss.CheckCreditResult(decision=outcome)
+    # What CheckCredit would answer for this check alone: the status code of the kit's
+    # interceptor mapping and the same message naming the field (e.g. "amount: must not be
+    # negative"); the check's place in the batch is its place in `results`.
+    return ss.CheckCreditResult(
+        error=ss.CheckCreditError(code=status_for(outcome).name, message=outcome.message)
+    )
 
 
 class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
@@ -257,9 +290,9 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
             policy, is_default = await handlers.effective_policy(uow, self.app.config, client_id)
         return ss.GetDebtPolicyResponse(policy=m.policy_pb(policy), is_default=is_default)
 
-    async def CheckCredit(
-        self, request: ss.CheckCreditRequest, context: grpc.aio.ServicerContext
-    ) -> ss.CheckCreditResponse:
+    def _credit_input(
+        self, request: ss.CheckCreditRequest
+    ) -> tuple[date, handlers.CreditCheckInput]:
         amount = m.money_field(request, "amount", "amount", self.cur)
         inp = handlers.CreditCheckInput(
             order_id=request.order_id,
@@ -268,7 +301,12 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
             stage=m.from_enum(m.STAGES, request.stage, "stage"),
             actor=Actor.of(request.actor_id, request.actor_roles, request.override_reason),
         )
-        as_of = self._as_of("as_of", request.as_of)
+        return self._as_of("as_of", request.as_of), inp
+
+    async def CheckCredit(
+        self, request: ss.CheckCreditRequest, context: grpc.aio.ServicerContext
+    ) -> ss.CheckCreditResponse:
+        as_of, inp = self._credit_input(request)
 
         async def work(uow: SettlementsUnitOfWork) -> ss.CheckCreditResponse:
             decision = await handlers.check_credit(
@@ -277,6 +315,97 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
             return m.decision_pb(decision, self.cur)
 
         return await self._write("CheckCredit", request, ss.CheckCreditResponse, work)
+
+    async def CheckCreditBatch(
+        self, request: ss.CheckCreditBatchRequest, context: grpc.aio.ServicerContext
+    ) -> ss.CheckCreditBatchResponse:
+        """The checks judged in order in one transaction; each answered on its own.
+
+        A check with a request_id is idempotent exactly as with CheckCredit, under the same
+        key (`CheckCredit:<request_id>`), so a check first sent alone and retried in a batch,
+        or the other way round, gets its first answer: all the batch's stored answers are
+        looked up in one statement and the new ones stored in one.
+        """
+        if len(request.checks) > MAX_CREDIT_CHECKS:
+            raise InvalidArgument(
+                "checks", f"at most {MAX_CREDIT_CHECKS} per call, got {len(request.checks)}"
+            )
+        outcomes: dict[int, _Outcome] = {}
+        pending: list[_PendingCheck] = []
+        for index, check in enumerate(request.checks):
+            try:
+                as_of, inp = self._credit_input(check)
+                key = request_key("CheckCredit", check.request_id)
+            except DomainError as exc:
+                outcomes[index] = exc
+            else:
+                digest = fingerprint(check) if key else ""
+                pending.append(_PendingCheck(index, as_of, inp, key, digest))
+        if pending:
+            for attempt in (1, 2):
+                try:
+                    outcomes.update(await self._check_credit_batch(pending))
+                    break
+                except IntegrityError:  # a concurrent copy of a check stored its answer first
+                    if attempt == 2:
+                        raise Conflict(
+                            "a concurrent request changed the same records; retry"
+                        ) from None
+        for index, outcome in sorted(outcomes.items()):
+            if isinstance(outcome, DomainError):  # as the interceptor logs a refused RPC
+                log.info(
+                    "credit check refused",
+                    index=index,
+                    code=status_for(outcome).name,
+                    reason=outcome.message,
+                )
+        return ss.CheckCreditBatchResponse(
+            results=[_check_result(outcomes[i]) for i in range(len(request.checks))]
+        )
+
+    async def _check_credit_batch(self, pending: list[_PendingCheck]) -> dict[int, _Outcome]:
+        outcomes: dict[int, _Outcome] = {}
+        async with self.app.uow() as uow:
+            stored = await stored_responses(
+                uow.session, kit.idempotency, {p.key for p in pending if p.key}
+            )
+            to_judge: list[_PendingCheck] = []
+            first: dict[str, _PendingCheck] = {}  # per request id, its first check to judge
+            repeats: list[tuple[_PendingCheck, _PendingCheck]] = []
+            for p in pending:
+                if p.key and (p.key in stored or p.key in first):
+                    found = stored.get(p.key)
+                    seen = found[0] if found is not None else first[p.key].digest
+                    if seen != p.digest:  # as UnitOfWork.recorded_response refuses it
+                        outcomes[p.index] = InvalidArgument(
+                            "request_id", "was already used for a different request"
+                        )
+                    elif found is not None:
+                        outcomes[p.index] = ss.CheckCreditResponse.FromString(found[1])
+                    else:  # the same check twice in the batch: a retry, answered as the first
+                        repeats.append((p, first[p.key]))
+                    continue
+                if p.key:
+                    first[p.key] = p
+                to_judge.append(p)
+            now = self.app.clock()
+            judged = await handlers.check_credit_batch(
+                uow, self.app.config, now, [(p.as_of, p.inp) for p in to_judge]
+            )
+            records: list[tuple[str, str, bytes]] = []
+            for p, result in zip(to_judge, judged, strict=True):
+                if isinstance(result, DomainError):
+                    outcomes[p.index] = result
+                    continue
+                response = m.decision_pb(result, self.cur)
+                outcomes[p.index] = response
+                if p.key:
+                    records.append((p.key, p.digest, response.SerializeToString()))
+            for p, earlier in repeats:
+                outcomes[p.index] = outcomes[earlier.index]
+            await uow.record_responses(records)
+            await uow.commit()
+        return outcomes
 
 
 def register(app: App) -> Callable[[grpc.aio.Server], Iterable[str]]:

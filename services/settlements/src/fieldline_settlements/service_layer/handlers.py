@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from fieldline_kit.errors import AlreadyExists, InvalidArgument
+from fieldline_kit.errors import AlreadyExists, DomainError, InvalidArgument
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
-from fieldline_settlements.domain.account import BalanceSnapshot, ClientAccount, Reservation
+from fieldline_settlements.domain.account import BalanceSnapshot, ClientAccount
+from fieldline_settlements.domain.credit import CreditCheck, ReservationBook, judge_in_order
 from fieldline_settlements.domain.ledger import (
     ClientLedger,
     Invoice,
@@ -28,14 +29,7 @@ from fieldline_settlements.domain.ledger import (
     Payment,
     PaymentKind,
 )
-from fieldline_settlements.domain.policy import (
-    Actor,
-    CreditFigures,
-    DebtPolicy,
-    Decision,
-    Stage,
-    evaluate,
-)
+from fieldline_settlements.domain.policy import Actor, DebtPolicy, Decision, Stage
 from fieldline_settlements.domain.tare import Direction, TareMovement, container_type
 from fieldline_settlements.domain.values import (
     ZERO,
@@ -368,51 +362,90 @@ async def set_debt_policy(
 
 
 # ------------------------------------------------------------------------------ credit check
+def _credit_check(as_of: date, inp: CreditCheckInput) -> CreditCheck:
+    order_id = require_id("order_id", inp.order_id)
+    client_id = require_id("client_id", inp.client_id)
+    if inp.stage is None:
+        raise InvalidArgument("stage", "is required (ORDER_SUBMIT or VAN_SALE)")
+    return CreditCheck(
+        order_id=order_id,
+        client_id=client_id,
+        amount=amount("amount", inp.amount),
+        stage=inp.stage,
+        actor=inp.actor,
+        as_of=as_of,
+    )
+
+
+async def check_credit_batch(
+    uow: SettlementsUnitOfWork,
+    cfg: Config,
+    now: datetime,
+    items: Sequence[tuple[date, CreditCheckInput]],
+) -> list[Decision | DomainError]:
+    """Judge orders (each `(as_of, check)`) in the order given; per item its decision or why
+    it was not judged (a bad item does not stop the others).
+
+    The same as `check_credit` on each item one after the other in this transaction (a later
+    order of a client is judged with the earlier ones' reservations; an order checked twice
+    keeps the later check's reservation), in a constant number of statements: the accounts
+    of all the batch's clients locked in one (in client id order), their policies in one,
+    their figures, reservations and the orders' reservations and invoices in one; then the
+    checks judged in memory (`judge_in_order`); then at most three writes (purge the expired
+    reservations of clients that had some, put reservations, release reservations).
+    """
+    checks: list[CreditCheck] = []
+    refused: dict[int, DomainError] = {}
+    for i, (as_of, inp) in enumerate(items):
+        try:
+            checks.append(_credit_check(as_of, inp))
+        except DomainError as exc:
+            refused[i] = exc
+    decisions = iter(await _judge_checks(uow, cfg, now, checks) if checks else [])
+    return [refused[i] if i in refused else next(decisions) for i in range(len(items))]
+
+
+async def _judge_checks(
+    uow: SettlementsUnitOfWork, cfg: Config, now: datetime, checks: Sequence[CreditCheck]
+) -> list[Decision]:
+    clients = sorted({c.client_id for c in checks})
+    # Lock first, so a concurrent check or booking of these clients is seen by the reads.
+    accounts = await uow.accounts.lock_many(clients, cfg.default_terms_days, now)
+    own, company = await uow.policies.find_many_with_company(clients)
+    default = company or cfg.default_policy
+    position = await uow.reservations.positions(
+        clients, sorted({c.order_id for c in checks}), max(c.as_of for c in checks), now
+    )
+    book = ReservationBook(now, position.held, position.others, position.invoiced)
+    decisions = judge_in_order(
+        checks,
+        credit_limits={c: a.credit_limit for c, a in accounts.items()},
+        policies={c: own.get(c, default) for c in clients},
+        debts=position.debts,
+        book=book,
+        now=now,
+        reservation_hours=cfg.reservation_hours,
+        currency=cfg.currency,
+    )
+    changes = book.changes()
+    await uow.reservations.purge_expired(changes.purge_clients, now)
+    await uow.reservations.put_many(changes.put)
+    await uow.reservations.release_many(changes.release)
+    return decisions
+
+
 async def check_credit(
     uow: SettlementsUnitOfWork, cfg: Config, now: datetime, as_of: date, inp: CreditCheckInput
 ) -> Decision:
     """Judge an order; unless blocked, (re)place its reservation in the same transaction.
 
-    The client's account row is locked first, so a concurrent check of the same client waits
-    and then sees this one's reservation.
+    A batch of one (`check_credit_batch`): the client's account row is locked first, so a
+    concurrent check of the same client waits and then sees this one's reservation.
     """
-    order_id = require_id("order_id", inp.order_id)
-    client_id = require_id("client_id", inp.client_id)
-    if inp.stage is None:
-        raise InvalidArgument("stage", "is required (ORDER_SUBMIT or VAN_SALE)")
-    order_amount = amount("amount", inp.amount)
-    account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
-    policy, _ = await effective_policy(uow, cfg, client_id)
-    # The ledger's figures, the reservations and the order's documents in one read (after
-    # the lock, so a concurrent check or booking of this client is seen).
-    position = await uow.reservations.position(client_id, order_id, as_of, now)
-    if position.expired:
-        await uow.reservations.purge_expired(client_id, now)
-    figures = position.figures
-    decision = evaluate(
-        policy,
-        inp.stage,
-        CreditFigures(
-            balance=figures.balance,
-            reserved=position.reserved,
-            order_amount=order_amount,
-            credit_limit=account.credit_limit,
-            overdue=figures.overdue,
-            max_overdue_days=figures.max_overdue_days,
-            overdue_threshold_days=policy.max_overdue_days,
-        ),
-        inp.actor,
-        cfg.currency,
-    )
-    if decision.reserves and not position.order_invoiced:
-        await uow.reservations.replace(
-            Reservation.create(
-                order_id, client_id, order_amount, inp.stage.value, now, cfg.reservation_hours
-            )
-        )
-    elif position.order_reserved:
-        await uow.reservations.release(order_id)
-    return decision
+    (result,) = await check_credit_batch(uow, cfg, now, [(as_of, inp)])
+    if isinstance(result, DomainError):
+        raise result
+    return result
 
 
 # ----------------------------------------------------------------------------------- tare

@@ -313,3 +313,31 @@ class CheckCreditResponse(_message.Message):
     figures: CreditFigures
     policy: _resources_pb2.DebtPolicy
     def __init__(self, outcome: _Optional[_Union[CreditOutcome, str]] = ..., reasons: _Optional[_Iterable[_Union[CreditReason, _Mapping]]] = ..., figures: _Optional[_Union[CreditFigures, _Mapping]] = ..., policy: _Optional[_Union[_resources_pb2.DebtPolicy, _Mapping]] = ...) -> None: ...
+
+class CheckCreditBatchRequest(_message.Message):
+    __slots__ = ("checks",)
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    checks: _containers.RepeatedCompositeFieldContainer[CheckCreditRequest]
+    def __init__(self, checks: _Optional[_Iterable[_Union[CheckCreditRequest, _Mapping]]] = ...) -> None: ...
+
+class CheckCreditError(_message.Message):
+    __slots__ = ("code", "message")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    message: str
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class CheckCreditResult(_message.Message):
+    __slots__ = ("decision", "error")
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    decision: CheckCreditResponse
+    error: CheckCreditError
+    def __init__(self, decision: _Optional[_Union[CheckCreditResponse, _Mapping]] = ..., error: _Optional[_Union[CheckCreditError, _Mapping]] = ...) -> None: ...
+
+class CheckCreditBatchResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[CheckCreditResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[CheckCreditResult, _Mapping]]] = ...) -> None: ...

@@ -96,6 +96,11 @@ class SettlementsServiceStub:
                 request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditRequest.SerializeToString,
                 response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditResponse.FromString,
                 _registered_method=True)
+        self.CheckCreditBatch = channel.unary_unary(
+                '/fieldline.settlements.v1.SettlementsService/CheckCreditBatch',
+                request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditBatchRequest.SerializeToString,
+                response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditBatchResponse.FromString,
+                _registered_method=True)
 
 
 class SettlementsServiceServicer:
@@ -180,6 +185,17 @@ class SettlementsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckCreditBatch(self, request, context):
+        """Several checks in one call and one transaction, judged in the order given: a later
+        check of the same client sees the reservations of the earlier ones, exactly as if they
+        had been sent one after the other. Each check stands alone: a bad one gets its own
+        error and the others are still judged. For callers that check many orders at once
+        (orders batches concurrent submissions).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SettlementsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -242,6 +258,11 @@ def add_SettlementsServiceServicer_to_server(servicer, server):
                     servicer.CheckCredit,
                     request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditRequest.FromString,
                     response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditResponse.SerializeToString,
+            ),
+            'CheckCreditBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckCreditBatch,
+                    request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditBatchRequest.FromString,
+                    response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditBatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -570,6 +591,33 @@ class SettlementsService:
             '/fieldline.settlements.v1.SettlementsService/CheckCredit',
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditRequest.SerializeToString,
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckCreditBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.settlements.v1.SettlementsService/CheckCreditBatch',
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditBatchRequest.SerializeToString,
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,141 @@
+"""Coalescing concurrent calls into batches (group commit).
+
+A `Batcher` takes items one call at a time (`await batcher.submit(item)`) and runs them through
+one function in batches: while a batch is being processed, newly submitted items wait, and the
+next batch takes all of them (up to `max_batch`). So a lone call is run at once, on its own,
+with no added delay, and under load the per-batch costs — transactions, round trips, statement
+overhead — are shared by as many calls as arrived meanwhile. Latency stays one batch time; the
+throughput grows with the load instead of collapsing under it.
+
+The batch function gets the items in submission order and returns one outcome per item: its
+result or the exception that item's caller gets. Raising fails every item of the batch with
+that exception. A caller that stops waiting (cancelled, deadline) does not withdraw its item:
+the batch may already be writing it, and its effects stand, exactly as if the call had
+completed and the answer got lost (callers retry idempotent writes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+from prometheus_client import Histogram
+
+from fieldline_kit.logging import get_logger
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+log = get_logger("fieldline.batching")
+
+BATCH_SIZE = Histogram(
+    "fieldline_batch_size",
+    "Items per batch run by a batcher (coalesced concurrent calls).",
+    ["batcher"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
+
+BatchFunction = Callable[[Sequence[T]], Awaitable[Sequence[R | BaseException]]]
+
+
+class Batcher(Generic[T, R]):
+    """Runs submitted items through `run` in batches; at most `max_in_flight` at a time.
+
+    `max_in_flight` > 1 lets the next batch start (e.g. read and price) while the previous one
+    waits on the network or the database; with 1, batches run strictly one after the other.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        run: BatchFunction[T, R],
+        *,
+        max_batch: int = 32,
+        max_in_flight: int = 1,
+        linger: float = 0.010,
+        quiet: float = 0.002,
+    ) -> None:
+        if max_batch < 1 or max_in_flight < 1:
+            raise ValueError("max_batch and max_in_flight must be at least 1")
+        self.name = name
+        self._run = run
+        self.max_batch = max_batch
+        self.max_in_flight = max_in_flight
+        self.linger = linger
+        self.quiet = quiet
+        self._last_arrival = 0.0
+        self._pending: list[tuple[T, asyncio.Future[R]]] = []
+        self._workers: set[asyncio.Task[None]] = set()
+        self._sizes = BATCH_SIZE.labels(name)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._workers)
+
+    async def submit(self, item: T) -> R:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        self._pending.append((item, future))
+        self._last_arrival = loop.time()
+        if len(self._workers) < self.max_in_flight:
+            worker = asyncio.create_task(self._drain(), name=f"batcher:{self.name}")
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+        # Shielded: a cancelled caller leaves its item in the batch (see module docstring).
+        return await asyncio.shield(future)
+
+    async def wait_idle(self) -> None:
+        """Until every submitted item has been processed (e.g. before shutting down)."""
+        while self._workers:
+            await asyncio.gather(*self._workers, return_exceptions=True)
+
+    async def _drain(self) -> None:
+        while self._pending:
+            await self._linger()
+            batch = self._pending[: self.max_batch]
+            del self._pending[: self.max_batch]
+            self._sizes.observe(len(batch))
+            await self._process(batch)
+
+    async def _linger(self) -> None:
+        """Let calls that are arriving together join the batch about to start.
+
+        Waits while calls keep coming in — each within `quiet` seconds of the previous one (a
+        burst: e.g. the callers a batch has just answered sending their next calls) — for at
+        most `linger` seconds in all, and never once `max_batch` calls wait. A lone call waits
+        one turn of the event loop and `quiet` seconds.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.linger
+        await asyncio.sleep(0)
+        while len(self._pending) < self.max_batch:
+            now = loop.time()
+            if now >= deadline or now - self._last_arrival >= self.quiet:
+                return
+            await asyncio.sleep(min(self.quiet / 4, deadline - now))
+
+    async def _process(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        try:
+            outcomes = await self._run([item for item, _ in batch])
+            if len(outcomes) != len(batch):
+                raise RuntimeError(
+                    f"batcher {self.name}: {len(outcomes)} outcomes for {len(batch)} items"
+                )
+        except asyncio.CancelledError:
+            for _, future in batch:
+                future.cancel()
+            raise
+        except Exception as exc:  # every caller of the batch gets its failure
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            log.debug("batch failed", batcher=self.name, size=len(batch), error=repr(exc))
+            return
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)

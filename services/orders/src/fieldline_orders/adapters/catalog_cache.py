@@ -1,0 +1,90 @@
+"""What pricing reads of the shared catalog, kept in the process between requests.
+
+Products, the product-group tree and the price lists of each price type on a date change
+rarely (ERP imports) but are read for every order. A `CatalogCache` keeps them and is
+validated on every use against `catalog_state.generation`, a counter that every transaction
+changing groups, products, price types or price lists bumps (`bump_generation`, called by
+service_layer/catalog.py in the same transaction as the change). The check is one tiny read
+inside the caller's read transaction, so a replica never prices with data older than its own
+snapshot of the database: there is no staleness window and no invalidation message to miss.
+
+Client-specific data (price types of clients, client prices, discounts) is not cached: it is
+per client, read for the clients of a batch only.
+
+Entries are loaded lazily and dropped together when the generation moves. Sizes: products
+and groups as many as the catalog has; price lists for at most `MAX_LIST_KEYS` (price type,
+date) pairs, the oldest dropped first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldline_orders.adapters import orm
+from fieldline_orders.domain.catalog import PriceList, Product
+
+MAX_LIST_KEYS = 64
+
+GENERATION = select(orm.catalog_state.c.generation).where(orm.catalog_state.c.id == 1)
+BUMP = (
+    update(orm.catalog_state)
+    .where(orm.catalog_state.c.id == 1)
+    .values(generation=orm.catalog_state.c.generation + 1)
+)
+
+
+async def bump_generation(session: AsyncSession) -> None:
+    """Mark the cached catalog of every process stale (call in the changing transaction)."""
+    await session.execute(BUMP)
+
+
+class CatalogCache:
+    def __init__(self) -> None:
+        self.generation: int | None = None
+        # product id → the product, or None for an id known not to exist
+        self.products: dict[str, Product | None] = {}
+        self.group_parents: dict[str, str] | None = None
+        self.price_lists: dict[tuple[str, date], list[PriceList]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    async def sync(self, session: AsyncSession) -> None:
+        """Read the generation in the caller's transaction; forget everything if it moved."""
+        generation = int((await session.execute(GENERATION)).scalar_one())
+        if generation != self.generation:
+            self.generation = generation
+            self.products.clear()
+            self.group_parents = None
+            self.price_lists.clear()
+
+    def missing_products(self, ids: Iterable[str]) -> list[str]:
+        return [i for i in ids if i not in self.products]
+
+    def remember_products(self, asked: Iterable[str], found: dict[str, Product]) -> None:
+        for pid in asked:
+            self.products[pid] = found.get(pid)
+
+    def known_products(self, ids: Iterable[str]) -> dict[str, Product]:
+        out = {}
+        for pid in ids:
+            product = self.products.get(pid)
+            if product is not None:
+                out[pid] = product
+        return out
+
+    def lists(self, price_type_id: str, on: date) -> list[PriceList] | None:
+        found = self.price_lists.get((price_type_id, on))
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
+
+    def remember_lists(self, price_type_id: str, on: date, lists: list[PriceList]) -> None:
+        if len(self.price_lists) >= MAX_LIST_KEYS:
+            del self.price_lists[next(iter(self.price_lists))]
+        self.price_lists[(price_type_id, on)] = lists
