@@ -13,6 +13,7 @@ from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline.orders.v1 import van_service_pb2 as vs
 from fieldline.settlements.v1 import resources_pb2 as spb
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_orders.adapters import orm, orm_van
 from fieldline_orders.adapters.queries import ledger_balances, van_stock
 from fieldline_orders.adapters.schema import kit
@@ -253,6 +254,10 @@ async def test_two_concurrent_sales_of_the_last_units(env: Env) -> None:
     assert await stock_of(env, van.id) == ({w.beer.id: str(left)} if left else {})
     assert await count(env, orm.orders, orm.orders.c.warehouse_id == van.id) == 1
     await check_ledger(env, van.id)
+    # The loser's credit check had reserved its amount; not sold, the reservation is gone.
+    loser = c2 if wins[0].order.client_id == c1.client_id else c1
+    reply = await env.settlements.stub.GetBalance(ss.GetBalanceRequest(client_id=loser.client_id))
+    assert dec(reply.balance.reserved) == 0
 
 
 async def test_many_concurrent_sales_never_drive_stock_negative(env: Env) -> None:

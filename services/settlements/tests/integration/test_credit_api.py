@@ -340,3 +340,27 @@ async def test_set_credit_limit_retry_returns_the_stored_response(svc: Harness) 
         await svc.settlements.ListInvoices(ss.ListInvoicesRequest(client_id=client))
     ).invoices[0]
     assert invoice.due_date == pb_date(date(2024, 5, 6))
+
+
+async def test_release_credit_drops_the_reservation_once(svc: Harness) -> None:
+    client, order_id = new_id(), new_id()
+    await set_limit(svc, client, "1000.00")
+    await check(svc, client, "600.00", order_id=order_id)
+    assert dec((await balance(svc, client)).reserved) == 600
+
+    async def release() -> bool:
+        reply = await svc.settlements.ReleaseCredit(
+            ss.ReleaseCreditRequest(request_id=new_id(), order_id=order_id)
+        )
+        return reply.released
+
+    assert await release() is True
+    assert dec((await balance(svc, client)).reserved) == 0
+    assert await release() is False  # nothing left: idempotent
+    # the client's room is back: a new order of 900 fits
+    assert (await check(svc, client, "900.00")).outcome == ALLOW
+    await expect_error(
+        svc.settlements.ReleaseCredit(ss.ReleaseCreditRequest(request_id=new_id(), order_id="x")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "order_id",
+    )

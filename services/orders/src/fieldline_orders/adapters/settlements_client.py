@@ -145,6 +145,23 @@ class GrpcCreditChecker:
                 out.append(_refusal(result.error.code, result.error.message))
         return out
 
+    async def release(self, order_id: str) -> bool:
+        """Drop the reservation of an order that will not be placed. Best effort: on failure
+        it is logged and the reservation expires by itself (SETTLEMENTS_RESERVATION_HOURS)."""
+        try:
+            reply = await self._client().ReleaseCredit(
+                ss.ReleaseCreditRequest(request_id=str(uuid.uuid4()), order_id=order_id),
+                timeout=self.timeout,
+            )
+        except grpc.aio.AioRpcError as exc:
+            log.warning(
+                "credit reservation not released; it will expire",
+                order_id=order_id,
+                code=exc.code().name,
+            )
+            return False
+        return bool(reply.released)
+
     def _fallback_or_raise(self, exc: grpc.aio.AioRpcError, order_ids: list[str]) -> CreditDecision:
         code = exc.code()
         if code in FALLBACK_CODES:

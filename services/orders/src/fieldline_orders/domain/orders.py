@@ -139,6 +139,10 @@ class CreditChecker(Protocol):
         a refused check gets its error in its place."""
         ...
 
+    async def release(self, order_id: str) -> bool:
+        """Drop the reservation of a checked order that will not be placed (best effort)."""
+        ...
+
 
 # ------------------------------------------------------------------------------ lines
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import grpc
 
 from fieldline.orders.v1 import van_service_pb2 as vs
 from fieldline.orders.v1 import van_service_pb2_grpc as vs_grpc
-from fieldline_kit.errors import FailedPrecondition
+from fieldline_kit.errors import DomainError, FailedPrecondition
 from fieldline_kit.grpc.convert import page_size
 from fieldline_kit.uow import UnitOfWork
 from fieldline_orders.adapters import proto_mapping as m
@@ -141,6 +141,11 @@ class VanServicer(Base, vs_grpc.VanServiceServicer):
             return await self._write("CompleteVanSale", request, vs.CompleteVanSaleResponse, work)
         except sl.SaleAlreadyCompleted as done:
             return vs.CompleteVanSaleResponse(order=m.order_pb(done.order))
+        except DomainError:
+            # Checked and reserved, but not sold (e.g. another sale took the last units): the
+            # reservation would count against the client until it expired.
+            await self.credit.release(plan.sale_id)
+            raise
 
     async def AcceptReturn(
         self, request: vs.AcceptReturnRequest, context: grpc.aio.ServicerContext

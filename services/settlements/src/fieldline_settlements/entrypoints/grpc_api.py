@@ -316,6 +316,15 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
 
         return await self._write("CheckCredit", request, ss.CheckCreditResponse, work)
 
+    async def ReleaseCredit(
+        self, request: ss.ReleaseCreditRequest, context: grpc.aio.ServicerContext
+    ) -> ss.ReleaseCreditResponse:
+        async def work(uow: SettlementsUnitOfWork) -> ss.ReleaseCreditResponse:
+            released = await handlers.release_credit(uow, request.order_id)
+            return ss.ReleaseCreditResponse(released=released)
+
+        return await self._write("ReleaseCredit", request, ss.ReleaseCreditResponse, work)
+
     async def CheckCreditBatch(
         self, request: ss.CheckCreditBatchRequest, context: grpc.aio.ServicerContext
     ) -> ss.CheckCreditBatchResponse:

@@ -448,6 +448,11 @@ async def check_credit(
     return result
 
 
+async def release_credit(uow: SettlementsUnitOfWork, order_id: str) -> bool:
+    """Drop an order's reservation (the order will not be placed); whether there was one."""
+    return await uow.reservations.release(require_id("order_id", order_id))
+
+
 # ----------------------------------------------------------------------------------- tare
 async def set_container_deposit(
     uow: SettlementsUnitOfWork, now: datetime, container: str, deposit: Decimal

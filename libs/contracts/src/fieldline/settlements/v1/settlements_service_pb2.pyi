@@ -336,6 +336,20 @@ class CheckCreditResult(_message.Message):
     error: CheckCreditError
     def __init__(self, decision: _Optional[_Union[CheckCreditResponse, _Mapping]] = ..., error: _Optional[_Union[CheckCreditError, _Mapping]] = ...) -> None: ...
 
+class ReleaseCreditRequest(_message.Message):
+    __slots__ = ("request_id", "order_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    order_id: str
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ...) -> None: ...
+
+class ReleaseCreditResponse(_message.Message):
+    __slots__ = ("released",)
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    released: bool
+    def __init__(self, released: _Optional[bool] = ...) -> None: ...
+
 class CheckCreditBatchResponse(_message.Message):
     __slots__ = ("results",)
     RESULTS_FIELD_NUMBER: _ClassVar[int]

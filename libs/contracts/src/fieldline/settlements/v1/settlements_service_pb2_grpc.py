@@ -101,6 +101,11 @@ class SettlementsServiceStub:
                 request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditBatchRequest.SerializeToString,
                 response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditBatchResponse.FromString,
                 _registered_method=True)
+        self.ReleaseCredit = channel.unary_unary(
+                '/fieldline.settlements.v1.SettlementsService/ReleaseCredit',
+                request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ReleaseCreditRequest.SerializeToString,
+                response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ReleaseCreditResponse.FromString,
+                _registered_method=True)
 
 
 class SettlementsServiceServicer:
@@ -196,6 +201,15 @@ class SettlementsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReleaseCredit(self, request, context):
+        """Drops the reservation CheckCredit placed for an order that will not be placed after all
+        (e.g. a van sale that lost the race for the last units). Idempotent: releasing again, or
+        an order without a reservation (invoiced, expired, never checked), releases nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SettlementsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -263,6 +277,11 @@ def add_SettlementsServiceServicer_to_server(servicer, server):
                     servicer.CheckCreditBatch,
                     request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditBatchRequest.FromString,
                     response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditBatchResponse.SerializeToString,
+            ),
+            'ReleaseCredit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseCredit,
+                    request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ReleaseCreditRequest.FromString,
+                    response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ReleaseCreditResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -618,6 +637,33 @@ class SettlementsService:
             '/fieldline.settlements.v1.SettlementsService/CheckCreditBatch',
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditBatchRequest.SerializeToString,
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.CheckCreditBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseCredit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.settlements.v1.SettlementsService/ReleaseCredit',
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ReleaseCreditRequest.SerializeToString,
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ReleaseCreditResponse.FromString,
             options,
             channel_credentials,
             insecure,
