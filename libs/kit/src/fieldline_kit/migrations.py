@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command, context
+from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
 from fieldline_kit.db import create_engine
+from fieldline_kit.db_types import ExactDecimal
+
+
+def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Autogenerate writes an `ExactDecimal` column as the plain `sa.Numeric(p, s)` its DDL is
+    on both databases, so migrations never import the kit's types."""
+    if kind == "type" and isinstance(obj, ExactDecimal):
+        return f"sa.Numeric(precision={obj.precision}, scale={obj.scale})"
+    return False
 
 
 def _configure_and_run(connection: Connection, metadata: MetaData, version_table: str) -> None:
@@ -25,6 +35,7 @@ def _configure_and_run(connection: Connection, metadata: MetaData, version_table
         version_table=version_table,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -47,7 +58,11 @@ def run_env(metadata: MetaData, version_table: str) -> None:
         raise RuntimeError("no database URL given to Alembic")
     if context.is_offline_mode():
         context.configure(
-            url=url, target_metadata=metadata, version_table=version_table, literal_binds=True
+            url=url,
+            target_metadata=metadata,
+            version_table=version_table,
+            literal_binds=True,
+            render_item=render_item,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -1,6 +1,8 @@
 """Tables of the orders service (SQLAlchemy Core). Only this service reads or writes them.
 
-Money columns are Numeric(18, 2) and quantities Numeric(18, 3) (Decimal in Python); never Float.
+Money columns are NUMERIC(18, 2), quantities NUMERIC(18, 3) and percents NUMERIC(7, 3) (Decimal
+in Python, never Float): `ExactDecimal` keeps them exact on PostgreSQL and SQLite alike (on
+SQLite as integer units of 10^-scale; see fieldline_kit.db_types).
 """
 
 from __future__ import annotations
@@ -15,22 +17,22 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Table,
     Text,
 )
 
 from fieldline_kit.db import new_metadata
+from fieldline_kit.db_types import ExactDecimal
 from fieldline_kit.tables import BigId, add_kit_tables
 
 metadata = new_metadata()
 kit = add_kit_tables(metadata)
 
 Id = String(36)
-MoneyCol = Numeric(18, 2)
-Qty = Numeric(18, 3)
-Percent = Numeric(7, 3)
+MoneyCol = ExactDecimal(18, 2)
+Qty = ExactDecimal(18, 3)
+Percent = ExactDecimal(7, 3)
 
 # ------------------------------------------------------------------------------- catalog
 # One row: bumped by every transaction that changes product groups, products, price types or

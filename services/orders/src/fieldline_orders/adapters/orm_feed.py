@@ -16,12 +16,11 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
-    Numeric,
     String,
     Table,
 )
 
-from fieldline_orders.adapters.orm import metadata
+from fieldline_orders.adapters.orm import Qty, metadata
 
 Id = String(36)
 
@@ -79,7 +78,7 @@ feed_shelf_counts = Table(
     Column("present", Boolean, nullable=False),
     Column("facings", Integer, nullable=False),
     # Units counted on the shelf; NULL when not counted.
-    Column("shelf_quantity", Numeric(18, 3), nullable=True),
+    Column("shelf_quantity", Qty, nullable=True),
     Column("audit_id", Id, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
 )

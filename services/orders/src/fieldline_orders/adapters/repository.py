@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Executable, Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import Executable, Row, and_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,8 +56,6 @@ from fieldline_orders.domain.van import (
     VanLoad,
 )
 
-QTY_SCALE = 3
-
 
 def aware(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything we store is UTC."""
@@ -73,7 +71,7 @@ def utc(value: datetime) -> datetime:
 
 
 def dec(value: Any) -> Decimal:
-    """A Numeric column value as an exact Decimal (SQLite may hand back a float)."""
+    """A Numeric column value as a Decimal (ExactDecimal columns give one already)."""
     if value is None:
         return ZERO
     if isinstance(value, Decimal):
@@ -624,7 +622,7 @@ class VanRepository:
         result = await self.session.execute(
             update(t)
             .where(t.c.van_id == van_id, t.c.product_id == product_id)
-            .values(quantity=func.round(t.c.quantity + quantity, QTY_SCALE))
+            .values(quantity=t.c.quantity + quantity)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             # A concurrent first load of the same product hits the primary key; the caller's
@@ -639,7 +637,7 @@ class VanRepository:
         result = await self.session.execute(
             update(t)
             .where(t.c.van_id == van_id, t.c.product_id == product_id, t.c.quantity >= quantity)
-            .values(quantity=func.round(t.c.quantity - quantity, QTY_SCALE))
+            .values(quantity=t.c.quantity - quantity)
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 

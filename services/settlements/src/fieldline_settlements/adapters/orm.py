@@ -1,14 +1,11 @@
 """Tables of the settlements service (SQLAlchemy Core). Only this service reads or writes them.
 
-Money is Numeric(18, 2) and quantities Numeric(18, 3) on PostgreSQL. SQLite has no exact
-decimal type (it would keep them as floating point), so there the same columns hold integer
-minor units (kopecks, thousandths) and `Scaled` converts: sums stay exact on both.
+Money is NUMERIC(18, 2) and quantities NUMERIC(18, 3) (`ExactDecimal`, fieldline_kit.db_types):
+exact NUMERIC on PostgreSQL; on SQLite, which has no exact decimal type, the same columns hold
+integer minor units (kopecks, thousandths), so sums stay exact on both.
 """
 
 from __future__ import annotations
-
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -17,60 +14,24 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Dialect,
     Index,
     Integer,
-    Numeric,
     String,
     Table,
     UniqueConstraint,
 )
-from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from fieldline_kit.db import new_metadata
+from fieldline_kit.db_types import ExactDecimal
 from fieldline_kit.tables import BigId, add_kit_tables
 
 
-class Scaled(TypeDecorator[Decimal]):
-    """Exact decimal: NUMERIC(p, s) on PostgreSQL, integer units of 10^-s on SQLite."""
-
-    impl = Numeric
-    cache_ok = True
-
-    def __init__(self, precision: int, scale: int) -> None:
-        super().__init__(precision=precision, scale=scale, asdecimal=True)
-        self.precision = precision
-        self.scale = scale
-        self._factor = Decimal(10) ** scale
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(BigInteger())
-        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        number = Decimal(value)
-        if dialect.name == "sqlite":
-            return int((number * self._factor).to_integral_exact())
-        return number
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        quantum = Decimal(1).scaleb(-self.scale)
-        if dialect.name == "sqlite":
-            return (Decimal(int(value)) / self._factor).quantize(quantum)
-        return Decimal(value).quantize(quantum)
+def Money() -> ExactDecimal:
+    return ExactDecimal(18, 2)
 
 
-def Money() -> Scaled:
-    return Scaled(18, 2)
-
-
-def Quantity() -> Scaled:
-    return Scaled(18, 3)
+def Quantity() -> ExactDecimal:
+    return ExactDecimal(18, 3)
 
 
 metadata = new_metadata()
