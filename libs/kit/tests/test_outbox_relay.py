@@ -9,7 +9,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from nats.aio.client import Client
-from sqlalchemy import update
+from prometheus_client import REGISTRY
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from fieldline.clients.events.v1 import events_pb2
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
@@ -196,3 +198,188 @@ async def test_two_relay_replicas_publish_each_event_once(
     assert (await nc.jetstream().stream_info(ctx.stream)).state.messages == 30
     rows = await db.rows(db.tables.outbox, db.tables.outbox.c.id)
     assert all(r.published_at is not None for r in rows)
+
+
+# -- pipelined publishing -----------------------------------------------------------------------
+# A pass sends the rows of one context without waiting for each PubAck; every row after the
+# first carries Nats-Expected-Last-Msg-Id = the previous row's event id, so JetStream stores a
+# row only right behind the row before it. These tests pin down that a row failing in the
+# middle of a pipelined run keeps every later row out of the stream until it went out itself.
+
+EXPECTED_LAST = "Nats-Expected-Last-Msg-Id"
+
+
+async def test_a_failure_inside_a_pipelined_run_keeps_later_rows_out_of_the_stream(
+    db: Db, nc: Client, support: ModuleType
+) -> None:
+    # A stream that rejects big messages: the third row fails while the rows behind it have
+    # already been sent; without the chain, JetStream would store them ahead of it.
+    ctx = support.new_ctx()
+    js = nc.jetstream()
+    await js.add_stream(
+        name=ctx.stream,
+        subjects=[f"{ctx.name}.events.v1.>"],
+        max_msg_size=1024,
+        duplicate_window=120.0,
+    )
+    await support.commit_renames(db, ctx.name, ["a1", "a2", "x" * 3000, "b1", "b2"])
+    outbox = db.tables.outbox
+    relay = relay_for(db, nc, publish_timeout=2.0)
+
+    assert await relay.publish_pending() == 2
+    assert relay.last_pass_failed
+    rows = await db.rows(outbox, outbox.c.id)
+    assert [r.published_at is not None for r in rows] == [True, True, False, False, False]
+    assert rows[2].attempts == 1 and "message size exceeds maximum" in rows[2].last_error
+    assert all(r.attempts == 0 and r.last_error is None for r in rows[3:])
+    msgs = await support.stream_messages(js, ctx.stream)
+    assert [m.headers["Nats-Msg-Id"] for m in msgs] == [r.event_id for r in rows[:2]]
+    assert msgs[1].headers[EXPECTED_LAST] == rows[0].event_id  # the chain, as stored
+
+    # Still blocked on the next pass (order is kept), then through once the stream allows it.
+    assert await relay.publish_pending() == 0
+    assert (await js.stream_info(ctx.stream)).state.messages == 2
+    config = (await js.stream_info(ctx.stream)).config
+    config.max_msg_size = -1
+    await js.update_stream(config)
+    assert await relay.publish_pending() == 3
+    assert not relay.last_pass_failed
+    msgs = await support.stream_messages(js, ctx.stream)
+    rows = await db.rows(outbox, outbox.c.id)
+    assert [m.headers["Nats-Msg-Id"] for m in msgs] == [r.event_id for r in rows]
+    assert all(r.published_at is not None for r in rows)
+
+
+async def test_an_unroutable_row_between_two_contexts_stops_the_pass(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    await support.commit_renames(db, ctx.name, ["before"])
+    await support.commit_renames(db, "nostream" + ctx.name, ["lost"])
+    await support.commit_renames(db, ctx.name, ["after"])
+    relay = relay_for(db, nc, publish_timeout=0.5)
+    assert await relay.publish_pending() == 1
+    assert relay.last_pass_failed
+    rows = await db.rows(db.tables.outbox, db.tables.outbox.c.id)
+    assert rows[0].published_at is not None
+    assert rows[1].attempts == 1 and "NoStreamResponseError" in rows[1].last_error
+    assert rows[2].published_at is None and rows[2].attempts == 0
+    msgs = await support.stream_messages(nc.jetstream(), ctx.stream)
+    assert [m.headers["Nats-Msg-Id"] for m in msgs] == [rows[0].event_id]
+
+
+async def test_a_broken_chain_falls_back_to_one_row_at_a_time(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    await support.commit_renames(db, ctx.name, ["c1", "c2", "c3"])
+    relay = relay_for(db, nc)
+    assert await relay.publish_pending() == 3
+    # The first row's mark was lost (it goes out again as a duplicate, while the stream's last
+    # message is c3), and a new row follows it: chained to c1, c4 is rejected, not stored,
+    # and sent again on its own in the same pass. Neither counts as a failure.
+    outbox = db.tables.outbox
+    first = (await db.rows(outbox, outbox.c.id))[0]
+    async with db.sessions() as s, s.begin():
+        await s.execute(update(outbox).where(outbox.c.id == first.id).values(published_at=None))
+    await support.commit_renames(db, ctx.name, ["c4"])
+    failures = _failures()
+
+    assert await relay.publish_pending() == 2
+    assert not relay.last_pass_failed
+    assert _failures() == failures
+    rows = await db.rows(outbox, outbox.c.id)
+    assert all(r.published_at is not None and r.attempts == 0 for r in rows)
+    msgs = await support.stream_messages(nc.jetstream(), ctx.stream)
+    assert [m.headers["Nats-Msg-Id"] for m in msgs] == [r.event_id for r in rows]
+    assert EXPECTED_LAST not in (msgs[3].headers or {})  # c4 went out on its own
+
+
+async def test_relay_given_a_jetstream_context_publishes_in_order(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    await support.commit_renames(db, ctx.name, ["j1", "j2", "j3"])
+    await support.commit_renames(db, "nostream" + ctx.name, ["lost"])
+    relay = relay_for(db, nc.jetstream(), publish_timeout=0.5)  # type: ignore[arg-type]
+    assert await relay.publish_pending() == 3
+    assert relay.last_pass_failed
+    rows = await db.rows(db.tables.outbox, db.tables.outbox.c.id)
+    assert rows[3].attempts == 1 and "NoStreamResponseError" in rows[3].last_error
+    msgs = await support.stream_messages(nc.jetstream(), ctx.stream)
+    assert [m.headers["Nats-Msg-Id"] for m in msgs] == [r.event_id for r in rows[:3]]
+
+
+async def test_relay_with_a_connection_bound_sessionmaker(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    # Not bound to an engine: the relay works through sessions instead of its own connections.
+    await support.commit_renames(db, ctx.name, ["s1", "s2"])
+    async with db.engine.connect() as conn:
+        sessions = async_sessionmaker(bind=conn, expire_on_commit=False)
+        relay = OutboxRelay(sessions, db.tables, nc, service="kit-tests")
+        assert await relay.publish_pending() == 2
+        assert await relay.publish_pending() == 0
+    rows = await db.rows(db.tables.outbox, db.tables.outbox.c.id)
+    assert all(r.published_at is not None for r in rows)
+    msgs = await support.stream_messages(nc.jetstream(), ctx.stream)
+    assert [m.headers["Nats-Msg-Id"] for m in msgs] == [r.event_id for r in rows]
+
+
+async def test_commits_do_not_cut_a_backoff_short_but_stop_does(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    await support.commit_renames(db, "nostream" + ctx.name, ["blocking"])
+    relay = relay_for(db, nc, publish_timeout=0.2, poll_interval=30.0, max_backoff=30.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    outbox = db.tables.outbox
+    try:
+
+        async def failed_once() -> bool:
+            return (await db.rows(outbox, outbox.c.id))[0].attempts == 1
+
+        await support.wait_until(failed_once, within=5)
+        relay.wake()  # backing off (30 s): a wake-up does not start a pass
+        await asyncio.sleep(0.5)
+        assert (await db.rows(outbox, outbox.c.id))[0].attempts == 1
+    finally:
+        stop.set()
+    await asyncio.wait_for(task, 2)  # the stop event ends the backoff at once
+
+
+def _failures() -> float:
+    value = REGISTRY.get_sample_value(
+        "fieldline_outbox_publish_failures_total", {"service": "kit-tests"}
+    )
+    return value or 0.0
+
+
+async def test_running_relay_survives_losing_its_kept_connection(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    # run() keeps one connection between passes (PostgreSQL: the pass, SQLite: the read). When
+    # it is gone, the next pass goes on at once on a fresh one (no failed pass, no backoff),
+    # and the connection goes back to the pool when run() ends.
+    relay = relay_for(db, nc, poll_interval=30.0, max_backoff=30.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await asyncio.sleep(0.3)  # the first pass has taken the connection
+        if db.engine.dialect.name == "postgresql":  # (a SQLite file does not go away)
+            async with db.engine.connect() as conn:
+                await conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+        await support.commit_renames(db, ctx.name, ["after"], on_commit=relay.wake)
+        js = nc.jetstream()
+
+        async def published() -> bool:
+            return (await js.stream_info(ctx.stream)).state.messages == 1
+
+        await support.wait_until(published, within=5)
+        assert not relay.last_pass_failed
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert db.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
