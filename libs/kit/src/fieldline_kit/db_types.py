@@ -27,6 +27,7 @@ SQL expressions keep their meaning when the types say what the integers are:
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
 from typing import Any
 
@@ -65,32 +66,39 @@ class InexactDecimalExpression(TypeError):
     """An SQL expression over exact decimals whose result would not be exact on SQLite."""
 
 
+# Scaling by a power of ten only moves the exponent; a context that traps any rounding keeps
+# even a 60-digit value exact (or refused).
+_EXACT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
+
+
 def to_units(value: Any, precision: int, scale: int) -> int:
-    """`value` as an integer number of 10^-scale units; refuses anything that is not exact."""
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise TypeError(
-            f"{value!r} is not an exact decimal for NUMERIC({precision}, {scale}): "
-            "give a Decimal or an int (money is never float)"
-        )
-    number = Decimal(value)
-    if not number.is_finite():
-        raise ValueError(f"{value} is not a finite number for NUMERIC({precision}, {scale})")
-    sign, digits, exponent = number.as_tuple()
-    assert isinstance(exponent, int)
-    coefficient = int("".join(map(str, digits)))
-    shift = exponent + scale
-    if shift >= 0:
-        units = coefficient * 10**shift
-    else:
-        units, rest = divmod(coefficient, 10**-shift)
-        if rest:
-            raise ValueError(
-                f"{value} has more than {scale} decimal places "
-                f"(NUMERIC({precision}, {scale})); round it explicitly first"
+    """`value` as an integer number of 10^-scale units; refuses anything that is not exact.
+
+    Called for every bound value of every exact column on SQLite, so the usual case (a
+    Decimal) takes the shortest path: scale, truncate, compare.
+    """
+    if type(value) is not Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            raise TypeError(
+                f"{value!r} is not an exact decimal for NUMERIC({precision}, {scale}): "
+                "give a Decimal or an int (money is never float)"
             )
-    if units >= 10**precision or units > _SQLITE_MAX:
+        value = Decimal(value)
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a finite number for NUMERIC({precision}, {scale})")
+    try:
+        scaled = value.scaleb(scale, context=_EXACT)
+    except decimal.DecimalException:
+        raise ValueError(f"{value} does not fit NUMERIC({precision}, {scale})") from None
+    units = int(scaled)
+    if scaled != units:
+        raise ValueError(
+            f"{value} has more than {scale} decimal places "
+            f"(NUMERIC({precision}, {scale})); round it explicitly first"
+        )
+    if abs(units) >= 10**precision or abs(units) > _SQLITE_MAX:
         raise ValueError(f"{value} does not fit NUMERIC({precision}, {scale})")
-    return -units if sign else units
+    return units
 
 
 def from_units(value: Any, scale: int) -> Decimal:
