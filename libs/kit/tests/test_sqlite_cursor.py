@@ -98,3 +98,19 @@ async def test_streaming_results_keep_sqlalchemys_server_side_cursor(
         await session.execute(insert(items), [{"name": str(i)} for i in range(50)])
         streamed = await session.stream(select(items.c.id).order_by(items.c.id))
         assert [row.id async for row in streamed] == list(range(1, 51))
+
+
+async def test_a_connection_returned_inside_a_transaction_is_rolled_back(
+    sqlite: AsyncEngine,
+) -> None:
+    """The pool's reset-on-return is off for SQLite (a wasted trip after every commit); a
+    connection that comes back still inside a transaction is rolled back all the same."""
+    async with sqlite.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        await driver.execute("BEGIN")
+        await driver.execute("INSERT INTO items (name) VALUES ('left over')")
+        assert driver.in_transaction
+    async with sqlite.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert not driver.in_transaction
+        assert (await conn.execute(select(items))).all() == []

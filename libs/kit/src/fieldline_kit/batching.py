@@ -36,6 +36,8 @@ BATCH_SIZE = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
 )
 
+QUIET_CHECKS = 4
+
 BatchFunction = Callable[[Sequence[T]], Awaitable[Sequence[R | BaseException]]]
 
 
@@ -53,8 +55,8 @@ class Batcher(Generic[T, R]):
         *,
         max_batch: int = 32,
         max_in_flight: int = 1,
-        linger: float = 0.010,
-        quiet: float = 0.002,
+        linger: float = 0.020,
+        quiet: float = 0.001,
     ) -> None:
         if max_batch < 1 or max_in_flight < 1:
             raise ValueError("max_batch and max_in_flight must be at least 1")
@@ -64,7 +66,6 @@ class Batcher(Generic[T, R]):
         self.max_in_flight = max_in_flight
         self.linger = linger
         self.quiet = quiet
-        self._last_arrival = 0.0
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._workers: set[asyncio.Task[None]] = set()
         self._sizes = BATCH_SIZE.labels(name)
@@ -74,10 +75,8 @@ class Batcher(Generic[T, R]):
         return len(self._workers)
 
     async def submit(self, item: T) -> R:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[R] = loop.create_future()
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        self._last_arrival = loop.time()
         if len(self._workers) < self.max_in_flight:
             worker = asyncio.create_task(self._drain(), name=f"batcher:{self.name}")
             self._workers.add(worker)
@@ -101,19 +100,29 @@ class Batcher(Generic[T, R]):
     async def _linger(self) -> None:
         """Let calls that are arriving together join the batch about to start.
 
-        Waits while calls keep coming in — each within `quiet` seconds of the previous one (a
-        burst: e.g. the callers a batch has just answered sending their next calls) — for at
-        most `linger` seconds in all, and never once `max_batch` calls wait. A lone call waits
-        one turn of the event loop and `quiet` seconds.
+        Waits while calls keep coming in (a burst: e.g. the callers a batch has just answered
+        sending their next calls), for at most `linger` seconds, never once `max_batch` calls
+        wait. "Keep coming in" is judged over QUIET_CHECKS looks, `quiet / QUIET_CHECKS`
+        seconds apart: a look that finds no new call counts, one that finds some starts the
+        count again. Looks rather than elapsed time, because while the event loop is busy
+        elsewhere (answering, publishing) arrivals wait unseen in the server's queue: time
+        passes with no arrival although callers are sending. A lone call waits `quiet`.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.linger
         await asyncio.sleep(0)
+        seen, quiet_looks = len(self._pending), 0
         while len(self._pending) < self.max_batch:
-            now = loop.time()
-            if now >= deadline or now - self._last_arrival >= self.quiet:
+            left = deadline - loop.time()
+            if left <= 0:
                 return
-            await asyncio.sleep(min(self.quiet / 4, deadline - now))
+            await asyncio.sleep(min(self.quiet / QUIET_CHECKS, left))
+            if len(self._pending) > seen:
+                seen, quiet_looks = len(self._pending), 0
+            else:
+                quiet_looks += 1
+                if quiet_looks >= QUIET_CHECKS:
+                    return
 
     async def _process(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:

@@ -54,7 +54,9 @@ def create_engine(url: str | URL, *, pool_size: int = 10, echo: bool = False) ->
     if u.get_backend_name() == "postgresql":
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     else:
-        kwargs.update(connect_args={"timeout": 30})
+        # The pool's rollback on every return is a trip to aiosqlite's thread even after a
+        # commit; `_configure_sqlite` rolls back only a connection still in a transaction.
+        kwargs.update(connect_args={"timeout": 30}, pool_reset_on_return=None)
     engine = create_async_engine(u, **kwargs)
     if u.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
@@ -82,6 +84,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_conn: Any, _: Any, state: Any) -> None:
+        # Fires on every return to the pool (reset_on_return is off for SQLite): what the
+        # pool's reset would do, when there is something to undo (sqlite3 knows, no trip).
+        if not state.terminate_only and dbapi_conn.driver_connection.in_transaction:
+            dbapi_conn.rollback()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -31,7 +31,7 @@ class OrdersSettings(ServiceSettings):
     submit_batch_max: int = setting(
         "most SubmitOrder calls coalesced into one batch (one read, one CheckCreditBatch, one "
         "write transaction); 1 turns batching off",
-        default=32,
+        default=64,
     )
     submit_batches_in_flight: int = setting(
         "batches of SubmitOrder calls processed at the same time", default=1
