@@ -1,7 +1,7 @@
 """Pre-sale order submission benchmark: throughput and latency vs. an empty RPC.
 
     .venv/bin/python bench/orders_submit_bench.py [--postgres URL] [--quick]
-        [--outlets 300000] [--skus 3000] [--orders 2000] [--concurrency 16] [--rate 200]
+        [--outlets 300000] [--skus 3000] [--orders 2000] [--concurrency 16,32,64] [--rate 200]
         [--client-process] [--settlements-process] [--profile]
 
 Creates fresh databases for orders and settlements (SQLite files in a temporary directory,
@@ -16,13 +16,16 @@ Then, over a real gRPC channel, each SubmitOrder carrying 10 lines (distinct ran
 quantities in pieces and boxes) — price resolution, the credit check in settlements (reading
 balance and reservations, writing the reservation) and the order + outbox write included:
 
-1. closed loop: --orders orders with --concurrency in flight → throughput, p50, p99;
-2. the same closed loop against an "empty" RPC (same kit server and interceptor, a generic
-   handler returning a pre-serialized SubmitOrderResponse of the same size) → throughput;
-3. open loop at --rate orders/s for --seconds → p50, p99 (latency measured from the scheduled
+1. for each --concurrency level (calls in flight; default 16, 32, 64): a closed loop of
+   --orders orders → throughput, p50, p99, orders per batch; then the same closed loop against
+   an "empty" RPC (same kit server and interceptor, a generic handler returning a
+   pre-serialized SubmitOrderResponse of the same size) → throughput;
+2. open loop at --rate orders/s for --seconds → p50, p99 (latency measured from the scheduled
    send time, so queueing counts).
 
-Targets (issue): throughput ≥ 0.25× the empty RPC's; p99 < 50 ms at 200 orders/s.
+Targets (issue): throughput ≥ 0.25× the empty RPC's; p99 < 50 ms at 200 orders/s. Throughput
+is each RPC's capacity, the best of its levels: the empty RPC saturates at 16 in flight,
+batched SubmitOrder needs more callers to fill its batches; the per-level ratios are printed.
 
 Layout. By default the load generator shares the process (one event loop, one GIL, so in
 effect one of the machine's 2 cores) with both services; that is the layout the targets are
