@@ -2,10 +2,11 @@
 
 A `Batcher` takes items one call at a time (`await batcher.submit(item)`) and runs them through
 one function in batches: while a batch is being processed, newly submitted items wait, and the
-next batch takes all of them (up to `max_batch`). So a lone call is run at once, on its own,
-with no added delay, and under load the per-batch costs — transactions, round trips, statement
-overhead — are shared by as many calls as arrived meanwhile. Latency stays one batch time; the
-throughput grows with the load instead of collapsing under it.
+next batch takes all of them (up to `max_batch`), after lingering while a burst of calls is
+still arriving (`_linger`; a lone call waits about `quiet`, a millisecond). Under load the
+per-batch costs — transactions, round trips, statement overhead — are shared by as many calls
+as arrived meanwhile: latency stays about one batch time, and the throughput grows with the
+load instead of collapsing under it.
 
 The batch function gets the items in submission order and returns one outcome per item: its
 result or the exception that item's caller gets. Raising fails every item of the batch with
