@@ -3,7 +3,7 @@
 A `Batcher` takes items one call at a time (`await batcher.submit(item)`) and runs them through
 one function in batches: while a batch is being processed, newly submitted items wait, and the
 next batch takes all of them (up to `max_batch`), after lingering while a burst of calls is
-still arriving (`_linger`; a lone call waits about `quiet`, a millisecond). Under load the
+still arriving (`_linger`; a lone call waits about `quiet`, half a millisecond). Under load the
 per-batch costs — transactions, round trips, statement overhead — are shared by as many calls
 as arrived meanwhile: latency stays about one batch time, and the throughput grows with the
 load instead of collapsing under it.
@@ -57,7 +57,7 @@ class Batcher(Generic[T, R]):
         max_batch: int = 32,
         max_in_flight: int = 1,
         linger: float = 0.020,
-        quiet: float = 0.001,
+        quiet: float = 0.0005,
     ) -> None:
         if max_batch < 1 or max_in_flight < 1:
             raise ValueError("max_batch and max_in_flight must be at least 1")
