@@ -106,24 +106,22 @@ async def test_a_change_made_by_another_replica_is_seen(env: Env) -> None:
     assert await beer_price(env, c) == Decimal("31.50")
 
 
+def kvas_request(tag: str, *, active: bool) -> cs.UpsertProductsRequest:
+    product = pb.Product(
+        external_id=f"KVAS-{tag}",
+        sku=f"KVAS-{tag}",
+        name="Квас",
+        vat_rate="20",
+        base_unit="pcs",
+        active=active,
+    )
+    return cs.UpsertProductsRequest(request_id=new_id(), products=[product])
+
+
 async def test_products_deactivated_elsewhere_are_not_sold_from_the_cache(env: Env) -> None:
     w = world(env)
     tag = uuid.uuid4().hex[:8]
-    created = await env.orders.catalog.UpsertProducts(
-        cs.UpsertProductsRequest(
-            request_id=new_id(),
-            products=[
-                pb.Product(
-                    external_id=f"KVAS-{tag}",
-                    sku=f"KVAS-{tag}",
-                    name="Квас",
-                    vat_rate="20",
-                    base_unit="pcs",
-                    active=True,
-                )
-            ],
-        )
-    )
+    created = await env.orders.catalog.UpsertProducts(kvas_request(tag, active=True))
     kvas_id = created.results[0].id
     await env.orders.catalog.UpsertPriceLists(
         cs.UpsertPriceListsRequest(
@@ -145,22 +143,7 @@ async def test_products_deactivated_elsewhere_are_not_sold_from_the_cache(env: E
     assert first.order.lines[0].product_id == kvas_id
     other = bootstrap(env.app.settings)
     try:
-        await CatalogServicer(other).UpsertProducts(
-            cs.UpsertProductsRequest(
-                request_id=new_id(),
-                products=[
-                    pb.Product(
-                        external_id=f"KVAS-{tag}",
-                        sku=f"KVAS-{tag}",
-                        name="Квас",
-                        vat_rate="20",
-                        base_unit="pcs",
-                        active=False,
-                    )
-                ],
-            ),
-            None,  # type: ignore[arg-type]
-        )
+        await CatalogServicer(other).UpsertProducts(kvas_request(tag, active=False), None)  # type: ignore[arg-type]
     finally:
         await other.close()
     await expect_error(
