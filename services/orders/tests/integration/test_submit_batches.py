@@ -9,6 +9,7 @@ have got alone.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import grpc
 from prometheus_client import REGISTRY
@@ -30,9 +31,11 @@ from .orders_harness import (
     ln,
     new_customer,
     new_id,
+    pb_date,
     published,
     rub,
     submit_request,
+    today,
 )
 
 
@@ -197,3 +200,24 @@ async def test_each_event_carries_the_correlation_id_of_its_own_call(env: Env) -
         for r in rows
     }
     assert seen == correlation
+
+
+async def test_a_retry_after_midnight_gets_its_order_not_a_date_error(env: Env) -> None:
+    """The order exists: it is returned before the request's dates are judged against a new
+    business day (delivery "today" would now be before the defaulted order date)."""
+    w = world(env)
+    c = await new_customer(env)
+    request = submit_request(c, [ln(w.water, "1")], delivery_date=pb_date(today()))
+    first = (await env.orders.orders.SubmitOrder(request)).order
+    retry = os_.SubmitOrderRequest()
+    retry.CopyFrom(request)  # type: ignore[arg-type]
+    retry.request_id = new_id()
+    real_clock = env.app.clock
+    env.app.clock = lambda: real_clock() + timedelta(days=1)
+    try:
+        others = [submit_request(c, [ln(w.water, "1")]) for _ in range(2)]
+        replies = await submit_all(env, [others[0], retry, others[1]])
+    finally:
+        env.app.clock = real_clock
+    assert isinstance(replies[1], os_.SubmitOrderResponse), replies[1]
+    assert replies[1].order == first

@@ -188,19 +188,27 @@ async def prepare_submits(
     one by one (`prepare_submit`): rare, and they need the stored order.
     """
     out: list[SubmitPlan | DomainError | None] = [None] * len(cmds)
-    fresh: list[tuple[int, SubmitCommand, OrderHeader, str, list[str]]] = []
+    named: list[tuple[int, SubmitCommand, str, str]] = []
     for i, cmd in enumerate(cmds):
         try:
-            order_id = require_id("order_id", cmd.order_id)
-            reason = override_reason(cmd.override_reason)
+            named.append(
+                (i, cmd, require_id("order_id", cmd.order_id), override_reason(cmd.override_reason))
+            )
+        except DomainError as exc:
+            out[i] = exc
+    # As in `prepare_submit`: an order that exists is answered as it is, before the rest of
+    # the request is judged again (a retry after midnight must not fail on its dates).
+    taken = await queries.existing_order_ids(session, [n[2] for n in named])
+    fresh: list[tuple[int, SubmitCommand, OrderHeader, str, list[str]]] = []
+    for i, cmd, order_id, reason in named:
+        if order_id in taken:
+            out[i] = await _prepared(prepare_submit(session, cmd, today=today, limits=limits))
+            continue
+        try:
             header = _header(cmd, order_id, today)
             fresh.append((i, cmd, header, reason, _product_ids(cmd.lines)))
         except DomainError as exc:
             out[i] = exc
-    taken = await queries.existing_order_ids(session, [f[2].order_id for f in fresh])
-    for i, cmd, *_ in [f for f in fresh if f[2].order_id in taken]:
-        out[i] = await _prepared(prepare_submit(session, cmd, today=today, limits=limits))
-    fresh = [f for f in fresh if f[2].order_id not in taken]
     owners = await feed_queries.outlet_clients(session, {f[2].outlet_id for f in fresh})
     priceable = []
     for f in fresh:
