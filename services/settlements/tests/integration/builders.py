@@ -160,6 +160,30 @@ async def balance(
     return response.balance
 
 
+def check_request(
+    client_id: str,
+    amount: str,
+    *,
+    order_id: str = "",
+    stage: int = pb.STAGE_ORDER_SUBMIT,
+    roles: tuple[str, ...] = ("AGENT",),
+    reason: str = "",
+    as_of: date | None = None,
+    request_id: str = "",
+) -> ss.CheckCreditRequest:
+    return ss.CheckCreditRequest(
+        request_id=request_id,
+        order_id=order_id or new_id(),
+        client_id=client_id,
+        amount=rub(amount),
+        stage=stage,
+        actor_id=ACTOR_ID,
+        actor_roles=list(roles),
+        override_reason=reason,
+        as_of=pb_date(as_of) if as_of else None,
+    )
+
+
 async def check(
     h: Harness,
     client_id: str,
@@ -173,16 +197,15 @@ async def check(
     request_id: str = "",
 ) -> ss.CheckCreditResponse:
     return await h.settlements.CheckCredit(
-        ss.CheckCreditRequest(
-            request_id=request_id or new_id(),
-            order_id=order_id or new_id(),
-            client_id=client_id,
-            amount=rub(amount),
+        check_request(
+            client_id,
+            amount,
+            order_id=order_id,
             stage=stage,
-            actor_id=ACTOR_ID,
-            actor_roles=list(roles),
-            override_reason=reason,
-            as_of=pb_date(as_of) if as_of else None,
+            roles=roles,
+            reason=reason,
+            as_of=as_of,
+            request_id=request_id or new_id(),
         )
     )
 

@@ -36,34 +36,23 @@ from fieldline_settlements.domain.policy import (
 )
 from fieldline_settlements.service_layer import handlers
 
-from .builders import ACTOR_ID, balance, check, dec, expect_error, new_id, pb_date, rub, set_limit
+from .builders import (
+    ACTOR_ID,
+    balance,
+    check,
+    check_request,
+    dec,
+    expect_error,
+    new_id,
+    set_limit,
+)
 from .conftest import Harness
 
 ALLOW, BLOCK = ss.CREDIT_OUTCOME_ALLOW, ss.CREDIT_OUTCOME_BLOCK
 
 
-def request(
-    client_id: str,
-    amount: str,
-    *,
-    order_id: str = "",
-    stage: int = pb.STAGE_ORDER_SUBMIT,
-    roles: tuple[str, ...] = ("AGENT",),
-    reason: str = "",
-    as_of: date | None = None,
-    request_id: str = "",
-) -> ss.CheckCreditRequest:
-    return ss.CheckCreditRequest(
-        request_id=request_id,
-        order_id=order_id or new_id(),
-        client_id=client_id,
-        amount=rub(amount),
-        stage=stage,
-        actor_id=ACTOR_ID,
-        actor_roles=list(roles),
-        override_reason=reason,
-        as_of=pb_date(as_of) if as_of else None,
-    )
+# A check without a request_id unless one is given (CheckCredit's builders add one).
+request = check_request
 
 
 async def batch(h: Harness, *checks: ss.CheckCreditRequest) -> list[ss.CheckCreditResult]:
