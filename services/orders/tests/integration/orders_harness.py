@@ -233,6 +233,12 @@ class World:
     chips: pb.Product  # 55.55, VAT 22, no container
 
 
+def world(e: Env) -> World:
+    """The module's catalog (the `env` fixture makes it)."""
+    assert e.world is not None
+    return e.world
+
+
 async def make_world(e: Env) -> World:
     tag = uuid.uuid4().hex[:8]
     cat = e.orders.catalog

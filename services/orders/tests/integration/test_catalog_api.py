@@ -14,7 +14,6 @@ from fieldline_orders.domain.values import NAMESPACE
 
 from .orders_harness import (
     Env,
-    World,
     count,
     dec,
     env_fixture,  # noqa: F401 - provides the `env` fixture
@@ -24,14 +23,10 @@ from .orders_harness import (
     pb_date,
     rub,
     today,
+    world,
 )
 
 U = cs
-
-
-def world(e: Env) -> World:
-    assert e.world is not None
-    return e.world
 
 
 def tag() -> str:

@@ -27,12 +27,8 @@ from .orders_harness import (
     pb_date,
     rub,
     submit_request,
+    world,
 )
-
-
-def world(e: Env) -> World:
-    assert e.world is not None
-    return e.world
 
 
 def price_list_request(w: World, type_id: str, tag: str, beer: str) -> cs.UpsertPriceListsRequest:

@@ -22,7 +22,6 @@ from fieldline_orders.adapters.schema import kit
 
 from .orders_harness import (
     Env,
-    World,
     actor,
     closed_port,
     count,
@@ -41,14 +40,10 @@ from .orders_harness import (
     start_orders,
     submit_request,
     today,
+    world,
 )
 
 S = pb
-
-
-def world(e: Env) -> World:
-    assert e.world is not None
-    return e.world
 
 
 async def test_allowed_order_is_priced_submitted_and_published(env: Env) -> None:

@@ -25,7 +25,6 @@ from fieldline_orders.adapters.schema import kit
 
 from .orders_harness import (
     Env,
-    World,
     count,
     env_fixture,  # noqa: F401 - provides the `env` fixture
     ln,
@@ -36,12 +35,8 @@ from .orders_harness import (
     rub,
     submit_request,
     today,
+    world,
 )
-
-
-def world(e: Env) -> World:
-    assert e.world is not None
-    return e.world
 
 
 def batches() -> tuple[float, float]:

@@ -21,7 +21,6 @@ from fieldline_orders.adapters.schema import kit
 from .orders_harness import (
     Customer,
     Env,
-    World,
     actor,
     count,
     dec,
@@ -36,12 +35,8 @@ from .orders_harness import (
     rub,
     set_policy,
     today,
+    world,
 )
-
-
-def world(e: Env) -> World:
-    assert e.world is not None
-    return e.world
 
 
 async def new_van(e: Env) -> vs.Van:

@@ -185,28 +185,11 @@ def check_request(
 
 
 async def check(
-    h: Harness,
-    client_id: str,
-    amount: str,
-    *,
-    order_id: str = "",
-    stage: int = pb.STAGE_ORDER_SUBMIT,
-    roles: tuple[str, ...] = ("AGENT",),
-    reason: str = "",
-    as_of: date | None = None,
-    request_id: str = "",
+    h: Harness, client_id: str, amount: str, *, request_id: str = "", **kw: Any
 ) -> ss.CheckCreditResponse:
+    """CheckCredit of `check_request(…)`, with a request_id of its own unless given."""
     return await h.settlements.CheckCredit(
-        check_request(
-            client_id,
-            amount,
-            order_id=order_id,
-            stage=stage,
-            roles=roles,
-            reason=reason,
-            as_of=as_of,
-            request_id=request_id or new_id(),
-        )
+        check_request(client_id, amount, request_id=request_id or new_id(), **kw)
     )
 
 
