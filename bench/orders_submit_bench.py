@@ -768,7 +768,9 @@ async def main_async(args: argparse.Namespace) -> int:
             async with settlements_service(
                 {"database_url": s_url, **common}, in_child=args.settlements_process
             ) as (s_port, s_app):
-                if s_app is not None:
+                # Statement counting is for --profile only: a listener on every statement
+                # costs the measured runs a little.
+                if s_app is not None and args.profile:
                     recorder.count(s_app.engine, "settlements")
                 o_process, o_app = await build_orders(
                     OrdersSettings(
@@ -779,7 +781,8 @@ async def main_async(args: argparse.Namespace) -> int:
                         **common,
                     )
                 )
-                recorder.count(o_app.engine, "orders")
+                if args.profile:
+                    recorder.count(o_app.engine, "orders")
                 async with (
                     running(o_process),
                     grpc.aio.insecure_channel(f"127.0.0.1:{o_process.grpc_port}") as ch,

@@ -7,6 +7,8 @@ integer representation is the point.
 
 from __future__ import annotations
 
+import decimal
+import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +18,8 @@ import pytest
 import pytest_asyncio
 from alembic.autogenerate import render_python_code
 from alembic.operations import ops
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import (
     Column,
     Float,
@@ -38,7 +42,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.schema import CreateTable
 
 from fieldline_kit.db import create_engine
-from fieldline_kit.db_types import ExactDecimal, InexactDecimalExpression
+from fieldline_kit.db_types import (
+    ExactDecimal,
+    InexactDecimalExpression,
+    to_units,
+    units_converter,
+)
 from fieldline_kit.migrations import render_item
 from fieldline_kit.testing.databases import DatabaseFactory
 
@@ -315,3 +324,118 @@ def test_autogenerate_writes_a_plain_numeric() -> None:
     assert "sa.Column('money', sa.Numeric(precision=18, scale=2)" in code
     assert "sa.Column('percent', sa.Numeric(precision=7, scale=3)" in code
     assert "ExactDecimal" not in code
+
+
+# ------------------------------------------------------------------- to_units, exhaustively
+# The straightforward implementation (it was the kit's until the short path was added): the
+# short path must give exactly its result, or its error with its message, for every input.
+_REFERENCE_CONTEXT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
+
+
+def reference_to_units(value: Any, precision: int, scale: int) -> int:
+    if type(value) is not Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            raise TypeError(
+                f"{value!r} is not an exact decimal for NUMERIC({precision}, {scale}): "
+                "give a Decimal or an int (money is never float)"
+            )
+        value = Decimal(value)
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a finite number for NUMERIC({precision}, {scale})")
+    try:
+        scaled = value.scaleb(scale, context=_REFERENCE_CONTEXT)
+    except decimal.DecimalException:
+        raise ValueError(f"{value} does not fit NUMERIC({precision}, {scale})") from None
+    units = int(scaled)
+    if scaled != units:
+        raise ValueError(
+            f"{value} has more than {scale} decimal places "
+            f"(NUMERIC({precision}, {scale})); round it explicitly first"
+        )
+    if abs(units) >= 10**precision or abs(units) > 2**63 - 1:
+        raise ValueError(f"{value} does not fit NUMERIC({precision}, {scale})")
+    return units
+
+
+class _MyDecimal(Decimal):
+    pass
+
+
+def _outcome(convert: Any, value: Any) -> tuple[str, Any]:
+    try:
+        return "ok", convert(value)
+    except Exception as exc:  # compared by type and message
+        return type(exc).__name__, str(exc)
+
+
+_digits = st.one_of(
+    st.integers(0, 10**4),
+    st.integers(0, 10**20),
+    st.integers(0, 10**70),
+    st.sampled_from([0, 1, 9, 10, 10**15 - 1, 10**18 - 1, 2**63 - 1, 2**63, 10**19]),
+)
+_exponents = st.one_of(
+    st.integers(-6, 4),
+    st.integers(-80, 80),
+    st.sampled_from([-999999, -1000010, 5000]),
+)
+_decimals = st.one_of(
+    st.builds(
+        lambda sign, coef, exp: Decimal(f"{'-' if sign else ''}{coef}E{exp}"),
+        st.booleans(),
+        _digits,
+        _exponents,
+    ),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.sampled_from([Decimal("sNaN"), Decimal("-Infinity"), Decimal("-0.00"), Decimal("0E-9")]),
+)
+_values = st.one_of(
+    _decimals,
+    _decimals.filter(lambda d: d.is_finite()).map(_MyDecimal),
+    st.integers(-(10**25), 10**25),
+    st.booleans(),
+    st.floats(allow_nan=True),
+    st.sampled_from(["1.00", None, b"1", 1j]),
+)
+_numerics = st.one_of(
+    st.sampled_from([(18, 2), (18, 3), (7, 3), (2, 2), (1, 0), (19, 0), (25, 4)]),
+    st.integers(0, 30).flatmap(lambda p: st.tuples(st.just(p), st.integers(0, p))),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(value=_values, numeric=_numerics)
+def test_to_units_gives_what_the_reference_gives(value: Any, numeric: tuple[int, int]) -> None:
+    precision, scale = numeric
+    expected = _outcome(lambda v: reference_to_units(v, precision, scale), value)
+    assert _outcome(units_converter(precision, scale), value) == expected
+    assert _outcome(lambda v: to_units(v, precision, scale), value) == expected
+    # The bind processor: the same, and NULL stays NULL.
+    processor = ExactDecimal(precision, scale).dialect_impl(sqlite.dialect())
+    bind = processor.bind_processor(sqlite.dialect())
+    assert _outcome(bind, value) == (("ok", None) if value is None else expected)
+
+
+def test_to_units_examples() -> None:
+    money = units_converter(18, 2)
+    assert [money(Decimal(v)) for v in ("33.33", "-12.34", "1.500", "1E+3", "-0.00")] == [
+        3333,
+        -1234,
+        150,
+        100000,
+        0,
+    ]
+    assert money(7) == 700 and units_converter(7, 3)(Decimal("12.5")) == 12500
+    assert money(Decimal("0.000")) == 0  # more places written than the scale, but zero
+    for bad, error in [
+        (Decimal("0.001"), "has more than 2 decimal places"),
+        (Decimal("1E+16"), "does not fit NUMERIC(18, 2)"),
+        (Decimal("1E+999999"), "does not fit NUMERIC(18, 2)"),
+        (Decimal("NaN"), "is not a finite number"),
+        (Decimal("-Infinity"), "is not a finite number"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(error)):
+            money(bad)
+    for wrong in (0.1, True, "1.00"):
+        with pytest.raises(TypeError, match="money is never float"):
+            money(wrong)

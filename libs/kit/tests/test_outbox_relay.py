@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
@@ -383,3 +384,109 @@ async def test_running_relay_survives_losing_its_kept_connection(
         stop.set()
         await asyncio.wait_for(task, 5)
     assert db.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def count_passes(relay: OutboxRelay) -> list[int]:
+    """Count run()'s passes (a spy: each pass still runs as it would)."""
+    passes = [0]
+    held_pass = relay._held_pass
+
+    async def counted() -> int:
+        passes[0] += 1
+        return await held_pass()
+
+    relay._held_pass = counted  # type: ignore[method-assign]
+    return passes
+
+
+async def test_a_burst_of_wake_ups_within_the_pacing_interval_makes_one_pass(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    relay = relay_for(db, nc, poll_interval=30.0, min_pass_interval=3.0)
+    passes = count_passes(relay)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    js = nc.jetstream()
+    outbox = db.tables.outbox
+
+    def stream_holds(n: int) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            return (await js.stream_info(ctx.stream)).state.messages == n
+
+        return check
+
+    try:
+
+        async def started() -> bool:
+            return passes[0] == 1
+
+        await support.wait_until(started, within=5)
+        # Idle: the first wake-up's pass starts at once (not after the interval).
+        await support.commit_renames(db, ctx.name, ["first"], on_commit=relay.wake)
+        await support.wait_until(stream_holds(1), within=2.5)
+        assert passes[0] == 2
+        # Five commits, each waking the relay, each with time for a pass in between: while
+        # the interval since the last woken pass runs, they make one pass together.
+        for i in range(5):
+            await support.commit_renames(db, ctx.name, [f"burst{i}"], on_commit=relay.wake)
+            await asyncio.sleep(0.05)
+        await support.wait_until(stream_holds(6), within=10)
+        assert passes[0] == 3
+        rows = await db.rows(outbox, outbox.c.id)
+        assert all(r.published_at is not None for r in rows)
+        assert len({r.published_at for r in rows[1:]}) == 1  # marked by one pass
+        assert rows[0].published_at != rows[1].published_at
+        msgs = await support.stream_messages(js, ctx.stream)
+        assert [m.headers["Nats-Msg-Id"] for m in msgs] == [r.event_id for r in rows]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_pacing_never_holds_back_a_backlog(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    # A pass that published a whole batch goes again at once, whatever the interval.
+    relay = relay_for(db, nc, poll_interval=30.0, min_pass_interval=30.0, batch_size=2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await asyncio.sleep(0.2)  # the first (empty) pass is over, the relay sleeps
+        await support.commit_renames(
+            db, ctx.name, ["b1", "b2", "b3", "b4", "b5"], on_commit=relay.wake
+        )
+        js = nc.jetstream()
+
+        async def published() -> bool:
+            return (await js.stream_info(ctx.stream)).state.messages == 5
+
+        await support.wait_until(published, within=5)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_stop_ends_the_pacing_pause_at_once(
+    db: Db, nc: Client, ctx: Ctx, support: ModuleType
+) -> None:
+    relay = relay_for(db, nc, poll_interval=30.0, min_pass_interval=30.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    outbox = db.tables.outbox
+    try:
+        await asyncio.sleep(0.2)
+        await support.commit_renames(db, ctx.name, ["now"], on_commit=relay.wake)
+
+        async def first_out() -> bool:
+            return (await db.rows(outbox, outbox.c.id))[0].published_at is not None
+
+        await support.wait_until(first_out, within=5)  # idle: published at once
+        await support.commit_renames(db, ctx.name, ["paced"], on_commit=relay.wake)
+        await asyncio.sleep(0.3)
+        # Within 30 s of the last woken pass: this wake-up waits for the interval.
+        assert (await db.rows(outbox, outbox.c.id))[1].published_at is None
+    finally:
+        stop.set()
+    await asyncio.wait_for(task, 2)  # the stop event ends the pause at once
+    # Nothing is lost: the paced row goes out with the next pass (here: a fresh relay's).
+    assert await relay_for(db, nc).publish_pending() == 1

@@ -10,7 +10,10 @@ integer arithmetic, and ordering and comparisons of one scale are the same as th
 
 On SQLite a value with more decimal places than the scale, or too many digits for the
 precision, is refused (ValueError naming it) instead of being rounded; a float is refused
-(TypeError): money is never float. Reads give `Decimal` with exactly `scale` places.
+(TypeError): money is never float. Reads give `Decimal` with exactly `scale` places. Values are
+converted by the type's bind processor (`units_converter`: a short integer path for the usual
+Decimal, the checked one for everything else), in SQLAlchemy's statements and in the kit's
+batched INSERTs (`fieldline_kit.bulk_insert`) alike.
 
 SQL expressions keep their meaning when the types say what the integers are:
 
@@ -28,6 +31,8 @@ SQL expressions keep their meaning when the types say what the integers are:
 from __future__ import annotations
 
 import decimal
+import functools
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -72,11 +77,57 @@ _EXACT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperati
 
 
 def to_units(value: Any, precision: int, scale: int) -> int:
-    """`value` as an integer number of 10^-scale units; refuses anything that is not exact.
+    """`value` as an integer number of 10^-scale units; refuses anything that is not exact."""
+    return units_converter(precision, scale)(value)
 
-    Called for every bound value of every exact column on SQLite, so the usual case (a
-    Decimal) takes the shortest path: scale, truncate, compare.
+
+@functools.lru_cache(maxsize=256)
+def units_converter(precision: int, scale: int, *, nullable: bool = False) -> Callable[[Any], Any]:
+    """`to_units` for one NUMERIC(precision, scale), its constants computed once.
+
+    Called for every bound value of every exact column on SQLite, so the usual case (a Decimal,
+    or an int, that fits) takes a short path: `value.as_integer_ratio()` is n/d in lowest
+    terms, exact at `scale` places iff d divides 10^scale, and then the units are
+    n · 10^scale / d. Everything else (and anything refused) goes through `_checked_units`,
+    the one place that words the errors. The short path only ever accepts what
+    `_checked_units` accepts, with the same result: a value it accepts has at most 19
+    significant digits (|units| ≤ 2^63 − 1), so scaling it in `_EXACT` (60 digits) is exact.
+    `nullable`: None gives None (the bind processor), else it is refused like any non-number.
     """
+    one = 10**scale
+    limit = min(10**precision - 1, _SQLITE_MAX)
+    # `adjusted()` (the exponent of the leading digit) of a nonzero value that can fit:
+    # 10^-scale ≤ |value| < 10^(precision - scale). Outside it (zero written with more places
+    # than the scale included), the checked path decides; it also keeps as_integer_ratio away
+    # from huge exponents (1E+999999 would be a million-digit integer).
+    lowest, highest = -scale, precision - scale - 1
+
+    def convert(value: Any) -> Any:
+        kind = type(value)
+        if kind is Decimal:
+            if lowest <= value.adjusted() <= highest:
+                try:
+                    numerator, denominator = value.as_integer_ratio()
+                except (ValueError, OverflowError):  # NaN, infinity: refused below
+                    pass
+                else:
+                    if one % denominator == 0:
+                        units = numerator * (one // denominator)
+                        if -limit <= units <= limit:
+                            return units
+        elif kind is int:
+            units = value * one
+            if -limit <= units <= limit:
+                return units
+        elif value is None and nullable:
+            return None
+        return _checked_units(value, precision, scale)
+
+    return convert
+
+
+def _checked_units(value: Any, precision: int, scale: int) -> int:
+    """`to_units` the long way, with the errors: scale, truncate, compare."""
     if type(value) is not Decimal:
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             raise TypeError(
@@ -119,12 +170,7 @@ class ScaledIntegerStorage(NUMERIC):
     """SQLite side of `ExactDecimal`: declared NUMERIC(p, s), bound and read as integer units."""
 
     def bind_processor(self, dialect: Dialect) -> Any:
-        precision, scale = self.precision or 0, self.scale or 0
-
-        def process(value: Any) -> int | None:
-            return None if value is None else to_units(value, precision, scale)
-
-        return process
+        return units_converter(self.precision or 0, self.scale or 0, nullable=True)
 
     def literal_processor(self, dialect: Dialect) -> Any:
         precision, scale = self.precision or 0, self.scale or 0

@@ -129,7 +129,12 @@ async def messaging_process(
     background: list[Background] = []
     if settings.run_relay:
         relay = OutboxRelay(
-            sessions, tables, nc, service=name, poll_interval=settings.outbox_poll_seconds
+            sessions,
+            tables,
+            nc,
+            service=name,
+            poll_interval=settings.outbox_poll_seconds,
+            min_pass_interval=settings.outbox_min_pass_seconds,
         )
         on_commit.append(relay.wake)
         background.append(relay.run)

@@ -116,5 +116,10 @@ class ServiceSettings:
         default=2.0,
     )
     outbox_poll_seconds: float = setting("outbox relay poll interval", default=0.5)
+    outbox_min_pass_seconds: float = setting(
+        "least time between the starts of two outbox relay passes woken by commits: under load "
+        "a pass takes the events of several commits (0: a pass per commit)",
+        default=0.05,
+    )
     run_relay: bool = setting("run the outbox relay in this process", default=True)
     run_consumers: bool = setting("run the NATS consumers in this process", default=True)

@@ -14,6 +14,7 @@ and NATS to bring the same events back.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -23,10 +24,11 @@ from typing import Any, Protocol, Self
 
 from google.protobuf import any_pb2, timestamp_pb2
 from google.protobuf.message import Message
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fieldline.common.v1 import event_envelope_pb2
+from fieldline_kit.bulk_insert import RowsInsert
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.logging import correlation_id
@@ -142,8 +144,10 @@ class UnitOfWork:
     async def flush_events(self) -> None:
         """Write the tracked aggregates' pending events to the outbox (part of this tx)."""
         written: list[IntegrationEvent] = []
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         now = self.clock()
+        occurred = timestamp_pb2.Timestamp()  # the same for all the events of the flush
+        occurred.FromDatetime(now)
         current = correlation_id.get()
         for aggregate in self._seen:
             correlation = self._correlations.get(id(aggregate), current)
@@ -151,17 +155,22 @@ class UnitOfWork:
                 for ev in self._mapper(aggregate.events.pop(0)):
                     ev = replace(ev, event_id=ev.event_id or str(uuid.uuid4()))
                     written.append(ev)
-                    rows.append(self._outbox_row(ev, now, correlation))
+                    rows.append(self._outbox_row(ev, now, correlation, occurred))
         if rows:
-            await self.session.execute(insert(self._tables.outbox), rows)
+            await _rows_insert(self._tables.outbox, OUTBOX_COLUMNS).execute(self.session, rows)
             self._written.extend(written)
 
-    def _outbox_row(self, ev: IntegrationEvent, now: Any, correlation: str) -> dict[str, Any]:
+    def _outbox_row(
+        self,
+        ev: IntegrationEvent,
+        now: Any,
+        correlation: str,
+        occurred: timestamp_pb2.Timestamp,
+    ) -> tuple[Any, ...]:
+        """The outbox row of an event, in `OUTBOX_COLUMNS` order (`occurred`: `now`)."""
         event_id = ev.event_id
         payload = any_pb2.Any()
         payload.Pack(ev.message)
-        occurred = timestamp_pb2.Timestamp()
-        occurred.FromDatetime(now)
         envelope = event_envelope_pb2.EventEnvelope(
             event_id=event_id,
             occurred_at=occurred,
@@ -172,16 +181,16 @@ class UnitOfWork:
             causation_id=self.causation_id,
             payload=payload,
         )
-        return {
-            "event_id": event_id,
-            "subject": ev.subject,
-            "payload": envelope.SerializeToString(),
-            "aggregate_type": ev.aggregate_type,
-            "aggregate_id": ev.aggregate_id,
-            "aggregate_version": ev.aggregate_version,
-            "created_at": now,
-            "attempts": 0,
-        }
+        return (
+            event_id,
+            ev.subject,
+            envelope.SerializeToString(),
+            ev.aggregate_type,
+            ev.aggregate_id,
+            ev.aggregate_version,
+            now,
+            0,
+        )
 
     async def commit(self) -> None:
         await self.flush_events()
@@ -227,13 +236,29 @@ class UnitOfWork:
         if not records:
             return
         now = self.clock()
-        await self.session.execute(
-            insert(self._tables.idempotency),
-            [
-                {"key": key, "fingerprint": digest, "response": response, "created_at": now}
-                for key, digest, response in records
-            ],
+        await _rows_insert(self._tables.idempotency, IDEMPOTENCY_COLUMNS).execute(
+            self.session, [(key, digest, response, now) for key, digest, response in records]
         )
+
+
+# The batched INSERTs of the kit tables (rows as tuples in these column orders; see
+# fieldline_kit.bulk_insert): the outbox rows of a transaction, stored responses.
+OUTBOX_COLUMNS = (
+    "event_id",
+    "subject",
+    "payload",
+    "aggregate_type",
+    "aggregate_id",
+    "aggregate_version",
+    "created_at",
+    "attempts",
+)
+IDEMPOTENCY_COLUMNS = ("key", "fingerprint", "response", "created_at")
+
+
+@functools.lru_cache(maxsize=64)
+def _rows_insert(table: Table, columns: tuple[str, ...]) -> RowsInsert:
+    return RowsInsert(table, columns)
 
 
 def fingerprint(message: Message) -> str:

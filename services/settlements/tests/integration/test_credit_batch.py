@@ -297,6 +297,7 @@ async def test_a_batch_takes_the_same_few_statements_whatever_its_size(svc: Harn
         )
         await uow.commit()
     counts = []
+    texts: list[set[str]] = []
     for size in (1, 8, 40):
         items = [
             (
@@ -322,11 +323,15 @@ async def test_a_batch_takes_the_same_few_statements_whatever_its_size(svc: Harn
             await uow.commit()
         assert len(results) == size
         counts.append(len(statements))
-    # Always: lock the accounts, read the policies, read the position. Then: the first batch
-    # (client 0 only, blocked) purges client 0's expired reservation and puts nothing; the
-    # second purges clients 1 and 2 (one DELETE) and puts its reservations (one upsert);
+        texts.append(set(statements))
+    # Always: lock the accounts, read the position (policies included). Then: the first
+    # batch (client 0 only, blocked) purges client 0's expired reservation and puts nothing;
+    # the second purges clients 1 and 2 (one DELETE) and puts its reservations (one upsert);
     # the third, with nothing expired left, only puts.
-    assert counts == [4, 5, 4], (counts, statements)
+    assert counts == [3, 4, 3], (counts, statements)
+    # Each statement takes the batch's ids (and the reservations' columns) as one list each:
+    # the same SQL text whatever the batch's size (no parameter per id or per row).
+    assert texts[0] <= texts[1] and texts[2] <= texts[1] and len(texts[1]) == 4, texts
 
 
 # ----------------------------------------------------------------------------- equivalence

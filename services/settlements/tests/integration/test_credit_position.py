@@ -10,8 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text
 
+from fieldline.settlements.v1 import resources_pb2 as pb
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.adapters.repository import (
     CreditPositions,
@@ -19,7 +21,9 @@ from fieldline_settlements.adapters.repository import (
     load_ledger,
     reserved_total,
 )
+from fieldline_settlements.domain.account import Reservation
 from fieldline_settlements.domain.credit import NO_DEBT, ReservationBook
+from fieldline_settlements.service_layer import handlers
 
 from .builders import check, new_id, record_invoice, record_payment
 from .conftest import Harness
@@ -137,3 +141,91 @@ async def test_credit_position_matches_the_ledger_and_the_reservations(svc: Harn
 async def position_now(h: Harness, client_id: str, as_of: date, now: datetime) -> tuple[Any, ...]:
     order = new_id()
     return position(await read(h, [client_id], [order], as_of, now), client_id, order, as_of, now)
+
+
+async def set_policy(h: Harness, client_id: str, mode: int, max_overdue_days: int) -> None:
+    await h.settlements.SetDebtPolicy(
+        ss.SetDebtPolicyRequest(
+            request_id=new_id(),
+            policy=pb.DebtPolicy(
+                client_id=client_id,
+                mode=mode,
+                check_credit_limit=False,
+                max_overdue_days=max_overdue_days,
+                stages=[pb.STAGE_VAN_SALE],
+                override_roles=["credit_controller", "SUPERVISOR"],
+            ),
+        )
+    )
+
+
+async def test_credit_position_reads_the_policies_in_force(svc: Harness) -> None:
+    """The same read brings the batch's clients' own policies and the company's: the ones
+    `effective_policy` reads."""
+    own, plain, other = new_id(), new_id(), new_id()
+    now, day = datetime.now(UTC), date(2024, 6, 1)
+    await set_policy(svc, own, pb.DEBT_POLICY_MODE_IGNORE, 5)
+    await set_policy(svc, other, pb.DEBT_POLICY_MODE_WARN, 7)
+    got = await read(svc, [own, plain], [new_id()], day, now)
+    async with svc.app.uow() as uow:
+        expected_own, is_default = await handlers.effective_policy(uow, svc.app.config, own)
+    assert not is_default and expected_own.override_roles == ("CREDIT_CONTROLLER", "SUPERVISOR")
+    assert got.policies == {own: expected_own}  # not the other client's
+    assert got.company_policy is None  # none stored: the configured one applies
+    try:
+        await set_policy(svc, "", pb.DEBT_POLICY_MODE_WARN, 60)
+        got = await read(svc, [plain], [new_id()], day, now)
+        async with svc.app.uow() as uow:
+            company, is_default = await handlers.effective_policy(uow, svc.app.config, plain)
+        assert is_default and company.max_overdue_days == 60
+        assert got.policies == {} and got.company_policy == company
+    finally:
+        await svc.settlements.SetDebtPolicy(
+            ss.SetDebtPolicyRequest(request_id=new_id(), clear=True)
+        )
+
+
+async def test_reservations_are_stored_as_a_plain_insert_stores_them(svc: Harness) -> None:
+    """`put_many` writes all its rows in one statement from whole columns (SQLite: a JSON
+    array of values in their stored form); the rows must be exactly what a plain INSERT of
+    the same reservation stores, and a second put replaces an order's reservation."""
+    t = orm.credit_reservations
+    now = datetime.now(UTC)
+    client = new_id()
+    amounts = ("0.01", "12.34", "100.00", "999999999.99")
+    plain = [
+        Reservation.create(new_id(), client, Decimal(a), "VAN_SALE", now, 72.5) for a in amounts
+    ]
+    put = [Reservation.create(new_id(), client, r.amount, r.stage, now, 72.5) for r in plain]
+    raw = text(
+        "SELECT client_id, amount, stage, created_at, expires_at FROM credit_reservations "
+        "WHERE order_id = :order_id"
+    )
+    async with svc.app.uow() as uow:
+        for r in plain:
+            await uow.session.execute(
+                insert(t).values(
+                    order_id=r.order_id,
+                    client_id=r.client_id,
+                    amount=r.amount,
+                    stage=r.stage,
+                    created_at=r.created_at,
+                    expires_at=r.expires_at,
+                )
+            )
+        await uow.reservations.put_many(list(reversed(put)))
+        for a, b in zip(plain, put, strict=True):
+            stored_plain = (await uow.session.execute(raw, {"order_id": a.order_id})).one()
+            stored_put = (await uow.session.execute(raw, {"order_id": b.order_id})).one()
+            assert tuple(stored_put) == tuple(stored_plain), (a.amount, stored_put, stored_plain)
+        # Putting again replaces (one reservation per order), the others stay.
+        later = now + timedelta(minutes=5)
+        again = Reservation.create(
+            put[1].order_id, client, Decimal("7.00"), "ORDER_SUBMIT", later, 1
+        )
+        await uow.reservations.put_many([again])
+        await uow.commit()
+    held = await read(svc, [client], [r.order_id for r in put], date(2024, 6, 1), now)
+    by_order = {r.order_id: r for r in held.held}
+    assert by_order[put[1].order_id] == again
+    assert [by_order[r.order_id] for r in (put[0], put[2], put[3])] == [put[0], put[2], put[3]]

@@ -13,6 +13,8 @@ from google.type import date_pb2, money_pb2
 from fieldline_kit.errors import InvalidArgument
 
 NANOS = Decimal(1_000_000_000)
+_NANOS = 1_000_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
@@ -21,8 +23,19 @@ def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     if value is None:
         return None
     out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value.astimezone(UTC))
+    set_ts(out, value)
     return out
+
+
+def set_ts(target: timestamp_pb2.Timestamp, value: datetime) -> None:
+    """Fill `target` (e.g. a message's timestamp field, in place) with `value`.
+
+    What `Timestamp.FromDatetime(value.astimezone(UTC))` gives (a naive `value` is local time),
+    by integer arithmetic instead of a time tuple: any `datetime` is within Timestamp's range.
+    """
+    delta = value.astimezone(UTC) - _EPOCH
+    target.seconds = delta.days * 86_400 + delta.seconds
+    target.nanos = delta.microseconds * 1000
 
 
 def from_ts(
@@ -55,9 +68,38 @@ def from_pb_date(field: str, value: date_pb2.Date, *, required: bool = True) -> 
 
 
 def money(amount: Decimal, currency: str) -> money_pb2.Money:
-    units = int(amount)  # truncates toward zero, like google.type.Money wants
-    nanos = int((amount - units) * NANOS)
+    units, nanos = money_parts(amount)
     return money_pb2.Money(currency_code=currency, units=units, nanos=nanos)
+
+
+def set_money(target: money_pb2.Money, amount: Decimal, currency: str) -> None:
+    """Fill `target` (e.g. a message's money field, in place) as `money()` would make it."""
+    target.currency_code = currency
+    target.units, target.nanos = money_parts(amount)
+
+
+def money_parts(amount: Decimal) -> tuple[int, int]:
+    """google.type.Money's (units, nanos) of an amount: units truncated toward zero, nanos the
+    rest in billionths (same sign).
+
+    The usual amount (at most 9 decimal places) is split exactly in integers from
+    `as_integer_ratio()`; that is what the Decimal arithmetic below gives too, exact for a
+    fraction of at most 9 places. Anything else takes the Decimal arithmetic.
+    """
+    if type(amount) is Decimal and -9 <= amount.adjusted() <= 18:
+        try:
+            numerator, denominator = amount.as_integer_ratio()
+        except (ValueError, OverflowError):  # NaN, infinity: the arithmetic below decides
+            pass
+        else:
+            if _NANOS % denominator == 0:
+                # Floor division, made to truncate toward zero for negative amounts.
+                units = numerator // denominator
+                if units < 0 and units * denominator != numerator:
+                    units += 1
+                return units, (numerator - units * denominator) * (_NANOS // denominator)
+    units = int(amount)  # truncates toward zero, like google.type.Money wants
+    return units, int((amount - units) * NANOS)
 
 
 def from_money(field: str, value: money_pb2.Money) -> tuple[Decimal, str]:

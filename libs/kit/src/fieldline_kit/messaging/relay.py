@@ -23,18 +23,28 @@ goes out one row at a time, each after the previous PubAck.
 
 PostgreSQL: rows are selected `FOR UPDATE SKIP LOCKED` and the lock is held while publishing, so
 several relay replicas never publish the same row concurrently. SQLite (development and tests,
-one relay per database): rows are read and marked in two short transactions, with the
+one relay per database): rows are read, then marked in a short write transaction, with the
 publishing in between, because a SQLite write transaction would block every writer meanwhile.
-The read is a read-only transaction, so it neither waits in nor holds the process's SQLite
-writer queue (`fieldline_kit.sqlite_writers`).
+The read is a single SELECT in autocommit mode (no BEGIN/COMMIT: SQLite gives one statement a
+read transaction of its own), so it neither waits in nor holds the process's SQLite writer
+queue (`fieldline_kit.sqlite_writers`).
+
+Pacing: `run()` is woken by every commit that wrote events (`wake()`), but passes for wake-ups
+start at least `min_pass_interval` apart (default 50 ms), so under load one pass takes the
+events of several commits instead of a pass per commit: much of a pass's event-loop cost
+(the read, the marking transaction, the socket write) does not grow with the rows it carries.
+An idle relay (no woken pass within the interval) starts the pass for a wake-up at once; a
+pass that published a whole batch goes again at once; the stop event ends the pause; backoff
+after a failure is not affected.
 
 The per-event cost is paid by the service's event loop, so it is kept small: besides the
 pipelining (one socket write for a run instead of a round trip per row), statements are built
 once and run on a Core connection rather than through an ORM session, `run()` keeps that
 connection between its passes (PostgreSQL: the whole pass; SQLite: the read, never the
-writer queue) instead of a pool checkout and pre-ping per pass, the PubAcks come back on the
-relay's own reply subscription (not through `JetStreamContext.publish`, a request with its own
-timeout wrapper per message), and `run()`'s idle wait is one future and one timer.
+writer queue) instead of a pool checkout and pre-ping per pass, the SQLite read runs without
+BEGIN/COMMIT, the PubAcks come back on the relay's own reply subscription (not through
+`JetStreamContext.publish`, a request with its own timeout wrapper per message), and `run()`'s
+idle wait is one future and one timer.
 """
 
 from __future__ import annotations
@@ -42,11 +52,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import nats.errors
 from nats.aio.client import Client
@@ -56,7 +67,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import APIError, NoStreamResponseError
 from prometheus_client import Counter
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.engine import CursorResult, Row
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Select
@@ -76,6 +87,9 @@ from fieldline_kit.tables import KitTables
 log = get_logger("fieldline.outbox")
 
 MSG_ID_HEADER = "Nats-Msg-Id"
+# An unpublished row: `.id`, `.event_id`, `.subject`, `.payload` (a SQLAlchemy Row, or a
+# `_Pending` from the SQLite read).
+_OutboxRow = Any
 _STATUS_HEADER = "Status"
 _NO_RESPONDERS = "503"
 _ERROR_MAX = 2000
@@ -92,6 +106,7 @@ class OutboxRelay:
         service: str,
         batch_size: int = 200,
         poll_interval: float = 0.5,
+        min_pass_interval: float = 0.05,
         publish_timeout: float = 5.0,
         max_backoff: float = 5.0,
         retention: timedelta = timedelta(days=7),
@@ -109,6 +124,7 @@ class OutboxRelay:
         self.service = service
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.min_pass_interval = min_pass_interval
         self.publish_timeout = publish_timeout
         self.max_backoff = max_backoff
         self.retention = retention
@@ -140,6 +156,7 @@ class OutboxRelay:
         )
         self._published: dict[str, Counter] = {}  # metric children by subject
         self._held: AsyncConnection | None = None  # kept between run()'s passes
+        self._sqlite_select: tuple[int, str] | None = None  # (batch_size, SQL) of the read
         # run()'s sleep: woken by wake() (unless it is a backoff) and by its stop event.
         self._woken = False
         self._sleeper: asyncio.Future[None] | None = None
@@ -230,8 +247,7 @@ class OutboxRelay:
                 published, error = await self._publish(rows)
                 await self._mark(conn, rows, published, error)
         else:
-            async with self._transaction(read_only=True, hold=hold) as conn:
-                rows = (await conn.execute(self._select(lock=False))).all()
+            rows = await self._read_pending(hold=hold)
             if not rows:
                 self._last_failed = False
                 return 0
@@ -260,7 +276,19 @@ class OutboxRelay:
         backoff = 0.0
         next_purge = time.monotonic()  # purge once at start, then every purge_interval
         next_lag = 0.0
+        woken = False  # the next pass is for a wake-up (not a poll, a backlog or a retry)
+        woken_start = -math.inf  # when the last pass for a wake-up started
         while not stop.is_set():
+            if woken:
+                # Pacing: passes for wake-ups start at least min_pass_interval apart, so under
+                # load one pass takes the events of several commits. When idle (no such pass
+                # for that long) a wake-up goes out at once.
+                pause = woken_start + self.min_pass_interval - time.monotonic()
+                if pause > 0:
+                    await self._sleep(pause, wakes=False)
+                    if stop.is_set():
+                        break
+                woken_start = time.monotonic()
             self._woken = False
             published = 0
             try:
@@ -279,14 +307,17 @@ class OutboxRelay:
             if stop.is_set():
                 break
             if failed:
+                woken = False
                 backoff = min(self.max_backoff, max(backoff * 2, self.poll_interval, 0.1))
                 await self._sleep(backoff, wakes=False)  # commits do not cut a backoff short
             elif published >= self.batch_size:
+                woken = False
                 backoff = 0.0  # more rows are waiting: go again at once
             else:
                 backoff = 0.0
-                if not self._woken:  # a commit during the pass: go again at once
+                if not self._woken:  # a commit during the pass: go again (paced)
                     await self._sleep(self.poll_interval, wakes=True)
+                woken = self._woken
 
     async def _sleep(self, seconds: float, *, wakes: bool) -> None:
         """Sleep up to `seconds`; wake() ends it early if `wakes`, run()'s stop event always."""
@@ -333,6 +364,48 @@ class OutboxRelay:
                 await self._release_held()
                 raise
 
+    async def _read_pending(self, *, hold: bool) -> Sequence[Any]:
+        """SQLite: the unpublished rows, read by a single SELECT in autocommit mode.
+
+        One statement needs no BEGIN/COMMIT around it: SQLite runs it in a read transaction of
+        its own, which ends when its rows are fetched (the cursor runs it to the end), so it
+        sees one committed state, as an explicit read-only transaction would, and like one
+        it takes no write lock and stays out of the writer queue. It saves the BEGIN and
+        COMMIT trips to aiosqlite's thread and SQLAlchemy's transaction bookkeeping. The
+        statement goes to the DBAPI cursor directly, because SQLAlchemy begins a transaction
+        for every statement it executes (and the kit's `begin` listener issues a BEGIN).
+        """
+        engine = self._read_engine
+        if engine is None:  # a sessionmaker without an engine of its own: a transaction
+            async with self._transaction(read_only=True, hold=hold) as conn:
+                return (await conn.execute(self._select(lock=False))).all()
+        if not hold:
+            async with engine.connect() as conn:
+                return await conn.run_sync(self._autocommit_select)
+        if self._held is None:
+            self._held = await engine.connect()
+        try:
+            return await self._held.run_sync(self._autocommit_select)
+        except BaseException:
+            await self._release_held()
+            raise
+
+    def _autocommit_select(self, conn: Connection) -> list[_Pending]:
+        """(In SQLAlchemy's greenlet) the pending rows, through the DBAPI cursor, no BEGIN."""
+        if self._sqlite_select is None or self._sqlite_select[0] != self.batch_size:
+            sql = str(
+                self._select(lock=False).compile(
+                    dialect=conn.dialect, compile_kwargs={"literal_binds": True}
+                )
+            )
+            self._sqlite_select = (self.batch_size, sql)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self._sqlite_select[1])
+            return [_Pending(*row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
     async def _release_held(self) -> None:
         conn, self._held = self._held, None
         if conn is not None:
@@ -353,7 +426,7 @@ class OutboxRelay:
             self._locked_stmt = self._select_stmt.with_for_update(skip_locked=True)
         return self._locked_stmt if lock else self._select_stmt
 
-    async def _publish(self, rows: Sequence[Row[Any]]) -> tuple[int, str]:
+    async def _publish(self, rows: Sequence[_OutboxRow]) -> tuple[int, str]:
         """Publish `rows` in order until the first failure: (rows acknowledged, its error)."""
         done, total = 0, len(rows)
         pipelining = self._publisher.pipelines
@@ -394,7 +467,7 @@ class OutboxRelay:
         return done, error
 
     async def _mark(
-        self, conn: AsyncConnection, rows: Sequence[Row[Any]], published: int, error: str
+        self, conn: AsyncConnection, rows: Sequence[_OutboxRow], published: int, error: str
     ) -> None:
         """Mark the first `published` rows published; the next one (if any) failed."""
         if published:
@@ -420,7 +493,7 @@ _WRONG_LAST_MSG_ID = 10070  # JetStream's err_code for a failed Nats-Expected-La
 _MAX_RUN_BYTES = 1 << 20  # payload bytes in flight per pipelined run (the first row always goes)
 
 
-def _run_end(rows: Sequence[Row[Any]], start: int) -> int:
+def _run_end(rows: Sequence[_OutboxRow], start: int) -> int:
     """End of the run of rows from `start` that go to one stream (same subject context)."""
     context = rows[start].subject.partition(".")[0]
     size = len(rows[start].payload)
@@ -432,6 +505,15 @@ def _run_end(rows: Sequence[Row[Any]], start: int) -> int:
             break
         end += 1
     return end
+
+
+class _Pending(NamedTuple):
+    """An unpublished row as the SQLite read returns it (the others are SQLAlchemy Rows)."""
+
+    id: int
+    event_id: str
+    subject: str
+    payload: bytes
 
 
 @dataclass
@@ -448,7 +530,7 @@ class _ChainBroken(Exception):
 class _Publisher:
     pipelines = False
 
-    async def publish(self, rows: Sequence[Row[Any]], timeout: float) -> _RunResult:
+    async def publish(self, rows: Sequence[_OutboxRow], timeout: float) -> _RunResult:
         """Publish a run of rows in order, each chained to the one before it."""
         raise NotImplementedError
 
@@ -473,7 +555,7 @@ class _CorePublisher(_Publisher):
         self._next = 0
         self._waiting: dict[str, asyncio.Future[Msg]] = {}
 
-    async def publish(self, rows: Sequence[Row[Any]], timeout: float) -> _RunResult:
+    async def publish(self, rows: Sequence[_OutboxRow], timeout: float) -> _RunResult:
         nc = self._nc
         if not self._prefix:  # first use: the subscription for the PubAcks
             self._prefix = nc.new_inbox() + "."
@@ -562,7 +644,7 @@ class _JetStreamPublisher(_Publisher):
     def __init__(self, js: JetStreamContext) -> None:
         self._js = js
 
-    async def publish(self, rows: Sequence[Row[Any]], timeout: float) -> _RunResult:
+    async def publish(self, rows: Sequence[_OutboxRow], timeout: float) -> _RunResult:
         result = _RunResult()
         for row in rows:
             try:

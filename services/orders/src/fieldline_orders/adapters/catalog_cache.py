@@ -4,9 +4,13 @@ Products, the product-group tree and the price lists of each price type on a dat
 rarely (ERP imports) but are read for every order. A `CatalogCache` keeps them and is
 validated on every use against `catalog_state.generation`, a counter that every transaction
 changing groups, products, price types or price lists bumps (`bump_generation`, called by
-service_layer/catalog.py in the same transaction as the change). The check is one tiny read
-inside the caller's read transaction, so a replica never prices with data older than its own
-snapshot of the database: there is no staleness window and no invalidation message to miss.
+service_layer/catalog.py in the same transaction as the change). The generation is read in the
+same snapshot as everything the cached data is used with (a SubmitOrder batch reads it in its
+one probe statement, adapters/submit_reads.py; `sync` reads it in the caller's transaction),
+and `use` forgets everything when it moved, so a replica never prices with catalog data of
+another snapshot than its own read's: there is no staleness window and no invalidation
+message to miss. Whatever is put into the cache must come from a snapshot of the generation
+the cache holds (the probe's own, or a transaction that sees one snapshot throughout).
 
 Client-specific data (price types of clients, client prices, discounts) is not cached: it is
 per client, read for the clients of a batch only.
@@ -54,7 +58,12 @@ class CatalogCache:
 
     async def sync(self, session: AsyncSession) -> None:
         """Read the generation in the caller's transaction; forget everything if it moved."""
-        generation = int((await session.execute(GENERATION)).scalar_one())
+        self.use(int((await session.execute(GENERATION)).scalar_one()))
+
+    def use(self, generation: int) -> None:
+        """Make the cache that of `generation`, read in the snapshot about to use it: forget
+        everything if it moved. No await may come between that read, this call and the use
+        of what the cache holds (another task could move it meanwhile)."""
         if generation != self.generation:
             self.generation = generation
             self.products.clear()

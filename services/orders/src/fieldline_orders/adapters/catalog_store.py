@@ -29,7 +29,6 @@ from sqlalchemy.sql.elements import BindParameter
 
 from fieldline_kit.errors import Conflict
 from fieldline_orders.adapters import orm
-from fieldline_orders.adapters.catalog_cache import CatalogCache
 from fieldline_orders.adapters.repository import (
     chunks,
     client_price_from,
@@ -329,7 +328,6 @@ async def load_price_books(
     session: AsyncSession,
     wants: Sequence[tuple[str, date]],
     product_ids: Sequence[str] | None,
-    cache: CatalogCache | None = None,
 ) -> dict[tuple[str, date], PriceBook]:
     """The price books of several (client, date) pairs for `product_ids` (None: all active).
 
@@ -341,11 +339,9 @@ async def load_price_books(
     product sets are read in chunks. Every book shares the same `products` (those found of
     `product_ids`): pricing looks up only the products its lines name.
 
-    With a `cache` (adapters/catalog_cache.py), products, groups and price lists come from it
-    when it is current — one statement checks that — and only what it lacks is read.
+    A batch of SubmitOrder calls reads its price books otherwise: in one statement, with the
+    catalog cache (adapters/submit_reads.py).
     """
-    if cache is not None and product_ids is not None:
-        return await _cached_price_books(session, wants, product_ids, cache)
     if product_ids is None:
         p = orm.products
         rows = (await session.execute(select(p).where(p.c.active.is_(True)))).all()
@@ -366,7 +362,7 @@ async def load_price_books(
     books: dict[tuple[str, date], PriceBook] = {}
     for on, clients in _clients_by_date(wants).items():
         price_types = await _client_price_types(session, clients)
-        lists = await _price_lists(session, {t.id for t in price_types.values()}, on, id_chunks)
+        lists = await price_lists_on(session, {t.id for t in price_types.values()}, on, id_chunks)
         books.update(
             await _client_books(
                 session,
@@ -377,52 +373,6 @@ async def load_price_books(
                 products,
                 parents,
                 id_chunks if products else [],
-            )
-        )
-    return books
-
-
-async def _cached_price_books(
-    session: AsyncSession,
-    wants: Sequence[tuple[str, date]],
-    product_ids: Sequence[str],
-    cache: CatalogCache,
-) -> dict[tuple[str, date], PriceBook]:
-    await cache.sync(session)
-    asked = sorted(set(product_ids))
-    missing = cache.missing_products(asked)
-    found: dict[str, Product] = {}
-    for chunk in chunks(missing):
-        for r in (await session.execute(PRODUCTS_BY_ID, {"ids": list(chunk)})).all():
-            found[r.id] = product_from(r)
-    cache.remember_products(missing, found)
-    products = cache.known_products(asked)
-    if cache.group_parents is None:
-        g = orm.product_groups
-        rows = await session.execute(select(g.c.id, g.c.parent_id))
-        cache.group_parents = {r.id: r.parent_id for r in rows}
-    parents = cache.group_parents
-
-    books: dict[tuple[str, date], PriceBook] = {}
-    for on, clients in _clients_by_date(wants).items():
-        price_types = await _client_price_types(session, clients)
-        lists: dict[str, list[PriceList]] = {}
-        unknown = set()
-        for type_id in {t.id for t in price_types.values()}:
-            cached = cache.lists(type_id, on)
-            if cached is None:
-                unknown.add(type_id)
-            else:
-                lists[type_id] = cached
-        if unknown:
-            loaded = await _price_lists(session, unknown, on, None)
-            for type_id in unknown:
-                lists[type_id] = loaded.get(type_id, [])
-                cache.remember_lists(type_id, on, lists[type_id])
-        id_chunks = [list(c) for c in chunks(list(products))]
-        books.update(
-            await _client_books(
-                session, on, clients, price_types, lists, products, parents, id_chunks
             )
         )
     return books
@@ -478,7 +428,7 @@ async def _client_books(
     return books
 
 
-async def _price_lists(
+async def price_lists_on(
     session: AsyncSession, types: set[str], on: date, id_chunks: list[list[str]] | None
 ) -> dict[str, list[PriceList]]:
     """The lists of each price type valid on `on`, with their entries for the products

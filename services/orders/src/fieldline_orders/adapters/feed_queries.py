@@ -47,17 +47,6 @@ async def outlet_client(session: AsyncSession, outlet_id: str) -> str | None:
     return client_id or None
 
 
-async def outlet_clients(session: AsyncSession, outlet_ids: Collection[str]) -> dict[str, str]:
-    """The client of each known outlet of `outlet_ids` (unknown ones are absent)."""
-    if not outlet_ids:
-        return {}
-    t = feed_outlets
-    rows = await session.execute(
-        select(t.c.outlet_id, t.c.client_id).where(t.c.outlet_id.in_(list(outlet_ids)))
-    )
-    return {r.outlet_id: r.client_id for r in rows if r.client_id}
-
-
 async def get_outlet(session: AsyncSession, outlet_id: str) -> FeedOutlet | None:
     t = feed_outlets
     row = (await session.execute(select(t).where(t.c.outlet_id == outlet_id))).first()

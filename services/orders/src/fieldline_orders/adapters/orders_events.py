@@ -1,5 +1,8 @@
 """Mappers of the orders, van and return domain events to fieldline.orders.events.v1.
 
+The order events fill their `order` field in place (`proto_mapping.fill_order`) instead of
+copying a built order into it.
+
 Registered on `event_mapper.map_event`; `bootstrap` imports this module.
 
 Aggregates on the envelope: `order` (id, version) for order events and van sales, so a
@@ -21,27 +24,29 @@ from fieldline_orders.domain.values import fmt
 
 @map_event.register
 def _(e: events.OrderSubmitted) -> IntegrationEvent:
-    msg = ev.OrderSubmitted(order=m.order_pb(e.order))
+    msg = ev.OrderSubmitted()
+    m.fill_order(msg.order, e.order)
     return integration_event("order", e.order.id, e.order.version, msg)
 
 
 @map_event.register
 def _(e: events.OrderHeld) -> IntegrationEvent:
-    msg = ev.OrderHeld(order=m.order_pb(e.order))
+    msg = ev.OrderHeld()
+    m.fill_order(msg.order, e.order)
     return integration_event("order", e.order.id, e.order.version, msg)
 
 
 @map_event.register
 def _(e: events.OrderConfirmed) -> IntegrationEvent:
-    msg = ev.OrderConfirmed(order=m.order_pb(e.order))
+    msg = ev.OrderConfirmed()
+    m.fill_order(msg.order, e.order)
     return integration_event("order", e.order.id, e.order.version, msg)
 
 
 @map_event.register
 def _(e: events.OrderStatusChanged) -> IntegrationEvent:
-    msg = ev.OrderStatusChanged(
-        order=m.order_pb(e.order), previous_status=m.ORDER_STATUSES[e.previous]
-    )
+    msg = ev.OrderStatusChanged(previous_status=m.ORDER_STATUSES[e.previous])
+    m.fill_order(msg.order, e.order)
     return integration_event("order", e.order.id, e.order.version, msg)
 
 

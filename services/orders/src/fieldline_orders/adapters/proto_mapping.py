@@ -13,7 +13,14 @@ from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline.orders.v1 import van_service_pb2 as vs
 from fieldline_kit.errors import InvalidArgument
-from fieldline_kit.grpc.convert import from_money, from_pb_date, money, pb_date, ts
+from fieldline_kit.grpc.convert import (
+    from_money,
+    from_pb_date,
+    money,
+    pb_date,
+    set_money,
+    set_ts,
+)
 from fieldline_orders.domain.catalog import (
     Discount,
     DiscountScope,
@@ -196,61 +203,91 @@ def line_inputs(lines: object) -> list[LineInput]:
 
 
 def credit_pb(c: CreditDecision) -> pb.CreditDecision:
-    return pb.CreditDecision(
-        outcome=CREDIT_OUTCOMES[c.outcome],
-        reasons=list(c.reasons),
-        fallback=c.fallback,
-        override_by=c.override_by,
-        override_reason=c.override_reason,
-        decide_time=ts(c.decided_at),
-    )
+    out = pb.CreditDecision()
+    _fill_credit(out, c)
+    return out
+
+
+def _fill_credit(out: pb.CreditDecision, c: CreditDecision) -> None:
+    out.outcome = CREDIT_OUTCOMES[c.outcome]
+    out.reasons.extend(c.reasons)
+    out.fallback = c.fallback
+    out.override_by = c.override_by
+    out.override_reason = c.override_reason
+    if c.decided_at is not None:
+        set_ts(out.decide_time, c.decided_at)
 
 
 def line_pb(ln: OrderLine, currency: str) -> pb.OrderLine:
-    return pb.OrderLine(
-        product_id=ln.product_id,
-        unit=ln.unit,
-        quantity=fmt(ln.quantity),
-        base_quantity=fmt(ln.base_quantity),
-        unit_price=money(ln.unit_price, currency),
-        price_source=ln.price_source,
-        rule_discount_percent=fmt(ln.rule_discount_percent),
-        manual_discount_percent=fmt(ln.manual_discount_percent),
-        net_amount=money(ln.net_amount, currency),
-        vat_rate=fmt(ln.vat_rate),
-        vat_amount=money(ln.vat_amount, currency),
-        gross_amount=money(ln.gross_amount, currency),
-        delivered_base_quantity=fmt(ln.delivered_base_quantity),
-        container_type=ln.container_type,
-        container_quantity=fmt(ln.container_quantity),
-    )
+    out = pb.OrderLine()
+    _fill_line(out, ln, currency)
+    return out
+
+
+def _fill_line(out: pb.OrderLine, ln: OrderLine, currency: str) -> None:
+    out.product_id = ln.product_id
+    out.unit = ln.unit
+    out.quantity = fmt(ln.quantity)
+    out.base_quantity = fmt(ln.base_quantity)
+    set_money(out.unit_price, ln.unit_price, currency)
+    out.price_source = ln.price_source
+    out.rule_discount_percent = fmt(ln.rule_discount_percent)
+    out.manual_discount_percent = fmt(ln.manual_discount_percent)
+    set_money(out.net_amount, ln.net_amount, currency)
+    out.vat_rate = fmt(ln.vat_rate)
+    set_money(out.vat_amount, ln.vat_amount, currency)
+    set_money(out.gross_amount, ln.gross_amount, currency)
+    out.delivered_base_quantity = fmt(ln.delivered_base_quantity)
+    out.container_type = ln.container_type
+    out.container_quantity = fmt(ln.container_quantity)
 
 
 def order_pb(o: Order) -> pb.Order:
+    """The order as the API and the events show it.
+
+    Built in place (fields of the message set one by one, lines added to it) rather than from
+    keyword arguments: a sub-message given as an argument is built and then copied, and an
+    order has dozens (money, dates, lines). tests/unit/test_proto_mapping.py holds it to the
+    keyword form, byte for byte.
+    """
+    out = pb.Order()
+    fill_order(out, o)
+    return out
+
+
+def fill_order(out: pb.Order, o: Order) -> None:
+    """`order_pb` into an empty message in place (e.g. an event's `order` field: no copy)."""
     c = o.currency_code
-    return pb.Order(
-        id=o.id,
-        kind=ORDER_KINDS[o.kind],
-        status=ORDER_STATUSES[o.status],
-        client_id=o.client_id,
-        outlet_id=o.outlet_id,
-        agent_id=o.agent_id,
-        distributor_id=o.distributor_id,
-        warehouse_id=o.warehouse_id,
-        order_date=pb_date(o.order_date),
-        delivery_date=pb_date(o.delivery_date),
-        lines=[line_pb(ln, c) for ln in o.lines],
-        currency_code=c,
-        net_total=money(o.net_total, c),
-        vat_total=money(o.vat_total, c),
-        gross_total=money(o.gross_total, c),
-        credit=credit_pb(o.credit),
-        comment=o.comment,
-        status_reason=o.status_reason,
-        version=o.version,
-        create_time=ts(o.created_at),
-        update_time=ts(o.updated_at),
-    )
+    out.id = o.id
+    out.kind = ORDER_KINDS[o.kind]
+    out.status = ORDER_STATUSES[o.status]
+    out.client_id = o.client_id
+    out.outlet_id = o.outlet_id
+    out.agent_id = o.agent_id
+    out.distributor_id = o.distributor_id
+    out.warehouse_id = o.warehouse_id
+    out.currency_code = c
+    out.comment = o.comment
+    out.status_reason = o.status_reason
+    out.version = o.version
+    _set_date(out.order_date, o.order_date)
+    if o.delivery_date is not None:
+        _set_date(out.delivery_date, o.delivery_date)
+    add_line = out.lines.add
+    for ln in o.lines:
+        _fill_line(add_line(), ln, c)
+    set_money(out.net_total, o.net_total, c)
+    set_money(out.vat_total, o.vat_total, c)
+    set_money(out.gross_total, o.gross_total, c)
+    _fill_credit(out.credit, o.credit)
+    set_ts(out.create_time, o.created_at)
+    set_ts(out.update_time, o.updated_at)
+
+
+def _set_date(out: date_pb2.Date, value: date) -> None:
+    out.year = value.year
+    out.month = value.month
+    out.day = value.day
 
 
 def actor_of(actor: os_.Actor) -> tuple[str, tuple[str, ...]]:

@@ -103,15 +103,6 @@ async def get_order(session: AsyncSession, order_id: str) -> Order | None:
     return (await load_orders(session, [row]))[0]
 
 
-async def existing_order_ids(session: AsyncSession, order_ids: Iterable[str]) -> set[str]:
-    """Which of `order_ids` are taken (by an order of any kind)."""
-    ids = list(order_ids)
-    if not ids:
-        return set()
-    t = orm.orders
-    return set((await session.scalars(select(t.c.id).where(t.c.id.in_(ids)))).all())
-
-
 def _order_token(d: date, order_id: str) -> str:
     return encode_token(f"{d.isoformat()}|{order_id}")
 

@@ -18,10 +18,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Executable, Row, and_, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldline_kit.bulk_insert import RowsInsert
 from fieldline_kit.errors import Conflict, NotFound
 from fieldline_kit.uow import UnitOfWork
 from fieldline_orders.adapters import orm, orm_van
@@ -256,26 +256,31 @@ def line_from(row: Row[Any]) -> OrderLine:
     )
 
 
-def line_values(order_id: str, ln: OrderLine) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "line_no": ln.line_no,
-        "product_id": ln.product_id,
-        "unit": ln.unit,
-        "quantity": ln.quantity,
-        "base_quantity": ln.base_quantity,
-        "unit_price": ln.unit_price,
-        "price_source": ln.price_source,
-        "rule_discount_percent": ln.rule_discount_percent,
-        "manual_discount_percent": ln.manual_discount_percent,
-        "net_amount": ln.net_amount,
-        "vat_rate": ln.vat_rate,
-        "vat_amount": ln.vat_amount,
-        "gross_amount": ln.gross_amount,
-        "delivered_base_quantity": ln.delivered_base_quantity,
-        "container_type": ln.container_type,
-        "container_quantity": ln.container_quantity,
-    }
+# Rows of the order tables as tuples in the column order of their `RowsInsert` (below): the
+# batched write binds them without a parameter dict per row.
+LINE_COLUMNS = tuple(c.key for c in orm.order_lines.c)
+
+
+def line_row(order_id: str, ln: OrderLine) -> tuple[Any, ...]:
+    return (
+        order_id,
+        ln.line_no,
+        ln.product_id,
+        ln.unit,
+        ln.quantity,
+        ln.base_quantity,
+        ln.unit_price,
+        ln.price_source,
+        ln.rule_discount_percent,
+        ln.manual_discount_percent,
+        ln.net_amount,
+        ln.vat_rate,
+        ln.vat_amount,
+        ln.gross_amount,
+        ln.delivered_base_quantity,
+        ln.container_type,
+        ln.container_quantity,
+    )
 
 
 def order_from(row: Row[Any], lines: Iterable[OrderLine]) -> Order:
@@ -306,31 +311,41 @@ def order_from(row: Row[Any], lines: Iterable[OrderLine]) -> Order:
     )
 
 
+ORDER_COLUMNS = tuple(c.key for c in orm.orders.c)
+
+
+def order_row(o: Order) -> tuple[Any, ...]:
+    return (
+        o.id,
+        o.kind.value,
+        o.status.value,
+        o.client_id,
+        o.outlet_id,
+        o.agent_id,
+        o.distributor_id,
+        o.warehouse_id,
+        o.order_date,
+        o.delivery_date,
+        o.currency_code,
+        o.net_total,
+        o.vat_total,
+        o.gross_total,
+        credit_json(o.credit),
+        o.comment,
+        o.status_reason,
+        o.cash_collected,
+        o.receipt_number,
+        o.version,
+        o.created_at,
+        o.updated_at,
+    )
+
+
 def order_values(o: Order) -> dict[str, Any]:
-    return {
-        "id": o.id,
-        "kind": o.kind.value,
-        "status": o.status.value,
-        "client_id": o.client_id,
-        "outlet_id": o.outlet_id,
-        "agent_id": o.agent_id,
-        "distributor_id": o.distributor_id,
-        "warehouse_id": o.warehouse_id,
-        "order_date": o.order_date,
-        "delivery_date": o.delivery_date,
-        "currency_code": o.currency_code,
-        "net_total": o.net_total,
-        "vat_total": o.vat_total,
-        "gross_total": o.gross_total,
-        "credit": credit_json(o.credit),
-        "comment": o.comment,
-        "status_reason": o.status_reason,
-        "cash_collected": o.cash_collected,
-        "receipt_number": o.receipt_number,
-        "version": o.version,
-        "created_at": o.created_at,
-        "updated_at": o.updated_at,
-    }
+    return dict(zip(ORDER_COLUMNS, order_row(o), strict=True))
+
+
+HISTORY_COLUMNS = ("order_id", "status", "reason", "reported_by", "changed_at")
 
 
 async def load_orders(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[Order]:
@@ -346,26 +361,14 @@ async def load_orders(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[O
     return [order_from(r, by_order[r.id]) for r in rows]
 
 
-def _insert_order_if_absent(dialect: str) -> Executable:
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    t = orm.orders
-    return (
-        dialect_insert(t)
-        .values({c.name: bindparam(c.name, type_=c.type) for c in t.c})
-        .on_conflict_do_nothing(index_elements=[t.c.id])
-    )
-
-
-def _insert_orders_if_absent(dialect: str) -> Executable:
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    t = orm.orders
-    return dialect_insert(t).on_conflict_do_nothing(index_elements=[t.c.id]).returning(t.c.id)
-
-
-# INSERT … ON CONFLICT (id) DO NOTHING per dialect, built once (compiled form cached): one row,
-# and many rows at once telling which were inserted.
-INSERT_ORDER_IF_ABSENT = {d: _insert_order_if_absent(d) for d in ("postgresql", "sqlite")}
-INSERT_ORDERS_IF_ABSENT = {d: _insert_orders_if_absent(d) for d in ("postgresql", "sqlite")}
+# The INSERTs of a new order (compiled once per dialect, rows bound as tuples; see
+# fieldline_kit.bulk_insert): the orders one is INSERT … ON CONFLICT (id) DO NOTHING RETURNING
+# id, so a write of many orders tells which were inserted (an id that exists is skipped).
+INSERT_ORDERS_IF_ABSENT = RowsInsert(
+    orm.orders, ORDER_COLUMNS, on_conflict_do_nothing=("id",), returning=("id",)
+)
+INSERT_LINES = RowsInsert(orm.order_lines, LINE_COLUMNS)
+INSERT_HISTORY = RowsInsert(orm.order_status_history, HISTORY_COLUMNS)
 ORDER_BY_ID = select(orm.orders).where(orm.orders.c.id == bindparam("id"))
 
 
@@ -400,12 +403,7 @@ class OrderRepository:
 
     async def add(self, o: Order) -> None:
         await self.session.execute(insert(orm.orders).values(**order_values(o)))
-        await self.session.execute(
-            insert(orm.order_lines), [line_values(o.id, ln) for ln in o.lines]
-        )
-        await self._history(o)
-        self._loaded[o.id] = o.version
-        self._uow.track(o)
+        await self._write_new([o])
 
     async def add_if_absent(self, o: Order) -> bool:
         """Insert a new order unless one with its id exists; False (nothing written) then.
@@ -413,17 +411,7 @@ class OrderRepository:
         One statement decides (INSERT … ON CONFLICT DO NOTHING; on PostgreSQL it waits for a
         concurrent insert of the same id), instead of a SELECT before the INSERT.
         """
-        dialect = self.session.get_bind().dialect.name
-        result = await self.session.execute(INSERT_ORDER_IF_ABSENT[dialect], order_values(o))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return False
-        await self.session.execute(
-            insert(orm.order_lines), [line_values(o.id, ln) for ln in o.lines]
-        )
-        await self._history(o)
-        self._loaded[o.id] = o.version
-        self._uow.track(o)
-        return True
+        return bool(await self.add_all_if_absent([o]))
 
     async def add_all_if_absent(self, new: Sequence[Order]) -> list[Order]:
         """`add_if_absent` for many orders in one statement per table; the ones inserted.
@@ -432,25 +420,23 @@ class OrderRepository:
         """
         if not new:
             return []
-        dialect = self.session.get_bind().dialect.name
-        result = await self.session.execute(
-            INSERT_ORDERS_IF_ABSENT[dialect], [order_values(o) for o in new]
-        )
-        inserted_ids = set(result.scalars().all())
+        returned = await INSERT_ORDERS_IF_ABSENT.execute(self.session, [order_row(o) for o in new])
+        inserted_ids = {r[0] for r in returned}
         inserted = [o for o in new if o.id in inserted_ids]
-        if not inserted:
-            return []
-        await self.session.execute(
-            insert(orm.order_lines),
-            [line_values(o.id, ln) for o in inserted for ln in o.lines],
+        await self._write_new(inserted)
+        return inserted
+
+    async def _write_new(self, orders: Sequence[Order]) -> None:
+        """The lines and status history of orders just inserted; tracked from now on."""
+        if not orders:
+            return
+        await INSERT_LINES.execute(
+            self.session, [line_row(o.id, ln) for o in orders for ln in o.lines]
         )
-        history = [h for o in inserted for h in self._history_rows(o)]
-        if history:
-            await self.session.execute(insert(orm.order_status_history), history)
-        for o in inserted:
+        await INSERT_HISTORY.execute(self.session, [h for o in orders for h in _history_rows(o)])
+        for o in orders:
             self._loaded[o.id] = o.version
             self._uow.track(o)
-        return inserted
 
     async def save(self, o: Order) -> None:
         loaded = self._loaded.get(o.id)
@@ -478,25 +464,14 @@ class OrderRepository:
         self._loaded[o.id] = o.version
 
     async def _history(self, o: Order) -> None:
-        rows = self._history_rows(o)
-        if rows:
-            await self.session.execute(insert(orm.order_status_history), rows)
+        await INSERT_HISTORY.execute(self.session, _history_rows(o))
 
-    @staticmethod
-    def _history_rows(o: Order) -> list[dict[str, Any]]:
-        """The rows of the order's new status history (taken: written once)."""
-        rows = [
-            {
-                "order_id": o.id,
-                "status": h.status.value,
-                "reason": h.reason,
-                "reported_by": h.reported_by,
-                "changed_at": h.at,
-            }
-            for h in o.new_history
-        ]
-        o.new_history.clear()
-        return rows
+
+def _history_rows(o: Order) -> list[tuple[Any, ...]]:
+    """The rows of the order's new status history (taken: written once)."""
+    rows = [(o.id, h.status.value, h.reason, h.reported_by, h.at) for h in o.new_history]
+    o.new_history.clear()
+    return rows
 
 
 # ---------------------------------------------------------------------------------- van

@@ -166,9 +166,15 @@ class OrderLine:
 
     @classmethod
     def from_priced(cls, line_no: int, p: PricedLine) -> OrderLine:
-        return cls(
+        # The frozen dataclass's __init__ sets each of the 16 fields through
+        # object.__setattr__; a new order makes one line per priced line, so the fields go into
+        # the instance's __dict__ at once instead (the same instance, still frozen).
+        line = object.__new__(cls)
+        product = p.product
+        amounts = p.amounts
+        line.__dict__.update(
             line_no=line_no,
-            product_id=p.product.id,
+            product_id=product.id,
             unit=p.unit,
             quantity=p.quantity,
             base_quantity=p.base_quantity,
@@ -176,14 +182,15 @@ class OrderLine:
             price_source=p.price_source,
             rule_discount_percent=p.rule_discount_percent,
             manual_discount_percent=p.manual_discount_percent,
-            net_amount=p.amounts.net,
-            vat_rate=p.product.vat_rate,
-            vat_amount=p.amounts.vat,
-            gross_amount=p.amounts.gross,
+            net_amount=amounts.net,
+            vat_rate=product.vat_rate,
+            vat_amount=amounts.vat,
+            gross_amount=amounts.gross,
             delivered_base_quantity=ZERO,
-            container_type=p.product.container_type,
-            container_quantity=p.product.containers_for(p.base_quantity),
+            container_type=product.container_type,
+            container_quantity=product.containers_for(p.base_quantity),
         )
+        return line
 
 
 def containers_of(lines: Iterable[OrderLine]) -> tuple[tuple[str, Decimal], ...]:
@@ -496,7 +503,17 @@ class Order:
         self.updated_at = now
 
     def snapshot(self) -> Order:
-        return replace(self, lines=list(self.lines), events=[], new_history=[])
+        """A copy as of now, without pending events or history (what events carry).
+
+        `replace(self, lines=list(self.lines), events=[], new_history=[])`, made by copying the
+        instance's fields directly (dataclasses.replace walks the fields' definitions).
+        """
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.lines = list(self.lines)
+        copy.events = []
+        copy.new_history = []
+        return copy
 
     def base_quantities(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}

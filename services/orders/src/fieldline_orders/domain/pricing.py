@@ -78,9 +78,13 @@ def line_amounts(
     vat_included: bool,
 ) -> LineAmounts:
     list_amount = base_quantity * unit_price
-    discounted = round_money(
-        list_amount * (1 - rule_percent / HUNDRED) * (1 - manual_percent / HUNDRED)
-    )
+    if rule_percent == 0 and manual_percent == 0:
+        # × (1 − 0) × (1 − 0) leaves the value as it is, and rounding depends on the value only.
+        discounted = round_money(list_amount)
+    else:
+        discounted = round_money(
+            list_amount * (1 - rule_percent / HUNDRED) * (1 - manual_percent / HUNDRED)
+        )
     if vat_included:
         gross = discounted
         vat = round_money(gross * vat_rate / (HUNDRED + vat_rate))

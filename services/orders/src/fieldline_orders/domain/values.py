@@ -58,10 +58,30 @@ def decimal_places(value: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+_TOO_LARGE = Decimal(10) ** MAX_INTEGER_DIGITS
+_POWERS_OF_TEN = tuple(10**i for i in range(11))
+
+
 def check_scale(field: str, value: Decimal, places: int, what: str = "") -> Decimal:
+    # Short path for what passes (every quantity of every order line comes here twice):
+    # 10^-places ≤ |value| < 10^15 (or zero) and its fraction in lowest terms n/d has d dividing
+    # 10^places, i.e. at most `places` decimal places exactly. Such a value has at most
+    # 15 + places ≤ 25 significant digits, so `normalize()` below is exact and agrees.
+    if (
+        type(value) is Decimal
+        and places < len(_POWERS_OF_TEN)
+        and -places <= value.adjusted() < MAX_INTEGER_DIGITS
+    ):
+        try:
+            _, denominator = value.as_integer_ratio()
+        except (ValueError, OverflowError):  # NaN, infinity: refused below
+            pass
+        else:
+            if _POWERS_OF_TEN[places] % denominator == 0:
+                return value
     if decimal_places(value) > places:
         raise InvalidArgument(field, f"must have at most {places} decimal places{what}")
-    if abs(value) >= Decimal(10) ** MAX_INTEGER_DIGITS:
+    if abs(value) >= _TOO_LARGE:
         raise InvalidArgument(field, "is too large")
     return value
 
@@ -108,11 +128,33 @@ def round_money(value: Decimal) -> Decimal:
 
 
 def fmt(value: Decimal) -> str:
-    """A decimal as the API shows it: no exponent, no trailing zeros ("12", "0.5")."""
+    """A decimal as the API shows it: no exponent, no trailing zeros ("12", "0.5").
+
+    Every order line shows several (quantities, percents, VAT rates) and they keep recurring, so
+    the texts of the values shown last are kept (equal decimals show alike: "12.0" and "12"
+    both as "12").
+    """
+    if type(value) is Decimal:
+        try:
+            return _SHOWN[value]
+        except KeyError:
+            text = _SHOWN[value] = _fmt(value)
+            if len(_SHOWN) > _SHOWN_KEPT:
+                _SHOWN.clear()
+            return text
+        except TypeError:  # a signalling NaN is not hashable
+            pass
+    return _fmt(value)
+
+
+_SHOWN: dict[Decimal, str] = {}
+_SHOWN_KEPT = 4096
+
+
+def _fmt(value: Decimal) -> str:
     if value == 0:
         return "0"
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def check_period(field: str, valid_from: date, valid_to: date | None) -> None:

@@ -4,8 +4,10 @@ Every SubmitOrder call goes through a `fieldline_kit.batching.Batcher`: a call t
 service idle is processed at once, alone; calls arriving while a batch is processed form the
 next batch (up to ORDERS_SUBMIT_BATCH_MAX). A batch costs about what one order used to:
 
-1. one read transaction — the stored responses of the calls' request_ids, then
-   `prepare_submits` (existing orders, outlets, price books: a fixed number of statements);
+1. the reads — the stored responses of the calls' request_ids, existing orders, outlets, the
+   clients' price types, prices and discounts, the catalog generation and the products the
+   catalog cache lacks: one statement, no transaction (`prepare_submits`,
+   adapters/submit_reads.py; a read transaction of one snapshot when the cache cannot serve);
 2. one `CheckCreditBatch` call to settlements for all the new orders (judged in order, so two
    orders of one client see each other's reservations as if sent one after the other);
 3. one write transaction — `finish_submits` (orders, lines, history, outbox: one multi-row
@@ -33,11 +35,11 @@ from sqlalchemy.exc import IntegrityError
 
 from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline_kit.batching import Batcher
+from fieldline_kit.db import read_only
 from fieldline_kit.errors import DomainError, InvalidArgument
-from fieldline_kit.grpc.idempotency import stored_responses
 from fieldline_kit.logging import get_logger
 from fieldline_orders.adapters import proto_mapping as m
-from fieldline_orders.adapters.schema import kit
+from fieldline_orders.adapters.submit_reads import SubmitReader
 from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.orders import CreditChecker, CreditDecision
 from fieldline_orders.domain.pricing import ManualDiscountLimits
@@ -83,6 +85,7 @@ class SubmitBatches:
         self._limits = limits
         self._submit_one = submit_one
         self._finish_one = finish_one
+        self._reader = SubmitReader(read_only(app.engine), app.read_sessions, app.catalog_cache)
         self.batcher: Batcher[SubmitCall, os_.SubmitOrderResponse] = Batcher(
             "orders.submit",
             self.run,
@@ -117,32 +120,24 @@ class SubmitBatches:
     async def _prepare(
         self, calls: Sequence[SubmitCall], todo: list[int], out: list[Outcome | None]
     ) -> dict[int, sl.SubmitPlan]:
-        """Stored responses and plans, in one read transaction; errors go to `out`."""
-        async with self.app.read_sessions() as session, session.begin():
-            stored = await stored_responses(
-                session, kit.idempotency, [calls[i].key for i in todo if calls[i].key]
-            )
-            pending = []
-            for i in todo:
-                found = stored.get(calls[i].key)
-                if found is None:
-                    pending.append(i)
-                elif found[0] != calls[i].digest:
+        """Stored responses and plans (usually one statement); errors go to `out`."""
+        prepared = await sl.prepare_submits(
+            self._reader,
+            [calls[i].cmd for i in todo],
+            keys=[calls[i].key for i in todo],
+            today=self._today(),
+            limits=self._limits,
+        )
+        plans: dict[int, sl.SubmitPlan] = {}
+        for i, plan in zip(todo, prepared, strict=True):
+            if isinstance(plan, sl.StoredResponse):
+                if plan.fingerprint != calls[i].digest:
                     out[i] = InvalidArgument(
                         "request_id", "was already used for a different request"
                     )
                 else:
-                    out[i] = os_.SubmitOrderResponse.FromString(found[1])
-            prepared = await sl.prepare_submits(
-                session,
-                [calls[i].cmd for i in pending],
-                today=self._today(),
-                limits=self._limits,
-                cache=self.app.catalog_cache,
-            )
-        plans: dict[int, sl.SubmitPlan] = {}
-        for i, plan in zip(pending, prepared, strict=True):
-            if isinstance(plan, DomainError):
+                    out[i] = os_.SubmitOrderResponse.FromString(plan.response)
+            elif isinstance(plan, DomainError):
                 out[i] = plan
             else:
                 plans[i] = plan

@@ -2,7 +2,8 @@
 
 Submissions are prepared and written in batches (`prepare_submits`, `finish_submits`: the
 orders service coalesces concurrent SubmitOrder calls, see entrypoints/submit_batch.py) with a
-fixed number of statements per batch; a batch of one is the single case. Retries of an order
+fixed number of statements per batch — the reads usually one (adapters/submit_reads.py); a
+batch of one is the single case. Retries of an order
 that exists take the one-at-a-time path (`prepare_submit`, `finish_submit`).
 
 SubmitOrder runs in three steps so that no database write transaction is held across the
@@ -28,9 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldline_kit.errors import AlreadyExists, Conflict, DomainError, InvalidArgument, NotFound
 from fieldline_kit.uow import UnitOfWork
 from fieldline_orders.adapters import feed_queries, queries
-from fieldline_orders.adapters.catalog_cache import CatalogCache
-from fieldline_orders.adapters.catalog_store import load_price_book, load_price_books
+from fieldline_orders.adapters.catalog_store import load_price_book
 from fieldline_orders.adapters.repository import OrderRepository
+from fieldline_orders.adapters.submit_reads import SubmitKeys, SubmitReader, price_books
 from fieldline_orders.domain.fulfilment import FulfilmentRow, report
 from fieldline_orders.domain.orders import (
     CreditDecision,
@@ -173,62 +174,97 @@ def _new_order_plan(
     )
 
 
+@dataclass(frozen=True)
+class StoredResponse:
+    """A call answered by the response stored under its idempotency key (the caller compares
+    the fingerprint with its request's)."""
+
+    fingerprint: str
+    response: bytes
+
+
 async def prepare_submits(
-    session: AsyncSession,
+    reader: SubmitReader,
     cmds: Sequence[SubmitCommand],
     *,
+    keys: Sequence[str],
     today: date,
     limits: ManualDiscountLimits,
-    cache: CatalogCache | None = None,
-) -> list[SubmitPlan | DomainError]:
-    """`prepare_submit` for a batch, in one read transaction with a fixed number of statements.
+) -> list[SubmitPlan | StoredResponse | DomainError]:
+    """`prepare_submit` for a batch; `keys[i]` is the idempotency key of `cmds[i]` ("": none).
 
-    Each command gets its plan or the error it alone caused (one bad order does not fail the
-    others). The order ids must be distinct. Orders that exist already (retries) are prepared
-    one by one (`prepare_submit`): rare, and they need the stored order.
+    The reads are one statement when the catalog cache can serve the batch
+    (adapters/submit_reads.py). Each command gets, in this order of precedence: the response
+    stored under its key; the error its order id or override reason causes; for an order that
+    exists already (a retry under another key, a held order), `prepare_submit` in a read
+    transaction — answered as it is, before the rest of the request is judged again (a retry
+    after midnight must not fail on its dates); its own error (header, outlet, pricing); its
+    plan. One bad order does not fail the others. The order ids must be distinct.
     """
-    out: list[SubmitPlan | DomainError | None] = [None] * len(cmds)
-    named: list[tuple[int, SubmitCommand, str, str]] = []
+    if not cmds:
+        return []
+    out: list[SubmitPlan | StoredResponse | DomainError | None] = [None] * len(cmds)
+    named: dict[int, tuple[str, str]] = {}
+    refused: dict[int, DomainError] = {}
     for i, cmd in enumerate(cmds):
         try:
-            named.append(
-                (i, cmd, require_id("order_id", cmd.order_id), override_reason(cmd.override_reason))
-            )
+            named[i] = (require_id("order_id", cmd.order_id), override_reason(cmd.override_reason))
         except DomainError as exc:
-            out[i] = exc
-    # As in `prepare_submit`: an order that exists is answered as it is, before the rest of
-    # the request is judged again (a retry after midnight must not fail on its dates).
-    taken = await queries.existing_order_ids(session, [n[2] for n in named])
-    fresh: list[tuple[int, SubmitCommand, OrderHeader, str, list[str]]] = []
-    for i, cmd, order_id, reason in named:
-        if order_id in taken:
-            out[i] = await _prepared(prepare_submit(session, cmd, today=today, limits=limits))
-            continue
+            refused[i] = exc
+    # Headers up front; their errors count only once the order is known to be new.
+    fresh: dict[int, tuple[OrderHeader, list[str]]] = {}
+    invalid: dict[int, DomainError] = {}
+    for i, (order_id, _) in named.items():
         try:
-            header = _header(cmd, order_id, today)
-            fresh.append((i, cmd, header, reason, _product_ids(cmd.lines)))
+            fresh[i] = (_header(cmds[i], order_id, today), _product_ids(cmds[i].lines))
         except DomainError as exc:
-            out[i] = exc
-    owners = await feed_queries.outlet_clients(session, {f[2].outlet_id for f in fresh})
-    priceable = []
-    for f in fresh:
-        try:
-            _check_owner(owners.get(f[2].outlet_id), f[2].client_id, f[2].outlet_id)
-            priceable.append(f)
-        except DomainError as exc:
-            out[f[0]] = exc
-    books = await load_price_books(
-        session,
-        [(h.client_id, h.order_date) for _, _, h, _, _ in priceable],
-        [pid for *_, ids in priceable for pid in ids],
-        cache,
+            invalid[i] = exc
+    headers = [h for h, _ in fresh.values()]
+    reads, catalog = await reader.read(
+        SubmitKeys(
+            request_keys=[k for k in keys if k],
+            order_ids=[order_id for order_id, _ in named.values()],
+            outlet_ids={h.outlet_id for h in headers},
+            client_ids={h.client_id for h in headers},
+            product_ids={pid for _, ids in fresh.values() for pid in ids},
+            dates={h.order_date for h in headers},
+        )
     )
-    for i, cmd, header, reason, _ in priceable:
+    existing: list[int] = []
+    priceable: list[int] = []
+    for i in range(len(cmds)):
+        stored = reads.stored.get(keys[i]) if keys[i] else None
+        if stored is not None:
+            out[i] = StoredResponse(*stored)
+        elif i in refused:
+            out[i] = refused[i]
+        elif named[i][0] in reads.taken:
+            existing.append(i)
+        elif i in invalid:
+            out[i] = invalid[i]
+        else:
+            header = fresh[i][0]
+            try:
+                _check_owner(reads.owners.get(header.outlet_id), header.client_id, header.outlet_id)
+                priceable.append(i)
+            except DomainError as exc:
+                out[i] = exc
+    books = price_books(
+        reads, catalog, [(fresh[i][0].client_id, fresh[i][0].order_date) for i in priceable]
+    )
+    for i in priceable:
+        header = fresh[i][0]
         try:
             book = books[(header.client_id, header.order_date)]
-            out[i] = _new_order_plan(cmd, header, book, reason, today, limits)
+            out[i] = _new_order_plan(cmds[i], header, book, named[i][1], today, limits)
         except DomainError as exc:
             out[i] = exc
+    if existing:
+        async with reader.snapshot() as session:
+            for i in existing:
+                out[i] = await _prepared(
+                    prepare_submit(session, cmds[i], today=today, limits=limits)
+                )
     return [o if o is not None else Conflict("order was not prepared; retry") for o in out]
 
 

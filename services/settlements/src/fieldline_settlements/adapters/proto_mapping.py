@@ -13,7 +13,7 @@ from google.type import date_pb2, money_pb2
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_kit.errors import InvalidArgument
-from fieldline_kit.grpc.convert import from_money, from_pb_date, money, pb_date, ts
+from fieldline_kit.grpc.convert import NANOS, from_money, from_pb_date, money, pb_date, ts
 from fieldline_settlements.domain.account import BalanceSnapshot
 from fieldline_settlements.domain.ledger import (
     AgingRow,
@@ -202,24 +202,53 @@ def policy_from_pb(p: pb.DebtPolicy) -> dict[str, Any]:
     }
 
 
-def decision_pb(d: Decision, currency: str) -> ss.CheckCreditResponse:
+def set_money(out: money_pb2.Money, value: Decimal, currency: str) -> None:
+    """`money(value, currency)` written into a (new, empty) message in place."""
+    out.currency_code = currency
+    if value:
+        units = int(value)  # truncates toward zero, like google.type.Money wants
+        out.units = units
+        out.nanos = int((value - units) * NANOS)
+
+
+def fill_decision(
+    out: ss.CheckCreditResponse,
+    d: Decision,
+    currency: str,
+    policies: dict[int, pb.DebtPolicy] | None = None,
+) -> None:
+    """`decision_pb` written into a (new, empty) message in place, e.g. a batch response's
+    result (no intermediate message to copy). `policies`: the policies already mapped in
+    this response, by `id()` of the domain policy (the checks of a batch share a few)."""
     f = d.figures
-    return ss.CheckCreditResponse(
-        outcome=OUTCOMES[d.outcome],
-        reasons=[ss.CreditReason(code=REASON_CODES[r.code], message=r.message) for r in d.reasons],
-        figures=ss.CreditFigures(
-            balance=m(f.balance, currency),
-            reserved=m(f.reserved, currency),
-            order_amount=m(f.order_amount, currency),
-            exposure=m(f.exposure, currency),
-            credit_limit=m(f.credit_limit if f.credit_limit is not None else ZERO, currency),
-            has_credit_limit=f.credit_limit is not None,
-            overdue=m(f.overdue, currency),
-            max_overdue_days=f.max_overdue_days,
-            overdue_threshold_days=f.overdue_threshold_days,
-        ),
-        policy=policy_pb(d.policy),
+    out.outcome = OUTCOMES[d.outcome]
+    for r in d.reasons:
+        out.reasons.add(code=REASON_CODES[r.code], message=r.message)
+    figures = out.figures
+    set_money(figures.balance, f.balance, currency)
+    set_money(figures.reserved, f.reserved, currency)
+    set_money(figures.order_amount, f.order_amount, currency)
+    set_money(figures.exposure, f.exposure, currency)
+    set_money(
+        figures.credit_limit, f.credit_limit if f.credit_limit is not None else ZERO, currency
     )
+    figures.has_credit_limit = f.credit_limit is not None
+    set_money(figures.overdue, f.overdue, currency)
+    figures.max_overdue_days = f.max_overdue_days
+    figures.overdue_threshold_days = f.overdue_threshold_days
+    if policies is None:
+        out.policy.CopyFrom(policy_pb(d.policy))
+        return
+    mapped = policies.get(id(d.policy))
+    if mapped is None:
+        mapped = policies[id(d.policy)] = policy_pb(d.policy)
+    out.policy.CopyFrom(mapped)
+
+
+def decision_pb(d: Decision, currency: str) -> ss.CheckCreditResponse:
+    out = ss.CheckCreditResponse()
+    fill_decision(out, d, currency)
+    return out
 
 
 def tare_pb(t: TareBalance, deposit_per_unit: Decimal, currency: str) -> pb.TareBalance:

@@ -9,16 +9,22 @@ bookings of one client run one after the other.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     Executable,
+    String,
     Table,
+    all_,
     and_,
+    any_,
     bindparam,
     case,
     cast,
@@ -29,10 +35,12 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
@@ -73,19 +81,69 @@ async def insert_ignore(session: AsyncSession, table: Table, values: dict[str, A
 _by_dialect: dict[tuple[str, str], Executable] = {}
 
 
-def per_dialect(session: AsyncSession, name: str, build: Callable[[Any], Executable]) -> Executable:
-    """A statement built once per dialect (`build(insert)` gets that dialect's `insert`).
+def for_dialect(session: AsyncSession, name: str, build: Callable[[str], Executable]) -> Executable:
+    """A statement built once per dialect (`build(dialect_name)`).
 
-    ON CONFLICT statements differ per dialect; building each once keeps their compiled form in
-    SQLAlchemy's cache instead of constructing and keying a new statement on every call.
+    Statements that differ per dialect (ON CONFLICT, id lists) are built once each, so their
+    compiled form stays in SQLAlchemy's cache instead of constructing and keying a new
+    statement on every call.
     """
     dialect = dialect_name(session)
     key = (dialect, name)
     stmt = _by_dialect.get(key)
     if stmt is None:
-        stmt = build(postgresql.insert if dialect == "postgresql" else sqlite.insert)
-        _by_dialect[key] = stmt
+        stmt = _by_dialect[key] = build(dialect)
     return stmt
+
+
+def per_dialect(session: AsyncSession, name: str, build: Callable[[Any], Executable]) -> Executable:
+    """`for_dialect` for statements that only need the dialect's `insert` (`build(insert)`)."""
+    return for_dialect(
+        session,
+        name,
+        lambda dialect: build(postgresql.insert if dialect == "postgresql" else sqlite.insert),
+    )
+
+
+def id_list(name: str, dialect: str) -> BindParameter[Any]:
+    """A parameter holding a whole list of ids (its value: `ids_value`): a `text[]` on
+    PostgreSQL, a JSON array on SQLite. Unlike an expanding IN (one parameter per id, spliced
+    into the SQL text at each execution) the statement's text is the same whatever the number
+    of ids: no per-call rendering, one bound value per list instead of one per id, and one
+    prepared statement on PostgreSQL instead of one per list length.
+    """
+    if dialect == "postgresql":
+        return bindparam(name, type_=postgresql.ARRAY(String))
+    return bindparam(name, type_=String())
+
+
+def ids_value(session: AsyncSession, ids: Iterable[str]) -> list[str] | str:
+    """The value of an `id_list` parameter. On SQLite the JSON text is made here, once: a
+    parameter used at several places of a statement is bound at each of them."""
+    if dialect_name(session) == "postgresql":
+        return list(ids)
+    return json.dumps(list(ids))
+
+
+def id_rows(
+    ids: BindParameter[Any], dialect: str
+) -> tuple[ColumnElement[str], ColumnElement[int] | None]:
+    """The ids of an `id_list` as rows: their column and, on PostgreSQL, their place in the
+    list (SQLite serialises writers: no lock order to keep there)."""
+    if dialect == "postgresql":
+        rows = func.unnest(ids).table_valued("id", with_ordinality="n").render_derived()
+        return rows.c.id, rows.c.n
+    return func.json_each(ids).table_valued("value").alias("ids").c.value, None
+
+
+def in_ids(
+    column: ColumnElement[Any], ids: BindParameter[Any], dialect: str, *, negate: bool = False
+) -> ColumnElement[bool]:
+    """`column IN <the ids>` (`NOT IN` with `negate`) for an `id_list` parameter."""
+    if dialect == "postgresql":
+        return column != all_(ids) if negate else column == any_(ids)
+    values = select(id_rows(ids, dialect)[0]).scalar_subquery()
+    return column.not_in(values) if negate else column.in_(values)
 
 
 def _lock_account(dialect_insert: Any) -> Executable:
@@ -103,17 +161,80 @@ def _lock_account(dialect_insert: Any) -> Executable:
     ).returning(*t.c)
 
 
-def _put_reservation(dialect_insert: Any) -> Executable:
-    t = orm.credit_reservations
-    stmt = dialect_insert(t).values(
-        {c.name: bindparam(c.name) for c in t.c}  # order_id, client_id, amount, stage, …
+def _lock_accounts(dialect: str) -> Executable:
+    """`_lock_account` for a list of clients (`clients`, in client id order) in one statement
+    whose text does not depend on their number: INSERT … SELECT <the ids> ON CONFLICT DO
+    UPDATE … RETURNING. PostgreSQL inserts (and so locks) the rows in the order of the SELECT,
+    which is the list's (`ORDER BY` its ordinality)."""
+    t = orm.client_accounts
+    client_id, place = id_rows(id_list("clients", dialect), dialect)
+    rows = select(
+        client_id,
+        cast(null(), t.c.credit_limit.type),
+        bindparam("payment_terms_days", type_=t.c.payment_terms_days.type),
+        literal_column("0"),
+        bindparam("updated_at", type_=t.c.updated_at.type),
     )
-    # RETURNING: executed with a list of rows, SQLAlchemy sends one multi-row INSERT
-    # ("insertmanyvalues") instead of one INSERT per row.
+    # PostgreSQL: in the list's order. SQLite needs a WHERE to tell the SELECT's end from the
+    # ON CONFLICT clause.
+    rows = rows.order_by(place) if place is not None else rows.where(true())
+    dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = dialect_insert(t).from_select(
+        ["client_id", "credit_limit", "payment_terms_days", "version", "updated_at"], rows
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[t.c.client_id], set_={"client_id": stmt.excluded.client_id}
+    ).returning(*t.c)
+
+
+# The columns of a reservation row, in the order `_put_reservations` takes them.
+RESERVATION_COLUMNS = ("order_id", "client_id", "amount", "stage", "created_at", "expires_at")
+
+
+_binds: dict[str, list[Callable[[Any], Any] | None]] = {}
+
+
+def _reservation_binds(dialect: Dialect) -> list[Callable[[Any], Any] | None]:
+    """The bind processors of the reservation columns on this dialect (None: as is)."""
+    found = _binds.get(dialect.name)
+    if found is None:
+        t = orm.credit_reservations
+        found = _binds[dialect.name] = [
+            t.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in RESERVATION_COLUMNS
+        ]
+    return found
+
+
+def _put_reservations(dialect: str) -> Executable:
+    """Upsert reservations (one per order id) given as whole columns, in one statement whose
+    text does not depend on their number: INSERT … SELECT <the rows> ON CONFLICT (order_id)
+    DO UPDATE. On PostgreSQL the rows are `unnest` of one array per column; on SQLite one JSON
+    array of rows, each value already in its stored form (see `put_many`), read with
+    `json_each` (a multi-row VALUES costs SQLAlchemy a parameter set per row to build)."""
+    t = orm.credit_reservations
+    dialect_insert: Any
+    if dialect == "postgresql":
+        dialect_insert = postgresql.insert
+        arrays = [
+            bindparam(name, type_=postgresql.ARRAY(t.c[name].type)) for name in RESERVATION_COLUMNS
+        ]
+        given = func.unnest(*arrays).table_valued(*RESERVATION_COLUMNS).render_derived()
+        rows = select(*(given.c[name] for name in RESERVATION_COLUMNS))
+    else:
+        dialect_insert = sqlite.insert
+        given = func.json_each(bindparam("rows", type_=String())).table_valued("value")
+        rows = select(
+            *(
+                func.json_extract(given.c.value, literal_column(f"'$[{i}]'"))
+                for i in range(len(RESERVATION_COLUMNS))
+            )
+        ).where(true())  # SQLite: the SELECT's end before ON CONFLICT
+    stmt = dialect_insert(t).from_select(list(RESERVATION_COLUMNS), rows)
     return stmt.on_conflict_do_update(
         index_elements=[t.c.order_id],
-        set_={c.name: stmt.excluded[c.name] for c in t.c if c.name != "order_id"},
-    ).returning(t.c.order_id)
+        set_={name: stmt.excluded[name] for name in RESERVATION_COLUMNS if name != "order_id"},
+    )
 
 
 # ----------------------------------------------------------------------------- row mapping
@@ -290,11 +411,15 @@ class CreditPositions:
     held: list[Reservation]
     # The batch's orders that have an invoice (booked for the order, or under its id).
     invoiced: set[str]
+    # The clients' own debt policies (those that have one).
+    policies: dict[str, DebtPolicy] = field(default_factory=dict)
+    # The company's stored policy (None: the configured one applies).
+    company_policy: DebtPolicy | None = None
 
 
-def _credit_positions_statement() -> Executable:
-    """One UNION ALL over the batch's clients (`clients`) and orders (`orders`); each row
-    says what it is in `kind`:
+def _credit_positions_statement(dialect: str) -> Executable:
+    """One UNION ALL over the batch's clients (`clients`) and orders (`orders`), both
+    `id_list`s; each row says what it is in `kind`:
 
     * `d`: a client's open documents (the rows `load_ledger` reads) summed per due date for
       the invoices overdue as of `as_of` (the batch's latest day), and in one row for the rest:
@@ -302,11 +427,13 @@ def _credit_positions_statement() -> Executable:
     * `p`: Σ a client's unallocated payments;
     * `r`: a client's reservations of other orders than the batch's: Σ active, `n` expired;
     * `o`: a reservation of one of the batch's orders (whichever client holds it);
-    * `i`: one of the batch's orders has an invoice (booked for it, or under its id).
+    * `i`: one of the batch's orders has an invoice (booked for it, or under its id);
+    * `c`: a client's own debt policy, or the company's (client id ''): `mode`, `check_limit`,
+      `stages`, `roles` and, in `n`, the maximum overdue days.
     """
-    inv, pay, res = orm.invoices, orm.payments, orm.credit_reservations
-    clients: BindParameter[str] = bindparam("clients", expanding=True)
-    orders: BindParameter[str] = bindparam("orders", expanding=True)
+    inv, pay, res, pol = orm.invoices, orm.payments, orm.credit_reservations, orm.debt_policies
+    clients = id_list("clients", dialect)
+    orders = id_list("orders", dialect)
     now = bindparam("now", type_=res.c.expires_at.type)
     as_of = bindparam("as_of", type_=inv.c.due_date.type)
     no_id = cast(null(), orm.Id)
@@ -314,7 +441,12 @@ def _credit_positions_statement() -> Executable:
     no_amount = cast(null(), inv.c.amount.type)
     no_time = cast(null(), res.c.expires_at.type)
     no_stage = cast(null(), res.c.stage.type)
+    no_mode = cast(null(), pol.c.mode.type)
+    no_flag = cast(null(), Boolean)
+    no_list = cast(null(), JSON)
     zero: ColumnElement[int] = literal_column("0")
+    # The columns of the policy rows, NULL in the others.
+    no_policy = (no_mode, no_flag, no_list, no_list)
     open_docs = (
         select(
             inv.c.client_id,
@@ -323,7 +455,7 @@ def _credit_positions_statement() -> Executable:
             ),
             inv.c.open_amount,
         )
-        .where(inv.c.client_id.in_(clients), inv.c.open_amount != 0)
+        .where(in_ids(inv.c.client_id, clients, dialect), inv.c.open_amount != 0)
         .subquery("open_docs")
     )
     documents = select(
@@ -336,6 +468,10 @@ def _credit_positions_statement() -> Executable:
         no_stage.label("stage"),
         no_time.label("created_at"),
         no_time.label("expires_at"),
+        no_mode.label("mode"),
+        no_flag.label("check_limit"),
+        no_list.label("stages"),
+        no_list.label("roles"),
     ).group_by(open_docs.c.client_id, open_docs.c.day)
     credits = (
         select(
@@ -348,8 +484,9 @@ def _credit_positions_statement() -> Executable:
             no_stage,
             no_time,
             no_time,
+            *no_policy,
         )
-        .where(pay.c.client_id.in_(clients), pay.c.unallocated != 0)
+        .where(in_ids(pay.c.client_id, clients, dialect), pay.c.unallocated != 0)
         .group_by(pay.c.client_id)
     )
     other_reservations = (
@@ -363,8 +500,12 @@ def _credit_positions_statement() -> Executable:
             no_stage,
             no_time,
             no_time,
+            *no_policy,
         )
-        .where(res.c.client_id.in_(clients), res.c.order_id.not_in(orders))
+        .where(
+            in_ids(res.c.client_id, clients, dialect),
+            in_ids(res.c.order_id, orders, dialect, negate=True),
+        )
         .group_by(res.c.client_id)
     )
     held = select(
@@ -377,7 +518,8 @@ def _credit_positions_statement() -> Executable:
         res.c.stage,
         res.c.created_at,
         res.c.expires_at,
-    ).where(res.c.order_id.in_(orders))
+        *no_policy,
+    ).where(in_ids(res.c.order_id, orders, dialect))
     invoiced_for = select(
         literal_column("'i'"),
         no_id,
@@ -388,14 +530,38 @@ def _credit_positions_statement() -> Executable:
         no_stage,
         no_time,
         no_time,
-    ).where(inv.c.order_id.in_(orders))
+        *no_policy,
+    ).where(in_ids(inv.c.order_id, orders, dialect))
     invoiced_as = select(
-        literal_column("'i'"), no_id, inv.c.id, no_day, no_amount, zero, no_stage, no_time, no_time
-    ).where(inv.c.id.in_(orders))
-    return union_all(documents, credits, other_reservations, held, invoiced_for, invoiced_as)
-
-
-CREDIT_POSITIONS = _credit_positions_statement()
+        literal_column("'i'"),
+        no_id,
+        inv.c.id,
+        no_day,
+        no_amount,
+        zero,
+        no_stage,
+        no_time,
+        no_time,
+        *no_policy,
+    ).where(in_ids(inv.c.id, orders, dialect))
+    policies = select(
+        literal_column("'c'"),
+        pol.c.client_id,
+        no_id,
+        no_day,
+        no_amount,
+        pol.c.max_overdue_days,
+        no_stage,
+        no_time,
+        no_time,
+        pol.c.mode,
+        pol.c.check_credit_limit,
+        pol.c.stages,
+        pol.c.override_roles,
+    ).where(or_(in_ids(pol.c.client_id, clients, dialect), pol.c.client_id == ""))
+    return union_all(
+        documents, credits, other_reservations, held, invoiced_for, invoiced_as, policies
+    )
 
 
 async def credit_positions(
@@ -406,11 +572,17 @@ async def credit_positions(
     now: datetime,
 ) -> CreditPositions:
     """The position of every client and order of a batch of checks (`as_of`: the latest
-    day any of them is judged as of)."""
+    day any of them is judged as of), and the clients' debt policies and the company's."""
+    stmt = for_dialect(session, "credit_positions", _credit_positions_statement)
     rows = (
         await session.execute(
-            CREDIT_POSITIONS,
-            {"clients": list(client_ids), "orders": list(order_ids), "as_of": as_of, "now": now},
+            stmt,
+            {
+                "clients": ids_value(session, client_ids),
+                "orders": ids_value(session, order_ids),
+                "as_of": as_of,
+                "now": now,
+            },
         )
     ).all()
     documents: dict[str, list[Any]] = {}
@@ -418,7 +590,10 @@ async def credit_positions(
     others: dict[str, OtherReservations] = {}
     held: list[Reservation] = []
     invoiced: set[str] = set()
-    for kind, client_id, order_id, day, value, n, stage, created_at, expires_at in rows:
+    policies: dict[str, DebtPolicy] = {}
+    company: DebtPolicy | None = None
+    for row in rows:
+        kind, client_id, order_id, day, value, n, stage, created_at, expires_at = row[:9]
         if kind == "d":
             documents.setdefault(client_id, []).append((day, value, n))
         elif kind == "p":
@@ -429,8 +604,22 @@ async def credit_positions(
             held.append(
                 Reservation(order_id, client_id, value, stage, aware(created_at), aware(expires_at))
             )
-        else:
+        elif kind == "i":
             invoiced.add(order_id)
+        else:
+            mode, check_limit, stages, roles = row[9:]
+            policy = DebtPolicy(
+                client_id=client_id,
+                mode=PolicyMode(mode),
+                check_credit_limit=bool(check_limit),
+                max_overdue_days=int(n),
+                stages=tuple(Stage(s) for s in stages),
+                override_roles=tuple(roles),
+            )
+            if client_id:
+                policies[client_id] = policy
+            else:
+                company = policy
     debts = {}
     for client_id in documents.keys() | unallocated.keys():
         groups = documents.get(client_id, [])
@@ -440,7 +629,7 @@ async def credit_positions(
             unallocated=unallocated.get(client_id, ZERO),
             overdue_by_due=tuple((day, value) for day, value, _ in groups if day is not None),
         )
-    return CreditPositions(debts, others, held, invoiced)
+    return CreditPositions(debts, others, held, invoiced, policies, company)
 
 
 async def deposits(session: AsyncSession, types: Iterable[str]) -> dict[str, Decimal]:
@@ -499,20 +688,21 @@ class AccountRepository(_Repo):
     ) -> dict[str, ClientAccount]:
         """The accounts of several clients, created on first use, locked until the end.
 
-        One statement, the same upsert as `lock` with a row per client (one multi-row
-        INSERT … ON CONFLICT DO UPDATE … RETURNING). The rows go in client id order, which is
-        the order PostgreSQL locks them in: two transactions locking overlapping sets of
-        clients this way wait for each other instead of deadlocking.
+        One statement, the same upsert as `lock` with a row per client (`_lock_accounts`: one
+        INSERT … SELECT … ON CONFLICT DO UPDATE … RETURNING). The rows go in client id order,
+        which is the order PostgreSQL locks them in: two transactions locking overlapping sets
+        of clients this way wait for each other instead of deadlocking.
         """
         if not client_ids:
             return {}
-        stmt = per_dialect(self.session, "lock_account", _lock_account)
+        stmt = for_dialect(self.session, "lock_accounts", _lock_accounts)
         rows = await self.session.execute(
             stmt,
-            [
-                {"client_id": c, "payment_terms_days": default_terms_days, "updated_at": now}
-                for c in sorted(set(client_ids))
-            ],
+            {
+                "clients": ids_value(self.session, sorted(set(client_ids))),
+                "payment_terms_days": default_terms_days,
+                "updated_at": now,
+            },
         )
         return {row.client_id: account_from(row) for row in rows}
 
@@ -629,25 +819,30 @@ class ReservationRepository(_Repo):
         return await credit_positions(self.session, client_ids, order_ids, as_of, now)
 
     async def put_many(self, reservations: Sequence[Reservation]) -> None:
-        """Put each order's reservation in place of any it had (one multi-row upsert; one
-        reservation per order id)."""
+        """Put each order's reservation in place of any it had (one upsert for all, in order
+        id order; one reservation per order id)."""
         if not reservations:
             return
-        stmt = per_dialect(self.session, "put_reservation", _put_reservation)
-        await self.session.execute(
-            stmt,
-            [
-                {
-                    "order_id": r.order_id,
-                    "client_id": r.client_id,
-                    "amount": r.amount,
-                    "stage": r.stage,
-                    "created_at": r.created_at,
-                    "expires_at": r.expires_at,
-                }
-                for r in sorted(reservations, key=lambda r: r.order_id)
-            ],
+        stmt = for_dialect(self.session, "put_reservations", _put_reservations)
+        ordered = sorted(reservations, key=lambda r: r.order_id)
+        columns: tuple[list[Any], ...] = (
+            [r.order_id for r in ordered],
+            [r.client_id for r in ordered],
+            [r.amount for r in ordered],
+            [r.stage for r in ordered],
+            [r.created_at for r in ordered],
+            [r.expires_at for r in ordered],
         )
+        dialect = self.session.get_bind().dialect
+        if dialect.name == "postgresql":
+            await self.session.execute(stmt, dict(zip(RESERVATION_COLUMNS, columns, strict=True)))
+            return
+        # SQLite: each value as the column's type binds it (amounts in integer kopecks, times
+        # in SQLAlchemy's text form), so the rows are stored exactly as a plain INSERT would.
+        stored: list[list[Any]] = []
+        for bind, values in zip(_reservation_binds(dialect), columns, strict=True):
+            stored.append(values if bind is None else [bind(v) for v in values])
+        await self.session.execute(stmt, {"rows": json.dumps(list(zip(*stored, strict=True)))})
 
     async def release(self, order_id: str) -> bool:
         t = orm.credit_reservations
@@ -657,23 +852,30 @@ class ReservationRepository(_Repo):
     async def release_many(self, order_ids: Sequence[str]) -> None:
         if not order_ids:
             return
-        await self.session.execute(RELEASE_ORDERS, {"orders": sorted(order_ids)})
+        stmt = for_dialect(self.session, "release_orders", _release_orders)
+        await self.session.execute(stmt, {"orders": ids_value(self.session, sorted(order_ids))})
 
     async def purge_expired(self, client_ids: Sequence[str], now: datetime) -> None:
         """Delete the expired reservations of these clients."""
         if not client_ids:
             return
-        await self.session.execute(PURGE_EXPIRED, {"clients": sorted(client_ids), "now": now})
+        stmt = for_dialect(self.session, "purge_expired", _purge_expired)
+        await self.session.execute(
+            stmt, {"clients": ids_value(self.session, sorted(client_ids)), "now": now}
+        )
 
 
-RELEASE_ORDERS = delete(orm.credit_reservations).where(
-    orm.credit_reservations.c.order_id.in_(bindparam("orders", expanding=True))
-)
-PURGE_EXPIRED = delete(orm.credit_reservations).where(
-    orm.credit_reservations.c.client_id.in_(bindparam("clients", expanding=True)),
-    orm.credit_reservations.c.expires_at
-    <= bindparam("now", type_=orm.credit_reservations.c.expires_at.type),
-)
+def _release_orders(dialect: str) -> Executable:
+    t = orm.credit_reservations
+    return delete(t).where(in_ids(t.c.order_id, id_list("orders", dialect), dialect))
+
+
+def _purge_expired(dialect: str) -> Executable:
+    t = orm.credit_reservations
+    return delete(t).where(
+        in_ids(t.c.client_id, id_list("clients", dialect), dialect),
+        t.c.expires_at <= bindparam("now", type_=t.c.expires_at.type),
+    )
 
 
 POLICIES_IN = select(orm.debt_policies).where(
@@ -703,21 +905,6 @@ class PolicyRepository(_Repo):
             self._loaded[row.client_id] = row.version
             found[row.client_id] = policy_from(row)
         return (found.get(client_id) if client_id else None), found.get("")
-
-    async def find_many_with_company(
-        self, client_ids: Sequence[str]
-    ) -> tuple[dict[str, DebtPolicy], DebtPolicy | None]:
-        """The clients' own policies (those that have one) and the company's, in one query."""
-        rows = (await self.session.execute(POLICIES_IN, {"ids": [*client_ids, ""]})).all()
-        own: dict[str, DebtPolicy] = {}
-        company: DebtPolicy | None = None
-        for row in rows:
-            self._loaded[row.client_id] = row.version
-            if row.client_id:
-                own[row.client_id] = policy_from(row)
-            else:
-                company = policy_from(row)
-        return own, company
 
     async def save(self, policy: DebtPolicy, now: datetime) -> None:
         t = orm.debt_policies

@@ -16,6 +16,7 @@ import grpc
 from google.protobuf.message import Message
 from sqlalchemy.exc import IntegrityError
 
+from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
 from fieldline_kit.errors import Conflict, DomainError, InvalidArgument
@@ -30,7 +31,7 @@ from fieldline_settlements.adapters.orm import kit
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork, deposits
 from fieldline_settlements.bootstrap import App
 from fieldline_settlements.domain.ledger import NamedAllocation, statement
-from fieldline_settlements.domain.policy import Actor
+from fieldline_settlements.domain.policy import Actor, Decision
 from fieldline_settlements.domain.values import document_id, optional_id, require_id
 from fieldline_settlements.service_layer import handlers
 
@@ -40,8 +41,9 @@ log = get_logger("fieldline.settlements.grpc")
 # Checks per CheckCreditBatch call (the orders service sends 1–32).
 MAX_CREDIT_CHECKS = 500
 
-# Per check of a batch: its answer, or why it was not judged.
-_Outcome: TypeAlias = ss.CheckCreditResponse | DomainError
+# Per check of a batch: its decision (or its stored or recorded answer), or why it was not
+# judged.
+_Outcome: TypeAlias = Decision | ss.CheckCreditResponse | DomainError
 
 
 @dataclass(frozen=True)
@@ -53,15 +55,25 @@ class _PendingCheck:
     digest: str
 
 
-def _check_result(outcome: _Outcome) -> ss.CheckCreditResult:
-    if not isinstance(outcome, DomainError):
-        return ss.CheckCreditResult(decision=outcome)
-    # What CheckCredit would answer for this check alone: the status code of the kit's
-    # interceptor mapping and the same message naming the field (e.g. "amount: must not be
-    # negative"); the check's place in the batch is its place in `results`.
-    return ss.CheckCreditResult(
-        error=ss.CheckCreditError(code=status_for(outcome).name, message=outcome.message)
-    )
+def _batch_response(outcomes: dict[int, _Outcome], currency: str) -> ss.CheckCreditBatchResponse:
+    """One result per check, in order, each written in place into the response."""
+    response = ss.CheckCreditBatchResponse()
+    policies: dict[int, pb.DebtPolicy] = {}  # the batch's checks share a few policies
+    for index in range(len(outcomes)):
+        outcome = outcomes[index]
+        result = response.results.add()
+        if isinstance(outcome, DomainError):
+            # What CheckCredit would answer for this check alone: the status code of the
+            # kit's interceptor mapping and the same message naming the field (e.g. "amount:
+            # must not be negative"); the check's place in the batch is its place in
+            # `results`.
+            result.error.code = status_for(outcome).name
+            result.error.message = outcome.message
+        elif isinstance(outcome, ss.CheckCreditResponse):
+            result.decision.CopyFrom(outcome)
+        else:
+            m.fill_decision(result.decision, outcome, currency, policies)
+    return response
 
 
 class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
@@ -368,9 +380,7 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
                     code=status_for(outcome).name,
                     reason=outcome.message,
                 )
-        return ss.CheckCreditBatchResponse(
-            results=[_check_result(outcomes[i]) for i in range(len(request.checks))]
-        )
+        return _batch_response(outcomes, self.cur)
 
     async def _check_credit_batch(self, pending: list[_PendingCheck]) -> dict[int, _Outcome]:
         outcomes: dict[int, _Outcome] = {}
@@ -403,13 +413,12 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
             )
             records: list[tuple[str, str, bytes]] = []
             for p, result in zip(to_judge, judged, strict=True):
-                if isinstance(result, DomainError):
-                    outcomes[p.index] = result
+                if isinstance(result, DomainError) or not p.key:
+                    outcomes[p.index] = result  # mapped into the batch response at the end
                     continue
                 response = m.decision_pb(result, self.cur)
                 outcomes[p.index] = response
-                if p.key:
-                    records.append((p.key, p.digest, response.SerializeToString()))
+                records.append((p.key, p.digest, response.SerializeToString()))
             for p, earlier in repeats:
                 outcomes[p.index] = outcomes[earlier.index]
             await uow.record_responses(records)

@@ -389,10 +389,11 @@ async def check_credit_batch(
     The same as `check_credit` on each item one after the other in this transaction (a later
     order of a client is judged with the earlier ones' reservations; an order checked twice
     keeps the later check's reservation), in a constant number of statements: the accounts
-    of all the batch's clients locked in one (in client id order), their policies in one,
-    their figures, reservations and the orders' reservations and invoices in one; then the
-    checks judged in memory (`judge_in_order`); then at most three writes (purge the expired
-    reservations of clients that had some, put reservations, release reservations).
+    of all the batch's clients locked in one (in client id order); their figures,
+    reservations, the orders' reservations and invoices, and the clients' policies and the
+    company's in one; then the checks judged in memory (`judge_in_order`); then at most three
+    writes (purge the expired reservations of clients that had some, put reservations,
+    release reservations).
     """
     checks: list[CreditCheck] = []
     refused: dict[int, DomainError] = {}
@@ -411,11 +412,10 @@ async def _judge_checks(
     clients = sorted({c.client_id for c in checks})
     # Lock first, so a concurrent check or booking of these clients is seen by the reads.
     accounts = await uow.accounts.lock_many(clients, cfg.default_terms_days, now)
-    own, company = await uow.policies.find_many_with_company(clients)
-    default = company or cfg.default_policy
     position = await uow.reservations.positions(
         clients, sorted({c.order_id for c in checks}), max(c.as_of for c in checks), now
     )
+    own, default = position.policies, position.company_policy or cfg.default_policy
     book = ReservationBook(now, position.held, position.others, position.invoiced)
     decisions = judge_in_order(
         checks,

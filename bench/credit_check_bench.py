@@ -1,0 +1,349 @@
+"""Settlements' CheckCreditBatch: CPU per call vs. an empty RPC, for batches of 1, 5 and 30.
+
+    .venv/bin/python bench/credit_check_bench.py [--postgres URL] [--clients 1000]
+        [--calls 1:600,5:300,30:80] [--repeat 3] [--statements]
+
+Creates a fresh settlements database (a SQLite file in a temporary directory, or a throwaway
+PostgreSQL database on the server of --postgres, dropped at the end), migrates it, starts an
+embedded NATS and the settlements service in this process exactly as it runs
+(`build_process`), and seeds --clients clients through the public API: every other one with a
+credit limit, every third with an open invoice (some overdue), a client policy for every
+tenth.
+
+Then, over a real gRPC channel with identity (de)serializers on the client (so client-side
+parsing is in neither figure), one call in flight, for each batch size: CheckCreditBatch
+requests as the orders service sends them (no request ids, ORDER_SUBMIT, a new order id per
+check, distinct clients but every fifth check a second order of the previous check's
+client), and the "empty" RPC (same kit server and interceptor, a generic handler returning the
+pre-serialized answer of the same size) with the same request bytes. Per call: the main
+thread's CPU (`time.thread_time`: the event loop, where the service, the gRPC callbacks and
+the client run), the process's CPU (`time.process_time`: plus the aiosqlite and gRPC
+threads) and the wall time; the figures are means over the calls, the best (lowest) of
+--repeat rounds, since other work on the machine only ever adds to them. The ratio is the
+CheckCreditBatch main-thread CPU over the empty RPC's.
+
+`--statements` also counts the statements and transactions per call (a separate round: the
+listener costs a little); `--profile N` prints a cProfile of 300 calls of N checks (main-thread CPU time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import cProfile
+import io
+import pstats
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import grpc
+from google.type import date_pb2
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from fieldline.settlements.v1 import resources_pb2 as pb
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
+from fieldline_kit.grpc.convert import money
+from fieldline_kit.grpc.server import create_server
+from fieldline_kit.logging import configure_logging
+from fieldline_kit.messaging.nats import connect
+from fieldline_kit.messaging.topology import apply
+from fieldline_kit.migrations import upgrade_async
+from fieldline_kit.testing.nats_server import EmbeddedNats
+from fieldline_settlements.entrypoints.main import MIGRATIONS, build_process
+from fieldline_settlements.settings import SettlementsSettings
+
+METHOD = "/fieldline.settlements.v1.SettlementsService/CheckCreditBatch"
+EMPTY_METHOD = "/bench.Empty/CheckCreditBatch"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def pb_date(d: date) -> date_pb2.Date:
+    return date_pb2.Date(year=d.year, month=d.month, day=d.day)
+
+
+def rub(value: str) -> Any:
+    return money(Decimal(value), "RUB")
+
+
+async def create_database(tmp: Path, postgres: str) -> tuple[str, Callable[[], Awaitable[None]]]:
+    async def nothing() -> None:
+        return None
+
+    if not postgres:
+        return f"sqlite:///{tmp / 'settlements.sqlite3'}", nothing
+    name = f"fl_bench_credit_{uuid.uuid4().hex[:8]}"
+    admin = make_url(postgres).set(drivername="postgresql")
+    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    return make_url(postgres).set(database=name).render_as_string(hide_password=False), drop
+
+
+@contextlib.asynccontextmanager
+async def empty_server(response: bytes) -> AsyncIterator[str]:
+    async def handler(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        return response
+
+    def register(server: grpc.aio.Server) -> list[str]:
+        method = grpc.unary_unary_rpc_method_handler(
+            handler, request_deserializer=lambda b: b, response_serializer=lambda b: b
+        )
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler("bench.Empty", {"CheckCreditBatch": method}),)
+        )
+        return []
+
+    server = await create_server("bench-empty", "127.0.0.1", 0, register)
+    await server.start()
+    try:
+        yield f"127.0.0.1:{server.port}"
+    finally:
+        await server.stop(1)
+
+
+async def seed(stub: ss_grpc.SettlementsServiceStub, clients: list[str], today: date) -> None:
+    for i, client in enumerate(clients):
+        if i % 2 == 0:
+            await stub.SetCreditLimit(
+                ss.SetCreditLimitRequest(
+                    request_id=new_id(), client_id=client, limit=rub("100000.00")
+                )
+            )
+        if i % 3 == 0:
+            issued = today - timedelta(days=(i % 5) * 20)
+            await stub.RecordInvoice(
+                ss.RecordInvoiceRequest(
+                    request_id=new_id(),
+                    invoice=pb.Invoice(
+                        id=new_id(),
+                        client_id=client,
+                        source=pb.INVOICE_SOURCE_ERP,
+                        issue_date=pb_date(issued),
+                        due_date=pb_date(issued + timedelta(days=14)),
+                        amount=rub(f"{1000 + i}.50"),
+                    ),
+                )
+            )
+        if i % 10 == 0:
+            await stub.SetDebtPolicy(
+                ss.SetDebtPolicyRequest(
+                    request_id=new_id(),
+                    policy=pb.DebtPolicy(
+                        client_id=client,
+                        mode=pb.DEBT_POLICY_MODE_WARN,
+                        check_credit_limit=True,
+                        max_overdue_days=45,
+                        stages=[pb.STAGE_ORDER_SUBMIT],
+                    ),
+                )
+            )
+
+
+def batch_request(clients: list[str], size: int, rng: random.Random, today: date) -> bytes:
+    chosen = rng.sample(clients, size)
+    checks = []
+    for i in range(size):
+        client = chosen[i - 1] if i % 5 == 4 else chosen[i]  # every fifth: a second order
+        checks.append(
+            ss.CheckCreditRequest(
+                order_id=new_id(),
+                client_id=client,
+                amount=rub(f"{rng.randint(100, 5000)}.{rng.randint(0, 99):02d}"),
+                stage=pb.STAGE_ORDER_SUBMIT,
+                actor_id=new_id(),
+                actor_roles=["AGENT"],
+                as_of=pb_date(today),
+            )
+        )
+    return ss.CheckCreditBatchRequest(checks=checks).SerializeToString()
+
+
+async def timed(call: Any, requests: list[bytes]) -> tuple[float, float, float]:
+    """Mean main-thread CPU, process CPU and wall time per call, in ms."""
+    t0, p0, w0 = time.thread_time(), time.process_time(), time.perf_counter()
+    for request in requests:
+        await call(request)
+    n = len(requests)
+    return (
+        (time.thread_time() - t0) / n * 1000,
+        (time.process_time() - p0) / n * 1000,
+        (time.perf_counter() - w0) / n * 1000,
+    )
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    configure_logging("bench", "warning", "console")
+    rng = random.Random(args.seed)
+    sizes = [tuple(int(x) for x in part.split(":")) for part in args.calls.split(",")]
+    with tempfile.TemporaryDirectory(prefix="fl-credit-bench-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        nats_server = EmbeddedNats(store_dir=tmp / "nats")
+        await nats_server.start()
+        url, drop = await create_database(tmp, args.postgres)
+        try:
+            nc = await connect(nats_server.url, "bench")
+            await apply(nc)
+            await nc.close()
+            await upgrade_async(url, MIGRATIONS)
+            settings = SettlementsSettings(
+                database_url=url,
+                nats_url=nats_server.url,
+                grpc_host="127.0.0.1",
+                grpc_port=0,
+                metrics_port=0,
+            )
+            process, app = await build_process(settings)
+            task = asyncio.create_task(process.run(install_signal_handlers=False))
+            await asyncio.wait_for(process.ready.wait(), 60)
+            try:
+                target = f"127.0.0.1:{process.grpc_port}"
+                async with grpc.aio.insecure_channel(target) as ch:
+                    stub = ss_grpc.SettlementsServiceStub(ch)
+                    today = app.today()
+                    clients = [new_id() for _ in range(args.clients)]
+                    t0 = time.perf_counter()
+                    await seed(stub, clients, today)
+                    print(
+                        f"seeded {len(clients)} clients in {time.perf_counter() - t0:.1f} s "
+                        f"({'PostgreSQL' if args.postgres else 'SQLite'})"
+                    )
+                    call = ch.unary_unary(
+                        METHOD,
+                        request_serializer=lambda b: b,
+                        response_deserializer=lambda b: b,
+                    )
+                    sample = await call(batch_request(clients, 5, rng, today))
+                    reply = ss.CheckCreditBatchResponse.FromString(sample)
+                    assert all(r.HasField("decision") for r in reply.results), reply
+                    print(
+                        f"\n{'batch':>5} {'calls':>6}  {'CheckCreditBatch ms/call':>34}  "
+                        f"{'empty RPC ms/call':>22}  {'ratio':>5}  per check"
+                    )
+                    print(
+                        f"{'':>5} {'':>6}  {'thread':>10} {'process':>10} {'wall':>10}  "
+                        f"{'thread':>10} {'wall':>10}  {'':>5}  thread"
+                    )
+                    for size, calls in sizes:
+                        warm = [batch_request(clients, size, rng, today) for _ in range(20)]
+                        replies = [await call(r) for r in warm]
+                        async with (
+                            empty_server(replies[-1]) as empty_target,
+                            grpc.aio.insecure_channel(empty_target) as ech,
+                        ):
+                            empty = ech.unary_unary(
+                                EMPTY_METHOD,
+                                request_serializer=lambda b: b,
+                                response_deserializer=lambda b: b,
+                            )
+                            for r in warm:
+                                await empty(r)
+                            best: list[tuple[float, float, float]] = []
+                            best_empty: list[tuple[float, float, float]] = []
+                            for _ in range(args.repeat):
+                                requests = [
+                                    batch_request(clients, size, rng, today) for _ in range(calls)
+                                ]
+                                best.append(await timed(call, requests))
+                                best_empty.append(await timed(empty, requests))
+                        real = min(best)
+                        void = min(best_empty)
+                        print(
+                            f"{size:>5} {calls:>6}  {real[0]:10.3f} {real[1]:10.3f} "
+                            f"{real[2]:10.3f}  {void[0]:10.3f} {void[2]:10.3f}  "
+                            f"{real[0] / void[0]:5.1f}  {real[0] / size:.3f}"
+                        )
+                    if args.statements:
+                        await count_statements(app, call, clients, sizes, rng, today)
+                    if args.profile:
+                        size = args.profile
+                        requests = [batch_request(clients, size, rng, today) for _ in range(300)]
+                        profiler = cProfile.Profile(time.thread_time)
+                        profiler.enable()
+                        for r in requests:
+                            await call(r)
+                        profiler.disable()
+                        out = io.StringIO()
+                        stats = pstats.Stats(profiler, stream=out)
+                        stats.sort_stats(args.profile_sort).print_stats(args.profile_top)
+                        print(f"\ncProfile of 300 calls of {size} checks:\n{out.getvalue()}")
+            finally:
+                process.stop_requested.set()
+                await asyncio.wait_for(task, 60)
+        finally:
+            await drop()
+            await nats_server.stop()
+
+
+async def count_statements(
+    app: Any,
+    call: Any,
+    clients: list[str],
+    sizes: list[tuple[int, ...]],
+    rng: random.Random,
+    today: date,
+) -> None:
+    counts: collections.Counter[str] = collections.Counter()
+
+    @event.listens_for(app.engine.sync_engine, "before_cursor_execute")
+    def _statement(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        counts[statement.lstrip().split(None, 1)[0].upper()] += 1
+
+    @event.listens_for(app.engine.sync_engine, "commit")
+    def _commit(conn: Any) -> None:
+        counts["COMMIT"] += 1
+
+    print("\nstatements per call (SELECT/INSERT/UPDATE/DELETE; BEGIN as SQLite sends it):")
+    for size, _ in sizes:
+        counts.clear()
+        n = 50
+        for _ in range(n):
+            await call(batch_request(clients, size, rng, today))
+        print(
+            f"  batch {size:>3}: "
+            + ", ".join(f"{k} {v / n:.2f}" for k, v in sorted(counts.items()))
+        )
+    event.remove(app.engine.sync_engine, "before_cursor_execute", _statement)
+    event.remove(app.engine.sync_engine, "commit", _commit)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--postgres", default="", help="admin URL of a PostgreSQL server")
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--calls", default="1:600,5:300,30:80", help="size:calls,…")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--statements", action="store_true")
+    parser.add_argument("--profile", type=int, default=0, help="cProfile calls of this size")
+    parser.add_argument("--profile-sort", default="tottime")
+    parser.add_argument("--profile-top", type=int, default=40)
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""The read phase of a SubmitOrder batch: one statement once the catalog is cached, and every
+call's outcome exactly what the one-at-a-time path (`prepare_submit`) gives it.
+
+The reader runs on an engine of its own over the service's database (the service's relays and
+consumers use theirs), so the statements counted are the read phase's alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event
+
+from fieldline.orders.v1 import catalog_service_pb2 as cs
+from fieldline.orders.v1 import resources_pb2 as pb
+from fieldline_kit.db import create_engine, is_sqlite, read_only, read_session_factory
+from fieldline_kit.errors import DomainError
+from fieldline_orders.adapters.catalog_cache import CatalogCache
+from fieldline_orders.adapters.submit_reads import SubmitReader
+from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits
+from fieldline_orders.service_layer import orders as sl
+
+from .orders_harness import (
+    Customer,
+    Env,
+    env_fixture,  # noqa: F401 - provides the `env` fixture
+    ln,
+    new_customer,
+    new_id,
+    pb_date,
+    rub,
+    submit_request,
+    today,
+    world,
+)
+
+LIMITS = ManualDiscountLimits.parse("AGENT=5")
+
+
+@contextlib.asynccontextmanager
+async def reader_of(env: Env, **kw: Any) -> AsyncIterator[tuple[SubmitReader, Counter[str]]]:
+    """A SubmitReader with its own engine and an empty cache; counts what its engine does."""
+    engine = create_engine(env.orders.database_url)
+    seen: Counter[str] = Counter()
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _statement(*_: Any) -> None:
+        seen["statements"] += 1
+
+    for name in ("begin", "commit", "rollback"):
+        event.listen(engine.sync_engine, name, lambda *_, n=name: seen.update([n]))
+    try:
+        yield (
+            SubmitReader(read_only(engine), read_session_factory(engine), CatalogCache(), **kw),
+            seen,
+        )
+    finally:
+        await engine.dispose()
+
+
+def command(c: Customer, lines: Sequence[tuple[str, str]], **kw: Any) -> sl.SubmitCommand:
+    fields: dict[str, Any] = {
+        "order_id": new_id(),
+        "client_id": c.client_id,
+        "outlet_id": c.outlet_id,
+        "distributor_id": "",
+        "warehouse_id": "",
+        "order_date": today(),
+        "delivery_date": None,
+        "lines": [LineInput(pid, "pcs", q) for pid, q in lines],
+        "comment": "",
+        "actor_id": new_id(),
+        "actor_roles": ("AGENT",),
+        "override_reason": "",
+    }
+    fields.update(kw)
+    return sl.SubmitCommand(**fields)
+
+
+async def batch(
+    reader: SubmitReader, cmds: Sequence[sl.SubmitCommand], keys: Sequence[str] = ()
+) -> list[sl.SubmitPlan | sl.StoredResponse | DomainError]:
+    return await sl.prepare_submits(
+        reader, cmds, keys=list(keys) or [""] * len(cmds), today=today(), limits=LIMITS
+    )
+
+
+async def alone(env: Env, cmd: sl.SubmitCommand) -> sl.SubmitPlan | DomainError:
+    """What the one-at-a-time path makes of the command."""
+    async with env.app.read_sessions() as session, session.begin():
+        try:
+            return await sl.prepare_submit(session, cmd, today=today(), limits=LIMITS)
+        except DomainError as exc:
+            return exc
+
+
+def same(got: object, expected: object) -> None:
+    if isinstance(expected, DomainError):
+        assert type(got) is type(expected) and str(got) == str(expected), (got, expected)
+        return
+    assert isinstance(got, sl.SubmitPlan) and isinstance(expected, sl.SubmitPlan), got
+    assert got.header == expected.header
+    assert got.priced == expected.priced
+    assert got.currency == expected.currency
+    assert got.credit == expected.credit
+    assert (got.existing is None) == (expected.existing is None)
+
+
+async def client_terms(env: Env, c: Customer) -> None:
+    """A client price (valid from today) and a client discount (valid until yesterday) of
+    their own, and a company-wide group discount."""
+    w = world(env)
+    t = uuid.uuid4().hex[:8]
+    await env.orders.catalog.UpsertClientPrices(
+        cs.UpsertClientPricesRequest(
+            request_id=new_id(),
+            prices=[
+                pb.ClientPrice(
+                    client_id=c.client_id,
+                    product_id=w.water.id,
+                    price=rub("9.10"),
+                    valid_from=pb_date(today()),
+                )
+            ],
+        )
+    )
+    await env.orders.catalog.UpsertDiscounts(
+        cs.UpsertDiscountsRequest(
+            request_id=new_id(),
+            discounts=[
+                pb.Discount(
+                    external_id=f"SR-{t}-1",
+                    scope=pb.DISCOUNT_SCOPE_PRODUCT,
+                    product_id=w.beer.id,
+                    client_id=c.client_id,
+                    percent="7.125",
+                    valid_from=pb_date(date(2024, 1, 1)),
+                    valid_to=pb_date(today() - timedelta(days=1)),
+                ),
+                pb.Discount(
+                    external_id=f"SR-{t}-2",
+                    scope=pb.DISCOUNT_SCOPE_PRODUCT,
+                    product_id=w.beer.id,
+                    client_id=c.client_id,
+                    volume_breaks=[pb.VolumeBreak(min_quantity="6", percent="4.5")],
+                    valid_from=pb_date(today()),
+                ),
+            ],
+        )
+    )
+
+
+async def test_a_batch_reads_in_one_statement_without_a_transaction_once_cached(
+    env: Env,
+) -> None:
+    w = world(env)
+    customers = [await new_customer(env) for _ in range(3)]
+    await client_terms(env, customers[0])
+
+    def orders() -> list[sl.SubmitCommand]:
+        return [
+            command(c, [(w.beer.id, "6"), (w.water.id, "2"), (w.chips.id, "1")]) for c in customers
+        ] + [command(customers[0], [(w.water.id, "1")], order_date=today() - timedelta(days=1))]
+
+    async with reader_of(env) as (reader, seen):
+        first = orders()
+        cold = await batch(reader, first)  # an empty cache: read in a transaction, cached
+        for cmd, got in zip(first, cold, strict=True):
+            same(got, await alone(env, cmd))
+        second = orders()
+        seen.clear()
+        warm = await batch(reader, second)
+        assert seen["statements"] == 1, seen
+        if is_sqlite(reader._engine):
+            assert seen["begin"] == seen["commit"] == seen["rollback"] == 0, seen
+        for cmd, got in zip(second, warm, strict=True):
+            same(got, await alone(env, cmd))
+    # The client's own terms were applied (prices on their dates, the discount of today).
+    plan = warm[0]
+    assert isinstance(plan, sl.SubmitPlan)
+    beer, water, _ = plan.priced
+    assert (beer.rule_discount_percent, water.unit_price) == (Decimal("4.5"), Decimal("9.10"))
+    yesterday = warm[3]
+    assert isinstance(yesterday, sl.SubmitPlan)
+    assert yesterday.priced[0].unit_price == Decimal("10.00")  # the client price starts today
+
+
+async def test_each_call_gets_what_it_would_get_alone(env: Env) -> None:
+    w = world(env)
+    c, other = await new_customer(env), await new_customer(env)
+    ok = [(w.beer.id, "1")]
+    placed = await env.orders.orders.SubmitOrder(submit_request(c, [ln(w.beer, "1")]))
+    existing = command(c, ok, order_id=placed.order.id)
+    async with env.app.uow() as uow:
+        await uow.record_response("SubmitOrder:stored", "digest", b"\x0a\x00")
+        await uow.commit()
+    async with reader_of(env) as (reader, _):
+        cmds = [
+            command(c, ok, outlet_id=new_id()),  # unknown outlet
+            command(c, ok, outlet_id=other.outlet_id),  # another client's outlet
+            command(c, [(w.beer.id, "1"), (new_id(), "1")]),  # unknown product
+            command(c, ok, order_id="not-a-uuid"),
+            command(c, ok, order_date=date(2023, 12, 31)),  # no price list valid yet
+            command(c, ok, delivery_date=date(2000, 1, 1)),  # delivery before the order
+            replace(existing, delivery_date=date(2000, 1, 1)),  # exists: answered as it is
+            command(c, [(w.chips.id, "2")]),
+            command(c, ok, order_id="not-a-uuid"),  # answered from its stored response
+        ]
+        keys = [""] * (len(cmds) - 1) + ["SubmitOrder:stored"]
+        for _ in range(2):  # cold, then warm cache
+            got = await batch(reader, cmds, keys)
+            for cmd, outcome in zip(cmds[:-1], got[:-1], strict=True):
+                same(outcome, await alone(env, cmd))
+            assert got[-1] == sl.StoredResponse("digest", b"\x0a\x00")
+
+
+async def test_many_products_are_read_in_chunks(env: Env) -> None:
+    """More products than one statement binds: a transaction of one snapshot, in chunks."""
+    w = world(env)
+    c = await new_customer(env)
+    await client_terms(env, c)
+    cmds = [
+        command(c, [(w.beer.id, "6"), (w.water.id, "2")]),
+        command(c, [(w.chips.id, "1"), (w.water.id, "3")]),
+    ]
+    async with reader_of(env, max_products=1) as (reader, seen):
+        for _ in range(2):
+            got = await batch(reader, cmds)
+            for cmd, outcome in zip(cmds, got, strict=True):
+                same(outcome, await alone(env, cmd))
+            assert seen["statements"] > 1
