@@ -34,6 +34,7 @@ from fieldline_kit.messaging.topology import StreamSpec, apply
 from fieldline_kit.tables import KitTables, add_kit_tables
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.nats_server import EmbeddedNats
+from fieldline_kit.testing.sqlite_trace import trace_sqlite  # noqa: F401 - for `support`
 from fieldline_kit.uow import IntegrationEvent, UnitOfWork
 
 _THIS_MODULE = sys.modules[__name__]  # captured now: another conftest may take the name later
@@ -89,6 +90,19 @@ async def bump(session: AsyncSession, counters: Table, key: str) -> None:
         await session.execute(
             update(counters).where(counters.c.key == key).values(value=current + 1)
         )
+
+
+def count_trips(driver: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Trips to the aiosqlite connection's thread from now on (`[n]`)."""
+    trips = [0]
+    original = driver._execute
+
+    async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips[0] += 1
+        return await original(fn, *args, **kwargs)
+
+    monkeypatch.setattr(driver, "_execute", counted)
+    return trips
 
 
 # -- a minimal aggregate and its mapper --------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest_asyncio
 from sqlalchemy import Column, Integer, MetaData, String, Table, event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fieldline_kit.db import create_engine, read_session_factory, session_factory
+from fieldline_kit.db import autocommit, create_engine, read_session_factory, session_factory
 from fieldline_kit.sqlite_writers import queue_writers
 
 metadata = MetaData()
@@ -44,17 +44,19 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 
 def time_begins(engine: AsyncEngine) -> list[float]:
-    """Durations of the BEGIN IMMEDIATE statements (a busy wait would show up here)."""
+    """Durations of the statements that ran a transaction's BEGIN IMMEDIATE (the first one of
+    each write transaction): a busy wait would show up here."""
     durations: list[float] = []
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        conn.info["begin_started"] = time.perf_counter()
+        if conn.connection.dbapi_connection.begin_pending:
+            conn.info["begin_started"] = time.perf_counter()
 
     @event.listens_for(engine.sync_engine, "after_cursor_execute")
     def _after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         started = conn.info.pop("begin_started", None)
-        if statement == "BEGIN IMMEDIATE" and started is not None:
+        if started is not None:
             durations.append(time.perf_counter() - started)
 
     return durations
@@ -102,6 +104,30 @@ async def test_reads_do_not_queue_behind_a_writer(sqlite: AsyncEngine) -> None:
     finally:
         release.set()
         await writer
+
+
+async def test_autocommit_connections_neither_queue_nor_hold_the_queue(
+    sqlite: AsyncEngine,
+) -> None:
+    writing, release = asyncio.Event(), asyncio.Event()
+
+    async def long_write() -> None:
+        async with session_factory(sqlite)() as session, session.begin():
+            await session.execute(insert(items).values(id=1, name="uncommitted"))
+            writing.set()
+            await release.wait()
+
+    async with autocommit(sqlite) as held:  # kept open, as the outbox relay keeps its own
+        assert (await held.scalars(select(items.c.id))).all() == []
+        writer = asyncio.create_task(long_write())  # not held up by the open connection
+        await asyncio.wait_for(writing.wait(), 5)
+        try:
+            async with asyncio.timeout(5), autocommit(sqlite) as fresh:  # not queued either
+                assert (await fresh.scalars(select(items.c.id))).all() == []
+        finally:
+            release.set()
+            await writer
+        assert (await held.scalars(select(items.c.id))).all() == [1]  # a snapshot per statement
 
 
 async def test_a_rolled_back_writer_hands_over(sqlite: AsyncEngine) -> None:

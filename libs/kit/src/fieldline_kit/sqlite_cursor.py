@@ -16,6 +16,18 @@ connection is switched over by assigning its class (`use_one_trip_cursors`, call
 kit's SQLite engine connects). They lean on the adapter's internals (`_connection._execute`,
 `_execute_mutex`, `_rows`): SQLAlchemy and aiosqlite are pinned in
 requirements/constraints.txt, and the whole suite runs on SQLite through this path.
+
+BEGIN rides along with the transaction's first statement. sqlite3 runs in autocommit mode and
+the kit starts transactions itself; its `begin` listener does not execute BEGIN (a statement
+execution of its own and a trip: ~140 µs of loop CPU) but leaves it pending on the connection
+(`defer_begin`), and the next statement's trip runs it on aiosqlite's thread right before the
+statement: `BEGIN IMMEDIATE` takes the write lock there, and a busy or locked error surfaces as
+that statement's error (the BEGIN stays pending then: sqlite3 is not in a transaction). COMMIT
+and ROLLBACK make no trip when there is nothing to end: a transaction that ran no statement
+just drops its pending BEGIN, and outside a transaction (an autocommit connection, a failed
+BEGIN) sqlite3 has nothing to do (`in_transaction`, read without a trip). The pending BEGIN is
+kept on the aiosqlite connection object (the adapter's classes have slots only), under
+`PENDING_BEGIN`.
 """
 
 from __future__ import annotations
@@ -29,14 +41,25 @@ from typing import Any, cast
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_ss_cursor,
 )
 from sqlalchemy.util import EMPTY_DICT
 
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
 
+# Attribute of the aiosqlite connection: the BEGIN statement the transaction still has to run
+# before its first statement (None: none pending).
+PENDING_BEGIN = "fieldline_pending_begin"
 
-def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
-    """On aiosqlite's thread: the whole statement, cursor closed before returning."""
+
+def _run(aio: Any, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """On aiosqlite's thread: a pending BEGIN, then the whole statement, cursor closed before
+    returning."""
+    conn: sqlite3.Connection = aio._conn
+    begin = getattr(aio, PENDING_BEGIN)
+    if begin is not None:
+        conn.execute(begin).close()  # raises as the statement would: it is not run then
+        setattr(aio, PENDING_BEGIN, None)
     cursor = conn.cursor()
     try:
         if many:
@@ -105,9 +128,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _one_trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
         aio = self._connection
         async with self._adapt_connection._execute_mutex:
-            outcome: _Outcome = await aio._execute(
-                partial(_run, aio._conn, operation, parameters, many)
-            )
+            outcome: _Outcome = await aio._execute(partial(_run, aio, operation, parameters, many))
         self._cursor = outcome  # type: ignore[assignment]
         rows = outcome[1]
         self._rows = collections.deque(rows) if rows is not None else collections.deque()
@@ -119,12 +140,61 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         return None
 
 
+class OneTripServerSideCursor(AsyncAdapt_aiosqlite_ss_cursor):
+    """SQLAlchemy's streaming cursor, running a pending BEGIN first (a trip of its own)."""
+
+    __slots__ = ()
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        await _flush_begin(self._connection)
+        return await super()._execute_async(operation, parameters)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        await _flush_begin(self._connection)
+        return await super()._executemany_async(operation, seq_of_parameters)
+
+
+async def _flush_begin(aio: Any) -> None:
+    begin = getattr(aio, PENDING_BEGIN, None)
+    if begin is not None:
+        await aio.execute(begin)
+        setattr(aio, PENDING_BEGIN, None)
+
+
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneTripCursor
+    _ss_cursor_cls = OneTripServerSideCursor
+
+    def defer_begin(self, statement: str) -> None:
+        """Run `statement` (BEGIN, BEGIN IMMEDIATE) with the next statement, in its trip."""
+        setattr(self._connection, PENDING_BEGIN, statement)
+
+    @property
+    def begin_pending(self) -> bool:
+        return getattr(self._connection, PENDING_BEGIN) is not None
+
+    def _something_to_end(self) -> bool:
+        """Whether COMMIT/ROLLBACK has work to do; drops a BEGIN that never ran (no trip)."""
+        aio: Any = self._connection
+        if getattr(aio, PENDING_BEGIN) is not None:
+            setattr(aio, PENDING_BEGIN, None)
+            return False
+        conn: sqlite3.Connection | None = aio._connection
+        return conn is not None and conn.in_transaction
+
+    def commit(self) -> None:
+        if self._something_to_end():
+            super().commit()
+
+    def rollback(self) -> None:
+        if self._something_to_end():
+            super().rollback()
 
 
 def use_one_trip_cursors(dbapi_connection: Any) -> None:
-    """Switch an adapted aiosqlite connection to `OneTripCursor` (same layout, no new state)."""
+    """Switch an adapted aiosqlite connection to `OneTripCursor` (same layout; the pending
+    BEGIN lives on the aiosqlite connection)."""
     if type(dbapi_connection) is AsyncAdapt_aiosqlite_connection:
+        setattr(dbapi_connection._connection, PENDING_BEGIN, None)
         dbapi_connection.__class__ = OneTripConnection

@@ -7,9 +7,11 @@ lock sits free while the waiters sleep, who gets it next is luck, and tail laten
 seconds (the order submission bench saw 2 s deadlines expire at 16 requests in flight).
 
 `queue_writers(engine)` makes the write transactions of this process wait for each other on an
-`asyncio.Lock` before their `BEGIN IMMEDIATE`: first come, first served, handed over the moment
-the previous writer's connection goes back to the pool (after its COMMIT or ROLLBACK has
-completed). Read-only transactions (`fieldline_kit.db.read_only`) take no lock. Writers of
+`asyncio.Lock` when they begin, so before their `BEGIN IMMEDIATE` (which runs with the
+transaction's first statement, see `fieldline_kit.db`): first come, first served, handed over
+the moment the previous writer's connection goes back to the pool (after its COMMIT or ROLLBACK
+has completed). Read-only transactions (`fieldline_kit.db.read_only`) and autocommit
+connections (`fieldline_kit.db.autocommit`, which begin no transaction) take no lock. Writers of
 other processes (a migration, a second replica in development) still meet the busy handler,
 exactly as before; a writer that waits longer than `timeout` here goes on to SQLite's own
 waiting too, so nothing can block for longer than it could without the queue. (A connection
@@ -30,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_only
 from sqlalchemy.util.concurrency import in_greenlet
 
-from fieldline_kit.db import READ_ONLY_OPTION, is_sqlite
+from fieldline_kit.db import AUTOCOMMIT_OPTION, READ_ONLY_OPTION, is_sqlite
 from fieldline_kit.logging import get_logger
 
 log = get_logger("fieldline.db")
@@ -91,12 +93,16 @@ def queue_writers(engine: AsyncEngine, *, timeout: float = DEFAULT_TIMEOUT) -> N
     queue = _WriterQueue(timeout)
     sync_engine = engine.sync_engine
 
-    # Taken in the "begin" event, ahead of the kit's own "begin" listener that issues
-    # BEGIN IMMEDIATE. Not earlier ("engine_connect"): a request cancelled while it waits here
-    # (a client's deadline) raises out of the listener, and only a failed *begin* is cleaned up
-    # by SQLAlchemy (the session closes the connection); a failed connect would leak it.
+    # Taken in the "begin" event, ahead of the kit's own "begin" listener that leaves
+    # BEGIN IMMEDIATE pending for the first statement. Not earlier ("engine_connect"): a
+    # request cancelled while it waits here (a client's deadline) raises out of the listener,
+    # and only a failed *begin* is cleaned up by SQLAlchemy (the session closes the
+    # connection); a failed connect would leak it.
     def _before_begin(conn: Any) -> None:
-        if conn.get_execution_options().get(READ_ONLY_OPTION, False) or not in_greenlet():
+        options = conn.get_execution_options()
+        if options.get(READ_ONLY_OPTION, False) or options.get(AUTOCOMMIT_OPTION, False):
+            return
+        if not in_greenlet():
             return
         queue.acquire(conn.connection.dbapi_connection)
 

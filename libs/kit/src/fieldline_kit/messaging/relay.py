@@ -25,9 +25,9 @@ PostgreSQL: rows are selected `FOR UPDATE SKIP LOCKED` and the lock is held whil
 several relay replicas never publish the same row concurrently. SQLite (development and tests,
 one relay per database): rows are read, then marked in a short write transaction, with the
 publishing in between, because a SQLite write transaction would block every writer meanwhile.
-The read is a single SELECT in autocommit mode (no BEGIN/COMMIT: SQLite gives one statement a
-read transaction of its own), so it neither waits in nor holds the process's SQLite writer
-queue (`fieldline_kit.sqlite_writers`).
+The read is a single SELECT on an autocommit connection (`fieldline_kit.db.autocommit`: no
+BEGIN/COMMIT, SQLite gives one statement a read transaction of its own), so it neither waits in
+nor holds the process's SQLite writer queue (`fieldline_kit.sqlite_writers`).
 
 Pacing: `run()` is woken by every commit that wrote events (`wake()`), but passes for wake-ups
 start at least `min_pass_interval` apart (default 50 ms), so under load one pass takes the
@@ -57,7 +57,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import nats.errors
 from nats.aio.client import Client
@@ -67,13 +67,13 @@ from nats.js import JetStreamContext
 from nats.js.errors import APIError, NoStreamResponseError
 from prometheus_client import Counter
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Select
 
 from fieldline_kit.clock import Clock, utcnow
-from fieldline_kit.db import READ_ONLY_OPTION, read_only
+from fieldline_kit.db import READ_ONLY_OPTION, autocommit_engine, read_only
 from fieldline_kit.logging import get_logger
 from fieldline_kit.messaging.nats import jetstream
 from fieldline_kit.metrics import (
@@ -87,8 +87,7 @@ from fieldline_kit.tables import KitTables
 log = get_logger("fieldline.outbox")
 
 MSG_ID_HEADER = "Nats-Msg-Id"
-# An unpublished row: `.id`, `.event_id`, `.subject`, `.payload` (a SQLAlchemy Row, or a
-# `_Pending` from the SQLite read).
+# An unpublished row: `.id`, `.event_id`, `.subject`, `.payload` (a SQLAlchemy Row).
 _OutboxRow = Any
 _STATUS_HEADER = "Status"
 _NO_RESPONDERS = "503"
@@ -137,6 +136,10 @@ class OutboxRelay:
         bind = sessions.kw.get("bind")
         self._engine = bind if isinstance(bind, AsyncEngine) else None
         self._read_engine = read_only(self._engine) if self._engine is not None else None
+        # SQLite's read: one statement with no transaction around it (see _read_pending).
+        self._autocommit_engine = (
+            autocommit_engine(self._engine) if self._engine is not None else None
+        )
         self._postgres: bool | None = (
             None if self._engine is None else self._engine.dialect.name == "postgresql"
         )
@@ -156,7 +159,6 @@ class OutboxRelay:
         )
         self._published: dict[str, Counter] = {}  # metric children by subject
         self._held: AsyncConnection | None = None  # kept between run()'s passes
-        self._sqlite_select: tuple[int, str] | None = None  # (batch_size, SQL) of the read
         # run()'s sleep: woken by wake() (unless it is a backoff) and by its stop event.
         self._woken = False
         self._sleeper: asyncio.Future[None] | None = None
@@ -365,46 +367,30 @@ class OutboxRelay:
                 raise
 
     async def _read_pending(self, *, hold: bool) -> Sequence[Any]:
-        """SQLite: the unpublished rows, read by a single SELECT in autocommit mode.
+        """SQLite: the unpublished rows, read by a single SELECT on an autocommit connection.
 
         One statement needs no BEGIN/COMMIT around it: SQLite runs it in a read transaction of
-        its own, which ends when its rows are fetched (the cursor runs it to the end), so it
-        sees one committed state, as an explicit read-only transaction would, and like one
+        its own, which ends when its rows are fetched (the kit's cursor runs it to the end), so
+        it sees one committed state, as an explicit read-only transaction would, and like one
         it takes no write lock and stays out of the writer queue. It saves the BEGIN and
-        COMMIT trips to aiosqlite's thread and SQLAlchemy's transaction bookkeeping. The
-        statement goes to the DBAPI cursor directly, because SQLAlchemy begins a transaction
-        for every statement it executes (and the kit's `begin` listener issues a BEGIN).
+        COMMIT trips to aiosqlite's thread and SQLAlchemy's transaction bookkeeping.
+        With `hold`, on the connection kept between run()'s passes (SQLite: only ever this
+        read, so it is an autocommit one).
         """
-        engine = self._read_engine
+        engine = self._autocommit_engine
         if engine is None:  # a sessionmaker without an engine of its own: a transaction
             async with self._transaction(read_only=True, hold=hold) as conn:
                 return (await conn.execute(self._select(lock=False))).all()
         if not hold:
             async with engine.connect() as conn:
-                return await conn.run_sync(self._autocommit_select)
+                return (await conn.execute(self._select(lock=False))).all()
         if self._held is None:
             self._held = await engine.connect()
         try:
-            return await self._held.run_sync(self._autocommit_select)
+            return (await self._held.execute(self._select(lock=False))).all()
         except BaseException:
             await self._release_held()
             raise
-
-    def _autocommit_select(self, conn: Connection) -> list[_Pending]:
-        """(In SQLAlchemy's greenlet) the pending rows, through the DBAPI cursor, no BEGIN."""
-        if self._sqlite_select is None or self._sqlite_select[0] != self.batch_size:
-            sql = str(
-                self._select(lock=False).compile(
-                    dialect=conn.dialect, compile_kwargs={"literal_binds": True}
-                )
-            )
-            self._sqlite_select = (self.batch_size, sql)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(self._sqlite_select[1])
-            return [_Pending(*row) for row in cursor.fetchall()]
-        finally:
-            cursor.close()
 
     async def _release_held(self) -> None:
         conn, self._held = self._held, None
@@ -505,15 +491,6 @@ def _run_end(rows: Sequence[_OutboxRow], start: int) -> int:
             break
         end += 1
     return end
-
-
-class _Pending(NamedTuple):
-    """An unpublished row as the SQLite read returns it (the others are SQLAlchemy Rows)."""
-
-    id: int
-    event_id: str
-    subject: str
-    payload: bytes
 
 
 @dataclass

@@ -23,9 +23,9 @@ of scale 2 and 3, JSON, bytes, a flag, an integer), each filling the ones it nee
 first branch's column types decide how SQLAlchemy processes the values (dates from SQLite's
 text, SQLite's integer units of `ExactDecimal`, JSON), so each slot carries one type only:
 nothing is decoded by hand. The rows become domain objects through the repository's own
-converters. Each list of keys is bound as one parameter (`_in`), so the SQL text never
-changes. Client prices and discounts are read for the batch's date range and kept per date by
-their `valid_on` (what the price book does with them anyway).
+converters. Each list of keys is bound as one parameter (`fieldline_kit.id_lists`), so the
+SQL text never changes. Client prices and discounts are read for the batch's date range and
+kept per date by their `valid_on` (what the price book does with them anyway).
 
 The catalog cache is checked against the generation read in the same statement, and the
 products it lacks come with that statement too, so the cache never serves data of another
@@ -49,7 +49,6 @@ from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import (
-    ARRAY,
     JSON,
     BigInteger,
     Boolean,
@@ -59,9 +58,7 @@ from sqlalchemy import (
     Row,
     String,
     and_,
-    any_,
     bindparam,
-    func,
     literal_column,
     null,
     or_,
@@ -72,8 +69,9 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.types import TypeEngine
 
-from fieldline_kit.db import is_sqlite
+from fieldline_kit.db import autocommit, autocommit_engine, is_sqlite
 from fieldline_kit.db_types import ExactDecimal
+from fieldline_kit.id_lists import id_list, ids_value, in_ids
 from fieldline_orders.adapters import orm
 from fieldline_orders.adapters.catalog_cache import CatalogCache
 from fieldline_orders.adapters.catalog_store import PRODUCTS_BY_ID, price_lists_on
@@ -130,19 +128,10 @@ def _valid_between(table: Any) -> ColumnElement[bool]:
 
 
 def _in(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
-    """`column` is one of the list bound as `name`, as ONE parameter whatever its length.
-
-    An expanding IN would make the SQL text differ with every list length (SQLAlchemy
-    rewrites it at each execution, and asyncpg prepares every new text anew on the server;
-    sqlite3 caches statements by their text too). PostgreSQL: `= ANY(varchar[])`; SQLite:
-    `IN (SELECT value FROM json_each(<JSON array>))`. Both use the column's index.
-    """
-    if dialect == "postgresql":
-        return cast("ColumnElement[bool]", column == any_(bindparam(name, type_=ARRAY(String()))))
-    items: Any = select(literal_column("value")).select_from(
-        func.json_each(bindparam(name, type_=JSON()))
-    )
-    return cast("ColumnElement[bool]", column.in_(items.scalar_subquery()))
+    """`column` is one of the list bound as `name`, as ONE parameter whatever its length (its
+    value: `ids_value`). An expanding IN would make the SQL text differ with every list
+    length; see `fieldline_kit.id_lists`."""
+    return in_ids(column, id_list(name, dialect), dialect)
 
 
 def _probe_statement(dialect: str) -> Any:
@@ -294,14 +283,16 @@ async def probe(
     clients = sorted(set(keys.client_ids))
     days = sorted(set(keys.dates))
     params = {
-        "keys": sorted(set(keys.request_keys)),
-        "orders": sorted(set(keys.order_ids)),
-        "outlets": sorted(set(keys.outlet_ids)),
-        "type_clients": [] if prices_only else clients,
-        "price_clients": clients if products and days else [],
-        "products": list(products) if days else [],
-        "discount_clients": [*clients, ""] if clients and days and not prices_only else [],
-        "missing": list(missing),
+        "keys": ids_value(dialect, sorted(set(keys.request_keys))),
+        "orders": ids_value(dialect, sorted(set(keys.order_ids))),
+        "outlets": ids_value(dialect, sorted(set(keys.outlet_ids))),
+        "type_clients": ids_value(dialect, [] if prices_only else clients),
+        "price_clients": ids_value(dialect, clients if products and days else []),
+        "products": ids_value(dialect, products if days else []),
+        "discount_clients": ids_value(
+            dialect, [*clients, ""] if clients and days and not prices_only else []
+        ),
+        "missing": ids_value(dialect, missing),
         "first": days[0] if days else date.min,
         "last": days[-1] if days else date.min,
     }
@@ -350,6 +341,7 @@ class SubmitReader:
     ) -> None:
         self._max_products = max_products
         self._engine = engine  # a read-only engine (fieldline_kit.db.read_only)
+        self._autocommit = autocommit_engine(engine)  # for the probe alone
         self._dialect = engine.dialect.name
         self._sessions = sessions  # read sessions on it
         self.cache = cache
@@ -447,23 +439,11 @@ class SubmitReader:
 
     @contextlib.asynccontextmanager
     async def _one_statement(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for statements that need no transaction (each its own snapshot).
-
-        SQLite: the kit's connections run sqlite3 in autocommit mode and its `begin` listener
-        issues BEGIN when SQLAlchemy begins a transaction; a connection that does not begin
-        one costs no BEGIN and no ROLLBACK trip, and goes back to the pool with nothing to
-        reset. `_allow_autobegin` is SQLAlchemy's own (private) switch for such connections:
-        SQLAlchemy is pinned in requirements/constraints.txt, and
-        services/orders/tests/integration/test_submit_reads.py fails if a BEGIN is issued.
-        (A kit option doing the same — its `begin` listener skipping BEGIN, OneTripConnection
-        skipping ROLLBACK/COMMIT outside a transaction — would make this public API.)
-        PostgreSQL: AUTOCOMMIT, so asyncpg starts no transaction.
-        """
-        async with self._engine.connect() as conn:
-            if is_sqlite(self._engine):
-                conn.sync_connection._allow_autobegin = False  # type: ignore[union-attr]
-            else:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        """A connection for statements that need no transaction (each its own snapshot):
+        `fieldline_kit.db.autocommit` (SQLite: no BEGIN, and no trip for COMMIT/ROLLBACK;
+        PostgreSQL: AUTOCOMMIT, so asyncpg starts no transaction).
+        services/orders/tests/integration/test_submit_reads.py fails if a BEGIN is issued."""
+        async with autocommit(self._autocommit) as conn:
             yield conn
 
     @contextlib.asynccontextmanager

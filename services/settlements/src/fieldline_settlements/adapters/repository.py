@@ -22,9 +22,7 @@ from sqlalchemy import (
     Executable,
     String,
     Table,
-    all_,
     and_,
-    any_,
     bindparam,
     case,
     cast,
@@ -42,9 +40,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.elements import ColumnElement
 
 from fieldline_kit.errors import Conflict
+from fieldline_kit.id_lists import id_list, id_rows, ids_value, in_ids
 from fieldline_kit.uow import UnitOfWork
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.domain.account import ClientAccount, Reservation
@@ -103,47 +102,6 @@ def per_dialect(session: AsyncSession, name: str, build: Callable[[Any], Executa
         name,
         lambda dialect: build(postgresql.insert if dialect == "postgresql" else sqlite.insert),
     )
-
-
-def id_list(name: str, dialect: str) -> BindParameter[Any]:
-    """A parameter holding a whole list of ids (its value: `ids_value`): a `text[]` on
-    PostgreSQL, a JSON array on SQLite. Unlike an expanding IN (one parameter per id, spliced
-    into the SQL text at each execution) the statement's text is the same whatever the number
-    of ids: no per-call rendering, one bound value per list instead of one per id, and one
-    prepared statement on PostgreSQL instead of one per list length.
-    """
-    if dialect == "postgresql":
-        return bindparam(name, type_=postgresql.ARRAY(String))
-    return bindparam(name, type_=String())
-
-
-def ids_value(session: AsyncSession, ids: Iterable[str]) -> list[str] | str:
-    """The value of an `id_list` parameter. On SQLite the JSON text is made here, once: a
-    parameter used at several places of a statement is bound at each of them."""
-    if dialect_name(session) == "postgresql":
-        return list(ids)
-    return json.dumps(list(ids))
-
-
-def id_rows(
-    ids: BindParameter[Any], dialect: str
-) -> tuple[ColumnElement[str], ColumnElement[int] | None]:
-    """The ids of an `id_list` as rows: their column and, on PostgreSQL, their place in the
-    list (SQLite serialises writers: no lock order to keep there)."""
-    if dialect == "postgresql":
-        rows = func.unnest(ids).table_valued("id", with_ordinality="n").render_derived()
-        return rows.c.id, rows.c.n
-    return func.json_each(ids).table_valued("value").alias("ids").c.value, None
-
-
-def in_ids(
-    column: ColumnElement[Any], ids: BindParameter[Any], dialect: str, *, negate: bool = False
-) -> ColumnElement[bool]:
-    """`column IN <the ids>` (`NOT IN` with `negate`) for an `id_list` parameter."""
-    if dialect == "postgresql":
-        return column != all_(ids) if negate else column == any_(ids)
-    values = select(id_rows(ids, dialect)[0]).scalar_subquery()
-    return column.not_in(values) if negate else column.in_(values)
 
 
 def _lock_account(dialect_insert: Any) -> Executable:
