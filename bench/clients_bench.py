@@ -33,25 +33,23 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import functools
 import gc
-import io
 import math
-import pstats
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import grpc
 from google.protobuf.message import Message
 from google.type import latlng_pb2
 from sqlalchemy.engine import make_url
 
+import benchkit
 from fieldline.clients.v1 import clients_service_pb2 as cs
 from fieldline.clients.v1 import territory_service_pb2 as ts
 from fieldline_clients.adapters import orm, queries
@@ -60,17 +58,14 @@ from fieldline_clients.entrypoints.main import MIGRATIONS, build_process
 from fieldline_clients.settings import ClientsSettings
 from fieldline_dev import demo
 from fieldline_kit.grpc.convert import pb_date
-from fieldline_kit.grpc.server import GrpcServer, create_server
 from fieldline_kit.logging import configure_logging
-from fieldline_kit.messaging.nats import connect
-from fieldline_kit.messaging.topology import apply
 from fieldline_kit.migrations import upgrade
-from fieldline_kit.testing.nats_server import EmbeddedNats
 
 VISIT_PLAN = "/fieldline.clients.v1.TerritoryService/GetVisitPlan"
 WARM, COLD = "GetVisitPlan warm", "GetVisitPlan cold"
 SEARCH = "/fieldline.clients.v1.ClientsService/SearchOutlets"
-EMPTY_SERVICE = "bench.Empty"
+EMPTY_METHODS = ("VisitPlan", "Search")  # the empty RPCs of the same size as each real one
+TIMEOUT = 60.0  # seconds, per call
 TARGET_RATIO = 3.0
 SEARCH_RADIUS_M = 1000.0
 SEARCH_PAGE = 100
@@ -145,47 +140,7 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.2f}"
 
 
-# ------------------------------------------------------------------------------- database
-@contextlib.asynccontextmanager
-async def fresh_database(postgres: str | None, sqlite_path: Path, keep: bool) -> AsyncIterator[str]:
-    """A new, empty database: the SQLite file, or `fl_bench_<hex>` on the PostgreSQL server."""
-    if not postgres:
-        yield f"sqlite:///{sqlite_path}"
-        return
-    admin = make_url(postgres)
-    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"fl_bench_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        if not keep:
-            conn = await asyncpg.connect(dsn)
-            try:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            finally:
-                await conn.close()
-
-
 # -------------------------------------------------------------------------------- servers
-@contextlib.asynccontextmanager
-async def bench_nats(tmp: Path) -> AsyncIterator[str]:
-    """An embedded NATS with the system's streams, as `fl up` creates them."""
-    nats = EmbeddedNats(store_dir=tmp / "nats")
-    await nats.start()
-    try:
-        nc = await connect(nats.url, "bench")
-        await apply(nc)  # the streams the outbox relay publishes to (and the follower reads)
-        await nc.drain()
-        yield nats.url
-    finally:
-        await nats.stop()
-
-
 @contextlib.asynccontextmanager
 async def clients_service(
     url: str, nats_url: str, **overrides: Any
@@ -194,62 +149,16 @@ async def clients_service(
     settings = ClientsSettings(
         database_url=url,
         nats_url=nats_url,
-        grpc_host="127.0.0.1",
-        grpc_port=0,
-        metrics_port=0,
+        **benchkit.LOCAL_SERVICE,
         **overrides,
     )
     process, app = await build_process(settings)
-    task = asyncio.create_task(process.run(install_signal_handlers=False))
-    ready = asyncio.create_task(process.ready.wait())
-    await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        ready.cancel()
-        task.result()
-    try:
+    async with benchkit.running(process, timeout=None):
         if app.plan_cache.enabled:  # the cache serves once its stream follower is following
             async with asyncio.timeout(30):
                 while not app.plan_cache.live:  # noqa: ASYNC110 - a flag, not an event
                     await asyncio.sleep(0.02)
         yield f"127.0.0.1:{process.grpc_port}", app
-    finally:
-        process.stop_requested.set()
-        await task
-
-
-@contextlib.asynccontextmanager
-async def empty_server(responses: dict[str, bytes]) -> AsyncIterator[str]:
-    """Unary methods that return `responses[method]` as is (identity serializers)."""
-
-    def method(name: str) -> grpc.RpcMethodHandler:
-        async def handler(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-            return responses[name]
-
-        return grpc.unary_unary_rpc_method_handler(handler)
-
-    def register(server: grpc.aio.Server) -> list[str]:
-        handlers = {name: method(name) for name in ("VisitPlan", "Search")}
-        server.add_generic_rpc_handlers(
-            (grpc.method_handlers_generic_handler(EMPTY_SERVICE, handlers),)
-        )
-        return [EMPTY_SERVICE]
-
-    server: GrpcServer = await create_server("bench-empty", "127.0.0.1", 0, register)
-    await server.start()
-    await server.mark_serving()
-    try:
-        yield f"127.0.0.1:{server.port}"
-    finally:
-        await server.stop(1.0)
-
-
-def raw(channel: grpc.aio.Channel, path: str) -> Callable[[bytes], Awaitable[bytes]]:
-    """A unary call that sends and returns bytes (no client-side protobuf work)."""
-    call = channel.unary_unary(path, request_serializer=None, response_deserializer=None)
-    return lambda request: call(request, timeout=60)
-
-
-CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
 
 
 # ------------------------------------------------------------------------------ breakdown
@@ -262,13 +171,7 @@ async def visit_plan_breakdown(
     """
 
     async def median(step: Callable[[], Awaitable[Any]]) -> float:
-        await step()
-        samples = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            await step()
-            samples.append(time.perf_counter() - t0)
-        return sorted(samples)[len(samples) // 2]
+        return sorted(await benchkit.timings(step, runs))[runs // 2]
 
     params = {"agent_id": agent_id, "day": day, "weekday_bit": 1 << day.isoweekday()}
 
@@ -313,15 +216,6 @@ async def visit_plan_breakdown(
     ]
 
 
-def profile_report(profile: cProfile.Profile, limit: int = 25) -> str:
-    out = io.StringIO()
-    stats = pstats.Stats(profile, stream=out)
-    stats.strip_dirs().sort_stats("tottime").print_stats(limit)
-    text = out.getvalue()
-    start = text.find("   ncalls")
-    return text[start:] if start >= 0 else text
-
-
 # ------------------------------------------------------------------------------------ main
 async def run(args: argparse.Namespace) -> int:
     sizes = demo.Sizes(args.agents, args.outlets)
@@ -347,7 +241,7 @@ async def run(args: argparse.Namespace) -> int:
                     if sqlite_path.exists():
                         raise SystemExit(f"{sqlite_path} exists; reuse it with --database-url")
                 url = await stack.enter_async_context(
-                    fresh_database(args.postgres, sqlite_path, args.keep_db)
+                    benchkit.database(args.postgres, sqlite_path, keep=args.keep_db)
                 )
                 shown = make_url(url).render_as_string(hide_password=True)
                 print(f"database: {shown}{' (kept)' if args.keep_db else ''}")
@@ -366,16 +260,19 @@ async def bench(args: argparse.Namespace, url: str, tmp: Path, agent_id: str, da
     centre_lat, centre_lon = demo.CITY_CENTRES["Москва"]
     responses: dict[str, bytes] = {}
     async with (
-        bench_nats(tmp) as nats_url,
+        benchkit.embedded_nats(tmp) as nats_url,
         clients_service(url, nats_url) as (target, app),
         clients_service(url, nats_url, plan_cache_seconds=0, run_relay=False) as (
             cold_target,
             cold_app,
         ),
-        empty_server(responses) as empty,
-        grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS) as real_ch,
-        grpc.aio.insecure_channel(cold_target, options=CHANNEL_OPTIONS) as cold_ch,
-        grpc.aio.insecure_channel(empty, options=CHANNEL_OPTIONS) as empty_ch,
+        # each empty RPC answers what `responses` holds when it is called
+        benchkit.empty_server(
+            {name: functools.partial(responses.__getitem__, name) for name in EMPTY_METHODS}
+        ) as empty,
+        grpc.aio.insecure_channel(target, options=benchkit.CHANNEL_OPTIONS) as real_ch,
+        grpc.aio.insecure_channel(cold_target, options=benchkit.CHANNEL_OPTIONS) as cold_ch,
+        grpc.aio.insecure_channel(empty, options=benchkit.CHANNEL_OPTIONS) as empty_ch,
     ):
         print(
             f"clients service at {target} (visit plan cache on), at {cold_target} "
@@ -389,29 +286,32 @@ async def bench(args: argparse.Namespace, url: str, tmp: Path, agent_id: str, da
         )
         results: list[tuple[Stats, Stats]] = []
         empties: dict[str, Stats] = {}
-        for label, channel, path, empty_path, request in (
+        for label, channel, path, empty_name, request in (
             (WARM, real_ch, VISIT_PLAN, "VisitPlan", plan_request),
             (COLD, cold_ch, VISIT_PLAN, "VisitPlan", plan_request),
             ("SearchOutlets", real_ch, SEARCH, "Search", search_request),
         ):
             body = request.SerializeToString()
             before = (app.plan_cache.misses, app.plan_cache.bypasses, cold_app.plan_cache.bypasses)
-            real, payload = await measure(label, raw(channel, path), body, args.calls, args.warmup)
+            call = benchkit.raw(channel, path, TIMEOUT)
+            real, payload = await measure(label, call, body, args.calls, args.warmup)
             describe(label, payload)
             if label == WARM:  # only the first warm-up call read the database; all else hit
                 assert app.plan_cache.misses - before[0] <= 1
                 assert app.plan_cache.bypasses == before[1]
             elif label == COLD:  # every call read the database
                 assert cold_app.plan_cache.bypasses - before[2] == args.calls + args.warmup
-                warm_plan = ts.GetVisitPlanResponse.FromString(responses[empty_path])
+                warm_plan = ts.GetVisitPlanResponse.FromString(responses[empty_name])
                 assert ts.GetVisitPlanResponse.FromString(payload) == warm_plan, "plans differ"
-            if empty_path not in empties:
-                responses[empty_path] = payload
-                empty_call = raw(empty_ch, f"/{EMPTY_SERVICE}/{empty_path}")
+            if empty_name not in empties:
+                responses[empty_name] = payload
+                empty_call = benchkit.raw(
+                    empty_ch, f"/{benchkit.EMPTY_SERVICE}/{empty_name}", TIMEOUT
+                )
                 fake, echoed = await measure(label, empty_call, body, args.calls, args.warmup)
                 assert echoed == payload
-                empties[empty_path] = fake
-            results.append((real, empties[empty_path]))
+                empties[empty_name] = fake
+            results.append((real, empties[empty_name]))
 
         print_summary(results, args.calls)
         warm_ratio = results[0][0].p50 / results[0][1].p50
@@ -428,9 +328,9 @@ async def bench(args: argparse.Namespace, url: str, tmp: Path, agent_id: str, da
         )
         if not met or args.profile:
             await breakdown(cold_app, app, agent_id, day, results[1])
-            await profile(raw(real_ch, VISIT_PLAN), plan_request, WARM)
-            await profile(raw(cold_ch, VISIT_PLAN), plan_request, COLD)
-            await profile(raw(real_ch, SEARCH), search_request, "SearchOutlets")
+            await profile(benchkit.raw(real_ch, VISIT_PLAN, TIMEOUT), plan_request, WARM)
+            await profile(benchkit.raw(cold_ch, VISIT_PLAN, TIMEOUT), plan_request, COLD)
+            await profile(benchkit.raw(real_ch, SEARCH, TIMEOUT), search_request, "SearchOutlets")
     return 0
 
 
@@ -504,16 +404,12 @@ async def profile(call: Callable[[bytes], Awaitable[bytes]], request: Message, l
         await call(body)
     profiler.disable()
     print(f"\n== cProfile of 50 {label} calls (event-loop thread), top 25 by own time ==")
-    print(profile_report(profiler))
+    print(benchkit.profile_report(profiler))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        help="PostgreSQL server to create the throwaway database on (default: a SQLite file)",
-    )
+    benchkit.add_postgres_argument(parser)
     parser.add_argument("--agents", type=int, default=demo.BENCH_SIZES.agents)
     parser.add_argument("--outlets", type=int, default=demo.BENCH_SIZES.outlets)
     parser.add_argument(

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import contextlib
 import cProfile
 import io
 import pstats
@@ -39,91 +38,34 @@ import random
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import grpc
-from google.type import date_pb2
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 
+import benchkit
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
-from fieldline_kit.grpc.convert import money
-from fieldline_kit.grpc.server import create_server
+from fieldline_kit.grpc.convert import money, pb_date
 from fieldline_kit.logging import configure_logging
-from fieldline_kit.messaging.nats import connect
-from fieldline_kit.messaging.topology import apply
 from fieldline_kit.migrations import upgrade_async
-from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_settlements.entrypoints.main import MIGRATIONS, build_process
 from fieldline_settlements.settings import SettlementsSettings
 
 METHOD = "/fieldline.settlements.v1.SettlementsService/CheckCreditBatch"
-EMPTY_METHOD = "/bench.Empty/CheckCreditBatch"
+EMPTY_NAME = "CheckCreditBatch"  # the empty RPC: /bench.Empty/CheckCreditBatch
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def pb_date(d: date) -> date_pb2.Date:
-    return date_pb2.Date(year=d.year, month=d.month, day=d.day)
-
-
 def rub(value: str) -> Any:
     return money(Decimal(value), "RUB")
-
-
-async def create_database(tmp: Path, postgres: str) -> tuple[str, Callable[[], Awaitable[None]]]:
-    async def nothing() -> None:
-        return None
-
-    if not postgres:
-        return f"sqlite:///{tmp / 'settlements.sqlite3'}", nothing
-    name = f"fl_bench_credit_{uuid.uuid4().hex[:8]}"
-    admin = make_url(postgres).set(drivername="postgresql")
-    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    return make_url(postgres).set(database=name).render_as_string(hide_password=False), drop
-
-
-@contextlib.asynccontextmanager
-async def empty_server(response: bytes) -> AsyncIterator[str]:
-    async def handler(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        return response
-
-    def register(server: grpc.aio.Server) -> list[str]:
-        method = grpc.unary_unary_rpc_method_handler(
-            handler, request_deserializer=lambda b: b, response_serializer=lambda b: b
-        )
-        server.add_generic_rpc_handlers(
-            (grpc.method_handlers_generic_handler("bench.Empty", {"CheckCreditBatch": method}),)
-        )
-        return []
-
-    server = await create_server("bench-empty", "127.0.0.1", 0, register)
-    await server.start()
-    try:
-        yield f"127.0.0.1:{server.port}"
-    finally:
-        await server.stop(1)
 
 
 async def seed(stub: ss_grpc.SettlementsServiceStub, clients: list[str], today: date) -> None:
@@ -202,101 +144,79 @@ async def main_async(args: argparse.Namespace) -> None:
     sizes = [tuple(int(x) for x in part.split(":")) for part in args.calls.split(",")]
     with tempfile.TemporaryDirectory(prefix="fl-credit-bench-") as tmp_dir:
         tmp = Path(tmp_dir)
-        nats_server = EmbeddedNats(store_dir=tmp / "nats")
-        await nats_server.start()
-        url, drop = await create_database(tmp, args.postgres)
-        try:
-            nc = await connect(nats_server.url, "bench")
-            await apply(nc)
-            await nc.close()
+        async with (
+            benchkit.embedded_nats(tmp) as nats_url,
+            benchkit.database(args.postgres, tmp / "settlements.sqlite3", label="credit") as url,
+        ):
             await upgrade_async(url, MIGRATIONS)
             settings = SettlementsSettings(
-                database_url=url,
-                nats_url=nats_server.url,
-                grpc_host="127.0.0.1",
-                grpc_port=0,
-                metrics_port=0,
+                database_url=url, nats_url=nats_url, **benchkit.LOCAL_SERVICE
             )
             process, app = await build_process(settings)
-            task = asyncio.create_task(process.run(install_signal_handlers=False))
-            await asyncio.wait_for(process.ready.wait(), 60)
-            try:
-                target = f"127.0.0.1:{process.grpc_port}"
-                async with grpc.aio.insecure_channel(target) as ch:
-                    stub = ss_grpc.SettlementsServiceStub(ch)
-                    today = app.today()
-                    clients = [new_id() for _ in range(args.clients)]
-                    t0 = time.perf_counter()
-                    await seed(stub, clients, today)
+            async with (
+                benchkit.running(process),
+                grpc.aio.insecure_channel(f"127.0.0.1:{process.grpc_port}") as ch,
+            ):
+                stub = ss_grpc.SettlementsServiceStub(ch)
+                today = app.today()
+                clients = [new_id() for _ in range(args.clients)]
+                t0 = time.perf_counter()
+                await seed(stub, clients, today)
+                print(
+                    f"seeded {len(clients)} clients in {time.perf_counter() - t0:.1f} s "
+                    f"({'PostgreSQL' if args.postgres else 'SQLite'})"
+                )
+                call = benchkit.raw(ch, METHOD)
+                sample = await call(batch_request(clients, 5, rng, today))
+                reply = ss.CheckCreditBatchResponse.FromString(sample)
+                assert all(r.HasField("decision") for r in reply.results), reply
+                print(
+                    f"\n{'batch':>5} {'calls':>6}  {'CheckCreditBatch ms/call':>34}  "
+                    f"{'empty RPC ms/call':>22}  {'ratio':>5}  per check"
+                )
+                print(
+                    f"{'':>5} {'':>6}  {'thread':>10} {'process':>10} {'wall':>10}  "
+                    f"{'thread':>10} {'wall':>10}  {'':>5}  thread"
+                )
+                for size, calls in sizes:
+                    warm = [batch_request(clients, size, rng, today) for _ in range(20)]
+                    replies = [await call(r) for r in warm]
+                    async with (
+                        benchkit.empty_server({EMPTY_NAME: replies[-1]}) as empty_target,
+                        grpc.aio.insecure_channel(empty_target) as ech,
+                    ):
+                        empty = benchkit.raw(ech, f"/{benchkit.EMPTY_SERVICE}/{EMPTY_NAME}")
+                        for r in warm:
+                            await empty(r)
+                        best: list[tuple[float, float, float]] = []
+                        best_empty: list[tuple[float, float, float]] = []
+                        for _ in range(args.repeat):
+                            requests = [
+                                batch_request(clients, size, rng, today) for _ in range(calls)
+                            ]
+                            best.append(await timed(call, requests))
+                            best_empty.append(await timed(empty, requests))
+                    real = min(best)
+                    void = min(best_empty)
                     print(
-                        f"seeded {len(clients)} clients in {time.perf_counter() - t0:.1f} s "
-                        f"({'PostgreSQL' if args.postgres else 'SQLite'})"
+                        f"{size:>5} {calls:>6}  {real[0]:10.3f} {real[1]:10.3f} "
+                        f"{real[2]:10.3f}  {void[0]:10.3f} {void[2]:10.3f}  "
+                        f"{real[0] / void[0]:5.1f}  {real[0] / size:.3f}"
                     )
-                    call = ch.unary_unary(
-                        METHOD,
-                        request_serializer=lambda b: b,
-                        response_deserializer=lambda b: b,
-                    )
-                    sample = await call(batch_request(clients, 5, rng, today))
-                    reply = ss.CheckCreditBatchResponse.FromString(sample)
-                    assert all(r.HasField("decision") for r in reply.results), reply
-                    print(
-                        f"\n{'batch':>5} {'calls':>6}  {'CheckCreditBatch ms/call':>34}  "
-                        f"{'empty RPC ms/call':>22}  {'ratio':>5}  per check"
-                    )
-                    print(
-                        f"{'':>5} {'':>6}  {'thread':>10} {'process':>10} {'wall':>10}  "
-                        f"{'thread':>10} {'wall':>10}  {'':>5}  thread"
-                    )
-                    for size, calls in sizes:
-                        warm = [batch_request(clients, size, rng, today) for _ in range(20)]
-                        replies = [await call(r) for r in warm]
-                        async with (
-                            empty_server(replies[-1]) as empty_target,
-                            grpc.aio.insecure_channel(empty_target) as ech,
-                        ):
-                            empty = ech.unary_unary(
-                                EMPTY_METHOD,
-                                request_serializer=lambda b: b,
-                                response_deserializer=lambda b: b,
-                            )
-                            for r in warm:
-                                await empty(r)
-                            best: list[tuple[float, float, float]] = []
-                            best_empty: list[tuple[float, float, float]] = []
-                            for _ in range(args.repeat):
-                                requests = [
-                                    batch_request(clients, size, rng, today) for _ in range(calls)
-                                ]
-                                best.append(await timed(call, requests))
-                                best_empty.append(await timed(empty, requests))
-                        real = min(best)
-                        void = min(best_empty)
-                        print(
-                            f"{size:>5} {calls:>6}  {real[0]:10.3f} {real[1]:10.3f} "
-                            f"{real[2]:10.3f}  {void[0]:10.3f} {void[2]:10.3f}  "
-                            f"{real[0] / void[0]:5.1f}  {real[0] / size:.3f}"
-                        )
-                    if args.statements:
-                        await count_statements(app, call, clients, sizes, rng, today)
-                    if args.profile:
-                        size = args.profile
-                        requests = [batch_request(clients, size, rng, today) for _ in range(300)]
-                        profiler = cProfile.Profile(time.thread_time)
-                        profiler.enable()
-                        for r in requests:
-                            await call(r)
-                        profiler.disable()
-                        out = io.StringIO()
-                        stats = pstats.Stats(profiler, stream=out)
-                        stats.sort_stats(args.profile_sort).print_stats(args.profile_top)
-                        print(f"\ncProfile of 300 calls of {size} checks:\n{out.getvalue()}")
-            finally:
-                process.stop_requested.set()
-                await asyncio.wait_for(task, 60)
-        finally:
-            await drop()
-            await nats_server.stop()
+                if args.statements:
+                    await count_statements(app, call, clients, sizes, rng, today)
+                if args.profile:
+                    size = args.profile
+                    requests = [batch_request(clients, size, rng, today) for _ in range(300)]
+                    profiler = cProfile.Profile(time.thread_time)
+                    profiler.enable()
+                    for r in requests:
+                        await call(r)
+                    profiler.disable()
+                    out = io.StringIO()
+                    stats = pstats.Stats(profiler, stream=out)
+                    stats.sort_stats(args.profile_sort).print_stats(args.profile_top)
+                    print(f"\ncProfile of 300 calls of {size} checks:\n{out.getvalue()}")
 
 
 async def count_statements(
@@ -333,7 +253,7 @@ async def count_statements(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--postgres", default="", help="admin URL of a PostgreSQL server")
+    benchkit.add_postgres_argument(parser)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--calls", default="1:600,5:300,30:80", help="size:calls,…")
     parser.add_argument("--repeat", type=int, default=3)

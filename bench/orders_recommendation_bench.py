@@ -38,8 +38,6 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import io
-import pstats
 import random
 import sys
 import tempfile
@@ -51,11 +49,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import grpc
 from sqlalchemy import Table, insert, text
 from sqlalchemy.engine import make_url
 
+import benchkit
 from fieldline.orders.v1 import orders_service_pb2 as pb
 from fieldline.orders.v1 import orders_service_pb2_grpc as orders_grpc
 from fieldline_kit.grpc.convert import pb_date
@@ -75,16 +73,12 @@ from fieldline_orders.service_layer import recommendation
 from fieldline_orders.settings import OrdersSettings
 
 LIST_METHOD = "/fieldline.orders.v1.OrdersService/ListRecommendedOrders"
-EMPTY_SERVICE = "bench.Empty"
 TARGET_SECONDS = 1.0
 DAY = date(2024, 5, 13)  # a Monday
 NOW = datetime(2024, 5, 13, 6, 0, tzinfo=UTC)
 CHUNK = 5000
 PACKS = ("1", "6", "12", "24")
-CHANNEL_OPTIONS = [
-    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
-    ("grpc.max_send_message_length", 64 * 1024 * 1024),
-]
+TIMEOUT = 120.0  # seconds, per call
 
 
 def ms(seconds: float) -> str:
@@ -95,31 +89,6 @@ def median(samples: list[float]) -> float:
     ordered = sorted(samples)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
-# ------------------------------------------------------------------------------- database
-@contextlib.asynccontextmanager
-async def fresh_database(postgres: str | None, tmp: Path) -> AsyncIterator[str]:
-    """A new, empty database: a SQLite file, or `fl_bench_<hex>` on the PostgreSQL server."""
-    if not postgres:
-        yield f"sqlite:///{tmp / 'orders-bench.sqlite3'}"
-        return
-    admin = make_url(postgres)
-    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"fl_bench_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
 
 
 def uid(rng: random.Random) -> str:
@@ -350,34 +319,6 @@ async def orders_server(app: App) -> AsyncIterator[tuple[str, str]]:
         await server.stop(1.0)
 
 
-@contextlib.asynccontextmanager
-async def empty_server(response: list[bytes]) -> AsyncIterator[str]:
-    """A unary method returning `response[0]` as is (identity serializers)."""
-
-    async def handler(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        return response[0]
-
-    def register(server: grpc.aio.Server) -> list[str]:
-        handlers = {"List": grpc.unary_unary_rpc_method_handler(handler)}
-        server.add_generic_rpc_handlers(
-            (grpc.method_handlers_generic_handler(EMPTY_SERVICE, handlers),)
-        )
-        return [EMPTY_SERVICE]
-
-    server: GrpcServer = await create_server("bench-empty", "127.0.0.1", 0, register)
-    await server.start()
-    await server.mark_serving()
-    try:
-        yield f"127.0.0.1:{server.port}"
-    finally:
-        await server.stop(1.0)
-
-
-def raw(channel: grpc.aio.Channel, path: str) -> Callable[[bytes], Awaitable[bytes]]:
-    call = channel.unary_unary(path, request_serializer=None, response_deserializer=None)
-    return lambda request: call(request, timeout=120)
-
-
 async def measure(
     call: Callable[[bytes], Awaitable[bytes]], request: bytes, runs: int, warmup: int
 ) -> tuple[list[float], bytes]:
@@ -398,13 +339,7 @@ async def breakdown(app: App, agent_id: str, runs: int = 5) -> list[tuple[str, f
     policy = recommendation.policy_of(app.settings)
 
     async def timed(step: Callable[[], Awaitable[Any]]) -> float:
-        await step()
-        samples = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            await step()
-            samples.append(time.perf_counter() - t0)
-        return median(samples)
+        return median(await benchkit.timings(step, runs))
 
     async with app.sessions() as s, s.begin():
         route = await feed_queries.agent_outlets(s, agent_id)
@@ -465,14 +400,6 @@ async def breakdown(app: App, agent_id: str, runs: int = 5) -> list[tuple[str, f
     ]
 
 
-def profile_report(profile: cProfile.Profile, limit: int = 25) -> str:
-    out = io.StringIO()
-    pstats.Stats(profile, stream=out).strip_dirs().sort_stats("tottime").print_stats(limit)
-    report = out.getvalue()
-    start = report.find("   ncalls")
-    return report[start:] if start >= 0 else report
-
-
 # ------------------------------------------------------------------------------------ main
 async def run(args: argparse.Namespace) -> int:
     print("== Fieldline orders: recommended orders bench ==")
@@ -482,15 +409,14 @@ async def run(args: argparse.Namespace) -> int:
         f"each from {args.assortment} products per outlet; date {DAY}"
     )
     with tempfile.TemporaryDirectory(prefix="fl-bench-") as tmp_name:
-        async with fresh_database(args.postgres, Path(tmp_name)) as url:
+        sqlite_path = Path(tmp_name) / "orders-bench.sqlite3"
+        async with benchkit.database(args.postgres, sqlite_path) as url:
             print(f"database: {make_url(url).render_as_string(hide_password=True)}")
             settings = OrdersSettings(
                 database_url=url,
                 nats_url="nats://127.0.0.1:9",  # no NATS needed: nothing is published here
                 settlements_target="127.0.0.1:9",
-                grpc_host="127.0.0.1",
-                grpc_port=0,
-                metrics_port=0,
+                **benchkit.LOCAL_SERVICE,
             )
             app = bootstrap(settings, clock=lambda: NOW)
             try:
@@ -511,16 +437,16 @@ async def bench(app: App, agent_id: str, args: argparse.Namespace) -> int:
     body = request.SerializeToString()
     async with (
         orders_server(app) as (target, servicer),
-        empty_server(payload) as empty,
-        grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS) as real_ch,
-        grpc.aio.insecure_channel(empty, options=CHANNEL_OPTIONS) as empty_ch,
+        benchkit.empty_server({"List": lambda: payload[0]}) as empty,  # set once measured
+        grpc.aio.insecure_channel(target, options=benchkit.CHANNEL_OPTIONS) as real_ch,
+        grpc.aio.insecure_channel(empty, options=benchkit.CHANNEL_OPTIONS) as empty_ch,
     ):
         print(f"OrdersService ({servicer}) at {target}; empty-RPC server at {empty}")
-        real, response = await measure(raw(real_ch, LIST_METHOD), body, args.runs, args.warmup)
+        call = benchkit.raw(real_ch, LIST_METHOD, TIMEOUT)
+        real, response = await measure(call, body, args.runs, args.warmup)
         payload[0] = response
-        fake, echoed = await measure(
-            raw(empty_ch, f"/{EMPTY_SERVICE}/List"), body, args.runs, args.warmup
-        )
+        empty_call = benchkit.raw(empty_ch, f"/{benchkit.EMPTY_SERVICE}/List", TIMEOUT)
+        fake, echoed = await measure(empty_call, body, args.runs, args.warmup)
         assert echoed == response
         decoded = pb.ListRecommendedOrdersResponse.FromString(response)
         outlets = len(decoded.recommendations)
@@ -563,23 +489,18 @@ async def bench(app: App, agent_id: str, args: argparse.Namespace) -> int:
                 print(f"  {name:<62}{ms(seconds)}")
             print(f"  {'empty RPC of the same size':<62}{ms(median(fake))}")
             profiler = cProfile.Profile()
-            call = raw(real_ch, LIST_METHOD)
             profiler.enable()
             for _ in range(3):
                 await call(body)
             profiler.disable()
             print("\n== cProfile of 3 calls (event-loop thread), top 25 by own time ==")
-            print(profile_report(profiler))
+            print(benchkit.profile_report(profiler))
     return 0 if met else 1
 
 
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        help="PostgreSQL server to create the throwaway database on (default: a SQLite file)",
-    )
+    benchkit.add_postgres_argument(parser)
     parser.add_argument("--outlets", type=int, default=300, help="outlets of the bench agent")
     parser.add_argument("--other-agents", type=int, default=4)
     parser.add_argument("--products", type=int, default=3000, help="catalog size")

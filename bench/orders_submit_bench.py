@@ -75,24 +75,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import grpc
-from google.type import date_pb2
 from sqlalchemy import event, insert
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import benchkit
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import catalog_service_pb2_grpc as cs_grpc
 from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import resources_pb2 as pb
-from fieldline_kit.grpc.convert import money
-from fieldline_kit.grpc.server import create_server
+from fieldline_kit.grpc.convert import money, pb_date
 from fieldline_kit.logging import configure_logging
-from fieldline_kit.messaging.nats import connect
-from fieldline_kit.messaging.topology import apply
 from fieldline_kit.migrations import upgrade_async
-from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_orders.adapters.orm import client_price_types
 from fieldline_orders.adapters.orm_feed import feed_outlets
 from fieldline_orders.entrypoints.main import MIGRATIONS as ORDERS_MIGRATIONS
@@ -103,7 +97,7 @@ from fieldline_settlements.entrypoints.main import build_process as build_settle
 from fieldline_settlements.settings import SettlementsSettings
 
 SUBMIT = "/fieldline.orders.v1.OrdersService/SubmitOrder"
-EMPTY_METHOD = "/bench.Empty/SubmitOrder"
+EMPTY_NAME = "SubmitOrder"  # the empty RPC: /bench.Empty/SubmitOrder
 LINES = 10
 TZ = ZoneInfo("Europe/Moscow")
 
@@ -115,73 +109,6 @@ def new_id() -> str:
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
-
-
-# ------------------------------------------------------------------------------ databases
-class Databases:
-    def __init__(self, tmp: Path, postgres: str) -> None:
-        self.tmp, self.postgres = tmp, postgres
-        self.created: list[str] = []
-
-    async def create(self, name: str) -> str:
-        if not self.postgres:
-            return f"sqlite:///{self.tmp / (name + '.sqlite3')}"
-        db = f"fl_bench_{name}_{uuid.uuid4().hex[:8]}"
-        admin = make_url(self.postgres)
-        conn = await asyncpg.connect(
-            admin.set(drivername="postgresql").render_as_string(hide_password=False)
-        )
-        try:
-            await conn.execute(f'CREATE DATABASE "{db}"')
-        finally:
-            await conn.close()
-        self.created.append(db)
-        return admin.set(database=db).render_as_string(hide_password=False)
-
-    async def drop(self) -> None:
-        if not self.created:
-            return
-        admin = make_url(self.postgres).set(drivername="postgresql")
-        conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
-        try:
-            for db in self.created:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-
-# ------------------------------------------------------------------------------- services
-@contextlib.asynccontextmanager
-async def running(process: Any) -> AsyncIterator[Any]:
-    task = asyncio.create_task(process.run(install_signal_handlers=False))
-    await asyncio.wait_for(process.ready.wait(), 60)
-    try:
-        yield process
-    finally:
-        process.stop_requested.set()
-        await asyncio.wait_for(task, 60)
-
-
-@contextlib.asynccontextmanager
-async def empty_server(response: bytes) -> AsyncIterator[str]:
-    async def handler(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        return response
-
-    def register(server: grpc.aio.Server) -> list[str]:
-        method = grpc.unary_unary_rpc_method_handler(
-            handler, request_deserializer=lambda b: b, response_serializer=lambda b: b
-        )
-        server.add_generic_rpc_handlers(
-            (grpc.method_handlers_generic_handler("bench.Empty", {"SubmitOrder": method}),)
-        )
-        return []
-
-    server = await create_server("bench-empty", "127.0.0.1", 0, register)
-    await server.start()
-    try:
-        yield f"127.0.0.1:{server.port}"
-    finally:
-        await server.stop(1)
 
 
 # ---------------------------------------------------------------------------------- seeding
@@ -229,9 +156,7 @@ async def seed_catalog(channel: grpc.aio.Channel, skus: int) -> tuple[list[str],
                 pb.PriceList(
                     external_id="base-2026",
                     price_type_id=price_type_id,
-                    valid_from=date_pb2.Date(
-                        year=valid_from.year, month=valid_from.month, day=valid_from.day
-                    ),
+                    valid_from=pb_date(valid_from),
                     entries=[
                         pb.PriceListEntry(
                             product_id=pid,
@@ -287,7 +212,7 @@ def order_request(
         order_id=new_id(),
         client_id=client_id,
         outlet_id=outlet_id,
-        order_date=date_pb2.Date(year=today.year, month=today.month, day=today.day),
+        order_date=pb_date(today),
         lines=[
             os_.OrderLineInput(
                 product_id=pid,
@@ -514,7 +439,7 @@ async def settlements_service(settings: dict[str, Any], *, in_child: bool) -> As
     """Settlements running; yields its port and (in-process only) its app."""
     if not in_child:
         process, app = await build_settlements(SettlementsSettings(**settings))
-        async with running(process):
+        async with benchkit.running(process):
             yield process.grpc_port, app
         return
     ctx = multiprocessing.get_context("spawn")
@@ -749,22 +674,17 @@ async def main_async(args: argparse.Namespace) -> int:
         instrument(recorder)
     with tempfile.TemporaryDirectory(prefix="fl-orders-bench-") as tmp_dir:
         tmp = Path(tmp_dir)
-        dbs = Databases(tmp, args.postgres)
-        nats_server = EmbeddedNats(store_dir=tmp / "nats")
-        await nats_server.start()
-        try:
-            nc = await connect(nats_server.url, "bench")
-            await apply(nc)
-            await nc.close()
-            s_url, o_url = await dbs.create("settlements"), await dbs.create("orders")
+        async with contextlib.AsyncExitStack() as stack:
+            nats_url = await stack.enter_async_context(benchkit.embedded_nats(tmp))
+            s_url = await stack.enter_async_context(
+                benchkit.database(args.postgres, tmp / "settlements.sqlite3", label="settlements")
+            )
+            o_url = await stack.enter_async_context(
+                benchkit.database(args.postgres, tmp / "orders.sqlite3", label="orders")
+            )
             await upgrade_async(s_url, SETTLEMENTS_MIGRATIONS)
             await upgrade_async(o_url, ORDERS_MIGRATIONS)
-            common: dict[str, Any] = {
-                "nats_url": nats_server.url,
-                "grpc_host": "127.0.0.1",
-                "grpc_port": 0,
-                "metrics_port": 0,
-            }
+            common: dict[str, Any] = {"nats_url": nats_url, **benchkit.LOCAL_SERVICE}
             async with settlements_service(
                 {"database_url": s_url, **common}, in_child=args.settlements_process
             ) as (s_port, s_app):
@@ -784,7 +704,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 if args.profile:
                     recorder.count(o_app.engine, "orders")
                 async with (
-                    running(o_process),
+                    benchkit.running(o_process),
                     grpc.aio.insecure_channel(f"127.0.0.1:{o_process.grpc_port}") as ch,
                 ):
                     t0 = time.perf_counter()
@@ -821,11 +741,16 @@ async def main_async(args: argparse.Namespace) -> int:
                         return 0
 
                     async with (
-                        empty_server(sample) as empty_target,
+                        benchkit.empty_server({EMPTY_NAME: sample}) as empty_target,
                         grpc.aio.insecure_channel(empty_target) as ech,
                     ):
                         empty = Load(
-                            empty_target, EMPTY_METHOD, product_ids, customers, agent, args.seed + 2
+                            empty_target,
+                            f"/{benchkit.EMPTY_SERVICE}/{EMPTY_NAME}",
+                            product_ids,
+                            customers,
+                            agent,
+                            args.seed + 2,
                         )
                         child = args.client_process
                         levels: list[Level] = []
@@ -856,9 +781,6 @@ async def main_async(args: argparse.Namespace) -> int:
                             real, ("open", args.rate, args.seconds), in_child=child, channel=ch
                         )
                         open_batches = batch_delta(before)
-        finally:
-            await nats_server.stop()
-            await dbs.drop()
 
     p99_open = pct(open_lat, 99) * 1000
     layout = ", ".join(
@@ -916,9 +838,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--postgres", default="", help="admin URL of a PostgreSQL server for throwaway databases"
-    )
+    benchkit.add_postgres_argument(parser)
     parser.add_argument("--outlets", type=int, default=300_000)
     parser.add_argument("--skus", type=int, default=3_000)
     parser.add_argument("--orders", type=int, default=2_000)

@@ -28,23 +28,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import inspect
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from sqlalchemy import Column, Integer, String, Table, func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import benchkit
 from fieldline.clients.events.v1 import events_pb2
 from fieldline.clients.v1 import resources_pb2
 from fieldline_kit.db import create_engine, new_metadata, session_factory
@@ -94,29 +92,6 @@ def mapper(event: Any) -> Iterable[IntegrationEvent]:
 
 
 # -- database ---------------------------------------------------------------------------------
-@contextlib.asynccontextmanager
-async def database(postgres: str | None, tmp: Path) -> AsyncIterator[str]:
-    if not postgres:
-        yield f"sqlite:///{tmp / 'relay-bench.sqlite3'}"
-        return
-    url = make_url(postgres)
-    name = f"fl_bench_{uuid.uuid4().hex[:10]}"
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-
 async def prepare(url: str) -> tuple[AsyncEngine, KitTables]:
     engine = create_engine(url)
     queue_writers(engine)
@@ -245,7 +220,7 @@ async def run_config(
 
 async def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--postgres", default="", help="PostgreSQL server URL (default: SQLite)")
+    benchkit.add_postgres_argument(p)
     p.add_argument("--rate", type=float, default=200.0, help="events per second")
     p.add_argument("--per-commit", type=int, default=4, help="events per unit of work")
     p.add_argument("--seconds", type=float, default=8.0, help="committing time per round")
@@ -264,7 +239,7 @@ async def main() -> None:
         nc = await connect(server.url, "relay-bench")
         try:
             await apply(nc, [StreamSpec(STREAM, (f"{CONTEXT}.events.v1.>",), max_age_days=1)], [])
-            async with database(args.postgres, tmp) as url:
+            async with benchkit.database(args.postgres, tmp / "relay-bench.sqlite3") as url:
                 engine, tables = await prepare(url)
                 best: dict[str, Outcome] = {}
                 try:

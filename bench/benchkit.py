@@ -1,0 +1,210 @@
+"""What the benchmark scripts share: throwaway databases, an embedded NATS, a service running
+in the bench's event loop, and the "empty" gRPC server a real RPC is compared with.
+
+The scripts are run as `python bench/<name>.py` (from any directory), which puts the script's
+folder, bench/, first on `sys.path`: that is how they `import benchkit`, and so do the
+`multiprocessing` spawn children of orders_submit_bench, which inherit the parent's path. bench/
+is not a package: run the scripts by path, not with `python -m` (nor with `python -P` or
+PYTHONSAFEPATH set, which leave the script's folder off the path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import functools
+import io
+import pstats
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import grpc
+from sqlalchemy.engine import make_url
+
+from fieldline_kit.grpc.server import GrpcServer, create_server
+from fieldline_kit.messaging.nats import connect
+from fieldline_kit.messaging.topology import apply
+from fieldline_kit.testing.nats_server import EmbeddedNats
+
+EMPTY_SERVICE = "bench.Empty"
+"""The service of `empty_server`'s methods: `/bench.Empty/<name>`."""
+
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+]
+"""Client channel options for responses beyond gRPC's default 4 MB limit."""
+
+LOCAL_SERVICE: dict[str, Any] = {"grpc_host": "127.0.0.1", "grpc_port": 0, "metrics_port": 0}
+"""Service settings for a service in the bench: on the loopback, on ports the OS picks."""
+
+
+def add_postgres_argument(parser: argparse.ArgumentParser) -> None:
+    """`--postgres URL`: run on throwaway PostgreSQL databases (see `database`)."""
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="PostgreSQL server to create the throwaway database(s) on "
+        "(default: SQLite files in a temporary directory)",
+    )
+
+
+# ------------------------------------------------------------------------------- database
+@contextlib.asynccontextmanager
+async def database(
+    postgres: str | None, sqlite_path: Path, *, label: str = "", keep: bool = False
+) -> AsyncIterator[str]:
+    """A new, empty database; yields its SQLAlchemy URL.
+
+    Without `postgres`: the SQLite file `sqlite_path` (created by whoever connects first; the
+    caller's temporary directory removes it). With `postgres`, the URL of a PostgreSQL server:
+    a database `fl_bench_<label>_<hex>` (`fl_bench_<hex>` without a label) created on that
+    server through asyncpg and, unless `keep`, dropped `WITH (FORCE)` at the end. The URL keeps
+    the driver and credentials of `postgres`.
+    """
+    if not postgres:
+        yield f"sqlite:///{sqlite_path}"
+        return
+    server = make_url(postgres)
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"fl_bench_{label}_" if label else "fl_bench_"
+    name += uuid.uuid4().hex[:12]
+    await _execute(admin, f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        if not keep:
+            await _execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _execute(dsn: str, statement: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+# ------------------------------------------------------------------------- NATS, services
+@contextlib.asynccontextmanager
+async def embedded_nats(tmp: Path) -> AsyncIterator[str]:
+    """An embedded NATS (store in `tmp/nats`) with the system's streams, as `fl up` creates
+    them (the outbox relays publish to them, consumers and followers read them); yields its
+    URL."""
+    nats = EmbeddedNats(store_dir=tmp / "nats")
+    await nats.start()
+    try:
+        nc = await connect(nats.url, "bench")
+        await apply(nc)
+        await nc.drain()
+        yield nats.url
+    finally:
+        await nats.stop()
+
+
+@contextlib.asynccontextmanager
+async def running(process: Any, timeout: float | None = 60.0) -> AsyncIterator[None]:
+    """A service's `ServiceProcess` (from its `build_process`) running in this event loop.
+
+    Waits until it is ready (serving), at most `timeout` seconds (None: no limit); a start-up
+    failure is raised at once. At the end it is stopped as SIGTERM stops it, again within
+    `timeout`.
+    """
+    task = asyncio.create_task(process.run(install_signal_handlers=False))
+    ready = asyncio.create_task(process.ready.wait())
+    await asyncio.wait({task, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():
+        ready.cancel()
+        if not task.done():
+            task.cancel()
+            raise TimeoutError(f"{process.name} was not ready within {timeout} s")
+        task.result()  # raises what stopped it
+        raise RuntimeError(f"{process.name} stopped before it was ready")
+    try:
+        yield
+    finally:
+        process.stop_requested.set()
+        await asyncio.wait_for(task, timeout)
+
+
+# ----------------------------------------------------------------------------- empty RPC
+Response = bytes | Callable[[], bytes]
+"""An empty method's answer: the bytes, or a function returning them at each call."""
+
+
+@contextlib.asynccontextmanager
+async def empty_server(responses: Mapping[str, Response]) -> AsyncIterator[str]:
+    """The "empty" RPCs that real ones are compared with; yields the server's address.
+
+    One unary method `/bench.Empty/<name>` per entry of `responses`, answering any request
+    with the entry's bytes as they are (no (de)serializers on either side), or, when the entry
+    is a callable, with what it returns at that call (for an answer known only once the real
+    RPC has run). The server is made by the kit's `create_server`, as the services' servers
+    are, so transport, HTTP/2 framing and the kit interceptor cost the same and only the
+    service's own work differs; its health is SERVING once started.
+    """
+
+    def method(response: Response) -> grpc.RpcMethodHandler:
+        if callable(response):
+            answer = response
+
+            async def handler(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+                return answer()
+
+        else:
+            fixed = response
+
+            async def handler(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+                return fixed
+
+        return grpc.unary_unary_rpc_method_handler(handler)
+
+    def register(server: grpc.aio.Server) -> list[str]:
+        handlers = {name: method(response) for name, response in responses.items()}
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(EMPTY_SERVICE, handlers),)
+        )
+        return [EMPTY_SERVICE]
+
+    server: GrpcServer = await create_server("bench-empty", "127.0.0.1", 0, register)
+    await server.start()
+    await server.mark_serving()
+    try:
+        yield f"127.0.0.1:{server.port}"
+    finally:
+        await server.stop(1.0)
+
+
+def raw(
+    channel: grpc.aio.Channel, path: str, timeout: float | None = None
+) -> Callable[[bytes], Awaitable[bytes]]:
+    """A unary call that sends and returns bytes as they are (no client-side protobuf work)."""
+    call = channel.unary_unary(path, request_serializer=None, response_deserializer=None)
+    return functools.partial(call, timeout=timeout)
+
+
+# ------------------------------------------------------------------------------- reports
+async def timings(step: Callable[[], Awaitable[Any]], runs: int) -> list[float]:
+    """Wall times (seconds) of `runs` calls of `step`, after one call that is not timed."""
+    await step()
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        await step()
+        samples.append(time.perf_counter() - t0)
+    return samples
+
+
+def profile_report(profile: cProfile.Profile, limit: int = 25) -> str:
+    """The `limit` functions with the most own time (`tottime`), from the table's header on."""
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).strip_dirs().sort_stats("tottime").print_stats(limit)
+    report = out.getvalue()
+    start = report.find("   ncalls")
+    return report[start:] if start >= 0 else report
