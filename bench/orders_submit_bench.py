@@ -529,8 +529,8 @@ class Recorder:
 
 PHASES = (
     "orders: SubmitOrder handler, total (per call)",
-    "orders: batch read transaction (stored responses, prepare_submits)",
-    "  … of which prepare_submits (existing orders, outlets, prices)",
+    "orders: batch read phase (the probe statement, pricing)",
+    "  … of which prepare_submits (reads, pricing)",
     "orders: CheckCreditBatch round trip",
     "  … settlements: CheckCreditBatch handler, total",
     "  … settlements: check_credit_batch (inside its tx)",
