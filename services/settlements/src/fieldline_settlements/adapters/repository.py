@@ -478,30 +478,23 @@ def _credit_positions_statement(dialect: str) -> Executable:
         res.c.expires_at,
         *no_policy,
     ).where(in_ids(res.c.order_id, orders, dialect))
-    invoiced_for = select(
-        literal_column("'i'"),
-        no_id,
-        inv.c.order_id,
-        no_day,
-        no_amount,
-        zero,
-        no_stage,
-        no_time,
-        no_time,
-        *no_policy,
-    ).where(in_ids(inv.c.order_id, orders, dialect))
-    invoiced_as = select(
-        literal_column("'i'"),
-        no_id,
-        inv.c.id,
-        no_day,
-        no_amount,
-        zero,
-        no_stage,
-        no_time,
-        no_time,
-        *no_policy,
-    ).where(in_ids(inv.c.id, orders, dialect))
+
+    def invoiced(key: Any) -> Any:
+        """Invoices whose `key` (the order id, or the invoice's own id) is one of the orders."""
+        return select(
+            literal_column("'i'"),
+            no_id,
+            key,
+            no_day,
+            no_amount,
+            zero,
+            no_stage,
+            no_time,
+            no_time,
+            *no_policy,
+        ).where(in_ids(key, orders, dialect))
+
+    invoiced_for, invoiced_as = invoiced(inv.c.order_id), invoiced(inv.c.id)
     policies = select(
         literal_column("'c'"),
         pol.c.client_id,
