@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nats.aio.client import Client
 from prometheus_client import REGISTRY
@@ -28,6 +29,27 @@ if TYPE_CHECKING:
 
 def relay_for(db: Db, nc: Client, **kwargs: object) -> OutboxRelay:
     return OutboxRelay(db.sessions, db.tables, nc, service="kit-tests", **kwargs)  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def running(relay: OutboxRelay) -> AsyncIterator[None]:
+    """`relay.run()` in the background for the block; stopped (within 5 s) after it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
+def stream_holds(js: Any, stream: str, n: int) -> Callable[[], Awaitable[bool]]:
+    """A check for `wait_until`: the stream holds exactly `n` messages."""
+
+    async def check() -> bool:
+        return (await js.stream_info(stream)).state.messages == n
+
+    return check
 
 
 async def test_committed_events_are_published_once_in_order(
@@ -70,20 +92,10 @@ async def test_commit_wakes_the_running_relay(
     db: Db, nc: Client, ctx: Ctx, support: ModuleType
 ) -> None:
     relay = relay_for(db, nc, poll_interval=30.0)  # only a wake-up can make it publish soon
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
-    try:
+    async with running(relay):
         await asyncio.sleep(0.2)  # let the first (empty) pass finish and the loop go to sleep
         await support.commit_renames(db, ctx.name, ["x"], on_commit=relay.wake)
-        js = nc.jetstream()
-
-        async def published() -> bool:
-            return (await js.stream_info(ctx.stream)).state.messages == 1
-
-        await support.wait_until(published, within=5)
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 5)
+        await support.wait_until(stream_holds(nc.jetstream(), ctx.stream, 1), within=5)
 
 
 async def test_nats_outage_loses_and_duplicates_nothing(
@@ -360,9 +372,7 @@ async def test_running_relay_survives_losing_its_kept_connection(
     # it is gone, the next pass goes on at once on a fresh one (no failed pass, no backoff),
     # and the connection goes back to the pool when run() ends.
     relay = relay_for(db, nc, poll_interval=30.0, max_backoff=30.0)
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
-    try:
+    async with running(relay):
         await asyncio.sleep(0.3)  # the first pass has taken the connection
         if db.engine.dialect.name == "postgresql":  # (a SQLite file does not go away)
             async with db.engine.connect() as conn:
@@ -373,16 +383,8 @@ async def test_running_relay_survives_losing_its_kept_connection(
                     )
                 )
         await support.commit_renames(db, ctx.name, ["after"], on_commit=relay.wake)
-        js = nc.jetstream()
-
-        async def published() -> bool:
-            return (await js.stream_info(ctx.stream)).state.messages == 1
-
-        await support.wait_until(published, within=5)
+        await support.wait_until(stream_holds(nc.jetstream(), ctx.stream, 1), within=5)
         assert not relay.last_pass_failed
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 5)
     assert db.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
@@ -404,18 +406,9 @@ async def test_a_burst_of_wake_ups_within_the_pacing_interval_makes_one_pass(
 ) -> None:
     relay = relay_for(db, nc, poll_interval=30.0, min_pass_interval=3.0)
     passes = count_passes(relay)
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
     js = nc.jetstream()
     outbox = db.tables.outbox
-
-    def stream_holds(n: int) -> Callable[[], Awaitable[bool]]:
-        async def check() -> bool:
-            return (await js.stream_info(ctx.stream)).state.messages == n
-
-        return check
-
-    try:
+    async with running(relay):
 
         async def started() -> bool:
             return passes[0] == 1
@@ -423,14 +416,14 @@ async def test_a_burst_of_wake_ups_within_the_pacing_interval_makes_one_pass(
         await support.wait_until(started, within=5)
         # Idle: the first wake-up's pass starts at once (not after the interval).
         await support.commit_renames(db, ctx.name, ["first"], on_commit=relay.wake)
-        await support.wait_until(stream_holds(1), within=2.5)
+        await support.wait_until(stream_holds(js, ctx.stream, 1), within=2.5)
         assert passes[0] == 2
         # Five commits, each waking the relay, each with time for a pass in between: while
         # the interval since the last woken pass runs, they make one pass together.
         for i in range(5):
             await support.commit_renames(db, ctx.name, [f"burst{i}"], on_commit=relay.wake)
             await asyncio.sleep(0.05)
-        await support.wait_until(stream_holds(6), within=10)
+        await support.wait_until(stream_holds(js, ctx.stream, 6), within=10)
         assert passes[0] == 3
         rows = await db.rows(outbox, outbox.c.id)
         assert all(r.published_at is not None for r in rows)
@@ -438,9 +431,6 @@ async def test_a_burst_of_wake_ups_within_the_pacing_interval_makes_one_pass(
         assert rows[0].published_at != rows[1].published_at
         msgs = await support.stream_messages(js, ctx.stream)
         assert [m.headers["Nats-Msg-Id"] for m in msgs] == [r.event_id for r in rows]
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 5)
 
 
 async def test_pacing_never_holds_back_a_backlog(
@@ -448,22 +438,12 @@ async def test_pacing_never_holds_back_a_backlog(
 ) -> None:
     # A pass that published a whole batch goes again at once, whatever the interval.
     relay = relay_for(db, nc, poll_interval=30.0, min_pass_interval=30.0, batch_size=2)
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
-    try:
+    async with running(relay):
         await asyncio.sleep(0.2)  # the first (empty) pass is over, the relay sleeps
         await support.commit_renames(
             db, ctx.name, ["b1", "b2", "b3", "b4", "b5"], on_commit=relay.wake
         )
-        js = nc.jetstream()
-
-        async def published() -> bool:
-            return (await js.stream_info(ctx.stream)).state.messages == 5
-
-        await support.wait_until(published, within=5)
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 5)
+        await support.wait_until(stream_holds(nc.jetstream(), ctx.stream, 5), within=5)
 
 
 async def test_stop_ends_the_pacing_pause_at_once(
