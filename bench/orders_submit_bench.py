@@ -283,6 +283,10 @@ def row(name: str, throughput: float | None, lat: list[float]) -> str:
     )
 
 
+def rates(values: list[float]) -> str:
+    return ", ".join(f"{v:.0f}" for v in values) + "/s"
+
+
 # ------------------------------------------------------------------------- load generator
 @dataclass
 class Load:
@@ -296,17 +300,39 @@ class Load:
     seed: int
 
 
-@dataclass(frozen=True)
+@dataclass
 class Level:
-    """The two closed loops at one concurrency."""
+    """The two closed loops at one concurrency, `--rounds` times each (alternated)."""
 
     concurrency: int
-    real_tp: float
-    real_lat: list[float]
-    held: int
-    batches: str
-    empty_tp: float
-    empty_lat: list[float]
+    real_tps: list[float] = field(default_factory=list)
+    real_lat: list[float] = field(default_factory=list)
+    held: int = 0
+    batches: str = ""
+    empty_tps: list[float] = field(default_factory=list)
+    empty_lat: list[float] = field(default_factory=list)
+
+    def add(
+        self,
+        real_tp: float,
+        real_lat: list[float],
+        held: int,
+        empty_tp: float,
+        empty_lat: list[float],
+    ) -> None:
+        self.real_tps.append(real_tp)
+        self.real_lat.extend(real_lat)
+        self.held += held
+        self.empty_tps.append(empty_tp)
+        self.empty_lat.extend(empty_lat)
+
+    @property
+    def real_tp(self) -> float:
+        return statistics.median(self.real_tps)
+
+    @property
+    def empty_tp(self) -> float:
+        return statistics.median(self.empty_tps)
 
 
 # ("closed", total, concurrency) or ("open", rate, seconds)
@@ -756,26 +782,21 @@ async def main_async(args: argparse.Namespace) -> int:
                         levels: list[Level] = []
                         for concurrency in args.concurrency:
                             closed: Job = ("closed", args.orders, concurrency)
+                            level = Level(concurrency)
                             before = submit_batches()
-                            real_tp, real_lat, _, real_held, _ = await generate(
-                                real, closed, in_child=child, channel=ch
-                            )
-                            batches = batch_delta(before)
-                            empty_tp, empty_lat, _, _, _ = await generate(
-                                empty, closed, in_child=child, channel=ech
-                            )
-                            assert real_tp is not None and empty_tp is not None
-                            levels.append(
-                                Level(
-                                    concurrency,
-                                    real_tp,
-                                    real_lat,
-                                    real_held,
-                                    batches,
-                                    empty_tp,
-                                    empty_lat,
+                            # Rounds alternate the two loops, so that both see the same
+                            # moments of a noisy machine; each throughput is their median.
+                            for _ in range(args.rounds):
+                                real_tp, real_lat, _, real_held, _ = await generate(
+                                    real, closed, in_child=child, channel=ch
                                 )
-                            )
+                                empty_tp, empty_lat, _, _, _ = await generate(
+                                    empty, closed, in_child=child, channel=ech
+                                )
+                                assert real_tp is not None and empty_tp is not None
+                                level.add(real_tp, real_lat, real_held, empty_tp, empty_lat)
+                            level.batches = batch_delta(before)
+                            levels.append(level)
                         before = submit_batches()
                         _, open_lat, errors, open_held, codes = await generate(
                             real, ("open", args.rate, args.seconds), in_child=child, channel=ch
@@ -803,6 +824,11 @@ async def main_async(args: argparse.Namespace) -> int:
         )
         print(f"    {level.batches}")
         print(row("  empty RPC, same sizes", level.empty_tp, level.empty_lat))
+        if len(level.real_tps) > 1:
+            print(
+                f"    rounds (median above): SubmitOrder {rates(level.real_tps)}; "
+                f"empty RPC {rates(level.empty_tps)}"
+            )
         print(
             f"    ratio real/empty at {level.concurrency} in flight: {level.real_tp / level.empty_tp:.3f}"
         )
@@ -810,8 +836,8 @@ async def main_async(args: argparse.Namespace) -> int:
     empty_best = max(levels, key=lambda lv: lv.empty_tp)
     ratio = real_best.real_tp / empty_best.empty_tp
     print(
-        f"  throughput (the best of each over {', '.join(str(c) for c in args.concurrency)} in "
-        f"flight): SubmitOrder {real_best.real_tp:.1f}/s at {real_best.concurrency}, empty RPC "
+        f"  throughput (median of {args.rounds} round(s) per level; the best level of each over "
+        f"{', '.join(str(c) for c in args.concurrency)} in flight): SubmitOrder {real_best.real_tp:.1f}/s at {real_best.concurrency}, empty RPC "
         f"{empty_best.empty_tp:.1f}/s at {empty_best.concurrency}"
     )
     print(
@@ -848,6 +874,13 @@ def main() -> int:
         default=[16, 32, 64],
         help="calls in flight of the closed loops, comma-separated; each level runs both loops "
         "and the verdict compares the best throughput of each (default 16,32,64)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="closed-loop rounds per level, SubmitOrder and the empty RPC alternated; each "
+        "level's throughputs are the medians (default 3)",
     )
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)

@@ -12,12 +12,21 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from google.protobuf import timestamp_pb2
+from google.protobuf import struct_pb2, timestamp_pb2
 from google.type import money_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldline_kit.grpc.convert import NANOS, money, money_parts, set_money, set_ts, ts
+from fieldline_kit.grpc.convert import (
+    NANOS,
+    _varint,
+    embedded,
+    money,
+    money_parts,
+    set_money,
+    set_ts,
+    ts,
+)
 
 
 def reference_money(amount: Decimal, currency: str) -> money_pb2.Money:
@@ -99,3 +108,24 @@ def test_ts_of_none_and_of_naive_local_time() -> None:
     assert ts(None) is None
     naive = datetime(2024, 5, 15, 9, 30, 15, 123456)
     assert ts(naive) == reference_ts(naive)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=40_000))
+def test_embedded_is_the_outer_message_serialized(text: str) -> None:
+    # Value.struct_value (field 5) holding a Struct of any size: lengths of 1 to 3 varint bytes.
+    inner = struct_pb2.Struct(fields={"k": struct_pb2.Value(string_value=text)})
+    outer = struct_pb2.Value(struct_value=inner)
+    wire = embedded(5, inner.SerializeToString())
+    assert wire == outer.SerializeToString()
+    assert struct_pb2.Value.FromString(wire) == outer
+
+
+def test_varints() -> None:
+    assert _varint(0) == b"\x00"
+    assert _varint(1) == b"\x01"
+    assert _varint(127) == b"\x7f"
+    assert _varint(128) == b"\x80\x01"
+    assert _varint(300) == b"\xac\x02"
+    assert _varint(2**28) == b"\x80\x80\x80\x80\x01"
+    assert embedded(16, b"") == b"\x82\x01\x00"  # a key of two bytes

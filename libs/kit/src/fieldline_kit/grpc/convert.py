@@ -67,6 +67,25 @@ def from_pb_date(field: str, value: date_pb2.Date, *, required: bool = True) -> 
         ) from None
 
 
+def embedded(field_number: int, payload: bytes) -> bytes:
+    """The wire form of a message whose one set field, `field_number`, is a sub-message
+    serialized as `payload`: `Outer(field=inner).SerializeToString()` without building `Outer`
+    (which copies `inner`) or serializing `inner` again. A handler can return these bytes as
+    its response (`interceptor.passing_bytes` sends them as they are)."""
+    # The key (field number, wire type 2: length-delimited), the length, the bytes.
+    return _varint((field_number << 3) | 2) + _varint(len(payload)) + payload
+
+
+def _varint(n: int) -> bytes:
+    """A non-negative integer as a protobuf base-128 varint (low groups first)."""
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
 def money(amount: Decimal, currency: str) -> money_pb2.Money:
     units, nanos = money_parts(amount)
     return money_pb2.Money(currency_code=currency, units=units, nanos=nanos)

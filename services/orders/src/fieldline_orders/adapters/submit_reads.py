@@ -87,8 +87,11 @@ from fieldline_orders.adapters.schema import kit
 from fieldline_orders.domain.catalog import ClientPrice, Discount, PriceList, PriceType, Product
 from fieldline_orders.domain.pricing import PriceBook
 
-# Products one probe binds (twice: client prices, uncached products); more go in chunks.
-PROBE_MAX_PRODUCTS = 500
+# Products one probe binds (twice: client prices, uncached products); more go in chunks. Each
+# list is ONE parameter, so this bounds one statement's work, not its parameters. It must hold
+# a full batch: ORDERS_SUBMIT_BATCH_MAX (64) orders of 10 lines from a catalog of 3,000 name
+# ~550 distinct products, and at the former 500 every such batch took the slower snapshot path.
+PROBE_MAX_PRODUCTS = 5000
 
 # ----------------------------------------------------------------------------- the probe
 _STRINGS = 8

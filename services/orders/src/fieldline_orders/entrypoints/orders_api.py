@@ -43,7 +43,8 @@ def override_of(given: bool, reason: str) -> str:
 class OrdersServicer(Base, os_grpc.OrdersServiceServicer):
     async def SubmitOrder(
         self, request: os_.SubmitOrderRequest, context: grpc.aio.ServicerContext
-    ) -> os_.SubmitOrderResponse:
+    ) -> os_.SubmitOrderResponse | bytes:
+        # bytes: the response serialized already (submit_batch.py), sent as it is.
         key = request_key("SubmitOrder", request.request_id)
         call = SubmitCall(
             request=request,

@@ -37,6 +37,7 @@ from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline_kit.batching import Batcher
 from fieldline_kit.db import read_only
 from fieldline_kit.errors import DomainError, InvalidArgument
+from fieldline_kit.grpc.convert import embedded
 from fieldline_kit.logging import get_logger
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.submit_reads import SubmitReader
@@ -47,7 +48,12 @@ from fieldline_orders.service_layer import orders as sl
 
 log = get_logger("fieldline.orders.submit")
 
-Outcome: TypeAlias = os_.SubmitOrderResponse | BaseException
+# A response is a SubmitOrderResponse, or its wire bytes (stored responses, and the responses
+# of a batch's new orders: serialized once, for the stored copy and the caller alike).
+Response: TypeAlias = os_.SubmitOrderResponse | bytes
+Outcome: TypeAlias = Response | BaseException
+# SubmitOrderResponse's field holding the order (its only field): see `embedded`.
+ORDER_FIELD = os_.SubmitOrderResponse.DESCRIPTOR.fields_by_name["order"].number
 
 
 @dataclass(frozen=True)
@@ -86,14 +92,14 @@ class SubmitBatches:
         self._submit_one = submit_one
         self._finish_one = finish_one
         self._reader = SubmitReader(read_only(app.engine), app.read_sessions, app.catalog_cache)
-        self.batcher: Batcher[SubmitCall, os_.SubmitOrderResponse] = Batcher(
+        self.batcher: Batcher[SubmitCall, Response] = Batcher(
             "orders.submit",
             self.run,
             max_batch=app.settings.submit_batch_max,
             max_in_flight=app.settings.submit_batches_in_flight,
         )
 
-    async def submit(self, call: SubmitCall) -> os_.SubmitOrderResponse:
+    async def submit(self, call: SubmitCall) -> Response:
         return await self.batcher.submit(call)
 
     async def run(self, calls: Sequence[SubmitCall]) -> list[Outcome]:
@@ -136,7 +142,7 @@ class SubmitBatches:
                         "request_id", "was already used for a different request"
                     )
                 else:
-                    out[i] = os_.SubmitOrderResponse.FromString(plan.response)
+                    out[i] = plan.response  # sent as stored
             elif isinstance(plan, DomainError):
                 out[i] = plan
             else:
@@ -191,18 +197,18 @@ class SubmitBatches:
                     for e in uow.written
                     if e.message.DESCRIPTOR.name in ("OrderSubmitted", "OrderHeld")
                 }
-                responses: dict[int, os_.SubmitOrderResponse] = {}
+                responses: dict[int, bytes] = {}
                 records = []
                 for i, order in zip(new, written, strict=True):
                     if order is None:
                         one_by_one.append(i)
                         continue
                     shown = published.get(order.id) or m.order_pb(order)
-                    responses[i] = response = os_.SubmitOrderResponse(order=shown)
+                    # The response's bytes, made from the order's: no copy of the order into
+                    # a response message, one serialization for the stored copy and the wire.
+                    responses[i] = response = embedded(ORDER_FIELD, shown.SerializeToString())
                     if calls[i].key:
-                        records.append(
-                            (calls[i].key, calls[i].digest, response.SerializeToString())
-                        )
+                        records.append((calls[i].key, calls[i].digest, response))
                 await uow.record_responses(records)
                 await uow.commit()
         except IntegrityError:
