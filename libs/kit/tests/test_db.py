@@ -7,6 +7,7 @@ import asyncio
 import os
 import sqlite3
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 
@@ -243,3 +244,36 @@ async def test_a_dead_pooled_postgres_connection_is_replaced_on_checkout() -> No
     finally:
         await engine.dispose()
         await killer.dispose()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("FIELDLINE_TEST_POSTGRES_URL"), reason="needs FIELDLINE_TEST_POSTGRES_URL"
+)
+async def test_numerics_travel_as_exact_text_on_postgres() -> None:
+    """NUMERIC is bound as `str(Decimal)` and read as `Decimal(text)`: every value, in and out
+    of typed columns, arrays included, comes back exactly (digits, scale, sign, exponents)."""
+    engine = create_engine(os.environ["FIELDLINE_TEST_POSTGRES_URL"], pool_size=1)
+    values = [
+        Decimal("0"),
+        Decimal("-0.00"),
+        Decimal("123456789012345678.12"),
+        Decimal("-0.000000001"),
+        Decimal("1E+3"),
+        Decimal("2.50"),
+        10**30,
+    ]
+    try:
+        async with engine.connect() as conn:
+            for value in values:
+                back = (await conn.execute(text("SELECT CAST(:v AS numeric)"), {"v": value})).one()
+                assert back[0] == value and isinstance(back[0], Decimal), value
+            scaled = await conn.execute(
+                text("SELECT CAST(:v AS numeric(20, 2)), CAST(:a AS numeric[])"),
+                {"v": Decimal("2.5"), "a": [Decimal("1.10"), Decimal("-3")]},
+            )
+            money, array = scaled.one()
+            assert str(money) == "2.50"  # the column's scale, as PostgreSQL writes it
+            assert array == [Decimal("1.10"), Decimal("-3")]
+            assert [str(v) for v in array] == ["1.10", "-3"]
+    finally:
+        await engine.dispose()

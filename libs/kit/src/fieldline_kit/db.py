@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import MetaData, event
@@ -79,7 +80,14 @@ def create_engine(url: str | URL, *, pool_size: int = 10, echo: bool = False) ->
 
 
 def _configure_postgresql(engine: AsyncEngine) -> None:
-    """A connection is checked before each use, in one round trip.
+    """NUMERIC travels as text; a connection is checked before each use, in one round trip.
+
+    asyncpg's binary NUMERIC codec takes a Decimal apart digit by digit in Python
+    (`as_tuple()`), ~0.6 µs per value: for an order write (11 exact columns per line) it was
+    most of the INSERTs' client-side CPU. In text format a Decimal is sent as `str(value)` and
+    read back as `Decimal(text)`, both in C and both exact (PostgreSQL's NUMERIC text is the
+    exact decimal, and its input reads what `str` writes: `1E+1`, `NaN`, `Infinity`). 640
+    order lines through executemany: 5.7 → 1.6 ms of CPU on the development VM.
 
     A pooled connection may be dead (a database restart, a failover, an idle timeout on the
     way): it is tried with `;` when it leaves the pool, and a failure makes the pool drop it
@@ -88,6 +96,14 @@ def _configure_postgresql(engine: AsyncEngine) -> None:
     for pgbouncer's transaction mode, which Fieldline does not use): ~240 µs of event-loop CPU
     and ~350 µs of latency per checkout on the development VM, i.e. per transaction.
     """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _numeric_as_text(dbapi_conn: Any, _: Any) -> None:
+        dbapi_conn.run_async(
+            lambda conn: conn.set_type_codec(
+                "numeric", encoder=str, decoder=Decimal, schema="pg_catalog", format="text"
+            )
+        )
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _ping(dbapi_conn: Any, record: Any, proxy: Any) -> None:
