@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import await_
 
+from fieldline_kit.sqlite_checkpoints import stop_checkpoints
 from fieldline_kit.sqlite_cursor import OneTripConnection, use_one_trip_cursors
 
 # Deterministic constraint names, so Alembic migrations are stable across databases.
@@ -77,6 +78,13 @@ def create_engine(url: str | URL, *, pool_size: int = 10, echo: bool = False) ->
     else:
         _configure_postgresql(engine)
     return engine
+
+
+async def dispose(engine: AsyncEngine) -> None:
+    """Close the engine's connections and end its background work (the SQLite checkpointer
+    of `fieldline_kit.sqlite_checkpoints`): what a service does with its engine at shutdown."""
+    stop_checkpoints(engine)
+    await engine.dispose()
 
 
 def _configure_postgresql(engine: AsyncEngine) -> None:

@@ -13,7 +13,8 @@ from fieldline_clients.adapters.plan_cache import PlanCache
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
 from fieldline_clients.settings import ClientsSettings
 from fieldline_kit.clock import Clock, utcnow
-from fieldline_kit.db import create_engine, read_session_factory, session_factory
+from fieldline_kit.db import create_engine, dispose, read_session_factory, session_factory
+from fieldline_kit.sqlite_checkpoints import checkpoint_in_background
 from fieldline_kit.uow import IntegrationEvent
 
 SERVICE = "clients"
@@ -52,11 +53,12 @@ class App:
             callback(events)
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await dispose(self.engine)
 
 
 def bootstrap(settings: ClientsSettings, *, clock: Clock = utcnow) -> App:
     engine = create_engine(settings.database_url)
+    checkpoint_in_background(engine)  # commits never checkpoint the SQLite WAL
     plan_cache = PlanCache(
         settings.plan_cache_seconds,
         max_entries=settings.plan_cache_entries,

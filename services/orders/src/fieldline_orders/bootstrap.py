@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fieldline_kit.clock import Clock, utcnow
-from fieldline_kit.db import create_engine, read_session_factory, session_factory
+from fieldline_kit.db import create_engine, dispose, read_session_factory, session_factory
+from fieldline_kit.sqlite_checkpoints import checkpoint_in_background
 from fieldline_kit.sqlite_writers import queue_writers
 from fieldline_kit.uow import UnitOfWork
 from fieldline_orders.adapters import orders_events  # noqa: F401 - registers the event mappers
@@ -47,11 +48,12 @@ class App:
             callback()
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await dispose(self.engine)
 
 
 def bootstrap(settings: OrdersSettings, *, clock: Clock = utcnow) -> App:
     engine = create_engine(settings.database_url)
+    checkpoint_in_background(engine)  # commits never checkpoint the SQLite WAL
     queue_writers(engine)
     return App(
         settings=settings,

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fieldline_kit.clock import Clock, utcnow
-from fieldline_kit.db import create_engine, session_factory
+from fieldline_kit.db import create_engine, dispose, session_factory
+from fieldline_kit.sqlite_checkpoints import checkpoint_in_background
 from fieldline_kit.sqlite_writers import queue_writers
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.adapters.event_mapper import make_mapper
@@ -68,10 +69,11 @@ class App:
             callback()
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await dispose(self.engine)
 
 
 def bootstrap(settings: SettlementsSettings, *, clock: Clock = utcnow) -> App:
     engine = create_engine(settings.database_url)
+    checkpoint_in_background(engine)  # commits never checkpoint the SQLite WAL
     queue_writers(engine)
     return App(settings=settings, engine=engine, sessions=session_factory(engine), clock=clock)
