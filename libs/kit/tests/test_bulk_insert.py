@@ -131,6 +131,35 @@ async def test_rows_are_stored_as_sqlalchemy_stores_them(engine: AsyncEngine) ->
         assert stored[5][3] == 100055  # integer units, as ExactDecimal stores them
 
 
+async def test_values_repeated_from_row_to_row_are_stored_as_each_alone(
+    engine: AsyncEngine,
+) -> None:
+    """A value object that fills a column in row after row is bound once and reused: runs of
+    the same object, broken by other values and resumed, store exactly what they would alone."""
+    at = datetime(2024, 5, 15, 9, 30, tzinfo=MSK)
+    zero, doc = Decimal("0.000"), {"shared": [1, 2]}
+    data = []
+    for i, r in enumerate(rows(12)):
+        same = i % 4 != 3  # every fourth row breaks the run with values of its own
+        data.append(
+            (
+                *r[:4],
+                zero if same else r[4],
+                r[5],
+                at if same else r[6],
+                doc if same else r[7],
+                *r[8:],
+            )
+        )
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        await session.execute(insert(plain), [_values(r) for r in data])
+        await RowsInsert(fast).execute(session, data)
+    stored = await _raw(engine, fast)
+    assert stored == await _raw(engine, plain)
+    assert len({row[6] for row in stored}) == 1 + 3  # the shared timestamp and three others
+
+
 async def test_returning_with_on_conflict_tells_which_rows_went_in(engine: AsyncEngine) -> None:
     sessions = session_factory(engine)
     ids = RowsInsert(fast, COLUMNS, on_conflict_do_nothing=("id",), returning=("id",))

@@ -47,6 +47,7 @@ MAX_PARAMETERS = 32_000
 _TEXTS_KEPT = 128
 
 _Processor = Callable[[Any], Any]
+_NOTHING = object()  # no value bound yet
 
 
 @dataclass(frozen=True)
@@ -130,17 +131,30 @@ class _Form:
         return found
 
     def bind_rows(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
-        """Each row with its values bound (for executemany)."""
+        """Each row with its values bound (for executemany).
+
+        A column is often filled by the same object row after row: a batch's timestamp in
+        every order, history and outbox row, a shared zero percent in every line. While the
+        object repeats, its bound value is reused instead of computed again (the same object
+        gives the same result: nothing mutates a row while it is bound).
+        """
         width = self.width
         processors = self.processors
         out: list[tuple[Any, ...]] = []
+        seen: list[Any] = [_NOTHING] * len(processors)  # per processor: the last value…
+        made: list[Any] = [None] * len(processors)  # … and what it was bound to
         for row in rows:
             if len(row) != width:
                 raise ValueError(f"a row of {len(row)} values for {width} columns")
             if processors:
                 bound = list(row)
-                for i, process in processors:
-                    bound[i] = process(bound[i])
+                for k, (i, process) in enumerate(processors):
+                    value = bound[i]
+                    if value is seen[k]:
+                        bound[i] = made[k]
+                    else:
+                        bound[i] = made[k] = process(value)
+                        seen[k] = value
                 out.append(tuple(bound))
             else:
                 out.append(tuple(row))
