@@ -18,6 +18,12 @@ MAX_NAME = 300
 MAX_TEXT = 2000
 
 
+def is_canonical_id(value: object) -> bool:
+    """Whether `require_id` returns `value` as it is (a lower-case hyphenated UUID): a caller
+    that checks many ids can skip building the field path `require_id` would name in an error."""
+    return type(value) is str and _CANONICAL_UUID.fullmatch(value) is not None
+
+
 def require_id(field: str, value: str) -> str:
     """Ids are UUIDs (devices generate them offline); normalised to lower-case hyphenated form."""
     if not value:

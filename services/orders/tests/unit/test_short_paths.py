@@ -1,9 +1,11 @@
 """The per-line short paths of pricing and order building agree with the plain forms.
 
-Every order line goes through `check_scale` (twice), `line_amounts`, `OrderLine.from_priced`
-and `fmt`, and every order through `Order.snapshot`; each has a faster form for the usual
-case. The references below are the plain forms they replaced; the results must be the same
-(value and representation) and so must the errors.
+Every order line goes through `check_scale` (twice), `positive_quantity`, `line_amounts`,
+`OrderLine.from_priced` and `fmt`, and is made as `LineInput`, `LineAmounts` and `PricedLine`;
+every order through `Order.snapshot`; each has a faster form for the usual case. The
+references below are the plain forms they replaced; the results must be the same (value and
+representation) and so must the errors. The price book's own short paths:
+test_price_book_short_paths.py.
 """
 
 from __future__ import annotations
@@ -16,16 +18,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline_kit.errors import InvalidArgument
+from fieldline_orders.adapters.proto_mapping import line_inputs
 from fieldline_orders.domain.orders import Order, OrderLine
-from fieldline_orders.domain.pricing import LineAmounts, line_amounts
+from fieldline_orders.domain.pricing import LineAmounts, LineInput, PricedLine, line_amounts
 from fieldline_orders.domain.values import (
     HUNDRED,
     MAX_INTEGER_DIGITS,
+    QTY_PLACES,
     ZERO,
     check_scale,
     decimal_places,
+    fits_scale,
     fmt,
+    known_quantity,
+    parse_decimal,
+    positive_quantity,
     round_money,
 )
 
@@ -40,6 +49,13 @@ def ref_check_scale(field: str, value: Decimal, places: int, what: str = "") -> 
     if abs(value) >= Decimal(10) ** MAX_INTEGER_DIGITS:
         raise InvalidArgument(field, "is too large")
     return value
+
+
+def ref_positive_quantity(field: str, value: str) -> Decimal:
+    q = parse_decimal(field, value)
+    if q <= 0:
+        raise InvalidArgument(field, f"must be positive, got {value.strip()}")
+    return ref_check_scale(field, q, QTY_PLACES)
 
 
 def ref_line_amounts(
@@ -108,6 +124,29 @@ def test_check_scale_is_the_plain_check(value: Decimal, places: int) -> None:
     want = _outcome(lambda: ref_check_scale("f", value, places, " x"))
     assert got[0] == want[0]
     assert _same(got[1], want[1]) if got[0] == "ok" else got[1] == want[1]
+    if fits_scale(value, places):  # the short path callers use without a field path
+        assert want[0] == "ok" and _same(want[1], value)
+
+
+_quantity_texts = st.one_of(
+    st.sampled_from(["1", "12", "0.5", "1.000", "1.0005", "0", "-0", "-1", "1e3", "1E-3", "1e15"]),
+    st.sampled_from(["NaN", "sNaN", "inf", "abc", "1,5", "٣", "1_0", "", "  ", " 3 ", "\t2\n"]),
+    _decimals.map(str),
+    st.text(alphabet="0123456789.-+eE ", max_size=8),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(texts=st.lists(_quantity_texts, min_size=1, max_size=6))
+def test_positive_quantity_keeps_what_the_plain_check_gives(texts: list[str]) -> None:
+    for text in texts + texts:  # the second time from the kept decimals
+        want = _outcome(lambda: ref_positive_quantity("q", text))  # noqa: B023
+        got = _outcome(lambda: positive_quantity("q", text))  # noqa: B023
+        assert got[0] == want[0]
+        assert _same(got[1], want[1]) if got[0] == "ok" else got[1] == want[1]
+        known = known_quantity(text)
+        assert known is None or (want[0] == "ok" and _same(known, want[1]))
+    assert known_quantity(None) is None  # type: ignore[arg-type]
 
 
 _qty = st.builds(lambda n: Decimal(n).scaleb(-3), st.integers(1, 10**9))
@@ -195,3 +234,32 @@ def test_order_lines_and_snapshots_are_what_the_dataclass_makes(container: str) 
         assert type(snap) is Order and snap == plain_snap and vars(snap) == vars(plain_snap)
         assert snap.lines is not order.lines and snap.events == [] and snap.new_history == []
         assert order.events and order.new_history  # the original keeps its own
+
+
+def _made_alike(made: object, plain: object) -> None:
+    """`made` is what the dataclass's own __init__ makes of the same values."""
+    assert type(made) is type(plain) and made == plain and hash(made) == hash(plain)
+    assert repr(made) == repr(plain) and vars(made) == vars(plain)
+    assert list(vars(made)) == [f.name for f in dataclasses.fields(made)]  # type: ignore[arg-type]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.quantity = ZERO  # type: ignore[attr-defined]
+
+
+def test_lines_made_per_order_line_are_what_the_dataclass_makes() -> None:
+    amounts = line_amounts(Decimal(24), Decimal("33.33"), Decimal(2), ZERO, Decimal(20), True)
+    _made_alike(amounts, LineAmounts(*(getattr(amounts, f) for f in vars(amounts))))
+    p = new_product()
+    values = (p, "box", Decimal(2), Decimal(24), Decimal("33.33"), "x", Decimal(2), ZERO)
+    _made_alike(PricedLine.of(*values, amounts), PricedLine(*values, amounts))
+    _made_alike(LineInput.of("id", "box", "2", ""), LineInput("id", "box", "2"))
+    request = os_.SubmitOrderRequest(
+        lines=[
+            os_.OrderLineInput(product_id=p.id, unit="box", quantity="2"),
+            os_.OrderLineInput(product_id="x", quantity="1.5", manual_discount_percent="3"),
+        ]
+    )
+    plain = [LineInput(p.id, "box", "2", ""), LineInput("x", "", "1.5", "3")]
+    made = line_inputs(request.lines)
+    assert len(made) == len(plain)
+    for one, want in zip(made, plain, strict=True):
+        _made_alike(one, want)

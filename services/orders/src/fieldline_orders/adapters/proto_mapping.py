@@ -196,8 +196,9 @@ def discount_from_pb(path: str, d: pb.Discount) -> Discount:
 
 # ------------------------------------------------------------------------------- orders
 def line_inputs(lines: object) -> list[LineInput]:
+    of = LineInput.of
     return [
-        LineInput(ln.product_id, ln.unit, ln.quantity, ln.manual_discount_percent)
+        of(ln.product_id, ln.unit, ln.quantity, ln.manual_discount_percent)
         for ln in lines  # type: ignore[attr-defined]
     ]
 

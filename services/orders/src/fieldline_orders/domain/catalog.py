@@ -207,12 +207,20 @@ class Product:
     def same_content(self, other: Product) -> bool:
         return replace(self, version=0) == replace(other, version=0)
 
-    def unit(self, field: str, code: str) -> ProductUnit:
-        """The unit `code` of this product; "" means the base unit."""
+    def find_unit(self, code: str) -> ProductUnit | None:
+        """The unit `code` of this product ("" means the base unit), if it has one."""
         wanted = (code or "").strip() or self.base_unit
         for u in self.units:
             if u.code == wanted:
                 return u
+        return None
+
+    def unit(self, field: str, code: str) -> ProductUnit:
+        """The unit `code` of this product; "" means the base unit."""
+        found = self.find_unit(code)
+        if found is not None:
+            return found
+        wanted = (code or "").strip() or self.base_unit
         known = ", ".join(u.code for u in self.units)
         raise InvalidArgument(
             field, f"{wanted!r} is not a unit of product {self.sku} (units: {known})"

@@ -15,6 +15,7 @@ from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.validation import (  # noqa: F401 - re-exported for the model
     MAX_NAME,
     MAX_TEXT,
+    is_canonical_id,
     limit_text,
     optional_id,
     require_id,
@@ -62,11 +63,11 @@ _TOO_LARGE = Decimal(10) ** MAX_INTEGER_DIGITS
 _POWERS_OF_TEN = tuple(10**i for i in range(11))
 
 
-def check_scale(field: str, value: Decimal, places: int, what: str = "") -> Decimal:
-    # Short path for what passes (every quantity of every order line comes here twice):
+def fits_scale(value: Decimal, places: int) -> bool:
+    """The short path of `check_scale`: True only if it passes `value` (False: ask it)."""
     # 10^-places ≤ |value| < 10^15 (or zero) and its fraction in lowest terms n/d has d dividing
     # 10^places, i.e. at most `places` decimal places exactly. Such a value has at most
-    # 15 + places ≤ 25 significant digits, so `normalize()` below is exact and agrees.
+    # 15 + places ≤ 25 significant digits, so `normalize()` in `check_scale` is exact and agrees.
     if (
         type(value) is Decimal
         and places < len(_POWERS_OF_TEN)
@@ -74,11 +75,16 @@ def check_scale(field: str, value: Decimal, places: int, what: str = "") -> Deci
     ):
         try:
             _, denominator = value.as_integer_ratio()
-        except (ValueError, OverflowError):  # NaN, infinity: refused below
-            pass
-        else:
-            if _POWERS_OF_TEN[places] % denominator == 0:
-                return value
+        except (ValueError, OverflowError):  # NaN, infinity: refused by `check_scale`
+            return False
+        return _POWERS_OF_TEN[places] % denominator == 0
+    return False
+
+
+def check_scale(field: str, value: Decimal, places: int, what: str = "") -> Decimal:
+    # Short path for what passes (every quantity of every order line comes here twice).
+    if fits_scale(value, places):
+        return value
     if decimal_places(value) > places:
         raise InvalidArgument(field, f"must have at most {places} decimal places{what}")
     if abs(value) >= _TOO_LARGE:
@@ -86,11 +92,33 @@ def check_scale(field: str, value: Decimal, places: int, what: str = "") -> Deci
     return value
 
 
+# Quantity texts that passed `positive_quantity` lately → its decimal. Order lines keep ordering
+# the same few quantities ("1", "2", "12"…), so these are kept rather than parsed and checked
+# again for every line (at most _QUANTITIES_KEPT, then forgotten at once, like `fmt`'s texts).
+_POSITIVE_QUANTITIES: dict[str, Decimal] = {}
+_QUANTITIES_KEPT = 4096
+
+
 def positive_quantity(field: str, value: str) -> Decimal:
+    try:
+        return _POSITIVE_QUANTITIES[value]
+    except (KeyError, TypeError):  # TypeError: not hashable, so not a text (refused below)
+        pass
     q = parse_decimal(field, value)
     if q <= 0:
         raise InvalidArgument(field, f"must be positive, got {value.strip()}")
-    return check_scale(field, q, QTY_PLACES)
+    q = check_scale(field, q, QTY_PLACES)
+    if type(value) is str:
+        if len(_POSITIVE_QUANTITIES) >= _QUANTITIES_KEPT:
+            _POSITIVE_QUANTITIES.clear()
+        _POSITIVE_QUANTITIES[value] = q
+    return q
+
+
+def known_quantity(value: str) -> Decimal | None:
+    """`positive_quantity(…, value)` if that text passed it lately, else None (then call it,
+    which names the field of an error)."""
+    return _POSITIVE_QUANTITIES.get(value) if type(value) is str else None
 
 
 def quantity(field: str, value: str, *, allow_negative: bool = False) -> Decimal:
@@ -124,7 +152,8 @@ def currency_code(field: str, value: str) -> str:
 
 def round_money(value: Decimal) -> Decimal:
     """ROUND_HALF_UP to 0.01, the one rounding rule of the pricing (docs/contexts/orders.md)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    # The rounding passed by position: by keyword, the call costs twice as much (twice a line).
+    return value.quantize(CENT, ROUND_HALF_UP)
 
 
 def fmt(value: Decimal) -> str:

@@ -43,7 +43,7 @@ from fieldline_orders.domain.orders import (
     Stage,
 )
 from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits, PriceBook, PricedLine
-from fieldline_orders.domain.values import ZERO, limit_text, require_id
+from fieldline_orders.domain.values import ZERO, is_canonical_id, limit_text, require_id
 
 
 async def check_outlet(session: AsyncSession, client_id: str, outlet_id: str) -> None:
@@ -278,8 +278,10 @@ async def _prepared(step: Awaitable[SubmitPlan]) -> SubmitPlan | DomainError:
 def _product_ids(lines: Sequence[LineInput]) -> list[str]:
     out = []
     for i, ln in enumerate(lines):
-        if ln.product_id:
-            out.append(require_id(f"lines[{i}].product_id", ln.product_id))
+        pid = ln.product_id
+        if pid:
+            # The field path is built only for an id `require_id` may refuse or rewrite.
+            out.append(pid if is_canonical_id(pid) else require_id(f"lines[{i}].product_id", pid))
     return out
 
 
