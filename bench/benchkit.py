@@ -83,6 +83,92 @@ async def database(
             await _execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+ANALYZE_EVERY = 10.0  # seconds: see `statistics_kept`
+
+# Autovacuum's rule for analyzing a table: more than 50 rows + 10 % of it changed since its
+# last analysis (a table never analyzed has reltuples -1: counts as empty).
+_STALE_TABLES = (
+    "SELECT s.schemaname, s.relname FROM pg_stat_user_tables s "
+    "JOIN pg_class c ON c.oid = s.relid "
+    "WHERE s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)"
+)
+
+
+def add_analyze_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--analyze-every",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="PostgreSQL: analyze the throwaway databases' changed tables this often, as "
+        f"autovacuum would (default: {ANALYZE_EVERY:g} s when the server's autovacuum is off, "
+        "else never; 0: never)",
+    )
+
+
+@contextlib.asynccontextmanager
+async def statistics_kept(urls: list[str], every: float | None) -> AsyncIterator[str]:
+    """PostgreSQL: keep the planner's statistics of the bench's databases current, as
+    autovacuum keeps a production database's; yields a line saying what it does ("" on SQLite).
+
+    A bench database is seconds old and grows by thousands of rows a second. PostgreSQL plans
+    a prepared statement generically after five executions and keeps that plan until
+    something invalidates it, an ANALYZE among others. With autovacuum off (as on this
+    project's development machines) nothing ever does: the statements first run on nearly
+    empty tables keep sequential scans as the tables grow. In one full run, orders' read
+    phase scanned `orders` and `idempotency` 400 times each (3.1 M rows each) and
+    settlements' credit check `credit_reservations` 1,482 times (11.4 M rows), and
+    SubmitOrder slowed from round to round (docs/benchmarks.md). A production server has
+    autovacuum on: it analyzes a table once 50 rows + 10 % of it have changed. Here, every
+    `every` seconds, the tables past that threshold are analyzed (by default only when the
+    server's autovacuum is off; `every` 0: never). Autovacuum looks at a database once a
+    minute (`autovacuum_naptime`), enough for tables that grow by a small fraction a minute;
+    the bench's grow from nothing in seconds, hence the shorter period.
+    """
+    if not urls or urls[0].startswith("sqlite"):
+        yield ""
+        return
+    dsns = [
+        make_url(u).set(drivername="postgresql").render_as_string(hide_password=False) for u in urls
+    ]
+    if every is None:
+        conn = await asyncpg.connect(dsns[0])
+        try:
+            autovacuum = await conn.fetchval("SHOW autovacuum")
+        finally:
+            await conn.close()
+        every = ANALYZE_EVERY if autovacuum == "off" else 0.0
+        why = f"the server's autovacuum is {autovacuum}"
+    else:
+        why = "--analyze-every"
+    if every <= 0:
+        yield f"statistics: left to the server ({why})"
+        return
+
+    async def analyze_changed() -> None:
+        for dsn in dsns:
+            conn = await asyncpg.connect(dsn)
+            try:
+                for schema, table in await conn.fetch(_STALE_TABLES):
+                    await conn.execute(f'ANALYZE "{schema}"."{table}"')
+            finally:
+                await conn.close()
+
+    async def keep() -> None:
+        while True:
+            await asyncio.sleep(every)
+            await analyze_changed()
+
+    await analyze_changed()
+    task = asyncio.create_task(keep())
+    try:
+        yield f"statistics: changed tables analyzed every {every:g} s, as autovacuum would ({why})"
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def _execute(dsn: str, statement: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:

@@ -740,6 +740,11 @@ async def main_async(args: argparse.Namespace) -> int:
                         f"seeded {len(product_ids)} SKUs and {len(customers)} outlets "
                         f"in {time.perf_counter() - t0:.1f} s ({'PostgreSQL' if args.postgres else 'SQLite'})"
                     )
+                    statistics_line = await stack.enter_async_context(
+                        benchkit.statistics_kept([s_url, o_url], args.analyze_every)
+                    )
+                    if statistics_line:
+                        print(statistics_line)
                     submit = ch.unary_unary(
                         SUBMIT,
                         request_serializer=lambda m: m.SerializeToString(),
@@ -865,6 +870,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     benchkit.add_postgres_argument(parser)
+    benchkit.add_analyze_argument(parser)
     parser.add_argument("--outlets", type=int, default=300_000)
     parser.add_argument("--skus", type=int, default=3_000)
     parser.add_argument("--orders", type=int, default=2_000)
