@@ -34,8 +34,24 @@ class OrdersSettings(ServiceSettings):
         default=64,
     )
     submit_batches_in_flight: int = setting(
-        "batches of SubmitOrder calls processed at the same time", default=1
+        "batches of SubmitOrder calls processed at the same time; 0: chosen by the database "
+        "(2 on PostgreSQL, 1 on SQLite: see `batches_in_flight`)",
+        default=0,
     )
+
+
+def batches_in_flight(configured: int, dialect: str) -> int:
+    """ORDERS_SUBMIT_BATCHES_IN_FLIGHT as configured, or chosen by the database (0).
+
+    PostgreSQL works in a process of its own: while one batch waits for it (~40 % of a batch
+    of 64), a second batch can read and price, and a lone order need not wait for the batch
+    ahead of it (measured: open-loop p99 at 200 orders/s 36–38 → 23–30 ms, and +5 % capacity).
+    SQLite's work runs in this process, its write transactions one at a time: a second batch
+    only splits the callers into smaller batches (measured: −5 to −10 % capacity).
+    """
+    if configured:
+        return configured
+    return 1 if dialect == "sqlite" else 2
 
 
 def from_env() -> OrdersSettings:
@@ -64,8 +80,10 @@ def validate(settings: OrdersSettings) -> None:
         problems.append(f"{PREFIX}_CREDIT_CHECK_TIMEOUT_SECONDS: must be positive")
     if not 1 <= settings.submit_batch_max <= 500:
         problems.append(f"{PREFIX}_SUBMIT_BATCH_MAX: must be between 1 and 500")
-    if not 1 <= settings.submit_batches_in_flight <= 16:
-        problems.append(f"{PREFIX}_SUBMIT_BATCHES_IN_FLIGHT: must be between 1 and 16")
+    if not 0 <= settings.submit_batches_in_flight <= 16:
+        problems.append(
+            f"{PREFIX}_SUBMIT_BATCHES_IN_FLIGHT: must be between 1 and 16 (0: by the database)"
+        )
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from fieldline_kit.settings import SettingsError
-from fieldline_orders.settings import OrdersSettings, from_env, validate
+from fieldline_orders.settings import OrdersSettings, batches_in_flight, from_env, validate
 
 BASE = {
     "ORDERS_DATABASE_URL": "sqlite:///x.sqlite3",
@@ -51,3 +53,16 @@ def test_the_settlements_target_is_required(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("ORDERS_SETTLEMENTS_TARGET", raising=False)
     with pytest.raises(SettingsError, match="ORDERS_SETTLEMENTS_TARGET"):
         from_env()
+
+
+def test_batches_in_flight_by_database_unless_configured() -> None:
+    assert batches_in_flight(0, "postgresql") == 2  # the server works while we price
+    assert batches_in_flight(0, "sqlite") == 1  # one writer, in this process
+    assert batches_in_flight(3, "sqlite") == batches_in_flight(3, "postgresql") == 3
+    settings = OrdersSettings(
+        database_url="sqlite://", nats_url="nats://x", settlements_target="x:1"
+    )
+    assert settings.submit_batches_in_flight == 0
+    validate(settings)
+    with pytest.raises(SettingsError, match="ORDERS_SUBMIT_BATCHES_IN_FLIGHT"):
+        validate(replace(settings, submit_batches_in_flight=17))

@@ -45,6 +45,7 @@ from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.orders import CreditChecker, CreditDecision
 from fieldline_orders.domain.pricing import ManualDiscountLimits
 from fieldline_orders.service_layer import orders as sl
+from fieldline_orders.settings import batches_in_flight
 
 log = get_logger("fieldline.orders.submit")
 
@@ -96,7 +97,9 @@ class SubmitBatches:
             "orders.submit",
             self.run,
             max_batch=app.settings.submit_batch_max,
-            max_in_flight=app.settings.submit_batches_in_flight,
+            max_in_flight=batches_in_flight(
+                app.settings.submit_batches_in_flight, app.engine.dialect.name
+            ),
         )
 
     async def submit(self, call: SubmitCall) -> Response:
