@@ -1,7 +1,7 @@
 """Pre-sale order submission benchmark: throughput and latency vs. an empty RPC.
 
     .venv/bin/python bench/orders_submit_bench.py [--postgres URL] [--quick]
-        [--outlets 300000] [--skus 3000] [--orders 2000] [--concurrency 16,32,64] [--rate 200]
+        [--outlets 300000] [--skus 3000] [--orders 2000] [--concurrency 16,32,64,128] [--rate 200]
         [--client-process] [--settlements-process] [--profile]
 
 Creates fresh databases for orders and settlements (SQLite files in a temporary directory,
@@ -877,9 +877,10 @@ def main() -> int:
     parser.add_argument(
         "--concurrency",
         type=lambda text: [int(x) for x in text.split(",")],
-        default=[16, 32, 64],
+        default=[16, 32, 64, 128],
         help="calls in flight of the closed loops, comma-separated; each level runs both loops "
-        "and the verdict compares the best throughput of each (default 16,32,64)",
+        "and the verdict compares the best throughput of each (default 16,32,64,128: with two "
+        "batches in flight, PostgreSQL's default, 128 callers fill two batches of 64)",
     )
     parser.add_argument(
         "--rounds",
