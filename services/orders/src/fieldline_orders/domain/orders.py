@@ -28,6 +28,7 @@ from fieldline_orders.domain.values import (
     MAX_CODE,
     ZERO,
     fmt,
+    frozen_instance,
     limit_text,
     optional_id,
     quantity,
@@ -166,13 +167,10 @@ class OrderLine:
 
     @classmethod
     def from_priced(cls, line_no: int, p: PricedLine) -> OrderLine:
-        # The frozen dataclass's __init__ sets each of the 16 fields through
-        # object.__setattr__; a new order makes one line per priced line, so the fields go into
-        # the instance's __dict__ at once instead (the same instance, still frozen).
-        line = object.__new__(cls)
         product = p.product
         amounts = p.amounts
-        line.__dict__.update(
+        return frozen_instance(
+            cls,
             line_no=line_no,
             product_id=product.id,
             unit=p.unit,
@@ -190,7 +188,6 @@ class OrderLine:
             container_type=product.container_type,
             container_quantity=product.containers_for(p.base_quantity),
         )
-        return line
 
 
 def containers_of(lines: Iterable[OrderLine]) -> tuple[tuple[str, Decimal], ...]:
