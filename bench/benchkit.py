@@ -72,7 +72,7 @@ async def database(
         yield f"sqlite:///{sqlite_path}"
         return
     server = make_url(postgres)
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = _asyncpg_dsn(postgres)
     name = f"fl_bench_{label}_" if label else "fl_bench_"
     name += uuid.uuid4().hex[:12]
     await _execute(admin, f'CREATE DATABASE "{name}"')
@@ -128,15 +128,10 @@ async def statistics_kept(urls: list[str], every: float | None) -> AsyncIterator
     if not urls or urls[0].startswith("sqlite"):
         yield ""
         return
-    dsns = [
-        make_url(u).set(drivername="postgresql").render_as_string(hide_password=False) for u in urls
-    ]
+    dsns = [_asyncpg_dsn(u) for u in urls]
     if every is None:
-        conn = await asyncpg.connect(dsns[0])
-        try:
+        async with _connected(dsns[0]) as conn:
             autovacuum = await conn.fetchval("SHOW autovacuum")
-        finally:
-            await conn.close()
         every = ANALYZE_EVERY if autovacuum == "off" else 0.0
         why = f"the server's autovacuum is {autovacuum}"
     else:
@@ -147,12 +142,9 @@ async def statistics_kept(urls: list[str], every: float | None) -> AsyncIterator
 
     async def analyze_changed() -> None:
         for dsn in dsns:
-            conn = await asyncpg.connect(dsn)
-            try:
+            async with _connected(dsn) as conn:
                 for schema, table in await conn.fetch(_STALE_TABLES):
                     await conn.execute(f'ANALYZE "{schema}"."{table}"')
-            finally:
-                await conn.close()
 
     async def keep() -> None:
         while True:
@@ -169,12 +161,23 @@ async def statistics_kept(urls: list[str], every: float | None) -> AsyncIterator
             await task
 
 
-async def _execute(dsn: str, statement: str) -> None:
+def _asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL (any driver) as asyncpg takes it, credentials kept."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextlib.asynccontextmanager
+async def _connected(dsn: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(statement)
+        yield conn
     finally:
         await conn.close()
+
+
+async def _execute(dsn: str, statement: str) -> None:
+    async with _connected(dsn) as conn:
+        await conn.execute(statement)
 
 
 # ------------------------------------------------------------------------- NATS, services
