@@ -48,10 +48,12 @@ def support() -> ModuleType:
 # -- database ---------------------------------------------------------------------------------
 @dataclass
 class Db:
+    url: str
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     tables: KitTables
     counters: Table
+    things: Table
 
     async def rows(self, table: Table, *order_by: Any) -> list[Any]:
         async with self.sessions() as s:
@@ -75,9 +77,16 @@ async def db(db_factory: DatabaseFactory) -> AsyncIterator[Db]:
         Column("key", String(64), primary_key=True),
         Column("value", Integer, nullable=False),
     )
+    things = Table(  # the rows of `Thing` aggregates (repository tests)
+        "test_things",
+        md,
+        Column("id", String(64), primary_key=True),
+        Column("name", String(200), nullable=False),
+        Column("version", Integer, nullable=False),
+    )
     async with engine.begin() as c:
         await c.run_sync(md.create_all)
-    yield Db(engine, session_factory(engine), tables, counters)
+    yield Db(url, engine, session_factory(engine), tables, counters, things)
     await engine.dispose()
 
 

@@ -53,6 +53,12 @@ def _postgres_url() -> str:
 
 def cmd_test(args: argparse.Namespace) -> int:
     py = sys.executable
+    if args.unit:
+        # The fast loop: the unit tier alone (domain rules, use cases on fakes), no database,
+        # no NATS, no checks.
+        return _run(
+            [py, "-m", "pytest", "-q", "-m", "unit", *(args.pytest_args or [])], "unit tests"
+        )
     steps: list[tuple[str, list[str], dict[str, str] | None]] = [
         ("ruff lint", [py, "-m", "ruff", "check", "."], None),
         ("ruff format", [py, "-m", "ruff", "format", "--check", "."], None),
@@ -148,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         help="lint, type-check, contract and chart checks, all tests (SQLite and PostgreSQL)",
     )
     test.add_argument("--only-tests", action="store_true", help="skip lint/type/contract checks")
+    test.add_argument(
+        "--unit", action="store_true", help="only the unit tier: no database, no NATS (seconds)"
+    )
     test.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     test.set_defaults(func=cmd_test)
 

@@ -1,28 +1,38 @@
-"""Process lifecycle shared by every gRPC service.
+"""The process every gRPC service runs, and the one `main` that starts it.
 
-start metrics → bind gRPC (health NOT_SERVING) → start background loops (outbox relay,
-consumers) → SERVING → wait for SIGTERM/SIGINT → NOT_SERVING → drain in-flight RPCs within the
-grace period → stop background loops → close connections.
+A service declares itself once, in `entrypoints/main.py`, as a `ServiceSpec`: its name and
+settings, its migrations, its composition root (`bootstrap`), its gRPC servicers and its
+stream readers. From that the kit gives it `python -m fieldline_<service> serve|migrate` and
+`build()`, which tests and benchmarks use to run it in-process exactly as `serve` does.
+
+Lifecycle of `serve`: start metrics → bind gRPC (health NOT_SERVING) → start background loops
+(outbox relay, consumers) → SERVING → wait for SIGTERM/SIGINT → NOT_SERVING → drain in-flight
+RPCs within the grace period → stop background loops → close connections.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from nats.aio.client import Client
 from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fieldline_kit.app import ServiceApp
 from fieldline_kit.grpc.server import Register, create_server
-from fieldline_kit.logging import get_logger
+from fieldline_kit.logging import configure_logging, get_logger
 from fieldline_kit.messaging.nats import connect
 from fieldline_kit.messaging.relay import OutboxRelay
-from fieldline_kit.settings import ServiceSettings
+from fieldline_kit.migrations import upgrade
+from fieldline_kit.settings import ServiceSettings, SettingsError, load_settings, setting
 from fieldline_kit.tables import KitTables
 
 Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
@@ -150,3 +160,90 @@ async def messaging_process(
         background=background,
         cleanup=[close_nats, *cleanup],
     )
+
+
+S = TypeVar("S", bound=ServiceSettings)
+A = TypeVar("A", bound=ServiceApp[Any, Any])
+
+
+def _no_readers(app: Any, nc: Client) -> Sequence[Background]:
+    return ()
+
+
+def _valid(settings: Any) -> None:
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _MigrateSettings:
+    database_url: str = setting("database to migrate", secret=True)
+
+
+@dataclass(frozen=True)
+class ServiceSpec(Generic[S, A]):
+    """One service, declared once: everything `serve`, `migrate`, tests and benchmarks need.
+
+    `readers(app, nc)`: the service's stream readers (consumers, followers) on the process's
+    NATS connection; `validate(settings)` refuses a configuration the types allow but the
+    service does not (raise SettingsError).
+    """
+
+    name: str
+    settings: type[S]
+    prefix: str  # of its environment variables, e.g. ORDERS
+    migrations: Path
+    bootstrap: Callable[[S], A]
+    servicers: Callable[[A], Register]
+    readers: Callable[[A, Client], Sequence[Background]] = _no_readers
+    validate: Callable[[S], None] = _valid
+    # More commands of `python -m fieldline_<service>` (e.g. a bulk load the service owns):
+    # name → function of the remaining arguments, returning the exit code.
+    commands: Mapping[str, Callable[[list[str]], int]] = field(default_factory=dict)
+
+    def settings_from_env(self) -> S:
+        settings = load_settings(self.settings, self.prefix)
+        self.validate(settings)
+        return settings
+
+    async def build(self, settings: S) -> tuple[ServiceProcess, A]:
+        """The service wired exactly as `serve` runs it (tests start it in-process with this)."""
+        self.validate(settings)
+        app = self.bootstrap(settings)
+        process = await messaging_process(
+            self.name,
+            settings,
+            sessions=app.sessions,
+            tables=app.tables,
+            register=self.servicers(app),
+            on_commit=app.on_commit,
+            readers=lambda nc: self.readers(app, nc),
+            cleanup=[app.close],
+        )
+        return process, app
+
+    async def serve(self) -> None:
+        settings = self.settings_from_env()
+        configure_logging(self.name, settings.log_level, settings.log_format)
+        process, _ = await self.build(settings)
+        await process.run()
+
+    def main(self, argv: list[str] | None = None) -> int:
+        """`python -m fieldline_<service> serve|migrate`, the same locally and in Kubernetes."""
+        argv = sys.argv[1:] if argv is None else argv
+        if argv and argv[0] in self.commands:
+            return self.commands[argv[0]](argv[1:])
+        parser = argparse.ArgumentParser(prog=f"python -m fieldline_{self.name.replace('-', '_')}")
+        parser.add_argument("command", choices=["serve", "migrate", *self.commands])
+        args = parser.parse_args(argv)
+        try:
+            if args.command == "migrate":
+                configure_logging(self.name)
+                migrate = load_settings(_MigrateSettings, self.prefix)
+                upgrade(migrate.database_url, self.migrations)
+                get_logger("fieldline.migrate").info("database migrated", service=self.name)
+                return 0
+            asyncio.run(self.serve())
+            return 0
+        except SettingsError as exc:
+            print(f"{self.name}: {exc}", file=sys.stderr)
+            return 2

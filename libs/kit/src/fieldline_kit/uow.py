@@ -1,9 +1,13 @@
 """Unit of work over an async SQLAlchemy session, with the transactional outbox built in.
 
-Aggregates record domain events in `.events`; repositories register the aggregates they touch
-with `uow.track()`. `commit()` turns those events into outbox rows (through the service's
+Aggregates record domain events in `.events`; repositories (`uow.<name>`, attached by a
+service's subclass in `_attach`, see `fieldline_kit.repository`) register the aggregates they
+touch with `uow.track()`. `commit()` turns those events into outbox rows (through the service's
 `EventMapper`) inside the same transaction as the state change, so a fact is published if and
 only if the change committed. Leaving the block without `commit()` rolls back.
+
+A read-only unit of work (`read_only=True`, on the read session factory) serves queries through
+the same repositories; it can never commit.
 
 After a commit that wrote outbox rows, `on_commit()` is called (it wakes the relay) and then
 `after_commit(events)` with the integration events that commit wrote, in order: what this
@@ -15,22 +19,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Protocol, Self
 
 from google.protobuf import any_pb2, timestamp_pb2
 from google.protobuf.message import Message
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fieldline.common.v1 import event_envelope_pb2
 from fieldline_kit.bulk_insert import RowsInsert
 from fieldline_kit.clock import Clock, utcnow
-from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.logging import correlation_id
 from fieldline_kit.tables import KitTables
 
@@ -55,7 +57,8 @@ class HasEvents(Protocol):
     events: list[Any]
 
 
-EventMapper = Callable[[Any], Iterable[IntegrationEvent]]
+# Domain event → the integration events it publishes (a fieldline_kit.event_mapper.EventMapper).
+MapEvents = Callable[[Any], Iterable[IntegrationEvent]]
 AfterCommit = Callable[[Sequence[IntegrationEvent]], None]
 
 
@@ -64,12 +67,13 @@ class UnitOfWork:
         self,
         sessions: async_sessionmaker[AsyncSession],
         tables: KitTables,
-        mapper: EventMapper,
+        mapper: MapEvents,
         *,
         clock: Clock = utcnow,
         on_commit: Callable[[], None] | None = None,
         after_commit: AfterCommit | None = None,
         causation_id: str = "",
+        read_only: bool = False,
     ) -> None:
         self._sessions = sessions
         self._tables = tables
@@ -78,6 +82,7 @@ class UnitOfWork:
         self._after_commit = after_commit
         self.clock = clock
         self.causation_id = causation_id
+        self.read_only = read_only
         self._seen: list[HasEvents] = []
         # Aggregates changed on behalf of another request than the current context's (a batch
         # of requests in one transaction): id(aggregate) → that request's correlation id.
@@ -97,6 +102,7 @@ class UnitOfWork:
         self._seen = []
         self._correlations = {}
         self._written = []
+        self._attach()
         return self
 
     async def __aexit__(
@@ -126,7 +132,16 @@ class UnitOfWork:
         self._seen = []
         self._correlations = {}
         self._written = []
+        self._attach()
         return self
+
+    def _attach(self) -> None:
+        """Attach this context's repositories as `self.<name>` (a subclass's hook; called on
+        every `async with` and `adopt`, so each transaction gets fresh ones)."""
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot write")
 
     def track(self, aggregate: HasEvents, *, correlation: str | None = None) -> None:
         """Write the aggregate's events at commit; `correlation`: the correlation id of the
@@ -193,6 +208,7 @@ class UnitOfWork:
         )
 
     async def commit(self) -> None:
+        self._writable()
         await self.flush_events()
         await self.session.commit()
         written, self._written = self._written, []
@@ -207,34 +223,22 @@ class UnitOfWork:
         await self.session.rollback()
         self._written = []
 
-    # -- idempotency -------------------------------------------------------------------
-    async def recorded_response(self, key: str, fingerprint: str) -> bytes | None:
-        """The stored response of an earlier request with this key, if any.
-
-        Reusing a key for a different request is the caller's bug; it is refused rather than
-        answered with a response that belongs to another request.
-        """
+    # -- idempotency (see fieldline_kit.idempotency) ----------------------------------------
+    async def stored_responses(self, keys: Collection[str]) -> dict[str, tuple[str, bytes]]:
+        """key → (fingerprint, response) of the responses stored under `keys` (one statement)."""
+        if not keys:
+            return {}
         t = self._tables.idempotency
-        row = (
-            await self.session.execute(select(t.c.fingerprint, t.c.response).where(t.c.key == key))
-        ).first()
-        if row is None:
-            return None
-        if row.fingerprint != fingerprint:
-            raise InvalidArgument("request_id", "was already used for a different request")
-        return bytes(row.response)
-
-    async def record_response(self, key: str, fingerprint: str, response: bytes) -> None:
-        await self.session.execute(
-            insert(self._tables.idempotency).values(
-                key=key, fingerprint=fingerprint, response=response, created_at=self.clock()
-            )
+        rows = await self.session.execute(
+            select(t.c.key, t.c.fingerprint, t.c.response).where(t.c.key.in_(list(keys)))
         )
+        return {r.key: (r.fingerprint, bytes(r.response)) for r in rows}
 
     async def record_responses(self, records: Sequence[tuple[str, str, bytes]]) -> None:
-        """`record_response` for many requests (key, fingerprint, response) in one statement."""
+        """Store the responses of requests (key, fingerprint, response) in one statement."""
         if not records:
             return
+        self._writable()
         now = self.clock()
         await _rows_insert(self._tables.idempotency, IDEMPOTENCY_COLUMNS).execute(
             self.session, [(key, digest, response, now) for key, digest, response in records]
@@ -259,8 +263,3 @@ IDEMPOTENCY_COLUMNS = ("key", "fingerprint", "response", "created_at")
 @functools.lru_cache(maxsize=64)
 def _rows_insert(table: Table, columns: tuple[str, ...]) -> RowsInsert:
     return RowsInsert(table, columns)
-
-
-def fingerprint(message: Message) -> str:
-    """Stable digest of a request, used to tell a retry from a different request."""
-    return hashlib.sha256(message.SerializeToString(deterministic=True)).hexdigest()

@@ -207,7 +207,7 @@ async def test_each_call_gets_what_it_would_get_alone(env: Env) -> None:
     placed = await env.orders.orders.SubmitOrder(submit_request(c, [ln(w.beer, "1")]))
     existing = command(c, ok, order_id=placed.order.id)
     async with env.app.uow() as uow:
-        await uow.record_response("SubmitOrder:stored", "digest", b"\x0a\x00")
+        await uow.record_responses([("SubmitOrder:stored", "digest", b"\x0a\x00")])
         await uow.commit()
     async with reader_of(env) as (reader, _):
         cmds = [

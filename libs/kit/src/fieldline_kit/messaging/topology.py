@@ -1,4 +1,9 @@
-"""THE declaration of JetStream streams and consumers for the whole system.
+"""JetStream streams and consumers: each service declares its own, this applies them all.
+
+A service declares what it owns in its `topology.py` — its stream (`<context>.events.v1.>`)
+and the durable consumers it binds to — as a `Topology`, and names it under the entry-point
+group `fieldline.topology` in its pyproject. `declared()` collects every installed service's
+declaration; the kit itself names no service.
 
 Applied at deploy time, never from application code:
 
@@ -20,8 +25,9 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from typing import Any
 
 from nats.aio.client import Client
@@ -125,42 +131,52 @@ class ConsumerSpec:
         )
 
 
-def _events(context: str) -> tuple[str, ...]:
-    return (f"{context}.events.v1.>",)
+def events_stream(name: str, context: str, description: str) -> StreamSpec:
+    """The stream of a bounded context's integration events: `<context>.events.v1.>`."""
+    return StreamSpec(name, (f"{context}.events.v1.>",), description)
 
 
-# -- the system's declaration -------------------------------------------------------------------
-STREAMS: tuple[StreamSpec, ...] = (
-    StreamSpec("CLIENTS", _events("clients"), "clients & territory integration events"),
-    StreamSpec("ORDERS", _events("orders"), "orders integration events"),
-    StreamSpec("SETTLEMENTS", _events("settlements"), "settlements integration events"),
-    StreamSpec("EQUIPMENT", _events("equipment"), "equipment integration events"),
-    StreamSpec("KPI", _events("kpi"), "KPI integration events"),
-    StreamSpec("EXCHANGE", _events("exchange"), "ERP exchange integration events"),
-)
+@dataclass(frozen=True)
+class Topology:
+    """What one service owns on JetStream: its streams and the consumers it binds to."""
 
-# Durable consumers of the deployed services, named <consumer service>-<purpose>. Add one here
-# together with the code that binds to it.
-CONSUMERS: tuple[ConsumerSpec, ...] = (
-    ConsumerSpec(
-        "orders-clients-feed",
-        "CLIENTS",
-        ("clients.events.v1.>",),
-        "orders' read models of outlets, visit schedules and audits",
-    ),
-    ConsumerSpec(
-        "settlements-orders",
-        "ORDERS",
-        # Only the events it has handlers for: every other order event (OrderSubmitted on each
-        # pre-sale order, …) would cost settlements a delivery, an inbox write and an ack.
-        (
-            "orders.events.v1.VanSaleCompleted",
-            "orders.events.v1.ReturnAccepted",
-            "orders.events.v1.OrderStatusChanged",
-        ),
-        "settlements books invoices, payments, tare and releases credit reservations",
-    ),
-)
+    streams: tuple[StreamSpec, ...] = ()
+    consumers: tuple[ConsumerSpec, ...] = ()
+
+    @classmethod
+    def merge(cls, parts: Iterable[Topology]) -> Topology:
+        """Every part's streams and consumers; a name declared twice is refused."""
+        streams: dict[str, StreamSpec] = {}
+        consumers: dict[str, ConsumerSpec] = {}
+        for part in parts:
+            for s in part.streams:
+                if s.name in streams:
+                    raise ValueError(f"stream {s.name} is declared twice")
+                streams[s.name] = s
+            for c in part.consumers:
+                if c.durable in consumers:
+                    raise ValueError(f"consumer {c.durable} is declared twice")
+                consumers[c.durable] = c
+        merged = cls(tuple(streams.values()), tuple(consumers.values()))
+        for c in merged.consumers:
+            if c.stream not in streams:
+                raise ValueError(f"consumer {c.durable} binds to stream {c.stream}, not declared")
+        return merged
+
+
+ENTRY_POINT_GROUP = "fieldline.topology"
+
+
+def declared() -> Topology:
+    """The topology of every installed service (entry points `fieldline.topology`), by name."""
+    found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    parts = []
+    for ep in found:
+        part = ep.load()
+        if not isinstance(part, Topology):
+            raise TypeError(f"entry point {ep.name} ({ep.value}) is not a Topology")
+        parts.append(part)
+    return Topology.merge(parts)
 
 
 # -- apply ------------------------------------------------------------------------------------
@@ -236,13 +252,18 @@ def _norm(value: Any) -> Any:
 
 async def apply(
     nc_or_js: Client | JetStreamContext,
-    streams: Sequence[StreamSpec] = STREAMS,
-    consumers: Sequence[ConsumerSpec] = CONSUMERS,
+    streams: Sequence[StreamSpec] | None = None,
+    consumers: Sequence[ConsumerSpec] | None = None,
     *,
     replicas: int | None = None,
     dry_run: bool = False,
 ) -> list[Change]:
-    """Create or update the given streams, then consumers; report what was done."""
+    """Create or update the streams, then the consumers (default: `declared()`); report what
+    was done."""
+    if streams is None or consumers is None:
+        system = declared()
+        streams = system.streams if streams is None else streams
+        consumers = system.consumers if consumers is None else consumers
     js = jetstream(nc_or_js)
     default_replicas = replicas if replicas is not None else _replicas_from_env()
     changes: list[Change] = []
@@ -317,4 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the module imported under its own name, so the services' declarations (which import
+    # it) and this command share one `Topology` class.
+    from fieldline_kit.messaging.topology import main as module_main
+
+    sys.exit(module_main())

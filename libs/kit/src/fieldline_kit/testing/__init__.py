@@ -1,1 +1,11 @@
-"""Test support: real databases and a real NATS server, shared by every service's tests."""
+"""Test support shared by every service's tests (`fieldline_kit.testing`).
+
+- `helpers`: `new_id`, `eventually`, `eventually_value`, `closed_port`;
+- `events`: `published`, the integration events a stream holds;
+- `service`: a service started in-process as `serve` runs it, on a fresh migrated database
+  and a real NATS (`start_service`, `service_running`, `replicas`);
+- `fakes`: `FakeUnitOfWork` and `InMemoryRepository` for service-layer unit tests;
+- `databases`, `nats_server`: throwaway databases and an embedded nats-server (the pytest
+  plugin's `db_factory` and `nats_server` fixtures);
+- `pytest_plugin`: the fixtures, and the test tiers `unit`, `integration`, `e2e`.
+"""

@@ -39,7 +39,7 @@ from fieldline_clients.domain.values import optional_id, require_id
 from fieldline_clients.service_layer import handlers
 from fieldline_kit.errors import InvalidArgument, NotFound
 from fieldline_kit.grpc.convert import from_pb_date, from_ts, page_size
-from fieldline_kit.grpc.idempotency import run_idempotent
+from fieldline_kit.idempotency import run_idempotent
 
 R = TypeVar("R", bound=Message)
 

@@ -14,8 +14,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_kit.errors import InvalidArgument
-from fieldline_kit.grpc.idempotency import request_key, run_idempotent
-from fieldline_kit.uow import UnitOfWork, fingerprint
+from fieldline_kit.idempotency import fingerprint, request_key, run_idempotent
+from fieldline_kit.uow import UnitOfWork
 from fieldline_orders.adapters.schema import kit
 from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.orders import CreditChecker

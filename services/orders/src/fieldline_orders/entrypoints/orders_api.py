@@ -18,9 +18,9 @@ from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import orders_service_pb2_grpc as os_grpc
 from fieldline_kit.errors import InvalidArgument, NotFound
 from fieldline_kit.grpc.convert import page_size
-from fieldline_kit.grpc.idempotency import request_key
+from fieldline_kit.idempotency import fingerprint, request_key
 from fieldline_kit.logging import correlation_id
-from fieldline_kit.uow import UnitOfWork, fingerprint
+from fieldline_kit.uow import UnitOfWork
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters import queries
 from fieldline_orders.domain.orders import CreditDecision

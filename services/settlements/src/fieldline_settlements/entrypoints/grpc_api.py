@@ -21,13 +21,11 @@ from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
 from fieldline_kit.errors import Conflict, DomainError, InvalidArgument
 from fieldline_kit.grpc.convert import from_pb_date, page_size
-from fieldline_kit.grpc.idempotency import request_key, run_idempotent, stored_responses
 from fieldline_kit.grpc.interceptor import status_for
+from fieldline_kit.idempotency import fingerprint, request_key, run_idempotent
 from fieldline_kit.logging import get_logger
-from fieldline_kit.uow import fingerprint
 from fieldline_settlements.adapters import proto_mapping as m
 from fieldline_settlements.adapters import queries
-from fieldline_settlements.adapters.orm import kit
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork, deposits
 from fieldline_settlements.bootstrap import App
 from fieldline_settlements.domain.ledger import NamedAllocation, statement
@@ -385,9 +383,7 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
     async def _check_credit_batch(self, pending: list[_PendingCheck]) -> dict[int, _Outcome]:
         outcomes: dict[int, _Outcome] = {}
         async with self.app.uow() as uow:
-            stored = await stored_responses(
-                uow.session, kit.idempotency, {p.key for p in pending if p.key}
-            )
+            stored = await uow.stored_responses({p.key for p in pending if p.key})
             to_judge: list[_PendingCheck] = []
             first: dict[str, _PendingCheck] = {}  # per request id, its first check to judge
             repeats: list[tuple[_PendingCheck, _PendingCheck]] = []

@@ -131,13 +131,24 @@ async def test_each_aggregate_keeps_the_correlation_id_of_its_request(
 
 
 async def test_responses_of_many_requests_are_recorded_at_once(db: Db, support: ModuleType) -> None:
-    from fieldline_kit.grpc.idempotency import stored_responses
-
     async with new_uow(db, support, Hooks()) as uow:
         await uow.record_responses([("m:1", "f1", b"one"), ("m:2", "f2", b"two")])
         await uow.record_responses([])
         await uow.commit()
-    async with db.sessions() as session:
-        found = await stored_responses(session, db.tables.idempotency, ["m:1", "m:2", "m:3"])
+    async with new_uow(db, support, Hooks()) as uow:
+        found = await uow.stored_responses(["m:1", "m:2", "m:3"])
         assert found == {"m:1": ("f1", b"one"), "m:2": ("f2", b"two")}
-        assert await stored_responses(session, db.tables.idempotency, []) == {}
+        assert await uow.stored_responses([]) == {}
+
+
+async def test_a_read_only_unit_of_work_reads_but_never_writes(db: Db, support: ModuleType) -> None:
+    async with new_uow(db, support, Hooks()) as uow:
+        await uow.record_responses([("m:1", "f1", b"one")])
+        await uow.commit()
+    reader = UnitOfWork(db.sessions, db.tables, support.thing_mapper("ro"), read_only=True)
+    async with reader:
+        assert await reader.stored_responses(["m:1"]) == {"m:1": ("f1", b"one")}
+        with pytest.raises(RuntimeError, match="read-only"):
+            await reader.record_responses([("m:2", "f2", b"two")])
+        with pytest.raises(RuntimeError, match="read-only"):
+            await reader.commit()

@@ -14,7 +14,7 @@ import yaml
 
 from fieldline_dev import chart
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 CHART = ROOT / chart.CHART_DIR
 
 

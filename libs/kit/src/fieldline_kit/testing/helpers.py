@@ -1,0 +1,64 @@
+"""Small helpers every test suite uses: ids, waiting for a condition, a closed port."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def new_id() -> str:
+    """A new random UUID as text, as every Fieldline id is."""
+    return str(uuid.uuid4())
+
+
+async def eventually(
+    condition: Callable[[], bool | Awaitable[bool]],
+    *,
+    within: float = 10.0,
+    every: float = 0.05,
+    what: str = "condition",
+) -> None:
+    """Wait until `condition()` (sync or async) holds; fail the test after `within` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} not met within {within}s")
+        await asyncio.sleep(every)
+
+
+async def eventually_value(
+    probe: Callable[[], Awaitable[T]],
+    ok: Callable[[T], bool],
+    *,
+    within: float = 20.0,
+    every: float = 0.3,
+) -> T:
+    """`probe()` until `ok` holds for its value, at most `within` seconds; the last value
+    either way (the test asserts on it, so a failure shows what was seen)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        value = await probe()
+        if ok(value) or loop.time() > deadline:
+            return value
+        await asyncio.sleep(every)
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound, then released): a peer that is down."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
