@@ -199,7 +199,7 @@ async def embedded_nats(tmp: Path) -> AsyncIterator[str]:
 
 @contextlib.asynccontextmanager
 async def running(process: Any, timeout: float | None = 60.0) -> AsyncIterator[None]:
-    """A service's `ServiceProcess` (from its `build_process`) running in this event loop.
+    """A service's `ServiceProcess` (from its `SPEC.build`) running in this event loop.
 
     Waits until it is ready (serving), at most `timeout` seconds (None: no limit); a start-up
     failure is raised at once. At the end it is stopped as SIGTERM stops it, again within

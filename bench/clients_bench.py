@@ -5,10 +5,11 @@
 
 Creates a fresh database (a SQLite file in a temporary directory, or a throwaway PostgreSQL
 database `fl_bench_<hex>` on the server of --postgres, dropped at the end), migrates it,
-bulk-loads the generated demo company (fieldline_dev.demo.load_bulk), starts the clients
-service in this process exactly as it runs (`build_process`, with an embedded NATS) -- twice,
-on the same database and NATS: once as configured by default (visit plan cache on) and once
-with CLIENTS_PLAN_CACHE_SECONDS=0 (cache off) -- and then measures over real gRPC channels:
+bulk-loads the generated demo company (fieldline_dev.demo.load_bulk: the service's own
+`bulk-load` command), starts the clients service in this process exactly as it runs
+(`SPEC.build`, with an embedded NATS) -- twice, on the same database and NATS: once as
+configured by default (visit plan cache on) and once with CLIENTS_PLAN_CACHE_SECONDS=0 (cache
+off) -- and then measures over real gRPC channels:
 
 1. GetVisitPlan of the bench agent on a day all its 300 outlets are due,
    - warm: repeated calls to the default service, answered from its visit plan cache (what a
@@ -52,9 +53,9 @@ from sqlalchemy.engine import make_url
 import benchkit
 from fieldline.clients.v1 import clients_service_pb2 as cs
 from fieldline.clients.v1 import territory_service_pb2 as ts
-from fieldline_clients.adapters import orm, queries
+from fieldline_clients.adapters import queries
 from fieldline_clients.bootstrap import App
-from fieldline_clients.entrypoints.main import MIGRATIONS, build_process
+from fieldline_clients.entrypoints.main import MIGRATIONS, SPEC
 from fieldline_clients.settings import ClientsSettings
 from fieldline_dev import demo
 from fieldline_kit.grpc.convert import pb_date
@@ -145,14 +146,14 @@ def ms(seconds: float) -> str:
 async def clients_service(
     url: str, nats_url: str, **overrides: Any
 ) -> AsyncIterator[tuple[str, App]]:
-    """The clients service as it runs (`build_process`), in this process and event loop."""
+    """The clients service as it runs (`SPEC.build`), in this process and event loop."""
     settings = ClientsSettings(
         database_url=url,
         nats_url=nats_url,
         **benchkit.LOCAL_SERVICE,
         **overrides,
     )
-    process, app = await build_process(settings)
+    process, app = await SPEC.build(settings)
     async with benchkit.running(process, timeout=None):
         if app.plan_cache.enabled:  # the cache serves once its stream follower is following
             async with asyncio.timeout(30):
@@ -176,8 +177,8 @@ async def visit_plan_breakdown(
     params = {"agent_id": agent_id, "day": day, "weekday_bit": 1 << day.isoweekday()}
 
     async def read_transaction() -> None:
-        async with app.read_sessions() as s, s.begin():
-            await queries.exists(s, orm.employees, agent_id)
+        async with app.read_uow() as uow:
+            await uow.employees.find(agent_id)
 
     async def sql_only() -> None:
         async with app.read_sessions() as s, s.begin():

@@ -6,7 +6,7 @@
 Creates a fresh settlements database (a SQLite file in a temporary directory, or a throwaway
 PostgreSQL database on the server of --postgres, dropped at the end), migrates it, starts an
 embedded NATS and the settlements service in this process exactly as it runs
-(`build_process`), and seeds --clients clients through the public API: every other one with a
+(`SPEC.build`), and seeds --clients clients through the public API: every other one with a
 credit limit, every third with an open invoice (some overdue), a client policy for every
 tenth.
 
@@ -53,7 +53,7 @@ from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
 from fieldline_kit.grpc.convert import money, pb_date
 from fieldline_kit.logging import configure_logging
 from fieldline_kit.migrations import upgrade_async
-from fieldline_settlements.entrypoints.main import MIGRATIONS, build_process
+from fieldline_settlements.entrypoints.main import MIGRATIONS, SPEC
 from fieldline_settlements.settings import SettlementsSettings
 
 METHOD = "/fieldline.settlements.v1.SettlementsService/CheckCreditBatch"
@@ -152,7 +152,7 @@ async def main_async(args: argparse.Namespace) -> None:
             settings = SettlementsSettings(
                 database_url=url, nats_url=nats_url, **benchkit.LOCAL_SERVICE
             )
-            process, app = await build_process(settings)
+            process, app = await SPEC.build(settings)
             async with (
                 benchkit.running(process),
                 grpc.aio.insecure_channel(f"127.0.0.1:{process.grpc_port}") as ch,

@@ -17,8 +17,7 @@ tables (`schema.metadata.create_all`), and bulk-inserts:
   assortment of --assortment products per outlet.
 
 It then serves OrdersService in this process through the kit's `create_server` (the service's
-OrdersServicer when it exists, otherwise a servicer delegating to the same
-`recommendation_api` functions) and, from the same process, measures over a real gRPC channel:
+OrdersServicer) and, from the same process, measures over a real gRPC channel:
 
 1. ListRecommendedOrders(bench agent, date);
 2. an "empty" RPC of the same response size: a generic handler on a second server from the
@@ -59,7 +58,8 @@ from fieldline.orders.v1 import orders_service_pb2_grpc as orders_grpc
 from fieldline_kit.grpc.convert import pb_date
 from fieldline_kit.grpc.server import GrpcServer, create_server
 from fieldline_kit.logging import configure_logging
-from fieldline_orders.adapters import feed_queries, orm, schema
+from fieldline_orders.adapters import orm, schema
+from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.orm_feed import (
     feed_assignments,
     feed_outlet_audits,
@@ -67,9 +67,8 @@ from fieldline_orders.adapters.orm_feed import (
     feed_shelf_counts,
 )
 from fieldline_orders.bootstrap import App, bootstrap
-from fieldline_orders.domain.recommendation import Catalog, recommend
-from fieldline_orders.entrypoints import recommendation_api
-from fieldline_orders.service_layer import recommendation
+from fieldline_orders.domain.recommendation import Catalog, OutletRecommendation, recommend
+from fieldline_orders.entrypoints.orders_api import OrdersServicer
 from fieldline_orders.settings import OrdersSettings
 
 LIST_METHOD = "/fieldline.orders.v1.OrdersService/ListRecommendedOrders"
@@ -284,27 +283,9 @@ async def load(app: App, args: argparse.Namespace) -> str:
 
 
 # -------------------------------------------------------------------------------- servers
-def servicer_class() -> type[Any]:
-    """The service's OrdersServicer once it exists; until then one delegating the same way."""
-    try:
-        from fieldline_orders.entrypoints.orders_api import OrdersServicer
-    except ImportError:
-
-        class OrdersServicer(orders_grpc.OrdersServiceServicer):  # type: ignore[no-redef]
-            def __init__(self, app: App) -> None:
-                self.app = app
-
-            async def ListRecommendedOrders(
-                self, request: pb.ListRecommendedOrdersRequest, context: Any
-            ) -> pb.ListRecommendedOrdersResponse:
-                return await recommendation_api.list_recommended_orders(self.app, request)
-
-    return OrdersServicer
-
-
 @contextlib.asynccontextmanager
 async def orders_server(app: App) -> AsyncIterator[tuple[str, str]]:
-    cls = servicer_class()
+    cls = OrdersServicer
 
     def register(server: grpc.aio.Server) -> list[str]:
         orders_grpc.add_OrdersServiceServicer_to_server(cls(app), server)
@@ -336,40 +317,41 @@ async def measure(
 # ------------------------------------------------------------------------------ breakdown
 async def breakdown(app: App, agent_id: str, runs: int = 5) -> list[tuple[str, float]]:
     """Median wall time of each server-side step of one ListRecommendedOrders."""
-    policy = recommendation.policy_of(app.settings)
+    policy = app.recommendation_policy
 
     async def timed(step: Callable[[], Awaitable[Any]]) -> float:
         return median(await benchkit.timings(step, runs))
 
-    async with app.sessions() as s, s.begin():
-        route = await feed_queries.agent_outlets(s, agent_id)
-        history = await feed_queries.sales_history(s, route.outlet_ids, DAY, policy.window_days)
-        checks = await feed_queries.shelf_checks(s, route.outlet_ids)
+    async with app.read_uow() as uow:
+        reads = uow.feed_reads
+        route = await reads.agent_outlets(agent_id)
+        history = await reads.sales_history(route.outlet_ids, DAY, policy.window_days)
+        checks = await reads.shelf_checks(route.outlet_ids)
         ids = {p for sold in history.values() for p in sold}
         skus = {c.sku for cs in checks.values() for c in cs if not c.present}
-        catalog = Catalog.of(await feed_queries.packs(s, ids, skus))
+        catalog = Catalog.of(await reads.packs(ids, skus))
 
     async def q_outlets() -> None:
-        async with app.sessions() as s, s.begin():
-            await feed_queries.agent_outlets(s, agent_id)
+        async with app.read_uow() as uow:
+            await uow.feed_reads.agent_outlets(agent_id)
 
     async def q_history() -> None:
-        async with app.sessions() as s, s.begin():
-            await feed_queries.sales_history(s, route.outlet_ids, DAY, policy.window_days)
+        async with app.read_uow() as uow:
+            await uow.feed_reads.sales_history(route.outlet_ids, DAY, policy.window_days)
 
     async def q_checks() -> None:
-        async with app.sessions() as s, s.begin():
-            await feed_queries.shelf_checks(s, route.outlet_ids)
+        async with app.read_uow() as uow:
+            await uow.feed_reads.shelf_checks(route.outlet_ids)
 
     async def q_packs() -> None:
-        async with app.sessions() as s, s.begin():
-            await feed_queries.packs(s, ids, skus)
+        async with app.read_uow() as uow:
+            await uow.feed_reads.packs(ids, skus)
 
     results: list[Any] = []
 
     async def compute() -> None:
         results[:] = [
-            recommendation.OutletRecommendation(
+            OutletRecommendation(
                 oid,
                 DAY,
                 recommend(
@@ -386,7 +368,7 @@ async def breakdown(app: App, agent_id: str, runs: int = 5) -> list[tuple[str, f
 
     async def to_proto() -> None:
         pb.ListRecommendedOrdersResponse(
-            recommendations=[recommendation_api.recommendation_pb(r) for r in results]
+            recommendations=[m.recommendation_pb(r) for r in results]
         ).SerializeToString()
 
     lines = sum(len(sold) for sold in history.values())

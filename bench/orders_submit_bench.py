@@ -7,7 +7,7 @@
 Creates fresh databases for orders and settlements (SQLite files in a temporary directory,
 or throwaway PostgreSQL databases on the server of --postgres), migrates them, starts an
 embedded NATS, the settlements service and the orders service in this process exactly as they
-run (`build_process`: outbox relays, consumers, the orders → settlements credit check over
+run (`SPEC.build`: outbox relays, consumers, the orders → settlements credit check over
 gRPC), loads a catalog of --skus products with one price list through the public
 CatalogService, and seeds orders' outlet read model with --outlets outlets (the clients feed
 would fill it; 3 outlets per client, every client on the price type).
@@ -90,10 +90,10 @@ from fieldline_kit.migrations import upgrade_async
 from fieldline_orders.adapters.orm import client_price_types
 from fieldline_orders.adapters.orm_feed import feed_outlets
 from fieldline_orders.entrypoints.main import MIGRATIONS as ORDERS_MIGRATIONS
-from fieldline_orders.entrypoints.main import build_process as build_orders
+from fieldline_orders.entrypoints.main import SPEC as ORDERS
 from fieldline_orders.settings import OrdersSettings
 from fieldline_settlements.entrypoints.main import MIGRATIONS as SETTLEMENTS_MIGRATIONS
-from fieldline_settlements.entrypoints.main import build_process as build_settlements
+from fieldline_settlements.entrypoints.main import SPEC as SETTLEMENTS
 from fieldline_settlements.settings import SettlementsSettings
 
 SUBMIT = "/fieldline.orders.v1.OrdersService/SubmitOrder"
@@ -451,7 +451,7 @@ async def generate(
 def _settlements_child(settings: dict[str, Any], conn: Connection) -> None:
     async def serve() -> None:
         configure_logging("bench-settlements", "warning", "console")
-        process, _ = await build_settlements(SettlementsSettings(**settings))
+        process, _ = await SETTLEMENTS.build(SettlementsSettings(**settings))
         task = asyncio.create_task(process.run(install_signal_handlers=True))  # SIGTERM stops
         await asyncio.wait_for(process.ready.wait(), 60)
         conn.send(process.grpc_port)
@@ -464,7 +464,7 @@ def _settlements_child(settings: dict[str, Any], conn: Connection) -> None:
 async def settlements_service(settings: dict[str, Any], *, in_child: bool) -> AsyncIterator[Any]:
     """Settlements running; yields its port and (in-process only) its app."""
     if not in_child:
-        process, app = await build_settlements(SettlementsSettings(**settings))
+        process, app = await SETTLEMENTS.build(SettlementsSettings(**settings))
         async with benchkit.running(process):
             yield process.grpc_port, app
         return
@@ -555,13 +555,13 @@ class Recorder:
 
 PHASES = (
     "orders: SubmitOrder handler, total (per call)",
-    "orders: batch read phase (the probe statement, pricing)",
-    "  … of which prepare_submits (reads, pricing)",
+    "orders: batch read step (judging: the probe statement, pricing)",
+    "  … of which the reads (SubmitReader.read)",
     "orders: CheckCreditBatch round trip",
     "  … settlements: CheckCreditBatch handler, total",
     "  … settlements: check_credit_batch (inside its tx)",
-    "orders: batch write transaction (finish_submits, responses, commit)",
-    "  … of which finish_submits (order rows)",
+    "orders: batch write transaction (orders, responses, commit)",
+    "  … of which the order rows (add_all_if_absent)",
 )
 
 
@@ -571,22 +571,23 @@ def instrument(recorder: Recorder) -> None:
     The phases after the handler are per batch (one order per batch when orders are sent one
     at a time, as `--profile` does by default).
     """
+    from fieldline_orders.adapters.repository import OrderRepository
     from fieldline_orders.adapters.settlements_client import GrpcCreditChecker
+    from fieldline_orders.adapters.submit_reads import SubmitReader
     from fieldline_orders.entrypoints.orders_api import OrdersServicer
-    from fieldline_orders.entrypoints.submit_batch import SubmitBatches
-    from fieldline_orders.service_layer import orders as orders_sl
+    from fieldline_orders.service_layer.submit import SubmitOrders
     from fieldline_settlements.entrypoints.grpc_api import SettlementsServicer
     from fieldline_settlements.service_layer import handlers
 
-    total, read, prepare, credit, handler, body, write, finish = PHASES
+    total, judge, reads, credit, handler, body, write, rows = PHASES
     recorder.wrap(OrdersServicer, "SubmitOrder", total, "rpc")
-    recorder.wrap(SubmitBatches, "_prepare", read)
-    recorder.wrap(orders_sl, "prepare_submits", prepare)
+    recorder.wrap(SubmitOrders, "_judge", judge)
+    recorder.wrap(SubmitReader, "read", reads)
     recorder.wrap(GrpcCreditChecker, "check_many", credit)
     recorder.wrap(SettlementsServicer, "CheckCreditBatch", handler, "rpc")
     recorder.wrap(handlers, "check_credit_batch", body)
-    recorder.wrap(SubmitBatches, "_write", write)
-    recorder.wrap(orders_sl, "finish_submits", finish)
+    recorder.wrap(SubmitOrders, "_write", write)
+    recorder.wrap(OrderRepository, "add_all_if_absent", rows)
 
 
 async def profile(
@@ -718,7 +719,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 # costs the measured runs a little.
                 if s_app is not None and args.profile:
                     recorder.count(s_app.engine, "settlements")
-                o_process, o_app = await build_orders(
+                o_process, o_app = await ORDERS.build(
                     OrdersSettings(
                         database_url=o_url,
                         settlements_target=f"127.0.0.1:{s_port}",

@@ -6,35 +6,19 @@ import asyncio
 from collections import Counter
 
 import nats
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from fieldline.common.v1 import event_envelope_pb2
+from fieldline.clients.events.v1 import events_pb2  # noqa: F401 - registers the event types
+from fieldline_kit.testing.events import stream_events
 
 
-async def count_events(
-    nats_url: str, subject: str = "clients.events.v1.>"
-) -> Counter[tuple[str, str]]:
+async def count_events(nats_url: str, stream: str = "CLIENTS") -> Counter[tuple[str, str]]:
     """(event type, aggregate id) → how many times it is in the stream."""
     nc = await nats.connect(nats_url)
     try:
-        js = nc.jetstream()
-        sub = await js.pull_subscribe(
-            subject, stream="CLIENTS", config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
-        )
-        seen: Counter[tuple[str, str]] = Counter()
-        while True:
-            try:
-                msgs = await sub.fetch(1000, timeout=1.0)
-            except TimeoutError:
-                break
-            for msg in msgs:
-                env = event_envelope_pb2.EventEnvelope.FromString(msg.data)
-                seen[(env.payload.TypeName().rsplit(".", 1)[-1], env.aggregate_id)] += 1
-                await msg.ack()
-        await sub.unsubscribe()
-        return seen
+        found = await stream_events(nc.jetstream(), stream, lambda _: True)
     finally:
         await nc.close()
+    return Counter((event.name, event.envelope.aggregate_id) for event in found)
 
 
 async def wait_for_events(

@@ -7,12 +7,8 @@ and a tare balance.
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import grpc
@@ -34,13 +30,9 @@ from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
 from fieldline_clients.domain.taxid import inn_with_check_digits
 from fieldline_dev.runner import LocalSystem
 from fieldline_kit.grpc.convert import money
+from fieldline_kit.testing.helpers import eventually_value, new_id
 
-T = TypeVar("T")
 TODAY = datetime.now(ZoneInfo("Europe/Moscow")).date()
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def d(day: date) -> date_pb2.Date:
@@ -53,17 +45,6 @@ def rub(amount: str) -> money_pb2.Money:
 
 def dec(m: money_pb2.Money) -> Decimal:
     return Decimal(m.units) + Decimal(m.nanos) / Decimal(10**9)
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeout: float = 20
-) -> T:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await probe()
-        if ok(value) or asyncio.get_running_loop().time() > deadline:
-            return value
-        await asyncio.sleep(0.3)
 
 
 class Company:
@@ -165,8 +146,8 @@ class Company:
         )
 
 
-AGENT = ords.Actor(employee_id=str(uuid.uuid4()), roles=["AGENT"])
-SUPERVISOR = ords.Actor(employee_id=str(uuid.uuid4()), roles=["SUPERVISOR"])
+AGENT = ords.Actor(employee_id=new_id(), roles=["AGENT"])
+SUPERVISOR = ords.Actor(employee_id=new_id(), roles=["SUPERVISOR"])
 
 
 async def submit(
@@ -193,7 +174,7 @@ async def submit(
             raise
         return reply.order
 
-    order = await eventually(attempt, lambda o: o is not None)
+    order = await eventually_value(attempt, lambda o: o is not None)
     assert order is not None
     return order
 
@@ -320,7 +301,7 @@ async def test_van_day_reaches_settlements(system: LocalSystem) -> None:
                     return None  # not through the clients feed yet
                 raise
 
-        first = await eventually(sell, lambda o: o is not None)
+        first = await eventually_value(sell, lambda o: o is not None)
         assert first is not None
         assert first.status == opb.ORDER_STATUS_DELIVERED and dec(first.gross_total) == Decimal(
             "3200"
@@ -373,7 +354,7 @@ async def test_van_day_reaches_settlements(system: LocalSystem) -> None:
                 await company.settlements.GetBalance(ss.GetBalanceRequest(client_id=client_id))
             ).balance
 
-        final = await eventually(balance, lambda b: dec(b.balance) == Decimal("1040"))
+        final = await eventually_value(balance, lambda b: dec(b.balance) == Decimal("1040"))
         assert dec(final.balance) == Decimal("1040"), final
         invoices = await company.settlements.ListInvoices(
             ss.ListInvoicesRequest(client_id=client_id)

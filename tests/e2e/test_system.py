@@ -6,7 +6,6 @@ import asyncio
 import signal
 import threading
 import time
-import uuid
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -16,12 +15,9 @@ from fieldline.clients.v1 import clients_service_pb2_grpc as cs_grpc
 from fieldline.clients.v1 import resources_pb2 as pb
 from fieldline_clients.domain.taxid import inn_with_check_digits
 from fieldline_dev.runner import LocalSystem, wait_serving
+from fieldline_kit.testing.helpers import new_id
 
 from .events import count_events, wait_for_events
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def client_request(n: int) -> cs.CreateClientRequest:

@@ -9,11 +9,9 @@ so tests sharing the session's nats-server never see each other's messages.
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -228,15 +226,3 @@ def envelope(
 
 def client_created(key: str) -> events_pb2.ClientCreated:
     return events_pb2.ClientCreated(client=resources_pb2.Client(id=key, name=key))
-
-
-async def wait_until(
-    predicate: Callable[[], Awaitable[bool]], *, within: float = 15.0, interval: float = 0.05
-) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        if await predicate():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(interval)

@@ -13,21 +13,22 @@ processes and Python hash seeds). One agent, the *bench agent* (`bench_agent_id(
 exactly `sizes.bench_outlets` (300) outlets on its route, every one due on `BENCH_WEEKDAY`, so a
 benchmark can ask for a 300-outlet visit plan (`DemoCompany.bench_date`).
 
-Two loaders:
+The company is generated as the public contract's messages (fieldline.clients.v1), and
+`DemoCompany.requests()` turns it into the requests that create it, each after those it refers
+to. Two loaders send those same requests:
 
 * `load_via_grpc(target, sizes, seed)` goes through the public API (TerritoryService,
   ClientsService, VisitsService) with ~16 requests in flight. Every request carries a
   request_id derived from its content, so a second run with the same seed is answered from the
   idempotency records and changes nothing. `./fl up --demo` uses it for the default demo
   company (`DEMO_SIZES`: 50 agents, 5,000 outlets).
-* `load_bulk(database_url, sizes, seed)` writes straight into a freshly migrated clients
-  database with Core executemany in chunks, for benchmark-size companies (`BENCH_SIZES`:
-  2,000 agents, 300,000 outlets) that would take far too long one RPC at a time. It builds
-  the same domain aggregates the handlers would (`Client.create`, `Outlet.create`,
-  `RouteAssignment.of` …) and maps them with the repository's own column helpers, so the rows
-  are the ones the service would have written. It deliberately BYPASSES THE OUTBOX: it seeds a
-  fresh, empty database that nobody has subscribed to yet, so no integration events are
-  produced (and no idempotency records). It refuses a database that already holds clients.
+* `load_bulk(database_url, sizes, seed)` streams the requests into the clients service's own
+  bulk path (`python -m fieldline_clients bulk-load`), for benchmark-size companies
+  (`BENCH_SIZES`: 2,000 agents, 300,000 outlets) that would take far too long one RPC at a
+  time. The service builds the aggregates its use cases would and writes their rows in large
+  chunks into a freshly migrated, empty database, deliberately BYPASSING THE OUTBOX: nobody has
+  subscribed to that database yet, so no integration events are produced (and no idempotency
+  records). It refuses a database that already holds data.
 
 CLI::
 
@@ -41,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import math
 import random
 import sys
@@ -53,8 +55,7 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
-from sqlalchemy import Table, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from google.type import latlng_pb2
 
 from fieldline.clients.v1 import clients_service_pb2 as cs
 from fieldline.clients.v1 import clients_service_pb2_grpc as cs_grpc
@@ -63,36 +64,8 @@ from fieldline.clients.v1 import territory_service_pb2 as ts
 from fieldline.clients.v1 import territory_service_pb2_grpc as ts_grpc
 from fieldline.clients.v1 import visits_service_pb2 as vs
 from fieldline.clients.v1 import visits_service_pb2_grpc as vs_grpc
-from fieldline_clients.adapters import orm
-from fieldline_clients.adapters import proto_mapping as m
-from fieldline_clients.adapters.event_mapper import to_integration
-from fieldline_clients.adapters.repository import (
-    ClientRepository,
-    ClientsUnitOfWork,
-    EmployeeRepository,
-    OutletRepository,
-    RouteRepository,
-    weekday_mask,
-)
-from fieldline_clients.domain.fieldwork import Question, Questionnaire, QuestionType
-from fieldline_clients.domain.model import (
-    Client,
-    ClientType,
-    Contact,
-    Employee,
-    Outlet,
-    OutletCard,
-    OutletStatus,
-    Role,
-    Route,
-    RouteAssignment,
-    Territory,
-    VisitFrequency,
-    WorkingHours,
-)
-from fieldline_clients.domain.taxid import inn_with_check_digits
-from fieldline_clients.domain.values import Location
-from fieldline_kit.db import create_engine, session_factory
+from fieldline_kit.bulk import message_blocks
+from fieldline_kit.grpc.convert import pb_date
 
 T = TypeVar("T")
 
@@ -337,9 +310,11 @@ _HORECA_HOURS: tuple[tuple[tuple[int, int, str, str], ...], ...] = (
 )
 
 
-def _hours(pattern: tuple[tuple[int, int, str, str], ...]) -> tuple[WorkingHours, ...]:
+def _hours(pattern: tuple[tuple[int, int, str, str], ...]) -> tuple[pb.WorkingHours, ...]:
     return tuple(
-        WorkingHours(d, o, c) for first, last, o, c in pattern for d in range(first, last + 1)
+        pb.WorkingHours(weekday=d, opens=o, closes=c)
+        for first, last, o, c in pattern
+        for d in range(first, last + 1)
     )
 
 
@@ -369,50 +344,18 @@ def _translit(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------- the plan
-@dataclass(frozen=True)
-class ClientSpec:
-    id: str
-    name: str
-    inn: str
-    kpp: str
-    type: ClientType
-    legal_address: str
-
-
-@dataclass(frozen=True)
-class EmployeeSpec:
-    id: str
-    full_name: str
-    roles: tuple[Role, ...]
-    territory_id: str
-    supervisor_id: str = ""
-    distributor_id: str = ""
-
-
-@dataclass(frozen=True)
-class RouteSpec:
-    id: str
-    name: str
-    territory_id: str
-    agent_id: str
+# Clients, employees, routes, territories and questionnaires are the contract's messages
+# (pb.Client, pb.Employee …) as their create requests carry them.
 
 
 @dataclass(frozen=True)
 class OutletSpec:
     id: str
     client_id: str
-    card: OutletCard
+    card: pb.OutletCard
     territory_id: str
-    status: OutletStatus
-    assignment: RouteAssignment | None
-
-
-@dataclass(frozen=True)
-class QuestionnaireSpec:
-    id: str
-    name: str
-    questions: tuple[Question, ...]
-    must_stock_skus: tuple[str, ...]
+    status: int  # pb.OUTLET_STATUS_ACTIVE or pb.OUTLET_STATUS_CLOSED
+    assignment: pb.RouteAssignment | None
 
 
 @dataclass(frozen=True)
@@ -420,8 +363,8 @@ class Block:
     """One agent's share of the company: its route, the outlets on it and their new clients."""
 
     agent_index: int
-    route: RouteSpec
-    clients: list[ClientSpec]
+    route: pb.Route
+    clients: list[pb.Client]
     outlets: list[OutletSpec]
 
 
@@ -478,32 +421,34 @@ class DemoCompany:
         self.id = _Ids(seed)
         self.bench_agent_id = self.id("employee", "agent/0")
 
-        self.regions: dict[str, Territory] = {}
-        self.cities: dict[str, Territory] = {}
+        self.regions: dict[str, pb.Territory] = {}
+        self.cities: dict[str, pb.Territory] = {}
         for city in CITIES:
             if city.region not in self.regions:
-                self.regions[city.region] = Territory(
-                    self.id("territory", city.region), city.region
+                self.regions[city.region] = pb.Territory(
+                    id=self.id("territory", city.region), name=city.region
                 )
             parent = self.regions[city.region].id
-            self.cities[city.key] = Territory(self.id("territory", city.key), city.name, parent)
+            self.cities[city.key] = pb.Territory(
+                id=self.id("territory", city.key), name=city.name, parent_id=parent
+            )
         self.territories = (*self.regions.values(), *self.cities.values())
 
         rng = random.Random(f"{seed}/company")
         self._company_inns: set[str] = set()
-        self.distributor = ClientSpec(
+        self.distributor = _client(
             self.id("client", "distributor"),
             DISTRIBUTOR_NAME,
             *self._org_inn_kpp(rng, MOSCOW, self._company_inns),
-            ClientType.DISTRIBUTOR,
+            pb.CLIENT_TYPE_DISTRIBUTOR,
             _legal_address(rng, MOSCOW, office=True),
         )
         self.chains = tuple(
-            ClientSpec(
+            _client(
                 self.id("client", f"chain/{k}"),
                 chain.legal_name,
                 *self._org_inn_kpp(rng, MOSCOW, self._company_inns),
-                ClientType.KEY_ACCOUNT,
+                pb.CLIENT_TYPE_KEY_ACCOUNT,
                 _legal_address(rng, MOSCOW, office=True),
             )
             for k, chain in enumerate(CHAINS)
@@ -527,17 +472,17 @@ class DemoCompany:
             first += count
         return slots
 
-    def _employees(self, rng: random.Random) -> tuple[tuple[EmployeeSpec, ...], str]:
+    def _employees(self, rng: random.Random) -> tuple[tuple[pb.Employee, ...], str]:
         """Supervisors and other staff without a supervisor first, then those who have one."""
         by_city: dict[str, list[_AgentSlot]] = {}
         for slot in self.slots:
             by_city.setdefault(slot.city.key, []).append(slot)
-        leads: list[EmployeeSpec] = []
-        staff: list[EmployeeSpec] = []
-        manager = EmployeeSpec(
+        leads: list[pb.Employee] = []
+        staff: list[pb.Employee] = []
+        manager = _employee(
             self.id("employee", "distributor-manager"),
             _full_name(rng, MOSCOW),
-            (Role.DISTRIBUTOR_MANAGER,),
+            pb.ROLE_DISTRIBUTOR_MANAGER,
             self.cities[MOSCOW.key].id,
             distributor_id=self.distributor.id,
         )
@@ -546,32 +491,32 @@ class DemoCompany:
             city = slots[0].city
             territory = self.cities[city_key].id
             supervisors = [
-                EmployeeSpec(
+                _employee(
                     self.id("employee", f"supervisor/{city_key}/{k}"),
                     _full_name(rng, city),
-                    (Role.SUPERVISOR,),
+                    pb.ROLE_SUPERVISOR,
                     territory,
                 )
                 for k in range(math.ceil(len(slots) / 8))
             ]
             leads.extend(supervisors)
             for j, slot in enumerate(slots):
-                role = Role.VAN_SELLER if slot.index % 10 == 9 else Role.AGENT
+                role = pb.ROLE_VAN_SELLER if slot.index % 10 == 9 else pb.ROLE_AGENT
                 staff.append(
-                    EmployeeSpec(
+                    _employee(
                         self.id("employee", f"agent/{slot.index}"),
                         _full_name(random.Random(f"{self.seed}/agent/{slot.index}/name"), city),
-                        (role,),
+                        role,
                         territory,
                         supervisors[j % len(supervisors)].id,
                     )
                 )
             for k in range(max(len(slots) // 5, 1 if city is MOSCOW else 0)):
                 staff.append(
-                    EmployeeSpec(
+                    _employee(
                         self.id("employee", f"merchandiser/{city_key}/{k}"),
                         _full_name(rng, city),
-                        (Role.MERCHANDISER,),
+                        pb.ROLE_MERCHANDISER,
                         territory,
                         supervisors[k % len(supervisors)].id,
                     )
@@ -580,22 +525,21 @@ class DemoCompany:
         for k, c in enumerate(_smooth_round_robin([c.weight for c in CITIES], technicians)):
             city = CITIES[c]
             leads.append(
-                EmployeeSpec(
+                _employee(
                     self.id("employee", f"technician/{k}"),
                     _full_name(rng, city),
-                    (Role.TECHNICIAN,),
+                    pb.ROLE_TECHNICIAN,
                     self.cities[city.key].id,
                 )
             )
         return (*leads, *staff), manager.id
 
-    def _route(self, slot: _AgentSlot) -> RouteSpec:
-        agent = self.id("employee", f"agent/{slot.index}")
-        return RouteSpec(
-            self.id("route", f"agent/{slot.index}"),
-            f"Маршрут {slot.index + 1:04d} — {slot.city.name}",
-            self.cities[slot.city.key].id,
-            agent,
+    def _route(self, slot: _AgentSlot) -> pb.Route:
+        return pb.Route(
+            id=self.id("route", f"agent/{slot.index}"),
+            name=f"Маршрут {slot.index + 1:04d} — {slot.city.name}",
+            territory_id=self.cities[slot.city.key].id,
+            agent_id=self.id("employee", f"agent/{slot.index}"),
         )
 
     @staticmethod
@@ -603,7 +547,7 @@ class DemoCompany:
         """A fresh 10-digit INN registered at a local tax office, and its KPP."""
         while True:
             office = f"{city.tax_region}{rng.randint(1, 51):02d}"
-            inn = inn_with_check_digits(f"{office}{rng.randint(0, 99999):05d}")
+            inn = _inn(f"{office}{rng.randint(0, 99999):05d}")
             if inn not in used:
                 used.add(inn)
                 return inn, f"{office}01001"
@@ -613,7 +557,7 @@ class DemoCompany:
         """A fresh 12-digit INN of an individual entrepreneur."""
         while True:
             office = f"{city.tax_region}{rng.randint(1, 51):02d}"
-            inn = inn_with_check_digits(f"{office}{rng.randint(0, 999999):06d}")
+            inn = _inn(f"{office}{rng.randint(0, 999999):06d}")
             if inn not in used:
                 used.add(inn)
                 return inn
@@ -628,13 +572,13 @@ class DemoCompany:
         for slot, route in zip(self.slots, self.routes, strict=True):
             yield self._block(slot, route, used)
 
-    def all_clients(self) -> list[ClientSpec]:
+    def all_clients(self) -> list[pb.Client]:
         return [self.distributor, *self.chains, *(c for b in self.blocks() for c in b.clients)]
 
     def all_outlets(self) -> list[OutletSpec]:
         return [o for b in self.blocks() for o in b.outlets]
 
-    def _block(self, slot: _AgentSlot, route: RouteSpec, used: set[str]) -> Block:
+    def _block(self, slot: _AgentSlot, route: pb.Route, used: set[str]) -> Block:
         rng = random.Random(f"{self.seed}/agent/{slot.index}/outlets")
         city = slot.city
         territory = self.cities[city.key].id
@@ -645,7 +589,7 @@ class DemoCompany:
         else:
             centre_lat, centre_lon = _offset(rng, city.lat, city.lon, city.spread_km)
         spread = rng.uniform(1.0, 2.2)
-        clients: list[ClientSpec] = []
+        clients: list[pb.Client] = []
         rows: list[tuple[float, OutletSpec, bool]] = []  # (angle, spec, on the route)
         owner: _LocalOwner | None = None
         left = 0
@@ -669,7 +613,7 @@ class DemoCompany:
                 card = self._local_card(rng, owner, street, address, lat, lon, city)
                 client_id = owner.client.id
                 closed = not bench and rng.random() < 0.02
-            status = OutletStatus.CLOSED if closed else OutletStatus.ACTIVE
+            status = pb.OUTLET_STATUS_CLOSED if closed else pb.OUTLET_STATUS_ACTIVE
             on_route = bench or (not closed and rng.random() < 0.97)
             angle = math.atan2(lat - centre_lat, (lon - centre_lon) * math.cos(math.radians(lat)))
             spec = OutletSpec(self.id("outlet", i), client_id, card, territory, status, None)
@@ -691,25 +635,22 @@ class DemoCompany:
 
     def _assignment(
         self, rng: random.Random, route_id: str, outlet_id: str, sequence: int, bench: bool
-    ) -> RouteAssignment:
+    ) -> pb.RouteAssignment:
         if bench:
             days = [BENCH_WEEKDAY]
             if rng.random() < 0.3:
                 days.append(rng.choice((1, 5)))
-            return RouteAssignment.of(
-                route_id, outlet_id, VisitFrequency.WEEKLY, days, self.start_date, sequence
+            return _assignment(
+                route_id, outlet_id, pb.VISIT_FREQUENCY_WEEKLY, days, self.start_date, sequence
             )
-        frequency = rng.choices(
-            (VisitFrequency.WEEKLY, VisitFrequency.EVERY_2_WEEKS, VisitFrequency.EVERY_4_WEEKS),
-            (45, 35, 20),
-        )[0]
+        frequency = rng.choices(list(WEEKS), (45, 35, 20))[0]
         first = rng.choices((1, 2, 3, 4, 5, 6), (10, 10, 10, 10, 10, 3))[0]
         days = [first]
         if rng.random() < 0.3:
             days.append((first + rng.choice((2, 3))) % 6 + 1)
         # Staggered cycles: every-N-weeks outlets start in one of the N weeks before the start.
-        start = self.start_date - timedelta(weeks=rng.randrange(frequency.value))
-        return RouteAssignment.of(route_id, outlet_id, frequency, days, start, sequence)
+        start = self.start_date - timedelta(weeks=rng.randrange(WEEKS[frequency]))
+        return _assignment(route_id, outlet_id, frequency, days, start, sequence)
 
     def _local_owner(
         self, rng: random.Random, slot: _AgentSlot, n: int, city: City, used: set[str]
@@ -719,12 +660,12 @@ class DemoCompany:
         horeca = rng.random() < 0.17
         if rng.random() < 0.35:  # an individual entrepreneur: 12-digit INN, no KPP
             person = _full_name(rng, city)
-            client = ClientSpec(
+            client = _client(
                 client_id,
                 f"ИП {person}",
                 self._ie_inn(rng, city, used),
                 "",
-                ClientType.RETAIL,
+                pb.CLIENT_TYPE_RETAIL,
                 _legal_address(rng, city, office=False),
             )
         else:
@@ -735,15 +676,20 @@ class DemoCompany:
                 else f"{form} «{word}-{rng.choice(_COMPANY_SUFFIXES)}»"
             )
             inn, kpp = self._org_inn_kpp(rng, city, used)
-            client = ClientSpec(
-                client_id, name, inn, kpp, ClientType.RETAIL, _legal_address(rng, city, office=True)
+            client = _client(
+                client_id,
+                name,
+                inn,
+                kpp,
+                pb.CLIENT_TYPE_RETAIL,
+                _legal_address(rng, city, office=True),
             )
         return _LocalOwner(client, word, horeca)
 
     def _local_card(
         self, rng: random.Random, owner: _LocalOwner, street: str, address: str, lat: float,
         lon: float, city: City,
-    ) -> OutletCard:  # fmt: skip
+    ) -> pb.OutletCard:  # fmt: skip
         word = owner.word
         number = f" №{owner.outlets}" if owner.outlets > 1 else ""
         if owner.horeca:
@@ -787,10 +733,10 @@ class DemoCompany:
             channel = TRADITIONAL
             hours = _HOURS[0] if name.endswith("24") else rng.choice(_HOURS)
         outlet_class = rng.choices(("A", "B", "C"), (10, 30, 60))[0]
-        return OutletCard(
+        return pb.OutletCard(
             name=name,
             address=address,
-            location=Location(lat, lon),
+            location=latlng_pb2.LatLng(latitude=lat, longitude=lon),
             channel=channel,
             format=fmt,
             outlet_class=outlet_class,
@@ -802,16 +748,18 @@ class DemoCompany:
     def _chain_card(
         self, rng: random.Random, chain: Chain, i: int, address: str, lat: float, lon: float,
         city: City,
-    ) -> OutletCard:  # fmt: skip
+    ) -> pb.OutletCard:  # fmt: skip
         prefix = f"{chain.name_prefix} " if chain.name_prefix else ""
-        return OutletCard(
+        return pb.OutletCard(
             name=f"{prefix}{chain.brand} №{(i * 7919) % 9000 + 100}",
             address=address,
-            location=Location(lat, lon),
+            location=latlng_pb2.LatLng(latitude=lat, longitude=lon),
             channel=MODERN,
             format=chain.format,
             outlet_class=rng.choices(("A", "B"), (60, 40))[0],
-            contacts=(Contact(_full_name(rng, city), "Директор магазина", _phone(rng), ""),),
+            contacts=[
+                pb.Contact(name=_full_name(rng, city), role="Директор магазина", phone=_phone(rng))
+            ],
             working_hours=_HOURS[0] if chain.name_prefix else rng.choice(_HOURS[1:3]),
             custom_attributes={"edi": "да", "payment": "безналичный расчёт"},
         )
@@ -823,7 +771,7 @@ class DemoCompany:
             clients += len(block.clients)
             outlets += len(block.outlets)
             assignments += sum(1 for o in block.outlets if o.assignment is not None)
-            closed += sum(1 for o in block.outlets if o.status is OutletStatus.CLOSED)
+            closed += sum(1 for o in block.outlets if o.status == pb.OUTLET_STATUS_CLOSED)
         return {
             "territories": len(self.territories),
             "clients": clients + 1 + len(self.chains),
@@ -835,10 +783,61 @@ class DemoCompany:
             "questionnaires": len(self.questionnaires),
         }
 
+    # -- the requests that create it (what both loaders send) ------------------------------
+    def requests(self) -> Iterator[Message]:
+        """Every request that creates the company, each after those it refers to. Outlets come
+        agent by agent (`blocks`): their clients, the outlets, the route, its assignments."""
+        yield from (self.territory_request(t) for t in self.territories)
+        yield from (self.questionnaire_request(q) for q in self.questionnaires)
+        yield from (self.client_request(c) for c in (self.distributor, *self.chains))
+        yield from (self.employee_request(e) for e in self.employees)
+        for block in self.blocks():
+            yield from (self.client_request(c) for c in block.clients)
+            for o in block.outlets:
+                yield from self.outlet_requests(o)
+            yield self.route_request(block.route)
+            yield from self.assignment_requests(block)
+
+    def territory_request(self, t: pb.Territory) -> ts.CreateTerritoryRequest:
+        return ts.CreateTerritoryRequest(actor_id=self.actor_id, territory=t)
+
+    def questionnaire_request(self, q: pb.Questionnaire) -> vs.CreateQuestionnaireRequest:
+        return vs.CreateQuestionnaireRequest(actor_id=self.actor_id, questionnaire=q)
+
+    def client_request(self, c: pb.Client) -> cs.CreateClientRequest:
+        return cs.CreateClientRequest(actor_id=self.actor_id, client=c)
+
+    def employee_request(self, e: pb.Employee) -> ts.CreateEmployeeRequest:
+        return ts.CreateEmployeeRequest(actor_id=self.actor_id, employee=e)
+
+    def outlet_requests(self, o: OutletSpec) -> list[Message]:
+        """The outlet created, and a closed one then closed (from its first version)."""
+        outlet = pb.Outlet(id=o.id, client_id=o.client_id, card=o.card, territory_id=o.territory_id)
+        created = cs.CreateOutletRequest(actor_id=self.actor_id, outlet=outlet)
+        if o.status == pb.OUTLET_STATUS_ACTIVE:
+            return [created]
+        return [
+            created,
+            cs.SetOutletStatusRequest(
+                actor_id=self.actor_id, outlet_id=o.id, expected_version=1, status=o.status
+            ),
+        ]
+
+    def route_request(self, r: pb.Route) -> ts.CreateRouteRequest:
+        return ts.CreateRouteRequest(actor_id=self.actor_id, route=r)
+
+    def assignment_requests(self, block: Block) -> list[Message]:
+        """The route's assignments, in route order."""
+        return [
+            ts.SetRouteAssignmentRequest(actor_id=self.actor_id, assignment=o.assignment)
+            for o in block.outlets
+            if o.assignment is not None
+        ]
+
 
 @dataclass
 class _LocalOwner:
-    client: ClientSpec
+    client: pb.Client
     word: str
     horeca: bool
     outlets: int = 0
@@ -917,7 +916,7 @@ def _phone(rng: random.Random) -> str:
     return f"+7 ({rng.randint(900, 999)}) {_digits(rng, 3)}-{_digits(rng, 2)}-{_digits(rng, 2)}"
 
 
-def _contacts(rng: random.Random, city: City) -> tuple[Contact, ...]:
+def _contacts(rng: random.Random, city: City) -> list[pb.Contact]:
     out = []
     for _ in range(rng.choices((1, 2), (70, 30))[0]):
         surname, first, patronymic = _person(rng, city)
@@ -925,11 +924,14 @@ def _contacts(rng: random.Random, city: City) -> tuple[Contact, ...]:
         if rng.random() < 0.4:
             email = f"{_translit(surname)}.{_translit(first[0])}@{rng.choice(_MAIL_DOMAINS)}"
         out.append(
-            Contact(
-                f"{surname} {first} {patronymic}", rng.choice(_CONTACT_ROLES), _phone(rng), email
+            pb.Contact(
+                name=f"{surname} {first} {patronymic}",
+                role=rng.choice(_CONTACT_ROLES),
+                phone=_phone(rng),
+                email=email,
             )
         )
-    return tuple(out)
+    return out
 
 
 def _custom_attributes(rng: random.Random, fmt: str) -> dict[str, str]:
@@ -945,61 +947,136 @@ def _custom_attributes(rng: random.Random, fmt: str) -> dict[str, str]:
     return dict(sorted(attrs.items()))
 
 
-def _questionnaires(ids: _Ids) -> tuple[QuestionnaireSpec, ...]:
+def _questionnaires(ids: _Ids) -> tuple[pb.Questionnaire, ...]:
     N, M, Y, C, P = (
-        QuestionType.NUMBER,
-        QuestionType.MONEY,
-        QuestionType.YES_NO,
-        QuestionType.CHOICE,
-        QuestionType.PHOTO,
+        pb.QUESTION_TYPE_NUMBER,
+        pb.QUESTION_TYPE_MONEY,
+        pb.QUESTION_TYPE_YES_NO,
+        pb.QUESTION_TYPE_CHOICE,
+        pb.QUESTION_TYPE_PHOTO,
     )
     shelf = ("На уровне глаз", "На уровне рук", "Нижняя полка", "Верхняя полка")
     return (
-        QuestionnaireSpec(
+        _questionnaire(
             ids("questionnaire", "shelf-audit"),
             "Аудит полки: напитки",
             (
-                Question("facings", "Число фейсов нашей продукции на полке", N, (), True),
-                Question("shelf_share", "Доля полки нашей продукции, %", N, (), True),
-                Question("price_own", "Цена «Кедровая» 0,5 л на полке", M, (), True),
-                Question("price_competitor", "Цена ближайшего аналога конкурента 0,5 л", M),
-                Question(
+                _question("facings", "Число фейсов нашей продукции на полке", N, (), True),
+                _question("shelf_share", "Доля полки нашей продукции, %", N, (), True),
+                _question("price_own", "Цена «Кедровая» 0,5 л на полке", M, (), True),
+                _question("price_competitor", "Цена ближайшего аналога конкурента 0,5 л", M),
+                _question(
                     "promo_present", "Есть рекламные материалы (воблеры, шелфтокеры)?", Y, (), True
                 ),
-                Question("placement", "Где основная выкладка?", C, shelf, True),
-                Question("shelf_photo", "Фото полки", P, (), True),
+                _question("placement", "Где основная выкладка?", C, shelf, True),
+                _question("shelf_photo", "Фото полки", P, (), True),
             ),
             ("KDR-0500-PET", "KDR-1500-PET", "KDR-0330-CAN", "TRH-1500-PET", "BRB-0500-GLS"),
         ),
-        QuestionnaireSpec(
+        _questionnaire(
             ids("questionnaire", "fridge-check"),
             "Проверка холодильного оборудования",
             (
-                Question("fridge_present", "Холодильник компании на месте?", Y, (), True),
-                Question(
+                _question("fridge_present", "Холодильник компании на месте?", Y, (), True),
+                _question(
                     "fridge_purity",
                     "Что в холодильнике?",
                     C,
                     ("Только наша продукция", "Есть чужая продукция", "Холодильник пуст"),
                     True,
                 ),
-                Question("fridge_temperature", "Температура в холодильнике, °C", N),
-                Question("fridge_photo", "Фото холодильника", P, (), True),
+                _question("fridge_temperature", "Температура в холодильнике, °C", N),
+                _question("fridge_photo", "Фото холодильника", P, (), True),
             ),
             ("KDR-0500-PET", "KDR-0330-CAN"),
         ),
-        QuestionnaireSpec(
+        _questionnaire(
             ids("questionnaire", "summer-promo"),
             "Промо-акция «Лето»",
             (
-                Question("promo_material", "Размещён промо-материал акции?", Y, (), True),
-                Question("promo_price", "Промо-цена «Тархун» 1,5 л", M, (), True),
-                Question("secondary_display", "Есть дополнительная точка продаж?", Y),
-                Question("display_photo", "Фото дополнительной выкладки", P),
+                _question("promo_material", "Размещён промо-материал акции?", Y, (), True),
+                _question("promo_price", "Промо-цена «Тархун» 1,5 л", M, (), True),
+                _question("secondary_display", "Есть дополнительная точка продаж?", Y),
+                _question("display_photo", "Фото дополнительной выкладки", P),
             ),
             ("TRH-1500-PET", "TRH-0500-PET"),
         ),
     )
+
+
+# ------------------------------------------------------------------ the contract's messages
+# Visit frequencies and how many weeks apart their visits are.
+WEEKS = {
+    pb.VISIT_FREQUENCY_WEEKLY: 1,
+    pb.VISIT_FREQUENCY_EVERY_2_WEEKS: 2,
+    pb.VISIT_FREQUENCY_EVERY_4_WEEKS: 4,
+}
+
+
+def _client(id: str, name: str, inn: str, kpp: str, type_: int, legal_address: str) -> pb.Client:
+    return pb.Client(id=id, name=name, inn=inn, kpp=kpp, type=type_, legal_address=legal_address)
+
+
+def _employee(
+    id: str,
+    full_name: str,
+    role: int,
+    territory_id: str,
+    supervisor_id: str = "",
+    distributor_id: str = "",
+) -> pb.Employee:
+    return pb.Employee(
+        id=id,
+        full_name=full_name,
+        roles=[role],
+        territory_id=territory_id,
+        supervisor_id=supervisor_id,
+        distributor_id=distributor_id,
+    )
+
+
+def _assignment(
+    route_id: str,
+    outlet_id: str,
+    frequency: int,
+    weekdays: Iterable[int],
+    start: date,
+    sequence: int,
+) -> pb.RouteAssignment:
+    return pb.RouteAssignment(
+        route_id=route_id,
+        outlet_id=outlet_id,
+        frequency=frequency,
+        weekdays=sorted(set(weekdays)),
+        start_date=pb_date(start),
+        sequence=sequence,
+    )
+
+
+def _question(
+    id: str, text: str, type_: int, options: Sequence[str] = (), required: bool = False
+) -> pb.Question:
+    return pb.Question(id=id, text=text, type=type_, options=options, required=required)
+
+
+def _questionnaire(
+    id: str, name: str, questions: Sequence[pb.Question], must_stock_skus: Sequence[str]
+) -> pb.Questionnaire:
+    return pb.Questionnaire(id=id, name=name, questions=questions, must_stock_skus=must_stock_skus)
+
+
+def _inn(prefix: str) -> str:
+    """A 9- or 10-digit prefix completed into a valid INN: one check digit for an
+    organisation's 10 digits, two for a person's 12. Each check digit is the weighted sum of
+    the digits before it mod 11 mod 10, with the tail of these weights (the tax service's)."""
+    weights = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+    if len(prefix) not in (9, 10):
+        raise ValueError("an INN prefix has 9 or 10 digits")
+    digits = prefix
+    for _ in range(len(prefix) - 8):
+        tail = weights[-len(digits) :]
+        digits += str(sum(int(d) * w for d, w in zip(digits, tail, strict=True)) % 11 % 10)
+    return digits
 
 
 # ------------------------------------------------------------------------------- reports
@@ -1074,44 +1151,21 @@ class _Caller:
         return done
 
 
-def _client_pb(c: ClientSpec) -> pb.Client:
-    return pb.Client(
-        id=c.id,
-        name=c.name,
-        inn=c.inn,
-        kpp=c.kpp,
-        type=m.CLIENT_TYPES[c.type],
-        legal_address=c.legal_address,
-    )
-
-
-def _employee_pb(e: EmployeeSpec) -> pb.Employee:
-    return pb.Employee(
-        id=e.id,
-        full_name=e.full_name,
-        roles=[m.ROLES[r] for r in e.roles],
-        territory_id=e.territory_id,
-        supervisor_id=e.supervisor_id,
-        distributor_id=e.distributor_id,
-    )
-
-
-def _questionnaire_pb(q: QuestionnaireSpec) -> pb.Questionnaire:
-    return pb.Questionnaire(
-        id=q.id,
-        name=q.name,
-        questions=[
-            pb.Question(
-                id=x.id,
-                text=x.text,
-                type=m.QUESTION_TYPES[x.type],
-                options=list(x.options),
-                required=x.required,
-            )
-            for x in q.questions
-        ],
-        must_stock_skus=list(q.must_stock_skus),
-    )
+def _rpcs(channel: grpc.aio.Channel) -> dict[type[Message], Any]:
+    """The RPC that sends each request of the company."""
+    clients = cs_grpc.ClientsServiceStub(channel)
+    territory = ts_grpc.TerritoryServiceStub(channel)
+    visits = vs_grpc.VisitsServiceStub(channel)
+    return {
+        ts.CreateTerritoryRequest: territory.CreateTerritory,
+        vs.CreateQuestionnaireRequest: visits.CreateQuestionnaire,
+        cs.CreateClientRequest: clients.CreateClient,
+        ts.CreateEmployeeRequest: territory.CreateEmployee,
+        cs.CreateOutletRequest: clients.CreateOutlet,
+        cs.SetOutletStatusRequest: clients.SetOutletStatus,
+        ts.CreateRouteRequest: territory.CreateRoute,
+        ts.SetRouteAssignmentRequest: territory.SetRouteAssignment,
+    }
 
 
 async def load_via_grpc(
@@ -1135,269 +1189,99 @@ async def load_via_grpc(
     started = time.perf_counter()
     stages: list[tuple[str, int, float]] = []
     blocks = list(company.blocks())
-    actor = company.actor_id
 
     async with grpc.aio.insecure_channel(target) as channel:
-        clients_api = cs_grpc.ClientsServiceStub(channel)
-        territory_api = ts_grpc.TerritoryServiceStub(channel)
-        visits_api = vs_grpc.VisitsServiceStub(channel)
+        rpcs = _rpcs(channel)
 
-        async def stage(name: str, jobs: Sequence[Callable[[], Awaitable[Any]]]) -> None:
+        def job(requests: Sequence[Message]) -> Callable[[], Awaitable[None]]:
+            async def send() -> None:
+                for request in requests:
+                    method = type(request).DESCRIPTOR.name.removesuffix("Request")
+                    await caller.call(rpcs[type(request)], method, request)
+
+            return send
+
+        async def stage(name: str, jobs: Iterable[Sequence[Message]]) -> None:
+            """The jobs `concurrency` at a time, each job's requests in order."""
             t0, rpcs_before = time.perf_counter(), caller.rpcs
-            await caller.run_all(jobs)
-            rpcs, seconds = caller.rpcs - rpcs_before, time.perf_counter() - t0
-            stages.append((name, rpcs, seconds))
-            say(f"{name}: {rpcs:,} RPCs in {seconds:.1f}s")
+            await caller.run_all([job(requests) for requests in jobs])
+            rpcs_made, seconds = caller.rpcs - rpcs_before, time.perf_counter() - t0
+            stages.append((name, rpcs_made, seconds))
+            say(f"{name}: {rpcs_made:,} RPCs in {seconds:.1f}s")
 
-        def territory(t: Territory) -> Callable[[], Awaitable[Any]]:
-            request = ts.CreateTerritoryRequest(actor_id=actor, territory=m.territory_pb(t))
-            return lambda: caller.call(territory_api.CreateTerritory, "CreateTerritory", request)
-
-        def client(c: ClientSpec) -> Callable[[], Awaitable[Any]]:
-            request = cs.CreateClientRequest(actor_id=actor, client=_client_pb(c))
-            return lambda: caller.call(clients_api.CreateClient, "CreateClient", request)
-
-        def employee(e: EmployeeSpec) -> Callable[[], Awaitable[Any]]:
-            request = ts.CreateEmployeeRequest(actor_id=actor, employee=_employee_pb(e))
-            return lambda: caller.call(territory_api.CreateEmployee, "CreateEmployee", request)
-
-        def outlet(o: OutletSpec) -> Callable[[], Awaitable[Any]]:
-            async def job() -> None:
-                request = cs.CreateOutletRequest(
-                    actor_id=actor,
-                    outlet=pb.Outlet(
-                        id=o.id,
-                        client_id=o.client_id,
-                        card=m.card_pb(o.card),
-                        territory_id=o.territory_id,
-                    ),
-                )
-                created = await caller.call(clients_api.CreateOutlet, "CreateOutlet", request)
-                if o.status is OutletStatus.CLOSED:
-                    close = cs.SetOutletStatusRequest(
-                        actor_id=actor,
-                        outlet_id=o.id,
-                        expected_version=created.outlet.version,
-                        status=m.OUTLET_STATUSES[OutletStatus.CLOSED],
-                    )
-                    await caller.call(clients_api.SetOutletStatus, "SetOutletStatus", close)
-
-            return job
-
-        def route(r: RouteSpec) -> Callable[[], Awaitable[Any]]:
-            request = ts.CreateRouteRequest(
-                actor_id=actor,
-                route=pb.Route(
-                    id=r.id, name=r.name, territory_id=r.territory_id, agent_id=r.agent_id
-                ),
-            )
-            return lambda: caller.call(territory_api.CreateRoute, "CreateRoute", request)
-
-        def assignments(block: Block) -> Callable[[], Awaitable[Any]]:
-            # One route's assignments in order: each one bumps the route's version, so
-            # concurrent writes to one route would only collide and retry.
-            async def job() -> None:
-                for o in block.outlets:
-                    if o.assignment is not None:
-                        request = ts.SetRouteAssignmentRequest(
-                            actor_id=actor, assignment=m.assignment_pb(o.assignment)
-                        )
-                        await caller.call(
-                            territory_api.SetRouteAssignment, "SetRouteAssignment", request
-                        )
-
-            return job
-
-        def questionnaire(q: QuestionnaireSpec) -> Callable[[], Awaitable[Any]]:
-            request = vs.CreateQuestionnaireRequest(
-                actor_id=actor, questionnaire=_questionnaire_pb(q)
-            )
-            return lambda: caller.call(
-                visits_api.CreateQuestionnaire, "CreateQuestionnaire", request
-            )
-
-        await stage("regions", [territory(t) for t in company.regions.values()])
-        await stage("cities", [territory(t) for t in company.cities.values()])
-        all_clients = [
-            company.distributor,
-            *company.chains,
-            *(c for b in blocks for c in b.clients),
-        ]
-        await stage("clients", [client(c) for c in all_clients])
+        await stage("regions", [[company.territory_request(t)] for t in company.regions.values()])
+        await stage("cities", [[company.territory_request(t)] for t in company.cities.values()])
+        clients = [company.distributor, *company.chains, *(c for b in blocks for c in b.clients)]
+        await stage("clients", [[company.client_request(c)] for c in clients])
         leads = [e for e in company.employees if not e.supervisor_id]
         staff = [e for e in company.employees if e.supervisor_id]
-        await stage("supervisors and staff", [employee(e) for e in leads])
-        await stage("agents and merchandisers", [employee(e) for e in staff])
-        await stage("outlets", [outlet(o) for b in blocks for o in b.outlets])
-        await stage("routes", [route(r) for r in company.routes])
-        await stage("route assignments", [assignments(b) for b in blocks])
-        await stage("questionnaires", [questionnaire(q) for q in company.questionnaires])
+        await stage("supervisors and staff", [[company.employee_request(e)] for e in leads])
+        await stage("agents and merchandisers", [[company.employee_request(e)] for e in staff])
+        await stage("outlets", [company.outlet_requests(o) for b in blocks for o in b.outlets])
+        await stage("routes", [[company.route_request(b.route)] for b in blocks])
+        # One route's assignments in order: each one bumps the route's version, so concurrent
+        # writes to one route would only collide and retry.
+        await stage("route assignments", [company.assignment_requests(b) for b in blocks])
+        await stage(
+            "questionnaires", [[company.questionnaire_request(q)] for q in company.questionnaires]
+        )
 
     counts = company.counts()
     return LoadReport(counts, time.perf_counter() - started, caller.rpcs, stages)
 
 
 # ------------------------------------------------------------------------------ in bulk
-class _BulkWriter:
-    """Buffers rows per table; flushes them in FK order with executemany in chunks."""
-
-    ORDER = (orm.clients, orm.outlets, orm.outlet_card_history, orm.routes, orm.route_assignments)
-
-    def __init__(self, conn_factory: Callable[[], Any], chunk_size: int) -> None:
-        self._begin = conn_factory
-        self.chunk_size = chunk_size
-        self.buffers: dict[Table, list[dict[str, Any]]] = {t: [] for t in self.ORDER}
-        self.written: dict[str, int] = {t.name: 0 for t in self.ORDER}
-
-    def add(self, table: Table, row: dict[str, Any]) -> None:
-        self.buffers[table].append(row)
-
-    async def maybe_flush(self) -> None:
-        if max(len(rows) for rows in self.buffers.values()) >= self.chunk_size:
-            await self.flush()
-
-    async def flush(self) -> None:
-        async with self._begin() as conn:
-            for table in self.ORDER:
-                rows = self.buffers[table]
-                for i in range(0, len(rows), self.chunk_size):
-                    await conn.execute(insert(table), rows[i : i + self.chunk_size])
-                self.written[table.name] += len(rows)
-                rows.clear()
-
-
-async def _count(conn: AsyncConnection, table: Table) -> int:
-    return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
-
-
 async def load_bulk(
     database_url: str,
     sizes: Sizes = BENCH_SIZES,
     seed: int = 1,
     *,
     start_date: date | None = None,
+    migrate: bool = False,
     chunk_size: int = 5000,
-    analyze: bool = True,
     progress: Progress | None = None,
 ) -> LoadReport:
-    """Insert the demo company straight into a migrated, empty clients database.
+    """Seed an empty clients database with the company through the service's own bulk path.
 
-    Bypasses the outbox ON PURPOSE: this seeds a fresh database before anyone consumes its
-    events, so it writes no outbox rows (and no idempotency records). The rows themselves are
-    what the service would write: aggregates come from the domain factories and are mapped by
-    the repository's own helpers (`*Repository._values`, `card_columns` inside them,
-    `weekday_mask`); territories and questionnaires go through the repositories themselves.
-    Ends with ANALYZE so the query planner knows the new table sizes.
+    The requests stream into `python -m fieldline_clients bulk-load` (a process of its own:
+    the dev tools reach a service through its contracts and commands, never its code), which
+    loads them into the database at `database_url`, migrated first with `migrate`. The company
+    is generated while the service loads what came before, on another core. No outbox events,
+    no idempotency records; a database holding data is refused (RuntimeError, with the
+    command's reason).
     """
     company = generate(sizes, seed, start_date)
     say = progress or (lambda _: None)
     started = time.perf_counter()
-    now = datetime.now(UTC)
-    actor = company.actor_id
-    engine = create_engine(database_url)
+    command = [
+        *(sys.executable, "-m", "fieldline_clients", "bulk-load"),
+        *("--database-url", database_url, "--chunk-size", str(chunk_size)),
+        *(["--migrate"] if migrate else []),
+        "-",  # the requests come on stdin
+    ]
+    pipe = asyncio.subprocess.PIPE
+    process = await asyncio.create_subprocess_exec(*command, stdin=pipe, stdout=pipe, stderr=pipe)
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    said: list[str] = []
+
+    async def relay(lines: asyncio.StreamReader) -> None:
+        async for line in lines:
+            said.append(line.decode().strip())
+            say(said[-1].removeprefix("… "))
+
+    relaying = asyncio.create_task(relay(process.stderr))
+    output = asyncio.create_task(process.stdout.read())
     try:
-        async with engine.connect() as conn:
-            if await _count(conn, orm.clients):
-                raise RuntimeError(
-                    "load_bulk seeds an empty clients database; this one has clients"
-                )
-        sessions = session_factory(engine)
-
-        # Few rows: through the repositories themselves. Committing the session directly (not
-        # uow.commit()) is what skips the outbox.
-        uow = ClientsUnitOfWork(sessions, orm.kit, to_integration)
-        async with uow:
-            for t in company.territories:
-                await uow.territories.add(t)
-            for q in company.questionnaires:
-                questions = [(x.id, x.text, x.type, x.options, x.required) for x in q.questions]
-                await uow.questionnaires.add(
-                    Questionnaire.create(q.id, q.name, questions, q.must_stock_skus)
-                )
-            await uow.session.commit()
-
-        writer = _BulkWriter(engine.begin, chunk_size)
-        for c in (company.distributor, *company.chains):
-            writer.add(orm.clients, ClientRepository._values(_client(c, now)))
-        await writer.flush()
-
-        employees = {
-            e.id: Employee.create(
-                e.id, e.full_name, e.roles, e.territory_id, e.supervisor_id, e.distributor_id
-            )
-            for e in company.employees
-        }
-        async with engine.begin() as conn:
-            rows = [EmployeeRepository._values(e) for e in employees.values()]
-            for i in range(0, len(rows), chunk_size):
-                await conn.execute(insert(orm.employees), rows[i : i + chunk_size])
-        say(f"territories, questionnaires, {len(employees):,} employees")
-
-        for n, block in enumerate(company.blocks(), start=1):
-            for c in block.clients:
-                writer.add(orm.clients, ClientRepository._values(_client(c, now)))
-            spec = block.route
-            route = Route.create(spec.id, spec.name, spec.territory_id, employees[spec.agent_id])
-            for o in block.outlets:
-                outlet = Outlet.create(o.id, o.client_id, o.card, o.territory_id, actor, now)
-                if o.status is not OutletStatus.ACTIVE:
-                    outlet.change_status(o.status, actor, now)
-                writer.add(orm.outlets, OutletRepository._values(outlet))
-                for h in outlet.new_history:  # as OutletRepository._write_history writes them
-                    writer.add(
-                        orm.outlet_card_history,
-                        {
-                            "outlet_id": h.outlet_id,
-                            "version": h.version,
-                            "changed_by": h.changed_by,
-                            "changed_at": h.changed_at,
-                            "changes": [vars(c) for c in h.changes],
-                            "proposal_id": h.proposal_id,
-                        },
-                    )
-                a = o.assignment
-                if a is not None:  # as RouteRepository.put_assignment writes it
-                    writer.add(
-                        orm.route_assignments,
-                        {
-                            "route_id": a.route_id,
-                            "outlet_id": a.outlet_id,
-                            "frequency": a.frequency.value,
-                            "weekday_mask": weekday_mask(a.weekdays),
-                            "start_date": a.start_date,
-                            "sequence": a.sequence,
-                        },
-                    )
-                    route.assignment_changed(a)  # each assignment bumps the route's version
-                    route.events.clear()
-            writer.add(orm.routes, RouteRepository._values(route))
-            await writer.maybe_flush()
-            if n % 100 == 0:
-                say(f"{n:,}/{len(company.routes):,} agents, {writer.written['outlets']:,} outlets")
-        await writer.flush()
-
-        if analyze:
-            async with engine.begin() as conn:
-                await conn.exec_driver_sql("ANALYZE")
-        loaded = time.perf_counter() - started
-        async with engine.connect() as conn:
-            counts = {
-                "territories": await _count(conn, orm.territories),
-                "clients": await _count(conn, orm.clients),
-                "employees": await _count(conn, orm.employees),
-                "outlets": await _count(conn, orm.outlets),
-                "outlet_card_history": await _count(conn, orm.outlet_card_history),
-                "routes": await _count(conn, orm.routes),
-                "route_assignments": await _count(conn, orm.route_assignments),
-                "questionnaires": await _count(conn, orm.questionnaires),
-            }
-    finally:
-        await engine.dispose()
-    return LoadReport(counts, loaded)
-
-
-def _client(c: ClientSpec, now: datetime) -> Client:
-    return Client.create(c.id, c.name, c.inn, c.kpp, c.type, c.legal_address, now)
+        for block in message_blocks(company.requests()):
+            process.stdin.write(block)
+            await process.stdin.drain()
+        process.stdin.close()
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the command stopped early; why is on its stderr
+    await relaying
+    if await process.wait() != 0:
+        raise RuntimeError(f"the clients bulk load failed: {said[-1] if said else '?'}")
+    return LoadReport(json.loads(await output), time.perf_counter() - started)
 
 
 # ---------------------------------------------------------------------------------- CLI
@@ -1451,14 +1335,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         )  # fmt: skip
         print(f"loaded via gRPC at {args.target}:")
     else:
-        if args.migrate:
-            from fieldline_clients.entrypoints.main import MIGRATIONS
-            from fieldline_kit.migrations import upgrade
-
-            upgrade(args.database_url, MIGRATIONS)
-        report = asyncio.run(
-            load_bulk(args.database_url, sizes, args.seed, start_date=args.start_date, progress=say)
-        )
+        try:
+            report = asyncio.run(
+                load_bulk(
+                    args.database_url, sizes, args.seed, start_date=args.start_date,
+                    migrate=args.migrate, progress=say,
+                )
+            )  # fmt: skip
+        except RuntimeError as exc:
+            print(f"demo: {exc}", file=sys.stderr)
+            return 1
         print("loaded in bulk (no outbox events):")
     print(report)
     return 0

@@ -16,6 +16,7 @@ from functools import partial
 
 import grpc
 
+from fieldline.clients.v1 import resources_pb2 as clients_pb
 from fieldline.orders.v1 import catalog_service_pb2 as cat
 from fieldline.orders.v1 import catalog_service_pb2_grpc as cat_grpc
 from fieldline.orders.v1 import resources_pb2 as opb
@@ -24,7 +25,6 @@ from fieldline.orders.v1 import van_service_pb2_grpc as van_grpc
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
-from fieldline_clients.domain.model import ClientType, Role
 from fieldline_dev.demo import DEMO_SIZES, DemoCompany, _Caller, generate, load_via_grpc
 from fieldline_kit.grpc.convert import money, pb_date
 
@@ -249,7 +249,7 @@ async def load_sales_via_grpc(
                 partial(
                     price_type,
                     c.id,
-                    wholesale.id if c.type is ClientType.DISTRIBUTOR else retail.id,
+                    wholesale.id if c.type == clients_pb.CLIENT_TYPE_DISTRIBUTOR else retail.id,
                 )
                 for c in clients
             ]
@@ -290,7 +290,7 @@ async def load_sales_via_grpc(
             [partial(caller.call, ledger.SetCreditLimit, "credit_limit", r) for r in limits]
         )
 
-        sellers = [e for e in company.employees if Role.VAN_SELLER in e.roles]
+        sellers = [e for e in company.employees if clients_pb.ROLE_VAN_SELLER in e.roles]
         for seller in sellers:
             van_id = ids("van", seller.id)
             await caller.call(

@@ -2,47 +2,39 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import Table, func, select
 
+from fieldline.clients.v1 import clients_service_pb2 as cs
 from fieldline.clients.v1 import resources_pb2 as pb
+from fieldline.clients.v1 import territory_service_pb2 as ts
+from fieldline.clients.v1 import visits_service_pb2 as vs
 from fieldline_clients.adapters import orm, queries
 from fieldline_clients.adapters import proto_mapping as m
+from fieldline_clients.adapters.bulk import TABLES
 from fieldline_clients.adapters.repository import outlet_from
-from fieldline_clients.domain.model import OutletStatus, VisitFrequency
+from fieldline_clients.domain.model import RouteAssignment
 from fieldline_clients.domain.taxid import is_valid_inn, validate_kpp
-from fieldline_clients.entrypoints.main import MIGRATIONS, build_process
-from fieldline_clients.settings import ClientsSettings
+from fieldline_clients.entrypoints.main import MIGRATIONS, SPEC
 from fieldline_dev import demo
 from fieldline_kit.db import create_engine, session_factory
-from fieldline_kit.messaging.nats import connect
-from fieldline_kit.messaging.topology import apply
+from fieldline_kit.grpc.convert import from_pb_date
 from fieldline_kit.migrations import upgrade_async
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.nats_server import EmbeddedNats
+from fieldline_kit.testing.service import service_running
 
 START = date(2025, 1, 6)  # a Monday
 SEED = 7
 SMALL = demo.Sizes(agents=4, outlets=480)  # the bench agent's 300 + 3 × 60
 TINY = demo.Sizes(agents=3, outlets=60, bench_outlets=20)
 
-DOMAIN_TABLES = (
-    orm.territories,
-    orm.clients,
-    orm.employees,
-    orm.outlets,
-    orm.outlet_card_history,
-    orm.routes,
-    orm.route_assignments,
-    orm.questionnaires,
-)
+DOMAIN_TABLES = TABLES  # every table the demo company fills
 
 
 # ------------------------------------------------------------------------------ generator
@@ -81,12 +73,12 @@ def test_outlets_lie_around_real_city_centres() -> None:
     outlets = company.all_outlets()
     assert len(outlets) == SMALL.outlets
     for o in outlets:
+        assert o.card.HasField("location")
         loc = o.card.location
-        assert loc is not None
-        assert -90 <= loc.lat <= 90 and -180 <= loc.lon <= 180
+        assert -90 <= loc.latitude <= 90 and -180 <= loc.longitude <= 180
         nearest_km = min(
             math.dist(
-                (loc.lat, loc.lon * math.cos(math.radians(lat))),
+                (loc.latitude, loc.longitude * math.cos(math.radians(lat))),
                 (lat, lon * math.cos(math.radians(lat))),
             )
             * 111.32
@@ -108,14 +100,57 @@ def test_the_bench_agent_has_300_outlets_due_on_the_bench_date() -> None:
     ]
     assert len(on_route) == demo.BENCH_OUTLETS == 300
     for o in on_route:
-        assert o.status is OutletStatus.ACTIVE
-        assert o.assignment is not None and o.assignment.is_due(company.bench_date)
+        assert o.status == pb.OUTLET_STATUS_ACTIVE
+        assert o.assignment is not None and _due(o.assignment, company.bench_date)
     assert sorted(o.assignment.sequence for o in on_route if o.assignment) == list(range(1, 301))
     # The other agents share the rest evenly and visit on varied schedules.
     others = [o for o in company.all_outlets() if o not in on_route]
     assert len(others) == SMALL.outlets - 300
     frequencies = {o.assignment.frequency for o in others if o.assignment}
-    assert frequencies == set(VisitFrequency)
+    assert frequencies == set(demo.WEEKS) == set(m.FREQUENCIES.values())
+
+
+def _due(a: pb.RouteAssignment, day: date) -> bool:
+    """Whether the service would plan a visit for the assignment on `day`."""
+    frequency = m.from_enum(m.FREQUENCIES, a.frequency, "frequency")
+    start = from_pb_date("start_date", a.start_date)
+    return RouteAssignment.of(
+        a.route_id, a.outlet_id, frequency, a.weekdays, start, a.sequence
+    ).is_due(day)
+
+
+# request type → (the ids it refers to, the id it creates)
+REFERENCES: dict[type, Callable[[Any], tuple[set[str], str]]] = {
+    ts.CreateTerritoryRequest: lambda r: ({r.territory.parent_id}, r.territory.id),
+    vs.CreateQuestionnaireRequest: lambda r: (set(), r.questionnaire.id),
+    cs.CreateClientRequest: lambda r: (set(), r.client.id),
+    ts.CreateEmployeeRequest: lambda r: (
+        {r.employee.territory_id, r.employee.supervisor_id, r.employee.distributor_id},
+        r.employee.id,
+    ),
+    cs.CreateOutletRequest: lambda r: ({r.outlet.client_id, r.outlet.territory_id}, r.outlet.id),
+    cs.SetOutletStatusRequest: lambda r: ({r.outlet_id}, ""),
+    ts.CreateRouteRequest: lambda r: ({r.route.agent_id, r.route.territory_id}, r.route.id),
+    ts.SetRouteAssignmentRequest: lambda r: ({r.assignment.route_id, r.assignment.outlet_id}, ""),
+}
+
+
+def test_the_requests_create_the_company_each_after_what_it_refers_to() -> None:
+    company = demo.generate(TINY, SEED, START)
+    created: set[str] = {""}
+    requests = list(company.requests())
+    for r in requests:
+        refers_to, creates = REFERENCES[type(r)](r)
+        assert refers_to <= created, r
+        created.add(creates)
+    counts = company.counts()
+    assert len(requests) == sum(
+        counts[k]
+        for k in (
+            "territories", "questionnaires", "clients", "employees", "outlets",
+            "closed_outlets", "routes", "route_assignments",
+        )
+    )  # fmt: skip
 
 
 def test_sizes_must_leave_room_for_the_bench_agent() -> None:
@@ -197,6 +232,7 @@ async def test_load_bulk_writes_the_whole_company(db_factory: DatabaseFactory) -
     expected = company.counts()
 
     report = await demo.load_bulk(url, SMALL, SEED, start_date=START, chunk_size=100)
+    assert report.seconds > 0
 
     counts = await _counts(url, (*DOMAIN_TABLES, orm.kit.outbox, orm.kit.idempotency))
     assert counts == report.counts | {"outbox": 0, "idempotency": 0}  # no events, on purpose
@@ -222,27 +258,10 @@ async def test_load_bulk_writes_the_whole_company(db_factory: DatabaseFactory) -
         await demo.load_bulk(url, SMALL, SEED, start_date=START)
 
 
-@contextlib.asynccontextmanager
-async def _service(url: str, nats: EmbeddedNats) -> AsyncIterator[str]:
-    """The clients service wired as it runs in production, in this process; yields host:port."""
-    nc = await connect(nats.url, "demo-test")
-    await apply(nc)  # the streams the outbox relay publishes to
-    await nc.drain()
-    settings = ClientsSettings(
-        database_url=url, nats_url=nats.url, grpc_host="127.0.0.1", grpc_port=0, metrics_port=0
-    )
-    process, _ = await build_process(settings)
-    task = asyncio.create_task(process.run(install_signal_handlers=False))
-    ready = asyncio.create_task(process.ready.wait())
-    await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        ready.cancel()
-        task.result()  # raises why it stopped
-    try:
-        yield f"127.0.0.1:{process.grpc_port}"
-    finally:
-        process.stop_requested.set()
-        await task
+async def test_load_bulk_migrates_a_new_database_first(db_factory: DatabaseFactory) -> None:
+    url = await db_factory.create()
+    report = await demo.load_bulk(url, TINY, SEED, start_date=START, migrate=True)
+    assert report.counts["outlets"] == TINY.outlets
 
 
 async def test_load_via_grpc_is_idempotent_and_writes_what_bulk_writes(
@@ -253,7 +272,8 @@ async def test_load_via_grpc_is_idempotent_and_writes_what_bulk_writes(
     assert company.counts()["closed_outlets"] > 0  # so SetOutletStatus is exercised too
     everything = (*DOMAIN_TABLES, orm.kit.outbox, orm.kit.idempotency)
 
-    async with _service(url, nats_server) as target:
+    async with service_running(SPEC, db_factory, nats_server.url, database_url=url) as svc:
+        target = svc.target
         first = await demo.load_via_grpc(target, TINY, SEED, start_date=START, concurrency=4)
         after_first = await _counts(url, everything)
         second = await demo.load_via_grpc(target, TINY, SEED, start_date=START, concurrency=4)

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_kit.db import create_engine, dispose, read_session_factory, session_factory
 from fieldline_kit.logging import get_logger
+from fieldline_kit.messaging.consumer import Handler
 from fieldline_kit.settings import ServiceSettings
 from fieldline_kit.sqlite_checkpoints import checkpoint_in_background
 from fieldline_kit.sqlite_writers import queue_writers
@@ -25,6 +28,8 @@ U = TypeVar("U", bound=UnitOfWork)
 S = TypeVar("S", bound=ServiceSettings)
 
 Cleanup = Callable[[], Awaitable[None]]
+# What a consumed event does, through the service's unit of work (see `consumer_handler`).
+ApplyEvent = Callable[[U, EventEnvelope, Message], Awaitable[None]]
 
 log = get_logger("fieldline.app")
 
@@ -75,6 +80,18 @@ class ServiceApp(Generic[S, U]):
         return self._uow_class(
             self.read_sessions, self.tables, self.mapper, clock=self.clock, read_only=True
         )
+
+    def consumer_handler(self, apply: ApplyEvent[U]) -> Handler:
+        """`apply(uow, envelope, message)` as an `EventConsumer` handler: on a unit of work
+        that adopts the consumer's transaction (the one holding the event's inbox row), caused
+        by the event; what it records goes to the outbox before that transaction commits."""
+
+        async def handle(session: AsyncSession, envelope: EventEnvelope, message: Message) -> None:
+            uow = self.uow(causation_id=envelope.event_id).adopt(session)
+            await apply(uow, envelope, message)
+            await uow.flush_events()
+
+        return handle
 
     def _committed(self) -> None:
         for callback in self.on_commit:

@@ -91,18 +91,16 @@ def _configure_postgresql(engine: AsyncEngine) -> None:
     """NUMERIC travels as text; a connection is checked before each use, in one round trip.
 
     asyncpg's binary NUMERIC codec takes a Decimal apart digit by digit in Python
-    (`as_tuple()`), ~0.6 µs per value: for an order write (11 exact columns per line) it was
-    most of the INSERTs' client-side CPU. In text format a Decimal is sent as `str(value)` and
-    read back as `Decimal(text)`, both in C and both exact (PostgreSQL's NUMERIC text is the
-    exact decimal, and its input reads what `str` writes: `1E+1`, `NaN`, `Infinity`). 640
-    order lines through executemany: 5.7 → 1.6 ms of CPU on the development VM.
+    (`as_tuple()`): for an order write (11 exact columns per line) it was most of the INSERTs'
+    client-side CPU. In text format a Decimal is sent as `str(value)` and read back as
+    `Decimal(text)`, both in C and both exact (PostgreSQL's NUMERIC text is the exact decimal,
+    and its input reads what `str` writes: `1E+1`, `NaN`, `Infinity`).
 
     A pooled connection may be dead (a database restart, a failover, an idle timeout on the
     way): it is tried with `;` when it leaves the pool, and a failure makes the pool drop it
     and connect anew, so no request fails on a stale connection. SQLAlchemy's own
     `pool_pre_ping` does the same in three round trips with asyncpg (BEGIN, `;`, ROLLBACK,
-    for pgbouncer's transaction mode, which Fieldline does not use): ~240 µs of event-loop CPU
-    and ~350 µs of latency per checkout on the development VM, i.e. per transaction.
+    for pgbouncer's transaction mode, which Fieldline does not use), on every transaction.
     """
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -26,6 +26,7 @@ from fieldline_kit.errors import Conflict, DomainError, InvalidArgument
 from fieldline_kit.uow import UnitOfWork
 
 M = TypeVar("M", bound=Message)
+T = TypeVar("T")
 U = TypeVar("U", bound=UnitOfWork)
 
 REUSED = "was already used for a different request"
@@ -101,18 +102,30 @@ async def run_idempotent_batch(
             calls[i] = IdempotentCall.of(method, request)
         except DomainError as exc:
             outcomes[i] = exc
-    for attempt in (1, 2):
-        try:
-            async with uow_factory() as uow:
-                done = await _run(uow, requests, calls, work)
-                await uow.commit()
-            break
-        except IntegrityError:
-            if attempt == 2:
-                raise Conflict("a concurrent request changed the same records; retry") from None
-    for i, outcome in done.items():
+
+    async def attempt(after_race: bool) -> dict[int, Message | bytes | DomainError]:
+        async with uow_factory() as uow:
+            done = await _run(uow, requests, calls, work)
+            await uow.commit()
+        return done
+
+    for i, outcome in (await once_more_on_race(attempt)).items():
         outcomes[i] = outcome
     return [o if o is not None else Conflict("request was not processed; retry") for o in outcomes]
+
+
+async def once_more_on_race(attempt: Callable[[bool], Awaitable[T]]) -> T:
+    """`attempt(False)`; if it lost a race on a unique key (a concurrent copy of a request
+    committed its answer, or its row, first), `attempt(True)` once, which should find what
+    the winner committed; a second loss is Conflict (ABORTED: the caller retries)."""
+    try:
+        return await attempt(False)
+    except IntegrityError:
+        pass
+    try:
+        return await attempt(True)
+    except IntegrityError:
+        raise Conflict("a concurrent request changed the same records; retry") from None
 
 
 async def _run(

@@ -21,7 +21,7 @@ two mappings; `find`, `get`, `add` and `save` come from here:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from sqlalchemy import Row, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,8 +30,11 @@ from fieldline_kit.errors import Conflict, NotFound
 from fieldline_kit.uow import HasEvents, UnitOfWork
 
 
-class Versioned(HasEvents, Protocol):
-    version: int
+class Versioned(Protocol):
+    """An aggregate with a version; one that records domain events also has `events`."""
+
+    @property
+    def version(self) -> int: ...
 
 
 A = TypeVar("A", bound=Versioned)
@@ -48,8 +51,10 @@ class Repository:
     def session(self) -> AsyncSession:
         return self._uow.session
 
-    def track(self, aggregate: HasEvents) -> None:
-        self._uow.track(aggregate)
+    def track(self, aggregate: object) -> None:
+        """Publish the aggregate's events at commit (one without `events` records none)."""
+        if hasattr(aggregate, "events"):
+            self._uow.track(cast(HasEvents, aggregate))
 
 
 class VersionedRepository(Repository, Generic[A]):

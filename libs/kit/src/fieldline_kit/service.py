@@ -43,6 +43,17 @@ GC_YOUNG_THRESHOLD = 20_000
 log = get_logger("fieldline.service")
 
 
+def tune_gc() -> None:
+    """For a process that is set up and about to work: every object alive now (modules,
+    descriptors, the wired app, its caches) lives as long as the process, so it is frozen into
+    a generation the collector never scans, and the young generation is collected every
+    GC_YOUNG_THRESHOLD allocations instead of every 700 (a request allocates thousands of
+    short-lived rows, protos and Decimals). Figures: docs/benchmarks.md."""
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
+
+
 @dataclass
 class ServiceProcess:
     name: str
@@ -74,17 +85,7 @@ class ServiceProcess:
             grpc_port=server.port,
             metrics_port=metrics_server.server_port,
         )
-        # Everything alive now (modules, descriptors, the wired app, its caches) lives for the
-        # whole process. Freezing moves it to a permanent generation the collector never scans,
-        # so the collections that request garbage triggers stay short instead of walking
-        # ~100,000 start-up objects each time (full collections took 50-100 ms before).
-        gc.freeze()
-        # A request allocates thousands of short-lived containers (rows, protos, Decimals); at
-        # the default threshold (700) the youngest generation is collected every few requests.
-        # Collecting every GC_YOUNG_THRESHOLD allocations instead costs a little memory and
-        # saved 7-10 % of the CPU of an order submission (bench/orders_submit_bench.py).
-        _, older, oldest = gc.get_threshold()
-        gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
+        tune_gc()
         self.ready.set()
         try:
             await self.stop_requested.wait()

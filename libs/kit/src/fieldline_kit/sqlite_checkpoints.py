@@ -4,9 +4,7 @@ In WAL mode a commit appends the transaction's pages to the log; a *checkpoint* 
 log's pages back into the database file (and fsyncs it) so the log can start over. By default
 SQLite checkpoints inside the COMMIT that takes the log past 1,000 pages
 (`wal_autocheckpoint`), so every few write transactions one of them also pays for copying
-4 MB and an fsync, while the service's event loop waits for it. A batch of 64 orders dirties
-~430 pages (mostly random index pages), so at full load every third batch did: commits took
-4.5 ms on average instead of 1.5 ms (bench/orders_submit_bench.py).
+4 MB and an fsync, while the service's event loop waits for it (figures: docs/benchmarks.md).
 
 `checkpoint_in_background(engine)` gives a service's database a `WalCheckpointer`: a daemon
 thread with its own sqlite3 connection that runs `PRAGMA wal_checkpoint(PASSIVE)` every

@@ -3,9 +3,8 @@
 aiosqlite runs each sqlite3 call on its own thread, and SQLAlchemy's adapter makes a statement
 four calls: open a cursor, execute, fetch the rows, close the cursor — four hand-offs to the
 thread and back through the event loop. sqlite3 itself takes microseconds for the statements
-of a request; the hand-offs cost ~50 µs of event-loop CPU each: on the development VM a
-`SELECT 1` through an AsyncSession cost ~270 µs of CPU, and ~110 µs in one trip (a whole
-transaction with one statement: ~740 → ~490 µs).
+of a request; the hand-offs cost far more event-loop CPU than that (figures:
+docs/architecture/overview.md, Transactions).
 
 `OneTripCursor` does the four steps in one function on aiosqlite's thread and keeps the rows,
 the description, rowcount and lastrowid, which is everything SQLAlchemy reads from a
@@ -19,7 +18,7 @@ requirements/constraints.txt, and the whole suite runs on SQLite through this pa
 
 BEGIN rides along with the transaction's first statement. sqlite3 runs in autocommit mode and
 the kit starts transactions itself; its `begin` listener does not execute BEGIN (a statement
-execution of its own and a trip: ~140 µs of loop CPU) but leaves it pending on the connection
+execution of its own and a trip) but leaves it pending on the connection
 (`defer_begin`), and the next statement's trip runs it on aiosqlite's thread right before the
 statement: `BEGIN IMMEDIATE` takes the write lock there, and a busy or locked error surfaces as
 that statement's error (the BEGIN stays pending then: sqlite3 is not in a transaction). COMMIT

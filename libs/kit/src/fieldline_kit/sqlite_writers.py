@@ -4,7 +4,7 @@ SQLite lets one writer in at a time (the kit begins writes with `BEGIN IMMEDIATE
 that finds the database locked waits in SQLite's busy handler, which *sleeps* between retries
 (1, 2, 5, 10, … 100 ms) instead of being woken when the lock is free. Under concurrency the
 lock sits free while the waiters sleep, who gets it next is luck, and tail latencies reach
-seconds (the order submission bench saw 2 s deadlines expire at 16 requests in flight).
+seconds.
 
 `queue_writers(engine)` makes the write transactions of this process wait for each other on an
 `asyncio.Lock` when they begin, so before their `BEGIN IMMEDIATE` (which runs with the

@@ -22,6 +22,7 @@ from fieldline_kit.messaging import ConsumerNotDeclared, EventConsumer, PoisonMe
 from fieldline_kit.messaging.nats import connect
 from fieldline_kit.messaging.relay import OutboxRelay
 from fieldline_kit.messaging.topology import ConsumerSpec, apply
+from fieldline_kit.testing.helpers import eventually
 from fieldline_kit.testing.nats_server import EmbeddedNats
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class Harness:
         )
 
     async def wait(self, predicate: Callable[[], Awaitable[bool]], within: float = 10) -> None:
-        await self.support.wait_until(predicate, within=within)
+        await eventually(predicate, within=within)
 
     async def settled(self) -> bool:
         info = await self.js.consumer_info(self.ctx.stream, self.durable)

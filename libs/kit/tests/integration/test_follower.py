@@ -16,6 +16,7 @@ from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline_kit.messaging import StreamFollower
 from fieldline_kit.messaging.nats import connect
 from fieldline_kit.messaging.topology import apply
+from fieldline_kit.testing.helpers import eventually
 from fieldline_kit.testing.nats_server import EmbeddedNats
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class Recorder:
         async def check() -> bool:
             return bool(condition())  # type: ignore[operator]
 
-        await self.support.wait_until(check, within=within)
+        await eventually(check, within=within)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline_kit.messaging.nats import connect
 from fieldline_kit.messaging.relay import OutboxRelay
 from fieldline_kit.messaging.topology import apply
+from fieldline_kit.testing.helpers import eventually
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_kit.uow import UnitOfWork
 
@@ -44,7 +45,7 @@ async def running(relay: OutboxRelay) -> AsyncIterator[None]:
 
 
 def stream_holds(js: Any, stream: str, n: int) -> Callable[[], Awaitable[bool]]:
-    """A check for `wait_until`: the stream holds exactly `n` messages."""
+    """A check for `eventually`: the stream holds exactly `n` messages."""
 
     async def check() -> bool:
         return (await js.stream_info(stream)).state.messages == n
@@ -95,7 +96,7 @@ async def test_commit_wakes_the_running_relay(
     async with running(relay):
         await asyncio.sleep(0.2)  # let the first (empty) pass finish and the loop go to sleep
         await support.commit_renames(db, ctx.name, ["x"], on_commit=relay.wake)
-        await support.wait_until(stream_holds(nc.jetstream(), ctx.stream, 1), within=5)
+        await eventually(stream_holds(nc.jetstream(), ctx.stream, 1), within=5)
 
 
 async def test_nats_outage_loses_and_duplicates_nothing(
@@ -121,7 +122,7 @@ async def test_nats_outage_loses_and_duplicates_nothing(
             rows = await db.rows(outbox, outbox.c.id)
             return rows[0].attempts >= 2
 
-        await support.wait_until(failed_twice, within=10)
+        await eventually(failed_twice, within=10)
         rows = await db.rows(outbox, outbox.c.id)
         assert all(r.published_at is None for r in rows)
         assert rows[0].last_error  # the first row carries the failure; order is kept
@@ -134,7 +135,7 @@ async def test_nats_outage_loses_and_duplicates_nothing(
         async def all_published() -> bool:
             return all(r.published_at is not None for r in await db.rows(outbox, outbox.c.id))
 
-        await support.wait_until(all_published, within=20)
+        await eventually(all_published, within=20)
         msgs = await support.stream_messages(nc.jetstream(), ctx.stream)
         rows = await db.rows(outbox, outbox.c.id)
         assert [m.headers["Nats-Msg-Id"] for m in msgs] == [r.event_id for r in rows]
@@ -349,7 +350,7 @@ async def test_commits_do_not_cut_a_backoff_short_but_stop_does(
         async def failed_once() -> bool:
             return (await db.rows(outbox, outbox.c.id))[0].attempts == 1
 
-        await support.wait_until(failed_once, within=5)
+        await eventually(failed_once, within=5)
         relay.wake()  # backing off (30 s): a wake-up does not start a pass
         await asyncio.sleep(0.5)
         assert (await db.rows(outbox, outbox.c.id))[0].attempts == 1
@@ -383,7 +384,7 @@ async def test_running_relay_survives_losing_its_kept_connection(
                     )
                 )
         await support.commit_renames(db, ctx.name, ["after"], on_commit=relay.wake)
-        await support.wait_until(stream_holds(nc.jetstream(), ctx.stream, 1), within=5)
+        await eventually(stream_holds(nc.jetstream(), ctx.stream, 1), within=5)
         assert not relay.last_pass_failed
     assert db.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
@@ -413,17 +414,17 @@ async def test_a_burst_of_wake_ups_within_the_pacing_interval_makes_one_pass(
         async def started() -> bool:
             return passes[0] == 1
 
-        await support.wait_until(started, within=5)
+        await eventually(started, within=5)
         # Idle: the first wake-up's pass starts at once (not after the interval).
         await support.commit_renames(db, ctx.name, ["first"], on_commit=relay.wake)
-        await support.wait_until(stream_holds(js, ctx.stream, 1), within=2.5)
+        await eventually(stream_holds(js, ctx.stream, 1), within=2.5)
         assert passes[0] == 2
         # Five commits, each waking the relay, each with time for a pass in between: while
         # the interval since the last woken pass runs, they make one pass together.
         for i in range(5):
             await support.commit_renames(db, ctx.name, [f"burst{i}"], on_commit=relay.wake)
             await asyncio.sleep(0.05)
-        await support.wait_until(stream_holds(js, ctx.stream, 6), within=10)
+        await eventually(stream_holds(js, ctx.stream, 6), within=10)
         assert passes[0] == 3
         rows = await db.rows(outbox, outbox.c.id)
         assert all(r.published_at is not None for r in rows)
@@ -443,7 +444,7 @@ async def test_pacing_never_holds_back_a_backlog(
         await support.commit_renames(
             db, ctx.name, ["b1", "b2", "b3", "b4", "b5"], on_commit=relay.wake
         )
-        await support.wait_until(stream_holds(nc.jetstream(), ctx.stream, 5), within=5)
+        await eventually(stream_holds(nc.jetstream(), ctx.stream, 5), within=5)
 
 
 async def test_stop_ends_the_pacing_pause_at_once(
@@ -460,7 +461,7 @@ async def test_stop_ends_the_pacing_pause_at_once(
         async def first_out() -> bool:
             return (await db.rows(outbox, outbox.c.id))[0].published_at is not None
 
-        await support.wait_until(first_out, within=5)  # idle: published at once
+        await eventually(first_out, within=5)  # idle: published at once
         await support.commit_renames(db, ctx.name, ["paced"], on_commit=relay.wake)
         await asyncio.sleep(0.3)
         # Within 30 s of the last woken pass: this wake-up waits for the interval.

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from fieldline_kit.sqlite_checkpoints import (
     WalCheckpointer,
     checkpoint_in_background,
 )
+from fieldline_kit.testing.helpers import eventually
 
 metadata = MetaData()
 blobs = Table(
@@ -62,13 +61,6 @@ def frames_in_log(path: Path) -> int:
         conn.close()
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
-
-
 async def test_commits_do_not_checkpoint_when_the_thread_does(tmp_path: Path) -> None:
     # Without the kit's thread, a commit past 1,000 pages checkpoints, and the next one starts
     # the log over: it holds what the last transactions wrote, fewer than 1,000 frames.
@@ -93,7 +85,7 @@ async def test_the_thread_copies_the_log_and_stops_with_the_engine(tmp_path: Pat
         last = checkpointer.last
         return last is not None and last[1] > 200 and last[2] == last[1]
 
-    await eventually(copied)
+    await eventually(copied, every=0.02)
     await dispose(engine)
     assert not checkpointer.running
 

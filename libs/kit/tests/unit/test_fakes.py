@@ -80,3 +80,29 @@ async def test_loaded_objects_are_copies_and_the_session_is_out_of_reach() -> No
         assert (await uow.things.get("a")).name == "kept"
         with pytest.raises(AssertionError, match="use a repository"):
             _ = uow.session
+
+
+async def rename(uow: FakeThings, thing_id: str, name: str) -> Thing:
+    thing = await uow.things.get(thing_id)
+    thing.rename(name)
+    await uow.things.save(thing)
+    if name == "bad":
+        raise AlreadyExists("a bad name")  # after the write: nothing of it may stay
+    return thing
+
+
+async def test_run_commits_a_use_case_and_refused_checks_it_changed_nothing() -> None:
+    uow = FakeThings()
+    uow.things.put(Thing("a", "first"))
+    renamed = await uow.run(rename, "a", "second")
+    assert renamed.name == "second" and uow.commits == 1
+    error = await uow.refused(AlreadyExists, rename, "a", "bad", match="bad name")
+    assert error.message == "a bad name"
+    assert [t.name for t in uow.things.all()] == ["second"]
+    with pytest.raises(AssertionError):  # a use case that changes something is not "refused"
+        await uow.refused(NotFound, lambda u: _rename_then_fail(u))
+
+
+async def _rename_then_fail(uow: FakeThings) -> None:
+    await uow.run(rename, "a", "third")  # commits on its own
+    raise NotFound("thing", "x")

@@ -1,4 +1,4 @@
-"""`python -m fieldline_clients serve|migrate` — the same commands locally and in Kubernetes."""
+"""`python -m fieldline_clients serve|migrate|bulk-load` — the same locally and in Kubernetes."""
 
 from fieldline_clients.entrypoints.main import main
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fieldline_clients.adapters import orm
-from fieldline_clients.adapters.event_mapper import to_integration
+from fieldline_clients.adapters.event_mapper import ClientsEvents
 from fieldline_clients.adapters.plan_cache import PlanCache
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
 from fieldline_clients.settings import ClientsSettings
@@ -19,7 +19,7 @@ class App(ServiceApp[ClientsSettings, ClientsUnitOfWork]):
             settings,
             uow_class=ClientsUnitOfWork,
             tables=orm.kit,
-            mapper=to_integration,
+            mapper=ClientsEvents(),
             clock=clock,
         )
         self.plan_cache = PlanCache(

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import random
-import uuid
 from datetime import date
 
-from google.protobuf.message import Message
 from google.type import date_pb2, latlng_pb2
-from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from fieldline.clients.v1 import clients_service_pb2 as cs
 from fieldline.clients.v1 import resources_pb2 as pb
 from fieldline.clients.v1 import territory_service_pb2 as ts
-from fieldline.common.v1 import event_envelope_pb2
 from fieldline_clients.domain.taxid import inn_with_check_digits
+from fieldline_kit.testing.helpers import new_id
 
 from .conftest import Harness
 
 _counter = itertools.count(1)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def random_inn() -> str:
@@ -99,43 +90,3 @@ async def make_route(h: Harness, agent_id: str) -> pb.Route:
         )
     )
     return reply.route
-
-
-async def published(
-    js: JetStreamContext, aggregate_id: str, *, expect: int, timeout: float = 10.0
-) -> list[tuple[str, Message]]:
-    """Events of one aggregate on the CLIENTS stream, waiting until `expect` have arrived."""
-    from google.protobuf import symbol_database
-
-    from fieldline.clients.events.v1 import events_pb2  # noqa: F401 - registers the types
-
-    db = symbol_database.Default()
-    deadline = asyncio.get_running_loop().time() + timeout
-    found: list[tuple[str, Message]] = []
-    while True:
-        sub = await js.pull_subscribe(
-            "clients.events.v1.>",
-            stream="CLIENTS",
-            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-        )
-        found = []
-        try:
-            while True:
-                try:
-                    msgs = await sub.fetch(500, timeout=0.5)
-                except TimeoutError:
-                    break
-                for msg in msgs:
-                    env = event_envelope_pb2.EventEnvelope.FromString(msg.data)
-                    if env.aggregate_id == aggregate_id:
-                        type_name = env.payload.TypeName()
-                        cls = db.GetSymbol(type_name)
-                        payload = cls()
-                        env.payload.Unpack(payload)
-                        found.append((type_name.rsplit(".", 1)[-1], payload))
-                    await msg.ack()
-        finally:
-            await sub.unsubscribe()
-        if len(found) >= expect or asyncio.get_running_loop().time() > deadline:
-            return found
-        await asyncio.sleep(0.2)

@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 from fieldline.clients.v1 import clients_service_pb2 as cs
 from fieldline.clients.v1 import resources_pb2 as pb
 from fieldline_clients.adapters import orm
+from fieldline_kit.testing.events import about, published
+from fieldline_kit.testing.helpers import new_id
 
-from .builders import card, make_client, make_outlet, new_id, published, random_inn
+from .builders import card, make_client, make_outlet, random_inn
 from .conftest import Harness
 
 
@@ -49,8 +51,8 @@ async def test_create_client_publishes_event_and_retry_returns_original(svc: Har
     assert first.client.version == 1
     got = await svc.clients.GetClient(cs.GetClientRequest(client_id=first.client.id))
     assert got.client.name == "ООО «Ромашка»"
-    events = await published(svc.js, first.client.id, expect=1)
-    assert [name for name, _ in events] == ["ClientCreated"]
+    events = await published(svc.js, "CLIENTS", about(first.client.id), expect=1)
+    assert [e.name for e in events] == ["ClientCreated"]
 
 
 async def test_request_id_reused_for_another_request_is_refused(svc: Harness) -> None:
@@ -191,8 +193,8 @@ async def test_card_update_keeps_history_and_rejects_stale_versions(svc: Harness
     )
     assert [c.version for c in history.changes] == [2, 1]
     assert {c.field for c in history.changes[0].changes} == {"address", "custom_attributes"}
-    events = await published(svc.js, outlet.id, expect=2)
-    assert [name for name, _ in events] == ["OutletCreated", "OutletChanged"]
+    events = await published(svc.js, "CLIENTS", about(outlet.id), expect=2)
+    assert [e.name for e in events] == ["OutletCreated", "OutletChanged"]
 
 
 async def test_concurrent_card_updates_one_wins_other_aborted(svc: Harness) -> None:
@@ -317,6 +319,6 @@ async def test_update_client_with_mask(svc: Harness) -> None:
         )
     )
     assert reply.client.version == 2 and reply.client.inn == client.inn
-    events = await published(svc.js, client.id, expect=2)
-    assert [n for n, _ in events] == ["ClientCreated", "ClientChanged"]
-    assert list(events[1][1].changed_fields) == ["legal_address"]  # type: ignore[attr-defined]
+    events = await published(svc.js, "CLIENTS", about(client.id), expect=2)
+    assert [e.name for e in events] == ["ClientCreated", "ClientChanged"]
+    assert list(events[1].message.changed_fields) == ["legal_address"]  # type: ignore[attr-defined]

@@ -12,6 +12,8 @@ from fieldline.clients.v1 import clients_service_pb2 as cs
 from fieldline.clients.v1 import resources_pb2 as pb
 from fieldline.clients.v1 import territory_service_pb2 as ts
 from fieldline.clients.v1 import visits_service_pb2 as vs
+from fieldline_kit.testing.events import about, published
+from fieldline_kit.testing.helpers import new_id
 
 from .builders import (
     card,
@@ -19,9 +21,7 @@ from .builders import (
     make_employee,
     make_outlet,
     make_route,
-    new_id,
     pb_date,
-    published,
 )
 from .conftest import Harness
 from .test_clients_api import expect_error
@@ -77,8 +77,8 @@ async def test_visit_plan_follows_weekdays_and_frequency(svc: Harness) -> None:
     assert await plan(MONDAY - timedelta(days=7)) == []  # before the start date
     assert await plan(MONDAY + timedelta(days=1)) == []  # Tuesday
 
-    events = await published(svc.js, route.id, expect=4)
-    assert [n for n, _ in events] == ["RouteChanged"] + ["RouteAssignmentChanged"] * 3
+    events = await published(svc.js, "CLIENTS", about(route.id), expect=4)
+    assert [e.name for e in events] == ["RouteChanged"] + ["RouteAssignmentChanged"] * 3
 
     # The same assignment again changes nothing and publishes nothing.
     await assign(svc, route.id, weekly.id, pb.VISIT_FREQUENCY_WEEKLY, [1, 4], seq=2)
@@ -88,8 +88,8 @@ async def test_visit_plan_follows_weekdays_and_frequency(svc: Harness) -> None:
         )
     )
     assert await plan(MONDAY) == [fortnightly.id, weekly.id]
-    events = await published(svc.js, route.id, expect=5)
-    assert len(events) == 5 and events[-1][1].removed  # type: ignore[attr-defined]
+    events = await published(svc.js, "CLIENTS", about(route.id), expect=5)
+    assert len(events) == 5 and events[-1].message.removed  # type: ignore[attr-defined]
 
 
 async def test_bad_assignment_and_plan_requests(svc: Harness) -> None:
@@ -181,9 +181,9 @@ async def test_visit_check_in_out_flags_distance_and_publishes(svc: Harness) -> 
         and done.check_out_distance_m == 0
         and not done.check_out_far
     )
-    events = await published(svc.js, visit_id, expect=2)
-    assert [n for n, _ in events] == ["VisitStarted", "VisitCompleted"]
-    assert [e.visit.status for _, e in events] == [  # type: ignore[attr-defined]
+    events = await published(svc.js, "CLIENTS", about(visit_id), expect=2)
+    assert [e.name for e in events] == ["VisitStarted", "VisitCompleted"]
+    assert [e.message.visit.status for e in events] == [  # type: ignore[attr-defined]
         pb.VISIT_STATUS_IN_PROGRESS,
         pb.VISIT_STATUS_COMPLETED,
     ]
@@ -301,8 +301,8 @@ async def test_audit_submission_is_validated_against_the_questionnaire(svc: Harn
     good = await svc.visits.SubmitAudit(vs.SubmitAuditRequest(request_id=new_id(), audit=audit()))
     assert good.audit.agent_id == agent.id and good.audit.outlet_id == outlet.id
     assert good.audit.answers[1].money.nanos == 900_000_000
-    events = await published(svc.js, good.audit.id, expect=1)
-    assert [n for n, _ in events] == ["AuditSubmitted"]
+    events = await published(svc.js, "CLIENTS", about(good.audit.id), expect=1)
+    assert [e.name for e in events] == ["AuditSubmitted"]
 
     cases = [
         ({"answers": [pb.Answer(question_id="facings", yes_no=True)]}, "audit.answers[0]"),
@@ -461,8 +461,8 @@ async def test_census_new_outlet_and_card_change(svc: Harness) -> None:
     )
     gone = (await svc.clients.GetOutlet(cs.GetOutletRequest(outlet_id=rejected_outlet))).outlet
     assert gone.status == pb.OUTLET_STATUS_REJECTED
-    decided = await published(svc.js, proposal_id, expect=1)
-    assert [n for n, _ in decided] == ["CensusDecided"]
+    decided = await published(svc.js, "CLIENTS", about(proposal_id), expect=1)
+    assert [e.name for e in decided] == ["CensusDecided"]
 
 
 async def test_employee_update_is_versioned(svc: Harness) -> None:

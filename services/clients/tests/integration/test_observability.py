@@ -10,8 +10,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from fieldline.clients.v1 import clients_service_pb2 as cs
+from fieldline_kit.testing.helpers import new_id
 
-from .builders import new_id
 from .conftest import Harness
 
 

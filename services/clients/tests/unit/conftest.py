@@ -6,7 +6,6 @@ deterministic and never write to disk.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -21,6 +20,7 @@ from fieldline_clients.domain.model import (
     Role,
 )
 from fieldline_clients.domain.values import Location
+from fieldline_kit.testing.helpers import new_id
 
 settings.register_profile(
     "fieldline-domain",
@@ -34,10 +34,6 @@ settings.load_profile("fieldline-domain")
 
 NOW = datetime(2024, 5, 15, 9, 30, tzinfo=UTC)
 SHOP_LOCATION = Location(55.7558, 37.6173)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 @pytest.fixture

@@ -21,13 +21,10 @@ from fieldline_clients.domain.model import (
 )
 from fieldline_clients.domain.values import Location
 from fieldline_kit.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from fieldline_kit.testing.helpers import new_id
 
 PROPOSED = datetime(2024, 5, 15, 11, 0, tzinfo=UTC)
 DECIDED = PROPOSED + timedelta(days=1)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 @pytest.fixture

@@ -27,15 +27,12 @@ from fieldline_clients.domain.model import (
 )
 from fieldline_clients.domain.values import Location
 from fieldline_kit.errors import Conflict, FailedPrecondition, InvalidArgument
+from fieldline_kit.testing.helpers import new_id
 
 NOW = datetime(2024, 5, 15, 9, 30, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
 SBERBANK_INN = "7707083893"
 PERSON_INN = "500100732259"
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def make_client(**overrides: Any) -> Client:

@@ -34,16 +34,13 @@ from fieldline_kit.errors import (
     InvalidArgument,
     PermissionDenied,
 )
+from fieldline_kit.testing.helpers import new_id
 
 CHECK_IN = datetime(2024, 5, 15, 10, 0, tzinfo=UTC)
 CHECK_OUT = CHECK_IN + timedelta(minutes=25)
 RADIUS_M = 200.0
 SHOP = Location(55.7558, 37.6173)
 METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def north_of(point: Location, metres: float) -> Location:

@@ -20,10 +20,7 @@ from fieldline_clients.domain.model import (
     VisitFrequency,
 )
 from fieldline_kit.errors import Conflict, InvalidArgument, PermissionDenied
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
+from fieldline_kit.testing.helpers import new_id
 
 
 def make_employee(**overrides: Any) -> Employee:

@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
 from fieldline_kit.app import ServiceApp
+from fieldline_kit.batching import Batcher
 from fieldline_kit.clock import Clock, utcnow
-from fieldline_kit.uow import UnitOfWork
-from fieldline_orders.adapters import orders_events  # noqa: F401 - registers the event mappers
+from fieldline_kit.db import read_only
 from fieldline_orders.adapters.catalog_cache import CatalogCache
-from fieldline_orders.adapters.event_mapper import to_integration
+from fieldline_orders.adapters.event_mapper import OrdersEvents
+from fieldline_orders.adapters.proto_mapping import submit_response
+from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.adapters.schema import kit
 from fieldline_orders.adapters.settlements_client import GrpcCreditChecker
+from fieldline_orders.adapters.submit_reads import SubmitReader
 from fieldline_orders.domain.orders import CreditChecker
-from fieldline_orders.settings import OrdersSettings
+from fieldline_orders.domain.pricing import ManualDiscountLimits
+from fieldline_orders.domain.recommendation import Policy
+from fieldline_orders.service_layer.submit import SubmitCall, SubmitOrders
+from fieldline_orders.settings import OrdersSettings, batches_in_flight
 
 SERVICE = "orders"
 
 
-class App(ServiceApp[OrdersSettings, UnitOfWork]):
+class App(ServiceApp[OrdersSettings, OrdersUnitOfWork]):
     def __init__(self, settings: OrdersSettings, *, clock: Clock = utcnow) -> None:
         super().__init__(
-            settings, uow_class=UnitOfWork, tables=kit, mapper=to_integration, clock=clock
+            settings,
+            uow_class=OrdersUnitOfWork,
+            tables=kit,
+            mapper=OrdersEvents(),
+            clock=clock,
+        )
+        # ORDERS_MAX_MANUAL_DISCOUNT: the manual discount each role may give.
+        self.limits = ManualDiscountLimits.parse(settings.max_manual_discount)
+        # ORDERS_TIMEZONE: the company's business day (see `today`).
+        self.tz = ZoneInfo(settings.timezone)
+        # safety_days is a float setting; via str() so 2.0 stays exactly 2.0.
+        self.recommendation_policy = Policy(
+            settings.recommendation_window_days, Decimal(str(settings.safety_days))
         )
         # Products, groups and price lists as of the catalog generation (checked on each use).
         self.catalog_cache = CatalogCache()
@@ -28,9 +50,32 @@ class App(ServiceApp[OrdersSettings, UnitOfWork]):
             settings.settlements_target,
             timeout=settings.credit_check_timeout_seconds,
             fallback=settings.credit_check_fallback,
+            clock=lambda: self.clock(),
         )
         self.credit: CreditChecker = checker
         self.cleanup.append(checker.close)
+        # SubmitOrder: concurrent calls coalesced into batches of the one use case.
+        self.submit_orders = SubmitOrders(
+            reader=SubmitReader(read_only(self.engine), self.read_sessions, self.catalog_cache),
+            credit=checker,
+            uow=self.uow,
+            clock=lambda: self.clock(),
+            today=self.today,
+            limits=self.limits,
+            respond=submit_response,
+        )
+        self.submits: Batcher[SubmitCall, bytes] = Batcher(
+            "orders.submit",
+            self.submit_orders,
+            max_batch=settings.submit_batch_max,
+            max_in_flight=batches_in_flight(
+                settings.submit_batches_in_flight, self.engine.dialect.name
+            ),
+        )
+
+    def today(self) -> date:
+        """The company's business day now (ORDERS_TIMEZONE)."""
+        return self.clock().astimezone(self.tz).date()
 
 
 def bootstrap(settings: OrdersSettings, *, clock: Clock = utcnow) -> App:

@@ -43,11 +43,10 @@ class OrdersSettings(ServiceSettings):
 def batches_in_flight(configured: int, dialect: str) -> int:
     """ORDERS_SUBMIT_BATCHES_IN_FLIGHT as configured, or chosen by the database (0).
 
-    PostgreSQL works in a process of its own: while one batch waits for it (~40 % of a batch
-    of 64), a second batch can read and price, and a lone order need not wait for the batch
-    ahead of it (measured: open-loop p99 at 200 orders/s 36–38 → 23–30 ms, and +5 % capacity).
-    SQLite's work runs in this process, its write transactions one at a time: a second batch
-    only splits the callers into smaller batches (measured: −5 to −10 % capacity).
+    PostgreSQL works in a process of its own: while one batch waits for it, a second batch can
+    read and price, and a lone order need not wait for the batch ahead of it. SQLite's work
+    runs in this process, its write transactions one at a time: a second batch only splits the
+    callers into smaller batches. The figures behind both are in docs/benchmarks.md.
     """
     if configured:
         return configured

@@ -1,60 +1,53 @@
-"""Harness for the clients feed and recommendation tests: real DB, real NATS, real consumer.
+"""Harness for the clients feed and recommendation tests: the orders service as `serve` runs it.
 
-The database comes from `db_factory` (SQLite, or PostgreSQL with FIELDLINE_TEST_POSTGRES_URL)
-and is migrated with the service's own Alembic migrations.
-The topology is applied to the session's nats-server, clients' events are published on the
-CLIENTS stream wrapped in EventEnvelopes with `Nats-Msg-Id`, exactly as clients' outbox relay
-does, and the `orders-clients-feed` EventConsumer runs as `serve` runs it.
+The service is started with the kit's `service_running` on a fresh database (SQLite, or
+PostgreSQL with FIELDLINE_TEST_POSTGRES_URL) migrated with its own migrations, with its
+`orders-clients-feed` consumer. Clients' events are published on the CLIENTS stream wrapped in
+EventEnvelopes with `Nats-Msg-Id`, exactly as clients' outbox relay does.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import nats
 from google.protobuf import any_pb2, timestamp_pb2
 from google.protobuf.message import Message
 from google.type import date_pb2
-from nats.aio.client import Client
 from nats.js import JetStreamContext
 from sqlalchemy import insert, select
 
 from fieldline.clients.events.v1 import events_pb2 as ev
 from fieldline.clients.v1 import resources_pb2 as res
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
-from fieldline_kit.messaging import topology
-from fieldline_kit.messaging.consumer import EventConsumer
 from fieldline_kit.migrations import upgrade_async
 from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_kit.testing.helpers import closed_port, eventually, new_id
+from fieldline_kit.testing.service import RunningService, service_running
 from fieldline_orders.adapters import orm, schema
 from fieldline_orders.bootstrap import App, bootstrap
-from fieldline_orders.entrypoints.feed_consumer import CONSUMER, build_feed_consumer
-from fieldline_orders.entrypoints.main import MIGRATIONS
+from fieldline_orders.entrypoints.feed_consumer import CONSUMER
+from fieldline_orders.entrypoints.main import SPEC
 from fieldline_orders.settings import OrdersSettings
 
 NOW = datetime(2024, 5, 13, 6, 0, tzinfo=UTC)  # Monday 13 May 2024, 09:00 in Moscow
 
 
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
 @dataclass
 class FeedEnv:
-    app: App
-    nc: Client
-    js: JetStreamContext
-    consumer: EventConsumer
-    database_url: str
-    _stop: asyncio.Event = field(default_factory=asyncio.Event)
-    _task: asyncio.Task[None] | None = None
+    service: RunningService[App]
+
+    @property
+    def app(self) -> App:
+        return self.service.app
+
+    @property
+    def js(self) -> JetStreamContext:
+        return self.service.js
 
     # -- publishing ------------------------------------------------------------------------
     async def publish(
@@ -93,36 +86,24 @@ class FeedEnv:
 
     async def wait_processed(self, *event_ids: str, timeout: float = 30.0) -> None:
         """Until the consumer has recorded every event in its inbox (or dead-lettered it)."""
-        kit = schema.kit
         want = set(event_ids)
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            async with self.app.sessions() as s:
-                done = set(
-                    (
-                        await s.scalars(
-                            select(kit.inbox.c.event_id).where(
-                                kit.inbox.c.consumer == CONSUMER,
-                                kit.inbox.c.event_id.in_(want),
-                            )
-                        )
-                    ).all()
-                )
+        await eventually(
+            lambda: self._processed(want), within=timeout, what=f"events {want} processed"
+        )
+
+    async def _processed(self, want: set[str]) -> bool:
+        kit = schema.kit
+        done: set[str] = set()
+        async with self.app.sessions() as s:
+            for table in (kit.inbox, kit.dead_letter):
                 done |= set(
-                    (
-                        await s.scalars(
-                            select(kit.dead_letter.c.event_id).where(
-                                kit.dead_letter.c.consumer == CONSUMER,
-                                kit.dead_letter.c.event_id.in_(want),
-                            )
+                    await s.scalars(
+                        select(table.c.event_id).where(
+                            table.c.consumer == CONSUMER, table.c.event_id.in_(want)
                         )
-                    ).all()
+                    )
                 )
-            if done >= want:
-                return
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"events not processed in {timeout}s: {want - done}")
-            await asyncio.sleep(0.05)
+        return done >= want
 
     # -- clients events ------------------------------------------------------------------------
     async def outlet(
@@ -237,17 +218,6 @@ class FeedEnv:
             )
         return order_id
 
-    # -- lifecycle -------------------------------------------------------------------------
-    def start_consumer(self) -> None:
-        self._stop = asyncio.Event()
-        self._task = asyncio.create_task(self.consumer.run(self._stop))
-
-    async def stop_consumer(self) -> None:
-        if self._task is not None:
-            self._stop.set()
-            await asyncio.wait_for(self._task, 30)
-            self._task = None
-
 
 def product_row(
     product_id: str, sku: str, pack_unit: str, pack: str, active: bool
@@ -329,35 +299,28 @@ def line_row(
 
 
 async def create_app(database_url: str, nats_url: str, **overrides: Any) -> App:
+    """The composition root alone on a migrated database (no process: handlers called directly)."""
     settings = OrdersSettings(
         database_url=database_url,
         nats_url=nats_url,
-        settlements_target="127.0.0.1:9",
+        settlements_target=f"127.0.0.1:{closed_port()}",
         grpc_host="127.0.0.1",
         grpc_port=0,
         metrics_port=0,
         **overrides,
     )
     app = bootstrap(settings, clock=lambda: NOW)
-    await upgrade_async(database_url, MIGRATIONS)
+    await upgrade_async(database_url, SPEC.migrations)
     return app
 
 
 @contextlib.asynccontextmanager
 async def feed_env(
-    db_factory: DatabaseFactory, nats_url: str, *, run_consumer: bool = True
+    db_factory: DatabaseFactory, nats_url: str, **overrides: Any
 ) -> AsyncIterator[FeedEnv]:
-    url = await db_factory.create()
-    app = await create_app(url, nats_url)
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    await topology.apply(js)
-    env = FeedEnv(app, nc, js, build_feed_consumer(app, nc), url)
-    if run_consumer:
-        env.start_consumer()
-    try:
-        yield env
-    finally:
-        await env.stop_consumer()
-        await nc.close()
-        await app.close()
+    """The orders service (no settlements: its credit checks are not exercised here)."""
+    target = f"127.0.0.1:{closed_port()}"
+    async with service_running(
+        SPEC, db_factory, nats_url, settlements_target=target, **overrides
+    ) as service:
+        yield FeedEnv(service)

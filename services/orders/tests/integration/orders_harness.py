@@ -1,9 +1,9 @@
 """A real orders service and a real settlements service in-process, real NATS, real databases.
 
-Orders' database (SQLite, or PostgreSQL with FIELDLINE_TEST_POSTGRES_URL) is created with its
-own Alembic migrations, as settlements' with theirs. Orders is wired exactly as `serve` wires
-it (`build_process`), with its credit checker pointed at the settlements process (or at a
-closed port, for the fallback).
+Both are started as `serve` runs them, with the kit's `service_running` (each on a fresh
+database migrated with its own migrations: SQLite, or PostgreSQL with
+FIELDLINE_TEST_POSTGRES_URL); orders' credit checker points at the settlements process (or at
+a closed port, for the fallback).
 
 Outlets reach orders through the clients feed in production; tests put them straight into the
 feed's read model (`feed_outlets`).
@@ -11,11 +11,9 @@ feed's read model (`feed_outlets`).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -23,17 +21,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import grpc
-import nats
 import pytest
 import pytest_asyncio
-from google.protobuf import symbol_database
-from google.protobuf.message import Message
 from google.type import date_pb2, money_pb2
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from fieldline.common.v1 import event_envelope_pb2
 from fieldline.orders.events.v1 import events_pb2  # noqa: F401 - registers the event types
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import catalog_service_pb2_grpc as cs_grpc
@@ -45,24 +38,16 @@ from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
 from fieldline_kit.grpc.convert import money
-from fieldline_kit.messaging import topology
-from fieldline_kit.migrations import upgrade_async
-from fieldline_kit.service import ServiceProcess
 from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_kit.testing.helpers import new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
-from fieldline_orders.adapters.orm_feed import feed_outlets
+from fieldline_kit.testing.service import RunningService, service_running
 from fieldline_orders.bootstrap import App
-from fieldline_orders.entrypoints.main import MIGRATIONS, build_process
-from fieldline_orders.settings import OrdersSettings
-from fieldline_settlements.entrypoints.main import MIGRATIONS as SETTLEMENTS_MIGRATIONS
-from fieldline_settlements.entrypoints.main import build_process as build_settlements
-from fieldline_settlements.settings import SettlementsSettings
+from fieldline_orders.domain.feed import OutletState
+from fieldline_orders.entrypoints.main import SPEC
+from fieldline_settlements.entrypoints.main import SPEC as SETTLEMENTS
 
 TZ = ZoneInfo("Europe/Moscow")
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def today() -> date:
@@ -81,34 +66,30 @@ def dec(m: money_pb2.Money) -> Decimal:
     return (Decimal(m.units) + Decimal(m.nanos) / Decimal(10**9)).quantize(Decimal("0.01"))
 
 
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
-
 @dataclass
 class Settlements:
-    process: ServiceProcess
+    service: RunningService[Any]
     stub: ss_grpc.SettlementsServiceStub
-    channel: grpc.aio.Channel
 
     @property
     def target(self) -> str:
-        return f"127.0.0.1:{self.process.grpc_port}"
+        return self.service.target
 
 
 @dataclass
 class Orders:
-    process: ServiceProcess
-    app: App
-    channel: grpc.aio.Channel
+    service: RunningService[App]
     catalog: cs_grpc.CatalogServiceStub
     orders: os_grpc.OrdersServiceStub
     vans: vs_grpc.VanServiceStub
-    database_url: str
+
+    @property
+    def app(self) -> App:
+        return self.service.app
+
+    @property
+    def database_url(self) -> str:
+        return self.service.database_url
 
 
 @dataclass
@@ -123,100 +104,40 @@ class Env:
         return self.orders.app
 
 
+@contextlib.asynccontextmanager
 async def start_settlements(
     db_factory: DatabaseFactory, nats_url: str
 ) -> AsyncIterator[Settlements]:
-    url = await db_factory.create()
-    await upgrade_async(url, SETTLEMENTS_MIGRATIONS)
-    settings = SettlementsSettings(
-        database_url=url,
-        nats_url=nats_url,
-        grpc_host="127.0.0.1",
-        grpc_port=0,
-        metrics_port=0,
-        outbox_poll_seconds=0.1,
-        shutdown_grace_seconds=5.0,
-        drain_delay_seconds=0.0,
-    )
-    process, _app = await build_settlements(settings)
-    task = asyncio.create_task(process.run(install_signal_handlers=False))
-    await asyncio.wait_for(process.ready.wait(), 20)
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{process.grpc_port}")
-    try:
-        yield Settlements(process, ss_grpc.SettlementsServiceStub(channel), channel)
-    finally:
-        await channel.close()
-        process.stop_requested.set()
-        await asyncio.wait_for(task, 30)
-
-
-async def create_schema(url: str) -> None:
-    await upgrade_async(url, MIGRATIONS)
-
-
-async def start_orders(
-    db_factory: DatabaseFactory, nats_url: str, settlements_target: str, **overrides: Any
-) -> AsyncIterator[Orders]:
-    url = await db_factory.create()
-    await create_schema(url)
-    settings = OrdersSettings(
-        database_url=url,
-        nats_url=nats_url,
-        settlements_target=settlements_target,
-        grpc_host="127.0.0.1",
-        grpc_port=0,
-        metrics_port=0,
-        outbox_poll_seconds=0.1,
-        shutdown_grace_seconds=5.0,
-        drain_delay_seconds=0.0,
-        credit_check_timeout_seconds=overrides.pop("credit_check_timeout_seconds", 5.0),
-        **overrides,
-    )
-    process, app = await build_process(settings)
-    task = asyncio.create_task(process.run(install_signal_handlers=False))
-    await asyncio.wait_for(process.ready.wait(), 20)
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{process.grpc_port}")
-    try:
-        yield Orders(
-            process,
-            app,
-            channel,
-            cs_grpc.CatalogServiceStub(channel),
-            os_grpc.OrdersServiceStub(channel),
-            vs_grpc.VanServiceStub(channel),
-            url,
-        )
-    finally:
-        await channel.close()
-        process.stop_requested.set()
-        await asyncio.wait_for(task, 30)
+    async with service_running(SETTLEMENTS, db_factory, nats_url) as s:
+        yield Settlements(s, s.stub(ss_grpc.SettlementsServiceStub))
 
 
 @contextlib.asynccontextmanager
-async def running(gen: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    value = await gen.__anext__()
-    try:
-        yield value
-    finally:
-        with contextlib.suppress(StopAsyncIteration):
-            await gen.__anext__()
+async def start_orders(
+    db_factory: DatabaseFactory, nats_url: str, settlements_target: str, **overrides: Any
+) -> AsyncIterator[Orders]:
+    overrides.setdefault("credit_check_timeout_seconds", 5.0)
+    async with service_running(
+        SPEC, db_factory, nats_url, settlements_target=settlements_target, **overrides
+    ) as s:
+        yield Orders(
+            s,
+            s.stub(cs_grpc.CatalogServiceStub),
+            s.stub(os_grpc.OrdersServiceStub),
+            s.stub(vs_grpc.VanServiceStub),
+        )
 
 
 @pytest_asyncio.fixture(scope="module", name="env")
 async def env_fixture(db_factory: DatabaseFactory, nats_server: EmbeddedNats) -> AsyncIterator[Env]:
     """Settlements and orders for one test module (import `env_fixture` to use `env`)."""
-    nc = await nats.connect(nats_server.url)
-    js = nc.jetstream()
-    await topology.apply(js)
-    try:
-        async with running(start_settlements(db_factory, nats_server.url)) as settlements:
-            orders_gen = start_orders(db_factory, nats_server.url, settlements.target)
-            async with running(orders_gen) as orders:
-                e = Env(orders, settlements, js)
-                e.world = await make_world(e)
-                yield e
-    finally:
-        await nc.close()
+    async with (
+        start_settlements(db_factory, nats_server.url) as settlements,
+        start_orders(db_factory, nats_server.url, settlements.target) as orders,
+    ):
+        e = Env(orders, settlements, orders.service.js)
+        e.world = await make_world(e)
+        yield e
 
 
 # -------------------------------------------------------------------------------- world
@@ -344,12 +265,9 @@ class Customer:
 async def new_customer(e: Env, *, price_type_id: str = "") -> Customer:
     """A client with one outlet known to orders' clients feed, buying at the world's prices."""
     c = Customer(new_id(), new_id())
-    async with e.app.sessions() as s, s.begin():
-        await s.execute(
-            insert(feed_outlets).values(
-                outlet_id=c.outlet_id, client_id=c.client_id, status="ACTIVE", version=1
-            )
-        )
+    async with e.app.uow() as uow:
+        await uow.feed.put_outlet(OutletState(c.outlet_id, c.client_id, "ACTIVE", 1))
+        await uow.commit()
     assert e.world is not None
     await e.orders.catalog.SetClientPriceType(
         cs.SetClientPriceTypeRequest(
@@ -443,65 +361,3 @@ async def expect_error(call: Awaitable[Any], code: grpc.StatusCode, *needles: st
     for needle in needles:
         assert needle in details, details
     return details
-
-
-async def published(
-    js: JetStreamContext,
-    aggregate_id: str,
-    *,
-    expect: int,
-    timeout: float = 10.0,
-    settle: float = 0.0,
-) -> list[tuple[str, Message]]:
-    """Events of one aggregate on the ORDERS stream, waiting until `expect` have arrived.
-
-    `settle`: after reaching `expect`, wait that long and read again (to see extra copies).
-    """
-    db = symbol_database.Default()
-    deadline = asyncio.get_running_loop().time() + timeout
-
-    async def read() -> list[tuple[str, Message]]:
-        sub = await js.pull_subscribe(
-            "orders.events.v1.>",
-            stream="ORDERS",
-            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-        )
-        found: list[tuple[str, Message]] = []
-        try:
-            while True:
-                try:
-                    msgs = await sub.fetch(500, timeout=0.5)
-                except TimeoutError:
-                    break
-                for msg in msgs:
-                    envelope = event_envelope_pb2.EventEnvelope.FromString(msg.data)
-                    if envelope.aggregate_id == aggregate_id:
-                        type_name = envelope.payload.TypeName()
-                        payload = db.GetSymbol(type_name)()
-                        envelope.payload.Unpack(payload)
-                        found.append((type_name.rsplit(".", 1)[-1], payload))
-                    await msg.ack()
-        finally:
-            await sub.unsubscribe()
-        return found
-
-    while True:
-        found = await read()
-        if len(found) >= expect:
-            if settle:
-                await asyncio.sleep(settle)
-                found = await read()
-            return found
-        if asyncio.get_running_loop().time() > deadline:
-            return found
-        await asyncio.sleep(0.2)
-
-
-async def wait_until(
-    predicate: Callable[[], Awaitable[bool]], within: float = 15.0, what: str = "condition"
-) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)

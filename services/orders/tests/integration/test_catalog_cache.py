@@ -11,6 +11,7 @@ import grpc
 
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import resources_pb2 as pb
+from fieldline_kit.testing.helpers import new_id
 from fieldline_orders.bootstrap import bootstrap
 from fieldline_orders.entrypoints.catalog_api import CatalogServicer
 
@@ -23,7 +24,6 @@ from .orders_harness import (
     expect_error,
     ln,
     new_customer,
-    new_id,
     pb_date,
     rub,
     submit_request,

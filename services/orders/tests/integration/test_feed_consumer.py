@@ -13,8 +13,9 @@ from fieldline.clients.events.v1 import events_pb2 as ev
 from fieldline.clients.v1 import resources_pb2 as res
 from fieldline_kit.metrics import CONSUMER_PROCESSED
 from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_kit.testing.helpers import new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
-from fieldline_orders.adapters import feed_queries, schema
+from fieldline_orders.adapters import schema
 from fieldline_orders.adapters.orm_feed import (
     feed_assignments,
     feed_outlet_audits,
@@ -23,7 +24,7 @@ from fieldline_orders.adapters.orm_feed import (
 )
 from fieldline_orders.entrypoints.feed_consumer import CONSUMER
 
-from .feed_harness import NOW, FeedEnv, feed_env, new_id
+from .feed_harness import NOW, FeedEnv, feed_env
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -45,9 +46,9 @@ async def row(env: FeedEnv, table, *where):  # type: ignore[no-untyped-def]
 async def test_outlet_events_feed_the_outlet_read_model(env: FeedEnv) -> None:
     outlet_id, client_id = new_id(), new_id()
     await env.wait_processed(await env.outlet(outlet_id, client_id, 1))
-    async with env.app.sessions() as s:
-        assert await feed_queries.outlet_client(s, outlet_id) == client_id
-        assert await feed_queries.outlet_client(s, new_id()) is None
+    async with env.app.read_uow() as uow:
+        assert await uow.feed_reads.outlet_client(outlet_id) == client_id
+        assert await uow.feed_reads.outlet_client(new_id()) is None
     closed = await env.outlet(outlet_id, client_id, 2, res.OUTLET_STATUS_CLOSED)
     await env.wait_processed(closed)
     r = await row(env, feed_outlets, feed_outlets.c.outlet_id == outlet_id)
@@ -151,8 +152,8 @@ async def test_route_assignment_events_in_route_version_order(env: FeedEnv) -> N
         5,
     )
     assert r.removed is False
-    async with env.app.sessions() as s:
-        route = await feed_queries.agent_outlets(s, agent_id)
+    async with env.app.read_uow() as uow:
+        route = await uow.feed_reads.agent_outlets(agent_id)
     assert sorted(route.outlet_ids) == sorted([outlet_id, other_outlet])
     assert [(sc.frequency, sc.weekdays) for sc in route.schedules[outlet_id]] == [
         (2, frozenset({5}))
@@ -166,10 +167,10 @@ async def test_route_assignment_events_in_route_version_order(env: FeedEnv) -> N
     await env.wait_processed(*ids)
     r = await row(env, feed_assignments, *key(outlet_id))
     assert (r.removed, r.version) == (True, 6)
-    async with env.app.sessions() as s:
-        route = await feed_queries.agent_outlets(s, agent_id)
+    async with env.app.read_uow() as uow:
+        route = await uow.feed_reads.agent_outlets(agent_id)
         assert route.outlet_ids == [other_outlet]
-        assert await feed_queries.outlet_schedules(s, outlet_id) == []
+        assert await uow.feed_reads.outlet_schedules(outlet_id) == []
     # Put back on the route later (v7)
     await env.wait_processed(await env.assignment(route_id, outlet_id, agent_id, 7))
     r = await row(env, feed_assignments, *key(outlet_id))
@@ -208,10 +209,10 @@ async def test_the_latest_audit_by_submit_time_wins(env: FeedEnv) -> None:
     await env.wait_processed(*ids)
     latest = await row(env, feed_outlet_audits, feed_outlet_audits.c.outlet_id == outlet_id)
     assert latest.audit_id == second
-    async with env.app.sessions() as s:
-        checks = (await feed_queries.shelf_checks(s, [outlet_id]))[outlet_id]
+    async with env.app.read_uow() as uow:
+        checks = (await uow.feed_reads.shelf_checks([outlet_id]))[outlet_id]
         rows = (
-            await s.execute(
+            await uow.session.execute(
                 select(feed_shelf_counts.c.audit_id).where(
                     feed_shelf_counts.c.outlet_id == outlet_id
                 )
@@ -225,8 +226,8 @@ async def test_the_latest_audit_by_submit_time_wins(env: FeedEnv) -> None:
 
     # A later audit without any must-stock check empties the outlet's checks.
     await env.wait_processed(await env.audit(outlet_id, t + timedelta(days=2), []))
-    async with env.app.sessions() as s:
-        assert await feed_queries.shelf_checks(s, [outlet_id]) == {}
+    async with env.app.read_uow() as uow:
+        assert await uow.feed_reads.shelf_checks([outlet_id]) == {}
 
 
 async def test_a_shelf_quantity_not_counted_is_null(env: FeedEnv) -> None:

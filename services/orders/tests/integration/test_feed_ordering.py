@@ -1,4 +1,4 @@
-"""The feed handlers' version ordering, called directly (no NATS) on the real database.
+"""The feed consumer's handlers, called directly (no NATS) on a real database: version order.
 
 Whatever order the events of one aggregate arrive in, and however often, the read model ends
 in the state of the newest one. The rule lives in the conditional upserts of feed_store, so it
@@ -23,12 +23,12 @@ from fieldline.clients.v1 import resources_pb2 as res
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline_kit.messaging.consumer import PoisonMessage
 from fieldline_kit.testing.databases import DatabaseFactory
-from fieldline_orders.adapters import feed_queries
+from fieldline_kit.testing.helpers import new_id
 from fieldline_orders.adapters.orm_feed import feed_assignments
 from fieldline_orders.bootstrap import App
-from fieldline_orders.service_layer import feed
+from fieldline_orders.entrypoints.feed_consumer import handlers
 
-from .feed_harness import create_app, new_id
+from .feed_harness import create_app
 
 STATUSES = [
     res.OUTLET_STATUS_PENDING,
@@ -49,7 +49,7 @@ async def apply(app: App, message: Message, version: int) -> None:
     payload = any_pb2.Any()
     payload.Pack(message)
     envelope = EventEnvelope(event_id=new_id(), aggregate_version=version, payload=payload)
-    handler = feed.HANDLERS[message.DESCRIPTOR.full_name]
+    handler = handlers(app)[message.DESCRIPTOR.full_name]
     async with app.sessions() as s, s.begin():
         await handler(s, envelope, message)
 
@@ -68,8 +68,8 @@ async def test_outlet_state_is_the_newest_version_in_any_arrival_order(app: App)
         outlet_id, client_id = new_id(), new_id()
         for version in (*order, order[0]):  # and the first once more (a duplicate)
             await apply(app, outlet_event(outlet_id, client_id, version), version)
-        async with app.sessions() as s:
-            r = await feed_queries.get_outlet(s, outlet_id)
+        async with app.read_uow() as uow:
+            r = await uow.feed_reads.get_outlet(outlet_id)
         assert r is not None
         assert (r.status, r.version) == ("ACTIVE", 4), order
 
@@ -101,13 +101,13 @@ async def test_assignment_state_is_the_newest_route_version(app: App, last_remov
             await apply(
                 app, assignment_event(route_id, outlet_id, agent_id, version, removed), version
             )
-        async with app.sessions() as s:
+        async with app.read_uow() as uow:
             r = (
-                await s.execute(
+                await uow.session.execute(
                     select(feed_assignments).where(feed_assignments.c.route_id == route_id)
                 )
             ).one()
-            route = await feed_queries.agent_outlets(s, agent_id)
+            route = await uow.feed_reads.agent_outlets(agent_id)
         assert (r.version, r.weekday_mask, r.sequence, r.removed) == (
             4,
             1 << 4,
@@ -138,8 +138,8 @@ async def test_audit_state_is_the_latest_submitted_in_any_arrival_order(app: App
         for i in (*order, order[0]):
             audit_id, submitted, sku = audits[i]
             await apply(app, audit_event(outlet_id, audit_id, submitted, sku), 1)
-        async with app.sessions() as s:
-            checks = await feed_queries.shelf_checks(s, [outlet_id])
+        async with app.read_uow() as uow:
+            checks = await uow.feed_reads.shelf_checks([outlet_id])
         assert [c.sku for c in checks[outlet_id]] == ["SKU-3"], order
 
 
@@ -148,8 +148,8 @@ async def test_same_submit_time_is_decided_by_audit_id(app: App) -> None:
     low, high = sorted([new_id(), new_id()])
     for audit_id, sku in ((high, "SKU-HIGH"), (low, "SKU-LOW")):
         await apply(app, audit_event(outlet_id, audit_id, t, sku), 1)
-    async with app.sessions() as s:
-        checks = await feed_queries.shelf_checks(s, [outlet_id])
+    async with app.read_uow() as uow:
+        checks = await uow.feed_reads.shelf_checks([outlet_id])
     assert [c.sku for c in checks[outlet_id]] == ["SKU-HIGH"]
 
 
@@ -216,9 +216,11 @@ async def test_a_removal_needs_only_its_key(app: App) -> None:
     )
     await apply(app, removal, 3)
     await apply(app, assignment_event(route_id, outlet_id, new_id(), 2), 2)  # older: ignored
-    async with app.sessions() as s:
+    async with app.read_uow() as uow:
         r = (
-            await s.execute(select(feed_assignments).where(feed_assignments.c.route_id == route_id))
+            await uow.session.execute(
+                select(feed_assignments).where(feed_assignments.c.route_id == route_id)
+            )
         ).one()
-        assert await feed_queries.outlet_schedules(s, outlet_id) == []
+        assert await uow.feed_reads.outlet_schedules(outlet_id) == []
     assert (r.removed, r.version, r.start_date) == (True, 3, date.min)

@@ -16,6 +16,8 @@ from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_kit.testing.events import about, published
+from fieldline_kit.testing.helpers import closed_port, new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_orders.adapters import orm
 from fieldline_orders.adapters.schema import kit
@@ -23,19 +25,15 @@ from fieldline_orders.adapters.schema import kit
 from .orders_harness import (
     Env,
     actor,
-    closed_port,
     count,
     dec,
     env_fixture,  # noqa: F401 - provides the `env` fixture
     expect_error,
     ln,
     new_customer,
-    new_id,
     overdue_debt,
     pb_date,
-    published,
     rub,
-    running,
     set_policy,
     start_orders,
     submit_request,
@@ -81,9 +79,9 @@ async def test_allowed_order_is_priced_submitted_and_published(env: Env) -> None
     assert order.order_date == pb_date(today())
     got = (await env.orders.orders.GetOrder(os_.GetOrderRequest(order_id=order.id))).order
     assert got == order
-    events = await published(env.js, order.id, expect=1)
-    assert [name for name, _ in events] == ["OrderSubmitted"]
-    assert events[0][1].order == order  # type: ignore[attr-defined]
+    events = await published(env.js, "ORDERS", about(order.id), expect=1)
+    assert [e.name for e in events] == ["OrderSubmitted"]
+    assert events[0].message.order == order  # type: ignore[attr-defined]
 
 
 async def _held(env: Env) -> tuple[object, pb.Order]:
@@ -102,8 +100,8 @@ async def test_block_mode_with_overdue_debt_puts_the_order_on_credit_hold(env: E
     assert order.credit.outcome == S.CREDIT_OUTCOME_BLOCK
     assert not order.credit.fallback
     assert order.credit.reasons and any("overdue" in r.lower() for r in order.credit.reasons)
-    events = await published(env.js, order.id, expect=1)
-    assert [name for name, _ in events] == ["OrderHeld"]
+    events = await published(env.js, "ORDERS", about(order.id), expect=1)
+    assert [e.name for e in events] == ["OrderHeld"]
 
 
 async def test_warn_mode_submits_with_the_reasons(env: Env) -> None:
@@ -115,7 +113,9 @@ async def test_warn_mode_submits_with_the_reasons(env: Env) -> None:
     assert order.status == S.ORDER_STATUS_SUBMITTED
     assert order.credit.outcome == S.CREDIT_OUTCOME_WARN
     assert any("overdue" in r.lower() for r in order.credit.reasons)
-    assert [n for n, _ in await published(env.js, order.id, expect=1)] == ["OrderSubmitted"]
+    assert [e.name for e in await published(env.js, "ORDERS", about(order.id), expect=1)] == [
+        "OrderSubmitted"
+    ]
 
 
 async def test_ignore_mode_submits(env: Env) -> None:
@@ -160,7 +160,7 @@ async def test_held_order_submitted_again_by_a_supervisor_with_a_reason_is_overr
     assert released.credit.override_reason == "обещал оплатить завтра"
     assert released.lines == held.lines and released.gross_total == held.gross_total
     assert released.agent_id == held.agent_id  # the order stays the agent's
-    names = [n for n, _ in await published(env.js, held.id, expect=3)]
+    names = [e.name for e in await published(env.js, "ORDERS", about(held.id), expect=3)]
     assert names == ["OrderHeld", "OrderHeld", "OrderSubmitted"]
     # Submitting a submitted order once more changes nothing.
     again.request_id = new_id()
@@ -213,8 +213,8 @@ async def test_same_pre_sale_submitted_three_times_is_one_order_and_one_event(
     third = (await env.orders.orders.SubmitOrder(retry)).order
     assert first == same_request == third
     assert await count(env, orm.orders, orm.orders.c.id == first.id) == 1
-    events = await published(env.js, first.id, expect=1, settle=1.0)
-    assert [n for n, _ in events] == ["OrderSubmitted"]
+    events = await published(env.js, "ORDERS", about(first.id), expect=1, settle=1.0)
+    assert [e.name for e in events] == ["OrderSubmitted"]
 
 
 async def test_concurrent_submits_of_one_order(env: Env) -> None:
@@ -225,8 +225,8 @@ async def test_concurrent_submits_of_one_order(env: Env) -> None:
     replies = await asyncio.gather(*(env.orders.orders.SubmitOrder(r) for r in requests))
     assert len({r.order.SerializeToString() for r in replies}) == 1
     assert await count(env, orm.orders, orm.orders.c.id == order_id) == 1
-    events = await published(env.js, order_id, expect=1, settle=1.0)
-    assert [n for n, _ in events] == ["OrderSubmitted"]
+    events = await published(env.js, "ORDERS", about(order_id), expect=1, settle=1.0)
+    assert [e.name for e in events] == ["OrderSubmitted"]
 
 
 async def test_request_id_reused_for_another_order_is_refused(env: Env) -> None:
@@ -245,8 +245,8 @@ async def test_settlements_unreachable_falls_back_to_block(
 ) -> None:
     w = world(env)
     target = f"127.0.0.1:{closed_port()}"
-    async with running(
-        start_orders(db_factory, nats_server.url, target, credit_check_timeout_seconds=1.0)
+    async with start_orders(
+        db_factory, nats_server.url, target, credit_check_timeout_seconds=1.0
     ) as down:
         env2 = Env(down, env.settlements, env.js, w)
         # the second orders process has its own database: same catalog ids, re-imported
@@ -264,14 +264,12 @@ async def test_settlements_unreachable_with_fallback_allow(
 ) -> None:
     w = world(env)
     target = f"127.0.0.1:{closed_port()}"
-    async with running(
-        start_orders(
-            db_factory,
-            nats_server.url,
-            target,
-            credit_check_timeout_seconds=1.0,
-            credit_check_fallback="allow",
-        )
+    async with start_orders(
+        db_factory,
+        nats_server.url,
+        target,
+        credit_check_timeout_seconds=1.0,
+        credit_check_fallback="allow",
     ) as down:
         env2 = Env(down, env.settlements, env.js, w)
         await _copy_world(env, env2)
@@ -522,8 +520,8 @@ async def test_fulfilment_lifecycle_and_events(env: Env) -> None:
         "PARTIALLY_DELIVERED",
         "CANCELLED",
     )
-    events = await published(env.js, order.id, expect=4)
-    assert [n for n, _ in events] == [
+    events = await published(env.js, "ORDERS", about(order.id), expect=4)
+    assert [e.name for e in events] == [
         "OrderSubmitted",
         "OrderConfirmed",
         "OrderStatusChanged",

@@ -2,8 +2,7 @@
 
 Outlets, schedules and audits arrive as real clients events through NATS and the feed
 consumer; products and delivered orders are rows of this service's own tables. The RPCs are
-called through an in-process gRPC server with the kit's interceptor: the service's
-OrdersServicer when it exists, else a servicer delegating to the same two functions.
+called over gRPC on the orders service as `serve` runs it.
 """
 
 from __future__ import annotations
@@ -24,14 +23,14 @@ from sqlalchemy import event, insert
 from fieldline.clients.v1 import resources_pb2 as res
 from fieldline.orders.v1 import orders_service_pb2 as pb
 from fieldline.orders.v1 import orders_service_pb2_grpc as orders_grpc
-from fieldline_kit.grpc.server import GrpcServer, create_server
 from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_kit.testing.helpers import new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
-from fieldline_orders.adapters import feed_store, orm
+from fieldline_orders.adapters import orm
 from fieldline_orders.bootstrap import App
-from fieldline_orders.entrypoints import recommendation_api
+from fieldline_orders.domain.feed import AssignmentState, AuditState, OutletState, ShelfCount
 
-from .feed_harness import FeedEnv, feed_env, line_row, new_id, order_row
+from .feed_harness import FeedEnv, feed_env, line_row, order_row
 
 DAY = date(2024, 5, 13)  # a Monday; window 56 days: 18 March … 12 May
 HISTORY = pb.RECOMMENDATION_REASON_SALES_HISTORY
@@ -40,29 +39,6 @@ MUST_STOCK = pb.RECOMMENDATION_REASON_MUST_STOCK
 
 def pb_day(d: date) -> date_pb2.Date:
     return date_pb2.Date(year=d.year, month=d.month, day=d.day)
-
-
-def servicer_class() -> type[Any]:
-    """The real OrdersServicer once the orders API exists; until then a stand-in."""
-    try:
-        from fieldline_orders.entrypoints.orders_api import OrdersServicer
-    except ImportError:
-
-        class OrdersServicer(orders_grpc.OrdersServiceServicer):  # type: ignore[no-redef]
-            def __init__(self, app: App) -> None:
-                self.app = app
-
-            async def GetRecommendedOrder(
-                self, request: pb.GetRecommendedOrderRequest, context: Any
-            ) -> pb.GetRecommendedOrderResponse:
-                return await recommendation_api.get_recommended_order(self.app, request)
-
-            async def ListRecommendedOrders(
-                self, request: pb.ListRecommendedOrdersRequest, context: Any
-            ) -> pb.ListRecommendedOrdersResponse:
-                return await recommendation_api.list_recommended_orders(self.app, request)
-
-    return OrdersServicer
 
 
 @dataclass
@@ -75,29 +51,11 @@ class World:
     products: dict[str, str]
 
 
-@contextlib.asynccontextmanager
-async def orders_server(app: App) -> AsyncIterator[orders_grpc.OrdersServiceStub]:
-    cls = servicer_class()
-
-    def register(server: grpc.aio.Server) -> list[str]:
-        orders_grpc.add_OrdersServiceServicer_to_server(cls(app), server)
-        return [pb.DESCRIPTOR.services_by_name["OrdersService"].full_name]
-
-    server: GrpcServer = await create_server("orders-test", "127.0.0.1", 0, register)
-    await server.start()
-    await server.mark_serving()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
-    try:
-        yield orders_grpc.OrdersServiceStub(channel)
-    finally:
-        await channel.close()
-        await server.stop(1.0)
-
-
 @pytest_asyncio.fixture(scope="module")
 async def world(db_factory: DatabaseFactory, nats_server: EmbeddedNats) -> AsyncIterator[World]:
-    async with feed_env(db_factory, nats_server.url) as env, orders_server(env.app) as stub:
-        yield await build_world(env, stub)
+    # No relay: nothing here publishes, and the statement counts below are the RPCs' alone.
+    async with feed_env(db_factory, nats_server.url, run_relay=False) as env:
+        yield await build_world(env, env.service.stub(orders_grpc.OrdersServiceStub))
 
 
 async def build_world(env: FeedEnv, stub: orders_grpc.OrdersServiceStub) -> World:
@@ -376,34 +334,34 @@ def counting_statements(app: App) -> Iterator[list[str]]:
 async def seed_agent(env: FeedEnv, outlets: int, products: list[str]) -> str:
     """An agent with `outlets` outlets, each with 3 weeks of orders of every product."""
     agent, route = new_id(), new_id()
-    async with env.app.sessions() as s, s.begin():
+    async with env.app.uow() as uow:
         for n in range(outlets):
             outlet_id = new_id()
-            await feed_store.put_outlet(s, feed_store.OutletState(outlet_id, new_id(), "ACTIVE", 1))
-            await feed_store.put_assignment(
-                s,
-                feed_store.AssignmentState(
+            await uow.feed.put_outlet(OutletState(outlet_id, new_id(), "ACTIVE", 1))
+            await uow.feed.put_assignment(
+                AssignmentState(
                     route, outlet_id, agent, 1, 1 << (1 + n % 5), date(2024, 1, 1), n, False, n + 1
-                ),
+                )
             )
-            await feed_store.put_audit(
-                s,
-                feed_store.AuditState(
+            await uow.feed.put_audit(
+                AuditState(
                     new_id(),
                     outlet_id,
                     datetime(2024, 5, 10, tzinfo=UTC),
                     1,
-                    [feed_store.ShelfCount("SKU-JUICE", False, 0, None)],
-                ),
+                    [ShelfCount("SKU-JUICE", False, 0, None)],
+                )
             )
             for week in range(3):
                 order_id = new_id()
                 day = DAY - timedelta(days=7 * week + 1)
+                s = uow.session
                 await s.execute(insert(orm.orders).values(**order_row(order_id, outlet_id, day)))
                 await s.execute(
                     insert(orm.order_lines),
                     [line_row(order_id, i, pid, Decimal(12)) for i, pid in enumerate(products)],
                 )
+        await uow.commit()
     return agent
 
 
@@ -414,16 +372,15 @@ async def test_list_runs_a_constant_number_of_queries(world: World) -> None:
     counts = {}
     for agent, outlets in ((small, 3), (large, 40)):
         with counting_statements(env.app) as statements:
-            response = await recommendation_api.list_recommended_orders(
-                env.app, pb.ListRecommendedOrdersRequest(agent_id=agent, date=pb_day(DAY))
+            response = await world.stub.ListRecommendedOrders(
+                pb.ListRecommendedOrdersRequest(agent_id=agent, date=pb_day(DAY))
             )
         assert len(response.recommendations) == outlets
         assert all(len(r.lines) == 3 for r in response.recommendations)  # water, chips, juice
         counts[outlets] = len(statements)
     assert counts[3] == counts[40] == 4, counts
     with counting_statements(env.app) as statements:
-        await recommendation_api.get_recommended_order(
-            env.app,
-            pb.GetRecommendedOrderRequest(outlet_id=world.outlets["mon_thu"], date=pb_day(DAY)),
+        await world.stub.GetRecommendedOrder(
+            pb.GetRecommendedOrderRequest(outlet_id=world.outlets["mon_thu"], date=pb_day(DAY))
         )
     assert len(statements) == 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import grpc
@@ -15,10 +15,9 @@ from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
 from fieldline_kit.errors import InvalidArgument, Unavailable
+from fieldline_kit.testing.helpers import closed_port, new_id
 from fieldline_orders.adapters.settlements_client import GrpcCreditChecker
 from fieldline_orders.domain.orders import CreditOutcome, CreditRequest, Stage
-
-from .orders_harness import closed_port, new_id
 
 
 class StandIn(ss_grpc.SettlementsServiceServicer):
@@ -241,3 +240,20 @@ async def test_a_failed_batch_call_is_an_error(stand_in: tuple[StandIn, str]) ->
 def test_bad_fallback_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="block"):
         GrpcCreditChecker("x:1", timeout=1.0, fallback="sometimes")
+
+
+async def test_decisions_are_dated_by_the_injected_clock(stand_in: tuple[StandIn, str]) -> None:
+    servicer, target = stand_in
+    servicer.behaviour = "allow"
+    at = datetime(2024, 5, 13, 6, 0, tzinfo=UTC)
+    checker = GrpcCreditChecker(target, timeout=1.0, clock=lambda: at)
+    unreachable = GrpcCreditChecker(f"127.0.0.1:{closed_port()}", timeout=1.0, clock=lambda: at)
+    try:
+        decided = await checker.check(request())
+        [batched] = await checker.check_many([request()])
+        fallen_back = await unreachable.check(request())
+    finally:
+        await checker.close()
+        await unreachable.close()
+    assert not isinstance(batched, Exception)
+    assert decided.decided_at == batched.decided_at == fallen_back.decided_at == at

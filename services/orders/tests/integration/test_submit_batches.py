@@ -20,6 +20,8 @@ from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline_kit.testing.events import about, published
+from fieldline_kit.testing.helpers import new_id
 from fieldline_orders.adapters import orm
 from fieldline_orders.adapters.schema import kit
 
@@ -29,9 +31,7 @@ from .orders_harness import (
     env_fixture,  # noqa: F401 - provides the `env` fixture
     ln,
     new_customer,
-    new_id,
     pb_date,
-    published,
     rub,
     submit_request,
     today,
@@ -77,8 +77,8 @@ async def test_many_orders_at_once_are_batched_and_each_is_written_and_published
         assert order.status == pb.ORDER_STATUS_SUBMITTED
         assert [line.product_id for line in order.lines] == [w.beer.id, w.water.id]
         assert await count(env, orm.order_lines, orm.order_lines.c.order_id == order.id) == 2
-    events = await published(env.js, requests[5].order_id, expect=1)
-    assert [n for n, _ in events] == ["OrderSubmitted"]
+    events = await published(env.js, "ORDERS", about(requests[5].order_id), expect=1)
+    assert [e.name for e in events] == ["OrderSubmitted"]
     # Retries are answered from the stored responses, also in a batch.
     again = await submit_all(env, requests)
     assert [r.order for r in again] == [r.order for r in replies]  # type: ignore[union-attr]
@@ -149,8 +149,8 @@ async def test_the_same_order_twice_in_a_batch_is_one_order(env: Env) -> None:
     assert all(isinstance(r, os_.SubmitOrderResponse) for r in replies), replies
     assert replies[0].order == replies[2].order == replies[3].order  # type: ignore[union-attr]
     assert await count(env, orm.orders, orm.orders.c.id == request.order_id) == 1
-    events = await published(env.js, request.order_id, expect=1, settle=1.0)
-    assert [n for n, _ in events] == ["OrderSubmitted"]
+    events = await published(env.js, "ORDERS", about(request.order_id), expect=1, settle=1.0)
+    assert [e.name for e in events] == ["OrderSubmitted"]
 
 
 async def test_a_request_id_reused_for_another_order_in_a_batch_is_refused(env: Env) -> None:

@@ -1,8 +1,9 @@
-"""The read phase of a SubmitOrder batch: one statement once the catalog is cached, and every
-call's outcome exactly what the one-at-a-time path (`prepare_submit`) gives it.
+"""The read step of a SubmitOrder batch: one statement once the catalog is cached, and every
+call judged exactly as plain reads of the same data judge it (`alone`: the order, the outlet's
+client and the price book read one by one, as a use case without the probe would).
 
 The reader runs on an engine of its own over the service's database (the service's relays and
-consumers use theirs), so the statements counted are the read phase's alone.
+consumers use theirs), so the statements counted are the read step's alone.
 """
 
 from __future__ import annotations
@@ -22,11 +23,24 @@ from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline_kit.db import create_engine, is_sqlite, read_only, read_session_factory
 from fieldline_kit.errors import DomainError
+from fieldline_kit.idempotency import IdempotentCall
+from fieldline_kit.testing.helpers import new_id
 from fieldline_kit.testing.sqlite_trace import trace_sqlite, transaction_statements
 from fieldline_orders.adapters.catalog_cache import CatalogCache
+from fieldline_orders.adapters.proto_mapping import submit_response
 from fieldline_orders.adapters.submit_reads import SubmitReader
+from fieldline_orders.domain.orders import CreditRequest, Stage
 from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits
-from fieldline_orders.service_layer import orders as sl
+from fieldline_orders.domain.values import require_id
+from fieldline_orders.service_layer.orders import check_owner
+from fieldline_orders.service_layer.submit import (
+    Plan,
+    SubmitCall,
+    SubmitCommand,
+    SubmitOrders,
+    _header,
+    _product_ids,
+)
 
 from .orders_harness import (
     Customer,
@@ -34,7 +48,6 @@ from .orders_harness import (
     env_fixture,  # noqa: F401 - provides the `env` fixture
     ln,
     new_customer,
-    new_id,
     pb_date,
     rub,
     submit_request,
@@ -73,7 +86,7 @@ async def reader_of(env: Env, **kw: Any) -> AsyncIterator[tuple[SubmitReader, Co
         await engine.dispose()
 
 
-def command(c: Customer, lines: Sequence[tuple[str, str]], **kw: Any) -> sl.SubmitCommand:
+def command(c: Customer, lines: Sequence[tuple[str, str]], **kw: Any) -> SubmitCommand:
     fields: dict[str, Any] = {
         "order_id": new_id(),
         "client_id": c.client_id,
@@ -89,36 +102,78 @@ def command(c: Customer, lines: Sequence[tuple[str, str]], **kw: Any) -> sl.Subm
         "override_reason": "",
     }
     fields.update(kw)
-    return sl.SubmitCommand(**fields)
+    return SubmitCommand(**fields)
 
 
-async def batch(
-    reader: SubmitReader, cmds: Sequence[sl.SubmitCommand], keys: Sequence[str] = ()
-) -> list[sl.SubmitPlan | sl.StoredResponse | DomainError]:
-    return await sl.prepare_submits(
-        reader, cmds, keys=list(keys) or [""] * len(cmds), today=today(), limits=LIMITS
+def submit_orders(env: Env, reader: SubmitReader) -> SubmitOrders:
+    return SubmitOrders(
+        reader=reader,
+        credit=env.app.credit,
+        uow=env.app.uow,
+        clock=env.app.clock,
+        today=today,
+        limits=LIMITS,
+        respond=submit_response,
     )
 
 
-async def alone(env: Env, cmd: sl.SubmitCommand) -> sl.SubmitPlan | DomainError:
-    """What the one-at-a-time path makes of the command."""
-    async with env.app.read_sessions() as session, session.begin():
+async def batch(
+    env: Env, reader: SubmitReader, cmds: Sequence[SubmitCommand], keys: Sequence[str] = ()
+) -> list[Plan | bytes | DomainError]:
+    """Step 1 of SubmitOrders for these commands (keys: their idempotency keys)."""
+    calls = [
+        SubmitCall(cmd, IdempotentCall(key, "digest" if key else ""))
+        for cmd, key in zip(cmds, list(keys) or [""] * len(cmds), strict=True)
+    ]
+    return await submit_orders(env, reader).judge(calls)
+
+
+async def alone(env: Env, cmd: SubmitCommand) -> Plan | DomainError:
+    """The command judged by plain reads, one at a time: the reference for the probe."""
+    async with env.app.read_uow() as uow:
         try:
-            return await sl.prepare_submit(session, cmd, today=today(), limits=LIMITS)
+            order_id = require_id("order_id", cmd.order_id)
+            existing = await uow.orders.find(order_id)
+            if existing is not None:
+                return Plan(order_id, existing)
+            header = _header(cmd, order_id, today())
+            check_owner(
+                await uow.feed_reads.outlet_client(header.outlet_id),
+                header.client_id,
+                header.outlet_id,
+            )
+            book = await uow.catalog.price_book(
+                header.client_id, header.order_date, _product_ids(cmd.lines)
+            )
+            priced = book.price_lines(cmd.lines, roles=cmd.actor_roles, limits=LIMITS)
         except DomainError as exc:
             return exc
+    gross = sum((p.amounts.gross for p in priced), Decimal(0))
+    credit = CreditRequest(
+        order_id=order_id,
+        client_id=header.client_id,
+        amount=gross,
+        currency_code=book.currency,
+        stage=Stage.ORDER_SUBMIT,
+        actor_id=header.agent_id,
+        actor_roles=cmd.actor_roles,
+        override_reason=cmd.override_reason,
+        as_of=today(),
+    )
+    return Plan(order_id, None, header, priced, book.currency, credit)
 
 
 def same(got: object, expected: object) -> None:
     if isinstance(expected, DomainError):
         assert type(got) is type(expected) and str(got) == str(expected), (got, expected)
         return
-    assert isinstance(got, sl.SubmitPlan) and isinstance(expected, sl.SubmitPlan), got
+    assert isinstance(got, Plan) and isinstance(expected, Plan), got
     assert got.header == expected.header
     assert got.priced == expected.priced
     assert got.currency == expected.currency
-    assert got.credit == expected.credit
     assert (got.existing is None) == (expected.existing is None)
+    if expected.existing is None:
+        assert got.credit == expected.credit
 
 
 async def client_terms(env: Env, c: Customer) -> None:
@@ -172,19 +227,19 @@ async def test_a_batch_reads_in_one_statement_without_a_transaction_once_cached(
     customers = [await new_customer(env) for _ in range(3)]
     await client_terms(env, customers[0])
 
-    def orders() -> list[sl.SubmitCommand]:
+    def orders() -> list[SubmitCommand]:
         return [
             command(c, [(w.beer.id, "6"), (w.water.id, "2"), (w.chips.id, "1")]) for c in customers
         ] + [command(customers[0], [(w.water.id, "1")], order_date=today() - timedelta(days=1))]
 
     async with reader_of(env) as (reader, seen):
         first = orders()
-        cold = await batch(reader, first)  # an empty cache: read in a transaction, cached
+        cold = await batch(env, reader, first)  # an empty cache: read in a transaction, cached
         for cmd, got in zip(first, cold, strict=True):
             same(got, await alone(env, cmd))
         second = orders()
         seen.clear()
-        warm = await batch(reader, second)
+        warm = await batch(env, reader, second)
         assert seen["statements"] == 1, seen
         if is_sqlite(reader._engine):
             assert seen["transactions"] == 0, seen  # no BEGIN, no COMMIT/ROLLBACK
@@ -192,11 +247,11 @@ async def test_a_batch_reads_in_one_statement_without_a_transaction_once_cached(
             same(got, await alone(env, cmd))
     # The client's own terms were applied (prices on their dates, the discount of today).
     plan = warm[0]
-    assert isinstance(plan, sl.SubmitPlan)
+    assert isinstance(plan, Plan)
     beer, water, _ = plan.priced
     assert (beer.rule_discount_percent, water.unit_price) == (Decimal("4.5"), Decimal("9.10"))
     yesterday = warm[3]
-    assert isinstance(yesterday, sl.SubmitPlan)
+    assert isinstance(yesterday, Plan)
     assert yesterday.priced[0].unit_price == Decimal("10.00")  # the client price starts today
 
 
@@ -223,10 +278,10 @@ async def test_each_call_gets_what_it_would_get_alone(env: Env) -> None:
         ]
         keys = [""] * (len(cmds) - 1) + ["SubmitOrder:stored"]
         for _ in range(2):  # cold, then warm cache
-            got = await batch(reader, cmds, keys)
+            got = await batch(env, reader, cmds, keys)
             for cmd, outcome in zip(cmds[:-1], got[:-1], strict=True):
                 same(outcome, await alone(env, cmd))
-            assert got[-1] == sl.StoredResponse("digest", b"\x0a\x00")
+            assert got[-1] == b"\x0a\x00"  # the stored answer
 
 
 async def test_many_products_are_read_in_chunks(env: Env) -> None:
@@ -240,7 +295,7 @@ async def test_many_products_are_read_in_chunks(env: Env) -> None:
     ]
     async with reader_of(env, max_products=1) as (reader, seen):
         for _ in range(2):
-            got = await batch(reader, cmds)
+            got = await batch(env, reader, cmds)
             for cmd, outcome in zip(cmds, got, strict=True):
                 same(outcome, await alone(env, cmd))
             assert seen["statements"] > 1

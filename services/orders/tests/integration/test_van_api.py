@@ -14,8 +14,9 @@ from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline.orders.v1 import van_service_pb2 as vs
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline_kit.testing.events import about, published
+from fieldline_kit.testing.helpers import new_id
 from fieldline_orders.adapters import orm, orm_van
-from fieldline_orders.adapters.queries import ledger_balances, van_stock
 from fieldline_orders.adapters.schema import kit
 
 from .orders_harness import (
@@ -28,10 +29,8 @@ from .orders_harness import (
     expect_error,
     ln,
     new_customer,
-    new_id,
     overdue_debt,
     pb_date,
-    published,
     rub,
     set_policy,
     today,
@@ -94,9 +93,9 @@ async def stock_of(e: Env, van_id: str) -> dict[str, str]:
 
 async def check_ledger(e: Env, van_id: str) -> None:
     """The invariant: for every product, stock = Σ movements, and stock is never negative."""
-    async with e.app.sessions() as s:
-        stock = await van_stock(s, van_id)
-        ledger = await ledger_balances(s, van_id)
+    async with e.app.read_uow() as uow:
+        stock = await uow.vans.stock(van_id)
+        ledger = await uow.queries.ledger_balances(van_id)
     assert all(v >= 0 for v in stock.values()), stock
     for pid in set(stock) | set(ledger):
         assert stock.get(pid, Decimal(0)) == ledger.get(pid, Decimal(0)), (pid, stock, ledger)
@@ -197,22 +196,22 @@ async def test_a_van_day(env: Env) -> None:
     ]
 
     # events
-    (loaded_ev,) = await published(env.js, load_id, expect=1)
-    assert loaded_ev[0] == "VanLoaded"
-    assert [(x.product_id, x.quantity) for x in loaded_ev[1].lines] == [  # type: ignore[attr-defined]
+    (loaded_ev,) = await published(env.js, "ORDERS", about(load_id), expect=1)
+    assert loaded_ev.name == "VanLoaded"
+    assert [(x.product_id, x.quantity) for x in loaded_ev.message.lines] == [  # type: ignore[attr-defined]
         (w.beer.id, "50"),
         (w.water.id, "20"),
     ]
-    ((name, sold),) = await published(env.js, order.id, expect=1)
+    ((name, sold, _),) = await published(env.js, "ORDERS", about(order.id), expect=1)
     assert name == "VanSaleCompleted"
     assert sold.van_id == van.id and sold.receipt_number == "К-17"  # type: ignore[attr-defined]
     assert dec(sold.cash_collected) == Decimal("500.00")  # type: ignore[attr-defined]
     assert [(x.container_type, x.quantity) for x in sold.containers] == [("bottle-0.5", "24")]  # type: ignore[attr-defined]
     assert sold.order == order  # type: ignore[attr-defined]
-    ((name, accepted),) = await published(env.js, goods_return.id, expect=1)
+    ((name, accepted, _),) = await published(env.js, "ORDERS", about(goods_return.id), expect=1)
     assert name == "ReturnAccepted" and accepted.goods_return == goods_return  # type: ignore[attr-defined]
     assert accepted.currency_code == "RUB"  # type: ignore[attr-defined]
-    ((name, unloaded),) = await published(env.js, unloading.id, expect=1)
+    ((name, unloaded, _),) = await published(env.js, "ORDERS", about(unloading.id), expect=1)
     assert name == "VanUnloaded" and unloaded.unloading == unloading  # type: ignore[attr-defined]
 
     # a second unloading the same day expects no cash already accounted for
@@ -327,8 +326,8 @@ async def test_same_van_sale_three_times_is_one_sale(env: Env) -> None:
         )
         == 1
     )
-    events = await published(env.js, first.order.id, expect=1, settle=1.0)
-    assert [n for n, _ in events] == ["VanSaleCompleted"]
+    events = await published(env.js, "ORDERS", about(first.order.id), expect=1, settle=1.0)
+    assert [e.name for e in events] == ["VanSaleCompleted"]
 
 
 async def test_concurrent_copies_of_a_sale_of_the_last_units_all_get_the_sale(env: Env) -> None:

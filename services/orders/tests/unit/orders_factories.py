@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from fieldline_kit.testing.helpers import new_id
 from fieldline_orders.domain.catalog import (
     ClientPrice,
     Discount,
@@ -30,10 +31,6 @@ OTHER_CLIENT = "22222222-2222-4222-8222-222222222222"
 LIMITS = ManualDiscountLimits.parse("AGENT=5,VAN_SELLER=5,SUPERVISOR=15")
 ALLOW = CreditDecision(CreditOutcome.ALLOW, decided_at=NOW)
 BLOCK = CreditDecision(CreditOutcome.BLOCK, ("overdue 40 days",), decided_at=NOW)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def product(

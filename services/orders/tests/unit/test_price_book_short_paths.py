@@ -44,7 +44,7 @@ from fieldline_orders.domain.pricing import (
     resolve_price,
 )
 from fieldline_orders.domain.values import QTY_PLACES, is_canonical_id, percent, require_id
-from fieldline_orders.service_layer.orders import _product_ids
+from fieldline_orders.service_layer.submit import _product_ids
 
 from .orders_factories import CLIENT, DAY, LIMITS, OTHER_CLIENT, new_id
 from .orders_factories import price_type as new_price_type

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from fieldline_kit.app import ServiceApp
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_settlements.adapters import orm
-from fieldline_settlements.adapters.event_mapper import make_mapper
+from fieldline_settlements.adapters.event_mapper import SettlementsEvents
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
 from fieldline_settlements.domain.policy import DebtPolicy
 from fieldline_settlements.service_layer.handlers import Config
@@ -23,7 +23,7 @@ class App(ServiceApp[SettlementsSettings, SettlementsUnitOfWork]):
             settings,
             uow_class=SettlementsUnitOfWork,
             tables=orm.kit,
-            mapper=make_mapper(settings.currency),
+            mapper=SettlementsEvents(settings.currency),
             clock=clock,
         )
         self._zone = ZoneInfo(settings.timezone)

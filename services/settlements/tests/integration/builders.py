@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +12,6 @@ from google.protobuf import any_pb2, timestamp_pb2
 from google.protobuf.message import Message
 from google.type import date_pb2, money_pb2
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy import func, select
 
 from fieldline.common.v1 import event_envelope_pb2
@@ -25,14 +21,11 @@ from fieldline.orders.v1 import van_service_pb2 as vpb
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_kit.grpc.convert import money
+from fieldline_kit.testing.helpers import new_id
 
 from .conftest import Harness
 
 ACTOR_ID = "6a0e3f9c-1d2b-4c5e-8f7a-9b0c1d2e3f40"
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def pb_date(d: date) -> date_pb2.Date:
@@ -62,16 +55,6 @@ async def expect_error(call: Any, code: grpc.StatusCode, *needles: str) -> grpc.
     for needle in needles:
         assert needle in (info.value.details() or ""), info.value.details()
     return info.value
-
-
-async def wait_until(
-    predicate: Callable[[], Awaitable[bool]], within: float = 15.0, what: str = "condition"
-) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 # ------------------------------------------------------------------------------ gRPC data
@@ -285,47 +268,3 @@ def status_changed(order_id: str, client_id: str, status: int) -> oev.OrderStatu
         order=opb.Order(id=order_id, client_id=client_id, status=status, version=3),
         previous_status=opb.ORDER_STATUS_SUBMITTED,
     )
-
-
-# --------------------------------------------------------------------- published events
-async def published(
-    js: JetStreamContext,
-    predicate: Callable[[event_envelope_pb2.EventEnvelope], bool],
-    *,
-    expect: int,
-    timeout: float = 10.0,
-) -> list[tuple[str, event_envelope_pb2.EventEnvelope, Message]]:
-    """Events on the SETTLEMENTS stream matching `predicate`, waiting until `expect` arrived."""
-    from google.protobuf import symbol_database
-
-    from fieldline.settlements.events.v1 import events_pb2  # noqa: F401 - registers the types
-
-    db = symbol_database.Default()
-    deadline = asyncio.get_running_loop().time() + timeout
-    found: list[tuple[str, event_envelope_pb2.EventEnvelope, Message]] = []
-    while True:
-        sub = await js.pull_subscribe(
-            "settlements.events.v1.>",
-            stream="SETTLEMENTS",
-            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-        )
-        found = []
-        try:
-            while True:
-                try:
-                    msgs = await sub.fetch(1000, timeout=0.5)
-                except TimeoutError:
-                    break
-                for msg in msgs:
-                    env = event_envelope_pb2.EventEnvelope.FromString(msg.data)
-                    if predicate(env):
-                        type_name = env.payload.TypeName()
-                        payload = db.GetSymbol(type_name)()
-                        env.payload.Unpack(payload)
-                        found.append((type_name.rsplit(".", 1)[-1], env, payload))
-                    await msg.ack()
-        finally:
-            await sub.unsubscribe()
-        if len(found) >= expect or asyncio.get_running_loop().time() > deadline:
-            return found
-        await asyncio.sleep(0.2)

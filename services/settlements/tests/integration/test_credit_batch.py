@@ -20,6 +20,7 @@ from sqlalchemy import event, func, select
 
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline_kit.testing.helpers import new_id
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.adapters.proto_mapping import decision_pb
 from fieldline_settlements.adapters.repository import load_ledger, reserved_total
@@ -27,6 +28,7 @@ from fieldline_settlements.domain.account import Reservation
 from fieldline_settlements.domain.ledger import InvoiceSource, PaymentKind
 from fieldline_settlements.domain.policy import (
     Actor,
+    ClientPolicy,
     CreditFigures,
     DebtPolicy,
     Decision,
@@ -43,7 +45,6 @@ from .builders import (
     check_request,
     dec,
     expect_error,
-    new_id,
     set_limit,
 )
 from .conftest import Harness
@@ -416,16 +417,17 @@ async def prepare(h: Harness, setups: list[ClientSetup], invoiced_slot: int | No
                     terms_days=0,
                 )
             if s.mode is not None:
-                await uow.policies.save(
-                    DebtPolicy.create(
-                        client_id=client,
-                        mode=s.mode,
-                        check_credit_limit=True,
-                        max_overdue_days=s.max_overdue_days,
-                        stages=(Stage.ORDER_SUBMIT,),
-                        override_roles=("SUPERVISOR",),
-                    ),
-                    now,
+                await uow.policies.add(
+                    ClientPolicy(
+                        DebtPolicy.create(
+                            client_id=client,
+                            mode=s.mode,
+                            check_credit_limit=True,
+                            max_overdue_days=s.max_overdue_days,
+                            stages=(Stage.ORDER_SUBMIT,),
+                            override_roles=("SUPERVISOR",),
+                        )
+                    )
                 )
             for amount, due_before in s.invoices:
                 due = today - timedelta(days=due_before)

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select, text
 
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline_kit.testing.helpers import new_id
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.adapters.repository import (
     CreditPositions,
@@ -25,7 +26,7 @@ from fieldline_settlements.domain.account import Reservation
 from fieldline_settlements.domain.credit import NO_DEBT, ReservationBook
 from fieldline_settlements.service_layer import handlers
 
-from .builders import check, new_id, record_invoice, record_payment
+from .builders import check, record_invoice, record_payment
 from .conftest import Harness
 
 

@@ -10,6 +10,8 @@ from google.type import money_pb2
 
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline_kit.testing.events import published
+from fieldline_kit.testing.helpers import new_id
 from fieldline_settlements.adapters import orm
 
 from .builders import (
@@ -17,9 +19,7 @@ from .builders import (
     count,
     dec,
     expect_error,
-    new_id,
     pb_date,
-    published,
     record_invoice,
     record_payment,
     rub,
@@ -75,12 +75,14 @@ async def test_record_invoice_publishes_events_and_retries_return_the_original(
 
     # SetCreditLimit: the client's DebtChanged; the invoice: InvoiceIssued and DebtChanged of
     # the client and of the outlet; the retries: nothing.
-    events = await published(svc.js, lambda e: e.aggregate_id in (inv.id, client, outlet), expect=4)
+    events = await published(
+        svc.js, "SETTLEMENTS", lambda e: e.aggregate_id in (inv.id, client, outlet), expect=4
+    )
     names = sorted(name for name, _, _ in events)
     assert names == ["DebtChanged", "DebtChanged", "DebtChanged", "InvoiceIssued"]
-    issued = [p for name, _, p in events if name == "InvoiceIssued"]
+    issued = [p for name, p, _ in events if name == "InvoiceIssued"]
     assert len(issued) == 1 and issued[0].invoice.id == inv.id  # type: ignore[attr-defined]
-    debt = [(e.aggregate_type, p) for name, e, p in events if name == "DebtChanged"]
+    debt = [(e.aggregate_type, p) for name, p, e in events if name == "DebtChanged"]
     client_debt = [p for t, p in debt if t == "client_balance"][-1]
     assert dec(client_debt.balance.balance) == Decimal("1500.50")  # type: ignore[attr-defined]
     assert dec(client_debt.balance.credit_limit) == 10000  # type: ignore[attr-defined]

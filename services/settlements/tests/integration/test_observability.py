@@ -9,8 +9,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline_kit.testing.helpers import new_id
 
-from .builders import new_id
 from .conftest import Harness
 
 SERVICE = "fieldline.settlements.v1.SettlementsService"

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline_kit.testing.events import published
+from fieldline_kit.testing.helpers import eventually, new_id
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.service_layer.handlers import van_sale_payment_id
 
@@ -21,16 +23,13 @@ from .builders import (
     dec,
     envelope,
     goods_return,
-    new_id,
     pb_date,
     publish,
-    published,
     record_payment,
     rub,
     set_limit,
     status_changed,
     van_sale,
-    wait_until,
 )
 from .conftest import Harness
 
@@ -46,7 +45,7 @@ async def processed(h: Harness, *event_ids: str) -> None:
     async def done() -> bool:
         return all([await inbox_has(h, e) for e in event_ids])
 
-    await wait_until(done, what=f"events {event_ids} in the inbox")
+    await eventually(done, within=15, what=f"events {event_ids} in the inbox")
 
 
 async def tare(h: Harness, client_id: str) -> dict[str, pb.TareBalance]:
@@ -117,7 +116,9 @@ async def test_van_sale_books_invoice_cash_payment_tare_and_releases_the_reserva
     assert dec(by_type["keg-50"].deposit_value) == 6000
     assert (by_type["crate-20"].balance, dec(by_type["crate-20"].deposit_per_unit)) == ("2", 0)
 
-    events = await published(svc.js, lambda e: e.causation_id == env.event_id, expect=6)
+    events = await published(
+        svc.js, "SETTLEMENTS", lambda e: e.causation_id == env.event_id, expect=6
+    )
     names = sorted(name for name, _, _ in events)
     assert names == [
         "DebtChanged",
@@ -127,13 +128,13 @@ async def test_van_sale_books_invoice_cash_payment_tare_and_releases_the_reserva
         "TareBalanceChanged",
         "TareBalanceChanged",
     ]
-    issued = next(p for n, _, p in events if n == "InvoiceIssued")
+    issued = next(p for n, p, _ in events if n == "InvoiceIssued")
     assert dec(issued.invoice.open_amount) == Decimal("2345.60")  # type: ignore[attr-defined]
-    recorded = next(p for n, _, p in events if n == "PaymentRecorded")
+    recorded = next(p for n, p, _ in events if n == "PaymentRecorded")
     assert [a.invoice_id for a in recorded.payment.allocations] == [order_id]  # type: ignore[attr-defined]
     keg = next(
         p
-        for n, _, p in events
+        for n, p, _ in events
         if n == "TareBalanceChanged" and p.balance.container_type == "keg-50"  # type: ignore[attr-defined]
     )
     assert keg.document_id == order_id  # type: ignore[attr-defined]
@@ -169,7 +170,7 @@ async def test_the_same_sale_delivered_twice_books_once(svc: Harness) -> None:
     assert (await tare(svc, client))["bottle-0.5"].balance == "24"
     # The re-emitted copy published nothing.
     events = await published(
-        svc.js, lambda e: e.causation_id == again.event_id, expect=0, timeout=1
+        svc.js, "SETTLEMENTS", lambda e: e.causation_id == again.event_id, expect=0, timeout=1
     )
     assert events == []
 
@@ -259,7 +260,7 @@ async def test_foreign_currency_sale_is_dead_lettered_and_the_next_one_still_app
     async def dead_lettered() -> bool:
         return await count(svc, dl, dl.c.event_id == bad_env.event_id) == 1
 
-    await wait_until(dead_lettered, what="the dead letter")
+    await eventually(dead_lettered, within=15, what="the dead letter")
     async with svc.app.sessions() as s:
         error = (
             await s.execute(select(dl.c.error).where(dl.c.event_id == bad_env.event_id))

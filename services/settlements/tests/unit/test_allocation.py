@@ -17,7 +17,16 @@ from fieldline_settlements.domain.ledger import (
     PaymentKind,
 )
 
-from .conftest import CLIENT, OTHER_CLIENT, OUTLET_B, d, invoice, ledger, payment
+from .conftest import (
+    CLIENT,
+    OTHER_CLIENT,
+    OUTLET_B,
+    already_booked,
+    d,
+    invoice,
+    ledger,
+    payment,
+)
 
 
 def opens(*invoices: object) -> list[Decimal]:
@@ -177,15 +186,19 @@ def test_new_documents_record_their_events() -> None:
     assert [type(e) for e in pay.events] == [PaymentRecorded]
 
 
-def test_version_steps_once_per_unit_of_work_for_loaded_documents() -> None:
-    inv = invoice("100.00")
-    inv.persisted = True
-    inv._init_version()
-    led = ledger(inv)
+def test_a_booking_steps_each_document_it_changes_once() -> None:
+    inv = already_booked(invoice("100.00"))
+    advance = already_booked(payment("30.00"))
+    led = ClientLedger(CLIENT)
+    led.include(inv)
+    led.include(advance)
+    new = invoice("50.00")
+    led.book_invoice(new)  # paid by the advance
     led.record_payment(payment("10.00"))
     led.record_payment(payment("10.00"))
-    assert inv.version == 2
-    assert inv.changed
+    assert (inv.version, advance.version) == (2, 2)  # paid twice, changed once
+    assert (new.version, new.open_amount) == (1, d("20.00"))  # booked here: first version
+    assert led.revised == {inv, advance, new, *led.payments.values()}
 
 
 class TestNamedAllocationErrors:

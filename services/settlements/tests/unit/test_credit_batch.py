@@ -8,6 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fieldline_kit.testing.helpers import new_id
 from fieldline_settlements.domain.account import Reservation
 from fieldline_settlements.domain.credit import (
     ClientDebt,
@@ -26,7 +27,7 @@ from fieldline_settlements.domain.policy import (
     Stage,
 )
 
-from .conftest import CLIENT, NOW, OTHER_CLIENT, TODAY, d, new_id
+from .conftest import CLIENT, NOW, OTHER_CLIENT, TODAY, d
 
 HOURS = 72.0
 AGENT = Actor.of("", ["AGENT"], "")

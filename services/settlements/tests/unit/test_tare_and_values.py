@@ -71,16 +71,20 @@ class TestTare:
         keg = new_balance(CLIENT, "keg-50")
         move(keg, Direction.ISSUED, "1")
         move(keg, Direction.ISSUED, "1", "doc-2")
-        assert keg.version == 1 and keg.is_new
+        assert keg.version == 1
+        assert [e.balance.version for e in keg.events] == [1, 1]  # type: ignore[attr-defined]
         loaded = TareBalance(CLIENT, "keg-50", d("2"), d("0"), 1)
         move(loaded, Direction.RETURNED, "1")
         move(loaded, Direction.RETURNED, "1", "doc-2")
-        assert loaded.version == 2 and loaded.changed
+        assert loaded.version == 2
+        loaded.events.clear()  # published: the next unit of work
+        move(loaded, Direction.RETURNED, "1", "doc-3")
+        assert loaded.version == 3
 
     def test_zero_quantity_moves_nothing(self) -> None:
         keg = new_balance(CLIENT, "keg-50")
         move(keg, Direction.ISSUED, "0")
-        assert not keg.changed and keg.events == []
+        assert keg.version == 0 and keg.events == []
 
     def test_container_type_is_required(self) -> None:
         with pytest.raises(
@@ -93,21 +97,32 @@ class TestAccount:
     def account(self) -> ClientAccount:
         return ClientAccount(CLIENT, None, 0, 0, NOW)
 
+    def snapshot(self) -> BalanceSnapshot:
+        return BalanceSnapshot.of(CLIENT, "", LedgerFigures(d("0"), d("0"), 0, 0), None, d("0"))
+
     def test_terms_make_the_due_date(self) -> None:
         acc = self.account()
-        acc.set_terms(limit=d("1000.00"), clear=False, terms_days=14, now=NOW)
+        assert acc.set_terms(limit=d("1000.00"), clear=False, terms_days=14, now=NOW)
         assert acc.due_date(DAY) == DAY + timedelta(days=14)
-        assert (acc.credit_limit, acc.version) == (d("1000.00"), 1)
+        assert acc.credit_limit == d("1000.00")
 
-    def test_clear_removes_the_limit(self) -> None:
+    def test_changed_terms_are_published_at_one_new_version(self) -> None:
         acc = ClientAccount(CLIENT, d("10.00"), 3, 4, NOW)
-        acc.set_terms(limit=None, clear=True, terms_days=3, now=NOW)
-        assert acc.credit_limit is None and acc.version == 5
+        later = NOW + timedelta(minutes=1)
+        assert acc.set_terms(limit=None, clear=True, terms_days=3, now=later)
+        assert (acc.credit_limit, acc.version, acc.updated_at) == (None, 4, later)
+        acc.debt_changed([self.snapshot()], later)
+        acc.debt_changed([self.snapshot()], later)  # the same unit of work: the same version
+        assert acc.version == 5
+        assert [e.version for e in acc.events] == [5, 5]  # type: ignore[attr-defined]
+        acc.events.clear()  # published: the next unit of work
+        acc.debt_changed([self.snapshot()], later)
+        assert acc.version == 6
 
     def test_unchanged_terms_do_not_step_the_version(self) -> None:
         acc = ClientAccount(CLIENT, d("10.00"), 3, 4, NOW)
-        acc.set_terms(limit=d("10.00"), clear=False, terms_days=3, now=NOW)
-        assert not acc.changed
+        assert not acc.set_terms(limit=d("10.00"), clear=False, terms_days=3, now=NOW)
+        assert acc.version == 4
 
     @pytest.mark.parametrize(
         ("limit", "clear", "terms", "message"),

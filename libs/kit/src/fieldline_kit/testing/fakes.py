@@ -9,8 +9,9 @@ milliseconds, and the integration tests are left with what only a database shows
             self.clients = InMemoryRepository[Client](self, "client")
 
     uow = FakeClientsUnitOfWork()
-    client = await handlers.create_client(uow, ...)
-    assert uow.commits == 1 and [type(e) for e in uow.events] == [ClientCreated]
+    client = await uow.run(handlers.create_client, clock(), cmd)      # one committed transaction
+    assert [type(e) for e in uow.events] == [ClientCreated]
+    await uow.refused(InvalidArgument, handlers.create_client, clock(), bad)  # changed nothing
 
 Like the real unit of work, it rolls back what was not committed: the rows of every
 in-memory table are restored on leaving the block without `commit()`, and the pending
@@ -23,15 +24,20 @@ repositories only.
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Sequence
+import dataclasses
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
+
+import pytest
 
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_kit.errors import AlreadyExists, Conflict, NotFound
 from fieldline_kit.uow import HasEvents
 
 A = TypeVar("A")
+T = TypeVar("T")
+E = TypeVar("E", bound=BaseException)
 
 
 class FakeUnitOfWork:
@@ -65,6 +71,39 @@ class FakeUnitOfWork:
 
     def _attach(self) -> None:
         """Attach the service's fake repositories as `self.<name>` (a subclass's hook)."""
+
+    # -- running use cases as the servicers do -----------------------------------------------
+    async def run(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """`use_case(self, *args, **kwargs)` in one transaction that commits, as a servicer's
+        `write` runs it."""
+        async with self:
+            result = await use_case(self, *args, **kwargs)
+            await self.commit()
+        return result
+
+    async def refused(
+        self,
+        error: type[E],
+        use_case: Callable[..., Awaitable[Any]],
+        *args: Any,
+        match: str | None = None,
+        **kwargs: Any,
+    ) -> E:
+        """`use_case` raises `error` (its message matching `match`) and changes nothing: no
+        row, no stored response, no commit, no event."""
+        before = (self.state(), dict(self.responses), self.commits, list(self.events))
+        with pytest.raises(error, match=match) as raised:
+            await self.run(use_case, *args, **kwargs)
+        assert (self.state(), dict(self.responses), self.commits, list(self.events)) == before
+        return raised.value
+
+    def state(self) -> dict[str, dict[Any, Any]]:
+        """Every table's rows as plain values (dataclasses as dicts), to compare."""
+        return {
+            name: {key: _plain(row) for key, row in rows.items()}
+            for name, rows in self.tables.items()
+            if rows
+        }
 
     async def __aenter__(self) -> Self:
         self._open = True
@@ -179,12 +218,26 @@ class InMemoryRepository(Generic[A]):
             raise Conflict(f"{self.entity} {key} was changed concurrently; reload and retry")
         self.rows[key] = _stored(aggregate)
         self._loaded[key] = version
-        self._uow.track(aggregate)  # type: ignore[arg-type]
+        self._track(aggregate)
 
     def loaded(self, aggregate: A) -> A:
-        self._loaded[self._key_of(aggregate)] = aggregate.version  # type: ignore[attr-defined]
-        self._uow.track(aggregate)  # type: ignore[arg-type]
+        self._loaded[self._key_of(aggregate)] = getattr(aggregate, "version", 0)
+        self._track(aggregate)
         return aggregate
+
+    def saved(self, aggregate: A) -> None:
+        self._loaded[self._key_of(aggregate)] = getattr(aggregate, "version", 0)
+
+    def loaded_version(self, aggregate: A) -> int | None:
+        return self._loaded.get(self._key_of(aggregate))
+
+    def changed(self, aggregate: A) -> bool:
+        loaded = self.loaded_version(aggregate)
+        return loaded is not None and loaded != getattr(aggregate, "version", 0)
+
+    def _track(self, aggregate: A) -> None:
+        if hasattr(aggregate, "events"):
+            self._uow.track(aggregate)
 
     def _key_of(self, aggregate: A) -> tuple[Any, ...]:
         return tuple(getattr(aggregate, name) for name in self.key)
@@ -200,3 +253,9 @@ def _stored(aggregate: A) -> A:
     finally:
         if events is not None:
             object.__setattr__(aggregate, "events", events)
+
+
+def _plain(row: Any) -> Any:
+    if dataclasses.is_dataclass(row) and not isinstance(row, type):
+        return dataclasses.asdict(row)
+    return row

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from google.type import latlng_pb2
 
@@ -319,6 +319,11 @@ def proposal_pb(p: Proposal) -> pb.Proposal:
 
 
 # --------------------------------------------------------------------------- from proto
+def mask_paths(request: Any) -> list[str]:
+    """The paths of a request's `update_mask`; none (every field) when it has no mask."""
+    return list(request.update_mask.paths) if request.HasField("update_mask") else []
+
+
 def location_from(field: str, msg: latlng_pb2.LatLng, present: bool) -> Location | None:
     if not present:
         return None

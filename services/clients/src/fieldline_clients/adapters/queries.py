@@ -34,6 +34,7 @@ from fieldline_clients.adapters.repository import (
 from fieldline_clients.domain.fieldwork import (
     Audit,
     Proposal,
+    ProposalStatus,
     Questionnaire,
     Visit,
     VisitOutcome,
@@ -42,9 +43,11 @@ from fieldline_clients.domain.fieldwork import (
 from fieldline_clients.domain.model import (
     CardChange,
     Client,
+    ClientType,
     Employee,
     Outlet,
     OutletStatus,
+    Role,
     Route,
     RouteAssignment,
     Territory,
@@ -78,20 +81,14 @@ def _where(*conds: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
     return [c for c in conds if c is not None]
 
 
-async def get_by_id(
-    session: AsyncSession, table: Any, entity_id: str, convert: Callable[[Row[Any]], T]
-) -> T | None:
-    row = (await session.execute(select(table).where(table.c.id == entity_id))).first()
-    return convert(row) if row else None
-
-
-async def exists(session: AsyncSession, table: Any, entity_id: str) -> bool:
-    found = await session.scalar(select(table.c.id).where(table.c.id == entity_id))
-    return found is not None
-
-
 async def list_clients(
-    session: AsyncSession, *, size: int, token: str, name_query: str, inn: str, type_: str | None
+    session: AsyncSession,
+    *,
+    size: int,
+    token: str,
+    name_query: str,
+    inn: str,
+    type_: ClientType | None,
 ) -> tuple[list[Client], str]:
     t = orm.clients
     stmt = select(t).where(
@@ -100,7 +97,7 @@ async def list_clients(
             if name_query
             else None,
             t.c.inn == inn if inn else None,
-            t.c.type == type_ if type_ else None,
+            t.c.type == type_.value if type_ else None,
         )
     )
     return await _page(session, stmt, t.c.id, token, size, client_from)
@@ -113,14 +110,14 @@ async def list_outlets(
     token: str,
     client_id: str,
     territory_id: str,
-    status: str | None,
+    status: OutletStatus | None,
 ) -> tuple[list[Outlet], str]:
     t = orm.outlets
     stmt = select(t).where(
         *_where(
             t.c.client_id == client_id if client_id else None,
             t.c.territory_id == territory_id if territory_id else None,
-            t.c.status == status if status else None,
+            t.c.status == status.value if status else None,
         )
     )
     return await _page(session, stmt, t.c.id, token, size, outlet_from)
@@ -215,15 +212,15 @@ async def card_history(
 
 
 async def list_proposals(
-    session: AsyncSession, *, size: int, token: str, status: str | None
+    session: AsyncSession, *, size: int, token: str, status: ProposalStatus | None
 ) -> tuple[list[Proposal], str]:
     t = orm.proposals
-    stmt = select(t).where(*_where(t.c.status == status if status else None))
+    stmt = select(t).where(*_where(t.c.status == status.value if status else None))
     return await _page(session, stmt, t.c.id, token, size, proposal_from)
 
 
 async def list_employees(
-    session: AsyncSession, *, size: int, token: str, role: str | None, territory_id: str
+    session: AsyncSession, *, size: int, token: str, role: Role | None, territory_id: str
 ) -> tuple[list[Employee], str]:
     t = orm.employees
     stmt = select(t).where(*_where(t.c.territory_id == territory_id if territory_id else None))
@@ -238,7 +235,7 @@ async def list_employees(
         if not rows:
             break
         for r in rows:
-            if role in r.roles:
+            if role.value in r.roles:
                 out.append(employee_from(r))
         after = rows[-1].id
     more = len(out) > size

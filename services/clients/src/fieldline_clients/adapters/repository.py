@@ -1,7 +1,9 @@
-"""Repositories: load aggregates from rows, save them back with optimistic concurrency.
+"""The unit of work of the clients context and its repositories: rows ↔ aggregates.
 
-Every `get` remembers the version it loaded; `save` writes `WHERE id = … AND version = <loaded>`
-and raises Conflict when no row matched, so of two concurrent writers exactly one wins.
+Versioned aggregates go through `fieldline_kit.repository.VersionedRepository` (`find`, `get`,
+`add`, `save`; `save` writes `WHERE version = <loaded>`, so of two concurrent writers exactly one
+wins); each repository gives its table and the two mappings, `to_row` and `from_row`. The row
+readers (`client_from`, `outlet_from` …) are shared with the read side, `queries`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, delete, insert, select, update
 
 from fieldline_clients.adapters import orm
 from fieldline_clients.adapters.proto_mapping import outlet_pb
@@ -50,7 +51,7 @@ from fieldline_clients.domain.model import (
     WorkingHours,
 )
 from fieldline_clients.domain.values import Location, Money, search_key
-from fieldline_kit.errors import Conflict, NotFound
+from fieldline_kit.repository import Repository, VersionedRepository
 from fieldline_kit.uow import UnitOfWork
 
 
@@ -186,22 +187,6 @@ def _mark_from(row: Row[Any], prefix: str) -> GeoMark | None:
     )
 
 
-def visit_columns(v: Visit) -> dict[str, Any]:
-    return {
-        "id": v.id,
-        "agent_id": v.agent_id,
-        "outlet_id": v.outlet_id,
-        "day": v.day,
-        "status": v.status.value,
-        **_mark_columns("check_in", v.check_in),
-        **_mark_columns("check_out", v.check_out),
-        "outcome": v.outcome.value if v.outcome else None,
-        "missed_reason": v.missed_reason,
-        "notes": v.notes,
-        "version": v.version,
-    }
-
-
 def visit_from(row: Row[Any]) -> Visit:
     return Visit(
         id=row.id,
@@ -314,69 +299,11 @@ def history_from(row: Row[Any]) -> CardChange:
 
 
 # ------------------------------------------------------------------------- repositories
-class _Versioned:
-    """Shared get/add/save for one aggregate table keyed by `id` with a `version` column."""
-
-    table: Table
-    entity: str
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-        self._loaded: dict[str, int] = {}
-
-    @property
-    def session(self) -> AsyncSession:
-        return self._uow.session
-
-    async def _row(self, entity_id: str, *, for_update: bool = False) -> Row[Any] | None:
-        stmt = select(self.table).where(self.table.c.id == entity_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return (await self.session.execute(stmt)).first()
-
-    def _remember(self, aggregate: Any) -> Any:
-        self._loaded[aggregate.id] = aggregate.version
-        self._uow.track(aggregate)
-        return aggregate
-
-    async def _insert(self, aggregate: Any, values: dict[str, Any]) -> None:
-        await self.session.execute(insert(self.table).values(**values))
-        self._remember(aggregate)
-
-    async def _update(self, aggregate: Any, values: dict[str, Any]) -> None:
-        loaded = self._loaded.get(aggregate.id)
-        if loaded is None:
-            raise RuntimeError(f"{self.entity} {aggregate.id} saved without being loaded")
-        if loaded == aggregate.version:
-            return  # unchanged
-        result = await self.session.execute(
-            update(self.table)
-            .where(self.table.c.id == aggregate.id, self.table.c.version == loaded)
-            .values(**values)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(
-                f"{self.entity} {aggregate.id} was changed concurrently; reload and retry"
-            )
-        self._loaded[aggregate.id] = aggregate.version
-
-
-class ClientRepository(_Versioned):
+class ClientRepository(VersionedRepository[Client]):
     table = orm.clients
     entity = "client"
 
-    async def get(self, client_id: str, field: str = "client_id") -> Client:
-        found = await self.find(client_id)
-        if found is None:
-            raise NotFound("client", client_id, field)
-        return found
-
-    async def find(self, client_id: str) -> Client | None:
-        row = await self._row(client_id)
-        return self._remember(client_from(row)) if row else None
-
-    @staticmethod
-    def _values(c: Client) -> dict[str, Any]:
+    def to_row(self, c: Client) -> dict[str, Any]:
         return {
             "id": c.id,
             "name": c.name,
@@ -390,29 +317,17 @@ class ClientRepository(_Versioned):
             "updated_at": c.updated_at,
         }
 
-    async def add(self, c: Client) -> None:
-        await self._insert(c, self._values(c))
-
-    async def save(self, c: Client) -> None:
-        await self._update(c, self._values(c))
+    def from_row(self, row: Row[Any]) -> Client:
+        return client_from(row)
 
 
-class OutletRepository(_Versioned):
+class OutletRepository(VersionedRepository[Outlet]):
+    """Outlets, and the card history rows their changes add (`Outlet.new_history`)."""
+
     table = orm.outlets
     entity = "outlet"
 
-    async def get(self, outlet_id: str, field: str = "outlet_id") -> Outlet:
-        found = await self.find(outlet_id)
-        if found is None:
-            raise NotFound("outlet", outlet_id, field)
-        return found
-
-    async def find(self, outlet_id: str) -> Outlet | None:
-        row = await self._row(outlet_id)
-        return self._remember(outlet_from(row)) if row else None
-
-    @staticmethod
-    def _values(o: Outlet) -> dict[str, Any]:
+    def to_row(self, o: Outlet) -> dict[str, Any]:
         return {
             "id": o.id,
             "client_id": o.client_id,
@@ -426,49 +341,43 @@ class OutletRepository(_Versioned):
             "outlet_pb": outlet_pb(o).SerializeToString(deterministic=True),
         }
 
-    async def _write_history(self, o: Outlet) -> None:
-        if o.new_history:
-            await self.session.execute(
-                insert(orm.outlet_card_history),
-                [
-                    {
-                        "outlet_id": h.outlet_id,
-                        "version": h.version,
-                        "changed_by": h.changed_by,
-                        "changed_at": h.changed_at,
-                        "changes": [vars(c) for c in h.changes],
-                        "proposal_id": h.proposal_id,
-                    }
-                    for h in o.new_history
-                ],
-            )
-            o.new_history.clear()
+    def from_row(self, row: Row[Any]) -> Outlet:
+        return outlet_from(row)
+
+    def history_rows(self, o: Outlet) -> list[dict[str, Any]]:
+        """The outlet_card_history rows of the card changes made to `o` since it was loaded."""
+        return [
+            {
+                "outlet_id": h.outlet_id,
+                "version": h.version,
+                "changed_by": h.changed_by,
+                "changed_at": h.changed_at,
+                "changes": [vars(c) for c in h.changes],
+                "proposal_id": h.proposal_id,
+            }
+            for h in o.new_history
+        ]
 
     async def add(self, o: Outlet) -> None:
-        await self._insert(o, self._values(o))
+        await super().add(o)
         await self._write_history(o)
 
     async def save(self, o: Outlet) -> None:
-        await self._update(o, self._values(o))
-        await self._write_history(o)
+        if await self.update_row(o, self.to_row(o)):
+            self.saved(o)
+            await self._write_history(o)
+
+    async def _write_history(self, o: Outlet) -> None:
+        if o.new_history:
+            await self.session.execute(insert(orm.outlet_card_history), self.history_rows(o))
+            o.new_history.clear()
 
 
-class EmployeeRepository(_Versioned):
+class EmployeeRepository(VersionedRepository[Employee]):
     table = orm.employees
     entity = "employee"
 
-    async def get(self, employee_id: str, field: str = "employee_id") -> Employee:
-        found = await self.find(employee_id)
-        if found is None:
-            raise NotFound("employee", employee_id, field)
-        return found
-
-    async def find(self, employee_id: str) -> Employee | None:
-        row = await self._row(employee_id)
-        return self._remember(employee_from(row)) if row else None
-
-    @staticmethod
-    def _values(e: Employee) -> dict[str, Any]:
+    def to_row(self, e: Employee) -> dict[str, Any]:
         return {
             "id": e.id,
             "full_name": e.full_name,
@@ -480,47 +389,34 @@ class EmployeeRepository(_Versioned):
             "version": e.version,
         }
 
-    async def add(self, e: Employee) -> None:
-        await self._insert(e, self._values(e))
-
-    async def save(self, e: Employee) -> None:
-        await self._update(e, self._values(e))
+    def from_row(self, row: Row[Any]) -> Employee:
+        return employee_from(row)
 
 
-class TerritoryRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+class TerritoryRepository(Repository):
+    """Territories: reference data without versions or events."""
+
+    table = orm.territories
+
+    def to_row(self, t: Territory) -> dict[str, Any]:
+        return {"id": t.id, "name": t.name, "parent_id": t.parent_id}
 
     async def find(self, territory_id: str) -> Territory | None:
-        row = (
-            await self._uow.session.execute(
-                select(orm.territories).where(orm.territories.c.id == territory_id)
-            )
-        ).first()
+        t = self.table
+        row = (await self.session.execute(select(t).where(t.c.id == territory_id))).first()
         return Territory(row.id, row.name, row.parent_id) if row else None
 
     async def add(self, t: Territory) -> None:
-        await self._uow.session.execute(
-            insert(orm.territories).values(id=t.id, name=t.name, parent_id=t.parent_id)
-        )
+        await self.session.execute(insert(self.table).values(**self.to_row(t)))
 
 
-class RouteRepository(_Versioned):
+class RouteRepository(VersionedRepository[Route]):
+    """Routes, and their assignments (rows of their own; a change bumps the route's version)."""
+
     table = orm.routes
     entity = "route"
 
-    async def get(self, route_id: str, field: str = "route_id") -> Route:
-        found = await self.find(route_id)
-        if found is None:
-            raise NotFound("route", route_id, field)
-        return found
-
-    async def find(self, route_id: str) -> Route | None:
-        row = await self._row(route_id)
-        return self._remember(route_from(row)) if row else None
-
-    @staticmethod
-    def _values(r: Route) -> dict[str, Any]:
+    def to_row(self, r: Route) -> dict[str, Any]:
         return {
             "id": r.id,
             "name": r.name,
@@ -529,11 +425,18 @@ class RouteRepository(_Versioned):
             "version": r.version,
         }
 
-    async def add(self, r: Route) -> None:
-        await self._insert(r, self._values(r))
+    def from_row(self, row: Row[Any]) -> Route:
+        return route_from(row)
 
-    async def save(self, r: Route) -> None:
-        await self._update(r, self._values(r))
+    def assignment_row(self, a: RouteAssignment) -> dict[str, Any]:
+        return {
+            "route_id": a.route_id,
+            "outlet_id": a.outlet_id,
+            "frequency": a.frequency.value,
+            "weekday_mask": weekday_mask(a.weekdays),
+            "start_date": a.start_date,
+            "sequence": a.sequence,
+        }
 
     async def find_assignment(self, route_id: str, outlet_id: str) -> RouteAssignment | None:
         t = orm.route_assignments
@@ -545,22 +448,17 @@ class RouteRepository(_Versioned):
         return assignment_from(row) if row else None
 
     async def put_assignment(self, a: RouteAssignment) -> None:
+        """Insert the assignment, or replace the schedule of the one already there."""
         t = orm.route_assignments
-        values = {
-            "frequency": a.frequency.value,
-            "weekday_mask": weekday_mask(a.weekdays),
-            "start_date": a.start_date,
-            "sequence": a.sequence,
-        }
+        row = self.assignment_row(a)
+        schedule = {k: v for k, v in row.items() if k not in ("route_id", "outlet_id")}
         result = await self.session.execute(
             update(t)
             .where(t.c.route_id == a.route_id, t.c.outlet_id == a.outlet_id)
-            .values(**values)
+            .values(**schedule)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            await self.session.execute(
-                insert(t).values(route_id=a.route_id, outlet_id=a.outlet_id, **values)
-            )
+            await self.session.execute(insert(t).values(**row))
 
     async def remove_assignment(self, a: RouteAssignment) -> None:
         t = orm.route_assignments
@@ -569,118 +467,93 @@ class RouteRepository(_Versioned):
         )
 
 
-class VisitRepository(_Versioned):
+class VisitRepository(VersionedRepository[Visit]):
     table = orm.visits
     entity = "visit"
 
-    async def get(self, visit_id: str, field: str = "visit_id") -> Visit:
-        found = await self.find(visit_id)
-        if found is None:
-            raise NotFound("visit", visit_id, field)
-        return found
+    def to_row(self, v: Visit) -> dict[str, Any]:
+        return {
+            "id": v.id,
+            "agent_id": v.agent_id,
+            "outlet_id": v.outlet_id,
+            "day": v.day,
+            "status": v.status.value,
+            **_mark_columns("check_in", v.check_in),
+            **_mark_columns("check_out", v.check_out),
+            "outcome": v.outcome.value if v.outcome else None,
+            "missed_reason": v.missed_reason,
+            "notes": v.notes,
+            "version": v.version,
+        }
 
-    async def find(self, visit_id: str) -> Visit | None:
-        row = await self._row(visit_id)
-        return self._remember(visit_from(row)) if row else None
-
-    async def add(self, v: Visit) -> None:
-        await self._insert(v, visit_columns(v))
-
-    async def save(self, v: Visit) -> None:
-        await self._update(v, visit_columns(v))
+    def from_row(self, row: Row[Any]) -> Visit:
+        return visit_from(row)
 
 
-class QuestionnaireRepository(_Versioned):
+class QuestionnaireRepository(VersionedRepository[Questionnaire]):
     table = orm.questionnaires
     entity = "questionnaire"
 
-    async def get(self, qid: str, field: str = "questionnaire_id") -> Questionnaire:
-        found = await self.find(qid)
-        if found is None:
-            raise NotFound("questionnaire", qid, field)
-        return found
+    def to_row(self, q: Questionnaire) -> dict[str, Any]:
+        return {
+            "id": q.id,
+            "name": q.name,
+            "questions": [
+                {
+                    "id": x.id,
+                    "text": x.text,
+                    "type": x.type.value,
+                    "options": list(x.options),
+                    "required": x.required,
+                }
+                for x in q.questions
+            ],
+            "must_stock_skus": list(q.must_stock_skus),
+            "version": q.version,
+        }
 
-    async def find(self, qid: str) -> Questionnaire | None:
-        row = await self._row(qid)
-        return self._remember(questionnaire_from(row)) if row else None
-
-    async def add(self, q: Questionnaire) -> None:
-        await self._insert(
-            q,
-            {
-                "id": q.id,
-                "name": q.name,
-                "questions": [
-                    {
-                        "id": x.id,
-                        "text": x.text,
-                        "type": x.type.value,
-                        "options": list(x.options),
-                        "required": x.required,
-                    }
-                    for x in q.questions
-                ],
-                "must_stock_skus": list(q.must_stock_skus),
-                "version": q.version,
-            },
-        )
+    def from_row(self, row: Row[Any]) -> Questionnaire:
+        return questionnaire_from(row)
 
 
-class AuditRepository(_Versioned):
+class AuditRepository(VersionedRepository[Audit]):
     table = orm.audits
     entity = "audit"
 
-    async def find(self, audit_id: str) -> Audit | None:
-        row = await self._row(audit_id)
-        return self._remember(audit_from(row)) if row else None
+    def to_row(self, a: Audit) -> dict[str, Any]:
+        return {
+            "id": a.id,
+            "visit_id": a.visit_id,
+            "questionnaire_id": a.questionnaire_id,
+            "agent_id": a.agent_id,
+            "outlet_id": a.outlet_id,
+            "answers": [_answer_json(x) for x in a.answers],
+            "must_stock": [
+                {
+                    "sku": m.sku,
+                    "present": m.present,
+                    "facings": m.facings,
+                    "shelf_quantity": None if m.shelf_quantity is None else str(m.shelf_quantity),
+                }
+                for m in a.must_stock
+            ],
+            "competitor_prices": [
+                {"product": c.product, "competitor": c.competitor, **_money_json(c.price)}
+                for c in a.competitor_prices
+            ],
+            "submitted_at": a.submitted_at,
+            "version": a.version,
+        }
 
-    async def add(self, a: Audit) -> None:
-        await self._insert(
-            a,
-            {
-                "id": a.id,
-                "visit_id": a.visit_id,
-                "questionnaire_id": a.questionnaire_id,
-                "agent_id": a.agent_id,
-                "outlet_id": a.outlet_id,
-                "answers": [_answer_json(x) for x in a.answers],
-                "must_stock": [
-                    {
-                        "sku": m.sku,
-                        "present": m.present,
-                        "facings": m.facings,
-                        "shelf_quantity": None
-                        if m.shelf_quantity is None
-                        else str(m.shelf_quantity),
-                    }
-                    for m in a.must_stock
-                ],
-                "competitor_prices": [
-                    {"product": c.product, "competitor": c.competitor, **_money_json(c.price)}
-                    for c in a.competitor_prices
-                ],
-                "submitted_at": a.submitted_at,
-                "version": a.version,
-            },
-        )
+    def from_row(self, row: Row[Any]) -> Audit:
+        return audit_from(row)
 
 
-class ProposalRepository(_Versioned):
+class ProposalRepository(VersionedRepository[Proposal]):
     table = orm.proposals
     entity = "proposal"
 
-    async def get(self, pid: str, field: str = "proposal_id") -> Proposal:
-        found = await self.find(pid)
-        if found is None:
-            raise NotFound("proposal", pid, field)
-        return found
-
-    async def find(self, pid: str) -> Proposal | None:
-        row = await self._row(pid)
-        return self._remember(proposal_from(row)) if row else None
-
-    @staticmethod
-    def _values(p: Proposal) -> dict[str, Any]:
+    def to_row(self, p: Proposal) -> dict[str, Any]:
         card = card_columns(p.card)
         card.pop("name_search")
         return {
@@ -699,18 +572,24 @@ class ProposalRepository(_Versioned):
             "version": p.version,
         }
 
-    async def add(self, p: Proposal) -> None:
-        await self._insert(p, self._values(p))
-
-    async def save(self, p: Proposal) -> None:
-        await self._update(p, self._values(p))
+    def from_row(self, row: Row[Any]) -> Proposal:
+        return proposal_from(row)
 
 
 class ClientsUnitOfWork(UnitOfWork):
-    """The kit's unit of work with this context's repositories attached."""
+    """The kit's unit of work with this context's repositories, fresh for each transaction."""
 
-    async def __aenter__(self) -> ClientsUnitOfWork:
-        await super().__aenter__()
+    clients: ClientRepository
+    outlets: OutletRepository
+    employees: EmployeeRepository
+    territories: TerritoryRepository
+    routes: RouteRepository
+    visits: VisitRepository
+    questionnaires: QuestionnaireRepository
+    audits: AuditRepository
+    proposals: ProposalRepository
+
+    def _attach(self) -> None:
         self.clients = ClientRepository(self)
         self.outlets = OutletRepository(self)
         self.employees = EmployeeRepository(self)
@@ -720,4 +599,3 @@ class ClientsUnitOfWork(UnitOfWork):
         self.questionnaires = QuestionnaireRepository(self)
         self.audits = AuditRepository(self)
         self.proposals = ProposalRepository(self)
-        return self

@@ -288,8 +288,11 @@ class OutletCard:
         return changes
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # one encoder, not one per value
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return _JSON.encode(value)
 
 
 @dataclass(frozen=True)
@@ -508,6 +511,11 @@ class Territory:
     id: str
     name: str
     parent_id: str = ""
+
+    @classmethod
+    def create(cls, id: str, name: str, parent_id: str) -> Territory:
+        """A territory (the caller has checked that `parent_id`, if any, exists)."""
+        return cls(require_id("territory.id", id), require_text("territory.name", name), parent_id)
 
 
 # ------------------------------------------------------------------------ routes, schedule

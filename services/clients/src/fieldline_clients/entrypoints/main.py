@@ -1,5 +1,5 @@
 """The clients service, declared once: `serve` runs gRPC, the outbox relay and the visit plan
-cache's stream follower; `migrate` upgrades the database."""
+cache's stream follower; `migrate` upgrades the database; `bulk-load` seeds an empty one."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from nats.aio.client import Client
 
 from fieldline_clients import settings
 from fieldline_clients.bootstrap import SERVICE, App, bootstrap
+from fieldline_clients.entrypoints import bulk_load
 from fieldline_clients.entrypoints.grpc_api import register
 from fieldline_clients.topology import STREAM, SUBJECT_PREFIX
 from fieldline_kit.messaging.follower import StreamFollower
@@ -42,6 +43,6 @@ SPEC = ServiceSpec(
     bootstrap=bootstrap,
     servicers=register,
     readers=readers,
+    commands={"bulk-load": bulk_load.command(MIGRATIONS)},
 )
-build_process = SPEC.build
 main = SPEC.main

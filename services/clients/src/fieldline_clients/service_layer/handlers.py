@@ -1,75 +1,46 @@
 """Use cases of the clients & territory context.
 
-Each handler runs inside an open unit of work (the entrypoint owns the transaction, so the
-idempotency record and the effects commit together), loads what it needs, lets the domain
-decide, and saves. Handlers never build protos and never commit.
+Each one runs inside an open unit of work (the entrypoint owns the transaction, so the
+idempotency record and the effects commit together): it loads what it needs through
+`uow.<repository>`, lets the domain decide, and saves. Use cases never build protos, never see
+a database session and never commit. A create whose id exists already returns what exists (a
+retried request changes nothing).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
-from fieldline_clients.domain.fieldwork import (
-    AnswerInput,
-    Audit,
-    CompetitorPrice,
-    MustStockCheck,
-    Proposal,
-    Questionnaire,
-    QuestionType,
-    Visit,
-    VisitOutcome,
-)
+from fieldline_clients.domain.fieldwork import Audit, Proposal, Questionnaire, Visit
 from fieldline_clients.domain.model import (
     Client,
     ClientType,
     Employee,
     Outlet,
-    OutletCard,
     OutletStatus,
-    Role,
     Route,
     RouteAssignment,
     Territory,
-    VisitFrequency,
 )
-from fieldline_clients.domain.values import Location, optional_id, require_id, require_text
+from fieldline_clients.domain.values import optional_id, require_id
+from fieldline_clients.service_layer import commands as c
 from fieldline_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 
 
 # ------------------------------------------------------------------------------ clients
-async def create_client(
-    uow: ClientsUnitOfWork,
-    now: datetime,
-    *,
-    id: str,
-    name: str,
-    inn: str,
-    kpp: str,
-    type_: ClientType | None,
-    legal_address: str,
-) -> Client:
-    client = Client.create(id, name, inn, kpp, type_, legal_address, now)
+async def create_client(uow: ClientsUnitOfWork, now: datetime, cmd: c.CreateClient) -> Client:
+    client = Client.create(cmd.id, cmd.name, cmd.inn, cmd.kpp, cmd.type, cmd.legal_address, now)
     existing = await uow.clients.find(client.id)
     if existing is not None:
-        return existing  # a retried create returns the original
+        return existing
     await uow.clients.add(client)
     return client
 
 
-async def update_client(
-    uow: ClientsUnitOfWork,
-    now: datetime,
-    client_id: str,
-    changes: dict[str, Any],
-    mask: Sequence[str],
-    expected_version: int,
-) -> Client:
-    client = await uow.clients.get(require_id("client.id", client_id), "client.id")
-    client.update(changes, mask, expected_version, now)
+async def update_client(uow: ClientsUnitOfWork, now: datetime, cmd: c.UpdateClient) -> Client:
+    client = await uow.clients.get(require_id("client.id", cmd.id), field="client.id")
+    client.update(cmd.changes, cmd.mask, cmd.expected_version, now)
     await uow.clients.save(client)
     return client
 
@@ -82,82 +53,59 @@ async def _territory_id(uow: ClientsUnitOfWork, territory_id: str, field: str) -
     return tid
 
 
-async def create_outlet(
-    uow: ClientsUnitOfWork,
-    now: datetime,
-    *,
-    id: str,
-    client_id: str,
-    card: OutletCard,
-    territory_id: str,
-    actor: str,
-) -> Outlet:
-    outlet_id = require_id("outlet.id", id)
+async def create_outlet(uow: ClientsUnitOfWork, now: datetime, cmd: c.CreateOutlet) -> Outlet:
+    outlet_id = require_id("outlet.id", cmd.id)
     existing = await uow.outlets.find(outlet_id)
     if existing is not None:
         return existing
-    await uow.clients.get(require_id("outlet.client_id", client_id), "outlet.client_id")
-    tid = await _territory_id(uow, territory_id, "outlet.territory_id")
-    outlet = Outlet.create(outlet_id, client_id, card, tid, actor, now)
+    client_id = require_id("outlet.client_id", cmd.client_id)
+    await uow.clients.get(client_id, field="outlet.client_id")
+    tid = await _territory_id(uow, cmd.territory_id, "outlet.territory_id")
+    outlet = Outlet.create(outlet_id, client_id, cmd.card, tid, cmd.actor, now)
     await uow.outlets.add(outlet)
     return outlet
 
 
 async def update_outlet_card(
-    uow: ClientsUnitOfWork,
-    now: datetime,
-    *,
-    outlet_id: str,
-    card: OutletCard,
-    mask: Sequence[str],
-    expected_version: int,
-    actor: str,
+    uow: ClientsUnitOfWork, now: datetime, cmd: c.UpdateOutletCard
 ) -> Outlet:
-    outlet = await uow.outlets.get(require_id("outlet_id", outlet_id))
-    outlet.update_card(card, mask, expected_version, actor, now)
+    outlet = await uow.outlets.get(require_id("outlet_id", cmd.outlet_id))
+    outlet.update_card(cmd.card, cmd.mask, cmd.expected_version, cmd.actor, now)
     await uow.outlets.save(outlet)
     return outlet
 
 
 async def set_outlet_status(
-    uow: ClientsUnitOfWork,
-    now: datetime,
-    *,
-    outlet_id: str,
-    status: OutletStatus | None,
-    expected_version: int,
-    actor: str,
+    uow: ClientsUnitOfWork, now: datetime, cmd: c.SetOutletStatus
 ) -> Outlet:
-    if status not in (OutletStatus.ACTIVE, OutletStatus.CLOSED):
-        raise InvalidArgument("status", "must be ACTIVE or CLOSED (census decides the others)")
-    outlet = await uow.outlets.get(require_id("outlet_id", outlet_id))
-    outlet.change_status(status, actor, now, expected_version)
+    status = settable_status(cmd.status)
+    outlet = await uow.outlets.get(require_id("outlet_id", cmd.outlet_id))
+    outlet.change_status(status, cmd.actor, now, cmd.expected_version)
     await uow.outlets.save(outlet)
     return outlet
 
 
+def settable_status(status: OutletStatus | None) -> OutletStatus:
+    """The statuses a caller may set; PENDING and REJECTED come from census decisions only."""
+    if status not in (OutletStatus.ACTIVE, OutletStatus.CLOSED):
+        raise InvalidArgument("status", "must be ACTIVE or CLOSED (census decides the others)")
+    return status
+
+
 # ------------------------------------------------------------------------------- census
-async def propose_outlet(
-    uow: ClientsUnitOfWork,
-    now: datetime,
-    *,
-    proposal_id: str,
-    outlet_id: str,
-    client_id: str,
-    card: OutletCard,
-    actor: str,
-) -> Proposal:
-    pid = require_id("proposal_id", proposal_id)
+async def propose_outlet(uow: ClientsUnitOfWork, now: datetime, cmd: c.ProposeOutlet) -> Proposal:
+    pid = require_id("proposal_id", cmd.proposal_id)
     existing = await uow.proposals.find(pid)
     if existing is not None:
         return existing
-    proposer = await uow.employees.get(require_id("actor_id", actor), "actor_id")
-    await uow.clients.get(require_id("client_id", client_id), "client_id")
-    oid = require_id("outlet_id", outlet_id)
+    proposer = await uow.employees.get(require_id("actor_id", cmd.actor), field="actor_id")
+    client_id = require_id("client_id", cmd.client_id)
+    await uow.clients.get(client_id, field="client_id")
+    oid = require_id("outlet_id", cmd.outlet_id)
     if await uow.outlets.find(oid) is not None:
         raise AlreadyExists(f"outlet {oid} already exists")
     outlet = Outlet.create(
-        oid, client_id, card, proposer.territory_id, proposer.id, now, OutletStatus.PENDING
+        oid, client_id, cmd.card, proposer.territory_id, proposer.id, now, OutletStatus.PENDING
     )
     proposal = Proposal.new_outlet(pid, proposer, outlet, now)
     await uow.outlets.add(outlet)
@@ -166,68 +114,44 @@ async def propose_outlet(
 
 
 async def propose_card_change(
-    uow: ClientsUnitOfWork,
-    now: datetime,
-    *,
-    proposal_id: str,
-    outlet_id: str,
-    card: OutletCard,
-    mask: Sequence[str],
-    actor: str,
+    uow: ClientsUnitOfWork, now: datetime, cmd: c.ProposeCardChange
 ) -> Proposal:
-    pid = require_id("proposal_id", proposal_id)
+    pid = require_id("proposal_id", cmd.proposal_id)
     existing = await uow.proposals.find(pid)
     if existing is not None:
         return existing
-    proposer = await uow.employees.get(require_id("actor_id", actor), "actor_id")
-    outlet = await uow.outlets.get(require_id("outlet_id", outlet_id))
-    proposal = Proposal.card_change(pid, proposer, outlet, card, mask, now)
+    proposer = await uow.employees.get(require_id("actor_id", cmd.actor), field="actor_id")
+    outlet = await uow.outlets.get(require_id("outlet_id", cmd.outlet_id))
+    proposal = Proposal.card_change(pid, proposer, outlet, cmd.card, cmd.mask, now)
     await uow.proposals.add(proposal)
     return proposal
 
 
-async def decide_proposal(
-    uow: ClientsUnitOfWork,
-    now: datetime,
-    *,
-    proposal_id: str,
-    approve: bool | None,
-    reason: str,
-    actor: str,
-) -> Proposal:
-    if approve is None:
+async def decide_proposal(uow: ClientsUnitOfWork, now: datetime, cmd: c.DecideProposal) -> Proposal:
+    if cmd.approve is None:
         raise InvalidArgument("decision", "must be APPROVE or REJECT")
-    proposal = await uow.proposals.get(require_id("proposal_id", proposal_id))
-    decider = await uow.employees.get(require_id("actor_id", actor), "actor_id")
-    outlet = await uow.outlets.get(proposal.outlet_id, "proposal.outlet_id")
-    proposal.decide(approve, decider, reason, outlet, now)
+    proposal = await uow.proposals.get(require_id("proposal_id", cmd.proposal_id))
+    decider = await uow.employees.get(require_id("actor_id", cmd.actor), field="actor_id")
+    outlet = await uow.outlets.get(proposal.outlet_id, field="proposal.outlet_id")
+    proposal.decide(cmd.approve, decider, cmd.reason, outlet, now)
     await uow.outlets.save(outlet)
     await uow.proposals.save(proposal)
     return proposal
 
 
 # --------------------------------------------------------------------- people, territory
-async def create_employee(
-    uow: ClientsUnitOfWork,
-    *,
-    id: str,
-    full_name: str,
-    roles: Sequence[Role | None],
-    territory_id: str,
-    supervisor_id: str,
-    distributor_id: str,
-) -> Employee:
-    eid = require_id("employee.id", id)
+async def create_employee(uow: ClientsUnitOfWork, cmd: c.CreateEmployee) -> Employee:
+    eid = require_id("employee.id", cmd.id)
     existing = await uow.employees.find(eid)
     if existing is not None:
         return existing
     employee = Employee.create(
         eid,
-        full_name,
-        roles,
-        await _territory_id(uow, territory_id, "employee.territory_id"),
-        await _supervisor(uow, supervisor_id),
-        await _distributor(uow, distributor_id),
+        cmd.full_name,
+        cmd.roles,
+        await _territory_id(uow, cmd.territory_id, "employee.territory_id"),
+        await _supervisor(uow, cmd.supervisor_id),
+        await _distributor(uow, cmd.distributor_id),
     )
     await uow.employees.add(employee)
     return employee
@@ -236,53 +160,37 @@ async def create_employee(
 async def _supervisor(uow: ClientsUnitOfWork, supervisor_id: str) -> str:
     sid = optional_id("employee.supervisor_id", supervisor_id)
     if sid:
-        await uow.employees.get(sid, "employee.supervisor_id")
+        await uow.employees.get(sid, field="employee.supervisor_id")
     return sid
 
 
 async def _distributor(uow: ClientsUnitOfWork, distributor_id: str) -> str:
     did = optional_id("employee.distributor_id", distributor_id)
     if did:
-        client = await uow.clients.get(did, "employee.distributor_id")
+        client = await uow.clients.get(did, field="employee.distributor_id")
         if client.type is not ClientType.DISTRIBUTOR:
             raise InvalidArgument("employee.distributor_id", f"client {did} is not a distributor")
     return did
 
 
-async def update_employee(
-    uow: ClientsUnitOfWork,
-    *,
-    id: str,
-    full_name: str,
-    roles: Sequence[Role | None],
-    territory_id: str,
-    supervisor_id: str,
-    distributor_id: str,
-    active: bool,
-    expected_version: int,
-) -> Employee:
-    employee = await uow.employees.get(require_id("employee.id", id), "employee.id")
+async def update_employee(uow: ClientsUnitOfWork, cmd: c.UpdateEmployee) -> Employee:
+    employee = await uow.employees.get(require_id("employee.id", cmd.id), field="employee.id")
     employee.update(
-        full_name,
-        roles,
-        await _territory_id(uow, territory_id, "employee.territory_id"),
-        await _supervisor(uow, supervisor_id),
-        await _distributor(uow, distributor_id),
-        active,
-        expected_version,
+        cmd.full_name,
+        cmd.roles,
+        await _territory_id(uow, cmd.territory_id, "employee.territory_id"),
+        await _supervisor(uow, cmd.supervisor_id),
+        await _distributor(uow, cmd.distributor_id),
+        cmd.active,
+        cmd.expected_version,
     )
     await uow.employees.save(employee)
     return employee
 
 
-async def create_territory(
-    uow: ClientsUnitOfWork, *, id: str, name: str, parent_id: str
-) -> Territory:
-    territory = Territory(
-        require_id("territory.id", id),
-        require_text("territory.name", name),
-        await _territory_id(uow, parent_id, "territory.parent_id"),
-    )
+async def create_territory(uow: ClientsUnitOfWork, cmd: c.CreateTerritory) -> Territory:
+    parent_id = await _territory_id(uow, cmd.parent_id, "territory.parent_id")
+    territory = Territory.create(cmd.id, cmd.name, parent_id)
     existing = await uow.territories.find(territory.id)
     if existing is not None:
         return existing
@@ -290,38 +198,39 @@ async def create_territory(
     return territory
 
 
-async def create_route(
-    uow: ClientsUnitOfWork, *, id: str, name: str, territory_id: str, agent_id: str
-) -> Route:
-    rid = require_id("route.id", id)
+async def create_route(uow: ClientsUnitOfWork, cmd: c.CreateRoute) -> Route:
+    rid = require_id("route.id", cmd.id)
     existing = await uow.routes.find(rid)
     if existing is not None:
         return existing
-    agent = await uow.employees.get(require_id("route.agent_id", agent_id), "route.agent_id")
-    route = Route.create(
-        rid, name, await _territory_id(uow, territory_id, "route.territory_id"), agent
-    )
+    agent_id = require_id("route.agent_id", cmd.agent_id)
+    agent = await uow.employees.get(agent_id, field="route.agent_id")
+    tid = await _territory_id(uow, cmd.territory_id, "route.territory_id")
+    route = Route.create(rid, cmd.name, tid, agent)
     await uow.routes.add(route)
     return route
 
 
-async def set_route_assignment(
-    uow: ClientsUnitOfWork,
-    *,
-    route_id: str,
-    outlet_id: str,
-    frequency: VisitFrequency | None,
-    weekdays: Sequence[int],
-    start_date: date | None,
-    sequence: int,
-) -> RouteAssignment:
-    assignment = RouteAssignment.of(route_id, outlet_id, frequency, weekdays, start_date, sequence)
-    route = await uow.routes.get(assignment.route_id, "assignment.route_id")
-    outlet = await uow.outlets.get(assignment.outlet_id, "assignment.outlet_id")
-    if outlet.status is not OutletStatus.ACTIVE:
+def assignment_of(cmd: c.SetRouteAssignment) -> RouteAssignment:
+    return RouteAssignment.of(
+        cmd.route_id, cmd.outlet_id, cmd.frequency, cmd.weekdays, cmd.start_date, cmd.sequence
+    )
+
+
+def require_routable(outlet_id: str, status: OutletStatus) -> None:
+    if status is not OutletStatus.ACTIVE:
         raise FailedPrecondition(
-            f"outlet {outlet.id} is {outlet.status.name}; only ACTIVE outlets go on routes"
+            f"outlet {outlet_id} is {status.name}; only ACTIVE outlets go on routes"
         )
+
+
+async def set_route_assignment(
+    uow: ClientsUnitOfWork, cmd: c.SetRouteAssignment
+) -> RouteAssignment:
+    assignment = assignment_of(cmd)
+    route = await uow.routes.get(assignment.route_id, field="assignment.route_id")
+    outlet = await uow.outlets.get(assignment.outlet_id, field="assignment.outlet_id")
+    require_routable(outlet.id, outlet.status)
     if await uow.routes.find_assignment(route.id, outlet.id) == assignment:
         return assignment  # already so: nothing changes, no event
     await uow.routes.put_assignment(assignment)
@@ -330,9 +239,9 @@ async def set_route_assignment(
     return assignment
 
 
-async def remove_route_assignment(uow: ClientsUnitOfWork, *, route_id: str, outlet_id: str) -> None:
-    route = await uow.routes.get(require_id("route_id", route_id))
-    current = await uow.routes.find_assignment(route.id, require_id("outlet_id", outlet_id))
+async def remove_route_assignment(uow: ClientsUnitOfWork, cmd: c.RemoveRouteAssignment) -> None:
+    route = await uow.routes.get(require_id("route_id", cmd.route_id))
+    current = await uow.routes.find_assignment(route.id, require_id("outlet_id", cmd.outlet_id))
     if current is None:
         return  # removing what is not there is a no-op, so retries are harmless
     await uow.routes.remove_assignment(current)
@@ -341,79 +250,52 @@ async def remove_route_assignment(uow: ClientsUnitOfWork, *, route_id: str, outl
 
 
 # ------------------------------------------------------------------------------ visits
-async def check_in(
-    uow: ClientsUnitOfWork,
-    *,
-    visit_id: str,
-    agent_id: str,
-    outlet_id: str,
-    time: datetime,
-    location: Location | None,
-    day: date | None,
-    radius_m: float,
-) -> Visit:
-    vid = require_id("visit_id", visit_id)
-    agent = await uow.employees.get(require_id("agent_id", agent_id), "agent_id")
-    outlet = await uow.outlets.get(require_id("outlet_id", outlet_id))
-    existing = await uow.visits.find(vid)
+async def check_in(uow: ClientsUnitOfWork, cmd: c.CheckIn, *, radius_m: float) -> Visit:
+    vid = require_id("visit_id", cmd.visit_id)
+    agent = await uow.employees.get(require_id("agent_id", cmd.agent_id), field="agent_id")
+    outlet = await uow.outlets.get(require_id("outlet_id", cmd.outlet_id))
+    existing = await _same_visit(uow, vid, agent, outlet)
     if existing is not None:
-        if not existing.same_start(agent.id, outlet.id):
-            raise AlreadyExists(f"visit {vid} exists for another agent or outlet")
         return existing
-    visit = Visit.start(vid, agent, outlet, time, location, day, radius_m)
+    visit = Visit.start(vid, agent, outlet, cmd.time, cmd.location, cmd.day, radius_m)
     await uow.visits.add(visit)
     return visit
 
 
-async def check_out(
-    uow: ClientsUnitOfWork,
-    *,
-    visit_id: str,
-    time: datetime,
-    location: Location | None,
-    outcome: VisitOutcome | None,
-    notes: str,
-    radius_m: float,
-) -> Visit:
-    visit = await uow.visits.get(require_id("visit_id", visit_id))
-    outlet = await uow.outlets.get(visit.outlet_id, "visit.outlet_id")
-    visit.finish(outlet, time, location, outcome, notes, radius_m)
+async def _same_visit(
+    uow: ClientsUnitOfWork, visit_id: str, agent: Employee, outlet: Outlet
+) -> Visit | None:
+    """The visit already recorded under `visit_id` (a retry), or None; another agent's or
+    outlet's visit under that id is refused."""
+    existing = await uow.visits.find(visit_id)
+    if existing is not None and not existing.same_start(agent.id, outlet.id):
+        raise AlreadyExists(f"visit {visit_id} exists for another agent or outlet")
+    return existing
+
+
+async def check_out(uow: ClientsUnitOfWork, cmd: c.CheckOut, *, radius_m: float) -> Visit:
+    visit = await uow.visits.get(require_id("visit_id", cmd.visit_id))
+    outlet = await uow.outlets.get(visit.outlet_id, field="visit.outlet_id")
+    visit.finish(outlet, cmd.time, cmd.location, cmd.outcome, cmd.notes, radius_m)
     await uow.visits.save(visit)
     return visit
 
 
-async def record_missed_visit(
-    uow: ClientsUnitOfWork,
-    *,
-    visit_id: str,
-    agent_id: str,
-    outlet_id: str,
-    day: date | None,
-    reason: str,
-) -> Visit:
-    vid = require_id("visit_id", visit_id)
-    agent = await uow.employees.get(require_id("agent_id", agent_id), "agent_id")
-    outlet = await uow.outlets.get(require_id("outlet_id", outlet_id))
-    existing = await uow.visits.find(vid)
+async def record_missed_visit(uow: ClientsUnitOfWork, cmd: c.RecordMissedVisit) -> Visit:
+    vid = require_id("visit_id", cmd.visit_id)
+    agent = await uow.employees.get(require_id("agent_id", cmd.agent_id), field="agent_id")
+    outlet = await uow.outlets.get(require_id("outlet_id", cmd.outlet_id))
+    existing = await _same_visit(uow, vid, agent, outlet)
     if existing is not None:
-        if not existing.same_start(agent.id, outlet.id):
-            raise AlreadyExists(f"visit {vid} exists for another agent or outlet")
         return existing
-    visit = Visit.missed(vid, agent, outlet, day, reason)
+    visit = Visit.missed(vid, agent, outlet, cmd.day, cmd.reason)
     await uow.visits.add(visit)
     return visit
 
 
 # ------------------------------------------------------------------------------ audits
-async def create_questionnaire(
-    uow: ClientsUnitOfWork,
-    *,
-    id: str,
-    name: str,
-    questions: Sequence[tuple[str, str, QuestionType | None, Sequence[str], bool]],
-    must_stock_skus: Sequence[str],
-) -> Questionnaire:
-    q = Questionnaire.create(id, name, questions, must_stock_skus)
+async def create_questionnaire(uow: ClientsUnitOfWork, cmd: c.CreateQuestionnaire) -> Questionnaire:
+    q = Questionnaire.create(cmd.id, cmd.name, cmd.questions, cmd.must_stock_skus)
     existing = await uow.questionnaires.find(q.id)
     if existing is not None:
         return existing
@@ -421,31 +303,21 @@ async def create_questionnaire(
     return q
 
 
-async def submit_audit(
-    uow: ClientsUnitOfWork,
-    now: datetime,
-    *,
-    id: str,
-    visit_id: str,
-    questionnaire_id: str,
-    agent_id: str,
-    outlet_id: str,
-    answers: Sequence[AnswerInput],
-    must_stock: Sequence[MustStockCheck],
-    competitor_prices: Sequence[CompetitorPrice],
-) -> Audit:
-    aid = require_id("audit.id", id)
+async def submit_audit(uow: ClientsUnitOfWork, now: datetime, cmd: c.SubmitAudit) -> Audit:
+    aid = require_id("audit.id", cmd.id)
     existing = await uow.audits.find(aid)
     if existing is not None:
         return existing
-    visit = await uow.visits.get(require_id("audit.visit_id", visit_id), "audit.visit_id")
-    if agent_id and agent_id != visit.agent_id:
+    visit = await uow.visits.get(require_id("audit.visit_id", cmd.visit_id), field="audit.visit_id")
+    if cmd.agent_id and cmd.agent_id != visit.agent_id:
         raise InvalidArgument("audit.agent_id", f"visit {visit.id} belongs to another agent")
-    if outlet_id and outlet_id != visit.outlet_id:
+    if cmd.outlet_id and cmd.outlet_id != visit.outlet_id:
         raise InvalidArgument("audit.outlet_id", f"visit {visit.id} is at another outlet")
     questionnaire = await uow.questionnaires.get(
-        require_id("audit.questionnaire_id", questionnaire_id), "audit.questionnaire_id"
+        require_id("audit.questionnaire_id", cmd.questionnaire_id), field="audit.questionnaire_id"
     )
-    audit = Audit.submit(aid, visit, questionnaire, answers, must_stock, competitor_prices, now)
+    audit = Audit.submit(
+        aid, visit, questionnaire, cmd.answers, cmd.must_stock, cmd.competitor_prices, now
+    )
     await uow.audits.add(audit)
     return audit

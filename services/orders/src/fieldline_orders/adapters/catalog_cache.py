@@ -3,14 +3,15 @@
 Products, the product-group tree and the price lists of each price type on a date change
 rarely (ERP imports) but are read for every order. A `CatalogCache` keeps them and is
 validated on every use against `catalog_state.generation`, a counter that every transaction
-changing groups, products, price types or price lists bumps (`bump_generation`, called by
-service_layer/catalog.py in the same transaction as the change). The generation is read in the
-same snapshot as everything the cached data is used with (a SubmitOrder batch reads it in its
-one probe statement, adapters/submit_reads.py; `sync` reads it in the caller's transaction),
-and `use` forgets everything when it moved, so a replica never prices with catalog data of
-another snapshot than its own read's: there is no staleness window and no invalidation
-message to miss. Whatever is put into the cache must come from a snapshot of the generation
-the cache holds (the probe's own, or a transaction that sees one snapshot throughout).
+changing groups, products, price types or price lists bumps (`CatalogStore.bump_generation`,
+called by the catalog upserts in the same transaction as the change). The generation is read
+in the same snapshot as everything the cached data is used with (a SubmitOrder batch reads it
+in its one probe statement, adapters/submit_reads.py; `sync` reads it in the caller's
+transaction), and `use` forgets everything when it moved, so a replica never prices with
+catalog data of another snapshot than its own read's: there is no staleness window and no
+invalidation message to miss. Whatever is put into the cache must come from a snapshot of
+the generation the cache holds (the probe's own, or a transaction that sees one snapshot
+throughout).
 
 Client-specific data (price types of clients, client prices, discounts) is not cached: it is
 per client, read for the clients of a batch only.
@@ -39,11 +40,6 @@ BUMP = (
     .where(orm.catalog_state.c.id == 1)
     .values(generation=orm.catalog_state.c.generation + 1)
 )
-
-
-async def bump_generation(session: AsyncSession) -> None:
-    """Mark the cached catalog of every process stale (call in the changing transaction)."""
-    await session.execute(BUMP)
 
 
 class CatalogCache:

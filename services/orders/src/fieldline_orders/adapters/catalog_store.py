@@ -1,7 +1,11 @@
-"""Catalog persistence: bulk upserts keyed by external id, and the price book of an order.
+"""Catalog persistence: records keyed by the ERP's external ids, and the price book of an order.
 
-Every function takes the session of the caller's unit of work (writes) or of a read
-transaction (the price book), so a batch upsert is one transaction: all of it or nothing.
+The catalog arrives as bulk upserts (service_layer/catalog.py): each kind of record has a
+repository that finds records by external id (`by_external_id`), tells which ids are taken
+(`ids_taken`) and adds or updates them. Products are versioned (`VersionedRepository`: an
+update is `WHERE version = <loaded>`); the other kinds are overwritten by id. Every write of
+groups, products, price types or price lists also bumps the catalog generation
+(`CatalogStore.bump_generation`, see catalog_cache.py) in the same transaction.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy import (
     Date,
@@ -27,9 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
-from fieldline_kit.errors import Conflict
+from fieldline_kit.repository import Repository, VersionedRepository
 from fieldline_orders.adapters import orm
-from fieldline_orders.adapters.repository import (
+from fieldline_orders.adapters.catalog_cache import BUMP
+from fieldline_orders.adapters.rows import (
     chunks,
     client_price_from,
     discount_from,
@@ -42,6 +47,7 @@ from fieldline_orders.adapters.repository import (
     price_type_values,
     product_from,
     product_values,
+    qty,
 )
 from fieldline_orders.domain.catalog import (
     ClientPrice,
@@ -53,6 +59,18 @@ from fieldline_orders.domain.catalog import (
     StockLevel,
 )
 from fieldline_orders.domain.pricing import PriceBook
+from fieldline_orders.domain.values import ZERO
+
+
+class Keyed(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def external_id(self) -> str: ...
+
+
+T = TypeVar("T", bound=Keyed)
 
 
 async def rows_by(
@@ -68,173 +86,235 @@ async def rows_by(
     return out
 
 
-async def existing_ids(session: AsyncSession, table: Table, ids: Iterable[str]) -> set[str]:
+async def ids_taken(session: AsyncSession, table: Table, ids: Iterable[str]) -> dict[str, str]:
+    """id → external id of the rows that have one of `ids`."""
     wanted = sorted({i for i in ids if i})
-    found: set[str] = set()
+    out: dict[str, str] = {}
     for chunk in chunks(wanted):
-        found.update(
-            (await session.execute(select(table.c.id).where(table.c.id.in_(chunk)))).scalars()
+        rows = await session.execute(
+            select(table.c.id, table.c.external_id).where(table.c.id.in_(chunk))
         )
-    return found
+        out.update({r.id: r.external_id for r in rows})
+    return out
 
 
-async def group_parents(session: AsyncSession) -> dict[str, str]:
-    t = orm.product_groups
-    return {r.id: r.parent_id for r in (await session.execute(select(t.c.id, t.c.parent_id))).all()}
+class CatalogRecords(Repository, Generic[T]):
+    """One kind of unversioned catalog record (groups, price types, discounts, price lists)."""
+
+    table: ClassVar[Table]
+
+    def to_row(self, record: T) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def from_row(self, row: Row[Any]) -> T:
+        raise NotImplementedError
+
+    async def by_external_id(self, external_ids: Iterable[str]) -> dict[str, T]:
+        rows = await rows_by(self.session, self.table, "external_id", external_ids)
+        return {ext: self.from_row(row) for ext, row in rows.items()}
+
+    async def ids_taken(self, ids: Iterable[str]) -> dict[str, str]:
+        return await ids_taken(self.session, self.table, ids)
+
+    async def existing(self, ids: Iterable[str]) -> set[str]:
+        return set(await self.ids_taken(ids))
+
+    async def add(self, record: T) -> None:
+        await self.session.execute(insert(self.table).values(**self.to_row(record)))
+
+    async def update(self, record: T) -> None:
+        t = self.table
+        await self.session.execute(
+            update(t).where(t.c.id == record.id).values(**self.to_row(record))
+        )
 
 
-async def products_by_id(session: AsyncSession, ids: Iterable[str]) -> dict[str, Product]:
-    return {
-        k: product_from(r) for k, r in (await rows_by(session, orm.products, "id", ids)).items()
-    }
+class GroupRepository(CatalogRecords[ProductGroup]):
+    table = orm.product_groups
+
+    def to_row(self, record: ProductGroup) -> dict[str, Any]:
+        return group_values(record)
+
+    def from_row(self, row: Row[Any]) -> ProductGroup:
+        return group_from(row)
+
+    async def parents(self) -> dict[str, str]:
+        """group id → parent id ("" at the top) of every group."""
+        t = self.table
+        rows = await self.session.execute(select(t.c.id, t.c.parent_id))
+        return {r.id: r.parent_id for r in rows}
 
 
-async def price_types_by_id(session: AsyncSession, ids: Iterable[str]) -> dict[str, PriceType]:
-    rows = await rows_by(session, orm.price_types, "id", ids)
-    return {k: price_type_from(r) for k, r in rows.items()}
+class PriceTypeRepository(CatalogRecords[PriceType]):
+    table = orm.price_types
+
+    def to_row(self, record: PriceType) -> dict[str, Any]:
+        return price_type_values(record)
+
+    def from_row(self, row: Row[Any]) -> PriceType:
+        return price_type_from(row)
+
+    async def by_id(self, ids: Iterable[str]) -> dict[str, PriceType]:
+        rows = await rows_by(self.session, self.table, "id", ids)
+        return {k: price_type_from(r) for k, r in rows.items()}
 
 
-# -------------------------------------------------------------------------------- writes
-async def put_group(session: AsyncSession, g: ProductGroup, existing: Row[Any] | None) -> str:
-    if existing is None:
-        await session.execute(insert(orm.product_groups).values(**group_values(g)))
-        return "created"
-    if group_from(existing) == g:
-        return "unchanged"
-    t = orm.product_groups
-    await session.execute(update(t).where(t.c.id == g.id).values(**group_values(g)))
-    return "updated"
+class DiscountRepository(CatalogRecords[Discount]):
+    table = orm.discounts
+
+    def to_row(self, record: Discount) -> dict[str, Any]:
+        return discount_values(record)
+
+    def from_row(self, row: Row[Any]) -> Discount:
+        return discount_from(row)
 
 
-async def put_product(session: AsyncSession, p: Product, existing: Row[Any] | None) -> str:
-    t = orm.products
-    if existing is None:
-        await session.execute(insert(t).values(**product_values(p)))
-        return "created"
-    current = product_from(existing)
-    if current.same_content(p):
-        return "unchanged"
-    values = product_values(p)
-    values["version"] = current.version + 1
-    result = await session.execute(
-        update(t).where(t.c.id == p.id, t.c.version == current.version).values(**values)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"product {p.id} was changed concurrently; retry")
-    return "updated"
+class PriceListRepository(CatalogRecords[PriceList]):
+    """Price lists with their entries; an update replaces the entries."""
 
+    table = orm.price_lists
 
-async def put_price_type(session: AsyncSession, pt: PriceType, existing: Row[Any] | None) -> str:
-    t = orm.price_types
-    if existing is None:
-        await session.execute(insert(t).values(**price_type_values(pt)))
-        return "created"
-    if price_type_from(existing) == pt:
-        return "unchanged"
-    await session.execute(update(t).where(t.c.id == pt.id).values(**price_type_values(pt)))
-    return "updated"
+    def to_row(self, record: PriceList) -> dict[str, Any]:
+        return {
+            "id": record.id,
+            "external_id": record.external_id,
+            "price_type_id": record.price_type_id,
+            "valid_from": record.valid_from,
+            "valid_to": record.valid_to,
+        }
 
-
-async def price_list_entries(session: AsyncSession, list_id: str) -> dict[str, Decimal]:
-    e = orm.price_list_entries
-    rows = (
-        await session.execute(select(e.c.product_id, e.c.price).where(e.c.price_list_id == list_id))
-    ).all()
-    return {r.product_id: money_value(r.price) for r in rows}
-
-
-async def put_price_list(session: AsyncSession, pl: PriceList, existing: Row[Any] | None) -> str:
-    """Insert or replace a price list and its entries (the list's entries are replaced)."""
-    t, e = orm.price_lists, orm.price_list_entries
-    header = {
-        "id": pl.id,
-        "external_id": pl.external_id,
-        "price_type_id": pl.price_type_id,
-        "valid_from": pl.valid_from,
-        "valid_to": pl.valid_to,
-    }
-    entries = [
-        {"price_list_id": pl.id, "product_id": pid, "price": price}
-        for pid, price in pl.entries.items()
-    ]
-    if existing is None:
-        outcome = "created"
-        await session.execute(insert(t).values(**header))
-    else:
-        current = price_list_header(existing, await price_list_entries(session, pl.id))
-        if current == pl:
-            return "unchanged"
-        outcome = "updated"
-        await session.execute(update(t).where(t.c.id == pl.id).values(**header))
-        await session.execute(delete(e).where(e.c.price_list_id == pl.id))
-    for chunk in chunks(entries):
-        await session.execute(insert(e), list(chunk))
-    return outcome
-
-
-async def put_discount(session: AsyncSession, d: Discount, existing: Row[Any] | None) -> str:
-    t = orm.discounts
-    if existing is None:
-        await session.execute(insert(t).values(**discount_values(d)))
-        return "created"
-    if discount_from(existing) == d:
-        return "unchanged"
-    await session.execute(update(t).where(t.c.id == d.id).values(**discount_values(d)))
-    return "updated"
-
-
-async def set_client_price_type(session: AsyncSession, client_id: str, price_type_id: str) -> None:
-    t = orm.client_price_types
-    result = await session.execute(
-        update(t).where(t.c.client_id == client_id).values(price_type_id=price_type_id)
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        await session.execute(insert(t).values(client_id=client_id, price_type_id=price_type_id))
-
-
-async def put_client_price(session: AsyncSession, cp: ClientPrice) -> None:
-    t = orm.client_prices
-    key = (
-        t.c.client_id == cp.client_id,
-        t.c.product_id == cp.product_id,
-        t.c.valid_from == cp.valid_from,
-    )
-    values = {"valid_to": cp.valid_to, "price": cp.price, "currency_code": cp.currency_code}
-    result = await session.execute(update(t).where(*key).values(**values))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        await session.execute(
-            insert(t).values(
-                client_id=cp.client_id,
-                product_id=cp.product_id,
-                valid_from=cp.valid_from,
-                **values,
+    async def by_external_id(self, external_ids: Iterable[str]) -> dict[str, PriceList]:
+        rows = await rows_by(self.session, self.table, "external_id", external_ids)
+        e = orm.price_list_entries
+        entries: dict[str, dict[str, Decimal]] = {r.id: {} for r in rows.values()}
+        for chunk in chunks(list(entries)):
+            found = await self.session.execute(
+                select(e.c.price_list_id, e.c.product_id, e.c.price).where(
+                    e.c.price_list_id.in_(chunk)
+                )
             )
+            for r in found:
+                entries[r.price_list_id][r.product_id] = money_value(r.price)
+        return {ext: price_list_header(row, entries[row.id]) for ext, row in rows.items()}
+
+    async def add(self, record: PriceList) -> None:
+        await super().add(record)
+        await self._put_entries(record)
+
+    async def update(self, record: PriceList) -> None:
+        await super().update(record)
+        e = orm.price_list_entries
+        await self.session.execute(delete(e).where(e.c.price_list_id == record.id))
+        await self._put_entries(record)
+
+    async def _put_entries(self, pl: PriceList) -> None:
+        entries = [
+            {"price_list_id": pl.id, "product_id": pid, "price": price}
+            for pid, price in pl.entries.items()
+        ]
+        for chunk in chunks(entries):
+            await self.session.execute(insert(orm.price_list_entries), list(chunk))
+
+
+class ProductRepository(VersionedRepository[Product]):
+    """Products: an update is a new version, written `WHERE version = <loaded>`."""
+
+    table = orm.products
+    entity = "product"
+
+    def to_row(self, aggregate: Product) -> dict[str, Any]:
+        return product_values(aggregate)
+
+    def from_row(self, row: Row[Any]) -> Product:
+        return product_from(row)
+
+    async def by_external_id(self, external_ids: Iterable[str]) -> dict[str, Product]:
+        """The products with these external ids, remembered for `update`."""
+        rows = await rows_by(self.session, self.table, "external_id", external_ids)
+        return {ext: self.loaded(product_from(row)) for ext, row in rows.items()}
+
+    async def by_id(self, ids: Iterable[str]) -> dict[str, Product]:
+        rows = await rows_by(self.session, self.table, "id", ids)
+        return {k: product_from(r) for k, r in rows.items()}
+
+    async def ids_taken(self, ids: Iterable[str]) -> dict[str, str]:
+        return await ids_taken(self.session, self.table, ids)
+
+    async def existing(self, ids: Iterable[str]) -> set[str]:
+        return set(await self.ids_taken(ids))
+
+    async def update(self, record: Product) -> None:
+        """Write the product's new version (see `Product.next_version_of`)."""
+        await self.save(record)
+
+
+class CatalogStore(Repository):
+    """The rest of the catalog: client prices and price types, stock, price books, generation."""
+
+    async def bump_generation(self) -> None:
+        """Mark the cached catalog of every process stale (see catalog_cache.py)."""
+        await self.session.execute(BUMP)
+
+    async def set_client_price_type(self, client_id: str, price_type_id: str) -> None:
+        t = orm.client_price_types
+        result = await self.session.execute(
+            update(t).where(t.c.client_id == client_id).values(price_type_id=price_type_id)
         )
-
-
-async def put_stock(session: AsyncSession, s: StockLevel) -> None:
-    t = orm.stock_levels
-    key = (t.c.warehouse_id == s.warehouse_id, t.c.product_id == s.product_id)
-    result = await session.execute(update(t).where(*key).values(quantity=s.quantity))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        await session.execute(
-            insert(t).values(
-                warehouse_id=s.warehouse_id, product_id=s.product_id, quantity=s.quantity
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            await self.session.execute(
+                insert(t).values(client_id=client_id, price_type_id=price_type_id)
             )
+
+    async def put_client_price(self, cp: ClientPrice) -> None:
+        t = orm.client_prices
+        key = (
+            t.c.client_id == cp.client_id,
+            t.c.product_id == cp.product_id,
+            t.c.valid_from == cp.valid_from,
         )
+        values = {"valid_to": cp.valid_to, "price": cp.price, "currency_code": cp.currency_code}
+        result = await self.session.execute(update(t).where(*key).values(**values))
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            await self.session.execute(
+                insert(t).values(
+                    client_id=cp.client_id,
+                    product_id=cp.product_id,
+                    valid_from=cp.valid_from,
+                    **values,
+                )
+            )
+
+    async def put_stock(self, s: StockLevel) -> None:
+        t = orm.stock_levels
+        key = (t.c.warehouse_id == s.warehouse_id, t.c.product_id == s.product_id)
+        result = await self.session.execute(update(t).where(*key).values(quantity=s.quantity))
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            await self.session.execute(
+                insert(t).values(
+                    warehouse_id=s.warehouse_id, product_id=s.product_id, quantity=s.quantity
+                )
+            )
+
+    async def stock_totals(self, product_ids: Iterable[str]) -> dict[str, Decimal]:
+        """Base units over all warehouses per product (a hint for availability)."""
+        t = orm.stock_levels
+        out: dict[str, Decimal] = {}
+        for chunk in chunks(sorted(set(product_ids))):
+            rows = await self.session.execute(
+                select(t.c.product_id, t.c.quantity).where(t.c.product_id.in_(chunk))
+            )
+            for r in rows:
+                out[r.product_id] = out.get(r.product_id, ZERO) + qty(r.quantity)
+        return out
+
+    async def price_book(
+        self, client_id: str, on: date, product_ids: Sequence[str] | None
+    ) -> PriceBook:
+        """What pricing `product_ids` (None: every active product) for a client on a date needs."""
+        return await load_price_book(self.session, client_id, on, product_ids)
 
 
 # ---------------------------------------------------------------------------- price book
-async def client_price_type(session: AsyncSession, client_id: str) -> PriceType | None:
-    cpt, pt = orm.client_price_types, orm.price_types
-    row = (
-        await session.execute(
-            select(pt).join(cpt, cpt.c.price_type_id == pt.c.id).where(cpt.c.client_id == client_id)
-        )
-    ).first()
-    return price_type_from(row) if row else None
-
-
 def _valid(table: Table, on: Any) -> Any:
     return (table.c.valid_from <= on) & (or_(table.c.valid_to.is_(None), table.c.valid_to >= on))
 

@@ -1,34 +1,29 @@
 """Reads of the clients feed's read models and of the sales history behind recommendations.
 
-Every function is one statement. The bulk ones take a collection of outlets, so a
-recommendation for an agent's whole route costs the same number of queries for 3 outlets as
-for 300 (see service_layer/recommendation.py).
+Every read is one statement. The bulk ones take a collection of outlets, so a recommendation
+for an agent's whole route costs the same number of queries for 3 outlets as for 300 (see
+service_layer/recommendation.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldline_kit.repository import Repository
 from fieldline_orders.adapters.orm import order_lines, orders, products
 from fieldline_orders.adapters.orm_feed import feed_assignments, feed_outlets, feed_shelf_counts
+from fieldline_orders.domain.feed import OutletState
 from fieldline_orders.domain.recommendation import Pack, ShelfCheck, VisitSchedule, pack_of
 
 ACTIVE = "ACTIVE"
-
-
-@dataclass(frozen=True)
-class FeedOutlet:
-    outlet_id: str
-    client_id: str
-    status: str
-    version: int
 
 
 @dataclass(frozen=True)
@@ -39,50 +34,29 @@ class AgentOutlets:
     schedules: dict[str, list[VisitSchedule]]
 
 
-async def outlet_client(session: AsyncSession, outlet_id: str) -> str | None:
-    """The client of a known outlet; None for an outlet the clients feed has not told us of."""
-    client_id = await session.scalar(
-        select(feed_outlets.c.client_id).where(feed_outlets.c.outlet_id == outlet_id)
-    )
-    return client_id or None
+class RouteRow(Protocol):
+    """An assignment of one of the agent's outlets, with the outlet's status (None: unknown)."""
+
+    @property
+    def outlet_id(self) -> str: ...
+    @property
+    def agent_id(self) -> str: ...
+    @property
+    def frequency(self) -> int: ...
+    @property
+    def weekday_mask(self) -> int: ...
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def status(self) -> str | None: ...
 
 
-async def get_outlet(session: AsyncSession, outlet_id: str) -> FeedOutlet | None:
-    t = feed_outlets
-    row = (await session.execute(select(t).where(t.c.outlet_id == outlet_id))).first()
-    if row is None:
-        return None
-    return FeedOutlet(row.outlet_id, row.client_id, row.status, row.version)
-
-
-async def outlet_schedules(session: AsyncSession, outlet_id: str) -> list[VisitSchedule]:
-    a = feed_assignments
-    rows = await session.execute(
-        select(a.c.frequency, a.c.weekday_mask, a.c.start_date).where(
-            a.c.outlet_id == outlet_id, a.c.removed.is_(False)
-        )
-    )
-    return [VisitSchedule.from_mask(r.frequency, r.weekday_mask, r.start_date) for r in rows]
-
-
-async def agent_outlets(session: AsyncSession, agent_id: str) -> AgentOutlets:
-    """Outlets on the agent's routes, except those known not to be active, with every schedule
-    of theirs (other agents' routes included: any visit is a chance to order)."""
-    a, o = feed_assignments, feed_outlets
-    mine = select(a.c.outlet_id).where(a.c.agent_id == agent_id, a.c.removed.is_(False))
-    rows = await session.execute(
-        select(
-            a.c.outlet_id,
-            a.c.agent_id,
-            a.c.frequency,
-            a.c.weekday_mask,
-            a.c.start_date,
-            a.c.sequence,
-            o.c.status,
-        )
-        .select_from(a.outerjoin(o, o.c.outlet_id == a.c.outlet_id))
-        .where(a.c.outlet_id.in_(mine), a.c.removed.is_(False))
-    )
+def route_of(agent_id: str, rows: Iterable[RouteRow]) -> AgentOutlets:
+    """The agent's outlets in visiting order (their lowest sequence on its routes, then id),
+    each with all its schedules, from the live assignments of those outlets; an outlet known
+    not to be active is left out."""
     schedules: dict[str, list[VisitSchedule]] = defaultdict(list)
     order: dict[str, int] = {}
     for r in rows:
@@ -97,63 +71,108 @@ async def agent_outlets(session: AsyncSession, agent_id: str) -> AgentOutlets:
     return AgentOutlets(outlet_ids, {oid: schedules[oid] for oid in outlet_ids})
 
 
-async def sales_history(
-    session: AsyncSession, outlet_ids: Collection[str], day: date, window_days: int
-) -> dict[str, dict[str, Decimal]]:
-    """Base units delivered per outlet and product in the `window_days` days before `day`."""
-    if not outlet_ids:
-        return {}
-    o, ln = orders, order_lines
-    sold = func.sum(ln.c.delivered_base_quantity)
-    rows = await session.execute(
-        select(o.c.outlet_id, ln.c.product_id, sold.label("sold"))
-        .select_from(o.join(ln, ln.c.order_id == o.c.id))
-        .where(
-            o.c.outlet_id.in_(list(outlet_ids)),
-            o.c.order_date >= day - timedelta(days=window_days),
-            o.c.order_date < day,
-        )
-        .group_by(o.c.outlet_id, ln.c.product_id)
-        .having(sold > 0)
+async def outlet_client(session: AsyncSession, outlet_id: str) -> str | None:
+    """The client of a known outlet; None for an outlet the clients feed has not told us of."""
+    client_id = await session.scalar(
+        select(feed_outlets.c.client_id).where(feed_outlets.c.outlet_id == outlet_id)
     )
-    history: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for r in rows:
-        history[r.outlet_id][r.product_id] = Decimal(r.sold)
-    return dict(history)
+    return client_id or None
 
 
-async def shelf_checks(
-    session: AsyncSession, outlet_ids: Collection[str]
-) -> dict[str, list[ShelfCheck]]:
-    """Must-stock checks of each outlet's latest audit."""
-    if not outlet_ids:
-        return {}
-    s = feed_shelf_counts
-    rows = await session.execute(
-        select(s.c.outlet_id, s.c.sku, s.c.present, s.c.shelf_quantity).where(
-            s.c.outlet_id.in_(list(outlet_ids))
-        )
-    )
-    checks: dict[str, list[ShelfCheck]] = defaultdict(list)
-    for r in rows:
-        quantity = Decimal(r.shelf_quantity) if r.shelf_quantity is not None else None
-        checks[r.outlet_id].append(ShelfCheck(r.sku, r.present, quantity))
-    return dict(checks)
+class FeedQueries(Repository):
+    """What recommendations and outlet checks read of the feed's read models and the orders."""
 
+    async def outlet_client(self, outlet_id: str) -> str | None:
+        """The client of a known outlet; None for an outlet the clients feed has not told us of."""
+        return await outlet_client(self.session, outlet_id)
 
-async def packs(
-    session: AsyncSession, product_ids: Collection[str], skus: Collection[str]
-) -> list[Pack]:
-    """Active products by id, among those sold and those whose SKU was audited."""
-    if not product_ids and not skus:
-        return []
-    p = products
-    rows = await session.execute(
-        select(p.c.id, p.c.sku, p.c.units, p.c.pack_unit, p.c.base_unit).where(
-            and_(
-                p.c.active.is_(True),
-                or_(p.c.id.in_(list(product_ids)), p.c.sku.in_(list(skus))),
+    async def get_outlet(self, outlet_id: str) -> OutletState | None:
+        t = feed_outlets
+        row = (await self.session.execute(select(t).where(t.c.outlet_id == outlet_id))).first()
+        if row is None:
+            return None
+        return OutletState(row.outlet_id, row.client_id, row.status, row.version)
+
+    async def outlet_schedules(self, outlet_id: str) -> list[VisitSchedule]:
+        a = feed_assignments
+        rows = await self.session.execute(
+            select(a.c.frequency, a.c.weekday_mask, a.c.start_date).where(
+                a.c.outlet_id == outlet_id, a.c.removed.is_(False)
             )
         )
-    )
-    return [pack_of(r.id, r.sku, r.units or [], r.pack_unit, r.base_unit) for r in rows]
+        return [VisitSchedule.from_mask(r.frequency, r.weekday_mask, r.start_date) for r in rows]
+
+    async def agent_outlets(self, agent_id: str) -> AgentOutlets:
+        """Outlets on the agent's routes, except those known not to be active, with every schedule
+        of theirs (other agents' routes included: any visit is a chance to order)."""
+        a, o = feed_assignments, feed_outlets
+        mine = select(a.c.outlet_id).where(a.c.agent_id == agent_id, a.c.removed.is_(False))
+        rows = await self.session.execute(
+            select(
+                a.c.outlet_id,
+                a.c.agent_id,
+                a.c.frequency,
+                a.c.weekday_mask,
+                a.c.start_date,
+                a.c.sequence,
+                o.c.status,
+            )
+            .select_from(a.outerjoin(o, o.c.outlet_id == a.c.outlet_id))
+            .where(a.c.outlet_id.in_(mine), a.c.removed.is_(False))
+        )
+        return route_of(agent_id, rows)
+
+    async def sales_history(
+        self, outlet_ids: Collection[str], day: date, window_days: int
+    ) -> dict[str, dict[str, Decimal]]:
+        """Base units delivered per outlet and product in the `window_days` days before `day`."""
+        if not outlet_ids:
+            return {}
+        o, ln = orders, order_lines
+        sold = func.sum(ln.c.delivered_base_quantity)
+        rows = await self.session.execute(
+            select(o.c.outlet_id, ln.c.product_id, sold.label("sold"))
+            .select_from(o.join(ln, ln.c.order_id == o.c.id))
+            .where(
+                o.c.outlet_id.in_(list(outlet_ids)),
+                o.c.order_date >= day - timedelta(days=window_days),
+                o.c.order_date < day,
+            )
+            .group_by(o.c.outlet_id, ln.c.product_id)
+            .having(sold > 0)
+        )
+        history: dict[str, dict[str, Decimal]] = defaultdict(dict)
+        for r in rows:
+            history[r.outlet_id][r.product_id] = Decimal(r.sold)
+        return dict(history)
+
+    async def shelf_checks(self, outlet_ids: Collection[str]) -> dict[str, list[ShelfCheck]]:
+        """Must-stock checks of each outlet's latest audit."""
+        if not outlet_ids:
+            return {}
+        s = feed_shelf_counts
+        rows = await self.session.execute(
+            select(s.c.outlet_id, s.c.sku, s.c.present, s.c.shelf_quantity).where(
+                s.c.outlet_id.in_(list(outlet_ids))
+            )
+        )
+        checks: dict[str, list[ShelfCheck]] = defaultdict(list)
+        for r in rows:
+            quantity = Decimal(r.shelf_quantity) if r.shelf_quantity is not None else None
+            checks[r.outlet_id].append(ShelfCheck(r.sku, r.present, quantity))
+        return dict(checks)
+
+    async def packs(self, product_ids: Collection[str], skus: Collection[str]) -> list[Pack]:
+        """Active products by id, among those sold and those whose SKU was audited."""
+        if not product_ids and not skus:
+            return []
+        p = products
+        rows = await self.session.execute(
+            select(p.c.id, p.c.sku, p.c.units, p.c.pack_unit, p.c.base_unit).where(
+                and_(
+                    p.c.active.is_(True),
+                    or_(p.c.id.in_(list(product_ids)), p.c.sku.in_(list(skus))),
+                )
+            )
+        )
+        return [pack_of(r.id, r.sku, r.units or [], r.pack_unit, r.base_unit) for r in rows]

@@ -14,6 +14,7 @@ from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline.orders.v1 import van_service_pb2 as vs
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.grpc.convert import (
+    embedded,
     from_money,
     from_pb_date,
     money,
@@ -38,6 +39,8 @@ from fieldline_orders.domain.orders import (
     OrderStatus,
 )
 from fieldline_orders.domain.pricing import LineInput
+from fieldline_orders.domain.recommendation import OutletRecommendation, Reason, RecommendedLine
+from fieldline_orders.domain.recommendation import fmt as figure
 from fieldline_orders.domain.returns import GoodsReturn
 from fieldline_orders.domain.values import BEGINNING, fmt, money_amount
 from fieldline_orders.domain.van import Movement, MovementKind, Unloading, Van
@@ -68,6 +71,10 @@ CREDIT_OUTCOMES = {
     CreditOutcome.WARN: pb.CREDIT_OUTCOME_WARN,
     CreditOutcome.BLOCK: pb.CREDIT_OUTCOME_BLOCK,
     CreditOutcome.OVERRIDDEN: pb.CREDIT_OUTCOME_OVERRIDDEN,
+}
+RECOMMENDATION_REASONS = {
+    Reason.SALES_HISTORY: os_.RECOMMENDATION_REASON_SALES_HISTORY,
+    Reason.MUST_STOCK: os_.RECOMMENDATION_REASON_MUST_STOCK,
 }
 MOVEMENT_KINDS = {
     MovementKind.LOAD: vs.MOVEMENT_KIND_LOAD,
@@ -256,6 +263,31 @@ def order_pb(o: Order) -> pb.Order:
     return out
 
 
+# The orders whose wire bytes were made last (the orders of the batches in flight): object id →
+# (the order, its version, its bytes). A submitted order is shown twice, by its response and by
+# its event; its bytes are made once.
+_SHOWN: dict[int, tuple[Order, int, bytes]] = {}
+_SHOWN_MAX = 1024
+SUBMIT_ORDER_FIELD = os_.SubmitOrderResponse.DESCRIPTOR.fields_by_name["order"].number
+
+
+def order_bytes(o: Order) -> bytes:
+    """`order_pb(o)`'s wire bytes, made once per order object and version."""
+    shown = _SHOWN.get(id(o))
+    if shown is not None and shown[0] is o and shown[1] == o.version:
+        return shown[2]
+    data = order_pb(o).SerializeToString()
+    if len(_SHOWN) >= _SHOWN_MAX:
+        del _SHOWN[next(iter(_SHOWN))]  # the oldest
+    _SHOWN[id(o)] = (o, o.version, data)
+    return data
+
+
+def submit_response(o: Order) -> bytes:
+    """A SubmitOrderResponse's wire bytes, made from the order's (sent and stored as they are)."""
+    return embedded(SUBMIT_ORDER_FIELD, order_bytes(o))
+
+
 def fill_order(out: pb.Order, o: Order) -> None:
     """`order_pb` into an empty message in place (e.g. an event's `order` field: no copy)."""
     c = o.currency_code
@@ -370,4 +402,34 @@ def unloading_pb(u: Unloading) -> vs.Unloading:
         cash_expected=money(u.cash_expected, c),
         cash_handed_over=money(u.cash_handed_over, c),
         cash_difference=money(u.cash_difference, c),
+    )
+
+
+# -------------------------------------------------------------------------- recommendation
+def recommended_line_pb(line: RecommendedLine) -> os_.RecommendedLine:
+    e = line.explanation
+    return os_.RecommendedLine(
+        product_id=line.product_id,
+        quantity=figure(line.quantity),
+        unit=line.unit,
+        base_quantity=figure(line.base_quantity),
+        reason=RECOMMENDATION_REASONS[line.reason],
+        explanation=os_.RecommendationExplanation(
+            sold_quantity=figure(e.sold_quantity),
+            window_days=e.window_days,
+            average_daily_sales=figure(e.average_daily_sales),
+            days_until_next_visit=e.days_until_next_visit,
+            safety_stock=figure(e.safety_stock),
+            shelf_quantity=figure(e.shelf_quantity) if e.shelf_quantity is not None else "",
+            pack_size=figure(e.pack_size),
+            formula=e.formula,
+        ),
+    )
+
+
+def recommendation_pb(rec: OutletRecommendation) -> os_.RecommendedOrder:
+    return os_.RecommendedOrder(
+        outlet_id=rec.outlet_id,
+        date=pb_date(rec.day),
+        lines=[recommended_line_pb(line) for line in rec.lines],
     )

@@ -1,366 +1,101 @@
-"""Repositories of orders, vans and returns: rows ↔ aggregates, inside a unit of work.
+"""The orders unit of work and the repositories of orders, vans and returns.
 
-Orders use optimistic concurrency like the clients service: `get` remembers the loaded
+`OrdersUnitOfWork` attaches every repository and read port of the service as `uow.<name>`;
+a use case reaches the database through them only.
+
+Orders use optimistic concurrency (`VersionedRepository`): `find` remembers the loaded
 version, `save` writes `WHERE id = … AND version = <loaded>` and a miss is ABORTED.
 
 Van stock is never read-modify-written: loads and returns add with `quantity = quantity + q`,
 a sale takes with `UPDATE … SET quantity = quantity − q WHERE … AND quantity >= q`, so of two
 concurrent sales of the last units one updates a row and the other none (PostgreSQL re-checks
-the row after the first commits; SQLite serialises writers with BEGIN IMMEDIATE).
-Quantities are rounded to 3 places in SQL so that SQLite (REAL storage) never accumulates
-binary fractions that would make `quantity >= q` refuse an exact amount.
+the row after the first commits; SQLite serialises writers with BEGIN IMMEDIATE). Quantities
+are exact decimals on both databases (`ExactDecimal`), so `quantity >= q` compares exactly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, and_, insert, select, update
 
 from fieldline_kit.bulk_insert import RowsInsert
-from fieldline_kit.errors import Conflict, NotFound
+from fieldline_kit.repository import Repository, VersionedRepository
 from fieldline_kit.uow import UnitOfWork
 from fieldline_orders.adapters import orm, orm_van
-from fieldline_orders.domain.catalog import (
-    ClientPrice,
-    Discount,
-    DiscountScope,
-    PriceList,
-    PriceType,
-    Product,
-    ProductGroup,
-    ProductUnit,
-    StockLevel,
-    VolumeBreak,
+from fieldline_orders.adapters.catalog_store import (
+    CatalogStore,
+    DiscountRepository,
+    GroupRepository,
+    PriceListRepository,
+    PriceTypeRepository,
+    ProductRepository,
 )
-from fieldline_orders.domain.orders import (
-    CreditDecision,
-    CreditOutcome,
-    Order,
-    OrderKind,
-    OrderLine,
-    OrderStatus,
+from fieldline_orders.adapters.feed_queries import FeedQueries
+from fieldline_orders.adapters.feed_store import FeedStore
+from fieldline_orders.adapters.queries import OrdersQueries
+from fieldline_orders.adapters.rows import (
+    HISTORY_COLUMNS,
+    LINE_COLUMNS,
+    ORDER_COLUMNS,
+    chunks,
+    goods_return_from,
+    line_row,
+    load_from,
+    money_value,
+    order_by_id,
+    order_row,
+    order_values,
+    qty,
+    unloading_from,
+    van_from,
 )
-from fieldline_orders.domain.returns import GoodsReturn, ReturnedLine
+
+# Re-exported: adapters/submit_reads.py imports these from here.
+from fieldline_orders.adapters.rows import client_price_from as client_price_from
+from fieldline_orders.adapters.rows import discount_from as discount_from
+from fieldline_orders.adapters.rows import load_orders as load_orders
+from fieldline_orders.adapters.rows import price_type_from as price_type_from
+from fieldline_orders.adapters.rows import product_from as product_from
+from fieldline_orders.domain.orders import Order, OrderKind
+from fieldline_orders.domain.returns import GoodsReturn
 from fieldline_orders.domain.values import ZERO, fmt
-from fieldline_orders.domain.van import (
-    Movement,
-    MovementKind,
-    StockDiscrepancy,
-    Unloading,
-    Van,
-    VanLoad,
-)
+from fieldline_orders.domain.van import Movement, Unloading, Van, VanLoad
 
 
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+class OrdersUnitOfWork(UnitOfWork):
+    orders: OrderRepository
+    vans: VanRepository
+    returns: ReturnRepository
+    groups: GroupRepository
+    products: ProductRepository
+    price_types: PriceTypeRepository
+    price_lists: PriceListRepository
+    discounts: DiscountRepository
+    catalog: CatalogStore  # client prices, stock, price books, the catalog generation
+    feed: FeedStore  # the clients feed's read models (written by the feed consumer)
+    feed_reads: FeedQueries  # … and what recommendations and outlet checks read of them
+    queries: OrdersQueries  # lists, searches, reports
 
-
-def utc(value: datetime) -> datetime:
-    result = aware(value)
-    assert result is not None
-    return result
-
-
-def dec(value: Any) -> Decimal:
-    """A Numeric column value as a Decimal (ExactDecimal columns give one already)."""
-    if value is None:
-        return ZERO
-    if isinstance(value, Decimal):
-        return value
-    return Decimal(str(value))
-
-
-def qty(value: Any) -> Decimal:
-    return dec(value).quantize(Decimal("0.001")).normalize() + 0
-
-
-def money_value(value: Any) -> Decimal:
-    return dec(value).quantize(Decimal("0.01"))
-
-
-# ------------------------------------------------------------------------------ catalog
-def group_from(row: Row[Any]) -> ProductGroup:
-    return ProductGroup(row.id, row.external_id, row.name, row.parent_id)
-
-
-def group_values(g: ProductGroup) -> dict[str, Any]:
-    return {"id": g.id, "external_id": g.external_id, "name": g.name, "parent_id": g.parent_id}
-
-
-def product_from(row: Row[Any]) -> Product:
-    return Product(
-        id=row.id,
-        external_id=row.external_id,
-        sku=row.sku,
-        name=row.name,
-        group_id=row.group_id,
-        barcodes=tuple(row.barcodes),
-        vat_rate=dec(row.vat_rate).normalize() + 0,
-        base_unit=row.base_unit,
-        units=tuple(ProductUnit(u["code"], u["name"], Decimal(u["ratio"])) for u in row.units),
-        pack_unit=row.pack_unit,
-        container_type=row.container_type,
-        containers_per_unit=qty(row.containers_per_unit),
-        active=bool(row.active),
-        version=row.version,
-    )
-
-
-def product_values(p: Product) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "external_id": p.external_id,
-        "sku": p.sku,
-        "name": p.name,
-        "name_search": search_key(p.name),
-        "group_id": p.group_id,
-        "barcodes": list(p.barcodes),
-        "vat_rate": p.vat_rate,
-        "base_unit": p.base_unit,
-        "units": [{"code": u.code, "name": u.name, "ratio": fmt(u.ratio)} for u in p.units],
-        "pack_unit": p.pack_unit,
-        "container_type": p.container_type,
-        "containers_per_unit": p.containers_per_unit,
-        "active": p.active,
-        "version": p.version,
-    }
-
-
-def search_key(text: str) -> str:
-    """Case- and ё-insensitive form used for name search (SQLite's lower() is ASCII-only)."""
-    return text.casefold().replace("ё", "е")
-
-
-def price_type_from(row: Row[Any]) -> PriceType:
-    return PriceType(row.id, row.external_id, row.name, row.currency_code, bool(row.vat_included))
-
-
-def price_type_values(t: PriceType) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "external_id": t.external_id,
-        "name": t.name,
-        "currency_code": t.currency_code,
-        "vat_included": t.vat_included,
-    }
-
-
-def discount_from(row: Row[Any]) -> Discount:
-    return Discount(
-        id=row.id,
-        external_id=row.external_id,
-        scope=DiscountScope(row.scope),
-        client_id=row.client_id,
-        group_id=row.group_id,
-        product_id=row.product_id,
-        percent=dec(row.percent).normalize() + 0,
-        volume_breaks=tuple(
-            VolumeBreak(Decimal(b["min_quantity"]), Decimal(b["percent"]))
-            for b in row.volume_breaks
-        ),
-        valid_from=row.valid_from,
-        valid_to=row.valid_to,
-    )
-
-
-def discount_values(d: Discount) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "external_id": d.external_id,
-        "scope": d.scope.value,
-        "client_id": d.client_id,
-        "group_id": d.group_id,
-        "product_id": d.product_id,
-        "percent": d.percent,
-        "volume_breaks": [
-            {"min_quantity": fmt(b.min_quantity), "percent": fmt(b.percent)}
-            for b in d.volume_breaks
-        ],
-        "valid_from": d.valid_from,
-        "valid_to": d.valid_to,
-    }
-
-
-def client_price_from(row: Row[Any]) -> ClientPrice:
-    return ClientPrice(
-        row.client_id,
-        row.product_id,
-        money_value(row.price),
-        row.currency_code,
-        row.valid_from,
-        row.valid_to,
-    )
-
-
-def stock_level_from(row: Row[Any]) -> StockLevel:
-    return StockLevel(row.warehouse_id, row.product_id, qty(row.quantity))
-
-
-def price_list_header(row: Row[Any], entries: dict[str, Decimal]) -> PriceList:
-    return PriceList(
-        row.id, row.external_id, row.price_type_id, row.valid_from, row.valid_to, entries
-    )
+    def _attach(self) -> None:
+        self.orders = OrderRepository(self)
+        self.vans = VanRepository(self)
+        self.returns = ReturnRepository(self)
+        self.groups = GroupRepository(self)
+        self.products = ProductRepository(self)
+        self.price_types = PriceTypeRepository(self)
+        self.price_lists = PriceListRepository(self)
+        self.discounts = DiscountRepository(self)
+        self.catalog = CatalogStore(self)
+        self.feed = FeedStore(self)
+        self.feed_reads = FeedQueries(self)
+        self.queries = OrdersQueries(self)
 
 
 # ------------------------------------------------------------------------------- orders
-def credit_json(c: CreditDecision) -> dict[str, Any]:
-    return {
-        "outcome": c.outcome.value,
-        "reasons": list(c.reasons),
-        "fallback": c.fallback,
-        "override_by": c.override_by,
-        "override_reason": c.override_reason,
-        "decided_at": c.decided_at.isoformat() if c.decided_at else None,
-    }
-
-
-def credit_from(d: dict[str, Any]) -> CreditDecision:
-    decided = d.get("decided_at")
-    return CreditDecision(
-        outcome=CreditOutcome(d["outcome"]),
-        reasons=tuple(d.get("reasons", ())),
-        fallback=bool(d.get("fallback", False)),
-        override_by=d.get("override_by", ""),
-        override_reason=d.get("override_reason", ""),
-        decided_at=datetime.fromisoformat(decided) if decided else None,
-    )
-
-
-def line_from(row: Row[Any]) -> OrderLine:
-    return OrderLine(
-        line_no=row.line_no,
-        product_id=row.product_id,
-        unit=row.unit,
-        quantity=qty(row.quantity),
-        base_quantity=qty(row.base_quantity),
-        unit_price=money_value(row.unit_price),
-        price_source=row.price_source,
-        rule_discount_percent=dec(row.rule_discount_percent).normalize() + 0,
-        manual_discount_percent=dec(row.manual_discount_percent).normalize() + 0,
-        net_amount=money_value(row.net_amount),
-        vat_rate=dec(row.vat_rate).normalize() + 0,
-        vat_amount=money_value(row.vat_amount),
-        gross_amount=money_value(row.gross_amount),
-        delivered_base_quantity=qty(row.delivered_base_quantity),
-        container_type=row.container_type,
-        container_quantity=qty(row.container_quantity),
-    )
-
-
-# Rows of the order tables as tuples in the column order of their `RowsInsert` (below): the
-# batched write binds them without a parameter dict per row.
-LINE_COLUMNS = tuple(c.key for c in orm.order_lines.c)
-
-
-def line_row(order_id: str, ln: OrderLine) -> tuple[Any, ...]:
-    return (
-        order_id,
-        ln.line_no,
-        ln.product_id,
-        ln.unit,
-        ln.quantity,
-        ln.base_quantity,
-        ln.unit_price,
-        ln.price_source,
-        ln.rule_discount_percent,
-        ln.manual_discount_percent,
-        ln.net_amount,
-        ln.vat_rate,
-        ln.vat_amount,
-        ln.gross_amount,
-        ln.delivered_base_quantity,
-        ln.container_type,
-        ln.container_quantity,
-    )
-
-
-def order_from(row: Row[Any], lines: Iterable[OrderLine]) -> Order:
-    return Order(
-        id=row.id,
-        kind=OrderKind(row.kind),
-        status=OrderStatus(row.status),
-        client_id=row.client_id,
-        outlet_id=row.outlet_id,
-        agent_id=row.agent_id,
-        distributor_id=row.distributor_id,
-        warehouse_id=row.warehouse_id,
-        order_date=row.order_date,
-        delivery_date=row.delivery_date,
-        lines=sorted(lines, key=lambda ln: ln.line_no),
-        currency_code=row.currency_code,
-        net_total=money_value(row.net_total),
-        vat_total=money_value(row.vat_total),
-        gross_total=money_value(row.gross_total),
-        credit=credit_from(row.credit),
-        comment=row.comment,
-        status_reason=row.status_reason,
-        cash_collected=money_value(row.cash_collected),
-        receipt_number=row.receipt_number,
-        version=row.version,
-        created_at=utc(row.created_at),
-        updated_at=utc(row.updated_at),
-    )
-
-
-ORDER_COLUMNS = tuple(c.key for c in orm.orders.c)
-
-
-def order_row(o: Order) -> tuple[Any, ...]:
-    return (
-        o.id,
-        o.kind.value,
-        o.status.value,
-        o.client_id,
-        o.outlet_id,
-        o.agent_id,
-        o.distributor_id,
-        o.warehouse_id,
-        o.order_date,
-        o.delivery_date,
-        o.currency_code,
-        o.net_total,
-        o.vat_total,
-        o.gross_total,
-        credit_json(o.credit),
-        o.comment,
-        o.status_reason,
-        o.cash_collected,
-        o.receipt_number,
-        o.version,
-        o.created_at,
-        o.updated_at,
-    )
-
-
-def order_values(o: Order) -> dict[str, Any]:
-    return dict(zip(ORDER_COLUMNS, order_row(o), strict=True))
-
-
-HISTORY_COLUMNS = ("order_id", "status", "reason", "reported_by", "changed_at")
-
-
-async def load_orders(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[Order]:
-    """Orders with their lines, in the order of `rows` (one query for all the lines)."""
-    if not rows:
-        return []
-    t = orm.order_lines
-    by_order: dict[str, list[OrderLine]] = {r.id: [] for r in rows}
-    ids = list(by_order)
-    for chunk in chunks(ids):
-        for ln in (await session.execute(select(t).where(t.c.order_id.in_(chunk)))).all():
-            by_order[ln.order_id].append(line_from(ln))
-    return [order_from(r, by_order[r.id]) for r in rows]
-
-
 # The INSERTs of a new order (compiled once per dialect, rows bound as tuples; see
 # fieldline_kit.bulk_insert): the orders one is INSERT … ON CONFLICT (id) DO NOTHING RETURNING
 # id, so a write of many orders tells which were inserted (an id that exists is skipped).
@@ -369,41 +104,25 @@ INSERT_ORDERS_IF_ABSENT = RowsInsert(
 )
 INSERT_LINES = RowsInsert(orm.order_lines, LINE_COLUMNS)
 INSERT_HISTORY = RowsInsert(orm.order_status_history, HISTORY_COLUMNS)
-ORDER_BY_ID = select(orm.orders).where(orm.orders.c.id == bindparam("id"))
 
 
-def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+class OrderRepository(VersionedRepository[Order]):
+    """Orders with their lines and status history (rows of three tables)."""
 
+    table = orm.orders
+    entity = "order"
 
-class OrderRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-        self._loaded: dict[str, int] = {}
+    def to_row(self, aggregate: Order) -> dict[str, Any]:
+        return order_values(aggregate)
 
-    @property
-    def session(self) -> AsyncSession:
-        return self._uow.session
+    async def find(self, *key: Any, for_update: bool = False) -> Order | None:
+        (order_id,) = key
+        order = await order_by_id(self.session, order_id, for_update=for_update)
+        return self.loaded(order) if order is not None else None
 
-    async def find(self, order_id: str) -> Order | None:
-        row = (await self.session.execute(ORDER_BY_ID, {"id": order_id})).first()
-        if row is None:
-            return None
-        (order,) = await load_orders(self.session, [row])
-        self._loaded[order.id] = order.version
-        self._uow.track(order)
-        return order
-
-    async def get(self, order_id: str, field: str = "order_id") -> Order:
-        found = await self.find(order_id)
-        if found is None:
-            raise NotFound("order", order_id, field)
-        return found
-
-    async def add(self, o: Order) -> None:
-        await self.session.execute(insert(orm.orders).values(**order_values(o)))
-        await self._write_new([o])
+    async def add(self, aggregate: Order) -> None:
+        await super().add(aggregate)
+        await self._write_new([aggregate])
 
     async def add_if_absent(self, o: Order) -> bool:
         """Insert a new order unless one with its id exists; False (nothing written) then.
@@ -424,35 +143,26 @@ class OrderRepository:
         inserted_ids = {r[0] for r in returned}
         inserted = [o for o in new if o.id in inserted_ids]
         await self._write_new(inserted)
+        for o in inserted:
+            self.loaded(o)
         return inserted
 
     async def _write_new(self, orders: Sequence[Order]) -> None:
-        """The lines and status history of orders just inserted; tracked from now on."""
+        """The lines and status history of orders just inserted."""
         if not orders:
             return
         await INSERT_LINES.execute(
             self.session, [line_row(o.id, ln) for o in orders for ln in o.lines]
         )
         await INSERT_HISTORY.execute(self.session, [h for o in orders for h in _history_rows(o)])
-        for o in orders:
-            self._loaded[o.id] = o.version
-            self._uow.track(o)
 
-    async def save(self, o: Order) -> None:
-        loaded = self._loaded.get(o.id)
-        if loaded is None:
-            raise RuntimeError(f"order {o.id} saved without being loaded")
-        if loaded == o.version:
-            return
+    async def save(self, aggregate: Order) -> None:
+        """The header, the lines' delivered quantities and the new status history."""
+        o = aggregate
         values = order_values(o)
         del values["id"], values["created_at"]
-        result = await self.session.execute(
-            update(orm.orders)
-            .where(orm.orders.c.id == o.id, orm.orders.c.version == loaded)
-            .values(**values)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(f"order {o.id} was changed concurrently; reload and retry")
+        if not await self.update_row(o, values):
+            return
         t = orm.order_lines
         for ln in o.lines:
             await self.session.execute(
@@ -460,11 +170,8 @@ class OrderRepository:
                 .where(t.c.order_id == o.id, t.c.line_no == ln.line_no)
                 .values(delivered_base_quantity=ln.delivered_base_quantity)
             )
-        await self._history(o)
-        self._loaded[o.id] = o.version
-
-    async def _history(self, o: Order) -> None:
         await INSERT_HISTORY.execute(self.session, _history_rows(o))
+        self.saved(o)
 
 
 def _history_rows(o: Order) -> list[tuple[Any, ...]]:
@@ -475,108 +182,25 @@ def _history_rows(o: Order) -> list[tuple[Any, ...]]:
 
 
 # ---------------------------------------------------------------------------------- van
-def van_from(row: Row[Any]) -> Van:
-    return Van(
-        row.id, row.name, row.van_seller_id, row.currency_code, row.version, utc(row.created_at)
-    )
+class VanRepository(VersionedRepository[Van]):
+    """Vans, their stock and movements, loadings and unloadings."""
 
+    table = orm_van.vans
+    entity = "van"
 
-def movement_from(row: Row[Any]) -> Movement:
-    return Movement(
-        row.van_id,
-        row.document_id,
-        MovementKind(row.kind),
-        row.product_id,
-        qty(row.quantity),
-        row.date,
-        bool(row.discrepancy),
-    )
+    def to_row(self, aggregate: Van) -> dict[str, Any]:
+        v = aggregate
+        return {
+            "id": v.id,
+            "name": v.name,
+            "van_seller_id": v.van_seller_id,
+            "currency_code": v.currency_code,
+            "version": v.version,
+            "created_at": v.created_at,
+        }
 
-
-def load_from(row: Row[Any]) -> VanLoad:
-    return VanLoad(
-        row.id,
-        row.van_id,
-        row.date,
-        tuple((pid, Decimal(q)) for pid, q in row.lines),
-        utc(row.created_at),
-    )
-
-
-def goods_return_from(row: Row[Any], lines: Iterable[Row[Any]]) -> GoodsReturn:
-    return GoodsReturn(
-        id=row.id,
-        van_id=row.van_id,
-        client_id=row.client_id,
-        outlet_id=row.outlet_id,
-        order_id=row.order_id,
-        on=row.date,
-        lines=tuple(
-            ReturnedLine(
-                ln.line_no,
-                ln.product_id,
-                ln.unit,
-                qty(ln.quantity),
-                qty(ln.base_quantity),
-                money_value(ln.unit_price),
-                money_value(ln.gross_amount),
-                ln.reason,
-            )
-            for ln in sorted(lines, key=lambda x: x.line_no)
-        ),
-        containers=tuple((c["container_type"], Decimal(c["quantity"])) for c in row.containers),
-        currency_code=row.currency_code,
-        actor_id=row.actor_id,
-        created_at=utc(row.created_at),
-    )
-
-
-def unloading_from(row: Row[Any], lines: Iterable[Row[Any]]) -> Unloading:
-    return Unloading(
-        id=row.id,
-        van_id=row.van_id,
-        on=row.date,
-        currency_code=row.currency_code,
-        lines=tuple(
-            StockDiscrepancy(ln.product_id, qty(ln.expected), qty(ln.counted)) for ln in lines
-        ),
-        cash_expected=money_value(row.cash_expected),
-        cash_handed_over=money_value(row.cash_handed_over),
-        created_at=utc(row.created_at),
-    )
-
-
-class VanRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-
-    @property
-    def session(self) -> AsyncSession:
-        return self._uow.session
-
-    # -- vans ---------------------------------------------------------------------------
-    async def find(self, van_id: str) -> Van | None:
-        t = orm_van.vans
-        row = (await self.session.execute(select(t).where(t.c.id == van_id))).first()
-        return van_from(row) if row else None
-
-    async def get(self, van_id: str, field: str = "van_id") -> Van:
-        van = await self.find(van_id)
-        if van is None:
-            raise NotFound("van", van_id, field)
-        return van
-
-    async def add(self, v: Van) -> None:
-        await self.session.execute(
-            insert(orm_van.vans).values(
-                id=v.id,
-                name=v.name,
-                van_seller_id=v.van_seller_id,
-                currency_code=v.currency_code,
-                version=v.version,
-                created_at=v.created_at,
-            )
-        )
+    def from_row(self, row: Row[Any]) -> Van:
+        return van_from(row)
 
     # -- stock ---------------------------------------------------------------------------
     async def stock(self, van_id: str, *, for_update: bool = False) -> dict[str, Decimal]:
@@ -601,7 +225,7 @@ class VanRepository:
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             # A concurrent first load of the same product hits the primary key; the caller's
-            # run_idempotent retries the whole unit of work, which then takes the UPDATE path.
+            # idempotent write retries the whole unit of work, which then takes the UPDATE path.
             await self.session.execute(
                 insert(t).values(van_id=van_id, product_id=product_id, quantity=quantity)
             )
@@ -660,7 +284,7 @@ class VanRepository:
                 created_at=load.created_at,
             )
         )
-        self._uow.track(load)
+        self.track(load)
 
     # -- unloadings ----------------------------------------------------------------------
     async def find_unloading(self, unloading_id: str) -> Unloading | None:
@@ -698,7 +322,7 @@ class VanRepository:
                     for d in u.lines
                 ],
             )
-        self._uow.track(u)
+        self.track(u)
 
     async def day_cash(self, van_id: str, on: date) -> tuple[Decimal, Decimal]:
         """(cash collected by the van's sales on `on`, cash expected at earlier unloadings)."""
@@ -722,8 +346,12 @@ class VanRepository:
             sum((money_value(x) for x in earlier), ZERO),
         )
 
-    # -- returns -------------------------------------------------------------------------
-    async def find_return(self, return_id: str) -> GoodsReturn | None:
+
+# ------------------------------------------------------------------------------ returns
+class ReturnRepository(Repository):
+    """Goods returns (never changed once accepted)."""
+
+    async def find(self, return_id: str) -> GoodsReturn | None:
         t, lt = orm_van.goods_returns, orm_van.goods_return_lines
         row = (await self.session.execute(select(t).where(t.c.id == return_id))).first()
         if row is None:
@@ -732,6 +360,7 @@ class VanRepository:
         return goods_return_from(row, lines)
 
     async def returned_against(self, order_id: str) -> dict[str, Decimal]:
+        """Base units per product already returned against the sale `order_id`."""
         t, lt = orm_van.goods_returns, orm_van.goods_return_lines
         rows = (
             await self.session.execute(
@@ -745,7 +374,7 @@ class VanRepository:
             out[r.product_id] = out.get(r.product_id, ZERO) + qty(r.base_quantity)
         return out
 
-    async def add_return(self, r: GoodsReturn) -> None:
+    async def add(self, r: GoodsReturn) -> None:
         await self.session.execute(
             insert(orm_van.goods_returns).values(
                 id=r.id,
@@ -779,4 +408,4 @@ class VanRepository:
                     for ln in r.lines
                 ],
             )
-        self._uow.track(r)
+        self.track(r)

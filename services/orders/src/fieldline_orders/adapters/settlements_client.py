@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import grpc
 
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
+from fieldline_kit.clock import Clock, utcnow
 from fieldline_kit.errors import DomainError, InvalidArgument, Unavailable
 from fieldline_kit.grpc.convert import money, pb_date
 from fieldline_kit.logging import get_logger
@@ -68,7 +69,9 @@ def _message(request: CreditRequest, *, request_id: bool = True) -> ss.CheckCred
     )
 
 
-def _decision(request: CreditRequest, reply: ss.CheckCreditResponse) -> CreditDecision:
+def _decision(
+    request: CreditRequest, reply: ss.CheckCreditResponse, decided_at: datetime
+) -> CreditDecision:
     outcome = OUTCOMES.get(reply.outcome)
     if outcome is None:
         raise Unavailable(f"settlements CheckCredit answered outcome {reply.outcome}")
@@ -79,7 +82,7 @@ def _decision(request: CreditRequest, reply: ss.CheckCreditResponse) -> CreditDe
         fallback=False,
         override_by=request.actor_id if overridden else "",
         override_reason=request.override_reason if overridden else "",
-        decided_at=datetime.now(UTC),
+        decided_at=decided_at,
     )
 
 
@@ -92,8 +95,11 @@ def _refusal(code: str, details: str) -> DomainError:
 
 
 class GrpcCreditChecker:
-    def __init__(self, target: str, *, timeout: float, fallback: str = "block") -> None:
+    def __init__(
+        self, target: str, *, timeout: float, fallback: str = "block", clock: Clock = utcnow
+    ) -> None:
         self.target = target
+        self.clock = clock  # when a decision was made
         self.timeout = timeout
         self.fallback = fallback_mode(fallback)
         self._channel: grpc.aio.Channel | None = None
@@ -110,7 +116,7 @@ class GrpcCreditChecker:
             reply = await self._client().CheckCredit(_message(request), timeout=self.timeout)
         except grpc.aio.AioRpcError as exc:
             return self._fallback_or_raise(exc, [request.order_id])
-        return _decision(request, reply)
+        return _decision(request, reply, self.clock())
 
     async def check_many(
         self, requests: Sequence[CreditRequest]
@@ -135,10 +141,11 @@ class GrpcCreditChecker:
                 f"for {len(requests)} checks"
             )
         out: list[CreditDecision | DomainError] = []
+        now = self.clock()
         for request, result in zip(requests, reply.results, strict=True):
             if result.HasField("decision"):
                 try:
-                    out.append(_decision(request, result.decision))
+                    out.append(_decision(request, result.decision, now))
                 except Unavailable as exc:
                     out.append(exc)
             else:
@@ -171,7 +178,7 @@ class GrpcCreditChecker:
                 code=code.name,
                 fallback=self.fallback,
             )
-            return CreditDecision.fallback_for(self.fallback, datetime.now(UTC))
+            return CreditDecision.fallback_for(self.fallback, self.clock())
         raise _refusal(code.name, exc.details() or "") from None
 
     async def close(self) -> None:

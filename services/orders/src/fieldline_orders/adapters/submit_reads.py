@@ -80,11 +80,13 @@ from fieldline_orders.adapters.repository import (
     chunks,
     client_price_from,
     discount_from,
+    load_orders,
     price_type_from,
     product_from,
 )
 from fieldline_orders.adapters.schema import kit
 from fieldline_orders.domain.catalog import ClientPrice, Discount, PriceList, PriceType, Product
+from fieldline_orders.domain.orders import Order
 from fieldline_orders.domain.pricing import PriceBook
 
 # Products one probe binds (twice: client prices, uncached products); more go in chunks. Each
@@ -439,6 +441,18 @@ class SubmitReader:
                 if cache.price_lists.get((type_id, on)) is None:
                     cache.remember_lists(type_id, on, found_lists)
         return reads, CatalogView(known, parents, lists)
+
+    async def orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
+        """The orders with these ids as they are now, with their lines (one snapshot): the
+        calls for orders that exist (retries under another request_id, held orders)."""
+        if not order_ids:
+            return {}
+        t = orm.orders
+        async with self.snapshot() as session:
+            rows: list[Row[Any]] = []
+            for part in chunks(sorted(set(order_ids))):
+                rows += (await session.execute(select(t).where(t.c.id.in_(list(part))))).all()
+            return {o.id: o for o in await load_orders(session, rows)}
 
     @contextlib.asynccontextmanager
     async def _one_statement(self) -> AsyncIterator[AsyncConnection]:

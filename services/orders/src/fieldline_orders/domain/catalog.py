@@ -207,6 +207,10 @@ class Product:
     def same_content(self, other: Product) -> bool:
         return replace(self, version=0) == replace(other, version=0)
 
+    def next_version_of(self, current: Product) -> Product:
+        """This content as the version after `current`, the product as stored."""
+        return replace(self, version=current.version + 1)
+
     def find_unit(self, code: str) -> ProductUnit | None:
         """The unit `code` of this product ("" means the base unit), if it has one."""
         wanted = (code or "").strip() or self.base_unit

@@ -1,4 +1,4 @@
-"""Domain events of the orders context, mapped to published protos in adapters/orders_events.py.
+"""Domain events of the orders context, mapped to published protos by adapters/event_mapper.py.
 
 Each event carries a snapshot of the aggregate's new state (consumers keep state per aggregate
 and need the whole of it).

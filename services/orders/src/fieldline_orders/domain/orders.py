@@ -23,16 +23,22 @@ from typing import Protocol
 
 from fieldline_kit.errors import DomainError, FailedPrecondition, InvalidArgument
 from fieldline_orders.domain import events
+from fieldline_orders.domain.catalog import parse_vat_rate
 from fieldline_orders.domain.pricing import PricedLine
 from fieldline_orders.domain.values import (
     MAX_CODE,
     ZERO,
+    currency_code,
     fmt,
     frozen_instance,
     limit_text,
+    money_amount,
     optional_id,
+    percent,
+    positive_quantity,
     quantity,
     require_id,
+    require_text,
 )
 
 
@@ -189,6 +195,67 @@ class OrderLine:
             container_quantity=product.containers_for(p.base_quantity),
         )
 
+    @classmethod
+    def imported(
+        cls,
+        path: str,
+        line_no: int,
+        *,
+        product_id: str,
+        unit: str,
+        quantity: str,
+        base_quantity: str,
+        unit_price: Decimal,
+        price_source: str,
+        rule_discount_percent: str,
+        manual_discount_percent: str,
+        net_amount: Decimal,
+        vat_rate: str,
+        vat_amount: Decimal,
+        gross_amount: Decimal,
+        delivered_base_quantity: str,
+        container_type: str,
+        container_quantity: str,
+    ) -> OrderLine:
+        """A line as another system priced it (see `Order.imported`): its figures are checked,
+        not priced again (its price type and discounts were that system's); gross = net + VAT,
+        delivered at most the base quantity. An empty figure is 0."""
+        net = money_amount(f"{path}.net_amount", net_amount)
+        vat = money_amount(f"{path}.vat_amount", vat_amount)
+        gross = money_amount(f"{path}.gross_amount", gross_amount)
+        if gross != net + vat:
+            raise InvalidArgument(
+                f"{path}.gross_amount", f"{fmt(gross)} is not net {fmt(net)} + VAT {fmt(vat)}"
+            )
+        base = positive_quantity(f"{path}.base_quantity", base_quantity)
+        delivered = _figure(f"{path}.delivered_base_quantity", delivered_base_quantity)
+        if delivered > base:
+            raise InvalidArgument(
+                f"{path}.delivered_base_quantity",
+                f"{fmt(delivered)} is more than the {fmt(base)} ordered",
+            )
+        return frozen_instance(
+            cls,
+            line_no=line_no,
+            product_id=require_id(f"{path}.product_id", product_id),
+            unit=require_text(f"{path}.unit", unit, 20),
+            quantity=positive_quantity(f"{path}.quantity", quantity),
+            base_quantity=base,
+            unit_price=money_amount(f"{path}.unit_price", unit_price),
+            price_source=limit_text(f"{path}.price_source", price_source, MAX_CODE),
+            rule_discount_percent=percent(f"{path}.rule_discount_percent", rule_discount_percent),
+            manual_discount_percent=percent(
+                f"{path}.manual_discount_percent", manual_discount_percent
+            ),
+            net_amount=net,
+            vat_rate=parse_vat_rate(f"{path}.vat_rate", vat_rate),
+            vat_amount=vat,
+            gross_amount=gross,
+            delivered_base_quantity=delivered,
+            container_type=limit_text(f"{path}.container_type", container_type, 50),
+            container_quantity=_figure(f"{path}.container_quantity", container_quantity),
+        )
+
 
 def containers_of(lines: Iterable[OrderLine]) -> tuple[tuple[str, Decimal], ...]:
     """Containers issued with the lines, summed per container type (sorted by type)."""
@@ -199,6 +266,25 @@ def containers_of(lines: Iterable[OrderLine]) -> tuple[tuple[str, Decimal], ...]
                 totals.get(line.container_type, ZERO) + line.container_quantity
             )
     return tuple(sorted(totals.items()))
+
+
+def _figure(field: str, value: str) -> Decimal:
+    """A quantity that may be left empty (0)."""
+    return quantity(field, value) if (value or "").strip() else ZERO
+
+
+def _check_delivered(status: OrderStatus, lines: Sequence[OrderLine]) -> None:
+    """The delivered quantities an imported order's status implies (see `Order.imported`)."""
+    if status is OrderStatus.PARTIALLY_DELIVERED:
+        return
+    full = status is OrderStatus.DELIVERED
+    for i, ln in enumerate(lines):
+        if ln.delivered_base_quantity != (ln.base_quantity if full else ZERO):
+            raise InvalidArgument(
+                f"lines[{i}].delivered_base_quantity",
+                f"a {status.name} order has "
+                + ("every line delivered in full" if full else "nothing delivered yet"),
+            )
 
 
 # ------------------------------------------------------------------------------ header
@@ -255,6 +341,10 @@ class StatusChange:
     reason: str
     reported_by: str
     at: datetime
+
+
+# Who reported the status of an imported order (`Order.imported`).
+IMPORTED_BY = "import"
 
 
 # ------------------------------------------------------------------------------- order
@@ -392,6 +482,83 @@ class Order:
                 snapshot, van_id, cash_collected, order.receipt_number, containers_of(order.lines)
             )
         )
+        return order
+
+    @classmethod
+    def imported(
+        cls,
+        *,
+        order_id: str,
+        status: OrderStatus | None,
+        client_id: str,
+        outlet_id: str,
+        agent_id: str,
+        distributor_id: str,
+        warehouse_id: str,
+        order_date: date,
+        delivery_date: date | None,
+        lines: Sequence[OrderLine],
+        currency: str,
+        credit: CreditDecision,
+        comment: str,
+        status_reason: str,
+        created_at: datetime,
+        updated_at: datetime,
+        totals: tuple[Decimal, Decimal, Decimal] | None = None,
+    ) -> Order:
+        """A pre-sale order brought over from another system as it stands there (its history):
+        the lines as priced there (`OrderLine.imported`), its status now: DELIVERED with every
+        line delivered in full, PARTIALLY_DELIVERED with what its lines say, any other status
+        with nothing delivered yet. The totals are the lines' sums (`totals`, if given: net,
+        VAT, gross, must be them). Nothing is announced; the status history records the
+        imported status once."""
+        if status is None:
+            raise InvalidArgument("status", "is required")
+        if not lines:
+            raise InvalidArgument("lines", "at least one line is required")
+        if delivery_date is not None and delivery_date < order_date:
+            raise InvalidArgument(
+                "delivery_date", f"must not be before the order date {order_date.isoformat()}"
+            )
+        _check_delivered(status, lines)
+        sums = (
+            sum((ln.net_amount for ln in lines), ZERO),
+            sum((ln.vat_amount for ln in lines), ZERO),
+            sum((ln.gross_amount for ln in lines), ZERO),
+        )
+        if totals is not None and totals != sums:
+            raise InvalidArgument(
+                "totals",
+                "net, VAT and gross must be the sums of the lines: "
+                + ", ".join(fmt(t) for t in sums),
+            )
+        reason = limit_text("status_reason", status_reason)
+        order = cls(
+            id=require_id("id", order_id),
+            kind=OrderKind.PRE_SALE,
+            status=status,
+            client_id=require_id("client_id", client_id),
+            outlet_id=require_id("outlet_id", outlet_id),
+            agent_id=require_id("agent_id", agent_id),
+            distributor_id=optional_id("distributor_id", distributor_id),
+            warehouse_id=optional_id("warehouse_id", warehouse_id),
+            order_date=order_date,
+            delivery_date=delivery_date,
+            lines=list(lines),
+            currency_code=currency_code("currency_code", currency),
+            net_total=sums[0],
+            vat_total=sums[1],
+            gross_total=sums[2],
+            credit=credit,
+            comment=limit_text("comment", comment),
+            status_reason=reason,
+            cash_collected=ZERO,
+            receipt_number="",
+            version=1,
+            created_at=created_at,
+            updated_at=updated_at,
+        )
+        order.new_history.append(StatusChange(status, reason, IMPORTED_BY, updated_at))
         return order
 
     # -- credit ---------------------------------------------------------------------------

@@ -177,6 +177,13 @@ class RecommendedLine:
     explanation: Explanation
 
 
+@dataclass(frozen=True)
+class OutletRecommendation:
+    outlet_id: str
+    day: date
+    lines: list[RecommendedLine]
+
+
 @functools.lru_cache(maxsize=65536)  # an agent's figures repeat a lot (packs, averages)
 def fmt(value: Decimal) -> str:
     """A Decimal as plain text without trailing zeros or exponent: 2.500 → 2.5, 1E+2 → 100."""

@@ -10,7 +10,6 @@ INVALID_ARGUMENT listing the refused records, and write nothing either.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 from typing import TypeVar
 
 import grpc
@@ -19,15 +18,13 @@ from google.protobuf.message import Message
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import catalog_service_pb2_grpc as cs_grpc
 from fieldline.orders.v1 import resources_pb2 as pb
-from fieldline_kit.errors import FailedPrecondition, NotFound
 from fieldline_kit.grpc.convert import money, page_size
-from fieldline_kit.uow import UnitOfWork
+from fieldline_kit.grpc.servicer import Servicer
 from fieldline_orders.adapters import proto_mapping as m
-from fieldline_orders.adapters import queries
-from fieldline_orders.adapters.catalog_store import load_price_book
+from fieldline_orders.adapters.repository import OrdersUnitOfWork
+from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.catalog import ClientPrice, PriceType, ProductGroup, StockLevel
 from fieldline_orders.domain.values import fmt, optional_id, require_id
-from fieldline_orders.entrypoints.base import Base
 from fieldline_orders.service_layer import catalog as sl
 from fieldline_orders.service_layer.catalog import BatchRefused, Outcome, RecordResult
 
@@ -48,20 +45,20 @@ def result_pb(r: RecordResult) -> cs.UpsertResult:
     )
 
 
-class CatalogServicer(Base, cs_grpc.CatalogServiceServicer):
+class CatalogServicer(Servicer[App, OrdersUnitOfWork], cs_grpc.CatalogServiceServicer):
     async def _batch(
         self,
         method: str,
         request: Message,
         response_type: type[R],
-        run: Callable[[UnitOfWork], Awaitable[list[RecordResult]]],
+        run: Callable[[OrdersUnitOfWork], Awaitable[list[RecordResult]]],
     ) -> R:
-        async def work(uow: UnitOfWork) -> R:
+        async def work(uow: OrdersUnitOfWork) -> R:
             results = await run(uow)
             return response_type(results=[result_pb(r) for r in results])
 
         try:
-            return await self._write(method, request, response_type, work)
+            return await self.write(method, request, response_type, work)
         except BatchRefused as refused:
             return response_type(results=[result_pb(r) for r in refused.results])
 
@@ -102,11 +99,8 @@ class CatalogServicer(Base, cs_grpc.CatalogServiceServicer):
     async def GetProduct(
         self, request: cs.GetProductRequest, context: grpc.aio.ServicerContext
     ) -> cs.GetProductResponse:
-        pid = require_id("product_id", request.product_id)
-        async with self._read() as session:
-            product = await queries.get_product(session, pid)
-        if product is None:
-            raise NotFound("product", pid, "product_id")
+        async with self.read() as uow:
+            product = await uow.products.get(require_id("product_id", request.product_id))
         return cs.GetProductResponse(product=m.product_pb(product))
 
     async def ListProducts(
@@ -114,10 +108,9 @@ class CatalogServicer(Base, cs_grpc.CatalogServiceServicer):
     ) -> cs.ListProductsResponse:
         group_id = optional_id("group_id", request.group_id)
         size = page_size(request.page_size)
-        async with self._read() as session:
-            groups = await queries.group_with_descendants(session, group_id) if group_id else None
-            items, token = await queries.list_products(
-                session,
+        async with self.read() as uow:
+            groups = await uow.queries.group_with_descendants(group_id) if group_id else None
+            items, token = await uow.queries.list_products(
                 size=size,
                 token=request.page_token,
                 group_ids=groups,
@@ -165,11 +158,11 @@ class CatalogServicer(Base, cs_grpc.CatalogServiceServicer):
     async def SetClientPriceType(
         self, request: cs.SetClientPriceTypeRequest, context: grpc.aio.ServicerContext
     ) -> cs.SetClientPriceTypeResponse:
-        async def work(uow: UnitOfWork) -> cs.SetClientPriceTypeResponse:
+        async def work(uow: OrdersUnitOfWork) -> cs.SetClientPriceTypeResponse:
             await sl.set_client_price_type(uow, request.client_id, request.price_type_id)
             return cs.SetClientPriceTypeResponse()
 
-        return await self._write("SetClientPriceType", request, cs.SetClientPriceTypeResponse, work)
+        return await self.write("SetClientPriceType", request, cs.SetClientPriceTypeResponse, work)
 
     async def UpsertClientPrices(
         self, request: cs.UpsertClientPricesRequest, context: grpc.aio.ServicerContext
@@ -192,10 +185,10 @@ class CatalogServicer(Base, cs_grpc.CatalogServiceServicer):
 
         parsers = [parser(i, p) for i, p in enumerate(request.prices)]
 
-        async def work(uow: UnitOfWork) -> cs.UpsertClientPricesResponse:
+        async def work(uow: OrdersUnitOfWork) -> cs.UpsertClientPricesResponse:
             return cs.UpsertClientPricesResponse(count=await sl.upsert_client_prices(uow, parsers))
 
-        return await self._write("UpsertClientPrices", request, cs.UpsertClientPricesResponse, work)
+        return await self.write("UpsertClientPrices", request, cs.UpsertClientPricesResponse, work)
 
     async def UpsertDiscounts(
         self, request: cs.UpsertDiscountsRequest, context: grpc.aio.ServicerContext
@@ -221,63 +214,38 @@ class CatalogServicer(Base, cs_grpc.CatalogServiceServicer):
 
         parsers = [parser(i, s) for i, s in enumerate(request.levels)]
 
-        async def work(uow: UnitOfWork) -> cs.UpsertStockResponse:
+        async def work(uow: OrdersUnitOfWork) -> cs.UpsertStockResponse:
             return cs.UpsertStockResponse(count=await sl.upsert_stock(uow, parsers))
 
-        return await self._write("UpsertStock", request, cs.UpsertStockResponse, work)
+        return await self.write("UpsertStock", request, cs.UpsertStockResponse, work)
 
     async def ResolvePrices(
         self, request: cs.ResolvePricesRequest, context: grpc.aio.ServicerContext
     ) -> cs.ResolvePricesResponse:
-        """Prices and discounts as an order on that date would get them.
-
-        `discount_percent` is what a line of any size gets; `volume_breaks` lists the base
-        quantities from which the best applicable discount grows, with the percent from there.
-        Named products without a price are FAILED_PRECONDITION; with no names, every active
-        product that has a price.
-        """
-        client_id = require_id("client_id", request.client_id)
-        on = m.opt_date("date", request.date) or self.today()
-        named = [require_id(f"product_ids[{i}]", p) for i, p in enumerate(request.product_ids)]
-        async with self._read() as session:
-            book = await load_price_book(session, client_id, on, named or None)
-            for i, pid in enumerate(named):
-                if pid not in book.products:
-                    raise NotFound("product", pid, f"product_ids[{i}]")
-            currency = book.currency
-            stock = await queries.stock_totals(session, book.products)
-        out: list[cs.ResolvedPrice] = []
-        order = named or sorted(book.products)
-        for i, pid in enumerate(order):
-            product = book.products[pid]
-            try:
-                price = book.unit_price(f"product_ids[{i}]", product)
-            except FailedPrecondition:
-                if named:
-                    raise
-                continue
-            base = book.discount(product, Decimal(0))
-            thresholds = sorted(
-                {b.min_quantity for d in book.discounts for b in d.volume_breaks if d.valid_on(on)}
+        """Prices and discounts as an order on that date would get them (see
+        `service_layer.catalog.resolve_prices`); without a date, today's."""
+        on = m.opt_date("date", request.date) or self.app.today()
+        async with self.read() as uow:
+            currency, prices = await sl.resolve_prices(
+                uow, request.client_id, on, list(request.product_ids)
             )
-            breaks: list[pb.VolumeBreak] = []
-            last = base.percent
-            for t in thresholds:
-                pct = book.discount(product, t).percent
-                if pct > last:
-                    breaks.append(pb.VolumeBreak(min_quantity=fmt(t), percent=fmt(pct)))
-                    last = pct
-            out.append(
+        return cs.ResolvePricesResponse(
+            prices=[
                 cs.ResolvedPrice(
-                    product_id=pid,
-                    unit_price=money(price.unit_price, currency),
-                    price_source=price.source,
-                    discount_percent=fmt(base.percent),
-                    volume_breaks=breaks,
-                    stock_quantity=fmt(stock.get(pid, Decimal(0))),
+                    product_id=p.product_id,
+                    unit_price=money(p.unit_price, currency),
+                    price_source=p.price_source,
+                    discount_percent=fmt(p.discount_percent),
+                    volume_breaks=[
+                        pb.VolumeBreak(min_quantity=fmt(b.min_quantity), percent=fmt(b.percent))
+                        for b in p.volume_breaks
+                    ],
+                    stock_quantity=fmt(p.stock_quantity),
                 )
-            )
-        return cs.ResolvePricesResponse(prices=out, currency_code=currency)
+                for p in prices
+            ],
+            currency_code=currency,
+        )
 
 
 T = TypeVar("T")

@@ -1,22 +1,176 @@
 """The `orders-clients-feed` consumer: clients' events → this context's read models.
 
-The durable is declared by the topology (fieldline_kit.messaging.topology, stream CLIENTS,
-subjects `clients.events.v1.>`); this only binds to it. Events without a handler here
-(ClientCreated, VisitCompleted, …) are recorded in the inbox and acked as skipped.
+Each event is mapped to the record it reports (an outlet, a route assignment, an audit) and
+applied by the feed use cases (service_layer/feed.py) in the consumer's transaction. An event
+that can never be applied (missing ids, a schedule without weekdays) raises PoisonMessage here
+and is dead-lettered, so it cannot block the feed.
+
+The durable is declared by the topology (fieldline_orders.topology, stream CLIENTS, subjects
+`clients.events.v1.>`); this only binds to it. Events without a handler here (ClientCreated,
+VisitCompleted, …) are recorded in the inbox and acked as skipped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+from google.protobuf.message import Message
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from fieldline_kit.messaging.consumer import EventConsumer
+from fieldline.clients.events.v1 import events_pb2 as ev
+from fieldline.clients.v1 import resources_pb2 as res
+from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
+from fieldline_kit.app import ApplyEvent
+from fieldline_kit.messaging.consumer import EventConsumer, Handler, PoisonMessage
+from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.adapters.schema import kit
 from fieldline_orders.bootstrap import App
+from fieldline_orders.domain.feed import AssignmentState, AuditState, OutletState, ShelfCount
+from fieldline_orders.domain.recommendation import weekday_mask
 from fieldline_orders.service_layer import feed
+from fieldline_orders.topology import CLIENTS_FEED
 
-CONSUMER = "orders-clients-feed"
-STREAM = "CLIENTS"
+CONSUMER = CLIENTS_FEED.durable
+STREAM = CLIENTS_FEED.stream
+
+# VisitFrequency → weeks between visiting weeks.
+FREQUENCY_WEEKS = {
+    res.VISIT_FREQUENCY_WEEKLY: 1,
+    res.VISIT_FREQUENCY_EVERY_2_WEEKS: 2,
+    res.VISIT_FREQUENCY_EVERY_4_WEEKS: 4,
+}
+_STATUS_PREFIX = "OUTLET_STATUS_"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# ------------------------------------------------------------------------ event → record
+def _require(value: str, what: str) -> str:
+    if not value:
+        raise PoisonMessage(f"{what} is empty")
+    return value
+
+
+def _outlet_status(value: int) -> str:
+    try:
+        name = res.OutletStatus.Name(value)
+    except ValueError:
+        raise PoisonMessage(f"unknown outlet status {value}") from None
+    if value == res.OUTLET_STATUS_UNSPECIFIED:
+        raise PoisonMessage("outlet status is unspecified")
+    return name.removeprefix(_STATUS_PREFIX)
+
+
+def _date(value: Message, what: str) -> date:
+    try:
+        return date(value.year, value.month, value.day)  # type: ignore[attr-defined]
+    except ValueError:
+        raise PoisonMessage(f"{what} is not a calendar date") from None
+
+
+def outlet_state(envelope: EventEnvelope, outlet: res.Outlet) -> OutletState:
+    return OutletState(
+        outlet_id=_require(outlet.id, "outlet.id"),
+        client_id=outlet.client_id,
+        status=_outlet_status(outlet.status),
+        version=envelope.aggregate_version or outlet.version,
+    )
+
+
+def assignment_state(
+    envelope: EventEnvelope, message: ev.RouteAssignmentChanged
+) -> AssignmentState:
+    a = message.assignment
+    route_id = _require(a.route_id, "assignment.route_id")
+    outlet_id = _require(a.outlet_id, "assignment.outlet_id")
+    weeks = FREQUENCY_WEEKS.get(a.frequency)
+    days = set(a.weekdays)
+    if not message.removed:
+        # A removal only needs its key and version; a schedule must be usable.
+        if weeks is None:
+            raise PoisonMessage(f"assignment.frequency {a.frequency} is not a known frequency")
+        if not days or not days <= set(range(1, 8)):
+            raise PoisonMessage(f"assignment.weekdays {sorted(days)} must be within 1..7")
+        start = _date(a.start_date, "assignment.start_date")
+    else:
+        days &= set(range(1, 8))
+        start = _date(a.start_date, "assignment.start_date") if a.start_date.year else date.min
+    return AssignmentState(
+        route_id=route_id,
+        outlet_id=outlet_id,
+        agent_id=message.agent_id,
+        frequency=weeks or 1,
+        weekday_mask=weekday_mask(days),
+        start_date=start,
+        sequence=a.sequence,
+        removed=message.removed,
+        version=envelope.aggregate_version,
+    )
+
+
+def _shelf_quantity(raw: str, sku: str) -> Decimal | None:
+    if not raw.strip():
+        return None
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise PoisonMessage(
+            f"must_stock[{sku}].shelf_quantity {raw[:40]!r} is not a number"
+        ) from None
+    if not value.is_finite() or value < 0:
+        raise PoisonMessage(f"must_stock[{sku}].shelf_quantity {raw[:40]!r} is not a count")
+    return value
+
+
+def audit_state(envelope: EventEnvelope, message: ev.AuditSubmitted) -> AuditState:
+    audit = message.audit
+    submitted = audit.submit_time if audit.HasField("submit_time") else envelope.occurred_at
+    counts: dict[str, ShelfCount] = {}
+    for check in audit.must_stock:
+        sku = _require(check.sku.strip(), "must_stock.sku")
+        counts[sku] = ShelfCount(
+            sku, check.present, check.facings, _shelf_quantity(check.shelf_quantity, sku)
+        )
+    return AuditState(
+        audit_id=_require(audit.id, "audit.id"),
+        outlet_id=_require(audit.outlet_id, "audit.outlet_id"),
+        submitted_at=submitted.ToDatetime(tzinfo=UTC) if submitted.seconds else _EPOCH,
+        version=envelope.aggregate_version,
+        counts=list(counts.values()),
+    )
+
+
+# ------------------------------------------------------------------------------ handlers
+async def _outlet(uow: OrdersUnitOfWork, envelope: EventEnvelope, message: Message) -> None:
+    assert isinstance(message, ev.OutletCreated | ev.OutletChanged)
+    await feed.outlet_seen(uow, outlet_state(envelope, message.outlet))
+
+
+async def _assignment(uow: OrdersUnitOfWork, envelope: EventEnvelope, message: Message) -> None:
+    assert isinstance(message, ev.RouteAssignmentChanged)
+    await feed.assignment_seen(uow, assignment_state(envelope, message))
+
+
+async def _audit(uow: OrdersUnitOfWork, envelope: EventEnvelope, message: Message) -> None:
+    assert isinstance(message, ev.AuditSubmitted)
+    await feed.audit_seen(uow, audit_state(envelope, message))
+
+
+WORK: Mapping[type[Message], ApplyEvent[OrdersUnitOfWork]] = {
+    ev.OutletCreated: _outlet,
+    ev.OutletChanged: _outlet,
+    ev.RouteAssignmentChanged: _assignment,
+    ev.AuditSubmitted: _audit,
+}
+
+MESSAGE_TYPES: Mapping[str, type[Message]] = {t.DESCRIPTOR.full_name: t for t in WORK}
+
+
+def handlers(app: App) -> dict[str, Handler]:
+    """The consumer's handler per event type (full proto name), on the app's units of work."""
+    return {t.DESCRIPTOR.full_name: app.consumer_handler(work) for t, work in WORK.items()}
 
 
 def build_feed_consumer(app: App, nc: Client | JetStreamContext) -> EventConsumer:
@@ -25,8 +179,8 @@ def build_feed_consumer(app: App, nc: Client | JetStreamContext) -> EventConsume
         STREAM,
         app.sessions,
         kit,
-        feed.HANDLERS,
-        feed.MESSAGE_TYPES,
+        handlers(app),
+        MESSAGE_TYPES,
         connection=nc,
         clock=app.clock,
     )

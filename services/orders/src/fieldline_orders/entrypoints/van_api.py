@@ -17,22 +17,23 @@ from fieldline.orders.v1 import van_service_pb2 as vs
 from fieldline.orders.v1 import van_service_pb2_grpc as vs_grpc
 from fieldline_kit.errors import DomainError, FailedPrecondition
 from fieldline_kit.grpc.convert import page_size
-from fieldline_kit.uow import UnitOfWork
+from fieldline_kit.grpc.servicer import Servicer
 from fieldline_orders.adapters import proto_mapping as m
-from fieldline_orders.adapters import queries
+from fieldline_orders.adapters.repository import OrdersUnitOfWork
+from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.returns import ContainerInput, ReturnLineInput
-from fieldline_orders.entrypoints.base import Base
+from fieldline_orders.domain.values import require_id
 from fieldline_orders.entrypoints.orders_api import override_of
 from fieldline_orders.service_layer import van as sl
 
 
-class VanServicer(Base, vs_grpc.VanServiceServicer):
+class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
     async def CreateVan(
         self, request: vs.CreateVanRequest, context: grpc.aio.ServicerContext
     ) -> vs.CreateVanResponse:
         v = request.van
 
-        async def work(uow: UnitOfWork) -> vs.CreateVanResponse:
+        async def work(uow: OrdersUnitOfWork) -> vs.CreateVanResponse:
             van = await sl.create_van(
                 uow,
                 self.app.clock(),
@@ -43,25 +44,23 @@ class VanServicer(Base, vs_grpc.VanServiceServicer):
             )
             return vs.CreateVanResponse(van=m.van_pb(van))
 
-        return await self._write("CreateVan", request, vs.CreateVanResponse, work)
+        return await self.write("CreateVan", request, vs.CreateVanResponse, work)
 
     async def GetVanStock(
         self, request: vs.GetVanStockRequest, context: grpc.aio.ServicerContext
     ) -> vs.GetVanStockResponse:
-        async with self._read() as session:
-            van_id = await sl.get_van(session, request.van_id)
-            stock = await queries.van_stock(session, van_id)
+        async with self.read() as uow:
+            van_id, stock = await sl.van_stock(uow, request.van_id)
         return m.stock_pb(van_id, stock)
 
     async def ListVanMovements(
         self, request: vs.ListVanMovementsRequest, context: grpc.aio.ServicerContext
     ) -> vs.ListVanMovementsResponse:
         on = m.opt_date("date", request.date)
-        async with self._read() as session:
-            van_id = await sl.get_van(session, request.van_id)
-            items, token = await queries.list_movements(
-                session,
-                van_id=van_id,
+        async with self.read() as uow:
+            van = await uow.vans.get(require_id("van_id", request.van_id))
+            items, token = await uow.queries.list_movements(
+                van_id=van.id,
                 on=on,
                 size=page_size(request.page_size),
                 token=request.page_token,
@@ -73,9 +72,9 @@ class VanServicer(Base, vs_grpc.VanServiceServicer):
     async def LoadVan(
         self, request: vs.LoadVanRequest, context: grpc.aio.ServicerContext
     ) -> vs.LoadVanResponse:
-        on = m.opt_date("date", request.date) or self.today()
+        on = m.opt_date("date", request.date) or self.app.today()
 
-        async def work(uow: UnitOfWork) -> vs.LoadVanResponse:
+        async def work(uow: OrdersUnitOfWork) -> vs.LoadVanResponse:
             van_id, stock = await sl.load_van(
                 uow,
                 self.app.clock(),
@@ -88,71 +87,71 @@ class VanServicer(Base, vs_grpc.VanServiceServicer):
             )
             return vs.LoadVanResponse(stock=m.stock_pb(van_id, stock))
 
-        return await self._write("LoadVan", request, vs.LoadVanResponse, work)
+        return await self.write("LoadVan", request, vs.LoadVanResponse, work)
 
     async def CompleteVanSale(
         self, request: vs.CompleteVanSaleRequest, context: grpc.aio.ServicerContext
     ) -> vs.CompleteVanSaleResponse:
-        async with self._read() as session:
-            stored = await self._stored(
-                session, "CompleteVanSale", request, vs.CompleteVanSaleResponse
+        stored = await self.answered("CompleteVanSale", request, vs.CompleteVanSaleResponse)
+        if stored is not None:
+            return stored
+        actor_id, roles = m.actor_of(request.actor)
+        cash, cash_currency = (
+            m.money_in("cash_collected", request.cash_collected)
+            if request.HasField("cash_collected")
+            else (Decimal(0), "")
+        )
+        cmd = sl.VanSaleCommand(
+            sale_id=request.sale_id,
+            van_id=request.van_id,
+            client_id=request.client_id,
+            outlet_id=request.outlet_id,
+            on=m.opt_date("date", request.date),
+            lines=m.line_inputs(request.lines),
+            cash_collected=cash,
+            cash_currency=cash_currency,
+            receipt_number=request.receipt_number,
+            actor_id=actor_id,
+            actor_roles=roles,
+            override_reason=override_of(
+                request.HasField("credit_override"), request.credit_override.reason
+            ),
+        )
+        async with self.read() as uow:
+            plan = await sl.prepare_van_sale(
+                uow, cmd, today=self.app.today(), limits=self.app.limits
             )
-            if stored is not None:
-                return stored
-            actor_id, roles = m.actor_of(request.actor)
-            cash, cash_currency = (
-                m.money_in("cash_collected", request.cash_collected)
-                if request.HasField("cash_collected")
-                else (Decimal(0), "")
-            )
-            cmd = sl.VanSaleCommand(
-                sale_id=request.sale_id,
-                van_id=request.van_id,
-                client_id=request.client_id,
-                outlet_id=request.outlet_id,
-                on=m.opt_date("date", request.date),
-                lines=m.line_inputs(request.lines),
-                cash_collected=cash,
-                cash_currency=cash_currency,
-                receipt_number=request.receipt_number,
-                actor_id=actor_id,
-                actor_roles=roles,
-                override_reason=override_of(
-                    request.HasField("credit_override"), request.credit_override.reason
-                ),
-            )
-            plan = await sl.prepare_van_sale(session, cmd, today=self.today(), limits=self.limits)
         if plan.existing is not None:
             return vs.CompleteVanSaleResponse(order=m.order_pb(plan.existing))
         assert plan.credit is not None
         # No transaction is open here: the network call never holds a database lock.
-        decision = await self.credit.check(plan.credit)
+        decision = await self.app.credit.check(plan.credit)
         if not decision.passes:
             raise FailedPrecondition(
                 "credit: the debt policy blocks this sale: "
                 + ("; ".join(decision.reasons) or "blocked")
             )
 
-        async def work(uow: UnitOfWork) -> vs.CompleteVanSaleResponse:
+        async def work(uow: OrdersUnitOfWork) -> vs.CompleteVanSaleResponse:
             order = await sl.finish_van_sale(uow, plan, decision, self.app.clock())
             return vs.CompleteVanSaleResponse(order=m.order_pb(order))
 
         try:
-            return await self._write("CompleteVanSale", request, vs.CompleteVanSaleResponse, work)
+            return await self.write("CompleteVanSale", request, vs.CompleteVanSaleResponse, work)
         except sl.SaleAlreadyCompleted as done:
             return vs.CompleteVanSaleResponse(order=m.order_pb(done.order))
         except DomainError:
             # Checked and reserved, but not sold (e.g. another sale took the last units): the
             # reservation would count against the client until it expired.
-            await self.credit.release(plan.sale_id)
+            await self.app.credit.release(plan.sale_id)
             raise
 
     async def AcceptReturn(
         self, request: vs.AcceptReturnRequest, context: grpc.aio.ServicerContext
     ) -> vs.AcceptReturnResponse:
-        on = m.opt_date("date", request.date) or self.today()
+        on = m.opt_date("date", request.date) or self.app.today()
 
-        async def work(uow: UnitOfWork) -> vs.AcceptReturnResponse:
+        async def work(uow: OrdersUnitOfWork) -> vs.AcceptReturnResponse:
             goods_return = await sl.accept_return(
                 uow,
                 self.app.clock(),
@@ -173,19 +172,19 @@ class VanServicer(Base, vs_grpc.VanServiceServicer):
             )
             return vs.AcceptReturnResponse(goods_return=m.goods_return_pb(goods_return))
 
-        return await self._write("AcceptReturn", request, vs.AcceptReturnResponse, work)
+        return await self.write("AcceptReturn", request, vs.AcceptReturnResponse, work)
 
     async def UnloadVan(
         self, request: vs.UnloadVanRequest, context: grpc.aio.ServicerContext
     ) -> vs.UnloadVanResponse:
-        on = m.opt_date("date", request.date) or self.today()
+        on = m.opt_date("date", request.date) or self.app.today()
         cash, currency = (
             m.money_in("cash_handed_over", request.cash_handed_over)
             if request.HasField("cash_handed_over")
             else (Decimal(0), "")
         )
 
-        async def work(uow: UnitOfWork) -> vs.UnloadVanResponse:
+        async def work(uow: OrdersUnitOfWork) -> vs.UnloadVanResponse:
             unloading = await sl.unload_van(
                 uow,
                 self.app.clock(),
@@ -198,4 +197,4 @@ class VanServicer(Base, vs_grpc.VanServiceServicer):
             )
             return vs.UnloadVanResponse(unloading=m.unloading_pb(unloading))
 
-        return await self._write("UnloadVan", request, vs.UnloadVanResponse, work)
+        return await self.write("UnloadVan", request, vs.UnloadVanResponse, work)

@@ -4,23 +4,22 @@ A batch is validated whole before anything is written: each record on its own (p
 then against the batch (duplicate external ids or ids) and against the database (referenced
 groups, products and price types exist; an external id keeps its id). If any record is
 refused, `BatchRefused` carries every record's result (refused ones with their reason, the
-others NOT_APPLIED) and the caller rolls the unit of work back.
+others NOT_APPLIED) and the caller rolls the unit of work back. Otherwise each record is
+added, left as it is (UNCHANGED: the same content) or updated (a product to its next version).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from datetime import date
+from decimal import Decimal
+from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Table
-
-from fieldline_kit.errors import DomainError, InvalidArgument, NotFound
-from fieldline_kit.uow import UnitOfWork
-from fieldline_orders.adapters import catalog_store as store
-from fieldline_orders.adapters import orm
-from fieldline_orders.adapters.catalog_cache import bump_generation
+from fieldline_kit.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound
+from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain.catalog import (
     ClientPrice,
     Discount,
@@ -30,11 +29,13 @@ from fieldline_orders.domain.catalog import (
     Product,
     ProductGroup,
     StockLevel,
+    VolumeBreak,
     on_cycle,
 )
 from fieldline_orders.domain.values import require_id
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Outcome(enum.Enum):
@@ -107,27 +108,34 @@ def _duplicates(items: Sequence[_Item[Any]], path: str) -> None:
         seen_id.setdefault(e.id, it.index)
 
 
-async def _keep_ids(
-    uow: UnitOfWork, table: Table, items: Sequence[_Item[Any]], path: str
-) -> dict[str, Any]:
-    """Existing rows by external id; refuses records whose id contradicts the stored one."""
-    live: list[tuple[_Item[Any], Any]] = [
+class Records(Protocol[R]):
+    """What an upsert needs of the repository of its kind of record (`uow.groups`, …)."""
+
+    async def by_external_id(self, external_ids: Iterable[str]) -> dict[str, R]: ...
+
+    async def ids_taken(self, ids: Iterable[str]) -> dict[str, str]: ...
+
+    async def add(self, record: R) -> None: ...
+
+    async def update(self, record: R) -> None: ...
+
+
+async def _keep_ids(records: Records[R], items: Sequence[_Item[R]], path: str) -> dict[str, R]:
+    """Stored records by external id; refuses records whose id contradicts the stored one."""
+    live: list[tuple[_Item[R], Any]] = [
         (it, it.entity) for it in items if it.entity is not None and not it.error
     ]
-    by_ext = await store.rows_by(
-        uow.session, table, "external_id", [e.external_id for _, e in live]
-    )
-    by_id = await store.rows_by(uow.session, table, "id", [e.id for _, e in live])
+    by_ext = await records.by_external_id([e.external_id for _, e in live])
+    taken = await records.ids_taken([e.id for _, e in live])
     for it, e in live:
-        row = by_ext.get(e.external_id)
-        if row is not None and row.id != e.id:
+        stored: Any = by_ext.get(e.external_id)
+        if stored is not None and stored.id != e.id:
             it.reject(
-                f"{path}[{it.index}].id: external_id {e.external_id!r} already has id {row.id}"
+                f"{path}[{it.index}].id: external_id {e.external_id!r} already has id {stored.id}"
             )
-        elif row is None and e.id in by_id:
+        elif stored is None and e.id in taken:
             it.reject(
-                f"{path}[{it.index}].id: {e.id} already belongs to external_id "
-                f"{by_id[e.id].external_id!r}"
+                f"{path}[{it.index}].id: {e.id} already belongs to external_id {taken[e.id]!r}"
             )
     return by_ext
 
@@ -148,15 +156,26 @@ def _refuse_if_any(items: Sequence[_Item[Any]]) -> None:
 
 
 async def _apply(
-    items: Sequence[_Item[Any]],
-    existing: dict[str, Any],
-    put: Callable[[Any, Any], Any],
+    records: Records[R],
+    items: Sequence[_Item[R]],
+    existing: dict[str, R],
+    same: Callable[[R, R], bool] = operator.eq,
+    revise: Callable[[R, R], R] = lambda new, current: new,
 ) -> list[RecordResult]:
+    """Add the new records, update the changed ones (`revise(new, stored)` is written)."""
     results = []
     for it in items:
         e: Any = it.entity
-        outcome = await put(e, existing.get(e.external_id))
-        results.append(RecordResult(e.external_id, e.id, Outcome(outcome)))
+        current = existing.get(e.external_id)
+        if current is None:
+            await records.add(e)
+            outcome = Outcome.CREATED
+        elif same(current, e):
+            outcome = Outcome.UNCHANGED
+        else:
+            await records.update(revise(e, current))
+            outcome = Outcome.UPDATED
+        results.append(RecordResult(e.external_id, e.id, outcome))
     return results
 
 
@@ -167,13 +186,13 @@ def _empty(path: str, records: Sequence[Any]) -> None:
 
 # ------------------------------------------------------------------------------- groups
 async def upsert_groups(
-    uow: UnitOfWork, records: Sequence[tuple[str, str, Callable[[], ProductGroup]]]
+    uow: OrdersUnitOfWork, records: Sequence[tuple[str, str, Callable[[], ProductGroup]]]
 ) -> list[RecordResult]:
     _empty("groups", records)
     items = _parse(records)
     _duplicates(items, "groups")
-    existing = await _keep_ids(uow, orm.product_groups, items, "groups")
-    parents = await store.group_parents(uow.session)
+    existing = await _keep_ids(uow.groups, items, "groups")
+    parents = await uow.groups.parents()
     batch = {it.entity.id for it in items if it.entity is not None}
     for it in items:
         g = it.entity
@@ -191,56 +210,58 @@ async def upsert_groups(
         if it.entity is not None and not it.error and on_cycle(it.entity.id, parents):
             it.reject(f"groups[{it.index}].parent_id: the group would be its own ancestor")
     _refuse_if_any(items)
-    await bump_generation(uow.session)
-    return await _apply(items, existing, lambda g, row: store.put_group(uow.session, g, row))
+    await uow.catalog.bump_generation()
+    return await _apply(uow.groups, items, existing)
 
 
 # ----------------------------------------------------------------------------- products
 async def upsert_products(
-    uow: UnitOfWork, records: Sequence[tuple[str, str, Callable[[], Product]]]
+    uow: OrdersUnitOfWork, records: Sequence[tuple[str, str, Callable[[], Product]]]
 ) -> list[RecordResult]:
     _empty("products", records)
     items = _parse(records)
     _duplicates(items, "products")
-    existing = await _keep_ids(uow, orm.products, items, "products")
-    groups = await store.existing_ids(
-        uow.session, orm.product_groups, [it.entity.group_id for it in items if it.entity]
-    )
+    existing = await _keep_ids(uow.products, items, "products")
+    groups = await uow.groups.existing([it.entity.group_id for it in items if it.entity])
     for it in items:
         p = it.entity
         if p is not None and p.group_id and p.group_id not in groups:
             it.reject(f"products[{it.index}].group_id: product group {p.group_id} not found")
     _refuse_if_any(items)
-    await bump_generation(uow.session)
-    return await _apply(items, existing, lambda p, row: store.put_product(uow.session, p, row))
+    await uow.catalog.bump_generation()
+    return await _apply(
+        uow.products,
+        items,
+        existing,
+        same=lambda current, p: current.same_content(p),
+        revise=lambda p, current: p.next_version_of(current),
+    )
 
 
 # --------------------------------------------------------------------------- price types
 async def upsert_price_types(
-    uow: UnitOfWork, records: Sequence[tuple[str, str, Callable[[], PriceType]]]
+    uow: OrdersUnitOfWork, records: Sequence[tuple[str, str, Callable[[], PriceType]]]
 ) -> list[RecordResult]:
     _empty("price_types", records)
     items = _parse(records)
     _duplicates(items, "price_types")
-    existing = await _keep_ids(uow, orm.price_types, items, "price_types")
+    existing = await _keep_ids(uow.price_types, items, "price_types")
     _refuse_if_any(items)
-    await bump_generation(uow.session)
-    return await _apply(items, existing, lambda t, row: store.put_price_type(uow.session, t, row))
+    await uow.catalog.bump_generation()
+    return await _apply(uow.price_types, items, existing)
 
 
 # --------------------------------------------------------------------------- price lists
 async def upsert_price_lists(
-    uow: UnitOfWork, records: Sequence[tuple[str, str, Callable[[], PriceList]]]
+    uow: OrdersUnitOfWork, records: Sequence[tuple[str, str, Callable[[], PriceList]]]
 ) -> list[RecordResult]:
     _empty("price_lists", records)
     items = _parse(records)
     _duplicates(items, "price_lists")
-    existing = await _keep_ids(uow, orm.price_lists, items, "price_lists")
+    existing = await _keep_ids(uow.price_lists, items, "price_lists")
     live = [it.entity for it in items if it.entity is not None]
-    types = await store.price_types_by_id(uow.session, [pl.price_type_id for pl in live])
-    products = await store.existing_ids(
-        uow.session, orm.products, [pid for pl in live for pid in pl.entries]
-    )
+    types = await uow.price_types.by_id([pl.price_type_id for pl in live])
+    products = await uow.products.existing([pid for pl in live for pid in pl.entries])
     for it in items:
         pl = it.entity
         if pl is None:
@@ -265,21 +286,21 @@ async def upsert_price_lists(
             if pid not in products:
                 it.reject(f"{path}.entries[{j}].product_id: product {pid} not found")
     _refuse_if_any(items)
-    await bump_generation(uow.session)
-    return await _apply(items, existing, lambda pl, row: store.put_price_list(uow.session, pl, row))
+    await uow.catalog.bump_generation()
+    return await _apply(uow.price_lists, items, existing)
 
 
 # ------------------------------------------------------------------------------ discounts
 async def upsert_discounts(
-    uow: UnitOfWork, records: Sequence[tuple[str, str, Callable[[], Discount]]]
+    uow: OrdersUnitOfWork, records: Sequence[tuple[str, str, Callable[[], Discount]]]
 ) -> list[RecordResult]:
     _empty("discounts", records)
     items = _parse(records)
     _duplicates(items, "discounts")
-    existing = await _keep_ids(uow, orm.discounts, items, "discounts")
+    existing = await _keep_ids(uow.discounts, items, "discounts")
     live = [it.entity for it in items if it.entity is not None]
-    groups = await store.existing_ids(uow.session, orm.product_groups, [d.group_id for d in live])
-    products = await store.existing_ids(uow.session, orm.products, [d.product_id for d in live])
+    groups = await uow.groups.existing([d.group_id for d in live])
+    products = await uow.products.existing([d.product_id for d in live])
     for it in items:
         d = it.entity
         if d is None:
@@ -290,7 +311,7 @@ async def upsert_discounts(
         if d.scope is DiscountScope.PRODUCT and d.product_id not in products:
             it.reject(f"{path}.product_id: product {d.product_id} not found")
     _refuse_if_any(items)
-    return await _apply(items, existing, lambda d, row: store.put_discount(uow.session, d, row))
+    return await _apply(uow.discounts, items, existing)
 
 
 # ------------------------------------------------------------------- count-only batches
@@ -303,7 +324,7 @@ def _raise_all(errors: list[str]) -> None:
 
 
 async def upsert_client_prices(
-    uow: UnitOfWork, parsers: Sequence[Callable[[], ClientPrice]]
+    uow: OrdersUnitOfWork, parsers: Sequence[Callable[[], ClientPrice]]
 ) -> int:
     _empty("prices", parsers)
     errors: list[str] = []
@@ -313,9 +334,7 @@ async def upsert_client_prices(
             prices.append((i, parse()))
         except DomainError as exc:
             errors.append(exc.message)
-    products = await store.existing_ids(
-        uow.session, orm.products, [p.product_id for _, p in prices]
-    )
+    products = await uow.products.existing([p.product_id for _, p in prices])
     seen: dict[tuple[str, str, Any], int] = {}
     for i, p in prices:
         if p.product_id not in products:
@@ -328,11 +347,11 @@ async def upsert_client_prices(
         seen.setdefault(key, i)
     _raise_all(errors)
     for _, p in prices:
-        await store.put_client_price(uow.session, p)
+        await uow.catalog.put_client_price(p)
     return len(prices)
 
 
-async def upsert_stock(uow: UnitOfWork, parsers: Sequence[Callable[[], StockLevel]]) -> int:
+async def upsert_stock(uow: OrdersUnitOfWork, parsers: Sequence[Callable[[], StockLevel]]) -> int:
     _empty("levels", parsers)
     errors: list[str] = []
     levels: list[tuple[int, StockLevel]] = []
@@ -341,9 +360,7 @@ async def upsert_stock(uow: UnitOfWork, parsers: Sequence[Callable[[], StockLeve
             levels.append((i, parse()))
         except DomainError as exc:
             errors.append(exc.message)
-    products = await store.existing_ids(
-        uow.session, orm.products, [s.product_id for _, s in levels]
-    )
+    products = await uow.products.existing([s.product_id for _, s in levels])
     seen: dict[tuple[str, str], int] = {}
     for i, s in levels:
         if s.product_id not in products:
@@ -354,13 +371,74 @@ async def upsert_stock(uow: UnitOfWork, parsers: Sequence[Callable[[], StockLeve
         seen.setdefault(key, i)
     _raise_all(errors)
     for _, s in levels:
-        await store.put_stock(uow.session, s)
+        await uow.catalog.put_stock(s)
     return len(levels)
 
 
-async def set_client_price_type(uow: UnitOfWork, client_id: str, price_type_id: str) -> None:
+async def set_client_price_type(uow: OrdersUnitOfWork, client_id: str, price_type_id: str) -> None:
     cid = require_id("client_id", client_id)
     ptid = require_id("price_type_id", price_type_id)
-    if not await store.existing_ids(uow.session, orm.price_types, [ptid]):
+    if not await uow.price_types.existing([ptid]):
         raise NotFound("price type", ptid, "price_type_id")
-    await store.set_client_price_type(uow.session, cid, ptid)
+    await uow.catalog.set_client_price_type(cid, ptid)
+
+
+# -------------------------------------------------------------------------------- prices
+@dataclass(frozen=True)
+class ProductPrice:
+    """A product's price and discounts as an order on the date would get them."""
+
+    product_id: str
+    unit_price: Decimal
+    price_source: str
+    # What a line of any size gets, and the base quantities from which the best applicable
+    # discount grows (with the percent from there).
+    discount_percent: Decimal
+    volume_breaks: tuple[VolumeBreak, ...]
+    stock_quantity: Decimal  # base units over all warehouses: a hint
+
+
+async def resolve_prices(
+    uow: OrdersUnitOfWork, client_id: str, on: date, product_ids: Sequence[str]
+) -> tuple[str, list[ProductPrice]]:
+    """The currency and prices of the named products (each must have a price: else
+    FAILED_PRECONDITION), or, with none named, of every active product that has a price."""
+    cid = require_id("client_id", client_id)
+    named = [require_id(f"product_ids[{i}]", p) for i, p in enumerate(product_ids)]
+    book = await uow.catalog.price_book(cid, on, named or None)
+    for i, pid in enumerate(named):
+        if pid not in book.products:
+            raise NotFound("product", pid, f"product_ids[{i}]")
+    currency = book.currency
+    stock = await uow.catalog.stock_totals(book.products)
+    thresholds = sorted(
+        {b.min_quantity for d in book.discounts for b in d.volume_breaks if d.valid_on(on)}
+    )
+    out: list[ProductPrice] = []
+    for i, pid in enumerate(named or sorted(book.products)):
+        product = book.products[pid]
+        try:
+            price = book.unit_price(f"product_ids[{i}]", product)
+        except FailedPrecondition:
+            if named:
+                raise
+            continue
+        base = book.discount(product, Decimal(0))
+        breaks: list[VolumeBreak] = []
+        last = base.percent
+        for t in thresholds:
+            pct = book.discount(product, t).percent
+            if pct > last:
+                breaks.append(VolumeBreak(t, pct))
+                last = pct
+        out.append(
+            ProductPrice(
+                pid,
+                price.unit_price,
+                price.source,
+                base.percent,
+                tuple(breaks),
+                stock.get(pid, Decimal(0)),
+            )
+        )
+    return currency, out

@@ -3,8 +3,8 @@
 CompleteVanSale, like SubmitOrder, never holds a write transaction across the call to
 settlements:
 
-1. `prepare_van_sale` (read transaction): validates, checks the outlet, prices the lines and
-   checks that the van holds enough stock, so a sale that cannot happen fails before
+1. `prepare_van_sale` (a read-only unit of work): validates, checks the outlet, prices the
+   lines and checks that the van holds enough stock, so a sale that cannot happen fails before
    settlements is asked (and reserves credit);
 2. the caller runs CheckCredit at stage VAN_SALE; BLOCK refuses the sale, nothing is written;
 3. `finish_van_sale` (idempotent unit of work): per product a conditional
@@ -23,13 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from fieldline_kit.errors import AlreadyExists, InvalidArgument, NotFound
-from fieldline_kit.uow import UnitOfWork
-from fieldline_orders.adapters import orm, queries
-from fieldline_orders.adapters.catalog_store import existing_ids, load_price_book, products_by_id
-from fieldline_orders.adapters.repository import OrderRepository, VanRepository
+from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain.orders import (
     CreditDecision,
     CreditRequest,
@@ -63,22 +58,26 @@ from fieldline_orders.service_layer.orders import check_outlet, override_reason
 
 # --------------------------------------------------------------------------------- vans
 async def create_van(
-    uow: UnitOfWork, now: datetime, *, id: str, name: str, van_seller_id: str, currency: str
+    uow: OrdersUnitOfWork,
+    now: datetime,
+    *,
+    id: str,
+    name: str,
+    van_seller_id: str,
+    currency: str,
 ) -> Van:
     van = Van.create(id=id, name=name, van_seller_id=van_seller_id, currency=currency, now=now)
-    vans = VanRepository(uow)
-    existing = await vans.find(van.id)
+    existing = await uow.vans.find(van.id)
     if existing is not None:
         return existing  # a retried create returns the original
-    await vans.add(van)
+    await uow.vans.add(van)
     return van
 
 
-async def get_van(session: AsyncSession, van_id: str, field: str = "van_id") -> str:
-    vid = require_id(field, van_id)
-    if not await queries.van_exists(session, vid):
-        raise NotFound("van", vid, field)
-    return vid
+async def van_stock(uow: OrdersUnitOfWork, van_id: str) -> tuple[str, dict[str, Decimal]]:
+    """The van's id and what it holds, base units per product."""
+    van = await uow.vans.get(require_id("van_id", van_id))
+    return van.id, await uow.vans.stock(van.id)
 
 
 # ------------------------------------------------------------------------------ loading
@@ -90,7 +89,7 @@ class QuantityInput:
 
 
 async def load_van(
-    uow: UnitOfWork,
+    uow: OrdersUnitOfWork,
     now: datetime,
     *,
     load_id: str,
@@ -100,7 +99,7 @@ async def load_van(
 ) -> tuple[str, dict[str, Decimal]]:
     """Loads goods into the van; returns the van's id and its stock afterwards."""
     lid = require_id("load_id", load_id)
-    vans = VanRepository(uow)
+    vans = uow.vans
     van = await vans.get(require_id("van_id", van_id))
     existing = await vans.find_load(lid)
     if existing is not None:
@@ -109,9 +108,8 @@ async def load_van(
         return van.id, await vans.stock(van.id)
     if not lines:
         raise InvalidArgument("lines", "at least one line is required")
-    products = await products_by_id(
-        uow.session,
-        [require_id(f"lines[{i}].product_id", ln.product_id) for i, ln in enumerate(lines)],
+    products = await uow.products.by_id(
+        [require_id(f"lines[{i}].product_id", ln.product_id) for i, ln in enumerate(lines)]
     )
     base_lines: list[tuple[str, Decimal]] = []
     for i, ln in enumerate(lines):
@@ -165,19 +163,20 @@ class VanSalePlan:
 
 
 async def prepare_van_sale(
-    session: AsyncSession,
+    uow: OrdersUnitOfWork,
     cmd: VanSaleCommand,
     *,
     today: date,
     limits: ManualDiscountLimits,
 ) -> VanSalePlan:
+    """Step 1, on a read-only unit of work (nothing is written)."""
     sale_id = require_id("sale_id", cmd.sale_id)
-    existing = await queries.get_order(session, sale_id)
+    existing = await uow.orders.find(sale_id)
     if existing is not None:
         if existing.kind is not OrderKind.VAN_SALE:
             raise AlreadyExists(f"sale_id: {sale_id} is already used by a pre-sale order")
         return VanSalePlan(sale_id, existing)
-    van_id = await get_van(session, cmd.van_id)
+    van_id = (await uow.vans.get(require_id("van_id", cmd.van_id))).id
     header = OrderHeader.create(
         order_id=sale_id,
         client_id=cmd.client_id,
@@ -187,13 +186,13 @@ async def prepare_van_sale(
         order_date=cmd.on or today,
         id_field="sale_id",
     )
-    await check_outlet(session, header.client_id, header.outlet_id)
+    await check_outlet(uow, header.client_id, header.outlet_id)
     ids = [
         require_id(f"lines[{i}].product_id", ln.product_id)
         for i, ln in enumerate(cmd.lines)
         if ln.product_id
     ]
-    book = await load_price_book(session, header.client_id, header.order_date, ids)
+    book = await uow.catalog.price_book(header.client_id, header.order_date, ids)
     priced = book.price_lines(cmd.lines, roles=cmd.actor_roles, limits=limits)
     currency = book.currency
     if cmd.cash_currency and cmd.cash_currency != currency:
@@ -207,7 +206,7 @@ async def prepare_van_sale(
     for i, p in enumerate(priced):
         fields.setdefault(p.product.id, f"lines[{i}].quantity")
         labels.setdefault(p.product.id, f"{p.product.sku} ({p.product.id})")
-    check_sale_stock(van_id, wanted, await queries.van_stock(session, van_id), fields, labels)
+    check_sale_stock(van_id, wanted, await uow.vans.stock(van_id), fields, labels)
     gross = sum((p.amounts.gross for p in priced), ZERO)
     return VanSalePlan(
         sale_id=sale_id,
@@ -243,9 +242,10 @@ class SaleAlreadyCompleted(Exception):
 
 
 async def finish_van_sale(
-    uow: UnitOfWork, plan: VanSalePlan, decision: CreditDecision, now: datetime
+    uow: OrdersUnitOfWork, plan: VanSalePlan, decision: CreditDecision, now: datetime
 ) -> Order:
-    orders = OrderRepository(uow)
+    """Step 3, in the write transaction: take the stock, write the sale."""
+    orders = uow.orders
     current = await orders.find(plan.sale_id)
     if current is not None:
         return current  # a concurrent retry of the same sale won
@@ -260,7 +260,7 @@ async def finish_van_sale(
         plan.receipt_number,
         now,
     )
-    vans = VanRepository(uow)
+    vans = uow.vans
     # Rows are taken in product id order, as everywhere, so that two sales (or a sale and an
     # unloading) of the same products lock them in the same order and never deadlock.
     for product_id, q in sorted(plan.wanted.items()):
@@ -290,7 +290,7 @@ async def finish_van_sale(
 
 # ------------------------------------------------------------------------------- returns
 async def accept_return(
-    uow: UnitOfWork,
+    uow: OrdersUnitOfWork,
     now: datetime,
     *,
     return_id: str,
@@ -304,8 +304,8 @@ async def accept_return(
     actor_id: str,
 ) -> GoodsReturn:
     rid = require_id("return_id", return_id)
-    vans = VanRepository(uow)
-    existing = await vans.find_return(rid)
+    vans = uow.vans
+    existing = await uow.returns.find(rid)
     if existing is not None:
         return existing
     vid = optional_id("van_id", van_id)
@@ -314,18 +314,18 @@ async def accept_return(
     cid = require_id("client_id", client_id)
     oid = require_id("outlet_id", outlet_id)
     actor = require_id("actor.employee_id", actor_id)
-    await check_outlet(uow.session, cid, oid)
+    await check_outlet(uow, cid, oid)
     sale: Order | None = None
     already: dict[str, Decimal] = {}
     if order_id:
-        sale = await OrderRepository(uow).get(require_id("order_id", order_id))
-        already = await vans.returned_against(sale.id)
+        sale = await uow.orders.get(require_id("order_id", order_id))
+        already = await uow.returns.returned_against(sale.id)
     ids = [
         require_id(f"lines[{i}].product_id", ln.product_id)
         for i, ln in enumerate(lines)
         if ln.product_id
     ]
-    book = await load_price_book(uow.session, cid, on, ids)
+    book = await uow.catalog.price_book(cid, on, ids)
     goods_return = GoodsReturn.accept(
         return_id=rid,
         van_id=vid,
@@ -351,13 +351,13 @@ async def accept_return(
             ],
             now,
         )
-    await vans.add_return(goods_return)
+    await uow.returns.add(goods_return)
     return goods_return
 
 
 # ----------------------------------------------------------------------------- unloading
 async def unload_van(
-    uow: UnitOfWork,
+    uow: OrdersUnitOfWork,
     now: datetime,
     *,
     unload_id: str,
@@ -368,7 +368,7 @@ async def unload_van(
     cash_currency: str,
 ) -> Unloading:
     uid = require_id("unload_id", unload_id)
-    vans = VanRepository(uow)
+    vans = uow.vans
     van = await vans.get(require_id("van_id", van_id))
     existing = await vans.find_unloading(uid)
     if existing is not None:
@@ -380,7 +380,7 @@ async def unload_van(
         counts.append(
             (require_id(f"counted[{i}].product_id", pid), quantity(f"counted[{i}].quantity", q))
         )
-    known = await existing_ids(uow.session, orm.products, [pid for pid, _ in counts])
+    known = await uow.products.existing([pid for pid, _ in counts])
     for i, (pid, _) in enumerate(counts):
         if pid not in known:
             raise NotFound("product", pid, f"counted[{i}].product_id")

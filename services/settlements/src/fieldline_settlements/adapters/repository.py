@@ -1,10 +1,12 @@
 """Repositories: rows ↔ domain objects, optimistic concurrency, the client account lock.
 
-Updates write `WHERE … AND version = <loaded>` and raise Conflict when no row matched. Every
-use case that moves a client's debt first locks the client's account row (`lock()`: an
-`INSERT … ON CONFLICT DO UPDATE … RETURNING` that creates it on first use and, on PostgreSQL,
-takes its row lock either way; SQLite serialises writers with BEGIN IMMEDIATE), so checks and
-bookings of one client run one after the other.
+The versioned ones are the kit's (`fieldline_kit.repository`): they remember what they loaded
+and at which version, write `WHERE … AND version = <loaded>` and raise Conflict when no row
+matched; an aggregate they did not load is new and inserted. Every use case that moves a
+client's debt first locks the client's account row (`lock()`: an `INSERT … ON CONFLICT DO
+UPDATE … RETURNING` that creates it on first use and, on PostgreSQL, takes its row lock either
+way; SQLite serialises writers with BEGIN IMMEDIATE), so checks and bookings of one client run
+one after the other.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Executable,
+    Row,
     String,
     Table,
     and_,
@@ -42,8 +45,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from fieldline_kit.errors import Conflict
 from fieldline_kit.id_lists import id_list, id_rows, ids_value, in_ids
+from fieldline_kit.repository import Repository, Versioned, VersionedRepository
 from fieldline_kit.uow import UnitOfWork
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.domain.account import ClientAccount, Reservation
@@ -57,9 +60,11 @@ from fieldline_settlements.domain.ledger import (
     Payment,
     PaymentKind,
 )
-from fieldline_settlements.domain.policy import DebtPolicy, PolicyMode, Stage
+from fieldline_settlements.domain.policy import ClientPolicy, DebtPolicy, PolicyMode, Stage
 from fieldline_settlements.domain.tare import Direction, TareBalance, TareMovement, new_balance
 from fieldline_settlements.domain.values import ZERO
+
+V = TypeVar("V", bound=Versioned)
 
 
 def aware(value: datetime) -> datetime:
@@ -259,39 +264,6 @@ def tare_from(row: Any) -> TareBalance:
     return TareBalance(row.client_id, row.container_type, row.issued, row.returned, row.version)
 
 
-def invoice_values(i: Invoice) -> dict[str, Any]:
-    return {
-        "id": i.id,
-        "number": i.number,
-        "client_id": i.client_id,
-        "outlet_id": i.outlet_id,
-        "order_id": i.order_id,
-        "source": i.source.value,
-        "issue_date": i.issue_date,
-        "due_date": i.due_date,
-        "amount": i.amount,
-        "open_amount": i.open_amount,
-        "version": i.version,
-        "created_at": i.created_at,
-    }
-
-
-def payment_values(p: Payment) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "kind": p.kind.value,
-        "client_id": p.client_id,
-        "outlet_id": p.outlet_id,
-        "date": p.date,
-        "amount": p.amount,
-        "unallocated": p.unallocated,
-        "receipt_number": p.receipt_number,
-        "collected_by": p.collected_by,
-        "version": p.version,
-        "created_at": p.created_at,
-    }
-
-
 # -------------------------------------------------------------------- shared read helpers
 async def load_ledger(
     session: AsyncSession, client_id: str, extra_ids: Sequence[str] = ()
@@ -311,40 +283,6 @@ async def load_ledger(
         payment = payment_from(row)
         ledger.payments[payment.id] = payment
     return ledger
-
-
-async def find_invoice(session: AsyncSession, invoice_id: str) -> Invoice | None:
-    row = (
-        await session.execute(select(orm.invoices).where(orm.invoices.c.id == invoice_id))
-    ).first()
-    return invoice_from(row) if row else None
-
-
-async def find_payment(session: AsyncSession, payment_id: str) -> Payment | None:
-    t, a = orm.payments, orm.allocations
-    row = (await session.execute(select(t).where(t.c.id == payment_id))).first()
-    if row is None:
-        return None
-    allocs = (
-        await session.execute(
-            select(a)
-            .where(a.c.source_id == payment_id, a.c.source_kind == CreditKind.PAYMENT.value)
-            .order_by(a.c.id)
-        )
-    ).all()
-    return payment_from(row, (allocation_from(r) for r in allocs))
-
-
-async def find_account(session: AsyncSession, client_id: str) -> ClientAccount | None:
-    t = orm.client_accounts
-    row = (await session.execute(select(t).where(t.c.client_id == client_id))).first()
-    return account_from(row) if row else None
-
-
-async def find_policy(session: AsyncSession, client_id: str) -> tuple[DebtPolicy, int] | None:
-    t = orm.debt_policies
-    row = (await session.execute(select(t).where(t.c.client_id == client_id))).first()
-    return (policy_from(row), row.version) if row else None
 
 
 async def reserved_total(
@@ -594,26 +532,29 @@ async def deposits(session: AsyncSession, types: Iterable[str]) -> dict[str, Dec
 
 
 # ---------------------------------------------------------------------------- repositories
-class _Repo:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+class AccountRepository(VersionedRepository[ClientAccount]):
+    """Client accounts, created on first use by `lock`.
 
-    @property
-    def session(self) -> AsyncSession:
-        return self._uow.session
+    `lock` is an upsert: the row it returns is one this transaction has just written, so the
+    account is remembered as saved (its events are tracked when `save` writes it).
+    """
 
-    async def _versioned_update(
-        self, table: Table, key: dict[str, Any], loaded: int, values: dict[str, Any], what: str
-    ) -> None:
-        stmt = update(table).where(table.c.version == loaded).values(**values)
-        for column, value in key.items():
-            stmt = stmt.where(table.c[column] == value)
-        result = await self.session.execute(stmt)
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(f"{what} was changed concurrently; retry")
+    table = orm.client_accounts
+    entity = "account"
+    key = ("client_id",)
 
+    def to_row(self, account: ClientAccount) -> dict[str, Any]:
+        return {
+            "client_id": account.client_id,
+            "credit_limit": account.credit_limit,
+            "payment_terms_days": account.payment_terms_days,
+            "version": account.version,
+            "updated_at": account.updated_at,
+        }
 
-class AccountRepository(_Repo):
+    def from_row(self, row: Row[Any]) -> ClientAccount:
+        return account_from(row)
+
     async def lock(self, client_id: str, default_terms_days: int, now: datetime) -> ClientAccount:
         """The client's account, created on first use, locked until the transaction ends.
 
@@ -632,7 +573,9 @@ class AccountRepository(_Repo):
                 },
             )
         ).one()
-        return account_from(row)
+        account = account_from(row)
+        self.saved(account)
+        return account
 
     async def lock_many(
         self, client_ids: Sequence[str], default_terms_days: int, now: datetime
@@ -655,34 +598,35 @@ class AccountRepository(_Repo):
                 "updated_at": now,
             },
         )
-        return {row.client_id: account_from(row) for row in rows}
-
-    async def find(self, client_id: str) -> ClientAccount | None:
-        """The account without locking it (reads)."""
-        return await find_account(self.session, client_id)
-
-    async def save(self, account: ClientAccount) -> None:
-        if not account.changed:
-            return
-        await self._versioned_update(
-            orm.client_accounts,
-            {"client_id": account.client_id},
-            account._loaded_version,
-            {
-                "credit_limit": account.credit_limit,
-                "payment_terms_days": account.payment_terms_days,
-                "version": account.version,
-                "updated_at": account.updated_at,
-            },
-            f"account of client {account.client_id}",
-        )
-        account._loaded_version = account.version
-        self._uow.track(account)
+        accounts = {}
+        for row in rows:
+            account = accounts[row.client_id] = account_from(row)
+            self.saved(account)
+        return accounts
 
 
-class InvoiceRepository(_Repo):
-    async def find(self, invoice_id: str) -> Invoice | None:
-        return await find_invoice(self.session, invoice_id)
+class InvoiceRepository(VersionedRepository[Invoice]):
+    table = orm.invoices
+    entity = "invoice"
+
+    def to_row(self, i: Invoice) -> dict[str, Any]:
+        return {
+            "id": i.id,
+            "number": i.number,
+            "client_id": i.client_id,
+            "outlet_id": i.outlet_id,
+            "order_id": i.order_id,
+            "source": i.source.value,
+            "issue_date": i.issue_date,
+            "due_date": i.due_date,
+            "amount": i.amount,
+            "open_amount": i.open_amount,
+            "version": i.version,
+            "created_at": i.created_at,
+        }
+
+    def from_row(self, row: Row[Any]) -> Invoice:
+        return invoice_from(row)
 
     async def ids_for_order(self, order_id: str) -> list[str]:
         """Invoices (not credit notes) booked for an order, oldest first."""
@@ -702,48 +646,73 @@ class InvoiceRepository(_Repo):
         return found is not None
 
 
-class PaymentRepository(_Repo):
-    async def find(self, payment_id: str) -> Payment | None:
-        return await find_payment(self.session, payment_id)
+class PaymentRepository(VersionedRepository[Payment]):
+    table = orm.payments
+    entity = "payment"
+
+    def to_row(self, p: Payment) -> dict[str, Any]:
+        return {
+            "id": p.id,
+            "kind": p.kind.value,
+            "client_id": p.client_id,
+            "outlet_id": p.outlet_id,
+            "date": p.date,
+            "amount": p.amount,
+            "unallocated": p.unallocated,
+            "receipt_number": p.receipt_number,
+            "collected_by": p.collected_by,
+            "version": p.version,
+            "created_at": p.created_at,
+        }
+
+    def from_row(self, row: Row[Any]) -> Payment:
+        return payment_from(row)
+
+    async def find(self, *key: Any, for_update: bool = False) -> Payment | None:
+        """The payment with all its allocations."""
+        payment = await super().find(*key, for_update=for_update)
+        if payment is not None:
+            a = orm.allocations
+            rows = await self.session.execute(
+                select(a)
+                .where(a.c.source_id == payment.id, a.c.source_kind == CreditKind.PAYMENT.value)
+                .order_by(a.c.id)
+            )
+            payment.allocations = [allocation_from(r) for r in rows]
+        return payment
 
 
-class LedgerRepository(_Repo):
+class LedgerRepository(Repository):
+    """A client's ledger: its open invoices and payments, each remembered by its own
+    repository, and the allocations of a booking."""
+
+    def __init__(
+        self, uow: UnitOfWork, invoices: InvoiceRepository, payments: PaymentRepository
+    ) -> None:
+        super().__init__(uow)
+        self._invoices = invoices
+        self._payments = payments
+        # The allocations of each ledger saved so far, by id() (the ledger kept with it, so
+        # the id stays its own): a second save writes only the ones made since.
+        self._written: dict[int, tuple[ClientLedger, int]] = {}
+
     async def load(self, client_id: str, extra_ids: Sequence[str] = ()) -> ClientLedger:
-        return await load_ledger(self.session, client_id, extra_ids)
+        ledger = await load_ledger(self.session, client_id, extra_ids)
+        for invoice in ledger.documents.values():
+            self._invoices.loaded(invoice)
+        for payment in ledger.payments.values():
+            self._payments.loaded(payment)
+        return ledger
 
     async def save(self, ledger: ClientLedger, now: datetime) -> None:
-        """New documents inserted, changed ones updated, new allocations written."""
-        for doc in ledger.documents.values():
-            if not doc.persisted:
-                await self.session.execute(insert(orm.invoices).values(**invoice_values(doc)))
-                doc.persisted = True
-                doc._init_version()
-                self._uow.track(doc)
-            elif doc.changed:
-                await self._versioned_update(
-                    orm.invoices,
-                    {"id": doc.id},
-                    doc._loaded_version,
-                    {"open_amount": doc.open_amount, "version": doc.version},
-                    f"invoice {doc.number}",
-                )
-                doc._init_version()
+        """The booking's new documents inserted, the changed ones updated, its allocations
+        written."""
+        for invoice in ledger.documents.values():
+            await _put(self._invoices, invoice, open_amount=invoice.open_amount)
         for payment in ledger.payments.values():
-            if not payment.persisted:
-                await self.session.execute(insert(orm.payments).values(**payment_values(payment)))
-                payment.persisted = True
-                payment._init_version()
-                self._uow.track(payment)
-            elif payment.changed:
-                await self._versioned_update(
-                    orm.payments,
-                    {"id": payment.id},
-                    payment._loaded_version,
-                    {"unallocated": payment.unallocated, "version": payment.version},
-                    f"payment {payment.id}",
-                )
-                payment._init_version()
-        if ledger.new_allocations:
+            await _put(self._payments, payment, unallocated=payment.unallocated)
+        _, written = self._written.get(id(ledger), (ledger, 0))
+        if len(ledger.new_allocations) > written:
             await self.session.execute(
                 insert(orm.allocations),
                 [
@@ -754,20 +723,24 @@ class LedgerRepository(_Repo):
                         "amount": a.amount,
                         "created_at": now,
                     }
-                    for a in ledger.new_allocations
+                    for a in ledger.new_allocations[written:]
                 ],
             )
-            ledger.new_allocations.clear()
+        self._written[id(ledger)] = (ledger, len(ledger.new_allocations))
 
 
-class ReservationRepository(_Repo):
+async def _put(repository: VersionedRepository[V], document: V, **changed: Any) -> None:
+    """Insert a document the repository did not load; else, if a booking changed it, write
+    what a booking changes (and the version)."""
+    if repository.loaded_version(document) is None:
+        await repository.add(document)
+    elif await repository.update_row(document, {**changed, "version": document.version}):
+        repository.saved(document)
+
+
+class ReservationRepository(Repository):
     async def active_total(self, client_id: str, now: datetime, exclude_order: str = "") -> Decimal:
         return await reserved_total(self.session, client_id, now, exclude_order)
-
-    async def positions(
-        self, client_ids: Sequence[str], order_ids: Sequence[str], as_of: date, now: datetime
-    ) -> CreditPositions:
-        return await credit_positions(self.session, client_ids, order_ids, as_of, now)
 
     async def put_many(self, reservations: Sequence[Reservation]) -> None:
         """Put each order's reservation in place of any it had (one upsert for all, in order
@@ -816,6 +789,16 @@ class ReservationRepository(_Repo):
         )
 
 
+class CreditPositionReader(Repository):
+    """The port the credit checks read through: what a batch of checks needs about its
+    clients and orders, across invoices, payments, reservations and policies."""
+
+    async def read(
+        self, client_ids: Sequence[str], order_ids: Sequence[str], as_of: date, now: datetime
+    ) -> CreditPositions:
+        return await credit_positions(self.session, client_ids, order_ids, as_of, now)
+
+
 def _release_orders(dialect: str) -> Executable:
     t = orm.credit_reservations
     return delete(t).where(in_ids(t.c.order_id, id_list("orders", dialect), dialect))
@@ -834,63 +817,45 @@ POLICIES_IN = select(orm.debt_policies).where(
 )
 
 
-class PolicyRepository(_Repo):
-    def __init__(self, uow: UnitOfWork) -> None:
-        super().__init__(uow)
-        self._loaded: dict[str, int] = {}
+class PolicyRepository(VersionedRepository[ClientPolicy]):
+    """Debt policies, by client id ('' for the company's). A policy row's `updated_at` is
+    when this unit of work wrote it."""
 
-    async def find(self, client_id: str) -> DebtPolicy | None:
-        found = await find_policy(self.session, client_id)
-        if found is None:
-            return None
-        self._loaded[client_id] = found[1]
-        return found[0]
+    table = orm.debt_policies
+    entity = "debt policy"
+    key = ("client_id",)
+
+    def to_row(self, stored: ClientPolicy) -> dict[str, Any]:
+        p = stored.policy
+        return {
+            "client_id": p.client_id,
+            "mode": p.mode.value,
+            "check_credit_limit": p.check_credit_limit,
+            "max_overdue_days": p.max_overdue_days,
+            "stages": [s.value for s in p.stages],
+            "override_roles": list(p.override_roles),
+            "version": stored.version,
+            "updated_at": self._uow.clock(),
+        }
+
+    def from_row(self, row: Row[Any]) -> ClientPolicy:
+        return ClientPolicy(policy_from(row), row.version)
 
     async def find_with_company(
         self, client_id: str
     ) -> tuple[DebtPolicy | None, DebtPolicy | None]:
         """The client's own policy and the company's (client_id ''), in one query."""
         rows = (await self.session.execute(POLICIES_IN, {"ids": [client_id, ""]})).all()
-        found: dict[str, DebtPolicy] = {}
-        for row in rows:
-            self._loaded[row.client_id] = row.version
-            found[row.client_id] = policy_from(row)
+        found = {row.client_id: policy_from(row) for row in rows}
         return (found.get(client_id) if client_id else None), found.get("")
-
-    async def save(self, policy: DebtPolicy, now: datetime) -> None:
-        t = orm.debt_policies
-        values = {
-            "mode": policy.mode.value,
-            "check_credit_limit": policy.check_credit_limit,
-            "max_overdue_days": policy.max_overdue_days,
-            "stages": [s.value for s in policy.stages],
-            "override_roles": list(policy.override_roles),
-            "updated_at": now,
-        }
-        loaded = self._loaded.get(policy.client_id)
-        if loaded is None:
-            await self.session.execute(
-                insert(t).values(client_id=policy.client_id, version=1, **values)
-            )
-            self._loaded[policy.client_id] = 1
-            return
-        await self._versioned_update(
-            t,
-            {"client_id": policy.client_id},
-            loaded,
-            {**values, "version": loaded + 1},
-            "debt policy",
-        )
-        self._loaded[policy.client_id] = loaded + 1
 
     async def delete(self, client_id: str) -> bool:
         t = orm.debt_policies
         result = await self.session.execute(delete(t).where(t.c.client_id == client_id))
-        self._loaded.pop(client_id, None)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-class DepositRepository(_Repo):
+class DepositRepository(Repository):
     async def get_many(self, types: Iterable[str]) -> dict[str, Decimal]:
         return await deposits(self.session, types)
 
@@ -908,15 +873,39 @@ class DepositRepository(_Repo):
         )
 
 
-class TareRepository(_Repo):
-    async def get(self, client_id: str, container_type: str) -> TareBalance:
-        t = orm.tare_balances
-        row = (
-            await self.session.execute(
-                select(t).where(t.c.client_id == client_id, t.c.container_type == container_type)
-            )
-        ).first()
-        return tare_from(row) if row else new_balance(client_id, container_type)
+class TareRepository(VersionedRepository[TareBalance]):
+    """Tare balances per client and container type, and their movements. A balance row's
+    `updated_at` is when this unit of work wrote it."""
+
+    table = orm.tare_balances
+    entity = "tare balance"
+    key = ("client_id", "container_type")
+
+    def to_row(self, balance: TareBalance) -> dict[str, Any]:
+        return {
+            "client_id": balance.client_id,
+            "container_type": balance.container_type,
+            "issued": balance.issued,
+            "returned": balance.returned,
+            "version": balance.version,
+            "updated_at": self._uow.clock(),
+        }
+
+    def from_row(self, row: Row[Any]) -> TareBalance:
+        return tare_from(row)
+
+    async def balance(self, client_id: str, container_type: str) -> TareBalance:
+        """The client's balance of a container type; a new one (version 0) if none moved."""
+        found = await self.find(client_id, container_type)
+        return found if found is not None else new_balance(client_id, container_type)
+
+    async def save(self, balance: TareBalance) -> None:
+        """Insert a balance this repository did not load once it moved (version 1), else
+        write it if it changed."""
+        if self.loaded_version(balance) is not None:
+            await super().save(balance)
+        elif balance.version:
+            await self.add(balance)
 
     async def moved(self, document_id: str, container_type: str, direction: Direction) -> bool:
         t = orm.tare_movements
@@ -943,37 +932,8 @@ class TareRepository(_Repo):
             )
         )
 
-    async def save(self, balance: TareBalance, now: datetime) -> None:
-        if not balance.changed:
-            return
-        t = orm.tare_balances
-        values = {
-            "issued": balance.issued,
-            "returned": balance.returned,
-            "version": balance.version,
-        }
-        if balance.is_new:
-            await self.session.execute(
-                insert(t).values(
-                    client_id=balance.client_id,
-                    container_type=balance.container_type,
-                    updated_at=now,
-                    **values,
-                )
-            )
-        else:
-            await self._versioned_update(
-                t,
-                {"client_id": balance.client_id, "container_type": balance.container_type},
-                balance._loaded_version,
-                {**values, "updated_at": now},
-                f"tare balance {balance.container_type}",
-            )
-        balance._loaded_version = balance.version
-        self._uow.track(balance)
 
-
-class NumberRepository(_Repo):
+class NumberRepository(Repository):
     async def next(self, name: str) -> int:
         """Next value of a document number sequence (the row stays locked until commit)."""
         t = orm.number_sequences
@@ -986,22 +946,24 @@ class NumberRepository(_Repo):
 class SettlementsUnitOfWork(UnitOfWork):
     """The kit's unit of work with this context's repositories attached."""
 
-    async def __aenter__(self) -> SettlementsUnitOfWork:
-        await super().__aenter__()
-        self._attach()
-        return self
-
-    def adopt(self, session: AsyncSession) -> SettlementsUnitOfWork:
-        super().adopt(session)
-        self._attach()
-        return self
+    accounts: AccountRepository
+    invoices: InvoiceRepository
+    payments: PaymentRepository
+    ledgers: LedgerRepository
+    reservations: ReservationRepository
+    credit_positions: CreditPositionReader
+    policies: PolicyRepository
+    deposits: DepositRepository
+    tare: TareRepository
+    numbers: NumberRepository
 
     def _attach(self) -> None:
         self.accounts = AccountRepository(self)
         self.invoices = InvoiceRepository(self)
         self.payments = PaymentRepository(self)
-        self.ledgers = LedgerRepository(self)
+        self.ledgers = LedgerRepository(self, self.invoices, self.payments)
         self.reservations = ReservationRepository(self)
+        self.credit_positions = CreditPositionReader(self)
         self.policies = PolicyRepository(self)
         self.deposits = DepositRepository(self)
         self.tare = TareRepository(self)

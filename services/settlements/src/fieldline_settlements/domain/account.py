@@ -56,6 +56,10 @@ class BalanceSnapshot:
 
 @dataclass(eq=False)
 class ClientAccount:
+    """A client's credit limit and payment terms; its `version` numbers the published states
+    of the client's figures (`DebtChanged`), so every change is published through
+    `debt_changed`, which steps it."""
+
     client_id: str
     credit_limit: Decimal | None
     payment_terms_days: int
@@ -63,25 +67,14 @@ class ClientAccount:
     updated_at: datetime
     events: list[Event] = field(default_factory=list, repr=False)
 
-    def __post_init__(self) -> None:
-        self._loaded_version = self.version
-
-    @property
-    def changed(self) -> bool:
-        return self.version != self._loaded_version
-
-    def _touch(self, now: datetime) -> None:
-        if self.version == self._loaded_version:
-            self.version += 1
-        self.updated_at = now
-
     def due_date(self, issue_date: date) -> date:
         return due_date(issue_date, self.payment_terms_days)
 
     def set_terms(
         self, *, limit: Decimal | None, clear: bool, terms_days: int, now: datetime
-    ) -> None:
-        """Set (or with `clear`, remove) the credit limit and the payment terms."""
+    ) -> bool:
+        """Set (or with `clear`, remove) the credit limit and the payment terms; whether they
+        changed (the caller then publishes the new figures with `debt_changed`)."""
         if clear and limit is not None:
             raise InvalidArgument("limit", "must be empty when clear is set")
         if not clear and limit is None:
@@ -92,14 +85,22 @@ class ClientAccount:
             raise InvalidArgument(
                 "payment_terms_days", f"must be within [0, {MAX_TERMS_DAYS}], got {terms_days}"
             )
-        if (limit, terms_days) != (self.credit_limit, self.payment_terms_days):
-            self.credit_limit = limit
-            self.payment_terms_days = terms_days
-            self._touch(now)
+        if (limit, terms_days) == (self.credit_limit, self.payment_terms_days):
+            return False
+        self.credit_limit = limit
+        self.payment_terms_days = terms_days
+        self.updated_at = now
+        return True
 
     def debt_changed(self, snapshots: Sequence[BalanceSnapshot], now: datetime) -> None:
-        """Record the client's new figures (and its touched outlets'), one version step."""
-        self._touch(now)
+        """Record the client's new figures (and its touched outlets').
+
+        One published state, one version: the version steps unless figures recorded earlier
+        are still waiting to be published (pending `events`), whose state this one extends.
+        """
+        if not self.events:
+            self.version += 1
+        self.updated_at = now
         for snapshot in snapshots:
             self.events.append(DebtChanged(snapshot, self.version))
 

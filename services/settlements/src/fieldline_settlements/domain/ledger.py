@@ -65,27 +65,11 @@ class Allocation:
     amount: Decimal
 
 
-class _Versioned:
-    """Version bumped at most once per unit of work, and never for a new aggregate."""
-
-    version: int
-    persisted: bool
-    _loaded_version: int
-
-    def _init_version(self) -> None:
-        self._loaded_version = self.version
-
-    def _touch(self) -> None:
-        if self.persisted and self.version == self._loaded_version:
-            self.version += 1
-
-    @property
-    def changed(self) -> bool:
-        return self.persisted and self.version != self._loaded_version
-
-
 @dataclass(eq=False)
-class Invoice(_Versioned):
+class Invoice:
+    """An invoice or a credit note. Only a `ClientLedger` booking changes one, and it steps
+    the version (once per booking)."""
+
     id: str
     number: str
     client_id: str
@@ -98,11 +82,7 @@ class Invoice(_Versioned):
     open_amount: Decimal
     created_at: datetime
     version: int = 1
-    persisted: bool = True
     events: list[Event] = field(default_factory=list, repr=False)
-
-    def __post_init__(self) -> None:
-        self._init_version()
 
     @classmethod
     def create(
@@ -141,7 +121,6 @@ class Invoice(_Versioned):
             amount=value,
             open_amount=value,
             created_at=now,
-            persisted=False,
         )
         if not invoice.number:
             raise InvalidArgument(f"{field_}.number", "must not be empty")
@@ -169,14 +148,12 @@ class Invoice(_Versioned):
         if self.is_credit_note or not ZERO < value <= self.open_amount:
             raise ValueError(f"cannot settle {value} of invoice {self.id} open {self.open_amount}")
         self.open_amount -= value
-        self._touch()
 
     def use_credit(self, value: Decimal) -> None:
         """Use `value` of this credit note's remaining credit."""
         if not self.is_credit_note or not ZERO < value <= self.credit_available:
             raise ValueError(f"cannot use {value} of credit note {self.id}")
         self.open_amount += value
-        self._touch()
 
     def days_past_due(self, as_of: date) -> int:
         return days_past_due(self.due_date, as_of)
@@ -194,7 +171,10 @@ class Invoice(_Versioned):
 
 
 @dataclass(eq=False)
-class Payment(_Versioned):
+class Payment:
+    """A payment. Only a `ClientLedger` booking allocates it, and it steps the version (once
+    per booking)."""
+
     id: str
     kind: PaymentKind
     client_id: str
@@ -207,11 +187,7 @@ class Payment(_Versioned):
     created_at: datetime
     allocations: list[Allocation] = field(default_factory=list)
     version: int = 1
-    persisted: bool = True
     events: list[Event] = field(default_factory=list, repr=False)
-
-    def __post_init__(self) -> None:
-        self._init_version()
 
     @classmethod
     def create(
@@ -249,7 +225,6 @@ class Payment(_Versioned):
             collected_by=collector,
             unallocated=value,
             created_at=now,
-            persisted=False,
         )
         payment.events.append(PaymentRecorded(payment))
         return payment
@@ -266,7 +241,6 @@ class Payment(_Versioned):
         if not ZERO < value <= self.unallocated:
             raise ValueError(f"cannot use {value} of payment {self.id}")
         self.unallocated -= value
-        self._touch()
 
     def same_document(self, other: Payment) -> bool:
         return (
@@ -336,13 +310,20 @@ def _credit_order(credit: Credit) -> tuple[date, str]:
 
 @dataclass
 class ClientLedger:
-    """The open documents of one client, loaded whole, and the allocations made on them."""
+    """The open documents of one client, loaded whole for one booking, and what the booking
+    did to them: the allocations it made, the outlets it touched, the documents it revised.
+
+    A booking is one revision of each document: the first allocation on a document the client
+    already had steps its version, later ones in the same booking do not, and a document the
+    booking itself books stays at its first version.
+    """
 
     client_id: str
     documents: dict[str, Invoice] = field(default_factory=dict)
     payments: dict[str, Payment] = field(default_factory=dict)
     new_allocations: list[Allocation] = field(default_factory=list)
     touched_outlets: set[str] = field(default_factory=set)
+    revised: set[Invoice | Payment] = field(default_factory=set, repr=False, compare=False)
 
     # -- reading -----------------------------------------------------------------------------
     def open_invoices(self) -> list[Invoice]:
@@ -372,16 +353,14 @@ class ClientLedger:
         )
         return figures(items, unallocated, as_of)
 
-    def changed_documents(self) -> list[Invoice]:
-        return [d for d in self.documents.values() if d.changed]
-
-    def changed_payments(self) -> list[Payment]:
-        return [p for p in self.payments.values() if p.changed]
-
     # -- booking -----------------------------------------------------------------------------
-    def include(self, invoice: Invoice) -> None:
-        """Make a loaded document known (e.g. a named invoice that is already paid)."""
-        self.documents.setdefault(invoice.id, invoice)
+    def include(self, document: Invoice | Payment) -> None:
+        """Make a document the client already had known (e.g. a named invoice that is already
+        paid)."""
+        if isinstance(document, Payment):
+            self.payments.setdefault(document.id, document)
+        else:
+            self.documents.setdefault(document.id, document)
 
     def book_invoice(
         self, invoice: Invoice, *, apply_credits: bool = True, pay_first: Sequence[str] = ()
@@ -395,6 +374,7 @@ class ClientLedger:
         if invoice.client_id != self.client_id:
             raise ValueError("invoice of another client booked on this ledger")
         self.documents[invoice.id] = invoice
+        self.revised.add(invoice)
         self.touched_outlets.add(invoice.outlet_id)
         if invoice.is_credit_note:
             named = [
@@ -419,6 +399,7 @@ class ClientLedger:
             raise ValueError("payment of another client booked on this ledger")
         self._check_named(payment, named)
         self.payments[payment.id] = payment
+        self.revised.add(payment)
         self.touched_outlets.add(payment.outlet_id)
         self._spend(payment, named)
 
@@ -474,6 +455,10 @@ class ClientLedger:
             return
         credit.use_credit(value)
         invoice.settle(value)
+        for document in (credit, invoice):
+            if document not in self.revised:
+                self.revised.add(document)
+                document.version += 1
         kind = CreditKind.PAYMENT if isinstance(credit, Payment) else CreditKind.CREDIT_NOTE
         allocation = Allocation(kind, credit.id, invoice.id, value)
         self.new_allocations.append(allocation)

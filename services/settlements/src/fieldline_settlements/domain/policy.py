@@ -22,11 +22,12 @@ BLOCK and a reason says why.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 
 from fieldline_kit.errors import InvalidArgument
+from fieldline_settlements.domain.events import Event
 from fieldline_settlements.domain.values import fmt, limit_text, optional_id, role
 
 MAX_OVERRIDE_REASON = 500
@@ -154,6 +155,26 @@ class DebtPolicy:
     @property
     def judges_overdue(self) -> bool:
         return self.max_overdue_days >= 0
+
+
+@dataclass(eq=False)
+class ClientPolicy:
+    """The debt policy set for a client (client id empty: the company's), replaced whole by
+    each new one; its version steps with each replacement."""
+
+    policy: DebtPolicy
+    version: int = 1
+    events: list[Event] = field(default_factory=list, repr=False)
+
+    @property
+    def client_id(self) -> str:
+        return self.policy.client_id
+
+    def replace(self, policy: DebtPolicy) -> None:
+        if policy.client_id != self.client_id:
+            raise ValueError("a policy replaced by another client's")
+        self.policy = policy
+        self.version += 1
 
 
 @dataclass(frozen=True)

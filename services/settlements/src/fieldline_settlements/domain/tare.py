@@ -49,19 +49,8 @@ class TareBalance:
     container_type: str
     issued: Decimal
     returned: Decimal
-    version: int = 0
+    version: int = 0  # 0: no container of the type has moved yet
     events: list[Event] = field(default_factory=list, repr=False)
-
-    def __post_init__(self) -> None:
-        self._loaded_version = self.version
-
-    @property
-    def is_new(self) -> bool:
-        return self._loaded_version == 0
-
-    @property
-    def changed(self) -> bool:
-        return self.version != self._loaded_version
 
     @property
     def balance(self) -> Decimal:
@@ -71,13 +60,16 @@ class TareBalance:
         return (self.balance * deposit_per_unit).quantize(CENT, rounding=ROUND_HALF_UP)
 
     def move(self, movement: TareMovement, deposit_per_unit: Decimal) -> None:
+        """Move the containers and record the new balance. One published state, one version:
+        the version steps unless a balance recorded earlier is still waiting to be published
+        (pending `events`)."""
         if movement.quantity <= 0:
             return
         if movement.direction is Direction.ISSUED:
             self.issued += movement.quantity
         else:
             self.returned += movement.quantity
-        if self.version == self._loaded_version:
+        if not self.events:
             self.version += 1
         snapshot = dataclasses.replace(self, events=[])
         self.events.append(TareBalanceChanged(snapshot, movement.document_id, deposit_per_unit))

@@ -1,100 +1,44 @@
-"""gRPC servicer: translate protos into use-case calls and domain results back into protos.
+"""The settlements gRPC API: protos → use-case inputs, domain results → protos.
 
-Mutating RPCs run through `run_idempotent` (request_id), reads through a unit of work that is
-never committed.
+Writes are idempotent under their request_id and reads run in a read-only unit of work, both
+through the kit's `Servicer`. Credit checks, single or in a batch, are one path: the batch use
+case (`handlers.check_credit_batch`), a single check being a batch of one.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import TypeAlias, TypeVar
 
 import grpc
-from google.protobuf.message import Message
-from sqlalchemy.exc import IntegrityError
 
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
-from fieldline_kit.errors import Conflict, DomainError, InvalidArgument
+from fieldline_kit.errors import DomainError, InvalidArgument
 from fieldline_kit.grpc.convert import from_pb_date, page_size
 from fieldline_kit.grpc.interceptor import status_for
-from fieldline_kit.idempotency import fingerprint, request_key, run_idempotent
+from fieldline_kit.grpc.servicer import Servicer
 from fieldline_kit.logging import get_logger
 from fieldline_settlements.adapters import proto_mapping as m
 from fieldline_settlements.adapters import queries
-from fieldline_settlements.adapters.repository import SettlementsUnitOfWork, deposits
+from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
 from fieldline_settlements.bootstrap import App
 from fieldline_settlements.domain.ledger import NamedAllocation, statement
-from fieldline_settlements.domain.policy import Actor, Decision
+from fieldline_settlements.domain.policy import Actor
 from fieldline_settlements.domain.values import document_id, optional_id, require_id
 from fieldline_settlements.service_layer import handlers
 
-R = TypeVar("R", bound=Message)
 log = get_logger("fieldline.settlements.grpc")
 
-# Checks per CheckCreditBatch call (the orders service sends 1–32).
+# Checks per CheckCreditBatch call (the orders service sends up to 64).
 MAX_CREDIT_CHECKS = 500
 
-# Per check of a batch: its decision (or its stored or recorded answer), or why it was not
-# judged.
-_Outcome: TypeAlias = Decision | ss.CheckCreditResponse | DomainError
 
-
-@dataclass(frozen=True)
-class _PendingCheck:
-    index: int
-    as_of: date
-    inp: handlers.CreditCheckInput
-    key: str  # idempotency key, empty without a request_id
-    digest: str
-
-
-def _batch_response(outcomes: dict[int, _Outcome], currency: str) -> ss.CheckCreditBatchResponse:
-    """One result per check, in order, each written in place into the response."""
-    response = ss.CheckCreditBatchResponse()
-    policies: dict[int, pb.DebtPolicy] = {}  # the batch's checks share a few policies
-    for index in range(len(outcomes)):
-        outcome = outcomes[index]
-        result = response.results.add()
-        if isinstance(outcome, DomainError):
-            # What CheckCredit would answer for this check alone: the status code of the
-            # kit's interceptor mapping and the same message naming the field (e.g. "amount:
-            # must not be negative"); the check's place in the batch is its place in
-            # `results`.
-            result.error.code = status_for(outcome).name
-            result.error.message = outcome.message
-        elif isinstance(outcome, ss.CheckCreditResponse):
-            result.decision.CopyFrom(outcome)
-        else:
-            m.fill_decision(result.decision, outcome, currency, policies)
-    return response
-
-
-class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
-    def __init__(self, app: App) -> None:
-        self.app = app
-
+class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.SettlementsServiceServicer):
     @property
     def cur(self) -> str:
         return self.app.currency
-
-    async def _write(
-        self,
-        method: str,
-        request: Message,
-        response_type: type[R],
-        work: Callable[[SettlementsUnitOfWork], Awaitable[R]],
-    ) -> R:
-        return await run_idempotent(self.app.uow, method, request, response_type, work)
-
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[SettlementsUnitOfWork]:
-        async with self.app.uow() as uow:  # never committed: rolled back on exit
-            yield uow
 
     def _as_of(self, field: str, value: object) -> date:
         given = from_pb_date(field, value, required=False)
@@ -125,7 +69,7 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
             )
             return ss.RecordInvoiceResponse(invoice=m.invoice_pb(invoice, self.cur))
 
-        return await self._write("RecordInvoice", request, ss.RecordInvoiceResponse, work)
+        return await self.write("RecordInvoice", request, ss.RecordInvoiceResponse, work)
 
     async def RecordPayment(
         self, request: ss.RecordPaymentRequest, context: grpc.aio.ServicerContext
@@ -160,7 +104,7 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
             )
             return ss.RecordPaymentResponse(payment=m.payment_pb(payment, self.cur))
 
-        return await self._write("RecordPayment", request, ss.RecordPaymentResponse, work)
+        return await self.write("RecordPayment", request, ss.RecordPaymentResponse, work)
 
     async def ListInvoices(
         self, request: ss.ListInvoicesRequest, context: grpc.aio.ServicerContext
@@ -168,7 +112,7 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
         size = page_size(request.page_size)
         client_id = optional_id("client_id", request.client_id)
         outlet_id = optional_id("outlet_id", request.outlet_id)
-        async with self._read() as uow:
+        async with self.read() as uow:
             items, token = await queries.list_invoices(
                 uow.session,
                 size=size,
@@ -188,7 +132,7 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
         client_id = require_id("client_id", request.client_id)
         outlet_id = optional_id("outlet_id", request.outlet_id)
         as_of = self._as_of("as_of", request.as_of)
-        async with self._read() as uow:
+        async with self.read() as uow:
             snapshot = await handlers.balance(uow, self.app.clock(), client_id, outlet_id, as_of)
         return ss.GetBalanceResponse(balance=m.balance_pb(snapshot, self.cur))
 
@@ -202,7 +146,7 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
             raise InvalidArgument(
                 "to_date", f"must not be before from_date {from_date.isoformat()}"
             )
-        async with self._read() as uow:
+        async with self.read() as uow:
             opening, entries = await queries.statement_entries(
                 uow.session, client_id, from_date, to_date
             )
@@ -214,7 +158,7 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
         as_of = self._as_of("as_of", request.as_of)
         client_id = optional_id("client_id", request.client_id)
         size = page_size(request.page_size)
-        async with self._read() as uow:
+        async with self.read() as uow:
             rows, totals, token = await queries.aging(
                 uow.session, as_of=as_of, client_id=client_id, size=size, token=request.page_token
             )
@@ -229,9 +173,9 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
         self, request: ss.GetTareBalanceRequest, context: grpc.aio.ServicerContext
     ) -> ss.GetTareBalanceResponse:
         client_id = require_id("client_id", request.client_id)
-        async with self._read() as uow:
+        async with self.read() as uow:
             balances = await queries.tare_balances(uow.session, client_id)
-            per_unit = await deposits(uow.session, (b.container_type for b in balances))
+            per_unit = await uow.deposits.get_many(b.container_type for b in balances)
         return ss.GetTareBalanceResponse(
             balances=[m.tare_pb(b, per_unit[b.container_type], self.cur) for b in balances]
         )
@@ -247,7 +191,7 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
             )
             return ss.SetContainerDepositResponse()
 
-        return await self._write(
+        return await self.write(
             "SetContainerDeposit", request, ss.SetContainerDepositResponse, work
         )
 
@@ -270,7 +214,7 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
             )
             return ss.SetCreditLimitResponse(balance=m.balance_pb(snapshot, self.cur))
 
-        return await self._write("SetCreditLimit", request, ss.SetCreditLimitResponse, work)
+        return await self.write("SetCreditLimit", request, ss.SetCreditLimitResponse, work)
 
     async def SetDebtPolicy(
         self, request: ss.SetDebtPolicyRequest, context: grpc.aio.ServicerContext
@@ -283,25 +227,34 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
             policy, _ = await handlers.set_debt_policy(
                 uow,
                 self.app.config,
-                self.app.clock(),
                 client_id=request.policy.client_id,
                 args=args,
                 clear=request.clear,
             )
             return ss.SetDebtPolicyResponse(policy=m.policy_pb(policy))
 
-        return await self._write("SetDebtPolicy", request, ss.SetDebtPolicyResponse, work)
+        return await self.write("SetDebtPolicy", request, ss.SetDebtPolicyResponse, work)
 
     async def GetDebtPolicy(
         self, request: ss.GetDebtPolicyRequest, context: grpc.aio.ServicerContext
     ) -> ss.GetDebtPolicyResponse:
         client_id = optional_id("client_id", request.client_id)
-        async with self._read() as uow:
+        async with self.read() as uow:
             policy, is_default = await handlers.effective_policy(uow, self.app.config, client_id)
         return ss.GetDebtPolicyResponse(policy=m.policy_pb(policy), is_default=is_default)
 
+    async def ReleaseCredit(
+        self, request: ss.ReleaseCreditRequest, context: grpc.aio.ServicerContext
+    ) -> ss.ReleaseCreditResponse:
+        async def work(uow: SettlementsUnitOfWork) -> ss.ReleaseCreditResponse:
+            released = await handlers.release_credit(uow, request.order_id)
+            return ss.ReleaseCreditResponse(released=released)
+
+        return await self.write("ReleaseCredit", request, ss.ReleaseCreditResponse, work)
+
+    # -- credit checks -----------------------------------------------------------------------
     def _credit_input(
-        self, request: ss.CheckCreditRequest
+        self, request: ss.CheckCreditRequest, today: date
     ) -> tuple[date, handlers.CreditCheckInput]:
         amount = m.money_field(request, "amount", "amount", self.cur)
         inp = handlers.CreditCheckInput(
@@ -311,29 +264,54 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
             stage=m.from_enum(m.STAGES, request.stage, "stage"),
             actor=Actor.of(request.actor_id, request.actor_roles, request.override_reason),
         )
-        return self._as_of("as_of", request.as_of), inp
+        as_of = from_pb_date("as_of", request.as_of, required=False)
+        return as_of or today, inp
+
+    async def _judge(
+        self, uow: SettlementsUnitOfWork, checks: Sequence[ss.CheckCreditRequest]
+    ) -> list[ss.CheckCreditResponse | DomainError]:
+        """The checks judged in order in `uow` (`handlers.check_credit_batch`): per check its
+        decision, or why it was refused (its own input malformed, or refused by the use
+        case)."""
+        today = self.app.today()
+        inputs: list[tuple[date, handlers.CreditCheckInput] | DomainError] = []
+        for check in checks:
+            try:
+                inputs.append(self._credit_input(check, today))
+            except DomainError as exc:
+                inputs.append(exc)
+        judged = iter(
+            await handlers.check_credit_batch(
+                uow,
+                self.app.config,
+                self.app.clock(),
+                [i for i in inputs if not isinstance(i, DomainError)],
+            )
+        )
+        policies: dict[int, pb.DebtPolicy] = {}  # the checks share a few policies
+        answers: list[ss.CheckCreditResponse | DomainError] = []
+        for inp in inputs:
+            result = inp if isinstance(inp, DomainError) else next(judged)
+            if isinstance(result, DomainError):
+                answers.append(result)
+                continue
+            answer = ss.CheckCreditResponse()
+            m.fill_decision(answer, result, self.cur, policies)
+            answers.append(answer)
+        return answers
 
     async def CheckCredit(
         self, request: ss.CheckCreditRequest, context: grpc.aio.ServicerContext
     ) -> ss.CheckCreditResponse:
-        as_of, inp = self._credit_input(request)
+        """A batch of one (`_judge`); its refusal is the RPC's error."""
 
         async def work(uow: SettlementsUnitOfWork) -> ss.CheckCreditResponse:
-            decision = await handlers.check_credit(
-                uow, self.app.config, self.app.clock(), as_of, inp
-            )
-            return m.decision_pb(decision, self.cur)
+            (answer,) = await self._judge(uow, [request])
+            if isinstance(answer, DomainError):
+                raise answer
+            return answer
 
-        return await self._write("CheckCredit", request, ss.CheckCreditResponse, work)
-
-    async def ReleaseCredit(
-        self, request: ss.ReleaseCreditRequest, context: grpc.aio.ServicerContext
-    ) -> ss.ReleaseCreditResponse:
-        async def work(uow: SettlementsUnitOfWork) -> ss.ReleaseCreditResponse:
-            released = await handlers.release_credit(uow, request.order_id)
-            return ss.ReleaseCreditResponse(released=released)
-
-        return await self._write("ReleaseCredit", request, ss.ReleaseCreditResponse, work)
+        return await self.write("CheckCredit", request, ss.CheckCreditResponse, work)
 
     async def CheckCreditBatch(
         self, request: ss.CheckCreditBatchRequest, context: grpc.aio.ServicerContext
@@ -342,84 +320,33 @@ class SettlementsServicer(ss_grpc.SettlementsServiceServicer):
 
         A check with a request_id is idempotent exactly as with CheckCredit, under the same
         key (`CheckCredit:<request_id>`), so a check first sent alone and retried in a batch,
-        or the other way round, gets its first answer: all the batch's stored answers are
-        looked up in one statement and the new ones stored in one.
+        or the other way round, gets its first answer.
         """
-        if len(request.checks) > MAX_CREDIT_CHECKS:
+        checks = list(request.checks)
+        if len(checks) > MAX_CREDIT_CHECKS:
             raise InvalidArgument(
-                "checks", f"at most {MAX_CREDIT_CHECKS} per call, got {len(request.checks)}"
+                "checks", f"at most {MAX_CREDIT_CHECKS} per call, got {len(checks)}"
             )
-        outcomes: dict[int, _Outcome] = {}
-        pending: list[_PendingCheck] = []
-        for index, check in enumerate(request.checks):
-            try:
-                as_of, inp = self._credit_input(check)
-                key = request_key("CheckCredit", check.request_id)
-            except DomainError as exc:
-                outcomes[index] = exc
+        response = ss.CheckCreditBatchResponse()
+        if not checks:
+            return response
+        outcomes = await self.write_batch("CheckCredit", checks, self._judge)
+        for index, outcome in enumerate(outcomes):
+            result = response.results.add()
+            if isinstance(outcome, DomainError):
+                # What CheckCredit would answer for this check alone: the status code of the
+                # kit's interceptor mapping and the same message naming the field (e.g.
+                # "amount: must not be negative"); the check's place in the batch is its
+                # place in `results`. Logged as the interceptor logs a refused RPC.
+                code = status_for(outcome).name
+                log.info("credit check refused", index=index, code=code, reason=outcome.message)
+                result.error.code = code
+                result.error.message = outcome.message
+            elif isinstance(outcome, bytes):  # the answer stored for its request_id
+                result.decision.MergeFromString(outcome)
             else:
-                digest = fingerprint(check) if key else ""
-                pending.append(_PendingCheck(index, as_of, inp, key, digest))
-        if pending:
-            for attempt in (1, 2):
-                try:
-                    outcomes.update(await self._check_credit_batch(pending))
-                    break
-                except IntegrityError:  # a concurrent copy of a check stored its answer first
-                    if attempt == 2:
-                        raise Conflict(
-                            "a concurrent request changed the same records; retry"
-                        ) from None
-        for index, outcome in sorted(outcomes.items()):
-            if isinstance(outcome, DomainError):  # as the interceptor logs a refused RPC
-                log.info(
-                    "credit check refused",
-                    index=index,
-                    code=status_for(outcome).name,
-                    reason=outcome.message,
-                )
-        return _batch_response(outcomes, self.cur)
-
-    async def _check_credit_batch(self, pending: list[_PendingCheck]) -> dict[int, _Outcome]:
-        outcomes: dict[int, _Outcome] = {}
-        async with self.app.uow() as uow:
-            stored = await uow.stored_responses({p.key for p in pending if p.key})
-            to_judge: list[_PendingCheck] = []
-            first: dict[str, _PendingCheck] = {}  # per request id, its first check to judge
-            repeats: list[tuple[_PendingCheck, _PendingCheck]] = []
-            for p in pending:
-                if p.key and (p.key in stored or p.key in first):
-                    found = stored.get(p.key)
-                    seen = found[0] if found is not None else first[p.key].digest
-                    if seen != p.digest:  # as UnitOfWork.recorded_response refuses it
-                        outcomes[p.index] = InvalidArgument(
-                            "request_id", "was already used for a different request"
-                        )
-                    elif found is not None:
-                        outcomes[p.index] = ss.CheckCreditResponse.FromString(found[1])
-                    else:  # the same check twice in the batch: a retry, answered as the first
-                        repeats.append((p, first[p.key]))
-                    continue
-                if p.key:
-                    first[p.key] = p
-                to_judge.append(p)
-            now = self.app.clock()
-            judged = await handlers.check_credit_batch(
-                uow, self.app.config, now, [(p.as_of, p.inp) for p in to_judge]
-            )
-            records: list[tuple[str, str, bytes]] = []
-            for p, result in zip(to_judge, judged, strict=True):
-                if isinstance(result, DomainError) or not p.key:
-                    outcomes[p.index] = result  # mapped into the batch response at the end
-                    continue
-                response = m.decision_pb(result, self.cur)
-                outcomes[p.index] = response
-                records.append((p.key, p.digest, response.SerializeToString()))
-            for p, earlier in repeats:
-                outcomes[p.index] = outcomes[earlier.index]
-            await uow.record_responses(records)
-            await uow.commit()
-        return outcomes
+                result.decision.CopyFrom(outcome)
+        return response
 
 
 def register(app: App) -> Callable[[grpc.aio.Server], Iterable[str]]:

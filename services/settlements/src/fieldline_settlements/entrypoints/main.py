@@ -30,5 +30,4 @@ SPEC = ServiceSpec(
     readers=readers,
     validate=settings.validate,
 )
-build_process = SPEC.build
 main = SPEC.main

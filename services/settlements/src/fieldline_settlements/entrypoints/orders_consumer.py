@@ -7,42 +7,43 @@
   first) and the tare returned;
 * OrderStatusChanged to CANCELLED or REJECTED → the order's reservation released.
 
-Each handler works on the session the consumer gives it, through a unit of work adopted on
-that session, and writes its outbox rows before returning: the inbox row, the effects and the
-events commit in one transaction. Data that can never be booked (a foreign currency, a
-malformed amount or id) is a `PoisonMessage` and goes to the dead letters; anything else
-(a conflict, the database) is retried.
+Each handler maps the event's proto to a use case's input and runs the use case on a unit of
+work adopted on the consumer's transaction (`App.consumer_handler`), which writes its outbox
+rows before returning: the inbox row, the effects and the events commit in one transaction.
+Data that can never be booked (a foreign currency, a malformed amount or id) is a
+`PoisonMessage` and goes to the dead letters; anything else (a conflict, the database) is
+retried.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from google.protobuf.message import Message
 from nats.aio.client import Client
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline.orders.events.v1 import events_pb2 as oev
 from fieldline.orders.v1 import resources_pb2 as opb
+from fieldline_kit.app import ApplyEvent
 from fieldline_kit.errors import Conflict, DomainError, InvalidArgument
 from fieldline_kit.grpc.convert import from_money, from_pb_date
 from fieldline_kit.logging import get_logger
-from fieldline_kit.messaging.consumer import EventConsumer, Handler, PoisonMessage
-from fieldline_settlements.adapters import orm
+from fieldline_kit.messaging.consumer import EventConsumer, PoisonMessage
 from fieldline_settlements.adapters import proto_mapping as m
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
 from fieldline_settlements.bootstrap import App
 from fieldline_settlements.domain.values import ZERO
 from fieldline_settlements.service_layer import handlers
+from fieldline_settlements.topology import ORDERS_FEED
 
 log = get_logger("fieldline.settlements.orders")
 
-CONSUMER = "settlements-orders"
-STREAM = "ORDERS"
+CONSUMER = ORDERS_FEED.durable
+STREAM = ORDERS_FEED.stream
 VAN_SALE_COMPLETED = oev.VanSaleCompleted.DESCRIPTOR.full_name
 RETURN_ACCEPTED = oev.ReturnAccepted.DESCRIPTOR.full_name
 ORDER_STATUS_CHANGED = oev.OrderStatusChanged.DESCRIPTOR.full_name
@@ -111,34 +112,28 @@ def return_input(
     )
 
 
-Work = Callable[[SettlementsUnitOfWork, Any], Awaitable[object]]
-
-
 class OrdersHandlers:
-    """Handlers bound to the app; each one is a `fieldline_kit.messaging.Handler`."""
+    """What each orders event does, on a unit of work: event type → handler."""
 
     def __init__(self, app: App) -> None:
         self.app = app
         self.zone = ZoneInfo(app.settings.timezone)
 
-    def as_mapping(self) -> dict[str, Handler]:
+    def as_mapping(self) -> dict[str, ApplyEvent[SettlementsUnitOfWork]]:
         return {
             VAN_SALE_COMPLETED: self.van_sale_completed,
             RETURN_ACCEPTED: self.return_accepted,
             ORDER_STATUS_CHANGED: self.order_status_changed,
         }
 
-    async def _run(
-        self, session: AsyncSession, envelope: EventEnvelope, work: Work, data: Any
-    ) -> None:
-        uow = self.app.uow(causation_id=envelope.event_id).adopt(session)
+    async def _apply(self, envelope: EventEnvelope, booking: Awaitable[object]) -> None:
+        """Await the use case: a conflict is retried, any other refusal is poison."""
         try:
-            result = await work(uow, data)
+            result = await booking
         except Conflict:
             raise  # transient: retried with backoff
         except DomainError as exc:
             raise PoisonMessage(exc.message) from exc
-        await uow.flush_events()
         log.info(
             "orders event applied",
             event_id=envelope.event_id,
@@ -147,56 +142,47 @@ class OrdersHandlers:
         )
 
     async def van_sale_completed(
-        self, session: AsyncSession, envelope: EventEnvelope, message: Message
+        self, uow: SettlementsUnitOfWork, envelope: EventEnvelope, message: Message
     ) -> None:
         assert isinstance(message, oev.VanSaleCompleted)
         try:
             sale = van_sale_input(message, envelope, self.app.currency, self.zone)
         except InvalidArgument as exc:
             raise PoisonMessage(exc.message) from exc
-
-        async def work(uow: SettlementsUnitOfWork, data: handlers.VanSaleInput) -> object:
-            return await handlers.van_sale_completed(
-                uow, self.app.config, self.app.clock(), self.app.today(), data
-            )
-
-        await self._run(session, envelope, work, sale)
+        app = self.app
+        await self._apply(
+            envelope,
+            handlers.van_sale_completed(uow, app.config, app.clock(), app.today(), sale),
+        )
 
     async def return_accepted(
-        self, session: AsyncSession, envelope: EventEnvelope, message: Message
+        self, uow: SettlementsUnitOfWork, envelope: EventEnvelope, message: Message
     ) -> None:
         assert isinstance(message, oev.ReturnAccepted)
         try:
             ret = return_input(message, envelope, self.app.currency, self.zone)
         except InvalidArgument as exc:
             raise PoisonMessage(exc.message) from exc
-
-        async def work(uow: SettlementsUnitOfWork, data: handlers.ReturnInput) -> object:
-            return await handlers.return_accepted(
-                uow, self.app.config, self.app.clock(), self.app.today(), data
-            )
-
-        await self._run(session, envelope, work, ret)
+        app = self.app
+        await self._apply(
+            envelope, handlers.return_accepted(uow, app.config, app.clock(), app.today(), ret)
+        )
 
     async def order_status_changed(
-        self, session: AsyncSession, envelope: EventEnvelope, message: Message
+        self, uow: SettlementsUnitOfWork, envelope: EventEnvelope, message: Message
     ) -> None:
         assert isinstance(message, oev.OrderStatusChanged)
-        if message.order.status not in CLOSED_STATUSES:
-            return
-
-        async def work(uow: SettlementsUnitOfWork, order_id: str) -> object:
-            return await handlers.order_closed(uow, order_id)
-
-        await self._run(session, envelope, work, message.order.id)
+        if message.order.status in CLOSED_STATUSES:
+            await self._apply(envelope, handlers.order_closed(uow, message.order.id))
 
 
 def build_orders_consumer(app: App, nc: Client) -> EventConsumer:
+    apply = OrdersHandlers(app).as_mapping()
     return EventConsumer(
         CONSUMER,
         STREAM,
         app.sessions,
-        orm.kit,
-        OrdersHandlers(app).as_mapping(),
+        app.tables,
+        {name: app.consumer_handler(fn) for name, fn in apply.items()},
         connection=nc,
     )

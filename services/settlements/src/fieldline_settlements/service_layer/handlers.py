@@ -1,10 +1,11 @@
 """Use cases of settlements.
 
-Each runs inside an open unit of work owned by the caller (the gRPC entrypoint's, so the
-idempotency record and the effects commit together; or one adopted on the orders consumer's
-session, so the inbox row, the effects and the outbox rows commit together). Everything that
-moves a client's debt locks the client's account first. Handlers never build protos and never
-commit.
+Each takes the unit of work and plain inputs and works only through its repositories
+(`uow.<name>`). It runs inside a unit of work owned by the caller (the gRPC entrypoint's, so
+the idempotency record and the effects commit together; or one adopted on the orders
+consumer's transaction, so the inbox row, the effects and the outbox rows commit together).
+Everything that moves a client's debt locks the client's account first. Use cases never build
+protos and never commit.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from fieldline_settlements.domain.ledger import (
     Payment,
     PaymentKind,
 )
-from fieldline_settlements.domain.policy import Actor, DebtPolicy, Decision, Stage
+from fieldline_settlements.domain.policy import Actor, ClientPolicy, DebtPolicy, Decision, Stage
 from fieldline_settlements.domain.tare import Direction, TareMovement, container_type
 from fieldline_settlements.domain.values import (
     ZERO,
@@ -191,10 +192,10 @@ async def _move_tare(
         if await uow.tare.moved(document, ct, direction):
             continue
         movement = TareMovement(client_id, outlet_id, ct, document, direction, qty, on)
-        balance = await uow.tare.get(client_id, ct)
+        balance = await uow.tare.balance(client_id, ct)
         balance.move(movement, deposits[ct])
         await uow.tare.add_movement(movement, now)
-        await uow.tare.save(balance, now)
+        await uow.tare.save(balance)
         moved.append(ct)
     return moved
 
@@ -322,9 +323,9 @@ async def set_credit_limit(
 ) -> BalanceSnapshot:
     client_id = require_id("client_id", client_id)
     account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
-    account.set_terms(limit=limit, clear=clear, terms_days=terms_days, now=now)
+    changed = account.set_terms(limit=limit, clear=clear, terms_days=terms_days, now=now)
     ledger = await uow.ledgers.load(client_id)
-    if account.changed:
+    if changed:
         return await _debt_changed(uow, account, ledger, now, today)
     reserved = await uow.reservations.active_total(client_id, now)
     return BalanceSnapshot.of(client_id, "", ledger.figures(today), account.credit_limit, reserved)
@@ -344,20 +345,24 @@ async def effective_policy(
 async def set_debt_policy(
     uow: SettlementsUnitOfWork,
     cfg: Config,
-    now: datetime,
     *,
     client_id: str,
     args: dict[str, Any],
     clear: bool,
 ) -> tuple[DebtPolicy, bool]:
+    """Set the client's own policy (client id empty: the company's), or with `clear` remove it;
+    the policy in force after, and whether it is the company's."""
     client_id = optional_id("policy.client_id", client_id)
     if clear:
-        await uow.policies.find(client_id)
         await uow.policies.delete(client_id)
         return await effective_policy(uow, cfg, client_id)
     policy = DebtPolicy.create(**{**args, "client_id": client_id})
-    await uow.policies.find(client_id)
-    await uow.policies.save(policy, now)
+    stored = await uow.policies.find(client_id)
+    if stored is None:
+        await uow.policies.add(ClientPolicy(policy))
+    else:
+        stored.replace(policy)
+        await uow.policies.save(stored)
     return policy, not client_id
 
 
@@ -384,11 +389,14 @@ async def check_credit_batch(
     items: Sequence[tuple[date, CreditCheckInput]],
 ) -> list[Decision | DomainError]:
     """Judge orders (each `(as_of, check)`) in the order given; per item its decision or why
-    it was not judged (a bad item does not stop the others).
+    it was not judged (a bad item does not stop the others, and leaves nothing behind).
 
-    The same as `check_credit` on each item one after the other in this transaction (a later
-    order of a client is judged with the earlier ones' reservations; an order checked twice
-    keeps the later check's reservation), in a constant number of statements: the accounts
+    A single check is a batch of one; there is no other path. Unless blocked, each order's
+    amount is reserved in place of what it held. The checks are judged one after the other in
+    this transaction (a later order of a client is judged with the earlier ones' reservations;
+    an order checked twice keeps the later check's reservation; a concurrent check of the same
+    clients waits for the account locks and then sees these reservations), in a constant
+    number of statements: the accounts
     of all the batch's clients locked in one (in client id order); their figures,
     reservations, the orders' reservations and invoices, and the clients' policies and the
     company's in one; then the checks judged in memory (`judge_in_order`); then at most three
@@ -412,7 +420,7 @@ async def _judge_checks(
     clients = sorted({c.client_id for c in checks})
     # Lock first, so a concurrent check or booking of these clients is seen by the reads.
     accounts = await uow.accounts.lock_many(clients, cfg.default_terms_days, now)
-    position = await uow.reservations.positions(
+    position = await uow.credit_positions.read(
         clients, sorted({c.order_id for c in checks}), max(c.as_of for c in checks), now
     )
     own, default = position.policies, position.company_policy or cfg.default_policy
@@ -432,20 +440,6 @@ async def _judge_checks(
     await uow.reservations.put_many(changes.put)
     await uow.reservations.release_many(changes.release)
     return decisions
-
-
-async def check_credit(
-    uow: SettlementsUnitOfWork, cfg: Config, now: datetime, as_of: date, inp: CreditCheckInput
-) -> Decision:
-    """Judge an order; unless blocked, (re)place its reservation in the same transaction.
-
-    A batch of one (`check_credit_batch`): the client's account row is locked first, so a
-    concurrent check of the same client waits and then sees this one's reservation.
-    """
-    (result,) = await check_credit_batch(uow, cfg, now, [(as_of, inp)])
-    if isinstance(result, DomainError):
-        raise result
-    return result
 
 
 async def release_credit(uow: SettlementsUnitOfWork, order_id: str) -> bool:

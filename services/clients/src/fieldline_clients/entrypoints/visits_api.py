@@ -1,0 +1,200 @@
+"""VisitsService: check-ins and check-outs, missed visits, questionnaires and audits."""
+
+from __future__ import annotations
+
+import grpc
+
+from fieldline.clients.v1 import visits_service_pb2 as vs
+from fieldline.clients.v1 import visits_service_pb2_grpc as vs_grpc
+from fieldline_clients.adapters import proto_mapping as m
+from fieldline_clients.adapters import queries
+from fieldline_clients.adapters.repository import ClientsUnitOfWork
+from fieldline_clients.bootstrap import App
+from fieldline_clients.domain.values import optional_id, require_id
+from fieldline_clients.service_layer import commands, handlers
+from fieldline_kit.grpc.convert import from_pb_date, from_ts, page_size
+from fieldline_kit.grpc.servicer import Servicer
+
+
+# ------------------------------------ proto → command, where the bulk load maps it the same
+def create_questionnaire_command(
+    request: vs.CreateQuestionnaireRequest,
+) -> commands.CreateQuestionnaire:
+    q = request.questionnaire
+    return commands.CreateQuestionnaire(
+        id=q.id,
+        name=q.name,
+        questions=[
+            (
+                x.id,
+                x.text,
+                m.from_enum(m.QUESTION_TYPES, x.type, f"questionnaire.questions[{i}].type"),
+                list(x.options),
+                x.required,
+            )
+            for i, x in enumerate(q.questions)
+        ],
+        must_stock_skus=list(q.must_stock_skus),
+    )
+
+
+# -------------------------------------------------------------------------------- servicer
+class VisitsServicer(Servicer[App, ClientsUnitOfWork], vs_grpc.VisitsServiceServicer):
+    # -- visits --------------------------------------------------------------------------
+    async def CheckIn(
+        self, request: vs.CheckInRequest, context: grpc.aio.ServicerContext
+    ) -> vs.CheckInResponse:
+        async def work(uow: ClientsUnitOfWork) -> vs.CheckInResponse:
+            time = from_ts("time", request.time)
+            assert time is not None
+            cmd = commands.CheckIn(
+                visit_id=request.visit_id,
+                agent_id=request.agent_id,
+                outlet_id=request.outlet_id,
+                time=time,
+                location=m.location_from(
+                    "location", request.location, request.HasField("location")
+                ),
+                day=from_pb_date("date", request.date, required=False),
+            )
+            visit = await handlers.check_in(uow, cmd, radius_m=self.app.settings.visit_radius_m)
+            return vs.CheckInResponse(visit=m.visit_pb(visit))
+
+        return await self.write("CheckIn", request, vs.CheckInResponse, work)
+
+    async def CheckOut(
+        self, request: vs.CheckOutRequest, context: grpc.aio.ServicerContext
+    ) -> vs.CheckOutResponse:
+        async def work(uow: ClientsUnitOfWork) -> vs.CheckOutResponse:
+            time = from_ts("time", request.time)
+            assert time is not None
+            cmd = commands.CheckOut(
+                visit_id=request.visit_id,
+                time=time,
+                location=m.location_from(
+                    "location", request.location, request.HasField("location")
+                ),
+                outcome=m.from_enum(m.OUTCOMES, request.outcome, "outcome"),
+                notes=request.notes,
+            )
+            visit = await handlers.check_out(uow, cmd, radius_m=self.app.settings.visit_radius_m)
+            return vs.CheckOutResponse(visit=m.visit_pb(visit))
+
+        return await self.write("CheckOut", request, vs.CheckOutResponse, work)
+
+    async def RecordMissedVisit(
+        self, request: vs.RecordMissedVisitRequest, context: grpc.aio.ServicerContext
+    ) -> vs.RecordMissedVisitResponse:
+        async def work(uow: ClientsUnitOfWork) -> vs.RecordMissedVisitResponse:
+            cmd = commands.RecordMissedVisit(
+                visit_id=request.visit_id,
+                agent_id=request.agent_id,
+                outlet_id=request.outlet_id,
+                day=from_pb_date("date", request.date),
+                reason=request.reason,
+            )
+            visit = await handlers.record_missed_visit(uow, cmd)
+            return vs.RecordMissedVisitResponse(visit=m.visit_pb(visit))
+
+        return await self.write("RecordMissedVisit", request, vs.RecordMissedVisitResponse, work)
+
+    async def GetVisit(
+        self, request: vs.GetVisitRequest, context: grpc.aio.ServicerContext
+    ) -> vs.GetVisitResponse:
+        async with self.read() as uow:
+            visit = await uow.visits.get(require_id("visit_id", request.visit_id))
+        return vs.GetVisitResponse(visit=m.visit_pb(visit))
+
+    async def ListVisits(
+        self, request: vs.ListVisitsRequest, context: grpc.aio.ServicerContext
+    ) -> vs.ListVisitsResponse:
+        async with self.read() as uow:
+            items, token = await queries.list_visits(
+                uow.session,
+                size=page_size(request.page_size),
+                token=request.page_token,
+                agent_id=optional_id("agent_id", request.agent_id),
+                outlet_id=optional_id("outlet_id", request.outlet_id),
+                from_date=from_pb_date("from_date", request.from_date, required=False),
+                to_date=from_pb_date("to_date", request.to_date, required=False),
+            )
+        return vs.ListVisitsResponse(visits=[m.visit_pb(v) for v in items], next_page_token=token)
+
+    # -- questionnaires and audits -------------------------------------------------------
+    async def CreateQuestionnaire(
+        self, request: vs.CreateQuestionnaireRequest, context: grpc.aio.ServicerContext
+    ) -> vs.CreateQuestionnaireResponse:
+        async def work(uow: ClientsUnitOfWork) -> vs.CreateQuestionnaireResponse:
+            cmd = create_questionnaire_command(request)
+            questionnaire = await handlers.create_questionnaire(uow, cmd)
+            return vs.CreateQuestionnaireResponse(questionnaire=m.questionnaire_pb(questionnaire))
+
+        return await self.write(
+            "CreateQuestionnaire", request, vs.CreateQuestionnaireResponse, work
+        )
+
+    async def GetQuestionnaire(
+        self, request: vs.GetQuestionnaireRequest, context: grpc.aio.ServicerContext
+    ) -> vs.GetQuestionnaireResponse:
+        async with self.read() as uow:
+            questionnaire = await uow.questionnaires.get(
+                require_id("questionnaire_id", request.questionnaire_id)
+            )
+        return vs.GetQuestionnaireResponse(questionnaire=m.questionnaire_pb(questionnaire))
+
+    async def ListQuestionnaires(
+        self, request: vs.ListQuestionnairesRequest, context: grpc.aio.ServicerContext
+    ) -> vs.ListQuestionnairesResponse:
+        async with self.read() as uow:
+            items, token = await queries.list_questionnaires(
+                uow.session, size=page_size(request.page_size), token=request.page_token
+            )
+        return vs.ListQuestionnairesResponse(
+            questionnaires=[m.questionnaire_pb(q) for q in items], next_page_token=token
+        )
+
+    async def SubmitAudit(
+        self, request: vs.SubmitAuditRequest, context: grpc.aio.ServicerContext
+    ) -> vs.SubmitAuditResponse:
+        async def work(uow: ClientsUnitOfWork) -> vs.SubmitAuditResponse:
+            a = request.audit
+            cmd = commands.SubmitAudit(
+                id=a.id,
+                visit_id=a.visit_id,
+                questionnaire_id=a.questionnaire_id,
+                agent_id=a.agent_id,
+                outlet_id=a.outlet_id,
+                answers=[m.answer_from(x, f"audit.answers[{i}]") for i, x in enumerate(a.answers)],
+                must_stock=[
+                    m.must_stock_from(x, f"audit.must_stock[{i}]")
+                    for i, x in enumerate(a.must_stock)
+                ],
+                competitor_prices=[
+                    m.competitor_price_from(x, f"audit.competitor_prices[{i}]")
+                    for i, x in enumerate(a.competitor_prices)
+                ],
+            )
+            audit = await handlers.submit_audit(uow, self.app.clock(), cmd)
+            return vs.SubmitAuditResponse(audit=m.audit_pb(audit))
+
+        return await self.write("SubmitAudit", request, vs.SubmitAuditResponse, work)
+
+    async def GetAudit(
+        self, request: vs.GetAuditRequest, context: grpc.aio.ServicerContext
+    ) -> vs.GetAuditResponse:
+        async with self.read() as uow:
+            audit = await uow.audits.get(require_id("audit_id", request.audit_id))
+        return vs.GetAuditResponse(audit=m.audit_pb(audit))
+
+    async def ListAudits(
+        self, request: vs.ListAuditsRequest, context: grpc.aio.ServicerContext
+    ) -> vs.ListAuditsResponse:
+        async with self.read() as uow:
+            items, token = await queries.list_audits(
+                uow.session,
+                size=page_size(request.page_size),
+                token=request.page_token,
+                outlet_id=optional_id("outlet_id", request.outlet_id),
+                visit_id=optional_id("visit_id", request.visit_id),
+            )
+        return vs.ListAuditsResponse(audits=[m.audit_pb(a) for a in items], next_page_token=token)

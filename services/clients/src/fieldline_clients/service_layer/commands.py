@@ -1,0 +1,210 @@
+"""The write commands of the clients & territory context: what a caller asks, in domain terms.
+
+Entrypoints map a request (a gRPC call, a record of a bulk load) to one of these; the use
+cases in `handlers` take it with the unit of work. Values are as the caller gave them (ids
+not yet checked, enums None when unspecified): the use case and the domain judge them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from fieldline_clients.domain.fieldwork import (
+    AnswerInput,
+    CompetitorPrice,
+    MustStockCheck,
+    QuestionType,
+    VisitOutcome,
+)
+from fieldline_clients.domain.model import (
+    ClientType,
+    OutletCard,
+    OutletStatus,
+    Role,
+    VisitFrequency,
+)
+from fieldline_clients.domain.values import Location
+
+
+# ------------------------------------------------------------------------------ clients
+@dataclass(frozen=True)
+class CreateClient:
+    id: str
+    name: str
+    inn: str
+    kpp: str
+    type: ClientType | None
+    legal_address: str
+
+
+@dataclass(frozen=True)
+class UpdateClient:
+    id: str
+    changes: Mapping[str, Any]  # field → new value, for the fields named in `mask`
+    mask: Sequence[str]  # empty: every field
+    expected_version: int
+
+
+# ------------------------------------------------------------------------------ outlets
+@dataclass(frozen=True)
+class CreateOutlet:
+    id: str
+    client_id: str
+    card: OutletCard
+    territory_id: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class UpdateOutletCard:
+    outlet_id: str
+    card: OutletCard
+    mask: Sequence[str]
+    expected_version: int
+    actor: str
+
+
+@dataclass(frozen=True)
+class SetOutletStatus:
+    outlet_id: str
+    status: OutletStatus | None
+    expected_version: int
+    actor: str
+
+
+# ------------------------------------------------------------------------------- census
+@dataclass(frozen=True)
+class ProposeOutlet:
+    proposal_id: str
+    outlet_id: str
+    client_id: str
+    card: OutletCard
+    actor: str
+
+
+@dataclass(frozen=True)
+class ProposeCardChange:
+    proposal_id: str
+    outlet_id: str
+    card: OutletCard
+    mask: Sequence[str]
+    actor: str
+
+
+@dataclass(frozen=True)
+class DecideProposal:
+    proposal_id: str
+    approve: bool | None  # None: no decision given
+    reason: str
+    actor: str
+
+
+# --------------------------------------------------------------------- people, territory
+@dataclass(frozen=True)
+class CreateEmployee:
+    id: str
+    full_name: str
+    roles: Sequence[Role | None]
+    territory_id: str
+    supervisor_id: str
+    distributor_id: str
+
+
+@dataclass(frozen=True)
+class UpdateEmployee:
+    id: str
+    full_name: str
+    roles: Sequence[Role | None]
+    territory_id: str
+    supervisor_id: str
+    distributor_id: str
+    active: bool
+    expected_version: int
+
+
+@dataclass(frozen=True)
+class CreateTerritory:
+    id: str
+    name: str
+    parent_id: str
+
+
+@dataclass(frozen=True)
+class CreateRoute:
+    id: str
+    name: str
+    territory_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class SetRouteAssignment:
+    route_id: str
+    outlet_id: str
+    frequency: VisitFrequency | None
+    weekdays: Sequence[int]
+    start_date: date | None
+    sequence: int
+
+
+@dataclass(frozen=True)
+class RemoveRouteAssignment:
+    route_id: str
+    outlet_id: str
+
+
+# ------------------------------------------------------------------------------ visits
+@dataclass(frozen=True)
+class CheckIn:
+    visit_id: str
+    agent_id: str
+    outlet_id: str
+    time: datetime
+    location: Location | None
+    day: date | None  # None: the date of `time`
+
+
+@dataclass(frozen=True)
+class CheckOut:
+    visit_id: str
+    time: datetime
+    location: Location | None
+    outcome: VisitOutcome | None
+    notes: str
+
+
+@dataclass(frozen=True)
+class RecordMissedVisit:
+    visit_id: str
+    agent_id: str
+    outlet_id: str
+    day: date | None
+    reason: str
+
+
+# ------------------------------------------------------------------------------ audits
+# A question as asked: (id, text, type, options, required).
+Question = tuple[str, str, QuestionType | None, Sequence[str], bool]
+
+
+@dataclass(frozen=True)
+class CreateQuestionnaire:
+    id: str
+    name: str
+    questions: Sequence[Question]
+    must_stock_skus: Sequence[str]
+
+
+@dataclass(frozen=True)
+class SubmitAudit:
+    id: str
+    visit_id: str
+    questionnaire_id: str
+    agent_id: str
+    outlet_id: str
+    answers: Sequence[AnswerInput] = field(default_factory=tuple)
+    must_stock: Sequence[MustStockCheck] = field(default_factory=tuple)
+    competitor_prices: Sequence[CompetitorPrice] = field(default_factory=tuple)

@@ -1,0 +1,103 @@
+"""The clients unit of work without a database: in-memory repositories with the real ones'
+methods, for the use-case tests. Rows live in `uow.tables` (kept across transactions, restored
+when one ends without a commit). And `FakeBulkRows`, what a bulk load hands its aggregates to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fieldline_clients.domain.fieldwork import Audit, Proposal, Questionnaire, Visit
+from fieldline_clients.domain.model import (
+    CardChange,
+    Client,
+    Employee,
+    Outlet,
+    Route,
+    RouteAssignment,
+    Territory,
+)
+from fieldline_kit.testing.fakes import FakeUnitOfWork, InMemoryRepository
+
+
+class FakeOutlets(InMemoryRepository[Outlet]):
+    """Outlets, and the card history their changes add (by outlet id and version)."""
+
+    @property
+    def history(self) -> dict[tuple[str, int], CardChange]:
+        return self._uow.table("outlet_card_history")
+
+    async def add(self, aggregate: Outlet) -> None:
+        await super().add(aggregate)
+        self._write_history(aggregate)
+
+    async def save(self, aggregate: Outlet) -> None:
+        await super().save(aggregate)
+        self._write_history(aggregate)
+
+    def _write_history(self, outlet: Outlet) -> None:
+        for change in outlet.new_history:
+            self.history[(change.outlet_id, change.version)] = change
+        outlet.new_history.clear()
+        self.rows[self._key_of(outlet)].new_history.clear()
+
+
+class FakeTerritories(InMemoryRepository[Territory]):
+    """Territories: no versions, no events."""
+
+
+class FakeRoutes(InMemoryRepository[Route]):
+    """Routes, and their assignments by (route id, outlet id)."""
+
+    @property
+    def assignments(self) -> dict[tuple[str, str], RouteAssignment]:
+        return self._uow.table("route_assignments")
+
+    async def find_assignment(self, route_id: str, outlet_id: str) -> RouteAssignment | None:
+        return self.assignments.get((route_id, outlet_id))
+
+    async def put_assignment(self, a: RouteAssignment) -> None:
+        self.assignments[(a.route_id, a.outlet_id)] = a
+
+    async def remove_assignment(self, a: RouteAssignment) -> None:
+        del self.assignments[(a.route_id, a.outlet_id)]
+
+
+class FakeClientsUnitOfWork(FakeUnitOfWork):
+    def _attach(self) -> None:
+        self.clients = InMemoryRepository[Client](self, "client")
+        self.outlets = FakeOutlets(self, "outlet")
+        self.employees = InMemoryRepository[Employee](self, "employee")
+        self.territories = FakeTerritories(self, "territory")
+        self.routes = FakeRoutes(self, "route")
+        self.visits = InMemoryRepository[Visit](self, "visit")
+        self.questionnaires = InMemoryRepository[Questionnaire](self, "questionnaire")
+        self.audits = InMemoryRepository[Audit](self, "audit")
+        self.proposals = InMemoryRepository[Proposal](self, "proposal")
+
+
+class FakeBulkRows:
+    """`adapters.bulk.BulkRows` in memory: what was flushed is `written`, in order."""
+
+    def __init__(self) -> None:
+        self.pending: list[Any] = []
+        self.written: list[Any] = []
+        self.flushes = 0
+
+    @property
+    def buffered(self) -> int:
+        return len(self.pending)
+
+    def add(self, aggregate: Any) -> None:
+        self.pending.append(aggregate)
+
+    async def flush(self) -> None:
+        self.written.extend(self.pending)
+        self.pending.clear()
+        self.flushes += 1
+
+    async def finish(self, *, analyze: bool = True) -> None:
+        await self.flush()
+
+    def of(self, kind: type) -> list[Any]:
+        return [a for a in self.written if isinstance(a, kind)]

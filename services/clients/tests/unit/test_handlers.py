@@ -1,0 +1,757 @@
+"""Every use case of service_layer/handlers.py on a fake unit of work: the rule it applies, what
+it saves, the domain events its commit carries, and that a refused command changes nothing.
+
+The domain rules themselves (validation, state moves, versions) are tested with the aggregates
+(test_clients_outlets, test_territory, test_fieldwork, test_census); here, what the use case
+adds: the references it checks, the retries it answers, what it loads and saves.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import pytest
+
+from fieldline_clients.domain import events
+from fieldline_clients.domain.fieldwork import (
+    AnswerInput,
+    Proposal,
+    ProposalStatus,
+    Questionnaire,
+    QuestionType,
+    Visit,
+    VisitOutcome,
+    VisitStatus,
+)
+from fieldline_clients.domain.model import (
+    Client,
+    ClientType,
+    Employee,
+    Outlet,
+    OutletCard,
+    OutletStatus,
+    Role,
+    Route,
+    RouteAssignment,
+    Territory,
+    VisitFrequency,
+)
+from fieldline_clients.domain.values import Location
+from fieldline_clients.service_layer import commands as c
+from fieldline_clients.service_layer import handlers
+from fieldline_kit.errors import (
+    AlreadyExists,
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
+from fieldline_kit.testing.helpers import new_id
+
+from .fakes import FakeClientsUnitOfWork
+
+NOW = datetime(2024, 5, 15, 9, 30, tzinfo=UTC)
+SHOP = Location(55.7558, 37.6173)
+RADIUS_M = 200.0
+INN, KPP = "7707083893", "773601001"
+MONDAY = date(2024, 5, 13)
+T = TypeVar("T")
+
+
+@pytest.fixture
+def uow() -> FakeClientsUnitOfWork:
+    return FakeClientsUnitOfWork(clock=lambda: NOW)
+
+
+def event_types(uow: FakeClientsUnitOfWork) -> list[type]:
+    return [type(e) for e in uow.events]
+
+
+def sorted_types(uow: FakeClientsUnitOfWork) -> list[str]:
+    """The names of the events committed, sorted (one commit's aggregates come in any order)."""
+    return sorted(type(e).__name__ for e in uow.events)
+
+
+# -------------------------------------------------------------------------- stored data
+def stored(aggregate: T) -> T:
+    """As loaded from a row: no pending events or history."""
+    for name in ("events", "new_history"):
+        pending = getattr(aggregate, name, None)
+        if pending:
+            pending.clear()
+    return aggregate
+
+
+def a_client(uow: FakeClientsUnitOfWork, type_: ClientType = ClientType.RETAIL) -> Client:
+    client = Client.create(new_id(), "ООО «Ромашка»", INN, KPP, type_, "Москва", NOW)
+    return uow.clients.put(stored(client))
+
+
+def an_employee(
+    uow: FakeClientsUnitOfWork, *roles: Role, territory_id: str = "", distributor_id: str = ""
+) -> Employee:
+    employee = Employee.create(
+        new_id(), "Иван Петров", roles or (Role.AGENT,), territory_id, "", distributor_id
+    )
+    return uow.employees.put(stored(employee))
+
+
+def a_territory(uow: FakeClientsUnitOfWork, parent_id: str = "") -> Territory:
+    return uow.territories.put(Territory(new_id(), "Москва", parent_id))
+
+
+def an_outlet(
+    uow: FakeClientsUnitOfWork, status: OutletStatus = OutletStatus.ACTIVE, client_id: str = ""
+) -> Outlet:
+    card = OutletCard(name="Магазин «Ромашка»", address="Тверская, 1", location=SHOP)
+    outlet = Outlet.create(new_id(), client_id or new_id(), card, "", new_id(), NOW, status)
+    return uow.outlets.put(stored(outlet))
+
+
+def a_route(uow: FakeClientsUnitOfWork, agent: Employee) -> Route:
+    return uow.routes.put(stored(Route.create(new_id(), "Маршрут 1", "", agent)))
+
+
+def a_visit(uow: FakeClientsUnitOfWork, agent: Employee, outlet: Outlet) -> Visit:
+    visit = Visit.start(new_id(), agent, outlet, NOW, SHOP, None, RADIUS_M)
+    return uow.visits.put(stored(visit))
+
+
+def a_questionnaire(uow: FakeClientsUnitOfWork) -> Questionnaire:
+    questions = [("facings", "Фейсы на полке", QuestionType.NUMBER, [], True)]
+    return uow.questionnaires.put(
+        Questionnaire.create(new_id(), "Аудит полки", questions, ["KDR-0500-PET"])
+    )
+
+
+def a_proposal(uow: FakeClientsUnitOfWork, proposal: Proposal) -> Proposal:
+    return uow.proposals.put(stored(proposal))
+
+
+# ------------------------------------------------------------------------------ clients
+def create_client(
+    client_id: str = "", inn: str = INN, name: str = "ООО «Ромашка»"
+) -> c.CreateClient:
+    return c.CreateClient(client_id or new_id(), name, inn, KPP, ClientType.RETAIL, "Москва")
+
+
+class TestCreateClient:
+    async def test_saves_the_client_and_publishes_its_creation(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        client = await uow.run(handlers.create_client, NOW, create_client())
+        assert uow.clients.all() == [client]
+        assert (client.version, client.created_at, client.inn) == (1, NOW, INN)
+        assert event_types(uow) == [events.ClientCreated] and uow.commits == 1
+
+    async def test_a_retry_returns_the_client_as_created(self, uow: FakeClientsUnitOfWork) -> None:
+        first = await uow.run(handlers.create_client, NOW, create_client())
+        again = await uow.run(handlers.create_client, NOW, create_client(first.id, name="Другое"))
+        assert again == first and again.name == "ООО «Ромашка»"
+        assert uow.clients.all() == [first]
+        assert event_types(uow) == [events.ClientCreated]
+
+    async def test_a_bad_inn_is_refused(self, uow: FakeClientsUnitOfWork) -> None:
+        await uow.refused(
+            InvalidArgument,
+            handlers.create_client,
+            NOW,
+            create_client(inn="7707083890"),
+            match="client.inn",
+        )
+
+
+class TestUpdateClient:
+    async def test_changes_the_masked_fields_and_publishes_them(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        client = a_client(uow)
+        later = NOW + timedelta(hours=1)
+        cmd = c.UpdateClient(
+            client.id, {"name": "x", "legal_address": "Казань"}, ["legal_address"], 1
+        )
+        updated = await uow.run(handlers.update_client, later, cmd)
+        [saved] = uow.clients.all()
+        assert saved == updated
+        assert (saved.name, saved.legal_address) == (client.name, "Казань")
+        assert (saved.version, saved.updated_at) == (2, later)
+        [event] = uow.events
+        assert isinstance(event, events.ClientChanged)
+        assert event.changed_fields == ("legal_address",)
+
+    async def test_a_stale_version_is_refused(self, uow: FakeClientsUnitOfWork) -> None:
+        client = a_client(uow)
+        cmd = c.UpdateClient(client.id, {"legal_address": "Казань"}, ["legal_address"], 2)
+        await uow.refused(Conflict, handlers.update_client, NOW, cmd)
+
+    async def test_an_unknown_client_is_named_by_its_field(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        cmd = c.UpdateClient(new_id(), {"legal_address": "Казань"}, ["legal_address"], 1)
+        await uow.refused(NotFound, handlers.update_client, NOW, cmd, match="client.id")
+
+
+# ------------------------------------------------------------------------------ outlets
+def create_outlet(client_id: str, territory_id: str = "", outlet_id: str = "") -> c.CreateOutlet:
+    card = OutletCard(name="Магазин «Берёзка»", address="Арбат, 5", location=SHOP)
+    return c.CreateOutlet(outlet_id or new_id(), client_id, card, territory_id, "actor-1")
+
+
+class TestCreateOutlet:
+    async def test_saves_the_outlet_its_first_history_entry_and_its_creation(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        client, territory = a_client(uow), a_territory(uow)
+        outlet = await uow.run(handlers.create_outlet, NOW, create_outlet(client.id, territory.id))
+        assert uow.outlets.all() == [outlet]
+        assert (outlet.client_id, outlet.territory_id) == (client.id, territory.id)
+        assert outlet.status is OutletStatus.ACTIVE
+        [first] = uow.outlets.history.values()
+        assert (first.outlet_id, first.version, first.changed_by) == (outlet.id, 1, "actor-1")
+        assert {change.field for change in first.changes} >= {"name", "address", "location"}
+        assert event_types(uow) == [events.OutletCreated]
+
+    async def test_its_client_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
+        await uow.refused(
+            NotFound, handlers.create_outlet, NOW, create_outlet(new_id()), match="outlet.client_id"
+        )
+
+    async def test_its_territory_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = create_outlet(a_client(uow).id, territory_id=new_id())
+        await uow.refused(NotFound, handlers.create_outlet, NOW, cmd, match="outlet.territory_id")
+
+    async def test_a_retry_returns_the_outlet_as_created(self, uow: FakeClientsUnitOfWork) -> None:
+        existing = an_outlet(uow)
+        again = await uow.run(handlers.create_outlet, NOW, create_outlet(new_id(), "", existing.id))
+        assert again == existing
+        assert uow.outlets.all() == [existing] and uow.events == []
+
+
+class TestUpdateOutletCard:
+    async def test_changes_the_card_and_records_the_change(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        outlet = an_outlet(uow)
+        cmd = c.UpdateOutletCard(outlet.id, OutletCard(name="Новое имя"), ["name"], 1, "editor")
+        updated = await uow.run(handlers.update_outlet_card, NOW, cmd)
+        [saved] = uow.outlets.all()
+        assert saved == updated and saved.card.name == "Новое имя" and saved.version == 2
+        assert saved.card.address == outlet.card.address
+        [entry] = uow.outlets.history.values()
+        assert (entry.version, entry.changed_by) == (2, "editor")
+        assert [change.field for change in entry.changes] == ["name"]
+        [event] = uow.events
+        assert isinstance(event, events.OutletChanged) and event.changed_fields == ("name",)
+
+    async def test_a_stale_version_is_refused(self, uow: FakeClientsUnitOfWork) -> None:
+        outlet = an_outlet(uow)
+        cmd = c.UpdateOutletCard(outlet.id, OutletCard(name="Новое имя"), ["name"], 3, "editor")
+        await uow.refused(Conflict, handlers.update_outlet_card, NOW, cmd)
+
+
+class TestSetOutletStatus:
+    async def test_closes_and_reopens(self, uow: FakeClientsUnitOfWork) -> None:
+        outlet = an_outlet(uow)
+        closed = c.SetOutletStatus(outlet.id, OutletStatus.CLOSED, 1, "actor-1")
+        await uow.run(handlers.set_outlet_status, NOW, closed)
+        assert [(o.status, o.version) for o in uow.outlets.all()] == [(OutletStatus.CLOSED, 2)]
+        reopened = c.SetOutletStatus(outlet.id, OutletStatus.ACTIVE, 2, "actor-1")
+        await uow.run(handlers.set_outlet_status, NOW, reopened)
+        assert [(o.status, o.version) for o in uow.outlets.all()] == [(OutletStatus.ACTIVE, 3)]
+        assert event_types(uow) == [events.OutletChanged] * 2
+        assert all(e.changed_fields == ("status",) for e in uow.events)
+        assert uow.outlets.history == {}  # a status is not part of the card
+
+    @pytest.mark.parametrize("status", [None, OutletStatus.PENDING, OutletStatus.REJECTED])
+    async def test_only_active_or_closed_may_be_set(
+        self, uow: FakeClientsUnitOfWork, status: OutletStatus | None
+    ) -> None:
+        cmd = c.SetOutletStatus(an_outlet(uow).id, status, 1, "actor-1")
+        await uow.refused(InvalidArgument, handlers.set_outlet_status, NOW, cmd, match="status")
+
+    async def test_a_stale_version_is_refused(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = c.SetOutletStatus(an_outlet(uow).id, OutletStatus.CLOSED, 5, "actor-1")
+        await uow.refused(Conflict, handlers.set_outlet_status, NOW, cmd)
+
+
+# ------------------------------------------------------------------------------- census
+def propose_outlet(uow: FakeClientsUnitOfWork, proposer: Employee, **kw: str) -> c.ProposeOutlet:
+    values = {
+        "proposal_id": new_id(),
+        "outlet_id": new_id(),
+        "client_id": a_client(uow).id,
+        "actor": proposer.id,
+    }
+    values.update(kw)
+    return c.ProposeOutlet(card=OutletCard(name="Киоск у остановки"), **values)
+
+
+class TestProposeOutlet:
+    async def test_saves_a_pending_outlet_in_the_proposers_territory_and_the_proposal(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        territory = a_territory(uow)
+        agent = an_employee(uow, Role.AGENT, territory_id=territory.id)
+        cmd = propose_outlet(uow, agent)
+        proposal = await uow.run(handlers.propose_outlet, NOW, cmd)
+        assert uow.proposals.all() == [proposal]
+        assert proposal.status is ProposalStatus.PENDING and proposal.proposed_by == agent.id
+        [outlet] = uow.outlets.all()
+        assert (outlet.id, outlet.status) == (cmd.outlet_id, OutletStatus.PENDING)
+        assert outlet.territory_id == territory.id and outlet.client_id == cmd.client_id
+        assert len(uow.outlets.history) == 1
+        assert event_types(uow) == [events.OutletCreated]  # the proposal publishes its decision
+
+    async def test_a_retry_returns_the_proposal(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = propose_outlet(uow, an_employee(uow))
+        first = await uow.run(handlers.propose_outlet, NOW, cmd)
+        assert await uow.run(handlers.propose_outlet, NOW, cmd) == first
+        assert len(uow.proposals.all()) == len(uow.outlets.all()) == 1
+        assert event_types(uow) == [events.OutletCreated]
+
+    async def test_the_outlet_must_be_new(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = propose_outlet(uow, an_employee(uow), outlet_id=an_outlet(uow).id)
+        await uow.refused(AlreadyExists, handlers.propose_outlet, NOW, cmd)
+
+    @pytest.mark.parametrize("field", ["actor", "client_id"])
+    async def test_the_proposer_and_the_client_must_exist(
+        self, uow: FakeClientsUnitOfWork, field: str
+    ) -> None:
+        cmd = propose_outlet(uow, an_employee(uow), **{field: new_id()})
+        shown = "actor_id" if field == "actor" else field
+        await uow.refused(NotFound, handlers.propose_outlet, NOW, cmd, match=shown)
+
+    async def test_a_technician_cannot_propose(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = propose_outlet(uow, an_employee(uow, Role.TECHNICIAN))
+        await uow.refused(PermissionDenied, handlers.propose_outlet, NOW, cmd)
+
+
+class TestProposeCardChange:
+    async def test_saves_the_proposal_and_leaves_the_outlet_alone(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        outlet, agent = an_outlet(uow), an_employee(uow)
+        card = OutletCard(name=outlet.card.name, address="Новый адрес")
+        cmd = c.ProposeCardChange(new_id(), outlet.id, card, ["address"], agent.id)
+        proposal = await uow.run(handlers.propose_card_change, NOW, cmd)
+        assert uow.proposals.all() == [proposal]
+        assert proposal.fields == ("address",) and proposal.outlet_id == outlet.id
+        assert uow.outlets.all() == [outlet] and uow.outlets.history == {}
+        assert uow.events == []
+        assert await uow.run(handlers.propose_card_change, NOW, cmd) == proposal  # a retry
+
+    async def test_the_outlet_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = c.ProposeCardChange(
+            new_id(), new_id(), OutletCard(name="x"), ["name"], an_employee(uow).id
+        )
+        await uow.refused(NotFound, handlers.propose_card_change, NOW, cmd, match="outlet_id")
+
+    async def test_a_change_that_changes_nothing_is_refused(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        outlet = an_outlet(uow)
+        cmd = c.ProposeCardChange(new_id(), outlet.id, outlet.card, [], an_employee(uow).id)
+        await uow.refused(InvalidArgument, handlers.propose_card_change, NOW, cmd)
+
+
+class TestDecideProposal:
+    def _new_outlet(self, uow: FakeClientsUnitOfWork) -> tuple[Proposal, Employee]:
+        agent = an_employee(uow)
+        outlet = an_outlet(uow, OutletStatus.PENDING)
+        return a_proposal(uow, Proposal.new_outlet(new_id(), agent, outlet, NOW)), agent
+
+    async def test_approving_a_new_outlet_activates_it(self, uow: FakeClientsUnitOfWork) -> None:
+        proposal, _ = self._new_outlet(uow)
+        boss = an_employee(uow, Role.SUPERVISOR)
+        cmd = c.DecideProposal(proposal.id, True, "", boss.id)
+        decided = await uow.run(handlers.decide_proposal, NOW, cmd)
+        assert uow.proposals.all() == [decided]
+        assert (decided.status, decided.decided_by) == (ProposalStatus.APPROVED, boss.id)
+        assert [(o.status, o.version) for o in uow.outlets.all()] == [(OutletStatus.ACTIVE, 2)]
+        assert sorted_types(uow) == ["CensusDecided", "OutletChanged"]
+
+    async def test_approving_a_card_change_changes_the_card_under_the_proposal(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        outlet, agent = an_outlet(uow), an_employee(uow)
+        card = OutletCard(name=outlet.card.name, address="Новый адрес")
+        proposal = a_proposal(
+            uow, Proposal.card_change(new_id(), agent, outlet, card, ["address"], NOW)
+        )
+        boss = an_employee(uow, Role.SUPERVISOR)
+        await uow.run(
+            handlers.decide_proposal, NOW, c.DecideProposal(proposal.id, True, "", boss.id)
+        )
+        [saved] = uow.outlets.all()
+        assert saved.card.address == "Новый адрес" and saved.version == 2
+        [entry] = uow.outlets.history.values()
+        assert (entry.proposal_id, entry.changed_by) == (proposal.id, agent.id)
+        assert sorted_types(uow) == ["CensusDecided", "OutletChanged"]
+
+    async def test_a_decision_must_be_given(self, uow: FakeClientsUnitOfWork) -> None:
+        proposal, _ = self._new_outlet(uow)
+        cmd = c.DecideProposal(proposal.id, None, "", an_employee(uow, Role.SUPERVISOR).id)
+        await uow.refused(InvalidArgument, handlers.decide_proposal, NOW, cmd, match="decision")
+
+    async def test_only_a_supervisor_decides(self, uow: FakeClientsUnitOfWork) -> None:
+        proposal, agent = self._new_outlet(uow)
+        cmd = c.DecideProposal(proposal.id, True, "", agent.id)
+        await uow.refused(PermissionDenied, handlers.decide_proposal, NOW, cmd)
+
+    async def test_the_proposal_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = c.DecideProposal(new_id(), True, "", an_employee(uow, Role.SUPERVISOR).id)
+        await uow.refused(NotFound, handlers.decide_proposal, NOW, cmd, match="proposal_id")
+
+
+# --------------------------------------------------------------------- people, territory
+def create_employee(**kw: Any) -> c.CreateEmployee:
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "full_name": "Мария Иванова",
+        "roles": [Role.AGENT],
+        "territory_id": "",
+        "supervisor_id": "",
+        "distributor_id": "",
+    }
+    return c.CreateEmployee(**{**values, **kw})
+
+
+class TestCreateEmployee:
+    async def test_saves_the_employee_with_checked_references(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        territory, boss = a_territory(uow), an_employee(uow, Role.SUPERVISOR)
+        cmd = create_employee(territory_id=territory.id, supervisor_id=boss.id)
+        employee = await uow.run(handlers.create_employee, cmd)
+        assert {e.id for e in uow.employees.all()} == {boss.id, employee.id}
+        assert (employee.territory_id, employee.supervisor_id) == (territory.id, boss.id)
+        assert employee.active and employee.version == 1
+        assert event_types(uow) == [events.EmployeeChanged]
+
+    async def test_a_distributor_manager_works_for_a_distributor(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        distributor = a_client(uow, ClientType.DISTRIBUTOR)
+        cmd = create_employee(roles=[Role.DISTRIBUTOR_MANAGER], distributor_id=distributor.id)
+        employee = await uow.run(handlers.create_employee, cmd)
+        assert employee.distributor_id == distributor.id
+        retail = a_client(uow, ClientType.RETAIL)
+        cmd = create_employee(roles=[Role.DISTRIBUTOR_MANAGER], distributor_id=retail.id)
+        await uow.refused(InvalidArgument, handlers.create_employee, cmd, match="not a distributor")
+
+    @pytest.mark.parametrize("field", ["territory_id", "supervisor_id", "distributor_id"])
+    async def test_references_must_exist(self, uow: FakeClientsUnitOfWork, field: str) -> None:
+        cmd = create_employee(**{field: new_id()})
+        await uow.refused(NotFound, handlers.create_employee, cmd, match=f"employee.{field}")
+
+    async def test_a_retry_returns_the_employee(self, uow: FakeClientsUnitOfWork) -> None:
+        existing = an_employee(uow)
+        again = await uow.run(handlers.create_employee, create_employee(id=existing.id))
+        assert again == existing and uow.events == []
+
+
+class TestUpdateEmployee:
+    def _update(self, e: Employee, **kw: Any) -> c.UpdateEmployee:
+        values: dict[str, Any] = {
+            "id": e.id,
+            "full_name": e.full_name,
+            "roles": list(e.roles),
+            "territory_id": e.territory_id,
+            "supervisor_id": e.supervisor_id,
+            "distributor_id": e.distributor_id,
+            "active": e.active,
+            "expected_version": e.version,
+        }
+        return c.UpdateEmployee(**{**values, **kw})
+
+    async def test_saves_the_change(self, uow: FakeClientsUnitOfWork) -> None:
+        employee, boss = an_employee(uow), an_employee(uow, Role.SUPERVISOR)
+        cmd = self._update(employee, supervisor_id=boss.id, active=False)
+        await uow.run(handlers.update_employee, cmd)
+        saved = await uow.employees.get(employee.id)
+        assert (saved.supervisor_id, saved.active, saved.version) == (boss.id, False, 2)
+        assert event_types(uow) == [events.EmployeeChanged]
+
+    async def test_a_stale_version_is_refused(self, uow: FakeClientsUnitOfWork) -> None:
+        employee = an_employee(uow)
+        cmd = self._update(employee, full_name="Пётр", expected_version=7)
+        await uow.refused(Conflict, handlers.update_employee, cmd)
+
+    async def test_the_supervisor_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = self._update(an_employee(uow), supervisor_id=new_id())
+        await uow.refused(NotFound, handlers.update_employee, cmd, match="employee.supervisor_id")
+
+
+class TestCreateTerritory:
+    async def test_saves_the_territory_under_its_parent(self, uow: FakeClientsUnitOfWork) -> None:
+        region = a_territory(uow)
+        city = await uow.run(
+            handlers.create_territory, c.CreateTerritory(new_id(), " Казань ", region.id)
+        )
+        assert city == Territory(city.id, "Казань", region.id)
+        assert set(uow.territories.all()) == {region, city}
+        assert uow.events == []  # territories publish nothing
+        again = c.CreateTerritory(city.id, "Другое имя", "")
+        assert await uow.run(handlers.create_territory, again) == city  # a retry
+
+    async def test_the_parent_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = c.CreateTerritory(new_id(), "Казань", new_id())
+        await uow.refused(NotFound, handlers.create_territory, cmd, match="territory.parent_id")
+
+
+class TestCreateRoute:
+    async def test_saves_the_agents_route(self, uow: FakeClientsUnitOfWork) -> None:
+        agent, territory = an_employee(uow), a_territory(uow)
+        cmd = c.CreateRoute(new_id(), "Маршрут 7", territory.id, agent.id)
+        route = await uow.run(handlers.create_route, cmd)
+        assert uow.routes.all() == [route]
+        assert (route.agent_id, route.territory_id, route.version) == (agent.id, territory.id, 1)
+        assert event_types(uow) == [events.RouteChanged]
+        assert await uow.run(handlers.create_route, cmd) == route  # a retry
+        assert event_types(uow) == [events.RouteChanged]
+
+    async def test_the_agent_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = c.CreateRoute(new_id(), "Маршрут 7", "", new_id())
+        await uow.refused(NotFound, handlers.create_route, cmd, match="route.agent_id")
+
+    async def test_the_agent_must_work_in_the_field(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = c.CreateRoute(new_id(), "Маршрут 7", "", an_employee(uow, Role.TECHNICIAN).id)
+        await uow.refused(PermissionDenied, handlers.create_route, cmd)
+
+
+def assignment(
+    route: Route, outlet: Outlet, *weekdays: int, sequence: int = 1
+) -> c.SetRouteAssignment:
+    return c.SetRouteAssignment(
+        route.id, outlet.id, VisitFrequency.WEEKLY, weekdays or (1,), MONDAY, sequence
+    )
+
+
+class TestSetRouteAssignment:
+    async def test_puts_the_outlet_on_the_route_and_moves_the_routes_version(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
+        put = await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1, 4))
+        assert put == RouteAssignment(route.id, outlet.id, VisitFrequency.WEEKLY, (1, 4), MONDAY, 1)
+        assert uow.routes.assignments == {(route.id, outlet.id): put}
+        assert [r.version for r in uow.routes.all()] == [2]
+        [event] = uow.events
+        assert isinstance(event, events.RouteAssignmentChanged)
+        assert event.assignment == put and not event.removed
+
+    async def test_the_same_assignment_again_changes_nothing(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
+        await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1))
+        await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1))
+        assert [r.version for r in uow.routes.all()] == [2]
+        assert len(uow.events) == 1
+
+    async def test_a_new_schedule_replaces_the_old_one(self, uow: FakeClientsUnitOfWork) -> None:
+        route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
+        await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1))
+        later = await uow.run(
+            handlers.set_route_assignment, assignment(route, outlet, 3, sequence=9)
+        )
+        assert uow.routes.assignments == {(route.id, outlet.id): later}
+        assert [r.version for r in uow.routes.all()] == [3]
+        assert event_types(uow) == [events.RouteAssignmentChanged] * 2
+
+    async def test_only_active_outlets_go_on_routes(self, uow: FakeClientsUnitOfWork) -> None:
+        route, closed = a_route(uow, an_employee(uow)), an_outlet(uow, OutletStatus.CLOSED)
+        cmd = assignment(route, closed)
+        await uow.refused(FailedPrecondition, handlers.set_route_assignment, cmd, match="CLOSED")
+
+    async def test_the_route_and_the_outlet_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
+        route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
+        cmd = c.SetRouteAssignment(new_id(), outlet.id, VisitFrequency.WEEKLY, [1], MONDAY, 1)
+        await uow.refused(NotFound, handlers.set_route_assignment, cmd, match="route_id")
+        cmd = c.SetRouteAssignment(route.id, new_id(), VisitFrequency.WEEKLY, [1], MONDAY, 1)
+        await uow.refused(NotFound, handlers.set_route_assignment, cmd, match="outlet_id")
+
+
+class TestRemoveRouteAssignment:
+    async def test_takes_the_outlet_off_the_route(self, uow: FakeClientsUnitOfWork) -> None:
+        route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
+        put = await uow.run(handlers.set_route_assignment, assignment(route, outlet))
+        cmd = c.RemoveRouteAssignment(route.id, outlet.id)
+        await uow.run(handlers.remove_route_assignment, cmd)
+        assert uow.routes.assignments == {}
+        assert [r.version for r in uow.routes.all()] == [3]
+        removed = uow.events[-1]
+        assert isinstance(removed, events.RouteAssignmentChanged)
+        assert removed.removed and removed.assignment == put
+
+    async def test_removing_what_is_not_there_changes_nothing(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        route = a_route(uow, an_employee(uow))
+        await uow.run(handlers.remove_route_assignment, c.RemoveRouteAssignment(route.id, new_id()))
+        assert uow.routes.all() == [route] and uow.events == []
+
+    async def test_the_route_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = c.RemoveRouteAssignment(new_id(), new_id())
+        await uow.refused(NotFound, handlers.remove_route_assignment, cmd, match="route_id")
+
+
+# ------------------------------------------------------------------------------ visits
+def check_in(agent: Employee, outlet: Outlet, visit_id: str = "", **kw: Any) -> c.CheckIn:
+    values: dict[str, Any] = {"time": NOW, "location": SHOP, "day": None}
+    return c.CheckIn(visit_id or new_id(), agent.id, outlet.id, **{**values, **kw})
+
+
+class TestCheckIn:
+    async def test_starts_the_visit_measuring_the_distance(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        agent, outlet = an_employee(uow), an_outlet(uow)
+        far = Location(SHOP.lat + 0.01, SHOP.lon)  # about 1.1 km north
+        visit = await uow.run(
+            handlers.check_in, check_in(agent, outlet, location=far), radius_m=RADIUS_M
+        )
+        assert uow.visits.all() == [visit]
+        assert visit.status is VisitStatus.IN_PROGRESS and visit.day == NOW.date()
+        assert visit.check_in is not None and visit.check_in.far
+        assert event_types(uow) == [events.VisitStarted]
+
+    async def test_a_retry_returns_the_visit_and_another_start_under_its_id_is_refused(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        agent, outlet = an_employee(uow), an_outlet(uow)
+        cmd = check_in(agent, outlet)
+        first = await uow.run(handlers.check_in, cmd, radius_m=RADIUS_M)
+        assert await uow.run(handlers.check_in, cmd, radius_m=RADIUS_M) == first
+        assert event_types(uow) == [events.VisitStarted]
+        elsewhere = check_in(agent, an_outlet(uow), cmd.visit_id)
+        await uow.refused(AlreadyExists, handlers.check_in, elsewhere, radius_m=RADIUS_M)
+
+    async def test_a_closed_outlet_is_not_visited(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = check_in(an_employee(uow), an_outlet(uow, OutletStatus.CLOSED))
+        await uow.refused(FailedPrecondition, handlers.check_in, cmd, radius_m=RADIUS_M)
+
+    async def test_the_agent_and_the_outlet_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
+        agent, outlet = an_employee(uow), an_outlet(uow)
+        cmd = c.CheckIn(new_id(), new_id(), outlet.id, NOW, None, None)
+        await uow.refused(NotFound, handlers.check_in, cmd, match="agent_id", radius_m=RADIUS_M)
+        cmd = c.CheckIn(new_id(), agent.id, new_id(), NOW, None, None)
+        await uow.refused(NotFound, handlers.check_in, cmd, match="outlet_id", radius_m=RADIUS_M)
+
+
+class TestCheckOut:
+    async def test_completes_the_visit(self, uow: FakeClientsUnitOfWork) -> None:
+        outlet = an_outlet(uow)
+        visit = a_visit(uow, an_employee(uow), outlet)
+        cmd = c.CheckOut(visit.id, NOW + timedelta(minutes=20), SHOP, VisitOutcome.NO_ORDER, "x")
+        done = await uow.run(handlers.check_out, cmd, radius_m=RADIUS_M)
+        assert uow.visits.all() == [done] and done.outlet_id == outlet.id
+        assert (done.status, done.outcome, done.version) == (
+            VisitStatus.COMPLETED,
+            VisitOutcome.NO_ORDER,
+            2,
+        )
+        assert event_types(uow) == [events.VisitCompleted]
+
+    async def test_the_visit_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = c.CheckOut(new_id(), NOW, None, VisitOutcome.NO_ORDER, "")
+        await uow.refused(NotFound, handlers.check_out, cmd, match="visit_id", radius_m=RADIUS_M)
+
+    async def test_a_check_out_before_the_check_in_is_refused(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        visit = a_visit(uow, an_employee(uow), an_outlet(uow))
+        cmd = c.CheckOut(visit.id, NOW - timedelta(hours=1), None, VisitOutcome.NO_ORDER, "")
+        await uow.refused(InvalidArgument, handlers.check_out, cmd, match="time", radius_m=RADIUS_M)
+
+
+class TestRecordMissedVisit:
+    async def test_records_the_missed_visit(self, uow: FakeClientsUnitOfWork) -> None:
+        agent, outlet = an_employee(uow), an_outlet(uow)
+        cmd = c.RecordMissedVisit(new_id(), agent.id, outlet.id, MONDAY, "закрыто на учёт")
+        visit = await uow.run(handlers.record_missed_visit, cmd)
+        assert uow.visits.all() == [visit]
+        assert (visit.status, visit.day, visit.missed_reason) == (
+            VisitStatus.MISSED,
+            MONDAY,
+            "закрыто на учёт",
+        )
+        assert event_types(uow) == [events.VisitMissed]
+        assert await uow.run(handlers.record_missed_visit, cmd) == visit  # a retry
+        assert event_types(uow) == [events.VisitMissed]
+
+    async def test_another_agents_visit_under_its_id_is_refused(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        outlet = an_outlet(uow)
+        visit = a_visit(uow, an_employee(uow), outlet)
+        cmd = c.RecordMissedVisit(visit.id, an_employee(uow).id, outlet.id, MONDAY, "закрыто")
+        await uow.refused(AlreadyExists, handlers.record_missed_visit, cmd)
+
+
+# ------------------------------------------------------------------------------ audits
+class TestCreateQuestionnaire:
+    async def test_saves_the_questionnaire(self, uow: FakeClientsUnitOfWork) -> None:
+        questions = [("placement", "Где выкладка?", QuestionType.CHOICE, ["Вход", "Касса"], True)]
+        cmd = c.CreateQuestionnaire(new_id(), "Выкладка", questions, ["KDR-0500-PET"])
+        q = await uow.run(handlers.create_questionnaire, cmd)
+        assert uow.questionnaires.all() == [q]
+        assert [x.options for x in q.questions] == [("Вход", "Касса")]
+        assert uow.events == []  # questionnaires publish nothing
+        retry = c.CreateQuestionnaire(q.id, "Другое", questions, [])
+        assert await uow.run(handlers.create_questionnaire, retry) == q
+
+    async def test_an_empty_questionnaire_is_refused(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = c.CreateQuestionnaire(new_id(), "Пусто", [], [])
+        await uow.refused(InvalidArgument, handlers.create_questionnaire, cmd)
+
+
+class TestSubmitAudit:
+    def _audit(
+        self, uow: FakeClientsUnitOfWork, **kw: Any
+    ) -> tuple[c.SubmitAudit, Visit, Questionnaire]:
+        visit = a_visit(uow, an_employee(uow), an_outlet(uow))
+        questionnaire = a_questionnaire(uow)
+        values: dict[str, Any] = {
+            "id": new_id(),
+            "visit_id": visit.id,
+            "questionnaire_id": questionnaire.id,
+            "agent_id": visit.agent_id,
+            "outlet_id": visit.outlet_id,
+            "answers": [AnswerInput("facings", "number", "12")],
+        }
+        return c.SubmitAudit(**{**values, **kw}), visit, questionnaire
+
+    async def test_saves_the_audit_of_the_visit(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd, visit, questionnaire = self._audit(uow)
+        audit = await uow.run(handlers.submit_audit, NOW, cmd)
+        assert uow.audits.all() == [audit]
+        assert (audit.visit_id, audit.questionnaire_id) == (visit.id, questionnaire.id)
+        assert (audit.agent_id, audit.outlet_id) == (visit.agent_id, visit.outlet_id)
+        assert [a.value for a in audit.answers] == [Decimal("12")]
+        assert event_types(uow) == [events.AuditSubmitted]
+        assert await uow.run(handlers.submit_audit, NOW, cmd) == audit  # a retry
+        assert event_types(uow) == [events.AuditSubmitted]
+
+    @pytest.mark.parametrize("field", ["agent_id", "outlet_id"])
+    async def test_the_visit_must_be_the_agents_at_the_outlet(
+        self, uow: FakeClientsUnitOfWork, field: str
+    ) -> None:
+        cmd, _, _ = self._audit(uow, **{field: new_id()})
+        await uow.refused(InvalidArgument, handlers.submit_audit, NOW, cmd, match=f"audit.{field}")
+
+    @pytest.mark.parametrize("field", ["visit_id", "questionnaire_id"])
+    async def test_the_visit_and_the_questionnaire_must_exist(
+        self, uow: FakeClientsUnitOfWork, field: str
+    ) -> None:
+        cmd, _, _ = self._audit(uow, **{field: new_id()})
+        await uow.refused(NotFound, handlers.submit_audit, NOW, cmd, match=f"audit.{field}")
+
+    async def test_a_missed_visit_is_not_audited(self, uow: FakeClientsUnitOfWork) -> None:
+        agent, outlet = an_employee(uow), an_outlet(uow)
+        missed = uow.visits.put(stored(Visit.missed(new_id(), agent, outlet, MONDAY, "закрыто")))
+        cmd, _, _ = self._audit(uow, visit_id=missed.id, agent_id="", outlet_id="")
+        await uow.refused(FailedPrecondition, handlers.submit_audit, NOW, cmd, match="MISSED")

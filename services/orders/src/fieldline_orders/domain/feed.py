@@ -1,0 +1,59 @@
+"""What this context knows of the clients context's outlets, routes and audits (its read models).
+
+Each record is the state one clients event reports, with the version that orders them: the
+aggregate's version for outlets and route assignments, the submit time (then the audit id,
+then the version) for audits. A record older than the one held changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class OutletState:
+    outlet_id: str
+    client_id: str
+    status: str  # ACTIVE, PENDING, CLOSED, … (the clients context's OutletStatus names)
+    version: int
+
+
+@dataclass(frozen=True)
+class AssignmentState:
+    """A route × outlet assignment; a removal is kept as a tombstone (`removed`)."""
+
+    route_id: str
+    outlet_id: str
+    agent_id: str
+    frequency: int  # weeks between visiting weeks: 1, 2 or 4
+    weekday_mask: int  # bit d set: visited on ISO weekday d
+    start_date: date
+    sequence: int
+    removed: bool
+    version: int
+
+
+@dataclass(frozen=True)
+class ShelfCount:
+    sku: str
+    present: bool
+    facings: int
+    shelf_quantity: Decimal | None  # None: not counted
+
+
+@dataclass(frozen=True)
+class AuditState:
+    """An outlet's audit: the latest one's must-stock counts are the outlet's shelf."""
+
+    audit_id: str
+    outlet_id: str
+    submitted_at: datetime
+    version: int
+    counts: Sequence[ShelfCount]
+
+
+# What one handled clients event reports.
+FeedRecord = OutletState | AssignmentState | AuditState

@@ -1,0 +1,427 @@
+"""SubmitOrder: pre-sale orders submitted in batches — read once, ask settlements once, write once.
+
+Concurrent SubmitOrder calls are coalesced into batches (the servicer feeds a
+`fieldline_kit.batching.Batcher`); a lone call is a batch of one and takes the same path. A
+batch runs in three steps, so no write transaction is ever held across the call to
+settlements (a SQLite write transaction would block every other writer):
+
+1. **read** (`SubmitReader.read`, usually one statement, no transaction): the answers stored
+   under the calls' request_ids, which order ids are taken, the outlets' clients, the clients'
+   price types, prices and discounts, the catalog. Each call is judged in memory, in this order
+   of precedence: its stored answer (a retry); a malformed order id or override reason; its
+   order existing already (a retry under another request_id, or a held order to re-check:
+   answered as it is, before the rest of the request is judged again, so a retry after
+   midnight does not fail on its dates); a malformed header; an outlet unknown or of another
+   client; its lines priced. A bad order fails alone, with its specific error.
+2. **credit** (`CreditChecker.check_many`, no transaction): one CheckCreditBatch for every new
+   order and every held order submitted again, judged in order, so two orders of one client
+   see each other's reservations as if sent one after the other.
+3. **write** (one unit of work): the new orders (one statement per table; an order whose id
+   appeared since step 1 is answered as it is now), the re-checked held orders, and every
+   call's answer stored under its request_id. A race with a concurrent copy of a call (its
+   answer stored first) runs the write once more, answering that call from what was stored.
+
+A second call for the same order or request_id within one batch waits for the batch and then
+runs as its own round: it is a retry by then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypeAlias
+
+from fieldline_kit.errors import AlreadyExists, Conflict, DomainError
+from fieldline_kit.idempotency import IdempotentCall, once_more_on_race
+from fieldline_orders.adapters.repository import OrderRepository, OrdersUnitOfWork
+from fieldline_orders.adapters.submit_reads import SubmitKeys, SubmitReader, price_books
+from fieldline_orders.domain.orders import (
+    CreditChecker,
+    CreditDecision,
+    CreditRequest,
+    Order,
+    OrderHeader,
+    OrderKind,
+    OrderStatus,
+    Stage,
+)
+from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits, PriceBook, PricedLine
+from fieldline_orders.domain.values import ZERO, is_canonical_id, require_id
+from fieldline_orders.service_layer.orders import check_owner, override_reason
+
+# What a call gets: its response's wire bytes (stored, or made by `respond`), or why not.
+Outcome: TypeAlias = bytes | DomainError
+
+
+@dataclass(frozen=True)
+class SubmitCommand:
+    order_id: str
+    client_id: str
+    outlet_id: str
+    distributor_id: str
+    warehouse_id: str
+    order_date: date | None
+    delivery_date: date | None
+    lines: Sequence[LineInput]
+    comment: str
+    actor_id: str
+    actor_roles: tuple[str, ...]
+    override_reason: str
+
+
+@dataclass(frozen=True)
+class SubmitCall:
+    """One SubmitOrder call: the command, its idempotency and its request's correlation id."""
+
+    cmd: SubmitCommand
+    idempotency: IdempotentCall
+    correlation: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A call judged in step 1: a new order to write, or an existing one to answer."""
+
+    order_id: str
+    existing: Order | None = None  # answered as it is unless it is held and re-checked
+    header: OrderHeader | None = None
+    priced: Sequence[PricedLine] = ()
+    currency: str = ""
+    credit: CreditRequest | None = None
+
+
+class SubmitOrders:
+    def __init__(
+        self,
+        *,
+        reader: SubmitReader,
+        credit: CreditChecker,
+        uow: Callable[[], OrdersUnitOfWork],
+        clock: Callable[[], datetime],
+        today: Callable[[], date],
+        limits: ManualDiscountLimits,
+        respond: Callable[[Order], bytes],
+    ) -> None:
+        self._reader = reader
+        self._credit = credit
+        self._uow = uow
+        self._clock = clock
+        self._today = today
+        self._limits = limits
+        self._respond = respond
+
+    async def __call__(self, calls: Sequence[SubmitCall]) -> list[Outcome]:
+        """One outcome per call, in order."""
+        out: dict[int, Outcome] = {}
+        pending = list(range(len(calls)))
+        while pending:
+            rounds, pending = _first_of_each(calls, pending)
+            out.update(await self._round(calls, rounds))
+        return [out.get(i, Conflict("order was not submitted; retry")) for i in range(len(calls))]
+
+    async def judge(self, calls: Sequence[SubmitCall]) -> list[Plan | Outcome]:
+        """Step 1 alone (what the read step is tested by): each call's plan, or its answer."""
+        out: dict[int, Outcome] = {}
+        plans = await self._judge(calls, list(range(len(calls))), out)
+        return [plans[i] if i in plans else out[i] for i in range(len(calls))]
+
+    async def _round(self, calls: Sequence[SubmitCall], todo: list[int]) -> dict[int, Outcome]:
+        out: dict[int, Outcome] = {}
+        plans = await self._judge(calls, todo, out)
+        decisions = await self._check(plans, out)
+        out.update(await self._write(calls, plans, decisions))
+        return out
+
+    # -- step 1 --------------------------------------------------------------------------------
+    async def _judge(
+        self, calls: Sequence[SubmitCall], todo: list[int], out: dict[int, Outcome]
+    ) -> dict[int, Plan]:
+        today = self._today()
+        named: dict[int, tuple[str, str]] = {}  # order id, override reason
+        refused: dict[int, DomainError] = {}
+        for i in todo:
+            cmd = calls[i].cmd
+            try:
+                named[i] = (
+                    require_id("order_id", cmd.order_id),
+                    override_reason(cmd.override_reason),
+                )
+            except DomainError as exc:
+                refused[i] = exc
+        # Headers up front; their errors count only once the order is known to be new.
+        fresh: dict[int, tuple[OrderHeader, list[str]]] = {}
+        invalid: dict[int, DomainError] = {}
+        for i, (order_id, _) in named.items():
+            try:
+                fresh[i] = (
+                    _header(calls[i].cmd, order_id, today),
+                    _product_ids(calls[i].cmd.lines),
+                )
+            except DomainError as exc:
+                invalid[i] = exc
+        headers = [h for h, _ in fresh.values()]
+        reads, catalog = await self._reader.read(
+            SubmitKeys(
+                request_keys=[k for i in todo if (k := calls[i].idempotency.key)],
+                order_ids=[order_id for order_id, _ in named.values()],
+                outlet_ids={h.outlet_id for h in headers},
+                client_ids={h.client_id for h in headers},
+                product_ids={pid for _, ids in fresh.values() for pid in ids},
+                dates={h.order_date for h in headers},
+            )
+        )
+        plans: dict[int, Plan] = {}
+        existing: list[int] = []
+        priceable: list[int] = []
+        for i in todo:
+            call = calls[i]
+            try:
+                stored = call.idempotency.answer(reads.stored.get(call.idempotency.key))
+            except DomainError as exc:
+                out[i] = exc
+                continue
+            if stored is not None:
+                out[i] = stored
+            elif i in refused:
+                out[i] = refused[i]
+            elif named[i][0] in reads.taken:
+                existing.append(i)
+            elif i in invalid:
+                out[i] = invalid[i]
+            else:
+                header = fresh[i][0]
+                try:
+                    check_owner(
+                        reads.owners.get(header.outlet_id), header.client_id, header.outlet_id
+                    )
+                    priceable.append(i)
+                except DomainError as exc:
+                    out[i] = exc
+        books = price_books(
+            reads, catalog, [(fresh[i][0].client_id, fresh[i][0].order_date) for i in priceable]
+        )
+        for i in priceable:
+            header = fresh[i][0]
+            try:
+                book = books[(header.client_id, header.order_date)]
+                plans[i] = self._new_order(calls[i].cmd, header, book, named[i][1], today)
+            except DomainError as exc:
+                out[i] = exc
+        if existing:
+            found = await self._reader.orders([named[i][0] for i in existing])
+            for i in existing:
+                try:
+                    plans[i] = _existing_order(calls[i].cmd, found, named[i], today)
+                except DomainError as exc:
+                    out[i] = exc
+        return plans
+
+    def _new_order(
+        self, cmd: SubmitCommand, header: OrderHeader, book: PriceBook, reason: str, today: date
+    ) -> Plan:
+        """A new order's lines priced, and the credit request for its total."""
+        priced = book.price_lines(cmd.lines, roles=cmd.actor_roles, limits=self._limits)
+        gross = sum((p.amounts.gross for p in priced), ZERO)
+        return Plan(
+            header.order_id,
+            None,
+            header,
+            priced,
+            book.currency,
+            CreditRequest(
+                order_id=header.order_id,
+                client_id=header.client_id,
+                amount=gross,
+                currency_code=book.currency,
+                stage=Stage.ORDER_SUBMIT,
+                actor_id=header.agent_id,
+                actor_roles=cmd.actor_roles,
+                override_reason=reason,
+                as_of=today,
+            ),
+        )
+
+    # -- step 2 --------------------------------------------------------------------------------
+    async def _check(
+        self, plans: dict[int, Plan], out: dict[int, Outcome]
+    ) -> dict[int, CreditDecision]:
+        """One CheckCreditBatch for every plan that needs a decision; refusals go to `out`."""
+        asking = [i for i, plan in plans.items() if plan.credit is not None]
+        if not asking:
+            return {}
+        requests = [plans[i].credit for i in asking]
+        try:
+            answers = await self._credit.check_many(requests)  # type: ignore[arg-type]
+        except DomainError as exc:
+            answers = [exc] * len(asking)
+        decisions: dict[int, CreditDecision] = {}
+        for i, answer in zip(asking, answers, strict=True):
+            if isinstance(answer, DomainError):
+                out[i] = answer
+                del plans[i]
+            else:
+                decisions[i] = answer
+        return decisions
+
+    # -- step 3 --------------------------------------------------------------------------------
+    async def _write(
+        self,
+        calls: Sequence[SubmitCall],
+        plans: dict[int, Plan],
+        decisions: dict[int, CreditDecision],
+    ) -> dict[int, Outcome]:
+        """Write the round's orders and store every answer in one transaction."""
+        todo = [i for i, plan in plans.items() if plan.existing is not None or i in decisions]
+        if not todo:
+            return {}
+        return await once_more_on_race(
+            lambda after_race: self._write_once(calls, plans, decisions, todo, after_race)
+        )
+
+    async def _write_once(
+        self,
+        calls: Sequence[SubmitCall],
+        plans: dict[int, Plan],
+        decisions: dict[int, CreditDecision],
+        todo: list[int],
+        after_race: bool,
+    ) -> dict[int, Outcome]:
+        out: dict[int, Outcome] = {}
+        now = self._clock()
+        async with self._uow() as uow:
+            if after_race:  # a concurrent copy of a call stored its answer first: that one
+                todo = await _answered_meanwhile(uow, calls, todo, out)
+            new = [i for i in todo if plans[i].existing is None]
+            orders = [_submitted(plans[i], decisions[i], now) for i in new]
+            inserted = {o.id for o in await uow.orders.add_all_if_absent(orders)}
+            answered: dict[int, Order] = {}
+            for i, order in zip(new, orders, strict=True):
+                if order.id in inserted:
+                    uow.track(order, correlation=calls[i].correlation)
+                    answered[i] = order
+            for i in todo:
+                if i in answered:
+                    continue
+                current = await _current(uow.orders, plans[i], decisions.get(i), now)
+                uow.track(current, correlation=calls[i].correlation)
+                answered[i] = current
+            records: list[tuple[str, str, bytes]] = []
+            for i, order in answered.items():
+                out[i] = response = self._respond(order)
+                call = calls[i].idempotency
+                if call.key:
+                    records.append((call.key, call.digest, response))
+            await uow.record_responses(records)
+            await uow.commit()
+        return out
+
+
+def _first_of_each(calls: Sequence[SubmitCall], pending: list[int]) -> tuple[list[int], list[int]]:
+    """The calls of this round, and those naming an order or request_id already in it."""
+    first: list[int] = []
+    later: list[int] = []
+    seen: set[str] = set()
+    for i in pending:
+        ids = {calls[i].cmd.order_id, calls[i].idempotency.key} - {""}
+        (later if ids & seen else first).append(i)
+        seen |= ids
+    return first, later
+
+
+def _header(cmd: SubmitCommand, order_id: str, today: date) -> OrderHeader:
+    return OrderHeader.create(
+        order_id=order_id,
+        client_id=cmd.client_id,
+        outlet_id=cmd.outlet_id,
+        agent_id=cmd.actor_id,
+        distributor_id=cmd.distributor_id,
+        warehouse_id=cmd.warehouse_id,
+        order_date=cmd.order_date or today,
+        delivery_date=cmd.delivery_date,
+        comment=cmd.comment,
+    )
+
+
+def _product_ids(lines: Sequence[LineInput]) -> list[str]:
+    out = []
+    for i, ln in enumerate(lines):
+        pid = ln.product_id
+        if pid:
+            # The field path is built only for an id `require_id` may refuse or rewrite.
+            out.append(pid if is_canonical_id(pid) else require_id(f"lines[{i}].product_id", pid))
+    return out
+
+
+def _existing_order(
+    cmd: SubmitCommand, found: Mapping[str, Order], named: tuple[str, str], today: date
+) -> Plan:
+    """A call for an order that exists: answered as it is, or a held order re-checked."""
+    order_id, reason = named
+    existing = found.get(order_id)
+    if existing is None:  # orders are never deleted
+        raise Conflict(f"order {order_id} changed while it was submitted; retry")
+    if existing.kind is not OrderKind.PRE_SALE:
+        raise AlreadyExists(f"order_id: {order_id} is already used by a van sale")
+    if existing.status is not OrderStatus.CREDIT_HOLD:
+        return Plan(order_id, existing)
+    actor = require_id("actor.employee_id", cmd.actor_id)
+    return Plan(
+        order_id,
+        existing,
+        credit=CreditRequest(
+            order_id=order_id,
+            client_id=existing.client_id,
+            amount=existing.gross_total,
+            currency_code=existing.currency_code,
+            stage=Stage.ORDER_SUBMIT,
+            actor_id=actor,
+            actor_roles=cmd.actor_roles,
+            override_reason=reason,
+            as_of=today,
+        ),
+    )
+
+
+def _submitted(plan: Plan, decision: CreditDecision, now: datetime) -> Order:
+    if plan.header is None:
+        raise ValueError(f"order {plan.order_id}: a new order needs its header")
+    return Order.submit(plan.header, plan.priced, plan.currency, decision, now)
+
+
+async def _current(
+    orders: OrderRepository, plan: Plan, decision: CreditDecision | None, now: datetime
+) -> Order:
+    """The order as it is now; a held one re-checked if it did not change since step 1."""
+    current = await orders.find(plan.order_id)
+    if current is None:  # it was there at step 1 (or just inserted by another): never deleted
+        raise Conflict(f"order {plan.order_id} changed while it was submitted; retry")
+    if (
+        decision is not None
+        and plan.existing is not None
+        and current.status is OrderStatus.CREDIT_HOLD
+        and current.version == plan.existing.version
+    ):
+        current.recheck(decision, now, plan.credit.actor_id if plan.credit else "")
+        await orders.save(current)
+    return current
+
+
+async def _answered_meanwhile(
+    uow: OrdersUnitOfWork, calls: Sequence[SubmitCall], todo: list[int], out: dict[int, Outcome]
+) -> list[int]:
+    """Answer the calls whose answer a concurrent copy stored; the calls left to write."""
+    stored = await uow.stored_responses([k for i in todo if (k := calls[i].idempotency.key)])
+    left = []
+    for i in todo:
+        call = calls[i].idempotency
+        try:
+            answer = call.answer(stored.get(call.key))
+        except DomainError as exc:
+            out[i] = exc
+            continue
+        if answer is None:
+            left.append(i)
+        else:
+            out[i] = answer
+    return left

@@ -1,0 +1,479 @@
+"""The orders unit of work without a database: in-memory repositories with the real ones' methods.
+
+`FakeOrdersUnitOfWork` attaches the same names as `OrdersUnitOfWork` (`uow.orders`,
+`uow.vans`, `uow.catalog`, `uow.feed`, …). Each repository keeps its rows in one of the fake's
+tables (`uow.tables`), so what a use case wrote survives its commit and a rollback restores it,
+as in the database. Rules the database enforces (the newest feed record wins, a sale takes
+stock only if the van holds enough) are kept here the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import NamedTuple, TypeVar
+
+from fieldline_kit.testing.fakes import FakeUnitOfWork, InMemoryRepository
+from fieldline_orders.adapters.feed_queries import AgentOutlets, route_of
+from fieldline_orders.domain.catalog import (
+    ClientPrice,
+    Discount,
+    PriceList,
+    PriceType,
+    Product,
+    ProductGroup,
+    StockLevel,
+)
+from fieldline_orders.domain.feed import AssignmentState, AuditState, OutletState
+from fieldline_orders.domain.fulfilment import FulfilmentFacts
+from fieldline_orders.domain.orders import (
+    DELIVERED_STATUSES,
+    Order,
+    OrderKind,
+    OrderStatus,
+    StatusChange,
+)
+from fieldline_orders.domain.pricing import PriceBook
+from fieldline_orders.domain.recommendation import Pack, ShelfCheck, VisitSchedule, pack_of
+from fieldline_orders.domain.returns import GoodsReturn
+from fieldline_orders.domain.values import ZERO, fmt
+from fieldline_orders.domain.van import Movement, Unloading, Van, VanLoad
+
+R = TypeVar("R")
+E = TypeVar("E", bound=Exception)
+
+
+class FakeOrdersUnitOfWork(FakeUnitOfWork):
+    def _attach(self) -> None:
+        self.orders = FakeOrders(self)
+        self.vans = FakeVans(self)
+        self.returns = FakeReturns(self)
+        self.groups = FakeGroups(self, "product_group")
+        self.products = FakeProducts(self, "product")
+        self.price_types = FakePriceTypes(self, "price_type")
+        self.price_lists = FakeRecords[PriceList](self, "price_list")
+        self.discounts = FakeRecords[Discount](self, "discount")
+        self.catalog = FakeCatalog(self)
+        self.feed = FakeFeedStore(self)
+        self.feed_reads = FakeFeedReads(self)
+        self.queries = FakeQueries(self)
+
+
+# ------------------------------------------------------------------------------- orders
+class FakeOrders(InMemoryRepository[Order]):
+    """Orders; the status history they record is kept per order in `history`."""
+
+    def __init__(self, uow: FakeOrdersUnitOfWork) -> None:
+        super().__init__(uow, "order")
+        self.history: dict[str, list[StatusChange]] = uow.table("order_history")
+
+    def put(self, aggregate: Order) -> Order:
+        super().put(aggregate)
+        self._written(aggregate)
+        return aggregate
+
+    async def add(self, aggregate: Order) -> None:
+        await super().add(aggregate)
+        self._written(aggregate)
+
+    async def add_if_absent(self, o: Order) -> bool:
+        return bool(await self.add_all_if_absent([o]))
+
+    async def add_all_if_absent(self, new: Sequence[Order]) -> list[Order]:
+        inserted = [o for o in new if (o.id,) not in self.rows]
+        for o in inserted:
+            await self.add(o)
+        return inserted
+
+    async def save(self, aggregate: Order) -> None:
+        await super().save(aggregate)
+        self._written(aggregate)
+
+    def _written(self, o: Order) -> None:
+        """The order's new status history goes to its table (written once, as the real one)."""
+        self.history.setdefault(o.id, []).extend(o.new_history)
+        o.new_history.clear()
+        stored = self.rows.get((o.id,))
+        if stored is not None:
+            stored.new_history.clear()
+
+
+# ---------------------------------------------------------------------------------- van
+class FakeVans(InMemoryRepository[Van]):
+    """Vans, their stock (van id, product id → base units), movements, loads, unloadings."""
+
+    def __init__(self, uow: FakeOrdersUnitOfWork) -> None:
+        super().__init__(uow, "van")
+        self._orders = uow.table("order")
+        self.stock_rows: dict[tuple[str, str], Decimal] = uow.table("van_stock")
+        self.movements: dict[int, Movement] = uow.table("van_movements")
+        self.loads = InMemoryRepository[VanLoad](uow, "van_load")
+        self.unloadings = InMemoryRepository[Unloading](uow, "van_unloading")
+
+    async def stock(self, van_id: str, *, for_update: bool = False) -> dict[str, Decimal]:
+        return {pid: q for (vid, pid), q in sorted(self.stock_rows.items()) if vid == van_id}
+
+    async def put_in(self, van_id: str, product_id: str, quantity: Decimal) -> None:
+        key = (van_id, product_id)
+        self.stock_rows[key] = self.stock_rows.get(key, ZERO) + quantity
+
+    async def take_out(self, van_id: str, product_id: str, quantity: Decimal) -> bool:
+        key = (van_id, product_id)
+        if key not in self.stock_rows or self.stock_rows[key] < quantity:
+            return False
+        self.stock_rows[key] -= quantity
+        return True
+
+    async def empty(self, van_id: str, product_ids: Iterable[str]) -> None:
+        for pid in product_ids:
+            if (van_id, pid) in self.stock_rows:
+                self.stock_rows[(van_id, pid)] = ZERO
+
+    async def record(self, movements: Sequence[Movement], now: datetime) -> None:
+        for m in movements:
+            self.movements[len(self.movements)] = m
+
+    async def find_load(self, load_id: str) -> VanLoad | None:
+        return await self.loads.find(load_id)
+
+    async def add_load(self, load: VanLoad) -> None:
+        await self.loads.add(load)
+
+    async def find_unloading(self, unloading_id: str) -> Unloading | None:
+        return await self.unloadings.find(unloading_id)
+
+    async def add_unloading(self, u: Unloading) -> None:
+        await self.unloadings.add(u)
+
+    async def day_cash(self, van_id: str, on: date) -> tuple[Decimal, Decimal]:
+        sales = [
+            o.cash_collected
+            for o in self._orders.values()
+            if o.kind is OrderKind.VAN_SALE and o.warehouse_id == van_id and o.order_date == on
+        ]
+        earlier = [
+            u.cash_expected for u in self.unloadings.all() if u.van_id == van_id and u.on == on
+        ]
+        return sum(sales, ZERO), sum(earlier, ZERO)
+
+    def ledger(self, van_id: str) -> dict[str, Decimal]:
+        """Σ movements per product: what the stock must equal."""
+        out: dict[str, Decimal] = {}
+        for m in self.movements.values():
+            if m.van_id == van_id:
+                out[m.product_id] = out.get(m.product_id, ZERO) + m.quantity
+        return out
+
+
+class FakeReturns(InMemoryRepository[GoodsReturn]):
+    def __init__(self, uow: FakeOrdersUnitOfWork) -> None:
+        super().__init__(uow, "goods_return")
+
+    async def returned_against(self, order_id: str) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for r in self.rows.values():
+            if r.order_id == order_id:
+                for ln in r.lines:
+                    out[ln.product_id] = out.get(ln.product_id, ZERO) + ln.base_quantity
+        return out
+
+
+# ------------------------------------------------------------------------------ catalog
+class ExternallyKeyed(InMemoryRepository[R]):
+    """Catalog records found by the ERP's external id (`by_external_id`, `ids_taken`)."""
+
+    async def by_external_id(self, external_ids: Iterable[str]) -> dict[str, R]:
+        wanted = set(external_ids)
+        found = [r for r in self.all() if r.external_id in wanted]  # type: ignore[attr-defined]
+        return {r.external_id: self.loaded(r) for r in found}  # type: ignore[attr-defined]
+
+    async def ids_taken(self, ids: Iterable[str]) -> dict[str, str]:
+        wanted = set(ids)
+        return {
+            r.id: r.external_id  # type: ignore[attr-defined]
+            for r in self.rows.values()
+            if r.id in wanted  # type: ignore[attr-defined]
+        }
+
+    async def existing(self, ids: Iterable[str]) -> set[str]:
+        return set(await self.ids_taken(ids))
+
+
+class FakeRecords(ExternallyKeyed[R]):
+    """Unversioned records (groups, price types, price lists, discounts): overwritten by id."""
+
+    async def update(self, record: R) -> None:
+        if self._key_of(record) not in self.rows:
+            raise AssertionError(f"{self.entity} {self._key_of(record)} updated, not stored")
+        self.put(record)
+
+
+class FakeGroups(FakeRecords[ProductGroup]):
+    async def parents(self) -> dict[str, str]:
+        return {g.id: g.parent_id for g in self.rows.values()}
+
+
+class FakePriceTypes(FakeRecords[PriceType]):
+    async def by_id(self, ids: Iterable[str]) -> dict[str, PriceType]:
+        return {i: t for i in ids if (t := self.rows.get((i,))) is not None}
+
+
+class FakeProducts(ExternallyKeyed[Product]):
+    """Products: versioned, an update is `save` of the next version."""
+
+    async def by_id(self, ids: Iterable[str]) -> dict[str, Product]:
+        return {i: p for i in ids if (p := self.rows.get((i,))) is not None}
+
+    async def update(self, record: Product) -> None:
+        await self.save(record)
+
+
+class FakeCatalog:
+    """Client price types and prices, stock levels, price books and the catalog generation."""
+
+    def __init__(self, uow: FakeOrdersUnitOfWork) -> None:
+        self._uow = uow
+        self.state: dict[str, int] = uow.table("catalog_state")
+        self.client_price_types: dict[str, str] = uow.table("client_price_types")
+        self.client_prices: dict[tuple[str, str, date], ClientPrice] = uow.table("client_prices")
+        self.stock_levels: dict[tuple[str, str], StockLevel] = uow.table("stock_levels")
+
+    @property
+    def generation(self) -> int:
+        return self.state.get("generation", 0)
+
+    async def bump_generation(self) -> None:
+        self.state["generation"] = self.generation + 1
+
+    async def set_client_price_type(self, client_id: str, price_type_id: str) -> None:
+        self.client_price_types[client_id] = price_type_id
+
+    async def put_client_price(self, cp: ClientPrice) -> None:
+        self.client_prices[(cp.client_id, cp.product_id, cp.valid_from)] = cp
+
+    async def put_stock(self, s: StockLevel) -> None:
+        self.stock_levels[(s.warehouse_id, s.product_id)] = s
+
+    async def stock_totals(self, product_ids: Iterable[str]) -> dict[str, Decimal]:
+        wanted = set(product_ids)
+        out: dict[str, Decimal] = {}
+        for s in self.stock_levels.values():
+            if s.product_id in wanted:
+                out[s.product_id] = out.get(s.product_id, ZERO) + s.quantity
+        return out
+
+    async def price_book(
+        self, client_id: str, on: date, product_ids: Sequence[str] | None
+    ) -> PriceBook:
+        uow = self._uow
+        named = None if product_ids is None else set(product_ids)
+        products = {
+            p.id: p for p in uow.products.all() if (p.active if named is None else p.id in named)
+        }
+        price_type = uow.price_types.rows.get((self.client_price_types.get(client_id, ""),))
+        return PriceBook(
+            client_id=client_id,
+            on=on,
+            price_type=price_type,
+            products=products,
+            client_prices=[
+                cp
+                for cp in self.client_prices.values()
+                if cp.client_id == client_id and cp.product_id in products and cp.valid_on(on)
+            ],
+            price_lists=[
+                pl
+                for pl in uow.price_lists.all()
+                if price_type is not None and pl.price_type_id == price_type.id and pl.valid_on(on)
+            ],
+            discounts=[
+                d for d in uow.discounts.all() if d.client_id in (client_id, "") and d.valid_on(on)
+            ],
+            group_parents=await uow.groups.parents(),
+        )
+
+
+# --------------------------------------------------------------------------------- feed
+def _later_audit(stored: AuditState, new: AuditState) -> bool:
+    return (
+        stored.submitted_at < new.submitted_at
+        or (stored.submitted_at == new.submitted_at and stored.audit_id < new.audit_id)
+        or (stored.audit_id == new.audit_id and stored.version < new.version)
+    )
+
+
+class FakeFeedStore:
+    """The feed's read models; a record not newer than the one held is not applied."""
+
+    def __init__(self, uow: FakeOrdersUnitOfWork) -> None:
+        self.outlets: dict[str, OutletState] = uow.table("feed_outlets")
+        self.assignments: dict[tuple[str, str], AssignmentState] = uow.table("feed_assignments")
+        self.audits: dict[str, AuditState] = uow.table("feed_audits")  # by outlet: its latest
+
+    async def put_outlet(self, state: OutletState) -> bool:
+        held = self.outlets.get(state.outlet_id)
+        if held is not None and held.version >= state.version:
+            return False
+        self.outlets[state.outlet_id] = state
+        return True
+
+    async def put_assignment(self, state: AssignmentState) -> bool:
+        key = (state.route_id, state.outlet_id)
+        held = self.assignments.get(key)
+        if held is not None and held.version >= state.version:
+            return False
+        self.assignments[key] = state
+        return True
+
+    async def put_audit(self, state: AuditState) -> bool:
+        held = self.audits.get(state.outlet_id)
+        if held is not None and not _later_audit(held, state):
+            return False
+        self.audits[state.outlet_id] = state
+        return True
+
+
+class RouteRow(NamedTuple):
+    """An assignment with its outlet's status, as `feed_queries.route_of` reads it."""
+
+    outlet_id: str
+    agent_id: str
+    frequency: int
+    weekday_mask: int
+    start_date: date
+    sequence: int
+    status: str | None
+
+
+class FakeFeedReads:
+    """What recommendations and outlet checks read: the fake feed store's and orders' rows."""
+
+    def __init__(self, uow: FakeOrdersUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _feed(self) -> FakeFeedStore:
+        feed: FakeFeedStore = self._uow.feed
+        return feed
+
+    async def outlet_client(self, outlet_id: str) -> str | None:
+        outlet = self._feed.outlets.get(outlet_id)
+        return (outlet.client_id or None) if outlet is not None else None
+
+    async def get_outlet(self, outlet_id: str) -> OutletState | None:
+        return self._feed.outlets.get(outlet_id)
+
+    async def outlet_schedules(self, outlet_id: str) -> list[VisitSchedule]:
+        return [
+            VisitSchedule.from_mask(a.frequency, a.weekday_mask, a.start_date)
+            for a in self._feed.assignments.values()
+            if a.outlet_id == outlet_id and not a.removed
+        ]
+
+    async def agent_outlets(self, agent_id: str) -> AgentOutlets:
+        live = [a for a in self._feed.assignments.values() if not a.removed]
+        mine = {a.outlet_id for a in live if a.agent_id == agent_id}
+        rows = []
+        for a in live:
+            if a.outlet_id in mine:
+                outlet = self._feed.outlets.get(a.outlet_id)
+                status = outlet.status if outlet is not None else None
+                rows.append(
+                    RouteRow(
+                        a.outlet_id,
+                        a.agent_id,
+                        a.frequency,
+                        a.weekday_mask,
+                        a.start_date,
+                        a.sequence,
+                        status,
+                    )
+                )
+        return route_of(agent_id, rows)
+
+    async def sales_history(
+        self, outlet_ids: Iterable[str], day: date, window_days: int
+    ) -> dict[str, dict[str, Decimal]]:
+        wanted = set(outlet_ids)
+        first = day - timedelta(days=window_days)
+        history: dict[str, dict[str, Decimal]] = {}
+        for o in self._uow.orders.rows.values():
+            if o.outlet_id in wanted and first <= o.order_date < day:
+                sold = history.setdefault(o.outlet_id, {})
+                for ln in o.lines:
+                    sold[ln.product_id] = sold.get(ln.product_id, ZERO) + ln.delivered_base_quantity
+        return {
+            oid: {pid: q for pid, q in sold.items() if q > 0}
+            for oid, sold in history.items()
+            if any(q > 0 for q in sold.values())
+        }
+
+    async def shelf_checks(self, outlet_ids: Iterable[str]) -> dict[str, list[ShelfCheck]]:
+        return {
+            oid: [ShelfCheck(c.sku, c.present, c.shelf_quantity) for c in audit.counts]
+            for oid in outlet_ids
+            if (audit := self._feed.audits.get(oid)) is not None and audit.counts
+        }
+
+    async def packs(self, product_ids: Iterable[str], skus: Iterable[str]) -> list[Pack]:
+        ids, wanted_skus = set(product_ids), set(skus)
+        return [
+            pack_of(
+                p.id,
+                p.sku,
+                [{"code": u.code, "name": u.name, "ratio": fmt(u.ratio)} for u in p.units],
+                p.pack_unit,
+                p.base_unit,
+            )
+            for p in self._uow.products.rows.values()
+            if p.active and (p.id in ids or p.sku in wanted_skus)
+        ]
+
+
+# ------------------------------------------------------------------------------ queries
+class FakeQueries:
+    """The read side's reports, from the fake's orders and their status history."""
+
+    def __init__(self, uow: FakeOrdersUnitOfWork) -> None:
+        self._uow = uow
+
+    async def fulfilment_facts(
+        self,
+        *,
+        from_date: date | None,
+        to_date: date | None,
+        distributor_id: str,
+        agent_id: str,
+        tz: tzinfo,
+    ) -> list[FulfilmentFacts]:
+        orders: FakeOrders = self._uow.orders
+        facts = []
+        for (order_id,), o in sorted(orders.rows.items()):
+            if (
+                o.kind is not OrderKind.PRE_SALE
+                or o.status is OrderStatus.CREDIT_HOLD
+                or (from_date is not None and o.order_date < from_date)
+                or (to_date is not None and o.order_date > to_date)
+                or (distributor_id and o.distributor_id != distributor_id)
+                or (agent_id and o.agent_id != agent_id)
+            ):
+                continue
+            delivered = [
+                h.at for h in orders.history.get(order_id, []) if h.status in DELIVERED_STATUSES
+            ]
+            at = min(delivered).astimezone(tz).date() if delivered else None
+            facts.append(
+                FulfilmentFacts(
+                    o.id,
+                    o.agent_id,
+                    o.distributor_id,
+                    o.status,
+                    o.order_date,
+                    o.delivery_date,
+                    sum((ln.base_quantity for ln in o.lines), ZERO),
+                    sum((ln.delivered_base_quantity for ln in o.lines), ZERO),
+                    at if o.status in DELIVERED_STATUSES else None,
+                )
+            )
+        return facts

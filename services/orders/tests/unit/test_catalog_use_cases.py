@@ -1,0 +1,282 @@
+"""The catalog upserts and price resolution on the fake unit of work: what each batch writes,
+what it refuses (then nothing at all), and that catalog changes mark cached catalogs stale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import pytest
+
+from fieldline_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from fieldline_orders.domain.catalog import (
+    DiscountScope,
+    PriceList,
+    PriceType,
+    Product,
+    ProductGroup,
+    StockLevel,
+    VolumeBreak,
+)
+from fieldline_orders.domain.pricing import CLIENT_PRICE
+from fieldline_orders.service_layer import catalog as sl
+from fieldline_orders.service_layer.catalog import BatchRefused, Outcome
+
+from .fakes import FakeOrdersUnitOfWork
+from .orders_factories import DAY, NOW, client_price, discount, new_id, price_list, price_type
+from .orders_factories import product as new_product
+
+T = TypeVar("T")
+Records = list[tuple[str, str, Callable[[], Any]]]
+
+
+def records(*entities: Any) -> Records:
+    """The use case's (external id, id, parser) per record, for records parsed already."""
+    return [(e.external_id, e.id, (lambda e=e: e)) for e in entities]
+
+
+def group(name: str, parent_id: str = "", ext: str = "") -> ProductGroup:
+    return ProductGroup.create(
+        "groups[0]", id="", external_id=ext or f"G-{new_id()[:8]}", name=name, parent_id=parent_id
+    )
+
+
+def outcomes(results: Sequence[sl.RecordResult]) -> list[Outcome]:
+    return [r.outcome for r in results]
+
+
+# ------------------------------------------------------------------------------- groups
+async def test_groups_are_created_then_left_alone_then_updated() -> None:
+    uow = FakeOrdersUnitOfWork()
+    drinks = group("Напитки")
+    beer = group("Пиво", parent_id=drinks.id)
+    created = await uow.run(lambda u: sl.upsert_groups(u, records(drinks, beer)))
+    assert outcomes(created) == [Outcome.CREATED, Outcome.CREATED]
+    assert [r.id for r in created] == [drinks.id, beer.id]
+    assert {g.id: g for g in uow.groups.all()} == {drinks.id: drinks, beer.id: beer}
+    assert uow.catalog.generation == 1  # the catalog caches of every replica are stale now
+
+    again = await uow.run(lambda u: sl.upsert_groups(u, records(drinks, beer)))
+    assert outcomes(again) == [Outcome.UNCHANGED, Outcome.UNCHANGED]
+
+    renamed = replace(beer, name="Пиво и сидр")
+    assert outcomes(await uow.run(lambda u: sl.upsert_groups(u, records(renamed)))) == [
+        Outcome.UPDATED
+    ]
+    assert uow.groups.rows[(beer.id,)] == renamed
+    assert uow.events == []  # the catalog publishes nothing
+
+
+async def test_a_group_batch_with_a_refused_record_changes_nothing() -> None:
+    uow = FakeOrdersUnitOfWork()
+    fine, orphan = group("Вода"), group("Соки", parent_id=new_id())
+    err = await uow.refused(BatchRefused, lambda u: sl.upsert_groups(u, records(fine, orphan)))
+    assert [(r.outcome, r.error) for r in err.results] == [
+        (Outcome.NOT_APPLIED, sl.NOT_APPLIED_REASON),
+        (Outcome.REJECTED, f"groups[1].parent_id: product group {orphan.parent_id} not found"),
+    ]
+    assert uow.catalog.generation == 0
+
+
+async def test_a_group_cannot_become_its_own_ancestor() -> None:
+    uow = FakeOrdersUnitOfWork()
+    top = group("Верх")
+    below = group("Низ", parent_id=top.id)
+    await uow.run(lambda u: sl.upsert_groups(u, records(top, below)))
+    err = await uow.refused(
+        BatchRefused, lambda u: sl.upsert_groups(u, records(replace(top, parent_id=below.id)))
+    )
+    assert err.results[0].error == "groups[0].parent_id: the group would be its own ancestor"
+
+
+# ----------------------------------------------------------------------------- products
+async def test_a_changed_product_is_written_as_its_next_version() -> None:
+    uow = FakeOrdersUnitOfWork()
+    p = new_product()
+    assert outcomes(await uow.run(lambda u: sl.upsert_products(u, records(p)))) == [Outcome.CREATED]
+    assert uow.products.rows[(p.id,)].version == 1
+    assert outcomes(await uow.run(lambda u: sl.upsert_products(u, records(p)))) == [
+        Outcome.UNCHANGED
+    ]
+    renamed = replace(p, name="Пиво «Жигулёвское» 0,45")
+    assert outcomes(await uow.run(lambda u: sl.upsert_products(u, records(renamed)))) == [
+        Outcome.UPDATED
+    ]
+    assert uow.products.rows[(p.id,)] == replace(renamed, version=2)
+    assert uow.catalog.generation == 3
+
+
+async def test_an_external_id_keeps_its_id_and_an_id_its_external_id() -> None:
+    uow = FakeOrdersUnitOfWork()
+    p = new_product()
+    await uow.run(lambda u: sl.upsert_products(u, records(p)))
+    moved = replace(p, id=new_id())  # the same external id under another id
+    taken = replace(new_product(), id=p.id)  # another external id under p's id
+    err = await uow.refused(BatchRefused, lambda u: sl.upsert_products(u, records(moved, taken)))
+    assert [r.error for r in err.results] == [
+        f"products[0].id: external_id {p.external_id!r} already has id {p.id}",
+        f"products[1].id: {p.id} already belongs to external_id {p.external_id!r}",
+    ]
+
+
+async def test_a_product_of_an_unknown_group_is_refused() -> None:
+    uow = FakeOrdersUnitOfWork()
+    missing = new_id()
+    err = await uow.refused(
+        BatchRefused, lambda u: sl.upsert_products(u, records(new_product(group_id=missing)))
+    )
+    assert err.results[0].error == f"products[0].group_id: product group {missing} not found"
+
+
+# ---------------------------------------------------------------------- prices and lists
+async def priced_catalog(uow: FakeOrdersUnitOfWork) -> tuple[Product, PriceType, PriceList]:
+    p, pt = new_product(), price_type()
+    pl = price_list(pt, {p.id: "33.33"})
+    await uow.run(lambda u: sl.upsert_products(u, records(p)))
+    await uow.run(lambda u: sl.upsert_price_types(u, records(pt)))
+    await uow.run(lambda u: sl.upsert_price_lists(u, records(pl)))
+    return p, pt, pl
+
+
+async def test_price_lists_are_written_with_their_entries_and_replaced_whole() -> None:
+    uow = FakeOrdersUnitOfWork()
+    p, _, pl = await priced_catalog(uow)
+    assert uow.price_lists.rows[(pl.id,)].entries == {p.id: Decimal("33.33")}
+    other = new_product()
+    await uow.run(lambda u: sl.upsert_products(u, records(other)))
+    repriced = replace(pl, entries={other.id: Decimal("10.00")})
+    assert outcomes(await uow.run(lambda u: sl.upsert_price_lists(u, records(repriced)))) == [
+        Outcome.UPDATED
+    ]
+    assert uow.price_lists.rows[(pl.id,)].entries == {other.id: Decimal("10.00")}
+
+
+async def test_a_price_list_is_refused_for_what_it_names_that_does_not_fit() -> None:
+    uow = FakeOrdersUnitOfWork()
+    p, pt, pl = await priced_catalog(uow)
+    unknown_product = new_id()
+    dollars = PriceList.create(
+        "price_lists[0]",
+        id="",
+        external_id="PL-USD",
+        price_type_id=pt.id,
+        valid_from=date(2024, 1, 1),
+        valid_to=None,
+        entries=[(p.id, Decimal(1), "USD"), (unknown_product, Decimal(2), "")],
+    )
+    other_type = price_type()
+    await uow.run(lambda u: sl.upsert_price_types(u, records(other_type)))
+    moved = replace(pl, price_type_id=other_type.id)
+    err = await uow.refused(
+        BatchRefused, lambda u: sl.upsert_price_lists(u, records(dollars, moved))
+    )
+    assert [r.error for r in err.results] == [
+        "price_lists[0].entries: prices must be in the price type's currency RUB, got USD",
+        f"price_lists[1].price_type_id: the list belongs to price type {pt.id}; "
+        "a list cannot move to another type",
+    ]
+    no_type = price_list(price_type(), {p.id: "1.00"})
+    err = await uow.refused(BatchRefused, lambda u: sl.upsert_price_lists(u, records(no_type)))
+    assert err.results[0].error.endswith(f"price type {no_type.price_type_id} not found")
+
+
+async def test_discounts_need_their_group_or_product() -> None:
+    uow = FakeOrdersUnitOfWork()
+    g = group("Пиво")
+    await uow.run(lambda u: sl.upsert_groups(u, records(g)))
+    on_group = discount(DiscountScope.GROUP, "3", group_id=g.id)
+    assert outcomes(await uow.run(lambda u: sl.upsert_discounts(u, records(on_group)))) == [
+        Outcome.CREATED
+    ]
+    generation = uow.catalog.generation  # discounts are per client: never cached
+    missing = discount(DiscountScope.PRODUCT, "5", product_id=new_id())
+    err = await uow.refused(BatchRefused, lambda u: sl.upsert_discounts(u, records(missing)))
+    assert err.results[0].error == (
+        f"discounts[0].product_id: product {missing.product_id} not found"
+    )
+    assert uow.catalog.generation == generation
+
+
+# ------------------------------------------------------------------- count-only batches
+def parsers(*items: T) -> list[Callable[[], T]]:
+    return [(lambda x=x: x) for x in items]
+
+
+async def test_client_prices_are_all_or_nothing() -> None:
+    uow = FakeOrdersUnitOfWork()
+    p = new_product()
+    await uow.run(lambda u: sl.upsert_products(u, records(p)))
+    prices = [client_price(p.id, "30.00"), client_price(p.id, "29.00", valid_from=DAY)]
+    assert await uow.run(lambda u: sl.upsert_client_prices(u, parsers(*prices))) == 2
+    assert sorted(uow.catalog.client_prices.values(), key=lambda c: c.valid_from) == prices
+    unknown = new_id()
+    bad = [client_price(p.id, "28.00"), client_price(unknown, "1.00"), client_price(p.id, "27")]
+    err = await uow.refused(InvalidArgument, lambda u: sl.upsert_client_prices(u, parsers(*bad)))
+    assert err.field == "prices[1].product_id"
+    assert f"product {unknown} not found" in err.message
+    assert "prices[2]: the same client, product and valid_from as prices[0]" in err.message
+
+
+async def test_stock_levels_are_all_or_nothing() -> None:
+    uow = FakeOrdersUnitOfWork()
+    p, warehouse = new_product(), new_id()
+    await uow.run(lambda u: sl.upsert_products(u, records(p)))
+    level = StockLevel(warehouse, p.id, Decimal(12))
+    assert await uow.run(lambda u: sl.upsert_stock(u, parsers(level))) == 1
+    assert await uow.run(lambda u: sl.upsert_stock(u, parsers(replace(level, quantity=7)))) == 1
+    assert list(uow.catalog.stock_levels.values()) == [replace(level, quantity=Decimal(7))]
+    err = await uow.refused(InvalidArgument, lambda u: sl.upsert_stock(u, parsers(level, level)))
+    assert "levels[1]: the same warehouse and product as levels[0]" in str(err)
+    with pytest.raises(InvalidArgument, match="at least one record"):
+        await uow.run(lambda u: sl.upsert_stock(u, []))
+
+
+async def test_a_client_gets_a_price_type_that_exists() -> None:
+    uow = FakeOrdersUnitOfWork()
+    pt, client = price_type(), new_id()
+    await uow.refused(NotFound, lambda u: sl.set_client_price_type(u, client, pt.id))
+    await uow.run(lambda u: sl.upsert_price_types(u, records(pt)))
+    await uow.run(lambda u: sl.set_client_price_type(u, client, pt.id))
+    assert uow.catalog.client_price_types == {client: pt.id}
+
+
+# -------------------------------------------------------------------------------- prices
+async def test_prices_resolved_as_an_order_would_get_them() -> None:
+    uow = FakeOrdersUnitOfWork(clock=lambda: NOW)
+    p, pt, _ = await priced_catalog(uow)
+    unpriced = new_product()
+    client = new_id()
+    await uow.run(lambda u: sl.upsert_products(u, records(unpriced)))
+    await uow.run(lambda u: sl.set_client_price_type(u, client, pt.id))
+    breaks = discount(DiscountScope.PRODUCT, product_id=p.id, breaks=[("12", "3"), ("48", "5")])
+    await uow.run(lambda u: sl.upsert_discounts(u, records(breaks)))
+    own = client_price(p.id, "30.00", client_id=client)
+    await uow.run(lambda u: sl.upsert_client_prices(u, parsers(own)))
+    await uow.run(lambda u: sl.upsert_stock(u, parsers(StockLevel(new_id(), p.id, Decimal(5)))))
+
+    async with uow:
+        currency, everything = await sl.resolve_prices(uow, client, DAY, [])
+        _, named = await sl.resolve_prices(uow, client, DAY, [p.id])
+        with pytest.raises(FailedPrecondition):
+            await sl.resolve_prices(uow, client, DAY, [unpriced.id])
+        with pytest.raises(NotFound, match="product_ids\\[0\\]"):
+            await sl.resolve_prices(uow, client, DAY, [new_id()])
+    assert currency == "RUB"
+    assert everything == named  # the product without a price is left out of "everything"
+    assert named == [
+        sl.ProductPrice(
+            p.id,
+            Decimal("30.00"),
+            CLIENT_PRICE,
+            Decimal(0),
+            (
+                VolumeBreak(Decimal(12), Decimal(3)),
+                VolumeBreak(Decimal(48), Decimal(5)),
+            ),
+            Decimal(5),
+        )
+    ]
+    assert uow.events == []

@@ -1,0 +1,128 @@
+"""The clients feed use cases and recommendations on the fake unit of work: a record is applied
+only if it is newer than the one held, and a recommendation reads what the feed left."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from fieldline_kit.errors import NotFound
+from fieldline_orders.domain.feed import AssignmentState, AuditState, OutletState, ShelfCount
+from fieldline_orders.domain.recommendation import Policy, Reason, weekday_mask
+from fieldline_orders.service_layer import feed, recommendation
+
+from .fakes import FakeOrdersUnitOfWork
+from .orders_factories import new_id, priced_order
+from .orders_factories import product as new_product
+
+MONDAY = date(2024, 5, 13)
+POLICY = Policy(56, Decimal(2))
+
+
+async def apply(uow: FakeOrdersUnitOfWork, *states: object) -> list[bool]:
+    """Each record in its own transaction, as the consumer applies one event at a time."""
+    applied = []
+    for state in states:
+        async with uow:
+            if isinstance(state, OutletState):
+                applied.append(await feed.outlet_seen(uow, state))
+            elif isinstance(state, AssignmentState):
+                applied.append(await feed.assignment_seen(uow, state))
+            else:
+                assert isinstance(state, AuditState)
+                applied.append(await feed.audit_seen(uow, state))
+            await uow.commit()
+    return applied
+
+
+def assignment(
+    route_id: str, outlet_id: str, agent_id: str, version: int, *, removed: bool = False
+) -> AssignmentState:
+    return AssignmentState(
+        route_id,
+        outlet_id,
+        agent_id,
+        1,
+        weekday_mask({1, 4}),
+        date(2024, 1, 1),
+        0,
+        removed,
+        version,
+    )
+
+
+def audit(outlet_id: str, at: datetime, *counts: ShelfCount, audit_id: str = "") -> AuditState:
+    return AuditState(audit_id or new_id(), outlet_id, at, 1, list(counts))
+
+
+# ---------------------------------------------------------------------------------- feed
+async def test_the_newest_outlet_record_wins_whatever_the_arrival_order() -> None:
+    uow = FakeOrdersUnitOfWork()
+    outlet, client = new_id(), new_id()
+    v2, v3 = OutletState(outlet, client, "CLOSED", 2), OutletState(outlet, client, "ACTIVE", 3)
+    assert await apply(uow, v3, v2, v3) == [True, False, False]
+    assert uow.feed.outlets == {outlet: v3}
+    async with uow:
+        assert await uow.feed_reads.outlet_client(outlet) == client
+    assert uow.events == []  # the read models publish nothing
+
+
+async def test_a_route_assignment_is_kept_as_a_tombstone_once_removed() -> None:
+    uow = FakeOrdersUnitOfWork()
+    route, outlet, agent = new_id(), new_id(), new_id()
+    removal = assignment(route, outlet, agent, 3, removed=True)
+    assert await apply(uow, removal, assignment(route, outlet, agent, 2)) == [True, False]
+    assert uow.feed.assignments == {(route, outlet): removal}
+    async with uow:
+        assert await uow.feed_reads.outlet_schedules(outlet) == []
+
+
+async def test_the_latest_audit_by_submit_time_is_the_outlet_shelf() -> None:
+    uow = FakeOrdersUnitOfWork()
+    outlet, t = new_id(), datetime(2024, 5, 10, 9, 0, tzinfo=UTC)
+    latest = audit(outlet, t, ShelfCount("SKU-1", False, 0, None))
+    older = audit(outlet, t - timedelta(days=1), ShelfCount("SKU-2", True, 2, Decimal(4)))
+    assert await apply(uow, latest, older) == [True, False]
+    async with uow:
+        checks = await uow.feed_reads.shelf_checks([outlet])
+    assert [(c.sku, c.present) for c in checks[outlet]] == [("SKU-1", False)]
+
+
+# ------------------------------------------------------------------------ recommendation
+async def test_an_agent_route_is_recommended_from_history_and_the_shelf() -> None:
+    uow = FakeOrdersUnitOfWork()
+    agent, route, client = new_id(), new_id(), new_id()
+    water, juice = new_product(sku="SKU-WATER"), new_product(sku="SKU-JUICE", pack_unit="box")
+    uow.products.put(water)
+    uow.products.put(juice)
+    outlet, closed = new_id(), new_id()
+    sold = priced_order(quantity="10")  # 10 water delivered a week ago: history
+    sold.outlet_id, sold.order_date = outlet, MONDAY - timedelta(days=7)
+    sold.lines = [
+        replace(ln, product_id=water.id, delivered_base_quantity=ln.base_quantity)
+        for ln in sold.lines
+    ]
+    uow.orders.put(sold)
+    await apply(
+        uow,
+        OutletState(outlet, client, "ACTIVE", 1),
+        OutletState(closed, client, "CLOSED", 1),
+        assignment(route, outlet, agent, 1),
+        assignment(route, closed, agent, 2),
+        audit(outlet, datetime(2024, 5, 10, tzinfo=UTC), ShelfCount("SKU-JUICE", False, 0, None)),
+    )
+    async with uow:
+        recs = await recommendation.for_agent(uow, POLICY, agent, MONDAY)
+        single = await recommendation.for_outlet(uow, POLICY, outlet, MONDAY)
+        with pytest.raises(NotFound, match="outlet_id"):
+            await recommendation.for_outlet(uow, POLICY, new_id(), MONDAY)
+    assert [r.outlet_id for r in recs] == [outlet]  # the closed outlet is left out
+    assert recs == [single]
+    by_product = {line.product_id: line for line in single.lines}
+    assert set(by_product) == {water.id, juice.id}
+    assert by_product[water.id].reason is Reason.SALES_HISTORY
+    assert by_product[water.id].explanation.sold_quantity == Decimal(10)
+    assert by_product[juice.id].reason is Reason.MUST_STOCK

@@ -1,0 +1,331 @@
+"""SubmitOrders, the SubmitOrder use case, on fakes: each call of a batch judged on its own.
+
+The reader, the credit checker and the unit of work are in memory; the rules are the ones the
+integration tests (tests/integration/test_orders_api.py, test_submit_batches.py) check over
+gRPC on real databases.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from fieldline_kit.errors import (
+    AlreadyExists,
+    Conflict,
+    DomainError,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
+from fieldline_kit.idempotency import IdempotentCall
+from fieldline_kit.testing.helpers import new_id
+from fieldline_orders.adapters.submit_reads import CatalogView, SubmitKeys, SubmitReads
+from fieldline_orders.domain.events import OrderHeld, OrderSubmitted
+from fieldline_orders.domain.orders import (
+    CreditDecision,
+    CreditOutcome,
+    CreditRequest,
+    Order,
+    OrderHeader,
+)
+from fieldline_orders.domain.pricing import LineInput, PriceBook, PricedLine
+from fieldline_orders.service_layer.submit import SubmitCall, SubmitCommand, SubmitOrders
+
+from .fakes import FakeOrdersUnitOfWork
+from .orders_factories import (
+    ALLOW,
+    CLIENT,
+    DAY,
+    LIMITS,
+    NOW,
+    OTHER_CLIENT,
+    price_list,
+    price_type,
+    product,
+)
+
+OUTLET = "33333333-3333-4333-8333-333333333333"
+OTHER_OUTLET = "44444444-4444-4444-8444-444444444444"
+AGENT = "55555555-5555-4555-8555-555555555555"
+BEER = product()
+PRICES = price_type()
+LIST = price_list(PRICES, {BEER.id: "60.00"})
+
+
+class FakeSubmitUnitOfWork(FakeOrdersUnitOfWork):
+    fail_records = 0  # record_responses raises IntegrityError this many times
+
+    async def record_responses(self, records: Sequence[tuple[str, str, bytes]]) -> None:
+        if self.fail_records:
+            self.fail_records -= 1
+            raise IntegrityError("INSERT INTO idempotency", {}, Exception("duplicate key"))
+        await super().record_responses(records)
+
+
+class FakeReader:
+    """What the probe would read, from the fake unit of work's tables and a fixed catalog."""
+
+    def __init__(self, uow: FakeSubmitUnitOfWork) -> None:
+        self.uow = uow
+        self.owners = {OUTLET: CLIENT, OTHER_OUTLET: OTHER_CLIENT}
+        self.reads: list[SubmitKeys] = []
+
+    async def read(self, keys: SubmitKeys) -> tuple[SubmitReads, CatalogView]:
+        self.reads.append(keys)
+        reads = SubmitReads(
+            stored={k: v for k, v in self.uow.responses.items() if k in keys.request_keys},
+            taken={oid for oid in keys.order_ids if (oid,) in self.uow.orders.rows},
+            owners={o: c for o, c in self.owners.items() if o in keys.outlet_ids},
+            price_types={c: PRICES for c in keys.client_ids},
+        )
+        catalog = CatalogView({BEER.id: BEER}, {}, {(PRICES.id, on): [LIST] for on in keys.dates})
+        return reads, catalog
+
+    async def orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
+        found = [await self.uow.orders.find(oid) for oid in order_ids]
+        return {o.id: o for o in found if o is not None}
+
+
+class FakeCredit:
+    def __init__(self, outcome: CreditOutcome = CreditOutcome.ALLOW) -> None:
+        self.outcome = outcome
+        self.asked: list[list[CreditRequest]] = []
+        self.failure: DomainError | None = None
+
+    async def check_many(
+        self, requests: Sequence[CreditRequest]
+    ) -> list[CreditDecision | DomainError]:
+        self.asked.append(list(requests))
+        if self.failure is not None:
+            raise self.failure
+        reasons = ("over the limit",) if self.outcome is CreditOutcome.BLOCK else ()
+        return [CreditDecision(self.outcome, reasons, decided_at=NOW) for _ in requests]
+
+
+class World:
+    def __init__(self) -> None:
+        self.uow = FakeSubmitUnitOfWork(clock=lambda: NOW)
+        self.reader = FakeReader(self.uow)
+        self.credit = FakeCredit()
+        self.today = DAY
+        self.submit = SubmitOrders(
+            reader=self.reader,
+            credit=self.credit,  # type: ignore[arg-type]
+            uow=lambda: self.uow,
+            clock=lambda: NOW,
+            today=lambda: self.today,
+            limits=LIMITS,
+            respond=lambda order: f"{order.id}:{order.status.name}:{order.version}".encode(),
+        )
+
+    def stored_order(self, order_id: str) -> Order:
+        return self.uow.orders.rows[(order_id,)]
+
+
+def command(**changes: Any) -> SubmitCommand:
+    cmd = SubmitCommand(
+        order_id=new_id(),
+        client_id=CLIENT,
+        outlet_id=OUTLET,
+        distributor_id="",
+        warehouse_id="",
+        order_date=None,
+        delivery_date=None,
+        lines=[LineInput(BEER.id, "pcs", "2")],
+        comment="",
+        actor_id=AGENT,
+        actor_roles=("AGENT",),
+        override_reason="",
+    )
+    return replace(cmd, **changes)
+
+
+def call(cmd: SubmitCommand, request_id: str | None = None, digest: str = "d") -> SubmitCall:
+    rid = str(uuid.uuid4()) if request_id is None else request_id
+    key = f"SubmitOrder:{rid}" if rid else ""
+    return SubmitCall(
+        cmd, IdempotentCall(key, digest if key else ""), correlation="c-" + cmd.order_id
+    )
+
+
+def header(order_id: str) -> OrderHeader:
+    return OrderHeader.create(
+        order_id=order_id, client_id=CLIENT, outlet_id=OUTLET, agent_id=AGENT, order_date=DAY
+    )
+
+
+def priced() -> list[PricedLine]:
+    book = PriceBook(CLIENT, DAY, PRICES, {BEER.id: BEER}, price_lists=[LIST])
+    return list(book.price_lines([LineInput(BEER.id, "pcs", "1")], roles=(), limits=LIMITS))
+
+
+def answer(order_id: str, status: str, version: int = 1) -> bytes:
+    return f"{order_id}:{status}:{version}".encode()
+
+
+@pytest.fixture
+def w() -> World:
+    return World()
+
+
+async def test_a_new_order_is_priced_checked_written_and_answered(w: World) -> None:
+    c = call(command())
+    [outcome] = await w.submit([c])
+    assert outcome == answer(c.cmd.order_id, "SUBMITTED")
+    order = w.stored_order(c.cmd.order_id)
+    assert order.gross_total == 120 and order.agent_id == AGENT and order.order_date == DAY
+    [[asked]] = w.credit.asked
+    assert (asked.client_id, asked.amount, asked.as_of) == (CLIENT, order.gross_total, DAY)
+    assert [type(e) for e in w.uow.events] == [OrderSubmitted]
+    assert w.uow.responses == {c.idempotency.key: ("d", outcome)}
+    assert w.uow.commits == 1 and len(w.reader.reads) == 1
+
+
+async def test_an_order_the_policy_blocks_is_written_on_hold(w: World) -> None:
+    w.credit.outcome = CreditOutcome.BLOCK
+    c = call(command())
+    assert await w.submit([c]) == [answer(c.cmd.order_id, "CREDIT_HOLD")]
+    assert [type(e) for e in w.uow.events] == [OrderHeld]
+
+
+async def test_a_retry_is_answered_from_its_stored_answer_without_asking_settlements(
+    w: World,
+) -> None:
+    c = call(command())
+    [first] = await w.submit([c])
+    [again] = await w.submit([c])
+    assert again == first
+    assert len(w.credit.asked) == 1 and w.uow.commits == 1
+    other = replace(c, idempotency=IdempotentCall(c.idempotency.key, "another digest"))
+    [refused] = await w.submit([other])
+    assert isinstance(refused, InvalidArgument) and refused.field == "request_id"
+
+
+async def test_each_call_of_a_batch_gets_what_it_would_get_alone(w: World) -> None:
+    good = call(command())
+    unknown_outlet = call(command(outlet_id=new_id()))
+    foreign_outlet = call(command(outlet_id=OTHER_OUTLET))
+    bad_line = call(command(lines=[LineInput(BEER.id, "crate", "1")]))
+    bad_id = call(command(order_id="not-an-id"))
+    outcomes = await w.submit([good, unknown_outlet, foreign_outlet, bad_line, bad_id])
+    assert outcomes[0] == answer(good.cmd.order_id, "SUBMITTED")
+    assert isinstance(outcomes[1], NotFound) and outcomes[1].field == "outlet_id"
+    assert isinstance(outcomes[2], InvalidArgument)
+    assert outcomes[2].message == "outlet_id: belongs to another client"
+    assert isinstance(outcomes[3], InvalidArgument) and outcomes[3].field.startswith("lines[0]")
+    assert isinstance(outcomes[4], InvalidArgument) and outcomes[4].field == "order_id"
+    # Settlements is asked once, for the one good order; only it is written and stored.
+    assert [[r.order_id for r in batch] for batch in w.credit.asked] == [[good.cmd.order_id]]
+    assert [o.id for o in w.uow.orders.all()] == [good.cmd.order_id]
+    assert list(w.uow.responses) == [good.idempotency.key]
+
+
+async def test_an_order_that_exists_is_answered_as_it_is_even_after_midnight(w: World) -> None:
+    first = call(command())
+    await w.submit([first])
+    w.today = DAY + timedelta(days=1)  # its order date is in the past now: it is not judged again
+    retry = call(replace(first.cmd, order_date=DAY, delivery_date=DAY))
+    [outcome] = await w.submit([retry])
+    assert outcome == answer(first.cmd.order_id, "SUBMITTED")
+    assert len(w.credit.asked) == 1  # no second check, no second order
+    assert w.uow.responses[retry.idempotency.key] == ("d", outcome)  # stored under its own key
+
+
+async def test_a_held_order_submitted_again_is_checked_again_and_released(w: World) -> None:
+    w.credit.outcome = CreditOutcome.BLOCK
+    held = call(command())
+    await w.submit([held])
+    w.credit.outcome = CreditOutcome.ALLOW
+    again = call(held.cmd)
+    [outcome] = await w.submit([again])
+    assert outcome == answer(held.cmd.order_id, "SUBMITTED", 2)
+    [asked] = w.credit.asked[1]
+    assert asked.amount == w.stored_order(held.cmd.order_id).gross_total
+    assert [type(e) for e in w.uow.events] == [OrderHeld, OrderSubmitted]
+
+    no_actor = call(replace(held.cmd, actor_id=""))  # released now: answered as it is
+    assert await w.submit([no_actor]) == [answer(held.cmd.order_id, "SUBMITTED", 2)]
+
+
+async def test_a_held_order_needs_an_actor_to_be_checked_again(w: World) -> None:
+    w.credit.outcome = CreditOutcome.BLOCK
+    held = call(command())
+    await w.submit([held])
+    [refused] = await w.submit([call(replace(held.cmd, actor_id=""))])
+    assert isinstance(refused, InvalidArgument) and refused.field == "actor.employee_id"
+
+
+async def test_the_id_of_a_van_sale_is_refused(w: World) -> None:
+    van_sale = Order.van_sale(
+        header(new_id()), new_id(), priced(), "RUB", ALLOW, Decimal(0), "R-1", NOW
+    )
+    w.uow.orders.put(van_sale)
+    [refused] = await w.submit([call(command(order_id=van_sale.id))])
+    assert isinstance(refused, AlreadyExists) and "van sale" in refused.message
+
+
+async def test_a_second_call_for_the_same_order_in_a_batch_is_a_retry(w: World) -> None:
+    first = call(command())
+    second = call(first.cmd)  # another request_id, the same order
+    outcomes = await w.submit([first, second])
+    assert outcomes == [answer(first.cmd.order_id, "SUBMITTED")] * 2
+    assert len(w.credit.asked) == 1 and len(w.uow.orders.all()) == 1
+    assert len(w.reader.reads) == 2  # its own round, after the first
+
+
+async def test_settlements_failing_fails_the_orders_it_was_asked_for_and_writes_nothing(
+    w: World,
+) -> None:
+    w.credit.failure = Unavailable("settlements CheckCredit failed: INTERNAL")
+    outcomes = await w.submit([call(command()), call(command(outlet_id=new_id()))])
+    assert isinstance(outcomes[0], Unavailable) and isinstance(outcomes[1], NotFound)
+    assert w.uow.orders.all() == [] and w.uow.responses == {} and w.uow.commits == 0
+
+
+async def test_a_call_whose_answer_a_concurrent_copy_stored_first_gets_that_answer(
+    w: World,
+) -> None:
+    winner = call(command())
+    loser_answer = b"stored by the winner"
+    w.uow.fail_records = 1
+
+    async def stored_meanwhile(keys: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+        return {winner.idempotency.key: ("d", loser_answer)}
+
+    w.uow.stored_responses = stored_meanwhile  # type: ignore[method-assign]
+    others = call(command())
+    outcomes = await w.submit([winner, others])
+    assert outcomes[0] == loser_answer
+    assert outcomes[1] == answer(others.cmd.order_id, "SUBMITTED")
+    assert [o.id for o in w.uow.orders.all()] == [others.cmd.order_id]
+
+
+async def test_two_lost_races_in_a_row_are_a_conflict(w: World) -> None:
+    w.uow.fail_records = 2
+    with pytest.raises(Conflict, match="concurrent request"):
+        await w.submit([call(command())])
+
+
+async def test_an_order_written_meanwhile_by_another_call_is_answered_as_it_is(w: World) -> None:
+    c = call(command())
+    reader_read = w.reader.read
+
+    async def read_then_race(keys: SubmitKeys) -> tuple[SubmitReads, CatalogView]:
+        found = await reader_read(keys)
+        # After the read, a concurrent submit of the same order (another replica) wins.
+        w.uow.orders.put(Order.submit(header(c.cmd.order_id), priced(), "RUB", ALLOW, NOW))
+        return found
+
+    w.reader.read = read_then_race  # type: ignore[method-assign]
+    [outcome] = await w.submit([c])
+    assert outcome == answer(c.cmd.order_id, "SUBMITTED")
+    assert w.stored_order(c.cmd.order_id).gross_total == 60  # the winner's, not a second one
+    assert w.uow.events == []
