@@ -4,17 +4,19 @@
         [--outlets 300 --products 3000 --weeks 8 --other-agents 4] [--profile]
 
 Creates a fresh database (a SQLite file in a temporary directory, or a throwaway PostgreSQL
-database `fl_bench_<hex>` on the server of --postgres, dropped at the end) with the service's
-tables (`schema.metadata.create_all`), and bulk-inserts:
+database `fl_bench_<hex>` on the server of --postgres, dropped at the end), migrates it, and
+loads it with the orders service's own bulk load (`fieldline_orders.entrypoints.bulk_load`,
+in this process), from public messages:
 
-- a catalog of --products products (packs of 1, 6, 12 or 24);
+- a catalog of --products products (packs of 1, 6, 12 or 24): UpsertProductsRequests;
 - the bench agent's --outlets outlets, plus --other-agents agents with as many outlets each
   (their history makes the tables realistically large), with active outlets, weekly /
   fortnightly / four-weekly route assignments and a latest audit of 20 must-stock SKUs each
-  (about a third reported absent, the rest with shelf counts), i.e. the clients feed's read
-  models as the consumer leaves them;
+  (about a third reported absent, the rest with shelf counts): the clients context's events
+  (OutletCreated, RouteAssignmentChanged, AuditSubmitted), which the load applies as the
+  feed consumer does;
 - --weeks weeks of delivered orders: one a week per outlet, --lines lines each, drawn from an
-  assortment of --assortment products per outlet.
+  assortment of --assortment products per outlet: Order resources, imported as history.
 
 It then serves OrdersService in this process through the kit's `create_server` (the service's
 OrdersServicer) and, from the same process, measures over a real gRPC channel:
@@ -42,32 +44,34 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import grpc
-from sqlalchemy import Table, insert, text
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from sqlalchemy.engine import make_url
 
 import benchkit
+from fieldline.clients.events.v1 import events_pb2 as ev
+from fieldline.clients.v1 import resources_pb2 as clients
+from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
+from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import orders_service_pb2 as pb
 from fieldline.orders.v1 import orders_service_pb2_grpc as orders_grpc
-from fieldline_kit.grpc.convert import pb_date
+from fieldline.orders.v1 import resources_pb2 as pb_res
+from fieldline_kit.grpc.convert import pb_date, set_money, ts
 from fieldline_kit.grpc.server import GrpcServer, create_server
 from fieldline_kit.logging import configure_logging
-from fieldline_orders.adapters import orm, schema
+from fieldline_kit.migrations import upgrade_async
 from fieldline_orders.adapters import proto_mapping as m
-from fieldline_orders.adapters.orm_feed import (
-    feed_assignments,
-    feed_outlet_audits,
-    feed_outlets,
-    feed_shelf_counts,
-)
 from fieldline_orders.bootstrap import App, bootstrap
 from fieldline_orders.domain.recommendation import Catalog, OutletRecommendation, recommend
+from fieldline_orders.entrypoints.bulk_load import bulk_load
+from fieldline_orders.entrypoints.main import MIGRATIONS
 from fieldline_orders.entrypoints.orders_api import OrdersServicer
 from fieldline_orders.settings import OrdersSettings
 
@@ -75,8 +79,15 @@ LIST_METHOD = "/fieldline.orders.v1.OrdersService/ListRecommendedOrders"
 TARGET_SECONDS = 1.0
 DAY = date(2024, 5, 13)  # a Monday
 NOW = datetime(2024, 5, 13, 6, 0, tzinfo=UTC)
-CHUNK = 5000
 PACKS = ("1", "6", "12", "24")
+PRICE = Decimal("55.90")  # per piece, VAT included
+CENT = Decimal("0.01")
+# weeks between visiting weeks → the clients context's VisitFrequency
+FREQUENCIES = {
+    1: clients.VISIT_FREQUENCY_WEEKLY,
+    2: clients.VISIT_FREQUENCY_EVERY_2_WEEKS,
+    4: clients.VISIT_FREQUENCY_EVERY_4_WEEKS,
+}
 TIMEOUT = 120.0  # seconds, per call
 
 
@@ -94,191 +105,134 @@ def uid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-class Loader:
-    """Bulk inserts in chunks, one transaction per chunk."""
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.counts: dict[str, int] = {}
-        self._pending: dict[str, list[dict[str, Any]]] = {}
-        self._tables: dict[str, Table] = {}
-
-    async def add(self, table: Table, row: dict[str, Any]) -> None:
-        rows = self._pending.setdefault(table.name, [])
-        self._tables[table.name] = table
-        rows.append(row)
-        if len(rows) >= CHUNK:
-            await self.flush()
-
-    async def _flush(self, name: str) -> None:
-        rows = self._pending.get(name) or []
-        if not rows:
-            return
-        async with self.app.engine.begin() as conn:
-            await conn.execute(insert(self._tables[name]), rows)
-        self.counts[name] = self.counts.get(name, 0) + len(rows)
-        self._pending[name] = []
-
-    async def flush(self) -> None:
-        # Parents first: order lines reference orders.
-        for name in sorted(self._pending, key=lambda n: n == "order_lines"):
-            await self._flush(name)
+def event(message: Message, version: int) -> EventEnvelope:
+    """A clients event as the clients outbox relay publishes it (its id not from the seed)."""
+    payload = any_pb2.Any()
+    payload.Pack(message)
+    return EventEnvelope(
+        event_id=str(uuid.uuid4()), occurred_at=ts(NOW), aggregate_version=version, payload=payload
+    )
 
 
-def product_row(product_id: str, n: int, pack: str) -> dict[str, Any]:
+def product(product_id: str, n: int, pack: str) -> pb_res.Product:
     sku = f"SKU-{n:05d}"
-    return {
-        "id": product_id,
-        "external_id": f"erp-{n:05d}",
-        "sku": sku,
-        "name": f"Товар {n}",
-        "name_search": f"товар {n}",
-        "group_id": "",
-        "barcodes": [f"46{n:011d}"],
-        "vat_rate": Decimal(20),
-        "base_unit": "pcs",
-        "units": [
-            {"code": "pcs", "name": "Штука", "ratio": "1"},
-            {"code": "box", "name": "Коробка", "ratio": pack},
+    return pb_res.Product(
+        id=product_id,
+        external_id=f"erp-{n:05d}",
+        sku=sku,
+        name=f"Товар {n}",
+        barcodes=[f"46{n:011d}"],
+        vat_rate="20",
+        base_unit="pcs",
+        units=[
+            pb_res.ProductUnit(code="pcs", name="Штука", ratio="1"),
+            pb_res.ProductUnit(code="box", name="Коробка", ratio=pack),
         ],
-        "pack_unit": "box" if pack != "1" else "pcs",
-        "container_type": "",
-        "containers_per_unit": Decimal(0),
-        "active": True,
-        "version": 1,
-    }
+        pack_unit="box" if pack != "1" else "pcs",
+        active=True,
+    )
 
 
-def order_row(
+def delivered_order(
     order_id: str, outlet_id: str, client_id: str, agent_id: str, day: date
-) -> dict[str, Any]:
-    return {
-        "id": order_id,
-        "kind": "pre_sale",
-        "status": "delivered",
-        "client_id": client_id,
-        "outlet_id": outlet_id,
-        "agent_id": agent_id,
-        "distributor_id": "",
-        "warehouse_id": "",
-        "order_date": day,
-        "delivery_date": day + timedelta(days=1),
-        "currency_code": "RUB",
-        "net_total": Decimal(0),
-        "vat_total": Decimal(0),
-        "gross_total": Decimal(0),
-        "credit": {},
-        "comment": "",
-        "status_reason": "",
-        "cash_collected": Decimal(0),
-        "receipt_number": "",
-        "version": 1,
-        "created_at": NOW,
-        "updated_at": NOW,
-    }
+) -> pb_res.Order:
+    return pb_res.Order(
+        id=order_id,
+        kind=pb_res.ORDER_KIND_PRE_SALE,
+        status=pb_res.ORDER_STATUS_DELIVERED,
+        client_id=client_id,
+        outlet_id=outlet_id,
+        agent_id=agent_id,
+        order_date=pb_date(day),
+        delivery_date=pb_date(day + timedelta(days=1)),
+        currency_code="RUB",
+        credit=pb_res.CreditDecision(outcome=pb_res.CREDIT_OUTCOME_ALLOW),
+        create_time=ts(NOW),
+        update_time=ts(NOW),
+    )
 
 
-def line_row(order_id: str, line_no: int, product_id: str, quantity: int) -> dict[str, Any]:
-    q = Decimal(quantity)
-    return {
-        "order_id": order_id,
-        "line_no": line_no,
-        "product_id": product_id,
-        "unit": "pcs",
-        "quantity": q,
-        "base_quantity": q,
-        "unit_price": Decimal("55.90"),
-        "price_source": "bench",
-        "rule_discount_percent": Decimal(0),
-        "manual_discount_percent": Decimal(0),
-        "net_amount": Decimal(0),
-        "vat_rate": Decimal(20),
-        "vat_amount": Decimal(0),
-        "gross_amount": Decimal(0),
-        "delivered_base_quantity": q,
-        "container_type": "",
-        "container_quantity": Decimal(0),
-    }
+def add_line(order: pb_res.Order, product_id: str, quantity: int) -> None:
+    """A line of `quantity` pieces at PRICE, VAT included, delivered in full."""
+    gross = PRICE * quantity
+    vat = (gross * 20 / 120).quantize(CENT, ROUND_HALF_UP)
+    q = str(quantity)
+    line = order.lines.add(
+        product_id=product_id,
+        unit="pcs",
+        quantity=q,
+        base_quantity=q,
+        price_source="bench",
+        vat_rate="20",
+        delivered_base_quantity=q,
+    )
+    set_money(line.unit_price, PRICE, "RUB")
+    set_money(line.net_amount, gross - vat, "RUB")
+    set_money(line.vat_amount, vat, "RUB")
+    set_money(line.gross_amount, gross, "RUB")
 
 
-async def load(app: App, args: argparse.Namespace) -> str:
-    """Bulk-load catalog, feed read models and history; returns the bench agent's id."""
+def company(args: argparse.Namespace, agents: list[str]) -> Iterator[Message]:
+    """The bench's data as public messages, in the orders service's bulk-load file order: the
+    catalog (UpsertProducts), then per agent its outlets, route assignments and latest audits
+    as the clients context's events, and --weeks of delivered orders of each outlet."""
     rng = random.Random(args.seed)
-    loader = Loader(app)
     products: list[tuple[str, str]] = []
+    catalog = []
     for n in range(args.products):
         product_id = uid(rng)
         pack = rng.choice(PACKS)
         products.append((product_id, f"SKU-{n:05d}"))
-        await loader.add(orm.products, product_row(product_id, n, pack))
-    agents = [uid(rng) for _ in range(1 + args.other_agents)]
+        catalog.append(product(product_id, n, pack))
+    for start in range(0, len(catalog), 500):
+        yield cs.UpsertProductsRequest(products=catalog[start : start + 500])
+    agents.extend(uid(rng) for _ in range(1 + args.other_agents))
     frequencies = (1, 1, 1, 2, 4)  # mostly weekly
     for agent_id in agents:
         route_id = uid(rng)
         for n in range(args.outlets):
             outlet_id, client_id = uid(rng), uid(rng)
-            await loader.add(
-                feed_outlets,
-                {"outlet_id": outlet_id, "client_id": client_id, "status": "ACTIVE", "version": 1},
+            outlet = clients.Outlet(
+                id=outlet_id, client_id=client_id, status=clients.OUTLET_STATUS_ACTIVE, version=1
             )
-            await loader.add(
-                feed_assignments,
-                {
-                    "route_id": route_id,
-                    "outlet_id": outlet_id,
-                    "agent_id": agent_id,
-                    "frequency": rng.choice(frequencies),
-                    "weekday_mask": 1 << (1 + n % 5),
-                    "start_date": date(2024, 1, 1),
-                    "sequence": n,
-                    "removed": False,
-                    "version": n + 1,
-                },
+            yield event(ev.OutletCreated(outlet=outlet), 1)
+            assignment = clients.RouteAssignment(
+                route_id=route_id,
+                outlet_id=outlet_id,
+                frequency=FREQUENCIES[rng.choice(frequencies)],
+                weekdays=[1 + n % 5],
+                start_date=pb_date(date(2024, 1, 1)),
+                sequence=n,
             )
+            changed = ev.RouteAssignmentChanged(assignment=assignment, agent_id=agent_id)
+            yield event(changed, n + 1)
             assortment = rng.sample(products, args.assortment)
-            audit_id = uid(rng)
-            submitted = NOW - timedelta(days=rng.randint(1, 14))
-            await loader.add(
-                feed_outlet_audits,
-                {
-                    "outlet_id": outlet_id,
-                    "audit_id": audit_id,
-                    "submitted_at": submitted,
-                    "version": 1,
-                },
-            )
+            audit = clients.Audit(id=uid(rng), outlet_id=outlet_id)
+            audit.submit_time.CopyFrom(ts(NOW - timedelta(days=rng.randint(1, 14))))
             # must-stock list: some SKUs the outlet buys, some it never bought
             audited = dict.fromkeys(sku for _, sku in assortment[:12] + rng.sample(products, 8))
             for sku in audited:
                 present = rng.random() > 0.33
-                await loader.add(
-                    feed_shelf_counts,
-                    {
-                        "outlet_id": outlet_id,
-                        "sku": sku,
-                        "present": present,
-                        "facings": 2 if present else 0,
-                        "shelf_quantity": Decimal(rng.randint(0, 30)) if present else None,
-                        "audit_id": audit_id,
-                        "submitted_at": submitted,
-                    },
+                audit.must_stock.add(
+                    sku=sku,
+                    present=present,
+                    facings=2 if present else 0,
+                    shelf_quantity=str(rng.randint(0, 30)) if present else "",
                 )
+            yield event(ev.AuditSubmitted(audit=audit), 1)
             for week in range(args.weeks):
-                order_id = uid(rng)
                 day = DAY - timedelta(days=7 * week + 1 + n % 5)
-                await loader.add(
-                    orm.orders, order_row(order_id, outlet_id, client_id, agent_id, day)
-                )
-                for line_no, (product_id, _) in enumerate(
-                    rng.sample(assortment, args.lines), start=1
-                ):
-                    await loader.add(
-                        orm.order_lines, line_row(order_id, line_no, product_id, rng.randint(1, 48))
-                    )
-    await loader.flush()
-    async with app.engine.begin() as conn:
-        await conn.execute(text("ANALYZE"))  # fresh statistics, as a loaded database has
-    print("loaded: " + ", ".join(f"{n} {name}" for name, n in loader.counts.items()))
+                order = delivered_order(uid(rng), outlet_id, client_id, agent_id, day)
+                for product_id, _ in rng.sample(assortment, args.lines):
+                    add_line(order, product_id, rng.randint(1, 48))
+                yield order
+
+
+async def load(url: str, args: argparse.Namespace) -> str:
+    """Seed the empty database through the orders service's bulk load; the bench agent's id."""
+    agents: list[str] = []
+    counts = await bulk_load(url, company(args, agents), clock=lambda: NOW)
+    print("loaded: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
     return agents[0]
 
 
@@ -394,6 +348,10 @@ async def run(args: argparse.Namespace) -> int:
         sqlite_path = Path(tmp_name) / "orders-bench.sqlite3"
         async with benchkit.database(args.postgres, sqlite_path) as url:
             print(f"database: {make_url(url).render_as_string(hide_password=True)}")
+            await upgrade_async(url, MIGRATIONS)
+            t0 = time.perf_counter()
+            agent_id = await load(url, args)
+            print(f"bulk load: {time.perf_counter() - t0:.1f} s")
             settings = OrdersSettings(
                 database_url=url,
                 nats_url="nats://127.0.0.1:9",  # no NATS needed: nothing is published here
@@ -402,11 +360,6 @@ async def run(args: argparse.Namespace) -> int:
             )
             app = bootstrap(settings, clock=lambda: NOW)
             try:
-                async with app.engine.begin() as conn:
-                    await conn.run_sync(schema.metadata.create_all)
-                t0 = time.perf_counter()
-                agent_id = await load(app, args)
-                print(f"bulk load: {time.perf_counter() - t0:.1f} s")
                 return await bench(app, agent_id, args)
             finally:
                 await app.close()

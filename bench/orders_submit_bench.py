@@ -9,8 +9,10 @@ or throwaway PostgreSQL databases on the server of --postgres), migrates them, s
 embedded NATS, the settlements service and the orders service in this process exactly as they
 run (`SPEC.build`: outbox relays, consumers, the orders → settlements credit check over
 gRPC), loads a catalog of --skus products with one price list through the public
-CatalogService, and seeds orders' outlet read model with --outlets outlets (the clients feed
-would fill it; 3 outlets per client, every client on the price type).
+CatalogService, and seeds orders' outlet read model with --outlets outlets, 3 per client, every
+client on the price type: OutletCreated events (what the clients feed would bring) and
+SetClientPriceType requests, loaded by the orders service's own bulk load
+(`fieldline_orders.entrypoints.bulk_load`, in this process).
 
 Then, over a real gRPC channel, each SubmitOrder carrying 10 lines (distinct random SKUs,
 quantities in pieces and boxes) — price resolution, the credit check in settlements (reading
@@ -68,7 +70,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -76,19 +78,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import grpc
-from sqlalchemy import event, insert
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import benchkit
+from fieldline.clients.events.v1 import events_pb2 as ev
+from fieldline.clients.v1 import resources_pb2 as clients
+from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import catalog_service_pb2_grpc as cs_grpc
 from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import resources_pb2 as pb
-from fieldline_kit.grpc.convert import money, pb_date
+from fieldline_kit.grpc.convert import money, pb_date, ts
 from fieldline_kit.logging import configure_logging
 from fieldline_kit.migrations import upgrade_async
-from fieldline_orders.adapters.orm import client_price_types
-from fieldline_orders.adapters.orm_feed import feed_outlets
+from fieldline_orders.entrypoints.bulk_load import bulk_load
 from fieldline_orders.entrypoints.main import MIGRATIONS as ORDERS_MIGRATIONS
 from fieldline_orders.entrypoints.main import SPEC as ORDERS
 from fieldline_orders.settings import OrdersSettings
@@ -172,32 +178,47 @@ async def seed_catalog(channel: grpc.aio.Channel, skus: int) -> tuple[list[str],
     return ids, price_type_id
 
 
-async def seed_outlets(orders_app: Any, outlets: int, price_type_id: str) -> list[tuple[str, str]]:
-    """Orders' read model of outlets, as the clients feed fills it (3 outlets per client)."""
+def outlet_created(client_id: str, outlet_id: str) -> EventEnvelope:
+    """The clients context's OutletCreated of an active outlet, as its outbox relay publishes it."""
+    payload = any_pb2.Any()
+    payload.Pack(
+        ev.OutletCreated(
+            outlet=clients.Outlet(
+                id=outlet_id, client_id=client_id, status=clients.OUTLET_STATUS_ACTIVE, version=1
+            )
+        )
+    )
+    return EventEnvelope(
+        event_id=new_id(),
+        occurred_at=ts(datetime.now(UTC)),
+        aggregate_type="outlet",
+        aggregate_id=outlet_id,
+        aggregate_version=1,
+        payload=payload,
+    )
+
+
+async def seed_outlets(
+    database_url: str, outlets: int, price_type_id: str
+) -> list[tuple[str, str]]:
+    """Orders' read model of outlets as the clients feed fills it (OutletCreated events, 3
+    outlets per client) and every client on the price type (SetClientPriceType), loaded by
+    the orders service's bulk load."""
     pairs: list[tuple[str, str]] = []
-    clients: list[str] = []
+    client_ids: list[str] = []
     for i in range(outlets):
         if i % 3 == 0:
-            clients.append(new_id())
-        pairs.append((clients[-1], new_id()))
-    async with orders_app.sessions() as s, s.begin():
-        for start in range(0, len(pairs), 5000):
-            chunk = pairs[start : start + 5000]
-            await s.execute(
-                insert(feed_outlets),
-                [
-                    {"outlet_id": o, "client_id": c, "status": "ACTIVE", "version": 1}
-                    for c, o in chunk
-                ],
-            )
-        for start in range(0, len(clients), 5000):
-            await s.execute(
-                insert(client_price_types),
-                [
-                    {"client_id": c, "price_type_id": price_type_id}
-                    for c in clients[start : start + 5000]
-                ],
-            )
+            client_ids.append(new_id())
+        pairs.append((client_ids[-1], new_id()))
+
+    def messages() -> Iterator[Message]:
+        for client_id, outlet_id in pairs:
+            yield outlet_created(client_id, outlet_id)
+        for client_id in client_ids:
+            yield cs.SetClientPriceTypeRequest(client_id=client_id, price_type_id=price_type_id)
+
+    counts = await bulk_load(database_url, messages())
+    assert (counts["feed_outlets"], counts["client_price_types"]) == (outlets, len(client_ids))
     return pairs
 
 
@@ -736,10 +757,12 @@ async def main_async(args: argparse.Namespace) -> int:
                 ):
                     t0 = time.perf_counter()
                     product_ids, price_type_id = await seed_catalog(ch, args.skus)
-                    customers = await seed_outlets(o_app, args.outlets, price_type_id)
+                    t1 = time.perf_counter()
+                    customers = await seed_outlets(o_url, args.outlets, price_type_id)
                     print(
-                        f"seeded {len(product_ids)} SKUs and {len(customers)} outlets "
-                        f"in {time.perf_counter() - t0:.1f} s ({'PostgreSQL' if args.postgres else 'SQLite'})"
+                        f"seeded {len(product_ids)} SKUs in {t1 - t0:.1f} s (CatalogService) and "
+                        f"{len(customers)} outlets in {time.perf_counter() - t1:.1f} s (bulk load) "
+                        f"({'PostgreSQL' if args.postgres else 'SQLite'})"
                     )
                     statistics_line = await stack.enter_async_context(
                         benchkit.statistics_kept([s_url, o_url], args.analyze_every)

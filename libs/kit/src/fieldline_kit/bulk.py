@@ -21,7 +21,7 @@ import io
 import json
 import sys
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,6 +30,7 @@ from google.protobuf.internal.decoder import _DecodeVarint  # type: ignore[attr-
 from google.protobuf.internal.encoder import _VarintBytes  # type: ignore[attr-defined]
 from google.protobuf.message import Message
 
+from fieldline_kit.errors import DomainError
 from fieldline_kit.migrations import upgrade
 from fieldline_kit.service import tune_gc
 
@@ -105,6 +106,25 @@ def read_messages(
             )
         yield cls.FromString(packed.value)
         pos = end
+
+
+# ------------------------------------------------------------------------------- the load
+async def apply_each(
+    messages: Iterable[Message],
+    apply: Callable[[Message], Awaitable[None]],
+    progress: Progress | None = None,
+) -> int:
+    """`apply` each message in turn; one refused (a DomainError) stops the load, named by its
+    place in the file and its type. How many messages there were."""
+    n = 0
+    for n, message in enumerate(messages, start=1):
+        try:
+            await apply(message)
+        except DomainError as exc:
+            raise BulkLoadError(f"message {n} ({type(message).__name__}): {exc}") from exc
+        if progress is not None and n % 100_000 == 0:
+            progress(f"{n:,} messages")
+    return n
 
 
 # ---------------------------------------------------------------------------- the command

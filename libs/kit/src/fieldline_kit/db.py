@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +57,16 @@ def async_url(url: str | URL) -> URL:
 READ_ONLY_OPTION = "fieldline_read_only"
 # Execution option (SQLite) of `autocommit_engine`: its connections' transactions issue no BEGIN.
 AUTOCOMMIT_OPTION = "fieldline_autocommit"
+
+
+def utc(value: datetime) -> datetime:
+    """A stored timestamp as an aware UTC datetime (SQLite hands back naive ones; everything
+    the services store is UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value)
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:

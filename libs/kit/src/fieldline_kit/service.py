@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fieldline_kit.app import ServiceApp
 from fieldline_kit.grpc.server import Register, create_server
 from fieldline_kit.logging import configure_logging, get_logger
+from fieldline_kit.messaging.consumer import EventConsumer
 from fieldline_kit.messaging.nats import connect
 from fieldline_kit.messaging.relay import OutboxRelay
 from fieldline_kit.migrations import upgrade
@@ -184,9 +185,10 @@ class _MigrateSettings:
 class ServiceSpec(Generic[S, A]):
     """One service, declared once: everything `serve`, `migrate`, tests and benchmarks need.
 
-    `readers(app, nc)`: the service's stream readers (consumers, followers) on the process's
-    NATS connection; `validate(settings)` refuses a configuration the types allow but the
-    service does not (raise SettingsError).
+    `consumers`: what builds each of its durable consumers (`EventConsumer`s) on the
+    process's NATS connection, run unless its settings say `run_consumers=false`; `readers(app,
+    nc)`: any other stream reader (a follower); `validate(settings)` refuses a configuration
+    the types allow but the service does not (raise SettingsError).
     """
 
     name: str
@@ -195,6 +197,7 @@ class ServiceSpec(Generic[S, A]):
     migrations: Path
     bootstrap: Callable[[S], A]
     servicers: Callable[[A], Register]
+    consumers: Sequence[Callable[[A, Client], EventConsumer]] = ()
     readers: Callable[[A, Client], Sequence[Background]] = _no_readers
     validate: Callable[[S], None] = _valid
     # More commands of `python -m fieldline_<service>` (e.g. a bulk load the service owns):
@@ -217,10 +220,16 @@ class ServiceSpec(Generic[S, A]):
             tables=app.tables,
             register=self.servicers(app),
             on_commit=app.on_commit,
-            readers=lambda nc: self.readers(app, nc),
+            readers=lambda nc: self._readers(app, nc),
             cleanup=[app.close],
         )
         return process, app
+
+    def _readers(self, app: A, nc: Client) -> list[Background]:
+        readers = list(self.readers(app, nc))
+        if app.settings.run_consumers:
+            readers += [build(app, nc).run for build in self.consumers]
+        return readers
 
     async def serve(self) -> None:
         settings = self.settings_from_env()

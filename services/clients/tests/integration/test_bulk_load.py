@@ -193,7 +193,7 @@ async def test_a_refused_request_is_named_by_its_place_in_the_file(
     company = Company()
     requests = company.requests()
     requests.append(company.assignment(company.outlets[-1], 9))  # the closed outlet
-    with pytest.raises(BulkLoadError, match=rf"request {len(requests)} .*CLOSED"):
+    with pytest.raises(BulkLoadError, match=rf"message {len(requests)} .*CLOSED"):
         await bulk_load(await _migrated(db_factory), requests, analyze=False)
 
 

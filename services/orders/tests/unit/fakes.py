@@ -9,7 +9,7 @@ stock only if the van holds enough) are kept here the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import NamedTuple, TypeVar
@@ -249,6 +249,9 @@ class FakeCatalog:
     async def set_client_price_type(self, client_id: str, price_type_id: str) -> None:
         self.client_price_types[client_id] = price_type_id
 
+    async def set_client_price_types(self, price_types: Mapping[str, str]) -> None:
+        self.client_price_types.update(price_types)
+
     async def put_client_price(self, cp: ClientPrice) -> None:
         self.client_prices[(cp.client_id, cp.product_id, cp.valid_from)] = cp
 
@@ -333,6 +336,18 @@ class FakeFeedStore:
         self.audits[state.outlet_id] = state
         return True
 
+    async def put_outlets(self, states: Sequence[OutletState]) -> None:
+        for state in states:
+            await self.put_outlet(state)
+
+    async def put_assignments(self, states: Sequence[AssignmentState]) -> None:
+        for state in states:
+            await self.put_assignment(state)
+
+    async def put_audits(self, states: Sequence[AuditState]) -> None:
+        for state in states:
+            await self.put_audit(state)
+
 
 class RouteRow(NamedTuple):
     """An assignment with its outlet's status, as `feed_queries.route_of` reads it."""
@@ -360,6 +375,10 @@ class FakeFeedReads:
     async def outlet_client(self, outlet_id: str) -> str | None:
         outlet = self._feed.outlets.get(outlet_id)
         return (outlet.client_id or None) if outlet is not None else None
+
+    async def outlet_clients(self, outlet_ids: Iterable[str]) -> dict[str, str]:
+        outlets = self._feed.outlets
+        return {i: o.client_id for i in outlet_ids if (o := outlets.get(i)) and o.client_id}
 
     async def get_outlet(self, outlet_id: str) -> OutletState | None:
         return self._feed.outlets.get(outlet_id)

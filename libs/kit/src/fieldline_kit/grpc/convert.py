@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2, money_pb2
 
 from fieldline_kit.errors import InvalidArgument
+
+E = TypeVar("E")
 
 NANOS = Decimal(1_000_000_000)
 _NANOS = 1_000_000_000
@@ -152,3 +156,14 @@ def decode_token(token: str) -> str:
     if not value:
         raise InvalidArgument("page_token", "is not a token this service issued")
     return value
+
+
+def from_enum(table: Mapping[E, int], value: int, field: str) -> E | None:
+    """A proto enum number → the domain value `table` maps to it; UNSPECIFIED (0) → None, an
+    unknown number is refused naming `field`."""
+    if value == 0:
+        return None
+    for domain_value, number in table.items():
+        if number == value:
+            return domain_value
+    raise InvalidArgument(field, f"unknown value {value}")

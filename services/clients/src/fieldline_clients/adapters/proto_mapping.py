@@ -41,8 +41,7 @@ from fieldline_clients.domain.model import (
     WorkingHours,
 )
 from fieldline_clients.domain.values import Location, Money, parse_decimal
-from fieldline_kit.errors import InvalidArgument
-from fieldline_kit.grpc.convert import from_money, money, pb_date, ts
+from fieldline_kit.grpc.convert import from_enum, from_money, money, pb_date, ts
 
 E = TypeVar("E")
 
@@ -99,16 +98,6 @@ PROPOSAL_STATUSES = {
     ProposalStatus.APPROVED: pb.PROPOSAL_STATUS_APPROVED,
     ProposalStatus.REJECTED: pb.PROPOSAL_STATUS_REJECTED,
 }
-
-
-def from_enum(table: dict[E, int], value: int, field: str) -> E | None:
-    """Proto enum number → domain enum; 0 (UNSPECIFIED) → None; unknown numbers rejected."""
-    if value == 0:
-        return None
-    for domain_value, number in table.items():
-        if number == value:
-            return domain_value
-    raise InvalidArgument(field, f"unknown value {value}")
 
 
 # ----------------------------------------------------------------------------- to proto

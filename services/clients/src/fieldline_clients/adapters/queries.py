@@ -21,7 +21,6 @@ from fieldline_clients.adapters.proto_mapping import OUTCOMES, VISIT_STATUSES
 from fieldline_clients.adapters.repository import (
     assignment_from,
     audit_from,
-    aware,
     client_from,
     employee_from,
     history_from,
@@ -53,6 +52,7 @@ from fieldline_clients.domain.model import (
     Territory,
 )
 from fieldline_clients.domain.values import Location, search_key
+from fieldline_kit.db import utc_or_none
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.grpc.convert import decode_token, encode_token, pb_date
 
@@ -403,7 +403,7 @@ async def visit_plan(session: AsyncSession, agent_id: str, day: date) -> VisitPl
 
 def _mark_pb(row: Row[Any], prefix: str, out: pb.Visit) -> None:
     """As proto_mapping._mark does for a GeoMark read from these columns by visit_from."""
-    time = aware(getattr(row, f"{prefix}_time"))
+    time = utc_or_none(getattr(row, f"{prefix}_time"))
     if time is None:
         return
     getattr(out, f"{prefix}_time").FromDatetime(time.astimezone(UTC))  # as convert.ts

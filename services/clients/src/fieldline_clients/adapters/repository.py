@@ -9,7 +9,6 @@ readers (`client_from`, `outlet_from` …) are shared with the read side, `queri
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -51,21 +50,9 @@ from fieldline_clients.domain.model import (
     WorkingHours,
 )
 from fieldline_clients.domain.values import Location, Money, search_key
+from fieldline_kit.db import utc, utc_or_none
 from fieldline_kit.repository import Repository, VersionedRepository
 from fieldline_kit.uow import UnitOfWork
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def utc(value: datetime) -> datetime:
-    result = aware(value)
-    assert result is not None
-    return result
 
 
 # ------------------------------------------------------------------------- card mapping
@@ -175,7 +162,7 @@ def _mark_columns(prefix: str, mark: GeoMark | None) -> dict[str, Any]:
 
 
 def _mark_from(row: Row[Any], prefix: str) -> GeoMark | None:
-    time = aware(getattr(row, f"{prefix}_time"))
+    time = utc_or_none(getattr(row, f"{prefix}_time"))
     if time is None:
         return None
     lat, lon = getattr(row, f"{prefix}_lat"), getattr(row, f"{prefix}_lon")
@@ -282,7 +269,7 @@ def proposal_from(row: Row[Any]) -> Proposal:
         created_at=utc(row.created_at),
         decided_by=row.decided_by,
         decision_reason=row.decision_reason,
-        decided_at=aware(row.decided_at),
+        decided_at=utc_or_none(row.decided_at),
         version=row.version,
     )
 

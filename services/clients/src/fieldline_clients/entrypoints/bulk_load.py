@@ -19,7 +19,6 @@ JSON on stdout.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 from google.protobuf.message import Message
@@ -41,9 +40,8 @@ from fieldline_clients.entrypoints.territory_api import (
 )
 from fieldline_clients.entrypoints.visits_api import create_questionnaire_command
 from fieldline_clients.service_layer.bulk import BulkLoad
-from fieldline_kit.bulk import BulkLoadError, Progress, bulk_command
+from fieldline_kit.bulk import BulkLoadError, Progress, apply_each
 from fieldline_kit.clock import Clock, utcnow
-from fieldline_kit.errors import DomainError
 
 Step = Callable[[BulkLoad, Any], Awaitable[None]]
 
@@ -80,25 +78,12 @@ async def bulk_load(
         if await rows.holds_data():
             raise BulkLoadError("a bulk load seeds an empty clients database; this one has data")
         load = BulkLoad(rows, clock(), chunk_size=chunk_size)
-        for n, request in enumerate(requests, start=1):
-            try:
-                await STEPS[type(request)](load, request)
-            except DomainError as exc:
-                raise BulkLoadError(f"request {n} ({type(request).__name__}): {exc}") from exc
-            if progress is not None and n % 100_000 == 0:
-                progress(f"{n:,} requests")
+
+        async def apply(request: Message) -> None:
+            await STEPS[type(request)](load, request)
+
+        await apply_each(requests, apply, progress)
         await load.finish(analyze=analyze)
         return await rows.counts()
     finally:
         await rows.close()
-
-
-# ---------------------------------------------------------------------------------- CLI
-def command(migrations: Path) -> Callable[[list[str]], int]:
-    return bulk_command(
-        "clients",
-        bulk_load,
-        STEPS,
-        migrations=migrations,
-        description=__doc__.split("\n\n")[0],
-    )

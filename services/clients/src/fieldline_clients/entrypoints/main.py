@@ -12,6 +12,7 @@ from fieldline_clients.bootstrap import SERVICE, App, bootstrap
 from fieldline_clients.entrypoints import bulk_load
 from fieldline_clients.entrypoints.grpc_api import register
 from fieldline_clients.topology import STREAM, SUBJECT_PREFIX
+from fieldline_kit.bulk import bulk_command
 from fieldline_kit.messaging.follower import StreamFollower
 from fieldline_kit.service import Background, ServiceSpec
 
@@ -43,6 +44,14 @@ SPEC = ServiceSpec(
     bootstrap=bootstrap,
     servicers=register,
     readers=readers,
-    commands={"bulk-load": bulk_load.command(MIGRATIONS)},
+    commands={
+        "bulk-load": bulk_command(
+            SERVICE,
+            bulk_load.bulk_load,
+            bulk_load.STEPS,
+            migrations=MIGRATIONS,
+            description=(bulk_load.__doc__ or "").split("\n\n")[0],
+        )
+    },
 )
 main = SPEC.main

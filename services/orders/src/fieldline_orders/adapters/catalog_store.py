@@ -10,7 +10,7 @@ groups, products, price types or price lists also bumps the catalog generation
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
@@ -264,6 +265,20 @@ class CatalogStore(Repository):
             await self.session.execute(
                 insert(t).values(client_id=client_id, price_type_id=price_type_id)
             )
+
+    async def set_client_price_types(self, price_types: Mapping[str, str]) -> None:
+        """`set_client_price_type` of many clients (client id → price type id) in one statement."""
+        if not price_types:
+            return
+        t = orm.client_price_types
+        dialect = self.session.get_bind().dialect.name
+        stmt: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.client_id],
+            set_={"price_type_id": stmt.excluded.price_type_id},
+        )
+        rows = [{"client_id": c, "price_type_id": p} for c, p in price_types.items()]
+        await self.session.execute(stmt, rows)
 
     async def put_client_price(self, cp: ClientPrice) -> None:
         t = orm.client_prices

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldline_kit.repository import Repository
 from fieldline_orders.adapters.orm import order_lines, orders, products
 from fieldline_orders.adapters.orm_feed import feed_assignments, feed_outlets, feed_shelf_counts
+from fieldline_orders.adapters.rows import chunks
 from fieldline_orders.domain.feed import OutletState
 from fieldline_orders.domain.recommendation import Pack, ShelfCheck, VisitSchedule, pack_of
 
@@ -85,6 +86,17 @@ class FeedQueries(Repository):
     async def outlet_client(self, outlet_id: str) -> str | None:
         """The client of a known outlet; None for an outlet the clients feed has not told us of."""
         return await outlet_client(self.session, outlet_id)
+
+    async def outlet_clients(self, outlet_ids: Collection[str]) -> dict[str, str]:
+        """`outlet_client` of many outlets: the known ones' clients, by outlet."""
+        t = feed_outlets
+        out: dict[str, str] = {}
+        for chunk in chunks(sorted(set(outlet_ids))):
+            rows = await self.session.execute(
+                select(t.c.outlet_id, t.c.client_id).where(t.c.outlet_id.in_(chunk))
+            )
+            out.update({r.outlet_id: r.client_id for r in rows if r.client_id})
+        return out
 
     async def get_outlet(self, outlet_id: str) -> OutletState | None:
         t = feed_outlets

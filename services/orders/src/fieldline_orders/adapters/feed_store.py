@@ -4,13 +4,18 @@ Each write is one `INSERT … ON CONFLICT DO UPDATE … WHERE <stored row is old
 and SQLite ≥ 3.35 both have it), so ordering is decided by the database row itself and not by
 a read-then-write in Python: two replicas applying events of one aggregate concurrently cannot
 let the older one win. `RETURNING` tells whether the event was applied.
+
+The `put_*s` forms (a bulk load's, many records in one transaction) send the same statement
+once for all the records (an executemany: the rows applied one after another, each against
+the row as the ones before it left it), so they end as `put_*` of each in turn would.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, delete, insert, or_
+from sqlalchemy import ColumnElement, Table, and_, delete, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,30 +26,64 @@ from fieldline_orders.adapters.orm_feed import (
     feed_outlets,
     feed_shelf_counts,
 )
-from fieldline_orders.domain.feed import AssignmentState, AuditState, OutletState
+from fieldline_orders.adapters.rows import chunks
+from fieldline_orders.domain.feed import AssignmentState, AuditState, FeedRecord, OutletState
 
 
-async def _upsert_if(
-    session: AsyncSession,
-    table: Table,
-    values: dict[str, Any],
-    newer: Any,
-) -> bool:
-    """Insert `values`, or overwrite the row with the same key when `newer(stmt)` holds."""
+def _upsert_if(session: AsyncSession, table: Table, newer: Any) -> Any:
+    """INSERT a row, or overwrite the row with the same key when `newer(stmt)` holds."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table).values(**values)
+        stmt: Any = postgresql.insert(table)
     elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(**values)
+        stmt = sqlite.insert(table)
     else:  # pragma: no cover - the kit supports exactly these two
         raise RuntimeError(f"unsupported database dialect {dialect!r}")
     keys = [c.name for c in table.primary_key.columns]
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=keys,
-        set_={name: stmt.excluded[name] for name in values if name not in keys},
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
         where=newer(stmt),
-    ).returning(*table.primary_key.columns)
-    return (await session.execute(stmt)).first() is not None
+    )
+
+
+async def _put(session: AsyncSession, table: Table, record: FeedRecord, newer: Any) -> bool:
+    """One record; True if it was written."""
+    stmt = _upsert_if(session, table, newer).values(**_row(table, record))
+    return (await session.execute(stmt.returning(*table.primary_key.columns))).first() is not None
+
+
+async def _put_all(
+    session: AsyncSession, table: Table, records: Sequence[FeedRecord], newer: Any
+) -> None:
+    """Many records, each as `_put` would write it after the ones before it."""
+    if records:
+        rows = [_row(table, r) for r in records]
+        await session.execute(_upsert_if(session, table, newer), rows)
+
+
+def _newer_version(stmt: Any) -> ColumnElement[bool]:
+    return stmt.table.c.version < stmt.excluded.version
+
+
+def _row(table: Table, record: FeedRecord) -> dict[str, Any]:
+    """The record's row: each column of `table` is the record's field of that name."""
+    return {c.name: getattr(record, c.name) for c in table.columns}
+
+
+def _count_rows(state: AuditState) -> list[dict[str, Any]]:
+    return [
+        {
+            "outlet_id": state.outlet_id,
+            "sku": c.sku,
+            "present": c.present,
+            "facings": c.facings,
+            "shelf_quantity": c.shelf_quantity,
+            "audit_id": state.audit_id,
+            "submitted_at": state.submitted_at,
+        }
+        for c in state.counts
+    ]
 
 
 def _later_audit(stmt: Any) -> ColumnElement[bool]:
@@ -60,70 +99,47 @@ class FeedStore(Repository):
     """The feed's read models; each put is applied only if the record is newer (True then)."""
 
     async def put_outlet(self, state: OutletState) -> bool:
-        t = feed_outlets
-        return await _upsert_if(
-            self.session,
-            t,
-            {
-                "outlet_id": state.outlet_id,
-                "client_id": state.client_id,
-                "status": state.status,
-                "version": state.version,
-            },
-            lambda stmt: t.c.version < stmt.excluded.version,
-        )
+        return await _put(self.session, feed_outlets, state, _newer_version)
+
+    async def put_outlets(self, states: Sequence[OutletState]) -> None:
+        await _put_all(self.session, feed_outlets, states, _newer_version)
 
     async def put_assignment(self, state: AssignmentState) -> bool:
         """Put the route × outlet row (a removal keeps it as a tombstone) if the event is newer."""
-        t = feed_assignments
-        return await _upsert_if(
-            self.session,
-            t,
-            {
-                "route_id": state.route_id,
-                "outlet_id": state.outlet_id,
-                "agent_id": state.agent_id,
-                "frequency": state.frequency,
-                "weekday_mask": state.weekday_mask,
-                "start_date": state.start_date,
-                "sequence": state.sequence,
-                "removed": state.removed,
-                "version": state.version,
-            },
-            lambda stmt: t.c.version < stmt.excluded.version,
-        )
+        return await _put(self.session, feed_assignments, state, _newer_version)
+
+    async def put_assignments(self, states: Sequence[AssignmentState]) -> None:
+        await _put_all(self.session, feed_assignments, states, _newer_version)
 
     async def put_audit(self, state: AuditState) -> bool:
         """Make the audit the outlet's latest (by submit time, then id) and replace its checks."""
-        won = await _upsert_if(
-            self.session,
-            feed_outlet_audits,
-            {
-                "outlet_id": state.outlet_id,
-                "audit_id": state.audit_id,
-                "submitted_at": state.submitted_at,
-                "version": state.version,
-            },
-            _later_audit,
-        )
-        if not won:
+        if not await _put(self.session, feed_outlet_audits, state, _later_audit):
             return False
-        s = feed_shelf_counts
-        await self.session.execute(delete(s).where(s.c.outlet_id == state.outlet_id))
-        if state.counts:
-            await self.session.execute(
-                insert(s),
-                [
-                    {
-                        "outlet_id": state.outlet_id,
-                        "sku": c.sku,
-                        "present": c.present,
-                        "facings": c.facings,
-                        "shelf_quantity": c.shelf_quantity,
-                        "audit_id": state.audit_id,
-                        "submitted_at": state.submitted_at,
-                    }
-                    for c in state.counts
-                ],
-            )
+        await self._replace_counts([state])
         return True
+
+    async def put_audits(self, states: Sequence[AuditState]) -> None:
+        """`put_audit` of each in turn: the audits in one statement, then the checks of each
+        outlet whose latest audit is now one of `states` replaced by that audit's."""
+        await _put_all(self.session, feed_outlet_audits, states, _later_audit)
+        t = feed_outlet_audits
+        latest: dict[str, tuple[str, int]] = {}
+        for chunk in chunks(sorted({s.outlet_id for s in states})):
+            found = await self.session.execute(
+                select(t.c.outlet_id, t.c.audit_id, t.c.version).where(t.c.outlet_id.in_(chunk))
+            )
+            latest.update({r.outlet_id: (r.audit_id, r.version) for r in found})
+        won: dict[str, AuditState] = {}
+        for s in states:
+            if latest.get(s.outlet_id) == (s.audit_id, s.version):
+                won.setdefault(s.outlet_id, s)  # the first: a later equal one did not win
+        await self._replace_counts(list(won.values()))
+
+    async def _replace_counts(self, audits: Sequence[AuditState]) -> None:
+        """The outlets' shelf: the checks of these audits, each its outlet's latest now."""
+        s = feed_shelf_counts
+        for chunk in chunks([a.outlet_id for a in audits]):
+            await self.session.execute(delete(s).where(s.c.outlet_id.in_(chunk)))
+        rows = [row for a in audits for row in _count_rows(a)]
+        if rows:
+            await self.session.execute(insert(s), rows)

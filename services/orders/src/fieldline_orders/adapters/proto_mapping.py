@@ -12,9 +12,9 @@ from google.type import date_pb2, money_pb2
 from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline.orders.v1 import van_service_pb2 as vs
-from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.grpc.convert import (
     embedded,
+    from_enum,
     from_money,
     from_pb_date,
     money,
@@ -82,16 +82,6 @@ MOVEMENT_KINDS = {
     MovementKind.RETURN: vs.MOVEMENT_KIND_RETURN,
     MovementKind.UNLOAD: vs.MOVEMENT_KIND_UNLOAD,
 }
-
-
-def from_enum(table: Mapping[E, int], value: int, field: str) -> E | None:
-    """Proto enum → domain enum; UNSPECIFIED (0) → None, an unknown number is refused."""
-    if value == 0:
-        return None
-    for domain_value, proto_value in table.items():
-        if proto_value == value:
-            return domain_value
-    raise InvalidArgument(field, f"unknown value {value}")
 
 
 def opt_date(field: str, value: date_pb2.Date) -> date | None:

@@ -53,13 +53,6 @@ from fieldline_orders.adapters.rows import (
     unloading_from,
     van_from,
 )
-
-# Re-exported: adapters/submit_reads.py imports these from here.
-from fieldline_orders.adapters.rows import client_price_from as client_price_from
-from fieldline_orders.adapters.rows import discount_from as discount_from
-from fieldline_orders.adapters.rows import load_orders as load_orders
-from fieldline_orders.adapters.rows import price_type_from as price_type_from
-from fieldline_orders.adapters.rows import product_from as product_from
 from fieldline_orders.domain.orders import Order, OrderKind
 from fieldline_orders.domain.returns import GoodsReturn
 from fieldline_orders.domain.values import ZERO, fmt

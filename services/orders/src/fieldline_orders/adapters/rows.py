@@ -8,13 +8,14 @@ zeros, money at two places). SQLite hands back naive datetimes; everything store
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldline_kit.db import utc
 from fieldline_orders.adapters import orm
 from fieldline_orders.domain.catalog import (
     ClientPrice,
@@ -45,19 +46,6 @@ from fieldline_orders.domain.van import (
     Van,
     VanLoad,
 )
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def utc(value: datetime) -> datetime:
-    result = aware(value)
-    assert result is not None
-    return result
 
 
 def dec(value: Any) -> Decimal:

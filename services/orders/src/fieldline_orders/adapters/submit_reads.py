@@ -76,7 +76,7 @@ from fieldline_orders.adapters import orm
 from fieldline_orders.adapters.catalog_cache import CatalogCache
 from fieldline_orders.adapters.catalog_store import PRODUCTS_BY_ID, price_lists_on
 from fieldline_orders.adapters.orm_feed import feed_outlets
-from fieldline_orders.adapters.repository import (
+from fieldline_orders.adapters.rows import (
     chunks,
     client_price_from,
     discount_from,

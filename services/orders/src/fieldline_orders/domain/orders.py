@@ -31,6 +31,7 @@ from fieldline_orders.domain.values import (
     currency_code,
     fmt,
     frozen_instance,
+    known_quantity,
     limit_text,
     money_amount,
     optional_id,
@@ -270,7 +271,10 @@ def containers_of(lines: Iterable[OrderLine]) -> tuple[tuple[str, Decimal], ...]
 
 def _figure(field: str, value: str) -> Decimal:
     """A quantity that may be left empty (0)."""
-    return quantity(field, value) if (value or "").strip() else ZERO
+    if not (value or "").strip():
+        return ZERO
+    known = known_quantity(value)  # a text that passed as a positive quantity lately
+    return known if known is not None else quantity(field, value)
 
 
 def _check_delivered(status: OrderStatus, lines: Sequence[OrderLine]) -> None:
@@ -316,6 +320,7 @@ class OrderHeader:
         delivery_date: date | None = None,
         comment: str = "",
         id_field: str = "order_id",
+        agent_field: str = "actor.employee_id",
     ) -> OrderHeader:
         if delivery_date is not None and delivery_date < order_date:
             raise InvalidArgument(
@@ -326,7 +331,7 @@ class OrderHeader:
             order_id=require_id(id_field, order_id),
             client_id=require_id("client_id", client_id),
             outlet_id=require_id("outlet_id", outlet_id),
-            agent_id=require_id("actor.employee_id", agent_id),
+            agent_id=require_id(agent_field, agent_id),
             distributor_id=optional_id("distributor_id", distributor_id),
             warehouse_id=optional_id("warehouse_id", warehouse_id),
             order_date=order_date,
@@ -379,21 +384,19 @@ class Order:
 
     # -- creation ------------------------------------------------------------------------
     @classmethod
-    def _new(
+    def _of(
         cls,
         kind: OrderKind,
         status: OrderStatus,
         header: OrderHeader,
-        priced: Sequence[PricedLine],
+        lines: list[OrderLine],
         currency: str,
         credit: CreditDecision,
-        now: datetime,
-        reported_by: str,
+        created_at: datetime,
+        updated_at: datetime,
     ) -> Order:
-        if not priced:
-            raise InvalidArgument("lines", "at least one line is required")
-        lines = [OrderLine.from_priced(i + 1, p) for i, p in enumerate(priced)]
-        order = cls(
+        """A new order (version 1) of these lines, its totals their sums."""
+        return cls(
             id=header.order_id,
             kind=kind,
             status=status,
@@ -415,9 +418,26 @@ class Order:
             cash_collected=ZERO,
             receipt_number="",
             version=1,
-            created_at=now,
-            updated_at=now,
+            created_at=created_at,
+            updated_at=updated_at,
         )
+
+    @classmethod
+    def _new(
+        cls,
+        kind: OrderKind,
+        status: OrderStatus,
+        header: OrderHeader,
+        priced: Sequence[PricedLine],
+        currency: str,
+        credit: CreditDecision,
+        now: datetime,
+        reported_by: str,
+    ) -> Order:
+        if not priced:
+            raise InvalidArgument("lines", "at least one line is required")
+        lines = [OrderLine.from_priced(i + 1, p) for i, p in enumerate(priced)]
+        order = cls._of(kind, status, header, lines, currency, credit, now, now)
         order.new_history.append(StatusChange(status, "", reported_by, now))
         return order
 
@@ -516,49 +536,40 @@ class Order:
             raise InvalidArgument("status", "is required")
         if not lines:
             raise InvalidArgument("lines", "at least one line is required")
-        if delivery_date is not None and delivery_date < order_date:
-            raise InvalidArgument(
-                "delivery_date", f"must not be before the order date {order_date.isoformat()}"
-            )
-        _check_delivered(status, lines)
-        sums = (
-            sum((ln.net_amount for ln in lines), ZERO),
-            sum((ln.vat_amount for ln in lines), ZERO),
-            sum((ln.gross_amount for ln in lines), ZERO),
+        header = OrderHeader.create(
+            order_id=order_id,
+            client_id=client_id,
+            outlet_id=outlet_id,
+            agent_id=agent_id,
+            distributor_id=distributor_id,
+            warehouse_id=warehouse_id,
+            order_date=order_date,
+            delivery_date=delivery_date,
+            comment=comment,
+            id_field="id",
+            agent_field="agent_id",
         )
+        _check_delivered(status, lines)
+        currency = currency_code("currency_code", currency)
+        order = cls._of(
+            OrderKind.PRE_SALE,
+            status,
+            header,
+            list(lines),
+            currency,
+            credit,
+            created_at,
+            updated_at,
+        )
+        sums = (order.net_total, order.vat_total, order.gross_total)
         if totals is not None and totals != sums:
             raise InvalidArgument(
                 "totals",
                 "net, VAT and gross must be the sums of the lines: "
                 + ", ".join(fmt(t) for t in sums),
             )
-        reason = limit_text("status_reason", status_reason)
-        order = cls(
-            id=require_id("id", order_id),
-            kind=OrderKind.PRE_SALE,
-            status=status,
-            client_id=require_id("client_id", client_id),
-            outlet_id=require_id("outlet_id", outlet_id),
-            agent_id=require_id("agent_id", agent_id),
-            distributor_id=optional_id("distributor_id", distributor_id),
-            warehouse_id=optional_id("warehouse_id", warehouse_id),
-            order_date=order_date,
-            delivery_date=delivery_date,
-            lines=list(lines),
-            currency_code=currency_code("currency_code", currency),
-            net_total=sums[0],
-            vat_total=sums[1],
-            gross_total=sums[2],
-            credit=credit,
-            comment=limit_text("comment", comment),
-            status_reason=reason,
-            cash_collected=ZERO,
-            receipt_number="",
-            version=1,
-            created_at=created_at,
-            updated_at=updated_at,
-        )
-        order.new_history.append(StatusChange(status, reason, IMPORTED_BY, updated_at))
+        order.status_reason = limit_text("status_reason", status_reason)
+        order.new_history.append(StatusChange(status, order.status_reason, IMPORTED_BY, updated_at))
         return order
 
     # -- credit ---------------------------------------------------------------------------

@@ -7,16 +7,18 @@ and is dead-lettered, so it cannot block the feed.
 
 The durable is declared by the topology (fieldline_orders.topology, stream CLIENTS, subjects
 `clients.events.v1.>`); this only binds to it. Events without a handler here (ClientCreated,
-VisitCompleted, …) are recorded in the inbox and acked as skipped.
+VisitCompleted, …) are recorded in the inbox and acked as skipped. The bulk load
+(entrypoints/bulk_load.py) reads the same events with `feed_record`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
@@ -28,7 +30,13 @@ from fieldline_kit.messaging.consumer import EventConsumer, Handler, PoisonMessa
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.adapters.schema import kit
 from fieldline_orders.bootstrap import App
-from fieldline_orders.domain.feed import AssignmentState, AuditState, OutletState, ShelfCount
+from fieldline_orders.domain.feed import (
+    AssignmentState,
+    AuditState,
+    FeedRecord,
+    OutletState,
+    ShelfCount,
+)
 from fieldline_orders.domain.recommendation import weekday_mask
 from fieldline_orders.service_layer import feed
 from fieldline_orders.topology import CLIENTS_FEED
@@ -143,29 +151,46 @@ def audit_state(envelope: EventEnvelope, message: ev.AuditSubmitted) -> AuditSta
 
 
 # ------------------------------------------------------------------------------ handlers
-async def _outlet(uow: OrdersUnitOfWork, envelope: EventEnvelope, message: Message) -> None:
-    assert isinstance(message, ev.OutletCreated | ev.OutletChanged)
-    await feed.outlet_seen(uow, outlet_state(envelope, message.outlet))
-
-
-async def _assignment(uow: OrdersUnitOfWork, envelope: EventEnvelope, message: Message) -> None:
-    assert isinstance(message, ev.RouteAssignmentChanged)
-    await feed.assignment_seen(uow, assignment_state(envelope, message))
-
-
-async def _audit(uow: OrdersUnitOfWork, envelope: EventEnvelope, message: Message) -> None:
-    assert isinstance(message, ev.AuditSubmitted)
-    await feed.audit_seen(uow, audit_state(envelope, message))
-
-
-WORK: Mapping[type[Message], ApplyEvent[OrdersUnitOfWork]] = {
-    ev.OutletCreated: _outlet,
-    ev.OutletChanged: _outlet,
-    ev.RouteAssignmentChanged: _assignment,
-    ev.AuditSubmitted: _audit,
+# Each handled event type, and the record it reports.
+RECORDS: Mapping[type[Message], Callable[[EventEnvelope, Any], FeedRecord]] = {
+    ev.OutletCreated: lambda envelope, message: outlet_state(envelope, message.outlet),
+    ev.OutletChanged: lambda envelope, message: outlet_state(envelope, message.outlet),
+    ev.RouteAssignmentChanged: assignment_state,
+    ev.AuditSubmitted: audit_state,
 }
 
+
+async def _apply(uow: OrdersUnitOfWork, envelope: EventEnvelope, message: Message) -> None:
+    record = RECORDS[type(message)](envelope, message)
+    if isinstance(record, OutletState):
+        await feed.outlet_seen(uow, record)
+    elif isinstance(record, AssignmentState):
+        await feed.assignment_seen(uow, record)
+    else:
+        await feed.audit_seen(uow, record)
+
+
+WORK: Mapping[type[Message], ApplyEvent[OrdersUnitOfWork]] = {t: _apply for t in RECORDS}
+
 MESSAGE_TYPES: Mapping[str, type[Message]] = {t.DESCRIPTOR.full_name: t for t in WORK}
+
+
+def feed_record(envelope: EventEnvelope) -> FeedRecord | None:
+    """The record an event reports, as the consumer would apply it; None for an event it skips
+    (no handler). PoisonMessage for one it would dead-letter."""
+    if not envelope.event_id:
+        raise PoisonMessage("the envelope has no event_id")
+    cls = MESSAGE_TYPES.get(envelope.payload.TypeName())
+    if cls is None:
+        return None
+    message = cls()
+    try:
+        unpacked = envelope.payload.Unpack(message)
+    except DecodeError as exc:
+        raise PoisonMessage(f"undecodable payload: {exc}") from None
+    if not unpacked:
+        raise PoisonMessage(f"the payload is not a {cls.DESCRIPTOR.full_name}")
+    return RECORDS[cls](envelope, message)
 
 
 def handlers(app: App) -> dict[str, Handler]:

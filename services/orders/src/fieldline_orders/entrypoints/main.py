@@ -1,23 +1,19 @@
 """The orders service, declared once: `serve` runs gRPC, the outbox relay and the clients feed
-consumer; `migrate` upgrades the database."""
+consumer; `migrate` upgrades the database; `bulk-load` seeds an empty one."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from nats.aio.client import Client
-
-from fieldline_kit.service import Background, ServiceSpec
+from fieldline_kit.bulk import bulk_command
+from fieldline_kit.service import ServiceSpec
 from fieldline_orders import settings
-from fieldline_orders.bootstrap import SERVICE, App, bootstrap
+from fieldline_orders.bootstrap import SERVICE, bootstrap
+from fieldline_orders.entrypoints import bulk_load
 from fieldline_orders.entrypoints.feed_consumer import build_feed_consumer
 from fieldline_orders.entrypoints.grpc_api import register
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-
-def readers(app: App, nc: Client) -> list[Background]:
-    return [build_feed_consumer(app, nc).run] if app.settings.run_consumers else []
 
 
 SPEC = ServiceSpec(
@@ -27,7 +23,16 @@ SPEC = ServiceSpec(
     migrations=MIGRATIONS,
     bootstrap=bootstrap,
     servicers=register,
-    readers=readers,
+    consumers=[build_feed_consumer],
     validate=settings.validate,
+    commands={
+        "bulk-load": bulk_command(
+            SERVICE,
+            bulk_load.bulk_load,
+            bulk_load.STEPS,
+            migrations=MIGRATIONS,
+            description=(bulk_load.__doc__ or "").split("\n\n")[0],
+        )
+    },
 )
 main = SPEC.main

@@ -19,12 +19,14 @@ async def check_outlet(uow: OrdersUnitOfWork, client_id: str, outlet_id: str) ->
     check_owner(await uow.feed_reads.outlet_client(outlet_id), client_id, outlet_id)
 
 
-def check_owner(owner: str | None, client_id: str, outlet_id: str) -> None:
+def check_owner(
+    owner: str | None, client_id: str, outlet_id: str, field: str = "outlet_id"
+) -> None:
     """`owner`: the outlet's client as the clients feed told it (None: an unknown outlet)."""
     if owner is None:
-        raise NotFound("outlet", outlet_id, "outlet_id")
+        raise NotFound("outlet", outlet_id, field)
     if owner != client_id:
-        raise InvalidArgument("outlet_id", "belongs to another client")
+        raise InvalidArgument(field, "belongs to another client")
 
 
 def override_reason(value: str) -> str:

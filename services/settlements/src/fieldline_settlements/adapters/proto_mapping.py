@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -13,7 +12,15 @@ from google.type import date_pb2, money_pb2
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_kit.errors import InvalidArgument
-from fieldline_kit.grpc.convert import NANOS, from_money, from_pb_date, money, pb_date, ts
+from fieldline_kit.grpc.convert import (
+    NANOS,
+    from_enum,
+    from_money,
+    from_pb_date,
+    money,
+    pb_date,
+    ts,
+)
 from fieldline_settlements.domain.account import BalanceSnapshot
 from fieldline_settlements.domain.ledger import (
     AgingRow,
@@ -59,16 +66,6 @@ REASON_CODES = {
     ReasonCode.OVERDUE: ss.CREDIT_REASON_CODE_OVERDUE,
     ReasonCode.OVERRIDE: ss.CREDIT_REASON_CODE_UNSPECIFIED,
 }
-
-
-def from_enum(table: Mapping[E, int], value: int, field: str) -> E | None:
-    """Proto enum → domain enum; the zero value (UNSPECIFIED) is None, unknown numbers refused."""
-    if value == 0:
-        return None
-    for domain_value, proto_value in table.items():
-        if proto_value == value:
-            return domain_value
-    raise InvalidArgument(field, f"unknown value {value}")
 
 
 def parse_money(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -45,6 +45,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from fieldline_kit.db import utc
 from fieldline_kit.id_lists import id_list, id_rows, ids_value, in_ids
 from fieldline_kit.repository import Repository, Versioned, VersionedRepository
 from fieldline_kit.uow import UnitOfWork
@@ -65,11 +66,6 @@ from fieldline_settlements.domain.tare import Direction, TareBalance, TareMoveme
 from fieldline_settlements.domain.values import ZERO
 
 V = TypeVar("V", bound=Versioned)
-
-
-def aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def dialect_name(session: AsyncSession) -> str:
@@ -213,7 +209,7 @@ def invoice_from(row: Any) -> Invoice:
         due_date=row.due_date,
         amount=row.amount,
         open_amount=row.open_amount,
-        created_at=aware(row.created_at),
+        created_at=utc(row.created_at),
         version=row.version,
     )
 
@@ -233,7 +229,7 @@ def payment_from(row: Any, allocations: Iterable[Allocation] = ()) -> Payment:
         receipt_number=row.receipt_number,
         collected_by=row.collected_by,
         unallocated=row.unallocated,
-        created_at=aware(row.created_at),
+        created_at=utc(row.created_at),
         allocations=list(allocations),
         version=row.version,
     )
@@ -245,7 +241,7 @@ def account_from(row: Any) -> ClientAccount:
         credit_limit=row.credit_limit,
         payment_terms_days=row.payment_terms_days,
         version=row.version,
-        updated_at=aware(row.updated_at),
+        updated_at=utc(row.updated_at),
     )
 
 
@@ -491,7 +487,7 @@ async def credit_positions(
             others[client_id] = OtherReservations(value or ZERO, int(n))
         elif kind == "o":
             held.append(
-                Reservation(order_id, client_id, value, stage, aware(created_at), aware(expires_at))
+                Reservation(order_id, client_id, value, stage, utc(created_at), utc(expires_at))
             )
         elif kind == "i":
             invoiced.add(order_id)

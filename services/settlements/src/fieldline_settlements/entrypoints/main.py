@@ -5,19 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nats.aio.client import Client
-
-from fieldline_kit.service import Background, ServiceSpec
+from fieldline_kit.service import ServiceSpec
 from fieldline_settlements import settings
-from fieldline_settlements.bootstrap import SERVICE, App, bootstrap
+from fieldline_settlements.bootstrap import SERVICE, bootstrap
 from fieldline_settlements.entrypoints.grpc_api import register
 from fieldline_settlements.entrypoints.orders_consumer import build_orders_consumer
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-
-def readers(app: App, nc: Client) -> list[Background]:
-    return [build_orders_consumer(app, nc).run] if app.settings.run_consumers else []
 
 
 SPEC = ServiceSpec(
@@ -27,7 +21,7 @@ SPEC = ServiceSpec(
     migrations=MIGRATIONS,
     bootstrap=bootstrap,
     servicers=register,
-    readers=readers,
+    consumers=[build_orders_consumer],
     validate=settings.validate,
 )
 main = SPEC.main
