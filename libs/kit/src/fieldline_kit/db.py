@@ -9,12 +9,12 @@ that need no transaction (each one its own snapshot) run on `autocommit(engine)`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -57,6 +57,19 @@ def async_url(url: str | URL) -> URL:
 READ_ONLY_OPTION = "fieldline_read_only"
 # Execution option (SQLite) of `autocommit_engine`: its connections' transactions issue no BEGIN.
 AUTOCOMMIT_OPTION = "fieldline_autocommit"
+
+
+async def analyze(conn: AsyncConnection, tables: Iterable[Table]) -> None:
+    """Fresh planner statistics for `tables` — the ones a bulk load just filled — and no others.
+
+    SQLite never refreshes statistics by itself: figures taken of a table while it is small (an
+    idempotency table of three rows) would make the planner scan it for good as it grows. So a
+    load analyzes what it wrote, never the whole database; tables without statistics are
+    planned with SQLite's defaults, which assume them large. (PostgreSQL: autovacuum keeps
+    every table's statistics current, see docs/operations/runbook.md.)
+    """
+    for table in tables:
+        await conn.exec_driver_sql(f'ANALYZE "{table.name}"')
 
 
 def utc(value: datetime) -> datetime:

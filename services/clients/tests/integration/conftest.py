@@ -6,17 +6,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import cached_property
 
-import grpc
 import pytest_asyncio
-from nats.js import JetStreamContext
 
 from fieldline.clients.v1 import clients_service_pb2_grpc as cs_grpc
 from fieldline.clients.v1 import territory_service_pb2_grpc as ts_grpc
 from fieldline.clients.v1 import visits_service_pb2_grpc as vs_grpc
 from fieldline_clients.bootstrap import App
 from fieldline_clients.entrypoints.main import SPEC
-from fieldline_kit.service import ServiceProcess
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_kit.testing.service import RunningService, replicas, service_running
@@ -28,35 +26,20 @@ def ready(app: App) -> bool:
 
 
 @dataclass
-class Harness:
-    """The running service and its stubs."""
+class Harness(RunningService[App]):
+    """The running service, with stubs of its three APIs."""
 
-    running: RunningService[App]
+    @cached_property
+    def clients(self) -> cs_grpc.ClientsServiceStub:
+        return self.stub(cs_grpc.ClientsServiceStub)
 
-    def __post_init__(self) -> None:
-        self.clients = self.running.stub(cs_grpc.ClientsServiceStub)
-        self.territory = self.running.stub(ts_grpc.TerritoryServiceStub)
-        self.visits = self.running.stub(vs_grpc.VisitsServiceStub)
+    @cached_property
+    def territory(self) -> ts_grpc.TerritoryServiceStub:
+        return self.stub(ts_grpc.TerritoryServiceStub)
 
-    @property
-    def app(self) -> App:
-        return self.running.app
-
-    @property
-    def process(self) -> ServiceProcess:
-        return self.running.process
-
-    @property
-    def channel(self) -> grpc.aio.Channel:
-        return self.running.channel
-
-    @property
-    def js(self) -> JetStreamContext:
-        return self.running.js
-
-    @property
-    def database_url(self) -> str:
-        return self.running.database_url
+    @cached_property
+    def visits(self) -> vs_grpc.VisitsServiceStub:
+        return self.stub(vs_grpc.VisitsServiceStub)
 
 
 @contextlib.asynccontextmanager
@@ -64,8 +47,10 @@ async def harness(
     db_factory: DatabaseFactory, nats_url: str, **overrides: object
 ) -> AsyncIterator[Harness]:
     """The service as `serve` runs it, on a new migrated database (`overrides`: settings)."""
-    async with service_running(SPEC, db_factory, nats_url, ready=ready, **overrides) as running:
-        yield Harness(running)
+    async with service_running(
+        SPEC, db_factory, nats_url, ready=ready, harness=Harness, **overrides
+    ) as running:
+        yield running
 
 
 @contextlib.asynccontextmanager
@@ -73,8 +58,11 @@ async def two_replicas(
     db_factory: DatabaseFactory, nats_url: str, **overrides: object
 ) -> AsyncIterator[tuple[Harness, Harness]]:
     """Replicas A and B on one database and one NATS (the kit's `replicas`)."""
-    async with replicas(SPEC, db_factory, nats_url, ready=ready, **overrides) as (a, b):
-        yield Harness(a), Harness(b)
+    async with replicas(SPEC, db_factory, nats_url, ready=ready, harness=Harness, **overrides) as (
+        a,
+        b,
+    ):
+        yield a, b
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -18,7 +18,6 @@ from typing import Any
 from google.protobuf import any_pb2, timestamp_pb2
 from google.protobuf.message import Message
 from google.type import date_pb2
-from nats.js import JetStreamContext
 from sqlalchemy import insert, select
 
 from fieldline.clients.events.v1 import events_pb2 as ev
@@ -38,16 +37,8 @@ NOW = datetime(2024, 5, 13, 6, 0, tzinfo=UTC)  # Monday 13 May 2024, 09:00 in Mo
 
 
 @dataclass
-class FeedEnv:
-    service: RunningService[App]
-
-    @property
-    def app(self) -> App:
-        return self.service.app
-
-    @property
-    def js(self) -> JetStreamContext:
-        return self.service.js
+class FeedEnv(RunningService[App]):
+    """The running orders service, publishing clients' events to it."""
 
     # -- publishing ------------------------------------------------------------------------
     async def publish(
@@ -321,6 +312,6 @@ async def feed_env(
     """The orders service (no settlements: its credit checks are not exercised here)."""
     target = f"127.0.0.1:{closed_port()}"
     async with service_running(
-        SPEC, db_factory, nats_url, settlements_target=target, **overrides
+        SPEC, db_factory, nats_url, harness=FeedEnv, settlements_target=target, **overrides
     ) as service:
-        yield FeedEnv(service)
+        yield service

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,29 +68,25 @@ def dec(m: money_pb2.Money) -> Decimal:
 
 
 @dataclass
-class Settlements:
-    service: RunningService[Any]
-    stub: ss_grpc.SettlementsServiceStub
-
-    @property
-    def target(self) -> str:
-        return self.service.target
+class Settlements(RunningService[Any]):
+    @cached_property
+    def api(self) -> ss_grpc.SettlementsServiceStub:
+        return self.stub(ss_grpc.SettlementsServiceStub)
 
 
 @dataclass
-class Orders:
-    service: RunningService[App]
-    catalog: cs_grpc.CatalogServiceStub
-    orders: os_grpc.OrdersServiceStub
-    vans: vs_grpc.VanServiceStub
+class Orders(RunningService[App]):
+    @cached_property
+    def catalog(self) -> cs_grpc.CatalogServiceStub:
+        return self.stub(cs_grpc.CatalogServiceStub)
 
-    @property
-    def app(self) -> App:
-        return self.service.app
+    @cached_property
+    def orders(self) -> os_grpc.OrdersServiceStub:
+        return self.stub(os_grpc.OrdersServiceStub)
 
-    @property
-    def database_url(self) -> str:
-        return self.service.database_url
+    @cached_property
+    def vans(self) -> vs_grpc.VanServiceStub:
+        return self.stub(vs_grpc.VanServiceStub)
 
 
 @dataclass
@@ -108,8 +105,8 @@ class Env:
 async def start_settlements(
     db_factory: DatabaseFactory, nats_url: str
 ) -> AsyncIterator[Settlements]:
-    async with service_running(SETTLEMENTS, db_factory, nats_url) as s:
-        yield Settlements(s, s.stub(ss_grpc.SettlementsServiceStub))
+    async with service_running(SETTLEMENTS, db_factory, nats_url, harness=Settlements) as s:
+        yield s
 
 
 @contextlib.asynccontextmanager
@@ -118,14 +115,14 @@ async def start_orders(
 ) -> AsyncIterator[Orders]:
     overrides.setdefault("credit_check_timeout_seconds", 5.0)
     async with service_running(
-        SPEC, db_factory, nats_url, settlements_target=settlements_target, **overrides
+        SPEC,
+        db_factory,
+        nats_url,
+        harness=Orders,
+        settlements_target=settlements_target,
+        **overrides,
     ) as s:
-        yield Orders(
-            s,
-            s.stub(cs_grpc.CatalogServiceStub),
-            s.stub(os_grpc.OrdersServiceStub),
-            s.stub(vs_grpc.VanServiceStub),
-        )
+        yield s
 
 
 @pytest_asyncio.fixture(scope="module", name="env")
@@ -135,7 +132,7 @@ async def env_fixture(db_factory: DatabaseFactory, nats_server: EmbeddedNats) ->
         start_settlements(db_factory, nats_server.url) as settlements,
         start_orders(db_factory, nats_server.url, settlements.target) as orders,
     ):
-        e = Env(orders, settlements, orders.service.js)
+        e = Env(orders, settlements, orders.js)
         e.world = await make_world(e)
         yield e
 
@@ -282,7 +279,7 @@ async def new_customer(e: Env, *, price_type_id: str = "") -> Customer:
 async def set_policy(
     e: Env, client_id: str, mode: int, *, stages: tuple[int, ...] = (), overdue_days: int = 30
 ) -> None:
-    await e.settlements.stub.SetDebtPolicy(
+    await e.settlements.api.SetDebtPolicy(
         ss.SetDebtPolicyRequest(
             request_id=new_id(),
             policy=spb.DebtPolicy(
@@ -299,7 +296,7 @@ async def set_policy(
 
 async def overdue_debt(e: Env, client_id: str, amount: str = "1000.00", days: int = 40) -> None:
     """An ERP invoice `days` past due."""
-    await e.settlements.stub.RecordInvoice(
+    await e.settlements.api.RecordInvoice(
         ss.RecordInvoiceRequest(
             request_id=new_id(),
             invoice=spb.Invoice(

@@ -258,7 +258,7 @@ async def test_the_command_loads_a_company_the_service_then_serves(
     }
 
     async with feed_env(db_factory, nats_server.url, database_url=url) as env:
-        running = env.service
+        running = env
         async with running.app.read_uow() as uow:  # no events, no stored answers: on purpose
             for kit_table in (schema.kit.outbox, schema.kit.idempotency, schema.kit.inbox):
                 assert await uow.session.scalar(select(func.count()).select_from(kit_table)) == 0
@@ -339,7 +339,7 @@ async def test_the_catalog_and_price_types_are_the_rows_the_api_writes(
     ]
     await bulk_load(app.settings.database_url, requests, analyze=False)
     async with feed_env(db_factory, nats_server.url) as env:
-        catalog_api = env.service.stub(cs_grpc.CatalogServiceStub)
+        catalog_api = env.stub(cs_grpc.CatalogServiceStub)
         base = pb.PriceType(external_id="base", name="Base", currency_code="RUB", vat_included=True)
         await catalog_api.UpsertPriceTypes(
             cs.UpsertPriceTypesRequest(request_id=new_id(), price_types=[base])

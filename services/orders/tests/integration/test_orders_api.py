@@ -181,7 +181,7 @@ async def test_override_without_a_reason_is_refused(env: Env) -> None:
 
 async def test_held_order_released_after_payment(env: Env) -> None:
     request, held = await _held(env)
-    await env.settlements.stub.RecordPayment(
+    await env.settlements.api.RecordPayment(
         ss.RecordPaymentRequest(
             request_id=new_id(),
             payment=spb.Payment(

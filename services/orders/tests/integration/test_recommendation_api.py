@@ -55,7 +55,7 @@ class World:
 async def world(db_factory: DatabaseFactory, nats_server: EmbeddedNats) -> AsyncIterator[World]:
     # No relay: nothing here publishes, and the statement counts below are the RPCs' alone.
     async with feed_env(db_factory, nats_server.url, run_relay=False) as env:
-        yield await build_world(env, env.service.stub(orders_grpc.OrdersServiceStub))
+        yield await build_world(env, env.stub(orders_grpc.OrdersServiceStub))
 
 
 async def build_world(env: FeedEnv, stub: orders_grpc.OrdersServiceStub) -> World:

@@ -91,7 +91,7 @@ async def test_orders_of_one_client_in_one_batch_see_each_others_reservations(
     """Room under the credit limit for one order: of three sent together, one passes."""
     w = world(env)
     c = await new_customer(env)
-    await env.settlements.stub.SetDebtPolicy(
+    await env.settlements.api.SetDebtPolicy(
         ss.SetDebtPolicyRequest(
             request_id=new_id(),
             policy=spb.DebtPolicy(
@@ -104,7 +104,7 @@ async def test_orders_of_one_client_in_one_batch_see_each_others_reservations(
             ),
         )
     )
-    await env.settlements.stub.SetCreditLimit(
+    await env.settlements.api.SetCreditLimit(
         ss.SetCreditLimitRequest(request_id=new_id(), client_id=c.client_id, limit=rub("150.00"))
     )
     # 3 bottles at 33.33 (VAT included) = 99.99 each: one fits under 150, a second does not.

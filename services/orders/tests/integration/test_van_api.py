@@ -250,7 +250,7 @@ async def test_two_concurrent_sales_of_the_last_units(env: Env) -> None:
     await check_ledger(env, van.id)
     # The loser's credit check had reserved its amount; not sold, the reservation is gone.
     loser = c2 if wins[0].order.client_id == c1.client_id else c1
-    reply = await env.settlements.stub.GetBalance(ss.GetBalanceRequest(client_id=loser.client_id))
+    reply = await env.settlements.api.GetBalance(ss.GetBalanceRequest(client_id=loser.client_id))
     assert dec(reply.balance.reserved) == 0
 
 

@@ -8,6 +8,7 @@ carry what it made.
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fieldline.orders.events.v1 import events_pb2
+from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.domain.orders import (
@@ -203,6 +205,24 @@ def test_order_pb_is_the_keyword_built_message_byte_for_byte(order: Order) -> No
     assert (
         event.SerializeToString() == events_pb2.OrderSubmitted(order=expected).SerializeToString()
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(order=_orders)
+def test_an_order_is_shown_once_per_state_by_its_response_and_its_event(order: Order) -> None:
+    expected = ref_order_pb(order).SerializeToString()
+    response = os_.SubmitOrderResponse.FromString(m.submit_response(order))
+    assert response.order.SerializeToString() == expected
+    snapshot = order.snapshot()  # what an event carries: the same state, another object
+    assert m.order_bytes(snapshot) == expected
+    if order.lines:
+        assert m.order_bytes(snapshot) is m.order_bytes(order)  # made once
+    changed = order.snapshot()
+    changed.version += 1
+    assert m.order_bytes(changed) == m.order_pb(changed).SerializeToString() != expected
+    rebuilt = copy.deepcopy(order)  # the same id and version, other objects: made anew
+    rebuilt.status_reason += "!"
+    assert m.order_bytes(rebuilt) == m.order_pb(rebuilt).SerializeToString()
 
 
 def test_line_and_credit_alone() -> None:

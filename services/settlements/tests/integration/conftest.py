@@ -29,5 +29,5 @@ class Harness(RunningService[App]):
 
 @pytest_asyncio.fixture(scope="module")
 async def svc(db_factory: DatabaseFactory, nats_server: EmbeddedNats) -> AsyncIterator[Harness]:
-    async with service_running(SPEC, db_factory, nats_server.url) as running:
-        yield Harness(**vars(running))
+    async with service_running(SPEC, db_factory, nats_server.url, harness=Harness) as running:
+        yield running

@@ -4,7 +4,8 @@
 `database_url`: another replica), applies the declared JetStream topology, builds the process
 with `spec.build` on local, free ports, runs it until the block ends and stops it as SIGTERM
 would. The test talks to it over a real gRPC channel and reads its events with its own NATS
-connection.
+connection. A service's tests subclass `RunningService` to add the stubs of its API
+(`cached_property` over `self.stub(...)`) and pass the subclass as `harness`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from fieldline_kit.testing.helpers import eventually
 
 A = TypeVar("A")
 S = TypeVar("S")
+H = TypeVar("H", bound="RunningService[Any]")
 
 # What a test service changes from the defaults: the loopback, free ports, fast polls, a
 # quick stop.
@@ -65,9 +67,11 @@ async def start_service(
     *,
     database_url: str = "",
     ready: Callable[[Any], bool | Awaitable[bool]] | None = None,
+    harness: type[H] = RunningService,  # type: ignore[assignment]
     **overrides: Any,
-) -> AsyncIterator[RunningService[Any]]:
-    """Yield the running service; `ready(app)`: what else to wait for after SERVING."""
+) -> AsyncIterator[H]:
+    """Yield the running service (as a `harness`); `ready(app)`: what else to wait for after
+    SERVING."""
     url = database_url
     if not url:
         url = await db_factory.create()
@@ -84,7 +88,7 @@ async def start_service(
         if ready is not None:
             await eventually(lambda: ready(app), within=20, what=f"{spec.name} ready")
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{process.grpc_port}")
-        yield RunningService(process, app, channel, nc, js, url)
+        yield harness(process, app, channel, nc, js, url)
     finally:
         if channel is not None:
             await channel.close()
@@ -103,14 +107,17 @@ async def replicas(
     nats_url: str,
     *,
     ready: Callable[[Any], bool | Awaitable[bool]] | None = None,
+    harness: type[H] = RunningService,  # type: ignore[assignment]
     **overrides: Any,
-) -> AsyncIterator[tuple[RunningService[Any], RunningService[Any]]]:
+) -> AsyncIterator[tuple[H, H]]:
     """Replicas A and B of a service on one database and one NATS, as in a deployment.
 
     On SQLite only A runs the outbox relay (one relay per SQLite database; A publishes B's
     events too); on PostgreSQL both do, as replicas would.
     """
-    async with service_running(spec, db_factory, nats_url, ready=ready, **overrides) as a:
+    async with service_running(
+        spec, db_factory, nats_url, ready=ready, harness=harness, **overrides
+    ) as a:
         b_relay = db_factory.backend == "postgresql"
         async with service_running(
             spec,
@@ -118,6 +125,7 @@ async def replicas(
             nats_url,
             database_url=a.database_url,
             ready=ready,
+            harness=harness,
             **{**overrides, "run_relay": b_relay},
         ) as b:
             yield a, b

@@ -30,6 +30,7 @@ from fieldline_clients.domain.model import (
     Territory,
 )
 from fieldline_kit.bulk_insert import RowsInsert
+from fieldline_kit.db import analyze as analyze_tables
 from fieldline_kit.db import create_engine, dispose, session_factory
 
 Aggregate = Territory | Questionnaire | Client | Employee | Outlet | Route | RouteAssignment
@@ -104,7 +105,8 @@ class BulkRows:
         return [(repository.table, [repository.to_row(x) for x in items])]
 
     async def finish(self, *, analyze: bool = True) -> None:
-        """Flush, write the versions routes ended at, and ANALYZE (the planner learns the sizes)."""
+        """Flush, write the versions routes ended at, and analyze the tables loaded (the planner
+        learns their sizes; `fieldline_kit.db.analyze`)."""
         await self.flush()
         moved = [
             {"key": r.id, "v": r.version} for r, written in self._routes if r.version != written
@@ -115,7 +117,7 @@ class BulkRows:
                 stmt = update(t).where(t.c.id == bindparam("key")).values(version=bindparam("v"))
                 await conn.execute(stmt, moved)
             if analyze:
-                await conn.exec_driver_sql("ANALYZE")
+                await analyze_tables(conn, TABLES)
 
     async def holds_data(self) -> bool:
         async with self.engine.connect() as conn:

@@ -12,7 +12,7 @@ import functools
 
 from sqlalchemy import func, select
 
-from fieldline_kit.db import create_engine, dispose, session_factory
+from fieldline_kit.db import analyze, create_engine, dispose, session_factory
 from fieldline_orders.adapters import orm, orm_feed
 from fieldline_orders.adapters.event_mapper import OrdersEvents
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
@@ -54,9 +54,9 @@ class BulkDatabase:
         return {t.name: int(n) for t, n in zip(COUNTED, row, strict=True)}
 
     async def analyze(self) -> None:
-        """Fresh planner statistics for the tables just filled."""
+        """Fresh planner statistics for the tables a load fills (`fieldline_kit.db.analyze`)."""
         async with self.engine.begin() as conn:
-            await conn.exec_driver_sql("ANALYZE")
+            await analyze(conn, COUNTED)
 
     async def close(self) -> None:
         await dispose(self.engine)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
@@ -253,23 +253,34 @@ def order_pb(o: Order) -> pb.Order:
     return out
 
 
-# The orders whose wire bytes were made last (the orders of the batches in flight): object id →
-# (the order, its version, its bytes). A submitted order is shown twice, by its response and by
-# its event; its bytes are made once.
-_SHOWN: dict[int, tuple[Order, int, bytes]] = {}
+# The wire bytes of the orders shown last (those of the batches in flight). A submitted order is
+# shown twice, by its response and by its event, which carries a snapshot of it: another object
+# holding the same line objects. So an order's bytes are kept under its id and version with its
+# first line, the time of its last change and its status, and found again only for an order
+# holding that very line object in that state: the same order, or a snapshot of it.
+_SHOWN: dict[tuple[str, int], tuple[OrderLine, datetime, OrderStatus, bytes]] = {}
 _SHOWN_MAX = 1024
 SUBMIT_ORDER_FIELD = os_.SubmitOrderResponse.DESCRIPTOR.fields_by_name["order"].number
 
 
 def order_bytes(o: Order) -> bytes:
-    """`order_pb(o)`'s wire bytes, made once per order object and version."""
-    shown = _SHOWN.get(id(o))
-    if shown is not None and shown[0] is o and shown[1] == o.version:
-        return shown[2]
+    """`order_pb(o)`'s wire bytes, made once for an order and its snapshots."""
+    if not o.lines:
+        return order_pb(o).SerializeToString()
+    key = (o.id, o.version)
+    shown = _SHOWN.get(key)
+    if (
+        shown is not None
+        and shown[0] is o.lines[0]
+        and shown[1] == o.updated_at
+        and shown[2] is o.status
+    ):
+        return shown[3]
     data = order_pb(o).SerializeToString()
+    _SHOWN.pop(key, None)
     if len(_SHOWN) >= _SHOWN_MAX:
         del _SHOWN[next(iter(_SHOWN))]  # the oldest
-    _SHOWN[id(o)] = (o, o.version, data)
+    _SHOWN[key] = (o.lines[0], o.updated_at, o.status, data)
     return data
 
 
