@@ -134,11 +134,11 @@ def bulk_command(
     types: Iterable[type[Message]],
     *,
     migrations: Path,
-    description: str,
 ) -> Callable[[list[str]], int]:
     """`python -m fieldline_<service> bulk-load …` (a `ServiceSpec` command): read the file,
-    `load` it, print the counts."""
+    `load` it, print the counts. Its help is the first paragraph of `load`'s module docstring."""
     by_name = {cls.DESCRIPTOR.full_name: cls for cls in types}
+    description = (sys.modules[load.__module__].__doc__ or "").split("\n\n")[0]
 
     def main(argv: list[str]) -> int:
         parser = argparse.ArgumentParser(

@@ -46,11 +46,7 @@ SPEC = ServiceSpec(
     readers=readers,
     commands={
         "bulk-load": bulk_command(
-            SERVICE,
-            bulk_load.bulk_load,
-            bulk_load.STEPS,
-            migrations=MIGRATIONS,
-            description=(bulk_load.__doc__ or "").split("\n\n")[0],
+            SERVICE, bulk_load.bulk_load, bulk_load.STEPS, migrations=MIGRATIONS
         )
     },
 )
