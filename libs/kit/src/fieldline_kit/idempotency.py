@@ -37,9 +37,15 @@ def fingerprint(message: Message) -> str:
     return hashlib.sha256(message.SerializeToString(deterministic=True)).hexdigest()
 
 
-def request_key(method: str, request_id: str) -> str:
-    """`<method>:<request_id>`, or "" for a request without a request_id."""
+REQUIRED = "is required: a UUID the caller chooses, sent again unchanged with a retry"
+
+
+def request_key(method: str, request_id: str, *, required: bool = True) -> str:
+    """`<method>:<request_id>`; "" for a request without a request_id where it is optional
+    (`required=False`: an RPC that is idempotent by itself, documented as such)."""
     if not request_id:
+        if required:
+            raise InvalidArgument("request_id", REQUIRED)
         return ""
     try:
         uuid.UUID(request_id)
@@ -56,9 +62,9 @@ class IdempotentCall:
     digest: str
 
     @classmethod
-    def of(cls, method: str, request: Message) -> IdempotentCall:
-        """Raises InvalidArgument for a request_id that is not a UUID."""
-        key = request_key(method, getattr(request, "request_id", ""))
+    def of(cls, method: str, request: Message, *, required: bool = True) -> IdempotentCall:
+        """Raises InvalidArgument for a missing (where `required`) or malformed request_id."""
+        key = request_key(method, getattr(request, "request_id", ""), required=required)
         return cls(key, fingerprint(request) if key else "")
 
     def answer(self, stored: tuple[str, bytes] | None) -> bytes | None:
@@ -84,10 +90,13 @@ async def run_idempotent_batch(
     method: str,
     requests: Sequence[M],
     work: Callable[[U, Sequence[M]], Awaitable[Sequence[Message | DomainError]]],
+    *,
+    required: bool = True,
 ) -> list[Message | bytes | DomainError]:
     """Run `work` once for the requests not answered yet, in one transaction; one outcome each.
 
-    Per request, in order of precedence: a malformed request_id (InvalidArgument); the answer
+    Per request, in order of precedence: a missing (unless `required=False`) or malformed
+    request_id (InvalidArgument); the answer
     stored under its key (the stored bytes; a different request under that key is refused);
     the same key earlier in the batch (answered as that one, or refused if it differs); else
     what `work` returns for it — a response, stored under its key, or a DomainError. `work`
@@ -99,7 +108,7 @@ async def run_idempotent_batch(
     calls: dict[int, IdempotentCall] = {}
     for i, request in enumerate(requests):
         try:
-            calls[i] = IdempotentCall.of(method, request)
+            calls[i] = IdempotentCall.of(method, request, required=required)
         except DomainError as exc:
             outcomes[i] = exc
 
@@ -176,6 +185,8 @@ async def run_idempotent(
     request: Message,
     response_type: type[M],
     work: Callable[[U], Awaitable[M]],
+    *,
+    required: bool = True,
 ) -> M:
     """One mutating call: `run_idempotent_batch` with one request; its DomainError is raised
     (and nothing it did is committed)."""
@@ -183,7 +194,7 @@ async def run_idempotent(
     async def one(uow: U, todo: Sequence[Message]) -> list[Message | DomainError]:
         return [await work(uow)]
 
-    (outcome,) = await run_idempotent_batch(uow_factory, method, [request], one)
+    (outcome,) = await run_idempotent_batch(uow_factory, method, [request], one, required=required)
     if isinstance(outcome, DomainError):
         raise outcome
     if isinstance(outcome, bytes):

@@ -123,12 +123,35 @@ async def test_a_batch_answers_each_request_on_its_own(db: Db, support: ModuleTy
     assert isinstance(outcomes[2], InvalidArgument) and outcomes[2].field == "client.name"
     assert outcomes[3] == response("new")  # answered as the first
     assert isinstance(outcomes[4], InvalidArgument) and "already used" in outcomes[4].message
-    assert outcomes[5] == response("anonymous")
+    assert isinstance(outcomes[5], InvalidArgument) and outcomes[5].field == "request_id"
+    assert outcomes[5].problem.startswith("is required")
     assert isinstance(outcomes[6], InvalidArgument) and "UUID" in outcomes[6].message
-    assert work.judged == ["new", "bad-one", "anonymous"]  # each judged once
+    assert work.judged == ["new", "bad-one"]  # each judged once
     keys = {r.key for r in await db.rows(db.tables.idempotency)}
-    # Stored: the answers with a request_id; not the refused one, not the one without an id.
+    # Stored: the answers with a request_id; not the refused one.
     assert keys == {f"Create:{stored.request_id}", f"Create:{new.request_id}"}
+
+
+async def test_where_a_request_id_is_optional_a_call_without_one_is_judged_and_not_stored(
+    db: Db, support: ModuleType
+) -> None:
+    work = Work(support, db)
+    no_id = cs.CreateClientRequest(client=resources_pb2.Client(name="anonymous"))
+    for _ in range(2):  # judged both times: nothing to answer a retry from
+        (outcome,) = await run_idempotent_batch(
+            factory(db, support), "Check", [no_id], work.batch, required=False
+        )
+        assert outcome == response("anonymous")
+    assert work.judged == ["anonymous", "anonymous"]
+    assert await db.rows(db.tables.idempotency) == []
+    with pytest.raises(InvalidArgument, match="request_id: is required"):
+        await run_idempotent(
+            factory(db, support),
+            "Check",
+            no_id,
+            cs.CreateClientResponse,
+            lambda u: None,  # type: ignore[arg-type,return-value]
+        )
 
 
 async def test_a_batch_that_hits_a_stored_key_runs_again_once_then_gives_up(

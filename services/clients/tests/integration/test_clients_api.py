@@ -69,6 +69,20 @@ async def test_request_id_reused_for_another_request_is_refused(svc: Harness) ->
     )
 
 
+async def test_a_write_without_a_request_id_is_refused_and_writes_nothing(svc: Harness) -> None:
+    client = pb.Client(
+        id=new_id(), name="ИП Петров", inn=random_inn(), kpp="770101001", type=pb.CLIENT_TYPE_RETAIL
+    )
+    await expect_error(
+        svc.clients.CreateClient(cs.CreateClientRequest(client=client)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "request_id: is required",
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as missing:
+        await svc.clients.GetClient(cs.GetClientRequest(client_id=client.id))
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+import os
+import socket
+import uuid
+from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -20,8 +23,9 @@ from fieldline_orders.adapters.submit_reads import SubmitReader
 from fieldline_orders.domain.orders import CreditChecker
 from fieldline_orders.domain.pricing import ManualDiscountLimits
 from fieldline_orders.domain.recommendation import Policy
+from fieldline_orders.service_layer.recheck import RecheckHeldOrders
 from fieldline_orders.service_layer.submit import SubmitCall, SubmitOrders
-from fieldline_orders.settings import OrdersSettings, batches_in_flight
+from fieldline_orders.settings import OrdersSettings, batches_in_flight, recheck_lease_seconds
 
 SERVICE = "orders"
 
@@ -53,7 +57,20 @@ class App(ServiceApp[OrdersSettings, OrdersUnitOfWork]):
             clock=lambda: self.clock(),
         )
         self.credit: CreditChecker = checker
+        self.settlements = checker  # … and what else its client offers (`on_recovery`)
         self.cleanup.append(checker.close)
+        # Orders held because settlements was unreachable, judged again when it answers (run
+        # by entrypoints/credit_recheck.py; `holder`: this replica in the job's lease).
+        self.recheck = RecheckHeldOrders(
+            credit=checker,
+            uow=self.uow,
+            read_uow=self.read_uow,
+            clock=lambda: self.clock(),
+            today=self.today,
+            batch_size=settings.credit_recheck_batch,
+            holder=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+            lease=timedelta(seconds=recheck_lease_seconds(settings)),
+        )
         # SubmitOrder: concurrent calls coalesced into batches of the one use case.
         self.submit_orders = SubmitOrders(
             reader=SubmitReader(read_only(self.engine), self.read_sessions, self.catalog_cache),

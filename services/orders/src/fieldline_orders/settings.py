@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from fieldline_kit.settings import ServiceSettings, SettingsError, load_settings, setting
 
 PREFIX = "ORDERS"
+# While settlements stays unreachable the credit re-check waits ever longer, up to this many
+# periods (ORDERS_CREDIT_RECHECK_SECONDS): an outage costs it a refused call now and then.
+RECHECK_MAX_BACKOFF_PERIODS = 4
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,6 +41,16 @@ class OrdersSettings(ServiceSettings):
         "(2 on PostgreSQL, 1 on SQLite: see `batches_in_flight`)",
         default=0,
     )
+    credit_recheck_seconds: float = setting(
+        "how often orders held because settlements was unreachable are checked again (one "
+        "replica at a time; the wait doubles while settlements stays unreachable, up to "
+        f"{RECHECK_MAX_BACKOFF_PERIODS} times this); 0 turns the re-check off",
+        default=5.0,
+    )
+    credit_recheck_batch: int = setting(
+        "held orders checked again per CheckCreditBatch call of the re-check, oldest first",
+        default=64,
+    )
 
 
 def batches_in_flight(configured: int, dialect: str) -> int:
@@ -51,6 +64,18 @@ def batches_in_flight(configured: int, dialect: str) -> int:
     if configured:
         return configured
     return 1 if dialect == "sqlite" else 2
+
+
+def recheck_lease_seconds(settings: OrdersSettings) -> float:
+    """How long a replica's turn at the credit re-check lasts unless renewed.
+
+    The holder renews it before every batch, so the longest gap between renewals is its
+    longest wait (the backed-off period) plus one batch (a credit check within its deadline).
+    Twice that: a live holder never loses its turn, and a replica that died without releasing
+    it is replaced after at most this long.
+    """
+    longest_wait = RECHECK_MAX_BACKOFF_PERIODS * settings.credit_recheck_seconds
+    return 2 * (longest_wait + settings.credit_check_timeout_seconds)
 
 
 def from_env() -> OrdersSettings:
@@ -83,6 +108,13 @@ def validate(settings: OrdersSettings) -> None:
         problems.append(
             f"{PREFIX}_SUBMIT_BATCHES_IN_FLIGHT: must be between 1 and 16 (0: by the database)"
         )
+    period = settings.credit_recheck_seconds
+    if not (period == 0 or 0.1 <= period <= 3600):
+        problems.append(
+            f"{PREFIX}_CREDIT_RECHECK_SECONDS: must be between 0.1 and 3600 (0: no re-check)"
+        )
+    if not 1 <= settings.credit_recheck_batch <= 500:  # settlements' most checks per call
+        problems.append(f"{PREFIX}_CREDIT_RECHECK_BATCH: must be between 1 and 500")
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -39,8 +39,9 @@ from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
 from fieldline_kit.grpc.convert import money
+from fieldline_kit.migrations import upgrade_async
 from fieldline_kit.testing.databases import DatabaseFactory
-from fieldline_kit.testing.helpers import new_id
+from fieldline_kit.testing.helpers import closed_port, new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_kit.testing.service import RunningService, service_running
 from fieldline_orders.bootstrap import App
@@ -103,9 +104,12 @@ class Env:
 
 @contextlib.asynccontextmanager
 async def start_settlements(
-    db_factory: DatabaseFactory, nats_url: str
+    db_factory: DatabaseFactory, nats_url: str, **overrides: Any
 ) -> AsyncIterator[Settlements]:
-    async with service_running(SETTLEMENTS, db_factory, nats_url, harness=Settlements) as s:
+    """Settlements on a new database, or (`database_url=`, `grpc_port=`) started again."""
+    async with service_running(
+        SETTLEMENTS, db_factory, nats_url, harness=Settlements, **overrides
+    ) as s:
         yield s
 
 
@@ -123,6 +127,31 @@ async def start_orders(
         **overrides,
     ) as s:
         yield s
+
+
+@dataclass
+class SettlementsOnOnePort:
+    """Settlements that can be stopped and started again at one address and on one database:
+    an outage, as orders sees it (`target` is where orders' credit checker points)."""
+
+    db_factory: DatabaseFactory
+    nats_url: str
+    port: int = field(default_factory=closed_port)
+    database_url: str = ""
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @contextlib.asynccontextmanager
+    async def up(self) -> AsyncIterator[Settlements]:
+        if not self.database_url:
+            self.database_url = await self.db_factory.create()
+            await upgrade_async(self.database_url, SETTLEMENTS.migrations)
+        async with start_settlements(
+            self.db_factory, self.nats_url, database_url=self.database_url, grpc_port=self.port
+        ) as s:
+            yield s
 
 
 @pytest_asyncio.fixture(scope="module", name="env")

@@ -584,3 +584,34 @@ async def test_return_to_the_warehouse_at_the_current_price(env: Env) -> None:
         "3 delivered",
     )
     await check_ledger(env, van.id)
+
+
+async def test_vans_are_listed_by_id_and_by_van_seller_page_by_page(env: Env) -> None:
+    seller = new_id()
+    mine = []
+    for n in range(3):
+        reply = await env.orders.vans.CreateVan(
+            vs.CreateVanRequest(
+                request_id=new_id(),
+                van=vs.Van(id=new_id(), name=f"Газель {n}", van_seller_id=seller),
+            )
+        )
+        mine.append(reply.van)
+    await new_van(env)  # another van seller's
+    listed: list[vs.Van] = []
+    token = ""
+    while True:
+        page = await env.orders.vans.ListVans(
+            vs.ListVansRequest(van_seller_id=seller, page_size=2, page_token=token)
+        )
+        listed += page.vans
+        token = page.next_page_token
+        if not token:
+            break
+    assert listed == sorted(mine, key=lambda v: v.id)
+    everyone = await env.orders.vans.ListVans(vs.ListVansRequest(page_size=1000))
+    assert {v.id for v in mine} < {v.id for v in everyone.vans}
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await env.orders.vans.ListVans(vs.ListVansRequest(van_seller_id="seller-1"))
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (bad.value.details() or "").startswith("van_seller_id:")

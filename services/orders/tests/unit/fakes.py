@@ -58,6 +58,7 @@ class FakeOrdersUnitOfWork(FakeUnitOfWork):
         self.feed = FakeFeedStore(self)
         self.feed_reads = FakeFeedReads(self)
         self.queries = FakeQueries(self)
+        self.leases = FakeLeases(self)
 
 
 # ------------------------------------------------------------------------------- orders
@@ -90,6 +91,15 @@ class FakeOrders(InMemoryRepository[Order]):
         await super().save(aggregate)
         self._written(aggregate)
 
+    async def held_for_unavailability(
+        self, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Order]:
+        held = sorted(
+            (o for o in self.all() if o.held_for_unavailability),
+            key=lambda o: (o.created_at, o.id),
+        )
+        return [o for o in held if after is None or (o.created_at, o.id) > after][:limit]
+
     def _written(self, o: Order) -> None:
         """The order's new status history goes to its table (written once, as the real one)."""
         self.history.setdefault(o.id, []).extend(o.new_history)
@@ -97,6 +107,26 @@ class FakeOrders(InMemoryRepository[Order]):
         stored = self.rows.get((o.id,))
         if stored is not None:
             stored.new_history.clear()
+
+
+# --------------------------------------------------------------------------------- jobs
+class FakeLeases:
+    """Job leases: job name → (holder, expires at), taken as the real `JobLeases` takes them."""
+
+    def __init__(self, uow: FakeOrdersUnitOfWork) -> None:
+        self.rows: dict[str, tuple[str, datetime]] = uow.table("job_leases")
+
+    async def take(self, name: str, holder: str, *, now: datetime, until: datetime) -> bool:
+        held = self.rows.get(name)
+        if held is not None and held[0] != holder and held[1] > now:
+            return False
+        self.rows[name] = (holder, until)
+        return True
+
+    async def release(self, name: str, holder: str, *, now: datetime) -> None:
+        held = self.rows.get(name)
+        if held is not None and held[0] == holder:
+            self.rows[name] = (holder, now)
 
 
 # ---------------------------------------------------------------------------------- van

@@ -20,6 +20,11 @@ Register = Callable[[grpc.aio.Server], Iterable[str]]
 """Adds servicers to the server and returns their full service names."""
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+# A service's channel to another may keep its connection alive with pings (every 10 s, also
+# with no call in flight); by default a gRPC server takes pings more often than every 5
+# minutes, or without calls, as abuse and closes the connection (GOAWAY "too_many_pings").
+# One ping per this interval is accepted (gRPC's MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS).
+MIN_PING_INTERVAL_MS = 5_000
 
 
 @dataclass
@@ -53,6 +58,8 @@ async def create_server(service: str, host: str, port: int, register: Register) 
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", MIN_PING_INTERVAL_MS),
         ],
     )
     names = list(register(server))

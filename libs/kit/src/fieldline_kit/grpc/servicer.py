@@ -6,7 +6,8 @@ proto; it holds no SQL and no business rule. What it needs from the app:
 - `read()`: a read-only unit of work (repositories and the session for queries, in a read
   transaction that is never committed);
 - `write(method, request, Response, work)`: `work(uow)` in one transaction, idempotent under
-  the request's `request_id` (a retry gets the stored response; see fieldline_kit.idempotency);
+  the request's `request_id`, which is required (a retry gets the stored response; see
+  fieldline_kit.idempotency); `required=False` only for an RPC idempotent by itself;
 - `write_batch(method, requests, work)`: the same for many requests in one transaction, each
   answered on its own (`work(uow, requests)` returns a response or a DomainError per request);
 - `answered(method, request, Response)`: the response already stored for this request, read
@@ -50,19 +51,27 @@ class Servicer(Generic[A, U]):
         request: Message,
         response_type: type[R],
         work: Callable[[U], Awaitable[R]],
+        *,
+        required: bool = True,
     ) -> R:
-        return await run_idempotent(self.app.uow, method, request, response_type, work)
+        return await run_idempotent(
+            self.app.uow, method, request, response_type, work, required=required
+        )
 
     async def write_batch(
         self,
         method: str,
         requests: Sequence[Q],
         work: Callable[[U, Sequence[Q]], Awaitable[Sequence[Message | DomainError]]],
+        *,
+        required: bool = True,
     ) -> list[Message | bytes | DomainError]:
-        return await run_idempotent_batch(self.app.uow, method, requests, work)
+        return await run_idempotent_batch(self.app.uow, method, requests, work, required=required)
 
-    async def answered(self, method: str, request: Message, response_type: type[R]) -> R | None:
-        call = IdempotentCall.of(method, request)
+    async def answered(
+        self, method: str, request: Message, response_type: type[R], *, required: bool = True
+    ) -> R | None:
+        call = IdempotentCall.of(method, request, required=required)
         if not call.key:
             return None
         async with self.read() as uow:

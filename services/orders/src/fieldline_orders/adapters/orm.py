@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    literal_column,
 )
 
 from fieldline_kit.db import new_metadata
@@ -177,6 +178,18 @@ orders = Table(
 Index("ix_orders_outlet_date", orders.c.outlet_id, orders.c.order_date)
 Index("ix_orders_agent_date", orders.c.agent_id, orders.c.order_date)
 Index("ix_orders_distributor_date", orders.c.distributor_id, orders.c.order_date)
+# Orders on credit hold, oldest first: what the credit re-check walks (a partial index, so it
+# holds only the few held orders). The status is a literal in the index and in the queries
+# that use it (`ON_CREDIT_HOLD`): a planner matches a partial index's condition only to the
+# same condition written out, not to a bound parameter.
+ON_CREDIT_HOLD = orders.c.status == literal_column("'credit_hold'")
+Index(
+    "ix_orders_credit_hold",
+    orders.c.created_at,
+    orders.c.id,
+    postgresql_where=ON_CREDIT_HOLD,
+    sqlite_where=ON_CREDIT_HOLD,
+)
 
 order_lines = Table(
     "order_lines",
@@ -211,4 +224,16 @@ order_status_history = Table(
     Column("reason", Text, nullable=False),
     Column("reported_by", String(100), nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+# ---------------------------------------------------------------------------------- jobs
+# Background jobs one replica at a time runs (the credit re-check): who holds each one's lease
+# and until when. A replica takes a job whose lease expired (or that it holds already) and
+# renews it while it works (adapters/repository.py, `JobLeases`).
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
 )

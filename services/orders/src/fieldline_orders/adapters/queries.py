@@ -23,11 +23,12 @@ from fieldline_orders.adapters.rows import (
     qty,
     search_key,
     utc,
+    van_from,
 )
 from fieldline_orders.domain.catalog import Product
 from fieldline_orders.domain.fulfilment import FulfilmentFacts
 from fieldline_orders.domain.orders import Order, OrderKind, OrderStatus
-from fieldline_orders.domain.van import Movement
+from fieldline_orders.domain.van import Movement, Van
 
 
 def _where(*conds: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
@@ -88,6 +89,23 @@ class OrdersQueries(Repository):
         more = len(rows) > size
         rows = rows[:size]
         return [product_from(r) for r in rows], (encode_token(rows[-1].id) if more and rows else "")
+
+    async def list_vans(
+        self, *, size: int, token: str, van_seller_id: str
+    ) -> tuple[list[Van], str]:
+        """Vans by id (`van_seller_id`: that van seller's only)."""
+        t = orm_van.vans
+        after = decode_token(token)
+        conds = _where(
+            t.c.id > after if after else None,
+            t.c.van_seller_id == van_seller_id if van_seller_id else None,
+        )
+        rows = (
+            await self.session.execute(select(t).where(*conds).order_by(t.c.id).limit(size + 1))
+        ).all()
+        more = len(rows) > size
+        rows = rows[:size]
+        return [van_from(r) for r in rows], (encode_token(rows[-1].id) if more and rows else "")
 
     async def list_orders(
         self,

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, select, update
+from sqlalchemy import Row, and_, insert, or_, select, update
 
 from fieldline_kit.bulk_insert import RowsInsert
 from fieldline_kit.repository import Repository, VersionedRepository
@@ -45,6 +45,7 @@ from fieldline_orders.adapters.rows import (
     goods_return_from,
     line_row,
     load_from,
+    load_orders,
     money_value,
     order_by_id,
     order_row,
@@ -72,6 +73,7 @@ class OrdersUnitOfWork(UnitOfWork):
     feed: FeedStore  # the clients feed's read models (written by the feed consumer)
     feed_reads: FeedQueries  # … and what recommendations and outlet checks read of them
     queries: OrdersQueries  # lists, searches, reports
+    leases: JobLeases  # which replica runs a background job (the credit re-check)
 
     def _attach(self) -> None:
         self.orders = OrderRepository(self)
@@ -86,6 +88,7 @@ class OrdersUnitOfWork(UnitOfWork):
         self.feed = FeedStore(self)
         self.feed_reads = FeedQueries(self)
         self.queries = OrdersQueries(self)
+        self.leases = JobLeases(self)
 
 
 # ------------------------------------------------------------------------------- orders
@@ -97,6 +100,12 @@ INSERT_ORDERS_IF_ABSENT = RowsInsert(
 )
 INSERT_LINES = RowsInsert(orm.order_lines, LINE_COLUMNS)
 INSERT_HISTORY = RowsInsert(orm.order_status_history, HISTORY_COLUMNS)
+# Orders the credit-check fallback held, oldest first (`ix_orders_credit_hold`).
+HELD_FOR_UNAVAILABILITY = (
+    select(orm.orders)
+    .where(orm.ON_CREDIT_HOLD, orm.orders.c.credit["fallback"].as_boolean())
+    .order_by(orm.orders.c.created_at, orm.orders.c.id)
+)
 
 
 class OrderRepository(VersionedRepository[Order]):
@@ -149,6 +158,22 @@ class OrderRepository(VersionedRepository[Order]):
         )
         await INSERT_HISTORY.execute(self.session, [h for o in orders for h in _history_rows(o)])
 
+    async def held_for_unavailability(
+        self, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Order]:
+        """Up to `limit` orders on CREDIT_HOLD by the fallback (`Order.held_for_unavailability`:
+        the stored decision has `fallback`), oldest first (created_at, id), after the key
+        `after`. Read as they are, not loaded for `save`: a writer finds them again."""
+        o = orm.orders
+        stmt = HELD_FOR_UNAVAILABILITY
+        if after is not None:
+            at, order_id = after
+            stmt = stmt.where(
+                or_(o.c.created_at > at, and_(o.c.created_at == at, o.c.id > order_id))
+            )
+        rows = (await self.session.execute(stmt.limit(limit))).all()
+        return await load_orders(self.session, rows)
+
     async def save(self, aggregate: Order) -> None:
         """The header, the lines' delivered quantities and the new status history."""
         o = aggregate
@@ -172,6 +197,45 @@ def _history_rows(o: Order) -> list[tuple[Any, ...]]:
     rows = [(o.id, h.status.value, h.reason, h.reported_by, h.at) for h in o.new_history]
     o.new_history.clear()
     return rows
+
+
+# --------------------------------------------------------------------------------- jobs
+INSERT_LEASE_IF_ABSENT = RowsInsert(
+    orm.job_leases,
+    ("name", "holder", "expires_at"),
+    on_conflict_do_nothing=("name",),
+    returning=("name",),
+)
+
+
+class JobLeases(Repository):
+    """Leases of the background jobs one replica at a time runs (`orm.job_leases`).
+
+    A lease is taken by one conditional UPDATE (free: expired, or held by the taker already),
+    or by an INSERT … ON CONFLICT DO NOTHING for a job never run: of two replicas taking it at
+    once exactly one gets a row (PostgreSQL re-checks the UPDATE's condition on the row the
+    other committed; SQLite runs writers one at a time).
+    """
+
+    async def take(self, name: str, holder: str, *, now: datetime, until: datetime) -> bool:
+        """Hold job `name` until `until` if it is free or `holder`'s already; False when
+        another holder's lease runs past `now`."""
+        t = orm.job_leases
+        result = await self.session.execute(
+            update(t)
+            .where(t.c.name == name, or_(t.c.holder == holder, t.c.expires_at <= now))
+            .values(holder=holder, expires_at=until)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            return True
+        return bool(await INSERT_LEASE_IF_ABSENT.execute(self.session, [(name, holder, until)]))
+
+    async def release(self, name: str, holder: str, *, now: datetime) -> None:
+        """End `holder`'s lease of `name` (if it holds it): another replica may take it now."""
+        t = orm.job_leases
+        await self.session.execute(
+            update(t).where(t.c.name == name, t.c.holder == holder).values(expires_at=now)
+        )
 
 
 # ---------------------------------------------------------------------------------- van

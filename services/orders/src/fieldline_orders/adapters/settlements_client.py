@@ -7,6 +7,9 @@
 * Any other error is not a decision: INVALID_ARGUMENT is raised as InvalidArgument (the
   request was wrong), anything else as Unavailable, so the caller's RPC fails and nothing is
   written.
+* The channel reconnects about every second while settlements is down and pings an idle
+  connection (`CHANNEL_OPTIONS`); calls never wait for it to be ready (gRPC's
+  wait_for_ready=False), so while it is down they fail at once into the fallback.
 * Each call has a fresh request_id (the checks of a CheckCreditBatch none, so settlements
   stores no response for them): CheckCredit is idempotent per order id anyway (checking the
   same order again replaces its reservation), and a re-check of a held order (after a
@@ -16,7 +19,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import grpc
@@ -46,6 +49,28 @@ OUTCOMES = {
     ss.CREDIT_OUTCOME_OVERRIDDEN: CreditOutcome.OVERRIDDEN,
 }
 FALLBACK_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+# The channel to settlements. gRPC's default reconnection backoff grows from 1 s by ×1.6 per
+# failed attempt up to 120 s (and lets an attempt take up to 20 s): after a long outage the
+# channel would try again only every half a minute or so, holding orders as "settlements
+# unavailable" long after settlements serves again. Here it tries about every second, so a
+# recovery is seen within one attempt. The keepalive pings (also on an idle channel) find a
+# connection that died without being closed (a node or network gone) within
+# time + timeout, instead of calls waiting out their deadline on it; the server side accepts
+# pings that often (fieldline_kit.grpc.server). wait_for_ready stays False (gRPC's default):
+# a call on a channel that is down fails at once with UNAVAILABLE, i.e. the fallback.
+RECONNECT_BACKOFF_MS = 1_000
+KEEPALIVE_TIME_MS = 10_000
+KEEPALIVE_TIMEOUT_MS = 5_000
+CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MS),
+    ("grpc.min_reconnect_backoff_ms", RECONNECT_BACKOFF_MS),
+    ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MS),
+    ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+    ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),  # 0: keep pinging an idle connection
+)
 
 
 def _reason_text(reason: ss.CreditReason) -> str:
@@ -104,10 +129,14 @@ class GrpcCreditChecker:
         self.fallback = fallback_mode(fallback)
         self._channel: grpc.aio.Channel | None = None
         self._stub: ss_grpc.SettlementsServiceStub | None = None
+        # Called when settlements answers again after calls fell back (the credit re-check
+        # stops waiting); `_unreachable`: the last call fell back.
+        self.on_recovery: list[Callable[[], None]] = []
+        self._unreachable = False
 
     def _client(self) -> ss_grpc.SettlementsServiceStub:
         if self._stub is None:
-            self._channel = grpc.aio.insecure_channel(self.target)
+            self._channel = grpc.aio.insecure_channel(self.target, options=CHANNEL_OPTIONS)
             self._stub = ss_grpc.SettlementsServiceStub(self._channel)
         return self._stub
 
@@ -116,6 +145,7 @@ class GrpcCreditChecker:
             reply = await self._client().CheckCredit(_message(request), timeout=self.timeout)
         except grpc.aio.AioRpcError as exc:
             return self._fallback_or_raise(exc, [request.order_id])
+        self._answered()
         return _decision(request, reply, self.clock())
 
     async def check_many(
@@ -135,6 +165,7 @@ class GrpcCreditChecker:
         except grpc.aio.AioRpcError as exc:
             decision = self._fallback_or_raise(exc, [r.order_id for r in requests])
             return [decision] * len(requests)
+        self._answered()
         if len(reply.results) != len(requests):
             raise Unavailable(
                 f"settlements CheckCreditBatch answered {len(reply.results)} results "
@@ -172,6 +203,7 @@ class GrpcCreditChecker:
     def _fallback_or_raise(self, exc: grpc.aio.AioRpcError, order_ids: list[str]) -> CreditDecision:
         code = exc.code()
         if code in FALLBACK_CODES:
+            self._unreachable = True
             log.warning(
                 "credit check fell back",
                 order_ids=order_ids,
@@ -180,6 +212,14 @@ class GrpcCreditChecker:
             )
             return CreditDecision.fallback_for(self.fallback, self.clock())
         raise _refusal(code.name, exc.details() or "") from None
+
+    def _answered(self) -> None:
+        """Settlements answered a call: after fallbacks, tell `on_recovery`."""
+        if self._unreachable:
+            self._unreachable = False
+            log.info("settlements answers again", target=self.target)
+            for callback in self.on_recovery:
+                callback()
 
     async def close(self) -> None:
         if self._channel is not None:

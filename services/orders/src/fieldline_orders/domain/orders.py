@@ -92,6 +92,10 @@ class Stage(enum.Enum):
 
 
 SETTLEMENTS_UNAVAILABLE = "settlements unavailable"
+# Who judges a held order again on its own once settlements answers (`recheck_after_outage`):
+# the status history's reporter and reason.
+RECHECK_ACTOR = "credit-recheck"
+RECHECK_REASON = "credit re-checked after settlements was unavailable"
 
 
 @dataclass(frozen=True)
@@ -591,6 +595,31 @@ class Order:
         if decision.passes:
             self.status = S.SUBMITTED
             self.new_history.append(StatusChange(S.SUBMITTED, "credit re-checked", actor_id, now))
+        self._touch(now)
+        self._announce_submit()
+        return True
+
+    @property
+    def held_for_unavailability(self) -> bool:
+        """On CREDIT_HOLD because settlements could not be asked (the fallback held it), not
+        because the debt policy blocked it."""
+        return self.status is S.CREDIT_HOLD and self.credit.fallback
+
+    def recheck_after_outage(self, decision: CreditDecision, now: datetime) -> bool:
+        """The system's re-check of an order the fallback held, once settlements answers.
+
+        Settlements' own decision replaces the fallback's: one that passes releases the order
+        (SUBMITTED, `OrderSubmitted`), a BLOCK keeps it held by the policy with its reasons
+        (`OrderHeld`). Either way the status history records the re-check (RECHECK_REASON, by
+        RECHECK_ACTOR). Nothing changes (False) for an order not held for unavailability (held
+        by the policy, released, cancelled) or for a decision that is a fallback again.
+        """
+        if not self.held_for_unavailability or decision.fallback:
+            return False
+        self.credit = decision
+        if decision.passes:
+            self.status = S.SUBMITTED
+        self.new_history.append(StatusChange(self.status, RECHECK_REASON, RECHECK_ACTOR, now))
         self._touch(now)
         self._announce_submit()
         return True

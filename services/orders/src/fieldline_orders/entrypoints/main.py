@@ -1,5 +1,6 @@
-"""The orders service, declared once: `serve` runs gRPC, the outbox relay and the clients feed
-consumer; `migrate` upgrades the database; `bulk-load` seeds an empty one."""
+"""The orders service, declared once: `serve` runs gRPC, the outbox relay, the clients feed
+consumer and the credit re-check; `migrate` upgrades the database; `bulk-load` seeds an empty
+one."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fieldline_kit.service import ServiceSpec
 from fieldline_orders import settings
 from fieldline_orders.bootstrap import SERVICE, bootstrap
 from fieldline_orders.entrypoints import bulk_load
+from fieldline_orders.entrypoints.credit_recheck import credit_recheck
 from fieldline_orders.entrypoints.feed_consumer import build_feed_consumer
 from fieldline_orders.entrypoints.grpc_api import register
 
@@ -24,6 +26,7 @@ SPEC = ServiceSpec(
     bootstrap=bootstrap,
     servicers=register,
     consumers=[build_feed_consumer],
+    readers=credit_recheck,
     validate=settings.validate,
     commands={
         "bulk-load": bulk_command(

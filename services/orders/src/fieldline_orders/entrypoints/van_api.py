@@ -22,7 +22,7 @@ from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.returns import ContainerInput, ReturnLineInput
-from fieldline_orders.domain.values import require_id
+from fieldline_orders.domain.values import optional_id, require_id
 from fieldline_orders.entrypoints.orders_api import override_of
 from fieldline_orders.service_layer import van as sl
 
@@ -45,6 +45,17 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
             return vs.CreateVanResponse(van=m.van_pb(van))
 
         return await self.write("CreateVan", request, vs.CreateVanResponse, work)
+
+    async def ListVans(
+        self, request: vs.ListVansRequest, context: grpc.aio.ServicerContext
+    ) -> vs.ListVansResponse:
+        async with self.read() as uow:
+            items, token = await uow.queries.list_vans(
+                size=page_size(request.page_size),
+                token=request.page_token,
+                van_seller_id=optional_id("van_seller_id", request.van_seller_id),
+            )
+        return vs.ListVansResponse(vans=[m.van_pb(v) for v in items], next_page_token=token)
 
     async def GetVanStock(
         self, request: vs.GetVanStockRequest, context: grpc.aio.ServicerContext

@@ -311,7 +311,11 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
                 raise answer
             return answer
 
-        return await self.write("CheckCredit", request, ss.CheckCreditResponse, work)
+        # The request_id is optional for credit checks: checking an order again replaces its
+        # reservation (idempotent by itself), and a re-check must be judged anew.
+        return await self.write(
+            "CheckCredit", request, ss.CheckCreditResponse, work, required=False
+        )
 
     async def CheckCreditBatch(
         self, request: ss.CheckCreditBatchRequest, context: grpc.aio.ServicerContext
@@ -330,7 +334,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         response = ss.CheckCreditBatchResponse()
         if not checks:
             return response
-        outcomes = await self.write_batch("CheckCredit", checks, self._judge)
+        outcomes = await self.write_batch("CheckCredit", checks, self._judge, required=False)
         for index, outcome in enumerate(outcomes):
             result = response.results.add()
             if isinstance(outcome, DomainError):

@@ -50,6 +50,24 @@ class CreateVanResponse(_message.Message):
     van: Van
     def __init__(self, van: _Optional[_Union[Van, _Mapping]] = ...) -> None: ...
 
+class ListVansRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "van_seller_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    VAN_SELLER_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    van_seller_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., van_seller_id: _Optional[str] = ...) -> None: ...
+
+class ListVansResponse(_message.Message):
+    __slots__ = ("vans", "next_page_token")
+    VANS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    vans: _containers.RepeatedCompositeFieldContainer[Van]
+    next_page_token: str
+    def __init__(self, vans: _Optional[_Iterable[_Union[Van, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class VanStockLine(_message.Message):
     __slots__ = ("product_id", "quantity")
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]

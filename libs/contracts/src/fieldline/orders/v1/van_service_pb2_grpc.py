@@ -42,6 +42,11 @@ class VanServiceStub:
                 request_serializer=fieldline_dot_orders_dot_v1_dot_van__service__pb2.CreateVanRequest.SerializeToString,
                 response_deserializer=fieldline_dot_orders_dot_v1_dot_van__service__pb2.CreateVanResponse.FromString,
                 _registered_method=True)
+        self.ListVans = channel.unary_unary(
+                '/fieldline.orders.v1.VanService/ListVans',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_van__service__pb2.ListVansRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_van__service__pb2.ListVansResponse.FromString,
+                _registered_method=True)
         self.GetVanStock = channel.unary_unary(
                 '/fieldline.orders.v1.VanService/GetVanStock',
                 request_serializer=fieldline_dot_orders_dot_v1_dot_van__service__pb2.GetVanStockRequest.SerializeToString,
@@ -82,6 +87,13 @@ class VanServiceServicer:
 
     def CreateVan(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListVans(self, request, context):
+        """The vans, by id; with van_seller_id, that van seller's.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -133,6 +145,11 @@ def add_VanServiceServicer_to_server(servicer, server):
                     servicer.CreateVan,
                     request_deserializer=fieldline_dot_orders_dot_v1_dot_van__service__pb2.CreateVanRequest.FromString,
                     response_serializer=fieldline_dot_orders_dot_v1_dot_van__service__pb2.CreateVanResponse.SerializeToString,
+            ),
+            'ListVans': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListVans,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_van__service__pb2.ListVansRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_van__service__pb2.ListVansResponse.SerializeToString,
             ),
             'GetVanStock': grpc.unary_unary_rpc_method_handler(
                     servicer.GetVanStock,
@@ -195,6 +212,33 @@ class VanService:
             '/fieldline.orders.v1.VanService/CreateVan',
             fieldline_dot_orders_dot_v1_dot_van__service__pb2.CreateVanRequest.SerializeToString,
             fieldline_dot_orders_dot_v1_dot_van__service__pb2.CreateVanResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListVans(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.VanService/ListVans',
+            fieldline_dot_orders_dot_v1_dot_van__service__pb2.ListVansRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_van__service__pb2.ListVansResponse.FromString,
             options,
             channel_credentials,
             insecure,
