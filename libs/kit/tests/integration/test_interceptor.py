@@ -8,9 +8,13 @@ import grpc
 import pytest
 
 from fieldline.clients.v1 import resources_pb2
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from fieldline_kit.errors import NotFound
-from fieldline_kit.grpc.interceptor import passing_bytes
+from fieldline_kit.grpc.interceptor import DATABASE_UNAVAILABLE, passing_bytes
 from fieldline_kit.grpc.server import GrpcServer, create_server
+from fieldline_kit.testing.helpers import closed_port
 
 SERVICE = "test.Things"
 Client = resources_pb2.Client
@@ -23,6 +27,15 @@ async def get_thing(request: Client, context: grpc.aio.ServicerContext) -> Clien
         return reply
     if request.name == "bytes":
         return reply.SerializeToString()
+    if request.name == "database down":  # a real connection attempt, refused
+        engine = create_async_engine(f"postgresql+asyncpg://x@127.0.0.1:{closed_port()}/x")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        finally:
+            await engine.dispose()
+    if request.name == "bug":
+        raise KeyError("a bug")
     raise NotFound("thing", request.id, "id")
 
 
@@ -73,6 +86,19 @@ async def test_errors_still_map_to_status_codes(channel: grpc.aio.Channel) -> No
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await call(channel)(Client(id="3", name="missing"))
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_the_database_out_of_reach_is_unavailable_a_bug_internal(
+    channel: grpc.aio.Channel,
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await call(channel)(Client(id="4", name="database down"))
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE  # callers retry an outage
+    assert err.value.details() == DATABASE_UNAVAILABLE
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await call(channel)(Client(id="5", name="bug"))
+    assert err.value.code() == grpc.StatusCode.INTERNAL
+    assert err.value.details() == "internal error"  # no details of a bug leave the service
 
 
 def test_passing_bytes_wraps_a_serializer() -> None:

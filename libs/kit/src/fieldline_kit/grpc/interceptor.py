@@ -1,7 +1,9 @@
 """One server interceptor for every RPC: correlation id, metrics, logs, error → status.
 
 Servicers raise the typed errors of `fieldline_kit.errors`; this is the only place that turns
-them into gRPC status codes, so every service answers alike. Unknown exceptions are logged
+them into gRPC status codes, so every service answers alike. The database out of reach (a
+connection refused, dropped or timed out, SQLite busy) is UNAVAILABLE, which callers retry
+(with the same request_id): it is an outage, not a bug. Other unknown exceptions are logged
 with their traceback and reported as INTERNAL without details (they may hold secrets).
 
 A unary servicer may also return `bytes`: the already serialized form of its declared response
@@ -17,6 +19,7 @@ from typing import Any
 
 import grpc
 from prometheus_client import Counter, Histogram
+from sqlalchemy import exc as sa_exc
 
 from fieldline_kit import errors
 from fieldline_kit.logging import correlation, get_logger
@@ -46,6 +49,24 @@ _STATUS: list[tuple[type[errors.DomainError], grpc.StatusCode]] = [
 ]
 
 CORRELATION_HEADER = "x-correlation-id"
+# What the database being out of reach raises through SQLAlchemy: connection errors
+# (OperationalError, InterfaceError, a connection invalidated mid-call), the pool timing out,
+# or the driver's own socket errors before SQLAlchemy wraps them.
+DATABASE_UNAVAILABLE = "the database is unavailable; retry with the same request_id"
+
+
+def _cause(exc: BaseException) -> str:
+    """The driver's own words, without the statement and its parameters SQLAlchemy adds."""
+    inner = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    return f"{type(inner).__name__}: {inner}"[:300]
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(
+        exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError)
+    )
 
 
 def status_for(exc: errors.DomainError) -> grpc.StatusCode:
@@ -88,7 +109,13 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                 except grpc.aio.AbortError:
                     code = context.code() or grpc.StatusCode.UNKNOWN
                     raise
-                except Exception:
+                except Exception as exc:
+                    if database_unavailable(exc):
+                        code = grpc.StatusCode.UNAVAILABLE
+                        log.warning(
+                            "rpc failed: database unavailable", method=method, error=_cause(exc)
+                        )
+                        await context.abort(code, DATABASE_UNAVAILABLE)
                     code = grpc.StatusCode.INTERNAL
                     log.exception("rpc failed", method=method)
                     await context.abort(code, "internal error")
