@@ -9,8 +9,12 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fieldline_dev.paths import ROOT, RUN_DIR
+
+if TYPE_CHECKING:
+    from fieldline_dev.runner import LocalSystem
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 # Packages type-checked by mypy: the kit, the dev tools and every service.
@@ -98,11 +102,15 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from fieldline_dev.runner import LocalSystem
+    from fieldline_dev.runner import LocalSystem, PortInUseError
 
     system = LocalSystem(data_dir=Path(args.data_dir), nats_port=args.nats_port)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM stops it as Ctrl-C does, at any stage (starting, loading the demo, running).
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         print("starting Fieldline …", flush=True)
         system.start()
@@ -112,18 +120,38 @@ def cmd_up(args: argparse.Namespace) -> int:
             from fieldline_dev.demo_sales import load_demo
 
             print("loading the demo company through the gRPC APIs …", flush=True)
-            print(
-                asyncio.run(load_demo({n: s.target for n, s in system.running.items()})), flush=True
+            targets = {n: s.target for n, s in system.running.items()}
+            report = asyncio.run(
+                load_demo(targets, progress=lambda m: print(f"  … {m}", flush=True))
             )
+            print(report, flush=True)
         print("\nFieldline is running:\n" + system.describe())
-        print(f"\nlogs: {system.data_dir}/<service>.log — Ctrl-C stops everything", flush=True)
-        stop.wait()
+        print(
+            f"\nlogs: {system.data_dir}/<service>.log — a process that dies is reported and "
+            "restarted; Ctrl-C stops everything",
+            flush=True,
+        )
+        threading.Event().wait()
+    except PortInUseError as exc:
+        print(f"./fl up: {exc}", file=sys.stderr, flush=True)
+        return 1
     except KeyboardInterrupt:
         pass
     finally:
-        print("\nstopping …", flush=True)
-        system.stop()
+        _stop(system)
     return 0
+
+
+def _stop(system: LocalSystem) -> None:
+    """Stop what `./fl up` started; a second Ctrl-C kills what is left at once."""
+    if system.nats is None:
+        return  # nothing was started
+    print("\nstopping … (Ctrl-C again to kill at once)", flush=True)
+    try:
+        system.stop()
+    except KeyboardInterrupt:
+        print("killing …", flush=True)
+        system.stop(grace=0)
 
 
 def cmd_passthrough(module: str) -> object:

@@ -1105,16 +1105,71 @@ _RETRY_CODES = frozenset(
     }
 )
 Progress = Callable[[str], None]
+PROGRESS_EVERY = 5.0  # seconds between the progress lines of a long stage
+
+
+class _Stage:
+    """One stage of a gRPC load, told through `say`.
+
+    A line every `every` seconds while a long stage runs (how many of its requests are done),
+    and one when it ends (its count, time and RPCs); a short stage gets the last line only.
+    """
+
+    def __init__(
+        self, caller: _Caller, say: Progress, name: str, total: int, every: float, what: str
+    ) -> None:
+        self.caller, self.say, self.name, self.total, self.every = caller, say, name, total, every
+        self.what = what or f"{total:,}"
+        self.done = 0
+        self.rpcs_before = caller.rpcs
+        self.started = self.said = time.perf_counter()
+        self.result: tuple[str, int, float] = (name, 0, 0.0)  # (stage, RPCs, seconds)
+
+    def advance(self) -> None:
+        self.done += 1
+        now = time.perf_counter()
+        if now - self.said >= self.every and self.done < self.total:
+            self.said = now
+            self.say(f"{self.name}: {self.done:,} of {self.total:,} …")
+
+    def __enter__(self) -> _Stage:
+        self.caller.stage = self
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        self.caller.stage = None
+        if kind is None:
+            seconds = time.perf_counter() - self.started
+            self.result = (self.name, self.caller.rpcs - self.rpcs_before, seconds)
+            self.say(f"{self.name}: {self.what} in {seconds:.1f}s ({self.result[1]:,} RPCs)")
 
 
 class _Caller:
-    """Runs write RPCs with content-derived request_ids, retrying transient failures."""
+    """Runs write RPCs with content-derived request_ids, retrying transient failures.
 
-    def __init__(self, namespace: uuid.UUID, concurrency: int, timeout: float = 60.0) -> None:
+    Each call that succeeds advances the current stage (`in_stage`), for progress lines.
+    """
+
+    def __init__(
+        self,
+        namespace: uuid.UUID,
+        concurrency: int,
+        timeout: float = 60.0,
+        *,
+        progress: Progress | None = None,
+        progress_every: float = PROGRESS_EVERY,
+    ) -> None:
         self.namespace = namespace
         self.concurrency = concurrency
         self.timeout = timeout
         self.rpcs = 0
+        self.say = progress or (lambda _: None)
+        self.progress_every = progress_every
+        self.stage: _Stage | None = None
+
+    def in_stage(self, name: str, total: int, what: str = "") -> _Stage:
+        """`with caller.in_stage("outlets", n):` — the calls made inside are that stage's."""
+        return _Stage(self, self.say, name, total, self.progress_every, what)
 
     def request_id(self, method: str, request: Message) -> str:
         digest = hashlib.sha256(method.encode() + request.SerializeToString(deterministic=True))
@@ -1126,10 +1181,14 @@ class _Caller:
         for attempt in range(8):
             self.rpcs += 1
             try:
-                return await rpc(request, timeout=self.timeout)
+                reply = await rpc(request, timeout=self.timeout)
             except grpc.aio.AioRpcError as exc:
                 if exc.code() not in _RETRY_CODES or attempt == 7:
                     raise
+            else:
+                if self.stage is not None:
+                    self.stage.advance()
+                return reply
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
         raise AssertionError("unreachable")
@@ -1176,16 +1235,23 @@ async def load_via_grpc(
     start_date: date | None = None,
     concurrency: int = 16,
     progress: Progress | None = None,
+    progress_every: float = PROGRESS_EVERY,
 ) -> LoadReport:
     """Create the demo company through the public gRPC API of the clients service at `target`.
 
     Re-runnable: ids are uuid5 of the seed and request_ids are derived from each request's
     content, so a second run with the same arguments is answered from the idempotency records
-    and changes nothing (no new rows, no new events).
+    and changes nothing (no new rows, no new events). `progress` hears of each stage (regions,
+    cities, clients, … questionnaires) as it ends, and every `progress_every` seconds of a long
+    one.
     """
     company = generate(sizes, seed, start_date)
-    say = progress or (lambda _: None)
-    caller = _Caller(uuid.uuid5(company.id.namespace, "requests"), concurrency)
+    caller = _Caller(
+        uuid.uuid5(company.id.namespace, "requests"),
+        concurrency,
+        progress=progress,
+        progress_every=progress_every,
+    )
     started = time.perf_counter()
     stages: list[tuple[str, int, float]] = []
     blocks = list(company.blocks())
@@ -1201,13 +1267,11 @@ async def load_via_grpc(
 
             return send
 
-        async def stage(name: str, jobs: Iterable[Sequence[Message]]) -> None:
+        async def stage(name: str, jobs: Sequence[Sequence[Message]], what: str = "") -> None:
             """The jobs `concurrency` at a time, each job's requests in order."""
-            t0, rpcs_before = time.perf_counter(), caller.rpcs
-            await caller.run_all([job(requests) for requests in jobs])
-            rpcs_made, seconds = caller.rpcs - rpcs_before, time.perf_counter() - t0
-            stages.append((name, rpcs_made, seconds))
-            say(f"{name}: {rpcs_made:,} RPCs in {seconds:.1f}s")
+            with caller.in_stage(name, sum(len(requests) for requests in jobs), what) as s:
+                await caller.run_all([job(requests) for requests in jobs])
+            stages.append(s.result)
 
         await stage("regions", [[company.territory_request(t)] for t in company.regions.values()])
         await stage("cities", [[company.territory_request(t)] for t in company.cities.values()])
@@ -1217,7 +1281,9 @@ async def load_via_grpc(
         staff = [e for e in company.employees if e.supervisor_id]
         await stage("supervisors and staff", [[company.employee_request(e)] for e in leads])
         await stage("agents and merchandisers", [[company.employee_request(e)] for e in staff])
-        await stage("outlets", [company.outlet_requests(o) for b in blocks for o in b.outlets])
+        outlets = [company.outlet_requests(o) for b in blocks for o in b.outlets]
+        closed = sum(len(requests) - 1 for requests in outlets)
+        await stage("outlets", outlets, f"{len(outlets):,} ({closed:,} of them closed)")
         await stage("routes", [[company.route_request(b.route)] for b in blocks])
         # One route's assignments in order: each one bumps the route's version, so concurrent
         # writes to one route would only collide and retry.

@@ -25,7 +25,16 @@ from fieldline.orders.v1 import van_service_pb2_grpc as van_grpc
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
-from fieldline_dev.demo import DEMO_SIZES, DemoCompany, _Caller, generate, load_via_grpc
+from fieldline_dev.demo import (
+    DEMO_SIZES,
+    PROGRESS_EVERY,
+    DemoCompany,
+    Progress,
+    Sizes,
+    _Caller,
+    generate,
+    load_via_grpc,
+)
 from fieldline_kit.grpc.convert import money, pb_date
 
 # (SKU, name, group, VAT %, pieces per box, container, price ₽ incl. VAT)
@@ -151,14 +160,90 @@ class _Ids2:
 
 
 async def load_sales_via_grpc(
-    orders_target: str, settlements_target: str, company: DemoCompany, seed: int = 1
+    orders_target: str,
+    settlements_target: str,
+    company: DemoCompany,
+    seed: int = 1,
+    *,
+    progress: Progress | None = None,
+    progress_every: float = PROGRESS_EVERY,
 ) -> SalesReport:
+    """The sales side of the demo company, through the orders and settlements APIs.
+
+    `progress` hears of each stage as it ends (catalog, client price types, deposits and debt
+    policy, credit limits, vans), and every `progress_every` seconds of a long one.
+    """
     ids = _Ids2(seed)
     rng = random.Random(seed)
-    caller = _Caller(ids.namespace, concurrency=16)
+    caller = _Caller(
+        ids.namespace, concurrency=16, progress=progress, progress_every=progress_every
+    )
     since = company.start_date - timedelta(days=60)
     products = _products(ids)
     prices = _prices()
+    groups = [
+        opb.ProductGroup(
+            id=ids("group", key),
+            external_id=f"grp-{key}",
+            name=name,
+            parent_id=ids("group", parent) if parent else "",
+        )
+        for key, (name, parent) in _GROUPS.items()
+    ]
+    retail = opb.PriceType(
+        id=ids("price_type", "retail"),
+        external_id="retail",
+        name="Розница",
+        currency_code="RUB",
+        vat_included=True,
+    )
+    wholesale = opb.PriceType(
+        id=ids("price_type", "wholesale"),
+        external_id="wholesale",
+        name="Опт (для дистрибьюторов)",
+        currency_code="RUB",
+        vat_included=True,
+    )
+    lists = [
+        opb.PriceList(
+            id=ids("price_list", pt.external_id),
+            external_id=f"{pt.external_id}-{since.year}",
+            price_type_id=pt.id,
+            valid_from=pb_date(since),
+            entries=[
+                opb.PriceListEntry(
+                    product_id=p.id,
+                    price=money((prices[p.sku] * factor).quantize(Decimal("0.01")), "RUB"),
+                )
+                for p in products
+            ],
+        )
+        for pt, factor in ((retail, Decimal(1)), (wholesale, Decimal("0.85")))
+    ]
+    discount = opb.Discount(
+        id=ids("discount", "kvass-volume"),
+        external_id="kvass-volume",
+        scope=opb.DISCOUNT_SCOPE_GROUP,
+        group_id=ids("group", "kvass"),
+        volume_breaks=[
+            opb.VolumeBreak(min_quantity="48", percent="3"),
+            opb.VolumeBreak(min_quantity="120", percent="5"),
+        ],
+        valid_from=pb_date(since),
+    )
+    clients = company.all_clients()
+    # Requests are built up front (not inside the jobs), so a re-run sends identical ones.
+    limits = [
+        ss.SetCreditLimitRequest(
+            client_id=c.id,
+            limit=money(Decimal(rng.choice((30_000, 50_000, 100_000, 250_000))), "RUB"),
+            payment_terms_days=rng.choice((7, 14, 30)),
+        )
+        for c in clients
+        if rng.random() < 0.2
+    ]
+    sellers = [e for e in company.employees if clients_pb.ROLE_VAN_SELLER in e.roles]
+
     async with (
         grpc.aio.insecure_channel(orders_target) as orders_channel,
         grpc.aio.insecure_channel(settlements_target) as settlements_channel,
@@ -167,75 +252,31 @@ async def load_sales_via_grpc(
         vans = van_grpc.VanServiceStub(orders_channel)
         ledger = ss_grpc.SettlementsServiceStub(settlements_channel)
 
-        groups = [
-            opb.ProductGroup(
-                id=ids("group", key),
-                external_id=f"grp-{key}",
-                name=name,
-                parent_id=ids("group", parent) if parent else "",
+        what = f"{len(products)} products in {len(groups)} groups, 2 price lists, 1 discount"
+        with caller.in_stage("catalog", 5, what):
+            await caller.call(
+                catalog.UpsertProductGroups,
+                "groups",
+                cat.UpsertProductGroupsRequest(groups=groups),
             )
-            for key, (name, parent) in _GROUPS.items()
-        ]
-        await caller.call(
-            catalog.UpsertProductGroups, "groups", cat.UpsertProductGroupsRequest(groups=groups)
-        )
-        await caller.call(
-            catalog.UpsertProducts, "products", cat.UpsertProductsRequest(products=products)
-        )
-        retail = opb.PriceType(
-            id=ids("price_type", "retail"),
-            external_id="retail",
-            name="Розница",
-            currency_code="RUB",
-            vat_included=True,
-        )
-        wholesale = opb.PriceType(
-            id=ids("price_type", "wholesale"),
-            external_id="wholesale",
-            name="Опт (для дистрибьюторов)",
-            currency_code="RUB",
-            vat_included=True,
-        )
-        await caller.call(
-            catalog.UpsertPriceTypes,
-            "price_types",
-            cat.UpsertPriceTypesRequest(price_types=[retail, wholesale]),
-        )
-        lists = [
-            opb.PriceList(
-                id=ids("price_list", pt.external_id),
-                external_id=f"{pt.external_id}-{since.year}",
-                price_type_id=pt.id,
-                valid_from=pb_date(since),
-                entries=[
-                    opb.PriceListEntry(
-                        product_id=p.id,
-                        price=money((prices[p.sku] * factor).quantize(Decimal("0.01")), "RUB"),
-                    )
-                    for p in products
-                ],
+            await caller.call(
+                catalog.UpsertProducts, "products", cat.UpsertProductsRequest(products=products)
             )
-            for pt, factor in ((retail, Decimal(1)), (wholesale, Decimal("0.85")))
-        ]
-        await caller.call(
-            catalog.UpsertPriceLists, "price_lists", cat.UpsertPriceListsRequest(price_lists=lists)
-        )
-        discount = opb.Discount(
-            id=ids("discount", "kvass-volume"),
-            external_id="kvass-volume",
-            scope=opb.DISCOUNT_SCOPE_GROUP,
-            group_id=ids("group", "kvass"),
-            volume_breaks=[
-                opb.VolumeBreak(min_quantity="48", percent="3"),
-                opb.VolumeBreak(min_quantity="120", percent="5"),
-            ],
-            valid_from=pb_date(since),
-        )
-        await caller.call(
-            catalog.UpsertDiscounts, "discounts", cat.UpsertDiscountsRequest(discounts=[discount])
-        )
-
-        clients = company.all_clients()
+            await caller.call(
+                catalog.UpsertPriceTypes,
+                "price_types",
+                cat.UpsertPriceTypesRequest(price_types=[retail, wholesale]),
+            )
+            await caller.call(
+                catalog.UpsertPriceLists,
+                "price_lists",
+                cat.UpsertPriceListsRequest(price_lists=lists),
+            )
+            await caller.call(
+                catalog.UpsertDiscounts,
+                "discounts",
+                cat.UpsertDiscountsRequest(discounts=[discount]),
+            )
 
         async def price_type(client_id: str, price_type_id: str) -> None:
             await caller.call(
@@ -244,90 +285,96 @@ async def load_sales_via_grpc(
                 cat.SetClientPriceTypeRequest(client_id=client_id, price_type_id=price_type_id),
             )
 
-        await caller.run_all(
-            [
-                partial(
-                    price_type,
-                    c.id,
-                    wholesale.id if c.type == clients_pb.CLIENT_TYPE_DISTRIBUTOR else retail.id,
-                )
-                for c in clients
-            ]
-        )
-
-        for container, deposit in DEPOSITS.items():
-            await caller.call(
-                ledger.SetContainerDeposit,
-                "deposit",
-                ss.SetContainerDepositRequest(
-                    container_type=container, deposit=money(deposit, "RUB")
-                ),
+        with caller.in_stage("client price types", len(clients)):
+            await caller.run_all(
+                [
+                    partial(
+                        price_type,
+                        c.id,
+                        wholesale.id if c.type == clients_pb.CLIENT_TYPE_DISTRIBUTOR else retail.id,
+                    )
+                    for c in clients
+                ]
             )
-        await caller.call(
-            ledger.SetDebtPolicy,
-            "policy",
-            ss.SetDebtPolicyRequest(
-                policy=spb.DebtPolicy(
-                    mode=spb.DEBT_POLICY_MODE_BLOCK,
-                    check_credit_limit=True,
-                    max_overdue_days=14,
-                    stages=[spb.STAGE_ORDER_SUBMIT, spb.STAGE_VAN_SALE],
-                    override_roles=["SUPERVISOR"],
-                )
-            ),
-        )
-        # Requests are built up front (not inside the jobs), so a re-run sends identical ones.
-        limits = [
-            ss.SetCreditLimitRequest(
-                client_id=c.id,
-                limit=money(Decimal(rng.choice((30_000, 50_000, 100_000, 250_000))), "RUB"),
-                payment_terms_days=rng.choice((7, 14, 30)),
-            )
-            for c in clients
-            if rng.random() < 0.2
-        ]
-        await caller.run_all(
-            [partial(caller.call, ledger.SetCreditLimit, "credit_limit", r) for r in limits]
-        )
 
-        sellers = [e for e in company.employees if clients_pb.ROLE_VAN_SELLER in e.roles]
-        for seller in sellers:
-            van_id = ids("van", seller.id)
+        what = f"{len(DEPOSITS)} container deposits, the company policy"
+        with caller.in_stage("deposits and debt policy", len(DEPOSITS) + 1, what):
+            for container, deposit in DEPOSITS.items():
+                await caller.call(
+                    ledger.SetContainerDeposit,
+                    "deposit",
+                    ss.SetContainerDepositRequest(
+                        container_type=container, deposit=money(deposit, "RUB")
+                    ),
+                )
             await caller.call(
-                vans.CreateVan,
-                "van",
-                van.CreateVanRequest(
-                    van=van.Van(
-                        id=van_id,
-                        name=f"Фургон {seller.full_name.split()[0]}",
-                        van_seller_id=seller.id,
-                        currency_code="RUB",
+                ledger.SetDebtPolicy,
+                "policy",
+                ss.SetDebtPolicyRequest(
+                    policy=spb.DebtPolicy(
+                        mode=spb.DEBT_POLICY_MODE_BLOCK,
+                        check_credit_limit=True,
+                        max_overdue_days=14,
+                        stages=[spb.STAGE_ORDER_SUBMIT, spb.STAGE_VAN_SALE],
+                        override_roles=["SUPERVISOR"],
                     )
                 ),
             )
-            await caller.call(
-                vans.LoadVan,
-                "load",
-                van.LoadVanRequest(
-                    load_id=ids("load", f"{seller.id}:{company.start_date}"),
-                    van_id=van_id,
-                    date=pb_date(company.start_date),
-                    lines=[
-                        van.QuantityLine(
-                            product_id=p.id,
-                            unit="box" if p.pack_unit == "box" else "pcs",
-                            quantity="10",
-                        )
-                        for p in products[:7]
-                    ],
-                ),
+
+        with caller.in_stage("credit limits", len(limits)):
+            await caller.run_all(
+                [partial(caller.call, ledger.SetCreditLimit, "credit_limit", r) for r in limits]
             )
+
+        with caller.in_stage("vans", 2 * len(sellers), f"{len(sellers)} created and loaded"):
+            for seller in sellers:
+                van_id = ids("van", seller.id)
+                await caller.call(
+                    vans.CreateVan,
+                    "van",
+                    van.CreateVanRequest(
+                        van=van.Van(
+                            id=van_id,
+                            name=f"Фургон {seller.full_name.split()[0]}",
+                            van_seller_id=seller.id,
+                            currency_code="RUB",
+                        )
+                    ),
+                )
+                await caller.call(
+                    vans.LoadVan,
+                    "load",
+                    van.LoadVanRequest(
+                        load_id=ids("load", f"{seller.id}:{company.start_date}"),
+                        van_id=van_id,
+                        date=pb_date(company.start_date),
+                        lines=[
+                            van.QuantityLine(
+                                product_id=p.id,
+                                unit="box" if p.pack_unit == "box" else "pcs",
+                                quantity="10",
+                            )
+                            for p in products[:7]
+                        ],
+                    ),
+                )
     return SalesReport(len(products), len(clients), len(sellers), len(limits))
 
 
-async def load_demo(targets: dict[str, str], seed: int = 1) -> str:
-    """The whole demo company: clients & territory first, then catalog, prices, vans, policy."""
-    company = generate(DEMO_SIZES, seed)
-    clients_report = await load_via_grpc(targets["clients"], DEMO_SIZES, seed)
-    sales = await load_sales_via_grpc(targets["orders"], targets["settlements"], company, seed)
+async def load_demo(
+    targets: dict[str, str],
+    seed: int = 1,
+    *,
+    sizes: Sizes = DEMO_SIZES,
+    progress: Progress | None = None,
+) -> str:
+    """The whole demo company: clients & territory first, then catalog, prices, vans, policy.
+
+    `progress` hears of every stage of both (see load_via_grpc, load_sales_via_grpc).
+    """
+    company = generate(sizes, seed)
+    clients_report = await load_via_grpc(targets["clients"], sizes, seed, progress=progress)
+    sales = await load_sales_via_grpc(
+        targets["orders"], targets["settlements"], company, seed, progress=progress
+    )
     return f"{clients_report}\n{sales}"

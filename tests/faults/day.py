@@ -1,0 +1,509 @@
+"""A generated agents' day, driven over gRPC the way devices drive it.
+
+`Company.set_up` creates a small company through the public APIs (a questionnaire, agents
+and van sellers, clients with an outlet each, a catalog with prices, a debt policy with some
+tight credit limits, loaded vans). `Day.run` then has every agent visit outlets until a
+deadline: check in, audit, a pre-sale order (agents) or a van sale (van sellers), now and
+then a cash payment, check out.
+
+Every write is retried as a device retries it: the same request (same request_id, same
+document id) again after a transient failure (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED,
+an outlet not yet known to orders), until it is answered. `Ledger` keeps what was
+acknowledged, what was retried and why, and anything refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import grpc
+from google.protobuf import message as pb_message
+from google.type import latlng_pb2
+
+from fieldline.clients.v1 import clients_service_pb2 as ccs
+from fieldline.clients.v1 import clients_service_pb2_grpc as ccs_grpc
+from fieldline.clients.v1 import resources_pb2 as cpb
+from fieldline.clients.v1 import territory_service_pb2 as ts
+from fieldline.clients.v1 import territory_service_pb2_grpc as ts_grpc
+from fieldline.clients.v1 import visits_service_pb2 as vs
+from fieldline.clients.v1 import visits_service_pb2_grpc as vs_grpc
+from fieldline.orders.v1 import catalog_service_pb2 as cat
+from fieldline.orders.v1 import catalog_service_pb2_grpc as cat_grpc
+from fieldline.orders.v1 import orders_service_pb2 as ords
+from fieldline.orders.v1 import orders_service_pb2_grpc as ords_grpc
+from fieldline.orders.v1 import resources_pb2 as opb
+from fieldline.orders.v1 import van_service_pb2 as van
+from fieldline.orders.v1 import van_service_pb2_grpc as van_grpc
+from fieldline.settlements.v1 import resources_pb2 as spb
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
+from fieldline_clients.domain.taxid import inn_with_check_digits
+from fieldline_kit.grpc.convert import money, pb_date
+from fieldline_kit.grpc.convert import ts as pb_ts
+
+TODAY = datetime.now(ZoneInfo("Europe/Moscow")).date()  # the services' default time zone
+RETRIED = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.CANCELLED,
+    }
+)
+CALL_TIMEOUT = 10.0
+UNREACHABLE = "settlements unavailable"
+RECEIPT_PREFIX = "PAY-"  # the payments agents record (van sales' cash is another payment)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def rub(amount: str | int) -> object:
+    return money(Decimal(amount), "RUB")
+
+
+@dataclass
+class Ledger:
+    """What the day asked for and what it was told."""
+
+    acked: dict[str, set[str]] = field(default_factory=dict)  # kind → document ids
+    retries: Counter[str] = field(default_factory=Counter)  # status code → retries
+    refused: list[tuple[str, str, str, str]] = field(default_factory=list)  # kind, id, code, …
+    internal: list[tuple[str, str, str]] = field(default_factory=list)  # kind, id, details
+    unanswered: list[tuple[str, str]] = field(default_factory=list)  # given up at the end
+    # Loop time after which a failing call is given up on (the day's end plus a grace).
+    deadline: float = float("inf")
+
+    def count(self, kind: str) -> int:
+        return len(self.acked.get(kind, ()))
+
+    async def call(
+        self,
+        kind: str,
+        doc_id: str,
+        rpc: Callable[..., Awaitable[pb_message.Message]],
+        request: pb_message.Message,
+    ) -> pb_message.Message | None:
+        """`rpc(request)` until it is answered (retried unchanged), refused, or `deadline`
+        passes; the answer, or None."""
+        loop = asyncio.get_running_loop()
+        pause = 0.2
+        while True:
+            try:
+                reply = await rpc(request, timeout=CALL_TIMEOUT)
+            except grpc.aio.AioRpcError as exc:
+                code, details = exc.code(), exc.details() or ""
+                transient = (
+                    code in RETRIED
+                    # the outlet has not reached orders through the clients feed yet
+                    or (code == grpc.StatusCode.NOT_FOUND and "outlet" in details)
+                    # a van sale while settlements is unreachable (ORDERS_CREDIT_CHECK_FALLBACK
+                    # =block refuses it; nothing is stored, so the same request may come again)
+                    or (code == grpc.StatusCode.FAILED_PRECONDITION and UNREACHABLE in details)
+                )
+                if code == grpc.StatusCode.INTERNAL:
+                    self.internal.append((kind, doc_id, details))
+                    transient = True  # a device retries it too; the suite fails on it
+                if not transient:
+                    self.refused.append((kind, doc_id, code.name, details))
+                    return None
+                self.retries[code.name if UNREACHABLE not in details else UNREACHABLE] += 1
+                if loop.time() > self.deadline:
+                    self.unanswered.append((kind, doc_id))
+                    return None
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+                continue
+            self.acked.setdefault(kind, set()).add(doc_id)
+            return reply
+
+
+@dataclass
+class Seller:
+    employee_id: str
+    van_id: str = ""  # a van seller's van; agents take pre-sale orders
+
+
+@dataclass
+class Customer:
+    client_id: str
+    outlet_id: str
+    tight: bool  # a small credit limit: its orders end on hold once it is used
+
+
+class Stubs:
+    def __init__(self, targets: dict[str, str]) -> None:
+        self.channels = {name: grpc.aio.insecure_channel(t) for name, t in targets.items()}
+        self.clients = ccs_grpc.ClientsServiceStub(self.channels["clients"])
+        self.territory = ts_grpc.TerritoryServiceStub(self.channels["clients"])
+        self.visits = vs_grpc.VisitsServiceStub(self.channels["clients"])
+        self.catalog = cat_grpc.CatalogServiceStub(self.channels["orders"])
+        self.orders = ords_grpc.OrdersServiceStub(self.channels["orders"])
+        self.vans = van_grpc.VanServiceStub(self.channels["orders"])
+        self.settlements = ss_grpc.SettlementsServiceStub(self.channels["settlements"])
+
+    async def close(self) -> None:
+        for channel in self.channels.values():
+            await channel.close()
+
+
+@dataclass
+class Company:
+    agents: list[Seller] = field(default_factory=list)
+    van_sellers: list[Seller] = field(default_factory=list)
+    customers: list[Customer] = field(default_factory=list)
+    products: list[str] = field(default_factory=list)
+    questionnaire_id: str = field(default_factory=new_id)
+
+    async def set_up(
+        self, api: Stubs, ledger: Ledger, *, agents: int, van_sellers: int, customers: int
+    ) -> None:
+        ledger.deadline = asyncio.get_running_loop().time() + 120
+
+        async def write(kind: str, rpc: Callable[..., Awaitable[Any]], request: Any) -> Any:
+            reply = await ledger.call(f"set-up {kind}", new_id(), rpc, request)
+            assert reply is not None, f"set-up {kind} failed: {ledger.refused[-1:]}"
+            return reply
+
+        await write(
+            "questionnaire",
+            api.visits.CreateQuestionnaire,
+            vs.CreateQuestionnaireRequest(
+                request_id=new_id(),
+                questionnaire=cpb.Questionnaire(
+                    id=self.questionnaire_id,
+                    name="Аудит полки",
+                    questions=[
+                        cpb.Question(
+                            id="facings",
+                            text="Фейсинги",
+                            type=cpb.QUESTION_TYPE_NUMBER,
+                            required=True,
+                        )
+                    ],
+                ),
+            ),
+        )
+        for n in range(agents + van_sellers):
+            employee_id = new_id()
+            role = cpb.ROLE_AGENT if n < agents else cpb.ROLE_VAN_SELLER
+            await write(
+                "employee",
+                api.territory.CreateEmployee,
+                ts.CreateEmployeeRequest(
+                    request_id=new_id(),
+                    employee=cpb.Employee(
+                        id=employee_id, full_name=f"Агент Номер {n}", roles=[role]
+                    ),
+                ),
+            )
+            if n < agents:
+                self.agents.append(Seller(employee_id))
+            else:
+                self.van_sellers.append(Seller(employee_id, new_id()))
+        for n in range(customers):
+            client_id, outlet_id = new_id(), new_id()
+            await write(
+                "client",
+                api.clients.CreateClient,
+                ccs.CreateClientRequest(
+                    request_id=new_id(),
+                    client=cpb.Client(
+                        id=client_id,
+                        name=f"ООО «Точка {n}»",
+                        inn=inn_with_check_digits(f"{780000000 + n:09d}"),
+                        kpp="780101001",
+                        type=cpb.CLIENT_TYPE_RETAIL,
+                    ),
+                ),
+            )
+            await write(
+                "outlet",
+                api.clients.CreateOutlet,
+                ccs.CreateOutletRequest(
+                    request_id=new_id(),
+                    outlet=cpb.Outlet(
+                        id=outlet_id,
+                        client_id=client_id,
+                        card=cpb.OutletCard(
+                            name=f"Магазин {n}",
+                            location=latlng_pb2.LatLng(latitude=59.93, longitude=30.31),
+                        ),
+                    ),
+                ),
+            )
+            self.customers.append(Customer(client_id, outlet_id, tight=n % 4 == 3))
+
+        tag = new_id()[:8]
+        products = await write(
+            "products",
+            api.catalog.UpsertProducts,
+            cat.UpsertProductsRequest(
+                request_id=new_id(),
+                products=[
+                    opb.Product(
+                        external_id=f"{sku}-{tag}",
+                        sku=f"{sku}-{tag}",
+                        name=name,
+                        vat_rate="20",
+                        base_unit="pcs",
+                        units=[
+                            opb.ProductUnit(code="pcs", name="шт", ratio="1"),
+                            opb.ProductUnit(code="box", name="коробка", ratio="12"),
+                        ],
+                        pack_unit="box",
+                        container_type=container,
+                        containers_per_unit="1" if container else "",
+                        active=True,
+                    )
+                    for sku, name, container in (
+                        ("KVS", "Квас 0,5 л", ""),
+                        ("LMN", "Лимонад 1,5 л", ""),
+                        ("BER", "Пиво 0,5 л стекло", "bottle-0.5"),
+                    )
+                ],
+            ),
+        )
+        self.products = [r.id for r in products.results]
+        types = await write(
+            "price type",
+            api.catalog.UpsertPriceTypes,
+            cat.UpsertPriceTypesRequest(
+                request_id=new_id(),
+                price_types=[
+                    opb.PriceType(
+                        external_id=f"retail-{tag}",
+                        name="Розница",
+                        currency_code="RUB",
+                        vat_included=True,
+                    )
+                ],
+            ),
+        )
+        price_type = types.results[0].id
+        await write(
+            "price list",
+            api.catalog.UpsertPriceLists,
+            cat.UpsertPriceListsRequest(
+                request_id=new_id(),
+                price_lists=[
+                    opb.PriceList(
+                        external_id=f"pl-{tag}",
+                        price_type_id=price_type,
+                        valid_from=pb_date(TODAY - timedelta(days=30)),
+                        entries=[
+                            opb.PriceListEntry(product_id=p, price=rub(price))
+                            for p, price in zip(self.products, ("60", "110", "80"), strict=True)
+                        ],
+                    )
+                ],
+            ),
+        )
+        await write(
+            "deposit",
+            api.settlements.SetContainerDeposit,
+            ss.SetContainerDepositRequest(
+                request_id=new_id(), container_type="bottle-0.5", deposit=rub("5")
+            ),
+        )
+        await write(
+            "debt policy",
+            api.settlements.SetDebtPolicy,
+            ss.SetDebtPolicyRequest(
+                request_id=new_id(),
+                policy=spb.DebtPolicy(
+                    mode=spb.DEBT_POLICY_MODE_BLOCK,
+                    check_credit_limit=True,
+                    max_overdue_days=30,
+                    stages=[spb.STAGE_ORDER_SUBMIT, spb.STAGE_VAN_SALE],
+                    override_roles=["SUPERVISOR"],
+                ),
+            ),
+        )
+        for c in self.customers:
+            await write(
+                "price type of a client",
+                api.catalog.SetClientPriceType,
+                cat.SetClientPriceTypeRequest(
+                    request_id=new_id(), client_id=c.client_id, price_type_id=price_type
+                ),
+            )
+            await write(
+                "credit limit",
+                api.settlements.SetCreditLimit,
+                ss.SetCreditLimitRequest(
+                    request_id=new_id(),
+                    client_id=c.client_id,
+                    limit=rub(5_000 if c.tight else 100_000_000),
+                    payment_terms_days=14,
+                ),
+            )
+        for s in self.van_sellers:
+            await write(
+                "van",
+                api.vans.CreateVan,
+                van.CreateVanRequest(
+                    request_id=new_id(),
+                    van=van.Van(id=s.van_id, name="Фургон", van_seller_id=s.employee_id),
+                ),
+            )
+            await write(
+                "van load",
+                api.vans.LoadVan,
+                van.LoadVanRequest(
+                    request_id=new_id(),
+                    load_id=new_id(),
+                    van_id=s.van_id,
+                    date=pb_date(TODAY),
+                    lines=[
+                        van.QuantityLine(product_id=p, unit="box", quantity="10000")
+                        for p in self.products
+                    ],
+                ),
+            )
+
+
+@dataclass
+class Day:
+    company: Company
+    api: Stubs
+    ledger: Ledger
+    seed: int = 1
+
+    async def run(self, stop: asyncio.Event, *, grace: float) -> None:
+        """Every seller visits outlets until `stop` is set; calls failing by then are retried
+        up to `grace` seconds more, then given up on."""
+        sellers = [*self.company.agents, *self.company.van_sellers]
+        days = [
+            asyncio.create_task(self._seller(s, random.Random(self.seed * 1000 + n), stop))
+            for n, s in enumerate(sellers)
+        ]
+        await stop.wait()
+        self.ledger.deadline = asyncio.get_running_loop().time() + grace
+        await asyncio.gather(*days)
+
+    async def _seller(self, s: Seller, rng: random.Random, stop: asyncio.Event) -> None:
+        choices = [c for c in self.company.customers if not (s.van_id and c.tight)]
+        while not stop.is_set():
+            await self._visit(s, rng.choice(choices), rng)
+            await asyncio.sleep(rng.uniform(0.05, 0.3))
+
+    async def _visit(self, s: Seller, c: Customer, rng: random.Random) -> None:
+        api, call = self.api, self.ledger.call
+        visit_id = new_id()
+        now = datetime.now(UTC)
+        checked_in = await call(
+            "visit",
+            visit_id,
+            api.visits.CheckIn,
+            vs.CheckInRequest(
+                request_id=new_id(),
+                visit_id=visit_id,
+                agent_id=s.employee_id,
+                outlet_id=c.outlet_id,
+                time=pb_ts(now),
+                location=latlng_pb2.LatLng(latitude=59.93, longitude=30.31),
+            ),
+        )
+        if checked_in is None:
+            return
+        audit_id = new_id()
+        await call(
+            "audit",
+            audit_id,
+            api.visits.SubmitAudit,
+            vs.SubmitAuditRequest(
+                request_id=new_id(),
+                audit=cpb.Audit(
+                    id=audit_id,
+                    visit_id=visit_id,
+                    questionnaire_id=self.company.questionnaire_id,
+                    agent_id=s.employee_id,
+                    outlet_id=c.outlet_id,
+                    answers=[cpb.Answer(question_id="facings", number=str(rng.randint(1, 9)))],
+                    submit_time=pb_ts(now),
+                ),
+            ),
+        )
+        lines = [
+            ords.OrderLineInput(product_id=p, unit="box", quantity=str(rng.randint(1, 3)))
+            for p in rng.sample(self.company.products, rng.randint(1, 3))
+        ]
+        document_id = new_id()
+        if s.van_id:
+            await call(
+                "van sale",
+                document_id,
+                api.vans.CompleteVanSale,
+                van.CompleteVanSaleRequest(
+                    request_id=new_id(),
+                    actor=ords.Actor(employee_id=s.employee_id, roles=["VAN_SELLER"]),
+                    sale_id=document_id,
+                    van_id=s.van_id,
+                    client_id=c.client_id,
+                    outlet_id=c.outlet_id,
+                    date=pb_date(TODAY),
+                    lines=lines,
+                    cash_collected=rub(100),
+                    receipt_number=f"VAN-{document_id[:8]}",
+                ),
+            )
+        else:
+            await call(
+                "pre-sale order",
+                document_id,
+                api.orders.SubmitOrder,
+                ords.SubmitOrderRequest(
+                    request_id=new_id(),
+                    actor=ords.Actor(employee_id=s.employee_id, roles=["AGENT"]),
+                    order_id=document_id,
+                    client_id=c.client_id,
+                    outlet_id=c.outlet_id,
+                    order_date=pb_date(TODAY),
+                    delivery_date=pb_date(TODAY + timedelta(days=1)),
+                    lines=lines,
+                ),
+            )
+        if rng.random() < 0.3:
+            payment_id = new_id()
+            await call(
+                "payment",
+                payment_id,
+                api.settlements.RecordPayment,
+                ss.RecordPaymentRequest(
+                    request_id=new_id(),
+                    payment=spb.Payment(
+                        id=payment_id,
+                        kind=spb.PAYMENT_KIND_CASH,
+                        client_id=c.client_id,
+                        outlet_id=c.outlet_id,
+                        date=pb_date(TODAY),
+                        amount=rub(rng.choice((200, 500, 1000))),
+                        receipt_number=f"{RECEIPT_PREFIX}{payment_id[:8]}",
+                        collected_by=s.employee_id,
+                    ),
+                ),
+            )
+        await call(
+            "check-out",
+            visit_id,
+            api.visits.CheckOut,
+            vs.CheckOutRequest(
+                request_id=new_id(),
+                visit_id=visit_id,
+                time=pb_ts(datetime.now(UTC)),
+                location=latlng_pb2.LatLng(latitude=59.93, longitude=30.31),
+                outcome=cpb.VISIT_OUTCOME_ORDER_TAKEN,
+            ),
+        )
