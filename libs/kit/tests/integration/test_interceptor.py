@@ -6,11 +6,10 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-
-from fieldline.clients.v1 import resources_pb2
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from fieldline.clients.v1 import resources_pb2
 from fieldline_kit.errors import NotFound
 from fieldline_kit.grpc.interceptor import DATABASE_UNAVAILABLE, passing_bytes
 from fieldline_kit.grpc.server import GrpcServer, create_server
