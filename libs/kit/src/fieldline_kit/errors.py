@@ -44,6 +44,13 @@ class Conflict(DomainError):
     """Optimistic-concurrency conflict: the caller's view is stale (gRPC ABORTED)."""
 
 
+class Unauthenticated(DomainError):
+    """The caller is not known: no token, or one that fails a check (gRPC UNAUTHENTICATED).
+
+    The message names the check that failed and never holds the token.
+    """
+
+
 class PermissionDenied(DomainError):
     pass
 

@@ -27,6 +27,8 @@ from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fieldline_kit.app import ServiceApp
+from fieldline_kit.auth import grpc_auth
+from fieldline_kit.auth.policy import Policy
 from fieldline_kit.grpc.server import Register, create_server
 from fieldline_kit.logging import configure_logging, get_logger
 from fieldline_kit.messaging.consumer import EventConsumer
@@ -66,11 +68,12 @@ class ServiceProcess:
     stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
     grpc_port: int = 0
     metrics_port: int = 0
+    auth: grpc_auth.GrpcAuth | None = None
 
     async def run(self, *, install_signal_handlers: bool = True) -> None:
         s = self.settings
         metrics_server, _ = start_http_server(s.metrics_port, addr=s.grpc_host)
-        server = await create_server(self.name, s.grpc_host, s.grpc_port, self.register)
+        server = await create_server(self.name, s.grpc_host, s.grpc_port, self.register, self.auth)
         self.grpc_port = server.port
         self.metrics_port = metrics_server.server_port
         loop = asyncio.get_running_loop()
@@ -132,6 +135,7 @@ async def messaging_process(
     on_commit: list[Callable[[], None]],
     readers: Callable[[Client], Sequence[Background]] = lambda _nc: (),
     cleanup: Sequence[Cleanup] = (),
+    auth: grpc_auth.GrpcAuth | None = None,
 ) -> ServiceProcess:
     """The wiring every service shares: one NATS connection, the outbox relay (woken by each
     commit that wrote events, through `on_commit`), the service's own stream readers
@@ -161,6 +165,7 @@ async def messaging_process(
         register=register,
         background=background,
         cleanup=[close_nats, *cleanup],
+        auth=auth,
     )
 
 
@@ -188,7 +193,9 @@ class ServiceSpec(Generic[S, A]):
     `consumers`: what builds each of its durable consumers (`EventConsumer`s) on the
     process's NATS connection, run unless its settings say `run_consumers=false`; `readers(app,
     nc)`: any other stream reader (a follower); `validate(settings)` refuses a configuration
-    the types allow but the service does not (raise SettingsError).
+    the types allow but the service does not (raise SettingsError); `policy`: the access rule
+    of each RPC (`fieldline_kit.auth.policy`), enforced when the settings' `auth_jwks` is set —
+    which a service without a policy refuses at start-up.
     """
 
     name: str
@@ -203,6 +210,7 @@ class ServiceSpec(Generic[S, A]):
     # More commands of `python -m fieldline_<service>` (e.g. a bulk load the service owns):
     # name → function of the remaining arguments, returning the exit code.
     commands: Mapping[str, Callable[[list[str]], int]] = field(default_factory=dict)
+    policy: Policy | None = None
 
     def settings_from_env(self) -> S:
         settings = load_settings(self.settings, self.prefix)
@@ -212,6 +220,7 @@ class ServiceSpec(Generic[S, A]):
     async def build(self, settings: S) -> tuple[ServiceProcess, A]:
         """The service wired exactly as `serve` runs it (tests start it in-process with this)."""
         self.validate(settings)
+        auth = grpc_auth.from_settings(settings, self.policy, self.prefix)
         app = self.bootstrap(settings)
         process = await messaging_process(
             self.name,
@@ -222,6 +231,7 @@ class ServiceSpec(Generic[S, A]):
             on_commit=app.on_commit,
             readers=lambda nc: self._readers(app, nc),
             cleanup=[app.close],
+            auth=auth,
         )
         return process, app
 

@@ -123,3 +123,13 @@ class ServiceSettings:
     )
     run_relay: bool = setting("run the outbox relay in this process", default=True)
     run_consumers: bool = setting("run the NATS consumers in this process", default=True)
+    auth_jwks: str = setting(
+        "where the keys that sign tokens are: a JWKS file or an https:// URL (the OpenID "
+        "provider's certs). Set, every RPC but health and reflection needs a valid bearer "
+        "token and an access rule; unset, callers are trusted (services adopt auth next)",
+        default="",
+    )
+    auth_issuers: tuple[str, ...] = setting(
+        "token issuers (iss) accepted, comma-separated; required with auth_jwks", default=()
+    )
+    auth_audience: str = setting("the audience (aud) tokens must name", default="fieldline")

@@ -1,4 +1,4 @@
-"""One server interceptor for every RPC: correlation id, metrics, logs, error → status.
+"""One server interceptor for every RPC: correlation id, metrics, logs, auth, error → status.
 
 Servicers raise the typed errors of `fieldline_kit.errors`; this is the only place that turns
 them into gRPC status codes, so every service answers alike. The database out of reach (a
@@ -9,6 +9,10 @@ with their traceback and reported as INTERNAL without details (they may hold sec
 A unary servicer may also return `bytes`: the already serialized form of its declared response
 message (e.g. a response kept in a cache). Those bytes go on the wire as they are; messages are
 serialized as usual. Returning bytes of any other message type is the servicer's bug.
+
+With `auth` (a `fieldline_kit.auth.grpc_auth.GrpcAuth`), each call but health and reflection
+is admitted by it first — its refusals are UNAUTHENTICATED or PERMISSION_DENIED like any other
+error — and the servicer runs as the verified principal.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy import exc as sa_exc
 
 from fieldline_kit import errors
+from fieldline_kit.auth.grpc_auth import GrpcAuth, calling_as, refusing
 from fieldline_kit.logging import correlation, get_logger
 
 log = get_logger("fieldline.grpc")
@@ -44,6 +49,7 @@ _STATUS: list[tuple[type[errors.DomainError], grpc.StatusCode]] = [
     (errors.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
     (errors.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.Conflict, grpc.StatusCode.ABORTED),
+    (errors.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (errors.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (errors.Unavailable, grpc.StatusCode.UNAVAILABLE),
 ]
@@ -77,8 +83,9 @@ def status_for(exc: errors.DomainError) -> grpc.StatusCode:
 
 
 class ServerInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, service: str) -> None:
+    def __init__(self, service: str, auth: GrpcAuth | None = None) -> None:
         self._service = service
+        self._auth = auth
 
     async def intercept_service(
         self,
@@ -86,9 +93,13 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(details)
-        if handler is None or handler.unary_unary is None:
-            return handler  # health/reflection streams pass through untouched
+        if handler is None:
+            return handler
         method = details.method
+        auth = None if self._auth is None or self._auth.is_open(method) else self._auth
+        if handler.unary_unary is None:  # streams (health Watch, reflection) pass, unless auth
+            return handler if auth is None else refusing(handler)
+        metadata = details.invocation_metadata
         inner = handler.unary_unary
         service = self._service
         cid = ""
@@ -101,7 +112,11 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
             code = grpc.StatusCode.OK
             with correlation(cid or None):
                 try:
-                    return await inner(request, context)
+                    if auth is None:
+                        return await inner(request, context)
+                    principal, token = await auth.admit(method, metadata)
+                    with calling_as(principal, token):
+                        return await inner(request, context)
                 except errors.DomainError as exc:
                     code = status_for(exc)
                     log.info("rpc rejected", method=method, code=code.name, reason=exc.message)

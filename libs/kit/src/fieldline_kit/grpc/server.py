@@ -14,6 +14,7 @@ from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from fieldline_kit.auth.grpc_auth import GrpcAuth
 from fieldline_kit.grpc.interceptor import ServerInterceptor
 
 Register = Callable[[grpc.aio.Server], Iterable[str]]
@@ -51,9 +52,12 @@ class GrpcServer:
         await self.server.stop(grace)
 
 
-async def create_server(service: str, host: str, port: int, register: Register) -> GrpcServer:
+async def create_server(
+    service: str, host: str, port: int, register: Register, auth: GrpcAuth | None = None
+) -> GrpcServer:
+    """The server; with `auth`, every RPC but health and reflection needs a token and a rule."""
     server = grpc.aio.server(
-        interceptors=[ServerInterceptor(service)],
+        interceptors=[ServerInterceptor(service, auth)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -63,6 +67,8 @@ async def create_server(service: str, host: str, port: int, register: Register) 
         ],
     )
     names = list(register(server))
+    if auth is not None:
+        auth.report_missing(names)
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     for name in ["", *names]:

@@ -1,0 +1,134 @@
+"""Token verification: a bearer JWT → the `Principal` it names, or `Unauthenticated`.
+
+Checks, in order: the token parses; its `alg` is EdDSA or ES256 (never `none`, never HS*,
+whatever the key); its `kid` is a key of the JWKS, of that algorithm; the signature; `iss`
+one of the configured issuers; `aud` the configured audience; `exp` not passed and `nbf`/`iat`
+not in the future (both with `leeway`); `sub`, `kind` and `exp` present. The error says which
+check failed and never holds the token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from jwt import PyJWK
+
+from fieldline_kit.auth.jwks import JwksSource
+from fieldline_kit.auth.keys import ALGORITHMS
+from fieldline_kit.auth.principal import Kind, Principal
+from fieldline_kit.errors import Unauthenticated
+
+DEFAULT_AUDIENCE = "fieldline"
+DEFAULT_LEEWAY = timedelta(seconds=30)
+REQUIRED_CLAIMS = ("exp", "iss", "aud", "sub")
+
+
+def _quoted(value: Any) -> str:
+    """A caller-supplied header value, short enough to log and show."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# PyJWT's errors, most specific first → what the caller is told.
+_REFUSALS: list[tuple[type[jwt.InvalidTokenError], str]] = [
+    (jwt.ExpiredSignatureError, "token expired"),
+    (jwt.InvalidSignatureError, "token signature is invalid"),
+    (jwt.InvalidIssuerError, "token issuer is not accepted"),
+    (jwt.InvalidAlgorithmError, "token algorithm does not match its key"),
+]
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        jwks: JwksSource,
+        issuers: Iterable[str],
+        audience: str = DEFAULT_AUDIENCE,
+        leeway: timedelta = DEFAULT_LEEWAY,
+    ) -> None:
+        self.issuers = tuple(issuers)
+        if not self.issuers or not all(self.issuers):
+            raise ValueError("a token verifier needs the issuers it accepts")
+        if not audience:
+            raise ValueError("a token verifier needs its audience")
+        self.jwks = jwks
+        self.audience = audience
+        self.leeway = leeway
+
+    def verify(self, token: str) -> Principal:
+        """The principal of `token` (a fetch of the JWKS, when due, blocks)."""
+        kid = self._kid(token)
+        return self._check(token, kid, self.jwks.key(kid))
+
+    async def verify_async(self, token: str) -> Principal:
+        """As `verify`, with any JWKS fetch off the event loop."""
+        kid = self._kid(token)
+        return self._check(token, kid, await self.jwks.key_async(kid))
+
+    def _kid(self, token: str) -> str:
+        if not token:
+            raise Unauthenticated("no token")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise Unauthenticated("malformed token") from None
+        alg = header.get("alg")
+        if alg not in ALGORITHMS:
+            raise Unauthenticated(f"token algorithm {_quoted(alg)} is not accepted")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise Unauthenticated("token names no key (kid)")
+        return kid
+
+    def _check(self, token: str, kid: str, key: PyJWK | None) -> Principal:
+        if key is None:
+            raise Unauthenticated(f"token key {_quoted(kid)} is unknown")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[key.algorithm_name],
+                audience=self.audience,
+                issuer=self.issuers,
+                leeway=self.leeway,
+                options={"require": list(REQUIRED_CLAIMS)},
+            )
+        except jwt.ImmatureSignatureError as exc:
+            which = "iat" if "iat" in str(exc) else "nbf"
+            raise Unauthenticated(f"token not valid yet ({which} in the future)") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthenticated(f"token has no {exc.claim!r} claim") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthenticated(f"token audience is not {self.audience!r}") from None
+        except jwt.InvalidTokenError as exc:
+            message = next((m for t, m in _REFUSALS if isinstance(exc, t)), "malformed token")
+            raise Unauthenticated(message) from None
+        return _principal(claims)
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    subject, kind = claims["sub"], claims.get("kind")
+    if not isinstance(subject, str) or not subject:
+        raise Unauthenticated("token has no 'sub' claim")
+    if kind is None:
+        raise Unauthenticated("token has no 'kind' claim")
+    if kind not in Kind.ALL:
+        raise Unauthenticated(f"token kind {_quoted(kind)} is not one of {sorted(Kind.ALL)}")
+    roles = claims.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise Unauthenticated("token 'roles' is not a list of strings")
+    act = claims.get("act")
+    if act is not None and not (isinstance(act, dict) and isinstance(act.get("sub"), str)):
+        raise Unauthenticated("token 'act' is not an object with a 'sub'")
+    jti = claims.get("jti")
+    return Principal(
+        kind=kind,
+        subject=subject,
+        roles=frozenset(roles),
+        token_id=jti if isinstance(jti, str) else None,
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        acting_for=act["sub"] if act else None,
+    )

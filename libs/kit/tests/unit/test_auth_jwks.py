@@ -1,0 +1,139 @@
+"""The JWKS cache: fetched when due, refetched for an unknown kid at most once per interval."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldline_kit.auth.issuer import TokenIssuer
+from fieldline_kit.auth.jwks import JwksError, JwksSource, parse_jwks
+from fieldline_kit.auth.keys import EDDSA, ES256, generate_signing_key
+from fieldline_kit.auth.principal import Kind
+from fieldline_kit.auth.verify import TokenVerifier
+from fieldline_kit.errors import Unauthenticated, Unavailable
+
+ISS = "https://issuer.test"
+
+
+class Provider:
+    """A JWKS that can change, fail, and counts how often it is read; a clock to move."""
+
+    def __init__(self, *issuers: TokenIssuer) -> None:
+        self.keys = [k for i in issuers for k in i.jwks()["keys"]]
+        self.reads = 0
+        self.down = False
+        self.now = 1000.0
+
+    def fetch(self) -> dict[str, Any]:
+        self.reads += 1
+        if self.down:
+            raise OSError("connection refused")
+        return {"keys": list(self.keys)}
+
+    def source(self) -> JwksSource:
+        return JwksSource(self.fetch, monotonic=lambda: self.now)
+
+
+def test_an_unknown_kid_refetches_once_per_interval_however_many_arrive() -> None:
+    a, b = TokenIssuer([generate_signing_key()], ISS), TokenIssuer([generate_signing_key()], ISS)
+    provider = Provider(a)
+    verifier = TokenVerifier(provider.source(), [ISS])
+    assert verifier.verify(a.mint("e-1", Kind.EMPLOYEE)).subject == "e-1"
+    assert provider.reads == 1
+    provider.keys += b.jwks()["keys"]  # the provider rotates in a key
+    bogus = TokenIssuer([generate_signing_key()], ISS)
+    for _ in range(100):  # a flood of unknown kids within the interval: no fetch
+        with pytest.raises(Unauthenticated, match="unknown"):
+            verifier.verify(bogus.mint("x", Kind.EMPLOYEE))
+    with pytest.raises(Unauthenticated, match="unknown"):
+        verifier.verify(b.mint("e-2", Kind.EMPLOYEE))
+    assert provider.reads == 1
+    provider.now += 30
+    assert verifier.verify(b.mint("e-2", Kind.EMPLOYEE)).subject == "e-2"  # refetched
+    assert provider.reads == 2
+    for _ in range(100):
+        with pytest.raises(Unauthenticated, match="unknown"):
+            verifier.verify(bogus.mint("x", Kind.EMPLOYEE))
+    assert provider.reads == 2
+
+
+def test_a_dropped_key_stops_verifying_when_the_set_is_stale() -> None:
+    old, new = generate_signing_key(EDDSA), generate_signing_key(ES256)
+    provider = Provider(TokenIssuer([new, old], ISS))
+    verifier = TokenVerifier(provider.source(), [ISS])
+    old_token = TokenIssuer([old], ISS).mint("e-1", Kind.EMPLOYEE)
+    new_token = TokenIssuer([new], ISS).mint("e-2", Kind.EMPLOYEE)
+    assert verifier.verify(old_token).subject == "e-1"
+    assert verifier.verify(new_token).subject == "e-2"
+    provider.keys = [k for k in provider.keys if k["kid"] == new.kid]  # the old key dropped
+    provider.now += 299
+    assert verifier.verify(old_token).subject == "e-1"  # cached for max_age (300 s)
+    provider.now += 1
+    with pytest.raises(Unauthenticated, match="unknown"):
+        verifier.verify(old_token)
+    assert verifier.verify(new_token).subject == "e-2"
+    assert provider.reads == 2
+
+
+def test_a_provider_outage_keeps_the_known_keys_or_is_unavailable() -> None:
+    issuer = TokenIssuer([generate_signing_key()], ISS)
+    provider = Provider(issuer)
+    provider.down = True
+    verifier = TokenVerifier(provider.source(), [ISS])
+    token = issuer.mint("e-1", Kind.EMPLOYEE)
+    with pytest.raises(Unavailable):  # never fetched: an outage, not the caller's fault
+        verifier.verify(token)
+    with pytest.raises(Unavailable):  # and not retried within the interval
+        verifier.verify(token)
+    assert provider.reads == 1
+    provider.down, provider.now = False, provider.now + 30
+    assert verifier.verify(token).subject == "e-1"
+    provider.down, provider.now = True, provider.now + 1000  # stale, and the provider is down
+    assert verifier.verify(token).subject == "e-1"  # the keys known are kept
+    assert provider.reads == 3
+
+
+async def test_the_async_lookup_fetches_off_the_loop() -> None:
+    issuer = TokenIssuer([generate_signing_key()], ISS)
+    provider = Provider(issuer)
+    verifier = TokenVerifier(provider.source(), [ISS])
+    principal = await verifier.verify_async(issuer.mint("e-1", Kind.EMPLOYEE))
+    assert principal.subject == "e-1" and provider.reads == 1
+
+
+def test_a_file_source_and_locations(tmp_path: Path) -> None:
+    issuer = TokenIssuer([generate_signing_key()], ISS)
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(issuer.jwks()))
+    for location in (str(path), f"file://{path}"):
+        source = JwksSource.at(location)
+        assert TokenVerifier(source, [ISS]).verify(issuer.mint("e-1", Kind.EMPLOYEE))
+        assert source.location == str(path)
+    with pytest.raises(JwksError, match="no such file"):
+        JwksSource.at(str(tmp_path / "missing.json"))
+    with pytest.raises(JwksError, match="https only"):
+        JwksSource.at("http://keys.test/jwks")
+    with pytest.raises(JwksError, match="https:// URL or a file path"):
+        JwksSource.at("ftp://keys.test/jwks")
+    assert JwksSource.at("http://keys.test/jwks", allow_http=True).location.startswith("http:")
+    assert JwksSource.at("https://keys.test/jwks").location == "https://keys.test/jwks"
+
+
+def test_only_ed25519_and_p256_signing_keys_are_taken() -> None:
+    ed, p256 = generate_signing_key(EDDSA), generate_signing_key(ES256)
+    rsa = {"kty": "RSA", "kid": "r", "n": "AQAB", "e": "AQAB", "alg": "RS256"}
+    enc = {**ed.jwk, "kid": "enc", "use": "enc"}
+    lying = {**p256.jwk, "kid": "lying", "alg": "EdDSA"}
+    no_kid = {k: v for k, v in ed.jwk.items() if k != "kid"}
+    secret = {"kty": "oct", "kid": "hs", "k": "c2VjcmV0"}
+    keys = parse_jwks({"keys": [rsa, enc, lying, no_kid, secret, ed.jwk, p256.jwk]})
+    assert sorted(keys) == sorted([ed.kid, p256.kid])
+    assert keys[ed.kid].algorithm_name == EDDSA and keys[p256.kid].algorithm_name == ES256
+    for bad in ({}, {"keys": "x"}, {"keys": [rsa]}):
+        with pytest.raises(JwksError):
+            parse_jwks(bad)
+    with pytest.raises(JwksError):
+        JwksSource.of({"keys": []})
