@@ -14,7 +14,7 @@ from fieldline.clients.v1 import clients_service_pb2 as cs
 from fieldline.clients.v1 import resources_pb2 as pb
 from fieldline_clients.adapters import orm
 from fieldline_kit.testing.events import about, published
-from fieldline_kit.testing.helpers import new_id
+from fieldline_kit.testing.helpers import expect_error, new_id
 
 from .builders import card, make_client, make_outlet, random_inn
 from .conftest import Harness
@@ -23,15 +23,6 @@ from .conftest import Harness
 async def count(h: Harness, table: object) -> int:
     async with h.app.sessions() as s:
         return int((await s.execute(select(func.count()).select_from(table))).scalar_one())  # type: ignore[arg-type]
-
-
-async def expect_error(call: object, code: grpc.StatusCode, *needles: str) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        await call  # type: ignore[misc]
-    assert info.value.code() == code, info.value.details()
-    for needle in needles:
-        assert needle in (info.value.details() or ""), info.value.details()
-    return info.value
 
 
 async def test_create_client_publishes_event_and_retry_returns_original(svc: Harness) -> None:
@@ -90,7 +81,7 @@ async def test_a_write_without_a_request_id_is_refused_and_writes_nothing(svc: H
         ({"inn": "77070838"}, "client.inn"),
         ({"kpp": ""}, "client.kpp"),
         ({"name": ""}, "client.name"),
-        ({"name": "Я" * 301}, "client.name: is too long"),
+        ({"name": "Я" * 301}, "client.name: must be at most 300 characters"),
         ({"id": "not-a-uuid"}, "client.id: must be a UUID"),
         ({"type": pb.CLIENT_TYPE_UNSPECIFIED}, "client.type"),
     ],

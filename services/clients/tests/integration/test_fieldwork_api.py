@@ -13,7 +13,7 @@ from fieldline.clients.v1 import resources_pb2 as pb
 from fieldline.clients.v1 import territory_service_pb2 as ts
 from fieldline.clients.v1 import visits_service_pb2 as vs
 from fieldline_kit.testing.events import about, published
-from fieldline_kit.testing.helpers import new_id
+from fieldline_kit.testing.helpers import expect_error, new_id
 
 from .builders import (
     card,
@@ -24,7 +24,6 @@ from .builders import (
     pb_date,
 )
 from .conftest import Harness
-from .test_clients_api import expect_error
 
 MONDAY = date(2026, 11, 2)
 

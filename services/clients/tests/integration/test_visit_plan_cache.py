@@ -29,12 +29,11 @@ from fieldline_clients.bootstrap import bootstrap
 from fieldline_clients.settings import PREFIX, ClientsSettings
 from fieldline_kit.settings import load_settings
 from fieldline_kit.testing.databases import DatabaseFactory
-from fieldline_kit.testing.helpers import eventually, new_id
+from fieldline_kit.testing.helpers import eventually, expect_error, new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
 
 from .builders import make_employee, make_outlet, make_route, pb_date
 from .conftest import Harness, harness, two_replicas
-from .test_clients_api import expect_error
 
 MONDAY = date(2026, 11, 2)
 Row = tuple[str, str, int]  # (outlet id, outlet name, visit status or 0)

@@ -14,7 +14,6 @@ import pytest
 from fieldline_clients.domain import events
 from fieldline_clients.domain.model import (
     CARD_FIELDS,
-    MAX_CUSTOM_ATTRIBUTES,
     CardChange,
     Client,
     ClientType,
@@ -28,6 +27,7 @@ from fieldline_clients.domain.model import (
 from fieldline_clients.domain.values import Location
 from fieldline_kit.errors import Conflict, FailedPrecondition, InvalidArgument
 from fieldline_kit.testing.helpers import new_id
+from fieldline_kit.validation import MAX_LIST
 
 NOW = datetime(2024, 5, 15, 9, 30, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
@@ -271,7 +271,7 @@ class TestOutletCardValidation:
         with pytest.raises(InvalidArgument) as err:
             card(name="я" * 301).validated()
         assert err.value.field == "card.name"
-        assert "too long" in err.value.problem
+        assert err.value.problem == "must be at most 300 characters"
 
     @pytest.mark.parametrize(
         ("overrides", "field"),
@@ -350,7 +350,7 @@ class TestOutletCardValidation:
         assert "HH:MM" in err.value.problem
 
     def test_custom_attribute_count(self) -> None:
-        most = {f"k{i}": "v" for i in range(MAX_CUSTOM_ATTRIBUTES)}
+        most = {f"k{i}": "v" for i in range(MAX_LIST)}
         assert len(card(custom_attributes=most).validated().custom_attributes) == 100
         with pytest.raises(InvalidArgument) as err:
             card(custom_attributes={**most, "one_more": "v"}).validated()

@@ -149,7 +149,8 @@ class TestEmployeeUpdate:
         employee = make_employee()
         with pytest.raises(InvalidArgument) as err:
             employee.update(**update_args(employee, full_name="B", expected_version=0))
-        assert err.value.field == "expected_version"
+        # The request's field: UpdateEmployeeRequest carries the version in the employee.
+        assert err.value.field == "employee.version"
 
     def test_cannot_supervise_oneself(self) -> None:
         employee = make_employee()

@@ -20,7 +20,7 @@ from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.adapters.schema import kit
 from fieldline_orders.adapters.settlements_client import GrpcCreditChecker
 from fieldline_orders.adapters.submit_reads import SubmitReader
-from fieldline_orders.domain.orders import CreditChecker
+from fieldline_orders.domain.orders import CreditChecker, DateWindow
 from fieldline_orders.domain.pricing import ManualDiscountLimits
 from fieldline_orders.domain.recommendation import Policy
 from fieldline_orders.service_layer.recheck import RecheckHeldOrders
@@ -43,6 +43,8 @@ class App(ServiceApp[OrdersSettings, OrdersUnitOfWork]):
         self.limits = ManualDiscountLimits.parse(settings.max_manual_discount)
         # ORDERS_TIMEZONE: the company's business day (see `today`).
         self.tz = ZoneInfo(settings.timezone)
+        # ORDERS_ORDER_DATE_WINDOW_DAYS: how far from today an order's dates may be.
+        self.dates = DateWindow(settings.order_date_window_days)
         # safety_days is a float setting; via str() so 2.0 stays exactly 2.0.
         self.recommendation_policy = Policy(
             settings.recommendation_window_days, Decimal(str(settings.safety_days))
@@ -79,6 +81,7 @@ class App(ServiceApp[OrdersSettings, OrdersUnitOfWork]):
             clock=lambda: self.clock(),
             today=self.today,
             limits=self.limits,
+            dates=self.dates,
             respond=submit_response,
         )
         self.submits: Batcher[SubmitCall, bytes] = Batcher(

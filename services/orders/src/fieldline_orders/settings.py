@@ -31,6 +31,11 @@ class OrdersSettings(ServiceSettings):
     )
     safety_days: float = setting("safety stock, in days of average sales", default=2.0)
     timezone: str = setting("the company's time zone: its business day", default="Europe/Moscow")
+    order_date_window_days: int = setting(
+        "how many days before or after today an order's date and delivery date (and a van "
+        "sale's date) may be; further is refused (INVALID_ARGUMENT naming the field)",
+        default=90,
+    )
     submit_batch_max: int = setting(
         "most SubmitOrder calls coalesced into one batch (one read, one CheckCreditBatch, one "
         "write transaction); 1 turns batching off",
@@ -113,6 +118,8 @@ def validate(settings: OrdersSettings) -> None:
         problems.append(
             f"{PREFIX}_CREDIT_RECHECK_SECONDS: must be between 0.1 and 3600 (0: no re-check)"
         )
+    if not 1 <= settings.order_date_window_days <= 3660:
+        problems.append(f"{PREFIX}_ORDER_DATE_WINDOW_DAYS: must be between 1 and 3660")
     if not 1 <= settings.credit_recheck_batch <= 500:  # settlements' most checks per call
         problems.append(f"{PREFIX}_CREDIT_RECHECK_BATCH: must be between 1 and 500")
     try:

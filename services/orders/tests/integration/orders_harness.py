@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,8 +21,6 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import grpc
-import pytest
 import pytest_asyncio
 from google.type import date_pb2, money_pb2
 from nats.js import JetStreamContext
@@ -54,6 +52,12 @@ TZ = ZoneInfo("Europe/Moscow")
 
 def today() -> date:
     return datetime.now(TZ).date()
+
+
+def prices_from() -> date:
+    """The first day of the world's price list: 30 days ago, so that an order date before it
+    (with no price) is still within the order date window (ORDERS_ORDER_DATE_WINDOW_DAYS)."""
+    return today() - timedelta(days=30)
 
 
 def pb_date(d: date) -> date_pb2.Date:
@@ -267,7 +271,7 @@ async def make_world(e: Env) -> World:
                 pb.PriceList(
                     external_id=f"PL-{tag}",
                     price_type_id=pt_id,
-                    valid_from=pb_date(date(2024, 1, 1)),
+                    valid_from=pb_date(prices_from()),
                     entries=[
                         pb.PriceListEntry(product_id=ids[0], price=rub("33.33")),
                         pb.PriceListEntry(product_id=ids[1], price=rub("10.00")),
@@ -377,13 +381,3 @@ async def count(e: Env, table: Any, *where: Any) -> int:
         for cond in where:
             stmt = stmt.where(cond)
         return int((await s.execute(stmt)).scalar_one())
-
-
-async def expect_error(call: Awaitable[Any], code: grpc.StatusCode, *needles: str) -> str:
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        await call
-    details = info.value.details() or ""
-    assert info.value.code() == code, details
-    for needle in needles:
-        assert needle in details, details
-    return details

@@ -9,7 +9,7 @@ import grpc
 
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import resources_pb2 as pb
-from fieldline_kit.testing.helpers import new_id
+from fieldline_kit.testing.helpers import expect_error, new_id
 from fieldline_orders.adapters import orm
 from fieldline_orders.domain.values import NAMESPACE
 
@@ -18,7 +18,6 @@ from .orders_harness import (
     count,
     dec,
     env_fixture,  # noqa: F401 - provides the `env` fixture
-    expect_error,
     new_customer,
     pb_date,
     rub,

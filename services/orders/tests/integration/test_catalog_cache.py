@@ -11,7 +11,7 @@ import grpc
 
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import resources_pb2 as pb
-from fieldline_kit.testing.helpers import new_id
+from fieldline_kit.testing.helpers import expect_error, new_id
 from fieldline_orders.bootstrap import bootstrap
 from fieldline_orders.entrypoints.catalog_api import CatalogServicer
 
@@ -21,7 +21,6 @@ from .orders_harness import (
     World,
     dec,
     env_fixture,  # noqa: F401 - provides the `env` fixture
-    expect_error,
     ln,
     new_customer,
     pb_date,

@@ -17,7 +17,7 @@ from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.events import about, published
-from fieldline_kit.testing.helpers import closed_port, new_id
+from fieldline_kit.testing.helpers import closed_port, expect_error, new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_orders.adapters import orm
 from fieldline_orders.adapters.schema import kit
@@ -28,11 +28,11 @@ from .orders_harness import (
     count,
     dec,
     env_fixture,  # noqa: F401 - provides the `env` fixture
-    expect_error,
     ln,
     new_customer,
     overdue_debt,
     pb_date,
+    prices_from,
     rub,
     set_policy,
     start_orders,
@@ -383,9 +383,9 @@ async def _copy_world(src: Env, dst: Env) -> None:
             ("lines[0].manual_discount_percent", "5%"),
         ),
         (
-            lambda r, w: r.order_date.CopyFrom(pb_date(date(2023, 12, 31))),
+            lambda r, w: r.order_date.CopyFrom(pb_date(prices_from() - timedelta(days=1))),
             grpc.StatusCode.FAILED_PRECONDITION,
-            ("lines[0].product_id: no price", "no price list", "valid on 2023-12-31"),
+            ("lines[0].product_id: no price", "no price list", "valid on"),
         ),
         (
             lambda r, w: r.order_date.CopyFrom(
@@ -494,13 +494,11 @@ async def test_fulfilment_lifecycle_and_events(env: Env) -> None:
     confirmed = await _status(env, order.id, S.ORDER_STATUS_CONFIRMED)
     again = await _status(env, order.id, S.ORDER_STATUS_CONFIRMED)
     assert again.version == confirmed.version  # same status: no-op
-    details = await expect_error(
+    await expect_error(
         _status(env, order.id, S.ORDER_STATUS_DELIVERED),
         grpc.StatusCode.FAILED_PRECONDITION,
-        "CONFIRMED",
-        "DELIVERED",
+        "from CONFIRMED to DELIVERED",
     )
-    assert "from CONFIRMED to DELIVERED" in details
     await _status(env, order.id, S.ORDER_STATUS_SHIPPED)
     await expect_error(
         _status(env, order.id, S.ORDER_STATUS_PARTIALLY_DELIVERED),

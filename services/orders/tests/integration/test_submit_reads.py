@@ -49,6 +49,7 @@ from .orders_harness import (
     ln,
     new_customer,
     pb_date,
+    prices_from,
     rub,
     submit_request,
     today,
@@ -113,6 +114,7 @@ def submit_orders(env: Env, reader: SubmitReader) -> SubmitOrders:
         clock=env.app.clock,
         today=today,
         limits=LIMITS,
+        dates=env.app.dates,
         respond=submit_response,
     )
 
@@ -136,11 +138,12 @@ async def alone(env: Env, cmd: SubmitCommand) -> Plan | DomainError:
             existing = await uow.orders.find(order_id)
             if existing is not None:
                 return Plan(order_id, existing)
-            header = _header(cmd, order_id, today())
+            header = _header(cmd, order_id, today(), env.app.dates)
             check_owner(
                 await uow.feed_reads.outlet_client(header.outlet_id),
                 header.client_id,
                 header.outlet_id,
+                client_known=bool(await uow.feed_reads.known_clients([header.client_id])),
             )
             book = await uow.catalog.price_book(
                 header.client_id, header.order_date, _product_ids(cmd.lines)
@@ -268,10 +271,12 @@ async def test_each_call_gets_what_it_would_get_alone(env: Env) -> None:
         cmds = [
             command(c, ok, outlet_id=new_id()),  # unknown outlet
             command(c, ok, outlet_id=other.outlet_id),  # another client's outlet
+            command(c, ok, client_id=new_id()),  # a client the feed never told of
             command(c, [(w.beer.id, "1"), (new_id(), "1")]),  # unknown product
             command(c, ok, order_id="not-a-uuid"),
-            command(c, ok, order_date=date(2023, 12, 31)),  # no price list valid yet
-            command(c, ok, delivery_date=date(2000, 1, 1)),  # delivery before the order
+            command(c, ok, order_date=prices_from() - timedelta(days=1)),  # no price list yet
+            command(c, ok, delivery_date=today() - timedelta(days=1)),  # before the order
+            command(c, ok, order_date=date(2000, 1, 1)),  # outside the order date window
             replace(existing, delivery_date=date(2000, 1, 1)),  # exists: answered as it is
             command(c, [(w.chips.id, "2")]),
             command(c, ok, order_id="not-a-uuid"),  # answered from its stored response

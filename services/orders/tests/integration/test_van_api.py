@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from decimal import Decimal
 
 import grpc
@@ -15,7 +16,7 @@ from fieldline.orders.v1 import van_service_pb2 as vs
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_kit.testing.events import about, published
-from fieldline_kit.testing.helpers import new_id
+from fieldline_kit.testing.helpers import expect_error, new_id
 from fieldline_orders.adapters import orm, orm_van
 from fieldline_orders.adapters.schema import kit
 
@@ -26,11 +27,11 @@ from .orders_harness import (
     count,
     dec,
     env_fixture,  # noqa: F401 - provides the `env` fixture
-    expect_error,
     ln,
     new_customer,
     overdue_debt,
     pb_date,
+    prices_from,
     rub,
     set_policy,
     today,
@@ -462,9 +463,9 @@ async def test_van_sale_policy_only_at_order_submit_allows_van_sales(env: Env) -
             ("outlet_id",),
         ),
         (
-            lambda r, w: r.date.CopyFrom(pb_date(__import__("datetime").date(2023, 6, 1))),
+            lambda r, w: r.date.CopyFrom(pb_date(prices_from() - timedelta(days=1))),
             grpc.StatusCode.FAILED_PRECONDITION,
-            ("no price list", "2023-06-01"),
+            ("no price list", (prices_from() - timedelta(days=1)).isoformat()),
         ),
     ],
     ids=[

@@ -406,6 +406,9 @@ class FakeFeedReads:
         outlet = self._feed.outlets.get(outlet_id)
         return (outlet.client_id or None) if outlet is not None else None
 
+    async def known_clients(self, client_ids: Iterable[str]) -> set[str]:
+        return {o.client_id for o in self._feed.outlets.values()} & set(client_ids)
+
     async def outlet_clients(self, outlet_ids: Iterable[str]) -> dict[str, str]:
         outlets = self._feed.outlets
         return {i: o.client_id for i in outlet_ids if (o := outlets.get(i)) and o.client_id}

@@ -19,6 +19,7 @@ from fieldline_orders.domain.catalog import (
 from fieldline_orders.domain.orders import (
     CreditDecision,
     CreditOutcome,
+    DateWindow,
     Order,
     OrderHeader,
 )
@@ -29,6 +30,7 @@ DAY = date(2024, 5, 15)
 CLIENT = "11111111-1111-4111-8111-111111111111"
 OTHER_CLIENT = "22222222-2222-4222-8222-222222222222"
 LIMITS = ManualDiscountLimits.parse("AGENT=5,VAN_SELLER=5,SUPERVISOR=15")
+DATES = DateWindow(90)
 ALLOW = CreditDecision(CreditOutcome.ALLOW, decided_at=NOW)
 BLOCK = CreditDecision(CreditOutcome.BLOCK, ("overdue 40 days",), decided_at=NOW)
 

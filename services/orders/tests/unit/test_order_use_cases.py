@@ -123,6 +123,7 @@ async def test_the_fulfilment_report_counts_what_went_to_fulfilment() -> None:
     ("kw", "field"),
     [
         ({"late_after_days": -1}, "late_after_days"),
+        ({"late_after_days": 2**31 - 1}, "late_after_days"),  # no date that far
         ({"from_date": DAY, "to_date": DAY - timedelta(days=1)}, "to_date"),
     ],
 )

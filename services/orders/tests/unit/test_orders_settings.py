@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 
 from fieldline_kit.settings import SettingsError
+from fieldline_orders.domain.pricing import ManualDiscountLimits
 from fieldline_orders.settings import OrdersSettings, batches_in_flight, from_env, validate
 
 BASE = {
@@ -22,6 +24,7 @@ def test_defaults_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     s = from_env()
     assert (s.credit_check_fallback, s.credit_check_timeout_seconds) == ("block", 2.0)
     assert s.max_manual_discount == "AGENT=5,VAN_SELLER=5,SUPERVISOR=15"
+    assert s.order_date_window_days == 90
 
 
 def test_bad_values_are_named() -> None:
@@ -33,6 +36,7 @@ def test_bad_values_are_named() -> None:
         credit_check_fallback="maybe",
         credit_check_timeout_seconds=0,
         timezone="Mars/Olympus",
+        order_date_window_days=0,
     )
     with pytest.raises(SettingsError) as info:
         validate(settings)
@@ -42,8 +46,18 @@ def test_bad_values_are_named() -> None:
         "ORDERS_CREDIT_CHECK_FALLBACK",
         "ORDERS_CREDIT_CHECK_TIMEOUT_SECONDS",
         "ORDERS_TIMEZONE",
+        "ORDERS_ORDER_DATE_WINDOW_DAYS",
     ):
         assert var in message
+
+
+def test_role_names_of_the_manual_discount_bounds_are_read_as_actors_name_them() -> None:
+    """ROLE_SUPERVISOR (the clients API's enum name) is SUPERVISOR, here as in a request."""
+    limits = ManualDiscountLimits.parse("role_supervisor=15, agent=5")
+    assert dict(limits.limits) == {"SUPERVISOR": Decimal(15), "AGENT": Decimal(5)}
+    for bad in ("head of sales=5", "AGENT=1e1000000", "AGENT=１２"):
+        with pytest.raises(ValueError):
+            ManualDiscountLimits.parse(bad)
 
 
 def test_the_settlements_target_is_required(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ gRPC on real databases.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -43,6 +43,7 @@ from .fakes import FakeOrdersUnitOfWork
 from .orders_factories import (
     ALLOW,
     CLIENT,
+    DATES,
     DAY,
     LIMITS,
     NOW,
@@ -89,6 +90,9 @@ class FakeReader:
         catalog = CatalogView({BEER.id: BEER}, {}, {(PRICES.id, on): [LIST] for on in keys.dates})
         return reads, catalog
 
+    async def known_clients(self, client_ids: Collection[str]) -> set[str]:
+        return set(self.owners.values()) & set(client_ids)
+
     async def orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
         found = [await self.uow.orders.find(oid) for oid in order_ids]
         return {o.id: o for o in found if o is not None}
@@ -123,6 +127,7 @@ class World:
             clock=lambda: NOW,
             today=lambda: self.today,
             limits=LIMITS,
+            dates=DATES,
             respond=lambda order: f"{order.id}:{order.status.name}:{order.version}".encode(),
         )
 
@@ -215,13 +220,18 @@ async def test_each_call_of_a_batch_gets_what_it_would_get_alone(w: World) -> No
     foreign_outlet = call(command(outlet_id=OTHER_OUTLET))
     bad_line = call(command(lines=[LineInput(BEER.id, "crate", "1")]))
     bad_id = call(command(order_id="not-an-id"))
-    outcomes = await w.submit([good, unknown_outlet, foreign_outlet, bad_line, bad_id])
+    unknown_client = call(command(client_id=new_id()))
+    outcomes = await w.submit(
+        [good, unknown_outlet, foreign_outlet, bad_line, bad_id, unknown_client]
+    )
     assert outcomes[0] == answer(good.cmd.order_id, "SUBMITTED")
     assert isinstance(outcomes[1], NotFound) and outcomes[1].field == "outlet_id"
     assert isinstance(outcomes[2], InvalidArgument)
     assert outcomes[2].message == "outlet_id: belongs to another client"
     assert isinstance(outcomes[3], InvalidArgument) and outcomes[3].field.startswith("lines[0]")
     assert isinstance(outcomes[4], InvalidArgument) and outcomes[4].field == "order_id"
+    # A client the clients feed never told of: not found, rather than the wrong client.
+    assert isinstance(outcomes[5], NotFound) and outcomes[5].field == "client_id"
     # Settlements is asked once, for the one good order; only it is written and stored.
     assert [[r.order_id for r in batch] for batch in w.credit.asked] == [[good.cmd.order_id]]
     assert [o.id for o in w.uow.orders.all()] == [good.cmd.order_id]

@@ -21,7 +21,18 @@ from fieldline_orders.domain.van import MovementKind, Van
 from fieldline_orders.service_layer import van as sl
 
 from .fakes import FakeOrdersUnitOfWork
-from .orders_factories import ALLOW, CLIENT, DAY, LIMITS, NOW, new_id, price_list, price_type
+from .orders_factories import (
+    ALLOW,
+    CLIENT,
+    DATES,
+    DAY,
+    LIMITS,
+    NOW,
+    OTHER_CLIENT,
+    new_id,
+    price_list,
+    price_type,
+)
 from .orders_factories import priced_order as new_order
 from .orders_factories import product as new_product
 
@@ -91,7 +102,7 @@ def sale(s: Shop, *lines: tuple[Product, str], **kw: Any) -> sl.VanSaleCommand:
 
 async def prepare(s: Shop, cmd: sl.VanSaleCommand) -> sl.VanSalePlan:
     async with s.uow as uow:  # a read: never committed
-        return await sl.prepare_van_sale(uow, cmd, today=DAY, limits=LIMITS)
+        return await sl.prepare_van_sale(uow, cmd, today=DAY, limits=LIMITS, dates=DATES)
 
 
 async def sell(s: Shop, *lines: tuple[Product, str], **kw: Any) -> Order:
@@ -215,8 +226,14 @@ async def test_who_and_where_a_van_sale_is_for_is_checked() -> None:
         await prepare(s, sale(s, (s.beer, "1"), sale_id=pre_sale.id))
     with pytest.raises(NotFound, match="outlet"):
         await prepare(s, sale(s, (s.beer, "1"), outlet_id=new_id()))
-    with pytest.raises(InvalidArgument, match="belongs to another client"):
-        await prepare(s, sale(s, (s.beer, "1"), client_id=new_id()))
+    # A client the feed never told of is not found; a known one is the wrong client.
+    unknown = new_id()
+    with pytest.raises(NotFound, match=f"client_id: client '{unknown}' not found"):
+        await prepare(s, sale(s, (s.beer, "1"), client_id=unknown))
+    other_outlet = new_id()
+    s.uow.feed.outlets[other_outlet] = OutletState(other_outlet, OTHER_CLIENT, "ACTIVE", 1)
+    with pytest.raises(InvalidArgument, match="outlet_id: belongs to another client"):
+        await prepare(s, sale(s, (s.beer, "1"), client_id=OTHER_CLIENT))
     with pytest.raises(NotFound, match="van_id"):
         await prepare(s, sale(s, (s.beer, "1"), van_id=new_id()))
 

@@ -6,8 +6,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import grpc
-import pytest
 from google.protobuf import any_pb2, timestamp_pb2
 from google.protobuf.message import Message
 from google.type import date_pb2, money_pb2
@@ -46,15 +44,6 @@ async def count(h: Harness, table: Any, *where: Any) -> int:
         for cond in where:
             stmt = stmt.where(cond)
         return int((await s.execute(stmt)).scalar_one())
-
-
-async def expect_error(call: Any, code: grpc.StatusCode, *needles: str) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        await call
-    assert info.value.code() == code, info.value.details()
-    for needle in needles:
-        assert needle in (info.value.details() or ""), info.value.details()
-    return info.value
 
 
 # ------------------------------------------------------------------------------ gRPC data

@@ -11,7 +11,7 @@ import grpc
 
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
-from fieldline_kit.testing.helpers import new_id
+from fieldline_kit.testing.helpers import expect_error, new_id
 from fieldline_settlements.adapters import orm
 
 from .builders import (
@@ -19,7 +19,6 @@ from .builders import (
     check,
     count,
     dec,
-    expect_error,
     pb_date,
     record_invoice,
     rub,

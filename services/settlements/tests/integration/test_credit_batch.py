@@ -20,7 +20,7 @@ from sqlalchemy import event, func, select
 
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
-from fieldline_kit.testing.helpers import new_id
+from fieldline_kit.testing.helpers import expect_error, new_id
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.adapters.proto_mapping import decision_pb
 from fieldline_settlements.adapters.repository import load_ledger, reserved_total
@@ -44,7 +44,6 @@ from .builders import (
     check,
     check_request,
     dec,
-    expect_error,
     set_limit,
 )
 from .conftest import Harness
@@ -113,7 +112,7 @@ async def test_an_empty_batch_and_a_batch_too_big(svc: Harness) -> None:
     await expect_error(
         svc.settlements.CheckCreditBatch(ss.CheckCreditBatchRequest(checks=too_many)),
         grpc.StatusCode.INVALID_ARGUMENT,
-        "checks: at most 500 per call, got 501",
+        "checks: must have at most 500 items, got 501",
     )
     assert await reservations(svc, [r.client_id for r in too_many]) == {}
 

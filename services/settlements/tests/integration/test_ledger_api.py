@@ -11,14 +11,13 @@ from google.type import money_pb2
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_kit.testing.events import published
-from fieldline_kit.testing.helpers import new_id
+from fieldline_kit.testing.helpers import expect_error, new_id
 from fieldline_settlements.adapters import orm
 
 from .builders import (
     balance,
     count,
     dec,
-    expect_error,
     pb_date,
     record_invoice,
     record_payment,

@@ -220,8 +220,16 @@ class TestOverride:
         assert "the actor has none of the override roles" in d_.reasons[-1].message
 
     def test_override_reason_is_limited(self) -> None:
-        with pytest.raises(InvalidArgument, match=r"override_reason: is too long"):
-            Actor.of("a", [], "x" * 501)
+        with pytest.raises(InvalidArgument, match=r"override_reason: must be at most 1000 char"):
+            Actor.of("a", [], "x" * 1001)
+
+    def test_roles_are_read_as_the_clients_api_names_them(self) -> None:
+        actor = Actor.of("a", ["ROLE_SUPERVISOR", " agent ", ""], "")
+        assert actor.roles == {"SUPERVISOR", "AGENT"}
+        with pytest.raises(InvalidArgument, match=r"actor_roles\[0\]: must be a role name"):
+            Actor.of("a", ["head of sales"], "")
+        with pytest.raises(InvalidArgument, match=r"actor_roles: must have at most 100 items"):
+            Actor.of("a", ["AGENT"] * 101, "")
 
 
 class TestPolicyValidation:

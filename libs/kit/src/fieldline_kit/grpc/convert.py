@@ -21,6 +21,11 @@ _NANOS = 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+# google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z … 9999-12-31T23:59:59Z.
+_MIN_SECONDS = -62_135_596_800
+_MAX_SECONDS = 253_402_300_799
+# Page tokens this kit issues encode a key or an offset: far shorter than this.
+MAX_PAGE_TOKEN = 1000
 
 
 def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
@@ -49,6 +54,10 @@ def from_ts(
         if required:
             raise InvalidArgument(field, "is required")
         return None
+    if not _MIN_SECONDS <= value.seconds <= _MAX_SECONDS:
+        raise InvalidArgument(f"{field}.seconds", "must be within years 0001 … 9999")
+    if not 0 <= value.nanos < _NANOS:
+        raise InvalidArgument(f"{field}.nanos", "must be within [0, 999,999,999]")
     return value.ToDatetime(tzinfo=UTC)
 
 
@@ -149,6 +158,8 @@ def encode_token(value: str) -> str:
 def decode_token(token: str) -> str:
     if not token:
         return ""
+    if len(token) > MAX_PAGE_TOKEN:
+        raise InvalidArgument("page_token", "is not a token this service issued")
     try:
         value = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -156,6 +167,16 @@ def decode_token(token: str) -> str:
     if not value:
         raise InvalidArgument("page_token", "is not a token this service issued")
     return value
+
+
+def decode_number_token(token: str) -> int:
+    """A page token issued for a position (an offset, a row id): a non-negative integer."""
+    raw = decode_token(token)
+    if not raw:
+        return 0
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        raise InvalidArgument("page_token", "is not a token this service issued")
+    return int(raw)
 
 
 def from_enum(table: Mapping[E, int], value: int, field: str) -> E | None:

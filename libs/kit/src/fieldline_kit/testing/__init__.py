@@ -1,6 +1,6 @@
 """Test support shared by every service's tests (`fieldline_kit.testing`).
 
-- `helpers`: `new_id`, `eventually`, `eventually_value`, `closed_port`;
+- `helpers`: `new_id`, `eventually`, `eventually_value`, `expect_error`, `closed_port`;
 - `events`: `published`, the integration events a stream holds;
 - `service`: a service started in-process as `serve` runs it, on a fresh migrated database
   and a real NATS (`start_service`, `service_running`, `replicas`);

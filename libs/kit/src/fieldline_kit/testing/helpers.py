@@ -1,4 +1,5 @@
-"""Small helpers every test suite uses: ids, waiting for a condition, a closed port."""
+"""Small helpers every test suite uses: ids, waiting for a condition, a refused call, a closed
+port."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import inspect
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import grpc
+import pytest
 
 T = TypeVar("T")
 
@@ -54,6 +58,20 @@ async def eventually_value(
         if ok(value) or loop.time() > deadline:
             return value
         await asyncio.sleep(every)
+
+
+async def expect_error(
+    call: Awaitable[Any], code: grpc.StatusCode, *needles: str
+) -> grpc.aio.AioRpcError:
+    """Await a gRPC `call` that must fail with `code`, its details holding every `needle`; the
+    error, for more checks (`.details()`)."""
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await call
+    details = info.value.details() or ""
+    assert info.value.code() == code, f"{info.value.code().name}: {details}"
+    for needle in needles:
+        assert needle in details, details
+    return info.value
 
 
 def closed_port() -> int:

@@ -40,7 +40,7 @@ from fieldline_clients.domain.model import (
     VisitFrequency,
     WorkingHours,
 )
-from fieldline_clients.domain.values import Location, Money, parse_decimal
+from fieldline_clients.domain.values import MAX_LIST, Location, Money, limit_items, parse_decimal
 from fieldline_kit.grpc.convert import from_enum, from_money, money, pb_date, ts
 
 E = TypeVar("E")
@@ -310,7 +310,9 @@ def proposal_pb(p: Proposal) -> pb.Proposal:
 # --------------------------------------------------------------------------- from proto
 def mask_paths(request: Any) -> list[str]:
     """The paths of a request's `update_mask`; none (every field) when it has no mask."""
-    return list(request.update_mask.paths) if request.HasField("update_mask") else []
+    if not request.HasField("update_mask"):
+        return []
+    return list(limit_items("update_mask.paths", request.update_mask.paths, MAX_LIST))
 
 
 def location_from(field: str, msg: latlng_pb2.LatLng, present: bool) -> Location | None:

@@ -54,7 +54,7 @@ from fieldline_clients.domain.model import (
 from fieldline_clients.domain.values import Location, search_key
 from fieldline_kit.db import utc_or_none
 from fieldline_kit.errors import InvalidArgument
-from fieldline_kit.grpc.convert import decode_token, encode_token, pb_date
+from fieldline_kit.grpc.convert import decode_number_token, decode_token, encode_token, pb_date
 
 T = TypeVar("T")
 
@@ -181,7 +181,7 @@ async def search_outlets(
         if d <= radius_m:
             matches.append((d, outlet_id))
     matches.sort()  # nearest first; equal distances by id
-    offset = int(decode_token(token) or 0)
+    offset = decode_number_token(token)
     chunk = matches[offset : offset + size]
     more = offset + size < len(matches)
     page_ids = [outlet_id for _, outlet_id in chunk]

@@ -11,8 +11,16 @@ from decimal import Decimal
 from fieldline_clients.domain import events
 from fieldline_clients.domain.model import Employee, Outlet, OutletCard, OutletStatus, Role
 from fieldline_clients.domain.values import (
+    MAX_CODE,
+    MAX_LINES,
+    MAX_LIST,
+    MAX_NAME,
+    MAX_REASON,
+    MAX_TEXT,
+    MAX_VALUE,
     Location,
     Money,
+    limit_items,
     limit_text,
     parse_decimal,
     require_aware,
@@ -147,7 +155,7 @@ class Visit:
             outlet_id=outlet.id,
             day=day,
             status=VisitStatus.MISSED,
-            missed_reason=require_text("reason", reason, 500),
+            missed_reason=require_text("reason", reason, MAX_REASON),
         )
         visit.events.append(events.VisitMissed(visit.snapshot()))
         return visit
@@ -193,15 +201,19 @@ class Questionnaire:
     ) -> Questionnaire:
         clean: list[Question] = []
         seen: set[str] = set()
+        questions = limit_items("questionnaire.questions", questions, MAX_LINES)
         for i, (qid, text, qtype, options, required) in enumerate(questions):
             where = f"questionnaire.questions[{i}]"
-            key = require_text(f"{where}.id", qid, 100)
+            key = require_text(f"{where}.id", qid, MAX_CODE)
             if key in seen:
                 raise InvalidArgument(f"{where}.id", f"{key!r} is used twice")
             seen.add(key)
             if qtype is None:
                 raise InvalidArgument(f"{where}.type", "is required")
-            opts = tuple(require_text(f"{where}.options", o, 200) for o in options)
+            opts = tuple(
+                require_text(f"{where}.options[{j}]", o, MAX_NAME)
+                for j, o in enumerate(limit_items(f"{where}.options", options, MAX_LIST))
+            )
             if qtype is QuestionType.CHOICE and len(opts) < 2:
                 raise InvalidArgument(
                     f"{where}.options", "a choice question needs at least 2 options"
@@ -211,9 +223,14 @@ class Questionnaire:
             if qtype is not QuestionType.CHOICE and opts:
                 raise InvalidArgument(f"{where}.options", "only choice questions have options")
             clean.append(
-                Question(key, require_text(f"{where}.text", text, 1000), qtype, opts, required)
+                Question(key, require_text(f"{where}.text", text, MAX_TEXT), qtype, opts, required)
             )
-        skus = tuple(require_text("questionnaire.must_stock_skus", s, 100) for s in must_stock_skus)
+        skus = tuple(
+            require_text(f"questionnaire.must_stock_skus[{i}]", s, MAX_CODE)
+            for i, s in enumerate(
+                limit_items("questionnaire.must_stock_skus", must_stock_skus, MAX_LINES)
+            )
+        )
         if len(set(skus)) != len(skus):
             raise InvalidArgument("questionnaire.must_stock_skus", "lists a SKU twice")
         if not clean and not skus:
@@ -231,7 +248,9 @@ class Questionnaire:
         for q in self.questions:
             if q.id == qid:
                 return q
-        raise InvalidArgument(f"{where}.question_id", f"{qid!r} is not a question of {self.id}")
+        raise InvalidArgument(
+            f"{where}.question_id", f"{qid[:60]!r} is not a question of {self.id}"
+        )
 
 
 AnswerValue = Decimal | Money | bool | str
@@ -302,11 +321,20 @@ class Audit:
     ) -> Audit:
         if visit.status is VisitStatus.MISSED:
             raise FailedPrecondition(f"visit {visit.id} is MISSED; an audit needs a real visit")
-        clean = cls._answers(questionnaire, answers)
-        checks = cls._must_stock(questionnaire, must_stock)
-        for i, cp in enumerate(competitor_prices):
-            require_text(f"audit.competitor_prices[{i}].product", cp.product)
-            require_text(f"audit.competitor_prices[{i}].competitor", cp.competitor)
+        clean = cls._answers(questionnaire, limit_items("audit.answers", answers, MAX_LINES))
+        checks = cls._must_stock(
+            questionnaire, limit_items("audit.must_stock", must_stock, MAX_LINES)
+        )
+        prices = tuple(
+            replace(
+                cp,
+                product=require_text(f"audit.competitor_prices[{i}].product", cp.product),
+                competitor=require_text(f"audit.competitor_prices[{i}].competitor", cp.competitor),
+            )
+            for i, cp in enumerate(
+                limit_items("audit.competitor_prices", competitor_prices, MAX_LINES)
+            )
+        )
         audit = cls(
             id=require_id("audit.id", id),
             visit_id=visit.id,
@@ -315,7 +343,7 @@ class Audit:
             outlet_id=visit.outlet_id,
             answers=clean,
             must_stock=checks,
-            competitor_prices=tuple(competitor_prices),
+            competitor_prices=prices,
             submitted_at=now,
         )
         audit.events.append(events.AuditSubmitted(audit.snapshot()))
@@ -342,10 +370,11 @@ class Audit:
                 value = parse_decimal(f"{where}.number", str(value), allow_negative=True)
             elif question.type is QuestionType.CHOICE and value not in question.options:
                 raise InvalidArgument(
-                    f"{where}.choice", f"{value!r} is not one of {', '.join(question.options)}"
+                    f"{where}.choice",
+                    f"{str(value)[:60]!r} is not one of {', '.join(question.options)}",
                 )
             elif question.type is QuestionType.PHOTO:
-                value = require_text(f"{where}.photo_ref", str(value), 500)
+                value = require_text(f"{where}.photo_ref", str(value), MAX_VALUE)
             out.append(Answer(question.id, question.type, value))
         missing = [x.id for x in q.questions if x.required and x.id not in seen]
         if missing:
@@ -362,7 +391,9 @@ class Audit:
         for i, c in enumerate(checks):
             where = f"audit.must_stock[{i}]"
             if c.sku not in q.must_stock_skus:
-                raise InvalidArgument(f"{where}.sku", f"{c.sku!r} is not on the must-stock list")
+                raise InvalidArgument(
+                    f"{where}.sku", f"{c.sku[:60]!r} is not on the must-stock list"
+                )
             if c.sku in seen:
                 raise InvalidArgument(f"{where}.sku", f"{c.sku!r} is checked twice")
             seen.add(c.sku)
@@ -442,7 +473,9 @@ class Proposal:
             proposed_by=proposer.id,
             outlet_id=outlet.id,
             client_id=outlet.client_id,
-            card=card,
+            # The card as the change makes it, validated (the fields outside the mask are
+            # the outlet's, not whatever the request held there); `fields` say what changes.
+            card=proposed,
             fields=fields,
             created_at=now,
         )
@@ -459,7 +492,7 @@ class Proposal:
             raise FailedPrecondition(
                 f"proposal {self.id} is {self.status.name}; cannot become {wanted.name}"
             )
-        reason = limit_text("reason", reason, 1000)
+        reason = limit_text("reason", reason, MAX_REASON)
         if not approve and not reason:
             raise InvalidArgument("reason", "is required when rejecting")
         if self.kind is ProposalKind.NEW_OUTLET:

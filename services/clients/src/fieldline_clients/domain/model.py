@@ -18,7 +18,11 @@ from typing import Any
 from fieldline_clients.domain import events
 from fieldline_clients.domain.taxid import validate_inn, validate_kpp
 from fieldline_clients.domain.values import (
+    MAX_CODE,
+    MAX_LIST,
+    MAX_VALUE,
     Location,
+    limit_items,
     limit_text,
     require_id,
     require_text,
@@ -56,9 +60,10 @@ class Role(enum.Enum):
 FIELD_ROLES = frozenset({Role.AGENT, Role.VAN_SELLER, Role.MERCHANDISER})
 
 
-def check_version(expected: int, current: int, what: str) -> None:
+def check_version(expected: int, current: int, what: str, field: str = "expected_version") -> None:
+    """`field`: the request's field holding the version the caller saw."""
     if expected <= 0:
-        raise InvalidArgument("expected_version", "is required (the version the caller last saw)")
+        raise InvalidArgument(field, "is required (the version the caller last saw)")
     if expected != current:
         raise Conflict(
             f"{what} was changed by someone else: expected version {expected}, current is {current}"
@@ -121,7 +126,7 @@ class Client:
         paths = list(mask) or list(self.FIELDS)
         for path in paths:
             if path not in self.FIELDS:
-                raise InvalidArgument("update_mask", f"unknown client field {path!r}")
+                raise InvalidArgument("update_mask", f"unknown client field {path[:60]!r}")
         current = {f: getattr(self, f) for f in self.FIELDS}
         wanted = {**current, **{p: changes[p] for p in paths}}
         validated = self._validated(
@@ -182,7 +187,6 @@ CARD_FIELDS = (
     "working_hours",
     "custom_attributes",
 )
-MAX_CUSTOM_ATTRIBUTES = 100
 
 
 @dataclass(frozen=True)
@@ -204,13 +208,14 @@ class OutletCard:
             Contact(
                 require_text(f"{prefix}.contacts[{i}].name", c.name),
                 *(
-                    limit_text(f"{prefix}.contacts[{i}].{a}", getattr(c, a), 200)
+                    limit_text(f"{prefix}.contacts[{i}].{a}", getattr(c, a), MAX_CODE)
                     for a in ("role", "phone", "email")
                 ),
             )
-            for i, c in enumerate(self.contacts)
+            for i, c in enumerate(limit_items(f"{prefix}.contacts", self.contacts, MAX_LIST))
         )
         seen_days: set[int] = set()
+        limit_items(f"{prefix}.working_hours", self.working_hours, MAX_LIST)
         for i, wh in enumerate(self.working_hours):
             where = f"{prefix}.working_hours[{i}]"
             if not 1 <= wh.weekday <= 7:
@@ -222,25 +227,24 @@ class OutletCard:
             seen_days.add(wh.weekday)
             if _hhmm(f"{where}.opens", wh.opens) >= _hhmm(f"{where}.closes", wh.closes):
                 raise InvalidArgument(f"{where}", "opens must be before closes")
-        if len(self.custom_attributes) > MAX_CUSTOM_ATTRIBUTES:
-            raise InvalidArgument(
-                f"{prefix}.custom_attributes", f"at most {MAX_CUSTOM_ATTRIBUTES} entries"
-            )
+        limit_items(f"{prefix}.custom_attributes", self.custom_attributes, MAX_LIST)
         attributes: dict[str, str] = {}
         for key, value in self.custom_attributes.items():
-            clean_key = require_text(f"{prefix}.custom_attributes", key, 100)
+            clean_key = require_text(f"{prefix}.custom_attributes", key, MAX_CODE)
             if clean_key in attributes:
                 raise InvalidArgument(
                     f"{prefix}.custom_attributes", f"key {clean_key!r} is given twice"
                 )
-            attributes[clean_key] = limit_text(f"{prefix}.custom_attributes[{key}]", value, 1000)
+            attributes[clean_key] = limit_text(
+                f"{prefix}.custom_attributes[{clean_key}]", value, MAX_VALUE
+            )
         return replace(
             self,
             name=name,
             address=address,
-            channel=limit_text(f"{prefix}.channel", self.channel, 100),
-            format=limit_text(f"{prefix}.format", self.format, 100),
-            outlet_class=limit_text(f"{prefix}.outlet_class", self.outlet_class, 100),
+            channel=limit_text(f"{prefix}.channel", self.channel, MAX_CODE),
+            format=limit_text(f"{prefix}.format", self.format, MAX_CODE),
+            outlet_class=limit_text(f"{prefix}.outlet_class", self.outlet_class, MAX_CODE),
             contacts=contacts,
             custom_attributes=attributes,
         )
@@ -266,7 +270,7 @@ class OutletCard:
                 else:
                     result = replace(result, **{path: getattr(incoming, path)})
             else:
-                raise InvalidArgument("update_mask", f"unknown card field {path!r}")
+                raise InvalidArgument("update_mask", f"unknown card field {path[:60]!r}")
         return replace(result, custom_attributes=attrs)
 
     def as_plain(self, name: str) -> Any:
@@ -426,7 +430,7 @@ class Employee:
 
     @staticmethod
     def validate_roles(roles: Iterable[Role | None]) -> frozenset[Role]:
-        clean = [r for r in roles]
+        clean = limit_items("employee.roles", list(roles), MAX_LIST)
         if not clean:
             raise InvalidArgument("employee.roles", "at least one role is required")
         if any(r is None for r in clean):
@@ -470,7 +474,7 @@ class Employee:
         active: bool,
         expected_version: int,
     ) -> None:
-        check_version(expected_version, self.version, f"employee {self.id}")
+        check_version(expected_version, self.version, f"employee {self.id}", "employee.version")
         if supervisor_id == self.id:
             raise InvalidArgument(
                 "employee.supervisor_id", "an employee cannot supervise themselves"
@@ -546,7 +550,7 @@ class RouteAssignment:
     ) -> RouteAssignment:
         if frequency is None:
             raise InvalidArgument("assignment.frequency", "is required")
-        days = tuple(sorted(set(weekdays)))
+        days = tuple(sorted(set(limit_items("assignment.weekdays", list(weekdays), MAX_LIST))))
         if not days:
             raise InvalidArgument("assignment.weekdays", "at least one weekday (1-7) is required")
         for d in days:

@@ -6,12 +6,20 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from fieldline_kit import validation
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.validation import (  # noqa: F401 - re-exported for the model
+    MAX_CODE,
+    MAX_LINES,
+    MAX_LIST,
     MAX_NAME,
+    MAX_QUERY,
+    MAX_REASON,
     MAX_TEXT,
+    MAX_VALUE,
+    limit_items,
     limit_text,
     optional_id,
     require_id,
@@ -22,12 +30,9 @@ EARTH_RADIUS_M = 6_371_008.8
 
 
 def parse_decimal(field: str, value: str, *, allow_negative: bool = False) -> Decimal:
-    try:
-        number = Decimal(value)
-    except (InvalidOperation, ValueError):
-        raise InvalidArgument(field, f"must be a decimal number, got {value[:40]!r}") from None
-    if not number.is_finite():
-        raise InvalidArgument(field, "must be a finite number")
+    """The kit's `parse_decimal` (ASCII digits, a bounded magnitude), non-negative unless
+    `allow_negative`."""
+    number = validation.parse_decimal(field, value)
     if number < 0 and not allow_negative:
         raise InvalidArgument(field, "must not be negative")
     return number
@@ -89,7 +94,7 @@ class Money:
     def of(cls, field: str, amount: Decimal, currency: str) -> Money:
         if not re.fullmatch(r"[A-Z]{3}", currency or ""):
             raise InvalidArgument(
-                f"{field}.currency_code", f"must be an ISO 4217 code, got {currency!r}"
+                f"{field}.currency_code", f"must be an ISO 4217 code, got {(currency or '')[:10]!r}"
             )
         if amount < 0:
             raise InvalidArgument(field, "must not be negative")

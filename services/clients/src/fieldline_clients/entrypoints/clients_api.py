@@ -14,7 +14,13 @@ from fieldline_clients.adapters import proto_mapping as m
 from fieldline_clients.adapters import queries
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
 from fieldline_clients.bootstrap import App
-from fieldline_clients.domain.values import optional_id, require_id
+from fieldline_clients.domain.values import (
+    MAX_CODE,
+    MAX_QUERY,
+    limit_text,
+    optional_id,
+    require_id,
+)
 from fieldline_clients.service_layer import commands, handlers
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.grpc.convert import page_size
@@ -108,8 +114,8 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
                 uow.session,
                 size=page_size(request.page_size),
                 token=request.page_token,
-                name_query=request.name_query,
-                inn=request.inn,
+                name_query=limit_text("name_query", request.name_query, MAX_QUERY),
+                inn=limit_text("inn", request.inn, MAX_CODE),
                 type_=type_,
             )
         return cs.ListClientsResponse(
@@ -190,8 +196,8 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
                 uow.session,
                 size=page_size(request.page_size),
                 token=request.page_token,
-                name_query=request.name_query.strip(),
-                inn=request.inn.strip(),
+                name_query=limit_text("name_query", request.name_query, MAX_QUERY),
+                inn=limit_text("inn", request.inn, MAX_CODE),
                 near=near,
                 radius_m=request.radius_m,
             )

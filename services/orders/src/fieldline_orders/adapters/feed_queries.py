@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fieldline_kit.repository import Repository
 from fieldline_orders.adapters.orm import order_lines, orders, products
@@ -80,12 +80,30 @@ async def outlet_client(session: AsyncSession, outlet_id: str) -> str | None:
     return client_id or None
 
 
+async def known_clients(
+    session: AsyncSession | AsyncConnection, client_ids: Collection[str]
+) -> set[str]:
+    """Those of `client_ids` the clients feed has told us of (an outlet of theirs)."""
+    t = feed_outlets
+    out: set[str] = set()
+    for chunk in chunks(sorted(set(client_ids))):
+        rows = await session.execute(
+            select(t.c.client_id).where(t.c.client_id.in_(chunk)).distinct()
+        )
+        out.update(r.client_id for r in rows)
+    return out
+
+
 class FeedQueries(Repository):
     """What recommendations and outlet checks read of the feed's read models and the orders."""
 
     async def outlet_client(self, outlet_id: str) -> str | None:
         """The client of a known outlet; None for an outlet the clients feed has not told us of."""
         return await outlet_client(self.session, outlet_id)
+
+    async def known_clients(self, client_ids: Collection[str]) -> set[str]:
+        """Those of `client_ids` the clients feed has told us of (an outlet of theirs)."""
+        return await known_clients(self.session, client_ids)
 
     async def outlet_clients(self, outlet_ids: Collection[str]) -> dict[str, str]:
         """`outlet_client` of many outlets: the known ones' clients, by outlet."""
@@ -147,7 +165,8 @@ class FeedQueries(Repository):
             .select_from(o.join(ln, ln.c.order_id == o.c.id))
             .where(
                 o.c.outlet_id.in_(list(outlet_ids)),
-                o.c.order_date >= day - timedelta(days=window_days),
+                # The window's first day, not before the calendar's (a day near 0001-01-01).
+                o.c.order_date >= date.fromordinal(max(1, day.toordinal() - window_days)),
                 o.c.order_date < day,
             )
             .group_by(o.c.outlet_id, ln.c.product_id)

@@ -35,6 +35,8 @@ feed_outlets = Table(
     # The outlet's aggregate version of the last event applied.
     Column("version", BigInteger, nullable=False),
 )
+# Whether a client is known at all (an order naming an unknown client: NOT_FOUND client_id).
+Index("ix_feed_outlets_client_id", feed_outlets.c.client_id)
 
 # Route × outlet visit schedules. A removal keeps the row as a tombstone (`removed`) so that a
 # late, older "put on the route" event of the same route cannot bring it back.

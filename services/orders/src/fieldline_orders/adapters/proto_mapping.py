@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -42,7 +42,15 @@ from fieldline_orders.domain.pricing import LineInput
 from fieldline_orders.domain.recommendation import OutletRecommendation, Reason, RecommendedLine
 from fieldline_orders.domain.recommendation import fmt as figure
 from fieldline_orders.domain.returns import GoodsReturn
-from fieldline_orders.domain.values import BEGINNING, fmt, money_amount
+from fieldline_orders.domain.values import (
+    BEGINNING,
+    MAX_LINES,
+    MAX_LIST,
+    fmt,
+    limit_items,
+    money_amount,
+    role_name,
+)
 from fieldline_orders.domain.van import Movement, MovementKind, Unloading, Van
 
 E = TypeVar("E")
@@ -192,11 +200,11 @@ def discount_from_pb(path: str, d: pb.Discount) -> Discount:
 
 
 # ------------------------------------------------------------------------------- orders
-def line_inputs(lines: object) -> list[LineInput]:
+def line_inputs(lines: Sequence[os_.OrderLineInput]) -> list[LineInput]:
     of = LineInput.of
     return [
         of(ln.product_id, ln.unit, ln.quantity, ln.manual_discount_percent)
-        for ln in lines  # type: ignore[attr-defined]
+        for ln in limit_items("lines", lines, MAX_LINES)
     ]
 
 
@@ -325,7 +333,12 @@ def _set_date(out: date_pb2.Date, value: date) -> None:
 
 
 def actor_of(actor: os_.Actor) -> tuple[str, tuple[str, ...]]:
-    return actor.employee_id, tuple(r.strip().upper() for r in actor.roles if r.strip())
+    """The actor's id and roles, each role as `role_name` reads it ("ROLE_SUPERVISOR" and
+    "supervisor" are SUPERVISOR, as in ORDERS_MAX_MANUAL_DISCOUNT); blank roles are skipped."""
+    roles = limit_items("actor.roles", actor.roles, MAX_LIST)
+    return actor.employee_id, tuple(
+        role_name(f"actor.roles[{i}]", r) for i, r in enumerate(roles) if r.strip()
+    )
 
 
 # ---------------------------------------------------------------------------------- van

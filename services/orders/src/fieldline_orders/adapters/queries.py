@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from fieldline_kit.errors import InvalidArgument
-from fieldline_kit.grpc.convert import decode_token, encode_token
+from fieldline_kit.grpc.convert import decode_number_token, decode_token, encode_token
 from fieldline_kit.repository import Repository
 from fieldline_orders.adapters import orm, orm_van
 from fieldline_orders.adapters.rows import (
@@ -218,11 +218,7 @@ class OrdersQueries(Repository):
         self, *, van_id: str, on: date | None, size: int, token: str
     ) -> tuple[list[Movement], str]:
         t = orm_van.van_movements
-        raw = decode_token(token)
-        try:
-            after = int(raw) if raw else 0
-        except ValueError:
-            raise InvalidArgument("page_token", "is not a token this service issued") from None
+        after = decode_number_token(token)
         conds = _where(
             t.c.van_id == van_id,
             t.c.date == on if on else None,

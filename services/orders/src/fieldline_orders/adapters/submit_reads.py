@@ -75,6 +75,7 @@ from fieldline_kit.id_lists import id_list, ids_value, in_ids
 from fieldline_orders.adapters import orm
 from fieldline_orders.adapters.catalog_cache import CatalogCache
 from fieldline_orders.adapters.catalog_store import PRODUCTS_BY_ID, price_lists_on
+from fieldline_orders.adapters.feed_queries import known_clients
 from fieldline_orders.adapters.orm_feed import feed_outlets
 from fieldline_orders.adapters.rows import (
     chunks,
@@ -453,6 +454,14 @@ class SubmitReader:
             for part in chunks(sorted(set(order_ids))):
                 rows += (await session.execute(select(t).where(t.c.id.in_(list(part))))).all()
             return {o.id: o for o in await load_orders(session, rows)}
+
+    async def known_clients(self, client_ids: Collection[str]) -> set[str]:
+        """Those of `client_ids` the clients feed has told us of: asked only of calls naming
+        another client's outlet, to tell an unknown client from a wrong outlet."""
+        if not client_ids:
+            return set()
+        async with self._one_statement() as conn:
+            return await known_clients(conn, client_ids)
 
     @contextlib.asynccontextmanager
     async def _one_statement(self) -> AsyncIterator[AsyncConnection]:

@@ -16,12 +16,17 @@ from fieldline_kit.errors import InvalidArgument
 from fieldline_orders.domain.values import (
     BEGINNING,
     MAX_CODE,
+    MAX_CONTAINER_TYPE,
+    MAX_ENTRIES,
+    MAX_LIST,
+    MAX_UNIT,
     ZERO,
     check_period,
     check_scale,
     currency_code,
     derive_id,
     fmt,
+    limit_items,
     limit_text,
     money_amount,
     optional_id,
@@ -54,7 +59,7 @@ def parse_vat_rate(field: str, value: str) -> Decimal:
         rate = None
     if rate is None or rate not in VAT_RATES:
         allowed = ", ".join(fmt(r) for r in VAT_RATES)
-        raise InvalidArgument(field, f"must be one of {allowed} (percent), got {value!r}")
+        raise InvalidArgument(field, f"must be one of {allowed} (percent), got {value[:20]!r}")
     return rate + 0
 
 
@@ -151,11 +156,11 @@ class Product:
         active: bool,
     ) -> Product:
         ext = external_key(f"{path}.external_id", external_id)
-        base = require_text(f"{path}.base_unit", base_unit, 20)
+        base = require_text(f"{path}.base_unit", base_unit, MAX_UNIT)
         parsed: list[ProductUnit] = []
-        for i, (code, unit_name, ratio) in enumerate(units):
+        for i, (code, unit_name, ratio) in enumerate(limit_items(f"{path}.units", units, MAX_LIST)):
             upath = f"{path}.units[{i}]"
-            unit_code = require_text(f"{upath}.code", code, 20)
+            unit_code = require_text(f"{upath}.code", code, MAX_UNIT)
             if any(u.code == unit_code for u in parsed):
                 raise InvalidArgument(f"{upath}.code", f"unit {unit_code!r} is listed twice")
             r = parse_decimal(f"{upath}.ratio", ratio)
@@ -166,15 +171,17 @@ class Product:
                 raise InvalidArgument(
                     f"{upath}.ratio", f"the base unit {base!r} must have ratio 1, got {ratio!r}"
                 )
-            parsed.append(ProductUnit(unit_code, limit_text(f"{upath}.name", unit_name, 100), r))
+            parsed.append(
+                ProductUnit(unit_code, limit_text(f"{upath}.name", unit_name, MAX_CODE), r)
+            )
         if not any(u.code == base for u in parsed):
             parsed.insert(0, ProductUnit(base, base, Decimal(1)))
         pack = (pack_unit or "").strip() or base
         if not any(u.code == pack for u in parsed):
             raise InvalidArgument(
-                f"{path}.pack_unit", f"{pack!r} is not one of the product's units"
+                f"{path}.pack_unit", f"{pack[:40]!r} is not one of the product's units"
             )
-        container = limit_text(f"{path}.container_type", container_type, 50)
+        container = limit_text(f"{path}.container_type", container_type, MAX_CONTAINER_TYPE)
         if (containers_per_unit or "").strip():
             per_unit = quantity(f"{path}.containers_per_unit", containers_per_unit)
         else:
@@ -184,8 +191,8 @@ class Product:
                 f"{path}.containers_per_unit", "must be 0 when there is no container_type"
             )
         clean_barcodes: list[str] = []
-        for i, code in enumerate(barcodes):
-            bc = require_text(f"{path}.barcodes[{i}]", code, 50)
+        for i, code in enumerate(limit_items(f"{path}.barcodes", list(barcodes), MAX_LIST)):
+            bc = require_text(f"{path}.barcodes[{i}]", code, MAX_CODE)
             if bc not in clean_barcodes:
                 clean_barcodes.append(bc)
         return cls(
@@ -227,7 +234,7 @@ class Product:
         wanted = (code or "").strip() or self.base_unit
         known = ", ".join(u.code for u in self.units)
         raise InvalidArgument(
-            field, f"{wanted!r} is not a unit of product {self.sku} (units: {known})"
+            field, f"{wanted[:40]!r} is not a unit of product {self.sku} (units: {known})"
         )
 
     def containers_for(self, base_quantity: Decimal) -> Decimal:
@@ -295,7 +302,9 @@ class PriceList:
         check_period(f"{path}.valid_to", valid_from, valid_to)
         prices: dict[str, Decimal] = {}
         currencies: set[str] = set()
-        for i, (product_id, price, price_currency) in enumerate(entries):
+        for i, (product_id, price, price_currency) in enumerate(
+            limit_items(f"{path}.entries", entries, MAX_ENTRIES)
+        ):
             epath = f"{path}.entries[{i}]"
             pid = require_id(f"{epath}.product_id", product_id)
             if pid in prices:
@@ -430,7 +439,9 @@ class Discount:
             if group:
                 raise InvalidArgument(f"{path}.group_id", "must be empty for a product discount")
         breaks: list[VolumeBreak] = []
-        for i, (min_q, pct) in enumerate(volume_breaks):
+        for i, (min_q, pct) in enumerate(
+            limit_items(f"{path}.volume_breaks", volume_breaks, MAX_LIST)
+        ):
             bpath = f"{path}.volume_breaks[{i}]"
             mq = quantity(f"{bpath}.min_quantity", min_q)
             if mq <= 0:

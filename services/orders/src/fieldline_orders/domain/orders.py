@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -27,6 +27,9 @@ from fieldline_orders.domain.catalog import parse_vat_rate
 from fieldline_orders.domain.pricing import PricedLine
 from fieldline_orders.domain.values import (
     MAX_CODE,
+    MAX_CONTAINER_TYPE,
+    MAX_REASON,
+    MAX_UNIT,
     ZERO,
     currency_code,
     fmt,
@@ -243,7 +246,7 @@ class OrderLine:
             cls,
             line_no=line_no,
             product_id=require_id(f"{path}.product_id", product_id),
-            unit=require_text(f"{path}.unit", unit, 20),
+            unit=require_text(f"{path}.unit", unit, MAX_UNIT),
             quantity=positive_quantity(f"{path}.quantity", quantity),
             base_quantity=base,
             unit_price=money_amount(f"{path}.unit_price", unit_price),
@@ -257,7 +260,7 @@ class OrderLine:
             vat_amount=vat,
             gross_amount=gross,
             delivered_base_quantity=delivered,
-            container_type=limit_text(f"{path}.container_type", container_type, 50),
+            container_type=limit_text(f"{path}.container_type", container_type, MAX_CONTAINER_TYPE),
             container_quantity=_figure(f"{path}.container_quantity", container_quantity),
         )
 
@@ -341,6 +344,24 @@ class OrderHeader:
             order_date=order_date,
             delivery_date=delivery_date,
             comment=limit_text("comment", comment),
+        )
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """How far from today, either way, an order's date and delivery date may be
+    (ORDERS_ORDER_DATE_WINDOW_DAYS): a mistyped year must not reserve credit until 9999."""
+
+    days: int
+
+    def check(self, field: str, day: date | None, today: date) -> None:
+        if day is None or abs(day.toordinal() - today.toordinal()) <= self.days:
+            return
+        first, last = today - timedelta(days=self.days), today + timedelta(days=self.days)
+        raise InvalidArgument(
+            field,
+            f"must be within {self.days} days of today: {first.isoformat()} … "
+            f"{last.isoformat()}, got {day.isoformat()}",
         )
 
 
@@ -651,10 +672,10 @@ class Order:
             ]
         previous = self.status
         self.status = target
-        self.status_reason = limit_text("reason", reason)
+        self.status_reason = limit_text("reason", reason, MAX_REASON)
         self.new_history.append(
             StatusChange(
-                target, self.status_reason, limit_text("reported_by", reported_by, 100), now
+                target, self.status_reason, limit_text("reported_by", reported_by, MAX_CODE), now
             )
         )
         self._touch(now)

@@ -53,9 +53,11 @@ from fieldline_orders.domain.values import (
     frozen_instance,
     is_canonical_id,
     known_quantity,
+    parse_decimal,
     percent,
     positive_quantity,
     require_id,
+    role_name,
     round_money,
 )
 
@@ -188,12 +190,13 @@ class ManualDiscountLimits:
             if not sep or not role.strip():
                 raise ValueError(f"expected ROLE=percent, got {part.strip()!r}")
             try:
-                pct = Decimal(value.strip())
-            except ArithmeticError:
-                raise ValueError(f"{role.strip()}: {value.strip()!r} is not a percent") from None
-            if not (pct.is_finite() and ZERO <= pct <= HUNDRED):
-                raise ValueError(f"{role.strip()}: {value.strip()!r} is not within [0, 100]")
-            limits[role.strip().upper()] = pct
+                name = role_name("role", role)
+                pct = parse_decimal(name, value)
+            except InvalidArgument as exc:
+                raise ValueError(exc.message) from None
+            if not ZERO <= pct <= HUNDRED:
+                raise ValueError(f"{name}: {value.strip()!r} is not within [0, 100]")
+            limits[name] = pct
         return cls(limits)
 
     def bound(self, roles: Iterable[str]) -> Decimal:

@@ -22,7 +22,7 @@ import enum
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
 ZERO = Decimal(0)
@@ -31,6 +31,8 @@ PRECISION = Decimal("0.001")
 # Without any planned visit after the date: assume a weekly visit.
 FALLBACK_DAYS = 7
 FREQUENCIES = (1, 2, 4)
+# The ordinal after 9999-12-31: no visit is planned past the calendar.
+_AFTER_THE_LAST_DAY = date.max.toordinal() + 1
 
 
 class Reason(enum.Enum):
@@ -65,14 +67,15 @@ class VisitSchedule:
         day_monday = day.toordinal() - (day.isoweekday() - 1)
         return ((day_monday - start_monday) // 7) % self.frequency == 0
 
-    def next_visit_after(self, day: date) -> date:
-        """The first due day strictly after `day` (one whole cycle always contains one)."""
-        first = max(day + timedelta(days=1), self.start_date)
-        for offset in range(7 * self.frequency):
-            candidate = first + timedelta(days=offset)
+    def next_visit_after(self, day: date) -> date | None:
+        """The first due day strictly after `day` (one whole cycle always contains one); None
+        when the calendar ends first (a day or a start date near 9999-12-31)."""
+        first = max(day.toordinal() + 1, self.start_date.toordinal())
+        for ordinal in range(first, min(first + 7 * self.frequency, _AFTER_THE_LAST_DAY)):
+            candidate = date.fromordinal(ordinal)
             if self.is_due(candidate):
                 return candidate
-        raise AssertionError("a cycle of 7 × frequency days always has a due day")
+        return None
 
 
 def weekday_mask(weekdays: Iterable[int]) -> int:
@@ -81,7 +84,8 @@ def weekday_mask(weekdays: Iterable[int]) -> int:
 
 def next_visit(schedules: Iterable[VisitSchedule], after: date) -> date | None:
     """The outlet's next planned visit after `after` over all its routes; None without any."""
-    return min((s.next_visit_after(after) for s in schedules), default=None)
+    visits = (s.next_visit_after(after) for s in schedules)
+    return min((v for v in visits if v is not None), default=None)
 
 
 # ------------------------------------------------------------------------------- inputs

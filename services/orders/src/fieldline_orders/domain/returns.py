@@ -20,6 +20,8 @@ from fieldline_orders.domain import events
 from fieldline_orders.domain.orders import Order
 from fieldline_orders.domain.pricing import PriceBook, line_amounts
 from fieldline_orders.domain.values import (
+    MAX_CONTAINER_TYPE,
+    MAX_REASON,
     ZERO,
     fmt,
     limit_text,
@@ -60,7 +62,7 @@ class ContainerInput:
 def parse_containers(items: Sequence[ContainerInput]) -> tuple[tuple[str, Decimal], ...]:
     out: dict[str, Decimal] = {}
     for i, c in enumerate(items):
-        kind = require_text(f"containers[{i}].container_type", c.container_type, 50)
+        kind = require_text(f"containers[{i}].container_type", c.container_type, MAX_CONTAINER_TYPE)
         qty = positive_quantity(f"containers[{i}].quantity", c.quantity)
         out[kind] = out.get(kind, ZERO) + qty
     return tuple(sorted(out.items()))
@@ -117,7 +119,7 @@ class GoodsReturn:
             unit = product.unit(f"{lp}.unit", line.unit)
             qty = positive_quantity(f"{lp}.quantity", line.quantity)
             base = qty * unit.ratio
-            reason = limit_text(f"{lp}.reason", line.reason, 500)
+            reason = limit_text(f"{lp}.reason", line.reason, MAX_REASON)
             if sale is not None:
                 unit_price, gross = _from_sale(
                     lp,

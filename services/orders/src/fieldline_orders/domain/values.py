@@ -1,7 +1,9 @@
 """Validation primitives of the orders context: ids, decimals, money, text.
 
 Money is `Decimal` rounded only where the pricing rules say so (ROUND_HALF_UP to 0.01);
-quantities are `Decimal` with at most 3 decimal places (the Numeric(18, 3) columns).
+quantities are `Decimal` with at most 3 decimal places (the Numeric(18, 3) columns). Decimal
+texts are read by the kit's `parse_decimal` (ASCII digits only, a bounded magnitude), text and
+list sizes by the kit's limits (`fieldline_kit.validation`).
 """
 
 from __future__ import annotations
@@ -9,23 +11,35 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.validation import (  # noqa: F401 - re-exported for the model
+    MAX_CODE,
+    MAX_ENTRIES,
+    MAX_LINES,
+    MAX_LIST,
     MAX_NAME,
+    MAX_QUERY,
+    MAX_REASON,
+    MAX_RECORDS,
     MAX_TEXT,
     is_canonical_id,
+    limit_items,
     limit_text,
     optional_id,
+    parse_decimal,
     require_id,
     require_text,
+    role_name,
 )
 
 _T = TypeVar("_T")
 
-MAX_CODE = 100
+# Narrower than the kit's MAX_CODE where a column is: unit codes, container types.
+MAX_UNIT = 20
+MAX_CONTAINER_TYPE = 50
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -52,19 +66,6 @@ def frozen_instance(cls: type[_T], **fields: Any) -> _T:
 
 def derive_id(kind: str, external_id: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{kind}:{external_id}"))
-
-
-def parse_decimal(field: str, value: str) -> Decimal:
-    raw = (value or "").strip()
-    if not raw:
-        raise InvalidArgument(field, "is required")
-    try:
-        number = Decimal(raw)
-    except (InvalidOperation, ValueError):
-        raise InvalidArgument(field, f"must be a decimal number, got {raw[:40]!r}") from None
-    if not number.is_finite():
-        raise InvalidArgument(field, "must be a finite number")
-    return number + 0  # normalises -0 to 0
 
 
 def decimal_places(value: Decimal) -> int:
@@ -159,7 +160,7 @@ def money_amount(field: str, amount: Decimal, *, allow_negative: bool = False) -
 
 def currency_code(field: str, value: str) -> str:
     if not re.fullmatch(r"[A-Z]{3}", value or ""):
-        raise InvalidArgument(field, f"must be an ISO 4217 code, got {value!r}")
+        raise InvalidArgument(field, f"must be an ISO 4217 code, got {(value or '')[:10]!r}")
     return value
 
 

@@ -24,7 +24,15 @@ from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.catalog import ClientPrice, PriceType, ProductGroup, StockLevel
-from fieldline_orders.domain.values import fmt, optional_id, require_id
+from fieldline_orders.domain.values import (
+    MAX_QUERY,
+    MAX_RECORDS,
+    fmt,
+    limit_items,
+    limit_text,
+    optional_id,
+    require_id,
+)
 from fieldline_orders.service_layer import catalog as sl
 from fieldline_orders.service_layer.catalog import BatchRefused, Outcome, RecordResult
 
@@ -74,7 +82,8 @@ class CatalogServicer(Servicer[App, OrdersUnitOfWork], cs_grpc.CatalogServiceSer
                 parent_id=g.parent_id,
             )
 
-        records = [(g.external_id, g.id, parser(i, g)) for i, g in enumerate(request.groups)]
+        groups = limit_items("groups", request.groups, MAX_RECORDS)
+        records = [(g.external_id, g.id, parser(i, g)) for i, g in enumerate(groups)]
         return await self._batch(
             "UpsertProductGroups",
             request,
@@ -87,7 +96,7 @@ class CatalogServicer(Servicer[App, OrdersUnitOfWork], cs_grpc.CatalogServiceSer
     ) -> cs.UpsertProductsResponse:
         records = [
             (p.external_id, p.id, _bind(m.product_from_pb, f"products[{i}]", p))
-            for i, p in enumerate(request.products)
+            for i, p in enumerate(limit_items("products", request.products, MAX_RECORDS))
         ]
         return await self._batch(
             "UpsertProducts",
@@ -114,7 +123,7 @@ class CatalogServicer(Servicer[App, OrdersUnitOfWork], cs_grpc.CatalogServiceSer
                 size=size,
                 token=request.page_token,
                 group_ids=groups,
-                query=request.query.strip(),
+                query=limit_text("query", request.query, MAX_QUERY),
             )
         return cs.ListProductsResponse(
             products=[m.product_pb(p) for p in items], next_page_token=token
@@ -133,7 +142,8 @@ class CatalogServicer(Servicer[App, OrdersUnitOfWork], cs_grpc.CatalogServiceSer
                 vat_included=t.vat_included,
             )
 
-        records = [(t.external_id, t.id, parser(i, t)) for i, t in enumerate(request.price_types)]
+        types = limit_items("price_types", request.price_types, MAX_RECORDS)
+        records = [(t.external_id, t.id, parser(i, t)) for i, t in enumerate(types)]
         return await self._batch(
             "UpsertPriceTypes",
             request,
@@ -146,7 +156,7 @@ class CatalogServicer(Servicer[App, OrdersUnitOfWork], cs_grpc.CatalogServiceSer
     ) -> cs.UpsertPriceListsResponse:
         records = [
             (pl.external_id, pl.id, _bind(m.price_list_from_pb, f"price_lists[{i}]", pl))
-            for i, pl in enumerate(request.price_lists)
+            for i, pl in enumerate(limit_items("price_lists", request.price_lists, MAX_RECORDS))
         ]
         return await self._batch(
             "UpsertPriceLists",
@@ -183,7 +193,8 @@ class CatalogServicer(Servicer[App, OrdersUnitOfWork], cs_grpc.CatalogServiceSer
 
             return parse
 
-        parsers = [parser(i, p) for i, p in enumerate(request.prices)]
+        prices = limit_items("prices", request.prices, MAX_RECORDS)
+        parsers = [parser(i, p) for i, p in enumerate(prices)]
 
         async def work(uow: OrdersUnitOfWork) -> cs.UpsertClientPricesResponse:
             return cs.UpsertClientPricesResponse(count=await sl.upsert_client_prices(uow, parsers))
@@ -195,7 +206,7 @@ class CatalogServicer(Servicer[App, OrdersUnitOfWork], cs_grpc.CatalogServiceSer
     ) -> cs.UpsertDiscountsResponse:
         records = [
             (d.external_id, d.id, _bind(m.discount_from_pb, f"discounts[{i}]", d))
-            for i, d in enumerate(request.discounts)
+            for i, d in enumerate(limit_items("discounts", request.discounts, MAX_RECORDS))
         ]
         return await self._batch(
             "UpsertDiscounts",
@@ -212,7 +223,8 @@ class CatalogServicer(Servicer[App, OrdersUnitOfWork], cs_grpc.CatalogServiceSer
                 f"levels[{i}]", warehouse_id=s.warehouse_id, product_id=s.product_id, qty=s.quantity
             )
 
-        parsers = [parser(i, s) for i, s in enumerate(request.levels)]
+        levels = limit_items("levels", request.levels, MAX_RECORDS)
+        parsers = [parser(i, s) for i, s in enumerate(levels)]
 
         async def work(uow: OrdersUnitOfWork) -> cs.UpsertStockResponse:
             return cs.UpsertStockResponse(count=await sl.upsert_stock(uow, parsers))
@@ -227,7 +239,10 @@ class CatalogServicer(Servicer[App, OrdersUnitOfWork], cs_grpc.CatalogServiceSer
         on = m.opt_date("date", request.date) or self.app.today()
         async with self.read() as uow:
             currency, prices = await sl.resolve_prices(
-                uow, request.client_id, on, list(request.product_ids)
+                uow,
+                request.client_id,
+                on,
+                list(limit_items("product_ids", request.product_ids, MAX_RECORDS)),
             )
         return cs.ResolvePricesResponse(
             prices=[

@@ -18,7 +18,15 @@ from fieldline_kit.logging import correlation_id
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.bootstrap import App
-from fieldline_orders.domain.values import fmt, optional_id, require_id
+from fieldline_orders.domain.values import (
+    MAX_LINES,
+    MAX_REASON,
+    fmt,
+    limit_items,
+    limit_text,
+    optional_id,
+    require_id,
+)
 from fieldline_orders.service_layer import orders as sl
 from fieldline_orders.service_layer import recommendation
 from fieldline_orders.service_layer.submit import SubmitCall, SubmitCommand
@@ -28,7 +36,7 @@ def override_of(given: bool, reason: str) -> str:
     """The override reason; an override asked for without a reason is refused."""
     if not given:
         return ""
-    reason = reason.strip()
+    reason = limit_text("credit_override.reason", reason, MAX_REASON)
     if not reason:
         raise InvalidArgument("credit_override.reason", "is required to override the debt policy")
     return reason
@@ -106,7 +114,10 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
                 self.app.clock(),
                 order_id=request.order_id,
                 status=status,
-                delivered=[(d.product_id, d.base_quantity) for d in request.delivered],
+                delivered=[
+                    (d.product_id, d.base_quantity)
+                    for d in limit_items("delivered", request.delivered, MAX_LINES)
+                ],
                 reason=request.reason,
                 reported_by=request.reported_by,
             )

@@ -22,7 +22,13 @@ from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.returns import ContainerInput, ReturnLineInput
-from fieldline_orders.domain.values import optional_id, require_id
+from fieldline_orders.domain.values import (
+    MAX_LINES,
+    MAX_LIST,
+    limit_items,
+    optional_id,
+    require_id,
+)
 from fieldline_orders.entrypoints.orders_api import override_of
 from fieldline_orders.service_layer import van as sl
 
@@ -93,7 +99,8 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
                 van_id=request.van_id,
                 on=on,
                 lines=[
-                    sl.QuantityInput(ln.product_id, ln.unit, ln.quantity) for ln in request.lines
+                    sl.QuantityInput(ln.product_id, ln.unit, ln.quantity)
+                    for ln in limit_items("lines", request.lines, MAX_LINES)
                 ],
             )
             return vs.LoadVanResponse(stock=m.stock_pb(van_id, stock))
@@ -130,7 +137,7 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
         )
         async with self.read() as uow:
             plan = await sl.prepare_van_sale(
-                uow, cmd, today=self.app.today(), limits=self.app.limits
+                uow, cmd, today=self.app.today(), limits=self.app.limits, dates=self.app.dates
             )
         if plan.existing is not None:
             return vs.CompleteVanSaleResponse(order=m.order_pb(plan.existing))
@@ -174,10 +181,11 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
                 on=on,
                 lines=[
                     ReturnLineInput(ln.product_id, ln.unit, ln.quantity, ln.reason)
-                    for ln in request.lines
+                    for ln in limit_items("lines", request.lines, MAX_LINES)
                 ],
                 containers=[
-                    ContainerInput(c.container_type, c.quantity) for c in request.containers
+                    ContainerInput(c.container_type, c.quantity)
+                    for c in limit_items("containers", request.containers, MAX_LIST)
                 ],
                 actor_id=request.actor.employee_id,
             )
@@ -202,7 +210,10 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
                 unload_id=request.unload_id,
                 van_id=request.van_id,
                 on=on,
-                counted=[(c.product_id, c.quantity) for c in request.counted],
+                counted=[
+                    (c.product_id, c.quantity)
+                    for c in limit_items("counted", request.counted, MAX_LINES)
+                ],
                 cash_handed_over=cash,
                 cash_currency=currency,
             )

@@ -11,26 +11,40 @@ from fieldline_kit.errors import InvalidArgument, NotFound
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain.fulfilment import FulfilmentRow, report
 from fieldline_orders.domain.orders import Order, OrderStatus
-from fieldline_orders.domain.values import limit_text, require_id
+from fieldline_orders.domain.values import MAX_REASON, limit_text, require_id
+
+# Days after its delivery date an order counts as late, at most (the report's threshold).
+MAX_LATE_AFTER_DAYS = 366
 
 
 async def check_outlet(uow: OrdersUnitOfWork, client_id: str, outlet_id: str) -> None:
     """The outlet must be known (clients feed) and belong to the client."""
-    check_owner(await uow.feed_reads.outlet_client(outlet_id), client_id, outlet_id)
+    owner = await uow.feed_reads.outlet_client(outlet_id)
+    known = owner in (None, client_id) or bool(await uow.feed_reads.known_clients([client_id]))
+    check_owner(owner, client_id, outlet_id, client_known=known)
 
 
 def check_owner(
-    owner: str | None, client_id: str, outlet_id: str, field: str = "outlet_id"
+    owner: str | None,
+    client_id: str,
+    outlet_id: str,
+    field: str = "outlet_id",
+    *,
+    client_known: bool = True,
 ) -> None:
-    """`owner`: the outlet's client as the clients feed told it (None: an unknown outlet)."""
+    """`owner`: the outlet's client as the clients feed told it (None: an unknown outlet);
+    `client_known`: whether the feed told of the client at all (asked only when it is not
+    the owner: a client the feed never named is not found, rather than the wrong one)."""
     if owner is None:
         raise NotFound("outlet", outlet_id, field)
     if owner != client_id:
+        if not client_known:
+            raise NotFound("client", client_id, "client_id")
         raise InvalidArgument(field, "belongs to another client")
 
 
 def override_reason(value: str) -> str:
-    return limit_text("credit_override.reason", value, 1000)
+    return limit_text("credit_override.reason", value, MAX_REASON)
 
 
 # --------------------------------------------------------------------------- status
@@ -66,8 +80,10 @@ async def fulfilment_report(
     today: date,
     tz: tzinfo,
 ) -> list[FulfilmentRow]:
-    if late_after_days < 0:
-        raise InvalidArgument("late_after_days", "must not be negative")
+    if not 0 <= late_after_days <= MAX_LATE_AFTER_DAYS:
+        raise InvalidArgument(
+            "late_after_days", f"must be within [0, {MAX_LATE_AFTER_DAYS}], got {late_after_days}"
+        )
     if from_date and to_date and to_date < from_date:
         raise InvalidArgument("to_date", "must not be before from_date")
     facts = await uow.queries.fulfilment_facts(

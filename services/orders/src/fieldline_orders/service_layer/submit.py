@@ -40,6 +40,7 @@ from fieldline_orders.domain.orders import (
     CreditChecker,
     CreditDecision,
     CreditRequest,
+    DateWindow,
     Order,
     OrderHeader,
     OrderKind,
@@ -101,6 +102,7 @@ class SubmitOrders:
         clock: Callable[[], datetime],
         today: Callable[[], date],
         limits: ManualDiscountLimits,
+        dates: DateWindow,
         respond: Callable[[Order], bytes],
     ) -> None:
         self._reader = reader
@@ -109,6 +111,7 @@ class SubmitOrders:
         self._clock = clock
         self._today = today
         self._limits = limits
+        self._dates = dates
         self._respond = respond
 
     async def __call__(self, calls: Sequence[SubmitCall]) -> list[Outcome]:
@@ -155,7 +158,7 @@ class SubmitOrders:
         for i, (order_id, _) in named.items():
             try:
                 fresh[i] = (
-                    _header(calls[i].cmd, order_id, today),
+                    _header(calls[i].cmd, order_id, today, self._dates),
                     _product_ids(calls[i].cmd.lines),
                 )
             except DomainError as exc:
@@ -174,6 +177,7 @@ class SubmitOrders:
         plans: dict[int, Plan] = {}
         existing: list[int] = []
         priceable: list[int] = []
+        strangers: list[int] = []  # naming an outlet of another client than theirs
         for i in todo:
             call = calls[i]
             try:
@@ -191,11 +195,26 @@ class SubmitOrders:
                 out[i] = invalid[i]
             else:
                 header = fresh[i][0]
+                owner = reads.owners.get(header.outlet_id)
+                if owner is not None and owner != header.client_id:
+                    strangers.append(i)  # judged below, knowing whether the client is known
+                    continue
+                try:
+                    check_owner(owner, header.client_id, header.outlet_id)
+                    priceable.append(i)
+                except DomainError as exc:
+                    out[i] = exc
+        if strangers:  # another client's outlet, or a client the feed never told of?
+            known = await self._reader.known_clients({fresh[i][0].client_id for i in strangers})
+            for i in strangers:
+                h = fresh[i][0]
                 try:
                     check_owner(
-                        reads.owners.get(header.outlet_id), header.client_id, header.outlet_id
+                        reads.owners.get(h.outlet_id),
+                        h.client_id,
+                        h.outlet_id,
+                        client_known=h.client_id in known,
                     )
-                    priceable.append(i)
                 except DomainError as exc:
                     out[i] = exc
         books = price_books(
@@ -329,7 +348,9 @@ def _first_of_each(calls: Sequence[SubmitCall], pending: list[int]) -> tuple[lis
     return first, later
 
 
-def _header(cmd: SubmitCommand, order_id: str, today: date) -> OrderHeader:
+def _header(cmd: SubmitCommand, order_id: str, today: date, dates: DateWindow) -> OrderHeader:
+    dates.check("order_date", cmd.order_date, today)
+    dates.check("delivery_date", cmd.delivery_date, today)
     return OrderHeader.create(
         order_id=order_id,
         client_id=cmd.client_id,

@@ -28,6 +28,7 @@ from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain.orders import (
     CreditDecision,
     CreditRequest,
+    DateWindow,
     Order,
     OrderHeader,
     OrderKind,
@@ -36,7 +37,9 @@ from fieldline_orders.domain.orders import (
 from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits, PricedLine
 from fieldline_orders.domain.returns import ContainerInput, GoodsReturn, ReturnLineInput
 from fieldline_orders.domain.values import (
+    MAX_CODE,
     ZERO,
+    limit_text,
     optional_id,
     positive_quantity,
     quantity,
@@ -168,6 +171,7 @@ async def prepare_van_sale(
     *,
     today: date,
     limits: ManualDiscountLimits,
+    dates: DateWindow,
 ) -> VanSalePlan:
     """Step 1, on a read-only unit of work (nothing is written)."""
     sale_id = require_id("sale_id", cmd.sale_id)
@@ -177,6 +181,7 @@ async def prepare_van_sale(
             raise AlreadyExists(f"sale_id: {sale_id} is already used by a pre-sale order")
         return VanSalePlan(sale_id, existing)
     van_id = (await uow.vans.get(require_id("van_id", cmd.van_id))).id
+    dates.check("date", cmd.on, today)
     header = OrderHeader.create(
         order_id=sale_id,
         client_id=cmd.client_id,
@@ -229,7 +234,8 @@ async def prepare_van_sale(
             as_of=today,
         ),
         cash_collected=cmd.cash_collected,
-        receipt_number=cmd.receipt_number,
+        # Checked here, before settlements is asked, not only when the sale is written.
+        receipt_number=limit_text("receipt_number", cmd.receipt_number, MAX_CODE),
     )
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
@@ -29,6 +29,7 @@ from fieldline_settlements.domain.events import Event, InvoiceIssued, PaymentRec
 from fieldline_settlements.domain.values import (
     ZERO,
     amount,
+    days_after,
     document_id,
     fmt,
     limit_text,
@@ -468,7 +469,7 @@ class ClientLedger:
 
 
 def due_date(issue_date: date, terms_days: int) -> date:
-    return issue_date + timedelta(days=terms_days)
+    return days_after(issue_date, terms_days)
 
 
 # ------------------------------------------------------------------------------- statement
@@ -534,9 +535,9 @@ def aging_cutoffs(as_of: date) -> tuple[date, date, date, date]:
     """Due dates from which an open amount falls in current, 1–30, 31–60, 61–90 (else >90)."""
     return (
         as_of,
-        as_of - timedelta(days=30),
-        as_of - timedelta(days=60),
-        as_of - timedelta(days=90),
+        days_after(as_of, -30),
+        days_after(as_of, -60),
+        days_after(as_of, -90),
     )
 
 

@@ -21,16 +21,22 @@ BLOCK and a reason says why.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 
 from fieldline_kit.errors import InvalidArgument
 from fieldline_settlements.domain.events import Event
-from fieldline_settlements.domain.values import fmt, limit_text, optional_id, role
-
-MAX_OVERRIDE_REASON = 500
+from fieldline_settlements.domain.values import (
+    MAX_LIST,
+    MAX_REASON,
+    fmt,
+    limit_items,
+    limit_text,
+    optional_id,
+    role,
+)
 
 
 class PolicyMode(Enum):
@@ -82,7 +88,7 @@ class DebtPolicy:
         if mode is None:
             raise InvalidArgument(f"{field_}.mode", "is required (BLOCK, WARN or IGNORE)")
         unique: list[Stage] = []
-        for i, stage in enumerate(stages):
+        for i, stage in enumerate(limit_items(f"{field_}.stages", list(stages), MAX_LIST)):
             if stage is None:
                 raise InvalidArgument(f"{field_}.stages[{i}]", "must be ORDER_SUBMIT or VAN_SALE")
             if stage not in unique:
@@ -94,7 +100,9 @@ class DebtPolicy:
                 "use mode IGNORE to judge nothing",
             )
         roles: list[str] = []
-        for i, name in enumerate(override_roles):
+        for i, name in enumerate(
+            limit_items(f"{field_}.override_roles", list(override_roles), MAX_LIST)
+        ):
             normalised = role(f"{field_}.override_roles[{i}]", name)
             if normalised not in roles:
                 roles.append(normalised)
@@ -220,11 +228,16 @@ class Actor:
     override_reason: str
 
     @classmethod
-    def of(cls, actor_id: str, roles: Iterable[str], override_reason: str) -> Actor:
+    def of(cls, actor_id: str, roles: Sequence[str], override_reason: str) -> Actor:
+        """Roles as `role` reads them ("ROLE_SUPERVISOR" is SUPERVISOR); blanks skipped."""
         return cls(
             limit_text("actor_id", actor_id, 64),
-            frozenset(r.strip().upper() for r in roles if r.strip()),
-            limit_text("override_reason", override_reason, MAX_OVERRIDE_REASON),
+            frozenset(
+                role(f"actor_roles[{i}]", r)
+                for i, r in enumerate(limit_items("actor_roles", roles, MAX_LIST))
+                if r.strip()
+            ),
+            limit_text("override_reason", override_reason, MAX_REASON),
         )
 
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import re
 import uuid
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 
 from fieldline_kit import validation
 from fieldline_kit.errors import InvalidArgument
-from fieldline_kit.validation import optional_id, require_id  # noqa: F401 - re-exported
+from fieldline_kit.validation import (  # noqa: F401 - re-exported
+    MAX_LINES,
+    MAX_LIST,
+    MAX_REASON,
+    limit_items,
+    optional_id,
+    parse_decimal,
+    require_id,
+)
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -19,7 +28,6 @@ MAX_QUANTITY = Decimal("999999999999999.999")
 MAX_DOCUMENT_ID = 64
 MAX_TEXT = 300
 _DOCUMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/\-]*")
-_ROLE = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 def document_id(field: str, value: str) -> str:
@@ -31,7 +39,7 @@ def document_id(field: str, value: str) -> str:
     except ValueError:
         pass
     if len(value) > MAX_DOCUMENT_ID:
-        raise InvalidArgument(field, f"is too long ({len(value)} characters, at most 64)")
+        raise InvalidArgument(field, f"must be at most {MAX_DOCUMENT_ID} characters")
     if not _DOCUMENT_ID.fullmatch(value):
         raise InvalidArgument(
             field, f"must be a UUID or letters, digits and . _ : / - only, got {value[:60]!r}"
@@ -52,11 +60,10 @@ def require_text(field: str, value: str, max_len: int = MAX_TEXT) -> str:
 
 
 def role(field: str, value: str) -> str:
-    """Role names are compared case-insensitively and stored upper-case (e.g. SUPERVISOR)."""
-    name = (value or "").strip().upper()
-    if not name or len(name) > 60 or not _ROLE.fullmatch(name):
-        raise InvalidArgument(field, f"must be a role name like SUPERVISOR, got {value[:60]!r}")
-    return name
+    """Role names are compared case-insensitively and stored upper-case, without the "ROLE_"
+    prefix of the clients API's enum names ("ROLE_SUPERVISOR" is SUPERVISOR): the kit's
+    `role_name`."""
+    return validation.role_name(field, value)
 
 
 def amount(
@@ -84,13 +91,9 @@ def amount(
 
 
 def quantity(field: str, value: str) -> Decimal:
-    """A non-negative decimal quantity given as a string ("12", "0.5"), 3 decimals at most."""
-    try:
-        number = Decimal((value or "").strip())
-    except (InvalidOperation, ValueError):
-        raise InvalidArgument(field, f"must be a decimal number, got {value[:40]!r}") from None
-    if not number.is_finite():
-        raise InvalidArgument(field, "must be a finite number")
+    """A non-negative decimal quantity given as a string ("12", "0.5"), 3 decimals at most
+    (read by the kit's `parse_decimal`: ASCII digits, a bounded magnitude)."""
+    number = parse_decimal(field, value)
     if number < 0:
         raise InvalidArgument(field, f"must not be negative, got {value[:40]}")
     if number != number.quantize(QUANTITY_STEP):
@@ -98,6 +101,12 @@ def quantity(field: str, value: str) -> Decimal:
     if number > MAX_QUANTITY:
         raise InvalidArgument(field, "is out of range")
     return number.quantize(QUANTITY_STEP)
+
+
+def days_after(day: date, days: int) -> date:
+    """`day` moved by `days` (back when negative), held within the calendar (years 1 … 9999):
+    a request may name any date of it, and a due date or cut-off past its end is its end."""
+    return date.fromordinal(min(max(day.toordinal() + days, 1), date.max.toordinal()))
 
 
 def fmt(value: Decimal) -> str:

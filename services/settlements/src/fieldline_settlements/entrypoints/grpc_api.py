@@ -26,7 +26,13 @@ from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
 from fieldline_settlements.bootstrap import App
 from fieldline_settlements.domain.ledger import NamedAllocation, statement
 from fieldline_settlements.domain.policy import Actor
-from fieldline_settlements.domain.values import document_id, optional_id, require_id
+from fieldline_settlements.domain.values import (
+    MAX_LINES,
+    document_id,
+    limit_items,
+    optional_id,
+    require_id,
+)
 from fieldline_settlements.service_layer import handlers
 
 log = get_logger("fieldline.settlements.grpc")
@@ -78,7 +84,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
             raise InvalidArgument("payment", "is required")
         p = request.payment
         named = []
-        for index, a in enumerate(p.allocations):
+        for index, a in enumerate(limit_items("payment.allocations", p.allocations, MAX_LINES)):
             where = f"payment.allocations[{index}]"
             requested = None
             if a.HasField("amount") and (a.amount.units or a.amount.nanos):
@@ -326,11 +332,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         key (`CheckCredit:<request_id>`), so a check first sent alone and retried in a batch,
         or the other way round, gets its first answer.
         """
-        checks = list(request.checks)
-        if len(checks) > MAX_CREDIT_CHECKS:
-            raise InvalidArgument(
-                "checks", f"at most {MAX_CREDIT_CHECKS} per call, got {len(checks)}"
-            )
+        checks = list(limit_items("checks", request.checks, MAX_CREDIT_CHECKS))
         response = ss.CheckCreditBatchResponse()
         if not checks:
             return response
