@@ -117,8 +117,6 @@ def batch_request(clients: list[str], size: int, rng: random.Random, today: date
                 client_id=client,
                 amount=rub(f"{rng.randint(100, 5000)}.{rng.randint(0, 99):02d}"),
                 stage=pb.STAGE_ORDER_SUBMIT,
-                actor_id=new_id(),
-                actor_roles=["AGENT"],
                 as_of=pb_date(today),
             )
         )

@@ -1,7 +1,7 @@
 """Pre-sale order submission benchmark: throughput and latency vs. an empty RPC.
 
     .venv/bin/python bench/orders_submit_bench.py [--postgres URL] [--quick]
-        [--outlets 300000] [--skus 3000] [--orders 2000] [--concurrency 16,32,64,128] [--rate 200]
+        [--outlets 300000] [--outlets-per-agent 300] [--skus 3000] [--orders 2000] [--concurrency 16,32,64,128] [--rate 200]
         [--client-process] [--settlements-process] [--profile]
 
 Creates fresh databases for orders and settlements (SQLite files in a temporary directory,
@@ -41,6 +41,14 @@ so two options move parts into processes of their own (`multiprocessing`, spawn)
 * `--settlements-process`: settlements in its own process, as deployed, so the credit check
   runs on the other core instead of taking turns with orders on one event loop.
 
+Identity (issue 11): both services check tokens, as deployed. A test issuer (keys made in
+memory) signs them; settlements also trusts orders' own service key (CheckCreditBatch is for
+services). The outlets are spread over agents' routes (`--outlets-per-agent`, as the clients
+feed's RouteAssignmentChanged events bring them), and each SubmitOrder carries the token of
+the agent whose outlet it names (route scope checked); the empty RPC gets the same metadata
+(it verifies nothing). The figures therefore include token verification; what one
+verification costs alone is printed first.
+
 `--profile` measures where the time goes instead of the three runs above (settlements must
 be in-process): over --profile-orders orders (one at a time, or --profile-concurrency in
 flight), the statements and transactions per SubmitOrder of each service (inside the RPCs vs.
@@ -60,6 +68,7 @@ import contextlib
 import contextvars
 import cProfile
 import io
+import json
 import multiprocessing
 import pstats
 import random
@@ -91,9 +100,12 @@ from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import catalog_service_pb2_grpc as cs_grpc
 from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import resources_pb2 as pb
+from fieldline_kit.auth.forward import BearerToken
+from fieldline_kit.auth.keys import generate_signing_key, jwks_document, private_pem
 from fieldline_kit.grpc.convert import money, pb_date, ts
 from fieldline_kit.logging import configure_logging
 from fieldline_kit.migrations import upgrade_async
+from fieldline_kit.testing.auth import ADMIN, TestTokens
 from fieldline_orders.entrypoints.bulk_load import bulk_load
 from fieldline_orders.entrypoints.main import MIGRATIONS as ORDERS_MIGRATIONS
 from fieldline_orders.entrypoints.main import SPEC as ORDERS
@@ -115,6 +127,54 @@ def new_id() -> str:
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+# --------------------------------------------------------------------------------- identity
+ORDERS_ISSUER = "fieldline-orders"  # ORDERS_SERVICE_TOKEN_ISSUER's default
+TOKEN_LIFETIME = timedelta(hours=4)  # the bench's tokens outlive any run
+
+
+@dataclass
+class Identity:
+    """The test issuer, orders' service key, and each service's auth settings."""
+
+    tokens: TestTokens
+    orders: dict[str, Any]
+    settlements: dict[str, Any]
+
+
+def identity(directory: Path) -> Identity:
+    tokens = TestTokens.generate()
+    orders_key = generate_signing_key()
+    pem = directory / "orders-service.pem"
+    pem.write_bytes(private_pem(orders_key))
+    pem.chmod(0o600)
+    jwks = directory / "jwks.json"  # what the services trust: the issuer's keys and orders'
+    jwks.write_text(json.dumps(jwks_document([*tokens.issuer.keys, orders_key])))
+    return Identity(
+        tokens,
+        orders={
+            "auth_jwks": str(jwks),
+            "auth_issuers": (tokens.issuer_name,),
+            "service_signing_key": str(pem),
+        },
+        settlements={"auth_jwks": str(jwks), "auth_issuers": (tokens.issuer_name, ORDERS_ISSUER)},
+    )
+
+
+def agent_tokens(tokens: TestTokens, agents: list[str]) -> dict[str, str]:
+    return {a: tokens.mint(a, roles=["AGENT"], lifetime=TOKEN_LIFETIME) for a in agents}
+
+
+async def verification_cost(tokens: TestTokens, n: int = 2000) -> float:
+    """Seconds one token verification takes (signature, claims), as the server's check does."""
+    verifier = tokens.verifier()
+    token = tokens.mint(new_id(), roles=["AGENT"])
+    await verifier.verify_async(token)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        await verifier.verify_async(token)
+    return (time.perf_counter() - t0) / n
 
 
 # ---------------------------------------------------------------------------------- seeding
@@ -198,38 +258,78 @@ def outlet_created(client_id: str, outlet_id: str) -> EventEnvelope:
     )
 
 
+def assigned(route_id: str, outlet_id: str, agent_id: str, sequence: int) -> EventEnvelope:
+    """The clients context's RouteAssignmentChanged: the outlet on the agent's route."""
+    payload = any_pb2.Any()
+    payload.Pack(
+        ev.RouteAssignmentChanged(
+            assignment=clients.RouteAssignment(
+                route_id=route_id,
+                outlet_id=outlet_id,
+                frequency=clients.VISIT_FREQUENCY_WEEKLY,
+                weekdays=[1 + sequence % 5],
+                start_date=pb_date(datetime.now(TZ).date()),
+                sequence=sequence,
+            ),
+            agent_id=agent_id,
+        )
+    )
+    return EventEnvelope(
+        event_id=new_id(),
+        occurred_at=ts(datetime.now(UTC)),
+        aggregate_type="route",
+        aggregate_id=route_id,
+        aggregate_version=sequence + 1,
+        payload=payload,
+    )
+
+
 async def seed_outlets(
-    database_url: str, outlets: int, price_type_id: str
-) -> list[tuple[str, str]]:
-    """Orders' read model of outlets as the clients feed fills it (OutletCreated events, 3
-    outlets per client) and every client on the price type (SetClientPriceType), loaded by
-    the orders service's bulk load."""
-    pairs: list[tuple[str, str]] = []
+    database_url: str, outlets: int, price_type_id: str, per_agent: int
+) -> list[tuple[str, str, str]]:
+    """Orders' read models as the clients feed fills them (OutletCreated events, 3 outlets per
+    client; RouteAssignmentChanged, `per_agent` outlets on each agent's route) and every client
+    on the price type (SetClientPriceType), loaded by the orders service's bulk load; the
+    (client, outlet, agent) of each outlet."""
+    customers: list[tuple[str, str, str]] = []
     client_ids: list[str] = []
+    routes: list[tuple[str, str]] = []  # (route, agent)
     for i in range(outlets):
         if i % 3 == 0:
             client_ids.append(new_id())
-        pairs.append((client_ids[-1], new_id()))
+        if i % per_agent == 0:
+            routes.append((new_id(), new_id()))
+        customers.append((client_ids[-1], new_id(), routes[-1][1]))
 
     def messages() -> Iterator[Message]:
-        for client_id, outlet_id in pairs:
+        for client_id, outlet_id, _ in customers:
             yield outlet_created(client_id, outlet_id)
+        for i, (_, outlet_id, _) in enumerate(customers):
+            route_id, agent_id = routes[i // per_agent]
+            yield assigned(route_id, outlet_id, agent_id, i % per_agent)
         for client_id in client_ids:
             yield cs.SetClientPriceTypeRequest(client_id=client_id, price_type_id=price_type_id)
 
     counts = await bulk_load(database_url, messages())
-    assert (counts["feed_outlets"], counts["client_price_types"]) == (outlets, len(client_ids))
-    return pairs
+    assert (counts["feed_outlets"], counts["feed_assignments"], counts["client_price_types"]) == (
+        outlets,
+        outlets,
+        len(client_ids),
+    )
+    return customers
+
+
+Metadata = tuple[tuple[str, str], ...]
 
 
 def order_request(
-    product_ids: list[str], customers: list[tuple[str, str]], agent: str
-) -> os_.SubmitOrderRequest:
-    client_id, outlet_id = random.choice(customers)
+    product_ids: list[str], customers: list[tuple[str, str, str]], tokens: dict[str, str]
+) -> tuple[os_.SubmitOrderRequest, Metadata]:
+    """An order of 10 lines at a random outlet, and the token of the agent whose it is."""
+    client_id, outlet_id, agent = random.choice(customers)
     today = datetime.now(TZ).date()
-    return os_.SubmitOrderRequest(
+    request = os_.SubmitOrderRequest(
         request_id=new_id(),
-        actor=os_.Actor(employee_id=agent, roles=["AGENT"]),
         order_id=new_id(),
         client_id=client_id,
         outlet_id=outlet_id,
@@ -243,6 +343,7 @@ def order_request(
             for pid in random.sample(product_ids, LINES)
         ],
     )
+    return request, (("authorization", f"Bearer {tokens[agent]}"),)
 
 
 # -------------------------------------------------------------------------------- measuring
@@ -316,8 +417,8 @@ class Load:
     target: str
     method: str
     product_ids: list[str]
-    customers: list[tuple[str, str]]
-    agent: str
+    customers: list[tuple[str, str, str]]  # (client, outlet, its agent)
+    tokens: dict[str, str]  # each agent's token
     seed: int
 
 
@@ -403,8 +504,8 @@ async def run_job(
         replies: list[bytes] = []
 
         async def one() -> None:
-            request = order_request(load.product_ids, load.customers, load.agent)
-            replies.append(await call(request, timeout=30))
+            request, metadata = order_request(load.product_ids, load.customers, load.tokens)
+            replies.append(await call(request, timeout=30, metadata=metadata))
 
         if own:  # a new process and channel: connect and warm up outside the measurement
             for _ in range(10):
@@ -722,6 +823,11 @@ async def main_async(args: argparse.Namespace) -> int:
         instrument(recorder)
     with tempfile.TemporaryDirectory(prefix="fl-orders-bench-") as tmp_dir:
         tmp = Path(tmp_dir)
+        ids = identity(tmp)
+        print(
+            f"token verification (Ed25519, PyJWT): "
+            f"{await verification_cost(ids.tokens) * 1e6:.0f} µs per call"
+        )
         async with contextlib.AsyncExitStack() as stack:
             nats_url = await stack.enter_async_context(benchkit.embedded_nats(tmp))
             s_url = await stack.enter_async_context(
@@ -734,7 +840,8 @@ async def main_async(args: argparse.Namespace) -> int:
             await upgrade_async(o_url, ORDERS_MIGRATIONS)
             common: dict[str, Any] = {"nats_url": nats_url, **benchkit.LOCAL_SERVICE}
             async with settlements_service(
-                {"database_url": s_url, **common}, in_child=args.settlements_process
+                {"database_url": s_url, **common, **ids.settlements},
+                in_child=args.settlements_process,
             ) as (s_port, s_app):
                 # Statement counting is for --profile only: a listener on every statement
                 # costs the measured runs a little.
@@ -747,18 +854,26 @@ async def main_async(args: argparse.Namespace) -> int:
                         submit_batch_max=args.batch_max,
                         submit_batches_in_flight=args.batches_in_flight,
                         **common,
+                        **ids.orders,
                     )
                 )
                 if args.profile:
                     recorder.count(o_app.engine, "orders")
                 async with (
                     benchkit.running(o_process),
-                    grpc.aio.insecure_channel(f"127.0.0.1:{o_process.grpc_port}") as ch,
+                    # Seeding as an administrator; each order carries its agent's token.
+                    grpc.aio.insecure_channel(
+                        f"127.0.0.1:{o_process.grpc_port}",
+                        interceptors=[BearerToken(ids.tokens.source(ADMIN))],
+                    ) as ch,
                 ):
                     t0 = time.perf_counter()
                     product_ids, price_type_id = await seed_catalog(ch, args.skus)
                     t1 = time.perf_counter()
-                    customers = await seed_outlets(o_url, args.outlets, price_type_id)
+                    customers = await seed_outlets(
+                        o_url, args.outlets, price_type_id, args.outlets_per_agent
+                    )
+                    tokens = agent_tokens(ids.tokens, sorted({a for _, _, a in customers}))
                     print(
                         f"seeded {len(product_ids)} SKUs in {t1 - t0:.1f} s (CatalogService) and "
                         f"{len(customers)} outlets in {time.perf_counter() - t1:.1f} s (bulk load) "
@@ -774,21 +889,22 @@ async def main_async(args: argparse.Namespace) -> int:
                         request_serializer=lambda m: m.SerializeToString(),
                         response_deserializer=lambda b: b,
                     )
-                    agent = new_id()
-                    sample = await submit(order_request(product_ids, customers, agent))
+                    request, metadata = order_request(product_ids, customers, tokens)
+                    sample = await submit(request, metadata=metadata)
                     reply = os_.SubmitOrderResponse.FromString(sample)
                     assert (
                         reply.order.status == pb.ORDER_STATUS_SUBMITTED
                         and len(reply.order.lines) == LINES
                     ), reply
                     for _ in range(args.warmup):
-                        await submit(order_request(product_ids, customers, agent))
+                        request, metadata = order_request(product_ids, customers, tokens)
+                        await submit(request, metadata=metadata)
                     real = Load(
                         f"127.0.0.1:{o_process.grpc_port}",
                         SUBMIT,
                         product_ids,
                         customers,
-                        agent,
+                        tokens,
                         args.seed + 1,
                     )
                     if args.profile:
@@ -804,7 +920,7 @@ async def main_async(args: argparse.Namespace) -> int:
                             f"/{benchkit.EMPTY_SERVICE}/{EMPTY_NAME}",
                             product_ids,
                             customers,
-                            agent,
+                            tokens,
                             args.seed + 2,
                         )
                         child = args.client_process
@@ -896,6 +1012,9 @@ def main() -> int:
     benchkit.add_postgres_argument(parser)
     benchkit.add_analyze_argument(parser)
     parser.add_argument("--outlets", type=int, default=300_000)
+    parser.add_argument(
+        "--outlets-per-agent", type=int, default=300, help="outlets on each agent's route"
+    )
     parser.add_argument("--skus", type=int, default=3_000)
     parser.add_argument("--orders", type=int, default=2_000)
     parser.add_argument(

@@ -2,11 +2,16 @@
 
 The outlet is created in clients and reaches orders through the clients feed (NATS); the van
 sale reaches settlements through orders' events (NATS) and shows up as an invoice, a payment
-and a tare balance.
+and a tare balance. Every call carries a token of the system's development key: an
+administrator's, or the employee's a test is about (who acts is the token's, never a request
+body). The employees who sell exist in clients and work a route with the outlet on it, which
+reaches orders through the same feed: orders lets an agent or van seller sell only at the
+outlets of its routes, and forwards its token to settlements, which judges an override by it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -17,6 +22,8 @@ from google.type import date_pb2, latlng_pb2, money_pb2
 from fieldline.clients.v1 import clients_service_pb2 as ccs
 from fieldline.clients.v1 import clients_service_pb2_grpc as ccs_grpc
 from fieldline.clients.v1 import resources_pb2 as cpb
+from fieldline.clients.v1 import territory_service_pb2 as cts
+from fieldline.clients.v1 import territory_service_pb2_grpc as cts_grpc
 from fieldline.orders.v1 import catalog_service_pb2 as cat
 from fieldline.orders.v1 import catalog_service_pb2_grpc as cat_grpc
 from fieldline.orders.v1 import orders_service_pb2 as ords
@@ -29,7 +36,9 @@ from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
 from fieldline_clients.domain.taxid import inn_with_check_digits
 from fieldline_dev.runner import LocalSystem
+from fieldline_kit.auth.forward import BearerToken
 from fieldline_kit.grpc.convert import money
+from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.helpers import eventually_value, new_id
 
 TODAY = datetime.now(ZoneInfo("Europe/Moscow")).date()
@@ -47,18 +56,73 @@ def dec(m: money_pb2.Money) -> Decimal:
     return Decimal(m.units) + Decimal(m.nanos) / Decimal(10**9)
 
 
+@dataclass
+class Orders:
+    orders: ords_grpc.OrdersServiceStub
+    vans: van_grpc.VanServiceStub
+
+
 class Company:
-    """Channels to the three services and the shared set-up of a sales day."""
+    """Channels to the three services (as an administrator, or as an employee:
+    `orders_as`) and the shared set-up of a sales day: employees, their routes, outlets on
+    them, the catalog."""
 
     def __init__(self, system: LocalSystem) -> None:
+        self.system = system
+        token = BearerToken(system.token_source())
         self.channels = {
-            name: grpc.aio.insecure_channel(svc.target) for name, svc in system.running.items()
+            name: grpc.aio.insecure_channel(svc.target, interceptors=[token])
+            for name, svc in system.running.items()
         }
         self.clients = ccs_grpc.ClientsServiceStub(self.channels["clients"])
+        self.territory = cts_grpc.TerritoryServiceStub(self.channels["clients"])
         self.catalog = cat_grpc.CatalogServiceStub(self.channels["orders"])
         self.orders = ords_grpc.OrdersServiceStub(self.channels["orders"])
         self.vans = van_grpc.VanServiceStub(self.channels["orders"])
         self.settlements = ss_grpc.SettlementsServiceStub(self.channels["settlements"])
+        self.as_employee: dict[Caller, Orders] = {}
+
+    def orders_as(self, caller: Caller) -> Orders:
+        """Orders' APIs as `caller`, with a token of theirs: who acts is the token's."""
+        if caller not in self.as_employee:
+            channel = grpc.aio.insecure_channel(
+                self.system.running["orders"].target,
+                interceptors=[BearerToken(self.system.token_source(caller))],
+            )
+            self.channels[f"orders as {caller.subject}"] = channel
+            self.as_employee[caller] = Orders(
+                ords_grpc.OrdersServiceStub(channel), van_grpc.VanServiceStub(channel)
+            )
+        return self.as_employee[caller]
+
+    async def employee(self, role: cpb.Role.ValueType, name: str) -> Caller:
+        """An employee of the company holding `role`, as it calls: a token with that role."""
+        employee = cpb.Employee(id=new_id(), full_name=name, roles=[role], active=True)
+        await self.territory.CreateEmployee(
+            cts.CreateEmployeeRequest(request_id=new_id(), employee=employee)
+        )
+        return Caller(employee.id, {cpb.Role.Name(role).removeprefix("ROLE_")})
+
+    async def route_of(self, agent: Caller) -> str:
+        """A route `agent` works (its outlets are the ones it may sell at)."""
+        route = cpb.Route(id=new_id(), name=f"Маршрут {agent.subject[:8]}", agent_id=agent.subject)
+        await self.territory.CreateRoute(cts.CreateRouteRequest(request_id=new_id(), route=route))
+        return route.id
+
+    async def assign(self, route_id: str, outlet_id: str) -> None:
+        """The outlet on the route, every day from today."""
+        await self.territory.SetRouteAssignment(
+            cts.SetRouteAssignmentRequest(
+                request_id=new_id(),
+                assignment=cpb.RouteAssignment(
+                    route_id=route_id,
+                    outlet_id=outlet_id,
+                    frequency=cpb.VISIT_FREQUENCY_WEEKLY,
+                    weekdays=[1, 2, 3, 4, 5, 6, 7],
+                    start_date=d(TODAY),
+                ),
+            )
+        )
 
     async def close(self) -> None:
         for channel in self.channels.values():
@@ -146,36 +210,51 @@ class Company:
         )
 
 
-AGENT = ords.Actor(employee_id=new_id(), roles=["AGENT"])
-SUPERVISOR = ords.Actor(employee_id=new_id(), roles=["SUPERVISOR"])
+def not_through_the_feed_yet(exc: grpc.aio.AioRpcError) -> bool:
+    """Orders answers this while the outlet (NOT_FOUND) or its assignment to the caller's
+    route (PERMISSION_DENIED: outside the caller's scope) has not reached it from clients."""
+    details = exc.details() or ""
+    return (exc.code() == grpc.StatusCode.NOT_FOUND and "outlet" in details) or (
+        exc.code() == grpc.StatusCode.PERMISSION_DENIED and "outside your scope" in details
+    )
 
 
 async def submit(
-    company: Company, order_id: str, client_id: str, outlet_id: str, product_id: str, **kw: object
+    company: Company,
+    caller: Caller,
+    order_id: str,
+    client_id: str,
+    outlet_id: str,
+    product_id: str,
+    override: ords.CreditOverride | None = None,
 ) -> opb.Order:
+    """SubmitOrder as `caller`, once the outlet and its route have reached orders."""
+    as_caller = company.orders_as(caller)
+    seen: list[str] = []
+
     async def attempt() -> opb.Order | None:
         try:
-            reply = await company.orders.SubmitOrder(
+            reply = await as_caller.orders.SubmitOrder(
                 ords.SubmitOrderRequest(
                     request_id=new_id(),
-                    actor=kw.get("actor", AGENT),  # type: ignore[arg-type]
                     order_id=order_id,
                     client_id=client_id,
                     outlet_id=outlet_id,
                     order_date=d(TODAY),
                     delivery_date=d(TODAY + timedelta(days=1)),
                     lines=[ords.OrderLineInput(product_id=product_id, unit="crate", quantity="2")],
-                    credit_override=kw.get("override"),  # type: ignore[arg-type]
+                    credit_override=override,
                 )
             )
         except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND and "outlet" in (exc.details() or ""):
-                return None  # the outlet has not reached orders through the feed yet
+            if not_through_the_feed_yet(exc):
+                seen[:] = [f"{exc.code().name}: {exc.details()}"]
+                return None
             raise
         return reply.order
 
     order = await eventually_value(attempt, lambda o: o is not None)
-    assert order is not None
+    assert order is not None, f"the outlet did not reach orders on the route: {seen}"
     return order
 
 
@@ -184,12 +263,16 @@ async def test_pre_sale_order_for_a_client_with_overdue_debt_under_each_mode(
 ) -> None:
     company = Company(system)
     try:
+        agent = await company.employee(cpb.ROLE_AGENT, "Агентов Агент")
+        supervisor = await company.employee(cpb.ROLE_SUPERVISOR, "Супервайзеров Супервайзер")
+        route_id = await company.route_of(agent)
         product_id, price_type_id = await company.catalog_with_beer()
         outcomes = {}
         for n, mode in enumerate(
             [spb.DEBT_POLICY_MODE_BLOCK, spb.DEBT_POLICY_MODE_WARN, spb.DEBT_POLICY_MODE_IGNORE]
         ):
             client_id, outlet_id = await company.client_with_outlet(100 + n)
+            await company.assign(route_id, outlet_id)
             await company.known_to_orders(client_id, price_type_id)
             await company.settlements.SetDebtPolicy(
                 ss.SetDebtPolicyRequest(
@@ -219,29 +302,40 @@ async def test_pre_sale_order_for_a_client_with_overdue_debt_under_each_mode(
                 )
             )
             order_id = new_id()
-            order = await submit(company, order_id, client_id, outlet_id, product_id)
+            order = await submit(company, agent, order_id, client_id, outlet_id, product_id)
             outcomes[spb.DebtPolicyMode.Name(mode)] = (
                 opb.OrderStatus.Name(order.status),
                 order.credit,
             )
             # The same order submitted again (a device retry) is the same order; a held one is
             # judged again (the debt may have been paid meanwhile) and stays held.
-            again = await submit(company, order_id, client_id, outlet_id, product_id)
+            again = await submit(company, agent, order_id, client_id, outlet_id, product_id)
             assert again.id == order.id and again.status == order.status
             if mode != spb.DEBT_POLICY_MODE_BLOCK:
                 assert again.version == order.version
             if mode == spb.DEBT_POLICY_MODE_BLOCK:
-                released = await submit(
-                    company,
-                    order_id,
-                    client_id,
-                    outlet_id,
-                    product_id,
-                    actor=SUPERVISOR,
-                    override=ords.CreditOverride(reason="клиент обещал оплатить завтра"),
+                # An override through orders is judged by settlements on the token orders
+                # forwards, the caller's own: an agent's is ignored (not an override role of
+                # the policy), a supervisor's releases the order.
+                override = ords.CreditOverride(reason="клиент обещал оплатить завтра")
+                by_agent = await submit(
+                    company, agent, order_id, client_id, outlet_id, product_id, override
                 )
-                assert released.status == opb.ORDER_STATUS_SUBMITTED
-                assert released.credit.outcome == opb.CREDIT_OUTCOME_OVERRIDDEN
+                assert by_agent.status == opb.ORDER_STATUS_CREDIT_HOLD, by_agent
+                assert by_agent.credit.outcome == opb.CREDIT_OUTCOME_BLOCK, by_agent.credit
+                # Judged as the agent (its token reached settlements), not as no one.
+                ignored = by_agent.credit.reasons[-1]
+                assert "override ignored" in ignored and agent.subject in ignored, ignored
+                assert "none of the override roles" in ignored, ignored
+                assert not by_agent.credit.override_by
+                by_supervisor = await submit(
+                    company, supervisor, order_id, client_id, outlet_id, product_id, override
+                )
+                assert by_supervisor.status == opb.ORDER_STATUS_SUBMITTED, by_supervisor
+                assert by_supervisor.credit.outcome == opb.CREDIT_OUTCOME_OVERRIDDEN
+                assert by_supervisor.credit.override_by == supervisor.subject, by_supervisor
+                assert by_supervisor.credit.override_reason == override.reason
+                assert by_supervisor.agent_id == agent.subject  # still the agent's order
         assert outcomes["DEBT_POLICY_MODE_BLOCK"][0] == "ORDER_STATUS_CREDIT_HOLD"
         assert outcomes["DEBT_POLICY_MODE_BLOCK"][1].outcome == opb.CREDIT_OUTCOME_BLOCK
         assert outcomes["DEBT_POLICY_MODE_WARN"][0] == "ORDER_STATUS_SUBMITTED"
@@ -256,8 +350,10 @@ async def test_pre_sale_order_for_a_client_with_overdue_debt_under_each_mode(
 async def test_van_day_reaches_settlements(system: LocalSystem) -> None:
     company = Company(system)
     try:
+        seller = await company.employee(cpb.ROLE_VAN_SELLER, "Продавцов Продавец")
         product_id, price_type_id = await company.catalog_with_beer()
         client_id, outlet_id = await company.client_with_outlet(7)
+        await company.assign(await company.route_of(seller), outlet_id)
         await company.known_to_orders(client_id, price_type_id)
         await company.settlements.SetContainerDeposit(
             ss.SetContainerDepositRequest(
@@ -268,7 +364,7 @@ async def test_van_day_reaches_settlements(system: LocalSystem) -> None:
         await company.vans.CreateVan(
             van.CreateVanRequest(
                 request_id=new_id(),
-                van=van.Van(id=van_id, name="ГАЗель 1", van_seller_id=AGENT.employee_id),
+                van=van.Van(id=van_id, name="ГАЗель 1", van_seller_id=seller.subject),
             )
         )
         await company.vans.LoadVan(
@@ -280,9 +376,9 @@ async def test_van_day_reaches_settlements(system: LocalSystem) -> None:
                 lines=[van.QuantityLine(product_id=product_id, unit="crate", quantity="3")],
             )
         )
+        as_seller = company.orders_as(seller)
         sale = van.CompleteVanSaleRequest(
             request_id=new_id(),
-            actor=ords.Actor(employee_id=AGENT.employee_id, roles=["VAN_SELLER"]),
             sale_id=new_id(),
             van_id=van_id,
             client_id=client_id,
@@ -293,28 +389,31 @@ async def test_van_day_reaches_settlements(system: LocalSystem) -> None:
             receipt_number="ЧЕК-0001",
         )
 
+        seen: list[str] = []
+
         async def sell() -> opb.Order | None:
             try:
-                return (await company.vans.CompleteVanSale(sale)).order
+                return (await as_seller.vans.CompleteVanSale(sale)).order
             except grpc.aio.AioRpcError as exc:
-                if exc.code() == grpc.StatusCode.NOT_FOUND and "outlet" in (exc.details() or ""):
-                    return None  # not through the clients feed yet
+                if not_through_the_feed_yet(exc):
+                    seen[:] = [f"{exc.code().name}: {exc.details()}"]
+                    return None
                 raise
 
         first = await eventually_value(sell, lambda o: o is not None)
-        assert first is not None
+        assert first is not None, f"the outlet did not reach orders on the route: {seen}"
         assert first.status == opb.ORDER_STATUS_DELIVERED and dec(first.gross_total) == Decimal(
             "3200"
         )
         # The same sale three times (device retries, new request ids): one sale.
         for _ in range(2):
             sale.request_id = new_id()
-            assert (await company.vans.CompleteVanSale(sale)).order.id == first.id
+            assert (await as_seller.vans.CompleteVanSale(sale)).order.id == first.id
+        assert first.agent_id == seller.subject  # the sale is the van seller's order
 
-        await company.vans.AcceptReturn(
+        await as_seller.vans.AcceptReturn(
             van.AcceptReturnRequest(
                 request_id=new_id(),
-                actor=ords.Actor(employee_id=AGENT.employee_id, roles=["VAN_SELLER"]),
                 return_id=new_id(),
                 van_id=van_id,
                 client_id=client_id,

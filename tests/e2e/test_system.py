@@ -15,9 +15,15 @@ from fieldline.clients.v1 import clients_service_pb2_grpc as cs_grpc
 from fieldline.clients.v1 import resources_pb2 as pb
 from fieldline_clients.domain.taxid import inn_with_check_digits
 from fieldline_dev.runner import LocalSystem, wait_serving
+from fieldline_kit.auth.forward import BearerToken
 from fieldline_kit.testing.helpers import new_id
 
 from .events import count_events, wait_for_events
+
+
+def channel_to(system: LocalSystem, target: str) -> grpc.aio.Channel:
+    """A channel whose calls carry an administrator's token of the system's key."""
+    return grpc.aio.insecure_channel(target, interceptors=[BearerToken(system.token_source())])
 
 
 def client_request(n: int) -> cs.CreateClientRequest:
@@ -39,7 +45,7 @@ async def test_events_written_while_nats_is_down_are_published_once_it_is_back(
 ) -> None:
     target = system.running["clients"].target
     assert system.nats is not None
-    async with grpc.aio.insecure_channel(target) as channel:
+    async with channel_to(system, target) as channel:
         stub = cs_grpc.ClientsServiceStub(channel)
         before = await stub.CreateClient(client_request(1))
         await wait_for_events(system.nats.url, {("ClientCreated", before.client.id)})
@@ -111,7 +117,7 @@ async def test_sigterm_under_load_drains_in_flight_calls(system: LocalSystem) ->
                 failed.append(request)
                 return
 
-    async with grpc.aio.insecure_channel(svc.target) as channel:
+    async with channel_to(system, svc.target) as channel:
         stub = cs_grpc.ClientsServiceStub(channel)
         workers = [asyncio.create_task(worker(w, stub)) for w in range(8)]
         await asyncio.sleep(1.0)
@@ -131,7 +137,7 @@ async def test_sigterm_under_load_drains_in_flight_calls(system: LocalSystem) ->
     # failed ones, retried with the same request ids, apply exactly once.
     system.start_service(svc.definition)
     wait_serving(svc.target, 30)
-    async with grpc.aio.insecure_channel(svc.target) as channel:
+    async with channel_to(system, svc.target) as channel:
         stub = cs_grpc.ClientsServiceStub(channel)
         for client_id in list(ok.values())[:: max(1, len(ok) // 50)]:
             await stub.GetClient(cs.GetClientRequest(client_id=client_id))

@@ -47,8 +47,10 @@ from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
 from fieldline_clients.domain.taxid import inn_with_check_digits
+from fieldline_kit.auth.forward import BearerToken
 from fieldline_kit.grpc.convert import money, pb_date
 from fieldline_kit.grpc.convert import ts as pb_ts
+from fieldline_kit.testing.auth import Caller
 
 TODAY = datetime.now(ZoneInfo("Europe/Moscow")).date()  # the services' default time zone
 RETRIED = frozenset(
@@ -143,8 +145,22 @@ class Customer:
 
 
 class Stubs:
-    def __init__(self, targets: dict[str, str]) -> None:
-        self.channels = {name: grpc.aio.insecure_channel(t) for name, t in targets.items()}
+    """The services' APIs, every call with a token of the local system's key (`tokens`:
+    `LocalSystem.token_source`): its administrator's, or (`as_employee`) the token of the
+    employee whose work a call is, as their device would send it."""
+
+    def __init__(
+        self,
+        targets: dict[str, str],
+        tokens: Callable[..., Callable[[], str]],
+        caller: Caller | None = None,
+    ) -> None:
+        self.targets, self.tokens = targets, tokens
+        auth = [BearerToken(tokens() if caller is None else tokens(caller))]
+        self.employees: dict[tuple[str, str], Stubs] = {}
+        self.channels = {
+            name: grpc.aio.insecure_channel(t, interceptors=auth) for name, t in targets.items()
+        }
         self.clients = ccs_grpc.ClientsServiceStub(self.channels["clients"])
         self.territory = ts_grpc.TerritoryServiceStub(self.channels["clients"])
         self.visits = vs_grpc.VisitsServiceStub(self.channels["clients"])
@@ -153,7 +169,15 @@ class Stubs:
         self.vans = van_grpc.VanServiceStub(self.channels["orders"])
         self.settlements = ss_grpc.SettlementsServiceStub(self.channels["settlements"])
 
+    def as_employee(self, employee_id: str, role: str) -> Stubs:
+        key = (employee_id, role)
+        if key not in self.employees:
+            self.employees[key] = Stubs(self.targets, self.tokens, Caller(employee_id, {role}))
+        return self.employees[key]
+
     async def close(self) -> None:
+        for stubs in self.employees.values():
+            await stubs.close()
         for channel in self.channels.values():
             await channel.close()
 
@@ -372,6 +396,62 @@ class Company:
                     ],
                 ),
             )
+        # Each seller's route holds the outlets it visits (a van seller's: not the tight
+        # clients'): its scope in clients and, once the route reaches orders through the
+        # clients feed, in orders.
+        for seller in [*self.agents, *self.van_sellers]:
+            route_id = new_id()
+            await write(
+                "route",
+                api.territory.CreateRoute,
+                ts.CreateRouteRequest(
+                    request_id=new_id(),
+                    route=cpb.Route(id=route_id, name="Маршрут", agent_id=seller.employee_id),
+                ),
+            )
+            for n, c in enumerate(self.customers_of(seller), start=1):
+                await write(
+                    "route assignment",
+                    api.territory.SetRouteAssignment,
+                    ts.SetRouteAssignmentRequest(
+                        request_id=new_id(),
+                        assignment=cpb.RouteAssignment(
+                            route_id=route_id,
+                            outlet_id=c.outlet_id,
+                            frequency=cpb.VISIT_FREQUENCY_WEEKLY,
+                            weekdays=[1, 2, 3, 4, 5, 6, 7],
+                            start_date=pb_date(TODAY - timedelta(days=TODAY.weekday())),
+                            sequence=n,
+                        ),
+                    ),
+                )
+        for seller in [*self.agents, *self.van_sellers]:
+            await self._known_to_orders(api, seller, ledger)
+        ledger.deadline = float("inf")
+
+    def customers_of(self, seller: Seller) -> list[Customer]:
+        return [c for c in self.customers if not (seller.van_id and c.tight)]
+
+    async def _known_to_orders(self, api: Stubs, seller: Seller, ledger: Ledger) -> None:
+        """Wait until orders has the seller's route (it comes through the clients feed):
+        until then the seller's own calls to orders fall outside its scope."""
+        role = "VAN_SELLER" if seller.van_id else "AGENT"
+        mine = api.as_employee(seller.employee_id, role).catalog
+        last = self.customers_of(seller)[-1]
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await mine.ResolvePrices(
+                    cat.ResolvePricesRequest(client_id=last.client_id, date=pb_date(TODAY)),
+                    timeout=CALL_TIMEOUT,
+                )
+                return
+            except grpc.aio.AioRpcError as exc:
+                if loop.time() > ledger.deadline:
+                    raise AssertionError(
+                        f"orders never saw {seller}'s route: {exc.details()}"
+                    ) from None
+                await asyncio.sleep(0.2)
 
 
 @dataclass
@@ -394,13 +474,15 @@ class Day:
         await asyncio.gather(*days)
 
     async def _seller(self, s: Seller, rng: random.Random, stop: asyncio.Event) -> None:
-        choices = [c for c in self.company.customers if not (s.van_id and c.tight)]
+        choices = self.company.customers_of(s)
         while not stop.is_set():
             await self._visit(s, rng.choice(choices), rng)
             await asyncio.sleep(rng.uniform(0.05, 0.3))
 
     async def _visit(self, s: Seller, c: Customer, rng: random.Random) -> None:
-        api, call = self.api, self.ledger.call
+        # Everything of a visit is the seller's doing: their token on every call.
+        api = self.api.as_employee(s.employee_id, "VAN_SELLER" if s.van_id else "AGENT")
+        call = self.ledger.call
         visit_id = new_id()
         now = datetime.now(UTC)
         checked_in = await call(
@@ -410,7 +492,6 @@ class Day:
             vs.CheckInRequest(
                 request_id=new_id(),
                 visit_id=visit_id,
-                agent_id=s.employee_id,
                 outlet_id=c.outlet_id,
                 time=pb_ts(now),
                 location=latlng_pb2.LatLng(latitude=59.93, longitude=30.31),
@@ -448,7 +529,6 @@ class Day:
                 api.vans.CompleteVanSale,
                 van.CompleteVanSaleRequest(
                     request_id=new_id(),
-                    actor=ords.Actor(employee_id=s.employee_id, roles=["VAN_SELLER"]),
                     sale_id=document_id,
                     van_id=s.van_id,
                     client_id=c.client_id,
@@ -466,7 +546,6 @@ class Day:
                 api.orders.SubmitOrder,
                 ords.SubmitOrderRequest(
                     request_id=new_id(),
-                    actor=ords.Actor(employee_id=s.employee_id, roles=["AGENT"]),
                     order_id=document_id,
                     client_id=c.client_id,
                     outlet_id=c.outlet_id,

@@ -31,7 +31,7 @@ async def test_an_agents_day_through_faults_loses_and_duplicates_nothing(
     faulty: FaultySystem, capsys: pytest.CaptureFixture[str]
 ) -> None:
     targets = {name: svc.target for name, svc in faulty.local.running.items()}
-    api = Stubs(targets)
+    api = Stubs(targets, faulty.local.token_source)
     ledger = Ledger()
     company = Company()
     injector = Injector(faulty.local, faulty.proxy)

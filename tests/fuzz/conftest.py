@@ -6,6 +6,12 @@ FIELDLINE_TEST_POSTGRES_URL) and one NATS, their consumers running: the clients 
 orders and orders' sales reach settlements as in production. The seed is made through their
 public APIs; `Known` tells the request strategies its ids and good values.
 
+Every call carries a token. The walker calls each RPC as one of the principals its access
+policy admits (`System.admitted`): the seeded administrator, a service acting for the agent
+(`act`), the supervisor, the agent (every field role) — each an employee of clients where one
+is one, so that a call is judged on its input (and its scope), never refused at the door. The
+seed calls as the harness's administrator, and as the agent for the agent's own work.
+
 `System.digest()` is what "nothing was written" is judged by: a digest of every row of every
 table of each service's database (the outbox without its publication columns, which the relay
 fills in later), taken once the system is quiet (`settle`: every outbox published, every
@@ -17,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -50,7 +56,12 @@ from fieldline.settlements.v1 import settlements_service_pb2 as sss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as sss_grpc
 from fieldline_clients.domain.taxid import inn_with_check_digits
 from fieldline_clients.entrypoints.main import SPEC as CLIENTS
+from fieldline_kit.auth import Kind
+from fieldline_kit.auth.forward import BearerToken
+from fieldline_kit.auth.policy import rule_for
 from fieldline_kit.grpc.convert import money
+from fieldline_kit.service import ServiceSpec
+from fieldline_kit.testing.auth import Caller, TestTokens
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.helpers import new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
@@ -84,6 +95,11 @@ SERVICES: dict[str, tuple[ServiceDescriptor, ...]] = {
     "settlements": (sss.DESCRIPTOR.services_by_name["SettlementsService"],),
 }
 STREAMS = {"clients": "CLIENTS", "orders": "ORDERS", "settlements": "SETTLEMENTS"}
+SPECS: dict[str, ServiceSpec[Any, Any]] = {
+    "clients": CLIENTS,
+    "orders": ORDERS,
+    "settlements": SETTLEMENTS,
+}
 
 
 @dataclass
@@ -120,14 +136,51 @@ class Service:
             return int(result.scalar_one())
 
 
+@dataclass(frozen=True)
+class Principal:
+    """Whom the walker calls as: `caller`'s token, acting for the employee `act` if named."""
+
+    name: str
+    caller: Caller
+    act: str = ""
+
+    def token_source(self, tokens: TestTokens) -> Callable[[], str]:
+        c = self.caller
+        if not self.act:
+            return tokens.source(c)
+        return lambda: tokens.mint(c.subject, c.kind, c.roles, act=self.act)
+
+
 @dataclass
 class System:
     services: dict[str, Service]
     js: JetStreamContext
     known: Known
+    # The seeded principals, the most privileged first (filled in by the seed).
+    principals: list[Principal] = field(default_factory=list)
+    _channels: dict[tuple[str, Principal], grpc.aio.Channel] = field(default_factory=dict)
 
-    def channel(self, service: str) -> grpc.aio.Channel:
-        return self.services[service].running.channel
+    def admitted(self, service: str, method: str) -> list[Principal]:
+        """The principals the access rule of `method` (a full path) admits, most privileged
+        first."""
+        rule = rule_for(SPECS[service].policy or {}, method)
+        assert rule is not None, f"{method} has no access rule"
+        return [p for p in self.principals if not rule.roles.isdisjoint(p.caller.roles)]
+
+    def channel(self, service: str, principal: Principal) -> grpc.aio.Channel:
+        """A channel to `service` whose calls carry `principal`'s token."""
+        key = (service, principal)
+        if key not in self._channels:
+            running = self.services[service].running
+            self._channels[key] = grpc.aio.insecure_channel(
+                running.target,
+                interceptors=[BearerToken(principal.token_source(running.tokens))],
+            )
+        return self._channels[key]
+
+    async def close(self) -> None:
+        for channel in self._channels.values():
+            await channel.close()
 
     async def settle(self, within: float = 30.0) -> None:
         """Wait until every outbox is published and every durable consumer caught up."""
@@ -205,6 +258,7 @@ async def system(db_factory: DatabaseFactory, nats_server: EmbeddedNats) -> Asyn
         for s in services.values():
             s.tables = await _tables(s.running)
         system = System(services, clients.js, Known())
+        stack.push_async_callback(system.close)
         await seed(system)
         await system.settle()
         yield system
@@ -237,7 +291,7 @@ async def seed(system: System) -> None:
     for name in ("territory_id", "parent_id", "territory.id"):
         k.add_id(name, territory.id)
 
-    async def employee(*roles: int) -> cpb.Employee:
+    async def employee(*roles: int, supervisor_id: str = "") -> cpb.Employee:
         reply = await te.CreateEmployee(
             cts.CreateEmployeeRequest(
                 request_id=new_id(),
@@ -246,25 +300,41 @@ async def seed(system: System) -> None:
                     full_name="Иванов Иван",
                     roles=list(roles),
                     territory_id=territory.id,
+                    supervisor_id=supervisor_id,
                 ),
             )
         )
         return reply.employee
 
+    admin = await employee(cpb.ROLE_ADMIN)
     supervisor = await employee(cpb.ROLE_SUPERVISOR)
-    agent = await employee(cpb.ROLE_AGENT, cpb.ROLE_VAN_SELLER, cpb.ROLE_MERCHANDISER)
+    # The supervisor's team: it decides the agent's census proposals.
+    agent = await employee(
+        cpb.ROLE_AGENT, cpb.ROLE_VAN_SELLER, cpb.ROLE_MERCHANDISER, supervisor_id=supervisor.id
+    )
     for e in (agent, supervisor):
         for name in (
             "agent_id",
+            "for_agent_id",
             "employee_id",
-            "actor_id",
             "van_seller_id",
             "supervisor_id",
             "collected_by",
-            "reported_by",
             "employee.id",
         ):
             k.add_id(name, e.id)
+    k.add_id("employee_id", admin.id)
+
+    def role_names(e: cpb.Employee) -> set[str]:
+        return {cpb.Role.Name(r).removeprefix("ROLE_") for r in e.roles}
+
+    as_agent = Caller(agent.id, role_names(agent))
+    system.principals = [
+        Principal("admin", Caller(admin.id, role_names(admin))),
+        Principal("service", Caller("svc:fuzz", {"SERVICE"}, Kind.SERVICE), act=agent.id),
+        Principal("supervisor", Caller(supervisor.id, role_names(supervisor))),
+        Principal("agent", as_agent),
+    ]
 
     inn = inn_with_check_digits("7701234567"[:9])
     client = (
@@ -312,11 +382,12 @@ async def seed(system: System) -> None:
         working_hours=[cpb.WorkingHours(weekday=1, opens="09:00", closes="21:00")],
         custom_attributes={"fridge": "yes"},
     )
+    # The agent's own work (its visit, proposal, order, sale) goes with the agent's token: who
+    # acts is the token's.
     outlet = (
         await cl.CreateOutlet(
             ccs.CreateOutletRequest(
                 request_id=new_id(),
-                actor_id=agent.id,
                 outlet=cpb.Outlet(
                     id=new_id(), client_id=client.id, card=card, territory_id=territory.id
                 ),
@@ -390,11 +461,10 @@ async def seed(system: System) -> None:
     visit_id = new_id()
     time = cvs.CheckInRequest().time
     time.FromDatetime(now)
-    await vi.CheckIn(
+    await clients.stub(cvs_grpc.VisitsServiceStub, as_=as_agent).CheckIn(
         cvs.CheckInRequest(
             request_id=new_id(),
             visit_id=visit_id,
-            agent_id=agent.id,
             outlet_id=outlet.id,
             time=time,
             location=latlng_pb2.LatLng(latitude=55.75, longitude=37.62),
@@ -402,10 +472,9 @@ async def seed(system: System) -> None:
     )
     k.add_id("visit_id", visit_id)
     proposal = (
-        await cl.ProposeCardChange(
+        await clients.stub(ccs_grpc.ClientsServiceStub, as_=as_agent).ProposeCardChange(
             ccs.ProposeCardChangeRequest(
                 request_id=new_id(),
-                actor_id=agent.id,
                 proposal_id=new_id(),
                 outlet_id=outlet.id,
                 card=cpb.OutletCard(name="Магазин «Ромашка-2»"),
@@ -562,14 +631,19 @@ async def seed(system: System) -> None:
     )
     roles = ["AGENT", "ROLE_AGENT", "VAN_SELLER", "SUPERVISOR", "agent"]
     k.values["roles"] = roles
-    k.values["actor_roles"] = roles
     k.values["override_roles"] = ["SUPERVISOR"]
-    orders_api = o(oos_grpc.OrdersServiceStub)
+    # A credit check's user: the supervisor's (an override role) or the agent's token, for
+    # the length of a long run; the walker adds malformed ones.
+    tokens = system.services["settlements"].running.tokens
+    k.values["actor_token"] = [
+        tokens.mint(e.id, Kind.EMPLOYEE, role_names(e), lifetime=timedelta(hours=12))
+        for e in (supervisor, agent)
+    ]
+    orders_api = o(oos_grpc.OrdersServiceStub, as_=as_agent)
     order = (
         await orders_api.SubmitOrder(
             oos.SubmitOrderRequest(
                 request_id=new_id(),
-                actor=oos.Actor(employee_id=agent.id, roles=["AGENT"]),
                 order_id=new_id(),
                 client_id=client.id,
                 outlet_id=outlet.id,
@@ -578,10 +652,9 @@ async def seed(system: System) -> None:
         )
     ).order
     sale = (
-        await vans.CompleteVanSale(
+        await o(ovs_grpc.VanServiceStub, as_=as_agent).CompleteVanSale(
             ovs.CompleteVanSaleRequest(
                 request_id=new_id(),
-                actor=oos.Actor(employee_id=agent.id, roles=["VAN_SELLER"]),
                 sale_id=new_id(),
                 van_id=van.id,
                 client_id=client.id,

@@ -152,7 +152,7 @@ def _is_id(fd: FieldDescriptor) -> bool:
         name == "id"
         or name.endswith("_id")
         or name.endswith("_ids")
-        or name in {"collected_by", "reported_by", "employee_id"}
+        or name in {"collected_by", "employee_id"}
     )
 
 

@@ -1,11 +1,18 @@
 """Bad input everywhere: every RPC of every service, called over gRPC with generated requests.
 
 For each method of each service (walked from the proto descriptors), hypothesis generates
-request messages field by field (`messages.requests`) and the test asserts, per call:
+request messages field by field (`messages.requests`) and draws whom to call as among the
+principals the method's access rule admits (`System.admitted`: mostly the most privileged, so
+the input is judged rather than the caller), and the test asserts, per call:
 
 - the status is never INTERNAL or UNKNOWN (a bug, not an answer);
 - INVALID_ARGUMENT and NOT_FOUND name the field first (`<field path>: …`), the path starting
   with a field of the request;
+- UNAUTHENTICATED only for a credential in the body (settlements' `actor_token`), naming that
+  field: the call's own token is always valid;
+- PERMISSION_DENIED never from the door (the principal holds a role the rule admits): it is
+  the scope's or the domain's refusal, which names the field it is about or, for who may act
+  (e.g. "employee … needs one of the roles …"), the employee; not required to name a field;
 - on any error nothing was written, in any service (`System.digests`: every row of every
   table, the system quiet before the call) and nothing was published (the streams' heads).
 
@@ -28,7 +35,7 @@ from google.protobuf.descriptor import MethodDescriptor
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
-from .conftest import SERVICES, System
+from .conftest import SERVICES, Principal, System
 from .messages import requests
 
 pytestmark = [
@@ -47,7 +54,14 @@ RPCS = [
     for method in descriptor.methods
 ]
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
-NAME_A_FIELD = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND}
+# UNAUTHENTICATED: the call's token is valid, so only a body credential can be refused.
+NAME_A_FIELD = {
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.UNAUTHENTICATED,
+}
+# The kit's refusal at the door (no rule, no admitted role): never, for an admitted principal.
+DOOR = ("has no role admitted to", "has no access rule")
 # `lines[3].quantity: …`, `card.custom_attributes[fridge]: …`
 FIELD_PATH = re.compile(r"([a-z][a-z0-9_]*)(\[[^\n]*?\])?(\.[a-z][a-z0-9_]*(\[[^\n]*?\])?)*: ")
 
@@ -65,10 +79,14 @@ FUZZ = settings(
 )
 
 
-def _call(system: System, service: str, method: MethodDescriptor) -> Any:
+def _path(method: MethodDescriptor) -> str:
+    return f"/{method.containing_service.full_name}/{method.name}"
+
+
+def _call(system: System, service: str, method: MethodDescriptor, principal: Principal) -> Any:
     response_class = message_factory.GetMessageClass(method.output_type)
-    return system.channel(service).unary_unary(
-        f"/{method.containing_service.full_name}/{method.name}",
+    return system.channel(service, principal).unary_unary(
+        _path(method),
         request_serializer=lambda m: m.SerializeToString(),
         response_deserializer=response_class.FromString,
     )
@@ -91,21 +109,28 @@ async def test_bad_input(
 ) -> None:
     request_class = message_factory.GetMessageClass(method.input_type)
     request = data.draw(requests(request_class, system.known), label="request")
+    admitted = system.admitted(service, _path(method))
+    assert admitted, f"no seeded principal is admitted to {method.name}"
+    principal = data.draw(st.one_of(st.just(admitted[0]), st.sampled_from(admitted)), label="as")
     if State.dirty:
         await system.settle()
         State.digests = await system.digests()
         State.heads = await system.stream_heads()
         State.dirty = False
     try:
-        await _call(system, service, method)(request, timeout=60)
+        await _call(system, service, method, principal)(request, timeout=60)
     except grpc.aio.AioRpcError as err:
         code, details = err.code(), err.details() or ""
     else:
-        event("OK")
+        event(f"as {principal.name}: OK")
         State.dirty = True  # it may have written, and the consumers may act on its events
         return
-    event(f"{code.name} {details.split(':', 1)[0][:40]}")
+    event(f"as {principal.name}: {code.name} {details.split(':', 1)[0][:40]}")
     assert code not in NEVER, f"{method.name} answered {code.name}: {details[:500]}"
+    if code == grpc.StatusCode.PERMISSION_DENIED:
+        assert not any(door in details for door in DOOR), (
+            f"{method.name} refused {principal.name}, whom its rule admits: {details[:500]}"
+        )
     if code in NAME_A_FIELD:
         match = FIELD_PATH.match(details)
         assert match is not None, f"{method.name} {code.name} names no field: {details[:500]}"

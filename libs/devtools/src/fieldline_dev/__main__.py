@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from fieldline_dev.runner import LocalSystem
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+# `./fl token --lifetime`: at most a working day.
+MAX_TOKEN_MINUTES = 12 * 60
 # Packages type-checked by mypy: the kit, the dev tools and every service.
 TYPED_PACKAGES = [
     "fieldline_kit",
@@ -122,10 +124,16 @@ def cmd_up(args: argparse.Namespace) -> int:
             print("loading the demo company through the gRPC APIs …", flush=True)
             targets = {n: s.target for n, s in system.running.items()}
             report = asyncio.run(
-                load_demo(targets, progress=lambda m: print(f"  … {m}", flush=True))
+                load_demo(
+                    targets,
+                    progress=lambda m: print(f"  … {m}", flush=True),
+                    token=system.token_source(),
+                )
             )
             print(report, flush=True)
         print("\nFieldline is running:\n" + system.describe())
+        data_dir_arg = "" if Path(args.data_dir) == RUN_DIR else f" --data-dir {args.data_dir}"
+        print("\n" + system.token_hint(data_dir_arg), flush=True)
         print(
             f"\nlogs: {system.data_dir}/<service>.log — a process that dies is reported and "
             "restarted; Ctrl-C stops everything",
@@ -154,6 +162,30 @@ def _stop(system: LocalSystem) -> None:
         system.stop(grace=0)
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    """Print a bearer token signed with the local system's development key."""
+    from datetime import timedelta
+
+    from fieldline_dev.tokens import employee_token, service_token
+    from fieldline_kit.errors import InvalidArgument
+
+    if not 1 <= args.lifetime <= MAX_TOKEN_MINUTES:
+        print(f"./fl token: --lifetime is 1 to {MAX_TOKEN_MINUTES} minutes", file=sys.stderr)
+        return 2
+    lifetime = timedelta(minutes=args.lifetime)
+    data_dir = Path(args.data_dir)
+    try:
+        if args.service:
+            token = service_token(data_dir, args.service, args.role, lifetime)
+        else:
+            token = employee_token(data_dir, args.employee, args.role, lifetime)
+    except (InvalidArgument, ValueError) as exc:
+        print(f"./fl token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
 def cmd_passthrough(module: str) -> object:
     def run(args: argparse.Namespace) -> int:
         return subprocess.run(
@@ -176,6 +208,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     up.add_argument("--nats-port", type=int, default=0, help="NATS port (default: a free one)")
     up.set_defaults(func=cmd_up)
+
+    token = sub.add_parser(
+        "token",
+        help="print a bearer token for the local system (grpcurl -H 'authorization: Bearer …')",
+        description="A token signed with the development key of the data directory (made on "
+        "first use, as `./fl up` makes it); it lives 15 minutes unless --lifetime says.",
+    )
+    who = token.add_mutually_exclusive_group(required=True)
+    who.add_argument("--employee", help="the employee id the token is for (its subject)")
+    who.add_argument("--service", help="a service or system name: subject svc:NAME, role SERVICE")
+    token.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        help="a role the token grants, e.g. AGENT, SUPERVISOR, ADMIN (repeat for more)",
+    )
+    token.add_argument("--lifetime", type=int, default=15, help="minutes (default 15)")
+    token.add_argument("--data-dir", default=str(RUN_DIR), help="the data directory of ./fl up")
+    token.set_defaults(func=cmd_token)
 
     test = sub.add_parser(
         "test",

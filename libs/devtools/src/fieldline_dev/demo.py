@@ -51,6 +51,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
@@ -64,6 +65,10 @@ from fieldline.clients.v1 import territory_service_pb2 as ts
 from fieldline.clients.v1 import territory_service_pb2_grpc as ts_grpc
 from fieldline.clients.v1 import visits_service_pb2 as vs
 from fieldline.clients.v1 import visits_service_pb2_grpc as vs_grpc
+from fieldline_dev.paths import RUN_DIR
+from fieldline_dev.tokens import ADMIN, local_issuer
+from fieldline_kit.auth.forward import BearerToken
+from fieldline_kit.auth.principal import Kind
 from fieldline_kit.bulk import message_blocks
 from fieldline_kit.grpc.convert import pb_date
 
@@ -454,7 +459,8 @@ class DemoCompany:
             for k, chain in enumerate(CHAINS)
         )
         self.slots = self._agent_slots()
-        self.employees, self.actor_id = self._employees(rng)
+        # Who makes the changes is the caller's token (no request names an actor).
+        self.employees = self._employees(rng)[0]
         self.routes = tuple(self._route(slot) for slot in self.slots)
         self.questionnaires = _questionnaires(self.id)
 
@@ -799,37 +805,35 @@ class DemoCompany:
             yield from self.assignment_requests(block)
 
     def territory_request(self, t: pb.Territory) -> ts.CreateTerritoryRequest:
-        return ts.CreateTerritoryRequest(actor_id=self.actor_id, territory=t)
+        return ts.CreateTerritoryRequest(territory=t)
 
     def questionnaire_request(self, q: pb.Questionnaire) -> vs.CreateQuestionnaireRequest:
-        return vs.CreateQuestionnaireRequest(actor_id=self.actor_id, questionnaire=q)
+        return vs.CreateQuestionnaireRequest(questionnaire=q)
 
     def client_request(self, c: pb.Client) -> cs.CreateClientRequest:
-        return cs.CreateClientRequest(actor_id=self.actor_id, client=c)
+        return cs.CreateClientRequest(client=c)
 
     def employee_request(self, e: pb.Employee) -> ts.CreateEmployeeRequest:
-        return ts.CreateEmployeeRequest(actor_id=self.actor_id, employee=e)
+        return ts.CreateEmployeeRequest(employee=e)
 
     def outlet_requests(self, o: OutletSpec) -> list[Message]:
         """The outlet created, and a closed one then closed (from its first version)."""
         outlet = pb.Outlet(id=o.id, client_id=o.client_id, card=o.card, territory_id=o.territory_id)
-        created = cs.CreateOutletRequest(actor_id=self.actor_id, outlet=outlet)
+        created = cs.CreateOutletRequest(outlet=outlet)
         if o.status == pb.OUTLET_STATUS_ACTIVE:
             return [created]
         return [
             created,
-            cs.SetOutletStatusRequest(
-                actor_id=self.actor_id, outlet_id=o.id, expected_version=1, status=o.status
-            ),
+            cs.SetOutletStatusRequest(outlet_id=o.id, expected_version=1, status=o.status),
         ]
 
     def route_request(self, r: pb.Route) -> ts.CreateRouteRequest:
-        return ts.CreateRouteRequest(actor_id=self.actor_id, route=r)
+        return ts.CreateRouteRequest(route=r)
 
     def assignment_requests(self, block: Block) -> list[Message]:
         """The route's assignments, in route order."""
         return [
-            ts.SetRouteAssignmentRequest(actor_id=self.actor_id, assignment=o.assignment)
+            ts.SetRouteAssignmentRequest(assignment=o.assignment)
             for o in block.outlets
             if o.assignment is not None
         ]
@@ -1210,6 +1214,14 @@ class _Caller:
         return done
 
 
+TokenSource = Callable[[], str]
+
+
+def bearer(token: TokenSource | None) -> list[grpc.aio.ClientInterceptor] | None:
+    """A channel's interceptors: every call with `token()` (none without a token)."""
+    return [BearerToken(token)] if token is not None else None
+
+
 def _rpcs(channel: grpc.aio.Channel) -> dict[type[Message], Any]:
     """The RPC that sends each request of the company."""
     clients = cs_grpc.ClientsServiceStub(channel)
@@ -1236,8 +1248,10 @@ async def load_via_grpc(
     concurrency: int = 16,
     progress: Progress | None = None,
     progress_every: float = PROGRESS_EVERY,
+    token: TokenSource | None = None,
 ) -> LoadReport:
-    """Create the demo company through the public gRPC API of the clients service at `target`.
+    """Create the demo company through the public gRPC API of the clients service at `target`
+    (each call with the token `token()` gives, if any: an administrator's).
 
     Re-runnable: ids are uuid5 of the seed and request_ids are derived from each request's
     content, so a second run with the same arguments is answered from the idempotency records
@@ -1256,7 +1270,7 @@ async def load_via_grpc(
     stages: list[tuple[str, int, float]] = []
     blocks = list(company.blocks())
 
-    async with grpc.aio.insecure_channel(target) as channel:
+    async with grpc.aio.insecure_channel(target, interceptors=bearer(token)) as channel:
         rpcs = _rpcs(channel)
 
         def job(requests: Sequence[Message]) -> Callable[[], Awaitable[None]]:
@@ -1361,6 +1375,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--agents", type=int, default=DEMO_SIZES.agents)
     g.add_argument("--outlets", type=int, default=DEMO_SIZES.outlets)
     g.add_argument("--concurrency", type=int, default=16)
+    g.add_argument(
+        "--data-dir",
+        default=str(RUN_DIR),
+        help="the data directory of ./fl up, whose development key signs the calls' tokens",
+    )
     b = sub.add_parser("bulk", help="bulk-insert into a migrated, empty clients database")
     b.add_argument("--database-url", required=True, help="postgresql://… or sqlite:///path")
     b.add_argument("--agents", type=int, default=BENCH_SIZES.agents)
@@ -1393,10 +1412,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({sizes.bench_outlets} outlets due {company.bench_date})"
     )
     if args.mode == "grpc":
+        token = local_issuer(Path(args.data_dir)).source("local-admin", Kind.EMPLOYEE, [ADMIN])
         report = asyncio.run(
             load_via_grpc(
                 args.target, sizes, args.seed, start_date=args.start_date,
-                concurrency=args.concurrency, progress=say,
+                concurrency=args.concurrency, progress=say, token=token,
             )
         )  # fmt: skip
         print(f"loaded via gRPC at {args.target}:")

@@ -31,7 +31,9 @@ from fieldline_dev.demo import (
     DemoCompany,
     Progress,
     Sizes,
+    TokenSource,
     _Caller,
+    bearer,
     generate,
     load_via_grpc,
 )
@@ -167,8 +169,10 @@ async def load_sales_via_grpc(
     *,
     progress: Progress | None = None,
     progress_every: float = PROGRESS_EVERY,
+    token: TokenSource | None = None,
 ) -> SalesReport:
-    """The sales side of the demo company, through the orders and settlements APIs.
+    """The sales side of the demo company, through the orders and settlements APIs (each call
+    with the token `token()` gives, if any: an administrator's).
 
     `progress` hears of each stage as it ends (catalog, client price types, deposits and debt
     policy, credit limits, vans), and every `progress_every` seconds of a long one.
@@ -245,8 +249,10 @@ async def load_sales_via_grpc(
     sellers = [e for e in company.employees if clients_pb.ROLE_VAN_SELLER in e.roles]
 
     async with (
-        grpc.aio.insecure_channel(orders_target) as orders_channel,
-        grpc.aio.insecure_channel(settlements_target) as settlements_channel,
+        grpc.aio.insecure_channel(orders_target, interceptors=bearer(token)) as orders_channel,
+        grpc.aio.insecure_channel(
+            settlements_target, interceptors=bearer(token)
+        ) as settlements_channel,
     ):
         catalog = cat_grpc.CatalogServiceStub(orders_channel)
         vans = van_grpc.VanServiceStub(orders_channel)
@@ -367,14 +373,18 @@ async def load_demo(
     *,
     sizes: Sizes = DEMO_SIZES,
     progress: Progress | None = None,
+    token: TokenSource | None = None,
 ) -> str:
     """The whole demo company: clients & territory first, then catalog, prices, vans, policy.
 
-    `progress` hears of every stage of both (see load_via_grpc, load_sales_via_grpc).
+    `progress` hears of every stage of both (see load_via_grpc, load_sales_via_grpc); every
+    call carries `token()` (an administrator's: `LocalSystem.token_source()`).
     """
     company = generate(sizes, seed)
-    clients_report = await load_via_grpc(targets["clients"], sizes, seed, progress=progress)
+    clients_report = await load_via_grpc(
+        targets["clients"], sizes, seed, progress=progress, token=token
+    )
     sales = await load_sales_via_grpc(
-        targets["orders"], targets["settlements"], company, seed, progress=progress
+        targets["orders"], targets["settlements"], company, seed, progress=progress, token=token
     )
     return f"{clients_report}\n{sales}"

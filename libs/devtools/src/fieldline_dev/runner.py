@@ -16,6 +16,13 @@ Ports: with `fixed_ports` (`./fl up`) each service listens on its own port (metr
 and a port some other process listens on is an error naming it (PortInUseError), never a
 silent move; a port whose old connections linger in TIME_WAIT after a stop is free. Without
 (the tests) every port is a free one.
+
+Auth: the data directory's development key (`fieldline_dev.tokens`, made on first use) signs
+the tokens; the services that have an access policy (each asked at start: `python -m
+<service> describe`) get its JWKS and issuer. `token_source(caller)` gives the tools' and
+tests' calls a token (default: an administrator). A service without a policy sends no token
+yet: it reaches a peer that checks them through a `TokenRelay` adding its service token
+(`svc:<name>`), until it adopts auth.
 """
 
 from __future__ import annotations
@@ -36,11 +43,17 @@ from typing import IO
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from fieldline_dev.services import SERVICES, ServiceDef
+from fieldline_dev.services import SERVICES, ServiceDef, access_policies
 from fieldline_dev.supervisor import RestartPolicy, Supervised, Supervisor
+from fieldline_dev.tokens import LOCAL_ISSUER, jwks_path, local_issuer, signing_key_path
+from fieldline_kit.auth.issuer import TokenIssuer
+from fieldline_kit.testing.auth import Caller, service_caller
 from fieldline_kit.testing.nats_server import EmbeddedNats
+from fieldline_kit.testing.relay import TokenRelay
 
 READY_TIMEOUT = 60.0
+# Whom the tools (the demo loader, the e2e and fault suites) call as, unless told otherwise.
+LOCAL_ADMIN = Caller("local-admin", {"ADMIN"})
 # SIGTERM → SIGKILL for a service: above its drain delay + shutdown grace (2 + 20 by default).
 STOP_GRACE = 30.0
 
@@ -174,6 +187,22 @@ class LocalSystem:
     # Held while processes are started or stopped, and by each supervisor round.
     lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
     supervisor: Supervisor | None = field(default=None, init=False, repr=False)
+    # The development key's issuer (made on `start`), and the relays of callers without auth.
+    issuer: TokenIssuer | None = field(default=None, init=False, repr=False)
+    relays: dict[tuple[str, str], TokenRelay] = field(default_factory=dict, init=False)
+    # Per service: whether it has an access policy (asked on `start`).
+    auth: dict[str, bool] = field(default_factory=dict, init=False)
+
+    def checks_tokens(self, d: ServiceDef) -> bool:
+        if d.name not in self.auth:
+            self.auth.update(access_policies([d]))
+        return self.auth[d.name]
+
+    def token_source(self, caller: Caller = LOCAL_ADMIN) -> Callable[[], str]:
+        """`caller`'s token whenever asked (for `fieldline_kit.auth.forward.BearerToken`)."""
+        if self.issuer is None:
+            self.issuer = local_issuer(self.data_dir)
+        return self.issuer.source(caller.subject, caller.kind, caller.roles)
 
     def start(self) -> None:
         """NATS, topology, every service migrated and started, all SERVING, then supervised.
@@ -190,6 +219,8 @@ class LocalSystem:
                 }
             )
         try:
+            self.issuer = local_issuer(self.data_dir)
+            self.auth.update(access_policies(self.services))
             self.nats = SupervisedNats(self.data_dir / "nats", self.nats_port, self.lock)
             self.nats.start_blocking()
             self._run_once(
@@ -226,12 +257,32 @@ class LocalSystem:
             **{f"{p}_{k}": v for k, v in self.extra_env.items()},
         }
         for dep in d.depends_on:
-            env[f"{p}_{dep.upper().replace('-', '_')}_TARGET"] = self.running[dep].target
+            env[f"{p}_{dep.upper().replace('-', '_')}_TARGET"] = self._peer_target(d, dep)
+        if self.checks_tokens(d):
+            env[f"{p}_AUTH_JWKS"] = str(jwks_path(self.data_dir))
+            env[f"{p}_AUTH_ISSUERS"] = LOCAL_ISSUER
+            # For a service that signs its own service tokens (orders' settings name these):
+            # the same development key, so its peers accept them.
+            env[f"{p}_SERVICE_SIGNING_KEY"] = str(signing_key_path(self.data_dir))
+            env[f"{p}_SERVICE_TOKEN_ISSUER"] = LOCAL_ISSUER
         if d.has_database:
             env[f"{p}_DATABASE_URL"] = self.database_urls.get(
                 d.name, f"sqlite:///{self.data_dir / (d.name + '.sqlite3')}"
             )
         return env
+
+    def _peer_target(self, d: ServiceDef, dep: str) -> str:
+        """Where `d` reaches `dep`: its address, or, when `dep` checks tokens and `d` sends
+        none yet, a relay adding `d`'s service token (kept for as long as the system runs)."""
+        peer = self.running[dep]
+        if self.checks_tokens(d) or not self.checks_tokens(peer.definition):
+            return peer.target
+        relay = self.relays.get((d.name, dep))
+        if relay is None:
+            relay = TokenRelay(peer.target, self.token_source(service_caller(d.name)))
+            relay.start_in_thread()
+            self.relays[(d.name, dep)] = relay
+        return relay.target
 
     def start_service(self, d: ServiceDef) -> RunningService:
         """Start `d` (migrated first, the first time), or start it again on the same ports.
@@ -303,6 +354,9 @@ class LocalSystem:
             supervisor.stop()
         for name in reversed(list(self.running)):
             self.stop_service(name, timeout=grace)
+        for relay in self.relays.values():
+            relay.stop_in_thread()
+        self.relays.clear()
         if self.nats is not None:
             self.nats.stop_blocking()
 
@@ -334,9 +388,26 @@ class LocalSystem:
         assert self.nats is not None
         lines = [f"  {'nats (JetStream)':<18} {self.nats.url}   data: {self.nats.store_dir}"]
         for svc in self.running.values():
+            checks = "   tokens checked" if self.checks_tokens(svc.definition) else ""
             lines.append(
                 f"  {svc.definition.name:<18} grpc 127.0.0.1:{svc.grpc_port}   "
-                f"metrics http://127.0.0.1:{svc.metrics_port}/metrics"
+                f"metrics http://127.0.0.1:{svc.metrics_port}/metrics{checks}"
+            )
+        return "\n".join(lines)
+
+    def token_hint(self, data_dir_arg: str = "") -> str:
+        """How to get a token for this system (`./fl up` prints it)."""
+        fl_token = f"./fl token{data_dir_arg} --employee <employee id> --role ADMIN"
+        example = self.running.get("settlements")
+        lines = [
+            f"tokens: {fl_token}   (roles: AGENT, SUPERVISOR, ADMIN, …; --service NAME for a "
+            f"service; signed with {self.data_dir / 'auth'}/, never a built-in key)"
+        ]
+        if example is not None and self.checks_tokens(example.definition):
+            lines.append(
+                '  e.g. grpcurl -plaintext -H "authorization: Bearer $(./fl token'
+                f"{data_dir_arg} --employee me --role ADMIN)\" -d '{{}}' {example.target} "
+                "fieldline.settlements.v1.SettlementsService/GetDebtPolicy"
             )
         return "\n".join(lines)
 

@@ -5,6 +5,10 @@ The chart (deploy/helm/fieldline) starts the same modules with the same env vars
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -23,6 +27,25 @@ class ServiceDef:
     @property
     def env_prefix(self) -> str:
         return self.name.upper().replace("-", "_")
+
+
+def access_policies(services: Iterable[ServiceDef]) -> dict[str, bool]:
+    """Which services have an access policy (and so check tokens once given a JWKS): each one
+    asked with `python -m <module> describe`, all at once (the dev tools import no service).
+    One that cannot answer (it will not start either; starting it says why) has none."""
+    asked = {
+        d.name: subprocess.Popen(
+            [sys.executable, "-m", d.module, "describe"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for d in services
+    }
+    found = {}
+    for name, process in asked.items():
+        out, _ = process.communicate(timeout=120)
+        found[name] = process.returncode == 0 and bool(json.loads(out)["policy"])
+    return found
 
 
 # Add a service here when its package exists under services/, after those it depends on.

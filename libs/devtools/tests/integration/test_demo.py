@@ -25,6 +25,7 @@ from fieldline_dev import demo
 from fieldline_kit.db import create_engine, session_factory
 from fieldline_kit.grpc.convert import from_pb_date
 from fieldline_kit.migrations import upgrade_async
+from fieldline_kit.testing.auth import ADMIN
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_kit.testing.service import service_running
@@ -187,12 +188,13 @@ def _outlet_pb_without_times(data: bytes) -> pb.Outlet:
 
 
 async def _rows(url: str) -> dict[str, list[dict[str, Any]]]:
-    """Every domain row, minus what legitimately differs: clock times and history row ids.
+    """Every domain row, minus what legitimately differs: clock times, history row ids and who
+    made a change (the caller's token through the API, the bulk load itself in bulk).
 
     The stored outlet proto is compared decoded, without its two timestamps (the same clock
     times as created_at/updated_at).
     """
-    skip = {"created_at", "updated_at", "changed_at"}
+    skip = {"created_at", "updated_at", "changed_at", "changed_by"}
     engine = create_engine(url)
     out: dict[str, list[dict[str, Any]]] = {}
     try:
@@ -276,13 +278,14 @@ async def test_load_via_grpc_is_idempotent_and_writes_what_bulk_writes(
     said_again: list[str] = []
     async with service_running(SPEC, db_factory, nats_server.url, database_url=url) as svc:
         target = svc.target
+        token = svc.tokens.source(ADMIN)
         first = await demo.load_via_grpc(
-            target, TINY, SEED, start_date=START, concurrency=4, progress=said.append
+            target, TINY, SEED, start_date=START, concurrency=4, progress=said.append, token=token
         )
         after_first = await _counts(url, everything)
         second = await demo.load_via_grpc(
             target, TINY, SEED, start_date=START, concurrency=4,
-            progress=said_again.append, progress_every=0.0,
+            progress=said_again.append, progress_every=0.0, token=token,
         )  # fmt: skip
         after_second = await _counts(url, everything)
 

@@ -32,6 +32,7 @@ from fieldline_dev.demo_sales import load_demo
 from fieldline_dev.runner import LocalSystem, PortInUseError, free_port, port_free, wait_serving
 from fieldline_dev.services import SERVICES, ServiceDef
 from fieldline_dev.supervisor import RestartPolicy
+from fieldline_kit.auth.forward import BearerToken
 from fieldline_kit.testing.events import about, published
 from fieldline_kit.testing.helpers import eventually, new_id
 
@@ -108,7 +109,9 @@ async def create_client(system: LocalSystem, n: int) -> str:
             type=pb.CLIENT_TYPE_RETAIL,
         ),
     )
-    async with grpc.aio.insecure_channel(system.running["clients"].target) as channel:
+    target = system.running["clients"].target
+    auth = [BearerToken(system.token_source())]
+    async with grpc.aio.insecure_channel(target, interceptors=auth) as channel:
         reply = await cs_grpc.ClientsServiceStub(channel).CreateClient(request, timeout=15)
     return str(reply.client.id)
 
@@ -128,7 +131,9 @@ async def test_the_demo_load_tells_each_stage_as_it_goes(system: LocalSystem) ->
     targets = {name: svc.target for name, svc in system.running.items()}
     tiny = demo.Sizes(agents=3, outlets=60, bench_outlets=20)
 
-    report = await load_demo(targets, 11, sizes=tiny, progress=said.append)
+    report = await load_demo(
+        targets, 11, sizes=tiny, progress=said.append, token=system.token_source()
+    )
 
     ended = [line.split(":")[0] for line in said if line.endswith("RPCs)")]
     assert ended == [

@@ -32,8 +32,21 @@ U = TypeVar("U", bound=UnitOfWork)
 REUSED = "was already used for a different request"
 
 
+# Credentials a request may carry in its body (the user a check is for): a retry may bring a
+# freshly minted one, and it asks the same thing, so they are left out of the fingerprint.
+CREDENTIAL_FIELDS = ("actor_token",)
+
+
 def fingerprint(message: Message) -> str:
     """Stable digest of a request, used to tell a retry from a different request."""
+    fields = message.DESCRIPTOR.fields_by_name
+    if any(name in fields and getattr(message, name) for name in CREDENTIAL_FIELDS):
+        copy = type(message)()
+        copy.CopyFrom(message)
+        for name in CREDENTIAL_FIELDS:
+            if name in fields:
+                copy.ClearField(name)
+        message = copy
     return hashlib.sha256(message.SerializeToString(deterministic=True)).hexdigest()
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -247,15 +248,25 @@ class ServiceSpec(Generic[S, A]):
         process, _ = await self.build(settings)
         await process.run()
 
+    def describe(self) -> dict[str, Any]:
+        """What a runner needs to know of the service without importing it (`python -m
+        fieldline_<service> describe` prints it as JSON): its name, env prefix, whether it
+        has an access policy (and so checks tokens once its `<PREFIX>_AUTH_JWKS` is set)."""
+        return {"name": self.name, "prefix": self.prefix, "policy": self.policy is not None}
+
     def main(self, argv: list[str] | None = None) -> int:
-        """`python -m fieldline_<service> serve|migrate`, the same locally and in Kubernetes."""
+        """`python -m fieldline_<service> serve|migrate|describe`, the same locally and in
+        Kubernetes."""
         argv = sys.argv[1:] if argv is None else argv
         if argv and argv[0] in self.commands:
             return self.commands[argv[0]](argv[1:])
         parser = argparse.ArgumentParser(prog=f"python -m fieldline_{self.name.replace('-', '_')}")
-        parser.add_argument("command", choices=["serve", "migrate", *self.commands])
+        parser.add_argument("command", choices=["serve", "migrate", "describe", *self.commands])
         args = parser.parse_args(argv)
         try:
+            if args.command == "describe":
+                print(json.dumps(self.describe()))
+                return 0
             if args.command == "migrate":
                 configure_logging(self.name)
                 migrate = load_settings(_MigrateSettings, self.prefix)

@@ -12,6 +12,8 @@ from fieldline.clients.v1 import clients_service_pb2 as cs
 from fieldline.clients.v1 import resources_pb2 as pb
 from fieldline.clients.v1 import territory_service_pb2 as ts
 from fieldline_clients.domain.taxid import inn_with_check_digits
+from fieldline_kit.auth import Kind
+from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.helpers import new_id
 
 from .conftest import Harness
@@ -62,7 +64,6 @@ async def make_outlet(
     reply = await h.clients.CreateOutlet(
         cs.CreateOutletRequest(
             request_id=new_id(),
-            actor_id=new_id(),
             outlet=pb.Outlet(id=new_id(), client_id=client_id, card=outlet_card or card()),
         )
     )
@@ -90,3 +91,28 @@ async def make_route(h: Harness, agent_id: str) -> pb.Route:
         )
     )
     return reply.route
+
+
+def caller_of(employee: pb.Employee) -> Caller:
+    """`employee` calling with the roles it holds (the token's names: the enum's without ROLE_)."""
+    roles = {pb.Role.Name(r).removeprefix("ROLE_") for r in employee.roles}
+    return Caller(employee.id, roles, Kind.EMPLOYEE)
+
+
+async def put_on_route(
+    h: Harness, route_id: str, outlet_id: str, weekdays: list[int] | None = None, seq: int = 0
+) -> None:
+    """The outlet on the route, weekly from 2026-11-02 (a Monday), on `weekdays` (Monday)."""
+    await h.territory.SetRouteAssignment(
+        ts.SetRouteAssignmentRequest(
+            request_id=new_id(),
+            assignment=pb.RouteAssignment(
+                route_id=route_id,
+                outlet_id=outlet_id,
+                frequency=pb.VISIT_FREQUENCY_WEEKLY,
+                weekdays=weekdays or [1],
+                start_date=pb_date(date(2026, 11, 2)),
+                sequence=seq,
+            ),
+        )
+    )

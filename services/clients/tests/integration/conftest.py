@@ -1,5 +1,10 @@
 """A real clients service in-process (the kit's `start_service`): a migrated database (SQLite
-or PostgreSQL), a real NATS, and the three gRPC stubs the tests call it through."""
+or PostgreSQL), a real NATS, and the three gRPC stubs the tests call it through.
+
+Auth is on, as `serve` runs with CLIENTS_AUTH_JWKS: the stubs call as the kit's test
+administrator (ADMIN, company-wide); `h.calling(caller)` gives stubs calling as another
+principal (`caller_of(employee)` in builders: an employee with its roles).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from fieldline.clients.v1 import territory_service_pb2_grpc as ts_grpc
 from fieldline.clients.v1 import visits_service_pb2_grpc as vs_grpc
 from fieldline_clients.bootstrap import App
 from fieldline_clients.entrypoints.main import SPEC
+from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_kit.testing.service import RunningService, replicas, service_running
@@ -25,9 +31,24 @@ def ready(app: App) -> bool:
     return app.plan_cache.live or not app.plan_cache.enabled
 
 
+@dataclass(frozen=True)
+class Stubs:
+    clients: cs_grpc.ClientsServiceStub
+    territory: ts_grpc.TerritoryServiceStub
+    visits: vs_grpc.VisitsServiceStub
+
+
 @dataclass
 class Harness(RunningService[App]):
-    """The running service, with stubs of its three APIs."""
+    """The running service, with stubs of its three APIs (calling as ADMIN)."""
+
+    def calling(self, caller: Caller) -> Stubs:
+        """Stubs of the three APIs calling as `caller`."""
+        return Stubs(
+            self.stub(cs_grpc.ClientsServiceStub, as_=caller),
+            self.stub(ts_grpc.TerritoryServiceStub, as_=caller),
+            self.stub(vs_grpc.VisitsServiceStub, as_=caller),
+        )
 
     @cached_property
     def clients(self) -> cs_grpc.ClientsServiceStub:

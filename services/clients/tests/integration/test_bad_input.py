@@ -17,7 +17,7 @@ from fieldline_kit.grpc.convert import encode_token
 from fieldline_kit.testing.helpers import expect_error, new_id
 from fieldline_kit.validation import MAX_QUERY
 
-from .builders import card, make_employee, make_outlet
+from .builders import caller_of, card, make_employee, make_outlet, make_route, put_on_route
 from .conftest import Harness
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -96,7 +96,6 @@ async def test_an_outlet_card_s_lists_and_texts_are_bounded(svc: Harness) -> Non
             svc.clients.UpdateOutletCard(
                 cs.UpdateOutletCardRequest(
                     request_id=new_id(),
-                    actor_id=new_id(),
                     outlet_id=outlet.id,
                     expected_version=outlet.version,
                     card=bad,
@@ -109,7 +108,6 @@ async def test_an_outlet_card_s_lists_and_texts_are_bounded(svc: Harness) -> Non
         svc.clients.UpdateOutletCard(
             cs.UpdateOutletCardRequest(
                 request_id=new_id(),
-                actor_id=new_id(),
                 outlet_id=outlet.id,
                 expected_version=outlet.version,
                 card=card(),
@@ -126,11 +124,11 @@ async def test_a_card_change_proposal_keeps_only_the_validated_card(svc: Harness
     """Fields outside the mask are the outlet's own, not whatever the request held there."""
     outlet = await make_outlet(svc)
     agent = await make_employee(svc)
+    await put_on_route(svc, (await make_route(svc, agent.id)).id, outlet.id)
     incoming = with_(card(name="Новое имя"), address="я" * 100_000)
-    reply = await svc.clients.ProposeCardChange(
+    reply = await svc.calling(caller_of(agent)).clients.ProposeCardChange(
         cs.ProposeCardChangeRequest(
             request_id=new_id(),
-            actor_id=agent.id,
             proposal_id=new_id(),
             outlet_id=outlet.id,
             card=incoming,
@@ -168,7 +166,7 @@ async def test_audit_numbers_are_ascii_decimals_of_a_bounded_size(svc: Harness) 
         vs.CheckInRequest(
             request_id=new_id(),
             visit_id=visit_id,
-            agent_id=agent.id,
+            for_agent_id=agent.id,
             outlet_id=outlet.id,
             time=time,
             location=outlet.card.location,
@@ -207,7 +205,7 @@ async def test_an_employee_update_without_its_version_names_the_request_s_field(
     employee.full_name = "Петров Пётр"
     await expect_error(
         svc.territory.UpdateEmployee(
-            ts.UpdateEmployeeRequest(request_id=new_id(), actor_id=new_id(), employee=employee)
+            ts.UpdateEmployeeRequest(request_id=new_id(), employee=employee)
         ),
         INVALID,
         "employee.version: is required",
@@ -216,7 +214,7 @@ async def test_an_employee_update_without_its_version_names_the_request_s_field(
     employee.version = 1
     await expect_error(
         svc.territory.UpdateEmployee(
-            ts.UpdateEmployeeRequest(request_id=new_id(), actor_id=new_id(), employee=employee)
+            ts.UpdateEmployeeRequest(request_id=new_id(), employee=employee)
         ),
         INVALID,
         "employee.roles: must have at most 100 items",

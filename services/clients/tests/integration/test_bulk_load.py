@@ -26,6 +26,7 @@ from fieldline_clients.entrypoints.bulk_load import bulk_load
 from fieldline_clients.entrypoints.main import MIGRATIONS, SPEC
 from fieldline_kit.bulk import BulkLoadError, write_messages
 from fieldline_kit.migrations import upgrade_async
+from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.helpers import new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
@@ -35,7 +36,6 @@ from .builders import pb_date, random_inn
 from .conftest import ready
 
 MONDAY = date(2026, 11, 2)
-ACTOR = new_id()
 
 
 class Company:
@@ -90,7 +90,6 @@ class Company:
             )
             out.append(
                 cs.CreateOutletRequest(
-                    actor_id=ACTOR,
                     outlet=pb.Outlet(
                         id=outlet_id, client_id=self.client, card=card, territory_id=self.territory
                     ),
@@ -98,7 +97,6 @@ class Company:
             )
         out.append(
             cs.SetOutletStatusRequest(
-                actor_id=ACTOR,
                 outlet_id=self.outlets[-1],
                 expected_version=1,
                 status=pb.OUTLET_STATUS_CLOSED,
@@ -172,6 +170,10 @@ async def test_the_command_loads_a_company_the_service_then_serves(
         closed = await clients.GetOutlet(cs.GetOutletRequest(outlet_id=company.outlets[-1]))
         assert (closed.outlet.status, closed.outlet.version) == (pb.OUTLET_STATUS_CLOSED, 2)
         assert closed.outlet.card.name == "Магазин №5"
+        # The load ran with no token (not over gRPC); what it loaded is served to its agent.
+        agent = running.stub(ts_grpc.TerritoryServiceStub, as_=Caller(company.agent, {"AGENT"}))
+        own = await agent.GetVisitPlan(ts.GetVisitPlanRequest(date=pb_date(MONDAY)))
+        assert own == plan
 
 
 async def _migrated(db_factory: DatabaseFactory) -> str:

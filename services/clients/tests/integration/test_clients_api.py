@@ -166,7 +166,6 @@ async def test_card_update_keeps_history_and_rejects_stale_versions(svc: Harness
     reply = await svc.clients.UpdateOutletCard(
         cs.UpdateOutletCardRequest(
             request_id=new_id(),
-            actor_id=new_id(),
             outlet_id=outlet.id,
             expected_version=1,
             card=new_card,

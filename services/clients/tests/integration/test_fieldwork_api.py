@@ -12,16 +12,19 @@ from fieldline.clients.v1 import clients_service_pb2 as cs
 from fieldline.clients.v1 import resources_pb2 as pb
 from fieldline.clients.v1 import territory_service_pb2 as ts
 from fieldline.clients.v1 import visits_service_pb2 as vs
+from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.events import about, published
 from fieldline_kit.testing.helpers import expect_error, new_id
 
 from .builders import (
+    caller_of,
     card,
     make_client,
     make_employee,
     make_outlet,
     make_route,
     pb_date,
+    put_on_route,
 )
 from .conftest import Harness
 
@@ -150,22 +153,23 @@ async def test_bad_assignment_and_plan_requests(svc: Harness) -> None:
 async def test_visit_check_in_out_flags_distance_and_publishes(svc: Harness) -> None:
     agent = await make_employee(svc, pb.ROLE_AGENT)
     outlet = await make_outlet(svc, outlet_card=card(lat=56.8389, lon=60.6057))  # Екатеринбург
+    await put_on_route(svc, (await make_route(svc, agent.id)).id, outlet.id)
+    visits = svc.calling(caller_of(agent)).visits  # the agent records its own visits
     visit_id = new_id()
     t0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
     checkin = vs.CheckInRequest(
         request_id=new_id(),
         visit_id=visit_id,
-        agent_id=agent.id,
         outlet_id=outlet.id,
         time=stamp(t0),
         location=latlng_pb2.LatLng(latitude=56.8389 + 0.005, longitude=60.6057),  # ~556 m away
     )
-    visit = (await svc.visits.CheckIn(checkin)).visit
-    assert visit.status == pb.VISIT_STATUS_IN_PROGRESS
+    visit = (await visits.CheckIn(checkin)).visit
+    assert visit.status == pb.VISIT_STATUS_IN_PROGRESS and visit.agent_id == agent.id
     assert 540 < visit.check_in_distance_m < 570 and visit.check_in_far
     # A device retry with a new request id but the same visit id returns the same visit.
     checkin.request_id = new_id()
-    assert (await svc.visits.CheckIn(checkin)).visit == visit
+    assert (await visits.CheckIn(checkin)).visit == visit
 
     checkout = vs.CheckOutRequest(
         request_id=new_id(),
@@ -174,7 +178,7 @@ async def test_visit_check_in_out_flags_distance_and_publishes(svc: Harness) -> 
         location=latlng_pb2.LatLng(latitude=56.8389, longitude=60.6057),
         outcome=pb.VISIT_OUTCOME_ORDER_TAKEN,
     )
-    done = (await svc.visits.CheckOut(checkout)).visit
+    done = (await visits.CheckOut(checkout)).visit
     assert (
         done.status == pb.VISIT_STATUS_COMPLETED
         and done.check_out_distance_m == 0
@@ -188,7 +192,7 @@ async def test_visit_check_in_out_flags_distance_and_publishes(svc: Harness) -> 
     ]
 
     await expect_error(
-        svc.visits.CheckOut(
+        visits.CheckOut(
             vs.CheckOutRequest(
                 request_id=new_id(),
                 visit_id=visit_id,
@@ -200,32 +204,31 @@ async def test_visit_check_in_out_flags_distance_and_publishes(svc: Harness) -> 
         "COMPLETED",
     )
     await expect_error(
-        svc.visits.CheckIn(
-            vs.CheckInRequest(
-                request_id=new_id(), visit_id=new_id(), agent_id=agent.id, outlet_id=outlet.id
-            )
+        visits.CheckIn(
+            vs.CheckInRequest(request_id=new_id(), visit_id=new_id(), outlet_id=outlet.id)
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
         "time",
     )
-    missed = await svc.visits.RecordMissedVisit(
+    missed = await visits.RecordMissedVisit(
         vs.RecordMissedVisitRequest(
             request_id=new_id(),
             visit_id=new_id(),
-            agent_id=agent.id,
             outlet_id=outlet.id,
             date=pb_date(date(2026, 11, 26)),
             reason="магазин закрыт на ремонт",
         )
     )
     assert missed.visit.status == pb.VISIT_STATUS_MISSED
-    listed = await svc.visits.ListVisits(vs.ListVisitsRequest(agent_id=agent.id))
+    listed = await visits.ListVisits(vs.ListVisitsRequest())  # its own: all it sees
     assert {v.id for v in listed.visits} == {visit_id, missed.visit.id}
 
 
 async def test_audit_submission_is_validated_against_the_questionnaire(svc: Harness) -> None:
     agent = await make_employee(svc, pb.ROLE_MERCHANDISER)
     outlet = await make_outlet(svc)
+    await put_on_route(svc, (await make_route(svc, agent.id)).id, outlet.id)
+    visits = svc.calling(caller_of(agent)).visits
     questionnaire = (
         await svc.visits.CreateQuestionnaire(
             vs.CreateQuestionnaireRequest(
@@ -256,11 +259,10 @@ async def test_audit_submission_is_validated_against_the_questionnaire(svc: Harn
         )
     ).questionnaire
     visit_id = new_id()
-    await svc.visits.CheckIn(
+    await visits.CheckIn(
         vs.CheckInRequest(
             request_id=new_id(),
             visit_id=visit_id,
-            agent_id=agent.id,
             outlet_id=outlet.id,
             time=stamp(datetime(2026, 11, 27, 10, tzinfo=UTC)),
         )
@@ -297,7 +299,7 @@ async def test_audit_submission_is_validated_against_the_questionnaire(svc: Harn
             getattr(base, k).extend(v)  # type: ignore[attr-defined]
         return base
 
-    good = await svc.visits.SubmitAudit(vs.SubmitAuditRequest(request_id=new_id(), audit=audit()))
+    good = await visits.SubmitAudit(vs.SubmitAuditRequest(request_id=new_id(), audit=audit()))
     assert good.audit.agent_id == agent.id and good.audit.outlet_id == outlet.id
     assert good.audit.answers[1].money.nanos == 900_000_000
     events = await published(svc.js, "CLIENTS", about(good.audit.id), expect=1)
@@ -330,25 +332,23 @@ async def test_audit_submission_is_validated_against_the_questionnaire(svc: Harn
     ]
     for change, needle in cases:
         await expect_error(
-            svc.visits.SubmitAudit(
-                vs.SubmitAuditRequest(request_id=new_id(), audit=audit(**change))
-            ),
+            visits.SubmitAudit(vs.SubmitAuditRequest(request_id=new_id(), audit=audit(**change))),
             grpc.StatusCode.INVALID_ARGUMENT,
             needle,
         )
-    listed = await svc.visits.ListAudits(vs.ListAuditsRequest(visit_id=visit_id))
+    listed = await visits.ListAudits(vs.ListAuditsRequest(visit_id=visit_id))
     assert [a.id for a in listed.audits] == [good.audit.id]
 
 
 async def test_census_new_outlet_and_card_change(svc: Harness) -> None:
     supervisor = await make_employee(svc, pb.ROLE_SUPERVISOR)
     agent = await make_employee(svc, pb.ROLE_AGENT, supervisor_id=supervisor.id)
+    as_agent, as_supervisor = svc.calling(caller_of(agent)), svc.calling(caller_of(supervisor))
     client = await make_client(svc)
     outlet_id, proposal_id = new_id(), new_id()
-    proposed = await svc.clients.ProposeOutlet(
+    proposed = await as_agent.clients.ProposeOutlet(
         cs.ProposeOutletRequest(
             request_id=new_id(),
-            actor_id=agent.id,
             proposal_id=proposal_id,
             outlet_id=outlet_id,
             client_id=client.id,
@@ -359,22 +359,22 @@ async def test_census_new_outlet_and_card_change(svc: Harness) -> None:
     pending = (await svc.clients.GetOutlet(cs.GetOutletRequest(outlet_id=outlet_id))).outlet
     assert pending.status == pb.OUTLET_STATUS_PENDING
 
+    decide = cs.DecideProposalRequest(
+        request_id=new_id(), proposal_id=proposal_id, decision=cs.DECISION_APPROVE
+    )
     await expect_error(
-        svc.clients.DecideProposal(
-            cs.DecideProposalRequest(
-                request_id=new_id(),
-                actor_id=agent.id,
-                proposal_id=proposal_id,
-                decision=cs.DECISION_APPROVE,
-            )
-        ),
+        as_agent.clients.DecideProposal(decide), grpc.StatusCode.PERMISSION_DENIED, "no role"
+    )
+    # A token claiming a role the clients context does not give the employee decides nothing.
+    claims_more = svc.calling(Caller(agent.id, {"SUPERVISOR"}))
+    await expect_error(
+        claims_more.clients.DecideProposal(decide),
         grpc.StatusCode.PERMISSION_DENIED,
         "needs one of the roles SUPERVISOR",
     )
-    approved = await svc.clients.DecideProposal(
+    approved = await as_supervisor.clients.DecideProposal(
         cs.DecideProposalRequest(
             request_id=new_id(),
-            actor_id=supervisor.id,
             proposal_id=proposal_id,
             decision=cs.DECISION_APPROVE,
         )
@@ -383,10 +383,9 @@ async def test_census_new_outlet_and_card_change(svc: Harness) -> None:
     active = (await svc.clients.GetOutlet(cs.GetOutletRequest(outlet_id=outlet_id))).outlet
     assert active.status == pb.OUTLET_STATUS_ACTIVE and active.version == 2
     await expect_error(
-        svc.clients.DecideProposal(
+        as_supervisor.clients.DecideProposal(
             cs.DecideProposalRequest(
                 request_id=new_id(),
-                actor_id=supervisor.id,
                 proposal_id=proposal_id,
                 decision=cs.DECISION_REJECT,
                 reason="передумал",
@@ -396,10 +395,9 @@ async def test_census_new_outlet_and_card_change(svc: Harness) -> None:
         "APPROVED",
     )
 
-    change = await svc.clients.ProposeCardChange(
+    change = await as_agent.clients.ProposeCardChange(
         cs.ProposeCardChangeRequest(
             request_id=new_id(),
-            actor_id=agent.id,
             proposal_id=new_id(),
             outlet_id=outlet_id,
             card=pb.OutletCard(outlet_class="A"),
@@ -410,10 +408,9 @@ async def test_census_new_outlet_and_card_change(svc: Harness) -> None:
         cs.ListProposalsRequest(status=pb.PROPOSAL_STATUS_PENDING)
     )
     assert change.proposal.id in {p.id for p in pending_list.proposals}
-    await svc.clients.DecideProposal(
+    await as_supervisor.clients.DecideProposal(
         cs.DecideProposalRequest(
             request_id=new_id(),
-            actor_id=supervisor.id,
             proposal_id=change.proposal.id,
             decision=cs.DECISION_APPROVE,
         )
@@ -427,10 +424,9 @@ async def test_census_new_outlet_and_card_change(svc: Harness) -> None:
     assert history.changes[0].changed_by == agent.id
 
     rejected_outlet, rejected_proposal = new_id(), new_id()
-    await svc.clients.ProposeOutlet(
+    await as_agent.clients.ProposeOutlet(
         cs.ProposeOutletRequest(
             request_id=new_id(),
-            actor_id=agent.id,
             proposal_id=rejected_proposal,
             outlet_id=rejected_outlet,
             client_id=client.id,
@@ -438,10 +434,9 @@ async def test_census_new_outlet_and_card_change(svc: Harness) -> None:
         )
     )
     await expect_error(
-        svc.clients.DecideProposal(
+        as_supervisor.clients.DecideProposal(
             cs.DecideProposalRequest(
                 request_id=new_id(),
-                actor_id=supervisor.id,
                 proposal_id=rejected_proposal,
                 decision=cs.DECISION_REJECT,
             )
@@ -449,10 +444,9 @@ async def test_census_new_outlet_and_card_change(svc: Harness) -> None:
         grpc.StatusCode.INVALID_ARGUMENT,
         "reason",
     )
-    await svc.clients.DecideProposal(
+    await as_supervisor.clients.DecideProposal(
         cs.DecideProposalRequest(
             request_id=new_id(),
-            actor_id=supervisor.id,
             proposal_id=rejected_proposal,
             decision=cs.DECISION_REJECT,
             reason="дубликат точки",

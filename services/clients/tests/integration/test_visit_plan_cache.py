@@ -145,7 +145,7 @@ async def check_in(h: Harness, t: Territory) -> None:
         vs.CheckInRequest(
             request_id=new_id(),
             visit_id=t.visit_id,
-            agent_id=t.agent.id,
+            for_agent_id=t.agent.id,
             outlet_id=t.outlets[1].id,
             time=stamp(9),
             location=latlng_pb2.LatLng(latitude=55.7512, longitude=37.62),
@@ -171,7 +171,7 @@ async def miss_visit(h: Harness, t: Territory) -> None:
         vs.RecordMissedVisitRequest(
             request_id=new_id(),
             visit_id=new_id(),
-            agent_id=t.agent.id,
+            for_agent_id=t.agent.id,
             outlet_id=t.outlets[2].id,
             date=pb_date(MONDAY),
             reason="закрыто на учёт",

@@ -5,9 +5,10 @@ when one ends without a commit). And `FakeBulkRows`, what a bulk load hands its 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from fieldline_clients.domain.fieldwork import Audit, Proposal, Questionnaire, Visit
+from fieldline_clients.domain.fieldwork import Audit, Proposal, ProposalKind, Questionnaire, Visit
 from fieldline_clients.domain.model import (
     CardChange,
     Client,
@@ -63,6 +64,29 @@ class FakeRoutes(InMemoryRepository[Route]):
         del self.assignments[(a.route_id, a.outlet_id)]
 
 
+class FakeAccessQueries:
+    """`repository.AccessQueries` over the fake tables: what a caller's scope is read from."""
+
+    def __init__(self, uow: FakeClientsUnitOfWork) -> None:
+        self._uow = uow
+
+    async def reports(self, supervisor_id: str) -> frozenset[str]:
+        return frozenset(
+            e.id for e in self._uow.employees.all() if e.supervisor_id == supervisor_id
+        )
+
+    async def sees_outlet(self, team: Collection[str], outlet_id: str) -> bool:
+        routes = {r.id for r in self._uow.routes.all() if r.agent_id in team}
+        on_routes = any(
+            a.outlet_id == outlet_id and a.route_id in routes
+            for a in self._uow.routes.assignments.values()
+        )
+        return on_routes or any(
+            p.outlet_id == outlet_id and p.kind is ProposalKind.NEW_OUTLET and p.proposed_by in team
+            for p in self._uow.proposals.all()
+        )
+
+
 class FakeClientsUnitOfWork(FakeUnitOfWork):
     def _attach(self) -> None:
         self.clients = InMemoryRepository[Client](self, "client")
@@ -74,6 +98,7 @@ class FakeClientsUnitOfWork(FakeUnitOfWork):
         self.questionnaires = InMemoryRepository[Questionnaire](self, "questionnaire")
         self.audits = InMemoryRepository[Audit](self, "audit")
         self.proposals = InMemoryRepository[Proposal](self, "proposal")
+        self.access = FakeAccessQueries(self)
 
 
 class FakeBulkRows:

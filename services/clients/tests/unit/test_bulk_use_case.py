@@ -22,7 +22,7 @@ from fieldline_clients.domain.model import (
     VisitFrequency,
 )
 from fieldline_clients.service_layer import commands as c
-from fieldline_clients.service_layer.bulk import BulkLoad
+from fieldline_clients.service_layer.bulk import BULK_ACTOR, BulkLoad
 from fieldline_kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from fieldline_kit.testing.helpers import new_id
 
@@ -55,7 +55,7 @@ class Company:
             await bulk.create_outlet(outlet(outlet_id, self.client, self.city))
         if close_the_last:  # right after its creation
             await bulk.set_outlet_status(
-                c.SetOutletStatus(self.outlets[-1], OutletStatus.CLOSED, 1, "actor-1")
+                c.SetOutletStatus(self.outlets[-1], OutletStatus.CLOSED, 1)
             )
         await bulk.create_route(c.CreateRoute(self.route, "Маршрут 1", self.city, self.agent))
 
@@ -66,7 +66,7 @@ def employee(eid: str, *roles: Role, **kw: Any) -> c.CreateEmployee:
 
 
 def outlet(outlet_id: str, client_id: str, territory_id: str = "") -> c.CreateOutlet:
-    return c.CreateOutlet(outlet_id, client_id, OutletCard(name="Магазин"), territory_id, "actor-1")
+    return c.CreateOutlet(outlet_id, client_id, OutletCard(name="Магазин"), territory_id)
 
 
 def assignment(route_id: str, outlet_id: str) -> c.SetRouteAssignment:
@@ -94,6 +94,8 @@ async def test_builds_what_the_use_cases_build_and_publishes_nothing(rows: FakeB
     assert (active.status, active.version) == (OutletStatus.ACTIVE, 1)
     assert (closed.status, closed.version) == (OutletStatus.CLOSED, 2)
     assert [len(o.new_history) for o in (active, closed)] == [1, 1]  # the card, as created
+    # No caller at a terminal: the history names the load itself.
+    assert {h.changed_by for o in (active, closed) for h in o.new_history} == {BULK_ACTOR}
     [route] = rows.of(Route)
     assert route.version == 2  # one more per assignment, as SetRouteAssignment does
     [put] = rows.of(RouteAssignment)
@@ -145,9 +147,7 @@ async def test_the_use_cases_rules_apply(rows: FakeBulkRows) -> None:
     with pytest.raises(PermissionDenied):
         await bulk.create_route(c.CreateRoute(new_id(), "Маршрут 2", "", technician))
     with pytest.raises(InvalidArgument, match="status"):
-        await bulk.set_outlet_status(
-            c.SetOutletStatus(company.outlets[0], OutletStatus.PENDING, 1, "actor-1")
-        )
+        await bulk.set_outlet_status(c.SetOutletStatus(company.outlets[0], OutletStatus.PENDING, 1))
 
 
 async def test_a_status_is_set_only_before_its_outlet_is_written(rows: FakeBulkRows) -> None:
@@ -155,8 +155,8 @@ async def test_a_status_is_set_only_before_its_outlet_is_written(rows: FakeBulkR
     bulk = BulkLoad(rows, NOW, chunk_size=1)  # every add flushes what came before
     await company.load(bulk)
     assert rows.of(Outlet)[1].status is OutletStatus.CLOSED  # right after its creation: fine
-    late = c.SetOutletStatus(company.outlets[0], OutletStatus.CLOSED, 1, "actor-1")
+    late = c.SetOutletStatus(company.outlets[0], OutletStatus.CLOSED, 1)
     with pytest.raises(FailedPrecondition, match="written already"):
         await bulk.set_outlet_status(late)
     with pytest.raises(NotFound, match="outlet_id"):
-        await bulk.set_outlet_status(c.SetOutletStatus(new_id(), OutletStatus.CLOSED, 1, ""))
+        await bulk.set_outlet_status(c.SetOutletStatus(new_id(), OutletStatus.CLOSED, 1))

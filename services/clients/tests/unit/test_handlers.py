@@ -41,6 +41,8 @@ from fieldline_clients.domain.model import (
 from fieldline_clients.domain.values import Location
 from fieldline_clients.service_layer import commands as c
 from fieldline_clients.service_layer import handlers
+from fieldline_clients.service_layer.access import Access, access_for
+from fieldline_kit.auth import Kind, Principal
 from fieldline_kit.errors import (
     AlreadyExists,
     Conflict,
@@ -59,6 +61,14 @@ RADIUS_M = 200.0
 INN, KPP = "7707083893", "773601001"
 MONDAY = date(2024, 5, 13)
 T = TypeVar("T")
+# The callers: an administrator (the whole company in scope), and any employee as itself.
+ADMIN = Access.of(Principal(Kind.EMPLOYEE, "admin-1", frozenset({"ADMIN"})))
+
+
+async def as_(uow: FakeClientsUnitOfWork, employee: Employee) -> Access:
+    """`employee` calling with the roles it holds, its scope as `access_for` reads it."""
+    roles = frozenset(r.name for r in employee.roles)
+    return await access_for(uow, Principal(Kind.EMPLOYEE, employee.id, roles))
 
 
 @pytest.fixture
@@ -91,10 +101,14 @@ def a_client(uow: FakeClientsUnitOfWork, type_: ClientType = ClientType.RETAIL) 
 
 
 def an_employee(
-    uow: FakeClientsUnitOfWork, *roles: Role, territory_id: str = "", distributor_id: str = ""
+    uow: FakeClientsUnitOfWork,
+    *roles: Role,
+    territory_id: str = "",
+    distributor_id: str = "",
+    supervisor_id: str = "",
 ) -> Employee:
     employee = Employee.create(
-        new_id(), "Иван Петров", roles or (Role.AGENT,), territory_id, "", distributor_id
+        new_id(), "Иван Петров", roles or (Role.AGENT,), territory_id, supervisor_id, distributor_id
     )
     return uow.employees.put(stored(employee))
 
@@ -197,7 +211,7 @@ class TestUpdateClient:
 # ------------------------------------------------------------------------------ outlets
 def create_outlet(client_id: str, territory_id: str = "", outlet_id: str = "") -> c.CreateOutlet:
     card = OutletCard(name="Магазин «Берёзка»", address="Арбат, 5", location=SHOP)
-    return c.CreateOutlet(outlet_id or new_id(), client_id, card, territory_id, "actor-1")
+    return c.CreateOutlet(outlet_id or new_id(), client_id, card, territory_id)
 
 
 class TestCreateOutlet:
@@ -205,27 +219,32 @@ class TestCreateOutlet:
         self, uow: FakeClientsUnitOfWork
     ) -> None:
         client, territory = a_client(uow), a_territory(uow)
-        outlet = await uow.run(handlers.create_outlet, NOW, create_outlet(client.id, territory.id))
+        cmd = create_outlet(client.id, territory.id)
+        outlet = await uow.run(handlers.create_outlet, NOW, cmd, ADMIN)
         assert uow.outlets.all() == [outlet]
         assert (outlet.client_id, outlet.territory_id) == (client.id, territory.id)
         assert outlet.status is OutletStatus.ACTIVE
         [first] = uow.outlets.history.values()
-        assert (first.outlet_id, first.version, first.changed_by) == (outlet.id, 1, "actor-1")
+        assert (first.outlet_id, first.version, first.changed_by) == (outlet.id, 1, "admin-1")
         assert {change.field for change in first.changes} >= {"name", "address", "location"}
         assert event_types(uow) == [events.OutletCreated]
 
     async def test_its_client_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = create_outlet(new_id())
         await uow.refused(
-            NotFound, handlers.create_outlet, NOW, create_outlet(new_id()), match="outlet.client_id"
+            NotFound, handlers.create_outlet, NOW, cmd, ADMIN, match="outlet.client_id"
         )
 
     async def test_its_territory_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
         cmd = create_outlet(a_client(uow).id, territory_id=new_id())
-        await uow.refused(NotFound, handlers.create_outlet, NOW, cmd, match="outlet.territory_id")
+        await uow.refused(
+            NotFound, handlers.create_outlet, NOW, cmd, ADMIN, match="outlet.territory_id"
+        )
 
     async def test_a_retry_returns_the_outlet_as_created(self, uow: FakeClientsUnitOfWork) -> None:
         existing = an_outlet(uow)
-        again = await uow.run(handlers.create_outlet, NOW, create_outlet(new_id(), "", existing.id))
+        cmd = create_outlet(new_id(), "", existing.id)
+        again = await uow.run(handlers.create_outlet, NOW, cmd, ADMIN)
         assert again == existing
         assert uow.outlets.all() == [existing] and uow.events == []
 
@@ -235,31 +254,31 @@ class TestUpdateOutletCard:
         self, uow: FakeClientsUnitOfWork
     ) -> None:
         outlet = an_outlet(uow)
-        cmd = c.UpdateOutletCard(outlet.id, OutletCard(name="Новое имя"), ["name"], 1, "editor")
-        updated = await uow.run(handlers.update_outlet_card, NOW, cmd)
+        cmd = c.UpdateOutletCard(outlet.id, OutletCard(name="Новое имя"), ["name"], 1)
+        updated = await uow.run(handlers.update_outlet_card, NOW, cmd, ADMIN)
         [saved] = uow.outlets.all()
         assert saved == updated and saved.card.name == "Новое имя" and saved.version == 2
         assert saved.card.address == outlet.card.address
         [entry] = uow.outlets.history.values()
-        assert (entry.version, entry.changed_by) == (2, "editor")
+        assert (entry.version, entry.changed_by) == (2, "admin-1")
         assert [change.field for change in entry.changes] == ["name"]
         [event] = uow.events
         assert isinstance(event, events.OutletChanged) and event.changed_fields == ("name",)
 
     async def test_a_stale_version_is_refused(self, uow: FakeClientsUnitOfWork) -> None:
         outlet = an_outlet(uow)
-        cmd = c.UpdateOutletCard(outlet.id, OutletCard(name="Новое имя"), ["name"], 3, "editor")
-        await uow.refused(Conflict, handlers.update_outlet_card, NOW, cmd)
+        cmd = c.UpdateOutletCard(outlet.id, OutletCard(name="Новое имя"), ["name"], 3)
+        await uow.refused(Conflict, handlers.update_outlet_card, NOW, cmd, ADMIN)
 
 
 class TestSetOutletStatus:
     async def test_closes_and_reopens(self, uow: FakeClientsUnitOfWork) -> None:
         outlet = an_outlet(uow)
-        closed = c.SetOutletStatus(outlet.id, OutletStatus.CLOSED, 1, "actor-1")
-        await uow.run(handlers.set_outlet_status, NOW, closed)
+        closed = c.SetOutletStatus(outlet.id, OutletStatus.CLOSED, 1)
+        await uow.run(handlers.set_outlet_status, NOW, closed, ADMIN)
         assert [(o.status, o.version) for o in uow.outlets.all()] == [(OutletStatus.CLOSED, 2)]
-        reopened = c.SetOutletStatus(outlet.id, OutletStatus.ACTIVE, 2, "actor-1")
-        await uow.run(handlers.set_outlet_status, NOW, reopened)
+        reopened = c.SetOutletStatus(outlet.id, OutletStatus.ACTIVE, 2)
+        await uow.run(handlers.set_outlet_status, NOW, reopened, ADMIN)
         assert [(o.status, o.version) for o in uow.outlets.all()] == [(OutletStatus.ACTIVE, 3)]
         assert event_types(uow) == [events.OutletChanged] * 2
         assert all(e.changed_fields == ("status",) for e in uow.events)
@@ -269,24 +288,30 @@ class TestSetOutletStatus:
     async def test_only_active_or_closed_may_be_set(
         self, uow: FakeClientsUnitOfWork, status: OutletStatus | None
     ) -> None:
-        cmd = c.SetOutletStatus(an_outlet(uow).id, status, 1, "actor-1")
-        await uow.refused(InvalidArgument, handlers.set_outlet_status, NOW, cmd, match="status")
+        cmd = c.SetOutletStatus(an_outlet(uow).id, status, 1)
+        await uow.refused(
+            InvalidArgument, handlers.set_outlet_status, NOW, cmd, ADMIN, match="status"
+        )
 
     async def test_a_stale_version_is_refused(self, uow: FakeClientsUnitOfWork) -> None:
-        cmd = c.SetOutletStatus(an_outlet(uow).id, OutletStatus.CLOSED, 5, "actor-1")
-        await uow.refused(Conflict, handlers.set_outlet_status, NOW, cmd)
+        cmd = c.SetOutletStatus(an_outlet(uow).id, OutletStatus.CLOSED, 5)
+        await uow.refused(Conflict, handlers.set_outlet_status, NOW, cmd, ADMIN)
 
 
 # ------------------------------------------------------------------------------- census
-def propose_outlet(uow: FakeClientsUnitOfWork, proposer: Employee, **kw: str) -> c.ProposeOutlet:
-    values = {
-        "proposal_id": new_id(),
-        "outlet_id": new_id(),
-        "client_id": a_client(uow).id,
-        "actor": proposer.id,
-    }
+def propose_outlet(uow: FakeClientsUnitOfWork, **kw: str) -> c.ProposeOutlet:
+    values = {"proposal_id": new_id(), "outlet_id": new_id(), "client_id": a_client(uow).id}
     values.update(kw)
     return c.ProposeOutlet(card=OutletCard(name="Киоск у остановки"), **values)
+
+
+def on_a_route(uow: FakeClientsUnitOfWork, agent: Employee, *outlets: Outlet) -> Route:
+    """A route of `agent` with `outlets` on it (so they are in the agent's scope)."""
+    route = a_route(uow, agent)
+    for o in outlets:
+        a = RouteAssignment(route.id, o.id, VisitFrequency.WEEKLY, (1,), MONDAY)
+        uow.routes.assignments[(route.id, o.id)] = a
+    return route
 
 
 class TestProposeOutlet:
@@ -295,38 +320,53 @@ class TestProposeOutlet:
     ) -> None:
         territory = a_territory(uow)
         agent = an_employee(uow, Role.AGENT, territory_id=territory.id)
-        cmd = propose_outlet(uow, agent)
-        proposal = await uow.run(handlers.propose_outlet, NOW, cmd)
+        cmd = propose_outlet(uow)
+        proposal = await uow.run(handlers.propose_outlet, NOW, cmd, await as_(uow, agent))
         assert uow.proposals.all() == [proposal]
         assert proposal.status is ProposalStatus.PENDING and proposal.proposed_by == agent.id
         [outlet] = uow.outlets.all()
         assert (outlet.id, outlet.status) == (cmd.outlet_id, OutletStatus.PENDING)
         assert outlet.territory_id == territory.id and outlet.client_id == cmd.client_id
-        assert len(uow.outlets.history) == 1
+        [first] = uow.outlets.history.values()
+        assert first.changed_by == agent.id
         assert event_types(uow) == [events.OutletCreated]  # the proposal publishes its decision
 
     async def test_a_retry_returns_the_proposal(self, uow: FakeClientsUnitOfWork) -> None:
-        cmd = propose_outlet(uow, an_employee(uow))
-        first = await uow.run(handlers.propose_outlet, NOW, cmd)
-        assert await uow.run(handlers.propose_outlet, NOW, cmd) == first
+        cmd, agent = propose_outlet(uow), an_employee(uow)
+        first = await uow.run(handlers.propose_outlet, NOW, cmd, await as_(uow, agent))
+        assert await uow.run(handlers.propose_outlet, NOW, cmd, await as_(uow, agent)) == first
         assert len(uow.proposals.all()) == len(uow.outlets.all()) == 1
         assert event_types(uow) == [events.OutletCreated]
+        # Another agent's retry under that id gets nothing.
+        other = await as_(uow, an_employee(uow))
+        await uow.refused(PermissionDenied, handlers.propose_outlet, NOW, cmd, other)
 
     async def test_the_outlet_must_be_new(self, uow: FakeClientsUnitOfWork) -> None:
-        cmd = propose_outlet(uow, an_employee(uow), outlet_id=an_outlet(uow).id)
-        await uow.refused(AlreadyExists, handlers.propose_outlet, NOW, cmd)
+        cmd = propose_outlet(uow, outlet_id=an_outlet(uow).id)
+        caller = await as_(uow, an_employee(uow))
+        await uow.refused(AlreadyExists, handlers.propose_outlet, NOW, cmd, caller)
 
-    @pytest.mark.parametrize("field", ["actor", "client_id"])
-    async def test_the_proposer_and_the_client_must_exist(
-        self, uow: FakeClientsUnitOfWork, field: str
-    ) -> None:
-        cmd = propose_outlet(uow, an_employee(uow), **{field: new_id()})
-        shown = "actor_id" if field == "actor" else field
-        await uow.refused(NotFound, handlers.propose_outlet, NOW, cmd, match=shown)
+    async def test_the_client_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd = propose_outlet(uow, client_id=new_id())
+        caller = await as_(uow, an_employee(uow))
+        await uow.refused(NotFound, handlers.propose_outlet, NOW, cmd, caller, match="client_id")
+
+    async def test_the_proposer_is_an_employee(self, uow: FakeClientsUnitOfWork) -> None:
+        stranger = Access.of(Principal(Kind.EMPLOYEE, new_id(), frozenset({"AGENT"})))
+        await uow.refused(
+            PermissionDenied,
+            handlers.propose_outlet,
+            NOW,
+            propose_outlet(uow),
+            stranger,
+            match="not an employee",
+        )
 
     async def test_a_technician_cannot_propose(self, uow: FakeClientsUnitOfWork) -> None:
-        cmd = propose_outlet(uow, an_employee(uow, Role.TECHNICIAN))
-        await uow.refused(PermissionDenied, handlers.propose_outlet, NOW, cmd)
+        caller = await as_(uow, an_employee(uow, Role.TECHNICIAN))
+        await uow.refused(
+            PermissionDenied, handlers.propose_outlet, NOW, propose_outlet(uow), caller
+        )
 
 
 class TestProposeCardChange:
@@ -334,40 +374,51 @@ class TestProposeCardChange:
         self, uow: FakeClientsUnitOfWork
     ) -> None:
         outlet, agent = an_outlet(uow), an_employee(uow)
+        on_a_route(uow, agent, outlet)
         card = OutletCard(name=outlet.card.name, address="Новый адрес")
-        cmd = c.ProposeCardChange(new_id(), outlet.id, card, ["address"], agent.id)
-        proposal = await uow.run(handlers.propose_card_change, NOW, cmd)
+        cmd = c.ProposeCardChange(new_id(), outlet.id, card, ["address"])
+        caller = await as_(uow, agent)
+        proposal = await uow.run(handlers.propose_card_change, NOW, cmd, caller)
         assert uow.proposals.all() == [proposal]
         assert proposal.fields == ("address",) and proposal.outlet_id == outlet.id
+        assert proposal.proposed_by == agent.id
         assert uow.outlets.all() == [outlet] and uow.outlets.history == {}
         assert uow.events == []
-        assert await uow.run(handlers.propose_card_change, NOW, cmd) == proposal  # a retry
+        assert await uow.run(handlers.propose_card_change, NOW, cmd, caller) == proposal  # retry
 
-    async def test_the_outlet_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
-        cmd = c.ProposeCardChange(
-            new_id(), new_id(), OutletCard(name="x"), ["name"], an_employee(uow).id
-        )
-        await uow.refused(NotFound, handlers.propose_card_change, NOW, cmd, match="outlet_id")
+    async def test_an_outlet_outside_the_proposers_routes_is_refused(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        agent = an_employee(uow)
+        caller = await as_(uow, agent)
+        for outlet_id in (an_outlet(uow).id, new_id()):  # elsewhere, or nowhere: alike
+            cmd = c.ProposeCardChange(new_id(), outlet_id, OutletCard(name="x"), ["name"])
+            await uow.refused(
+                PermissionDenied, handlers.propose_card_change, NOW, cmd, caller, match="outlet_id"
+            )
 
     async def test_a_change_that_changes_nothing_is_refused(
         self, uow: FakeClientsUnitOfWork
     ) -> None:
-        outlet = an_outlet(uow)
-        cmd = c.ProposeCardChange(new_id(), outlet.id, outlet.card, [], an_employee(uow).id)
-        await uow.refused(InvalidArgument, handlers.propose_card_change, NOW, cmd)
+        outlet, agent = an_outlet(uow), an_employee(uow)
+        on_a_route(uow, agent, outlet)
+        cmd = c.ProposeCardChange(new_id(), outlet.id, outlet.card, [])
+        caller = await as_(uow, agent)
+        await uow.refused(InvalidArgument, handlers.propose_card_change, NOW, cmd, caller)
 
 
 class TestDecideProposal:
-    def _new_outlet(self, uow: FakeClientsUnitOfWork) -> tuple[Proposal, Employee]:
-        agent = an_employee(uow)
+    def _new_outlet(self, uow: FakeClientsUnitOfWork) -> tuple[Proposal, Employee, Employee]:
+        """A new outlet proposed by an agent, and the agent's supervisor."""
+        boss = an_employee(uow, Role.SUPERVISOR)
+        agent = an_employee(uow, supervisor_id=boss.id)
         outlet = an_outlet(uow, OutletStatus.PENDING)
-        return a_proposal(uow, Proposal.new_outlet(new_id(), agent, outlet, NOW)), agent
+        return a_proposal(uow, Proposal.new_outlet(new_id(), agent, outlet, NOW)), agent, boss
 
     async def test_approving_a_new_outlet_activates_it(self, uow: FakeClientsUnitOfWork) -> None:
-        proposal, _ = self._new_outlet(uow)
-        boss = an_employee(uow, Role.SUPERVISOR)
-        cmd = c.DecideProposal(proposal.id, True, "", boss.id)
-        decided = await uow.run(handlers.decide_proposal, NOW, cmd)
+        proposal, _, boss = self._new_outlet(uow)
+        cmd = c.DecideProposal(proposal.id, True, "")
+        decided = await uow.run(handlers.decide_proposal, NOW, cmd, await as_(uow, boss))
         assert uow.proposals.all() == [decided]
         assert (decided.status, decided.decided_by) == (ProposalStatus.APPROVED, boss.id)
         assert [(o.status, o.version) for o in uow.outlets.all()] == [(OutletStatus.ACTIVE, 2)]
@@ -376,15 +427,14 @@ class TestDecideProposal:
     async def test_approving_a_card_change_changes_the_card_under_the_proposal(
         self, uow: FakeClientsUnitOfWork
     ) -> None:
-        outlet, agent = an_outlet(uow), an_employee(uow)
+        boss = an_employee(uow, Role.SUPERVISOR)
+        outlet, agent = an_outlet(uow), an_employee(uow, supervisor_id=boss.id)
         card = OutletCard(name=outlet.card.name, address="Новый адрес")
         proposal = a_proposal(
             uow, Proposal.card_change(new_id(), agent, outlet, card, ["address"], NOW)
         )
-        boss = an_employee(uow, Role.SUPERVISOR)
-        await uow.run(
-            handlers.decide_proposal, NOW, c.DecideProposal(proposal.id, True, "", boss.id)
-        )
+        cmd = c.DecideProposal(proposal.id, True, "")
+        await uow.run(handlers.decide_proposal, NOW, cmd, await as_(uow, boss))
         [saved] = uow.outlets.all()
         assert saved.card.address == "Новый адрес" and saved.version == 2
         [entry] = uow.outlets.history.values()
@@ -392,18 +442,29 @@ class TestDecideProposal:
         assert sorted_types(uow) == ["CensusDecided", "OutletChanged"]
 
     async def test_a_decision_must_be_given(self, uow: FakeClientsUnitOfWork) -> None:
-        proposal, _ = self._new_outlet(uow)
-        cmd = c.DecideProposal(proposal.id, None, "", an_employee(uow, Role.SUPERVISOR).id)
-        await uow.refused(InvalidArgument, handlers.decide_proposal, NOW, cmd, match="decision")
+        proposal, _, boss = self._new_outlet(uow)
+        cmd = c.DecideProposal(proposal.id, None, "")
+        caller = await as_(uow, boss)
+        await uow.refused(
+            InvalidArgument, handlers.decide_proposal, NOW, cmd, caller, match="decision"
+        )
 
     async def test_only_a_supervisor_decides(self, uow: FakeClientsUnitOfWork) -> None:
-        proposal, agent = self._new_outlet(uow)
-        cmd = c.DecideProposal(proposal.id, True, "", agent.id)
-        await uow.refused(PermissionDenied, handlers.decide_proposal, NOW, cmd)
+        proposal, agent, _ = self._new_outlet(uow)
+        cmd = c.DecideProposal(proposal.id, True, "")
+        caller = await as_(uow, agent)  # its own proposal is in its scope, yet it may not decide
+        await uow.refused(PermissionDenied, handlers.decide_proposal, NOW, cmd, caller)
 
-    async def test_the_proposal_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
-        cmd = c.DecideProposal(new_id(), True, "", an_employee(uow, Role.SUPERVISOR).id)
-        await uow.refused(NotFound, handlers.decide_proposal, NOW, cmd, match="proposal_id")
+    async def test_another_teams_proposal_or_none_is_refused_alike(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        proposal, _, _ = self._new_outlet(uow)
+        stranger = await as_(uow, an_employee(uow, Role.SUPERVISOR))
+        for proposal_id in (proposal.id, new_id()):
+            cmd = c.DecideProposal(proposal_id, True, "")
+            await uow.refused(
+                PermissionDenied, handlers.decide_proposal, NOW, cmd, stranger, match="proposal_id"
+            )
 
 
 # --------------------------------------------------------------------- people, territory
@@ -506,20 +567,35 @@ class TestCreateRoute:
     async def test_saves_the_agents_route(self, uow: FakeClientsUnitOfWork) -> None:
         agent, territory = an_employee(uow), a_territory(uow)
         cmd = c.CreateRoute(new_id(), "Маршрут 7", territory.id, agent.id)
-        route = await uow.run(handlers.create_route, cmd)
+        route = await uow.run(handlers.create_route, cmd, ADMIN)
         assert uow.routes.all() == [route]
         assert (route.agent_id, route.territory_id, route.version) == (agent.id, territory.id, 1)
         assert event_types(uow) == [events.RouteChanged]
-        assert await uow.run(handlers.create_route, cmd) == route  # a retry
+        assert await uow.run(handlers.create_route, cmd, ADMIN) == route  # a retry
         assert event_types(uow) == [events.RouteChanged]
 
     async def test_the_agent_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
         cmd = c.CreateRoute(new_id(), "Маршрут 7", "", new_id())
-        await uow.refused(NotFound, handlers.create_route, cmd, match="route.agent_id")
+        await uow.refused(NotFound, handlers.create_route, cmd, ADMIN, match="route.agent_id")
 
     async def test_the_agent_must_work_in_the_field(self, uow: FakeClientsUnitOfWork) -> None:
         cmd = c.CreateRoute(new_id(), "Маршрут 7", "", an_employee(uow, Role.TECHNICIAN).id)
-        await uow.refused(PermissionDenied, handlers.create_route, cmd)
+        await uow.refused(PermissionDenied, handlers.create_route, cmd, ADMIN)
+
+    async def test_a_supervisor_makes_routes_for_its_team_only(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        boss = an_employee(uow, Role.SUPERVISOR)
+        mine, other = an_employee(uow, supervisor_id=boss.id), an_employee(uow)
+        caller = await as_(uow, boss)
+        route = await uow.run(
+            handlers.create_route, c.CreateRoute(new_id(), "М1", "", mine.id), caller
+        )
+        assert route.agent_id == mine.id
+        cmd = c.CreateRoute(new_id(), "М2", "", other.id)
+        await uow.refused(
+            PermissionDenied, handlers.create_route, cmd, caller, match="route.agent_id"
+        )
 
 
 def assignment(
@@ -535,7 +611,7 @@ class TestSetRouteAssignment:
         self, uow: FakeClientsUnitOfWork
     ) -> None:
         route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
-        put = await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1, 4))
+        put = await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1, 4), ADMIN)
         assert put == RouteAssignment(route.id, outlet.id, VisitFrequency.WEEKLY, (1, 4), MONDAY, 1)
         assert uow.routes.assignments == {(route.id, outlet.id): put}
         assert [r.version for r in uow.routes.all()] == [2]
@@ -547,16 +623,16 @@ class TestSetRouteAssignment:
         self, uow: FakeClientsUnitOfWork
     ) -> None:
         route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
-        await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1))
-        await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1))
+        await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1), ADMIN)
+        await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1), ADMIN)
         assert [r.version for r in uow.routes.all()] == [2]
         assert len(uow.events) == 1
 
     async def test_a_new_schedule_replaces_the_old_one(self, uow: FakeClientsUnitOfWork) -> None:
         route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
-        await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1))
+        await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1), ADMIN)
         later = await uow.run(
-            handlers.set_route_assignment, assignment(route, outlet, 3, sequence=9)
+            handlers.set_route_assignment, assignment(route, outlet, 3, sequence=9), ADMIN
         )
         assert uow.routes.assignments == {(route.id, outlet.id): later}
         assert [r.version for r in uow.routes.all()] == [3]
@@ -565,22 +641,43 @@ class TestSetRouteAssignment:
     async def test_only_active_outlets_go_on_routes(self, uow: FakeClientsUnitOfWork) -> None:
         route, closed = a_route(uow, an_employee(uow)), an_outlet(uow, OutletStatus.CLOSED)
         cmd = assignment(route, closed)
-        await uow.refused(FailedPrecondition, handlers.set_route_assignment, cmd, match="CLOSED")
+        await uow.refused(
+            FailedPrecondition, handlers.set_route_assignment, cmd, ADMIN, match="CLOSED"
+        )
 
     async def test_the_route_and_the_outlet_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
         route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
         cmd = c.SetRouteAssignment(new_id(), outlet.id, VisitFrequency.WEEKLY, [1], MONDAY, 1)
-        await uow.refused(NotFound, handlers.set_route_assignment, cmd, match="route_id")
+        await uow.refused(NotFound, handlers.set_route_assignment, cmd, ADMIN, match="route_id")
         cmd = c.SetRouteAssignment(route.id, new_id(), VisitFrequency.WEEKLY, [1], MONDAY, 1)
-        await uow.refused(NotFound, handlers.set_route_assignment, cmd, match="outlet_id")
+        await uow.refused(NotFound, handlers.set_route_assignment, cmd, ADMIN, match="outlet_id")
+
+    async def test_a_supervisor_assigns_its_teams_routes_and_outlets_only(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        boss = an_employee(uow, Role.SUPERVISOR)
+        mine, theirs = an_employee(uow, supervisor_id=boss.id), an_employee(uow)
+        known, unknown = an_outlet(uow), an_outlet(uow)
+        my_route = on_a_route(uow, mine, known)
+        their_route = on_a_route(uow, theirs, unknown)
+        caller = await as_(uow, boss)
+        cmd = assignment(my_route, known, 3)
+        await uow.run(handlers.set_route_assignment, cmd, caller)  # rescheduled
+        for cmd, field in (
+            (assignment(their_route, known), "route_id"),
+            (assignment(my_route, unknown), "outlet_id"),
+        ):
+            await uow.refused(
+                PermissionDenied, handlers.set_route_assignment, cmd, caller, match=field
+            )
 
 
 class TestRemoveRouteAssignment:
     async def test_takes_the_outlet_off_the_route(self, uow: FakeClientsUnitOfWork) -> None:
         route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
-        put = await uow.run(handlers.set_route_assignment, assignment(route, outlet))
+        put = await uow.run(handlers.set_route_assignment, assignment(route, outlet), ADMIN)
         cmd = c.RemoveRouteAssignment(route.id, outlet.id)
-        await uow.run(handlers.remove_route_assignment, cmd)
+        await uow.run(handlers.remove_route_assignment, cmd, ADMIN)
         assert uow.routes.assignments == {}
         assert [r.version for r in uow.routes.all()] == [3]
         removed = uow.events[-1]
@@ -591,16 +688,25 @@ class TestRemoveRouteAssignment:
         self, uow: FakeClientsUnitOfWork
     ) -> None:
         route = a_route(uow, an_employee(uow))
-        await uow.run(handlers.remove_route_assignment, c.RemoveRouteAssignment(route.id, new_id()))
+        cmd = c.RemoveRouteAssignment(route.id, new_id())
+        await uow.run(handlers.remove_route_assignment, cmd, ADMIN)
         assert uow.routes.all() == [route] and uow.events == []
 
     async def test_the_route_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
         cmd = c.RemoveRouteAssignment(new_id(), new_id())
-        await uow.refused(NotFound, handlers.remove_route_assignment, cmd, match="route_id")
+        await uow.refused(NotFound, handlers.remove_route_assignment, cmd, ADMIN, match="route_id")
+        agent = an_employee(uow)
+        route = on_a_route(uow, an_employee(uow))  # another's
+        cmd = c.RemoveRouteAssignment(route.id, new_id())
+        caller = await as_(uow, agent)
+        await uow.refused(
+            PermissionDenied, handlers.remove_route_assignment, cmd, caller, match="route_id"
+        )
 
 
 # ------------------------------------------------------------------------------ visits
 def check_in(agent: Employee, outlet: Outlet, visit_id: str = "", **kw: Any) -> c.CheckIn:
+    """A check-in an ADMIN records for `agent` (the import path)."""
     values: dict[str, Any] = {"time": NOW, "location": SHOP, "day": None}
     return c.CheckIn(visit_id or new_id(), agent.id, outlet.id, **{**values, **kw})
 
@@ -612,34 +718,80 @@ class TestCheckIn:
         agent, outlet = an_employee(uow), an_outlet(uow)
         far = Location(SHOP.lat + 0.01, SHOP.lon)  # about 1.1 km north
         visit = await uow.run(
-            handlers.check_in, check_in(agent, outlet, location=far), radius_m=RADIUS_M
+            handlers.check_in, check_in(agent, outlet, location=far), ADMIN, radius_m=RADIUS_M
         )
-        assert uow.visits.all() == [visit]
+        assert uow.visits.all() == [visit] and visit.agent_id == agent.id
         assert visit.status is VisitStatus.IN_PROGRESS and visit.day == NOW.date()
         assert visit.check_in is not None and visit.check_in.far
         assert event_types(uow) == [events.VisitStarted]
+
+    async def test_an_agent_checks_in_as_itself_at_the_outlets_of_its_routes(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        agent, mine, elsewhere = an_employee(uow), an_outlet(uow), an_outlet(uow)
+        on_a_route(uow, agent, mine)
+        caller = await as_(uow, agent)
+        cmd = c.CheckIn(new_id(), "", mine.id, NOW, SHOP, None)
+        visit = await uow.run(handlers.check_in, cmd, caller, radius_m=RADIUS_M)
+        assert visit.agent_id == agent.id
+        cmd = c.CheckIn(new_id(), "", elsewhere.id, NOW, SHOP, None)
+        await uow.refused(
+            PermissionDenied, handlers.check_in, cmd, caller, match="outlet_id", radius_m=RADIUS_M
+        )
+
+    async def test_an_agent_naming_another_agent_is_refused(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        agent, other, outlet = an_employee(uow), an_employee(uow), an_outlet(uow)
+        on_a_route(uow, agent, outlet)
+        cmd = c.CheckIn(new_id(), other.id, outlet.id, NOW, SHOP, None)
+        caller = await as_(uow, agent)
+        await uow.refused(
+            PermissionDenied,
+            handlers.check_in,
+            cmd,
+            caller,
+            match="for_agent_id",
+            radius_m=RADIUS_M,
+        )
+
+    async def test_a_service_names_the_agent(self, uow: FakeClientsUnitOfWork) -> None:
+        service = Access.of(Principal(Kind.SERVICE, "svc:erp", frozenset({"SERVICE"})))
+        cmd = c.CheckIn(new_id(), "", an_outlet(uow).id, NOW, SHOP, None)
+        await uow.refused(
+            InvalidArgument,
+            handlers.check_in,
+            cmd,
+            service,
+            match="for_agent_id",
+            radius_m=RADIUS_M,
+        )
 
     async def test_a_retry_returns_the_visit_and_another_start_under_its_id_is_refused(
         self, uow: FakeClientsUnitOfWork
     ) -> None:
         agent, outlet = an_employee(uow), an_outlet(uow)
         cmd = check_in(agent, outlet)
-        first = await uow.run(handlers.check_in, cmd, radius_m=RADIUS_M)
-        assert await uow.run(handlers.check_in, cmd, radius_m=RADIUS_M) == first
+        first = await uow.run(handlers.check_in, cmd, ADMIN, radius_m=RADIUS_M)
+        assert await uow.run(handlers.check_in, cmd, ADMIN, radius_m=RADIUS_M) == first
         assert event_types(uow) == [events.VisitStarted]
         elsewhere = check_in(agent, an_outlet(uow), cmd.visit_id)
-        await uow.refused(AlreadyExists, handlers.check_in, elsewhere, radius_m=RADIUS_M)
+        await uow.refused(AlreadyExists, handlers.check_in, elsewhere, ADMIN, radius_m=RADIUS_M)
 
     async def test_a_closed_outlet_is_not_visited(self, uow: FakeClientsUnitOfWork) -> None:
         cmd = check_in(an_employee(uow), an_outlet(uow, OutletStatus.CLOSED))
-        await uow.refused(FailedPrecondition, handlers.check_in, cmd, radius_m=RADIUS_M)
+        await uow.refused(FailedPrecondition, handlers.check_in, cmd, ADMIN, radius_m=RADIUS_M)
 
     async def test_the_agent_and_the_outlet_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
         agent, outlet = an_employee(uow), an_outlet(uow)
         cmd = c.CheckIn(new_id(), new_id(), outlet.id, NOW, None, None)
-        await uow.refused(NotFound, handlers.check_in, cmd, match="agent_id", radius_m=RADIUS_M)
+        await uow.refused(
+            NotFound, handlers.check_in, cmd, ADMIN, match="for_agent_id", radius_m=RADIUS_M
+        )
         cmd = c.CheckIn(new_id(), agent.id, new_id(), NOW, None, None)
-        await uow.refused(NotFound, handlers.check_in, cmd, match="outlet_id", radius_m=RADIUS_M)
+        await uow.refused(
+            NotFound, handlers.check_in, cmd, ADMIN, match="outlet_id", radius_m=RADIUS_M
+        )
 
 
 class TestCheckOut:
@@ -647,7 +799,7 @@ class TestCheckOut:
         outlet = an_outlet(uow)
         visit = a_visit(uow, an_employee(uow), outlet)
         cmd = c.CheckOut(visit.id, NOW + timedelta(minutes=20), SHOP, VisitOutcome.NO_ORDER, "x")
-        done = await uow.run(handlers.check_out, cmd, radius_m=RADIUS_M)
+        done = await uow.run(handlers.check_out, cmd, ADMIN, radius_m=RADIUS_M)
         assert uow.visits.all() == [done] and done.outlet_id == outlet.id
         assert (done.status, done.outcome, done.version) == (
             VisitStatus.COMPLETED,
@@ -658,29 +810,47 @@ class TestCheckOut:
 
     async def test_the_visit_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
         cmd = c.CheckOut(new_id(), NOW, None, VisitOutcome.NO_ORDER, "")
-        await uow.refused(NotFound, handlers.check_out, cmd, match="visit_id", radius_m=RADIUS_M)
+        await uow.refused(
+            NotFound, handlers.check_out, cmd, ADMIN, match="visit_id", radius_m=RADIUS_M
+        )
+
+    async def test_only_its_own_agent_checks_out_even_its_supervisor_not(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        boss = an_employee(uow, Role.SUPERVISOR)
+        agent = an_employee(uow, supervisor_id=boss.id)
+        visit = a_visit(uow, agent, an_outlet(uow))
+        cmd = c.CheckOut(visit.id, NOW, None, VisitOutcome.NO_ORDER, "")
+        for caller in (await as_(uow, an_employee(uow)), await as_(uow, boss)):
+            await uow.refused(PermissionDenied, handlers.check_out, cmd, caller, radius_m=RADIUS_M)
+        done = await uow.run(handlers.check_out, cmd, await as_(uow, agent), radius_m=RADIUS_M)
+        assert done.status is VisitStatus.COMPLETED
 
     async def test_a_check_out_before_the_check_in_is_refused(
         self, uow: FakeClientsUnitOfWork
     ) -> None:
         visit = a_visit(uow, an_employee(uow), an_outlet(uow))
         cmd = c.CheckOut(visit.id, NOW - timedelta(hours=1), None, VisitOutcome.NO_ORDER, "")
-        await uow.refused(InvalidArgument, handlers.check_out, cmd, match="time", radius_m=RADIUS_M)
+        await uow.refused(
+            InvalidArgument, handlers.check_out, cmd, ADMIN, match="time", radius_m=RADIUS_M
+        )
 
 
 class TestRecordMissedVisit:
     async def test_records_the_missed_visit(self, uow: FakeClientsUnitOfWork) -> None:
         agent, outlet = an_employee(uow), an_outlet(uow)
-        cmd = c.RecordMissedVisit(new_id(), agent.id, outlet.id, MONDAY, "закрыто на учёт")
-        visit = await uow.run(handlers.record_missed_visit, cmd)
-        assert uow.visits.all() == [visit]
+        on_a_route(uow, agent, outlet)
+        cmd = c.RecordMissedVisit(new_id(), "", outlet.id, MONDAY, "закрыто на учёт")
+        caller = await as_(uow, agent)
+        visit = await uow.run(handlers.record_missed_visit, cmd, caller)
+        assert uow.visits.all() == [visit] and visit.agent_id == agent.id
         assert (visit.status, visit.day, visit.missed_reason) == (
             VisitStatus.MISSED,
             MONDAY,
             "закрыто на учёт",
         )
         assert event_types(uow) == [events.VisitMissed]
-        assert await uow.run(handlers.record_missed_visit, cmd) == visit  # a retry
+        assert await uow.run(handlers.record_missed_visit, cmd, caller) == visit  # a retry
         assert event_types(uow) == [events.VisitMissed]
 
     async def test_another_agents_visit_under_its_id_is_refused(
@@ -689,7 +859,7 @@ class TestRecordMissedVisit:
         outlet = an_outlet(uow)
         visit = a_visit(uow, an_employee(uow), outlet)
         cmd = c.RecordMissedVisit(visit.id, an_employee(uow).id, outlet.id, MONDAY, "закрыто")
-        await uow.refused(AlreadyExists, handlers.record_missed_visit, cmd)
+        await uow.refused(AlreadyExists, handlers.record_missed_visit, cmd, ADMIN)
 
 
 # ------------------------------------------------------------------------------ audits
@@ -727,13 +897,13 @@ class TestSubmitAudit:
 
     async def test_saves_the_audit_of_the_visit(self, uow: FakeClientsUnitOfWork) -> None:
         cmd, visit, questionnaire = self._audit(uow)
-        audit = await uow.run(handlers.submit_audit, NOW, cmd)
+        audit = await uow.run(handlers.submit_audit, NOW, cmd, ADMIN)
         assert uow.audits.all() == [audit]
         assert (audit.visit_id, audit.questionnaire_id) == (visit.id, questionnaire.id)
         assert (audit.agent_id, audit.outlet_id) == (visit.agent_id, visit.outlet_id)
         assert [a.value for a in audit.answers] == [Decimal("12")]
         assert event_types(uow) == [events.AuditSubmitted]
-        assert await uow.run(handlers.submit_audit, NOW, cmd) == audit  # a retry
+        assert await uow.run(handlers.submit_audit, NOW, cmd, ADMIN) == audit  # a retry
         assert event_types(uow) == [events.AuditSubmitted]
 
     @pytest.mark.parametrize("field", ["agent_id", "outlet_id"])
@@ -741,17 +911,33 @@ class TestSubmitAudit:
         self, uow: FakeClientsUnitOfWork, field: str
     ) -> None:
         cmd, _, _ = self._audit(uow, **{field: new_id()})
-        await uow.refused(InvalidArgument, handlers.submit_audit, NOW, cmd, match=f"audit.{field}")
+        await uow.refused(
+            InvalidArgument, handlers.submit_audit, NOW, cmd, ADMIN, match=f"audit.{field}"
+        )
 
     @pytest.mark.parametrize("field", ["visit_id", "questionnaire_id"])
     async def test_the_visit_and_the_questionnaire_must_exist(
         self, uow: FakeClientsUnitOfWork, field: str
     ) -> None:
         cmd, _, _ = self._audit(uow, **{field: new_id()})
-        await uow.refused(NotFound, handlers.submit_audit, NOW, cmd, match=f"audit.{field}")
+        await uow.refused(NotFound, handlers.submit_audit, NOW, cmd, ADMIN, match=f"audit.{field}")
 
     async def test_a_missed_visit_is_not_audited(self, uow: FakeClientsUnitOfWork) -> None:
         agent, outlet = an_employee(uow), an_outlet(uow)
         missed = uow.visits.put(stored(Visit.missed(new_id(), agent, outlet, MONDAY, "закрыто")))
         cmd, _, _ = self._audit(uow, visit_id=missed.id, agent_id="", outlet_id="")
-        await uow.refused(FailedPrecondition, handlers.submit_audit, NOW, cmd, match="MISSED")
+        await uow.refused(
+            FailedPrecondition, handlers.submit_audit, NOW, cmd, ADMIN, match="MISSED"
+        )
+
+    async def test_an_agent_audits_its_own_visits_only(self, uow: FakeClientsUnitOfWork) -> None:
+        cmd, visit, _ = self._audit(uow)
+        stranger = await as_(uow, an_employee(uow))
+        await uow.refused(
+            PermissionDenied, handlers.submit_audit, NOW, cmd, stranger, match="audit.visit_id"
+        )
+        agent = await uow.employees.get(visit.agent_id)
+        audit = await uow.run(handlers.submit_audit, NOW, cmd, await as_(uow, agent))
+        assert audit.agent_id == agent.id
+        # Another agent's retry under the audit's id gets nothing either.
+        await uow.refused(PermissionDenied, handlers.submit_audit, NOW, cmd, stranger)

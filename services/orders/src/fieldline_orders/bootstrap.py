@@ -18,6 +18,7 @@ from fieldline_orders.adapters.event_mapper import OrdersEvents
 from fieldline_orders.adapters.proto_mapping import submit_response
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.adapters.schema import kit
+from fieldline_orders.adapters.service_identity import service_issuer, service_token
 from fieldline_orders.adapters.settlements_client import GrpcCreditChecker
 from fieldline_orders.adapters.submit_reads import SubmitReader
 from fieldline_orders.domain.orders import CreditChecker, DateWindow
@@ -51,12 +52,18 @@ class App(ServiceApp[OrdersSettings, OrdersUnitOfWork]):
         )
         # Products, groups and price lists as of the catalog generation (checked on each use).
         self.catalog_cache = CatalogCache()
-        # The debt-policy check: settlements over gRPC.
+        # Orders' own identity (svc:orders) for the calls it makes as itself; None without
+        # ORDERS_SERVICE_SIGNING_KEY (then auth is off: settings.validate).
+        self.service_token = service_token(
+            service_issuer(settings.service_signing_key, settings.service_token_issuer)
+        )
+        # The debt-policy check: settlements over gRPC, as the user or as orders.
         checker = GrpcCreditChecker(
             settings.settlements_target,
             timeout=settings.credit_check_timeout_seconds,
             fallback=settings.credit_check_fallback,
             clock=lambda: self.clock(),
+            service_token=self.service_token,
         )
         self.credit: CreditChecker = checker
         self.settlements = checker  # … and what else its client offers (`on_recovery`)

@@ -56,6 +56,18 @@ class OrdersSettings(ServiceSettings):
         "held orders checked again per CheckCreditBatch call of the re-check, oldest first",
         default=64,
     )
+    service_signing_key: str = setting(
+        "PEM file (Ed25519 or P-256 private key, from a Secret) orders signs its own service "
+        "tokens with (svc:orders, role SERVICE, 5 minutes): SubmitOrder's CheckCreditBatch and "
+        "the credit re-check call settlements as orders. Its public half must be in the JWKS "
+        "the peers trust. No default: required with ORDERS_AUTH_JWKS; unset, the re-check is "
+        "off",
+        default="",
+    )
+    service_token_issuer: str = setting(
+        "the `iss` of orders' service tokens (peers list it in their <SVC>_AUTH_ISSUERS)",
+        default="fieldline-orders",
+    )
 
 
 def batches_in_flight(configured: int, dialect: str) -> int:
@@ -126,5 +138,29 @@ def validate(settings: OrdersSettings) -> None:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"{PREFIX}_TIMEZONE: unknown time zone {settings.timezone!r}")
+    problems += _service_identity_problems(settings)
     if problems:
         raise SettingsError("invalid configuration: " + "; ".join(problems))
+
+
+def _service_identity_problems(settings: OrdersSettings) -> list[str]:
+    """With auth on, orders needs its own identity: settlements admits CheckCreditBatch for
+    services only."""
+    from fieldline_kit.auth.keys import InvalidKey, load_signing_keys
+
+    key_var = f"{PREFIX}_SERVICE_SIGNING_KEY"
+    if not settings.service_signing_key:
+        if settings.auth_jwks:
+            return [
+                f"{key_var} is required with {PREFIX}_AUTH_JWKS: orders calls settlements' "
+                "CheckCreditBatch (SubmitOrder, the credit re-check) as the service svc:orders"
+            ]
+        return []
+    problems = []
+    try:
+        load_signing_keys([settings.service_signing_key])
+    except (InvalidKey, OSError) as exc:
+        problems.append(f"{key_var}: {exc}")
+    if not settings.service_token_issuer.strip():
+        problems.append(f"{PREFIX}_SERVICE_TOKEN_ISSUER: must not be empty")
+    return problems

@@ -33,6 +33,8 @@ from fieldline_orders.entrypoints.feed_consumer import CONSUMER
 from fieldline_orders.entrypoints.main import SPEC
 from fieldline_orders.settings import OrdersSettings
 
+from .identity import orders_overrides
+
 NOW = datetime(2024, 5, 13, 6, 0, tzinfo=UTC)  # Monday 13 May 2024, 09:00 in Moscow
 
 
@@ -312,6 +314,11 @@ async def feed_env(
     """The orders service (no settlements: its credit checks are not exercised here)."""
     target = f"127.0.0.1:{closed_port()}"
     async with service_running(
-        SPEC, db_factory, nats_url, harness=FeedEnv, settlements_target=target, **overrides
+        SPEC,
+        db_factory,
+        nats_url,
+        harness=FeedEnv,
+        settlements_target=target,
+        **{**orders_overrides(), **overrides},
     ) as service:
         yield service

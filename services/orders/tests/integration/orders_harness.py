@@ -6,7 +6,12 @@ FIELDLINE_TEST_POSTGRES_URL); orders' credit checker points at the settlements p
 a closed port, for the fallback).
 
 Outlets reach orders through the clients feed in production; tests put them straight into the
-feed's read model (`feed_outlets`).
+feed's read models (`feed_outlets`, and `feed_assignments` for the agent whose route it is on).
+
+Auth is on (the kit's harness turns it on for a service with a policy): the stubs `orders`,
+`catalog`, `vans` call as an administrator, `*_as(caller)` as anyone; a `Customer` has its
+agent (`c.agent`), whose route its outlet is on. Orders asks settlements as the user (forwarded
+token) or as itself (its own key: `identity.py`).
 """
 
 from __future__ import annotations
@@ -38,14 +43,17 @@ from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
 from fieldline_kit.grpc.convert import money
 from fieldline_kit.migrations import upgrade_async
+from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.helpers import closed_port, new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_kit.testing.service import RunningService, service_running
 from fieldline_orders.bootstrap import App
-from fieldline_orders.domain.feed import OutletState
+from fieldline_orders.domain.feed import AssignmentState, OutletState
 from fieldline_orders.entrypoints.main import SPEC
 from fieldline_settlements.entrypoints.main import SPEC as SETTLEMENTS
+
+from .identity import agent, orders_overrides, settlements_overrides
 
 TZ = ZoneInfo("Europe/Moscow")
 
@@ -93,6 +101,15 @@ class Orders(RunningService[App]):
     def vans(self) -> vs_grpc.VanServiceStub:
         return self.stub(vs_grpc.VanServiceStub)
 
+    def catalog_as(self, caller: Caller) -> cs_grpc.CatalogServiceStub:
+        return self.stub(cs_grpc.CatalogServiceStub, as_=caller)
+
+    def orders_as(self, caller: Caller) -> os_grpc.OrdersServiceStub:
+        return self.stub(os_grpc.OrdersServiceStub, as_=caller)
+
+    def vans_as(self, caller: Caller) -> vs_grpc.VanServiceStub:
+        return self.stub(vs_grpc.VanServiceStub, as_=caller)
+
 
 @dataclass
 class Env:
@@ -110,9 +127,14 @@ class Env:
 async def start_settlements(
     db_factory: DatabaseFactory, nats_url: str, **overrides: Any
 ) -> AsyncIterator[Settlements]:
-    """Settlements on a new database, or (`database_url=`, `grpc_port=`) started again."""
+    """Settlements on a new database, or (`database_url=`, `grpc_port=`) started again;
+    trusting orders' service tokens."""
     async with service_running(
-        SETTLEMENTS, db_factory, nats_url, harness=Settlements, **overrides
+        SETTLEMENTS,
+        db_factory,
+        nats_url,
+        harness=Settlements,
+        **{**settlements_overrides(), **overrides},
     ) as s:
         yield s
 
@@ -128,7 +150,7 @@ async def start_orders(
         nats_url,
         harness=Orders,
         settlements_target=settlements_target,
-        **overrides,
+        **{**orders_overrides(), **overrides},
     ) as s:
         yield s
 
@@ -290,13 +312,28 @@ async def make_world(e: Env) -> World:
 class Customer:
     client_id: str
     outlet_id: str
+    agent: Caller  # its outlet is on this employee's route
 
 
-async def new_customer(e: Env, *, price_type_id: str = "") -> Customer:
-    """A client with one outlet known to orders' clients feed, buying at the world's prices."""
-    c = Customer(new_id(), new_id())
+# The agent of each customer made in this test process, by client id (`agent_of`).
+_AGENTS: dict[str, Caller] = {}
+
+
+def agent_of(request: Any) -> Caller:
+    """The agent of the customer a request (SubmitOrder, CompleteVanSale…) names."""
+    return _AGENTS[request.client_id]
+
+
+async def new_customer(
+    e: Env, *, price_type_id: str = "", seller: Caller | None = None
+) -> Customer:
+    """A client with one outlet known to orders' clients feed, on the route of `seller` (a
+    new agent by default), buying at the world's prices."""
+    c = Customer(new_id(), new_id(), seller or agent())
+    _AGENTS[c.client_id] = c.agent
     async with e.app.uow() as uow:
         await uow.feed.put_outlet(OutletState(c.outlet_id, c.client_id, "ACTIVE", 1))
+        await put_on_route(uow, c.agent.subject, c.outlet_id)
         await uow.commit()
     assert e.world is not None
     await e.orders.catalog.SetClientPriceType(
@@ -307,6 +344,13 @@ async def new_customer(e: Env, *, price_type_id: str = "") -> Customer:
         )
     )
     return c
+
+
+async def put_on_route(uow: Any, agent_id: str, outlet_id: str) -> None:
+    """The outlet on a (new) route of `agent_id`, as the clients feed would put it."""
+    await uow.feed.put_assignment(
+        AssignmentState(new_id(), outlet_id, agent_id, 1, 0b1111111, today(), 1, False, 1)
+    )
 
 
 async def set_policy(
@@ -345,21 +389,11 @@ async def overdue_debt(e: Env, client_id: str, amount: str = "1000.00", days: in
     )
 
 
-def actor(*roles: str, employee_id: str = "") -> os_.Actor:
-    return os_.Actor(employee_id=employee_id or new_id(), roles=list(roles or ("AGENT",)))
-
-
 def submit_request(
-    c: Customer,
-    lines: list[os_.OrderLineInput],
-    *,
-    order_id: str = "",
-    who: os_.Actor | None = None,
-    **kw: Any,
+    c: Customer, lines: list[os_.OrderLineInput], *, order_id: str = "", **kw: Any
 ) -> os_.SubmitOrderRequest:
     return os_.SubmitOrderRequest(
         request_id=new_id(),
-        actor=who or actor(),
         order_id=order_id or new_id(),
         client_id=c.client_id,
         outlet_id=c.outlet_id,
@@ -372,6 +406,13 @@ def ln(product: pb.Product, quantity: str, unit: str = "", manual: str = "") -> 
     return os_.OrderLineInput(
         product_id=product.id, unit=unit, quantity=quantity, manual_discount_percent=manual
     )
+
+
+async def submit(
+    e: Env, c: Customer, request: os_.SubmitOrderRequest, *, as_: Caller | None = None
+) -> pb.Order:
+    """SubmitOrder as the customer's agent (or `as_`); the order."""
+    return (await e.orders.orders_as(as_ or c.agent).SubmitOrder(request)).order
 
 
 # ----------------------------------------------------------------------------- checks

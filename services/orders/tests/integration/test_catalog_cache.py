@@ -64,7 +64,9 @@ async def own_price_type(env: Env) -> tuple[str, str]:
 
 async def beer_price(env: Env, client: Customer) -> Decimal:
     w = world(env)
-    reply = await env.orders.orders.SubmitOrder(submit_request(client, [ln(w.beer, "1")]))
+    reply = await env.orders.orders_as(client.agent).SubmitOrder(
+        submit_request(client, [ln(w.beer, "1")])
+    )
     return dec(reply.order.lines[0].unit_price)
 
 
@@ -134,7 +136,7 @@ async def test_products_deactivated_elsewhere_are_not_sold_from_the_cache(env: E
     c = await new_customer(env)
     kvas = ln(w.beer, "1")
     kvas.product_id = kvas_id
-    first = await env.orders.orders.SubmitOrder(submit_request(c, [kvas]))
+    first = await env.orders.orders_as(c.agent).SubmitOrder(submit_request(c, [kvas]))
     assert first.order.lines[0].product_id == kvas_id
     other = bootstrap(env.app.settings)
     try:
@@ -142,7 +144,7 @@ async def test_products_deactivated_elsewhere_are_not_sold_from_the_cache(env: E
     finally:
         await other.close()
     await expect_error(
-        env.orders.orders.SubmitOrder(submit_request(c, [kvas])),
+        env.orders.orders_as(c.agent).SubmitOrder(submit_request(c, [kvas])),
         grpc.StatusCode.FAILED_PRECONDITION,
         "lines[0].product_id",
         "not active",

@@ -21,8 +21,10 @@ from fieldline_kit.testing.events import about, published
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_orders.adapters import orm
 from fieldline_orders.domain.orders import RECHECK_ACTOR, RECHECK_REASON
+from fieldline_orders.entrypoints.credit_recheck import credit_recheck
 from fieldline_orders.service_layer.recheck import JOB
 
+from .feed_harness import create_app
 from .orders_harness import (
     Env,
     Orders,
@@ -68,16 +70,18 @@ async def test_orders_held_while_settlements_was_down_are_judged_when_it_is_back
             await overdue_debt(env, indebted.client_id)
             # Held by the debt policy before the outage: the re-check never touches it.
             by_policy = (
-                await orders.orders.SubmitOrder(submit_request(indebted, [ln(w.water, "1")]))
+                await orders.orders_as(indebted.agent).SubmitOrder(
+                    submit_request(indebted, [ln(w.water, "1")])
+                )
             ).order
             assert by_policy.status == S.ORDER_STATUS_CREDIT_HOLD and not by_policy.credit.fallback
 
         # Settlements is down: every order is held "settlements unavailable".
         first_call = submit_request(good, [ln(w.water, "2")])
-        held = [(await orders.orders.SubmitOrder(first_call)).order]
+        held = [(await orders.orders_as(good.agent).SubmitOrder(first_call)).order]
         for c, quantity in ((good, "3"), (good, "4"), (indebted, "5")):
             request = submit_request(c, [ln(w.water, quantity)])
-            held.append((await orders.orders.SubmitOrder(request)).order)
+            held.append((await orders.orders_as(c.agent).SubmitOrder(request)).order)
         for order in held:
             assert order.status == S.ORDER_STATUS_CREDIT_HOLD and order.credit.fallback
             assert list(order.credit.reasons) == ["settlements unavailable"]
@@ -111,7 +115,7 @@ async def test_orders_held_while_settlements_was_down_are_judged_when_it_is_back
 
             # The device retrying its first call gets that call's stored answer (the hold);
             # the order itself, as GetOrder and the events show it, is released.
-            retried = (await orders.orders.SubmitOrder(first_call)).order
+            retried = (await orders.orders_as(good.agent).SubmitOrder(first_call)).order
             assert retried == held[0]
             assert (await _order(env, held[0].id)).status == S.ORDER_STATUS_SUBMITTED
     print(f"held orders judged {judged_after:.2f} s after settlements served again")
@@ -183,3 +187,16 @@ async def test_one_replica_at_a_time_holds_the_re_check(
         async with app.sessions() as s:
             row = (await s.execute(select(t).where(t.c.name == JOB))).one()
         assert row.holder == app.recheck.holder
+
+
+async def test_without_a_service_identity_the_re_check_does_not_run(
+    db_factory: DatabaseFactory,
+) -> None:
+    """No ORDERS_SERVICE_SIGNING_KEY (auth off): orders cannot ask settlements as itself, so
+    the re-check is not started (and says so in the log)."""
+    app = await create_app(await db_factory.create(), "nats://127.0.0.1:9")
+    try:
+        assert app.service_token is None
+        assert credit_recheck(app, None) == ()  # type: ignore[arg-type]
+    finally:
+        await app.close()

@@ -22,9 +22,10 @@ from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_orders.adapters import orm
 from fieldline_orders.adapters.schema import kit
 
+from .identity import supervisor
 from .orders_harness import (
+    Customer,
     Env,
-    actor,
     count,
     dec,
     env_fixture,  # noqa: F401 - provides the `env` fixture
@@ -36,6 +37,7 @@ from .orders_harness import (
     rub,
     set_policy,
     start_orders,
+    submit,
     submit_request,
     today,
     world,
@@ -53,7 +55,7 @@ async def test_allowed_order_is_priced_submitted_and_published(env: Env) -> None
         delivery_date=pb_date(today() + timedelta(days=1)),
         comment="до обеда",
     )
-    order = (await env.orders.orders.SubmitOrder(request)).order
+    order = (await env.orders.orders_as(c.agent).SubmitOrder(request)).order
     assert order.status == S.ORDER_STATUS_SUBMITTED
     assert order.kind == S.ORDER_KIND_PRE_SALE
     assert order.credit.outcome == S.CREDIT_OUTCOME_ALLOW
@@ -84,18 +86,18 @@ async def test_allowed_order_is_priced_submitted_and_published(env: Env) -> None
     assert events[0].message.order == order  # type: ignore[attr-defined]
 
 
-async def _held(env: Env) -> tuple[object, pb.Order]:
+async def _held(env: Env) -> tuple[os_.SubmitOrderRequest, pb.Order, Customer]:
     w = world(env)
     c = await new_customer(env)
     await set_policy(env, c.client_id, spb.DEBT_POLICY_MODE_BLOCK)
     await overdue_debt(env, c.client_id)
     request = submit_request(c, [ln(w.water, "10")])
-    order = (await env.orders.orders.SubmitOrder(request)).order
-    return request, order
+    order = await submit(env, c, request)
+    return request, order, c
 
 
 async def test_block_mode_with_overdue_debt_puts_the_order_on_credit_hold(env: Env) -> None:
-    _request, order = await _held(env)
+    _request, order, _c = await _held(env)
     assert order.status == S.ORDER_STATUS_CREDIT_HOLD
     assert order.credit.outcome == S.CREDIT_OUTCOME_BLOCK
     assert not order.credit.fallback
@@ -109,7 +111,9 @@ async def test_warn_mode_submits_with_the_reasons(env: Env) -> None:
     c = await new_customer(env)
     await set_policy(env, c.client_id, spb.DEBT_POLICY_MODE_WARN)
     await overdue_debt(env, c.client_id)
-    order = (await env.orders.orders.SubmitOrder(submit_request(c, [ln(w.water, "1")]))).order
+    order = (
+        await env.orders.orders_as(c.agent).SubmitOrder(submit_request(c, [ln(w.water, "1")]))
+    ).order
     assert order.status == S.ORDER_STATUS_SUBMITTED
     assert order.credit.outcome == S.CREDIT_OUTCOME_WARN
     assert any("overdue" in r.lower() for r in order.credit.reasons)
@@ -123,7 +127,9 @@ async def test_ignore_mode_submits(env: Env) -> None:
     c = await new_customer(env)
     await set_policy(env, c.client_id, spb.DEBT_POLICY_MODE_IGNORE)
     await overdue_debt(env, c.client_id)
-    order = (await env.orders.orders.SubmitOrder(submit_request(c, [ln(w.water, "1")]))).order
+    order = (
+        await env.orders.orders_as(c.agent).SubmitOrder(submit_request(c, [ln(w.water, "1")]))
+    ).order
     assert order.status == S.ORDER_STATUS_SUBMITTED
     assert order.credit.outcome == S.CREDIT_OUTCOME_ALLOW
 
@@ -133,30 +139,32 @@ async def test_policy_not_at_order_submit_stage_allows(env: Env) -> None:
     c = await new_customer(env)
     await set_policy(env, c.client_id, spb.DEBT_POLICY_MODE_BLOCK, stages=(spb.STAGE_VAN_SALE,))
     await overdue_debt(env, c.client_id)
-    order = (await env.orders.orders.SubmitOrder(submit_request(c, [ln(w.water, "1")]))).order
+    order = (
+        await env.orders.orders_as(c.agent).SubmitOrder(submit_request(c, [ln(w.water, "1")]))
+    ).order
     assert order.status == S.ORDER_STATUS_SUBMITTED
 
 
 async def test_held_order_submitted_again_by_a_supervisor_with_a_reason_is_overridden(
     env: Env,
 ) -> None:
-    request, held = await _held(env)
-    # An agent asking for an override: ignored, still held (decision recorded again).
+    request, held, c = await _held(env)
+    # The agent asking for an override (its token has no override role): ignored, still held
+    # (decision recorded again).
     again = os_.SubmitOrderRequest()
-    again.CopyFrom(request)  # type: ignore[arg-type]
+    again.CopyFrom(request)
     again.request_id = new_id()
     again.credit_override.reason = "обещал оплатить завтра"
-    still = (await env.orders.orders.SubmitOrder(again)).order
+    still = await submit(env, c, again)
     assert still.status == S.ORDER_STATUS_CREDIT_HOLD
     assert still.version == held.version + 1
-    # The supervisor: overridden, submitted.
-    supervisor = actor("SUPERVISOR")
+    # The supervisor (a real SUPERVISOR token, forwarded to settlements): overridden.
+    boss = supervisor()
     again.request_id = new_id()
-    again.actor.CopyFrom(supervisor)
-    released = (await env.orders.orders.SubmitOrder(again)).order
+    released = await submit(env, c, again, as_=boss)
     assert released.status == S.ORDER_STATUS_SUBMITTED
     assert released.credit.outcome == S.CREDIT_OUTCOME_OVERRIDDEN
-    assert released.credit.override_by == supervisor.employee_id
+    assert released.credit.override_by == boss.subject
     assert released.credit.override_reason == "обещал оплатить завтра"
     assert released.lines == held.lines and released.gross_total == held.gross_total
     assert released.agent_id == held.agent_id  # the order stays the agent's
@@ -164,23 +172,22 @@ async def test_held_order_submitted_again_by_a_supervisor_with_a_reason_is_overr
     assert names == ["OrderHeld", "OrderHeld", "OrderSubmitted"]
     # Submitting a submitted order once more changes nothing.
     again.request_id = new_id()
-    assert (await env.orders.orders.SubmitOrder(again)).order == released
+    assert await submit(env, c, again) == released
 
 
 async def test_override_without_a_reason_is_refused(env: Env) -> None:
-    request, _held_order = await _held(env)
+    request, _held_order, _c = await _held(env)
     request.request_id = new_id()
-    request.actor.CopyFrom(actor("SUPERVISOR"))
     request.credit_override.reason = "  "
     await expect_error(
-        env.orders.orders.SubmitOrder(request),
+        env.orders.orders_as(supervisor()).SubmitOrder(request),
         grpc.StatusCode.INVALID_ARGUMENT,
         "credit_override.reason",
     )
 
 
 async def test_held_order_released_after_payment(env: Env) -> None:
-    request, held = await _held(env)
+    request, held, c = await _held(env)
     await env.settlements.api.RecordPayment(
         ss.RecordPaymentRequest(
             request_id=new_id(),
@@ -194,7 +201,7 @@ async def test_held_order_released_after_payment(env: Env) -> None:
         )
     )
     request.request_id = new_id()
-    released = (await env.orders.orders.SubmitOrder(request)).order
+    released = await submit(env, c, request)
     assert released.status == S.ORDER_STATUS_SUBMITTED
     assert released.credit.outcome == S.CREDIT_OUTCOME_ALLOW
 
@@ -205,12 +212,14 @@ async def test_same_pre_sale_submitted_three_times_is_one_order_and_one_event(
     w = world(env)
     c = await new_customer(env)
     request = submit_request(c, [ln(w.beer, "1", "box")])
-    first = (await env.orders.orders.SubmitOrder(request)).order
-    same_request = (await env.orders.orders.SubmitOrder(request)).order  # same request_id
+    first = (await env.orders.orders_as(c.agent).SubmitOrder(request)).order
+    same_request = (
+        await env.orders.orders_as(c.agent).SubmitOrder(request)
+    ).order  # same request_id
     retry = os_.SubmitOrderRequest()
     retry.CopyFrom(request)  # type: ignore[arg-type]
     retry.request_id = new_id()  # the device retries under a new request id
-    third = (await env.orders.orders.SubmitOrder(retry)).order
+    third = (await env.orders.orders_as(c.agent).SubmitOrder(retry)).order
     assert first == same_request == third
     assert await count(env, orm.orders, orm.orders.c.id == first.id) == 1
     events = await published(env.js, "ORDERS", about(first.id), expect=1, settle=1.0)
@@ -222,7 +231,9 @@ async def test_concurrent_submits_of_one_order(env: Env) -> None:
     c = await new_customer(env)
     order_id = new_id()
     requests = [submit_request(c, [ln(w.water, "2")], order_id=order_id) for _ in range(3)]
-    replies = await asyncio.gather(*(env.orders.orders.SubmitOrder(r) for r in requests))
+    replies = await asyncio.gather(
+        *(env.orders.orders_as(c.agent).SubmitOrder(r) for r in requests)
+    )
     assert len({r.order.SerializeToString() for r in replies}) == 1
     assert await count(env, orm.orders, orm.orders.c.id == order_id) == 1
     events = await published(env.js, "ORDERS", about(order_id), expect=1, settle=1.0)
@@ -233,10 +244,12 @@ async def test_request_id_reused_for_another_order_is_refused(env: Env) -> None:
     w = world(env)
     c = await new_customer(env)
     request = submit_request(c, [ln(w.water, "1")])
-    await env.orders.orders.SubmitOrder(request)
+    await env.orders.orders_as(c.agent).SubmitOrder(request)
     request.lines[0].quantity = "2"
     await expect_error(
-        env.orders.orders.SubmitOrder(request), grpc.StatusCode.INVALID_ARGUMENT, "request_id"
+        env.orders.orders_as(c.agent).SubmitOrder(request),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "request_id",
     )
 
 
@@ -252,7 +265,9 @@ async def test_settlements_unreachable_falls_back_to_block(
         # the second orders process has its own database: same catalog ids, re-imported
         await _copy_world(env, env2)
         c = await new_customer(env2)
-        order = (await down.orders.SubmitOrder(submit_request(c, [ln(w.water, "1")]))).order
+        order = (
+            await down.orders_as(c.agent).SubmitOrder(submit_request(c, [ln(w.water, "1")]))
+        ).order
     assert order.status == S.ORDER_STATUS_CREDIT_HOLD
     assert order.credit.outcome == S.CREDIT_OUTCOME_BLOCK
     assert order.credit.fallback
@@ -274,7 +289,9 @@ async def test_settlements_unreachable_with_fallback_allow(
         env2 = Env(down, env.settlements, env.js, w)
         await _copy_world(env, env2)
         c = await new_customer(env2)
-        order = (await down.orders.SubmitOrder(submit_request(c, [ln(w.water, "1")]))).order
+        order = (
+            await down.orders_as(c.agent).SubmitOrder(submit_request(c, [ln(w.water, "1")]))
+        ).order
     assert order.status == S.ORDER_STATUS_SUBMITTED
     assert order.credit.outcome == S.CREDIT_OUTCOME_WARN
     assert order.credit.fallback
@@ -396,18 +413,13 @@ async def _copy_world(src: Env, dst: Env) -> None:
         ),
         (
             lambda r, w: r.__setattr__("outlet_id", new_id()),
-            grpc.StatusCode.NOT_FOUND,
-            ("outlet_id", "outlet"),
+            grpc.StatusCode.PERMISSION_DENIED,
+            ("outlet_id", "outside your scope"),
         ),
         (
             lambda r, w: r.__setattr__("order_id", ""),
             grpc.StatusCode.INVALID_ARGUMENT,
             ("order_id: is required",),
-        ),
-        (
-            lambda r, w: r.actor.__setattr__("employee_id", ""),
-            grpc.StatusCode.INVALID_ARGUMENT,
-            ("actor.employee_id",),
         ),
         (
             lambda r, w: r.ClearField("lines"),
@@ -430,9 +442,8 @@ async def _copy_world(src: Env, dst: Env) -> None:
         "manual discount over the role's bound",
         "no price list valid on the date",
         "malformed date",
-        "unknown outlet",
+        "outlet not on the agent's routes",
         "no order id",
-        "no actor",
         "no lines",
         "delivery before order",
     ],
@@ -445,7 +456,7 @@ async def test_bad_input_is_refused_and_writes_nothing(
     request = submit_request(c, [ln(w.beer, "1"), ln(w.water, "2", "box")])
     mutate(request, w)  # type: ignore[operator]
     orders_before, outbox_before = await count(env, orm.orders), await count(env, kit.outbox)
-    await expect_error(env.orders.orders.SubmitOrder(request), code, *needles)
+    await expect_error(env.orders.orders_as(c.agent).SubmitOrder(request), code, *needles)
     assert await count(env, orm.orders) == orders_before
     assert await count(env, kit.outbox) == outbox_before
     assert await count(env, orm.orders, orm.orders.c.id == request.order_id) == 0
@@ -456,10 +467,24 @@ async def test_outlet_of_another_client_is_refused(env: Env) -> None:
     c, other = await new_customer(env), await new_customer(env)
     request = submit_request(c, [ln(w.water, "1")])
     request.outlet_id = other.outlet_id
+    # The agent: another agent's outlet is outside its scope, whoever's client it is.
     await expect_error(
-        env.orders.orders.SubmitOrder(request),
+        env.orders.orders_as(c.agent).SubmitOrder(request),
+        grpc.StatusCode.PERMISSION_DENIED,
+        "outlet_id",
+    )
+    # A supervisor (the company's outlets, for now): the outlet is the wrong client's.
+    await expect_error(
+        env.orders.orders_as(supervisor()).SubmitOrder(request),
         grpc.StatusCode.INVALID_ARGUMENT,
         "outlet_id: belongs to another client",
+    )
+    # An outlet nobody knows: not found.
+    request.outlet_id = new_id()
+    await expect_error(
+        env.orders.orders_as(supervisor()).SubmitOrder(request),
+        grpc.StatusCode.NOT_FOUND,
+        "outlet_id",
     )
 
 
@@ -474,7 +499,6 @@ async def _status(
             status=status,
             delivered=delivered or [],
             reason="",
-            reported_by="erp",
         )
     )
     return reply.order
@@ -485,7 +509,7 @@ async def test_fulfilment_lifecycle_and_events(env: Env) -> None:
     c = await new_customer(env)
     distributor = new_id()
     order = (
-        await env.orders.orders.SubmitOrder(
+        await env.orders.orders_as(c.agent).SubmitOrder(
             submit_request(
                 c, [ln(w.beer, "1", "box"), ln(w.water, "5")], distributor_id=distributor
             )
@@ -550,15 +574,13 @@ async def test_fulfilment_lifecycle_and_events(env: Env) -> None:
 async def test_list_orders_filters_and_pages(env: Env) -> None:
     w = world(env)
     c = await new_customer(env)
-    agent = actor()
     ids = []
     for day in (3, 1, 2, 1):
         o = (
-            await env.orders.orders.SubmitOrder(
+            await env.orders.orders_as(c.agent).SubmitOrder(
                 submit_request(
                     c,
                     [ln(w.water, "1")],
-                    who=agent,
                     order_date=pb_date(today() - timedelta(days=day)),
                 )
             )
@@ -577,7 +599,7 @@ async def test_list_orders_filters_and_pages(env: Env) -> None:
     assert len(seen) == 4 and set(seen) == {i for _, i in ids}
     got = await env.orders.orders.ListOrders(
         os_.ListOrdersRequest(
-            agent_id=agent.employee_id,
+            agent_id=c.agent.subject,
             from_date=pb_date(today() - timedelta(days=2)),
             to_date=pb_date(today() - timedelta(days=1)),
             status=S.ORDER_STATUS_SUBMITTED,

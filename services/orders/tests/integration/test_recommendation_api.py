@@ -23,6 +23,7 @@ from sqlalchemy import event, insert
 from fieldline.clients.v1 import resources_pb2 as res
 from fieldline.orders.v1 import orders_service_pb2 as pb
 from fieldline.orders.v1 import orders_service_pb2_grpc as orders_grpc
+from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.helpers import new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
@@ -304,7 +305,38 @@ async def test_list_of_an_agent_without_routes_is_empty(world: World) -> None:
     assert list(response.recommendations) == []
 
 
-@pytest.mark.parametrize("agent_id", ["", "agent-7"])
+async def test_an_agent_sees_the_recommendations_of_its_own_routes_only(world: World) -> None:
+    """Its own routes when it names none; another agent's are left out (empty), and an outlet
+    off its routes is not found, as if it did not exist."""
+    agent = world.env.stub(orders_grpc.OrdersServiceStub, as_=Caller(world.agent, {"AGENT"}))
+    o = world.outlets
+    mine = await agent.ListRecommendedOrders(pb.ListRecommendedOrdersRequest(date=pb_day(DAY)))
+    named = await agent.ListRecommendedOrders(
+        pb.ListRecommendedOrdersRequest(agent_id=world.agent, date=pb_day(DAY))
+    )
+    assert [r.outlet_id for r in mine.recommendations] == [
+        o["first"],
+        o["mon_thu"],
+        o["fortnightly"],
+    ]
+    assert mine == named
+    theirs = await agent.ListRecommendedOrders(
+        pb.ListRecommendedOrdersRequest(agent_id=world.other_agent, date=pb_day(DAY))
+    )
+    assert list(theirs.recommendations) == []
+    ok = await agent.GetRecommendedOrder(
+        pb.GetRecommendedOrderRequest(outlet_id=o["fortnightly"], date=pb_day(DAY))
+    )
+    assert ok.recommendation.outlet_id == o["fortnightly"]
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await agent.GetRecommendedOrder(
+            pb.GetRecommendedOrderRequest(outlet_id=o["others"], date=pb_day(DAY))
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    assert (err.value.details() or "").startswith("outlet_id: ")
+
+
+@pytest.mark.parametrize("agent_id", ["agent-7"])
 async def test_list_rejects_a_malformed_agent_id(world: World, agent_id: str) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await world.stub.ListRecommendedOrders(

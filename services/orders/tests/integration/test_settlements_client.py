@@ -1,4 +1,4 @@
-"""GrpcCreditChecker against a stand-in settlements server: deadline, fallback, errors."""
+"""GrpcCreditChecker against a stand-in settlements server: tokens, deadline, fallback, errors."""
 
 from __future__ import annotations
 
@@ -14,20 +14,29 @@ import pytest_asyncio
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
-from fieldline_kit.errors import InvalidArgument, Unavailable
+from fieldline_kit.errors import InvalidArgument, PermissionDenied, Unauthenticated, Unavailable
 from fieldline_kit.testing.helpers import closed_port, new_id
 from fieldline_orders.adapters.settlements_client import GrpcCreditChecker
 from fieldline_orders.domain.orders import CreditOutcome, CreditRequest, Stage
+
+USER_TOKEN = "the.users.token"
+SERVICE_TOKEN = "orders.service.token"
+
+
+def authorization(context: grpc.aio.ServicerContext) -> str:
+    return next((v for k, v in context.invocation_metadata() or () if k == "authorization"), "")
 
 
 class StandIn(ss_grpc.SettlementsServiceServicer):
     def __init__(self) -> None:
         self.behaviour = "allow"
         self.requests: list[ss.CheckCreditRequest] = []
+        self.calls: list[tuple[str, str]] = []  # (method, the call's authorization)
 
     async def CheckCredit(
         self, request: ss.CheckCreditRequest, context: grpc.aio.ServicerContext
     ) -> ss.CheckCreditResponse:
+        self.calls.append(("CheckCredit", authorization(context)))
         self.requests.append(request)
         if self.behaviour == "slow":
             await asyncio.sleep(2)
@@ -35,6 +44,8 @@ class StandIn(ss_grpc.SettlementsServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "amount: must be RUB")
         if self.behaviour == "internal":
             await context.abort(grpc.StatusCode.INTERNAL, "boom")
+        if self.behaviour == "denied":
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "no role admitted")
         if self.behaviour == "overridden":
             return ss.CheckCreditResponse(
                 outcome=ss.CREDIT_OUTCOME_OVERRIDDEN,
@@ -49,6 +60,9 @@ class StandIn(ss_grpc.SettlementsServiceServicer):
         self, request: ss.CheckCreditBatchRequest, context: grpc.aio.ServicerContext
     ) -> ss.CheckCreditBatchResponse:
         """Answers each check as CheckCredit would; a client id "refuse" gets an error item."""
+        self.calls.append(("CheckCreditBatch", authorization(context)))
+        if self.behaviour == "denied":
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "no role admitted")
         if self.behaviour in ("slow", "internal"):
             return ss.CheckCreditBatchResponse(
                 results=[
@@ -67,12 +81,23 @@ class StandIn(ss_grpc.SettlementsServiceServicer):
             elif check.client_id == "fail":
                 error = ss.CheckCreditError(code="INTERNAL", message="boom")
                 results.append(ss.CheckCreditResult(error=error))
+            elif check.client_id == "expired":
+                error = ss.CheckCreditError(
+                    code="UNAUTHENTICATED", message="actor_token: token has expired"
+                )
+                results.append(ss.CheckCreditResult(error=error))
             else:
                 outcome = ss.CREDIT_OUTCOME_ALLOW if i % 2 == 0 else ss.CREDIT_OUTCOME_BLOCK
                 results.append(
                     ss.CheckCreditResult(decision=ss.CheckCreditResponse(outcome=outcome))
                 )
         return ss.CheckCreditBatchResponse(results=results)
+
+    async def ReleaseCredit(
+        self, request: ss.ReleaseCreditRequest, context: grpc.aio.ServicerContext
+    ) -> ss.ReleaseCreditResponse:
+        self.calls.append(("ReleaseCredit", authorization(context)))
+        return ss.ReleaseCreditResponse(released=True)
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -86,7 +111,7 @@ async def stand_in() -> AsyncIterator[tuple[StandIn, str]]:
     await server.stop(0)
 
 
-def request(override: str = "", client_id: str = "") -> CreditRequest:
+def request(override: str = "", client_id: str = "", token: str = USER_TOKEN) -> CreditRequest:
     return CreditRequest(
         order_id=new_id(),
         client_id=client_id or new_id(),
@@ -94,9 +119,9 @@ def request(override: str = "", client_id: str = "") -> CreditRequest:
         currency_code="RUB",
         stage=Stage.VAN_SALE,
         actor_id=new_id(),
-        actor_roles=("VAN_SELLER", "SUPERVISOR"),
         override_reason=override,
         as_of=date(2024, 5, 15),
+        actor_token=token,
     )
 
 
@@ -118,7 +143,9 @@ async def test_the_request_and_the_decision(stand_in: tuple[StandIn, str]) -> No
             560_000_000,
             "RUB",
         )
-        assert list(sent.actor_roles) == ["VAN_SELLER", "SUPERVISOR"]
+        # Who asks is the call's token (the user's, forwarded), never the body.
+        assert sent.actor_token == ""  # the body names no actor (its old fields are reserved)
+        assert servicer.calls[-1] == ("CheckCredit", f"Bearer {USER_TOKEN}")
         assert (sent.as_of.year, sent.as_of.month, sent.as_of.day) == (2024, 5, 15)
         assert sent.request_id
         assert (decision.outcome, decision.reasons, decision.fallback) == (
@@ -257,3 +284,44 @@ async def test_decisions_are_dated_by_the_injected_clock(stand_in: tuple[StandIn
         await unreachable.close()
     assert not isinstance(batched, Exception)
     assert decided.decided_at == batched.decided_at == fallen_back.decided_at == at
+
+
+async def test_a_batch_goes_as_orders_each_check_with_its_users_token(
+    stand_in: tuple[StandIn, str],
+) -> None:
+    servicer, target = stand_in
+    servicer.behaviour = "allow"
+    checker = GrpcCreditChecker(target, timeout=1.0, service_token=lambda: SERVICE_TOKEN)
+    try:
+        mine, theirs, nobodys = request(), request(token="another.users.token"), request(token="")
+        await checker.check_many([mine, theirs, nobodys])
+        assert servicer.calls[-1] == ("CheckCreditBatch", f"Bearer {SERVICE_TOKEN}")
+        sent = servicer.requests[-3:]
+        assert [c.actor_token for c in sent] == [USER_TOKEN, "another.users.token", ""]
+        assert all(not c.request_id for c in sent)  # no actor in the body: its fields are gone
+        # A single check without a user, and releases: as the user if there is one, else orders.
+        await checker.check(nobodys)
+        assert servicer.calls[-1] == ("CheckCredit", f"Bearer {SERVICE_TOKEN}")
+        assert await checker.release(mine.order_id, USER_TOKEN)
+        assert servicer.calls[-1] == ("ReleaseCredit", f"Bearer {USER_TOKEN}")
+        assert await checker.release(mine.order_id)
+        assert servicer.calls[-1] == ("ReleaseCredit", f"Bearer {SERVICE_TOKEN}")
+    finally:
+        await checker.close()
+
+
+async def test_refused_tokens_are_errors_never_fallbacks(stand_in: tuple[StandIn, str]) -> None:
+    servicer, target = stand_in
+    checker = GrpcCreditChecker(target, timeout=1.0, service_token=lambda: SERVICE_TOKEN)
+    try:
+        servicer.behaviour = "allow"  # the user's token refused: that check's caller's error
+        [expired] = await checker.check_many([request(client_id="expired")])
+        assert isinstance(expired, Unauthenticated) and "expired" in str(expired)
+        servicer.behaviour = "denied"  # orders' own identity refused: a configuration error
+        with pytest.raises(Unavailable, match="identity"):
+            await checker.check_many([request()])
+        # A single check goes as the user: a refusal is the user's.
+        with pytest.raises(PermissionDenied, match="no role admitted"):
+            await checker.check(request())
+    finally:
+        await checker.close()

@@ -66,7 +66,9 @@ class DownPort:
 
 async def _submit(env: Env, c: Customer) -> pb.Order:
     w = world(env)
-    return (await env.orders.orders.SubmitOrder(submit_request(c, [ln(w.water, "1")]))).order
+    return (
+        await env.orders.orders_as(c.agent).SubmitOrder(submit_request(c, [ln(w.water, "1")]))
+    ).order
 
 
 async def test_orders_sees_settlements_again_soon_after_an_outage(

@@ -27,6 +27,7 @@ from fieldline_orders.adapters.schema import kit
 
 from .orders_harness import (
     Env,
+    agent_of,
     count,
     env_fixture,  # noqa: F401 - provides the `env` fixture
     ln,
@@ -50,8 +51,10 @@ def batches() -> tuple[float, float]:
 async def submit_all(
     env: Env, requests: list[os_.SubmitOrderRequest]
 ) -> list[os_.SubmitOrderResponse | BaseException]:
+    """Each request as its customer's agent, all at once."""
     return await asyncio.gather(
-        *(env.orders.orders.SubmitOrder(r) for r in requests), return_exceptions=True
+        *(env.orders.orders_as(agent_of(r)).SubmitOrder(r) for r in requests),
+        return_exceptions=True,
     )
 
 
@@ -128,9 +131,12 @@ async def test_a_bad_order_fails_alone_and_writes_nothing(env: Env) -> None:
     for reply in (replies[0], replies[2], replies[4]):
         assert isinstance(reply, os_.SubmitOrderResponse), reply
         assert reply.order.status == pb.ORDER_STATUS_SUBMITTED
-    for bad, needle in ((replies[1], "lines[0].product_id"), (replies[3], "outlet")):
+    for bad, code, needle in (
+        (replies[1], grpc.StatusCode.NOT_FOUND, "lines[0].product_id"),
+        (replies[3], grpc.StatusCode.PERMISSION_DENIED, "outlet_id"),  # not on its routes
+    ):
         assert isinstance(bad, grpc.aio.AioRpcError)
-        assert bad.code() == grpc.StatusCode.NOT_FOUND
+        assert bad.code() == code
         assert needle in (bad.details() or "")
     for request in (unknown_product, unknown_outlet):
         assert await count(env, orm.orders, orm.orders.c.id == request.order_id) == 0
@@ -157,7 +163,7 @@ async def test_a_request_id_reused_for_another_order_in_a_batch_is_refused(env: 
     w = world(env)
     c = await new_customer(env)
     first = submit_request(c, [ln(w.water, "1")])
-    await env.orders.orders.SubmitOrder(first)
+    await env.orders.orders_as(c.agent).SubmitOrder(first)
     reused = submit_request(c, [ln(w.water, "5")])
     reused.request_id = first.request_id
     fine = submit_request(c, [ln(w.water, "1")])
@@ -176,7 +182,7 @@ async def test_each_event_carries_the_correlation_id_of_its_own_call(env: Env) -
     correlation = {r.order_id: f"device-call-{i}" for i, r in enumerate(requests)}
     await asyncio.gather(
         *(
-            env.orders.orders.SubmitOrder(
+            env.orders.orders_as(c.agent).SubmitOrder(
                 r, metadata=(("x-correlation-id", correlation[r.order_id]),)
             )
             for r in requests
@@ -203,7 +209,7 @@ async def test_a_retry_after_midnight_gets_its_order_not_a_date_error(env: Env) 
     w = world(env)
     c = await new_customer(env)
     request = submit_request(c, [ln(w.water, "1")], delivery_date=pb_date(today()))
-    first = (await env.orders.orders.SubmitOrder(request)).order
+    first = (await env.orders.orders_as(c.agent).SubmitOrder(request)).order
     retry = os_.SubmitOrderRequest()
     retry.CopyFrom(request)  # type: ignore[arg-type]
     retry.request_id = new_id()

@@ -29,10 +29,12 @@ from fieldline_kit.testing.sqlite_trace import trace_sqlite, transaction_stateme
 from fieldline_orders.adapters.catalog_cache import CatalogCache
 from fieldline_orders.adapters.proto_mapping import submit_response
 from fieldline_orders.adapters.submit_reads import SubmitReader
+from fieldline_orders.domain.access import Actor, denied
 from fieldline_orders.domain.orders import CreditRequest, Stage
 from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits
 from fieldline_orders.domain.values import require_id
 from fieldline_orders.service_layer.orders import check_owner
+from fieldline_orders.service_layer.scope import check_outlet_scope
 from fieldline_orders.service_layer.submit import (
     Plan,
     SubmitCall,
@@ -98,9 +100,8 @@ def command(c: Customer, lines: Sequence[tuple[str, str]], **kw: Any) -> SubmitC
         "delivery_date": None,
         "lines": [LineInput(pid, "pcs", q) for pid, q in lines],
         "comment": "",
-        "actor_id": new_id(),
-        "actor_roles": ("AGENT",),
         "override_reason": "",
+        "actor": Actor.of(c.agent.subject, c.agent.roles),
     }
     fields.update(kw)
     return SubmitCommand(**fields)
@@ -137,8 +138,11 @@ async def alone(env: Env, cmd: SubmitCommand) -> Plan | DomainError:
             order_id = require_id("order_id", cmd.order_id)
             existing = await uow.orders.find(order_id)
             if existing is not None:
+                if not cmd.actor.sees_order(existing.agent_id):
+                    raise denied("order_id", f"order {order_id}")
                 return Plan(order_id, existing)
             header = _header(cmd, order_id, today(), env.app.dates)
+            await check_outlet_scope(uow, cmd.actor, header.outlet_id, write=True)
             check_owner(
                 await uow.feed_reads.outlet_client(header.outlet_id),
                 header.client_id,
@@ -148,7 +152,7 @@ async def alone(env: Env, cmd: SubmitCommand) -> Plan | DomainError:
             book = await uow.catalog.price_book(
                 header.client_id, header.order_date, _product_ids(cmd.lines)
             )
-            priced = book.price_lines(cmd.lines, roles=cmd.actor_roles, limits=LIMITS)
+            priced = book.price_lines(cmd.lines, roles=cmd.actor.role_names, limits=LIMITS)
         except DomainError as exc:
             return exc
     gross = sum((p.amounts.gross for p in priced), Decimal(0))
@@ -158,10 +162,10 @@ async def alone(env: Env, cmd: SubmitCommand) -> Plan | DomainError:
         amount=gross,
         currency_code=book.currency,
         stage=Stage.ORDER_SUBMIT,
-        actor_id=header.agent_id,
-        actor_roles=cmd.actor_roles,
+        actor_id=cmd.actor.id,
         override_reason=cmd.override_reason,
         as_of=today(),
+        actor_token=cmd.user_token,
     )
     return Plan(order_id, None, header, priced, book.currency, credit)
 
@@ -261,16 +265,21 @@ async def test_a_batch_reads_in_one_statement_without_a_transaction_once_cached(
 async def test_each_call_gets_what_it_would_get_alone(env: Env) -> None:
     w = world(env)
     c, other = await new_customer(env), await new_customer(env)
+    boss = Actor.of(new_id(), {"SUPERVISOR"})  # the company's outlets (for now)
     ok = [(w.beer.id, "1")]
-    placed = await env.orders.orders.SubmitOrder(submit_request(c, [ln(w.beer, "1")]))
+    placed = await env.orders.orders_as(c.agent).SubmitOrder(submit_request(c, [ln(w.beer, "1")]))
     existing = command(c, ok, order_id=placed.order.id)
     async with env.app.uow() as uow:
         await uow.record_responses([("SubmitOrder:stored", "digest", b"\x0a\x00")])
         await uow.commit()
     async with reader_of(env) as (reader, _):
         cmds = [
-            command(c, ok, outlet_id=new_id()),  # unknown outlet
-            command(c, ok, outlet_id=other.outlet_id),  # another client's outlet
+            command(c, ok, outlet_id=new_id()),  # not on the agent's routes (unknown)
+            command(c, ok, outlet_id=other.outlet_id),  # not on its routes (another agent's)
+            command(c, ok, outlet_id=new_id(), actor=boss),  # unknown outlet
+            command(c, ok, outlet_id=other.outlet_id, actor=boss),  # another client's outlet
+            command(other, ok, actor=Actor.of(c.agent.subject, c.agent.roles)),  # ditto
+            replace(existing, actor=Actor.of(other.agent.subject, {"AGENT"})),  # not its order
             command(c, ok, client_id=new_id()),  # a client the feed never told of
             command(c, [(w.beer.id, "1"), (new_id(), "1")]),  # unknown product
             command(c, ok, order_id="not-a-uuid"),

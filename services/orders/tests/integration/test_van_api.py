@@ -15,6 +15,7 @@ from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline.orders.v1 import van_service_pb2 as vs
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.events import about, published
 from fieldline_kit.testing.helpers import expect_error, new_id
 from fieldline_orders.adapters import orm, orm_van
@@ -23,7 +24,6 @@ from fieldline_orders.adapters.schema import kit
 from .orders_harness import (
     Customer,
     Env,
-    actor,
     count,
     dec,
     env_fixture,  # noqa: F401 - provides the `env` fixture
@@ -37,6 +37,11 @@ from .orders_harness import (
     today,
     world,
 )
+
+
+def seller_of(van: vs.Van, *roles: str) -> Caller:
+    """The van's van seller, as its token names it (with more roles if given)."""
+    return Caller(van.van_seller_id, {"VAN_SELLER", *roles})
 
 
 async def new_van(e: Env) -> vs.Van:
@@ -74,7 +79,6 @@ def sale_request(
 ) -> vs.CompleteVanSaleRequest:
     request = vs.CompleteVanSaleRequest(
         request_id=new_id(),
-        actor=actor("VAN_SELLER", employee_id=van.van_seller_id),
         sale_id=sale_id or new_id(),
         van_id=van.id,
         client_id=c.client_id,
@@ -105,7 +109,7 @@ async def check_ledger(e: Env, van_id: str) -> None:
 async def test_a_van_day(env: Env) -> None:
     w = world(env)
     van = await new_van(env)
-    c = await new_customer(env)
+    c = await new_customer(env, seller=seller_of(van))
     load_id = new_id()
     loaded = await load(
         env, van.id, q(w.beer, "4", "box"), q(w.water, "20"), q(w.beer, "2"), load_id=load_id
@@ -116,7 +120,7 @@ async def test_a_van_day(env: Env) -> None:
     }
 
     # sell 2 boxes of beer and 5 water, 500 in cash
-    sale = await env.orders.vans.CompleteVanSale(
+    sale = await env.orders.vans_as(seller_of(van)).CompleteVanSale(
         sale_request(
             van, c, [ln(w.beer, "2", "box"), ln(w.water, "5")], cash="500.00", receipt="К-17"
         )
@@ -135,10 +139,9 @@ async def test_a_van_day(env: Env) -> None:
 
     # the client hands back 2 bottles (from the sale) and 10 empty bottles, into the van
     goods_return = (
-        await env.orders.vans.AcceptReturn(
+        await env.orders.vans_as(seller_of(van)).AcceptReturn(
             vs.AcceptReturnRequest(
                 request_id=new_id(),
-                actor=actor("VAN_SELLER", employee_id=van.van_seller_id),
                 return_id=new_id(),
                 van_id=van.id,
                 client_id=c.client_id,
@@ -231,10 +234,17 @@ async def test_two_concurrent_sales_of_the_last_units(env: Env) -> None:
     w = world(env)
     van = await new_van(env)
     await load(env, van.id, q(w.beer, "5"))
-    c1, c2 = await new_customer(env), await new_customer(env)
+    c1, c2 = (
+        await new_customer(env, seller=seller_of(van)),
+        await new_customer(env, seller=seller_of(van)),
+    )
     results = await asyncio.gather(
-        env.orders.vans.CompleteVanSale(sale_request(van, c1, [ln(w.beer, "5")])),
-        env.orders.vans.CompleteVanSale(sale_request(van, c2, [ln(w.beer, "4")])),
+        env.orders.vans_as(seller_of(van)).CompleteVanSale(
+            sale_request(van, c1, [ln(w.beer, "5")])
+        ),
+        env.orders.vans_as(seller_of(van)).CompleteVanSale(
+            sale_request(van, c2, [ln(w.beer, "4")])
+        ),
         return_exceptions=True,
     )
     wins = [r for r in results if isinstance(r, vs.CompleteVanSaleResponse)]
@@ -259,10 +269,12 @@ async def test_many_concurrent_sales_never_drive_stock_negative(env: Env) -> Non
     w = world(env)
     van = await new_van(env)
     await load(env, van.id, q(w.water, "7"))
-    customers = [await new_customer(env) for _ in range(6)]
+    customers = [await new_customer(env, seller=seller_of(van)) for _ in range(6)]
     results = await asyncio.gather(
         *(
-            env.orders.vans.CompleteVanSale(sale_request(van, c, [ln(w.water, "2")]))
+            env.orders.vans_as(seller_of(van)).CompleteVanSale(
+                sale_request(van, c, [ln(w.water, "2")])
+            )
             for c in customers
         ),
         return_exceptions=True,
@@ -286,12 +298,14 @@ async def test_concurrent_sales_of_the_same_products_in_any_order_all_go_through
     w = world(env)
     van = await new_van(env)
     await load(env, van.id, q(w.beer, "100"), q(w.water, "100"))
-    c = await new_customer(env)
+    c = await new_customer(env, seller=seller_of(van))
     sales = []
     for i in range(10):
         lines = [ln(w.beer, "1"), ln(w.water, "2")]
         sales.append(sale_request(van, c, lines if i % 2 else lines[::-1]))
-    replies = await asyncio.gather(*(env.orders.vans.CompleteVanSale(r) for r in sales))
+    replies = await asyncio.gather(
+        *(env.orders.vans_as(seller_of(van)).CompleteVanSale(r) for r in sales)
+    )
     assert len({r.order.id for r in replies}) == 10
     assert await stock_of(env, van.id) == {w.beer.id: "90", w.water.id: "80"}
     await check_ledger(env, van.id)
@@ -301,14 +315,14 @@ async def test_same_van_sale_three_times_is_one_sale(env: Env) -> None:
     w = world(env)
     van = await new_van(env)
     await load(env, van.id, q(w.beer, "10"))
-    c = await new_customer(env)
+    c = await new_customer(env, seller=seller_of(van))
     request = sale_request(van, c, [ln(w.beer, "3")], cash="99.99")
-    first = await env.orders.vans.CompleteVanSale(request)
-    again = await env.orders.vans.CompleteVanSale(request)
+    first = await env.orders.vans_as(seller_of(van)).CompleteVanSale(request)
+    again = await env.orders.vans_as(seller_of(van)).CompleteVanSale(request)
     retry = vs.CompleteVanSaleRequest()
     retry.CopyFrom(request)  # type: ignore[arg-type]
     retry.request_id = new_id()
-    third = await env.orders.vans.CompleteVanSale(retry)
+    third = await env.orders.vans_as(seller_of(van)).CompleteVanSale(retry)
     assert first == again == third
     # and three more copies at once, under new request ids
     copies = []
@@ -317,7 +331,9 @@ async def test_same_van_sale_three_times_is_one_sale(env: Env) -> None:
         copy.CopyFrom(request)  # type: ignore[arg-type]
         copy.request_id = new_id()
         copies.append(copy)
-    replies = await asyncio.gather(*(env.orders.vans.CompleteVanSale(x) for x in copies))
+    replies = await asyncio.gather(
+        *(env.orders.vans_as(seller_of(van)).CompleteVanSale(x) for x in copies)
+    )
     assert all(r.order.id == first.order.id for r in replies)
     assert await stock_of(env, van.id) == {w.beer.id: "7"}
     assert await count(env, orm.orders, orm.orders.c.id == first.order.id) == 1
@@ -336,7 +352,7 @@ async def test_concurrent_copies_of_a_sale_of_the_last_units_all_get_the_sale(en
     w = world(env)
     van = await new_van(env)
     await load(env, van.id, q(w.beer, "5"), q(w.water, "5"))
-    c = await new_customer(env)
+    c = await new_customer(env, seller=seller_of(van))
     request = sale_request(van, c, [ln(w.water, "5"), ln(w.beer, "5")])
     copies = []
     for _ in range(4):
@@ -344,7 +360,9 @@ async def test_concurrent_copies_of_a_sale_of_the_last_units_all_get_the_sale(en
         copy.CopyFrom(request)  # type: ignore[arg-type]
         copy.request_id = new_id()
         copies.append(copy)
-    replies = await asyncio.gather(*(env.orders.vans.CompleteVanSale(x) for x in copies))
+    replies = await asyncio.gather(
+        *(env.orders.vans_as(seller_of(van)).CompleteVanSale(x) for x in copies)
+    )
     assert {r.order.id for r in replies} == {request.sale_id}
     assert await stock_of(env, van.id) == {}
     await check_ledger(env, van.id)
@@ -354,13 +372,13 @@ async def test_blocked_van_sale_writes_nothing(env: Env) -> None:
     w = world(env)
     van = await new_van(env)
     await load(env, van.id, q(w.beer, "10"))
-    c = await new_customer(env)
+    c = await new_customer(env, seller=seller_of(van))
     await set_policy(env, c.client_id, spb.DEBT_POLICY_MODE_BLOCK)
     await overdue_debt(env, c.client_id)
     orders_before, outbox_before = await count(env, orm.orders), await count(env, kit.outbox)
     request = sale_request(van, c, [ln(w.beer, "2")])
     await expect_error(
-        env.orders.vans.CompleteVanSale(request),
+        env.orders.vans_as(seller_of(van)).CompleteVanSale(request),
         grpc.StatusCode.FAILED_PRECONDITION,
         "credit: the debt policy blocks this sale",
     )
@@ -369,11 +387,11 @@ async def test_blocked_van_sale_writes_nothing(env: Env) -> None:
         orders_before,
         outbox_before,
     )
-    # a supervisor may override with a reason
+    # a van seller who is also a supervisor (the token's roles) may override with a reason
     request.request_id = new_id()
-    request.actor.roles[:] = ["VAN_SELLER", "SUPERVISOR"]
     request.credit_override.reason = "согласовано с руководителем"
-    order = (await env.orders.vans.CompleteVanSale(request)).order
+    boss = seller_of(van, "SUPERVISOR")
+    order = (await env.orders.vans_as(boss).CompleteVanSale(request)).order
     assert order.credit.outcome == pb.CREDIT_OUTCOME_OVERRIDDEN
     assert order.credit.override_reason == "согласовано с руководителем"
     assert await stock_of(env, van.id) == {w.beer.id: "8"}
@@ -383,10 +401,14 @@ async def test_van_sale_policy_only_at_order_submit_allows_van_sales(env: Env) -
     w = world(env)
     van = await new_van(env)
     await load(env, van.id, q(w.water, "1"))
-    c = await new_customer(env)
+    c = await new_customer(env, seller=seller_of(van))
     await set_policy(env, c.client_id, spb.DEBT_POLICY_MODE_BLOCK, stages=(spb.STAGE_ORDER_SUBMIT,))
     await overdue_debt(env, c.client_id)
-    order = (await env.orders.vans.CompleteVanSale(sale_request(van, c, [ln(w.water, "1")]))).order
+    order = (
+        await env.orders.vans_as(seller_of(van)).CompleteVanSale(
+            sale_request(van, c, [ln(w.water, "1")])
+        )
+    ).order
     assert order.status == pb.ORDER_STATUS_DELIVERED
 
 
@@ -456,10 +478,14 @@ async def test_van_sale_policy_only_at_order_submit_allows_van_sales(env: Env) -
             grpc.StatusCode.INVALID_ARGUMENT,
             ("cash_collected", "more than the sale's total"),
         ),
-        (lambda r, w: r.__setattr__("van_id", new_id()), grpc.StatusCode.NOT_FOUND, ("van_id",)),
+        (
+            lambda r, w: r.__setattr__("van_id", new_id()),
+            grpc.StatusCode.PERMISSION_DENIED,
+            ("van_id",),
+        ),
         (
             lambda r, w: r.__setattr__("outlet_id", new_id()),
-            grpc.StatusCode.NOT_FOUND,
+            grpc.StatusCode.PERMISSION_DENIED,
             ("outlet_id",),
         ),
         (
@@ -480,8 +506,8 @@ async def test_van_sale_policy_only_at_order_submit_allows_van_sales(env: Env) -
         "negative cash",
         "cash in another currency",
         "cash over the total",
-        "unknown van",
-        "unknown outlet",
+        "unknown van (not its own)",
+        "unknown outlet (not on its routes)",
         "no price list valid on the date",
     ],
 )
@@ -491,7 +517,7 @@ async def test_bad_van_sales_are_refused_and_write_nothing(
     w = world(env)
     van = await new_van(env)
     await load(env, van.id, q(w.beer, "10"), q(w.water, "10"))
-    c = await new_customer(env)
+    c = await new_customer(env, seller=seller_of(van))
     request = sale_request(van, c, [ln(w.beer, "1"), ln(w.water, "2")], cash="10.00")
     mutate(request, w)  # type: ignore[operator]
     before = (
@@ -499,7 +525,7 @@ async def test_bad_van_sales_are_refused_and_write_nothing(
         await count(env, kit.outbox),
         await count(env, orm_van.van_movements),
     )
-    await expect_error(env.orders.vans.CompleteVanSale(request), code, *needles)
+    await expect_error(env.orders.vans_as(seller_of(van)).CompleteVanSale(request), code, *needles)
     after = (
         await count(env, orm.orders),
         await count(env, kit.outbox),
@@ -546,11 +572,11 @@ async def test_loading_validation_and_retries(env: Env) -> None:
 
 async def test_return_to_the_warehouse_at_the_current_price(env: Env) -> None:
     w = world(env)
+    van = await new_van(env)
     c = await new_customer(env)
-    reply = await env.orders.vans.AcceptReturn(
+    reply = await env.orders.vans_as(c.agent).AcceptReturn(
         vs.AcceptReturnRequest(
             request_id=new_id(),
-            actor=actor(),
             return_id=new_id(),
             client_id=c.client_id,
             outlet_id=c.outlet_id,
@@ -565,14 +591,17 @@ async def test_return_to_the_warehouse_at_the_current_price(env: Env) -> None:
     )
     assert reply.goods_return.van_id == ""
     # returning more than was sold on a sale
-    van = await new_van(env)
+    c = await new_customer(env, seller=seller_of(van))
     await load(env, van.id, q(w.water, "3"))
-    sale = (await env.orders.vans.CompleteVanSale(sale_request(van, c, [ln(w.water, "3")]))).order
+    sale = (
+        await env.orders.vans_as(seller_of(van)).CompleteVanSale(
+            sale_request(van, c, [ln(w.water, "3")])
+        )
+    ).order
     await expect_error(
-        env.orders.vans.AcceptReturn(
+        env.orders.vans_as(seller_of(van)).AcceptReturn(
             vs.AcceptReturnRequest(
                 request_id=new_id(),
-                actor=actor(),
                 return_id=new_id(),
                 van_id=van.id,
                 client_id=c.client_id,

@@ -416,6 +416,22 @@ class FakeFeedReads:
     async def get_outlet(self, outlet_id: str) -> OutletState | None:
         return self._feed.outlets.get(outlet_id)
 
+    async def on_routes(self, agent_id: str, outlet_id: str) -> bool:
+        return any(
+            a.agent_id == agent_id and a.outlet_id == outlet_id and not a.removed
+            for a in self._feed.assignments.values()
+        )
+
+    async def client_on_routes(self, agent_id: str, client_id: str) -> bool:
+        outlets = self._feed.outlets
+        return any(
+            a.agent_id == agent_id
+            and not a.removed
+            and (o := outlets.get(a.outlet_id)) is not None
+            and o.client_id == client_id
+            for a in self._feed.assignments.values()
+        )
+
     async def outlet_schedules(self, outlet_id: str) -> list[VisitSchedule]:
         return [
             VisitSchedule.from_mask(a.frequency, a.weekday_mask, a.start_date)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from fieldline_kit.testing.helpers import new_id
+from fieldline_orders.domain.access import Actor
 from fieldline_orders.domain.catalog import (
     ClientPrice,
     Discount,
@@ -31,6 +32,8 @@ CLIENT = "11111111-1111-4111-8111-111111111111"
 OTHER_CLIENT = "22222222-2222-4222-8222-222222222222"
 LIMITS = ManualDiscountLimits.parse("AGENT=5,VAN_SELLER=5,SUPERVISOR=15")
 DATES = DateWindow(90)
+# Callers, as their tokens name them: ADMIN sees the company's, the others their own.
+ADMIN = Actor.of("test-admin", {"ADMIN"})
 ALLOW = CreditDecision(CreditOutcome.ALLOW, decided_at=NOW)
 BLOCK = CreditDecision(CreditOutcome.BLOCK, ("overdue 40 days",), decided_at=NOW)
 
@@ -179,10 +182,19 @@ def header(order_id: str = "", **kw: object) -> OrderHeader:
 
 
 def priced_order(
-    decision: CreditDecision = ALLOW, *, quantity: str = "10", container: str = ""
+    decision: CreditDecision = ALLOW,
+    *,
+    quantity: str = "10",
+    container: str = "",
+    agent_id: str = "",
 ) -> Order:
     p = product(container=container, per_unit="1" if container else "")
     pt = price_type()
     b = book([p], pt=pt, lists=[price_list(pt, {p.id: "50.00"})])
     lines = b.price_lines([line(p, quantity)], roles=("AGENT",), limits=LIMITS)
-    return Order.submit(header(), lines, "RUB", decision, NOW)
+    return Order.submit(header(agent_id=agent_id or new_id()), lines, "RUB", decision, NOW)
+
+
+def employee(*roles: str, employee_id: str = "") -> Actor:
+    """An employee with these roles (default: an agent), by a new id unless given."""
+    return Actor.of(employee_id or new_id(), roles or ("AGENT",))

@@ -26,7 +26,16 @@ from fieldline_orders.service_layer import catalog as sl
 from fieldline_orders.service_layer.catalog import BatchRefused, Outcome
 
 from .fakes import FakeOrdersUnitOfWork
-from .orders_factories import DAY, NOW, client_price, discount, new_id, price_list, price_type
+from .orders_factories import (
+    ADMIN,
+    DAY,
+    NOW,
+    client_price,
+    discount,
+    new_id,
+    price_list,
+    price_type,
+)
 from .orders_factories import product as new_product
 
 T = TypeVar("T")
@@ -258,12 +267,12 @@ async def test_prices_resolved_as_an_order_would_get_them() -> None:
     await uow.run(lambda u: sl.upsert_stock(u, parsers(StockLevel(new_id(), p.id, Decimal(5)))))
 
     async with uow:
-        currency, everything = await sl.resolve_prices(uow, client, DAY, [])
-        _, named = await sl.resolve_prices(uow, client, DAY, [p.id])
+        currency, everything = await sl.resolve_prices(uow, ADMIN, client, DAY, [])
+        _, named = await sl.resolve_prices(uow, ADMIN, client, DAY, [p.id])
         with pytest.raises(FailedPrecondition):
-            await sl.resolve_prices(uow, client, DAY, [unpriced.id])
+            await sl.resolve_prices(uow, ADMIN, client, DAY, [unpriced.id])
         with pytest.raises(NotFound, match="product_ids\\[0\\]"):
-            await sl.resolve_prices(uow, client, DAY, [new_id()])
+            await sl.resolve_prices(uow, ADMIN, client, DAY, [new_id()])
     assert currency == "RUB"
     assert everything == named  # the product without a price is left out of "everything"
     assert named == [

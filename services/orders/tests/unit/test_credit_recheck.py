@@ -72,7 +72,8 @@ class Settlements:
                 out.append(CreditDecision(outcome, reasons, decided_at=LATER))
         return out
 
-    async def release(self, order_id: str) -> bool:
+    async def release(self, order_id: str, actor_token: str = "") -> bool:
+        assert actor_token == ""  # the re-check has no user: orders releases as itself
         self.released.append(order_id)
         return True
 
@@ -191,7 +192,8 @@ async def test_only_orders_the_fallback_held_are_checked_again(w: World) -> None
     assert {oid: w.stored(o) for oid, o in before.items()} == before  # untouched
 
 
-async def test_the_check_is_a_submission_of_the_stored_total_by_its_agent(w: World) -> None:
+async def test_the_check_is_a_submission_of_the_stored_total_with_no_user(w: World) -> None:
+    """No user asks: orders does, as itself (no token of a user, so no role, no override)."""
     order = w.held()
     await w.recheck.run_pass()
     [[asked]] = w.settlements.asked
@@ -201,11 +203,11 @@ async def test_the_check_is_a_submission_of_the_stored_total_by_its_agent(w: Wor
         amount=order.gross_total,
         currency_code="RUB",
         stage=Stage.ORDER_SUBMIT,
-        actor_id=order.agent_id,
-        actor_roles=(),
+        actor_id="",
         override_reason="",
         as_of=DAY,
     )
+    assert asked.actor_token == ""
 
 
 async def test_allowed_and_warned_orders_are_released_and_published(w: World) -> None:

@@ -15,7 +15,7 @@ from fieldline_orders.domain.recommendation import Policy, Reason, weekday_mask
 from fieldline_orders.service_layer import feed, recommendation
 
 from .fakes import FakeOrdersUnitOfWork
-from .orders_factories import new_id, priced_order
+from .orders_factories import ADMIN, new_id, priced_order
 from .orders_factories import product as new_product
 
 MONDAY = date(2024, 5, 13)
@@ -115,10 +115,10 @@ async def test_an_agent_route_is_recommended_from_history_and_the_shelf() -> Non
         audit(outlet, datetime(2024, 5, 10, tzinfo=UTC), ShelfCount("SKU-JUICE", False, 0, None)),
     )
     async with uow:
-        recs = await recommendation.for_agent(uow, POLICY, agent, MONDAY)
-        single = await recommendation.for_outlet(uow, POLICY, outlet, MONDAY)
+        recs = await recommendation.for_agent(uow, ADMIN, POLICY, agent, MONDAY)
+        single = await recommendation.for_outlet(uow, ADMIN, POLICY, outlet, MONDAY)
         with pytest.raises(NotFound, match="outlet_id"):
-            await recommendation.for_outlet(uow, POLICY, new_id(), MONDAY)
+            await recommendation.for_outlet(uow, ADMIN, POLICY, new_id(), MONDAY)
     assert [r.outlet_id for r in recs] == [outlet]  # the closed outlet is left out
     assert recs == [single]
     by_product = {line.product_id: line for line in single.lines}

@@ -12,22 +12,25 @@ import pytest
 
 from fieldline_kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from fieldline_orders.domain import events
+from fieldline_orders.domain.access import Actor
 from fieldline_orders.domain.orders import Order, OrderStatus
 from fieldline_orders.service_layer import orders as sl
 
 from .fakes import FakeOrdersUnitOfWork
-from .orders_factories import BLOCK, DAY, NOW, new_id, priced_order
+from .orders_factories import ADMIN, BLOCK, DAY, NOW, new_id, priced_order
 
 MOSCOW = ZoneInfo("Europe/Moscow")
+ERP = Actor.of("svc:exchange", {"SERVICE"}, "service")
 S = OrderStatus
 
 
 def move(
     order_id: str, status: OrderStatus | None, at: datetime = NOW, **kw: Any
 ) -> Callable[[FakeOrdersUnitOfWork], Any]:
-    fields: dict[str, Any] = {"delivered": (), "reason": "", "reported_by": "driver"}
+    who = kw.pop("who", ERP)
+    fields: dict[str, Any] = {"delivered": (), "reason": ""}
     fields.update(kw)
-    return lambda u: sl.update_status(u, at, order_id=order_id, status=status, **fields)
+    return lambda u: sl.update_status(u, at, who, order_id=order_id, status=status, **fields)
 
 
 def seeded(*orders: Order) -> FakeOrdersUnitOfWork:
@@ -46,7 +49,7 @@ async def test_a_status_change_is_saved_with_its_history_and_published() -> None
     assert uow.orders.rows[(order.id,)] == confirmed
     assert [(h.status, h.reported_by) for h in uow.orders.history[order.id]] == [
         (S.SUBMITTED, order.agent_id),
-        (S.CONFIRMED, "driver"),
+        (S.CONFIRMED, "svc:exchange"),  # who reported it: the caller
     ]
     assert [type(e) for e in uow.events] == [events.OrderConfirmed]
     # The same status again is a no-op: nothing saved, nothing published.
@@ -103,6 +106,7 @@ async def test_the_fulfilment_report_counts_what_went_to_fulfilment() -> None:
     async with uow:
         rows = await sl.fulfilment_report(
             uow,
+            ADMIN,
             from_date=DAY,
             to_date=DAY,
             distributor_id="",
@@ -143,4 +147,30 @@ async def test_a_fulfilment_report_with_bad_bounds_is_refused(
     uow = FakeOrdersUnitOfWork()
     async with uow:
         with pytest.raises(InvalidArgument, match=field):
-            await sl.fulfilment_report(uow, **args)
+            await sl.fulfilment_report(uow, ADMIN, **args)
+
+
+async def test_the_fulfilment_report_keeps_to_the_callers_scope() -> None:
+    mine, theirs = priced_order(), priced_order()
+    uow = seeded(mine, theirs)
+    for o in (mine, theirs):
+        await uow.run(move(o.id, S.CONFIRMED))
+    args: dict[str, Any] = {
+        "from_date": DAY,
+        "to_date": DAY,
+        "distributor_id": "",
+        "late_after_days": 0,
+        "today": DAY,
+        "tz": MOSCOW,
+    }
+    agent = Actor.of(mine.agent_id, {"AGENT"})
+    # A distributor manager's distributor is not known yet: nothing (domain/access.py).
+    manager = Actor.of(new_id(), {"DISTRIBUTOR_MANAGER"})
+    async with uow:
+        own = await sl.fulfilment_report(uow, agent, agent_id="", **args)
+        other = await sl.fulfilment_report(uow, agent, agent_id=theirs.agent_id, **args)
+        none = await sl.fulfilment_report(uow, manager, agent_id="", **args)
+        everyone = await sl.fulfilment_report(uow, ADMIN, agent_id="", **args)
+    assert {r.key for r in own if r.dimension == "agent"} == {mine.agent_id}
+    assert other == [] and none == []
+    assert {r.key for r in everyone if r.dimension == "agent"} == {mine.agent_id, theirs.agent_id}

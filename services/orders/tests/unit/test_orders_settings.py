@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from fieldline_kit.auth.keys import generate_signing_key, private_pem
 from fieldline_kit.settings import SettingsError
 from fieldline_orders.domain.pricing import ManualDiscountLimits
 from fieldline_orders.settings import OrdersSettings, batches_in_flight, from_env, validate
@@ -80,3 +82,23 @@ def test_batches_in_flight_by_database_unless_configured() -> None:
     validate(settings)
     with pytest.raises(SettingsError, match="ORDERS_SUBMIT_BATCHES_IN_FLIGHT"):
         validate(replace(settings, submit_batches_in_flight=17))
+
+
+def test_with_auth_on_orders_needs_its_own_service_key(tmp_path: Path) -> None:
+    """ORDERS_AUTH_JWKS set: ORDERS_SERVICE_SIGNING_KEY is required (settlements admits
+    CheckCreditBatch for services only) and must be a key; the key is never printed."""
+    base = OrdersSettings(database_url="sqlite://", nats_url="nats://x", settlements_target="x:1")
+    validate(base)  # auth off, no key: valid (the credit re-check is then off)
+    with_auth = replace(base, auth_jwks=str(tmp_path / "jwks.json"), auth_issuers=("iss",))
+    with pytest.raises(SettingsError, match="ORDERS_SERVICE_SIGNING_KEY is required"):
+        validate(with_auth)
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a key")
+    with pytest.raises(SettingsError, match=r"ORDERS_SERVICE_SIGNING_KEY: .*garbage\.pem"):
+        validate(replace(with_auth, service_signing_key=str(garbage)))
+    key = tmp_path / "orders.pem"
+    key.write_bytes(private_pem(generate_signing_key()))
+    validate(replace(with_auth, service_signing_key=str(key)))
+    with pytest.raises(SettingsError, match="ORDERS_SERVICE_TOKEN_ISSUER"):
+        validate(replace(with_auth, service_signing_key=str(key), service_token_issuer=" "))
+    assert "PRIVATE" not in repr(replace(with_auth, service_signing_key=str(key)))

@@ -23,11 +23,13 @@ from fieldline_kit.errors import (
     DomainError,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     Unavailable,
 )
 from fieldline_kit.idempotency import IdempotentCall
 from fieldline_kit.testing.helpers import new_id
 from fieldline_orders.adapters.submit_reads import CatalogView, SubmitKeys, SubmitReads
+from fieldline_orders.domain.access import Actor
 from fieldline_orders.domain.events import OrderHeld, OrderSubmitted
 from fieldline_orders.domain.orders import (
     CreditDecision,
@@ -37,7 +39,12 @@ from fieldline_orders.domain.orders import (
     OrderHeader,
 )
 from fieldline_orders.domain.pricing import LineInput, PriceBook, PricedLine
-from fieldline_orders.service_layer.submit import SubmitCall, SubmitCommand, SubmitOrders
+from fieldline_orders.service_layer.submit import (
+    SubmitCall,
+    SubmitCommand,
+    SubmitOrders,
+    callers_call,
+)
 
 from .fakes import FakeOrdersUnitOfWork
 from .orders_factories import (
@@ -56,6 +63,11 @@ from .orders_factories import (
 OUTLET = "33333333-3333-4333-8333-333333333333"
 OTHER_OUTLET = "44444444-4444-4444-8444-444444444444"
 AGENT = "55555555-5555-4555-8555-555555555555"
+OTHER_AGENT = "66666666-6666-4666-8666-666666666666"
+# Callers as their tokens name them (and the tokens, opaque here).
+AGENT_ACTOR = Actor.of(AGENT, {"AGENT"})
+SUPERVISOR = Actor.of("77777777-7777-4777-8777-777777777777", {"SUPERVISOR"})
+IMPORTS = Actor.of("svc:exchange", {"SERVICE"}, "service", acting_for=AGENT)
 BEER = product()
 PRICES = price_type()
 LIST = price_list(PRICES, {BEER.id: "60.00"})
@@ -77,6 +89,8 @@ class FakeReader:
     def __init__(self, uow: FakeSubmitUnitOfWork) -> None:
         self.uow = uow
         self.owners = {OUTLET: CLIENT, OTHER_OUTLET: OTHER_CLIENT}
+        # (agent, outlet) on a route: AGENT works both outlets, OTHER_AGENT neither.
+        self.routes = {(AGENT, OUTLET), (AGENT, OTHER_OUTLET)}
         self.reads: list[SubmitKeys] = []
 
     async def read(self, keys: SubmitKeys) -> tuple[SubmitReads, CatalogView]:
@@ -86,6 +100,9 @@ class FakeReader:
             taken={oid for oid in keys.order_ids if (oid,) in self.uow.orders.rows},
             owners={o: c for o, c in self.owners.items() if o in keys.outlet_ids},
             price_types={c: PRICES for c in keys.client_ids},
+            routes={
+                (a, o) for a, o in self.routes if a in keys.route_agents and o in keys.outlet_ids
+            },
         )
         catalog = CatalogView({BEER.id: BEER}, {}, {(PRICES.id, on): [LIST] for on in keys.dates})
         return reads, catalog
@@ -146,9 +163,9 @@ def command(**changes: Any) -> SubmitCommand:
         delivery_date=None,
         lines=[LineInput(BEER.id, "pcs", "2")],
         comment="",
-        actor_id=AGENT,
-        actor_roles=("AGENT",),
         override_reason="",
+        actor=AGENT_ACTOR,
+        actor_token="token-of-the-agent",
     )
     return replace(cmd, **changes)
 
@@ -216,7 +233,7 @@ async def test_a_retry_is_answered_from_its_stored_answer_without_asking_settlem
 
 async def test_each_call_of_a_batch_gets_what_it_would_get_alone(w: World) -> None:
     good = call(command())
-    unknown_outlet = call(command(outlet_id=new_id()))
+    unknown_outlet = call(command(outlet_id=new_id(), actor=SUPERVISOR))
     foreign_outlet = call(command(outlet_id=OTHER_OUTLET))
     bad_line = call(command(lines=[LineInput(BEER.id, "crate", "1")]))
     bad_id = call(command(order_id="not-an-id"))
@@ -261,16 +278,24 @@ async def test_a_held_order_submitted_again_is_checked_again_and_released(w: Wor
     assert asked.amount == w.stored_order(held.cmd.order_id).gross_total
     assert [type(e) for e in w.uow.events] == [OrderHeld, OrderSubmitted]
 
-    no_actor = call(replace(held.cmd, actor_id=""))  # released now: answered as it is
-    assert await w.submit([no_actor]) == [answer(held.cmd.order_id, "SUBMITTED", 2)]
+    retry = call(held.cmd)  # released now: answered as it is
+    assert await w.submit([retry]) == [answer(held.cmd.order_id, "SUBMITTED", 2)]
 
 
-async def test_a_held_order_needs_an_actor_to_be_checked_again(w: World) -> None:
+async def test_another_agents_order_is_neither_answered_nor_checked_again(w: World) -> None:
     w.credit.outcome = CreditOutcome.BLOCK
     held = call(command())
     await w.submit([held])
-    [refused] = await w.submit([call(replace(held.cmd, actor_id=""))])
-    assert isinstance(refused, InvalidArgument) and refused.field == "actor.employee_id"
+    other = Actor.of(OTHER_AGENT, {"AGENT"})
+    [refused] = await w.submit([call(replace(held.cmd, actor=other))])
+    assert isinstance(refused, PermissionDenied) and "order_id" in refused.message
+    assert len(w.credit.asked) == 1 and w.stored_order(held.cmd.order_id).version == 1
+    # A supervisor (whose scope is the company's for now) may: checked again as them.
+    [outcome] = await w.submit([call(replace(held.cmd, actor=SUPERVISOR, actor_token="t-s"))])
+    assert outcome == answer(held.cmd.order_id, "CREDIT_HOLD", 2)
+    [asked] = w.credit.asked[1]
+    assert (asked.actor_id, asked.actor_token) == (SUPERVISOR.id, "t-s")
+    assert w.stored_order(held.cmd.order_id).agent_id == AGENT  # still the agent's order
 
 
 async def test_the_id_of_a_van_sale_is_refused(w: World) -> None:
@@ -296,7 +321,7 @@ async def test_settlements_failing_fails_the_orders_it_was_asked_for_and_writes_
 ) -> None:
     w.credit.failure = Unavailable("settlements CheckCredit failed: INTERNAL")
     outcomes = await w.submit([call(command()), call(command(outlet_id=new_id()))])
-    assert isinstance(outcomes[0], Unavailable) and isinstance(outcomes[1], NotFound)
+    assert isinstance(outcomes[0], Unavailable) and isinstance(outcomes[1], PermissionDenied)
     assert w.uow.orders.all() == [] and w.uow.responses == {} and w.uow.commits == 0
 
 
@@ -339,3 +364,47 @@ async def test_an_order_written_meanwhile_by_another_call_is_answered_as_it_is(w
     assert outcome == answer(c.cmd.order_id, "SUBMITTED")
     assert w.stored_order(c.cmd.order_id).gross_total == 60  # the winner's, not a second one
     assert w.uow.events == []
+
+
+# ------------------------------------------------------------------------------- callers
+async def test_each_check_of_a_batch_carries_its_own_callers_token(w: World) -> None:
+    w.reader.routes.add((OTHER_AGENT, OUTLET))
+    other = Actor.of(OTHER_AGENT, {"AGENT"})
+    mine, theirs = call(command()), call(command(actor=other, actor_token="token-of-other"))
+    outcomes = await w.submit([mine, theirs])
+    assert all(isinstance(o, bytes) for o in outcomes)
+    [asked] = w.credit.asked
+    assert [(r.actor_id, r.actor_token) for r in asked] == [
+        (AGENT, "token-of-the-agent"),
+        (OTHER_AGENT, "token-of-other"),
+    ]
+    assert w.stored_order(mine.cmd.order_id).agent_id == AGENT
+    assert w.stored_order(theirs.cmd.order_id).agent_id == OTHER_AGENT
+
+
+async def test_an_agent_submits_only_at_the_outlets_of_its_routes(w: World) -> None:
+    other = Actor.of(OTHER_AGENT, {"AGENT"})
+    [refused] = await w.submit([call(command(actor=other))])
+    assert isinstance(refused, PermissionDenied) and "outlet_id" in refused.message
+    assert w.credit.asked == [] and w.uow.orders.all() == [] and w.uow.commits == 0
+    assert {a for keys in w.reader.reads for a in keys.route_agents} == {OTHER_AGENT}
+
+
+async def test_a_service_submits_for_the_employee_its_token_names(w: World) -> None:
+    c = call(command(actor=IMPORTS, actor_token="token-of-the-service"))
+    [outcome] = await w.submit([c])
+    assert outcome == answer(c.cmd.order_id, "SUBMITTED")
+    assert w.stored_order(c.cmd.order_id).agent_id == AGENT
+    [[asked]] = w.credit.asked
+    assert asked.actor_token == ""  # no user's token: no override possible
+    alone = Actor.of("svc:exchange", {"SERVICE"}, "service")
+    [refused] = await w.submit([call(command(actor=alone))])
+    assert isinstance(refused, PermissionDenied) and "act" in refused.message
+
+
+def test_a_request_id_is_bound_to_its_caller() -> None:
+    plain = IdempotentCall("SubmitOrder:x", "digest")
+    mine, again = callers_call(plain, AGENT_ACTOR), callers_call(plain, AGENT_ACTOR)
+    theirs = callers_call(plain, Actor.of(OTHER_AGENT, {"AGENT"}))
+    assert mine == again and mine.digest != theirs.digest and mine.key == theirs.key
+    assert callers_call(IdempotentCall("", ""), AGENT_ACTOR) == IdempotentCall("", "")

@@ -10,10 +10,17 @@ from typing import Any
 
 import pytest
 
-from fieldline_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from fieldline_kit.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from fieldline_orders.domain import events
+from fieldline_orders.domain.access import Actor
 from fieldline_orders.domain.catalog import Product
-from fieldline_orders.domain.feed import OutletState
+from fieldline_orders.domain.feed import AssignmentState, OutletState
 from fieldline_orders.domain.orders import Order, OrderKind, OrderStatus
 from fieldline_orders.domain.pricing import LineInput
 from fieldline_orders.domain.returns import ContainerInput, ReturnLineInput
@@ -22,6 +29,7 @@ from fieldline_orders.service_layer import van as sl
 
 from .fakes import FakeOrdersUnitOfWork
 from .orders_factories import (
+    ADMIN,
     ALLOW,
     CLIENT,
     DATES,
@@ -46,6 +54,14 @@ class Shop:
     beer: Product  # 50.00 a bottle, box of 12, a bottle container each
     water: Product  # 10.00
     outlet_id: str
+    seller: Actor  # the van's van seller, the outlet on its route
+
+
+def on_route(uow: FakeOrdersUnitOfWork, agent_id: str, outlet_id: str) -> None:
+    route = new_id()
+    uow.feed.assignments[(route, outlet_id)] = AssignmentState(
+        route, outlet_id, agent_id, 1, 0b11111, DAY, 1, False, 1
+    )
 
 
 def shop() -> Shop:
@@ -59,20 +75,25 @@ def shop() -> Shop:
     uow.catalog.client_price_types[CLIENT] = pt.id
     outlet_id = new_id()
     uow.feed.outlets[outlet_id] = OutletState(outlet_id, CLIENT, "ACTIVE", 1)
-    van = Van.create(id=new_id(), name="ГАЗель", van_seller_id=new_id(), currency="RUB", now=NOW)
+    seller = Actor.of(new_id(), {"VAN_SELLER"})
+    on_route(uow, seller.id, outlet_id)
+    van = Van.create(id=new_id(), name="ГАЗель", van_seller_id=seller.id, currency="RUB", now=NOW)
     uow.vans.put(van)
-    return Shop(uow, van, beer, water, outlet_id)
+    return Shop(uow, van, beer, water, outlet_id, seller)
 
 
 def published(uow: FakeOrdersUnitOfWork) -> list[type]:
     return [type(e) for e in uow.events]
 
 
-async def load(s: Shop, *lines: tuple[Product, str, str], load_id: str = "") -> Any:
+async def load(
+    s: Shop, *lines: tuple[Product, str, str], load_id: str = "", who: Actor | None = None
+) -> Any:
     return await s.uow.run(
         lambda u: sl.load_van(
             u,
             NOW,
+            who or s.seller,
             load_id=load_id or new_id(),
             van_id=s.van.id,
             on=DAY,
@@ -92,9 +113,8 @@ def sale(s: Shop, *lines: tuple[Product, str], **kw: Any) -> sl.VanSaleCommand:
         "cash_collected": Decimal(0),
         "cash_currency": "",
         "receipt_number": "",
-        "actor_id": new_id(),
-        "actor_roles": ("VAN_SELLER",),
         "override_reason": "",
+        "actor": s.seller,
     }
     fields.update(kw)
     return sl.VanSaleCommand(**fields)
@@ -157,6 +177,7 @@ async def test_a_load_refused_changes_nothing() -> None:
         lambda u: sl.load_van(
             u,
             NOW,
+            s.seller,
             load_id=new_id(),
             van_id=s.van.id,
             on=DAY,
@@ -170,7 +191,7 @@ async def test_a_load_refused_changes_nothing() -> None:
     s.uow.vans.put(other)
     await s.uow.refused(
         AlreadyExists,
-        lambda u: sl.load_van(u, NOW, load_id=load_id, van_id=other.id, on=DAY, lines=[]),
+        lambda u: sl.load_van(u, NOW, ADMIN, load_id=load_id, van_id=other.id, on=DAY, lines=[]),
     )
 
 
@@ -220,11 +241,12 @@ async def test_a_sale_whose_stock_was_taken_meanwhile_changes_nothing() -> None:
 async def test_who_and_where_a_van_sale_is_for_is_checked() -> None:
     s = shop()
     await load(s, (s.beer, "", "5"))
-    pre_sale = new_order()
+    pre_sale = new_order(agent_id=s.seller.id)
     s.uow.orders.put(pre_sale)
     with pytest.raises(AlreadyExists, match="already used by a pre-sale order"):
         await prepare(s, sale(s, (s.beer, "1"), sale_id=pre_sale.id))
-    with pytest.raises(NotFound, match="outlet"):
+    # An outlet not on the van seller's routes (known or not) is outside its scope.
+    with pytest.raises(PermissionDenied, match=r"outlet_id: .* outside your scope"):
         await prepare(s, sale(s, (s.beer, "1"), outlet_id=new_id()))
     # A client the feed never told of is not found; a known one is the wrong client.
     unknown = new_id()
@@ -234,17 +256,22 @@ async def test_who_and_where_a_van_sale_is_for_is_checked() -> None:
     s.uow.feed.outlets[other_outlet] = OutletState(other_outlet, OTHER_CLIENT, "ACTIVE", 1)
     with pytest.raises(InvalidArgument, match="outlet_id: belongs to another client"):
         await prepare(s, sale(s, (s.beer, "1"), client_id=OTHER_CLIENT))
-    with pytest.raises(NotFound, match="van_id"):
+    with pytest.raises(PermissionDenied, match="van_id"):
         await prepare(s, sale(s, (s.beer, "1"), van_id=new_id()))
 
 
 # ------------------------------------------------------------------------------- returns
 def return_of(
-    s: Shop, *lines: tuple[Product, str], order_id: str = "", return_id: str = ""
+    s: Shop,
+    *lines: tuple[Product, str],
+    order_id: str = "",
+    return_id: str = "",
+    who: Actor | None = None,
 ) -> Callable[[FakeOrdersUnitOfWork], Any]:
     return lambda u: sl.accept_return(
         u,
         NOW,
+        who or s.seller,
         return_id=return_id or new_id(),
         van_id=s.van.id,
         client_id=CLIENT,
@@ -253,7 +280,6 @@ def return_of(
         on=DAY,
         lines=[ReturnLineInput(p.id, "", q, "damaged") for p, q in lines],
         containers=[ContainerInput("bottle-0.5", "2")],
-        actor_id=new_id(),
     )
 
 
@@ -284,7 +310,7 @@ async def test_a_return_against_a_sale_goes_back_into_the_van() -> None:
 async def test_a_return_from_an_unknown_outlet_is_refused() -> None:
     s = shop()
     s.uow.feed.outlets.clear()
-    await s.uow.refused(NotFound, return_of(s, (s.water, "1")))
+    await s.uow.refused(NotFound, return_of(s, (s.water, "1"), who=ADMIN))
 
 
 # ----------------------------------------------------------------------------- unloading
@@ -298,6 +324,7 @@ async def test_unloading_counts_the_van_empty_and_expects_the_day_cash() -> None
         return lambda u: sl.unload_van(
             u,
             NOW,
+            s.seller,
             unload_id=uid or unload_id,
             van_id=s.van.id,
             on=DAY,
@@ -319,3 +346,44 @@ async def test_unloading_counts_the_van_empty_and_expects_the_day_cash() -> None
     assert await s.uow.run(unload([])) == unloading
     second = await s.uow.run(unload([], uid=new_id()))
     assert second.cash_expected == Decimal(0)
+
+
+# --------------------------------------------------------------------------------- scope
+async def test_a_van_seller_acts_on_its_own_van_at_the_outlets_of_its_routes_only() -> None:
+    s = shop()
+    await load(s, (s.beer, "", "10"))
+    order = await sell(s, (s.beer, "2"))
+    other = Actor.of(new_id(), {"VAN_SELLER"})
+    on_route(s.uow, other.id, s.outlet_id)  # even at an outlet of its own routes
+    before = s.uow.state()
+    with pytest.raises(PermissionDenied, match="van_id"):
+        await prepare(s, sale(s, (s.beer, "1"), actor=other))
+    with pytest.raises(PermissionDenied, match="sale_id"):  # another's sale, retried
+        await prepare(s, sale(s, (s.beer, "1"), actor=other, sale_id=order.id))
+    await s.uow.refused(PermissionDenied, lambda u: load(s, (s.beer, "", "1"), who=other))
+    await s.uow.refused(PermissionDenied, return_of(s, (s.beer, "1"), who=other))
+    await s.uow.refused(
+        PermissionDenied,
+        lambda u: sl.unload_van(
+            u,
+            NOW,
+            other,
+            unload_id=new_id(),
+            van_id=s.van.id,
+            on=DAY,
+            counted=[],
+            cash_handed_over=Decimal(0),
+            cash_currency="",
+        ),
+    )
+    assert s.uow.state() == before
+    # Its own van, at an outlet not on its routes: refused too.
+    outside = new_id()
+    s.uow.feed.outlets[outside] = OutletState(outside, CLIENT, "ACTIVE", 1)
+    with pytest.raises(PermissionDenied, match="outlet_id"):
+        await prepare(s, sale(s, (s.beer, "1"), outlet_id=outside))
+    async with s.uow as uow:
+        with pytest.raises(NotFound, match="van_id"):
+            await sl.van_stock(uow, other, s.van.id)
+        assert (await sl.van_stock(uow, s.seller, s.van.id))[0] == s.van.id
+        assert (await sl.van_stock(uow, ADMIN, s.van.id))[0] == s.van.id

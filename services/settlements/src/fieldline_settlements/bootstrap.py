@@ -6,6 +6,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from fieldline_kit.app import ServiceApp
+from fieldline_kit.auth.grpc_auth import verifier_from_settings
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.adapters.event_mapper import SettlementsEvents
@@ -33,6 +34,8 @@ class App(ServiceApp[SettlementsSettings, SettlementsUnitOfWork]):
             default_terms_days=settings.default_payment_terms_days,
             default_policy=default_policy(settings),
         )
+        # Verifies the users' tokens credit checks carry (`actor_token`); None: auth off.
+        self.verifier = verifier_from_settings(settings)
 
     @property
     def currency(self) -> str:

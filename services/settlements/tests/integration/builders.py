@@ -19,6 +19,7 @@ from fieldline.orders.v1 import van_service_pb2 as vpb
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_kit.grpc.convert import money
+from fieldline_kit.testing.auth import process_tokens
 from fieldline_kit.testing.helpers import new_id
 
 from .conftest import Harness
@@ -132,6 +133,11 @@ async def balance(
     return response.balance
 
 
+def actor_token(roles: tuple[str, ...] = ("AGENT",), subject: str = ACTOR_ID) -> str:
+    """A user's token, as the orders service puts it in a check (`actor_token`)."""
+    return process_tokens().mint(subject, roles=roles)
+
+
 def check_request(
     client_id: str,
     amount: str,
@@ -143,14 +149,14 @@ def check_request(
     as_of: date | None = None,
     request_id: str = "",
 ) -> ss.CheckCreditRequest:
+    """A check for the user ACTOR_ID holding `roles` (its `actor_token`)."""
     return ss.CheckCreditRequest(
         request_id=request_id,
         order_id=order_id or new_id(),
         client_id=client_id,
         amount=rub(amount),
         stage=stage,
-        actor_id=ACTOR_ID,
-        actor_roles=list(roles),
+        actor_token=actor_token(roles),
         override_reason=reason,
         as_of=pb_date(as_of) if as_of else None,
     )

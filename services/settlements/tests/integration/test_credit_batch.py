@@ -56,7 +56,7 @@ request = check_request
 
 
 async def batch(h: Harness, *checks: ss.CheckCreditRequest) -> list[ss.CheckCreditResult]:
-    response = await h.settlements.CheckCreditBatch(ss.CheckCreditBatchRequest(checks=checks))
+    response = await h.orders.CheckCreditBatch(ss.CheckCreditBatchRequest(checks=checks))
     assert len(response.results) == len(checks)
     return list(response.results)
 
@@ -110,7 +110,7 @@ async def test_an_empty_batch_and_a_batch_too_big(svc: Harness) -> None:
     assert await batch(svc) == []
     too_many = [request(new_id(), "1.00") for _ in range(501)]
     await expect_error(
-        svc.settlements.CheckCreditBatch(ss.CheckCreditBatchRequest(checks=too_many)),
+        svc.orders.CheckCreditBatch(ss.CheckCreditBatchRequest(checks=too_many)),
         grpc.StatusCode.INVALID_ARGUMENT,
         "checks: must have at most 500 items, got 501",
     )

@@ -183,12 +183,16 @@ class FakePolicies(InMemoryRepository[Any]):
 class FakeDeposits:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self.rows: dict[str, Decimal] = uow.table("deposit")
+        self.changed_by: dict[str, str] = uow.table("deposit changed by")
 
     async def get_many(self, types: Iterable[str]) -> dict[str, Decimal]:
         return {ct: self.rows.get(ct, ZERO) for ct in sorted(set(types))}
 
-    async def set(self, container_type: str, deposit: Decimal, now: datetime) -> None:
+    async def set(
+        self, container_type: str, deposit: Decimal, now: datetime, changed_by: str = ""
+    ) -> None:
         self.rows[container_type] = deposit
+        self.changed_by[container_type] = changed_by
 
 
 class FakeTare(InMemoryRepository[Any]):

@@ -226,10 +226,17 @@ class TestOverride:
     def test_roles_are_read_as_the_clients_api_names_them(self) -> None:
         actor = Actor.of("a", ["ROLE_SUPERVISOR", " agent ", ""], "")
         assert actor.roles == {"SUPERVISOR", "AGENT"}
-        with pytest.raises(InvalidArgument, match=r"actor_roles\[0\]: must be a role name"):
-            Actor.of("a", ["head of sales"], "")
-        with pytest.raises(InvalidArgument, match=r"actor_roles: must have at most 100 items"):
-            Actor.of("a", ["AGENT"] * 101, "")
+        # A token's roles that are no role name (an identity provider's own) are left out.
+        assert Actor.of("a", ["head of sales", "SUPERVISOR"], "").roles == {"SUPERVISOR"}
+
+    def test_no_verified_user_overrides_nothing(self) -> None:
+        nobody = Actor.unknown("pays on Friday")
+        d_ = evaluate(policy(), Stage.ORDER_SUBMIT, figures_for("both"), nobody, "RUB")
+        assert d_.outcome is Outcome.BLOCK
+        assert d_.reasons[-1].message == (
+            "override ignored: the check names no verified user (actor_token)"
+        )
+        assert not Actor.unknown("").verified and Actor.unknown("").roles == frozenset()
 
 
 class TestPolicyValidation:

@@ -146,3 +146,16 @@ def from_settings(settings: ServiceSettings, policy: Policy | None, prefix: str)
     )
     verifier = TokenVerifier(jwks, settings.auth_issuers, settings.auth_audience)
     return GrpcAuth(verifier, policy)
+
+
+def verifier_from_settings(settings: ServiceSettings) -> TokenVerifier | None:
+    """A verifier of the tokens the service accepts, for tokens a request carries in its body
+    (e.g. the user each check of a batch is for); None when auth is off. Its own JWKS cache,
+    separate from the interceptor's."""
+    if not settings.auth_jwks:
+        return None
+    try:
+        jwks = JwksSource.at(settings.auth_jwks)
+        return TokenVerifier(jwks, settings.auth_issuers, settings.auth_audience)
+    except (JwksError, ValueError) as exc:
+        raise SettingsError(f"invalid configuration: {exc}") from exc

@@ -7,9 +7,10 @@ move it first (it signs), wait one token lifetime, drop the old one.
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 
 import jwt
 
@@ -78,3 +79,21 @@ class TokenIssuer:
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         """Every key's public half: tokens signed by any of them verify."""
         return jwks_document(self.keys)
+
+    def source(self, subject: str, kind: str, roles: Iterable[str] = ()) -> Callable[[], str]:
+        """A token of `subject` whenever asked, minted again once less than a third of its
+        lifetime is left (for a channel's calls: `fieldline_kit.auth.forward.BearerToken`)."""
+        frozen = tuple(sorted(set(roles)))
+        self.mint(subject, kind, frozen)  # refuse a bad subject or kind now
+        lock = threading.Lock()
+        held: list[tuple[str, datetime]] = []
+
+        def token() -> str:
+            now = self._clock()
+            with lock:
+                if not held or held[0][1] <= now:
+                    renew_at = now + self.lifetime * 2 / 3
+                    held[:] = [(self.mint(subject, kind, frozen), renew_at)]
+                return held[0][0]
+
+        return token

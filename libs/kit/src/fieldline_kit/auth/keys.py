@@ -113,6 +113,16 @@ def generate_signing_key(algorithm: str = EDDSA) -> SigningKey:
     raise InvalidKey(f"algorithm {algorithm!r}: use {EDDSA} or {ES256}")
 
 
+def private_pem(key: SigningKey) -> bytes:
+    """The key as unencrypted PKCS#8 PEM, for a file only its owner may read (a development
+    key made locally); `signing_key_from_pem` reads it back."""
+    return key.private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
 def jwks_document(keys: Iterable[SigningKey]) -> dict[str, list[dict[str, str]]]:
     """The public JWKS of `keys`, as a provider publishes it."""
     return {"keys": [dict(k.jwk) for k in keys]}

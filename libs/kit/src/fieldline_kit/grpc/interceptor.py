@@ -12,7 +12,8 @@ serialized as usual. Returning bytes of any other message type is the servicer's
 
 With `auth` (a `fieldline_kit.auth.grpc_auth.GrpcAuth`), each call but health and reflection
 is admitted by it first — its refusals are UNAUTHENTICATED or PERMISSION_DENIED like any other
-error — and the servicer runs as the verified principal.
+error — and the servicer runs as the verified principal. A call whose rule is `audit` logs
+"audited call done" with its method and the principal (`sub`, `kind`, `jti`) when it succeeds.
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         if handler.unary_unary is None:  # streams (health Watch, reflection) pass, unless auth
             return handler if auth is None else refusing(handler)
         metadata = details.invocation_metadata
+        rule = auth.rule(method) if auth is not None else None
+        audited = rule is not None and rule.audit
         inner = handler.unary_unary
         service = self._service
         cid = ""
@@ -116,7 +119,10 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                         return await inner(request, context)
                     principal, token = await auth.admit(method, metadata)
                     with calling_as(principal, token):
-                        return await inner(request, context)
+                        reply = await inner(request, context)
+                        if audited:  # who made the change, on the record (sub, kind, jti)
+                            log.info("audited call done", method=method)
+                        return reply
                 except errors.DomainError as exc:
                     code = status_for(exc)
                     log.info("rpc rejected", method=method, code=code.name, reason=exc.message)

@@ -4,23 +4,53 @@
 or a service through its settings (`<SVC>_AUTH_JWKS` = `tokens.write_jwks(tmp_path)`,
 `<SVC>_AUTH_ISSUERS` = `tokens.issuer_name`); a call carries
 `metadata=tokens.metadata("e-1", roles=["agent"])`.
+
+The services a test starts with the kit (`fieldline_kit.testing.service`) share one issuer per
+test process, `process_tokens()`, whose JWKS is `process_jwks()`. Who calls is a `Caller`:
+`ADMIN` (the harness's default), `service_caller("orders")`, or any
+`Caller(subject, roles, kind)`.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
-from collections.abc import Iterable
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from fieldline_kit.auth.issuer import TokenIssuer
 from fieldline_kit.auth.jwks import JwksSource
-from fieldline_kit.auth.keys import EDDSA, generate_signing_key
+from fieldline_kit.auth.keys import EDDSA, generate_signing_key, private_pem
 from fieldline_kit.auth.principal import Kind
 from fieldline_kit.auth.verify import TokenVerifier
 
 TEST_ISSUER = "https://issuer.fieldline.test"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Whom a test calls as: a token's subject, roles and kind."""
+
+    subject: str
+    roles: Collection[str] = frozenset()
+    kind: str = Kind.EMPLOYEE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "roles", frozenset(self.roles))
+
+
+# The harness's default caller: an administrator, admitted wherever ADMIN is.
+ADMIN = Caller("test-admin", {"ADMIN"})
+
+
+def service_caller(name: str) -> Caller:
+    """A Fieldline service (or another internal system) as the caller: `svc:<name>`."""
+    return Caller(f"svc:{name}", {"SERVICE"}, Kind.SERVICE)
 
 
 @dataclass
@@ -59,3 +89,51 @@ class TestTokens:
         self, subject: str, kind: str = Kind.EMPLOYEE, roles: Iterable[str] = ()
     ) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.mint(subject, kind, roles)}"),)
+
+    def token_for(self, caller: Caller) -> str:
+        return self.mint(caller.subject, caller.kind, caller.roles)
+
+    def metadata_for(self, caller: Caller) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.token_for(caller)}"),)
+
+    def source(self, caller: Caller) -> Callable[[], str]:
+        """The caller's token whenever asked, minted again before it expires."""
+        return self.issuer.source(caller.subject, caller.kind, caller.roles)
+
+    def write_signing_key(self, directory: Path) -> Path:
+        """The issuer's signing key as a PEM file (for a service that signs its own tokens)."""
+        path = directory / "signing-key.pem"
+        path.write_bytes(private_pem(self.issuer.keys[0]))
+        path.chmod(0o600)
+        return path
+
+
+_lock = threading.Lock()
+_process: list[tuple[TestTokens, Path]] = []
+
+
+def _shared() -> tuple[TestTokens, Path]:
+    with _lock:
+        if not _process:
+            tokens = TestTokens.generate()
+            directory = Path(tempfile.mkdtemp(prefix="fieldline-test-auth-"))
+            atexit.register(shutil.rmtree, directory, True)
+            tokens.write_jwks(directory)
+            tokens.write_signing_key(directory)
+            _process.append((tokens, directory))
+        return _process[0]
+
+
+def process_tokens() -> TestTokens:
+    """The test process's issuer: what the services the kit starts accept by default."""
+    return _shared()[0]
+
+
+def process_jwks() -> Path:
+    """The JWKS file of `process_tokens()` (written once per process, removed at exit)."""
+    return _shared()[1] / "jwks.json"
+
+
+def process_signing_key() -> Path:
+    """The PEM file of `process_tokens()`'s key, for a service that signs its own tokens."""
+    return _shared()[1] / "signing-key.pem"

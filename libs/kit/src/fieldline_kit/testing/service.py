@@ -6,14 +6,27 @@ with `spec.build` on local, free ports, runs it until the block ends and stops i
 would. The test talks to it over a real gRPC channel and reads its events with its own NATS
 connection. A service's tests subclass `RunningService` to add the stubs of its API
 (`cached_property` over `self.stub(...)`) and pass the subclass as `harness`.
+
+Auth: a service whose spec has a policy runs with auth on, its tokens those of the test
+process's issuer (`fieldline_kit.testing.auth.process_tokens()`), unless the test passes
+`auth_jwks` itself (`auth_jwks=""` keeps it off). The harness's channel calls as `ADMIN` unless
+a call carries its own `authorization`; `stub(Stub, as_=Caller(...))` calls as another
+principal, `tokens` mints any token. A service without a policy (not adopted yet) reaches the
+services its `*_target` settings name through a `TokenRelay` adding its service token
+(`svc:<name>`), since it sends none itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import dataclasses
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import grpc
@@ -21,11 +34,22 @@ import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
+from fieldline_kit.auth.forward import BearerToken
 from fieldline_kit.messaging import topology
 from fieldline_kit.migrations import upgrade_async
 from fieldline_kit.service import ServiceProcess, ServiceSpec
+from fieldline_kit.testing.auth import (
+    ADMIN,
+    Caller,
+    TestTokens,
+    process_jwks,
+    process_signing_key,
+    process_tokens,
+    service_caller,
+)
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.helpers import eventually
+from fieldline_kit.testing.relay import TokenRelay
 
 A = TypeVar("A")
 S = TypeVar("S")
@@ -51,13 +75,57 @@ class RunningService(Generic[A]):
     nc: Client
     js: JetStreamContext
     database_url: str
+    # The issuer of the tokens the harness sends (and the service accepts, with auth on).
+    tokens: TestTokens = field(default_factory=process_tokens)
+    _channels: dict[Caller, grpc.aio.Channel] = field(default_factory=dict, repr=False)
 
     @property
     def target(self) -> str:
         return f"127.0.0.1:{self.process.grpc_port}"
 
-    def stub(self, stub_class: Callable[[grpc.aio.Channel], S]) -> S:
-        return stub_class(self.channel)
+    def stub(self, stub_class: Callable[[grpc.aio.Channel], S], as_: Caller | None = None) -> S:
+        """A stub on the harness's channel (calling as ADMIN), or as the caller `as_`."""
+        return stub_class(self.channel if as_ is None else self.channel_as(as_))
+
+    def channel_as(self, caller: Caller) -> grpc.aio.Channel:
+        """A channel whose calls carry `caller`'s token (one per caller, closed at the end)."""
+        channel = self._channels.get(caller)
+        if channel is None:
+            channel = self._channels[caller] = _channel(self.target, self.tokens, caller)
+        return channel
+
+    async def close_channels(self) -> None:
+        for channel in self._channels.values():
+            await channel.close()
+        self._channels.clear()
+
+
+def _channel(target: str, tokens: TestTokens, caller: Caller) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(target, interceptors=[BearerToken(tokens.source(caller))])
+
+
+def _auth_settings(
+    spec: ServiceSpec[Any, Any], tokens: TestTokens | None, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """A spec with a policy: auth on with `tokens` (default: the process's), unless the test
+    configures it itself. A service whose settings name a `service_signing_key` (it signs its
+    own service tokens) gets the same issuer's key and name, so its peers accept its calls."""
+    if spec.policy is None or "auth_jwks" in overrides:
+        return {}
+    issuer = tokens or process_tokens()
+    if tokens is None:
+        jwks, key = process_jwks(), process_signing_key()
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="fieldline-test-auth-"))
+        atexit.register(shutil.rmtree, directory, True)
+        jwks, key = tokens.write_jwks(directory), tokens.write_signing_key(directory)
+    settings = {"auth_jwks": str(jwks), "auth_issuers": (issuer.issuer_name,)}
+    fields = {f.name for f in dataclasses.fields(spec.settings)}
+    if "service_signing_key" in fields:
+        settings["service_signing_key"] = str(key)
+        if "service_token_issuer" in fields:
+            settings["service_token_issuer"] = issuer.issuer_name
+    return settings
 
 
 async def start_service(
@@ -68,33 +136,77 @@ async def start_service(
     database_url: str = "",
     ready: Callable[[Any], bool | Awaitable[bool]] | None = None,
     harness: type[H] = RunningService,  # type: ignore[assignment]
+    tokens: TestTokens | None = None,
     **overrides: Any,
 ) -> AsyncIterator[H]:
     """Yield the running service (as a `harness`); `ready(app)`: what else to wait for after
-    SERVING."""
+    SERVING; `tokens`: the issuer its auth accepts and its harness sends (default: the test
+    process's)."""
     url = database_url
     if not url:
         url = await db_factory.create()
         await upgrade_async(url, spec.migrations)
+    issuer = tokens or process_tokens()
+    relays = [] if spec.policy is not None else _relays(spec.name, issuer, overrides)
+    try:
+        for name, relay in relays:
+            overrides[name] = await relay.start()
+        async with _service(spec, url, nats_url, issuer, ready, harness, tokens, overrides) as s:
+            yield s
+    finally:
+        for _, relay in relays:
+            await relay.stop()
+
+
+@contextlib.asynccontextmanager
+async def _service(
+    spec: ServiceSpec[Any, Any],
+    url: str,
+    nats_url: str,
+    issuer: TestTokens,
+    ready: Callable[[Any], bool | Awaitable[bool]] | None,
+    harness: type[H],
+    tokens: TestTokens | None,
+    overrides: dict[str, Any],
+) -> AsyncIterator[H]:
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     await topology.apply(js)
-    settings = spec.settings(database_url=url, nats_url=nats_url, **{**TEST_SETTINGS, **overrides})
+    settings = spec.settings(
+        database_url=url,
+        nats_url=nats_url,
+        **{**TEST_SETTINGS, **_auth_settings(spec, tokens, overrides), **overrides},
+    )
     process, app = await spec.build(settings)
     task = asyncio.create_task(process.run(install_signal_handlers=False))
-    channel: grpc.aio.Channel | None = None
+    running: H | None = None
     try:
         await asyncio.wait_for(process.ready.wait(), 20)
         if ready is not None:
             await eventually(lambda: ready(app), within=20, what=f"{spec.name} ready")
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{process.grpc_port}")
-        yield harness(process, app, channel, nc, js, url)
+        channel = _channel(f"127.0.0.1:{process.grpc_port}", issuer, ADMIN)
+        running = harness(process, app, channel, nc, js, url, issuer)
+        yield running
     finally:
-        if channel is not None:
-            await channel.close()
+        if running is not None:
+            await running.channel.close()
+            await running.close_channels()
         process.stop_requested.set()
         await asyncio.wait_for(task, 30)
         await nc.close()
+
+
+def _relays(
+    name: str, tokens: TestTokens, overrides: dict[str, Any]
+) -> list[tuple[str, TokenRelay]]:
+    """A service without a policy sends no token: a relay adding its service token for each
+    peer its `*_target` settings name (see `fieldline_kit.testing.relay`)."""
+    token = tokens.source(service_caller(name))
+    return [
+        (key, TokenRelay(value, token))
+        for key, value in overrides.items()
+        if key.endswith("_target") and isinstance(value, str) and value
+    ]
 
 
 service_running = contextlib.asynccontextmanager(start_service)
@@ -108,6 +220,7 @@ async def replicas(
     *,
     ready: Callable[[Any], bool | Awaitable[bool]] | None = None,
     harness: type[H] = RunningService,  # type: ignore[assignment]
+    tokens: TestTokens | None = None,
     **overrides: Any,
 ) -> AsyncIterator[tuple[H, H]]:
     """Replicas A and B of a service on one database and one NATS, as in a deployment.
@@ -116,7 +229,7 @@ async def replicas(
     events too); on PostgreSQL both do, as replicas would.
     """
     async with service_running(
-        spec, db_factory, nats_url, ready=ready, harness=harness, **overrides
+        spec, db_factory, nats_url, ready=ready, harness=harness, tokens=tokens, **overrides
     ) as a:
         b_relay = db_factory.backend == "postgresql"
         async with service_running(
@@ -126,6 +239,7 @@ async def replicas(
             database_url=a.database_url,
             ready=ready,
             harness=harness,
+            tokens=tokens,
             **{**overrides, "run_relay": b_relay},
         ) as b:
             yield a, b

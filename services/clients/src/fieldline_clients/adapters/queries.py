@@ -2,11 +2,15 @@
 
 Queries never go through aggregates and never take write locks. Lists page by keyset (the
 last key seen, in an opaque token), so a page costs the same wherever it is in the list.
+
+Lists of scoped data take the caller's `team` (`service_layer.access`: the employees whose
+routes, visits, audits and proposals it sees; None: the whole company) and leave out what is
+outside it, in SQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date
 from typing import Any, TypeVar
@@ -25,6 +29,7 @@ from fieldline_clients.adapters.repository import (
     employee_from,
     history_from,
     outlet_from,
+    outlets_of,
     proposal_from,
     questionnaire_from,
     route_from,
@@ -81,6 +86,17 @@ def _where(*conds: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
     return [c for c in conds if c is not None]
 
 
+Team = Collection[str] | None  # the caller's team; None: the whole company
+
+
+def _in_team(column: Any, team: Team) -> ColumnElement[bool] | None:
+    return None if team is None else column.in_(team)
+
+
+def _seen_outlet(column: Any, team: Team) -> ColumnElement[bool] | None:
+    return None if team is None else column.in_(outlets_of(team))
+
+
 async def list_clients(
     session: AsyncSession,
     *,
@@ -111,10 +127,12 @@ async def list_outlets(
     client_id: str,
     territory_id: str,
     status: OutletStatus | None,
+    team: Team,
 ) -> tuple[list[Outlet], str]:
     t = orm.outlets
     stmt = select(t).where(
         *_where(
+            _seen_outlet(t.c.id, team),
             t.c.client_id == client_id if client_id else None,
             t.c.territory_id == territory_id if territory_id else None,
             t.c.status == status.value if status else None,
@@ -142,6 +160,7 @@ async def search_outlets(
     inn: str,
     near: Location | None,
     radius_m: float,
+    team: Team,
 ) -> tuple[list[OutletMatch], str]:
     """Name/INN filters in SQL; a radius search prefilters by bounding box (indexed on lat, lon),
     then measures the exact great-circle distance and orders nearest first.
@@ -150,12 +169,13 @@ async def search_outlets(
     stored outlets of the returned page alone, so its cost follows the page, not the box.
     """
     t, c = orm.outlets, orm.clients
-    conds = _where(
+    filters = _where(
         t.c.name_search.contains(search_key(name_query), autoescape=True) if name_query else None,
         t.c.client_id.in_(select(c.c.id).where(c.c.inn == inn)) if inn else None,
     )
+    conds = filters + _where(_seen_outlet(t.c.id, team))
     if near is None:
-        if not conds:
+        if not filters:
             raise InvalidArgument("name_query", "give a name, an INN or a point with a radius")
         stmt = select(t.c.id, t.c.outlet_pb).where(*conds)
         found, next_token = await _page(
@@ -212,18 +232,28 @@ async def card_history(
 
 
 async def list_proposals(
-    session: AsyncSession, *, size: int, token: str, status: ProposalStatus | None
+    session: AsyncSession, *, size: int, token: str, status: ProposalStatus | None, team: Team
 ) -> tuple[list[Proposal], str]:
     t = orm.proposals
-    stmt = select(t).where(*_where(t.c.status == status.value if status else None))
+    stmt = select(t).where(
+        *_where(_in_team(t.c.proposed_by, team), t.c.status == status.value if status else None)
+    )
     return await _page(session, stmt, t.c.id, token, size, proposal_from)
 
 
 async def list_employees(
-    session: AsyncSession, *, size: int, token: str, role: Role | None, territory_id: str
+    session: AsyncSession,
+    *,
+    size: int,
+    token: str,
+    role: Role | None,
+    territory_id: str,
+    team: Team,
 ) -> tuple[list[Employee], str]:
     t = orm.employees
-    stmt = select(t).where(*_where(t.c.territory_id == territory_id if territory_id else None))
+    stmt = select(t).where(
+        *_where(_in_team(t.c.id, team), t.c.territory_id == territory_id if territory_id else None)
+    )
     if role is None:
         return await _page(session, stmt, t.c.id, token, size, employee_from)
     # Roles are a small JSON list; filter in Python, reading on until the page is full.
@@ -254,11 +284,12 @@ async def list_territories(
 
 
 async def list_routes(
-    session: AsyncSession, *, size: int, token: str, agent_id: str, territory_id: str
+    session: AsyncSession, *, size: int, token: str, agent_id: str, territory_id: str, team: Team
 ) -> tuple[list[Route], str]:
     t = orm.routes
     stmt = select(t).where(
         *_where(
+            _in_team(t.c.agent_id, team),
             t.c.agent_id == agent_id if agent_id else None,
             t.c.territory_id == territory_id if territory_id else None,
         )
@@ -267,12 +298,14 @@ async def list_routes(
 
 
 async def list_assignments(
-    session: AsyncSession, *, size: int, token: str, route_id: str, outlet_id: str
+    session: AsyncSession, *, size: int, token: str, route_id: str, outlet_id: str, team: Team
 ) -> tuple[list[RouteAssignment], str]:
-    t = orm.route_assignments
+    t, r = orm.route_assignments, orm.routes
     key = t.c.outlet_id if route_id else t.c.route_id
+    routes = None if team is None else select(r.c.id).where(r.c.agent_id.in_(team))
     stmt = select(t).where(
         *_where(
+            None if routes is None else t.c.route_id.in_(routes),
             t.c.route_id == route_id if route_id else None,
             t.c.outlet_id == outlet_id if outlet_id else None,
         )
@@ -289,10 +322,12 @@ async def list_visits(
     outlet_id: str,
     from_date: date | None,
     to_date: date | None,
+    team: Team,
 ) -> tuple[list[Visit], str]:
     t = orm.visits
     stmt = select(t).where(
         *_where(
+            _in_team(t.c.agent_id, team),
             t.c.agent_id == agent_id if agent_id else None,
             t.c.outlet_id == outlet_id if outlet_id else None,
             t.c.day >= from_date if from_date else None,
@@ -310,11 +345,12 @@ async def list_questionnaires(
 
 
 async def list_audits(
-    session: AsyncSession, *, size: int, token: str, outlet_id: str, visit_id: str
+    session: AsyncSession, *, size: int, token: str, outlet_id: str, visit_id: str, team: Team
 ) -> tuple[list[Audit], str]:
     t = orm.audits
     stmt = select(t).where(
         *_where(
+            _in_team(t.c.agent_id, team),
             t.c.outlet_id == outlet_id if outlet_id else None,
             t.c.visit_id == visit_id if visit_id else None,
         )

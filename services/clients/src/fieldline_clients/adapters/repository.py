@@ -8,11 +8,11 @@ readers (`client_from`, `outlet_from` …) are shared with the read side, `queri
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, Select, delete, insert, select, union, update
 
 from fieldline_clients.adapters import orm
 from fieldline_clients.adapters.proto_mapping import outlet_pb
@@ -563,6 +563,35 @@ class ProposalRepository(VersionedRepository[Proposal]):
         return proposal_from(row)
 
 
+# ------------------------------------------------------------------------- data scope
+def outlets_of(team: Collection[str]) -> Select[Any]:
+    """Ids of the outlets a team sees (`service_layer.access`): those assigned to a route one of
+    them works, and those one of them proposed as new (a pending or rejected census outlet is
+    on no route). The one statement behind every scoped read of outlets, lists included."""
+    r, a, p = orm.routes, orm.route_assignments, orm.proposals
+    on_routes = select(a.c.outlet_id).join(r, r.c.id == a.c.route_id).where(r.c.agent_id.in_(team))
+    proposed = select(p.c.outlet_id).where(
+        p.c.kind == ProposalKind.NEW_OUTLET.value, p.c.proposed_by.in_(team)
+    )
+    return select(union(on_routes, proposed).subquery().c.outlet_id)
+
+
+class AccessQueries(Repository):
+    """What a caller's data scope is computed from (`service_layer.access`)."""
+
+    async def reports(self, supervisor_id: str) -> frozenset[str]:
+        """The employees whose supervisor is `supervisor_id`."""
+        e = orm.employees
+        rows = await self.session.execute(select(e.c.id).where(e.c.supervisor_id == supervisor_id))
+        return frozenset(rows.scalars())
+
+    async def sees_outlet(self, team: Collection[str], outlet_id: str) -> bool:
+        """Whether the outlet is one `outlets_of(team)` lists (false when it does not exist)."""
+        o = orm.outlets
+        stmt = select(o.c.id).where(o.c.id == outlet_id, o.c.id.in_(outlets_of(team)))
+        return (await self.session.execute(stmt)).first() is not None
+
+
 class ClientsUnitOfWork(UnitOfWork):
     """The kit's unit of work with this context's repositories, fresh for each transaction."""
 
@@ -575,6 +604,7 @@ class ClientsUnitOfWork(UnitOfWork):
     questionnaires: QuestionnaireRepository
     audits: AuditRepository
     proposals: ProposalRepository
+    access: AccessQueries
 
     def _attach(self) -> None:
         self.clients = ClientRepository(self)
@@ -586,3 +616,4 @@ class ClientsUnitOfWork(UnitOfWork):
         self.questionnaires = QuestionnaireRepository(self)
         self.audits = AuditRepository(self)
         self.proposals = ProposalRepository(self)
+        self.access = AccessQueries(self)

@@ -55,6 +55,7 @@ class Role(enum.Enum):
     DISTRIBUTOR_MANAGER = "distributor_manager"
     SUPERVISOR = "supervisor"
     TECHNICIAN = "technician"
+    ADMIN = "admin"
 
 
 FIELD_ROLES = frozenset({Role.AGENT, Role.VAN_SELLER, Role.MERCHANDISER})

@@ -1,7 +1,8 @@
 """ClientsService: clients, outlets and their cards, census proposals.
 
 Outlet search answers with each outlet's stored `outlet_pb` bytes, merged into the response as
-they are (no outlet is rebuilt from its columns).
+they are (no outlet is rebuilt from its columns). Who calls is the verified principal; its data
+scope (`service_layer.access`) decides what it sees and changes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from fieldline.clients.v1 import clients_service_pb2_grpc as cs_grpc
 from fieldline_clients.adapters import proto_mapping as m
 from fieldline_clients.adapters import queries
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
-from fieldline_clients.bootstrap import App
 from fieldline_clients.domain.values import (
     MAX_CODE,
     MAX_QUERY,
@@ -21,10 +21,11 @@ from fieldline_clients.domain.values import (
     optional_id,
     require_id,
 )
+from fieldline_clients.entrypoints.servicer import CallerServicer
+from fieldline_clients.service_layer import access as scope
 from fieldline_clients.service_layer import commands, handlers
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.grpc.convert import page_size
-from fieldline_kit.grpc.servicer import Servicer
 
 
 # ------------------------------------ proto → command, where the bulk load maps it the same
@@ -47,7 +48,6 @@ def create_outlet_command(request: cs.CreateOutletRequest) -> commands.CreateOut
         client_id=o.client_id,
         card=m.card_from_pb(o.card, "outlet.card"),
         territory_id=o.territory_id,
-        actor=request.actor_id,
     )
 
 
@@ -56,7 +56,6 @@ def set_outlet_status_command(request: cs.SetOutletStatusRequest) -> commands.Se
         outlet_id=request.outlet_id,
         status=m.from_enum(m.OUTLET_STATUSES, request.status, "status"),
         expected_version=request.expected_version,
-        actor=request.actor_id,
     )
 
 
@@ -64,7 +63,7 @@ DECISIONS = {cs.DECISION_APPROVE: True, cs.DECISION_REJECT: False}
 
 
 # -------------------------------------------------------------------------------- servicer
-class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceServicer):
+class ClientsServicer(CallerServicer, cs_grpc.ClientsServiceServicer):
     # -- clients -------------------------------------------------------------------------
     async def CreateClient(
         self, request: cs.CreateClientRequest, context: grpc.aio.ServicerContext
@@ -127,8 +126,9 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
         self, request: cs.CreateOutletRequest, context: grpc.aio.ServicerContext
     ) -> cs.CreateOutletResponse:
         async def work(uow: ClientsUnitOfWork) -> cs.CreateOutletResponse:
+            access = await self.caller(uow)
             cmd = create_outlet_command(request)
-            outlet = await handlers.create_outlet(uow, self.app.clock(), cmd)
+            outlet = await handlers.create_outlet(uow, self.app.clock(), cmd, access)
             return cs.CreateOutletResponse(outlet=m.outlet_pb(outlet))
 
         return await self.write("CreateOutlet", request, cs.CreateOutletResponse, work)
@@ -137,7 +137,8 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
         self, request: cs.GetOutletRequest, context: grpc.aio.ServicerContext
     ) -> cs.GetOutletResponse:
         async with self.read() as uow:
-            outlet = await uow.outlets.get(require_id("outlet_id", request.outlet_id))
+            access = await self.caller(uow)
+            outlet = await scope.outlet(uow, access, request.outlet_id, write=False)
         return cs.GetOutletResponse(outlet=m.outlet_pb(outlet))
 
     async def UpdateOutletCard(
@@ -149,9 +150,9 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
                 card=m.card_from_pb(request.card),
                 mask=m.mask_paths(request),
                 expected_version=request.expected_version,
-                actor=request.actor_id,
             )
-            outlet = await handlers.update_outlet_card(uow, self.app.clock(), cmd)
+            access = await self.caller(uow)
+            outlet = await handlers.update_outlet_card(uow, self.app.clock(), cmd, access)
             return cs.UpdateOutletCardResponse(outlet=m.outlet_pb(outlet))
 
         return await self.write("UpdateOutletCard", request, cs.UpdateOutletCardResponse, work)
@@ -160,8 +161,9 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
         self, request: cs.SetOutletStatusRequest, context: grpc.aio.ServicerContext
     ) -> cs.SetOutletStatusResponse:
         async def work(uow: ClientsUnitOfWork) -> cs.SetOutletStatusResponse:
+            access = await self.caller(uow)
             cmd = set_outlet_status_command(request)
-            outlet = await handlers.set_outlet_status(uow, self.app.clock(), cmd)
+            outlet = await handlers.set_outlet_status(uow, self.app.clock(), cmd, access)
             return cs.SetOutletStatusResponse(outlet=m.outlet_pb(outlet))
 
         return await self.write("SetOutletStatus", request, cs.SetOutletStatusResponse, work)
@@ -171,8 +173,10 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
     ) -> cs.ListOutletsResponse:
         status = m.from_enum(m.OUTLET_STATUSES, request.status, "status")
         async with self.read() as uow:
+            access = await self.caller(uow)
             items, token = await queries.list_outlets(
                 uow.session,
+                team=access.team,
                 size=page_size(request.page_size),
                 token=request.page_token,
                 client_id=optional_id("client_id", request.client_id),
@@ -192,8 +196,10 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
         if near is None and request.radius_m:
             raise InvalidArgument("near", "is required when radius_m is given")
         async with self.read() as uow:
+            access = await self.caller(uow)
             matches, token = await queries.search_outlets(
                 uow.session,
+                team=access.team,
                 size=page_size(request.page_size),
                 token=request.page_token,
                 name_query=limit_text("name_query", request.name_query, MAX_QUERY),
@@ -210,7 +216,8 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
         self, request: cs.ListOutletCardHistoryRequest, context: grpc.aio.ServicerContext
     ) -> cs.ListOutletCardHistoryResponse:
         async with self.read() as uow:
-            outlet = await uow.outlets.get(require_id("outlet_id", request.outlet_id))
+            access = await self.caller(uow)
+            outlet = await scope.outlet(uow, access, request.outlet_id, write=False)
             items, token = await queries.card_history(
                 uow.session,
                 outlet_id=outlet.id,
@@ -231,9 +238,9 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
                 outlet_id=request.outlet_id,
                 client_id=request.client_id,
                 card=m.card_from_pb(request.card),
-                actor=request.actor_id,
             )
-            proposal = await handlers.propose_outlet(uow, self.app.clock(), cmd)
+            access = await self.caller(uow)
+            proposal = await handlers.propose_outlet(uow, self.app.clock(), cmd, access)
             return cs.ProposeOutletResponse(proposal=m.proposal_pb(proposal))
 
         return await self.write("ProposeOutlet", request, cs.ProposeOutletResponse, work)
@@ -247,9 +254,9 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
                 outlet_id=request.outlet_id,
                 card=m.card_from_pb(request.card),
                 mask=m.mask_paths(request),
-                actor=request.actor_id,
             )
-            proposal = await handlers.propose_card_change(uow, self.app.clock(), cmd)
+            access = await self.caller(uow)
+            proposal = await handlers.propose_card_change(uow, self.app.clock(), cmd, access)
             return cs.ProposeCardChangeResponse(proposal=m.proposal_pb(proposal))
 
         return await self.write("ProposeCardChange", request, cs.ProposeCardChangeResponse, work)
@@ -262,9 +269,9 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
                 proposal_id=request.proposal_id,
                 approve=DECISIONS.get(request.decision),
                 reason=request.reason,
-                actor=request.actor_id,
             )
-            proposal = await handlers.decide_proposal(uow, self.app.clock(), cmd)
+            access = await self.caller(uow)
+            proposal = await handlers.decide_proposal(uow, self.app.clock(), cmd, access)
             return cs.DecideProposalResponse(proposal=m.proposal_pb(proposal))
 
         return await self.write("DecideProposal", request, cs.DecideProposalResponse, work)
@@ -273,7 +280,8 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
         self, request: cs.GetProposalRequest, context: grpc.aio.ServicerContext
     ) -> cs.GetProposalResponse:
         async with self.read() as uow:
-            proposal = await uow.proposals.get(require_id("proposal_id", request.proposal_id))
+            access = await self.caller(uow)
+            proposal = await scope.proposal(uow, access, request.proposal_id, write=False)
         return cs.GetProposalResponse(proposal=m.proposal_pb(proposal))
 
     async def ListProposals(
@@ -281,8 +289,10 @@ class ClientsServicer(Servicer[App, ClientsUnitOfWork], cs_grpc.ClientsServiceSe
     ) -> cs.ListProposalsResponse:
         status = m.from_enum(m.PROPOSAL_STATUSES, request.status, "status")
         async with self.read() as uow:
+            access = await self.caller(uow)
             items, token = await queries.list_proposals(
                 uow.session,
+                team=access.team,
                 size=page_size(request.page_size),
                 token=request.page_token,
                 status=status,

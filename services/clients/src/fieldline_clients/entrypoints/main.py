@@ -1,5 +1,7 @@
 """The clients service, declared once: `serve` runs gRPC, the outbox relay and the visit plan
-cache's stream follower; `migrate` upgrades the database; `bulk-load` seeds an empty one."""
+cache's stream follower; `migrate` upgrades the database; `bulk-load` seeds an empty one.
+Every RPC is under `POLICY` (entrypoints/policy.py), enforced when CLIENTS_AUTH_JWKS is set;
+the follower and the bulk load are not gRPC and need no token."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from fieldline_clients import settings
 from fieldline_clients.bootstrap import SERVICE, App, bootstrap
 from fieldline_clients.entrypoints import bulk_load
 from fieldline_clients.entrypoints.grpc_api import register
+from fieldline_clients.entrypoints.policy import POLICY
 from fieldline_clients.topology import STREAM, SUBJECT_PREFIX
 from fieldline_kit.bulk import bulk_command
 from fieldline_kit.messaging.follower import StreamFollower
@@ -49,5 +52,6 @@ SPEC = ServiceSpec(
             SERVICE, bulk_load.bulk_load, bulk_load.STEPS, migrations=MIGRATIONS
         )
     },
+    policy=POLICY,
 )
 main = SPEC.main

@@ -1,7 +1,10 @@
 """TerritoryService: employees, territories, routes and their assignments, the visit plan.
 
 GetVisitPlan answers with pre-serialized bytes of its response (the kit interceptor sends them
-as they are): from the visit plan cache, or read and then offered to the cache.
+as they are): from the visit plan cache, or read and then offered to the cache. Who calls is
+the verified principal; its data scope (`service_layer.access`) decides what it sees and
+changes — an agent's own plan is checked without the database, so a cached plan stays a
+dictionary lookup.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ from fieldline.clients.v1 import territory_service_pb2_grpc as ts_grpc
 from fieldline_clients.adapters import proto_mapping as m
 from fieldline_clients.adapters import queries
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
-from fieldline_clients.bootstrap import App
 from fieldline_clients.domain.values import optional_id, require_id
+from fieldline_clients.entrypoints.servicer import CallerServicer
+from fieldline_clients.service_layer import access as scope
 from fieldline_clients.service_layer import commands, handlers
+from fieldline_clients.service_layer.access import access_outside
+from fieldline_kit.auth import current_principal
 from fieldline_kit.errors import InvalidArgument, NotFound
 from fieldline_kit.grpc.convert import from_pb_date, page_size
-from fieldline_kit.grpc.servicer import Servicer
 
 
 # ------------------------------------ proto → command, where the bulk load maps it the same
@@ -61,7 +66,7 @@ def set_route_assignment_command(
 
 
 # -------------------------------------------------------------------------------- servicer
-class TerritoryServicer(Servicer[App, ClientsUnitOfWork], ts_grpc.TerritoryServiceServicer):
+class TerritoryServicer(CallerServicer, ts_grpc.TerritoryServiceServicer):
     # -- employees -----------------------------------------------------------------------
     async def CreateEmployee(
         self, request: ts.CreateEmployeeRequest, context: grpc.aio.ServicerContext
@@ -76,7 +81,8 @@ class TerritoryServicer(Servicer[App, ClientsUnitOfWork], ts_grpc.TerritoryServi
         self, request: ts.GetEmployeeRequest, context: grpc.aio.ServicerContext
     ) -> ts.GetEmployeeResponse:
         async with self.read() as uow:
-            employee = await uow.employees.get(require_id("employee_id", request.employee_id))
+            access = await self.caller(uow)
+            employee = await scope.employee(uow, access, request.employee_id)
         return ts.GetEmployeeResponse(employee=m.employee_pb(employee))
 
     async def UpdateEmployee(
@@ -104,8 +110,10 @@ class TerritoryServicer(Servicer[App, ClientsUnitOfWork], ts_grpc.TerritoryServi
     ) -> ts.ListEmployeesResponse:
         role = m.from_enum(m.ROLES, request.role, "role")
         async with self.read() as uow:
+            access = await self.caller(uow)
             items, token = await queries.list_employees(
                 uow.session,
+                team=access.team,
                 size=page_size(request.page_size),
                 token=request.page_token,
                 role=role,
@@ -144,7 +152,8 @@ class TerritoryServicer(Servicer[App, ClientsUnitOfWork], ts_grpc.TerritoryServi
         self, request: ts.CreateRouteRequest, context: grpc.aio.ServicerContext
     ) -> ts.CreateRouteResponse:
         async def work(uow: ClientsUnitOfWork) -> ts.CreateRouteResponse:
-            route = await handlers.create_route(uow, create_route_command(request))
+            access = await self.caller(uow)
+            route = await handlers.create_route(uow, create_route_command(request), access)
             return ts.CreateRouteResponse(route=m.route_pb(route))
 
         return await self.write("CreateRoute", request, ts.CreateRouteResponse, work)
@@ -153,15 +162,18 @@ class TerritoryServicer(Servicer[App, ClientsUnitOfWork], ts_grpc.TerritoryServi
         self, request: ts.GetRouteRequest, context: grpc.aio.ServicerContext
     ) -> ts.GetRouteResponse:
         async with self.read() as uow:
-            route = await uow.routes.get(require_id("route_id", request.route_id))
+            access = await self.caller(uow)
+            route = await scope.route(uow, access, request.route_id, write=False)
         return ts.GetRouteResponse(route=m.route_pb(route))
 
     async def ListRoutes(
         self, request: ts.ListRoutesRequest, context: grpc.aio.ServicerContext
     ) -> ts.ListRoutesResponse:
         async with self.read() as uow:
+            access = await self.caller(uow)
             items, token = await queries.list_routes(
                 uow.session,
+                team=access.team,
                 size=page_size(request.page_size),
                 token=request.page_token,
                 agent_id=optional_id("agent_id", request.agent_id),
@@ -173,8 +185,9 @@ class TerritoryServicer(Servicer[App, ClientsUnitOfWork], ts_grpc.TerritoryServi
         self, request: ts.SetRouteAssignmentRequest, context: grpc.aio.ServicerContext
     ) -> ts.SetRouteAssignmentResponse:
         async def work(uow: ClientsUnitOfWork) -> ts.SetRouteAssignmentResponse:
+            access = await self.caller(uow)
             cmd = set_route_assignment_command(request)
-            assignment = await handlers.set_route_assignment(uow, cmd)
+            assignment = await handlers.set_route_assignment(uow, cmd, access)
             return ts.SetRouteAssignmentResponse(assignment=m.assignment_pb(assignment))
 
         return await self.write("SetRouteAssignment", request, ts.SetRouteAssignmentResponse, work)
@@ -183,8 +196,9 @@ class TerritoryServicer(Servicer[App, ClientsUnitOfWork], ts_grpc.TerritoryServi
         self, request: ts.RemoveRouteAssignmentRequest, context: grpc.aio.ServicerContext
     ) -> ts.RemoveRouteAssignmentResponse:
         async def work(uow: ClientsUnitOfWork) -> ts.RemoveRouteAssignmentResponse:
+            access = await self.caller(uow)
             cmd = commands.RemoveRouteAssignment(request.route_id, request.outlet_id)
-            await handlers.remove_route_assignment(uow, cmd)
+            await handlers.remove_route_assignment(uow, cmd, access)
             return ts.RemoveRouteAssignmentResponse()
 
         return await self.write(
@@ -199,8 +213,10 @@ class TerritoryServicer(Servicer[App, ClientsUnitOfWork], ts_grpc.TerritoryServi
         if not route_id and not outlet_id:
             raise InvalidArgument("route_id", "give a route_id or an outlet_id")
         async with self.read() as uow:
+            access = await self.caller(uow)
             items, token = await queries.list_assignments(
                 uow.session,
+                team=access.team,
                 size=page_size(request.page_size),
                 token=request.page_token,
                 route_id=route_id,
@@ -215,9 +231,12 @@ class TerritoryServicer(Servicer[App, ClientsUnitOfWork], ts_grpc.TerritoryServi
         self, request: ts.GetVisitPlanRequest, context: grpc.aio.ServicerContext
     ) -> bytes:
         """The serialized plan: from the plan cache, or read and then offered to the cache."""
-        agent_id = require_id("agent_id", request.agent_id)
+        access = await access_outside(current_principal(), self.read)
+        agent_id = require_id("agent_id", request.agent_id or access.subject)
         day = from_pb_date("date", request.date)
         assert day is not None
+        if not access.sees(agent_id):
+            raise access.refused("employee", agent_id, "agent_id", write=False)
         cache = self.app.plan_cache
         cached = cache.get(agent_id, day)
         if cached is not None:

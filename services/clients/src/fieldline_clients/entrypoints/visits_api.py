@@ -1,4 +1,8 @@
-"""VisitsService: check-ins and check-outs, missed visits, questionnaires and audits."""
+"""VisitsService: check-ins and check-outs, missed visits, questionnaires and audits.
+
+Who calls is the verified principal: a visit is the caller's own (ADMIN and SERVICE name the
+agent in `for_agent_id`), and its data scope (`service_layer.access`) decides what it sees.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,11 @@ from fieldline.clients.v1 import visits_service_pb2_grpc as vs_grpc
 from fieldline_clients.adapters import proto_mapping as m
 from fieldline_clients.adapters import queries
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
-from fieldline_clients.bootstrap import App
 from fieldline_clients.domain.values import optional_id, require_id
+from fieldline_clients.entrypoints.servicer import CallerServicer
+from fieldline_clients.service_layer import access as scope
 from fieldline_clients.service_layer import commands, handlers
 from fieldline_kit.grpc.convert import from_pb_date, from_ts, page_size
-from fieldline_kit.grpc.servicer import Servicer
 
 
 # ------------------------------------ proto → command, where the bulk load maps it the same
@@ -39,7 +43,7 @@ def create_questionnaire_command(
 
 
 # -------------------------------------------------------------------------------- servicer
-class VisitsServicer(Servicer[App, ClientsUnitOfWork], vs_grpc.VisitsServiceServicer):
+class VisitsServicer(CallerServicer, vs_grpc.VisitsServiceServicer):
     # -- visits --------------------------------------------------------------------------
     async def CheckIn(
         self, request: vs.CheckInRequest, context: grpc.aio.ServicerContext
@@ -49,7 +53,7 @@ class VisitsServicer(Servicer[App, ClientsUnitOfWork], vs_grpc.VisitsServiceServ
             assert time is not None
             cmd = commands.CheckIn(
                 visit_id=request.visit_id,
-                agent_id=request.agent_id,
+                for_agent_id=request.for_agent_id,
                 outlet_id=request.outlet_id,
                 time=time,
                 location=m.location_from(
@@ -57,7 +61,10 @@ class VisitsServicer(Servicer[App, ClientsUnitOfWork], vs_grpc.VisitsServiceServ
                 ),
                 day=from_pb_date("date", request.date, required=False),
             )
-            visit = await handlers.check_in(uow, cmd, radius_m=self.app.settings.visit_radius_m)
+            access = await self.caller(uow)
+            visit = await handlers.check_in(
+                uow, cmd, access, radius_m=self.app.settings.visit_radius_m
+            )
             return vs.CheckInResponse(visit=m.visit_pb(visit))
 
         return await self.write("CheckIn", request, vs.CheckInResponse, work)
@@ -77,7 +84,10 @@ class VisitsServicer(Servicer[App, ClientsUnitOfWork], vs_grpc.VisitsServiceServ
                 outcome=m.from_enum(m.OUTCOMES, request.outcome, "outcome"),
                 notes=request.notes,
             )
-            visit = await handlers.check_out(uow, cmd, radius_m=self.app.settings.visit_radius_m)
+            access = await self.caller(uow)
+            visit = await handlers.check_out(
+                uow, cmd, access, radius_m=self.app.settings.visit_radius_m
+            )
             return vs.CheckOutResponse(visit=m.visit_pb(visit))
 
         return await self.write("CheckOut", request, vs.CheckOutResponse, work)
@@ -88,12 +98,13 @@ class VisitsServicer(Servicer[App, ClientsUnitOfWork], vs_grpc.VisitsServiceServ
         async def work(uow: ClientsUnitOfWork) -> vs.RecordMissedVisitResponse:
             cmd = commands.RecordMissedVisit(
                 visit_id=request.visit_id,
-                agent_id=request.agent_id,
+                for_agent_id=request.for_agent_id,
                 outlet_id=request.outlet_id,
                 day=from_pb_date("date", request.date),
                 reason=request.reason,
             )
-            visit = await handlers.record_missed_visit(uow, cmd)
+            access = await self.caller(uow)
+            visit = await handlers.record_missed_visit(uow, cmd, access)
             return vs.RecordMissedVisitResponse(visit=m.visit_pb(visit))
 
         return await self.write("RecordMissedVisit", request, vs.RecordMissedVisitResponse, work)
@@ -102,15 +113,18 @@ class VisitsServicer(Servicer[App, ClientsUnitOfWork], vs_grpc.VisitsServiceServ
         self, request: vs.GetVisitRequest, context: grpc.aio.ServicerContext
     ) -> vs.GetVisitResponse:
         async with self.read() as uow:
-            visit = await uow.visits.get(require_id("visit_id", request.visit_id))
+            access = await self.caller(uow)
+            visit = await scope.visit(uow, access, request.visit_id, write=False)
         return vs.GetVisitResponse(visit=m.visit_pb(visit))
 
     async def ListVisits(
         self, request: vs.ListVisitsRequest, context: grpc.aio.ServicerContext
     ) -> vs.ListVisitsResponse:
         async with self.read() as uow:
+            access = await self.caller(uow)
             items, token = await queries.list_visits(
                 uow.session,
+                team=access.team,
                 size=page_size(request.page_size),
                 token=request.page_token,
                 agent_id=optional_id("agent_id", request.agent_id),
@@ -174,7 +188,8 @@ class VisitsServicer(Servicer[App, ClientsUnitOfWork], vs_grpc.VisitsServiceServ
                     for i, x in enumerate(a.competitor_prices)
                 ],
             )
-            audit = await handlers.submit_audit(uow, self.app.clock(), cmd)
+            access = await self.caller(uow)
+            audit = await handlers.submit_audit(uow, self.app.clock(), cmd, access)
             return vs.SubmitAuditResponse(audit=m.audit_pb(audit))
 
         return await self.write("SubmitAudit", request, vs.SubmitAuditResponse, work)
@@ -183,15 +198,18 @@ class VisitsServicer(Servicer[App, ClientsUnitOfWork], vs_grpc.VisitsServiceServ
         self, request: vs.GetAuditRequest, context: grpc.aio.ServicerContext
     ) -> vs.GetAuditResponse:
         async with self.read() as uow:
-            audit = await uow.audits.get(require_id("audit_id", request.audit_id))
+            access = await self.caller(uow)
+            audit = await scope.audit(uow, access, request.audit_id)
         return vs.GetAuditResponse(audit=m.audit_pb(audit))
 
     async def ListAudits(
         self, request: vs.ListAuditsRequest, context: grpc.aio.ServicerContext
     ) -> vs.ListAuditsResponse:
         async with self.read() as uow:
+            access = await self.caller(uow)
             items, token = await queries.list_audits(
                 uow.session,
+                team=access.team,
                 size=page_size(request.page_size),
                 token=request.page_token,
                 outlet_id=optional_id("outlet_id", request.outlet_id),

@@ -9,6 +9,9 @@ aggregates in large chunks; their domain events are dropped (nothing is publishe
 
 Commands come in an order where each follows what it refers to, and a SetOutletStatus follows
 its outlet's CreateOutlet directly (a written outlet is not changed again).
+
+A load runs at a terminal, not over gRPC: there is no caller to take an actor from, so the card
+history records the outlets' first versions as made by `BULK_ACTOR`.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from fieldline_clients.service_layer.handlers import (
     settable_status,
 )
 from fieldline_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+
+BULK_ACTOR = "bulk-load"
 
 
 class BulkLoad:
@@ -122,7 +127,7 @@ class BulkLoad:
         if client_id not in self._clients:
             raise NotFound("client", client_id, "outlet.client_id")
         tid = self._territory(cmd.territory_id, "outlet.territory_id")
-        outlet = Outlet.create(outlet_id, client_id, cmd.card, tid, cmd.actor, self.now)
+        outlet = Outlet.create(outlet_id, client_id, cmd.card, tid, BULK_ACTOR, self.now)
         await self._add(outlet)
         self._outlets[outlet_id] = outlet.status
         self._unwritten[outlet_id] = outlet
@@ -138,7 +143,7 @@ class BulkLoad:
                 f"outlet {outlet_id} is written already: in a bulk load its status is set "
                 "right after it is created"
             )
-        outlet.change_status(status, cmd.actor, self.now, cmd.expected_version)
+        outlet.change_status(status, BULK_ACTOR, self.now, cmd.expected_version)
         outlet.events.clear()
         self._outlets[outlet_id] = outlet.status
 

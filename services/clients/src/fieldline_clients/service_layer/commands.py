@@ -2,7 +2,8 @@
 
 Entrypoints map a request (a gRPC call, a record of a bulk load) to one of these; the use
 cases in `handlers` take it with the unit of work. Values are as the caller gave them (ids
-not yet checked, enums None when unspecified): the use case and the domain judge them.
+not yet checked, enums None when unspecified): the use case and the domain judge them. Who
+asks is not a command's field: it is the verified caller (`access.Access`).
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ class CreateOutlet:
     client_id: str
     card: OutletCard
     territory_id: str
-    actor: str
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,6 @@ class UpdateOutletCard:
     card: OutletCard
     mask: Sequence[str]
     expected_version: int
-    actor: str
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,6 @@ class SetOutletStatus:
     outlet_id: str
     status: OutletStatus | None
     expected_version: int
-    actor: str
 
 
 # ------------------------------------------------------------------------------- census
@@ -82,7 +80,6 @@ class ProposeOutlet:
     outlet_id: str
     client_id: str
     card: OutletCard
-    actor: str
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,6 @@ class ProposeCardChange:
     outlet_id: str
     card: OutletCard
     mask: Sequence[str]
-    actor: str
 
 
 @dataclass(frozen=True)
@@ -99,7 +95,6 @@ class DecideProposal:
     proposal_id: str
     approve: bool | None  # None: no decision given
     reason: str
-    actor: str
 
 
 # --------------------------------------------------------------------- people, territory
@@ -160,7 +155,7 @@ class RemoveRouteAssignment:
 @dataclass(frozen=True)
 class CheckIn:
     visit_id: str
-    agent_id: str
+    for_agent_id: str  # the agent an ADMIN or SERVICE records it for; "": the caller
     outlet_id: str
     time: datetime
     location: Location | None
@@ -179,7 +174,7 @@ class CheckOut:
 @dataclass(frozen=True)
 class RecordMissedVisit:
     visit_id: str
-    agent_id: str
+    for_agent_id: str  # as in CheckIn
     outlet_id: str
     day: date | None
     reason: str

@@ -4,7 +4,9 @@ Each one runs inside an open unit of work (the entrypoint owns the transaction, 
 idempotency record and the effects commit together): it loads what it needs through
 `uow.<repository>`, lets the domain decide, and saves. Use cases never build protos, never see
 a database session and never commit. A create whose id exists already returns what exists (a
-retried request changes nothing).
+retried request changes nothing). Use cases that act on scoped data or record who acted take
+the caller's `access.Access`: they load through `access` (out of scope: PERMISSION_DENIED for
+a write, nothing written) and record `access.actor`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from fieldline_clients.domain.model import (
     Territory,
 )
 from fieldline_clients.domain.values import optional_id, require_id
+from fieldline_clients.service_layer import access as scope
 from fieldline_clients.service_layer import commands as c
+from fieldline_clients.service_layer.access import Access
 from fieldline_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 
 
@@ -53,7 +57,9 @@ async def _territory_id(uow: ClientsUnitOfWork, territory_id: str, field: str) -
     return tid
 
 
-async def create_outlet(uow: ClientsUnitOfWork, now: datetime, cmd: c.CreateOutlet) -> Outlet:
+async def create_outlet(
+    uow: ClientsUnitOfWork, now: datetime, cmd: c.CreateOutlet, access: Access
+) -> Outlet:
     outlet_id = require_id("outlet.id", cmd.id)
     existing = await uow.outlets.find(outlet_id)
     if existing is not None:
@@ -61,26 +67,26 @@ async def create_outlet(uow: ClientsUnitOfWork, now: datetime, cmd: c.CreateOutl
     client_id = require_id("outlet.client_id", cmd.client_id)
     await uow.clients.get(client_id, field="outlet.client_id")
     tid = await _territory_id(uow, cmd.territory_id, "outlet.territory_id")
-    outlet = Outlet.create(outlet_id, client_id, cmd.card, tid, cmd.actor, now)
+    outlet = Outlet.create(outlet_id, client_id, cmd.card, tid, access.actor, now)
     await uow.outlets.add(outlet)
     return outlet
 
 
 async def update_outlet_card(
-    uow: ClientsUnitOfWork, now: datetime, cmd: c.UpdateOutletCard
+    uow: ClientsUnitOfWork, now: datetime, cmd: c.UpdateOutletCard, access: Access
 ) -> Outlet:
-    outlet = await uow.outlets.get(require_id("outlet_id", cmd.outlet_id))
-    outlet.update_card(cmd.card, cmd.mask, cmd.expected_version, cmd.actor, now)
+    outlet = await scope.outlet(uow, access, cmd.outlet_id, write=True)
+    outlet.update_card(cmd.card, cmd.mask, cmd.expected_version, access.actor, now)
     await uow.outlets.save(outlet)
     return outlet
 
 
 async def set_outlet_status(
-    uow: ClientsUnitOfWork, now: datetime, cmd: c.SetOutletStatus
+    uow: ClientsUnitOfWork, now: datetime, cmd: c.SetOutletStatus, access: Access
 ) -> Outlet:
     status = settable_status(cmd.status)
-    outlet = await uow.outlets.get(require_id("outlet_id", cmd.outlet_id))
-    outlet.change_status(status, cmd.actor, now, cmd.expected_version)
+    outlet = await scope.outlet(uow, access, cmd.outlet_id, write=True)
+    outlet.change_status(status, access.actor, now, cmd.expected_version)
     await uow.outlets.save(outlet)
     return outlet
 
@@ -93,12 +99,16 @@ def settable_status(status: OutletStatus | None) -> OutletStatus:
 
 
 # ------------------------------------------------------------------------------- census
-async def propose_outlet(uow: ClientsUnitOfWork, now: datetime, cmd: c.ProposeOutlet) -> Proposal:
+async def propose_outlet(
+    uow: ClientsUnitOfWork, now: datetime, cmd: c.ProposeOutlet, access: Access
+) -> Proposal:
     pid = require_id("proposal_id", cmd.proposal_id)
     existing = await uow.proposals.find(pid)
     if existing is not None:
+        if not access.sees(existing.proposed_by):
+            raise access.refused("proposal", pid, "proposal_id", write=True)
         return existing
-    proposer = await uow.employees.get(require_id("actor_id", cmd.actor), field="actor_id")
+    proposer = await scope.caller(uow, access)
     client_id = require_id("client_id", cmd.client_id)
     await uow.clients.get(client_id, field="client_id")
     oid = require_id("outlet_id", cmd.outlet_id)
@@ -114,24 +124,28 @@ async def propose_outlet(uow: ClientsUnitOfWork, now: datetime, cmd: c.ProposeOu
 
 
 async def propose_card_change(
-    uow: ClientsUnitOfWork, now: datetime, cmd: c.ProposeCardChange
+    uow: ClientsUnitOfWork, now: datetime, cmd: c.ProposeCardChange, access: Access
 ) -> Proposal:
     pid = require_id("proposal_id", cmd.proposal_id)
     existing = await uow.proposals.find(pid)
     if existing is not None:
+        if not access.sees(existing.proposed_by):
+            raise access.refused("proposal", pid, "proposal_id", write=True)
         return existing
-    proposer = await uow.employees.get(require_id("actor_id", cmd.actor), field="actor_id")
-    outlet = await uow.outlets.get(require_id("outlet_id", cmd.outlet_id))
+    proposer = await scope.caller(uow, access)
+    outlet = await scope.outlet(uow, access, cmd.outlet_id, write=True)
     proposal = Proposal.card_change(pid, proposer, outlet, cmd.card, cmd.mask, now)
     await uow.proposals.add(proposal)
     return proposal
 
 
-async def decide_proposal(uow: ClientsUnitOfWork, now: datetime, cmd: c.DecideProposal) -> Proposal:
+async def decide_proposal(
+    uow: ClientsUnitOfWork, now: datetime, cmd: c.DecideProposal, access: Access
+) -> Proposal:
     if cmd.approve is None:
         raise InvalidArgument("decision", "must be APPROVE or REJECT")
-    proposal = await uow.proposals.get(require_id("proposal_id", cmd.proposal_id))
-    decider = await uow.employees.get(require_id("actor_id", cmd.actor), field="actor_id")
+    proposal = await scope.proposal(uow, access, cmd.proposal_id, write=True)
+    decider = await scope.caller(uow, access)
     outlet = await uow.outlets.get(proposal.outlet_id, field="proposal.outlet_id")
     proposal.decide(cmd.approve, decider, cmd.reason, outlet, now)
     await uow.outlets.save(outlet)
@@ -198,12 +212,16 @@ async def create_territory(uow: ClientsUnitOfWork, cmd: c.CreateTerritory) -> Te
     return territory
 
 
-async def create_route(uow: ClientsUnitOfWork, cmd: c.CreateRoute) -> Route:
+async def create_route(uow: ClientsUnitOfWork, cmd: c.CreateRoute, access: Access) -> Route:
     rid = require_id("route.id", cmd.id)
     existing = await uow.routes.find(rid)
     if existing is not None:
+        if not access.sees(existing.agent_id):
+            raise access.refused("route", rid, "route.id", write=True)
         return existing
     agent_id = require_id("route.agent_id", cmd.agent_id)
+    if not access.sees(agent_id):  # a supervisor makes routes for its team only
+        raise access.refused("employee", agent_id, "route.agent_id", write=True)
     agent = await uow.employees.get(agent_id, field="route.agent_id")
     tid = await _territory_id(uow, cmd.territory_id, "route.territory_id")
     route = Route.create(rid, cmd.name, tid, agent)
@@ -225,11 +243,15 @@ def require_routable(outlet_id: str, status: OutletStatus) -> None:
 
 
 async def set_route_assignment(
-    uow: ClientsUnitOfWork, cmd: c.SetRouteAssignment
+    uow: ClientsUnitOfWork, cmd: c.SetRouteAssignment, access: Access
 ) -> RouteAssignment:
+    """Put an outlet on a route: for a supervisor, a route of its team and an outlet it sees
+    (new outlets come onto routes through census or an ADMIN)."""
     assignment = assignment_of(cmd)
-    route = await uow.routes.get(assignment.route_id, field="assignment.route_id")
-    outlet = await uow.outlets.get(assignment.outlet_id, field="assignment.outlet_id")
+    route = await scope.route(uow, access, assignment.route_id, "assignment.route_id", write=True)
+    outlet = await scope.outlet(
+        uow, access, assignment.outlet_id, "assignment.outlet_id", write=True
+    )
     require_routable(outlet.id, outlet.status)
     if await uow.routes.find_assignment(route.id, outlet.id) == assignment:
         return assignment  # already so: nothing changes, no event
@@ -239,8 +261,10 @@ async def set_route_assignment(
     return assignment
 
 
-async def remove_route_assignment(uow: ClientsUnitOfWork, cmd: c.RemoveRouteAssignment) -> None:
-    route = await uow.routes.get(require_id("route_id", cmd.route_id))
+async def remove_route_assignment(
+    uow: ClientsUnitOfWork, cmd: c.RemoveRouteAssignment, access: Access
+) -> None:
+    route = await scope.route(uow, access, cmd.route_id, write=True)
     current = await uow.routes.find_assignment(route.id, require_id("outlet_id", cmd.outlet_id))
     if current is None:
         return  # removing what is not there is a no-op, so retries are harmless
@@ -250,16 +274,28 @@ async def remove_route_assignment(uow: ClientsUnitOfWork, cmd: c.RemoveRouteAssi
 
 
 # ------------------------------------------------------------------------------ visits
-async def check_in(uow: ClientsUnitOfWork, cmd: c.CheckIn, *, radius_m: float) -> Visit:
+async def check_in(
+    uow: ClientsUnitOfWork, cmd: c.CheckIn, access: Access, *, radius_m: float
+) -> Visit:
+    """Start a visit of the caller (or, by ADMIN/SERVICE, of a named agent) at an outlet the
+    caller sees."""
     vid = require_id("visit_id", cmd.visit_id)
-    agent = await uow.employees.get(require_id("agent_id", cmd.agent_id), field="agent_id")
-    outlet = await uow.outlets.get(require_id("outlet_id", cmd.outlet_id))
+    agent = await _visiting_agent(uow, access, cmd.for_agent_id)
+    outlet = await scope.outlet(uow, access, cmd.outlet_id, write=True)
     existing = await _same_visit(uow, vid, agent, outlet)
     if existing is not None:
         return existing
     visit = Visit.start(vid, agent, outlet, cmd.time, cmd.location, cmd.day, radius_m)
     await uow.visits.add(visit)
     return visit
+
+
+async def _visiting_agent(uow: ClientsUnitOfWork, access: Access, named: str) -> Employee:
+    """The agent of a visit being recorded: the caller, or the one an ADMIN/SERVICE names."""
+    agent_id = access.agent(named, "for_agent_id")
+    if agent_id == access.actor:
+        return await scope.caller(uow, access)
+    return await uow.employees.get(require_id("for_agent_id", agent_id), field="for_agent_id")
 
 
 async def _same_visit(
@@ -273,18 +309,22 @@ async def _same_visit(
     return existing
 
 
-async def check_out(uow: ClientsUnitOfWork, cmd: c.CheckOut, *, radius_m: float) -> Visit:
-    visit = await uow.visits.get(require_id("visit_id", cmd.visit_id))
+async def check_out(
+    uow: ClientsUnitOfWork, cmd: c.CheckOut, access: Access, *, radius_m: float
+) -> Visit:
+    visit = await scope.visit(uow, access, cmd.visit_id, write=True)
     outlet = await uow.outlets.get(visit.outlet_id, field="visit.outlet_id")
     visit.finish(outlet, cmd.time, cmd.location, cmd.outcome, cmd.notes, radius_m)
     await uow.visits.save(visit)
     return visit
 
 
-async def record_missed_visit(uow: ClientsUnitOfWork, cmd: c.RecordMissedVisit) -> Visit:
+async def record_missed_visit(
+    uow: ClientsUnitOfWork, cmd: c.RecordMissedVisit, access: Access
+) -> Visit:
     vid = require_id("visit_id", cmd.visit_id)
-    agent = await uow.employees.get(require_id("agent_id", cmd.agent_id), field="agent_id")
-    outlet = await uow.outlets.get(require_id("outlet_id", cmd.outlet_id))
+    agent = await _visiting_agent(uow, access, cmd.for_agent_id)
+    outlet = await scope.outlet(uow, access, cmd.outlet_id, write=True)
     existing = await _same_visit(uow, vid, agent, outlet)
     if existing is not None:
         return existing
@@ -303,12 +343,17 @@ async def create_questionnaire(uow: ClientsUnitOfWork, cmd: c.CreateQuestionnair
     return q
 
 
-async def submit_audit(uow: ClientsUnitOfWork, now: datetime, cmd: c.SubmitAudit) -> Audit:
+async def submit_audit(
+    uow: ClientsUnitOfWork, now: datetime, cmd: c.SubmitAudit, access: Access
+) -> Audit:
+    """An audit of a visit of the caller's own (any visit, for ADMIN/SERVICE)."""
     aid = require_id("audit.id", cmd.id)
     existing = await uow.audits.find(aid)
     if existing is not None:
+        if not access.acts_for(existing.agent_id):
+            raise access.refused("audit", aid, "audit.id", write=True)
         return existing
-    visit = await uow.visits.get(require_id("audit.visit_id", cmd.visit_id), field="audit.visit_id")
+    visit = await scope.visit(uow, access, cmd.visit_id, "audit.visit_id", write=True)
     if cmd.agent_id and cmd.agent_id != visit.agent_id:
         raise InvalidArgument("audit.agent_id", f"visit {visit.id} belongs to another agent")
     if cmd.outlet_id and cmd.outlet_id != visit.outlet_id:

@@ -116,6 +116,27 @@ class FeedQueries(Repository):
             out.update({r.outlet_id: r.client_id for r in rows if r.client_id})
         return out
 
+    async def on_routes(self, agent_id: str, outlet_id: str) -> bool:
+        """The outlet is on a route `agent_id` works (a live assignment)."""
+        a = feed_assignments
+        found = await self.session.scalar(
+            select(a.c.outlet_id)
+            .where(a.c.agent_id == agent_id, a.c.outlet_id == outlet_id, a.c.removed.is_(False))
+            .limit(1)
+        )
+        return found is not None
+
+    async def client_on_routes(self, agent_id: str, client_id: str) -> bool:
+        """An outlet of the client is on a route `agent_id` works."""
+        a, o = feed_assignments, feed_outlets
+        found = await self.session.scalar(
+            select(a.c.outlet_id)
+            .select_from(a.join(o, o.c.outlet_id == a.c.outlet_id))
+            .where(a.c.agent_id == agent_id, o.c.client_id == client_id, a.c.removed.is_(False))
+            .limit(1)
+        )
+        return found is not None
+
     async def get_outlet(self, outlet_id: str) -> OutletState | None:
         t = feed_outlets
         row = (await self.session.execute(select(t).where(t.c.outlet_id == outlet_id))).first()

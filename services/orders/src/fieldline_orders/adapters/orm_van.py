@@ -91,7 +91,8 @@ goods_returns = Table(
     Column("gross_total", MoneyCol, nullable=False),
     # [{"container_type": "keg-50", "quantity": "2"}, …]
     Column("containers", JSON, nullable=False),
-    Column("actor_id", String(36), nullable=False),
+    # Who accepted it: the verified caller's subject (an employee id, or svc:<name>).
+    Column("actor_id", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

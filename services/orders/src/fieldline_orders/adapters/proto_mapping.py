@@ -45,11 +45,9 @@ from fieldline_orders.domain.returns import GoodsReturn
 from fieldline_orders.domain.values import (
     BEGINNING,
     MAX_LINES,
-    MAX_LIST,
     fmt,
     limit_items,
     money_amount,
-    role_name,
 )
 from fieldline_orders.domain.van import Movement, MovementKind, Unloading, Van
 
@@ -330,15 +328,6 @@ def _set_date(out: date_pb2.Date, value: date) -> None:
     out.year = value.year
     out.month = value.month
     out.day = value.day
-
-
-def actor_of(actor: os_.Actor) -> tuple[str, tuple[str, ...]]:
-    """The actor's id and roles, each role as `role_name` reads it ("ROLE_SUPERVISOR" and
-    "supervisor" are SUPERVISOR, as in ORDERS_MAX_MANUAL_DISCOUNT); blank roles are skipped."""
-    roles = limit_items("actor.roles", actor.roles, MAX_LIST)
-    return actor.employee_id, tuple(
-        role_name(f"actor.roles[{i}]", r) for i, r in enumerate(roles) if r.strip()
-    )
 
 
 # ---------------------------------------------------------------------------------- van

@@ -10,6 +10,14 @@
 * The channel reconnects about every second while settlements is down and pings an idle
   connection (`CHANNEL_OPTIONS`); calls never wait for it to be ready (gRPC's
   wait_for_ready=False), so while it is down they fail at once into the fallback.
+* Tokens (settlements checks them; docs/contexts/orders.md, *Identity*): a single check
+  (`check`, a van sale) and a release go as the user the request names — its bearer token
+  (`CreditRequest.actor_token`) as the call's `authorization`, i.e. the caller's token
+  forwarded; without a user, as orders itself. A `CheckCreditBatch` (SubmitOrder's batches,
+  the credit re-check) goes as orders itself (`service_token`: svc:orders, role SERVICE, the
+  only role settlements admits to it), each check carrying its own user's token in
+  `actor_token` (settlements takes who may override from there; none for the re-check). The
+  body's `actor_id`/`actor_roles` are no longer sent. Tokens are never logged.
 * Each call has a fresh request_id (the checks of a CheckCreditBatch none, so settlements
   stores no response for them): CheckCredit is idempotent per order id anyway (checking the
   same order again replaces its reservation), and a re-check of a held order (after a
@@ -27,8 +35,15 @@ import grpc
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
+from fieldline_kit.auth.grpc_auth import AUTHORIZATION
 from fieldline_kit.clock import Clock, utcnow
-from fieldline_kit.errors import DomainError, InvalidArgument, Unavailable
+from fieldline_kit.errors import (
+    DomainError,
+    InvalidArgument,
+    PermissionDenied,
+    Unauthenticated,
+    Unavailable,
+)
 from fieldline_kit.grpc.convert import money, pb_date
 from fieldline_kit.logging import get_logger
 from fieldline_orders.domain.orders import (
@@ -49,6 +64,8 @@ OUTCOMES = {
     ss.CREDIT_OUTCOME_OVERRIDDEN: CreditOutcome.OVERRIDDEN,
 }
 FALLBACK_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+# A CheckCreditBatch refused as a whole: orders' own token was not accepted (configuration).
+REFUSED_IDENTITY = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 
 # The channel to settlements. gRPC's default reconnection backoff grows from 1 s by ×1.6 per
 # failed attempt up to 120 s (and lets an attempt take up to 20 s): after a long outage the
@@ -80,17 +97,25 @@ def _reason_text(reason: ss.CreditReason) -> str:
     return str(name.removeprefix("CREDIT_REASON_CODE_").lower())
 
 
-def _message(request: CreditRequest, *, request_id: bool = True) -> ss.CheckCreditRequest:
+Metadata = tuple[tuple[str, str], ...]
+
+
+def _bearer(token: str) -> Metadata:
+    return ((AUTHORIZATION, f"Bearer {token}"),)
+
+
+def _message(request: CreditRequest, *, in_batch: bool = False) -> ss.CheckCreditRequest:
+    """A check; in a batch without a request_id and with its user's token in the body (a
+    single check's user is the call's own token)."""
     return ss.CheckCreditRequest(
-        request_id=str(uuid.uuid4()) if request_id else "",
+        request_id="" if in_batch else str(uuid.uuid4()),
         order_id=request.order_id,
         client_id=request.client_id,
         amount=money(request.amount, request.currency_code),
         stage=STAGES[request.stage],
-        actor_id=request.actor_id,
-        actor_roles=list(request.actor_roles),
         override_reason=request.override_reason,
         as_of=pb_date(request.as_of),
+        actor_token=request.actor_token if in_batch else "",
     )
 
 
@@ -113,17 +138,30 @@ def _decision(
 
 def _refusal(code: str, details: str) -> DomainError:
     """Settlements refused a check: not a decision. INVALID_ARGUMENT means the request was
-    wrong; anything else fails the caller's RPC as Unavailable (nothing is written)."""
+    wrong, UNAUTHENTICATED or PERMISSION_DENIED that the user's token was refused; anything
+    else fails the caller's RPC as Unavailable (nothing is written)."""
     if code == grpc.StatusCode.INVALID_ARGUMENT.name:
         return InvalidArgument("credit check", details or "refused")
+    if code == grpc.StatusCode.UNAUTHENTICATED.name:
+        return Unauthenticated(f"credit check: settlements refused the token: {details}")
+    if code == grpc.StatusCode.PERMISSION_DENIED.name:
+        return PermissionDenied(f"credit check: {details or 'refused by settlements'}")
     return Unavailable(f"settlements CheckCredit failed: {code}")
 
 
 class GrpcCreditChecker:
     def __init__(
-        self, target: str, *, timeout: float, fallback: str = "block", clock: Clock = utcnow
+        self,
+        target: str,
+        *,
+        timeout: float,
+        fallback: str = "block",
+        clock: Clock = utcnow,
+        service_token: Callable[[], str] | None = None,
     ) -> None:
         self.target = target
+        # Orders' own token (adapters/service_identity.py); None: orders has no identity.
+        self.service_token = service_token
         self.clock = clock  # when a decision was made
         self.timeout = timeout
         self.fallback = fallback_mode(fallback)
@@ -140,9 +178,21 @@ class GrpcCreditChecker:
             self._stub = ss_grpc.SettlementsServiceStub(self._channel)
         return self._stub
 
+    def _as_service(self) -> Metadata:
+        """Orders' own `authorization` (none without a service identity: auth is off)."""
+        return _bearer(self.service_token()) if self.service_token is not None else ()
+
+    def _as_user(self, token: str) -> Metadata:
+        """The user's `authorization` (their token forwarded), else orders' own."""
+        return _bearer(token) if token else self._as_service()
+
     async def check(self, request: CreditRequest) -> CreditDecision:
         try:
-            reply = await self._client().CheckCredit(_message(request), timeout=self.timeout)
+            reply = await self._client().CheckCredit(
+                _message(request),
+                timeout=self.timeout,
+                metadata=self._as_user(request.actor_token),
+            )
         except grpc.aio.AioRpcError as exc:
             return self._fallback_or_raise(exc, [request.order_id])
         self._answered()
@@ -159,10 +209,20 @@ class GrpcCreditChecker:
         if not requests:
             return []
         # No request_ids: nothing for settlements to store (see the module docstring).
-        batch = ss.CheckCreditBatchRequest(checks=[_message(r, request_id=False) for r in requests])
+        batch = ss.CheckCreditBatchRequest(checks=[_message(r, in_batch=True) for r in requests])
         try:
-            reply = await self._client().CheckCreditBatch(batch, timeout=self.timeout)
+            reply = await self._client().CheckCreditBatch(
+                batch, timeout=self.timeout, metadata=self._as_service()
+            )
         except grpc.aio.AioRpcError as exc:
+            if exc.code() in REFUSED_IDENTITY:
+                log.error(
+                    "settlements refused orders' service token: is the key of "
+                    "ORDERS_SERVICE_SIGNING_KEY in its JWKS, its issuer in its AUTH_ISSUERS?",
+                    code=exc.code().name,
+                    details=exc.details() or "",
+                )
+                raise Unavailable("settlements refused this service's identity") from None
             decision = self._fallback_or_raise(exc, [r.order_id for r in requests])
             return [decision] * len(requests)
         self._answered()
@@ -183,13 +243,15 @@ class GrpcCreditChecker:
                 out.append(_refusal(result.error.code, result.error.message))
         return out
 
-    async def release(self, order_id: str) -> bool:
-        """Drop the reservation of an order that will not be placed. Best effort: on failure
-        it is logged and the reservation expires by itself (SETTLEMENTS_RESERVATION_HOURS)."""
+    async def release(self, order_id: str, actor_token: str = "") -> bool:
+        """Drop the reservation of an order that will not be placed, as the user of
+        `actor_token` (who checked it), else as orders. Best effort: on failure it is logged
+        and the reservation expires by itself (SETTLEMENTS_RESERVATION_HOURS)."""
         try:
             reply = await self._client().ReleaseCredit(
                 ss.ReleaseCreditRequest(request_id=str(uuid.uuid4()), order_id=order_id),
                 timeout=self.timeout,
+                metadata=self._as_user(actor_token),
             )
         except grpc.aio.AioRpcError as exc:
             log.warning(

@@ -11,6 +11,7 @@ consistent snapshot on both databases):
     r     stored responses (key, fingerprint, response)     the calls' idempotency keys
     o     orders that exist                                 the order ids
     f     outlet → client (clients feed read model)         the outlet ids
+    a     outlets on a caller's routes (clients feed)       the outlet ids × route agents
     t     a client's price type                             the client ids
     g     the catalog generation (see catalog_cache.py)     —
     c     client prices valid in [first, last] date          client ids × product ids
@@ -76,7 +77,7 @@ from fieldline_orders.adapters import orm
 from fieldline_orders.adapters.catalog_cache import CatalogCache
 from fieldline_orders.adapters.catalog_store import PRODUCTS_BY_ID, price_lists_on
 from fieldline_orders.adapters.feed_queries import known_clients
-from fieldline_orders.adapters.orm_feed import feed_outlets
+from fieldline_orders.adapters.orm_feed import feed_assignments, feed_outlets
 from fieldline_orders.adapters.rows import (
     chunks,
     client_price_from,
@@ -141,7 +142,7 @@ def _in(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
 
 
 def _probe_statement(dialect: str) -> Any:
-    i, o, f = kit.idempotency, orm.orders, feed_outlets
+    i, o, f, a = kit.idempotency, orm.orders, feed_outlets, feed_assignments
     cpt, pt, cp = orm.client_price_types, orm.price_types, orm.client_prices
     d, p, g = orm.discounts, orm.products, orm.catalog_state
     return union_all(
@@ -151,6 +152,17 @@ def _probe_statement(dialect: str) -> Any:
         ),
         _branch("o", o, _in(o.c.id, "orders", dialect), s1=o.c.id),
         _branch("f", f, _in(f.c.outlet_id, "outlets", dialect), s1=f.c.outlet_id, s2=f.c.client_id),
+        _branch(
+            "a",
+            a,
+            and_(
+                _in(a.c.agent_id, "route_agents", dialect),
+                _in(a.c.outlet_id, "outlets", dialect),
+                a.c.removed.is_(False),
+            ),
+            s1=a.c.outlet_id,
+            s2=a.c.agent_id,
+        ),
         _branch(
             "t",
             cpt.join(pt, pt.c.id == cpt.c.price_type_id),
@@ -248,6 +260,8 @@ class SubmitKeys:
     client_ids: Collection[str] = ()
     product_ids: Collection[str] = ()
     dates: Collection[date] = ()
+    # Callers whose outlets must be on their routes (route-scoped: agents, van sellers).
+    route_agents: Collection[str] = ()
 
 
 @dataclass
@@ -258,6 +272,8 @@ class SubmitReads:
     stored: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # key → (digest, bytes)
     taken: set[str] = field(default_factory=set)  # order ids in use
     owners: dict[str, str] = field(default_factory=dict)  # outlet → client (known outlets)
+    # (agent, outlet): the outlet is on a route of the agent (of the route agents asked)
+    routes: set[tuple[str, str]] = field(default_factory=set)
     price_types: dict[str, PriceType] = field(default_factory=dict)  # client → its type
     client_prices: dict[str, list[ClientPrice]] = field(default_factory=dict)
     discounts: dict[str, list[Discount]] = field(default_factory=dict)  # "" → company-wide
@@ -292,6 +308,7 @@ async def probe(
         "keys": ids_value(dialect, sorted(set(keys.request_keys))),
         "orders": ids_value(dialect, sorted(set(keys.order_ids))),
         "outlets": ids_value(dialect, sorted(set(keys.outlet_ids))),
+        "route_agents": ids_value(dialect, [] if prices_only else sorted(set(keys.route_agents))),
         "type_clients": ids_value(dialect, [] if prices_only else clients),
         "price_clients": ids_value(dialect, clients if products and days else []),
         "products": ids_value(dialect, products if days else []),
@@ -314,6 +331,8 @@ async def probe(
         elif kind == "f":
             if r.s2:
                 out.owners[r.s1] = r.s2
+        elif kind == "a":
+            out.routes.add((r.s2, r.s1))
         elif kind == "t":
             out.price_types[r.s1] = price_type_from(
                 _row(_PriceTypeRow(r.s2, r.s3, r.s4, r.s5, r.f))

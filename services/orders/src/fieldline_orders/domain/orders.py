@@ -108,10 +108,14 @@ class CreditRequest:
     amount: Decimal
     currency_code: str
     stage: Stage
+    # Who asks, as the verified caller (recorded as who overrode a BLOCK); "" for no one.
     actor_id: str
-    actor_roles: tuple[str, ...]
     override_reason: str
     as_of: date
+    # The bearer token of the user the check is for, as the user's call came with it: opaque
+    # here, settlements verifies it and takes the user and its roles (who may override) from
+    # it. "" when no user asks (the credit re-check, a service's own order).
+    actor_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -154,8 +158,9 @@ class CreditChecker(Protocol):
         a refused check gets its error in its place."""
         ...
 
-    async def release(self, order_id: str) -> bool:
-        """Drop the reservation of a checked order that will not be placed (best effort)."""
+    async def release(self, order_id: str, actor_token: str = "") -> bool:
+        """Drop the reservation of a checked order that will not be placed (best effort), as
+        the user of `actor_token` (the checked one), else as this service."""
         ...
 
 
@@ -327,7 +332,7 @@ class OrderHeader:
         delivery_date: date | None = None,
         comment: str = "",
         id_field: str = "order_id",
-        agent_field: str = "actor.employee_id",
+        agent_field: str = "token.sub",
     ) -> OrderHeader:
         if delivery_date is not None and delivery_date < order_date:
             raise InvalidArgument(

@@ -33,6 +33,7 @@ from fieldline_orders.domain.values import (
     optional_id,
     require_id,
 )
+from fieldline_orders.entrypoints.caller import caller
 from fieldline_orders.service_layer import catalog as sl
 from fieldline_orders.service_layer.catalog import BatchRefused, Outcome, RecordResult
 
@@ -237,9 +238,11 @@ class CatalogServicer(Servicer[App, OrdersUnitOfWork], cs_grpc.CatalogServiceSer
         """Prices and discounts as an order on that date would get them (see
         `service_layer.catalog.resolve_prices`); without a date, today's."""
         on = m.opt_date("date", request.date) or self.app.today()
+        actor = caller()
         async with self.read() as uow:
             currency, prices = await sl.resolve_prices(
                 uow,
+                actor,
                 request.client_id,
                 on,
                 list(limit_items("product_ids", request.product_ids, MAX_RECORDS)),

@@ -6,6 +6,9 @@ settlements stays unreachable (or a pass fails: the database unreachable) the wa
 up to RECHECK_MAX_BACKOFF_PERIODS periods; settlements answering any call of this process
 again (a SubmitOrder's check) ends the wait at once. On stop the lease is freed, so another
 replica takes the job over at its next pass. ORDERS_CREDIT_RECHECK_SECONDS=0: no loop.
+
+The re-check has no user: it asks settlements as orders itself (adapters/service_identity.py).
+Without that identity (ORDERS_SERVICE_SIGNING_KEY unset) it does not run, and says so.
 """
 
 from __future__ import annotations
@@ -81,6 +84,13 @@ def credit_recheck(app: App, nc: Client) -> Sequence[Background]:
     ORDERS_CREDIT_RECHECK_SECONDS is 0."""
     period = app.settings.credit_recheck_seconds
     if period <= 0:
+        return ()
+    if app.service_token is None:
+        log.warning(
+            "credit re-check off: orders has no service identity to ask settlements with "
+            "(ORDERS_SERVICE_SIGNING_KEY is unset); orders held while settlements was "
+            "unreachable stay held until submitted again"
+        )
         return ()
     job = CreditRecheckJob(
         app.recheck, period=period, longest_wait=RECHECK_MAX_BACKOFF_PERIODS * period

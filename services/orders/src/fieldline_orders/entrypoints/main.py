@@ -1,6 +1,7 @@
-"""The orders service, declared once: `serve` runs gRPC, the outbox relay, the clients feed
-consumer and the credit re-check; `migrate` upgrades the database; `bulk-load` seeds an empty
-one."""
+"""The orders service, declared once: `serve` runs gRPC (each RPC admitted by its rule in
+`policy.py`), the outbox relay, the clients feed consumer and the credit re-check; `migrate`
+upgrades the database; `bulk-load` seeds an empty one; `service-jwks` prints the public JWKS
+of orders' service key."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from fieldline_orders.entrypoints import bulk_load
 from fieldline_orders.entrypoints.credit_recheck import credit_recheck
 from fieldline_orders.entrypoints.feed_consumer import build_feed_consumer
 from fieldline_orders.entrypoints.grpc_api import register
+from fieldline_orders.entrypoints.policy import POLICY
+from fieldline_orders.entrypoints.service_jwks import service_jwks
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -31,7 +34,9 @@ SPEC = ServiceSpec(
     commands={
         "bulk-load": bulk_command(
             SERVICE, bulk_load.bulk_load, bulk_load.STEPS, migrations=MIGRATIONS
-        )
+        ),
+        "service-jwks": service_jwks,
     },
+    policy=POLICY,
 )
 main = SPEC.main

@@ -1,7 +1,8 @@
 """OrdersService: pre-sale orders, fulfilment status and report, recommended orders.
 
 SubmitOrder calls are fed to the App's batcher, which runs them through the SubmitOrders use
-case (service_layer/submit.py) in batches; a lone call is a batch of one.
+case (service_layer/submit.py) in batches; a lone call is a batch of one. Each call carries its
+own verified caller and token into the batch (the batch runs apart from the calls).
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from fieldline_orders.domain.values import (
     optional_id,
     require_id,
 )
+from fieldline_orders.entrypoints.caller import bearer, caller
 from fieldline_orders.service_layer import orders as sl
 from fieldline_orders.service_layer import recommendation
-from fieldline_orders.service_layer.submit import SubmitCall, SubmitCommand
+from fieldline_orders.service_layer.scope import narrowed, readable_order
+from fieldline_orders.service_layer.submit import SubmitCall, SubmitCommand, callers_call
 
 
 def override_of(given: bool, reason: str) -> str:
@@ -48,15 +51,15 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
     ) -> bytes:
         """Fed to the batcher (service_layer/submit.py); the answer is the response's wire
         bytes, sent as they are."""
+        cmd = self._submit_command(request)
         call = SubmitCall(
-            self._submit_command(request),
-            IdempotentCall.of("SubmitOrder", request),
+            cmd,
+            callers_call(IdempotentCall.of("SubmitOrder", request), cmd.actor),
             correlation_id.get(),
         )
         return await self.app.submits.submit(call)
 
     def _submit_command(self, request: os_.SubmitOrderRequest) -> SubmitCommand:
-        actor_id, roles = m.actor_of(request.actor)
         return SubmitCommand(
             order_id=request.order_id,
             client_id=request.client_id,
@@ -67,18 +70,19 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
             delivery_date=m.opt_date("delivery_date", request.delivery_date),
             lines=m.line_inputs(request.lines),
             comment=request.comment,
-            actor_id=actor_id,
-            actor_roles=roles,
             override_reason=override_of(
                 request.HasField("credit_override"), request.credit_override.reason
             ),
+            actor=caller(),
+            actor_token=bearer(),
         )
 
     async def GetOrder(
         self, request: os_.GetOrderRequest, context: grpc.aio.ServicerContext
     ) -> os_.GetOrderResponse:
+        actor = caller()
         async with self.read() as uow:
-            order = await uow.orders.get(require_id("order_id", request.order_id))
+            order = await readable_order(uow, actor, request.order_id)
         return os_.GetOrderResponse(order=m.order_pb(order))
 
     async def ListOrders(
@@ -89,11 +93,15 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
         to_date = m.opt_date("to_date", request.to_date)
         if from_date and to_date and to_date < from_date:
             raise InvalidArgument("to_date", "must not be before from_date")
+        # Only the caller's orders unless it sees the company's (domain/access.py).
+        agent_id = narrowed(caller(), optional_id("agent_id", request.agent_id))
+        if agent_id is None:
+            return os_.ListOrdersResponse()
         async with self.read() as uow:
             items, token = await uow.queries.list_orders(
                 size=page_size(request.page_size),
                 token=request.page_token,
-                agent_id=optional_id("agent_id", request.agent_id),
+                agent_id=agent_id,
                 client_id=optional_id("client_id", request.client_id),
                 outlet_id=optional_id("outlet_id", request.outlet_id),
                 distributor_id=optional_id("distributor_id", request.distributor_id),
@@ -107,11 +115,13 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
         self, request: os_.UpdateOrderStatusRequest, context: grpc.aio.ServicerContext
     ) -> os_.UpdateOrderStatusResponse:
         status = m.from_enum(m.ORDER_STATUSES, request.status, "status")
+        actor = caller()
 
         async def work(uow: OrdersUnitOfWork) -> os_.UpdateOrderStatusResponse:
             order = await sl.update_status(
                 uow,
                 self.app.clock(),
+                actor,
                 order_id=request.order_id,
                 status=status,
                 delivered=[
@@ -119,7 +129,6 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
                     for d in limit_items("delivered", request.delivered, MAX_LINES)
                 ],
                 reason=request.reason,
-                reported_by=request.reported_by,
             )
             return os_.UpdateOrderStatusResponse(order=m.order_pb(order))
 
@@ -128,9 +137,11 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
     async def GetFulfilmentReport(
         self, request: os_.GetFulfilmentReportRequest, context: grpc.aio.ServicerContext
     ) -> os_.GetFulfilmentReportResponse:
+        actor = caller()
         async with self.read() as uow:
             rows = await sl.fulfilment_report(
                 uow,
+                actor,
                 from_date=m.opt_date("from_date", request.from_date),
                 to_date=m.opt_date("to_date", request.to_date),
                 distributor_id=optional_id("distributor_id", request.distributor_id),
@@ -162,22 +173,24 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
         """The outlet's recommended order for the date (default: today, ORDERS_TIMEZONE)."""
         outlet_id = require_id("outlet_id", request.outlet_id)
         day = m.opt_date("date", request.date) or self.app.today()
+        actor = caller()
         async with self.read() as uow:
             rec = await recommendation.for_outlet(
-                uow, self.app.recommendation_policy, outlet_id, day
+                uow, actor, self.app.recommendation_policy, outlet_id, day
             )
         return os_.GetRecommendedOrderResponse(recommendation=m.recommendation_pb(rec))
 
     async def ListRecommendedOrders(
         self, request: os_.ListRecommendedOrdersRequest, context: grpc.aio.ServicerContext
     ) -> os_.ListRecommendedOrdersResponse:
-        """The recommended orders of every active outlet on the agent's routes, in visiting
-        order, for the date (default: today)."""
-        agent_id = require_id("agent_id", request.agent_id)
+        """The recommended orders of every active outlet on the agent's routes (empty: the
+        caller's), in visiting order, for the date (default: today)."""
+        agent_id = optional_id("agent_id", request.agent_id)
         day = m.opt_date("date", request.date) or self.app.today()
+        actor = caller()
         async with self.read() as uow:
             recs = await recommendation.for_agent(
-                uow, self.app.recommendation_policy, agent_id, day
+                uow, actor, self.app.recommendation_policy, agent_id, day
             )
         return os_.ListRecommendedOrdersResponse(
             recommendations=[m.recommendation_pb(r) for r in recs]

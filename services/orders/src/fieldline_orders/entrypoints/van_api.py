@@ -5,6 +5,10 @@ against the van's stock in a short read transaction; settlements' CheckCredit at
 VAN_SALE is called with no transaction open; BLOCK refuses the sale (FAILED_PRECONDITION with
 the reasons) and nothing is written; otherwise the stock is taken with conditional UPDATEs and
 the sale written in the idempotent unit of work.
+
+Who acts is the verified caller (`caller()`): a van seller on its own van only; the scope is
+checked before a stored answer is looked up, so a request_id replayed on another's van is
+refused too.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from fieldline_kit.grpc.servicer import Servicer
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.bootstrap import App
+from fieldline_orders.domain.access import Actor
 from fieldline_orders.domain.returns import ContainerInput, ReturnLineInput
 from fieldline_orders.domain.values import (
     MAX_LINES,
@@ -29,11 +34,27 @@ from fieldline_orders.domain.values import (
     optional_id,
     require_id,
 )
+from fieldline_orders.entrypoints.caller import bearer, caller
 from fieldline_orders.entrypoints.orders_api import override_of
 from fieldline_orders.service_layer import van as sl
+from fieldline_orders.service_layer.scope import (
+    check_outlet_scope,
+    narrowed,
+    readable_van,
+    writable_van,
+)
 
 
 class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
+    async def _on_van(self, van_id: str) -> Actor:
+        """The caller, once it is known to be allowed to act on the van (before a stored
+        answer is looked up; the use case checks again in its transaction)."""
+        actor = caller()
+        if not actor.company_wide:
+            async with self.read() as uow:
+                await writable_van(uow, actor, van_id)
+        return actor
+
     async def CreateVan(
         self, request: vs.CreateVanRequest, context: grpc.aio.ServicerContext
     ) -> vs.CreateVanResponse:
@@ -55,27 +76,33 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
     async def ListVans(
         self, request: vs.ListVansRequest, context: grpc.aio.ServicerContext
     ) -> vs.ListVansResponse:
+        # Only the caller's vans unless it sees the company's (domain/access.py).
+        seller = narrowed(caller(), optional_id("van_seller_id", request.van_seller_id))
+        if seller is None:
+            return vs.ListVansResponse()
         async with self.read() as uow:
             items, token = await uow.queries.list_vans(
                 size=page_size(request.page_size),
                 token=request.page_token,
-                van_seller_id=optional_id("van_seller_id", request.van_seller_id),
+                van_seller_id=seller,
             )
         return vs.ListVansResponse(vans=[m.van_pb(v) for v in items], next_page_token=token)
 
     async def GetVanStock(
         self, request: vs.GetVanStockRequest, context: grpc.aio.ServicerContext
     ) -> vs.GetVanStockResponse:
+        actor = caller()
         async with self.read() as uow:
-            van_id, stock = await sl.van_stock(uow, request.van_id)
+            van_id, stock = await sl.van_stock(uow, actor, request.van_id)
         return m.stock_pb(van_id, stock)
 
     async def ListVanMovements(
         self, request: vs.ListVanMovementsRequest, context: grpc.aio.ServicerContext
     ) -> vs.ListVanMovementsResponse:
         on = m.opt_date("date", request.date)
+        actor = caller()
         async with self.read() as uow:
-            van = await uow.vans.get(require_id("van_id", request.van_id))
+            van = await readable_van(uow, actor, request.van_id)
             items, token = await uow.queries.list_movements(
                 van_id=van.id,
                 on=on,
@@ -90,11 +117,13 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
         self, request: vs.LoadVanRequest, context: grpc.aio.ServicerContext
     ) -> vs.LoadVanResponse:
         on = m.opt_date("date", request.date) or self.app.today()
+        actor = await self._on_van(request.van_id)
 
         async def work(uow: OrdersUnitOfWork) -> vs.LoadVanResponse:
             van_id, stock = await sl.load_van(
                 uow,
                 self.app.clock(),
+                actor,
                 load_id=request.load_id,
                 van_id=request.van_id,
                 on=on,
@@ -110,10 +139,10 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
     async def CompleteVanSale(
         self, request: vs.CompleteVanSaleRequest, context: grpc.aio.ServicerContext
     ) -> vs.CompleteVanSaleResponse:
+        actor = await self._on_van(request.van_id)
         stored = await self.answered("CompleteVanSale", request, vs.CompleteVanSaleResponse)
         if stored is not None:
             return stored
-        actor_id, roles = m.actor_of(request.actor)
         cash, cash_currency = (
             m.money_in("cash_collected", request.cash_collected)
             if request.HasField("cash_collected")
@@ -129,11 +158,11 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
             cash_collected=cash,
             cash_currency=cash_currency,
             receipt_number=request.receipt_number,
-            actor_id=actor_id,
-            actor_roles=roles,
             override_reason=override_of(
                 request.HasField("credit_override"), request.credit_override.reason
             ),
+            actor=actor,
+            actor_token=bearer(),
         )
         async with self.read() as uow:
             plan = await sl.prepare_van_sale(
@@ -161,18 +190,25 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
         except DomainError:
             # Checked and reserved, but not sold (e.g. another sale took the last units): the
             # reservation would count against the client until it expired.
-            await self.app.credit.release(plan.sale_id)
+            await self.app.credit.release(plan.sale_id, plan.credit.actor_token)
             raise
 
     async def AcceptReturn(
         self, request: vs.AcceptReturnRequest, context: grpc.aio.ServicerContext
     ) -> vs.AcceptReturnResponse:
         on = m.opt_date("date", request.date) or self.app.today()
+        actor = await self._on_van(request.van_id) if request.van_id else caller()
+        if actor.route_scoped:  # checked again in the use case, in its transaction
+            async with self.read() as uow:
+                await check_outlet_scope(
+                    uow, actor, require_id("outlet_id", request.outlet_id), write=True
+                )
 
         async def work(uow: OrdersUnitOfWork) -> vs.AcceptReturnResponse:
             goods_return = await sl.accept_return(
                 uow,
                 self.app.clock(),
+                actor,
                 return_id=request.return_id,
                 van_id=request.van_id,
                 client_id=request.client_id,
@@ -187,7 +223,6 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
                     ContainerInput(c.container_type, c.quantity)
                     for c in limit_items("containers", request.containers, MAX_LIST)
                 ],
-                actor_id=request.actor.employee_id,
             )
             return vs.AcceptReturnResponse(goods_return=m.goods_return_pb(goods_return))
 
@@ -202,11 +237,13 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
             if request.HasField("cash_handed_over")
             else (Decimal(0), "")
         )
+        actor = await self._on_van(request.van_id)
 
         async def work(uow: OrdersUnitOfWork) -> vs.UnloadVanResponse:
             unloading = await sl.unload_van(
                 uow,
                 self.app.clock(),
+                actor,
                 unload_id=request.unload_id,
                 van_id=request.van_id,
                 on=on,

@@ -20,6 +20,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from fieldline_kit.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
+from fieldline_orders.domain.access import Actor
 from fieldline_orders.domain.catalog import (
     ClientPrice,
     Discount,
@@ -33,6 +34,7 @@ from fieldline_orders.domain.catalog import (
     on_cycle,
 )
 from fieldline_orders.domain.values import require_id
+from fieldline_orders.service_layer.scope import check_client_scope
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -399,11 +401,13 @@ class ProductPrice:
 
 
 async def resolve_prices(
-    uow: OrdersUnitOfWork, client_id: str, on: date, product_ids: Sequence[str]
+    uow: OrdersUnitOfWork, actor: Actor, client_id: str, on: date, product_ids: Sequence[str]
 ) -> tuple[str, list[ProductPrice]]:
     """The currency and prices of the named products (each must have a price: else
-    FAILED_PRECONDITION), or, with none named, of every active product that has a price."""
+    FAILED_PRECONDITION), or, with none named, of every active product that has a price; for
+    a client of the caller's scope (else NOT_FOUND)."""
     cid = require_id("client_id", client_id)
+    await check_client_scope(uow, actor, cid)
     named = [require_id(f"product_ids[{i}]", p) for i, p in enumerate(product_ids)]
     book = await uow.catalog.price_book(cid, on, named or None)
     for i, pid in enumerate(named):

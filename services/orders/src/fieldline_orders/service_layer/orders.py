@@ -9,9 +9,11 @@ from datetime import date, datetime, tzinfo
 
 from fieldline_kit.errors import InvalidArgument, NotFound
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
+from fieldline_orders.domain.access import Actor, denied
 from fieldline_orders.domain.fulfilment import FulfilmentRow, report
 from fieldline_orders.domain.orders import Order, OrderStatus
 from fieldline_orders.domain.values import MAX_REASON, limit_text, require_id
+from fieldline_orders.service_layer.scope import narrowed
 
 # Days after its delivery date an order counts as late, at most (the report's threshold).
 MAX_LATE_AFTER_DAYS = 366
@@ -51,18 +53,21 @@ def override_reason(value: str) -> str:
 async def update_status(
     uow: OrdersUnitOfWork,
     now: datetime,
+    actor: Actor,
     *,
     order_id: str,
     status: OrderStatus | None,
     delivered: Sequence[tuple[str, str]],
     reason: str,
-    reported_by: str,
 ) -> Order:
+    """A fulfilment status reported by the caller (recorded as who reported it)."""
     if status is None:
         raise InvalidArgument("status", "is required")
     order = await uow.orders.get(require_id("order_id", order_id))
+    if not actor.sees_order(order.agent_id):
+        raise denied("order_id", f"order {order.id}")
     if order.change_status(
-        status, delivered=delivered, reason=reason, reported_by=reported_by, now=now
+        status, delivered=delivered, reason=reason, reported_by=actor.id, now=now
     ):
         await uow.orders.save(order)
     return order
@@ -71,6 +76,7 @@ async def update_status(
 # ---------------------------------------------------------------------------- report
 async def fulfilment_report(
     uow: OrdersUnitOfWork,
+    actor: Actor,
     *,
     from_date: date | None,
     to_date: date | None,
@@ -86,11 +92,15 @@ async def fulfilment_report(
         )
     if from_date and to_date and to_date < from_date:
         raise InvalidArgument("to_date", "must not be before from_date")
+    # Within the caller's scope (a distributor manager's distributor is not known yet: none).
+    agent = narrowed(actor, agent_id)
+    if agent is None:
+        return []
     facts = await uow.queries.fulfilment_facts(
         from_date=from_date,
         to_date=to_date,
         distributor_id=distributor_id,
-        agent_id=agent_id,
+        agent_id=agent,
         tz=tz,
     )
     return report(facts, today, late_after_days)

@@ -9,7 +9,8 @@ steps of a SubmitOrder batch (no transaction is open while settlements is asked)
 1. **read** (a read transaction): up to `batch_size` orders held for unavailability, oldest
    first, after the last one of the previous batch of the pass;
 2. **credit** (`CreditChecker.check_many`: one CheckCreditBatch): each order as a submission of
-   its stored total, as of today, on behalf of its agent — the rules of any submission;
+   its stored total, as of today — the rules of any submission, asked by orders itself (its
+   service identity: there is no user, so no role and no override);
 3. **write** (one unit of work): each order settlements judged, through
    `Order.recheck_after_outage` (released, or held by the policy with its reasons; the events
    go out through the outbox), if it is still at the version read in step 1. An order changed
@@ -212,15 +213,14 @@ class RecheckHeldOrders:
 
 
 def _request(order: Order, today: date) -> CreditRequest:
-    """The check of a held order: as a submission of its stored total, by its agent."""
+    """The check of a held order: as a submission of its stored total, with no user."""
     return CreditRequest(
         order_id=order.id,
         client_id=order.client_id,
         amount=order.gross_total,
         currency_code=order.currency_code,
         stage=Stage.ORDER_SUBMIT,
-        actor_id=order.agent_id,
-        actor_roles=(),
+        actor_id="",
         override_reason="",
         as_of=today,
     )

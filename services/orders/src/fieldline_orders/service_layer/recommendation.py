@@ -15,6 +15,7 @@ from datetime import date
 from fieldline_kit.errors import NotFound
 from fieldline_orders.adapters.feed_queries import FeedQueries
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
+from fieldline_orders.domain.access import Actor
 from fieldline_orders.domain.recommendation import (
     Catalog,
     OutletRecommendation,
@@ -23,12 +24,15 @@ from fieldline_orders.domain.recommendation import (
     VisitSchedule,
     recommend,
 )
+from fieldline_orders.service_layer.scope import check_outlet_scope, narrowed
 
 
 async def for_outlet(
-    uow: OrdersUnitOfWork, policy: Policy, outlet_id: str, day: date
+    uow: OrdersUnitOfWork, actor: Actor, policy: Policy, outlet_id: str, day: date
 ) -> OutletRecommendation:
+    """An outlet of the caller's scope (else NOT_FOUND)."""
     reads = uow.feed_reads
+    await check_outlet_scope(uow, actor, outlet_id, write=False)
     if await reads.get_outlet(outlet_id) is None:
         raise NotFound("outlet", outlet_id, "outlet_id")
     schedules = await reads.outlet_schedules(outlet_id)
@@ -37,10 +41,15 @@ async def for_outlet(
 
 
 async def for_agent(
-    uow: OrdersUnitOfWork, policy: Policy, agent_id: str, day: date
+    uow: OrdersUnitOfWork, actor: Actor, policy: Policy, agent_id: str, day: date
 ) -> list[OutletRecommendation]:
-    """Every active outlet on the agent's routes, in visiting order (sequence, then id)."""
-    route = await uow.feed_reads.agent_outlets(agent_id)
+    """Every active outlet on the agent's routes, in visiting order (sequence, then id); the
+    caller's own routes when `agent_id` is empty; none of another agent's unless the caller
+    sees the whole company."""
+    agent = narrowed(actor, agent_id or actor.id)
+    if agent is None:
+        return []
+    route = await uow.feed_reads.agent_outlets(agent)
     return await _compute(uow.feed_reads, policy, route.outlet_ids, route.schedules, day)
 
 

@@ -11,8 +11,9 @@ settlements (a SQLite write transaction would block every other writer):
    of precedence: its stored answer (a retry); a malformed order id or override reason; its
    order existing already (a retry under another request_id, or a held order to re-check:
    answered as it is, before the rest of the request is judged again, so a retry after
-   midnight does not fail on its dates); a malformed header; an outlet unknown or of another
-   client; its lines priced. A bad order fails alone, with its specific error.
+   midnight does not fail on its dates; one outside the caller's scope is refused); a
+   malformed header; an outlet outside the caller's scope (not on its routes), unknown or of
+   another client; its lines priced. A bad order fails alone, with its specific error.
 2. **credit** (`CreditChecker.check_many`, no transaction): one CheckCreditBatch for every new
    order and every held order submitted again, judged in order, so two orders of one client
    see each other's reservations as if sent one after the other.
@@ -23,12 +24,18 @@ settlements (a SQLite write transaction would block every other writer):
 
 A second call for the same order or request_id within one batch waits for the batch and then
 runs as its own round: it is a retry by then.
+
+Who submits is each call's own verified caller (`SubmitCommand.actor`, taken from its token by
+the servicer, never from the request nor from whatever context the batch runs in): the order's
+agent, the scope its outlet must be in, the manual discount bound, and the token its credit
+check carries (`actor_token`), so settlements judges an override by that caller's roles.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypeAlias
 
@@ -36,6 +43,7 @@ from fieldline_kit.errors import AlreadyExists, Conflict, DomainError
 from fieldline_kit.idempotency import IdempotentCall, once_more_on_race
 from fieldline_orders.adapters.repository import OrderRepository, OrdersUnitOfWork
 from fieldline_orders.adapters.submit_reads import SubmitKeys, SubmitReader, price_books
+from fieldline_orders.domain.access import Actor, denied
 from fieldline_orders.domain.orders import (
     CreditChecker,
     CreditDecision,
@@ -66,9 +74,16 @@ class SubmitCommand:
     delivery_date: date | None
     lines: Sequence[LineInput]
     comment: str
-    actor_id: str
-    actor_roles: tuple[str, ...]
     override_reason: str
+    # The verified caller, and its bearer token (forwarded to settlements, never logged).
+    actor: Actor
+    actor_token: str = field(default="", repr=False)
+
+    @property
+    def user_token(self) -> str:
+        """The token a credit check carries for its user: an employee's (a service that
+        submits for an employee has no token of theirs: no user, no override)."""
+        return self.actor_token if self.actor.employee else ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,16 @@ class SubmitCall:
     cmd: SubmitCommand
     idempotency: IdempotentCall
     correlation: str = ""
+
+
+def callers_call(call: IdempotentCall, actor: Actor) -> IdempotentCall:
+    """`call` with the caller in its fingerprint: who submits is no longer in the request, and
+    a request_id replayed by someone else is a different request (refused, never answered
+    with the other caller's order)."""
+    if not call.key:
+        return call
+    digest = hashlib.sha256(f"{call.digest}|{actor.kind}|{actor.id}".encode()).hexdigest()
+    return IdempotentCall(call.key, digest)
 
 
 @dataclass(frozen=True)
@@ -172,6 +197,9 @@ class SubmitOrders:
                 client_ids={h.client_id for h in headers},
                 product_ids={pid for _, ids in fresh.values() for pid in ids},
                 dates={h.order_date for h in headers},
+                route_agents={
+                    calls[i].cmd.actor.id for i in fresh if calls[i].cmd.actor.route_scoped
+                },
             )
         )
         plans: dict[int, Plan] = {}
@@ -195,6 +223,10 @@ class SubmitOrders:
                 out[i] = invalid[i]
             else:
                 header = fresh[i][0]
+                actor = call.cmd.actor
+                if actor.route_scoped and (actor.id, header.outlet_id) not in reads.routes:
+                    out[i] = denied("outlet_id", f"outlet {header.outlet_id}")
+                    continue
                 owner = reads.owners.get(header.outlet_id)
                 if owner is not None and owner != header.client_id:
                     strangers.append(i)  # judged below, knowing whether the client is known
@@ -240,7 +272,7 @@ class SubmitOrders:
         self, cmd: SubmitCommand, header: OrderHeader, book: PriceBook, reason: str, today: date
     ) -> Plan:
         """A new order's lines priced, and the credit request for its total."""
-        priced = book.price_lines(cmd.lines, roles=cmd.actor_roles, limits=self._limits)
+        priced = book.price_lines(cmd.lines, roles=cmd.actor.role_names, limits=self._limits)
         gross = sum((p.amounts.gross for p in priced), ZERO)
         return Plan(
             header.order_id,
@@ -254,10 +286,10 @@ class SubmitOrders:
                 amount=gross,
                 currency_code=book.currency,
                 stage=Stage.ORDER_SUBMIT,
-                actor_id=header.agent_id,
-                actor_roles=cmd.actor_roles,
+                actor_id=cmd.actor.id,
                 override_reason=reason,
                 as_of=today,
+                actor_token=cmd.user_token,
             ),
         )
 
@@ -355,7 +387,7 @@ def _header(cmd: SubmitCommand, order_id: str, today: date, dates: DateWindow) -
         order_id=order_id,
         client_id=cmd.client_id,
         outlet_id=cmd.outlet_id,
-        agent_id=cmd.actor_id,
+        agent_id=cmd.actor.agent_of_new_order(),
         distributor_id=cmd.distributor_id,
         warehouse_id=cmd.warehouse_id,
         order_date=cmd.order_date or today,
@@ -377,16 +409,18 @@ def _product_ids(lines: Sequence[LineInput]) -> list[str]:
 def _existing_order(
     cmd: SubmitCommand, found: Mapping[str, Order], named: tuple[str, str], today: date
 ) -> Plan:
-    """A call for an order that exists: answered as it is, or a held order re-checked."""
+    """A call for an order that exists: answered as it is, or a held order re-checked; one
+    outside the caller's scope (another agent's) is refused."""
     order_id, reason = named
     existing = found.get(order_id)
     if existing is None:  # orders are never deleted
         raise Conflict(f"order {order_id} changed while it was submitted; retry")
+    if not cmd.actor.sees_order(existing.agent_id):
+        raise denied("order_id", f"order {order_id}")
     if existing.kind is not OrderKind.PRE_SALE:
         raise AlreadyExists(f"order_id: {order_id} is already used by a van sale")
     if existing.status is not OrderStatus.CREDIT_HOLD:
         return Plan(order_id, existing)
-    actor = require_id("actor.employee_id", cmd.actor_id)
     return Plan(
         order_id,
         existing,
@@ -396,10 +430,10 @@ def _existing_order(
             amount=existing.gross_total,
             currency_code=existing.currency_code,
             stage=Stage.ORDER_SUBMIT,
-            actor_id=actor,
-            actor_roles=cmd.actor_roles,
+            actor_id=cmd.actor.id,
             override_reason=reason,
             as_of=today,
+            actor_token=cmd.user_token,
         ),
     )
 

@@ -14,6 +14,9 @@ settlements:
 
 A sale refused at step 3 (a concurrent sale took the stock after step 1) leaves the credit
 reservation made at step 2 in settlements until it expires (SETTLEMENTS_RESERVATION_HOURS).
+
+Who acts is the verified caller (`Actor`): a van seller sells from, loads, unloads and takes
+returns into its own van only, at the outlets of its routes (service_layer/scope.py).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from decimal import Decimal
 
 from fieldline_kit.errors import AlreadyExists, InvalidArgument, NotFound
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
+from fieldline_orders.domain.access import Actor, denied
 from fieldline_orders.domain.orders import (
     CreditDecision,
     CreditRequest,
@@ -57,6 +61,7 @@ from fieldline_orders.domain.van import (
     sum_by_product,
 )
 from fieldline_orders.service_layer.orders import check_outlet, override_reason
+from fieldline_orders.service_layer.scope import check_outlet_scope, readable_van, writable_van
 
 
 # --------------------------------------------------------------------------------- vans
@@ -77,9 +82,11 @@ async def create_van(
     return van
 
 
-async def van_stock(uow: OrdersUnitOfWork, van_id: str) -> tuple[str, dict[str, Decimal]]:
+async def van_stock(
+    uow: OrdersUnitOfWork, actor: Actor, van_id: str
+) -> tuple[str, dict[str, Decimal]]:
     """The van's id and what it holds, base units per product."""
-    van = await uow.vans.get(require_id("van_id", van_id))
+    van = await readable_van(uow, actor, van_id)
     return van.id, await uow.vans.stock(van.id)
 
 
@@ -94,6 +101,7 @@ class QuantityInput:
 async def load_van(
     uow: OrdersUnitOfWork,
     now: datetime,
+    actor: Actor,
     *,
     load_id: str,
     van_id: str,
@@ -103,7 +111,7 @@ async def load_van(
     """Loads goods into the van; returns the van's id and its stock afterwards."""
     lid = require_id("load_id", load_id)
     vans = uow.vans
-    van = await vans.get(require_id("van_id", van_id))
+    van = await writable_van(uow, actor, van_id)
     existing = await vans.find_load(lid)
     if existing is not None:
         if existing.van_id != van.id:
@@ -143,9 +151,10 @@ class VanSaleCommand:
     cash_collected: Decimal
     cash_currency: str
     receipt_number: str
-    actor_id: str
-    actor_roles: tuple[str, ...]
     override_reason: str
+    # The verified caller, and its bearer token (forwarded to settlements, never logged).
+    actor: Actor
+    actor_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -175,22 +184,26 @@ async def prepare_van_sale(
 ) -> VanSalePlan:
     """Step 1, on a read-only unit of work (nothing is written)."""
     sale_id = require_id("sale_id", cmd.sale_id)
+    actor = cmd.actor
     existing = await uow.orders.find(sale_id)
     if existing is not None:
+        if not actor.sees_order(existing.agent_id):
+            raise denied("sale_id", f"sale {sale_id}")
         if existing.kind is not OrderKind.VAN_SALE:
             raise AlreadyExists(f"sale_id: {sale_id} is already used by a pre-sale order")
         return VanSalePlan(sale_id, existing)
-    van_id = (await uow.vans.get(require_id("van_id", cmd.van_id))).id
+    van_id = (await writable_van(uow, actor, cmd.van_id)).id
     dates.check("date", cmd.on, today)
     header = OrderHeader.create(
         order_id=sale_id,
         client_id=cmd.client_id,
         outlet_id=cmd.outlet_id,
-        agent_id=cmd.actor_id,
+        agent_id=actor.id,
         warehouse_id=van_id,
         order_date=cmd.on or today,
         id_field="sale_id",
     )
+    await check_outlet_scope(uow, actor, header.outlet_id, write=True)
     await check_outlet(uow, header.client_id, header.outlet_id)
     ids = [
         require_id(f"lines[{i}].product_id", ln.product_id)
@@ -198,7 +211,7 @@ async def prepare_van_sale(
         if ln.product_id
     ]
     book = await uow.catalog.price_book(header.client_id, header.order_date, ids)
-    priced = book.price_lines(cmd.lines, roles=cmd.actor_roles, limits=limits)
+    priced = book.price_lines(cmd.lines, roles=actor.role_names, limits=limits)
     currency = book.currency
     if cmd.cash_currency and cmd.cash_currency != currency:
         raise InvalidArgument(
@@ -228,10 +241,10 @@ async def prepare_van_sale(
             amount=gross,
             currency_code=currency,
             stage=Stage.VAN_SALE,
-            actor_id=header.agent_id,
-            actor_roles=cmd.actor_roles,
+            actor_id=actor.id,
             override_reason=override_reason(cmd.override_reason),
             as_of=today,
+            actor_token=cmd.actor_token if actor.employee else "",
         ),
         cash_collected=cmd.cash_collected,
         # Checked here, before settlements is asked, not only when the sale is written.
@@ -298,6 +311,7 @@ async def finish_van_sale(
 async def accept_return(
     uow: OrdersUnitOfWork,
     now: datetime,
+    actor: Actor,
     *,
     return_id: str,
     van_id: str,
@@ -307,24 +321,33 @@ async def accept_return(
     on: date,
     lines: Sequence[ReturnLineInput],
     containers: Sequence[ContainerInput],
-    actor_id: str,
 ) -> GoodsReturn:
+    """Goods and containers back from an outlet of the caller's scope, into its van (one it
+    may act on) or to the warehouse; priced from the named sale (the caller's own, or one of
+    that very outlet), else at the client's current price."""
     rid = require_id("return_id", return_id)
     vans = uow.vans
     existing = await uow.returns.find(rid)
     if existing is not None:
+        if not actor.company_wide and existing.actor_id != actor.id:
+            raise denied("return_id", f"return {rid}")
         return existing
     vid = optional_id("van_id", van_id)
     if vid:
-        await vans.get(vid)
+        await writable_van(uow, actor, vid)
     cid = require_id("client_id", client_id)
     oid = require_id("outlet_id", outlet_id)
-    actor = require_id("actor.employee_id", actor_id)
+    await check_outlet_scope(uow, actor, oid, write=True)
     await check_outlet(uow, cid, oid)
     sale: Order | None = None
     already: dict[str, Decimal] = {}
     if order_id:
-        sale = await uow.orders.get(require_id("order_id", order_id))
+        sid = require_id("order_id", order_id)
+        sale = await uow.orders.find(sid)
+        if sale is None and actor.company_wide:
+            raise NotFound("order", sid, "order_id")
+        if sale is None or not (actor.sees_order(sale.agent_id) or sale.outlet_id == oid):
+            raise denied("order_id", f"order {sid}")
         already = await uow.returns.returned_against(sale.id)
     ids = [
         require_id(f"lines[{i}].product_id", ln.product_id)
@@ -343,7 +366,7 @@ async def accept_return(
         book=book,
         sale=sale,
         already_returned=already,
-        actor_id=actor,
+        actor_id=actor.id,
         now=now,
     )
     if vid:
@@ -365,6 +388,7 @@ async def accept_return(
 async def unload_van(
     uow: OrdersUnitOfWork,
     now: datetime,
+    actor: Actor,
     *,
     unload_id: str,
     van_id: str,
@@ -375,7 +399,7 @@ async def unload_van(
 ) -> Unloading:
     uid = require_id("unload_id", unload_id)
     vans = uow.vans
-    van = await vans.get(require_id("van_id", van_id))
+    van = await writable_van(uow, actor, van_id)
     existing = await vans.find_unloading(uid)
     if existing is not None:
         if existing.van_id != van.id:

@@ -40,6 +40,13 @@ kit = add_kit_tables(metadata)
 Id = String(36)
 DocId = String(64)
 
+
+def Subject() -> String:
+    """Who made a change: a verified token's subject (an employee id, `svc:<name>`); ''
+    when unknown."""
+    return String(128)
+
+
 # One row per client: limit, terms; locked by everything that moves the client's debt.
 client_accounts = Table(
     "client_accounts",
@@ -49,6 +56,7 @@ client_accounts = Table(
     Column("payment_terms_days", Integer, nullable=False),
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", Subject(), nullable=False, server_default=""),
 )
 
 # Invoices and (negative) credit notes.
@@ -94,6 +102,7 @@ payments = Table(
     Column("collected_by", String(64), nullable=False),
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_by", Subject(), nullable=False, server_default=""),
 )
 Index("ix_payments_client_date", payments.c.client_id, payments.c.date)
 Index(
@@ -138,6 +147,7 @@ debt_policies = Table(
     Column("override_roles", JSON, nullable=False),
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", Subject(), nullable=False, server_default=""),
 )
 
 container_deposits = Table(
@@ -146,6 +156,7 @@ container_deposits = Table(
     Column("container_type", String(60), primary_key=True),
     Column("deposit", Money(), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", Subject(), nullable=False, server_default=""),
 )
 
 tare_balances = Table(

@@ -230,6 +230,7 @@ def payment_from(row: Any, allocations: Iterable[Allocation] = ()) -> Payment:
         collected_by=row.collected_by,
         unallocated=row.unallocated,
         created_at=utc(row.created_at),
+        recorded_by=row.recorded_by,
         allocations=list(allocations),
         version=row.version,
     )
@@ -242,6 +243,7 @@ def account_from(row: Any) -> ClientAccount:
         payment_terms_days=row.payment_terms_days,
         version=row.version,
         updated_at=utc(row.updated_at),
+        changed_by=row.changed_by,
     )
 
 
@@ -546,6 +548,7 @@ class AccountRepository(VersionedRepository[ClientAccount]):
             "payment_terms_days": account.payment_terms_days,
             "version": account.version,
             "updated_at": account.updated_at,
+            "changed_by": account.changed_by,
         }
 
     def from_row(self, row: Row[Any]) -> ClientAccount:
@@ -659,6 +662,7 @@ class PaymentRepository(VersionedRepository[Payment]):
             "collected_by": p.collected_by,
             "version": p.version,
             "created_at": p.created_at,
+            "recorded_by": p.recorded_by,
         }
 
     def from_row(self, row: Row[Any]) -> Payment:
@@ -832,10 +836,11 @@ class PolicyRepository(VersionedRepository[ClientPolicy]):
             "override_roles": list(p.override_roles),
             "version": stored.version,
             "updated_at": self._uow.clock(),
+            "changed_by": stored.changed_by,
         }
 
     def from_row(self, row: Row[Any]) -> ClientPolicy:
-        return ClientPolicy(policy_from(row), row.version)
+        return ClientPolicy(policy_from(row), row.version, row.changed_by)
 
     async def find_with_company(
         self, client_id: str
@@ -855,17 +860,14 @@ class DepositRepository(Repository):
     async def get_many(self, types: Iterable[str]) -> dict[str, Decimal]:
         return await deposits(self.session, types)
 
-    async def set(self, container_type: str, deposit: Decimal, now: datetime) -> None:
+    async def set(
+        self, container_type: str, deposit: Decimal, now: datetime, changed_by: str = ""
+    ) -> None:
         t = orm.container_deposits
-        await insert_ignore(
-            self.session,
-            t,
-            {"container_type": container_type, "deposit": deposit, "updated_at": now},
-        )
+        values = {"deposit": deposit, "updated_at": now, "changed_by": changed_by}
+        await insert_ignore(self.session, t, {"container_type": container_type, **values})
         await self.session.execute(
-            update(t)
-            .where(t.c.container_type == container_type)
-            .values(deposit=deposit, updated_at=now)
+            update(t).where(t.c.container_type == container_type).values(**values)
         )
 
 

@@ -65,16 +65,18 @@ class ClientAccount:
     payment_terms_days: int
     version: int
     updated_at: datetime
+    # Who set the limit and terms in force (a verified subject; empty: never set, or unknown).
+    changed_by: str = ""
     events: list[Event] = field(default_factory=list, repr=False)
 
     def due_date(self, issue_date: date) -> date:
         return due_date(issue_date, self.payment_terms_days)
 
     def set_terms(
-        self, *, limit: Decimal | None, clear: bool, terms_days: int, now: datetime
+        self, *, limit: Decimal | None, clear: bool, terms_days: int, now: datetime, by: str = ""
     ) -> bool:
-        """Set (or with `clear`, remove) the credit limit and the payment terms; whether they
-        changed (the caller then publishes the new figures with `debt_changed`)."""
+        """Set (or with `clear`, remove) the credit limit and the payment terms, `by` whom;
+        whether they changed (the caller then publishes the new figures with `debt_changed`)."""
         if clear and limit is not None:
             raise InvalidArgument("limit", "must be empty when clear is set")
         if not clear and limit is None:
@@ -90,6 +92,7 @@ class ClientAccount:
         self.credit_limit = limit
         self.payment_terms_days = terms_days
         self.updated_at = now
+        self.changed_by = by
         return True
 
     def debt_changed(self, snapshots: Sequence[BalanceSnapshot], now: datetime) -> None:

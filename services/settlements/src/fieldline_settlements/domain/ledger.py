@@ -24,7 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
-from fieldline_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from fieldline_kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from fieldline_settlements.domain.events import Event, InvoiceIssued, PaymentRecorded
 from fieldline_settlements.domain.values import (
     ZERO,
@@ -186,6 +186,9 @@ class Payment:
     collected_by: str
     unallocated: Decimal
     created_at: datetime
+    # Who recorded it (the caller's verified subject; empty when unknown: a van sale's cash,
+    # booked from orders' event, or a call made with auth off).
+    recorded_by: str = ""
     allocations: list[Allocation] = field(default_factory=list)
     version: int = 1
     events: list[Event] = field(default_factory=list, repr=False)
@@ -203,6 +206,7 @@ class Payment:
         receipt_number: str,
         collected_by: str,
         now: datetime,
+        recorded_by: str = "",
         field_: str = "payment",
     ) -> Payment:
         value = amount(f"{field_}.amount", amount_, positive=True)
@@ -226,6 +230,7 @@ class Payment:
             collected_by=collector,
             unallocated=value,
             created_at=now,
+            recorded_by=recorded_by,
         )
         payment.events.append(PaymentRecorded(payment))
         return payment
@@ -255,6 +260,22 @@ class Payment:
 
 
 Credit = Invoice | Payment
+
+
+def collector(named: str, recorder: str, for_others: bool) -> str:
+    """Who collected a payment: `named`, checked against who records it. An employee records
+    only what they collected themselves (nothing named: them); someone who may record for
+    others (an administrator, a system, or an unknown recorder when auth is off) names anyone,
+    or no one (a bank payment)."""
+    named = named.strip()
+    if for_others or not recorder:
+        return named
+    if named and named != recorder:
+        raise PermissionDenied(
+            f"payment.collected_by: {recorder!r} may record only payments they collected "
+            f"themselves, not {named[:64]!r}'s"
+        )
+    return recorder
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,14 @@ criteria and the stages it applies at:
 * mode BLOCK → BLOCK, unless the actor holds one of the override roles and gives a reason:
   OVERRIDDEN.
 
-An override asked without an override role, or without a reason, is ignored: the outcome stays
-BLOCK and a reason says why.
+An override asked without an override role, or without a reason, or with no verified user
+behind the check (`Actor.unknown`: roles are only ever read from a verified token), is
+ignored: the outcome stays BLOCK and a reason says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -168,20 +169,23 @@ class DebtPolicy:
 @dataclass(eq=False)
 class ClientPolicy:
     """The debt policy set for a client (client id empty: the company's), replaced whole by
-    each new one; its version steps with each replacement."""
+    each new one; its version steps with each replacement. `changed_by`: who set it (a
+    verified subject; empty when unknown)."""
 
     policy: DebtPolicy
     version: int = 1
+    changed_by: str = ""
     events: list[Event] = field(default_factory=list, repr=False)
 
     @property
     def client_id(self) -> str:
         return self.policy.client_id
 
-    def replace(self, policy: DebtPolicy) -> None:
+    def replace(self, policy: DebtPolicy, by: str = "") -> None:
         if policy.client_id != self.client_id:
             raise ValueError("a policy replaced by another client's")
         self.policy = policy
+        self.changed_by = by
         self.version += 1
 
 
@@ -223,22 +227,34 @@ class Decision:
 
 @dataclass(frozen=True)
 class Actor:
+    """Who asks for the check: a user known from a verified token (`of`), or no one known
+    (`unknown`), who can override nothing."""
+
     id: str
     roles: frozenset[str]
     override_reason: str
+    verified: bool = True
 
     @classmethod
-    def of(cls, actor_id: str, roles: Sequence[str], override_reason: str) -> Actor:
-        """Roles as `role` reads them ("ROLE_SUPERVISOR" is SUPERVISOR); blanks skipped."""
+    def of(cls, actor_id: str, roles: Iterable[str], override_reason: str) -> Actor:
+        """A verified user, its roles as `role` reads them ("ROLE_SUPERVISOR" is SUPERVISOR);
+        names that are no role (an identity provider's own) are left out."""
+        names = set()
+        for r in list(roles)[:MAX_LIST]:
+            try:
+                names.add(role("roles", r))
+            except InvalidArgument:
+                continue
         return cls(
-            limit_text("actor_id", actor_id, 64),
-            frozenset(
-                role(f"actor_roles[{i}]", r)
-                for i, r in enumerate(limit_items("actor_roles", roles, MAX_LIST))
-                if r.strip()
-            ),
+            limit_text("actor_token", actor_id, 128),
+            frozenset(names),
             limit_text("override_reason", override_reason, MAX_REASON),
         )
+
+    @classmethod
+    def unknown(cls, override_reason: str) -> Actor:
+        reason = limit_text("override_reason", override_reason, MAX_REASON)
+        return cls("", frozenset(), reason, verified=False)
 
 
 def violations(policy: DebtPolicy, f: CreditFigures, currency: str) -> list[Reason]:
@@ -290,7 +306,9 @@ def evaluate(
             Outcome.OVERRIDDEN, (*reasons, Reason(ReasonCode.OVERRIDE, note)), figures, policy
         )
     if actor.override_reason:  # asked, but without an override role
-        if policy.override_roles:
+        if not actor.verified:
+            note = "override ignored: the check names no verified user (actor_token)"
+        elif policy.override_roles:
             allowed = ", ".join(policy.override_roles)
             note = f"override ignored: {who} has none of the override roles ({allowed})"
         else:

@@ -3,6 +3,11 @@
 Writes are idempotent under their request_id and reads run in a read-only unit of work, both
 through the kit's `Servicer`. Credit checks, single or in a batch, are one path: the batch use
 case (`handlers.check_credit_batch`), a single check being a batch of one.
+
+Who calls comes from the verified token only (`entrypoints/policy.py` says who may call what):
+changes record its subject; a check's actor, who may override a BLOCK, is the user of its
+`actor_token`, else the caller when an employee calls, else no one (the body's `actor_id` and
+`actor_roles` are ignored).
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import grpc
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
-from fieldline_kit.errors import DomainError, InvalidArgument
+from fieldline_kit.auth import Kind, Principal, principal_or_none
+from fieldline_kit.errors import DomainError, InvalidArgument, Unauthenticated
 from fieldline_kit.grpc.convert import from_pb_date, page_size
 from fieldline_kit.grpc.interceptor import status_for
 from fieldline_kit.grpc.servicer import Servicer
@@ -33,12 +39,24 @@ from fieldline_settlements.domain.values import (
     optional_id,
     require_id,
 )
+from fieldline_settlements.entrypoints.policy import RECORD_FOR_OTHERS
 from fieldline_settlements.service_layer import handlers
 
 log = get_logger("fieldline.settlements.grpc")
 
 # Checks per CheckCreditBatch call (the orders service sends up to 64).
 MAX_CREDIT_CHECKS = 500
+
+
+def changed_by() -> str:
+    """The subject of the verified caller, recorded with a change ('' when auth is off)."""
+    caller = principal_or_none()
+    return caller.subject if caller is not None else ""
+
+
+def may_record_for_others(caller: Principal | None) -> bool:
+    """An employee without an admitting role records only their own collections."""
+    return caller is None or caller.kind != Kind.EMPLOYEE or caller.has_any(RECORD_FOR_OTHERS)
 
 
 class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.SettlementsServiceServicer):
@@ -102,6 +120,8 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
             receipt_number=p.receipt_number,
             collected_by=p.collected_by,
             named=tuple(named),
+            recorded_by=changed_by(),
+            for_others=may_record_for_others(principal_or_none()),
         )
 
         async def work(uow: SettlementsUnitOfWork) -> ss.RecordPaymentResponse:
@@ -190,10 +210,11 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         self, request: ss.SetContainerDepositRequest, context: grpc.aio.ServicerContext
     ) -> ss.SetContainerDepositResponse:
         deposit = m.money_field(request, "deposit", "deposit", self.cur)
+        by = changed_by()
 
         async def work(uow: SettlementsUnitOfWork) -> ss.SetContainerDepositResponse:
             await handlers.set_container_deposit(
-                uow, self.app.clock(), request.container_type, deposit
+                uow, self.app.clock(), request.container_type, deposit, by
             )
             return ss.SetContainerDepositResponse()
 
@@ -206,6 +227,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         self, request: ss.SetCreditLimitRequest, context: grpc.aio.ServicerContext
     ) -> ss.SetCreditLimitResponse:
         limit = m.optional_money_field(request, "limit", "limit", self.cur)
+        by = changed_by()
 
         async def work(uow: SettlementsUnitOfWork) -> ss.SetCreditLimitResponse:
             snapshot = await handlers.set_credit_limit(
@@ -217,6 +239,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
                 limit=limit,
                 clear=request.clear,
                 terms_days=request.payment_terms_days,
+                by=by,
             )
             return ss.SetCreditLimitResponse(balance=m.balance_pb(snapshot, self.cur))
 
@@ -228,6 +251,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         if not request.HasField("policy") and not request.clear:
             raise InvalidArgument("policy", "is required")
         args = {} if request.clear else m.policy_from_pb(request.policy)
+        by = changed_by()
 
         async def work(uow: SettlementsUnitOfWork) -> ss.SetDebtPolicyResponse:
             policy, _ = await handlers.set_debt_policy(
@@ -236,6 +260,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
                 client_id=request.policy.client_id,
                 args=args,
                 clear=request.clear,
+                by=by,
             )
             return ss.SetDebtPolicyResponse(policy=m.policy_pb(policy))
 
@@ -259,31 +284,76 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         return await self.write("ReleaseCredit", request, ss.ReleaseCreditResponse, work)
 
     # -- credit checks -----------------------------------------------------------------------
+    async def _actor(
+        self, check: ss.CheckCreditRequest, verified: dict[str, Principal | None]
+    ) -> Actor | DomainError:
+        """Who asks for the check, from a verified token only: its `actor_token`'s user, else
+        the caller when an employee calls (a forwarded token), else no one. `verified`: the
+        tokens of the call verified so far (one user's orders share one token)."""
+        reason = check.override_reason
+        try:
+            if check.actor_token:
+                if check.actor_token not in verified:
+                    verified[check.actor_token] = await self._verified_actor(check.actor_token)
+                user = verified[check.actor_token]
+            else:
+                caller = principal_or_none()
+                user = caller if caller is not None and caller.kind == Kind.EMPLOYEE else None
+            if user is None:
+                return Actor.unknown(reason)
+            return Actor.of(user.subject, user.roles, reason)
+        except DomainError as exc:
+            return exc
+
+    async def _verified_actor(self, token: str) -> Principal | None:
+        verifier = self.app.verifier
+        if verifier is None:  # auth off: no token can be verified, so no one is known
+            return None
+        try:
+            user = await verifier.verify_async(token)
+        except Unauthenticated as exc:
+            raise Unauthenticated(f"actor_token: {exc.message}") from None
+        if user.kind != Kind.EMPLOYEE:
+            raise InvalidArgument("actor_token", f"is a {user.kind}'s token, not a user's")
+        return user
+
+    async def _actors(
+        self, checks: Sequence[ss.CheckCreditRequest]
+    ) -> dict[int, Actor | DomainError]:
+        """The actor of each check (by `id(check)`), verified before the transaction."""
+        verified: dict[str, Principal | None] = {}
+        return {id(check): await self._actor(check, verified) for check in checks}
+
     def _credit_input(
-        self, request: ss.CheckCreditRequest, today: date
+        self, request: ss.CheckCreditRequest, today: date, actor: Actor | DomainError
     ) -> tuple[date, handlers.CreditCheckInput]:
         amount = m.money_field(request, "amount", "amount", self.cur)
+        if isinstance(actor, DomainError):
+            raise actor
         inp = handlers.CreditCheckInput(
             order_id=request.order_id,
             client_id=request.client_id,
             amount=amount,
             stage=m.from_enum(m.STAGES, request.stage, "stage"),
-            actor=Actor.of(request.actor_id, request.actor_roles, request.override_reason),
+            actor=actor,
         )
         as_of = from_pb_date("as_of", request.as_of, required=False)
         return as_of or today, inp
 
     async def _judge(
-        self, uow: SettlementsUnitOfWork, checks: Sequence[ss.CheckCreditRequest]
+        self,
+        uow: SettlementsUnitOfWork,
+        checks: Sequence[ss.CheckCreditRequest],
+        actors: dict[int, Actor | DomainError],
     ) -> list[ss.CheckCreditResponse | DomainError]:
         """The checks judged in order in `uow` (`handlers.check_credit_batch`): per check its
-        decision, or why it was refused (its own input malformed, or refused by the use
-        case)."""
+        decision, or why it was refused (its own input malformed, its actor token refused, or
+        refused by the use case)."""
         today = self.app.today()
         inputs: list[tuple[date, handlers.CreditCheckInput] | DomainError] = []
         for check in checks:
             try:
-                inputs.append(self._credit_input(check, today))
+                inputs.append(self._credit_input(check, today, actors[id(check)]))
             except DomainError as exc:
                 inputs.append(exc)
         judged = iter(
@@ -311,8 +381,10 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
     ) -> ss.CheckCreditResponse:
         """A batch of one (`_judge`); its refusal is the RPC's error."""
 
+        actors = await self._actors([request])
+
         async def work(uow: SettlementsUnitOfWork) -> ss.CheckCreditResponse:
-            (answer,) = await self._judge(uow, [request])
+            (answer,) = await self._judge(uow, [request], actors)
             if isinstance(answer, DomainError):
                 raise answer
             return answer
@@ -336,7 +408,14 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         response = ss.CheckCreditBatchResponse()
         if not checks:
             return response
-        outcomes = await self.write_batch("CheckCredit", checks, self._judge, required=False)
+        actors = await self._actors(checks)
+
+        async def judge(
+            uow: SettlementsUnitOfWork, some: Sequence[ss.CheckCreditRequest]
+        ) -> list[ss.CheckCreditResponse | DomainError]:
+            return await self._judge(uow, some, actors)
+
+        outcomes = await self.write_batch("CheckCredit", checks, judge, required=False)
         for index, outcome in enumerate(outcomes):
             result = response.results.add()
             if isinstance(outcome, DomainError):

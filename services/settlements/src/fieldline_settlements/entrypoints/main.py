@@ -1,5 +1,6 @@
 """The settlements service, declared once: `serve` runs gRPC, the outbox relay and the orders
-consumer; `migrate` upgrades the database."""
+consumer; `migrate` upgrades the database. Every RPC is under `POLICY` (entrypoints/policy.py),
+enforced when SETTLEMENTS_AUTH_JWKS is set."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fieldline_settlements import settings
 from fieldline_settlements.bootstrap import SERVICE, bootstrap
 from fieldline_settlements.entrypoints.grpc_api import register
 from fieldline_settlements.entrypoints.orders_consumer import build_orders_consumer
+from fieldline_settlements.entrypoints.policy import POLICY
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -23,5 +25,6 @@ SPEC = ServiceSpec(
     servicers=register,
     consumers=[build_orders_consumer],
     validate=settings.validate,
+    policy=POLICY,
 )
 main = SPEC.main

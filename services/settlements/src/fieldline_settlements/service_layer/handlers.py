@@ -29,6 +29,7 @@ from fieldline_settlements.domain.ledger import (
     NamedAllocation,
     Payment,
     PaymentKind,
+    collector,
 )
 from fieldline_settlements.domain.policy import Actor, ClientPolicy, DebtPolicy, Decision, Stage
 from fieldline_settlements.domain.tare import Direction, TareMovement, container_type
@@ -80,6 +81,10 @@ class PaymentInput:
     receipt_number: str
     collected_by: str
     named: tuple[NamedAllocation, ...] = ()
+    # Who records it (the caller's verified subject; empty: unknown) and whether they may
+    # record someone else's collection (`ledger.collector`).
+    recorded_by: str = ""
+    for_others: bool = True
 
 
 @dataclass(frozen=True)
@@ -270,8 +275,9 @@ async def record_payment(
         date_=inp.date,
         amount_=inp.amount,
         receipt_number=inp.receipt_number,
-        collected_by=inp.collected_by,
+        collected_by=collector(inp.collected_by, inp.recorded_by, inp.for_others),
         now=now,
+        recorded_by=inp.recorded_by,
     )
     account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
     existing = await uow.payments.find(payment_id)
@@ -320,10 +326,12 @@ async def set_credit_limit(
     limit: Decimal | None,
     clear: bool,
     terms_days: int,
+    by: str = "",
 ) -> BalanceSnapshot:
+    """Set a client's credit limit and terms, `by` whom (a verified subject)."""
     client_id = require_id("client_id", client_id)
     account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
-    changed = account.set_terms(limit=limit, clear=clear, terms_days=terms_days, now=now)
+    changed = account.set_terms(limit=limit, clear=clear, terms_days=terms_days, now=now, by=by)
     ledger = await uow.ledgers.load(client_id)
     if changed:
         return await _debt_changed(uow, account, ledger, now, today)
@@ -349,9 +357,10 @@ async def set_debt_policy(
     client_id: str,
     args: dict[str, Any],
     clear: bool,
+    by: str = "",
 ) -> tuple[DebtPolicy, bool]:
-    """Set the client's own policy (client id empty: the company's), or with `clear` remove it;
-    the policy in force after, and whether it is the company's."""
+    """Set the client's own policy (client id empty: the company's) `by` whom, or with `clear`
+    remove it; the policy in force after, and whether it is the company's."""
     client_id = optional_id("policy.client_id", client_id)
     if clear:
         await uow.policies.delete(client_id)
@@ -359,9 +368,9 @@ async def set_debt_policy(
     policy = DebtPolicy.create(**{**args, "client_id": client_id})
     stored = await uow.policies.find(client_id)
     if stored is None:
-        await uow.policies.add(ClientPolicy(policy))
+        await uow.policies.add(ClientPolicy(policy, changed_by=by))
     else:
-        stored.replace(policy)
+        stored.replace(policy, by)
         await uow.policies.save(stored)
     return policy, not client_id
 
@@ -449,9 +458,9 @@ async def release_credit(uow: SettlementsUnitOfWork, order_id: str) -> bool:
 
 # ----------------------------------------------------------------------------------- tare
 async def set_container_deposit(
-    uow: SettlementsUnitOfWork, now: datetime, container: str, deposit: Decimal
+    uow: SettlementsUnitOfWork, now: datetime, container: str, deposit: Decimal, by: str = ""
 ) -> None:
-    await uow.deposits.set(container_type("container_type", container), deposit, now)
+    await uow.deposits.set(container_type("container_type", container), deposit, now, by)
 
 
 # ------------------------------------------------------------------------- orders' events

@@ -20,14 +20,12 @@ DECISION_APPROVE: Decision
 DECISION_REJECT: Decision
 
 class CreateClientRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "client")
+    __slots__ = ("request_id", "client")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     client: _resources_pb2.Client
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., client: _Optional[_Union[_resources_pb2.Client, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., client: _Optional[_Union[_resources_pb2.Client, _Mapping]] = ...) -> None: ...
 
 class CreateClientResponse(_message.Message):
     __slots__ = ("client",)
@@ -48,18 +46,16 @@ class GetClientResponse(_message.Message):
     def __init__(self, client: _Optional[_Union[_resources_pb2.Client, _Mapping]] = ...) -> None: ...
 
 class UpdateClientRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "client", "expected_version", "update_mask")
+    __slots__ = ("request_id", "client", "expected_version", "update_mask")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
     UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     client: _resources_pb2.Client
     expected_version: int
     update_mask: _field_mask_pb2.FieldMask
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., client: _Optional[_Union[_resources_pb2.Client, _Mapping]] = ..., expected_version: _Optional[int] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., client: _Optional[_Union[_resources_pb2.Client, _Mapping]] = ..., expected_version: _Optional[int] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class UpdateClientResponse(_message.Message):
     __slots__ = ("client",)
@@ -90,14 +86,12 @@ class ListClientsResponse(_message.Message):
     def __init__(self, clients: _Optional[_Iterable[_Union[_resources_pb2.Client, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CreateOutletRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "outlet")
+    __slots__ = ("request_id", "outlet")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     OUTLET_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     outlet: _resources_pb2.Outlet
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., outlet: _Optional[_Union[_resources_pb2.Outlet, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., outlet: _Optional[_Union[_resources_pb2.Outlet, _Mapping]] = ...) -> None: ...
 
 class CreateOutletResponse(_message.Message):
     __slots__ = ("outlet",)
@@ -118,20 +112,18 @@ class GetOutletResponse(_message.Message):
     def __init__(self, outlet: _Optional[_Union[_resources_pb2.Outlet, _Mapping]] = ...) -> None: ...
 
 class UpdateOutletCardRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "outlet_id", "expected_version", "card", "update_mask")
+    __slots__ = ("request_id", "outlet_id", "expected_version", "card", "update_mask")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
     CARD_FIELD_NUMBER: _ClassVar[int]
     UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     outlet_id: str
     expected_version: int
     card: _resources_pb2.OutletCard
     update_mask: _field_mask_pb2.FieldMask
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., expected_version: _Optional[int] = ..., card: _Optional[_Union[_resources_pb2.OutletCard, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., expected_version: _Optional[int] = ..., card: _Optional[_Union[_resources_pb2.OutletCard, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class UpdateOutletCardResponse(_message.Message):
     __slots__ = ("outlet",)
@@ -140,18 +132,16 @@ class UpdateOutletCardResponse(_message.Message):
     def __init__(self, outlet: _Optional[_Union[_resources_pb2.Outlet, _Mapping]] = ...) -> None: ...
 
 class SetOutletStatusRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "outlet_id", "expected_version", "status")
+    __slots__ = ("request_id", "outlet_id", "expected_version", "status")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     outlet_id: str
     expected_version: int
     status: _resources_pb2.OutletStatus
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., expected_version: _Optional[int] = ..., status: _Optional[_Union[_resources_pb2.OutletStatus, str]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., expected_version: _Optional[int] = ..., status: _Optional[_Union[_resources_pb2.OutletStatus, str]] = ...) -> None: ...
 
 class SetOutletStatusResponse(_message.Message):
     __slots__ = ("outlet",)
@@ -232,20 +222,18 @@ class ListOutletCardHistoryResponse(_message.Message):
     def __init__(self, changes: _Optional[_Iterable[_Union[_resources_pb2.OutletCardChange, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ProposeOutletRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "proposal_id", "outlet_id", "client_id", "card")
+    __slots__ = ("request_id", "proposal_id", "outlet_id", "client_id", "card")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     PROPOSAL_ID_FIELD_NUMBER: _ClassVar[int]
     OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     CARD_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     proposal_id: str
     outlet_id: str
     client_id: str
     card: _resources_pb2.OutletCard
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., proposal_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., client_id: _Optional[str] = ..., card: _Optional[_Union[_resources_pb2.OutletCard, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., proposal_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., client_id: _Optional[str] = ..., card: _Optional[_Union[_resources_pb2.OutletCard, _Mapping]] = ...) -> None: ...
 
 class ProposeOutletResponse(_message.Message):
     __slots__ = ("proposal",)
@@ -254,20 +242,18 @@ class ProposeOutletResponse(_message.Message):
     def __init__(self, proposal: _Optional[_Union[_resources_pb2.Proposal, _Mapping]] = ...) -> None: ...
 
 class ProposeCardChangeRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "proposal_id", "outlet_id", "card", "update_mask")
+    __slots__ = ("request_id", "proposal_id", "outlet_id", "card", "update_mask")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     PROPOSAL_ID_FIELD_NUMBER: _ClassVar[int]
     OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
     CARD_FIELD_NUMBER: _ClassVar[int]
     UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     proposal_id: str
     outlet_id: str
     card: _resources_pb2.OutletCard
     update_mask: _field_mask_pb2.FieldMask
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., proposal_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., card: _Optional[_Union[_resources_pb2.OutletCard, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., proposal_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., card: _Optional[_Union[_resources_pb2.OutletCard, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class ProposeCardChangeResponse(_message.Message):
     __slots__ = ("proposal",)
@@ -276,18 +262,16 @@ class ProposeCardChangeResponse(_message.Message):
     def __init__(self, proposal: _Optional[_Union[_resources_pb2.Proposal, _Mapping]] = ...) -> None: ...
 
 class DecideProposalRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "proposal_id", "decision", "reason")
+    __slots__ = ("request_id", "proposal_id", "decision", "reason")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     PROPOSAL_ID_FIELD_NUMBER: _ClassVar[int]
     DECISION_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     proposal_id: str
     decision: Decision
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., proposal_id: _Optional[str] = ..., decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., proposal_id: _Optional[str] = ..., decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class DecideProposalResponse(_message.Message):
     __slots__ = ("proposal",)

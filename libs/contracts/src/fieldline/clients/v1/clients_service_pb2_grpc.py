@@ -31,6 +31,11 @@ class ClientsServiceStub:
     Every mutating RPC takes `request_id` (a UUID chosen by the caller): a retry with the same
     request_id returns the original response and changes nothing; reusing it for a different
     request is INVALID_ARGUMENT. Entity ids on creates are chosen by the caller (device UUIDs).
+
+    Every call carries `authorization: Bearer <JWT>`; who acts (the card history's `changed_by`,
+    a proposal's proposer and decider) is the token's subject, never a field of the request. A
+    field employee sees the outlets of its routes, a supervisor those of its team's routes,
+    ADMIN and SERVICE every outlet; clients are company-wide (docs/contexts/clients.md).
     """
 
     def __init__(self, channel):
@@ -127,6 +132,11 @@ class ClientsServiceServicer:
     Every mutating RPC takes `request_id` (a UUID chosen by the caller): a retry with the same
     request_id returns the original response and changes nothing; reusing it for a different
     request is INVALID_ARGUMENT. Entity ids on creates are chosen by the caller (device UUIDs).
+
+    Every call carries `authorization: Bearer <JWT>`; who acts (the card history's `changed_by`,
+    a proposal's proposer and decider) is the token's subject, never a field of the request. A
+    field employee sees the outlets of its routes, a supervisor those of its team's routes,
+    ADMIN and SERVICE every outlet; clients are company-wide (docs/contexts/clients.md).
     """
 
     def CreateClient(self, request, context):
@@ -327,6 +337,11 @@ class ClientsService:
     Every mutating RPC takes `request_id` (a UUID chosen by the caller): a retry with the same
     request_id returns the original response and changes nothing; reusing it for a different
     request is INVALID_ARGUMENT. Entity ids on creates are chosen by the caller (device UUIDs).
+
+    Every call carries `authorization: Bearer <JWT>`; who acts (the card history's `changed_by`,
+    a proposal's proposer and decider) is the token's subject, never a field of the request. A
+    field employee sees the outlets of its routes, a supervisor those of its team's routes,
+    ADMIN and SERVICE every outlet; clients are company-wide (docs/contexts/clients.md).
     """
 
     @staticmethod

@@ -37,6 +37,7 @@ class Role(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROLE_DISTRIBUTOR_MANAGER: _ClassVar[Role]
     ROLE_SUPERVISOR: _ClassVar[Role]
     ROLE_TECHNICIAN: _ClassVar[Role]
+    ROLE_ADMIN: _ClassVar[Role]
 
 class VisitFrequency(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -98,6 +99,7 @@ ROLE_MERCHANDISER: Role
 ROLE_DISTRIBUTOR_MANAGER: Role
 ROLE_SUPERVISOR: Role
 ROLE_TECHNICIAN: Role
+ROLE_ADMIN: Role
 VISIT_FREQUENCY_UNSPECIFIED: VisitFrequency
 VISIT_FREQUENCY_WEEKLY: VisitFrequency
 VISIT_FREQUENCY_EVERY_2_WEEKS: VisitFrequency

@@ -9,14 +9,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateEmployeeRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "employee")
+    __slots__ = ("request_id", "employee")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     EMPLOYEE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     employee: _resources_pb2.Employee
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., employee: _Optional[_Union[_resources_pb2.Employee, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., employee: _Optional[_Union[_resources_pb2.Employee, _Mapping]] = ...) -> None: ...
 
 class CreateEmployeeResponse(_message.Message):
     __slots__ = ("employee",)
@@ -37,14 +35,12 @@ class GetEmployeeResponse(_message.Message):
     def __init__(self, employee: _Optional[_Union[_resources_pb2.Employee, _Mapping]] = ...) -> None: ...
 
 class UpdateEmployeeRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "employee")
+    __slots__ = ("request_id", "employee")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     EMPLOYEE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     employee: _resources_pb2.Employee
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., employee: _Optional[_Union[_resources_pb2.Employee, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., employee: _Optional[_Union[_resources_pb2.Employee, _Mapping]] = ...) -> None: ...
 
 class UpdateEmployeeResponse(_message.Message):
     __slots__ = ("employee",)
@@ -73,14 +69,12 @@ class ListEmployeesResponse(_message.Message):
     def __init__(self, employees: _Optional[_Iterable[_Union[_resources_pb2.Employee, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CreateTerritoryRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "territory")
+    __slots__ = ("request_id", "territory")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     TERRITORY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     territory: _resources_pb2.Territory
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., territory: _Optional[_Union[_resources_pb2.Territory, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., territory: _Optional[_Union[_resources_pb2.Territory, _Mapping]] = ...) -> None: ...
 
 class CreateTerritoryResponse(_message.Message):
     __slots__ = ("territory",)
@@ -107,14 +101,12 @@ class ListTerritoriesResponse(_message.Message):
     def __init__(self, territories: _Optional[_Iterable[_Union[_resources_pb2.Territory, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CreateRouteRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "route")
+    __slots__ = ("request_id", "route")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     ROUTE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     route: _resources_pb2.Route
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., route: _Optional[_Union[_resources_pb2.Route, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., route: _Optional[_Union[_resources_pb2.Route, _Mapping]] = ...) -> None: ...
 
 class CreateRouteResponse(_message.Message):
     __slots__ = ("route",)
@@ -155,14 +147,12 @@ class ListRoutesResponse(_message.Message):
     def __init__(self, routes: _Optional[_Iterable[_Union[_resources_pb2.Route, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class SetRouteAssignmentRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "assignment")
+    __slots__ = ("request_id", "assignment")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     assignment: _resources_pb2.RouteAssignment
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., assignment: _Optional[_Union[_resources_pb2.RouteAssignment, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., assignment: _Optional[_Union[_resources_pb2.RouteAssignment, _Mapping]] = ...) -> None: ...
 
 class SetRouteAssignmentResponse(_message.Message):
     __slots__ = ("assignment",)
@@ -171,16 +161,14 @@ class SetRouteAssignmentResponse(_message.Message):
     def __init__(self, assignment: _Optional[_Union[_resources_pb2.RouteAssignment, _Mapping]] = ...) -> None: ...
 
 class RemoveRouteAssignmentRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "route_id", "outlet_id")
+    __slots__ = ("request_id", "route_id", "outlet_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     ROUTE_ID_FIELD_NUMBER: _ClassVar[int]
     OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     route_id: str
     outlet_id: str
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., route_id: _Optional[str] = ..., outlet_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., route_id: _Optional[str] = ..., outlet_id: _Optional[str] = ...) -> None: ...
 
 class RemoveRouteAssignmentResponse(_message.Message):
     __slots__ = ()

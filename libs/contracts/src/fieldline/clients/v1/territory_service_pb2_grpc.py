@@ -27,6 +27,10 @@ if _version_not_supported:
 
 class TerritoryServiceStub:
     """Employees, territories, routes, route assignments and visit plans.
+
+    Every call carries `authorization: Bearer <JWT>`; who acts is the token's subject, never a
+    field of the request. A field employee sees its own routes, a supervisor its team's (the
+    employees it supervises), ADMIN and SERVICE everything (docs/contexts/clients.md).
     """
 
     def __init__(self, channel):
@@ -104,6 +108,10 @@ class TerritoryServiceStub:
 
 class TerritoryServiceServicer:
     """Employees, territories, routes, route assignments and visit plans.
+
+    Every call carries `authorization: Bearer <JWT>`; who acts is the token's subject, never a
+    field of the request. A field employee sees its own routes, a supervisor its team's (the
+    employees it supervises), ADMIN and SERVICE everything (docs/contexts/clients.md).
     """
 
     def CreateEmployee(self, request, context):
@@ -264,6 +272,10 @@ def add_TerritoryServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class TerritoryService:
     """Employees, territories, routes, route assignments and visit plans.
+
+    Every call carries `authorization: Bearer <JWT>`; who acts is the token's subject, never a
+    field of the request. A field employee sees its own routes, a supervisor its team's (the
+    employees it supervises), ADMIN and SERVICE everything (docs/contexts/clients.md).
     """
 
     @staticmethod

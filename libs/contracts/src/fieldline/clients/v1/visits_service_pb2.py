@@ -28,7 +28,7 @@ from google.type import date_pb2 as google_dot_type_dot_date__pb2
 from google.type import latlng_pb2 as google_dot_type_dot_latlng__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)fieldline/clients/v1/visits_service.proto\x12\x14\x66ieldline.clients.v1\x1a$fieldline/clients/v1/resources.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x18google/type/latlng.proto\"\xcd\x01\n\x0e\x43heckInRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08visit_id\x18\x02 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x11\n\toutlet_id\x18\x04 \x01(\t\x12(\n\x04time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x08location\x18\x06 \x01(\x0b\x32\x13.google.type.LatLng\x12\x1f\n\x04\x64\x61te\x18\x07 \x01(\x0b\x32\x11.google.type.Date\"=\n\x0f\x43heckInResponse\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"\xcc\x01\n\x0f\x43heckOutRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08visit_id\x18\x02 \x01(\t\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x08location\x18\x04 \x01(\x0b\x32\x13.google.type.LatLng\x12\x33\n\x07outcome\x18\x05 \x01(\x0e\x32\".fieldline.clients.v1.VisitOutcome\x12\r\n\x05notes\x18\x06 \x01(\t\">\n\x10\x43heckOutResponse\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"\x96\x01\n\x18RecordMissedVisitRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08visit_id\x18\x02 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x11\n\toutlet_id\x18\x04 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x0e\n\x06reason\x18\x06 \x01(\t\"G\n\x19RecordMissedVisitResponse\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"#\n\x0fGetVisitRequest\x12\x10\n\x08visit_id\x18\x01 \x01(\t\">\n\x10GetVisitResponse\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"\xa9\x01\n\x11ListVisitsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x11\n\toutlet_id\x18\x04 \x01(\t\x12$\n\tfrom_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x07to_date\x18\x06 \x01(\x0b\x32\x11.google.type.Date\"Z\n\x12ListVisitsResponse\x12+\n\x06visits\x18\x01 \x03(\x0b\x32\x1b.fieldline.clients.v1.Visit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"~\n\x1a\x43reateQuestionnaireRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12:\n\rquestionnaire\x18\x03 \x01(\x0b\x32#.fieldline.clients.v1.Questionnaire\"Y\n\x1b\x43reateQuestionnaireResponse\x12:\n\rquestionnaire\x18\x01 \x01(\x0b\x32#.fieldline.clients.v1.Questionnaire\"3\n\x17GetQuestionnaireRequest\x12\x18\n\x10questionnaire_id\x18\x01 \x01(\t\"V\n\x18GetQuestionnaireResponse\x12:\n\rquestionnaire\x18\x01 \x01(\x0b\x32#.fieldline.clients.v1.Questionnaire\"B\n\x19ListQuestionnairesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"r\n\x1aListQuestionnairesResponse\x12;\n\x0equestionnaires\x18\x01 \x03(\x0b\x32#.fieldline.clients.v1.Questionnaire\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"T\n\x12SubmitAuditRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12*\n\x05\x61udit\x18\x02 \x01(\x0b\x32\x1b.fieldline.clients.v1.Audit\"A\n\x13SubmitAuditResponse\x12*\n\x05\x61udit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Audit\"#\n\x0fGetAuditRequest\x12\x10\n\x08\x61udit_id\x18\x01 \x01(\t\">\n\x10GetAuditResponse\x12*\n\x05\x61udit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Audit\"_\n\x11ListAuditsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\toutlet_id\x18\x03 \x01(\t\x12\x10\n\x08visit_id\x18\x04 \x01(\t\"Z\n\x12ListAuditsResponse\x12+\n\x06\x61udits\x18\x01 \x03(\x0b\x32\x1b.fieldline.clients.v1.Audit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xfc\x08\n\rVisitsService\x12V\n\x07\x43heckIn\x12$.fieldline.clients.v1.CheckInRequest\x1a%.fieldline.clients.v1.CheckInResponse\x12Y\n\x08\x43heckOut\x12%.fieldline.clients.v1.CheckOutRequest\x1a&.fieldline.clients.v1.CheckOutResponse\x12t\n\x11RecordMissedVisit\x12..fieldline.clients.v1.RecordMissedVisitRequest\x1a/.fieldline.clients.v1.RecordMissedVisitResponse\x12Y\n\x08GetVisit\x12%.fieldline.clients.v1.GetVisitRequest\x1a&.fieldline.clients.v1.GetVisitResponse\x12_\n\nListVisits\x12\'.fieldline.clients.v1.ListVisitsRequest\x1a(.fieldline.clients.v1.ListVisitsResponse\x12z\n\x13\x43reateQuestionnaire\x12\x30.fieldline.clients.v1.CreateQuestionnaireRequest\x1a\x31.fieldline.clients.v1.CreateQuestionnaireResponse\x12q\n\x10GetQuestionnaire\x12-.fieldline.clients.v1.GetQuestionnaireRequest\x1a..fieldline.clients.v1.GetQuestionnaireResponse\x12w\n\x12ListQuestionnaires\x12/.fieldline.clients.v1.ListQuestionnairesRequest\x1a\x30.fieldline.clients.v1.ListQuestionnairesResponse\x12\x62\n\x0bSubmitAudit\x12(.fieldline.clients.v1.SubmitAuditRequest\x1a).fieldline.clients.v1.SubmitAuditResponse\x12Y\n\x08GetAudit\x12%.fieldline.clients.v1.GetAuditRequest\x1a&.fieldline.clients.v1.GetAuditResponse\x12_\n\nListAudits\x12\'.fieldline.clients.v1.ListAuditsRequest\x1a(.fieldline.clients.v1.ListAuditsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)fieldline/clients/v1/visits_service.proto\x12\x14\x66ieldline.clients.v1\x1a$fieldline/clients/v1/resources.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x18google/type/latlng.proto\"\xe1\x01\n\x0e\x43heckInRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08visit_id\x18\x02 \x01(\t\x12\x11\n\toutlet_id\x18\x04 \x01(\t\x12(\n\x04time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x08location\x18\x06 \x01(\x0b\x32\x13.google.type.LatLng\x12\x1f\n\x04\x64\x61te\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12\x14\n\x0c\x66or_agent_id\x18\x08 \x01(\tJ\x04\x08\x03\x10\x04R\x08\x61gent_id\"=\n\x0f\x43heckInResponse\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"\xcc\x01\n\x0f\x43heckOutRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08visit_id\x18\x02 \x01(\t\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x08location\x18\x04 \x01(\x0b\x32\x13.google.type.LatLng\x12\x33\n\x07outcome\x18\x05 \x01(\x0e\x32\".fieldline.clients.v1.VisitOutcome\x12\r\n\x05notes\x18\x06 \x01(\t\">\n\x10\x43heckOutResponse\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"\xaa\x01\n\x18RecordMissedVisitRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08visit_id\x18\x02 \x01(\t\x12\x11\n\toutlet_id\x18\x04 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x14\n\x0c\x66or_agent_id\x18\x07 \x01(\tJ\x04\x08\x03\x10\x04R\x08\x61gent_id\"G\n\x19RecordMissedVisitResponse\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"#\n\x0fGetVisitRequest\x12\x10\n\x08visit_id\x18\x01 \x01(\t\">\n\x10GetVisitResponse\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"\xa9\x01\n\x11ListVisitsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x11\n\toutlet_id\x18\x04 \x01(\t\x12$\n\tfrom_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x07to_date\x18\x06 \x01(\x0b\x32\x11.google.type.Date\"Z\n\x12ListVisitsResponse\x12+\n\x06visits\x18\x01 \x03(\x0b\x32\x1b.fieldline.clients.v1.Visit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"|\n\x1a\x43reateQuestionnaireRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12:\n\rquestionnaire\x18\x03 \x01(\x0b\x32#.fieldline.clients.v1.QuestionnaireJ\x04\x08\x02\x10\x03R\x08\x61\x63tor_id\"Y\n\x1b\x43reateQuestionnaireResponse\x12:\n\rquestionnaire\x18\x01 \x01(\x0b\x32#.fieldline.clients.v1.Questionnaire\"3\n\x17GetQuestionnaireRequest\x12\x18\n\x10questionnaire_id\x18\x01 \x01(\t\"V\n\x18GetQuestionnaireResponse\x12:\n\rquestionnaire\x18\x01 \x01(\x0b\x32#.fieldline.clients.v1.Questionnaire\"B\n\x19ListQuestionnairesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"r\n\x1aListQuestionnairesResponse\x12;\n\x0equestionnaires\x18\x01 \x03(\x0b\x32#.fieldline.clients.v1.Questionnaire\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"T\n\x12SubmitAuditRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12*\n\x05\x61udit\x18\x02 \x01(\x0b\x32\x1b.fieldline.clients.v1.Audit\"A\n\x13SubmitAuditResponse\x12*\n\x05\x61udit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Audit\"#\n\x0fGetAuditRequest\x12\x10\n\x08\x61udit_id\x18\x01 \x01(\t\">\n\x10GetAuditResponse\x12*\n\x05\x61udit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Audit\"_\n\x11ListAuditsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\toutlet_id\x18\x03 \x01(\t\x12\x10\n\x08visit_id\x18\x04 \x01(\t\"Z\n\x12ListAuditsResponse\x12+\n\x06\x61udits\x18\x01 \x03(\x0b\x32\x1b.fieldline.clients.v1.Audit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xfc\x08\n\rVisitsService\x12V\n\x07\x43heckIn\x12$.fieldline.clients.v1.CheckInRequest\x1a%.fieldline.clients.v1.CheckInResponse\x12Y\n\x08\x43heckOut\x12%.fieldline.clients.v1.CheckOutRequest\x1a&.fieldline.clients.v1.CheckOutResponse\x12t\n\x11RecordMissedVisit\x12..fieldline.clients.v1.RecordMissedVisitRequest\x1a/.fieldline.clients.v1.RecordMissedVisitResponse\x12Y\n\x08GetVisit\x12%.fieldline.clients.v1.GetVisitRequest\x1a&.fieldline.clients.v1.GetVisitResponse\x12_\n\nListVisits\x12\'.fieldline.clients.v1.ListVisitsRequest\x1a(.fieldline.clients.v1.ListVisitsResponse\x12z\n\x13\x43reateQuestionnaire\x12\x30.fieldline.clients.v1.CreateQuestionnaireRequest\x1a\x31.fieldline.clients.v1.CreateQuestionnaireResponse\x12q\n\x10GetQuestionnaire\x12-.fieldline.clients.v1.GetQuestionnaireRequest\x1a..fieldline.clients.v1.GetQuestionnaireResponse\x12w\n\x12ListQuestionnaires\x12/.fieldline.clients.v1.ListQuestionnairesRequest\x1a\x30.fieldline.clients.v1.ListQuestionnairesResponse\x12\x62\n\x0bSubmitAudit\x12(.fieldline.clients.v1.SubmitAuditRequest\x1a).fieldline.clients.v1.SubmitAuditResponse\x12Y\n\x08GetAudit\x12%.fieldline.clients.v1.GetAuditRequest\x1a&.fieldline.clients.v1.GetAuditResponse\x12_\n\nListAudits\x12\'.fieldline.clients.v1.ListAuditsRequest\x1a(.fieldline.clients.v1.ListAuditsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,49 +36,49 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fieldline.clients.v1.visits
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CHECKINREQUEST']._serialized_start=189
-  _globals['_CHECKINREQUEST']._serialized_end=394
-  _globals['_CHECKINRESPONSE']._serialized_start=396
-  _globals['_CHECKINRESPONSE']._serialized_end=457
-  _globals['_CHECKOUTREQUEST']._serialized_start=460
-  _globals['_CHECKOUTREQUEST']._serialized_end=664
-  _globals['_CHECKOUTRESPONSE']._serialized_start=666
-  _globals['_CHECKOUTRESPONSE']._serialized_end=728
-  _globals['_RECORDMISSEDVISITREQUEST']._serialized_start=731
-  _globals['_RECORDMISSEDVISITREQUEST']._serialized_end=881
-  _globals['_RECORDMISSEDVISITRESPONSE']._serialized_start=883
-  _globals['_RECORDMISSEDVISITRESPONSE']._serialized_end=954
-  _globals['_GETVISITREQUEST']._serialized_start=956
-  _globals['_GETVISITREQUEST']._serialized_end=991
-  _globals['_GETVISITRESPONSE']._serialized_start=993
-  _globals['_GETVISITRESPONSE']._serialized_end=1055
-  _globals['_LISTVISITSREQUEST']._serialized_start=1058
-  _globals['_LISTVISITSREQUEST']._serialized_end=1227
-  _globals['_LISTVISITSRESPONSE']._serialized_start=1229
-  _globals['_LISTVISITSRESPONSE']._serialized_end=1319
-  _globals['_CREATEQUESTIONNAIREREQUEST']._serialized_start=1321
-  _globals['_CREATEQUESTIONNAIREREQUEST']._serialized_end=1447
-  _globals['_CREATEQUESTIONNAIRERESPONSE']._serialized_start=1449
-  _globals['_CREATEQUESTIONNAIRERESPONSE']._serialized_end=1538
-  _globals['_GETQUESTIONNAIREREQUEST']._serialized_start=1540
-  _globals['_GETQUESTIONNAIREREQUEST']._serialized_end=1591
-  _globals['_GETQUESTIONNAIRERESPONSE']._serialized_start=1593
-  _globals['_GETQUESTIONNAIRERESPONSE']._serialized_end=1679
-  _globals['_LISTQUESTIONNAIRESREQUEST']._serialized_start=1681
-  _globals['_LISTQUESTIONNAIRESREQUEST']._serialized_end=1747
-  _globals['_LISTQUESTIONNAIRESRESPONSE']._serialized_start=1749
-  _globals['_LISTQUESTIONNAIRESRESPONSE']._serialized_end=1863
-  _globals['_SUBMITAUDITREQUEST']._serialized_start=1865
-  _globals['_SUBMITAUDITREQUEST']._serialized_end=1949
-  _globals['_SUBMITAUDITRESPONSE']._serialized_start=1951
-  _globals['_SUBMITAUDITRESPONSE']._serialized_end=2016
-  _globals['_GETAUDITREQUEST']._serialized_start=2018
-  _globals['_GETAUDITREQUEST']._serialized_end=2053
-  _globals['_GETAUDITRESPONSE']._serialized_start=2055
-  _globals['_GETAUDITRESPONSE']._serialized_end=2117
-  _globals['_LISTAUDITSREQUEST']._serialized_start=2119
-  _globals['_LISTAUDITSREQUEST']._serialized_end=2214
-  _globals['_LISTAUDITSRESPONSE']._serialized_start=2216
-  _globals['_LISTAUDITSRESPONSE']._serialized_end=2306
-  _globals['_VISITSSERVICE']._serialized_start=2309
-  _globals['_VISITSSERVICE']._serialized_end=3457
+  _globals['_CHECKINREQUEST']._serialized_end=414
+  _globals['_CHECKINRESPONSE']._serialized_start=416
+  _globals['_CHECKINRESPONSE']._serialized_end=477
+  _globals['_CHECKOUTREQUEST']._serialized_start=480
+  _globals['_CHECKOUTREQUEST']._serialized_end=684
+  _globals['_CHECKOUTRESPONSE']._serialized_start=686
+  _globals['_CHECKOUTRESPONSE']._serialized_end=748
+  _globals['_RECORDMISSEDVISITREQUEST']._serialized_start=751
+  _globals['_RECORDMISSEDVISITREQUEST']._serialized_end=921
+  _globals['_RECORDMISSEDVISITRESPONSE']._serialized_start=923
+  _globals['_RECORDMISSEDVISITRESPONSE']._serialized_end=994
+  _globals['_GETVISITREQUEST']._serialized_start=996
+  _globals['_GETVISITREQUEST']._serialized_end=1031
+  _globals['_GETVISITRESPONSE']._serialized_start=1033
+  _globals['_GETVISITRESPONSE']._serialized_end=1095
+  _globals['_LISTVISITSREQUEST']._serialized_start=1098
+  _globals['_LISTVISITSREQUEST']._serialized_end=1267
+  _globals['_LISTVISITSRESPONSE']._serialized_start=1269
+  _globals['_LISTVISITSRESPONSE']._serialized_end=1359
+  _globals['_CREATEQUESTIONNAIREREQUEST']._serialized_start=1361
+  _globals['_CREATEQUESTIONNAIREREQUEST']._serialized_end=1485
+  _globals['_CREATEQUESTIONNAIRERESPONSE']._serialized_start=1487
+  _globals['_CREATEQUESTIONNAIRERESPONSE']._serialized_end=1576
+  _globals['_GETQUESTIONNAIREREQUEST']._serialized_start=1578
+  _globals['_GETQUESTIONNAIREREQUEST']._serialized_end=1629
+  _globals['_GETQUESTIONNAIRERESPONSE']._serialized_start=1631
+  _globals['_GETQUESTIONNAIRERESPONSE']._serialized_end=1717
+  _globals['_LISTQUESTIONNAIRESREQUEST']._serialized_start=1719
+  _globals['_LISTQUESTIONNAIRESREQUEST']._serialized_end=1785
+  _globals['_LISTQUESTIONNAIRESRESPONSE']._serialized_start=1787
+  _globals['_LISTQUESTIONNAIRESRESPONSE']._serialized_end=1901
+  _globals['_SUBMITAUDITREQUEST']._serialized_start=1903
+  _globals['_SUBMITAUDITREQUEST']._serialized_end=1987
+  _globals['_SUBMITAUDITRESPONSE']._serialized_start=1989
+  _globals['_SUBMITAUDITRESPONSE']._serialized_end=2054
+  _globals['_GETAUDITREQUEST']._serialized_start=2056
+  _globals['_GETAUDITREQUEST']._serialized_end=2091
+  _globals['_GETAUDITRESPONSE']._serialized_start=2093
+  _globals['_GETAUDITRESPONSE']._serialized_end=2155
+  _globals['_LISTAUDITSREQUEST']._serialized_start=2157
+  _globals['_LISTAUDITSREQUEST']._serialized_end=2252
+  _globals['_LISTAUDITSRESPONSE']._serialized_start=2254
+  _globals['_LISTAUDITSRESPONSE']._serialized_end=2344
+  _globals['_VISITSSERVICE']._serialized_start=2347
+  _globals['_VISITSSERVICE']._serialized_end=3495
 # @@protoc_insertion_point(module_scope)

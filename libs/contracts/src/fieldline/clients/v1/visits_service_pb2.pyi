@@ -13,22 +13,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CheckInRequest(_message.Message):
-    __slots__ = ("request_id", "visit_id", "agent_id", "outlet_id", "time", "location", "date")
+    __slots__ = ("request_id", "visit_id", "outlet_id", "time", "location", "date", "for_agent_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     VISIT_ID_FIELD_NUMBER: _ClassVar[int]
-    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     LOCATION_FIELD_NUMBER: _ClassVar[int]
     DATE_FIELD_NUMBER: _ClassVar[int]
+    FOR_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     visit_id: str
-    agent_id: str
     outlet_id: str
     time: _timestamp_pb2.Timestamp
     location: _latlng_pb2.LatLng
     date: _date_pb2.Date
-    def __init__(self, request_id: _Optional[str] = ..., visit_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., location: _Optional[_Union[_latlng_pb2.LatLng, _Mapping]] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+    for_agent_id: str
+    def __init__(self, request_id: _Optional[str] = ..., visit_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., location: _Optional[_Union[_latlng_pb2.LatLng, _Mapping]] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., for_agent_id: _Optional[str] = ...) -> None: ...
 
 class CheckInResponse(_message.Message):
     __slots__ = ("visit",)
@@ -59,20 +59,20 @@ class CheckOutResponse(_message.Message):
     def __init__(self, visit: _Optional[_Union[_resources_pb2.Visit, _Mapping]] = ...) -> None: ...
 
 class RecordMissedVisitRequest(_message.Message):
-    __slots__ = ("request_id", "visit_id", "agent_id", "outlet_id", "date", "reason")
+    __slots__ = ("request_id", "visit_id", "outlet_id", "date", "reason", "for_agent_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     VISIT_ID_FIELD_NUMBER: _ClassVar[int]
-    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
     DATE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    FOR_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     visit_id: str
-    agent_id: str
     outlet_id: str
     date: _date_pb2.Date
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., visit_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+    for_agent_id: str
+    def __init__(self, request_id: _Optional[str] = ..., visit_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., reason: _Optional[str] = ..., for_agent_id: _Optional[str] = ...) -> None: ...
 
 class RecordMissedVisitResponse(_message.Message):
     __slots__ = ("visit",)
@@ -117,14 +117,12 @@ class ListVisitsResponse(_message.Message):
     def __init__(self, visits: _Optional[_Iterable[_Union[_resources_pb2.Visit, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CreateQuestionnaireRequest(_message.Message):
-    __slots__ = ("request_id", "actor_id", "questionnaire")
+    __slots__ = ("request_id", "questionnaire")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     QUESTIONNAIRE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor_id: str
     questionnaire: _resources_pb2.Questionnaire
-    def __init__(self, request_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., questionnaire: _Optional[_Union[_resources_pb2.Questionnaire, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., questionnaire: _Optional[_Union[_resources_pb2.Questionnaire, _Mapping]] = ...) -> None: ...
 
 class CreateQuestionnaireResponse(_message.Message):
     __slots__ = ("questionnaire",)

@@ -27,6 +27,10 @@ if _version_not_supported:
 
 class VisitsServiceStub:
     """Visits (GPS check-in/out, outcome, missed visits), questionnaires and merchandising audits.
+
+    Every call carries `authorization: Bearer <JWT>`; who acts is the token's subject. A field
+    employee records and sees its own visits and audits, at the outlets of its routes; a
+    supervisor sees its team's; ADMIN and SERVICE everything (docs/contexts/clients.md).
     """
 
     def __init__(self, channel):
@@ -94,6 +98,10 @@ class VisitsServiceStub:
 
 class VisitsServiceServicer:
     """Visits (GPS check-in/out, outcome, missed visits), questionnaires and merchandising audits.
+
+    Every call carries `authorization: Bearer <JWT>`; who acts is the token's subject. A field
+    employee records and sees its own visits and audits, at the outlets of its routes; a
+    supervisor sees its team's; ADMIN and SERVICE everything (docs/contexts/clients.md).
     """
 
     def CheckIn(self, request, context):
@@ -233,6 +241,10 @@ def add_VisitsServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class VisitsService:
     """Visits (GPS check-in/out, outcome, missed visits), questionnaires and merchandising audits.
+
+    Every call carries `authorization: Bearer <JWT>`; who acts is the token's subject. A field
+    employee records and sees its own visits and audits, at the outlets of its routes; a
+    supervisor sees its team's; ADMIN and SERVICE everything (docs/contexts/clients.md).
     """
 
     @staticmethod

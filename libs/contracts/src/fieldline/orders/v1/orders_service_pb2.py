@@ -26,59 +26,57 @@ from fieldline.orders.v1 import resources_pb2 as fieldline_dot_orders_dot_v1_dot
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(fieldline/orders/v1/orders_service.proto\x12\x13\x66ieldline.orders.v1\x1a#fieldline/orders/v1/resources.proto\x1a\x16google/type/date.proto\"e\n\x0eOrderLineInput\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\t\x12\x1f\n\x17manual_discount_percent\x18\x04 \x01(\t\"+\n\x05\x41\x63tor\x12\x13\n\x0b\x65mployee_id\x18\x01 \x01(\t\x12\r\n\x05roles\x18\x02 \x03(\t\" \n\x0e\x43reditOverride\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\x8d\x03\n\x12SubmitOrderRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12)\n\x05\x61\x63tor\x18\x02 \x01(\x0b\x32\x1a.fieldline.orders.v1.Actor\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\x11\n\toutlet_id\x18\x05 \x01(\t\x12\x16\n\x0e\x64istributor_id\x18\x06 \x01(\t\x12\x14\n\x0cwarehouse_id\x18\x07 \x01(\t\x12%\n\norder_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\x12(\n\rdelivery_date\x18\t \x01(\x0b\x32\x11.google.type.Date\x12\x32\n\x05lines\x18\n \x03(\x0b\x32#.fieldline.orders.v1.OrderLineInput\x12\x0f\n\x07\x63omment\x18\x0b \x01(\t\x12<\n\x0f\x63redit_override\x18\x0c \x01(\x0b\x32#.fieldline.orders.v1.CreditOverride\"@\n\x13SubmitOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"#\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"=\n\x10GetOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"\x86\x02\n\x11ListOrdersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\x11\n\toutlet_id\x18\x05 \x01(\t\x12\x16\n\x0e\x64istributor_id\x18\x06 \x01(\t\x12\x30\n\x06status\x18\x07 \x01(\x0e\x32 .fieldline.orders.v1.OrderStatus\x12$\n\tfrom_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x07to_date\x18\t \x01(\x0b\x32\x11.google.type.Date\"Y\n\x12ListOrdersResponse\x12*\n\x06orders\x18\x01 \x03(\x0b\x32\x1a.fieldline.orders.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\rDeliveredLine\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x15\n\rbase_quantity\x18\x02 \x01(\t\"\xce\x01\n\x18UpdateOrderStatusRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x30\n\x06status\x18\x03 \x01(\x0e\x32 .fieldline.orders.v1.OrderStatus\x12\x35\n\tdelivered\x18\x04 \x03(\x0b\x32\".fieldline.orders.v1.DeliveredLine\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x13\n\x0breported_by\x18\x06 \x01(\t\"F\n\x19UpdateOrderStatusResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"\xa9\x01\n\x1aGetFulfilmentReportRequest\x12$\n\tfrom_date\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x07to_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x16\n\x0e\x64istributor_id\x18\x03 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x04 \x01(\t\x12\x17\n\x0flate_after_days\x18\x05 \x01(\x05\"\xd9\x01\n\rFulfilmentRow\x12\x11\n\tdimension\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0e\n\x06orders\x18\x03 \x01(\x05\x12\x18\n\x10ordered_quantity\x18\x04 \x01(\t\x12\x1a\n\x12\x64\x65livered_quantity\x18\x05 \x01(\t\x12\x19\n\x11\x66ill_rate_percent\x18\x06 \x01(\t\x12\x13\n\x0blate_orders\x18\x07 \x01(\x05\x12\x1a\n\x12unfulfilled_orders\x18\x08 \x01(\x05\x12\x16\n\x0elate_order_ids\x18\t \x03(\t\"O\n\x1bGetFulfilmentReportResponse\x12\x30\n\x04rows\x18\x01 \x03(\x0b\x32\".fieldline.orders.v1.FulfilmentRow\"P\n\x1aGetRecommendedOrderRequest\x12\x11\n\toutlet_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"\xd5\x01\n\x19RecommendationExplanation\x12\x15\n\rsold_quantity\x18\x01 \x01(\t\x12\x13\n\x0bwindow_days\x18\x02 \x01(\x05\x12\x1b\n\x13\x61verage_daily_sales\x18\x03 \x01(\t\x12\x1d\n\x15\x64\x61ys_until_next_visit\x18\x04 \x01(\x05\x12\x14\n\x0csafety_stock\x18\x05 \x01(\t\x12\x16\n\x0eshelf_quantity\x18\x06 \x01(\t\x12\x11\n\tpack_size\x18\x07 \x01(\t\x12\x0f\n\x07\x66ormula\x18\x08 \x01(\t\"\xdc\x01\n\x0fRecommendedLine\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\t\x12\x0c\n\x04unit\x18\x03 \x01(\t\x12\x15\n\rbase_quantity\x18\x04 \x01(\t\x12\x39\n\x06reason\x18\x05 \x01(\x0e\x32).fieldline.orders.v1.RecommendationReason\x12\x43\n\x0b\x65xplanation\x18\x06 \x01(\x0b\x32..fieldline.orders.v1.RecommendationExplanation\"{\n\x10RecommendedOrder\x12\x11\n\toutlet_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x33\n\x05lines\x18\x03 \x03(\x0b\x32$.fieldline.orders.v1.RecommendedLine\"\\\n\x1bGetRecommendedOrderResponse\x12=\n\x0erecommendation\x18\x01 \x01(\x0b\x32%.fieldline.orders.v1.RecommendedOrder\"Q\n\x1cListRecommendedOrdersRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"_\n\x1dListRecommendedOrdersResponse\x12>\n\x0frecommendations\x18\x01 \x03(\x0b\x32%.fieldline.orders.v1.RecommendedOrder*\x8c\x01\n\x14RecommendationReason\x12%\n!RECOMMENDATION_REASON_UNSPECIFIED\x10\x00\x12\'\n#RECOMMENDATION_REASON_SALES_HISTORY\x10\x01\x12$\n RECOMMENDATION_REASON_MUST_STOCK\x10\x02\x32\x91\x06\n\rOrdersService\x12`\n\x0bSubmitOrder\x12\'.fieldline.orders.v1.SubmitOrderRequest\x1a(.fieldline.orders.v1.SubmitOrderResponse\x12W\n\x08GetOrder\x12$.fieldline.orders.v1.GetOrderRequest\x1a%.fieldline.orders.v1.GetOrderResponse\x12]\n\nListOrders\x12&.fieldline.orders.v1.ListOrdersRequest\x1a\'.fieldline.orders.v1.ListOrdersResponse\x12r\n\x11UpdateOrderStatus\x12-.fieldline.orders.v1.UpdateOrderStatusRequest\x1a..fieldline.orders.v1.UpdateOrderStatusResponse\x12x\n\x13GetFulfilmentReport\x12/.fieldline.orders.v1.GetFulfilmentReportRequest\x1a\x30.fieldline.orders.v1.GetFulfilmentReportResponse\x12x\n\x13GetRecommendedOrder\x12/.fieldline.orders.v1.GetRecommendedOrderRequest\x1a\x30.fieldline.orders.v1.GetRecommendedOrderResponse\x12~\n\x15ListRecommendedOrders\x12\x31.fieldline.orders.v1.ListRecommendedOrdersRequest\x1a\x32.fieldline.orders.v1.ListRecommendedOrdersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(fieldline/orders/v1/orders_service.proto\x12\x13\x66ieldline.orders.v1\x1a#fieldline/orders/v1/resources.proto\x1a\x16google/type/date.proto\"e\n\x0eOrderLineInput\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\t\x12\x1f\n\x17manual_discount_percent\x18\x04 \x01(\t\" \n\x0e\x43reditOverride\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\xef\x02\n\x12SubmitOrderRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\x11\n\toutlet_id\x18\x05 \x01(\t\x12\x16\n\x0e\x64istributor_id\x18\x06 \x01(\t\x12\x14\n\x0cwarehouse_id\x18\x07 \x01(\t\x12%\n\norder_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\x12(\n\rdelivery_date\x18\t \x01(\x0b\x32\x11.google.type.Date\x12\x32\n\x05lines\x18\n \x03(\x0b\x32#.fieldline.orders.v1.OrderLineInput\x12\x0f\n\x07\x63omment\x18\x0b \x01(\t\x12<\n\x0f\x63redit_override\x18\x0c \x01(\x0b\x32#.fieldline.orders.v1.CreditOverrideJ\x04\x08\x02\x10\x03R\x05\x61\x63tor\"@\n\x13SubmitOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"#\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"=\n\x10GetOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"\x86\x02\n\x11ListOrdersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\x11\n\toutlet_id\x18\x05 \x01(\t\x12\x16\n\x0e\x64istributor_id\x18\x06 \x01(\t\x12\x30\n\x06status\x18\x07 \x01(\x0e\x32 .fieldline.orders.v1.OrderStatus\x12$\n\tfrom_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x07to_date\x18\t \x01(\x0b\x32\x11.google.type.Date\"Y\n\x12ListOrdersResponse\x12*\n\x06orders\x18\x01 \x03(\x0b\x32\x1a.fieldline.orders.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\rDeliveredLine\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x15\n\rbase_quantity\x18\x02 \x01(\t\"\xcc\x01\n\x18UpdateOrderStatusRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x30\n\x06status\x18\x03 \x01(\x0e\x32 .fieldline.orders.v1.OrderStatus\x12\x35\n\tdelivered\x18\x04 \x03(\x0b\x32\".fieldline.orders.v1.DeliveredLine\x12\x0e\n\x06reason\x18\x05 \x01(\tJ\x04\x08\x06\x10\x07R\x0breported_by\"F\n\x19UpdateOrderStatusResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"\xa9\x01\n\x1aGetFulfilmentReportRequest\x12$\n\tfrom_date\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x07to_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x16\n\x0e\x64istributor_id\x18\x03 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x04 \x01(\t\x12\x17\n\x0flate_after_days\x18\x05 \x01(\x05\"\xd9\x01\n\rFulfilmentRow\x12\x11\n\tdimension\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0e\n\x06orders\x18\x03 \x01(\x05\x12\x18\n\x10ordered_quantity\x18\x04 \x01(\t\x12\x1a\n\x12\x64\x65livered_quantity\x18\x05 \x01(\t\x12\x19\n\x11\x66ill_rate_percent\x18\x06 \x01(\t\x12\x13\n\x0blate_orders\x18\x07 \x01(\x05\x12\x1a\n\x12unfulfilled_orders\x18\x08 \x01(\x05\x12\x16\n\x0elate_order_ids\x18\t \x03(\t\"O\n\x1bGetFulfilmentReportResponse\x12\x30\n\x04rows\x18\x01 \x03(\x0b\x32\".fieldline.orders.v1.FulfilmentRow\"P\n\x1aGetRecommendedOrderRequest\x12\x11\n\toutlet_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"\xd5\x01\n\x19RecommendationExplanation\x12\x15\n\rsold_quantity\x18\x01 \x01(\t\x12\x13\n\x0bwindow_days\x18\x02 \x01(\x05\x12\x1b\n\x13\x61verage_daily_sales\x18\x03 \x01(\t\x12\x1d\n\x15\x64\x61ys_until_next_visit\x18\x04 \x01(\x05\x12\x14\n\x0csafety_stock\x18\x05 \x01(\t\x12\x16\n\x0eshelf_quantity\x18\x06 \x01(\t\x12\x11\n\tpack_size\x18\x07 \x01(\t\x12\x0f\n\x07\x66ormula\x18\x08 \x01(\t\"\xdc\x01\n\x0fRecommendedLine\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\t\x12\x0c\n\x04unit\x18\x03 \x01(\t\x12\x15\n\rbase_quantity\x18\x04 \x01(\t\x12\x39\n\x06reason\x18\x05 \x01(\x0e\x32).fieldline.orders.v1.RecommendationReason\x12\x43\n\x0b\x65xplanation\x18\x06 \x01(\x0b\x32..fieldline.orders.v1.RecommendationExplanation\"{\n\x10RecommendedOrder\x12\x11\n\toutlet_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x33\n\x05lines\x18\x03 \x03(\x0b\x32$.fieldline.orders.v1.RecommendedLine\"\\\n\x1bGetRecommendedOrderResponse\x12=\n\x0erecommendation\x18\x01 \x01(\x0b\x32%.fieldline.orders.v1.RecommendedOrder\"Q\n\x1cListRecommendedOrdersRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"_\n\x1dListRecommendedOrdersResponse\x12>\n\x0frecommendations\x18\x01 \x03(\x0b\x32%.fieldline.orders.v1.RecommendedOrder*\x8c\x01\n\x14RecommendationReason\x12%\n!RECOMMENDATION_REASON_UNSPECIFIED\x10\x00\x12\'\n#RECOMMENDATION_REASON_SALES_HISTORY\x10\x01\x12$\n RECOMMENDATION_REASON_MUST_STOCK\x10\x02\x32\x91\x06\n\rOrdersService\x12`\n\x0bSubmitOrder\x12\'.fieldline.orders.v1.SubmitOrderRequest\x1a(.fieldline.orders.v1.SubmitOrderResponse\x12W\n\x08GetOrder\x12$.fieldline.orders.v1.GetOrderRequest\x1a%.fieldline.orders.v1.GetOrderResponse\x12]\n\nListOrders\x12&.fieldline.orders.v1.ListOrdersRequest\x1a\'.fieldline.orders.v1.ListOrdersResponse\x12r\n\x11UpdateOrderStatus\x12-.fieldline.orders.v1.UpdateOrderStatusRequest\x1a..fieldline.orders.v1.UpdateOrderStatusResponse\x12x\n\x13GetFulfilmentReport\x12/.fieldline.orders.v1.GetFulfilmentReportRequest\x1a\x30.fieldline.orders.v1.GetFulfilmentReportResponse\x12x\n\x13GetRecommendedOrder\x12/.fieldline.orders.v1.GetRecommendedOrderRequest\x1a\x30.fieldline.orders.v1.GetRecommendedOrderResponse\x12~\n\x15ListRecommendedOrders\x12\x31.fieldline.orders.v1.ListRecommendedOrdersRequest\x1a\x32.fieldline.orders.v1.ListRecommendedOrdersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fieldline.orders.v1.orders_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RECOMMENDATIONREASON']._serialized_start=2965
-  _globals['_RECOMMENDATIONREASON']._serialized_end=3105
+  _globals['_RECOMMENDATIONREASON']._serialized_start=2888
+  _globals['_RECOMMENDATIONREASON']._serialized_end=3028
   _globals['_ORDERLINEINPUT']._serialized_start=126
   _globals['_ORDERLINEINPUT']._serialized_end=227
-  _globals['_ACTOR']._serialized_start=229
-  _globals['_ACTOR']._serialized_end=272
-  _globals['_CREDITOVERRIDE']._serialized_start=274
-  _globals['_CREDITOVERRIDE']._serialized_end=306
-  _globals['_SUBMITORDERREQUEST']._serialized_start=309
-  _globals['_SUBMITORDERREQUEST']._serialized_end=706
-  _globals['_SUBMITORDERRESPONSE']._serialized_start=708
-  _globals['_SUBMITORDERRESPONSE']._serialized_end=772
-  _globals['_GETORDERREQUEST']._serialized_start=774
-  _globals['_GETORDERREQUEST']._serialized_end=809
-  _globals['_GETORDERRESPONSE']._serialized_start=811
-  _globals['_GETORDERRESPONSE']._serialized_end=872
-  _globals['_LISTORDERSREQUEST']._serialized_start=875
-  _globals['_LISTORDERSREQUEST']._serialized_end=1137
-  _globals['_LISTORDERSRESPONSE']._serialized_start=1139
-  _globals['_LISTORDERSRESPONSE']._serialized_end=1228
-  _globals['_DELIVEREDLINE']._serialized_start=1230
-  _globals['_DELIVEREDLINE']._serialized_end=1288
-  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_start=1291
-  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_end=1497
-  _globals['_UPDATEORDERSTATUSRESPONSE']._serialized_start=1499
-  _globals['_UPDATEORDERSTATUSRESPONSE']._serialized_end=1569
-  _globals['_GETFULFILMENTREPORTREQUEST']._serialized_start=1572
-  _globals['_GETFULFILMENTREPORTREQUEST']._serialized_end=1741
-  _globals['_FULFILMENTROW']._serialized_start=1744
-  _globals['_FULFILMENTROW']._serialized_end=1961
-  _globals['_GETFULFILMENTREPORTRESPONSE']._serialized_start=1963
-  _globals['_GETFULFILMENTREPORTRESPONSE']._serialized_end=2042
-  _globals['_GETRECOMMENDEDORDERREQUEST']._serialized_start=2044
-  _globals['_GETRECOMMENDEDORDERREQUEST']._serialized_end=2124
-  _globals['_RECOMMENDATIONEXPLANATION']._serialized_start=2127
-  _globals['_RECOMMENDATIONEXPLANATION']._serialized_end=2340
-  _globals['_RECOMMENDEDLINE']._serialized_start=2343
-  _globals['_RECOMMENDEDLINE']._serialized_end=2563
-  _globals['_RECOMMENDEDORDER']._serialized_start=2565
-  _globals['_RECOMMENDEDORDER']._serialized_end=2688
-  _globals['_GETRECOMMENDEDORDERRESPONSE']._serialized_start=2690
-  _globals['_GETRECOMMENDEDORDERRESPONSE']._serialized_end=2782
-  _globals['_LISTRECOMMENDEDORDERSREQUEST']._serialized_start=2784
-  _globals['_LISTRECOMMENDEDORDERSREQUEST']._serialized_end=2865
-  _globals['_LISTRECOMMENDEDORDERSRESPONSE']._serialized_start=2867
-  _globals['_LISTRECOMMENDEDORDERSRESPONSE']._serialized_end=2962
-  _globals['_ORDERSSERVICE']._serialized_start=3108
-  _globals['_ORDERSSERVICE']._serialized_end=3893
+  _globals['_CREDITOVERRIDE']._serialized_start=229
+  _globals['_CREDITOVERRIDE']._serialized_end=261
+  _globals['_SUBMITORDERREQUEST']._serialized_start=264
+  _globals['_SUBMITORDERREQUEST']._serialized_end=631
+  _globals['_SUBMITORDERRESPONSE']._serialized_start=633
+  _globals['_SUBMITORDERRESPONSE']._serialized_end=697
+  _globals['_GETORDERREQUEST']._serialized_start=699
+  _globals['_GETORDERREQUEST']._serialized_end=734
+  _globals['_GETORDERRESPONSE']._serialized_start=736
+  _globals['_GETORDERRESPONSE']._serialized_end=797
+  _globals['_LISTORDERSREQUEST']._serialized_start=800
+  _globals['_LISTORDERSREQUEST']._serialized_end=1062
+  _globals['_LISTORDERSRESPONSE']._serialized_start=1064
+  _globals['_LISTORDERSRESPONSE']._serialized_end=1153
+  _globals['_DELIVEREDLINE']._serialized_start=1155
+  _globals['_DELIVEREDLINE']._serialized_end=1213
+  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_start=1216
+  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_end=1420
+  _globals['_UPDATEORDERSTATUSRESPONSE']._serialized_start=1422
+  _globals['_UPDATEORDERSTATUSRESPONSE']._serialized_end=1492
+  _globals['_GETFULFILMENTREPORTREQUEST']._serialized_start=1495
+  _globals['_GETFULFILMENTREPORTREQUEST']._serialized_end=1664
+  _globals['_FULFILMENTROW']._serialized_start=1667
+  _globals['_FULFILMENTROW']._serialized_end=1884
+  _globals['_GETFULFILMENTREPORTRESPONSE']._serialized_start=1886
+  _globals['_GETFULFILMENTREPORTRESPONSE']._serialized_end=1965
+  _globals['_GETRECOMMENDEDORDERREQUEST']._serialized_start=1967
+  _globals['_GETRECOMMENDEDORDERREQUEST']._serialized_end=2047
+  _globals['_RECOMMENDATIONEXPLANATION']._serialized_start=2050
+  _globals['_RECOMMENDATIONEXPLANATION']._serialized_end=2263
+  _globals['_RECOMMENDEDLINE']._serialized_start=2266
+  _globals['_RECOMMENDEDLINE']._serialized_end=2486
+  _globals['_RECOMMENDEDORDER']._serialized_start=2488
+  _globals['_RECOMMENDEDORDER']._serialized_end=2611
+  _globals['_GETRECOMMENDEDORDERRESPONSE']._serialized_start=2613
+  _globals['_GETRECOMMENDEDORDERRESPONSE']._serialized_end=2705
+  _globals['_LISTRECOMMENDEDORDERSREQUEST']._serialized_start=2707
+  _globals['_LISTRECOMMENDEDORDERSREQUEST']._serialized_end=2788
+  _globals['_LISTRECOMMENDEDORDERSRESPONSE']._serialized_start=2790
+  _globals['_LISTRECOMMENDEDORDERSRESPONSE']._serialized_end=2885
+  _globals['_ORDERSSERVICE']._serialized_start=3031
+  _globals['_ORDERSSERVICE']._serialized_end=3816
 # @@protoc_insertion_point(module_scope)

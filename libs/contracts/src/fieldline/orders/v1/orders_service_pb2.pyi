@@ -30,14 +30,6 @@ class OrderLineInput(_message.Message):
     manual_discount_percent: str
     def __init__(self, product_id: _Optional[str] = ..., unit: _Optional[str] = ..., quantity: _Optional[str] = ..., manual_discount_percent: _Optional[str] = ...) -> None: ...
 
-class Actor(_message.Message):
-    __slots__ = ("employee_id", "roles")
-    EMPLOYEE_ID_FIELD_NUMBER: _ClassVar[int]
-    ROLES_FIELD_NUMBER: _ClassVar[int]
-    employee_id: str
-    roles: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, employee_id: _Optional[str] = ..., roles: _Optional[_Iterable[str]] = ...) -> None: ...
-
 class CreditOverride(_message.Message):
     __slots__ = ("reason",)
     REASON_FIELD_NUMBER: _ClassVar[int]
@@ -45,9 +37,8 @@ class CreditOverride(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class SubmitOrderRequest(_message.Message):
-    __slots__ = ("request_id", "actor", "order_id", "client_id", "outlet_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "comment", "credit_override")
+    __slots__ = ("request_id", "order_id", "client_id", "outlet_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "comment", "credit_override")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
@@ -59,7 +50,6 @@ class SubmitOrderRequest(_message.Message):
     COMMENT_FIELD_NUMBER: _ClassVar[int]
     CREDIT_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor: Actor
     order_id: str
     client_id: str
     outlet_id: str
@@ -70,7 +60,7 @@ class SubmitOrderRequest(_message.Message):
     lines: _containers.RepeatedCompositeFieldContainer[OrderLineInput]
     comment: str
     credit_override: CreditOverride
-    def __init__(self, request_id: _Optional[str] = ..., actor: _Optional[_Union[Actor, _Mapping]] = ..., order_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., comment: _Optional[str] = ..., credit_override: _Optional[_Union[CreditOverride, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., comment: _Optional[str] = ..., credit_override: _Optional[_Union[CreditOverride, _Mapping]] = ...) -> None: ...
 
 class SubmitOrderResponse(_message.Message):
     __slots__ = ("order",)
@@ -129,20 +119,18 @@ class DeliveredLine(_message.Message):
     def __init__(self, product_id: _Optional[str] = ..., base_quantity: _Optional[str] = ...) -> None: ...
 
 class UpdateOrderStatusRequest(_message.Message):
-    __slots__ = ("request_id", "order_id", "status", "delivered", "reason", "reported_by")
+    __slots__ = ("request_id", "order_id", "status", "delivered", "reason")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     DELIVERED_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
-    REPORTED_BY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     order_id: str
     status: _resources_pb2.OrderStatus
     delivered: _containers.RepeatedCompositeFieldContainer[DeliveredLine]
     reason: str
-    reported_by: str
-    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[_Union[_resources_pb2.OrderStatus, str]] = ..., delivered: _Optional[_Iterable[_Union[DeliveredLine, _Mapping]]] = ..., reason: _Optional[str] = ..., reported_by: _Optional[str] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[_Union[_resources_pb2.OrderStatus, str]] = ..., delivered: _Optional[_Iterable[_Union[DeliveredLine, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class UpdateOrderStatusResponse(_message.Message):
     __slots__ = ("order",)

@@ -77,10 +77,11 @@ class OrdersServiceServicer:
     """
 
     def SubmitOrder(self, request, context):
-        """Creates and submits an order under a device-generated id. Prices are resolved from the
-        client's price list at the order date; the debt policy is checked and its decision
-        recorded: BLOCK leaves the order in CREDIT_HOLD. Submitting the same id again returns
-        the order; submitting a CREDIT_HOLD order again with an override re-checks it.
+        """Creates and submits an order under a device-generated id, as the agent the caller's token
+        names. Prices are resolved from the client's price list at the order date; the debt policy
+        is checked and its decision recorded: BLOCK leaves the order in CREDIT_HOLD. Submitting
+        the same id again returns the order; submitting a CREDIT_HOLD order again (with an override
+        by a caller whose token holds an override role of the debt policy) re-checks it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -99,8 +100,8 @@ class OrdersServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateOrderStatus(self, request, context):
-        """Fulfilment status from the ERP or the distributor. An illegal transition is
-        FAILED_PRECONDITION naming both states.
+        """Fulfilment status from the ERP or the warehouse (the caller's token says who reports it).
+        An illegal transition is FAILED_PRECONDITION naming both states.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -157,9 +157,8 @@ class LoadVanResponse(_message.Message):
     def __init__(self, stock: _Optional[_Union[GetVanStockResponse, _Mapping]] = ...) -> None: ...
 
 class CompleteVanSaleRequest(_message.Message):
-    __slots__ = ("request_id", "actor", "sale_id", "van_id", "client_id", "outlet_id", "date", "lines", "cash_collected", "receipt_number", "credit_override")
+    __slots__ = ("request_id", "sale_id", "van_id", "client_id", "outlet_id", "date", "lines", "cash_collected", "receipt_number", "credit_override")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_FIELD_NUMBER: _ClassVar[int]
     SALE_ID_FIELD_NUMBER: _ClassVar[int]
     VAN_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -170,7 +169,6 @@ class CompleteVanSaleRequest(_message.Message):
     RECEIPT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     CREDIT_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor: _orders_service_pb2.Actor
     sale_id: str
     van_id: str
     client_id: str
@@ -180,7 +178,7 @@ class CompleteVanSaleRequest(_message.Message):
     cash_collected: _money_pb2.Money
     receipt_number: str
     credit_override: _orders_service_pb2.CreditOverride
-    def __init__(self, request_id: _Optional[str] = ..., actor: _Optional[_Union[_orders_service_pb2.Actor, _Mapping]] = ..., sale_id: _Optional[str] = ..., van_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[_orders_service_pb2.OrderLineInput, _Mapping]]] = ..., cash_collected: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., receipt_number: _Optional[str] = ..., credit_override: _Optional[_Union[_orders_service_pb2.CreditOverride, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., sale_id: _Optional[str] = ..., van_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[_orders_service_pb2.OrderLineInput, _Mapping]]] = ..., cash_collected: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., receipt_number: _Optional[str] = ..., credit_override: _Optional[_Union[_orders_service_pb2.CreditOverride, _Mapping]] = ...) -> None: ...
 
 class CompleteVanSaleResponse(_message.Message):
     __slots__ = ("order",)
@@ -209,9 +207,8 @@ class ReturnLine(_message.Message):
     def __init__(self, product_id: _Optional[str] = ..., unit: _Optional[str] = ..., quantity: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class AcceptReturnRequest(_message.Message):
-    __slots__ = ("request_id", "actor", "return_id", "van_id", "client_id", "outlet_id", "order_id", "date", "lines", "containers")
+    __slots__ = ("request_id", "return_id", "van_id", "client_id", "outlet_id", "order_id", "date", "lines", "containers")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_FIELD_NUMBER: _ClassVar[int]
     RETURN_ID_FIELD_NUMBER: _ClassVar[int]
     VAN_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -221,7 +218,6 @@ class AcceptReturnRequest(_message.Message):
     LINES_FIELD_NUMBER: _ClassVar[int]
     CONTAINERS_FIELD_NUMBER: _ClassVar[int]
     request_id: str
-    actor: _orders_service_pb2.Actor
     return_id: str
     van_id: str
     client_id: str
@@ -230,7 +226,7 @@ class AcceptReturnRequest(_message.Message):
     date: _date_pb2.Date
     lines: _containers.RepeatedCompositeFieldContainer[ReturnLine]
     containers: _containers.RepeatedCompositeFieldContainer[ContainerLine]
-    def __init__(self, request_id: _Optional[str] = ..., actor: _Optional[_Union[_orders_service_pb2.Actor, _Mapping]] = ..., return_id: _Optional[str] = ..., van_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., order_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., containers: _Optional[_Iterable[_Union[ContainerLine, _Mapping]]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., return_id: _Optional[str] = ..., van_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., order_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., containers: _Optional[_Iterable[_Union[ContainerLine, _Mapping]]] = ...) -> None: ...
 
 class ReturnedLine(_message.Message):
     __slots__ = ("product_id", "base_quantity", "unit_price", "gross_amount", "reason")

@@ -251,26 +251,24 @@ class GetDebtPolicyResponse(_message.Message):
     def __init__(self, policy: _Optional[_Union[_resources_pb2.DebtPolicy, _Mapping]] = ..., is_default: _Optional[bool] = ...) -> None: ...
 
 class CheckCreditRequest(_message.Message):
-    __slots__ = ("request_id", "order_id", "client_id", "amount", "stage", "actor_id", "actor_roles", "override_reason", "as_of")
+    __slots__ = ("request_id", "order_id", "client_id", "amount", "stage", "override_reason", "as_of", "actor_token")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     STAGE_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTOR_ROLES_FIELD_NUMBER: _ClassVar[int]
     OVERRIDE_REASON_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_TOKEN_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     order_id: str
     client_id: str
     amount: _money_pb2.Money
     stage: _resources_pb2.Stage
-    actor_id: str
-    actor_roles: _containers.RepeatedScalarFieldContainer[str]
     override_reason: str
     as_of: _date_pb2.Date
-    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., client_id: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., stage: _Optional[_Union[_resources_pb2.Stage, str]] = ..., actor_id: _Optional[str] = ..., actor_roles: _Optional[_Iterable[str]] = ..., override_reason: _Optional[str] = ..., as_of: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+    actor_token: str
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., client_id: _Optional[str] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., stage: _Optional[_Union[_resources_pb2.Stage, str]] = ..., override_reason: _Optional[str] = ..., as_of: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., actor_token: _Optional[str] = ...) -> None: ...
 
 class CreditReason(_message.Message):
     __slots__ = ("code", "message")

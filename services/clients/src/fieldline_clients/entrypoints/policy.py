@@ -1,0 +1,100 @@
+"""Who may call which clients RPC: one rule per RPC (listed in docs/contexts/clients.md).
+
+* reference data read company-wide — clients, territories, questionnaires: every field role,
+  SUPERVISOR, ADMIN, SERVICE (clients also DISTRIBUTOR_MANAGER);
+* reads of outlets, routes, plans, visits, audits, proposals: the field roles (AGENT,
+  VAN_SELLER, MERCHANDISER) in their own scope (route: the outlets of their routes; own: their
+  visits, audits, proposals), SUPERVISOR in its territory, ADMIN and SERVICE company-wide;
+* an employee's record: every employee its own, SUPERVISOR its team's, ADMIN, SERVICE all; the
+  list of employees: SUPERVISOR (its team), ADMIN, SERVICE;
+* creating and changing clients, employees, territories, questionnaires and creating outlets:
+  ADMIN, SERVICE (ERP and HR imports) — audited;
+* routes, their assignments, outlet cards and statuses: SUPERVISOR for its team, ADMIN,
+  SERVICE — audited; field staff change cards through census;
+* census: the field roles and SUPERVISOR propose (as themselves, for what they see); only
+  SUPERVISOR decides, for its team — audited;
+* check-in/out, missed visits, audits: the field roles and SUPERVISOR for themselves, ADMIN and
+  SERVICE for a named agent (an import).
+
+Role names are the `fieldline.clients.v1.Role` names without `ROLE_`; service principals have
+SERVICE. The kit's interceptor enforces the roles; the scope each rule declares is that of
+its narrowest role, enforced by the use cases (`service_layer/access.py`: supervisors widen it
+to their team, ADMIN and SERVICE to the company); `audit` calls are logged with their caller.
+"""
+
+from __future__ import annotations
+
+from fieldline_kit.auth import Rule, Scope
+
+AGENT = "AGENT"
+VAN_SELLER = "VAN_SELLER"
+MERCHANDISER = "MERCHANDISER"
+DISTRIBUTOR_MANAGER = "DISTRIBUTOR_MANAGER"
+SUPERVISOR = "SUPERVISOR"
+TECHNICIAN = "TECHNICIAN"
+ADMIN = "ADMIN"
+SERVICE = "SERVICE"
+
+FIELD = {AGENT, VAN_SELLER, MERCHANDISER}
+MANAGERS = {ADMIN, SERVICE}
+SEERS = FIELD | {SUPERVISOR} | MANAGERS  # who reads outlets and fieldwork, each in its scope
+EMPLOYEES = FIELD | {DISTRIBUTOR_MANAGER, SUPERVISOR, TECHNICIAN, ADMIN}
+TERRITORY_MANAGERS = {SUPERVISOR} | MANAGERS
+VISITORS = FIELD | {SUPERVISOR} | MANAGERS  # ADMIN and SERVICE name the agent
+
+CLIENTS = {
+    "CreateClient": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "GetClient": Rule(SEERS | {DISTRIBUTOR_MANAGER}, scope=Scope.COMPANY),
+    "UpdateClient": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "ListClients": Rule(SEERS | {DISTRIBUTOR_MANAGER}, scope=Scope.COMPANY),
+    "CreateOutlet": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "GetOutlet": Rule(SEERS, scope=Scope.ROUTE),
+    "UpdateOutletCard": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),
+    "SetOutletStatus": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),
+    "ListOutlets": Rule(SEERS, scope=Scope.ROUTE),
+    "SearchOutlets": Rule(SEERS, scope=Scope.ROUTE),
+    "ListOutletCardHistory": Rule(SEERS, scope=Scope.ROUTE),
+    "ProposeOutlet": Rule(FIELD | {SUPERVISOR}, scope=Scope.OWN),
+    "ProposeCardChange": Rule(FIELD | {SUPERVISOR}, scope=Scope.ROUTE),
+    "DecideProposal": Rule({SUPERVISOR}, scope=Scope.TERRITORY, audit=True),
+    "GetProposal": Rule(SEERS, scope=Scope.OWN),
+    "ListProposals": Rule(SEERS, scope=Scope.OWN),
+}
+
+TERRITORY = {
+    "CreateEmployee": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "GetEmployee": Rule(EMPLOYEES | MANAGERS, scope=Scope.OWN),
+    "UpdateEmployee": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "ListEmployees": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY),
+    "CreateTerritory": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "ListTerritories": Rule(SEERS, scope=Scope.COMPANY),
+    "CreateRoute": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),
+    "GetRoute": Rule(SEERS, scope=Scope.ROUTE),
+    "ListRoutes": Rule(SEERS, scope=Scope.ROUTE),
+    "SetRouteAssignment": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),
+    "RemoveRouteAssignment": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),
+    "ListRouteAssignments": Rule(SEERS, scope=Scope.ROUTE),
+    "GetVisitPlan": Rule(SEERS, scope=Scope.ROUTE),
+}
+
+VISITS = {
+    "CheckIn": Rule(VISITORS, scope=Scope.OWN),
+    "CheckOut": Rule(VISITORS, scope=Scope.OWN),
+    "RecordMissedVisit": Rule(VISITORS, scope=Scope.OWN),
+    "GetVisit": Rule(SEERS, scope=Scope.OWN),
+    "ListVisits": Rule(SEERS, scope=Scope.OWN),
+    "CreateQuestionnaire": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "GetQuestionnaire": Rule(SEERS, scope=Scope.COMPANY),
+    "ListQuestionnaires": Rule(SEERS, scope=Scope.COMPANY),
+    "SubmitAudit": Rule(VISITORS, scope=Scope.OWN),
+    "GetAudit": Rule(SEERS, scope=Scope.OWN),
+    "ListAudits": Rule(SEERS, scope=Scope.OWN),
+}
+
+# Keyed by full path: the three services' RPC names are distinct today, but a bare name would
+# silently cover a same-named RPC added to another of them.
+POLICY = {
+    **{f"/fieldline.clients.v1.ClientsService/{name}": r for name, r in CLIENTS.items()},
+    **{f"/fieldline.clients.v1.TerritoryService/{name}": r for name, r in TERRITORY.items()},
+    **{f"/fieldline.clients.v1.VisitsService/{name}": r for name, r in VISITS.items()},
+}

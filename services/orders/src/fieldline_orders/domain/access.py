@@ -1,0 +1,119 @@
+"""Who acts, and what they may see and act on: the caller's scope in the orders context.
+
+The caller is the principal its verified token names (`Actor`), never a request body. Its
+scope is the union of its roles' scopes:
+
+    role                              orders       outlets (+ their clients)   vans
+    ADMIN, SERVICE                    all          all                         all
+    SUPERVISOR                        all (1)      all (1)                     all (1)
+    AGENT, VAN_SELLER, MERCHANDISER   its own      on its routes               its own
+    DISTRIBUTOR_MANAGER               none (2)     none                        none
+    TECHNICIAN                        none         none                        none
+
+"Its own" order: `agent_id` is the caller (a van sale's is its van seller); its own van:
+`van_seller_id` is the caller; "on its routes": a live assignment of the clients feed
+(`feed_assignments`) puts the outlet on a route the caller works. Outside the scope a read
+answers NOT_FOUND (`hidden`), a list leaves the object out, a write is PERMISSION_DENIED
+(`denied`), and nothing is written.
+
+(1) A supervisor's scope is its territory; this context does not know territories or who
+    supervises whom yet (no read model of employees), so it is the company's until it does.
+(2) A distributor manager's scope is its distributor's orders; neither the token nor this
+    context says which distributor a manager works for yet, so it sees none (fail closed:
+    a distributor is another company).
+
+Role names as tokens carry them (the clients context's `Role` without its prefix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from fieldline_kit.errors import NotFound, PermissionDenied
+
+AGENT = "AGENT"
+VAN_SELLER = "VAN_SELLER"
+MERCHANDISER = "MERCHANDISER"
+DISTRIBUTOR_MANAGER = "DISTRIBUTOR_MANAGER"
+SUPERVISOR = "SUPERVISOR"
+TECHNICIAN = "TECHNICIAN"
+ADMIN = "ADMIN"
+SERVICE = "SERVICE"  # a Fieldline service or an internal system (the ERP exchange)
+
+EMPLOYEE_ROLES = frozenset(
+    {AGENT, VAN_SELLER, MERCHANDISER, DISTRIBUTOR_MANAGER, SUPERVISOR, TECHNICIAN, ADMIN}
+)
+# Roles whose scope is the whole company (see (1) above for SUPERVISOR).
+COMPANY_WIDE = frozenset({ADMIN, SERVICE, SUPERVISOR})
+
+EMPLOYEE = "employee"  # the token's `kind` of a person
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The verified caller: `id` its subject (an employee id, `svc:<name>`), its roles, its
+    kind (`employee`, `service`, `partner`), and the user a service acts for (`act`), if any."""
+
+    id: str
+    roles: frozenset[str]
+    kind: str = EMPLOYEE
+    acting_for: str = ""
+
+    @classmethod
+    def of(
+        cls, subject: str, roles: Iterable[str], kind: str = EMPLOYEE, acting_for: str = ""
+    ) -> Actor:
+        return cls(subject, frozenset(roles), kind, acting_for or "")
+
+    @property
+    def employee(self) -> bool:
+        return self.kind == EMPLOYEE
+
+    @property
+    def company_wide(self) -> bool:
+        """Sees and acts on everything of the company (ADMIN, SERVICE, SUPERVISOR for now)."""
+        return not self.roles.isdisjoint(COMPANY_WIDE)
+
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        """The roles, sorted (what bounds a manual discount)."""
+        return tuple(sorted(self.roles))
+
+    def agent_of_new_order(self) -> str:
+        """Whose order a new order of this caller is: an employee's own; a service's only on
+        behalf of the employee its token names (`act`)."""
+        if self.employee:
+            return self.id
+        if self.acting_for:
+            return self.acting_for
+        raise PermissionDenied(
+            f"{self.kind} {self.id!r} submits orders only for an employee its token names (act)"
+        )
+
+    # -- the scope -------------------------------------------------------------------------
+    def sees_order(self, agent_id: str) -> bool:
+        """An order of `agent_id` is in scope: company-wide, or the caller's own."""
+        return self.company_wide or agent_id == self.id
+
+    def sees_van(self, van_seller_id: str) -> bool:
+        return self.company_wide or van_seller_id == self.id
+
+    def sees_agent(self, agent_id: str) -> bool:
+        """The agent's routes (and what is on them) are in scope."""
+        return self.company_wide or agent_id == self.id
+
+    @property
+    def route_scoped(self) -> bool:
+        """Outlets (and their clients) must be on the caller's routes to be in scope."""
+        return not self.company_wide
+
+
+def hidden(entity: str, entity_id: str, field: str) -> NotFound:
+    """A read outside the caller's scope: as if the object did not exist."""
+    return NotFound(entity, entity_id, field)
+
+
+def denied(field: str, what: str) -> PermissionDenied:
+    """A write outside the caller's scope."""
+    return PermissionDenied(f"{field}: {what} is outside your scope")

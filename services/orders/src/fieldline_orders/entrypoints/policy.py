@@ -1,0 +1,80 @@
+"""Who may call which orders RPC: one rule per RPC (listed in docs/contexts/orders.md).
+
+The kit's interceptor admits a call only if the token holds one of the rule's roles; the
+scope (what the caller may see and act on among the objects a request names) is enforced by
+the use cases (`domain/access.py`): outside it a read answers NOT_FOUND, a list leaves the
+object out, a write is PERMISSION_DENIED. `audit`: a change whose author is logged (the
+kit) besides being recorded where the model keeps it.
+
+* catalog and price upserts, SetClientPriceType: ADMIN, SERVICE (the ERP) — company, audited;
+* catalog reads (GetProduct, ListProducts): everyone who sells, audits or manages — company;
+* ResolvePrices (a client's prices): who sells — route (the client of an outlet on its
+  routes);
+* SubmitOrder: AGENT, SUPERVISOR, SERVICE (imports, for the employee its token names) — route;
+* GetOrder, ListOrders: the field roles, DISTRIBUTOR_MANAGER, ADMIN, SERVICE — own orders;
+* UpdateOrderStatus: ADMIN, SERVICE (the ERP, the warehouse) — company, audited;
+* GetFulfilmentReport: SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE — own distributor's;
+* recommended orders: AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE — route;
+* CreateVan: ADMIN, SERVICE — company, audited;
+* van reads: VAN_SELLER (its own van), SUPERVISOR, ADMIN, SERVICE — own;
+* LoadVan, UnloadVan: VAN_SELLER (its own van), ADMIN, SERVICE — own, audited;
+* CompleteVanSale: VAN_SELLER (its own van) — own;
+* AcceptReturn: AGENT, VAN_SELLER (into its own van or to the warehouse), ADMIN, SERVICE —
+  route.
+
+TECHNICIAN has no business here; MERCHANDISER reads the catalog only.
+"""
+
+from __future__ import annotations
+
+from fieldline_kit.auth import Rule, Scope
+from fieldline_orders.domain.access import (
+    ADMIN,
+    AGENT,
+    DISTRIBUTOR_MANAGER,
+    MERCHANDISER,
+    SERVICE,
+    SUPERVISOR,
+    VAN_SELLER,
+)
+
+# The ERP's data (through the exchange service) or an administrator's hand.
+ERP = {ADMIN, SERVICE}
+CATALOG_READERS = {AGENT, VAN_SELLER, MERCHANDISER, SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}
+SELLERS = {AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE}
+ORDER_READERS = {AGENT, VAN_SELLER, SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}
+VAN_READERS = {VAN_SELLER, SUPERVISOR, ADMIN, SERVICE}
+
+POLICY = {
+    # CatalogService
+    "UpsertProductGroups": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "UpsertProducts": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "UpsertPriceTypes": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "UpsertPriceLists": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "SetClientPriceType": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "UpsertClientPrices": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "UpsertDiscounts": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "UpsertStock": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "GetProduct": Rule(CATALOG_READERS, scope=Scope.COMPANY),
+    "ListProducts": Rule(CATALOG_READERS, scope=Scope.COMPANY),
+    "ResolvePrices": Rule(SELLERS, scope=Scope.ROUTE),
+    # OrdersService
+    "SubmitOrder": Rule({AGENT, SUPERVISOR, SERVICE}, scope=Scope.ROUTE),
+    "GetOrder": Rule(ORDER_READERS, scope=Scope.OWN),
+    "ListOrders": Rule(ORDER_READERS, scope=Scope.OWN),
+    "UpdateOrderStatus": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "GetFulfilmentReport": Rule(
+        {SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}, scope=Scope.TERRITORY
+    ),
+    "GetRecommendedOrder": Rule(SELLERS, scope=Scope.ROUTE),
+    "ListRecommendedOrders": Rule(SELLERS, scope=Scope.ROUTE),
+    # VanService
+    "CreateVan": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "ListVans": Rule(VAN_READERS, scope=Scope.OWN),
+    "GetVanStock": Rule(VAN_READERS, scope=Scope.OWN),
+    "ListVanMovements": Rule(VAN_READERS, scope=Scope.OWN),
+    "LoadVan": Rule({VAN_SELLER, ADMIN, SERVICE}, scope=Scope.OWN, audit=True),
+    "CompleteVanSale": Rule({VAN_SELLER}, scope=Scope.OWN),
+    "AcceptReturn": Rule({AGENT, VAN_SELLER, ADMIN, SERVICE}, scope=Scope.ROUTE),
+    "UnloadVan": Rule({VAN_SELLER, ADMIN, SERVICE}, scope=Scope.OWN, audit=True),
+}

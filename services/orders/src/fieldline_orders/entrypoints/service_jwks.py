@@ -1,0 +1,27 @@
+"""`python -m fieldline_orders service-jwks KEY.pem`: the public JWKS of orders' service key.
+
+What goes into the JWKS the other services trust (with ORDERS_SERVICE_TOKEN_ISSUER in their
+`<SVC>_AUTH_ISSUERS`), so they accept the tokens orders signs with ORDERS_SERVICE_SIGNING_KEY
+(adapters/service_identity.py). Prints the public half only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from fieldline_kit.auth.keys import InvalidKey, jwks_document, load_signing_keys
+
+
+def service_jwks(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m fieldline_orders service-jwks", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("key", help="the PEM file of ORDERS_SERVICE_SIGNING_KEY")
+    args = parser.parse_args(argv)
+    try:
+        keys = load_signing_keys([args.key])
+    except (InvalidKey, OSError) as exc:
+        parser.error(str(exc))
+    print(json.dumps(jwks_document(keys), indent=2))
+    return 0

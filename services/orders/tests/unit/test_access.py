@@ -1,0 +1,88 @@
+"""Who acts and what it may see and act on (domain/access.py), and the access policy
+(entrypoints/policy.py): one rule per RPC, none for an RPC that does not exist."""
+
+from __future__ import annotations
+
+import pytest
+
+from fieldline.orders.v1 import catalog_service_pb2, orders_service_pb2, van_service_pb2
+from fieldline_kit.auth.policy import missing_rules, stray_rules
+from fieldline_kit.errors import PermissionDenied
+from fieldline_kit.testing.helpers import new_id
+from fieldline_orders.domain.access import EMPLOYEE_ROLES, SERVICE, Actor
+from fieldline_orders.entrypoints.policy import POLICY
+from fieldline_orders.service_layer.scope import narrowed
+
+SERVICES = [
+    catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"],
+    orders_service_pb2.DESCRIPTOR.services_by_name["OrdersService"],
+    van_service_pb2.DESCRIPTOR.services_by_name["VanService"],
+]
+
+
+def test_every_rpc_has_a_rule_and_every_rule_an_rpc() -> None:
+    assert missing_rules(POLICY, SERVICES) == []
+    assert stray_rules(POLICY, SERVICES) == []
+    assert len(POLICY) == sum(len(s.methods) for s in SERVICES)
+
+
+def test_the_rules_name_known_roles_and_leave_technicians_out() -> None:
+    for name, rule in POLICY.items():
+        assert rule.roles <= EMPLOYEE_ROLES | {SERVICE}, name
+        assert "TECHNICIAN" not in rule.roles, name
+    # Money, catalog and policy changes are audited; a van seller's sale is its own.
+    for name in ("UpsertProducts", "UpdateOrderStatus", "CreateVan", "LoadVan", "UnloadVan"):
+        assert POLICY[name].audit, name
+    assert POLICY["CompleteVanSale"].roles == {"VAN_SELLER"}
+    assert POLICY["SubmitOrder"].roles == {"AGENT", "SUPERVISOR", "SERVICE"}
+
+
+AGENT = Actor.of(new_id(), {"AGENT"})
+SELLER = Actor.of(new_id(), {"VAN_SELLER"})
+BOSS = Actor.of(new_id(), {"SUPERVISOR"})
+ADMIN = Actor.of("admin", {"ADMIN"})
+MANAGER = Actor.of(new_id(), {"DISTRIBUTOR_MANAGER"})
+ERP = Actor.of("svc:exchange", {SERVICE}, "service")
+
+
+@pytest.mark.parametrize(
+    ("who", "own_order", "others_order", "own_van", "others_van", "route_scoped"),
+    [
+        (AGENT, True, False, True, False, True),
+        (SELLER, True, False, True, False, True),
+        (BOSS, True, True, True, True, False),  # the company's until territories are known
+        (ADMIN, True, True, True, True, False),
+        (ERP, True, True, True, True, False),
+        (MANAGER, True, False, True, False, True),  # its distributor is not known: none
+    ],
+    ids=["agent", "van seller", "supervisor", "admin", "service", "distributor manager"],
+)
+def test_the_scope_of_each_role(
+    who: Actor,
+    own_order: bool,
+    others_order: bool,
+    own_van: bool,
+    others_van: bool,
+    route_scoped: bool,
+) -> None:
+    assert who.sees_order(who.id) is own_order
+    assert who.sees_order(new_id()) is others_order
+    assert who.sees_van(who.id) is own_van
+    assert who.sees_van(new_id()) is others_van
+    assert who.route_scoped is route_scoped
+
+
+def test_lists_are_narrowed_to_the_callers_own() -> None:
+    other = new_id()
+    assert narrowed(AGENT, "") == AGENT.id
+    assert narrowed(AGENT, AGENT.id) == AGENT.id
+    assert narrowed(AGENT, other) is None  # someone else's: nothing
+    assert narrowed(ADMIN, "") == "" and narrowed(ADMIN, other) == other
+
+
+def test_whose_order_a_new_order_is() -> None:
+    assert AGENT.agent_of_new_order() == AGENT.id
+    on_behalf = Actor.of("svc:exchange", {SERVICE}, "service", acting_for=AGENT.id)
+    assert on_behalf.agent_of_new_order() == AGENT.id
+    with pytest.raises(PermissionDenied, match="act"):
+        ERP.agent_of_new_order()

@@ -1,0 +1,53 @@
+"""Who may call which settlements RPC: one rule per RPC (docs/contexts/settlements.md).
+
+* reads of a client (GetBalance, GetStatement, ListInvoices, GetTareBalance, GetDebtPolicy):
+  the field staff who sell or collect (AGENT, VAN_SELLER), SUPERVISOR, DISTRIBUTOR_MANAGER,
+  ADMIN, SERVICE — scope: route;
+* GetAgingReport (every client's overdue debt): SUPERVISOR, ADMIN, SERVICE — territory;
+* RecordPayment: who collects cash (AGENT, VAN_SELLER; their own collections only), ADMIN
+  (bank payments, or for someone), SERVICE (bank feeds) — route, audited;
+* RecordInvoice: ADMIN, SERVICE (the ERP) — company, audited;
+* SetCreditLimit, SetDebtPolicy, SetContainerDeposit: ADMIN, SERVICE (ERP feeds) — company,
+  audited;
+* CheckCredit, ReleaseCredit: who places orders (AGENT, VAN_SELLER, SUPERVISOR, ADMIN), whose
+  token the orders service forwards, and SERVICE — route;
+* CheckCreditBatch (many users' checks in one call): SERVICE (the orders service) — company.
+
+The kit's interceptor checks the roles; the scopes are declared for the scope checks to come
+(not enforced yet); an audited RPC records who made the change (the token's subject).
+"""
+
+from __future__ import annotations
+
+from fieldline_kit.auth import Rule, Scope
+
+AGENT = "AGENT"
+VAN_SELLER = "VAN_SELLER"
+SUPERVISOR = "SUPERVISOR"
+DISTRIBUTOR_MANAGER = "DISTRIBUTOR_MANAGER"
+ADMIN = "ADMIN"
+SERVICE = "SERVICE"
+
+READERS = {AGENT, VAN_SELLER, SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}
+COLLECTORS = {AGENT, VAN_SELLER, ADMIN, SERVICE}
+SELLERS = {AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE}
+MANAGERS = {ADMIN, SERVICE}
+# Who may record a payment collected by someone else (the others record their own).
+RECORD_FOR_OTHERS = frozenset({ADMIN, SERVICE})
+
+POLICY = {
+    "GetBalance": Rule(READERS, scope=Scope.ROUTE),
+    "GetStatement": Rule(READERS, scope=Scope.ROUTE),
+    "ListInvoices": Rule(READERS, scope=Scope.ROUTE),
+    "GetTareBalance": Rule(READERS, scope=Scope.ROUTE),
+    "GetDebtPolicy": Rule(READERS, scope=Scope.ROUTE),
+    "GetAgingReport": Rule({SUPERVISOR, ADMIN, SERVICE}, scope=Scope.TERRITORY),
+    "RecordPayment": Rule(COLLECTORS, scope=Scope.ROUTE, audit=True),
+    "RecordInvoice": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "SetCreditLimit": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "SetDebtPolicy": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "SetContainerDeposit": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "CheckCredit": Rule(SELLERS, scope=Scope.ROUTE),
+    "ReleaseCredit": Rule(SELLERS, scope=Scope.ROUTE),
+    "CheckCreditBatch": Rule({SERVICE}, scope=Scope.COMPANY),
+}

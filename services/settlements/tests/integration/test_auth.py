@@ -1,0 +1,387 @@
+"""Every call authenticated, every actor from a verified token (issue 11), over real gRPC.
+
+The service runs as `serve` runs it with auth on (the kit's harness: the test process's
+issuer). Table-driven over every RPC of the API (from its descriptor): no token, and every kind
+of bad token, is UNAUTHENTICATED; each role outside an RPC's rule is PERMISSION_DENIED and
+writes nothing; the roles inside are let through. Then what the tokens decide: who may
+override a BLOCK (the verified user only — a body naming roles changes nothing), who recorded a
+payment and who collected it, who changed a limit, a policy, a deposit.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import grpc
+import jwt
+import pytest
+from google.protobuf import message_factory
+from google.protobuf.message import Message
+from sqlalchemy import select, text
+
+from fieldline.settlements.v1 import resources_pb2 as pb
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
+from fieldline_kit.auth.issuer import TokenIssuer
+from fieldline_kit.auth.keys import generate_signing_key
+from fieldline_kit.testing.auth import TEST_ISSUER, Caller, process_tokens
+from fieldline_kit.testing.helpers import expect_error, new_id
+from fieldline_settlements.adapters import orm
+from fieldline_settlements.entrypoints.policy import POLICY
+
+from .builders import actor_token, check_request, rub, set_limit
+from .conftest import Harness
+
+API = ss.DESCRIPTOR.services_by_name["SettlementsService"]
+METHODS = {m.name: m for m in API.methods}
+ROLES = (
+    "AGENT",
+    "VAN_SELLER",
+    "MERCHANDISER",
+    "SUPERVISOR",
+    "DISTRIBUTOR_MANAGER",
+    "TECHNICIAN",
+    "ADMIN",
+    "SERVICE",
+)
+UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
+DENIED = grpc.StatusCode.PERMISSION_DENIED
+CLIENT = new_id()
+
+
+def valid_request(name: str) -> Message:
+    """A request the RPC would carry out (so that only admission can refuse it)."""
+    today = date.today()
+    d = {"year": today.year, "month": today.month, "day": today.day}
+    requests: dict[str, Message] = {
+        "RecordInvoice": ss.RecordInvoiceRequest(
+            request_id=new_id(),
+            invoice=pb.Invoice(id=new_id(), client_id=CLIENT, issue_date=d, amount=rub("10.00")),
+        ),
+        "RecordPayment": ss.RecordPaymentRequest(
+            request_id=new_id(),
+            payment=pb.Payment(
+                id=new_id(),
+                kind=pb.PAYMENT_KIND_BANK,
+                client_id=CLIENT,
+                date=d,
+                amount=rub("10.00"),
+            ),
+        ),
+        "ListInvoices": ss.ListInvoicesRequest(client_id=CLIENT),
+        "GetBalance": ss.GetBalanceRequest(client_id=CLIENT),
+        "GetStatement": ss.GetStatementRequest(client_id=CLIENT),
+        "GetAgingReport": ss.GetAgingReportRequest(),
+        "GetTareBalance": ss.GetTareBalanceRequest(client_id=CLIENT),
+        "SetContainerDeposit": ss.SetContainerDepositRequest(
+            request_id=new_id(), container_type="keg-50", deposit=rub("1500.00")
+        ),
+        "SetCreditLimit": ss.SetCreditLimitRequest(
+            request_id=new_id(), client_id=CLIENT, limit=rub("1000.00")
+        ),
+        "SetDebtPolicy": ss.SetDebtPolicyRequest(
+            request_id=new_id(),
+            policy=pb.DebtPolicy(
+                client_id=CLIENT,
+                mode=pb.DEBT_POLICY_MODE_WARN,
+                max_overdue_days=10,
+                stages=[pb.STAGE_ORDER_SUBMIT],
+            ),
+        ),
+        "GetDebtPolicy": ss.GetDebtPolicyRequest(client_id=CLIENT),
+        "CheckCredit": check_request(CLIENT, "5.00"),
+        "CheckCreditBatch": ss.CheckCreditBatchRequest(checks=[check_request(CLIENT, "5.00")]),
+        "ReleaseCredit": ss.ReleaseCreditRequest(request_id=new_id(), order_id=new_id()),
+    }
+    return requests[name]
+
+
+def call(channel: grpc.aio.Channel, name: str) -> grpc.aio.UnaryUnaryMultiCallable:
+    method = METHODS[name]
+    response = message_factory.GetMessageClass(method.output_type)
+    return channel.unary_unary(
+        f"/{API.full_name}/{name}",
+        request_serializer=lambda m: m.SerializeToString(),
+        response_deserializer=response.FromString,
+    )
+
+
+# Columns the outbox relay fills in after the commit, on its own time: not a write of a call.
+RELAY_COLUMNS = {"published_at", "attempts", "last_error"}
+
+
+async def snapshot(h: Harness) -> dict[str, list[str]]:
+    """Every row of every table (the outbox included): "nothing written" is this unchanged."""
+    out = {}
+    async with h.app.read_sessions() as session:
+        for table in orm.metadata.sorted_tables:
+            columns = [c for c in table.c if c.name not in RELAY_COLUMNS]
+            rows = (await session.execute(select(*columns))).all()
+            out[table.name] = sorted(repr(tuple(r)) for r in rows)
+    return out
+
+
+# ------------------------------------------------------------------------- bad tokens
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _claims(**changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {
+        "iss": TEST_ISSUER,
+        "aud": "fieldline",
+        "sub": "e-1",
+        "kind": "employee",
+        "roles": ["ADMIN"],
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    }
+    return {**claims, **changes}
+
+
+def bad_tokens() -> dict[str, str]:
+    """Each kind of token the service must refuse; the key kid is the service's own."""
+    tokens = process_tokens()
+    key = tokens.issuer.keys[0]
+    kid = key.kid
+    stranger = generate_signing_key()
+    ahead = datetime.now(UTC) + timedelta(minutes=10)
+    header = {"alg": "HS256", "typ": "JWT", "kid": kid}
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(_claims()).encode())}"
+    public = key.jwk["x"].encode()
+    mac = hmac.new(public, signing_input.encode(), hashlib.sha256).digest()
+    return {
+        "expired": tokens.mint("e-1", roles=["ADMIN"], lifetime=timedelta(minutes=-5)),
+        "not yet valid": TokenIssuer(tokens.issuer.keys, TEST_ISSUER, clock=lambda: ahead).mint(
+            "e-1", "employee", ["ADMIN"]
+        ),
+        "wrongly signed": jwt.encode(
+            _claims(), stranger.private_key, algorithm="EdDSA", headers={"kid": kid}
+        ),
+        "unknown key": jwt.encode(
+            _claims(), stranger.private_key, algorithm="EdDSA", headers={"kid": stranger.kid}
+        ),
+        "wrong issuer": TokenIssuer(tokens.issuer.keys, "https://other.test").mint(
+            "e-1", "employee", ["ADMIN"]
+        ),
+        "wrong audience": TokenIssuer(tokens.issuer.keys, TEST_ISSUER, audience="other").mint(
+            "e-1", "employee", ["ADMIN"]
+        ),
+        "alg none": jwt.encode(_claims(), None, algorithm="none", headers={"kid": kid}),
+        "HS256 with the public key": f"{signing_input}.{_b64(mac)}",
+        "not a JWT": "not-a-token",
+    }
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+async def test_every_rpc_refuses_a_call_without_a_token_or_with_a_bad_one(
+    svc: Harness, name: str
+) -> None:
+    before = await snapshot(svc)
+    async with grpc.aio.insecure_channel(svc.target) as channel:
+        rpc = call(channel, name)
+        await expect_error(rpc(valid_request(name)), UNAUTHENTICATED, "no token")
+        for what, token in bad_tokens().items():
+            error = await expect_error(
+                rpc(valid_request(name), metadata=(("authorization", f"Bearer {token}"),)),
+                UNAUTHENTICATED,
+            )
+            assert token not in (error.details() or ""), what
+    assert await snapshot(svc) == before
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+async def test_every_rpc_admits_the_roles_of_its_rule_only_and_a_refusal_writes_nothing(
+    svc: Harness, name: str
+) -> None:
+    rule = POLICY[name]
+    for role in ROLES:
+        caller = Caller(f"{role.lower()}-1", {role}, "service" if role == "SERVICE" else "employee")
+        rpc = call(svc.channel_as(caller), name)
+        if role in rule.roles:
+            try:
+                await rpc(valid_request(name))
+            except grpc.aio.AioRpcError as exc:  # admitted, then judged on the request
+                assert exc.code() not in (DENIED, UNAUTHENTICATED), (role, exc.details())
+            continue
+        before = await snapshot(svc)
+        await expect_error(rpc(valid_request(name)), DENIED, "has no role admitted to")
+        assert await snapshot(svc) == before, (name, role)
+
+
+# ------------------------------------------------------------------------- the override
+async def blocked_client(h: Harness) -> str:
+    """A client whose every order is over its limit, under a BLOCK policy a SUPERVISOR may
+    override."""
+    client = new_id()
+    await set_limit(h, client, "1.00")
+    await h.settlements.SetDebtPolicy(
+        ss.SetDebtPolicyRequest(
+            request_id=new_id(),
+            policy=pb.DebtPolicy(
+                client_id=client,
+                mode=pb.DEBT_POLICY_MODE_BLOCK,
+                check_credit_limit=True,
+                max_overdue_days=-1,
+                stages=[pb.STAGE_ORDER_SUBMIT],
+                override_roles=["SUPERVISOR"],
+            ),
+        )
+    )
+    return client
+
+
+async def test_the_override_is_the_verified_supervisors_and_never_the_bodys(svc: Harness) -> None:
+    client = await blocked_client(svc)
+    reason = "pays on Friday"
+    # The orders service, with the supervisor's token in the check: overridden, by them.
+    by_supervisor = await svc.orders.CheckCredit(
+        check_request(client, "50.00", roles=("SUPERVISOR",), reason=reason)
+    )
+    assert by_supervisor.outcome == ss.CREDIT_OUTCOME_OVERRIDDEN
+    assert "overridden by 6a0e3f9c" in by_supervisor.reasons[-1].message
+    # An agent's token: refused, and said why.
+    by_agent = await svc.orders.CheckCredit(check_request(client, "50.00", reason=reason))
+    assert by_agent.outcome == ss.CREDIT_OUTCOME_BLOCK
+    assert "has none of the override roles (SUPERVISOR)" in by_agent.reasons[-1].message
+    # A body naming a supervisor changes nothing: with the agent's token, or with none.
+    for token in (actor_token(("AGENT",)), ""):
+        body = check_request(client, "50.00", reason=reason)
+        body.actor_token = token
+        # The reserved fields 6 (actor_id) and 7 (actor_roles) as an old caller sends them.
+        old_actor = bytes([0x32, 36]) + new_id().encode() + bytes([0x3A, 10]) + b"SUPERVISOR"
+        body = ss.CheckCreditRequest.FromString(body.SerializeToString() + old_actor)
+        assert body.SerializeToString().endswith(old_actor)  # sent on, unknown to settlements
+        answer = await svc.orders.CheckCredit(body)
+        assert answer.outcome == ss.CREDIT_OUTCOME_BLOCK, token
+    assert answer.reasons[-1].message == (
+        "override ignored: the check names no verified user (actor_token)"
+    )
+    # A supervisor calling with their own token (orders forwarding it): theirs.
+    supervisor = Caller("sup-7", {"SUPERVISOR"})
+    direct = check_request(client, "50.00", reason=reason)
+    direct.ClearField("actor_token")
+    forwarded = await svc.stub(ss_grpc.SettlementsServiceStub, as_=supervisor).CheckCredit(direct)
+    assert forwarded.outcome == ss.CREDIT_OUTCOME_OVERRIDDEN
+    assert "overridden by sup-7 (SUPERVISOR)" in forwarded.reasons[-1].message
+
+
+async def test_a_batch_judges_each_check_as_its_own_users(svc: Harness) -> None:
+    client = await blocked_client(svc)
+    reason = "known client"
+    expired = process_tokens().mint("e-9", roles=["SUPERVISOR"], lifetime=timedelta(minutes=-5))
+    checks = [
+        check_request(client, "10.00", roles=("SUPERVISOR",), reason=reason),
+        check_request(client, "10.00", roles=("AGENT",), reason=reason),
+        check_request(client, "10.00", reason=reason),
+        check_request(client, "10.00", reason=reason),
+    ]
+    checks[2].actor_token = expired
+    checks[3].actor_token = process_tokens().mint("svc:other", "service", ["SUPERVISOR"])
+    before = await svc.orders.CheckCreditBatch(ss.CheckCreditBatchRequest(checks=checks))
+    first, second, third, fourth = before.results
+    assert first.decision.outcome == ss.CREDIT_OUTCOME_OVERRIDDEN
+    assert second.decision.outcome == ss.CREDIT_OUTCOME_BLOCK
+    assert (third.error.code, third.error.message) == (
+        "UNAUTHENTICATED",
+        "actor_token: token expired",
+    )
+    assert fourth.error.code == "INVALID_ARGUMENT"
+    assert fourth.error.message.startswith("actor_token: is a service's token")
+    # A check with no token at all, from the orders service: no user, no override.
+    bare = check_request(client, "10.00", reason=reason)
+    bare.ClearField("actor_token")
+    (alone,) = (
+        await svc.orders.CheckCreditBatch(ss.CheckCreditBatchRequest(checks=[bare]))
+    ).results
+    assert alone.decision.outcome == ss.CREDIT_OUTCOME_BLOCK
+    assert "names no verified user" in alone.decision.reasons[-1].message
+
+
+# ---------------------------------------------------------------------------------- audit
+async def column(h: Harness, sql: str, **params: Any) -> Any:
+    async with h.app.read_sessions() as session:
+        return (await session.execute(text(sql), params)).one()
+
+
+def payment_request(client: str, collected_by: str) -> ss.RecordPaymentRequest:
+    return ss.RecordPaymentRequest(
+        request_id=new_id(),
+        payment=pb.Payment(
+            id=new_id(),
+            kind=pb.PAYMENT_KIND_CASH,
+            client_id=client,
+            date={"year": 2026, "month": 1, "day": 15},
+            amount=rub("100.00"),
+            receipt_number="R-1",
+            collected_by=collected_by,
+        ),
+    )
+
+
+async def test_payments_record_who_recorded_them_and_agents_only_their_own(
+    svc: Harness,
+) -> None:
+    client = new_id()
+    agent = Caller(new_id(), {"AGENT"})
+    as_agent = svc.stub(ss_grpc.SettlementsServiceStub, as_=agent)
+    own = (await as_agent.RecordPayment(payment_request(client, ""))).payment
+    assert own.collected_by == agent.subject
+    who = "SELECT recorded_by, collected_by FROM payments WHERE id = :id"
+    assert tuple(await column(svc, who, id=own.id)) == (agent.subject, agent.subject)
+
+    before = await snapshot(svc)
+    await expect_error(
+        as_agent.RecordPayment(payment_request(client, "someone-else")),
+        DENIED,
+        "payment.collected_by:",
+    )
+    assert await snapshot(svc) == before
+
+    for_agent = await svc.settlements.RecordPayment(payment_request(client, agent.subject))
+    assert tuple(await column(svc, who, id=for_agent.payment.id)) == ("test-admin", agent.subject)
+
+
+async def test_limits_policies_and_deposits_record_who_changed_them(svc: Harness) -> None:
+    client = new_id()
+    erp = Caller("svc:erp", {"SERVICE"}, "service")
+    await set_limit(svc, client, "500.00")
+    await svc.stub(ss_grpc.SettlementsServiceStub, as_=erp).SetDebtPolicy(
+        ss.SetDebtPolicyRequest(
+            request_id=new_id(),
+            policy=pb.DebtPolicy(
+                client_id=client,
+                mode=pb.DEBT_POLICY_MODE_WARN,
+                max_overdue_days=5,
+                stages=[pb.STAGE_VAN_SALE],
+            ),
+        )
+    )
+    container = f"crate-{new_id()[:8]}"
+    await svc.settlements.SetContainerDeposit(
+        ss.SetContainerDepositRequest(
+            request_id=new_id(), container_type=container, deposit=rub("10.00")
+        )
+    )
+    limit = "SELECT changed_by FROM client_accounts WHERE client_id = :c"
+    policy = "SELECT changed_by FROM debt_policies WHERE client_id = :c"
+    deposit = "SELECT changed_by FROM container_deposits WHERE container_type = :c"
+    assert (await column(svc, limit, c=client))[0] == "test-admin"
+    assert (await column(svc, policy, c=client))[0] == "svc:erp"
+    assert (await column(svc, deposit, c=container))[0] == "test-admin"
+
+
+async def test_health_stays_open(svc: Harness) -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    async with grpc.aio.insecure_channel(svc.target) as channel:
+        reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
