@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from fieldline_kit.auth.forward import BearerToken
 from fieldline_kit.grpc.convert import money, pb_date
 from fieldline_kit.grpc.convert import ts as pb_ts
 from fieldline_kit.testing.auth import Caller
+from fieldline_kit.testing.helpers import new_id
 
 TODAY = datetime.now(ZoneInfo("Europe/Moscow")).date()  # the services' default time zone
 RETRIED = frozenset(
@@ -65,10 +65,6 @@ RETRIED = frozenset(
 CALL_TIMEOUT = 10.0
 UNREACHABLE = "settlements unavailable"
 RECEIPT_PREFIX = "PAY-"  # the payments agents record (van sales' cash is another payment)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def rub(amount: str | int) -> object:

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import grpc
 import pytest_asyncio
 from google.protobuf.descriptor import ServiceDescriptor
-from google.type import date_pb2, latlng_pb2
+from google.type import latlng_pb2
 from nats.js import JetStreamContext
 from sqlalchemy import inspect, text
 
@@ -59,7 +59,7 @@ from fieldline_clients.entrypoints.main import SPEC as CLIENTS
 from fieldline_kit.auth import Kind
 from fieldline_kit.auth.forward import BearerToken
 from fieldline_kit.auth.policy import rule_for
-from fieldline_kit.grpc.convert import money
+from fieldline_kit.grpc.convert import money, pb_date
 from fieldline_kit.service import ServiceSpec
 from fieldline_kit.testing.auth import Caller, TestTokens
 from fieldline_kit.testing.databases import DatabaseFactory
@@ -224,10 +224,6 @@ async def _tables(running: RunningService[Any]) -> list[str]:
     async with running.app.engine.connect() as conn:
         names = await conn.run_sync(lambda c: inspect(c).get_table_names())
     return sorted(n for n in names if "alembic" not in n and n not in BACKGROUND_TABLES)
-
-
-def pb_date(d: date) -> date_pb2.Date:
-    return date_pb2.Date(year=d.year, month=d.month, day=d.day)
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
+from fieldline_kit import roles
 from fieldline_kit.auth.issuer import TokenIssuer
 from fieldline_kit.auth.keys import EDDSA, generate_signing_key, load_signing_keys, private_pem
 from fieldline_kit.auth.principal import Kind
@@ -25,8 +26,7 @@ LOCAL_ISSUER = "fieldline-local"
 KEY_FILE = "signing-key.pem"
 JWKS_FILE = "jwks.json"
 # What `./fl token` and the tools' own calls carry when no role is named.
-ADMIN = "ADMIN"
-SERVICE = "SERVICE"
+ADMIN, SERVICE = roles.ADMIN, roles.SERVICE
 
 
 def auth_dir(data_dir: Path) -> Path:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from fieldline_kit import roles
 from fieldline_kit.auth.issuer import TokenIssuer
 from fieldline_kit.auth.jwks import JwksSource
 from fieldline_kit.auth.keys import EDDSA, generate_signing_key, private_pem
@@ -45,12 +46,12 @@ class Caller:
 
 
 # The harness's default caller: an administrator, admitted wherever ADMIN is.
-ADMIN = Caller("test-admin", {"ADMIN"})
+ADMIN = Caller("test-admin", {roles.ADMIN})
 
 
 def service_caller(name: str) -> Caller:
     """A Fieldline service (or another internal system) as the caller: `svc:<name>`."""
-    return Caller(f"svc:{name}", {"SERVICE"}, Kind.SERVICE)
+    return Caller(f"svc:{name}", {roles.SERVICE}, Kind.SERVICE)
 
 
 @dataclass

@@ -25,15 +25,16 @@ to their team, ADMIN and SERVICE to the company); `audit` calls are logged with 
 from __future__ import annotations
 
 from fieldline_kit.auth import Rule, Scope
-
-AGENT = "AGENT"
-VAN_SELLER = "VAN_SELLER"
-MERCHANDISER = "MERCHANDISER"
-DISTRIBUTOR_MANAGER = "DISTRIBUTOR_MANAGER"
-SUPERVISOR = "SUPERVISOR"
-TECHNICIAN = "TECHNICIAN"
-ADMIN = "ADMIN"
-SERVICE = "SERVICE"
+from fieldline_kit.roles import (
+    ADMIN,
+    AGENT,
+    DISTRIBUTOR_MANAGER,
+    MERCHANDISER,
+    SERVICE,
+    SUPERVISOR,
+    TECHNICIAN,
+    VAN_SELLER,
+)
 
 FIELD = {AGENT, VAN_SELLER, MERCHANDISER}
 MANAGERS = {ADMIN, SERVICE}

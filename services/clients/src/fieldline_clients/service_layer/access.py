@@ -34,10 +34,8 @@ from fieldline_clients.domain.model import Employee, Outlet, Route
 from fieldline_clients.domain.values import require_id
 from fieldline_kit.auth import Kind, Principal
 from fieldline_kit.errors import DomainError, InvalidArgument, NotFound, PermissionDenied
+from fieldline_kit.roles import ADMIN, SERVICE, SUPERVISOR
 
-ADMIN = "ADMIN"
-SERVICE = "SERVICE"
-SUPERVISOR = "SUPERVISOR"
 COMPANY_ROLES = frozenset({ADMIN, SERVICE})
 
 

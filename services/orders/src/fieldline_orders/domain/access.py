@@ -31,19 +31,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fieldline_kit.errors import NotFound, PermissionDenied
-
-AGENT = "AGENT"
-VAN_SELLER = "VAN_SELLER"
-MERCHANDISER = "MERCHANDISER"
-DISTRIBUTOR_MANAGER = "DISTRIBUTOR_MANAGER"
-SUPERVISOR = "SUPERVISOR"
-TECHNICIAN = "TECHNICIAN"
-ADMIN = "ADMIN"
-SERVICE = "SERVICE"  # a Fieldline service or an internal system (the ERP exchange)
-
-EMPLOYEE_ROLES = frozenset(
-    {AGENT, VAN_SELLER, MERCHANDISER, DISTRIBUTOR_MANAGER, SUPERVISOR, TECHNICIAN, ADMIN}
+from fieldline_kit.roles import (  # noqa: F401 - the vocabulary, re-exported to orders
+    ADMIN,
+    AGENT,
+    DISTRIBUTOR_MANAGER,
+    EMPLOYEE_ROLES,
+    MERCHANDISER,
+    SERVICE,
+    SUPERVISOR,
+    TECHNICIAN,
+    VAN_SELLER,
 )
+
 # Roles whose scope is the whole company (see (1) above for SUPERVISOR).
 COMPANY_WIDE = frozenset({ADMIN, SERVICE, SUPERVISOR})
 

@@ -20,13 +20,7 @@ The kit's interceptor checks the roles; the scopes are declared for the scope ch
 from __future__ import annotations
 
 from fieldline_kit.auth import Rule, Scope
-
-AGENT = "AGENT"
-VAN_SELLER = "VAN_SELLER"
-SUPERVISOR = "SUPERVISOR"
-DISTRIBUTOR_MANAGER = "DISTRIBUTOR_MANAGER"
-ADMIN = "ADMIN"
-SERVICE = "SERVICE"
+from fieldline_kit.roles import ADMIN, AGENT, DISTRIBUTOR_MANAGER, SERVICE, SUPERVISOR, VAN_SELLER
 
 READERS = {AGENT, VAN_SELLER, SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}
 COLLECTORS = {AGENT, VAN_SELLER, ADMIN, SERVICE}
