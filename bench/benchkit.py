@@ -1,5 +1,6 @@
 """What the benchmark scripts share: throwaway databases, an embedded NATS, a service running
-in the bench's event loop, and the "empty" gRPC server a real RPC is compared with.
+in the bench's event loop, the tokens its calls carry (`BenchAuth`), and the "empty" gRPC
+server a real RPC is compared with.
 
 The scripts are run as `python bench/<name>.py` (from any directory), which puts the script's
 folder, bench/, first on `sys.path`: that is how they `import benchkit`, and so do the
@@ -16,10 +17,14 @@ import contextlib
 import cProfile
 import functools
 import io
+import json
 import pstats
+import statistics
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +32,15 @@ import asyncpg
 import grpc
 from sqlalchemy.engine import make_url
 
+from fieldline_kit.auth.jwks import JwksSource
+from fieldline_kit.auth.keys import generate_signing_key, jwks_document, private_pem
+from fieldline_kit.auth.principal import Kind
+from fieldline_kit.auth.verify import TokenVerifier
 from fieldline_kit.grpc.server import GrpcServer, create_server
 from fieldline_kit.messaging.nats import connect
 from fieldline_kit.messaging.topology import apply
+from fieldline_kit.roles import AGENT
+from fieldline_kit.testing.auth import Caller, TestTokens
 from fieldline_kit.testing.nats_server import EmbeddedNats
 
 EMPTY_SERVICE = "bench.Empty"
@@ -222,6 +233,120 @@ async def running(process: Any, timeout: float | None = 60.0) -> AsyncIterator[N
         await asyncio.wait_for(task, timeout)
 
 
+# ------------------------------------------------------------------------------- identity
+Metadata = tuple[tuple[str, str], ...]
+"""A call's metadata: `(("authorization", "Bearer <JWT>"),)`."""
+
+TOKEN_LIFETIME = timedelta(hours=4)
+"""The bench's tokens outlive any run (a loaded company plus the runs take minutes)."""
+
+
+@dataclass(frozen=True)
+class VerificationCost:
+    """Wall times of single `TokenVerifier.verify_async` calls (see `BenchAuth`)."""
+
+    samples: list[float]  # seconds
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def micros(self) -> float:
+        """The p50, in µs."""
+        return self.p50 * 1e6
+
+    def line(self) -> str:
+        """What each script prints: the server's check is on, and what one verification costs."""
+        return f"auth: on (Ed25519 bearer token verified per call, {self.micros:.0f} µs p50)"
+
+
+@dataclass(frozen=True)
+class BenchAuth:
+    """The tokens of a bench: a test issuer (an Ed25519 key made in memory), the JWKS file the
+    services trust, and the calls' metadata.
+
+    A service is started with `**auth.settings()` (`auth_jwks`, `auth_issuers`: what
+    `<SVC>_AUTH_JWKS` and `<SVC>_AUTH_ISSUERS` set), so it checks every call as deployed: the
+    kit's interceptor verifies the bearer token (signature, issuer, audience, expiry), admits
+    an employee as far as the service's employee directory agrees (one unknown to it is taken
+    at the token's word) and applies the RPC's rule; the use cases then apply the caller's
+    scope. A call carries `metadata=auth.metadata(subject, roles)`, made once and sent as it
+    is with every call (per-call metadata, no client interceptor), so the client's work per
+    call is what it was without auth. The "empty" RPCs (`empty_server`) verify nothing.
+
+    `services`: services that sign tokens of their own (orders' `svc:orders` tokens for
+    settlements' CheckCreditBatch): a key each, its PEM in the run's directory
+    (`service_key(name)`) and its public half in the JWKS.
+    """
+
+    tokens: TestTokens
+    jwks: Path
+    service_keys: Mapping[str, Path] = field(default_factory=dict)
+
+    @classmethod
+    def generate(cls, directory: Path, services: Iterable[str] = ()) -> BenchAuth:
+        """A new issuer, its JWKS (and the `services`' keys) written to `directory`."""
+        tokens = TestTokens.generate()
+        keys = list(tokens.issuer.keys)
+        pems: dict[str, Path] = {}
+        for name in services:
+            key = generate_signing_key()
+            pem = directory / f"{name}-service.pem"
+            pem.write_bytes(private_pem(key))
+            pem.chmod(0o600)
+            keys.append(key)
+            pems[name] = pem
+        jwks = directory / "jwks.json"
+        jwks.write_text(json.dumps(jwks_document(keys)))
+        return cls(tokens, jwks, pems)
+
+    def settings(self, *issuers: str) -> dict[str, Any]:
+        """The service settings that turn its check on: the JWKS, the test issuer (and
+        `issuers`, e.g. orders' own for settlements)."""
+        return {"auth_jwks": str(self.jwks), "auth_issuers": (self.tokens.issuer_name, *issuers)}
+
+    def service_key(self, name: str) -> str:
+        """The PEM file of a service's own signing key (`generate(services=...)`)."""
+        return str(self.service_keys[name])
+
+    def token(self, subject: str, roles: Iterable[str] = (), kind: str = Kind.EMPLOYEE) -> str:
+        return self.tokens.mint(subject, kind, roles, lifetime=TOKEN_LIFETIME)
+
+    def metadata(
+        self, subject: str, roles: Iterable[str] = (), kind: str = Kind.EMPLOYEE
+    ) -> Metadata:
+        """A call's metadata as `subject` with `roles` (an employee unless `kind` says else)."""
+        return bearer(self.token(subject, roles, kind))
+
+    def metadata_for(self, caller: Caller) -> Metadata:
+        """As `metadata`, for a `fieldline_kit.testing.auth` caller (`ADMIN`,
+        `service_caller("orders")`)."""
+        return self.metadata(caller.subject, caller.roles, caller.kind)
+
+    async def verification_cost(
+        self, n: int = 2000, token: str | None = None, issuers: Iterable[str] = ()
+    ) -> VerificationCost:
+        """What verifying one token costs the server: `n` calls of `TokenVerifier.verify_async`
+        (what the kit's interceptor awaits per call) on a verifier made as the service's is
+        (`JwksSource.at` the JWKS file, its keys cached after the first call, untimed), each
+        timed alone, of `token` (default: an agent's). Signature and claims only: the
+        employee directory and the RPC's rule are not in it."""
+        verifier = TokenVerifier(JwksSource.at(str(self.jwks)), (self.tokens.issuer_name, *issuers))
+        token = token or self.token(str(uuid.uuid4()), [AGENT])
+        await verifier.verify_async(token)
+        samples = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            await verifier.verify_async(token)
+            samples.append(time.perf_counter() - t0)
+        return VerificationCost(samples)
+
+
+def bearer(token: str) -> Metadata:
+    return (("authorization", f"Bearer {token}"),)
+
+
 # ----------------------------------------------------------------------------- empty RPC
 Response = bytes | Callable[[], bytes]
 """An empty method's answer: the bytes, or a function returning them at each call."""
@@ -271,11 +396,16 @@ async def empty_server(responses: Mapping[str, Response]) -> AsyncIterator[str]:
 
 
 def raw(
-    channel: grpc.aio.Channel, path: str, timeout: float | None = None
+    channel: grpc.aio.Channel,
+    path: str,
+    timeout: float | None = None,
+    metadata: Metadata | None = None,
 ) -> Callable[[bytes], Awaitable[bytes]]:
-    """A unary call that sends and returns bytes as they are (no client-side protobuf work)."""
+    """A unary call that sends and returns bytes as they are (no client-side protobuf work),
+    each call with `metadata` (`BenchAuth.metadata`; the same to the empty RPC, which ignores
+    it, so both carry the same bytes)."""
     call = channel.unary_unary(path, request_serializer=None, response_deserializer=None)
-    return functools.partial(call, timeout=timeout)
+    return functools.partial(call, timeout=timeout, metadata=metadata)
 
 
 # ------------------------------------------------------------------------------- reports

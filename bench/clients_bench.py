@@ -26,6 +26,14 @@ Each RPC: warm-up, then N sequential calls -> p50, p99, mean, throughput. The is
 the warm visit plan p50 within 3x the empty RPC's p50; the cold ratio is reported alongside.
 When the target is missed (or with --profile) the script breaks a cold visit plan down into its
 steps and profiles the RPCs with cProfile.
+
+Identity (issue 11): both clients services check tokens as deployed (benchkit.BenchAuth: a test
+issuer's JWKS in the temporary directory as CLIENTS_AUTH_JWKS). Every call is the bench agent's
+(role AGENT, the same `authorization` metadata on every call, to the empty RPC too): its own
+plan, and SearchOutlets within its scope (the outlets of its route). The real RPCs therefore
+include the token's verification (and the employee directory's check: clients reads its own
+employees table, one lookup per employee per second); the empty RPC verifies nothing. What one
+verification costs alone (p50) is printed beside each result.
 """
 
 from __future__ import annotations
@@ -61,6 +69,7 @@ from fieldline_dev import demo
 from fieldline_kit.grpc.convert import pb_date
 from fieldline_kit.logging import configure_logging
 from fieldline_kit.migrations import upgrade
+from fieldline_kit.roles import AGENT
 
 VISIT_PLAN = "/fieldline.clients.v1.TerritoryService/GetVisitPlan"
 WARM, COLD = "GetVisitPlan warm", "GetVisitPlan cold"
@@ -260,13 +269,15 @@ async def run(args: argparse.Namespace) -> int:
 async def bench(args: argparse.Namespace, url: str, tmp: Path, agent_id: str, day: Any) -> int:
     centre_lat, centre_lon = demo.CITY_CENTRES["Москва"]
     responses: dict[str, bytes] = {}
+    auth = benchkit.BenchAuth.generate(tmp)
+    agent_token = auth.token(agent_id, [AGENT])
+    metadata = benchkit.bearer(agent_token)  # every call is the bench agent's
     async with (
         benchkit.embedded_nats(tmp) as nats_url,
-        clients_service(url, nats_url) as (target, app),
-        clients_service(url, nats_url, plan_cache_seconds=0, run_relay=False) as (
-            cold_target,
-            cold_app,
-        ),
+        clients_service(url, nats_url, **auth.settings()) as (target, app),
+        clients_service(
+            url, nats_url, plan_cache_seconds=0, run_relay=False, **auth.settings()
+        ) as (cold_target, cold_app),
         # each empty RPC answers what `responses` holds when it is called
         benchkit.empty_server(
             {name: functools.partial(responses.__getitem__, name) for name in EMPTY_METHODS}
@@ -279,6 +290,11 @@ async def bench(args: argparse.Namespace, url: str, tmp: Path, agent_id: str, da
             f"clients service at {target} (visit plan cache on), at {cold_target} "
             f"(CLIENTS_PLAN_CACHE_SECONDS=0), empty-RPC server at {empty} (same process)"
         )
+        print(
+            f"calls as the bench agent (role {AGENT}, bearer token); the services check it, "
+            "the empty RPC does not"
+        )
+        verification = await auth.verification_cost(token=agent_token)
         plan_request = ts.GetVisitPlanRequest(agent_id=agent_id, date=pb_date(day))
         search_request = cs.SearchOutletsRequest(
             near=latlng_pb2.LatLng(latitude=centre_lat, longitude=centre_lon),
@@ -294,7 +310,7 @@ async def bench(args: argparse.Namespace, url: str, tmp: Path, agent_id: str, da
         ):
             body = request.SerializeToString()
             before = (app.plan_cache.misses, app.plan_cache.bypasses, cold_app.plan_cache.bypasses)
-            call = benchkit.raw(channel, path, TIMEOUT)
+            call = benchkit.raw(channel, path, TIMEOUT, metadata)
             real, payload = await measure(label, call, body, args.calls, args.warmup)
             describe(label, payload)
             if label == WARM:  # only the first warm-up call read the database; all else hit
@@ -307,14 +323,14 @@ async def bench(args: argparse.Namespace, url: str, tmp: Path, agent_id: str, da
             if empty_name not in empties:
                 responses[empty_name] = payload
                 empty_call = benchkit.raw(
-                    empty_ch, f"/{benchkit.EMPTY_SERVICE}/{empty_name}", TIMEOUT
+                    empty_ch, f"/{benchkit.EMPTY_SERVICE}/{empty_name}", TIMEOUT, metadata
                 )
                 fake, echoed = await measure(label, empty_call, body, args.calls, args.warmup)
                 assert echoed == payload
                 empties[empty_name] = fake
             results.append((real, empties[empty_name]))
 
-        print_summary(results, args.calls)
+        print_summary(results, args.calls, verification)
         warm_ratio = results[0][0].p50 / results[0][1].p50
         cold_ratio = results[1][0].p50 / results[1][1].p50
         met = warm_ratio <= TARGET_RATIO
@@ -327,11 +343,19 @@ async def bench(args: argparse.Namespace, url: str, tmp: Path, agent_id: str, da
             f"        cold plan (cache off or just invalidated, read from the database): "
             f"{cold_ratio:.1f}x"
         )
+        print(verification.line())
+        print(
+            f"      the real RPCs include it ({verification.p50 / results[0][1].p50:.2f}x of "
+            "the empty RPC's p50 in the warm ratio); the empty RPC verifies nothing"
+        )
         if not met or args.profile:
-            await breakdown(cold_app, app, agent_id, day, results[1])
-            await profile(benchkit.raw(real_ch, VISIT_PLAN, TIMEOUT), plan_request, WARM)
-            await profile(benchkit.raw(cold_ch, VISIT_PLAN, TIMEOUT), plan_request, COLD)
-            await profile(benchkit.raw(real_ch, SEARCH, TIMEOUT), search_request, "SearchOutlets")
+            await breakdown(cold_app, app, agent_id, day, results[1], verification)
+            for label, channel, path, request in (
+                (WARM, real_ch, VISIT_PLAN, plan_request),
+                (COLD, cold_ch, VISIT_PLAN, plan_request),
+                ("SearchOutlets", real_ch, SEARCH, search_request),
+            ):
+                await profile(benchkit.raw(channel, path, TIMEOUT, metadata), request, label)
     return 0
 
 
@@ -351,7 +375,9 @@ def describe(label: str, payload: bytes) -> None:
         )
 
 
-def print_summary(results: list[tuple[Stats, Stats]], calls: int) -> None:
+def print_summary(
+    results: list[tuple[Stats, Stats]], calls: int, verification: benchkit.VerificationCost
+) -> None:
     print(f"\n{calls} sequential calls each, after warm-up (times in ms):")
     header = f"{'RPC':<34}{'bytes':>10}{'p50':>9}{'p99':>9}{'mean':>9}{'calls/s':>10}"
     print(header)
@@ -365,6 +391,10 @@ def print_summary(results: list[tuple[Stats, Stats]], calls: int) -> None:
         print(
             f"{'  ratio real/empty':<34}{'':>10}{real.p50 / fake.p50:>8.1f}x"
             f"{real.p99 / fake.p99:>8.1f}x{real.mean / fake.mean:>8.1f}x"
+        )
+        print(
+            f"{'  token verification (in real)':<34}{'':>10}{verification.p50 * 1000:8.3f}  "
+            f"p50 of one verify, {verification.p50 / fake.p50:.2f}x of the empty p50"
         )
     seen: set[int] = set()
     for real, fake in results:
@@ -382,12 +412,19 @@ def print_summary(results: list[tuple[Stats, Stats]], calls: int) -> None:
 
 
 async def breakdown(
-    app: App, warm_app: App, agent_id: str, day: Any, plan: tuple[Stats, Stats]
+    app: App,
+    warm_app: App,
+    agent_id: str,
+    day: Any,
+    plan: tuple[Stats, Stats],
+    verification: benchkit.VerificationCost,
 ) -> None:
     real, empty = plan
     print("\n== where a GetVisitPlan goes (server-side steps, median of 50 runs each, ms) ==")
     for name, seconds in await visit_plan_breakdown(app, warm_app, agent_id, day):
         print(f"  {name:<70}{ms(seconds)}")
+    name = f"both: token verification (p50 of {len(verification.samples)})"
+    print(f"  {name:<70}{verification.p50 * 1000:8.3f}")
     print(f"  {'empty RPC of the same size (transport, framing, interceptor)':<70}{ms(empty.p50)}")
     print(f"  {'measured GetVisitPlan p50, cold':<70}{ms(real.p50)}")
     gc_per_call = sum(p for _, p in real.gc_pauses) / len(real.samples)

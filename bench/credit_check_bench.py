@@ -1,7 +1,7 @@
 """Settlements' CheckCreditBatch: CPU per call vs. an empty RPC, for batches of 1, 5 and 30.
 
-    .venv/bin/python bench/credit_check_bench.py [--postgres URL] [--clients 1000]
-        [--calls 1:600,5:300,30:80] [--repeat 3] [--statements]
+    .venv/bin/python bench/credit_check_bench.py [--postgres URL] [--clients 1000] [--agents 300]
+        [--calls 1:600,5:300,30:80] [--repeat 3] [--statements] [--quick]
 
 Creates a fresh settlements database (a SQLite file in a temporary directory, or a throwaway
 PostgreSQL database on the server of --postgres, dropped at the end), migrates it, starts an
@@ -21,6 +21,17 @@ the client run), the process's CPU (`time.process_time`: plus the aiosqlite and 
 threads) and the wall time; the figures are means over the calls, the best (lowest) of
 --repeat rounds, since other work on the machine only ever adds to them. The ratio is the
 CheckCreditBatch main-thread CPU over the empty RPC's.
+
+Identity (issue 11): settlements checks tokens as deployed (benchkit.BenchAuth: a test
+issuer's JWKS as SETTLEMENTS_AUTH_JWKS). Seeding is an administrator's; CheckCreditBatch is
+for services only, so each call is the orders service's (`svc:orders`, role SERVICE, the same
+`authorization` metadata on every call, to the empty RPC too) and, as orders sends them, each
+check carries the token of the agent whose order it is (`actor_token`: the clients are spread
+round robin over --agents agents), which settlements verifies too (once per distinct token
+per call) and admits through its employee directory. The real RPC therefore includes 1 + (distinct
+agents in the batch) token verifications; the empty RPC verifies nothing. Printed beside each
+result: tokens verified per call and their estimated cost (count × the p50 of one
+verification, measured alone).
 
 `--statements` also counts the statements and transactions per call (a separate round: the
 listener costs a little); `--profile N` prints a cProfile of 300 calls of N checks (main-thread CPU time).
@@ -53,6 +64,8 @@ from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
 from fieldline_kit.grpc.convert import money, pb_date
 from fieldline_kit.logging import configure_logging
 from fieldline_kit.migrations import upgrade_async
+from fieldline_kit.roles import AGENT
+from fieldline_kit.testing.auth import ADMIN, service_caller
 from fieldline_settlements.entrypoints.main import MIGRATIONS, SPEC
 from fieldline_settlements.settings import SettlementsSettings
 
@@ -68,13 +81,19 @@ def rub(value: str) -> Any:
     return money(Decimal(value), "RUB")
 
 
-async def seed(stub: ss_grpc.SettlementsServiceStub, clients: list[str], today: date) -> None:
+async def seed(
+    stub: ss_grpc.SettlementsServiceStub,
+    clients: list[str],
+    today: date,
+    metadata: benchkit.Metadata,
+) -> None:
     for i, client in enumerate(clients):
         if i % 2 == 0:
             await stub.SetCreditLimit(
                 ss.SetCreditLimitRequest(
                     request_id=new_id(), client_id=client, limit=rub("100000.00")
-                )
+                ),
+                metadata=metadata,
             )
         if i % 3 == 0:
             issued = today - timedelta(days=(i % 5) * 20)
@@ -89,7 +108,8 @@ async def seed(stub: ss_grpc.SettlementsServiceStub, clients: list[str], today: 
                         due_date=pb_date(issued + timedelta(days=14)),
                         amount=rub(f"{1000 + i}.50"),
                     ),
-                )
+                ),
+                metadata=metadata,
             )
         if i % 10 == 0:
             await stub.SetDebtPolicy(
@@ -102,12 +122,14 @@ async def seed(stub: ss_grpc.SettlementsServiceStub, clients: list[str], today: 
                         max_overdue_days=45,
                         stages=[pb.STAGE_ORDER_SUBMIT],
                     ),
-                )
+                ),
+                metadata=metadata,
             )
 
 
-def batch_request(clients: list[str], size: int, rng: random.Random, today: date) -> bytes:
-    chosen = rng.sample(clients, size)
+def batch_request(clients: dict[str, str], size: int, rng: random.Random, today: date) -> bytes:
+    """A batch as orders sends it; `clients`: each client's agent's token (`actor_token`)."""
+    chosen = rng.sample(list(clients), size)
     checks = []
     for i in range(size):
         client = chosen[i - 1] if i % 5 == 4 else chosen[i]  # every fifth: a second order
@@ -118,9 +140,20 @@ def batch_request(clients: list[str], size: int, rng: random.Random, today: date
                 amount=rub(f"{rng.randint(100, 5000)}.{rng.randint(0, 99):02d}"),
                 stage=pb.STAGE_ORDER_SUBMIT,
                 as_of=pb_date(today),
+                actor_token=clients[client],
             )
         )
     return ss.CheckCreditBatchRequest(checks=checks).SerializeToString()
+
+
+def tokens_per_call(requests: list[bytes]) -> float:
+    """Tokens settlements verifies per call, on average: the call's own (orders') and each
+    distinct `actor_token` of the batch."""
+    distinct = (
+        len({c.actor_token for c in ss.CheckCreditBatchRequest.FromString(r).checks})
+        for r in requests
+    )
+    return 1 + sum(distinct) / len(requests)
 
 
 async def timed(call: Any, requests: list[bytes]) -> tuple[float, float, float]:
@@ -142,13 +175,14 @@ async def main_async(args: argparse.Namespace) -> None:
     sizes = [tuple(int(x) for x in part.split(":")) for part in args.calls.split(",")]
     with tempfile.TemporaryDirectory(prefix="fl-credit-bench-") as tmp_dir:
         tmp = Path(tmp_dir)
+        auth = benchkit.BenchAuth.generate(tmp)
         async with (
             benchkit.embedded_nats(tmp) as nats_url,
             benchkit.database(args.postgres, tmp / "settlements.sqlite3", label="credit") as url,
         ):
             await upgrade_async(url, MIGRATIONS)
             settings = SettlementsSettings(
-                database_url=url, nats_url=nats_url, **benchkit.LOCAL_SERVICE
+                database_url=url, nats_url=nats_url, **benchkit.LOCAL_SERVICE, **auth.settings()
             )
             process, app = await SPEC.build(settings)
             async with (
@@ -157,24 +191,35 @@ async def main_async(args: argparse.Namespace) -> None:
             ):
                 stub = ss_grpc.SettlementsServiceStub(ch)
                 today = app.today()
-                clients = [new_id() for _ in range(args.clients)]
+                agents = [auth.token(new_id(), [AGENT]) for _ in range(args.agents)]
+                # each client on one agent's route; its checks carry that agent's token
+                clients = {new_id(): agents[i % len(agents)] for i in range(args.clients)}
                 t0 = time.perf_counter()
-                await seed(stub, clients, today)
+                await seed(stub, list(clients), today, auth.metadata_for(ADMIN))
                 print(
                     f"seeded {len(clients)} clients in {time.perf_counter() - t0:.1f} s "
-                    f"({'PostgreSQL' if args.postgres else 'SQLite'})"
+                    f"({'PostgreSQL' if args.postgres else 'SQLite'}); "
+                    f"{len(agents)} agents' tokens"
                 )
-                call = benchkit.raw(ch, METHOD)
+                orders = auth.metadata_for(service_caller("orders"))  # every call orders'
+                call = benchkit.raw(ch, METHOD, metadata=orders)
                 sample = await call(batch_request(clients, 5, rng, today))
                 reply = ss.CheckCreditBatchResponse.FromString(sample)
                 assert all(r.HasField("decision") for r in reply.results), reply
+                verification = await auth.verification_cost(token=agents[0])
+                print(
+                    "calls as the orders service (svc:orders, SERVICE), each check with its "
+                    "agent's actor_token; settlements verifies both, the empty RPC neither"
+                )
                 print(
                     f"\n{'batch':>5} {'calls':>6}  {'CheckCreditBatch ms/call':>34}  "
-                    f"{'empty RPC ms/call':>22}  {'ratio':>5}  per check"
+                    f"{'empty RPC ms/call':>22}  {'ratio':>5}  per check  "
+                    f"{'tokens':>6} {'verify':>7}"
                 )
                 print(
                     f"{'':>5} {'':>6}  {'thread':>10} {'process':>10} {'wall':>10}  "
-                    f"{'thread':>10} {'wall':>10}  {'':>5}  thread"
+                    f"{'thread':>10} {'wall':>10}  {'':>5}  {'thread':>9}  "
+                    f"{'/call':>6} {'ms/call':>7}"
                 )
                 for size, calls in sizes:
                     warm = [batch_request(clients, size, rng, today) for _ in range(20)]
@@ -188,19 +233,29 @@ async def main_async(args: argparse.Namespace) -> None:
                             await empty(r)
                         best: list[tuple[float, float, float]] = []
                         best_empty: list[tuple[float, float, float]] = []
+                        verified: list[float] = []
                         for _ in range(args.repeat):
                             requests = [
                                 batch_request(clients, size, rng, today) for _ in range(calls)
                             ]
                             best.append(await timed(call, requests))
                             best_empty.append(await timed(empty, requests))
+                            verified.append(tokens_per_call(requests))
                     real = min(best)
                     void = min(best_empty)
+                    tokens = sum(verified) / len(verified)
                     print(
                         f"{size:>5} {calls:>6}  {real[0]:10.3f} {real[1]:10.3f} "
                         f"{real[2]:10.3f}  {void[0]:10.3f} {void[2]:10.3f}  "
-                        f"{real[0] / void[0]:5.1f}  {real[0] / size:.3f}"
+                        f"{real[0] / void[0]:5.1f}  {real[0] / size:9.3f}  "
+                        f"{tokens:6.1f} {tokens * verification.p50 * 1000:7.3f}"
                     )
+                print(verification.line())
+                print(
+                    "      the CheckCreditBatch figures include it, for the call's token and "
+                    "each distinct actor_token (`tokens`; `verify`: count × p50); the empty "
+                    "RPC verifies nothing"
+                )
                 if args.statements:
                     await count_statements(app, call, clients, sizes, rng, today)
                 if args.profile:
@@ -220,7 +275,7 @@ async def main_async(args: argparse.Namespace) -> None:
 async def count_statements(
     app: Any,
     call: Any,
-    clients: list[str],
+    clients: dict[str, str],
     sizes: list[tuple[int, ...]],
     rng: random.Random,
     today: date,
@@ -253,6 +308,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     benchkit.add_postgres_argument(parser)
     parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument(
+        "--agents",
+        type=int,
+        default=300,
+        help="agents whose tokens the checks carry (actor_token), clients spread round robin",
+    )
     parser.add_argument("--calls", default="1:600,5:300,30:80", help="size:calls,…")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
@@ -260,7 +321,17 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, help="cProfile calls of this size")
     parser.add_argument("--profile-sort", default="tottime")
     parser.add_argument("--profile-top", type=int, default=40)
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: 300 clients, calls 1:200,5:100,30:30, 2 rounds",
+    )
+    args = parser.parse_args()
+    if args.agents < 1:
+        parser.error("--agents must be at least 1")
+    if args.quick:
+        args.clients, args.calls, args.repeat = 300, "1:200,5:100,30:30", 2
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

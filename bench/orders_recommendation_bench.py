@@ -19,7 +19,8 @@ in this process), from public messages:
   assortment of --assortment products per outlet: Order resources, imported as history.
 
 It then serves OrdersService in this process through the kit's `create_server` (the service's
-OrdersServicer) and, from the same process, measures over a real gRPC channel:
+OrdersServicer, its access policy and employee directory, checked as `SPEC.build` wires them)
+and, from the same process, measures over a real gRPC channel:
 
 1. ListRecommendedOrders(bench agent, date);
 2. an "empty" RPC of the same response size: a generic handler on a second server from the
@@ -31,6 +32,14 @@ Both use identity (de)serializers, so client-side parsing is in neither figure. 
 warm-up, then --runs sequential calls → median (the figure compared to the 1 s target), min,
 max. With --profile (or when the target is missed) the server-side steps are timed one by one
 and one call is profiled with cProfile.
+
+Identity (issue 11): the server checks tokens as deployed (benchkit.BenchAuth: a test issuer's
+JWKS as ORDERS_AUTH_JWKS). Every call is the bench agent's (role AGENT, the same
+`authorization` metadata on every call, to the empty RPC too), asking for its own routes'
+recommendations. The real RPC therefore includes the token's verification (and the employee
+directory's check: the bench agent is unknown to orders' feed of employees, so its token is
+taken at its word); the empty RPC verifies nothing. What one verification costs alone (p50)
+is printed beside the result.
 """
 
 from __future__ import annotations
@@ -63,17 +72,20 @@ from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import orders_service_pb2 as pb
 from fieldline.orders.v1 import orders_service_pb2_grpc as orders_grpc
 from fieldline.orders.v1 import resources_pb2 as pb_res
+from fieldline_kit.auth import grpc_auth
 from fieldline_kit.grpc.convert import pb_date, set_money, ts
 from fieldline_kit.grpc.server import GrpcServer, create_server
 from fieldline_kit.logging import configure_logging
 from fieldline_kit.migrations import upgrade_async
+from fieldline_kit.roles import AGENT
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.bootstrap import App, bootstrap
 from fieldline_orders.domain.recommendation import Catalog, OutletRecommendation, recommend
 from fieldline_orders.entrypoints.bulk_load import bulk_load
-from fieldline_orders.entrypoints.main import MIGRATIONS
+from fieldline_orders.entrypoints.main import MIGRATIONS, employee_directory
 from fieldline_orders.entrypoints.orders_api import OrdersServicer
-from fieldline_orders.settings import OrdersSettings
+from fieldline_orders.entrypoints.policy import POLICY
+from fieldline_orders.settings import PREFIX, OrdersSettings
 
 LIST_METHOD = "/fieldline.orders.v1.OrdersService/ListRecommendedOrders"
 TARGET_SECONDS = 1.0
@@ -239,13 +251,18 @@ async def load(url: str, args: argparse.Namespace) -> str:
 # -------------------------------------------------------------------------------- servers
 @contextlib.asynccontextmanager
 async def orders_server(app: App) -> AsyncIterator[tuple[str, str]]:
+    """OrdersService with the auth check `SPEC.build` gives it: the settings' JWKS and issuers,
+    the policy, the employee directory."""
     cls = OrdersServicer
 
     def register(server: grpc.aio.Server) -> list[str]:
         orders_grpc.add_OrdersServiceServicer_to_server(cls(app), server)
         return [pb.DESCRIPTOR.services_by_name["OrdersService"].full_name]
 
-    server: GrpcServer = await create_server("orders", "127.0.0.1", 0, register)
+    auth = grpc_auth.from_settings(app.settings, POLICY, PREFIX)
+    assert auth is not None
+    auth.directory = employee_directory(app)
+    server: GrpcServer = await create_server("orders", "127.0.0.1", 0, register, auth)
     await server.start()
     await server.mark_serving()
     try:
@@ -346,6 +363,7 @@ async def run(args: argparse.Namespace) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="fl-bench-") as tmp_name:
         sqlite_path = Path(tmp_name) / "orders-bench.sqlite3"
+        auth = benchkit.BenchAuth.generate(Path(tmp_name), services=("orders",))
         async with benchkit.database(args.postgres, sqlite_path) as url:
             print(f"database: {make_url(url).render_as_string(hide_password=True)}")
             await upgrade_async(url, MIGRATIONS)
@@ -356,20 +374,24 @@ async def run(args: argparse.Namespace) -> int:
                 database_url=url,
                 nats_url="nats://127.0.0.1:9",  # no NATS needed: nothing is published here
                 settlements_target="127.0.0.1:9",
+                service_signing_key=auth.service_key("orders"),  # as auth on requires
                 **benchkit.LOCAL_SERVICE,
+                **auth.settings(),
             )
             app = bootstrap(settings, clock=lambda: NOW)
             try:
-                return await bench(app, agent_id, args)
+                return await bench(app, auth, agent_id, args)
             finally:
                 await app.close()
     raise AssertionError("unreachable")
 
 
-async def bench(app: App, agent_id: str, args: argparse.Namespace) -> int:
+async def bench(app: App, auth: benchkit.BenchAuth, agent_id: str, args: argparse.Namespace) -> int:
     payload: list[bytes] = [b""]
     request = pb.ListRecommendedOrdersRequest(agent_id=agent_id, date=pb_date(DAY))
     body = request.SerializeToString()
+    agent_token = auth.token(agent_id, [AGENT])
+    metadata = benchkit.bearer(agent_token)  # every call is the bench agent's
     async with (
         orders_server(app) as (target, servicer),
         benchkit.empty_server({"List": lambda: payload[0]}) as empty,  # set once measured
@@ -377,10 +399,15 @@ async def bench(app: App, agent_id: str, args: argparse.Namespace) -> int:
         grpc.aio.insecure_channel(empty, options=benchkit.CHANNEL_OPTIONS) as empty_ch,
     ):
         print(f"OrdersService ({servicer}) at {target}; empty-RPC server at {empty}")
-        call = benchkit.raw(real_ch, LIST_METHOD, TIMEOUT)
+        print(
+            f"calls as the bench agent (role {AGENT}, bearer token); the service checks it, "
+            "the empty RPC does not"
+        )
+        verification = await auth.verification_cost(token=agent_token)
+        call = benchkit.raw(real_ch, LIST_METHOD, TIMEOUT, metadata)
         real, response = await measure(call, body, args.runs, args.warmup)
         payload[0] = response
-        empty_call = benchkit.raw(empty_ch, f"/{benchkit.EMPTY_SERVICE}/List", TIMEOUT)
+        empty_call = benchkit.raw(empty_ch, f"/{benchkit.EMPTY_SERVICE}/List", TIMEOUT, metadata)
         fake, echoed = await measure(empty_call, body, args.runs, args.warmup)
         assert echoed == response
         decoded = pb.ListRecommendedOrdersResponse.FromString(response)
@@ -412,17 +439,25 @@ async def bench(app: App, agent_id: str, args: argparse.Namespace) -> int:
             print(f"{label:<40}{ms(median(samples))} {ms(min(samples))} {ms(max(samples))}")
         ratio = median(real) / median(fake)
         print(f"{'ratio real/empty (median)':<40}{ratio:>9.1f}x")
+        print(
+            f"{'  token verification (in real)':<40}{verification.p50 * 1000:9.3f}  p50 of one "
+            f"verify, {verification.p50 / median(real) * 100:.2f} % of the real median"
+        )
         met = median(real) < TARGET_SECONDS
         print(
             f"\ntarget: ListRecommendedOrders for {args.outlets} outlets under "
             f"{TARGET_SECONDS:.0f} s: median {median(real) * 1000:.0f} ms -> "
             f"{'MET' if met else 'MISSED'}"
         )
+        print(verification.line())
+        print("      the real RPC includes it; the empty RPC verifies nothing")
         if not met or args.profile:
             print("\n== server-side steps (median of 5 runs each, ms) ==")
             for name, seconds in await breakdown(app, agent_id):
                 print(f"  {name:<62}{ms(seconds)}")
             print(f"  {'empty RPC of the same size':<62}{ms(median(fake))}")
+            name = f"token verification (p50 of {len(verification.samples)}; in the RPC)"
+            print(f"  {name:<62}{verification.p50 * 1000:9.3f}")
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(3):

@@ -95,9 +95,18 @@ class Company:
             )
         return self.as_employee[caller]
 
-    async def employee(self, role: cpb.Role.ValueType, name: str) -> Caller:
-        """An employee of the company holding `role`, as it calls: a token with that role."""
-        employee = cpb.Employee(id=new_id(), full_name=name, roles=[role], active=True)
+    async def employee(
+        self, role: cpb.Role.ValueType, name: str, supervisor: Caller | None = None
+    ) -> Caller:
+        """An employee of the company holding `role` (in `supervisor`'s team), as it calls: a
+        token with that role."""
+        employee = cpb.Employee(
+            id=new_id(),
+            full_name=name,
+            roles=[role],
+            active=True,
+            supervisor_id=supervisor.subject if supervisor else "",
+        )
         await self.territory.CreateEmployee(
             cts.CreateEmployeeRequest(request_id=new_id(), employee=employee)
         )
@@ -263,8 +272,10 @@ async def test_pre_sale_order_for_a_client_with_overdue_debt_under_each_mode(
 ) -> None:
     company = Company(system)
     try:
-        agent = await company.employee(cpb.ROLE_AGENT, "Агентов Агент")
+        # The supervisor of the agent: the agent's orders and outlets are in its scope (its
+        # team, as clients' events tell orders and settlements).
         supervisor = await company.employee(cpb.ROLE_SUPERVISOR, "Супервайзеров Супервайзер")
+        agent = await company.employee(cpb.ROLE_AGENT, "Агентов Агент", supervisor)
         route_id = await company.route_of(agent)
         product_id, price_type_id = await company.catalog_with_beer()
         outcomes = {}

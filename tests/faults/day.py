@@ -8,8 +8,8 @@ then a cash payment, check out.
 
 Every write is retried as a device retries it: the same request (same request_id, same
 document id) again after a transient failure (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED,
-an outlet not yet known to orders), until it is answered. `Ledger` keeps what was
-acknowledged, what was retried and why, and anything refused.
+an outlet or its route not yet known to orders or settlements), until it is answered.
+`Ledger` keeps what was acknowledged, what was retried and why, and anything refused.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ RETRIED = frozenset(
 )
 CALL_TIMEOUT = 10.0
 UNREACHABLE = "settlements unavailable"
+OUT_OF_SCOPE = "outside your scope"
 RECEIPT_PREFIX = "PAY-"  # the payments agents record (van sales' cash is another payment)
 
 
@@ -106,6 +107,9 @@ class Ledger:
                     code in RETRIED
                     # the outlet has not reached orders through the clients feed yet
                     or (code == grpc.StatusCode.NOT_FOUND and "outlet" in details)
+                    # the outlet's route has not reached orders' or settlements' scope yet
+                    # (each keeps its own read model of the clients feed)
+                    or (code == grpc.StatusCode.PERMISSION_DENIED and OUT_OF_SCOPE in details)
                     # a van sale while settlements is unreachable (ORDERS_CREDIT_CHECK_FALLBACK
                     # =block refuses it; nothing is stored, so the same request may come again)
                     or (code == grpc.StatusCode.FAILED_PRECONDITION and UNREACHABLE in details)

@@ -69,12 +69,13 @@ from fieldline_kit.testing.service import RunningService, service_running
 from fieldline_orders.entrypoints.main import SPEC as ORDERS
 from fieldline_orders.topology import CLIENTS_FEED
 from fieldline_settlements.entrypoints.main import SPEC as SETTLEMENTS
+from fieldline_settlements.topology import CLIENTS_FEED as SETTLEMENTS_CLIENTS_FEED
 from fieldline_settlements.topology import ORDERS_FEED
 
 from .messages import Known
 
 TZ = ZoneInfo("Europe/Moscow")
-CONSUMERS = (CLIENTS_FEED, ORDERS_FEED)
+CONSUMERS = (CLIENTS_FEED, ORDERS_FEED, SETTLEMENTS_CLIENTS_FEED)
 # Columns the outbox relay fills in after the commit: not a write of the call.
 RELAY_COLUMNS = {"published_at", "attempts", "last_error"}
 # Tables only background jobs write, on their own clock: orders' lease of its credit re-check,

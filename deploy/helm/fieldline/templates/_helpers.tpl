@@ -104,10 +104,16 @@ they ignore false/0/"" in the overriding map, so `enabled: false` could not over
 {{- toJson $out -}}
 {{- end -}}
 
-{{/* Merged configuration of one service as JSON. Context: dict root name. */}}
+{{/*
+Merged configuration of one service as JSON: the top-level `auth` and `tls` blocks (as the
+service's `auth` and `tls`), then `.Values.defaults`, then `.Values.services.<name>`.
+Context: dict root name.
+*/}}
 {{- define "fieldline.svcConfig" -}}
 {{- $raw := index .root.Values.services .name -}}
-{{- include "fieldline.deepMerge" (dict "dst" .root.Values.defaults "src" $raw) -}}
+{{- $base := dict "auth" (.root.Values.auth | default dict) "tls" (.root.Values.tls | default dict) -}}
+{{- $withDefaults := include "fieldline.deepMerge" (dict "dst" $base "src" .root.Values.defaults) | fromJson -}}
+{{- include "fieldline.deepMerge" (dict "dst" $withDefaults "src" $raw) -}}
 {{- end -}}
 
 {{/* The port name and number the service serves its API on. Context: svc ctx. */}}
@@ -152,7 +158,9 @@ they ignore false/0/"" in the overriding map, so `enabled: false` could not over
 {{/*
 Plain (non-secret) environment of a service as a JSON object {NAME: "value"}; used by the
 ConfigMap and, inline, by the migration hook Job (which runs before the ConfigMap exists).
-Context: svc ctx.
+The identity and TLS variables (paths of mounted Secret files, URLs, issuers) are left out
+for the hook (`hook: true`): it mounts no Secret and `migrate` reads only the DSN.
+Context: svc ctx plus optional hook.
 */}}
 {{- define "fieldline.configEnv" -}}
 {{- $p := include "fieldline.envPrefix" . -}}
@@ -167,6 +175,11 @@ Context: svc ctx.
 {{- range $dep := (.svc.dependsOn | default list) -}}
 {{- $host := include "fieldline.resourceName" (dict "root" $.root "name" $dep) -}}
 {{- $_ := set $env (printf "%s_%s_TARGET" $p ($dep | upper | replace "-" "_")) (printf "%s:%d" $host ($.root.Values.defaults.ports.grpc | int)) -}}
+{{- end -}}
+{{- if not .hook -}}
+{{- range $k, $v := (include "fieldline.identity" . | fromJson).env -}}
+{{- $_ := set $env $k $v -}}
+{{- end -}}
 {{- end -}}
 {{- range $k, $v := .svc.env -}}
 {{- $_ := set $env $k ($v | toString) -}}
@@ -188,4 +201,101 @@ Context: svc ctx.
 - name: tmp
   emptyDir:
     sizeLimit: {{ .sizeLimit | default "64Mi" }}
+{{- end -}}
+
+{{/*
+Identity (token verification, service tokens) and TLS of a service, as JSON:
+  env      {NAME: value}: <SVC>_AUTH_JWKS/_ISSUERS/_AUDIENCE, <SVC>_SERVICE_SIGNING_KEY and
+           _SERVICE_TOKEN_ISSUER (a service with serviceTokens), <SVC>_TLS_CERT_FILE/_KEY_FILE/_CA_FILE
+           (TLS off but calling a service with TLS on: _TLS_CA_FILE only, from that service's Secret)
+  volumes  Secret volumes (key material stays in the Secrets; only paths reach the env)
+  mounts   their read-only mounts, at fixed paths under /etc/fieldline
+  jwksUrls the https:// JWKS locations (for the NetworkPolicy egress)
+AUTH_JWKS lists the provider URLs, the files of auth.jwks.existingSecret, and the public JWKS
+of every enabled service that calls this one (its dependsOn names it) and signs its own
+service tokens, bound to that caller's issuer (`#iss=`: its key signs its own tokens only);
+that issuer joins AUTH_ISSUERS. Context: svc ctx.
+*/}}
+{{- define "fieldline.identity" -}}
+{{- $p := include "fieldline.envPrefix" . -}}
+{{- $a := .svc.auth | default dict -}}
+{{- $jwks := $a.jwks | default dict -}}
+{{- $env := dict -}}
+{{- $volumes := list -}}
+{{- $mounts := list -}}
+{{- $locations := list -}}
+{{- $urls := list -}}
+{{- range ($jwks.urls | default list) -}}
+{{- $urls = append $urls (. | toString) -}}
+{{- end -}}
+{{- $locations = concat $locations $urls -}}
+{{- if $jwks.existingSecret -}}
+{{- $dir := "/etc/fieldline/auth/jwks" -}}
+{{- $items := list -}}
+{{- range ($jwks.files | default list) -}}
+{{- $items = append $items (dict "key" . "path" .) -}}
+{{- $locations = append $locations (printf "%s/%s" $dir .) -}}
+{{- end -}}
+{{- $volumes = append $volumes (dict "name" "auth-jwks" "secret" (dict "secretName" $jwks.existingSecret "items" $items "defaultMode" 292)) -}}
+{{- $mounts = append $mounts (dict "name" "auth-jwks" "mountPath" $dir "readOnly" true) -}}
+{{- end -}}
+{{- $issuers := list -}}
+{{- range ($a.issuers | default list) -}}
+{{- $issuers = append $issuers (. | toString) -}}
+{{- end -}}
+{{- range $caller := keys .root.Values.services | sortAlpha -}}
+{{- $c := include "fieldline.svcConfig" (dict "root" $.root "name" $caller) | fromJson -}}
+{{- if and $c.enabled $c.serviceTokens (has $.name ($c.dependsOn | default list)) -}}
+{{- $t := $c.serviceTokens -}}
+{{- $vol := printf "auth-service-jwks-%s" $caller -}}
+{{- $dir := printf "/etc/fieldline/auth/services/%s" $caller -}}
+{{- $tj := $t.jwks | default dict -}}
+{{- $volumes = append $volumes (dict "name" $vol "secret" (dict "secretName" ($tj.existingSecret | default "") "items" (list (dict "key" ($tj.key | default "jwks.json") "path" "jwks.json")) "defaultMode" 292)) -}}
+{{- $mounts = append $mounts (dict "name" $vol "mountPath" $dir "readOnly" true) -}}
+{{- /* bound to the caller's issuer: its key signs its own tokens only */ -}}
+{{- $locations = append $locations (printf "%s/jwks.json#iss=%s" $dir ($t.issuer | toString)) -}}
+{{- $issuers = append $issuers ($t.issuer | toString) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $env (printf "%s_AUTH_JWKS" $p) (join "," $locations) -}}
+{{- $_ := set $env (printf "%s_AUTH_ISSUERS" $p) (join "," (uniq $issuers)) -}}
+{{- $_ := set $env (printf "%s_AUTH_AUDIENCE" $p) ($a.audience | default "fieldline" | toString) -}}
+{{- with .svc.serviceTokens -}}
+{{- $dir := "/etc/fieldline/auth/service-key" -}}
+{{- $volumes = append $volumes (dict "name" "service-signing-key" "secret" (dict "secretName" (.existingSecret | default "") "items" (list (dict "key" (.key | default "signing-key.pem") "path" "signing-key.pem")) "defaultMode" 288)) -}}
+{{- $mounts = append $mounts (dict "name" "service-signing-key" "mountPath" $dir "readOnly" true) -}}
+{{- $_ := set $env (printf "%s_SERVICE_SIGNING_KEY" $p) (printf "%s/signing-key.pem" $dir) -}}
+{{- $_ := set $env (printf "%s_SERVICE_TOKEN_ISSUER" $p) (.issuer | toString) -}}
+{{- end -}}
+{{- $tls := .svc.tls | default dict -}}
+{{- if $tls.enabled -}}
+{{- $dir := "/etc/fieldline/tls" -}}
+{{- $items := list (dict "key" "tls.crt" "path" "tls.crt") (dict "key" "tls.key" "path" "tls.key") -}}
+{{- $_ := set $env (printf "%s_TLS_CERT_FILE" $p) (printf "%s/tls.crt" $dir) -}}
+{{- $_ := set $env (printf "%s_TLS_KEY_FILE" $p) (printf "%s/tls.key" $dir) -}}
+{{- with $tls.caKey -}}
+{{- $items = append $items (dict "key" . "path" "ca.crt") -}}
+{{- $_ := set $env (printf "%s_TLS_CA_FILE" $p) (printf "%s/ca.crt" $dir) -}}
+{{- end -}}
+{{- $volumes = append $volumes (dict "name" "tls" "secret" (dict "secretName" ($tls.existingSecret | default "") "items" $items "defaultMode" 288)) -}}
+{{- $mounts = append $mounts (dict "name" "tls" "mountPath" $dir "readOnly" true) -}}
+{{- else -}}
+{{- /* TLS off here but on in a service it calls (turning TLS on callee first): its CA only. */ -}}
+{{- $ca := dict -}}
+{{- range $dep := (.svc.dependsOn | default list) -}}
+{{- if and (not $ca.secret) (hasKey $.root.Values.services $dep) -}}
+{{- $d := include "fieldline.svcConfig" (dict "root" $.root "name" $dep) | fromJson -}}
+{{- $dt := $d.tls | default dict -}}
+{{- if and $d.enabled $dt.enabled $dt.existingSecret $dt.caKey -}}
+{{- $ca = dict "secret" $dt.existingSecret "key" $dt.caKey -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $ca.secret -}}
+{{- $volumes = append $volumes (dict "name" "tls-ca" "secret" (dict "secretName" . "items" (list (dict "key" $ca.key "path" "ca.crt")) "defaultMode" 292)) -}}
+{{- $mounts = append $mounts (dict "name" "tls-ca" "mountPath" "/etc/fieldline/tls" "readOnly" true) -}}
+{{- $_ := set $env (printf "%s_TLS_CA_FILE" $p) "/etc/fieldline/tls/ca.crt" -}}
+{{- end -}}
+{{- end -}}
+{{- toJson (dict "env" $env "volumes" $volumes "mounts" $mounts "jwksUrls" $urls) -}}
 {{- end -}}

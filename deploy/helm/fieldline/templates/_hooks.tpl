@@ -90,7 +90,8 @@ spec:
 
 {{/*
 `python -m fieldline_<svc> migrate` for a service with a database. Same env as the service
-(inline) plus the DSN; when the DSN is a value, from a hook copy of the Secret.
+(inline) plus the DSN, without the identity and TLS settings (no Secret volume in a hook);
+when the DSN is a value, from a hook copy of the Secret.
 Context: svc ctx.
 */}}
 {{- define "fieldline.migrationJob" -}}
@@ -111,7 +112,7 @@ type: Opaque
 data:
   {{ .svc.database.secretKey | default "DATABASE_URL" }}: {{ .svc.database.url | toString | b64enc | quote }}
 {{- end }}
-{{- $cfg := include "fieldline.configEnv" . | fromJson }}
+{{- $cfg := include "fieldline.configEnv" (dict "root" .root "name" .name "svc" .svc "hook" true) | fromJson }}
 {{- $env := list }}
 {{- range $k := keys $cfg | sortAlpha }}
 {{- $env = append $env (dict "name" $k "value" (get $cfg $k)) }}

@@ -43,6 +43,83 @@ service gets the fix. Each template takes the context dict described in _helpers
 {{- if and $svc.autoscaling.enabled (not (or $svc.autoscaling.targetCPUUtilizationPercentage $svc.autoscaling.targetMemoryUtilizationPercentage)) -}}
 {{- fail (printf "services.%s.autoscaling: set a CPU or memory target" .name) -}}
 {{- end -}}
+{{- include "fieldline.validateIdentity" . -}}
+{{- end -}}
+
+{{/*
+Auth is required: every enabled service needs a token-key source and issuers once the
+top-level `auth` block and the service's overrides are merged. The schema checks the
+top-level block; this also catches an override that empties it. A service with
+`serviceTokens` needs its key and public JWKS Secrets; TLS needs its Secret. A service with TLS
+never calls one without (it never calls in plaintext); a service without TLS may call one with
+TLS (turning TLS on callee first): it then gets that service's CA (`fieldline.identity`).
+*/}}
+{{- define "fieldline.validateIdentity" -}}
+{{- $svc := .svc -}}
+{{- $a := $svc.auth | default dict -}}
+{{- $jwks := $a.jwks | default dict -}}
+{{- $missing := list -}}
+{{- if not (or $jwks.urls $jwks.existingSecret) -}}
+{{- $missing = append $missing "a token-key source: auth.jwks.urls (https:// JWKS URL of the OpenID provider) and/or auth.jwks.existingSecret (a Secret with JWKS files)" -}}
+{{- end -}}
+{{- if and $jwks.existingSecret (not $jwks.files) -}}
+{{- $missing = append $missing "auth.jwks.files (the keys of auth.jwks.existingSecret to read)" -}}
+{{- end -}}
+{{- if not $a.issuers -}}
+{{- $missing = append $missing "auth.issuers (the accepted iss values)" -}}
+{{- end -}}
+{{- if not $a.audience -}}
+{{- $missing = append $missing "auth.audience" -}}
+{{- end -}}
+{{- if $missing -}}
+{{- fail (printf "services.%s: auth is required (every RPC needs a verified bearer token); missing %s. Set them under auth (every service) or services.%s.auth; see docs/operations/helm.md, \"Identity and TLS\"" .name (join "; " $missing) .name) -}}
+{{- end -}}
+{{- with $svc.serviceTokens -}}
+{{- $p := include "fieldline.envPrefix" $ -}}
+{{- $m := list -}}
+{{- if not .existingSecret -}}
+{{- $m = append $m (printf "services.%s.serviceTokens.existingSecret (a Secret with the PEM private key of %s_SERVICE_SIGNING_KEY; there is no default key)" $.name $p) -}}
+{{- end -}}
+{{- if not .key -}}
+{{- $m = append $m (printf "services.%s.serviceTokens.key" $.name) -}}
+{{- end -}}
+{{- if not .issuer -}}
+{{- $m = append $m (printf "services.%s.serviceTokens.issuer" $.name) -}}
+{{- end -}}
+{{- $j := .jwks | default dict -}}
+{{- if not $j.existingSecret -}}
+{{- $m = append $m (printf "services.%s.serviceTokens.jwks.existingSecret (a Secret with its public JWKS: python -m %s service-jwks KEY.pem)" $.name (include "fieldline.module" $)) -}}
+{{- end -}}
+{{- if not $j.key -}}
+{{- $m = append $m (printf "services.%s.serviceTokens.jwks.key" $.name) -}}
+{{- end -}}
+{{- if $m -}}
+{{- fail (printf "services.%s signs its own service tokens and needs %s" $.name (join "; " $m)) -}}
+{{- end -}}
+{{- end -}}
+{{- $tls := $svc.tls | default dict -}}
+{{- if and $tls.enabled (not $tls.existingSecret) -}}
+{{- fail (printf "services.%s: tls.enabled needs tls.existingSecret (a kubernetes.io/tls Secret with tls.crt, tls.key and ca.crt)" .name) -}}
+{{- end -}}
+{{- $caSources := list -}}
+{{- range $dep := ($svc.dependsOn | default list) -}}
+{{- if hasKey $.root.Values.services $dep -}}
+{{- $d := include "fieldline.svcConfig" (dict "root" $.root "name" $dep) | fromJson -}}
+{{- $depTls := $d.tls | default dict -}}
+{{- if and $d.enabled $tls.enabled (not $depTls.enabled) -}}
+{{- fail (printf "services.%s (TLS on) calls %s (TLS off): a service serving TLS never calls in plaintext; turn TLS on for %s first (callee first)" $.name $dep $dep) -}}
+{{- end -}}
+{{- if and $d.enabled (not $tls.enabled) $depTls.enabled -}}
+{{- if not $depTls.caKey -}}
+{{- fail (printf "services.%s (TLS off) calls %s (TLS on), whose tls.caKey is empty: %s needs that CA to call it over TLS" $.name $dep $.name) -}}
+{{- end -}}
+{{- $caSources = append $caSources (printf "%s/%s" $depTls.existingSecret $depTls.caKey) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if gt (len (uniq $caSources)) 1 -}}
+{{- fail (printf "services.%s (TLS off) calls services whose TLS CAs come from different Secrets (%s): turn TLS on for %s too" .name (join ", " (uniq $caSources)) .name) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "fieldline.serviceaccount" -}}
@@ -122,13 +199,24 @@ spec:
       protocol: TCP
 {{- end -}}
 
-{{/* One probe. Context: dict ctx (svc ctx) probe (startup|readiness|liveness) path (HTTP path). */}}
+{{/*
+One probe. Context: dict ctx (svc ctx) probe (startup|readiness|liveness) path (HTTP path).
+With TLS on, a gRPC service gets a tcpSocket probe: the kubelet's grpc probe cannot speak TLS
+and the image has no health-check command for an exec probe. An HTTP service gets HTTPS.
+*/}}
 {{- define "fieldline.probe" -}}
 {{- $p := get .ctx.svc.probes .probe -}}
+{{- $tls := .ctx.svc.tls | default dict -}}
 {{- if eq .ctx.svc.kind "http" }}
 httpGet:
   path: {{ .path }}
   port: http
+  {{- if $tls.enabled }}
+  scheme: HTTPS
+  {{- end }}
+{{- else if $tls.enabled }}
+tcpSocket:
+  port: grpc
 {{- else }}
 grpc:
   port: {{ include "fieldline.appPort" .ctx }}
@@ -142,6 +230,7 @@ failureThreshold: {{ $p.failureThreshold | int }}
 {{- define "fieldline.deployment" -}}
 {{- $svc := .svc -}}
 {{- $lbl := dict "root" .root "component" .name -}}
+{{- $id := include "fieldline.identity" . | fromJson -}}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -236,8 +325,14 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- with $id.mounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
       volumes:
         {{- include "fieldline.tmpVolume" (dict "sizeLimit" $svc.tmpSizeLimit) | nindent 8 }}
+        {{- with $id.volumes }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
       {{- with $svc.nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}
@@ -352,7 +447,8 @@ spec:
 Allow rules of one service (the release-wide default-deny is in networkpolicy.yaml):
 ingress to the API port from this release's pods and configured peers, to metrics from the
 monitoring peers; egress to DNS, to sibling services' gRPC ports, to PostgreSQL (services
-with a database) and to NATS.
+with a database), to NATS and, when its keys come from JWKS URLs, to the OpenID provider on
+the URLs' ports (443 unless a URL names one).
 */}}
 {{- define "fieldline.networkpolicy" -}}
 {{- $np := .root.Values.networkPolicy -}}
@@ -392,6 +488,22 @@ spec:
       {{- end }}
   egress:
     {{- include "fieldline.egressCommon" (dict "root" .root "postgres" (include "fieldline.hasDatabase" .)) | nindent 4 }}
+    {{- $urls := (include "fieldline.identity" . | fromJson).jwksUrls }}
+    {{- if $urls }}
+    {{- $ports := list }}
+    {{- range $urls }}
+    {{- $ports = append $ports (regexFind ":[0-9]+$" (urlParse .).host | trimPrefix ":" | default "443" | int) }}
+    {{- end }}
+    - ports:
+        {{- range uniq $ports }}
+        - port: {{ . }}
+          protocol: TCP
+        {{- end }}
+      {{- with ($np.jwks | default dict).to }}
+      to:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+    {{- end }}
     - to:
         - podSelector:
             matchLabels:

@@ -181,10 +181,15 @@ def cmd_token(args: argparse.Namespace) -> int:
     try:
         if args.service:
             token = service_token(data_dir, args.service, args.role, lifetime)
+        elif args.login:
+            from fieldline_dev.demo import demo_login
+
+            employee, role = demo_login(args.login)
+            token = employee_token(data_dir, employee, [role, *args.role], lifetime)
         else:
             token = employee_token(data_dir, args.employee, args.role, lifetime)
-    except (InvalidArgument, ValueError) as exc:
-        print(f"./fl token: {exc}", file=sys.stderr)
+    except (InvalidArgument, ValueError, KeyError) as exc:
+        print(f"./fl token: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 2
     print(token)
     return 0
@@ -221,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     who = token.add_mutually_exclusive_group(required=True)
     who.add_argument("--employee", help="the employee id the token is for (its subject)")
+    who.add_argument(
+        "--login",
+        help="a demo company login (./fl up --demo): demo-agent, demo-van-seller, "
+        "demo-merchandiser, demo-supervisor, demo-manager, demo-technician, demo-admin; "
+        "its employee id and role",
+    )
     who.add_argument("--service", help="a service or system name: subject svc:NAME, role SERVICE")
     token.add_argument(
         "--role",

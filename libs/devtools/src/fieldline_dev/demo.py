@@ -389,6 +389,29 @@ class _Ids:
         return str(uuid.uuid5(self.namespace, f"{kind}/{key}"))
 
 
+# `./fl token --login NAME`: who is who in the demo company (its employee key, its role), so a
+# person at a terminal can call as the demo's agent, supervisor or administrator. The
+# supervisor supervises the agent (both in Moscow); the van seller is agent 9 (every tenth).
+DEMO_LOGINS: dict[str, tuple[str, str]] = {
+    "demo-agent": ("agent/0", "AGENT"),
+    "demo-van-seller": ("agent/9", "VAN_SELLER"),
+    "demo-merchandiser": (f"merchandiser/{MOSCOW.key}/0", "MERCHANDISER"),
+    "demo-supervisor": (f"supervisor/{MOSCOW.key}/0", "SUPERVISOR"),
+    "demo-manager": ("distributor-manager", "DISTRIBUTOR_MANAGER"),
+    "demo-technician": ("technician/0", "TECHNICIAN"),
+    "demo-admin": ("admin", "ADMIN"),
+}
+
+
+def demo_login(name: str, seed: int = 1) -> tuple[str, str]:
+    """The employee id and role of a demo login (KeyError naming the logins there are)."""
+    try:
+        key, role = DEMO_LOGINS[name]
+    except KeyError:
+        raise KeyError(f"no demo login {name!r}; there are {', '.join(DEMO_LOGINS)}") from None
+    return _Ids(seed)("employee", key), role
+
+
 def bench_agent_id(seed: int = 1) -> str:
     """Id of the agent with exactly `Sizes.bench_outlets` route outlets due on BENCH_WEEKDAY."""
     return _Ids(seed)("employee", "agent/0")
@@ -493,6 +516,14 @@ class DemoCompany:
             distributor_id=self.distributor.id,
         )
         leads.append(manager)
+        leads.append(  # the company's administrator (`./fl token --login demo-admin`)
+            _employee(
+                self.id("employee", "admin"),
+                _full_name(rng, MOSCOW),
+                pb.ROLE_ADMIN,
+                self.cities[MOSCOW.key].id,
+            )
+        )
         for city_key, slots in by_city.items():
             city = slots[0].city
             territory = self.cities[city_key].id

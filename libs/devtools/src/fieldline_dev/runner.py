@@ -20,9 +20,7 @@ silent move; a port whose old connections linger in TIME_WAIT after a stop is fr
 Auth: the data directory's development key (`fieldline_dev.tokens`, made on first use) signs
 the tokens; the services that have an access policy (each asked at start: `python -m
 <service> describe`) get its JWKS and issuer. `token_source(caller)` gives the tools' and
-tests' calls a token (default: an administrator). A service without a policy sends no token
-yet: it reaches a peer that checks them through a `TokenRelay` adding its service token
-(`svc:<name>`), until it adopts auth.
+tests' calls a token (default: an administrator).
 """
 
 from __future__ import annotations
@@ -47,9 +45,8 @@ from fieldline_dev.services import SERVICES, ServiceDef, access_policies
 from fieldline_dev.supervisor import RestartPolicy, Supervised, Supervisor
 from fieldline_dev.tokens import LOCAL_ISSUER, jwks_path, local_issuer, signing_key_path
 from fieldline_kit.auth.issuer import TokenIssuer
-from fieldline_kit.testing.auth import Caller, service_caller
+from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.nats_server import EmbeddedNats
-from fieldline_kit.testing.relay import TokenRelay
 
 READY_TIMEOUT = 60.0
 # Whom the tools (the demo loader, the e2e and fault suites) call as, unless told otherwise.
@@ -187,9 +184,8 @@ class LocalSystem:
     # Held while processes are started or stopped, and by each supervisor round.
     lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
     supervisor: Supervisor | None = field(default=None, init=False, repr=False)
-    # The development key's issuer (made on `start`), and the relays of callers without auth.
+    # The development key's issuer (made on `start`).
     issuer: TokenIssuer | None = field(default=None, init=False, repr=False)
-    relays: dict[tuple[str, str], TokenRelay] = field(default_factory=dict, init=False)
     # Per service: whether it has an access policy (asked on `start`).
     auth: dict[str, bool] = field(default_factory=dict, init=False)
 
@@ -257,7 +253,7 @@ class LocalSystem:
             **{f"{p}_{k}": v for k, v in self.extra_env.items()},
         }
         for dep in d.depends_on:
-            env[f"{p}_{dep.upper().replace('-', '_')}_TARGET"] = self._peer_target(d, dep)
+            env[f"{p}_{dep.upper().replace('-', '_')}_TARGET"] = self.running[dep].target
         if self.checks_tokens(d):
             env[f"{p}_AUTH_JWKS"] = str(jwks_path(self.data_dir))
             env[f"{p}_AUTH_ISSUERS"] = LOCAL_ISSUER
@@ -270,19 +266,6 @@ class LocalSystem:
                 d.name, f"sqlite:///{self.data_dir / (d.name + '.sqlite3')}"
             )
         return env
-
-    def _peer_target(self, d: ServiceDef, dep: str) -> str:
-        """Where `d` reaches `dep`: its address, or, when `dep` checks tokens and `d` sends
-        none yet, a relay adding `d`'s service token (kept for as long as the system runs)."""
-        peer = self.running[dep]
-        if self.checks_tokens(d) or not self.checks_tokens(peer.definition):
-            return peer.target
-        relay = self.relays.get((d.name, dep))
-        if relay is None:
-            relay = TokenRelay(peer.target, self.token_source(service_caller(d.name)))
-            relay.start_in_thread()
-            self.relays[(d.name, dep)] = relay
-        return relay.target
 
     def start_service(self, d: ServiceDef) -> RunningService:
         """Start `d` (migrated first, the first time), or start it again on the same ports.
@@ -354,9 +337,6 @@ class LocalSystem:
             supervisor.stop()
         for name in reversed(list(self.running)):
             self.stop_service(name, timeout=grace)
-        for relay in self.relays.values():
-            relay.stop_in_thread()
-        self.relays.clear()
         if self.nats is not None:
             self.nats.stop_blocking()
 
@@ -401,7 +381,9 @@ class LocalSystem:
         example = self.running.get("settlements")
         lines = [
             f"tokens: {fl_token}   (roles: AGENT, SUPERVISOR, ADMIN, …; --service NAME for a "
-            f"service; signed with {self.data_dir / 'auth'}/, never a built-in key)"
+            f"service; signed with {self.data_dir / 'auth'}/, never a built-in key)",
+            f"  the demo company's people (--demo): ./fl token{data_dir_arg} --login demo-agent "
+            "| demo-supervisor | demo-van-seller | demo-admin | …",
         ]
         if example is not None and self.checks_tokens(example.definition):
             lines.append(

@@ -60,3 +60,24 @@ def test_fl_token_refuses_a_bad_role_or_lifetime(
         from fieldline_dev.tokens import employee_token
 
         employee_token(tmp_path, "e-7", ["a b"])
+
+
+def test_demo_logins_are_the_demo_companys_employees_in_their_roles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fieldline.clients.v1 import resources_pb2 as pb
+    from fieldline_dev import demo
+
+    company = demo.generate(demo.Sizes(agents=10, outlets=100, bench_outlets=20), 1)
+    employees = {e.id: e for e in company.employees}
+    for login, (_, role) in demo.DEMO_LOGINS.items():
+        employee_id, _ = demo.demo_login(login)
+        assert [pb.Role.Name(r) for r in employees[employee_id].roles] == [f"ROLE_{role}"]
+        assert main(["token", "--data-dir", str(tmp_path), "--login", login]) == 0
+        token = capsys.readouterr().out.strip().splitlines()[-1]
+        assert verify(tmp_path, token) == (employee_id, "employee", frozenset({role}))
+    agent, _ = demo.demo_login("demo-agent")
+    supervisor, _ = demo.demo_login("demo-supervisor")
+    assert employees[agent].supervisor_id == supervisor  # the supervisor sees the agent
+    assert main(["token", "--data-dir", str(tmp_path), "--login", "demo-ceo"]) == 2
+    assert "no demo login 'demo-ceo'; there are demo-agent" in capsys.readouterr().err

@@ -1,7 +1,10 @@
 """Idempotent execution of mutating RPCs keyed by the caller's `request_id`.
 
 The response of the first successful call is stored in the same transaction as its effects; a
-retry with the same request_id gets those bytes back and changes nothing. Two identical
+retry with the same request_id gets those bytes back and changes nothing. A stored answer is
+its caller's: the caller (the verified principal: kind, subject, and the user a service acts
+for) is part of the fingerprint, so another caller replaying a request_id and body it learnt
+is refused as a different request, never answered with someone else's response. Two identical
 requests racing each other: one commits, the other hits the idempotency primary key, rolls
 back and, on its second attempt, returns the stored response.
 
@@ -22,6 +25,7 @@ from typing import TypeVar
 from google.protobuf.message import Message
 from sqlalchemy.exc import IntegrityError
 
+from fieldline_kit.auth.principal import principal_or_none
 from fieldline_kit.errors import Conflict, DomainError, InvalidArgument
 from fieldline_kit.uow import UnitOfWork
 
@@ -37,8 +41,14 @@ REUSED = "was already used for a different request"
 CREDENTIAL_FIELDS = ("actor_token",)
 
 
-def fingerprint(message: Message) -> str:
-    """Stable digest of a request, used to tell a retry from a different request."""
+def current_caller() -> str:
+    """Who the call being served is for idempotency ("" on a server without auth)."""
+    p = principal_or_none()
+    return "" if p is None else f"{p.kind}|{p.subject}|{p.acting_for or ''}"
+
+
+def fingerprint(message: Message, caller: str = "") -> str:
+    """Stable digest of a request (and of its caller), to tell a retry from another request."""
     fields = message.DESCRIPTOR.fields_by_name
     if any(name in fields and getattr(message, name) for name in CREDENTIAL_FIELDS):
         copy = type(message)()
@@ -47,7 +57,11 @@ def fingerprint(message: Message) -> str:
             if name in fields:
                 copy.ClearField(name)
         message = copy
-    return hashlib.sha256(message.SerializeToString(deterministic=True)).hexdigest()
+    digest = hashlib.sha256()
+    if caller:
+        digest.update(caller.encode() + b"\0")
+    digest.update(message.SerializeToString(deterministic=True))
+    return digest.hexdigest()
 
 
 REQUIRED = "is required: a UUID the caller chooses, sent again unchanged with a retry"
@@ -75,10 +89,16 @@ class IdempotentCall:
     digest: str
 
     @classmethod
-    def of(cls, method: str, request: Message, *, required: bool = True) -> IdempotentCall:
-        """Raises InvalidArgument for a missing (where `required`) or malformed request_id."""
+    def of(
+        cls, method: str, request: Message, *, required: bool = True, caller: str | None = None
+    ) -> IdempotentCall:
+        """The call of `request` by `caller` (default: the call being served's principal;
+        build it in the caller's context, not in a worker serving many callers). Raises
+        InvalidArgument for a missing (where `required`) or malformed request_id."""
         key = request_key(method, getattr(request, "request_id", ""), required=required)
-        return cls(key, fingerprint(request) if key else "")
+        if not key:
+            return cls("", "")
+        return cls(key, fingerprint(request, current_caller() if caller is None else caller))
 
     def answer(self, stored: tuple[str, bytes] | None) -> bytes | None:
         """The stored response (fingerprint, bytes) found under this key, if it is this request's.

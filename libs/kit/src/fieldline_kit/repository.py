@@ -20,14 +20,37 @@ two mappings; `find`, `get`, `add` and `save` come from here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
-from sqlalchemy import Row, Table, insert, select, update
+from sqlalchemy import ColumnElement, Row, Table, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_kit.errors import Conflict, NotFound
 from fieldline_kit.uow import HasEvents, UnitOfWork
+
+
+def upsert_if(
+    session: AsyncSession, table: Table, newer: Callable[[Any], ColumnElement[bool]]
+) -> Any:
+    """`INSERT` a row, or overwrite the row with the same primary key where `newer(stmt)`
+    holds (`stmt.excluded` is the row offered): one statement, so the database row decides
+    which of two concurrent writers wins (PostgreSQL, and SQLite ≥ 3.35). Add `.values(...)`
+    and `.returning(...)` to learn whether it wrote."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table)
+    else:  # pragma: no cover - the kit supports exactly these two
+        raise RuntimeError(f"unsupported database dialect {dialect!r}")
+    keys = [c.name for c in table.primary_key.columns]
+    return stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
+        where=newer(stmt),
+    )
 
 
 class Versioned(Protocol):

@@ -23,13 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import grpc
 from nats.aio.client import Client
 from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fieldline_kit.app import ServiceApp
 from fieldline_kit.auth import grpc_auth
+from fieldline_kit.auth.directory import EmployeeDirectory
 from fieldline_kit.auth.policy import Policy
+from fieldline_kit.grpc import tls
 from fieldline_kit.grpc.server import Register, create_server
 from fieldline_kit.logging import configure_logging, get_logger
 from fieldline_kit.messaging.consumer import EventConsumer
@@ -70,11 +73,20 @@ class ServiceProcess:
     grpc_port: int = 0
     metrics_port: int = 0
     auth: grpc_auth.GrpcAuth | None = None
+    # The gRPC port's TLS (`tls.server_credentials`); None: plaintext.
+    server_credentials: grpc.ServerCredentials | None = None
 
     async def run(self, *, install_signal_handlers: bool = True) -> None:
         s = self.settings
         metrics_server, _ = start_http_server(s.metrics_port, addr=s.grpc_host)
-        server = await create_server(self.name, s.grpc_host, s.grpc_port, self.register, self.auth)
+        server = await create_server(
+            self.name,
+            s.grpc_host,
+            s.grpc_port,
+            self.register,
+            self.auth,
+            credentials=self.server_credentials,
+        )
         self.grpc_port = server.port
         self.metrics_port = metrics_server.server_port
         loop = asyncio.get_running_loop()
@@ -88,6 +100,7 @@ class ServiceProcess:
         log.info(
             "service started",
             grpc_port=server.port,
+            grpc_tls=self.server_credentials is not None,
             metrics_port=metrics_server.server_port,
         )
         tune_gc()
@@ -137,6 +150,7 @@ async def messaging_process(
     readers: Callable[[Client], Sequence[Background]] = lambda _nc: (),
     cleanup: Sequence[Cleanup] = (),
     auth: grpc_auth.GrpcAuth | None = None,
+    server_credentials: grpc.ServerCredentials | None = None,
 ) -> ServiceProcess:
     """The wiring every service shares: one NATS connection, the outbox relay (woken by each
     commit that wrote events, through `on_commit`), the service's own stream readers
@@ -167,6 +181,7 @@ async def messaging_process(
         background=background,
         cleanup=[close_nats, *cleanup],
         auth=auth,
+        server_credentials=server_credentials,
     )
 
 
@@ -212,6 +227,9 @@ class ServiceSpec(Generic[S, A]):
     # name → function of the remaining arguments, returning the exit code.
     commands: Mapping[str, Callable[[list[str]], int]] = field(default_factory=dict)
     policy: Policy | None = None
+    # The service's directory of employees' current standing (active, roles), checked on
+    # every call of an employee's token (fieldline_kit.auth.directory); None: the token's word.
+    directory: Callable[[A], EmployeeDirectory] | None = None
 
     def settings_from_env(self) -> S:
         settings = load_settings(self.settings, self.prefix)
@@ -221,8 +239,12 @@ class ServiceSpec(Generic[S, A]):
     async def build(self, settings: S) -> tuple[ServiceProcess, A]:
         """The service wired exactly as `serve` runs it (tests start it in-process with this)."""
         self.validate(settings)
+        tls.check(settings, self.prefix)  # <PREFIX>_TLS_*: every problem, before anything runs
+        server_credentials = tls.server_credentials(settings, self.prefix)
         auth = grpc_auth.from_settings(settings, self.policy, self.prefix)
         app = self.bootstrap(settings)
+        if auth is not None and self.directory is not None:
+            auth.directory = self.directory(app)
         process = await messaging_process(
             self.name,
             settings,
@@ -233,6 +255,7 @@ class ServiceSpec(Generic[S, A]):
             readers=lambda nc: self._readers(app, nc),
             cleanup=[app.close],
             auth=auth,
+            server_credentials=server_credentials,
         )
         return process, app
 

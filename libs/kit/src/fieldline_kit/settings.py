@@ -124,12 +124,30 @@ class ServiceSettings:
     run_relay: bool = setting("run the outbox relay in this process", default=True)
     run_consumers: bool = setting("run the NATS consumers in this process", default=True)
     auth_jwks: str = setting(
-        "where the keys that sign tokens are: a JWKS file or an https:// URL (the OpenID "
-        "provider's certs). Set, every RPC but health and reflection needs a valid bearer "
-        "token and an access rule; unset, callers are trusted (services adopt auth next)",
+        "where the keys that sign tokens are: JWKS files or https:// URLs (the OpenID "
+        "provider's certs), comma-separated, all keys accepted. Every RPC but health and "
+        "reflection needs a valid bearer token and an access rule; required for a service "
+        "with an access policy",
         default="",
     )
     auth_issuers: tuple[str, ...] = setting(
         "token issuers (iss) accepted, comma-separated; required with auth_jwks", default=()
     )
     auth_audience: str = setting("the audience (aud) tokens must name", default="fieldline")
+    tls_cert_file: str = setting(
+        "PEM file (from a Secret): the certificate the gRPC port presents, then its chain. "
+        "With tls_key_file the port serves TLS only; neither set: plaintext "
+        "(fieldline_kit.grpc.tls)",
+        default="",
+    )
+    tls_key_file: str = setting(
+        "PEM file (from a Secret): the unencrypted private key of tls_cert_file's certificate; "
+        "set both or neither",
+        default="",
+    )
+    tls_ca_file: str = setting(
+        "PEM file: the CA certificates the servers this service calls are verified against. "
+        "Set: its channels to other services use TLS; unset: TLS against the system's roots "
+        "if tls_cert_file is set, else plaintext",
+        default="",
+    )

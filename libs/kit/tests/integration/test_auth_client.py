@@ -1,5 +1,4 @@
-"""Tokens on outgoing calls: `BearerToken` on a channel, and the `TokenRelay` that stands in for
-the token a service without auth does not send yet. Over real local gRPC servers."""
+"""Tokens on outgoing calls: `BearerToken` on a channel. Over real local gRPC servers."""
 
 from __future__ import annotations
 
@@ -15,9 +14,6 @@ from fieldline.clients.v1 import resources_pb2
 from fieldline_kit.auth.forward import BearerToken
 from fieldline_kit.auth.issuer import TokenIssuer
 from fieldline_kit.auth.keys import generate_signing_key
-from fieldline_kit.testing.auth import TestTokens, service_caller
-from fieldline_kit.testing.helpers import closed_port, expect_error
-from fieldline_kit.testing.relay import TokenRelay
 
 Client = resources_pb2.Client
 SERVICE = "test.Echo"
@@ -91,35 +87,3 @@ def test_a_token_source_mints_again_before_its_token_expires() -> None:
     assert source() != first
     with pytest.raises(ValueError, match="kind"):
         issuer.source("e-1", "robot")
-
-
-async def test_a_relay_adds_the_token_keeps_the_callers_and_passes_answers_through(
-    echo: str,
-) -> None:
-    tokens = TestTokens.generate()
-    relay = TokenRelay(echo, tokens.source(service_caller("orders")))
-    target = await relay.start()
-    try:
-        async with grpc.aio.insecure_channel(target) as channel:
-            seen = await rpc(channel)(Client(), timeout=30)
-            principal = tokens.verifier().verify(seen.name.removeprefix("Bearer "))
-            assert (principal.subject, principal.roles) == ("svc:orders", {"SERVICE"})
-            assert 25 <= int(seen.inn) <= 30  # the caller's deadline goes on
-            own = await rpc(channel)(Client(), metadata=(("authorization", "Bearer mine"),))
-            assert own.name == "Bearer mine"
-            await expect_error(rpc(channel, "Fail")(Client()), grpc.StatusCode.FAILED_PRECONDITION)
-            await expect_error(
-                rpc(channel, "Slow")(Client(), timeout=0.3), grpc.StatusCode.DEADLINE_EXCEEDED
-            )
-    finally:
-        await relay.stop()
-
-
-async def test_a_relay_to_a_peer_that_is_down_answers_unavailable_at_once() -> None:
-    relay = TokenRelay(f"127.0.0.1:{closed_port()}", lambda: "t")
-    target = relay.start_in_thread()
-    try:
-        async with grpc.aio.insecure_channel(target) as channel:
-            await expect_error(rpc(channel)(Client(), timeout=5), grpc.StatusCode.UNAVAILABLE)
-    finally:
-        relay.stop_in_thread()

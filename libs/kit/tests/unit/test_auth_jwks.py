@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from fieldline_kit.auth.issuer import TokenIssuer
-from fieldline_kit.auth.jwks import JwksError, JwksSource, parse_jwks
+from fieldline_kit.auth.jwks import JwksError, JwksSource, JwksSources, parse_jwks
 from fieldline_kit.auth.keys import EDDSA, ES256, generate_signing_key
 from fieldline_kit.auth.principal import Kind
 from fieldline_kit.auth.verify import TokenVerifier
 from fieldline_kit.errors import Unauthenticated, Unavailable
+from fieldline_kit.testing.helpers import closed_port
 
 ISS = "https://issuer.test"
 
@@ -120,6 +121,55 @@ def test_a_file_source_and_locations(tmp_path: Path) -> None:
         JwksSource.at("ftp://keys.test/jwks")
     assert JwksSource.at("http://keys.test/jwks", allow_http=True).location.startswith("http:")
     assert JwksSource.at("https://keys.test/jwks").location == "https://keys.test/jwks"
+
+
+async def test_several_locations_are_one_set_and_one_outage_does_not_stop_the_others(
+    tmp_path: Path,
+) -> None:
+    users, services = (TokenIssuer([generate_signing_key()], ISS) for _ in range(2))
+    files = []
+    for name, issuer in (("users", users), ("services", services)):
+        files.append(tmp_path / f"{name}.json")
+        files[-1].write_text(json.dumps(issuer.jwks()))
+    source = JwksSource.at(f"{files[0]}, {files[1]}")
+    assert isinstance(source, JwksSources) and source.location == f"{files[0]},{files[1]}"
+    verifier = TokenVerifier(source, [ISS])
+    for issuer in (users, services):
+        assert verifier.verify(issuer.mint("e-1", Kind.EMPLOYEE)).subject == "e-1"
+        assert (await verifier.verify_async(issuer.mint("e-2", Kind.EMPLOYEE))).subject == "e-2"
+    # The provider is out (nothing listens on the URL's port): the file's keys still verify;
+    # a kid in neither is UNAVAILABLE, since it may be the provider's.
+    out = JwksSource.at(f"http://127.0.0.1:{closed_port()}/certs,{files[1]}", allow_http=True)
+    assert TokenVerifier(out, [ISS]).verify(services.mint("e-3", Kind.EMPLOYEE))
+    with pytest.raises(Unavailable):
+        TokenVerifier(out, [ISS]).verify(users.mint("e-3", Kind.EMPLOYEE))
+    with pytest.raises(JwksError, match="no JWKS location"):
+        JwksSource.at(" , ")
+
+
+def test_a_location_bound_to_an_issuer_verifies_that_issuers_tokens_only(tmp_path: Path) -> None:
+    """Orders' key is trusted for orders' tokens: it cannot sign one in the provider's name."""
+    provider = TokenIssuer([generate_signing_key()], "https://idp.test")
+    orders = TokenIssuer([generate_signing_key()], "fieldline-orders")
+    forged = TokenIssuer(orders.keys, "https://idp.test")  # orders' key, the provider's name
+    paths = []
+    for name, issuer in (("idp", provider), ("orders", orders)):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(issuer.jwks()))
+    source = JwksSource.at(f"{paths[0]},{paths[1]}#iss=fieldline-orders")
+    assert isinstance(source, JwksSources) and source.bound_issuers == {"fieldline-orders"}
+    verifier = TokenVerifier(source, ["https://idp.test", "fieldline-orders"])
+    assert verifier.verify(provider.mint("e-1", Kind.EMPLOYEE)).subject == "e-1"
+    assert verifier.verify(orders.mint("svc:orders", Kind.SERVICE)).subject == "svc:orders"
+    with pytest.raises(Unauthenticated, match="not the one its key signs for"):
+        verifier.verify(forged.mint("e-1", Kind.EMPLOYEE, roles=["ADMIN"]))
+    # Unbound, the same set would take the forgery: the binding is what refuses it.
+    loose = TokenVerifier(JwksSource.at(f"{paths[0]},{paths[1]}"), verifier.issuers)
+    assert loose.verify(forged.mint("e-1", Kind.EMPLOYEE)).subject == "e-1"
+    with pytest.raises(ValueError, match="not accepted"):
+        TokenVerifier(source, ["https://idp.test"])
+    with pytest.raises(JwksError, match="names no issuer"):
+        JwksSource.at(f"{paths[1]}#iss=")
 
 
 def test_only_ed25519_and_p256_signing_keys_are_taken() -> None:

@@ -126,10 +126,13 @@ def settings(**env: str) -> ServiceSettings:
     return load_settings(ServiceSettings, "SVC", {**base, **env})
 
 
-def test_auth_is_off_unless_auth_jwks_is_set(tmp_path: Path) -> None:
+def test_a_service_with_a_policy_requires_its_token_keys(tmp_path: Path) -> None:
     s = settings()
     assert (s.auth_jwks, s.auth_issuers, s.auth_audience) == ("", (), "fieldline")
+    # Only a server without a policy (the kit's own test servers) runs without a check.
     assert from_settings(s, None, "SVC") is None
+    with pytest.raises(SettingsError, match="SVC_AUTH_JWKS is required"):
+        from_settings(s, {"GetBalance": Rule(["agent"])}, "SVC")
     jwks = TestTokens.generate().write_jwks(tmp_path)
     on = settings(SVC_AUTH_JWKS=str(jwks), SVC_AUTH_ISSUERS="https://a.test, https://b.test")
     assert on.auth_issuers == ("https://a.test", "https://b.test")

@@ -31,10 +31,12 @@ from fieldline.clients.v1 import visits_service_pb2 as vs
 from fieldline_clients.adapters import orm
 from fieldline_clients.entrypoints.policy import POLICY
 from fieldline_kit.auth import Kind, Scope
+from fieldline_kit.auth.directory import DIRECTORY_TTL_SECONDS
 from fieldline_kit.auth.policy import rule_for
+from fieldline_kit.settings import SettingsError
 from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.databases import DatabaseFactory
-from fieldline_kit.testing.helpers import expect_error, new_id
+from fieldline_kit.testing.helpers import expect_error, new_id, refused_within
 from fieldline_kit.testing.nats_server import EmbeddedNats
 
 from .builders import (
@@ -805,16 +807,73 @@ async def test_a_body_still_naming_another_actor_changes_nothing(
     assert history.changes[0].changed_by == world.sb.id
 
 
-async def test_without_auth_every_rpc_is_unauthenticated(
+async def test_the_service_does_not_start_without_token_keys(
     db_factory: DatabaseFactory, nats_server: EmbeddedNats
 ) -> None:
-    """CLIENTS_AUTH_JWKS unset: nobody is verified, and the service acts for nobody."""
-    async with (
-        harness(db_factory, nats_server.url, auth_jwks="") as h,
-        grpc.aio.insecure_channel(h.target) as channel,
-    ):
-        for name in ("GetClient", "ListOutlets", "CreateEmployee", "GetVisitPlan", "CheckIn"):
-            request = message_factory.GetMessageClass(METHODS[name][1].input_type)()
-            await expect_error(
-                call(channel, name)(request), UNAUTHENTICATED, "no authenticated caller"
-            )
+    """CLIENTS_AUTH_JWKS unset: there is no open mode, the service refuses to start."""
+    with pytest.raises(SettingsError, match="CLIENTS_AUTH_JWKS is required"):
+        async with harness(db_factory, nats_server.url, auth_jwks=""):
+            pass
+
+
+async def test_a_stored_answer_is_given_to_its_caller_only(svc: Harness, world: World) -> None:
+    """B replays A's request_id and body (learnt, say, from a shared device): it is refused as a
+    different request and learns nothing of A's answer; A's own retry gets its answer."""
+    a, b = svc.calling(caller_of(world.a)), svc.calling(caller_of(world.b))
+    request = cs.ProposeOutletRequest(
+        request_id=new_id(),
+        proposal_id=new_id(),
+        outlet_id=new_id(),
+        client_id=world.client.id,
+        card=card(f"Точка A2 {new_id()}"),
+    )
+    first = await a.clients.ProposeOutlet(request)
+    before = await snapshot(svc)
+    await expect_error(
+        b.clients.ProposeOutlet(request),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "request_id: was already used for a different request",
+    )
+    assert await snapshot(svc) == before
+    assert await a.clients.ProposeOutlet(request) == first
+
+
+# ------------------------------------------------------------------------- staleness
+async def test_a_removed_role_and_a_deactivated_employee_are_refused_within_the_staleness_bound(
+    svc: Harness,
+) -> None:
+    """The token still names the role, and is still valid: the employee's record decides, at
+    most the directory's cache TTL after the change (the documented staleness in clients)."""
+    bound = DIRECTORY_TTL_SECONDS + 1.0
+    employee = await make_employee(svc, pb.ROLE_AGENT, pb.ROLE_SUPERVISOR)
+    as_employee = svc.calling(caller_of(employee))
+    # As a supervisor the call is admitted, and only the empty body is wrong.
+    await expect_error(
+        as_employee.clients.DecideProposal(cs.DecideProposalRequest()),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    demoted = pb.Employee()
+    demoted.CopyFrom(employee)
+    del demoted.roles[:]
+    demoted.roles.append(pb.ROLE_AGENT)
+    updated = await svc.territory.UpdateEmployee(
+        ts.UpdateEmployeeRequest(request_id=new_id(), employee=demoted)
+    )
+    await refused_within(
+        lambda: as_employee.clients.DecideProposal(cs.DecideProposalRequest()), DENIED, bound
+    )
+    # Its other role still works, with the same token.
+    await as_employee.clients.ListOutlets(cs.ListOutletsRequest())
+
+    dismissed = pb.Employee()
+    dismissed.CopyFrom(updated.employee)
+    dismissed.active = False
+    await svc.territory.UpdateEmployee(
+        ts.UpdateEmployeeRequest(request_id=new_id(), employee=dismissed)
+    )
+    await refused_within(
+        lambda: as_employee.clients.ListOutlets(cs.ListOutletsRequest()), UNAUTHENTICATED, bound
+    )
+    await expect_error(
+        as_employee.clients.ListOutlets(cs.ListOutletsRequest()), UNAUTHENTICATED, "not active"
+    )

@@ -13,6 +13,7 @@ from fieldline_kit.app import ServiceApp
 from fieldline_kit.batching import Batcher
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_kit.db import read_only
+from fieldline_kit.grpc.tls import channel_credentials
 from fieldline_orders.adapters.catalog_cache import CatalogCache
 from fieldline_orders.adapters.event_mapper import OrdersEvents
 from fieldline_orders.adapters.proto_mapping import submit_response
@@ -26,7 +27,12 @@ from fieldline_orders.domain.pricing import ManualDiscountLimits
 from fieldline_orders.domain.recommendation import Policy
 from fieldline_orders.service_layer.recheck import RecheckHeldOrders
 from fieldline_orders.service_layer.submit import SubmitCall, SubmitOrders
-from fieldline_orders.settings import OrdersSettings, batches_in_flight, recheck_lease_seconds
+from fieldline_orders.settings import (
+    PREFIX,
+    OrdersSettings,
+    batches_in_flight,
+    recheck_lease_seconds,
+)
 
 SERVICE = "orders"
 
@@ -55,15 +61,21 @@ class App(ServiceApp[OrdersSettings, OrdersUnitOfWork]):
         # Orders' own identity (svc:orders) for the calls it makes as itself; None without
         # ORDERS_SERVICE_SIGNING_KEY (then auth is off: settings.validate).
         self.service_token = service_token(
-            service_issuer(settings.service_signing_key, settings.service_token_issuer)
+            service_issuer(
+                settings.service_signing_key,
+                settings.service_token_issuer,
+                settings.auth_audience,
+            )
         )
-        # The debt-policy check: settlements over gRPC, as the user or as orders.
+        # The debt-policy check: settlements over gRPC, as the user or as orders; over TLS
+        # with ORDERS_TLS_CA_FILE (or ORDERS_TLS_CERT_FILE: the system's roots).
         checker = GrpcCreditChecker(
             settings.settlements_target,
             timeout=settings.credit_check_timeout_seconds,
             fallback=settings.credit_check_fallback,
             clock=lambda: self.clock(),
             service_token=self.service_token,
+            credentials=channel_credentials(settings, PREFIX),
         )
         self.credit: CreditChecker = checker
         self.settlements = checker  # … and what else its client offers (`on_recovery`)

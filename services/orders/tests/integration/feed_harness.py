@@ -15,16 +15,16 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from google.protobuf import any_pb2, timestamp_pb2
+from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 from google.type import date_pb2
 from sqlalchemy import insert, select
 
 from fieldline.clients.events.v1 import events_pb2 as ev
 from fieldline.clients.v1 import resources_pb2 as res
-from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline_kit.migrations import upgrade_async
 from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_kit.testing.events import publish_event
 from fieldline_kit.testing.helpers import closed_port, eventually, new_id
 from fieldline_kit.testing.service import RunningService, service_running
 from fieldline_orders.adapters import orm, schema
@@ -55,27 +55,18 @@ class FeedEnv(RunningService[App]):
         occurred_at: datetime = NOW,
     ) -> str:
         """Publish one clients event as clients' relay does; returns its event id."""
-        event_id = event_id or new_id()
-        payload = any_pb2.Any()
-        payload.Pack(message)
-        occurred = timestamp_pb2.Timestamp()
-        occurred.FromDatetime(occurred_at)
-        envelope = EventEnvelope(
-            event_id=event_id,
-            occurred_at=occurred,
+        return await publish_event(
+            self.js,
+            "CLIENTS",
+            "clients.events.v1",
+            message,
             aggregate_type=aggregate_type,
             aggregate_id=aggregate_id,
-            aggregate_version=version,
-            correlation_id=new_id(),
-            payload=payload,
+            version=version,
+            event_id=event_id or "",
+            msg_id=msg_id or "",
+            occurred_at=occurred_at,
         )
-        await self.js.publish(
-            f"clients.events.v1.{message.DESCRIPTOR.name}",
-            envelope.SerializeToString(),
-            stream="CLIENTS",
-            headers={"Nats-Msg-Id": msg_id or event_id},
-        )
-        return event_id
 
     async def wait_processed(self, *event_ids: str, timeout: float = 30.0) -> None:
         """Until the consumer has recorded every event in its inbox (or dead-lettered it)."""
@@ -177,6 +168,29 @@ class FeedEnv(RunningService[App]):
         )
         return await self.publish(
             message, aggregate_type="audit", aggregate_id=audit_id, version=version
+        )
+
+    async def employee(
+        self,
+        employee_id: str,
+        roles: Iterable[int],
+        version: int,
+        *,
+        active: bool = True,
+        supervisor_id: str = "",
+    ) -> str:
+        message = ev.EmployeeChanged(
+            employee=res.Employee(
+                id=employee_id,
+                full_name="Петров Пётр",
+                roles=list(roles),
+                supervisor_id=supervisor_id,
+                active=active,
+                version=version,
+            )
+        )
+        return await self.publish(
+            message, aggregate_type="employee", aggregate_id=employee_id, version=version
         )
 
     # -- the orders service's own tables ---------------------------------------------------

@@ -5,8 +5,10 @@ database migrated with its own migrations: SQLite, or PostgreSQL with
 FIELDLINE_TEST_POSTGRES_URL); orders' credit checker points at the settlements process (or at
 a closed port, for the fallback).
 
-Outlets reach orders through the clients feed in production; tests put them straight into the
-feed's read models (`feed_outlets`, and `feed_assignments` for the agent whose route it is on).
+Outlets reach orders (and settlements) through the clients feed in production; tests put them
+straight into both services' read models: orders' `feed_outlets` and `feed_assignments`,
+settlements' `feed_outlets` and `feed_route_outlets` (the agent whose route it is on), and a
+supervisor's team into both `feed_employees`.
 
 Auth is on (the kit's harness turns it on for a service with a policy): the stubs `orders`,
 `catalog`, `vans` call as an administrator, `*_as(caller)` as anyone; a `Customer` has its
@@ -49,11 +51,12 @@ from fieldline_kit.testing.helpers import closed_port, new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_kit.testing.service import RunningService, service_running
 from fieldline_orders.bootstrap import App
-from fieldline_orders.domain.feed import AssignmentState, OutletState
+from fieldline_orders.domain.feed import AssignmentState, EmployeeState, OutletState
 from fieldline_orders.entrypoints.main import SPEC
+from fieldline_settlements.domain import feed as s_feed
 from fieldline_settlements.entrypoints.main import SPEC as SETTLEMENTS
 
-from .identity import agent, orders_overrides, settlements_overrides
+from .identity import agent, orders_overrides, settlements_overrides, supervisor
 
 TZ = ZoneInfo("Europe/Moscow")
 
@@ -331,9 +334,16 @@ async def new_customer(
     new agent by default), buying at the world's prices."""
     c = Customer(new_id(), new_id(), seller or agent())
     _AGENTS[c.client_id] = c.agent
+    route_id = new_id()
     async with e.app.uow() as uow:
         await uow.feed.put_outlet(OutletState(c.outlet_id, c.client_id, "ACTIVE", 1))
-        await put_on_route(uow, c.agent.subject, c.outlet_id)
+        await put_on_route(uow, c.agent.subject, c.outlet_id, route_id)
+        await uow.commit()
+    async with e.settlements.app.uow() as uow:  # settlements scopes the agent's credit checks
+        await uow.feed.put_outlet(s_feed.OutletState(c.outlet_id, c.client_id, 1))
+        await uow.feed.put_route_outlet(
+            s_feed.RouteOutletState(route_id, c.outlet_id, c.agent.subject, False, 1)
+        )
         await uow.commit()
     assert e.world is not None
     await e.orders.catalog.SetClientPriceType(
@@ -346,10 +356,30 @@ async def new_customer(
     return c
 
 
-async def put_on_route(uow: Any, agent_id: str, outlet_id: str) -> None:
-    """The outlet on a (new) route of `agent_id`, as the clients feed would put it."""
+async def supervisor_of(e: Env, *team: Caller) -> Caller:
+    """A new supervisor of `team`, as the clients feed reports them (each member's
+    EmployeeChanged naming it): its scope is their orders, vans and routes."""
+    boss = supervisor()
+    async with e.app.uow() as uow, e.settlements.app.uow() as s_uow:
+        for member in team:
+            roles = frozenset(member.roles)
+            await uow.feed.put_employee(
+                EmployeeState(member.subject, True, roles, boss.subject, "", 1)
+            )
+            await s_uow.feed.put_employee(
+                s_feed.EmployeeState(member.subject, True, roles, boss.subject, "", 1)
+            )
+        await uow.commit()
+        await s_uow.commit()
+    return boss
+
+
+async def put_on_route(uow: Any, agent_id: str, outlet_id: str, route_id: str = "") -> None:
+    """The outlet on a (new) route of `agent_id`, as the clients feed would put it in orders."""
     await uow.feed.put_assignment(
-        AssignmentState(new_id(), outlet_id, agent_id, 1, 0b1111111, today(), 1, False, 1)
+        AssignmentState(
+            route_id or new_id(), outlet_id, agent_id, 1, 0b1111111, today(), 1, False, 1
+        )
     )
 
 

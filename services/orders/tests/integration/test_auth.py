@@ -44,6 +44,7 @@ from .orders_harness import (
     set_policy,
     submit,
     submit_request,
+    supervisor_of,
     world,
 )
 
@@ -153,6 +154,7 @@ class Scene:
     sale_a: pb.Order
     shop_a: Customer  # on van seller A's route
     manager: Caller
+    boss_a: Caller  # supervises agent A and van seller A
 
 
 async def scene(env: Env) -> Scene:
@@ -192,6 +194,7 @@ async def scene(env: Env) -> Scene:
         )
     ).order
     manager = Caller(new_id(), {"DISTRIBUTOR_MANAGER"})
+    boss_a = await supervisor_of(env, ca.agent, seller_a)
     return Scene(
         ca.agent,
         cb.agent,
@@ -206,6 +209,7 @@ async def scene(env: Env) -> Scene:
         sale_a,
         shop_a,
         manager,
+        boss_a,
     )
 
 
@@ -363,6 +367,30 @@ OUTSIDE: list[tuple[str, Attempt, grpc.StatusCode, str]] = [
         "order_id",
     ),
     (
+        "A's supervisor reads B's order",
+        lambda e, s: e.orders.orders_as(s.boss_a).GetOrder(
+            os_.GetOrderRequest(order_id=s.order_b.id)
+        ),
+        HIDDEN,
+        "order_id",
+    ),
+    (
+        "A's supervisor reads seller B's van stock",
+        lambda e, s: e.orders.vans_as(s.boss_a).GetVanStock(
+            vs.GetVanStockRequest(van_id=s.van_b.id)
+        ),
+        HIDDEN,
+        "van_id",
+    ),
+    (
+        "A's supervisor submits an order at B's outlet",
+        lambda e, s: e.orders.orders_as(s.boss_a).SubmitOrder(
+            submit_request(s.cb, [ln(world(e).water, "1")])
+        ),
+        DENIED,
+        "outlet_id",
+    ),
+    (
         "a distributor manager reads an order (its distributor is not known yet)",
         lambda e, s: e.orders.orders_as(s.manager).GetOrder(
             os_.GetOrderRequest(order_id=s.order_a.id)
@@ -390,6 +418,13 @@ async def test_outside_its_scope_a_read_is_not_found_and_a_write_denied(env: Env
     stock = await env.orders.vans_as(s.seller_a).GetVanStock(
         vs.GetVanStockRequest(van_id=s.van_a.id)
     )
+    assert stock.van_id == s.van_a.id
+    # A's supervisor: A's order, seller A's van and sale.
+    boss = env.orders.orders_as(s.boss_a)
+    for order in (s.order_a, s.sale_a):
+        got = await boss.GetOrder(os_.GetOrderRequest(order_id=order.id))
+        assert got.order.id == order.id
+    stock = await env.orders.vans_as(s.boss_a).GetVanStock(vs.GetVanStockRequest(van_id=s.van_a.id))
     assert stock.van_id == s.van_a.id
 
 
@@ -420,6 +455,11 @@ async def test_lists_leave_out_what_is_outside_the_scope(env: Env) -> None:
     assert [v.id for v in (await vans_b.ListVans(vs.ListVansRequest())).vans] == [s.van_b.id]
     other = await vans_b.ListVans(vs.ListVansRequest(van_seller_id=s.seller_a.subject))
     assert list(other.vans) == []
+    # A's supervisor lists its team's: A's orders and seller A's sale and van, not B's.
+    team = await env.orders.orders_as(s.boss_a).ListOrders(os_.ListOrdersRequest(page_size=1000))
+    assert {o.id for o in team.orders} == {s.order_a.id, s.sale_a.id}
+    vans = await env.orders.vans_as(s.boss_a).ListVans(vs.ListVansRequest())
+    assert [v.id for v in vans.vans] == [s.van_a.id]
     # The company's view (an administrator) has both.
     everyone = await env.orders.orders.ListOrders(os_.ListOrdersRequest(page_size=1000))
     assert {s.order_a.id, s.order_b.id} <= {o.id for o in everyone.orders}
@@ -466,7 +506,7 @@ async def test_concurrent_callers_each_act_as_themselves(env: Env) -> None:
     held = customers[0]
     await set_policy(env, held.client_id, spb.DEBT_POLICY_MODE_BLOCK)
     await overdue_debt(env, held.client_id)
-    boss = supervisor()
+    boss = await supervisor_of(env, held.agent)
     asks = []
     for c in customers:
         request = submit_request(c, [ln(w.water, "1")])

@@ -18,7 +18,7 @@ from fieldline_kit.validation import MAX_LINES, MAX_QUERY, MAX_TEXT
 from fieldline_orders.adapters import orm
 from fieldline_orders.adapters.schema import kit
 
-from .identity import supervisor, van_seller
+from .identity import van_seller
 from .orders_harness import (
     Customer,
     Env,
@@ -29,6 +29,7 @@ from .orders_harness import (
     new_customer,
     pb_date,
     submit_request,
+    supervisor_of,
     today,
     world,
 )
@@ -145,7 +146,8 @@ async def test_the_manual_discount_is_bounded_by_the_tokens_roles(env: Env) -> N
     AGENT: 5%, more is refused."""
     w, c = world(env), await new_customer(env)
     request = submit_request(c, [ln(w.water, "1", manual="15")])
-    order = (await env.orders.orders_as(supervisor()).SubmitOrder(request)).order
+    boss = await supervisor_of(env, c.agent)  # its team's outlets are in its scope
+    order = (await env.orders.orders_as(boss).SubmitOrder(request)).order
     assert order.lines[0].manual_discount_percent == "15"
     assert order.agent_id != c.agent.subject  # the supervisor's own order
     request = submit_request(c, [ln(w.water, "1", manual="15")])

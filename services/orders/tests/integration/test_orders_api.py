@@ -39,6 +39,7 @@ from .orders_harness import (
     start_orders,
     submit,
     submit_request,
+    supervisor_of,
     today,
     world,
 )
@@ -158,8 +159,8 @@ async def test_held_order_submitted_again_by_a_supervisor_with_a_reason_is_overr
     still = await submit(env, c, again)
     assert still.status == S.ORDER_STATUS_CREDIT_HOLD
     assert still.version == held.version + 1
-    # The supervisor (a real SUPERVISOR token, forwarded to settlements): overridden.
-    boss = supervisor()
+    # The agent's supervisor (a real SUPERVISOR token, forwarded to settlements): overridden.
+    boss = await supervisor_of(env, c.agent)
     again.request_id = new_id()
     released = await submit(env, c, again, as_=boss)
     assert released.status == S.ORDER_STATUS_SUBMITTED
@@ -473,17 +474,19 @@ async def test_outlet_of_another_client_is_refused(env: Env) -> None:
         grpc.StatusCode.PERMISSION_DENIED,
         "outlet_id",
     )
-    # A supervisor (the company's outlets, for now): the outlet is the wrong client's.
+    # The supervisor of both (both routes in its scope): the outlet is the wrong client's.
+    boss = await supervisor_of(env, c.agent, other.agent)
     await expect_error(
-        env.orders.orders_as(supervisor()).SubmitOrder(request),
+        env.orders.orders_as(boss).SubmitOrder(request),
         grpc.StatusCode.INVALID_ARGUMENT,
         "outlet_id: belongs to another client",
     )
-    # An outlet nobody knows: not found.
+    # An outlet on no route of its team (here: one nobody knows): outside its scope. (An
+    # unknown outlet is NOT_FOUND for a company-wide caller: test_submit_orders.py.)
     request.outlet_id = new_id()
     await expect_error(
-        env.orders.orders_as(supervisor()).SubmitOrder(request),
-        grpc.StatusCode.NOT_FOUND,
+        env.orders.orders_as(boss).SubmitOrder(request),
+        grpc.StatusCode.PERMISSION_DENIED,
         "outlet_id",
     )
 

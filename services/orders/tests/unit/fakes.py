@@ -9,7 +9,7 @@ stock only if the van holds enough) are kept here the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import NamedTuple, TypeVar
@@ -25,7 +25,7 @@ from fieldline_orders.domain.catalog import (
     ProductGroup,
     StockLevel,
 )
-from fieldline_orders.domain.feed import AssignmentState, AuditState, OutletState
+from fieldline_orders.domain.feed import AssignmentState, AuditState, EmployeeState, OutletState
 from fieldline_orders.domain.fulfilment import FulfilmentFacts
 from fieldline_orders.domain.orders import (
     DELIVERED_STATUSES,
@@ -343,6 +343,7 @@ class FakeFeedStore:
         self.outlets: dict[str, OutletState] = uow.table("feed_outlets")
         self.assignments: dict[tuple[str, str], AssignmentState] = uow.table("feed_assignments")
         self.audits: dict[str, AuditState] = uow.table("feed_audits")  # by outlet: its latest
+        self.employees: dict[str, EmployeeState] = uow.table("feed_employees")
 
     async def put_outlet(self, state: OutletState) -> bool:
         held = self.outlets.get(state.outlet_id)
@@ -377,6 +378,17 @@ class FakeFeedStore:
     async def put_audits(self, states: Sequence[AuditState]) -> None:
         for state in states:
             await self.put_audit(state)
+
+    async def put_employee(self, state: EmployeeState) -> bool:
+        held = self.employees.get(state.employee_id)
+        if held is not None and held.version >= state.version:
+            return False
+        self.employees[state.employee_id] = state
+        return True
+
+    async def put_employees(self, states: Sequence[EmployeeState]) -> None:
+        for state in states:
+            await self.put_employee(state)
 
 
 class RouteRow(NamedTuple):
@@ -416,16 +428,16 @@ class FakeFeedReads:
     async def get_outlet(self, outlet_id: str) -> OutletState | None:
         return self._feed.outlets.get(outlet_id)
 
-    async def on_routes(self, agent_id: str, outlet_id: str) -> bool:
+    async def on_routes(self, agent_ids: Collection[str], outlet_id: str) -> bool:
         return any(
-            a.agent_id == agent_id and a.outlet_id == outlet_id and not a.removed
+            a.agent_id in agent_ids and a.outlet_id == outlet_id and not a.removed
             for a in self._feed.assignments.values()
         )
 
-    async def client_on_routes(self, agent_id: str, client_id: str) -> bool:
+    async def client_on_routes(self, agent_ids: Collection[str], client_id: str) -> bool:
         outlets = self._feed.outlets
         return any(
-            a.agent_id == agent_id
+            a.agent_id in agent_ids
             and not a.removed
             and (o := outlets.get(a.outlet_id)) is not None
             and o.client_id == client_id
@@ -512,7 +524,7 @@ class FakeQueries:
         from_date: date | None,
         to_date: date | None,
         distributor_id: str,
-        agent_id: str,
+        agent_ids: Sequence[str],
         tz: tzinfo,
     ) -> list[FulfilmentFacts]:
         orders: FakeOrders = self._uow.orders
@@ -524,7 +536,7 @@ class FakeQueries:
                 or (from_date is not None and o.order_date < from_date)
                 or (to_date is not None and o.order_date > to_date)
                 or (distributor_id and o.distributor_id != distributor_id)
-                or (agent_id and o.agent_id != agent_id)
+                or (agent_ids and o.agent_id not in agent_ids)
             ):
                 continue
             delivered = [

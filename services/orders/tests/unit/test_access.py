@@ -11,7 +11,6 @@ from fieldline_kit.errors import PermissionDenied
 from fieldline_kit.testing.helpers import new_id
 from fieldline_orders.domain.access import EMPLOYEE_ROLES, SERVICE, Actor
 from fieldline_orders.entrypoints.policy import POLICY
-from fieldline_orders.service_layer.scope import narrowed
 
 SERVICES = [
     catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"],
@@ -39,7 +38,8 @@ def test_the_rules_name_known_roles_and_leave_technicians_out() -> None:
 
 AGENT = Actor.of(new_id(), {"AGENT"})
 SELLER = Actor.of(new_id(), {"VAN_SELLER"})
-BOSS = Actor.of(new_id(), {"SUPERVISOR"})
+BOSS = Actor.of(new_id(), {"SUPERVISOR"})  # a team of none
+TEAM_LEAD = Actor.of(new_id(), {"SUPERVISOR"}, team={AGENT.id, SELLER.id})
 ADMIN = Actor.of("admin", {"ADMIN"})
 MANAGER = Actor.of(new_id(), {"DISTRIBUTOR_MANAGER"})
 ERP = Actor.of("svc:exchange", {SERVICE}, "service")
@@ -50,7 +50,7 @@ ERP = Actor.of("svc:exchange", {SERVICE}, "service")
     [
         (AGENT, True, False, True, False, True),
         (SELLER, True, False, True, False, True),
-        (BOSS, True, True, True, True, False),  # the company's until territories are known
+        (BOSS, True, False, True, False, True),
         (ADMIN, True, True, True, True, False),
         (ERP, True, True, True, True, False),
         (MANAGER, True, False, True, False, True),  # its distributor is not known: none
@@ -72,12 +72,26 @@ def test_the_scope_of_each_role(
     assert who.route_scoped is route_scoped
 
 
-def test_lists_are_narrowed_to_the_callers_own() -> None:
+def test_a_supervisor_sees_its_team_and_no_one_else() -> None:
+    assert TEAM_LEAD.leads_team and not AGENT.leads_team and not ADMIN.leads_team
+    assert TEAM_LEAD.agents == {TEAM_LEAD.id, AGENT.id, SELLER.id}
+    for member in (TEAM_LEAD.id, AGENT.id, SELLER.id):
+        assert TEAM_LEAD.sees_order(member) and TEAM_LEAD.sees_van(member)
+        assert TEAM_LEAD.sees_agent(member)
+    stranger = new_id()
+    assert not (TEAM_LEAD.sees_order(stranger) or TEAM_LEAD.sees_van(stranger))
+    assert TEAM_LEAD.route_scoped
+
+
+def test_lists_are_narrowed_to_the_callers_own_or_its_teams() -> None:
     other = new_id()
-    assert narrowed(AGENT, "") == AGENT.id
-    assert narrowed(AGENT, AGENT.id) == AGENT.id
-    assert narrowed(AGENT, other) is None  # someone else's: nothing
-    assert narrowed(ADMIN, "") == "" and narrowed(ADMIN, other) == other
+    assert AGENT.narrowed("") == (AGENT.id,)
+    assert AGENT.narrowed(AGENT.id) == (AGENT.id,)
+    assert AGENT.narrowed(other) is None  # someone else's: nothing
+    assert ADMIN.narrowed("") == () and ADMIN.narrowed(other) == (other,)
+    assert TEAM_LEAD.narrowed("") == tuple(sorted(TEAM_LEAD.agents))
+    assert TEAM_LEAD.narrowed(AGENT.id) == (AGENT.id,)
+    assert TEAM_LEAD.narrowed(other) is None
 
 
 def test_whose_order_a_new_order_is() -> None:

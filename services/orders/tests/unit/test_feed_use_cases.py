@@ -10,7 +10,13 @@ from decimal import Decimal
 import pytest
 
 from fieldline_kit.errors import NotFound
-from fieldline_orders.domain.feed import AssignmentState, AuditState, OutletState, ShelfCount
+from fieldline_orders.domain.feed import (
+    AssignmentState,
+    AuditState,
+    EmployeeState,
+    OutletState,
+    ShelfCount,
+)
 from fieldline_orders.domain.recommendation import Policy, Reason, weekday_mask
 from fieldline_orders.service_layer import feed, recommendation
 
@@ -31,6 +37,8 @@ async def apply(uow: FakeOrdersUnitOfWork, *states: object) -> list[bool]:
                 applied.append(await feed.outlet_seen(uow, state))
             elif isinstance(state, AssignmentState):
                 applied.append(await feed.assignment_seen(uow, state))
+            elif isinstance(state, EmployeeState):
+                applied.append(await feed.employee_seen(uow, state))
             else:
                 assert isinstance(state, AuditState)
                 applied.append(await feed.audit_seen(uow, state))
@@ -68,6 +76,16 @@ async def test_the_newest_outlet_record_wins_whatever_the_arrival_order() -> Non
     async with uow:
         assert await uow.feed_reads.outlet_client(outlet) == client
     assert uow.events == []  # the read models publish nothing
+
+
+async def test_the_newest_employee_record_wins_whatever_the_arrival_order() -> None:
+    uow = FakeOrdersUnitOfWork()
+    agent, boss = new_id(), new_id()
+    hired = EmployeeState(agent, True, frozenset({"AGENT"}), boss, "t-1", 1)
+    dismissed = replace(hired, active=False, version=2)
+    assert await apply(uow, dismissed, hired) == [True, False]
+    assert uow.feed.employees == {agent: dismissed}
+    assert uow.events == []
 
 
 async def test_a_route_assignment_is_kept_as_a_tombstone_once_removed() -> None:

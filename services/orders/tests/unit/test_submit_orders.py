@@ -43,7 +43,6 @@ from fieldline_orders.service_layer.submit import (
     SubmitCall,
     SubmitCommand,
     SubmitOrders,
-    callers_call,
 )
 
 from .fakes import FakeOrdersUnitOfWork
@@ -66,7 +65,8 @@ AGENT = "55555555-5555-4555-8555-555555555555"
 OTHER_AGENT = "66666666-6666-4666-8666-666666666666"
 # Callers as their tokens name them (and the tokens, opaque here).
 AGENT_ACTOR = Actor.of(AGENT, {"AGENT"})
-SUPERVISOR = Actor.of("77777777-7777-4777-8777-777777777777", {"SUPERVISOR"})
+# AGENT's supervisor: its scope is its team's (AGENT's orders and routes).
+SUPERVISOR = Actor.of("77777777-7777-4777-8777-777777777777", {"SUPERVISOR"}, team={AGENT})
 IMPORTS = Actor.of("svc:exchange", {"SERVICE"}, "service", acting_for=AGENT)
 BEER = product()
 PRICES = price_type()
@@ -233,7 +233,7 @@ async def test_a_retry_is_answered_from_its_stored_answer_without_asking_settlem
 
 async def test_each_call_of_a_batch_gets_what_it_would_get_alone(w: World) -> None:
     good = call(command())
-    unknown_outlet = call(command(outlet_id=new_id(), actor=SUPERVISOR))
+    unknown_outlet = call(command(outlet_id=new_id(), actor=IMPORTS))
     foreign_outlet = call(command(outlet_id=OTHER_OUTLET))
     bad_line = call(command(lines=[LineInput(BEER.id, "crate", "1")]))
     bad_id = call(command(order_id="not-an-id"))
@@ -290,7 +290,7 @@ async def test_another_agents_order_is_neither_answered_nor_checked_again(w: Wor
     [refused] = await w.submit([call(replace(held.cmd, actor=other))])
     assert isinstance(refused, PermissionDenied) and "order_id" in refused.message
     assert len(w.credit.asked) == 1 and w.stored_order(held.cmd.order_id).version == 1
-    # A supervisor (whose scope is the company's for now) may: checked again as them.
+    # The agent's supervisor (its team's orders are in its scope) may: checked again as them.
     [outcome] = await w.submit([call(replace(held.cmd, actor=SUPERVISOR, actor_token="t-s"))])
     assert outcome == answer(held.cmd.order_id, "CREDIT_HOLD", 2)
     [asked] = w.credit.asked[1]
@@ -400,11 +400,3 @@ async def test_a_service_submits_for_the_employee_its_token_names(w: World) -> N
     alone = Actor.of("svc:exchange", {"SERVICE"}, "service")
     [refused] = await w.submit([call(command(actor=alone))])
     assert isinstance(refused, PermissionDenied) and "act" in refused.message
-
-
-def test_a_request_id_is_bound_to_its_caller() -> None:
-    plain = IdempotentCall("SubmitOrder:x", "digest")
-    mine, again = callers_call(plain, AGENT_ACTOR), callers_call(plain, AGENT_ACTOR)
-    theirs = callers_call(plain, Actor.of(OTHER_AGENT, {"AGENT"}))
-    assert mine == again and mine.digest != theirs.digest and mine.key == theirs.key
-    assert callers_call(IdempotentCall("", ""), AGENT_ACTOR) == IdempotentCall("", "")

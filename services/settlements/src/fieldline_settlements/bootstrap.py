@@ -6,6 +6,8 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from fieldline_kit.app import ServiceApp
+from fieldline_kit.auth.directory import EmployeeDirectory
+from fieldline_kit.auth.directory_table import table_lookup
 from fieldline_kit.auth.grpc_auth import verifier_from_settings
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_settlements.adapters import orm
@@ -36,6 +38,9 @@ class App(ServiceApp[SettlementsSettings, SettlementsUnitOfWork]):
         )
         # Verifies the users' tokens credit checks carry (`actor_token`); None: auth off.
         self.verifier = verifier_from_settings(settings)
+        # Employees as the clients feed last reported them: the auth check admits each
+        # employee's token through it (ServiceSpec.directory), and so do the `actor_token`s.
+        self.directory = EmployeeDirectory(table_lookup(self.read_sessions, orm.feed_employees))
 
     @property
     def currency(self) -> str:

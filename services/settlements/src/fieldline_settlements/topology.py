@@ -2,7 +2,9 @@
 `fieldline_kit.messaging.topology`).
 
 The SETTLEMENTS stream carries its integration events; `settlements-orders` turns orders'
-facts into invoices, payments, tare and released reservations.
+facts into invoices, payments, tare and released reservations; `settlements-clients-feed`
+keeps the read models of the clients context's employees, outlets and routes (the employee
+directory of the auth check, and the data scopes).
 """
 
 from fieldline_kit.messaging.topology import ConsumerSpec, Topology, events_stream
@@ -23,4 +25,17 @@ ORDERS_FEED = ConsumerSpec(
     "settlements books invoices, payments, tare and releases credit reservations",
 )
 
-TOPOLOGY = Topology(streams=(STREAM,), consumers=(ORDERS_FEED,))
+CLIENTS_FEED = ConsumerSpec(
+    "settlements-clients-feed",
+    "CLIENTS",
+    # Only what the read models need: not visits, audits, clients' cards, census decisions.
+    (
+        "clients.events.v1.EmployeeChanged",
+        "clients.events.v1.OutletCreated",
+        "clients.events.v1.OutletChanged",
+        "clients.events.v1.RouteAssignmentChanged",
+    ),
+    "settlements' employee directory and the outlets and routes behind its data scopes",
+)
+
+TOPOLOGY = Topology(streams=(STREAM,), consumers=(ORDERS_FEED, CLIENTS_FEED))

@@ -21,6 +21,7 @@ from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_kit.grpc.convert import money
 from fieldline_kit.testing.auth import process_tokens
 from fieldline_kit.testing.helpers import new_id
+from fieldline_settlements.adapters import orm
 
 from .conftest import Harness
 
@@ -37,6 +38,21 @@ def rub(amount: str) -> money_pb2.Money:
 
 def dec(m: money_pb2.Money) -> Decimal:
     return (Decimal(m.units) + Decimal(m.nanos) / Decimal(10**9)).quantize(Decimal("0.01"))
+
+
+# Columns the outbox relay fills in after the commit, on its own time: not a write of a call.
+RELAY_COLUMNS = {"published_at", "attempts", "last_error"}
+
+
+async def snapshot(h: Harness) -> dict[str, list[str]]:
+    """Every row of every table (the outbox included): "nothing written" is this unchanged."""
+    out = {}
+    async with h.app.read_sessions() as session:
+        for table in orm.metadata.sorted_tables:
+            columns = [c for c in table.c if c.name not in RELAY_COLUMNS]
+            rows = (await session.execute(select(*columns))).all()
+            out[table.name] = sorted(repr(tuple(r)) for r in rows)
+    return out
 
 
 async def count(h: Harness, table: Any, *where: Any) -> int:

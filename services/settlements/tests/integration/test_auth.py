@@ -23,7 +23,7 @@ import jwt
 import pytest
 from google.protobuf import message_factory
 from google.protobuf.message import Message
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
@@ -32,10 +32,9 @@ from fieldline_kit.auth.issuer import TokenIssuer
 from fieldline_kit.auth.keys import generate_signing_key
 from fieldline_kit.testing.auth import TEST_ISSUER, Caller, process_tokens
 from fieldline_kit.testing.helpers import expect_error, new_id
-from fieldline_settlements.adapters import orm
 from fieldline_settlements.entrypoints.policy import POLICY
 
-from .builders import actor_token, check_request, rub, set_limit
+from .builders import actor_token, check_request, rub, set_limit, snapshot
 from .conftest import Harness
 
 API = ss.DESCRIPTOR.services_by_name["SettlementsService"]
@@ -112,21 +111,6 @@ def call(channel: grpc.aio.Channel, name: str) -> grpc.aio.UnaryUnaryMultiCallab
     )
 
 
-# Columns the outbox relay fills in after the commit, on its own time: not a write of a call.
-RELAY_COLUMNS = {"published_at", "attempts", "last_error"}
-
-
-async def snapshot(h: Harness) -> dict[str, list[str]]:
-    """Every row of every table (the outbox included): "nothing written" is this unchanged."""
-    out = {}
-    async with h.app.read_sessions() as session:
-        for table in orm.metadata.sorted_tables:
-            columns = [c for c in table.c if c.name not in RELAY_COLUMNS]
-            rows = (await session.execute(select(*columns))).all()
-            out[table.name] = sorted(repr(tuple(r)) for r in rows)
-    return out
-
-
 # ------------------------------------------------------------------------- bad tokens
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -198,11 +182,18 @@ async def test_every_rpc_refuses_a_call_without_a_token_or_with_a_bad_one(
     assert await snapshot(svc) == before
 
 
+# Roles whose scope is the clients of their routes (domain/access.py): CLIENT is put on one of
+# their routes, so that only admission can refuse them (scopes: test_scopes.py).
+ROUTE_ROLES = ("AGENT", "VAN_SELLER", "SUPERVISOR")
+
+
 @pytest.mark.parametrize("name", sorted(METHODS))
 async def test_every_rpc_admits_the_roles_of_its_rule_only_and_a_refusal_writes_nothing(
     svc: Harness, name: str
 ) -> None:
     rule = POLICY[name]
+    for role in ROUTE_ROLES:
+        await svc.on_route(f"{role.lower()}-1", CLIENT)
     for role in ROLES:
         caller = Caller(f"{role.lower()}-1", {role}, "service" if role == "SERVICE" else "employee")
         rpc = call(svc.channel_as(caller), name)
@@ -265,8 +256,10 @@ async def test_the_override_is_the_verified_supervisors_and_never_the_bodys(svc:
     assert answer.reasons[-1].message == (
         "override ignored: the check names no verified user (actor_token)"
     )
-    # A supervisor calling with their own token (orders forwarding it): theirs.
+    # A supervisor calling with their own token (orders forwarding it): theirs (the client on
+    # its route: its scope).
     supervisor = Caller("sup-7", {"SUPERVISOR"})
+    await svc.on_route(supervisor.subject, client)
     direct = check_request(client, "50.00", reason=reason)
     direct.ClearField("actor_token")
     forwarded = await svc.stub(ss_grpc.SettlementsServiceStub, as_=supervisor).CheckCredit(direct)
@@ -332,6 +325,7 @@ async def test_payments_record_who_recorded_them_and_agents_only_their_own(
 ) -> None:
     client = new_id()
     agent = Caller(new_id(), {"AGENT"})
+    await svc.on_route(agent.subject, client)
     as_agent = svc.stub(ss_grpc.SettlementsServiceStub, as_=agent)
     own = (await as_agent.RecordPayment(payment_request(client, ""))).payment
     assert own.collected_by == agent.subject

@@ -202,13 +202,15 @@ async def test_checks_with_a_request_id_are_answered_from_their_record(svc: Harn
 async def test_a_check_alone_and_in_a_batch_share_the_record(svc: Harness) -> None:
     client = new_id()
     await set_limit(svc, client, "1000.00")
+    # The orders service both times: a request id is its caller's (another caller replaying
+    # it is another request; fieldline_kit.idempotency).
     alone = request(client, "400.00", request_id=new_id())
-    answer = await svc.settlements.CheckCredit(alone)
+    answer = await svc.orders.CheckCredit(alone)
     (in_batch,) = await batch(svc, alone)
     assert in_batch.decision == answer
     batched = request(client, "100.00", request_id=new_id())
     (first,) = await batch(svc, batched)
-    assert await svc.settlements.CheckCredit(batched) == first.decision
+    assert await svc.orders.CheckCredit(batched) == first.decision
     assert dec(first.decision.figures.reserved) == 400
     assert dec((await balance(svc, client)).reserved) == 500
 

@@ -124,6 +124,10 @@ class FakeReservations:
         for r in reservations:
             self.rows[r.order_id] = dataclasses.replace(r)
 
+    async def client_of(self, order_id: str) -> str | None:
+        found = self.rows.get(order_id)
+        return found.client_id if found is not None else None
+
     async def release(self, order_id: str) -> bool:
         return self.rows.pop(order_id, None) is not None
 
@@ -230,6 +234,26 @@ class FakeNumbers:
         return self.rows[name]
 
 
+class FakeFeedReads:
+    """The scope reads over what a test seeds: `routes` (route id → its agent and its
+    clients' ids, all live) and `supervisors` (employee id → its supervisor's id)."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.routes: dict[str, tuple[str, set[str]]] = uow.table("feed route")
+        self.supervisors: dict[str, str] = uow.table("feed employee")
+
+    async def team(self, supervisor_id: str) -> set[str]:
+        return {e for e, s in self.supervisors.items() if s == supervisor_id}
+
+    async def route_agents(self, client_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        wanted = set(client_ids)
+        agents: dict[str, set[str]] = {}
+        for agent, clients in self.routes.values():
+            for c in clients & wanted:
+                agents.setdefault(c, set()).add(agent)
+        return {c: frozenset(a) for c, a in agents.items()}
+
+
 class FakeSettlementsUnitOfWork(FakeUnitOfWork):
     def _attach(self) -> None:
         self.accounts = FakeAccounts(self, "account", key=("client_id",))
@@ -242,3 +266,4 @@ class FakeSettlementsUnitOfWork(FakeUnitOfWork):
         self.deposits = FakeDeposits(self)
         self.tare = FakeTare(self)
         self.numbers = FakeNumbers(self)
+        self.feed_reads = FakeFeedReads(self)

@@ -38,6 +38,11 @@ def test_only_the_orders_service_sends_batches_of_many_users_checks() -> None:
         assert POLICY[money_or_policy].audit
 
 
+def test_a_distributor_manager_is_admitted_nowhere_until_its_clients_are_known() -> None:
+    # Its scope would be its distributor's clients, which settlements does not know yet.
+    assert [name for name, rule in POLICY.items() if "DISTRIBUTOR_MANAGER" in rule.roles] == []
+
+
 class TestCollector:
     def test_an_employee_records_what_they_collected_themselves(self) -> None:
         assert collector("", "agent-1", for_others=False) == "agent-1"

@@ -1,13 +1,16 @@
 """The auth check of a gRPC server, run by the kit's one `ServerInterceptor` before a servicer.
 
 Per call: `authorization: Bearer <JWT>` → `TokenVerifier` (UNAUTHENTICATED on any failed
-check) → the method's `Rule` in the policy (none: PERMISSION_DENIED, logged as a configuration
-error) → one of the caller's roles admitted (else PERMISSION_DENIED). The servicer then runs as
-the principal (`current_principal()`), its logs carrying `sub`, `kind` and `jti` — never the
-token. Health and reflection stay open. Streaming RPCs (Fieldline has none) are refused when
-auth is on rather than let through unchecked.
+check) → the employee's current standing where the service has a directory (auth.directory:
+a deactivated employee is UNAUTHENTICATED, a removed role no longer counts) → the method's
+`Rule` in the policy (none: PERMISSION_DENIED, logged as a configuration error) → one of the
+caller's roles admitted (else PERMISSION_DENIED). The servicer then runs as the principal
+(`current_principal()`), its logs carrying `sub`, `kind` and `jti` — never the token. Health
+and reflection stay open. Streaming RPCs (Fieldline has none) are refused when auth is on
+rather than let through unchecked.
 
-Auth is on in a service exactly when its `<PREFIX>_AUTH_JWKS` is set (`from_settings`).
+A service with an access policy does not start without `<PREFIX>_AUTH_JWKS` and
+`<PREFIX>_AUTH_ISSUERS` (`from_settings`): there is no way to run it open.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 import grpc
 import structlog
 
+from fieldline_kit.auth.directory import EmployeeDirectory
 from fieldline_kit.auth.jwks import JwksError, JwksSource
 from fieldline_kit.auth.policy import Policy, Rule, missing_rules, rule_for
 from fieldline_kit.auth.principal import Principal, authenticated
@@ -51,11 +55,18 @@ def bearer_token(metadata: Metadata | None) -> str:
 
 class GrpcAuth:
     def __init__(
-        self, verifier: TokenVerifier, policy: Policy, *, open_methods: Iterable[str] = OPEN_METHODS
+        self,
+        verifier: TokenVerifier,
+        policy: Policy,
+        *,
+        open_methods: Iterable[str] = OPEN_METHODS,
+        directory: EmployeeDirectory | None = None,
     ) -> None:
         self.verifier = verifier
         self.policy = dict(policy)
         self.open_methods = tuple(open_methods)
+        # Employees' current standing (auth.directory): set by the service once it is wired.
+        self.directory = directory
 
     def is_open(self, method: str) -> bool:
         return method.startswith(self.open_methods)
@@ -67,6 +78,8 @@ class GrpcAuth:
         """The verified caller of `method` and its token, or Unauthenticated/PermissionDenied."""
         token = bearer_token(metadata)
         principal = await self.verifier.verify_async(token)
+        if self.directory is not None:
+            principal = await self.directory.admit(principal)
         rule = self.rule(method)
         if rule is None:
             log.error("no access rule for the RPC: a configuration error", method=method)
@@ -123,10 +136,16 @@ def refusing(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
 
 
 def from_settings(settings: ServiceSettings, policy: Policy | None, prefix: str) -> GrpcAuth | None:
-    """The service's auth check: None when `auth_jwks` is unset; required when it is set."""
-    if not settings.auth_jwks:
-        return None
+    """The service's auth check. A service with a policy requires its keys and issuers; None
+    only for a server without a policy and without keys (the kit's own test servers)."""
     jwks_var = env_name(prefix, "auth_jwks")
+    if not settings.auth_jwks:
+        if policy is None:
+            return None
+        raise SettingsError(
+            f"invalid configuration: {jwks_var} is required: every call is authenticated "
+            "(a JWKS file or https:// URL of the keys that sign tokens; ./fl up makes one)"
+        )
     problems = []
     if policy is None:
         problems.append(f"{jwks_var} is set but the service declares no access policy")
@@ -144,7 +163,10 @@ def from_settings(settings: ServiceSettings, policy: Policy | None, prefix: str)
         issuers=list(settings.auth_issuers),
         audience=settings.auth_audience,
     )
-    verifier = TokenVerifier(jwks, settings.auth_issuers, settings.auth_audience)
+    try:
+        verifier = TokenVerifier(jwks, settings.auth_issuers, settings.auth_audience)
+    except ValueError as exc:
+        raise SettingsError(f"invalid configuration: {jwks_var}: {exc}") from exc
     return GrpcAuth(verifier, policy)
 
 

@@ -37,6 +37,10 @@ MAX_DOCUMENT_BYTES = 1_000_000
 _ACCEPTED = {("OKP", "Ed25519"): EDDSA, ("EC", "P-256"): ES256}
 
 
+# `<location>#iss=<issuer>`: the keys at the location sign that issuer's tokens only.
+ISSUER_SUFFIX = "#iss="
+
+
 class JwksError(ValueError):
     """A JWKS location or document that cannot be used."""
 
@@ -91,16 +95,21 @@ def _get_url(url: str, timeout: float) -> Fetch:
 
 
 class JwksSource:
+    """One JWKS location, cached (see the module doc)."""
+
     def __init__(
         self,
         fetch: Fetch,
         *,
         location: str = "in memory",
+        issuer: str | None = None,
         min_refetch_seconds: float = 30.0,
         max_age_seconds: float = 300.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.location = location
+        # The one issuer whose tokens this set's keys may sign (None: any accepted issuer).
+        self.issuer = issuer
         self._fetch = fetch
         self._min_refetch = min_refetch_seconds
         self._max_age = max_age_seconds
@@ -113,9 +122,32 @@ class JwksSource:
     @classmethod
     def at(
         cls, location: str, *, allow_http: bool = False, timeout: float = 5.0, **kw: Any
-    ) -> JwksSource:
+    ) -> JwksSource | JwksSources:
         """A JWKS at an `https://` URL (`http://` only with `allow_http`, for tests) or in a file
-        (which must exist now; a URL is first fetched on first use)."""
+        (which must exist now; a URL is first fetched on first use). Several locations,
+        comma-separated (the OpenID provider's URL and a file of services' keys), are one
+        `JwksSources` holding the keys of all. A location may end in `#iss=<issuer>`: its
+        keys then verify that issuer's tokens only (a service's own key cannot sign a token
+        in the OpenID provider's name)."""
+        locations = [part.strip() for part in location.split(",") if part.strip()]
+        if not locations:
+            raise JwksError("no JWKS location given")
+        if len(locations) > 1:
+            return JwksSources(
+                [cls.one(x, allow_http=allow_http, timeout=timeout, **kw) for x in locations]
+            )
+        return cls.one(locations[0], allow_http=allow_http, timeout=timeout, **kw)
+
+    @classmethod
+    def one(
+        cls, location: str, *, allow_http: bool = False, timeout: float = 5.0, **kw: Any
+    ) -> JwksSource:
+        """One location (see `at`)."""
+        location, bound, issuer = location.partition(ISSUER_SUFFIX)
+        if bound:
+            if not issuer.strip():
+                raise JwksError(f"{location}: {ISSUER_SUFFIX} names no issuer")
+            kw["issuer"] = issuer.strip()
         scheme = urlparse(location).scheme.lower()
         if scheme == "https" or (scheme == "http" and allow_http):
             return cls(_get_url(location, timeout), location=location, **kw)
@@ -134,6 +166,10 @@ class JwksSource:
         parse_jwks(document)  # refuse a bad document now, not on the first call
         return cls(lambda: document, **kw)
 
+    def issuer_for(self, kid: str) -> str | None:
+        """The issuer the key `kid` is bound to (None: any accepted issuer)."""
+        return self.issuer
+
     def key(self, kid: str) -> PyJWK | None:
         """The key named `kid`, fetching the set first when due (blocking I/O)."""
         if self._due(kid):
@@ -145,6 +181,14 @@ class JwksSource:
         if self._due(kid):
             await asyncio.to_thread(self._refresh, kid)
         return self._known(kid)
+
+    def has(self, kid: str) -> bool:
+        """Whether `kid` is among the keys fetched so far (no fetch)."""
+        return kid in self._keys
+
+    @property
+    def bound_issuers(self) -> set[str]:
+        return {self.issuer} if self.issuer else set()
 
     def _known(self, kid: str) -> PyJWK | None:
         if self._loaded_at is None:
@@ -175,3 +219,54 @@ class JwksSource:
             return
         self._keys, self._loaded_at = keys, self._now()
         log.info("token keys fetched", jwks=self.location, kids=sorted(keys))
+
+
+class JwksSources:
+    """Several JWKS locations as one set of keys: a `kid` is looked up in each in turn (each
+    with its own cache and refetch rules). A location that cannot be fetched yet does not stop
+    the others from verifying; only when no location knows the `kid` and one of them could not
+    be fetched is the call UNAVAILABLE (the key may be in the one that is out)."""
+
+    def __init__(self, sources: list[JwksSource]) -> None:
+        self.sources = sources
+        self.location = ",".join(s.location for s in sources)
+
+    @property
+    def bound_issuers(self) -> set[str]:
+        return {s.issuer for s in self.sources if s.issuer}
+
+    def issuer_for(self, kid: str) -> str | None:
+        """The issuer the key `kid` is bound to: that of the first location holding it (the
+        one `key` took it from); None if that location is not bound."""
+        for source in self.sources:
+            if source.has(kid):
+                return source.issuer
+        return None
+
+    def key(self, kid: str) -> PyJWK | None:
+        outage: Unavailable | None = None
+        for source in self.sources:
+            try:
+                found = source.key(kid)
+            except Unavailable as exc:
+                outage = exc
+                continue
+            if found is not None:
+                return found
+        if outage is not None:
+            raise outage
+        return None
+
+    async def key_async(self, kid: str) -> PyJWK | None:
+        outage: Unavailable | None = None
+        for source in self.sources:
+            try:
+                found = await source.key_async(kid)
+            except Unavailable as exc:
+                outage = exc
+                continue
+            if found is not None:
+                return found
+        if outage is not None:
+            raise outage
+        return None

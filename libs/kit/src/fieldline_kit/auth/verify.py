@@ -2,7 +2,8 @@
 
 Checks, in order: the token parses; its `alg` is EdDSA or ES256 (never `none`, never HS*,
 whatever the key); its `kid` is a key of the JWKS, of that algorithm; the signature; `iss`
-one of the configured issuers; `aud` the configured audience; `exp` not passed and `nbf`/`iat`
+one of the configured issuers, and the one its key is bound to where the JWKS location says
+(`#iss=`); `aud` the configured audience; `exp` not passed and `nbf`/`iat`
 not in the future (both with `leeway`); `sub`, `kind` and `exp` present. The error says which
 check failed and never holds the token.
 """
@@ -16,7 +17,7 @@ from typing import Any
 import jwt
 from jwt import PyJWK
 
-from fieldline_kit.auth.jwks import JwksSource
+from fieldline_kit.auth.jwks import JwksSource, JwksSources
 from fieldline_kit.auth.keys import ALGORITHMS
 from fieldline_kit.auth.principal import Kind, Principal
 from fieldline_kit.errors import Unauthenticated
@@ -44,7 +45,7 @@ _REFUSALS: list[tuple[type[jwt.InvalidTokenError], str]] = [
 class TokenVerifier:
     def __init__(
         self,
-        jwks: JwksSource,
+        jwks: JwksSource | JwksSources,
         issuers: Iterable[str],
         audience: str = DEFAULT_AUDIENCE,
         leeway: timedelta = DEFAULT_LEEWAY,
@@ -54,6 +55,9 @@ class TokenVerifier:
             raise ValueError("a token verifier needs the issuers it accepts")
         if not audience:
             raise ValueError("a token verifier needs its audience")
+        unaccepted = jwks.bound_issuers - set(self.issuers)
+        if unaccepted:
+            raise ValueError(f"keys bound to issuers not accepted: {sorted(unaccepted)}")
         self.jwks = jwks
         self.audience = audience
         self.leeway = leeway
@@ -106,6 +110,9 @@ class TokenVerifier:
         except jwt.InvalidTokenError as exc:
             message = next((m for t, m in _REFUSALS if isinstance(exc, t)), "malformed token")
             raise Unauthenticated(message) from None
+        bound = self.jwks.issuer_for(kid)
+        if bound is not None and claims["iss"] != bound:
+            raise Unauthenticated("token issuer is not the one its key signs for")
         return _principal(claims)
 
 

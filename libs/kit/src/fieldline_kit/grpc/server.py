@@ -53,9 +53,16 @@ class GrpcServer:
 
 
 async def create_server(
-    service: str, host: str, port: int, register: Register, auth: GrpcAuth | None = None
+    service: str,
+    host: str,
+    port: int,
+    register: Register,
+    auth: GrpcAuth | None = None,
+    credentials: grpc.ServerCredentials | None = None,
 ) -> GrpcServer:
-    """The server; with `auth`, every RPC but health and reflection needs a token and a rule."""
+    """The server; with `auth`, every RPC but health and reflection needs a token and a rule;
+    with `credentials` (`fieldline_kit.grpc.tls.server_credentials`) the port serves TLS only,
+    health and reflection included; without, plaintext."""
     server = grpc.aio.server(
         interceptors=[ServerInterceptor(service, auth)],
         options=[
@@ -81,7 +88,11 @@ async def create_server(
         ],
         server,
     )
-    bound = server.add_insecure_port(f"{host}:{port}")
+    address = f"{host}:{port}"
+    if credentials is None:
+        bound = server.add_insecure_port(address)
+    else:
+        bound = server.add_secure_port(address, credentials)
     if bound == 0:
         raise RuntimeError(f"cannot bind gRPC port {host}:{port}")
     return GrpcServer(server=server, port=bound, health=health, service_names=names)

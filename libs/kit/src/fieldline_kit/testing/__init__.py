@@ -6,7 +6,7 @@
   and a real NATS (`start_service`, `service_running`, `replicas`), with auth on when its spec
   has a policy;
 - `auth`: tokens for tests (`TestTokens`, `Caller`, `ADMIN`, `service_caller`,
-  `process_tokens`); `relay`: `TokenRelay`, the token a service without auth does not send;
+  `process_tokens`);
 - `fakes`: `FakeUnitOfWork` and `InMemoryRepository` for service-layer unit tests;
 - `databases`, `nats_server`: throwaway databases and an embedded nats-server (the pytest
   plugin's `db_factory` and `nats_server` fixtures);

@@ -1,17 +1,20 @@
-"""The integration events a stream holds, read as a test would check them."""
+"""The integration events a stream holds, read as a test would check them; and another
+context's event published as its outbox relay publishes it (for a consumer under test)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import NamedTuple
 
-from google.protobuf import symbol_database
+from google.protobuf import any_pb2, symbol_database, timestamp_pb2
 from google.protobuf.message import Message
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
+from fieldline_kit.testing.helpers import new_id
 
 
 class Published(NamedTuple):
@@ -87,3 +90,42 @@ async def published(
 def about(aggregate_id: str) -> Callable[[EventEnvelope], bool]:
     """`where` for the events of one aggregate."""
     return lambda envelope: envelope.aggregate_id == aggregate_id
+
+
+async def publish_event(
+    js: JetStreamContext,
+    stream: str,
+    subject_prefix: str,
+    message: Message,
+    *,
+    aggregate_type: str,
+    aggregate_id: str,
+    version: int,
+    event_id: str = "",
+    msg_id: str = "",
+    occurred_at: datetime | None = None,
+) -> str:
+    """`message` in an EventEnvelope on `<subject_prefix>.<its name>` of `stream`, with
+    `Nats-Msg-Id` (default: the event id), as the owning service's relay publishes it; the
+    event id."""
+    event_id = event_id or new_id()
+    payload = any_pb2.Any()
+    payload.Pack(message)
+    occurred = timestamp_pb2.Timestamp()
+    occurred.FromDatetime(occurred_at or datetime.now(UTC))
+    envelope = EventEnvelope(
+        event_id=event_id,
+        occurred_at=occurred,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        aggregate_version=version,
+        correlation_id=new_id(),
+        payload=payload,
+    )
+    await js.publish(
+        f"{subject_prefix}.{message.DESCRIPTOR.name}",
+        envelope.SerializeToString(),
+        stream=stream,
+        headers={"Nats-Msg-Id": msg_id or event_id},
+    )
+    return event_id

@@ -1,5 +1,5 @@
-"""Small helpers every test suite uses: ids, waiting for a condition, a refused call, a closed
-port."""
+"""Small helpers every test suite uses: ids, waiting for a condition, a refused call (now, or
+within a bound), a closed port."""
 
 from __future__ import annotations
 
@@ -72,6 +72,25 @@ async def expect_error(
     for needle in needles:
         assert needle in details, details
     return info.value
+
+
+async def refused_within(
+    call: Callable[[], Awaitable[Any]], code: grpc.StatusCode, bound: float
+) -> float:
+    """Seconds until a fresh `call()` fails with `code`, trying every 50 ms; the test fails
+    if it still does not after `bound` seconds (a change that must take effect within a
+    documented time, e.g. a dismissed employee's token)."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while True:
+        try:
+            await call()
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == code:
+                return loop.time() - start
+        elapsed = loop.time() - start
+        assert elapsed < bound, f"still not {code.name} after {elapsed:.2f} s"
+        await asyncio.sleep(0.05)
 
 
 def closed_port() -> int:

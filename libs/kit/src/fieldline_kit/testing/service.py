@@ -9,11 +9,9 @@ connection. A service's tests subclass `RunningService` to add the stubs of its 
 
 Auth: a service whose spec has a policy runs with auth on, its tokens those of the test
 process's issuer (`fieldline_kit.testing.auth.process_tokens()`), unless the test passes
-`auth_jwks` itself (`auth_jwks=""` keeps it off). The harness's channel calls as `ADMIN` unless
-a call carries its own `authorization`; `stub(Stub, as_=Caller(...))` calls as another
-principal, `tokens` mints any token. A service without a policy (not adopted yet) reaches the
-services its `*_target` settings name through a `TokenRelay` adding its service token
-(`svc:<name>`), since it sends none itself.
+`auth_jwks` itself (`auth_jwks=""`: the service refuses to start, as `serve` would). The
+harness's channel calls as `ADMIN` unless a call carries its own `authorization`;
+`stub(Stub, as_=Caller(...))` calls as another principal, `tokens` mints any token.
 """
 
 from __future__ import annotations
@@ -45,11 +43,9 @@ from fieldline_kit.testing.auth import (
     process_jwks,
     process_signing_key,
     process_tokens,
-    service_caller,
 )
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.helpers import eventually
-from fieldline_kit.testing.relay import TokenRelay
 
 A = TypeVar("A")
 S = TypeVar("S")
@@ -147,15 +143,8 @@ async def start_service(
         url = await db_factory.create()
         await upgrade_async(url, spec.migrations)
     issuer = tokens or process_tokens()
-    relays = [] if spec.policy is not None else _relays(spec.name, issuer, overrides)
-    try:
-        for name, relay in relays:
-            overrides[name] = await relay.start()
-        async with _service(spec, url, nats_url, issuer, ready, harness, tokens, overrides) as s:
-            yield s
-    finally:
-        for _, relay in relays:
-            await relay.stop()
+    async with _service(spec, url, nats_url, issuer, ready, harness, tokens, overrides) as s:
+        yield s
 
 
 @contextlib.asynccontextmanager
@@ -194,19 +183,6 @@ async def _service(
         process.stop_requested.set()
         await asyncio.wait_for(task, 30)
         await nc.close()
-
-
-def _relays(
-    name: str, tokens: TestTokens, overrides: dict[str, Any]
-) -> list[tuple[str, TokenRelay]]:
-    """A service without a policy sends no token: a relay adding its service token for each
-    peer its `*_target` settings name (see `fieldline_kit.testing.relay`)."""
-    token = tokens.source(service_caller(name))
-    return [
-        (key, TokenRelay(value, token))
-        for key, value in overrides.items()
-        if key.endswith("_target") and isinstance(value, str) and value
-    ]
 
 
 service_running = contextlib.asynccontextmanager(start_service)

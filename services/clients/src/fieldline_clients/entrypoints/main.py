@@ -1,7 +1,8 @@
 """The clients service, declared once: `serve` runs gRPC, the outbox relay and the visit plan
 cache's stream follower; `migrate` upgrades the database; `bulk-load` seeds an empty one.
-Every RPC is under `POLICY` (entrypoints/policy.py), enforced when CLIENTS_AUTH_JWKS is set;
-the follower and the bulk load are not gRPC and need no token."""
+Every RPC is under `POLICY` (entrypoints/policy.py), enforced when CLIENTS_AUTH_JWKS is set,
+for employees as their record stands now (adapters/directory.py); the follower and the bulk
+load are not gRPC and need no token."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from nats.aio.client import Client
 
 from fieldline_clients import settings
+from fieldline_clients.adapters.directory import employee_directory
 from fieldline_clients.bootstrap import SERVICE, App, bootstrap
 from fieldline_clients.entrypoints import bulk_load
 from fieldline_clients.entrypoints.grpc_api import register
@@ -53,5 +55,6 @@ SPEC = ServiceSpec(
         )
     },
     policy=POLICY,
+    directory=employee_directory,
 )
 main = SPEC.main

@@ -19,7 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fieldline_kit.repository import Repository
 from fieldline_orders.adapters.orm import order_lines, orders, products
-from fieldline_orders.adapters.orm_feed import feed_assignments, feed_outlets, feed_shelf_counts
+from fieldline_orders.adapters.orm_feed import (
+    feed_assignments,
+    feed_employees,
+    feed_outlets,
+    feed_shelf_counts,
+)
 from fieldline_orders.adapters.rows import chunks
 from fieldline_orders.domain.feed import OutletState
 from fieldline_orders.domain.recommendation import Pack, ShelfCheck, VisitSchedule, pack_of
@@ -116,26 +121,42 @@ class FeedQueries(Repository):
             out.update({r.outlet_id: r.client_id for r in rows if r.client_id})
         return out
 
-    async def on_routes(self, agent_id: str, outlet_id: str) -> bool:
-        """The outlet is on a route `agent_id` works (a live assignment)."""
+    async def on_routes(self, agent_ids: Collection[str], outlet_id: str) -> bool:
+        """The outlet is on a route one of `agent_ids` works (a live assignment)."""
         a = feed_assignments
         found = await self.session.scalar(
             select(a.c.outlet_id)
-            .where(a.c.agent_id == agent_id, a.c.outlet_id == outlet_id, a.c.removed.is_(False))
+            .where(
+                a.c.agent_id.in_(sorted(agent_ids)),
+                a.c.outlet_id == outlet_id,
+                a.c.removed.is_(False),
+            )
             .limit(1)
         )
         return found is not None
 
-    async def client_on_routes(self, agent_id: str, client_id: str) -> bool:
-        """An outlet of the client is on a route `agent_id` works."""
+    async def client_on_routes(self, agent_ids: Collection[str], client_id: str) -> bool:
+        """An outlet of the client is on a route one of `agent_ids` works."""
         a, o = feed_assignments, feed_outlets
         found = await self.session.scalar(
             select(a.c.outlet_id)
             .select_from(a.join(o, o.c.outlet_id == a.c.outlet_id))
-            .where(a.c.agent_id == agent_id, o.c.client_id == client_id, a.c.removed.is_(False))
+            .where(
+                a.c.agent_id.in_(sorted(agent_ids)),
+                o.c.client_id == client_id,
+                a.c.removed.is_(False),
+            )
             .limit(1)
         )
         return found is not None
+
+    async def team_of(self, supervisor_id: str) -> frozenset[str]:
+        """The employees `supervisor_id` supervises (as the clients feed last reported)."""
+        e = feed_employees
+        found = await self.session.scalars(
+            select(e.c.employee_id).where(e.c.supervisor_id == supervisor_id)
+        )
+        return frozenset(found)
 
     async def get_outlet(self, outlet_id: str) -> OutletState | None:
         t = feed_outlets

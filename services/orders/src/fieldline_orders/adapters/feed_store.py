@@ -16,40 +16,31 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, delete, insert, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldline_kit.repository import Repository
+from fieldline_kit.auth.directory import Standing
+from fieldline_kit.auth.directory_table import put_standing
+from fieldline_kit.repository import Repository, upsert_if
 from fieldline_orders.adapters.orm_feed import (
     feed_assignments,
+    feed_employees,
     feed_outlet_audits,
     feed_outlets,
     feed_shelf_counts,
 )
 from fieldline_orders.adapters.rows import chunks
-from fieldline_orders.domain.feed import AssignmentState, AuditState, FeedRecord, OutletState
-
-
-def _upsert_if(session: AsyncSession, table: Table, newer: Any) -> Any:
-    """INSERT a row, or overwrite the row with the same key when `newer(stmt)` holds."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table)
-    else:  # pragma: no cover - the kit supports exactly these two
-        raise RuntimeError(f"unsupported database dialect {dialect!r}")
-    keys = [c.name for c in table.primary_key.columns]
-    return stmt.on_conflict_do_update(
-        index_elements=keys,
-        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
-        where=newer(stmt),
-    )
+from fieldline_orders.domain.feed import (
+    AssignmentState,
+    AuditState,
+    EmployeeState,
+    FeedRecord,
+    OutletState,
+)
 
 
 async def _put(session: AsyncSession, table: Table, record: FeedRecord, newer: Any) -> bool:
     """One record; True if it was written."""
-    stmt = _upsert_if(session, table, newer).values(**_row(table, record))
+    stmt = upsert_if(session, table, newer).values(**_row(table, record))
     return (await session.execute(stmt.returning(*table.primary_key.columns))).first() is not None
 
 
@@ -59,7 +50,7 @@ async def _put_all(
     """Many records, each as `_put` would write it after the ones before it."""
     if records:
         rows = [_row(table, r) for r in records]
-        await session.execute(_upsert_if(session, table, newer), rows)
+        await session.execute(upsert_if(session, table, newer), rows)
 
 
 def _newer_version(stmt: Any) -> ColumnElement[bool]:
@@ -110,6 +101,16 @@ class FeedStore(Repository):
 
     async def put_assignments(self, states: Sequence[AssignmentState]) -> None:
         await _put_all(self.session, feed_assignments, states, _newer_version)
+
+    async def put_employee(self, state: EmployeeState) -> bool:
+        standing = Standing(state.active, state.roles, state.supervisor_id, state.territory_id)
+        return await put_standing(
+            self.session, feed_employees, state.employee_id, standing, state.version
+        )
+
+    async def put_employees(self, states: Sequence[EmployeeState]) -> None:
+        for state in states:  # a company has hundreds of employees, not millions
+            await self.put_employee(state)
 
     async def put_audit(self, state: AuditState) -> bool:
         """Make the audit the outlet's latest (by submit time, then id) and replace its checks."""

@@ -1,4 +1,4 @@
-"""Read models fed by the clients context's events (outlets, schedules, audits).
+"""Read models fed by the clients context's events (outlets, schedules, audits, employees).
 
 Written only by the `orders-clients-feed` consumer (service_layer/feed.py), read by order
 validation and the recommended order. Every row stores the `aggregate_version` of the event
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
 )
 
+from fieldline_kit.auth.directory_table import directory_table
 from fieldline_orders.adapters.orm import Qty, metadata
 
 Id = String(36)
@@ -84,3 +85,6 @@ feed_shelf_counts = Table(
     Column("audit_id", Id, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
 )
+
+# Employees' standing (active, roles) and team (supervisor): the auth check's directory.
+feed_employees = directory_table(metadata, "feed_employees")

@@ -6,6 +6,7 @@ last key seen, in an opaque token), so a page costs the same wherever it is in t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
@@ -91,14 +92,14 @@ class OrdersQueries(Repository):
         return [product_from(r) for r in rows], (encode_token(rows[-1].id) if more and rows else "")
 
     async def list_vans(
-        self, *, size: int, token: str, van_seller_id: str
+        self, *, size: int, token: str, van_seller_ids: Sequence[str] = ()
     ) -> tuple[list[Van], str]:
-        """Vans by id (`van_seller_id`: that van seller's only)."""
+        """Vans by id (`van_seller_ids`: those van sellers' only)."""
         t = orm_van.vans
         after = decode_token(token)
         conds = _where(
             t.c.id > after if after else None,
-            t.c.van_seller_id == van_seller_id if van_seller_id else None,
+            t.c.van_seller_id.in_(van_seller_ids) if van_seller_ids else None,
         )
         rows = (
             await self.session.execute(select(t).where(*conds).order_by(t.c.id).limit(size + 1))
@@ -112,7 +113,7 @@ class OrdersQueries(Repository):
         *,
         size: int,
         token: str,
-        agent_id: str = "",
+        agent_ids: Sequence[str] = (),
         client_id: str = "",
         outlet_id: str = "",
         distributor_id: str = "",
@@ -127,7 +128,7 @@ class OrdersQueries(Repository):
             or_(t.c.order_date > after[0], and_(t.c.order_date == after[0], t.c.id > after[1]))
             if after
             else None,
-            t.c.agent_id == agent_id if agent_id else None,
+            t.c.agent_id.in_(agent_ids) if agent_ids else None,
             t.c.client_id == client_id if client_id else None,
             t.c.outlet_id == outlet_id if outlet_id else None,
             t.c.distributor_id == distributor_id if distributor_id else None,
@@ -149,7 +150,7 @@ class OrdersQueries(Repository):
         from_date: date | None,
         to_date: date | None,
         distributor_id: str,
-        agent_id: str,
+        agent_ids: Sequence[str],
         tz: tzinfo,
     ) -> list[FulfilmentFacts]:
         """Pre-sale orders past credit hold in the period, with their line sums (3 queries)."""
@@ -160,7 +161,7 @@ class OrdersQueries(Repository):
             o.c.order_date >= from_date if from_date else None,
             o.c.order_date <= to_date if to_date else None,
             o.c.distributor_id == distributor_id if distributor_id else None,
-            o.c.agent_id == agent_id if agent_id else None,
+            o.c.agent_id.in_(agent_ids) if agent_ids else None,
         )
         sums = (
             select(

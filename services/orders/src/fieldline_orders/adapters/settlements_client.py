@@ -10,6 +10,10 @@
 * The channel reconnects about every second while settlements is down and pings an idle
   connection (`CHANNEL_OPTIONS`); calls never wait for it to be ready (gRPC's
   wait_for_ready=False), so while it is down they fail at once into the fallback.
+* TLS: `credentials` (the kit's `tls.channel_credentials`: ORDERS_TLS_CA_FILE, or the
+  system's roots when orders serves TLS itself), else plaintext. A TLS handshake that fails
+  (settlements' certificate not trusted, or not naming the target's host; or plaintext to a
+  TLS-only port) is UNAVAILABLE, i.e. the fallback, as any outage.
 * Tokens (settlements checks them; docs/contexts/orders.md, *Identity*): a single check
   (`check`, a van sale) and a release go as the user the request names — its bearer token
   (`CreditRequest.actor_token`) as the call's `authorization`, i.e. the caller's token
@@ -45,6 +49,7 @@ from fieldline_kit.errors import (
     Unavailable,
 )
 from fieldline_kit.grpc.convert import money, pb_date
+from fieldline_kit.grpc.tls import open_channel
 from fieldline_kit.logging import get_logger
 from fieldline_orders.domain.orders import (
     CreditDecision,
@@ -158,8 +163,11 @@ class GrpcCreditChecker:
         fallback: str = "block",
         clock: Clock = utcnow,
         service_token: Callable[[], str] | None = None,
+        credentials: grpc.ChannelCredentials | None = None,
     ) -> None:
         self.target = target
+        # The channel's TLS (fieldline_kit.grpc.tls.channel_credentials); None: plaintext.
+        self.credentials = credentials
         # Orders' own token (adapters/service_identity.py); None: orders has no identity.
         self.service_token = service_token
         self.clock = clock  # when a decision was made
@@ -174,7 +182,7 @@ class GrpcCreditChecker:
 
     def _client(self) -> ss_grpc.SettlementsServiceStub:
         if self._stub is None:
-            self._channel = grpc.aio.insecure_channel(self.target, options=CHANNEL_OPTIONS)
+            self._channel = open_channel(self.target, self.credentials, CHANNEL_OPTIONS)
             self._stub = ss_grpc.SettlementsServiceStub(self._channel)
         return self._stub
 

@@ -5,20 +5,20 @@ scope is the union of its roles' scopes:
 
     role                              orders       outlets (+ their clients)   vans
     ADMIN, SERVICE                    all          all                         all
-    SUPERVISOR                        all (1)      all (1)                     all (1)
+    SUPERVISOR                        its team's   on its team's routes        its team's
     AGENT, VAN_SELLER, MERCHANDISER   its own      on its routes               its own
-    DISTRIBUTOR_MANAGER               none (2)     none                        none
+    DISTRIBUTOR_MANAGER               none (1)     none                        none
     TECHNICIAN                        none         none                        none
 
 "Its own" order: `agent_id` is the caller (a van sale's is its van seller); its own van:
 `van_seller_id` is the caller; "on its routes": a live assignment of the clients feed
-(`feed_assignments`) puts the outlet on a route the caller works. Outside the scope a read
-answers NOT_FOUND (`hidden`), a list leaves the object out, a write is PERMISSION_DENIED
-(`denied`), and nothing is written.
+(`feed_assignments`) puts the outlet on a route the caller works. A supervisor's team is
+itself and the employees whose supervisor it is (`feed_employees`, from clients'
+EmployeeChanged): their orders, vans and routes. Outside the scope a read answers NOT_FOUND
+(`hidden`), a list leaves the object out, a write is PERMISSION_DENIED (`denied`), and nothing
+is written.
 
-(1) A supervisor's scope is its territory; this context does not know territories or who
-    supervises whom yet (no read model of employees), so it is the company's until it does.
-(2) A distributor manager's scope is its distributor's orders; neither the token nor this
+(1) A distributor manager's scope is its distributor's orders; neither the token nor this
     context says which distributor a manager works for yet, so it sees none (fail closed:
     a distributor is another company).
 
@@ -43,8 +43,8 @@ from fieldline_kit.roles import (  # noqa: F401 - the vocabulary, re-exported to
     VAN_SELLER,
 )
 
-# Roles whose scope is the whole company (see (1) above for SUPERVISOR).
-COMPANY_WIDE = frozenset({ADMIN, SERVICE, SUPERVISOR})
+# Roles whose scope is the whole company.
+COMPANY_WIDE = frozenset({ADMIN, SERVICE})
 
 EMPLOYEE = "employee"  # the token's `kind` of a person
 
@@ -52,18 +52,25 @@ EMPLOYEE = "employee"  # the token's `kind` of a person
 @dataclass(frozen=True)
 class Actor:
     """The verified caller: `id` its subject (an employee id, `svc:<name>`), its roles, its
-    kind (`employee`, `service`, `partner`), and the user a service acts for (`act`), if any."""
+    kind (`employee`, `service`, `partner`), the user a service acts for (`act`), if any, and
+    for a supervisor its team (the employees it supervises)."""
 
     id: str
     roles: frozenset[str]
     kind: str = EMPLOYEE
     acting_for: str = ""
+    team: frozenset[str] = frozenset()
 
     @classmethod
     def of(
-        cls, subject: str, roles: Iterable[str], kind: str = EMPLOYEE, acting_for: str = ""
+        cls,
+        subject: str,
+        roles: Iterable[str],
+        kind: str = EMPLOYEE,
+        acting_for: str = "",
+        team: Iterable[str] = (),
     ) -> Actor:
-        return cls(subject, frozenset(roles), kind, acting_for or "")
+        return cls(subject, frozenset(roles), kind, acting_for or "", frozenset(team))
 
     @property
     def employee(self) -> bool:
@@ -71,8 +78,18 @@ class Actor:
 
     @property
     def company_wide(self) -> bool:
-        """Sees and acts on everything of the company (ADMIN, SERVICE, SUPERVISOR for now)."""
+        """Sees and acts on everything of the company (ADMIN, SERVICE)."""
         return not self.roles.isdisjoint(COMPANY_WIDE)
+
+    @property
+    def leads_team(self) -> bool:
+        """A supervisor who is not company-wide: its scope is its team's (`team` to load)."""
+        return SUPERVISOR in self.roles and not self.company_wide
+
+    @property
+    def agents(self) -> frozenset[str]:
+        """The employees whose orders, vans and routes are in scope (not company-wide)."""
+        return self.team | {self.id}
 
     @property
     def role_names(self) -> tuple[str, ...]:
@@ -92,20 +109,30 @@ class Actor:
 
     # -- the scope -------------------------------------------------------------------------
     def sees_order(self, agent_id: str) -> bool:
-        """An order of `agent_id` is in scope: company-wide, or the caller's own."""
-        return self.company_wide or agent_id == self.id
+        """An order of `agent_id` is in scope: company-wide, the caller's own or its team's."""
+        return self.company_wide or agent_id in self.agents
 
     def sees_van(self, van_seller_id: str) -> bool:
-        return self.company_wide or van_seller_id == self.id
+        return self.company_wide or van_seller_id in self.agents
 
     def sees_agent(self, agent_id: str) -> bool:
         """The agent's routes (and what is on them) are in scope."""
-        return self.company_wide or agent_id == self.id
+        return self.company_wide or agent_id in self.agents
 
     @property
     def route_scoped(self) -> bool:
-        """Outlets (and their clients) must be on the caller's routes to be in scope."""
+        """Outlets (and their clients) must be on the routes of `agents` to be in scope."""
         return not self.company_wide
+
+    def narrowed(self, asked: str) -> tuple[str, ...] | None:
+        """The owner filter (agent, van seller) of a list within the scope: () for no filter
+        (a company-wide caller who asked for none), the one asked for if in scope, else the
+        caller's `agents`; None (nothing to list) when it asked for someone out of scope."""
+        if self.company_wide:
+            return (asked,) if asked else ()
+        if asked:
+            return (asked,) if asked in self.agents else None
+        return tuple(sorted(self.agents))
 
 
 def hidden(entity: str, entity_id: str, field: str) -> NotFound:

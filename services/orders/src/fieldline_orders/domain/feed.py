@@ -1,4 +1,5 @@
-"""What this context knows of the clients context's outlets, routes and audits (its read models).
+"""What this context knows of the clients context's outlets, routes, audits and employees (its
+read models).
 
 Each record is the state one clients event reports, with the version that orders them: the
 aggregate's version for outlets and route assignments, the submit time (then the audit id,
@@ -55,5 +56,18 @@ class AuditState:
     counts: Sequence[ShelfCount]
 
 
+@dataclass(frozen=True)
+class EmployeeState:
+    """An employee's standing, checked on every call of its token (fieldline_kit.auth.directory)
+    and the team a supervisor's scope covers."""
+
+    employee_id: str
+    active: bool
+    roles: frozenset[str]  # AGENT, SUPERVISOR, … (the clients context's Role names)
+    supervisor_id: str
+    territory_id: str
+    version: int
+
+
 # What one handled clients event reports.
-FeedRecord = OutletState | AssignmentState | AuditState
+FeedRecord = OutletState | AssignmentState | AuditState | EmployeeState

@@ -1,21 +1,33 @@
 """The verified caller of the RPC being served, as the use cases take it (`Actor`).
 
-From the principal the kit's auth check set (`current_principal()`). With auth off there is no
-caller, and the RPCs that act for one (orders, vans, returns, prices, recommendations) answer
-UNAUTHENTICATED: they could not say whose order, van or scope it is. The bearer token is kept
+From the principal the kit's auth check set (`current_principal()`); a supervisor's team (the
+employees it supervises, from the clients feed) is loaded with it, since its scope is its
+team's. Without a verified caller the RPCs answer UNAUTHENTICATED. The bearer token is kept
 apart, only to be forwarded.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fieldline_kit.auth import current_principal
 from fieldline_kit.auth.principal import caller_token
+from fieldline_kit.grpc.servicer import Servicer
+from fieldline_orders.adapters.repository import OrdersUnitOfWork
+from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.access import Actor
 
 
-def caller() -> Actor:
-    p = current_principal()
-    return Actor.of(p.subject, p.roles, p.kind, p.acting_for or "")
+class OrdersServicerBase(Servicer[App, OrdersUnitOfWork]):
+    """What every orders servicer has: the kit's servicer, and the caller as an `Actor`."""
+
+    async def caller(self) -> Actor:
+        p = current_principal()
+        actor = Actor.of(p.subject, p.roles, p.kind, p.acting_for or "")
+        if actor.leads_team:
+            async with self.read() as uow:
+                actor = replace(actor, team=await uow.feed_reads.team_of(actor.id))
+        return actor
 
 
 def bearer() -> str:

@@ -19,10 +19,8 @@ from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import catalog_service_pb2_grpc as cs_grpc
 from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline_kit.grpc.convert import money, page_size
-from fieldline_kit.grpc.servicer import Servicer
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
-from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.catalog import ClientPrice, PriceType, ProductGroup, StockLevel
 from fieldline_orders.domain.values import (
     MAX_QUERY,
@@ -33,7 +31,7 @@ from fieldline_orders.domain.values import (
     optional_id,
     require_id,
 )
-from fieldline_orders.entrypoints.caller import caller
+from fieldline_orders.entrypoints.caller import OrdersServicerBase
 from fieldline_orders.service_layer import catalog as sl
 from fieldline_orders.service_layer.catalog import BatchRefused, Outcome, RecordResult
 
@@ -54,7 +52,7 @@ def result_pb(r: RecordResult) -> cs.UpsertResult:
     )
 
 
-class CatalogServicer(Servicer[App, OrdersUnitOfWork], cs_grpc.CatalogServiceServicer):
+class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
     async def _batch(
         self,
         method: str,
@@ -238,7 +236,7 @@ class CatalogServicer(Servicer[App, OrdersUnitOfWork], cs_grpc.CatalogServiceSer
         """Prices and discounts as an order on that date would get them (see
         `service_layer.catalog.resolve_prices`); without a date, today's."""
         on = m.opt_date("date", request.date) or self.app.today()
-        actor = caller()
+        actor = await self.caller()
         async with self.read() as uow:
             currency, prices = await sl.resolve_prices(
                 uow,

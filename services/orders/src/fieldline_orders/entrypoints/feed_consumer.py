@@ -1,9 +1,9 @@
 """The `orders-clients-feed` consumer: clients' events → this context's read models.
 
-Each event is mapped to the record it reports (an outlet, a route assignment, an audit) and
-applied by the feed use cases (service_layer/feed.py) in the consumer's transaction. An event
-that can never be applied (missing ids, a schedule without weekdays) raises PoisonMessage here
-and is dead-lettered, so it cannot block the feed.
+Each event is mapped to the record it reports (an outlet, a route assignment, an audit, an
+employee) and applied by the feed use cases (service_layer/feed.py) in the consumer's
+transaction. An event that can never be applied (missing ids, a schedule without weekdays)
+raises PoisonMessage here and is dead-lettered, so it cannot block the feed.
 
 The durable is declared by the topology (fieldline_orders.topology, stream CLIENTS, subjects
 `clients.events.v1.>`); this only binds to it. Events without a handler here (ClientCreated,
@@ -33,6 +33,7 @@ from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.feed import (
     AssignmentState,
     AuditState,
+    EmployeeState,
     FeedRecord,
     OutletState,
     ShelfCount,
@@ -51,6 +52,9 @@ FREQUENCY_WEEKS = {
     res.VISIT_FREQUENCY_EVERY_4_WEEKS: 4,
 }
 _STATUS_PREFIX = "OUTLET_STATUS_"
+_ROLE_PREFIX = "ROLE_"
+# A role number this build does not know grants nothing (a newer clients may add roles).
+_KNOWN_ROLES = frozenset(res.Role.values()) - {res.ROLE_UNSPECIFIED}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -150,6 +154,20 @@ def audit_state(envelope: EventEnvelope, message: ev.AuditSubmitted) -> AuditSta
     )
 
 
+def employee_state(envelope: EventEnvelope, message: ev.EmployeeChanged) -> EmployeeState:
+    e = message.employee
+    return EmployeeState(
+        employee_id=_require(e.id, "employee.id"),
+        active=e.active,
+        roles=frozenset(
+            res.Role.Name(r).removeprefix(_ROLE_PREFIX) for r in e.roles if r in _KNOWN_ROLES
+        ),
+        supervisor_id=e.supervisor_id,
+        territory_id=e.territory_id,
+        version=envelope.aggregate_version or e.version,
+    )
+
+
 # ------------------------------------------------------------------------------ handlers
 # Each handled event type, and the record it reports.
 RECORDS: Mapping[type[Message], Callable[[EventEnvelope, Any], FeedRecord]] = {
@@ -157,6 +175,7 @@ RECORDS: Mapping[type[Message], Callable[[EventEnvelope, Any], FeedRecord]] = {
     ev.OutletChanged: lambda envelope, message: outlet_state(envelope, message.outlet),
     ev.RouteAssignmentChanged: assignment_state,
     ev.AuditSubmitted: audit_state,
+    ev.EmployeeChanged: employee_state,
 }
 
 
@@ -166,6 +185,8 @@ async def _apply(uow: OrdersUnitOfWork, envelope: EventEnvelope, message: Messag
         await feed.outlet_seen(uow, record)
     elif isinstance(record, AssignmentState):
         await feed.assignment_seen(uow, record)
+    elif isinstance(record, EmployeeState):
+        await feed.employee_seen(uow, record)
     else:
         await feed.audit_seen(uow, record)
 

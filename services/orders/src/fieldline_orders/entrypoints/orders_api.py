@@ -13,12 +13,10 @@ from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import orders_service_pb2_grpc as os_grpc
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.grpc.convert import page_size
-from fieldline_kit.grpc.servicer import Servicer
 from fieldline_kit.idempotency import IdempotentCall
 from fieldline_kit.logging import correlation_id
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
-from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.values import (
     MAX_LINES,
     MAX_REASON,
@@ -28,11 +26,11 @@ from fieldline_orders.domain.values import (
     optional_id,
     require_id,
 )
-from fieldline_orders.entrypoints.caller import bearer, caller
+from fieldline_orders.entrypoints.caller import OrdersServicerBase, bearer
 from fieldline_orders.service_layer import orders as sl
 from fieldline_orders.service_layer import recommendation
-from fieldline_orders.service_layer.scope import narrowed, readable_order
-from fieldline_orders.service_layer.submit import SubmitCall, SubmitCommand, callers_call
+from fieldline_orders.service_layer.scope import readable_order
+from fieldline_orders.service_layer.submit import SubmitCall, SubmitCommand
 
 
 def override_of(given: bool, reason: str) -> str:
@@ -45,21 +43,19 @@ def override_of(given: bool, reason: str) -> str:
     return reason
 
 
-class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServicer):
+class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
     async def SubmitOrder(
         self, request: os_.SubmitOrderRequest, context: grpc.aio.ServicerContext
     ) -> bytes:
         """Fed to the batcher (service_layer/submit.py); the answer is the response's wire
         bytes, sent as they are."""
-        cmd = self._submit_command(request)
-        call = SubmitCall(
-            cmd,
-            callers_call(IdempotentCall.of("SubmitOrder", request), cmd.actor),
-            correlation_id.get(),
-        )
+        cmd = await self._submit_command(request)
+        # Built here, in the caller's context (its principal is in the fingerprint), not in
+        # the batch worker that serves many callers.
+        call = SubmitCall(cmd, IdempotentCall.of("SubmitOrder", request), correlation_id.get())
         return await self.app.submits.submit(call)
 
-    def _submit_command(self, request: os_.SubmitOrderRequest) -> SubmitCommand:
+    async def _submit_command(self, request: os_.SubmitOrderRequest) -> SubmitCommand:
         return SubmitCommand(
             order_id=request.order_id,
             client_id=request.client_id,
@@ -73,14 +69,14 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
             override_reason=override_of(
                 request.HasField("credit_override"), request.credit_override.reason
             ),
-            actor=caller(),
+            actor=await self.caller(),
             actor_token=bearer(),
         )
 
     async def GetOrder(
         self, request: os_.GetOrderRequest, context: grpc.aio.ServicerContext
     ) -> os_.GetOrderResponse:
-        actor = caller()
+        actor = await self.caller()
         async with self.read() as uow:
             order = await readable_order(uow, actor, request.order_id)
         return os_.GetOrderResponse(order=m.order_pb(order))
@@ -94,14 +90,14 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
         if from_date and to_date and to_date < from_date:
             raise InvalidArgument("to_date", "must not be before from_date")
         # Only the caller's orders unless it sees the company's (domain/access.py).
-        agent_id = narrowed(caller(), optional_id("agent_id", request.agent_id))
-        if agent_id is None:
+        agent_ids = (await self.caller()).narrowed(optional_id("agent_id", request.agent_id))
+        if agent_ids is None:
             return os_.ListOrdersResponse()
         async with self.read() as uow:
             items, token = await uow.queries.list_orders(
                 size=page_size(request.page_size),
                 token=request.page_token,
-                agent_id=agent_id,
+                agent_ids=agent_ids,
                 client_id=optional_id("client_id", request.client_id),
                 outlet_id=optional_id("outlet_id", request.outlet_id),
                 distributor_id=optional_id("distributor_id", request.distributor_id),
@@ -115,7 +111,7 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
         self, request: os_.UpdateOrderStatusRequest, context: grpc.aio.ServicerContext
     ) -> os_.UpdateOrderStatusResponse:
         status = m.from_enum(m.ORDER_STATUSES, request.status, "status")
-        actor = caller()
+        actor = await self.caller()
 
         async def work(uow: OrdersUnitOfWork) -> os_.UpdateOrderStatusResponse:
             order = await sl.update_status(
@@ -137,7 +133,7 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
     async def GetFulfilmentReport(
         self, request: os_.GetFulfilmentReportRequest, context: grpc.aio.ServicerContext
     ) -> os_.GetFulfilmentReportResponse:
-        actor = caller()
+        actor = await self.caller()
         async with self.read() as uow:
             rows = await sl.fulfilment_report(
                 uow,
@@ -173,7 +169,7 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
         """The outlet's recommended order for the date (default: today, ORDERS_TIMEZONE)."""
         outlet_id = require_id("outlet_id", request.outlet_id)
         day = m.opt_date("date", request.date) or self.app.today()
-        actor = caller()
+        actor = await self.caller()
         async with self.read() as uow:
             rec = await recommendation.for_outlet(
                 uow, actor, self.app.recommendation_policy, outlet_id, day
@@ -187,7 +183,7 @@ class OrdersServicer(Servicer[App, OrdersUnitOfWork], os_grpc.OrdersServiceServi
         caller's), in visiting order, for the date (default: today)."""
         agent_id = optional_id("agent_id", request.agent_id)
         day = m.opt_date("date", request.date) or self.app.today()
-        actor = caller()
+        actor = await self.caller()
         async with self.read() as uow:
             recs = await recommendation.for_agent(
                 uow, actor, self.app.recommendation_policy, agent_id, day

@@ -6,9 +6,9 @@ VAN_SALE is called with no transaction open; BLOCK refuses the sale (FAILED_PREC
 the reasons) and nothing is written; otherwise the stock is taken with conditional UPDATEs and
 the sale written in the idempotent unit of work.
 
-Who acts is the verified caller (`caller()`): a van seller on its own van only; the scope is
-checked before a stored answer is looked up, so a request_id replayed on another's van is
-refused too.
+Who acts is the verified caller (`self.caller()`): a van seller on its own van only; the
+scope is checked before a stored answer is looked up, so a request_id replayed on another's
+van is refused too.
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ from fieldline.orders.v1 import van_service_pb2 as vs
 from fieldline.orders.v1 import van_service_pb2_grpc as vs_grpc
 from fieldline_kit.errors import DomainError, FailedPrecondition
 from fieldline_kit.grpc.convert import page_size
-from fieldline_kit.grpc.servicer import Servicer
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
-from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.access import Actor
 from fieldline_orders.domain.returns import ContainerInput, ReturnLineInput
 from fieldline_orders.domain.values import (
@@ -34,22 +32,21 @@ from fieldline_orders.domain.values import (
     optional_id,
     require_id,
 )
-from fieldline_orders.entrypoints.caller import bearer, caller
+from fieldline_orders.entrypoints.caller import OrdersServicerBase, bearer
 from fieldline_orders.entrypoints.orders_api import override_of
 from fieldline_orders.service_layer import van as sl
 from fieldline_orders.service_layer.scope import (
     check_outlet_scope,
-    narrowed,
     readable_van,
     writable_van,
 )
 
 
-class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
+class VanServicer(OrdersServicerBase, vs_grpc.VanServiceServicer):
     async def _on_van(self, van_id: str) -> Actor:
         """The caller, once it is known to be allowed to act on the van (before a stored
         answer is looked up; the use case checks again in its transaction)."""
-        actor = caller()
+        actor = await self.caller()
         if not actor.company_wide:
             async with self.read() as uow:
                 await writable_van(uow, actor, van_id)
@@ -77,21 +74,23 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
         self, request: vs.ListVansRequest, context: grpc.aio.ServicerContext
     ) -> vs.ListVansResponse:
         # Only the caller's vans unless it sees the company's (domain/access.py).
-        seller = narrowed(caller(), optional_id("van_seller_id", request.van_seller_id))
-        if seller is None:
+        sellers = (await self.caller()).narrowed(
+            optional_id("van_seller_id", request.van_seller_id)
+        )
+        if sellers is None:
             return vs.ListVansResponse()
         async with self.read() as uow:
             items, token = await uow.queries.list_vans(
                 size=page_size(request.page_size),
                 token=request.page_token,
-                van_seller_id=seller,
+                van_seller_ids=sellers,
             )
         return vs.ListVansResponse(vans=[m.van_pb(v) for v in items], next_page_token=token)
 
     async def GetVanStock(
         self, request: vs.GetVanStockRequest, context: grpc.aio.ServicerContext
     ) -> vs.GetVanStockResponse:
-        actor = caller()
+        actor = await self.caller()
         async with self.read() as uow:
             van_id, stock = await sl.van_stock(uow, actor, request.van_id)
         return m.stock_pb(van_id, stock)
@@ -100,7 +99,7 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
         self, request: vs.ListVanMovementsRequest, context: grpc.aio.ServicerContext
     ) -> vs.ListVanMovementsResponse:
         on = m.opt_date("date", request.date)
-        actor = caller()
+        actor = await self.caller()
         async with self.read() as uow:
             van = await readable_van(uow, actor, request.van_id)
             items, token = await uow.queries.list_movements(
@@ -197,7 +196,7 @@ class VanServicer(Servicer[App, OrdersUnitOfWork], vs_grpc.VanServiceServicer):
         self, request: vs.AcceptReturnRequest, context: grpc.aio.ServicerContext
     ) -> vs.AcceptReturnResponse:
         on = m.opt_date("date", request.date) or self.app.today()
-        actor = await self._on_van(request.van_id) if request.van_id else caller()
+        actor = await self._on_van(request.van_id) if request.van_id else await self.caller()
         if actor.route_scoped:  # checked again in the use case, in its transaction
             async with self.read() as uow:
                 await check_outlet_scope(

@@ -19,7 +19,13 @@ from typing import Any
 
 from fieldline_kit.errors import NotFound
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
-from fieldline_orders.domain.feed import AssignmentState, AuditState, FeedRecord, OutletState
+from fieldline_orders.domain.feed import (
+    AssignmentState,
+    AuditState,
+    EmployeeState,
+    FeedRecord,
+    OutletState,
+)
 from fieldline_orders.domain.orders import Order
 from fieldline_orders.domain.values import require_id
 from fieldline_orders.service_layer.orders import check_owner
@@ -34,6 +40,7 @@ async def apply_feed(uow: OrdersUnitOfWork, records: Sequence[FeedRecord]) -> No
     await uow.feed.put_outlets([r for r in records if isinstance(r, OutletState)])
     await uow.feed.put_assignments([r for r in records if isinstance(r, AssignmentState)])
     await uow.feed.put_audits([r for r in records if isinstance(r, AuditState)])
+    await uow.feed.put_employees([r for r in records if isinstance(r, EmployeeState)])
 
 
 async def set_client_price_types(uow: OrdersUnitOfWork, price_types: Mapping[str, str]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fieldline_kit.logging import get_logger
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
-from fieldline_orders.domain.feed import AssignmentState, AuditState, OutletState
+from fieldline_orders.domain.feed import AssignmentState, AuditState, EmployeeState, OutletState
 
 log = get_logger("fieldline.orders.feed")
 
@@ -45,4 +45,12 @@ async def audit_seen(uow: OrdersUnitOfWork, state: AuditState) -> bool:
             audit_id=state.audit_id,
             outlet_id=state.outlet_id,
         )
+    return applied
+
+
+async def employee_seen(uow: OrdersUnitOfWork, state: EmployeeState) -> bool:
+    """An employee created or changed: its standing and team, for the auth check and scopes."""
+    applied = await uow.feed.put_employee(state)
+    if not applied:
+        log.info("stale employee event ignored", employee_id=state.employee_id)
     return applied

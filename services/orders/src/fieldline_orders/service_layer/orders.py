@@ -13,7 +13,6 @@ from fieldline_orders.domain.access import Actor, denied
 from fieldline_orders.domain.fulfilment import FulfilmentRow, report
 from fieldline_orders.domain.orders import Order, OrderStatus
 from fieldline_orders.domain.values import MAX_REASON, limit_text, require_id
-from fieldline_orders.service_layer.scope import narrowed
 
 # Days after its delivery date an order counts as late, at most (the report's threshold).
 MAX_LATE_AFTER_DAYS = 366
@@ -93,14 +92,14 @@ async def fulfilment_report(
     if from_date and to_date and to_date < from_date:
         raise InvalidArgument("to_date", "must not be before from_date")
     # Within the caller's scope (a distributor manager's distributor is not known yet: none).
-    agent = narrowed(actor, agent_id)
-    if agent is None:
+    agents = actor.narrowed(agent_id)
+    if agents is None:
         return []
     facts = await uow.queries.fulfilment_facts(
         from_date=from_date,
         to_date=to_date,
         distributor_id=distributor_id,
-        agent_id=agent,
+        agent_ids=agents,
         tz=tz,
     )
     return report(facts, today, late_after_days)

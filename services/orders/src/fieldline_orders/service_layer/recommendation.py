@@ -24,7 +24,7 @@ from fieldline_orders.domain.recommendation import (
     VisitSchedule,
     recommend,
 )
-from fieldline_orders.service_layer.scope import check_outlet_scope, narrowed
+from fieldline_orders.service_layer.scope import check_outlet_scope
 
 
 async def for_outlet(
@@ -46,10 +46,9 @@ async def for_agent(
     """Every active outlet on the agent's routes, in visiting order (sequence, then id); the
     caller's own routes when `agent_id` is empty; none of another agent's unless the caller
     sees the whole company."""
-    agent = narrowed(actor, agent_id or actor.id)
-    if agent is None:
+    if actor.narrowed(agent_id or actor.id) is None:
         return []
-    route = await uow.feed_reads.agent_outlets(agent)
+    route = await uow.feed_reads.agent_outlets(agent_id or actor.id)
     return await _compute(uow.feed_reads, policy, route.outlet_ids, route.schedules, day)
 
 

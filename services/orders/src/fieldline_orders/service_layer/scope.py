@@ -45,8 +45,9 @@ async def writable_van(uow: OrdersUnitOfWork, actor: Actor, van_id: str) -> Van:
 async def check_outlet_scope(
     uow: OrdersUnitOfWork, actor: Actor, outlet_id: str, *, write: bool
 ) -> None:
-    """A route-scoped caller (agent, van seller) acts only on the outlets of its routes."""
-    if actor.route_scoped and not await uow.feed_reads.on_routes(actor.id, outlet_id):
+    """A route-scoped caller (agent, van seller; a supervisor: its team's) acts only on the
+    outlets of its routes."""
+    if actor.route_scoped and not await uow.feed_reads.on_routes(actor.agents, outlet_id):
         raise (
             denied("outlet_id", f"outlet {outlet_id}")
             if write
@@ -55,17 +56,6 @@ async def check_outlet_scope(
 
 
 async def check_client_scope(uow: OrdersUnitOfWork, actor: Actor, client_id: str) -> None:
-    """A route-scoped caller reads only the clients of the outlets on its routes."""
-    if actor.route_scoped and not await uow.feed_reads.client_on_routes(actor.id, client_id):
+    """A route-scoped caller reads only the clients of the outlets on its (team's) routes."""
+    if actor.route_scoped and not await uow.feed_reads.client_on_routes(actor.agents, client_id):
         raise hidden("client", client_id, "client_id")
-
-
-def narrowed(actor: Actor, asked: str) -> str | None:
-    """The owner filter (agent, van seller) of a list, within the caller's scope: as asked for
-    a company-wide caller; else the caller itself, and None (nothing to list) when it asked
-    for someone else's."""
-    if actor.company_wide:
-        return asked
-    if asked and asked != actor.id:
-        return None
-    return actor.id

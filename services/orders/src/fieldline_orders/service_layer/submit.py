@@ -33,7 +33,6 @@ check carries (`actor_token`), so settlements judges an override by that caller'
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -93,16 +92,6 @@ class SubmitCall:
     cmd: SubmitCommand
     idempotency: IdempotentCall
     correlation: str = ""
-
-
-def callers_call(call: IdempotentCall, actor: Actor) -> IdempotentCall:
-    """`call` with the caller in its fingerprint: who submits is no longer in the request, and
-    a request_id replayed by someone else is a different request (refused, never answered
-    with the other caller's order)."""
-    if not call.key:
-        return call
-    digest = hashlib.sha256(f"{call.digest}|{actor.kind}|{actor.id}".encode()).hexdigest()
-    return IdempotentCall(call.key, digest)
 
 
 @dataclass(frozen=True)
@@ -198,7 +187,10 @@ class SubmitOrders:
                 product_ids={pid for _, ids in fresh.values() for pid in ids},
                 dates={h.order_date for h in headers},
                 route_agents={
-                    calls[i].cmd.actor.id for i in fresh if calls[i].cmd.actor.route_scoped
+                    agent
+                    for i in fresh
+                    if calls[i].cmd.actor.route_scoped
+                    for agent in calls[i].cmd.actor.agents
                 },
             )
         )
@@ -224,7 +216,9 @@ class SubmitOrders:
             else:
                 header = fresh[i][0]
                 actor = call.cmd.actor
-                if actor.route_scoped and (actor.id, header.outlet_id) not in reads.routes:
+                if actor.route_scoped and not any(
+                    (agent, header.outlet_id) in reads.routes for agent in actor.agents
+                ):
                     out[i] = denied("outlet_id", f"outlet {header.outlet_id}")
                     continue
                 owner = reads.owners.get(header.outlet_id)

@@ -1,5 +1,9 @@
 """Tables of the settlements service (SQLAlchemy Core). Only this service reads or writes them.
 
+The `feed_*` tables are read models of the clients context, written only by the
+`settlements-clients-feed` consumer: the employee directory checked on every employee's call
+and the outlets and routes behind the data scopes (domain/access.py).
+
 Money is NUMERIC(18, 2) and quantities NUMERIC(18, 3) (`ExactDecimal`, fieldline_kit.db_types):
 exact NUMERIC on PostgreSQL; on SQLite, which has no exact decimal type, the same columns hold
 integer minor units (kopecks, thousandths), so sums stay exact on both.
@@ -21,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from fieldline_kit.auth.directory_table import directory_table
 from fieldline_kit.db import new_metadata
 from fieldline_kit.db_types import ExactDecimal
 from fieldline_kit.tables import BigId, add_kit_tables
@@ -193,3 +198,39 @@ number_sequences = Table(
     Column("name", String(20), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+
+# ------------------------------------------------------------------ the clients feed's models
+# Every row stores the aggregate version of the event that last wrote it: an older event
+# arriving late is ignored instead of overwriting newer state (`fieldline_kit.repository.
+# upsert_if`, newest version wins).
+
+# Employees' standing (active, roles) and team (supervisor): the auth check's directory and a
+# supervisor's scope.
+feed_employees = directory_table(metadata, "feed_employees")
+
+# An outlet of the clients context and its client.
+feed_outlets = Table(
+    "feed_outlets",
+    metadata,
+    Column("outlet_id", Id, primary_key=True),
+    Column("client_id", Id, nullable=False),
+    # The outlet's aggregate version of the last event applied.
+    Column("version", BigInteger, nullable=False),
+)
+Index("ix_feed_outlets_client_id", feed_outlets.c.client_id)
+
+# Route × outlet, and who works the route. A removal keeps the row as a tombstone (`removed`)
+# so that a late, older "put on the route" event of the same route cannot bring it back.
+feed_route_outlets = Table(
+    "feed_route_outlets",
+    metadata,
+    Column("route_id", Id, primary_key=True),
+    Column("outlet_id", Id, primary_key=True),
+    Column("agent_id", String(64), nullable=False),
+    Column("removed", Boolean, nullable=False),
+    # The route's aggregate version of the last event applied to this row.
+    Column("version", BigInteger, nullable=False),
+)
+Index("ix_feed_route_outlets_agent_id", feed_route_outlets.c.agent_id)
+Index("ix_feed_route_outlets_outlet_id", feed_route_outlets.c.outlet_id)

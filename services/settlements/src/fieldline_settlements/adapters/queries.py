@@ -2,7 +2,8 @@
 
 Lists page by keyset (the last key seen, in an opaque token), so a page costs the same
 wherever it is in the list. The aging report sums in SQL with the bucket boundaries the
-domain defines (`aging_cutoffs`).
+domain defines (`aging_cutoffs`). The invoice list and the aging report are narrowed to the
+clients in the caller's `reach` (domain/access.py; `feed.reached_clients`), totals included.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.grpc.convert import decode_token, encode_token
 from fieldline_settlements.adapters import orm
+from fieldline_settlements.adapters.feed import reached_clients
 from fieldline_settlements.adapters.repository import invoice_from, tare_from
+from fieldline_settlements.domain.access import EVERYTHING, Reach
 from fieldline_settlements.domain.ledger import (
     EMPTY_BUCKETS,
     AgingRow,
@@ -47,10 +50,13 @@ async def list_invoices(
     client_id: str,
     outlet_id: str,
     open_only: bool,
+    reach: Reach = EVERYTHING,
 ) -> tuple[list[Invoice], str]:
-    """Invoices by issue date, then id."""
+    """Invoices by issue date, then id (of the clients in `reach`)."""
     t = orm.invoices
     stmt = select(t)
+    if not reach.company_wide:
+        stmt = stmt.where(t.c.client_id.in_(reached_clients(reach.agents)))
     if client_id:
         stmt = stmt.where(t.c.client_id == client_id)
     if outlet_id:
@@ -149,15 +155,34 @@ def _row(client_id: str, sums: Any, unallocated: Decimal | None) -> AgingRow:
 
 
 async def aging(
-    session: AsyncSession, *, as_of: date, client_id: str, size: int, token: str
+    session: AsyncSession,
+    *,
+    as_of: date,
+    client_id: str,
+    size: int,
+    token: str,
+    reach: Reach = EVERYTHING,
 ) -> tuple[list[AgingRow], AgingRow, str]:
-    """Rows for clients with open documents (keyset by client id) and totals over all of them."""
+    """Rows for clients with open documents (keyset by client id) and totals over all of them
+    (the clients in `reach`)."""
     t, p = orm.invoices, orm.payments
     inv_clients = select(t.c.client_id.label("client_id")).where(t.c.open_amount != 0)
     pay_clients = select(p.c.client_id.label("client_id")).where(p.c.unallocated != 0)
+    sums = _bucket_sums(as_of)
+    total_stmt = select(*sums).where(t.c.open_amount != 0)
+    unallocated = func.sum(p.c.unallocated, type_=orm.Money())
+    paid_stmt = select(unallocated).where(p.c.unallocated != 0)
+    if not reach.company_wide:
+        reached = reached_clients(reach.agents)
+        inv_clients = inv_clients.where(t.c.client_id.in_(reached))
+        pay_clients = pay_clients.where(p.c.client_id.in_(reached))
+        total_stmt = total_stmt.where(t.c.client_id.in_(reached))
+        paid_stmt = paid_stmt.where(p.c.client_id.in_(reached))
     if client_id:
         inv_clients = inv_clients.where(t.c.client_id == client_id)
         pay_clients = pay_clients.where(p.c.client_id == client_id)
+        total_stmt = total_stmt.where(t.c.client_id == client_id)
+        paid_stmt = paid_stmt.where(p.c.client_id == client_id)
     clients = union(inv_clients, pay_clients).subquery()
     after = decode_token(token)
     page_stmt = select(clients.c.client_id)
@@ -169,8 +194,6 @@ async def aging(
     more = len(ids) > size
     ids = ids[:size]
 
-    sums = _bucket_sums(as_of)
-    unallocated = func.sum(p.c.unallocated, type_=orm.Money())
     by_client: dict[str, Any] = {}
     paid: dict[str, Decimal] = {}
     if ids:
@@ -188,11 +211,6 @@ async def aging(
             paid[r[0]] = r[1]
     rows = [_row(c, by_client.get(c, EMPTY_BUCKETS), paid.get(c)) for c in ids]
 
-    total_stmt = select(*sums).where(t.c.open_amount != 0)
-    paid_stmt = select(unallocated).where(p.c.unallocated != 0)
-    if client_id:
-        total_stmt = total_stmt.where(t.c.client_id == client_id)
-        paid_stmt = paid_stmt.where(p.c.client_id == client_id)
     totals = _row("", (await session.execute(total_stmt)).one(), await session.scalar(paid_stmt))
     next_token = encode_token(ids[-1]) if more and ids else ""
     return rows, totals, next_token

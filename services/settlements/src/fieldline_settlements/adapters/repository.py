@@ -50,6 +50,7 @@ from fieldline_kit.id_lists import id_list, id_rows, ids_value, in_ids
 from fieldline_kit.repository import Repository, Versioned, VersionedRepository
 from fieldline_kit.uow import UnitOfWork
 from fieldline_settlements.adapters import orm
+from fieldline_settlements.adapters.feed import FeedReads, FeedStore
 from fieldline_settlements.domain.account import ClientAccount, Reservation
 from fieldline_settlements.domain.credit import ClientDebt, OtherReservations
 from fieldline_settlements.domain.ledger import (
@@ -768,6 +769,12 @@ class ReservationRepository(Repository):
             stored.append(values if bind is None else [bind(v) for v in values])
         await self.session.execute(stmt, {"rows": json.dumps(list(zip(*stored, strict=True)))})
 
+    async def client_of(self, order_id: str) -> str | None:
+        """The client of the order's reservation (None: the order holds none)."""
+        t = orm.credit_reservations
+        found = await self.session.scalar(select(t.c.client_id).where(t.c.order_id == order_id))
+        return str(found) if found is not None else None
+
     async def release(self, order_id: str) -> bool:
         t = orm.credit_reservations
         result = await self.session.execute(delete(t).where(t.c.order_id == order_id))
@@ -954,6 +961,8 @@ class SettlementsUnitOfWork(UnitOfWork):
     deposits: DepositRepository
     tare: TareRepository
     numbers: NumberRepository
+    feed: FeedStore
+    feed_reads: FeedReads
 
     def _attach(self) -> None:
         self.accounts = AccountRepository(self)
@@ -966,3 +975,5 @@ class SettlementsUnitOfWork(UnitOfWork):
         self.deposits = DepositRepository(self)
         self.tare = TareRepository(self)
         self.numbers = NumberRepository(self)
+        self.feed = FeedStore(self)
+        self.feed_reads = FeedReads(self)

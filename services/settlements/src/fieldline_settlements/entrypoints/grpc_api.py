@@ -6,8 +6,13 @@ case (`handlers.check_credit_batch`), a single check being a batch of one.
 
 Who calls comes from the verified token only (`entrypoints/policy.py` says who may call what):
 changes record its subject; a check's actor, who may override a BLOCK, is the user of its
-`actor_token`, else the caller when an employee calls, else no one (the body's `actor_id` and
+`actor_token` (verified, then admitted through the employee directory as the call's own token
+is), else the caller when an employee calls, else no one (the body's `actor_id` and
 `actor_roles` are ignored).
+
+Every RPC that names a client applies the caller's scope (domain/access.py, through
+service_layer/scope.py): a read of a client outside it is NOT_FOUND, a list or the aging
+report leaves such clients out, a write is PERMISSION_DENIED.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from fieldline_settlements.adapters import proto_mapping as m
 from fieldline_settlements.adapters import queries
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
 from fieldline_settlements.bootstrap import App
+from fieldline_settlements.domain.access import Caller, Reach
 from fieldline_settlements.domain.ledger import NamedAllocation, statement
 from fieldline_settlements.domain.policy import Actor
 from fieldline_settlements.domain.values import (
@@ -40,7 +46,7 @@ from fieldline_settlements.domain.values import (
     require_id,
 )
 from fieldline_settlements.entrypoints.policy import RECORD_FOR_OTHERS
-from fieldline_settlements.service_layer import handlers
+from fieldline_settlements.service_layer import handlers, scope
 
 log = get_logger("fieldline.settlements.grpc")
 
@@ -52,6 +58,17 @@ def changed_by() -> str:
     """The subject of the verified caller, recorded with a change ('' when auth is off)."""
     caller = principal_or_none()
     return caller.subject if caller is not None else ""
+
+
+def caller() -> Caller | None:
+    """The verified caller, whose scope applies (None: auth is off, no one to scope)."""
+    p = principal_or_none()
+    return None if p is None else Caller.of(p.subject, p.roles)
+
+
+async def reach(uow: SettlementsUnitOfWork) -> Reach:
+    """The clients the caller of the RPC being served may see."""
+    return await scope.reach_of(uow, caller())
 
 
 def may_record_for_others(caller: Principal | None) -> bool:
@@ -126,7 +143,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
 
         async def work(uow: SettlementsUnitOfWork) -> ss.RecordPaymentResponse:
             payment = await handlers.record_payment(
-                uow, self.app.config, self.app.clock(), self.app.today(), inp
+                uow, self.app.config, self.app.clock(), self.app.today(), inp, await reach(uow)
             )
             return ss.RecordPaymentResponse(payment=m.payment_pb(payment, self.cur))
 
@@ -139,6 +156,9 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         client_id = optional_id("client_id", request.client_id)
         outlet_id = optional_id("outlet_id", request.outlet_id)
         async with self.read() as uow:
+            within = await reach(uow)
+            if client_id:
+                await scope.readable_client(uow, within, client_id)
             items, token = await queries.list_invoices(
                 uow.session,
                 size=size,
@@ -146,6 +166,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
                 client_id=client_id,
                 outlet_id=outlet_id,
                 open_only=request.open_only,
+                reach=within,
             )
         return ss.ListInvoicesResponse(
             invoices=[m.invoice_pb(i, self.cur) for i in items], next_page_token=token
@@ -159,6 +180,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         outlet_id = optional_id("outlet_id", request.outlet_id)
         as_of = self._as_of("as_of", request.as_of)
         async with self.read() as uow:
+            await scope.readable_client(uow, await reach(uow), client_id)
             snapshot = await handlers.balance(uow, self.app.clock(), client_id, outlet_id, as_of)
         return ss.GetBalanceResponse(balance=m.balance_pb(snapshot, self.cur))
 
@@ -173,6 +195,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
                 "to_date", f"must not be before from_date {from_date.isoformat()}"
             )
         async with self.read() as uow:
+            await scope.readable_client(uow, await reach(uow), client_id)
             opening, entries = await queries.statement_entries(
                 uow.session, client_id, from_date, to_date
             )
@@ -185,8 +208,16 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         client_id = optional_id("client_id", request.client_id)
         size = page_size(request.page_size)
         async with self.read() as uow:
+            within = await reach(uow)
+            if client_id:
+                await scope.readable_client(uow, within, client_id)
             rows, totals, token = await queries.aging(
-                uow.session, as_of=as_of, client_id=client_id, size=size, token=request.page_token
+                uow.session,
+                as_of=as_of,
+                client_id=client_id,
+                size=size,
+                token=request.page_token,
+                reach=within,
             )
         return ss.GetAgingReportResponse(
             rows=[m.aging_pb(r, self.cur) for r in rows],
@@ -200,6 +231,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
     ) -> ss.GetTareBalanceResponse:
         client_id = require_id("client_id", request.client_id)
         async with self.read() as uow:
+            await scope.readable_client(uow, await reach(uow), client_id)
             balances = await queries.tare_balances(uow.session, client_id)
             per_unit = await uow.deposits.get_many(b.container_type for b in balances)
         return ss.GetTareBalanceResponse(
@@ -271,6 +303,8 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
     ) -> ss.GetDebtPolicyResponse:
         client_id = optional_id("client_id", request.client_id)
         async with self.read() as uow:
+            if client_id:  # the company's policy (no client) is no client's data
+                await scope.readable_client(uow, await reach(uow), client_id)
             policy, is_default = await handlers.effective_policy(uow, self.app.config, client_id)
         return ss.GetDebtPolicyResponse(policy=m.policy_pb(policy), is_default=is_default)
 
@@ -278,7 +312,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         self, request: ss.ReleaseCreditRequest, context: grpc.aio.ServicerContext
     ) -> ss.ReleaseCreditResponse:
         async def work(uow: SettlementsUnitOfWork) -> ss.ReleaseCreditResponse:
-            released = await handlers.release_credit(uow, request.order_id)
+            released = await handlers.release_credit(uow, request.order_id, await reach(uow))
             return ss.ReleaseCreditResponse(released=released)
 
         return await self.write("ReleaseCredit", request, ss.ReleaseCreditResponse, work)
@@ -315,7 +349,11 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
             raise Unauthenticated(f"actor_token: {exc.message}") from None
         if user.kind != Kind.EMPLOYEE:
             raise InvalidArgument("actor_token", f"is a {user.kind}'s token, not a user's")
-        return user
+        # As the call's own token: a dismissed user is refused, a removed role is gone.
+        try:
+            return await self.app.directory.admit(user)
+        except Unauthenticated as exc:
+            raise Unauthenticated(f"actor_token: {exc.message}") from None
 
     async def _actors(
         self, checks: Sequence[ss.CheckCreditRequest]
@@ -348,7 +386,9 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
     ) -> list[ss.CheckCreditResponse | DomainError]:
         """The checks judged in order in `uow` (`handlers.check_credit_batch`): per check its
         decision, or why it was refused (its own input malformed, its actor token refused, or
-        refused by the use case)."""
+        refused by the use case: a client outside the caller's scope among others). The scope
+        is the caller's: a user's forwarded token, its routes' clients; the orders service
+        (SERVICE), the company's — it has checked each order's route scope itself."""
         today = self.app.today()
         inputs: list[tuple[date, handlers.CreditCheckInput] | DomainError] = []
         for check in checks:
@@ -362,6 +402,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
                 self.app.config,
                 self.app.clock(),
                 [i for i in inputs if not isinstance(i, DomainError)],
+                await reach(uow),
             )
         )
         policies: dict[int, pb.DebtPolicy] = {}  # the checks share a few policies

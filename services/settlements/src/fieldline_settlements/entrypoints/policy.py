@@ -1,9 +1,11 @@
 """Who may call which settlements RPC: one rule per RPC (docs/contexts/settlements.md).
 
 * reads of a client (GetBalance, GetStatement, ListInvoices, GetTareBalance, GetDebtPolicy):
-  the field staff who sell or collect (AGENT, VAN_SELLER), SUPERVISOR, DISTRIBUTOR_MANAGER,
-  ADMIN, SERVICE — scope: route;
-* GetAgingReport (every client's overdue debt): SUPERVISOR, ADMIN, SERVICE — territory;
+  the field staff who sell or collect (AGENT, VAN_SELLER), SUPERVISOR, ADMIN, SERVICE — scope:
+  route (not DISTRIBUTOR_MANAGER: settlements has no model of a distributor's clients yet, so
+  it has no scope to read in);
+* GetAgingReport (clients' overdue debt): SUPERVISOR (its team's clients), ADMIN, SERVICE —
+  territory;
 * RecordPayment: who collects cash (AGENT, VAN_SELLER; their own collections only), ADMIN
   (bank payments, or for someone), SERVICE (bank feeds) — route, audited;
 * RecordInvoice: ADMIN, SERVICE (the ERP) — company, audited;
@@ -13,16 +15,21 @@
   token the orders service forwards, and SERVICE — route;
 * CheckCreditBatch (many users' checks in one call): SERVICE (the orders service) — company.
 
-The kit's interceptor checks the roles; the scopes are declared for the scope checks to come
-(not enforced yet); an audited RPC records who made the change (the token's subject).
+The kit's interceptor checks the roles (an employee's as the clients feed's directory last
+reported them); the scopes are enforced by the servicer and the use cases against the clients
+a request names (domain/access.py: an agent or van seller the clients on its routes, a
+supervisor those of its team's routes too, ADMIN and SERVICE the company's; reads outside
+NOT_FOUND, lists narrowed, writes PERMISSION_DENIED); an audited RPC records who made the
+change (the token's subject). CheckCreditBatch is company-wide: the orders service has checked
+the route scope of each order before it asks.
 """
 
 from __future__ import annotations
 
 from fieldline_kit.auth import Rule, Scope
-from fieldline_kit.roles import ADMIN, AGENT, DISTRIBUTOR_MANAGER, SERVICE, SUPERVISOR, VAN_SELLER
+from fieldline_kit.roles import ADMIN, AGENT, SERVICE, SUPERVISOR, VAN_SELLER
 
-READERS = {AGENT, VAN_SELLER, SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}
+READERS = {AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE}
 COLLECTORS = {AGENT, VAN_SELLER, ADMIN, SERVICE}
 SELLERS = {AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE}
 MANAGERS = {ADMIN, SERVICE}

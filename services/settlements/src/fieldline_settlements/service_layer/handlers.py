@@ -5,7 +5,8 @@ Each takes the unit of work and plain inputs and works only through its reposito
 the idempotency record and the effects commit together; or one adopted on the orders
 consumer's transaction, so the inbox row, the effects and the outbox rows commit together).
 Everything that moves a client's debt locks the client's account first. Use cases never build
-protos and never commit.
+protos and never commit. Those that act on a client for a caller take the caller's `reach`
+(service_layer/scope.py) and refuse a client outside it before writing anything.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from fieldline_kit.errors import AlreadyExists, DomainError, InvalidArgument
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
+from fieldline_settlements.domain.access import EVERYTHING, Reach, denied
 from fieldline_settlements.domain.account import BalanceSnapshot, ClientAccount
 from fieldline_settlements.domain.credit import CreditCheck, ReservationBook, judge_in_order
 from fieldline_settlements.domain.ledger import (
@@ -41,6 +43,7 @@ from fieldline_settlements.domain.values import (
     quantity,
     require_id,
 )
+from fieldline_settlements.service_layer.scope import outside, writable_client
 
 # Ids of the cash payment booked from a van sale: derived from the order id, so a second copy
 # of the sale (even under another event id) finds it.
@@ -260,9 +263,15 @@ async def record_invoice(
 
 # ------------------------------------------------------------------------------- payments
 async def record_payment(
-    uow: SettlementsUnitOfWork, cfg: Config, now: datetime, today: date, inp: PaymentInput
+    uow: SettlementsUnitOfWork,
+    cfg: Config,
+    now: datetime,
+    today: date,
+    inp: PaymentInput,
+    reach: Reach = EVERYTHING,
 ) -> Payment:
-    """Book a payment and allocate it; a retry with the same id returns the original."""
+    """Book a payment and allocate it; a retry with the same id returns the original. A client
+    outside the caller's `reach` is PERMISSION_DENIED."""
     if inp.kind is None:
         raise InvalidArgument("payment.kind", "is required (CASH or BANK)")
     client_id = require_id("payment.client_id", inp.client_id)
@@ -279,6 +288,7 @@ async def record_payment(
         now=now,
         recorded_by=inp.recorded_by,
     )
+    await writable_client(uow, reach, client_id, "payment.client_id")
     account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
     existing = await uow.payments.find(payment_id)
     if existing is not None:
@@ -396,6 +406,7 @@ async def check_credit_batch(
     cfg: Config,
     now: datetime,
     items: Sequence[tuple[date, CreditCheckInput]],
+    reach: Reach = EVERYTHING,
 ) -> list[Decision | DomainError]:
     """Judge orders (each `(as_of, check)`) in the order given; per item its decision or why
     it was not judged (a bad item does not stop the others, and leaves nothing behind).
@@ -411,14 +422,24 @@ async def check_credit_batch(
     company's in one; then the checks judged in memory (`judge_in_order`); then at most three
     writes (purge the expired reservations of clients that had some, put reservations,
     release reservations).
+
+    A check of a client outside the caller's `reach` is PERMISSION_DENIED and judged not at
+    all (it reserves nothing); the orders service's batches are company-wide.
     """
-    checks: list[CreditCheck] = []
+    valid: list[tuple[int, CreditCheck]] = []
     refused: dict[int, DomainError] = {}
     for i, (as_of, inp) in enumerate(items):
         try:
-            checks.append(_credit_check(as_of, inp))
+            valid.append((i, _credit_check(as_of, inp)))
         except DomainError as exc:
             refused[i] = exc
+    beyond = await outside(uow, reach, {c.client_id for _, c in valid})
+    checks: list[CreditCheck] = []
+    for i, check in valid:
+        if check.client_id in beyond:
+            refused[i] = denied("client_id", f"client {check.client_id}")
+        else:
+            checks.append(check)
     decisions = iter(await _judge_checks(uow, cfg, now, checks) if checks else [])
     return [refused[i] if i in refused else next(decisions) for i in range(len(items))]
 
@@ -451,9 +472,18 @@ async def _judge_checks(
     return decisions
 
 
-async def release_credit(uow: SettlementsUnitOfWork, order_id: str) -> bool:
-    """Drop an order's reservation (the order will not be placed); whether there was one."""
-    return await uow.reservations.release(require_id("order_id", order_id))
+async def release_credit(
+    uow: SettlementsUnitOfWork, order_id: str, reach: Reach = EVERYTHING
+) -> bool:
+    """Drop an order's reservation (the order will not be placed); whether there was one. The
+    reservation of a client outside the caller's `reach` is PERMISSION_DENIED (an order that
+    holds none: False, there is nothing to protect)."""
+    oid = require_id("order_id", order_id)
+    if not reach.company_wide:
+        client_id = await uow.reservations.client_of(oid)
+        if client_id is not None and await outside(uow, reach, [client_id]):
+            raise denied("order_id", f"order {oid}")
+    return await uow.reservations.release(oid)
 
 
 # ----------------------------------------------------------------------------------- tare

@@ -1,0 +1,91 @@
+"""Employees as they stand now, checked on every call: a token does not outlive a dismissal.
+
+A token's roles are what the issuer knew when it signed (up to its 15 minutes ago). Each
+service keeps a read model of employees — `active` and `roles`, fed by the clients context's
+`EmployeeChanged` events (clients itself reads its own employees table) — and the auth check
+admits an employee's token only as far as that read model agrees:
+
+- a known employee who is not active: UNAUTHENTICATED, whatever the token says;
+- a known employee: the token's roles *that the employee still holds* (a removed role stops
+  working; a role granted since needs a new token);
+- an employee the read model does not know (yet): the issuer's word, as signed.
+
+How stale a decision can be: the time the event takes to reach the read model (about a
+second) plus `ttl` (1 s), the per-replica cache that keeps this from costing a query per call.
+Should the feed stall, a token is trusted for at most its own lifetime. Services, partners and
+service tokens acting for a user are not employees' tokens and are not looked up here.
+
+`fieldline_kit.auth.directory_table` has the read model's table for a service that consumes
+the events. This module is standard library only, so use cases may name a `Standing`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+from fieldline_kit.auth.principal import Kind, Principal
+from fieldline_kit.errors import Unauthenticated
+
+DIRECTORY_TTL_SECONDS = 1.0
+MAX_CACHED = 100_000
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An employee's current state as far as access goes."""
+
+    active: bool
+    roles: frozenset[str]
+    supervisor_id: str = ""
+    territory_id: str = ""
+
+
+Lookup = Callable[[str], Awaitable[Standing | None]]
+
+
+def admitted(principal: Principal, standing: Standing | None) -> Principal:
+    """The principal as the employee's current standing allows it (see the module doc)."""
+    if principal.kind != Kind.EMPLOYEE or standing is None:
+        return principal
+    if not standing.active:
+        raise Unauthenticated(f"employee {principal.subject!r} is not active")
+    roles = principal.roles & standing.roles
+    return principal if roles == principal.roles else replace(principal, roles=roles)
+
+
+class EmployeeDirectory:
+    """`lookup` with a short per-subject cache: one query per employee per `ttl` per replica."""
+
+    def __init__(
+        self,
+        lookup: Lookup,
+        *,
+        ttl: float = DIRECTORY_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = MAX_CACHED,
+    ) -> None:
+        self._lookup = lookup
+        self._ttl = ttl
+        self._clock = clock
+        self._max = max_entries
+        self._cache: OrderedDict[str, tuple[float, Standing | None]] = OrderedDict()
+
+    async def standing(self, subject: str) -> Standing | None:
+        now = self._clock()
+        hit = self._cache.get(subject)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        found = await self._lookup(subject)
+        self._cache[subject] = (self._clock(), found)
+        self._cache.move_to_end(subject)
+        while len(self._cache) > self._max:
+            self._cache.popitem(last=False)
+        return found
+
+    async def admit(self, principal: Principal) -> Principal:
+        if principal.kind != Kind.EMPLOYEE:
+            return principal
+        return admitted(principal, await self.standing(principal.subject))

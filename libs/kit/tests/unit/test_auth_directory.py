@@ -1,0 +1,72 @@
+"""An employee's token counts only as far as the employee's current standing allows."""
+
+from __future__ import annotations
+
+import pytest
+
+from fieldline_kit.auth import Kind, Principal
+from fieldline_kit.auth.directory import EmployeeDirectory, Standing, admitted
+from fieldline_kit.errors import Unauthenticated
+
+AGENT_AND_SUPERVISOR = frozenset({"AGENT", "SUPERVISOR"})
+
+
+def employee(roles: frozenset[str] = AGENT_AND_SUPERVISOR) -> Principal:
+    return Principal(Kind.EMPLOYEE, "e-1", roles, token_id="j-1")
+
+
+def test_a_known_active_employee_keeps_only_the_roles_it_still_holds() -> None:
+    assert admitted(employee(), Standing(True, AGENT_AND_SUPERVISOR)) == employee()
+    demoted = admitted(employee(), Standing(True, frozenset({"AGENT", "ADMIN"})))
+    # A role granted since the token was signed (ADMIN) needs a new token.
+    assert demoted.roles == {"AGENT"} and demoted.token_id == "j-1"
+
+
+def test_a_known_inactive_employee_is_unauthenticated_whatever_its_token_says() -> None:
+    with pytest.raises(Unauthenticated, match="employee 'e-1' is not active"):
+        admitted(employee(), Standing(False, AGENT_AND_SUPERVISOR))
+
+
+def test_an_unknown_employee_and_other_principals_are_as_signed() -> None:
+    assert admitted(employee(), None) == employee()
+    service = Principal(Kind.SERVICE, "svc:orders", frozenset({"SERVICE"}), acting_for="e-1")
+    assert admitted(service, Standing(False, frozenset())) == service
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_directory_asks_once_per_employee_per_ttl() -> None:
+    asked: list[str] = []
+    standing = {"e-1": Standing(True, AGENT_AND_SUPERVISOR)}
+
+    async def lookup(subject: str) -> Standing | None:
+        asked.append(subject)
+        return standing.get(subject)
+
+    clock = Clock()
+    directory = EmployeeDirectory(lookup, ttl=1.0, clock=clock, max_entries=2)
+    for _ in range(3):
+        assert (await directory.admit(employee())).roles == AGENT_AND_SUPERVISOR
+    assert asked == ["e-1"]
+    standing["e-1"] = Standing(False, AGENT_AND_SUPERVISOR)  # dismissed
+    clock.now = 0.9
+    await directory.admit(employee())  # still cached: within the TTL
+    clock.now = 1.0
+    with pytest.raises(Unauthenticated):
+        await directory.admit(employee())
+    assert asked == ["e-1", "e-1"]
+    # Unknown subjects are cached too (a flood of them costs one query each per TTL), and the
+    # cache keeps at most max_entries.
+    for subject in ("x-1", "x-2", "x-1"):
+        await directory.standing(subject)
+    assert asked == ["e-1", "e-1", "x-1", "x-2"]
+    await directory.standing("e-1")  # evicted by x-1 and x-2: asked again
+    assert asked[-1] == "e-1" and len(asked) == 5
+    await directory.admit(Principal(Kind.SERVICE, "svc:orders", frozenset({"SERVICE"})))
+    assert len(asked) == 5
