@@ -9,7 +9,12 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fieldline_kit.auth.directory import Standing
-from fieldline_kit.auth.directory_table import directory_table, put_standing, table_lookup
+from fieldline_kit.auth.directory_table import (
+    directory_table,
+    put_standing,
+    table_lookup,
+    table_lookup_many,
+)
 from fieldline_kit.db import create_engine, session_factory
 from fieldline_kit.testing.databases import DatabaseFactory
 
@@ -46,3 +51,5 @@ async def test_the_newest_event_of_an_employee_wins_whatever_the_order(
     async with sessions.begin() as s:
         assert await put_standing(s, table, "e-2", Standing(True, frozenset()), 1)
     assert await lookup("e-2") == Standing(True, frozenset())
+    many = await table_lookup_many(sessions, table)(["e-1", "e-2", "e-3"])
+    assert many == {"e-1": dismissed, "e-2": Standing(True, frozenset())}

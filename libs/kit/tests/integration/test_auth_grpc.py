@@ -31,7 +31,7 @@ from fieldline_kit.auth.jwks import JwksSource
 from fieldline_kit.auth.keys import ES256, generate_signing_key
 from fieldline_kit.auth.policy import Rule, Scope
 from fieldline_kit.auth.principal import Kind, current_principal
-from fieldline_kit.auth.verify import TokenVerifier
+from fieldline_kit.auth.verify import TokenVerifier, VerifiedTokens
 from fieldline_kit.grpc.server import GrpcServer, create_server
 from fieldline_kit.service import ServiceProcess
 from fieldline_kit.settings import ServiceSettings, load_settings
@@ -172,7 +172,8 @@ async def setup(jwks_http: JwksServer) -> AsyncIterator[Setup]:
 
     def auth() -> GrpcAuth:
         source = JwksSource.at(jwks_http.url, allow_http=True, monotonic=clock)
-        return GrpcAuth(TokenVerifier(source, [TEST_ISSUER]), POLICY)
+        remembered = VerifiedTokens(clock=clock)  # on the same clock as the key set
+        return GrpcAuth(TokenVerifier(source, [TEST_ISSUER], remembered=remembered), POLICY)
 
     peer: list[str] = []
     back: GrpcServer = await create_server("back", "127.0.0.1", 0, register_things([]), auth())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from fieldline_kit.auth.issuer import TokenIssuer
 from fieldline_kit.auth.jwks import JwksError, JwksSource, JwksSources, parse_jwks
 from fieldline_kit.auth.keys import EDDSA, ES256, generate_signing_key
 from fieldline_kit.auth.principal import Kind
-from fieldline_kit.auth.verify import TokenVerifier
+from fieldline_kit.auth.verify import TokenVerifier, VerifiedTokens
 from fieldline_kit.errors import Unauthenticated, Unavailable
 from fieldline_kit.testing.helpers import closed_port
 
@@ -61,10 +63,15 @@ def test_an_unknown_kid_refetches_once_per_interval_however_many_arrive() -> Non
     assert provider.reads == 2
 
 
+def unremembering(source: JwksSource) -> TokenVerifier:
+    """A verifier that checks every token against the keys (none remembered): the JWKS alone."""
+    return TokenVerifier(source, [ISS], remembered=VerifiedTokens(remember_seconds=0))
+
+
 def test_a_dropped_key_stops_verifying_when_the_set_is_stale() -> None:
     old, new = generate_signing_key(EDDSA), generate_signing_key(ES256)
     provider = Provider(TokenIssuer([new, old], ISS))
-    verifier = TokenVerifier(provider.source(), [ISS])
+    verifier = unremembering(provider.source())
     old_token = TokenIssuer([old], ISS).mint("e-1", Kind.EMPLOYEE)
     new_token = TokenIssuer([new], ISS).mint("e-2", Kind.EMPLOYEE)
     assert verifier.verify(old_token).subject == "e-1"
@@ -83,7 +90,7 @@ def test_a_provider_outage_keeps_the_known_keys_or_is_unavailable() -> None:
     issuer = TokenIssuer([generate_signing_key()], ISS)
     provider = Provider(issuer)
     provider.down = True
-    verifier = TokenVerifier(provider.source(), [ISS])
+    verifier = unremembering(provider.source())
     token = issuer.mint("e-1", Kind.EMPLOYEE)
     with pytest.raises(Unavailable):  # never fetched: an outage, not the caller's fault
         verifier.verify(token)
@@ -95,6 +102,40 @@ def test_a_provider_outage_keeps_the_known_keys_or_is_unavailable() -> None:
     provider.down, provider.now = True, provider.now + 1000  # stale, and the provider is down
     assert verifier.verify(token).subject == "e-1"  # the keys known are kept
     assert provider.reads == 3
+
+
+def test_a_verified_token_is_remembered_a_minute_at_most_and_never_past_its_expiry() -> None:
+    old, new = generate_signing_key(EDDSA), generate_signing_key(ES256)
+    provider = Provider(TokenIssuer([new, old], ISS))
+    wall = [time.time()]
+    remembered = VerifiedTokens(clock=lambda: provider.now, wall=lambda: wall[0], max_entries=2)
+    verifier = TokenVerifier(provider.source(), [ISS], remembered=remembered)
+    token = TokenIssuer([old], ISS).mint("e-1", Kind.EMPLOYEE)
+    assert verifier.verify(token).subject == "e-1" and provider.reads == 1
+    provider.keys = [k for k in provider.keys if k["kid"] == new.kid]  # the old key dropped
+    start = provider.now
+    provider.now = start + 59
+    assert remembered.get(token, verifier.leeway) is not None  # answered without the keys
+    provider.now = start + 60  # forgotten: checked against the cached set (not stale yet)
+    assert remembered.get(token, verifier.leeway) is None
+    assert verifier.verify(token).subject == "e-1" and provider.reads == 1
+    provider.now = start + 300  # the set is stale, refetched: the dropped key refuses the token
+    with pytest.raises(Unauthenticated, match="unknown"):
+        verifier.verify(token)
+    # Past its expiry (+ leeway) a token is not answered from memory: it goes to the full
+    # check, which refuses an expired token (test_auth_tokens.py).
+    short = TokenIssuer([new], ISS).mint("e-2", Kind.EMPLOYEE, lifetime=timedelta(minutes=1))
+    assert verifier.verify(short).subject == "e-2"
+    wall[0] += 60 + 29
+    assert remembered.get(short, verifier.leeway) is not None  # within the leeway
+    wall[0] += 2
+    assert remembered.get(short, verifier.leeway) is None
+    # At most max_entries remembered: the least recently verified goes first.
+    a, b, c = (TokenIssuer([new], ISS).mint(f"e-{n}", Kind.EMPLOYEE) for n in (3, 4, 5))
+    for t in (a, b, c):
+        verifier.verify(t)
+    assert remembered.get(a, verifier.leeway) is None
+    assert remembered.get(c, verifier.leeway) is not None
 
 
 async def test_the_async_lookup_fetches_off_the_loop() -> None:

@@ -374,6 +374,18 @@ async def supervisor_of(e: Env, *team: Caller) -> Caller:
     return boss
 
 
+async def manager_of(e: Env, distributor_id: str) -> Caller:
+    """A new distributor manager of `distributor_id`, as the clients feed reports it."""
+    manager = Caller(new_id(), {"DISTRIBUTOR_MANAGER"})
+    standing = EmployeeState(
+        manager.subject, True, frozenset(manager.roles), "", "", 1, distributor_id=distributor_id
+    )
+    async with e.app.uow() as uow:
+        await uow.feed.put_employee(standing)
+        await uow.commit()
+    return manager
+
+
 async def put_on_route(uow: Any, agent_id: str, outlet_id: str, route_id: str = "") -> None:
     """The outlet on a (new) route of `agent_id`, as the clients feed would put it in orders."""
     await uow.feed.put_assignment(

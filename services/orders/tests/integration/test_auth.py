@@ -28,7 +28,7 @@ from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline.orders.v1 import van_service_pb2 as vs
 from fieldline.settlements.v1 import resources_pb2 as spb
-from fieldline_kit.testing.auth import Caller
+from fieldline_kit.testing.auth import Caller, bad_tokens
 from fieldline_kit.testing.helpers import expect_error, new_id
 from fieldline_orders.adapters.schema import metadata
 from fieldline_orders.entrypoints.policy import POLICY
@@ -39,6 +39,7 @@ from .orders_harness import (
     Env,
     env_fixture,  # noqa: F401 - provides the `env` fixture
     ln,
+    manager_of,
     new_customer,
     overdue_debt,
     set_policy,
@@ -70,10 +71,12 @@ ROLES = {
 QUIET = {
     "job_leases",
     "inbox",
+    "dead_letter",
     "feed_outlets",
     "feed_assignments",
     "feed_outlet_audits",
     "feed_shelf_counts",
+    "feed_employees",
 }
 
 
@@ -104,14 +107,19 @@ async def rows(env: Env) -> dict[str, int]:
 
 # ---------------------------------------------------------------------------- the rules
 @pytest.mark.parametrize("method", METHODS, ids=[m.name for m in METHODS])
-async def test_every_rpc_without_a_token_is_unauthenticated(
+async def test_every_rpc_without_a_token_or_with_a_bad_one_is_unauthenticated(
     env: Env, method: MethodDescriptor
 ) -> None:
     before = await rows(env)
     async with grpc.aio.insecure_channel(env.orders.target) as bare:
-        await expect_error(
-            call(bare, method)(empty_request(method)), grpc.StatusCode.UNAUTHENTICATED, "token"
-        )
+        rpc = call(bare, method)
+        await expect_error(rpc(empty_request(method)), grpc.StatusCode.UNAUTHENTICATED, "token")
+        for what, token in bad_tokens().items():
+            error = await expect_error(
+                rpc(empty_request(method), metadata=(("authorization", f"Bearer {token}"),)),
+                grpc.StatusCode.UNAUTHENTICATED,
+            )
+            assert token not in (error.details() or ""), what
     assert await rows(env) == before
 
 
@@ -391,7 +399,7 @@ OUTSIDE: list[tuple[str, Attempt, grpc.StatusCode, str]] = [
         "outlet_id",
     ),
     (
-        "a distributor manager reads an order (its distributor is not known yet)",
+        "a distributor manager without a distributor reads an order",
         lambda e, s: e.orders.orders_as(s.manager).GetOrder(
             os_.GetOrderRequest(order_id=s.order_a.id)
         ),
@@ -463,6 +471,32 @@ async def test_lists_leave_out_what_is_outside_the_scope(env: Env) -> None:
     # The company's view (an administrator) has both.
     everyone = await env.orders.orders.ListOrders(os_.ListOrdersRequest(page_size=1000))
     assert {s.order_a.id, s.order_b.id} <= {o.id for o in everyone.orders}
+
+
+async def test_a_distributor_manager_sees_its_distributors_orders_only(env: Env) -> None:
+    """The distributor clients gives the manager (its EmployeeChanged): the orders placed for
+    it, whoever's, and their fulfilment; an order for another distributor, or none, is hidden."""
+    w, c = world(env), await new_customer(env)
+    distributor, other = new_id(), new_id()
+    ours = await submit(env, c, submit_request(c, [ln(w.water, "1")], distributor_id=distributor))
+    theirs = await submit(env, c, submit_request(c, [ln(w.water, "1")], distributor_id=other))
+    direct = await submit(env, c, submit_request(c, [ln(w.water, "1")]))
+    manager = env.orders.orders_as(await manager_of(env, distributor))
+    got = await manager.GetOrder(os_.GetOrderRequest(order_id=ours.id))
+    assert got.order.id == ours.id
+    for hidden in (theirs, direct):
+        await expect_error(
+            manager.GetOrder(os_.GetOrderRequest(order_id=hidden.id)),
+            grpc.StatusCode.NOT_FOUND,
+            "order_id",
+        )
+    listed = await manager.ListOrders(os_.ListOrdersRequest(page_size=1000))
+    assert {o.id for o in listed.orders} == {ours.id}
+    asked_other = await manager.ListOrders(os_.ListOrdersRequest(distributor_id=other))
+    assert list(asked_other.orders) == []
+    report = await manager.GetFulfilmentReport(os_.GetFulfilmentReportRequest())
+    by_distributor = {r.key: r.orders for r in report.rows if r.dimension == "distributor"}
+    assert by_distributor == {distributor: 1}  # its one order, none of the others
 
 
 # ----------------------------------------------------------------- no roles from the body

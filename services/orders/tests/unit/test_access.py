@@ -94,6 +94,23 @@ def test_lists_are_narrowed_to_the_callers_own_or_its_teams() -> None:
     assert TEAM_LEAD.narrowed(other) is None
 
 
+def test_a_distributor_manager_sees_its_distributors_orders_and_nothing_else() -> None:
+    distributor = new_id()
+    manager = Actor.of(new_id(), {"DISTRIBUTOR_MANAGER"}, distributor_id=distributor)
+    assert manager.manages_distributor and not AGENT.manages_distributor
+    assert manager.sees_order(new_id(), distributor)
+    assert not manager.sees_order(new_id(), new_id()) and not manager.sees_order(new_id(), "")
+    assert not MANAGER.sees_order(new_id(), "")  # its distributor unknown: none
+    # Lists: its distributor's, any agent's; another distributor's: nothing.
+    assert manager.orders_filter("", "") == ((), distributor)
+    assert manager.orders_filter(AGENT.id, distributor) == ((AGENT.id,), distributor)
+    assert manager.orders_filter("", new_id()) is None
+    assert MANAGER.orders_filter("", "") is None
+    # Others: their agents' filter, the distributor as asked.
+    assert AGENT.orders_filter("", distributor) == ((AGENT.id,), distributor)
+    assert ADMIN.orders_filter("", "") == ((), "")
+
+
 def test_whose_order_a_new_order_is() -> None:
     assert AGENT.agent_of_new_order() == AGENT.id
     on_behalf = Actor.of("svc:exchange", {SERVICE}, "service", acting_for=AGENT.id)

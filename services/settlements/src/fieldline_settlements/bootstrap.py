@@ -6,8 +6,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from fieldline_kit.app import ServiceApp
-from fieldline_kit.auth.directory import EmployeeDirectory
-from fieldline_kit.auth.directory_table import table_lookup
+from fieldline_kit.auth.directory_table import table_directory
 from fieldline_kit.auth.grpc_auth import verifier_from_settings
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_settlements.adapters import orm
@@ -40,7 +39,7 @@ class App(ServiceApp[SettlementsSettings, SettlementsUnitOfWork]):
         self.verifier = verifier_from_settings(settings)
         # Employees as the clients feed last reported them: the auth check admits each
         # employee's token through it (ServiceSpec.directory), and so do the `actor_token`s.
-        self.directory = EmployeeDirectory(table_lookup(self.read_sessions, orm.feed_employees))
+        self.directory = table_directory(self.read_sessions, orm.feed_employees)
 
     @property
     def currency(self) -> str:

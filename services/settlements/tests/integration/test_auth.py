@@ -10,16 +10,10 @@ payment and who collected it, who changed a limit, a policy, a deposit.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import grpc
-import jwt
 import pytest
 from google.protobuf import message_factory
 from google.protobuf.message import Message
@@ -28,9 +22,7 @@ from sqlalchemy import text
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
-from fieldline_kit.auth.issuer import TokenIssuer
-from fieldline_kit.auth.keys import generate_signing_key
-from fieldline_kit.testing.auth import TEST_ISSUER, Caller, process_tokens
+from fieldline_kit.testing.auth import Caller, bad_tokens, process_tokens
 from fieldline_kit.testing.helpers import expect_error, new_id
 from fieldline_settlements.entrypoints.policy import POLICY
 
@@ -109,60 +101,6 @@ def call(channel: grpc.aio.Channel, name: str) -> grpc.aio.UnaryUnaryMultiCallab
         request_serializer=lambda m: m.SerializeToString(),
         response_deserializer=response.FromString,
     )
-
-
-# ------------------------------------------------------------------------- bad tokens
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _claims(**changes: Any) -> dict[str, Any]:
-    now = int(time.time())
-    claims = {
-        "iss": TEST_ISSUER,
-        "aud": "fieldline",
-        "sub": "e-1",
-        "kind": "employee",
-        "roles": ["ADMIN"],
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-    }
-    return {**claims, **changes}
-
-
-def bad_tokens() -> dict[str, str]:
-    """Each kind of token the service must refuse; the key kid is the service's own."""
-    tokens = process_tokens()
-    key = tokens.issuer.keys[0]
-    kid = key.kid
-    stranger = generate_signing_key()
-    ahead = datetime.now(UTC) + timedelta(minutes=10)
-    header = {"alg": "HS256", "typ": "JWT", "kid": kid}
-    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(_claims()).encode())}"
-    public = key.jwk["x"].encode()
-    mac = hmac.new(public, signing_input.encode(), hashlib.sha256).digest()
-    return {
-        "expired": tokens.mint("e-1", roles=["ADMIN"], lifetime=timedelta(minutes=-5)),
-        "not yet valid": TokenIssuer(tokens.issuer.keys, TEST_ISSUER, clock=lambda: ahead).mint(
-            "e-1", "employee", ["ADMIN"]
-        ),
-        "wrongly signed": jwt.encode(
-            _claims(), stranger.private_key, algorithm="EdDSA", headers={"kid": kid}
-        ),
-        "unknown key": jwt.encode(
-            _claims(), stranger.private_key, algorithm="EdDSA", headers={"kid": stranger.kid}
-        ),
-        "wrong issuer": TokenIssuer(tokens.issuer.keys, "https://other.test").mint(
-            "e-1", "employee", ["ADMIN"]
-        ),
-        "wrong audience": TokenIssuer(tokens.issuer.keys, TEST_ISSUER, audience="other").mint(
-            "e-1", "employee", ["ADMIN"]
-        ),
-        "alg none": jwt.encode(_claims(), None, algorithm="none", headers={"kid": kid}),
-        "HS256 with the public key": f"{signing_input}.{_b64(mac)}",
-        "not a JWT": "not-a-token",
-    }
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 
 from fieldline_kit.auth.principal import Kind, Principal
@@ -41,9 +41,13 @@ class Standing:
     roles: frozenset[str]
     supervisor_id: str = ""
     territory_id: str = ""
+    # A distributor manager's distributor (a client id): its scope in orders.
+    distributor_id: str = ""
 
 
 Lookup = Callable[[str], Awaitable[Standing | None]]
+# Many employees at once (those found; the others are unknown).
+LookupMany = Callable[[Collection[str]], Awaitable[dict[str, Standing]]]
 
 
 def admitted(principal: Principal, standing: Standing | None) -> Principal:
@@ -63,11 +67,13 @@ class EmployeeDirectory:
         self,
         lookup: Lookup,
         *,
+        lookup_many: LookupMany | None = None,
         ttl: float = DIRECTORY_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         max_entries: int = MAX_CACHED,
     ) -> None:
         self._lookup = lookup
+        self._lookup_many = lookup_many
         self._ttl = ttl
         self._clock = clock
         self._max = max_entries
@@ -79,11 +85,27 @@ class EmployeeDirectory:
         if hit is not None and now - hit[0] < self._ttl:
             return hit[1]
         found = await self._lookup(subject)
-        self._cache[subject] = (self._clock(), found)
+        self._remember(subject, found)
+        return found
+
+    async def prefetch(self, subjects: Iterable[str]) -> None:
+        """Read the standing of every subject not cached now in one lookup (a batch of many
+        users' calls: one query instead of one per user); without `lookup_many`, nothing."""
+        if self._lookup_many is None:
+            return
+        now = self._clock()
+        due = {s for s in subjects if now - self._cache.get(s, (-self._ttl, None))[0] >= self._ttl}
+        if not due:
+            return
+        found = await self._lookup_many(due)
+        for subject in due:
+            self._remember(subject, found.get(subject))
+
+    def _remember(self, subject: str, standing: Standing | None) -> None:
+        self._cache[subject] = (self._clock(), standing)
         self._cache.move_to_end(subject)
         while len(self._cache) > self._max:
             self._cache.popitem(last=False)
-        return found
 
     async def admit(self, principal: Principal) -> Principal:
         if principal.kind != Kind.EMPLOYEE:

@@ -7,13 +7,13 @@ One row per employee, as the last applied `EmployeeChanged` (by aggregate versio
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Column, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from fieldline_kit.auth.directory import Lookup, Standing
+from fieldline_kit.auth.directory import EmployeeDirectory, Lookup, LookupMany, Standing
 from fieldline_kit.repository import upsert_if
 
 ROLE_SEPARATOR = ","
@@ -30,6 +30,7 @@ def directory_table(metadata: MetaData, name: str = "auth_employees") -> Table:
         Column("roles", String(200), nullable=False),
         Column("supervisor_id", String(64), nullable=False, index=True),
         Column("territory_id", String(64), nullable=False),
+        Column("distributor_id", String(64), nullable=False),
         # The employee's aggregate version of the event that wrote the row.
         Column("version", BigInteger, nullable=False),
     )
@@ -46,6 +47,7 @@ def standing_of(row: Mapping[Any, Any]) -> Standing:
         roles=frozenset(r for r in str(row["roles"]).split(ROLE_SEPARATOR) if r),
         supervisor_id=str(row["supervisor_id"]),
         territory_id=str(row["territory_id"]),
+        distributor_id=str(row["distributor_id"]),
     )
 
 
@@ -60,6 +62,7 @@ async def put_standing(
         roles=_roles_text(standing.roles),
         supervisor_id=standing.supervisor_id,
         territory_id=standing.territory_id,
+        distributor_id=standing.distributor_id,
         version=version,
     )
     result = await session.execute(stmt.returning(table.c.employee_id))
@@ -68,7 +71,13 @@ async def put_standing(
 
 def table_lookup(sessions: async_sessionmaker[AsyncSession], table: Table) -> Lookup:
     """A `Lookup` reading `table` (one primary-key read in its own short transaction)."""
-    columns = (table.c.active, table.c.roles, table.c.supervisor_id, table.c.territory_id)
+    columns = (
+        table.c.active,
+        table.c.roles,
+        table.c.supervisor_id,
+        table.c.territory_id,
+        table.c.distributor_id,
+    )
 
     async def lookup(subject: str) -> Standing | None:
         async with sessions() as session:
@@ -77,3 +86,24 @@ def table_lookup(sessions: async_sessionmaker[AsyncSession], table: Table) -> Lo
         return None if row is None else standing_of(row)
 
     return lookup
+
+
+def table_lookup_many(sessions: async_sessionmaker[AsyncSession], table: Table) -> LookupMany:
+    """A `LookupMany` reading `table` (one `IN` query)."""
+    columns = [table.c.employee_id, table.c.active, table.c.roles]
+    columns += [table.c.supervisor_id, table.c.territory_id, table.c.distributor_id]
+
+    async def lookup_many(subjects: Collection[str]) -> dict[str, Standing]:
+        async with sessions() as session:
+            query = select(*columns).where(table.c.employee_id.in_(sorted(subjects)))
+            rows = (await session.execute(query)).mappings().all()
+        return {str(r["employee_id"]): standing_of(r) for r in rows}
+
+    return lookup_many
+
+
+def table_directory(sessions: async_sessionmaker[AsyncSession], table: Table) -> EmployeeDirectory:
+    """The employee directory of a service that keeps `table` (read with `sessions`)."""
+    return EmployeeDirectory(
+        table_lookup(sessions, table), lookup_many=table_lookup_many(sessions, table)
+    )

@@ -14,14 +14,20 @@ test process, `process_tokens()`, whose JWKS is `process_jwks()`. Who calls is a
 from __future__ import annotations
 
 import atexit
+import base64
+import hashlib
+import hmac
 import json
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import jwt
 
 from fieldline_kit import roles
 from fieldline_kit.auth.issuer import TokenIssuer
@@ -138,3 +144,60 @@ def process_jwks() -> Path:
 def process_signing_key() -> Path:
     """The PEM file of `process_tokens()`'s key, for a service that signs its own tokens."""
     return _shared()[1] / "signing-key.pem"
+
+
+# ------------------------------------------------------------------------- bad tokens
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def bad_tokens(
+    tokens: TestTokens | None = None, roles: Iterable[str] = ("ADMIN",)
+) -> dict[str, str]:
+    """Every kind of token a service must refuse (UNAUTHENTICATED), by name, each naming the
+    service's own key (`tokens`: the issuer it trusts, default the process's) and a role that
+    would otherwise be admitted: expired, not yet valid, wrongly signed, signed by an unknown
+    key, of another issuer, for another audience, `alg: none`, HS256 keyed with the public
+    key, and no JWT at all."""
+    tokens = tokens or process_tokens()
+    key = tokens.issuer.keys[0]
+    stranger = generate_signing_key()
+    granted = list(roles)
+    now = int(time.time())
+    claims = {
+        "iss": tokens.issuer_name,
+        "aud": "fieldline",
+        "sub": "e-1",
+        "kind": Kind.EMPLOYEE,
+        "roles": granted,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    }
+    header = {"alg": "HS256", "typ": "JWT", "kid": key.kid}
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    mac = hmac.new(key.jwk["x"].encode(), signing_input.encode(), hashlib.sha256).digest()
+    ahead = datetime.now(UTC) + timedelta(minutes=10)
+
+    def mint(issuer: TokenIssuer) -> str:
+        return issuer.mint("e-1", Kind.EMPLOYEE, granted)
+
+    return {
+        "expired": tokens.mint("e-1", roles=granted, lifetime=timedelta(minutes=-5)),
+        "not yet valid": mint(
+            TokenIssuer(tokens.issuer.keys, tokens.issuer_name, clock=lambda: ahead)
+        ),
+        "wrongly signed": jwt.encode(
+            claims, stranger.private_key, algorithm=EDDSA, headers={"kid": key.kid}
+        ),
+        "unknown key": jwt.encode(
+            claims, stranger.private_key, algorithm=EDDSA, headers={"kid": stranger.kid}
+        ),
+        "wrong issuer": mint(TokenIssuer(tokens.issuer.keys, "https://other.test")),
+        "wrong audience": mint(
+            TokenIssuer(tokens.issuer.keys, tokens.issuer_name, audience="other")
+        ),
+        "alg none": jwt.encode(claims, "", algorithm="none", headers={"kid": key.kid}),
+        "HS256 with the public key": f"{signing_input}.{_b64(mac)}",
+        "not a JWT": "not-a-token",
+    }

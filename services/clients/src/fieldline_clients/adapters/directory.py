@@ -23,7 +23,7 @@ _COLUMNS = (
 
 def employee_directory(app: App) -> EmployeeDirectory:
     async def lookup(subject: str) -> Standing | None:
-        async with app.sessions() as session:
+        async with app.read_sessions() as session:
             query = select(*_COLUMNS).where(employees.c.id == subject)
             row = (await session.execute(query)).first()
         if row is None:

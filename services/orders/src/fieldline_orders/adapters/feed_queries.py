@@ -150,6 +150,14 @@ class FeedQueries(Repository):
         )
         return found is not None
 
+    async def distributor_of(self, manager_id: str) -> str:
+        """The distributor a distributor manager works for ("" if none is known)."""
+        e = feed_employees
+        found = await self.session.scalar(
+            select(e.c.distributor_id).where(e.c.employee_id == manager_id)
+        )
+        return str(found or "")
+
     async def team_of(self, supervisor_id: str) -> frozenset[str]:
         """The employees `supervisor_id` supervises (as the clients feed last reported)."""
         e = feed_employees

@@ -103,7 +103,13 @@ class FeedStore(Repository):
         await _put_all(self.session, feed_assignments, states, _newer_version)
 
     async def put_employee(self, state: EmployeeState) -> bool:
-        standing = Standing(state.active, state.roles, state.supervisor_id, state.territory_id)
+        standing = Standing(
+            state.active,
+            state.roles,
+            state.supervisor_id,
+            state.territory_id,
+            state.distributor_id,
+        )
         return await put_standing(
             self.session, feed_employees, state.employee_id, standing, state.version
         )

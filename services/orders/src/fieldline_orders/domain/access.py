@@ -7,20 +7,19 @@ scope is the union of its roles' scopes:
     ADMIN, SERVICE                    all          all                         all
     SUPERVISOR                        its team's   on its team's routes        its team's
     AGENT, VAN_SELLER, MERCHANDISER   its own      on its routes               its own
-    DISTRIBUTOR_MANAGER               none (1)     none                        none
+    DISTRIBUTOR_MANAGER               its          none                        none
+                                      distributor's
     TECHNICIAN                        none         none                        none
 
 "Its own" order: `agent_id` is the caller (a van sale's is its van seller); its own van:
 `van_seller_id` is the caller; "on its routes": a live assignment of the clients feed
 (`feed_assignments`) puts the outlet on a route the caller works. A supervisor's team is
 itself and the employees whose supervisor it is (`feed_employees`, from clients'
-EmployeeChanged): their orders, vans and routes. Outside the scope a read answers NOT_FOUND
-(`hidden`), a list leaves the object out, a write is PERMISSION_DENIED (`denied`), and nothing
-is written.
-
-(1) A distributor manager's scope is its distributor's orders; neither the token nor this
-    context says which distributor a manager works for yet, so it sees none (fail closed:
-    a distributor is another company).
+EmployeeChanged): their orders, vans and routes. A distributor manager's distributor is the
+`distributor_id` clients gives the employee (`feed_employees`): the orders placed for that
+distributor (`orders.distributor_id`) and their fulfilment; without one, nothing. Outside
+the scope a read answers NOT_FOUND (`hidden`), a list leaves the object out, a write is
+PERMISSION_DENIED (`denied`), and nothing is written.
 
 Role names as tokens carry them (the clients context's `Role` without its prefix).
 """
@@ -45,6 +44,8 @@ from fieldline_kit.roles import (  # noqa: F401 - the vocabulary, re-exported to
 
 # Roles whose scope is the whole company.
 COMPANY_WIDE = frozenset({ADMIN, SERVICE})
+# Roles whose scope is the caller's own (and, for a supervisor, its team's) orders and routes.
+OWN_SCOPED = frozenset({AGENT, VAN_SELLER, MERCHANDISER, SUPERVISOR})
 
 EMPLOYEE = "employee"  # the token's `kind` of a person
 
@@ -60,6 +61,7 @@ class Actor:
     kind: str = EMPLOYEE
     acting_for: str = ""
     team: frozenset[str] = frozenset()
+    distributor_id: str = ""  # a distributor manager's (loaded with the caller)
 
     @classmethod
     def of(
@@ -69,8 +71,11 @@ class Actor:
         kind: str = EMPLOYEE,
         acting_for: str = "",
         team: Iterable[str] = (),
+        distributor_id: str = "",
     ) -> Actor:
-        return cls(subject, frozenset(roles), kind, acting_for or "", frozenset(team))
+        return cls(
+            subject, frozenset(roles), kind, acting_for or "", frozenset(team), distributor_id
+        )
 
     @property
     def employee(self) -> bool:
@@ -85,6 +90,11 @@ class Actor:
     def leads_team(self) -> bool:
         """A supervisor who is not company-wide: its scope is its team's (`team` to load)."""
         return SUPERVISOR in self.roles and not self.company_wide
+
+    @property
+    def manages_distributor(self) -> bool:
+        """A distributor manager who is not company-wide: its scope is its distributor's."""
+        return DISTRIBUTOR_MANAGER in self.roles and not self.company_wide
 
     @property
     def agents(self) -> frozenset[str]:
@@ -108,9 +118,14 @@ class Actor:
         )
 
     # -- the scope -------------------------------------------------------------------------
-    def sees_order(self, agent_id: str) -> bool:
-        """An order of `agent_id` is in scope: company-wide, the caller's own or its team's."""
-        return self.company_wide or agent_id in self.agents
+    def sees_order(self, agent_id: str, distributor_id: str = "") -> bool:
+        """An order of `agent_id` (placed for `distributor_id`) is in scope: company-wide, the
+        caller's own or its team's, or placed for the distributor the caller manages."""
+        return (
+            self.company_wide
+            or agent_id in self.agents
+            or bool(self.distributor_id and distributor_id == self.distributor_id)
+        )
 
     def sees_van(self, van_seller_id: str) -> bool:
         return self.company_wide or van_seller_id in self.agents
@@ -123,6 +138,17 @@ class Actor:
     def route_scoped(self) -> bool:
         """Outlets (and their clients) must be on the routes of `agents` to be in scope."""
         return not self.company_wide
+
+    def orders_filter(self, agent: str, distributor: str) -> tuple[tuple[str, ...], str] | None:
+        """The (agents, distributor) filter of an orders list or report within the scope, from
+        the agent and distributor asked for ("": any); None: nothing to list. A distributor
+        manager lists its distributor's orders (any agent's); others as `narrowed`."""
+        if self.manages_distributor and self.roles.isdisjoint(OWN_SCOPED):
+            if not self.distributor_id or distributor not in ("", self.distributor_id):
+                return None
+            return ((agent,) if agent else ()), self.distributor_id
+        agents = self.narrowed(agent)
+        return None if agents is None else (agents, distributor)
 
     def narrowed(self, asked: str) -> tuple[str, ...] | None:
         """The owner filter (agent, van seller) of a list within the scope: () for no filter

@@ -67,6 +67,7 @@ class EmployeeState:
     supervisor_id: str
     territory_id: str
     version: int
+    distributor_id: str = ""  # a distributor manager's distributor (a client id)
 
 
 # What one handled clients event reports.

@@ -1,9 +1,9 @@
 """The verified caller of the RPC being served, as the use cases take it (`Actor`).
 
 From the principal the kit's auth check set (`current_principal()`); a supervisor's team (the
-employees it supervises, from the clients feed) is loaded with it, since its scope is its
-team's. Without a verified caller the RPCs answer UNAUTHENTICATED. The bearer token is kept
-apart, only to be forwarded.
+employees it supervises) and a distributor manager's distributor, both from the clients feed,
+are loaded with it, since they are its scope. Without a verified caller the RPCs answer
+UNAUTHENTICATED. The bearer token is kept apart, only to be forwarded.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ class OrdersServicerBase(Servicer[App, OrdersUnitOfWork]):
         if actor.leads_team:
             async with self.read() as uow:
                 actor = replace(actor, team=await uow.feed_reads.team_of(actor.id))
+        if actor.manages_distributor:
+            async with self.read() as uow:
+                actor = replace(actor, distributor_id=await uow.feed_reads.distributor_of(actor.id))
         return actor
 
 

@@ -165,6 +165,7 @@ def employee_state(envelope: EventEnvelope, message: ev.EmployeeChanged) -> Empl
         supervisor_id=e.supervisor_id,
         territory_id=e.territory_id,
         version=envelope.aggregate_version or e.version,
+        distributor_id=e.distributor_id,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fieldline_kit.auth.directory import EmployeeDirectory
-from fieldline_kit.auth.directory_table import table_lookup
+from fieldline_kit.auth.directory_table import table_directory
 from fieldline_kit.bulk import bulk_command
 from fieldline_kit.service import ServiceSpec
 from fieldline_orders import settings
@@ -26,7 +26,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def employee_directory(app: App) -> EmployeeDirectory:
     """Employees as the clients feed last reported them (checked on every employee's call)."""
-    return EmployeeDirectory(table_lookup(app.read_sessions, feed_employees))
+    return table_directory(app.read_sessions, feed_employees)
 
 
 SPEC = ServiceSpec(

@@ -89,10 +89,14 @@ class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
         to_date = m.opt_date("to_date", request.to_date)
         if from_date and to_date and to_date < from_date:
             raise InvalidArgument("to_date", "must not be before from_date")
-        # Only the caller's orders unless it sees the company's (domain/access.py).
-        agent_ids = (await self.caller()).narrowed(optional_id("agent_id", request.agent_id))
-        if agent_ids is None:
+        # Only the orders in the caller's scope (domain/access.py).
+        scoped = (await self.caller()).orders_filter(
+            optional_id("agent_id", request.agent_id),
+            optional_id("distributor_id", request.distributor_id),
+        )
+        if scoped is None:
             return os_.ListOrdersResponse()
+        agent_ids, distributor_id = scoped
         async with self.read() as uow:
             items, token = await uow.queries.list_orders(
                 size=page_size(request.page_size),
@@ -100,7 +104,7 @@ class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
                 agent_ids=agent_ids,
                 client_id=optional_id("client_id", request.client_id),
                 outlet_id=optional_id("outlet_id", request.outlet_id),
-                distributor_id=optional_id("distributor_id", request.distributor_id),
+                distributor_id=distributor_id,
                 status=status,
                 from_date=from_date,
                 to_date=to_date,

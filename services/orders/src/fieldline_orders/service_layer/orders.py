@@ -91,14 +91,15 @@ async def fulfilment_report(
         )
     if from_date and to_date and to_date < from_date:
         raise InvalidArgument("to_date", "must not be before from_date")
-    # Within the caller's scope (a distributor manager's distributor is not known yet: none).
-    agents = actor.narrowed(agent_id)
-    if agents is None:
+    # Within the caller's scope: a distributor manager's distributor, a supervisor's team.
+    scoped = actor.orders_filter(agent_id, distributor_id)
+    if scoped is None:
         return []
+    agents, distributor = scoped
     facts = await uow.queries.fulfilment_facts(
         from_date=from_date,
         to_date=to_date,
-        distributor_id=distributor_id,
+        distributor_id=distributor,
         agent_ids=agents,
         tz=tz,
     )

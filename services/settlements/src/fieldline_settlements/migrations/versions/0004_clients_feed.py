@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("roles", sa.String(200), nullable=False),
         sa.Column("supervisor_id", sa.String(64), nullable=False),
         sa.Column("territory_id", sa.String(64), nullable=False),
+        sa.Column("distributor_id", sa.String(64), nullable=False),
         sa.Column("version", sa.BigInteger, nullable=False),
     )
     op.create_index("ix_feed_employees_supervisor_id", "feed_employees", ["supervisor_id"])
