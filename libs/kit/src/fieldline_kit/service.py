@@ -243,8 +243,11 @@ class ServiceSpec(Generic[S, A]):
         server_credentials = tls.server_credentials(settings, self.prefix)
         auth = grpc_auth.from_settings(settings, self.policy, self.prefix)
         app = self.bootstrap(settings)
+        background: list[Background] = []
         if auth is not None and self.directory is not None:
             auth.directory = self.directory(app)
+            if auth.directory.refreshes:
+                background.append(auth.directory.run)
         process = await messaging_process(
             self.name,
             settings,
@@ -252,7 +255,7 @@ class ServiceSpec(Generic[S, A]):
             tables=app.tables,
             register=self.servicers(app),
             on_commit=app.on_commit,
-            readers=lambda nc: self._readers(app, nc),
+            readers=lambda nc: [*background, *self._readers(app, nc)],
             cleanup=[app.close],
             auth=auth,
             server_credentials=server_credentials,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 
 import pytest
@@ -100,3 +101,66 @@ async def test_a_batch_prefetches_the_standing_of_its_users_in_one_lookup() -> N
     clock.now = 5.0
     await directory.prefetch(["e-2"])
     assert asked_many[-1] == {"e-2"}
+
+
+async def test_with_a_snapshot_a_call_reads_memory_and_the_loop_keeps_it_fresh() -> None:
+    asked_one: list[str] = []
+    snapshots = 0
+    table = {"e-1": Standing(True, frozenset({"AGENT"}))}
+
+    async def lookup(subject: str) -> Standing | None:
+        asked_one.append(subject)
+        return table.get(subject)
+
+    async def snapshot() -> dict[str, Standing]:
+        nonlocal snapshots
+        snapshots += 1
+        if table.get("broken"):
+            raise OSError("database out of reach")
+        return dict(table)
+
+    clock = Clock()
+    directory = EmployeeDirectory(lookup, snapshot=snapshot, refresh_seconds=1.0, clock=clock)
+    assert directory.refreshes
+    assert await directory.standing("e-1") == table["e-1"]  # no snapshot yet: looked up
+    assert asked_one == ["e-1"]
+    await directory.refresh()
+    for _ in range(3):
+        assert (await directory.admit(employee(frozenset({"AGENT"})))).roles == {"AGENT"}
+    assert await directory.standing("e-9") is None
+    assert asked_one == ["e-1"]  # from memory: no more lookups
+    table["e-1"] = Standing(False, frozenset({"AGENT"}))  # dismissed
+    await directory.refresh()
+    with pytest.raises(Unauthenticated):
+        await directory.admit(employee(frozenset({"AGENT"})))
+    # A snapshot older than 5 refreshes is not trusted: per-employee lookups again.
+    clock.now = 5.1
+    assert await directory.standing("e-1") == table["e-1"] and asked_one[-1] == "e-1"
+
+
+async def test_the_refresh_loop_survives_a_failed_read_and_stops_when_told() -> None:
+    reads: list[bool] = []
+    failing = [True]
+
+    async def snapshot() -> dict[str, Standing]:
+        reads.append(failing[0])
+        if failing[0]:
+            raise OSError("database out of reach")
+        return {"e-1": Standing(False, frozenset())}
+
+    async def lookup(subject: str) -> Standing | None:
+        return None
+
+    directory = EmployeeDirectory(lookup, snapshot=snapshot, refresh_seconds=0.01)
+    stop = asyncio.Event()
+    task = asyncio.create_task(directory.run(stop))
+    await asyncio.sleep(0.05)
+    failing[0] = False
+    for _ in range(100):
+        if not (await directory.standing("e-1") or Standing(True, frozenset())).active:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, 1)
+    assert reads[0] is True and reads[-1] is False
+    assert (await directory.standing("e-1")) == Standing(False, frozenset())

@@ -85,6 +85,7 @@ async def test_employees_feed_the_directory_and_the_teams(svc: Harness) -> None:
         await svc.employee(agent, [cres.ROLE_AGENT, cres.ROLE_VAN_SELLER], 2, supervisor_id=boss),
         await svc.employee(agent, [cres.ROLE_AGENT], 1, supervisor_id=new_id()),  # older
     )
+    await svc.app.directory.refresh()  # what its loop does every second
     assert await svc.app.directory.standing(agent) == Standing(
         True, frozenset({"AGENT", "VAN_SELLER"}), boss, ""
     )

@@ -13,7 +13,13 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Column, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from fieldline_kit.auth.directory import EmployeeDirectory, Lookup, LookupMany, Standing
+from fieldline_kit.auth.directory import (
+    EmployeeDirectory,
+    Lookup,
+    LookupMany,
+    Snapshot,
+    Standing,
+)
 from fieldline_kit.repository import upsert_if
 
 ROLE_SEPARATOR = ","
@@ -102,8 +108,24 @@ def table_lookup_many(sessions: async_sessionmaker[AsyncSession], table: Table) 
     return lookup_many
 
 
+def table_snapshot(sessions: async_sessionmaker[AsyncSession], table: Table) -> Snapshot:
+    """A `Snapshot` reading the whole of `table`."""
+    columns = [table.c.employee_id, table.c.active, table.c.roles]
+    columns += [table.c.supervisor_id, table.c.territory_id, table.c.distributor_id]
+
+    async def snapshot() -> dict[str, Standing]:
+        async with sessions() as session:
+            rows = (await session.execute(select(*columns))).mappings().all()
+        return {str(r["employee_id"]): standing_of(r) for r in rows}
+
+    return snapshot
+
+
 def table_directory(sessions: async_sessionmaker[AsyncSession], table: Table) -> EmployeeDirectory:
-    """The employee directory of a service that keeps `table` (read with `sessions`)."""
+    """The employee directory of a service that keeps `table` (read with `sessions`): the
+    whole table in memory, refreshed every second; per-employee reads until the first."""
     return EmployeeDirectory(
-        table_lookup(sessions, table), lookup_many=table_lookup_many(sessions, table)
+        table_lookup(sessions, table),
+        lookup_many=table_lookup_many(sessions, table),
+        snapshot=table_snapshot(sessions, table),
     )
