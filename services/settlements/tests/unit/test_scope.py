@@ -89,8 +89,6 @@ async def test_the_reach_of_a_supervisor_is_read_with_its_team() -> None:
         reach = await scope.reach_of(uow, caller(SUPERVISOR, "SUPERVISOR"))
         assert reach.agents == {SUPERVISOR, AGENT_A}
         assert await scope.outside(uow, reach, [CLIENT, OTHER_CLIENT]) == {OTHER_CLIENT}
-        # Auth off: no one to scope.
-        assert await scope.reach_of(uow, None) == EVERYTHING
         agent = await scope.reach_of(uow, caller(AGENT_B, "AGENT"))
         await scope.readable_client(uow, agent, OTHER_CLIENT)
         with pytest.raises(NotFound, match=r"^client_id: client .* not found$"):

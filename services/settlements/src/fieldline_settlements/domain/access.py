@@ -54,7 +54,7 @@ class Reach:
         return self.company_wide or not self.agents.isdisjoint(route_agents)
 
 
-# The reach of a company-wide caller, and of every call when auth is off (no caller to scope).
+# The reach of a company-wide caller, and of the consumers' own work (no caller).
 EVERYTHING = Reach(company_wide=True)
 
 

@@ -25,7 +25,7 @@ import grpc
 from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
-from fieldline_kit.auth import Kind, Principal, principal_or_none
+from fieldline_kit.auth import Kind, Principal, current_principal, principal_or_none
 from fieldline_kit.errors import DomainError, InvalidArgument, Unauthenticated
 from fieldline_kit.grpc.convert import from_pb_date, page_size
 from fieldline_kit.grpc.interceptor import status_for
@@ -60,10 +60,11 @@ def changed_by() -> str:
     return caller.subject if caller is not None else ""
 
 
-def caller() -> Caller | None:
-    """The verified caller, whose scope applies (None: auth is off, no one to scope)."""
-    p = principal_or_none()
-    return None if p is None else Caller.of(p.subject, p.roles)
+def caller() -> Caller:
+    """The verified caller, whose scope applies (UNAUTHENTICATED without one: never
+    everything by default)."""
+    p = current_principal()
+    return Caller.of(p.subject, p.roles)
 
 
 async def reach(uow: SettlementsUnitOfWork) -> Reach:

@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
-from fieldline_settlements.domain.access import EVERYTHING, Caller, Reach, denied, hidden
+from fieldline_settlements.domain.access import Caller, Reach, denied, hidden
 
 
-async def reach_of(uow: SettlementsUnitOfWork, caller: Caller | None) -> Reach:
-    """The clients `caller` may see (None: auth is off, there is no one to scope)."""
-    if caller is None:
-        return EVERYTHING
+async def reach_of(uow: SettlementsUnitOfWork, caller: Caller) -> Reach:
+    """The clients `caller` may see."""
     team = await uow.feed_reads.team(caller.id) if caller.leads_team else ()
     return caller.reach(team)
 
