@@ -96,8 +96,18 @@ class RunningService(Generic[A]):
         self._channels.clear()
 
 
+# gRPC shares connections (subchannels) between the channels of a process by address, and
+# remembers a failed address with a backoff. A test that pointed a peer at a closed port
+# (`closed_port()`) can leave that failure behind for a port the OS then gives to a service of
+# a later test, whose first calls would fail "connection refused": each harness channel keeps
+# its own connections.
+CHANNEL_OPTIONS = (("grpc.use_local_subchannel_pool", 1),)
+
+
 def _channel(target: str, tokens: TestTokens, caller: Caller) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(target, interceptors=[BearerToken(tokens.source(caller))])
+    return grpc.aio.insecure_channel(
+        target, options=CHANNEL_OPTIONS, interceptors=[BearerToken(tokens.source(caller))]
+    )
 
 
 def _auth_settings(
