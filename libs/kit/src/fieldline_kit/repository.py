@@ -53,6 +53,24 @@ def upsert_if(
     )
 
 
+def newer_version(stmt: Any) -> ColumnElement[bool]:
+    """`upsert_if`'s usual condition: the row offered has a higher `version` than the stored."""
+    return cast("ColumnElement[bool]", stmt.table.c.version < stmt.excluded.version)
+
+
+async def put_if(
+    session: AsyncSession,
+    table: Table,
+    values: Mapping[str, Any],
+    newer: Callable[[Any], ColumnElement[bool]] = newer_version,
+) -> bool:
+    """`values` as the row of their key (`upsert_if`, by default the newer version wins); True
+    if written."""
+    stmt = upsert_if(session, table, newer).values(**values)
+    found = await session.execute(stmt.returning(*table.primary_key.columns))
+    return found.first() is not None
+
+
 class Versioned(Protocol):
     """An aggregate with a version; one that records domain events also has `events`."""
 

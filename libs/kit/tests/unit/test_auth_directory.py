@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
 
 import pytest
 
@@ -73,34 +72,6 @@ async def test_the_directory_asks_once_per_employee_per_ttl() -> None:
     assert asked[-1] == "e-1" and len(asked) == 5
     await directory.admit(Principal(Kind.SERVICE, "svc:orders", frozenset({"SERVICE"})))
     assert len(asked) == 5
-
-
-async def test_a_batch_prefetches_the_standing_of_its_users_in_one_lookup() -> None:
-    asked_one: list[str] = []
-    asked_many: list[set[str]] = []
-    known = {"e-1": Standing(True, frozenset({"AGENT"})), "e-2": Standing(False, frozenset())}
-
-    async def lookup(subject: str) -> Standing | None:
-        asked_one.append(subject)
-        return known.get(subject)
-
-    async def lookup_many(subjects: Collection[str]) -> dict[str, Standing]:
-        asked_many.append(set(subjects))
-        return {s: known[s] for s in subjects if s in known}
-
-    clock = Clock()
-    directory = EmployeeDirectory(lookup, lookup_many=lookup_many, clock=clock)
-    await directory.standing("e-1")
-    await directory.prefetch(["e-1", "e-2", "e-3"])  # e-1 is cached: not asked again
-    assert asked_many == [{"e-2", "e-3"}]
-    assert await directory.standing("e-2") == known["e-2"]
-    assert await directory.standing("e-3") is None  # unknown, and remembered as such
-    assert asked_one == ["e-1"]
-    await directory.prefetch(["e-2"])  # all cached: no lookup
-    assert len(asked_many) == 1
-    clock.now = 5.0
-    await directory.prefetch(["e-2"])
-    assert asked_many[-1] == {"e-2"}
 
 
 async def test_with_a_snapshot_a_call_reads_memory_and_the_loop_keeps_it_fresh() -> None:

@@ -288,3 +288,24 @@ def status_changed(order_id: str, client_id: str, status: int) -> oev.OrderStatu
         order=opb.Order(id=order_id, client_id=client_id, status=status, version=3),
         previous_status=opb.ORDER_STATUS_SUBMITTED,
     )
+
+
+async def blocked_client(h: Harness) -> str:
+    """A client whose every order is over its limit, under a BLOCK policy a SUPERVISOR may
+    override."""
+    client = new_id()
+    await set_limit(h, client, "1.00")
+    await h.settlements.SetDebtPolicy(
+        ss.SetDebtPolicyRequest(
+            request_id=new_id(),
+            policy=pb.DebtPolicy(
+                client_id=client,
+                mode=pb.DEBT_POLICY_MODE_BLOCK,
+                check_credit_limit=True,
+                max_overdue_days=-1,
+                stages=[pb.STAGE_ORDER_SUBMIT],
+                override_roles=["SUPERVISOR"],
+            ),
+        )
+    )
+    return client

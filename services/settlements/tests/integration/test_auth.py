@@ -26,7 +26,7 @@ from fieldline_kit.testing.auth import Caller, bad_tokens, process_tokens
 from fieldline_kit.testing.helpers import expect_error, new_id
 from fieldline_settlements.entrypoints.policy import POLICY
 
-from .builders import actor_token, check_request, rub, set_limit, snapshot
+from .builders import actor_token, blocked_client, check_request, rub, set_limit, snapshot
 from .conftest import Harness
 
 API = ss.DESCRIPTOR.services_by_name["SettlementsService"]
@@ -147,27 +147,6 @@ async def test_every_rpc_admits_the_roles_of_its_rule_only_and_a_refusal_writes_
 
 
 # ------------------------------------------------------------------------- the override
-async def blocked_client(h: Harness) -> str:
-    """A client whose every order is over its limit, under a BLOCK policy a SUPERVISOR may
-    override."""
-    client = new_id()
-    await set_limit(h, client, "1.00")
-    await h.settlements.SetDebtPolicy(
-        ss.SetDebtPolicyRequest(
-            request_id=new_id(),
-            policy=pb.DebtPolicy(
-                client_id=client,
-                mode=pb.DEBT_POLICY_MODE_BLOCK,
-                check_credit_limit=True,
-                max_overdue_days=-1,
-                stages=[pb.STAGE_ORDER_SUBMIT],
-                override_roles=["SUPERVISOR"],
-            ),
-        )
-    )
-    return client
-
-
 async def test_the_override_is_the_verified_supervisors_and_never_the_bodys(svc: Harness) -> None:
     client = await blocked_client(svc)
     reason = "pays on Friday"

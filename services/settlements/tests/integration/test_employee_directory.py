@@ -15,14 +15,13 @@ import asyncio
 import grpc
 
 from fieldline.clients.v1 import resources_pb2 as cres
-from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
 from fieldline_kit.auth.directory import DIRECTORY_TTL_SECONDS
 from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.helpers import eventually, expect_error, new_id, refused_within
 
-from .builders import check_request, set_limit
+from .builders import blocked_client, check_request
 from .conftest import Harness
 
 # The event's trip through clients' outbox relay is not part of this test (it is published
@@ -54,21 +53,7 @@ async def test_a_checks_actor_token_goes_through_the_directory_too(svc: Harness)
     """The orders service's batch (its own token, company-wide) carries the supervisor's token:
     the override is theirs while they hold the role, gone when clients removes it, and their
     token is refused once they are dismissed — only that check, the batch goes on."""
-    supervisor, client = new_id(), new_id()
-    await set_limit(svc, client, "1.00")
-    await svc.settlements.SetDebtPolicy(
-        ss.SetDebtPolicyRequest(
-            request_id=new_id(),
-            policy=pb.DebtPolicy(
-                client_id=client,
-                mode=pb.DEBT_POLICY_MODE_BLOCK,
-                check_credit_limit=True,
-                max_overdue_days=-1,
-                stages=[pb.STAGE_ORDER_SUBMIT],
-                override_roles=["SUPERVISOR"],
-            ),
-        )
-    )
+    supervisor, client = new_id(), await blocked_client(svc)
     token = svc.tokens.mint(supervisor, roles=["SUPERVISOR"])
 
     async def batch() -> list[ss.CheckCreditResult]:

@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from fieldline_kit.auth.principal import Kind, Principal
@@ -59,8 +59,6 @@ class Standing:
 
 
 Lookup = Callable[[str], Awaitable[Standing | None]]
-# Many employees at once (those found; the others are unknown).
-LookupMany = Callable[[Collection[str]], Awaitable[dict[str, Standing]]]
 # Every employee's standing (the whole read model).
 Snapshot = Callable[[], Awaitable[dict[str, Standing]]]
 
@@ -83,7 +81,6 @@ class EmployeeDirectory:
         self,
         lookup: Lookup,
         *,
-        lookup_many: LookupMany | None = None,
         snapshot: Snapshot | None = None,
         refresh_seconds: float = REFRESH_SECONDS,
         ttl: float = DIRECTORY_TTL_SECONDS,
@@ -91,7 +88,6 @@ class EmployeeDirectory:
         max_entries: int = MAX_CACHED,
     ) -> None:
         self._lookup = lookup
-        self._lookup_many = lookup_many
         self._snapshot = snapshot
         self._refresh = refresh_seconds
         self._ttl = ttl
@@ -147,19 +143,6 @@ class EmployeeDirectory:
         found = await self._lookup(subject)
         self._remember(subject, found)
         return found
-
-    async def prefetch(self, subjects: Iterable[str]) -> None:
-        """Read the standing of every subject not cached now in one lookup (a batch of many
-        users' calls: one query instead of one per user); without `lookup_many`, nothing."""
-        if self._lookup_many is None or self._fresh() is not None:
-            return
-        now = self._clock()
-        due = {s for s in subjects if now - self._cache.get(s, (-self._ttl, None))[0] >= self._ttl}
-        if not due:
-            return
-        found = await self._lookup_many(due)
-        for subject in due:
-            self._remember(subject, found.get(subject))
 
     def _remember(self, subject: str, standing: Standing | None) -> None:
         self._cache[subject] = (self._clock(), standing)

@@ -7,7 +7,7 @@ One row per employee, as the last applied `EmployeeChanged` (by aggregate versio
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Column, MetaData, String, Table, select
@@ -16,11 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fieldline_kit.auth.directory import (
     EmployeeDirectory,
     Lookup,
-    LookupMany,
     Snapshot,
     Standing,
 )
-from fieldline_kit.repository import upsert_if
+from fieldline_kit.repository import put_if
 
 ROLE_SEPARATOR = ","
 
@@ -62,17 +61,23 @@ async def put_standing(
 ) -> bool:
     """Record the employee's standing as of `version`; False (nothing written) when the row
     already holds a newer one (events of one employee may arrive out of order)."""
-    stmt = upsert_if(session, table, lambda s: table.c.version < s.excluded.version).values(
-        employee_id=employee_id,
-        active=standing.active,
-        roles=_roles_text(standing.roles),
-        supervisor_id=standing.supervisor_id,
-        territory_id=standing.territory_id,
-        distributor_id=standing.distributor_id,
-        version=version,
-    )
-    result = await session.execute(stmt.returning(table.c.employee_id))
-    return result.first() is not None
+    values = {
+        "employee_id": employee_id,
+        "active": standing.active,
+        "roles": _roles_text(standing.roles),
+        "supervisor_id": standing.supervisor_id,
+        "territory_id": standing.territory_id,
+        "distributor_id": standing.distributor_id,
+        "version": version,
+    }
+    return await put_if(session, table, values)
+
+
+async def supervised_by(session: AsyncSession, table: Table, supervisor_id: str) -> frozenset[str]:
+    """The employees whose supervisor is `supervisor_id` (a supervisor's team), as last
+    reported."""
+    query = select(table.c.employee_id).where(table.c.supervisor_id == supervisor_id)
+    return frozenset(await session.scalars(query))
 
 
 def table_lookup(sessions: async_sessionmaker[AsyncSession], table: Table) -> Lookup:
@@ -94,20 +99,6 @@ def table_lookup(sessions: async_sessionmaker[AsyncSession], table: Table) -> Lo
     return lookup
 
 
-def table_lookup_many(sessions: async_sessionmaker[AsyncSession], table: Table) -> LookupMany:
-    """A `LookupMany` reading `table` (one `IN` query)."""
-    columns = [table.c.employee_id, table.c.active, table.c.roles]
-    columns += [table.c.supervisor_id, table.c.territory_id, table.c.distributor_id]
-
-    async def lookup_many(subjects: Collection[str]) -> dict[str, Standing]:
-        async with sessions() as session:
-            query = select(*columns).where(table.c.employee_id.in_(sorted(subjects)))
-            rows = (await session.execute(query)).mappings().all()
-        return {str(r["employee_id"]): standing_of(r) for r in rows}
-
-    return lookup_many
-
-
 def table_snapshot(sessions: async_sessionmaker[AsyncSession], table: Table) -> Snapshot:
     """A `Snapshot` reading the whole of `table`."""
     columns = [table.c.employee_id, table.c.active, table.c.roles]
@@ -126,6 +117,5 @@ def table_directory(sessions: async_sessionmaker[AsyncSession], table: Table) ->
     whole table in memory, refreshed every second; per-employee reads until the first."""
     return EmployeeDirectory(
         table_lookup(sessions, table),
-        lookup_many=table_lookup_many(sessions, table),
         snapshot=table_snapshot(sessions, table),
     )

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
 from google.protobuf import timestamp_pb2
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.type import date_pb2, money_pb2
 
 from fieldline_kit.errors import InvalidArgument
+from fieldline_kit.validation import ROLE_PREFIX
 
 E = TypeVar("E")
 
@@ -188,3 +190,18 @@ def from_enum(table: Mapping[E, int], value: int, field: str) -> E | None:
         if number == value:
             return domain_value
     raise InvalidArgument(field, f"unknown value {value}")
+
+
+def role_names(numbers: Iterable[int], enum: EnumTypeWrapper) -> frozenset[str]:
+    """The role names tokens carry (AGENT, …) of the clients API's `Role` numbers (its enum
+    `enum`, names ROLE_AGENT, …). The unspecified role and a number this build does not know
+    (a newer clients may add roles) grant nothing."""
+    names = set()
+    for number in numbers:
+        if number == 0:  # ROLE_UNSPECIFIED
+            continue
+        try:
+            names.add(enum.Name(number).removeprefix(ROLE_PREFIX))
+        except ValueError:
+            continue
+    return frozenset(names)

@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from fieldline_kit.auth.directory_table import supervised_by
 from fieldline_kit.repository import Repository
 from fieldline_orders.adapters.orm import order_lines, orders, products
 from fieldline_orders.adapters.orm_feed import (
@@ -160,11 +161,7 @@ class FeedQueries(Repository):
 
     async def team_of(self, supervisor_id: str) -> frozenset[str]:
         """The employees `supervisor_id` supervises (as the clients feed last reported)."""
-        e = feed_employees
-        found = await self.session.scalars(
-            select(e.c.employee_id).where(e.c.supervisor_id == supervisor_id)
-        )
-        return frozenset(found)
+        return await supervised_by(self.session, feed_employees, supervisor_id)
 
     async def get_outlet(self, outlet_id: str) -> OutletState | None:
         t = feed_outlets

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_kit.auth.directory import Standing
 from fieldline_kit.auth.directory_table import put_standing
-from fieldline_kit.repository import Repository, upsert_if
+from fieldline_kit.repository import Repository, newer_version, put_if, upsert_if
 from fieldline_orders.adapters.orm_feed import (
     feed_assignments,
     feed_employees,
@@ -38,23 +38,20 @@ from fieldline_orders.domain.feed import (
 )
 
 
-async def _put(session: AsyncSession, table: Table, record: FeedRecord, newer: Any) -> bool:
+async def _put(
+    session: AsyncSession, table: Table, record: FeedRecord, newer: Any = newer_version
+) -> bool:
     """One record; True if it was written."""
-    stmt = upsert_if(session, table, newer).values(**_row(table, record))
-    return (await session.execute(stmt.returning(*table.primary_key.columns))).first() is not None
+    return await put_if(session, table, _row(table, record), newer)
 
 
 async def _put_all(
-    session: AsyncSession, table: Table, records: Sequence[FeedRecord], newer: Any
+    session: AsyncSession, table: Table, records: Sequence[FeedRecord], newer: Any = newer_version
 ) -> None:
     """Many records, each as `_put` would write it after the ones before it."""
     if records:
         rows = [_row(table, r) for r in records]
         await session.execute(upsert_if(session, table, newer), rows)
-
-
-def _newer_version(stmt: Any) -> ColumnElement[bool]:
-    return stmt.table.c.version < stmt.excluded.version
 
 
 def _row(table: Table, record: FeedRecord) -> dict[str, Any]:
@@ -90,17 +87,17 @@ class FeedStore(Repository):
     """The feed's read models; each put is applied only if the record is newer (True then)."""
 
     async def put_outlet(self, state: OutletState) -> bool:
-        return await _put(self.session, feed_outlets, state, _newer_version)
+        return await _put(self.session, feed_outlets, state)
 
     async def put_outlets(self, states: Sequence[OutletState]) -> None:
-        await _put_all(self.session, feed_outlets, states, _newer_version)
+        await _put_all(self.session, feed_outlets, states)
 
     async def put_assignment(self, state: AssignmentState) -> bool:
         """Put the route × outlet row (a removal keeps it as a tombstone) if the event is newer."""
-        return await _put(self.session, feed_assignments, state, _newer_version)
+        return await _put(self.session, feed_assignments, state)
 
     async def put_assignments(self, states: Sequence[AssignmentState]) -> None:
-        await _put_all(self.session, feed_assignments, states, _newer_version)
+        await _put_all(self.session, feed_assignments, states)
 
     async def put_employee(self, state: EmployeeState) -> bool:
         standing = Standing(

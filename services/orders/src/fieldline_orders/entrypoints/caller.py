@@ -24,12 +24,14 @@ class OrdersServicerBase(Servicer[App, OrdersUnitOfWork]):
     async def caller(self) -> Actor:
         p = current_principal()
         actor = Actor.of(p.subject, p.roles, p.kind, p.acting_for or "")
-        if actor.leads_team:
-            async with self.read() as uow:
+        if not (actor.leads_team or actor.manages_distributor):
+            return actor  # agents, van sellers, admins, services: nothing to read
+        async with self.read() as uow:
+            if actor.leads_team:
                 actor = replace(actor, team=await uow.feed_reads.team_of(actor.id))
-        if actor.manages_distributor:
-            async with self.read() as uow:
-                actor = replace(actor, distributor_id=await uow.feed_reads.distributor_of(actor.id))
+            if actor.manages_distributor:
+                distributor = await uow.feed_reads.distributor_of(actor.id)
+                actor = replace(actor, distributor_id=distributor)
         return actor
 
 

@@ -26,6 +26,7 @@ from fieldline.clients.events.v1 import events_pb2 as ev
 from fieldline.clients.v1 import resources_pb2 as res
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline_kit.app import ApplyEvent
+from fieldline_kit.grpc.convert import role_names
 from fieldline_kit.messaging.consumer import EventConsumer, Handler, PoisonMessage
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.adapters.schema import kit
@@ -52,9 +53,6 @@ FREQUENCY_WEEKS = {
     res.VISIT_FREQUENCY_EVERY_4_WEEKS: 4,
 }
 _STATUS_PREFIX = "OUTLET_STATUS_"
-_ROLE_PREFIX = "ROLE_"
-# A role number this build does not know grants nothing (a newer clients may add roles).
-_KNOWN_ROLES = frozenset(res.Role.values()) - {res.ROLE_UNSPECIFIED}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -159,9 +157,7 @@ def employee_state(envelope: EventEnvelope, message: ev.EmployeeChanged) -> Empl
     return EmployeeState(
         employee_id=_require(e.id, "employee.id"),
         active=e.active,
-        roles=frozenset(
-            res.Role.Name(r).removeprefix(_ROLE_PREFIX) for r in e.roles if r in _KNOWN_ROLES
-        ),
+        roles=role_names(e.roles, res.Role),
         supervisor_id=e.supervisor_id,
         territory_id=e.territory_id,
         version=envelope.aggregate_version or e.version,

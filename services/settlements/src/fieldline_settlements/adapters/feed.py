@@ -14,25 +14,19 @@ from collections import defaultdict
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, select
+from sqlalchemy import Select, Table, select
 
 from fieldline_kit.auth.directory import Standing
-from fieldline_kit.auth.directory_table import put_standing
-from fieldline_kit.repository import Repository, upsert_if
+from fieldline_kit.auth.directory_table import put_standing, supervised_by
+from fieldline_kit.repository import Repository, put_if
 from fieldline_settlements.adapters.orm import feed_employees, feed_outlets, feed_route_outlets
 from fieldline_settlements.domain.feed import EmployeeState, OutletState, RouteOutletState
-
-
-def _newer_version(stmt: Any) -> ColumnElement[bool]:
-    return stmt.table.c.version < stmt.excluded.version
 
 
 async def _put(repository: Repository, table: Table, record: Any) -> bool:
     """The record's row (each column its field of that name), if newer; True if written."""
     row = {c.name: getattr(record, c.name) for c in table.columns}
-    stmt = upsert_if(repository.session, table, _newer_version).values(**row)
-    found = await repository.session.execute(stmt.returning(*table.primary_key.columns))
-    return found.first() is not None
+    return await put_if(repository.session, table, row)
 
 
 class FeedStore(Repository):
@@ -65,13 +59,9 @@ def reached_clients(agents: Collection[str]) -> Select[Any]:
 class FeedReads(Repository):
     """What the scope checks read of the read models (one statement each)."""
 
-    async def team(self, supervisor_id: str) -> set[str]:
+    async def team(self, supervisor_id: str) -> frozenset[str]:
         """The employees whose supervisor is `supervisor_id`, as the feed last reported them."""
-        e = feed_employees
-        rows = await self.session.scalars(
-            select(e.c.employee_id).where(e.c.supervisor_id == supervisor_id)
-        )
-        return set(rows)
+        return await supervised_by(self.session, feed_employees, supervisor_id)
 
     async def route_agents(self, client_ids: Collection[str]) -> dict[str, frozenset[str]]:
         """Per client, who works the live routes its outlets are on (none: left out)."""

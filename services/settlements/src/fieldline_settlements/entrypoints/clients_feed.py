@@ -30,6 +30,7 @@ from fieldline.clients.v1 import resources_pb2 as res
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline_kit.app import ApplyEvent
 from fieldline_kit.errors import InvalidArgument
+from fieldline_kit.grpc.convert import role_names
 from fieldline_kit.messaging.consumer import EventConsumer, Handler, PoisonMessage
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
 from fieldline_settlements.bootstrap import App
@@ -45,10 +46,6 @@ from fieldline_settlements.topology import CLIENTS_FEED
 
 CONSUMER = CLIENTS_FEED.durable
 STREAM = CLIENTS_FEED.stream
-
-_ROLE_PREFIX = "ROLE_"
-# A role number this build does not know grants nothing (a newer clients may add roles).
-_KNOWN_ROLES = frozenset(res.Role.values()) - {res.ROLE_UNSPECIFIED}
 
 
 # ------------------------------------------------------------------------ event → record
@@ -86,9 +83,7 @@ def employee_state(envelope: EventEnvelope, message: ev.EmployeeChanged) -> Empl
     return EmployeeState(
         employee_id=_id("employee.id", e.id),
         active=e.active,
-        roles=frozenset(
-            res.Role.Name(r).removeprefix(_ROLE_PREFIX) for r in e.roles if r in _KNOWN_ROLES
-        ),
+        roles=role_names(e.roles, res.Role),
         supervisor_id=_id("employee.supervisor_id", e.supervisor_id, required=False),
         territory_id=_id("employee.territory_id", e.territory_id, required=False),
         version=envelope.aggregate_version or e.version,
