@@ -12,20 +12,12 @@ outlets of its routes, and forwards its token to settlements, which judges an ov
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import grpc
-from google.type import date_pb2, latlng_pb2, money_pb2
 
-from fieldline.clients.v1 import clients_service_pb2 as ccs
-from fieldline.clients.v1 import clients_service_pb2_grpc as ccs_grpc
 from fieldline.clients.v1 import resources_pb2 as cpb
-from fieldline.clients.v1 import territory_service_pb2 as cts
-from fieldline.clients.v1 import territory_service_pb2_grpc as cts_grpc
-from fieldline.orders.v1 import catalog_service_pb2 as cat
-from fieldline.orders.v1 import catalog_service_pb2_grpc as cat_grpc
 from fieldline.orders.v1 import orders_service_pb2 as ords
 from fieldline.orders.v1 import orders_service_pb2_grpc as ords_grpc
 from fieldline.orders.v1 import resources_pb2 as opb
@@ -33,27 +25,13 @@ from fieldline.orders.v1 import van_service_pb2 as van
 from fieldline.orders.v1 import van_service_pb2_grpc as van_grpc
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
-from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
-from fieldline_clients.domain.taxid import inn_with_check_digits
 from fieldline_dev.runner import LocalSystem
 from fieldline_kit.auth.forward import BearerToken
-from fieldline_kit.grpc.convert import money
+from fieldline_kit.grpc.convert import pb_date
 from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.helpers import eventually_value, new_id
 
-TODAY = datetime.now(ZoneInfo("Europe/Moscow")).date()
-
-
-def d(day: date) -> date_pb2.Date:
-    return date_pb2.Date(year=day.year, month=day.month, day=day.day)
-
-
-def rub(amount: str) -> money_pb2.Money:
-    return money(Decimal(amount), "RUB")
-
-
-def dec(m: money_pb2.Money) -> Decimal:
-    return Decimal(m.units) + Decimal(m.nanos) / Decimal(10**9)
+from ..company import TODAY, Api, dec, product, rub, through_the_feed
 
 
 @dataclass
@@ -62,10 +40,10 @@ class Orders:
     vans: van_grpc.VanServiceStub
 
 
-class Company:
-    """Channels to the three services (as an administrator, or as an employee:
-    `orders_as`) and the shared set-up of a sales day: employees, their routes, outlets on
-    them, the catalog."""
+class Company(Api):
+    """The three services' APIs over the running system, as an administrator (or as an
+    employee: `orders_as`), with the steps of a sales day's set-up: employees, their routes,
+    outlets on them, the catalog."""
 
     def __init__(self, system: LocalSystem) -> None:
         self.system = system
@@ -74,12 +52,7 @@ class Company:
             name: grpc.aio.insecure_channel(svc.target, interceptors=[token])
             for name, svc in system.running.items()
         }
-        self.clients = ccs_grpc.ClientsServiceStub(self.channels["clients"])
-        self.territory = cts_grpc.TerritoryServiceStub(self.channels["clients"])
-        self.catalog = cat_grpc.CatalogServiceStub(self.channels["orders"])
-        self.orders = ords_grpc.OrdersServiceStub(self.channels["orders"])
-        self.vans = van_grpc.VanServiceStub(self.channels["orders"])
-        self.settlements = ss_grpc.SettlementsServiceStub(self.channels["settlements"])
+        super().__init__(self.channels, timeout=None)
         self.as_employee: dict[Caller, Orders] = {}
 
     def orders_as(self, caller: Caller) -> Orders:
@@ -95,137 +68,18 @@ class Company:
             )
         return self.as_employee[caller]
 
-    async def employee(
-        self, role: cpb.Role.ValueType, name: str, supervisor: Caller | None = None
-    ) -> Caller:
-        """An employee of the company holding `role` (in `supervisor`'s team), as it calls: a
-        token with that role."""
-        employee = cpb.Employee(
-            id=new_id(),
-            full_name=name,
-            roles=[role],
-            active=True,
-            supervisor_id=supervisor.subject if supervisor else "",
-        )
-        await self.territory.CreateEmployee(
-            cts.CreateEmployeeRequest(request_id=new_id(), employee=employee)
-        )
-        return Caller(employee.id, {cpb.Role.Name(role).removeprefix("ROLE_")})
-
-    async def route_of(self, agent: Caller) -> str:
-        """A route `agent` works (its outlets are the ones it may sell at)."""
-        route = cpb.Route(id=new_id(), name=f"Маршрут {agent.subject[:8]}", agent_id=agent.subject)
-        await self.territory.CreateRoute(cts.CreateRouteRequest(request_id=new_id(), route=route))
-        return route.id
-
-    async def assign(self, route_id: str, outlet_id: str) -> None:
-        """The outlet on the route, every day from today."""
-        await self.territory.SetRouteAssignment(
-            cts.SetRouteAssignmentRequest(
-                request_id=new_id(),
-                assignment=cpb.RouteAssignment(
-                    route_id=route_id,
-                    outlet_id=outlet_id,
-                    frequency=cpb.VISIT_FREQUENCY_WEEKLY,
-                    weekdays=[1, 2, 3, 4, 5, 6, 7],
-                    start_date=d(TODAY),
-                ),
-            )
-        )
-
     async def close(self) -> None:
         for channel in self.channels.values():
             await channel.close()
 
-    async def client_with_outlet(self, n: int) -> tuple[str, str]:
-        client = cpb.Client(
-            id=new_id(),
-            name=f"ООО «Продукты {n}»",
-            inn=inn_with_check_digits(f"{770000000 + n:09d}"),
-            kpp="770101001",
-            type=cpb.CLIENT_TYPE_RETAIL,
-        )
-        await self.clients.CreateClient(ccs.CreateClientRequest(request_id=new_id(), client=client))
-        outlet = cpb.Outlet(
-            id=new_id(),
-            client_id=client.id,
-            card=cpb.OutletCard(
-                name=f"Магазин {n}", location=latlng_pb2.LatLng(latitude=55.7, longitude=37.6)
-            ),
-        )
-        await self.clients.CreateOutlet(ccs.CreateOutletRequest(request_id=new_id(), outlet=outlet))
-        return client.id, outlet.id
-
     async def catalog_with_beer(self) -> tuple[str, str]:
-        """A product sold in bottles (container: bottle) and crates of 20; price 80 ₽ incl. VAT."""
-        tag = new_id()[:8]
-        products = await self.catalog.UpsertProducts(
-            cat.UpsertProductsRequest(
-                request_id=new_id(),
-                products=[
-                    opb.Product(
-                        external_id=f"beer-{tag}",
-                        sku=f"BEER-{tag}",
-                        name="Пиво «Жигулёвское» 0,5 л",
-                        vat_rate="20",
-                        base_unit="pcs",
-                        units=[
-                            opb.ProductUnit(code="pcs", name="бутылка", ratio="1"),
-                            opb.ProductUnit(code="crate", name="ящик", ratio="20"),
-                        ],
-                        pack_unit="crate",
-                        container_type="bottle-0.5",
-                        containers_per_unit="1",
-                        active=True,
-                    )
-                ],
-            )
+        """A product sold in bottles (container: bottle) and crates of 20; price 80 ₽ incl. VAT.
+        The product's id and its price type's."""
+        beer = product(
+            "BEER", "Пиво «Жигулёвское» 0,5 л", pack=("crate", "ящик", 20), container="bottle-0.5"
         )
-        product_id = products.results[0].id
-        types = await self.catalog.UpsertPriceTypes(
-            cat.UpsertPriceTypesRequest(
-                request_id=new_id(),
-                price_types=[
-                    opb.PriceType(
-                        external_id=f"retail-{tag}",
-                        name="Розница",
-                        currency_code="RUB",
-                        vat_included=True,
-                    )
-                ],
-            )
-        )
-        price_type_id = types.results[0].id
-        await self.catalog.UpsertPriceLists(
-            cat.UpsertPriceListsRequest(
-                request_id=new_id(),
-                price_lists=[
-                    opb.PriceList(
-                        external_id=f"pl-{tag}",
-                        price_type_id=price_type_id,
-                        valid_from=d(TODAY - timedelta(days=30)),
-                        entries=[opb.PriceListEntry(product_id=product_id, price=rub("80"))],
-                    )
-                ],
-            )
-        )
+        (product_id,), price_type_id = await self.priced_catalog((beer, "80"))
         return product_id, price_type_id
-
-    async def known_to_orders(self, client_id: str, price_type_id: str) -> None:
-        await self.catalog.SetClientPriceType(
-            cat.SetClientPriceTypeRequest(
-                request_id=new_id(), client_id=client_id, price_type_id=price_type_id
-            )
-        )
-
-
-def not_through_the_feed_yet(exc: grpc.aio.AioRpcError) -> bool:
-    """Orders answers this while the outlet (NOT_FOUND) or its assignment to the caller's
-    route (PERMISSION_DENIED: outside the caller's scope) has not reached it from clients."""
-    details = exc.details() or ""
-    return (exc.code() == grpc.StatusCode.NOT_FOUND and "outlet" in details) or (
-        exc.code() == grpc.StatusCode.PERMISSION_DENIED and "outside your scope" in details
-    )
 
 
 async def submit(
@@ -239,32 +93,21 @@ async def submit(
 ) -> opb.Order:
     """SubmitOrder as `caller`, once the outlet and its route have reached orders."""
     as_caller = company.orders_as(caller)
-    seen: list[str] = []
-
-    async def attempt() -> opb.Order | None:
-        try:
-            reply = await as_caller.orders.SubmitOrder(
-                ords.SubmitOrderRequest(
-                    request_id=new_id(),
-                    order_id=order_id,
-                    client_id=client_id,
-                    outlet_id=outlet_id,
-                    order_date=d(TODAY),
-                    delivery_date=d(TODAY + timedelta(days=1)),
-                    lines=[ords.OrderLineInput(product_id=product_id, unit="crate", quantity="2")],
-                    credit_override=override,
-                )
+    reply = await through_the_feed(
+        lambda: as_caller.orders.SubmitOrder(
+            ords.SubmitOrderRequest(
+                request_id=new_id(),
+                order_id=order_id,
+                client_id=client_id,
+                outlet_id=outlet_id,
+                order_date=pb_date(TODAY),
+                delivery_date=pb_date(TODAY + timedelta(days=1)),
+                lines=[ords.OrderLineInput(product_id=product_id, unit="crate", quantity="2")],
+                credit_override=override,
             )
-        except grpc.aio.AioRpcError as exc:
-            if not_through_the_feed_yet(exc):
-                seen[:] = [f"{exc.code().name}: {exc.details()}"]
-                return None
-            raise
-        return reply.order
-
-    order = await eventually_value(attempt, lambda o: o is not None)
-    assert order is not None, f"the outlet did not reach orders on the route: {seen}"
-    return order
+        )
+    )
+    return reply.order
 
 
 async def test_pre_sale_order_for_a_client_with_overdue_debt_under_each_mode(
@@ -282,7 +125,8 @@ async def test_pre_sale_order_for_a_client_with_overdue_debt_under_each_mode(
         for n, mode in enumerate(
             [spb.DEBT_POLICY_MODE_BLOCK, spb.DEBT_POLICY_MODE_WARN, spb.DEBT_POLICY_MODE_IGNORE]
         ):
-            client_id, outlet_id = await company.client_with_outlet(100 + n)
+            client_id, outlet = await company.client_with_outlet(100 + n)
+            outlet_id = outlet.id
             await company.assign(route_id, outlet_id)
             await company.known_to_orders(client_id, price_type_id)
             await company.settlements.SetDebtPolicy(
@@ -306,8 +150,8 @@ async def test_pre_sale_order_for_a_client_with_overdue_debt_under_each_mode(
                         number=f"ERP-{n}",
                         client_id=client_id,
                         source=spb.INVOICE_SOURCE_ERP,
-                        issue_date=d(TODAY - timedelta(days=40)),
-                        due_date=d(TODAY - timedelta(days=20)),
+                        issue_date=pb_date(TODAY - timedelta(days=40)),
+                        due_date=pb_date(TODAY - timedelta(days=20)),
                         amount=rub("1500"),
                     ),
                 )
@@ -363,7 +207,8 @@ async def test_van_day_reaches_settlements(system: LocalSystem) -> None:
     try:
         seller = await company.employee(cpb.ROLE_VAN_SELLER, "Продавцов Продавец")
         product_id, price_type_id = await company.catalog_with_beer()
-        client_id, outlet_id = await company.client_with_outlet(7)
+        client_id, outlet = await company.client_with_outlet(7)
+        outlet_id = outlet.id
         await company.assign(await company.route_of(seller), outlet_id)
         await company.known_to_orders(client_id, price_type_id)
         await company.settlements.SetContainerDeposit(
@@ -371,22 +216,7 @@ async def test_van_day_reaches_settlements(system: LocalSystem) -> None:
                 request_id=new_id(), container_type="bottle-0.5", deposit=rub("5")
             )
         )
-        van_id = new_id()
-        await company.vans.CreateVan(
-            van.CreateVanRequest(
-                request_id=new_id(),
-                van=van.Van(id=van_id, name="ГАЗель 1", van_seller_id=seller.subject),
-            )
-        )
-        await company.vans.LoadVan(
-            van.LoadVanRequest(
-                request_id=new_id(),
-                load_id=new_id(),
-                van_id=van_id,
-                date=d(TODAY),
-                lines=[van.QuantityLine(product_id=product_id, unit="crate", quantity="3")],
-            )
-        )
+        van_id = await company.loaded_van(seller, product_id, 3, unit="crate")
         as_seller = company.orders_as(seller)
         sale = van.CompleteVanSaleRequest(
             request_id=new_id(),
@@ -394,25 +224,13 @@ async def test_van_day_reaches_settlements(system: LocalSystem) -> None:
             van_id=van_id,
             client_id=client_id,
             outlet_id=outlet_id,
-            date=d(TODAY),
+            date=pb_date(TODAY),
             lines=[ords.OrderLineInput(product_id=product_id, unit="crate", quantity="2")],
             cash_collected=rub("2000"),
             receipt_number="ЧЕК-0001",
         )
 
-        seen: list[str] = []
-
-        async def sell() -> opb.Order | None:
-            try:
-                return (await as_seller.vans.CompleteVanSale(sale)).order
-            except grpc.aio.AioRpcError as exc:
-                if not_through_the_feed_yet(exc):
-                    seen[:] = [f"{exc.code().name}: {exc.details()}"]
-                    return None
-                raise
-
-        first = await eventually_value(sell, lambda o: o is not None)
-        assert first is not None, f"the outlet did not reach orders on the route: {seen}"
+        first = (await through_the_feed(lambda: as_seller.vans.CompleteVanSale(sale))).order
         assert first.status == opb.ORDER_STATUS_DELIVERED and dec(first.gross_total) == Decimal(
             "3200"
         )
@@ -430,7 +248,7 @@ async def test_van_day_reaches_settlements(system: LocalSystem) -> None:
                 client_id=client_id,
                 outlet_id=outlet_id,
                 order_id=first.id,
-                date=d(TODAY),
+                date=pb_date(TODAY),
                 lines=[
                     van.ReturnLine(product_id=product_id, unit="pcs", quantity="2", reason="бой")
                 ],
@@ -446,7 +264,7 @@ async def test_van_day_reaches_settlements(system: LocalSystem) -> None:
                 request_id=new_id(),
                 unload_id=new_id(),
                 van_id=van_id,
-                date=d(TODAY),
+                date=pb_date(TODAY),
                 counted=[van.VanStockLine(product_id=product_id, quantity="21")],
                 cash_handed_over=rub("1990"),
             )

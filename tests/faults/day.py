@@ -20,56 +20,51 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import grpc
 from google.protobuf import message as pb_message
-from google.type import latlng_pb2
 
-from fieldline.clients.v1 import clients_service_pb2 as ccs
-from fieldline.clients.v1 import clients_service_pb2_grpc as ccs_grpc
 from fieldline.clients.v1 import resources_pb2 as cpb
-from fieldline.clients.v1 import territory_service_pb2 as ts
-from fieldline.clients.v1 import territory_service_pb2_grpc as ts_grpc
 from fieldline.clients.v1 import visits_service_pb2 as vs
-from fieldline.clients.v1 import visits_service_pb2_grpc as vs_grpc
 from fieldline.orders.v1 import catalog_service_pb2 as cat
-from fieldline.orders.v1 import catalog_service_pb2_grpc as cat_grpc
 from fieldline.orders.v1 import orders_service_pb2 as ords
-from fieldline.orders.v1 import orders_service_pb2_grpc as ords_grpc
-from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline.orders.v1 import van_service_pb2 as van
-from fieldline.orders.v1 import van_service_pb2_grpc as van_grpc
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
-from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
-from fieldline_clients.domain.taxid import inn_with_check_digits
 from fieldline_kit.auth.forward import BearerToken
-from fieldline_kit.grpc.convert import money, pb_date
+from fieldline_kit.grpc.convert import pb_date
 from fieldline_kit.grpc.convert import ts as pb_ts
 from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.helpers import new_id
 
-TODAY = datetime.now(ZoneInfo("Europe/Moscow")).date()  # the services' default time zone
-RETRIED = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.ABORTED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.CANCELLED,
-    }
+from ..company import (
+    CALL_TIMEOUT,
+    LOCATION,
+    TODAY,
+    TRANSIENT,
+    Api,
+    assignment_request,
+    client_price_type_request,
+    client_request,
+    employee_request,
+    load_request,
+    not_through_the_feed_yet,
+    outlet_request,
+    price_list_request,
+    price_type_request,
+    product,
+    products_request,
+    questionnaire_request,
+    route_request,
+    rub,
+    van_request,
 )
-CALL_TIMEOUT = 10.0
+
+# Also retried here: a service out of database connections while the suite cuts them.
+RETRIED = TRANSIENT | {grpc.StatusCode.RESOURCE_EXHAUSTED}
 UNREACHABLE = "settlements unavailable"
-OUT_OF_SCOPE = "outside your scope"
 RECEIPT_PREFIX = "PAY-"  # the payments agents record (van sales' cash is another payment)
-
-
-def rub(amount: str | int) -> object:
-    return money(Decimal(amount), "RUB")
 
 
 @dataclass
@@ -105,11 +100,9 @@ class Ledger:
                 code, details = exc.code(), exc.details() or ""
                 transient = (
                     code in RETRIED
-                    # the outlet has not reached orders through the clients feed yet
-                    or (code == grpc.StatusCode.NOT_FOUND and "outlet" in details)
-                    # the outlet's route has not reached orders' or settlements' scope yet
-                    # (each keeps its own read model of the clients feed)
-                    or (code == grpc.StatusCode.PERMISSION_DENIED and OUT_OF_SCOPE in details)
+                    # the outlet or its route has not reached orders or settlements yet (each
+                    # keeps its own read model of the clients feed)
+                    or not_through_the_feed_yet(exc)
                     # a van sale while settlements is unreachable (ORDERS_CREDIT_CHECK_FALLBACK
                     # =block refuses it; nothing is stored, so the same request may come again)
                     or (code == grpc.StatusCode.FAILED_PRECONDITION and UNREACHABLE in details)
@@ -144,7 +137,7 @@ class Customer:
     tight: bool  # a small credit limit: its orders end on hold once it is used
 
 
-class Stubs:
+class Stubs(Api):
     """The services' APIs, every call with a token of the local system's key (`tokens`:
     `LocalSystem.token_source`): its administrator's, or (`as_employee`) the token of the
     employee whose work a call is, as their device would send it."""
@@ -161,13 +154,7 @@ class Stubs:
         self.channels = {
             name: grpc.aio.insecure_channel(t, interceptors=auth) for name, t in targets.items()
         }
-        self.clients = ccs_grpc.ClientsServiceStub(self.channels["clients"])
-        self.territory = ts_grpc.TerritoryServiceStub(self.channels["clients"])
-        self.visits = vs_grpc.VisitsServiceStub(self.channels["clients"])
-        self.catalog = cat_grpc.CatalogServiceStub(self.channels["orders"])
-        self.orders = ords_grpc.OrdersServiceStub(self.channels["orders"])
-        self.vans = van_grpc.VanServiceStub(self.channels["orders"])
-        self.settlements = ss_grpc.SettlementsServiceStub(self.channels["settlements"])
+        super().__init__(self.channels)
 
     def as_employee(self, employee_id: str, role: str) -> Stubs:
         key = (employee_id, role)
@@ -188,7 +175,7 @@ class Company:
     van_sellers: list[Seller] = field(default_factory=list)
     customers: list[Customer] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
-    questionnaire_id: str = field(default_factory=new_id)
+    questionnaire_id: str = ""
 
     async def set_up(
         self, api: Stubs, ledger: Ledger, *, agents: int, van_sellers: int, customers: int
@@ -200,139 +187,43 @@ class Company:
             assert reply is not None, f"set-up {kind} failed: {ledger.refused[-1:]}"
             return reply
 
-        await write(
-            "questionnaire",
-            api.visits.CreateQuestionnaire,
-            vs.CreateQuestionnaireRequest(
-                request_id=new_id(),
-                questionnaire=cpb.Questionnaire(
-                    id=self.questionnaire_id,
-                    name="Аудит полки",
-                    questions=[
-                        cpb.Question(
-                            id="facings",
-                            text="Фейсинги",
-                            type=cpb.QUESTION_TYPE_NUMBER,
-                            required=True,
-                        )
-                    ],
-                ),
-            ),
-        )
+        questionnaire = questionnaire_request()
+        await write("questionnaire", api.visits.CreateQuestionnaire, questionnaire)
+        self.questionnaire_id = questionnaire.questionnaire.id
         for n in range(agents + van_sellers):
-            employee_id = new_id()
             role = cpb.ROLE_AGENT if n < agents else cpb.ROLE_VAN_SELLER
-            await write(
-                "employee",
-                api.territory.CreateEmployee,
-                ts.CreateEmployeeRequest(
-                    request_id=new_id(),
-                    employee=cpb.Employee(
-                        id=employee_id, full_name=f"Агент Номер {n}", roles=[role]
-                    ),
-                ),
-            )
+            employee = employee_request(role, f"Агент Номер {n}")
+            await write("employee", api.territory.CreateEmployee, employee)
             if n < agents:
-                self.agents.append(Seller(employee_id))
+                self.agents.append(Seller(employee.employee.id))
             else:
-                self.van_sellers.append(Seller(employee_id, new_id()))
+                self.van_sellers.append(Seller(employee.employee.id, new_id()))
         for n in range(customers):
-            client_id, outlet_id = new_id(), new_id()
-            await write(
-                "client",
-                api.clients.CreateClient,
-                ccs.CreateClientRequest(
-                    request_id=new_id(),
-                    client=cpb.Client(
-                        id=client_id,
-                        name=f"ООО «Точка {n}»",
-                        inn=inn_with_check_digits(f"{780000000 + n:09d}"),
-                        kpp="780101001",
-                        type=cpb.CLIENT_TYPE_RETAIL,
-                    ),
-                ),
-            )
-            await write(
-                "outlet",
-                api.clients.CreateOutlet,
-                ccs.CreateOutletRequest(
-                    request_id=new_id(),
-                    outlet=cpb.Outlet(
-                        id=outlet_id,
-                        client_id=client_id,
-                        card=cpb.OutletCard(
-                            name=f"Магазин {n}",
-                            location=latlng_pb2.LatLng(latitude=59.93, longitude=30.31),
-                        ),
-                    ),
-                ),
-            )
-            self.customers.append(Customer(client_id, outlet_id, tight=n % 4 == 3))
+            client = client_request(n)
+            outlet = outlet_request(client.client.id, f"Магазин {n}")
+            await write("client", api.clients.CreateClient, client)
+            await write("outlet", api.clients.CreateOutlet, outlet)
+            self.customers.append(Customer(client.client.id, outlet.outlet.id, tight=n % 4 == 3))
 
-        tag = new_id()[:8]
+        box = ("box", "коробка", 12)
         products = await write(
             "products",
             api.catalog.UpsertProducts,
-            cat.UpsertProductsRequest(
-                request_id=new_id(),
-                products=[
-                    opb.Product(
-                        external_id=f"{sku}-{tag}",
-                        sku=f"{sku}-{tag}",
-                        name=name,
-                        vat_rate="20",
-                        base_unit="pcs",
-                        units=[
-                            opb.ProductUnit(code="pcs", name="шт", ratio="1"),
-                            opb.ProductUnit(code="box", name="коробка", ratio="12"),
-                        ],
-                        pack_unit="box",
-                        container_type=container,
-                        containers_per_unit="1" if container else "",
-                        active=True,
-                    )
-                    for sku, name, container in (
-                        ("KVS", "Квас 0,5 л", ""),
-                        ("LMN", "Лимонад 1,5 л", ""),
-                        ("BER", "Пиво 0,5 л стекло", "bottle-0.5"),
-                    )
-                ],
+            products_request(
+                [
+                    product("KVS", "Квас 0,5 л", pack=box),
+                    product("LMN", "Лимонад 1,5 л", pack=box),
+                    product("BER", "Пиво 0,5 л стекло", pack=box, container="bottle-0.5"),
+                ]
             ),
         )
         self.products = [r.id for r in products.results]
-        types = await write(
-            "price type",
-            api.catalog.UpsertPriceTypes,
-            cat.UpsertPriceTypesRequest(
-                request_id=new_id(),
-                price_types=[
-                    opb.PriceType(
-                        external_id=f"retail-{tag}",
-                        name="Розница",
-                        currency_code="RUB",
-                        vat_included=True,
-                    )
-                ],
-            ),
-        )
+        types = await write("price type", api.catalog.UpsertPriceTypes, price_type_request())
         price_type = types.results[0].id
         await write(
             "price list",
             api.catalog.UpsertPriceLists,
-            cat.UpsertPriceListsRequest(
-                request_id=new_id(),
-                price_lists=[
-                    opb.PriceList(
-                        external_id=f"pl-{tag}",
-                        price_type_id=price_type,
-                        valid_from=pb_date(TODAY - timedelta(days=30)),
-                        entries=[
-                            opb.PriceListEntry(product_id=p, price=rub(price))
-                            for p, price in zip(self.products, ("60", "110", "80"), strict=True)
-                        ],
-                    )
-                ],
-            ),
+            price_list_request(price_type, zip(self.products, ("60", "110", "80"), strict=True)),
         )
         await write(
             "deposit",
@@ -359,9 +250,7 @@ class Company:
             await write(
                 "price type of a client",
                 api.catalog.SetClientPriceType,
-                cat.SetClientPriceTypeRequest(
-                    request_id=new_id(), client_id=c.client_id, price_type_id=price_type
-                ),
+                client_price_type_request(c.client_id, price_type),
             )
             await write(
                 "credit limit",
@@ -374,56 +263,22 @@ class Company:
                 ),
             )
         for s in self.van_sellers:
+            await write("van", api.vans.CreateVan, van_request(s.employee_id, s.van_id))
             await write(
-                "van",
-                api.vans.CreateVan,
-                van.CreateVanRequest(
-                    request_id=new_id(),
-                    van=van.Van(id=s.van_id, name="Фургон", van_seller_id=s.employee_id),
-                ),
-            )
-            await write(
-                "van load",
-                api.vans.LoadVan,
-                van.LoadVanRequest(
-                    request_id=new_id(),
-                    load_id=new_id(),
-                    van_id=s.van_id,
-                    date=pb_date(TODAY),
-                    lines=[
-                        van.QuantityLine(product_id=p, unit="box", quantity="10000")
-                        for p in self.products
-                    ],
-                ),
+                "van load", api.vans.LoadVan, load_request(s.van_id, self.products, 10000, "box")
             )
         # Each seller's route holds the outlets it visits (a van seller's: not the tight
         # clients'): its scope in clients and, once the route reaches orders through the
         # clients feed, in orders.
+        monday = TODAY - timedelta(days=TODAY.weekday())
         for seller in [*self.agents, *self.van_sellers]:
-            route_id = new_id()
-            await write(
-                "route",
-                api.territory.CreateRoute,
-                ts.CreateRouteRequest(
-                    request_id=new_id(),
-                    route=cpb.Route(id=route_id, name="Маршрут", agent_id=seller.employee_id),
-                ),
-            )
+            route = route_request(seller.employee_id)
+            await write("route", api.territory.CreateRoute, route)
             for n, c in enumerate(self.customers_of(seller), start=1):
                 await write(
                     "route assignment",
                     api.territory.SetRouteAssignment,
-                    ts.SetRouteAssignmentRequest(
-                        request_id=new_id(),
-                        assignment=cpb.RouteAssignment(
-                            route_id=route_id,
-                            outlet_id=c.outlet_id,
-                            frequency=cpb.VISIT_FREQUENCY_WEEKLY,
-                            weekdays=[1, 2, 3, 4, 5, 6, 7],
-                            start_date=pb_date(TODAY - timedelta(days=TODAY.weekday())),
-                            sequence=n,
-                        ),
-                    ),
+                    assignment_request(route.route.id, c.outlet_id, start=monday, sequence=n),
                 )
         for seller in [*self.agents, *self.van_sellers]:
             await self._known_to_orders(api, seller, ledger)
@@ -494,7 +349,7 @@ class Day:
                 visit_id=visit_id,
                 outlet_id=c.outlet_id,
                 time=pb_ts(now),
-                location=latlng_pb2.LatLng(latitude=59.93, longitude=30.31),
+                location=LOCATION,
             ),
         )
         if checked_in is None:
@@ -582,7 +437,7 @@ class Day:
                 request_id=new_id(),
                 visit_id=visit_id,
                 time=pb_ts(datetime.now(UTC)),
-                location=latlng_pb2.LatLng(latitude=59.93, longitude=30.31),
+                location=LOCATION,
                 outcome=cpb.VISIT_OUTCOME_ORDER_TAKEN,
             ),
         )

@@ -105,13 +105,13 @@ they ignore false/0/"" in the overriding map, so `enabled: false` could not over
 {{- end -}}
 
 {{/*
-Merged configuration of one service as JSON: the top-level `auth` and `tls` blocks (as the
-service's `auth` and `tls`), then `.Values.defaults`, then `.Values.services.<name>`.
+Merged configuration of one service as JSON: the top-level `auth`, `tls` and `tracing` blocks
+(as the service's own), then `.Values.defaults`, then `.Values.services.<name>`.
 Context: dict root name.
 */}}
 {{- define "fieldline.svcConfig" -}}
 {{- $raw := index .root.Values.services .name -}}
-{{- $base := dict "auth" (.root.Values.auth | default dict) "tls" (.root.Values.tls | default dict) -}}
+{{- $base := dict "auth" (.root.Values.auth | default dict) "tls" (.root.Values.tls | default dict) "tracing" (.root.Values.tracing | default dict) -}}
 {{- $withDefaults := include "fieldline.deepMerge" (dict "dst" $base "src" .root.Values.defaults) | fromJson -}}
 {{- include "fieldline.deepMerge" (dict "dst" $withDefaults "src" $raw) -}}
 {{- end -}}
@@ -158,8 +158,9 @@ Context: dict root name.
 {{/*
 Plain (non-secret) environment of a service as a JSON object {NAME: "value"}; used by the
 ConfigMap and, inline, by the migration hook Job (which runs before the ConfigMap exists).
-The identity and TLS variables (paths of mounted Secret files, URLs, issuers) are left out
-for the hook (`hook: true`): it mounts no Secret and `migrate` reads only the DSN.
+The identity and TLS variables (paths of mounted Secret files, URLs, issuers) and the tracing
+ones are left out for the hook (`hook: true`): it mounts no Secret, `migrate` reads only the
+DSN, and hooks are not traced. The service's own `env` comes last, so it wins.
 Context: svc ctx plus optional hook.
 */}}
 {{- define "fieldline.configEnv" -}}
@@ -173,11 +174,14 @@ Context: svc ctx plus optional hook.
 {{- $_ := set $env (printf "%s_METRICS_PORT" $p) (.svc.ports.metrics | int | toString) -}}
 {{- $_ := set $env (printf "%s_LOG_LEVEL" $p) (.svc.logLevel | toString) -}}
 {{- range $dep := (.svc.dependsOn | default list) -}}
-{{- $host := include "fieldline.resourceName" (dict "root" $.root "name" $dep) -}}
-{{- $_ := set $env (printf "%s_%s_TARGET" $p ($dep | upper | replace "-" "_")) (printf "%s:%d" $host ($.root.Values.defaults.ports.grpc | int)) -}}
+{{- $target := include "fieldline.grpcTarget" (dict "root" $.root "name" $dep "balancing" $.svc.grpcClientBalancing) -}}
+{{- $_ := set $env (printf "%s_%s_TARGET" $p ($dep | upper | replace "-" "_")) $target -}}
 {{- end -}}
 {{- if not .hook -}}
 {{- range $k, $v := (include "fieldline.identity" . | fromJson).env -}}
+{{- $_ := set $env $k $v -}}
+{{- end -}}
+{{- range $k, $v := (include "fieldline.tracingEnv" . | fromJson) -}}
 {{- $_ := set $env $k $v -}}
 {{- end -}}
 {{- end -}}
@@ -185,6 +189,36 @@ Context: svc ctx plus optional hook.
 {{- $_ := set $env $k ($v | toString) -}}
 {{- end -}}
 {{- toJson $env -}}
+{{- end -}}
+
+{{/* Name of a service's headless Service (`fieldline.headlessService`). Context: dict root name. */}}
+{{- define "fieldline.headlessServiceName" -}}
+{{- include "fieldline.resourceName" (dict "root" .root "name" .name "suffix" "-headless") -}}
+{{- end -}}
+
+{{/*
+The gRPC target of a caller's `<SVC>_<DEP>_TARGET` for service .name, with the callee's own
+gRPC port. `balancing` (the caller's grpcClientBalancing) perCall, the default:
+`dns:///<fullname>-<name>-headless:<port>`, the headless Service, whose name resolves to every
+ready pod, so a round_robin channel spreads its calls over them; gRPC's resolver (c-ares)
+completes the short name from the pod's DNS search path, as it does the ClusterIP name's.
+perConnection: `<fullname>-<name>:<port>`, the ClusterIP Service (one pod per connection).
+A name that is not a gRPC service of the chart gets the ClusterIP form.
+Context: dict root name balancing.
+*/}}
+{{- define "fieldline.grpcTarget" -}}
+{{- $port := .root.Values.defaults.ports.grpc | int -}}
+{{- $grpc := false -}}
+{{- if hasKey .root.Values.services .name -}}
+{{- $d := include "fieldline.svcConfig" (dict "root" .root "name" .name) | fromJson -}}
+{{- $port = $d.ports.grpc | int -}}
+{{- $grpc = eq $d.kind "grpc" -}}
+{{- end -}}
+{{- if and $grpc (ne (toString .balancing) "perConnection") -}}
+{{- printf "dns:///%s:%d" (include "fieldline.headlessServiceName" .) $port -}}
+{{- else -}}
+{{- printf "%s:%d" (include "fieldline.resourceName" (dict "root" .root "name" .name)) $port -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The DSN EnvVar (secretKeyRef). Context: svc ctx plus optional secretName. */}}
@@ -298,4 +332,71 @@ that issuer joins AUTH_ISSUERS. Context: svc ctx.
 {{- end -}}
 {{- end -}}
 {{- toJson (dict "env" $env "volumes" $volumes "mounts" $mounts "jwksUrls" $urls) -}}
+{{- end -}}
+
+{{/*
+OpenTelemetry variables of a service for its ConfigMap, as JSON {NAME: value}; {} while its
+(merged) `tracing.enabled` is off. OTEL_RESOURCE_ATTRIBUTES is not among them: it names the
+pod, which takes an EnvVar (`fieldline.tracingPodEnv`). Context: svc ctx.
+*/}}
+{{- define "fieldline.tracingEnv" -}}
+{{- $t := .svc.tracing | default dict -}}
+{{- $env := dict -}}
+{{- if $t.enabled -}}
+{{- $_ := set $env "OTEL_TRACES_EXPORTER" "otlp" -}}
+{{- $_ := set $env "OTEL_EXPORTER_OTLP_ENDPOINT" ($t.endpoint | toString) -}}
+{{- if $t.insecure -}}
+{{- $_ := set $env "OTEL_EXPORTER_OTLP_INSECURE" "true" -}}
+{{- end -}}
+{{- $_ := set $env "OTEL_SERVICE_NAME" .name -}}
+{{- with $t.sampler -}}
+{{- $_ := set $env "OTEL_TRACES_SAMPLER" (toString .) -}}
+{{- end -}}
+{{- /* 0 is a valid ratio: test for "unset or empty", not for truth */ -}}
+{{- if and (not (kindIs "invalid" $t.samplerArg)) (ne (toString $t.samplerArg) "") -}}
+{{- $_ := set $env "OTEL_TRACES_SAMPLER_ARG" (toString $t.samplerArg) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $env -}}
+{{- end -}}
+
+{{/*
+The container EnvVars of tracing (YAML list; empty while tracing is off): the pod's name from
+the downward API, then OTEL_RESOURCE_ATTRIBUTES, which the kubelet completes with it through
+`$(OTEL_RESOURCE_ATTRIBUTES_POD_NAME)` (the OpenTelemetry Operator's name for it). Expansion
+works in an EnvVar's value only, never in a ConfigMap's, hence not in `fieldline.tracingEnv`.
+Attributes: service.namespace (the release's namespace), k8s.pod.name, then
+`tracing.resourceAttributes` (whose keys win), sorted; values percent-encoded where the
+format needs it (`%`, `,`), and `$` doubled so the kubelet leaves it alone. Left out when the
+service's `env` or `extraEnv` sets OTEL_RESOURCE_ATTRIBUTES itself. Context: svc ctx.
+*/}}
+{{- define "fieldline.tracingPodEnv" -}}
+{{- $t := .svc.tracing | default dict -}}
+{{- $own := keys (.svc.env | default dict) -}}
+{{- range (.svc.extraEnv | default list) -}}
+{{- $own = append $own .name -}}
+{{- end -}}
+{{- if and $t.enabled (not (has "OTEL_RESOURCE_ATTRIBUTES" $own)) -}}
+{{- $attrs := dict "service.namespace" .root.Release.Namespace -}}
+{{- range $k, $v := ($t.resourceAttributes | default dict) -}}
+{{- $_ := set $attrs $k (toString $v | replace "%" "%25" | replace "," "%2C" | replace "$" "$$") -}}
+{{- end -}}
+{{- $podName := not (hasKey $attrs "k8s.pod.name") -}}
+{{- if $podName -}}
+{{- $_ := set $attrs "k8s.pod.name" "$(OTEL_RESOURCE_ATTRIBUTES_POD_NAME)" -}}
+{{- end -}}
+{{- $pairs := list -}}
+{{- range $k := keys $attrs | sortAlpha -}}
+{{- $pairs = append $pairs (printf "%s=%s" $k (get $attrs $k)) -}}
+{{- end -}}
+{{- if $podName }}
+- name: OTEL_RESOURCE_ATTRIBUTES_POD_NAME
+  valueFrom:
+    fieldRef:
+      apiVersion: v1
+      fieldPath: metadata.name
+{{- end }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ join "," $pairs | quote }}
+{{- end -}}
 {{- end -}}

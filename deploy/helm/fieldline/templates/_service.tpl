@@ -17,6 +17,7 @@ service gets the fix. Each template takes the context dict described in _helpers
 {{- include "fieldline.configmap" $ctx | nindent 0 -}}
 {{- include "fieldline.secret" $ctx | nindent 0 -}}
 {{- include "fieldline.service" $ctx | nindent 0 -}}
+{{- include "fieldline.headlessService" $ctx | nindent 0 -}}
 {{- include "fieldline.deployment" $ctx | nindent 0 -}}
 {{- include "fieldline.pdb" $ctx | nindent 0 -}}
 {{- include "fieldline.hpa" $ctx | nindent 0 -}}
@@ -44,6 +45,7 @@ service gets the fix. Each template takes the context dict described in _helpers
 {{- fail (printf "services.%s.autoscaling: set a CPU or memory target" .name) -}}
 {{- end -}}
 {{- include "fieldline.validateIdentity" . -}}
+{{- include "fieldline.validateTracing" . -}}
 {{- end -}}
 
 {{/*
@@ -119,6 +121,24 @@ TLS (turning TLS on callee first): it then gets that service's CA (`fieldline.id
 {{- end -}}
 {{- if gt (len (uniq $caSources)) 1 -}}
 {{- fail (printf "services.%s (TLS off) calls services whose TLS CAs come from different Secrets (%s): turn TLS on for %s too" .name (join ", " (uniq $caSources)) .name) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Tracing, once the top-level `tracing` block and the service's overrides are merged: the
+schema checks the top-level block; this also catches an override that turns tracing on for
+one service without an endpoint. An `https://` endpoint is always TLS for the exporter, so
+`insecure` with it would be ignored: refused instead.
+*/}}
+{{- define "fieldline.validateTracing" -}}
+{{- $t := .svc.tracing | default dict -}}
+{{- if $t.enabled -}}
+{{- if not $t.endpoint -}}
+{{- fail (printf "services.%s: tracing.enabled needs tracing.endpoint, the OTLP/gRPC endpoint of the collector with its port (e.g. http://otel-collector.observability:4317); set it under tracing (every service) or services.%s.tracing; see docs/operations/helm.md, \"Tracing\"" .name .name) -}}
+{{- end -}}
+{{- if and $t.insecure (hasPrefix "https://" (toString $t.endpoint)) -}}
+{{- fail (printf "services.%s: tracing.insecure with the https:// endpoint %s: https is always TLS; use http:// (or host:port with insecure) for plaintext, or drop insecure" .name $t.endpoint) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -200,9 +220,43 @@ spec:
 {{- end -}}
 
 {{/*
+Headless Service of a gRPC service (`<fullname>-<name>-headless`): no cluster IP, so its DNS
+name resolves to every ready pod's address (not-ready ones are left out:
+publishNotReadyAddresses false), and a caller's round_robin channel to
+`dns:///<name>:<port>` spreads its calls over them (`fieldline.grpcTarget`), where the
+ClusterIP Service balances connections only. Every enabled gRPC service gets one, called by
+a service of the chart or not: any in-cluster caller may spread its calls the same way. The
+gRPC port only: the ServiceMonitor, which selects it too, finds no `http-metrics` port on it
+and scrapes through the ClusterIP Service alone.
+*/}}
+{{- define "fieldline.headlessService" -}}
+{{- if eq .svc.kind "grpc" }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "fieldline.headlessServiceName" . }}
+  labels:
+    {{- include "fieldline.labels" (dict "root" .root "component" .name) | nindent 4 }}
+spec:
+  type: ClusterIP
+  clusterIP: None
+  publishNotReadyAddresses: false
+  selector:
+    {{- include "fieldline.selectorLabels" (dict "root" .root "component" .name) | nindent 4 }}
+  ports:
+    - name: grpc
+      port: {{ include "fieldline.appPort" . }}
+      targetPort: grpc
+      protocol: TCP
+{{- end }}
+{{- end -}}
+
+{{/*
 One probe. Context: dict ctx (svc ctx) probe (startup|readiness|liveness) path (HTTP path).
-With TLS on, a gRPC service gets a tcpSocket probe: the kubelet's grpc probe cannot speak TLS
-and the image has no health-check command for an exec probe. An HTTP service gets HTTPS.
+A gRPC service gets the kubelet's grpc probe, or with TLS on (which that probe cannot speak)
+an exec probe running the kit's health check (`fieldline.healthCheckCommand`): the same
+grpc.health.v1 status over TLS. An HTTP service gets httpGet, HTTPS with TLS on.
 */}}
 {{- define "fieldline.probe" -}}
 {{- $p := get .ctx.svc.probes .probe -}}
@@ -215,8 +269,8 @@ httpGet:
   scheme: HTTPS
   {{- end }}
 {{- else if $tls.enabled }}
-tcpSocket:
-  port: grpc
+exec:
+  command: {{ include "fieldline.healthCheckCommand" (dict "ctx" .ctx "timeoutSeconds" $p.timeoutSeconds) }}
 {{- else }}
 grpc:
   port: {{ include "fieldline.appPort" .ctx }}
@@ -227,10 +281,29 @@ timeoutSeconds: {{ $p.timeoutSeconds | int }}
 failureThreshold: {{ $p.failureThreshold | int }}
 {{- end -}}
 
+{{/*
+The exec probe's command (JSON list) of a gRPC service with TLS:
+`python -m fieldline_kit.grpc.health_check` asks 127.0.0.1's grpc.health.v1 for the overall
+status over TLS, verified with the service's own `<SVC>_TLS_CA_FILE` (else the system's roots)
+for the name `<fullname>-<name>` (its Service's, which its certificate holds), within the
+probe's timeoutSeconds less 1 s (0.5 s for a timeout of 1 s) for the process to start.
+Context: dict ctx (svc ctx) timeoutSeconds.
+*/}}
+{{- define "fieldline.healthCheckCommand" -}}
+{{- $timeout := sub (.timeoutSeconds | int) 1 -}}
+{{- list "python" "-m" "fieldline_kit.grpc.health_check"
+      "--prefix" (include "fieldline.envPrefix" .ctx)
+      "--port" (include "fieldline.appPort" .ctx)
+      "--authority" (include "fieldline.resourceName" .ctx)
+      "--timeout" (ternary "0.5" (toString $timeout) (lt $timeout 1))
+    | toJson -}}
+{{- end -}}
+
 {{- define "fieldline.deployment" -}}
 {{- $svc := .svc -}}
 {{- $lbl := dict "root" .root "component" .name -}}
 {{- $id := include "fieldline.identity" . | fromJson -}}
+{{- $tracingEnv := include "fieldline.tracingPodEnv" . | trim -}}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -291,10 +364,13 @@ spec:
           envFrom:
             - configMapRef:
                 name: {{ include "fieldline.resourceName" . }}
-          {{- if or (include "fieldline.hasDatabase" .) $svc.extraEnv }}
+          {{- if or (include "fieldline.hasDatabase" .) $tracingEnv $svc.extraEnv }}
           env:
             {{- if include "fieldline.hasDatabase" . }}
             {{- include "fieldline.databaseEnv" . | nindent 12 }}
+            {{- end }}
+            {{- with $tracingEnv }}
+            {{- . | nindent 12 }}
             {{- end }}
             {{- with $svc.extraEnv }}
             {{- toYaml . | nindent 12 }}
@@ -447,8 +523,9 @@ spec:
 Allow rules of one service (the release-wide default-deny is in networkpolicy.yaml):
 ingress to the API port from this release's pods and configured peers, to metrics from the
 monitoring peers; egress to DNS, to sibling services' gRPC ports, to PostgreSQL (services
-with a database), to NATS and, when its keys come from JWKS URLs, to the OpenID provider on
-the URLs' ports (443 unless a URL names one).
+with a database), to NATS, when its keys come from JWKS URLs, to the OpenID provider on
+the URLs' ports (443 unless a URL names one) and, with tracing on, to the collector on the
+endpoint's port.
 */}}
 {{- define "fieldline.networkpolicy" -}}
 {{- $np := .root.Values.networkPolicy -}}
@@ -500,6 +577,17 @@ spec:
           protocol: TCP
         {{- end }}
       {{- with ($np.jwks | default dict).to }}
+      to:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+    {{- end }}
+    {{- $tracing := .svc.tracing | default dict }}
+    {{- if $tracing.enabled }}
+    {{- /* the endpoint's port: the schema requires one (gRPC would dial 443 without) */}}
+    - ports:
+        - port: {{ regexReplaceAll "^.*:([0-9]+)/?$" (toString $tracing.endpoint) "${1}" | int }}
+          protocol: TCP
+      {{- with ($np.tracing | default dict).to }}
       to:
         {{- toYaml . | nindent 8 }}
       {{- end }}

@@ -11,12 +11,15 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fieldline_dev import image as image_cli
 from fieldline_dev.paths import ROOT, RUN_DIR
 
 if TYPE_CHECKING:
     from fieldline_dev.runner import LocalSystem
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+# The output of `./fl test`'s image check (tests/image), shown when it is joined.
+IMAGE_LOG = RUN_DIR / "image-check.log"
 # `./fl token --lifetime`: at most a working day.
 MAX_TOKEN_MINUTES = 12 * 60
 # Packages type-checked by mypy: the kit, the dev tools and every service.
@@ -57,6 +60,30 @@ def _postgres_url() -> str:
     return DEFAULT_POSTGRES if asyncio.run(probe()) else ""
 
 
+def _start_image_check() -> subprocess.Popen[bytes]:
+    """tests/image (build the image, run every service from it) in the background: it mostly
+    waits on the builder, so it runs beside the other passes; `_join_image_check` reports it."""
+    cmd = [sys.executable, "-m", "pytest", "-q", "-s", "-m", "image", "tests/image"]
+    print(f"\n=== image (in the background, {IMAGE_LOG.relative_to(ROOT)}): {' '.join(cmd)}")
+    RUN_DIR.mkdir(exist_ok=True)
+    with IMAGE_LOG.open("wb") as log:
+        return subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env={**os.environ, "FIELDLINE_TEST_POSTGRES_URL": _postgres_url()},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+def _join_image_check(process: subprocess.Popen[bytes]) -> int:
+    rc = process.wait()
+    print(f"\n=== image: {IMAGE_LOG.relative_to(ROOT)}", flush=True)
+    print(IMAGE_LOG.read_text(errors="replace").rstrip(), flush=True)
+    return rc
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     py = sys.executable
     if args.unit:
@@ -65,6 +92,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         return _run(
             [py, "-m", "pytest", "-q", "-m", "unit", *(args.pytest_args or [])], "unit tests"
         )
+    image_check = None if args.no_image else _start_image_check()
     steps: list[tuple[str, list[str], dict[str, str] | None]] = [
         ("ruff lint", [py, "-m", "ruff", "check", "."], None),
         ("ruff format", [py, "-m", "ruff", "format", "--check", "."], None),
@@ -72,6 +100,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         ("import contracts", [str(Path(py).parent / "lint-imports")], None),
         ("generated code", [py, "-m", "fieldline_dev.protos", "check"], None),
         ("buf lint", [py, "-m", "fieldline_dev.protos", "lint"], None),
+        ("buf breaking", [py, "-m", "fieldline_dev.protos", "breaking"], None),
     ]
     failed = [
         title for title, cmd, env in steps if not args.only_tests and _run(cmd, title, env) != 0
@@ -88,10 +117,10 @@ def cmd_test(args: argparse.Namespace) -> int:
     if pg:
         # Again what touches a database: not the unit tier (no I/O), the chart, or what runs
         # the system as `./fl up` does (SQLite files by design: tests/e2e, the runner's own
-        # tests); tests/faults, which needs PostgreSQL, runs here only.
+        # tests); tests/faults and tests/replicas, which need PostgreSQL, run here only.
         skip = ["--ignore=tests/e2e", "--ignore=libs/devtools/tests"]
         rc = _run(
-            [py, "-m", "pytest", "-q", "-m", "not chart and not unit", *skip, *extra],
+            [py, "-m", "pytest", "-q", "-m", "not chart and not unit and not image", *skip, *extra],
             "tests on PostgreSQL",
             {"FIELDLINE_TEST_POSTGRES_URL": pg},
         )
@@ -99,6 +128,8 @@ def cmd_test(args: argparse.Namespace) -> int:
             failed.append("tests on PostgreSQL")
     else:
         print("\n(no PostgreSQL reachable: set FIELDLINE_TEST_POSTGRES_URL to test against one)")
+    if image_check is not None and _join_image_check(image_check) != 0:
+        failed.append("image")
     print(
         "\n=== summary:",
         "FAILED: " + ", ".join(failed) if failed else "all checks passed",
@@ -251,8 +282,17 @@ def main(argv: list[str] | None = None) -> int:
     test.add_argument(
         "--unit", action="store_true", help="only the unit tier: no database, no NATS (seconds)"
     )
+    test.add_argument(
+        "--no-image", action="store_true", help="skip the image check (build and run the image)"
+    )
     test.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     test.set_defaults(func=cmd_test)
+
+    image = sub.add_parser(
+        "image", help="build the image (docker, else buildah)", description=image_cli.DESCRIPTION
+    )
+    image_cli.add_arguments(image)
+    image.set_defaults(func=image_cli.run)
 
     for name, module, text in [
         (

@@ -3,6 +3,13 @@
     python -m fieldline_dev.protos generate   # rewrite libs/contracts/src/fieldline
     python -m fieldline_dev.protos check      # fail when the committed code is stale
     python -m fieldline_dev.protos lint       # buf lint
+    python -m fieldline_dev.protos breaking   # buf breaking against the released contracts
+    python -m fieldline_dev.protos release    # record proto/ as the released contracts
+
+The released contracts are `proto/released.binpb`, a buf image of proto/ as it was at the last
+release (`release` rewrites it when one is cut). `breaking` holds proto/ to them with buf's FILE
+rules: a field or RPC may be added, nothing may be renamed, renumbered, retyped or removed; a
+change that must break goes into a new package version (`fieldline.<context>.v2`) beside v1.
 
 google/type/*.proto under proto/ are vendored for buf only: their Python modules come from
 googleapis-common-protos, so they are not generated here.
@@ -83,15 +90,35 @@ def check() -> int:
     return 0
 
 
-def lint() -> int:
+RELEASED = PROTO_DIR / "released.binpb"
+
+
+def _buf(*args: str, cwd: Path = PROTO_DIR) -> int:
     buf = shutil.which("buf", path=str(Path(sys.executable).parent))
     if buf is None:
         print("buf not found (pip package buf-bin)")
         return 1
-    result = subprocess.run([buf, "lint"], cwd=PROTO_DIR, check=False)
+    result = subprocess.run([buf, *args], cwd=cwd, check=False)
     if result.returncode == 0:
-        print("buf lint: ok")
+        print(f"buf {args[0]}: ok")
     return result.returncode
+
+
+def lint() -> int:
+    return _buf("lint")
+
+
+def breaking(proto_dir: Path = PROTO_DIR) -> int:
+    """buf breaking of `proto_dir` (default: proto/) against the released contracts."""
+    if not RELEASED.is_file():
+        print(f"no released contracts at {RELEASED}: run `python -m fieldline_dev.protos release`")
+        return 1
+    return _buf("breaking", "--against", str(RELEASED), cwd=proto_dir)
+
+
+def release() -> int:
+    """Record proto/ as the released contracts (source info left out: only the shapes count)."""
+    return _buf("build", "--exclude-source-info", "-o", str(RELEASED))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,9 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if cmd == "check":
         return check()
-    if cmd == "lint":
-        return lint()
-    print(f"unknown command {cmd!r}: generate, check or lint")
+    commands = {"lint": lint, "breaking": breaking, "release": release}
+    if cmd in commands:
+        return commands[cmd]()
+    print(f"unknown command {cmd!r}: generate, check, {', '.join(commands)}")
     return 2
 
 

@@ -21,6 +21,12 @@ Auth: the data directory's development key (`fieldline_dev.tokens`, made on firs
 the tokens; the services that have an access policy (each asked at start: `python -m
 <service> describe`) get its JWKS and issuer. `token_source(caller)` gives the tools' and
 tests' calls a token (default: an administrator).
+
+Replicas (`replicas=2`, tests/replicas): each service runs as that many `serve` processes on
+ports of their own, sharing the service's database (PostgreSQL only: `database_urls`), migrated
+once; replica 1 is `running[<name>]`, the others `running[<name>-<n>]`. A service that calls a
+peer gets every replica of it as its target (`ipv4:host:port,host:port`), which its channel
+spreads over with gRPC's round_robin policy.
 """
 
 from __future__ import annotations
@@ -95,6 +101,11 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
+def replica_name(service: str, replica: int) -> str:
+    """`orders` for the first replica (the only one of `./fl up`), `orders-2` for the second."""
+    return service if replica == 1 else f"{service}-{replica}"
+
+
 @dataclass
 class RunningService:
     definition: ServiceDef
@@ -106,10 +117,11 @@ class RunningService:
     log_path: Path | None = None
     # False once stopped on purpose (`stop_service`): the supervisor leaves it down.
     wanted: bool = True
+    replica: int = 1  # 1 for `./fl up`; more with LocalSystem(replicas=…)
 
     @property
     def name(self) -> str:
-        return self.definition.name
+        return replica_name(self.definition.name, self.replica)
 
     @property
     def target(self) -> str:
@@ -175,6 +187,9 @@ class LocalSystem:
     # A service's database, where not its SQLite file under data_dir (the fault suite's
     # PostgreSQL databases, reached through a proxy it can cut).
     database_urls: dict[str, str] = field(default_factory=dict)
+    # `serve` processes per service, sharing its database (see the module doc): more than one
+    # needs free ports and a PostgreSQL database for every service that has one.
+    replicas: int = 1
     # Restart what dies on its own, per `restart_policy`; `report` tells what happened.
     supervise: bool = True
     restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
@@ -206,6 +221,7 @@ class LocalSystem:
         A fixed port already taken fails before anything starts; a later failure stops what
         was started.
         """
+        self._check_replicas()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.fixed_ports:
             _taken(
@@ -225,7 +241,8 @@ class LocalSystem:
                 "nats topology",
             )
             for definition in self.services:
-                self.start_service(definition)
+                for replica in range(1, self.replicas + 1):
+                    self.start_service(definition, replica)
             for svc in self.running.values():
                 wait_serving(svc.target, READY_TIMEOUT, svc.process)
             if self.supervise:
@@ -253,7 +270,7 @@ class LocalSystem:
             **{f"{p}_{k}": v for k, v in self.extra_env.items()},
         }
         for dep in d.depends_on:
-            env[f"{p}_{dep.upper().replace('-', '_')}_TARGET"] = self.running[dep].target
+            env[f"{p}_{dep.upper().replace('-', '_')}_TARGET"] = self.target_of(dep)
         if self.checks_tokens(d):
             env[f"{p}_AUTH_JWKS"] = str(jwks_path(self.data_dir))
             env[f"{p}_AUTH_ISSUERS"] = LOCAL_ISSUER
@@ -267,15 +284,17 @@ class LocalSystem:
             )
         return env
 
-    def start_service(self, d: ServiceDef) -> RunningService:
-        """Start `d` (migrated first, the first time), or start it again on the same ports.
+    def start_service(self, d: ServiceDef, replica: int = 1) -> RunningService:
+        """Start `d` (migrated first, the first time; by replica 1 only), or start it again on
+        the same ports.
 
         The same RunningService is kept across restarts: its `process` is the current one.
         """
+        name = replica_name(d.name, replica)
         with self.lock:
-            svc = self.running.get(d.name)
+            svc = self.running.get(name)
             if svc is not None and svc.process is not None and svc.process.poll() is None:
-                raise RuntimeError(f"{d.name} is already running (pid {svc.process.pid})")
+                raise RuntimeError(f"{name} is already running (pid {svc.process.pid})")
             if svc is None:
                 if self.fixed_ports:
                     _taken(self._fixed_ports(d))
@@ -283,19 +302,19 @@ class LocalSystem:
                 else:
                     grpc_port, metrics_port = free_port(), free_port()
                 env = self.service_env(d, grpc_port, metrics_port)
-                if d.has_database:
+                if d.has_database and replica == 1:
                     self._run_once(
                         [sys.executable, "-m", d.module, "migrate"], env, f"{d.name} migrate"
                     )
-                svc = RunningService(d, grpc_port, metrics_port, env)
-                self.running[d.name] = svc
+                svc = RunningService(d, grpc_port, metrics_port, env, replica=replica)
+                self.running[name] = svc
             else:
                 svc.env = self.service_env(d, svc.grpc_port, svc.metrics_port)
                 if svc.log is not None:
                     svc.log.close()
             svc.log = svc.log_path = None
             if not self.log_to_console:
-                svc.log_path = self.data_dir / f"{d.name}.log"
+                svc.log_path = self.data_dir / f"{name}.log"
                 svc.log = svc.log_path.open("ab")
             svc.process = subprocess.Popen(
                 [sys.executable, "-m", d.module, "serve"],
@@ -340,6 +359,35 @@ class LocalSystem:
         if self.nats is not None:
             self.nats.stop_blocking()
 
+    def replicas_of(self, service: str) -> list[RunningService]:
+        """The started replicas of `service`, replica 1 first."""
+        return [s for s in self.running.values() if s.definition.name == service]
+
+    def target_of(self, service: str) -> str:
+        """How a peer reaches `service`: its address, or with replicas every replica's
+        (`ipv4:127.0.0.1:p1,127.0.0.1:p2`, for a round_robin channel)."""
+        replicas = self.replicas_of(service)
+        if len(replicas) == 1:
+            return replicas[0].target
+        return "ipv4:" + ",".join(s.target for s in replicas)
+
+    def _check_replicas(self) -> None:
+        if self.replicas == 1:
+            return
+        if self.replicas < 1 or self.fixed_ports:
+            raise ValueError("replicas: at least 1, and more than 1 only with free ports")
+        # One SQLite file cannot be shared by replicas on other hosts, and its outbox relay
+        # assumes it is the only one (no row locks): replicas need PostgreSQL.
+        missing = [
+            d.name
+            for d in self.services
+            if d.has_database and not self.database_urls.get(d.name, "").startswith("postgresql")
+        ]
+        if missing:
+            raise ValueError(
+                f"replicas share a PostgreSQL database: give database_urls for {', '.join(missing)}"
+            )
+
     def _fixed_ports(self, d: ServiceDef) -> dict[int, str]:
         return {
             d.default_grpc_port: f"{d.name} gRPC",
@@ -355,7 +403,8 @@ class LocalSystem:
         if name == SupervisedNats.name:
             assert self.nats is not None
             return self.nats.respawn()
-        process = self.start_service(self.running[name].definition).process
+        svc = self.running[name]
+        process = self.start_service(svc.definition, svc.replica).process
         assert process is not None
         return process
 
@@ -370,7 +419,7 @@ class LocalSystem:
         for svc in self.running.values():
             checks = "   tokens checked" if self.checks_tokens(svc.definition) else ""
             lines.append(
-                f"  {svc.definition.name:<18} grpc 127.0.0.1:{svc.grpc_port}   "
+                f"  {svc.name:<18} grpc 127.0.0.1:{svc.grpc_port}   "
                 f"metrics http://127.0.0.1:{svc.metrics_port}/metrics{checks}"
             )
         return "\n".join(lines)

@@ -6,7 +6,12 @@ required, so every render gives at least ci/default-values.yaml (the least an in
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import json
+import os
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +50,23 @@ def _pod(docs: list[dict[str, Any]], service: str) -> dict[str, Any]:
         "spec"
     ]
     return pod
+
+
+def _health_check(service: str, timeout: str, port: int = 50051) -> list[str]:
+    """The exec probe's command of a gRPC service with TLS."""
+    return [
+        "python",
+        "-m",
+        "fieldline_kit.grpc.health_check",
+        "--prefix",
+        service.upper().replace("-", "_"),
+        "--port",
+        str(port),
+        "--authority",
+        f"fieldline-{service}",
+        "--timeout",
+        timeout,
+    ]
 
 
 def _secret_volumes(pod: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -95,6 +117,10 @@ def test_chart_check_passes(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert code == 0, out
     assert "SKIP ServiceMonitor/" in out  # the CRD skip is explicit, never silent
+    assert "SKIP PrometheusRule/" in out  # … and the rules are checked by promtool instead
+    assert "promtool check rules: 7 rules" in out
+    assert "promtool test rules ci/alerts-test.yaml: passed" in out
+    assert "4 dashboards:" in out and "valid PromQL" in out
     assert "chart check: passed" in out
 
 
@@ -274,6 +300,7 @@ def test_long_names_stay_valid_and_distinct() -> None:
     _by(docs, "Deployment", "f" * 55 + "-clients")
     _by(docs, "Job", "f" * 47 + "-clients-migrate")
     _by(docs, "ServiceAccount", "f" * 57 + "-hooks")
+    _by(docs, "Service", "f" * 46 + "-clients-headless")
 
 
 # --------------------------------------------------------------------------- identity and TLS
@@ -446,7 +473,7 @@ def test_jwks_from_a_secret_alone_and_egress_on_the_urls_port() -> None:
 
 
 @pytest.mark.chart
-def test_tls_mounts_the_certificate_sets_the_files_and_probes_tcp() -> None:
+def test_tls_mounts_the_certificate_sets_the_files_and_probes_over_tls() -> None:
     docs = _render(
         "--set",
         "tls.enabled=true,tls.existingSecret=fieldline-tls",
@@ -473,11 +500,14 @@ def test_tls_mounts_the_certificate_sets_the_files_and_probes_tcp() -> None:
             assert tls["secretName"] == "fieldline-tls"
             assert tls["items"] == {"tls.crt": "tls.crt", "tls.key": "tls.key", "ca.crt": "ca.crt"}
         _assert_paths_mounted(docs, service)
-        # The kubelet's grpc probe cannot speak TLS: tcpSocket on the gRPC port instead.
+        # The kubelet's grpc probe cannot speak TLS: the kit's health check over TLS instead,
+        # for the name of the service's Service (settlements, without a CA file: the
+        # system's roots, as its calls would).
         (container,) = pod["containers"]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert "grpc" not in container[probe]
-            assert container[probe]["tcpSocket"] == {"port": "grpc"}
+            assert "tcpSocket" not in container[probe]
+            assert container[probe]["exec"]["command"] == _health_check(service, "1")
     # The migration hook mounts no certificate and gets no TLS setting.
     job = _by(docs, "Job", "fieldline-orders-migrate")["spec"]["template"]["spec"]
     assert not [e for e in job["containers"][0]["env"] if "_TLS_" in e["name"]]
@@ -519,6 +549,544 @@ def test_tls_callee_first_gives_the_caller_the_ca_only() -> None:
     }
     assert _pod(docs, "orders")["containers"][0]["readinessProbe"]["grpc"] == {"port": 50051}
     settlements = _pod(docs, "settlements")["containers"][0]
-    assert settlements["readinessProbe"]["tcpSocket"] == {"port": "grpc"}
+    assert settlements["readinessProbe"]["exec"]["command"] == _health_check("settlements", "1")
     assert not [k for k in _config(docs, "clients") if "_TLS_" in k]  # calls no one
     _assert_valid(docs)
+
+
+@pytest.mark.chart
+def test_tls_probe_timeouts_leave_a_second_to_start_the_check() -> None:
+    docs = _render(
+        "--set",
+        "tls.enabled=true,tls.existingSecret=t",
+        "--set",
+        "services.orders.probes.readiness.timeoutSeconds=5,services.orders.probes.liveness.timeoutSeconds=1",
+        "--set",
+        "services.orders.ports.grpc=50052",
+    )
+    orders = _pod(docs, "orders")["containers"][0]
+    assert orders["startupProbe"]["exec"]["command"] == _health_check("orders", "1", 50052)
+    assert orders["readinessProbe"]["exec"]["command"] == _health_check("orders", "4", 50052)
+    assert orders["livenessProbe"]["exec"]["command"] == _health_check("orders", "0.5", 50052)
+    assert orders["readinessProbe"]["timeoutSeconds"] == 5
+    _assert_valid(docs)
+
+
+@pytest.mark.chart
+async def test_the_rendered_tls_probe_runs_the_health_check_against_a_tls_server(
+    tmp_path: Path,
+) -> None:
+    """The exec probe's command and the environment the chart gives orders, run as the kubelet
+    runs it, against a real kit server serving TLS with a certificate that names what helm.md
+    says it must (the Service's names); the Secret's files are local files here."""
+    from cryptography import x509
+
+    from fieldline_kit.grpc import health_check, tls
+    from fieldline_kit.grpc.server import create_server
+    from fieldline_kit.settings import ServiceSettings
+    from fieldline_kit.testing.pki import new_authority, new_server_cert
+
+    docs = _render("--set", "tls.enabled=true,tls.existingSecret=fieldline-tls")
+    command = _pod(docs, "orders")["containers"][0]["readinessProbe"]["exec"]["command"]
+    ca = new_authority(tmp_path, "internal-ca")
+    names = ("fieldline-orders", "fieldline-orders-headless", "fieldline-orders.fieldline.svc")
+    cert, key = new_server_cert(tmp_path, ca, "orders", names=tuple(x509.DNSName(n) for n in names))
+    files = {"tls.crt": cert, "tls.key": key, "ca.crt": ca.file}
+    env = {
+        name: str(files[value.rsplit("/", 1)[1]])
+        if value.startswith("/etc/fieldline/tls/")
+        else value
+        for name, value in _config(docs, "orders").items()
+    }
+    settings = ServiceSettings(
+        database_url="sqlite://",
+        nats_url="nats://127.0.0.1:1",
+        tls_cert_file=env["ORDERS_TLS_CERT_FILE"],
+        tls_key_file=env["ORDERS_TLS_KEY_FILE"],
+    )
+    server = await create_server(
+        "orders", "127.0.0.1", 0, lambda _s: [], credentials=tls.server_credentials(settings, "X")
+    )
+    await server.start()
+    # 50051 may be taken here: the server's own port instead, the rest as rendered
+    argv = [*command[command.index("--prefix") :]]
+    argv[argv.index("--port") + 1] = str(server.port)
+    env["ORDERS_GRPC_PORT"] = str(server.port)
+
+    async def probe() -> int:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "fieldline_kit.grpc.health_check",
+            *argv,
+            env={**os.environ, **env},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        return await asyncio.wait_for(process.wait(), 30)
+
+    try:
+        assert command[:3] == ["python", "-m", "fieldline_kit.grpc.health_check"]
+        assert await probe() == health_check.NOT_SERVING  # starting
+        await server.mark_serving()
+        assert await probe() == health_check.SERVING
+        await server.mark_not_serving()  # draining
+        assert await probe() == health_check.NOT_SERVING
+    finally:
+        await server.stop(0)
+    assert await probe() == health_check.NO_ANSWER  # gone
+
+
+# --------------------------------------------------------------------------- calls spread over pods
+
+
+@pytest.mark.chart
+def test_every_grpc_service_has_a_headless_service_and_callers_dial_it() -> None:
+    docs = _render("--set", "services.device-gateway.enabled=true")
+    for service in ("clients", "orders", "settlements"):
+        cluster_ip = _by(docs, "Service", f"fieldline-{service}")
+        headless = _by(docs, "Service", f"fieldline-{service}-headless")
+        assert headless["spec"] == {
+            "type": "ClusterIP",
+            "clusterIP": "None",  # headless: DNS answers with the ready pods' addresses
+            "publishNotReadyAddresses": False,
+            "selector": cluster_ip["spec"]["selector"],
+            "ports": [{"name": "grpc", "port": 50051, "targetPort": "grpc", "protocol": "TCP"}],
+        }
+        assert headless["metadata"]["labels"] == cluster_ip["metadata"]["labels"]
+    # The HTTP gateway is no gRPC service: no headless Service.
+    assert not [d for d in docs if d["metadata"]["name"] == "fieldline-device-gateway-headless"]
+    assert _config(docs, "orders")["ORDERS_SETTLEMENTS_TARGET"] == (
+        "dns:///fieldline-settlements-headless:50051"
+    )
+    assert not [k for k in _config(docs, "clients") if k.endswith("_TARGET")]
+    _assert_valid(docs)
+
+
+@pytest.mark.chart
+def test_per_connection_balancing_and_the_callees_own_port() -> None:
+    docs = _render(
+        "--set",
+        "services.orders.grpcClientBalancing=perConnection",
+        "--set",
+        "services.settlements.ports.grpc=50052",
+    )
+    assert _config(docs, "orders")["ORDERS_SETTLEMENTS_TARGET"] == "fieldline-settlements:50052"
+    headless = _by(docs, "Service", "fieldline-settlements-headless")
+    assert headless["spec"]["ports"][0]["port"] == 50052  # rendered all the same
+    _assert_valid(docs)
+
+    docs = _render("--set", "defaults.grpcClientBalancing=perConnection")
+    assert _config(docs, "orders")["ORDERS_SETTLEMENTS_TARGET"] == "fieldline-settlements:50051"
+    docs = _render("--set", "services.settlements.ports.grpc=50052")
+    assert _config(docs, "orders")["ORDERS_SETTLEMENTS_TARGET"] == (
+        "dns:///fieldline-settlements-headless:50052"
+    )
+    _assert_valid(docs)
+
+
+@pytest.mark.chart
+def test_invalid_balancing_fails() -> None:
+    with pytest.raises(chart.ChartCheckError, match="grpcClientBalancing"):
+        _render("--set", "services.orders.grpcClientBalancing=random")
+
+
+def test_policies_catch_a_target_naming_no_service() -> None:
+    def config_map(target: str) -> dict[str, Any]:
+        return {
+            "kind": "ConfigMap",
+            "metadata": {"name": "fieldline-orders"},
+            "data": {"ORDERS_SETTLEMENTS_TARGET": target, "ORDERS_LOG_LEVEL": "info"},
+        }
+
+    def service(name: str, headless: bool) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "selector": {},
+            "ports": [{"name": "grpc", "port": 50051, "targetPort": "grpc"}],
+        }
+        if headless:
+            spec["clusterIP"] = "None"
+        return {"kind": "Service", "metadata": {"name": name}, "spec": spec}
+
+    def target_problems(target: str) -> list[str]:
+        problems = chart.check_policies([config_map(target), *services])
+        return [p for p in problems if "matches no Deployment" not in p]  # none here
+
+    services = [service("s", False), service("s-headless", True)]
+    for good in ("dns:///s-headless:50051", "s:50051"):
+        assert target_problems(good) == []
+    for bad, problem in [
+        ("dns:///t-headless:50051", "names Service t-headless, which is not rendered"),
+        ("dns:///s-headless:50052", "s-headless has no port 50052"),
+        ("dns:///s:50051", "s is not headless"),
+        ("t:50051", "names Service t, which is not rendered"),
+    ]:
+        (found,) = target_problems(bad)
+        assert found.startswith("ConfigMap/fieldline-orders: ORDERS_SETTLEMENTS_TARGET"), found
+        assert problem in found, found
+
+
+# --------------------------------------------------------------------------- tracing
+
+COLLECTOR = "http://otel-collector.observability:4317"
+TRACING = ["--set", f"tracing.enabled=true,tracing.endpoint={COLLECTOR},tracing.insecure=true"]
+OBSERVABILITY = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "o11y"}}}]
+
+
+def _env(docs: list[dict[str, Any]], service: str) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = _pod(docs, service)["containers"][0].get("env", [])
+    return env
+
+
+def _egress(docs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = _by(docs, "NetworkPolicy", name)["spec"].get("egress", [])
+    return rules
+
+
+def _ref(doc: dict[str, Any]) -> str:
+    return f"{doc['kind']}/{doc['metadata']['name']}"
+
+
+def _kubelet_expand(value: str, env: dict[str, str]) -> str:
+    """What the kubelet makes of an EnvVar's value: `$(VAR)` from earlier variables, `$$` -> `$`."""
+    return re.sub(
+        r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+        lambda m: "$" if m.group(0) == "$$" else env.get(m.group(1), m.group(0)),
+        value,
+    )
+
+
+@pytest.mark.chart
+def test_tracing_is_off_by_default() -> None:
+    docs = _render()
+    for doc in docs:
+        if doc["kind"] == "ConfigMap":
+            assert not [k for k in doc["data"] if k.startswith("OTEL_")], _ref(doc)
+        elif doc["kind"] in ("Deployment", "Job"):
+            container = doc["spec"]["template"]["spec"]["containers"][0]
+            assert not [e for e in container.get("env", []) if "OTEL_" in e["name"]], _ref(doc)
+        elif doc["kind"] == "NetworkPolicy":
+            for rule in doc["spec"].get("egress", []):
+                assert {"port": 4317, "protocol": "TCP"} not in rule.get("ports", []), _ref(doc)
+
+
+@pytest.mark.chart
+def test_tracing_sets_the_otel_variables_of_every_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    docs = _render(
+        *TRACING,
+        "--set-json",
+        'tracing.resourceAttributes={"deployment.environment": "prod", "team": "a,b%$x"}',
+        "--set-json",  # a number, as a values file gives it
+        "services.settlements.tracing.samplerArg=0.1",
+    )
+    attributes = (
+        "deployment.environment=prod,k8s.pod.name=$(OTEL_RESOURCE_ATTRIBUTES_POD_NAME),"
+        "service.namespace=fieldline,team=a%2Cb%25$$x"
+    )
+    for service in ("clients", "orders", "settlements"):
+        otel = {k: v for k, v in _config(docs, service).items() if k.startswith("OTEL_")}
+        assert otel == {
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": COLLECTOR,
+            "OTEL_EXPORTER_OTLP_INSECURE": "true",
+            "OTEL_SERVICE_NAME": service,
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": "0.1" if service == "settlements" else "1.0",
+        }
+        # The pod's name only an EnvVar can give (downward API), defined before the variable
+        # that names it, for the kubelet to expand; after the DSN, before any extraEnv.
+        assert _env(docs, service)[1:] == [
+            {
+                "name": "OTEL_RESOURCE_ATTRIBUTES_POD_NAME",
+                "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}},
+            },
+            {"name": "OTEL_RESOURCE_ATTRIBUTES", "value": attributes},
+        ]
+    # Hooks are not traced.
+    for doc in docs:
+        if doc["kind"] == "Job":
+            container = doc["spec"]["template"]["spec"]["containers"][0]
+            assert not [e for e in container["env"] if "OTEL_" in e["name"]], _ref(doc)
+    _assert_valid(docs)
+
+    # What a settlements pod makes of it: the kit's tracing, on, with these settings.
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from fieldline_kit import tracing
+
+    pod_env = dict(_config(docs, "settlements"))
+    pod_env["OTEL_RESOURCE_ATTRIBUTES_POD_NAME"] = "fieldline-settlements-7d9f-x2x4q"
+    pod_env["OTEL_RESOURCE_ATTRIBUTES"] = _kubelet_expand(attributes, pod_env)
+    for name, value in pod_env.items():
+        monkeypatch.setenv(name, value)
+    assert tracing.configure_from_env("settlements")
+    try:
+        provider = tracing._provider
+        assert isinstance(provider, TracerProvider)
+        expected = {
+            "service.name": "settlements",
+            "service.namespace": "fieldline",
+            "k8s.pod.name": "fieldline-settlements-7d9f-x2x4q",
+            "deployment.environment": "prod",
+            "team": "a,b%$x",
+        }
+        assert expected.items() <= dict(provider.resource.attributes).items()
+        assert "TraceIdRatioBased{0.1}" in provider.sampler.get_description()
+    finally:
+        tracing.uninstall()
+
+
+@pytest.mark.chart
+def test_tracing_variables_a_service_sets_itself_win() -> None:
+    docs = _render(
+        *TRACING,
+        "--set",
+        "services.orders.env.OTEL_TRACES_SAMPLER=always_off",
+        "--set-json",
+        'services.settlements.extraEnv=[{"name": "OTEL_RESOURCE_ATTRIBUTES", "value": "team=x"}]',
+        "--set-json",
+        'services.clients.env={"OTEL_RESOURCE_ATTRIBUTES": "team=y"}',
+    )
+    assert _config(docs, "orders")["OTEL_TRACES_SAMPLER"] == "always_off"
+    # Their own OTEL_RESOURCE_ATTRIBUTES, once: the chart adds none (no duplicate EnvVar).
+    assert _env(docs, "settlements")[1:] == [
+        {"name": "OTEL_RESOURCE_ATTRIBUTES", "value": "team=x"}
+    ]
+    assert _config(docs, "clients")["OTEL_RESOURCE_ATTRIBUTES"] == "team=y"
+    assert [e["name"] for e in _env(docs, "clients")] == ["CLIENTS_DATABASE_URL"]
+    _assert_valid(docs)
+
+
+@pytest.mark.chart
+def test_tracing_egress_on_the_endpoints_port() -> None:
+    docs = _render(
+        *TRACING,
+        "--set-json",
+        f"networkPolicy.tracing.to={json.dumps(OBSERVABILITY)}",
+        "--set",
+        "services.clients.tracing.enabled=false",
+    )
+    rule = {"ports": [{"port": 4317, "protocol": "TCP"}], "to": OBSERVABILITY}
+    assert rule in _egress(docs, "fieldline-orders")
+    assert rule in _egress(docs, "fieldline-settlements")
+    # Tracing off for one service: no OTEL_ variables, no egress to the collector.
+    assert not [k for k in _config(docs, "clients") if k.startswith("OTEL_")]
+    assert rule not in _egress(docs, "fieldline-clients")
+    assert rule not in _egress(docs, "fieldline-hooks")  # hooks are not traced
+    _assert_valid(docs)
+
+    # The endpoint's own port; no peers given: any destination on it.
+    docs = _render(
+        "--set",
+        "tracing.enabled=true,tracing.endpoint=otel.example.com:14317,tracing.insecure=true",
+    )
+    assert _config(docs, "clients")["OTEL_EXPORTER_OTLP_ENDPOINT"] == "otel.example.com:14317"
+    assert {"ports": [{"port": 14317, "protocol": "TCP"}]} in _egress(docs, "fieldline-clients")
+
+
+@pytest.mark.chart
+def test_tracing_changes_roll_the_pods() -> None:
+    def checksum(*args: str) -> str:
+        dep = _by(_render(*args), "Deployment", "fieldline-orders")
+        return str(dep["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
+
+    off = checksum()
+    assert checksum(*TRACING) != off
+    assert checksum(*TRACING, "--set", "tracing.samplerArg=0.5") not in (off, checksum(*TRACING))
+
+
+@pytest.mark.chart
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "tracing.enabled=true"], r"/tracing/endpoint"),
+        # an override turning it on for one service: the template names what is missing
+        (
+            ["--set", "services.clients.tracing.enabled=true"],
+            r"services\.clients: tracing\.enabled needs tracing\.endpoint",
+        ),
+        # no port: gRPC would dial 443, not the collector's 4317
+        (["--set", "tracing.enabled=true,tracing.endpoint=http://otel"], r"/tracing/endpoint"),
+        (
+            [
+                "--set",
+                "tracing.enabled=true,tracing.endpoint=https://otel:4317,tracing.insecure=true",
+            ],
+            r"tracing\.insecure with the https:// endpoint https://otel:4317",
+        ),
+        (["--set", "tracing.sampler=sometimes"], r"/tracing/sampler"),
+        (["--set", "tracing.samplerArg=1.5"], r"/tracing/samplerArg"),
+    ],
+)
+def test_invalid_tracing_values_fail(args: list[str], message: str) -> None:
+    with pytest.raises(chart.ChartCheckError, match=message):
+        _render(*args)
+
+
+# --------------------------------------------------------------------------- monitoring
+
+MONITORING = [
+    "--set",
+    "metrics.serviceMonitor.enabled=true",
+    "--set",
+    "monitoring.dashboards.enabled=true",
+    "--set",
+    "monitoring.prometheusRule.enabled=true",
+    "--set",
+    "monitoring.prometheusRule.runbookBaseUrl=https://wiki.example.com/runbook.md",
+]
+
+
+def _check_monitoring(docs: list[dict[str, Any]], tmp_path: Path) -> tuple[list[str], list[str]]:
+    return chart.check_monitoring(chart.ensure_promtool(ROOT), docs, CHART, tmp_path)
+
+
+@pytest.mark.chart
+def test_monitoring_is_off_by_default() -> None:
+    docs = _render()
+    assert not [d for d in docs if d["kind"] == "PrometheusRule"]
+    assert not [d for d in docs if "grafana_dashboard" in d["metadata"].get("labels", {})]
+
+
+@pytest.mark.chart
+def test_dashboards_ship_as_labelled_config_maps() -> None:
+    docs = _render(
+        *MONITORING,
+        "--set",
+        "monitoring.dashboards.label=grafana_dashboard_fieldline",
+        "--set",
+        "monitoring.dashboards.labelValue=yes",
+    )
+    maps = {
+        d["metadata"]["name"]: d
+        for d in docs
+        if d["kind"] == "ConfigMap" and "dashboard" in d["metadata"]["name"]
+    }
+    assert sorted(maps) == [
+        f"fieldline-dashboard-{n}" for n in ("clients", "orders", "overview", "settlements")
+    ]
+    files = sorted((CHART / "dashboards").glob("*.json"))
+    for path in files:
+        cm = maps[f"fieldline-dashboard-{path.stem.removeprefix('fieldline-')}"]
+        assert cm["metadata"]["labels"]["grafana_dashboard_fieldline"] == "yes"
+        assert cm["metadata"]["namespace"] == "fieldline"
+        assert cm["data"] == {path.name: path.read_text().rstrip("\n")}
+    _assert_valid(docs)
+
+
+@pytest.mark.chart
+def test_alerts_select_the_enabled_services_and_link_the_runbook() -> None:
+    docs = _render(*MONITORING, "--set", "services.device-gateway.enabled=true")
+    rule = _by(docs, "PrometheusRule", "fieldline-alerts")
+    rules = {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"]}
+    assert sorted(rules) == [
+        "FieldlineConsumerLagging",
+        "FieldlineDatabaseUnreachable",
+        "FieldlineDeadLetters",
+        "FieldlineErrorRatioHigh",
+        "FieldlineLatencyP99High",
+        "FieldlineOutboxBacklogGrowing",
+        "FieldlineServiceDown",
+    ]
+    jobs = "fieldline-clients|fieldline-device-gateway|fieldline-orders|fieldline-settlements"
+    runbook = (ROOT / "docs" / "operations" / "runbook.md").read_text()
+    for name, r in rules.items():
+        assert f'namespace="fieldline", job=~"{jobs}"' in r["expr"], name
+        url = r["annotations"]["runbook_url"]
+        assert url == f"https://wiki.example.com/runbook.md#{name.lower()}"
+        assert f"\n### {name}\n" in runbook, f"runbook.md has no section for {name}"
+    down = rules["FieldlineServiceDown"]["expr"]
+    assert 'absent(up{namespace="fieldline", job="fieldline-device-gateway"})' in down
+
+
+@pytest.mark.chart
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            [
+                "--set",
+                "monitoring.prometheusRule.enabled=true",
+                "--set",
+                "monitoring.prometheusRule.runbookBaseUrl=https://wiki.example.com/runbook.md",
+            ],
+            "needs metrics.serviceMonitor.enabled",
+        ),
+        (
+            [
+                "--set",
+                "monitoring.prometheusRule.enabled=true",
+                "--set",
+                "metrics.serviceMonitor.enabled=true",
+            ],
+            "runbookBaseUrl",
+        ),
+        (["--set", "monitoring.prometheusRule.alerts.errorRatio.threshold=5"], "threshold"),
+        (["--set", "monitoring.prometheusRule.alerts.serviceDown.for=soon"], "for"),
+    ],
+)
+def test_invalid_monitoring_values_fail(args: list[str], message: str) -> None:
+    with pytest.raises(chart.ChartCheckError, match=message):
+        _render(*args)
+
+
+@pytest.mark.chart
+def test_alert_unit_tests_fail_when_an_alert_changes(tmp_path: Path) -> None:
+    """ci/alerts-test.yaml holds the alerts to what it expects: a threshold that would no
+    longer catch 10 % of settlements' RPCs failing fails it."""
+    docs = chart.render(
+        ROOT,
+        [
+            "--values",
+            str(CHART / "ci" / "opt-ins-values.yaml"),
+            "--set-json",  # --set makes 0.2 a string
+            "monitoring.prometheusRule.alerts.errorRatio.threshold=0.2",
+        ],
+    )
+    failures, checked = _check_monitoring(docs, tmp_path)
+    assert any("promtool check rules: 7 rules" in c for c in checked)
+    (failure,) = failures
+    assert "promtool test rules" in failure and "FieldlineErrorRatioHigh" in failure
+
+
+@pytest.mark.chart
+def test_dashboard_checks_catch_bad_json_queries_and_data_sources(tmp_path: Path) -> None:
+    good = json.loads((CHART / "dashboards" / "fieldline-overview.json").read_text())
+    bad_query = copy.deepcopy(good)
+    bad_query["panels"][1]["targets"][0]["expr"] = "sum by (job) (rate(fieldline_x[5m]"
+    fixed_source = copy.deepcopy(good)
+    fixed_source["panels"][1]["datasource"] = {"type": "prometheus", "uid": "prometheus"}
+    no_variable = copy.deepcopy(good)
+    no_variable["templating"]["list"] = no_variable["templating"]["list"][1:]
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "dashboards"},
+        "data": {
+            "good.json": json.dumps(good),
+            "broken.json": "{not json",
+            "source.json": json.dumps(fixed_source),
+            "variable.json": json.dumps(no_variable),
+        },
+    }
+    failures, _ = _check_monitoring([config_map], tmp_path)
+    text = "\n".join(failures)
+    assert "broken.json: not JSON" in text
+    assert "source.json: panel 'Request rate': datasource is not the ${datasource}" in text
+    assert "variable.json: no variable 'datasource'" in text
+    assert not any(f.startswith("ConfigMap/dashboards/good.json") for f in failures)
+
+    config_map["data"] = {"query.json": json.dumps(bad_query)}
+    (failure,) = _check_monitoring([config_map], tmp_path)[0]
+    assert "not valid PromQL" in failure and "rate(fieldline_x[5m]" in failure
+
+
+def test_grafana_queries_become_promql() -> None:
+    assert (
+        chart.as_promql('sum(rate(m{job=~"$job", ns="${namespace}"}[$__rate_interval]))')
+        == 'sum(rate(m{job=~"x", ns="x"}[5m]))'
+    )
+    assert chart.as_promql('label_values(m{namespace="$namespace"}, job)') == ('m{namespace="x"}')
+    assert chart.as_promql("increase(m[$__range])") == "increase(m[5m])"

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 from google.protobuf.message import Message
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
@@ -58,7 +59,8 @@ class ServiceApp(Generic[S, U]):
         self.read_sessions: async_sessionmaker[AsyncSession] = read_session_factory(self.engine)
         # Called after a commit that wrote outbox rows (wakes the relay).
         self.on_commit: list[Callable[[], None]] = []
-        # Called next with the integration events that commit wrote (e.g. drops cached data).
+        # Called next with the integration events that commit wrote (e.g. drops cached data,
+        # counts business facts); also after a consumer's commit (`consumer_handler`).
         self.after_commit: list[Callable[[Sequence[IntegrationEvent]], None]] = []
         # Closed on stop, last registered first, before the database.
         self.cleanup: list[Cleanup] = []
@@ -84,12 +86,22 @@ class ServiceApp(Generic[S, U]):
     def consumer_handler(self, apply: ApplyEvent[U]) -> Handler:
         """`apply(uow, envelope, message)` as an `EventConsumer` handler: on a unit of work
         that adopts the consumer's transaction (the one holding the event's inbox row), caused
-        by the event; what it records goes to the outbox before that transaction commits."""
+        by the event; what it records goes to the outbox before that transaction commits. The
+        consumer commits it: `after_commit` gets its events then (never if it rolls back), as
+        it gets a unit of work's own commit's."""
 
         async def handle(session: AsyncSession, envelope: EventEnvelope, message: Message) -> None:
             uow = self.uow(causation_id=envelope.event_id).adopt(session)
             await apply(uow, envelope, message)
             await uow.flush_events()
+            written = uow.written
+            if written and self.after_commit:
+                event.listen(
+                    session.sync_session,
+                    "after_commit",
+                    lambda _session: self._after_commit(written),
+                    once=True,
+                )
 
         return handle
 

@@ -13,6 +13,10 @@ result or the exception that item's caller gets. Raising fails every item of the
 that exception. A caller that stops waiting (cancelled, deadline) does not withdraw its item:
 the batch may already be writing it, and its effects stand, exactly as if the call had
 completed and the answer got lost (callers retry idempotent writes).
+
+A batch runs under its caller's correlation id when it has one caller, else a new one, and in
+a trace span linked to its callers' (`tracing.batch_span`): never in the context of whichever
+call happened to start the worker.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from typing import Generic, TypeVar
 
 from prometheus_client import Histogram
 
-from fieldline_kit.logging import get_logger
+from fieldline_kit import tracing
+from fieldline_kit.logging import correlation, get_logger
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -67,7 +72,7 @@ class Batcher(Generic[T, R]):
         self.max_in_flight = max_in_flight
         self.linger = linger
         self.quiet = quiet
-        self._pending: list[tuple[T, asyncio.Future[R]]] = []
+        self._pending: list[tuple[T, asyncio.Future[R], tracing.Origin]] = []
         self._workers: set[asyncio.Task[None]] = set()
         self._sizes = BATCH_SIZE.labels(name)
 
@@ -77,7 +82,7 @@ class Batcher(Generic[T, R]):
 
     async def submit(self, item: T) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
+        self._pending.append((item, future, tracing.Origin.here()))
         if len(self._workers) < self.max_in_flight:
             worker = asyncio.create_task(self._drain(), name=f"batcher:{self.name}")
             self._workers.add(worker)
@@ -125,24 +130,29 @@ class Batcher(Generic[T, R]):
                 if quiet_looks >= QUIET_CHECKS:
                     return
 
-    async def _process(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+    async def _process(self, batch: list[tuple[T, asyncio.Future[R], tracing.Origin]]) -> None:
+        origins = [origin for _, _, origin in batch]
         try:
-            outcomes = await self._run([item for item, _ in batch])
+            with (
+                correlation(origins[0].correlation if len(origins) == 1 else None),
+                tracing.batch_span(self.name, origins),
+            ):
+                outcomes = await self._run([item for item, _, _ in batch])
             if len(outcomes) != len(batch):
                 raise RuntimeError(
                     f"batcher {self.name}: {len(outcomes)} outcomes for {len(batch)} items"
                 )
         except asyncio.CancelledError:
-            for _, future in batch:
+            for _, future, _ in batch:
                 future.cancel()
             raise
         except Exception as exc:  # every caller of the batch gets its failure
-            for _, future in batch:
+            for _, future, _ in batch:
                 if not future.done():
                     future.set_exception(exc)
             log.debug("batch failed", batcher=self.name, size=len(batch), error=repr(exc))
             return
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
+        for (_, future, _), outcome in zip(batch, outcomes, strict=True):
             if future.done():
                 continue
             if isinstance(outcome, BaseException):

@@ -4,10 +4,13 @@ Services give plain URLs (`postgresql://…`, `sqlite:///path`); the async drive
 Writes use `session_factory(engine)`; reads use `read_session_factory(engine)`, which on SQLite
 starts its transactions without taking the write lock (see `_configure_sqlite`). Statements
 that need no transaction (each one its own snapshot) run on `autocommit(engine)` connections.
+A service's engine is watched (`watch_pool`: its pool's use, at each scrape) and probed
+(`probe`: whether the database answers), see `fieldline_kit.metrics`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
@@ -16,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, Table, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -25,8 +28,12 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import await_
 
+from fieldline_kit.logging import get_logger
+from fieldline_kit.metrics import DB_POOLS, DB_REACHABLE
 from fieldline_kit.sqlite_checkpoints import stop_checkpoints
 from fieldline_kit.sqlite_cursor import OneTripConnection, use_one_trip_cursors
+
+log = get_logger("fieldline.db")
 
 # Deterministic constraint names, so Alembic migrations are stable across databases.
 NAMING_CONVENTION = {
@@ -244,3 +251,55 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
 def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     """Sessions for queries: `session_factory(read_only(engine))`. Never write through them."""
     return session_factory(read_only(engine))
+
+
+# ------------------------------------------------------------------ watching a service's database
+
+PROBE_INTERVAL_SECONDS = 5.0
+PROBE_TIMEOUT_SECONDS = 5.0
+
+
+def watch_pool(engine: AsyncEngine, service: str) -> None:
+    """Report `engine`'s pool use as the service's (`fieldline_db_pool_*{service}`), read at
+    each scrape; the engine is not kept alive by it."""
+    DB_POOLS.watch(service, engine.sync_engine)
+
+
+async def probe(
+    engine: AsyncEngine,
+    service: str,
+    stop: asyncio.Event,
+    *,
+    interval: float = PROBE_INTERVAL_SECONDS,
+    timeout: float = PROBE_TIMEOUT_SECONDS,
+) -> None:
+    """Until `stop`: `SELECT 1` every `interval` on an autocommit connection of the service's
+    pool, and `fieldline_db_reachable{service}` 1 if it answered within `timeout`, else 0.
+
+    Requests only see the database when they need it; this says it is gone even when no
+    request comes (the DB-unreachable alert). A probe waits for a pool connection like any
+    request, so a pool exhausted for longer than `timeout` reads as unreachable too (the pool
+    metrics tell the two apart). Each change is logged once, not each failed probe.
+    """
+    reachable = DB_REACHABLE.labels(service)
+    was: bool | None = None
+    while not stop.is_set():
+        error = ""
+        try:
+            async with asyncio.timeout(timeout), autocommit(engine) as conn:
+                await conn.exec_driver_sql("SELECT 1")
+        except TimeoutError:
+            error = f"no answer within {timeout:g} s"
+        except Exception as exc:  # any failure to get an answer is "unreachable"
+            inner = exc.orig if isinstance(exc, DBAPIError) else exc  # without the statement
+            error = f"{type(inner).__name__}: {inner}"[:300]
+        now = not error
+        reachable.set(1 if now else 0)
+        if now != was:
+            if now:
+                log.info("database reachable", service=service)
+            else:
+                log.warning("database unreachable", service=service, error=error)
+            was = now
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)

@@ -1,4 +1,5 @@
-"""Structured logging (structlog) with a correlation id carried in a context variable."""
+"""Structured logging (structlog) with a correlation id carried in a context variable, and
+the trace and span ids of the current span while tracing is on (`fieldline_kit.tracing`)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMap
 
 
 def configure_logging(service: str, level: str = "info", fmt: str = "json") -> None:
+    # Imported here: tracing builds on this module (the correlation id).
+    from fieldline_kit.tracing import add_trace_ids
+
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
@@ -37,6 +41,7 @@ def configure_logging(service: str, level: str = "info", fmt: str = "json") -> N
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
+            add_trace_ids,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact,
             structlog.processors.format_exc_info,

@@ -6,16 +6,19 @@ stream readers. From that the kit gives it `python -m fieldline_<service> serve|
 `build()`, which tests and benchmarks use to run it in-process exactly as `serve` does.
 
 Lifecycle of `serve`: start metrics → bind gRPC (health NOT_SERVING) → start background loops
-(outbox relay, consumers) → SERVING → wait for SIGTERM/SIGINT → NOT_SERVING → drain in-flight
-RPCs within the grace period → stop background loops → close connections.
+(outbox relay, consumers, the database probe) → SERVING → wait for SIGTERM/SIGINT →
+NOT_SERVING → drain in-flight RPCs within the grace period → stop background loops → close
+connections.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import json
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -28,16 +31,19 @@ from nats.aio.client import Client
 from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fieldline_kit import tracing
 from fieldline_kit.app import ServiceApp
 from fieldline_kit.auth import grpc_auth
 from fieldline_kit.auth.directory import EmployeeDirectory
 from fieldline_kit.auth.policy import Policy
+from fieldline_kit.db import probe, watch_pool
 from fieldline_kit.grpc import tls
 from fieldline_kit.grpc.server import Register, create_server
 from fieldline_kit.logging import configure_logging, get_logger
 from fieldline_kit.messaging.consumer import EventConsumer
 from fieldline_kit.messaging.nats import connect
 from fieldline_kit.messaging.relay import OutboxRelay
+from fieldline_kit.metrics import OUTBOX_PUBLISH_FAILURES
 from fieldline_kit.migrations import upgrade
 from fieldline_kit.settings import ServiceSettings, SettingsError, load_settings, setting
 from fieldline_kit.tables import KitTables
@@ -169,6 +175,7 @@ async def messaging_process(
         )
         on_commit.append(relay.wake)
         background.append(relay.run)
+        OUTBOX_PUBLISH_FAILURES.labels(name)  # at 0 from the start: the first one is a rise
     background.extend(readers(nc))
 
     async def close_nats() -> None:
@@ -243,7 +250,9 @@ class ServiceSpec(Generic[S, A]):
         server_credentials = tls.server_credentials(settings, self.prefix)
         auth = grpc_auth.from_settings(settings, self.policy, self.prefix)
         app = self.bootstrap(settings)
-        background: list[Background] = []
+        # Its database watched: pool use at each scrape, reachability probed in the background.
+        watch_pool(app.engine, self.name)
+        background: list[Background] = [functools.partial(probe, app.engine, self.name)]
         if auth is not None and self.directory is not None:
             auth.directory = self.directory(app)
             if auth.directory.refreshes:
@@ -271,8 +280,14 @@ class ServiceSpec(Generic[S, A]):
     async def serve(self) -> None:
         settings = self.settings_from_env()
         configure_logging(self.name, settings.log_level, settings.log_format)
-        process, _ = await self.build(settings)
-        await process.run()
+        # Before the build: the gRPC server and channels take their interceptors then.
+        if tracing.configure_from_env(self.name):
+            log.info("tracing on", exporter=os.environ.get("OTEL_TRACES_EXPORTER", ""))
+        try:
+            process, _ = await self.build(settings)
+            await process.run()
+        finally:
+            tracing.uninstall()  # exports the spans still buffered
 
     def describe(self) -> dict[str, Any]:
         """What a runner needs to know of the service without importing it (`python -m

@@ -33,8 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fieldline.common.v1 import event_envelope_pb2
 from fieldline_kit.bulk_insert import RowsInsert
 from fieldline_kit.clock import Clock, utcnow
-from fieldline_kit.logging import correlation_id
 from fieldline_kit.tables import KitTables
+from fieldline_kit.tracing import Origin
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,9 @@ class UnitOfWork:
         self.read_only = read_only
         self._seen: list[HasEvents] = []
         # Aggregates changed on behalf of another request than the current context's (a batch
-        # of requests in one transaction): id(aggregate) → that request's correlation id.
-        self._correlations: dict[int, str] = {}
+        # of requests in one transaction): id(aggregate) → that request's correlation id and
+        # trace context.
+        self._origins: dict[int, Origin] = {}
         self._session: AsyncSession | None = None
         self._written: list[IntegrationEvent] = []
 
@@ -100,7 +101,7 @@ class UnitOfWork:
         self._session = self._sessions()
         await self._session.begin()
         self._seen = []
-        self._correlations = {}
+        self._origins = {}
         self._written = []
         self._attach()
         return self
@@ -130,7 +131,7 @@ class UnitOfWork:
         """
         self._session = session
         self._seen = []
-        self._correlations = {}
+        self._origins = {}
         self._written = []
         self._attach()
         return self
@@ -143,13 +144,14 @@ class UnitOfWork:
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot write")
 
-    def track(self, aggregate: HasEvents, *, correlation: str | None = None) -> None:
-        """Write the aggregate's events at commit; `correlation`: the correlation id of the
-        request it was changed for, when that is not the current context's (batches)."""
+    def track(self, aggregate: HasEvents, *, origin: Origin | None = None) -> None:
+        """Write the aggregate's events at commit; `origin`: the correlation id and trace
+        context of the request it was changed for, when that is not the current context's
+        (batches)."""
         if not any(a is aggregate for a in self._seen):
             self._seen.append(aggregate)
-        if correlation is not None:
-            self._correlations[id(aggregate)] = correlation
+        if origin is not None:
+            self._origins[id(aggregate)] = origin
 
     @property
     def written(self) -> Sequence[IntegrationEvent]:
@@ -163,14 +165,14 @@ class UnitOfWork:
         now = self.clock()
         occurred = timestamp_pb2.Timestamp()  # the same for all the events of the flush
         occurred.FromDatetime(now)
-        current = correlation_id.get()
+        current = Origin.here()
         for aggregate in self._seen:
-            correlation = self._correlations.get(id(aggregate), current)
+            origin = self._origins.get(id(aggregate), current)
             while aggregate.events:
                 for ev in self._mapper(aggregate.events.pop(0)):
                     ev = replace(ev, event_id=ev.event_id or str(uuid.uuid4()))
                     written.append(ev)
-                    rows.append(self._outbox_row(ev, now, correlation, occurred))
+                    rows.append(self._outbox_row(ev, now, origin, occurred))
         if rows:
             await _rows_insert(self._tables.outbox, OUTBOX_COLUMNS).execute(self.session, rows)
             self._written.extend(written)
@@ -179,7 +181,7 @@ class UnitOfWork:
         self,
         ev: IntegrationEvent,
         now: Any,
-        correlation: str,
+        origin: Origin,
         occurred: timestamp_pb2.Timestamp,
     ) -> tuple[Any, ...]:
         """The outbox row of an event, in `OUTBOX_COLUMNS` order (`occurred`: `now`)."""
@@ -192,9 +194,10 @@ class UnitOfWork:
             aggregate_type=ev.aggregate_type,
             aggregate_id=ev.aggregate_id,
             aggregate_version=ev.aggregate_version,
-            correlation_id=correlation,
+            correlation_id=origin.correlation,
             causation_id=self.causation_id,
             payload=payload,
+            trace_context=origin.trace,
         )
         return (
             event_id,

@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 from google.protobuf.message import Message
 from nats.aio.client import Client
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline.clients.events.v1 import events_pb2
@@ -323,3 +324,34 @@ async def test_consumer_survives_a_nats_restart(
         await h.stop_all()
         await nc.close()
         await server.stop()
+
+
+async def test_lag_and_redeliveries_are_reported(h: Harness) -> None:
+    labels = {"consumer": h.durable}
+
+    def value(name: str, **more: str) -> float | None:
+        return REGISTRY.get_sample_value(name, {**labels, **more})
+
+    h.fail_times["flaky"] = 1
+    for key in ("flaky", "b", "c"):
+        await h.publish(key)
+    consumer = h.consumer()
+    # Every child exists at 0 from the start: the first redelivery or dead letter is an increase.
+    assert value("fieldline_consumer_redelivered_total") == 0
+    for outcome in ("applied", "duplicate", "skipped", "retried", "dead_lettered"):
+        assert value("fieldline_consumer_processed_total", outcome=outcome) == 0
+    sub = await h.js.pull_subscribe_bind(durable=h.durable, stream=h.ctx.stream)
+    (first,) = await sub.fetch(1, timeout=2)
+    assert await consumer.handle(first) == "retried"
+    assert value("fieldline_consumer_pending_messages") == 2  # b and c wait behind it
+    await sub.unsubscribe()
+
+    h.start(consumer)
+
+    async def drained() -> bool:
+        return [await h.db.counter(k) for k in ("flaky", "b", "c")] == [1, 1, 1]
+
+    await h.wait(drained)
+    await h.wait(h.settled)
+    assert value("fieldline_consumer_redelivered_total") == 1  # flaky, after its nak
+    assert value("fieldline_consumer_pending_messages") == 0

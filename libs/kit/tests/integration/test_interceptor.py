@@ -13,7 +13,7 @@ from fieldline.clients.v1 import resources_pb2
 from fieldline_kit.errors import NotFound
 from fieldline_kit.grpc.interceptor import DATABASE_UNAVAILABLE, passing_bytes
 from fieldline_kit.grpc.server import GrpcServer, create_server
-from fieldline_kit.testing.helpers import closed_port
+from fieldline_kit.testing.helpers import closed_port, unary_method, unary_service
 
 SERVICE = "test.Things"
 Client = resources_pb2.Client
@@ -38,20 +38,9 @@ async def get_thing(request: Client, context: grpc.aio.ServicerContext) -> Clien
     raise NotFound("thing", request.id, "id")
 
 
-def register(server: grpc.aio.Server) -> list[str]:
-    handler = grpc.unary_unary_rpc_method_handler(
-        get_thing,
-        request_deserializer=Client.FromString,
-        response_serializer=Client.SerializeToString,
-    )
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler(SERVICE, {"Get": handler}),)
-    )
-    return [SERVICE]
-
-
 @pytest.fixture
 async def channel() -> AsyncIterator[grpc.aio.Channel]:
+    register = unary_service(SERVICE, {"Get": get_thing}, Client)
     server: GrpcServer = await create_server("kit-test", "127.0.0.1", 0, register)
     await server.start()
     try:
@@ -62,11 +51,7 @@ async def channel() -> AsyncIterator[grpc.aio.Channel]:
 
 
 def call(channel: grpc.aio.Channel) -> grpc.aio.UnaryUnaryMultiCallable:
-    return channel.unary_unary(
-        f"/{SERVICE}/Get",
-        request_serializer=Client.SerializeToString,
-        response_deserializer=Client.FromString,
-    )
+    return unary_method(channel, SERVICE, "Get", Client)
 
 
 async def test_a_message_response_is_serialized(channel: grpc.aio.Channel) -> None:

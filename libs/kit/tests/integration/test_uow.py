@@ -103,12 +103,15 @@ async def test_a_reused_unit_of_work_reports_each_commit_once(db: Db, support: M
     assert [[e.message.client.name for e in b] for b in hooks.batches] == [["a"], ["b"]]  # type: ignore[attr-defined]
 
 
-async def test_each_aggregate_keeps_the_correlation_id_of_its_request(
+async def test_each_aggregate_keeps_the_correlation_id_and_trace_of_its_request(
     db: Db, support: ModuleType
 ) -> None:
     """A batch of requests in one transaction: every event names its own request."""
     from fieldline.common.v1 import event_envelope_pb2
     from fieldline_kit.logging import correlation_id
+    from fieldline_kit.tracing import Origin
+
+    theirs_trace = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
 
     hooks = Hooks()
     mine, theirs = support.Thing(str(uuid.uuid4())), support.Thing(str(uuid.uuid4()))
@@ -116,7 +119,7 @@ async def test_each_aggregate_keeps_the_correlation_id_of_its_request(
     try:
         async with new_uow(db, support, hooks) as uow:
             uow.track(mine)
-            uow.track(theirs, correlation="request-2")
+            uow.track(theirs, origin=Origin("request-2", theirs_trace))
             mine.rename("a")
             theirs.rename("b")
             await uow.commit()
@@ -124,10 +127,11 @@ async def test_each_aggregate_keeps_the_correlation_id_of_its_request(
         correlation_id.reset(token)
     rows = await db.rows(db.tables.outbox, db.tables.outbox.c.id)
     by_aggregate = {
-        env.aggregate_id: env.correlation_id
+        env.aggregate_id: (env.correlation_id, dict(env.trace_context))
         for env in (event_envelope_pb2.EventEnvelope.FromString(r.payload) for r in rows)
     }
-    assert by_aggregate == {mine.id: "batch-runner", theirs.id: "request-2"}
+    # Tracing is off here: the current context has no trace to carry.
+    assert by_aggregate == {mine.id: ("batch-runner", {}), theirs.id: ("request-2", theirs_trace)}
 
 
 async def test_responses_of_many_requests_are_recorded_at_once(db: Db, support: ModuleType) -> None:

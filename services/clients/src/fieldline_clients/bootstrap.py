@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fieldline_clients.adapters import orm
+from fieldline_clients.adapters import metrics, orm
 from fieldline_clients.adapters.event_mapper import ClientsEvents
 from fieldline_clients.adapters.plan_cache import PlanCache
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
@@ -29,6 +29,7 @@ class App(ServiceApp[ClientsSettings, ClientsUnitOfWork]):
         )
         if self.plan_cache.enabled:  # stale cached plans go with the commit that changed them
             self.after_commit.append(self.plan_cache.committed)
+        self.after_commit.append(metrics.committed)  # visits and audits, as they commit
 
 
 def bootstrap(settings: ClientsSettings, *, clock: Clock = utcnow) -> App:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import date
+from datetime import date, datetime
 
+from google.protobuf import timestamp_pb2
 from google.type import date_pb2, latlng_pb2
 
 from fieldline.clients.v1 import clients_service_pb2 as cs
 from fieldline.clients.v1 import resources_pb2 as pb
 from fieldline.clients.v1 import territory_service_pb2 as ts
+from fieldline.clients.v1 import visits_service_pb2 as vs
 from fieldline_clients.domain.taxid import inn_with_check_digits
 from fieldline_kit.auth import Kind
 from fieldline_kit.testing.auth import Caller
@@ -27,6 +29,12 @@ def random_inn() -> str:
 
 def pb_date(d: date) -> date_pb2.Date:
     return date_pb2.Date(year=d.year, month=d.month, day=d.day)
+
+
+def stamp(dt: datetime) -> timestamp_pb2.Timestamp:
+    out = timestamp_pb2.Timestamp()
+    out.FromDatetime(dt)
+    return out
 
 
 def card(name: str = "", lat: float = 55.75, lon: float = 37.62, **kw: object) -> pb.OutletCard:
@@ -91,6 +99,23 @@ async def make_route(h: Harness, agent_id: str) -> pb.Route:
         )
     )
     return reply.route
+
+
+async def make_questionnaire(
+    h: Harness, *questions: pb.Question, name: str = "Полка", **kw: object
+) -> pb.Questionnaire:
+    """A questionnaire of `questions` (by default one optional number, the facings)."""
+    questionnaire = pb.Questionnaire(
+        id=new_id(),
+        name=name,
+        questions=list(questions)
+        or [pb.Question(id="facings", text="Фейсинги", type=pb.QUESTION_TYPE_NUMBER)],
+        **kw,  # type: ignore[arg-type]
+    )
+    reply = await h.visits.CreateQuestionnaire(
+        vs.CreateQuestionnaireRequest(request_id=new_id(), questionnaire=questionnaire)
+    )
+    return reply.questionnaire
 
 
 def caller_of(employee: pb.Employee) -> Caller:

@@ -45,6 +45,7 @@ from .builders import (
     make_client,
     make_employee,
     make_outlet,
+    make_questionnaire,
     make_route,
     pb_date,
     put_on_route,
@@ -141,18 +142,7 @@ async def build(h: Harness) -> World:
     route_a, route_b = await make_route(h, a.id), await make_route(h, b.id)
     await put_on_route(h, route_a.id, outlet_a.id)
     await put_on_route(h, route_b.id, outlet_b.id)
-    questionnaire = (
-        await h.visits.CreateQuestionnaire(
-            vs.CreateQuestionnaireRequest(
-                request_id=new_id(),
-                questionnaire=pb.Questionnaire(
-                    id=new_id(),
-                    name="Полка",
-                    questions=[pb.Question(id="n", text="Фейсинги", type=pb.QUESTION_TYPE_NUMBER)],
-                ),
-            )
-        )
-    ).questionnaire
+    questionnaire = await make_questionnaire(h)
     as_a, as_b = h.calling(caller_of(a)), h.calling(caller_of(b))
     visits = []
     for agent, outlet in ((as_a, outlet_a), (as_b, outlet_b)):

@@ -17,7 +17,15 @@ from fieldline_kit.grpc.convert import encode_token
 from fieldline_kit.testing.helpers import expect_error, new_id
 from fieldline_kit.validation import MAX_QUERY
 
-from .builders import caller_of, card, make_employee, make_outlet, make_route, put_on_route
+from .builders import (
+    caller_of,
+    card,
+    make_employee,
+    make_outlet,
+    make_questionnaire,
+    make_route,
+    put_on_route,
+)
 from .conftest import Harness
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -145,20 +153,7 @@ async def test_audit_numbers_are_ascii_decimals_of_a_bounded_size(svc: Harness) 
     """ "１２" (full-width digits) and "1e1000000" are not numbers an audit records."""
     outlet = await make_outlet(svc)
     agent = await make_employee(svc)
-    questionnaire = (
-        await svc.visits.CreateQuestionnaire(
-            vs.CreateQuestionnaireRequest(
-                request_id=new_id(),
-                questionnaire=pb.Questionnaire(
-                    id=new_id(),
-                    name="Полка",
-                    questions=[
-                        pb.Question(id="facings", text="Фейсинги?", type=pb.QUESTION_TYPE_NUMBER)
-                    ],
-                ),
-            )
-        )
-    ).questionnaire
+    questionnaire = await make_questionnaire(svc)
     visit_id = new_id()
     time = vs.CheckInRequest().time
     time.GetCurrentTime()

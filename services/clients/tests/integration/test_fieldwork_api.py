@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import grpc
-from google.protobuf import field_mask_pb2, timestamp_pb2
+from google.protobuf import field_mask_pb2
 from google.type import latlng_pb2, money_pb2
 
 from fieldline.clients.v1 import clients_service_pb2 as cs
@@ -22,19 +22,15 @@ from .builders import (
     make_client,
     make_employee,
     make_outlet,
+    make_questionnaire,
     make_route,
     pb_date,
     put_on_route,
+    stamp,
 )
 from .conftest import Harness
 
 MONDAY = date(2026, 11, 2)
-
-
-def stamp(dt: datetime) -> timestamp_pb2.Timestamp:
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(dt)
-    return out
 
 
 async def assign(
@@ -229,35 +225,18 @@ async def test_audit_submission_is_validated_against_the_questionnaire(svc: Harn
     outlet = await make_outlet(svc)
     await put_on_route(svc, (await make_route(svc, agent.id)).id, outlet.id)
     visits = svc.calling(caller_of(agent)).visits
-    questionnaire = (
-        await svc.visits.CreateQuestionnaire(
-            vs.CreateQuestionnaireRequest(
-                request_id=new_id(),
-                questionnaire=pb.Questionnaire(
-                    id=new_id(),
-                    name="Аудит полки",
-                    questions=[
-                        pb.Question(
-                            id="facings",
-                            text="Фейсинги",
-                            type=pb.QUESTION_TYPE_NUMBER,
-                            required=True,
-                        ),
-                        pb.Question(id="price", text="Цена", type=pb.QUESTION_TYPE_MONEY),
-                        pb.Question(id="promo", text="POSM?", type=pb.QUESTION_TYPE_YES_NO),
-                        pb.Question(
-                            id="place",
-                            text="Место",
-                            type=pb.QUESTION_TYPE_CHOICE,
-                            options=["вход", "касса"],
-                        ),
-                        pb.Question(id="photo", text="Фото", type=pb.QUESTION_TYPE_PHOTO),
-                    ],
-                    must_stock_skus=["SKU-1", "SKU-2"],
-                ),
-            )
-        )
-    ).questionnaire
+    questionnaire = await make_questionnaire(
+        svc,
+        pb.Question(id="facings", text="Фейсинги", type=pb.QUESTION_TYPE_NUMBER, required=True),
+        pb.Question(id="price", text="Цена", type=pb.QUESTION_TYPE_MONEY),
+        pb.Question(id="promo", text="POSM?", type=pb.QUESTION_TYPE_YES_NO),
+        pb.Question(
+            id="place", text="Место", type=pb.QUESTION_TYPE_CHOICE, options=["вход", "касса"]
+        ),
+        pb.Question(id="photo", text="Фото", type=pb.QUESTION_TYPE_PHOTO),
+        name="Аудит полки",
+        must_stock_skus=["SKU-1", "SKU-2"],
+    )
     visit_id = new_id()
     await visits.CheckIn(
         vs.CheckInRequest(

@@ -14,6 +14,7 @@ from fieldline_kit.batching import Batcher
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_kit.db import read_only
 from fieldline_kit.grpc.tls import channel_credentials
+from fieldline_orders.adapters import metrics
 from fieldline_orders.adapters.catalog_cache import CatalogCache
 from fieldline_orders.adapters.event_mapper import OrdersEvents
 from fieldline_orders.adapters.proto_mapping import submit_response
@@ -46,6 +47,8 @@ class App(ServiceApp[OrdersSettings, OrdersUnitOfWork]):
             mapper=OrdersEvents(),
             clock=clock,
         )
+        # New orders counted as they commit (adapters/metrics.py).
+        self.after_commit.append(metrics.committed)
         # ORDERS_MAX_MANUAL_DISCOUNT: the manual discount each role may give.
         self.limits = ManualDiscountLimits.parse(settings.max_manual_discount)
         # ORDERS_TIMEZONE: the company's business day (see `today`).

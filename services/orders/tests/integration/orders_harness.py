@@ -39,6 +39,7 @@ from fieldline.orders.v1 import catalog_service_pb2_grpc as cs_grpc
 from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import orders_service_pb2_grpc as os_grpc
 from fieldline.orders.v1 import resources_pb2 as pb
+from fieldline.orders.v1 import van_service_pb2 as vs
 from fieldline.orders.v1 import van_service_pb2_grpc as vs_grpc
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
@@ -455,6 +456,60 @@ async def submit(
 ) -> pb.Order:
     """SubmitOrder as the customer's agent (or `as_`); the order."""
     return (await e.orders.orders_as(as_ or c.agent).SubmitOrder(request)).order
+
+
+# ----------------------------------------------------------------------------- vans
+def seller_of(van: vs.Van, *roles: str) -> Caller:
+    """The van's van seller, as its token names it (with more roles if given)."""
+    return Caller(van.van_seller_id, {"VAN_SELLER", *roles})
+
+
+async def new_van(e: Env) -> vs.Van:
+    """A new van of a new van seller (`seller_of(van)`)."""
+    reply = await e.orders.vans.CreateVan(
+        vs.CreateVanRequest(
+            request_id=new_id(),
+            van=vs.Van(id=new_id(), name="ГАЗель А123ВС", van_seller_id=new_id()),
+        )
+    )
+    return reply.van
+
+
+async def load(
+    e: Env, van_id: str, *lines: vs.QuantityLine, load_id: str = ""
+) -> vs.LoadVanResponse:
+    return await e.orders.vans.LoadVan(
+        vs.LoadVanRequest(
+            request_id=new_id(), load_id=load_id or new_id(), van_id=van_id, lines=list(lines)
+        )
+    )
+
+
+def q(product: pb.Product, quantity: str, unit: str = "") -> vs.QuantityLine:
+    return vs.QuantityLine(product_id=product.id, unit=unit, quantity=quantity)
+
+
+def sale_request(
+    van: vs.Van,
+    c: Customer,
+    lines: list[os_.OrderLineInput],
+    *,
+    cash: str = "",
+    sale_id: str = "",
+    receipt: str = "",
+) -> vs.CompleteVanSaleRequest:
+    request = vs.CompleteVanSaleRequest(
+        request_id=new_id(),
+        sale_id=sale_id or new_id(),
+        van_id=van.id,
+        client_id=c.client_id,
+        outlet_id=c.outlet_id,
+        lines=lines,
+        receipt_number=receipt,
+    )
+    if cash:
+        request.cash_collected.CopyFrom(rub(cash))
+    return request
 
 
 # ----------------------------------------------------------------------------- checks

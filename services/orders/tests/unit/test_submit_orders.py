@@ -28,6 +28,7 @@ from fieldline_kit.errors import (
 )
 from fieldline_kit.idempotency import IdempotentCall
 from fieldline_kit.testing.helpers import new_id
+from fieldline_kit.tracing import Origin
 from fieldline_orders.adapters.submit_reads import CatalogView, SubmitKeys, SubmitReads
 from fieldline_orders.domain.access import Actor
 from fieldline_orders.domain.events import OrderHeld, OrderSubmitted
@@ -174,7 +175,7 @@ def call(cmd: SubmitCommand, request_id: str | None = None, digest: str = "d") -
     rid = str(uuid.uuid4()) if request_id is None else request_id
     key = f"SubmitOrder:{rid}" if rid else ""
     return SubmitCall(
-        cmd, IdempotentCall(key, digest if key else ""), correlation="c-" + cmd.order_id
+        cmd, IdempotentCall(key, digest if key else ""), origin=Origin("c-" + cmd.order_id)
     )
 
 

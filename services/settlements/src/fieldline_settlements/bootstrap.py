@@ -9,7 +9,7 @@ from fieldline_kit.app import ServiceApp
 from fieldline_kit.auth.directory_table import table_directory
 from fieldline_kit.auth.grpc_auth import verifier_from_settings
 from fieldline_kit.clock import Clock, utcnow
-from fieldline_settlements.adapters import orm
+from fieldline_settlements.adapters import metrics, orm
 from fieldline_settlements.adapters.event_mapper import SettlementsEvents
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
 from fieldline_settlements.domain.policy import DebtPolicy
@@ -29,6 +29,7 @@ class App(ServiceApp[SettlementsSettings, SettlementsUnitOfWork]):
             clock=clock,
         )
         self._zone = ZoneInfo(settings.timezone)
+        self.after_commit.append(metrics.committed)  # payments, as they commit
         self.config = Config(
             currency=settings.currency,
             reservation_hours=settings.reservation_hours,

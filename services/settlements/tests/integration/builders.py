@@ -105,8 +105,7 @@ async def record_invoice(
     return response.invoice
 
 
-async def record_payment(
-    h: Harness,
+def payment_request(
     client_id: str,
     amount: str,
     *,
@@ -114,24 +113,28 @@ async def record_payment(
     outlet_id: str = "",
     named: tuple[tuple[str, str], ...] = (),
     payment_id: str = "",
-) -> pb.Payment:
-    response = await h.settlements.RecordPayment(
-        ss.RecordPaymentRequest(
-            request_id=new_id(),
-            payment=pb.Payment(
-                id=payment_id or new_id(),
-                kind=pb.PAYMENT_KIND_BANK,
-                client_id=client_id,
-                outlet_id=outlet_id,
-                date=pb_date(on),
-                amount=rub(amount),
-                allocations=[
-                    pb.Allocation(invoice_id=i, amount=rub(a) if a else None) for i, a in named
-                ],
-            ),
-        )
+) -> ss.RecordPaymentRequest:
+    """A bank payment; `named`: the invoices it pays, (invoice id, amount: "" as much as open)."""
+    return ss.RecordPaymentRequest(
+        request_id=new_id(),
+        payment=pb.Payment(
+            id=payment_id or new_id(),
+            kind=pb.PAYMENT_KIND_BANK,
+            client_id=client_id,
+            outlet_id=outlet_id,
+            date=pb_date(on),
+            amount=rub(amount),
+            allocations=[
+                pb.Allocation(invoice_id=i, amount=rub(a) if a else None) for i, a in named
+            ],
+        ),
     )
-    return response.payment
+
+
+async def record_payment(h: Harness, client_id: str, amount: str, **kw: Any) -> pb.Payment:
+    """The payment `payment_request(client_id, amount, **kw)` recorded."""
+    reply = await h.settlements.RecordPayment(payment_request(client_id, amount, **kw))
+    return reply.payment
 
 
 async def set_limit(h: Harness, client_id: str, limit: str | None, terms: int = 0) -> pb.Balance:

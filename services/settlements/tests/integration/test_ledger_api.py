@@ -18,6 +18,7 @@ from .builders import (
     balance,
     count,
     dec,
+    payment_request,
     pb_date,
     record_invoice,
     record_payment,
@@ -206,17 +207,7 @@ async def test_named_invoices_are_paid_first(svc: Harness) -> None:
     ]
     await expect_error(
         svc.settlements.RecordPayment(
-            ss.RecordPaymentRequest(
-                request_id=new_id(),
-                payment=pb.Payment(
-                    id=new_id(),
-                    kind=pb.PAYMENT_KIND_BANK,
-                    client_id=client,
-                    date=pb_date(D),
-                    amount=rub("5.00"),
-                    allocations=[pb.Allocation(invoice_id=named.id)],
-                ),
-            )
+            payment_request(client, "5.00", on=D, named=((named.id, ""),))
         ),
         grpc.StatusCode.FAILED_PRECONDITION,
         "is already paid",
@@ -224,17 +215,7 @@ async def test_named_invoices_are_paid_first(svc: Harness) -> None:
     foreign = await record_invoice(svc, new_id(), "10.00", issued=D)
     await expect_error(
         svc.settlements.RecordPayment(
-            ss.RecordPaymentRequest(
-                request_id=new_id(),
-                payment=pb.Payment(
-                    id=new_id(),
-                    kind=pb.PAYMENT_KIND_BANK,
-                    client_id=client,
-                    date=pb_date(D),
-                    amount=rub("5.00"),
-                    allocations=[pb.Allocation(invoice_id=foreign.id)],
-                ),
-            )
+            payment_request(client, "5.00", on=D, named=((foreign.id, ""),))
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
         "belongs to another client",

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import exc as sa_exc
 
 from fieldline_kit import errors
@@ -42,6 +42,13 @@ LATENCY = Histogram(
     "RPC handling time on the server",
     ["service", "grpc_method"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+# Unary RPCs being served now, per service (from the server's start, at 0).
+IN_FLIGHT = Gauge(
+    "fieldline_grpc_server_in_flight_rpcs",
+    "Unary RPCs the server is handling now",
+    ["service"],
+    multiprocess_mode="livesum",
 )
 
 _STATUS: list[tuple[type[errors.DomainError], grpc.StatusCode]] = [
@@ -87,6 +94,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, service: str, auth: GrpcAuth | None = None) -> None:
         self._service = service
         self._auth = auth
+        self._in_flight = IN_FLIGHT.labels(service)
 
     async def intercept_service(
         self,
@@ -105,6 +113,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         audited = rule is not None and rule.audit
         inner = handler.unary_unary
         service = self._service
+        in_flight = self._in_flight
         cid = ""
         for key, value in details.invocation_metadata or ():
             if key == CORRELATION_HEADER:
@@ -114,6 +123,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
             start = time.perf_counter()
             code = grpc.StatusCode.OK
             with correlation(cid or None):
+                in_flight.inc()
                 try:
                     if auth is None:
                         return await inner(request, context)
@@ -141,6 +151,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                     log.exception("rpc failed", method=method)
                     await context.abort(code, "internal error")
                 finally:
+                    in_flight.dec()
                     REQUESTS.labels(service, method, code.name).inc()
                     LATENCY.labels(service, method).observe(time.perf_counter() - start)
 

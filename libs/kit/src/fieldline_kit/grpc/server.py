@@ -14,6 +14,7 @@ from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from fieldline_kit import tracing
 from fieldline_kit.auth.grpc_auth import GrpcAuth
 from fieldline_kit.grpc.interceptor import ServerInterceptor
 
@@ -26,6 +27,23 @@ MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 # minutes, or without calls, as abuse and closes the connection (GOAWAY "too_many_pings").
 # One ping per this interval is accepted (gRPC's MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS).
 MIN_PING_INTERVAL_MS = 5_000
+# A client connection lives at most this long (gRPC adds +-10 % jitter): then the server sends
+# GOAWAY, the client's calls move to a new connection, and a client that resolves the target
+# by DNS (a headless Service, round_robin) resolves it again, so pods added by a scale-up get
+# calls within about this time (docs/operations/scaling.md). Calls in flight on the old
+# connection get MAX_CONNECTION_AGE_GRACE_SECONDS more to finish (the shutdown grace's 20 s and
+# then some); none is cut short before. None: connections live as long as the peers do.
+MAX_CONNECTION_AGE_SECONDS = 120.0
+MAX_CONNECTION_AGE_GRACE_SECONDS = 30.0
+
+
+def _connection_age(seconds: float | None) -> list[tuple[str, int]]:
+    if seconds is None:
+        return []
+    return [
+        ("grpc.max_connection_age_ms", int(seconds * 1000)),
+        ("grpc.max_connection_age_grace_ms", int(MAX_CONNECTION_AGE_GRACE_SECONDS * 1000)),
+    ]
 
 
 @dataclass
@@ -59,18 +77,21 @@ async def create_server(
     register: Register,
     auth: GrpcAuth | None = None,
     credentials: grpc.ServerCredentials | None = None,
+    max_connection_age: float | None = MAX_CONNECTION_AGE_SECONDS,
 ) -> GrpcServer:
     """The server; with `auth`, every RPC but health and reflection needs a token and a rule;
     with `credentials` (`fieldline_kit.grpc.tls.server_credentials`) the port serves TLS only,
-    health and reflection included; without, plaintext."""
+    health and reflection included; without, plaintext. Client connections are closed
+    gracefully after `max_connection_age` seconds (None: never)."""
     server = grpc.aio.server(
-        interceptors=[ServerInterceptor(service, auth)],
+        interceptors=[*tracing.server_interceptors(), ServerInterceptor(service, auth)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_ping_interval_without_data_ms", MIN_PING_INTERVAL_MS),
+            *_connection_age(max_connection_age),
         ],
     )
     names = list(register(server))

@@ -36,6 +36,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
+from fieldline_kit import tracing
 from fieldline_kit.logging import get_logger
 from fieldline_kit.settings import ServiceSettings, SettingsError, env_name
 
@@ -189,7 +190,10 @@ def open_channel(
     options: ChannelOptions = (),
     interceptors: Sequence[grpc.aio.ClientInterceptor] | None = None,
 ) -> grpc.aio.Channel:
-    """A channel to `target`: TLS with `credentials`, plaintext without."""
+    """A channel to `target`: TLS with `credentials`, plaintext without. Its calls carry the
+    correlation id, and the trace context while tracing is on (`tracing.client_interceptors`),
+    before `interceptors`."""
+    interceptors = [*tracing.client_interceptors(), *(interceptors or ())]
     if credentials is None:
         return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
     return grpc.aio.secure_channel(target, credentials, options=options, interceptors=interceptors)

@@ -31,15 +31,23 @@ from google.protobuf.message import DecodeError, Message
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from opentelemetry import trace
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
+from fieldline_kit import tracing
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_kit.logging import correlation, get_logger
 from fieldline_kit.messaging.nats import jetstream
-from fieldline_kit.metrics import CONSUMER_HANDLER_SECONDS, CONSUMER_PROCESSED
+from fieldline_kit.metrics import (
+    CONSUMER_HANDLER_SECONDS,
+    CONSUMER_OUTCOMES,
+    CONSUMER_PENDING,
+    CONSUMER_PROCESSED,
+    CONSUMER_REDELIVERED,
+)
 from fieldline_kit.tables import KitTables
 
 log = get_logger("fieldline.consumer")
@@ -111,6 +119,12 @@ class EventConsumer:
         self._stopping = asyncio.Event()
         self._done = asyncio.Event()
         self._running = False
+        # Lag and redeliveries (fieldline_kit.metrics); every child at 0 from the start, so
+        # the first dead letter or redelivery is an increase.
+        self._pending = CONSUMER_PENDING.labels(name)
+        self._redelivered = CONSUMER_REDELIVERED.labels(name)
+        for outcome in CONSUMER_OUTCOMES:
+            CONSUMER_PROCESSED.labels(name, outcome)
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -147,6 +161,7 @@ class EventConsumer:
             try:
                 info = await self._js.consumer_info(self.stream, self.name)
                 self._configure(info.config)
+                self._pending.set(info.num_pending or 0)
                 self._sub = await self._js.pull_subscribe_bind(
                     durable=self.name, stream=self.stream
                 )
@@ -211,6 +226,7 @@ class EventConsumer:
 
     async def _handle(self, msg: Msg) -> str:
         deliveries = _deliveries(msg)
+        self._observe(msg, deliveries)
         try:
             envelope = EventEnvelope.FromString(msg.data)
         except DecodeError as exc:
@@ -219,7 +235,20 @@ class EventConsumer:
             return await self._dead_letter(msg, envelope, "envelope without event_id", deliveries)
         type_name = envelope.payload.TypeName()
         handler = self._handlers.get(type_name)
-        with correlation(envelope.correlation_id or None):
+        with (
+            correlation(envelope.correlation_id or None),
+            tracing.message_span(
+                f"process {msg.subject}",
+                envelope.trace_context,
+                trace.SpanKind.CONSUMER,
+                {
+                    "messaging.system": "nats",
+                    "messaging.consumer.group.name": self.name,
+                    "messaging.destination.name": msg.subject,
+                    "messaging.message.id": envelope.event_id,
+                },
+            ),
+        ):
             if handler is None:
                 await self._apply(msg, envelope, None, None)
                 await self._settle(msg.ack())
@@ -241,6 +270,13 @@ class EventConsumer:
                 )
             await self._settle(msg.ack())
             return "applied" if applied else "duplicate"
+
+    def _observe(self, msg: Msg, deliveries: int) -> None:
+        """The consumer's lag as JetStream tells it with this message, and a redelivery."""
+        with contextlib.suppress(Exception):  # a message without JetStream metadata
+            self._pending.set(int(msg.metadata.num_pending))
+        if deliveries > 1:
+            self._redelivered.inc()
 
     def _decode_payload(self, envelope: EventEnvelope, type_name: str) -> Message | str:
         cls = self._resolve(type_name)

@@ -65,6 +65,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NoStreamResponseError
+from opentelemetry import trace
 from prometheus_client import Counter
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import CursorResult
@@ -72,6 +73,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Select
 
+from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
+from fieldline_kit import tracing
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_kit.db import READ_ONLY_OPTION, autocommit_engine, read_only
 from fieldline_kit.logging import get_logger
@@ -419,7 +422,12 @@ class OutboxRelay:
         error = ""
         while done < total:
             end = _run_end(rows, done) if pipelining else done + 1
+            spans = _publish_spans(rows[done:end]) if tracing.enabled() else []
             run = await self._publisher.publish(rows[done:end], self.publish_timeout)
+            for i, span in enumerate(spans):
+                if i >= run.acked:
+                    span.set_status(trace.StatusCode.ERROR, "not acknowledged; retried")
+                span.end()
             for event_id in run.duplicates:
                 log.info("outbox event was already in the stream", event_id=event_id)
             done += run.acked
@@ -477,6 +485,27 @@ class OutboxRelay:
 EXPECTED_LAST_MSG_ID_HEADER = "Nats-Expected-Last-Msg-Id"
 _WRONG_LAST_MSG_ID = 10070  # JetStream's err_code for a failed Nats-Expected-Last-Msg-Id
 _MAX_RUN_BYTES = 1 << 20  # payload bytes in flight per pipelined run (the first row always goes)
+
+
+def _publish_spans(rows: Sequence[_OutboxRow]) -> list[trace.Span]:
+    """A producer span per row, each in the trace of the work that wrote the row (the
+    envelope's trace context): a request's trace goes on through the outbox."""
+    spans = []
+    for row in rows:
+        carried = EventEnvelope.FromString(bytes(row.payload)).trace_context
+        spans.append(
+            tracing.tracer().start_span(
+                f"publish {row.subject}",
+                context=tracing.parent(carried),
+                kind=trace.SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "nats",
+                    "messaging.destination.name": row.subject,
+                    "messaging.message.id": row.event_id,
+                },
+            )
+        )
+    return spans
 
 
 def _run_end(rows: Sequence[_OutboxRow], start: int) -> int:

@@ -7,6 +7,8 @@
   has a policy;
 - `auth`: tokens for tests (`TestTokens`, `Caller`, `ADMIN`, `service_caller`,
   `process_tokens`);
+- `pki`: a throwaway CA and server certificates for TLS tests (`new_authority`,
+  `new_server_cert`);
 - `fakes`: `FakeUnitOfWork` and `InMemoryRepository` for service-layer unit tests;
 - `databases`, `nats_server`: throwaway databases and an embedded nats-server (the pytest
   plugin's `db_factory` and `nats_server` fixtures);

@@ -33,6 +33,7 @@ import pytest
 
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_kit.errors import AlreadyExists, Conflict, NotFound
+from fieldline_kit.tracing import Origin
 from fieldline_kit.uow import HasEvents
 
 A = TypeVar("A")
@@ -48,7 +49,7 @@ class FakeUnitOfWork:
         self.commits = 0
         self.events: list[Any] = []  # the domain events of every commit, in order
         self.responses: dict[str, tuple[str, bytes]] = {}  # idempotency key → stored answer
-        self.correlations: dict[int, str] = {}
+        self.origins: dict[int, Origin] = {}
         # table name → key → row (an aggregate copy): what survives a transaction.
         self.tables: dict[str, dict[Any, Any]] = {}
         self._seen: list[HasEvents] = []
@@ -123,11 +124,11 @@ class FakeUnitOfWork:
             await self.rollback()
         self._open = False
 
-    def track(self, aggregate: HasEvents, *, correlation: str | None = None) -> None:
+    def track(self, aggregate: HasEvents, *, origin: Origin | None = None) -> None:
         if not any(a is aggregate for a in self._seen):
             self._seen.append(aggregate)
-        if correlation is not None:
-            self.correlations[id(aggregate)] = correlation
+        if origin is not None:
+            self.origins[id(aggregate)] = origin
 
     async def flush_events(self) -> None:
         for aggregate in self._seen:

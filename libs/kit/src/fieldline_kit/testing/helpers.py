@@ -1,5 +1,5 @@
 """Small helpers every test suite uses: ids, waiting for a condition, a refused call (now, or
-within a bound), a closed port."""
+within a bound), a closed port, a test's own gRPC service and a caller of its methods."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import asyncio
 import inspect
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import grpc
 import pytest
+from google.protobuf.message import Message
 
 T = TypeVar("T")
+Handler = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
 
 
 def new_id() -> str:
@@ -99,3 +101,36 @@ def closed_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
     return port
+
+
+def unary_service(
+    service: str, methods: Mapping[str, Handler], message: type[Message] | None = None
+) -> Callable[[grpc.aio.Server], list[str]]:
+    """A `register` for `create_server` (or called on any server): `service` answering its
+    unary `methods` (name → handler), each taking and answering a `message` (bytes if None)."""
+
+    def register(server: grpc.aio.Server) -> list[str]:
+        handlers = {
+            name: grpc.unary_unary_rpc_method_handler(
+                handler,
+                request_deserializer=message.FromString if message else None,
+                response_serializer=message.SerializeToString if message else None,
+            )
+            for name, handler in methods.items()
+        }
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
+        return [service]
+
+    return register
+
+
+def unary_method(
+    channel: grpc.aio.Channel, service: str, method: str, message: type[Message] | None = None
+) -> grpc.aio.UnaryUnaryMultiCallable:
+    """A caller of `service`'s unary `method` over `channel`, a `message` each way (bytes if
+    None)."""
+    return channel.unary_unary(
+        f"/{service}/{method}",
+        request_serializer=message.SerializeToString if message else None,
+        response_deserializer=message.FromString if message else None,
+    )

@@ -10,6 +10,11 @@
 * The channel reconnects about every second while settlements is down and pings an idle
   connection (`CHANNEL_OPTIONS`); calls never wait for it to be ready (gRPC's
   wait_for_ready=False), so while it is down they fail at once into the fallback.
+* Calls are spread over every address the target resolves to (gRPC's round_robin policy: a
+  headless Service's pods, or `ipv4:a:p,b:p`), skipping the ones that are down or report
+  NOT_SERVING (client-side health checking: a replica starting or draining gets no new call);
+  with one address it behaves as gRPC's default (pick_first) does, but for the health check
+  (docs/operations/scaling.md).
 * TLS: `credentials` (the kit's `tls.channel_credentials`: ORDERS_TLS_CA_FILE, or the
   system's roots when orders serves TLS itself), else plaintext. A TLS handshake that fails
   (settlements' certificate not trusted, or not naming the target's host; or plaintext to a
@@ -30,6 +35,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -81,10 +87,19 @@ REFUSED_IDENTITY = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_
 # time + timeout, instead of calls waiting out their deadline on it; the server side accepts
 # pings that often (fieldline_kit.grpc.server). wait_for_ready stays False (gRPC's default):
 # a call on a channel that is down fails at once with UNAVAILABLE, i.e. the fallback.
+# round_robin: with several settlements replicas behind the target, one connection to each,
+# calls taken in turn (pick_first, gRPC's default, would send every call to the first). Each
+# connection's health is watched (gRPC client-side health checking): a replica that reports
+# NOT_SERVING (starting, or draining before it stops) gets no new call, so a call is never
+# caught by a replica's stop (docs/operations/scaling.md).
 RECONNECT_BACKOFF_MS = 1_000
 KEEPALIVE_TIME_MS = 10_000
 KEEPALIVE_TIMEOUT_MS = 5_000
-CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
+SERVICE_CONFIG = json.dumps(
+    {"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""}}
+)
+CHANNEL_OPTIONS: tuple[tuple[str, int | str], ...] = (
+    ("grpc.service_config", SERVICE_CONFIG),
     ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MS),
     ("grpc.min_reconnect_backoff_ms", RECONNECT_BACKOFF_MS),
     ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MS),

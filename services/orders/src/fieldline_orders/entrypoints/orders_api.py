@@ -14,7 +14,7 @@ from fieldline.orders.v1 import orders_service_pb2_grpc as os_grpc
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.grpc.convert import page_size
 from fieldline_kit.idempotency import IdempotentCall
-from fieldline_kit.logging import correlation_id
+from fieldline_kit.tracing import Origin
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain.values import (
@@ -52,7 +52,7 @@ class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
         cmd = await self._submit_command(request)
         # Built here, in the caller's context (its principal is in the fingerprint), not in
         # the batch worker that serves many callers.
-        call = SubmitCall(cmd, IdempotentCall.of("SubmitOrder", request), correlation_id.get())
+        call = SubmitCall(cmd, IdempotentCall.of("SubmitOrder", request), Origin.here())
         return await self.app.submits.submit(call)
 
     async def _submit_command(self, request: os_.SubmitOrderRequest) -> SubmitCommand:

@@ -40,6 +40,7 @@ from typing import TypeAlias
 
 from fieldline_kit.errors import AlreadyExists, Conflict, DomainError
 from fieldline_kit.idempotency import IdempotentCall, once_more_on_race
+from fieldline_kit.tracing import Origin
 from fieldline_orders.adapters.repository import OrderRepository, OrdersUnitOfWork
 from fieldline_orders.adapters.submit_reads import SubmitKeys, SubmitReader, price_books
 from fieldline_orders.domain.access import Actor, denied
@@ -87,11 +88,12 @@ class SubmitCommand:
 
 @dataclass(frozen=True)
 class SubmitCall:
-    """One SubmitOrder call: the command, its idempotency and its request's correlation id."""
+    """One SubmitOrder call: the command, its idempotency and where its request comes from
+    (correlation id and trace context, which its events carry)."""
 
     cmd: SubmitCommand
     idempotency: IdempotentCall
-    correlation: str = ""
+    origin: Origin = field(default_factory=Origin)
 
 
 @dataclass(frozen=True)
@@ -343,13 +345,13 @@ class SubmitOrders:
             answered: dict[int, Order] = {}
             for i, order in zip(new, orders, strict=True):
                 if order.id in inserted:
-                    uow.track(order, correlation=calls[i].correlation)
+                    uow.track(order, origin=calls[i].origin)
                     answered[i] = order
             for i in todo:
                 if i in answered:
                     continue
                 current = await _current(uow.orders, plans[i], decisions.get(i), now)
-                uow.track(current, correlation=calls[i].correlation)
+                uow.track(current, origin=calls[i].origin)
                 answered[i] = current
             records: list[tuple[str, str, bytes]] = []
             for i, order in answered.items():

@@ -1,0 +1,43 @@
+"""Business figures of clients, counted from what commits (Prometheus).
+
+- `fieldline_clients_visits_total{event}`: visits recorded: `started` (check-in), `completed`
+  (check-out), `missed` (a planned visit marked missed).
+- `fieldline_clients_audits_total`: outlet audits submitted.
+
+Counted from the events a commit wrote (`App.after_commit`): a retry answered from its stored
+response writes nothing and counts nothing, nor does a transaction that rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prometheus_client import Counter
+
+from fieldline.clients.events.v1 import events_pb2 as ev
+from fieldline_kit.uow import IntegrationEvent
+
+VISITS = Counter(
+    "fieldline_clients_visits",
+    "Visits recorded, by event: started (check-in), completed (check-out), missed",
+    ["event"],
+)
+AUDITS = Counter("fieldline_clients_audits", "Outlet audits submitted")
+
+_VISIT_EVENTS: dict[type, str] = {
+    ev.VisitStarted: "started",
+    ev.VisitCompleted: "completed",
+    ev.VisitMissed: "missed",
+}
+for _event in _VISIT_EVENTS.values():  # at 0 from the start, so the first one is an increase
+    VISITS.labels(_event)
+
+
+def committed(events: Sequence[IntegrationEvent]) -> None:
+    """`App.after_commit`: count the visits and audits among a commit's events."""
+    for e in events:
+        kind = type(e.message)
+        if kind is ev.AuditSubmitted:
+            AUDITS.inc()
+        elif kind in _VISIT_EVENTS:
+            VISITS.labels(_VISIT_EVENTS[kind]).inc()
