@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from fieldline_dev.runner import LocalSystem
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-# The output of `./fl test`'s image check (tests/image), shown when it is joined.
+# The output of `./fl test`'s passes that run in the background, shown when each is joined.
 IMAGE_LOG = RUN_DIR / "image-check.log"
+POSTGRES_LOG = RUN_DIR / "tests-on-postgresql.log"
 # `./fl token --lifetime`: at most a working day.
 MAX_TOKEN_MINUTES = 12 * 60
 # Packages type-checked by mypy: the kit, the dev tools and every service.
@@ -60,28 +61,29 @@ def _postgres_url() -> str:
     return DEFAULT_POSTGRES if asyncio.run(probe()) else ""
 
 
-def _start_image_check() -> subprocess.Popen[bytes]:
-    """tests/image (build the image, run every service from it) in the background: it mostly
-    waits on the builder, so it runs beside the other passes; `_join_image_check` reports it."""
-    cmd = [sys.executable, "-m", "pytest", "-q", "-s", "-m", "image", "tests/image"]
-    print(f"\n=== image (in the background, {IMAGE_LOG.relative_to(ROOT)}): {' '.join(cmd)}")
-    RUN_DIR.mkdir(exist_ok=True)
-    with IMAGE_LOG.open("wb") as log:
-        return subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env={**os.environ, "FIELDLINE_TEST_POSTGRES_URL": _postgres_url()},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+class Background:
+    """A pass of `./fl test` run beside the others, its output kept in `log` and printed when
+    it is joined (`wait`)."""
 
+    def __init__(self, title: str, cmd: list[str], env: dict[str, str], log: Path) -> None:
+        self.title, self.log = title, log
+        print(f"\n=== {title} (in the background, {log.relative_to(ROOT)}): {' '.join(cmd)}")
+        RUN_DIR.mkdir(exist_ok=True)
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env={**os.environ, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
 
-def _join_image_check(process: subprocess.Popen[bytes]) -> int:
-    rc = process.wait()
-    print(f"\n=== image: {IMAGE_LOG.relative_to(ROOT)}", flush=True)
-    print(IMAGE_LOG.read_text(errors="replace").rstrip(), flush=True)
-    return rc
+    def wait(self) -> int:
+        rc = self.process.wait()
+        print(f"\n=== {self.title}: {self.log.relative_to(ROOT)}", flush=True)
+        print(self.log.read_text(errors="replace").rstrip(), flush=True)
+        return rc
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -92,7 +94,35 @@ def cmd_test(args: argparse.Namespace) -> int:
         return _run(
             [py, "-m", "pytest", "-q", "-m", "unit", *(args.pytest_args or [])], "unit tests"
         )
-    image_check = None if args.no_image else _start_image_check()
+    extra = args.pytest_args or []
+    pg = _postgres_url()
+    # tests/image (build the image, run every service from it) mostly waits on the builder;
+    # the PostgreSQL pass on the database server and NATS: both run beside the SQLite pass
+    # (`--serial`: one after the other, as the only way to rule out their sharing the machine).
+    image_check = (
+        None
+        if args.no_image
+        else Background(
+            "image",
+            [py, "-m", "pytest", "-q", "-s", "-m", "image", "tests/image"],
+            {"FIELDLINE_TEST_POSTGRES_URL": pg},
+            IMAGE_LOG,
+        )
+    )
+    # Again what touches a database: not the unit tier (no I/O), the chart, or what runs the
+    # system as `./fl up` does (SQLite files by design: tests/e2e, the runner's own tests);
+    # tests/faults and tests/replicas, which need PostgreSQL, run here only.
+    postgres_pass = [
+        *(py, "-m", "pytest", "-q", "-m", "not chart and not unit and not image"),
+        *("--ignore=tests/e2e", "--ignore=libs/devtools/tests", *extra),
+    ]
+    on_postgres = (
+        Background(
+            "tests on PostgreSQL", postgres_pass, {"FIELDLINE_TEST_POSTGRES_URL": pg}, POSTGRES_LOG
+        )
+        if pg and not args.serial
+        else None
+    )
     steps: list[tuple[str, list[str], dict[str, str] | None]] = [
         ("ruff lint", [py, "-m", "ruff", "check", "."], None),
         ("ruff format", [py, "-m", "ruff", "format", "--check", "."], None),
@@ -105,7 +135,6 @@ def cmd_test(args: argparse.Namespace) -> int:
     failed = [
         title for title, cmd, env in steps if not args.only_tests and _run(cmd, title, env) != 0
     ]
-    extra = args.pytest_args or []
     rc = _run(
         [py, "-m", "pytest", "-q", *extra],
         "tests on SQLite (+ chart checks)",
@@ -113,22 +142,15 @@ def cmd_test(args: argparse.Namespace) -> int:
     )
     if rc != 0:
         failed.append("tests on SQLite")
-    pg = _postgres_url()
-    if pg:
-        # Again what touches a database: not the unit tier (no I/O), the chart, or what runs
-        # the system as `./fl up` does (SQLite files by design: tests/e2e, the runner's own
-        # tests); tests/faults and tests/replicas, which need PostgreSQL, run here only.
-        skip = ["--ignore=tests/e2e", "--ignore=libs/devtools/tests"]
-        rc = _run(
-            [py, "-m", "pytest", "-q", "-m", "not chart and not unit and not image", *skip, *extra],
-            "tests on PostgreSQL",
-            {"FIELDLINE_TEST_POSTGRES_URL": pg},
-        )
-        if rc != 0:
-            failed.append("tests on PostgreSQL")
-    else:
+    if not pg:
         print("\n(no PostgreSQL reachable: set FIELDLINE_TEST_POSTGRES_URL to test against one)")
-    if image_check is not None and _join_image_check(image_check) != 0:
+    elif on_postgres is not None:
+        rc = on_postgres.wait()
+    else:
+        rc = _run(postgres_pass, "tests on PostgreSQL", {"FIELDLINE_TEST_POSTGRES_URL": pg})
+    if pg and rc != 0:
+        failed.append("tests on PostgreSQL")
+    if image_check is not None and image_check.wait() != 0:
         failed.append("image")
     print(
         "\n=== summary:",
@@ -284,6 +306,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     test.add_argument(
         "--no-image", action="store_true", help="skip the image check (build and run the image)"
+    )
+    test.add_argument(
+        "--serial",
+        action="store_true",
+        help="run the PostgreSQL pass after the SQLite pass instead of beside it",
     )
     test.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     test.set_defaults(func=cmd_test)
