@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+import pytest
 import pytest_asyncio
 from google.protobuf.message import Message
 from sqlalchemy import select
@@ -162,6 +163,16 @@ ORDERS = service_caller("orders")
 
 
 @pytest_asyncio.fixture(scope="module")
-async def svc(db_factory: DatabaseFactory, nats_server: EmbeddedNats) -> AsyncIterator[Harness]:
-    async with service_running(SPEC, db_factory, nats_server.url, harness=Harness) as running:
-        yield running
+async def svc(
+    db_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Harness]:
+    """Settlements on a NATS of the module's own: on the session's, its consumers would apply
+    the van sales other modules' orders services publish (its durable consumers are the same
+    ones) while a test compares what a call wrote ("nothing written" snapshots)."""
+    nats_server = EmbeddedNats(store_dir=tmp_path_factory.mktemp("settlements-nats"))
+    await nats_server.start()
+    try:
+        async with service_running(SPEC, db_factory, nats_server.url, harness=Harness) as running:
+            yield running
+    finally:
+        await nats_server.stop()
