@@ -186,9 +186,10 @@ def carrier() -> dict[str, str]:
     return out
 
 
-def parent(carried: Carrier) -> otel_context.Context | None:
-    """The context a carrier names (None for an empty one: the span starts a trace)."""
-    return propagate.extract(carried) if carried else None
+def parent(carried: Carrier) -> otel_context.Context:
+    """The context a carrier names; for an empty one an empty context, so that the span starts
+    a trace of its own rather than joining whatever span is current where it is made."""
+    return propagate.extract(carried) if carried else otel_context.Context()
 
 
 @dataclass(frozen=True)

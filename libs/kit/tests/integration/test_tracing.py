@@ -177,3 +177,20 @@ def test_a_bad_tracing_configuration_is_refused_by_name(
     with pytest.raises(SettingsError, match=message):
         tracing.configure_from_env("orders", environ)
     assert not tracing.enabled()
+
+
+def test_a_message_span_continues_the_trace_its_message_carries_and_no_other(
+    spans: InMemorySpanExporter,
+) -> None:
+    with tracing.tracer().start_as_current_span("writer") as writer:
+        carried = tracing.carrier()
+    with tracing.tracer().start_as_current_span("unrelated work of the consumer's loop"):
+        with tracing.message_span("process a", carried, trace.SpanKind.CONSUMER, {}) as span:
+            assert span.get_span_context().trace_id == writer.get_span_context().trace_id
+        # A message written with tracing off carries nothing: a trace of its own.
+        with tracing.message_span("process b", {}, trace.SpanKind.CONSUMER, {}):
+            pass
+    by_name = {s.name: s for s in spans.get_finished_spans()}
+    assert by_name["process a"].parent is not None
+    assert by_name["process a"].parent.span_id == writer.get_span_context().span_id
+    assert by_name["process b"].parent is None
