@@ -255,6 +255,14 @@ def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
 
 # ------------------------------------------------------------------ watching a service's database
 
+
+def error_cause(exc: BaseException) -> str:
+    """The driver's own words, without the statement and its parameters SQLAlchemy adds (they
+    may hold data that must not reach a log line)."""
+    inner = exc.orig if isinstance(exc, DBAPIError) else exc
+    return f"{type(inner).__name__}: {inner}"[:300]
+
+
 PROBE_INTERVAL_SECONDS = 5.0
 PROBE_TIMEOUT_SECONDS = 5.0
 
@@ -291,8 +299,7 @@ async def probe(
         except TimeoutError:
             error = f"no answer within {timeout:g} s"
         except Exception as exc:  # any failure to get an answer is "unreachable"
-            inner = exc.orig if isinstance(exc, DBAPIError) else exc  # without the statement
-            error = f"{type(inner).__name__}: {inner}"[:300]
+            error = error_cause(exc)
         now = not error
         reachable.set(1 if now else 0)
         if now != was:

@@ -14,6 +14,9 @@ from typing import Any
 import structlog
 
 correlation_id: ContextVar[str] = ContextVar("correlation_id", default="")
+# The gRPC metadata key a correlation id travels in (read by the server interceptor, sent by
+# the channels' interceptor in `fieldline_kit.tracing`).
+CORRELATION_HEADER = "x-correlation-id"
 
 # Keys whose values must never reach a log line, whatever a caller passes.
 _SECRET_KEYS = ("password", "secret", "token", "database_url", "authorization", "api_key")

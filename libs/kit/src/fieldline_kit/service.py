@@ -43,7 +43,6 @@ from fieldline_kit.logging import configure_logging, get_logger
 from fieldline_kit.messaging.consumer import EventConsumer
 from fieldline_kit.messaging.nats import connect
 from fieldline_kit.messaging.relay import OutboxRelay
-from fieldline_kit.metrics import OUTBOX_PUBLISH_FAILURES
 from fieldline_kit.migrations import upgrade
 from fieldline_kit.settings import ServiceSettings, SettingsError, load_settings, setting
 from fieldline_kit.tables import KitTables
@@ -175,7 +174,6 @@ async def messaging_process(
         )
         on_commit.append(relay.wake)
         background.append(relay.run)
-        OUTBOX_PUBLISH_FAILURES.labels(name)  # at 0 from the start: the first one is a rise
     background.extend(readers(nc))
 
     async def close_nats() -> None:

@@ -44,8 +44,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
-from fieldline_kit.grpc.interceptor import CORRELATION_HEADER
-from fieldline_kit.logging import correlation_id
+from fieldline_kit.logging import CORRELATION_HEADER, correlation_id
 from fieldline_kit.settings import SettingsError
 
 Carrier = Mapping[str, str]

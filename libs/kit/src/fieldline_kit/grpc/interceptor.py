@@ -28,7 +28,8 @@ from sqlalchemy import exc as sa_exc
 
 from fieldline_kit import errors
 from fieldline_kit.auth.grpc_auth import GrpcAuth, calling_as, refusing
-from fieldline_kit.logging import correlation, get_logger
+from fieldline_kit.db import error_cause
+from fieldline_kit.logging import CORRELATION_HEADER, correlation, get_logger
 
 log = get_logger("fieldline.grpc")
 
@@ -62,17 +63,10 @@ _STATUS: list[tuple[type[errors.DomainError], grpc.StatusCode]] = [
     (errors.Unavailable, grpc.StatusCode.UNAVAILABLE),
 ]
 
-CORRELATION_HEADER = "x-correlation-id"
 # What the database being out of reach raises through SQLAlchemy: connection errors
 # (OperationalError, InterfaceError, a connection invalidated mid-call), the pool timing out,
 # or the driver's own socket errors before SQLAlchemy wraps them.
 DATABASE_UNAVAILABLE = "the database is unavailable; retry with the same request_id"
-
-
-def _cause(exc: BaseException) -> str:
-    """The driver's own words, without the statement and its parameters SQLAlchemy adds."""
-    inner = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
-    return f"{type(inner).__name__}: {inner}"[:300]
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -144,7 +138,9 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                     if database_unavailable(exc):
                         code = grpc.StatusCode.UNAVAILABLE
                         log.warning(
-                            "rpc failed: database unavailable", method=method, error=_cause(exc)
+                            "rpc failed: database unavailable",
+                            method=method,
+                            error=error_cause(exc),
                         )
                         await context.abort(code, DATABASE_UNAVAILABLE)
                     code = grpc.StatusCode.INTERNAL

@@ -161,6 +161,8 @@ class OutboxRelay:
             .values(attempts=t.c.attempts + 1, last_error=bindparam("error"))
         )
         self._published: dict[str, Counter] = {}  # metric children by subject
+        # At 0 from the start, so that the first failure is a rise an alert can see.
+        self._failures = OUTBOX_PUBLISH_FAILURES.labels(service)
         self._held: AsyncConnection | None = None  # kept between run()'s passes
         # run()'s sleep: woken by wake() (unless it is a backoff) and by its stop event.
         self._woken = False
@@ -433,7 +435,7 @@ class OutboxRelay:
             done += run.acked
             if run.error is not None:  # keep order: this row and the rest wait for the next pass
                 failed = rows[done]
-                OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()
+                self._failures.inc()
                 error = _describe(run.error)
                 log.warning(
                     "outbox publish failed",
