@@ -14,6 +14,7 @@ import pytest_asyncio
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fieldline_dev.services import GRPC_SERVICES
 from fieldline_dev.runner import LocalSystem
 from fieldline_dev.supervisor import RestartPolicy
 from fieldline_kit.db import create_engine
@@ -46,6 +47,7 @@ async def faulty() -> AsyncIterator[FaultySystem]:
         local = LocalSystem(
             data_dir=Path(tmp) / "system",
             fixed_ports=False,
+            services=GRPC_SERVICES,
             extra_env={
                 "DRAIN_DELAY_SECONDS": "0",
                 "SHUTDOWN_GRACE_SECONDS": "5",

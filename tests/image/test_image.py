@@ -44,7 +44,8 @@ from fieldline_dev.image import (
     machine_pip_settings,
 )
 from fieldline_dev.runner import free_port, wait_serving
-from fieldline_dev.services import SERVICES, ServiceDef, access_policies
+from fieldline_dev.services import GRPC_SERVICES as SERVICES
+from fieldline_dev.services import ServiceDef, access_policies
 from fieldline_dev.tokens import JWKS_FILE, KEY_FILE, LOCAL_ISSUER, local_issuer
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.nats_server import EmbeddedNats

@@ -23,6 +23,7 @@ import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fieldline_dev.services import GRPC_SERVICES
 from fieldline_dev.runner import LOCAL_ADMIN, LocalSystem, RunningService
 from fieldline_kit.auth.forward import BearerToken
 from fieldline_kit.db import create_engine
@@ -107,6 +108,7 @@ async def replicated() -> AsyncIterator[Replicated]:
         local = LocalSystem(
             data_dir=Path(tmp) / "system",
             fixed_ports=False,
+            services=GRPC_SERVICES,
             replicas=REPLICAS,
             extra_env={
                 "DRAIN_DELAY_SECONDS": "0",

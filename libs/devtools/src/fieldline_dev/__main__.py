@@ -27,10 +27,7 @@ MAX_TOKEN_MINUTES = 12 * 60
 TYPED_PACKAGES = [
     "fieldline_kit",
     "fieldline_dev",
-    *sorted(
-        "fieldline_" + p.parent.name.replace("-", "_")
-        for p in (ROOT / "services").glob("*/pyproject.toml")
-    ),
+    *sorted(p.name for p in (ROOT / "services").glob("*/src/fieldline_*")),
 ]
 
 

@@ -49,7 +49,15 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from fieldline_dev.services import SERVICES, ServiceDef, access_policies
 from fieldline_dev.supervisor import RestartPolicy, Supervised, Supervisor
-from fieldline_dev.tokens import LOCAL_ISSUER, jwks_path, local_issuer, signing_key_path
+from fieldline_dev.tokens import (
+    GATEWAY_ISSUER,
+    LOCAL_ISSUER,
+    device_jwks_path,
+    device_keys,
+    jwks_path,
+    local_issuer,
+    signing_key_path,
+)
 from fieldline_kit.auth.issuer import TokenIssuer
 from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.nats_server import EmbeddedNats
@@ -118,6 +126,7 @@ class RunningService:
     # False once stopped on purpose (`stop_service`): the supervisor leaves it down.
     wanted: bool = True
     replica: int = 1  # 1 for `./fl up`; more with LocalSystem(replicas=…)
+    http_port: int = 0  # an HTTP service's (the device gateway's)
 
     @property
     def name(self) -> str:
@@ -244,7 +253,7 @@ class LocalSystem:
                 for replica in range(1, self.replicas + 1):
                     self.start_service(definition, replica)
             for svc in self.running.values():
-                wait_serving(svc.target, READY_TIMEOUT, svc.process)
+                self.wait_ready(svc)
             if self.supervise:
                 self.supervisor = Supervisor(
                     self._supervised,
@@ -258,7 +267,9 @@ class LocalSystem:
             self.stop()
             raise
 
-    def service_env(self, d: ServiceDef, grpc_port: int, metrics_port: int) -> dict[str, str]:
+    def service_env(
+        self, d: ServiceDef, grpc_port: int, metrics_port: int, http_port: int = 0
+    ) -> dict[str, str]:
         assert self.nats is not None
         p = d.env_prefix
         env = {
@@ -271,9 +282,23 @@ class LocalSystem:
         }
         for dep in d.depends_on:
             env[f"{p}_{dep.upper().replace('-', '_')}_TARGET"] = self.target_of(dep)
+        if d.default_http_port:
+            env[f"{p}_HTTP_HOST"] = "127.0.0.1"
+            env[f"{p}_HTTP_PORT"] = str(http_port)
+            env[f"{p}_TOKEN_SIGNING_KEYS"] = str(device_keys(self.data_dir))
+            env[f"{p}_TOKEN_ISSUER"] = GATEWAY_ISSUER
+            env[f"{p}_DATA_DIR"] = str(self.data_dir / d.name)
         if self.checks_tokens(d):
             env[f"{p}_AUTH_JWKS"] = str(jwks_path(self.data_dir))
             env[f"{p}_AUTH_ISSUERS"] = LOCAL_ISSUER
+            if not d.default_http_port and self.has_gateway:
+                # The services trust the gateway's device tokens too, their key bound to its
+                # issuer (a device key cannot sign a token in another issuer's name).
+                device_keys(self.data_dir)
+                env[f"{p}_AUTH_JWKS"] += (
+                    f",{device_jwks_path(self.data_dir)}#iss={GATEWAY_ISSUER}"
+                )
+                env[f"{p}_AUTH_ISSUERS"] = f"{LOCAL_ISSUER},{GATEWAY_ISSUER}"
             # For a service that signs its own service tokens (orders' settings name these):
             # the same development key, so its peers accept them.
             env[f"{p}_SERVICE_SIGNING_KEY"] = str(signing_key_path(self.data_dir))
@@ -301,15 +326,20 @@ class LocalSystem:
                     grpc_port, metrics_port = d.default_grpc_port, d.default_grpc_port + 1000
                 else:
                     grpc_port, metrics_port = free_port(), free_port()
-                env = self.service_env(d, grpc_port, metrics_port)
+                http_port = 0
+                if d.default_http_port:
+                    http_port = d.default_http_port if self.fixed_ports else free_port()
+                env = self.service_env(d, grpc_port, metrics_port, http_port)
                 if d.has_database and replica == 1:
                     self._run_once(
                         [sys.executable, "-m", d.module, "migrate"], env, f"{d.name} migrate"
                     )
-                svc = RunningService(d, grpc_port, metrics_port, env, replica=replica)
+                svc = RunningService(
+                    d, grpc_port, metrics_port, env, replica=replica, http_port=http_port
+                )
                 self.running[name] = svc
             else:
-                svc.env = self.service_env(d, svc.grpc_port, svc.metrics_port)
+                svc.env = self.service_env(d, svc.grpc_port, svc.metrics_port, svc.http_port)
                 if svc.log is not None:
                     svc.log.close()
             svc.log = svc.log_path = None
@@ -389,10 +419,23 @@ class LocalSystem:
             )
 
     def _fixed_ports(self, d: ServiceDef) -> dict[int, str]:
-        return {
+        ports = {
             d.default_grpc_port: f"{d.name} gRPC",
             d.default_grpc_port + 1000: f"{d.name} metrics",
         }
+        if d.default_http_port:
+            ports[d.default_http_port] = f"{d.name} HTTP"
+        return ports
+
+    @property
+    def has_gateway(self) -> bool:
+        return any(d.default_http_port for d in self.services)
+
+    def wait_ready(self, svc: RunningService) -> None:
+        if svc.definition.default_http_port:
+            wait_http_ready(svc.http_port, READY_TIMEOUT, svc.process)
+        else:
+            wait_serving(svc.target, READY_TIMEOUT, svc.process)
 
     def _supervised(self) -> Iterator[Supervised]:
         if self.nats is not None:
@@ -418,8 +461,10 @@ class LocalSystem:
         lines = [f"  {'nats (JetStream)':<18} {self.nats.url}   data: {self.nats.store_dir}"]
         for svc in self.running.values():
             checks = "   tokens checked" if self.checks_tokens(svc.definition) else ""
+            http = svc.http_port
+            door = f"http://127.0.0.1:{http}" if http else f"grpc 127.0.0.1:{svc.grpc_port}"
             lines.append(
-                f"  {svc.name:<18} grpc 127.0.0.1:{svc.grpc_port}   "
+                f"  {svc.name:<18} {door}   "
                 f"metrics http://127.0.0.1:{svc.metrics_port}/metrics{checks}"
             )
         return "\n".join(lines)
@@ -441,6 +486,26 @@ class LocalSystem:
                 "fieldline.settlements.v1.SettlementsService/GetDebtPolicy"
             )
         return "\n".join(lines)
+
+
+def wait_http_ready(
+    port: int, timeout: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Block until `GET http://127.0.0.1:<port>/readyz` answers 200."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}/readyz"
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"service at {url} exited with {process.returncode}")
+        with contextlib.suppress(OSError, urllib.error.URLError):
+            with urllib.request.urlopen(url, timeout=1) as reply:  # noqa: S310 - local http
+                if reply.status == 200:
+                    return
+        time.sleep(0.2)
+    raise TimeoutError(f"service at {url} not ready after {timeout:.0f}s")
 
 
 def wait_serving(

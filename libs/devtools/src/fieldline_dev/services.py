@@ -19,14 +19,21 @@ class ServiceDef:
     has_database: bool = True
     # Services whose gRPC address this one needs, passed as <PREFIX>_<DEP>_TARGET.
     depends_on: tuple[str, ...] = ()
+    # An HTTP service (the device gateway): its port, and its readiness is `GET /readyz`;
+    # its gRPC port is only reserved (the metrics port is that + 1000, as for the others).
+    default_http_port: int = 0
+    # Its Python package, where not fieldline_<name> (the device gateway's is fieldline_gateway).
+    package: str = ""
+    # Its environment variables' prefix, where not the name's (the gateway's is GATEWAY).
+    prefix: str = ""
 
     @property
     def module(self) -> str:
-        return "fieldline_" + self.name.replace("-", "_")
+        return self.package or "fieldline_" + self.name.replace("-", "_")
 
     @property
     def env_prefix(self) -> str:
-        return self.name.upper().replace("-", "_")
+        return self.prefix or self.name.upper().replace("-", "_")
 
 
 def access_policies(services: Iterable[ServiceDef]) -> dict[str, bool]:
@@ -53,4 +60,16 @@ SERVICES: tuple[ServiceDef, ...] = (
     ServiceDef("clients", 50051),
     ServiceDef("settlements", 50053),
     ServiceDef("orders", 50052, depends_on=("settlements",)),
+    ServiceDef(
+        "device-gateway",
+        50054,
+        depends_on=("clients", "orders", "settlements"),
+        default_http_port=8000,
+        package="fieldline_gateway",
+        prefix="GATEWAY",
+    ),
 )
+
+# The services reached over gRPC (every one but the device gateway): the fault and replica
+# suites and the image test run these.
+GRPC_SERVICES: tuple[ServiceDef, ...] = tuple(d for d in SERVICES if not d.default_http_port)

@@ -18,13 +18,24 @@ from pathlib import Path
 
 from fieldline_kit import roles
 from fieldline_kit.auth.issuer import TokenIssuer
-from fieldline_kit.auth.keys import EDDSA, generate_signing_key, load_signing_keys, private_pem
+from fieldline_kit.auth.keys import (
+    EDDSA,
+    generate_signing_key,
+    jwks_document,
+    load_signing_keys,
+    private_pem,
+)
 from fieldline_kit.auth.principal import Kind
 from fieldline_kit.validation import role_name
 
 LOCAL_ISSUER = "fieldline-local"
 KEY_FILE = "signing-key.pem"
 JWKS_FILE = "jwks.json"
+# The device gateway's device tokens: a key of their own, bound to their issuer in the JWKS
+# the services trust (`<SVC>_AUTH_JWKS=…,<device-jwks>#iss=fieldline-gateway`).
+GATEWAY_ISSUER = "fieldline-gateway"
+DEVICE_KEY_FILE = "device-signing-key.pem"
+DEVICE_JWKS_FILE = "device-jwks.json"
 # What `./fl token` and the tools' own calls carry when no role is named.
 ADMIN, SERVICE = roles.ADMIN, roles.SERVICE
 
@@ -39,6 +50,32 @@ def jwks_path(data_dir: Path) -> Path:
 
 def signing_key_path(data_dir: Path) -> Path:
     return auth_dir(data_dir) / KEY_FILE
+
+
+def device_key_path(data_dir: Path) -> Path:
+    return auth_dir(data_dir) / DEVICE_KEY_FILE
+
+
+def device_jwks_path(data_dir: Path) -> Path:
+    """The device-token key's JWKS (made with it, on first use: `device_keys`)."""
+    return auth_dir(data_dir) / DEVICE_JWKS_FILE
+
+
+def device_keys(data_dir: Path) -> Path:
+    """The gateway's device-token key (made once, like the development key) and its JWKS
+    written beside it; the key's path."""
+    directory = auth_dir(data_dir)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key_path = device_key_path(data_dir)
+    if not key_path.exists():
+        _make_key(key_path)
+    document = json.dumps(jwks_document(load_signing_keys([key_path])), indent=2)
+    jwks = device_jwks_path(data_dir)
+    if not jwks.exists() or jwks.read_text() != document:
+        tmp = jwks.with_suffix(".tmp")
+        tmp.write_text(document)
+        tmp.replace(jwks)
+    return key_path
 
 
 def _make_key(path: Path) -> None:

@@ -296,24 +296,30 @@ class ServiceSpec(Generic[S, A]):
     def main(self, argv: list[str] | None = None) -> int:
         """`python -m fieldline_<service> serve|migrate|describe`, the same locally and in
         Kubernetes."""
-        argv = sys.argv[1:] if argv is None else argv
-        if argv and argv[0] in self.commands:
-            return self.commands[argv[0]](argv[1:])
-        parser = argparse.ArgumentParser(prog=f"python -m fieldline_{self.name.replace('-', '_')}")
-        parser.add_argument("command", choices=["serve", "migrate", "describe", *self.commands])
-        args = parser.parse_args(argv)
-        try:
-            if args.command == "describe":
-                print(json.dumps(self.describe()))
-                return 0
-            if args.command == "migrate":
-                configure_logging(self.name)
-                migrate = load_settings(_MigrateSettings, self.prefix)
-                upgrade(migrate.database_url, self.migrations)
-                get_logger("fieldline.migrate").info("database migrated", service=self.name)
-                return 0
-            asyncio.run(self.serve())
+        return service_main(self, argv)
+
+
+def service_main(spec: Any, argv: list[str] | None = None) -> int:
+    """The command line of a declared service (`ServiceSpec`, `HttpServiceSpec`): its own
+    commands, then `serve`, `migrate` and `describe`."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in spec.commands:
+        return int(spec.commands[argv[0]](argv[1:]))
+    parser = argparse.ArgumentParser(prog=f"python -m fieldline_{spec.name.replace('-', '_')}")
+    parser.add_argument("command", choices=["serve", "migrate", "describe", *spec.commands])
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "describe":
+            print(json.dumps(spec.describe()))
             return 0
-        except SettingsError as exc:
-            print(f"{self.name}: {exc}", file=sys.stderr)
-            return 2
+        if args.command == "migrate":
+            configure_logging(spec.name)
+            migrate = load_settings(_MigrateSettings, spec.prefix)
+            upgrade(migrate.database_url, spec.migrations)
+            get_logger("fieldline.migrate").info("database migrated", service=spec.name)
+            return 0
+        asyncio.run(spec.serve())
+        return 0
+    except SettingsError as exc:
+        print(f"{spec.name}: {exc}", file=sys.stderr)
+        return 2

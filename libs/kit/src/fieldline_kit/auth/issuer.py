@@ -51,8 +51,11 @@ class TokenIssuer:
         roles: Iterable[str] = (),
         act: str | None = None,
         lifetime: timedelta | None = None,
+        device: str | None = None,
     ) -> str:
-        """A signed token for `subject`; `act` names the user a service acts for."""
+        """A signed token for `subject`; `act` names the user a service acts for, `device`
+        (the `dev` claim) the device an employee's token was issued to (the device gateway's
+        tokens)."""
         if not subject:
             raise ValueError("a token needs a subject")
         if kind not in Kind.ALL:
@@ -71,6 +74,8 @@ class TokenIssuer:
         }
         if act is not None:
             claims["act"] = {"sub": act}
+        if device is not None:
+            claims["dev"] = device
         key = self.keys[0]
         return jwt.encode(
             claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid}

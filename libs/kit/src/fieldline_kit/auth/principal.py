@@ -32,6 +32,7 @@ class Principal:
     token_id: str | None = None  # jti
     expires_at: datetime | None = None
     acting_for: str | None = None  # the `act` claim's sub: the user a service acts for
+    device_id: str | None = None  # the `dev` claim: the device the token was issued to
 
     def has_any(self, roles: Iterable[str]) -> bool:
         return not self.roles.isdisjoint(roles)

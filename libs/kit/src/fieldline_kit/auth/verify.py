@@ -192,6 +192,9 @@ def _principal(claims: dict[str, Any]) -> Principal:
     act = claims.get("act")
     if act is not None and not (isinstance(act, dict) and isinstance(act.get("sub"), str)):
         raise Unauthenticated("token 'act' is not an object with a 'sub'")
+    device = claims.get("dev")
+    if device is not None and not (isinstance(device, str) and device):
+        raise Unauthenticated("token 'dev' is not a device id")
     jti = claims.get("jti")
     return Principal(
         kind=kind,
@@ -200,4 +203,5 @@ def _principal(claims: dict[str, Any]) -> Principal:
         token_id=jti if isinstance(jti, str) else None,
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         acting_for=act["sub"] if act else None,
+        device_id=device,
     )

@@ -1,0 +1,88 @@
+"""Composition root: builds the real adapters once and hands them to the entrypoints."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fieldline_gateway.adapters import metrics
+from fieldline_gateway.adapters.employees import Employees
+from fieldline_gateway.adapters.orm import employees, kit
+from fieldline_gateway.adapters.peers import Peers
+from fieldline_gateway.domain.limits import RateLimiter, parse_rate_limits
+from fieldline_gateway.service_layer.identity import Identity, IdentityPolicy
+from fieldline_gateway.settings import GatewaySettings
+
+from fieldline_kit.app import ServiceApp
+from fieldline_kit.auth.directory_table import table_directory
+from fieldline_kit.auth.issuer import TokenIssuer
+from fieldline_kit.auth.jwks import JwksSource, JwksSources
+from fieldline_kit.auth.keys import load_signing_keys
+from fieldline_kit.auth.verify import TokenVerifier
+from fieldline_kit.clock import Clock, utcnow
+from fieldline_kit.event_mapper import EventMapper
+from fieldline_kit.uow import UnitOfWork
+
+SERVICE = "device-gateway"
+
+
+class GatewayEvents(EventMapper):
+    """The gateway publishes no events (v1): it has no stream of its own."""
+
+    subject_prefix = "gateway.events.v1"
+
+
+class App(ServiceApp[GatewaySettings, UnitOfWork]):
+    def __init__(self, settings: GatewaySettings, *, clock: Clock = utcnow) -> None:
+        super().__init__(
+            settings, uow_class=UnitOfWork, tables=kit, mapper=GatewayEvents(), clock=clock
+        )
+        self.tz = ZoneInfo(settings.timezone)
+        # Device tokens: signed with GATEWAY_TOKEN_SIGNING_KEYS (the first signs, all are
+        # published), iss GATEWAY_TOKEN_ISSUER, with the `dev` claim.
+        self.issuer = TokenIssuer(
+            load_signing_keys(settings.token_signing_keys),
+            settings.token_issuer,
+            settings.auth_audience,
+            clock=lambda: self.clock(),
+        )
+        # One verifier for both kinds of caller: the gateway's own device tokens (its keys,
+        # bound to its issuer) and management tokens (GATEWAY_AUTH_JWKS / _ISSUERS).
+        own = JwksSource.of(self.issuer.jwks(), issuer=settings.token_issuer)
+        management = JwksSource.at(settings.auth_jwks)
+        sources = management.sources if isinstance(management, JwksSources) else [management]
+        self.verifier = TokenVerifier(
+            JwksSources([own, *sources]),
+            [settings.token_issuer, *settings.auth_issuers],
+            settings.auth_audience,
+        )
+        # Employees as clients' events last reported them: an inactive employee's token is
+        # refused, a removed role no longer counts (kept by the clients consumer).
+        self.directory = table_directory(self.read_sessions, employees)
+        self.peers = Peers(settings)
+        self.cleanup.append(self.peers.close)
+        self.employees = Employees(self.peers)
+        self.identity = Identity(
+            self.uow,
+            self.read_uow,
+            self.issuer,
+            self.employees,
+            self.peers.as_service,
+            IdentityPolicy(
+                code_lifetime=timedelta(hours=settings.activation_code_hours),
+                refresh_lifetime=timedelta(days=settings.refresh_token_days),
+                refresh_retry=timedelta(seconds=settings.refresh_retry_seconds),
+                max_devices=settings.max_devices_per_employee,
+            ),
+            clock=lambda: self.clock(),
+        )
+        self.limiter = RateLimiter(parse_rate_limits(settings.rate_limits))
+        self.data_dir = Path(settings.data_dir)
+
+    def rate_limited(self, operation: str) -> None:
+        metrics.RATE_LIMITED.labels(operation).inc()
+
+
+def bootstrap(settings: GatewaySettings) -> App:
+    return App(settings)

@@ -1,0 +1,1 @@
+"""Test-package root: gives this service's tests unique module names (see pyproject)."""
