@@ -1,1 +1,2 @@
-"""Fieldline device gateway: the only door for the agents' mobile devices (docs/contexts/device-gateway.md)."""
+"""Fieldline device gateway: the only door for the agents' mobile devices
+(docs/contexts/device-gateway.md)."""
