@@ -293,3 +293,10 @@ def test_garbage_is_always_unauthenticated(token: str) -> None:
 
 
 _GARBAGE_KEY = generate_signing_key()
+
+
+def test_a_device_token_names_its_device(key: SigningKey, verifier: TokenVerifier) -> None:
+    issuer = TokenIssuer([key], ISS)
+    token = issuer.mint("e-1", Kind.EMPLOYEE, ["AGENT"], device="d-1")
+    assert verifier.verify(token).device_id == "d-1"
+    assert verifier.verify(issuer.mint("e-1", Kind.EMPLOYEE, ["AGENT"])).device_id is None
