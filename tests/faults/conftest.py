@@ -14,8 +14,8 @@ import pytest_asyncio
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fieldline_dev.services import GRPC_SERVICES
 from fieldline_dev.runner import LocalSystem
+from fieldline_dev.services import GRPC_SERVICES
 from fieldline_dev.supervisor import RestartPolicy
 from fieldline_kit.db import create_engine
 from fieldline_kit.testing.databases import POSTGRES_ENV, DatabaseFactory

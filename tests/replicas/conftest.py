@@ -23,8 +23,8 @@ import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fieldline_dev.services import GRPC_SERVICES
 from fieldline_dev.runner import LOCAL_ADMIN, LocalSystem, RunningService
+from fieldline_dev.services import GRPC_SERVICES
 from fieldline_kit.auth.forward import BearerToken
 from fieldline_kit.db import create_engine
 from fieldline_kit.testing.auth import Caller

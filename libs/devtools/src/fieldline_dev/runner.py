@@ -295,9 +295,7 @@ class LocalSystem:
                 # The services trust the gateway's device tokens too, their key bound to its
                 # issuer (a device key cannot sign a token in another issuer's name).
                 device_keys(self.data_dir)
-                env[f"{p}_AUTH_JWKS"] += (
-                    f",{device_jwks_path(self.data_dir)}#iss={GATEWAY_ISSUER}"
-                )
+                env[f"{p}_AUTH_JWKS"] += f",{device_jwks_path(self.data_dir)}#iss={GATEWAY_ISSUER}"
                 env[f"{p}_AUTH_ISSUERS"] = f"{LOCAL_ISSUER},{GATEWAY_ISSUER}"
             # For a service that signs its own service tokens (orders' settings name these):
             # the same development key, so its peers accept them.
@@ -500,10 +498,12 @@ def wait_http_ready(
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"service at {url} exited with {process.returncode}")
-        with contextlib.suppress(OSError, urllib.error.URLError):
-            with urllib.request.urlopen(url, timeout=1) as reply:  # noqa: S310 - local http
-                if reply.status == 200:
-                    return
+        with (
+            contextlib.suppress(OSError, urllib.error.URLError),
+            urllib.request.urlopen(url, timeout=1) as reply,
+        ):
+            if reply.status == 200:
+                return
         time.sleep(0.2)
     raise TimeoutError(f"service at {url} not ready after {timeout:.0f}s")
 
