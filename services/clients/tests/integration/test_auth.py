@@ -322,6 +322,15 @@ def valid_request(name: str, w: World) -> Message:
             request_id=new_id(),
             questionnaire=pb.Questionnaire(id=new_id(), name="Пусто", must_stock_skus=["SKU-1"]),
         ),
+        "UpdateQuestionnaire": lambda: vs.UpdateQuestionnaireRequest(
+            request_id=new_id(),
+            questionnaire=pb.Questionnaire(
+                id=w.questionnaire.id,
+                name="Переименованный",
+                questions=w.questionnaire.questions,
+                version=w.questionnaire.version,
+            ),
+        ),
         "GetQuestionnaire": lambda: vs.GetQuestionnaireRequest(questionnaire_id=w.questionnaire.id),
         "ListQuestionnaires": lambda: vs.ListQuestionnairesRequest(),
         "SubmitAudit": lambda: vs.SubmitAuditRequest(

@@ -54,6 +54,8 @@ def test_people_and_reference_data_are_changed_by_admin_and_service_only() -> No
         assert rule(name).roles == {"ADMIN", "SERVICE"} and rule(name).audit
     for name in ("UpdateEmployee", "CreateTerritory", "CreateQuestionnaire"):
         assert rule(name).roles == {"ADMIN", "SERVICE"}
+    assert rule("UpdateQuestionnaire").roles == {"ADMIN", "SERVICE"}
+    assert rule("UpdateQuestionnaire").audit
     assert rule("DecideProposal").roles == {"SUPERVISOR"}
 
 

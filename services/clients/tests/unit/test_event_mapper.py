@@ -10,6 +10,7 @@ import pytest
 from fieldline.clients.events.v1 import events_pb2 as ev
 from fieldline_clients.adapters.event_mapper import ClientsEvents
 from fieldline_clients.domain import events
+from fieldline_clients.domain.fieldwork import Questionnaire, QuestionType
 from fieldline_clients.domain.model import (
     Client,
     ClientType,
@@ -59,6 +60,25 @@ def test_an_assignment_change_names_the_routes_agent() -> None:
     assert isinstance(message, ev.RouteAssignmentChanged)
     assert message.agent_id == agent.id and message.removed
     assert message.assignment.outlet_id == assignment.outlet_id
+    # The route's version rides on the assignment too, as ListRouteAssignments gives it.
+    assert message.assignment.route_version == published.aggregate_version == 2
+
+
+def test_a_questionnaire_is_published_whole_at_each_version() -> None:
+    questions = [("facings", "Фейсинги", QuestionType.NUMBER, (), True)]
+    q = Questionnaire.create(new_id(), "Полка", questions, ["SKU-1"])
+    q.update("Полка v2", questions, ["SKU-1", "SKU-2"], 1)
+    [first], [second] = (list(ClientsEvents()(e)) for e in q.events)
+    for published, version in ((first, 1), (second, 2)):
+        assert published.subject == "clients.events.v1.QuestionnaireChanged"
+        assert (published.aggregate_type, published.aggregate_id) == ("questionnaire", q.id)
+        assert published.aggregate_version == version
+        assert isinstance(published.message, ev.QuestionnaireChanged)
+        assert published.message.questionnaire.version == version
+    assert isinstance(second.message, ev.QuestionnaireChanged)
+    assert second.message.questionnaire.name == "Полка v2"
+    assert list(second.message.questionnaire.must_stock_skus) == ["SKU-1", "SKU-2"]
+    assert [x.id for x in second.message.questionnaire.questions] == ["facings"]
 
 
 def test_an_event_without_a_mapper_is_a_programming_error() -> None:

@@ -30,6 +30,7 @@ from fieldline_clients.domain.model import Employee, Outlet, OutletStatus, Role
 from fieldline_clients.domain.values import EARTH_RADIUS_M, Location, Money
 from fieldline_kit.errors import (
     AlreadyExists,
+    Conflict,
     FailedPrecondition,
     InvalidArgument,
     PermissionDenied,
@@ -418,6 +419,66 @@ class TestQuestionnaire:
         assert err.value.field == "audit.answers[3].question_id"
         assert q.id in err.value.problem
 
+    def test_create_records_the_whole_questionnaire(self) -> None:
+        q = make_questionnaire()
+        [event] = q.events
+        assert isinstance(event, events.QuestionnaireChanged)
+        assert event.questionnaire == q and event.questionnaire.events == []
+
+
+class TestQuestionnaireUpdate:
+    def test_replaces_the_content_and_moves_the_version(self) -> None:
+        q = make_questionnaire()
+        q.events.clear()
+        q.update(" Аудит v2 ", QUESTIONS[:2], ["SKU-003"], 1)
+        assert (q.name, [x.id for x in q.questions], q.must_stock_skus) == (
+            "Аудит v2",
+            ["shelf_share", "price"],
+            ("SKU-003",),
+        )
+        assert q.version == 2
+        [event] = q.events
+        assert isinstance(event, events.QuestionnaireChanged)
+        assert event.questionnaire == q and event.questionnaire.version == 2
+
+    def test_the_same_content_again_changes_nothing(self) -> None:
+        q = make_questionnaire(name="Аудит")
+        q.events.clear()
+        # As given to create: the same after cleaning (spaces trimmed).
+        q.update(" Аудит ", QUESTIONS, [f" {s} " for s in SKUS], 1)
+        assert q.version == 1 and q.events == []
+
+    @pytest.mark.parametrize(("expected", "error"), [(0, InvalidArgument), (2, Conflict)])
+    def test_needs_the_current_version(self, expected: int, error: type[Exception]) -> None:
+        q = make_questionnaire()
+        q.events.clear()
+        with pytest.raises(error) as err:
+            q.update("Другой", QUESTIONS, SKUS, expected)
+        if isinstance(err.value, InvalidArgument):
+            assert err.value.field == "questionnaire.version"
+        assert (q.name, q.version, q.events) == ("Аудит", 1, [])
+
+    @pytest.mark.parametrize(
+        ("name", "questions", "skus", "field"),
+        [
+            ("", QUESTIONS, SKUS, "questionnaire.name"),
+            ("Аудит", [], [], "questionnaire.questions"),
+            ("Аудит", [("a", "A", None, (), False)], SKUS, "questionnaire.questions[0].type"),
+            ("Аудит", QUESTIONS, ["X", "X"], "questionnaire.must_stock_skus"),
+        ],
+    )
+    def test_bad_content_is_refused_naming_the_field(
+        self, name: str, questions: Sequence[Q], skus: Sequence[str], field: str
+    ) -> None:
+        q = make_questionnaire()
+        before = (q.name, q.questions, q.must_stock_skus)
+        q.events.clear()
+        with pytest.raises(InvalidArgument) as err:
+            q.update(name, questions, skus, 1)
+        assert err.value.field == field
+        assert (q.name, q.questions, q.must_stock_skus) == before
+        assert (q.version, q.events) == (1, [])
+
 
 # ---------------------------------------------------------------------------------- audits
 RUB_100 = Money(Decimal("100.00"), "RUB")
@@ -444,6 +505,7 @@ def submit(
     must_stock: Sequence[MustStockCheck] = (),
     prices: Sequence[CompetitorPrice] = (),
     questionnaire: Questionnaire | None = None,
+    performed_at: datetime | None = None,
 ) -> Audit:
     return Audit.submit(
         new_id(),
@@ -453,6 +515,7 @@ def submit(
         must_stock,
         prices,
         CHECK_OUT,
+        performed_at,
     )
 
 
@@ -483,6 +546,43 @@ class TestAuditSubmit:
         assert isinstance(event, events.AuditSubmitted)
         assert event.audit == audit
         assert event.audit.events == []
+
+    def test_the_devices_time_is_kept_beside_the_servers(self, visit: Visit) -> None:
+        assert submit(visit).performed_at is None  # not given
+        earlier = CHECK_OUT - timedelta(hours=5)  # an audit sent long after it was made
+        audit = submit(visit, performed_at=earlier)
+        assert (audit.performed_at, audit.submitted_at) == (earlier, CHECK_OUT)
+        [event] = audit.events
+        assert isinstance(event, events.AuditSubmitted)
+        assert event.audit.performed_at == earlier
+
+    @pytest.mark.parametrize(
+        "ahead", [timedelta(minutes=60), timedelta(minutes=59, seconds=59), timedelta(0)]
+    )
+    def test_a_device_clock_up_to_an_hour_ahead_is_accepted(
+        self, visit: Visit, ahead: timedelta
+    ) -> None:
+        moscow = timezone(timedelta(hours=3))
+        performed = (CHECK_OUT + ahead).astimezone(moscow)
+        assert submit(visit, performed_at=performed).performed_at == performed
+
+    @pytest.mark.parametrize(
+        ("ahead", "minutes"),
+        [(timedelta(minutes=60, microseconds=1), 61), (timedelta(days=400), 576_000)],
+    )
+    def test_a_device_time_more_than_an_hour_ahead_is_refused(
+        self, visit: Visit, ahead: timedelta, minutes: int
+    ) -> None:
+        with pytest.raises(InvalidArgument) as err:
+            submit(visit, performed_at=CHECK_OUT + ahead)
+        assert err.value.field == "audit.performed_at"
+        assert f"is {minutes} minutes after the server's time" in err.value.problem
+        assert "at most 60" in err.value.problem
+
+    def test_a_device_time_must_be_aware(self, visit: Visit) -> None:
+        with pytest.raises(InvalidArgument) as err:
+            submit(visit, performed_at=CHECK_OUT.replace(tzinfo=None))
+        assert err.value.field == "audit.performed_at"
 
     @pytest.mark.parametrize("value", ["12.5", Decimal("12.5"), "-3", "0", "1e2"])
     def test_number_is_parsed_to_decimal(self, visit: Visit, value: Any) -> None:

@@ -611,10 +611,13 @@ class TestSetRouteAssignment:
         self, uow: FakeClientsUnitOfWork
     ) -> None:
         route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
-        put = await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1, 4), ADMIN)
+        put, on = await uow.run(
+            handlers.set_route_assignment, assignment(route, outlet, 1, 4), ADMIN
+        )
         assert put == RouteAssignment(route.id, outlet.id, VisitFrequency.WEEKLY, (1, 4), MONDAY, 1)
         assert uow.routes.assignments == {(route.id, outlet.id): put}
         assert [r.version for r in uow.routes.all()] == [2]
+        assert (on.id, on.version) == (route.id, 2)  # the route as it now is
         [event] = uow.events
         assert isinstance(event, events.RouteAssignmentChanged)
         assert event.assignment == put and not event.removed
@@ -624,14 +627,15 @@ class TestSetRouteAssignment:
     ) -> None:
         route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
         await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1), ADMIN)
-        await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1), ADMIN)
+        _, again = await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1), ADMIN)
         assert [r.version for r in uow.routes.all()] == [2]
+        assert again.version == 2  # the route's current version, unchanged
         assert len(uow.events) == 1
 
     async def test_a_new_schedule_replaces_the_old_one(self, uow: FakeClientsUnitOfWork) -> None:
         route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
         await uow.run(handlers.set_route_assignment, assignment(route, outlet, 1), ADMIN)
-        later = await uow.run(
+        later, _ = await uow.run(
             handlers.set_route_assignment, assignment(route, outlet, 3, sequence=9), ADMIN
         )
         assert uow.routes.assignments == {(route.id, outlet.id): later}
@@ -675,7 +679,7 @@ class TestSetRouteAssignment:
 class TestRemoveRouteAssignment:
     async def test_takes_the_outlet_off_the_route(self, uow: FakeClientsUnitOfWork) -> None:
         route, outlet = a_route(uow, an_employee(uow)), an_outlet(uow)
-        put = await uow.run(handlers.set_route_assignment, assignment(route, outlet), ADMIN)
+        put, _ = await uow.run(handlers.set_route_assignment, assignment(route, outlet), ADMIN)
         cmd = c.RemoveRouteAssignment(route.id, outlet.id)
         await uow.run(handlers.remove_route_assignment, cmd, ADMIN)
         assert uow.routes.assignments == {}
@@ -870,13 +874,71 @@ class TestCreateQuestionnaire:
         q = await uow.run(handlers.create_questionnaire, cmd)
         assert uow.questionnaires.all() == [q]
         assert [x.options for x in q.questions] == [("Вход", "Касса")]
-        assert uow.events == []  # questionnaires publish nothing
+        [event] = uow.events
+        assert isinstance(event, events.QuestionnaireChanged) and event.questionnaire == q
         retry = c.CreateQuestionnaire(q.id, "Другое", questions, [])
         assert await uow.run(handlers.create_questionnaire, retry) == q
+        assert len(uow.events) == 1  # a retry (the id exists) publishes nothing
 
     async def test_an_empty_questionnaire_is_refused(self, uow: FakeClientsUnitOfWork) -> None:
         cmd = c.CreateQuestionnaire(new_id(), "Пусто", [], [])
         await uow.refused(InvalidArgument, handlers.create_questionnaire, cmd)
+
+
+def update_questionnaire(q: Questionnaire, **kw: Any) -> c.UpdateQuestionnaire:
+    values: dict[str, Any] = {
+        "id": q.id,
+        "name": q.name,
+        "questions": [(x.id, x.text, x.type, x.options, x.required) for x in q.questions],
+        "must_stock_skus": q.must_stock_skus,
+        "expected_version": q.version,
+    }
+    return c.UpdateQuestionnaire(**{**values, **kw})
+
+
+class TestUpdateQuestionnaire:
+    async def test_saves_the_new_content(self, uow: FakeClientsUnitOfWork) -> None:
+        q = a_questionnaire(uow)
+        cmd = update_questionnaire(q, name="Аудит v2", must_stock_skus=["KDR-1000-PET"])
+        updated = await uow.run(handlers.update_questionnaire, cmd)
+        assert uow.questionnaires.all() == [updated]
+        assert (updated.name, updated.must_stock_skus, updated.version) == (
+            "Аудит v2",
+            ("KDR-1000-PET",),
+            2,
+        )
+        [event] = uow.events
+        assert isinstance(event, events.QuestionnaireChanged) and event.questionnaire == updated
+
+    async def test_the_same_content_changes_nothing(self, uow: FakeClientsUnitOfWork) -> None:
+        q = a_questionnaire(uow)
+        same = await uow.run(handlers.update_questionnaire, update_questionnaire(q))
+        assert same == q and same.version == 1
+        assert uow.events == []
+
+    async def test_a_stale_version_is_a_conflict(self, uow: FakeClientsUnitOfWork) -> None:
+        q = a_questionnaire(uow)
+        await uow.run(handlers.update_questionnaire, update_questionnaire(q, name="v2"))
+        cmd = update_questionnaire(q, name="v3")  # made from version 1
+        await uow.refused(Conflict, handlers.update_questionnaire, cmd)
+
+    @pytest.mark.parametrize(
+        ("change", "error", "field"),
+        [
+            ({"id": new_id()}, NotFound, "questionnaire.id"),
+            ({"id": "q-1"}, InvalidArgument, "questionnaire.id"),
+            ({"expected_version": 0}, InvalidArgument, "questionnaire.version"),
+            ({"name": ""}, InvalidArgument, "questionnaire.name"),
+            ({"questions": [], "must_stock_skus": []}, InvalidArgument, "questionnaire.questions"),
+        ],
+    )
+    async def test_bad_input_is_refused_naming_the_field(
+        self, uow: FakeClientsUnitOfWork, change: dict[str, Any], error: type[Exception], field: str
+    ) -> None:
+        q = a_questionnaire(uow)
+        await uow.refused(
+            error, handlers.update_questionnaire, update_questionnaire(q, **change), match=field
+        )
 
 
 class TestSubmitAudit:
@@ -905,6 +967,24 @@ class TestSubmitAudit:
         assert event_types(uow) == [events.AuditSubmitted]
         assert await uow.run(handlers.submit_audit, NOW, cmd, ADMIN) == audit  # a retry
         assert event_types(uow) == [events.AuditSubmitted]
+        assert (audit.submitted_at, audit.performed_at) == (NOW, None)
+
+    async def test_keeps_the_devices_time_beside_the_servers(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        made = NOW - timedelta(hours=3)
+        cmd, _, _ = self._audit(uow, performed_at=made)
+        audit = await uow.run(handlers.submit_audit, NOW, cmd, ADMIN)
+        assert (audit.submitted_at, audit.performed_at) == (NOW, made)
+        assert uow.audits.all()[0].performed_at == made
+
+    async def test_a_device_time_over_an_hour_ahead_is_refused(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        cmd, _, _ = self._audit(uow, performed_at=NOW + timedelta(minutes=61))
+        await uow.refused(
+            InvalidArgument, handlers.submit_audit, NOW, cmd, ADMIN, match="audit.performed_at"
+        )
 
     @pytest.mark.parametrize("field", ["agent_id", "outlet_id"])
     async def test_the_visit_must_be_the_agents_at_the_outlet(

@@ -50,7 +50,9 @@ class ClientsEvents(EventMapper):
     @maps(events.RouteAssignmentChanged)
     def route_assignment_changed(self, e: events.RouteAssignmentChanged) -> IntegrationEvent:
         msg = ev.RouteAssignmentChanged(
-            assignment=m.assignment_pb(e.assignment), agent_id=e.route.agent_id, removed=e.removed
+            assignment=m.assignment_pb(e.assignment, e.route.version),
+            agent_id=e.route.agent_id,
+            removed=e.removed,
         )
         return self.event("route", e.route.id, e.route.version, msg)
 
@@ -68,6 +70,11 @@ class ClientsEvents(EventMapper):
     def visit_missed(self, e: events.VisitMissed) -> IntegrationEvent:
         msg = ev.VisitMissed(visit=m.visit_pb(e.visit))
         return self.event("visit", e.visit.id, e.visit.version, msg)
+
+    @maps(events.QuestionnaireChanged)
+    def questionnaire_changed(self, e: events.QuestionnaireChanged) -> IntegrationEvent:
+        msg = ev.QuestionnaireChanged(questionnaire=m.questionnaire_pb(e.questionnaire))
+        return self.event("questionnaire", e.questionnaire.id, e.questionnaire.version, msg)
 
     @maps(events.AuditSubmitted)
     def audit_submitted(self, e: events.AuditSubmitted) -> IntegrationEvent:

@@ -176,6 +176,7 @@ audits = Table(
     Column("must_stock", JSON, nullable=False),
     Column("competitor_prices", JSON, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("performed_at", DateTime(timezone=True), nullable=True),  # the device's time
     Column("version", Integer, nullable=False),
 )
 

@@ -190,7 +190,8 @@ def route_pb(r: Route) -> pb.Route:
     )
 
 
-def assignment_pb(a: RouteAssignment) -> pb.RouteAssignment:
+def assignment_pb(a: RouteAssignment, route_version: int) -> pb.RouteAssignment:
+    """`route_version`: the version of its route as of the answer or event."""
     return pb.RouteAssignment(
         route_id=a.route_id,
         outlet_id=a.outlet_id,
@@ -198,6 +199,7 @@ def assignment_pb(a: RouteAssignment) -> pb.RouteAssignment:
         weekdays=list(a.weekdays),
         start_date=pb_date(a.start_date),
         sequence=a.sequence,
+        route_version=route_version,
     )
 
 
@@ -288,6 +290,7 @@ def audit_pb(a: Audit) -> pb.Audit:
             for c in a.competitor_prices
         ],
         submit_time=ts(a.submitted_at),
+        performed_at=ts(a.performed_at),
     )
 
 

@@ -297,20 +297,39 @@ async def list_routes(
     return await _page(session, stmt, t.c.id, token, size, route_from)
 
 
+@dataclass(frozen=True)
+class ListedAssignment:
+    assignment: RouteAssignment
+    route_version: int  # its route's version, read in the same statement
+
+
 async def list_assignments(
     session: AsyncSession, *, size: int, token: str, route_id: str, outlet_id: str, team: Team
-) -> tuple[list[RouteAssignment], str]:
+) -> tuple[list[ListedAssignment], str]:
+    """Assignments with their route's version: one statement reads both, so each row's
+    version is the one its route had when the row was as listed (comparable with the
+    `aggregate_version` of RouteAssignmentChanged)."""
     t, r = orm.route_assignments, orm.routes
     key = t.c.outlet_id if route_id else t.c.route_id
-    routes = None if team is None else select(r.c.id).where(r.c.agent_id.in_(team))
-    stmt = select(t).where(
-        *_where(
-            None if routes is None else t.c.route_id.in_(routes),
-            t.c.route_id == route_id if route_id else None,
-            t.c.outlet_id == outlet_id if outlet_id else None,
+    stmt = (
+        select(t, r.c.version.label("route_version"))
+        .join(r, r.c.id == t.c.route_id)
+        .where(
+            *_where(
+                _in_team(r.c.agent_id, team),
+                t.c.route_id == route_id if route_id else None,
+                t.c.outlet_id == outlet_id if outlet_id else None,
+            )
         )
     )
-    return await _page(session, stmt, key, token, size, assignment_from)
+    return await _page(
+        session,
+        stmt,
+        key,
+        token,
+        size,
+        lambda row: ListedAssignment(assignment_from(row), row.route_version),
+    )
 
 
 async def list_visits(

@@ -252,6 +252,7 @@ def audit_from(row: Row[Any]) -> Audit:
             for c in row.competitor_prices
         ),
         submitted_at=utc(row.submitted_at),
+        performed_at=utc_or_none(row.performed_at),
         version=row.version,
     )
 
@@ -529,6 +530,7 @@ class AuditRepository(VersionedRepository[Audit]):
                 for c in a.competitor_prices
             ],
             "submitted_at": a.submitted_at,
+            "performed_at": a.performed_at,
             "version": a.version,
         }
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fieldline_clients.domain.fieldwork import Audit, Proposal, Visit
+    from fieldline_clients.domain.fieldwork import Audit, Proposal, Questionnaire, Visit
     from fieldline_clients.domain.model import Client, Employee, Outlet, Route, RouteAssignment
 
 
@@ -67,6 +67,11 @@ class VisitCompleted(Event):
 @dataclass(frozen=True)
 class VisitMissed(Event):
     visit: Visit
+
+
+@dataclass(frozen=True)
+class QuestionnaireChanged(Event):
+    questionnaire: Questionnaire
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from fieldline_clients.domain import events
-from fieldline_clients.domain.model import Employee, Outlet, OutletCard, OutletStatus, Role
+from fieldline_clients.domain.model import (
+    Employee,
+    Outlet,
+    OutletCard,
+    OutletStatus,
+    Role,
+    check_version,
+)
 from fieldline_clients.domain.values import (
     MAX_CODE,
     MAX_LINES,
@@ -182,6 +190,9 @@ class Question:
     required: bool = False
 
 
+QuestionInput = tuple[str, str, QuestionType | None, Sequence[str], bool]  # as asked
+
+
 @dataclass
 class Questionnaire:
     id: str
@@ -196,9 +207,42 @@ class Questionnaire:
         cls,
         id: str,
         name: str,
-        questions: Sequence[tuple[str, str, QuestionType | None, Sequence[str], bool]],
+        questions: Sequence[QuestionInput],
         must_stock_skus: Sequence[str],
     ) -> Questionnaire:
+        clean, skus = cls._validated(questions, must_stock_skus)
+        q = cls(
+            id=require_id("questionnaire.id", id),
+            name=require_text("questionnaire.name", name),
+            questions=clean,
+            must_stock_skus=skus,
+        )
+        q.events.append(events.QuestionnaireChanged(q.snapshot()))
+        return q
+
+    def update(
+        self,
+        name: str,
+        questions: Sequence[QuestionInput],
+        must_stock_skus: Sequence[str],
+        expected_version: int,
+    ) -> None:
+        """Replace the content; the same content again changes nothing (no version, no event)."""
+        check_version(
+            expected_version, self.version, f"questionnaire {self.id}", "questionnaire.version"
+        )
+        clean_name = require_text("questionnaire.name", name)
+        clean, skus = self._validated(questions, must_stock_skus)
+        if (clean_name, clean, skus) == (self.name, self.questions, self.must_stock_skus):
+            return
+        self.name, self.questions, self.must_stock_skus = clean_name, clean, skus
+        self.version += 1
+        self.events.append(events.QuestionnaireChanged(self.snapshot()))
+
+    @staticmethod
+    def _validated(
+        questions: Sequence[QuestionInput], must_stock_skus: Sequence[str]
+    ) -> tuple[tuple[Question, ...], tuple[str, ...]]:
         clean: list[Question] = []
         seen: set[str] = set()
         questions = limit_items("questionnaire.questions", questions, MAX_LINES)
@@ -237,12 +281,7 @@ class Questionnaire:
             raise InvalidArgument(
                 "questionnaire.questions", "a questionnaire needs questions or SKUs"
             )
-        return cls(
-            id=require_id("questionnaire.id", id),
-            name=require_text("questionnaire.name", name),
-            questions=tuple(clean),
-            must_stock_skus=skus,
-        )
+        return tuple(clean), skus
 
     def question(self, qid: str, where: str) -> Question:
         for q in self.questions:
@@ -251,6 +290,9 @@ class Questionnaire:
         raise InvalidArgument(
             f"{where}.question_id", f"{qid[:60]!r} is not a question of {self.id}"
         )
+
+    def snapshot(self) -> Questionnaire:
+        return replace(self, events=[])
 
 
 AnswerValue = Decimal | Money | bool | str
@@ -294,6 +336,28 @@ _KIND_FOR_TYPE = {
 }
 
 
+# How far ahead of the server's clock a device's time may be (the gateway's own bound on
+# document times, GATEWAY_MAX_CLOCK_SKEW_MINUTES, is the same 60 minutes).
+MAX_DEVICE_CLOCK_AHEAD = timedelta(minutes=60)
+
+
+def device_time(field: str, value: datetime | None, now: datetime) -> datetime | None:
+    """A time a device gave (None: not given), refused when further ahead of `now` (the
+    server's time) than MAX_DEVICE_CLOCK_AHEAD: a device clock that wrong makes it meaningless."""
+    if value is None:
+        return None
+    require_aware(field, value)
+    ahead = value - now
+    if ahead > MAX_DEVICE_CLOCK_AHEAD:
+        minute = timedelta(minutes=1)
+        raise InvalidArgument(
+            field,
+            f"is {math.ceil(ahead / minute)} minutes after the server's time; at most "
+            f"{MAX_DEVICE_CLOCK_AHEAD // minute} are accepted (check the device's clock)",
+        )
+    return value
+
+
 @dataclass
 class Audit:
     id: str
@@ -304,7 +368,8 @@ class Audit:
     answers: tuple[Answer, ...]
     must_stock: tuple[MustStockCheck, ...]
     competitor_prices: tuple[CompetitorPrice, ...]
-    submitted_at: datetime
+    submitted_at: datetime  # the server's time of acceptance
+    performed_at: datetime | None = None  # the device's time of the audit, if it gave one
     version: int = 1
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
@@ -318,7 +383,9 @@ class Audit:
         must_stock: Sequence[MustStockCheck],
         competitor_prices: Sequence[CompetitorPrice],
         now: datetime,
+        performed_at: datetime | None = None,
     ) -> Audit:
+        """`now`: the server's time (`submitted_at`); `performed_at`: the device's, if given."""
         if visit.status is VisitStatus.MISSED:
             raise FailedPrecondition(f"visit {visit.id} is MISSED; an audit needs a real visit")
         clean = cls._answers(questionnaire, limit_items("audit.answers", answers, MAX_LINES))
@@ -345,6 +412,7 @@ class Audit:
             must_stock=checks,
             competitor_prices=prices,
             submitted_at=now,
+            performed_at=device_time("audit.performed_at", performed_at, now),
         )
         audit.events.append(events.AuditSubmitted(audit.snapshot()))
         return audit

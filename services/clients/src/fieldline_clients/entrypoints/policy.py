@@ -85,6 +85,7 @@ VISITS = {
     "GetVisit": Rule(SEERS, scope=Scope.OWN),
     "ListVisits": Rule(SEERS, scope=Scope.OWN),
     "CreateQuestionnaire": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "UpdateQuestionnaire": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "GetQuestionnaire": Rule(SEERS, scope=Scope.COMPANY),
     "ListQuestionnaires": Rule(SEERS, scope=Scope.COMPANY),
     "SubmitAudit": Rule(VISITORS, scope=Scope.OWN),

@@ -187,8 +187,10 @@ class TerritoryServicer(CallerServicer, ts_grpc.TerritoryServiceServicer):
         async def work(uow: ClientsUnitOfWork) -> ts.SetRouteAssignmentResponse:
             access = await self.caller(uow)
             cmd = set_route_assignment_command(request)
-            assignment = await handlers.set_route_assignment(uow, cmd, access)
-            return ts.SetRouteAssignmentResponse(assignment=m.assignment_pb(assignment))
+            assignment, route = await handlers.set_route_assignment(uow, cmd, access)
+            return ts.SetRouteAssignmentResponse(
+                assignment=m.assignment_pb(assignment, route.version)
+            )
 
         return await self.write("SetRouteAssignment", request, ts.SetRouteAssignmentResponse, work)
 
@@ -223,7 +225,8 @@ class TerritoryServicer(CallerServicer, ts_grpc.TerritoryServiceServicer):
                 outlet_id=outlet_id,
             )
         return ts.ListRouteAssignmentsResponse(
-            assignments=[m.assignment_pb(a) for a in items], next_page_token=token
+            assignments=[m.assignment_pb(x.assignment, x.route_version) for x in items],
+            next_page_token=token,
         )
 
     # -- the visit plan ------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import grpc
 
+from fieldline.clients.v1 import resources_pb2 as pb
 from fieldline.clients.v1 import visits_service_pb2 as vs
 from fieldline.clients.v1 import visits_service_pb2_grpc as vs_grpc
 from fieldline_clients.adapters import proto_mapping as m
@@ -21,6 +22,19 @@ from fieldline_kit.grpc.convert import from_pb_date, from_ts, page_size
 
 
 # ------------------------------------ proto → command, where the bulk load maps it the same
+def questions_from(q: pb.Questionnaire) -> list[commands.Question]:
+    return [
+        (
+            x.id,
+            x.text,
+            m.from_enum(m.QUESTION_TYPES, x.type, f"questionnaire.questions[{i}].type"),
+            list(x.options),
+            x.required,
+        )
+        for i, x in enumerate(q.questions)
+    ]
+
+
 def create_questionnaire_command(
     request: vs.CreateQuestionnaireRequest,
 ) -> commands.CreateQuestionnaire:
@@ -28,16 +42,7 @@ def create_questionnaire_command(
     return commands.CreateQuestionnaire(
         id=q.id,
         name=q.name,
-        questions=[
-            (
-                x.id,
-                x.text,
-                m.from_enum(m.QUESTION_TYPES, x.type, f"questionnaire.questions[{i}].type"),
-                list(x.options),
-                x.required,
-            )
-            for i, x in enumerate(q.questions)
-        ],
+        questions=questions_from(q),
         must_stock_skus=list(q.must_stock_skus),
     )
 
@@ -147,6 +152,25 @@ class VisitsServicer(CallerServicer, vs_grpc.VisitsServiceServicer):
             "CreateQuestionnaire", request, vs.CreateQuestionnaireResponse, work
         )
 
+    async def UpdateQuestionnaire(
+        self, request: vs.UpdateQuestionnaireRequest, context: grpc.aio.ServicerContext
+    ) -> vs.UpdateQuestionnaireResponse:
+        async def work(uow: ClientsUnitOfWork) -> vs.UpdateQuestionnaireResponse:
+            q = request.questionnaire
+            cmd = commands.UpdateQuestionnaire(
+                id=q.id,
+                name=q.name,
+                questions=questions_from(q),
+                must_stock_skus=list(q.must_stock_skus),
+                expected_version=q.version,
+            )
+            questionnaire = await handlers.update_questionnaire(uow, cmd)
+            return vs.UpdateQuestionnaireResponse(questionnaire=m.questionnaire_pb(questionnaire))
+
+        return await self.write(
+            "UpdateQuestionnaire", request, vs.UpdateQuestionnaireResponse, work
+        )
+
     async def GetQuestionnaire(
         self, request: vs.GetQuestionnaireRequest, context: grpc.aio.ServicerContext
     ) -> vs.GetQuestionnaireResponse:
@@ -187,6 +211,7 @@ class VisitsServicer(CallerServicer, vs_grpc.VisitsServiceServicer):
                     m.competitor_price_from(x, f"audit.competitor_prices[{i}]")
                     for i, x in enumerate(a.competitor_prices)
                 ],
+                performed_at=from_ts("audit.performed_at", a.performed_at, required=False),
             )
             access = await self.caller(uow)
             audit = await handlers.submit_audit(uow, self.app.clock(), cmd, access)

@@ -194,6 +194,15 @@ class CreateQuestionnaire:
 
 
 @dataclass(frozen=True)
+class UpdateQuestionnaire:
+    id: str
+    name: str
+    questions: Sequence[Question]
+    must_stock_skus: Sequence[str]
+    expected_version: int
+
+
+@dataclass(frozen=True)
 class SubmitAudit:
     id: str
     visit_id: str
@@ -203,3 +212,4 @@ class SubmitAudit:
     answers: Sequence[AnswerInput] = field(default_factory=tuple)
     must_stock: Sequence[MustStockCheck] = field(default_factory=tuple)
     competitor_prices: Sequence[CompetitorPrice] = field(default_factory=tuple)
+    performed_at: datetime | None = None  # the device's time of the audit; None: not given

@@ -244,9 +244,10 @@ def require_routable(outlet_id: str, status: OutletStatus) -> None:
 
 async def set_route_assignment(
     uow: ClientsUnitOfWork, cmd: c.SetRouteAssignment, access: Access
-) -> RouteAssignment:
+) -> tuple[RouteAssignment, Route]:
     """Put an outlet on a route: for a supervisor, a route of its team and an outlet it sees
-    (new outlets come onto routes through census or an ADMIN)."""
+    (new outlets come onto routes through census or an ADMIN). The assignment, and its route
+    (whose version every change of an assignment moves)."""
     assignment = assignment_of(cmd)
     route = await scope.route(uow, access, assignment.route_id, "assignment.route_id", write=True)
     outlet = await scope.outlet(
@@ -254,11 +255,11 @@ async def set_route_assignment(
     )
     require_routable(outlet.id, outlet.status)
     if await uow.routes.find_assignment(route.id, outlet.id) == assignment:
-        return assignment  # already so: nothing changes, no event
+        return assignment, route  # already so: nothing changes, no event
     await uow.routes.put_assignment(assignment)
     route.assignment_changed(assignment)
     await uow.routes.save(route)
-    return assignment
+    return assignment, route
 
 
 async def remove_route_assignment(
@@ -343,6 +344,15 @@ async def create_questionnaire(uow: ClientsUnitOfWork, cmd: c.CreateQuestionnair
     return q
 
 
+async def update_questionnaire(uow: ClientsUnitOfWork, cmd: c.UpdateQuestionnaire) -> Questionnaire:
+    q = await uow.questionnaires.get(
+        require_id("questionnaire.id", cmd.id), field="questionnaire.id"
+    )
+    q.update(cmd.name, cmd.questions, cmd.must_stock_skus, cmd.expected_version)
+    await uow.questionnaires.save(q)
+    return q
+
+
 async def submit_audit(
     uow: ClientsUnitOfWork, now: datetime, cmd: c.SubmitAudit, access: Access
 ) -> Audit:
@@ -362,7 +372,14 @@ async def submit_audit(
         require_id("audit.questionnaire_id", cmd.questionnaire_id), field="audit.questionnaire_id"
     )
     audit = Audit.submit(
-        aid, visit, questionnaire, cmd.answers, cmd.must_stock, cmd.competitor_prices, now
+        aid,
+        visit,
+        questionnaire,
+        cmd.answers,
+        cmd.must_stock,
+        cmd.competitor_prices,
+        now,
+        cmd.performed_at,
     )
     await uow.audits.add(audit)
     return audit

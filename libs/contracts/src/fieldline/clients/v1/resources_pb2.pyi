@@ -278,20 +278,22 @@ class Territory(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., parent_id: _Optional[str] = ...) -> None: ...
 
 class RouteAssignment(_message.Message):
-    __slots__ = ("route_id", "outlet_id", "frequency", "weekdays", "start_date", "sequence")
+    __slots__ = ("route_id", "outlet_id", "frequency", "weekdays", "start_date", "sequence", "route_version")
     ROUTE_ID_FIELD_NUMBER: _ClassVar[int]
     OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
     FREQUENCY_FIELD_NUMBER: _ClassVar[int]
     WEEKDAYS_FIELD_NUMBER: _ClassVar[int]
     START_DATE_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_VERSION_FIELD_NUMBER: _ClassVar[int]
     route_id: str
     outlet_id: str
     frequency: VisitFrequency
     weekdays: _containers.RepeatedScalarFieldContainer[int]
     start_date: _date_pb2.Date
     sequence: int
-    def __init__(self, route_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., frequency: _Optional[_Union[VisitFrequency, str]] = ..., weekdays: _Optional[_Iterable[int]] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...
+    route_version: int
+    def __init__(self, route_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., frequency: _Optional[_Union[VisitFrequency, str]] = ..., weekdays: _Optional[_Iterable[int]] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., sequence: _Optional[int] = ..., route_version: _Optional[int] = ...) -> None: ...
 
 class Route(_message.Message):
     __slots__ = ("id", "name", "territory_id", "agent_id", "version")
@@ -410,7 +412,7 @@ class CompetitorPrice(_message.Message):
     def __init__(self, product: _Optional[str] = ..., competitor: _Optional[str] = ..., price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class Audit(_message.Message):
-    __slots__ = ("id", "visit_id", "questionnaire_id", "agent_id", "outlet_id", "answers", "must_stock", "competitor_prices", "submit_time")
+    __slots__ = ("id", "visit_id", "questionnaire_id", "agent_id", "outlet_id", "answers", "must_stock", "competitor_prices", "submit_time", "performed_at")
     ID_FIELD_NUMBER: _ClassVar[int]
     VISIT_ID_FIELD_NUMBER: _ClassVar[int]
     QUESTIONNAIRE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -420,6 +422,7 @@ class Audit(_message.Message):
     MUST_STOCK_FIELD_NUMBER: _ClassVar[int]
     COMPETITOR_PRICES_FIELD_NUMBER: _ClassVar[int]
     SUBMIT_TIME_FIELD_NUMBER: _ClassVar[int]
+    PERFORMED_AT_FIELD_NUMBER: _ClassVar[int]
     id: str
     visit_id: str
     questionnaire_id: str
@@ -429,7 +432,8 @@ class Audit(_message.Message):
     must_stock: _containers.RepeatedCompositeFieldContainer[MustStockCheck]
     competitor_prices: _containers.RepeatedCompositeFieldContainer[CompetitorPrice]
     submit_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., visit_id: _Optional[str] = ..., questionnaire_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., answers: _Optional[_Iterable[_Union[Answer, _Mapping]]] = ..., must_stock: _Optional[_Iterable[_Union[MustStockCheck, _Mapping]]] = ..., competitor_prices: _Optional[_Iterable[_Union[CompetitorPrice, _Mapping]]] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    performed_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., visit_id: _Optional[str] = ..., questionnaire_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., answers: _Optional[_Iterable[_Union[Answer, _Mapping]]] = ..., must_stock: _Optional[_Iterable[_Union[MustStockCheck, _Mapping]]] = ..., competitor_prices: _Optional[_Iterable[_Union[CompetitorPrice, _Mapping]]] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., performed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Proposal(_message.Message):
     __slots__ = ("id", "kind", "status", "proposed_by", "outlet_id", "client_id", "card", "fields", "decided_by", "decision_reason", "create_time", "decide_time")

@@ -130,6 +130,20 @@ class CreateQuestionnaireResponse(_message.Message):
     questionnaire: _resources_pb2.Questionnaire
     def __init__(self, questionnaire: _Optional[_Union[_resources_pb2.Questionnaire, _Mapping]] = ...) -> None: ...
 
+class UpdateQuestionnaireRequest(_message.Message):
+    __slots__ = ("request_id", "questionnaire")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    QUESTIONNAIRE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    questionnaire: _resources_pb2.Questionnaire
+    def __init__(self, request_id: _Optional[str] = ..., questionnaire: _Optional[_Union[_resources_pb2.Questionnaire, _Mapping]] = ...) -> None: ...
+
+class UpdateQuestionnaireResponse(_message.Message):
+    __slots__ = ("questionnaire",)
+    QUESTIONNAIRE_FIELD_NUMBER: _ClassVar[int]
+    questionnaire: _resources_pb2.Questionnaire
+    def __init__(self, questionnaire: _Optional[_Union[_resources_pb2.Questionnaire, _Mapping]] = ...) -> None: ...
+
 class GetQuestionnaireRequest(_message.Message):
     __slots__ = ("questionnaire_id",)
     QUESTIONNAIRE_ID_FIELD_NUMBER: _ClassVar[int]

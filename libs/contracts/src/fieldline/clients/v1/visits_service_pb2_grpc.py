@@ -69,6 +69,11 @@ class VisitsServiceStub:
                 request_serializer=fieldline_dot_clients_dot_v1_dot_visits__service__pb2.CreateQuestionnaireRequest.SerializeToString,
                 response_deserializer=fieldline_dot_clients_dot_v1_dot_visits__service__pb2.CreateQuestionnaireResponse.FromString,
                 _registered_method=True)
+        self.UpdateQuestionnaire = channel.unary_unary(
+                '/fieldline.clients.v1.VisitsService/UpdateQuestionnaire',
+                request_serializer=fieldline_dot_clients_dot_v1_dot_visits__service__pb2.UpdateQuestionnaireRequest.SerializeToString,
+                response_deserializer=fieldline_dot_clients_dot_v1_dot_visits__service__pb2.UpdateQuestionnaireResponse.FromString,
+                _registered_method=True)
         self.GetQuestionnaire = channel.unary_unary(
                 '/fieldline.clients.v1.VisitsService/GetQuestionnaire',
                 request_serializer=fieldline_dot_clients_dot_v1_dot_visits__service__pb2.GetQuestionnaireRequest.SerializeToString,
@@ -142,6 +147,14 @@ class VisitsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateQuestionnaire(self, request, context):
+        """Replaces a questionnaire's name, questions and must-stock list. Audits already submitted
+        keep their answers; later audits are judged by the new questions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetQuestionnaire(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -205,6 +218,11 @@ def add_VisitsServiceServicer_to_server(servicer, server):
                     servicer.CreateQuestionnaire,
                     request_deserializer=fieldline_dot_clients_dot_v1_dot_visits__service__pb2.CreateQuestionnaireRequest.FromString,
                     response_serializer=fieldline_dot_clients_dot_v1_dot_visits__service__pb2.CreateQuestionnaireResponse.SerializeToString,
+            ),
+            'UpdateQuestionnaire': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateQuestionnaire,
+                    request_deserializer=fieldline_dot_clients_dot_v1_dot_visits__service__pb2.UpdateQuestionnaireRequest.FromString,
+                    response_serializer=fieldline_dot_clients_dot_v1_dot_visits__service__pb2.UpdateQuestionnaireResponse.SerializeToString,
             ),
             'GetQuestionnaire': grpc.unary_unary_rpc_method_handler(
                     servicer.GetQuestionnaire,
@@ -399,6 +417,33 @@ class VisitsService:
             '/fieldline.clients.v1.VisitsService/CreateQuestionnaire',
             fieldline_dot_clients_dot_v1_dot_visits__service__pb2.CreateQuestionnaireRequest.SerializeToString,
             fieldline_dot_clients_dot_v1_dot_visits__service__pb2.CreateQuestionnaireResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateQuestionnaire(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.clients.v1.VisitsService/UpdateQuestionnaire',
+            fieldline_dot_clients_dot_v1_dot_visits__service__pb2.UpdateQuestionnaireRequest.SerializeToString,
+            fieldline_dot_clients_dot_v1_dot_visits__service__pb2.UpdateQuestionnaireResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -77,6 +77,12 @@ class VisitMissed(_message.Message):
     visit: _resources_pb2.Visit
     def __init__(self, visit: _Optional[_Union[_resources_pb2.Visit, _Mapping]] = ...) -> None: ...
 
+class QuestionnaireChanged(_message.Message):
+    __slots__ = ("questionnaire",)
+    QUESTIONNAIRE_FIELD_NUMBER: _ClassVar[int]
+    questionnaire: _resources_pb2.Questionnaire
+    def __init__(self, questionnaire: _Optional[_Union[_resources_pb2.Questionnaire, _Mapping]] = ...) -> None: ...
+
 class AuditSubmitted(_message.Message):
     __slots__ = ("audit",)
     AUDIT_FIELD_NUMBER: _ClassVar[int]
