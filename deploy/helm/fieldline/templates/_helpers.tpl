@@ -76,14 +76,14 @@ app.kubernetes.io/part-of: fieldline
 {{- end }}
 {{- end -}}
 
-{{/* Python module of a service: fieldline_<name with - as _>. */}}
+{{/* Python module of a service: its `module` (the device gateway's is fieldline_gateway), else fieldline_<name with - as _>. Context: svc ctx. */}}
 {{- define "fieldline.module" -}}
-{{- printf "fieldline_%s" (.name | replace "-" "_") -}}
+{{- (.svc | default dict).module | default (printf "fieldline_%s" (.name | replace "-" "_")) -}}
 {{- end -}}
 
-{{/* Environment variable prefix of a service: upper-case name with - as _. */}}
+{{/* Environment variable prefix of a service: its `envPrefix` (the device gateway's is GATEWAY), else the upper-case name with - as _. Context: svc ctx. */}}
 {{- define "fieldline.envPrefix" -}}
-{{- .name | replace "-" "_" | upper -}}
+{{- (.svc | default dict).envPrefix | default (.name | replace "-" "_" | upper) -}}
 {{- end -}}
 
 {{/*
@@ -184,6 +184,10 @@ Context: svc ctx plus optional hook.
 {{- range $k, $v := (include "fieldline.tracingEnv" . | fromJson) -}}
 {{- $_ := set $env $k $v -}}
 {{- end -}}
+{{- with .svc.storage -}}
+{{- $_ := set $env (printf "%s_DATA_DIR" $p) (.mountPath | toString) -}}
+{{- $_ := set $env (printf "%s_BLOB_URL" $p) (printf "file://%s/photos" .mountPath) -}}
+{{- end -}}
 {{- end -}}
 {{- range $k, $v := .svc.env -}}
 {{- $_ := set $env $k ($v | toString) -}}
@@ -240,15 +244,19 @@ Context: dict root name balancing.
 {{/*
 Identity (token verification, service tokens) and TLS of a service, as JSON:
   env      {NAME: value}: <SVC>_AUTH_JWKS/_ISSUERS/_AUDIENCE, <SVC>_SERVICE_SIGNING_KEY and
-           _SERVICE_TOKEN_ISSUER (a service with serviceTokens), <SVC>_TLS_CERT_FILE/_KEY_FILE/_CA_FILE
-           (TLS off but calling a service with TLS on: _TLS_CA_FILE only, from that service's Secret)
+           _SERVICE_TOKEN_ISSUER (a service with serviceTokens), <SVC>_TOKEN_SIGNING_KEYS and
+           _TOKEN_ISSUER (a service with deviceTokens: the device gateway),
+           <SVC>_TLS_CERT_FILE/_KEY_FILE/_CA_FILE (an HTTP service, whose port serves no TLS: its
+           calls only, _TLS_CA_FILE; TLS off but calling a service with TLS on: _TLS_CA_FILE only,
+           from that service's Secret)
   volumes  Secret volumes (key material stays in the Secrets; only paths reach the env)
   mounts   their read-only mounts, at fixed paths under /etc/fieldline
   jwksUrls the https:// JWKS locations (for the NetworkPolicy egress)
 AUTH_JWKS lists the provider URLs, the files of auth.jwks.existingSecret, and the public JWKS
 of every enabled service that calls this one (its dependsOn names it) and signs its own
-service tokens, bound to that caller's issuer (`#iss=`: its key signs its own tokens only);
-that issuer joins AUTH_ISSUERS. Context: svc ctx.
+service tokens (serviceTokens) or devices' tokens (deviceTokens), each bound to its issuer
+(`#iss=`: its keys sign that issuer's tokens only); that issuer joins AUTH_ISSUERS.
+Context: svc ctx.
 */}}
 {{- define "fieldline.identity" -}}
 {{- $p := include "fieldline.envPrefix" . -}}
@@ -279,16 +287,20 @@ that issuer joins AUTH_ISSUERS. Context: svc ctx.
 {{- end -}}
 {{- range $caller := keys .root.Values.services | sortAlpha -}}
 {{- $c := include "fieldline.svcConfig" (dict "root" $.root "name" $caller) | fromJson -}}
-{{- if and $c.enabled $c.serviceTokens (has $.name ($c.dependsOn | default list)) -}}
-{{- $t := $c.serviceTokens -}}
-{{- $vol := printf "auth-service-jwks-%s" $caller -}}
-{{- $dir := printf "/etc/fieldline/auth/services/%s" $caller -}}
-{{- $tj := $t.jwks | default dict -}}
+{{- if and $c.enabled (has $.name ($c.dependsOn | default list)) -}}
+{{- /* its service tokens (`services/<caller>`), then its devices' tokens (`device-tokens/<caller>`) */ -}}
+{{- range $t := list (dict "tokens" $c.serviceTokens "vol" "auth-service-jwks" "dir" "services") (dict "tokens" $c.deviceTokens "vol" "auth-device-jwks" "dir" "device-tokens") -}}
+{{- with $t.tokens -}}
+{{- $vol := printf "%s-%s" $t.vol $caller -}}
+{{- $dir := printf "/etc/fieldline/auth/%s/%s" $t.dir $caller -}}
+{{- $tj := .jwks | default dict -}}
 {{- $volumes = append $volumes (dict "name" $vol "secret" (dict "secretName" ($tj.existingSecret | default "") "items" (list (dict "key" ($tj.key | default "jwks.json") "path" "jwks.json")) "defaultMode" 292)) -}}
 {{- $mounts = append $mounts (dict "name" $vol "mountPath" $dir "readOnly" true) -}}
-{{- /* bound to the caller's issuer: its key signs its own tokens only */ -}}
-{{- $locations = append $locations (printf "%s/jwks.json#iss=%s" $dir ($t.issuer | toString)) -}}
-{{- $issuers = append $issuers ($t.issuer | toString) -}}
+{{- /* bound to the caller's issuer: its keys sign that issuer's tokens only */ -}}
+{{- $locations = append $locations (printf "%s/jwks.json#iss=%s" $dir (.issuer | toString)) -}}
+{{- $issuers = append $issuers (.issuer | toString) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- $_ := set $env (printf "%s_AUTH_JWKS" $p) (join "," $locations) -}}
@@ -301,8 +313,31 @@ that issuer joins AUTH_ISSUERS. Context: svc ctx.
 {{- $_ := set $env (printf "%s_SERVICE_SIGNING_KEY" $p) (printf "%s/signing-key.pem" $dir) -}}
 {{- $_ := set $env (printf "%s_SERVICE_TOKEN_ISSUER" $p) (.issuer | toString) -}}
 {{- end -}}
+{{- with .svc.deviceTokens -}}
+{{- /* the device gateway's device-token keys: the first signs, all verify (and are published) */ -}}
+{{- $dir := "/etc/fieldline/auth/device-keys" -}}
+{{- $items := list -}}
+{{- $paths := list -}}
+{{- range (.keys | default list) -}}
+{{- $items = append $items (dict "key" . "path" .) -}}
+{{- $paths = append $paths (printf "%s/%s" $dir .) -}}
+{{- end -}}
+{{- $volumes = append $volumes (dict "name" "device-signing-keys" "secret" (dict "secretName" (.existingSecret | default "") "items" $items "defaultMode" 288)) -}}
+{{- $mounts = append $mounts (dict "name" "device-signing-keys" "mountPath" $dir "readOnly" true) -}}
+{{- $_ := set $env (printf "%s_TOKEN_SIGNING_KEYS" $p) (join "," $paths) -}}
+{{- $_ := set $env (printf "%s_TOKEN_ISSUER" $p) (.issuer | toString) -}}
+{{- end -}}
 {{- $tls := .svc.tls | default dict -}}
-{{- if $tls.enabled -}}
+{{- if and $tls.enabled (eq .svc.kind "http") -}}
+{{- /* An HTTP service's port serves no TLS (it ends at the Ingress): TLS is its calls', verified
+against the CA of its Secret (required: without a CA file and a certificate it would call in
+plaintext). */ -}}
+{{- with $tls.caKey -}}
+{{- $volumes = append $volumes (dict "name" "tls-ca" "secret" (dict "secretName" ($tls.existingSecret | default "") "items" (list (dict "key" . "path" "ca.crt")) "defaultMode" 292)) -}}
+{{- $mounts = append $mounts (dict "name" "tls-ca" "mountPath" "/etc/fieldline/tls" "readOnly" true) -}}
+{{- $_ := set $env (printf "%s_TLS_CA_FILE" $p) "/etc/fieldline/tls/ca.crt" -}}
+{{- end -}}
+{{- else if $tls.enabled -}}
 {{- $dir := "/etc/fieldline/tls" -}}
 {{- $items := list (dict "key" "tls.crt" "path" "tls.crt") (dict "key" "tls.key" "path" "tls.key") -}}
 {{- $_ := set $env (printf "%s_TLS_CERT_FILE" $p) (printf "%s/tls.crt" $dir) -}}

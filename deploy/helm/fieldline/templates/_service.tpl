@@ -18,7 +18,9 @@ service gets the fix. Each template takes the context dict described in _helpers
 {{- include "fieldline.secret" $ctx | nindent 0 -}}
 {{- include "fieldline.service" $ctx | nindent 0 -}}
 {{- include "fieldline.headlessService" $ctx | nindent 0 -}}
+{{- include "fieldline.pvc" $ctx | nindent 0 -}}
 {{- include "fieldline.deployment" $ctx | nindent 0 -}}
+{{- include "fieldline.ingress" $ctx | nindent 0 -}}
 {{- include "fieldline.pdb" $ctx | nindent 0 -}}
 {{- include "fieldline.hpa" $ctx | nindent 0 -}}
 {{- include "fieldline.servicemonitor" $ctx | nindent 0 -}}
@@ -44,8 +46,57 @@ service gets the fix. Each template takes the context dict described in _helpers
 {{- if and $svc.autoscaling.enabled (not (or $svc.autoscaling.targetCPUUtilizationPercentage $svc.autoscaling.targetMemoryUtilizationPercentage)) -}}
 {{- fail (printf "services.%s.autoscaling: set a CPU or memory target" .name) -}}
 {{- end -}}
+{{- range $dep := ($svc.dependsOn | default list) -}}
+{{- $d := dict -}}
+{{- if hasKey $.root.Values.services $dep -}}
+{{- $d = include "fieldline.svcConfig" (dict "root" $.root "name" $dep) | fromJson -}}
+{{- end -}}
+{{- if not $d.enabled -}}
+{{- fail (printf "services.%s calls %s (dependsOn), which is not enabled: enable services.%s, or disable services.%s" $.name $dep $dep $.name) -}}
+{{- end -}}
+{{- end -}}
 {{- include "fieldline.validateIdentity" . -}}
 {{- include "fieldline.validateTracing" . -}}
+{{- include "fieldline.validateStorage" . -}}
+{{- $ing := $svc.ingress | default dict -}}
+{{- if $ing.enabled -}}
+{{- if ne $svc.kind "http" -}}
+{{- fail (printf "services.%s.ingress: an Ingress routes HTTP; %s is kind %s" .name .name $svc.kind) -}}
+{{- end -}}
+{{- if not $ing.hosts -}}
+{{- fail (printf "services.%s.ingress.enabled needs ingress.hosts (the host names devices use, e.g. [devices.example.com])" .name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Storage of a service's files (the device gateway's photos): an emptyDir per pod, or a
+PersistentVolumeClaim. Several pods must share it (one pod writes a photo's first chunk,
+another the next, a third serves it): more than one pod (replicaCount, or an HPA's
+maxReplicas) needs a ReadWriteMany claim, or an existingClaim (whose access modes the chart
+cannot see: shared storage is the operator's promise). A claim without ReadWriteMany is
+attached to one node at a time, so its one pod must stop before the next starts
+(strategy Recreate), or a rolling update waits forever on the attachment.
+*/}}
+{{- define "fieldline.validateStorage" -}}
+{{- $svc := .svc -}}
+{{- with $svc.storage -}}
+{{- $pvc := .persistentVolumeClaim | default dict -}}
+{{- $pods := $svc.replicaCount | int -}}
+{{- $how := printf "replicaCount %d" $pods -}}
+{{- if $svc.autoscaling.enabled -}}
+{{- $pods = $svc.autoscaling.maxReplicas | int -}}
+{{- $how = printf "autoscaling.maxReplicas %d" $pods -}}
+{{- end -}}
+{{- $rwx := has "ReadWriteMany" ($pvc.accessModes | default list) -}}
+{{- $shared := and $pvc.enabled (or $pvc.existingClaim $rwx) -}}
+{{- if and (gt $pods 1) (not $shared) -}}
+{{- fail (printf "services.%s: %s, but its files (photos) are on %s: several pods need shared storage. Set services.%s.storage.persistentVolumeClaim.enabled with accessModes [ReadWriteMany] (NFS, CephFS, EFS, Filestore...) or an existingClaim on shared storage, or run one pod (replicaCount 1, no autoscaling); see docs/operations/helm.md, \"Device gateway\"" $.name $how (ternary "a claim without ReadWriteMany" "a per-pod emptyDir" (eq (toString $pvc.enabled) "true")) $.name) -}}
+{{- end -}}
+{{- if and $pvc.enabled (not $pvc.existingClaim) (not $rwx) (ne (toString ($svc.strategy | default dict).type) "Recreate") -}}
+{{- fail (printf "services.%s.storage.persistentVolumeClaim: accessModes %v attach the volume to one node at a time; set services.%s.strategy: {type: Recreate} (the old pod stops before the new one starts), or use ReadWriteMany" $.name $pvc.accessModes $.name) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -99,15 +150,56 @@ TLS (turning TLS on callee first): it then gets that service's CA (`fieldline.id
 {{- fail (printf "services.%s signs its own service tokens and needs %s" $.name (join "; " $m)) -}}
 {{- end -}}
 {{- end -}}
+{{- with $svc.deviceTokens -}}
+{{- $p := include "fieldline.envPrefix" $ -}}
+{{- $m := list -}}
+{{- if not .existingSecret -}}
+{{- $m = append $m (printf "services.%s.deviceTokens.existingSecret (a Secret with the PEM private keys of %s_TOKEN_SIGNING_KEYS; there is no default key)" $.name $p) -}}
+{{- end -}}
+{{- if not .keys -}}
+{{- $m = append $m (printf "services.%s.deviceTokens.keys (the keys of that Secret; the first signs)" $.name) -}}
+{{- end -}}
+{{- if not .issuer -}}
+{{- $m = append $m (printf "services.%s.deviceTokens.issuer" $.name) -}}
+{{- end -}}
+{{- $j := .jwks | default dict -}}
+{{- if not $j.existingSecret -}}
+{{- $m = append $m (printf "services.%s.deviceTokens.jwks.existingSecret (a Secret with their public JWKS: python -m %s jwks KEY.pem...)" $.name (include "fieldline.module" $)) -}}
+{{- end -}}
+{{- if not $j.key -}}
+{{- $m = append $m (printf "services.%s.deviceTokens.jwks.key" $.name) -}}
+{{- end -}}
+{{- if $m -}}
+{{- fail (printf "services.%s signs devices' tokens and needs %s" $.name (join "; " $m)) -}}
+{{- end -}}
+{{- if has (.issuer | toString) ($a.issuers | default list) -}}
+{{- fail (printf "services.%s: auth.issuers must not name deviceTokens.issuer %s: %s checks its own device tokens against its own keys only (it refuses to start otherwise); remove it from auth.issuers (or services.%s.auth.issuers)" $.name .issuer $.name $.name) -}}
+{{- end -}}
+{{- if and $svc.serviceTokens (eq (toString .issuer) (toString $svc.serviceTokens.issuer)) -}}
+{{- fail (printf "services.%s: deviceTokens.issuer and serviceTokens.issuer are both %s: each key must be bound to its own issuer (a device key must not sign service tokens)" $.name .issuer) -}}
+{{- end -}}
+{{- end -}}
 {{- $tls := $svc.tls | default dict -}}
 {{- if and $tls.enabled (not $tls.existingSecret) -}}
 {{- fail (printf "services.%s: tls.enabled needs tls.existingSecret (a kubernetes.io/tls Secret with tls.crt, tls.key and ca.crt)" .name) -}}
 {{- end -}}
+{{- if and $tls.enabled (eq $svc.kind "http") (not $tls.caKey) -}}
+{{- fail (printf "services.%s (kind http): tls.enabled with an empty tls.caKey: its HTTP port serves no TLS (TLS ends at the Ingress), so TLS is its calls to the services, verified against tls.caKey of tls.existingSecret; set it" .name) -}}
+{{- end -}}
 {{- $caSources := list -}}
+{{- $withTls := list -}}
+{{- $withoutTls := list -}}
 {{- range $dep := ($svc.dependsOn | default list) -}}
 {{- if hasKey $.root.Values.services $dep -}}
 {{- $d := include "fieldline.svcConfig" (dict "root" $.root "name" $dep) | fromJson -}}
 {{- $depTls := $d.tls | default dict -}}
+{{- if $d.enabled -}}
+{{- if $depTls.enabled -}}
+{{- $withTls = append $withTls $dep -}}
+{{- else -}}
+{{- $withoutTls = append $withoutTls $dep -}}
+{{- end -}}
+{{- end -}}
 {{- if and $d.enabled $tls.enabled (not $depTls.enabled) -}}
 {{- fail (printf "services.%s (TLS on) calls %s (TLS off): a service serving TLS never calls in plaintext; turn TLS on for %s first (callee first)" $.name $dep $dep) -}}
 {{- end -}}
@@ -118,6 +210,9 @@ TLS (turning TLS on callee first): it then gets that service's CA (`fieldline.id
 {{- $caSources = append $caSources (printf "%s/%s" $depTls.existingSecret $depTls.caKey) -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+{{- if and (not $tls.enabled) $withTls $withoutTls -}}
+{{- fail (printf "services.%s (TLS off) calls %s (TLS on) and %s (TLS off): a service's calls use TLS all or none (one CA setting for every channel); turn TLS on for %s too (with the device gateway: TLS on for clients, orders and settlements in one step; docs/operations/helm.md, \"Create the Secrets\")" .name (join ", " $withTls) (join ", " $withoutTls) (join ", " $withoutTls)) -}}
 {{- end -}}
 {{- if gt (len (uniq $caSources)) 1 -}}
 {{- fail (printf "services.%s (TLS off) calls services whose TLS CAs come from different Secrets (%s): turn TLS on for %s too" .name (join ", " (uniq $caSources)) .name) -}}
@@ -256,7 +351,8 @@ spec:
 One probe. Context: dict ctx (svc ctx) probe (startup|readiness|liveness) path (HTTP path).
 A gRPC service gets the kubelet's grpc probe, or with TLS on (which that probe cannot speak)
 an exec probe running the kit's health check (`fieldline.healthCheckCommand`): the same
-grpc.health.v1 status over TLS. An HTTP service gets httpGet, HTTPS with TLS on.
+grpc.health.v1 status over TLS. An HTTP service gets httpGet over plain HTTP, TLS or not:
+its port never serves TLS (the kit's HTTP server has none; TLS ends at the Ingress).
 */}}
 {{- define "fieldline.probe" -}}
 {{- $p := get .ctx.svc.probes .probe -}}
@@ -265,9 +361,6 @@ grpc.health.v1 status over TLS. An HTTP service gets httpGet, HTTPS with TLS on.
 httpGet:
   path: {{ .path }}
   port: http
-  {{- if $tls.enabled }}
-  scheme: HTTPS
-  {{- end }}
 {{- else if $tls.enabled }}
 exec:
   command: {{ include "fieldline.healthCheckCommand" (dict "ctx" .ctx "timeoutSeconds" $p.timeoutSeconds) }}
@@ -318,7 +411,12 @@ spec:
   revisionHistoryLimit: {{ $svc.revisionHistoryLimit | int }}
   {{- with $svc.strategy }}
   strategy:
+    {{- if eq (toString .type) "Recreate" }}
+    {{- /* the defaults' rollingUpdate, merged in, is invalid with Recreate */}}
+    type: Recreate
+    {{- else }}
     {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- end }}
   selector:
     matchLabels:
@@ -401,11 +499,26 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- with $svc.storage }}
+            - name: data
+              mountPath: {{ .mountPath }}
+            {{- end }}
             {{- with $id.mounts }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
       volumes:
         {{- include "fieldline.tmpVolume" (dict "sizeLimit" $svc.tmpSizeLimit) | nindent 8 }}
+        {{- with $svc.storage }}
+        {{- $pvc := .persistentVolumeClaim | default dict }}
+        - name: data
+          {{- if $pvc.enabled }}
+          persistentVolumeClaim:
+            claimName: {{ $pvc.existingClaim | default (include "fieldline.resourceName" (dict "root" $.root "name" $.name "suffix" "-data")) }}
+          {{- else }}
+          emptyDir:
+            sizeLimit: {{ (.emptyDir | default dict).sizeLimit | default "1Gi" }}
+          {{- end }}
+        {{- end }}
         {{- with $id.volumes }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -431,6 +544,78 @@ spec:
         - {{ toYaml $c | indent 10 | trim }}
         {{- end }}
       {{- end }}
+{{- end -}}
+
+{{/*
+The PersistentVolumeClaim of a service's files (`storage.persistentVolumeClaim`, unless it
+names an existingClaim): `<fullname>-<name>-data`, kept when the release is uninstalled
+(`helm.sh/resource-policy: keep`: it holds the devices' photos); delete it by hand.
+*/}}
+{{- define "fieldline.pvc" -}}
+{{- $pvc := (.svc.storage | default dict).persistentVolumeClaim | default dict -}}
+{{- if and $pvc.enabled (not $pvc.existingClaim) }}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: {{ include "fieldline.resourceName" (dict "root" .root "name" .name "suffix" "-data") }}
+  labels:
+    {{- include "fieldline.labels" (dict "root" .root "component" .name) | nindent 4 }}
+  annotations:
+    helm.sh/resource-policy: keep
+    {{- with $pvc.annotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  accessModes:
+    {{- toYaml $pvc.accessModes | nindent 4 }}
+  {{- with $pvc.storageClassName }}
+  storageClassName: {{ . | quote }}
+  {{- end }}
+  resources:
+    requests:
+      storage: {{ $pvc.size | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Ingress to an HTTP service's port (`ingress.enabled`; the device gateway's door). */}}
+{{- define "fieldline.ingress" -}}
+{{- $ing := .svc.ingress | default dict -}}
+{{- if $ing.enabled }}
+{{- $name := include "fieldline.resourceName" . }}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "fieldline.labels" (dict "root" .root "component" .name) | nindent 4 }}
+  {{- with $ing.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  {{- with $ing.className }}
+  ingressClassName: {{ . }}
+  {{- end }}
+  {{- with $ing.tls }}
+  tls:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  rules:
+    {{- range $ing.hosts }}
+    - host: {{ . | quote }}
+      http:
+        paths:
+          - path: {{ $ing.path | default "/" }}
+            pathType: {{ $ing.pathType | default "Prefix" }}
+            backend:
+              service:
+                name: {{ $name }}
+                port:
+                  name: {{ include "fieldline.appPortName" $ }}
+    {{- end }}
+{{- end }}
 {{- end -}}
 
 {{/* PodDisruptionBudget: maxUnavailable unless minAvailable is set. */}}
@@ -521,7 +706,8 @@ spec:
 
 {{/*
 Allow rules of one service (the release-wide default-deny is in networkpolicy.yaml):
-ingress to the API port from this release's pods and configured peers, to metrics from the
+ingress to the API port from this release's pods and configured peers (from anywhere with
+`networkPolicy.ingressFromAnywhere`: the device gateway's default), to metrics from the
 monitoring peers; egress to DNS, to sibling services' gRPC ports, to PostgreSQL (services
 with a database), to NATS, when its keys come from JWKS URLs, to the OpenID provider on
 the URLs' ports (443 unless a URL names one) and, with tracing on, to the collector on the
@@ -546,6 +732,9 @@ spec:
     - Ingress
     - Egress
   ingress:
+    {{- if .svc.networkPolicy.ingressFromAnywhere }}
+    - ports:
+    {{- else }}
     - from:
         - podSelector:
             matchLabels:
@@ -554,6 +743,7 @@ spec:
         {{- toYaml . | nindent 8 }}
         {{- end }}
       ports:
+    {{- end }}
         - port: {{ include "fieldline.appPortName" . }}
           protocol: TCP
     - ports:

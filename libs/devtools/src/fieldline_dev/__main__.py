@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fieldline_dev import image as image_cli
+from fieldline_dev import simulate as simulate_cli
 from fieldline_dev.paths import ROOT, RUN_DIR
 
 if TYPE_CHECKING:
@@ -311,6 +312,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     test.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     test.set_defaults(func=cmd_test)
+
+    simulate = sub.add_parser(
+        "simulate",
+        help="play agents' days against the device gateway (activate, sync, visit, upload)",
+        description="Devices of the demo company's agents against a running ./fl up: "
+        "activation, sync, visits with audits, orders, van sales and payments, uploads, "
+        "end-of-day sync; prints what was sent and what came back.",
+    )
+    simulate_cli.add_arguments(simulate, str(RUN_DIR))
+    simulate.set_defaults(func=simulate_cli.run_cli)
 
     image = sub.add_parser(
         "image", help="build the image (docker, else buildah)", description=image_cli.DESCRIPTION

@@ -16,7 +16,8 @@ Steps, each printed as it runs:
    any other kind without a schema fails.
 5. Chart policies that a schema cannot express (restricted security context, immutable
    selectors, hooks kept apart from service pods, `replicas` omitted under an HPA, every
-   `<SVC>_<DEP>_TARGET` naming a rendered Service's port, headless for `dns:///`...).
+   `<SVC>_<DEP>_TARGET` naming a rendered Service's port, headless for `dns:///`, every
+   Ingress backend naming a rendered Service's port...).
 6. Monitoring: every PrometheusRule's rules pass `promtool check rules` (kubernetes-validate
    has no schema for it: promtool is what checks it), and `promtool test rules` runs
    ci/alerts-test.yaml against the rules rendered with ci/opt-ins-values.yaml; every Grafana
@@ -548,6 +549,34 @@ def check_policies(docs: list[dict[str, Any]]) -> list[str]:
     for target in hpa_targets - set(deployments):
         out.append(f"HorizontalPodAutoscaler: target Deployment {target} is not rendered")
     out.extend(_check_targets(by_kind))
+    out.extend(_check_ingress_backends(by_kind))
+    return out
+
+
+def _check_ingress_backends(by_kind: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    """Every backend of an Ingress (the device gateway's) names a rendered Service and one of
+    its ports, by name or number."""
+    out: list[str] = []
+    services = by_kind.get("Service", {})
+    for ing in by_kind.get("Ingress", {}).values():
+        spec = ing.get("spec", {})
+        backends = [spec["defaultBackend"]] if spec.get("defaultBackend") else []
+        for rule in spec.get("rules", []):
+            backends.extend(p.get("backend", {}) for p in rule.get("http", {}).get("paths", []))
+        for backend in backends:
+            service = backend.get("service", {})
+            name, port = service.get("name"), service.get("port", {})
+            svc = services.get(str(name))
+            if svc is None:
+                out.append(f"{_ref(ing)}: backend names Service {name}, which is not rendered")
+                continue
+            ports = svc["spec"].get("ports", [])
+            if not any(
+                ("name" in port and p.get("name") == port["name"])
+                or ("number" in port and p.get("port") == port["number"])
+                for p in ports
+            ):
+                out.append(f"{_ref(ing)}: Service {name} has no port {port}")
     return out
 
 

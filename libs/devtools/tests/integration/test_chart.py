@@ -27,6 +27,13 @@ REQUIRED = ["--values", str(CHART / "ci" / "default-values.yaml")]
 
 IDP = "https://idp.example.com/realms/fieldline"
 IDP_JWKS = f"{IDP}/protocol/openid-connect/certs"
+# What every service the device gateway calls (clients, orders, settlements) trusts of it: its
+# service key and its device-token keys, each bound to its own issuer.
+GATEWAY_JWKS = (
+    "/etc/fieldline/auth/services/device-gateway/jwks.json#iss=fieldline-gateway-service,"
+    "/etc/fieldline/auth/device-tokens/device-gateway/jwks.json#iss=fieldline-gateway"
+)
+GATEWAY_ISSUERS = "fieldline-gateway-service,fieldline-gateway"
 
 
 def _by(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
@@ -225,14 +232,19 @@ def test_default_render() -> None:
     config = _by(docs, "ConfigMap", "fieldline-clients")["data"]
     assert config == {
         "CLIENTS_AUTH_AUDIENCE": "fieldline",
-        "CLIENTS_AUTH_ISSUERS": IDP,
-        "CLIENTS_AUTH_JWKS": IDP_JWKS,
+        "CLIENTS_AUTH_ISSUERS": f"{IDP},{GATEWAY_ISSUERS}",
+        "CLIENTS_AUTH_JWKS": f"{IDP_JWKS},{GATEWAY_JWKS}",
         "CLIENTS_GRPC_PORT": "50051",
         "CLIENTS_LOG_LEVEL": "info",
         "CLIENTS_METRICS_PORT": "9464",
         "CLIENTS_NATS_URL": "nats://nats.nats.svc.cluster.local:4222",
     }
-    assert [v["name"] for v in pod["volumes"]] == ["tmp"]  # keys from the URL: no Secret
+    # the provider's keys from its URL; the gateway's public JWKS from its Secrets
+    assert [v["name"] for v in pod["volumes"]] == [
+        "tmp",
+        "auth-service-jwks-device-gateway",
+        "auth-device-jwks-device-gateway",
+    ]
     assert not [d for d in docs if d["kind"] == "Secret"]  # no default password, no Secret
     migrate = _by(docs, "Job", "fieldline-clients-migrate")
     assert migrate["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
@@ -317,13 +329,22 @@ def test_render_without_auth_fails_naming_the_missing_values() -> None:
         "/auth/issuers",
         "/services/orders/serviceTokens/existingSecret",
         "/services/orders/serviceTokens/jwks/existingSecret",
+        "/services/device-gateway/serviceTokens/existingSecret",
+        "/services/device-gateway/serviceTokens/jwks/existingSecret",
+        "/services/device-gateway/deviceTokens/existingSecret",
+        "/services/device-gateway/deviceTokens/jwks/existingSecret",
     ):
         assert missing in message, message
-    # Orders disabled: its key is not asked for, the token-key source still is.
+    # Orders and the gateway disabled: their keys are not asked for, the token-key source
+    # still is.
     with pytest.raises(chart.ChartCheckError) as failed:
-        chart.render(ROOT, ["--set", "services.orders.enabled=false"])
+        chart.render(
+            ROOT,
+            ["--set", "services.orders.enabled=false,services.device-gateway.enabled=false"],
+        )
     assert "/auth/jwks/urls" in str(failed.value)
     assert "serviceTokens" not in str(failed.value)
+    assert "deviceTokens" not in str(failed.value)
 
 
 @pytest.mark.chart
@@ -403,8 +424,8 @@ def test_identity_env_and_mounts() -> None:
         _assert_paths_mounted(docs, service)
         assert not any("BEGIN" in v for v in config.values())  # never key material
         if service != "settlements":
-            assert config[f"{prefix}_AUTH_JWKS"] == f"{IDP_JWKS},{files}"
-            assert config[f"{prefix}_AUTH_ISSUERS"] == f"{IDP},partner-hub"
+            assert config[f"{prefix}_AUTH_JWKS"] == f"{IDP_JWKS},{files},{GATEWAY_JWKS}"
+            assert config[f"{prefix}_AUTH_ISSUERS"] == f"{IDP},partner-hub,{GATEWAY_ISSUERS}"
 
     # Orders signs its service tokens with a key only its own pods mount.
     orders = _config(docs, "orders")
@@ -419,9 +440,12 @@ def test_identity_env_and_mounts() -> None:
     # Settlements, which orders calls, trusts orders' issuer and public JWKS, never its key.
     settlements = _config(docs, "settlements")
     assert settlements["SETTLEMENTS_AUTH_JWKS"] == (
-        f"{IDP_JWKS},{files},/etc/fieldline/auth/services/orders/jwks.json#iss=fieldline-orders"
+        f"{IDP_JWKS},{files},{GATEWAY_JWKS},"
+        "/etc/fieldline/auth/services/orders/jwks.json#iss=fieldline-orders"
     )
-    assert settlements["SETTLEMENTS_AUTH_ISSUERS"] == f"{IDP},partner-hub,fieldline-orders"
+    assert settlements["SETTLEMENTS_AUTH_ISSUERS"] == (
+        f"{IDP},partner-hub,{GATEWAY_ISSUERS},fieldline-orders"
+    )
     volumes = _secret_volumes(_pod(docs, "settlements"))
     assert volumes["auth-service-jwks-orders"] == {
         "secretName": "fieldline-orders-service-jwks",
@@ -455,7 +479,9 @@ def test_issuer_change_rolls_the_pods() -> None:
 @pytest.mark.chart
 def test_jwks_from_a_secret_alone_and_egress_on_the_urls_port() -> None:
     docs = _render("--set-json", "auth.jwks.urls=[]", "--set", "auth.jwks.existingSecret=keys")
-    assert _config(docs, "clients")["CLIENTS_AUTH_JWKS"] == "/etc/fieldline/auth/jwks/jwks.json"
+    assert _config(docs, "clients")["CLIENTS_AUTH_JWKS"] == (
+        f"/etc/fieldline/auth/jwks/jwks.json,{GATEWAY_JWKS}"
+    )
     egress = _by(docs, "NetworkPolicy", "fieldline-clients")["spec"]["egress"]
     assert not [r for r in egress if {"port": 443, "protocol": "TCP"} in r.get("ports", [])]
 
@@ -513,30 +539,34 @@ def test_tls_mounts_the_certificate_sets_the_files_and_probes_over_tls() -> None
     assert not [e for e in job["containers"][0]["env"] if "_TLS_" in e["name"]]
     _assert_valid(docs)
 
-    # The HTTP gateway keeps httpGet probes, over HTTPS.
-    docs = _render(
-        "--set", "tls.enabled=true,tls.existingSecret=t,services.device-gateway.enabled=true"
-    )
-    container = _pod(docs, "device-gateway")["containers"][0]
-    assert container["readinessProbe"]["httpGet"] == {
-        "path": "/readyz",
-        "port": "http",
-        "scheme": "HTTPS",
+    # The HTTP gateway's port serves no TLS (it ends at the Ingress): plain httpGet probes,
+    # and TLS is its calls', verified against the CA alone (no certificate, no key).
+    gateway = _config(docs, "device-gateway")
+    assert gateway["GATEWAY_TLS_CA_FILE"] == "/etc/fieldline/tls/ca.crt"
+    assert not [k for k in gateway if k in ("GATEWAY_TLS_CERT_FILE", "GATEWAY_TLS_KEY_FILE")]
+    pod = _pod(docs, "device-gateway")
+    assert _secret_volumes(pod)["tls-ca"] == {
+        "secretName": "fieldline-tls",
+        "items": {"ca.crt": "ca.crt"},
+        "defaultMode": 0o444,
+        "mountPath": "/etc/fieldline/tls",
     }
-    assert _config(docs, "device-gateway")["DEVICE_GATEWAY_TLS_CERT_FILE"] == (
-        "/etc/fieldline/tls/tls.crt"
-    )
+    assert "tls" not in _secret_volumes(pod)
+    for probe, path in (("startupProbe", "/livez"), ("readinessProbe", "/readyz")):
+        assert pod["containers"][0][probe]["httpGet"] == {"path": path, "port": "http"}
+    _assert_paths_mounted(docs, "device-gateway")
 
 
 @pytest.mark.chart
 def test_tls_callee_first_gives_the_caller_the_ca_only() -> None:
     """Turning TLS on in steps: settlements serves TLS while orders does not yet; orders then
-    calls it over TLS with settlements' CA (and nothing else from its Secret)."""
+    calls it over TLS with settlements' CA (and nothing else from its Secret). (Without the
+    device gateway, which calls all three services and so needs them alike.)"""
     docs = _render(
         "--set",
         "tls.existingSecret=fieldline-tls",
         "--set",
-        "services.settlements.tls.enabled=true",
+        "services.settlements.tls.enabled=true,services.device-gateway.enabled=false",
     )
     orders = _config(docs, "orders")
     assert orders["ORDERS_TLS_CA_FILE"] == "/etc/fieldline/tls/ca.crt"
@@ -635,6 +665,528 @@ async def test_the_rendered_tls_probe_runs_the_health_check_against_a_tls_server
     finally:
         await server.stop(0)
     assert await probe() == health_check.NO_ANSWER  # gone
+
+
+# --------------------------------------------------------------------------- device gateway
+
+# A claim attached to one node at a time (no ReadWriteMany).
+GATEWAY_RWO_CLAIM = (
+    "services.device-gateway.storage.persistentVolumeClaim="
+    '{"enabled": true, "accessModes": ["ReadWriteOnce"]}'
+)
+INGRESS_NGINX = [
+    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+]
+BODY_SIZE = {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"}
+
+
+@pytest.mark.chart
+def test_device_gateway_default_render() -> None:
+    docs = _render()
+    pod = _pod(docs, "device-gateway")
+    (container,) = pod["containers"]
+    assert container["command"] == ["python", "-m", "fieldline_gateway", "serve"]
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
+        "http": 8000,
+        "http-metrics": 9464,
+    }
+    for probe, path in (
+        ("startupProbe", "/livez"),
+        ("readinessProbe", "/readyz"),
+        ("livenessProbe", "/livez"),
+    ):
+        assert container[probe]["httpGet"] == {"path": path, "port": "http"}
+    assert container["env"] == [
+        {
+            "name": "GATEWAY_DATABASE_URL",
+            "valueFrom": {
+                "secretKeyRef": {"name": "fieldline-device-gateway-db", "key": "DATABASE_URL"}
+            },
+        }
+    ]
+    assert _config(docs, "device-gateway") == {
+        "GATEWAY_NATS_URL": "nats://nats.nats.svc.cluster.local:4222",
+        "GATEWAY_HTTP_PORT": "8000",
+        "GATEWAY_METRICS_PORT": "9464",
+        "GATEWAY_LOG_LEVEL": "info",
+        "GATEWAY_CLIENTS_TARGET": "dns:///fieldline-clients-headless:50051",
+        "GATEWAY_ORDERS_TARGET": "dns:///fieldline-orders-headless:50051",
+        "GATEWAY_SETTLEMENTS_TARGET": "dns:///fieldline-settlements-headless:50051",
+        # management callers' tokens: the provider's, as every service; never its own issuer
+        "GATEWAY_AUTH_JWKS": IDP_JWKS,
+        "GATEWAY_AUTH_ISSUERS": IDP,
+        "GATEWAY_AUTH_AUDIENCE": "fieldline",
+        "GATEWAY_TOKEN_SIGNING_KEYS": "/etc/fieldline/auth/device-keys/signing-key.pem",
+        "GATEWAY_TOKEN_ISSUER": "fieldline-gateway",
+        "GATEWAY_SERVICE_SIGNING_KEY": "/etc/fieldline/auth/service-key/signing-key.pem",
+        "GATEWAY_SERVICE_TOKEN_ISSUER": "fieldline-gateway-service",
+        "GATEWAY_DATA_DIR": "/var/lib/fieldline/gateway",
+        "GATEWAY_BLOB_URL": "file:///var/lib/fieldline/gateway/photos",
+    }
+    # Its private keys, in its own pod only (0440, read by the pod's group 10001).
+    assert _secret_volumes(pod) == {
+        "service-signing-key": {
+            "secretName": "fieldline-gateway-service-key",
+            "items": {"signing-key.pem": "signing-key.pem"},
+            "defaultMode": 0o440,
+            "mountPath": "/etc/fieldline/auth/service-key",
+        },
+        "device-signing-keys": {
+            "secretName": "fieldline-gateway-device-keys",
+            "items": {"signing-key.pem": "signing-key.pem"},
+            "defaultMode": 0o440,
+            "mountPath": "/etc/fieldline/auth/device-keys",
+        },
+    }
+    _assert_paths_mounted(docs, "device-gateway")
+    # Its files on a per-pod emptyDir by default (one pod: several need shared storage).
+    dep = _by(docs, "Deployment", "fieldline-device-gateway")
+    assert dep["spec"]["replicas"] == 1
+    assert {"name": "data", "emptyDir": {"sizeLimit": "2Gi"}} in pod["volumes"]
+    assert {"name": "data", "mountPath": "/var/lib/fieldline/gateway"} in container["volumeMounts"]
+    assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+    assert not [d for d in docs if d["kind"] in ("PersistentVolumeClaim", "Ingress")]
+    # A Service on its HTTP port, no headless one (not gRPC); a PDB as every service.
+    service = _by(docs, "Service", "fieldline-device-gateway")
+    assert service["spec"]["ports"][0] == {
+        "name": "http",
+        "port": 8000,
+        "targetPort": "http",
+        "protocol": "TCP",
+    }
+    _by(docs, "PodDisruptionBudget", "fieldline-device-gateway")
+    # Migrations as every service with a database: its own module, the DSN only.
+    job = _by(docs, "Job", "fieldline-device-gateway-migrate")
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+    job_container = job["spec"]["template"]["spec"]["containers"][0]
+    assert job_container["command"] == ["python", "-m", "fieldline_gateway", "migrate"]
+    names = [e["name"] for e in job_container["env"]]
+    assert "GATEWAY_DATABASE_URL" in names
+    assert not [n for n in names if "_AUTH_" in n or "SIGNING" in n or "_DATA_DIR" in n]
+    assert [v["name"] for v in job["spec"]["template"]["spec"]["volumes"]] == ["tmp"]
+    _assert_valid(docs)
+
+
+@pytest.mark.chart
+def test_the_services_trust_the_gateways_tokens_and_admit_it() -> None:
+    docs = _render()
+    for service in ("clients", "orders", "settlements"):
+        prefix = service.upper()
+        config = _config(docs, service)
+        assert GATEWAY_JWKS in config[f"{prefix}_AUTH_JWKS"]
+        issuers = config[f"{prefix}_AUTH_ISSUERS"].split(",")
+        assert {"fieldline-gateway", "fieldline-gateway-service"} <= set(issuers)
+        volumes = _secret_volumes(_pod(docs, service))
+        assert volumes["auth-device-jwks-device-gateway"] == {
+            "secretName": "fieldline-gateway-device-jwks",
+            "items": {"jwks.json": "jwks.json"},
+            "defaultMode": 0o444,
+            "mountPath": "/etc/fieldline/auth/device-tokens/device-gateway",
+        }
+        assert volumes["auth-service-jwks-device-gateway"]["secretName"] == (
+            "fieldline-gateway-service-jwks"
+        )
+        # public halves only: no private key of the gateway's leaves its pod
+        assert "device-signing-keys" not in volumes
+        for volume in volumes.values():
+            assert volume["secretName"] not in (
+                "fieldline-gateway-device-keys",
+                "fieldline-gateway-service-key",
+            )
+        _assert_paths_mounted(docs, service)
+        # Its NetworkPolicy admits the gateway's pods (this release's) to the gRPC port.
+        policy = _by(docs, "NetworkPolicy", f"fieldline-{service}")["spec"]
+        gateway_labels = _by(docs, "Deployment", "fieldline-device-gateway")["spec"]["template"][
+            "metadata"
+        ]["labels"]
+        (api,) = [r for r in policy["ingress"] if {"port": "grpc", "protocol": "TCP"} in r["ports"]]
+        assert any(
+            set(peer["podSelector"]["matchLabels"].items()) <= set(gateway_labels.items())
+            for peer in api["from"]
+            if "podSelector" in peer and "namespaceSelector" not in peer
+        )
+    # The gateway's own policy: port 8000 open (devices come through an ingress controller or
+    # a load balancer), egress to the services' gRPC ports, NATS, PostgreSQL and DNS.
+    gateway = _by(docs, "NetworkPolicy", "fieldline-device-gateway")["spec"]
+    assert {"ports": [{"port": "http", "protocol": "TCP"}]} in gateway["ingress"]
+    egress_ports = [p for rule in gateway["egress"] for p in rule["ports"]]
+    for port in ("grpc", 4222, 5432, 53):
+        assert any(p["port"] == port for p in egress_ports), port
+    # Nobody calls the gateway over gRPC: it trusts no service's key but its callers'.
+    assert "device-tokens" not in _config(docs, "device-gateway")["GATEWAY_AUTH_JWKS"]
+
+
+@pytest.mark.chart
+def test_the_rendered_trust_verifies_the_gateways_tokens_for_their_issuers_only(
+    tmp_path: Path,
+) -> None:
+    """The keys as helm.md makes them (`python -m fieldline_gateway jwks`), the Secrets' files
+    where the chart mounts them: settlements' rendered AUTH_JWKS and AUTH_ISSUERS accept a
+    device token and the gateway's service token, each only under its own issuer; the
+    gateway's rendered settings pass its own start-up checks."""
+    import subprocess
+
+    from fieldline_kit.auth.issuer import TokenIssuer
+    from fieldline_kit.auth.jwks import JwksSource
+    from fieldline_kit.auth.keys import generate_signing_key, private_pem
+    from fieldline_kit.auth.verify import TokenVerifier
+    from fieldline_kit.errors import Unauthenticated
+
+    keys = {name: generate_signing_key() for name in ("device-1", "device-2", "service")}
+    for name, key in keys.items():
+        (tmp_path / f"{name}.pem").write_bytes(private_pem(key))
+
+    def jwks(*names: str) -> str:
+        pems = [str(tmp_path / f"{n}.pem") for n in names]
+        cmd = [sys.executable, "-m", "fieldline_gateway", "jwks", *pems]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+    # The Secrets' keys, as files: Secret name -> {key: file}.
+    secrets = {
+        "gw-keys": {f"{n}.pem": tmp_path / f"{n}.pem" for n in ("device-2", "device-1")},
+        "gw-service-key": {"signing-key.pem": tmp_path / "service.pem"},
+        "gw-jwks": {},
+        "fieldline-jwks": {},
+    }
+    for key, names in (("devices.json", ("device-2", "device-1")), ("service.json", ("service",))):
+        (tmp_path / key).write_text(jwks(*names))
+        secrets["gw-jwks"][key] = tmp_path / key
+    (tmp_path / "idp.json").write_text(json.dumps({"keys": []}))
+    secrets["fieldline-jwks"]["jwks.json"] = tmp_path / "idp.json"
+
+    docs = _render(
+        "--set-json",
+        "auth.jwks.urls=[]",
+        "--set",
+        "auth.jwks.existingSecret=fieldline-jwks",
+        "--set-json",
+        "services.device-gateway.deviceTokens="
+        '{"existingSecret": "gw-keys", "keys": ["device-2.pem", "device-1.pem"],'
+        ' "jwks": {"existingSecret": "gw-jwks", "key": "devices.json"}}',
+        "--set-json",
+        "services.device-gateway.serviceTokens="
+        '{"existingSecret": "gw-service-key",'
+        ' "jwks": {"existingSecret": "gw-jwks", "key": "service.json"}}',
+    )
+
+    def local_env(service: str) -> dict[str, str]:
+        """The service's ConfigMap with every mounted file made here replaced by its local
+        copy (orders' service JWKS is not made here: its path stays as rendered)."""
+        files = {
+            f"{v['mountPath']}/{path}": str(secrets[v["secretName"]][key])
+            for v in _secret_volumes(_pod(docs, service)).values()
+            if v["secretName"] in secrets
+            for key, path in v["items"].items()
+        }
+
+        def local(value: str) -> str:
+            out = []
+            for loc in value.split(","):
+                path, bound, issuer = loc.partition("#iss=")
+                out.append(files.get(path, path) + bound + issuer)
+            return ",".join(out)
+
+        return {k: local(v) for k, v in _config(docs, service).items()}
+
+    settlements = local_env("settlements")
+    # orders' service JWKS, not made here, left out with its issuer
+    locations = [
+        loc
+        for loc in settlements["SETTLEMENTS_AUTH_JWKS"].split(",")
+        if not loc.startswith("/etc/fieldline/")
+    ]
+    issuers = settlements["SETTLEMENTS_AUTH_ISSUERS"].split(",")
+    issuers.remove("fieldline-orders")
+    verifier = TokenVerifier(JwksSource.at(",".join(locations)), issuers)
+
+    device = TokenIssuer([keys["device-2"], keys["device-1"]], "fieldline-gateway")
+    principal = verifier.verify(device.mint("emp-1", "employee", ["AGENT"], device="dev-1"))
+    assert principal.subject == "emp-1"
+    older = TokenIssuer([keys["device-1"]], "fieldline-gateway")  # the key being rotated out
+    assert verifier.verify(older.mint("emp-2", "employee", ["AGENT"])).subject == "emp-2"
+    service = TokenIssuer([keys["service"]], "fieldline-gateway-service")
+    assert verifier.verify(service.mint("svc:gateway", "service", ["SERVICE"])).subject == (
+        "svc:gateway"
+    )
+    # Each key signs its own issuer's tokens only: a device key cannot mint a service token
+    # nor a token in the provider's name, the service key no device token.
+    for forged in (
+        TokenIssuer([keys["device-2"]], "fieldline-gateway-service").mint(
+            "svc:x", "service", ["SERVICE"]
+        ),
+        TokenIssuer([keys["device-2"]], IDP).mint("admin", "employee", ["ADMIN"]),
+        TokenIssuer([keys["service"]], "fieldline-gateway").mint("emp-1", "employee", ["AGENT"]),
+    ):
+        with pytest.raises(Unauthenticated, match="not the one its key signs for"):
+            verifier.verify(forged)
+
+    # The gateway's own rendered settings (paths made local) pass its start-up validation.
+    env = {**os.environ, **local_env("device-gateway")}
+    env["GATEWAY_DATABASE_URL"] = f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from fieldline_gateway.entrypoints.main import SPEC; SPEC.settings_from_env()",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.chart
+def test_gateway_ingress() -> None:
+    docs = _render(
+        "--set",
+        "services.device-gateway.ingress.enabled=true,services.device-gateway.ingress.className=nginx",
+        "--set-json",
+        'services.device-gateway.ingress.hosts=["devices.example.com"]',
+        "--set-json",
+        "services.device-gateway.ingress.tls="
+        '[{"secretName": "devices-tls", "hosts": ["devices.example.com"]}]',
+        "--set-json",
+        f"services.device-gateway.ingress.annotations={json.dumps(BODY_SIZE)}",
+    )
+    ingress = _by(docs, "Ingress", "fieldline-device-gateway")
+    assert ingress["metadata"]["annotations"] == BODY_SIZE
+    assert ingress["spec"] == {
+        "ingressClassName": "nginx",
+        "tls": [{"secretName": "devices-tls", "hosts": ["devices.example.com"]}],
+        "rules": [
+            {
+                "host": "devices.example.com",
+                "http": {
+                    "paths": [
+                        {
+                            "path": "/",
+                            "pathType": "Prefix",
+                            "backend": {
+                                "service": {
+                                    "name": "fieldline-device-gateway",
+                                    "port": {"name": "http"},
+                                }
+                            },
+                        }
+                    ]
+                },
+            }
+        ],
+    }
+    _assert_valid(docs)
+
+
+@pytest.mark.chart
+def test_gateway_port_open_to_the_ingress_controller_only() -> None:
+    peers = INGRESS_NGINX
+    docs = _render(
+        "--set",
+        "services.device-gateway.networkPolicy.ingressFromAnywhere=false",
+        "--set-json",
+        f"services.device-gateway.networkPolicy.ingressFrom={json.dumps(peers)}",
+    )
+    ingress = _by(docs, "NetworkPolicy", "fieldline-device-gateway")["spec"]["ingress"]
+    api = ingress[0]
+    assert api["ports"] == [{"port": "http", "protocol": "TCP"}]
+    assert api["from"][1:] == peers  # after this release's pods
+    # the other services stay closed to anywhere
+    clients = _by(docs, "NetworkPolicy", "fieldline-clients")["spec"]["ingress"]
+    assert all("from" in rule for rule in clients)
+    _assert_valid(docs)
+
+
+@pytest.mark.chart
+def test_gateway_storage_shared_by_several_pods() -> None:
+    # A ReadWriteMany claim the chart makes (kept on uninstall), shared by every pod.
+    docs = _render(
+        "--set",
+        "services.device-gateway.replicaCount=3",
+        "--set",
+        "services.device-gateway.storage.persistentVolumeClaim.enabled=true",
+        "--set",
+        "services.device-gateway.storage.persistentVolumeClaim.storageClassName=nfs",
+    )
+    pvc = _by(docs, "PersistentVolumeClaim", "fieldline-device-gateway-data")
+    assert pvc["metadata"]["annotations"] == {"helm.sh/resource-policy": "keep"}
+    assert pvc["spec"] == {
+        "accessModes": ["ReadWriteMany"],
+        "storageClassName": "nfs",
+        "resources": {"requests": {"storage": "20Gi"}},
+    }
+    pod = _pod(docs, "device-gateway")
+    assert {
+        "name": "data",
+        "persistentVolumeClaim": {"claimName": "fieldline-device-gateway-data"},
+    } in pod["volumes"]
+    _assert_valid(docs)
+
+    # A claim of yours: trusted to be shared; the chart makes none.
+    docs = _render(
+        "--set",
+        "services.device-gateway.autoscaling.enabled=true",
+        "--set",
+        "services.device-gateway.storage.persistentVolumeClaim.enabled=true",
+        "--set",
+        "services.device-gateway.storage.persistentVolumeClaim.existingClaim=gateway-photos",
+    )
+    assert not [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    assert {"name": "data", "persistentVolumeClaim": {"claimName": "gateway-photos"}} in _pod(
+        docs, "device-gateway"
+    )["volumes"]
+    _assert_valid(docs)
+
+    # ReadWriteOnce: one pod, the old one stopped before the new one starts.
+    docs = _render(
+        "--set-json",
+        GATEWAY_RWO_CLAIM,
+        "--set-json",
+        'services.device-gateway.strategy={"type": "Recreate"}',
+    )
+    dep = _by(docs, "Deployment", "fieldline-device-gateway")
+    assert dep["spec"]["strategy"] == {"type": "Recreate"}  # the defaults' rollingUpdate dropped
+    _assert_valid(docs)
+
+
+@pytest.mark.chart
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # the device keys are required: the schema names them, so does the template
+        (
+            ["--set", "services.device-gateway.deviceTokens.existingSecret="],
+            r"/services/device-gateway/deviceTokens/existingSecret",
+        ),
+        (
+            ["--set-json", "services.device-gateway.deviceTokens.keys=[]"],
+            r"/services/device-gateway/deviceTokens/keys",
+        ),
+        (
+            ["--set-json", 'defaults.deviceTokens={"issuer": "x"}'],
+            r"services\.(\w+) signs devices' tokens and needs "
+            r"services\.\1\.deviceTokens\.existingSecret",
+        ),
+        # the gateway refuses to start with its own issuer among the accepted ones
+        (
+            ["--set-json", f'services.device-gateway.auth.issuers=["{IDP}", "fieldline-gateway"]'],
+            r"services\.device-gateway: auth\.issuers must not name deviceTokens\.issuer "
+            r"fieldline-gateway",
+        ),
+        (
+            ["--set", "services.device-gateway.serviceTokens.issuer=fieldline-gateway"],
+            r"deviceTokens\.issuer and serviceTokens\.issuer are both fieldline-gateway",
+        ),
+        # it calls all three services
+        (
+            ["--set", "services.clients.enabled=false"],
+            r"services\.device-gateway calls clients \(dependsOn\), which is not enabled",
+        ),
+        # several pods need shared storage for the photos
+        (
+            ["--set", "services.device-gateway.replicaCount=2"],
+            r"services\.device-gateway: replicaCount 2, but its files \(photos\) are on a "
+            r"per-pod emptyDir",
+        ),
+        (
+            [
+                "--set",
+                "services.device-gateway.autoscaling.enabled=true",
+                "--set-json",
+                GATEWAY_RWO_CLAIM,
+            ],
+            r"autoscaling\.maxReplicas 6, but its files \(photos\) are on a claim without "
+            r"ReadWriteMany",
+        ),
+        (
+            [
+                "--set-json",
+                GATEWAY_RWO_CLAIM,
+            ],
+            r"attach the volume to one node at a time; set "
+            r"services\.device-gateway\.strategy: \{type: Recreate\}",
+        ),
+        # an Ingress needs a host, and routes HTTP services only
+        (
+            ["--set", "services.device-gateway.ingress.enabled=true"],
+            r"services\.device-gateway\.ingress\.enabled needs ingress\.hosts",
+        ),
+        (
+            [
+                "--set",
+                "services.clients.ingress.enabled=true",
+                "--set-json",
+                'services.clients.ingress.hosts=["c.example.com"]',
+            ],
+            r"services\.clients\.ingress: an Ingress routes HTTP; clients is kind grpc",
+        ),
+        # its port serves no TLS: TLS is its calls', which need the CA
+        (
+            [
+                "--set",
+                "tls.enabled=true,tls.existingSecret=t",
+                "--set",
+                "services.device-gateway.tls.caKey=",
+            ],
+            r"services\.device-gateway \(kind http\): tls\.enabled with an empty tls\.caKey",
+        ),
+        # one TLS setting for all its channels: the three services alike
+        (
+            ["--set", "tls.existingSecret=t,services.settlements.tls.enabled=true"],
+            r"services\.device-gateway \(TLS off\) calls settlements \(TLS on\) and clients, "
+            r"orders \(TLS off\)",
+        ),
+    ],
+)
+def test_invalid_gateway_values_fail(args: list[str], message: str) -> None:
+    with pytest.raises(chart.ChartCheckError, match=message):
+        _render(*args)
+
+
+@pytest.mark.chart
+def test_tls_for_the_gateway_calls_the_three_services_over_tls() -> None:
+    """TLS on for the three gRPC services and off for the gateway: it takes their CA (the same
+    Secret) and calls all three over TLS; its probes stay plain HTTP."""
+    docs = _render(
+        "--set",
+        "tls.enabled=true,tls.existingSecret=fieldline-tls,services.device-gateway.tls.enabled=false",
+    )
+    gateway = _config(docs, "device-gateway")
+    assert gateway["GATEWAY_TLS_CA_FILE"] == "/etc/fieldline/tls/ca.crt"
+    assert _secret_volumes(_pod(docs, "device-gateway"))["tls-ca"]["items"] == {"ca.crt": "ca.crt"}
+    assert _pod(docs, "device-gateway")["containers"][0]["readinessProbe"]["httpGet"] == {
+        "path": "/readyz",
+        "port": "http",
+    }
+    _assert_valid(docs)
+
+
+def test_policies_catch_an_ingress_naming_no_service_port() -> None:
+    service = {
+        "kind": "Service",
+        "metadata": {"name": "gw"},
+        "spec": {"selector": {}, "ports": [{"name": "http", "port": 8000}]},
+    }
+
+    def ingress(name: str, port: dict[str, Any]) -> dict[str, Any]:
+        backend = {"service": {"name": name, "port": port}}
+        path = {"path": "/", "pathType": "Prefix", "backend": backend}
+        return {
+            "kind": "Ingress",
+            "metadata": {"name": "i"},
+            "spec": {"rules": [{"host": "h", "http": {"paths": [path]}}]},
+        }
+
+    def problems(name: str, port: dict[str, Any]) -> list[str]:
+        found = chart.check_policies([service, ingress(name, port)])
+        return [p for p in found if "matches no Deployment" not in p]
+
+    assert problems("gw", {"name": "http"}) == []
+    assert problems("gw", {"number": 8000}) == []
+    (missing,) = problems("other", {"name": "http"})
+    assert "Ingress/i: backend names Service other, which is not rendered" in missing
+    (wrong,) = problems("gw", {"name": "grpc"})
+    assert "Ingress/i: Service gw has no port" in wrong
 
 
 # --------------------------------------------------------------------------- calls spread over pods

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fieldline_gateway.adapters import metrics
+from fieldline_gateway.adapters.blob_store import blob_store_for
+from fieldline_gateway.adapters.dispatch import Dispatcher
 from fieldline_gateway.adapters.employees import Employees
 from fieldline_gateway.adapters.orm import employees, kit
 from fieldline_gateway.adapters.peers import Peers
 from fieldline_gateway.domain.limits import RateLimiter, parse_rate_limits
 from fieldline_gateway.service_layer.identity import Identity, IdentityPolicy
+from fieldline_gateway.service_layer.photos import Photos
+from fieldline_gateway.service_layer.refetch import Refetcher
+from fieldline_gateway.service_layer.uploads import UploadPolicy, Uploads
 from fieldline_gateway.settings import GatewaySettings
-
 from fieldline_kit.app import ServiceApp
 from fieldline_kit.auth.directory_table import table_directory
 from fieldline_kit.auth.issuer import TokenIssuer
 from fieldline_kit.auth.jwks import JwksSource, JwksSources
-from fieldline_kit.auth.keys import load_signing_keys
+from fieldline_kit.auth.keys import load_signing_keys, private_pem
 from fieldline_kit.auth.verify import TokenVerifier
 from fieldline_kit.clock import Clock, utcnow
 from fieldline_kit.event_mapper import EventMapper
@@ -77,8 +82,39 @@ class App(ServiceApp[GatewaySettings, UnitOfWork]):
             ),
             clock=lambda: self.clock(),
         )
-        self.limiter = RateLimiter(parse_rate_limits(settings.rate_limits))
+        self.rate_limits = parse_rate_limits(settings.rate_limits)
+        self.limiter = RateLimiter(self.rate_limits)
         self.data_dir = Path(settings.data_dir)
+        # Page tokens are signed so a device cannot forge a position; every replica derives
+        # the same key from the device-token signing key (no further secret to manage).
+        self.page_token_key = hashlib.sha256(
+            b"fieldline-gateway page tokens\0" + private_pem(self.issuer.keys[0])
+        ).digest()
+        # Visit plans and vans, read again from the services when their triggers say.
+        self.refetcher = Refetcher(
+            self.uow,
+            self.peers,
+            today=lambda: self.clock().astimezone(self.tz).date(),
+            clock=lambda: self.clock(),
+        )
+        # Photos: content-addressed blobs (GATEWAY_BLOB_URL, default <data_dir>/photos).
+        self.photos = Photos(
+            self.uow,
+            self.read_uow,
+            blob_store_for(settings.blob_url, self.data_dir),
+            max_bytes=settings.photo_max_mb * 1024 * 1024,
+            clock=lambda: self.clock(),
+        )
+        self.uploads = Uploads(
+            self.uow,
+            Dispatcher(self.peers),
+            UploadPolicy(
+                batch_seconds=settings.batch_seconds,
+                max_clock_skew=timedelta(minutes=settings.max_clock_skew_minutes),
+                max_documents=settings.upload_max_documents,
+            ),
+            clock=lambda: self.clock(),
+        )
 
     def rate_limited(self, operation: str) -> None:
         metrics.RATE_LIMITED.labels(operation).inc()

@@ -70,7 +70,6 @@ def validate(settings: GatewaySettings) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from fieldline_gateway.domain.limits import parse_rate_limits
-
     from fieldline_kit.auth.keys import InvalidKey, load_signing_keys
 
     problems: list[str] = []

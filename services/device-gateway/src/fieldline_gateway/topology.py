@@ -14,4 +14,18 @@ CLIENTS_FANOUT = ConsumerSpec(
     "the gateway's employee directory and sync store from clients' events",
 )
 
-TOPOLOGY = Topology(streams=(), consumers=(CLIENTS_FANOUT,))
+ORDERS_FANOUT = ConsumerSpec(
+    "gateway-orders-fanout",
+    "ORDERS",
+    ("orders.events.v1.>",),
+    "the gateway's sync store from orders' events (catalog, prices, orders)",
+)
+
+SETTLEMENTS_FANOUT = ConsumerSpec(
+    "gateway-settlements-fanout",
+    "SETTLEMENTS",
+    ("settlements.events.v1.>",),
+    "the gateway's sync store from settlements' events (debts, invoices, tare, standings)",
+)
+
+TOPOLOGY = Topology(streams=(), consumers=(CLIENTS_FANOUT, ORDERS_FANOUT, SETTLEMENTS_FANOUT))

@@ -24,10 +24,10 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
-from fieldline_gateway.entrypoints.main import SPEC as GATEWAY
 
 from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline_clients.entrypoints.main import SPEC as CLIENTS
+from fieldline_gateway.entrypoints.main import SPEC as GATEWAY
 from fieldline_kit.auth.keys import generate_signing_key, jwks_document, private_pem
 from fieldline_kit.testing.auth import (
     Caller,
@@ -80,6 +80,8 @@ def gateway_settings(**targets: str) -> dict[str, Any]:
         "service_token_issuer": tokens.issuer_name,
         "auth_jwks": str(process_jwks()),
         "auth_issuers": (tokens.issuer_name,),
+        # Tests poll and activate far faster than a device may; the limits have their own test.
+        "rate_limits": "sync=100000,upload=100000,photo=100000,refresh=100000,activate=100000",
         **targets,
     }
 
@@ -122,7 +124,7 @@ class GatewaySystem:
             headers=self.management(supervisor),
         )
         assert reply.status_code == 201, reply.text
-        return str(reply.json()["activationCode"])
+        return str(reply.json()["code"])
 
     async def activate(self, code: str, request_id: str = "") -> httpx.Response:
         return await self.http.post(
@@ -147,10 +149,74 @@ class GatewaySystem:
         return dict(reply.json())
 
 
+class SyncedDevice:
+    """A device's local copy of its bundle, applied as the protocol says (docs/sync-protocol.md,
+    *Applying*): `sync()` fetches every page and applies them; `items` maps (section, key) to
+    (scope, data)."""
+
+    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, Any]) -> None:
+        self.http = http
+        self.token = tokens["accessToken"]
+        self.cursor: str | None = None
+        self.items: dict[tuple[str, str], tuple[str, Any]] = {}
+
+    async def sync(self) -> list[dict[str, Any]]:
+        pages: list[dict[str, Any]] = []
+        page_token = None
+        while True:
+            params = {k: v for k, v in (("cursor", self.cursor), ("pageToken", page_token)) if v}
+            reply = await self.http.get(
+                "/v1/sync", params=params, headers={"Authorization": f"Bearer {self.token}"}
+            )
+            assert reply.status_code == 200, reply.text
+            pages.append(reply.json())
+            page_token = pages[-1]["nextPageToken"]
+            if not page_token:
+                break
+        first = pages[0]
+        if first["mode"] == "full":
+            self.items.clear()
+        else:
+            gone = set(first["scopes"]["removed"]) | set(first["scopes"]["reset"])
+            self.items = {k: v for k, v in self.items.items() if v[0] not in gone}
+        for page in pages:
+            for section, entries in page["sections"].items():
+                for entry in entries:
+                    if entry.get("deleted"):
+                        self.items.pop((section, entry["key"]), None)
+                    else:
+                        self.items[(section, entry["key"])] = (entry["scope"], entry["data"])
+        self.cursor = pages[-1]["nextCursor"]
+        return pages
+
+    def keys(self, section: str) -> set[str]:
+        return {key for (s, key) in self.items if s == section}
+
+    def data(self, section: str, key: str) -> Any:
+        return self.items[(section, key)][1]
+
+
+@dataclass
+class Services:
+    clients: RunningService[Any]
+    orders: RunningService[Any]
+    settlements: RunningService[Any]
+    api: Api
+
+    def targets(self) -> dict[str, str]:
+        """The gateway's settings naming the three services."""
+        return {
+            "clients_target": self.clients.target,
+            "orders_target": self.orders.target,
+            "settlements_target": self.settlements.target,
+        }
+
+
 @contextlib.asynccontextmanager
-async def gateway_system(
-    db_factory: DatabaseFactory, nats_server: EmbeddedNats, **gateway_overrides: Any
-) -> AsyncIterator[GatewaySystem]:
+async def services_running(
+    db_factory: DatabaseFactory, nats_server: EmbeddedNats
+) -> AsyncIterator[Services]:
+    """Clients, settlements and orders, trusting the gateway's tokens as in a deployment."""
     nats_url = nats_server.url
     tokens = process_tokens()
     async with (
@@ -165,28 +231,36 @@ async def gateway_system(
             service_token_issuer=tokens.issuer_name,
             **service_auth(),
         ) as orders,
+    ):
+        channels = {
+            "clients": clients.channel,
+            "orders": orders.channel,
+            "settlements": settlements.channel,
+        }
+        yield Services(clients, orders, settlements, Api(channels))
+
+
+@contextlib.asynccontextmanager
+async def gateway_system(
+    db_factory: DatabaseFactory, nats_server: EmbeddedNats, **gateway_overrides: Any
+) -> AsyncIterator[GatewaySystem]:
+    async with (
+        services_running(db_factory, nats_server) as services,
         http_service_running(
             GATEWAY,
             db_factory,
-            nats_url,
-            **gateway_settings(
-                clients_target=clients.target,
-                orders_target=orders.target,
-                settlements_target=settlements.target,
-            ),
-            data_dir=tempfile.mkdtemp(prefix="gateway-data-"),
-            **gateway_overrides,
+            nats_server.url,
+            **{
+                **gateway_settings(**services.targets()),
+                "data_dir": tempfile.mkdtemp(prefix="gateway-data-"),
+                **gateway_overrides,
+            },
         ) as gateway,
         httpx.AsyncClient(base_url=gateway.base_url, timeout=30) as http,
     ):
-        api = Api(
-            {
-                "clients": clients.channel,
-                "orders": orders.channel,
-                "settlements": settlements.channel,
-            }
+        yield GatewaySystem(
+            services.clients, services.orders, services.settlements, gateway, http, services.api
         )
-        yield GatewaySystem(clients, orders, settlements, gateway, http, api)
 
 
 @pytest_asyncio.fixture(scope="module", name="system")

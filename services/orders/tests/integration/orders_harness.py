@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -33,7 +33,7 @@ from google.type import date_pb2, money_pb2
 from nats.js import JetStreamContext
 from sqlalchemy import func, select
 
-from fieldline.orders.events.v1 import events_pb2  # noqa: F401 - registers the event types
+from fieldline.orders.events.v1 import events_pb2
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import catalog_service_pb2_grpc as cs_grpc
 from fieldline.orders.v1 import orders_service_pb2 as os_
@@ -48,7 +48,8 @@ from fieldline_kit.grpc.convert import money
 from fieldline_kit.migrations import upgrade_async
 from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.databases import DatabaseFactory
-from fieldline_kit.testing.helpers import closed_port, new_id
+from fieldline_kit.testing.events import Published, stream_events
+from fieldline_kit.testing.helpers import closed_port, eventually_value, new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_kit.testing.service import RunningService, service_running
 from fieldline_orders.bootstrap import App
@@ -513,6 +514,23 @@ def sale_request(
 
 
 # ----------------------------------------------------------------------------- checks
+async def announced(
+    e: Env, name: str, match: Callable[[Any], bool], *, expect: int = 1
+) -> list[Published]:
+    """The `name` events (orders.events.v1) on ORDERS whose message `match`es, in stream
+    order, once at least `expect` are there (or what is there after 10 s: the test's assertion
+    shows it). For events about many records, whose envelope names no single aggregate."""
+    full_name = f"{events_pb2.DESCRIPTOR.package}.{name}"
+
+    async def probe() -> list[Published]:
+        found = await stream_events(
+            e.js, "ORDERS", lambda envelope: envelope.payload.TypeName() == full_name
+        )
+        return [x for x in found if match(x.message)]
+
+    return await eventually_value(probe, lambda found: len(found) >= expect, within=10)
+
+
 async def count(e: Env, table: Any, *where: Any) -> int:
     async with e.app.sessions() as s:
         stmt = select(func.count()).select_from(table)

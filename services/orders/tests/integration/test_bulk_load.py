@@ -257,12 +257,16 @@ async def test_the_command_loads_a_company_the_service_then_serves(
         "order_status_history": 4,
     }
 
-    # No events, no stored answers: on purpose. Counted before the service starts, whose
-    # consumer may already be applying the shared server's clients events (inbox rows).
+    # No events (the products it upserted announce nothing), no stored answers: on purpose.
+    # Counted before the service starts, whose consumer may already be applying the shared
+    # server's clients events (inbox rows). The one event is the price type's, made before the
+    # load as UpsertPriceTypes makes it.
     loaded = await create_app(url, NO_NATS)
     try:
         async with loaded.read_uow() as uow:
-            for kit_table in (schema.kit.outbox, schema.kit.idempotency, schema.kit.inbox):
+            subjects = (await uow.session.execute(select(schema.kit.outbox.c.subject))).scalars()
+            assert list(subjects) == ["orders.events.v1.PriceTypesChanged"]
+            for kit_table in (schema.kit.idempotency, schema.kit.inbox):
                 assert await uow.session.scalar(select(func.count()).select_from(kit_table)) == 0
     finally:
         await loaded.close()

@@ -14,10 +14,13 @@ from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import NamedTuple, TypeVar
 
+from fieldline_kit.errors import Conflict
 from fieldline_kit.testing.fakes import FakeUnitOfWork, InMemoryRepository
 from fieldline_orders.adapters.feed_queries import AgentOutlets, route_of
+from fieldline_orders.domain import events
 from fieldline_orders.domain.catalog import (
     ClientPrice,
+    ClientPriceType,
     Discount,
     PriceList,
     PriceType,
@@ -231,12 +234,11 @@ class ExternallyKeyed(InMemoryRepository[R]):
 
 
 class FakeRecords(ExternallyKeyed[R]):
-    """Unversioned records (groups, price types, price lists, discounts): overwritten by id."""
+    """Catalog records (groups, price types, price lists, discounts): an update is `save` of
+    the next version, as for products."""
 
     async def update(self, record: R) -> None:
-        if self._key_of(record) not in self.rows:
-            raise AssertionError(f"{self.entity} {self._key_of(record)} updated, not stored")
-        self.put(record)
+        await self.save(record)
 
 
 class FakeGroups(FakeRecords[ProductGroup]):
@@ -260,12 +262,13 @@ class FakeProducts(ExternallyKeyed[Product]):
 
 
 class FakeCatalog:
-    """Client price types and prices, stock levels, price books and the catalog generation."""
+    """Client price types and prices, stock levels, price books, the catalog generation, and
+    the catalog's announcements (tracked by the fake unit of work: `uow.events`)."""
 
     def __init__(self, uow: FakeOrdersUnitOfWork) -> None:
         self._uow = uow
         self.state: dict[str, int] = uow.table("catalog_state")
-        self.client_price_types: dict[str, str] = uow.table("client_price_types")
+        self.client_price_types: dict[str, ClientPriceType] = uow.table("client_price_types")
         self.client_prices: dict[tuple[str, str, date], ClientPrice] = uow.table("client_prices")
         self.stock_levels: dict[tuple[str, str], StockLevel] = uow.table("stock_levels")
 
@@ -276,14 +279,36 @@ class FakeCatalog:
     async def bump_generation(self) -> None:
         self.state["generation"] = self.generation + 1
 
-    async def set_client_price_type(self, client_id: str, price_type_id: str) -> None:
-        self.client_price_types[client_id] = price_type_id
+    def announce(self, *changes: events.Event) -> None:
+        if changes:
+            self._uow.track(events.Announcement(list(changes)))
+
+    async def client_price_type(self, client_id: str) -> ClientPriceType | None:
+        return self.client_price_types.get(client_id)
+
+    async def put_client_price_type(
+        self, setting: ClientPriceType, current: ClientPriceType | None
+    ) -> None:
+        _check_version(self.client_price_types.get(setting.client_id), current)
+        self.client_price_types[setting.client_id] = setting
 
     async def set_client_price_types(self, price_types: Mapping[str, str]) -> None:
-        self.client_price_types.update(price_types)
+        for client_id, price_type_id in price_types.items():
+            held = self.client_price_types.get(client_id)
+            if held is None:
+                self.client_price_types[client_id] = ClientPriceType(client_id, price_type_id)
+            elif held.price_type_id != price_type_id:
+                wanted = ClientPriceType(client_id, price_type_id)
+                self.client_price_types[client_id] = wanted.next_version_of(held)
 
-    async def put_client_price(self, cp: ClientPrice) -> None:
-        self.client_prices[(cp.client_id, cp.product_id, cp.valid_from)] = cp
+    async def client_prices_at(
+        self, keys: Iterable[tuple[str, str, date]]
+    ) -> dict[tuple[str, str, date], ClientPrice]:
+        return {k: cp for k in keys if (cp := self.client_prices.get(k)) is not None}
+
+    async def put_client_price(self, cp: ClientPrice, current: ClientPrice | None) -> None:
+        _check_version(self.client_prices.get(cp.key), current)
+        self.client_prices[cp.key] = cp
 
     async def put_stock(self, s: StockLevel) -> None:
         self.stock_levels[(s.warehouse_id, s.product_id)] = s
@@ -304,7 +329,8 @@ class FakeCatalog:
         products = {
             p.id: p for p in uow.products.all() if (p.active if named is None else p.id in named)
         }
-        price_type = uow.price_types.rows.get((self.client_price_types.get(client_id, ""),))
+        setting = self.client_price_types.get(client_id)
+        price_type = uow.price_types.rows.get((setting.price_type_id if setting else "",))
         return PriceBook(
             client_id=client_id,
             on=on,
@@ -325,6 +351,12 @@ class FakeCatalog:
             ],
             group_parents=await uow.groups.parents(),
         )
+
+
+def _check_version(stored: ClientPriceType | ClientPrice | None, read: object | None) -> None:
+    """A write of the next version of `read` finds the row as it was read, as the real one."""
+    if (stored.version if stored else None) != (getattr(read, "version", None)):
+        raise Conflict("changed concurrently; reload and retry")
 
 
 # --------------------------------------------------------------------------------- feed

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from fieldline_kit.errors import InvalidArgument, NotFound
+from fieldline_orders.domain.catalog import ClientPriceType
 from fieldline_orders.domain.feed import (
     AssignmentState,
     AuditState,
@@ -126,7 +127,9 @@ async def test_a_chunk_is_written_as_the_use_cases_write_it_and_announces_nothin
     assert uow.feed.outlets == {shop.outlet: outlet}
     assert list(assignment) == [(shop.route, shop.outlet)]
     assert [c.sku for c in audit[shop.outlet].counts] == ["SKU-1"]
-    assert uow.catalog.client_price_types == {shop.client: shop.price_type.id}
+    assert uow.catalog.client_price_types == {
+        shop.client: ClientPriceType(shop.client, shop.price_type.id)
+    }
     assert uow.orders.rows == {(order.id,): order}
     [history] = uow.orders.history[order.id]
     assert (history.status, history.reported_by, history.at) == (S.DELIVERED, IMPORTED_BY, NOW)
@@ -210,7 +213,9 @@ async def test_a_load_writes_its_chunks_in_turn() -> None:
     await load.flush()
     await load.flush()  # nothing gathered: no transaction
     assert uow.commits == 2
-    assert uow.catalog.client_price_types == {shop.client: shop.price_type.id}
+    assert uow.catalog.client_price_types == {
+        shop.client: ClientPriceType(shop.client, shop.price_type.id)
+    }
     assert [o.comment for o in uow.orders.rows.values()] == ["", ""]
     with pytest.raises(InvalidArgument, match="client_id"):
         load.set_client_price_type("", shop.price_type.id)

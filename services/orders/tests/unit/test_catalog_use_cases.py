@@ -1,5 +1,6 @@
 """The catalog upserts and price resolution on the fake unit of work: what each batch writes,
-what it refuses (then nothing at all), and that catalog changes mark cached catalogs stale."""
+what it refuses (then nothing at all), what it announces (only what changed, with its new
+version), and that catalog changes mark cached catalogs stale."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from typing import Any, TypeVar
 import pytest
 
 from fieldline_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from fieldline_orders.domain import events
 from fieldline_orders.domain.catalog import (
+    ClientPriceType,
     DiscountScope,
     PriceList,
+    PriceListChanges,
     PriceType,
     Product,
     ProductGroup,
@@ -75,8 +79,12 @@ async def test_groups_are_created_then_left_alone_then_updated() -> None:
     assert outcomes(await uow.run(lambda u: sl.upsert_groups(u, records(renamed)))) == [
         Outcome.UPDATED
     ]
-    assert uow.groups.rows[(beer.id,)] == renamed
-    assert uow.events == []  # the catalog publishes nothing
+    assert uow.groups.rows[(beer.id,)] == replace(renamed, version=2)
+    # announced: what each upsert added or changed, as stored; the unchanged one nothing
+    assert uow.events == [
+        events.ProductGroupsChanged((drinks, beer)),
+        events.ProductGroupsChanged((replace(renamed, version=2),)),
+    ]
 
 
 async def test_a_group_batch_with_a_refused_record_changes_nothing() -> None:
@@ -116,6 +124,10 @@ async def test_a_changed_product_is_written_as_its_next_version() -> None:
     ]
     assert uow.products.rows[(p.id,)] == replace(renamed, version=2)
     assert uow.catalog.generation == 3
+    assert uow.events == [
+        events.ProductsChanged((p,)),
+        events.ProductsChanged((replace(renamed, version=2),)),
+    ]
 
 
 async def test_an_external_id_keeps_its_id_and_an_id_its_external_id() -> None:
@@ -161,6 +173,54 @@ async def test_price_lists_are_written_with_their_entries_and_replaced_whole() -
         Outcome.UPDATED
     ]
     assert uow.price_lists.rows[(pl.id,)].entries == {other.id: Decimal("10.00")}
+    assert uow.price_lists.rows[(pl.id,)].version == 2
+
+
+async def test_a_price_list_change_is_announced_with_what_changed_when_it_is_small() -> None:
+    uow = FakeOrdersUnitOfWork()
+    p, _, pl = await priced_catalog(uow)
+    (created,) = [e for e in uow.events if isinstance(e, events.PriceListChanged)]
+    assert created == events.PriceListChanged(
+        pl, "RUB", PriceListChanges({p.id: Decimal("33.33")}, ())
+    )
+    others = [new_product() for _ in range(2)]
+    await uow.run(lambda u: sl.upsert_products(u, records(*others)))
+    prices = {p.id: Decimal("33.33"), others[0].id: Decimal("5.00")}
+    uow.events.clear()
+    await uow.run(lambda u: sl.upsert_price_lists(u, records(replace(pl, entries=prices))))
+    assert uow.events == [
+        events.PriceListChanged(
+            replace(pl, entries=prices, version=2),
+            "RUB",
+            PriceListChanges({others[0].id: Decimal("5.00")}, ()),
+        )
+    ]
+    uow.events.clear()  # the same list again: unchanged, nothing announced
+    assert outcomes(
+        await uow.run(lambda u: sl.upsert_price_lists(u, records(replace(pl, entries=prices))))
+    ) == [Outcome.UNCHANGED]
+    assert uow.events == []
+    repriced = {others[0].id: Decimal("5.50"), others[1].id: Decimal("7.00")}
+    await uow.run(lambda u: sl.upsert_price_lists(u, records(replace(pl, entries=repriced))))
+    (event,) = uow.events
+    assert isinstance(event, events.PriceListChanged) and event.price_list.version == 3
+    assert event.changes == PriceListChanges(repriced, (p.id,))
+
+
+def test_a_large_price_list_change_is_announced_without_its_entries() -> None:
+    pt = price_type()
+    ids = sorted(new_id() for _ in range(events.PRICE_LIST_EVENT_ENTRIES + 1))
+    small = price_list(pt, dict.fromkeys(ids[:-1], "1.00"))
+    assert events.PriceListChanged.of(small, "RUB", None).changes is not None
+    large = replace(small, entries=dict.fromkeys(ids, Decimal("1.00")))
+    assert events.PriceListChanged.of(large, "RUB", None).changes is None
+    # what counts is the change, not the list: one more entry in a large list is small
+    assert events.PriceListChanged.of(large, "RUB", small).changes == PriceListChanges(
+        {ids[-1]: Decimal("1.00")}, ()
+    )
+    # entries dropped count too
+    emptied = replace(large, entries={})
+    assert events.PriceListChanged.of(emptied, "RUB", large).changes is None
 
 
 async def test_a_price_list_is_refused_for_what_it_names_that_does_not_fit() -> None:
@@ -201,6 +261,15 @@ async def test_discounts_need_their_group_or_product() -> None:
         Outcome.CREATED
     ]
     generation = uow.catalog.generation  # discounts are per client: never cached
+    assert uow.events[-1] == events.DiscountsChanged((on_group,))
+    raised = replace(on_group, percent=Decimal(4))
+    await uow.run(lambda u: sl.upsert_discounts(u, records(raised)))
+    assert uow.events[-1] == events.DiscountsChanged((replace(raised, version=2),))
+    count = len(uow.events)
+    assert outcomes(await uow.run(lambda u: sl.upsert_discounts(u, records(raised)))) == [
+        Outcome.UNCHANGED
+    ]
+    assert len(uow.events) == count
     missing = discount(DiscountScope.PRODUCT, "5", product_id=new_id())
     err = await uow.refused(BatchRefused, lambda u: sl.upsert_discounts(u, records(missing)))
     assert err.results[0].error == (
@@ -221,6 +290,15 @@ async def test_client_prices_are_all_or_nothing() -> None:
     prices = [client_price(p.id, "30.00"), client_price(p.id, "29.00", valid_from=DAY)]
     assert await uow.run(lambda u: sl.upsert_client_prices(u, parsers(*prices))) == 2
     assert sorted(uow.catalog.client_prices.values(), key=lambda c: c.valid_from) == prices
+    assert uow.events[-1] == events.ClientPricesChanged(tuple(prices))
+    count = len(uow.events)
+    assert await uow.run(lambda u: sl.upsert_client_prices(u, parsers(*prices))) == 2
+    assert len(uow.events) == count  # the same prices: nothing changed, nothing announced
+    cheaper = replace(prices[1], price=Decimal("28.50"))
+    assert await uow.run(lambda u: sl.upsert_client_prices(u, parsers(prices[0], cheaper))) == 2
+    stored = replace(cheaper, version=2)
+    assert uow.catalog.client_prices[cheaper.key] == stored
+    assert uow.events[count:] == [events.ClientPricesChanged((stored,))]
     unknown = new_id()
     bad = [client_price(p.id, "28.00"), client_price(unknown, "1.00"), client_price(p.id, "27")]
     err = await uow.refused(InvalidArgument, lambda u: sl.upsert_client_prices(u, parsers(*bad)))
@@ -248,8 +326,19 @@ async def test_a_client_gets_a_price_type_that_exists() -> None:
     pt, client = price_type(), new_id()
     await uow.refused(NotFound, lambda u: sl.set_client_price_type(u, client, pt.id))
     await uow.run(lambda u: sl.upsert_price_types(u, records(pt)))
+    assert uow.events == [events.PriceTypesChanged((pt,))]
     await uow.run(lambda u: sl.set_client_price_type(u, client, pt.id))
-    assert uow.catalog.client_price_types == {client: pt.id}
+    first = ClientPriceType(client, pt.id)
+    assert uow.catalog.client_price_types == {client: first}
+    assert uow.events[1:] == [events.ClientPriceTypeSet(first, "")]
+    await uow.run(lambda u: sl.set_client_price_type(u, client, pt.id))
+    assert len(uow.events) == 2  # the one it has: nothing changed, nothing announced
+    other = price_type()
+    await uow.run(lambda u: sl.upsert_price_types(u, records(other)))
+    await uow.run(lambda u: sl.set_client_price_type(u, client, other.id))
+    second = ClientPriceType(client, other.id, version=2)
+    assert uow.catalog.client_price_types == {client: second}
+    assert uow.events[-1] == events.ClientPriceTypeSet(second, pt.id)
 
 
 # -------------------------------------------------------------------------------- prices
@@ -265,6 +354,7 @@ async def test_prices_resolved_as_an_order_would_get_them() -> None:
     own = client_price(p.id, "30.00", client_id=client)
     await uow.run(lambda u: sl.upsert_client_prices(u, parsers(own)))
     await uow.run(lambda u: sl.upsert_stock(u, parsers(StockLevel(new_id(), p.id, Decimal(5)))))
+    announced = list(uow.events)
 
     async with uow:
         currency, everything = await sl.resolve_prices(uow, ADMIN, client, DAY, [])
@@ -288,4 +378,4 @@ async def test_prices_resolved_as_an_order_would_get_them() -> None:
             Decimal(5),
         )
     ]
-    assert uow.events == []
+    assert uow.events == announced  # reading announces nothing

@@ -19,7 +19,7 @@ from fieldline_kit.errors import (
 )
 from fieldline_orders.domain import events
 from fieldline_orders.domain.access import Actor
-from fieldline_orders.domain.catalog import Product
+from fieldline_orders.domain.catalog import ClientPriceType, Product
 from fieldline_orders.domain.feed import AssignmentState, OutletState
 from fieldline_orders.domain.orders import Order, OrderKind, OrderStatus
 from fieldline_orders.domain.pricing import LineInput
@@ -72,7 +72,7 @@ def shop() -> Shop:
         uow.products.put(p)
     uow.price_types.put(pt)
     uow.price_lists.put(price_list(pt, {beer.id: "50.00", water.id: "10.00"}))
-    uow.catalog.client_price_types[CLIENT] = pt.id
+    uow.catalog.client_price_types[CLIENT] = ClientPriceType(CLIENT, pt.id)
     outlet_id = new_id()
     uow.feed.outlets[outlet_id] = OutletState(outlet_id, CLIENT, "ACTIVE", 1)
     seller = Actor.of(new_id(), {"VAN_SELLER"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from fieldline_kit.app import ServiceApp
@@ -52,7 +52,11 @@ class App(ServiceApp[SettlementsSettings, SettlementsUnitOfWork]):
 
     def today(self) -> date:
         """The company's business day now."""
-        return self.clock().astimezone(self._zone).date()
+        return self.business_day(self.clock())
+
+    def business_day(self, at: datetime) -> date:
+        """The company's business day at `at`."""
+        return at.astimezone(self._zone).date()
 
 
 def bootstrap(settings: SettlementsSettings, *, clock: Clock = utcnow) -> App:

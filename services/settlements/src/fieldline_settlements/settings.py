@@ -53,6 +53,11 @@ class SettlementsSettings(ServiceSettings):
         "company debt policy until one is set: roles that may override a BLOCK with a reason",
         default=("SUPERVISOR",),
     )
+    standings_sweep_seconds: float = setting(
+        "how often the standings sweep looks for credit standings time alone changed (a new "
+        "business day, expired reservations); 0: no sweep in this process",
+        default=60.0,
+    )
 
 
 _POLICY_VARS = {"stages": "POLICY_STAGES", "override": "OVERRIDE_ROLES", "mode": "POLICY_MODE"}
@@ -79,6 +84,8 @@ def validate(settings: SettlementsSettings) -> None:
         problems.append(f"{PREFIX}_TIMEZONE: unknown time zone {settings.timezone!r}")
     if settings.reservation_hours <= 0:
         problems.append(f"{PREFIX}_RESERVATION_HOURS: must be positive")
+    if settings.standings_sweep_seconds < 0:
+        problems.append(f"{PREFIX}_STANDINGS_SWEEP_SECONDS: must not be negative")
     if settings.default_payment_terms_days < 0:
         problems.append(f"{PREFIX}_DEFAULT_PAYMENT_TERMS_DAYS: must not be negative")
     try:

@@ -89,6 +89,10 @@ def valid_request(name: str) -> Message:
         "CheckCredit": check_request(CLIENT, "5.00"),
         "CheckCreditBatch": ss.CheckCreditBatchRequest(checks=[check_request(CLIENT, "5.00")]),
         "ReleaseCredit": ss.ReleaseCreditRequest(request_id=new_id(), order_id=new_id()),
+        "GetCreditStanding": ss.GetCreditStandingRequest(client_id=CLIENT),
+        "ListBalances": ss.ListBalancesRequest(client_ids=[CLIENT]),
+        "ListTareBalances": ss.ListTareBalancesRequest(client_ids=[CLIENT]),
+        "ListCreditStandings": ss.ListCreditStandingsRequest(client_ids=[CLIENT]),
     }
     return requests[name]
 

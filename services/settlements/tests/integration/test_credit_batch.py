@@ -298,7 +298,7 @@ async def test_a_batch_takes_the_same_few_statements_whatever_its_size(svc: Harn
             ]
         )
         await uow.commit()
-    counts = []
+    counts, standings = [], []
     texts: list[set[str]] = []
     for size in (1, 8, 40):
         items = [
@@ -320,12 +320,14 @@ async def test_a_batch_takes_the_same_few_statements_whatever_its_size(svc: Harn
             connection = (await uow.session.connection()).sync_connection
             assert connection is not None
             event.listen(connection, "before_cursor_execute", count)
-            results = await handlers.check_credit_batch(uow, cfg, now, items)
+            results = await handlers.check_credit_batch(uow, cfg, now, now.date(), items)
             event.remove(connection, "before_cursor_execute", count)
             await uow.commit()
         assert len(results) == size
-        counts.append(len(statements))
-        texts.append(set(statements))
+        judged = [s for s in statements if s.lstrip().startswith("UPDATE client_accounts")]
+        standings.append(len(judged))
+        counts.append(len(statements) - len(judged))
+        texts.append({s for s in statements if s not in judged})
     # Always: lock the accounts, read the position (policies included). Then: the first
     # batch (client 0 only, blocked) purges client 0's expired reservation and puts nothing;
     # the second purges clients 1 and 2 (one DELETE) and puts its reservations (one upsert);
@@ -334,6 +336,10 @@ async def test_a_batch_takes_the_same_few_statements_whatever_its_size(svc: Harn
     # Each statement takes the batch's ids (and the reservations' columns) as one list each:
     # the same SQL text whatever the batch's size (no parameter per id or per row).
     assert texts[0] <= texts[1] and texts[2] <= texts[1] and len(texts[1]) == 4, texts
+    # And one write per client whose credit standing changed: here each client's first
+    # judgement (client 0's came with its limit; 1–7 in the second batch, 8 and 9 in the
+    # third); the others' decisions stayed as they were.
+    assert standings == [0, 7, 2], standings
 
 
 # ----------------------------------------------------------------------------- equivalence

@@ -117,10 +117,11 @@ async def test_van_sale_books_invoice_cash_payment_tare_and_releases_the_reserva
     assert (by_type["crate-20"].balance, dec(by_type["crate-20"].deposit_per_unit)) == ("2", 0)
 
     events = await published(
-        svc.js, "SETTLEMENTS", lambda e: e.causation_id == env.event_id, expect=6
+        svc.js, "SETTLEMENTS", lambda e: e.causation_id == env.event_id, expect=7
     )
     names = sorted(name for name, _, _ in events)
     assert names == [
+        "CreditStandingChanged",
         "DebtChanged",
         "DebtChanged",
         "InvoiceIssued",
@@ -128,6 +129,22 @@ async def test_van_sale_books_invoice_cash_payment_tare_and_releases_the_reserva
         "TareBalanceChanged",
         "TareBalanceChanged",
     ]
+    # What is left of the sale is long overdue (due 2024-05-17): the company's policy now
+    # blocks the client's orders at both stages (it allowed them when the sale was checked).
+    standing = next(p for n, p, _ in events if n == "CreditStandingChanged").standing  # type: ignore[attr-defined]
+    assert [(s.outcome, [r.code for r in s.reasons]) for s in standing.stages] == [
+        (ss.CREDIT_OUTCOME_BLOCK, [ss.CREDIT_REASON_CODE_OVERDUE])
+    ] * 2
+    assert (dec(standing.figures.balance), dec(standing.figures.reserved)) == (
+        Decimal("2345.60"),
+        0,
+    )
+    assert (
+        standing
+        == (
+            await svc.settlements.GetCreditStanding(ss.GetCreditStandingRequest(client_id=client))
+        ).standing
+    )
     issued = next(p for n, p, _ in events if n == "InvoiceIssued")
     assert dec(issued.invoice.open_amount) == Decimal("2345.60")  # type: ignore[attr-defined]
     recorded = next(p for n, p, _ in events if n == "PaymentRecorded")

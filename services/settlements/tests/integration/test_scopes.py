@@ -180,23 +180,32 @@ CASES: dict[str, Case] = {
     "GetTareBalance": _read(lambda c: ss.GetTareBalanceRequest(client_id=c)),
     "GetDebtPolicy": _read(lambda c: ss.GetDebtPolicyRequest(client_id=c)),
     "GetAgingReport": _read(lambda c: ss.GetAgingReportRequest(client_id=c)),
+    "GetCreditStanding": _read(lambda c: ss.GetCreditStandingRequest(client_id=c)),
     "RecordPayment": Case(True, _payment),
     "CheckCredit": Case(True, _check),
     "ReleaseCredit": Case(True, _reserved_order),
 }
 # RPCs naming a client that only company-wide callers may call (ADMIN, SERVICE): the
-# back office's and the ERP's, and the orders service's batches (orders has checked the route
-# scope of each order; settlements relies on it).
-COMPANY_WIDE = {"RecordInvoice", "SetCreditLimit", "SetDebtPolicy", "CheckCreditBatch"}
+# back office's and the ERP's, the orders service's batches (orders has checked the route
+# scope of each order; settlements relies on it), and the bulk lists (the device gateway's).
+COMPANY_WIDE = {
+    "RecordInvoice",
+    "SetCreditLimit",
+    "SetDebtPolicy",
+    "CheckCreditBatch",
+    "ListBalances",
+    "ListTareBalances",
+    "ListCreditStandings",
+}
 
 
 def names_a_client(message: Descriptor, seen: frozenset[str] = frozenset()) -> bool:
-    """The request names a client: a `client_id` anywhere in it, or an `order_id` (an order's
-    reservation is its client's)."""
+    """The request names a client: a `client_id` (or `client_ids`) anywhere in it, or an
+    `order_id` (an order's reservation is its client's)."""
     if message.full_name in seen:
         return False
     for f in message.fields:
-        if f.name in ("client_id", "order_id"):
+        if f.name in ("client_id", "client_ids", "order_id"):
             return True
         if f.message_type is not None and names_a_client(
             f.message_type, seen | {message.full_name}

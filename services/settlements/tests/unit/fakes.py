@@ -32,6 +32,28 @@ from fieldline_settlements.domain.values import ZERO
 
 
 class FakeAccounts(InMemoryRepository[Any]):
+    """Accounts; their credit standing written by `save_standings` alone, as in the database
+    (`save` keeps the stored one)."""
+
+    async def save(self, aggregate: Any) -> None:
+        stored = self.rows.get((aggregate.client_id,))
+        await super().save(aggregate)
+        if stored is not None:
+            row = self.rows[(aggregate.client_id,)]
+            row.standing, row.standing_version = stored.standing, stored.standing_version
+
+    async def save_standings(self, accounts: Iterable[ClientAccount]) -> None:
+        for account in accounts:
+            row = self.rows[(account.client_id,)]
+            if row.standing_version == account.standing_version:
+                continue
+            row.standing, row.standing_version = account.standing, account.standing_version
+            self._track(account)
+
+    async def find_many(self, client_ids: Sequence[str]) -> dict[str, ClientAccount]:
+        found = {c: await self.find(c) for c in sorted(set(client_ids))}
+        return {c: a for c, a in found.items() if a is not None}
+
     async def lock(self, client_id: str, default_terms_days: int, now: datetime) -> ClientAccount:
         """As the real upsert: created on first use, remembered as written (its events are
         tracked when it is saved)."""
@@ -167,21 +189,25 @@ class FakeCreditPositions:
             others=others,
             held=[dataclasses.replace(r) for r in reservations.values() if r.order_id in orders],
             invoiced={o for o in orders if any(o in (i.order_id, i.id) for i in invoices)},
-            policies={c: p.policy for (c,), p in policies.items() if c in clients},
-            company_policy=company.policy if company is not None else None,
+            policies={
+                c: p.policy for (c,), p in policies.items() if c in clients and not p.cleared
+            },
+            company_policy=company.policy if company is not None and not company.cleared else None,
         )
 
 
 class FakePolicies(InMemoryRepository[Any]):
+    """Debt policies, cleared ones kept (in force nowhere), as the real ones."""
+
     async def find_with_company(
         self, client_id: str
     ) -> tuple[DebtPolicy | None, DebtPolicy | None]:
         own = self.rows.get((client_id,)) if client_id else None
         company = self.rows.get(("",))
-        return (own.policy if own else None), (company.policy if company else None)
-
-    async def delete(self, client_id: str) -> bool:
-        return self.rows.pop((client_id,), None) is not None
+        return (
+            own.policy if own and not own.cleared else None,
+            company.policy if company and not company.cleared else None,
+        )
 
 
 class FakeDeposits:

@@ -118,11 +118,37 @@ async def test_credit_limits_and_debt_policies_record_who_set_them() -> None:
         "stages": [Stage.ORDER_SUBMIT],
         "override_roles": ["SUPERVISOR"],
     }
-    await uow.run(handlers.set_debt_policy, CFG, client_id=CLIENT, args=args, clear=False, by="a1")
-    await uow.run(handlers.set_debt_policy, CFG, client_id=CLIENT, args=args, clear=False, by="a2")
+    await uow.run(
+        handlers.set_debt_policy, CFG, NOW, TODAY, client_id=CLIENT, args=args, clear=False, by="a1"
+    )
+    changed = {**args, "max_overdue_days": 4}
+    await uow.run(
+        handlers.set_debt_policy,
+        CFG,
+        NOW,
+        TODAY,
+        client_id=CLIENT,
+        args=changed,
+        clear=False,
+        by="a2",
+    )
     async with uow:
         stored = await uow.policies.find(CLIENT)
     assert stored is not None and stored.changed_by == "a2"
+    # The policy in force set again is no change: its author stays.
+    await uow.run(
+        handlers.set_debt_policy,
+        CFG,
+        NOW,
+        TODAY,
+        client_id=CLIENT,
+        args=changed,
+        clear=False,
+        by="a3",
+    )
+    async with uow:
+        stored = await uow.policies.find(CLIENT)
+    assert stored is not None and (stored.changed_by, stored.version) == ("a2", 2)
 
     await uow.run(handlers.set_container_deposit, NOW, "keg-50", d("1500"), "admin-1")
     assert uow.deposits.changed_by == {"keg-50": "admin-1"}

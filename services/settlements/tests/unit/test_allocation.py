@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from fieldline_kit.errors import FailedPrecondition, InvalidArgument, NotFound
-from fieldline_settlements.domain.events import InvoiceIssued, PaymentRecorded
+from fieldline_settlements.domain.events import InvoiceChanged, InvoiceIssued, PaymentRecorded
 from fieldline_settlements.domain.ledger import (
     ClientLedger,
     CreditKind,
@@ -198,6 +198,11 @@ def test_a_booking_steps_each_document_it_changes_once() -> None:
     led.record_payment(payment("10.00"))
     assert (inv.version, advance.version) == (2, 2)  # paid twice, changed once
     assert (new.version, new.open_amount) == (1, d("20.00"))  # booked here: first version
+    # The invoice it had records one change (the event holds it: its state when published);
+    # the one booked here only its issue.
+    assert [type(e) for e in inv.events] == [InvoiceChanged]
+    assert inv.events[0].invoice is inv
+    assert [type(e) for e in new.events] == [InvoiceIssued]
     assert led.revised == {inv, advance, new, *led.payments.values()}
 
 

@@ -8,14 +8,19 @@ test_credit_batch); here, what the use case reads, in which order it judges, wha
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from fieldline_kit.errors import DomainError, InvalidArgument
 from fieldline_kit.testing.helpers import new_id
 from fieldline_settlements.domain.account import ClientAccount, Reservation
-from fieldline_settlements.domain.credit import ClientDebt
+from fieldline_settlements.domain.credit import ClientDebt, credit_standing
+from fieldline_settlements.domain.events import CreditStandingChanged, DebtPolicyChanged
+from fieldline_settlements.domain.ledger import LedgerFigures
 from fieldline_settlements.domain.policy import (
     Actor,
     ClientPolicy,
@@ -53,7 +58,7 @@ async def test_the_policy_in_force_is_the_clients_else_the_companys_else_the_con
         True,
     )
     company, is_company = await uow.run(
-        handlers.set_debt_policy, CFG, client_id="", args=policy_args(), clear=False
+        handlers.set_debt_policy, CFG, NOW, TODAY, client_id="", args=policy_args(), clear=False
     )
     assert is_company and company.mode is PolicyMode.WARN
     assert company.override_roles == ("SUPERVISOR",)
@@ -61,6 +66,8 @@ async def test_the_policy_in_force_is_the_clients_else_the_companys_else_the_con
     own, is_company = await uow.run(
         handlers.set_debt_policy,
         CFG,
+        NOW,
+        TODAY,
         client_id=CLIENT,
         args=policy_args(PolicyMode.IGNORE),
         clear=False,
@@ -70,13 +77,26 @@ async def test_the_policy_in_force_is_the_clients_else_the_companys_else_the_con
     assert {p.client_id: p.version for p in uow.policies.all()} == {"": 1, CLIENT: 1}
 
 
-async def test_a_new_policy_replaces_the_stored_one_and_clearing_removes_it() -> None:
+def policy_changes(uow: FakeSettlementsUnitOfWork) -> list[tuple[str, int, bool, bool]]:
+    """The DebtPolicyChanged events published: (client, version, is_default, cleared)."""
+    return [
+        (e.client_id, e.version, e.is_default, e.cleared)
+        for e in uow.events
+        if isinstance(e, DebtPolicyChanged)
+    ]
+
+
+async def test_a_new_policy_replaces_the_stored_one_and_clearing_takes_it_out_of_force() -> None:
     uow = FakeSettlementsUnitOfWork()
-    await uow.run(handlers.set_debt_policy, CFG, client_id="", args=policy_args(), clear=False)
+    await uow.run(
+        handlers.set_debt_policy, CFG, NOW, TODAY, client_id="", args=policy_args(), clear=False
+    )
     for mode in (PolicyMode.IGNORE, PolicyMode.BLOCK):
         await uow.run(
             handlers.set_debt_policy,
             CFG,
+            NOW,
+            TODAY,
             client_id=CLIENT,
             args=policy_args(mode, max_overdue_days=-10),
             clear=False,
@@ -84,12 +104,64 @@ async def test_a_new_policy_replaces_the_stored_one_and_clearing_removes_it() ->
     stored = {p.client_id: p for p in uow.policies.all()}
     assert (stored[CLIENT].version, stored[CLIENT].policy.mode) == (2, PolicyMode.BLOCK)
     assert stored[CLIENT].policy.max_overdue_days == -1
+    assert policy_changes(uow) == [
+        ("", 1, True, False),
+        (CLIENT, 1, False, False),
+        (CLIENT, 2, False, False),
+    ]
     in_force, is_company = await uow.run(
-        handlers.set_debt_policy, CFG, client_id=CLIENT, args={}, clear=True
+        handlers.set_debt_policy, CFG, NOW, TODAY, client_id=CLIENT, args={}, clear=True
     )
     assert (in_force, is_company) == (stored[""].policy, True)
-    assert [p.client_id for p in uow.policies.all()] == [""]
-    assert uow.events == []  # policies publish nothing
+    assert await uow.run(handlers.effective_policy, CFG, CLIENT) == (stored[""].policy, True)
+    # Kept, cleared: its version stepped, and the event carries the policy now in force.
+    assert {(p.client_id, p.version, p.cleared) for p in uow.policies.all()} == {
+        ("", 1, False),
+        (CLIENT, 3, True),
+    }
+    cleared = uow.events[-1]
+    assert isinstance(cleared, DebtPolicyChanged)
+    assert (cleared.client_id, cleared.version, cleared.cleared) == (CLIENT, 3, True)
+    assert cleared.in_force == stored[""].policy and cleared.is_default
+    # Set again after the clear: a new version, in force again.
+    again, is_company = await uow.run(
+        handlers.set_debt_policy, CFG, NOW, TODAY, client_id=CLIENT, args=policy_args(), clear=False
+    )
+    assert not is_company and again.client_id == CLIENT
+    assert policy_changes(uow)[-1] == (CLIENT, 4, False, False)
+    # The company's cleared: the configured one is in force again.
+    in_force, is_company = await uow.run(
+        handlers.set_debt_policy, CFG, NOW, TODAY, client_id="", args={}, clear=True
+    )
+    assert (in_force, is_company) == (CFG.default_policy, True)
+    assert policy_changes(uow)[-1] == ("", 2, True, True)
+
+
+async def test_a_policy_set_again_or_a_clear_of_none_changes_and_publishes_nothing() -> None:
+    uow = FakeSettlementsUnitOfWork()
+    await uow.run(
+        handlers.set_debt_policy, CFG, NOW, TODAY, client_id=CLIENT, args=policy_args(), clear=False
+    )
+    before = (uow.state(), len(uow.events))
+    for _ in range(2):
+        same, _ = await uow.run(
+            handlers.set_debt_policy,
+            CFG,
+            NOW,
+            TODAY,
+            client_id=CLIENT,
+            args=policy_args(),
+            clear=False,
+        )
+        assert same.client_id == CLIENT
+        await uow.run(
+            handlers.set_debt_policy, CFG, NOW, TODAY, client_id=OTHER_CLIENT, args={}, clear=True
+        )
+    assert (uow.state(), len(uow.events)) == before
+    await uow.run(handlers.set_debt_policy, CFG, NOW, TODAY, client_id=CLIENT, args={}, clear=True)
+    before = (uow.state(), len(uow.events))
+    await uow.run(handlers.set_debt_policy, CFG, NOW, TODAY, client_id=CLIENT, args={}, clear=True)
+    assert (uow.state(), len(uow.events)) == before
 
 
 async def test_a_bad_policy_is_refused() -> None:
@@ -103,6 +175,8 @@ async def test_a_bad_policy_is_refused() -> None:
             InvalidArgument,
             handlers.set_debt_policy,
             CFG,
+            NOW,
+            TODAY,
             client_id=CLIENT,
             args=args,
             clear=False,
@@ -112,6 +186,8 @@ async def test_a_bad_policy_is_refused() -> None:
         InvalidArgument,
         handlers.set_debt_policy,
         CFG,
+        NOW,
+        TODAY,
         client_id="acme",
         args=policy_args(),
         clear=False,
@@ -143,7 +219,7 @@ async def judge(
     uow: FakeSettlementsUnitOfWork, *checks: tuple[date, handlers.CreditCheckInput]
 ) -> list[Decision | DomainError]:
     results: list[Decision | DomainError] = await uow.run(
-        handlers.check_credit_batch, CFG, NOW, list(checks)
+        handlers.check_credit_batch, CFG, NOW, TODAY, list(checks)
     )
     assert len(results) == len(checks)
     return results
@@ -188,9 +264,16 @@ async def test_checks_are_judged_in_order_each_with_the_reservations_before_it()
         van: (OTHER_CLIENT, d("5000.00"), "VAN_SALE"),
     }
     assert {r.expires_at for r in uow.reservations.rows.values()} == {NOW + timedelta(hours=72)}
-    # The accounts are locked (created on first use), not changed; nothing is published.
+    # The accounts are locked (created on first use), their debt not changed; their credit
+    # standings judged (as of today, with the reservations after the batch): published, as
+    # these are the clients' first.
     assert {a.client_id: a.version for a in uow.accounts.all()} == {CLIENT: 1, OTHER_CLIENT: 0}
-    assert uow.events == []
+    assert [(type(e), e.standing.client_id, e.version) for e in uow.events] == [
+        (CreditStandingChanged, CLIENT, 1),
+        (CreditStandingChanged, OTHER_CLIENT, 1),
+    ]
+    assert uow.events[0].standing.figures.reserved == d("400.00")
+    assert uow.events[0].standing.stages[0].headroom == d("600.00")
 
 
 async def test_a_single_check_is_a_batch_of_one_and_later_checks_see_its_reservation() -> None:
@@ -303,9 +386,101 @@ async def test_releasing_an_orders_credit_once() -> None:
     limit(uow, CLIENT, "1000.00")
     order = new_id()
     await judge(uow, check("600.00", order_id=order))
-    assert await uow.run(handlers.release_credit, order) is True
+    assert await uow.run(handlers.release_credit, CFG, NOW, TODAY, order) is True
     assert reserved(uow) == {}
-    assert await uow.run(handlers.release_credit, order) is False
+    assert await uow.run(handlers.release_credit, CFG, NOW, TODAY, order) is False
     await uow.refused(
-        InvalidArgument, handlers.release_credit, "x", match="order_id: must be a UUID"
+        InvalidArgument,
+        handlers.release_credit,
+        CFG,
+        NOW,
+        TODAY,
+        "x",
+        match="order_id: must be a UUID",
     )
+
+
+# ------------------------------------------------------------------------- credit standing
+def standings(uow: FakeSettlementsUnitOfWork, client_id: str = CLIENT) -> list[tuple[int, str]]:
+    """The client's CreditStandingChanged events: (version, its decisions)."""
+    return [
+        (e.version, e.standing.decisions)
+        for e in uow.events
+        if isinstance(e, CreditStandingChanged) and e.standing.client_id == client_id
+    ]
+
+
+ALLOWED = "ORDER_SUBMIT:ALLOW:;VAN_SALE:ALLOW:"
+OVER_LIMIT = "ORDER_SUBMIT:BLOCK:OVER_LIMIT;VAN_SALE:BLOCK:OVER_LIMIT"
+
+
+async def test_a_check_and_a_release_judge_the_standing_again_publishing_changes_only() -> None:
+    uow = FakeSettlementsUnitOfWork()
+    limit(uow, CLIENT, "100.00")
+    first, second = new_id(), new_id()
+    await judge(uow, check("40.00", order_id=first))  # room left: allowed
+    await judge(uow, check("60.00", order_id=second))  # no room left: any order goes over
+    await judge(uow, check("5.00"))  # blocked, reserves nothing: no change
+    assert standings(uow) == [(1, ALLOWED), (2, OVER_LIMIT)]
+    (account,) = uow.accounts.all()
+    assert (account.standing, account.standing_version) == (OVER_LIMIT, 2)
+    assert await uow.run(handlers.release_credit, CFG, NOW, TODAY, second) is True
+    assert await uow.run(handlers.release_credit, CFG, NOW, TODAY, first) is True  # no change
+    assert await uow.run(handlers.release_credit, CFG, NOW, TODAY, first) is False
+    assert standings(uow) == [(1, ALLOWED), (2, OVER_LIMIT), (3, ALLOWED)]
+    last = uow.events[-1]
+    assert isinstance(last, CreditStandingChanged) and last.standing.version == 3
+    assert last.standing.stages[0].headroom == d("60.00")  # the first order's 40 still held
+
+
+async def test_a_clients_own_policy_judges_its_standing_again_the_companys_does_not() -> None:
+    uow = FakeSettlementsUnitOfWork()
+    limit(uow, CLIENT, "100.00")
+    await judge(uow, check("100.00"))
+    assert standings(uow) == [(1, OVER_LIMIT)]
+    warn = policy_args(PolicyMode.WARN, stages=[Stage.ORDER_SUBMIT])
+    await uow.run(
+        handlers.set_debt_policy, CFG, NOW, TODAY, client_id=CLIENT, args=warn, clear=False
+    )
+    assert standings(uow)[-1] == (2, "ORDER_SUBMIT:WARN:OVER_LIMIT;VAN_SALE:ALLOW:")
+    # The company's: its DebtPolicyChanged only (the client keeps its own anyway), and a
+    # client settlements has no account of gets none.
+    published = len(uow.events)
+    await uow.run(handlers.set_debt_policy, CFG, NOW, TODAY, client_id="", args=warn, clear=False)
+    await uow.run(
+        handlers.set_debt_policy, CFG, NOW, TODAY, client_id=OTHER_CLIENT, args=warn, clear=False
+    )
+    assert [type(e) for e in uow.events[published:]] == [DebtPolicyChanged, DebtPolicyChanged]
+    assert standings(uow, OTHER_CLIENT) == []
+
+
+def test_a_standing_judged_the_same_again_is_no_change() -> None:
+    account = ClientAccount(CLIENT, d("100.00"), 0, 1, NOW)
+    policy = CFG.default_policy
+    figures = LedgerFigures(d("10.00"), d("0.00"), 0, 1)
+    standing = credit_standing(
+        CLIENT,
+        ledger=figures,
+        reserved=d("0.00"),
+        credit_limit=d("100.00"),
+        policy=policy,
+        is_default_policy=True,
+        as_of=TODAY,
+        currency="RUB",
+    )
+    assert account.judged(standing) and account.standing_version == 1
+    # Other figures, the same decisions: no change, nothing recorded.
+    richer = credit_standing(
+        CLIENT,
+        ledger=LedgerFigures(d("50.00"), d("0.00"), 0, 2),
+        reserved=d("20.00"),
+        credit_limit=d("100.00"),
+        policy=policy,
+        is_default_policy=True,
+        as_of=TODAY,
+        currency="RUB",
+    )
+    assert not account.judged(richer)
+    assert [e.version for e in account.events] == [1]
+    with pytest.raises(ValueError):
+        account.judged(dataclasses.replace(standing, client_id=OTHER_CLIENT))

@@ -8,7 +8,7 @@ from fieldline_settlements.domain.account import BalanceSnapshot
 from fieldline_settlements.domain.ledger import LedgerFigures
 from fieldline_settlements.domain.tare import TareBalance
 
-from .conftest import CLIENT, OUTLET_A, d, invoice, payment
+from .conftest import CFG, CLIENT, OUTLET_A, d, invoice, payment
 
 
 def test_every_domain_event_has_a_mapper() -> None:
@@ -33,6 +33,9 @@ def test_subjects_aggregates_and_versions() -> None:
             events.DebtChanged(BalanceSnapshot.of(CLIENT, "", figures, None, d("0")), 7),
             events.DebtChanged(BalanceSnapshot.of(CLIENT, OUTLET_A, figures, None, d("0")), 7),
             events.TareBalanceChanged(keg, "doc-1", d("150.00")),
+            events.InvoiceChanged(inv),
+            events.DebtPolicyChanged(CLIENT, CFG.default_policy, True, True, 3),
+            events.DebtPolicyChanged("", CFG.default_policy, True, False, 2),
         )
         for e in mapper(domain_event)
     ]
@@ -43,4 +46,33 @@ def test_subjects_aggregates_and_versions() -> None:
         (f"{prefix}.DebtChanged", "client_balance", CLIENT, 7),
         (f"{prefix}.DebtChanged", "outlet_balance", OUTLET_A, 7),
         (f"{prefix}.TareBalanceChanged", "tare_balance", tare_aggregate_id(CLIENT, "keg-50"), 4),
+        (f"{prefix}.InvoiceChanged", "invoice", inv.id, 1),
+        (f"{prefix}.DebtPolicyChanged", "debt_policy", CLIENT, 3),
+        (f"{prefix}.DebtPolicyChanged", "debt_policy", "company", 2),
     ]
+
+
+def test_the_resources_carry_the_version_of_their_events() -> None:
+    """A listed resource and an event about it can be compared: the message's `version` is
+    the event's aggregate version."""
+    mapper = SettlementsEvents("RUB")
+    inv = invoice("10.00")
+    inv.version = 3
+    figures = LedgerFigures(d("10.00"), d("0.00"), 0, 1)
+    snapshot = BalanceSnapshot.of(CLIENT, "", figures, None, d("0"), 7)
+    keg = TareBalance(CLIENT, "keg-50", d("3"), d("1"), 4)
+    for domain_event, resource in (
+        (events.InvoiceIssued(inv), "invoice"),
+        (events.InvoiceChanged(inv), "invoice"),
+        (events.DebtChanged(snapshot, 7), "balance"),
+        (events.TareBalanceChanged(keg, "doc-1", d("150.00")), "balance"),
+    ):
+        (e,) = mapper(domain_event)
+        assert getattr(e.message, resource).version == e.aggregate_version
+    (policy,) = mapper(events.DebtPolicyChanged(CLIENT, CFG.default_policy, True, True, 3))
+    assert (policy.message.client_id, policy.message.is_default, policy.message.cleared) == (
+        CLIENT,
+        True,
+        True,
+    )
+    assert policy.message.policy.client_id == ""  # the company's, in force for the client

@@ -16,7 +16,9 @@ from fieldline_kit.errors import AlreadyExists, InvalidArgument, NotFound
 from fieldline_kit.testing.helpers import new_id
 from fieldline_settlements.domain.account import ClientAccount, Reservation
 from fieldline_settlements.domain.events import (
+    CreditStandingChanged,
     DebtChanged,
+    InvoiceChanged,
     InvoiceIssued,
     PaymentRecorded,
     TareBalanceChanged,
@@ -121,7 +123,7 @@ async def test_an_invoice_is_due_by_the_clients_terms_numbered_and_changes_its_d
     )
     (stored,) = uow.invoices.all()
     assert (stored.id, stored.open_amount, stored.version) == (invoice.id, d("150.00"), 1)
-    assert types(uow.events) == [InvoiceIssued, DebtChanged, DebtChanged]
+    assert types(uow.events) == [InvoiceIssued, DebtChanged, DebtChanged, CreditStandingChanged]
     assert debts(uow.events) == {"": (d("150.00"), 4), OUTLET_A: (d("150.00"), 4)}
     assert uow.events[1].balance.credit_limit == d("5000.00")
     (account,) = uow.accounts.all()
@@ -211,7 +213,17 @@ async def test_a_payment_pays_the_named_invoices_first_then_the_oldest_due() -> 
     async with uow:
         stored = await uow.payments.get(pay.id)
     assert (stored.unallocated, stored.allocations) == (d("0.00"), pay.allocations)
-    assert types(uow.events[published:]) == [PaymentRecorded, DebtChanged, DebtChanged]
+    # Each invoice it paid changed once (its open amount after the allocations), then the
+    # payment and the debts.
+    changed = [e for e in uow.events[published:] if isinstance(e, InvoiceChanged)]
+    assert sorted((e.invoice.id, e.invoice.open_amount, e.invoice.version) for e in changed) == (
+        sorted([(old.id, d("30.00"), 2), (named.id, d("0.00"), 2)])
+    )
+    assert types(uow.events[published:])[len(changed) :] == [
+        PaymentRecorded,
+        DebtChanged,
+        DebtChanged,
+    ]
     assert debts(uow.events[published:])[""] == (d("30.00"), 3)
 
 
@@ -424,6 +436,7 @@ async def test_a_van_sale_books_its_invoice_cash_and_tare_and_ends_its_reservati
         TareBalanceChanged,
         DebtChanged,
         DebtChanged,
+        CreditStandingChanged,
     ]
     assert debts(uow.events) == {"": (d("400.00"), 3), OUTLET_A: (d("400.00"), 3)}
     keg = uow.events[3]
@@ -482,11 +495,18 @@ async def test_a_return_books_a_credit_note_on_its_sale_and_takes_the_tare_back(
     (keg,) = uow.tare.all()
     assert (keg.issued, keg.returned, keg.version) == (d("5"), d("3"), 2)
     assert types(uow.events[published:]) == [
+        InvoiceChanged,  # the sale the credit note paid first
         InvoiceIssued,
         TareBalanceChanged,
         DebtChanged,
         DebtChanged,
     ]
+    paid = uow.events[published]
+    assert (paid.invoice.id, paid.invoice.open_amount, paid.invoice.version) == (
+        ORDER,
+        d("600.00"),
+        2,
+    )
     assert debts(uow.events[published:])[""] == (d("900.00"), 3)
     before, published = uow.state(), len(uow.events)
     await uow.run(handlers.return_accepted, CFG, NOW, TODAY, ret)
@@ -507,8 +527,17 @@ async def test_a_closed_order_gives_its_credit_back_once() -> None:
     uow.reservations.rows[ORDER] = Reservation.create(
         ORDER, CLIENT, d("10.00"), "ORDER_SUBMIT", NOW, 72
     )
-    assert await uow.run(handlers.order_closed, ORDER) is True
+    assert await uow.run(handlers.order_closed, CFG, NOW, TODAY, ORDER) is True
     assert uow.reservations.rows == {}
-    assert await uow.run(handlers.order_closed, ORDER) is False
-    await uow.refused(InvalidArgument, handlers.order_closed, "x", match="order.id: must be a UUID")
-    assert uow.events == []
+    assert await uow.run(handlers.order_closed, CFG, NOW, TODAY, ORDER) is False
+    await uow.refused(
+        InvalidArgument,
+        handlers.order_closed,
+        CFG,
+        NOW,
+        TODAY,
+        "x",
+        match="order.id: must be a UUID",
+    )
+    # The client's standing judged again once, its credit given back (its first here).
+    assert [(type(e), e.version) for e in uow.events] == [(CreditStandingChanged, 1)]

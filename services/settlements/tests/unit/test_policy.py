@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from fieldline_kit.errors import InvalidArgument
 from fieldline_settlements.domain.policy import (
+    SMALLEST_ORDER,
     Actor,
     CreditFigures,
     DebtPolicy,
@@ -17,11 +19,13 @@ from fieldline_settlements.domain.policy import (
     ReasonCode,
     Stage,
     evaluate,
+    standing,
 )
 
 from .conftest import d
 
 VIOLATIONS = ("none", "over_limit", "overdue", "both")
+NOBODY = Actor.unknown("")
 OVERRIDES = ("no_override", "role_and_reason", "without_role", "without_reason")
 
 
@@ -354,3 +358,70 @@ def test_invalid_settings_name_the_variable() -> None:
 def test_decimal_figures_are_exact() -> None:
     f = figures(balance="0.10", reserved="0.20", order="0.70", limit="1.00")
     assert f.exposure == Decimal("1.00")
+
+
+# ------------------------------------------------------------------------------- standing
+STANDING_CASES = list(itertools.product(PolicyMode, VIOLATIONS))
+
+
+@pytest.mark.parametrize(
+    ("mode", "violation"), STANDING_CASES, ids=[f"{m.value}-{v}" for m, v in STANDING_CASES]
+)
+def test_a_standing_is_the_judgement_of_the_smallest_order_at_every_stage(
+    mode: PolicyMode, violation: str
+) -> None:
+    """Per stage: the matrix's outcome for an order of 0.01 with no override asked (never
+    OVERRIDDEN), the same reasons `evaluate` gives it."""
+    over = violation in ("over_limit", "both")
+    # Over the limit: debt 950 + reserved 100 is already past 1000 without an order.
+    given = figures(
+        balance="950.00" if over else "200.00", days=figures_for(violation).max_overdue_days
+    )
+    found = standing(policy(mode), given, "RUB")
+    assert [s.stage for s in found] == [Stage.ORDER_SUBMIT, Stage.VAN_SALE]
+    for s in found:
+        applies = s.stage is Stage.ORDER_SUBMIT
+        assert s.decision.outcome is expected_outcome(mode, violation, applies, "no_override")
+        codes = expected_codes(mode, violation, applies, "no_override")
+        assert [r.code for r in s.decision.reasons] == codes
+        assert s.decision.figures == replace(given, order_amount=SMALLEST_ORDER)
+        assert s.decision == evaluate(
+            policy(mode), s.stage, s.decision.figures, Actor.unknown(""), "RUB"
+        )
+
+
+def test_the_headroom_is_what_an_order_may_be_before_it_goes_over_the_limit() -> None:
+    block = policy(PolicyMode.BLOCK, stages=(Stage.ORDER_SUBMIT, Stage.VAN_SALE))
+    # Limit 1000, debt 200, reserved 100: 700 of room, and an order of 700 is allowed.
+    (submit, van) = standing(block, figures(days=0), "RUB")
+    assert (submit.decision.outcome, submit.headroom, van.headroom) == (
+        Outcome.ALLOW,
+        d("700.00"),
+        d("700.00"),
+    )
+    at_700 = evaluate(block, Stage.ORDER_SUBMIT, figures(order="700.00", days=0), NOBODY, "RUB")
+    at_701 = evaluate(block, Stage.ORDER_SUBMIT, figures(order="700.01", days=0), NOBODY, "RUB")
+    assert (at_700.outcome, at_701.outcome) == (Outcome.ALLOW, Outcome.BLOCK)
+    # At the limit: no room, and any order goes over it.
+    (at_limit, _) = standing(block, figures(balance="900.00", days=0), "RUB")
+    assert (at_limit.decision.outcome, at_limit.headroom) == (Outcome.BLOCK, d("0.00"))
+    assert "over by 0.01 RUB" in at_limit.decision.reasons[0].message
+    # Over it: still 0, never negative.
+    (over, _) = standing(block, figures(balance="1500.00", days=0), "RUB")
+    assert over.headroom == d("0.00")
+    # WARN: going over changes the outcome too.
+    (warn, _) = standing(policy(PolicyMode.WARN), figures(days=0), "RUB")
+    assert (warn.decision.outcome, warn.headroom) == (Outcome.ALLOW, d("700.00"))
+
+
+def test_no_headroom_where_no_amount_changes_the_decision() -> None:
+    for p, f in (
+        (policy(PolicyMode.IGNORE), figures()),  # reported, never decisive
+        (policy(check_credit_limit=False), figures()),  # the limit is not judged
+        (policy(), figures(limit=None)),  # no limit
+    ):
+        found = standing(p, f, "RUB")
+        assert [s.headroom for s in found] == [None, None], p
+    # The stage the policy does not name: ALLOW, no reasons, no headroom.
+    (_, van) = standing(policy(), figures(balance="5000.00", days=90), "RUB")
+    assert (van.decision.outcome, van.decision.reasons, van.headroom) == (Outcome.ALLOW, (), None)

@@ -126,7 +126,7 @@ async def test_a_check_outside_the_reach_is_denied_and_reserves_nothing() -> Non
     feed(uow)
     mine, theirs = check("10.00", client_id=OTHER_CLIENT), check("10.00", client_id=CLIENT)
     b = Reach(False, frozenset({AGENT_B}))
-    results = await uow.run(handlers.check_credit_batch, CFG, NOW, [mine, theirs], b)
+    results = await uow.run(handlers.check_credit_batch, CFG, NOW, TODAY, [mine, theirs], b)
     assert isinstance(results[0], Decision)
     assert isinstance(results[1], PermissionDenied)
     assert results[1].message == f"client_id: client {CLIENT} is outside your scope"
@@ -140,9 +140,16 @@ async def test_a_release_of_a_reservation_outside_the_reach_is_denied() -> None:
     uow.reservations.rows[order] = Reservation(order, CLIENT, d("10.00"), "ORDER_SUBMIT", NOW, NOW)
     b = Reach(False, frozenset({AGENT_B}))
     await uow.refused(
-        PermissionDenied, handlers.release_credit, order, b, match=r"^order_id: order .* outside"
+        PermissionDenied,
+        handlers.release_credit,
+        CFG,
+        NOW,
+        TODAY,
+        order,
+        b,
+        match=r"^order_id: order .* outside",
     )
     # An order that holds no reservation: nothing to release, nothing to protect.
-    assert await uow.run(handlers.release_credit, new_id(), b) is False
+    assert await uow.run(handlers.release_credit, CFG, NOW, TODAY, new_id(), b) is False
     a = Reach(False, frozenset({AGENT_A}))
-    assert await uow.run(handlers.release_credit, order, a) is True
+    assert await uow.run(handlers.release_credit, CFG, NOW, TODAY, order, a) is True

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import grpc
-from fieldline_gateway.adapters.peers import Metadata, Peers
 
 from fieldline.clients.v1 import resources_pb2, territory_service_pb2
+from fieldline_gateway.adapters.peers import Metadata, Peers
 from fieldline_kit.errors import NotFound, PermissionDenied, Unavailable
 from fieldline_kit.grpc.convert import role_names
 

@@ -10,6 +10,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from fieldline_gateway.adapters.orm import (
     activation_codes,
     device_events,
@@ -18,9 +21,6 @@ from fieldline_gateway.adapters.orm import (
     refresh_tokens,
 )
 from fieldline_gateway.domain.devices import DeviceStatus, RefreshRecord
-from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from fieldline_kit.auth.directory import Standing
 from fieldline_kit.auth.directory_table import standing_of, supervised_by
 from fieldline_kit.db import utc
@@ -89,6 +89,10 @@ class IdentityStore:
             .where(refresh_tokens.c.device_id == device_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+
+    async def count_by_status(self) -> dict[str, int]:
+        query = select(devices.c.status, func.count()).group_by(devices.c.status)
+        return {str(status): int(n) for status, n in await self.session.execute(query)}
 
     async def revoked_since(self, since: datetime) -> set[str]:
         query = select(devices.c.device_id).where(devices.c.revoked_at >= since)

@@ -46,6 +46,7 @@ FANOUT_WRITES = Counter(
     PREFIX + "fanout_writes_total", "sync store objects written", ["section", "outcome"]
 )
 FANOUT_SEQ = Gauge(PREFIX + "fanout_seq", "the sync store's change sequence")
+DEVICES = Gauge(PREFIX + "devices", "devices by status, read every minute", ["status"])
 TOKENS = Counter(PREFIX + "tokens_total", "device token operations", ["outcome"])
 PHOTOS = Counter(PREFIX + "photos_total", "photos completed", ["outcome"])
 PHOTO_BYTES = Counter(PREFIX + "photo_bytes_total", "photo bytes received")

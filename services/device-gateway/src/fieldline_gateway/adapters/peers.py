@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import grpc
-from fieldline_gateway.settings import PREFIX, GatewaySettings
 
 from fieldline.clients.v1 import (
     clients_service_pb2_grpc,
@@ -24,6 +23,7 @@ from fieldline.orders.v1 import (
     van_service_pb2_grpc,
 )
 from fieldline.settlements.v1 import settlements_service_pb2_grpc
+from fieldline_gateway.settings import PREFIX, GatewaySettings
 from fieldline_kit.auth.grpc_auth import AUTHORIZATION
 from fieldline_kit.auth.issuer import TokenIssuer
 from fieldline_kit.auth.keys import load_signing_keys

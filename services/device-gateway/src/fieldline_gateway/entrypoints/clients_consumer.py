@@ -1,65 +1,178 @@
-"""The `gateway-clients-fanout` consumer: clients' events → the employee directory (and the
-sync store's sections that come from clients).
+"""The `gateway-clients-fanout` consumer: clients' events → the employee directory, the scope
+graph and the sync store's clients sections (docs/contexts/device-gateway.md, *Where the data
+comes from*).
 
-The durable is declared by the topology (fieldline_gateway.topology); this binds to it. Events
-without a handler here are recorded in the inbox and acked as skipped.
+Each event is applied in the consumer's transaction with its inbox row: the directory and the
+graph take the newest version, the items go through the store's version and hash guards, the
+agents the event touches get their memberships recomputed. The durable is declared by the
+topology (fieldline_gateway.topology); events without a handler here are skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from fieldline_gateway.adapters.orm import employees, kit
-from fieldline_gateway.bootstrap import App
-from fieldline_gateway.topology import CLIENTS_FANOUT
 from google.protobuf.message import Message
-from nats.aio.client import Client
-from nats.js import JetStreamContext
 
 from fieldline.clients.events.v1 import events_pb2 as ev
 from fieldline.clients.v1 import resources_pb2 as res
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
+from fieldline_gateway.adapters import projections_clients as pc
+from fieldline_gateway.adapters.graph_store import GraphStore
+from fieldline_gateway.adapters.orm import employees
+from fieldline_gateway.adapters.projections import enum_name
+from fieldline_gateway.domain.membership import outlet_scope
+from fieldline_gateway.entrypoints.fanout_consumer import fanout_consumer
+from fieldline_gateway.service_layer.fanout import Change
+from fieldline_gateway.service_layer.refetch import plan_key, reco_key, vans_key
+from fieldline_gateway.topology import CLIENTS_FANOUT
 from fieldline_kit.auth.directory import Standing
 from fieldline_kit.auth.directory_table import put_standing
 from fieldline_kit.grpc.convert import role_names
-from fieldline_kit.messaging.consumer import EventConsumer, PoisonMessage
-from fieldline_kit.uow import UnitOfWork
+from fieldline_kit.messaging.consumer import PoisonMessage
 
-Apply = Callable[[UnitOfWork, EventEnvelope, Any], Any]
+ToChange = Callable[[EventEnvelope, Any], Change]
 
 
-async def employee_changed(
-    uow: UnitOfWork, envelope: EventEnvelope, message: ev.EmployeeChanged
-) -> None:
+def _version(envelope: EventEnvelope, fallback: int) -> int:
+    return envelope.aggregate_version or fallback
+
+
+def employee_standing(employee: res.Employee) -> Standing:
+    return Standing(
+        active=employee.active,
+        roles=role_names(employee.roles, res.Role),
+        supervisor_id=employee.supervisor_id,
+        territory_id=employee.territory_id,
+        distributor_id=employee.distributor_id,
+    )
+
+
+def employee_changed(envelope: EventEnvelope, message: ev.EmployeeChanged) -> Change:
     e = message.employee
     if not e.id:
         raise PoisonMessage("employee.id is empty")
-    standing = Standing(
-        active=e.active,
-        roles=role_names(e.roles, res.Role),
-        supervisor_id=e.supervisor_id,
-        territory_id=e.territory_id,
-        distributor_id=e.distributor_id,
+    version = _version(envelope, e.version)
+
+    async def directory(g: GraphStore) -> Iterable[str]:
+        await put_standing(g.session, employees, e.id, employee_standing(e), version)
+        return []
+
+    refetch = {plan_key(e.id)}
+    if res.ROLE_VAN_SELLER in e.roles:
+        refetch.add(vans_key(e.id))
+    return Change(items=[pc.me_item(e)], graph=[directory], touched={e.id}, refetch=refetch)
+
+
+def route_changed(envelope: EventEnvelope, message: ev.RouteChanged) -> Change:
+    route = message.route
+    version = _version(envelope, route.version)
+
+    async def graph(g: GraphStore) -> Iterable[str]:
+        before = await g.put_route(route.id, route.agent_id, version)
+        return [before] if before else []
+
+    return Change(
+        items=[pc.route_item(route)],
+        graph=[graph],
+        touched={route.agent_id},
+        refetch={plan_key(route.agent_id)},
     )
-    await put_standing(
-        uow.session, employees, e.id, standing, envelope.aggregate_version or e.version
+
+
+def assignment_changed(envelope: EventEnvelope, message: ev.RouteAssignmentChanged) -> Change:
+    a = message.assignment
+    version = _version(envelope, a.route_version)
+
+    async def graph(g: GraphStore) -> Iterable[str]:
+        await g.put_assignment(a.route_id, a.outlet_id, message.removed, version)
+        agent = await g.route_agent(a.route_id)
+        return [agent] if agent else []
+
+    return Change(
+        items=[pc.route_assignment_changed(message)],
+        graph=[graph],
+        touched={message.agent_id},
+        refetch={
+            reco_key(a.outlet_id),
+            *([plan_key(message.agent_id)] if message.agent_id else []),
+        },
     )
 
 
-# Each handled event type → what applies it (the sync store adds its sections here).
-WORK: dict[type[Message], Apply] = {ev.EmployeeChanged: employee_changed}
+def outlet_seen(proposed_by: str = "") -> ToChange:
+    def change(envelope: EventEnvelope, message: ev.OutletCreated | ev.OutletChanged) -> Change:
+        outlet = message.outlet
+        version = _version(envelope, outlet.version)
+        status = enum_name(res.OutletStatus, outlet.status)
+
+        async def graph(g: GraphStore) -> Iterable[str]:
+            await g.put_outlet(outlet.id, outlet.client_id, status, version, proposed_by)
+            return []
+
+        return Change(
+            items=[pc.outlet_item(outlet)],
+            graph=[graph],
+            touch_members_of={outlet_scope(outlet.id)},
+        )
+
+    return change
 
 
-def build_clients_consumer(app: App, nc: Client | JetStreamContext) -> EventConsumer:
-    types: Mapping[str, type[Message]] = {t.DESCRIPTOR.full_name: t for t in WORK}
-    return EventConsumer(
-        CLIENTS_FANOUT.durable,
-        CLIENTS_FANOUT.stream,
-        app.sessions,
-        kit,
-        {name: app.consumer_handler(WORK[t]) for name, t in types.items()},
-        types,
-        connection=nc,
-        clock=app.clock,
-    )
+def client_seen(envelope: EventEnvelope, message: ev.ClientCreated | ev.ClientChanged) -> Change:
+    return Change(items=[pc.client_item(message.client)])
+
+
+def visit_seen(
+    envelope: EventEnvelope, message: ev.VisitStarted | ev.VisitCompleted | ev.VisitMissed
+) -> Change:
+    return Change(items=[pc.visit_item(message.visit)])
+
+
+def audit_submitted(envelope: EventEnvelope, message: ev.AuditSubmitted) -> Change:
+    """Shelf counts move the outlet's recommended order."""
+    return Change(refetch={reco_key(message.audit.outlet_id)})
+
+
+def questionnaire_changed(envelope: EventEnvelope, message: ev.QuestionnaireChanged) -> Change:
+    return Change(items=[pc.questionnaire_item(message.questionnaire)])
+
+
+def census_decided(envelope: EventEnvelope, message: ev.CensusDecided) -> Change:
+    proposal = message.proposal
+
+    async def graph(g: GraphStore) -> Iterable[str]:
+        if proposal.outlet_id and proposal.proposed_by:
+            await g.mark_proposed(proposal.outlet_id, proposal.proposed_by)
+        return [proposal.proposed_by]
+
+    return Change(items=[pc.proposal_item(proposal)], graph=[graph])
+
+
+# Each handled event type → the change it makes.
+CHANGES: Mapping[type[Message], ToChange] = {
+    ev.EmployeeChanged: employee_changed,
+    ev.RouteChanged: route_changed,
+    ev.RouteAssignmentChanged: assignment_changed,
+    ev.OutletCreated: outlet_seen(),
+    ev.OutletChanged: outlet_seen(),
+    ev.ClientCreated: client_seen,
+    ev.ClientChanged: client_seen,
+    ev.VisitStarted: visit_seen,
+    ev.VisitCompleted: visit_seen,
+    ev.VisitMissed: visit_seen,
+    ev.QuestionnaireChanged: questionnaire_changed,
+    ev.AuditSubmitted: audit_submitted,
+    ev.CensusDecided: census_decided,
+}
+
+
+def _with_app(to_change: ToChange) -> Callable[[Any, EventEnvelope, Any], Change]:
+    """A clients change needs no app: the signature the fan-out consumer calls."""
+    return lambda _app, envelope, message: to_change(envelope, message)
+
+
+build_clients_consumer = fanout_consumer(
+    CLIENTS_FANOUT, {t: _with_app(f) for t, f in CHANGES.items()}
+)

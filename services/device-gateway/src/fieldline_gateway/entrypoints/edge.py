@@ -8,11 +8,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fieldline_gateway.bootstrap import App
-from fieldline_gateway.domain.problems import Problem
 from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from fieldline_gateway.bootstrap import App
+from fieldline_gateway.domain.problems import Problem
 from fieldline_kit.auth.principal import Principal
 from fieldline_kit.errors import Unauthenticated
 from fieldline_kit.logging import CORRELATION_HEADER, correlation

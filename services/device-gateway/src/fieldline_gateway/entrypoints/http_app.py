@@ -7,6 +7,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from litestar import Litestar, Request, Response
+from litestar.config.compression import CompressionConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.types import ASGIApp, Receive, Scope, Send
+
 from fieldline_gateway.adapters import metrics
 from fieldline_gateway.bootstrap import App
 from fieldline_gateway.entrypoints import edge
@@ -16,14 +23,10 @@ from fieldline_gateway.entrypoints.controllers.devices import (
 )
 from fieldline_gateway.entrypoints.controllers.identity import DeviceIdentityController
 from fieldline_gateway.entrypoints.controllers.meta import MetaController
+from fieldline_gateway.entrypoints.controllers.photos import PhotosController
+from fieldline_gateway.entrypoints.controllers.sync import SyncController
+from fieldline_gateway.entrypoints.controllers.uploads import UploadsController
 from fieldline_gateway.entrypoints.problems import handle_exception
-from litestar import Litestar, Request, Response
-from litestar.config.compression import CompressionConfig
-from litestar.di import Provide
-from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.types import ASGIApp, Receive, Scope, Send
-
 from fieldline_kit.http_service import Readiness
 
 # Every body is refused past this before it is read (routes set their own, smaller or not).
@@ -33,6 +36,9 @@ CONTROLLERS: list[type] = [
     DeviceIdentityController,
     ActivationCodesController,
     DevicesController,
+    PhotosController,
+    SyncController,
+    UploadsController,
 ]
 
 

@@ -13,10 +13,10 @@ import re
 from typing import Any
 
 import msgspec
-from fieldline_gateway.domain.problems import Problem
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 
+from fieldline_gateway.domain.problems import Problem
 from fieldline_kit.errors import (
     AlreadyExists,
     Conflict,

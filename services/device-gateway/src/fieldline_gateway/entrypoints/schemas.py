@@ -61,7 +61,7 @@ class IssueCodeRequest(Strict):
 
 
 class ActivationCodeOut(Out):
-    activation_code: str
+    code: str
     employee_id: str
     expires_at: datetime
 
@@ -105,11 +105,14 @@ class LimitsOut(Out):
     upload_bytes: int
     photo_bytes: int
     photo_chunk_bytes: int
+    sync_per_minute: int
+    uploads_per_minute: int
 
 
 class MetaOut(Out):
     protocol: str
     server_time: datetime
+    timezone: str
     business_date: str
     min_app_version: str | None
     limits: LimitsOut

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from fieldline_gateway.adapters import metrics
 from fieldline_gateway.adapters.employees import Employee, Employees
 from fieldline_gateway.adapters.identity_store import IdentityStore
 from fieldline_gateway.adapters.peers import Metadata
@@ -32,7 +33,6 @@ from fieldline_gateway.domain.devices import (
     new_refresh_token,
 )
 from fieldline_gateway.domain.problems import Problem
-
 from fieldline_kit.auth.directory import Standing
 from fieldline_kit.auth.issuer import TokenIssuer
 from fieldline_kit.auth.principal import Kind, Principal
@@ -48,6 +48,8 @@ REVOKED_MEMORY = timedelta(minutes=16)
 REVOKED_REFRESH_SECONDS = 1.0
 # `last_seen_at` is written at most this often per device.
 SEEN_EVERY = timedelta(minutes=1)
+# The devices gauge is read from the database this often.
+COUNT_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ class Identity:
         self._clock = clock
         # Devices revoked within REVOKED_MEMORY, read every second (`watch_revocations`).
         self.revoked: set[str] = set()
+        # A device was activated or revoked here: the gauge is read again at once.
+        self._recount = False
         # device → (app version last written, last_seen_at last written)
         self._seen: dict[str, tuple[str, datetime]] = {}
 
@@ -206,6 +210,7 @@ class Identity:
                 await store.add_event(device_id, now, employee.id, "activated", device.model)
             refresh, refresh_expires = await self._new_refresh(store, device_id, None, now)
             await uow.commit()
+        self._recount = True
         log.info("device activated", device_id=device_id, employee_id=employee.id)
         return self._tokens(
             device_id, employee.id, employee.roles, refresh, refresh_expires, employee=employee
@@ -332,6 +337,7 @@ class Identity:
                 await store.add_event(device_id, now, caller.subject, "revoked")
             await uow.commit()
         self.revoked.add(device_id)
+        self._recount = True
         log.info("device revoked", device_id=device_id, by=caller.subject)
         return device
 
@@ -396,12 +402,22 @@ class Identity:
         )
 
     async def watch_revocations(self, stop: asyncio.Event) -> None:
-        """Keep `revoked` current: the devices revoked within REVOKED_MEMORY, every second."""
+        """Keep `revoked` current: the devices revoked within REVOKED_MEMORY, every second
+        (and the devices gauge, every minute)."""
+        counted_at: datetime | None = None
         while not stop.is_set():
             try:
                 async with self._read_uow() as uow:
-                    since = self._clock() - REVOKED_MEMORY
-                    self.revoked = await IdentityStore(uow.session).revoked_since(since)
+                    store = IdentityStore(uow.session)
+                    now = self._clock()
+                    self.revoked = await store.revoked_since(now - REVOKED_MEMORY)
+                    due = counted_at is None or now - counted_at >= COUNT_EVERY
+                    if due or self._recount:
+                        self._recount = False
+                        counts = await store.count_by_status()
+                        for status in DeviceStatus:
+                            metrics.DEVICES.labels(status.value).set(counts.get(status.value, 0))
+                        counted_at = now
             except Exception as exc:  # the database out of reach: keep what is known
                 log.warning("revoked devices not refreshed", error=repr(exc))
             with contextlib.suppress(TimeoutError):

@@ -3,18 +3,21 @@ own, whether the database may be loaded, the rows it holds after, and ANALYZE at
 
 A load seeds what only the clients feed, SetClientPriceType and the submission of orders would
 otherwise write; a catalog may be there already (loaded over the API). So "empty" means: no
-row in any of `SEEDED`.
+row in any of `SEEDED`. Its units of work publish nothing: the catalog upserts it runs record
+their events as over the API, and `announces_nothing` maps each to no integration event, so
+no outbox row is written (a consumer builds its copy by listing, not from a load's events).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
 from fieldline_kit.db import analyze, create_engine, dispose, session_factory
+from fieldline_kit.uow import IntegrationEvent
 from fieldline_orders.adapters import orm, orm_feed
-from fieldline_orders.adapters.event_mapper import OrdersEvents
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 
 SEEDED = (
@@ -31,11 +34,16 @@ SEEDED = (
 COUNTED = (orm.products, *SEEDED)
 
 
+def announces_nothing(event: object) -> Iterable[IntegrationEvent]:
+    """The event mapper of a bulk load: no domain event becomes an integration event."""
+    return ()
+
+
 class BulkDatabase:
     def __init__(self, database_url: str) -> None:
         self.engine = create_engine(database_url)
         sessions = session_factory(self.engine)
-        self.uow = functools.partial(OrdersUnitOfWork, sessions, orm.kit, OrdersEvents())
+        self.uow = functools.partial(OrdersUnitOfWork, sessions, orm.kit, announces_nothing)
 
     async def seeded(self) -> list[str]:
         """The tables of `SEEDED` that hold a row (one statement)."""

@@ -2,9 +2,11 @@
 
 The catalog arrives as bulk upserts (service_layer/catalog.py): each kind of record has a
 repository that finds records by external id (`by_external_id`), tells which ids are taken
-(`ids_taken`) and adds or updates them. Products are versioned (`VersionedRepository`: an
-update is `WHERE version = <loaded>`); the other kinds are overwritten by id. Every write of
-groups, products, price types or price lists also bumps the catalog generation
+(`ids_taken`) and adds or updates them. Every kind is versioned (`VersionedRepository`: an
+update writes the next version `WHERE version = <loaded>`, and a miss is ABORTED), client
+prices and price types too (`CatalogStore.put_client_price`, `put_client_price_type`), so two
+concurrent upserts of one record cannot both publish the same version. Every write of groups,
+products, price types or price lists also bumps the catalog generation
 (`CatalogStore.bump_generation`, see catalog_cache.py) in the same transaction.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     Date,
@@ -26,18 +28,21 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
+from fieldline_kit.errors import Conflict
 from fieldline_kit.repository import Repository, VersionedRepository
 from fieldline_orders.adapters import orm
 from fieldline_orders.adapters.catalog_cache import BUMP
 from fieldline_orders.adapters.rows import (
     chunks,
     client_price_from,
+    client_price_values,
     discount_from,
     discount_values,
     group_from,
@@ -50,8 +55,10 @@ from fieldline_orders.adapters.rows import (
     product_values,
     qty,
 )
+from fieldline_orders.domain import events
 from fieldline_orders.domain.catalog import (
     ClientPrice,
+    ClientPriceType,
     Discount,
     PriceList,
     PriceType,
@@ -69,6 +76,9 @@ class Keyed(Protocol):
 
     @property
     def external_id(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
 
 
 T = TypeVar("T", bound=Keyed)
@@ -99,20 +109,15 @@ async def ids_taken(session: AsyncSession, table: Table, ids: Iterable[str]) -> 
     return out
 
 
-class CatalogRecords(Repository, Generic[T]):
-    """One kind of unversioned catalog record (groups, price types, discounts, price lists)."""
+class CatalogRecords(VersionedRepository[T]):
+    """One kind of catalog record, found by external id; an update is its next version."""
 
-    table: ClassVar[Table]
-
-    def to_row(self, record: T) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def from_row(self, row: Row[Any]) -> T:
-        raise NotImplementedError
+    entity = "record"
 
     async def by_external_id(self, external_ids: Iterable[str]) -> dict[str, T]:
+        """The records with these external ids, remembered for `update`."""
         rows = await rows_by(self.session, self.table, "external_id", external_ids)
-        return {ext: self.from_row(row) for ext, row in rows.items()}
+        return {ext: self.loaded(self.from_row(row)) for ext, row in rows.items()}
 
     async def ids_taken(self, ids: Iterable[str]) -> dict[str, str]:
         return await ids_taken(self.session, self.table, ids)
@@ -120,18 +125,14 @@ class CatalogRecords(Repository, Generic[T]):
     async def existing(self, ids: Iterable[str]) -> set[str]:
         return set(await self.ids_taken(ids))
 
-    async def add(self, record: T) -> None:
-        await self.session.execute(insert(self.table).values(**self.to_row(record)))
-
     async def update(self, record: T) -> None:
-        t = self.table
-        await self.session.execute(
-            update(t).where(t.c.id == record.id).values(**self.to_row(record))
-        )
+        """Write the record's next version (`Versioned.next_version_of` the one loaded)."""
+        await self.save(record)
 
 
 class GroupRepository(CatalogRecords[ProductGroup]):
     table = orm.product_groups
+    entity = "product group"
 
     def to_row(self, record: ProductGroup) -> dict[str, Any]:
         return group_values(record)
@@ -148,32 +149,35 @@ class GroupRepository(CatalogRecords[ProductGroup]):
 
 class PriceTypeRepository(CatalogRecords[PriceType]):
     table = orm.price_types
+    entity = "price type"
 
     def to_row(self, record: PriceType) -> dict[str, Any]:
         return price_type_values(record)
 
     def from_row(self, row: Row[Any]) -> PriceType:
-        return price_type_from(row)
+        return price_type_from(row, row.version)
 
     async def by_id(self, ids: Iterable[str]) -> dict[str, PriceType]:
         rows = await rows_by(self.session, self.table, "id", ids)
-        return {k: price_type_from(r) for k, r in rows.items()}
+        return {k: self.from_row(r) for k, r in rows.items()}
 
 
 class DiscountRepository(CatalogRecords[Discount]):
     table = orm.discounts
+    entity = "discount"
 
     def to_row(self, record: Discount) -> dict[str, Any]:
         return discount_values(record)
 
     def from_row(self, row: Row[Any]) -> Discount:
-        return discount_from(row)
+        return discount_from(row, row.version)
 
 
 class PriceListRepository(CatalogRecords[PriceList]):
     """Price lists with their entries; an update replaces the entries."""
 
     table = orm.price_lists
+    entity = "price list"
 
     def to_row(self, record: PriceList) -> dict[str, Any]:
         return {
@@ -182,9 +186,11 @@ class PriceListRepository(CatalogRecords[PriceList]):
             "price_type_id": record.price_type_id,
             "valid_from": record.valid_from,
             "valid_to": record.valid_to,
+            "version": record.version,
         }
 
     async def by_external_id(self, external_ids: Iterable[str]) -> dict[str, PriceList]:
+        """The lists with these external ids and all their entries, remembered for `update`."""
         rows = await rows_by(self.session, self.table, "external_id", external_ids)
         e = orm.price_list_entries
         entries: dict[str, dict[str, Decimal]] = {r.id: {} for r in rows.values()}
@@ -196,14 +202,16 @@ class PriceListRepository(CatalogRecords[PriceList]):
             )
             for r in found:
                 entries[r.price_list_id][r.product_id] = money_value(r.price)
-        return {ext: price_list_header(row, entries[row.id]) for ext, row in rows.items()}
+        return {
+            ext: self.loaded(price_list_header(row, entries[row.id])) for ext, row in rows.items()
+        }
 
     async def add(self, record: PriceList) -> None:
         await super().add(record)
         await self._put_entries(record)
 
     async def update(self, record: PriceList) -> None:
-        await super().update(record)
+        await self.save(record)
         e = orm.price_list_entries
         await self.session.execute(delete(e).where(e.c.price_list_id == record.id))
         await self._put_entries(record)
@@ -217,9 +225,7 @@ class PriceListRepository(CatalogRecords[PriceList]):
             await self.session.execute(insert(orm.price_list_entries), list(chunk))
 
 
-class ProductRepository(VersionedRepository[Product]):
-    """Products: an update is a new version, written `WHERE version = <loaded>`."""
-
+class ProductRepository(CatalogRecords[Product]):
     table = orm.products
     entity = "product"
 
@@ -229,45 +235,53 @@ class ProductRepository(VersionedRepository[Product]):
     def from_row(self, row: Row[Any]) -> Product:
         return product_from(row)
 
-    async def by_external_id(self, external_ids: Iterable[str]) -> dict[str, Product]:
-        """The products with these external ids, remembered for `update`."""
-        rows = await rows_by(self.session, self.table, "external_id", external_ids)
-        return {ext: self.loaded(product_from(row)) for ext, row in rows.items()}
-
     async def by_id(self, ids: Iterable[str]) -> dict[str, Product]:
         rows = await rows_by(self.session, self.table, "id", ids)
         return {k: product_from(r) for k, r in rows.items()}
 
-    async def ids_taken(self, ids: Iterable[str]) -> dict[str, str]:
-        return await ids_taken(self.session, self.table, ids)
-
-    async def existing(self, ids: Iterable[str]) -> set[str]:
-        return set(await self.ids_taken(ids))
-
-    async def update(self, record: Product) -> None:
-        """Write the product's new version (see `Product.next_version_of`)."""
-        await self.save(record)
-
 
 class CatalogStore(Repository):
-    """The rest of the catalog: client prices and price types, stock, price books, generation."""
+    """The rest of the catalog: client prices and price types, stock, price books, generation,
+    and the announcements of the catalog's changes."""
 
     async def bump_generation(self) -> None:
         """Mark the cached catalog of every process stale (see catalog_cache.py)."""
         await self.session.execute(BUMP)
 
-    async def set_client_price_type(self, client_id: str, price_type_id: str) -> None:
+    def announce(self, *changes: events.Event) -> None:
+        """Publish `changes` with this transaction (outbox rows written at its commit)."""
+        if changes:
+            self.track(events.Announcement(list(changes)))
+
+    async def client_price_type(self, client_id: str) -> ClientPriceType | None:
         t = orm.client_price_types
-        result = await self.session.execute(
-            update(t).where(t.c.client_id == client_id).values(price_type_id=price_type_id)
-        )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        row = (await self.session.execute(select(t).where(t.c.client_id == client_id))).first()
+        return ClientPriceType(row.client_id, row.price_type_id, row.version) if row else None
+
+    async def put_client_price_type(
+        self, setting: ClientPriceType, current: ClientPriceType | None
+    ) -> None:
+        """Store `setting`, the next version of `current` (None: the client has none yet)."""
+        t = orm.client_price_types
+        if current is None:
             await self.session.execute(
-                insert(t).values(client_id=client_id, price_type_id=price_type_id)
+                insert(t).values(
+                    client_id=setting.client_id,
+                    price_type_id=setting.price_type_id,
+                    version=setting.version,
+                )
             )
+            return
+        result = await self.session.execute(
+            update(t)
+            .where(t.c.client_id == setting.client_id, t.c.version == current.version)
+            .values(price_type_id=setting.price_type_id, version=setting.version)
+        )
+        _written_once(result, f"the price type of client {setting.client_id}")
 
     async def set_client_price_types(self, price_types: Mapping[str, str]) -> None:
-        """`set_client_price_type` of many clients (client id → price type id) in one statement."""
+        """The price types of many clients (client id → price type id) in one statement, each
+        a version newer when it changes (the bulk load's; it announces nothing)."""
         if not price_types:
             return
         t = orm.client_price_types
@@ -275,29 +289,48 @@ class CatalogStore(Repository):
         stmt: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t)
         stmt = stmt.on_conflict_do_update(
             index_elements=[t.c.client_id],
-            set_={"price_type_id": stmt.excluded.price_type_id},
+            set_={"price_type_id": stmt.excluded.price_type_id, "version": t.c.version + 1},
+            where=t.c.price_type_id != stmt.excluded.price_type_id,
         )
-        rows = [{"client_id": c, "price_type_id": p} for c, p in price_types.items()]
+        rows = [{"client_id": c, "price_type_id": p, "version": 1} for c, p in price_types.items()]
         await self.session.execute(stmt, rows)
 
-    async def put_client_price(self, cp: ClientPrice) -> None:
+    async def client_prices_at(
+        self, keys: Iterable[tuple[str, str, date]]
+    ) -> dict[tuple[str, str, date], ClientPrice]:
+        """The stored prices of these (client id, product id, valid_from) keys (the primary
+        key's columns: one statement per 500)."""
         t = orm.client_prices
-        key = (
-            t.c.client_id == cp.client_id,
-            t.c.product_id == cp.product_id,
-            t.c.valid_from == cp.valid_from,
-        )
-        values = {"valid_to": cp.valid_to, "price": cp.price, "currency_code": cp.currency_code}
-        result = await self.session.execute(update(t).where(*key).values(**values))
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            await self.session.execute(
-                insert(t).values(
-                    client_id=cp.client_id,
-                    product_id=cp.product_id,
-                    valid_from=cp.valid_from,
-                    **values,
-                )
+        key = tuple_(t.c.client_id, t.c.product_id, t.c.valid_from)
+        out: dict[tuple[str, str, date], ClientPrice] = {}
+        for chunk in chunks(sorted(set(keys))):
+            for r in await self.session.execute(select(t).where(key.in_(list(chunk)))):
+                cp = client_price_from(r, r.version)
+                out[cp.key] = cp
+        return out
+
+    async def put_client_price(self, cp: ClientPrice, current: ClientPrice | None) -> None:
+        """Store `cp`, the next version of `current` (None: a new price)."""
+        t = orm.client_prices
+        if current is None:
+            await self.session.execute(insert(t).values(**client_price_values(cp)))
+            return
+        result = await self.session.execute(
+            update(t)
+            .where(
+                t.c.client_id == cp.client_id,
+                t.c.product_id == cp.product_id,
+                t.c.valid_from == cp.valid_from,
+                t.c.version == current.version,
             )
+            .values(
+                valid_to=cp.valid_to,
+                price=cp.price,
+                currency_code=cp.currency_code,
+                version=cp.version,
+            )
+        )
+        _written_once(result, f"the price of product {cp.product_id} for client {cp.client_id}")
 
     async def put_stock(self, s: StockLevel) -> None:
         t = orm.stock_levels
@@ -327,6 +360,12 @@ class CatalogStore(Repository):
     ) -> PriceBook:
         """What pricing `product_ids` (None: every active product) for a client on a date needs."""
         return await load_price_book(self.session, client_id, on, product_ids)
+
+
+def _written_once(result: Any, what: str) -> None:
+    """An update of a row at the version read must hit it; else another writer came first."""
+    if result.rowcount != 1:
+        raise Conflict(f"{what} was changed concurrently; reload and retry")
 
 
 # ---------------------------------------------------------------------------- price book

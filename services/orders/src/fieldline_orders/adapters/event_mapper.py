@@ -6,10 +6,20 @@ order into it.
 
 Aggregates on the envelope: `order` (id, version) for order events and van sales, so a
 consumer can tell newer from older per order; `van_load`, `van_unloading` and `goods_return`
-(version 1: those documents never change) for the others.
+(version 1: those documents never change) for the others; `price_list` and
+`client_price_type` (the client's id) with their versions. The catalog events about many
+records name the collection (`catalog`, e.g. `products`, version 0: each record carries its
+own version) and are cut into events of at most `BATCH_EVENT_BYTES` of records, so a large
+upsert never makes a message JetStream refuses (its default limit is 1 MiB; a refused row
+would hold back every event behind it in the outbox).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
+
+from google.protobuf.message import Message
 
 from fieldline.orders.events.v1 import events_pb2 as ev
 from fieldline.orders.v1 import van_service_pb2 as vs
@@ -20,6 +30,29 @@ from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.domain import events
 from fieldline_orders.domain.values import fmt
 from fieldline_orders.topology import SUBJECT_PREFIX
+
+M = TypeVar("M", bound=Message)
+
+# The records of one catalog event about many records, at most (serialized).
+BATCH_EVENT_BYTES = 512 * 1024
+# The envelope's aggregate of a catalog event about many records.
+CATALOG = "catalog"
+
+
+def batches(records: Sequence[M], budget: int = BATCH_EVENT_BYTES) -> Iterator[list[M]]:
+    """`records` in order, cut into runs of at most `budget` bytes on the wire (a record
+    larger than that alone)."""
+    run: list[M] = []
+    size = 0
+    for r in records:
+        n = r.ByteSize() + 8  # the field's tag and length
+        if run and size + n > budget:
+            yield run
+            run, size = [], 0
+        run.append(r)
+        size += n
+    if run:
+        yield run
 
 
 class OrdersEvents(EventMapper):
@@ -81,3 +114,61 @@ class OrdersEvents(EventMapper):
         u = e.unloading
         msg = ev.VanUnloaded(unloading=m.unloading_pb(u))
         return self.event("van_unloading", u.id, u.version, msg)
+
+    # -- catalog -------------------------------------------------------------------------
+    def _about_many(
+        self, kind: str, records: Sequence[M], message: Callable[[list[M]], Message]
+    ) -> list[IntegrationEvent]:
+        return [self.event(CATALOG, kind, 0, message(run)) for run in batches(records)]
+
+    @maps(events.ProductGroupsChanged)
+    def product_groups_changed(self, e: events.ProductGroupsChanged) -> list[IntegrationEvent]:
+        groups = [m.group_pb(g) for g in e.groups]
+        return self._about_many(
+            "product_groups", groups, lambda run: ev.ProductGroupsChanged(groups=run)
+        )
+
+    @maps(events.ProductsChanged)
+    def products_changed(self, e: events.ProductsChanged) -> list[IntegrationEvent]:
+        products = [m.product_pb(p) for p in e.products]
+        return self._about_many("products", products, lambda run: ev.ProductsChanged(products=run))
+
+    @maps(events.PriceTypesChanged)
+    def price_types_changed(self, e: events.PriceTypesChanged) -> list[IntegrationEvent]:
+        types = [m.price_type_pb(t) for t in e.price_types]
+        return self._about_many(
+            "price_types", types, lambda run: ev.PriceTypesChanged(price_types=run)
+        )
+
+    @maps(events.PriceListChanged)
+    def price_list_changed(self, e: events.PriceListChanged) -> IntegrationEvent:
+        pl = e.price_list
+        msg = ev.PriceListChanged(price_list=m.price_list_header_pb(pl, len(pl.entries)))
+        if e.changes is not None:
+            msg.entries_included = True
+            msg.changed_entries.extend(m.price_entries_pb(e.changes.changed, e.currency_code))
+            msg.removed_product_ids.extend(e.changes.removed)
+        return self.event("price_list", pl.id, pl.version, msg)
+
+    @maps(events.ClientPriceTypeSet)
+    def client_price_type_set(self, e: events.ClientPriceTypeSet) -> IntegrationEvent:
+        c = e.client_price_type
+        msg = ev.ClientPriceTypeSet(
+            client_price_type=m.client_price_type_pb(c),
+            previous_price_type_id=e.previous_price_type_id,
+        )
+        return self.event("client_price_type", c.client_id, c.version, msg)
+
+    @maps(events.ClientPricesChanged)
+    def client_prices_changed(self, e: events.ClientPricesChanged) -> list[IntegrationEvent]:
+        prices = [m.client_price_pb(p) for p in e.prices]
+        return self._about_many(
+            "client_prices", prices, lambda run: ev.ClientPricesChanged(prices=run)
+        )
+
+    @maps(events.DiscountsChanged)
+    def discounts_changed(self, e: events.DiscountsChanged) -> list[IntegrationEvent]:
+        discounts = [m.discount_pb(d) for d in e.discounts]
+        return self._about_many(
+            "discounts", discounts, lambda run: ev.DiscountsChanged(discounts=run)
+        )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     literal_column,
+    text,
 )
 
 from fieldline_kit.db import new_metadata
@@ -35,7 +36,14 @@ MoneyCol = ExactDecimal(18, 2)
 Qty = ExactDecimal(18, 3)
 Percent = ExactDecimal(7, 3)
 
+
 # ------------------------------------------------------------------------------- catalog
+def record_version() -> Column[int]:
+    """A catalog record's version: 1 when created, one more with every change (the catalog
+    events carry it). Records stored before migration 0008 are at 1."""
+    return Column("version", Integer, nullable=False, server_default=text("1"))
+
+
 # One row: bumped by every transaction that changes product groups, products, price types or
 # price lists, so a process can tell whether what it cached of them is still current
 # (adapters/catalog_cache.py) with one tiny read.
@@ -53,6 +61,7 @@ product_groups = Table(
     Column("external_id", String(100), nullable=False, unique=True),
     Column("name", String(300), nullable=False),
     Column("parent_id", String(36), nullable=False),
+    record_version(),
 )
 
 products = Table(
@@ -84,6 +93,7 @@ price_types = Table(
     Column("name", String(300), nullable=False),
     Column("currency_code", String(3), nullable=False),
     Column("vat_included", Boolean, nullable=False),
+    record_version(),
 )
 
 price_lists = Table(
@@ -94,6 +104,8 @@ price_lists = Table(
     Column("price_type_id", Id, ForeignKey("price_types.id"), nullable=False, index=True),
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date, nullable=True),
+    # One more with every change of the header or of any entry.
+    record_version(),
 )
 
 price_list_entries = Table(
@@ -109,6 +121,7 @@ client_price_types = Table(
     metadata,
     Column("client_id", Id, primary_key=True),
     Column("price_type_id", Id, ForeignKey("price_types.id"), nullable=False),
+    record_version(),
 )
 
 client_prices = Table(
@@ -120,6 +133,7 @@ client_prices = Table(
     Column("valid_to", Date, nullable=True),
     Column("price", MoneyCol, nullable=False),
     Column("currency_code", String(3), nullable=False),
+    record_version(),
 )
 
 discounts = Table(
@@ -136,6 +150,7 @@ discounts = Table(
     Column("volume_breaks", JSON, nullable=False),
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date, nullable=True),
+    record_version(),
 )
 
 stock_levels = Table(

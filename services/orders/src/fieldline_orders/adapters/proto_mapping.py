@@ -23,6 +23,8 @@ from fieldline_kit.grpc.convert import (
     set_ts,
 )
 from fieldline_orders.domain.catalog import (
+    ClientPrice,
+    ClientPriceType,
     Discount,
     DiscountScope,
     PriceList,
@@ -114,7 +116,9 @@ def validity_out(valid_from: date) -> date_pb2.Date | None:
 
 # ------------------------------------------------------------------------------ catalog
 def group_pb(g: ProductGroup) -> pb.ProductGroup:
-    return pb.ProductGroup(id=g.id, external_id=g.external_id, name=g.name, parent_id=g.parent_id)
+    return pb.ProductGroup(
+        id=g.id, external_id=g.external_id, name=g.name, parent_id=g.parent_id, version=g.version
+    )
 
 
 def product_pb(p: Product) -> pb.Product:
@@ -162,6 +166,64 @@ def price_type_pb(t: PriceType) -> pb.PriceType:
         name=t.name,
         currency_code=t.currency_code,
         vat_included=t.vat_included,
+        version=t.version,
+    )
+
+
+def price_list_header_pb(pl: PriceList, entry_count: int) -> pb.PriceList:
+    """The list without its entries (they may be 100,000): `entry_count` says how many."""
+    return pb.PriceList(
+        id=pl.id,
+        external_id=pl.external_id,
+        price_type_id=pl.price_type_id,
+        valid_from=pb_date(pl.valid_from),
+        valid_to=pb_date(pl.valid_to),
+        version=pl.version,
+        entry_count=entry_count,
+    )
+
+
+def price_entries_pb(
+    prices: Mapping[str, Decimal] | Sequence[tuple[str, Decimal]], currency: str
+) -> list[pb.PriceListEntry]:
+    """Entries (product id → price of a base unit) in the price type's currency."""
+    items = prices.items() if isinstance(prices, Mapping) else prices
+    return [pb.PriceListEntry(product_id=pid, price=money(p, currency)) for pid, p in items]
+
+
+def client_price_pb(cp: ClientPrice) -> pb.ClientPrice:
+    return pb.ClientPrice(
+        client_id=cp.client_id,
+        product_id=cp.product_id,
+        price=money(cp.price, cp.currency_code),
+        valid_from=pb_date(cp.valid_from),
+        valid_to=pb_date(cp.valid_to),
+        version=cp.version,
+    )
+
+
+def client_price_type_pb(c: ClientPriceType) -> pb.ClientPriceType:
+    return pb.ClientPriceType(
+        client_id=c.client_id, price_type_id=c.price_type_id, version=c.version
+    )
+
+
+def discount_pb(d: Discount) -> pb.Discount:
+    return pb.Discount(
+        id=d.id,
+        external_id=d.external_id,
+        scope=DISCOUNT_SCOPES[d.scope],
+        client_id=d.client_id,
+        group_id=d.group_id,
+        product_id=d.product_id,
+        percent=fmt(d.percent),
+        volume_breaks=[
+            pb.VolumeBreak(min_quantity=fmt(b.min_quantity), percent=fmt(b.percent))
+            for b in d.volume_breaks
+        ],
+        valid_from=validity_out(d.valid_from),
+        valid_to=pb_date(d.valid_to),
+        version=d.version,
     )
 
 

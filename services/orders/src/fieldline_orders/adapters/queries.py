@@ -6,11 +6,13 @@ last key seen, in an opaque token), so a page costs the same wherever it is in t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, tuple_
 
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.grpc.convert import decode_number_token, decode_token, encode_token
@@ -18,15 +20,29 @@ from fieldline_kit.repository import Repository
 from fieldline_orders.adapters import orm, orm_van
 from fieldline_orders.adapters.rows import (
     chunks,
+    client_price_from,
+    discount_from,
+    group_from,
     load_orders,
+    money_value,
     movement_from,
+    price_list_header,
+    price_type_from,
     product_from,
     qty,
     search_key,
     utc,
     van_from,
 )
-from fieldline_orders.domain.catalog import Product
+from fieldline_orders.domain.catalog import (
+    ClientPrice,
+    ClientPriceType,
+    Discount,
+    PriceList,
+    PriceType,
+    Product,
+    ProductGroup,
+)
 from fieldline_orders.domain.fulfilment import FulfilmentFacts
 from fieldline_orders.domain.orders import Order, OrderKind, OrderStatus
 from fieldline_orders.domain.van import Movement, Van
@@ -49,6 +65,43 @@ def _order_after(token: str) -> tuple[date, str] | None:
         return date.fromisoformat(day), order_id
     except ValueError:
         raise InvalidArgument("page_token", "is not a token this service issued") from None
+
+
+def _client_price_token(r: Row[Any]) -> str:
+    return encode_token(f"{r.client_id}|{r.product_id}|{r.valid_from.isoformat()}")
+
+
+def _client_price_after(token: str) -> tuple[str, str, date] | None:
+    """The key (client id, product id, valid_from) a `_client_price_token` holds."""
+    raw = decode_token(token)
+    if not raw:
+        return None
+    try:
+        client_id, product_id, day = raw.split("|")
+        return client_id, product_id, date.fromisoformat(day)
+    except ValueError:
+        raise InvalidArgument("page_token", "is not a token this service issued") from None
+
+
+async def _page(
+    session: Any, stmt: Select[Any], size: int, token_of: Callable[[Row[Any]], str]
+) -> tuple[Sequence[Row[Any]], str]:
+    """Up to `size` rows of `stmt` (ordered by its key, past the token's), and the token of
+    the next page ("" at the end)."""
+    rows = (await session.execute(stmt.limit(size + 1))).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (token_of(rows[-1]) if more and rows else "")
+
+
+@dataclass(frozen=True)
+class EntriesPage:
+    """A page of a price list's entries (product id → price), in its price type's currency."""
+
+    entries: list[tuple[str, Decimal]]
+    currency_code: str
+    version: int  # the list's, read before the entries: they are of it or newer
+    next_token: str
 
 
 class OrdersQueries(Repository):
@@ -90,6 +143,120 @@ class OrdersQueries(Repository):
         more = len(rows) > size
         rows = rows[:size]
         return [product_from(r) for r in rows], (encode_token(rows[-1].id) if more and rows else "")
+
+    # -- the catalog, for consumers building their copy (in key order, with versions) ----------
+    async def list_groups(self, *, size: int, token: str) -> tuple[list[ProductGroup], str]:
+        t = orm.product_groups
+        after = decode_token(token)
+        stmt = select(t).where(*_where(t.c.id > after if after else None)).order_by(t.c.id)
+        rows, next_token = await _page(self.session, stmt, size, lambda r: encode_token(r.id))
+        return [group_from(r) for r in rows], next_token
+
+    async def list_price_types(self, *, size: int, token: str) -> tuple[list[PriceType], str]:
+        t = orm.price_types
+        after = decode_token(token)
+        stmt = select(t).where(*_where(t.c.id > after if after else None)).order_by(t.c.id)
+        rows, next_token = await _page(self.session, stmt, size, lambda r: encode_token(r.id))
+        return [price_type_from(r, r.version) for r in rows], next_token
+
+    async def list_price_lists(
+        self, *, size: int, token: str, price_type_id: str
+    ) -> tuple[list[tuple[PriceList, int]], str]:
+        """Price lists without their entries, each with how many it has."""
+        t, e = orm.price_lists, orm.price_list_entries
+        after = decode_token(token)
+        entry_count = (
+            select(func.count())
+            .where(e.c.price_list_id == t.c.id)
+            .scalar_subquery()
+            .label("entry_count")
+        )
+        stmt = (
+            select(t, entry_count)
+            .where(
+                *_where(
+                    t.c.id > after if after else None,
+                    t.c.price_type_id == price_type_id if price_type_id else None,
+                )
+            )
+            .order_by(t.c.id)
+        )
+        rows, next_token = await _page(self.session, stmt, size, lambda r: encode_token(r.id))
+        return [(price_list_header(r, {}), int(r.entry_count)) for r in rows], next_token
+
+    async def price_list_entries(
+        self, price_list_id: str, *, size: int, token: str
+    ) -> EntriesPage | None:
+        """A page of the list's entries by product id (the primary key's order); None for a
+        list that does not exist."""
+        pl, pt, e = orm.price_lists, orm.price_types, orm.price_list_entries
+        header = (
+            await self.session.execute(
+                select(pl.c.version, pt.c.currency_code)
+                .join(pt, pt.c.id == pl.c.price_type_id)
+                .where(pl.c.id == price_list_id)
+            )
+        ).first()
+        if header is None:
+            return None
+        after = decode_token(token)
+        stmt = (
+            select(e.c.product_id, e.c.price)
+            .where(
+                *_where(
+                    e.c.price_list_id == price_list_id,
+                    e.c.product_id > after if after else None,
+                )
+            )
+            .order_by(e.c.product_id)
+        )
+        rows, next_token = await _page(
+            self.session, stmt, size, lambda r: encode_token(r.product_id)
+        )
+        entries = [(r.product_id, money_value(r.price)) for r in rows]
+        return EntriesPage(entries, header.currency_code, header.version, next_token)
+
+    async def list_client_price_types(
+        self, *, size: int, token: str
+    ) -> tuple[list[ClientPriceType], str]:
+        t = orm.client_price_types
+        after = decode_token(token)
+        stmt = (
+            select(t)
+            .where(*_where(t.c.client_id > after if after else None))
+            .order_by(t.c.client_id)
+        )
+        rows, next_token = await _page(
+            self.session, stmt, size, lambda r: encode_token(r.client_id)
+        )
+        return [ClientPriceType(r.client_id, r.price_type_id, r.version) for r in rows], next_token
+
+    async def list_client_prices(
+        self, *, size: int, token: str, client_id: str
+    ) -> tuple[list[ClientPrice], str]:
+        """By (client id, product id, valid_from): the primary key's order."""
+        t = orm.client_prices
+        key = (t.c.client_id, t.c.product_id, t.c.valid_from)
+        after = _client_price_after(token)
+        stmt = (
+            select(t)
+            .where(
+                *_where(
+                    tuple_(*key) > tuple_(*after) if after is not None else None,
+                    t.c.client_id == client_id if client_id else None,
+                )
+            )
+            .order_by(*key)
+        )
+        rows, next_token = await _page(self.session, stmt, size, _client_price_token)
+        return [client_price_from(r, r.version) for r in rows], next_token
+
+    async def list_discounts(self, *, size: int, token: str) -> tuple[list[Discount], str]:
+        t = orm.discounts
+        after = decode_token(token)
+        stmt = select(t).where(*_where(t.c.id > after if after else None)).order_by(t.c.id)
+        rows, next_token = await _page(self.session, stmt, size, lambda r: encode_token(r.id))
+        return [discount_from(r, r.version) for r in rows], next_token
 
     async def list_vans(
         self, *, size: int, token: str, van_seller_ids: Sequence[str] = ()

@@ -66,12 +66,20 @@ def money_value(value: Any) -> Decimal:
 
 
 # ------------------------------------------------------------------------------ catalog
+# The catalog records' `version` is read where it matters (the upserts, the lists, the events)
+# and given to these as `version`; pricing reads leave that column out and keep the default.
 def group_from(row: Row[Any]) -> ProductGroup:
-    return ProductGroup(row.id, row.external_id, row.name, row.parent_id)
+    return ProductGroup(row.id, row.external_id, row.name, row.parent_id, row.version)
 
 
 def group_values(g: ProductGroup) -> dict[str, Any]:
-    return {"id": g.id, "external_id": g.external_id, "name": g.name, "parent_id": g.parent_id}
+    return {
+        "id": g.id,
+        "external_id": g.external_id,
+        "name": g.name,
+        "parent_id": g.parent_id,
+        "version": g.version,
+    }
 
 
 def product_from(row: Row[Any]) -> Product:
@@ -118,8 +126,10 @@ def search_key(text: str) -> str:
     return text.casefold().replace("ё", "е")
 
 
-def price_type_from(row: Row[Any]) -> PriceType:
-    return PriceType(row.id, row.external_id, row.name, row.currency_code, bool(row.vat_included))
+def price_type_from(row: Row[Any], version: int = 1) -> PriceType:
+    return PriceType(
+        row.id, row.external_id, row.name, row.currency_code, bool(row.vat_included), version
+    )
 
 
 def price_type_values(t: PriceType) -> dict[str, Any]:
@@ -129,10 +139,11 @@ def price_type_values(t: PriceType) -> dict[str, Any]:
         "name": t.name,
         "currency_code": t.currency_code,
         "vat_included": t.vat_included,
+        "version": t.version,
     }
 
 
-def discount_from(row: Row[Any]) -> Discount:
+def discount_from(row: Row[Any], version: int = 1) -> Discount:
     return Discount(
         id=row.id,
         external_id=row.external_id,
@@ -147,6 +158,7 @@ def discount_from(row: Row[Any]) -> Discount:
         ),
         valid_from=row.valid_from,
         valid_to=row.valid_to,
+        version=version,
     )
 
 
@@ -165,10 +177,11 @@ def discount_values(d: Discount) -> dict[str, Any]:
         ],
         "valid_from": d.valid_from,
         "valid_to": d.valid_to,
+        "version": d.version,
     }
 
 
-def client_price_from(row: Row[Any]) -> ClientPrice:
+def client_price_from(row: Row[Any], version: int = 1) -> ClientPrice:
     return ClientPrice(
         row.client_id,
         row.product_id,
@@ -176,12 +189,32 @@ def client_price_from(row: Row[Any]) -> ClientPrice:
         row.currency_code,
         row.valid_from,
         row.valid_to,
+        version,
     )
 
 
+def client_price_values(cp: ClientPrice) -> dict[str, Any]:
+    return {
+        "client_id": cp.client_id,
+        "product_id": cp.product_id,
+        "valid_from": cp.valid_from,
+        "valid_to": cp.valid_to,
+        "price": cp.price,
+        "currency_code": cp.currency_code,
+        "version": cp.version,
+    }
+
+
 def price_list_header(row: Row[Any], entries: dict[str, Decimal]) -> PriceList:
+    """A stored list (`row`: its `price_lists` row) with `entries`."""
     return PriceList(
-        row.id, row.external_id, row.price_type_id, row.valid_from, row.valid_to, entries
+        row.id,
+        row.external_id,
+        row.price_type_id,
+        row.valid_from,
+        row.valid_to,
+        entries,
+        version=row.version,
     )
 
 

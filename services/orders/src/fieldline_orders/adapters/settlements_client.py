@@ -35,7 +35,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -54,6 +53,7 @@ from fieldline_kit.errors import (
     Unauthenticated,
     Unavailable,
 )
+from fieldline_kit.grpc.channels import PEER_CHANNEL_OPTIONS
 from fieldline_kit.grpc.convert import money, pb_date
 from fieldline_kit.grpc.tls import open_channel
 from fieldline_kit.logging import get_logger
@@ -78,36 +78,10 @@ FALLBACK_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED
 # A CheckCreditBatch refused as a whole: orders' own token was not accepted (configuration).
 REFUSED_IDENTITY = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 
-# The channel to settlements. gRPC's default reconnection backoff grows from 1 s by ×1.6 per
-# failed attempt up to 120 s (and lets an attempt take up to 20 s): after a long outage the
-# channel would try again only every half a minute or so, holding orders as "settlements
-# unavailable" long after settlements serves again. Here it tries about every second, so a
-# recovery is seen within one attempt. The keepalive pings (also on an idle channel) find a
-# connection that died without being closed (a node or network gone) within
-# time + timeout, instead of calls waiting out their deadline on it; the server side accepts
-# pings that often (fieldline_kit.grpc.server). wait_for_ready stays False (gRPC's default):
+# The channel to settlements: quick reconnection, keepalive, round_robin over the replicas with
+# client-side health checking (fieldline_kit.grpc.channels says why). wait_for_ready stays False:
 # a call on a channel that is down fails at once with UNAVAILABLE, i.e. the fallback.
-# round_robin: with several settlements replicas behind the target, one connection to each,
-# calls taken in turn (pick_first, gRPC's default, would send every call to the first). Each
-# connection's health is watched (gRPC client-side health checking): a replica that reports
-# NOT_SERVING (starting, or draining before it stops) gets no new call, so a call is never
-# caught by a replica's stop (docs/operations/scaling.md).
-RECONNECT_BACKOFF_MS = 1_000
-KEEPALIVE_TIME_MS = 10_000
-KEEPALIVE_TIMEOUT_MS = 5_000
-SERVICE_CONFIG = json.dumps(
-    {"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""}}
-)
-CHANNEL_OPTIONS: tuple[tuple[str, int | str], ...] = (
-    ("grpc.service_config", SERVICE_CONFIG),
-    ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MS),
-    ("grpc.min_reconnect_backoff_ms", RECONNECT_BACKOFF_MS),
-    ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MS),
-    ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
-    ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.max_pings_without_data", 0),  # 0: keep pinging an idle connection
-)
+CHANNEL_OPTIONS = PEER_CHANNEL_OPTIONS
 
 
 def _reason_text(reason: ss.CreditReason) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from typing import Any, Self
 
 from fieldline_kit.errors import InvalidArgument
 from fieldline_orders.domain.values import (
@@ -63,13 +64,34 @@ def parse_vat_rate(field: str, value: str) -> Decimal:
     return rate + 0
 
 
+class Versioned:
+    """A catalog record's `version`: 1 when created, one more with every change of its content,
+    so a consumer of the catalog events keeps only what is newer than what it holds."""
+
+    version: int
+
+    # (Typed through Any: the subclasses are dataclasses, this mixin is not.)
+    def same_content(self, other: Self) -> bool:
+        """Equal in everything but the version (an upsert of it would change nothing)."""
+        mine: Any = self
+        theirs: Any = other
+        return bool(replace(mine, version=0) == replace(theirs, version=0))
+
+    def next_version_of(self, current: Self) -> Self:
+        """This content as the version after `current`, the record as stored."""
+        mine: Any = self
+        revised: Self = replace(mine, version=current.version + 1)
+        return revised
+
+
 # ------------------------------------------------------------------------------- groups
 @dataclass(frozen=True)
-class ProductGroup:
+class ProductGroup(Versioned):
     id: str
     external_id: str
     name: str
     parent_id: str
+    version: int = 1
 
     @classmethod
     def create(
@@ -120,7 +142,7 @@ class ProductUnit:
 
 
 @dataclass(frozen=True)
-class Product:
+class Product(Versioned):
     id: str
     external_id: str
     sku: str
@@ -211,13 +233,6 @@ class Product:
             active=active,
         )
 
-    def same_content(self, other: Product) -> bool:
-        return replace(self, version=0) == replace(other, version=0)
-
-    def next_version_of(self, current: Product) -> Product:
-        """This content as the version after `current`, the product as stored."""
-        return replace(self, version=current.version + 1)
-
     def find_unit(self, code: str) -> ProductUnit | None:
         """The unit `code` of this product ("" means the base unit), if it has one."""
         wanted = (code or "").strip() or self.base_unit
@@ -243,12 +258,13 @@ class Product:
 
 # ------------------------------------------------------------------------------- prices
 @dataclass(frozen=True)
-class PriceType:
+class PriceType(Versioned):
     id: str
     external_id: str
     name: str
     currency_code: str
     vat_included: bool
+    version: int = 1
 
     @classmethod
     def create(
@@ -272,7 +288,21 @@ class PriceType:
 
 
 @dataclass(frozen=True)
-class PriceList:
+class PriceListChanges:
+    """What changed in a price list's entries from one version to the next."""
+
+    # product id → its new price: entries added, or whose price changed
+    changed: Mapping[str, Decimal]
+    # products no longer in the list, by id
+    removed: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.changed) + len(self.removed)
+
+
+@dataclass(frozen=True)
+class PriceList(Versioned):
     id: str
     external_id: str
     price_type_id: str
@@ -282,6 +312,7 @@ class PriceList:
     entries: Mapping[str, Decimal] = field(default_factory=dict)
     # Currencies the entries' prices named (checked against the price type's by the caller).
     currencies: frozenset[str] = field(default=frozenset(), compare=False)
+    version: int = 1
 
     @classmethod
     def create(
@@ -333,15 +364,35 @@ class PriceList:
     def valid_on(self, on: date) -> bool:
         return valid_on(on, self.valid_from, self.valid_to)
 
+    def changes_since(self, previous: PriceList | None) -> PriceListChanges:
+        """The entries this list adds, reprices or drops compared with `previous` (None: a new
+        list, every entry added), by product id."""
+        before: Mapping[str, Decimal] = previous.entries if previous is not None else {}
+        changed = {
+            pid: price for pid, price in sorted(self.entries.items()) if before.get(pid) != price
+        }
+        removed = tuple(sorted(pid for pid in before if pid not in self.entries))
+        return PriceListChanges(changed, removed)
+
 
 @dataclass(frozen=True)
-class ClientPrice:
+class ClientPriceType(Versioned):
+    """The price type a client buys at."""
+
+    client_id: str
+    price_type_id: str
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class ClientPrice(Versioned):
     client_id: str
     product_id: str
     price: Decimal
     currency_code: str
     valid_from: date
     valid_to: date | None
+    version: int = 1
 
     @classmethod
     def create(
@@ -367,6 +418,10 @@ class ClientPrice:
             valid_to,
         )
 
+    @property
+    def key(self) -> tuple[str, str, date]:
+        return (self.client_id, self.product_id, self.valid_from)
+
     def valid_on(self, on: date) -> bool:
         return valid_on(on, self.valid_from, self.valid_to)
 
@@ -387,7 +442,7 @@ class VolumeBreak:
 
 
 @dataclass(frozen=True)
-class Discount:
+class Discount(Versioned):
     id: str
     external_id: str
     scope: DiscountScope
@@ -398,6 +453,7 @@ class Discount:
     volume_breaks: tuple[VolumeBreak, ...]
     valid_from: date
     valid_to: date | None
+    version: int = 1
 
     @classmethod
     def create(

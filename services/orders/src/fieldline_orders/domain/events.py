@@ -1,16 +1,28 @@
 """Domain events of the orders context, mapped to published protos by adapters/event_mapper.py.
 
 Each event carries a snapshot of the aggregate's new state (consumers keep state per aggregate
-and need the whole of it).
+and need the whole of it). The catalog's events are about the records one upsert changed, each
+with its version; a price list's carries its change rather than all its entries when the
+change is small (`PRICE_LIST_EVENT_ENTRIES`), and neither otherwise.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from fieldline_orders.domain.catalog import (
+        ClientPrice,
+        ClientPriceType,
+        Discount,
+        PriceList,
+        PriceListChanges,
+        PriceType,
+        Product,
+        ProductGroup,
+    )
     from fieldline_orders.domain.orders import Order, OrderStatus
     from fieldline_orders.domain.returns import GoodsReturn
     from fieldline_orders.domain.van import Unloading, VanLoad
@@ -18,6 +30,21 @@ if TYPE_CHECKING:
 
 class Event:
     """Marker base."""
+
+
+# A PriceListChanged carries the entries added, repriced and dropped when they number at most
+# this many (a consumer then needs no call back); a larger change only says that the list
+# changed (its entries are read with ListPriceListEntries). 5,000 entries make about 300 KB.
+PRICE_LIST_EVENT_ENTRIES = 5000
+
+
+@dataclass
+class Announcement:
+    """Events a use case records about records that are not aggregates with events of their own
+    (a catalog upsert's: one event about many records). The unit of work tracks it as it
+    tracks an aggregate, so the events are written to the outbox with the change."""
+
+    events: list[Event] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -64,3 +91,53 @@ class VanLoaded(Event):
 @dataclass(frozen=True)
 class VanUnloaded(Event):
     unloading: Unloading
+
+
+# ------------------------------------------------------------------------------ catalog
+@dataclass(frozen=True)
+class ProductGroupsChanged(Event):
+    groups: tuple[ProductGroup, ...]
+
+
+@dataclass(frozen=True)
+class ProductsChanged(Event):
+    products: tuple[Product, ...]
+
+
+@dataclass(frozen=True)
+class PriceTypesChanged(Event):
+    price_types: tuple[PriceType, ...]
+
+
+@dataclass(frozen=True)
+class PriceListChanged(Event):
+    price_list: PriceList  # as stored now, with all its entries
+    currency_code: str  # its price type's: the currency of its prices
+    # The entries added, repriced and dropped since the version before; None when there are
+    # more than PRICE_LIST_EVENT_ENTRIES of them (the event then leaves them out).
+    changes: PriceListChanges | None
+
+    @classmethod
+    def of(
+        cls, price_list: PriceList, currency_code: str, previous: PriceList | None
+    ) -> PriceListChanged:
+        """The event of `price_list` stored after `previous` (None: created)."""
+        changes = price_list.changes_since(previous)
+        small = changes.size <= PRICE_LIST_EVENT_ENTRIES
+        return cls(price_list, currency_code, changes if small else None)
+
+
+@dataclass(frozen=True)
+class ClientPriceTypeSet(Event):
+    client_price_type: ClientPriceType
+    previous_price_type_id: str  # "" when the client had none
+
+
+@dataclass(frozen=True)
+class ClientPricesChanged(Event):
+    prices: tuple[ClientPrice, ...]
+
+
+@dataclass(frozen=True)
+class DiscountsChanged(Event):
+    discounts: tuple[Discount, ...]

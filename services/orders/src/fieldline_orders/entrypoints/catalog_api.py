@@ -1,4 +1,5 @@
-"""CatalogService: bulk upserts from the ERP, products, prices as an order would resolve them.
+"""CatalogService: bulk upserts from the ERP, products, prices as an order would resolve them,
+and every kind of record page by page (with its version) for a consumer building its copy.
 
 Bulk upserts are all or nothing. A batch with a refused record answers OK with a result per
 record: the refused ones REJECTED with their reason, the others UNSPECIFIED with "not
@@ -18,6 +19,7 @@ from google.protobuf.message import Message
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import catalog_service_pb2_grpc as cs_grpc
 from fieldline.orders.v1 import resources_pb2 as pb
+from fieldline_kit.errors import NotFound
 from fieldline_kit.grpc.convert import money, page_size
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
@@ -261,6 +263,93 @@ class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
                 for p in prices
             ],
             currency_code=currency,
+        )
+
+    # -- every record, page by page (for a consumer's copy: the device gateway) -------------
+    async def ListProductGroups(
+        self, request: cs.ListProductGroupsRequest, context: grpc.aio.ServicerContext
+    ) -> cs.ListProductGroupsResponse:
+        size = page_size(request.page_size)
+        async with self.read() as uow:
+            groups, token = await uow.queries.list_groups(size=size, token=request.page_token)
+        return cs.ListProductGroupsResponse(
+            groups=[m.group_pb(g) for g in groups], next_page_token=token
+        )
+
+    async def ListPriceTypes(
+        self, request: cs.ListPriceTypesRequest, context: grpc.aio.ServicerContext
+    ) -> cs.ListPriceTypesResponse:
+        size = page_size(request.page_size)
+        async with self.read() as uow:
+            types, token = await uow.queries.list_price_types(size=size, token=request.page_token)
+        return cs.ListPriceTypesResponse(
+            price_types=[m.price_type_pb(t) for t in types], next_page_token=token
+        )
+
+    async def ListPriceLists(
+        self, request: cs.ListPriceListsRequest, context: grpc.aio.ServicerContext
+    ) -> cs.ListPriceListsResponse:
+        price_type_id = optional_id("price_type_id", request.price_type_id)
+        size = page_size(request.page_size)
+        async with self.read() as uow:
+            lists, token = await uow.queries.list_price_lists(
+                size=size, token=request.page_token, price_type_id=price_type_id
+            )
+        return cs.ListPriceListsResponse(
+            price_lists=[m.price_list_header_pb(pl, n) for pl, n in lists], next_page_token=token
+        )
+
+    async def ListPriceListEntries(
+        self, request: cs.ListPriceListEntriesRequest, context: grpc.aio.ServicerContext
+    ) -> cs.ListPriceListEntriesResponse:
+        price_list_id = require_id("price_list_id", request.price_list_id)
+        size = page_size(request.page_size)
+        async with self.read() as uow:
+            page = await uow.queries.price_list_entries(
+                price_list_id, size=size, token=request.page_token
+            )
+        if page is None:
+            raise NotFound("price list", price_list_id, "price_list_id")
+        return cs.ListPriceListEntriesResponse(
+            entries=m.price_entries_pb(page.entries, page.currency_code),
+            next_page_token=page.next_token,
+            price_list_version=page.version,
+        )
+
+    async def ListClientPriceTypes(
+        self, request: cs.ListClientPriceTypesRequest, context: grpc.aio.ServicerContext
+    ) -> cs.ListClientPriceTypesResponse:
+        size = page_size(request.page_size)
+        async with self.read() as uow:
+            settings, token = await uow.queries.list_client_price_types(
+                size=size, token=request.page_token
+            )
+        return cs.ListClientPriceTypesResponse(
+            client_price_types=[m.client_price_type_pb(c) for c in settings],
+            next_page_token=token,
+        )
+
+    async def ListClientPrices(
+        self, request: cs.ListClientPricesRequest, context: grpc.aio.ServicerContext
+    ) -> cs.ListClientPricesResponse:
+        client_id = optional_id("client_id", request.client_id)
+        size = page_size(request.page_size)
+        async with self.read() as uow:
+            prices, token = await uow.queries.list_client_prices(
+                size=size, token=request.page_token, client_id=client_id
+            )
+        return cs.ListClientPricesResponse(
+            prices=[m.client_price_pb(p) for p in prices], next_page_token=token
+        )
+
+    async def ListDiscounts(
+        self, request: cs.ListDiscountsRequest, context: grpc.aio.ServicerContext
+    ) -> cs.ListDiscountsResponse:
+        size = page_size(request.page_size)
+        async with self.read() as uow:
+            discounts, token = await uow.queries.list_discounts(size=size, token=request.page_token)
+        return cs.ListDiscountsResponse(
+            discounts=[m.discount_pb(d) for d in discounts], next_page_token=token
         )
 
 

@@ -8,6 +8,9 @@ kit) besides being recorded where the model keeps it.
 
 * catalog and price upserts, SetClientPriceType: ADMIN, SERVICE (the ERP) — company, audited;
 * catalog reads (GetProduct, ListProducts): everyone who sells, audits or manages — company;
+* the lists of every catalog record (ListProductGroups, ListPriceTypes, ListPriceLists,
+  ListPriceListEntries, ListClientPriceTypes, ListClientPrices, ListDiscounts): ADMIN,
+  SERVICE (a consumer building its copy: the device gateway) — company;
 * ResolvePrices (a client's prices): who sells — route (the client of an outlet on its
   routes);
 * SubmitOrder: AGENT, SUPERVISOR, SERVICE (imports, for the employee its token names) — route;
@@ -41,6 +44,8 @@ from fieldline_orders.domain.access import (
 # The ERP's data (through the exchange service) or an administrator's hand.
 ERP = {ADMIN, SERVICE}
 CATALOG_READERS = {AGENT, VAN_SELLER, MERCHANDISER, SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}
+# Every price and discount of every client at once: a system building its copy, or an admin.
+CATALOG_COPIERS = {ADMIN, SERVICE}
 SELLERS = {AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE}
 ORDER_READERS = {AGENT, VAN_SELLER, SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}
 VAN_READERS = {VAN_SELLER, SUPERVISOR, ADMIN, SERVICE}
@@ -58,6 +63,13 @@ POLICY = {
     "GetProduct": Rule(CATALOG_READERS, scope=Scope.COMPANY),
     "ListProducts": Rule(CATALOG_READERS, scope=Scope.COMPANY),
     "ResolvePrices": Rule(SELLERS, scope=Scope.ROUTE),
+    "ListProductGroups": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
+    "ListPriceTypes": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
+    "ListPriceLists": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
+    "ListPriceListEntries": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
+    "ListClientPriceTypes": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
+    "ListClientPrices": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
+    "ListDiscounts": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
     # OrdersService
     "SubmitOrder": Rule({AGENT, SUPERVISOR, SERVICE}, scope=Scope.ROUTE),
     "GetOrder": Rule(ORDER_READERS, scope=Scope.OWN),

@@ -7,8 +7,9 @@ the clients feed's records (as the feed consumer applies them: the newest wins),
 price types (as SetClientPriceType sets them: the price type must exist), then the imported
 orders (each outlet known to the feed and its client's, each product in the catalog; an order
 whose id is stored already is left as it is). Each table is written with one statement per
-chunk where the repositories have one. Nothing is announced: no domain event is recorded, so
-no outbox row is written.
+chunk where the repositories have one. Nothing is announced: the catalog upserts record their
+events as always, but the load's units of work map none of them to an integration event
+(adapters/bulk.py), so no outbox row is written.
 """
 
 from __future__ import annotations

@@ -5,13 +5,14 @@ then against the batch (duplicate external ids or ids) and against the database 
 groups, products and price types exist; an external id keeps its id). If any record is
 refused, `BatchRefused` carries every record's result (refused ones with their reason, the
 others NOT_APPLIED) and the caller rolls the unit of work back. Otherwise each record is
-added, left as it is (UNCHANGED: the same content) or updated (a product to its next version).
+added (version 1), left as it is (UNCHANGED: the same content) or updated to its next version,
+and the records added or updated are announced in the same transaction (`ProductsChanged`, …;
+`uow.catalog.announce`): an upsert that changes nothing publishes nothing.
 """
 
 from __future__ import annotations
 
 import enum
-import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,9 +21,11 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from fieldline_kit.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
+from fieldline_orders.domain import events
 from fieldline_orders.domain.access import Actor
 from fieldline_orders.domain.catalog import (
     ClientPrice,
+    ClientPriceType,
     Discount,
     DiscountScope,
     PriceList,
@@ -30,6 +33,7 @@ from fieldline_orders.domain.catalog import (
     Product,
     ProductGroup,
     StockLevel,
+    Versioned,
     VolumeBreak,
     on_cycle,
 )
@@ -37,7 +41,7 @@ from fieldline_orders.domain.values import require_id
 from fieldline_orders.service_layer.scope import check_client_scope
 
 T = TypeVar("T")
-R = TypeVar("R")
+R = TypeVar("R", bound=Versioned)
 
 
 class Outcome(enum.Enum):
@@ -158,27 +162,32 @@ def _refuse_if_any(items: Sequence[_Item[Any]]) -> None:
 
 
 async def _apply(
-    records: Records[R],
-    items: Sequence[_Item[R]],
-    existing: dict[str, R],
-    same: Callable[[R, R], bool] = operator.eq,
-    revise: Callable[[R, R], R] = lambda new, current: new,
-) -> list[RecordResult]:
-    """Add the new records, update the changed ones (`revise(new, stored)` is written)."""
+    records: Records[R], items: Sequence[_Item[R]], existing: dict[str, R]
+) -> tuple[list[RecordResult], list[tuple[R, R | None]]]:
+    """Add the new records, update the changed ones to their next version; the result of each
+    record, and what was written: (the record as stored now, as it was before or None)."""
     results = []
+    written: list[tuple[R, R | None]] = []
     for it in items:
         e: Any = it.entity
         current = existing.get(e.external_id)
         if current is None:
             await records.add(e)
+            written.append((e, None))
             outcome = Outcome.CREATED
-        elif same(current, e):
+        elif current.same_content(e):
             outcome = Outcome.UNCHANGED
         else:
-            await records.update(revise(e, current))
+            revised = e.next_version_of(current)
+            await records.update(revised)
+            written.append((revised, current))
             outcome = Outcome.UPDATED
         results.append(RecordResult(e.external_id, e.id, outcome))
-    return results
+    return results, written
+
+
+def _stored(written: Sequence[tuple[R, R | None]]) -> tuple[R, ...]:
+    return tuple(record for record, _ in written)
 
 
 def _empty(path: str, records: Sequence[Any]) -> None:
@@ -213,7 +222,10 @@ async def upsert_groups(
             it.reject(f"groups[{it.index}].parent_id: the group would be its own ancestor")
     _refuse_if_any(items)
     await uow.catalog.bump_generation()
-    return await _apply(uow.groups, items, existing)
+    results, written = await _apply(uow.groups, items, existing)
+    if written:
+        uow.catalog.announce(events.ProductGroupsChanged(_stored(written)))
+    return results
 
 
 # ----------------------------------------------------------------------------- products
@@ -231,13 +243,10 @@ async def upsert_products(
             it.reject(f"products[{it.index}].group_id: product group {p.group_id} not found")
     _refuse_if_any(items)
     await uow.catalog.bump_generation()
-    return await _apply(
-        uow.products,
-        items,
-        existing,
-        same=lambda current, p: current.same_content(p),
-        revise=lambda p, current: p.next_version_of(current),
-    )
+    results, written = await _apply(uow.products, items, existing)
+    if written:
+        uow.catalog.announce(events.ProductsChanged(_stored(written)))
+    return results
 
 
 # --------------------------------------------------------------------------- price types
@@ -250,7 +259,10 @@ async def upsert_price_types(
     existing = await _keep_ids(uow.price_types, items, "price_types")
     _refuse_if_any(items)
     await uow.catalog.bump_generation()
-    return await _apply(uow.price_types, items, existing)
+    results, written = await _apply(uow.price_types, items, existing)
+    if written:
+        uow.catalog.announce(events.PriceTypesChanged(_stored(written)))
+    return results
 
 
 # --------------------------------------------------------------------------- price lists
@@ -289,7 +301,14 @@ async def upsert_price_lists(
                 it.reject(f"{path}.entries[{j}].product_id: product {pid} not found")
     _refuse_if_any(items)
     await uow.catalog.bump_generation()
-    return await _apply(uow.price_lists, items, existing)
+    results, written = await _apply(uow.price_lists, items, existing)
+    uow.catalog.announce(
+        *(
+            events.PriceListChanged.of(pl, types[pl.price_type_id].currency_code, previous)
+            for pl, previous in written
+        )
+    )
+    return results
 
 
 # ------------------------------------------------------------------------------ discounts
@@ -313,7 +332,10 @@ async def upsert_discounts(
         if d.scope is DiscountScope.PRODUCT and d.product_id not in products:
             it.reject(f"{path}.product_id: product {d.product_id} not found")
     _refuse_if_any(items)
-    return await _apply(uow.discounts, items, existing)
+    results, written = await _apply(uow.discounts, items, existing)
+    if written:
+        uow.catalog.announce(events.DiscountsChanged(_stored(written)))
+    return results
 
 
 # ------------------------------------------------------------------- count-only batches
@@ -328,6 +350,8 @@ def _raise_all(errors: list[str]) -> None:
 async def upsert_client_prices(
     uow: OrdersUnitOfWork, parsers: Sequence[Callable[[], ClientPrice]]
 ) -> int:
+    """Every price given (how many), each added, left as it is or updated to its next version;
+    the ones added or updated announced (`ClientPricesChanged`)."""
     _empty("prices", parsers)
     errors: list[str] = []
     prices: list[tuple[int, ClientPrice]] = []
@@ -341,15 +365,23 @@ async def upsert_client_prices(
     for i, p in prices:
         if p.product_id not in products:
             errors.append(f"prices[{i}].product_id: product {p.product_id} not found")
-        key = (p.client_id, p.product_id, p.valid_from)
-        if key in seen:
+        if p.key in seen:
             errors.append(
-                f"prices[{i}]: the same client, product and valid_from as prices[{seen[key]}]"
+                f"prices[{i}]: the same client, product and valid_from as prices[{seen[p.key]}]"
             )
-        seen.setdefault(key, i)
+        seen.setdefault(p.key, i)
     _raise_all(errors)
+    stored = await uow.catalog.client_prices_at([p.key for _, p in prices])
+    changed: list[ClientPrice] = []
     for _, p in prices:
-        await uow.catalog.put_client_price(p)
+        current = stored.get(p.key)
+        if current is not None and current.same_content(p):
+            continue
+        price = p.next_version_of(current) if current is not None else p
+        await uow.catalog.put_client_price(price, current)
+        changed.append(price)
+    if changed:
+        uow.catalog.announce(events.ClientPricesChanged(tuple(changed)))
     return len(prices)
 
 
@@ -378,11 +410,20 @@ async def upsert_stock(uow: OrdersUnitOfWork, parsers: Sequence[Callable[[], Sto
 
 
 async def set_client_price_type(uow: OrdersUnitOfWork, client_id: str, price_type_id: str) -> None:
+    """The client buys at this price type from now on; announced (`ClientPriceTypeSet`)
+    unless it did already."""
     cid = require_id("client_id", client_id)
     ptid = require_id("price_type_id", price_type_id)
     if not await uow.price_types.existing([ptid]):
         raise NotFound("price type", ptid, "price_type_id")
-    await uow.catalog.set_client_price_type(cid, ptid)
+    current = await uow.catalog.client_price_type(cid)
+    wanted = ClientPriceType(cid, ptid)
+    if current is not None and current.same_content(wanted):
+        return
+    setting = wanted.next_version_of(current) if current is not None else wanted
+    await uow.catalog.put_client_price_type(setting, current)
+    previous = current.price_type_id if current is not None else ""
+    uow.catalog.announce(events.ClientPriceTypeSet(setting, previous))
 
 
 # -------------------------------------------------------------------------------- prices

@@ -4,7 +4,10 @@ Subjects `settlements.events.v1.<MessageName>` on the SETTLEMENTS stream. Aggreg
 id, version): `invoice` and `payment` (their ids and versions); `client_balance` (client id)
 and `outlet_balance` (outlet id), both versioned by the client account's version, which steps
 once per change of the client's debt; `tare_balance` (a UUIDv5 of client id and container
-type, since the pair does not fit the 64-character aggregate id; its own version).
+type, since the pair does not fit the 64-character aggregate id; its own version);
+`debt_policy` (the client id, `company` for the company's; its own version, stepping through
+clears too); `credit_standing` (the client id; the standing version kept on the client's
+account, stepping with each change of its decisions).
 """
 
 from __future__ import annotations
@@ -25,6 +28,14 @@ def tare_aggregate_id(client_id: str, container_type: str) -> str:
     return str(uuid.uuid5(TARE_NAMESPACE, f"{client_id}/{container_type}"))
 
 
+# The aggregate id of the company's debt policy (a client's is the client id).
+COMPANY_POLICY = "company"
+
+
+def policy_aggregate_id(client_id: str) -> str:
+    return client_id or COMPANY_POLICY
+
+
 class SettlementsEvents(EventMapper):
     """Money in the events is in the ledger's only currency, `currency`."""
 
@@ -37,6 +48,12 @@ class SettlementsEvents(EventMapper):
     def invoice_issued(self, e: events.InvoiceIssued) -> IntegrationEvent:
         i = e.invoice
         message = ev.InvoiceIssued(invoice=pm.invoice_pb(i, self.currency))
+        return self.event("invoice", i.id, i.version, message)
+
+    @maps(events.InvoiceChanged)
+    def invoice_changed(self, e: events.InvoiceChanged) -> IntegrationEvent:
+        i = e.invoice
+        message = ev.InvoiceChanged(invoice=pm.invoice_pb(i, self.currency))
         return self.event("invoice", i.id, i.version, message)
 
     @maps(events.PaymentRecorded)
@@ -52,6 +69,21 @@ class SettlementsEvents(EventMapper):
         if b.outlet_id:
             return self.event("outlet_balance", b.outlet_id, e.version, message)
         return self.event("client_balance", b.client_id, e.version, message)
+
+    @maps(events.DebtPolicyChanged)
+    def debt_policy_changed(self, e: events.DebtPolicyChanged) -> IntegrationEvent:
+        message = ev.DebtPolicyChanged(
+            client_id=e.client_id,
+            policy=pm.policy_pb(e.in_force),
+            is_default=e.is_default,
+            cleared=e.cleared,
+        )
+        return self.event("debt_policy", policy_aggregate_id(e.client_id), e.version, message)
+
+    @maps(events.CreditStandingChanged)
+    def credit_standing_changed(self, e: events.CreditStandingChanged) -> IntegrationEvent:
+        message = ev.CreditStandingChanged(standing=pm.standing_pb(e.standing, self.currency))
+        return self.event("credit_standing", e.standing.client_id, e.version, message)
 
     @maps(events.TareBalanceChanged)
     def tare_balance_changed(self, e: events.TareBalanceChanged) -> IntegrationEvent:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 
 from fieldline_kit.auth.directory_table import directory_table
@@ -62,6 +63,9 @@ client_accounts = Table(
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("changed_by", Subject(), nullable=False, server_default=""),
+    # The credit standing as last judged (its decisions; '' never) and its version.
+    Column("standing", String(200), nullable=False, server_default=""),
+    Column("standing_version", Integer, nullable=False, server_default="0"),
 )
 
 # Invoices and (negative) credit notes.
@@ -137,7 +141,8 @@ credit_reservations = Table(
     Column("amount", Money(), nullable=False),
     Column("stage", String(20), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    # Indexed for the standings sweep (the reservations that expired since it last looked).
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 # The company default has client_id '' (empty); a client's override its id.
@@ -153,6 +158,8 @@ debt_policies = Table(
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("changed_by", Subject(), nullable=False, server_default=""),
+    # Cleared (SetDebtPolicy `clear`): in force nowhere, kept so that the version keeps stepping.
+    Column("cleared", Boolean, nullable=False, server_default=false()),
 )
 
 container_deposits = Table(
@@ -189,6 +196,19 @@ tare_movements = Table(
     Column("date", Date, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("document_id", "container_type", "direction"),
+)
+
+# How far the standings sweep has come (one row, id 1): the business day of its last sweep of
+# the clients with open invoices, `done` or under way (`after_client`: the last one judged);
+# and up to when it has judged the clients whose reservations expired.
+standing_sweeps = Table(
+    "standing_sweeps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("day", Date, nullable=True),
+    Column("after_client", String(36), nullable=False, server_default=""),
+    Column("done", Boolean, nullable=False, server_default=false()),
+    Column("expired_to", DateTime(timezone=True), nullable=True),
 )
 
 # Document numbers (VS-000001, CN-000001, INV-000001).

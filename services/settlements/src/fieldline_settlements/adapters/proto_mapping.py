@@ -22,6 +22,7 @@ from fieldline_kit.grpc.convert import (
     ts,
 )
 from fieldline_settlements.domain.account import BalanceSnapshot
+from fieldline_settlements.domain.credit import CreditStanding
 from fieldline_settlements.domain.ledger import (
     AgingRow,
     Invoice,
@@ -31,6 +32,7 @@ from fieldline_settlements.domain.ledger import (
     Statement,
 )
 from fieldline_settlements.domain.policy import (
+    CreditFigures,
     DebtPolicy,
     Decision,
     Outcome,
@@ -141,6 +143,7 @@ def invoice_pb(i: Invoice, currency: str) -> pb.Invoice:
         amount=m(i.amount, currency),
         open_amount=m(i.open_amount, currency),
         create_time=ts(i.created_at),
+        version=i.version,
     )
 
 
@@ -173,6 +176,7 @@ def balance_pb(b: BalanceSnapshot, currency: str) -> pb.Balance:
         credit_limit=m(b.credit_limit if b.credit_limit is not None else ZERO, currency),
         has_credit_limit=b.credit_limit is not None,
         reserved=m(b.reserved, currency),
+        version=b.version,
     )
 
 
@@ -217,22 +221,10 @@ def fill_decision(
     """`decision_pb` written into a (new, empty) message in place, e.g. a batch response's
     result (no intermediate message to copy). `policies`: the policies already mapped in
     this response, by `id()` of the domain policy (the checks of a batch share a few)."""
-    f = d.figures
     out.outcome = OUTCOMES[d.outcome]
     for r in d.reasons:
         out.reasons.add(code=REASON_CODES[r.code], message=r.message)
-    figures = out.figures
-    set_money(figures.balance, f.balance, currency)
-    set_money(figures.reserved, f.reserved, currency)
-    set_money(figures.order_amount, f.order_amount, currency)
-    set_money(figures.exposure, f.exposure, currency)
-    set_money(
-        figures.credit_limit, f.credit_limit if f.credit_limit is not None else ZERO, currency
-    )
-    figures.has_credit_limit = f.credit_limit is not None
-    set_money(figures.overdue, f.overdue, currency)
-    figures.max_overdue_days = f.max_overdue_days
-    figures.overdue_threshold_days = f.overdue_threshold_days
+    fill_figures(out.figures, d.figures, currency)
     if policies is None:
         out.policy.CopyFrom(policy_pb(d.policy))
         return
@@ -240,6 +232,38 @@ def fill_decision(
     if mapped is None:
         mapped = policies[id(d.policy)] = policy_pb(d.policy)
     out.policy.CopyFrom(mapped)
+
+
+def fill_figures(out: ss.CreditFigures, f: CreditFigures, currency: str) -> None:
+    """`f` written into a (new, empty) CreditFigures in place."""
+    set_money(out.balance, f.balance, currency)
+    set_money(out.reserved, f.reserved, currency)
+    set_money(out.order_amount, f.order_amount, currency)
+    set_money(out.exposure, f.exposure, currency)
+    set_money(out.credit_limit, f.credit_limit if f.credit_limit is not None else ZERO, currency)
+    out.has_credit_limit = f.credit_limit is not None
+    set_money(out.overdue, f.overdue, currency)
+    out.max_overdue_days = f.max_overdue_days
+    out.overdue_threshold_days = f.overdue_threshold_days
+
+
+def standing_pb(s: CreditStanding, currency: str) -> ss.CreditStanding:
+    out = ss.CreditStanding(
+        client_id=s.client_id,
+        as_of=pb_date(s.as_of),
+        policy=policy_pb(s.policy),
+        is_default_policy=s.is_default_policy,
+        version=s.version,
+    )
+    fill_figures(out.figures, s.figures, currency)
+    for stage in s.stages:
+        item = out.stages.add(stage=STAGES[stage.stage], outcome=OUTCOMES[stage.decision.outcome])
+        for r in stage.decision.reasons:
+            item.reasons.add(code=REASON_CODES[r.code], message=r.message)
+        if stage.headroom is not None:
+            set_money(item.headroom, stage.headroom, currency)
+            item.has_headroom = True
+    return out
 
 
 def decision_pb(d: Decision, currency: str) -> ss.CheckCreditResponse:
@@ -257,6 +281,7 @@ def tare_pb(t: TareBalance, deposit_per_unit: Decimal, currency: str) -> pb.Tare
         balance=fmt_quantity(t.balance),
         deposit_per_unit=m(deposit_per_unit, currency),
         deposit_value=m(t.deposit_value(deposit_per_unit), currency),
+        version=t.version,
     )
 
 

@@ -1,4 +1,5 @@
-"""Read side: invoice lists, statements, the aging report and tare balances.
+"""Read side: invoice lists, statements, the aging report, tare balances, the pages of clients
+the bulk lists (balances, credit standings) go through.
 
 Lists page by keyset (the last key seen, in an opaque token), so a page costs the same
 wherever it is in the list. The aging report sums in SQL with the bucket boundaries the
@@ -8,6 +9,7 @@ clients in the caller's `reach` (domain/access.py; `feed.reached_clients`), tota
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -214,6 +216,51 @@ async def aging(
     totals = _row("", (await session.execute(total_stmt)).one(), await session.scalar(paid_stmt))
     next_token = encode_token(ids[-1]) if more and ids else ""
     return rows, totals, next_token
+
+
+async def client_page(
+    session: AsyncSession, *, size: int, token: str, client_ids: Sequence[str] = ()
+) -> tuple[list[str], str]:
+    """The ids of the clients settlements has an account of (every client it has booked,
+    limited or checked anything for), or of those of `client_ids` that have one, by id."""
+    t = orm.client_accounts
+    stmt = select(t.c.client_id)
+    if client_ids:
+        stmt = stmt.where(t.c.client_id.in_(list(client_ids)))
+    after = decode_token(token)
+    if after:
+        stmt = stmt.where(t.c.client_id > after)
+    ids = list((await session.scalars(stmt.order_by(t.c.client_id).limit(size + 1))).all())
+    more = len(ids) > size
+    ids = ids[:size]
+    return ids, encode_token(ids[-1]) if more and ids else ""
+
+
+async def tare_page(
+    session: AsyncSession, *, size: int, token: str, client_ids: Sequence[str] = ()
+) -> tuple[list[TareBalance], str]:
+    """Tare balances by client id, then container type (of `client_ids` when given)."""
+    t = orm.tare_balances
+    stmt = select(t)
+    if client_ids:
+        stmt = stmt.where(t.c.client_id.in_(list(client_ids)))
+    after = _split_token(token, 2)
+    if after:
+        stmt = stmt.where(
+            or_(
+                t.c.client_id > after[0],
+                and_(t.c.client_id == after[0], t.c.container_type > after[1]),
+            )
+        )
+    rows = (
+        await session.execute(stmt.order_by(t.c.client_id, t.c.container_type).limit(size + 1))
+    ).all()
+    more = len(rows) > size
+    items = [tare_from(r) for r in rows[:size]]
+    next_token = ""
+    if more and items:
+        next_token = encode_token(f"{items[-1].client_id}|{items[-1].container_type}")
+    return items, next_token
 
 
 async def tare_balances(session: AsyncSession, client_id: str) -> list[TareBalance]:

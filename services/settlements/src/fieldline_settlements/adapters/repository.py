@@ -30,6 +30,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    false,
     func,
     insert,
     literal_column,
@@ -46,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from fieldline_kit.db import utc
+from fieldline_kit.errors import Conflict
 from fieldline_kit.id_lists import id_list, id_rows, ids_value, in_ids
 from fieldline_kit.repository import Repository, Versioned, VersionedRepository
 from fieldline_kit.uow import UnitOfWork
@@ -147,6 +149,11 @@ def _lock_accounts(dialect: str) -> Executable:
     ).returning(*t.c)
 
 
+def _accounts_in(dialect: str) -> Executable:
+    t = orm.client_accounts
+    return select(t).where(in_ids(t.c.client_id, id_list("clients", dialect), dialect))
+
+
 # The columns of a reservation row, in the order `_put_reservations` takes them.
 RESERVATION_COLUMNS = ("order_id", "client_id", "amount", "stage", "created_at", "expires_at")
 
@@ -245,6 +252,8 @@ def account_from(row: Any) -> ClientAccount:
         version=row.version,
         updated_at=utc(row.updated_at),
         changed_by=row.changed_by,
+        standing=row.standing,
+        standing_version=row.standing_version,
     )
 
 
@@ -446,7 +455,10 @@ def _credit_positions_statement(dialect: str) -> Executable:
         pol.c.check_credit_limit,
         pol.c.stages,
         pol.c.override_roles,
-    ).where(or_(in_ids(pol.c.client_id, clients, dialect), pol.c.client_id == ""))
+    ).where(
+        or_(in_ids(pol.c.client_id, clients, dialect), pol.c.client_id == ""),
+        pol.c.cleared.is_(false()),
+    )
     return union_all(
         documents, credits, other_reservations, held, invoiced_for, invoiced_as, policies
     )
@@ -536,11 +548,19 @@ class AccountRepository(VersionedRepository[ClientAccount]):
 
     `lock` is an upsert: the row it returns is one this transaction has just written, so the
     account is remembered as saved (its events are tracked when `save` writes it).
+
+    The credit standing kept on the account (`standing`, `standing_version`) is written by
+    `save_standings` alone, under the account's lock, when its version moved; `save` writes
+    the rest (the limit, the terms, the debt's version).
     """
 
     table = orm.client_accounts
     entity = "account"
     key = ("client_id",)
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow)
+        self._stood: dict[str, int] = {}  # client id → the standing version read
 
     def to_row(self, account: ClientAccount) -> dict[str, Any]:
         return {
@@ -553,7 +573,31 @@ class AccountRepository(VersionedRepository[ClientAccount]):
         }
 
     def from_row(self, row: Row[Any]) -> ClientAccount:
-        return account_from(row)
+        account = account_from(row)
+        self._stood[account.client_id] = account.standing_version
+        return account
+
+    async def save_standings(self, accounts: Iterable[ClientAccount]) -> None:
+        """Write the standing of each account (locked by this transaction) whose standing
+        version moved since it was read, and publish its events."""
+        t = orm.client_accounts
+        for account in accounts:
+            read = self._stood.get(account.client_id)
+            if read is None:
+                raise RuntimeError(f"account {account.client_id} judged without being read")
+            if read == account.standing_version:
+                continue
+            result = await self.session.execute(
+                update(t)
+                .where(t.c.client_id == account.client_id, t.c.standing_version == read)
+                .values(standing=account.standing, standing_version=account.standing_version)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise Conflict(
+                    f"account {account.client_id} was judged concurrently; reload and retry"
+                )
+            self._stood[account.client_id] = account.standing_version
+            self.track(account)
 
     async def lock(self, client_id: str, default_terms_days: int, now: datetime) -> ClientAccount:
         """The client's account, created on first use, locked until the transaction ends.
@@ -573,9 +617,19 @@ class AccountRepository(VersionedRepository[ClientAccount]):
                 },
             )
         ).one()
-        account = account_from(row)
+        account = self.from_row(row)
         self.saved(account)
         return account
+
+    async def find_many(self, client_ids: Sequence[str]) -> dict[str, ClientAccount]:
+        """The accounts of those clients that have one (one statement; not locked)."""
+        if not client_ids:
+            return {}
+        stmt = for_dialect(self.session, "accounts_in", _accounts_in)
+        rows = await self.session.execute(
+            stmt, {"clients": ids_value(self.session, sorted(set(client_ids)))}
+        )
+        return {row.client_id: self.loaded(self.from_row(row)) for row in rows}
 
     async def lock_many(
         self, client_ids: Sequence[str], default_terms_days: int, now: datetime
@@ -600,7 +654,7 @@ class AccountRepository(VersionedRepository[ClientAccount]):
         )
         accounts = {}
         for row in rows:
-            account = accounts[row.client_id] = account_from(row)
+            account = accounts[row.client_id] = self.from_row(row)
             self.saved(account)
         return accounts
 
@@ -820,13 +874,15 @@ def _purge_expired(dialect: str) -> Executable:
 
 
 POLICIES_IN = select(orm.debt_policies).where(
-    orm.debt_policies.c.client_id.in_(bindparam("ids", expanding=True))
+    orm.debt_policies.c.client_id.in_(bindparam("ids", expanding=True)),
+    orm.debt_policies.c.cleared.is_(false()),
 )
 
 
 class PolicyRepository(VersionedRepository[ClientPolicy]):
-    """Debt policies, by client id ('' for the company's). A policy row's `updated_at` is
-    when this unit of work wrote it."""
+    """Debt policies, by client id ('' for the company's), cleared ones included (`find`); a
+    cleared one is in force nowhere (`find_with_company`, the credit positions). A policy
+    row's `updated_at` is when this unit of work wrote it."""
 
     table = orm.debt_policies
     entity = "debt policy"
@@ -844,23 +900,20 @@ class PolicyRepository(VersionedRepository[ClientPolicy]):
             "version": stored.version,
             "updated_at": self._uow.clock(),
             "changed_by": stored.changed_by,
+            "cleared": stored.cleared,
         }
 
     def from_row(self, row: Row[Any]) -> ClientPolicy:
-        return ClientPolicy(policy_from(row), row.version, row.changed_by)
+        return ClientPolicy(policy_from(row), row.version, row.changed_by, row.cleared)
 
     async def find_with_company(
         self, client_id: str
     ) -> tuple[DebtPolicy | None, DebtPolicy | None]:
-        """The client's own policy and the company's (client_id ''), in one query."""
+        """The client's own policy and the company's (client_id ''), those in force, in one
+        query."""
         rows = (await self.session.execute(POLICIES_IN, {"ids": [client_id, ""]})).all()
         found = {row.client_id: policy_from(row) for row in rows}
         return (found.get(client_id) if client_id else None), found.get("")
-
-    async def delete(self, client_id: str) -> bool:
-        t = orm.debt_policies
-        result = await self.session.execute(delete(t).where(t.c.client_id == client_id))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 class DepositRepository(Repository):
@@ -938,6 +991,84 @@ class TareRepository(VersionedRepository[TareBalance]):
         )
 
 
+@dataclass
+class StandingSweep:
+    """How far the standings sweep has come: `day`, the business day of its last sweep of the
+    clients with open invoices (None: never), `done` or under way (`after_client`: the last
+    client judged); `expired_to`, up to when it has judged the clients whose reservations
+    expired (None: never)."""
+
+    day: date | None = None
+    after_client: str = ""
+    done: bool = False
+    expired_to: datetime | None = None
+
+
+def _lock_sweep(dialect_insert: Any) -> Executable:
+    t = orm.standing_sweeps
+    stmt = dialect_insert(t).values(id=1, day=None, after_client="", done=False, expired_to=None)
+    return stmt.on_conflict_do_update(
+        index_elements=[t.c.id], set_={"id": stmt.excluded.id}
+    ).returning(*t.c)
+
+
+class StandingSweeps(Repository):
+    """The standings sweep's state (one row, created on first use) and what it reads."""
+
+    async def state(self) -> StandingSweep:
+        """The state as it is (not locked)."""
+        t = orm.standing_sweeps
+        row = (await self.session.execute(select(t).where(t.c.id == 1))).first()
+        return _sweep_from(row) if row is not None else StandingSweep()
+
+    async def lock(self) -> StandingSweep:
+        """The state, locked until the transaction ends (created on first use): one sweep
+        step at a time, whichever replica runs it."""
+        stmt = per_dialect(self.session, "lock_sweep", _lock_sweep)
+        return _sweep_from((await self.session.execute(stmt)).one())
+
+    async def save(self, sweep: StandingSweep) -> None:
+        t = orm.standing_sweeps
+        await self.session.execute(
+            update(t)
+            .where(t.c.id == 1)
+            .values(
+                day=sweep.day,
+                after_client=sweep.after_client,
+                done=sweep.done,
+                expired_to=sweep.expired_to,
+            )
+        )
+
+    async def indebted(self, after: str, limit: int) -> list[str]:
+        """The next `limit` clients (by id, after `after`) with an open invoice (an amount
+        still to be paid, which may fall overdue)."""
+        t = orm.invoices
+        rows = await self.session.scalars(
+            select(t.c.client_id)
+            .where(t.c.open_amount > 0, t.c.client_id > after)
+            .group_by(t.c.client_id)
+            .order_by(t.c.client_id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def expired(self, since: datetime | None, until: datetime) -> list[str]:
+        """The clients (by id) with a reservation that expired after `since` (None: ever) and
+        by `until`."""
+        t = orm.credit_reservations
+        stmt = select(t.c.client_id).where(t.c.expires_at <= until)
+        if since is not None:
+            stmt = stmt.where(t.c.expires_at > since)
+        rows = await self.session.scalars(stmt.group_by(t.c.client_id).order_by(t.c.client_id))
+        return list(rows)
+
+
+def _sweep_from(row: Any) -> StandingSweep:
+    expired_to = utc(row.expired_to) if row.expired_to is not None else None
+    return StandingSweep(row.day, row.after_client, bool(row.done), expired_to)
+
+
 class NumberRepository(Repository):
     async def next(self, name: str) -> int:
         """Next value of a document number sequence (the row stays locked until commit)."""
@@ -961,6 +1092,7 @@ class SettlementsUnitOfWork(UnitOfWork):
     deposits: DepositRepository
     tare: TareRepository
     numbers: NumberRepository
+    sweeps: StandingSweeps
     feed: FeedStore
     feed_reads: FeedReads
 
@@ -975,5 +1107,6 @@ class SettlementsUnitOfWork(UnitOfWork):
         self.deposits = DepositRepository(self)
         self.tare = TareRepository(self)
         self.numbers = NumberRepository(self)
+        self.sweeps = StandingSweeps(self)
         self.feed = FeedStore(self)
         self.feed_reads = FeedReads(self)

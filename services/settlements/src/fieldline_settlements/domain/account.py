@@ -2,27 +2,35 @@
 
 The account row is what serialises everything that moves one client's debt: invoices,
 payments and credit checks lock it first, so two concurrent orders of a client are judged one
-after the other and its `version` orders the client's `DebtChanged` events.
+after the other and its `version` orders the client's `DebtChanged` events. It also keeps the
+client's credit standing as last judged (`standing`, `standing_version`: the order of its
+`CreditStandingChanged` events), judged again under the same lock by whatever changes it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from fieldline_kit.errors import InvalidArgument
-from fieldline_settlements.domain.events import DebtChanged, Event
+from fieldline_settlements.domain.events import CreditStandingChanged, DebtChanged, Event
 from fieldline_settlements.domain.ledger import LedgerFigures, due_date
 from fieldline_settlements.domain.values import ZERO, amount, require_id
+
+if TYPE_CHECKING:
+    from fieldline_settlements.domain.credit import CreditStanding
 
 MAX_TERMS_DAYS = 3650
 
 
 @dataclass(frozen=True)
 class BalanceSnapshot:
-    """The published figures of a client (outlet_id empty) or of one of its outlets."""
+    """The published figures of a client (outlet_id empty) or of one of its outlets, at the
+    client account's `version` (0: no account yet)."""
 
     client_id: str
     outlet_id: str
@@ -32,6 +40,7 @@ class BalanceSnapshot:
     open_invoices: int
     credit_limit: Decimal | None
     reserved: Decimal
+    version: int = 0
 
     @classmethod
     def of(
@@ -41,6 +50,7 @@ class BalanceSnapshot:
         figures: LedgerFigures,
         credit_limit: Decimal | None,
         reserved: Decimal,
+        version: int = 0,
     ) -> BalanceSnapshot:
         return cls(
             client_id,
@@ -51,6 +61,7 @@ class BalanceSnapshot:
             figures.open_invoices,
             credit_limit,
             reserved if not outlet_id else ZERO,
+            version,
         )
 
 
@@ -67,6 +78,10 @@ class ClientAccount:
     updated_at: datetime
     # Who set the limit and terms in force (a verified subject; empty: never set, or unknown).
     changed_by: str = ""
+    # The client's credit standing as last judged (`CreditStanding.decisions`; empty: never)
+    # and its version, which numbers the published standings (`CreditStandingChanged`).
+    standing: str = ""
+    standing_version: int = 0
     events: list[Event] = field(default_factory=list, repr=False)
 
     def due_date(self, issue_date: date) -> date:
@@ -95,17 +110,35 @@ class ClientAccount:
         self.changed_by = by
         return True
 
-    def debt_changed(self, snapshots: Sequence[BalanceSnapshot], now: datetime) -> None:
-        """Record the client's new figures (and its touched outlets').
+    def debt_changed(
+        self, snapshots: Sequence[BalanceSnapshot], now: datetime
+    ) -> list[BalanceSnapshot]:
+        """Record the client's new figures (and its touched outlets'); the snapshots at the
+        new version.
 
         One published state, one version: the version steps unless figures recorded earlier
         are still waiting to be published (pending `events`), whose state this one extends.
         """
-        if not self.events:
+        if not any(isinstance(e, DebtChanged) for e in self.events):
             self.version += 1
         self.updated_at = now
-        for snapshot in snapshots:
+        versioned = [dataclasses.replace(s, version=self.version) for s in snapshots]
+        for snapshot in versioned:
             self.events.append(DebtChanged(snapshot, self.version))
+        return versioned
+
+    def judged(self, standing: CreditStanding) -> bool:
+        """Record the client's standing as just judged; whether its decisions changed (then it
+        is published at the standing's next version)."""
+        if standing.client_id != self.client_id:
+            raise ValueError("another client's standing")
+        if standing.decisions == self.standing:
+            return False
+        self.standing = standing.decisions
+        self.standing_version += 1
+        published = dataclasses.replace(standing, version=self.standing_version)
+        self.events.append(CreditStandingChanged(published, self.standing_version))
+        return True
 
 
 @dataclass

@@ -20,12 +20,15 @@ from decimal import Decimal
 from fieldline_settlements.domain.account import Reservation
 from fieldline_settlements.domain.ledger import LedgerFigures, days_past_due
 from fieldline_settlements.domain.policy import (
+    SMALLEST_ORDER,
     Actor,
     CreditFigures,
     DebtPolicy,
     Decision,
     Stage,
+    StageStanding,
     evaluate,
+    standing,
 )
 from fieldline_settlements.domain.values import ZERO
 
@@ -246,3 +249,57 @@ def judge_in_order(
             book.release(order_id)
         decisions.append(decision)
     return decisions
+
+
+@dataclass(frozen=True)
+class CreditStanding:
+    """What the client's debt policy decides now on an order of the client, at every stage
+    (`policy.standing`), and the figures it is decided on (the smallest order's)."""
+
+    client_id: str
+    as_of: date
+    figures: CreditFigures
+    policy: DebtPolicy
+    is_default_policy: bool
+    stages: tuple[StageStanding, ...]
+    # The client's standing version it is published at, or was read at (0: never judged).
+    version: int = 0
+
+    @property
+    def decisions(self) -> str:
+        """The decisions alone, as text: per stage its outcome and the codes of its reasons
+        (not the figures, nor the headroom, which move with every booking). A standing
+        changes when this does."""
+        return ";".join(
+            f"{s.stage.value}:{s.decision.outcome.value}:"
+            + ",".join(r.code.value for r in s.decision.reasons)
+            for s in self.stages
+        )
+
+
+def credit_standing(
+    client_id: str,
+    *,
+    ledger: LedgerFigures,
+    reserved: Decimal,
+    credit_limit: Decimal | None,
+    policy: DebtPolicy,
+    is_default_policy: bool,
+    as_of: date,
+    currency: str,
+) -> CreditStanding:
+    """The client's standing as of `as_of` (`ledger`: its figures as of that day), its active
+    reservations `reserved`: exactly the figures a check of an order of the client would be
+    judged on then."""
+    figures = CreditFigures(
+        balance=ledger.balance,
+        reserved=reserved,
+        order_amount=SMALLEST_ORDER,
+        credit_limit=credit_limit,
+        overdue=ledger.overdue,
+        max_overdue_days=ledger.max_overdue_days,
+        overdue_threshold_days=policy.max_overdue_days,
+    )
+    return CreditStanding(
+        client_id, as_of, figures, policy, is_default_policy, standing(policy, figures, currency)
+    )

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fieldline_settlements.domain.account import BalanceSnapshot
+    from fieldline_settlements.domain.credit import CreditStanding
     from fieldline_settlements.domain.ledger import Invoice, Payment
+    from fieldline_settlements.domain.policy import DebtPolicy
     from fieldline_settlements.domain.tare import TareBalance
 
 
@@ -23,6 +25,15 @@ class Event:
 @dataclass(frozen=True)
 class InvoiceIssued(Event):
     """An invoice (or, negative, a credit note) was booked."""
+
+    invoice: Invoice
+
+
+@dataclass(frozen=True)
+class InvoiceChanged(Event):
+    """A booked invoice's (or credit note's) open amount changed: a later payment or credit
+    note paid it, or its credit paid another invoice. Holds the invoice, so what is published
+    is its open amount after every allocation of the transaction."""
 
     invoice: Invoice
 
@@ -45,3 +56,25 @@ class TareBalanceChanged(Event):
     balance: TareBalance
     document_id: str
     deposit_per_unit: Decimal
+
+
+@dataclass(frozen=True)
+class DebtPolicyChanged(Event):
+    """The policy of a client (client_id; empty: the company's) was set anew or cleared, at
+    `version`; `in_force`: the policy now in force for the client, `is_default` whether that
+    is the company's."""
+
+    client_id: str
+    in_force: DebtPolicy
+    is_default: bool
+    cleared: bool
+    version: int
+
+
+@dataclass(frozen=True)
+class CreditStandingChanged(Event):
+    """What the client's debt policy decides on its orders changed (an outcome, or the codes
+    of its reasons, at some stage): the standing judged, at the standing's new `version`."""
+
+    standing: CreditStanding
+    version: int

@@ -25,7 +25,12 @@ from decimal import Decimal
 from enum import Enum
 
 from fieldline_kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from fieldline_settlements.domain.events import Event, InvoiceIssued, PaymentRecorded
+from fieldline_settlements.domain.events import (
+    Event,
+    InvoiceChanged,
+    InvoiceIssued,
+    PaymentRecorded,
+)
 from fieldline_settlements.domain.values import (
     ZERO,
     amount,
@@ -336,8 +341,9 @@ class ClientLedger:
     did to them: the allocations it made, the outlets it touched, the documents it revised.
 
     A booking is one revision of each document: the first allocation on a document the client
-    already had steps its version, later ones in the same booking do not, and a document the
-    booking itself books stays at its first version.
+    already had steps its version (and, for an invoice or credit note, records that its open
+    amount changed), later ones in the same booking do not, and a document the booking itself
+    books stays at its first version (its InvoiceIssued carries its open amount).
     """
 
     client_id: str
@@ -481,6 +487,8 @@ class ClientLedger:
             if document not in self.revised:
                 self.revised.add(document)
                 document.version += 1
+                if isinstance(document, Invoice):
+                    document.events.append(InvoiceChanged(document))
         kind = CreditKind.PAYMENT if isinstance(credit, Payment) else CreditKind.CREDIT_NOTE
         allocation = Allocation(kind, credit.id, invoice.id, value)
         self.new_allocations.append(allocation)

@@ -18,20 +18,29 @@ criteria and the stages it applies at:
 An override asked without an override role, or without a reason, or with no verified user
 behind the check (`Actor.unknown`: roles are only ever read from a verified token), is
 ignored: the outcome stays BLOCK and a reason says why.
+
+A client's **standing** (`standing`) is that judgement made now, at every stage, on the
+smallest order (one kopeck), with no override asked: what any order of the client gets at
+least; with the **headroom**, how much an order may be before the over-limit criterion
+changes the outcome (when it can: the stage is in the policy, the mode is not IGNORE, the
+limit is judged and the client has one).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 
 from fieldline_kit.errors import InvalidArgument
-from fieldline_settlements.domain.events import Event
+from fieldline_settlements.domain.events import DebtPolicyChanged, Event
 from fieldline_settlements.domain.values import (
+    CENT,
     MAX_LIST,
     MAX_REASON,
+    ZERO,
     fmt,
     limit_items,
     limit_text,
@@ -169,24 +178,49 @@ class DebtPolicy:
 @dataclass(eq=False)
 class ClientPolicy:
     """The debt policy set for a client (client id empty: the company's), replaced whole by
-    each new one; its version steps with each replacement. `changed_by`: who set it (a
-    verified subject; empty when unknown)."""
+    each new one, or cleared. A cleared policy is kept (`cleared`, in force nowhere) so that
+    its version keeps stepping through a clear and a later set: the version orders the
+    `DebtPolicyChanged` events of the client's policy. `changed_by`: who made the last change
+    (a verified subject; empty when unknown)."""
 
     policy: DebtPolicy
     version: int = 1
     changed_by: str = ""
+    cleared: bool = False
     events: list[Event] = field(default_factory=list, repr=False)
 
     @property
     def client_id(self) -> str:
         return self.policy.client_id
 
-    def replace(self, policy: DebtPolicy, by: str = "") -> None:
+    def replace(self, policy: DebtPolicy, by: str = "") -> bool:
+        """Put `policy` in force in place of the stored (or cleared) one; whether that changed
+        anything (the same policy set again changes nothing, not even `changed_by`)."""
         if policy.client_id != self.client_id:
             raise ValueError("a policy replaced by another client's")
+        if not self.cleared and policy == self.policy:
+            return False
         self.policy = policy
+        self.cleared = False
         self.changed_by = by
         self.version += 1
+        return True
+
+    def clear(self, by: str = "") -> bool:
+        """Take the policy out of force; whether it was in force."""
+        if self.cleared:
+            return False
+        self.cleared = True
+        self.changed_by = by
+        self.version += 1
+        return True
+
+    def changed(self, in_force: DebtPolicy, is_default: bool) -> None:
+        """Record the change just made, with the policy now in force for the client (its own,
+        else the company's) and whether that is the company's."""
+        self.events.append(
+            DebtPolicyChanged(self.client_id, in_force, is_default, self.cleared, self.version)
+        )
 
 
 @dataclass(frozen=True)
@@ -257,16 +291,29 @@ class Actor:
         return cls("", frozenset(), reason, verified=False)
 
 
+def judged_limit(policy: DebtPolicy, credit_limit: Decimal | None) -> Decimal | None:
+    """The limit an order is judged against: the client's credit limit, if it has one and the
+    policy judges it."""
+    return credit_limit if policy.check_credit_limit else None
+
+
+def reserved_matters(policy: DebtPolicy, credit_limit: Decimal | None) -> bool:
+    """Whether the reservations of a client's orders can change a decision on its orders: they
+    count only against a credit limit the policy judges (`violations`)."""
+    return judged_limit(policy, credit_limit) is not None
+
+
 def violations(policy: DebtPolicy, f: CreditFigures, currency: str) -> list[Reason]:
     found = []
-    if policy.check_credit_limit and f.credit_limit is not None and f.exposure > f.credit_limit:
+    limit = judged_limit(policy, f.credit_limit)
+    if limit is not None and f.exposure > limit:
         found.append(
             Reason(
                 ReasonCode.OVER_LIMIT,
                 f"over the credit limit: debt {fmt(f.balance)} + reserved {fmt(f.reserved)} "
                 f"+ this order {fmt(f.order_amount)} = {fmt(f.exposure)} {currency}, "
-                f"limit {fmt(f.credit_limit)} {currency}, "
-                f"over by {fmt(f.exposure - f.credit_limit)} {currency}",
+                f"limit {fmt(limit)} {currency}, "
+                f"over by {fmt(f.exposure - limit)} {currency}",
             )
         )
     if policy.judges_overdue and f.overdue > 0 and f.max_overdue_days > policy.max_overdue_days:
@@ -319,3 +366,45 @@ def evaluate(
             Reason(ReasonCode.OVERRIDE, f"override ignored: an override ({held[0]}) needs a reason")
         )
     return Decision(Outcome.BLOCK, tuple(reasons), figures, policy)
+
+
+# The order a standing judges: the smallest one there is (the ledger's minor unit).
+SMALLEST_ORDER = CENT
+
+
+@dataclass(frozen=True)
+class StageStanding:
+    """What the policy decides now at `stage` on the smallest order (no override asked), and
+    `headroom`: the largest order that stays within the credit limit (0: at or over it), when
+    going over it changes the outcome; None when no order amount does."""
+
+    stage: Stage
+    decision: Decision
+    headroom: Decimal | None
+
+
+def standing(
+    policy: DebtPolicy, figures: CreditFigures, currency: str
+) -> tuple[StageStanding, ...]:
+    """The client's standing at every stage (in the order of `Stage`), judged by `evaluate` on
+    `figures` with the smallest order (`SMALLEST_ORDER`) in place of theirs."""
+    f = figures
+    if f.order_amount != SMALLEST_ORDER:
+        f = dataclasses.replace(figures, order_amount=SMALLEST_ORDER)
+    limit = judged_limit(policy, f.credit_limit)
+    decisive = limit is not None and policy.mode is not PolicyMode.IGNORE
+    return tuple(
+        StageStanding(
+            stage,
+            evaluate(policy, stage, f, NOBODY, currency),
+            max(ZERO, limit - f.balance - f.reserved)
+            if decisive and limit is not None and policy.applies_at(stage)
+            else None,
+        )
+        for stage in STAGES
+    )
+
+
+STAGES = tuple(Stage)
+# Who asks for a standing: no one (no override is ever asked).
+NOBODY = Actor.unknown("")

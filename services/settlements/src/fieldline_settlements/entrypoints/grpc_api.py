@@ -27,7 +27,7 @@ from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline.settlements.v1 import settlements_service_pb2_grpc as ss_grpc
 from fieldline_kit.auth import Kind, Principal, current_principal, principal_or_none
 from fieldline_kit.errors import DomainError, InvalidArgument, Unauthenticated
-from fieldline_kit.grpc.convert import from_pb_date, page_size
+from fieldline_kit.grpc.convert import MAX_PAGE_SIZE, from_pb_date, page_size
 from fieldline_kit.grpc.interceptor import status_for
 from fieldline_kit.grpc.servicer import Servicer
 from fieldline_kit.logging import get_logger
@@ -52,6 +52,12 @@ log = get_logger("fieldline.settlements.grpc")
 
 # Checks per CheckCreditBatch call (the orders service sends up to 64).
 MAX_CREDIT_CHECKS = 500
+
+
+def client_filter(client_ids: Sequence[str]) -> list[str]:
+    """A list's `client_ids`: UUIDs (each error naming its place), at most a page's worth."""
+    given = limit_items("client_ids", client_ids, MAX_PAGE_SIZE)
+    return sorted({require_id(f"client_ids[{i}]", c) for i, c in enumerate(given)})
 
 
 def changed_by() -> str:
@@ -226,6 +232,21 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
             next_page_token=token,
         )
 
+    async def ListBalances(
+        self, request: ss.ListBalancesRequest, context: grpc.aio.ServicerContext
+    ) -> ss.ListBalancesResponse:
+        size = page_size(request.page_size)
+        client_ids = client_filter(request.client_ids)
+        as_of = self._as_of("as_of", request.as_of)
+        async with self.read() as uow:
+            ids, token = await queries.client_page(
+                uow.session, size=size, token=request.page_token, client_ids=client_ids
+            )
+            found = await handlers.balances(uow, self.app.clock(), as_of, ids) if ids else []
+        return ss.ListBalancesResponse(
+            balances=[m.balance_pb(b, self.cur) for b in found], next_page_token=token
+        )
+
     # -- tare ------------------------------------------------------------------------------
     async def GetTareBalance(
         self, request: ss.GetTareBalanceRequest, context: grpc.aio.ServicerContext
@@ -237,6 +258,21 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
             per_unit = await uow.deposits.get_many(b.container_type for b in balances)
         return ss.GetTareBalanceResponse(
             balances=[m.tare_pb(b, per_unit[b.container_type], self.cur) for b in balances]
+        )
+
+    async def ListTareBalances(
+        self, request: ss.ListTareBalancesRequest, context: grpc.aio.ServicerContext
+    ) -> ss.ListTareBalancesResponse:
+        size = page_size(request.page_size)
+        client_ids = client_filter(request.client_ids)
+        async with self.read() as uow:
+            balances, token = await queries.tare_page(
+                uow.session, size=size, token=request.page_token, client_ids=client_ids
+            )
+            per_unit = await uow.deposits.get_many(b.container_type for b in balances)
+        return ss.ListTareBalancesResponse(
+            balances=[m.tare_pb(b, per_unit[b.container_type], self.cur) for b in balances],
+            next_page_token=token,
         )
 
     async def SetContainerDeposit(
@@ -290,6 +326,8 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
             policy, _ = await handlers.set_debt_policy(
                 uow,
                 self.app.config,
+                self.app.clock(),
+                self.app.today(),
                 client_id=request.policy.client_id,
                 args=args,
                 clear=request.clear,
@@ -309,11 +347,49 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
             policy, is_default = await handlers.effective_policy(uow, self.app.config, client_id)
         return ss.GetDebtPolicyResponse(policy=m.policy_pb(policy), is_default=is_default)
 
+    async def GetCreditStanding(
+        self, request: ss.GetCreditStandingRequest, context: grpc.aio.ServicerContext
+    ) -> ss.GetCreditStandingResponse:
+        client_id = require_id("client_id", request.client_id)
+        async with self.read() as uow:
+            await scope.readable_client(uow, await reach(uow), client_id)
+            (found,) = await handlers.credit_standings(
+                uow, self.app.config, self.app.clock(), self.app.today(), [client_id]
+            )
+        return ss.GetCreditStandingResponse(standing=m.standing_pb(found, self.cur))
+
+    async def ListCreditStandings(
+        self, request: ss.ListCreditStandingsRequest, context: grpc.aio.ServicerContext
+    ) -> ss.ListCreditStandingsResponse:
+        size = page_size(request.page_size)
+        client_ids = client_filter(request.client_ids)
+        async with self.read() as uow:
+            ids, token = await queries.client_page(
+                uow.session, size=size, token=request.page_token, client_ids=client_ids
+            )
+            found = (
+                await handlers.credit_standings(
+                    uow, self.app.config, self.app.clock(), self.app.today(), ids
+                )
+                if ids
+                else []
+            )
+        return ss.ListCreditStandingsResponse(
+            standings=[m.standing_pb(c, self.cur) for c in found], next_page_token=token
+        )
+
     async def ReleaseCredit(
         self, request: ss.ReleaseCreditRequest, context: grpc.aio.ServicerContext
     ) -> ss.ReleaseCreditResponse:
         async def work(uow: SettlementsUnitOfWork) -> ss.ReleaseCreditResponse:
-            released = await handlers.release_credit(uow, request.order_id, await reach(uow))
+            released = await handlers.release_credit(
+                uow,
+                self.app.config,
+                self.app.clock(),
+                self.app.today(),
+                request.order_id,
+                await reach(uow),
+            )
             return ss.ReleaseCreditResponse(released=released)
 
         return await self.write("ReleaseCredit", request, ss.ReleaseCreditResponse, work)
@@ -402,6 +478,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
                 uow,
                 self.app.config,
                 self.app.clock(),
+                today,
                 [i for i in inputs if not isinstance(i, DomainError)],
                 await reach(uow),
             )

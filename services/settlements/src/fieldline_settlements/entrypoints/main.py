@@ -1,7 +1,8 @@
 """The settlements service, declared once: `serve` runs gRPC, the outbox relay, the orders
-consumer and the clients feed consumer; `migrate` upgrades the database. Every RPC is under
-`POLICY` (entrypoints/policy.py), enforced when SETTLEMENTS_AUTH_JWKS is set, an employee's
-token admitted as far as the clients feed's latest word on the employee (`directory`)."""
+consumer, the clients feed consumer and the standings sweep; `migrate` upgrades the database.
+Every RPC is under `POLICY` (entrypoints/policy.py), enforced when SETTLEMENTS_AUTH_JWKS is
+set, an employee's token admitted as far as the clients feed's latest word on the employee
+(`directory`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fieldline_settlements.entrypoints.clients_feed import build_clients_feed_co
 from fieldline_settlements.entrypoints.grpc_api import register
 from fieldline_settlements.entrypoints.orders_consumer import build_orders_consumer
 from fieldline_settlements.entrypoints.policy import POLICY
+from fieldline_settlements.entrypoints.standings_sweep import standings_sweep
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -33,6 +35,7 @@ SPEC = ServiceSpec(
     bootstrap=bootstrap,
     servicers=register,
     consumers=[build_orders_consumer, build_clients_feed_consumer],
+    readers=standings_sweep,
     validate=settings.validate,
     policy=POLICY,
     directory=employee_directory,

@@ -173,7 +173,11 @@ class OrdersHandlers:
     ) -> None:
         assert isinstance(message, oev.OrderStatusChanged)
         if message.order.status in CLOSED_STATUSES:
-            await self._apply(envelope, handlers.order_closed(uow, message.order.id))
+            app = self.app
+            closed = handlers.order_closed(
+                uow, app.config, app.clock(), app.today(), message.order.id
+            )
+            await self._apply(envelope, closed)
 
 
 def build_orders_consumer(app: App, nc: Client) -> EventConsumer:

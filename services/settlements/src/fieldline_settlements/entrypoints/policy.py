@@ -1,6 +1,7 @@
 """Who may call which settlements RPC: one rule per RPC (docs/contexts/settlements.md).
 
-* reads of a client (GetBalance, GetStatement, ListInvoices, GetTareBalance, GetDebtPolicy):
+* reads of a client (GetBalance, GetStatement, ListInvoices, GetTareBalance, GetDebtPolicy,
+  GetCreditStanding):
   the field staff who sell or collect (AGENT, VAN_SELLER), SUPERVISOR, ADMIN, SERVICE — scope:
   route (not DISTRIBUTOR_MANAGER: settlements has no model of a distributor's clients yet, so
   it has no scope to read in);
@@ -13,7 +14,9 @@
   audited;
 * CheckCredit, ReleaseCredit: who places orders (AGENT, VAN_SELLER, SUPERVISOR, ADMIN), whose
   token the orders service forwards, and SERVICE — route;
-* CheckCreditBatch (many users' checks in one call): SERVICE (the orders service) — company.
+* CheckCreditBatch (many users' checks in one call): SERVICE (the orders service) — company;
+* ListBalances, ListTareBalances, ListCreditStandings (every client's, for bulk readers such
+  as the device gateway's build): ADMIN, SERVICE — company.
 
 The kit's interceptor checks the roles (an employee's as the clients feed's directory last
 reported them); the scopes are enforced by the servicer and the use cases against the clients
@@ -51,4 +54,8 @@ POLICY = {
     "CheckCredit": Rule(SELLERS, scope=Scope.ROUTE),
     "ReleaseCredit": Rule(SELLERS, scope=Scope.ROUTE),
     "CheckCreditBatch": Rule({SERVICE}, scope=Scope.COMPANY),
+    "GetCreditStanding": Rule(READERS, scope=Scope.ROUTE),
+    "ListBalances": Rule(MANAGERS, scope=Scope.COMPANY),
+    "ListTareBalances": Rule(MANAGERS, scope=Scope.COMPANY),
+    "ListCreditStandings": Rule(MANAGERS, scope=Scope.COMPANY),
 }

@@ -11,19 +11,28 @@ protos and never commit. Those that act on a client for a caller take the caller
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from fieldline_kit.errors import AlreadyExists, DomainError, InvalidArgument
-from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
+from fieldline_settlements.adapters.repository import CreditPositions, SettlementsUnitOfWork
 from fieldline_settlements.domain.access import EVERYTHING, Reach, denied
 from fieldline_settlements.domain.account import BalanceSnapshot, ClientAccount
-from fieldline_settlements.domain.credit import CreditCheck, ReservationBook, judge_in_order
+from fieldline_settlements.domain.credit import (
+    NO_DEBT,
+    CreditCheck,
+    CreditStanding,
+    OtherReservations,
+    ReservationBook,
+    credit_standing,
+    judge_in_order,
+)
 from fieldline_settlements.domain.ledger import (
     ClientLedger,
     Invoice,
@@ -33,7 +42,14 @@ from fieldline_settlements.domain.ledger import (
     PaymentKind,
     collector,
 )
-from fieldline_settlements.domain.policy import Actor, ClientPolicy, DebtPolicy, Decision, Stage
+from fieldline_settlements.domain.policy import (
+    Actor,
+    ClientPolicy,
+    DebtPolicy,
+    Decision,
+    Stage,
+    reserved_matters,
+)
 from fieldline_settlements.domain.tare import Direction, TareMovement, container_type
 from fieldline_settlements.domain.values import (
     ZERO,
@@ -147,12 +163,14 @@ def _number(source: InvoiceSource, value: int) -> str:
 
 async def _debt_changed(
     uow: SettlementsUnitOfWork,
+    cfg: Config,
     account: ClientAccount,
     ledger: ClientLedger,
     now: datetime,
     today: date,
 ) -> BalanceSnapshot:
-    """Record DebtChanged for the client and each outlet the change touched."""
+    """Record DebtChanged for the client and each outlet the change touched, and judge the
+    client's standing again."""
     reserved = await uow.reservations.active_total(account.client_id, now)
     client = BalanceSnapshot.of(
         account.client_id, "", ledger.figures(today), account.credit_limit, reserved
@@ -168,9 +186,10 @@ async def _debt_changed(
                 ZERO,
             )
         )
-    account.debt_changed(snapshots, now)
+    versioned = account.debt_changed(snapshots, now)
     await uow.accounts.save(account)
-    return client
+    await _judge_standings(uow, cfg, now, today, {account.client_id: account})
+    return versioned[0]
 
 
 def _sum_containers(lines: Iterable[ContainerLine], field_: str) -> dict[str, Decimal]:
@@ -257,7 +276,7 @@ async def record_invoice(
     await uow.ledgers.save(ledger, now)
     if order_id and not invoice.is_credit_note:
         await uow.reservations.release(order_id)
-    await _debt_changed(uow, account, ledger, now, today)
+    await _debt_changed(uow, cfg, account, ledger, now, today)
     return invoice
 
 
@@ -309,7 +328,7 @@ async def record_payment(
                 )
     ledger.record_payment(payment, inp.named)
     await uow.ledgers.save(ledger, now)
-    await _debt_changed(uow, account, ledger, now, today)
+    await _debt_changed(uow, cfg, account, ledger, now, today)
     return payment
 
 
@@ -317,13 +336,42 @@ async def record_payment(
 async def balance(
     uow: SettlementsUnitOfWork, now: datetime, client_id: str, outlet_id: str, as_of: date
 ) -> BalanceSnapshot:
-    ledger = await uow.ledgers.load(client_id)
+    """The figures of a client (or of one of its outlets) at its account's version. The
+    account is read first: in a transaction that sees each statement's own snapshot
+    (PostgreSQL's READ COMMITTED), figures read after it are at least as new as its version,
+    never older, so a reader that compares versions never takes old figures for new ones."""
     account = await uow.accounts.find(client_id)
+    ledger = await uow.ledgers.load(client_id)
     limit = account.credit_limit if account else None
+    version = account.version if account else 0
     reserved = await uow.reservations.active_total(client_id, now) if not outlet_id else ZERO
     return BalanceSnapshot.of(
-        client_id, outlet_id, ledger.figures(as_of, outlet_id), limit, reserved
+        client_id, outlet_id, ledger.figures(as_of, outlet_id), limit, reserved, version
     )
+
+
+async def balances(
+    uow: SettlementsUnitOfWork, now: datetime, as_of: date, client_ids: Sequence[str]
+) -> list[BalanceSnapshot]:
+    """`balance` of each of these clients (the whole client), in the order given, in a
+    constant number of statements: their accounts (limits, versions: read first, as `balance`
+    does), then their open documents and reservations in one."""
+    accounts = await uow.accounts.find_many(client_ids)
+    position = await uow.credit_positions.read(client_ids, [], as_of, now)
+    found = []
+    for client_id in client_ids:
+        account = accounts.get(client_id)
+        found.append(
+            BalanceSnapshot.of(
+                client_id,
+                "",
+                position.debts.get(client_id, NO_DEBT).figures(as_of),
+                account.credit_limit if account else None,
+                position.others.get(client_id, OtherReservations()).active,
+                account.version if account else 0,
+            )
+        )
+    return found
 
 
 async def set_credit_limit(
@@ -344,9 +392,11 @@ async def set_credit_limit(
     changed = account.set_terms(limit=limit, clear=clear, terms_days=terms_days, now=now, by=by)
     ledger = await uow.ledgers.load(client_id)
     if changed:
-        return await _debt_changed(uow, account, ledger, now, today)
+        return await _debt_changed(uow, cfg, account, ledger, now, today)
     reserved = await uow.reservations.active_total(client_id, now)
-    return BalanceSnapshot.of(client_id, "", ledger.figures(today), account.credit_limit, reserved)
+    return BalanceSnapshot.of(
+        client_id, "", ledger.figures(today), account.credit_limit, reserved, account.version
+    )
 
 
 # ------------------------------------------------------------------------------ debt policy
@@ -363,6 +413,8 @@ async def effective_policy(
 async def set_debt_policy(
     uow: SettlementsUnitOfWork,
     cfg: Config,
+    now: datetime,
+    today: date,
     *,
     client_id: str,
     args: dict[str, Any],
@@ -370,19 +422,113 @@ async def set_debt_policy(
     by: str = "",
 ) -> tuple[DebtPolicy, bool]:
     """Set the client's own policy (client id empty: the company's) `by` whom, or with `clear`
-    remove it; the policy in force after, and whether it is the company's."""
+    remove it; the policy in force after, and whether it is the company's. A change publishes
+    DebtPolicyChanged with the policy now in force, and judges the client's standing again
+    (a client settlements has an account of; the company's policy is judged by no client's
+    standing here: see the standings sweep); setting the policy in force again, or clearing
+    none, changes and publishes nothing."""
     client_id = optional_id("policy.client_id", client_id)
-    if clear:
-        await uow.policies.delete(client_id)
-        return await effective_policy(uow, cfg, client_id)
-    policy = DebtPolicy.create(**{**args, "client_id": client_id})
+    account = await uow.accounts.find(client_id, for_update=True) if client_id else None
     stored = await uow.policies.find(client_id)
-    if stored is None:
-        await uow.policies.add(ClientPolicy(policy, changed_by=by))
+    if clear:
+        changed = stored is not None and stored.clear(by)
     else:
-        stored.replace(policy, by)
+        policy = DebtPolicy.create(**{**args, "client_id": client_id})
+        if stored is None:
+            stored = ClientPolicy(policy, changed_by=by)
+            await uow.policies.add(stored)
+            changed = True
+        else:
+            changed = stored.replace(policy, by)
+    if stored is not None and changed:
         await uow.policies.save(stored)
-    return policy, not client_id
+    in_force, is_default = await effective_policy(uow, cfg, client_id)
+    if stored is not None and changed:
+        stored.changed(in_force, is_default)
+        if account is not None:
+            await _judge_standings(uow, cfg, now, today, {client_id: account})
+    return in_force, is_default
+
+
+def _standings(
+    cfg: Config,
+    today: date,
+    client_ids: Iterable[str],
+    position: CreditPositions,
+    accounts: Mapping[str, ClientAccount],
+    reserved: Callable[[str], Decimal],
+) -> list[CreditStanding]:
+    """The standing of each client as of `today`, from what a check reads (`position`: its
+    documents, its policy and the company's), its account (limit, standing version) and its
+    active reservations (`reserved`)."""
+    company = position.company_policy or cfg.default_policy
+    found = []
+    for client_id in client_ids:
+        account = accounts.get(client_id)
+        own = position.policies.get(client_id)
+        standing = credit_standing(
+            client_id,
+            ledger=position.debts.get(client_id, NO_DEBT).figures(today),
+            reserved=reserved(client_id),
+            credit_limit=account.credit_limit if account else None,
+            policy=own or company,
+            is_default_policy=own is None,
+            as_of=today,
+            currency=cfg.currency,
+        )
+        found.append(
+            dataclasses.replace(standing, version=account.standing_version if account else 0)
+        )
+    return found
+
+
+async def credit_standings(
+    uow: SettlementsUnitOfWork,
+    cfg: Config,
+    now: datetime,
+    today: date,
+    client_ids: Sequence[str],
+) -> list[CreditStanding]:
+    """What the debt policy decides today on an order of each of these clients (in the order
+    given), judged on what a check would read: their limits, their open documents, their
+    active reservations, their policies and the company's (a constant number of statements),
+    at the standing version last published. The accounts are read first, so the decisions
+    are never older than that version. Nothing is locked, reserved or written."""
+    accounts = await uow.accounts.find_many(client_ids)
+    position = await uow.credit_positions.read(client_ids, [], today, now)
+    return _standings(
+        cfg,
+        today,
+        client_ids,
+        position,
+        accounts,
+        lambda c: position.others.get(c, OtherReservations()).active,
+    )
+
+
+async def _judge_standings(
+    uow: SettlementsUnitOfWork,
+    cfg: Config,
+    now: datetime,
+    today: date,
+    accounts: Mapping[str, ClientAccount],
+) -> None:
+    """Judge again the standing of the clients of these accounts (locked by the caller, after
+    its changes: this reads them), publishing each that changed (`ClientAccount.judged`)."""
+    if not accounts:
+        return
+    clients = sorted(accounts)
+    position = await uow.credit_positions.read(clients, [], today, now)
+    for standing in _standings(
+        cfg,
+        today,
+        clients,
+        position,
+        accounts,
+        lambda c: position.others.get(c, OtherReservations()).active,
+    ):
+        accounts[standing.client_id].judged(standing)
+    await uow.accounts.save_standings(accounts.values())
 
 
 # ------------------------------------------------------------------------------ credit check
@@ -405,6 +551,7 @@ async def check_credit_batch(
     uow: SettlementsUnitOfWork,
     cfg: Config,
     now: datetime,
+    today: date,
     items: Sequence[tuple[date, CreditCheckInput]],
     reach: Reach = EVERYTHING,
 ) -> list[Decision | DomainError]:
@@ -421,7 +568,10 @@ async def check_credit_batch(
     reservations, the orders' reservations and invoices, and the clients' policies and the
     company's in one; then the checks judged in memory (`judge_in_order`); then at most three
     writes (purge the expired reservations of clients that had some, put reservations,
-    release reservations).
+    release reservations). The standing (as of `today`) of each client whose decisions the
+    reservations count in (a limit its policy judges), or never judged yet, is judged again
+    in memory from the same reads and the reservations after the batch; one write per client
+    whose decisions changed (rare: a client reaching or leaving its limit, a first check).
 
     A check of a client outside the caller's `reach` is PERMISSION_DENIED and judged not at
     all (it reserves nothing); the orders service's batches are company-wide.
@@ -440,25 +590,32 @@ async def check_credit_batch(
             refused[i] = denied("client_id", f"client {check.client_id}")
         else:
             checks.append(check)
-    decisions = iter(await _judge_checks(uow, cfg, now, checks) if checks else [])
+    decisions = iter(await _judge_checks(uow, cfg, now, today, checks) if checks else [])
     return [refused[i] if i in refused else next(decisions) for i in range(len(items))]
 
 
 async def _judge_checks(
-    uow: SettlementsUnitOfWork, cfg: Config, now: datetime, checks: Sequence[CreditCheck]
+    uow: SettlementsUnitOfWork,
+    cfg: Config,
+    now: datetime,
+    today: date,
+    checks: Sequence[CreditCheck],
 ) -> list[Decision]:
     clients = sorted({c.client_id for c in checks})
     # Lock first, so a concurrent check or booking of these clients is seen by the reads.
     accounts = await uow.accounts.lock_many(clients, cfg.default_terms_days, now)
+    # As of the latest day any check, or the standings, is judged on.
+    latest = max(today, *(c.as_of for c in checks))
     position = await uow.credit_positions.read(
-        clients, sorted({c.order_id for c in checks}), max(c.as_of for c in checks), now
+        clients, sorted({c.order_id for c in checks}), latest, now
     )
     own, default = position.policies, position.company_policy or cfg.default_policy
+    policies = {c: own.get(c, default) for c in clients}
     book = ReservationBook(now, position.held, position.others, position.invoiced)
     decisions = judge_in_order(
         checks,
         credit_limits={c: a.credit_limit for c, a in accounts.items()},
-        policies={c: own.get(c, default) for c in clients},
+        policies=policies,
         debts=position.debts,
         book=book,
         now=now,
@@ -469,21 +626,107 @@ async def _judge_checks(
     await uow.reservations.purge_expired(changes.purge_clients, now)
     await uow.reservations.put_many(changes.put)
     await uow.reservations.release_many(changes.release)
+    # The standings the batch may have moved: a check changes nothing but reservations, so
+    # only those of clients whose decisions read them (and of those never judged yet).
+    moved = [
+        c
+        for c in clients
+        if not accounts[c].standing or reserved_matters(policies[c], accounts[c].credit_limit)
+    ]
+    standings = _standings(
+        cfg, today, moved, position, accounts, lambda c: book.reserved(c, except_order="")
+    )
+    for standing in standings:
+        accounts[standing.client_id].judged(standing)
+    await uow.accounts.save_standings(accounts.values())
     return decisions
 
 
 async def release_credit(
-    uow: SettlementsUnitOfWork, order_id: str, reach: Reach = EVERYTHING
+    uow: SettlementsUnitOfWork,
+    cfg: Config,
+    now: datetime,
+    today: date,
+    order_id: str,
+    reach: Reach = EVERYTHING,
 ) -> bool:
     """Drop an order's reservation (the order will not be placed); whether there was one. The
     reservation of a client outside the caller's `reach` is PERMISSION_DENIED (an order that
     holds none: False, there is nothing to protect)."""
     oid = require_id("order_id", order_id)
-    if not reach.company_wide:
-        client_id = await uow.reservations.client_of(oid)
-        if client_id is not None and await outside(uow, reach, [client_id]):
-            raise denied("order_id", f"order {oid}")
-    return await uow.reservations.release(oid)
+    client_id = await uow.reservations.client_of(oid)
+    if client_id is None:
+        return False
+    if await outside(uow, reach, [client_id]):
+        raise denied("order_id", f"order {oid}")
+    return await _release(uow, cfg, now, today, oid, client_id)
+
+
+async def _release(
+    uow: SettlementsUnitOfWork,
+    cfg: Config,
+    now: datetime,
+    today: date,
+    order_id: str,
+    client_id: str,
+) -> bool:
+    """Release the order's reservation (of `client_id`) under the client's account lock, and
+    judge the client's standing again; whether there was one."""
+    account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
+    released = await uow.reservations.release(order_id)
+    if released:
+        await _judge_standings(uow, cfg, now, today, {client_id: account})
+    return released
+
+
+# ------------------------------------------------------------------------ standings sweep
+# Clients judged per step of the day's sweep (one transaction each).
+SWEEP_CHUNK = 500
+
+
+async def sweep_due(uow: SettlementsUnitOfWork, now: datetime, today: date) -> bool:
+    """Whether the standings sweep has something to do (a read, nothing locked)."""
+    sweep = await uow.sweeps.state()
+    if sweep.day is None or sweep.day < today or (sweep.day == today and not sweep.done):
+        return True
+    return bool(await uow.sweeps.expired(sweep.expired_to, now))
+
+
+async def sweep_standings(
+    uow: SettlementsUnitOfWork, cfg: Config, now: datetime, today: date
+) -> int | None:
+    """One step of the standings sweep, which judges again the standings that time alone
+    changes; the number of clients judged (None: nothing was left to do).
+
+    * A new business day (or a sweep of the day under way): the next SWEEP_CHUNK clients with
+      open invoices, whose overdue days have grown (a standing changes when they cross the
+      policy's threshold).
+    * Else, the clients whose reservations expired since the last step (their reserved
+      amount dropped).
+
+    The sweep's state is locked for the step (one step at a time, whichever replica), then
+    each client's account (in client id order, as a batch of checks does) while it is judged.
+    A day in the sweep's past (a clock set back) starts no sweep.
+    """
+    sweep = await uow.sweeps.lock()
+    if sweep.day is None or sweep.day < today:
+        sweep.day, sweep.after_client, sweep.done = today, "", False
+    if sweep.day == today and not sweep.done:
+        clients = await uow.sweeps.indebted(sweep.after_client, SWEEP_CHUNK)
+        if len(clients) < SWEEP_CHUNK:
+            sweep.done = True
+        if clients:
+            sweep.after_client = clients[-1]
+    else:
+        clients = await uow.sweeps.expired(sweep.expired_to, now)
+        if not clients:
+            return None
+        sweep.expired_to = now
+    if clients:
+        accounts = await uow.accounts.lock_many(clients, cfg.default_terms_days, now)
+        await _judge_standings(uow, cfg, now, today, accounts)
+    await uow.sweeps.save(sweep)
+    return len(clients)
 
 
 # ----------------------------------------------------------------------------------- tare
@@ -566,7 +809,9 @@ async def van_sale_completed(
     )
     result.released = await uow.reservations.release(order_id)
     if ledger is not None and (result.invoice or result.payment):
-        await _debt_changed(uow, account, ledger, now, today)
+        await _debt_changed(uow, cfg, account, ledger, now, today)
+    elif result.released:
+        await _judge_standings(uow, cfg, now, today, {client_id: account})
     return result
 
 
@@ -614,10 +859,16 @@ async def return_accepted(
         now=now,
     )
     if ledger is not None:
-        await _debt_changed(uow, account, ledger, now, today)
+        await _debt_changed(uow, cfg, account, ledger, now, today)
     return result
 
 
-async def order_closed(uow: SettlementsUnitOfWork, order_id: str) -> bool:
+async def order_closed(
+    uow: SettlementsUnitOfWork, cfg: Config, now: datetime, today: date, order_id: str
+) -> bool:
     """A cancelled or rejected order gives its reserved credit back."""
-    return await uow.reservations.release(require_id("order.id", order_id))
+    oid = require_id("order.id", order_id)
+    client_id = await uow.reservations.client_of(oid)
+    if client_id is None:
+        return False
+    return await _release(uow, cfg, now, today, oid, client_id)

@@ -212,3 +212,123 @@ class ResolvePricesResponse(_message.Message):
     prices: _containers.RepeatedCompositeFieldContainer[ResolvedPrice]
     currency_code: str
     def __init__(self, prices: _Optional[_Iterable[_Union[ResolvedPrice, _Mapping]]] = ..., currency_code: _Optional[str] = ...) -> None: ...
+
+class ListProductGroupsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListProductGroupsResponse(_message.Message):
+    __slots__ = ("groups", "next_page_token")
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    groups: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ProductGroup]
+    next_page_token: str
+    def __init__(self, groups: _Optional[_Iterable[_Union[_resources_pb2.ProductGroup, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListPriceTypesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListPriceTypesResponse(_message.Message):
+    __slots__ = ("price_types", "next_page_token")
+    PRICE_TYPES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    price_types: _containers.RepeatedCompositeFieldContainer[_resources_pb2.PriceType]
+    next_page_token: str
+    def __init__(self, price_types: _Optional[_Iterable[_Union[_resources_pb2.PriceType, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListPriceListsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "price_type_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PRICE_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    price_type_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., price_type_id: _Optional[str] = ...) -> None: ...
+
+class ListPriceListsResponse(_message.Message):
+    __slots__ = ("price_lists", "next_page_token")
+    PRICE_LISTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    price_lists: _containers.RepeatedCompositeFieldContainer[_resources_pb2.PriceList]
+    next_page_token: str
+    def __init__(self, price_lists: _Optional[_Iterable[_Union[_resources_pb2.PriceList, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListPriceListEntriesRequest(_message.Message):
+    __slots__ = ("price_list_id", "page_size", "page_token")
+    PRICE_LIST_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    price_list_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, price_list_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListPriceListEntriesResponse(_message.Message):
+    __slots__ = ("entries", "next_page_token", "price_list_version")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PRICE_LIST_VERSION_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[_resources_pb2.PriceListEntry]
+    next_page_token: str
+    price_list_version: int
+    def __init__(self, entries: _Optional[_Iterable[_Union[_resources_pb2.PriceListEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., price_list_version: _Optional[int] = ...) -> None: ...
+
+class ListClientPriceTypesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListClientPriceTypesResponse(_message.Message):
+    __slots__ = ("client_price_types", "next_page_token")
+    CLIENT_PRICE_TYPES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    client_price_types: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ClientPriceType]
+    next_page_token: str
+    def __init__(self, client_price_types: _Optional[_Iterable[_Union[_resources_pb2.ClientPriceType, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListClientPricesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "client_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    client_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., client_id: _Optional[str] = ...) -> None: ...
+
+class ListClientPricesResponse(_message.Message):
+    __slots__ = ("prices", "next_page_token")
+    PRICES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    prices: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ClientPrice]
+    next_page_token: str
+    def __init__(self, prices: _Optional[_Iterable[_Union[_resources_pb2.ClientPrice, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListDiscountsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListDiscountsResponse(_message.Message):
+    __slots__ = ("discounts", "next_page_token")
+    DISCOUNTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    discounts: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Discount]
+    next_page_token: str
+    def __init__(self, discounts: _Optional[_Iterable[_Union[_resources_pb2.Discount, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

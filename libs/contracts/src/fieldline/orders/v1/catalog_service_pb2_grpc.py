@@ -93,6 +93,41 @@ class CatalogServiceStub:
                 request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ResolvePricesRequest.SerializeToString,
                 response_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ResolvePricesResponse.FromString,
                 _registered_method=True)
+        self.ListProductGroups = channel.unary_unary(
+                '/fieldline.orders.v1.CatalogService/ListProductGroups',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListProductGroupsRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListProductGroupsResponse.FromString,
+                _registered_method=True)
+        self.ListPriceTypes = channel.unary_unary(
+                '/fieldline.orders.v1.CatalogService/ListPriceTypes',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceTypesRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceTypesResponse.FromString,
+                _registered_method=True)
+        self.ListPriceLists = channel.unary_unary(
+                '/fieldline.orders.v1.CatalogService/ListPriceLists',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceListsRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceListsResponse.FromString,
+                _registered_method=True)
+        self.ListPriceListEntries = channel.unary_unary(
+                '/fieldline.orders.v1.CatalogService/ListPriceListEntries',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceListEntriesRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceListEntriesResponse.FromString,
+                _registered_method=True)
+        self.ListClientPriceTypes = channel.unary_unary(
+                '/fieldline.orders.v1.CatalogService/ListClientPriceTypes',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListClientPriceTypesRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListClientPriceTypesResponse.FromString,
+                _registered_method=True)
+        self.ListClientPrices = channel.unary_unary(
+                '/fieldline.orders.v1.CatalogService/ListClientPrices',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListClientPricesRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListClientPricesResponse.FromString,
+                _registered_method=True)
+        self.ListDiscounts = channel.unary_unary(
+                '/fieldline.orders.v1.CatalogService/ListDiscounts',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListDiscountsRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListDiscountsResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -170,6 +205,53 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListProductGroups(self, request, context):
+        """Every record of a kind, page by page in key order, with its version: what a consumer of
+        the catalog events (the device gateway) builds its copy from, then keeps up to date by the
+        events (a record newer in an event than in a page wins). ADMIN and SERVICE only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPriceTypes(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPriceLists(self, request, context):
+        """Price list headers with their entry counts, without the entries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPriceListEntries(self, request, context):
+        """The entries of one price list, by product id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClientPriceTypes(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClientPrices(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDiscounts(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -227,6 +309,41 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ResolvePrices,
                     request_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ResolvePricesRequest.FromString,
                     response_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ResolvePricesResponse.SerializeToString,
+            ),
+            'ListProductGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProductGroups,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListProductGroupsRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListProductGroupsResponse.SerializeToString,
+            ),
+            'ListPriceTypes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPriceTypes,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceTypesRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceTypesResponse.SerializeToString,
+            ),
+            'ListPriceLists': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPriceLists,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceListsRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceListsResponse.SerializeToString,
+            ),
+            'ListPriceListEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPriceListEntries,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceListEntriesRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceListEntriesResponse.SerializeToString,
+            ),
+            'ListClientPriceTypes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClientPriceTypes,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListClientPriceTypesRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListClientPriceTypesResponse.SerializeToString,
+            ),
+            'ListClientPrices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClientPrices,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListClientPricesRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListClientPricesResponse.SerializeToString,
+            ),
+            'ListDiscounts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDiscounts,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListDiscountsRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListDiscountsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -530,6 +647,195 @@ class CatalogService:
             '/fieldline.orders.v1.CatalogService/ResolvePrices',
             fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ResolvePricesRequest.SerializeToString,
             fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ResolvePricesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProductGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.CatalogService/ListProductGroups',
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListProductGroupsRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListProductGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPriceTypes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.CatalogService/ListPriceTypes',
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceTypesRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPriceLists(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.CatalogService/ListPriceLists',
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceListsRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceListsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPriceListEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.CatalogService/ListPriceListEntries',
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceListEntriesRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListPriceListEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClientPriceTypes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.CatalogService/ListClientPriceTypes',
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListClientPriceTypesRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListClientPriceTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClientPrices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.CatalogService/ListClientPrices',
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListClientPricesRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListClientPricesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDiscounts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.CatalogService/ListDiscounts',
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListDiscountsRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListDiscountsResponse.FromString,
             options,
             channel_credentials,
             insecure,

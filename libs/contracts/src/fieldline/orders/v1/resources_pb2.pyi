@@ -67,16 +67,18 @@ CREDIT_OUTCOME_BLOCK: CreditOutcome
 CREDIT_OUTCOME_OVERRIDDEN: CreditOutcome
 
 class ProductGroup(_message.Message):
-    __slots__ = ("id", "external_id", "name", "parent_id")
+    __slots__ = ("id", "external_id", "name", "parent_id", "version")
     ID_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PARENT_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     id: str
     external_id: str
     name: str
     parent_id: str
-    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., parent_id: _Optional[str] = ...) -> None: ...
+    version: int
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., parent_id: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
 
 class ProductUnit(_message.Message):
     __slots__ = ("code", "name", "ratio")
@@ -121,18 +123,20 @@ class Product(_message.Message):
     def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., sku: _Optional[str] = ..., name: _Optional[str] = ..., group_id: _Optional[str] = ..., barcodes: _Optional[_Iterable[str]] = ..., vat_rate: _Optional[str] = ..., base_unit: _Optional[str] = ..., units: _Optional[_Iterable[_Union[ProductUnit, _Mapping]]] = ..., pack_unit: _Optional[str] = ..., container_type: _Optional[str] = ..., containers_per_unit: _Optional[str] = ..., active: _Optional[bool] = ..., version: _Optional[int] = ...) -> None: ...
 
 class PriceType(_message.Message):
-    __slots__ = ("id", "external_id", "name", "currency_code", "vat_included")
+    __slots__ = ("id", "external_id", "name", "currency_code", "vat_included", "version")
     ID_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
     VAT_INCLUDED_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     id: str
     external_id: str
     name: str
     currency_code: str
     vat_included: bool
-    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., currency_code: _Optional[str] = ..., vat_included: _Optional[bool] = ...) -> None: ...
+    version: int
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., currency_code: _Optional[str] = ..., vat_included: _Optional[bool] = ..., version: _Optional[int] = ...) -> None: ...
 
 class PriceListEntry(_message.Message):
     __slots__ = ("product_id", "price")
@@ -143,34 +147,50 @@ class PriceListEntry(_message.Message):
     def __init__(self, product_id: _Optional[str] = ..., price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class PriceList(_message.Message):
-    __slots__ = ("id", "external_id", "price_type_id", "valid_from", "valid_to", "entries")
+    __slots__ = ("id", "external_id", "price_type_id", "valid_from", "valid_to", "entries", "version", "entry_count")
     ID_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     PRICE_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
     VALID_FROM_FIELD_NUMBER: _ClassVar[int]
     VALID_TO_FIELD_NUMBER: _ClassVar[int]
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_COUNT_FIELD_NUMBER: _ClassVar[int]
     id: str
     external_id: str
     price_type_id: str
     valid_from: _date_pb2.Date
     valid_to: _date_pb2.Date
     entries: _containers.RepeatedCompositeFieldContainer[PriceListEntry]
-    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., price_type_id: _Optional[str] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., entries: _Optional[_Iterable[_Union[PriceListEntry, _Mapping]]] = ...) -> None: ...
+    version: int
+    entry_count: int
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., price_type_id: _Optional[str] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., entries: _Optional[_Iterable[_Union[PriceListEntry, _Mapping]]] = ..., version: _Optional[int] = ..., entry_count: _Optional[int] = ...) -> None: ...
 
 class ClientPrice(_message.Message):
-    __slots__ = ("client_id", "product_id", "price", "valid_from", "valid_to")
+    __slots__ = ("client_id", "product_id", "price", "valid_from", "valid_to", "version")
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     PRICE_FIELD_NUMBER: _ClassVar[int]
     VALID_FROM_FIELD_NUMBER: _ClassVar[int]
     VALID_TO_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     client_id: str
     product_id: str
     price: _money_pb2.Money
     valid_from: _date_pb2.Date
     valid_to: _date_pb2.Date
-    def __init__(self, client_id: _Optional[str] = ..., product_id: _Optional[str] = ..., price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+    version: int
+    def __init__(self, client_id: _Optional[str] = ..., product_id: _Optional[str] = ..., price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
+
+class ClientPriceType(_message.Message):
+    __slots__ = ("client_id", "price_type_id", "version")
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRICE_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    price_type_id: str
+    version: int
+    def __init__(self, client_id: _Optional[str] = ..., price_type_id: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
 
 class VolumeBreak(_message.Message):
     __slots__ = ("min_quantity", "percent")
@@ -181,7 +201,7 @@ class VolumeBreak(_message.Message):
     def __init__(self, min_quantity: _Optional[str] = ..., percent: _Optional[str] = ...) -> None: ...
 
 class Discount(_message.Message):
-    __slots__ = ("id", "external_id", "scope", "client_id", "group_id", "product_id", "percent", "volume_breaks", "valid_from", "valid_to")
+    __slots__ = ("id", "external_id", "scope", "client_id", "group_id", "product_id", "percent", "volume_breaks", "valid_from", "valid_to", "version")
     ID_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     SCOPE_FIELD_NUMBER: _ClassVar[int]
@@ -192,6 +212,7 @@ class Discount(_message.Message):
     VOLUME_BREAKS_FIELD_NUMBER: _ClassVar[int]
     VALID_FROM_FIELD_NUMBER: _ClassVar[int]
     VALID_TO_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     id: str
     external_id: str
     scope: DiscountScope
@@ -202,7 +223,8 @@ class Discount(_message.Message):
     volume_breaks: _containers.RepeatedCompositeFieldContainer[VolumeBreak]
     valid_from: _date_pb2.Date
     valid_to: _date_pb2.Date
-    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., scope: _Optional[_Union[DiscountScope, str]] = ..., client_id: _Optional[str] = ..., group_id: _Optional[str] = ..., product_id: _Optional[str] = ..., percent: _Optional[str] = ..., volume_breaks: _Optional[_Iterable[_Union[VolumeBreak, _Mapping]]] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+    version: int
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., scope: _Optional[_Union[DiscountScope, str]] = ..., client_id: _Optional[str] = ..., group_id: _Optional[str] = ..., product_id: _Optional[str] = ..., percent: _Optional[str] = ..., volume_breaks: _Optional[_Iterable[_Union[VolumeBreak, _Mapping]]] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class StockLevel(_message.Message):
     __slots__ = ("warehouse_id", "product_id", "quantity")

@@ -27,31 +27,31 @@ from google.type import date_pb2 as google_dot_type_dot_date__pb2
 from google.type import money_pb2 as google_dot_type_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(fieldline/settlements/v1/resources.proto\x12\x18\x66ieldline.settlements.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x17google/type/money.proto\"\xe0\x02\n\x07Invoice\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x11\n\toutlet_id\x18\x04 \x01(\t\x12\x10\n\x08order_id\x18\x05 \x01(\t\x12\x37\n\x06source\x18\x06 \x01(\x0e\x32\'.fieldline.settlements.v1.InvoiceSource\x12%\n\nissue_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12#\n\x08\x64ue_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x06\x61mount\x18\t \x01(\x0b\x32\x12.google.type.Money\x12\'\n\x0bopen_amount\x18\n \x01(\x0b\x32\x12.google.type.Money\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"D\n\nAllocation\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\"\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x12.google.type.Money\"\xc7\x02\n\x07Payment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x33\n\x04kind\x18\x02 \x01(\x0e\x32%.fieldline.settlements.v1.PaymentKind\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x11\n\toutlet_id\x18\x04 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x12.google.type.Money\x12\x16\n\x0ereceipt_number\x18\x07 \x01(\t\x12\x14\n\x0c\x63ollected_by\x18\x08 \x01(\t\x12\x39\n\x0b\x61llocations\x18\t \x03(\x0b\x32$.fieldline.settlements.v1.Allocation\x12\'\n\x0bunallocated\x18\n \x01(\x0b\x32\x12.google.type.Money\"\x94\x02\n\x07\x42\x61lance\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x11\n\toutlet_id\x18\x02 \x01(\t\x12#\n\x07\x62\x61lance\x18\x03 \x01(\x0b\x32\x12.google.type.Money\x12#\n\x07overdue\x18\x04 \x01(\x0b\x32\x12.google.type.Money\x12\x18\n\x10max_overdue_days\x18\x05 \x01(\x05\x12\x15\n\ropen_invoices\x18\x06 \x01(\x05\x12(\n\x0c\x63redit_limit\x18\x07 \x01(\x0b\x32\x12.google.type.Money\x12\x18\n\x10has_credit_limit\x18\x08 \x01(\x08\x12$\n\x08reserved\x18\t \x01(\x0b\x32\x12.google.type.Money\"\xd6\x01\n\nDebtPolicy\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x36\n\x04mode\x18\x02 \x01(\x0e\x32(.fieldline.settlements.v1.DebtPolicyMode\x12\x1a\n\x12\x63heck_credit_limit\x18\x03 \x01(\x08\x12\x18\n\x10max_overdue_days\x18\x04 \x01(\x05\x12/\n\x06stages\x18\x05 \x03(\x0e\x32\x1f.fieldline.settlements.v1.Stage\x12\x16\n\x0eoverride_roles\x18\x06 \x03(\t\"\xc4\x01\n\x0bTareBalance\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontainer_type\x18\x02 \x01(\t\x12\x0e\n\x06issued\x18\x03 \x01(\t\x12\x10\n\x08returned\x18\x04 \x01(\t\x12\x0f\n\x07\x62\x61lance\x18\x05 \x01(\t\x12,\n\x10\x64\x65posit_per_unit\x18\x06 \x01(\x0b\x32\x12.google.type.Money\x12)\n\rdeposit_value\x18\x07 \x01(\x0b\x32\x12.google.type.Money*\x7f\n\rInvoiceSource\x12\x1e\n\x1aINVOICE_SOURCE_UNSPECIFIED\x10\x00\x12\x1b\n\x17INVOICE_SOURCE_VAN_SALE\x10\x01\x12\x16\n\x12INVOICE_SOURCE_ERP\x10\x02\x12\x19\n\x15INVOICE_SOURCE_RETURN\x10\x03*Y\n\x0bPaymentKind\x12\x1c\n\x18PAYMENT_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11PAYMENT_KIND_CASH\x10\x01\x12\x15\n\x11PAYMENT_KIND_BANK\x10\x02*\x86\x01\n\x0e\x44\x65\x62tPolicyMode\x12 \n\x1c\x44\x45\x42T_POLICY_MODE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45\x42T_POLICY_MODE_BLOCK\x10\x01\x12\x19\n\x15\x44\x45\x42T_POLICY_MODE_WARN\x10\x02\x12\x1b\n\x17\x44\x45\x42T_POLICY_MODE_IGNORE\x10\x03*J\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x16\n\x12STAGE_ORDER_SUBMIT\x10\x01\x12\x12\n\x0eSTAGE_VAN_SALE\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(fieldline/settlements/v1/resources.proto\x12\x18\x66ieldline.settlements.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x17google/type/money.proto\"\xf1\x02\n\x07Invoice\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x11\n\toutlet_id\x18\x04 \x01(\t\x12\x10\n\x08order_id\x18\x05 \x01(\t\x12\x37\n\x06source\x18\x06 \x01(\x0e\x32\'.fieldline.settlements.v1.InvoiceSource\x12%\n\nissue_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12#\n\x08\x64ue_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x06\x61mount\x18\t \x01(\x0b\x32\x12.google.type.Money\x12\'\n\x0bopen_amount\x18\n \x01(\x0b\x32\x12.google.type.Money\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x0c \x01(\x03\"D\n\nAllocation\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\"\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x12.google.type.Money\"\xc7\x02\n\x07Payment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x33\n\x04kind\x18\x02 \x01(\x0e\x32%.fieldline.settlements.v1.PaymentKind\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x11\n\toutlet_id\x18\x04 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x12.google.type.Money\x12\x16\n\x0ereceipt_number\x18\x07 \x01(\t\x12\x14\n\x0c\x63ollected_by\x18\x08 \x01(\t\x12\x39\n\x0b\x61llocations\x18\t \x03(\x0b\x32$.fieldline.settlements.v1.Allocation\x12\'\n\x0bunallocated\x18\n \x01(\x0b\x32\x12.google.type.Money\"\xa5\x02\n\x07\x42\x61lance\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x11\n\toutlet_id\x18\x02 \x01(\t\x12#\n\x07\x62\x61lance\x18\x03 \x01(\x0b\x32\x12.google.type.Money\x12#\n\x07overdue\x18\x04 \x01(\x0b\x32\x12.google.type.Money\x12\x18\n\x10max_overdue_days\x18\x05 \x01(\x05\x12\x15\n\ropen_invoices\x18\x06 \x01(\x05\x12(\n\x0c\x63redit_limit\x18\x07 \x01(\x0b\x32\x12.google.type.Money\x12\x18\n\x10has_credit_limit\x18\x08 \x01(\x08\x12$\n\x08reserved\x18\t \x01(\x0b\x32\x12.google.type.Money\x12\x0f\n\x07version\x18\n \x01(\x03\"\xd6\x01\n\nDebtPolicy\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x36\n\x04mode\x18\x02 \x01(\x0e\x32(.fieldline.settlements.v1.DebtPolicyMode\x12\x1a\n\x12\x63heck_credit_limit\x18\x03 \x01(\x08\x12\x18\n\x10max_overdue_days\x18\x04 \x01(\x05\x12/\n\x06stages\x18\x05 \x03(\x0e\x32\x1f.fieldline.settlements.v1.Stage\x12\x16\n\x0eoverride_roles\x18\x06 \x03(\t\"\xd5\x01\n\x0bTareBalance\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontainer_type\x18\x02 \x01(\t\x12\x0e\n\x06issued\x18\x03 \x01(\t\x12\x10\n\x08returned\x18\x04 \x01(\t\x12\x0f\n\x07\x62\x61lance\x18\x05 \x01(\t\x12,\n\x10\x64\x65posit_per_unit\x18\x06 \x01(\x0b\x32\x12.google.type.Money\x12)\n\rdeposit_value\x18\x07 \x01(\x0b\x32\x12.google.type.Money\x12\x0f\n\x07version\x18\x08 \x01(\x03*\x7f\n\rInvoiceSource\x12\x1e\n\x1aINVOICE_SOURCE_UNSPECIFIED\x10\x00\x12\x1b\n\x17INVOICE_SOURCE_VAN_SALE\x10\x01\x12\x16\n\x12INVOICE_SOURCE_ERP\x10\x02\x12\x19\n\x15INVOICE_SOURCE_RETURN\x10\x03*Y\n\x0bPaymentKind\x12\x1c\n\x18PAYMENT_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11PAYMENT_KIND_CASH\x10\x01\x12\x15\n\x11PAYMENT_KIND_BANK\x10\x02*\x86\x01\n\x0e\x44\x65\x62tPolicyMode\x12 \n\x1c\x44\x45\x42T_POLICY_MODE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45\x42T_POLICY_MODE_BLOCK\x10\x01\x12\x19\n\x15\x44\x45\x42T_POLICY_MODE_WARN\x10\x02\x12\x1b\n\x17\x44\x45\x42T_POLICY_MODE_IGNORE\x10\x03*J\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x16\n\x12STAGE_ORDER_SUBMIT\x10\x01\x12\x12\n\x0eSTAGE_VAN_SALE\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fieldline.settlements.v1.resources_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_INVOICESOURCE']._serialized_start=1602
-  _globals['_INVOICESOURCE']._serialized_end=1729
-  _globals['_PAYMENTKIND']._serialized_start=1731
-  _globals['_PAYMENTKIND']._serialized_end=1820
-  _globals['_DEBTPOLICYMODE']._serialized_start=1823
-  _globals['_DEBTPOLICYMODE']._serialized_end=1957
-  _globals['_STAGE']._serialized_start=1959
-  _globals['_STAGE']._serialized_end=2033
+  _globals['_INVOICESOURCE']._serialized_start=1653
+  _globals['_INVOICESOURCE']._serialized_end=1780
+  _globals['_PAYMENTKIND']._serialized_start=1782
+  _globals['_PAYMENTKIND']._serialized_end=1871
+  _globals['_DEBTPOLICYMODE']._serialized_start=1874
+  _globals['_DEBTPOLICYMODE']._serialized_end=2008
+  _globals['_STAGE']._serialized_start=2010
+  _globals['_STAGE']._serialized_end=2084
   _globals['_INVOICE']._serialized_start=153
-  _globals['_INVOICE']._serialized_end=505
-  _globals['_ALLOCATION']._serialized_start=507
-  _globals['_ALLOCATION']._serialized_end=575
-  _globals['_PAYMENT']._serialized_start=578
-  _globals['_PAYMENT']._serialized_end=905
-  _globals['_BALANCE']._serialized_start=908
-  _globals['_BALANCE']._serialized_end=1184
-  _globals['_DEBTPOLICY']._serialized_start=1187
-  _globals['_DEBTPOLICY']._serialized_end=1401
-  _globals['_TAREBALANCE']._serialized_start=1404
-  _globals['_TAREBALANCE']._serialized_end=1600
+  _globals['_INVOICE']._serialized_end=522
+  _globals['_ALLOCATION']._serialized_start=524
+  _globals['_ALLOCATION']._serialized_end=592
+  _globals['_PAYMENT']._serialized_start=595
+  _globals['_PAYMENT']._serialized_end=922
+  _globals['_BALANCE']._serialized_start=925
+  _globals['_BALANCE']._serialized_end=1218
+  _globals['_DEBTPOLICY']._serialized_start=1221
+  _globals['_DEBTPOLICY']._serialized_end=1435
+  _globals['_TAREBALANCE']._serialized_start=1438
+  _globals['_TAREBALANCE']._serialized_end=1651
 # @@protoc_insertion_point(module_scope)

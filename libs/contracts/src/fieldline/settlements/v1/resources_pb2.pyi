@@ -53,7 +53,7 @@ STAGE_ORDER_SUBMIT: Stage
 STAGE_VAN_SALE: Stage
 
 class Invoice(_message.Message):
-    __slots__ = ("id", "number", "client_id", "outlet_id", "order_id", "source", "issue_date", "due_date", "amount", "open_amount", "create_time")
+    __slots__ = ("id", "number", "client_id", "outlet_id", "order_id", "source", "issue_date", "due_date", "amount", "open_amount", "create_time", "version")
     ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +65,7 @@ class Invoice(_message.Message):
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     OPEN_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     id: str
     number: str
     client_id: str
@@ -76,7 +77,8 @@ class Invoice(_message.Message):
     amount: _money_pb2.Money
     open_amount: _money_pb2.Money
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., number: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., order_id: _Optional[str] = ..., source: _Optional[_Union[InvoiceSource, str]] = ..., issue_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., due_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., open_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    version: int
+    def __init__(self, id: _Optional[str] = ..., number: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., order_id: _Optional[str] = ..., source: _Optional[_Union[InvoiceSource, str]] = ..., issue_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., due_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., open_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class Allocation(_message.Message):
     __slots__ = ("invoice_id", "amount")
@@ -111,7 +113,7 @@ class Payment(_message.Message):
     def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[PaymentKind, str]] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., receipt_number: _Optional[str] = ..., collected_by: _Optional[str] = ..., allocations: _Optional[_Iterable[_Union[Allocation, _Mapping]]] = ..., unallocated: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class Balance(_message.Message):
-    __slots__ = ("client_id", "outlet_id", "balance", "overdue", "max_overdue_days", "open_invoices", "credit_limit", "has_credit_limit", "reserved")
+    __slots__ = ("client_id", "outlet_id", "balance", "overdue", "max_overdue_days", "open_invoices", "credit_limit", "has_credit_limit", "reserved", "version")
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
     BALANCE_FIELD_NUMBER: _ClassVar[int]
@@ -121,6 +123,7 @@ class Balance(_message.Message):
     CREDIT_LIMIT_FIELD_NUMBER: _ClassVar[int]
     HAS_CREDIT_LIMIT_FIELD_NUMBER: _ClassVar[int]
     RESERVED_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     client_id: str
     outlet_id: str
     balance: _money_pb2.Money
@@ -130,7 +133,8 @@ class Balance(_message.Message):
     credit_limit: _money_pb2.Money
     has_credit_limit: bool
     reserved: _money_pb2.Money
-    def __init__(self, client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., balance: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., overdue: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., max_overdue_days: _Optional[int] = ..., open_invoices: _Optional[int] = ..., credit_limit: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., has_credit_limit: _Optional[bool] = ..., reserved: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
+    version: int
+    def __init__(self, client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., balance: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., overdue: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., max_overdue_days: _Optional[int] = ..., open_invoices: _Optional[int] = ..., credit_limit: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., has_credit_limit: _Optional[bool] = ..., reserved: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class DebtPolicy(_message.Message):
     __slots__ = ("client_id", "mode", "check_credit_limit", "max_overdue_days", "stages", "override_roles")
@@ -149,7 +153,7 @@ class DebtPolicy(_message.Message):
     def __init__(self, client_id: _Optional[str] = ..., mode: _Optional[_Union[DebtPolicyMode, str]] = ..., check_credit_limit: _Optional[bool] = ..., max_overdue_days: _Optional[int] = ..., stages: _Optional[_Iterable[_Union[Stage, str]]] = ..., override_roles: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TareBalance(_message.Message):
-    __slots__ = ("client_id", "container_type", "issued", "returned", "balance", "deposit_per_unit", "deposit_value")
+    __slots__ = ("client_id", "container_type", "issued", "returned", "balance", "deposit_per_unit", "deposit_value", "version")
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     CONTAINER_TYPE_FIELD_NUMBER: _ClassVar[int]
     ISSUED_FIELD_NUMBER: _ClassVar[int]
@@ -157,6 +161,7 @@ class TareBalance(_message.Message):
     BALANCE_FIELD_NUMBER: _ClassVar[int]
     DEPOSIT_PER_UNIT_FIELD_NUMBER: _ClassVar[int]
     DEPOSIT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     client_id: str
     container_type: str
     issued: str
@@ -164,4 +169,5 @@ class TareBalance(_message.Message):
     balance: str
     deposit_per_unit: _money_pb2.Money
     deposit_value: _money_pb2.Money
-    def __init__(self, client_id: _Optional[str] = ..., container_type: _Optional[str] = ..., issued: _Optional[str] = ..., returned: _Optional[str] = ..., balance: _Optional[str] = ..., deposit_per_unit: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., deposit_value: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
+    version: int
+    def __init__(self, client_id: _Optional[str] = ..., container_type: _Optional[str] = ..., issued: _Optional[str] = ..., returned: _Optional[str] = ..., balance: _Optional[str] = ..., deposit_per_unit: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., deposit_value: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...

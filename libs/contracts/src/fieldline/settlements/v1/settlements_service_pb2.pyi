@@ -353,3 +353,103 @@ class CheckCreditBatchResponse(_message.Message):
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[CheckCreditResult]
     def __init__(self, results: _Optional[_Iterable[_Union[CheckCreditResult, _Mapping]]] = ...) -> None: ...
+
+class ListBalancesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "client_ids", "as_of")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    client_ids: _containers.RepeatedScalarFieldContainer[str]
+    as_of: _date_pb2.Date
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., client_ids: _Optional[_Iterable[str]] = ..., as_of: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class ListBalancesResponse(_message.Message):
+    __slots__ = ("balances", "next_page_token")
+    BALANCES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    balances: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Balance]
+    next_page_token: str
+    def __init__(self, balances: _Optional[_Iterable[_Union[_resources_pb2.Balance, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListTareBalancesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "client_ids")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    client_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., client_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListTareBalancesResponse(_message.Message):
+    __slots__ = ("balances", "next_page_token")
+    BALANCES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    balances: _containers.RepeatedCompositeFieldContainer[_resources_pb2.TareBalance]
+    next_page_token: str
+    def __init__(self, balances: _Optional[_Iterable[_Union[_resources_pb2.TareBalance, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class StageStanding(_message.Message):
+    __slots__ = ("stage", "outcome", "reasons", "headroom", "has_headroom")
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    HEADROOM_FIELD_NUMBER: _ClassVar[int]
+    HAS_HEADROOM_FIELD_NUMBER: _ClassVar[int]
+    stage: _resources_pb2.Stage
+    outcome: CreditOutcome
+    reasons: _containers.RepeatedCompositeFieldContainer[CreditReason]
+    headroom: _money_pb2.Money
+    has_headroom: bool
+    def __init__(self, stage: _Optional[_Union[_resources_pb2.Stage, str]] = ..., outcome: _Optional[_Union[CreditOutcome, str]] = ..., reasons: _Optional[_Iterable[_Union[CreditReason, _Mapping]]] = ..., headroom: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., has_headroom: _Optional[bool] = ...) -> None: ...
+
+class CreditStanding(_message.Message):
+    __slots__ = ("client_id", "as_of", "figures", "policy", "is_default_policy", "stages", "version")
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    FIGURES_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    IS_DEFAULT_POLICY_FIELD_NUMBER: _ClassVar[int]
+    STAGES_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    as_of: _date_pb2.Date
+    figures: CreditFigures
+    policy: _resources_pb2.DebtPolicy
+    is_default_policy: bool
+    stages: _containers.RepeatedCompositeFieldContainer[StageStanding]
+    version: int
+    def __init__(self, client_id: _Optional[str] = ..., as_of: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., figures: _Optional[_Union[CreditFigures, _Mapping]] = ..., policy: _Optional[_Union[_resources_pb2.DebtPolicy, _Mapping]] = ..., is_default_policy: _Optional[bool] = ..., stages: _Optional[_Iterable[_Union[StageStanding, _Mapping]]] = ..., version: _Optional[int] = ...) -> None: ...
+
+class GetCreditStandingRequest(_message.Message):
+    __slots__ = ("client_id",)
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    def __init__(self, client_id: _Optional[str] = ...) -> None: ...
+
+class GetCreditStandingResponse(_message.Message):
+    __slots__ = ("standing",)
+    STANDING_FIELD_NUMBER: _ClassVar[int]
+    standing: CreditStanding
+    def __init__(self, standing: _Optional[_Union[CreditStanding, _Mapping]] = ...) -> None: ...
+
+class ListCreditStandingsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "client_ids")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    client_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., client_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListCreditStandingsResponse(_message.Message):
+    __slots__ = ("standings", "next_page_token")
+    STANDINGS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    standings: _containers.RepeatedCompositeFieldContainer[CreditStanding]
+    next_page_token: str
+    def __init__(self, standings: _Optional[_Iterable[_Union[CreditStanding, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -106,6 +106,26 @@ class SettlementsServiceStub:
                 request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ReleaseCreditRequest.SerializeToString,
                 response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ReleaseCreditResponse.FromString,
                 _registered_method=True)
+        self.ListBalances = channel.unary_unary(
+                '/fieldline.settlements.v1.SettlementsService/ListBalances',
+                request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListBalancesRequest.SerializeToString,
+                response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListBalancesResponse.FromString,
+                _registered_method=True)
+        self.ListTareBalances = channel.unary_unary(
+                '/fieldline.settlements.v1.SettlementsService/ListTareBalances',
+                request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListTareBalancesRequest.SerializeToString,
+                response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListTareBalancesResponse.FromString,
+                _registered_method=True)
+        self.GetCreditStanding = channel.unary_unary(
+                '/fieldline.settlements.v1.SettlementsService/GetCreditStanding',
+                request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.GetCreditStandingRequest.SerializeToString,
+                response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.GetCreditStandingResponse.FromString,
+                _registered_method=True)
+        self.ListCreditStandings = channel.unary_unary(
+                '/fieldline.settlements.v1.SettlementsService/ListCreditStandings',
+                request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCreditStandingsRequest.SerializeToString,
+                response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCreditStandingsResponse.FromString,
+                _registered_method=True)
 
 
 class SettlementsServiceServicer:
@@ -210,6 +230,38 @@ class SettlementsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListBalances(self, request, context):
+        """The balances of many clients, each as GetBalance answers it for the client (no outlet),
+        by client id: every client settlements has booked, checked or set a credit limit for, or
+        those of them named. For bulk readers (the device gateway's build).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTareBalances(self, request, context):
+        """The tare balances of many clients, each as GetTareBalance answers it, by client id then
+        container type.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCreditStanding(self, request, context):
+        """What the debt policy would decide now on an order of the client, per stage, with the
+        reasons and the room left under the credit limit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCreditStandings(self, request, context):
+        """GetCreditStanding of many clients, by client id (the clients ListBalances lists).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SettlementsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -282,6 +334,26 @@ def add_SettlementsServiceServicer_to_server(servicer, server):
                     servicer.ReleaseCredit,
                     request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ReleaseCreditRequest.FromString,
                     response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ReleaseCreditResponse.SerializeToString,
+            ),
+            'ListBalances': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBalances,
+                    request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListBalancesRequest.FromString,
+                    response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListBalancesResponse.SerializeToString,
+            ),
+            'ListTareBalances': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTareBalances,
+                    request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListTareBalancesRequest.FromString,
+                    response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListTareBalancesResponse.SerializeToString,
+            ),
+            'GetCreditStanding': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCreditStanding,
+                    request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.GetCreditStandingRequest.FromString,
+                    response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.GetCreditStandingResponse.SerializeToString,
+            ),
+            'ListCreditStandings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCreditStandings,
+                    request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCreditStandingsRequest.FromString,
+                    response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCreditStandingsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -664,6 +736,114 @@ class SettlementsService:
             '/fieldline.settlements.v1.SettlementsService/ReleaseCredit',
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ReleaseCreditRequest.SerializeToString,
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ReleaseCreditResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBalances(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.settlements.v1.SettlementsService/ListBalances',
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListBalancesRequest.SerializeToString,
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListBalancesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTareBalances(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.settlements.v1.SettlementsService/ListTareBalances',
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListTareBalancesRequest.SerializeToString,
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListTareBalancesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCreditStanding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.settlements.v1.SettlementsService/GetCreditStanding',
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.GetCreditStandingRequest.SerializeToString,
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.GetCreditStandingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCreditStandings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.settlements.v1.SettlementsService/ListCreditStandings',
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCreditStandingsRequest.SerializeToString,
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCreditStandingsResponse.FromString,
             options,
             channel_credentials,
             insecure,

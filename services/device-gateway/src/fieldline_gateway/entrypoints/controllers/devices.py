@@ -6,6 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
 from fieldline_gateway.adapters.peers import bearer
 from fieldline_gateway.bootstrap import App
 from fieldline_gateway.entrypoints import edge
@@ -17,10 +21,6 @@ from fieldline_gateway.entrypoints.schemas import (
     DevicesOut,
     IssueCodeRequest,
 )
-from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
-from litestar.params import FromPath
-
 from fieldline_kit.db import utc, utc_or_none
 
 SMALL_BODY = 64 * 1024
@@ -54,14 +54,17 @@ class ActivationCodesController(Controller):
         "/", operation_id="issueActivationCode", status_code=201, request_max_body_size=SMALL_BODY
     )
     async def issue(
-        self, app: NamedDependency[App], request: Request[Any, Any, Any], data: IssueCodeRequest
+        self,
+        app: NamedDependency[App],
+        request: Request[Any, Any, Any],
+        data: JSONBody[IssueCodeRequest],
     ) -> ActivationCodeOut:
         caller = await edge.authenticate(app, request)
         issued = await app.identity.issue_code(
             caller, bearer(request.state.token), data.employee_id
         )
         return ActivationCodeOut(
-            activation_code=issued.code,
+            code=issued.code,
             employee_id=issued.employee_id,
             expires_at=issued.expires_at,
         )

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Controller, Request, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
 from fieldline_gateway.adapters import metrics
+from fieldline_gateway.adapters.projections import camel
 from fieldline_gateway.bootstrap import App
 from fieldline_gateway.domain.problems import Problem
 from fieldline_gateway.entrypoints import edge
@@ -15,8 +20,6 @@ from fieldline_gateway.entrypoints.schemas import (
     TokensOut,
 )
 from fieldline_gateway.service_layer.identity import DeviceInfo, Tokens
-from litestar import Controller, Request, post
-from litestar.di import NamedDependency
 
 SMALL_BODY = 64 * 1024
 
@@ -35,7 +38,7 @@ def tokens_out(tokens: Tokens) -> TokensOut:
         else EmployeeOut(
             id=employee.id,
             full_name=employee.full_name,
-            roles=sorted(r.lower() for r in employee.roles),
+            roles=sorted(camel(r) for r in employee.roles),
         ),
     )
 
@@ -51,7 +54,10 @@ class DeviceIdentityController(Controller):
         request_max_body_size=SMALL_BODY,
     )
     async def activate(
-        self, app: NamedDependency[App], request: Request[Any, Any, Any], data: ActivateRequest
+        self,
+        app: NamedDependency[App],
+        request: Request[Any, Any, Any],
+        data: JSONBody[ActivateRequest],
     ) -> TokensOut:
         edge.check_protocol(request)
         address = request.client.host if request.client else "unknown"
@@ -76,7 +82,10 @@ class DeviceIdentityController(Controller):
         request_max_body_size=SMALL_BODY,
     )
     async def refresh(
-        self, app: NamedDependency[App], request: Request[Any, Any, Any], data: RefreshRequest
+        self,
+        app: NamedDependency[App],
+        request: Request[Any, Any, Any],
+        data: JSONBody[RefreshRequest],
     ) -> TokensOut:
         edge.check_protocol(request)
         edge.limit(app, "refresh", data.device_id)

@@ -6,14 +6,14 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+
 from fieldline_gateway.bootstrap import App
 from fieldline_gateway.entrypoints import edge
 from fieldline_gateway.entrypoints.problems import problem_response
 from fieldline_gateway.entrypoints.schemas import LimitsOut, MetaOut
 from fieldline_gateway.service_layer.health import database_ready
-from litestar import Controller, Response, get
-from litestar.di import NamedDependency
-
 from fieldline_kit.http_service import Readiness
 
 UPLOAD_BYTES = 4 * 1024 * 1024
@@ -30,6 +30,7 @@ class MetaController(Controller):
         return MetaOut(
             protocol=edge.PROTOCOL,
             server_time=now,
+            timezone=app.settings.timezone,
             business_date=now.astimezone(app.tz).date().isoformat(),
             min_app_version=app.settings.min_app_version or None,
             limits=LimitsOut(
@@ -37,6 +38,8 @@ class MetaController(Controller):
                 upload_bytes=UPLOAD_BYTES,
                 photo_bytes=app.settings.photo_max_mb * 1024 * 1024,
                 photo_chunk_bytes=PHOTO_CHUNK_BYTES,
+                sync_per_minute=app.rate_limits["sync"],
+                uploads_per_minute=app.rate_limits["upload"],
             ),
         )
 

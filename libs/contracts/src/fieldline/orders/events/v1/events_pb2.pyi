@@ -72,3 +72,53 @@ class VanUnloaded(_message.Message):
     UNLOADING_FIELD_NUMBER: _ClassVar[int]
     unloading: _van_service_pb2.Unloading
     def __init__(self, unloading: _Optional[_Union[_van_service_pb2.Unloading, _Mapping]] = ...) -> None: ...
+
+class ProductGroupsChanged(_message.Message):
+    __slots__ = ("groups",)
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    groups: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ProductGroup]
+    def __init__(self, groups: _Optional[_Iterable[_Union[_resources_pb2.ProductGroup, _Mapping]]] = ...) -> None: ...
+
+class ProductsChanged(_message.Message):
+    __slots__ = ("products",)
+    PRODUCTS_FIELD_NUMBER: _ClassVar[int]
+    products: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Product]
+    def __init__(self, products: _Optional[_Iterable[_Union[_resources_pb2.Product, _Mapping]]] = ...) -> None: ...
+
+class PriceTypesChanged(_message.Message):
+    __slots__ = ("price_types",)
+    PRICE_TYPES_FIELD_NUMBER: _ClassVar[int]
+    price_types: _containers.RepeatedCompositeFieldContainer[_resources_pb2.PriceType]
+    def __init__(self, price_types: _Optional[_Iterable[_Union[_resources_pb2.PriceType, _Mapping]]] = ...) -> None: ...
+
+class PriceListChanged(_message.Message):
+    __slots__ = ("price_list", "entries_included", "changed_entries", "removed_product_ids")
+    PRICE_LIST_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_INCLUDED_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_PRODUCT_IDS_FIELD_NUMBER: _ClassVar[int]
+    price_list: _resources_pb2.PriceList
+    entries_included: bool
+    changed_entries: _containers.RepeatedCompositeFieldContainer[_resources_pb2.PriceListEntry]
+    removed_product_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, price_list: _Optional[_Union[_resources_pb2.PriceList, _Mapping]] = ..., entries_included: _Optional[bool] = ..., changed_entries: _Optional[_Iterable[_Union[_resources_pb2.PriceListEntry, _Mapping]]] = ..., removed_product_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ClientPriceTypeSet(_message.Message):
+    __slots__ = ("client_price_type", "previous_price_type_id")
+    CLIENT_PRICE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_PRICE_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
+    client_price_type: _resources_pb2.ClientPriceType
+    previous_price_type_id: str
+    def __init__(self, client_price_type: _Optional[_Union[_resources_pb2.ClientPriceType, _Mapping]] = ..., previous_price_type_id: _Optional[str] = ...) -> None: ...
+
+class ClientPricesChanged(_message.Message):
+    __slots__ = ("prices",)
+    PRICES_FIELD_NUMBER: _ClassVar[int]
+    prices: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ClientPrice]
+    def __init__(self, prices: _Optional[_Iterable[_Union[_resources_pb2.ClientPrice, _Mapping]]] = ...) -> None: ...
+
+class DiscountsChanged(_message.Message):
+    __slots__ = ("discounts",)
+    DISCOUNTS_FIELD_NUMBER: _ClassVar[int]
+    discounts: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Discount]
+    def __init__(self, discounts: _Optional[_Iterable[_Union[_resources_pb2.Discount, _Mapping]]] = ...) -> None: ...

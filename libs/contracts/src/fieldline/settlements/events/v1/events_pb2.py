@@ -23,21 +23,28 @@ _sym_db = _symbol_database.Default()
 
 
 from fieldline.settlements.v1 import resources_pb2 as fieldline_dot_settlements_dot_v1_dot_resources__pb2
+from fieldline.settlements.v1 import settlements_service_pb2 as fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,fieldline/settlements/events/v1/events.proto\x12\x1f\x66ieldline.settlements.events.v1\x1a(fieldline/settlements/v1/resources.proto\"C\n\rInvoiceIssued\x12\x32\n\x07invoice\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Invoice\"E\n\x0fPaymentRecorded\x12\x32\n\x07payment\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Payment\"A\n\x0b\x44\x65\x62tChanged\x12\x32\n\x07\x62\x61lance\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Balance\"a\n\x12TareBalanceChanged\x12\x36\n\x07\x62\x61lance\x18\x01 \x01(\x0b\x32%.fieldline.settlements.v1.TareBalance\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,fieldline/settlements/events/v1/events.proto\x12\x1f\x66ieldline.settlements.events.v1\x1a(fieldline/settlements/v1/resources.proto\x1a\x32\x66ieldline/settlements/v1/settlements_service.proto\"C\n\rInvoiceIssued\x12\x32\n\x07invoice\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Invoice\"E\n\x0fPaymentRecorded\x12\x32\n\x07payment\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Payment\"A\n\x0b\x44\x65\x62tChanged\x12\x32\n\x07\x62\x61lance\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Balance\"a\n\x12TareBalanceChanged\x12\x36\n\x07\x62\x61lance\x18\x01 \x01(\x0b\x32%.fieldline.settlements.v1.TareBalance\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\"D\n\x0eInvoiceChanged\x12\x32\n\x07invoice\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Invoice\"\x81\x01\n\x11\x44\x65\x62tPolicyChanged\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x34\n\x06policy\x18\x02 \x01(\x0b\x32$.fieldline.settlements.v1.DebtPolicy\x12\x12\n\nis_default\x18\x03 \x01(\x08\x12\x0f\n\x07\x63leared\x18\x04 \x01(\x08\"S\n\x15\x43reditStandingChanged\x12:\n\x08standing\x18\x01 \x01(\x0b\x32(.fieldline.settlements.v1.CreditStandingb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fieldline.settlements.events.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_INVOICEISSUED']._serialized_start=123
-  _globals['_INVOICEISSUED']._serialized_end=190
-  _globals['_PAYMENTRECORDED']._serialized_start=192
-  _globals['_PAYMENTRECORDED']._serialized_end=261
-  _globals['_DEBTCHANGED']._serialized_start=263
-  _globals['_DEBTCHANGED']._serialized_end=328
-  _globals['_TAREBALANCECHANGED']._serialized_start=330
-  _globals['_TAREBALANCECHANGED']._serialized_end=427
+  _globals['_INVOICEISSUED']._serialized_start=175
+  _globals['_INVOICEISSUED']._serialized_end=242
+  _globals['_PAYMENTRECORDED']._serialized_start=244
+  _globals['_PAYMENTRECORDED']._serialized_end=313
+  _globals['_DEBTCHANGED']._serialized_start=315
+  _globals['_DEBTCHANGED']._serialized_end=380
+  _globals['_TAREBALANCECHANGED']._serialized_start=382
+  _globals['_TAREBALANCECHANGED']._serialized_end=479
+  _globals['_INVOICECHANGED']._serialized_start=481
+  _globals['_INVOICECHANGED']._serialized_end=549
+  _globals['_DEBTPOLICYCHANGED']._serialized_start=552
+  _globals['_DEBTPOLICYCHANGED']._serialized_end=681
+  _globals['_CREDITSTANDINGCHANGED']._serialized_start=683
+  _globals['_CREDITSTANDINGCHANGED']._serialized_end=766
 # @@protoc_insertion_point(module_scope)

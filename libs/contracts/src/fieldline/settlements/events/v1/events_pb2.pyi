@@ -1,4 +1,5 @@
 from fieldline.settlements.v1 import resources_pb2 as _resources_pb2
+from fieldline.settlements.v1 import settlements_service_pb2 as _settlements_service_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
@@ -31,3 +32,27 @@ class TareBalanceChanged(_message.Message):
     balance: _resources_pb2.TareBalance
     document_id: str
     def __init__(self, balance: _Optional[_Union[_resources_pb2.TareBalance, _Mapping]] = ..., document_id: _Optional[str] = ...) -> None: ...
+
+class InvoiceChanged(_message.Message):
+    __slots__ = ("invoice",)
+    INVOICE_FIELD_NUMBER: _ClassVar[int]
+    invoice: _resources_pb2.Invoice
+    def __init__(self, invoice: _Optional[_Union[_resources_pb2.Invoice, _Mapping]] = ...) -> None: ...
+
+class DebtPolicyChanged(_message.Message):
+    __slots__ = ("client_id", "policy", "is_default", "cleared")
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    IS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    CLEARED_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    policy: _resources_pb2.DebtPolicy
+    is_default: bool
+    cleared: bool
+    def __init__(self, client_id: _Optional[str] = ..., policy: _Optional[_Union[_resources_pb2.DebtPolicy, _Mapping]] = ..., is_default: _Optional[bool] = ..., cleared: _Optional[bool] = ...) -> None: ...
+
+class CreditStandingChanged(_message.Message):
+    __slots__ = ("standing",)
+    STANDING_FIELD_NUMBER: _ClassVar[int]
+    standing: _settlements_service_pb2.CreditStanding
+    def __init__(self, standing: _Optional[_Union[_settlements_service_pb2.CreditStanding, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,105 @@
+"""Which scopes of the sync store an employee receives (docs/contexts/device-gateway.md,
+*Memberships*), and how a desired set changes the open membership intervals.
+
+    roles                                        scopes
+    any                                          company, catalog, agent:<self>
+    AGENT, VAN_SELLER, MERCHANDISER, SUPERVISOR  route:     the routes it works
+                                                 outlet:    the outlets live on them, and
+                                                            the outlets it proposed
+                                                 client:    the clients of those outlets
+    AGENT, VAN_SELLER, SUPERVISOR                account:   the clients with an outlet live
+                                                            on its routes
+                                                 price_type: those clients' price types
+    TECHNICIAN, DISTRIBUTOR_MANAGER, ADMIN       nothing more in v1
+
+The services' own rules, restated as a subset of them: clients shows an agent the outlets of
+its routes and those it proposed; settlements the clients with an outlet on its routes — so
+money (`account:`, and the `price_type:` derived from those clients) follows the route
+outlets only, never a proposal. A supervisor gets its own routes, not its team's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+from fieldline_kit.roles import AGENT, MERCHANDISER, SUPERVISOR, VAN_SELLER
+
+COMPANY = "company"
+CATALOG = "catalog"
+
+# Roles that work routes and see outlets and clients; and those of them that see money.
+FIELD_ROLES = frozenset({AGENT, VAN_SELLER, MERCHANDISER, SUPERVISOR})
+MONEY_ROLES = frozenset({AGENT, VAN_SELLER, SUPERVISOR})
+
+
+def agent_scope(employee_id: str) -> str:
+    return f"agent:{employee_id}"
+
+
+def route_scope(route_id: str) -> str:
+    return f"route:{route_id}"
+
+
+def outlet_scope(outlet_id: str) -> str:
+    return f"outlet:{outlet_id}"
+
+
+def client_scope(client_id: str) -> str:
+    return f"client:{client_id}"
+
+
+def account_scope(client_id: str) -> str:
+    return f"account:{client_id}"
+
+
+def price_type_scope(price_type_id: str) -> str:
+    return f"price_type:{price_type_id}"
+
+
+def scopes_of(
+    employee_id: str,
+    roles: Collection[str],
+    *,
+    routes: Iterable[str] = (),
+    route_outlets: Iterable[str] = (),
+    proposed_outlets: Iterable[str] = (),
+    outlet_clients: Mapping[str, str] | None = None,
+    client_price_types: Mapping[str, str] | None = None,
+) -> frozenset[str]:
+    """The scopes of an employee with `roles` who works `routes`, on which `route_outlets` are
+    live, and who proposed `proposed_outlets`; `outlet_clients` gives an outlet's client (an
+    outlet without one yields no client scope), `client_price_types` a client's price type."""
+    scopes = {COMPANY, CATALOG, agent_scope(employee_id)}
+    clients = outlet_clients or {}
+    price_types = client_price_types or {}
+    if FIELD_ROLES.isdisjoint(roles):
+        return frozenset(scopes)
+    on_routes = set(route_outlets)
+    outlets = on_routes | set(proposed_outlets)
+    scopes.update(route_scope(r) for r in routes)
+    scopes.update(outlet_scope(o) for o in outlets)
+    scopes.update(client_scope(clients[o]) for o in outlets if o in clients)
+    if not MONEY_ROLES.isdisjoint(roles):
+        paying = {clients[o] for o in on_routes if o in clients}
+        scopes.update(account_scope(c) for c in paying)
+        scopes.update(price_type_scope(price_types[c]) for c in paying if c in price_types)
+    return frozenset(scopes)
+
+
+@dataclass(frozen=True)
+class MembershipChange:
+    """Intervals to close (scopes the agent no longer has) and to open (scopes it gained)."""
+
+    close: frozenset[str]
+    open: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.close or self.open)
+
+
+def membership_change(desired: Collection[str], open_now: Collection[str]) -> MembershipChange:
+    """What turns the open intervals `open_now` into exactly `desired`; a scope in both stays
+    open (its interval goes on, so the agent is not sent its snapshot again)."""
+    want, have = frozenset(desired), frozenset(open_now)
+    return MembershipChange(close=have - want, open=want - have)

@@ -1,0 +1,318 @@
+"""Uploaded documents read one at a time: every kind of protocol v1 decodes, a malformed one is
+`invalid-document` naming its path, the envelope's own errors are `invalid-request`, a digest
+that ignores layout, the future-dated rule."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+import pytest
+
+from fieldline_gateway.domain import documents as d
+from fieldline_gateway.domain.problems import Problem
+from fieldline_gateway.entrypoints.upload_schemas import decode_batch
+
+SENT = datetime(2026, 3, 4, 9, 41, tzinfo=UTC)
+CREATED = "2026-03-04T09:02:11Z"
+SKEW = timedelta(minutes=60)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def raw(document: dict[str, Any]) -> bytes:
+    return json.dumps(document).encode()
+
+
+def common(kind: str, **fields: Any) -> dict[str, Any]:
+    return {"kind": kind, "documentId": new_id(), "createdAt": CREATED, **fields}
+
+
+MONEY = {"amount": "1234.50", "currency": "RUB"}
+CARD = {
+    "name": "Магазин «Ромашка»",
+    "address": "г. Тверь, ул. Советская, 12",
+    "location": {"lat": 56.8587, "lon": 35.9176},
+    "channel": "traditional trade",
+    "format": "minimarket",
+    "outletClass": "B",
+    "contacts": [{"name": "Анна", "role": "owner", "phone": "+79000000000", "email": ""}],
+    "workingHours": [{"weekday": 1, "opens": "08:00", "closes": "21:00"}],
+    "customAttributes": {"fridge": "yes"},
+}
+
+
+def every_kind() -> dict[str, dict[str, Any]]:
+    """One valid document of each kind, as the protocol's table lists its fields."""
+    visit, order, sale = new_id(), new_id(), new_id()
+    line = {"productId": "p-1001", "unit": "box", "quantity": "3"}
+    return {
+        "visitCheckIn": common(
+            "visitCheckIn",
+            visitId=visit,
+            outletId="0f3e",
+            time=CREATED,
+            date="2026-03-04",
+            location={"lat": 56.8589, "lon": 35.917, "accuracyM": 12},
+        ),
+        "visitCheckOut": common(
+            "visitCheckOut", visitId=visit, time=CREATED, outcome="orderTaken", notes="ok"
+        ),
+        "missedVisit": common(
+            "missedVisit", visitId=new_id(), outletId="0f3e", date="2026-03-04", reason="closed"
+        ),
+        "audit": common(
+            "audit",
+            auditId=new_id(),
+            visitId=visit,
+            questionnaireId="q-1",
+            outletId="0f3e",
+            answers=[
+                {"questionId": "facings", "number": "12"},
+                {"questionId": "price", "money": MONEY},
+                {"questionId": "clean", "yesNo": True},
+                {"questionId": "place", "choice": "entrance"},
+                {"questionId": "shelf", "photoId": new_id()},
+            ],
+            mustStock=[{"sku": "A-1", "present": True, "facings": 2, "shelfQuantity": "6"}],
+            competitorPrices=[{"product": "Cola", "competitor": "X", "price": MONEY}],
+        ),
+        "order": common(
+            "order",
+            orderId=order,
+            visitId=visit,
+            clientId="5a6b",
+            outletId="0f3e",
+            orderDate="2026-03-04",
+            deliveryDate="2026-03-05",
+            lines=[{**line, "manualDiscountPercent": "2.5"}],
+            comment="до обеда",
+            creditOverride={"reason": "paid in cash"},
+        ),
+        "vanSale": common(
+            "vanSale",
+            saleId=sale,
+            vanId="van-1",
+            clientId="5a6b",
+            outletId="0f3e",
+            date="2026-03-04",
+            lines=[line],
+            cashCollected=MONEY,
+            receiptNumber="R-1",
+        ),
+        "return": common(
+            "return",
+            returnId=new_id(),
+            vanId="van-1",
+            clientId="5a6b",
+            outletId="0f3e",
+            orderId=sale,
+            date="2026-03-04",
+            lines=[{**line, "reason": "damaged"}],
+            containers=[{"containerType": "keg-50", "quantity": "2"}],
+        ),
+        "payment": common(
+            "payment",
+            paymentId=new_id(),
+            clientId="5a6b",
+            date="2026-03-04",
+            amount=MONEY,
+            receiptNumber="R-2",
+            allocations=[{"invoiceId": sale, "amount": MONEY}, {"invoiceId": "INV-7"}],
+        ),
+        "outletProposal": common(
+            "outletProposal", proposalId=new_id(), outletId=new_id(), clientId="5a6b", card=CARD
+        ),
+        "cardChange": common(
+            "cardChange",
+            proposalId=new_id(),
+            outletId="0f3e",
+            card={"address": "ул. Новая, 1", "customAttributes": {"fridge": "no"}},
+            fields=["address", "customAttributes.fridge"],
+        ),
+        "vanLoad": common(
+            "vanLoad", loadId=new_id(), vanId="van-1", date="2026-03-04", lines=[line]
+        ),
+        "vanUnload": common(
+            "vanUnload",
+            unloadId=new_id(),
+            vanId="van-1",
+            date="2026-03-04",
+            counted=[{"productId": "p-1001", "quantity": "12"}],
+            cashHandedOver=MONEY,
+        ),
+    }
+
+
+def test_every_kind_of_the_protocol_decodes_to_its_own_shape() -> None:
+    documents = every_kind()
+    assert set(documents) == set(d.KINDS)
+    for kind, document in documents.items():
+        received = d.receive(0, raw(document))
+        assert received.problem is None, (kind, received.problem)
+        assert isinstance(received.document, d.KINDS[kind])
+        assert received.kind == kind
+        assert received.document_id == document["documentId"]
+    order = d.receive(0, raw(documents["order"])).document
+    assert isinstance(order, d.Order)
+    # Quantities and money stay the decimal strings they were sent as.
+    assert order.lines[0].quantity == "3"
+    assert order.lines[0].manual_discount_percent == "2.5"
+    payment = d.receive(0, raw(documents["payment"])).document
+    assert isinstance(payment, d.Payment)
+    assert payment.amount == d.Money(amount="1234.50", currency="RUB")
+    assert payment.allocations[1].amount is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "says"),
+    [
+        # a number where a decimal string belongs: money and quantities are never floats
+        (lambda o: o["lines"][0].update(quantity=3.5), "documents[4].lines[0].quantity", "str"),
+        (
+            lambda o: o["lines"][0].update(quantity="1_000"),
+            "documents[4].lines[0].quantity",
+            "regex",
+        ),
+        (lambda o: o.update(surprise=1), "documents[4].surprise", "unknown field"),
+        (lambda o: o["lines"][0].update(colour="red"), "documents[4].lines[0].colour", "unknown"),
+        (lambda o: o.pop("clientId"), "documents[4].clientId", "missing required field"),
+        (lambda o: o.update(orderDate="04.03.2026"), "documents[4].orderDate", "date"),
+        (lambda o: o.update(createdAt="2026-03-04T09:02:11"), "documents[4].createdAt", "timezone"),
+        (lambda o: o.update(orderId="not-a-uuid"), "documents[4].orderId", "regex"),
+        (lambda o: o.update(comment="x" * 2001), "documents[4].comment", "length"),
+        (lambda o: o.update(lines=[o["lines"][0]] * 1001), "documents[4].lines", "length"),
+        (lambda o: o.update(kind="orderCancel"), "documents[4].kind", "Invalid value"),
+        (lambda o: o.pop("kind"), "documents[4].kind", "missing required field"),
+    ],
+)
+def test_a_malformed_document_is_invalid_naming_its_path(
+    change: Any, field: str, says: str
+) -> None:
+    order = every_kind()["order"]
+    change(order)
+    received = d.receive(4, raw(order))
+    assert received.document is None
+    assert received.problem is not None
+    assert received.problem.code == "invalid-document"
+    assert received.problem.field == field
+    assert received.problem.detail.startswith(f"{field}: ")
+    assert says.lower() in received.problem.detail.lower()
+    assert received.problem.type == "tag:fieldline.dev,2026:problems/invalid-document"
+    # What can still be read of it is kept, for its receipt and its dependents.
+    assert received.document_id == order["documentId"]
+
+
+def test_an_audit_answer_holds_exactly_one_value() -> None:
+    audit = every_kind()["audit"]
+    audit["answers"][1] = {"questionId": "price", "number": "1", "yesNo": False}
+    received = d.receive(2, raw(audit))
+    assert received.problem is not None
+    assert received.problem.field == "documents[2].answers[1]"
+    assert "exactly one" in received.problem.detail
+    audit["answers"][1] = {"questionId": "price"}
+    assert d.receive(2, raw(audit)).problem is not None
+
+
+def test_money_has_at_most_two_places_and_a_currency_code() -> None:
+    payment = every_kind()["payment"]
+    payment["amount"] = {"amount": "10.005", "currency": "RUB"}
+    received = d.receive(0, raw(payment))
+    assert received.problem is not None and received.problem.field == "documents[0].amount.amount"
+    payment["amount"] = {"amount": "10.05", "currency": "rub"}
+    received = d.receive(0, raw(payment))
+    assert received.problem is not None
+    assert received.problem.field == "documents[0].amount.currency"
+
+
+def test_something_that_is_no_object_is_invalid_and_nameless() -> None:
+    received = d.receive(7, b"[1, 2]")
+    assert received.problem is not None and received.problem.field == "documents[7]"
+    assert (received.document_id, received.kind) == ("", "")
+
+
+def test_the_digest_ignores_layout_but_not_content() -> None:
+    order = every_kind()["order"]
+    compact = json.dumps(order, separators=(",", ":")).encode()
+    spread = json.dumps(dict(reversed(list(order.items()))), indent=2).encode()
+    assert d.digest_of(compact) == d.digest_of(spread)
+    order["lines"][0]["quantity"] = "4"
+    assert d.digest_of(raw(order)) != d.digest_of(compact)
+
+
+def test_a_batch_envelope_that_cannot_be_read_is_an_invalid_request() -> None:
+    good = {"batchId": new_id(), "sentAt": "2026-03-04T09:41:00Z", "documents": [{"a": 1}, 2]}
+    batch = decode_batch(raw(good))
+    assert [bytes(x) for x in batch.documents] == [b'{"a": 1}', b"2"]
+    cases = [
+        ({**good, "extra": True}, "extra"),
+        ({**good, "documents": {"a": 1}}, "documents"),
+        ({k: v for k, v in good.items() if k != "sentAt"}, "sentAt"),
+        ({**good, "sentAt": "yesterday"}, "sentAt"),
+    ]
+    for body, field in cases:
+        with pytest.raises(Problem) as refused:
+            decode_batch(raw(body))
+        assert refused.value.code == "invalid-request"
+        assert refused.value.field == field, body
+    with pytest.raises(Problem) as refused:
+        decode_batch(b"{not json")
+    assert refused.value.code == "invalid-request"
+
+
+def _check_in(created: datetime, time: datetime | None = None) -> d.Received:
+    document = every_kind()["visitCheckIn"]
+    document["createdAt"] = created.isoformat()
+    document["time"] = (time or created).isoformat()
+    return d.receive(3, raw(document))
+
+
+def test_a_device_time_after_sent_at_plus_a_minute_is_future_dated() -> None:
+    now = SENT + timedelta(seconds=5)
+    assert d.future_dated(_check_in(SENT + timedelta(seconds=60)), SENT, now, SKEW) is None
+    late = d.future_dated(_check_in(SENT + timedelta(seconds=61)), SENT, now, SKEW)
+    assert late is not None and late.code == "future-dated"
+    assert late.field == "documents[3].createdAt"
+    # The check-in's own time is a device time too.
+    inner = d.future_dated(_check_in(SENT, SENT + timedelta(minutes=2)), SENT, now, SKEW)
+    assert inner is not None and inner.field == "documents[3].time"
+
+
+def test_a_device_time_far_after_the_server_clock_is_future_dated() -> None:
+    """A device whose clock runs ahead sends a sentAt ahead too: the server's clock bounds."""
+    ahead = SENT + timedelta(hours=3)
+    now = SENT
+    assert d.future_dated(_check_in(now + SKEW), ahead, now, SKEW) is None
+    refused = d.future_dated(_check_in(now + SKEW + timedelta(seconds=1)), ahead, now, SKEW)
+    assert refused is not None and "server's time" in refused.detail
+
+
+def test_an_undecodable_document_is_not_also_judged_future_dated() -> None:
+    broken = d.receive(0, b'{"kind": "order"}')
+    assert d.future_dated(broken, SENT, SENT, SKEW) is None
+
+
+def test_results_encode_in_camel_case_leaving_out_what_is_empty() -> None:
+    accepted = d.Outcome.accepted({"id": "o1"}).result("a1", "order")
+    body = msgspec.json.decode(msgspec.json.encode(accepted))
+    assert body == {
+        "documentId": "a1",
+        "kind": "order",
+        "status": "accepted",
+        "entity": {"id": "o1"},
+    }
+    batch = d.UploadResult(batch_id="b1", results=[accepted], token_expired=False)
+    assert msgspec.json.decode(msgspec.json.encode(batch))["tokenExpired"] is False
+    again = d.duplicate_of(
+        msgspec.json.decode(msgspec.json.encode(accepted), type=d.DocumentResult)
+    )
+    assert (again.status, again.original_status, again.entity) == (
+        "duplicate",
+        "accepted",
+        {"id": "o1"},
+    )

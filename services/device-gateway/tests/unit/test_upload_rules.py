@@ -1,0 +1,349 @@
+"""The rules between documents and about answers: prerequisites (what a document creates and
+names, and the verdict from what those became), the classification of a service's refusal,
+the warnings of an accepted order or visit, and the entities in the protocol's shapes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from google.type import money_pb2
+
+from fieldline.clients.v1 import resources_pb2 as cpb
+from fieldline.orders.v1 import resources_pb2 as opb
+from fieldline_gateway.adapters import dispatch
+from fieldline_gateway.domain import documents as d
+from fieldline_gateway.domain.documents import Sighting, Status
+
+from .test_upload_documents import every_kind, raw
+
+
+def decoded(document: dict[str, Any], index: int = 0) -> d.Received:
+    received = d.receive(index, raw(document))
+    assert received.document is not None, received.problem
+    return received
+
+
+# ------------------------------------------------------------------------------ prerequisites
+
+
+def test_what_each_kind_creates_and_names() -> None:
+    kinds = every_kind()
+    check_in = decoded(kinds["visitCheckIn"]).document
+    order = decoded(kinds["order"]).document
+    sale = decoded(kinds["vanSale"]).document
+    payment = decoded(kinds["payment"]).document
+    back = decoded(kinds["return"]).document
+    proposal = decoded(kinds["outletProposal"]).document
+    assert check_in is not None and order is not None and sale is not None
+    assert payment is not None and back is not None and proposal is not None
+    visit = d.normal_id(kinds["visitCheckIn"]["visitId"])
+    assert d.creates(check_in) == visit
+    assert d.creates(order) == d.normal_id(kinds["order"]["orderId"])
+    # A van sale's invoice has the sale's id: a payment allocating to it names it.
+    assert d.creates(sale) == d.normal_id(kinds["vanSale"]["saleId"])
+    assert d.creates(sale) in d.needs(payment)
+    assert d.creates(sale) in d.needs(back)
+    assert visit in d.needs(order)
+    assert d.creates(proposal) == d.normal_id(kinds["outletProposal"]["outletId"])
+    for kind in ("visitCheckOut", "audit"):
+        named = decoded(kinds[kind]).document
+        assert named is not None and visit in d.needs(named)
+    # A document never waits for itself: a held order sent again names its own order id.
+    assert d.creates(order) not in d.needs(order)
+
+
+def test_ids_compare_whatever_their_case_and_hyphens() -> None:
+    visit = str(uuid.uuid4())
+    assert d.normal_id(visit.upper()) == d.normal_id(visit.replace("-", ""))
+    assert d.normal_id("INV-7") == "INV-7"  # an ERP invoice number is kept as it is
+
+
+def test_what_a_malformed_document_would_have_created_is_still_known() -> None:
+    check_in = every_kind()["visitCheckIn"]
+    check_in["location"] = {"lat": 91, "lon": 0}
+    received = d.receive(0, raw(check_in))
+    assert received.problem is not None
+    assert d.creates_loosely(raw(check_in), received.kind) == d.normal_id(check_in["visitId"])
+    assert d.creates_loosely(b"[]", "") is None
+
+
+V, OR = "visit-1", "order-1"
+
+
+@pytest.mark.parametrize(
+    ("seen", "send", "status", "prerequisite"),
+    [
+        ({}, True, None, ""),  # never seen: the service judges
+        ({V: [Sighting(Status.ACCEPTED, "a1")]}, True, None, ""),
+        ({V: [Sighting(Status.WARNED, "a1")]}, True, None, ""),
+        ({V: [Sighting(Status.REJECTED, "a1")]}, False, Status.REJECTED, "a1"),
+        ({V: [Sighting(Status.DEFERRED, "a1")]}, False, Status.DEFERRED, "a1"),
+        # rejected before, then accepted under a new documentId and the same visit id
+        ({V: [Sighting(Status.REJECTED, "a1"), Sighting(Status.ACCEPTED, "a2")]}, True, None, ""),
+        (
+            {V: [Sighting(Status.REJECTED, "a1"), Sighting(Status.REJECTED, "a2")]},
+            False,
+            Status.REJECTED,
+            "a2",
+        ),
+        # a rejected prerequisite outweighs a deferred one
+        (
+            {V: [Sighting(Status.DEFERRED, "a1")], OR: [Sighting(Status.REJECTED, "a2")]},
+            False,
+            Status.REJECTED,
+            "a2",
+        ),
+    ],
+)
+def test_the_verdict_on_prerequisites(
+    seen: dict[str, list[Sighting]], send: bool, status: Status | None, prerequisite: str
+) -> None:
+    verdict = d.judge_prerequisites({V, OR}, seen)
+    assert (verdict.send, verdict.status, verdict.prerequisite) == (send, status, prerequisite)
+    if not send:
+        found = d.prerequisite_problem(verdict)
+        assert found.prerequisite == prerequisite
+        assert found.code == (
+            "prerequisite-rejected" if status is Status.REJECTED else "prerequisite-deferred"
+        )
+
+
+def test_the_batch_ledger_remembers_by_entity_in_order() -> None:
+    ledger = d.BatchLedger()
+    ledger.record(V, Status.REJECTED, "a1")
+    ledger.record(None, Status.ACCEPTED, "a2")  # creates nothing
+    ledger.record(V, Status.ACCEPTED, "a3")
+    assert ledger.seen == {V: [Sighting(Status.REJECTED, "a1"), Sighting(Status.ACCEPTED, "a3")]}
+
+
+# ------------------------------------------------------------------------------ classification
+
+
+def test_refusals_reject_with_the_services_message() -> None:
+    order = decoded(every_kind()["order"], index=2)
+    for code, name in [
+        ("NOT_FOUND", "not-found"),
+        ("PERMISSION_DENIED", "not-permitted"),
+        ("FAILED_PRECONDITION", "failed-precondition"),
+        ("ALREADY_EXISTS", "conflicting-document"),
+    ]:
+        outcome = d.refusal(code, "outlet 'x' not found", order)
+        assert outcome.status is Status.REJECTED
+        assert outcome.problem is not None and outcome.problem.code == name
+        assert outcome.problem.detail == "outlet 'x' not found"
+        assert not outcome.token_expired
+
+
+def test_an_invalid_argument_names_the_documents_field() -> None:
+    order = decoded(every_kind()["order"], index=2)
+    outcome = d.refusal("INVALID_ARGUMENT", "lines[0].manual_discount_percent: over 5", order)
+    assert outcome.problem is not None and outcome.problem.code == "invalid-document"
+    assert outcome.problem.field == "documents[2].lines[0].manualDiscountPercent"
+    assert outcome.problem.detail == "documents[2].lines[0].manualDiscountPercent: over 5"
+    audit = decoded(every_kind()["audit"], index=1)
+    outcome = d.refusal("INVALID_ARGUMENT", "audit.answers[4].photo_ref: unknown photo", audit)
+    assert (
+        outcome.problem is not None and outcome.problem.field == "documents[1].answers[4].photoId"
+    )
+    # A message that names no field is kept whole.
+    outcome = d.refusal("INVALID_ARGUMENT", "the order has no lines", order)
+    assert outcome.problem is not None and outcome.problem.field is None
+
+
+def test_a_request_id_the_service_holds_for_other_content_is_a_reused_document_id() -> None:
+    order = decoded(every_kind()["order"], index=5)
+    outcome = d.refusal(
+        "INVALID_ARGUMENT", "request_id: was already used for a different request", order
+    )
+    assert outcome.status is Status.REJECTED
+    assert outcome.problem is not None and outcome.problem.code == "document-id-reused"
+    assert outcome.problem.field == "documents[5].documentId"
+
+
+def test_unauthenticated_ends_the_batch_and_transient_codes_defer() -> None:
+    order = decoded(every_kind()["order"])
+    expired = d.refusal("UNAUTHENTICATED", "token expired", order)
+    assert (expired.status, expired.token_expired) == (Status.DEFERRED, True)
+    assert expired.problem is not None and expired.problem.code == "token-expired"
+    for code, name in [
+        ("UNAVAILABLE", "service-unavailable"),
+        ("DEADLINE_EXCEEDED", "timeout"),
+        ("RESOURCE_EXHAUSTED", "service-unavailable"),
+        ("ABORTED", "service-unavailable"),
+        ("INTERNAL", "service-unavailable"),  # a service's bug: nothing is lost, it is sent again
+    ]:
+        outcome = dispatch.failed("orders", code, "down", order)
+        assert outcome.status is Status.DEFERRED, code
+        assert outcome.problem is not None and outcome.problem.code == name
+        assert not outcome.token_expired
+    title = dispatch.failed("clients", "UNAVAILABLE", "", order).problem
+    assert title is not None and title.title == "clients is unavailable; send it again"
+
+
+def test_credit_and_visit_facts_become_warnings() -> None:
+    def codes(**facts: Any) -> list[str]:
+        base = {"status": "submitted", "outcome": "allow", "fallback": False, "reasons": []}
+        return [w.code for w in d.credit_warnings(**{**base, **facts})]
+
+    assert codes() == []
+    assert codes(outcome="warn") == ["creditWarn"]
+    assert codes(status="creditHold", outcome="block") == ["creditHold"]
+    assert codes(fallback=True) == ["creditUnchecked"]
+    assert codes(status="creditHold", outcome="block", fallback=True) == [
+        "creditHold",
+        "creditUnchecked",
+    ]
+    [hold] = d.credit_warnings(
+        status="creditHold", outcome="block", fallback=False, reasons=["overdue 12 days"]
+    )
+    assert "overdue 12 days" in hold.message
+    assert d.visit_warnings("check-in", 640, False) == []
+    [far] = d.visit_warnings("check-in", 640, True)
+    assert (far.code, far.message) == ("visitFar", "check-in 640 m from the outlet")
+
+
+def test_an_outcome_with_warnings_is_accepted_with_warning() -> None:
+    warned = d.Outcome.accepted({"id": "v"}, d.visit_warnings("check-out", 900, True))
+    assert warned.status is Status.WARNED
+    assert d.Outcome.accepted({"id": "v"}).status is Status.ACCEPTED
+
+
+# ------------------------------------------------------------------------------ the answers
+
+
+def rub(amount: str) -> money_pb2.Money:
+    units, nanos = divmod(Decimal(amount) * 10**9, 10**9)
+    return money_pb2.Money(currency_code="RUB", units=int(units), nanos=int(nanos))
+
+
+def test_an_order_answer_is_the_sync_shape_with_exact_amounts_and_its_warnings() -> None:
+    order = opb.Order(
+        id="o1",
+        kind=opb.ORDER_KIND_PRE_SALE,
+        status=opb.ORDER_STATUS_CREDIT_HOLD,
+        currency_code="RUB",
+        gross_total=rub("3146.4"),
+        net_total=rub("2622.000000001"),
+        lines=[opb.OrderLine(product_id="p", quantity="3", unit_price=rub("87.4"))],
+        credit=opb.CreditDecision(
+            outcome=opb.CREDIT_OUTCOME_BLOCK, reasons=["overdue 12 days"], fallback=True
+        ),
+    )
+    outcome = dispatch._order_answer(order)
+    entity = outcome.entity
+    assert entity is not None
+    assert entity["status"] == "creditHold"
+    assert entity["kind"] == "preSale"
+    assert entity["grossTotal"] == {"amount": "3146.40", "currency": "RUB"}
+    assert entity["netTotal"] == {"amount": "2622.000000001", "currency": "RUB"}
+    assert entity["lines"][0]["unitPrice"] == {"amount": "87.40", "currency": "RUB"}
+    assert entity["credit"] == {
+        "outcome": "block",
+        "fallback": True,
+        "reasons": ["overdue 12 days"],
+    }
+    assert outcome.status is Status.WARNED
+    assert [w.code for w in outcome.warnings] == ["creditHold", "creditUnchecked"]
+    json.dumps(entity)  # stored in the receipt as it is: JSON types only
+
+
+def test_enum_names_are_the_protocols() -> None:
+    assert dispatch.enum_name(cpb.VisitFrequency, "VISIT_FREQUENCY_", 2) == "every2Weeks"
+    assert dispatch.enum_name(cpb.VisitStatus, "VISIT_STATUS_", 0) is None
+    assert dispatch.enum_name(cpb.VisitStatus, "VISIT_STATUS_", 99) == "unknown"
+
+
+# ------------------------------------------------------------------------------ the requests
+
+METHODS = ("CheckIn", "CheckOut", "RecordMissedVisit", "SubmitAudit", "SubmitOrder",
+           "CompleteVanSale", "AcceptReturn", "RecordPayment", "ProposeOutlet",
+           "ProposeCardChange", "LoadVan", "UnloadVan")  # fmt: skip
+
+
+def peers() -> Any:
+    """The attributes `call_for` picks a stub's method from; no call is made."""
+    stub = SimpleNamespace(**{m: m for m in METHODS})
+    return SimpleNamespace(
+        clients=stub, visits=stub, orders=stub, vans=stub, settlements=stub, timeout=1.0
+    )
+
+
+AGENT_FIELDS = {"agent_id", "for_agent_id", "actor", "actor_id", "collected_by", "proposed_by"}
+
+
+def set_fields(message: Any) -> set[str]:
+    names = set()
+    for descriptor, value in message.ListFields():
+        names.add(descriptor.name)
+        if descriptor.message_type is not None:
+            values = value if isinstance(value, Sequence) else [value]
+            for item in values:
+                if hasattr(item, "ListFields"):
+                    names |= set_fields(item)
+    return names
+
+
+def test_every_kind_goes_to_its_rpc_with_the_document_id_as_request_id() -> None:
+    expected = {
+        "visitCheckIn": ("clients", "CheckIn"),
+        "visitCheckOut": ("clients", "CheckOut"),
+        "missedVisit": ("clients", "RecordMissedVisit"),
+        "audit": ("clients", "SubmitAudit"),
+        "order": ("orders", "SubmitOrder"),
+        "vanSale": ("orders", "CompleteVanSale"),
+        "return": ("orders", "AcceptReturn"),
+        "payment": ("settlements", "RecordPayment"),
+        "outletProposal": ("clients", "ProposeOutlet"),
+        "cardChange": ("clients", "ProposeCardChange"),
+        "vanLoad": ("orders", "LoadVan"),
+        "vanUnload": ("orders", "UnloadVan"),
+    }
+    for kind, document in every_kind().items():
+        received = decoded(document)
+        assert received.document is not None
+        call = dispatch.call_for(peers(), received.document)
+        assert (call.service, call.method) == expected[kind]
+        request: Any = call.request
+        assert request.request_id == document["documentId"]
+        # No agent or actor set anywhere in a request: who acts is the token.
+        assert not set_fields(request) & AGENT_FIELDS, kind
+        if kind == "payment":  # the walk reaches nested and repeated messages
+            assert {"payment", "allocations", "invoice_id", "units"} <= set_fields(request)
+
+
+def request_of(document: dict[str, Any]) -> Any:
+    received = decoded(document)
+    assert received.document is not None
+    return dispatch.call_for(peers(), received.document).request
+
+
+def test_requests_carry_the_documents_content() -> None:
+    kinds = every_kind()
+    audit = request_of(kinds["audit"])
+    photo = kinds["audit"]["answers"][4]["photoId"]
+    assert audit.audit.answers[4].photo_ref == f"photo:{photo}"
+    assert (audit.audit.answers[1].money.units, audit.audit.answers[1].money.nanos) == (
+        1234,
+        500_000_000,
+    )
+    # The device's time of the audit is the document's.
+    assert audit.audit.performed_at.ToJsonString() == "2026-03-04T09:02:11Z"
+    change = request_of(kinds["cardChange"])
+    assert list(change.update_mask.paths) == ["address", "custom_attributes.fridge"]
+    payment = request_of(kinds["payment"])
+    assert payment.payment.kind == 1  # CASH
+    assert not payment.payment.allocations[1].HasField("amount")
+    out = request_of(kinds["visitCheckOut"])
+    assert out.outcome == cpb.VISIT_OUTCOME_ORDER_TAKEN
+    order = request_of(kinds["order"])
+    assert order.lines[0].quantity == "3"
+    assert order.credit_override.reason == "paid in cash"
+    assert (order.delivery_date.month, order.delivery_date.day) == (3, 5)
+    undated = request_of({**kinds["order"], "deliveryDate": None})
+    assert not undated.HasField("delivery_date")
