@@ -159,6 +159,8 @@ class DeviceReport:
     # `deferred` answers received on the way (each sent again); with `record`, the answers
     deferrals: int = 0
     deferred: list[dict[str, Any]] = field(default_factory=list)
+    # requests sent again (a network error, 429, 5xx, an expired token): why
+    retried: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     visits: int = 0
     batches: int = 0
@@ -204,6 +206,11 @@ class Report:
         deferrals = sum(d.deferrals for d in self.devices)
         if deferrals:
             out.append(f"deferred answers sent again: {deferrals}")
+        retried = Counter(r.split(": ", 1)[-1][:60] for d in self.devices for r in d.retried)
+        if retried:
+            out.append(
+                "requests sent again: " + ", ".join(f"{r} × {n}" for r, n in retried.items())
+            )
         photos: Counter[str] = Counter()
         for d in self.devices:
             photos.update(d.photos)
@@ -274,6 +281,8 @@ class Device:
         # `record` the answers themselves.
         self.deferrals = 0
         self.deferred: list[dict[str, Any]] = []
+        # Requests sent again (after a network error, 429, 5xx or a 401): why, each time.
+        self.retried: list[str] = []
 
     # ------------------------------------------------------------------------ requests
     def _headers(self, auth: bool) -> dict[str, str]:
@@ -309,18 +318,21 @@ class Device:
                 if not retry:
                     raise
                 failure = f"{type(exc).__name__}: {exc}"
+                self.retried.append(f"{method} {path}: {failure}")
                 await asyncio.sleep(self.retry.pause(attempt, None, self.rng))
                 continue
             status = reply.status_code
             expired = status == 401 and _code(reply) in ("token-expired", "unauthenticated")
             if expired and auth and not refreshed and self.refresh_token:
                 refreshed = True
+                self.retried.append(f"{method} {path}: 401 {_code(reply)}")
                 await self.refresh()
                 continue
             if (
                 status == 429 or status in TRANSIENT_STATUSES
             ) and attempt + 1 < self.retry.attempts:
                 failure = f"{status} {_code(reply)}"
+                self.retried.append(f"{method} {path}: {failure}")
                 await asyncio.sleep(
                     self.retry.pause(attempt, reply.headers.get("Retry-After"), self.rng)
                 )
@@ -840,6 +852,7 @@ async def play(
         report.problems.append(f"{agent.employee_id[:8]}: {exc}")
     report.deferrals = device.deferrals
     report.deferred = device.deferred
+    report.retried = device.retried
     return report
 
 

@@ -125,9 +125,9 @@ def test_chart_check_passes(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, out
     assert "SKIP ServiceMonitor/" in out  # the CRD skip is explicit, never silent
     assert "SKIP PrometheusRule/" in out  # … and the rules are checked by promtool instead
-    assert "promtool check rules: 7 rules" in out
+    assert "promtool check rules: 12 rules" in out
     assert "promtool test rules ci/alerts-test.yaml: passed" in out
-    assert "4 dashboards:" in out and "valid PromQL" in out
+    assert "5 dashboards:" in out and "valid PromQL" in out
     assert "chart check: passed" in out
 
 
@@ -1517,7 +1517,8 @@ def test_dashboards_ship_as_labelled_config_maps() -> None:
         if d["kind"] == "ConfigMap" and "dashboard" in d["metadata"]["name"]
     }
     assert sorted(maps) == [
-        f"fieldline-dashboard-{n}" for n in ("clients", "orders", "overview", "settlements")
+        f"fieldline-dashboard-{n}"
+        for n in ("clients", "device-gateway", "orders", "overview", "settlements")
     ]
     files = sorted((CHART / "dashboards").glob("*.json"))
     for path in files:
@@ -1538,6 +1539,11 @@ def test_alerts_select_the_enabled_services_and_link_the_runbook() -> None:
         "FieldlineDatabaseUnreachable",
         "FieldlineDeadLetters",
         "FieldlineErrorRatioHigh",
+        "FieldlineGatewayErrorRatioHigh",
+        "FieldlineGatewayFanoutLagHigh",
+        "FieldlineGatewayLatencyP99High",
+        "FieldlineGatewayRefreshTokenReuse",
+        "FieldlineGatewayUploadsDeferred",
         "FieldlineLatencyP99High",
         "FieldlineOutboxBacklogGrowing",
         "FieldlineServiceDown",
@@ -1551,6 +1557,12 @@ def test_alerts_select_the_enabled_services_and_link_the_runbook() -> None:
         assert f"\n### {name}\n" in runbook, f"runbook.md has no section for {name}"
     down = rules["FieldlineServiceDown"]["expr"]
     assert 'absent(up{namespace="fieldline", job="fieldline-device-gateway"})' in down
+
+    # The gateway's alerts only while it is enabled.
+    docs = _render(*MONITORING, "--set", "services.device-gateway.enabled=false")
+    rule = _by(docs, "PrometheusRule", "fieldline-alerts")
+    names = [r["alert"] for g in rule["spec"]["groups"] for r in g["rules"]]
+    assert len(names) == 7 and not [n for n in names if n.startswith("FieldlineGateway")]
 
 
 @pytest.mark.chart
@@ -1598,7 +1610,7 @@ def test_alert_unit_tests_fail_when_an_alert_changes(tmp_path: Path) -> None:
         ],
     )
     failures, checked = _check_monitoring(docs, tmp_path)
-    assert any("promtool check rules: 7 rules" in c for c in checked)
+    assert any("promtool check rules: 12 rules" in c for c in checked)
     (failure,) = failures
     assert "promtool test rules" in failure and "FieldlineErrorRatioHigh" in failure
 

@@ -235,3 +235,20 @@ async def test_bad_requests_get_specific_problems(system: GatewaySystem) -> None
         headers={"Fieldline-Protocol": "2.0"},
     )
     assert wrong_major.json()["code"] == "protocol-version-unsupported"
+
+
+async def test_a_token_naming_a_device_not_of_its_employee_is_refused(
+    system: GatewaySystem,
+) -> None:
+    """Another trusted issuer's token carrying a `dev` claim does not pass for a device."""
+    from fieldline_kit.auth.principal import Kind
+    from fieldline_kit.testing.auth import process_tokens
+
+    boss, agent = await _team(system)
+    device = await system.device_of(boss, agent)
+    stranger = await system.employee(cpb.ROLE_AGENT, boss)
+    for subject, dev in ((stranger.subject, device["deviceId"]), (agent.subject, "no-such")):
+        token = process_tokens().issuer.mint(subject, Kind.EMPLOYEE, ["AGENT"], device=dev)
+        reply = await system.http.get("/v1/sync", headers=_bearer(token))
+        assert reply.status_code == 401, reply.text
+        assert reply.json()["code"] == "unauthenticated"

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from fieldline_gateway.domain.documents import KINDS, Status
+from fieldline_gateway.domain.limits import OPERATIONS
+
 PREFIX = "fieldline_gateway_"
 
 HTTP_REQUESTS = Counter(
@@ -54,5 +57,21 @@ RATE_LIMITED = Counter(
     PREFIX + "rate_limited_total", "requests refused by a rate limit", ["operation"]
 )
 
+# Every series the dashboards and alerts read exists at 0 from the start, so the first
+# rejected upload or rate-limited request is an increase, not a new series.
 for _outcome in ("activated", "refreshed", "retried", "reuse", "invalid"):
     TOKENS.labels(_outcome)
+for _mode in ("full", "delta", "resync"):
+    SYNC_SECONDS.labels(_mode)
+    BUNDLE_BYTES.labels(_mode)
+    BUNDLE_ITEMS.labels(_mode)
+SYNCS.labels("full", "")
+SYNCS.labels("delta", "")
+for _kind in KINDS:
+    UPLOAD_RPC_SECONDS.labels(_kind)
+    for _status in Status:
+        UPLOADS.labels(_kind, _status.value)
+for _outcome in ("complete", "deduplicated", "checksum_mismatch"):
+    PHOTOS.labels(_outcome)
+for _operation in OPERATIONS:
+    RATE_LIMITED.labels(_operation)

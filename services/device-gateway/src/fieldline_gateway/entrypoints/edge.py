@@ -121,6 +121,7 @@ async def device_caller(app: App, request: Request[Any, Any, Any]) -> Principal:
     principal = await authenticate(app, request)
     if principal.device_id is None:
         raise Unauthenticated("this endpoint takes a device's access token")
+    await app.identity.check_owner(principal)
     version = check_app_version(app, request)
     await app.identity.seen(principal.device_id, version)
     return principal

@@ -48,6 +48,8 @@ REVOKED_MEMORY = timedelta(minutes=16)
 REVOKED_REFRESH_SECONDS = 1.0
 # `last_seen_at` is written at most this often per device.
 SEEN_EVERY = timedelta(minutes=1)
+# Devices whose owner is remembered (a replica serves thousands of devices, not millions).
+MAX_OWNERS = 200_000
 # The devices gauge is read from the database this often.
 COUNT_EVERY = timedelta(minutes=1)
 
@@ -115,6 +117,8 @@ class Identity:
         self.revoked: set[str] = set()
         # A device was activated or revoked here: the gauge is read again at once.
         self._recount = False
+        # device → its employee (never changes once the device exists)
+        self._owners: dict[str, str] = {}
         # device → (app version last written, last_seen_at last written)
         self._seen: dict[str, tuple[str, datetime]] = {}
 
@@ -378,6 +382,25 @@ class Identity:
         """A device token's device must not be revoked (each replica knows within a second)."""
         if principal.device_id is not None and principal.device_id in self.revoked:
             raise Problem("device-revoked", "the device was revoked: activate it again")
+
+    async def check_owner(self, principal: Principal) -> None:
+        """A device token names a device of its own employee: a `dev` claim that is not one of
+        the gateway's devices, or is another employee's, is refused (a token another trusted
+        issuer signed cannot pass for a device). The owner never changes: remembered."""
+        device_id = principal.device_id
+        if device_id is None:
+            return
+        owner = self._owners.get(device_id)
+        if owner is None:
+            async with self._read_uow() as uow:
+                row = await IdentityStore(uow.session).device(device_id)
+            if row is None:
+                raise Problem("unauthenticated", "the token names no device of this gateway")
+            owner = self._owners[device_id] = str(row["employee_id"])
+            while len(self._owners) > MAX_OWNERS:
+                self._owners.pop(next(iter(self._owners)))
+        if owner != principal.subject:
+            raise Problem("unauthenticated", "the token's device is not its employee's")
 
     async def seen(self, device_id: str, app_version: str | None, **values: Any) -> None:
         """Record a device's request: its app version when it changed, `last_seen_at` at most
