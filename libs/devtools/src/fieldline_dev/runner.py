@@ -429,11 +429,12 @@ class LocalSystem:
     def has_gateway(self) -> bool:
         return any(d.default_http_port for d in self.services)
 
-    def wait_ready(self, svc: RunningService) -> None:
+    def wait_ready(self, svc: RunningService, timeout: float = READY_TIMEOUT) -> None:
+        """Until `svc` is ready: SERVING on gRPC health, or `/readyz` for an HTTP service."""
         if svc.definition.default_http_port:
-            wait_http_ready(svc.http_port, READY_TIMEOUT, svc.process)
+            wait_http_ready(svc.http_port, timeout, svc.process)
         else:
-            wait_serving(svc.target, READY_TIMEOUT, svc.process)
+            wait_serving(svc.target, timeout, svc.process)
 
     def _supervised(self) -> Iterator[Supervised]:
         if self.nats is not None:

@@ -261,7 +261,7 @@ async def test_a_crash_loop_is_given_up_on_and_the_others_keep_running(
     assert process is system.running["crashy"].process  # it stays down
     assert {n: p for n, p in pids(system).items() if n != "crashy"} == before
     for name in before.keys() - {"nats"}:
-        await asyncio.to_thread(wait_serving, system.running[name].target, 10)
+        await asyncio.to_thread(system.wait_ready, system.running[name], 10)
 
 
 def test_stop_ends_every_process_it_started_restarted_ones_included(
