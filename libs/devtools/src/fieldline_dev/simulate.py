@@ -36,7 +36,7 @@ import time
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -243,6 +243,56 @@ class Report:
         return out
 
 
+async def exchange(
+    http: httpx.AsyncClient,
+    method: str,
+    path: str,
+    *,
+    policy: RetryPolicy,
+    rng: random.Random,
+    retried: list[str] | None = None,
+    headers: Callable[[], dict[str, str]] = dict,
+    before: Callable[[], Awaitable[None]] | None = None,
+    retry_transport: bool = True,
+    **kwargs: Any,
+) -> httpx.Response:
+    """One request as the protocol's *Retries* say: after a network error, 429, 500, 502,
+    503 or 504 again after a pause (its `Retry-After` when given), up to `policy.attempts`
+    tries; why each retry happened is added to `retried`. The last answer; DeviceError when
+    none came. `headers()` and `before()` (a token refresh) run before every try."""
+    failure = ""
+    for attempt in range(policy.attempts):
+        if before is not None:
+            await before()
+        retry_after: str | None = None
+        try:
+            reply = await http.request(method, path, headers=headers(), **kwargs)
+        except httpx.TransportError as exc:
+            if not retry_transport:
+                raise
+            failure = f"{type(exc).__name__}: {exc}"
+        else:
+            status = reply.status_code
+            if not (status == 429 or status in TRANSIENT_STATUSES):
+                return reply
+            if attempt + 1 == policy.attempts:
+                return reply
+            failure = f"{status} {_code(reply)}: {_detail(reply)}"
+            retry_after = reply.headers.get("Retry-After")
+        if retried is not None:
+            retried.append(f"{method} {path}: {failure}")
+        await asyncio.sleep(policy.pause(attempt, retry_after, rng))
+    raise DeviceError(f"{method} {path}: no answer after {policy.attempts} tries ({failure})")
+
+
+def _detail(reply: httpx.Response) -> str:
+    try:
+        body = reply.json()
+    except ValueError:
+        return reply.text[:200]
+    return str(body.get("detail", ""))[:200] if isinstance(body, dict) else ""
+
+
 class DeviceError(Exception):
     """The gateway refused something the simulator cannot go on without."""
 
@@ -301,46 +351,36 @@ class Device:
         headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """One request as the protocol's *Retries* say: a network error, 429 or a 5xx again
-        after a pause (its `Retry-After` when given), a 401 `token-expired`/`unauthenticated`
-        again once after a refresh. The last answer; DeviceError when none came. With
-        `retry=False` a network error is the caller's (a photo chunk resumes from HEAD)."""
-        refreshed = False
-        failure = ""
-        for attempt in range(self.retry.attempts):
-            if auth:
-                await self.fresh()
-            try:
-                reply = await self.http.request(
-                    method, path, headers={**self._headers(auth), **(headers or {})}, **kwargs
-                )
-            except httpx.TransportError as exc:
-                if not retry:
-                    raise
-                failure = f"{type(exc).__name__}: {exc}"
-                self.retried.append(f"{method} {path}: {failure}")
-                await asyncio.sleep(self.retry.pause(attempt, None, self.rng))
-                continue
-            status = reply.status_code
-            expired = status == 401 and _code(reply) in ("token-expired", "unauthenticated")
+        """One request as the protocol's *Retries* say (`exchange`), and again once after a
+        refresh on a 401 `token-expired`/`unauthenticated`. With `retry=False` a network
+        error is the caller's (a photo chunk resumes from HEAD)."""
+
+        def current() -> dict[str, str]:
+            return {**self._headers(auth), **(headers or {})}
+
+        for refreshed in (False, True):
+            reply = await exchange(
+                self.http,
+                method,
+                path,
+                policy=self.retry,
+                rng=self.rng,
+                retried=self.retried,
+                headers=current,
+                before=self.fresh if auth else None,
+                retry_transport=retry,
+                **kwargs,
+            )
+            expired = reply.status_code == 401 and _code(reply) in (
+                "token-expired",
+                "unauthenticated",
+            )
             if expired and auth and not refreshed and self.refresh_token:
-                refreshed = True
                 self.retried.append(f"{method} {path}: 401 {_code(reply)}")
                 await self.refresh()
                 continue
-            if (
-                status == 429 or status in TRANSIENT_STATUSES
-            ) and attempt + 1 < self.retry.attempts:
-                failure = f"{status} {_code(reply)}"
-                self.retried.append(f"{method} {path}: {failure}")
-                await asyncio.sleep(
-                    self.retry.pause(attempt, reply.headers.get("Retry-After"), self.rng)
-                )
-                continue
             return reply
-        raise DeviceError(
-            f"{method} {path}: no answer after {self.retry.attempts} tries ({failure})"
-        )
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def meta(self) -> dict[str, Any]:
         """`GET /v1/meta`: the business day, the time zone and the upload limit."""
@@ -888,11 +928,25 @@ async def _end_of_day(
         await asyncio.sleep(1.0)
 
 
-async def issue_code(http: httpx.AsyncClient, token: str, agent: Agent) -> str:
-    reply = await http.post(
+async def issue_code(
+    http: httpx.AsyncClient,
+    token: str,
+    agent: Agent,
+    *,
+    retry: RetryPolicy | None = None,
+    retried: list[str] | None = None,
+) -> str:
+    """A supervisor's (here an administrator's) activation code for the agent, with the
+    protocol's retries; why any retry happened is added to `retried`."""
+    reply = await exchange(
+        http,
+        "POST",
         "/v1/activation-codes",
+        policy=retry or RetryPolicy(),
+        rng=random.Random(),
+        retried=retried,
+        headers=lambda: {"Authorization": f"Bearer {token}"},
         json={"employeeId": agent.employee_id},
-        headers={"Authorization": f"Bearer {token}"},
     )
     if reply.status_code != 201:
         raise DeviceError(f"activation code: {reply.status_code} {reply.text[:300]}")
@@ -935,11 +989,16 @@ async def simulate(
 
         async def one(agent: Agent) -> DeviceReport:
             async with gate:
+                retried: list[str] = []
                 try:
-                    code = await issue_code(http, management_token(), agent)
+                    code = await issue_code(
+                        http, management_token(), agent, retry=retry, retried=retried
+                    )
                 except (DeviceError, httpx.HTTPError) as exc:
-                    return DeviceReport(agent, problems=[f"{agent.employee_id[:8]}: {exc}"])
-                return await play(
+                    return DeviceReport(
+                        agent, retried=retried, problems=[f"{agent.employee_id[:8]}: {exc}"]
+                    )
+                report = await play(
                     http,
                     agent,
                     code,
@@ -951,6 +1010,8 @@ async def simulate(
                     retry=retry,
                     catch_up=catch_up,
                 )
+                report.retried[:0] = retried
+                return report
 
         reports = await asyncio.gather(*(one(a) for a in agents))
     return Report(list(reports), time.perf_counter() - started)
