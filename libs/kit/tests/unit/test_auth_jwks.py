@@ -146,6 +146,25 @@ async def test_the_async_lookup_fetches_off_the_loop() -> None:
     assert principal.subject == "e-1" and provider.reads == 1
 
 
+async def test_callers_arriving_during_the_first_fetch_wait_for_it() -> None:
+    """The first fetch marks its attempt before it reads: callers arriving meanwhile must not
+    be told the keys cannot be fetched (they were, a moment later)."""
+    import asyncio
+
+    issuer = TokenIssuer([generate_signing_key()], ISS)
+    provider = Provider(issuer)
+
+    def slow_fetch() -> dict[str, Any]:
+        time.sleep(0.3)
+        return provider.fetch()
+
+    source = JwksSource(slow_fetch, monotonic=lambda: provider.now)
+    kid = issuer.keys[0].kid
+    keys = await asyncio.gather(*(source.key_async(kid) for _ in range(5)))
+    assert all(k is not None for k in keys)
+    assert provider.reads == 1
+
+
 def test_a_file_source_and_locations(tmp_path: Path) -> None:
     issuer = TokenIssuer([generate_signing_key()], ISS)
     path = tmp_path / "jwks.json"

@@ -174,12 +174,16 @@ class JwksSource:
         """The key named `kid`, fetching the set first when due (blocking I/O)."""
         if self._due(kid):
             self._refresh(kid)
+        elif self._loaded_at is None:
+            self._wait_in_flight()
         return self._known(kid)
 
     async def key_async(self, kid: str) -> PyJWK | None:
         """As `key`, with any fetch in a worker thread so the event loop never waits on it."""
         if self._due(kid):
             await asyncio.to_thread(self._refresh, kid)
+        elif self._loaded_at is None:
+            await asyncio.to_thread(self._wait_in_flight)
         return self._known(kid)
 
     def has(self, kid: str) -> bool:
@@ -204,6 +208,13 @@ class JwksSource:
             or kid not in self._keys
             or now - self._loaded_at >= self._max_age
         )
+
+    def _wait_in_flight(self) -> None:
+        """Nothing loaded yet and no fetch due: another caller's first fetch may be under way
+        (it marks its attempt before it fetches). Wait for it rather than answer UNAVAILABLE
+        while the keys are arriving; a fetch that failed leaves nothing loaded, as before."""
+        with self._lock:
+            pass
 
     def _refresh(self, kid: str) -> None:
         with self._lock:
