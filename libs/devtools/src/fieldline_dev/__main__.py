@@ -28,7 +28,7 @@ MAX_TOKEN_MINUTES = 12 * 60
 TYPED_PACKAGES = [
     "fieldline_kit",
     "fieldline_dev",
-    *sorted(p.name for p in (ROOT / "services").glob("*/src/fieldline_*")),
+    *sorted(p.parent.name for p in (ROOT / "services").glob("*/src/fieldline_*/__init__.py")),
 ]
 
 
