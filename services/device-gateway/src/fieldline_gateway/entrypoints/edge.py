@@ -111,6 +111,7 @@ async def authenticate(app: App, request: Request[Any, Any, Any]) -> Principal:
     token = bearer(request)
     principal = await app.verifier.verify_async(token)
     app.identity.check_device(principal)
+    await app.identity.check_owner(principal)  # a `dev` claim must be a device of its own
     principal = await app.directory.admit(principal)
     request.state.token = token
     return principal
@@ -121,7 +122,6 @@ async def device_caller(app: App, request: Request[Any, Any, Any]) -> Principal:
     principal = await authenticate(app, request)
     if principal.device_id is None:
         raise Unauthenticated("this endpoint takes a device's access token")
-    await app.identity.check_owner(principal)
     version = check_app_version(app, request)
     await app.identity.seen(principal.device_id, version)
     return principal
