@@ -31,6 +31,16 @@ from fieldline_kit.errors import Conflict, NotFound
 from fieldline_kit.uow import HasEvents, UnitOfWork
 
 
+def dialect_insert(session: AsyncSession, table: Table) -> Any:
+    """The INSERT of the session's database that takes ON CONFLICT (PostgreSQL, SQLite)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect {dialect!r}")  # pragma: no cover
+
+
 def upsert_if(
     session: AsyncSession, table: Table, newer: Callable[[Any], ColumnElement[bool]]
 ) -> Any:
@@ -38,13 +48,7 @@ def upsert_if(
     holds (`stmt.excluded` is the row offered): one statement, so the database row decides
     which of two concurrent writers wins (PostgreSQL, and SQLite ≥ 3.35). Add `.values(...)`
     and `.returning(...)` to learn whether it wrote."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table)
-    else:  # pragma: no cover - the kit supports exactly these two
-        raise RuntimeError(f"unsupported database dialect {dialect!r}")
+    stmt = dialect_insert(session, table)
     keys = [c.name for c in table.primary_key.columns]
     return stmt.on_conflict_do_update(
         index_elements=keys,

@@ -37,7 +37,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fieldline_gateway.adapters.fanout_tables import (
@@ -51,6 +50,7 @@ from fieldline_gateway.domain.membership import MembershipChange, membership_cha
 from fieldline_kit.clock import utcnow
 from fieldline_kit.db import utc
 from fieldline_kit.id_lists import dialect_name, id_list, ids_value, in_ids
+from fieldline_kit.repository import dialect_insert
 
 ReadSessions = async_sessionmaker[AsyncSession]
 
@@ -140,7 +140,9 @@ async def advance_clock(session: AsyncSession) -> int:
     bump = update(t).where(t.c.id == _CLOCK_ID).values(seq=t.c.seq + 1).returning(t.c.seq)
     seq = (await session.execute(bump)).scalar_one_or_none()
     if seq is None:
-        new = _insert(session, t).values(id=_CLOCK_ID, epoch=str(uuid.uuid4()), seq=0, horizon=0)
+        new = dialect_insert(session, t).values(
+            id=_CLOCK_ID, epoch=str(uuid.uuid4()), seq=0, horizon=0
+        )
         await session.execute(new.on_conflict_do_nothing(index_elements=[t.c.id]))
         seq = (await session.execute(bump)).scalar_one()
     return int(seq)
@@ -218,7 +220,7 @@ async def put_objects(
             }
         )
     if rows:
-        upsert = _insert(session, fanout_objects)
+        upsert = dialect_insert(session, fanout_objects)
         upsert = upsert.on_conflict_do_update(
             index_elements=[_objects.section, _objects.key],
             set_={name: upsert.excluded[name] for name in _OBJECT_VALUES},
@@ -273,7 +275,7 @@ async def _raise_heads(session: AsyncSession, seq: int, scopes: Collection[str])
     """`fanout_heads.seq = seq` for `scopes` (seq only grows: it is this transaction's)."""
     if not scopes:
         return
-    stmt = _insert(session, fanout_heads)
+    stmt = dialect_insert(session, fanout_heads)
     stmt = stmt.on_conflict_do_update(
         index_elements=[fanout_heads.c.scope], set_={"seq": stmt.excluded.seq}
     )
@@ -362,7 +364,7 @@ async def set_memberships_many(
     if dropping:
         await session.execute(delete(fanout_members).where(one), dropping)
     if opening:
-        await session.execute(_insert(session, fanout_members), opening)
+        await session.execute(dialect_insert(session, fanout_members), opening)
     return changes
 
 
@@ -758,13 +760,6 @@ class StoreSnapshot:
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    """The dialect's INSERT (with ON CONFLICT)."""
-    if dialect_name(session) == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 _json = msgspec.json.encode

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -138,25 +139,17 @@ class GraphStore:
         )
 
     async def _clients_of(self, outlets: Iterable[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        ids = list(outlets)
-        for start in range(0, len(ids), 500):
-            rows = await self.session.execute(
-                select(graph_outlets.c.outlet_id, graph_outlets.c.client_id).where(
-                    graph_outlets.c.outlet_id.in_(ids[start : start + 500])
-                )
-            )
-            found.update({r.outlet_id: r.client_id for r in rows if r.client_id})
-        return found
+        return await self._pairs(graph_outlets.c.outlet_id, graph_outlets.c.client_id, outlets)
 
     async def _price_types_of(self, clients: Iterable[str]) -> dict[str, str]:
+        return await self._pairs(graph_clients.c.client_id, graph_clients.c.price_type_id, clients)
+
+    async def _pairs(self, key: Any, value: Any, ids: Iterable[str]) -> dict[str, str]:
+        """`key` → `value` of the rows whose key is one of `ids` (empty values left out), read
+        500 ids at a time."""
         found: dict[str, str] = {}
-        ids = list(clients)
-        for start in range(0, len(ids), 500):
-            rows = await self.session.execute(
-                select(graph_clients.c.client_id, graph_clients.c.price_type_id).where(
-                    graph_clients.c.client_id.in_(ids[start : start + 500])
-                )
-            )
-            found.update({r.client_id: r.price_type_id for r in rows if r.price_type_id})
+        wanted = list(ids)
+        for start in range(0, len(wanted), 500):
+            query = select(key, value).where(key.in_(wanted[start : start + 500]))
+            found.update({k: v for k, v in await self.session.execute(query) if v})
         return found

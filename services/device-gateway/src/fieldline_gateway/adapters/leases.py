@@ -14,12 +14,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, DateTime, String, Table, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_gateway.adapters.orm import metadata
 from fieldline_kit.db import utc
-from fieldline_kit.id_lists import dialect_name
+from fieldline_kit.repository import dialect_insert
 
 job_leases = Table(
     "job_leases",
@@ -47,9 +46,8 @@ async def take(
     )
     if taken.first() is not None:
         return True
-    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
     new = (
-        insert(job_leases)
+        dialect_insert(session, job_leases)
         .values(name=name, holder=holder, expires_at=until, finished_at=None)
         .on_conflict_do_nothing(index_elements=[_t.name])
         .returning(_t.name)

@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_gateway.adapters.photos_tables import photos
 from fieldline_gateway.domain.photos import Location, Photo, PhotoStatus
 from fieldline_kit.db import utc, utc_or_none
+from fieldline_kit.repository import dialect_insert
 
 
 class PhotosStore:
@@ -44,10 +44,10 @@ class PhotosStore:
 
     async def add(self, photo: Photo) -> bool:
         """Store a new photo; False when its id is already declared (nothing written)."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         result = await self.session.execute(
-            insert(photos).values(**_row(photo)).on_conflict_do_nothing(index_elements=["photo_id"])
+            dialect_insert(self.session, photos)
+            .values(**_row(photo))
+            .on_conflict_do_nothing(index_elements=["photo_id"])
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

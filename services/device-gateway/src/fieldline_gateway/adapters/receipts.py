@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_gateway.adapters.receipts_tables import upload_receipts
 from fieldline_kit.db import utc
+from fieldline_kit.repository import dialect_insert
 
 IN_PROGRESS = "inProgress"
 
@@ -108,10 +108,8 @@ class Receipts:
             "claim_id": claim.claim_id,
             "claimed_at": claim.received_at,
         }
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         result = await self.session.execute(
-            insert(upload_receipts).values(**values).on_conflict_do_nothing()
+            dialect_insert(self.session, upload_receipts).values(**values).on_conflict_do_nothing()
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Table, and_, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_gateway.adapters.refetch_tables import graph_vans, refetch_jobs
+from fieldline_kit.repository import dialect_insert
 
 _jobs = refetch_jobs.c
 
@@ -24,19 +23,13 @@ class Job:
     attempts: int
 
 
-def _insert(session: AsyncSession, table: Table) -> Any:
-    """The dialect's INSERT (with ON CONFLICT)."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 async def enqueue(session: AsyncSession, keys: Iterable[str], now: datetime) -> None:
     """Ask for `keys` to be read again: a new job due now, or the waiting one bumped (many
     triggers of one key coalesce into one read)."""
     rows = [{"key": k, "generation": 1, "due_at": now, "attempts": 0} for k in sorted(set(keys))]
     if not rows:
         return
-    stmt = _insert(session, refetch_jobs)
+    stmt = dialect_insert(session, refetch_jobs)
     stmt = stmt.on_conflict_do_update(
         index_elements=[_jobs.key],
         set_={"generation": _jobs.generation + 1, "due_at": stmt.excluded.due_at},
@@ -94,14 +87,8 @@ async def release(
     )
 
 
-async def pending(session: AsyncSession) -> int:
-    from sqlalchemy import func
-
-    return int((await session.execute(select(func.count()).select_from(refetch_jobs))).scalar_one())
-
-
 async def put_van(session: AsyncSession, van_id: str, seller_id: str) -> None:
-    stmt = _insert(session, graph_vans)
+    stmt = dialect_insert(session, graph_vans)
     stmt = stmt.on_conflict_do_update(
         index_elements=[graph_vans.c.van_id], set_={"seller_id": seller_id}
     )
