@@ -7,7 +7,12 @@ entrypoint (python from /opt/venv) and env; with buildah that is runc on the ima
 filesystem. The NATS topology job, each service's `migrate`, then every service's `serve`,
 against throwaway databases on the test PostgreSQL (FIELDLINE_TEST_POSTGRES_URL; without it,
 SQLite files on a mounted volume) and an embedded NATS. Each must be SERVING, serve /metrics and
-exit 0 on SIGTERM. The image holds no compiler, no tests of our packages, no pip cache or pip
+exit 0 on SIGTERM. Once they are, the device gateway (HTTP) migrates and serves from the image
+too, with its device-token and service keys mounted as the chart mounts them, its data directory
+on a writable volume and the services trusting its keys: /readyz and /livez answer, /metrics
+has its series, a sync without a token is refused 401 as a problem, the OpenAPI document is
+served, its first build of the sync store calls the three services as itself, and it exits 0
+on SIGTERM. The image holds no compiler, no tests of our packages, no pip cache or pip
 configuration, and no sources.
 
 `./fl test` runs this module beside its other passes (marker `image`); it is skipped only where
@@ -24,9 +29,10 @@ import shutil
 import stat
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -43,18 +49,33 @@ from fieldline_dev.image import (
     find_builder,
     machine_pip_settings,
 )
-from fieldline_dev.runner import free_port, wait_serving
+from fieldline_dev.runner import free_port, wait_http_ready, wait_serving
 from fieldline_dev.services import GRPC_SERVICES as SERVICES
+from fieldline_dev.services import SERVICES as ALL_SERVICES
 from fieldline_dev.services import ServiceDef, access_policies
-from fieldline_dev.tokens import JWKS_FILE, KEY_FILE, LOCAL_ISSUER, local_issuer
+from fieldline_dev.tokens import GATEWAY_ISSUER, JWKS_FILE, KEY_FILE, LOCAL_ISSUER, local_issuer
+from fieldline_kit.auth.keys import EDDSA, generate_signing_key, jwks_document, private_pem
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.nats_server import EmbeddedNats
 
 pytestmark = [pytest.mark.e2e, pytest.mark.image]
 
+# The device gateway: the one HTTP service, started after the gRPC services it calls.
+GATEWAY = next(d for d in ALL_SERVICES if d.default_http_port)
 # Where the chart mounts the token keys (deploy/helm/fieldline/templates/_helpers.tpl).
 JWKS_DIR = "/etc/fieldline/auth/jwks"
 SERVICE_KEY_DIR = "/etc/fieldline/auth/service-key"
+# The gateway's device-token keys (deviceTokens), in the gateway only.
+DEVICE_KEY_DIR = "/etc/fieldline/auth/device-keys"
+# The public JWKS of a caller's service tokens and of its devices' tokens, in every service it
+# calls (dependsOn), each bound to the caller's issuer (`#iss=`).
+CALLER_SERVICE_JWKS_DIR = "/etc/fieldline/auth/services/{caller}"
+CALLER_DEVICE_JWKS_DIR = "/etc/fieldline/auth/device-tokens/{caller}"
+# The gateway's serviceTokens.issuer in the chart's values (its deviceTokens.issuer is
+# GATEWAY_ISSUER); the two keys are distinct, each bound to its own issuer.
+GATEWAY_SERVICE_ISSUER = "fieldline-gateway-service"
+# The gateway's storage.mountPath (an emptyDir or a claim in the chart): GATEWAY_DATA_DIR.
+GATEWAY_DATA_DIR = "/var/lib/fieldline/gateway"
 # A volume for SQLite files when no PostgreSQL is given (the root filesystem is read-only).
 DATA_DIR = "/var/lib/fieldline"
 READY_TIMEOUT = 90.0
@@ -161,6 +182,7 @@ class Started:
     metrics_port: int
     process: subprocess.Popen[bytes]
     log: Path
+    http_port: int = 0  # the gateway's (it serves no gRPC)
 
 
 def test_every_service_migrates_serves_and_stops_from_the_image(
@@ -171,17 +193,26 @@ def test_every_service_migrates_serves_and_stops_from_the_image(
     factory = DatabaseFactory(tmp_path)
     started: dict[str, Started] = {}
     try:
-        binds = _auth_binds(tmp_path)
+        keys = _auth_binds(tmp_path)
+        # The data volume (SQLite only), mounted in the migrations too.
+        volumes: list[Bind] = []
         database_urls: dict[str, str] = {}
         if factory.backend == "postgresql":
-            for d in SERVICES:
+            for d in (*SERVICES, GATEWAY):
                 if d.has_database:
                     database_urls[d.name] = asyncio.run(factory.create())
         else:
             data = _owned_dir(tmp_path / "data")
-            binds.append(Bind(data, DATA_DIR, writable=True))
-            for d in SERVICES:
+            volumes.append(Bind(data, DATA_DIR, writable=True))
+            for d in (*SERVICES, GATEWAY):
                 database_urls[d.name] = f"sqlite:///{DATA_DIR}/{d.name}.sqlite3"
+        binds = [*keys.services, *volumes]
+        gateway_data = _owned_dir(tmp_path / "gateway-data")
+        gateway_binds = [
+            *keys.gateway,
+            *volumes,
+            Bind(gateway_data, GATEWAY_DATA_DIR, writable=True),
+        ]
         checks_tokens = access_policies(SERVICES)
 
         t0 = time.monotonic()
@@ -208,12 +239,25 @@ def test_every_service_migrates_serves_and_stops_from_the_image(
                 pytest.fail(f"{svc.definition.name}: {exc}\n{_tail(svc.log)}")
         t_serving = time.monotonic()
 
+        gateway_env = _gateway_env(nats.url, (free_port(), free_port()), database_urls, started)
+        gateway = _start_gateway(runtime, tmp_path, gateway_env, volumes, gateway_binds)
+        started[GATEWAY.name] = gateway
+        t_gateway_started = time.monotonic()
+        try:
+            wait_http_ready(gateway.http_port, READY_TIMEOUT, gateway.process)
+        except (RuntimeError, TimeoutError) as exc:
+            pytest.fail(f"{GATEWAY.name}: {exc}\n{_tail(gateway.log)}")
+        t_gateway_ready = time.monotonic()
+
         for name, svc in started.items():
             _assert_runs_confined(runtime, name)
             metrics = _get(f"http://127.0.0.1:{svc.metrics_port}/metrics")
             assert "python_info" in metrics and "\nfieldline_" in metrics, (
                 f"{name}: {metrics[:500]}"
             )
+        _assert_gateway_answers(gateway, keys.device_jwks)
+        _wait_bulk_build(gateway)
+        t_checked = time.monotonic()
 
         for name in started:
             runtime.signal(name, "TERM")
@@ -226,9 +270,11 @@ def test_every_service_migrates_serves_and_stops_from_the_image(
         t_stopped = time.monotonic()
         print(
             f"from the image: topology + migrate + start {t_migrated - t0:.1f} s, "
-            f"all SERVING after {t_serving - t_migrated:.1f} s more, "
-            f"SIGTERM → exit 0 in {t_stopped - t_serving:.1f} s "
-            f"({factory.backend}, {', '.join(started)})"
+            f"all SERVING after {t_serving - t_migrated:.1f} s more; {GATEWAY.name} migrate + "
+            f"start {t_gateway_started - t_serving:.1f} s, /readyz 200 after "
+            f"{t_gateway_ready - t_gateway_started:.1f} s more, its checks and first bulk build "
+            f"{t_checked - t_gateway_ready:.1f} s; SIGTERM → exit 0 in "
+            f"{t_stopped - t_checked:.1f} s ({factory.backend}, {', '.join(started)})"
         )
     finally:
         for name, svc in started.items():
@@ -260,23 +306,160 @@ def _service_env(
     for dep in d.depends_on:
         env[f"{p}_{dep.upper().replace('-', '_')}_TARGET"] = f"127.0.0.1:{started[dep].grpc_port}"
     if checks_tokens:
-        env[f"{p}_AUTH_JWKS"] = f"{JWKS_DIR}/{JWKS_FILE}"
-        env[f"{p}_AUTH_ISSUERS"] = LOCAL_ISSUER
+        jwks, issuers = [f"{JWKS_DIR}/{JWKS_FILE}"], [LOCAL_ISSUER]
+        if d.name in GATEWAY.depends_on:
+            # The gateway's service tokens and its devices' tokens, each key bound to its
+            # issuer, as the chart's `fieldline.identity` lists them for a service it calls.
+            for directory, issuer in (
+                (CALLER_SERVICE_JWKS_DIR, GATEWAY_SERVICE_ISSUER),
+                (CALLER_DEVICE_JWKS_DIR, GATEWAY_ISSUER),
+            ):
+                jwks.append(f"{directory.format(caller=GATEWAY.name)}/{JWKS_FILE}#iss={issuer}")
+                issuers.append(issuer)
+        env[f"{p}_AUTH_JWKS"] = ",".join(jwks)
+        env[f"{p}_AUTH_ISSUERS"] = ",".join(issuers)
         env[f"{p}_SERVICE_SIGNING_KEY"] = f"{SERVICE_KEY_DIR}/{KEY_FILE}"
         env[f"{p}_SERVICE_TOKEN_ISSUER"] = LOCAL_ISSUER
     return env
 
 
-def _auth_binds(tmp_path: Path) -> list[Bind]:
-    """The development key and its JWKS (`./fl up`'s), mounted where the chart mounts them,
-    readable by the image's user only, as the chart's Secret volumes with fsGroup are."""
+def _gateway_env(
+    nats_url: str,
+    ports: tuple[int, int],
+    database_urls: dict[str, str],
+    started: dict[str, Started],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The gateway's env as the chart gives it: the migration hook's (its ConfigMap's plain
+    part and its DSN Secret: no keys, no storage), and its pods' (also identity and storage).
+    `GATEWAY_HTTP_HOST` is 127.0.0.1 (the chart's default 0.0.0.0 would open it on the host's
+    other interfaces); its metrics server binds the same address."""
+    p = GATEWAY.env_prefix
+    hook = {
+        f"{p}_NATS_URL": nats_url,
+        f"{p}_HTTP_HOST": "127.0.0.1",
+        f"{p}_HTTP_PORT": str(ports[0]),
+        f"{p}_METRICS_PORT": str(ports[1]),
+        f"{p}_DATABASE_URL": database_urls[GATEWAY.name],
+    }
+    for dep in GATEWAY.depends_on:
+        hook[f"{p}_{dep.upper().replace('-', '_')}_TARGET"] = f"127.0.0.1:{started[dep].grpc_port}"
+    serve = {
+        **hook,
+        f"{p}_AUTH_JWKS": f"{JWKS_DIR}/{JWKS_FILE}",
+        f"{p}_AUTH_ISSUERS": LOCAL_ISSUER,
+        f"{p}_SERVICE_SIGNING_KEY": f"{SERVICE_KEY_DIR}/{KEY_FILE}",
+        f"{p}_SERVICE_TOKEN_ISSUER": GATEWAY_SERVICE_ISSUER,
+        f"{p}_TOKEN_SIGNING_KEYS": f"{DEVICE_KEY_DIR}/{KEY_FILE}",
+        f"{p}_TOKEN_ISSUER": GATEWAY_ISSUER,
+        f"{p}_DATA_DIR": GATEWAY_DATA_DIR,
+        f"{p}_BLOB_URL": f"file://{GATEWAY_DATA_DIR}/photos",
+    }
+    return hook, serve
+
+
+def _start_gateway(
+    runtime: Runtime,
+    tmp_path: Path,
+    env: tuple[dict[str, str], dict[str, str]],
+    volumes: list[Bind],
+    binds: list[Bind],
+) -> Started:
+    """`migrate` as the chart's hook runs it (its env, no Secret or storage mounted; the SQLite
+    volume, if any), then `serve` with the pods' env, keys and volumes."""
+    hook_env, serve_env = env
+    migrate = ["-m", GATEWAY.module, "migrate"]
+    code, output = runtime.run(f"{GATEWAY.name}-migrate", migrate, hook_env, volumes)
+    assert code == 0, f"{GATEWAY.name} migrate failed:\n{output[-3000:]}"
+    log = tmp_path / f"{GATEWAY.name}.log"
+    with log.open("wb") as out:
+        serve = ["-m", GATEWAY.module, "serve"]
+        process = runtime.start(GATEWAY.name, serve, serve_env, binds, out)
+    p = GATEWAY.env_prefix
+    metrics_port, http_port = int(serve_env[f"{p}_METRICS_PORT"]), int(serve_env[f"{p}_HTTP_PORT"])
+    return Started(GATEWAY, 0, metrics_port, process, log, http_port=http_port)
+
+
+def _assert_gateway_answers(gateway: Started, device_jwks: Path) -> None:
+    """Its probes, metrics, a refused sync, its OpenAPI document and its device-token JWKS."""
+    base = f"http://127.0.0.1:{gateway.http_port}"
+    for probe in ("/readyz", "/livez"):
+        status, _, body = _http(base + probe)
+        assert status == 200, f"{probe}: {status} {body[:300]}"
+    metrics = _get(f"http://127.0.0.1:{gateway.metrics_port}/metrics")
+    assert "\nfieldline_gateway_" in metrics, f"no fieldline_gateway_ series: {metrics[:500]}"
+    status, content_type, body = _http(base + "/v1/sync")
+    assert status == 401, f"/v1/sync without a token: {status} {body[:300]}"
+    assert content_type.startswith("application/problem+json"), content_type
+    problem = json.loads(body)
+    assert problem["status"] == 401 and problem["code"] == "unauthenticated", problem
+    status, content_type, body = _http(base + "/schema/openapi.json")
+    assert status == 200 and content_type.startswith("application/"), (status, content_type)
+    assert "/v1/sync" in json.loads(body)["paths"], body[:300]
+    # The mounted device key, loaded: the JWKS it publishes is the one the services trust.
+    status, _, body = _http(base + "/.well-known/jwks.json")
+    assert status == 200, f"/.well-known/jwks.json: {status} {body[:300]}"
+    served = {k["kid"] for k in json.loads(body)["keys"]}
+    assert served == {k["kid"] for k in json.loads(device_jwks.read_text())["keys"]}, body
+
+
+def _wait_bulk_build(gateway: Started) -> None:
+    """Its first build of the sync store (on a store never built) lists the three services as
+    the gateway itself: they accept its service tokens (the bound JWKS) or it says why."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        text = gateway.log.read_text(errors="replace")
+        if "bulk build finished" in text:
+            return
+        if "bulk build failed" in text or gateway.process.poll() is not None:
+            pytest.fail(f"{GATEWAY.name}'s bulk build:\n{_tail(gateway.log)}")
+        time.sleep(0.2)
+    pytest.fail(f"{GATEWAY.name}: no bulk build after {READY_TIMEOUT:.0f} s\n{_tail(gateway.log)}")
+
+
+@dataclass
+class AuthBinds:
+    """The key directories, each mounted read-only where the chart mounts its Secret."""
+
+    services: list[Bind] = field(default_factory=list)
+    gateway: list[Bind] = field(default_factory=list)
+    device_jwks: Path = Path()
+
+
+def _auth_binds(tmp_path: Path) -> AuthBinds:
+    """The development key and its JWKS (`./fl up`'s) for the services, and the gateway's own
+    two keys (device tokens, its service tokens) with their public JWKS in the services it
+    calls: readable by the image's user only, as the chart's Secret volumes with fsGroup are."""
     made = tmp_path / "keys"
     local_issuer(made)
     jwks, key = _owned_dir(tmp_path / "jwks"), _owned_dir(tmp_path / "service-key")
     for source, target, mode in ((JWKS_FILE, jwks, 0o444), (KEY_FILE, key, 0o400)):
         copied = shutil.copy(made / "auth" / source, target / source)
         _own(Path(copied), mode)
-    return [Bind(jwks, JWKS_DIR), Bind(key, SERVICE_KEY_DIR)]
+    binds = AuthBinds(services=[Bind(jwks, JWKS_DIR), Bind(key, SERVICE_KEY_DIR)])
+    binds.gateway.append(Bind(jwks, JWKS_DIR))
+    for name, key_dir, jwks_dir in (
+        ("gateway-service", SERVICE_KEY_DIR, CALLER_SERVICE_JWKS_DIR),
+        ("gateway-device", DEVICE_KEY_DIR, CALLER_DEVICE_JWKS_DIR),
+    ):
+        private, public = _key_pair(tmp_path / f"{name}-key", tmp_path / f"{name}-jwks")
+        binds.gateway.append(Bind(private, key_dir))
+        binds.services.append(Bind(public, jwks_dir.format(caller=GATEWAY.name)))
+        if key_dir == DEVICE_KEY_DIR:
+            binds.device_jwks = public / JWKS_FILE
+    return binds
+
+
+def _key_pair(key_dir: Path, jwks_dir: Path) -> tuple[Path, Path]:
+    """A new Ed25519 key (`KEY_FILE`) and its public JWKS (`JWKS_FILE`), each in a directory of
+    its own, as an operator makes them for the chart's Secrets (`python -m fieldline_gateway
+    jwks KEY.pem`)."""
+    signing = generate_signing_key(EDDSA)
+    private, public = _owned_dir(key_dir), _owned_dir(jwks_dir)
+    (private / KEY_FILE).write_bytes(private_pem(signing))
+    _own(private / KEY_FILE, 0o400)
+    (public / JWKS_FILE).write_text(json.dumps(jwks_document([signing])))
+    _own(public / JWKS_FILE, 0o444)
+    return private, public
 
 
 def _owned_dir(path: Path) -> Path:
@@ -308,6 +491,21 @@ def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as response:
         body: bytes = response.read()
         return body.decode()
+
+
+def _http(url: str) -> tuple[int, str, str]:
+    """Status, Content-Type and body of `GET url`, an error status included."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return (
+                response.status,
+                response.headers.get("content-type", ""),
+                response.read().decode(),
+            )
+    except urllib.error.HTTPError as error:
+        with error:
+            body = error.read().decode(errors="replace")
+            return error.code, error.headers.get("content-type", ""), body
 
 
 def _tail(path: Path, lines: int = 30) -> str:

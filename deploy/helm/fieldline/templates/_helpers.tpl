@@ -185,8 +185,18 @@ Context: svc ctx plus optional hook.
 {{- $_ := set $env $k $v -}}
 {{- end -}}
 {{- with .svc.storage -}}
+{{- $s3 := .s3 | default dict -}}
+{{- if $s3.enabled -}}
+{{- /* photos in the bucket: no data dir (the gateway keeps nothing else on disk); the access key is the Deployment's secretKeyRef (`fieldline.s3CredentialsEnv`) */ -}}
+{{- $_ := set $env (printf "%s_BLOB_URL" $p) ($s3.url | toString) -}}
+{{- $_ := set $env (printf "%s_S3_REGION" $p) ($s3.region | toString) -}}
+{{- with $s3.endpoint -}}
+{{- $_ := set $env (printf "%s_S3_ENDPOINT" $p) (toString .) -}}
+{{- end -}}
+{{- else -}}
 {{- $_ := set $env (printf "%s_DATA_DIR" $p) (.mountPath | toString) -}}
 {{- $_ := set $env (printf "%s_BLOB_URL" $p) (printf "file://%s/photos" .mountPath) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- range $k, $v := .svc.env -}}
@@ -232,6 +242,38 @@ Context: dict root name balancing.
     secretKeyRef:
       name: {{ .secretName | default (include "fieldline.dbSecretName" .) }}
       key: {{ .svc.database.secretKey | default "DATABASE_URL" }}
+{{- end -}}
+
+{{/*
+Whether a service's photos are in an S3-compatible bucket (`storage.s3.enabled`): "true" or "".
+Then it has no data volume. Context: svc ctx.
+*/}}
+{{- define "fieldline.photosOnS3" -}}
+{{- if ((.svc.storage | default dict).s3 | default dict).enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+The S3 access key EnvVars (secretKeyRef to `storage.s3.existingSecret`; YAML list, empty
+without one: the store's own credential chain). The key never reaches values or a ConfigMap.
+Context: svc ctx.
+*/}}
+{{- define "fieldline.s3CredentialsEnv" -}}
+{{- if include "fieldline.photosOnS3" . -}}
+{{- $s3 := .svc.storage.s3 -}}
+{{- with $s3.existingSecret -}}
+{{- $p := include "fieldline.envPrefix" $ }}
+- name: {{ $p }}_S3_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $s3.accessKeyIdKey | default "AWS_ACCESS_KEY_ID" }}
+- name: {{ $p }}_S3_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $s3.secretAccessKeyKey | default "AWS_SECRET_ACCESS_KEY" }}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Writable /tmp volume for a read-only root filesystem. */}}

@@ -71,17 +71,35 @@ service gets the fix. Each template takes the context dict described in _helpers
 
 {{/*
 Storage of a service's files (the device gateway's photos): an emptyDir per pod, or a
-PersistentVolumeClaim. Several pods must share it (one pod writes a photo's first chunk,
-another the next, a third serves it): more than one pod (replicaCount, or an HPA's
-maxReplicas) needs a ReadWriteMany claim, or an existingClaim (whose access modes the chart
-cannot see: shared storage is the operator's promise). A claim without ReadWriteMany is
-attached to one node at a time, so its one pod must stop before the next starts
-(strategy Recreate), or a rolling update waits forever on the attachment.
+PersistentVolumeClaim, or an S3-compatible bucket (`storage.s3`). Several pods must share it
+(one pod writes a photo's first chunk, another the next, a third serves it): more than one
+pod (replicaCount, or an HPA's maxReplicas) needs a bucket, a ReadWriteMany claim, or an
+existingClaim (whose access modes the chart cannot see: shared storage is the operator's
+promise). A claim without ReadWriteMany is attached to one node at a time, so its one pod must
+stop before the next starts (strategy Recreate), or a rolling update waits forever on the
+attachment. With a bucket there is no volume, so a claim as well would hold nothing: refused.
+The schema checks the block as written; this checks it merged (defaults, then the service).
 */}}
 {{- define "fieldline.validateStorage" -}}
 {{- $svc := .svc -}}
 {{- with $svc.storage -}}
 {{- $pvc := .persistentVolumeClaim | default dict -}}
+{{- $s3 := .s3 | default dict -}}
+{{- if $s3.enabled -}}
+{{- $p := include "fieldline.envPrefix" $ -}}
+{{- if not $s3.url -}}
+{{- fail (printf "services.%s.storage.s3.enabled needs storage.s3.url, s3://bucket[/prefix] (%s_BLOB_URL); see docs/operations/helm.md, \"Photos in an S3-compatible bucket\"" $.name $p) -}}
+{{- end -}}
+{{- if not $s3.region -}}
+{{- fail (printf "services.%s.storage.s3.enabled needs storage.s3.region, the bucket's region (%s_S3_REGION; MinIO's is usually us-east-1)" $.name $p) -}}
+{{- end -}}
+{{- if and $s3.existingSecret (not (and $s3.accessKeyIdKey $s3.secretAccessKeyKey)) -}}
+{{- fail (printf "services.%s.storage.s3.existingSecret needs both storage.s3.accessKeyIdKey and storage.s3.secretAccessKeyKey (the access key id and its secret: both or neither)" $.name) -}}
+{{- end -}}
+{{- if $pvc.enabled -}}
+{{- fail (printf "services.%s: storage.s3.enabled keeps the photos in the bucket and mounts no volume, so storage.persistentVolumeClaim would hold nothing: set storage.persistentVolumeClaim.enabled false (a claim the chart made is kept on the cluster: copy its photos/ to the bucket first; docs/operations/helm.md, \"Photos in an S3-compatible bucket\")" $.name) -}}
+{{- end -}}
+{{- else -}}
 {{- $pods := $svc.replicaCount | int -}}
 {{- $how := printf "replicaCount %d" $pods -}}
 {{- if $svc.autoscaling.enabled -}}
@@ -91,10 +109,11 @@ attached to one node at a time, so its one pod must stop before the next starts
 {{- $rwx := has "ReadWriteMany" ($pvc.accessModes | default list) -}}
 {{- $shared := and $pvc.enabled (or $pvc.existingClaim $rwx) -}}
 {{- if and (gt $pods 1) (not $shared) -}}
-{{- fail (printf "services.%s: %s, but its files (photos) are on %s: several pods need shared storage. Set services.%s.storage.persistentVolumeClaim.enabled with accessModes [ReadWriteMany] (NFS, CephFS, EFS, Filestore...) or an existingClaim on shared storage, or run one pod (replicaCount 1, no autoscaling); see docs/operations/helm.md, \"Device gateway\"" $.name $how (ternary "a claim without ReadWriteMany" "a per-pod emptyDir" (eq (toString $pvc.enabled) "true")) $.name) -}}
+{{- fail (printf "services.%s: %s, but its files (photos) are on %s: several pods need shared storage. Put them in an S3-compatible bucket (services.%s.storage.s3), or set services.%s.storage.persistentVolumeClaim.enabled with accessModes [ReadWriteMany] (NFS, CephFS, EFS, Filestore...) or an existingClaim on shared storage, or run one pod (replicaCount 1, no autoscaling); see docs/operations/helm.md, \"Device gateway\"" $.name $how (ternary "a claim without ReadWriteMany" "a per-pod emptyDir" (eq (toString $pvc.enabled) "true")) $.name $.name) -}}
 {{- end -}}
 {{- if and $pvc.enabled (not $pvc.existingClaim) (not $rwx) (ne (toString ($svc.strategy | default dict).type) "Recreate") -}}
 {{- fail (printf "services.%s.storage.persistentVolumeClaim: accessModes %v attach the volume to one node at a time; set services.%s.strategy: {type: Recreate} (the old pod stops before the new one starts), or use ReadWriteMany" $.name $pvc.accessModes $.name) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -397,6 +416,9 @@ Context: dict ctx (svc ctx) timeoutSeconds.
 {{- $lbl := dict "root" .root "component" .name -}}
 {{- $id := include "fieldline.identity" . | fromJson -}}
 {{- $tracingEnv := include "fieldline.tracingPodEnv" . | trim -}}
+{{- $s3Env := include "fieldline.s3CredentialsEnv" . | trim -}}
+{{- /* the files' volume, unless the photos are in a bucket */ -}}
+{{- $data := and $svc.storage (not (include "fieldline.photosOnS3" .)) -}}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -462,10 +484,13 @@ spec:
           envFrom:
             - configMapRef:
                 name: {{ include "fieldline.resourceName" . }}
-          {{- if or (include "fieldline.hasDatabase" .) $tracingEnv $svc.extraEnv }}
+          {{- if or (include "fieldline.hasDatabase" .) $s3Env $tracingEnv $svc.extraEnv }}
           env:
             {{- if include "fieldline.hasDatabase" . }}
             {{- include "fieldline.databaseEnv" . | nindent 12 }}
+            {{- end }}
+            {{- with $s3Env }}
+            {{- . | nindent 12 }}
             {{- end }}
             {{- with $tracingEnv }}
             {{- . | nindent 12 }}
@@ -499,15 +524,16 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
-            {{- with $svc.storage }}
+            {{- if $data }}
             - name: data
-              mountPath: {{ .mountPath }}
+              mountPath: {{ $svc.storage.mountPath }}
             {{- end }}
             {{- with $id.mounts }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
       volumes:
         {{- include "fieldline.tmpVolume" (dict "sizeLimit" $svc.tmpSizeLimit) | nindent 8 }}
+        {{- if $data }}
         {{- with $svc.storage }}
         {{- $pvc := .persistentVolumeClaim | default dict }}
         - name: data
@@ -518,6 +544,7 @@ spec:
           emptyDir:
             sizeLimit: {{ (.emptyDir | default dict).sizeLimit | default "1Gi" }}
           {{- end }}
+        {{- end }}
         {{- end }}
         {{- with $id.volumes }}
         {{- toYaml . | nindent 8 }}
@@ -553,7 +580,7 @@ names an existingClaim): `<fullname>-<name>-data`, kept when the release is unin
 */}}
 {{- define "fieldline.pvc" -}}
 {{- $pvc := (.svc.storage | default dict).persistentVolumeClaim | default dict -}}
-{{- if and $pvc.enabled (not $pvc.existingClaim) }}
+{{- if and $pvc.enabled (not $pvc.existingClaim) (not (include "fieldline.photosOnS3" .)) }}
 ---
 apiVersion: v1
 kind: PersistentVolumeClaim
@@ -710,8 +737,9 @@ ingress to the API port from this release's pods and configured peers (from anyw
 `networkPolicy.ingressFromAnywhere`: the device gateway's default), to metrics from the
 monitoring peers; egress to DNS, to sibling services' gRPC ports, to PostgreSQL (services
 with a database), to NATS, when its keys come from JWKS URLs, to the OpenID provider on
-the URLs' ports (443 unless a URL names one) and, with tracing on, to the collector on the
-endpoint's port.
+the URLs' ports (443 unless a URL names one), with tracing on, to the collector on the
+endpoint's port and, with photos in a bucket (`storage.s3`), to the S3 store on its
+endpoint's port (the one it names, else 80 for http://, 443 for https:// and AWS).
 */}}
 {{- define "fieldline.networkpolicy" -}}
 {{- $np := .root.Values.networkPolicy -}}
@@ -778,6 +806,20 @@ spec:
         - port: {{ regexReplaceAll "^.*:([0-9]+)/?$" (toString $tracing.endpoint) "${1}" | int }}
           protocol: TCP
       {{- with ($np.tracing | default dict).to }}
+      to:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+    {{- end }}
+    {{- if include "fieldline.photosOnS3" . }}
+    {{- $endpoint := .svc.storage.s3.endpoint | default "" | toString }}
+    {{- $port := 443 }}
+    {{- if $endpoint }}
+    {{- $port = regexFind ":[0-9]+$" (urlParse $endpoint).host | trimPrefix ":" | default (ternary "80" "443" (hasPrefix "http://" $endpoint)) | int }}
+    {{- end }}
+    - ports:
+        - port: {{ $port }}
+          protocol: TCP
+      {{- with ($np.s3 | default dict).to }}
       to:
         {{- toYaml . | nindent 8 }}
       {{- end }}

@@ -1049,6 +1049,103 @@ def test_gateway_storage_shared_by_several_pods() -> None:
     _assert_valid(docs)
 
 
+GATEWAY_S3 = "services.device-gateway.storage.s3"
+# Photos in a MinIO bucket, the access key from a Secret.
+MINIO = {
+    "enabled": True,
+    "url": "s3://fieldline-photos/gateway",
+    "endpoint": "http://minio.minio:9000",
+    "region": "us-east-1",
+    "existingSecret": "gateway-s3",
+}
+
+
+def _s3(block: dict[str, Any]) -> list[str]:
+    return ["--set-json", f"{GATEWAY_S3}={json.dumps(block)}"]
+
+
+def _key_ref(name: str, secret: str, key: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def _photo_env(docs: list[dict[str, Any]]) -> dict[str, str]:
+    return {
+        k: v
+        for k, v in _config(docs, "device-gateway").items()
+        if k in ("GATEWAY_DATA_DIR", "GATEWAY_BLOB_URL") or k.startswith("GATEWAY_S3_")
+    }
+
+
+@pytest.mark.chart
+def test_gateway_photos_in_an_s3_bucket() -> None:
+    # A bucket every pod shares: several pods, and no volume, claim or data dir.
+    docs = _render(*_s3(MINIO), "--set", "services.device-gateway.replicaCount=2")
+    assert _photo_env(docs) == {
+        "GATEWAY_BLOB_URL": "s3://fieldline-photos/gateway",
+        "GATEWAY_S3_ENDPOINT": "http://minio.minio:9000",
+        "GATEWAY_S3_REGION": "us-east-1",
+    }
+    assert _by(docs, "Deployment", "fieldline-device-gateway")["spec"]["replicas"] == 2
+    pod = _pod(docs, "device-gateway")
+    (container,) = pod["containers"]
+    # The access key by secretKeyRef only: never in values or the ConfigMap.
+    assert container["env"] == [
+        _key_ref("GATEWAY_DATABASE_URL", "fieldline-device-gateway-db", "DATABASE_URL"),
+        _key_ref("GATEWAY_S3_ACCESS_KEY_ID", "gateway-s3", "AWS_ACCESS_KEY_ID"),
+        _key_ref("GATEWAY_S3_SECRET_ACCESS_KEY", "gateway-s3", "AWS_SECRET_ACCESS_KEY"),
+    ]
+    assert "data" not in {v["name"] for v in pod["volumes"]}
+    assert "data" not in {m["name"] for m in container["volumeMounts"]}
+    assert not [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    # Egress to the store on the endpoint's port; the migration hook and the services get none
+    # of it.
+    assert {"ports": [{"port": 9000, "protocol": "TCP"}]} in _egress(
+        docs, "fieldline-device-gateway"
+    )
+    assert {"ports": [{"port": 9000, "protocol": "TCP"}]} not in _egress(docs, "fieldline-orders")
+    job = _by(docs, "Job", "fieldline-device-gateway-migrate")["spec"]["template"]["spec"]
+    assert not [e for e in job["containers"][0]["env"] if "_S3_" in e["name"]]
+    assert not [k for k in _config(docs, "orders") if "_S3_" in k or "_BLOB_" in k]
+    _assert_valid(docs)
+
+    # AWS under the HPA, credentials from the store's own chain (no Secret): no endpoint
+    # variable, no key variables, egress on 443 to the given peers.
+    aws = {"enabled": True, "url": "s3://acme-fieldline-photos", "region": "eu-central-1"}
+    s3_peers = [{"ipBlock": {"cidr": "52.219.0.0/16"}}]
+    docs = _render(
+        *_s3(aws),
+        "--set",
+        "services.device-gateway.autoscaling.enabled=true",
+        "--set-json",
+        f"networkPolicy.s3.to={json.dumps(s3_peers)}",
+    )
+    assert _photo_env(docs) == {
+        "GATEWAY_BLOB_URL": "s3://acme-fieldline-photos",
+        "GATEWAY_S3_REGION": "eu-central-1",
+    }
+    assert [e["name"] for e in _env(docs, "device-gateway")] == ["GATEWAY_DATABASE_URL"]
+    _by(docs, "HorizontalPodAutoscaler", "fieldline-device-gateway")
+    assert {"ports": [{"port": 443, "protocol": "TCP"}], "to": s3_peers} in _egress(
+        docs, "fieldline-device-gateway"
+    )
+    _assert_valid(docs)
+
+    # Ceph RGW on plain http without a port (80), the Secret's own key names.
+    rgw = {
+        **MINIO,
+        "endpoint": "http://rook-ceph-rgw-store.rook-ceph",
+        "accessKeyIdKey": "access-key",
+        "secretAccessKeyKey": "secret-key",
+    }
+    docs = _render(*_s3(rgw))
+    assert _env(docs, "device-gateway")[1:] == [
+        _key_ref("GATEWAY_S3_ACCESS_KEY_ID", "gateway-s3", "access-key"),
+        _key_ref("GATEWAY_S3_SECRET_ACCESS_KEY", "gateway-s3", "secret-key"),
+    ]
+    assert {"ports": [{"port": 80, "protocol": "TCP"}]} in _egress(docs, "fieldline-device-gateway")
+    _assert_valid(docs)
+
+
 @pytest.mark.chart
 @pytest.mark.parametrize(
     ("args", "message"),
@@ -1105,6 +1202,57 @@ def test_gateway_storage_shared_by_several_pods() -> None:
             ],
             r"attach the volume to one node at a time; set "
             r"services\.device-gateway\.strategy: \{type: Recreate\}",
+        ),
+        # photos in a bucket: an s3:// URL and a region, an address without credentials, and no
+        # claim beside it (it would hold nothing)
+        (
+            _s3({**MINIO, "url": "https://fieldline-photos.s3.amazonaws.com"}),
+            r"/services/device-gateway/storage/s3/url': 'https://",
+        ),
+        (
+            _s3({**MINIO, "url": "s3://Fieldline_Photos"}),
+            r"/services/device-gateway/storage/s3/url",
+        ),
+        (
+            _s3({**MINIO, "url": "s3://fieldline-photos/a/../b"}),
+            r"/services/device-gateway/storage/s3/url",
+        ),
+        (
+            _s3({**MINIO, "url": ""}),
+            r"/services/device-gateway/storage/s3/url': minLength",
+        ),
+        (
+            _s3({**MINIO, "region": ""}),
+            r"/services/device-gateway/storage/s3/region': minLength",
+        ),
+        (
+            _s3({**MINIO, "endpoint": "http://key:secret@minio.minio:9000"}),
+            r"/services/device-gateway/storage/s3/endpoint",
+        ),
+        (
+            _s3({**MINIO, "accessKey": "AKIA..."}),
+            r"/services/device-gateway/storage/s3': additional properties 'accessKey'",
+        ),
+        (
+            [
+                *_s3(MINIO),
+                "--set",
+                "services.device-gateway.storage.persistentVolumeClaim.enabled=true",
+            ],
+            r"services\.device-gateway: storage\.s3\.enabled keeps the photos in the bucket and "
+            r"mounts no volume, so storage\.persistentVolumeClaim would hold nothing",
+        ),
+        # merged: a service's override that empties what the defaults gave (the gateway's own
+        # block turns S3 off, so the defaults' reach the other services only)
+        (
+            [
+                "--set-json",
+                f"defaults.storage.s3={json.dumps({**MINIO, 'existingSecret': ''})}",
+                "--set",
+                "services.clients.storage.s3.region=",
+            ],
+            r"services\.clients\.storage\.s3\.enabled needs storage\.s3\.region, the bucket's "
+            r"region \(CLIENTS_S3_REGION",
         ),
         # an Ingress needs a host, and routes HTTP services only
         (

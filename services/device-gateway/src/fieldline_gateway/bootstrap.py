@@ -13,10 +13,13 @@ from fieldline_gateway.adapters.dispatch import Dispatcher
 from fieldline_gateway.adapters.employees import Employees
 from fieldline_gateway.adapters.orm import employees, kit
 from fieldline_gateway.adapters.peers import Peers
+from fieldline_gateway.adapters.shared_scopes import SharedScopes
 from fieldline_gateway.domain.limits import RateLimiter, parse_rate_limits
+from fieldline_gateway.domain.window import Windows
 from fieldline_gateway.service_layer.identity import Identity, IdentityPolicy
 from fieldline_gateway.service_layer.photos import Photos
 from fieldline_gateway.service_layer.refetch import Refetcher
+from fieldline_gateway.service_layer.sync import SyncSlots
 from fieldline_gateway.service_layer.uploads import UploadPolicy, Uploads
 from fieldline_gateway.settings import GatewaySettings
 from fieldline_kit.app import ServiceApp
@@ -26,6 +29,7 @@ from fieldline_kit.auth.jwks import JwksSource, JwksSources
 from fieldline_kit.auth.keys import load_signing_keys, private_pem
 from fieldline_kit.auth.verify import TokenVerifier
 from fieldline_kit.clock import Clock, utcnow
+from fieldline_kit.db import create_engine, dispose, read_session_factory
 from fieldline_kit.event_mapper import EventMapper
 from fieldline_kit.uow import UnitOfWork
 
@@ -82,6 +86,17 @@ class App(ServiceApp[GatewaySettings, UnitOfWork]):
             ),
             clock=lambda: self.clock(),
         )
+        # Device syncs read through a pool of their own: a flood of syncs waits for these
+        # connections (at most GATEWAY_SYNC_WAIT_SECONDS, then 503 sync-busy) and never for
+        # the consumers', so the fan-out keeps up whatever the devices do.
+        self.sync_engine = create_engine(settings.database_url, pool_size=settings.sync_connections)
+        self.sync_sessions = read_session_factory(self.sync_engine)
+        self.sync_slots = SyncSlots(settings.sync_connections, settings.sync_wait_seconds)
+        self.cleanup.append(lambda: dispose(self.sync_engine))
+        # The shared scopes' entries, read once per version and replica (not per agent).
+        self.shared_scopes = (
+            SharedScopes(settings.sync_cache_mb * 1024 * 1024) if settings.sync_cache_mb else None
+        )
         self.rate_limits = parse_rate_limits(settings.rate_limits)
         self.limiter = RateLimiter(self.rate_limits)
         self.data_dir = Path(settings.data_dir)
@@ -97,11 +112,15 @@ class App(ServiceApp[GatewaySettings, UnitOfWork]):
             today=lambda: self.clock().astimezone(self.tz).date(),
             clock=lambda: self.clock(),
         )
-        # Photos: content-addressed blobs (GATEWAY_BLOB_URL, default <data_dir>/photos).
+        # Photos: content-addressed blobs (GATEWAY_BLOB_URL, default <data_dir>/photos), for
+        # the photos use case and the photo retention job.
+        self.blobs = blob_store_for(settings, self.data_dir)
+        # How far back each section's history stays on the devices (bulk build, window sweep).
+        self.windows = Windows(order_days=settings.order_days)
         self.photos = Photos(
             self.uow,
             self.read_uow,
-            blob_store_for(settings.blob_url, self.data_dir),
+            self.blobs,
             max_bytes=settings.photo_max_mb * 1024 * 1024,
             clock=lambda: self.clock(),
         )

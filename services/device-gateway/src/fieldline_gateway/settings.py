@@ -40,9 +40,44 @@ class GatewaySettings(HttpServiceSettings):
         "directory of the gateway's local files (photos on local disk)", default="./data/gateway"
     )
     blob_url: str = setting(
-        "where photos are stored: file:///path (default: <data_dir>/photos)", default=""
+        "where photos are stored: file:///path, or s3://bucket[/prefix] on an S3-compatible "
+        "store with the S3 settings (default: <data_dir>/photos)",
+        default="",
+    )
+    s3_endpoint: str = setting(
+        "with an s3:// blob URL: the S3-compatible store's address, http(s)://host[:port] "
+        "(MinIO, Ceph RGW, …); empty: AWS S3",
+        default="",
+    )
+    s3_region: str = setting(
+        "with an s3:// blob URL: the bucket's region (required; MinIO's is usually us-east-1)",
+        default="",
+    )
+    s3_access_key_id: str = setting(
+        "with an s3:// blob URL: the access key id (from a Secret), set with its secret; "
+        "neither: the store's own chain (AWS_* variables, web identity, instance profile)",
+        default="",
+        secret=True,
+    )
+    s3_secret_access_key: str = setting(
+        "with an s3:// blob URL: the secret of that access key (from a Secret)",
+        default="",
+        secret=True,
     )
     photo_max_mb: int = setting("largest photo accepted, MiB", default=15)
+    sync_connections: int = setting(
+        "database connections of device syncs (a pool of their own, apart from the consumers' "
+        "and jobs'), and so the syncs served at once; more wait, up to GATEWAY_SYNC_WAIT_SECONDS",
+        default=10,
+    )
+    sync_wait_seconds: float = setting(
+        "how long a sync waits for a free connection before 503 sync-busy with Retry-After",
+        default=5.0,
+    )
+    sync_cache_mb: int = setting(
+        "memory for the shared scopes' entries (company, catalog, price types), MiB; 0: off",
+        default=256,
+    )
     activation_code_hours: int = setting("how long an activation code is valid", default=24)
     refresh_token_days: int = setting("how long a refresh token is valid", default=30)
     refresh_retry_seconds: int = setting(
@@ -63,6 +98,26 @@ class GatewaySettings(HttpServiceSettings):
         default="sync=30,upload=60,photo=600,refresh=10,activate=10",
     )
     compression: str = setting("response compression: gzip or brotli", default="gzip")
+    order_days: int = setting(
+        "days back the devices keep final orders (by order date); the daily window sweep "
+        "removes older ones (orders still in motion stay)",
+        default=30,
+    )
+    tombstone_days: int = setting(
+        "days the sync store keeps a removal (tombstone) and a closed membership interval; the "
+        "hourly compaction deletes older ones, and a device whose cursor is older syncs in full",
+        default=30,
+    )
+    receipt_days: int = setting(
+        "days an upload receipt is kept (a retried batch is answered from its receipts); must "
+        "be longer than GATEWAY_REFRESH_TOKEN_DAYS, the longest a device can wait and still retry",
+        default=90,
+    )
+    photo_staging_hours: int = setting(
+        "hours a photo upload may stay unfinished; then its row and staged bytes are dropped "
+        "(complete photos are kept)",
+        default=168,
+    )
 
 
 def validate(settings: GatewaySettings) -> None:
@@ -109,12 +164,30 @@ def validate(settings: GatewaySettings) -> None:
         problems.append(f"{PREFIX}_RATE_LIMITS: {exc}")
     if settings.compression not in ("gzip", "brotli"):
         problems.append(f"{PREFIX}_COMPRESSION: gzip or brotli")
-    if settings.blob_url and not settings.blob_url.startswith("file://"):
-        problems.append(f"{PREFIX}_BLOB_URL: only file:// is supported")
+    if settings.blob_url.startswith("s3://"):
+        from fieldline_gateway.adapters.s3_blob_store import S3Location, endpoint_problem
+
+        try:
+            S3Location.parse(settings.blob_url)
+        except ValueError as exc:
+            problems.append(f"{PREFIX}_BLOB_URL: {exc}")
+        if not settings.s3_region:
+            problems.append(f"{PREFIX}_S3_REGION: required with an s3:// {PREFIX}_BLOB_URL")
+        if (wrong := endpoint_problem(settings.s3_endpoint)) is not None:
+            problems.append(f"{PREFIX}_S3_ENDPOINT: {wrong}")
+        if bool(settings.s3_access_key_id) != bool(settings.s3_secret_access_key):
+            problems.append(
+                f"{PREFIX}_S3_ACCESS_KEY_ID and {PREFIX}_S3_SECRET_ACCESS_KEY: both or neither"
+            )
+    elif settings.blob_url and not settings.blob_url.startswith("file://"):
+        problems.append(f"{PREFIX}_BLOB_URL: file:///path or s3://bucket[/prefix]")
     bounds = {
         "rpc_timeout_seconds": (0.1, 120),
         "batch_seconds": (1, 600),
         "photo_max_mb": (1, 100),
+        "sync_connections": (1, 200),
+        "sync_wait_seconds": (0, 60),
+        "sync_cache_mb": (0, 16 * 1024),
         "activation_code_hours": (1, 24 * 14),
         "refresh_token_days": (1, 365),
         "refresh_retry_seconds": (0, 600),
@@ -125,5 +198,19 @@ def validate(settings: GatewaySettings) -> None:
     for name, (low, high) in bounds.items():
         if not low <= getattr(settings, name) <= high:
             problems.append(f"{PREFIX}_{name.upper()}: must be between {low} and {high}")
+    retention = {
+        "order_days": (1, 365),
+        "tombstone_days": (1, 365),
+        "receipt_days": (1, 3650),
+        "photo_staging_hours": (1, 24 * 30),
+    }
+    for name, (low, high) in retention.items():
+        if not low <= getattr(settings, name) <= high:
+            problems.append(f"{PREFIX}_{name.upper()}: must be between {low} and {high}")
+    if settings.receipt_days <= settings.refresh_token_days:
+        problems.append(
+            f"{PREFIX}_RECEIPT_DAYS must be longer than {PREFIX}_REFRESH_TOKEN_DAYS: a device "
+            "may retry a batch as long as it can refresh, and the receipts make the retry a no-op"
+        )
     if problems:
         raise SettingsError("invalid configuration: " + "; ".join(problems))

@@ -8,12 +8,11 @@ import asyncio
 import json
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -31,30 +30,11 @@ from fieldline_gateway.adapters.fanout_tables import (
     fanout_members,
     fanout_objects,
 )
-from fieldline_gateway.adapters.schema import metadata
+from fieldline_gateway.adapters.shared_scopes import SharedScopes
 from fieldline_gateway.domain.cursor import Phase, Position
-from fieldline_kit.db import create_engine, dispose, read_session_factory, session_factory
-from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_kit.db import read_session_factory, session_factory
 
-Write = Callable[[AsyncSession, int], Awaitable[Any]]
-
-
-@pytest_asyncio.fixture
-async def engine(db_factory: DatabaseFactory) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await db_factory.create())
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield engine
-    await dispose(engine)
-
-
-async def write(engine: AsyncEngine, *steps: Write) -> int:
-    """One fan-out transaction: the clock first, then `steps` at its seq."""
-    async with session_factory(engine)() as session, session.begin():
-        seq = await store.advance_clock(session)
-        for step in steps:
-            await step(session, seq)
-    return seq
+from .store_writes import Write, write
 
 
 def put(*items: FanoutItem) -> Write:
@@ -598,6 +578,57 @@ async def test_a_price_list_for_2000_agents_is_written_once(engine: AsyncEngine)
     assert (results[0].changed, results[0].unchanged) == (30, 2970)
     _, entries = await read_delta(engine, agents[1234], c)
     assert len(entries) == 30
+
+
+async def test_a_price_change_is_read_once_for_every_agent_holding_it(engine: AsyncEngine) -> None:
+    """The replica's cache of the shared scopes: 300 agents' deltas after a change of 3,000
+    prices, all at once, read the prices from the store once (and their full bundles the
+    scope once), and each answer is the same bytes the store alone gives."""
+    agents = [f"e-{n:03}" for n in range(300)]
+    shared_scope = "price_type:pt-1"
+    await write(
+        engine,
+        lambda s, seq: store.set_memberships_many(
+            s, seq, {a: {"catalog", f"agent:{a}", shared_scope} for a in agents}
+        ),
+        put(*(item("outlets", f"o-{a}", f"agent:{a}", {"agent": a}) for a in agents)),
+    )
+    c = (await clock(engine)).seq
+    await write(
+        engine,
+        put(*(item("prices", f"pl/p-{n:04}", shared_scope, {"n": n}) for n in range(3000))),
+        put(item("outlets", "o-e-007", "agent:e-007", {"agent": "e-007", "v": 2})),
+    )
+    high = (await clock(engine)).seq
+    cache = SharedScopes()
+    sessions = read_session_factory(engine)
+
+    async def delta_of(agent: str, shared: SharedScopes | None) -> StorePage:
+        async with SyncStore(sessions, shared).snapshot() as snap:
+            assert (await snap.clock()) is not None
+            return await snap.delta(agent, c, high, PROTOCOL_LIMITS)
+
+    pages = await asyncio.gather(*(delta_of(a, cache) for a in agents))
+    assert cache.reads == 1
+    assert all(p.items == 3000 + (a == "e-007") for a, p in zip(agents, pages, strict=True))
+    for n in (0, 7, 299):  # with the agent's own change merged in seq order
+        assert pages[n] == await delta_of(agents[n], None)
+
+    async def full_of(agent: str, shared: SharedScopes | None) -> StorePage:
+        async with SyncStore(sessions, shared).snapshot() as snap:
+            assert (await snap.clock()) is not None
+            return await snap.full(agent, high, PageLimits(max_items=700))
+
+    fulls = await asyncio.gather(*(full_of(a, cache) for a in agents[:50]))
+    assert cache.reads == 2  # the price type's snapshot, once
+    assert fulls[7] == await full_of(agents[7], None)
+    assert fulls[7].next is not None and fulls[7].items == 700
+    # A scope written again is another version: read again, once.
+    await write(engine, put(item("prices", "pl/p-0001", shared_scope, {"n": 1, "v": 2})))
+    high = (await clock(engine)).seq
+    pages = await asyncio.gather(*(delta_of(a, cache) for a in agents[:20]))
+    assert cache.reads == 3
+    assert [p.items for p in pages] == [3000 + (a == "e-007") for a in agents[:20]]
 
 
 async def write_prices_list(

@@ -252,3 +252,64 @@ async def test_a_token_naming_a_device_not_of_its_employee_is_refused(
         reply = await system.http.get("/v1/sync", headers=_bearer(token))
         assert reply.status_code == 401, reply.text
         assert reply.json()["code"] == "unauthenticated"
+
+
+async def test_the_device_list_filters_and_pages(system: GatewaySystem) -> None:
+    boss = await system.employee(cpb.ROLE_SUPERVISOR)
+    agents = [await system.employee(cpb.ROLE_AGENT, boss) for _ in range(3)]
+    made = [await system.device_of(boss, a) for a in agents]
+    headers = system.management(boss)
+    revoked = await system.http.post(
+        f"/v1/devices/{made[1]['deviceId']}/revoke", headers=headers, json={}
+    )
+    assert revoked.status_code == 200, revoked.text
+    synced = await system.http.get("/v1/sync", headers=_bearer(made[2]["accessToken"]))
+    assert synced.status_code == 200, synced.text
+
+    async def listed(**params: str) -> dict[str, object]:
+        reply = await system.http.get("/v1/devices", headers=headers, params=params)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    def ids(body: dict[str, object]) -> list[str]:
+        return [d["deviceId"] for d in body["devices"]]  # type: ignore[attr-defined,index]
+
+    everyone = await listed()
+    assert sorted(ids(everyone)) == sorted(d["deviceId"] for d in made)
+    assert "nextPageToken" not in everyone
+    # One page at a time, in (employee, device) order, each device once.
+    pages: list[str] = []
+    body = await listed(limit="2")
+    while True:
+        pages += ids(body)
+        token = body.get("nextPageToken")
+        if token is None:
+            break
+        body = await listed(limit="2", pageToken=str(token))
+    assert pages == ids(everyone)
+    assert ids(await listed(status="revoked")) == [made[1]["deviceId"]]
+    assert ids(await listed(employeeId=agents[0].subject)) == [made[0]["deviceId"]]
+    silent = await listed(notSyncedSince="2999-01-01T00:00:00Z")
+    assert sorted(ids(silent)) == sorted(d["deviceId"] for d in made)
+    never = await listed(notSyncedSince="2000-01-01T00:00:00Z")
+    assert sorted(ids(never)) == sorted(d["deviceId"] for d in made[:2])  # made[2] synced
+    # Another supervisor's filter by this team's employee finds nothing.
+    stranger = await system.employee(cpb.ROLE_SUPERVISOR)
+    other = await system.http.get(
+        "/v1/devices",
+        headers=system.management(stranger),
+        params={"employeeId": agents[0].subject},
+    )
+    assert other.status_code == 200 and other.json()["devices"] == []
+    # Bad filters: said precisely.
+    for params, field in [
+        ({"status": "lost"}, "status"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "501"}, "limit"),
+        ({"pageToken": "not-a-token"}, "pageToken"),
+        ({"notSyncedSince": "2026-03-04T06:00:00"}, "notSyncedSince"),
+        ({"notSyncedSince": "yesterday"}, "notSyncedSince"),
+    ]:
+        bad = await system.http.get("/v1/devices", headers=headers, params=params)
+        assert bad.status_code == 400, (params, bad.text)
+        assert field in bad.text, (params, bad.text)

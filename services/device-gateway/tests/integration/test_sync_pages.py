@@ -8,48 +8,47 @@ import asyncio
 import json
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fieldline_gateway.adapters import fanout_store as store
 from fieldline_gateway.adapters.fanout_store import PROTOCOL_LIMITS, FanoutItem, PageLimits
 from fieldline_gateway.adapters.fanout_tables import fanout_objects
-from fieldline_gateway.adapters.schema import metadata
+from fieldline_gateway.adapters.shared_scopes import SharedScopes
 from fieldline_gateway.domain.cursor import Cursor
 from fieldline_gateway.domain.membership import scopes_of
 from fieldline_gateway.domain.problems import Problem
 from fieldline_gateway.service_layer.sync import SyncPage, sync_page
-from fieldline_kit.db import create_engine, dispose, read_session_factory, session_factory
+from fieldline_kit.db import read_session_factory, session_factory
 from fieldline_kit.roles import AGENT
-from fieldline_kit.testing.databases import DatabaseFactory
+
+from .store_writes import Write, write
 
 KEY = b"the gateway's page-token key"
+# The replica's cache of the shared scopes' entries the pages are read with: every test runs
+# reading the store only, with the cache, and with a cache so small it drops entries on
+# nearly every fill (its answers must equal the store's, whatever it holds).
+SHARED: list[SharedScopes | None] = [None]
+
+
+@pytest.fixture(autouse=True, params=["store", "cache", "tiny-cache"])
+def shared_scopes(request: pytest.FixtureRequest) -> SharedScopes | None:
+    cache = {
+        "store": None,
+        "cache": SharedScopes(),
+        "tiny-cache": SharedScopes(max_bytes=600),
+    }[request.param]
+    SHARED[0] = cache
+    return cache
+
+
 TODAY = date(2026, 3, 4)
-Write = Callable[[AsyncSession, int], Awaitable[Any]]
-
-
-@pytest_asyncio.fixture
-async def engine(db_factory: DatabaseFactory) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(await db_factory.create())
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield engine
-    await dispose(engine)
-
-
-async def write(engine: AsyncEngine, *steps: Write) -> int:
-    async with session_factory(engine)() as session, session.begin():
-        seq = await store.advance_clock(session)
-        for step in steps:
-            await step(session, seq)
-    return seq
 
 
 def put(*items: FanoutItem) -> Write:
@@ -82,6 +81,7 @@ async def page(
         now=now or datetime.now(UTC),
         business_date=TODAY,
         limits=limits,
+        shared=SHARED[0],
     )
 
 

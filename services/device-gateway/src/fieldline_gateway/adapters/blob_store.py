@@ -12,11 +12,12 @@ the database's offset says which were accepted, and the hash checked at the end 
 arbiter of what was joined (a stray chunk from a raced retry can only make that upload fail
 its checksum and start again, never corrupt another photo).
 
-Note: only the local disk is built. The port is kept small for the S3-compatible adapter the
-design names (`s3://bucket/prefix`, `GATEWAY_S3_ENDPOINT`): `stage` = PutObject,
-`assemble` = a multipart upload of the chunks read in order while hashing, `promote` =
-CopyObject to the content key (or nothing when it exists) and `drop_staged` = deleting the
-prefix. Several replicas on local disk need a shared volume.
+The other adapter is any S3-compatible store (`GATEWAY_BLOB_URL=s3://bucket/prefix`,
+`GATEWAY_S3_*`; adapters/s3_blob_store.py), with the same keys and answers: `stage` =
+PutObject, `assemble` = a multipart upload of the chunks read in order while hashing,
+`promote` = CopyObject to the content key (or nothing when it exists) and `drop_staged` =
+deleting the prefix. Several replicas on local disk need a shared volume; on S3 they share
+the bucket.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlparse
+
+if TYPE_CHECKING:
+    from fieldline_gateway.settings import GatewaySettings
 
 READ_BYTES = 256 * 1024
 _PHOTO_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
@@ -199,11 +203,25 @@ def _promote(source: Path, target: Path) -> bool:
     return True
 
 
-def blob_store_for(blob_url: str, data_dir: Path) -> BlobStore:
-    """The store GATEWAY_BLOB_URL names (`file:///path`); empty: `<data_dir>/photos`."""
+def blob_store_for(settings: GatewaySettings, data_dir: Path) -> BlobStore:
+    """The store GATEWAY_BLOB_URL names: `file:///path`, or `s3://bucket[/prefix]` with the
+    GATEWAY_S3_* settings (s3_blob_store.py); empty: `<data_dir>/photos`."""
+    blob_url = settings.blob_url
     if not blob_url:
         return DiskBlobStore(data_dir / "photos")
+    if blob_url.startswith("s3://"):
+        from fieldline_gateway.adapters.s3_blob_store import S3BlobStore
+
+        return S3BlobStore.connect(
+            blob_url,
+            region=settings.s3_region,
+            endpoint=settings.s3_endpoint,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key,
+        )
     parsed = urlparse(blob_url)
     if parsed.scheme != "file" or parsed.netloc not in ("", "localhost") or not parsed.path:
-        raise ValueError(f"GATEWAY_BLOB_URL: expected file:///path, not {blob_url!r}")
+        raise ValueError(
+            f"GATEWAY_BLOB_URL: expected file:///path or s3://bucket[/prefix], not {blob_url!r}"
+        )
     return DiskBlobStore(Path(unquote(parsed.path)))

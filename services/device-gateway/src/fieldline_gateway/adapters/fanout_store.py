@@ -16,10 +16,12 @@ re-encoded.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import heapq
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,14 +29,20 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import (
+    BigInteger,
+    Integer,
     Select,
     and_,
     bindparam,
+    cast,
     delete,
     false,
+    literal,
+    null,
     or_,
     select,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -45,8 +53,13 @@ from fieldline_gateway.adapters.fanout_tables import (
     fanout_members,
     fanout_objects,
 )
+from fieldline_gateway.adapters.shared_scopes import MAX_CHANGES, Entry, SharedScopes
 from fieldline_gateway.domain.cursor import Phase, Position
-from fieldline_gateway.domain.membership import MembershipChange, membership_change
+from fieldline_gateway.domain.membership import (
+    MembershipChange,
+    is_shared_scope,
+    membership_change,
+)
 from fieldline_kit.clock import utcnow
 from fieldline_kit.db import utc
 from fieldline_kit.id_lists import dialect_name, id_list, ids_value, in_ids
@@ -99,6 +112,7 @@ class ScopeChanges:
     removed: tuple[str, ...]  # active at c, not at high
     reset: tuple[str, ...]  # active at high through an interval opened after c
     changed: tuple[str, ...]  # active from c through high, with a write after c
+    heads: Mapping[str, int] = field(default_factory=dict, compare=False)  # changed ones
 
 
 @dataclass(frozen=True)
@@ -226,7 +240,14 @@ async def put_objects(
             set_={name: upsert.excluded[name] for name in _OBJECT_VALUES},
         )
         await session.execute(upsert, rows)
-        await _raise_heads(session, seq, {r["scope"] for r in rows})
+        # A moved object's old scope changed too: its head says so (what the shared scopes'
+        # cache relies on: a scope's rows change only with its head).
+        moved_from = {
+            old.scope
+            for (section, key) in ((r["section"], r["key"]) for r in rows)
+            if (old := stored.get((section, key))) is not None
+        }
+        await _raise_heads(session, seq, {r["scope"] for r in rows} | moved_from)
     if versions:
         await session.execute(
             update(fanout_objects)
@@ -452,41 +473,61 @@ async def seq_before(session: AsyncSession, moment: datetime, high: int) -> int:
 
 # ------------------------------------------------------------------ reads
 
+_heads = fanout_heads.c
+# Delta steps 1–2 in one statement: the agent's intervals opened or closed in (c, high]
+# (step 1, `step` 1), and its steady intervals whose scope was written after c, with the
+# scope's head (step 2, `step` 2). Built once: the statement is the same for every delta.
+_SCOPE_CHANGES = union_all(
+    select(
+        _members.scope,
+        _members.added_seq,
+        _members.removed_seq,
+        literal(1, Integer).label("step"),
+        cast(null(), BigInteger).label("head"),
+    ).where(
+        _members.agent_id == bindparam("agent"),
+        or_(
+            and_(_members.added_seq > bindparam("c"), _members.added_seq <= bindparam("high")),
+            and_(_members.removed_seq > bindparam("c"), _members.removed_seq <= bindparam("high")),
+        ),
+    ),
+    select(
+        _members.scope,
+        _members.added_seq,
+        _members.removed_seq,
+        literal(2, Integer).label("step"),
+        _heads.seq.label("head"),
+    )
+    .join(fanout_heads, _heads.scope == _members.scope)
+    .where(
+        _members.agent_id == bindparam("agent"),
+        _members.added_seq <= bindparam("c"),
+        or_(_members.removed_seq.is_(None), _members.removed_seq > bindparam("high")),
+        _heads.seq > bindparam("c"),
+    ),
+)
+
 
 async def scope_changes(session: AsyncSession, agent_id: str, c: int, high: int) -> ScopeChanges:
     """Delta steps 1–2: the agent's scopes removed and reset between c and high, and its
-    steady scopes written after c."""
-    step1 = select(_members.scope, _members.added_seq, _members.removed_seq).where(
-        _members.agent_id == agent_id,
-        or_(
-            and_(_members.added_seq > c, _members.added_seq <= high),
-            and_(_members.removed_seq > c, _members.removed_seq <= high),
-        ),
-    )
+    steady scopes written after c (with their heads)."""
     was_active: set[str] = set()
     reset: set[str] = set()
-    for row in await session.execute(step1):
-        removed = row.removed_seq
-        if row.added_seq <= c:  # then removed in (c, high]
+    written: dict[str, int] = {}
+    params = {"agent": agent_id, "c": c, "high": high}
+    for row in await session.execute(_SCOPE_CHANGES, params):
+        if row.step == 2:
+            written[row.scope] = int(row.head)
+        elif row.added_seq <= c:  # then removed in (c, high]
             was_active.add(row.scope)
-        elif removed is None or removed > high:
+        elif row.removed_seq is None or row.removed_seq > high:
             reset.add(row.scope)
-    heads = fanout_heads.c
-    step2 = (
-        select(_members.scope)
-        .join(fanout_heads, heads.scope == _members.scope)
-        .where(
-            _members.agent_id == agent_id,
-            _members.added_seq <= c,
-            or_(_members.removed_seq.is_(None), _members.removed_seq > high),
-            heads.seq > c,
-        )
-    )
-    changed = set((await session.execute(step2)).scalars()) - reset - was_active
+    changed = sorted(set(written) - reset - was_active)
     return ScopeChanges(
         removed=tuple(sorted(was_active - reset)),
         reset=tuple(sorted(reset)),
-        changed=tuple(sorted(changed)),
+        changed=tuple(changed),
+        heads={scope: written[scope] for scope in changed},
     )
 
 
@@ -500,6 +541,39 @@ async def scopes_at(session: AsyncSession, agent_id: str, high: int) -> tuple[st
     return tuple(sorted(set((await session.execute(query)).scalars())))
 
 
+async def _shared_heads(session: AsyncSession, scopes: Iterable[str]) -> dict[str, int]:
+    """The heads of the shared scopes among `scopes` (those the cache may serve)."""
+    shared = [s for s in scopes if is_shared_scope(s)]
+    if not shared:
+        return {}
+    dialect = dialect_name(session)
+    query = select(_heads.scope, _heads.seq).where(
+        in_ids(_heads.scope, id_list("scopes", dialect), dialect)
+    )
+    rows = await session.execute(query, {"scopes": ids_value(dialect, shared)})
+    return {row.scope: int(row.seq) for row in rows}
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What a page reads with: the store's epoch and the replica's shared-scope cache (None:
+    every entry from the store)."""
+
+    shared: SharedScopes | None = None
+    epoch: str = ""
+
+    def caches(self, scope: str, head: int | None, high: int) -> bool:
+        # A head past `high` (a page continuing an older sync) is another version than
+        # the one this page reads: the store serves it.
+        return (
+            self.shared is not None
+            and bool(self.epoch)
+            and head is not None
+            and head <= high
+            and is_shared_scope(scope)
+        )
+
+
 async def delta(
     session: AsyncSession,
     agent_id: str,
@@ -509,19 +583,26 @@ async def delta(
     *,
     after: Position | None = None,
     exclude_sections: Collection[str] = (),
+    shared: SharedScopes | None = None,
+    epoch: str = "",
 ) -> StorePage:
     """One page of the agent's delta from `cursor_seq` to `high`: the snapshot of its reset
     scopes (step 4), then the changes of its steady scopes in seq order (step 3), continuing
-    after `after` (None: the first page)."""
+    after `after` (None: the first page). `shared`, with the store's `epoch`, serves the
+    shared scopes' entries from memory."""
+    reading = _Reading(shared, epoch)
     changes = await scope_changes(session, agent_id, cursor_seq, high)
     page = _PageBuilder(limits, removed=changes.removed, reset=changes.reset)
     position = after or Position(Phase.SNAPSHOT)
     if position.phase is Phase.SNAPSHOT:
-        page.next = await _snapshot(session, page, changes.reset, high, position, exclude_sections)
+        heads = await _shared_heads(session, changes.reset) if shared is not None else {}
+        page.next = await _snapshot(
+            session, page, changes.reset, high, position, exclude_sections, reading, heads
+        )
         position = Position(Phase.CHANGES)
     if page.next is None:
         page.next = await _changes(
-            session, page, changes.changed, cursor_seq, high, position, exclude_sections
+            session, page, changes.heads, cursor_seq, high, position, exclude_sections, reading
         )
     return page.done()
 
@@ -534,12 +615,17 @@ async def full(
     *,
     after: Position | None = None,
     exclude_sections: Collection[str] = (),
+    shared: SharedScopes | None = None,
+    epoch: str = "",
 ) -> StorePage:
     """One page of the agent's full bundle at `high`: every live object of its scopes."""
     scopes = await scopes_at(session, agent_id, high)
+    heads = await _shared_heads(session, scopes) if shared is not None else {}
     page = _PageBuilder(limits)
     position = after or Position(Phase.SNAPSHOT)
-    page.next = await _snapshot(session, page, scopes, high, position, exclude_sections)
+    page.next = await _snapshot(
+        session, page, scopes, high, position, exclude_sections, _Reading(shared, epoch), heads
+    )
     return page.done()
 
 
@@ -554,28 +640,22 @@ class _PageBuilder:
         self.items = 0
         self.size = 0
         self.next: Position | None = None
-        self._scopes: dict[str, bytes] = {}
 
     @property
     def room(self) -> int:
         return max(self.limits.max_items - self.items, 0)
 
-    def add(self, section: str, key: str, scope: str, body: bytes | None) -> bool:
+    def add(self, section: str, entry: bytes) -> bool:
         """Add the entry if the page has room for it (a page takes at least one)."""
-        scope_json = self._scopes.get(scope)
-        if scope_json is None:
-            scope_json = self._scopes[scope] = _json(scope)
-        if body is None:
-            entry = b'{"key":%b,"scope":%b,"deleted":true}' % (_json(key), scope_json)
-        else:
-            entry = b'{"key":%b,"scope":%b,"data":%b}' % (_json(key), scope_json, body)
-        if self.items >= self.limits.max_items or (
-            self.items and self.size + len(entry) > self.limits.max_bytes
-        ):
+        size = self.size + len(entry)
+        if self.items and (self.items >= self.limits.max_items or size > self.limits.max_bytes):
             return False
-        self.sections.setdefault(section, []).append(entry)
+        held = self.sections.get(section)
+        if held is None:
+            held = self.sections[section] = []
+        held.append(entry)
         self.items += 1
-        self.size += len(entry)
+        self.size = size
         return True
 
     def done(self) -> StorePage:
@@ -589,6 +669,22 @@ class _PageBuilder:
         )
 
 
+class _Wrap:
+    """Entries as the page sends them, `{"key", "scope", "data" | "deleted"}`, around the
+    stored body bytes (never re-encoded); a scope's JSON is encoded once per page."""
+
+    def __init__(self) -> None:
+        self._scopes: dict[str, bytes] = {}
+
+    def __call__(self, key: str, scope: str, body: bytes | None) -> bytes:
+        scope_json = self._scopes.get(scope)
+        if scope_json is None:
+            scope_json = self._scopes[scope] = _json(scope)
+        if body is None:
+            return b'{"key":%b,"scope":%b,"deleted":true}' % (_json(key), scope_json)
+        return b'{"key":%b,"scope":%b,"data":%b}' % (_json(key), scope_json, body)
+
+
 async def _snapshot(
     session: AsyncSession,
     page: _PageBuilder,
@@ -596,11 +692,41 @@ async def _snapshot(
     high: int,
     after: Position,
     exclude_sections: Collection[str],
+    reading: _Reading = _Reading(),
+    heads: Mapping[str, int] | None = None,
 ) -> Position | None:
     """Step 4 into `page`: live objects of `scopes` with seq <= high, by (scope, section, key)
-    after `after`. The position to go on from when the page filled up, else None."""
-    if not scopes:
-        return None
+    after `after`. The position to go on from when the page filled up, else None. A shared
+    scope the cache may serve is taken from it; the scopes between are read in one query."""
+    heads = heads or {}
+    run: list[str] = []
+    for scope in sorted(s for s in scopes if s >= after.scope):
+        if not reading.caches(scope, heads.get(scope), high):
+            run.append(scope)
+            continue
+        if run:
+            stop = await _snapshot_query(session, page, run, high, after, exclude_sections)
+            if stop is not None:
+                return stop
+            run = []
+        stop = await _snapshot_cached(
+            session, page, scope, heads[scope], after, exclude_sections, reading
+        )
+        if stop is not None:
+            return stop
+    if run:
+        return await _snapshot_query(session, page, run, high, after, exclude_sections)
+    return None
+
+
+async def _snapshot_query(
+    session: AsyncSession,
+    page: _PageBuilder,
+    scopes: Collection[str],
+    high: int,
+    after: Position,
+    exclude_sections: Collection[str],
+) -> Position | None:
     dialect = dialect_name(session)
     query: Select[Any] = (
         select(_objects.scope, _objects.section, _objects.key, _objects.body)
@@ -619,16 +745,157 @@ async def _snapshot(
         "a_section": after.section,
         "a_key": after.key,
     }
-    last = after
+    wrap = _Wrap()
     query = _excluding(query, params, exclude_sections, dialect)
-    async for row in _rows(session, query, params, page):
-        if not page.add(row.section, row.key, row.scope, row.body):
-            return last
-        last = Position(Phase.SNAPSHOT, scope=row.scope, section=row.section, key=row.key)
+    entries = [
+        Entry(row.section, row.key, 0, wrap(row.key, row.scope, row.body), row.scope)
+        async for row in _rows(session, query, params, page)
+    ]
+    return _fill(
+        page,
+        entries,
+        after,
+        (),
+        lambda e: Position(Phase.SNAPSHOT, scope=e.scope, section=e.section, key=e.key),
+    )
+
+
+def _fill(
+    page: _PageBuilder,
+    entries: Iterable[Entry],
+    after: Position,
+    exclude_sections: Collection[str],
+    position_of: Callable[[Entry], Position],
+) -> Position | None:
+    """`entries` into `page` (but those of `exclude_sections`) until it is full: the position
+    of the last one taken then (`after` if none was), else None."""
+    last: Entry | None = None
+    for entry in entries:
+        if entry.section in exclude_sections:
+            continue
+        if not page.add(entry.section, entry.data):
+            return after if last is None else position_of(last)
+        last = entry
     return None
 
 
+async def _snapshot_cached(
+    session: AsyncSession,
+    page: _PageBuilder,
+    scope: str,
+    head: int,
+    after: Position,
+    exclude_sections: Collection[str],
+    reading: _Reading,
+) -> Position | None:
+    assert reading.shared is not None
+
+    async def read() -> list[Entry]:
+        query = (
+            select(_objects.section, _objects.key, _objects.seq, _objects.body)
+            .where(_objects.scope == scope, _objects.deleted == false())
+            .order_by(_objects.section, _objects.key)
+        )
+        wrap = _Wrap()
+        result = await session.stream(query.execution_options(yield_per=_FETCH))
+        entries = []
+        async for rows in result.partitions():
+            entries += [
+                Entry(r.section, r.key, int(r.seq), wrap(r.key, scope, r.body)) for r in rows
+            ]
+        return entries
+
+    entries = await reading.shared.snapshot(reading.epoch, scope, head, read)
+    start = 0
+    if scope == after.scope:
+        start = bisect.bisect_right(
+            entries, (after.section, after.key), key=lambda e: (e.section, e.key)
+        )
+    return _fill(
+        page,
+        entries[start:],
+        after,
+        exclude_sections,
+        lambda e: Position(Phase.SNAPSHOT, scope=scope, section=e.section, key=e.key),
+    )
+
+
 async def _changes(
+    session: AsyncSession,
+    page: _PageBuilder,
+    heads: Mapping[str, int],
+    c: int,
+    high: int,
+    after: Position,
+    exclude_sections: Collection[str],
+    reading: _Reading = _Reading(),
+) -> Position | None:
+    """Step 3 into `page`: objects of the scopes `heads` names written in (c, high],
+    tombstones included, by (seq, section, key) after `after`. The shared scopes the cache
+    holds come from it, merged in order with what the store gives for the others."""
+    if not heads:
+        return None
+    held: list[Sequence[Entry]] = []
+    others: list[str] = []
+    for scope, head in heads.items():
+        entries = None
+        if reading.caches(scope, head, high):
+            entries = await _changes_cached(session, scope, head, c, reading)
+        if entries is None:
+            others.append(scope)
+            continue
+        start = max(
+            bisect.bisect_right(entries, c, key=lambda e: e.seq),
+            bisect.bisect_right(
+                entries,
+                (after.seq, after.section, after.key),
+                key=lambda e: (e.seq, e.section, e.key),
+            ),
+        )
+        held.append(entries[start:] if start else entries)
+    if others:
+        held.append(await _changes_query(session, page, others, c, high, after, exclude_sections))
+    stream: Iterable[Entry] = (
+        held[0] if len(held) == 1 else heapq.merge(*held, key=lambda e: (e.seq, e.section, e.key))
+    )
+    return _fill(
+        page,
+        stream,
+        after,
+        exclude_sections,
+        lambda e: Position(Phase.CHANGES, seq=e.seq, section=e.section, key=e.key),
+    )
+
+
+async def _changes_cached(
+    session: AsyncSession, scope: str, head: int, c: int, reading: _Reading
+) -> Sequence[Entry] | None:
+    """The shared scope's changes from the cache (read into it when not held)."""
+    assert reading.shared is not None
+
+    async def read(since: int) -> list[Entry] | None:
+        query = (
+            select(_objects.section, _objects.key, _objects.seq, _objects.body, _objects.deleted)
+            .where(_objects.scope == scope, _objects.seq > since, _objects.seq <= head)
+            .order_by(_objects.seq, _objects.section, _objects.key)
+            .limit(MAX_CHANGES + 1)
+        )
+        wrap = _Wrap()
+        result = await session.stream(query.execution_options(yield_per=_FETCH))
+        entries: list[Entry] = []
+        async for rows in result.partitions():
+            entries += [
+                Entry(
+                    r.section, r.key, int(r.seq), wrap(r.key, scope, None if r.deleted else r.body)
+                )
+                for r in rows
+            ]
+        return None if len(entries) > MAX_CHANGES else entries
+
+    return await reading.shared.changes(reading.epoch, scope, head, c, read)
+
+
+async def _changes_query(
     session: AsyncSession,
     page: _PageBuilder,
     scopes: Collection[str],
@@ -636,11 +903,9 @@ async def _changes(
     high: int,
     after: Position,
     exclude_sections: Collection[str],
-) -> Position | None:
-    """Step 3 into `page`: objects of `scopes` written in (c, high], tombstones included, by
-    (seq, section, key) after `after`."""
-    if not scopes:
-        return None
+) -> list[Entry]:
+    """The store's entries of `scopes` written in (c, high] after `after`, by (seq, section,
+    key): at most one more than the page has room for."""
     dialect = dialect_name(session)
     query: Select[Any] = (
         select(_objects.scope, _objects.section, _objects.key, _objects.seq, _objects.body)
@@ -660,14 +925,17 @@ async def _changes(
         "a_section": after.section,
         "a_key": after.key,
     }
-    last = after
+    wrap = _Wrap()
     query = _excluding(query, params, exclude_sections, dialect)
-    async for row in _rows(session, query, params, page):
-        body = None if row.deleted else row.body
-        if not page.add(row.section, row.key, row.scope, body):
-            return last
-        last = Position(Phase.CHANGES, seq=int(row.seq), section=row.section, key=row.key)
-    return None
+    return [
+        Entry(
+            row.section,
+            row.key,
+            int(row.seq),
+            wrap(row.key, row.scope, None if row.deleted else row.body),
+        )
+        async for row in _rows(session, query, params, page)
+    ]
 
 
 def _excluding(
@@ -690,8 +958,11 @@ async def _rows(
         query.limit(limit).execution_options(yield_per=min(limit, _FETCH)), params
     )
     try:
-        async for row in result:
-            yield row
+        # By partitions, not row by row: each `await` is a greenlet switch into the driver,
+        # paid once per few hundred rows (a 3,000-row page: ~3x faster than per row).
+        async for rows in result.partitions():
+            for row in rows:
+                yield row
     finally:
         await result.close()
 
@@ -702,10 +973,12 @@ async def _rows(
 class SyncStore:
     """The sync use case's way into the store: `async with store.snapshot() as snap:` is one
     read transaction (one page), REPEATABLE READ and read-only on PostgreSQL, so the clock,
-    the memberships and the objects it reads agree."""
+    the memberships and the objects it reads agree. `shared` is the replica's cache of the
+    shared scopes (None: none)."""
 
-    def __init__(self, read_sessions: ReadSessions) -> None:
+    def __init__(self, read_sessions: ReadSessions, shared: SharedScopes | None = None) -> None:
         self._sessions = read_sessions
+        self._shared = shared
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[StoreSnapshot]:
@@ -717,15 +990,20 @@ class SyncStore:
                         "postgresql_readonly": True,
                     }
                 )
-            yield StoreSnapshot(session)
+            yield StoreSnapshot(session, self._shared)
 
 
 class StoreSnapshot:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, shared: SharedScopes | None = None) -> None:
         self.session = session
+        self._shared = shared
+        self._epoch = ""
 
     async def clock(self) -> ClockState | None:
-        return await read_clock(self.session)
+        clock = await read_clock(self.session)
+        # The cache's entries are of this store: read in this snapshot, under its epoch.
+        self._epoch = clock.epoch if clock is not None else ""
+        return clock
 
     async def delta(
         self,
@@ -744,6 +1022,8 @@ class StoreSnapshot:
             limits,
             after=after,
             exclude_sections=exclude_sections,
+            shared=self._shared,
+            epoch=self._epoch,
         )
 
     async def full(
@@ -755,7 +1035,14 @@ class StoreSnapshot:
         exclude_sections: Collection[str] = (),
     ) -> StorePage:
         return await full(
-            self.session, agent_id, high, limits, after=after, exclude_sections=exclude_sections
+            self.session,
+            agent_id,
+            high,
+            limits,
+            after=after,
+            exclude_sections=exclude_sections,
+            shared=self._shared,
+            epoch=self._epoch,
         )
 
 

@@ -45,8 +45,16 @@ fanout_objects = Table(
 )
 # A scope's changes after a cursor (delta step 3) and its snapshot (step 4).
 Index("ix_fanout_objects_scope_seq", fanout_objects.c.scope, fanout_objects.c.seq)
-# Compaction's range of old tombstones, and its time → seq bisection.
+# Compaction's time → seq bisection (`seq_before`), and what a transaction wrote.
 Index("ix_fanout_objects_seq", fanout_objects.c.seq)
+# The tombstones alone, by seq: compaction deletes (and chunks) them without walking the live
+# rows below its bound (most of the store: a catalog written months ago).
+Index(
+    "ix_fanout_objects_tombstones",
+    fanout_objects.c.seq,
+    postgresql_where=fanout_objects.c.deleted.is_(True),
+    sqlite_where=fanout_objects.c.deleted.is_(True),
+)
 
 # The newest seq written in each scope: a delta skips the agent's scopes with nothing new.
 fanout_heads = Table(
@@ -55,6 +63,9 @@ fanout_heads = Table(
     Column("scope", Scope, primary_key=True),
     Column("seq", Seq, nullable=False),
 )
+# The scopes written after a cursor: a recent cursor's delta starts from these few rows
+# instead of probing the head of each of the agent's ~500 scopes.
+Index("ix_fanout_heads_seq", fanout_heads.c.seq)
 
 # One row per interval of membership: opened at added_seq, closed at removed_seq (NULL: open).
 fanout_members = Table(
@@ -67,6 +78,14 @@ fanout_members = Table(
 )
 Index("ix_fanout_members_agent_added", fanout_members.c.agent_id, fanout_members.c.added_seq)
 Index("ix_fanout_members_agent_removed", fanout_members.c.agent_id, fanout_members.c.removed_seq)
+# The closed intervals, by when they closed: compaction's range (the open ones, most rows, left
+# out).
+Index(
+    "ix_fanout_members_closed",
+    fanout_members.c.removed_seq,
+    postgresql_where=fanout_members.c.removed_seq.is_not(None),
+    sqlite_where=fanout_members.c.removed_seq.is_not(None),
+)
 # Who holds a scope now (the agents an outlet's change touches).
 Index(
     "ix_fanout_members_scope_open",

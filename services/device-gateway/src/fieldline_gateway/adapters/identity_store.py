@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_gateway.adapters.orm import (
@@ -20,7 +20,12 @@ from fieldline_gateway.adapters.orm import (
     employees,
     refresh_tokens,
 )
-from fieldline_gateway.domain.devices import DeviceStatus, RefreshRecord
+from fieldline_gateway.domain.devices import (
+    MAX_DEVICES_PAGE,
+    DeviceFilter,
+    DeviceStatus,
+    RefreshRecord,
+)
 from fieldline_kit.auth.directory import Standing
 from fieldline_kit.auth.directory_table import standing_of, supervised_by
 from fieldline_kit.db import utc
@@ -65,10 +70,26 @@ class IdentityStore:
         )
         return int((await self.session.execute(query)).scalar_one())
 
-    async def devices_of(self, employee_ids: Iterable[str] | None) -> list[Mapping[Any, Any]]:
-        query = select(devices).order_by(devices.c.employee_id, devices.c.activated_at)
+    async def devices_of(
+        self, employee_ids: Iterable[str] | None, wanted: DeviceFilter | None = None
+    ) -> list[Mapping[Any, Any]]:
+        """The devices of `employee_ids` (None: everyone's) that `wanted` asks for, by
+        (employee, device), at most `wanted.limit` of them."""
+        wanted = wanted or DeviceFilter(limit=MAX_DEVICES_PAGE)
+        c = devices.c
+        query = select(devices).order_by(c.employee_id, c.device_id).limit(wanted.limit)
         if employee_ids is not None:
-            query = query.where(devices.c.employee_id.in_(list(employee_ids)))
+            query = query.where(c.employee_id.in_(list(employee_ids)))
+        if wanted.employee_id is not None:
+            query = query.where(c.employee_id == wanted.employee_id)
+        if wanted.status is not None:
+            query = query.where(c.status == wanted.status)
+        if wanted.not_synced_since is not None:
+            query = query.where(
+                or_(c.last_sync_at.is_(None), c.last_sync_at < wanted.not_synced_since)
+            )
+        if wanted.after is not None:
+            query = query.where(tuple_(c.employee_id, c.device_id) > tuple_(*wanted.after))
         return list((await self.session.execute(query)).mappings().all())
 
     async def revoke_device(self, device_id: str, reason: str, by: str, now: datetime) -> bool:

@@ -49,12 +49,22 @@ FANOUT_WRITES = Counter(
     PREFIX + "fanout_writes_total", "sync store objects written", ["section", "outcome"]
 )
 FANOUT_SEQ = Gauge(PREFIX + "fanout_seq", "the sync store's change sequence")
+FANOUT_HORIZON = Gauge(
+    PREFIX + "fanout_horizon",
+    "the sync store's horizon (a cursor below it is answered in full), as compaction left it",
+)
 DEVICES = Gauge(PREFIX + "devices", "devices by status, read every minute", ["status"])
 TOKENS = Counter(PREFIX + "tokens_total", "device token operations", ["outcome"])
 PHOTOS = Counter(PREFIX + "photos_total", "photos completed", ["outcome"])
 PHOTO_BYTES = Counter(PREFIX + "photo_bytes_total", "photo bytes received")
 RATE_LIMITED = Counter(
     PREFIX + "rate_limited_total", "requests refused by a rate limit", ["operation"]
+)
+UPKEEP_REMOVED = Counter(
+    PREFIX + "upkeep_removed_total",
+    "rows the upkeep jobs removed: tombstones and closed intervals (compaction), items made "
+    "tombstones (window-sweep), receipts, unfinished photo uploads",
+    ["job"],
 )
 
 # Every series the dashboards and alerts read exists at 0 from the start, so the first
@@ -75,3 +85,6 @@ for _outcome in ("complete", "deduplicated", "checksum_mismatch"):
     PHOTOS.labels(_outcome)
 for _operation in OPERATIONS:
     RATE_LIMITED.labels(_operation)
+# The jobs of service_layer/upkeep.py (`JOBS`).
+for _job in ("compaction", "window-sweep", "receipt-retention", "photo-retention"):
+    UPKEEP_REMOVED.labels(_job)

@@ -103,3 +103,20 @@ def judge_refresh(
     if now - record.used_at < retry_window and not record.successor_used:
         return RefreshVerdict.RETRY
     return RefreshVerdict.REUSE
+
+
+MAX_DEVICES_PAGE = 500
+
+
+@dataclass(frozen=True)
+class DeviceFilter:
+    """Which devices `GET /v1/devices` lists, a page at a time in (employee, device) order:
+    an employee's, in one status, and those not synced since a moment (never synced
+    included): the devices a supervisor should chase. `after` is the last (employee id,
+    device id) of the previous page."""
+
+    employee_id: str | None = None
+    status: DeviceStatus | None = None
+    not_synced_since: datetime | None = None
+    after: tuple[str, str] | None = None
+    limit: int = 100

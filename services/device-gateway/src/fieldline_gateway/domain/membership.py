@@ -57,6 +57,12 @@ def price_type_scope(price_type_id: str) -> str:
     return f"price_type:{price_type_id}"
 
 
+def is_shared_scope(scope: str) -> bool:
+    """A scope many employees hold (the company, the catalog, a price type), whose entries a
+    replica keeps in memory rather than read once per employee."""
+    return scope in (COMPANY, CATALOG) or scope.startswith("price_type:")
+
+
 def scopes_of(
     employee_id: str,
     roles: Collection[str],

@@ -24,6 +24,7 @@ from fieldline_gateway.entrypoints.sales_consumers import (
     build_settlements_consumer,
 )
 from fieldline_gateway.service_layer.bulk_build import BulkBuild, LeaseHeld
+from fieldline_gateway.service_layer.upkeep import Upkeep, UpkeepPolicy
 from fieldline_kit.auth.keys import jwks_document, load_signing_keys
 from fieldline_kit.http_service import HttpServiceSpec
 from fieldline_kit.logging import configure_logging
@@ -38,6 +39,23 @@ def background(app: App, nc: Client) -> Sequence[Background]:
     if app.directory.refreshes:
         loops.append(app.directory.run)
     loops.append(bulk_build_of(app).run_when_needed)  # the store's first build
+    # Compaction, the window sweep, receipt and photo retention (one loop each, any replica,
+    # one run at a time by the job leases).
+    s = app.settings
+    upkeep = Upkeep(
+        app.uow,
+        app.read_uow,
+        app.blobs,
+        UpkeepPolicy(
+            tombstone_days=s.tombstone_days,
+            receipt_days=s.receipt_days,
+            photo_staging_hours=s.photo_staging_hours,
+            windows=app.windows,
+        ),
+        clock=lambda: app.clock(),
+        tz=app.tz,
+    )
+    loops.extend(upkeep.loops())
     return loops
 
 
@@ -48,6 +66,7 @@ def bulk_build_of(app: App) -> BulkBuild:
         ServiceLists(app.peers),
         clock=lambda: app.clock(),
         today=lambda: app.clock().astimezone(app.tz).date(),
+        windows=app.windows,
     )
 
 

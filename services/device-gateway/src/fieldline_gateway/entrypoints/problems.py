@@ -65,6 +65,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "rate-limited": (429, "Too many requests"),
     "internal": (500, "Internal error"),
     "sync-unavailable": (503, "Sync is not available yet"),
+    "sync-busy": (503, "Too many syncs at once"),
     "unavailable": (503, "Temporarily unavailable"),
 }
 
@@ -168,6 +169,9 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
         detail, field = validation_detail(message)
         key = extra[0].get("key")
         if field is None and isinstance(key, str) and key:
+            # A query parameter's failure may name its Python name: the API's is camelCase.
+            head, *rest = key.split("_")
+            key = head + "".join(part.title() for part in rest)
             field, detail = key, f"{key}: {detail}"
         return problem_response(request, "invalid-request", detail, field=field)
     return problem_response(request, "invalid-request", exc.detail)

@@ -98,6 +98,7 @@ class DeviceDetailOut(Out):
 
 class DevicesOut(Out):
     devices: list[DeviceOut]
+    next_page_token: str | None = None  # more devices match: ask again with it
 
 
 class LimitsOut(Out):

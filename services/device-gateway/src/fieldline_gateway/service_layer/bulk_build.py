@@ -50,6 +50,7 @@ from fieldline_gateway.adapters.service_lists import (
     ServiceLists,
     employee_ids,
 )
+from fieldline_gateway.domain.window import Windows
 from fieldline_gateway.service_layer.fanout import Change, GraphStep, apply
 from fieldline_gateway.service_layer.refetch import plan_key, vans_key
 from fieldline_kit.logging import get_logger
@@ -60,8 +61,6 @@ JOB = "bulk-build"
 CHUNK_ITEMS = 1000  # items per write transaction
 MEMBERSHIP_CHUNK = 200  # employees whose memberships one transaction recomputes
 LEASE = timedelta(minutes=2)  # renewed with every chunk
-VISIT_DAYS = 14  # visits the bundle holds (older ones leave by window)
-ORDER_DAYS = 30  # final orders the bundle holds (GATEWAY_ORDER_DAYS' default)
 RETRY_SECONDS = 5.0  # a failed or blocked start-up build: first wait, doubling…
 MAX_RETRY_SECONDS = 300.0  # …up to this
 
@@ -156,8 +155,11 @@ class BulkBuild:
         chunk_items: int = CHUNK_ITEMS,
         lease: timedelta = LEASE,
         holder: str = "",
+        windows: Windows | None = None,
     ) -> None:
         self._uow = uow
+        # The history the bundle holds: what the window sweep keeps (GATEWAY_ORDER_DAYS…).
+        self._windows = windows or Windows()
         self._lists = lists
         self._clock = clock
         self._today = today
@@ -231,7 +233,11 @@ class BulkBuild:
         started = time.perf_counter()
         report = BuildReport()
         employees: list[str] = []
-        steps = self._lists.steps(self._today(), visit_days=VISIT_DAYS, order_days=ORDER_DAYS)
+        steps = self._lists.steps(
+            self._today(),
+            visit_days=self._windows.visit_days,
+            order_days=self._windows.order_days,
+        )
         log.info("bulk build started", holder=self.holder, steps=len(steps))
         for step in steps:
             step_started = time.perf_counter()

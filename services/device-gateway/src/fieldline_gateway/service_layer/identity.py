@@ -22,6 +22,7 @@ from fieldline_gateway.adapters.identity_store import IdentityStore
 from fieldline_gateway.adapters.peers import Metadata
 from fieldline_gateway.domain.devices import (
     MANAGERS,
+    DeviceFilter,
     DeviceStatus,
     RefreshVerdict,
     RevokedReason,
@@ -353,14 +354,18 @@ class Identity:
             device = await self._managed(store, caller, device_id)
             return device, await store.events_of(device_id)
 
-    async def devices(self, caller: Principal) -> list[Mapping[Any, Any]]:
+    async def devices(
+        self, caller: Principal, wanted: DeviceFilter | None = None
+    ) -> list[Mapping[Any, Any]]:
+        """The caller's own and its team's devices (an administrator's: all) that `wanted`
+        asks for; a page of them, by (employee, device)."""
         _require_manager(caller)
         async with self._read_uow() as uow:
             store = IdentityStore(uow.session)
             if ADMIN in caller.roles:
-                return await store.devices_of(None)
+                return await store.devices_of(None, wanted)
             team = await store.team_of(caller.subject)
-            return await store.devices_of({*team, caller.subject})
+            return await store.devices_of({*team, caller.subject}, wanted)
 
     async def _managed(
         self, store: IdentityStore, caller: Principal, device_id: str

@@ -15,7 +15,9 @@ snapshot. The answer is built from the stored item bytes as they are.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import asyncio
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -30,6 +32,7 @@ from fieldline_gateway.adapters.fanout_store import (
     StorePage,
     SyncStore,
 )
+from fieldline_gateway.adapters.shared_scopes import SharedScopes
 from fieldline_gateway.domain.cursor import (
     Cursor,
     Mode,
@@ -42,6 +45,8 @@ from fieldline_gateway.domain.problems import Problem
 PAGE_TOKEN_TTL = timedelta(minutes=60)  # GATEWAY_PAGE_TOKEN_MINUTES
 # Retry-After of `sync-unavailable` while the store has no clock (not built yet).
 UNAVAILABLE_RETRY_SECONDS = 30.0
+# Retry-After of `sync-busy` (every sync slot taken for GATEWAY_SYNC_WAIT_SECONDS).
+BUSY_RETRY_SECONDS = 5.0
 
 
 class ResyncReason(StrEnum):
@@ -73,6 +78,31 @@ class _Plan:
     reason: str
 
 
+class SyncSlots:
+    """The syncs served at once (as many as their pool has connections): a sync waits up to
+    `wait_seconds` for a slot, then is refused with `sync-busy` and a Retry-After, rather than
+    queue for the pool's timeout while the device gives up."""
+
+    def __init__(self, slots: int, wait_seconds: float) -> None:
+        self._free = asyncio.Semaphore(slots)
+        self.wait_seconds = wait_seconds
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        try:
+            await asyncio.wait_for(self._free.acquire(), self.wait_seconds)
+        except TimeoutError:
+            raise Problem(
+                "sync-busy",
+                "the server is serving many syncs: try again shortly",
+                retry_after=BUSY_RETRY_SECONDS,
+            ) from None
+        try:
+            yield
+        finally:
+            self._free.release()
+
+
 async def sync_page(
     read_sessions: ReadSessions,
     employee_id: str,
@@ -86,12 +116,14 @@ async def sync_page(
     page_token_ttl: timedelta = PAGE_TOKEN_TTL,
     limits: PageLimits = PROTOCOL_LIMITS,
     exclude_sections: Collection[str] = (),
+    shared: SharedScopes | None = None,
 ) -> SyncPage:
     """The page of `employee_id`'s sync that `cursor` and `page_token` ask for. `key` signs
     and checks page tokens (the same on every replica); `protocol_minor` is the minor the
     answer is in, `exclude_sections` the sections newer than it. Refusals: `invalid-cursor`,
     `invalid-request` (a page token that is not the server's, or a cursor not matching it),
-    `page-token-expired`, `sync-unavailable`."""
+    `page-token-expired`, `sync-unavailable`. `shared` is the replica's cache of the shared
+    scopes' entries."""
     token = (
         decode_page_token(page_token, key, employee_id=employee_id, now=now, max_age=page_token_ttl)
         if page_token
@@ -100,7 +132,7 @@ async def sync_page(
     given = decode_cursor(cursor) if cursor and token is None else None
     if token is not None and token.mode is Mode.DELTA:
         _check_same_cursor(cursor, token)
-    async with SyncStore(read_sessions).snapshot() as snap:
+    async with SyncStore(read_sessions, shared).snapshot() as snap:
         clock = await snap.clock()
         if clock is None:
             raise Problem(

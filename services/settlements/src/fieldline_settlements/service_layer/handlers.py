@@ -424,9 +424,10 @@ async def set_debt_policy(
     """Set the client's own policy (client id empty: the company's) `by` whom, or with `clear`
     remove it; the policy in force after, and whether it is the company's. A change publishes
     DebtPolicyChanged with the policy now in force, and judges the client's standing again
-    (a client settlements has an account of; the company's policy is judged by no client's
-    standing here: see the standings sweep); setting the policy in force again, or clearing
-    none, changes and publishes nothing."""
+    (a client settlements has an account of); a change of the company's policy starts the
+    standings sweep over again, which judges every indebted client in chunks, as on a new
+    business day. Setting the policy in force again, or clearing none, changes and publishes
+    nothing."""
     client_id = optional_id("policy.client_id", client_id)
     account = await uow.accounts.find(client_id, for_update=True) if client_id else None
     stored = await uow.policies.find(client_id)
@@ -447,7 +448,19 @@ async def set_debt_policy(
         stored.changed(in_force, is_default)
         if account is not None:
             await _judge_standings(uow, cfg, now, today, {client_id: account})
+        elif not client_id:
+            await _sweep_again(uow, today)
     return in_force, is_default
+
+
+async def _sweep_again(uow: SettlementsUnitOfWork, today: date) -> None:
+    """Start the day's standings sweep from its first client (the company's policy changed:
+    every client it governs may be judged otherwise). A sweep already on a later day (a clock
+    set back) keeps its day."""
+    sweep = await uow.sweeps.lock()
+    sweep.day = today if sweep.day is None else max(sweep.day, today)
+    sweep.after_client, sweep.done = "", False
+    await uow.sweeps.save(sweep)
 
 
 def _standings(

@@ -38,15 +38,17 @@ class SyncController(Controller):
             edge.limit(app, "sync", caller.device_id)
         started = time.perf_counter()
         now = app.clock()
-        page = await sync_page(
-            app.read_sessions,
-            caller.subject,
-            cursor,
-            page_token,
-            key=app.page_token_key,
-            now=now,
-            business_date=now.astimezone(app.tz).date(),
-        )
+        async with app.sync_slots.slot():
+            page = await sync_page(
+                app.sync_sessions,
+                caller.subject,
+                cursor,
+                page_token,
+                key=app.page_token_key,
+                now=now,
+                business_date=now.astimezone(app.tz).date(),
+                shared=app.shared_scopes,
+            )
         mode = "resync" if page.reset else str(page.mode)
         metrics.SYNC_SECONDS.labels(mode).observe(time.perf_counter() - started)
         metrics.SYNCS.labels(mode, page.resync_reason or "").inc()
