@@ -246,6 +246,16 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_exchange_inspect(args: argparse.Namespace) -> int:
+    """Parse CommerceML files without applying them: one JSON line per file (the exchange's
+    own command, run as its module so that the dev tools import nothing of the service).
+    Run in the caller's directory: the file paths are the caller's."""
+    return subprocess.run(
+        [sys.executable, "-m", "fieldline_exchange.entrypoints.inspect", *args.files],
+        check=False,
+    ).returncode
+
+
 def cmd_passthrough(module: str) -> object:
     def run(args: argparse.Namespace) -> int:
         return subprocess.run(
@@ -328,6 +338,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     image_cli.add_arguments(image)
     image.set_defaults(func=image_cli.run)
+
+    exchange = sub.add_parser("exchange", help="CommerceML exchange with the ERP (inspect)")
+    exchange_sub = exchange.add_subparsers(dest="exchange_command", required=True)
+    exchange_inspect = exchange_sub.add_parser(
+        "inspect",
+        help="parse CommerceML files without applying them: one JSON line per file",
+        description="Counts, skips and refusals of each file (exit 1 when any is refused).",
+    )
+    exchange_inspect.add_argument("files", nargs="+", metavar="FILE")
+    exchange_inspect.set_defaults(func=cmd_exchange_inspect)
 
     for name, module, text in [
         (

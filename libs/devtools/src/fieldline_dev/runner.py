@@ -19,8 +19,10 @@ silent move; a port whose old connections linger in TIME_WAIT after a stop is fr
 
 Auth: the data directory's development key (`fieldline_dev.tokens`, made on first use) signs
 the tokens; the services that have an access policy (each asked at start: `python -m
-<service> describe`) get its JWKS and issuer. `token_source(caller)` gives the tools' and
-tests' calls a token (default: an administrator).
+<service> describe`) get its JWKS and issuer. A service that signs tokens of its own
+(`ServiceDef.issuer`: the gateway's device tokens, the exchange's partner tokens) gets its
+own key from the same directory, and each service it calls trusts that key bound to its issuer.
+`token_source(caller)` gives the tools' and tests' calls a token (default: an administrator).
 
 Replicas (`replicas=2`, tests/replicas): each service runs as that many `serve` processes on
 ports of their own, sharing the service's database (PostgreSQL only: `database_urls`), migrated
@@ -50,13 +52,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from fieldline_dev.services import SERVICES, ServiceDef, access_policies
 from fieldline_dev.supervisor import RestartPolicy, Supervised, Supervisor
 from fieldline_dev.tokens import (
-    GATEWAY_ISSUER,
     LOCAL_ISSUER,
-    device_jwks_path,
-    device_keys,
     jwks_path,
     local_issuer,
     signing_key_path,
+    token_jwks_path,
+    token_keys,
 )
 from fieldline_kit.auth.issuer import TokenIssuer
 from fieldline_kit.testing.auth import Caller
@@ -126,7 +127,7 @@ class RunningService:
     # False once stopped on purpose (`stop_service`): the supervisor leaves it down.
     wanted: bool = True
     replica: int = 1  # 1 for `./fl up`; more with LocalSystem(replicas=…)
-    http_port: int = 0  # an HTTP service's (the device gateway's)
+    http_port: int = 0  # an HTTP service's (the device gateway's, the exchange's)
 
     @property
     def name(self) -> str:
@@ -285,18 +286,24 @@ class LocalSystem:
         if d.default_http_port:
             env[f"{p}_HTTP_HOST"] = "127.0.0.1"
             env[f"{p}_HTTP_PORT"] = str(http_port)
-            env[f"{p}_TOKEN_SIGNING_KEYS"] = str(device_keys(self.data_dir))
-            env[f"{p}_TOKEN_ISSUER"] = GATEWAY_ISSUER
             env[f"{p}_DATA_DIR"] = str(self.data_dir / d.name)
+        if d.issuer:
+            env[f"{p}_TOKEN_SIGNING_KEYS"] = str(token_keys(self.data_dir, d.key_name))
+            env[f"{p}_TOKEN_ISSUER"] = d.issuer
         if self.checks_tokens(d):
-            env[f"{p}_AUTH_JWKS"] = str(jwks_path(self.data_dir))
-            env[f"{p}_AUTH_ISSUERS"] = LOCAL_ISSUER
-            if not d.default_http_port and self.has_gateway:
-                # The services trust the gateway's device tokens too, their key bound to its
-                # issuer (a device key cannot sign a token in another issuer's name).
-                device_keys(self.data_dir)
-                env[f"{p}_AUTH_JWKS"] += f",{device_jwks_path(self.data_dir)}#iss={GATEWAY_ISSUER}"
-                env[f"{p}_AUTH_ISSUERS"] = f"{LOCAL_ISSUER},{GATEWAY_ISSUER}"
+            # The development key's tokens, and those of each caller that signs its own (the
+            # gateway's device tokens, the exchange's partner tokens), each caller's key bound
+            # to its issuer: a device key cannot sign a token in the exchange's name, nor in
+            # the development issuer's.
+            jwks, issuers = [str(jwks_path(self.data_dir))], [LOCAL_ISSUER]
+            for caller in self.token_callers(d):
+                token_keys(self.data_dir, caller.key_name)
+                jwks.append(
+                    f"{token_jwks_path(self.data_dir, caller.key_name)}#iss={caller.issuer}"
+                )
+                issuers.append(caller.issuer)
+            env[f"{p}_AUTH_JWKS"] = ",".join(jwks)
+            env[f"{p}_AUTH_ISSUERS"] = ",".join(issuers)
             # For a service that signs its own service tokens (orders' settings name these):
             # the same development key, so its peers accept them.
             env[f"{p}_SERVICE_SIGNING_KEY"] = str(signing_key_path(self.data_dir))
@@ -425,9 +432,10 @@ class LocalSystem:
             ports[d.default_http_port] = f"{d.name} HTTP"
         return ports
 
-    @property
-    def has_gateway(self) -> bool:
-        return any(d.default_http_port for d in self.services)
+    def token_callers(self, d: ServiceDef) -> list[ServiceDef]:
+        """The services of this system that call `d` and sign tokens of their own for it,
+        in start order: `d` trusts each one's issuer."""
+        return [c for c in self.services if c.issuer and d.name in c.depends_on]
 
     def wait_ready(self, svc: RunningService, timeout: float = READY_TIMEOUT) -> None:
         """Until `svc` is ready: SERVING on gRPC health, or `/readyz` for an HTTP service."""

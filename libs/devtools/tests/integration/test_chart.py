@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from fieldline_dev import chart
+from fieldline_dev.services import SERVICES
 
 ROOT = Path(__file__).resolve().parents[4]
 CHART = ROOT / chart.CHART_DIR
@@ -138,9 +139,12 @@ def test_every_service_has_a_three_line_template() -> None:
         assert tpl.is_file(), f"services.{name} has no {tpl.name}"
         assert len(tpl.read_text().splitlines()) == 3
         assert block["kind"] in ("grpc", "http")
-    # What is enabled by default is exactly what is built: a package under services/.
-    built = sorted(p.parent.name for p in (CHART.parents[2] / "services").glob("*/pyproject.toml"))
-    assert sorted(n for n, b in services.items() if b["enabled"]) == built
+    # What is enabled by default is exactly what is built: a package under services/, but for
+    # a service built before its part of the chart (ServiceDef.in_chart), which stays disabled.
+    built = {p.parent.name for p in (CHART.parents[2] / "services").glob("*/pyproject.toml")}
+    not_yet = {d.name for d in SERVICES if not d.in_chart}
+    assert not_yet <= built
+    assert sorted(n for n, b in services.items() if b["enabled"]) == sorted(built - not_yet)
 
 
 @pytest.mark.chart

@@ -225,6 +225,18 @@ def valid_request(name: str, w: World) -> Message:
             update_mask=mask(paths=["legal_address"]),
         ),
         "ListClients": lambda: cs.ListClientsRequest(),
+        "UpsertClients": lambda: cs.UpsertClientsRequest(
+            request_id=new_id(),
+            clients=[
+                cs.ClientUpsert(
+                    external_id=f"erp-{new_id()}",
+                    name="ООО «Из ERP»",
+                    inn=w.client.inn,
+                    kpp="770101001",
+                    type=pb.CLIENT_TYPE_RETAIL,
+                )
+            ],
+        ),
         "CreateOutlet": lambda: cs.CreateOutletRequest(
             request_id=new_id(), outlet=pb.Outlet(id=new_id(), client_id=w.client.id, card=card())
         ),

@@ -43,6 +43,17 @@ class FakeOutlets(InMemoryRepository[Outlet]):
         self.rows[self._key_of(outlet)].new_history.clear()
 
 
+class FakeClients(InMemoryRepository[Client]):
+    """Clients, also found by the ERP's external id."""
+
+    async def by_external_ids(self, external_ids: Collection[str]) -> dict[str, Client]:
+        wanted = set(external_ids) - {""}
+        return {c.external_id: self.loaded(c) for c in self.all() if c.external_id in wanted}
+
+    async def ids_taken(self, ids: Collection[str]) -> set[str]:
+        return {i for i in ids if (i,) in self.rows}
+
+
 class FakeTerritories(InMemoryRepository[Territory]):
     """Territories: no versions, no events."""
 
@@ -89,7 +100,7 @@ class FakeAccessQueries:
 
 class FakeClientsUnitOfWork(FakeUnitOfWork):
     def _attach(self) -> None:
-        self.clients = InMemoryRepository[Client](self, "client")
+        self.clients = FakeClients(self, "client")
         self.outlets = FakeOutlets(self, "outlet")
         self.employees = InMemoryRepository[Employee](self, "employee")
         self.territories = FakeTerritories(self, "territory")

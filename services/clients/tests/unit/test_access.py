@@ -50,7 +50,7 @@ def test_the_roles_are_the_role_enums_names_and_service() -> None:
 
 
 def test_people_and_reference_data_are_changed_by_admin_and_service_only() -> None:
-    for name in ("CreateClient", "UpdateClient", "CreateOutlet", "CreateEmployee"):
+    for name in ("CreateClient", "UpdateClient", "UpsertClients", "CreateOutlet", "CreateEmployee"):
         assert rule(name).roles == {"ADMIN", "SERVICE"} and rule(name).audit
     for name in ("UpdateEmployee", "CreateTerritory", "CreateQuestionnaire"):
         assert rule(name).roles == {"ADMIN", "SERVICE"}

@@ -37,6 +37,7 @@ from fieldline_clients.domain.model import (
     RouteAssignment,
     Territory,
     VisitFrequency,
+    client_id_for,
 )
 from fieldline_clients.domain.values import Location
 from fieldline_clients.service_layer import commands as c
@@ -206,6 +207,115 @@ class TestUpdateClient:
     ) -> None:
         cmd = c.UpdateClient(new_id(), {"legal_address": "Казань"}, ["legal_address"], 1)
         await uow.refused(NotFound, handlers.update_client, NOW, cmd, match="client.id")
+
+
+class TestUpsertClients:
+    @staticmethod
+    def item(external_id: str, name: str = "ООО «Ромашка»", **kw: Any) -> c.ClientUpsert:
+        fields: dict[str, Any] = {
+            "inn": INN,
+            "kpp": KPP,
+            "type": ClientType.RETAIL,
+            "legal_address": "Москва",
+            **kw,
+        }
+        return c.ClientUpsert(external_id=external_id, name=name, **fields)
+
+    async def upsert(
+        self, uow: FakeClientsUnitOfWork, *items: c.ClientUpsert
+    ) -> list[handlers.ClientUpserted]:
+        return await uow.run(handlers.upsert_clients, NOW, c.UpsertClients(items))
+
+    async def test_new_external_ids_make_clients_with_ids_derived_from_them(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        results = await self.upsert(uow, self.item("ERP-1"), self.item(" ERP-2 ", kpp="773601002"))
+        assert [r.outcome for r in results] == [handlers.UpsertOutcome.CREATED] * 2
+        one, two = (r.client for r in results)
+        assert (one.id, one.external_id, one.version) == (client_id_for("ERP-1"), "ERP-1", 1)
+        assert (two.id, two.external_id, two.kpp) == (client_id_for("ERP-2"), "ERP-2", "773601002")
+        assert sorted(cl.id for cl in uow.clients.all()) == sorted([one.id, two.id])
+        assert event_types(uow) == [events.ClientCreated, events.ClientCreated]
+
+    async def test_the_same_content_again_changes_nothing(self, uow: FakeClientsUnitOfWork) -> None:
+        [first] = await self.upsert(uow, self.item("ERP-1"))
+        [again] = await self.upsert(uow, self.item("ERP-1", name=" ООО «Ромашка» "))
+        assert again.outcome is handlers.UpsertOutcome.UNCHANGED
+        assert again.client == first.client and again.client.version == 1
+        assert event_types(uow) == [events.ClientCreated]
+
+    async def test_a_changed_item_moves_the_version_and_publishes_the_change(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        await self.upsert(uow, self.item("ERP-1"))
+        [changed] = await self.upsert(uow, self.item("ERP-1", legal_address="Казань"))
+        assert changed.outcome is handlers.UpsertOutcome.UPDATED
+        assert (changed.client.version, changed.client.legal_address) == (2, "Казань")
+        assert changed.client.external_id == "ERP-1"
+        [stored_client] = uow.clients.all()
+        assert stored_client == changed.client
+        assert event_types(uow) == [events.ClientCreated, events.ClientChanged]
+        assert uow.events[-1].changed_fields == ("legal_address",)
+
+    async def test_every_invalid_item_is_named_and_nothing_is_written(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        await self.upsert(uow, self.item("ERP-0"))
+        error = await uow.refused(
+            InvalidArgument,
+            handlers.upsert_clients,
+            NOW,
+            c.UpsertClients(
+                (
+                    self.item("ERP-0", legal_address="Казань"),
+                    self.item("ERP-1", inn="7707083890"),
+                    self.item("ERP-2"),
+                    self.item("", name="без ключа"),
+                    self.item("ERP-2", name="дубль"),
+                    self.item("X" * 65),
+                    self.item("ERP-6", type=None),
+                )
+            ),
+        )
+        assert error.field == "clients[1].inn"
+        assert error.message.startswith("clients[1].inn: checksum does not match")
+        for named in (
+            "clients[3].external_id: must not be empty",
+            "clients[4].external_id: 'ERP-2' is also clients[2]",
+            "clients[5].external_id: must be at most 64 characters",
+            "clients[6].type: is required",
+        ):
+            assert named in error.message
+        assert "(and 4 more: " in error.message and error.message.endswith("nothing was changed")
+        assert "clients[0]" not in error.message and "clients[2]." not in error.message
+
+    async def test_an_error_lists_ten_refused_items_and_counts_the_rest(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        items = tuple(self.item(f"ERP-{i}", kpp="1") for i in range(15))
+        error = await uow.refused(
+            InvalidArgument, handlers.upsert_clients, NOW, c.UpsertClients(items)
+        )
+        assert error.message.startswith("clients[0].kpp: must be 9 characters")
+        assert "(and 14 more: clients[1].kpp" in error.message
+        assert "clients[9].kpp" in error.message and "clients[10]." not in error.message
+
+    async def test_a_derived_id_another_client_holds_is_refused(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        await uow.run(handlers.create_client, NOW, create_client(client_id_for("ERP-1")))
+        await uow.refused(
+            InvalidArgument,
+            handlers.upsert_clients,
+            NOW,
+            c.UpsertClients((self.item("ERP-1"),)),
+            match=r"clients\[0\]\.external_id: the id derived from 'ERP-1'",
+        )
+
+    async def test_an_empty_batch_is_refused(self, uow: FakeClientsUnitOfWork) -> None:
+        await uow.refused(
+            InvalidArgument, handlers.upsert_clients, NOW, c.UpsertClients(()), match="clients"
+        )
 
 
 # ------------------------------------------------------------------------------ outlets

@@ -26,7 +26,6 @@ import httpx
 import pytest_asyncio
 
 from fieldline.clients.v1 import resources_pb2 as cpb
-from fieldline_clients.entrypoints.main import SPEC as CLIENTS
 from fieldline_gateway.entrypoints.main import SPEC as GATEWAY
 from fieldline_kit.auth.keys import generate_signing_key, jwks_document, private_pem
 from fieldline_kit.testing.auth import (
@@ -39,10 +38,11 @@ from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.helpers import eventually
 from fieldline_kit.testing.http_service import RunningHttpService, http_service_running
 from fieldline_kit.testing.nats_server import EmbeddedNats
-from fieldline_kit.testing.service import RunningService, service_running
-from fieldline_orders.entrypoints.main import SPEC as ORDERS
-from fieldline_settlements.entrypoints.main import SPEC as SETTLEMENTS
+from fieldline_kit.testing.service import RunningService
 from tests.company import Api
+from tests.services import Services
+from tests.services import service_auth as system_service_auth
+from tests.services import services_running as system_services
 
 GATEWAY_ISSUER = "fieldline-gateway"
 
@@ -64,11 +64,13 @@ def device_key() -> tuple[str, str]:
 def service_auth() -> dict[str, Any]:
     """What a service behind the gateway is configured with: the test issuer's keys and the
     gateway's device keys (bound to its issuer)."""
-    tokens = process_tokens()
-    return {
-        "auth_jwks": f"{process_jwks()},{device_key()[1]}#iss={GATEWAY_ISSUER}",
-        "auth_issuers": (tokens.issuer_name, GATEWAY_ISSUER),
-    }
+    return system_service_auth(device_trust())
+
+
+def device_trust() -> list[tuple[str, str]]:
+    """The gateway's device keys, bound to its issuer (what the services trust besides the
+    test issuer)."""
+    return [(device_key()[1], GATEWAY_ISSUER)]
 
 
 def gateway_settings(**targets: str) -> dict[str, Any]:
@@ -196,48 +198,13 @@ class SyncedDevice:
         return self.items[(section, key)][1]
 
 
-@dataclass
-class Services:
-    clients: RunningService[Any]
-    orders: RunningService[Any]
-    settlements: RunningService[Any]
-    api: Api
-
-    def targets(self) -> dict[str, str]:
-        """The gateway's settings naming the three services."""
-        return {
-            "clients_target": self.clients.target,
-            "orders_target": self.orders.target,
-            "settlements_target": self.settlements.target,
-        }
-
-
 @contextlib.asynccontextmanager
 async def services_running(
     db_factory: DatabaseFactory, nats_server: EmbeddedNats
 ) -> AsyncIterator[Services]:
     """Clients, settlements and orders, trusting the gateway's tokens as in a deployment."""
-    nats_url = nats_server.url
-    tokens = process_tokens()
-    async with (
-        service_running(CLIENTS, db_factory, nats_url, **service_auth()) as clients,
-        service_running(SETTLEMENTS, db_factory, nats_url, **service_auth()) as settlements,
-        service_running(
-            ORDERS,
-            db_factory,
-            nats_url,
-            settlements_target=settlements.target,
-            service_signing_key=str(process_signing_key()),
-            service_token_issuer=tokens.issuer_name,
-            **service_auth(),
-        ) as orders,
-    ):
-        channels = {
-            "clients": clients.channel,
-            "orders": orders.channel,
-            "settlements": settlements.channel,
-        }
-        yield Services(clients, orders, settlements, Api(channels))
+    async with system_services(db_factory, nats_server, device_trust()) as services:
+        yield services
 
 
 @contextlib.asynccontextmanager

@@ -352,6 +352,10 @@ def counting_statements(app: App) -> Iterator[list[str]]:
     statements: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # The employee directory's refresh (a whole-table read, every second in the
+        # background) is not the call's: on a slow machine one lands inside the window.
+        if statement.rstrip().endswith("FROM feed_employees"):
+            return
         if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             statements.append(statement)
 

@@ -9,6 +9,7 @@ stock only if the van holds enough) are kept here the same way.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -23,6 +24,7 @@ from fieldline_orders.domain.catalog import (
     ClientPriceType,
     Discount,
     PriceList,
+    PriceListMerge,
     PriceType,
     Product,
     ProductGroup,
@@ -55,7 +57,7 @@ class FakeOrdersUnitOfWork(FakeUnitOfWork):
         self.groups = FakeGroups(self, "product_group")
         self.products = FakeProducts(self, "product")
         self.price_types = FakePriceTypes(self, "price_type")
-        self.price_lists = FakeRecords[PriceList](self, "price_list")
+        self.price_lists = FakePriceLists(self, "price_list")
         self.discounts = FakeRecords[Discount](self, "discount")
         self.catalog = FakeCatalog(self)
         self.feed = FakeFeedStore(self)
@@ -249,6 +251,40 @@ class FakeGroups(FakeRecords[ProductGroup]):
 class FakePriceTypes(FakeRecords[PriceType]):
     async def by_id(self, ids: Iterable[str]) -> dict[str, PriceType]:
         return {i: t for i in ids if (t := self.rows.get((i,))) is not None}
+
+
+class FakePriceLists(FakeRecords[PriceList]):
+    """Price lists, each row with all its entries. A merge reads the header and the entries of
+    the products it names and writes the next version, as the real repository does (which
+    touches only those entries' rows, and keeps the count in `price_lists.entry_count`)."""
+
+    async def headers_by_external_id(self, external_ids: Iterable[str]) -> dict[str, PriceList]:
+        wanted = set(external_ids)
+        return {
+            pl.external_id: self.loaded(dataclasses.replace(pl, entries={}))
+            for pl in self.all()
+            if pl.external_id in wanted
+        }
+
+    async def entry_counts(self, ids: Iterable[str]) -> dict[str, int]:
+        return {i: len(pl.entries) for i in ids if (pl := self.rows.get((i,))) is not None}
+
+    async def entries_of(
+        self, price_list_id: str, product_ids: Iterable[str]
+    ) -> dict[str, Decimal]:
+        held = self.rows[(price_list_id,)].entries
+        return {pid: held[pid] for pid in product_ids if pid in held}
+
+    async def merge(self, merge: PriceListMerge) -> None:
+        pl = merge.price_list
+        stored = self.rows[(pl.id,)]
+        if stored.version != self.loaded_version(pl):
+            raise Conflict(f"price list {pl.id} was changed concurrently; reload and retry")
+        entries = {k: v for k, v in stored.entries.items() if k not in merge.changes.removed}
+        entries.update(merge.changes.changed)
+        assert len(entries) == merge.entry_count  # the count the real repository writes
+        self.rows[(pl.id,)] = dataclasses.replace(pl, entries=dict(sorted(entries.items())))
+        self.saved(pl)
 
 
 class FakeProducts(ExternallyKeyed[Product]):

@@ -24,6 +24,7 @@ from fieldline_orders.domain.catalog import (
     ProductGroup,
     StockLevel,
     VolumeBreak,
+    check_removals,
 )
 from fieldline_orders.domain.pricing import CLIENT_PRICE
 from fieldline_orders.service_layer import catalog as sl
@@ -181,7 +182,7 @@ async def test_a_price_list_change_is_announced_with_what_changed_when_it_is_sma
     p, _, pl = await priced_catalog(uow)
     (created,) = [e for e in uow.events if isinstance(e, events.PriceListChanged)]
     assert created == events.PriceListChanged(
-        pl, "RUB", PriceListChanges({p.id: Decimal("33.33")}, ())
+        pl, "RUB", PriceListChanges({p.id: Decimal("33.33")}, ()), 1
     )
     others = [new_product() for _ in range(2)]
     await uow.run(lambda u: sl.upsert_products(u, records(*others)))
@@ -193,6 +194,7 @@ async def test_a_price_list_change_is_announced_with_what_changed_when_it_is_sma
             replace(pl, entries=prices, version=2),
             "RUB",
             PriceListChanges({others[0].id: Decimal("5.00")}, ()),
+            2,
         )
     ]
     uow.events.clear()  # the same list again: unchanged, nothing announced
@@ -250,6 +252,187 @@ async def test_a_price_list_is_refused_for_what_it_names_that_does_not_fit() -> 
     no_type = price_list(price_type(), {p.id: "1.00"})
     err = await uow.refused(BatchRefused, lambda u: sl.upsert_price_lists(u, records(no_type)))
     assert err.results[0].error.endswith(f"price type {no_type.price_type_id} not found")
+
+
+# --------------------------------------------------------------------- price list merges
+def merged(pl: PriceList, prices: dict[str, str], removed: Sequence[str] = ()) -> PriceList:
+    """`pl`'s header with these entries and removals, as a merge sends them."""
+    return PriceList.create(
+        "price_lists[0]",
+        id="",
+        external_id=pl.external_id,
+        price_type_id=pl.price_type_id,
+        valid_from=pl.valid_from,
+        valid_to=pl.valid_to,
+        entries=[(pid, Decimal(p), "") for pid, p in prices.items()],
+        removed_product_ids=removed,
+    )
+
+
+async def merge(uow: FakeOrdersUnitOfWork, *lists: PriceList) -> list[Outcome]:
+    return outcomes(await uow.run(lambda u: sl.upsert_price_lists(u, records(*lists), merge=True)))
+
+
+def list_events(uow: FakeOrdersUnitOfWork) -> list[events.PriceListChanged]:
+    return [e for e in uow.events if isinstance(e, events.PriceListChanged)]
+
+
+async def test_batches_merged_into_a_list_build_it_one_version_each() -> None:
+    uow = FakeOrdersUnitOfWork()
+    pt = price_type()
+    ps = [new_product() for _ in range(6)]
+    await uow.run(lambda u: sl.upsert_products(u, records(*ps)))
+    await uow.run(lambda u: sl.upsert_price_types(u, records(pt)))
+    header = price_list(pt, {})
+    batches = [{p.id: f"{n}.50" for n, p in enumerate(ps[i : i + 2], i)} for i in (0, 2, 4)]
+    assert await merge(uow, merged(header, batches[0])) == [Outcome.CREATED]
+    assert await merge(uow, merged(header, batches[1])) == [Outcome.UPDATED]
+    assert await merge(uow, merged(header, batches[2])) == [Outcome.UPDATED]
+    stored = uow.price_lists.rows[(header.id,)]
+    assert stored.entries == {p.id: Decimal(f"{n}.50") for n, p in enumerate(ps)}
+    assert stored.version == 3  # one version per request
+    # each event: exactly that batch, the list's size after it
+    assert [(e.price_list.version, e.entry_count, e.changes) for e in list_events(uow)] == [
+        (n + 1, 2 * (n + 1), PriceListChanges(dict(sorted(to_decimals(b).items())), ()))
+        for n, b in enumerate(batches)
+    ]
+
+
+def to_decimals(prices: dict[str, str]) -> dict[str, Decimal]:
+    return {pid: Decimal(p) for pid, p in prices.items()}
+
+
+async def test_a_merge_reprices_and_removes_only_what_it_names() -> None:
+    uow = FakeOrdersUnitOfWork()
+    pt = price_type()
+    ps = sorted((new_product() for _ in range(5)), key=lambda p: p.id)
+    await uow.run(lambda u: sl.upsert_products(u, records(*ps)))
+    await uow.run(lambda u: sl.upsert_price_types(u, records(pt)))
+    pl = price_list(pt, {p.id: "10.00" for p in ps[:4]})
+    await uow.run(lambda u: sl.upsert_price_lists(u, records(pl)))
+    uow.events.clear()
+    # ps[0] repriced, ps[1] sent as stored, ps[4] added; ps[2] dropped, and a product the list
+    # does not hold (nor the catalog) "dropped": nothing happens to it
+    nowhere = new_id()
+    change = merged(
+        pl,
+        {ps[0].id: "11.00", ps[1].id: "10.00", ps[4].id: "4.00"},
+        removed=[ps[2].id, nowhere, ps[2].id],
+    )
+    assert await merge(uow, change) == [Outcome.UPDATED]
+    assert uow.price_lists.rows[(pl.id,)].entries == {
+        ps[0].id: Decimal("11.00"),
+        ps[1].id: Decimal("10.00"),
+        ps[3].id: Decimal("10.00"),
+        ps[4].id: Decimal("4.00"),
+    }
+    (event,) = list_events(uow)
+    assert (event.price_list.version, event.entry_count) == (2, 4)
+    assert event.changes == PriceListChanges(
+        {ps[0].id: Decimal("11.00"), ps[4].id: Decimal("4.00")}, (ps[2].id,)
+    )
+    assert event.price_list.entries == {}  # a merge never loads the whole list
+
+    # removals alone
+    uow.events.clear()
+    assert await merge(uow, merged(pl, {}, removed=[ps[3].id, ps[4].id])) == [Outcome.UPDATED]
+    assert set(uow.price_lists.rows[(pl.id,)].entries) == {ps[0].id, ps[1].id}
+    (event,) = list_events(uow)
+    assert event.changes == PriceListChanges({}, tuple(sorted([ps[3].id, ps[4].id])))
+    assert (event.price_list.version, event.entry_count) == (3, 2)
+
+
+async def test_a_merge_that_changes_nothing_writes_and_announces_nothing() -> None:
+    uow = FakeOrdersUnitOfWork()
+    p, _, pl = await priced_catalog(uow)
+    uow.events.clear()
+    before, generation = uow.state()["price_list"], uow.catalog.generation
+    same = merged(pl, {p.id: "33.33"}, removed=[new_id()])
+    assert await merge(uow, same) == [Outcome.UNCHANGED]
+    assert await merge(uow, merged(pl, {})) == [Outcome.UNCHANGED]
+    assert uow.state()["price_list"] == before
+    assert uow.events == []
+    assert uow.catalog.generation == generation  # no cached catalog made stale either
+    assert await merge(uow, merged(pl, {p.id: "33.34"})) == [Outcome.UPDATED]
+    assert uow.catalog.generation == generation + 1
+
+
+async def test_a_merge_changes_the_header_as_a_replace_does() -> None:
+    uow = FakeOrdersUnitOfWork()
+    p, _, pl = await priced_catalog(uow)
+    uow.events.clear()
+    until = replace(merged(pl, {}), valid_to=date(2030, 1, 1))
+    assert await merge(uow, until) == [Outcome.UPDATED]
+    stored = uow.price_lists.rows[(pl.id,)]
+    assert (stored.valid_to, stored.version, stored.entries) == (
+        date(2030, 1, 1),
+        2,
+        {p.id: Decimal("33.33")},
+    )
+    (event,) = list_events(uow)
+    assert (event.changes, event.entry_count) == (PriceListChanges({}, ()), 1)
+    moved = replace(merged(pl, {}), price_type_id=(other := price_type()).id)
+    await uow.run(lambda u: sl.upsert_price_types(u, records(other)))
+    err = await uow.refused(
+        BatchRefused, lambda u: sl.upsert_price_lists(u, records(moved), merge=True)
+    )
+    assert err.results[0].error.startswith("price_lists[0].price_type_id: the list belongs to")
+
+
+async def test_a_merge_is_refused_for_unknown_products_and_beyond_the_largest_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    uow = FakeOrdersUnitOfWork()
+    p, _, pl = await priced_catalog(uow)
+    unknown = new_id()
+    err = await uow.refused(
+        BatchRefused,
+        lambda u: sl.upsert_price_lists(
+            u, records(merged(pl, {p.id: "1.00", unknown: "2.00"})), merge=True
+        ),
+    )
+    assert [(r.outcome, r.error) for r in err.results] == [
+        (Outcome.REJECTED, f"price_lists[0].entries[1].product_id: product {unknown} not found")
+    ]
+    others = [new_product() for _ in range(2)]
+    await uow.run(lambda u: sl.upsert_products(u, records(*others)))
+    monkeypatch.setattr(sl, "MAX_ENTRIES", 2)
+    too_many = merged(pl, {o.id: "1.00" for o in others})
+    err = await uow.refused(
+        BatchRefused, lambda u: sl.upsert_price_lists(u, records(too_many), merge=True)
+    )
+    assert err.results[0].error == (
+        "price_lists[0].entries: the list would hold 3 entries, more than 2"
+    )
+    # dropping one as it adds two keeps it within
+    within = merged(pl, {o.id: "1.00" for o in others}, removed=[p.id])
+    assert await merge(uow, within) == [Outcome.UPDATED]
+
+
+async def test_removals_are_taken_only_with_merge_and_never_of_a_priced_product() -> None:
+    uow = FakeOrdersUnitOfWork()
+    p, _, pl = await priced_catalog(uow)
+    dropping = merged(pl, {}, removed=[p.id])
+    await uow.refused(
+        InvalidArgument,
+        lambda u: sl.upsert_price_lists(u, records(dropping)),
+        match=r"^price_lists\[0\]\.removed_product_ids: is taken only with merge = true",
+    )
+    with pytest.raises(InvalidArgument, match="is taken only with merge = true"):
+        check_removals("price_lists[3]", False, [], [p.id])
+    check_removals("price_lists[3]", True, [], [p.id])
+    # the request as sent (ids in any case): the first removal also priced, named
+    other = new_id()
+    with pytest.raises(InvalidArgument) as raised:
+        check_removals("price_lists[3]", True, ["not-an-id", other, p.id], [p.id.upper()])
+    assert raised.value.field == "price_lists[3].removed_product_ids[0]"
+    assert raised.value.problem == (
+        f"product {p.id} is also price_lists[3].entries[2]: a list cannot both price and drop "
+        "a product"
+    )
+    # and the record, should it get that far, is refused as well
+    with pytest.raises(InvalidArgument, match=r"removed_product_ids\[0\]: product"):
+        merged(pl, {p.id: "1.00"}, removed=[p.id])
 
 
 async def test_discounts_need_their_group_or_product() -> None:

@@ -11,6 +11,7 @@ from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.event_mapper import BATCH_EVENT_BYTES, OrdersEvents, batches
 from fieldline_orders.domain import events
+from fieldline_orders.domain.catalog import PriceListChanges, PriceListMerge
 from fieldline_orders.domain.orders import OrderStatus
 from fieldline_orders.topology import SUBJECT_PREFIX
 
@@ -103,6 +104,22 @@ def test_a_price_list_event_carries_the_header_and_its_change_when_small() -> No
     ]
     assert list(message.removed_product_ids) == [ids[0]]
 
-    (large,) = OrdersEvents()(events.PriceListChanged(after, "RUB", None))
+    (large,) = OrdersEvents()(events.PriceListChanged(after, "RUB", None, 2))
     assert not large.message.entries_included
     assert (list(large.message.changed_entries), large.message.price_list.entry_count) == ([], 2)
+
+    # a merge's: the header (no entries loaded), the list's count, exactly what it changed
+    merged = PriceListMerge(
+        replace(after, entries={}, version=3),
+        PriceListChanges({ids[0]: Decimal("9.99")}, (ids[2],)),
+        40_000,
+    )
+    (published,) = OrdersEvents()(events.PriceListChanged.merged(merged, "RUB"))
+    message = published.message
+    assert isinstance(message, ev.PriceListChanged)
+    assert (published.aggregate_version, message.price_list.version) == (3, 3)
+    assert message.price_list.entry_count == 40_000 and message.entries_included
+    assert [(e.product_id, e.price.units, e.price.nanos) for e in message.changed_entries] == [
+        (ids[0], 9, 990_000_000)
+    ]
+    assert list(message.removed_product_ids) == [ids[2]]

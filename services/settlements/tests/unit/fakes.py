@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from fieldline_kit.testing.fakes import FakeUnitOfWork, InMemoryRepository
-from fieldline_settlements.adapters.repository import CreditPositions
+from fieldline_settlements.adapters.repository import CreditPositions, StandingSweep
 from fieldline_settlements.domain.account import ClientAccount, Reservation
 from fieldline_settlements.domain.credit import ClientDebt, OtherReservations
 from fieldline_settlements.domain.ledger import (
@@ -280,6 +280,31 @@ class FakeFeedReads:
         return {c: frozenset(a) for c, a in agents.items()}
 
 
+class FakeSweeps:
+    """The standings sweep's one state (what a company policy change starts over), kept in
+    the fake's tables so that a rolled back transaction leaves it as it was."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._rows = uow.tables.setdefault("standing_sweep", {})
+
+    @property
+    def saved(self) -> StandingSweep:
+        return dataclasses.replace(self._rows.get(1, StandingSweep()))
+
+    @saved.setter
+    def saved(self, sweep: StandingSweep) -> None:
+        self._rows[1] = dataclasses.replace(sweep)
+
+    async def lock(self) -> StandingSweep:
+        return self.saved
+
+    async def state(self) -> StandingSweep:
+        return self.saved
+
+    async def save(self, sweep: StandingSweep) -> None:
+        self.saved = sweep
+
+
 class FakeSettlementsUnitOfWork(FakeUnitOfWork):
     def _attach(self) -> None:
         self.accounts = FakeAccounts(self, "account", key=("client_id",))
@@ -293,3 +318,4 @@ class FakeSettlementsUnitOfWork(FakeUnitOfWork):
         self.tare = FakeTare(self)
         self.numbers = FakeNumbers(self)
         self.feed_reads = FakeFeedReads(self)
+        self.sweeps = FakeSweeps(self)

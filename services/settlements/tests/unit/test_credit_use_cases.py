@@ -433,7 +433,9 @@ async def test_a_check_and_a_release_judge_the_standing_again_publishing_changes
     assert last.standing.stages[0].headroom == d("60.00")  # the first order's 40 still held
 
 
-async def test_a_clients_own_policy_judges_its_standing_again_the_companys_does_not() -> None:
+async def test_a_clients_own_policy_judges_its_standing_again_the_companys_starts_the_sweep() -> (
+    None
+):
     uow = FakeSettlementsUnitOfWork()
     limit(uow, CLIENT, "100.00")
     await judge(uow, check("100.00"))
@@ -443,10 +445,16 @@ async def test_a_clients_own_policy_judges_its_standing_again_the_companys_does_
         handlers.set_debt_policy, CFG, NOW, TODAY, client_id=CLIENT, args=warn, clear=False
     )
     assert standings(uow)[-1] == (2, "ORDER_SUBMIT:WARN:OVER_LIMIT;VAN_SALE:ALLOW:")
-    # The company's: its DebtPolicyChanged only (the client keeps its own anyway), and a
-    # client settlements has no account of gets none.
+    # The company's: its DebtPolicyChanged only, and the day's standings sweep starts over
+    # (the clients it governs are judged in chunks by the sweep); a client settlements has no
+    # account of gets none.
     published = len(uow.events)
+    uow.sweeps.saved = dataclasses.replace(
+        uow.sweeps.saved, day=TODAY, after_client="c-9", done=True
+    )
     await uow.run(handlers.set_debt_policy, CFG, NOW, TODAY, client_id="", args=warn, clear=False)
+    swept = uow.sweeps.saved
+    assert (swept.day, swept.after_client, swept.done) == (TODAY, "", False)
     await uow.run(
         handlers.set_debt_policy, CFG, NOW, TODAY, client_id=OTHER_CLIENT, args=warn, clear=False
     )

@@ -40,6 +40,17 @@ clients = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The ERP's id of the counterparty; '' for a client made in Fieldline.
+    Column("external_id", String(64), nullable=False, server_default=""),
+)
+# One client per ERP id; the clients made in Fieldline ('') are not in the index. A query
+# that should use it says `external_id != ''` too (SQLite uses a partial index only then).
+Index(
+    "ux_clients_external_id",
+    clients.c.external_id,
+    unique=True,
+    postgresql_where=clients.c.external_id != "",
+    sqlite_where=clients.c.external_id != "",
 )
 
 territories = Table(

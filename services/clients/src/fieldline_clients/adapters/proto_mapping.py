@@ -117,6 +117,7 @@ def client_pb(c: Client) -> pb.Client:
         version=c.version,
         create_time=ts(c.created_at),
         update_time=ts(c.updated_at),
+        external_id=c.external_id,
     )
 
 

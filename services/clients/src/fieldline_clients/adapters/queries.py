@@ -10,7 +10,7 @@ outside it, in SQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
 from typing import Any, TypeVar
@@ -105,7 +105,9 @@ async def list_clients(
     name_query: str,
     inn: str,
     type_: ClientType | None,
+    external_ids: Sequence[str] = (),
 ) -> tuple[list[Client], str]:
+    """`external_ids`: only the clients with one of them (none: no filter)."""
     t = orm.clients
     stmt = select(t).where(
         *_where(
@@ -114,6 +116,9 @@ async def list_clients(
             else None,
             t.c.inn == inn if inn else None,
             t.c.type == type_.value if type_ else None,
+            t.c.external_id.in_(external_ids) if external_ids else None,
+            # what ux_clients_external_id covers, so SQLite uses it too
+            t.c.external_id != "" if external_ids else None,
         )
     )
     return await _page(session, stmt, t.c.id, token, size, client_from)

@@ -116,6 +116,7 @@ def client_from(row: Row[Any]) -> Client:
         version=row.version,
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
+        external_id=row.external_id,
     )
 
 
@@ -303,10 +304,28 @@ class ClientRepository(VersionedRepository[Client]):
             "version": c.version,
             "created_at": c.created_at,
             "updated_at": c.updated_at,
+            "external_id": c.external_id,
         }
 
     def from_row(self, row: Row[Any]) -> Client:
         return client_from(row)
+
+    async def by_external_ids(self, external_ids: Collection[str]) -> dict[str, Client]:
+        """The clients with these (non-empty) external ids, by external id; loaded for `save`."""
+        if not external_ids:
+            return {}
+        t = self.table
+        stmt = select(t).where(t.c.external_id.in_(list(external_ids)), t.c.external_id != "")
+        rows = (await self.session.execute(stmt)).all()
+        return {row.external_id: self.loaded(client_from(row)) for row in rows}
+
+    async def ids_taken(self, ids: Collection[str]) -> set[str]:
+        """Those of `ids` that are a client's."""
+        if not ids:
+            return set()
+        t = self.table
+        stmt = select(t.c.id).where(t.c.id.in_(list(ids)))
+        return set((await self.session.execute(stmt)).scalars())
 
 
 class OutletRepository(VersionedRepository[Outlet]):

@@ -27,6 +27,7 @@ from fieldline_clients.domain.values import (
     require_id,
     require_text,
 )
+from fieldline_kit import external_ids
 from fieldline_kit.errors import (
     Conflict,
     FailedPrecondition,
@@ -72,6 +73,19 @@ def check_version(expected: int, current: int, what: str, field: str = "expected
 
 
 # --------------------------------------------------------------------------------- clients
+# The ERP's id of a counterparty (`Client.external_id`): at most this many characters.
+MAX_EXTERNAL_ID = 64
+# Ids of clients derived from the ERP's ids: uuid5(CLIENT_NAMESPACE, "client:" + external_id),
+# a published contract (fieldline_kit.external_ids: the exchange names clients by it).
+CLIENT_NAMESPACE = external_ids.CLIENTS
+
+
+def client_id_for(external_id: str) -> str:
+    """The id of the client the ERP knows as `external_id`: the same on every import, so an
+    item sent again (a retried or repeated batch) finds or makes the same client."""
+    return external_ids.client_id(external_id)
+
+
 @dataclass
 class Client:
     id: str
@@ -83,24 +97,38 @@ class Client:
     version: int
     created_at: datetime
     updated_at: datetime
+    # The ERP's id ("" for a client made in Fieldline); set when UpsertClients creates it.
+    external_id: str = ""
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     FIELDS = ("name", "inn", "kpp", "type", "legal_address")
 
     @staticmethod
-    def _validated(
-        name: str, inn: str, kpp: str, type_: ClientType | None, legal_address: str
+    def validated(
+        name: str,
+        inn: str,
+        kpp: str,
+        type_: ClientType | None,
+        legal_address: str,
+        path: str = "client",
     ) -> dict[str, Any]:
+        """The client's FIELDS as stored (trimmed, KPP upper-case), or InvalidArgument naming
+        `<path>.<field>`: the one validation of a client's fields, wherever they come from."""
         if type_ is None:
-            raise InvalidArgument("client.type", "is required")
-        clean_inn = validate_inn("client.inn", inn)
+            raise InvalidArgument(f"{path}.type", "is required")
+        clean_inn = validate_inn(f"{path}.inn", inn)
         return {
-            "name": require_text("client.name", name),
+            "name": require_text(f"{path}.name", name),
             "inn": clean_inn,
-            "kpp": validate_kpp("client.kpp", kpp, clean_inn),
+            "kpp": validate_kpp(f"{path}.kpp", kpp, clean_inn),
             "type": type_,
-            "legal_address": limit_text("client.legal_address", legal_address),
+            "legal_address": limit_text(f"{path}.legal_address", legal_address),
         }
+
+    @staticmethod
+    def external_key(field: str, external_id: str) -> str:
+        """An external id as stored and matched: required, trimmed, at most MAX_EXTERNAL_ID."""
+        return require_text(field, external_id, MAX_EXTERNAL_ID)
 
     @classmethod
     def create(
@@ -113,9 +141,26 @@ class Client:
         legal_address: str,
         now: datetime,
     ) -> Client:
-        fields = cls._validated(name, inn, kpp, type_, legal_address)
+        fields = cls.validated(name, inn, kpp, type_, legal_address)
+        return cls._new(require_id("client.id", id), fields, now)
+
+    @classmethod
+    def of_external(cls, external_id: str, fields: Mapping[str, Any], now: datetime) -> Client:
+        """A new client of the ERP: `fields` as `validated` returns them, `external_id` as
+        `external_key` does; its id derived from the external id (`client_id_for`)."""
+        return cls._new(client_id_for(external_id), fields, now, external_id)
+
+    @classmethod
+    def _new(
+        cls, id: str, fields: Mapping[str, Any], now: datetime, external_id: str = ""
+    ) -> Client:
         client = cls(
-            id=require_id("client.id", id), version=1, created_at=now, updated_at=now, **fields
+            id=id,
+            version=1,
+            created_at=now,
+            updated_at=now,
+            external_id=external_id,
+            **fields,
         )
         client.events.append(events.ClientCreated(client.snapshot()))
         return client
@@ -130,14 +175,26 @@ class Client:
                 raise InvalidArgument("update_mask", f"unknown client field {path[:60]!r}")
         current = {f: getattr(self, f) for f in self.FIELDS}
         wanted = {**current, **{p: changes[p] for p in paths}}
-        validated = self._validated(
-            wanted["name"], wanted["inn"], wanted["kpp"], wanted["type"], wanted["legal_address"]
+        return self.revise(
+            self.validated(
+                wanted["name"],
+                wanted["inn"],
+                wanted["kpp"],
+                wanted["type"],
+                wanted["legal_address"],
+            ),
+            now,
         )
-        changed = [f for f in self.FIELDS if validated[f] != current[f]]
+
+    def revise(self, fields: Mapping[str, Any], now: datetime) -> list[str]:
+        """Take `fields` (all of FIELDS, as `validated` returns them); the names of those that
+        changed. Nothing changed: nothing happens (no version, no event); else the version moves
+        and ClientChanged is recorded."""
+        changed = [f for f in self.FIELDS if fields[f] != getattr(self, f)]
         if not changed:
             return []
         for f in changed:
-            setattr(self, f, validated[f])
+            setattr(self, f, fields[f])
         self.version += 1
         self.updated_at = now
         self.events.append(events.ClientChanged(self.snapshot(), tuple(changed)))

@@ -17,6 +17,7 @@ from fieldline_kit.validation import (  # noqa: F401 - re-exported for the model
     MAX_NAME,
     MAX_QUERY,
     MAX_REASON,
+    MAX_RECORDS,
     MAX_TEXT,
     MAX_VALUE,
     limit_items,

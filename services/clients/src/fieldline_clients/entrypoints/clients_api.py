@@ -14,9 +14,12 @@ from fieldline.clients.v1 import clients_service_pb2_grpc as cs_grpc
 from fieldline_clients.adapters import proto_mapping as m
 from fieldline_clients.adapters import queries
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
+from fieldline_clients.domain.model import Client
 from fieldline_clients.domain.values import (
     MAX_CODE,
     MAX_QUERY,
+    MAX_RECORDS,
+    limit_items,
     limit_text,
     optional_id,
     require_id,
@@ -41,6 +44,28 @@ def create_client_command(request: cs.CreateClientRequest) -> commands.CreateCli
     )
 
 
+def upsert_clients_command(request: cs.UpsertClientsRequest) -> commands.UpsertClients:
+    items = limit_items("clients", request.clients, MAX_RECORDS)
+    return commands.UpsertClients(
+        clients=tuple(
+            commands.ClientUpsert(
+                external_id=c.external_id,
+                name=c.name,
+                inn=c.inn,
+                kpp=c.kpp,
+                type=m.from_enum(m.CLIENT_TYPES, c.type, f"clients[{i}].type"),
+                legal_address=c.legal_address,
+            )
+            for i, c in enumerate(items)
+        )
+    )
+
+
+def external_ids(request: cs.ListClientsRequest) -> list[str]:
+    ids = limit_items("external_ids", request.external_ids, MAX_RECORDS)
+    return [Client.external_key(f"external_ids[{i}]", e) for i, e in enumerate(ids)]
+
+
 def create_outlet_command(request: cs.CreateOutletRequest) -> commands.CreateOutlet:
     o = request.outlet
     return commands.CreateOutlet(
@@ -60,6 +85,11 @@ def set_outlet_status_command(request: cs.SetOutletStatusRequest) -> commands.Se
 
 
 DECISIONS = {cs.DECISION_APPROVE: True, cs.DECISION_REJECT: False}
+UPSERT_OUTCOMES = {
+    handlers.UpsertOutcome.CREATED: cs.UPSERT_OUTCOME_CREATED,
+    handlers.UpsertOutcome.UPDATED: cs.UPSERT_OUTCOME_UPDATED,
+    handlers.UpsertOutcome.UNCHANGED: cs.UPSERT_OUTCOME_UNCHANGED,
+}
 
 
 # -------------------------------------------------------------------------------- servicer
@@ -116,10 +146,24 @@ class ClientsServicer(CallerServicer, cs_grpc.ClientsServiceServicer):
                 name_query=limit_text("name_query", request.name_query, MAX_QUERY),
                 inn=limit_text("inn", request.inn, MAX_CODE),
                 type_=type_,
+                external_ids=external_ids(request),
             )
         return cs.ListClientsResponse(
             clients=[m.client_pb(c) for c in items], next_page_token=token
         )
+
+    async def UpsertClients(
+        self, request: cs.UpsertClientsRequest, context: grpc.aio.ServicerContext
+    ) -> cs.UpsertClientsResponse:
+        async def work(uow: ClientsUnitOfWork) -> cs.UpsertClientsResponse:
+            cmd = upsert_clients_command(request)
+            results = await handlers.upsert_clients(uow, self.app.clock(), cmd)
+            return cs.UpsertClientsResponse(
+                clients=[m.client_pb(r.client) for r in results],
+                outcomes=[UPSERT_OUTCOMES[r.outcome] for r in results],
+            )
+
+        return await self.write("UpsertClients", request, cs.UpsertClientsResponse, work)
 
     # -- outlets -------------------------------------------------------------------------
     async def CreateOutlet(

@@ -7,8 +7,9 @@
   visits, audits, proposals), SUPERVISOR in its territory, ADMIN and SERVICE company-wide;
 * an employee's record: every employee its own, SUPERVISOR its team's, ADMIN, SERVICE all; the
   list of employees: SUPERVISOR (its team), ADMIN, SERVICE;
-* creating and changing clients, employees, territories, questionnaires and creating outlets:
-  ADMIN, SERVICE (ERP and HR imports) — audited;
+* creating and changing clients (also the ERP's counterparties, `UpsertClients`), employees,
+  territories, questionnaires and creating outlets: ADMIN, SERVICE (ERP and HR imports) —
+  audited;
 * routes, their assignments, outlet cards and statuses: SUPERVISOR for its team, ADMIN,
   SERVICE — audited; field staff change cards through census;
 * census: the field roles and SUPERVISOR propose (as themselves, for what they see); only
@@ -48,6 +49,8 @@ CLIENTS = {
     "GetClient": Rule(SEERS | {DISTRIBUTOR_MANAGER}, scope=Scope.COMPANY),
     "UpdateClient": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "ListClients": Rule(SEERS | {DISTRIBUTOR_MANAGER}, scope=Scope.COMPANY),
+    # The ERP's counterparties (the exchange service), as orders' catalog upserts.
+    "UpsertClients": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "CreateOutlet": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "GetOutlet": Rule(SEERS, scope=Scope.ROUTE),
     "UpdateOutletCard": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),

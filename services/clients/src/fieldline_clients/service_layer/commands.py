@@ -49,6 +49,23 @@ class UpdateClient:
     expected_version: int
 
 
+@dataclass(frozen=True)
+class ClientUpsert:
+    """One counterparty of the ERP: a client's fields, keyed by the ERP's id."""
+
+    external_id: str
+    name: str
+    inn: str
+    kpp: str
+    type: ClientType | None
+    legal_address: str
+
+
+@dataclass(frozen=True)
+class UpsertClients:
+    clients: Sequence[ClientUpsert]
+
+
 # ------------------------------------------------------------------------------ outlets
 @dataclass(frozen=True)
 class CreateOutlet:

@@ -11,7 +11,10 @@ a write, nothing written) and record `access.actor`.
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
 from fieldline_clients.domain.fieldwork import Audit, Proposal, Questionnaire, Visit
@@ -24,12 +27,19 @@ from fieldline_clients.domain.model import (
     Route,
     RouteAssignment,
     Territory,
+    client_id_for,
 )
 from fieldline_clients.domain.values import optional_id, require_id
 from fieldline_clients.service_layer import access as scope
 from fieldline_clients.service_layer import commands as c
 from fieldline_clients.service_layer.access import Access
-from fieldline_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from fieldline_kit.errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
 
 
 # ------------------------------------------------------------------------------ clients
@@ -47,6 +57,90 @@ async def update_client(uow: ClientsUnitOfWork, now: datetime, cmd: c.UpdateClie
     client.update(cmd.changes, cmd.mask, cmd.expected_version, now)
     await uow.clients.save(client)
     return client
+
+
+class UpsertOutcome(enum.Enum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class ClientUpserted:
+    client: Client  # as stored after the call
+    outcome: UpsertOutcome
+
+
+# Refused items listed in an error after the first (the rest only counted): a gRPC status
+# message travels in a header, which must stay small.
+LISTED_REFUSALS = 9
+
+
+async def upsert_clients(
+    uow: ClientsUnitOfWork, now: datetime, cmd: c.UpsertClients
+) -> list[ClientUpserted]:
+    """The ERP's counterparties as clients, keyed by external id, one result per item in order.
+
+    Every item is judged before anything is written: its external id (required, at most once in
+    the batch), its fields as CreateClient judges a client's (errors name `clients[<i>].<field>`)
+    and its derived id (not another client's). Any item refused: InvalidArgument naming them
+    all (the first, then up to LISTED_REFUSALS more), nothing written. Then a new external id
+    makes a client (id `client_id_for(external_id)`, ClientCreated); a known one takes the
+    item's fields, moving its version with ClientChanged only if one of them differs.
+    """
+    if not cmd.clients:
+        raise InvalidArgument("clients", "at least one client is required")
+    refused: list[tuple[int, str]] = []
+    wanted: list[tuple[int, str, dict[str, Any]]] = []
+    first: dict[str, int] = {}  # external id → the first item with it
+    for i, item in enumerate(cmd.clients):
+        path = f"clients[{i}]"
+        try:
+            key = Client.external_key(f"{path}.external_id", item.external_id)
+            if key in first:
+                raise InvalidArgument(
+                    f"{path}.external_id", f"{key!r} is also clients[{first[key]}]"
+                )
+            first[key] = i
+            fields = Client.validated(
+                item.name, item.inn, item.kpp, item.type, item.legal_address, path
+            )
+        except DomainError as exc:
+            refused.append((i, exc.message))
+            continue
+        wanted.append((i, key, fields))
+    stored = await uow.clients.by_external_ids([key for _, key, _ in wanted])
+    new = {client_id_for(key): (i, key) for i, key, _ in wanted if key not in stored}
+    # Only a client made under that very id (CreateClient) can hold a derived id already.
+    for client_id in await uow.clients.ids_taken(new):
+        i, key = new[client_id]
+        problem = f"the id derived from {key!r}, {client_id}, is another client's"
+        refused.append((i, f"clients[{i}].external_id: {problem}"))
+    if refused:
+        raise _refusal(sorted(refused))
+    results = []
+    for _, key, fields in wanted:
+        current = stored.get(key)
+        if current is None:
+            client = Client.of_external(key, fields, now)
+            await uow.clients.add(client)
+            results.append(ClientUpserted(client, UpsertOutcome.CREATED))
+        elif current.revise(fields, now):
+            await uow.clients.save(current)
+            results.append(ClientUpserted(current, UpsertOutcome.UPDATED))
+        else:
+            results.append(ClientUpserted(current, UpsertOutcome.UNCHANGED))
+    return results
+
+
+def _refusal(refused: list[tuple[int, str]]) -> InvalidArgument:
+    """One InvalidArgument for the refused items (by index): the first's field and problem,
+    then how many others, the first LISTED_REFUSALS of them listed."""
+    field, _, problem = refused[0][1].partition(": ")
+    others = [message for _, message in refused[1:]]
+    listed = "; ".join(others[:LISTED_REFUSALS]) + ("; …" if len(others) > LISTED_REFUSALS else "")
+    more = f" (and {len(others)} more: {listed})" if others else ""
+    return InvalidArgument(field, f"{problem}{more}; nothing was changed")
 
 
 # ------------------------------------------------------------------------------ outlets

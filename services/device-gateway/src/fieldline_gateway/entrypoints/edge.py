@@ -9,57 +9,28 @@ import time
 from typing import Any
 
 from litestar import Request
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from fieldline_gateway.bootstrap import App
 from fieldline_gateway.domain.problems import Problem
+from fieldline_kit import http_edge
 from fieldline_kit.auth.principal import Principal
 from fieldline_kit.errors import Unauthenticated
-from fieldline_kit.logging import CORRELATION_HEADER, correlation
 
 PROTOCOL_MAJOR = 1
 PROTOCOL_MINOR = 0
 PROTOCOL = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 PROTOCOL_HEADER = "fieldline-protocol"
 APP_VERSION_HEADER = "fieldline-app-version"
-MAX_CORRELATION_ID = 100
 
 
-def correlation_middleware(app: ASGIApp) -> ASGIApp:
-    """Every request runs under the caller's `X-Correlation-Id` (made when absent, or when
-    not a sane one); every response echoes it and names the server's protocol minor."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        given = ""
-        for key, value in scope["headers"]:
-            if key == CORRELATION_HEADER.encode():
-                given = value.decode("latin-1").strip()
-        if not given or len(given) > MAX_CORRELATION_ID or not given.isprintable():
-            given = ""
-        with correlation(given or None) as cid:
-
-            async def send_with_headers(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    headers = list(message.get("headers", []))
-                    headers.append((b"x-correlation-id", cid.encode()))
-                    headers.append((b"fieldline-protocol", PROTOCOL.encode()))
-                    message = {**message, "headers": headers}
-                await send(message)
-
-            await app(scope, receive, send_with_headers)
-
-    return middleware
+# Every response names the server's protocol minor beside the correlation id.
+correlation_middleware = http_edge.correlation_middleware(
+    [(PROTOCOL_HEADER.encode(), PROTOCOL.encode())]
+)
 
 
 def bearer(request: Request[Any, Any, Any]) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Problem("unauthenticated", "send 'Authorization: Bearer <accessToken>'")
-    return token.strip()
+    return http_edge.bearer(request)
 
 
 def check_protocol(request: Request[Any, Any, Any]) -> None:

@@ -143,7 +143,7 @@ class OrdersEvents(EventMapper):
     @maps(events.PriceListChanged)
     def price_list_changed(self, e: events.PriceListChanged) -> IntegrationEvent:
         pl = e.price_list
-        msg = ev.PriceListChanged(price_list=m.price_list_header_pb(pl, len(pl.entries)))
+        msg = ev.PriceListChanged(price_list=m.price_list_header_pb(pl, e.entry_count))
         if e.changes is not None:
             msg.entries_included = True
             msg.changed_entries.extend(m.price_entries_pb(e.changes.changed, e.currency_code))

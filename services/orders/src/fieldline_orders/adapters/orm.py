@@ -106,6 +106,9 @@ price_lists = Table(
     Column("valid_to", Date, nullable=True),
     # One more with every change of the header or of any entry.
     record_version(),
+    # How many rows of price_list_entries the list has, written with them (a merge of a few
+    # entries into a list of 100,000 then knows the list's size without counting it).
+    Column("entry_count", Integer, nullable=False, server_default=text("0")),
 )
 
 price_list_entries = Table(

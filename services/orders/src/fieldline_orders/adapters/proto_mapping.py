@@ -31,6 +31,7 @@ from fieldline_orders.domain.catalog import (
     PriceType,
     Product,
     ProductGroup,
+    check_removals,
 )
 from fieldline_orders.domain.orders import (
     CreditDecision,
@@ -240,7 +241,21 @@ def price_list_from_pb(path: str, pl: pb.PriceList) -> PriceList:
         valid_from=opt_date(f"{path}.valid_from", pl.valid_from),
         valid_to=opt_date(f"{path}.valid_to", pl.valid_to),
         entries=entries,
+        removed_product_ids=pl.removed_product_ids,
     )
+
+
+def check_price_list_request(price_lists: Sequence[pb.PriceList], merge: bool) -> None:
+    """UpsertPriceLists' lists as sent: `removed_product_ids` only with merge, none of them also
+    among the same list's entries (InvalidArgument: the whole request is refused)."""
+    for i, pl in enumerate(price_lists):
+        if pl.removed_product_ids:
+            check_removals(
+                f"price_lists[{i}]",
+                merge,
+                [e.product_id for e in pl.entries],
+                pl.removed_product_ids,
+            )
 
 
 def discount_from_pb(path: str, d: pb.Discount) -> Discount:

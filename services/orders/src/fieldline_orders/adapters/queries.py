@@ -162,17 +162,12 @@ class OrdersQueries(Repository):
     async def list_price_lists(
         self, *, size: int, token: str, price_type_id: str
     ) -> tuple[list[tuple[PriceList, int]], str]:
-        """Price lists without their entries, each with how many it has."""
-        t, e = orm.price_lists, orm.price_list_entries
+        """Price lists without their entries, each with how many it has (`entry_count`, kept
+        with the entries: no list is counted)."""
+        t = orm.price_lists
         after = decode_token(token)
-        entry_count = (
-            select(func.count())
-            .where(e.c.price_list_id == t.c.id)
-            .scalar_subquery()
-            .label("entry_count")
-        )
         stmt = (
-            select(t, entry_count)
+            select(t)
             .where(
                 *_where(
                     t.c.id > after if after else None,

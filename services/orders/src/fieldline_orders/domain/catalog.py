@@ -301,6 +301,55 @@ class PriceListChanges:
         return len(self.changed) + len(self.removed)
 
 
+def check_removals(
+    path: str, merge: bool, entry_ids: Sequence[str], removed_ids: Sequence[str]
+) -> None:
+    """A price list's `removed_product_ids` as the request gives them (before any parsing),
+    refusing the whole request (InvalidArgument, not a rejected record: the caller's request is
+    wrong, not the ERP's data): they are taken only with merge (a replace drops whatever its
+    entries leave out), and a product cannot be both priced and dropped by one list. Ids that
+    are not UUIDs are left to the parsing of the record."""
+    if not removed_ids:
+        return
+    if not merge:
+        raise InvalidArgument(
+            f"{path}.removed_product_ids",
+            "is taken only with merge = true (without it the list's entries replace all of its "
+            "entries)",
+        )
+    priced: dict[str, int] = {}
+    for j, raw in enumerate(entry_ids):
+        pid = _id_or_none(raw)
+        if pid is not None:
+            priced.setdefault(pid, j)
+    for k, raw in enumerate(removed_ids):
+        pid = _id_or_none(raw)
+        if pid is not None and pid in priced:
+            raise InvalidArgument(
+                f"{path}.removed_product_ids[{k}]",
+                f"product {pid} is also {path}.entries[{priced[pid]}]: a list cannot both "
+                "price and drop a product",
+            )
+
+
+def _id_or_none(value: str) -> str | None:
+    try:
+        return require_id("id", value)
+    except InvalidArgument:
+        return None
+
+
+@dataclass(frozen=True)
+class PriceListMerge:
+    """A merge into a stored price list, as it is written: the list's next version (its header
+    as sent; no entries), what it changes (the entries added or repriced, those dropped), and
+    how many entries the list holds after it. Every entry it does not name stays as it is."""
+
+    price_list: PriceList
+    changes: PriceListChanges
+    entry_count: int
+
+
 @dataclass(frozen=True)
 class PriceList(Versioned):
     id: str
@@ -312,6 +361,8 @@ class PriceList(Versioned):
     entries: Mapping[str, Decimal] = field(default_factory=dict)
     # Currencies the entries' prices named (checked against the price type's by the caller).
     currencies: frozenset[str] = field(default=frozenset(), compare=False)
+    # Products a merge drops from the list (input of a merge only, never stored), by id.
+    removed_product_ids: tuple[str, ...] = field(default=(), compare=False)
     version: int = 1
 
     @classmethod
@@ -325,8 +376,10 @@ class PriceList(Versioned):
         valid_from: date | None,
         valid_to: date | None,
         entries: Sequence[tuple[str, Decimal, str]],
+        removed_product_ids: Sequence[str] = (),
     ) -> PriceList:
-        """`entries`: (product id, price, currency of the price or "") in request order."""
+        """`entries`: (product id, price, currency of the price or "") in request order;
+        `removed_product_ids`: what a merge drops (a product named twice is dropped once)."""
         ext = external_key(f"{path}.external_id", external_id)
         if valid_from is None:
             raise InvalidArgument(f"{path}.valid_from", "is required")
@@ -343,6 +396,18 @@ class PriceList(Versioned):
             if price_currency:
                 currencies.add(currency_code(f"{epath}.price.currency_code", price_currency))
             prices[pid] = money_amount(f"{epath}.price", price)
+        removed: dict[str, None] = {}
+        for k, product_id in enumerate(
+            limit_items(f"{path}.removed_product_ids", removed_product_ids, MAX_ENTRIES)
+        ):
+            pid = require_id(f"{path}.removed_product_ids[{k}]", product_id)
+            if pid in prices:
+                raise InvalidArgument(
+                    f"{path}.removed_product_ids[{k}]",
+                    f"product {pid} is also in {path}.entries: a list cannot both price and "
+                    "drop a product",
+                )
+            removed.setdefault(pid)
         return cls(
             entity_id(f"{path}.id", id, "price_list", ext),
             ext,
@@ -351,6 +416,7 @@ class PriceList(Versioned):
             valid_to,
             prices,
             frozenset(currencies),
+            tuple(removed),
         )
 
     def check_currency(self, path: str, currency: str) -> None:
@@ -373,6 +439,33 @@ class PriceList(Versioned):
         }
         removed = tuple(sorted(pid for pid in before if pid not in self.entries))
         return PriceListChanges(changed, removed)
+
+    @property
+    def named_products(self) -> set[str]:
+        """The products a merge of this list touches: those it prices and those it drops."""
+        return {*self.entries, *self.removed_product_ids}
+
+    def merged_into(
+        self, current: PriceList, stored: Mapping[str, Decimal], entry_count: int
+    ) -> PriceListMerge | None:
+        """This list, sent with merge, applied to the stored list `current` (its header: a
+        merge never loads the whole list), whose entries of `named_products` are `stored` and
+        which holds `entry_count` entries: its entries added or repriced, its
+        `removed_product_ids` that the list holds dropped, the header as sent. None when that
+        changes nothing (the same header, every entry as stored, nothing to drop)."""
+        changed = {
+            pid: price for pid, price in sorted(self.entries.items()) if stored.get(pid) != price
+        }
+        removed = tuple(sorted(pid for pid in self.removed_product_ids if pid in stored))
+        header = replace(self, entries={}, currencies=frozenset(), removed_product_ids=())
+        if not changed and not removed and header.same_content(replace(current, entries={})):
+            return None
+        added = sum(1 for pid in changed if pid not in stored)
+        return PriceListMerge(
+            header.next_version_of(current),
+            PriceListChanges(changed, removed),
+            entry_count + added - len(removed),
+        )
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         Discount,
         PriceList,
         PriceListChanges,
+        PriceListMerge,
         PriceType,
         Product,
         ProductGroup,
@@ -111,20 +112,36 @@ class PriceTypesChanged(Event):
 
 @dataclass(frozen=True)
 class PriceListChanged(Event):
-    price_list: PriceList  # as stored now, with all its entries
+    # As stored now: its header and version (the entries: all of them after a replace or a
+    # creation, none after a merge, which never loads the whole list).
+    price_list: PriceList
     currency_code: str  # its price type's: the currency of its prices
     # The entries added, repriced and dropped since the version before; None when there are
     # more than PRICE_LIST_EVENT_ENTRIES of them (the event then leaves them out).
     changes: PriceListChanges | None
+    entry_count: int  # how many entries the list holds now
 
     @classmethod
     def of(
         cls, price_list: PriceList, currency_code: str, previous: PriceList | None
     ) -> PriceListChanged:
-        """The event of `price_list` stored after `previous` (None: created)."""
-        changes = price_list.changes_since(previous)
+        """The event of `price_list` (with all its entries) stored after `previous` (None:
+        created)."""
+        return cls._small(
+            price_list, currency_code, price_list.changes_since(previous), len(price_list.entries)
+        )
+
+    @classmethod
+    def merged(cls, merge: PriceListMerge, currency_code: str) -> PriceListChanged:
+        """The event of a merge into a stored list: exactly what it changed."""
+        return cls._small(merge.price_list, currency_code, merge.changes, merge.entry_count)
+
+    @classmethod
+    def _small(
+        cls, price_list: PriceList, currency_code: str, changes: PriceListChanges, count: int
+    ) -> PriceListChanged:
         small = changes.size <= PRICE_LIST_EVENT_ENTRIES
-        return cls(price_list, currency_code, changes if small else None)
+        return cls(price_list, currency_code, changes if small else None, count)
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ list sizes by the kit's limits (`fieldline_kit.validation`).
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
+from fieldline_kit import external_ids
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.validation import (  # noqa: F401 - re-exported for the model
     MAX_CODE,
@@ -50,8 +50,9 @@ MAX_INTEGER_DIGITS = 15
 # A date an open-started validity is stored with (valid_from unset).
 BEGINNING = date(1, 1, 1)
 
-# Ids derived from external ids: uuid5(NAMESPACE, kind + external_id).
-NAMESPACE = uuid.UUID("6f1b8f0e-52a4-4d1e-9d43-7a0c2f0d0a11")
+# Ids derived from external ids: uuid5(NAMESPACE, kind + external_id), a published contract
+# (fieldline_kit.external_ids: the exchange names records it wrote before by them).
+NAMESPACE = external_ids.ORDERS_CATALOG
 
 
 def frozen_instance(cls: type[_T], **fields: Any) -> _T:
@@ -65,7 +66,7 @@ def frozen_instance(cls: type[_T], **fields: Any) -> _T:
 
 
 def derive_id(kind: str, external_id: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"{kind}:{external_id}"))
+    return external_ids.orders_catalog_id(kind, external_id)
 
 
 def decimal_places(value: Decimal) -> int:

@@ -83,6 +83,16 @@ def upsert(use_case: Callable[..., Any], path: str, from_pb: Callable[[str, Any]
     return step
 
 
+def price_lists(load: BulkLoad, request: cs.UpsertPriceListsRequest) -> None:
+    """UpsertPriceLists as the API takes it: replaced, or merged (`merge`)."""
+    m.check_price_list_request(request.price_lists, request.merge)
+    records = _records("price_lists", request.price_lists, m.price_list_from_pb)
+    load.catalog(
+        lambda uow: catalog.upsert_price_lists(uow, records, merge=request.merge),
+        len(request.price_lists),
+    )
+
+
 def imported_order(o: pb.Order, now: datetime) -> Order:
     """The Order resource as `Order.imported` takes it; money in the order's currency (or
     none), times unset: `now`, an unset credit outcome: ALLOW."""
@@ -163,9 +173,7 @@ STEPS: dict[type[Message], Step] = {
         r.client_id, r.price_type_id
     ),
     cs.UpsertProductsRequest: upsert(catalog.upsert_products, "products", m.product_from_pb),
-    cs.UpsertPriceListsRequest: upsert(
-        catalog.upsert_price_lists, "price_lists", m.price_list_from_pb
-    ),
+    cs.UpsertPriceListsRequest: lambda load, r, now: price_lists(load, r),
     cs.UpsertDiscountsRequest: upsert(catalog.upsert_discounts, "discounts", m.discount_from_pb),
     pb.Order: lambda load, o, now: load.import_order(imported_order(o, now)),
 }

@@ -155,15 +155,17 @@ class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
     async def UpsertPriceLists(
         self, request: cs.UpsertPriceListsRequest, context: grpc.aio.ServicerContext
     ) -> cs.UpsertPriceListsResponse:
+        lists = limit_items("price_lists", request.price_lists, MAX_RECORDS)
+        m.check_price_list_request(lists, request.merge)
         records = [
             (pl.external_id, pl.id, _bind(m.price_list_from_pb, f"price_lists[{i}]", pl))
-            for i, pl in enumerate(limit_items("price_lists", request.price_lists, MAX_RECORDS))
+            for i, pl in enumerate(lists)
         ]
         return await self._batch(
             "UpsertPriceLists",
             request,
             cs.UpsertPriceListsResponse,
-            lambda uow: sl.upsert_price_lists(uow, records),
+            lambda uow: sl.upsert_price_lists(uow, records, merge=request.merge),
         )
 
     async def SetClientPriceType(

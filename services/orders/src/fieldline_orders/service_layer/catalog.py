@@ -13,11 +13,11 @@ and the records added or updated are announced in the same transaction (`Product
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from fieldline_kit.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
@@ -29,15 +29,17 @@ from fieldline_orders.domain.catalog import (
     Discount,
     DiscountScope,
     PriceList,
+    PriceListMerge,
     PriceType,
     Product,
     ProductGroup,
     StockLevel,
     Versioned,
     VolumeBreak,
+    check_removals,
     on_cycle,
 )
-from fieldline_orders.domain.values import require_id
+from fieldline_orders.domain.values import MAX_ENTRIES, require_id
 from fieldline_orders.service_layer.scope import check_client_scope
 
 T = TypeVar("T")
@@ -126,12 +128,18 @@ class Records(Protocol[R]):
     async def update(self, record: R) -> None: ...
 
 
-async def _keep_ids(records: Records[R], items: Sequence[_Item[R]], path: str) -> dict[str, R]:
-    """Stored records by external id; refuses records whose id contradicts the stored one."""
+async def _keep_ids(
+    records: Records[R],
+    items: Sequence[_Item[R]],
+    path: str,
+    load: Callable[[list[str]], Awaitable[dict[str, R]]] | None = None,
+) -> dict[str, R]:
+    """Stored records by external id (`load`: how to read them, by default
+    `records.by_external_id`); refuses records whose id contradicts the stored one."""
     live: list[tuple[_Item[R], Any]] = [
         (it, it.entity) for it in items if it.entity is not None and not it.error
     ]
-    by_ext = await records.by_external_id([e.external_id for _, e in live])
+    by_ext = await (load or records.by_external_id)([e.external_id for _, e in live])
     taken = await records.ids_taken([e.id for _, e in live])
     for it, e in live:
         stored: Any = by_ext.get(e.external_id)
@@ -267,12 +275,24 @@ async def upsert_price_types(
 
 # --------------------------------------------------------------------------- price lists
 async def upsert_price_lists(
-    uow: OrdersUnitOfWork, records: Sequence[tuple[str, str, Callable[[], PriceList]]]
+    uow: OrdersUnitOfWork,
+    records: Sequence[tuple[str, str, Callable[[], PriceList]]],
+    *,
+    merge: bool = False,
 ) -> list[RecordResult]:
+    """Each list replaces the stored list of its external id (`merge` false), or is merged into
+    it (`merge` true: its entries added or repriced, its `removed_product_ids` dropped, the
+    other entries kept; only the rows of the products it names are read and written). Either
+    way the header is the one sent, a list not stored yet is created, and a list whose header
+    and entries come out as stored stays UNCHANGED (no version, no event)."""
     _empty("price_lists", records)
     items = _parse(records)
+    for it in items:  # (the servicer checks the request as sent first: check_removals)
+        if it.entity is not None:
+            check_removals(f"price_lists[{it.index}]", merge, (), it.entity.removed_product_ids)
     _duplicates(items, "price_lists")
-    existing = await _keep_ids(uow.price_lists, items, "price_lists")
+    load = uow.price_lists.headers_by_external_id if merge else None
+    existing = await _keep_ids(uow.price_lists, items, "price_lists", load)
     live = [it.entity for it in items if it.entity is not None]
     types = await uow.price_types.by_id([pl.price_type_id for pl in live])
     products = await uow.products.existing([pid for pl in live for pid in pl.entries])
@@ -299,16 +319,63 @@ async def upsert_price_lists(
         for j, pid in enumerate(pl.entries):
             if pid not in products:
                 it.reject(f"{path}.entries[{j}].product_id: product {pid} not found")
+    merges = await _merges(uow, items, existing) if merge else {}
     _refuse_if_any(items)
-    await uow.catalog.bump_generation()
-    results, written = await _apply(uow.price_lists, items, existing)
-    uow.catalog.announce(
-        *(
-            events.PriceListChanged.of(pl, types[pl.price_type_id].currency_code, previous)
-            for pl, previous in written
+    if not merge:
+        await uow.catalog.bump_generation()
+        results, written = await _apply(uow.price_lists, items, existing)
+        uow.catalog.announce(
+            *(
+                events.PriceListChanged.of(pl, types[pl.price_type_id].currency_code, previous)
+                for pl, previous in written
+            )
         )
-    )
+        return results
+    if merges or any(
+        it.entity is not None and it.entity.external_id not in existing for it in items
+    ):
+        await uow.catalog.bump_generation()  # (a merge that changes nothing leaves caches be)
+    results = []
+    for it in items:
+        pl = cast(PriceList, it.entity)
+        currency = types[pl.price_type_id].currency_code
+        if pl.external_id not in existing:
+            await uow.price_lists.add(pl)
+            uow.catalog.announce(events.PriceListChanged.of(pl, currency, None))
+            outcome = Outcome.CREATED
+        elif (done := merges.get(it.index)) is None:
+            outcome = Outcome.UNCHANGED
+        else:
+            await uow.price_lists.merge(done)
+            uow.catalog.announce(events.PriceListChanged.merged(done, currency))
+            outcome = Outcome.UPDATED
+        results.append(RecordResult(pl.external_id, pl.id, outcome))
     return results
+
+
+async def _merges(
+    uow: OrdersUnitOfWork, items: Sequence[_Item[PriceList]], existing: dict[str, PriceList]
+) -> dict[int, PriceListMerge]:
+    """What merging each valid list into its stored list changes, by the list's index in the
+    batch (none for a list that changes nothing or is new), reading only the stored entries of
+    the products the list names; a list that would hold more than MAX_ENTRIES is refused."""
+    counts = await uow.price_lists.entry_counts([pl.id for pl in existing.values()])
+    out: dict[int, PriceListMerge] = {}
+    for it in items:
+        pl = it.entity
+        if pl is None or it.error or (current := existing.get(pl.external_id)) is None:
+            continue
+        stored = await uow.price_lists.entries_of(current.id, pl.named_products)
+        done = pl.merged_into(current, stored, counts.get(current.id, 0))
+        if done is None:
+            continue
+        if done.entry_count > MAX_ENTRIES:
+            it.reject(
+                f"price_lists[{it.index}].entries: the list would hold {done.entry_count} "
+                f"entries, more than {MAX_ENTRIES}"
+            )
+        out[it.index] = done
+    return out
 
 
 # ------------------------------------------------------------------------------ discounts

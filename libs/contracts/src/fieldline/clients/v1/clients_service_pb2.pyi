@@ -10,11 +10,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class UpsertOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    UPSERT_OUTCOME_UNSPECIFIED: _ClassVar[UpsertOutcome]
+    UPSERT_OUTCOME_CREATED: _ClassVar[UpsertOutcome]
+    UPSERT_OUTCOME_UPDATED: _ClassVar[UpsertOutcome]
+    UPSERT_OUTCOME_UNCHANGED: _ClassVar[UpsertOutcome]
+
 class Decision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     DECISION_UNSPECIFIED: _ClassVar[Decision]
     DECISION_APPROVE: _ClassVar[Decision]
     DECISION_REJECT: _ClassVar[Decision]
+UPSERT_OUTCOME_UNSPECIFIED: UpsertOutcome
+UPSERT_OUTCOME_CREATED: UpsertOutcome
+UPSERT_OUTCOME_UPDATED: UpsertOutcome
+UPSERT_OUTCOME_UNCHANGED: UpsertOutcome
 DECISION_UNSPECIFIED: Decision
 DECISION_APPROVE: Decision
 DECISION_REJECT: Decision
@@ -64,18 +75,20 @@ class UpdateClientResponse(_message.Message):
     def __init__(self, client: _Optional[_Union[_resources_pb2.Client, _Mapping]] = ...) -> None: ...
 
 class ListClientsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "name_query", "inn", "type")
+    __slots__ = ("page_size", "page_token", "name_query", "inn", "type", "external_ids")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     NAME_QUERY_FIELD_NUMBER: _ClassVar[int]
     INN_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_IDS_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     name_query: str
     inn: str
     type: _resources_pb2.ClientType
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., name_query: _Optional[str] = ..., inn: _Optional[str] = ..., type: _Optional[_Union[_resources_pb2.ClientType, str]] = ...) -> None: ...
+    external_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., name_query: _Optional[str] = ..., inn: _Optional[str] = ..., type: _Optional[_Union[_resources_pb2.ClientType, str]] = ..., external_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListClientsResponse(_message.Message):
     __slots__ = ("clients", "next_page_token")
@@ -84,6 +97,38 @@ class ListClientsResponse(_message.Message):
     clients: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Client]
     next_page_token: str
     def __init__(self, clients: _Optional[_Iterable[_Union[_resources_pb2.Client, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ClientUpsert(_message.Message):
+    __slots__ = ("external_id", "name", "inn", "kpp", "type", "legal_address")
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INN_FIELD_NUMBER: _ClassVar[int]
+    KPP_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    external_id: str
+    name: str
+    inn: str
+    kpp: str
+    type: _resources_pb2.ClientType
+    legal_address: str
+    def __init__(self, external_id: _Optional[str] = ..., name: _Optional[str] = ..., inn: _Optional[str] = ..., kpp: _Optional[str] = ..., type: _Optional[_Union[_resources_pb2.ClientType, str]] = ..., legal_address: _Optional[str] = ...) -> None: ...
+
+class UpsertClientsRequest(_message.Message):
+    __slots__ = ("request_id", "clients")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENTS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    clients: _containers.RepeatedCompositeFieldContainer[ClientUpsert]
+    def __init__(self, request_id: _Optional[str] = ..., clients: _Optional[_Iterable[_Union[ClientUpsert, _Mapping]]] = ...) -> None: ...
+
+class UpsertClientsResponse(_message.Message):
+    __slots__ = ("clients", "outcomes")
+    CLIENTS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    clients: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Client]
+    outcomes: _containers.RepeatedScalarFieldContainer[UpsertOutcome]
+    def __init__(self, clients: _Optional[_Iterable[_Union[_resources_pb2.Client, _Mapping]]] = ..., outcomes: _Optional[_Iterable[_Union[UpsertOutcome, str]]] = ...) -> None: ...
 
 class CreateOutletRequest(_message.Message):
     __slots__ = ("request_id", "outlet")

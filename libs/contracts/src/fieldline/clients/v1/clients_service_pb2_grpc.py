@@ -64,6 +64,11 @@ class ClientsServiceStub:
                 request_serializer=fieldline_dot_clients_dot_v1_dot_clients__service__pb2.ListClientsRequest.SerializeToString,
                 response_deserializer=fieldline_dot_clients_dot_v1_dot_clients__service__pb2.ListClientsResponse.FromString,
                 _registered_method=True)
+        self.UpsertClients = channel.unary_unary(
+                '/fieldline.clients.v1.ClientsService/UpsertClients',
+                request_serializer=fieldline_dot_clients_dot_v1_dot_clients__service__pb2.UpsertClientsRequest.SerializeToString,
+                response_deserializer=fieldline_dot_clients_dot_v1_dot_clients__service__pb2.UpsertClientsResponse.FromString,
+                _registered_method=True)
         self.CreateOutlet = channel.unary_unary(
                 '/fieldline.clients.v1.ClientsService/CreateOutlet',
                 request_serializer=fieldline_dot_clients_dot_v1_dot_clients__service__pb2.CreateOutletRequest.SerializeToString,
@@ -158,7 +163,21 @@ class ClientsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListClients(self, request, context):
-        """Lists clients ordered by id; filters by name substring or exact INN.
+        """Lists clients ordered by id; filters by name substring, exact INN, type or external ids.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertClients(self, request, context):
+        """Creates or updates the ERP's counterparties as clients, keyed by their `external_id`
+        (the exchange's import). A new client's id is derived from its external id (a UUIDv5), so
+        the same item sent again never makes a second client. An item whose fields equal the
+        stored client's changes nothing and publishes nothing; a changed one moves the version
+        and publishes ClientChanged, a new one ClientCreated, as UpdateClient and CreateClient
+        do. Each item is validated as CreateClient validates a client; a batch with any invalid
+        item changes nothing and is INVALID_ARGUMENT naming the items and fields
+        (`clients[3].inn: …`). ADMIN and SERVICE only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -262,6 +281,11 @@ def add_ClientsServiceServicer_to_server(servicer, server):
                     servicer.ListClients,
                     request_deserializer=fieldline_dot_clients_dot_v1_dot_clients__service__pb2.ListClientsRequest.FromString,
                     response_serializer=fieldline_dot_clients_dot_v1_dot_clients__service__pb2.ListClientsResponse.SerializeToString,
+            ),
+            'UpsertClients': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertClients,
+                    request_deserializer=fieldline_dot_clients_dot_v1_dot_clients__service__pb2.UpsertClientsRequest.FromString,
+                    response_serializer=fieldline_dot_clients_dot_v1_dot_clients__service__pb2.UpsertClientsResponse.SerializeToString,
             ),
             'CreateOutlet': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateOutlet,
@@ -442,6 +466,33 @@ class ClientsService:
             '/fieldline.clients.v1.ClientsService/ListClients',
             fieldline_dot_clients_dot_v1_dot_clients__service__pb2.ListClientsRequest.SerializeToString,
             fieldline_dot_clients_dot_v1_dot_clients__service__pb2.ListClientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertClients(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.clients.v1.ClientsService/UpsertClients',
+            fieldline_dot_clients_dot_v1_dot_clients__service__pb2.UpsertClientsRequest.SerializeToString,
+            fieldline_dot_clients_dot_v1_dot_clients__service__pb2.UpsertClientsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -129,7 +129,7 @@ PROPOSAL_STATUS_APPROVED: ProposalStatus
 PROPOSAL_STATUS_REJECTED: ProposalStatus
 
 class Client(_message.Message):
-    __slots__ = ("id", "name", "inn", "kpp", "type", "legal_address", "version", "create_time", "update_time")
+    __slots__ = ("id", "name", "inn", "kpp", "type", "legal_address", "version", "create_time", "update_time", "external_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     INN_FIELD_NUMBER: _ClassVar[int]
@@ -139,6 +139,7 @@ class Client(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     inn: str
@@ -148,7 +149,8 @@ class Client(_message.Message):
     version: int
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., inn: _Optional[str] = ..., kpp: _Optional[str] = ..., type: _Optional[_Union[ClientType, str]] = ..., legal_address: _Optional[str] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    external_id: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., inn: _Optional[str] = ..., kpp: _Optional[str] = ..., type: _Optional[_Union[ClientType, str]] = ..., legal_address: _Optional[str] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., external_id: _Optional[str] = ...) -> None: ...
 
 class Contact(_message.Message):
     __slots__ = ("name", "role", "phone", "email")

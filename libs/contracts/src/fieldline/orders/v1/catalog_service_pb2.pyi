@@ -110,12 +110,14 @@ class UpsertPriceTypesResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[UpsertResult, _Mapping]]] = ...) -> None: ...
 
 class UpsertPriceListsRequest(_message.Message):
-    __slots__ = ("request_id", "price_lists")
+    __slots__ = ("request_id", "price_lists", "merge")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PRICE_LISTS_FIELD_NUMBER: _ClassVar[int]
+    MERGE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     price_lists: _containers.RepeatedCompositeFieldContainer[_resources_pb2.PriceList]
-    def __init__(self, request_id: _Optional[str] = ..., price_lists: _Optional[_Iterable[_Union[_resources_pb2.PriceList, _Mapping]]] = ...) -> None: ...
+    merge: bool
+    def __init__(self, request_id: _Optional[str] = ..., price_lists: _Optional[_Iterable[_Union[_resources_pb2.PriceList, _Mapping]]] = ..., merge: _Optional[bool] = ...) -> None: ...
 
 class UpsertPriceListsResponse(_message.Message):
     __slots__ = ("results",)

@@ -147,7 +147,7 @@ class PriceListEntry(_message.Message):
     def __init__(self, product_id: _Optional[str] = ..., price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class PriceList(_message.Message):
-    __slots__ = ("id", "external_id", "price_type_id", "valid_from", "valid_to", "entries", "version", "entry_count")
+    __slots__ = ("id", "external_id", "price_type_id", "valid_from", "valid_to", "entries", "version", "entry_count", "removed_product_ids")
     ID_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     PRICE_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -156,6 +156,7 @@ class PriceList(_message.Message):
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     ENTRY_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_PRODUCT_IDS_FIELD_NUMBER: _ClassVar[int]
     id: str
     external_id: str
     price_type_id: str
@@ -164,7 +165,8 @@ class PriceList(_message.Message):
     entries: _containers.RepeatedCompositeFieldContainer[PriceListEntry]
     version: int
     entry_count: int
-    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., price_type_id: _Optional[str] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., entries: _Optional[_Iterable[_Union[PriceListEntry, _Mapping]]] = ..., version: _Optional[int] = ..., entry_count: _Optional[int] = ...) -> None: ...
+    removed_product_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., price_type_id: _Optional[str] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., entries: _Optional[_Iterable[_Union[PriceListEntry, _Mapping]]] = ..., version: _Optional[int] = ..., entry_count: _Optional[int] = ..., removed_product_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ClientPrice(_message.Message):
     __slots__ = ("client_id", "product_id", "price", "valid_from", "valid_to", "version")

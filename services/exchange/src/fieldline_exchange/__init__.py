@@ -1,0 +1,1 @@
+"""Fieldline exchange: XML with the company's ERP (docs/contexts/exchange.md)."""

@@ -1,0 +1,6 @@
+"""`python -m fieldline_exchange serve|migrate|inspect`: the same commands locally and in
+Kubernetes."""
+
+from fieldline_exchange.entrypoints.main import main
+
+raise SystemExit(main())

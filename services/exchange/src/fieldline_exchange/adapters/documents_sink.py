@@ -1,0 +1,251 @@
+"""CommerceML's counterparties and the documents an ERP sends back, into their owning
+services (docs/contexts/exchange.md, *Import jobs*, the table of commands), as the partner:
+
+    counterparties          clients UpsertClients (by external id)
+    an order's document     orders UpdateOrderStatus: Отменен → CANCELLED, Отгружен (or a
+                            shipping date) → SHIPPED, Проведен → CONFIRMED; the order is the
+                            one Fieldline exported (its Ид is Fieldline's order id)
+    a shipment's document   settlements RecordInvoice (invoice id = the document's Ид)
+    a payment's document    settlements RecordPayment, kind BANK (payment id = the Ид)
+
+A record a service refuses becomes a report line; the rest applies."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+import grpc
+from google.type import date_pb2
+
+from fieldline.clients.v1 import clients_service_pb2 as ccs
+from fieldline.clients.v1 import resources_pb2 as cpb
+from fieldline.orders.v1 import orders_service_pb2 as os_pb
+from fieldline.orders.v1 import resources_pb2 as opb
+from fieldline.settlements.v1 import resources_pb2 as spb
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline_exchange.adapters.peers import Peers, transient
+from fieldline_exchange.domain.records import (
+    OPERATION_INVOICE,
+    OPERATION_ORDER,
+    OPERATION_PAYMENT,
+    Counterparty,
+    Document,
+)
+from fieldline_exchange.domain.reports import ReportLine
+from fieldline_exchange.domain.request_ids import sub_request_id
+from fieldline_kit.external_ids import client_id
+from fieldline_kit.grpc.convert import money
+
+T = TypeVar("T")
+REFUSED = "refused-by-service"
+UNKNOWN_ORDER = "unknown-order"
+NO_STATUS = "no-status"
+NO_CLIENT = "no-client"
+MAX_ROUNDS = 3
+_CLIENT_INDEX = re.compile(r"clients\[(\d+)\]")
+_TRUE = {"true", "да", "1", "yes"}
+
+
+def order_status(requisites: Sequence[tuple[str, str]]) -> int | None:
+    """The status an ERP's order document says the order is in (None: it says none)."""
+    said = {name.strip().lower(): value.strip() for name, value in requisites}
+
+    def yes(name: str) -> bool:
+        return said.get(name, "").lower() in _TRUE
+
+    if yes("отменен"):
+        return opb.ORDER_STATUS_CANCELLED
+    shipped_on = said.get("дата отгрузки", "")
+    if yes("отгружен") or (shipped_on and not shipped_on.startswith("0001-01-01")):
+        return opb.ORDER_STATUS_SHIPPED
+    if yes("проведен"):
+        return opb.ORDER_STATUS_CONFIRMED
+    return None
+
+
+class DocumentsSink:
+    def __init__(self, peers: Peers) -> None:
+        self._peers = peers
+
+    # ------------------------------------------------------------------ counterparties
+    async def counterparties(
+        self, partner_id: str, records: Sequence[Counterparty], request_id: str
+    ) -> list[ReportLine]:
+        refused: list[ReportLine] = []
+        # A counterparty whose Ид is one of Fieldline's clients is the client an export
+        # named (by its id: it had no external id): it is there, nothing to upsert.
+        ours = await self._fieldline_clients(partner_id, [c.id for c in records])
+        live = [c for c in records if c.id not in ours]
+        for round_ in range(MAX_ROUNDS):
+            if not live:
+                break
+            items = [
+                ccs.ClientUpsert(
+                    external_id=c.id,
+                    name=(c.full_name or c.name)[:200],
+                    inn=c.inn,
+                    kpp=c.kpp if len(c.inn) == 10 else "",
+                    type=cpb.CLIENT_TYPE_RETAIL,
+                    legal_address=c.address[:500],
+                )
+                for c in live
+            ]
+            rid = request_id if round_ == 0 else sub_request_id(request_id, f"round {round_}")
+            try:
+                await self._call(
+                    partner_id,
+                    self._peers.clients.UpsertClients,
+                    ccs.UpsertClientsRequest(request_id=rid, clients=items),
+                )
+                break
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:
+                    raise
+                named = {int(i) for i in _CLIENT_INDEX.findall(exc.details() or "")}
+                if not named:
+                    raise
+                refused += [
+                    ReportLine(live[i].line or None, live[i].id, REFUSED, exc.details() or "")
+                    for i in sorted(named)
+                    if i < len(live)
+                ]
+                live = [c for i, c in enumerate(live) if i not in named]
+        return refused
+
+    async def _fieldline_clients(self, partner_id: str, ids: Sequence[str]) -> set[str]:
+        found = set()
+        for cid in ids:
+            if not _is_uuid(cid):
+                continue
+            try:
+                await self._call(
+                    partner_id, self._peers.clients.GetClient, ccs.GetClientRequest(client_id=cid)
+                )
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+                continue
+            found.add(cid)
+        return found
+
+    # ------------------------------------------------------------------ documents
+    async def documents(
+        self, partner_id: str, records: Sequence[Document], request_id: str
+    ) -> list[ReportLine]:
+        refused: list[ReportLine] = []
+        # The client each document names: Fieldline's own (an exported one) or the ERP's.
+        named = [cid for doc in records for cid in doc.counterparty_ids[:1]]
+        ours = await self._fieldline_clients(partner_id, named)
+        for n, doc in enumerate(records):
+            rid = sub_request_id(request_id, f"document {n}")
+            apply = {
+                OPERATION_ORDER: self._order,
+                OPERATION_INVOICE: self._invoice,
+                OPERATION_PAYMENT: self._payment,
+            }[doc.operation]
+            try:
+                line = await apply(partner_id, doc, rid, ours)
+            except grpc.aio.AioRpcError as exc:  # not transient: _call raised those
+                line = ReportLine(doc.line or None, doc.id, REFUSED, exc.details() or "")
+            if line is not None:
+                refused.append(line)
+        return refused
+
+    async def _order(
+        self, partner_id: str, doc: Document, rid: str, ours: set[str]
+    ) -> ReportLine | None:
+        status = order_status(doc.requisites)
+        if status is None:
+            return None  # the ERP says nothing of its state: nothing to do
+        if not _is_uuid(doc.id):
+            return ReportLine(
+                doc.line or None, doc.id, UNKNOWN_ORDER, "not an order Fieldline sent"
+            )
+        try:
+            await self._call(
+                partner_id,
+                self._peers.orders.UpdateOrderStatus,
+                os_pb.UpdateOrderStatusRequest(request_id=rid, order_id=doc.id, status=status),
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return ReportLine(doc.line or None, doc.id, UNKNOWN_ORDER, exc.details() or "")
+            if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
+                # The order is past what the document says (an older document): nothing to do.
+                return ReportLine(doc.line or None, doc.id, NO_STATUS, exc.details() or "")
+            raise
+        return None
+
+    async def _invoice(
+        self, partner_id: str, doc: Document, rid: str, ours: set[str]
+    ) -> ReportLine | None:
+        client = _client_of(doc)
+        if client is None or doc.amount is None or doc.date is None:
+            return ReportLine(doc.line or None, doc.id, NO_CLIENT, "a buyer, an amount and a date")
+        invoice = spb.Invoice(
+            id=doc.id,
+            number=doc.number[:64],
+            client_id=client if client in ours else client_id(client),
+            source=spb.INVOICE_SOURCE_ERP,
+            issue_date=_date(doc.date),
+            amount=money(doc.amount, doc.currency or "RUB"),
+        )
+        await self._call(
+            partner_id,
+            self._peers.settlements.RecordInvoice,
+            ss.RecordInvoiceRequest(request_id=rid, invoice=invoice),
+        )
+        return None
+
+    async def _payment(
+        self, partner_id: str, doc: Document, rid: str, ours: set[str]
+    ) -> ReportLine | None:
+        client = _client_of(doc)
+        if client is None or doc.amount is None or doc.date is None:
+            return ReportLine(doc.line or None, doc.id, NO_CLIENT, "a payer, an amount and a date")
+        payment = spb.Payment(
+            id=doc.id,
+            kind=spb.PAYMENT_KIND_BANK,
+            client_id=client if client in ours else client_id(client),
+            date=_date(doc.date),
+            amount=money(doc.amount, doc.currency or "RUB"),
+        )
+        await self._call(
+            partner_id,
+            self._peers.settlements.RecordPayment,
+            ss.RecordPaymentRequest(request_id=rid, payment=payment),
+        )
+        return None
+
+    async def _call(self, partner_id: str, rpc: Callable[..., Awaitable[T]], request: Any) -> T:
+        try:
+            return await rpc(
+                request, metadata=self._peers.as_partner(partner_id), timeout=self._peers.timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            waiting = transient(exc)
+            if waiting is not None:
+                raise waiting from exc
+            raise
+
+
+def _client_of(doc: Document) -> str | None:
+    """The client a document from the ERP is about: its counterparty (the ERP writes the
+    other side of the deal; the first when it writes several)."""
+    return doc.counterparty_ids[0] if doc.counterparty_ids else None
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _date(day: date) -> date_pb2.Date:
+    return date_pb2.Date(year=day.year, month=day.month, day=day.day)

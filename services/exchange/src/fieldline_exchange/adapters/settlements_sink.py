@@ -1,0 +1,155 @@
+"""Fieldline's own format into settlements (docs/exchange/own-format.md): invoices to be
+paid, payment registries, credit limits and the debt policy, as the partner. Invoice and
+payment ids are the file's own (settlements takes an ERP's key as a document id: the same
+document sent again is the same invoice); clients are named by their external ids
+(`fieldline_kit.external_ids.client_id`); an outlet or an order is Fieldline's id when the
+file gives one that is (the ERP learnt it from an export), else left out.
+
+A record settlements refuses becomes a report line; the rest applies."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+import grpc
+from google.type import date_pb2
+
+from fieldline.settlements.v1 import resources_pb2 as spb
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline_exchange.adapters.peers import Peers, transient
+from fieldline_exchange.domain.own_records import (
+    CreditLimit,
+    DebtPolicy,
+    Invoice,
+    Payment,
+    PaymentKind,
+)
+from fieldline_exchange.domain.reports import ReportLine
+from fieldline_exchange.domain.request_ids import sub_request_id
+from fieldline_kit.external_ids import client_id
+from fieldline_kit.grpc.convert import money
+
+T = TypeVar("T")
+REFUSED = "refused-by-service"
+_MODES = {
+    "BLOCK": spb.DEBT_POLICY_MODE_BLOCK,
+    "WARN": spb.DEBT_POLICY_MODE_WARN,
+    "IGNORE": spb.DEBT_POLICY_MODE_IGNORE,
+}
+_STAGES = {"ORDER_SUBMIT": spb.STAGE_ORDER_SUBMIT, "VAN_SALE": spb.STAGE_VAN_SALE}
+
+
+class SettlementsSink:
+    def __init__(self, peers: Peers) -> None:
+        self._peers = peers
+
+    async def apply(
+        self, partner_id: str, records: Sequence[Any], request_id: str
+    ) -> list[ReportLine]:
+        """Each record its own command (settlements has no bulk ones), in file order."""
+        refused: list[ReportLine] = []
+        for n, record in enumerate(records):
+            rid = sub_request_id(request_id, f"record {n}")
+            try:
+                await self._one(partner_id, record, rid)
+            except grpc.aio.AioRpcError as exc:
+                waiting = transient(exc)
+                if waiting is not None:
+                    raise waiting from exc
+                refused.append(ReportLine(None, _key(record), REFUSED, exc.details() or ""))
+        return refused
+
+    async def _one(self, partner_id: str, record: Any, rid: str) -> None:
+        match record:
+            case Invoice():
+                invoice = spb.Invoice(
+                    id=record.external_id,
+                    number=record.number,
+                    client_id=client_id(record.client_id),
+                    outlet_id=_own(record.outlet_id),
+                    order_id=_own(record.order_id),
+                    source=spb.INVOICE_SOURCE_ERP,
+                    issue_date=_date(record.issue_date),
+                    due_date=_date(record.due_date),
+                    amount=money(record.amount, record.currency),
+                )
+                await self._call(
+                    partner_id,
+                    self._peers.settlements.RecordInvoice,
+                    ss.RecordInvoiceRequest(request_id=rid, invoice=invoice),
+                )
+            case Payment():
+                payment = spb.Payment(
+                    id=record.external_id,
+                    kind=spb.PAYMENT_KIND_CASH
+                    if record.kind is PaymentKind.CASH
+                    else spb.PAYMENT_KIND_BANK,
+                    client_id=client_id(record.client_id),
+                    outlet_id=_own(record.outlet_id),
+                    date=_date(record.date),
+                    amount=money(record.amount, record.currency),
+                    receipt_number=record.receipt_number or "",
+                    allocations=[
+                        spb.Allocation(
+                            invoice_id=a.invoice_id, amount=money(a.amount, record.currency)
+                        )
+                        for a in record.allocations
+                    ],
+                )
+                await self._call(
+                    partner_id,
+                    self._peers.settlements.RecordPayment,
+                    ss.RecordPaymentRequest(request_id=rid, payment=payment),
+                )
+            case CreditLimit():
+                await self._call(
+                    partner_id,
+                    self._peers.settlements.SetCreditLimit,
+                    ss.SetCreditLimitRequest(
+                        request_id=rid,
+                        client_id=client_id(record.client_id),
+                        limit=money(record.amount, record.currency),
+                    ),
+                )
+            case DebtPolicy():
+                policy = spb.DebtPolicy(
+                    client_id=client_id(record.client_id) if record.client_id else "",
+                    mode=_MODES[record.mode.value],
+                    check_credit_limit=record.check_credit_limit,
+                    max_overdue_days=-1
+                    if record.max_overdue_days is None
+                    else record.max_overdue_days,
+                    stages=[_STAGES[s.value] for s in record.stages],
+                    override_roles=[r.value for r in record.override_roles],
+                )
+                await self._call(
+                    partner_id,
+                    self._peers.settlements.SetDebtPolicy,
+                    ss.SetDebtPolicyRequest(request_id=rid, policy=policy),
+                )
+
+    async def _call(self, partner_id: str, rpc: Callable[..., Awaitable[T]], request: Any) -> T:
+        return await rpc(
+            request, metadata=self._peers.as_partner(partner_id), timeout=self._peers.timeout
+        )
+
+
+def _key(record: Any) -> str:
+    return str(getattr(record, "external_id", None) or getattr(record, "client_id", None) or "")
+
+
+def _own(value: str | None) -> str:
+    """Fieldline's id when the file gives one (a UUID), else nothing."""
+    if not value:
+        return ""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return ""
+
+
+def _date(day: date) -> date_pb2.Date:
+    return date_pb2.Date(year=day.year, month=day.month, day=day.day)

@@ -1,0 +1,158 @@
+"""The order export in Fieldline's words (docs/contexts/exchange.md, *Export*): the journal's
+facts, what a partner has still to receive, and an order as the export writes it. No I/O, no
+ERP vocabulary (CommerceML's names are the writer's).
+
+The rules:
+
+* **Journal** (company-wide): one row per document (an order), holding the latest version of
+  it seen in the services' events. A version not newer than the row's changes nothing, so a
+  redelivered or late event is harmless (`newer`).
+* **Pending** for a partner: every journal row whose version is newer than the version the
+  partner acknowledged of it (none acknowledged: every row). A query sends the pending rows in
+  a new exchange (its number: the partner's last + 1) and records the version of each it sent;
+  acknowledging that exchange raises the partner's acknowledged versions to those. A query
+  repeated without an acknowledgement therefore sends the same documents again, plus newer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+ORDER = "order"  # the journal's kind of an order (later: payments, outlets)
+
+# Kinds of order (Fieldline's): taken at the outlet for later delivery, or sold from a van.
+PRE_SALE = "pre_sale"
+VAN_SALE = "van_sale"
+
+# Fieldline's order statuses, as the export names them (the writer gives the ERP its words).
+STATUSES = (
+    "credit_hold",
+    "submitted",
+    "confirmed",
+    "shipped",
+    "delivered",
+    "partially_delivered",
+    "rejected",
+    "cancelled",
+)
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """A fact for the journal: a document and the version of it an event announced."""
+
+    kind: str
+    document_id: str
+    version: int
+    occurred_at: datetime
+
+
+def newer(version: int, recorded: int | None) -> bool:
+    """Whether a version seen should replace the one the journal holds (None: none yet)."""
+    return recorded is None or version > recorded
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A journal row a partner has not acknowledged at its version: `number` is the row's
+    (and the document's number in the ERP)."""
+
+    number: int
+    kind: str
+    document_id: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """The buyer: its id for the ERP (its external id when it came from the ERP, else
+    Fieldline's), names and tax ids."""
+
+    id: str
+    name: str
+    inn: str = ""
+    kpp: str = ""
+    address: str = ""
+
+    @property
+    def individual(self) -> bool:
+        """An individual entrepreneur (a 12-digit INN) rather than an organisation."""
+        return len(self.inn) == 12
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """A line in base units: the product (its id for the ERP), the list price per base unit,
+    the discounts applied and what the line comes to."""
+
+    product_id: str
+    name: str
+    unit: str  # the base unit's code (pcs, kg, …)
+    unit_name: str  # its short name (шт, кг, …), "" when unknown
+    quantity: Decimal
+    price: Decimal
+    amount: Decimal  # gross: what the buyer pays for the line
+    vat_rate: str  # percent, "" without VAT
+    vat_amount: Decimal
+    rule_discount_percent: Decimal = Decimal(0)
+    manual_discount_percent: Decimal = Decimal(0)
+
+    @property
+    def discount_percent(self) -> Decimal:
+        """The two discounts as one percent (they apply one after the other)."""
+        rest = (1 - self.rule_discount_percent / 100) * (1 - self.manual_discount_percent / 100)
+        return ((1 - rest) * 100).normalize()
+
+    @property
+    def discount_amount(self) -> Decimal:
+        """The list amount less the discounted one, as orders rounds them (in the price's own
+        terms: VAT included or not, as the price type has it)."""
+        listed = self.quantity * self.price
+        rest = (1 - self.rule_discount_percent / 100) * (1 - self.manual_discount_percent / 100)
+        return _cents(listed) - _cents(listed * rest)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDocument:
+    """An order as it is now (read from orders when exported), with its journal number."""
+
+    order_id: str
+    number: int
+    version: int
+    kind: str  # PRE_SALE, VAN_SALE
+    status: str  # one of STATUSES
+    order_date: date
+    created_at: datetime | None
+    updated_at: datetime | None
+    delivery_date: date | None
+    currency: str
+    amount: Decimal  # gross total
+    vat_amount: Decimal
+    buyer: Party
+    lines: tuple[OrderLine, ...] = field(default=())
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One query's result: its number (0 when nothing was pending: no exchange was made) and
+    the documents it holds."""
+
+    number: int
+    documents: int
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledged:
+    """An exchange acknowledged (`number` 0: the partner had none to acknowledge)."""
+
+    number: int
+    documents: int
+    acknowledged_at: datetime | None
+
+
+def _cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)

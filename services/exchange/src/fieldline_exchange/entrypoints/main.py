@@ -1,0 +1,43 @@
+"""The exchange service, declared once: `serve` runs the HTTP API (127.0.0.1:8100 under `./fl
+up`), its background work and its consumer (the export journal); `migrate` upgrades its
+database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from nats.aio.client import Client
+
+from fieldline_exchange import settings
+from fieldline_exchange.bootstrap import SERVICE, App, bootstrap
+from fieldline_exchange.entrypoints.export_consumer import build_orders_export_consumer
+from fieldline_exchange.entrypoints.http_app import create_app
+from fieldline_kit.http_service import HttpServiceSpec
+from fieldline_kit.service import Background
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def background(app: App, nc: Client) -> Sequence[Background]:
+    """The import jobs' worker (any replica claims the next job)."""
+
+    async def imports(stop: asyncio.Event) -> None:
+        await app.imports.run(stop, app.partners.caller)
+
+    return [imports] if app.settings.imports_worker else []
+
+
+SPEC = HttpServiceSpec(
+    name=SERVICE,
+    settings=settings.ExchangeSettings,
+    prefix=settings.PREFIX,
+    migrations=MIGRATIONS,
+    bootstrap=bootstrap,
+    asgi=create_app,
+    consumers=[build_orders_export_consumer],  # the order export's journal
+    readers=background,
+    validate=settings.validate,
+)
+main = SPEC.main

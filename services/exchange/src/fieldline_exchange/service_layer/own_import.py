@@ -1,0 +1,122 @@
+"""Imports of Fieldline's own format (docs/exchange/own-format.md): the `Pipeline` of the
+`fieldline` format. The check pass validates the file strictly against its XSD (an invalid
+file is refused with the schema's lines) and checks that the file is the partner's own (its
+`partner` attribute is the sending partner's id or name); the records then go in batches of
+one section each to settlements.
+
+Three sections have no owning command yet — tare balances (settlements keeps movements, not
+snapshots), employees and route assignments (clients creates employees by its own ids, and
+its route assignments put outlets on routes) — their records are counted and each gets a
+report line `not-supported-yet`: they are read, never silently dropped."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Generator, Iterable, Iterator
+from typing import Any, Protocol
+
+from fieldline_exchange.adapters import own_format
+from fieldline_exchange.domain.own_records import (
+    CreditLimit,
+    DebtPolicy,
+    Employee,
+    Invoice,
+    Payment,
+    RouteAssignment,
+    TareBalance,
+)
+from fieldline_exchange.domain.records import Refusal
+from fieldline_exchange.domain.reports import ReportLine
+from fieldline_exchange.service_layer.imports import Batch, Checked, Job
+
+SECTIONS: dict[type, str] = {
+    Invoice: "invoices",
+    Payment: "payments",
+    TareBalance: "tare_balances",
+    CreditLimit: "credit_limits",
+    DebtPolicy: "debt_policies",
+    Employee: "employees",
+    RouteAssignment: "route_assignments",
+}
+NOT_SUPPORTED = {"tare_balances", "employees", "route_assignments"}
+NOT_SUPPORTED_YET = "not-supported-yet"
+NOT_THE_PARTNERS = "not-the-partners"
+OWN_SCOPE = "own:import"
+
+
+class Settlements(Protocol):
+    async def apply(self, partner_id: str, records: Any, request_id: str) -> list[ReportLine]: ...
+
+
+class OwnFormatPipeline:
+    def __init__(self, settlements: Settlements) -> None:
+        self._settlements = settlements
+
+    async def check(self, job: Job) -> Checked:
+        return await asyncio.to_thread(self._check, job)
+
+    def _check(self, job: Job) -> Checked:
+        if not job.partner.may(OWN_SCOPE):
+            raise Refusal("not-allowed", f"these credentials may not import this ({OWN_SCOPE})")
+        refusal = own_format.validate(job.path)
+        if refusal is not None:
+            raise Refusal(refusal.code, _message(refusal), refusal.line)
+        header = own_format.read_header(job.path, validated=True)
+        if header.partner not in (job.partner.partner_id, job.partner.name):
+            raise Refusal(
+                NOT_THE_PARTNERS,
+                f"the file is partner {header.partner!r}'s, not this partner's "
+                f"({job.partner.name!r})",
+            )
+        counts = dict.fromkeys(SECTIONS.values(), 0)
+        skipped: list[ReportLine] = []
+        for record in own_format.read(job.path, validated=True):
+            section = SECTIONS[type(record)]
+            counts[section] += 1
+            if section in NOT_SUPPORTED:
+                skipped.append(
+                    ReportLine(
+                        None,
+                        _key(record),
+                        NOT_SUPPORTED_YET,
+                        f"{section}: no service takes these from an ERP yet",
+                    )
+                )
+        return Checked(kind="fieldline", version=header.version, counts=counts, skipped=skipped)
+
+    def batches(self, job: Job, size: int) -> Generator[Batch, None, None]:
+        records = own_format.read(job.path, validated=True)
+        for n, (section, run) in enumerate(_runs(records, size)):
+            yield Batch(n, section, run)
+
+    async def apply(self, job: Job, batch: Batch, request_id: str) -> list[ReportLine]:
+        if batch.kind in NOT_SUPPORTED:
+            return []  # reported at the check
+        return await self._settlements.apply(job.partner.partner_id, batch.records, request_id)
+
+
+def _runs(records: Iterable[Any], size: int) -> Iterator[tuple[str, list[Any]]]:
+    section, run = "", list[Any]()
+    for record in records:
+        this = SECTIONS[type(record)]
+        if (this != section or len(run) >= size) and run:
+            yield section, run
+            run = []
+        section = this
+        run.append(record)
+    if run:
+        yield section, run
+
+
+def _key(record: Any) -> str:
+    return str(
+        getattr(record, "external_id", None)
+        or getattr(record, "route_id", None)
+        or getattr(record, "client_id", None)
+        or ""
+    )
+
+
+def _message(refusal: own_format.Refusal) -> str:
+    errors = "; ".join(str(e) for e in refusal.errors)
+    return f"{refusal.message}" + (f": {errors}" if errors else "")

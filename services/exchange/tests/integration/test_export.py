@@ -1,0 +1,375 @@
+"""The order export over real HTTP in front of real clients, orders and settlements
+(docs/contexts/exchange.md, *Export*): an order placed through the orders API reaches the
+journal through orders' events; 1C's `mode=query` answers it as CommerceML 2.10 until
+`mode=success` acknowledges it; a status change sends it again; a query without success
+repeats. The plain API: `GET /v1/export/orders` and `POST /v1/export/ack`, scope
+`orders:export`, each partner's acknowledgements its own."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest_asyncio
+from lxml import etree
+
+from fieldline.clients.v1 import resources_pb2 as cpb
+from fieldline.orders.v1 import catalog_service_pb2 as cs
+from fieldline.orders.v1 import orders_service_pb2 as ords
+from fieldline.orders.v1 import orders_service_pb2_grpc as ords_grpc
+from fieldline.orders.v1 import resources_pb2 as opb
+from fieldline_exchange.adapters.commerceml import read
+from fieldline_exchange.adapters.commerceml.writer import NAMESPACE
+from fieldline_exchange.domain.export import JournalEntry
+from fieldline_exchange.domain.records import Document
+from fieldline_exchange.service_layer import export
+from fieldline_kit.external_ids import PRICE_TYPE, PRODUCT, orders_catalog_id
+from fieldline_kit.grpc.convert import pb_date
+from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_kit.testing.helpers import eventually, eventually_value, new_id
+from fieldline_kit.testing.nats_server import EmbeddedNats
+from tests.company import TODAY, product, through_the_feed
+
+from . import cml
+from .exchange_harness import Exchange, basic, bearer, exchange_system
+
+XSD = Path(__file__).resolve().parents[4] / ".." / "shared" / "commerceml" / "xsd"
+SCHEMA_2_10 = XSD / "commerceml-2.10.xsd"
+Documents = dict[str, Document]
+
+
+@dataclass
+class Company:
+    """A client with an outlet on an agent's route, two priced products."""
+
+    system: Exchange
+    agent_orders: ords_grpc.OrdersServiceStub
+    client_id: str
+    outlet_id: str
+    products: list[opb.Product]
+    product_ids: list[str]
+
+    async def order(self, *quantities: int) -> str:
+        """An order of `quantities` of the products (in order), placed by the agent: its id."""
+        request = ords.SubmitOrderRequest(
+            request_id=new_id(),
+            order_id=new_id(),
+            client_id=self.client_id,
+            outlet_id=self.outlet_id,
+            order_date=pb_date(TODAY),
+            delivery_date=pb_date(TODAY + timedelta(days=1)),
+            lines=[
+                ords.OrderLineInput(product_id=p, unit="pcs", quantity=str(q))
+                for p, q in zip(self.product_ids, quantities, strict=False)
+            ],
+            comment="позвонить заранее",
+        )
+        reply = await through_the_feed(lambda: self.agent_orders.SubmitOrder(request))
+        assert reply.order.status == opb.ORDER_STATUS_SUBMITTED, reply.order
+        return request.order_id
+
+    async def set_status(self, order_id: str, status: opb.OrderStatus.ValueType) -> None:
+        assert self.system.services is not None
+        await self.system.services.api.orders.UpdateOrderStatus(
+            ords.UpdateOrderStatusRequest(request_id=new_id(), order_id=order_id, status=status)
+        )
+
+
+@pytest_asyncio.fixture(scope="module")
+async def system(db_factory: DatabaseFactory, nats_server: EmbeddedNats) -> AsyncIterator[Exchange]:
+    async with exchange_system(db_factory, nats_server) as running:
+        yield running
+
+
+@pytest_asyncio.fixture(scope="module")
+async def company(system: Exchange) -> Company:
+    assert system.services is not None
+    api = system.services.api
+    agent = await api.employee(cpb.ROLE_AGENT, "Агентов Агент")
+    client_id, outlet = await api.client_with_outlet(4100 + uuid.uuid4().int % 1000)
+    await api.assign(await api.route_of(agent), outlet.id)
+    products = [product("KVAS", "Квас 0,5 л"), product("MORS", "Морс 1 л")]
+    product_ids, price_type_id = await api.priced_catalog((products[0], 55), (products[1], 120))
+    await api.known_to_orders(client_id, price_type_id)
+    agent_orders = ords_grpc.OrdersServiceStub(system.services.orders.channel_as(agent))
+    return Company(system, agent_orders, client_id, outlet.id, products, product_ids)
+
+
+# ------------------------------------------------------------------ helpers
+def documents(reply: httpx.Response) -> Documents:
+    """The documents of an export's answer, by Ид (and the answer checked against the
+    published schema, under its namespace: see tests/unit/test_commerceml_writer.py)."""
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["content-type"].startswith("application/xml")
+    if SCHEMA_2_10.is_file():
+        xsd = etree.XMLSchema(etree.parse(str(SCHEMA_2_10)))
+        ours = reply.content.replace(NAMESPACE.encode(), b"urn:1C.ru:commerceml_2")
+        assert xsd.validate(etree.fromstring(ours)), [(e.line, e.message) for e in xsd.error_log]
+    found = [i for i in read(io.BytesIO(reply.content)) if isinstance(i, Document)]
+    assert len({d.id for d in found}) == len(found)
+    return {d.id: d for d in found}
+
+
+async def onec(
+    system: Exchange, mode: str, cookie: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """One call of the protocol as 1C makes it (`type=sale`, the session's cookie)."""
+    system.http.cookies.clear()
+    sent = {**(headers or {}), **({"Cookie": f"flx_session={cookie}"} if cookie else {})}
+    return await system.http.get(
+        "/1c/exchange", params={"type": "sale", "mode": mode}, headers=sent
+    )
+
+
+Query = Callable[[], Awaitable[httpx.Response]]
+
+
+async def until(query: Query, ok: Callable[[Documents], bool], what: str) -> Documents:
+    """`query()` again until its documents are `ok` (each call an exchange of its own)."""
+
+    async def probe() -> Documents:
+        return documents(await query())
+
+    found = await eventually_value(probe, ok, within=30)
+    assert ok(found), f"{what}: {sorted(found)}"
+    return found
+
+
+def status(document: Document) -> str:
+    return dict(document.requisites)["Статус заказа"]
+
+
+# ------------------------------------------------------------------ the 1C protocol
+async def test_1c_gets_each_order_until_it_acknowledges_it(
+    system: Exchange, company: Company
+) -> None:
+    login = f"erp-{uuid.uuid4().hex[:8]}"
+    _, password = await system.partner("1C:УТ", login)
+    opened = await onec(system, "checkauth", "", headers=basic(login, password))
+    assert opened.text.startswith("success\nflx_session\n"), opened.text
+    cookie = opened.text.split("\n")[2]
+    order_id = await company.order(3, 2)
+
+    def query() -> Awaitable[httpx.Response]:
+        return onec(system, "query", cookie)
+
+    sent = await until(query, lambda d: order_id in d, "the order exported")
+    document = sent[order_id]
+    assert (document.operation, document.role, document.currency) == ("order", "seller", "RUB")
+    assert document.date == TODAY and int(document.number) >= 1
+    assert document.amount == Decimal("405.00")  # 3 × 55 + 2 × 120, VAT included
+    assert document.counterparty_ids == (company.client_id,)  # a client without external id
+    assert [(x.product_id, x.name, x.quantity, x.amount) for x in document.lines] == [
+        (company.products[0].external_id, "Квас 0,5 л", Decimal(3), Decimal("165.00")),
+        (company.products[1].external_id, "Морс 1 л", Decimal(2), Decimal("240.00")),
+    ]
+    assert status(document) == "Принят"
+    assert dict(document.requisites)["Статус Fieldline"] == "submitted"
+
+    # Acknowledged: not sent again.
+    acknowledged = await onec(system, "success", cookie)
+    assert (acknowledged.status_code, acknowledged.text) == (200, "success")
+    assert documents(await onec(system, "query", cookie)) == {}
+
+    # A status change sends it again, as it is now.
+    await company.set_status(order_id, opb.ORDER_STATUS_CONFIRMED)
+    sent = await until(
+        query,
+        lambda d: order_id in d and status(d[order_id]) == "Подтвержден",
+        "the confirmed order exported",
+    )
+    assert sent[order_id].number == document.number  # the same document for the ERP
+    # A query without success sends the same again (1C retries), plus what is newer.
+    newer = await company.order(1)
+    again = await until(query, lambda d: newer in d, "the new order exported")
+    assert order_id in again and status(again[order_id]) == "Подтвержден"
+    assert again[order_id] == sent[order_id]
+    assert (await onec(system, "success", cookie)).text == "success"
+    assert documents(await onec(system, "query", cookie)) == {}
+    # success with nothing sent since: still success (1C may send it twice).
+    assert (await onec(system, "success", cookie)).text == "success"
+
+
+# ------------------------------------------------------------------ the plain API
+async def test_the_api_exports_and_acknowledges_per_partner(
+    system: Exchange, company: Company
+) -> None:
+    partners = {}
+    for name in ("first", "second"):
+        partner_id, _ = await system.partner(f"ERP {name}", f"erp-{uuid.uuid4().hex[:8]}")
+        partners[name] = bearer(await system.key(partner_id, "orders:export"))
+    first, second = partners["first"], partners["second"]
+    order_id = await company.order(5)
+
+    def export_of(headers: dict[str, str]) -> Query:
+        return lambda: system.http.get("/v1/export/orders", headers=headers)
+
+    await until(export_of(first), lambda d: order_id in d, "the order exported to the first")
+    # The second acknowledges what it got: the first still gets the order.
+    got = await system.http.get("/v1/export/orders", headers=second)
+    assert order_id in documents(got)
+    exchange = int(got.headers["Fieldline-Exchange"])
+    assert int(got.headers["Fieldline-Documents"]) == len(documents(got))
+    acked = await system.http.post("/v1/export/ack", json={"exchange": exchange}, headers=second)
+    assert acked.status_code == 200, acked.text
+    assert acked.json()["exchange"] == exchange and acked.json()["documents"] >= 1
+    assert acked.json()["acknowledgedAt"]
+    nothing = await system.http.get("/v1/export/orders", headers=second)
+    assert documents(nothing) == {} and "Fieldline-Exchange" not in nothing.headers
+    assert nothing.headers["Fieldline-Documents"] == "0"
+    got = await system.http.get("/v1/export/orders", headers=first)
+    assert order_id in documents(got)
+    # Acknowledging again answers the same; an exchange the partner never had is not found.
+    exchange = int(got.headers["Fieldline-Exchange"])
+    for _ in range(2):
+        acked = await system.http.post("/v1/export/ack", json={"exchange": exchange}, headers=first)
+        assert acked.status_code == 200, acked.text
+    assert documents(await system.http.get("/v1/export/orders", headers=first)) == {}
+    unknown = await system.http.post(
+        "/v1/export/ack", json={"exchange": exchange + 100}, headers=first
+    )
+    assert unknown.status_code == 404, unknown.text
+
+    # Credentials without the scope, and none at all.
+    reader = await system.key(
+        (await system.partner("ERP reader", f"erp-{uuid.uuid4().hex[:8]}"))[0], "jobs:read"
+    )
+    refused = await system.http.get("/v1/export/orders", headers=bearer(reader))
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    refused = await system.http.post("/v1/export/ack", json={"exchange": 1}, headers=bearer(reader))
+    assert refused.status_code == 403
+    assert (await system.http.get("/v1/export/orders")).status_code == 401
+
+
+# ------------------------------------------------------------------ the journal
+async def test_the_journal_takes_each_version_once_and_never_an_older_one(
+    system: Exchange,
+) -> None:
+    """What the consumer does with a redelivered or a late event (the inbox aside)."""
+    app = system.service.app
+    order_id = new_id()
+    moment = app.clock()
+
+    async def record(version: int) -> bool:
+        async with app.uow() as uow:
+            changed = await export.record(
+                uow, JournalEntry("order", order_id, version, moment), moment
+            )
+            await uow.commit()
+        return changed
+
+    assert [await record(v) for v in (2, 2, 1, 3, 2)] == [True, False, False, True, False]
+
+
+# ------------------------------------------------------------------ the whole 1C sequence
+async def test_a_1c_exchange_catalog_offers_an_order_out_and_its_status_back(
+    system: Exchange,
+) -> None:
+    """The sequence a stock 1C configuration runs: the catalog and offers in (the orders API
+    shows them), an order placed on those prices goes out in `mode=query` and is acknowledged
+    with `mode=success`, and the ERP's document for it moves the order to SHIPPED."""
+    assert system.services is not None
+    api = system.services.api
+    login = f"1c-{uuid.uuid4().hex[:8]}"
+    _, password = await system.partner("1C:УТ 11", login)
+    checked = await system.http.get(
+        "/1c/exchange",
+        params={"type": "catalog", "mode": "checkauth"},
+        headers=basic(login, password),
+    )
+    cookie = checked.text.split("\n")[2]
+
+    async def call(kind: str, mode: str, **params: str) -> httpx.Response:
+        system.http.cookies.clear()
+        return await system.http.get(
+            "/1c/exchange",
+            params={"type": kind, "mode": mode, **params},
+            headers={"Cookie": f"flx_session={cookie}"},
+        )
+
+    async def send(kind: str, name: str, content: bytes) -> None:
+        system.http.cookies.clear()
+        sent = await system.http.post(
+            "/1c/exchange",
+            params={"type": kind, "mode": "file", "filename": name},
+            content=content,
+            headers={"Cookie": f"flx_session={cookie}"},
+        )
+        assert sent.text == "success", sent.text
+
+        async def imported() -> bool:
+            reply = await call(kind, "import", filename=name)
+            assert reply.text.split("\n")[0] in ("progress", "success"), reply.text
+            return reply.text == "success"
+
+        await eventually(imported, within=60, what=f"{name} imported")
+
+    tag = uuid.uuid4().hex[:6]
+    group, products, price_type = f"g-{tag}", [f"p-{tag}-{i}" for i in range(2)], f"pt-{tag}"
+    await send(
+        "catalog",
+        "import.xml",
+        cml.catalog(
+            [(group, "Напитки", [])], [(p, f"Квас {i}", group) for i, p in enumerate(products)]
+        ),
+    )
+    await send(
+        "catalog",
+        "offers.xml",
+        cml.offers(
+            [(price_type, "Опт")], [], [(p, p, [(price_type, "48.00")], []) for p in products]
+        ),
+    )
+    ids = [orders_catalog_id(PRODUCT, p) for p in products]
+    listed = await api.catalog.GetProduct(cs.GetProductRequest(product_id=ids[0]))
+    assert listed.product.name == "Квас 0"
+
+    # An agent's order on the imported prices.
+    agent = await api.employee(cpb.ROLE_AGENT, "Агент Импортов")
+    client_id, outlet = await api.client_with_outlet(5100 + uuid.uuid4().int % 1000)
+    await api.assign(await api.route_of(agent), outlet.id)
+    await api.known_to_orders(client_id, orders_catalog_id(PRICE_TYPE, price_type))
+    agent_orders = ords_grpc.OrdersServiceStub(system.services.orders.channel_as(agent))
+    request = ords.SubmitOrderRequest(
+        request_id=new_id(),
+        order_id=new_id(),
+        client_id=client_id,
+        outlet_id=outlet.id,
+        order_date=pb_date(TODAY),
+        delivery_date=pb_date(TODAY + timedelta(days=1)),
+        lines=[ords.OrderLineInput(product_id=ids[0], quantity="3")],
+    )
+    placed = await through_the_feed(lambda: agent_orders.SubmitOrder(request))
+    assert placed.order.status == opb.ORDER_STATUS_SUBMITTED, placed.order
+    order_id = request.order_id
+
+    # Out: query until the order is there, then success.
+    found = await until(
+        lambda: onec(system, "query", cookie), lambda docs: order_id in docs, "the order exported"
+    )
+    assert found[order_id].amount == Decimal("144.00")
+    assert (await onec(system, "success", cookie)).text == "success"
+
+    # Back: the ERP's document for the order says it was shipped.
+    status = cml.documents(
+        [
+            (
+                order_id,
+                found[order_id].number,
+                "Заказ товара",
+                TODAY.isoformat(),
+                "144.00",
+                (client_id, "Клиент", "7707083893", "770701001"),
+                [("Проведен", "true"), ("Отгружен", "true")],
+            )
+        ]
+    )
+    await send("sale", "orders.xml", status)
+    reply = await api.orders.GetOrder(ords.GetOrderRequest(order_id=order_id))
+    assert reply.order.status == opb.ORDER_STATUS_SHIPPED

@@ -1,0 +1,444 @@
+"""Imports over real HTTP into real services: a catalog and an offers package become orders'
+groups, products, price types, price lists and stock, applied as the partner; the same file
+twice changes nothing; a file naming unknown products is refused with nothing applied; a key
+without the scope is refused (docs/contexts/exchange.md, *Import jobs*)."""
+
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest_asyncio
+
+from fieldline.clients.v1 import clients_service_pb2 as ccs
+from fieldline.orders.v1 import catalog_service_pb2 as cs
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline_exchange.adapters import own_format
+from fieldline_exchange.domain import own_records as own
+from fieldline_kit.external_ids import PRICE_LIST, PRODUCT, client_id, orders_catalog_id
+from fieldline_kit.testing.databases import DatabaseFactory
+from fieldline_kit.testing.helpers import eventually
+from fieldline_kit.testing.nats_server import EmbeddedNats
+
+from . import cml
+from .exchange_harness import Exchange, basic, bearer, exchange_system
+
+
+@pytest_asyncio.fixture(scope="module")
+async def system(db_factory: DatabaseFactory, nats_server: EmbeddedNats) -> AsyncIterator[Exchange]:
+    async with exchange_system(db_factory, nats_server) as running:
+        yield running
+
+
+async def _partner(system: Exchange, *scopes: str) -> str:
+    partner_id, _ = await system.partner("ERP", f"erp-{uuid.uuid4().hex[:8]}")
+    return await system.key(partner_id, *scopes)
+
+
+async def _import(system: Exchange, key: str, name: str, content: bytes) -> dict[str, Any]:
+    sent = await system.http.post(
+        "/v1/imports", params={"filename": name}, content=content, headers=bearer(key)
+    )
+    assert sent.status_code == 202, sent.text
+    [job] = sent.json()["imports"]
+    return dict(job)
+
+
+async def _finished(system: Exchange, key: str, import_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+
+    async def finished() -> bool:
+        reply = await system.http.get(f"/v1/imports/{import_id}", headers=bearer(key))
+        assert reply.status_code == 200, reply.text
+        found.update(reply.json())
+        return found["state"] in ("done", "refused", "failed")
+
+    await eventually(finished, within=60, what=f"import {import_id} finished")
+    return found
+
+
+def _ids(prefix: str, n: int) -> list[str]:
+    tag = uuid.uuid4().hex[:6]
+    return [f"{prefix}-{tag}-{i:03}" for i in range(n)]
+
+
+async def _product(system: Exchange, external_id: str) -> Any:
+    assert system.services is not None
+    reply = await system.services.api.catalog.GetProduct(
+        cs.GetProductRequest(product_id=orders_catalog_id(PRODUCT, external_id))
+    )
+    return reply.product
+
+
+async def test_a_catalog_then_offers_reach_orders(system: Exchange) -> None:
+    key = await _partner(system, "catalog:import", "offers:import", "jobs:read")
+    top, child = _ids("g", 2)
+    products = _ids("p", 4)
+    content = cml.catalog(
+        [(top, "Напитки", [(child, "Соки")])],
+        [(p, f"Сок {i}", child if i % 2 else top) for i, p in enumerate(products)],
+    )
+    job = await _import(system, key, "import.xml", content)
+    done = await _finished(system, key, job["importId"])
+    assert done["state"] == "done", done
+    assert done["counts"]["groups"] == 2 and done["counts"]["products"] == 4
+    assert done["recordsApplied"] == 6 and done["progress"] == 1.0
+    product = await _product(system, products[1])
+    assert product.name == "Сок 1" and product.vat_rate == "20"
+    assert product.group_id == orders_catalog_id("product_group", child)
+
+    # The offers: a price type, two warehouses, prices and stock; and an offer of a variant
+    # of a known product, which becomes a product of its own.
+    price_type, store_a, store_b = _ids("pt", 1)[0], *_ids("w", 2)
+    variant = f"{products[0]}#red"
+    rows = [
+        (products[0], "Сок 0", [(price_type, "10.50")], [(store_a, "5"), (store_b, "2")]),
+        (products[1], "Сок 1", [(price_type, "11")], [(store_a, "0")]),
+        (variant, "Сок 0 (красный)", [(price_type, "12.25")], [(store_a, "3")]),
+    ]
+    content = cml.offers([(price_type, "Оптовая")], [(store_a, "A"), (store_b, "B")], rows)
+    job = await _import(system, key, "offers.xml", content)
+    done = await _finished(system, key, job["importId"])
+    assert done["state"] == "done", done
+    assert (done["counts"]["offers"], done["counts"]["prices"], done["counts"]["stock_rows"]) == (
+        3,
+        3,
+        4,
+    )
+    report = await system.http.get(f"/v1/imports/{job['importId']}/report", headers=bearer(key))
+    assert report.json()["lines"] == [], [
+        (x["externalId"], x["detail"]) for x in report.json()["lines"]
+    ]
+    made = await _product(system, variant)
+    assert made.name == "Сок 0 (красный)"
+    assert (made.vat_rate, made.group_id) == ("20", orders_catalog_id("product_group", top))
+    assert system.services is not None
+    entries = await system.services.api.catalog.ListPriceListEntries(
+        cs.ListPriceListEntriesRequest(
+            price_list_id=orders_catalog_id(PRICE_LIST, price_type), page_size=100
+        )
+    )
+    prices = {e.product_id: (e.price.units, e.price.nanos) for e in entries.entries}
+    assert prices == {
+        orders_catalog_id(PRODUCT, products[0]): (10, 500_000_000),
+        orders_catalog_id(PRODUCT, products[1]): (11, 0),
+        orders_catalog_id(PRODUCT, variant): (12, 250_000_000),
+    }
+
+    # The same file again: the same import, nothing done.
+    again = await _import(system, key, "offers-again.xml", content)
+    assert again["importId"] == job["importId"] and again["state"] == "done"
+
+
+async def test_a_file_naming_unknown_products_is_refused_and_applies_nothing(
+    system: Exchange,
+) -> None:
+    key = await _partner(system, "offers:import", "jobs:read")
+    price_type = _ids("pt", 1)[0]
+    known, unknown = _ids("p", 1)[0], _ids("ghost", 1)[0]
+    rows = [(known, "x", [(price_type, "1")], []), (unknown, "y", [(price_type, "2")], [])]
+    # Not even the price type may arrive: the whole file is refused at its check.
+    job = await _import(system, key, "offers.xml", cml.offers([(price_type, "T")], [], rows))
+    done = await _finished(system, key, job["importId"])
+    assert done["state"] == "refused", done
+    assert done["refusal"]["code"] == "unknown-reference"
+    assert unknown in done["refusal"]["message"]
+    assert system.services is not None
+    types = await system.services.api.catalog.ListPriceTypes(
+        cs.ListPriceTypesRequest(page_size=1000)
+    )
+    assert price_type not in {t.external_id for t in types.price_types}
+
+
+async def test_scopes_and_credentials(system: Exchange) -> None:
+    key = await _partner(system, "offers:import", "jobs:read")
+    content = cml.catalog([], [(p, "x", "") for p in _ids("p", 1)])
+    job = await _import(system, key, "import.xml", content)
+    done = await _finished(system, key, job["importId"])
+    assert done["state"] == "refused" and done["refusal"]["code"] == "not-allowed"
+    inspect_only = await _partner(system, "inspect")
+    refused = await system.http.post(
+        "/v1/imports", params={"filename": "a.xml"}, content=content, headers=bearer(inspect_only)
+    )
+    assert refused.status_code == 403
+    wrong = await system.http.post(
+        "/v1/imports",
+        params={"filename": "a.xml"},
+        content=content,
+        headers=bearer(key[:-4] + "AAAA"),
+    )
+    assert wrong.status_code == 401 and wrong.json()["code"] == "unauthenticated"
+    # Another partner's import is not found.
+    other = await _partner(system, "jobs:read")
+    hidden = await system.http.get(f"/v1/imports/{job['importId']}", headers=bearer(other))
+    assert hidden.status_code == 404
+
+
+# ------------------------------------------------------------------ the 1C protocol
+async def _onec(
+    system: Exchange, mode: str, *, kind: str = "catalog", cookie: str = "", **kw: Any
+) -> Any:
+    """One call of the protocol as 1C makes it (the session's cookie in its header)."""
+    params = {"type": kind, "mode": mode, **kw.pop("params", {})}
+    headers = {**kw.pop("headers", {}), **({"Cookie": f"flx_session={cookie}"} if cookie else {})}
+    system.http.cookies.clear()
+    if "content" in kw:
+        return await system.http.post("/1c/exchange", params=params, headers=headers, **kw)
+    return await system.http.get("/1c/exchange", params=params, headers=headers, **kw)
+
+
+async def _imported_by_1c(system: Exchange, cookie: str, name: str) -> None:
+    """mode=import of `name` until `success` (`progress` meanwhile, nothing else)."""
+
+    async def imported() -> bool:
+        reply = await _onec(system, "import", cookie=cookie, params={"filename": name})
+        first = reply.text.split("\n")[0]
+        assert first in ("progress", "success"), reply.text
+        return first == "success"
+
+    await eventually(imported, within=60, what=f"1C import of {name}")
+
+
+async def test_a_1c_exchange_in_the_protocols_sequence(system: Exchange) -> None:
+    login = f"erp-{uuid.uuid4().hex[:8]}"
+    _, password = await system.partner("1C:УТ", login)
+    answer = await _onec(system, "checkauth", headers=basic(login, password))
+    assert answer.status_code == 200, answer.text
+    status, cookie_name, cookie = answer.text.split("\n")
+    assert (status, cookie_name) == ("success", "flx_session")
+    assert answer.headers["content-type"].startswith("text/plain")
+    init = await _onec(system, "init", cookie=cookie)
+    assert init.text.split("\n")[0] == "zip=yes" and init.text.split("\n")[1].startswith(
+        "file_limit="
+    )
+
+    # import.xml and offers.xml in one archive, sent in two chunks.
+    group = _ids("g", 1)[0]
+    products = _ids("p", 3)
+    price_type = _ids("pt", 1)[0]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr(
+            "import.xml", cml.catalog([(group, "Все", [])], [(p, p, group) for p in products])
+        )
+        zipped.writestr(
+            "offers.xml",
+            cml.offers(
+                [(price_type, "Розница")],
+                [],
+                [(p, p, [(price_type, "9.90")], []) for p in products],
+            ),
+        )
+    data = archive.getvalue()
+    half = len(data) // 2
+    for chunk in (data[:half], data[half:]):
+        sent = await _onec(
+            system, "file", cookie=cookie, params={"filename": "x.zip"}, content=chunk
+        )
+        assert sent.text == "success", sent.text
+    for name in ("import.xml", "offers.xml"):
+        await _imported_by_1c(system, cookie, name)
+    assert (await _product(system, products[2])).name == products[2]
+
+    # What the protocol refuses, each said in its first line.
+    wrong = await _onec(system, "checkauth", headers=basic(login, "not-the-password"))
+    assert wrong.status_code == 401 and wrong.text.startswith("failure")
+    nosession = await _onec(system, "init")
+    assert nosession.status_code == 401 and nosession.text.startswith("failure")
+    missing = await _onec(system, "import", cookie=cookie, params={"filename": "nothing.xml"})
+    assert missing.text.startswith("failure\nnothing.xml: no such file")
+    odd = await _onec(system, "deploy", cookie=cookie)
+    assert odd.status_code == 400 and odd.text.startswith("failure")
+    # A refused file says why.
+    sent = await _onec(
+        system,
+        "file",
+        cookie=cookie,
+        params={"filename": "bad.xml"},
+        content=b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><x>&e;</x>",
+    )
+    assert sent.text == "success"
+
+    async def refused() -> bool:
+        reply = await _onec(system, "import", cookie=cookie, params={"filename": "bad.xml"})
+        return reply.text.startswith("failure\nbad.xml: dtd-forbidden")
+
+    await eventually(refused, within=30, what="the hostile file refused")
+
+
+# ------------------------------------------------------------------ counterparties, documents
+async def test_counterparties_and_documents_from_the_erp(system: Exchange) -> None:
+    assert system.services is not None
+    api = system.services.api
+    key = await _partner(system, "counterparties:import", "documents:import", "jobs:read")
+    buyer, other = _ids("cp", 2)
+    content = cml.counterparties(
+        [
+            (buyer, "ООО Ромашка", "7707083893", "770701001"),
+            (other, "ИП Петров", "500100732259", ""),
+        ]
+    )
+    done = await _finished(system, key, (await _import(system, key, "c.xml", content))["importId"])
+    assert done["state"] == "done" and done["counts"]["counterparties"] == 2, done
+    made = await api.clients.GetClient(ccs.GetClientRequest(client_id=client_id(buyer)))
+    assert (made.client.name, made.client.inn, made.client.external_id) == (
+        "ООО Ромашка",
+        "7707083893",
+        buyer,
+    )
+
+    # An invoice and its payment, and a status of an order Fieldline never sent.
+    invoice_id, payment_id = _ids("inv", 1)[0], _ids("pay", 1)[0]
+    party = (buyer, "ООО Ромашка", "7707083893", "770701001")
+    stranger = str(uuid.uuid4())
+    content = cml.documents(
+        [
+            (invoice_id, "РН-1", "Отпуск товара", "2026-12-01", "1500.00", party, []),
+            (payment_id, "ПП-7", "Оплата", "2026-12-03", "500.00", party, []),
+            (stranger, "З-9", "Заказ товара", "2026-12-01", "10", party, [("Проведен", "true")]),
+        ]
+    )
+    job = await _import(system, key, "d.xml", content)
+    done = await _finished(system, key, job["importId"])
+    assert done["state"] == "done", done
+    assert done["counts"]["documents"] == 3
+    report = await system.http.get(f"/v1/imports/{job['importId']}/report", headers=bearer(key))
+    assert [(x["externalId"], x["reason"]) for x in report.json()["lines"]] == [
+        (stranger, "unknown-order")
+    ]
+    invoices = await api.settlements.ListInvoices(
+        ss.ListInvoicesRequest(client_id=client_id(buyer), page_size=10)
+    )
+    [invoice] = invoices.invoices
+    assert (invoice.id, invoice.number, invoice.amount.units) == (invoice_id, "РН-1", 1500)
+    assert (invoice.open_amount.units, invoice.open_amount.nanos) == (1000, 0)  # 500 paid
+    # The same documents again (another exchange, another file name): nothing twice.
+    again = await _import(system, key, "d-again.xml", content + b"\n")
+    assert (await _finished(system, key, again["importId"]))["state"] == "done"
+    invoices = await api.settlements.ListInvoices(
+        ss.ListInvoicesRequest(client_id=client_id(buyer), page_size=10)
+    )
+    assert [(i.id, i.open_amount.units) for i in invoices.invoices] == [(invoice_id, 1000)]
+
+
+# ------------------------------------------------------------------ hostile and broken input
+XXE = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    b"<\xd0\x9a\xd0\xbe\xd0\xbc>&e;</\xd0\x9a\xd0\xbe\xd0\xbc>"
+)
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><x>&c;</x>'
+)
+EXTERNAL_DTD = b'<?xml version="1.0"?><!DOCTYPE x SYSTEM "http://127.0.0.1:9/x.dtd"><x/>'
+
+
+def _hostile() -> list[tuple[str, bytes, str]]:
+    catalog = cml.catalog([("g", "G", [])], [("p-h", "P", "g")])
+    duplicated = cml.catalog([("g", "G", [])], [("p-d", "A", "g"), ("p-d", "B", "g")])
+    return [
+        ("xxe", XXE, "dtd-forbidden"),
+        ("billion-laughs", LAUGHS, "dtd-forbidden"),
+        ("external-dtd", EXTERNAL_DTD, "dtd-forbidden"),
+        ("truncated", catalog[: len(catalog) // 2], "malformed"),
+        ("wrong-encoding", catalog.replace(b"UTF-8", b"UTF-16", 1), "bad-encoding"),
+        (
+            "unknown-namespace",
+            catalog.replace(b"urn:1C.ru:commerceml_210", b"urn:example:other"),
+            "unknown-namespace",
+        ),
+        ("duplicate-ids", duplicated, "duplicate-id"),
+        ("commerceml-3", catalog.replace(b'"2.08"', b'"3.1"'), "unsupported-version"),
+    ]
+
+
+async def test_hostile_and_broken_files_are_refused_and_apply_nothing(system: Exchange) -> None:
+    key = await _partner(system, "catalog:import", "jobs:read")
+    for name, content, code in _hostile():
+        job = await _import(system, key, f"{name}.xml", content)
+        done = await _finished(system, key, job["importId"])
+        assert (done["state"], done["refusal"]["code"]) == ("refused", code), (name, done)
+        assert done["recordsApplied"] == 0, name
+    assert system.services is not None
+    for external_id in ("p-h", "p-d"):
+        try:
+            await system.services.api.catalog.GetProduct(
+                cs.GetProductRequest(product_id=orders_catalog_id(PRODUCT, external_id))
+            )
+        except grpc.aio.AioRpcError as exc:
+            assert exc.code() == grpc.StatusCode.NOT_FOUND
+        else:
+            raise AssertionError(f"{external_id} was applied")
+
+
+async def test_a_zip_bomb_is_refused_before_it_is_unpacked(system: Exchange) -> None:
+    key = await _partner(system, "catalog:import", "jobs:read")
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zipped:
+        zipped.writestr("import.xml", b"<" + b" " * (64 * 2**20) + b"/>")
+    sent = await system.http.post(
+        "/v1/imports", params={"filename": "bomb.zip"}, content=bomb.getvalue(), headers=bearer(key)
+    )
+    assert sent.status_code == 422, sent.text
+    assert (sent.json()["code"], sent.json()["field"]) == ("file-refused", "zip-bomb")
+    listed = await system.http.get("/v1/imports", headers=bearer(key))
+    assert listed.json()["imports"] == []
+
+
+# ------------------------------------------------------------------ Fieldline's own format
+async def test_an_own_format_file_reaches_settlements(system: Exchange, tmp_path: Path) -> None:
+    assert system.services is not None
+    api = system.services.api
+    partner_id, _ = await system.partner("ERP", f"erp-{uuid.uuid4().hex[:8]}")
+    key = await system.key(partner_id, "own:import", "jobs:read")
+    client = _ids("cl", 1)[0]
+    invoice = _ids("inv", 1)[0]
+    records = [
+        own.Invoice(
+            invoice,
+            "СЧ-1",
+            client,
+            date(2026, 12, 1),
+            date(2026, 12, 15),
+            Decimal("700.00"),
+            Decimal("700.00"),
+            "RUB",
+        ),
+        own.CreditLimit(client, Decimal("5000.00"), "RUB"),
+        own.TareBalance(client, "keg-50", 3, Decimal("4500.00"), "RUB"),
+    ]
+    path = tmp_path / "debts.xml"
+    own_format.write(records, path, partner=partner_id, created=datetime.now(UTC))
+    job = await _import(system, key, "debts.xml", path.read_bytes())
+    done = await _finished(system, key, job["importId"])
+    assert done["state"] == "done", done
+    assert (done["kind"], done["counts"]["invoices"], done["counts"]["tare_balances"]) == (
+        "fieldline",
+        1,
+        1,
+    )
+    report = await system.http.get(f"/v1/imports/{job['importId']}/report", headers=bearer(key))
+    assert [(x["externalId"], x["reason"]) for x in report.json()["lines"]] == [
+        (client, "not-supported-yet")
+    ]
+    balance = await api.settlements.GetBalance(ss.GetBalanceRequest(client_id=client_id(client)))
+    assert (balance.balance.balance.units, balance.balance.credit_limit.units) == (700, 5000)
+
+    # Another partner's file, and an invalid one: refused, nothing applied.
+    path = tmp_path / "other.xml"
+    own_format.write(records[:1], path, partner="someone-else", created=datetime.now(UTC))
+    job = await _import(system, key, "other.xml", path.read_bytes())
+    done = await _finished(system, key, job["importId"])
+    assert (done["state"], done["refusal"]["code"]) == ("refused", "not-the-partners")
+    broken = path.read_bytes().replace(b"700.00", b"7e2", 1)
+    job = await _import(system, key, "broken.xml", broken)
+    done = await _finished(system, key, job["importId"])
+    assert (done["state"], done["refusal"]["code"]) == ("refused", "schema-invalid"), done
+    assert done["refusal"]["line"]
