@@ -49,9 +49,11 @@ def offers(
     price_types: Iterable[tuple[str, str]],
     warehouses: Iterable[tuple[str, str]],
     rows: Iterable[tuple[str, str, Sequence[tuple[str, str]], Sequence[tuple[str, str]]]],
+    *,
+    changes_only: bool = False,
 ) -> bytes:
     """`price_types`: (id, name) in RUB; `rows`: (offer id, name, prices as (type id, amount),
-    stock as (warehouse id, quantity))."""
+    stock as (warehouse id, quantity)); `changes_only`: the package holds changes only."""
     types_xml = "".join(
         f"<ТипЦены><Ид>{t}</Ид><Наименование>{n}</Наименование><Валюта>RUB</Валюта></ТипЦены>"
         for t, n in price_types
@@ -75,7 +77,7 @@ def offers(
         f'<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<КоммерческаяИнформация xmlns="{NS}" ВерсияСхемы="2.08" '
         f'ДатаФормирования="2026-12-07T10:00:00">'
-        f'<ПакетПредложений СодержитТолькоИзменения="false"><Ид>cat#</Ид>'
+        f'<ПакетПредложений СодержитТолькоИзменения="{str(changes_only).lower()}"><Ид>cat#</Ид>'
         f"<Наименование>Пакет</Наименование><ИдКаталога>cat</ИдКаталога>"
         f"<ИдКлассификатора>cls</ИдКлассификатора><ТипыЦен>{types_xml}</ТипыЦен>"
         f"<Склады>{stores_xml}</Склады><Предложения>{offers_xml}</Предложения>"

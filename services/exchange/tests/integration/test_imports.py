@@ -442,3 +442,45 @@ async def test_an_own_format_file_reaches_settlements(system: Exchange, tmp_path
     done = await _finished(system, key, job["importId"])
     assert (done["state"], done["refusal"]["code"]) == ("refused", "schema-invalid"), done
     assert done["refusal"]["line"]
+
+
+async def test_a_full_package_replaces_the_lists_and_a_changes_only_one_merges(
+    system: Exchange,
+) -> None:
+    key = await _partner(system, "catalog:import", "offers:import", "jobs:read")
+    products = _ids("p", 3)
+    price_type = _ids("pt", 1)[0]
+    catalog = cml.catalog([("g-full", "G", [])], [(p, p, "g-full") for p in products])
+    assert (
+        await _finished(system, key, (await _import(system, key, "i.xml", catalog))["importId"])
+    )["state"] == "done"
+
+    async def prices() -> dict[str, int]:
+        assert system.services is not None
+        reply = await system.services.api.catalog.ListPriceListEntries(
+            cs.ListPriceListEntriesRequest(
+                price_list_id=orders_catalog_id(PRICE_LIST, price_type), page_size=100
+            )
+        )
+        return {e.product_id: e.price.units for e in reply.entries}
+
+    async def offers(rows: list[tuple[str, str]], changes_only: bool) -> None:
+        content = cml.offers(
+            [(price_type, "T")],
+            [],
+            [(p, p, [(price_type, amount)], []) for p, amount in rows],
+            changes_only=changes_only,
+        )
+        job = await _import(system, key, "o.xml", content)
+        done = await _finished(system, key, job["importId"])
+        assert done["state"] == "done" and done["recordsApplied"] == len(rows) + 1, (
+            done
+        )  # + the type
+
+    ids = [orders_catalog_id(PRODUCT, p) for p in products]
+    await offers([(products[0], "1"), (products[1], "2"), (products[2], "3")], False)
+    assert await prices() == {ids[0]: 1, ids[1]: 2, ids[2]: 3}
+    await offers([(products[0], "10"), (products[1], "20")], False)  # the third not offered
+    assert await prices() == {ids[0]: 10, ids[1]: 20}
+    await offers([(products[2], "30")], True)  # changes only: the others stay
+    assert await prices() == {ids[0]: 10, ids[1]: 20, ids[2]: 30}

@@ -25,6 +25,7 @@ from fieldline_exchange.domain.reports import ReportLine
 from fieldline_exchange.domain.request_ids import sub_request_id
 from fieldline_kit.errors import Unavailable
 from fieldline_kit.external_ids import (
+    PRICE_LIST,
     PRICE_TYPE,
     PRODUCT,
     PRODUCT_GROUP,
@@ -38,6 +39,7 @@ T = TypeVar("T")
 REFUSED = "refused-by-service"
 MAX_ROUNDS = 3  # a batch sent again without its refused records at most this often
 LIST_PAGE = 1000
+PRUNE_BATCH = 500
 # An ERP's price list holds until the ERP changes it: open-started (a date before any order).
 LIST_VALID_FROM = date_pb2.Date(year=2000, month=1, day=1)
 _INDEX = re.compile(r"^\w+\[(\d+)\]")
@@ -186,6 +188,47 @@ class OrdersSink:
             sub_request_id(request_id, "stock"),
         )
         return refused
+
+    async def prune(
+        self, partner_id: str, offered: Sequence[tuple[str, set[str]]], request_id: str
+    ) -> list[ReportLine]:
+        """Each price type's list without the products a full package no longer prices:
+        the list's entries read, the rest removed in merges of `PRUNE_BATCH`."""
+        for type_id, offers in offered:
+            keep = {product_id(o) for o in offers}
+            list_id = orders_catalog_id(PRICE_LIST, price_list_key(type_id))
+            stale: list[str] = []
+            token = ""
+            while True:
+                reply = await self._call(
+                    partner_id,
+                    self._peers.catalog.ListPriceListEntries,
+                    cs.ListPriceListEntriesRequest(
+                        price_list_id=list_id, page_size=LIST_PAGE, page_token=token
+                    ),
+                )
+                stale += [e.product_id for e in reply.entries if e.product_id not in keep]
+                token = reply.next_page_token
+                if not token:
+                    break
+            for start in range(0, len(stale), PRUNE_BATCH):
+                await self._call(
+                    partner_id,
+                    self._peers.catalog.UpsertPriceLists,
+                    cs.UpsertPriceListsRequest(
+                        request_id=sub_request_id(request_id, f"{type_id} {start}"),
+                        merge=True,
+                        price_lists=[
+                            opb.PriceList(
+                                external_id=price_list_key(type_id),
+                                price_type_id=orders_catalog_id(PRICE_TYPE, type_id),
+                                valid_from=LIST_VALID_FROM,
+                                removed_product_ids=stale[start : start + PRUNE_BATCH],
+                            )
+                        ],
+                    ),
+                )
+        return []
 
     async def _prices(
         self, partner_id: str, offers: Sequence[Offer], request_id: str

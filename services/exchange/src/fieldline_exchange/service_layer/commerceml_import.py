@@ -36,6 +36,7 @@ from fieldline_exchange.domain.request_ids import sub_request_id
 from fieldline_exchange.service_layer.imports import Batch, Checked, Job
 
 GROUPS, PRODUCTS, PRICE_TYPES, OFFERS = "groups", "products", "price_types", "offers"
+PRUNE = "prune"
 DOCUMENTS, COUNTERPARTIES = "documents", "counterparties"
 # Records no service keeps (read and counted only).
 _NOT_SENT = (Property, Warehouse)
@@ -79,6 +80,8 @@ class Catalog(Protocol):
     ) -> list[ReportLine]: ...
 
     async def offers(self, partner_id: str, records: Any, request_id: str) -> list[ReportLine]: ...
+
+    async def prune(self, partner_id: str, offered: Any, request_id: str) -> list[ReportLine]: ...
 
 
 class Documents(Protocol):
@@ -170,9 +173,15 @@ class CommerceMLPipeline:
 
     # ------------------------------------------------------------------ batches
     def batches(self, job: Job, size: int) -> Generator[Batch, None, None]:
-        runs = _runs(read(job.path, max_bytes=self._max_bytes), size)
-        for n, (kind, records) in enumerate(runs):
+        reading = read(job.path, max_bytes=self._max_bytes)
+        offered: dict[str, set[str]] = {}  # price type → the offers priced in it
+        n = 0
+        for n, (kind, records) in enumerate(_runs(_noting(reading, offered), size)):
             yield Batch(n, kind, records)
+        if reading.offers_changes_only is False and offered:
+            # A full package: its prices are the lists' whole content, so what the lists
+            # hold of offers the file no longer makes goes, once every batch is in.
+            yield Batch(n + 1, PRUNE, sorted(offered.items()), counted=False)
 
     async def apply(self, job: Job, batch: Batch, request_id: str) -> list[ReportLine]:
         partner = job.partner.partner_id
@@ -188,6 +197,8 @@ class CommerceMLPipeline:
                 return await self._catalog.price_types(partner, batch.records, request_id)
             case "offers":
                 return await self._offers(job, batch, request_id)
+            case "prune":
+                return await self._catalog.prune(partner, batch.records, request_id)
             case "counterparties":
                 return await self._documents.counterparties(partner, batch.records, request_id)
             case "documents":
@@ -246,6 +257,15 @@ def _variant_product(offer: Offer) -> Product:
         characteristics=offer.characteristics,
         line=offer.line,
     )
+
+
+def _noting(items: Iterable[Any], offered: dict[str, set[str]]) -> Iterator[Any]:
+    """`items` as they are, noting each offer under the price types it is priced in."""
+    for item in items:
+        if isinstance(item, Offer):
+            for price in item.prices:
+                offered.setdefault(price.price_type_id, set()).add(item.id)
+        yield item
 
 
 def _skipped(skip: Skip) -> ReportLine:

@@ -61,11 +61,14 @@ class Checked:
 
 @dataclass(frozen=True)
 class Batch:
-    """Records of one kind sent as one command (`n`: its place in the file's batches)."""
+    """Records of one kind sent as one command (`n`: its place in the file's batches).
+    `counted`: its records are the file's (False: a step of the import's own, like removing
+    what a full package no longer holds, which applies no record of the file)."""
 
     n: int
     kind: str
     records: Sequence[Any]
+    counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -291,7 +294,7 @@ class Imports:
                         job.job_id,
                         self.owner,
                         batches_done=batch.n + 1,
-                        applied=len(batch.records) - len(refused),
+                        applied=(len(batch.records) if batch.counted else 0) - len(refused),
                         now=now,
                         lease_until=now + self._lease,
                     )

@@ -241,6 +241,8 @@ class Reading(Iterator[Item]):
     ) -> None:
         self.source = source
         self.header: Header | None = None
+        # Whether the file's offer package holds changes only (None: the file has none).
+        self.offers_changes_only: bool | None = None
         self._check_duplicates = check_duplicates
         self._known_price_types = known_price_types
         self._known_warehouses = known_warehouses
@@ -533,6 +535,13 @@ class _State:
             # 1C 7.7's CommerceML 1.x: attributes where 2.x has elements, no ВерсияСхемы.
             raise Refusal(UNSUPPORTED_VERSION, V1_MESSAGE, el.sourceline)
         tag = el.tag
+        if tag in (self.t[name] for name in OFFER_PACKAGES):
+            # A package holds every offer (its prices replace the lists') unless it says it
+            # holds changes only.
+            self.reading.offers_changes_only = (
+                tag == self.t["ИзмененияПакетаПредложений"]
+                or el.get("СодержитТолькоИзменения", "").strip().lower() == "true"
+            )
         for name, kind in SECTIONS.items():
             if tag == self.t[name]:
                 current = self.reading.header
