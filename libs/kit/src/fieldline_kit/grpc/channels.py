@@ -20,6 +20,11 @@ draining before it stops) gets no new call, so a call is never caught by a repli
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import grpc
+
+from fieldline_kit.grpc.tls import channel_credentials, open_channel
 
 RECONNECT_BACKOFF_MS = 1_000
 KEEPALIVE_TIME_MS = 10_000
@@ -37,3 +42,21 @@ PEER_CHANNEL_OPTIONS: tuple[tuple[str, int | str], ...] = (
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.max_pings_without_data", 0),  # 0: keep pinging an idle connection
 )
+
+
+class PeerChannels:
+    """A service's channels to the services it calls, opened with the peer options and the
+    service's TLS settings (`<PREFIX>_TLS_…`), closed together at stop."""
+
+    def __init__(self, settings: Any, prefix: str) -> None:
+        self._credentials = channel_credentials(settings, prefix)
+        self._opened: list[grpc.aio.Channel] = []
+
+    def open(self, target: str) -> grpc.aio.Channel:
+        channel = open_channel(target, self._credentials, PEER_CHANNEL_OPTIONS)
+        self._opened.append(channel)
+        return channel
+
+    async def close(self) -> None:
+        for channel in self._opened:
+            await channel.close()

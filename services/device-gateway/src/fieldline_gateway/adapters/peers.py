@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-import grpc
-
 from fieldline.clients.v1 import (
     clients_service_pb2_grpc,
     territory_service_pb2_grpc,
@@ -28,8 +26,7 @@ from fieldline_kit.auth.grpc_auth import AUTHORIZATION
 from fieldline_kit.auth.issuer import TokenIssuer
 from fieldline_kit.auth.keys import load_signing_keys
 from fieldline_kit.auth.principal import Kind
-from fieldline_kit.grpc.channels import PEER_CHANNEL_OPTIONS
-from fieldline_kit.grpc.tls import channel_credentials, open_channel
+from fieldline_kit.grpc.channels import PeerChannels
 from fieldline_kit.roles import SERVICE
 
 SUBJECT = "svc:gateway"
@@ -46,14 +43,8 @@ class Peers:
     """Stubs of every service the gateway calls, on one channel per service."""
 
     def __init__(self, settings: GatewaySettings) -> None:
-        credentials = channel_credentials(settings, PREFIX)
-        self._channels: list[grpc.aio.Channel] = []
-
-        def channel(target: str) -> grpc.aio.Channel:
-            opened = open_channel(target, credentials, PEER_CHANNEL_OPTIONS)
-            self._channels.append(opened)
-            return opened
-
+        self._channels = PeerChannels(settings, PREFIX)
+        channel = self._channels.open
         clients = channel(settings.clients_target)
         orders = channel(settings.orders_target)
         settlements = channel(settings.settlements_target)
@@ -78,5 +69,4 @@ class Peers:
         return bearer(self._service_token())
 
     async def close(self) -> None:
-        for channel in self._channels:
-            await channel.close()
+        await self._channels.close()

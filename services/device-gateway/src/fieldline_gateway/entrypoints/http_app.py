@@ -7,11 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.di import Provide
-from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from fieldline_gateway.adapters import metrics
@@ -26,7 +23,8 @@ from fieldline_gateway.entrypoints.controllers.meta import MetaController
 from fieldline_gateway.entrypoints.controllers.photos import PhotosController
 from fieldline_gateway.entrypoints.controllers.sync import SyncController
 from fieldline_gateway.entrypoints.controllers.uploads import UploadsController
-from fieldline_gateway.entrypoints.problems import handle_exception
+from fieldline_gateway.entrypoints.problems import DETAILS
+from fieldline_kit.http_app import litestar_app
 from fieldline_kit.http_service import Readiness
 
 # Every body is refused past this before it is read (routes set their own, smaller or not).
@@ -69,36 +67,20 @@ def _measure(app: ASGIApp) -> ASGIApp:
 
 
 def create_app(app: App, readiness: Readiness) -> Litestar:
-    def provide_app() -> App:
-        return app
-
-    def provide_readiness() -> Readiness:
-        return readiness
-
-    def on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        return handle_exception(request, exc)
-
-    return Litestar(
-        route_handlers=CONTROLLERS,
-        dependencies={
-            "app": Provide(provide_app, use_cache=True, sync_to_thread=False),
-            "readiness": Provide(provide_readiness, use_cache=True, sync_to_thread=False),
-        },
-        exception_handlers={Exception: on_error},
-        middleware=[
-            DefineMiddleware(edge.correlation_middleware),
-            DefineMiddleware(_measure),
-        ],
+    return litestar_app(
+        app,
+        readiness,
+        controllers=CONTROLLERS,
+        problems=DETAILS,
+        correlation=edge.correlation_middleware,
+        middleware=[_measure],
         # gzip at level 6, not Litestar's 9: a bundle's pages take a third of the time for 2 %
         # more bytes (docs/benchmarks.md, *Device gateway*).
-        compression_config=CompressionConfig(
+        compression=CompressionConfig(
             backend=app.settings.compression, minimum_size=500, gzip_compress_level=6
         ),
-        openapi_config=OpenAPIConfig(
-            title="Fieldline device gateway",
-            version=edge.PROTOCOL,
-            description="The device protocol (docs/sync-protocol.md).",
-        ),
-        request_max_body_size=DEFAULT_MAX_BODY,
-        debug=False,
+        title="Fieldline device gateway",
+        version=edge.PROTOCOL,
+        description="The device protocol (docs/sync-protocol.md).",
+        max_body=DEFAULT_MAX_BODY,
     )

@@ -19,8 +19,7 @@ from fieldline_kit.auth.grpc_auth import AUTHORIZATION
 from fieldline_kit.auth.issuer import TokenIssuer
 from fieldline_kit.auth.principal import Kind
 from fieldline_kit.errors import Unavailable
-from fieldline_kit.grpc.channels import PEER_CHANNEL_OPTIONS
-from fieldline_kit.grpc.tls import channel_credentials, open_channel
+from fieldline_kit.grpc.channels import PeerChannels
 from fieldline_kit.roles import SERVICE
 
 # Codes a later try may get past: the job waits and resumes (anything else is the request's).
@@ -41,14 +40,8 @@ class Peers:
     """Stubs of the services the exchange calls, one channel per service."""
 
     def __init__(self, settings: ExchangeSettings, issuer: TokenIssuer) -> None:
-        credentials = channel_credentials(settings, PREFIX)
-        self._channels: list[grpc.aio.Channel] = []
-
-        def channel(target: str) -> grpc.aio.Channel:
-            opened = open_channel(target, credentials, PEER_CHANNEL_OPTIONS)
-            self._channels.append(opened)
-            return opened
-
+        self._channels = PeerChannels(settings, PREFIX)
+        channel = self._channels.open
         clients = channel(settings.clients_target)
         orders = channel(settings.orders_target)
         settlements = channel(settings.settlements_target)
@@ -70,8 +63,7 @@ class Peers:
         return ((AUTHORIZATION, f"Bearer {source()}"),)
 
     async def close(self) -> None:
-        for opened in self._channels:
-            await opened.close()
+        await self._channels.close()
 
 
 def transient(exc: grpc.aio.AioRpcError) -> Unavailable | None:

@@ -3,12 +3,7 @@ dependencies, problem details for every error, OpenAPI at /schema/openapi.json."
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Litestar, Request, Response
-from litestar.di import Provide
-from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
+from litestar import Litestar
 
 from fieldline_exchange.bootstrap import App
 from fieldline_exchange.entrypoints import edge
@@ -20,7 +15,8 @@ from fieldline_exchange.entrypoints.controllers.imports import (
 from fieldline_exchange.entrypoints.controllers.meta import MetaController
 from fieldline_exchange.entrypoints.controllers.onec import OneCController
 from fieldline_exchange.entrypoints.controllers.partners import PartnersController
-from fieldline_exchange.entrypoints.problems import handle_exception
+from fieldline_exchange.entrypoints.problems import DETAILS
+from fieldline_kit.http_app import litestar_app
 from fieldline_kit.http_service import Readiness
 
 # Every body is refused past this before it is read (routes set their own, larger or not).
@@ -36,28 +32,14 @@ CONTROLLERS: list[type] = [
 
 
 def create_app(app: App, readiness: Readiness) -> Litestar:
-    def provide_app() -> App:
-        return app
-
-    def provide_readiness() -> Readiness:
-        return readiness
-
-    def on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        return handle_exception(request, exc)
-
-    return Litestar(
-        route_handlers=CONTROLLERS,
-        dependencies={
-            "app": Provide(provide_app, use_cache=True, sync_to_thread=False),
-            "readiness": Provide(provide_readiness, use_cache=True, sync_to_thread=False),
-        },
-        exception_handlers={Exception: on_error},
-        middleware=[DefineMiddleware(edge.correlation_middleware)],
-        openapi_config=OpenAPIConfig(
-            title="Fieldline exchange",
-            version="1.0",
-            description="Exchange with ERPs (docs/contexts/exchange.md).",
-        ),
-        request_max_body_size=DEFAULT_MAX_BODY,
-        debug=False,
+    return litestar_app(
+        app,
+        readiness,
+        controllers=CONTROLLERS,
+        problems=DETAILS,
+        correlation=edge.correlation_middleware,
+        title="Fieldline exchange",
+        version="1.0",
+        description="Exchange with ERPs (docs/contexts/exchange.md).",
+        max_body=DEFAULT_MAX_BODY,
     )
