@@ -39,7 +39,7 @@ from tests.company import TODAY, product, through_the_feed
 from . import cml
 from .exchange_harness import Exchange, basic, bearer, exchange_system
 
-XSD = Path(__file__).resolve().parents[4] / ".." / "shared" / "commerceml" / "xsd"
+XSD = Path(__file__).resolve().parents[5] / ".." / "shared" / "commerceml" / "xsd"
 SCHEMA_2_10 = XSD / "commerceml-2.10.xsd"
 Documents = dict[str, Document]
 

@@ -25,7 +25,7 @@ from fieldline_exchange.adapters.commerceml.writer import NAMESPACE, OrdersWrite
 from fieldline_exchange.domain.export import OrderDocument, OrderLine, Party, newer
 from fieldline_exchange.domain.records import Counterparty, Document, Skip
 
-XSD = Path(__file__).resolve().parents[4] / ".." / "shared" / "commerceml" / "xsd"
+XSD = Path(__file__).resolve().parents[5] / ".." / "shared" / "commerceml" / "xsd"
 SCHEMA_2_10 = XSD / "commerceml-2.10.xsd"
 SCHEMA_NAMESPACE = b"urn:1C.ru:commerceml_2"
 MOSCOW = ZoneInfo("Europe/Moscow")

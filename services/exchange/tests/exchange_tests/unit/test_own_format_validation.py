@@ -15,7 +15,7 @@ from fieldline_exchange.adapters import own_format
 from fieldline_exchange.adapters.own_format import _validate
 from fieldline_exchange.domain.own_records import Invoice
 
-DOCS = Path(__file__).resolve().parents[4] / "docs" / "exchange" / "own-format.md"
+DOCS = Path(__file__).resolve().parents[5] / "docs" / "exchange" / "own-format.md"
 
 VALID = """<?xml version="1.0" encoding="UTF-8"?>
 <FieldlineExchange xmlns="urn:fieldline:exchange:1.0"

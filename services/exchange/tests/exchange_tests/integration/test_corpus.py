@@ -28,7 +28,7 @@ from fieldline_exchange.domain.records import (
     Skip,
 )
 
-CORPUS = Path(__file__).resolve().parents[4] / ".." / "shared" / "commerceml"
+CORPUS = Path(__file__).resolve().parents[5] / ".." / "shared" / "commerceml"
 SAMPLES = CORPUS / "samples"
 
 pytestmark = pytest.mark.skipif(

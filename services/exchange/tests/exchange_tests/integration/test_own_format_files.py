@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-SERVICE = Path(__file__).resolve().parents[2]
+SERVICE = Path(__file__).resolve().parents[3]
 XSD = "fieldline_exchange/schemas/fieldline-exchange-1.0.xsd"
 
 _RUN = textwrap.dedent(
