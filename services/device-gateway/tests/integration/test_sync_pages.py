@@ -32,18 +32,15 @@ from .store_writes import Write, write
 
 KEY = b"the gateway's page-token key"
 # The replica's cache of the shared scopes' entries the pages are read with: every test runs
-# reading the store only, with the cache, and with a cache so small it drops entries on
-# nearly every fill (its answers must equal the store's, whatever it holds).
+# reading the store only, and with a cache so small it drops entries on nearly every fill (its
+# answers must equal the store's, whatever it holds; tests/unit/test_shared_scopes.py has the
+# cache's own rules).
 SHARED: list[SharedScopes | None] = [None]
 
 
-@pytest.fixture(autouse=True, params=["store", "cache", "tiny-cache"])
+@pytest.fixture(autouse=True, params=["store", "tiny-cache"])
 def shared_scopes(request: pytest.FixtureRequest) -> SharedScopes | None:
-    cache = {
-        "store": None,
-        "cache": SharedScopes(),
-        "tiny-cache": SharedScopes(max_bytes=600),
-    }[request.param]
+    cache = {"store": None, "tiny-cache": SharedScopes(max_bytes=600)}[request.param]
     SHARED[0] = cache
     return cache
 

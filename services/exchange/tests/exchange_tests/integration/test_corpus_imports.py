@@ -10,32 +10,22 @@ through orders' own catalog API, as an administrator."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline_exchange.adapters.commerceml import read
 from fieldline_exchange.domain.records import Offer, PriceType, Product, Skip
-from fieldline_kit.testing.databases import DatabaseFactory
-from fieldline_kit.testing.nats_server import EmbeddedNats
 
-from .exchange_harness import Exchange, exchange_system
+from .exchange_harness import Exchange
 from .test_corpus import EXPECTED, SAMPLES, sample
 from .test_imports import _finished, _import, bearer
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="the CommerceML corpus is absent")
 
 ALL = ("catalog:import", "offers:import", "documents:import", "counterparties:import", "jobs:read")
-
-
-@pytest_asyncio.fixture(scope="module")
-async def system(db_factory: DatabaseFactory, nats_server: EmbeddedNats) -> AsyncIterator[Exchange]:
-    async with exchange_system(db_factory, nats_server) as running:
-        yield running
 
 
 async def _earlier_exchange(system: Exchange, number: int) -> None:

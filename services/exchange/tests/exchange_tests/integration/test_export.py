@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -31,13 +31,11 @@ from fieldline_exchange.domain.records import Document
 from fieldline_exchange.service_layer import export
 from fieldline_kit.external_ids import PRICE_TYPE, PRODUCT, orders_catalog_id
 from fieldline_kit.grpc.convert import pb_date
-from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.helpers import eventually, eventually_value, new_id
-from fieldline_kit.testing.nats_server import EmbeddedNats
 from tests.company import TODAY, product, through_the_feed
 
 from . import cml
-from .exchange_harness import Exchange, basic, bearer, exchange_system
+from .exchange_harness import Exchange, basic, bearer
 
 XSD = Path(__file__).resolve().parents[5] / ".." / "shared" / "commerceml" / "xsd"
 SCHEMA_2_10 = XSD / "commerceml-2.10.xsd"
@@ -79,12 +77,6 @@ class Company:
         await self.system.services.api.orders.UpdateOrderStatus(
             ords.UpdateOrderStatusRequest(request_id=new_id(), order_id=order_id, status=status)
         )
-
-
-@pytest_asyncio.fixture(scope="module")
-async def system(db_factory: DatabaseFactory, nats_server: EmbeddedNats) -> AsyncIterator[Exchange]:
-    async with exchange_system(db_factory, nats_server) as running:
-        yield running
 
 
 @pytest_asyncio.fixture(scope="module")

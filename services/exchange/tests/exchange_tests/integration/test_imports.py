@@ -8,14 +8,12 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import grpc
-import pytest_asyncio
 
 from fieldline.clients.v1 import clients_service_pb2 as ccs
 from fieldline.orders.v1 import catalog_service_pb2 as cs
@@ -23,18 +21,10 @@ from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_exchange.adapters import own_format
 from fieldline_exchange.domain import own_records as own
 from fieldline_kit.external_ids import PRICE_LIST, PRODUCT, client_id, orders_catalog_id
-from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.helpers import eventually
-from fieldline_kit.testing.nats_server import EmbeddedNats
 
 from . import cml
-from .exchange_harness import Exchange, basic, bearer, exchange_system
-
-
-@pytest_asyncio.fixture(scope="module")
-async def system(db_factory: DatabaseFactory, nats_server: EmbeddedNats) -> AsyncIterator[Exchange]:
-    async with exchange_system(db_factory, nats_server) as running:
-        yield running
+from .exchange_harness import Exchange, basic, bearer
 
 
 async def _partner(system: Exchange, *scopes: str) -> str:
