@@ -18,33 +18,34 @@ The files (generated streaming into the run's temporary directory, never held in
   products, each with its article, name, base unit (code 796, `шт`), one subgroup, the two
   property values, its VAT rate (20 %, every fourth 10 %), a barcode on every tenth and the
   requisite `ВидНоменклатуры`;
-* `offers.xml`: an offer package with three price types and three warehouses, and N offers,
-  each with a price of every type (`ИдТипаЦены`, `ЦенаЗаЕдиницу`, `Валюта`, `Единица`), its
-  total quantity and its stock in every warehouse (`<Склад ИдСклада= КоличествоНаСкладе=/>`):
-  3N prices and 3N stock rows.
+* `offers.xml`: an offer package with three warehouses and three price types per 100,000
+  offers (a price list in orders holds at most 100,000 entries, so the doubled files have two
+  regions of three), and N offers, each with a price of each of its three types
+  (`ИдТипаЦены`, `ЦенаЗаЕдиницу`, `Валюта`, `Единица`), its total quantity and its stock in
+  every warehouse (`<Склад ИдСклада= КоличествоНаСкладе=/>`): 3N prices and 3N stock rows.
 
 What runs where. The bench's process runs an embedded NATS (a nats-server of its own) and the
 orders service exactly as it runs (`SPEC.build`: gRPC server with its token check, outbox
 relay, consumers) on a throwaway database, trusting the exchange's partner-token key bound to
-issuer `fieldline-exchange` (`ORDERS_AUTH_JWKS=<bench issuer>,<exchange keys>#iss=fieldline-
-exchange`, as `fl up` and services/exchange/tests/exchange_tests/integration/exchange_harness.py configure
-it), and for the export the clients service the same way. **The exchange's work runs in child
-processes** (`multiprocessing`, spawn), a fresh one per measure, so that every resident-size
-figure is the exchange's alone (orders, its SQLite and the bench's generator live in another
-process) and starts from a clean interpreter; and exchange and orders are separate processes,
-as deployed (on a 2-core machine each has a core; an import is sequential, so they mostly
-take turns). The baseline and the exchange's passes run in the same kind of child, on the same
-files, in the same run, alternated round by round (`--rounds`, best time kept: other work on
-the machine only adds to a time).
+issuer `fieldline-exchange` (`ORDERS_AUTH_JWKS=<bench issuer>,<exchange keys>#iss=...`, as
+`fl up` and the exchange's test harness configure it), and for the export the clients service
+the same way. **The exchange's work runs in child processes** (`multiprocessing`, spawn), a
+fresh one per measure, so that every resident-size figure is the exchange's alone (orders, its
+SQLite and the bench's generator live in another process) and starts from a clean
+interpreter; and exchange and orders are separate processes, as deployed (on a 2-core machine
+each has a core; an import is sequential, so they mostly take turns). The baseline and the
+exchange's passes run in the same kind of child, on the same files, in the same run,
+alternated round by round (`--rounds`, best time kept: other work on the machine only adds to
+a time).
 
 Measures, at N products and (unless `--no-double`) at 2N, each in its own child:
 
 1. **iterparse**, the baseline: `for _, el in lxml.etree.iterparse(file, tag=<records>):
    el.clear()` over each file — the record elements (`Товар`, `Предложение`, and the few
-   groups, properties, price types and warehouses) reported and cleared, nothing else. This is
-   the stricter of two bare loops and the one the verdict uses; the textbook loop over every
-   element (`iterparse(file)`, each element cleared: a Python proxy per element, ~1.5x slower
-   here) is timed too and its ratios printed beside.
+   groups, properties and price types) reported and cleared, nothing else. This is the
+   stricter of two bare loops and the one the verdict uses; the textbook loop over every
+   element (`iterparse(file)`, each element cleared: a Python proxy per element, about twice
+   as slow here) is timed too and its ratios printed beside.
 2. **reader**: the exchange's reader alone, as the check pass reads a file:
    `fieldline_exchange.adapters.commerceml.read(file)` (duplicate-id check on), every item
    counted (`domain.records.Counts`). Reported: the ratio iterparse / reader.
@@ -54,18 +55,21 @@ Measures, at N products and (unless `--no-double`) at 2N, each in its own child:
    import.xml first, as 1C sends them) and `Imports.step` driven as its `run` loop drives it
    until no job is left: each job's check pass (the reader, counts, references resolved
    against orders' ListProducts) and its apply pass (groups, products, price types, prices
-   merged into one price list per type, stock rows) through `CommerceMLPipeline` and
-   `OrdersSink` over gRPC to orders, as the partner (a partner token per call, checked by
-   orders), a checkpoint committed after every batch. Both jobs are checked `done` with the
-   counts the files hold and every record applied. Reported: wall time (submit to the last
+   merged into one price list per type, stock rows; a full package's lists then pruned of what
+   it no longer prices) through `CommerceMLPipeline` and `OrdersSink` over gRPC to orders, as
+   the partner (a partner token per call, checked by orders), a checkpoint committed after
+   every batch. Both jobs are checked `done`, with the counts the files hold, every record
+   applied (`records_applied`) and no report line. Reported: wall time (submit to the last
    job done), records/s, MB/s, and the ratio iterparse time / import time — **the target's
    verdict is on this whole-import ratio** (N products; the doubled run's is printed too).
    Beside it, the exchange's own work: the import's wall time minus the time awaited on
    orders' RPCs (every call of `OrdersSink` timed where it is awaited, by RPC: the calls are
-   sequential, so the difference is what the exchange itself spends: parsing, building the
-   requests, its checkpoints), with its ratio; and the CPU each side used (the child's process
-   time; the bench process's, which is orders' work then, SQLite included, PostgreSQL's
-   server not).
+   sequential, so the difference is what the exchange itself spends), with its ratio, split
+   into reading the files in the check passes (the check passes' time less their awaited
+   lists), in the apply passes (the batches' generator timed on the reader's thread) and the
+   rest (requests built, job rows and checkpoints, thread hops); and the CPU each side used
+   (the child's process time; the bench process's, which is orders' work then, SQLite
+   included, PostgreSQL's server not).
 4. **memory**: in each child, the growth of its resident size while it works: the peak
    (`VmHWM`, reset through /proc/self/clear_refs once the child is set up) minus the resident
    size at that moment (modules imported, the app built and its database reached). It holds
@@ -76,27 +80,30 @@ Measures, at N products and (unless `--no-double`) at 2N, each in its own child:
    ids it has seen (to refuse duplicates) and the import the products orders holds, so some
    growth with the number of records is by design: the bytes per extra record are printed.
 5. **export** (after the N import, on its catalog): `--orders` orders (default 10,000; 5 lines
-   each, of 1,000 clients, pre-sale, submitted or confirmed) are loaded into orders' database
-   through orders' own bulk load (orders stopped meanwhile; their outlets as the clients
-   feed's OutletCreated), the clients created in the clients service (UpsertClients, by the
-   ERP's ids), each order recorded in the exchange's export journal as its
-   `exchange-orders-export` consumer records an OrderSubmitted (`service_layer.export.record`),
-   then one `Export.query` of the partner (what `mode=query` and GET /v1/export/orders run,
-   `export_max_documents` = the orders): the pending rows read, every order read through
-   orders' GetOrder, its buyer through clients' GetClient and its products through GetProduct
-   (16 calls in flight), the CommerceML 2.10 document set written (`OrdersWriter`, lxml's
-   incremental `xmlfile`) and the exchange recorded. Reported: the query's wall time and its
-   parts (the reads, the writing, the rest: journal and bookkeeping), and the writer against
-   the baseline: the same document content (the tree of the written file, as plain Python
-   tuples of tag, attributes, text and tail) built and serialized with lxml alone
-   (`Element`/`SubElement`, `tostring`, written to a file).
+   each, drawn from the first 3,000 products, of 1,000 clients, pre-sale, submitted or
+   confirmed) are loaded into orders' database through orders' own bulk load (orders stopped
+   meanwhile; their outlets as the clients feed's OutletCreated), the clients created in the
+   clients service (UpsertClients, by the ERP's ids), each order recorded in the exchange's
+   export journal as its `exchange-orders-export` consumer records an OrderSubmitted
+   (`service_layer.export.record`), then one `Export.query` of the partner (what `mode=query`
+   and GET /v1/export/orders run, `export_max_documents` = the orders): the pending rows read,
+   every order read through orders' GetOrder, its buyer through clients' GetClient and its
+   products through GetProduct (16 calls in flight), the CommerceML 2.10 document set written
+   (`OrdersWriter`, lxml's incremental `xmlfile`) and the exchange recorded. Reported: the
+   query's wall time and its parts (the reads, the writing, the rest: journal and
+   bookkeeping), its memory, and the writer against the baseline: the same document content
+   (the tree of the written file, as plain Python tuples of tag, attributes, text and tail)
+   built and serialized with lxml alone (`Element`/`SubElement`, `tostring`, to a file).
 
-`--profile` runs the N import and one reader pass under cProfile (the exchange's child) and
-profiles orders' thread in the bench's process during that import; the figures of a profiled
-run are inflated by the profiler (so it is noted). `--check` exits 1 when a target is missed.
-`--quick`: 10,000 products and 1,000 orders, two rounds (a CI-size run, about a minute on an
-idle machine). PostgreSQL (`--postgres URL`): every database is a throwaway one
-(`fl_bench_orders_…`, `fl_bench_exchange_…`, `fl_bench_clients_…`) dropped at the end.
+`--profile` runs the N import and one reader pass under cProfile (the exchange's child: its
+event loop; the reader's thread is what the reader pass shows) and profiles orders' thread in
+the bench's process during that import; the figures of a profiled run are inflated by the
+profiler (so it is noted). `--check` exits 1 when a target is missed. Sizes: the default run
+takes about 30 minutes on the 2-core development VM (the two imports 6 and 17 of them, most
+of it orders' upserts); `--quick` (2,500 products, 500 orders, two rounds) about a minute and
+a half, `--quick --no-double` under a minute. PostgreSQL (`--postgres URL`): every database is
+a throwaway one (`fl_bench_orders_…`, `fl_bench_exchange_…`, `fl_bench_clients_…`) dropped at
+the end, their changed tables analyzed as autovacuum would (benchkit.statistics_kept).
 """
 
 from __future__ import annotations
