@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 
 import grpc
-from google.type import date_pb2
 
 from fieldline.clients.v1 import clients_service_pb2 as ccs
 from fieldline.clients.v1 import resources_pb2 as cpb
@@ -27,7 +25,7 @@ from fieldline.orders.v1 import orders_service_pb2 as os_pb
 from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
-from fieldline_exchange.adapters.peers import Peers, transient
+from fieldline_exchange.adapters.peers import Peers
 from fieldline_exchange.domain.records import (
     OPERATION_INVOICE,
     OPERATION_ORDER,
@@ -38,7 +36,7 @@ from fieldline_exchange.domain.records import (
 from fieldline_exchange.domain.reports import ReportLine
 from fieldline_exchange.domain.request_ids import sub_request_id
 from fieldline_kit.external_ids import client_id
-from fieldline_kit.grpc.convert import money
+from fieldline_kit.grpc.convert import money, pb_date
 
 T = TypeVar("T")
 REFUSED = "refused-by-service"
@@ -96,7 +94,7 @@ class DocumentsSink:
             ]
             rid = request_id if round_ == 0 else sub_request_id(request_id, f"round {round_}")
             try:
-                await self._call(
+                await self._peers.call(
                     partner_id,
                     self._peers.clients.UpsertClients,
                     ccs.UpsertClientsRequest(request_id=rid, clients=items),
@@ -122,7 +120,7 @@ class DocumentsSink:
             if not _is_uuid(cid):
                 continue
             try:
-                await self._call(
+                await self._peers.call(
                     partner_id, self._peers.clients.GetClient, ccs.GetClientRequest(client_id=cid)
                 )
             except grpc.aio.AioRpcError as exc:
@@ -149,7 +147,7 @@ class DocumentsSink:
             }[doc.operation]
             try:
                 line = await apply(partner_id, doc, rid, ours)
-            except grpc.aio.AioRpcError as exc:  # not transient: _call raised those
+            except grpc.aio.AioRpcError as exc:  # a transient one came as Unavailable
                 line = ReportLine(doc.line or None, doc.id, REFUSED, exc.details() or "")
             if line is not None:
                 refused.append(line)
@@ -166,7 +164,7 @@ class DocumentsSink:
                 doc.line or None, doc.id, UNKNOWN_ORDER, "not an order Fieldline sent"
             )
         try:
-            await self._call(
+            await self._peers.call(
                 partner_id,
                 self._peers.orders.UpdateOrderStatus,
                 os_pb.UpdateOrderStatusRequest(request_id=rid, order_id=doc.id, status=status),
@@ -191,10 +189,10 @@ class DocumentsSink:
             number=doc.number[:64],
             client_id=client if client in ours else client_id(client),
             source=spb.INVOICE_SOURCE_ERP,
-            issue_date=_date(doc.date),
+            issue_date=pb_date(doc.date),
             amount=money(doc.amount, doc.currency or "RUB"),
         )
-        await self._call(
+        await self._peers.call(
             partner_id,
             self._peers.settlements.RecordInvoice,
             ss.RecordInvoiceRequest(request_id=rid, invoice=invoice),
@@ -211,26 +209,15 @@ class DocumentsSink:
             id=doc.id,
             kind=spb.PAYMENT_KIND_BANK,
             client_id=client if client in ours else client_id(client),
-            date=_date(doc.date),
+            date=pb_date(doc.date),
             amount=money(doc.amount, doc.currency or "RUB"),
         )
-        await self._call(
+        await self._peers.call(
             partner_id,
             self._peers.settlements.RecordPayment,
             ss.RecordPaymentRequest(request_id=rid, payment=payment),
         )
         return None
-
-    async def _call(self, partner_id: str, rpc: Callable[..., Awaitable[T]], request: Any) -> T:
-        try:
-            return await rpc(
-                request, metadata=self._peers.as_partner(partner_id), timeout=self._peers.timeout
-            )
-        except grpc.aio.AioRpcError as exc:
-            waiting = transient(exc)
-            if waiting is not None:
-                raise waiting from exc
-            raise
 
 
 def _client_of(doc: Document) -> str | None:
@@ -245,7 +232,3 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _date(day: date) -> date_pb2.Date:
-    return date_pb2.Date(year=day.year, month=day.month, day=day.day)

@@ -8,6 +8,7 @@ before are orders' documented derivation (`fieldline_kit.external_ids`)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -19,7 +20,7 @@ from google.type import date_pb2
 
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import resources_pb2 as opb
-from fieldline_exchange.adapters.peers import Peers, transient
+from fieldline_exchange.adapters.peers import Peers
 from fieldline_exchange.domain.records import Group, Offer, PriceType, Product
 from fieldline_exchange.domain.reports import ReportLine
 from fieldline_exchange.domain.request_ids import sub_request_id
@@ -46,7 +47,10 @@ _INDEX = re.compile(r"^\w+\[(\d+)\]")
 _ENTRY = re.compile(r"\.entries\[(\d+)\]")
 
 
+@functools.lru_cache(maxsize=65536)
 def product_id(external_id: str) -> str:
+    """The product orders keeps for the ERP's id (cached: an offer names it once per price
+    and per warehouse row)."""
     return orders_catalog_id(PRODUCT, external_id)
 
 
@@ -66,7 +70,7 @@ class OrdersSink:
         found: set[str] = set()
         token = ""
         while True:
-            reply = await self._call(
+            reply = await self._peers.call(
                 partner_id,
                 self._peers.catalog.ListProducts,
                 cs.ListProductsRequest(page_size=LIST_PAGE, page_token=token),
@@ -80,7 +84,7 @@ class OrdersSink:
         found: set[str] = set()
         token = ""
         while True:
-            reply = await self._call(
+            reply = await self._peers.call(
                 partner_id,
                 self._peers.catalog.ListPriceTypes,
                 cs.ListPriceTypesRequest(page_size=LIST_PAGE, page_token=token),
@@ -93,7 +97,7 @@ class OrdersSink:
     async def product_basics(self, partner_id: str, external_id: str) -> dict[str, Any] | None:
         """What a variant takes from its product: group, unit, VAT rate, SKU (None: unknown)."""
         try:
-            reply = await self._call(
+            reply = await self._peers.call(
                 partner_id,
                 self._peers.catalog.GetProduct,
                 cs.GetProductRequest(product_id=product_id(external_id)),
@@ -200,7 +204,7 @@ class OrdersSink:
             stale: list[str] = []
             token = ""
             while True:
-                reply = await self._call(
+                reply = await self._peers.call(
                     partner_id,
                     self._peers.catalog.ListPriceListEntries,
                     cs.ListPriceListEntriesRequest(
@@ -212,7 +216,7 @@ class OrdersSink:
                 if not token:
                     break
             for start in range(0, len(stale), PRUNE_BATCH):
-                await self._call(
+                await self._peers.call(
                     partner_id,
                     self._peers.catalog.UpsertPriceLists,
                     cs.UpsertPriceListsRequest(
@@ -255,7 +259,7 @@ class OrdersSink:
                 )
                 for type_id, entries in by_type.items()
             ]
-            reply = await self._call(
+            reply = await self._peers.call(
                 partner_id,
                 self._peers.catalog.UpsertPriceLists,
                 cs.UpsertPriceListsRequest(
@@ -311,7 +315,7 @@ class OrdersSink:
                 for offer, (warehouse, quantity) in rows
             ]
             try:
-                await self._call(
+                await self._peers.call(
                     partner_id,
                     self._peers.catalog.UpsertStock,
                     cs.UpsertStockRequest(request_id=_round(request_id, round_), levels=levels),
@@ -349,7 +353,7 @@ class OrdersSink:
                 break
             request = build(live)
             request.request_id = _round(request_id, round_)
-            reply = await self._call(partner_id, rpc, request)
+            reply = await self._peers.call(partner_id, rpc, request)
             bad = {
                 i: r.error
                 for i, r in enumerate(reply.results)
@@ -360,19 +364,6 @@ class OrdersSink:
             refused += [_line(live[i], error) for i, error in bad.items()]
             live = [r for i, r in enumerate(live) if i not in bad]
         return refused
-
-    async def _call(self, partner_id: str, rpc: Callable[..., Awaitable[T]], request: Any) -> T:
-        try:
-            return await rpc(
-                request,
-                metadata=self._peers.as_partner(partner_id),
-                timeout=self._peers.timeout,
-            )
-        except grpc.aio.AioRpcError as exc:
-            waiting = transient(exc)
-            if waiting is not None:
-                raise waiting from exc
-            raise
 
 
 def _round(request_id: str, round_: int) -> str:

@@ -7,7 +7,8 @@ to that issuer — so their audit names the partner."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import grpc
 
@@ -34,6 +35,7 @@ TRANSIENT = frozenset(
 )
 
 Metadata = tuple[tuple[str, str], ...]
+T = TypeVar("T")
 
 
 class Peers:
@@ -61,6 +63,17 @@ class Peers:
                 f"partner:{partner_id}", Kind.PARTNER, [SERVICE]
             )
         return ((AUTHORIZATION, f"Bearer {source()}"),)
+
+    async def call(self, partner_id: str, rpc: Callable[..., Awaitable[T]], request: Any) -> T:
+        """`rpc(request)` as the partner; a failure a later try may get past raised as the
+        kit's Unavailable (the job waits and resumes), any other as it came."""
+        try:
+            return await rpc(request, metadata=self.as_partner(partner_id), timeout=self.timeout)
+        except grpc.aio.AioRpcError as exc:
+            waiting = transient(exc)
+            if waiting is not None:
+                raise waiting from exc
+            raise
 
     async def close(self) -> None:
         await self._channels.close()

@@ -10,16 +10,14 @@ A record settlements refuses becomes a report line; the rest applies."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import grpc
-from google.type import date_pb2
 
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
-from fieldline_exchange.adapters.peers import Peers, transient
+from fieldline_exchange.adapters.peers import Peers
 from fieldline_exchange.domain.own_records import (
     CreditLimit,
     DebtPolicy,
@@ -30,7 +28,7 @@ from fieldline_exchange.domain.own_records import (
 from fieldline_exchange.domain.reports import ReportLine
 from fieldline_exchange.domain.request_ids import sub_request_id
 from fieldline_kit.external_ids import client_id
-from fieldline_kit.grpc.convert import money
+from fieldline_kit.grpc.convert import money, pb_date
 
 T = TypeVar("T")
 REFUSED = "refused-by-service"
@@ -55,10 +53,7 @@ class SettlementsSink:
             rid = sub_request_id(request_id, f"record {n}")
             try:
                 await self._one(partner_id, record, rid)
-            except grpc.aio.AioRpcError as exc:
-                waiting = transient(exc)
-                if waiting is not None:
-                    raise waiting from exc
+            except grpc.aio.AioRpcError as exc:  # a transient one came as Unavailable
                 refused.append(ReportLine(None, _key(record), REFUSED, exc.details() or ""))
         return refused
 
@@ -72,11 +67,11 @@ class SettlementsSink:
                     outlet_id=_own(record.outlet_id),
                     order_id=_own(record.order_id),
                     source=spb.INVOICE_SOURCE_ERP,
-                    issue_date=_date(record.issue_date),
-                    due_date=_date(record.due_date),
+                    issue_date=pb_date(record.issue_date),
+                    due_date=pb_date(record.due_date),
                     amount=money(record.amount, record.currency),
                 )
-                await self._call(
+                await self._peers.call(
                     partner_id,
                     self._peers.settlements.RecordInvoice,
                     ss.RecordInvoiceRequest(request_id=rid, invoice=invoice),
@@ -89,7 +84,7 @@ class SettlementsSink:
                     else spb.PAYMENT_KIND_BANK,
                     client_id=client_id(record.client_id),
                     outlet_id=_own(record.outlet_id),
-                    date=_date(record.date),
+                    date=pb_date(record.date),
                     amount=money(record.amount, record.currency),
                     receipt_number=record.receipt_number or "",
                     allocations=[
@@ -99,13 +94,13 @@ class SettlementsSink:
                         for a in record.allocations
                     ],
                 )
-                await self._call(
+                await self._peers.call(
                     partner_id,
                     self._peers.settlements.RecordPayment,
                     ss.RecordPaymentRequest(request_id=rid, payment=payment),
                 )
             case CreditLimit():
-                await self._call(
+                await self._peers.call(
                     partner_id,
                     self._peers.settlements.SetCreditLimit,
                     ss.SetCreditLimitRequest(
@@ -125,16 +120,11 @@ class SettlementsSink:
                     stages=[_STAGES[s.value] for s in record.stages],
                     override_roles=[r.value for r in record.override_roles],
                 )
-                await self._call(
+                await self._peers.call(
                     partner_id,
                     self._peers.settlements.SetDebtPolicy,
                     ss.SetDebtPolicyRequest(request_id=rid, policy=policy),
                 )
-
-    async def _call(self, partner_id: str, rpc: Callable[..., Awaitable[T]], request: Any) -> T:
-        return await rpc(
-            request, metadata=self._peers.as_partner(partner_id), timeout=self._peers.timeout
-        )
 
 
 def _key(record: Any) -> str:
@@ -149,7 +139,3 @@ def _own(value: str | None) -> str:
         return str(uuid.UUID(value))
     except ValueError:
         return ""
-
-
-def _date(day: date) -> date_pb2.Date:
-    return date_pb2.Date(year=day.year, month=day.month, day=day.day)

@@ -36,8 +36,14 @@ async def partner(app: App, request: Request[Any, Any, Any], *scopes: str) -> Pa
     if scheme.lower() == "bearer" and value.strip().startswith(KEY_PREFIX + "_"):
         caller = await app.partners.by_key(value.strip())
     elif scheme.lower() == "basic":
-        login, password = _basic(value.strip())
-        caller = await app.partners.by_basic(login, password)
+        credentials = basic_credentials(request)
+        if credentials is None:
+            raise Problem(
+                "unauthenticated",
+                "malformed HTTP Basic credentials",
+                headers={"WWW-Authenticate": 'Basic realm="exchange"'},
+            )
+        caller = await app.partners.by_basic(*credentials)
     elif cookie := request.cookies.get(SESSION_COOKIE):
         caller = await app.partners.by_session(cookie)
     else:
@@ -51,16 +57,15 @@ async def partner(app: App, request: Request[Any, Any, Any], *scopes: str) -> Pa
     return caller
 
 
-def _basic(value: str) -> tuple[str, str]:
+def basic_credentials(request: Request[Any, Any, Any]) -> tuple[str, str] | None:
+    """The request's HTTP Basic login and password; None without such a header or when it is
+    malformed."""
+    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
     try:
-        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        decoded = ""
+        return None
     login, sep, password = decoded.partition(":")
-    if not sep or not login:
-        raise Problem(
-            "unauthenticated",
-            "malformed HTTP Basic credentials",
-            headers={"WWW-Authenticate": 'Basic realm="exchange"'},
-        )
-    return login, password
+    return (login, password) if sep and login else None

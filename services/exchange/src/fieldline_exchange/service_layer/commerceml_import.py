@@ -111,11 +111,14 @@ class CommerceMLPipeline:
         self._catalog = catalog
         self._documents = documents
         self._max_bytes = max_bytes
-        self._known: dict[str, _Known] = {}  # by job id, for the run under way
+        # What orders held when the job under way began (one job at a time per replica: a
+        # new job's check reads it afresh, so nothing outlives its job).
+        self._known: dict[str, _Known] = {}
 
     async def _known_of(self, job: Job) -> _Known:
         known = self._known.get(job.job_id)
         if known is None:
+            self._known.clear()
             partner = job.partner.partner_id
             known = self._known[job.job_id] = _Known(
                 await self._catalog.product_external_ids(partner),

@@ -5,8 +5,6 @@ cookie after it."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -16,6 +14,7 @@ from litestar.enums import HttpMethod
 from litestar.params import QueryParameter
 
 from fieldline_exchange.bootstrap import App
+from fieldline_exchange.entrypoints import edge
 from fieldline_exchange.entrypoints.controllers.export import xml_file
 from fieldline_exchange.entrypoints.controllers.imports import MAX_BODY
 from fieldline_exchange.service_layer.onec import COOKIE, Answer, failure, success
@@ -31,19 +30,6 @@ def _plain(answer: Answer, status: int = 200, **headers: str) -> Response[str]:
     return Response(
         answer.text, status_code=status, media_type="text/plain; charset=utf-8", headers=headers
     )
-
-
-def _basic(request: Request[Any, Any, Any]) -> tuple[str, str] | None:
-    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        login, sep, password = (
-            base64.b64decode(value.strip(), validate=True).decode().partition(":")
-        )
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return (login, password) if sep and login else None
 
 
 async def _body(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
@@ -72,7 +58,7 @@ class OneCController(Controller):
         if type not in ("catalog", "sale"):
             return _plain(failure("type: catalog or sale"), 400)
         if mode == "checkauth":
-            credentials = _basic(request)
+            credentials = edge.basic_credentials(request)
             if credentials is None:
                 return _plain(failure("send HTTP Basic credentials"), 401, **challenge)
             try:
