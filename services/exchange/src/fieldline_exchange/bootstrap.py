@@ -82,6 +82,7 @@ class App(ServiceApp[ExchangeSettings, UnitOfWork]):
             self.read_uow,
             clock=lambda: self.clock(),
             session_minutes=settings.session_minutes,
+            failures_per_minute=settings.sign_in_failures_per_minute,
         )
         # The 1C exchange protocol, on the same partners, files and imports.
         self.onec = OneC(

@@ -36,6 +36,10 @@ class ExchangeSettings(HttpServiceSettings):
         "the warehouse external id of stock given without one", default="main"
     )
     session_minutes: int = setting("how long a 1C exchange session lives", default=60)
+    sign_in_failures_per_minute: int = setting(
+        "failed HTTP Basic sign-ins a login may make in a minute before it gets 429 (per replica)",
+        default=5,
+    )
     imports_worker: bool = setting(
         "whether this replica works import jobs (false: it only takes files and answers; "
         "the others import them)",
@@ -84,6 +88,7 @@ def validate(settings: ExchangeSettings) -> None:
         "file_limit_mb": (1, 1024),
         "batch": (1, 5000),
         "session_minutes": (1, 24 * 60),
+        "sign_in_failures_per_minute": (1, 1000),
     }
     for name, (low, high) in bounds.items():
         if not low <= getattr(settings, name) <= high:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from prometheus_client import Counter
+
 from fieldline_exchange.adapters.partners_store import PartnersStore
 from fieldline_exchange.domain.partners import (
     BASIC_SCOPES,
@@ -24,6 +26,7 @@ from fieldline_exchange.domain.partners import (
     password_matches,
     valid_login,
 )
+from fieldline_exchange.domain.sign_ins import FailedSignIns
 from fieldline_kit.auth.principal import Principal
 from fieldline_kit.db import utc
 from fieldline_kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
@@ -31,6 +34,11 @@ from fieldline_kit.problem import Problem
 from fieldline_kit.roles import ADMIN
 
 ACTIVE = "active"
+
+SIGN_INS_REFUSED = Counter(
+    "fieldline_exchange_sign_ins_throttled_total",
+    "HTTP Basic sign-ins refused with 429 after too many failures a minute for the login",
+)
 
 
 @dataclass(frozen=True)
@@ -68,8 +76,10 @@ class Partners:
         *,
         clock: Callable[[], datetime],
         session_minutes: int = 60,
+        failures_per_minute: int = 5,
     ) -> None:
         self._uow = uow
+        self._failed = FailedSignIns(failures_per_minute)
         self._read_uow = read_uow
         self._clock = clock
         self._session_lifetime = timedelta(minutes=session_minutes)
@@ -153,6 +163,17 @@ class Partners:
 
     # ------------------------------------------------------------------ signing in
     async def by_basic(self, login: str, password: str) -> PartnerCaller:
+        """The partner of this login and password; 429 (`rate-limited`) once the login failed
+        too often this minute, whatever the password."""
+        now = self._clock().timestamp()
+        wait = self._failed.wait(login, now)
+        if wait > 0:
+            SIGN_INS_REFUSED.inc()
+            raise Problem(
+                "rate-limited",
+                f"too many failed sign-ins for this login: retry in {wait:.0f} s",
+                retry_after=wait,
+            )
         async with self._read_uow() as uow:
             partner = await PartnersStore(uow.session).by_login(login)
         if (
@@ -160,7 +181,9 @@ class Partners:
             or partner["status"] != ACTIVE
             or not password_matches(password, partner["password_hash"])
         ):
+            self._failed.failed(login, now)
             raise _unauthenticated()
+        self._failed.succeeded(login)
         return PartnerCaller(partner["partner_id"], partner["name"], BASIC_SCOPES, "basic")
 
     async def by_key(self, key: str) -> PartnerCaller:

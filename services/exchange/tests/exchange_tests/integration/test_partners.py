@@ -104,3 +104,27 @@ async def test_bad_requests_are_named(exchange: Exchange) -> None:
         f"/v1/partners/{uuid.uuid4()}/keys", json={"scopes": ["inspect"]}, headers=exchange.admin()
     )
     assert missing.status_code == 404
+
+
+async def test_five_failed_sign_ins_a_minute_throttle_the_login(exchange: Exchange) -> None:
+    login = _login()
+    _, password = await exchange.partner("ERP", login)
+    for _ in range(5):
+        wrong = await exchange.http.get("/v1/imports", headers=basic(login, "guess"))
+        assert wrong.status_code == 401, wrong.text
+    # The sixth try is refused before the password is checked: the right one too.
+    throttled = await exchange.http.get("/v1/imports", headers=basic(login, password))
+    assert throttled.status_code == 429 and throttled.json()["code"] == "rate-limited"
+    assert 0 < int(throttled.headers["retry-after"]) <= 60
+    onec = await exchange.http.get(
+        "/1c/exchange",
+        params={"type": "catalog", "mode": "checkauth"},
+        headers=basic(login, password),
+    )
+    assert onec.status_code == 429 and onec.text.startswith("failure")
+    assert "retry-after" in onec.headers
+    # Another login is not held back by this one's failures.
+    other = _login()
+    _, other_password = await exchange.partner("ERP", other)
+    fine = await exchange.http.get("/v1/imports", headers=basic(other, other_password))
+    assert fine.status_code == 200, fine.text

@@ -5,6 +5,7 @@ cookie after it."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -63,7 +64,10 @@ class OneCController(Controller):
                 return _plain(failure("send HTTP Basic credentials"), 401, **challenge)
             try:
                 answer, cookie = await app.onec.checkauth(*credentials)
-            except Problem:
+            except Problem as refused:
+                if refused.code == "rate-limited":
+                    wait = {"Retry-After": str(math.ceil(refused.retry_after or 60))}
+                    return _plain(failure(refused.detail), 429, **wait)
                 return _plain(failure("wrong login or password"), 401, **challenge)
             response = _plain(answer)
             response.set_cookie(COOKIE, cookie, httponly=True, path="/")
