@@ -12,7 +12,12 @@ too, with its device-token and service keys mounted as the chart mounts them, it
 on a writable volume and the services trusting its keys: /readyz and /livez answer, /metrics
 has its series, a sync without a token is refused 401 as a problem, the OpenAPI document is
 served, its first build of the sync store calls the three services as itself, and it exits 0
-on SIGTERM. The image holds no compiler, no tests of our packages, no pip cache or pip
+on SIGTERM. Then the exchange (HTTP) migrates and serves from the image, with its
+partner-token key mounted as the chart mounts it, its data directory on a writable volume and
+the services trusting its key bound to its issuer: /readyz answers, /metrics has its series,
+its JWKS is the mounted key's, and a partner an administrator makes imports a small CommerceML
+catalog into orders (as that partner: the services accept its token), then it exits 0 on
+SIGTERM. The image holds no compiler, no tests of our packages, no pip cache or pip
 configuration, and no sources.
 
 `./fl test` runs this module beside its other passes (marker `image`); it is skipped only where
@@ -22,6 +27,7 @@ no builder exists and none can be installed.
 from __future__ import annotations
 
 import asyncio
+import base64
 import configparser
 import json
 import os
@@ -31,6 +37,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,15 +60,23 @@ from fieldline_dev.runner import free_port, wait_http_ready, wait_serving
 from fieldline_dev.services import GRPC_SERVICES as SERVICES
 from fieldline_dev.services import SERVICES as ALL_SERVICES
 from fieldline_dev.services import ServiceDef, access_policies
-from fieldline_dev.tokens import GATEWAY_ISSUER, JWKS_FILE, KEY_FILE, LOCAL_ISSUER, local_issuer
+from fieldline_dev.tokens import (
+    GATEWAY_ISSUER,
+    JWKS_FILE,
+    KEY_FILE,
+    LOCAL_ISSUER,
+    employee_token,
+    local_issuer,
+)
 from fieldline_kit.auth.keys import EDDSA, generate_signing_key, jwks_document, private_pem
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.nats_server import EmbeddedNats
 
 pytestmark = [pytest.mark.e2e, pytest.mark.image]
 
-# The device gateway: the one HTTP service, started after the gRPC services it calls.
-GATEWAY = next(d for d in ALL_SERVICES if d.default_http_port)
+# The HTTP services, started after the gRPC services they call: the device gateway, the exchange.
+GATEWAY = next(d for d in ALL_SERVICES if d.name == "device-gateway")
+EXCHANGE = next(d for d in ALL_SERVICES if d.name == "exchange")
 # Where the chart mounts the token keys (deploy/helm/fieldline/templates/_helpers.tpl).
 JWKS_DIR = "/etc/fieldline/auth/jwks"
 SERVICE_KEY_DIR = "/etc/fieldline/auth/service-key"
@@ -76,6 +91,12 @@ CALLER_DEVICE_JWKS_DIR = "/etc/fieldline/auth/device-tokens/{caller}"
 GATEWAY_SERVICE_ISSUER = "fieldline-gateway-service"
 # The gateway's storage.mountPath (an emptyDir or a claim in the chart): GATEWAY_DATA_DIR.
 GATEWAY_DATA_DIR = "/var/lib/fieldline/gateway"
+# The exchange's partner-token keys (partnerTokens), in the exchange only; their public JWKS in
+# every service it calls, bound to its issuer; its storage.mountPath.
+PARTNER_KEY_DIR = "/etc/fieldline/auth/partner-keys"
+CALLER_PARTNER_JWKS_DIR = "/etc/fieldline/auth/partner-tokens/{caller}"
+EXCHANGE_ISSUER = "fieldline-exchange"
+EXCHANGE_DATA_DIR = "/var/lib/fieldline/exchange"
 # A volume for SQLite files when no PostgreSQL is given (the root filesystem is read-only).
 DATA_DIR = "/var/lib/fieldline"
 READY_TIMEOUT = 90.0
@@ -182,7 +203,7 @@ class Started:
     metrics_port: int
     process: subprocess.Popen[bytes]
     log: Path
-    http_port: int = 0  # the gateway's (it serves no gRPC)
+    http_port: int = 0  # an HTTP service's (it serves no gRPC)
 
 
 def test_every_service_migrates_serves_and_stops_from_the_image(
@@ -198,13 +219,13 @@ def test_every_service_migrates_serves_and_stops_from_the_image(
         volumes: list[Bind] = []
         database_urls: dict[str, str] = {}
         if factory.backend == "postgresql":
-            for d in (*SERVICES, GATEWAY):
+            for d in (*SERVICES, GATEWAY, EXCHANGE):
                 if d.has_database:
                     database_urls[d.name] = asyncio.run(factory.create())
         else:
             data = _owned_dir(tmp_path / "data")
             volumes.append(Bind(data, DATA_DIR, writable=True))
-            for d in (*SERVICES, GATEWAY):
+            for d in (*SERVICES, GATEWAY, EXCHANGE):
                 database_urls[d.name] = f"sqlite:///{DATA_DIR}/{d.name}.sqlite3"
         binds = [*keys.services, *volumes]
         gateway_data = _owned_dir(tmp_path / "gateway-data")
@@ -212,6 +233,11 @@ def test_every_service_migrates_serves_and_stops_from_the_image(
             *keys.gateway,
             *volumes,
             Bind(gateway_data, GATEWAY_DATA_DIR, writable=True),
+        ]
+        exchange_binds = [
+            *keys.exchange,
+            *volumes,
+            Bind(_owned_dir(tmp_path / "exchange-data"), EXCHANGE_DATA_DIR, writable=True),
         ]
         checks_tokens = access_policies(SERVICES)
 
@@ -240,7 +266,7 @@ def test_every_service_migrates_serves_and_stops_from_the_image(
         t_serving = time.monotonic()
 
         gateway_env = _gateway_env(nats.url, (free_port(), free_port()), database_urls, started)
-        gateway = _start_gateway(runtime, tmp_path, gateway_env, volumes, gateway_binds)
+        gateway = _start_http(runtime, GATEWAY, tmp_path, gateway_env, volumes, gateway_binds)
         started[GATEWAY.name] = gateway
         t_gateway_started = time.monotonic()
         try:
@@ -259,6 +285,17 @@ def test_every_service_migrates_serves_and_stops_from_the_image(
         _wait_bulk_build(gateway)
         t_checked = time.monotonic()
 
+        exchange_env = _exchange_env(nats.url, (free_port(), free_port()), database_urls, started)
+        exchange = _start_http(runtime, EXCHANGE, tmp_path, exchange_env, volumes, exchange_binds)
+        started[EXCHANGE.name] = exchange
+        try:
+            wait_http_ready(exchange.http_port, READY_TIMEOUT, exchange.process)
+        except (RuntimeError, TimeoutError) as exc:
+            pytest.fail(f"{EXCHANGE.name}: {exc}\n{_tail(exchange.log)}")
+        _assert_runs_confined(runtime, EXCHANGE.name)
+        _assert_exchange_imports(exchange, keys.partner_jwks, tmp_path / "keys")
+        t_exchange = time.monotonic()
+
         for name in started:
             runtime.signal(name, "TERM")
         for name, svc in started.items():
@@ -273,8 +310,9 @@ def test_every_service_migrates_serves_and_stops_from_the_image(
             f"all SERVING after {t_serving - t_migrated:.1f} s more; {GATEWAY.name} migrate + "
             f"start {t_gateway_started - t_serving:.1f} s, /readyz 200 after "
             f"{t_gateway_ready - t_gateway_started:.1f} s more, its checks and first bulk build "
-            f"{t_checked - t_gateway_ready:.1f} s; SIGTERM → exit 0 in "
-            f"{t_stopped - t_checked:.1f} s ({factory.backend}, {', '.join(started)})"
+            f"{t_checked - t_gateway_ready:.1f} s; {EXCHANGE.name} migrate + start + an import "
+            f"{t_exchange - t_checked:.1f} s; SIGTERM → exit 0 in "
+            f"{t_stopped - t_exchange:.1f} s ({factory.backend}, {', '.join(started)})"
         )
     finally:
         for name, svc in started.items():
@@ -316,6 +354,10 @@ def _service_env(
             ):
                 jwks.append(f"{directory.format(caller=GATEWAY.name)}/{JWKS_FILE}#iss={issuer}")
                 issuers.append(issuer)
+        if d.name in EXCHANGE.depends_on:  # the exchange's partner tokens, likewise
+            directory = CALLER_PARTNER_JWKS_DIR.format(caller=EXCHANGE.name)
+            jwks.append(f"{directory}/{JWKS_FILE}#iss={EXCHANGE_ISSUER}")
+            issuers.append(EXCHANGE_ISSUER)
         env[f"{p}_AUTH_JWKS"] = ",".join(jwks)
         env[f"{p}_AUTH_ISSUERS"] = ",".join(issuers)
         env[f"{p}_SERVICE_SIGNING_KEY"] = f"{SERVICE_KEY_DIR}/{KEY_FILE}"
@@ -334,15 +376,7 @@ def _gateway_env(
     `GATEWAY_HTTP_HOST` is 127.0.0.1 (the chart's default 0.0.0.0 would open it on the host's
     other interfaces); its metrics server binds the same address."""
     p = GATEWAY.env_prefix
-    hook = {
-        f"{p}_NATS_URL": nats_url,
-        f"{p}_HTTP_HOST": "127.0.0.1",
-        f"{p}_HTTP_PORT": str(ports[0]),
-        f"{p}_METRICS_PORT": str(ports[1]),
-        f"{p}_DATABASE_URL": database_urls[GATEWAY.name],
-    }
-    for dep in GATEWAY.depends_on:
-        hook[f"{p}_{dep.upper().replace('-', '_')}_TARGET"] = f"127.0.0.1:{started[dep].grpc_port}"
+    hook = _http_hook_env(GATEWAY, nats_url, ports, database_urls, started)
     serve = {
         **hook,
         f"{p}_AUTH_JWKS": f"{JWKS_DIR}/{JWKS_FILE}",
@@ -357,26 +391,67 @@ def _gateway_env(
     return hook, serve
 
 
-def _start_gateway(
+def _http_hook_env(
+    d: ServiceDef,
+    nats_url: str,
+    ports: tuple[int, int],
+    database_urls: dict[str, str],
+    started: dict[str, Started],
+) -> dict[str, str]:
+    """An HTTP service's ConfigMap's plain part and its DSN Secret (what its hook gets)."""
+    p = d.env_prefix
+    hook = {
+        f"{p}_NATS_URL": nats_url,
+        f"{p}_HTTP_HOST": "127.0.0.1",
+        f"{p}_HTTP_PORT": str(ports[0]),
+        f"{p}_METRICS_PORT": str(ports[1]),
+        f"{p}_DATABASE_URL": database_urls[d.name],
+    }
+    for dep in d.depends_on:
+        hook[f"{p}_{dep.upper().replace('-', '_')}_TARGET"] = f"127.0.0.1:{started[dep].grpc_port}"
+    return hook
+
+
+def _exchange_env(
+    nats_url: str,
+    ports: tuple[int, int],
+    database_urls: dict[str, str],
+    started: dict[str, Started],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The exchange's env as the chart gives it: its hook's, and its pods' (administrators'
+    tokens from the provider, its partner-token key, its data directory)."""
+    p = EXCHANGE.env_prefix
+    hook = _http_hook_env(EXCHANGE, nats_url, ports, database_urls, started)
+    serve = {
+        **hook,
+        f"{p}_AUTH_JWKS": f"{JWKS_DIR}/{JWKS_FILE}",
+        f"{p}_AUTH_ISSUERS": LOCAL_ISSUER,
+        f"{p}_TOKEN_SIGNING_KEYS": f"{PARTNER_KEY_DIR}/{KEY_FILE}",
+        f"{p}_TOKEN_ISSUER": EXCHANGE_ISSUER,
+        f"{p}_DATA_DIR": EXCHANGE_DATA_DIR,
+    }
+    return hook, serve
+
+
+def _start_http(
     runtime: Runtime,
+    d: ServiceDef,
     tmp_path: Path,
     env: tuple[dict[str, str], dict[str, str]],
     volumes: list[Bind],
     binds: list[Bind],
 ) -> Started:
-    """`migrate` as the chart's hook runs it (its env, no Secret or storage mounted; the SQLite
-    volume, if any), then `serve` with the pods' env, keys and volumes."""
+    """An HTTP service: `migrate` as the chart's hook runs it (its env, no Secret or storage
+    mounted; the SQLite volume, if any), then `serve` with the pods' env, keys and volumes."""
     hook_env, serve_env = env
-    migrate = ["-m", GATEWAY.module, "migrate"]
-    code, output = runtime.run(f"{GATEWAY.name}-migrate", migrate, hook_env, volumes)
-    assert code == 0, f"{GATEWAY.name} migrate failed:\n{output[-3000:]}"
-    log = tmp_path / f"{GATEWAY.name}.log"
+    code, output = runtime.run(f"{d.name}-migrate", ["-m", d.module, "migrate"], hook_env, volumes)
+    assert code == 0, f"{d.name} migrate failed:\n{output[-3000:]}"
+    log = tmp_path / f"{d.name}.log"
     with log.open("wb") as out:
-        serve = ["-m", GATEWAY.module, "serve"]
-        process = runtime.start(GATEWAY.name, serve, serve_env, binds, out)
-    p = GATEWAY.env_prefix
+        process = runtime.start(d.name, ["-m", d.module, "serve"], serve_env, binds, out)
+    p = d.env_prefix
     metrics_port, http_port = int(serve_env[f"{p}_METRICS_PORT"]), int(serve_env[f"{p}_HTTP_PORT"])
-    return Started(GATEWAY, 0, metrics_port, process, log, http_port=http_port)
+    return Started(d, 0, metrics_port, process, log, http_port=http_port)
 
 
 def _assert_gateway_answers(gateway: Started, device_jwks: Path) -> None:
@@ -416,13 +491,75 @@ def _wait_bulk_build(gateway: Started) -> None:
     pytest.fail(f"{GATEWAY.name}: no bulk build after {READY_TIMEOUT:.0f} s\n{_tail(gateway.log)}")
 
 
+def _assert_exchange_imports(exchange: Started, partner_jwks: Path, keys: Path) -> None:
+    """Its probes, metrics and JWKS; then an administrator (a provider's token) makes a
+    partner, and the partner's catalog (HTTP Basic, as 1C sends it) is imported into orders
+    under the partner's token: orders accepts the mounted key bound to the exchange's issuer."""
+    base = f"http://127.0.0.1:{exchange.http_port}"
+    for probe in ("/readyz", "/livez"):
+        status, _, body = _http(base + probe)
+        assert status == 200, f"{probe}: {status} {body[:300]}"
+    metrics = _get(f"http://127.0.0.1:{exchange.metrics_port}/metrics")
+    assert "\nfieldline_exchange_" in metrics, f"no fieldline_exchange_ series: {metrics[:500]}"
+    status, _, body = _http(base + "/.well-known/jwks.json")
+    assert status == 200, f"/.well-known/jwks.json: {status} {body[:300]}"
+    served = {k["kid"] for k in json.loads(body)["keys"]}
+    assert served == {k["kid"] for k in json.loads(partner_jwks.read_text())["keys"]}, body
+
+    admin = employee_token(keys, "admin-1", ["ADMIN"])
+    login = f"erp-{uuid.uuid4().hex[:8]}"
+    status, _, body = _http(
+        base + "/v1/partners",
+        {"name": "1C", "login": login},
+        {"Authorization": f"Bearer {admin}"},
+    )
+    assert status == 201, f"POST /v1/partners: {status} {body[:300]}"
+    password = json.loads(body)["password"]
+    basic = base64.b64encode(f"{login}:{password}".encode()).decode()
+    headers = {"Authorization": f"Basic {basic}"}
+    status, _, body = _http(base + "/v1/imports?filename=import.xml", _CATALOG, headers)
+    assert status == 202, f"POST /v1/imports: {status} {body[:300]}"
+    [job] = json.loads(body)["imports"]
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        status, _, body = _http(f"{base}/v1/imports/{job['importId']}", None, headers)
+        found = json.loads(body)
+        if found.get("state") in ("done", "refused", "failed"):
+            break
+        time.sleep(0.2)
+    assert found.get("state") == "done" and found["recordsApplied"] == 3, (
+        f"{found}\n{_tail(exchange.log)}"
+    )
+
+
+_CATALOG = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_210" ВерсияСхемы="2.10" '
+    'ДатаФормирования="2026-12-07T10:00:00">'
+    "<Классификатор><Ид>c</Ид><Наименование>К</Наименование><Группы><Группа>"
+    "<Ид>image-g1</Ид><Наименование>Напитки</Наименование></Группа></Группы></Классификатор>"
+    '<Каталог СодержитТолькоИзменения="false"><Ид>k</Ид><ИдКлассификатора>c</ИдКлассификатора>'
+    "<Наименование>Каталог</Наименование><Товары>"
+    + "".join(
+        f"<Товар><Ид>image-p{n}</Ид><Наименование>Сок {n}</Наименование>"
+        '<БазоваяЕдиница Код="796">шт</БазоваяЕдиница><Группы><Ид>image-g1</Ид></Группы>'
+        "<СтавкиНалогов><СтавкаНалога><Наименование>НДС</Наименование><Ставка>20</Ставка>"
+        "</СтавкаНалога></СтавкиНалогов></Товар>"
+        for n in (1, 2)
+    )
+    + "</Товары></Каталог></КоммерческаяИнформация>"
+).encode()
+
+
 @dataclass
 class AuthBinds:
     """The key directories, each mounted read-only where the chart mounts its Secret."""
 
     services: list[Bind] = field(default_factory=list)
     gateway: list[Bind] = field(default_factory=list)
+    exchange: list[Bind] = field(default_factory=list)
     device_jwks: Path = Path()
+    partner_jwks: Path = Path()
 
 
 def _auth_binds(tmp_path: Path) -> AuthBinds:
@@ -446,6 +583,11 @@ def _auth_binds(tmp_path: Path) -> AuthBinds:
         binds.services.append(Bind(public, jwks_dir.format(caller=GATEWAY.name)))
         if key_dir == DEVICE_KEY_DIR:
             binds.device_jwks = public / JWKS_FILE
+    # The exchange's partner-token key: its own; administrators' tokens are the provider's.
+    private, public = _key_pair(tmp_path / "partner-key", tmp_path / "partner-jwks")
+    binds.exchange += [Bind(jwks, JWKS_DIR), Bind(private, PARTNER_KEY_DIR)]
+    binds.services.append(Bind(public, CALLER_PARTNER_JWKS_DIR.format(caller=EXCHANGE.name)))
+    binds.partner_jwks = public / JWKS_FILE
     return binds
 
 
@@ -493,10 +635,17 @@ def _get(url: str) -> str:
         return body.decode()
 
 
-def _http(url: str) -> tuple[int, str, str]:
-    """Status, Content-Type and body of `GET url`, an error status included."""
+def _http(
+    url: str, payload: dict[str, str] | bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """Status, Content-Type and body of `GET url` (with `payload`: a POST of it, a dict as
+    JSON), an error status included."""
+    data = json.dumps(payload).encode() if isinstance(payload, dict) else payload
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    if isinstance(payload, dict):
+        request.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return (
                 response.status,
                 response.headers.get("content-type", ""),

@@ -195,7 +195,10 @@ Context: svc ctx plus optional hook.
 {{- end -}}
 {{- else -}}
 {{- $_ := set $env (printf "%s_DATA_DIR" $p) (.mountPath | toString) -}}
+{{- if hasKey . "s3" -}}
+{{- /* a service whose blobs may live in a bucket (the gateway's photos) keeps them under photos/ on the volume otherwise; the exchange's files are its data dir's alone */ -}}
 {{- $_ := set $env (printf "%s_BLOB_URL" $p) (printf "file://%s/photos" .mountPath) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -287,7 +290,8 @@ Context: svc ctx.
 Identity (token verification, service tokens) and TLS of a service, as JSON:
   env      {NAME: value}: <SVC>_AUTH_JWKS/_ISSUERS/_AUDIENCE, <SVC>_SERVICE_SIGNING_KEY and
            _SERVICE_TOKEN_ISSUER (a service with serviceTokens), <SVC>_TOKEN_SIGNING_KEYS and
-           _TOKEN_ISSUER (a service with deviceTokens: the device gateway),
+           _TOKEN_ISSUER (a service with deviceTokens, the device gateway, or partnerTokens, the
+           exchange),
            <SVC>_TLS_CERT_FILE/_KEY_FILE/_CA_FILE (an HTTP service, whose port serves no TLS: its
            calls only, _TLS_CA_FILE; TLS off but calling a service with TLS on: _TLS_CA_FILE only,
            from that service's Secret)
@@ -296,7 +300,8 @@ Identity (token verification, service tokens) and TLS of a service, as JSON:
   jwksUrls the https:// JWKS locations (for the NetworkPolicy egress)
 AUTH_JWKS lists the provider URLs, the files of auth.jwks.existingSecret, and the public JWKS
 of every enabled service that calls this one (its dependsOn names it) and signs its own
-service tokens (serviceTokens) or devices' tokens (deviceTokens), each bound to its issuer
+service tokens (serviceTokens), devices' tokens (deviceTokens) or partners' tokens
+(partnerTokens), each bound to its issuer
 (`#iss=`: its keys sign that issuer's tokens only); that issuer joins AUTH_ISSUERS.
 Context: svc ctx.
 */}}
@@ -330,8 +335,8 @@ Context: svc ctx.
 {{- range $caller := keys .root.Values.services | sortAlpha -}}
 {{- $c := include "fieldline.svcConfig" (dict "root" $.root "name" $caller) | fromJson -}}
 {{- if and $c.enabled (has $.name ($c.dependsOn | default list)) -}}
-{{- /* its service tokens (`services/<caller>`), then its devices' tokens (`device-tokens/<caller>`) */ -}}
-{{- range $t := list (dict "tokens" $c.serviceTokens "vol" "auth-service-jwks" "dir" "services") (dict "tokens" $c.deviceTokens "vol" "auth-device-jwks" "dir" "device-tokens") -}}
+{{- /* its service tokens (`services/<caller>`), then its devices' tokens (`device-tokens/<caller>`) or its partners' (`partner-tokens/<caller>`) */ -}}
+{{- range $t := list (dict "tokens" $c.serviceTokens "vol" "auth-service-jwks" "dir" "services") (dict "tokens" $c.deviceTokens "vol" "auth-device-jwks" "dir" "device-tokens") (dict "tokens" $c.partnerTokens "vol" "auth-partner-jwks" "dir" "partner-tokens") -}}
 {{- with $t.tokens -}}
 {{- $vol := printf "%s-%s" $t.vol $caller -}}
 {{- $dir := printf "/etc/fieldline/auth/%s/%s" $t.dir $caller -}}
@@ -355,19 +360,22 @@ Context: svc ctx.
 {{- $_ := set $env (printf "%s_SERVICE_SIGNING_KEY" $p) (printf "%s/signing-key.pem" $dir) -}}
 {{- $_ := set $env (printf "%s_SERVICE_TOKEN_ISSUER" $p) (.issuer | toString) -}}
 {{- end -}}
-{{- with .svc.deviceTokens -}}
-{{- /* the device gateway's device-token keys: the first signs, all verify (and are published) */ -}}
-{{- $dir := "/etc/fieldline/auth/device-keys" -}}
+{{- range $kind := list "device" "partner" -}}
+{{- with (index $.svc (printf "%sTokens" $kind)) -}}
+{{- /* the device gateway's device-token keys, the exchange's partner-token keys: the first signs, all verify (and are published) */ -}}
+{{- $dir := printf "/etc/fieldline/auth/%s-keys" $kind -}}
 {{- $items := list -}}
 {{- $paths := list -}}
 {{- range (.keys | default list) -}}
 {{- $items = append $items (dict "key" . "path" .) -}}
 {{- $paths = append $paths (printf "%s/%s" $dir .) -}}
 {{- end -}}
-{{- $volumes = append $volumes (dict "name" "device-signing-keys" "secret" (dict "secretName" (.existingSecret | default "") "items" $items "defaultMode" 288)) -}}
-{{- $mounts = append $mounts (dict "name" "device-signing-keys" "mountPath" $dir "readOnly" true) -}}
+{{- $vol := printf "%s-signing-keys" $kind -}}
+{{- $volumes = append $volumes (dict "name" $vol "secret" (dict "secretName" (.existingSecret | default "") "items" $items "defaultMode" 288)) -}}
+{{- $mounts = append $mounts (dict "name" $vol "mountPath" $dir "readOnly" true) -}}
 {{- $_ := set $env (printf "%s_TOKEN_SIGNING_KEYS" $p) (join "," $paths) -}}
 {{- $_ := set $env (printf "%s_TOKEN_ISSUER" $p) (.issuer | toString) -}}
+{{- end -}}
 {{- end -}}
 {{- $tls := .svc.tls | default dict -}}
 {{- if and $tls.enabled (eq .svc.kind "http") -}}

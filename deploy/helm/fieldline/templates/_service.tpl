@@ -70,9 +70,11 @@ service gets the fix. Each template takes the context dict described in _helpers
 {{- end -}}
 
 {{/*
-Storage of a service's files (the device gateway's photos): an emptyDir per pod, or a
-PersistentVolumeClaim, or an S3-compatible bucket (`storage.s3`). Several pods must share it
-(one pod writes a photo's first chunk, another the next, a third serves it): more than one
+Storage of a service's files (the device gateway's photos; the exchange's uploads and 1C
+sessions' chunks): an emptyDir per pod, or a PersistentVolumeClaim, or, for the gateway's
+photos only, an S3-compatible bucket (`storage.s3`). Several pods must share it (one pod writes
+a photo's first chunk, another the next, a third serves it; one exchange pod receives a file,
+another imports it): more than one
 pod (replicaCount, or an HPA's maxReplicas) needs a bucket, a ReadWriteMany claim, or an
 existingClaim (whose access modes the chart cannot see: shared storage is the operator's
 promise). A claim without ReadWriteMany is attached to one node at a time, so its one pod must
@@ -96,6 +98,9 @@ The schema checks the block as written; this checks it merged (defaults, then th
 {{- if and $s3.existingSecret (not (and $s3.accessKeyIdKey $s3.secretAccessKeyKey)) -}}
 {{- fail (printf "services.%s.storage.s3.existingSecret needs both storage.s3.accessKeyIdKey and storage.s3.secretAccessKeyKey (the access key id and its secret: both or neither)" $.name) -}}
 {{- end -}}
+{{- if ne (include "fieldline.module" $) "fieldline_gateway" -}}
+{{- fail (printf "services.%s.storage.s3: only the device gateway keeps its files in a bucket (its photos); %s reads its files as a local file system: give it a volume (storage.persistentVolumeClaim)" $.name $.name) -}}
+{{- end -}}
 {{- if $pvc.enabled -}}
 {{- fail (printf "services.%s: storage.s3.enabled keeps the photos in the bucket and mounts no volume, so storage.persistentVolumeClaim would hold nothing: set storage.persistentVolumeClaim.enabled false (a claim the chart made is kept on the cluster: copy its photos/ to the bucket first; docs/operations/helm.md, \"Photos in an S3-compatible bucket\")" $.name) -}}
 {{- end -}}
@@ -109,7 +114,8 @@ The schema checks the block as written; this checks it merged (defaults, then th
 {{- $rwx := has "ReadWriteMany" ($pvc.accessModes | default list) -}}
 {{- $shared := and $pvc.enabled (or $pvc.existingClaim $rwx) -}}
 {{- if and (gt $pods 1) (not $shared) -}}
-{{- fail (printf "services.%s: %s, but its files (photos) are on %s: several pods need shared storage. Put them in an S3-compatible bucket (services.%s.storage.s3), or set services.%s.storage.persistentVolumeClaim.enabled with accessModes [ReadWriteMany] (NFS, CephFS, EFS, Filestore...) or an existingClaim on shared storage, or run one pod (replicaCount 1, no autoscaling); see docs/operations/helm.md, \"Device gateway\"" $.name $how (ternary "a claim without ReadWriteMany" "a per-pod emptyDir" (eq (toString $pvc.enabled) "true")) $.name $.name) -}}
+{{- $bucket := ternary (printf "Put them in an S3-compatible bucket (services.%s.storage.s3), or set" $.name) "Set" (hasKey . "s3") -}}
+{{- fail (printf "services.%s: %s, but its files are on %s: several pods need shared storage. %s services.%s.storage.persistentVolumeClaim.enabled with accessModes [ReadWriteMany] (NFS, CephFS, EFS, Filestore...) or an existingClaim on shared storage, or run one pod (replicaCount 1, no autoscaling); see docs/operations/helm.md" $.name $how (ternary "a claim without ReadWriteMany" "a per-pod emptyDir" (eq (toString $pvc.enabled) "true")) $bucket $.name) -}}
 {{- end -}}
 {{- if and $pvc.enabled (not $pvc.existingClaim) (not $rwx) (ne (toString ($svc.strategy | default dict).type) "Recreate") -}}
 {{- fail (printf "services.%s.storage.persistentVolumeClaim: accessModes %v attach the volume to one node at a time; set services.%s.strategy: {type: Recreate} (the old pod stops before the new one starts), or use ReadWriteMany" $.name $pvc.accessModes $.name) -}}
@@ -169,33 +175,37 @@ TLS (turning TLS on callee first): it then gets that service's CA (`fieldline.id
 {{- fail (printf "services.%s signs its own service tokens and needs %s" $.name (join "; " $m)) -}}
 {{- end -}}
 {{- end -}}
-{{- with $svc.deviceTokens -}}
+{{- /* the keys it signs others' tokens with: the gateway's devices', the exchange's partners' */ -}}
+{{- range $kind := list "deviceTokens" "partnerTokens" -}}
+{{- $whose := ternary "devices'" "partners'" (eq $kind "deviceTokens") -}}
+{{- with (index $svc $kind) -}}
 {{- $p := include "fieldline.envPrefix" $ -}}
 {{- $m := list -}}
 {{- if not .existingSecret -}}
-{{- $m = append $m (printf "services.%s.deviceTokens.existingSecret (a Secret with the PEM private keys of %s_TOKEN_SIGNING_KEYS; there is no default key)" $.name $p) -}}
+{{- $m = append $m (printf "services.%s.%s.existingSecret (a Secret with the PEM private keys of %s_TOKEN_SIGNING_KEYS; there is no default key)" $.name $kind $p) -}}
 {{- end -}}
 {{- if not .keys -}}
-{{- $m = append $m (printf "services.%s.deviceTokens.keys (the keys of that Secret; the first signs)" $.name) -}}
+{{- $m = append $m (printf "services.%s.%s.keys (the keys of that Secret; the first signs)" $.name $kind) -}}
 {{- end -}}
 {{- if not .issuer -}}
-{{- $m = append $m (printf "services.%s.deviceTokens.issuer" $.name) -}}
+{{- $m = append $m (printf "services.%s.%s.issuer" $.name $kind) -}}
 {{- end -}}
 {{- $j := .jwks | default dict -}}
 {{- if not $j.existingSecret -}}
-{{- $m = append $m (printf "services.%s.deviceTokens.jwks.existingSecret (a Secret with their public JWKS: python -m %s jwks KEY.pem...)" $.name (include "fieldline.module" $)) -}}
+{{- $m = append $m (printf "services.%s.%s.jwks.existingSecret (a Secret with their public JWKS: python -m %s jwks KEY.pem...)" $.name $kind (include "fieldline.module" $)) -}}
 {{- end -}}
 {{- if not $j.key -}}
-{{- $m = append $m (printf "services.%s.deviceTokens.jwks.key" $.name) -}}
+{{- $m = append $m (printf "services.%s.%s.jwks.key" $.name $kind) -}}
 {{- end -}}
 {{- if $m -}}
-{{- fail (printf "services.%s signs devices' tokens and needs %s" $.name (join "; " $m)) -}}
+{{- fail (printf "services.%s signs %s tokens and needs %s" $.name $whose (join "; " $m)) -}}
 {{- end -}}
 {{- if has (.issuer | toString) ($a.issuers | default list) -}}
-{{- fail (printf "services.%s: auth.issuers must not name deviceTokens.issuer %s: %s checks its own device tokens against its own keys only (it refuses to start otherwise); remove it from auth.issuers (or services.%s.auth.issuers)" $.name .issuer $.name $.name) -}}
+{{- fail (printf "services.%s: auth.issuers must not name %s.issuer %s: %s checks its own %s tokens against its own keys only (it refuses to start otherwise); remove it from auth.issuers (or services.%s.auth.issuers)" $.name $kind .issuer $.name $whose $.name) -}}
 {{- end -}}
 {{- if and $svc.serviceTokens (eq (toString .issuer) (toString $svc.serviceTokens.issuer)) -}}
-{{- fail (printf "services.%s: deviceTokens.issuer and serviceTokens.issuer are both %s: each key must be bound to its own issuer (a device key must not sign service tokens)" $.name .issuer) -}}
+{{- fail (printf "services.%s: %s.issuer and serviceTokens.issuer are both %s: each key must be bound to its own issuer (a key of %s tokens must not sign service tokens)" $.name $kind .issuer $whose) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- $tls := $svc.tls | default dict -}}

@@ -95,7 +95,6 @@ SERVICES: tuple[ServiceDef, ...] = (
         default_http_port=8100,
         issuer="fieldline-exchange",
         issuer_keys="partner",
-        in_chart=False,  # its values block is a disabled placeholder until its deployment
     ),
 )
 

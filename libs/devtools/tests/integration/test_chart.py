@@ -11,6 +11,7 @@ import copy
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ GATEWAY_JWKS = (
     "/etc/fieldline/auth/device-tokens/device-gateway/jwks.json#iss=fieldline-gateway"
 )
 GATEWAY_ISSUERS = "fieldline-gateway-service,fieldline-gateway"
+# ... and of the exchange: its partner-token keys, bound to its issuer (callers in name order).
+EXCHANGE_JWKS = "/etc/fieldline/auth/partner-tokens/exchange/jwks.json#iss=fieldline-exchange"
+CALLERS_JWKS = f"{GATEWAY_JWKS},{EXCHANGE_JWKS}"
+CALLERS_ISSUERS = f"{GATEWAY_ISSUERS},fieldline-exchange"
 
 
 def _by(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
@@ -117,6 +122,23 @@ def _assert_paths_mounted(docs: list[dict[str, Any]], service: str) -> None:
         if loc.startswith("/etc/fieldline/")
     }
     assert named <= files, named - files
+
+
+def _assert_settings_pass(env: dict[str, str], module: str) -> None:
+    """The service's settings from `env` pass its own start-up checks (in a process of its
+    own: the settings are read from the environment)."""
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from {module}.entrypoints.main import SPEC; SPEC.settings_from_env()",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
 
 
 @pytest.mark.chart
@@ -236,18 +258,20 @@ def test_default_render() -> None:
     config = _by(docs, "ConfigMap", "fieldline-clients")["data"]
     assert config == {
         "CLIENTS_AUTH_AUDIENCE": "fieldline",
-        "CLIENTS_AUTH_ISSUERS": f"{IDP},{GATEWAY_ISSUERS}",
-        "CLIENTS_AUTH_JWKS": f"{IDP_JWKS},{GATEWAY_JWKS}",
+        "CLIENTS_AUTH_ISSUERS": f"{IDP},{CALLERS_ISSUERS}",
+        "CLIENTS_AUTH_JWKS": f"{IDP_JWKS},{CALLERS_JWKS}",
         "CLIENTS_GRPC_PORT": "50051",
         "CLIENTS_LOG_LEVEL": "info",
         "CLIENTS_METRICS_PORT": "9464",
         "CLIENTS_NATS_URL": "nats://nats.nats.svc.cluster.local:4222",
     }
-    # the provider's keys from its URL; the gateway's public JWKS from its Secrets
+    # the provider's keys from its URL; the gateway's and the exchange's public JWKS from
+    # their Secrets
     assert [v["name"] for v in pod["volumes"]] == [
         "tmp",
         "auth-service-jwks-device-gateway",
         "auth-device-jwks-device-gateway",
+        "auth-partner-jwks-exchange",
     ]
     assert not [d for d in docs if d["kind"] == "Secret"]  # no default password, no Secret
     migrate = _by(docs, "Job", "fieldline-clients-migrate")
@@ -428,8 +452,8 @@ def test_identity_env_and_mounts() -> None:
         _assert_paths_mounted(docs, service)
         assert not any("BEGIN" in v for v in config.values())  # never key material
         if service != "settlements":
-            assert config[f"{prefix}_AUTH_JWKS"] == f"{IDP_JWKS},{files},{GATEWAY_JWKS}"
-            assert config[f"{prefix}_AUTH_ISSUERS"] == f"{IDP},partner-hub,{GATEWAY_ISSUERS}"
+            assert config[f"{prefix}_AUTH_JWKS"] == f"{IDP_JWKS},{files},{CALLERS_JWKS}"
+            assert config[f"{prefix}_AUTH_ISSUERS"] == f"{IDP},partner-hub,{CALLERS_ISSUERS}"
 
     # Orders signs its service tokens with a key only its own pods mount.
     orders = _config(docs, "orders")
@@ -444,11 +468,11 @@ def test_identity_env_and_mounts() -> None:
     # Settlements, which orders calls, trusts orders' issuer and public JWKS, never its key.
     settlements = _config(docs, "settlements")
     assert settlements["SETTLEMENTS_AUTH_JWKS"] == (
-        f"{IDP_JWKS},{files},{GATEWAY_JWKS},"
+        f"{IDP_JWKS},{files},{CALLERS_JWKS},"
         "/etc/fieldline/auth/services/orders/jwks.json#iss=fieldline-orders"
     )
     assert settlements["SETTLEMENTS_AUTH_ISSUERS"] == (
-        f"{IDP},partner-hub,{GATEWAY_ISSUERS},fieldline-orders"
+        f"{IDP},partner-hub,{CALLERS_ISSUERS},fieldline-orders"
     )
     volumes = _secret_volumes(_pod(docs, "settlements"))
     assert volumes["auth-service-jwks-orders"] == {
@@ -484,7 +508,7 @@ def test_issuer_change_rolls_the_pods() -> None:
 def test_jwks_from_a_secret_alone_and_egress_on_the_urls_port() -> None:
     docs = _render("--set-json", "auth.jwks.urls=[]", "--set", "auth.jwks.existingSecret=keys")
     assert _config(docs, "clients")["CLIENTS_AUTH_JWKS"] == (
-        f"/etc/fieldline/auth/jwks/jwks.json,{GATEWAY_JWKS}"
+        f"/etc/fieldline/auth/jwks/jwks.json,{CALLERS_JWKS}"
     )
     egress = _by(docs, "NetworkPolicy", "fieldline-clients")["spec"]["egress"]
     assert not [r for r in egress if {"port": 443, "protocol": "TCP"} in r.get("ports", [])]
@@ -565,12 +589,14 @@ def test_tls_mounts_the_certificate_sets_the_files_and_probes_over_tls() -> None
 def test_tls_callee_first_gives_the_caller_the_ca_only() -> None:
     """Turning TLS on in steps: settlements serves TLS while orders does not yet; orders then
     calls it over TLS with settlements' CA (and nothing else from its Secret). (Without the
-    device gateway, which calls all three services and so needs them alike.)"""
+    device gateway and the exchange, which call all three services and so need them alike.)"""
     docs = _render(
         "--set",
         "tls.existingSecret=fieldline-tls",
         "--set",
         "services.settlements.tls.enabled=true,services.device-gateway.enabled=false",
+        "--set",
+        "services.exchange.enabled=false",
     )
     orders = _config(docs, "orders")
     assert orders["ORDERS_TLS_CA_FILE"] == "/etc/fieldline/tls/ca.crt"
@@ -828,7 +854,6 @@ def test_the_rendered_trust_verifies_the_gateways_tokens_for_their_issuers_only(
     where the chart mounts them: settlements' rendered AUTH_JWKS and AUTH_ISSUERS accept a
     device token and the gateway's service token, each only under its own issuer; the
     gateway's rendered settings pass its own start-up checks."""
-    import subprocess
 
     from fieldline_kit.auth.issuer import TokenIssuer
     from fieldline_kit.auth.jwks import JwksSource
@@ -927,18 +952,7 @@ def test_the_rendered_trust_verifies_the_gateways_tokens_for_their_issuers_only(
     # The gateway's own rendered settings (paths made local) pass its start-up validation.
     env = {**os.environ, **local_env("device-gateway")}
     env["GATEWAY_DATABASE_URL"] = f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
-    check = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from fieldline_gateway.entrypoints.main import SPEC; SPEC.settings_from_env()",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert check.returncode == 0, check.stderr
+    _assert_settings_pass(env, "fieldline_gateway")
 
 
 @pytest.mark.chart
@@ -1181,13 +1195,14 @@ def test_gateway_photos_in_an_s3_bucket() -> None:
         # it calls all three services
         (
             ["--set", "services.clients.enabled=false"],
-            r"services\.device-gateway calls clients \(dependsOn\), which is not enabled",
+            r"services\.(device-gateway|exchange) calls clients \(dependsOn\), which is not "
+            r"enabled",
         ),
         # several pods need shared storage for the photos
         (
             ["--set", "services.device-gateway.replicaCount=2"],
-            r"services\.device-gateway: replicaCount 2, but its files \(photos\) are on a "
-            r"per-pod emptyDir",
+            r"services\.device-gateway: replicaCount 2, but its files are on a per-pod emptyDir: "
+            r"several pods need shared storage\. Put them in an S3-compatible bucket",
         ),
         (
             [
@@ -1196,8 +1211,7 @@ def test_gateway_photos_in_an_s3_bucket() -> None:
                 "--set-json",
                 GATEWAY_RWO_CLAIM,
             ],
-            r"autoscaling\.maxReplicas 6, but its files \(photos\) are on a claim without "
-            r"ReadWriteMany",
+            r"autoscaling\.maxReplicas 6, but its files are on a claim without ReadWriteMany",
         ),
         (
             [
@@ -1246,17 +1260,16 @@ def test_gateway_photos_in_an_s3_bucket() -> None:
             r"services\.device-gateway: storage\.s3\.enabled keeps the photos in the bucket and "
             r"mounts no volume, so storage\.persistentVolumeClaim would hold nothing",
         ),
-        # merged: a service's override that empties what the defaults gave (the gateway's own
-        # block turns S3 off, so the defaults' reach the other services only)
+        # merged: the defaults' bucket reaches every service but the gateway (its own block
+        # turns S3 off), and no other service keeps its files in a bucket (they are read as a
+        # file system)
         (
             [
                 "--set-json",
                 f"defaults.storage.s3={json.dumps({**MINIO, 'existingSecret': ''})}",
-                "--set",
-                "services.clients.storage.s3.region=",
             ],
-            r"services\.clients\.storage\.s3\.enabled needs storage\.s3\.region, the bucket's "
-            r"region \(CLIENTS_S3_REGION",
+            r"services\.(clients|exchange|orders|settlements)\.storage\.s3: only the device "
+            r"gateway keeps its files in a bucket",
         ),
         # an Ingress needs a host, and routes HTTP services only
         (
@@ -1285,12 +1298,200 @@ def test_gateway_photos_in_an_s3_bucket() -> None:
         # one TLS setting for all its channels: the three services alike
         (
             ["--set", "tls.existingSecret=t,services.settlements.tls.enabled=true"],
-            r"services\.device-gateway \(TLS off\) calls settlements \(TLS on\) and clients, "
-            r"orders \(TLS off\)",
+            r"services\.(device-gateway|exchange) \(TLS off\) calls settlements \(TLS on\) and "
+            r"clients, orders \(TLS off\)",
         ),
     ],
 )
 def test_invalid_gateway_values_fail(args: list[str], message: str) -> None:
+    with pytest.raises(chart.ChartCheckError, match=message):
+        _render(*args)
+
+
+# ---------------------------------------------------------------------------- the exchange
+
+
+@pytest.mark.chart
+def test_exchange_default_render() -> None:
+    docs = _render()
+    pod = _pod(docs, "exchange")
+    (container,) = pod["containers"]
+    assert container["command"] == ["python", "-m", "fieldline_exchange", "serve"]
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
+        "http": 8000,
+        "http-metrics": 9464,
+    }
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert _config(docs, "exchange") == {
+        "EXCHANGE_NATS_URL": "nats://nats.nats.svc.cluster.local:4222",
+        "EXCHANGE_HTTP_PORT": "8000",
+        "EXCHANGE_METRICS_PORT": "9464",
+        "EXCHANGE_LOG_LEVEL": "info",
+        "EXCHANGE_CLIENTS_TARGET": "dns:///fieldline-clients-headless:50051",
+        "EXCHANGE_ORDERS_TARGET": "dns:///fieldline-orders-headless:50051",
+        "EXCHANGE_SETTLEMENTS_TARGET": "dns:///fieldline-settlements-headless:50051",
+        # administrators' tokens: the provider's; never its own partner tokens' issuer
+        "EXCHANGE_AUTH_JWKS": IDP_JWKS,
+        "EXCHANGE_AUTH_ISSUERS": IDP,
+        "EXCHANGE_AUTH_AUDIENCE": "fieldline",
+        "EXCHANGE_TOKEN_SIGNING_KEYS": "/etc/fieldline/auth/partner-keys/signing-key.pem",
+        "EXCHANGE_TOKEN_ISSUER": "fieldline-exchange",
+        # its files, and no photo store (the gateway's BLOB_URL is not its setting)
+        "EXCHANGE_DATA_DIR": "/var/lib/fieldline/exchange",
+    }
+    assert _secret_volumes(pod) == {
+        "partner-signing-keys": {
+            "secretName": "fieldline-exchange-partner-keys",
+            "items": {"signing-key.pem": "signing-key.pem"},
+            "defaultMode": 0o440,
+            "mountPath": "/etc/fieldline/auth/partner-keys",
+        },
+    }
+    _assert_paths_mounted(docs, "exchange")
+    assert _by(docs, "Deployment", "fieldline-exchange")["spec"]["replicas"] == 1
+    assert {"name": "data", "emptyDir": {"sizeLimit": "10Gi"}} in pod["volumes"]
+    assert {"name": "data", "mountPath": "/var/lib/fieldline/exchange"} in container["volumeMounts"]
+    job = _by(docs, "Job", "fieldline-exchange-migrate")
+    job_container = job["spec"]["template"]["spec"]["containers"][0]
+    assert job_container["command"] == ["python", "-m", "fieldline_exchange", "migrate"]
+    names = [e["name"] for e in job_container["env"]]
+    assert "EXCHANGE_DATABASE_URL" in names
+    assert not [n for n in names if "_AUTH_" in n or "SIGNING" in n or "_DATA_DIR" in n]
+    # ERPs come from outside: its port is open (an Ingress in front when enabled).
+    policy = _by(docs, "NetworkPolicy", "fieldline-exchange")["spec"]
+    assert {"ports": [{"port": "http", "protocol": "TCP"}]} in policy["ingress"]
+    _assert_valid(docs)
+
+
+@pytest.mark.chart
+def test_the_services_trust_the_exchanges_partner_tokens(tmp_path: Path) -> None:
+    """What a partner's import does in a service it does under a partner token: the three
+    services mount the exchange's public JWKS (never its keys) bound to its issuer. With the
+    keys made as helm.md makes them (`python -m fieldline_exchange jwks`), settlements'
+    rendered settings accept a partner token under that issuer only, and the exchange's own
+    rendered settings pass its start-up checks."""
+
+    from fieldline_kit.auth.issuer import TokenIssuer
+    from fieldline_kit.auth.jwks import JwksSource
+    from fieldline_kit.auth.keys import generate_signing_key, private_pem
+    from fieldline_kit.auth.verify import TokenVerifier
+    from fieldline_kit.errors import Unauthenticated
+
+    docs = _render()
+    for service in ("clients", "orders", "settlements"):
+        prefix = service.upper()
+        config = _config(docs, service)
+        assert EXCHANGE_JWKS in config[f"{prefix}_AUTH_JWKS"].split(",")
+        assert "fieldline-exchange" in config[f"{prefix}_AUTH_ISSUERS"].split(",")
+        volumes = _secret_volumes(_pod(docs, service))
+        assert volumes["auth-partner-jwks-exchange"] == {
+            "secretName": "fieldline-exchange-partner-jwks",
+            "items": {"jwks.json": "jwks.json"},
+            "defaultMode": 0o444,
+            "mountPath": "/etc/fieldline/auth/partner-tokens/exchange",
+        }
+        assert "fieldline-exchange-partner-keys" not in {v["secretName"] for v in volumes.values()}
+    assert "partner-tokens" not in _config(docs, "device-gateway")["GATEWAY_AUTH_JWKS"]
+
+    key, other = generate_signing_key(), generate_signing_key()
+    (tmp_path / "partner.pem").write_bytes(private_pem(key))
+    made = subprocess.run(
+        [sys.executable, "-m", "fieldline_exchange", "jwks", str(tmp_path / "partner.pem")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (tmp_path / "jwks.json").write_text(made.stdout)
+    settlements = _config(docs, "settlements")
+    [bound] = [
+        loc for loc in settlements["SETTLEMENTS_AUTH_JWKS"].split(",") if "partner-tokens" in loc
+    ]
+    location = bound.replace(
+        "/etc/fieldline/auth/partner-tokens/exchange/jwks.json", str(tmp_path / "jwks.json")
+    )
+    verifier = TokenVerifier(
+        JwksSource.at(location), settlements["SETTLEMENTS_AUTH_ISSUERS"].split(",")
+    )
+    partner = TokenIssuer([key], "fieldline-exchange")
+    principal = verifier.verify(partner.mint("partner:p-1", "partner", ["SERVICE"]))
+    assert principal.subject == "partner:p-1"
+    for forged in (
+        TokenIssuer([key], "fieldline-gateway").mint("emp-1", "employee", ["AGENT"]),
+        TokenIssuer([key], IDP).mint("admin", "employee", ["ADMIN"]),
+    ):
+        with pytest.raises(Unauthenticated, match="not the one its key signs for"):
+            verifier.verify(forged)
+    with pytest.raises(Unauthenticated):
+        verifier.verify(TokenIssuer([other], "fieldline-exchange").mint("x", "partner", []))
+
+    env = {**os.environ, **_config(docs, "exchange")}
+    env["EXCHANGE_TOKEN_SIGNING_KEYS"] = str(tmp_path / "partner.pem")
+    env["EXCHANGE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'exchange.sqlite3'}"
+    _assert_settings_pass(env, "fieldline_exchange")
+
+
+@pytest.mark.chart
+def test_exchange_files_shared_by_several_pods_and_its_ingress() -> None:
+    docs = _render(
+        "--set",
+        "services.exchange.replicaCount=2",
+        "--set",
+        "services.exchange.storage.persistentVolumeClaim.enabled=true",
+        "--set",
+        "services.exchange.ingress.enabled=true",
+        "--set-json",
+        'services.exchange.ingress.hosts=["erp.example.com"]',
+    )
+    pvc = _by(docs, "PersistentVolumeClaim", "fieldline-exchange-data")
+    assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert {
+        "name": "data",
+        "persistentVolumeClaim": {"claimName": "fieldline-exchange-data"},
+    } in _pod(docs, "exchange")["volumes"]
+    ingress = _by(docs, "Ingress", "fieldline-exchange")["spec"]
+    [rule] = ingress["rules"]
+    assert rule["host"] == "erp.example.com"
+    assert rule["http"]["paths"][0]["backend"]["service"] == {
+        "name": "fieldline-exchange",
+        "port": {"name": "http"},
+    }
+    _assert_valid(docs)
+
+
+@pytest.mark.chart
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--set", "services.exchange.partnerTokens.existingSecret="],
+            r"/services/exchange/partnerTokens/existingSecret': minLength",
+        ),
+        (
+            ["--set-json", f'services.exchange.auth.issuers=["{IDP}", "fieldline-exchange"]'],
+            r"services\.exchange: auth\.issuers must not name partnerTokens\.issuer "
+            r"fieldline-exchange",
+        ),
+        (
+            ["--set", "services.exchange.replicaCount=2"],
+            r"services\.exchange: replicaCount 2, but its files are on a per-pod emptyDir: "
+            r"several pods need shared storage\. Set services\.exchange\.storage\."
+            r"persistentVolumeClaim\.enabled",
+        ),
+        (
+            [
+                "--set-json",
+                f"services.exchange.storage.s3={json.dumps({**MINIO, 'existingSecret': ''})}",
+            ],
+            r"services\.exchange\.storage\.s3: only the device gateway keeps its files in a "
+            r"bucket",
+        ),
+        (
+            ["--set", "services.orders.enabled=false"],
+            r"services\.(device-gateway|exchange) calls orders \(dependsOn\), which is not enabled",
+        ),
+    ],
+)
+def test_invalid_exchange_values_fail(args: list[str], message: str) -> None:
     with pytest.raises(chart.ChartCheckError, match=message):
         _render(*args)
 
@@ -1700,7 +1901,10 @@ def test_alerts_select_the_enabled_services_and_link_the_runbook() -> None:
         "FieldlineOutboxBacklogGrowing",
         "FieldlineServiceDown",
     ]
-    jobs = "fieldline-clients|fieldline-device-gateway|fieldline-orders|fieldline-settlements"
+    jobs = (
+        "fieldline-clients|fieldline-device-gateway|fieldline-exchange|fieldline-orders|"
+        "fieldline-settlements"
+    )
     runbook = (ROOT / "docs" / "operations" / "runbook.md").read_text()
     for name, r in rules.items():
         assert f'namespace="fieldline", job=~"{jobs}"' in r["expr"], name

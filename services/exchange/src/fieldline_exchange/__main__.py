@@ -1,4 +1,4 @@
-"""`python -m fieldline_exchange serve|migrate|inspect`: the same commands locally and in
+"""`python -m fieldline_exchange serve|migrate|jwks`: the same commands locally and in
 Kubernetes."""
 
 from fieldline_exchange.entrypoints.main import main

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -126,3 +126,17 @@ def private_pem(key: SigningKey) -> bytes:
 def jwks_document(keys: Iterable[SigningKey]) -> dict[str, list[dict[str, str]]]:
     """The public JWKS of `keys`, as a provider publishes it."""
     return {"keys": [dict(k.jwk) for k in keys]}
+
+
+def jwks_command(module: str) -> Callable[[list[str]], int]:
+    """`python -m <module> jwks KEY.pem…`: print the public JWKS of the PEM private keys a
+    service signs others' tokens with (the Secret the services that trust it mount)."""
+
+    def command(args: list[str]) -> int:
+        if not args:
+            print(f"usage: python -m {module} jwks KEY.pem [KEY.pem…]")
+            return 2
+        print(json.dumps(jwks_document(load_signing_keys(args)), indent=2))
+        return 0
+
+    return command

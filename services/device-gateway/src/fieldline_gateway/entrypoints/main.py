@@ -25,7 +25,7 @@ from fieldline_gateway.entrypoints.sales_consumers import (
 )
 from fieldline_gateway.service_layer.bulk_build import BulkBuild, LeaseHeld
 from fieldline_gateway.service_layer.upkeep import Upkeep, UpkeepPolicy
-from fieldline_kit.auth.keys import jwks_document, load_signing_keys
+from fieldline_kit.auth.keys import jwks_command
 from fieldline_kit.http_service import HttpServiceSpec
 from fieldline_kit.logging import configure_logging
 from fieldline_kit.service import Background
@@ -104,15 +104,6 @@ def bulk_build(args: list[str]) -> int:
     return 0
 
 
-def jwks(args: list[str]) -> int:
-    """Print the JWKS (public halves) of the device-token keys in the PEM files `args`."""
-    if not args:
-        print("usage: python -m fieldline_gateway jwks KEY.pem [KEY.pem…]")
-        return 2
-    print(json.dumps(jwks_document(load_signing_keys(args)), indent=2))
-    return 0
-
-
 SPEC = HttpServiceSpec(
     name=SERVICE,
     settings=settings.GatewaySettings,
@@ -123,6 +114,6 @@ SPEC = HttpServiceSpec(
     consumers=[build_clients_consumer, build_orders_consumer, build_settlements_consumer],
     readers=background,
     validate=settings.validate,
-    commands={"jwks": jwks, "bulk-build": bulk_build},
+    commands={"jwks": jwks_command("fieldline_gateway"), "bulk-build": bulk_build},
 )
 main = SPEC.main

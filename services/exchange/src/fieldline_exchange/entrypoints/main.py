@@ -1,6 +1,7 @@
 """The exchange service, declared once: `serve` runs the HTTP API (127.0.0.1:8100 under `./fl
 up`), its background work and its consumer (the export journal); `migrate` upgrades its
-database."""
+database; `jwks KEY…` prints the public JWKS of partner-token keys (for the services'
+<SVC>_AUTH_JWKS)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from fieldline_exchange import settings
 from fieldline_exchange.bootstrap import SERVICE, App, bootstrap
 from fieldline_exchange.entrypoints.export_consumer import build_orders_export_consumer
 from fieldline_exchange.entrypoints.http_app import create_app
+from fieldline_kit.auth.keys import jwks_command
 from fieldline_kit.http_service import HttpServiceSpec
 from fieldline_kit.service import Background
 
@@ -39,5 +41,6 @@ SPEC = HttpServiceSpec(
     consumers=[build_orders_export_consumer],  # the order export's journal
     readers=background,
     validate=settings.validate,
+    commands={"jwks": jwks_command("fieldline_exchange")},
 )
 main = SPEC.main

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
+
+from prometheus_client import Counter, Histogram
 
 from fieldline_exchange.adapters.files import Files, Stored, is_zip
 from fieldline_exchange.adapters.jobs_store import (
@@ -39,6 +42,25 @@ from fieldline_kit.errors import NotFound, Unavailable
 from fieldline_kit.logging import get_logger
 
 log = get_logger("fieldline.exchange.imports")
+
+IMPORTS = Counter(
+    "fieldline_exchange_imports_total",
+    "Import jobs ended, by the file's format (commerceml, fieldline) and outcome (done, "
+    "refused: the file applies nothing; failed: an internal error)",
+    ["format", "outcome"],
+)
+RECORDS = Counter(
+    "fieldline_exchange_records_total",
+    "Records of imported files, by outcome: applied, skipped (left out when read: a report "
+    "line), refused (refused by the owning service: a report line)",
+    ["format", "outcome"],
+)
+IMPORT_SECONDS = Histogram(
+    "fieldline_exchange_import_seconds",
+    "Time a replica worked an import job to done (check and apply; a resumed job: the rest)",
+    ["format"],
+    buckets=(1, 5, 15, 60, 180, 600, 1800, 3600, 7200),
+)
 
 LEASE = timedelta(seconds=60)
 IDLE_SECONDS = 1.0
@@ -78,6 +100,7 @@ class Job:
     path: Path
     sha256: str
     batches_done: int
+    format: str = "commerceml"
 
 
 class Pipeline(Protocol):
@@ -222,14 +245,26 @@ class Imports:
         partner = await partners(row["partner_id"])
         # The job may do what the credentials that sent it could, no more.
         partner = replace(partner, scopes=partner.scopes & frozenset(row["scopes"].split()))
-        job = Job(row["job_id"], partner, Path(row["path"]), row["sha256"], row["batches_done"])
+        job = Job(
+            row["job_id"],
+            partner,
+            Path(row["path"]),
+            row["sha256"],
+            row["batches_done"],
+            row["format"],
+        )
         pipeline = self.pipelines[row["format"]]
+        started = time.monotonic()
         try:
             if row["state"] in (QUEUED, CHECKING):
                 checked = await self._check(job, pipeline)
                 if checked is None:
+                    IMPORTS.labels(row["format"], REFUSED).inc()
                     return True
-            await self._apply(job, pipeline)
+                RECORDS.labels(row["format"], "skipped").inc(len(checked.skipped))
+            if await self._apply(job, pipeline):
+                IMPORTS.labels(row["format"], DONE).inc()
+                IMPORT_SECONDS.labels(row["format"]).observe(time.monotonic() - started)
         except Unavailable as exc:
             # A service is out of reach: the job waits (its lease runs out soon) and is
             # claimed again later, resuming after its checkpoint.
@@ -243,6 +278,7 @@ class Imports:
                 refusal={"code": "internal", "message": f"{type(exc).__name__}", "line": None},
                 finished_at=self._clock(),
             )
+            IMPORTS.labels(row["format"], FAILED).inc()
         return True
 
     async def _check(self, job: Job, pipeline: Pipeline) -> Checked | None:
@@ -271,7 +307,8 @@ class Imports:
             await uow.commit()
         return checked
 
-    async def _apply(self, job: Job, pipeline: Pipeline) -> None:
+    async def _apply(self, job: Job, pipeline: Pipeline) -> bool:
+        """Apply the job's batches after its checkpoint; False when another replica took it."""
         # The file is parsed on one thread of its own, start to end: lxml's parser and the
         # elements it makes must stay on the thread that made them (moving between the
         # default pool's threads aborts the process in libxml2).
@@ -301,13 +338,17 @@ class Imports:
                     if not held:
                         raise _Lost
                     await uow.commit()
+                applied = (len(batch.records) if batch.counted else 0) - len(refused)
+                RECORDS.labels(job.format, "applied").inc(max(applied, 0))
+                RECORDS.labels(job.format, "refused").inc(len(refused))
         except _Lost:
             log.warning("import taken over by another replica", job_id=job.job_id)
-            return
+            return False
         finally:
             await loop.run_in_executor(reader, batches.close)
             reader.shutdown(wait=False)
         await self._update(job, state=DONE, finished_at=self._clock(), lease_until=None)
+        return True
 
     async def _update(self, job: Job, **values: Any) -> None:
         async with self._uow() as uow:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from prometheus_client import REGISTRY
 
 from fieldline.clients.v1 import clients_service_pb2 as ccs
 from fieldline.orders.v1 import catalog_service_pb2 as cs
@@ -25,6 +26,11 @@ from fieldline_kit.testing.helpers import eventually
 
 from . import cml
 from .exchange_harness import Exchange, basic, bearer
+
+
+def _metric(name: str, outcome: str) -> float:
+    value = REGISTRY.get_sample_value(name, {"format": "commerceml", "outcome": outcome})
+    return value or 0.0
 
 
 async def _partner(system: Exchange, *scopes: str) -> str:
@@ -75,11 +81,19 @@ async def test_a_catalog_then_offers_reach_orders(system: Exchange) -> None:
         [(top, "Напитки", [(child, "Соки")])],
         [(p, f"Сок {i}", child if i % 2 else top) for i, p in enumerate(products)],
     )
+    imports_done = _metric("fieldline_exchange_imports_total", "done")
+    applied = _metric("fieldline_exchange_records_total", "applied")
     job = await _import(system, key, "import.xml", content)
     done = await _finished(system, key, job["importId"])
     assert done["state"] == "done", done
     assert done["counts"]["groups"] == 2 and done["counts"]["products"] == 4
     assert done["recordsApplied"] == 6 and done["progress"] == 1.0
+    # counted as the worker ends the job (just after it is seen done)
+    await eventually(
+        lambda: _metric("fieldline_exchange_imports_total", "done") == imports_done + 1,
+        what="the import counted",
+    )
+    assert _metric("fieldline_exchange_records_total", "applied") == applied + 6
     product = await _product(system, products[1])
     assert product.name == "Сок 1" and product.vat_rate == "20"
     assert product.group_id == orders_catalog_id("product_group", child)
@@ -135,9 +149,14 @@ async def test_a_file_naming_unknown_products_is_refused_and_applies_nothing(
     known, unknown = _ids("p", 1)[0], _ids("ghost", 1)[0]
     rows = [(known, "x", [(price_type, "1")], []), (unknown, "y", [(price_type, "2")], [])]
     # Not even the price type may arrive: the whole file is refused at its check.
+    refused = _metric("fieldline_exchange_imports_total", "refused")
     job = await _import(system, key, "offers.xml", cml.offers([(price_type, "T")], [], rows))
     done = await _finished(system, key, job["importId"])
     assert done["state"] == "refused", done
+    await eventually(
+        lambda: _metric("fieldline_exchange_imports_total", "refused") == refused + 1,
+        what="the refusal counted",
+    )
     assert done["refusal"]["code"] == "unknown-reference"
     assert unknown in done["refusal"]["message"]
     assert system.services is not None
