@@ -89,7 +89,7 @@ Measures, at N products and (unless `--no-double`) at 2N, each in its own child:
    and GET /v1/export/orders run, `export_max_documents` = the orders): the pending rows read,
    every order read through orders' GetOrder, its buyer through clients' GetClient and its
    products through GetProduct (16 calls in flight), the CommerceML 2.10 document set written
-   (`OrdersWriter`, lxml's incremental `xmlfile`) and the exchange recorded. Reported: the
+   (`DocumentsWriter`, lxml's incremental `xmlfile`) and the exchange recorded. Reported: the
    query's wall time and its parts (the reads, the writing, the rest: journal and
    bookkeeping), its memory, and the writer against the baseline: the same document content
    (the tree of the written file, as plain Python tuples of tag, attributes, text and tail)
@@ -681,16 +681,16 @@ async def export_child(task: dict[str, Any]) -> dict[str, Any]:
                 await uow.commit()
         export = app.export
         parts: dict[str, float] = {}
-        read_orders = export._orders.orders
+        read_documents = export._source.documents
 
         async def timed_reads(partner_id: str, pending: Any) -> Any:
             t0 = time.perf_counter()
             try:
-                return await read_orders(partner_id, pending)
+                return await read_documents(partner_id, pending)
             finally:
                 parts["reads"] = time.perf_counter() - t0
 
-        export._orders.orders = timed_reads
+        export._source.documents = timed_reads  # type: ignore[method-assign]
         write = export._write
 
         def timed_write(path: Path, documents: Any) -> None:

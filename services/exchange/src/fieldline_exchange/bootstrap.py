@@ -6,14 +6,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fieldline_exchange.adapters.documents_sink import DocumentsSink
+from fieldline_exchange.adapters.export_source import ExportSource
 from fieldline_exchange.adapters.files import Files
 from fieldline_exchange.adapters.orders_sink import OrdersSink
-from fieldline_exchange.adapters.orders_source import OrdersSource
 from fieldline_exchange.adapters.orm import kit
 from fieldline_exchange.adapters.peers import Peers
 from fieldline_exchange.adapters.settlements_sink import SettlementsSink
+from fieldline_exchange.domain.export import PAYMENT
 from fieldline_exchange.service_layer.commerceml_import import CommerceMLPipeline
-from fieldline_exchange.service_layer.export import Export
+from fieldline_exchange.service_layer.export import Export, journaled
 from fieldline_exchange.service_layer.imports import Imports
 from fieldline_exchange.service_layer.onec import OneC
 from fieldline_exchange.service_layer.own_import import OwnFormatPipeline
@@ -70,7 +71,10 @@ class App(ServiceApp[ExchangeSettings, UnitOfWork]):
             self.files,
             {
                 "commerceml": CommerceMLPipeline(
-                    orders, DocumentsSink(self.peers), max_bytes=max_bytes
+                    orders,
+                    # a payment the ERP sends back that Fieldline exported is recorded already
+                    DocumentsSink(self.peers, exported_payments=journaled(self.read_uow, PAYMENT)),
+                    max_bytes=max_bytes,
                 ),
                 "fieldline": OwnFormatPipeline(SettlementsSink(self.peers)),
             },
@@ -88,16 +92,17 @@ class App(ServiceApp[ExchangeSettings, UnitOfWork]):
         self.onec = OneC(
             self.partners, self.imports, self.files, file_limit=settings.file_limit_mb * 2**20
         )
-        # -- the order export: the journal (the exchange-orders-export consumer) and each
-        # partner's exchanges (1C's query/success, /v1/export); orders read as the partner.
+        # -- the export: the journal (the exchange-*-export consumers) and each partner's
+        # exchanges (1C's query/success, /v1/export); orders and clients read as the partner.
         self.export = Export(
             self.uow,
             self.read_uow,
-            OrdersSource(self.peers),
+            ExportSource(self.peers),
             directory=self.data_dir / "exports",
             tz=ZoneInfo(settings.timezone),
             clock=lambda: self.clock(),
             max_documents=settings.export_max_documents,
+            currency=settings.currency,
         )
 
 

@@ -50,6 +50,11 @@ class ExchangeSettings(HttpServiceSettings):
         "the company's time zone: the local dates and times written into exported documents",
         default="Europe/Moscow",
     )
+    currency: str = setting(
+        "the company's currency (ISO 4217): written on exported documents that carry no money "
+        "of their own (an outlet's)",
+        default="RUB",
+    )
     export_max_documents: int = setting(
         "most documents one export query sends (the rest: the next query's, once this one "
         "is acknowledged)",
@@ -109,6 +114,10 @@ def _export_problems(settings: ExchangeSettings) -> list[str]:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"{PREFIX}_TIMEZONE: unknown time zone {settings.timezone!r}")
+    if not (
+        len(settings.currency) == 3 and settings.currency.isascii() and settings.currency.isupper()
+    ):
+        problems.append(f"{PREFIX}_CURRENCY: an ISO 4217 code, three capital letters")
     if not 1 <= settings.export_max_documents <= 100_000:
         problems.append(f"{PREFIX}_EXPORT_MAX_DOCUMENTS: must be between 1 and 100000")
     return problems

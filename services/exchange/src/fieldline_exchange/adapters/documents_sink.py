@@ -6,7 +6,9 @@ services (docs/contexts/exchange.md, *Import jobs*, the table of commands), as t
                             shipping date) → SHIPPED, Проведен → CONFIRMED; the order is the
                             one Fieldline exported (its Ид is Fieldline's order id)
     a shipment's document   settlements RecordInvoice (invoice id = the document's Ид)
-    a payment's document    settlements RecordPayment, kind BANK (payment id = the Ид)
+    a payment's document    settlements RecordPayment, kind BANK (payment id = the Ид); one
+                            whose Ид is a cash payment Fieldline exported is recorded already
+                            (reported `fieldline-payment`, not sent)
 
 A record a service refuses becomes a report line; the rest applies."""
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import grpc
@@ -43,6 +45,7 @@ REFUSED = "refused-by-service"
 UNKNOWN_ORDER = "unknown-order"
 NO_STATUS = "no-status"
 NO_CLIENT = "no-client"
+FIELDLINE_PAYMENT = "fieldline-payment"
 MAX_ROUNDS = 3
 _CLIENT_INDEX = re.compile(r"clients\[(\d+)\]")
 _TRUE = {"true", "да", "1", "yes"}
@@ -66,8 +69,14 @@ def order_status(requisites: Sequence[tuple[str, str]]) -> int | None:
 
 
 class DocumentsSink:
-    def __init__(self, peers: Peers) -> None:
+    def __init__(
+        self,
+        peers: Peers,
+        *,
+        exported_payments: Callable[[Sequence[str]], Awaitable[set[str]]] | None = None,
+    ) -> None:
         self._peers = peers
+        self._exported_payments = exported_payments
 
     # ------------------------------------------------------------------ counterparties
     async def counterparties(
@@ -138,7 +147,19 @@ class DocumentsSink:
         # The client each document names: Fieldline's own (an exported one) or the ERP's.
         named = [cid for doc in records for cid in doc.counterparty_ids[:1]]
         ours = await self._fieldline_clients(partner_id, named)
+        payments = [doc.id for doc in records if doc.operation == OPERATION_PAYMENT]
+        echoed = await self._exported_payments(payments) if self._exported_payments else set()
         for n, doc in enumerate(records):
+            if doc.operation == OPERATION_PAYMENT and doc.id in echoed:
+                refused.append(
+                    ReportLine(
+                        doc.line or None,
+                        doc.id,
+                        FIELDLINE_PAYMENT,
+                        "the cash payment Fieldline exported: recorded already",
+                    )
+                )
+                continue
             rid = sub_request_id(request_id, f"document {n}")
             apply = {
                 OPERATION_ORDER: self._order,

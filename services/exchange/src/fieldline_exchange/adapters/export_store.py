@@ -55,6 +55,7 @@ class ExportStore:
                     version=entry.version,
                     occurred_at=entry.occurred_at,
                     recorded_at=now,
+                    payload=entry.payload or None,
                 )
             )
             return True
@@ -63,27 +64,44 @@ class ExportStore:
         raised = await self.session.execute(
             update(export_journal)
             .where(_j.number == found.number, _j.version < entry.version)
-            .values(version=entry.version, occurred_at=entry.occurred_at)
+            .values(
+                version=entry.version,
+                occurred_at=entry.occurred_at,
+                payload=entry.payload or None,
+            )
         )
         return bool(raised.rowcount)  # type: ignore[attr-defined]
 
-    async def pending(self, partner_id: str, kind: str, limit: int) -> list[Pending]:
-        """The journal rows of `kind` the partner has not acknowledged at their version, by
+    async def pending(self, partner_id: str, kinds: Sequence[str], limit: int) -> list[Pending]:
+        """The journal rows of `kinds` the partner has not acknowledged at their version, by
         number (the oldest first), at most `limit`."""
         acked = export_acks.alias("acked")
         query = (
-            select(_j.number, _j.kind, _j.document_id, _j.version)
+            select(_j.number, _j.kind, _j.document_id, _j.version, _j.payload)
             .select_from(
                 export_journal.outerjoin(
                     acked, (acked.c.partner_id == partner_id) & (acked.c.number == _j.number)
                 )
             )
-            .where(_j.kind == kind, or_(acked.c.version.is_(None), acked.c.version < _j.version))
+            .where(_j.kind.in_(kinds), or_(acked.c.version.is_(None), acked.c.version < _j.version))
             .order_by(_j.number)
             .limit(limit)
         )
         rows = (await self.session.execute(query)).all()
-        return [Pending(r.number, r.kind, r.document_id, r.version) for r in rows]
+        return [Pending(r.number, r.kind, r.document_id, r.version, r.payload or b"") for r in rows]
+
+    async def journaled(self, kind: str, document_ids: Sequence[str]) -> set[str]:
+        """Which of `document_ids` the journal holds as `kind` (a payment the ERP sends back is
+        one Fieldline exported)."""
+        found: set[str] = set()
+        for start in range(0, len(document_ids), CHUNK):
+            rows = await self.session.execute(
+                select(_j.document_id).where(
+                    _j.kind == kind, _j.document_id.in_(document_ids[start : start + CHUNK])
+                )
+            )
+            found.update(r.document_id for r in rows)
+        return found
 
     # ------------------------------------------------------------------ exchanges
     async def last_exchange(self, partner_id: str) -> int:

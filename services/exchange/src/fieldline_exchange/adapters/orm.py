@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -125,17 +126,21 @@ import_report = Table(
 # docs/contexts/exchange.md, *Export*. The journal is the company's (every partner sees every
 # order); what was sent and acknowledged is each partner's.
 
-# One row per exported document (an order) and the latest version of it its events announced;
+# One row per exported document (an order, a cash payment, an outlet) and the latest version of
+# it its events announced;
 # `number` is the document's number for the ERP (Номер), given when the row is made.
 export_journal = Table(
     "export_journal",
     metadata,
     Column("number", BigId, primary_key=True, autoincrement=True),
-    Column("kind", String(16), nullable=False),  # order
+    Column("kind", String(16), nullable=False),  # order, payment, outlet
     Column("document_id", Id, nullable=False),
     Column("version", BigInteger, nullable=False),
     Column("occurred_at", Moment, nullable=False),  # when that version happened
     Column("recorded_at", Moment, nullable=False),  # when the row was made
+    # That version's content as its event carried it (a payment's, an outlet's protobuf);
+    # none for an order (read from orders as it is now when exported).
+    Column("payload", LargeBinary, nullable=True),
     UniqueConstraint("kind", "document_id"),
 )
 

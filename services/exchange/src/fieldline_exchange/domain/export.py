@@ -4,7 +4,8 @@ ERP vocabulary (CommerceML's names are the writer's).
 
 The rules:
 
-* **Journal** (company-wide): one row per document (an order), holding the latest version of
+* **Journal** (company-wide): one row per document (an order, a cash payment, an outlet),
+  holding the latest version of
   it seen in the services' events. A version not newer than the row's changes nothing, so a
   redelivered or late event is harmless (`newer`).
 * **Pending** for a partner: every journal row whose version is newer than the version the
@@ -20,7 +21,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-ORDER = "order"  # the journal's kind of an order (later: payments, outlets)
+# The journal's kinds of document: an order; cash an agent collected (a payment of kind CASH:
+# the ERP's own bank payments come from the ERP and are not sent back); an outlet (new, from the
+# census or an administrator, or its card or status changed).
+ORDER = "order"
+PAYMENT = "payment"
+OUTLET = "outlet"
+KINDS = (ORDER, PAYMENT, OUTLET)
 
 # Kinds of order (Fieldline's): taken at the outlet for later delivery, or sold from a van.
 PRE_SALE = "pre_sale"
@@ -42,12 +49,15 @@ CENT = Decimal("0.01")
 
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
-    """A fact for the journal: a document and the version of it an event announced."""
+    """A fact for the journal: a document and the version of it an event announced; with its
+    content as the event carried it (`payload`: a payment's, an outlet's; an order is read as
+    it is now when exported instead)."""
 
     kind: str
     document_id: str
     version: int
     occurred_at: datetime
+    payload: bytes = b""
 
 
 def newer(version: int, recorded: int | None) -> bool:
@@ -64,6 +74,7 @@ class Pending:
     kind: str
     document_id: str
     version: int
+    payload: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +145,49 @@ class OrderDocument:
     buyer: Party
     lines: tuple[OrderLine, ...] = field(default=())
     comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentDocument:
+    """Cash an agent collected from a client, as the event recorded it, with its journal
+    number: the receipt, the collector, what it paid (invoice ids and amounts) and what is
+    left as an advance."""
+
+    payment_id: str
+    number: int
+    version: int
+    payment_date: date
+    currency: str
+    amount: Decimal
+    payer: Party
+    outlet_id: str
+    receipt_number: str
+    collected_by: str
+    allocations: tuple[tuple[str, Decimal], ...] = field(default=())
+    unallocated: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class OutletDocument:
+    """An outlet of a client as its latest event showed it, with its journal number."""
+
+    outlet_id: str
+    number: int
+    version: int
+    client: Party
+    name: str
+    address: str
+    status: str  # active, closed, … (Fieldline's, lower case)
+    created_on: date
+    channel: str = ""
+    format: str = ""
+    outlet_class: str = ""
+    territory_id: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+
+
+ExportDocument = OrderDocument | PaymentDocument | OutletDocument
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from fieldline_exchange.entrypoints.controllers.imports import (
 from fieldline_exchange.entrypoints.controllers.meta import MetaController
 from fieldline_exchange.entrypoints.controllers.onec import OneCController
 from fieldline_exchange.entrypoints.controllers.partners import PartnersController
+from fieldline_exchange.entrypoints.controllers.schemas import SchemasController
 from fieldline_exchange.entrypoints.problems import DETAILS
 from fieldline_kit.http_app import litestar_app
 from fieldline_kit.http_service import Readiness
@@ -24,6 +25,7 @@ DEFAULT_MAX_BODY = 64 * 1024
 CONTROLLERS: list[type] = [
     MetaController,
     PartnersController,
+    SchemasController,
     ImportsController,
     InspectController,
     OneCController,

@@ -13,7 +13,11 @@ from nats.aio.client import Client
 
 from fieldline_exchange import settings
 from fieldline_exchange.bootstrap import SERVICE, App, bootstrap
-from fieldline_exchange.entrypoints.export_consumer import build_orders_export_consumer
+from fieldline_exchange.entrypoints.export_consumer import (
+    build_clients_export_consumer,
+    build_orders_export_consumer,
+    build_settlements_export_consumer,
+)
 from fieldline_exchange.entrypoints.http_app import create_app
 from fieldline_kit.auth.keys import jwks_command
 from fieldline_kit.http_service import HttpServiceSpec
@@ -38,7 +42,12 @@ SPEC = HttpServiceSpec(
     migrations=MIGRATIONS,
     bootstrap=bootstrap,
     asgi=create_app,
-    consumers=[build_orders_export_consumer],  # the order export's journal
+    # the export's journal
+    consumers=[
+        build_orders_export_consumer,
+        build_settlements_export_consumer,
+        build_clients_export_consumer,
+    ],
     readers=background,
     validate=settings.validate,
     commands={"jwks": jwks_command("fieldline_exchange")},

@@ -1,21 +1,23 @@
-"""The order export (docs/contexts/exchange.md, *Export*; the rules: domain/export.py).
+"""The export (docs/contexts/exchange.md, *Export*; the rules: domain/export.py).
 
-* `record` (the `exchange-orders-export` consumer): an order's event into the journal.
-* `Export.query` (1C's `mode=query`, `GET /v1/export/orders`): the orders the partner has not
-  acknowledged, each read as it is now, written as a CommerceML document set, and marked
-  *sent* in the partner's next exchange — sent, not acknowledged: a query repeated without an
-  acknowledgement sends them again, with whatever is newer.
+* `record` (the `exchange-*-export` consumers): an order's, a cash payment's or an outlet's
+  event into the journal.
+* `Export.query` (1C's `mode=query`, `GET /v1/export/documents`): the documents the partner
+  has not acknowledged (orders each read as it is now; payments and outlets as their events
+  carried them), written as a CommerceML document set, and marked *sent* in the partner's next
+  exchange — sent, not acknowledged: a query repeated without an acknowledgement sends them
+  again, with whatever is newer.
 * `Export.acknowledge` (`mode=success`, `POST /v1/export/ack`): the partner's last exchange
   (or the one it names) acknowledged; its documents are not sent again until they change.
 
-Nothing is marked sent unless every order was read (a service out of reach fails the query),
+Nothing is marked sent unless every document was read (a service out of reach fails the query),
 and a query that finds nothing pending makes no exchange."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -23,14 +25,19 @@ from typing import Any, Protocol
 
 from prometheus_client import Counter
 
-from fieldline_exchange.adapters.commerceml.writer import OrdersWriter
+from fieldline_exchange.adapters.commerceml.writer import DocumentsWriter
 from fieldline_exchange.adapters.export_store import ExportStore
 from fieldline_exchange.domain.export import (
+    KINDS,
     ORDER,
+    OUTLET,
+    PAYMENT,
     Acknowledged,
     Exchange,
+    ExportDocument,
     JournalEntry,
     OrderDocument,
+    PaymentDocument,
     Pending,
 )
 from fieldline_exchange.domain.partners import PartnerCaller
@@ -47,9 +54,9 @@ EXPORTED = Counter(
 ATTEMPTS = 3  # a partner's two queries at once: the later takes the next exchange number
 
 
-class OrdersReader(Protocol):
-    async def orders(self, partner_id: str, pending: Iterable[Pending]) -> list[OrderDocument]:
-        """The pending orders as they are now (those unknown left out)."""
+class DocumentsReader(Protocol):
+    async def documents(self, partner_id: str, pending: Iterable[Pending]) -> list[ExportDocument]:
+        """The pending documents, in the order given (orders unknown to orders left out)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,26 @@ class Exported:
 
     path: Path
     exchange: Exchange
+
+
+def journaled(
+    read_uow: Callable[[], Any], kind: str
+) -> Callable[[Sequence[str]], Awaitable[set[str]]]:
+    """Which of some document ids the journal holds as `kind` (what Fieldline exported)."""
+
+    async def find(document_ids: Sequence[str]) -> set[str]:
+        if not document_ids:
+            return set()
+        async with read_uow() as uow:
+            return await ExportStore(uow.session).journaled(kind, document_ids)
+
+    return find
+
+
+def _kind(document: ExportDocument) -> str:
+    if isinstance(document, OrderDocument):
+        return ORDER
+    return PAYMENT if isinstance(document, PaymentDocument) else OUTLET
 
 
 async def record(uow: Any, entry: JournalEntry, now: datetime) -> bool:
@@ -71,16 +98,18 @@ class Export:
         self,
         uow: Callable[[], Any],
         read_uow: Callable[[], Any],
-        orders: OrdersReader,
+        source: DocumentsReader,
         *,
         directory: Path,
         tz: tzinfo,
         clock: Callable[[], datetime],
         max_documents: int,
+        currency: str = "RUB",
     ) -> None:
         self._uow = uow
         self._read_uow = read_uow
-        self._orders = orders
+        self._source = source
+        self._currency = currency
         self._directory = directory
         self._tz = tz
         self._clock = clock
@@ -89,20 +118,21 @@ class Export:
     async def query(self, caller: PartnerCaller) -> Exported:
         async with self._read_uow() as uow:
             pending = await ExportStore(uow.session).pending(
-                caller.partner_id, ORDER, self._max_documents
+                caller.partner_id, KINDS, self._max_documents
             )
-        documents = await self._orders.orders(caller.partner_id, pending) if pending else []
+        documents = await self._source.documents(caller.partner_id, pending) if pending else []
         self._directory.mkdir(parents=True, exist_ok=True)
-        path = self._directory / f"orders-{uuid.uuid4().hex}.xml"
+        path = self._directory / f"documents-{uuid.uuid4().hex}.xml"
         try:
             await asyncio.to_thread(self._write, path, documents)
             number = await self._sent(caller.partner_id, documents) if documents else 0
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        EXPORTED.labels(ORDER).inc(len(documents))
+        for document in documents:
+            EXPORTED.labels(_kind(document)).inc()
         log.info(
-            "orders exported",
+            "documents exported",
             partner_id=caller.partner_id,
             exchange=number,
             documents=len(documents),
@@ -130,11 +160,13 @@ class Export:
         )
         return done
 
-    def _write(self, path: Path, documents: Sequence[OrderDocument]) -> None:
-        with OrdersWriter(path, tz=self._tz, generated_at=self._clock()) as writer:
+    def _write(self, path: Path, documents: Sequence[ExportDocument]) -> None:
+        with DocumentsWriter(
+            path, tz=self._tz, generated_at=self._clock(), currency=self._currency
+        ) as writer:
             writer.write_all(documents)
 
-    async def _sent(self, partner_id: str, documents: Sequence[OrderDocument]) -> int:
+    async def _sent(self, partner_id: str, documents: Sequence[ExportDocument]) -> int:
         """The partner's next exchange, holding each document at the version written."""
         sent = [(d.number, d.version) for d in documents]
         for attempt in range(ATTEMPTS):

@@ -1,9 +1,11 @@
-"""The order export over real HTTP in front of real clients, orders and settlements
+"""The export over real HTTP in front of real clients, orders and settlements
 (docs/contexts/exchange.md, *Export*): an order placed through the orders API reaches the
 journal through orders' events; 1C's `mode=query` answers it as CommerceML 2.10 until
 `mode=success` acknowledges it; a status change sends it again; a query without success
-repeats. The plain API: `GET /v1/export/orders` and `POST /v1/export/ack`, scope
-`orders:export`, each partner's acknowledgements its own."""
+repeats. Cash an agent collected and outlets go the same way (a bank payment does not; the
+cash payment sent back by the ERP is not recorded twice). The plain API: `GET
+/v1/export/documents` (or `/orders`) and `POST /v1/export/ack`, scope `orders:export`, each
+partner's acknowledgements its own."""
 
 from __future__ import annotations
 
@@ -14,23 +16,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest_asyncio
 from lxml import etree
 
+from fieldline.clients.v1 import clients_service_pb2 as ccs
 from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import orders_service_pb2 as ords
 from fieldline.orders.v1 import orders_service_pb2_grpc as ords_grpc
 from fieldline.orders.v1 import resources_pb2 as opb
+from fieldline.settlements.v1 import resources_pb2 as spb
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_exchange.adapters.commerceml import read
 from fieldline_exchange.adapters.commerceml.writer import NAMESPACE
 from fieldline_exchange.domain.export import JournalEntry
 from fieldline_exchange.domain.records import Document
 from fieldline_exchange.service_layer import export
 from fieldline_kit.external_ids import PRICE_TYPE, PRODUCT, orders_catalog_id
-from fieldline_kit.grpc.convert import pb_date
+from fieldline_kit.grpc.convert import money, pb_date
 from fieldline_kit.testing.helpers import eventually, eventually_value, new_id
 from tests.company import TODAY, product, through_the_feed
 
@@ -106,6 +112,24 @@ def documents(reply: httpx.Response) -> Documents:
     found = [i for i in read(io.BytesIO(reply.content)) if isinstance(i, Document)]
     assert len({d.id for d in found}) == len(found)
     return {d.id: d for d in found}
+
+
+def elements(reply: httpx.Response) -> dict[str, dict[str, str]]:
+    """Every document of an export's answer, by Ид: its operation and its requisites (what
+    an ERP other than 1C reads of a payment or an outlet; the exchange's own reader takes
+    orders, invoices and payments only)."""
+    ns = {"c": NAMESPACE}
+    out = {}
+    for el in etree.fromstring(reply.content).iterfind("c:Документ", ns):
+        fields = {
+            r.findtext("c:Наименование", namespaces=ns): r.findtext("c:Значение", namespaces=ns)
+            for r in el.iterfind("c:ЗначенияРеквизитов/c:ЗначениеРеквизита", ns)
+        }
+        fields["ХозОперация"] = el.findtext("c:ХозОперация", namespaces=ns)
+        fields["Сумма"] = el.findtext("c:Сумма", namespaces=ns)
+        fields["Контрагент"] = el.findtext("c:Контрагенты/c:Контрагент/c:Ид", namespaces=ns)
+        out[el.findtext("c:Ид", namespaces=ns)] = fields
+    return out
 
 
 async def onec(
@@ -207,7 +231,7 @@ async def test_the_api_exports_and_acknowledges_per_partner(
     got = await system.http.get("/v1/export/orders", headers=second)
     assert order_id in documents(got)
     exchange = int(got.headers["Fieldline-Exchange"])
-    assert int(got.headers["Fieldline-Documents"]) == len(documents(got))
+    assert int(got.headers["Fieldline-Documents"]) == len(elements(got))
     acked = await system.http.post("/v1/export/ack", json={"exchange": exchange}, headers=second)
     assert acked.status_code == 200, acked.text
     assert acked.json()["exchange"] == exchange and acked.json()["documents"] >= 1
@@ -237,6 +261,100 @@ async def test_the_api_exports_and_acknowledges_per_partner(
     refused = await system.http.post("/v1/export/ack", json={"exchange": 1}, headers=bearer(reader))
     assert refused.status_code == 403
     assert (await system.http.get("/v1/export/orders")).status_code == 401
+
+
+# ------------------------------------------------------------------ payments, outlets
+async def test_cash_collected_and_outlets_go_to_the_erp_until_acknowledged(
+    system: Exchange, company: Company
+) -> None:
+    assert system.services is not None
+    api = system.services.api
+    partner_id, _ = await system.partner("ERP", f"erp-{uuid.uuid4().hex[:8]}")
+    headers = bearer(await system.key(partner_id, "orders:export"))
+    collector = await api.employee(cpb.ROLE_AGENT, "Инкассов Агент")
+
+    async def pay(kind: spb.PaymentKind.ValueType, receipt: str = "") -> str:
+        payment = spb.Payment(
+            id=new_id(),
+            kind=kind,
+            client_id=company.client_id,
+            outlet_id=company.outlet_id,
+            date=pb_date(TODAY),
+            amount=money(Decimal("150.00"), "RUB"),
+            receipt_number=receipt,
+            collected_by=collector.subject if receipt else "",
+        )
+        await api.settlements.RecordPayment(
+            ss.RecordPaymentRequest(request_id=new_id(), payment=payment)
+        )
+        return payment.id
+
+    cash = await pay(spb.PAYMENT_KIND_CASH, "Ч-0042")
+    bank = await pay(spb.PAYMENT_KIND_BANK)
+
+    async def query() -> dict[str, dict[str, str]]:
+        got = await system.http.get("/v1/export/documents", headers=headers)
+        documents(got)  # valid under the published schema
+        return elements(got)
+
+    sent = await eventually_value(query, lambda d: cash in d and company.outlet_id in d)
+    assert cash in sent and bank not in sent  # the ERP's own payments are not sent back
+    payment = sent[cash]
+    assert payment["ХозОперация"] == "Выплата наличных денег"
+    assert (payment["Сумма"], payment["Номер чека"]) == ("150.00", "Ч-0042")
+    assert payment["Сотрудник"] == collector.subject
+    assert payment["Торговая точка"] == company.outlet_id
+    assert payment["Контрагент"] == company.client_id
+    outlet = sent[company.outlet_id]
+    assert (outlet["ХозОперация"], outlet["Вид документа"]) == ("Прочие", "Торговая точка")
+    assert outlet["Статус"] == "Действует" and outlet["Контрагент"] == company.client_id
+    exchange = (await system.http.get("/v1/export/documents", headers=headers)).headers[
+        "Fieldline-Exchange"
+    ]
+    acked = await system.http.post(
+        "/v1/export/ack", json={"exchange": int(exchange)}, headers=headers
+    )
+    assert acked.status_code == 200, acked.text
+    assert await query() == {}
+
+    # The outlet's card changes: sent again, as it is now.
+    seen = await api.clients.GetOutlet(ccs.GetOutletRequest(outlet_id=company.outlet_id))
+    await api.clients.UpdateOutletCard(
+        ccs.UpdateOutletCardRequest(
+            request_id=new_id(),
+            outlet_id=company.outlet_id,
+            expected_version=seen.outlet.version,
+            card=cpb.OutletCard(name="Магазин у дома", address="ул. Новая, 1"),
+            update_mask={"paths": ["name", "address"]},
+        )
+    )
+    again = await eventually_value(query, lambda d: company.outlet_id in d)
+    assert again[company.outlet_id]["Наименование"] == "Магазин у дома"
+    assert again[company.outlet_id]["Адрес доставки"] == "ул. Новая, 1"
+
+    # The ERP sends the cash payment back as its own document: recorded already, so reported
+    # and not sent to settlements a second time (which would refuse it as other data).
+    importer = bearer(await system.key(partner_id, "documents:import", "jobs:read"))
+    party = (company.client_id, "Клиент", "", "")
+    content = cml.documents(
+        [(cash, "ПКО-1", "Выплата наличных денег", TODAY.isoformat(), "150.00", party, [])]
+    )
+    sent_file = await system.http.post(
+        "/v1/imports", params={"filename": "back.xml"}, content=content, headers=importer
+    )
+    assert sent_file.status_code == 202, sent_file.text
+    [job] = sent_file.json()["imports"]
+
+    async def state() -> dict[str, Any]:
+        found = await system.http.get(f"/v1/imports/{job['importId']}", headers=importer)
+        return dict(found.json())
+
+    done = await eventually_value(state, lambda j: j["state"] in ("done", "refused", "failed"))
+    assert done["state"] == "done", done
+    report = await system.http.get(f"/v1/imports/{job['importId']}/report", headers=importer)
+    assert [(x["externalId"], x["reason"]) for x in report.json()["lines"]] == [
+        (cash, "fieldline-payment")
+    ]
 
 
 # ------------------------------------------------------------------ the journal

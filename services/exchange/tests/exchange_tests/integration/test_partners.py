@@ -128,3 +128,23 @@ async def test_five_failed_sign_ins_a_minute_throttle_the_login(exchange: Exchan
     _, other_password = await exchange.partner("ERP", other)
     fine = await exchange.http.get("/v1/imports", headers=basic(other, other_password))
     assert fine.status_code == 200, fine.text
+
+
+async def test_the_published_schemas_are_served_to_partners_and_administrators(
+    exchange: Exchange,
+) -> None:
+    from fieldline_exchange.adapters import own_format
+
+    partner_id, password = await exchange.partner("ERP", login := _login())
+    key = await exchange.key(partner_id, "jobs:read")
+    for headers in (basic(login, password), bearer(key), exchange.admin()):
+        listed = await exchange.http.get("/v1/schemas", headers=headers)
+        assert listed.status_code == 200, listed.text
+        [schema] = listed.json()["schemas"]
+        assert schema["namespace"] == own_format.NAMESPACE
+        got = await exchange.http.get(schema["url"], headers=headers)
+        assert got.status_code == 200 and got.headers["content-type"].startswith("application/xml")
+        assert got.content == own_format.schema_path(schema["name"]).read_bytes()
+    missing = await exchange.http.get("/v1/schemas/other.xsd", headers=bearer(key))
+    assert missing.status_code == 404 and missing.json()["code"] == "not-found"
+    assert (await exchange.http.get("/v1/schemas")).status_code == 401

@@ -1,6 +1,7 @@
-"""The order export's CommerceML 2.10 (docs/contexts/exchange.md, *Export*): what the writer
-writes validates against the published 2.10 schema and reads back through the exchange's own
-reader, document for document and line for line.
+"""The export's CommerceML 2.10 (docs/contexts/exchange.md, *Export*): what the writer writes —
+orders, cash payments, outlets — validates against the published 2.10 schema, and orders and
+payments read back through the exchange's own reader, document for document and line for
+line.
 
 The published schema (../shared/commerceml/xsd/commerceml-2.10.xsd; those tests skip when it
 is absent) declares the namespace `urn:1C.ru:commerceml_2`, while 1C since 2.08 writes and
@@ -21,8 +22,16 @@ import pytest
 from lxml import etree
 
 from fieldline_exchange.adapters.commerceml import inspect, read
-from fieldline_exchange.adapters.commerceml.writer import NAMESPACE, OrdersWriter
-from fieldline_exchange.domain.export import OrderDocument, OrderLine, Party, newer
+from fieldline_exchange.adapters.commerceml.writer import NAMESPACE, DocumentsWriter
+from fieldline_exchange.domain.export import (
+    ExportDocument,
+    OrderDocument,
+    OrderLine,
+    OutletDocument,
+    Party,
+    PaymentDocument,
+    newer,
+)
 from fieldline_exchange.domain.records import Counterparty, Document, Skip
 
 XSD = Path(__file__).resolve().parents[5] / ".." / "shared" / "commerceml" / "xsd"
@@ -105,10 +114,39 @@ VAN_SALE = replace(
 )
 
 
-def written(*documents: OrderDocument) -> bytes:
+CASH = PaymentDocument(
+    payment_id="5d0c9a7e-7b6f-4f0e-9a43-2f3c4b5a6d7e",
+    number=3,
+    version=1,
+    payment_date=date(2026, 12, 7),
+    currency="RUB",
+    amount=Decimal("1500.00"),
+    payer=ORGANISATION,
+    outlet_id="outlet-1",
+    receipt_number="Ч-0042",
+    collected_by="agent-7",
+    allocations=(("invoice-1", Decimal("1200.00")),),
+    unallocated=Decimal("300.00"),
+)
+OUTLET = OutletDocument(
+    outlet_id="outlet-1",
+    number=4,
+    version=2,
+    client=ORGANISATION,
+    name="Продукты у дома",
+    address="Москва, ул. Новая, 1",
+    status="active",
+    created_on=date(2026, 12, 1),
+    channel="Традиционная розница",
+    latitude=Decimal("55.75"),
+    longitude=Decimal("37.61"),
+)
+
+
+def written(*documents: ExportDocument) -> bytes:
     out = io.BytesIO()
     moment = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-    with OrdersWriter(out, tz=MOSCOW, generated_at=moment) as writer:
+    with DocumentsWriter(out, tz=MOSCOW, generated_at=moment) as writer:
         writer.write_all(documents)
     return out.getvalue()
 
@@ -131,6 +169,33 @@ def test_the_export_is_what_the_published_2_10_schema_describes() -> None:
     assert xsd.validate(etree.fromstring(data.replace(NAMESPACE.encode(), SCHEMA_NAMESPACE))), [
         (e.line, e.message) for e in xsd.error_log
     ]
+
+
+def test_payments_and_outlets_are_documents_the_schema_takes_and_payments_read_back() -> None:
+    data = written(ORDER, CASH, OUTLET)
+    assert schema().validate(
+        etree.fromstring(data.replace(NAMESPACE.encode(), SCHEMA_NAMESPACE))
+    ), [(e.line, e.message) for e in schema().error_log]
+    items = list(read(io.BytesIO(data)))
+    [order, payment] = [i for i in items if isinstance(i, Document)]
+    assert order.id == ORDER.order_id
+    assert (payment.id, payment.operation, payment.amount) == (
+        CASH.payment_id,
+        "payment",
+        Decimal("1500.00"),
+    )
+    assert payment.counterparty_ids == (ORGANISATION.id,)
+    assert dict(payment.requisites)["Номер чека"] == "Ч-0042"
+    assert ("Оплата счета", "invoice-1 1200.00") in payment.requisites
+    # An outlet is a document of the ERP's "other" kind: the exchange's reader leaves it out.
+    [skipped] = [i for i in items if isinstance(i, Skip)]
+    assert (skipped.id, skipped.reason) == (OUTLET.outlet_id, "unsupported-operation")
+    requisites = {
+        r.findtext(f"{{{NAMESPACE}}}Наименование"): r.findtext(f"{{{NAMESPACE}}}Значение")
+        for r in etree.fromstring(data).iter(f"{{{NAMESPACE}}}ЗначениеРеквизита")
+    }
+    assert requisites["Вид документа"] == "Торговая точка"
+    assert (requisites["Широта"], requisites["Долгота"]) == ("55.75", "37.61")
 
 
 def test_an_empty_export_is_a_valid_empty_document_set() -> None:

@@ -1,25 +1,32 @@
-"""CommerceML 2.10 out: the order export's document set (docs/contexts/exchange.md, *Export*),
-written incrementally with lxml's `xmlfile` (one order at a time: memory does not grow with
-the number of orders).
+"""CommerceML 2.10 out: the export's document set (docs/contexts/exchange.md, *Export*),
+written incrementally with lxml's `xmlfile` (one document at a time: memory does not grow with
+the number of documents).
 
     <КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_210" ВерсияСхемы="2.10"
                             ДатаФормирования="…">
-      <Документ> Ид (Fieldline's order id), Номер (the journal's number), Дата,
+      <Документ> an order: Ид (Fieldline's order id), Номер (the journal's number), Дата,
         ХозОперация "Заказ товара", Роль "Продавец", Валюта, Курс, Сумма,
         Контрагенты/Контрагент (the buyer, Роль "Покупатель"), Время, Комментарий, Налоги,
         Товары/Товар (Ид, Наименование, БазоваяЕдиница, ЗначенияРеквизитов, ЦенаЗаЕдиницу,
         Количество, Сумма, Налоги, Скидки), ЗначенияРеквизитов (Статус заказа, …)
+      </Документ>
+      <Документ> cash an agent collected: ХозОперация "Выплата наличных денег", the payer,
+        ЗначенияРеквизитов (Номер чека, Сотрудник, Торговая точка, Оплата счета, …)
+      </Документ>
+      <Документ> an outlet: ХозОперация "Прочие", Сумма 0, its client, ЗначенияРеквизитов
+        (Вид документа "Торговая точка", Наименование, Адрес доставки, Статус, …)
       </Документ> …
     </КоммерческаяИнформация>
 
-Elements come in the order the published 2.10 schema's sequences want. Dates and times are
-the company's local ones without an offset, as 1C writes them; amounts have two decimals."""
+Elements come in the order the published 2.10 schema's sequences want (its root holds
+documents only: an outlet is a document of its own kind). Dates and times are the company's
+local ones without an offset, as 1C writes them; amounts have two decimals."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from types import TracebackType
@@ -27,11 +34,24 @@ from typing import IO, Any
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
-from fieldline_exchange.domain.export import CENT, PRE_SALE, OrderDocument, OrderLine, Party
+from fieldline_exchange.domain.export import (
+    CENT,
+    PRE_SALE,
+    ExportDocument,
+    OrderDocument,
+    OrderLine,
+    OutletDocument,
+    Party,
+    PaymentDocument,
+)
 
 NAMESPACE = "urn:1C.ru:commerceml_210"
 SCHEMA_VERSION = "2.10"
 ORDER_OPERATION = "Заказ товара"
+PAYMENT_OPERATION = "Выплата наличных денег"
+OTHER_OPERATION = "Прочие"
+OUTLET_DOCUMENT = "Торговая точка"  # the requisite `Вид документа` of an outlet's document
+OUTLET_STATUS_NAMES = {"active": "Действует", "closed": "Закрыта"}
 SELLER, BUYER = "Продавец", "Покупатель"
 MAX_NAME = 255  # НаименованиеТип
 
@@ -62,20 +82,28 @@ def _q(name: str) -> str:
     return f"{{{NAMESPACE}}}{name}"
 
 
-class OrdersWriter:
-    """`with OrdersWriter(target, tz=…, generated_at=…) as w: w.write(document)…`: a complete
+class DocumentsWriter:
+    """`with DocumentsWriter(target, tz=…, generated_at=…) as w: w.write(document)…`: a complete
     document set once the block ends (none written: an empty `КоммерческаяИнформация`, the
     usual "nothing new")."""
 
-    def __init__(self, target: Path | IO[bytes], *, tz: tzinfo, generated_at: datetime) -> None:
+    def __init__(
+        self,
+        target: Path | IO[bytes],
+        *,
+        tz: tzinfo,
+        generated_at: datetime,
+        currency: str = "RUB",
+    ) -> None:
         self._target = str(target) if isinstance(target, Path) else target
         self._tz = tz
+        self._currency = currency  # of documents without money of their own (an outlet's)
         self._generated_at = generated_at
         self._stack = contextlib.ExitStack()
         self._xf: Any = None
         self.written = 0
 
-    def __enter__(self) -> OrdersWriter:
+    def __enter__(self) -> DocumentsWriter:
         xf = self._stack.enter_context(etree.xmlfile(self._target, encoding="utf-8"))
         xf.write_declaration()
         self._stack.enter_context(
@@ -100,20 +128,25 @@ class OrdersWriter:
     ) -> None:
         self._stack.__exit__(kind, exc, tb)
 
-    def write_all(self, documents: Iterable[OrderDocument]) -> None:
+    def write_all(self, documents: Iterable[ExportDocument]) -> None:
         for document in documents:
             self.write(document)
 
-    def write(self, d: OrderDocument) -> None:
+    def write(self, d: ExportDocument) -> None:
         x = _Out(self._xf)
+        if isinstance(d, PaymentDocument):
+            self._payment(x, d)
+        elif isinstance(d, OutletDocument):
+            self._outlet(x, d)
+        else:
+            self._order(x, d)
+        self._xf.write("\n")
+        self._xf.flush()
+        self.written += 1
+
+    def _order(self, x: _Out, d: OrderDocument) -> None:
         with x.element("Документ"):
-            x.leaf("Ид", d.order_id)
-            x.leaf("Номер", str(d.number))
-            x.leaf("Дата", d.order_date.isoformat())
-            x.leaf("ХозОперация", ORDER_OPERATION)
-            x.leaf("Роль", SELLER)
-            x.leaf("Валюта", d.currency)
-            x.leaf("Курс", "1")
+            self._head(x, d.order_id, d.number, d.order_date, ORDER_OPERATION, d.currency)
             x.leaf("Сумма", _amount(d.amount))
             with x.element("Контрагенты"):
                 self._buyer(x, d.buyer)
@@ -139,9 +172,60 @@ class OrdersWriter:
                     x.requisite("Дата изменения статуса", _local(d.updated_at, self._tz, " "))
                 if d.delivery_date is not None:
                     x.requisite("Дата доставки", d.delivery_date.isoformat())
-        self._xf.write("\n")
-        self._xf.flush()
-        self.written += 1
+
+    def _payment(self, x: _Out, d: PaymentDocument) -> None:
+        with x.element("Документ"):
+            self._head(x, d.payment_id, d.number, d.payment_date, PAYMENT_OPERATION, d.currency)
+            x.leaf("Сумма", _amount(d.amount))
+            with x.element("Контрагенты"):
+                self._buyer(x, d.payer)
+            with x.element("ЗначенияРеквизитов"):
+                x.requisite("Вид оплаты", "Наличные")
+                for name, value in (
+                    ("Номер чека", d.receipt_number),
+                    ("Сотрудник", d.collected_by),
+                    ("Торговая точка", d.outlet_id),
+                ):
+                    if value:
+                        x.requisite(name, value)
+                for invoice_id, amount in d.allocations:
+                    x.requisite("Оплата счета", f"{invoice_id} {_amount(amount)}")
+                x.requisite("Не распределено", _amount(d.unallocated))
+
+    def _outlet(self, x: _Out, d: OutletDocument) -> None:
+        with x.element("Документ"):
+            self._head(x, d.outlet_id, d.number, d.created_on, OTHER_OPERATION, self._currency)
+            x.leaf("Сумма", _amount(Decimal(0)))
+            with x.element("Контрагенты"):
+                self._buyer(x, d.client)
+            with x.element("ЗначенияРеквизитов"):
+                x.requisite("Вид документа", OUTLET_DOCUMENT)
+                x.requisite("Статус", OUTLET_STATUS_NAMES.get(d.status, d.status))
+                for name, value in (
+                    ("Наименование", d.name[:MAX_NAME]),
+                    ("Адрес доставки", d.address),
+                    ("Канал сбыта", d.channel),
+                    ("Формат", d.format),
+                    ("Класс", d.outlet_class),
+                    ("Территория", d.territory_id),
+                ):
+                    if value:
+                        x.requisite(name, value)
+                if d.latitude is not None and d.longitude is not None:
+                    x.requisite("Широта", str(d.latitude))
+                    x.requisite("Долгота", str(d.longitude))
+
+    def _head(
+        self, x: _Out, document_id: str, number: int, day: date, operation: str, currency: str
+    ) -> None:
+        """A document's first elements, up to its amount: we are the seller, at rate 1."""
+        x.leaf("Ид", document_id)
+        x.leaf("Номер", str(number))
+        x.leaf("Дата", day.isoformat())
+        x.leaf("ХозОперация", operation)
+        x.leaf("Роль", SELLER)
+        x.leaf("Валюта", currency)
+        x.leaf("Курс", "1")
 
     def _buyer(self, x: _Out, p: Party) -> None:
         with x.element("Контрагент"):

@@ -1,6 +1,7 @@
-"""The order export over the plain API (docs/contexts/exchange.md, *Export*, *HTTP API*):
-`GET /v1/export/orders` answers the CommerceML document set 1C's `mode=query` gets, its
-exchange number in the `Fieldline-Exchange` header (absent when nothing was pending); `POST
+"""The export over the plain API (docs/contexts/exchange.md, *Export*, *HTTP API*): `GET
+/v1/export/documents` (also at its first name, `/v1/export/orders`) answers the CommerceML
+document set 1C's `mode=query` gets — orders, cash collected by agents, outlets — its exchange
+number in the `Fieldline-Exchange` header (absent when nothing was pending); `POST
 /v1/export/ack` acknowledges an exchange by that number. Scope `orders:export`."""
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def xml_file(exported: Exported) -> File:
         headers[EXCHANGE_HEADER] = str(exported.exchange.number)
     return File(
         exported.path,
-        filename="orders.xml",
+        filename="documents.xml",
         content_disposition_type="inline",
         media_type=XML,
         status_code=200,  # also from the 1C route, which takes POST (whose default is 201)
@@ -60,10 +61,10 @@ class ExportController(Controller):
     path = "/v1/export"
     tags = ["export"]  # noqa: RUF012 - Litestar reads it per class
 
-    @get("/orders", operation_id="exportOrders", media_type=XML)
-    async def orders(self, app: NamedDependency[App], request: Request[Any, Any, Any]) -> File:
-        """Every order changed since the partner's last acknowledged exchange (CommerceML
-        2.10), marked sent in a new exchange."""
+    @get(["/documents", "/orders"], operation_id="exportDocuments", media_type=XML)
+    async def documents(self, app: NamedDependency[App], request: Request[Any, Any, Any]) -> File:
+        """Every order, cash payment and outlet changed since the partner's last acknowledged
+        exchange (CommerceML 2.10), marked sent in a new exchange."""
         caller = await edge.partner(app, request, SCOPE)
         return xml_file(await app.export.query(caller))
 

@@ -1,7 +1,9 @@
-"""Orders as the export writes them (docs/contexts/exchange.md, *Export*): each read as it is
-now through orders `GetOrder`, its buyer through clients `GetClient` and its products through
-the catalog's `GetProduct`, every call as the partner. The ids the ERP gets are its own where
-it has them: a client's and a product's external id, else Fieldline's id.
+"""The export's documents as the writer takes them (docs/contexts/exchange.md, *Export*): an
+order read as it is now through orders `GetOrder`, its buyer through clients `GetClient` and
+its products through the catalog's `GetProduct`; a cash payment and an outlet from the content
+their event carried (the journal keeps it), their client through `GetClient`; every call as
+the partner. The ids the ERP gets are its own where it has them: a client's and a product's
+external id, else Fieldline's id.
 
 An order orders does not know (NOT_FOUND: a journal fed from another system's stream) is left
 out; a service out of reach fails the whole read (Unavailable), so nothing is marked sent."""
@@ -17,16 +19,24 @@ from typing import Any, TypeVar
 import grpc
 
 from fieldline.clients.v1 import clients_service_pb2 as ccs
+from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import orders_service_pb2 as os_pb
 from fieldline.orders.v1 import resources_pb2 as opb
+from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline_exchange.adapters.peers import Peers, transient
 from fieldline_exchange.domain.export import (
+    ORDER,
+    OUTLET,
+    PAYMENT,
     PRE_SALE,
     VAN_SALE,
+    ExportDocument,
     OrderDocument,
     OrderLine,
+    OutletDocument,
     Party,
+    PaymentDocument,
     Pending,
 )
 from fieldline_kit.grpc.convert import from_money
@@ -49,17 +59,17 @@ STATUSES = {
 KINDS = {opb.ORDER_KIND_PRE_SALE: PRE_SALE, opb.ORDER_KIND_VAN_SALE: VAN_SALE}
 
 
-class OrdersSource:
+class ExportSource:
     def __init__(self, peers: Peers, *, concurrency: int = CONCURRENCY) -> None:
         self._peers = peers
         self._concurrency = concurrency
 
-    async def orders(self, partner_id: str, pending: Iterable[Pending]) -> list[OrderDocument]:
-        """The pending orders as they are now, in the order given (those orders does not
-        know left out)."""
+    async def documents(self, partner_id: str, pending: Iterable[Pending]) -> list[ExportDocument]:
+        """The pending documents, in the order given: orders as they are now (those orders
+        does not know left out), payments and outlets as their events carried them."""
         reading = _Reading(self._peers, partner_id, asyncio.Semaphore(self._concurrency))
-        rows = list(pending)
-        read = await asyncio.gather(*(reading.order(p) for p in rows))
+        readers = {ORDER: reading.order, PAYMENT: reading.payment, OUTLET: reading.outlet}
+        read = await asyncio.gather(*(readers[p.kind](p) for p in pending))
         return [d for d in read if d is not None]
 
 
@@ -87,6 +97,48 @@ class _Reading:
             for line in order.lines
         }
         return _document(order, pending.number, buyer, products)
+
+    async def payment(self, pending: Pending) -> PaymentDocument:
+        payment = spb.Payment.FromString(pending.payload)
+        payer = await self._once(self._clients, payment.client_id, self._client)
+        return PaymentDocument(
+            payment_id=payment.id,
+            number=pending.number,
+            version=pending.version,
+            payment_date=_date(payment.date) or date.min,
+            currency=payment.amount.currency_code,
+            amount=_money(payment.amount),
+            payer=payer,
+            outlet_id=payment.outlet_id,
+            receipt_number=payment.receipt_number,
+            collected_by=payment.collected_by,
+            allocations=tuple((a.invoice_id, _money(a.amount)) for a in payment.allocations),
+            unallocated=(
+                _money(payment.unallocated) if payment.HasField("unallocated") else Decimal(0)
+            ),
+        )
+
+    async def outlet(self, pending: Pending) -> OutletDocument:
+        outlet = cpb.Outlet.FromString(pending.payload)
+        client = await self._once(self._clients, outlet.client_id, self._client)
+        card = outlet.card
+        located = card.HasField("location")
+        return OutletDocument(
+            outlet_id=outlet.id,
+            number=pending.number,
+            version=pending.version,
+            client=client,
+            name=card.name,
+            address=card.address,
+            status=cpb.OutletStatus.Name(outlet.status).removeprefix("OUTLET_STATUS_").lower(),
+            created_on=outlet.create_time.ToDatetime(tzinfo=UTC).date(),
+            channel=card.channel,
+            format=card.format,
+            outlet_class=card.outlet_class,
+            territory_id=outlet.territory_id,
+            latitude=Decimal(str(card.location.latitude)) if located else None,
+            longitude=Decimal(str(card.location.longitude)) if located else None,
+        )
 
     async def _client(self, client_id: str) -> Party:
         reply = await self._call(
