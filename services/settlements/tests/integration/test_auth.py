@@ -73,6 +73,12 @@ def valid_request(name: str) -> Message:
         "SetContainerDeposit": ss.SetContainerDepositRequest(
             request_id=new_id(), container_type="keg-50", deposit=rub("1500.00")
         ),
+        "RecordTareCounts": ss.RecordTareCountsRequest(
+            request_id=new_id(),
+            document_id="COUNT-1",
+            count_date=d,
+            counts=[ss.TareCount(client_id=CLIENT, container_type="keg-50", quantity="2")],
+        ),
         "SetCreditLimit": ss.SetCreditLimitRequest(
             request_id=new_id(), client_id=CLIENT, limit=rub("1000.00")
         ),

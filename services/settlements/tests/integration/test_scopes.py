@@ -190,6 +190,7 @@ CASES: dict[str, Case] = {
 # scope of each order; settlements relies on it), and the bulk lists (the device gateway's).
 COMPANY_WIDE = {
     "RecordInvoice",
+    "RecordTareCounts",
     "SetCreditLimit",
     "SetDebtPolicy",
     "CheckCreditBatch",

@@ -1,16 +1,24 @@
 """Fieldline's own format into settlements (docs/exchange/own-format.md): invoices to be
-paid, payment registries, credit limits and the debt policy, as the partner. Invoice and
-payment ids are the file's own (settlements takes an ERP's key as a document id: the same
-document sent again is the same invoice); clients are named by their external ids
+paid, payment registries, tare counts, credit limits and the debt policy, as the partner.
+Invoice and payment ids are the file's own (settlements takes an ERP's key as a document
+id: the same document sent again is the same invoice); clients are named by their external ids
 (`fieldline_kit.external_ids.client_id`); an outlet or an order is Fieldline's id when the
 file gives one that is (the ERP learnt it from an export), else left out.
+
+Tare balances are the ERP's count: one `RecordTareCounts` per batch, a count per client and
+container type (its rows added up; an outlet named when all its rows are one Fieldline
+outlet's). The file's `DepositAmount` is not applied: settlements values a balance at its
+container type's deposit (`SetContainerDeposit`).
 
 A record settlements refuses becomes a report line; the rest applies."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import grpc
@@ -24,6 +32,7 @@ from fieldline_exchange.domain.own_records import (
     Invoice,
     Payment,
     PaymentKind,
+    TareBalance,
 )
 from fieldline_exchange.domain.reports import ReportLine
 from fieldline_exchange.domain.request_ids import sub_request_id
@@ -38,6 +47,8 @@ _MODES = {
     "IGNORE": spb.DEBT_POLICY_MODE_IGNORE,
 }
 _STAGES = {"ORDER_SUBMIT": spb.STAGE_ORDER_SUBMIT, "VAN_SALE": spb.STAGE_VAN_SALE}
+_COUNT_INDEX = re.compile(r"counts\[(\d+)\]")
+MAX_ROUNDS = 3
 
 
 class SettlementsSink:
@@ -55,6 +66,49 @@ class SettlementsSink:
                 await self._one(partner_id, record, rid)
             except grpc.aio.AioRpcError as exc:  # a transient one came as Unavailable
                 refused.append(ReportLine(None, _key(record), REFUSED, exc.details() or ""))
+        return refused
+
+    async def tare_counts(
+        self,
+        partner_id: str,
+        document: str,
+        counted_on: date,
+        rows: Sequence[TareBalance],
+        request_id: str,
+    ) -> list[ReportLine]:
+        """The rows as counts, one per client and container; a count settlements refuses
+        (named `counts[i]`) reported for each of its rows, the others sent again."""
+        groups: dict[tuple[str, str], list[TareBalance]] = {}
+        for row in rows:
+            groups.setdefault((row.client_id, row.container), []).append(row)
+        live = list(groups.values())
+        refused: list[ReportLine] = []
+        for round_ in range(MAX_ROUNDS):
+            if not live:
+                break
+            rid = request_id if round_ == 0 else sub_request_id(request_id, f"round {round_}")
+            request = ss.RecordTareCountsRequest(
+                request_id=rid,
+                document_id=document,
+                count_date=pb_date(counted_on),
+                counts=[_count(group) for group in live],
+            )
+            try:
+                await self._peers.call(
+                    partner_id, self._peers.settlements.RecordTareCounts, request
+                )
+                break
+            except grpc.aio.AioRpcError as exc:
+                named = {int(i) for i in _COUNT_INDEX.findall(exc.details() or "")}
+                if exc.code() != grpc.StatusCode.INVALID_ARGUMENT or not named:
+                    raise
+                refused += [
+                    ReportLine(None, row.client_id, REFUSED, exc.details() or "")
+                    for i in sorted(named)
+                    if i < len(live)
+                    for row in live[i]
+                ]
+                live = [group for i, group in enumerate(live) if i not in named]
         return refused
 
     async def _one(self, partner_id: str, record: Any, rid: str) -> None:
@@ -125,6 +179,18 @@ class SettlementsSink:
                     self._peers.settlements.SetDebtPolicy,
                     ss.SetDebtPolicyRequest(request_id=rid, policy=policy),
                 )
+
+
+def _count(rows: Sequence[TareBalance]) -> ss.TareCount:
+    """One client's count of one container type: its own row and its outlets' added up."""
+    outlets = {_own(row.outlet_id) for row in rows}
+    total = sum((Decimal(row.quantity) for row in rows), Decimal(0))
+    return ss.TareCount(
+        client_id=client_id(rows[0].client_id),
+        outlet_id=outlets.pop() if len(outlets) == 1 else "",
+        container_type=rows[0].container,
+        quantity=str(total),
+    )
 
 
 def _key(record: Any) -> str:

@@ -4,15 +4,21 @@ file is refused with the schema's lines) and checks that the file is the partner
 `partner` attribute is the sending partner's id or name); the records then go in batches of
 one section each to settlements.
 
-Three sections have no owning command yet — tare balances (settlements keeps movements, not
-snapshots), employees and route assignments (clients creates employees by its own ids, and
-its route assignments put outlets on routes) — their records are counted and each gets a
-report line `not-supported-yet`: they are read, never silently dropped."""
+Tare balances are the ERP's count of what each client holds: settlements `RecordTareCounts`,
+one count per client and container type (a client's own row and its outlets' rows added up:
+the rows of one client and container are never split between batches), the count's document
+the file (`tare-count:<its SHA-256>`), dated the day the file was made.
+
+Two sections have no owning command yet — employees and route assignments (clients creates
+employees by its own ids, and its route assignments put outlets on routes) — their records are
+counted and each gets a report line `not-supported-yet`: they are read, never silently
+dropped."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from datetime import date
 from typing import Any, Protocol
 
 from fieldline_exchange.adapters import own_format
@@ -38,7 +44,8 @@ SECTIONS: dict[type, str] = {
     Employee: "employees",
     RouteAssignment: "route_assignments",
 }
-NOT_SUPPORTED = {"tare_balances", "employees", "route_assignments"}
+NOT_SUPPORTED = {"employees", "route_assignments"}
+TARE = "tare_balances"
 NOT_SUPPORTED_YET = "not-supported-yet"
 NOT_THE_PARTNERS = "not-the-partners"
 OWN_SCOPE = "own:import"
@@ -46,6 +53,20 @@ OWN_SCOPE = "own:import"
 
 class Settlements(Protocol):
     async def apply(self, partner_id: str, records: Any, request_id: str) -> list[ReportLine]: ...
+
+    async def tare_counts(
+        self,
+        partner_id: str,
+        document: str,
+        counted_on: date,
+        rows: Sequence[TareBalance],
+        request_id: str,
+    ) -> list[ReportLine]: ...
+
+
+def tare_count_document(sha256: str) -> str:
+    """The count's document id in settlements: the file (the same file is the same count)."""
+    return f"tare-count:{sha256[:48]}"
 
 
 class OwnFormatPipeline:
@@ -92,20 +113,52 @@ class OwnFormatPipeline:
     async def apply(self, job: Job, batch: Batch, request_id: str) -> list[ReportLine]:
         if batch.kind in NOT_SUPPORTED:
             return []  # reported at the check
+        if batch.kind == TARE:
+            header = await asyncio.to_thread(own_format.read_header, job.path, validated=True)
+            return await self._settlements.tare_counts(
+                job.partner.partner_id,
+                tare_count_document(job.sha256),
+                header.created.date(),
+                batch.records,
+                request_id,
+            )
         return await self._settlements.apply(job.partner.partner_id, batch.records, request_id)
 
 
 def _runs(records: Iterable[Any], size: int) -> Iterator[tuple[str, list[Any]]]:
+    """Runs of one section each, at most `size` records — but a client's tare rows of one
+    container in one run (they make one count), so a run may pass `size` by one group."""
     section, run = "", list[Any]()
-    for record in records:
+    for record in _tare_grouped(records):
         this = SECTIONS[type(record)]
-        if (this != section or len(run) >= size) and run:
+        same_count = this == section == TARE and _tare_key(record) == _tare_key(run[-1])
+        if (this != section or (len(run) >= size and not same_count)) and run:
             yield section, run
             run = []
         section = this
         run.append(record)
     if run:
         yield section, run
+
+
+def _tare_key(record: TareBalance) -> tuple[str, str]:
+    return record.client_id, record.container
+
+
+def _tare_grouped(records: Iterable[Any]) -> Iterator[Any]:
+    """The records in file order, each tare section's rows regrouped by client and container
+    (in the order each group first appears; the section is held while it is read)."""
+    groups: dict[tuple[str, str], list[TareBalance]] = {}
+    for record in records:
+        if isinstance(record, TareBalance):
+            groups.setdefault(_tare_key(record), []).append(record)
+            continue
+        for rows in groups.values():
+            yield from rows
+        groups.clear()
+        yield record
+    for rows in groups.values():
+        yield from rows
 
 
 def _key(record: Any) -> str:

@@ -422,6 +422,8 @@ async def test_an_own_format_file_reaches_settlements(system: Exchange, tmp_path
         ),
         own.CreditLimit(client, Decimal("5000.00"), "RUB"),
         own.TareBalance(client, "keg-50", 3, Decimal("4500.00"), "RUB"),
+        own.TareBalance(client, "crate-20", 10, Decimal("1000.00"), "RUB"),
+        own.TareBalance(client, "keg-50", 2, Decimal("3000.00"), "RUB", outlet_id="SHOP-2"),
     ]
     path = tmp_path / "debts.xml"
     own_format.write(records, path, partner=partner_id, created=datetime.now(UTC))
@@ -431,14 +433,30 @@ async def test_an_own_format_file_reaches_settlements(system: Exchange, tmp_path
     assert (done["kind"], done["counts"]["invoices"], done["counts"]["tare_balances"]) == (
         "fieldline",
         1,
-        1,
+        3,
     )
+    assert done["recordsApplied"] == 5
     report = await system.http.get(f"/v1/imports/{job['importId']}/report", headers=bearer(key))
-    assert [(x["externalId"], x["reason"]) for x in report.json()["lines"]] == [
-        (client, "not-supported-yet")
-    ]
+    assert report.json()["lines"] == []
     balance = await api.settlements.GetBalance(ss.GetBalanceRequest(client_id=client_id(client)))
     assert (balance.balance.balance.units, balance.balance.credit_limit.units) == (700, 5000)
+
+    # The tare rows are the ERP's count: the client's and its outlet's kegs added up.
+    async def tare() -> dict[str, str]:
+        got = await api.settlements.GetTareBalance(
+            ss.GetTareBalanceRequest(client_id=client_id(client))
+        )
+        return {b.container_type: b.balance for b in got.balances}
+
+    assert await tare() == {"keg-50": "5", "crate-20": "10"}
+    # A later count (another file: the outlet's 2 kegs only): the balance brought to it, once.
+    later = tmp_path / "count.xml"
+    own_format.write(records[4:], later, partner=partner_id, created=datetime.now(UTC))
+    for _ in range(2):
+        job = await _import(system, key, "count.xml", later.read_bytes())
+        done = await _finished(system, key, job["importId"])
+        assert (done["state"], done["recordsApplied"]) == ("done", 1), done
+    assert await tare() == {"keg-50": "2", "crate-20": "10"}
 
     # Another partner's file, and an invalid one: refused, nothing applied.
     path = tmp_path / "other.xml"

@@ -976,6 +976,16 @@ class TareRepository(VersionedRepository[TareBalance]):
         )
         return found is not None
 
+    async def counted(self, document_id: str, container_type: str) -> bool:
+        """Whether the document moved (or counted) the container type, in any direction."""
+        t = orm.tare_movements
+        found = await self.session.scalar(
+            select(t.c.id)
+            .where(t.c.document_id == document_id, t.c.container_type == container_type)
+            .limit(1)
+        )
+        return found is not None
+
     async def add_movement(self, m: TareMovement, now: datetime) -> None:
         await self.session.execute(
             insert(orm.tare_movements).values(

@@ -3,6 +3,11 @@
 Sales issue containers, returns bring them back; the balance is what the client still holds
 and its deposit value is balance × the container type's deposit. Each document moves a
 container type at most once per direction, so a redelivered sale or return moves nothing.
+
+The ERP's count of what a client holds (a stocktake) brings the balance to the count: one
+adjustment, containers issued (the client holds more than recorded) or returned (fewer), or
+none — recorded all the same (COUNTED, nothing moved), so the count applied once is never
+applied again against later movements.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ MAX_CONTAINER_TYPE = 60
 class Direction(Enum):
     ISSUED = "issued"
     RETURNED = "returned"
+    COUNTED = "counted"  # a count that found the balance right: nothing moved
 
 
 def container_type(field_: str, value: str) -> str:
@@ -63,7 +69,7 @@ class TareBalance:
         """Move the containers and record the new balance. One published state, one version:
         the version steps unless a balance recorded earlier is still waiting to be published
         (pending `events`)."""
-        if movement.quantity <= 0:
+        if movement.quantity <= 0 or movement.direction is Direction.COUNTED:
             return
         if movement.direction is Direction.ISSUED:
             self.issued += movement.quantity
@@ -73,6 +79,16 @@ class TareBalance:
             self.version += 1
         snapshot = dataclasses.replace(self, events=[])
         self.events.append(TareBalanceChanged(snapshot, movement.document_id, deposit_per_unit))
+
+
+def count_adjustment(balance: TareBalance, counted: Decimal) -> tuple[Direction, Decimal]:
+    """The movement that brings `balance` to what a count found."""
+    difference = counted - balance.balance
+    if difference > 0:
+        return Direction.ISSUED, difference
+    if difference < 0:
+        return Direction.RETURNED, -difference
+    return Direction.COUNTED, ZERO
 
 
 def new_balance(client_id: str, container: str) -> TareBalance:

@@ -291,6 +291,25 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
             "SetContainerDeposit", request, ss.SetContainerDepositResponse, work
         )
 
+    async def RecordTareCounts(
+        self, request: ss.RecordTareCountsRequest, context: grpc.aio.ServicerContext
+    ) -> ss.RecordTareCountsResponse:
+        counted_on = m.required_date("count_date", request.count_date)
+        counts = [
+            handlers.TareCountInput(c.client_id, c.outlet_id, c.container_type, c.quantity)
+            for c in request.counts
+        ]
+
+        async def work(uow: SettlementsUnitOfWork) -> ss.RecordTareCountsResponse:
+            after = await handlers.record_tare_counts(
+                uow, self.app.clock(), request.document_id, counted_on, counts
+            )
+            return ss.RecordTareCountsResponse(
+                balances=[m.tare_pb(b, deposit, self.cur) for b, deposit in after]
+            )
+
+        return await self.write("RecordTareCounts", request, ss.RecordTareCountsResponse, work)
+
     # -- credit limit and debt policy ------------------------------------------------------
     async def SetCreditLimit(
         self, request: ss.SetCreditLimitRequest, context: grpc.aio.ServicerContext

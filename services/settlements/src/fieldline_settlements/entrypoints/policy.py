@@ -10,8 +10,8 @@
 * RecordPayment: who collects cash (AGENT, VAN_SELLER; their own collections only), ADMIN
   (bank payments, or for someone), SERVICE (bank feeds) — route, audited;
 * RecordInvoice: ADMIN, SERVICE (the ERP) — company, audited;
-* SetCreditLimit, SetDebtPolicy, SetContainerDeposit: ADMIN, SERVICE (ERP feeds) — company,
-  audited;
+* SetCreditLimit, SetDebtPolicy, SetContainerDeposit, RecordTareCounts: ADMIN, SERVICE (ERP
+  feeds) — company, audited;
 * CheckCredit, ReleaseCredit: who places orders (AGENT, VAN_SELLER, SUPERVISOR, ADMIN), whose
   token the orders service forwards, and SERVICE — route;
 * CheckCreditBatch (many users' checks in one call): SERVICE (the orders service) — company;
@@ -51,6 +51,7 @@ POLICY = {
     "SetCreditLimit": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "SetDebtPolicy": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "SetContainerDeposit": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "RecordTareCounts": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "CheckCredit": Rule(SELLERS, scope=Scope.ROUTE),
     "ReleaseCredit": Rule(SELLERS, scope=Scope.ROUTE),
     "CheckCreditBatch": Rule({SERVICE}, scope=Scope.COMPANY),

@@ -50,7 +50,13 @@ from fieldline_settlements.domain.policy import (
     Stage,
     reserved_matters,
 )
-from fieldline_settlements.domain.tare import Direction, TareMovement, container_type
+from fieldline_settlements.domain.tare import (
+    Direction,
+    TareBalance,
+    TareMovement,
+    container_type,
+    count_adjustment,
+)
 from fieldline_settlements.domain.values import (
     ZERO,
     amount,
@@ -64,6 +70,10 @@ from fieldline_settlements.service_layer.scope import outside, writable_client
 # Ids of the cash payment booked from a van sale: derived from the order id, so a second copy
 # of the sale (even under another event id) finds it.
 VAN_SALE_CASH_NAMESPACE = uuid.UUID("0d3c6c9e-52a3-5f1e-8a6b-4f0e2b7c1a95")
+# The document of a count's adjustment for one client: derived from the count's document id
+# and the client (a movement is unique per document and container type).
+TARE_COUNT_NAMESPACE = uuid.UUID("5b8f2c1e-7d4a-5e9b-9c3f-1a6d0e2b4f87")
+MAX_COUNTS = 1000
 NUMBER_PREFIX = {InvoiceSource.VAN_SALE: "VS", InvoiceSource.ERP: "INV", InvoiceSource.RETURN: "CN"}
 
 
@@ -747,6 +757,74 @@ async def set_container_deposit(
     uow: SettlementsUnitOfWork, now: datetime, container: str, deposit: Decimal, by: str = ""
 ) -> None:
     await uow.deposits.set(container_type("container_type", container), deposit, now, by)
+
+
+@dataclass(frozen=True)
+class TareCountInput:
+    client_id: str
+    outlet_id: str
+    container_type: str
+    quantity: str
+
+
+def tare_count_document(document: str, client_id: str) -> str:
+    return str(uuid.uuid5(TARE_COUNT_NAMESPACE, f"{document}:{client_id}"))
+
+
+async def record_tare_counts(
+    uow: SettlementsUnitOfWork,
+    now: datetime,
+    document: str,
+    counted_on: date,
+    counts: Sequence[TareCountInput],
+) -> list[tuple[TareBalance, Decimal]]:
+    """Each client's balance of each container type brought to the ERP's count, once per count
+    document: the balances after, each with its container type's deposit. Every count is
+    checked before anything moves."""
+    doc = document_id("document_id", document)
+    if not counts:
+        raise InvalidArgument("counts", "at least one count is required")
+    if len(counts) > MAX_COUNTS:
+        raise InvalidArgument("counts", f"at most {MAX_COUNTS} counts a call")
+    errors: list[str] = []
+    checked: list[tuple[str, str, str, Decimal]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, c in enumerate(counts):
+        where = f"counts[{i}]"
+        try:
+            item = (
+                require_id(f"{where}.client_id", c.client_id),
+                optional_id(f"{where}.outlet_id", c.outlet_id),
+                container_type(f"{where}.container_type", c.container_type),
+                quantity(f"{where}.quantity", c.quantity),
+            )
+        except DomainError as exc:
+            errors.append(exc.message)
+            continue
+        key = (item[0], item[2])
+        if key in seen:
+            errors.append(f"{where}: the same client and container type as counts[{seen[key]}]")
+        seen.setdefault(key, i)
+        checked.append(item)
+    if errors:  # the first named as the field, the others in the message; nothing moved
+        field_, _, problem = errors[0].partition(": ")
+        more = f" (and {len(errors) - 1} more: {'; '.join(errors[1:6])})" if errors[1:] else ""
+        raise InvalidArgument(field_, f"{problem}{more}; nothing was changed")
+    deposits = await uow.deposits.get_many({ct for _, _, ct, _ in checked})
+    after = []
+    for client_id, outlet_id, ct, counted in checked:
+        movement_doc = tare_count_document(doc, client_id)
+        balance = await uow.tare.balance(client_id, ct)
+        if not await uow.tare.counted(movement_doc, ct):
+            direction, moved = count_adjustment(balance, counted)
+            movement = TareMovement(
+                client_id, outlet_id, ct, movement_doc, direction, moved, counted_on
+            )
+            balance.move(movement, deposits[ct])
+            await uow.tare.add_movement(movement, now)
+            await uow.tare.save(balance)
+        after.append((balance, deposits[ct]))
+    return after
 
 
 # ------------------------------------------------------------------------- orders' events

@@ -200,6 +200,36 @@ class SetContainerDepositResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class TareCount(_message.Message):
+    __slots__ = ("client_id", "outlet_id", "container_type", "quantity")
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    outlet_id: str
+    container_type: str
+    quantity: str
+    def __init__(self, client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., container_type: _Optional[str] = ..., quantity: _Optional[str] = ...) -> None: ...
+
+class RecordTareCountsRequest(_message.Message):
+    __slots__ = ("request_id", "document_id", "count_date", "counts")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    COUNT_DATE_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    document_id: str
+    count_date: _date_pb2.Date
+    counts: _containers.RepeatedCompositeFieldContainer[TareCount]
+    def __init__(self, request_id: _Optional[str] = ..., document_id: _Optional[str] = ..., count_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., counts: _Optional[_Iterable[_Union[TareCount, _Mapping]]] = ...) -> None: ...
+
+class RecordTareCountsResponse(_message.Message):
+    __slots__ = ("balances",)
+    BALANCES_FIELD_NUMBER: _ClassVar[int]
+    balances: _containers.RepeatedCompositeFieldContainer[_resources_pb2.TareBalance]
+    def __init__(self, balances: _Optional[_Iterable[_Union[_resources_pb2.TareBalance, _Mapping]]] = ...) -> None: ...
+
 class SetCreditLimitRequest(_message.Message):
     __slots__ = ("request_id", "client_id", "limit", "clear", "payment_terms_days")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]

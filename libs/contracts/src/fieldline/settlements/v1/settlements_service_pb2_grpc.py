@@ -76,6 +76,11 @@ class SettlementsServiceStub:
                 request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.SetContainerDepositRequest.SerializeToString,
                 response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.SetContainerDepositResponse.FromString,
                 _registered_method=True)
+        self.RecordTareCounts = channel.unary_unary(
+                '/fieldline.settlements.v1.SettlementsService/RecordTareCounts',
+                request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareCountsRequest.SerializeToString,
+                response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareCountsResponse.FromString,
+                _registered_method=True)
         self.SetCreditLimit = channel.unary_unary(
                 '/fieldline.settlements.v1.SettlementsService/SetCreditLimit',
                 request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.SetCreditLimitRequest.SerializeToString,
@@ -178,6 +183,15 @@ class SettlementsServiceServicer:
 
     def SetContainerDeposit(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordTareCounts(self, request, context):
+        """The ERP's count of the containers clients hold: each client's balance of each container
+        type is brought to the count by one adjustment (containers issued or returned), keyed by
+        the count's document id and the client — the same count sent again moves nothing.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -304,6 +318,11 @@ def add_SettlementsServiceServicer_to_server(servicer, server):
                     servicer.SetContainerDeposit,
                     request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.SetContainerDepositRequest.FromString,
                     response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.SetContainerDepositResponse.SerializeToString,
+            ),
+            'RecordTareCounts': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordTareCounts,
+                    request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareCountsRequest.FromString,
+                    response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareCountsResponse.SerializeToString,
             ),
             'SetCreditLimit': grpc.unary_unary_rpc_method_handler(
                     servicer.SetCreditLimit,
@@ -574,6 +593,33 @@ class SettlementsService:
             '/fieldline.settlements.v1.SettlementsService/SetContainerDeposit',
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.SetContainerDepositRequest.SerializeToString,
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.SetContainerDepositResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordTareCounts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.settlements.v1.SettlementsService/RecordTareCounts',
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareCountsRequest.SerializeToString,
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareCountsResponse.FromString,
             options,
             channel_credentials,
             insecure,
