@@ -550,7 +550,7 @@ async def import_child(task: dict[str, Any]) -> dict[str, Any]:
         imports = app.imports
         pipeline = (getattr(imports, "pipelines", None) or imports._pipelines)["commerceml"]
         rpcs = RpcClock()
-        pipeline._catalog._call = rpcs.wrap(pipeline._catalog._call)
+        pipeline._catalog._peers.call = rpcs.wrap(pipeline._catalog._peers.call)
         check = pipeline.check
         checks: list[float] = []
 

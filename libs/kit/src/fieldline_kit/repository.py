@@ -8,7 +8,8 @@ matched, so of two concurrent writers of one aggregate exactly one wins; an aggr
 version did not move since it was loaded is not written at all.
 
 A subclass names its table, what the aggregate is called in errors, its key columns and the
-two mappings; `find`, `get`, `add` and `save` come from here:
+two mappings; `find`, `get`, `add` (`add_many`: several in one statement) and `save` come
+from here:
 
     class ClientRepository(VersionedRepository[Client]):
         table = orm.clients
@@ -20,7 +21,7 @@ two mappings; `find`, `get`, `add` and `save` come from here:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Row, Table, insert, select, update
@@ -140,6 +141,16 @@ class VersionedRepository(Repository, Generic[A]):
         await self.session.execute(insert(self.table).values(**self.to_row(aggregate)))
         self.loaded(aggregate)
 
+    async def add_many(self, aggregates: Sequence[A]) -> None:
+        """`add` of each new aggregate, their rows in one INSERT executed for all of them (an
+        executemany) instead of one statement each. A subclass whose `add` writes more than the
+        row (and has no `add_many` of its own) gets its `add` called for each aggregate."""
+        if type(self).add is not VersionedRepository.add:
+            for aggregate in aggregates:
+                await self.add(aggregate)
+            return
+        await self.insert_many(aggregates)
+
     async def save(self, aggregate: A) -> None:
         """Write the aggregate if its version moved since it was loaded or added."""
         values = self.to_row(aggregate)
@@ -152,6 +163,15 @@ class VersionedRepository(Repository, Generic[A]):
         self._loaded[self._key_of(aggregate)] = aggregate.version
         self.track(aggregate)
         return aggregate
+
+    async def insert_many(self, aggregates: Sequence[A]) -> None:
+        """The rows of new aggregates in one INSERT (an executemany: `to_row` must give every
+        aggregate the same columns), each then remembered and tracked as `add` does."""
+        if not aggregates:
+            return
+        await self.session.execute(insert(self.table), [self.to_row(a) for a in aggregates])
+        for aggregate in aggregates:
+            self.loaded(aggregate)
 
     def saved(self, aggregate: A) -> None:
         """The aggregate's row now holds its current version."""

@@ -234,6 +234,10 @@ class ExternallyKeyed(InMemoryRepository[R]):
     async def existing(self, ids: Iterable[str]) -> set[str]:
         return set(await self.ids_taken(ids))
 
+    async def add_many(self, records: Sequence[R]) -> None:
+        for record in records:
+            await self.add(record)
+
 
 class FakeRecords(ExternallyKeyed[R]):
     """Catalog records (groups, price types, price lists, discounts): an update is `save` of
@@ -346,8 +350,14 @@ class FakeCatalog:
         _check_version(self.client_prices.get(cp.key), current)
         self.client_prices[cp.key] = cp
 
-    async def put_stock(self, s: StockLevel) -> None:
-        self.stock_levels[(s.warehouse_id, s.product_id)] = s
+    async def stock_at(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Decimal]:
+        return {k: s.quantity for k in keys if (s := self.stock_levels.get(k)) is not None}
+
+    async def put_stock_levels(
+        self, added: Sequence[StockLevel], changed: Sequence[StockLevel]
+    ) -> None:
+        for s in (*added, *changed):
+            self.stock_levels[(s.warehouse_id, s.product_id)] = s
 
     async def stock_totals(self, product_ids: Iterable[str]) -> dict[str, Decimal]:
         wanted = set(product_ids)

@@ -30,7 +30,7 @@ from fieldline_orders.domain.pricing import CLIENT_PRICE
 from fieldline_orders.service_layer import catalog as sl
 from fieldline_orders.service_layer.catalog import BatchRefused, Outcome
 
-from .fakes import FakeOrdersUnitOfWork
+from .fakes import FakeCatalog, FakeOrdersUnitOfWork
 from .orders_factories import (
     ADMIN,
     DAY,
@@ -129,6 +129,30 @@ async def test_a_changed_product_is_written_as_its_next_version() -> None:
         events.ProductsChanged((p,)),
         events.ProductsChanged((replace(renamed, version=2),)),
     ]
+
+
+async def test_a_product_batch_adds_the_new_and_updates_the_changed_in_its_order() -> None:
+    uow = FakeOrdersUnitOfWork()
+    kept, changed = new_product(), new_product()
+    await uow.run(lambda u: sl.upsert_products(u, records(kept, changed)))
+    first, second = new_product(), new_product()
+    renamed = replace(changed, name="Переименован")
+    results = await uow.run(lambda u: sl.upsert_products(u, records(first, kept, renamed, second)))
+    assert [(r.id, r.outcome) for r in results] == [
+        (first.id, Outcome.CREATED),
+        (kept.id, Outcome.UNCHANGED),
+        (changed.id, Outcome.UPDATED),
+        (second.id, Outcome.CREATED),
+    ]
+    stored = {p.id: p for p in uow.products.all()}
+    assert stored == {
+        kept.id: kept,
+        changed.id: replace(renamed, version=2),
+        first.id: first,
+        second.id: second,
+    }
+    # what was written, as stored now, in the batch's order (the one as stored left out)
+    assert uow.events[-1] == events.ProductsChanged((first, replace(renamed, version=2), second))
 
 
 async def test_an_external_id_keeps_its_id_and_an_id_its_external_id() -> None:
@@ -502,6 +526,35 @@ async def test_stock_levels_are_all_or_nothing() -> None:
     assert "levels[1]: the same warehouse and product as levels[0]" in str(err)
     with pytest.raises(InvalidArgument, match="at least one record"):
         await uow.run(lambda u: sl.upsert_stock(u, []))
+
+
+async def test_a_stock_batch_writes_only_the_levels_new_or_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    uow = FakeOrdersUnitOfWork()
+    p, q = new_product(), new_product()
+    north, south = new_id(), new_id()
+    await uow.run(lambda u: sl.upsert_products(u, records(p, q)))
+    same, moved = StockLevel(north, p.id, Decimal(12)), StockLevel(north, q.id, Decimal(5))
+    assert await uow.run(lambda u: sl.upsert_stock(u, parsers(same, moved))) == 2
+    written: list[tuple[list[StockLevel], list[StockLevel]]] = []
+    put = FakeCatalog.put_stock_levels
+
+    async def noted(catalog: FakeCatalog, added: Any, changed: Any) -> None:
+        written.append((list(added), list(changed)))
+        await put(catalog, added, changed)
+
+    monkeypatch.setattr(FakeCatalog, "put_stock_levels", noted)
+    new = StockLevel(south, p.id, Decimal(0))
+    batch = parsers(new, replace(same, quantity=Decimal("12.000")), replace(moved, quantity=6))
+    assert await uow.run(lambda u: sl.upsert_stock(u, batch)) == 3
+    assert written == [([new], [replace(moved, quantity=Decimal(6))])]
+    assert uow.catalog.stock_levels == {
+        (north, p.id): same,
+        (north, q.id): replace(moved, quantity=Decimal(6)),
+        (south, p.id): new,
+    }
+    assert uow.events[-1] == events.ProductsChanged((p, q))  # stock announces nothing
 
 
 async def test_a_client_gets_a_price_type_that_exists() -> None:

@@ -12,6 +12,7 @@ products, price types or price lists also bumps the catalog generation
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -28,6 +29,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -282,6 +284,12 @@ class PriceListRepository(CatalogRecords[PriceList]):
         await super().add(record)
         await self._put_entries(record)
 
+    async def add_many(self, records: Sequence[PriceList]) -> None:
+        """`add` of each: the headers in one INSERT, then all their entries."""
+        await self.insert_many(records)
+        for record in records:
+            await self._put_entries(record)
+
     async def update(self, record: PriceList) -> None:
         """A replace: the header's next version, and the list's entries rewritten whole."""
         await self.save(record)
@@ -435,16 +443,55 @@ class CatalogStore(Repository):
         )
         _written_once(result, f"the price of product {cp.product_id} for client {cp.client_id}")
 
-    async def put_stock(self, s: StockLevel) -> None:
-        t = orm.stock_levels
-        key = (t.c.warehouse_id == s.warehouse_id, t.c.product_id == s.product_id)
-        result = await self.session.execute(update(t).where(*key).values(quantity=s.quantity))
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            await self.session.execute(
-                insert(t).values(
-                    warehouse_id=s.warehouse_id, product_id=s.product_id, quantity=s.quantity
-                )
+    async def stock_at(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Decimal]:
+        """The stored quantities of these (warehouse id, product id) keys (those stored), each
+        looked up by the primary key: one statement per 500 keys."""
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        out: dict[tuple[str, str], Decimal] = {}
+        for chunk in chunks(sorted(set(keys))):
+            if postgres:
+                params = {"ws": [w for w, _ in chunk], "ps": [p for _, p in chunk]}
+                rows = await self.session.execute(STOCK_PROBED, params)
+            else:
+                keys_json = json.dumps([list(key) for key in chunk])
+                rows = await self.session.execute(STOCK_LISTED, {"keys": keys_json})
+            out.update(
+                {
+                    (r.warehouse_id, r.product_id): qty(r.quantity)
+                    for r in rows
+                    if r.quantity is not None
+                }
             )
+        return out
+
+    async def put_stock_levels(
+        self, added: Sequence[StockLevel], changed: Sequence[StockLevel]
+    ) -> None:
+        """Store stock levels: `added` (keys not stored yet) in one INSERT, `changed` (stored
+        with another quantity) in one UPDATE by key, each executed for all its rows.
+
+        A level stored by a concurrent writer between `stock_at` and this INSERT is
+        overwritten (ON CONFLICT … DO UPDATE): levels carry no version, the last writer wins,
+        as it does for the changed ones (and for the entries of a merged price list).
+        """
+        t = orm.stock_levels
+        if added:
+            stmt = dialect_insert(self.session, t)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[t.c.warehouse_id, t.c.product_id],
+                set_={"quantity": stmt.excluded.quantity},
+            )
+            rows = [
+                {"warehouse_id": s.warehouse_id, "product_id": s.product_id, "quantity": s.quantity}
+                for s in sorted(added, key=_stock_key)
+            ]
+            await self.session.execute(stmt, rows)
+        if changed:
+            params = [
+                {"w": s.warehouse_id, "p": s.product_id, "q": s.quantity}
+                for s in sorted(changed, key=_stock_key)
+            ]
+            await self.session.execute(STOCK_UPDATE, params)
 
     async def stock_totals(self, product_ids: Iterable[str]) -> dict[str, Decimal]:
         """Base units over all warehouses per product (a hint for availability)."""
@@ -463,6 +510,64 @@ class CatalogStore(Repository):
     ) -> PriceBook:
         """What pricing `product_ids` (None: every active product) for a client on a date needs."""
         return await load_price_book(self.session, client_id, on, product_ids)
+
+
+def _stock_key(s: StockLevel) -> tuple[str, str]:
+    # Rows written in key order: two concurrent batches lock their common rows in the same
+    # order (PostgreSQL), so one waits for the other instead of both deadlocking.
+    return (s.warehouse_id, s.product_id)
+
+
+# Stock levels by key. On PostgreSQL each key is probed by a correlated subquery over the
+# arrays (an index scan per key whatever the table's statistics, as for ENTRIES_PROBED: a
+# first import grows the table from nothing); a key not stored comes with a NULL quantity.
+_WANTED_STOCK = (
+    func.unnest(
+        bindparam("ws", type_=postgresql.ARRAY(String())),
+        bindparam("ps", type_=postgresql.ARRAY(String())),
+    )
+    .table_valued("warehouse_id", "product_id")
+    .render_derived(name="wanted")
+)
+STOCK_PROBED = select(
+    _WANTED_STOCK.c.warehouse_id,
+    _WANTED_STOCK.c.product_id,
+    select(orm.stock_levels.c.quantity)
+    .where(
+        orm.stock_levels.c.warehouse_id == _WANTED_STOCK.c.warehouse_id,
+        orm.stock_levels.c.product_id == _WANTED_STOCK.c.product_id,
+    )
+    .scalar_subquery()
+    .label("quantity"),
+)
+# The same for SQLite, the keys as one JSON array of [warehouse id, product id] pairs
+# (`json_each`): one statement whatever their number, each key found through the primary key.
+# (SQLite 3.40 scans the whole table for `(warehouse_id, product_id) IN (…)`: row values in a
+# list use no index; a VALUES list of the keys would be compiled anew for every batch.)
+_PAIRS = func.json_each(bindparam("keys", type_=String())).table_valued("value").alias("wanted")
+_PAIR_WAREHOUSE = func.json_extract(_PAIRS.c.value, literal_column("'$[0]'"), type_=String())
+_PAIR_PRODUCT = func.json_extract(_PAIRS.c.value, literal_column("'$[1]'"), type_=String())
+STOCK_LISTED = select(
+    _PAIR_WAREHOUSE.label("warehouse_id"),
+    _PAIR_PRODUCT.label("product_id"),
+    select(orm.stock_levels.c.quantity)
+    .where(
+        orm.stock_levels.c.warehouse_id == _PAIR_WAREHOUSE,
+        orm.stock_levels.c.product_id == _PAIR_PRODUCT,
+    )
+    .scalar_subquery()
+    .label("quantity"),
+)
+
+# One level's new quantity by its key (executed for many).
+STOCK_UPDATE = (
+    update(orm.stock_levels)
+    .where(
+        orm.stock_levels.c.warehouse_id == bindparam("w"),
+        orm.stock_levels.c.product_id == bindparam("p"),
+    )
+    .values(quantity=bindparam("q", type_=orm.stock_levels.c.quantity.type))
+)
 
 
 def _written_once(result: Any, what: str) -> None:

@@ -123,7 +123,7 @@ class Records(Protocol[R]):
 
     async def ids_taken(self, ids: Iterable[str]) -> dict[str, str]: ...
 
-    async def add(self, record: R) -> None: ...
+    async def add_many(self, records: Sequence[R]) -> None: ...
 
     async def update(self, record: R) -> None: ...
 
@@ -173,24 +173,34 @@ async def _apply(
     records: Records[R], items: Sequence[_Item[R]], existing: dict[str, R]
 ) -> tuple[list[RecordResult], list[tuple[R, R | None]]]:
     """Add the new records, update the changed ones to their next version; the result of each
-    record, and what was written: (the record as stored now, as it was before or None)."""
+    record, and what was written: (the record as stored now, as it was before or None), both
+    in the batch's order.
+
+    The new records are added first, all in one statement (`add_many`); the changed ones are
+    then updated one by one, each `WHERE version = <loaded>` (a row count per record tells a
+    concurrent writer: no executemany gives it reliably)."""
     results = []
     written: list[tuple[R, R | None]] = []
+    new: list[R] = []
+    revisions: list[R] = []
     for it in items:
         e: Any = it.entity
         current = existing.get(e.external_id)
         if current is None:
-            await records.add(e)
+            new.append(e)
             written.append((e, None))
             outcome = Outcome.CREATED
         elif current.same_content(e):
             outcome = Outcome.UNCHANGED
         else:
             revised = e.next_version_of(current)
-            await records.update(revised)
+            revisions.append(revised)
             written.append((revised, current))
             outcome = Outcome.UPDATED
         results.append(RecordResult(e.external_id, e.id, outcome))
+    await records.add_many(new)
+    for revised in revisions:
+        await records.update(revised)
     return results, written
 
 
@@ -453,6 +463,9 @@ async def upsert_client_prices(
 
 
 async def upsert_stock(uow: OrdersUnitOfWork, parsers: Sequence[Callable[[], StockLevel]]) -> int:
+    """Every level given (how many): the stored quantities of their keys read at once, then
+    the new levels inserted and the changed ones updated, each kind in one statement; a level
+    as stored is not written. Stock is announced to no one."""
     _empty("levels", parsers)
     errors: list[str] = []
     levels: list[tuple[int, StockLevel]] = []
@@ -471,8 +484,16 @@ async def upsert_stock(uow: OrdersUnitOfWork, parsers: Sequence[Callable[[], Sto
             errors.append(f"levels[{i}]: the same warehouse and product as levels[{seen[key]}]")
         seen.setdefault(key, i)
     _raise_all(errors)
+    stored = await uow.catalog.stock_at(seen)
+    added: list[StockLevel] = []
+    changed: list[StockLevel] = []
     for _, s in levels:
-        await uow.catalog.put_stock(s)
+        current = stored.get((s.warehouse_id, s.product_id))
+        if current is None:
+            added.append(s)
+        elif current != s.quantity:
+            changed.append(s)
+    await uow.catalog.put_stock_levels(added, changed)  # (a level as stored: not written)
     return len(levels)
 
 
