@@ -1,7 +1,8 @@
 """Ids a service derives from an ERP's external ids, published so that the exchange (and any
 importer) can name a record it wrote before without asking: a documented contract of the
 owning service (docs/contexts/orders.md, *Ids and numbers*; docs/contexts/clients.md,
-*Counterparties from the ERP*). Standard library only."""
+*Counterparties from the ERP*, *Employees from the ERP*, *Route agents by date*). Standard
+library only."""
 
 from __future__ import annotations
 
@@ -26,10 +27,22 @@ def orders_catalog_id(kind: str, external_id: str) -> str:
     return str(uuid.uuid5(ORDERS_CATALOG, f"{kind}:{external_id}"))
 
 
-# clients: a client upserted by its external id is uuid5(CLIENTS, "client:<external_id>").
+# clients: a record of the ERP is uuid5(CLIENTS, "<kind>:<external_id>"): a client or an
+# employee upserted by its external id (UpsertClients, UpsertEmployees), a route made with one
+# (CreateRoute). The external id as stored: surrounding spaces dropped.
 CLIENTS = uuid.UUID("0c6f3b52-8e0a-4f5e-9a57-3d2b6c1e9f04")
 
 
 def client_id(external_id: str) -> str:
     """The id clients gives the client the ERP knows as `external_id`."""
     return str(uuid.uuid5(CLIENTS, f"client:{external_id}"))
+
+
+def employee_id(external_id: str) -> str:
+    """The id clients gives the employee the ERP knows as `external_id`."""
+    return str(uuid.uuid5(CLIENTS, f"employee:{external_id}"))
+
+
+def route_id(external_id: str) -> str:
+    """The id of the route the ERP knows as `external_id`."""
+    return str(uuid.uuid5(CLIENTS, f"route:{external_id}"))

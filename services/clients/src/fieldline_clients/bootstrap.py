@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from zoneinfo import ZoneInfo
+
 from fieldline_clients.adapters import metrics, orm
 from fieldline_clients.adapters.event_mapper import ClientsEvents
 from fieldline_clients.adapters.plan_cache import PlanCache
@@ -30,6 +33,11 @@ class App(ServiceApp[ClientsSettings, ClientsUnitOfWork]):
         if self.plan_cache.enabled:  # stale cached plans go with the commit that changed them
             self.after_commit.append(self.plan_cache.committed)
         self.after_commit.append(metrics.committed)  # visits and audits, as they commit
+        self._zone = ZoneInfo(settings.timezone)
+
+    def today(self) -> date:
+        """The company's current date (CLIENTS_TIMEZONE): the day agent periods are in force."""
+        return self.clock().astimezone(self._zone).date()
 
 
 def bootstrap(settings: ClientsSettings, *, clock: Clock = utcnow) -> App:

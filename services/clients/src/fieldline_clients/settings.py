@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fieldline_kit.settings import ServiceSettings, load_settings, setting
+from fieldline_kit.settings import ServiceSettings, SettingsError, load_settings, setting
 
 PREFIX = "CLIENTS"
 
@@ -27,7 +28,31 @@ class ClientsSettings(ServiceSettings):
         "most memory the cached visit plans may take, in MiB (least recently used go first)",
         default=256,
     )
+    timezone: str = setting(
+        "the company's time zone: its current date is the day route agent periods are in force on",
+        default="Europe/Moscow",
+    )
+    route_agents_sweep_seconds: float = setting(
+        "how often the route agents roll-over looks whether the date changed (then each route "
+        "follows the agent period in force on the new day); 0: no roll-over in this process",
+        default=60.0,
+    )
 
 
 def from_env() -> ClientsSettings:
-    return load_settings(ClientsSettings, PREFIX)
+    settings = load_settings(ClientsSettings, PREFIX)
+    validate(settings)
+    return settings
+
+
+def validate(settings: ClientsSettings) -> None:
+    """Refuse a configuration the service could not honour, naming the variable."""
+    problems: list[str] = []
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{PREFIX}_TIMEZONE: unknown time zone {settings.timezone!r}")
+    if settings.route_agents_sweep_seconds < 0:
+        problems.append(f"{PREFIX}_ROUTE_AGENTS_SWEEP_SECONDS: must not be negative")
+    if problems:
+        raise SettingsError("invalid configuration: " + "; ".join(problems))

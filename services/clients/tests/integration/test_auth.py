@@ -293,6 +293,17 @@ def valid_request(name: str, w: World) -> Message:
             ),
         ),
         "ListEmployees": lambda: ts.ListEmployeesRequest(),
+        "UpsertEmployees": lambda: ts.UpsertEmployeesRequest(
+            request_id=new_id(),
+            employees=[
+                ts.EmployeeUpsert(
+                    external_id=f"erp-{new_id()}",
+                    full_name="Агент из ERP",
+                    roles=[pb.ROLE_AGENT],
+                    active=True,
+                )
+            ],
+        ),
         "CreateTerritory": lambda: ts.CreateTerritoryRequest(
             request_id=new_id(), territory=pb.Territory(id=new_id(), name="Казань")
         ),
@@ -309,6 +320,13 @@ def valid_request(name: str, w: World) -> Message:
             request_id=new_id(), route_id=route.id, outlet_id=outlet.id
         ),
         "ListRouteAssignments": lambda: ts.ListRouteAssignmentsRequest(route_id=route.id),
+        "ScheduleRouteAgents": lambda: ts.ScheduleRouteAgentsRequest(
+            request_id=new_id(),
+            periods=[
+                pb.RouteAgentPeriod(route_id=route.id, employee_id=b.id, valid_from=pb_date(MONDAY))
+            ],
+        ),
+        "ListRouteAgentPeriods": lambda: ts.ListRouteAgentPeriodsRequest(route_id=route.id),
         "GetVisitPlan": lambda: ts.GetVisitPlanRequest(agent_id=b.id, date=pb_date(MONDAY)),
         "CheckIn": lambda: vs.CheckInRequest(
             request_id=new_id(),
@@ -452,6 +470,11 @@ CASES = [
     read("GetProposal", lambda w: cs.GetProposalRequest(proposal_id=w.proposal_b.id)),
     read("GetEmployee", lambda w: ts.GetEmployeeRequest(employee_id=w.b.id)),
     read("GetRoute", lambda w: ts.GetRouteRequest(route_id=w.route_b.id)),
+    read(
+        "ListRouteAgentPeriods",
+        lambda w: ts.ListRouteAgentPeriodsRequest(route_id=w.route_b.id),
+        "supervisor",
+    ),
     read("GetVisitPlan", lambda w: ts.GetVisitPlanRequest(agent_id=w.b.id, date=pb_date(MONDAY))),
     read("GetVisit", lambda w: vs.GetVisitRequest(visit_id=w.visit_b.id)),
     read("GetAudit", lambda w: vs.GetAuditRequest(audit_id=w.audit_b.id)),

@@ -4,6 +4,8 @@ those that change existing rows change them as they say."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date
+from typing import Any
 
 from alembic import command
 from sqlalchemy import MetaData, insert, inspect, select
@@ -49,5 +51,63 @@ async def test_0004_gives_existing_clients_an_empty_external_id_and_goes_back(
                 lambda sync: {c["name"] for c in inspect(sync).get_columns("clients")}
             )
             assert "external_id" not in columns and "inn" in columns
+    finally:
+        await engine.dispose()
+
+
+async def test_0005_and_0006_give_existing_employees_and_routes_no_erp_ids_and_go_back(
+    db_factory: DatabaseFactory,
+) -> None:
+    """Employees and routes written before revisions 0005/0006 get external_id '' (many of
+    them: the unique indexes leave '' out) and employees an empty phone; no route has agent
+    periods, so each keeps its agent. The downgrade drops them again."""
+    url = await db_factory.create()
+    await upgrade_async(url, MIGRATIONS, "0004")
+    engine = create_engine(url)
+    try:
+        old = MetaData()
+        async with engine.begin() as conn:
+            await conn.run_sync(old.reflect, only=["employees", "routes"])
+            employees, routes = old.tables["employees"], old.tables["routes"]
+            await conn.execute(
+                insert(employees),
+                [{c.name: placeholder(c, 1, f"e-{n}") for c in employees.c} for n in range(2)],
+            )
+            route_rows = [
+                {**{c.name: placeholder(c, 1, f"r-{n}") for c in routes.c}, "agent_id": "e-0"}
+                for n in range(2)
+            ]
+            await conn.execute(insert(routes), route_rows)
+        await upgrade_async(url, MIGRATIONS)
+        async with engine.connect() as conn:
+            e = orm.employees
+            found = await conn.execute(select(e.c.id, e.c.external_id, e.c.phone))
+            assert sorted(found.all()) == [("e-0", "", ""), ("e-1", "", "")]
+            r = orm.routes
+            found = await conn.execute(select(r.c.id, r.c.agent_id, r.c.external_id))
+            assert sorted(found.all()) == [("r-0", "e-0", ""), ("r-1", "e-0", "")]
+            periods = await conn.execute(select(orm.route_agent_periods))
+            assert periods.all() == []
+        async with engine.begin() as conn:  # a period, which the downgrade drops
+            await conn.execute(
+                insert(orm.route_agent_periods).values(
+                    route_id="r-0", valid_from=date(2026, 12, 1), employee_id="e-1"
+                )
+            )
+        await asyncio.to_thread(command.downgrade, alembic_config(url, MIGRATIONS), "0004")
+        async with engine.connect() as conn:
+
+            def shape(sync: Any) -> tuple[set[str], set[str], bool]:
+                inspector = inspect(sync)
+                return (
+                    {c["name"] for c in inspector.get_columns("employees")},
+                    {c["name"] for c in inspector.get_columns("routes")},
+                    inspector.has_table("route_agent_periods"),
+                )
+
+            employee_columns, route_columns, has_periods = await conn.run_sync(shape)
+            assert not {"external_id", "phone"} & employee_columns and "roles" in employee_columns
+            assert "external_id" not in route_columns and "agent_id" in route_columns
+            assert not has_periods
     finally:
         await engine.dispose()

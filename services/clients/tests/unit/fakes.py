@@ -6,7 +6,8 @@ when one ends without a commit). And `FakeBulkRows`, what a bulk load hands its 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from datetime import date
+from typing import Any, TypeVar
 
 from fieldline_clients.domain.fieldwork import Audit, Proposal, ProposalKind, Questionnaire, Visit
 from fieldline_clients.domain.model import (
@@ -15,10 +16,13 @@ from fieldline_clients.domain.model import (
     Employee,
     Outlet,
     Route,
+    RouteAgentPeriod,
     RouteAssignment,
     Territory,
 )
 from fieldline_kit.testing.fakes import FakeUnitOfWork, InMemoryRepository
+
+E = TypeVar("E", Client, Employee, Route)
 
 
 class FakeOutlets(InMemoryRepository[Outlet]):
@@ -43,23 +47,65 @@ class FakeOutlets(InMemoryRepository[Outlet]):
         self.rows[self._key_of(outlet)].new_history.clear()
 
 
-class FakeClients(InMemoryRepository[Client]):
-    """Clients, also found by the ERP's external id."""
+class FakeExternal(InMemoryRepository[E]):
+    """`repository.ExternalRepository`: found many at once, by id or by the ERP's id."""
 
-    async def by_external_ids(self, external_ids: Collection[str]) -> dict[str, Client]:
+    async def by_ids(self, ids: Collection[str]) -> dict[str, E]:
+        return {a.id: self.loaded(a) for a in self.all() if a.id in set(ids)}
+
+    async def by_external_ids(self, external_ids: Collection[str]) -> dict[str, E]:
         wanted = set(external_ids) - {""}
-        return {c.external_id: self.loaded(c) for c in self.all() if c.external_id in wanted}
+        return {a.external_id: self.loaded(a) for a in self.all() if a.external_id in wanted}
 
     async def ids_taken(self, ids: Collection[str]) -> set[str]:
         return {i for i in ids if (i,) in self.rows}
+
+
+class FakeClients(FakeExternal[Client]):
+    """Clients, also found by the ERP's external id."""
+
+
+class FakeEmployees(FakeExternal[Employee]):
+    """Employees, also found by the ERP's external id."""
 
 
 class FakeTerritories(InMemoryRepository[Territory]):
     """Territories: no versions, no events."""
 
 
-class FakeRoutes(InMemoryRepository[Route]):
-    """Routes, and their assignments by (route id, outlet id)."""
+class FakeRoutes(FakeExternal[Route]):
+    """Routes, their assignments by (route id, outlet id), their agent periods by (route id,
+    start day)."""
+
+    @property
+    def periods(self) -> dict[tuple[str, date], RouteAgentPeriod]:
+        return self._uow.table("route_agent_periods")
+
+    async def periods_starting(
+        self, keys: Collection[tuple[str, date]]
+    ) -> dict[tuple[str, date], RouteAgentPeriod]:
+        return {k: self.periods[k] for k in keys if k in self.periods}
+
+    async def put_period(self, p: RouteAgentPeriod) -> None:
+        self.periods[p.key] = p
+
+    async def periods_covering(
+        self, route_ids: Collection[str], day: date
+    ) -> dict[str, list[RouteAgentPeriod]]:
+        out: dict[str, list[RouteAgentPeriod]] = {}
+        for p in self.periods.values():
+            if p.route_id in set(route_ids) and p.covers(day):
+                out.setdefault(p.route_id, []).append(p)
+        return out
+
+    async def handover_candidates(self, day: date, after: str, limit: int) -> list[str]:
+        agents = {r.id: r.agent_id for r in self.all()}
+        ids = {
+            p.route_id
+            for p in self.periods.values()
+            if p.covers(day) and p.employee_id != agents[p.route_id] and p.route_id > after
+        }
+        return sorted(ids)[:limit]
 
     @property
     def assignments(self) -> dict[tuple[str, str], RouteAssignment]:
@@ -102,7 +148,7 @@ class FakeClientsUnitOfWork(FakeUnitOfWork):
     def _attach(self) -> None:
         self.clients = FakeClients(self, "client")
         self.outlets = FakeOutlets(self, "outlet")
-        self.employees = InMemoryRepository[Employee](self, "employee")
+        self.employees = FakeEmployees(self, "employee")
         self.territories = FakeTerritories(self, "territory")
         self.routes = FakeRoutes(self, "route")
         self.visits = InMemoryRepository[Visit](self, "visit")

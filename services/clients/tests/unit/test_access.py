@@ -50,8 +50,17 @@ def test_the_roles_are_the_role_enums_names_and_service() -> None:
 
 
 def test_people_and_reference_data_are_changed_by_admin_and_service_only() -> None:
-    for name in ("CreateClient", "UpdateClient", "UpsertClients", "CreateOutlet", "CreateEmployee"):
+    for name in (
+        "CreateClient",
+        "UpdateClient",
+        "UpsertClients",
+        "CreateOutlet",
+        "CreateEmployee",
+        "UpsertEmployees",
+        "ScheduleRouteAgents",
+    ):
         assert rule(name).roles == {"ADMIN", "SERVICE"} and rule(name).audit
+    assert rule("ListRouteAgentPeriods").roles == {"SUPERVISOR", "ADMIN", "SERVICE"}
     for name in ("UpdateEmployee", "CreateTerritory", "CreateQuestionnaire"):
         assert rule(name).roles == {"ADMIN", "SERVICE"}
     assert rule("UpdateQuestionnaire").roles == {"ADMIN", "SERVICE"}

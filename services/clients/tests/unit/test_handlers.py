@@ -34,10 +34,13 @@ from fieldline_clients.domain.model import (
     OutletStatus,
     Role,
     Route,
+    RouteAgentPeriod,
     RouteAssignment,
     Territory,
     VisitFrequency,
     client_id_for,
+    employee_id_for,
+    route_id_for,
 )
 from fieldline_clients.domain.values import Location
 from fieldline_clients.service_layer import commands as c
@@ -656,6 +659,154 @@ class TestUpdateEmployee:
         await uow.refused(NotFound, handlers.update_employee, cmd, match="employee.supervisor_id")
 
 
+class TestUpsertEmployees:
+    @staticmethod
+    def item(external_id: str, name: str = "Иван Петров", **kw: Any) -> c.EmployeeUpsert:
+        fields: dict[str, Any] = {
+            "roles": (Role.AGENT,),
+            "active": True,
+            "phone": "+79161234567",
+            "supervisor_external_id": "",
+            "territory_id": "",
+            **kw,
+        }
+        return c.EmployeeUpsert(external_id=external_id, full_name=name, **fields)
+
+    async def upsert(
+        self, uow: FakeClientsUnitOfWork, *items: c.EmployeeUpsert
+    ) -> list[handlers.EmployeeUpserted]:
+        return await uow.run(handlers.upsert_employees, c.UpsertEmployees(items))
+
+    async def test_new_external_ids_make_employees_with_ids_derived_from_them(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        territory = a_territory(uow)
+        results = await self.upsert(
+            uow,
+            self.item("EMP-42", supervisor_external_id="EMP-7", territory_id=territory.id),
+            self.item(" EMP-7 ", "Ольга Миронова", roles=(Role.SUPERVISOR,), phone=""),
+        )
+        assert [r.outcome for r in results] == [handlers.UpsertOutcome.CREATED] * 2
+        agent, boss = (r.employee for r in results)
+        assert (agent.id, agent.external_id, agent.version) == (
+            employee_id_for("EMP-42"),
+            "EMP-42",
+            1,
+        )
+        assert (boss.id, boss.external_id, boss.phone) == (employee_id_for("EMP-7"), "EMP-7", "")
+        assert (agent.supervisor_id, agent.territory_id) == (boss.id, territory.id)
+        assert (agent.phone, agent.roles, agent.active) == ("+79161234567", {Role.AGENT}, True)
+        assert sorted(e.id for e in uow.employees.all()) == sorted([agent.id, boss.id])
+        assert event_types(uow) == [events.EmployeeChanged] * 2
+
+    async def test_the_same_content_again_changes_nothing(self, uow: FakeClientsUnitOfWork) -> None:
+        [first] = await self.upsert(uow, self.item("EMP-1"))
+        [again] = await self.upsert(uow, self.item("EMP-1", name=" Иван Петров "))
+        assert again.outcome is handlers.UpsertOutcome.UNCHANGED
+        assert again.employee == first.employee and again.employee.version == 1
+        assert event_types(uow) == [events.EmployeeChanged]
+
+    async def test_a_changed_item_moves_the_version_and_publishes_the_change(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        await self.upsert(uow, self.item("EMP-0", roles=(Role.SUPERVISOR,)), self.item("EMP-1"))
+        [changed] = await self.upsert(
+            uow, self.item("EMP-1", active=False, supervisor_external_id="EMP-0", phone="")
+        )
+        assert changed.outcome is handlers.UpsertOutcome.UPDATED
+        employee = changed.employee
+        assert (employee.version, employee.active, employee.phone) == (2, False, "")
+        assert employee.supervisor_id == employee_id_for("EMP-0")
+        assert await uow.employees.get(employee.id) == employee
+        assert event_types(uow)[-1] is events.EmployeeChanged and len(uow.events) == 3
+
+    async def test_fieldlines_own_territory_distributor_and_admin_role_stay(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        """An empty territory keeps the stored one; the distributor and ADMIN are Fieldline's."""
+        territory, distributor = a_territory(uow), a_client(uow, ClientType.DISTRIBUTOR)
+        [made] = await self.upsert(uow, self.item("EMP-1"))
+        employee = made.employee
+        update = c.UpdateEmployee(
+            employee.id,
+            employee.full_name,
+            [Role.AGENT, Role.DISTRIBUTOR_MANAGER, Role.ADMIN],
+            territory.id,
+            "",
+            distributor.id,
+            True,
+            employee.version,
+            employee.phone,
+        )
+        await uow.run(handlers.update_employee, update)
+        roles = (Role.AGENT, Role.DISTRIBUTOR_MANAGER)
+        [again] = await self.upsert(uow, self.item("EMP-1", roles=roles))
+        assert again.outcome is handlers.UpsertOutcome.UNCHANGED
+        assert again.employee.roles == {Role.AGENT, Role.DISTRIBUTOR_MANAGER, Role.ADMIN}
+        assert (again.employee.territory_id, again.employee.distributor_id) == (
+            territory.id,
+            distributor.id,
+        )
+        [dropped] = await self.upsert(uow, self.item("EMP-1", roles=(Role.VAN_SELLER,)))
+        assert dropped.employee.roles == {Role.VAN_SELLER, Role.ADMIN}
+
+    async def test_every_invalid_item_is_named_and_nothing_is_written(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        await self.upsert(uow, self.item("EMP-0"))
+        error = await uow.refused(
+            InvalidArgument,
+            handlers.upsert_employees,
+            c.UpsertEmployees(
+                (
+                    self.item("EMP-0", active=False),
+                    self.item("EMP-1", roles=(Role.AGENT, Role.ADMIN)),
+                    self.item("EMP-2", phone="8 916 123-45-67"),
+                    self.item("EMP-3", supervisor_external_id="EMP-404"),
+                    self.item("EMP-4", supervisor_external_id="EMP-4"),
+                    self.item("EMP-2", "дубль"),
+                    self.item("", "без ключа"),
+                    self.item("EMP-7", ""),
+                    self.item("EMP-8", roles=()),
+                    self.item("EMP-9", territory_id=new_id()),
+                    self.item("EMP-10", roles=(Role.DISTRIBUTOR_MANAGER,)),
+                )
+            ),
+        )
+        assert error.field == "employees[1].roles"
+        assert error.message.startswith("employees[1].roles: ROLE_ADMIN is granted in Fieldline")
+        for named in (
+            "employees[2].phone: must be E.164",
+            "employees[3].supervisor_external_id: no employee has the external id 'EMP-404'",
+            "employees[4].supervisor_external_id: an employee cannot supervise themselves",
+            "employees[5].external_id: 'EMP-2' is also employees[2]",
+            "employees[6].external_id: must not be empty",
+            "employees[7].full_name: must not be empty",
+            "employees[8].roles: at least one role is required",
+            "employees[9].territory_id: territory",
+            "employees[10].roles: ROLE_DISTRIBUTOR_MANAGER needs the distributor",
+        ):
+            assert named in error.message
+        assert "(and 9 more: " in error.message and error.message.endswith("nothing was changed")
+        assert "employees[0]" not in error.message
+
+    async def test_a_derived_id_another_employee_holds_is_refused(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        await uow.run(handlers.create_employee, create_employee(id=employee_id_for("EMP-1")))
+        await uow.refused(
+            InvalidArgument,
+            handlers.upsert_employees,
+            c.UpsertEmployees((self.item("EMP-1"),)),
+            match=r"employees\[0\]\.external_id: the id derived from 'EMP-1'",
+        )
+
+    async def test_an_empty_batch_is_refused(self, uow: FakeClientsUnitOfWork) -> None:
+        await uow.refused(
+            InvalidArgument, handlers.upsert_employees, c.UpsertEmployees(()), match="employees"
+        )
+
+
 class TestCreateTerritory:
     async def test_saves_the_territory_under_its_parent(self, uow: FakeClientsUnitOfWork) -> None:
         region = a_territory(uow)
@@ -705,6 +856,20 @@ class TestCreateRoute:
         cmd = c.CreateRoute(new_id(), "М2", "", other.id)
         await uow.refused(
             PermissionDenied, handlers.create_route, cmd, caller, match="route.agent_id"
+        )
+
+    async def test_a_route_with_an_external_id_has_the_id_derived_from_it(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        agent = an_employee(uow)
+        cmd = c.CreateRoute("", "Север-3", "", agent.id, external_id=" MSK-NORTH-03 ")
+        route = await uow.run(handlers.create_route, cmd, ADMIN)
+        assert (route.id, route.external_id) == (route_id_for("MSK-NORTH-03"), "MSK-NORTH-03")
+        same = c.CreateRoute(route.id, "Север-3", "", agent.id, external_id="MSK-NORTH-03")
+        assert await uow.run(handlers.create_route, same, ADMIN) == route  # a retry
+        other = c.CreateRoute(new_id(), "Север-3", "", agent.id, external_id="MSK-NORTH-03")
+        await uow.refused(
+            InvalidArgument, handlers.create_route, other, ADMIN, match="route.id: a route with"
         )
 
 
@@ -816,6 +981,213 @@ class TestRemoveRouteAssignment:
         await uow.refused(
             PermissionDenied, handlers.remove_route_assignment, cmd, caller, match="route_id"
         )
+
+
+# ------------------------------------------------------------------------ route agents
+def period(
+    route: Route | str,
+    employee: Employee | str,
+    start: date | None,
+    end: date | None = None,
+    by_external: bool = False,
+) -> c.RouteAgentPeriodInput:
+    """A period naming the route and employee by id (or, `by_external`, by external id; a str
+    is given as it is)."""
+
+    def pair(x: Route | Employee | str) -> tuple[str, str]:
+        if isinstance(x, str):
+            return ("", x) if by_external else (x, "")
+        return ("", x.external_id) if by_external else (x.id, "")
+
+    route_id, route_external_id = pair(route)
+    employee_id, employee_external_id = pair(employee)
+    return c.RouteAgentPeriodInput(
+        route_id, route_external_id, employee_id, employee_external_id, start, end
+    )
+
+
+DAY = MONDAY  # "today" for the schedule
+
+
+class TestScheduleRouteAgents:
+    async def schedule(
+        self, uow: FakeClientsUnitOfWork, *periods: c.RouteAgentPeriodInput, today: date = DAY
+    ) -> handlers.AgentsScheduled:
+        return await uow.run(handlers.schedule_route_agents, today, c.ScheduleRouteAgents(periods))
+
+    async def test_a_period_in_force_today_moves_the_route_and_a_later_one_waits(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        a, b, c_ = an_employee(uow), an_employee(uow, Role.VAN_SELLER), an_employee(uow)
+        route = a_route(uow, a)
+        done = await self.schedule(
+            uow,
+            period(route, b, DAY - timedelta(days=3), DAY + timedelta(days=6)),
+            period(route, c_, DAY + timedelta(days=7)),
+        )
+        assert [o for _, o in done.periods] == [handlers.UpsertOutcome.CREATED] * 2
+        [moved] = done.routes
+        assert (moved.id, moved.agent_id, moved.version) == (route.id, b.id, 2)
+        assert (await uow.routes.get(route.id)).agent_id == b.id
+        [event] = uow.events
+        assert isinstance(event, events.RouteChanged)
+        assert (event.route.agent_id, event.previous_agent_id) == (b.id, a.id)
+        assert len(uow.routes.periods) == 2
+
+    async def test_the_same_periods_again_change_nothing_and_a_new_end_replaces(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        a, b = an_employee(uow), an_employee(uow)
+        route = a_route(uow, a)
+        first = period(route, b, DAY, DAY + timedelta(days=30))
+        await self.schedule(uow, first)
+        again = await self.schedule(uow, first)
+        assert [o for _, o in again.periods] == [handlers.UpsertOutcome.UNCHANGED]
+        assert again.routes[0].version == 2 and len(uow.events) == 1
+        longer = await self.schedule(uow, period(route, b, DAY, None))
+        assert [o for _, o in longer.periods] == [handlers.UpsertOutcome.UPDATED]
+        assert uow.routes.periods[(route.id, DAY)].valid_to is None
+        assert len(uow.events) == 1  # the agent did not change
+
+    async def test_routes_and_employees_by_external_id(self, uow: FakeClientsUnitOfWork) -> None:
+        a = an_employee(uow)
+        route = uow.routes.put(stored(Route.create(route_id_for("R-1"), "Север", "", a, "R-1")))
+        [made] = await uow.run(
+            handlers.upsert_employees,
+            c.UpsertEmployees(
+                (c.EmployeeUpsert("EMP-1", "Иван", (Role.AGENT,), True, "", "", ""),)
+            ),
+        )
+        done = await self.schedule(uow, period("R-1", "EMP-1", DAY, by_external=True))
+        [(stored_period, _)] = done.periods
+        assert stored_period == RouteAgentPeriod(route.id, made.employee.id, DAY, None)
+        assert done.routes[0].agent_id == made.employee.id
+
+    async def test_a_later_start_wins_until_it_ends(self, uow: FakeClientsUnitOfWork) -> None:
+        a, b, c_ = an_employee(uow), an_employee(uow), an_employee(uow)
+        route = a_route(uow, a)
+        await self.schedule(
+            uow,
+            period(route, b, DAY - timedelta(days=10)),
+            period(route, c_, DAY - timedelta(days=2), DAY + timedelta(days=2)),  # a holiday
+        )
+        assert (await uow.routes.get(route.id)).agent_id == c_.id
+        for day, agent in ((DAY + timedelta(days=2), c_), (DAY + timedelta(days=3), b)):
+            await uow.run(handlers.roll_route_agents, day)
+            assert (await uow.routes.get(route.id)).agent_id == agent.id, day
+
+    async def test_with_no_period_in_force_the_route_keeps_its_agent(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        a, b = an_employee(uow), an_employee(uow)
+        route = a_route(uow, a)
+        await self.schedule(uow, period(route, b, DAY - timedelta(days=9), DAY - timedelta(days=1)))
+        assert (await uow.routes.get(route.id)).agent_id == a.id and uow.events == []
+
+    async def test_every_refused_period_is_named_and_nothing_is_written(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        a, tech = an_employee(uow), an_employee(uow, Role.TECHNICIAN, Role.MERCHANDISER)
+        gone = uow.employees.put(stored(an_employee(uow)))
+        gone.active = False
+        uow.employees.put(gone)
+        route = a_route(uow, a)
+        error = await uow.refused(
+            InvalidArgument,
+            handlers.schedule_route_agents,
+            DAY,
+            c.ScheduleRouteAgents(
+                (
+                    period(route, a, DAY),
+                    period(route, a, DAY + timedelta(days=5), DAY + timedelta(days=4)),
+                    period(route, tech, DAY + timedelta(days=9)),
+                    period(route, gone, DAY + timedelta(days=10)),
+                    period(route, a, DAY),
+                    c.RouteAgentPeriodInput(route.id, "R-1", a.id, "", DAY, None),
+                    c.RouteAgentPeriodInput("", "", a.id, "", DAY, None),
+                    period(route, a, None),
+                    period(new_id(), a, DAY),
+                )
+            ),
+        )
+        assert error.message.startswith(
+            "periods[1].valid_to: " + f"{DAY + timedelta(days=4)} is before valid_from"
+        )
+        for named in (
+            f"periods[2].employee_id: employee {tech.id} holds neither ROLE_AGENT",
+            f"periods[3].employee_id: employee {gone.id} is not active",
+            f"periods[4].valid_from: route {route.id} has another period starting {DAY} "
+            "at periods[0]",
+            "periods[5].route_external_id: give route_id or route_external_id, not both",
+            "periods[6].route_id: is required: give route_id or route_external_id",
+            "periods[7].valid_from: is required",
+            "periods[8].route_id: route",
+        ):
+            assert named in error.message
+        assert "periods[0]" not in error.message.split("(")[0]
+
+    async def test_an_inactive_employees_past_period_is_history_and_accepted(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        a, gone = an_employee(uow), an_employee(uow)
+        gone.active = False
+        uow.employees.put(gone)
+        route = a_route(uow, a)
+        done = await self.schedule(
+            uow, period(route, gone, DAY - timedelta(days=30), DAY - timedelta(days=1))
+        )
+        assert done.routes[0].agent_id == a.id
+
+    async def test_only_missing_routes_and_employees_are_not_found(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        a = an_employee(uow)
+        route = a_route(uow, a)
+        error = await uow.refused(
+            NotFound,
+            handlers.schedule_route_agents,
+            DAY,
+            c.ScheduleRouteAgents(
+                (
+                    period(route, a, DAY),
+                    period("R-404", "EMP-404", DAY, by_external=True),
+                    period(route, new_id(), DAY + timedelta(days=1)),
+                )
+            ),
+        )
+        assert error.message.startswith("periods[1].route_external_id: route 'R-404' not found")
+        assert "periods[1].employee_external_id: employee 'EMP-404' not found" in error.message
+        assert "periods[2].employee_id: employee" in error.message
+
+    async def test_an_empty_batch_is_refused(self, uow: FakeClientsUnitOfWork) -> None:
+        await uow.refused(
+            InvalidArgument,
+            handlers.schedule_route_agents,
+            DAY,
+            c.ScheduleRouteAgents(()),
+            match="periods",
+        )
+
+
+class TestRollRouteAgents:
+    async def test_each_route_follows_its_period_on_the_day_it_starts(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        a, b = an_employee(uow), an_employee(uow)
+        routes = [a_route(uow, a) for _ in range(5)]
+        for route in routes:
+            uow.routes.periods[(route.id, DAY)] = RouteAgentPeriod(route.id, b.id, DAY)
+        assert await uow.run(handlers.roll_route_agents, DAY - timedelta(days=1)) == (0, "")
+        assert uow.events == []
+        moved, last = await uow.run(handlers.roll_route_agents, DAY, "", 3)
+        assert (moved, last) == (3, sorted(r.id for r in routes)[2])
+        assert await uow.run(handlers.roll_route_agents, DAY, last, 3) == (
+            2,
+            max(r.id for r in routes),
+        )
+        assert await uow.run(handlers.roll_route_agents, DAY) == (0, "")
+        assert {r.agent_id for r in uow.routes.all()} == {b.id}
+        assert [type(e) for e in uow.events] == [events.RouteChanged] * 5
 
 
 # ------------------------------------------------------------------------------ visits

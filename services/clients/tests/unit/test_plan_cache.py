@@ -142,6 +142,10 @@ def visit(agent: str) -> pb.Visit:
     [
         (ev.RouteAssignmentChanged(agent_id="a1"), Invalidation(agents=("a1",))),
         (ev.RouteChanged(route=pb.Route(agent_id="a2")), Invalidation(agents=("a2",))),
+        (  # handed over: the route leaves the old agent's plans and enters the new one's
+            ev.RouteChanged(route=pb.Route(agent_id="a2"), previous_agent_id="a1"),
+            Invalidation(agents=("a2", "a1")),
+        ),
         (ev.OutletCreated(outlet=pb.Outlet(id="o1")), Invalidation(outlets=("o1",))),
         (ev.OutletChanged(outlet=pb.Outlet(id="o2")), Invalidation(outlets=("o2",))),
         (ev.VisitStarted(visit=visit("a3")), Invalidation(agents=("a3",))),

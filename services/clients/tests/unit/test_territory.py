@@ -16,8 +16,13 @@ from fieldline_clients.domain.model import (
     Employee,
     Role,
     Route,
+    RouteAgentPeriod,
     RouteAssignment,
     VisitFrequency,
+    employee_id_for,
+    period_in_force,
+    route_id_for,
+    validate_phone,
 )
 from fieldline_kit.errors import Conflict, InvalidArgument, PermissionDenied
 from fieldline_kit.testing.helpers import new_id
@@ -448,3 +453,132 @@ def test_is_due_skips_the_weeks_between_visits(frequency: VisitFrequency, start:
 
 def test_field_roles() -> None:
     assert {Role.AGENT, Role.VAN_SELLER, Role.MERCHANDISER} == FIELD_ROLES
+
+
+# ------------------------------------------------------------------ the ERP's employees
+@pytest.mark.parametrize("phone", ["+79161234567", "+1234567", "+123456789012345", " +7916123 "])
+def test_a_phone_is_e164(phone: str) -> None:
+    assert validate_phone("employee.phone", phone) == phone.strip()
+
+
+@pytest.mark.parametrize(
+    "phone", ["79161234567", "+0916123456", "+7 916 123", "+123456", "+1234567890123456", "+７９"]
+)
+def test_anything_else_is_not_a_phone(phone: str) -> None:
+    with pytest.raises(InvalidArgument, match=r"^employees\[2\]\.phone: must be E\.164"):
+        validate_phone("employees[2].phone", phone)
+
+
+def test_an_import_never_grants_admin_and_names_its_item() -> None:
+    with pytest.raises(InvalidArgument, match=r"^employees\[0\]\.roles: ROLE_ADMIN is granted"):
+        Employee.imported_fields("Иван", [Role.AGENT, Role.ADMIN], True, "", "employees[0]")
+    fields = Employee.imported_fields(" Иван ", [Role.AGENT], False, "", "employees[0]")
+    assert fields == {"full_name": "Иван", "roles": {Role.AGENT}, "active": False, "phone": ""}
+
+
+def test_an_unchanged_import_changes_nothing_and_a_change_moves_the_version() -> None:
+    employee = make_employee(phone="+79161234567")
+    employee.events.clear()
+    same = {f: getattr(employee, f) for f in Employee.IMPORTED}
+    assert not employee.revise(employee.imported({**same, "territory_id": ""}))
+    assert employee.version == 1 and employee.events == []
+    assert employee.revise(employee.imported({**same, "phone": ""}))
+    assert (employee.version, employee.phone) == (2, "")
+    [event] = employee.events
+    assert isinstance(event, events.EmployeeChanged) and event.employee.phone == ""
+
+
+# ----------------------------------------------------------------- route agents by date
+D = date(2026, 12, 1)
+
+
+def test_a_route_with_an_external_id_takes_the_id_derived_from_it() -> None:
+    derived = route_id_for("MSK-NORTH-03")
+    assert Route.identity("", " MSK-NORTH-03 ") == (derived, "MSK-NORTH-03")
+    assert Route.identity(derived.upper(), "MSK-NORTH-03") == (derived, "MSK-NORTH-03")
+    plain = new_id()
+    assert Route.identity(plain, "") == (plain, "")
+    with pytest.raises(InvalidArgument, match=r"^route\.id: a route with an external id"):
+        Route.identity(plain, "MSK-NORTH-03")
+    with pytest.raises(InvalidArgument, match=r"^route\.id: is required"):
+        Route.identity("", "")
+
+
+def test_a_hand_over_moves_the_version_and_names_the_previous_agent() -> None:
+    a, b = make_employee(), make_employee()
+    route = Route.create(new_id(), "Север", "", a)
+    route.events.clear()
+    assert not route.hand_over(a.id) and route.version == 1 and route.events == []
+    assert route.hand_over(b.id)
+    [event] = route.events
+    assert isinstance(event, events.RouteChanged)
+    assert (route.version, event.route.agent_id, event.previous_agent_id) == (2, b.id, a.id)
+
+
+def test_a_period_ends_on_or_after_its_start() -> None:
+    assert RouteAgentPeriod.of("r", "e", D, D).covers(D)
+    with pytest.raises(InvalidArgument, match=r"^periods\[3\]\.valid_to: 2026-11-30 is before"):
+        RouteAgentPeriod.of("r", "e", D, D - timedelta(days=1), "periods[3]")
+    with pytest.raises(InvalidArgument, match=r"^periods\[3\]\.valid_from: is required"):
+        RouteAgentPeriod.of("r", "e", None, None, "periods[3]")
+
+
+def test_the_later_start_wins_from_its_start_day_and_the_earlier_is_back_after_it() -> None:
+    year = RouteAgentPeriod("r", "a", D, date(2027, 11, 30))
+    holiday = RouteAgentPeriod("r", "b", date(2027, 3, 1), date(2027, 3, 14))
+    successor = RouteAgentPeriod("r", "c", date(2027, 12, 1))
+    periods = [holiday, successor, year]
+    expected = [
+        (D - timedelta(days=1), None),
+        (D, "a"),
+        (date(2027, 2, 28), "a"),
+        (date(2027, 3, 1), "b"),
+        (date(2027, 3, 14), "b"),
+        (date(2027, 3, 15), "a"),
+        (date(2027, 11, 30), "a"),
+        (date(2027, 12, 1), "c"),
+        (date(2040, 1, 1), "c"),
+    ]
+    for day, agent in expected:
+        found = period_in_force(periods, day)
+        assert (found.employee_id if found else None) == agent, day
+
+
+periods_strategy = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=60),
+        st.one_of(st.none(), st.integers(min_value=0, max_value=30)),
+        st.sampled_from("abc"),
+    ),
+    max_size=6,
+)
+
+
+@given(periods_strategy, st.integers(min_value=-5, max_value=100))
+def test_the_period_in_force_covers_the_day_and_started_last_of_those_that_do(
+    spec: list[tuple[int, int | None, str]], offset: int
+) -> None:
+    periods = [
+        RouteAgentPeriod(
+            "r",
+            who,
+            D + timedelta(days=start),
+            None if length is None else D + timedelta(days=start + length),
+        )
+        for start, length, who in spec
+    ]
+    day = D + timedelta(days=offset)
+    found = period_in_force(periods, day)
+    covering = [p for p in periods if p.covers(day)]
+    if not covering:
+        assert found is None
+    else:
+        assert found in covering and all(p.valid_from <= found.valid_from for p in covering)
+
+
+def test_the_ids_derived_from_the_erps_ids_are_a_contract() -> None:
+    """The exchange names employees and routes by these without asking (fieldline_kit
+    .external_ids): they must never change."""
+    assert employee_id_for("EMP-0042") == "23e2a9b1-a8e4-577a-b1a0-96bee373d2e5"
+    assert route_id_for("MSK-NORTH-03") == "af841258-f4c1-5300-a9ff-1fead150a4ef"
+    assert employee_id_for("MSK-NORTH-03") != route_id_for("MSK-NORTH-03")

@@ -12,6 +12,7 @@ from fieldline_exchange.adapters.orders_sink import OrdersSink
 from fieldline_exchange.adapters.orm import kit
 from fieldline_exchange.adapters.peers import Peers
 from fieldline_exchange.adapters.settlements_sink import SettlementsSink
+from fieldline_exchange.adapters.staff_sink import StaffSink
 from fieldline_exchange.domain.export import PAYMENT
 from fieldline_exchange.service_layer.commerceml_import import CommerceMLPipeline
 from fieldline_exchange.service_layer.export import Export, journaled
@@ -76,7 +77,7 @@ class App(ServiceApp[ExchangeSettings, UnitOfWork]):
                     DocumentsSink(self.peers, exported_payments=journaled(self.read_uow, PAYMENT)),
                     max_bytes=max_bytes,
                 ),
-                "fieldline": OwnFormatPipeline(SettlementsSink(self.peers)),
+                "fieldline": OwnFormatPipeline(SettlementsSink(self.peers), StaffSink(self.peers)),
             },
             clock=lambda: self.clock(),
             batch=settings.batch,

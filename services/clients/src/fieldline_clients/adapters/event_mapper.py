@@ -44,7 +44,7 @@ class ClientsEvents(EventMapper):
 
     @maps(events.RouteChanged)
     def route_changed(self, e: events.RouteChanged) -> IntegrationEvent:
-        msg = ev.RouteChanged(route=m.route_pb(e.route))
+        msg = ev.RouteChanged(route=m.route_pb(e.route), previous_agent_id=e.previous_agent_id)
         return self.event("route", e.route.id, e.route.version, msg)
 
     @maps(events.RouteAssignmentChanged)

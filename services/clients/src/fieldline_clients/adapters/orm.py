@@ -114,6 +114,18 @@ employees = Table(
     Column("distributor_id", String(36), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
+    # The ERP's id of the employee; '' for an employee made in Fieldline.
+    Column("external_id", String(64), nullable=False, server_default=""),
+    # E.164 ('+' and at most 15 digits); '' when not known.
+    Column("phone", String(16), nullable=False, server_default=""),
+)
+# One employee per ERP id (as ux_clients_external_id: '' left out, queries repeat `!= ''`).
+Index(
+    "ux_employees_external_id",
+    employees.c.external_id,
+    unique=True,
+    postgresql_where=employees.c.external_id != "",
+    sqlite_where=employees.c.external_id != "",
 )
 
 routes = Table(
@@ -124,6 +136,26 @@ routes = Table(
     Column("territory_id", String(36), nullable=False),
     Column("agent_id", Id, ForeignKey("employees.id"), nullable=False, index=True),
     Column("version", Integer, nullable=False),
+    # The ERP's id of the route; '' for none.
+    Column("external_id", String(64), nullable=False, server_default=""),
+)
+Index(
+    "ux_routes_external_id",
+    routes.c.external_id,
+    unique=True,
+    postgresql_where=routes.c.external_id != "",
+    sqlite_where=routes.c.external_id != "",
+)
+
+# Who works a route from a day to a day (ScheduleRouteAgents): one period per route and start
+# day. `routes.agent_id` follows the period in force on the service's current date.
+route_agent_periods = Table(
+    "route_agent_periods",
+    metadata,
+    Column("route_id", Id, ForeignKey("routes.id"), primary_key=True),
+    Column("valid_from", Date, primary_key=True),
+    Column("employee_id", Id, ForeignKey("employees.id"), nullable=False),
+    Column("valid_to", Date, nullable=True),  # inclusive; NULL: open-ended
 )
 
 route_assignments = Table(

@@ -8,7 +8,8 @@ What a plan depends on, and the event that says it changed:
 
 - an assignment put on, rescheduled on or removed from a route: RouteAssignmentChanged
   → the plans of its `agent_id`;
-- a route created: RouteChanged → the plans of `route.agent_id`;
+- a route created or handed over to another agent: RouteChanged → the plans of
+  `route.agent_id` and of `previous_agent_id` (the route left its plans);
 - an outlet's card or status changed: OutletCreated / OutletChanged → every cached plan built
   from that outlet (a reverse index outlet → plans, which includes due outlets on the agent's
   routes that are not active, since reopening one puts it into the plan);
@@ -80,7 +81,8 @@ def invalidation_of(message: Message) -> Invalidation:
     if isinstance(message, ev.RouteAssignmentChanged):
         return Invalidation(agents=(message.agent_id,))
     if isinstance(message, ev.RouteChanged):
-        return Invalidation(agents=(message.route.agent_id,))
+        agents = (message.route.agent_id, message.previous_agent_id)
+        return Invalidation(agents=tuple(a for a in agents if a))
     if isinstance(message, ev.OutletCreated | ev.OutletChanged):
         return Invalidation(outlets=(message.outlet.id,))
     if isinstance(message, ev.VisitStarted | ev.VisitCompleted | ev.VisitMissed):

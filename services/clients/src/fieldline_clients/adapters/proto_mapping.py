@@ -35,6 +35,7 @@ from fieldline_clients.domain.model import (
     OutletStatus,
     Role,
     Route,
+    RouteAgentPeriod,
     RouteAssignment,
     Territory,
     VisitFrequency,
@@ -178,6 +179,8 @@ def employee_pb(e: Employee) -> pb.Employee:
         distributor_id=e.distributor_id,
         active=e.active,
         version=e.version,
+        external_id=e.external_id,
+        phone=e.phone,
     )
 
 
@@ -187,7 +190,21 @@ def territory_pb(t: Territory) -> pb.Territory:
 
 def route_pb(r: Route) -> pb.Route:
     return pb.Route(
-        id=r.id, name=r.name, territory_id=r.territory_id, agent_id=r.agent_id, version=r.version
+        id=r.id,
+        name=r.name,
+        territory_id=r.territory_id,
+        agent_id=r.agent_id,
+        version=r.version,
+        external_id=r.external_id,
+    )
+
+
+def period_pb(p: RouteAgentPeriod) -> pb.RouteAgentPeriod:
+    return pb.RouteAgentPeriod(
+        route_id=p.route_id,
+        employee_id=p.employee_id,
+        valid_from=pb_date(p.valid_from),
+        valid_to=pb_date(p.valid_to),
     )
 
 
@@ -340,8 +357,8 @@ def card_from_pb(card: pb.OutletCard, field: str = "card") -> OutletCard:
     )
 
 
-def roles_from(values: Iterable[int]) -> list[Role | None]:
-    return [from_enum(ROLES, v, "employee.roles") for v in values]
+def roles_from(values: Iterable[int], field: str = "employee.roles") -> list[Role | None]:
+    return [from_enum(ROLES, v, field) for v in values]
 
 
 _ANSWER_KINDS = ("number", "money", "yes_no", "choice", "photo_ref")

@@ -30,6 +30,7 @@ from fieldline_clients.adapters.repository import (
     history_from,
     outlet_from,
     outlets_of,
+    period_from,
     proposal_from,
     questionnaire_from,
     route_from,
@@ -53,6 +54,7 @@ from fieldline_clients.domain.model import (
     OutletStatus,
     Role,
     Route,
+    RouteAgentPeriod,
     RouteAssignment,
     Territory,
 )
@@ -335,6 +337,24 @@ async def list_assignments(
         size,
         lambda row: ListedAssignment(assignment_from(row), row.route_version),
     )
+
+
+async def list_route_agent_periods(
+    session: AsyncSession, *, route_id: str, size: int, token: str
+) -> tuple[list[RouteAgentPeriod], str]:
+    """A route's agent periods by start day (keyset: the last start day seen)."""
+    t = orm.route_agent_periods
+    stmt = select(t).where(t.c.route_id == route_id)
+    after = decode_token(token)
+    if after:
+        try:
+            stmt = stmt.where(t.c.valid_from > date.fromisoformat(after))
+        except ValueError:
+            raise InvalidArgument("page_token", "is not a token this service issued") from None
+    rows = (await session.execute(stmt.order_by(t.c.valid_from).limit(size + 1))).all()
+    more = len(rows) > size
+    periods = [period_from(r) for r in rows[:size]]
+    return periods, encode_token(periods[-1].valid_from.isoformat()) if more else ""
 
 
 async def list_visits(

@@ -9,10 +9,11 @@ readers (`client_from`, `outlet_from` …) are shared with the read side, `queri
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, delete, insert, select, union, update
+from sqlalchemy import Row, Select, delete, insert, or_, select, union, update
 
 from fieldline_clients.adapters import orm
 from fieldline_clients.adapters.proto_mapping import outlet_pb
@@ -44,6 +45,7 @@ from fieldline_clients.domain.model import (
     OutletStatus,
     Role,
     Route,
+    RouteAgentPeriod,
     RouteAssignment,
     Territory,
     VisitFrequency,
@@ -51,8 +53,10 @@ from fieldline_clients.domain.model import (
 )
 from fieldline_clients.domain.values import Location, Money, search_key
 from fieldline_kit.db import utc, utc_or_none
-from fieldline_kit.repository import Repository, VersionedRepository
+from fieldline_kit.repository import Repository, Versioned, VersionedRepository
 from fieldline_kit.uow import UnitOfWork
+
+A = TypeVar("A", bound=Versioned)
 
 
 # ------------------------------------------------------------------------- card mapping
@@ -130,11 +134,17 @@ def employee_from(row: Row[Any]) -> Employee:
         distributor_id=row.distributor_id,
         active=row.active,
         version=row.version,
+        external_id=row.external_id,
+        phone=row.phone,
     )
 
 
 def route_from(row: Row[Any]) -> Route:
-    return Route(row.id, row.name, row.territory_id, row.agent_id, row.version)
+    return Route(row.id, row.name, row.territory_id, row.agent_id, row.version, row.external_id)
+
+
+def period_from(row: Any) -> RouteAgentPeriod:
+    return RouteAgentPeriod(row.route_id, row.employee_id, row.valid_from, row.valid_to)
 
 
 def weekday_mask(days: Iterable[int]) -> int:
@@ -288,7 +298,39 @@ def history_from(row: Row[Any]) -> CardChange:
 
 
 # ------------------------------------------------------------------------- repositories
-class ClientRepository(VersionedRepository[Client]):
+class ExternalRepository(VersionedRepository[A]):
+    """Aggregates that may carry the ERP's id (`external_id`, '' when none; a partial unique
+    index): found many at once, by id or by external id."""
+
+    async def by_ids(self, ids: Collection[str]) -> dict[str, A]:
+        """Those of `ids` that exist, by id; loaded for `save`."""
+        if not ids:
+            return {}
+        t = self.table
+        rows = (await self.session.execute(select(t).where(t.c.id.in_(list(ids))))).all()
+        return {row.id: self.loaded(self.from_row(row)) for row in rows}
+
+    async def by_external_ids(self, external_ids: Collection[str]) -> dict[str, A]:
+        """The aggregates with these (non-empty) external ids, by external id; loaded for
+        `save`."""
+        if not external_ids:
+            return {}
+        t = self.table
+        # `external_id != ''` repeats the partial index's condition, so SQLite uses it too.
+        stmt = select(t).where(t.c.external_id.in_(list(external_ids)), t.c.external_id != "")
+        rows = (await self.session.execute(stmt)).all()
+        return {row.external_id: self.loaded(self.from_row(row)) for row in rows}
+
+    async def ids_taken(self, ids: Collection[str]) -> set[str]:
+        """Those of `ids` that are an aggregate's."""
+        if not ids:
+            return set()
+        t = self.table
+        stmt = select(t.c.id).where(t.c.id.in_(list(ids)))
+        return set((await self.session.execute(stmt)).scalars())
+
+
+class ClientRepository(ExternalRepository[Client]):
     table = orm.clients
     entity = "client"
 
@@ -309,23 +351,6 @@ class ClientRepository(VersionedRepository[Client]):
 
     def from_row(self, row: Row[Any]) -> Client:
         return client_from(row)
-
-    async def by_external_ids(self, external_ids: Collection[str]) -> dict[str, Client]:
-        """The clients with these (non-empty) external ids, by external id; loaded for `save`."""
-        if not external_ids:
-            return {}
-        t = self.table
-        stmt = select(t).where(t.c.external_id.in_(list(external_ids)), t.c.external_id != "")
-        rows = (await self.session.execute(stmt)).all()
-        return {row.external_id: self.loaded(client_from(row)) for row in rows}
-
-    async def ids_taken(self, ids: Collection[str]) -> set[str]:
-        """Those of `ids` that are a client's."""
-        if not ids:
-            return set()
-        t = self.table
-        stmt = select(t.c.id).where(t.c.id.in_(list(ids)))
-        return set((await self.session.execute(stmt)).scalars())
 
 
 class OutletRepository(VersionedRepository[Outlet]):
@@ -380,7 +405,7 @@ class OutletRepository(VersionedRepository[Outlet]):
             o.new_history.clear()
 
 
-class EmployeeRepository(VersionedRepository[Employee]):
+class EmployeeRepository(ExternalRepository[Employee]):
     table = orm.employees
     entity = "employee"
 
@@ -394,6 +419,8 @@ class EmployeeRepository(VersionedRepository[Employee]):
             "distributor_id": e.distributor_id,
             "active": e.active,
             "version": e.version,
+            "external_id": e.external_id,
+            "phone": e.phone,
         }
 
     def from_row(self, row: Row[Any]) -> Employee:
@@ -417,8 +444,9 @@ class TerritoryRepository(Repository):
         await self.session.execute(insert(self.table).values(**self.to_row(t)))
 
 
-class RouteRepository(VersionedRepository[Route]):
-    """Routes, and their assignments (rows of their own; a change bumps the route's version)."""
+class RouteRepository(ExternalRepository[Route]):
+    """Routes, their assignments (rows of their own; a change bumps the route's version) and
+    their dated agent periods (rows of their own; the route's agent follows them)."""
 
     table = orm.routes
     entity = "route"
@@ -430,6 +458,7 @@ class RouteRepository(VersionedRepository[Route]):
             "territory_id": r.territory_id,
             "agent_id": r.agent_id,
             "version": r.version,
+            "external_id": r.external_id,
         }
 
     def from_row(self, row: Row[Any]) -> Route:
@@ -472,6 +501,67 @@ class RouteRepository(VersionedRepository[Route]):
         await self.session.execute(
             delete(t).where(t.c.route_id == a.route_id, t.c.outlet_id == a.outlet_id)
         )
+
+    # -- agent periods -------------------------------------------------------------------
+    async def periods_starting(
+        self, keys: Collection[tuple[str, date]]
+    ) -> dict[tuple[str, date], RouteAgentPeriod]:
+        """The stored periods with these (route id, start day) keys."""
+        if not keys:
+            return {}
+        t = orm.route_agent_periods
+        stmt = select(t).where(
+            t.c.route_id.in_({r for r, _ in keys}), t.c.valid_from.in_({d for _, d in keys})
+        )
+        wanted = set(keys)
+        found = (period_from(row) for row in (await self.session.execute(stmt)).all())
+        return {p.key: p for p in found if p.key in wanted}
+
+    async def put_period(self, p: RouteAgentPeriod) -> None:
+        """Insert the period, or replace the one with its route and start day."""
+        t = orm.route_agent_periods
+        result = await self.session.execute(
+            update(t)
+            .where(t.c.route_id == p.route_id, t.c.valid_from == p.valid_from)
+            .values(employee_id=p.employee_id, valid_to=p.valid_to)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            await self.session.execute(
+                insert(t).values(
+                    route_id=p.route_id,
+                    valid_from=p.valid_from,
+                    employee_id=p.employee_id,
+                    valid_to=p.valid_to,
+                )
+            )
+
+    async def periods_covering(
+        self, route_ids: Collection[str], day: date
+    ) -> dict[str, list[RouteAgentPeriod]]:
+        """The periods of these routes covering `day`, by route (routes without one left out)."""
+        if not route_ids:
+            return {}
+        t = orm.route_agent_periods
+        stmt = select(t).where(t.c.route_id.in_(list(route_ids)), *_covering(t, day))
+        out: dict[str, list[RouteAgentPeriod]] = {}
+        for row in (await self.session.execute(stmt)).all():
+            out.setdefault(row.route_id, []).append(period_from(row))
+        return out
+
+    async def handover_candidates(self, day: date, after: str, limit: int) -> list[str]:
+        """Ids (in order, after `after`) of the routes a period covering `day` names another
+        employee for than the route's agent: those whose agent `day` may move. The period in
+        force is the domain's to pick (`period_in_force`); this only narrows the routes."""
+        t, r = orm.route_agent_periods, orm.routes
+        stmt = (
+            select(r.c.id)
+            .distinct()
+            .join(t, t.c.route_id == r.c.id)
+            .where(*_covering(t, day), t.c.employee_id != r.c.agent_id, r.c.id > after)
+            .order_by(r.c.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
 
 
 class VisitRepository(VersionedRepository[Visit]):
@@ -582,6 +672,11 @@ class ProposalRepository(VersionedRepository[Proposal]):
 
     def from_row(self, row: Row[Any]) -> Proposal:
         return proposal_from(row)
+
+
+def _covering(t: Any, day: date) -> list[Any]:
+    """The conditions of a period of `t` covering `day` (`RouteAgentPeriod.covers`)."""
+    return [t.c.valid_from <= day, or_(t.c.valid_to.is_(None), t.c.valid_to >= day)]
 
 
 # ------------------------------------------------------------------------- data scope

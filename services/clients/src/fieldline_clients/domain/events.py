@@ -44,7 +44,10 @@ class EmployeeChanged(Event):
 
 @dataclass(frozen=True)
 class RouteChanged(Event):
+    """A route created, or its agent handed over (`previous_agent_id`: who worked it before)."""
+
     route: Route
+    previous_agent_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ class Role(enum.Enum):
 
 
 FIELD_ROLES = frozenset({Role.AGENT, Role.VAN_SELLER, Role.MERCHANDISER})
+# Who may be scheduled to work a route by date (ScheduleRouteAgents).
+ROUTE_AGENT_ROLES = frozenset({Role.AGENT, Role.VAN_SELLER})
 
 
 def check_version(expected: int, current: int, what: str, field: str = "expected_version") -> None:
@@ -72,9 +74,23 @@ def check_version(expected: int, current: int, what: str, field: str = "expected
         )
 
 
-# --------------------------------------------------------------------------------- clients
-# The ERP's id of a counterparty (`Client.external_id`): at most this many characters.
+# ------------------------------------------------------------------------ the ERP's ids
+# The ERP's id of a record (a client's, an employee's, a route's `external_id`): at most this
+# many characters.
 MAX_EXTERNAL_ID = 64
+
+
+def external_key(field: str, external_id: str) -> str:
+    """An external id as stored and matched: required, trimmed, at most MAX_EXTERNAL_ID."""
+    return require_text(field, external_id, MAX_EXTERNAL_ID)
+
+
+def optional_external_key(field: str, external_id: str) -> str:
+    """`external_key`, or "" for an empty (or blank) one."""
+    return external_key(field, external_id) if (external_id or "").strip() else ""
+
+
+# --------------------------------------------------------------------------------- clients
 # Ids of clients derived from the ERP's ids: uuid5(CLIENT_NAMESPACE, "client:" + external_id),
 # a published contract (fieldline_kit.external_ids: the exchange names clients by it).
 CLIENT_NAMESPACE = external_ids.CLIENTS
@@ -128,7 +144,7 @@ class Client:
     @staticmethod
     def external_key(field: str, external_id: str) -> str:
         """An external id as stored and matched: required, trimmed, at most MAX_EXTERNAL_ID."""
-        return require_text(field, external_id, MAX_EXTERNAL_ID)
+        return external_key(field, external_id)
 
     @classmethod
     def create(
@@ -474,6 +490,24 @@ class Outlet:
 
 
 # -------------------------------------------------------------------- employees, territory
+# E.164: a plus and 7 to 15 digits, the first not 0 (as the exchange's own format writes it).
+_PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def validate_phone(field: str, phone: str) -> str:
+    """A phone number as stored: E.164 ("+79161234567"), or "" for none."""
+    text = (phone or "").strip()
+    if text and not _PHONE.fullmatch(text):
+        raise InvalidArgument(field, f"must be E.164: a plus and 7 to 15 digits, got {text[:20]!r}")
+    return text
+
+
+def employee_id_for(external_id: str) -> str:
+    """The id of the employee the ERP knows as `external_id` (a published contract:
+    fieldline_kit.external_ids), the same on every import."""
+    return external_ids.employee_id(external_id)
+
+
 @dataclass
 class Employee:
     id: str
@@ -484,16 +518,48 @@ class Employee:
     distributor_id: str
     active: bool
     version: int
+    # The ERP's id ("" for an employee made in Fieldline); set when UpsertEmployees creates it.
+    external_id: str = ""
+    phone: str = ""  # E.164, "" when not known
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
+    # What an import of the ERP sets (UpsertEmployees): the rest (the distributor, ADMIN) is
+    # Fieldline's own.
+    IMPORTED = ("full_name", "roles", "territory_id", "supervisor_id", "active", "phone")
+
     @staticmethod
-    def validate_roles(roles: Iterable[Role | None]) -> frozenset[Role]:
-        clean = limit_items("employee.roles", list(roles), MAX_LIST)
+    def validate_roles(
+        roles: Iterable[Role | None], field: str = "employee.roles"
+    ) -> frozenset[Role]:
+        clean = limit_items(field, list(roles), MAX_LIST)
         if not clean:
-            raise InvalidArgument("employee.roles", "at least one role is required")
+            raise InvalidArgument(field, "at least one role is required")
         if any(r is None for r in clean):
-            raise InvalidArgument("employee.roles", "ROLE_UNSPECIFIED is not a role")
+            raise InvalidArgument(field, "ROLE_UNSPECIFIED is not a role")
         return frozenset(r for r in clean if r is not None)
+
+    @classmethod
+    def imported_fields(
+        cls,
+        full_name: str,
+        roles: Iterable[Role | None],
+        active: bool,
+        phone: str,
+        path: str,
+    ) -> dict[str, Any]:
+        """An ERP employee's own fields as stored, or InvalidArgument naming `<path>.<field>`.
+        ADMIN is refused: administration is granted in Fieldline only."""
+        clean_roles = cls.validate_roles(roles, f"{path}.roles")
+        if Role.ADMIN in clean_roles:
+            raise InvalidArgument(
+                f"{path}.roles", "ROLE_ADMIN is granted in Fieldline only, never by an import"
+            )
+        return {
+            "full_name": require_text(f"{path}.full_name", full_name),
+            "roles": clean_roles,
+            "active": active,
+            "phone": validate_phone(f"{path}.phone", phone),
+        }
 
     @classmethod
     def create(
@@ -504,6 +570,7 @@ class Employee:
         territory_id: str,
         supervisor_id: str,
         distributor_id: str,
+        phone: str = "",
     ) -> Employee:
         employee = cls(
             id=require_id("employee.id", id),
@@ -514,13 +581,59 @@ class Employee:
             distributor_id=distributor_id,
             active=True,
             version=1,
+            phone=validate_phone("employee.phone", phone),
         )
-        if Role.DISTRIBUTOR_MANAGER in employee.roles and not distributor_id:
-            raise InvalidArgument(
-                "employee.distributor_id", "is required for a distributor manager"
-            )
+        cls.require_distributor(employee.roles, distributor_id, "employee.distributor_id")
         employee.events.append(events.EmployeeChanged(employee.snapshot()))
         return employee
+
+    @classmethod
+    def of_external(cls, external_id: str, fields: Mapping[str, Any]) -> Employee:
+        """A new employee of the ERP: `fields` are IMPORTED's (`imported_fields` plus the
+        resolved supervisor and territory), `external_id` as `external_key` returns it; its id
+        derived from the external id (`employee_id_for`)."""
+        employee = cls(
+            id=employee_id_for(external_id),
+            distributor_id="",
+            version=1,
+            external_id=external_id,
+            **{f: fields[f] for f in cls.IMPORTED},
+        )
+        employee.events.append(events.EmployeeChanged(employee.snapshot()))
+        return employee
+
+    def imported(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """IMPORTED's values this employee takes from an import: `fields`, where an empty
+        territory keeps its own and its ADMIN role (Fieldline's) stays."""
+        return {
+            **fields,
+            "roles": fields["roles"] | (self.roles & {Role.ADMIN}),
+            "territory_id": fields["territory_id"] or self.territory_id,
+        }
+
+    def revise(self, fields: Mapping[str, Any]) -> bool:
+        """Take IMPORTED's `fields` (as `imported` gives them); whether anything changed.
+        Nothing changed: nothing happens (no version, no event); else the version moves and
+        EmployeeChanged is recorded."""
+        changed = [f for f in self.IMPORTED if fields[f] != getattr(self, f)]
+        if not changed:
+            return False
+        for f in changed:
+            setattr(self, f, fields[f])
+        self.version += 1
+        self.events.append(events.EmployeeChanged(self.snapshot()))
+        return True
+
+    @staticmethod
+    def require_distributor(
+        roles: frozenset[Role],
+        distributor_id: str,
+        field: str,
+        problem: str = "is required for a distributor manager",
+    ) -> None:
+        """A distributor manager names the distributor it works for."""
+        if Role.DISTRIBUTOR_MANAGER in roles and not distributor_id:
+            raise InvalidArgument(field, problem)
 
     def update(
         self,
@@ -531,7 +644,9 @@ class Employee:
         distributor_id: str,
         active: bool,
         expected_version: int,
+        phone: str = "",
     ) -> None:
+        """Replace every field (the ERP's external id stays as it is)."""
         check_version(expected_version, self.version, f"employee {self.id}", "employee.version")
         if supervisor_id == self.id:
             raise InvalidArgument(
@@ -545,11 +660,9 @@ class Employee:
             "supervisor_id": supervisor_id,
             "distributor_id": distributor_id,
             "active": active,
+            "phone": validate_phone("employee.phone", phone),
         }
-        if Role.DISTRIBUTOR_MANAGER in clean_roles and not distributor_id:
-            raise InvalidArgument(
-                "employee.distributor_id", "is required for a distributor manager"
-            )
+        self.require_distributor(clean_roles, distributor_id, "employee.distributor_id")
         if all(getattr(self, k) == v for k, v in new.items()):
             return
         for k, v in new.items():
@@ -563,6 +676,16 @@ class Employee:
         if not self.roles.intersection(allowed):
             names = ", ".join(sorted(r.name for r in allowed))
             raise PermissionDenied(f"employee {self.id} needs one of the roles {names}")
+
+    def require_route_agent(self, field: str, *, active: bool) -> None:
+        """May be scheduled to work a route: holds AGENT or VAN_SELLER, and (`active`: for a
+        period not over yet) is active. InvalidArgument naming `field` otherwise."""
+        if not self.roles & ROUTE_AGENT_ROLES:
+            raise InvalidArgument(
+                field, f"employee {self.id} holds neither ROLE_AGENT nor ROLE_VAN_SELLER"
+            )
+        if active and not self.active:
+            raise InvalidArgument(field, f"employee {self.id} is not active")
 
     def snapshot(self) -> Employee:
         return replace(self, events=[])
@@ -641,6 +764,12 @@ class RouteAssignment:
         return weeks % self.frequency.value == 0
 
 
+def route_id_for(external_id: str) -> str:
+    """The id of the route the ERP knows as `external_id` (a published contract:
+    fieldline_kit.external_ids)."""
+    return external_ids.route_id(external_id)
+
+
 @dataclass
 class Route:
     id: str
@@ -648,10 +777,31 @@ class Route:
     territory_id: str
     agent_id: str
     version: int
+    # The ERP's id ("" when none): given at creation only; the id is then derived from it.
+    external_id: str = ""
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
+    @staticmethod
+    def identity(id: str, external_id: str) -> tuple[str, str]:
+        """A new route's (id, external id): with an external id, the id derived from it
+        (`route_id_for`; an id given must be that one); without, the id given (required)."""
+        key = optional_external_key("route.external_id", external_id)
+        if not key:
+            return require_id("route.id", id), ""
+        derived = route_id_for(key)
+        if id and require_id("route.id", id) != derived:
+            raise InvalidArgument(
+                "route.id",
+                f"a route with an external id has the id derived from it ({derived}); "
+                "give that one or none",
+            )
+        return derived, key
+
     @classmethod
-    def create(cls, id: str, name: str, territory_id: str, agent: Employee) -> Route:
+    def create(
+        cls, id: str, name: str, territory_id: str, agent: Employee, external_id: str = ""
+    ) -> Route:
+        """`id` and `external_id` as `identity` returns them."""
         agent.require_role(*FIELD_ROLES)
         route = cls(
             id=require_id("route.id", id),
@@ -659,9 +809,20 @@ class Route:
             territory_id=territory_id,
             agent_id=agent.id,
             version=1,
+            external_id=external_id,
         )
         route.events.append(events.RouteChanged(route.snapshot()))
         return route
+
+    def hand_over(self, agent_id: str) -> bool:
+        """The route worked by `agent_id` from now on (a dated period in force: the caller has
+        judged the employee); whether its agent changed (then RouteChanged, version moved)."""
+        if agent_id == self.agent_id:
+            return False
+        previous, self.agent_id = self.agent_id, agent_id
+        self.version += 1
+        self.events.append(events.RouteChanged(self.snapshot(), previous))
+        return True
 
     def assignment_changed(self, assignment: RouteAssignment, removed: bool = False) -> None:
         """Record a change of one of the route's assignments (serialised by the route version)."""
@@ -670,6 +831,52 @@ class Route:
 
     def snapshot(self) -> Route:
         return replace(self, events=[])
+
+
+@dataclass(frozen=True)
+class RouteAgentPeriod:
+    """Who works a route from `valid_from` to `valid_to` (inclusive; None: open-ended). One
+    per route and start day: a period with the same two replaces it."""
+
+    route_id: str
+    employee_id: str
+    valid_from: date
+    valid_to: date | None = None
+
+    @classmethod
+    def of(
+        cls,
+        route_id: str,
+        employee_id: str,
+        valid_from: date | None,
+        valid_to: date | None,
+        path: str = "period",
+    ) -> RouteAgentPeriod:
+        if valid_from is None:
+            raise InvalidArgument(f"{path}.valid_from", "is required")
+        if valid_to is not None and valid_to < valid_from:
+            raise InvalidArgument(
+                f"{path}.valid_to", f"{valid_to} is before valid_from {valid_from}"
+            )
+        return cls(route_id, employee_id, valid_from, valid_to)
+
+    @property
+    def key(self) -> tuple[str, date]:
+        return self.route_id, self.valid_from
+
+    def covers(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    def over_before(self, day: date) -> bool:
+        """Ended before `day` (history: it can never be in force again)."""
+        return self.valid_to is not None and self.valid_to < day
+
+
+def period_in_force(periods: Iterable[RouteAgentPeriod], day: date) -> RouteAgentPeriod | None:
+    """The period in force on `day`: of those covering it, the one that started last (a later
+    start wins over an overlapping earlier period from its start day, and the earlier one is
+    back once the later ends). None: none covers it, and the route keeps its agent."""
+    return max((p for p in periods if p.covers(day)), key=lambda p: p.valid_from, default=None)
 
 
 __all__ = [
@@ -684,6 +891,7 @@ __all__ = [
     "OutletStatus",
     "Role",
     "Route",
+    "RouteAgentPeriod",
     "RouteAssignment",
     "Territory",
     "VisitFrequency",

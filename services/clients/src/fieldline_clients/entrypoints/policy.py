@@ -7,11 +7,13 @@
   visits, audits, proposals), SUPERVISOR in its territory, ADMIN and SERVICE company-wide;
 * an employee's record: every employee its own, SUPERVISOR its team's, ADMIN, SERVICE all; the
   list of employees: SUPERVISOR (its team), ADMIN, SERVICE;
-* creating and changing clients (also the ERP's counterparties, `UpsertClients`), employees,
-  territories, questionnaires and creating outlets: ADMIN, SERVICE (ERP and HR imports) —
-  audited;
+* creating and changing clients (also the ERP's counterparties, `UpsertClients`), employees
+  (also the ERP's, `UpsertEmployees`), territories, questionnaires and creating outlets: ADMIN,
+  SERVICE (ERP and HR imports) — audited;
 * routes, their assignments, outlet cards and statuses: SUPERVISOR for its team, ADMIN,
   SERVICE — audited; field staff change cards through census;
+* who works a route by date (`ScheduleRouteAgents`, the ERP's plan): ADMIN, SERVICE —
+  audited; its periods are read by SUPERVISOR (its team's routes), ADMIN, SERVICE;
 * census: the field roles and SUPERVISOR propose (as themselves, for what they see); only
   SUPERVISOR decides, for its team — audited;
 * check-in/out, missed visits, audits: the field roles and SUPERVISOR for themselves, ADMIN and
@@ -70,6 +72,8 @@ TERRITORY = {
     "GetEmployee": Rule(EMPLOYEES | MANAGERS, scope=Scope.OWN),
     "UpdateEmployee": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "ListEmployees": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY),
+    # The ERP's employees (the exchange service), as UpsertClients.
+    "UpsertEmployees": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "CreateTerritory": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "ListTerritories": Rule(SEERS, scope=Scope.COMPANY),
     "CreateRoute": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),
@@ -78,6 +82,9 @@ TERRITORY = {
     "SetRouteAssignment": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),
     "RemoveRouteAssignment": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),
     "ListRouteAssignments": Rule(SEERS, scope=Scope.ROUTE),
+    # The ERP's plan of who works which route by date (the exchange service).
+    "ScheduleRouteAgents": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
+    "ListRouteAgentPeriods": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY),
     "GetVisitPlan": Rule(SEERS, scope=Scope.ROUTE),
 }
 

@@ -16,7 +16,8 @@ from fieldline.clients.v1 import territory_service_pb2_grpc as ts_grpc
 from fieldline_clients.adapters import proto_mapping as m
 from fieldline_clients.adapters import queries
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
-from fieldline_clients.domain.values import optional_id, require_id
+from fieldline_clients.domain.values import MAX_RECORDS, limit_items, optional_id, require_id
+from fieldline_clients.entrypoints.clients_api import UPSERT_OUTCOMES
 from fieldline_clients.entrypoints.servicer import CallerServicer
 from fieldline_clients.service_layer import access as scope
 from fieldline_clients.service_layer import commands, handlers
@@ -36,6 +37,25 @@ def create_employee_command(request: ts.CreateEmployeeRequest) -> commands.Creat
         territory_id=e.territory_id,
         supervisor_id=e.supervisor_id,
         distributor_id=e.distributor_id,
+        phone=e.phone,
+    )
+
+
+def upsert_employees_command(request: ts.UpsertEmployeesRequest) -> commands.UpsertEmployees:
+    items = limit_items("employees", request.employees, MAX_RECORDS)
+    return commands.UpsertEmployees(
+        employees=tuple(
+            commands.EmployeeUpsert(
+                external_id=e.external_id,
+                full_name=e.full_name,
+                roles=m.roles_from(e.roles, f"employees[{i}].roles"),
+                active=e.active,
+                phone=e.phone,
+                supervisor_external_id=e.supervisor_external_id,
+                territory_id=e.territory_id,
+            )
+            for i, e in enumerate(items)
+        )
     )
 
 
@@ -47,7 +67,32 @@ def create_territory_command(request: ts.CreateTerritoryRequest) -> commands.Cre
 def create_route_command(request: ts.CreateRouteRequest) -> commands.CreateRoute:
     r = request.route
     return commands.CreateRoute(
-        id=r.id, name=r.name, territory_id=r.territory_id, agent_id=r.agent_id
+        id=r.id,
+        name=r.name,
+        territory_id=r.territory_id,
+        agent_id=r.agent_id,
+        external_id=r.external_id,
+    )
+
+
+def schedule_route_agents_command(
+    request: ts.ScheduleRouteAgentsRequest,
+) -> commands.ScheduleRouteAgents:
+    """A date that is not a calendar date (malformed on the wire) is refused alone, before the
+    periods are judged; a missing `valid_from` is judged with them."""
+    items = limit_items("periods", request.periods, MAX_RECORDS)
+    return commands.ScheduleRouteAgents(
+        periods=tuple(
+            commands.RouteAgentPeriodInput(
+                route_id=p.route_id,
+                route_external_id=p.route_external_id,
+                employee_id=p.employee_id,
+                employee_external_id=p.employee_external_id,
+                valid_from=from_pb_date(f"periods[{i}].valid_from", p.valid_from, required=False),
+                valid_to=from_pb_date(f"periods[{i}].valid_to", p.valid_to, required=False),
+            )
+            for i, p in enumerate(items)
+        )
     )
 
 
@@ -99,11 +144,30 @@ class TerritoryServicer(CallerServicer, ts_grpc.TerritoryServiceServicer):
                 distributor_id=e.distributor_id,
                 active=e.active,
                 expected_version=e.version,
+                phone=e.phone,
             )
             employee = await handlers.update_employee(uow, cmd)
             return ts.UpdateEmployeeResponse(employee=m.employee_pb(employee))
 
         return await self.write("UpdateEmployee", request, ts.UpdateEmployeeResponse, work)
+
+    async def UpsertEmployees(
+        self, request: ts.UpsertEmployeesRequest, context: grpc.aio.ServicerContext
+    ) -> ts.UpsertEmployeesResponse:
+        async def work(uow: ClientsUnitOfWork) -> ts.UpsertEmployeesResponse:
+            results = await handlers.upsert_employees(uow, upsert_employees_command(request))
+            return ts.UpsertEmployeesResponse(
+                results=[
+                    ts.EmployeeUpsertResult(
+                        external_id=r.employee.external_id,
+                        employee_id=r.employee.id,
+                        outcome=UPSERT_OUTCOMES[r.outcome],
+                    )
+                    for r in results
+                ]
+            )
+
+        return await self.write("UpsertEmployees", request, ts.UpsertEmployeesResponse, work)
 
     async def ListEmployees(
         self, request: ts.ListEmployeesRequest, context: grpc.aio.ServicerContext
@@ -227,6 +291,38 @@ class TerritoryServicer(CallerServicer, ts_grpc.TerritoryServiceServicer):
         return ts.ListRouteAssignmentsResponse(
             assignments=[m.assignment_pb(x.assignment, x.route_version) for x in items],
             next_page_token=token,
+        )
+
+    async def ScheduleRouteAgents(
+        self, request: ts.ScheduleRouteAgentsRequest, context: grpc.aio.ServicerContext
+    ) -> ts.ScheduleRouteAgentsResponse:
+        async def work(uow: ClientsUnitOfWork) -> ts.ScheduleRouteAgentsResponse:
+            cmd = schedule_route_agents_command(request)
+            done = await handlers.schedule_route_agents(uow, self.app.today(), cmd)
+            return ts.ScheduleRouteAgentsResponse(
+                periods=[m.period_pb(p) for p, _ in done.periods],
+                outcomes=[UPSERT_OUTCOMES[o] for _, o in done.periods],
+                routes=[m.route_pb(r) for r in done.routes],
+            )
+
+        return await self.write(
+            "ScheduleRouteAgents", request, ts.ScheduleRouteAgentsResponse, work
+        )
+
+    async def ListRouteAgentPeriods(
+        self, request: ts.ListRouteAgentPeriodsRequest, context: grpc.aio.ServicerContext
+    ) -> ts.ListRouteAgentPeriodsResponse:
+        async with self.read() as uow:
+            access = await self.caller(uow)
+            route = await scope.route(uow, access, request.route_id, write=False)
+            items, token = await queries.list_route_agent_periods(
+                uow.session,
+                route_id=route.id,
+                size=page_size(request.page_size),
+                token=request.page_token,
+            )
+        return ts.ListRouteAgentPeriodsResponse(
+            periods=[m.period_pb(p) for p in items], next_page_token=token
         )
 
     # -- the visit plan ------------------------------------------------------------------

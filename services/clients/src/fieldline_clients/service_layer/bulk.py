@@ -115,6 +115,7 @@ class BulkLoad:
             self._territory(cmd.territory_id, "employee.territory_id"),
             supervisor_id,
             distributor_id,
+            cmd.phone,
         )
         self._employees[eid] = employee
         await self._add(employee)
@@ -148,7 +149,7 @@ class BulkLoad:
         self._outlets[outlet_id] = outlet.status
 
     async def create_route(self, cmd: c.CreateRoute) -> None:
-        rid = require_id("route.id", cmd.id)
+        rid, external_id = Route.identity(cmd.id, cmd.external_id)
         if rid in self._routes:
             return
         agent_id = require_id("route.agent_id", cmd.agent_id)
@@ -156,7 +157,7 @@ class BulkLoad:
         if agent is None:
             raise NotFound("employee", agent_id, "route.agent_id")
         tid = self._territory(cmd.territory_id, "route.territory_id")
-        route = Route.create(rid, cmd.name, tid, agent)
+        route = Route.create(rid, cmd.name, tid, agent, external_id)
         self._routes[rid] = route
         await self._add(route)
 

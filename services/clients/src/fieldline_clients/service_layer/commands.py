@@ -123,6 +123,7 @@ class CreateEmployee:
     territory_id: str
     supervisor_id: str
     distributor_id: str
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,25 @@ class UpdateEmployee:
     distributor_id: str
     active: bool
     expected_version: int
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class EmployeeUpsert:
+    """One employee of the ERP, keyed by the ERP's id; its supervisor by the ERP's id too."""
+
+    external_id: str
+    full_name: str
+    roles: Sequence[Role | None]
+    active: bool
+    phone: str
+    supervisor_external_id: str  # "": none
+    territory_id: str  # "": the stored employee's (none for a new one)
+
+
+@dataclass(frozen=True)
+class UpsertEmployees:
+    employees: Sequence[EmployeeUpsert]
 
 
 @dataclass(frozen=True)
@@ -150,6 +170,25 @@ class CreateRoute:
     name: str
     territory_id: str
     agent_id: str
+    external_id: str = ""  # the ERP's id: the route's id is then derived from it
+
+
+@dataclass(frozen=True)
+class RouteAgentPeriodInput:
+    """Who works a route from a day to a day: the route and the employee each named by an id
+    or by the ERP's id (exactly one of each pair, judged by the use case)."""
+
+    route_id: str
+    route_external_id: str
+    employee_id: str
+    employee_external_id: str
+    valid_from: date | None  # None: not given
+    valid_to: date | None  # None: open-ended
+
+
+@dataclass(frozen=True)
+class ScheduleRouteAgents:
+    periods: Sequence[RouteAgentPeriodInput]
 
 
 @dataclass(frozen=True)

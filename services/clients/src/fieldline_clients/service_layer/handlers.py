@@ -12,11 +12,12 @@ a write, nothing written) and record `access.actor`.
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, TypeVar
 
-from fieldline_clients.adapters.repository import ClientsUnitOfWork
+from fieldline_clients.adapters.repository import ClientsUnitOfWork, ExternalRepository
 from fieldline_clients.domain.fieldwork import Audit, Proposal, Questionnaire, Visit
 from fieldline_clients.domain.model import (
     Client,
@@ -25,9 +26,14 @@ from fieldline_clients.domain.model import (
     Outlet,
     OutletStatus,
     Route,
+    RouteAgentPeriod,
     RouteAssignment,
     Territory,
     client_id_for,
+    employee_id_for,
+    external_key,
+    optional_external_key,
+    period_in_force,
 )
 from fieldline_clients.domain.values import optional_id, require_id
 from fieldline_clients.service_layer import access as scope
@@ -40,6 +46,8 @@ from fieldline_kit.errors import (
     InvalidArgument,
     NotFound,
 )
+
+T = TypeVar("T", Employee, Route)
 
 
 # ------------------------------------------------------------------------------ clients
@@ -133,13 +141,26 @@ async def upsert_clients(
     return results
 
 
-def _refusal(refused: list[tuple[int, str]]) -> InvalidArgument:
-    """One InvalidArgument for the refused items (by index): the first's field and problem,
-    then how many others, the first LISTED_REFUSALS of them listed."""
+class ItemsNotFound(NotFound):
+    """A batch refused because every item it refused names something that does not exist
+    (NOT_FOUND); the message is `_refusal`'s."""
+
+    def __init__(self, message: str) -> None:
+        DomainError.__init__(self, message)
+        self.entity = self.entity_id = ""
+        self.field = None
+
+
+def _refusal(refused: list[tuple[int, str]], *, missing: bool = False) -> DomainError:
+    """One error for the refused items (by index): the first's field and problem, then how
+    many others, the first LISTED_REFUSALS of them listed. InvalidArgument, or (`missing`:
+    every refused item names what does not exist) ItemsNotFound."""
     field, _, problem = refused[0][1].partition(": ")
     others = [message for _, message in refused[1:]]
     listed = "; ".join(others[:LISTED_REFUSALS]) + ("; …" if len(others) > LISTED_REFUSALS else "")
     more = f" (and {len(others)} more: {listed})" if others else ""
+    if missing:
+        return ItemsNotFound(f"{field}: {problem}{more}; nothing was changed")
     return InvalidArgument(field, f"{problem}{more}; nothing was changed")
 
 
@@ -260,6 +281,7 @@ async def create_employee(uow: ClientsUnitOfWork, cmd: c.CreateEmployee) -> Empl
         await _territory_id(uow, cmd.territory_id, "employee.territory_id"),
         await _supervisor(uow, cmd.supervisor_id),
         await _distributor(uow, cmd.distributor_id),
+        cmd.phone,
     )
     await uow.employees.add(employee)
     return employee
@@ -291,9 +313,120 @@ async def update_employee(uow: ClientsUnitOfWork, cmd: c.UpdateEmployee) -> Empl
         await _distributor(uow, cmd.distributor_id),
         cmd.active,
         cmd.expected_version,
+        cmd.phone,
     )
     await uow.employees.save(employee)
     return employee
+
+
+@dataclass(frozen=True)
+class EmployeeUpserted:
+    employee: Employee  # as stored after the call
+    outcome: UpsertOutcome
+
+
+# Why an import cannot make a distributor manager: it does not name the distributor.
+NO_DISTRIBUTOR = (
+    "ROLE_DISTRIBUTOR_MANAGER needs the distributor the employee works for, which an import "
+    "does not set: import the employee without it, then give the role and the distributor "
+    "with UpdateEmployee (later imports keep the distributor)"
+)
+
+
+async def upsert_employees(
+    uow: ClientsUnitOfWork, cmd: c.UpsertEmployees
+) -> list[EmployeeUpserted]:
+    """The ERP's employees, keyed by external id, one result per item in order.
+
+    Every item is judged before anything is written (errors name `employees[<i>].<field>`):
+    its external id (required, at most once in the batch), its own fields
+    (`Employee.imported_fields`: no ADMIN, an E.164 phone), its supervisor (an item of the
+    batch or an employee upserted before, not itself), its territory (exists, if given), a
+    distributor manager's distributor (only a stored employee can have one) and its derived
+    id (not another employee's). Any item refused: InvalidArgument naming them all, nothing
+    written. Then a new external id makes an employee (id `employee_id_for(external_id)`,
+    EmployeeChanged); a known one takes the item's fields (`Employee.imported`: an empty
+    territory and its ADMIN role stay), with EmployeeChanged only if one of them differs.
+    """
+    if not cmd.employees:
+        raise InvalidArgument("employees", "at least one employee is required")
+    refused: list[tuple[int, str]] = []
+    wanted: list[tuple[int, str, dict[str, Any], str]] = []  # index, key, fields, supervisor
+    first: dict[str, int] = {}  # external id → the first item with it
+    for i, item in enumerate(cmd.employees):
+        path = f"employees[{i}]"
+        try:
+            key = external_key(f"{path}.external_id", item.external_id)
+            if key in first:
+                raise InvalidArgument(
+                    f"{path}.external_id", f"{key!r} is also employees[{first[key]}]"
+                )
+            first[key] = i
+            fields = Employee.imported_fields(
+                item.full_name, item.roles, item.active, item.phone, path
+            )
+            boss = optional_external_key(
+                f"{path}.supervisor_external_id", item.supervisor_external_id
+            )
+            if boss == key:
+                raise InvalidArgument(
+                    f"{path}.supervisor_external_id", "an employee cannot supervise themselves"
+                )
+            fields["territory_id"] = optional_id(f"{path}.territory_id", item.territory_id)
+        except DomainError as exc:
+            refused.append((i, exc.message))
+            continue
+        wanted.append((i, key, fields, boss))
+    stored = await uow.employees.by_external_ids(
+        {key for _, key, _, _ in wanted} | {boss for *_, boss in wanted if boss}
+    )
+    territories = await _existing_territories(uow, {f["territory_id"] for _, _, f, _ in wanted})
+    new = {employee_id_for(key): (i, key) for i, key, _, _ in wanted if key not in stored}
+    # Only an employee made under that very id (CreateEmployee) can hold a derived id already.
+    for employee_id in await uow.employees.ids_taken(new):
+        i, key = new[employee_id]
+        problem = f"the id derived from {key!r}, {employee_id}, is another employee's"
+        refused.append((i, f"employees[{i}].external_id: {problem}"))
+    for i, key, fields, boss in wanted:
+        path = f"employees[{i}]"
+        if boss and boss not in first and boss not in stored:
+            problem = f"no employee has the external id {boss!r} (in this request or before)"
+            refused.append((i, f"{path}.supervisor_external_id: {problem}"))
+        territory = fields["territory_id"]
+        if territory and territory not in territories:
+            refused.append((i, f"{path}.territory_id: territory {territory!r} not found"))
+        current = stored.get(key)
+        try:
+            distributor = current.distributor_id if current else ""
+            Employee.require_distributor(
+                fields["roles"], distributor, f"{path}.roles", NO_DISTRIBUTOR
+            )
+        except DomainError as exc:
+            refused.append((i, exc.message))
+    if refused:
+        raise _refusal(sorted(refused))
+    results = []
+    for _, key, fields, boss in wanted:
+        boss_employee = stored.get(boss) if boss else None
+        fields["supervisor_id"] = (
+            boss_employee.id if boss_employee else employee_id_for(boss) if boss else ""
+        )
+        current = stored.get(key)
+        if current is None:
+            employee = Employee.of_external(key, fields)
+            await uow.employees.add(employee)
+            results.append(EmployeeUpserted(employee, UpsertOutcome.CREATED))
+        elif current.revise(current.imported(fields)):
+            await uow.employees.save(current)
+            results.append(EmployeeUpserted(current, UpsertOutcome.UPDATED))
+        else:
+            results.append(EmployeeUpserted(current, UpsertOutcome.UNCHANGED))
+    return results
+
+
+async def _existing_territories(uow: ClientsUnitOfWork, ids: Collection[str]) -> set[str]:
+    """Those of `ids` (ignoring "") that are a territory's (an import names few)."""
+    return {t for t in ids if t and await uow.territories.find(t) is not None}
 
 
 async def create_territory(uow: ClientsUnitOfWork, cmd: c.CreateTerritory) -> Territory:
@@ -307,7 +440,9 @@ async def create_territory(uow: ClientsUnitOfWork, cmd: c.CreateTerritory) -> Te
 
 
 async def create_route(uow: ClientsUnitOfWork, cmd: c.CreateRoute, access: Access) -> Route:
-    rid = require_id("route.id", cmd.id)
+    """A route worked by an employee the caller sees; one made with the ERP's id has the id
+    derived from it (`Route.identity`): made again, it is found, not made twice."""
+    rid, external_id = Route.identity(cmd.id, cmd.external_id)
     existing = await uow.routes.find(rid)
     if existing is not None:
         if not access.sees(existing.agent_id):
@@ -318,9 +453,162 @@ async def create_route(uow: ClientsUnitOfWork, cmd: c.CreateRoute, access: Acces
         raise access.refused("employee", agent_id, "route.agent_id", write=True)
     agent = await uow.employees.get(agent_id, field="route.agent_id")
     tid = await _territory_id(uow, cmd.territory_id, "route.territory_id")
-    route = Route.create(rid, cmd.name, tid, agent)
+    route = Route.create(rid, cmd.name, tid, agent, external_id)
     await uow.routes.add(route)
     return route
+
+
+@dataclass(frozen=True)
+class AgentsScheduled:
+    periods: list[tuple[RouteAgentPeriod, UpsertOutcome]]  # one per period asked, in order
+    routes: list[Route]  # each route named, once, as it is after the call
+
+
+async def schedule_route_agents(
+    uow: ClientsUnitOfWork, today: date, cmd: c.ScheduleRouteAgents
+) -> AgentsScheduled:
+    """Store who works which route from a day to a day, and move each route named to the
+    employee of its period in force `today` (the service's current date).
+
+    Every period is judged before anything is written (errors name `periods[<i>].<field>`):
+    exactly one of route_id / route_external_id and of employee_id / employee_external_id,
+    naming a route and an employee that exist; the dates (`RouteAgentPeriod.of`); the employee
+    an AGENT or VAN_SELLER (`Employee.require_route_agent`; active, unless the period is over
+    before `today`); each route and start day once in the batch. Any period refused: nothing
+    written, ItemsNotFound when each refused period names something missing, else
+    InvalidArgument. Then each period is stored (a stored one with its route and start day is
+    replaced) and each route named follows its period in force (`_follow_periods`).
+    """
+    if not cmd.periods:
+        raise InvalidArgument("periods", "at least one period is required")
+    refused: list[tuple[int, str]] = []
+    missing: set[int] = set()  # refused for naming a route or employee that does not exist
+    named: list[tuple[int, _Ref, _Ref, c.RouteAgentPeriodInput]] = []
+    for i, item in enumerate(cmd.periods):
+        path = f"periods[{i}]"
+        try:
+            route_ref = _Ref.of(path, "route", item.route_id, item.route_external_id)
+            employee_ref = _Ref.of(path, "employee", item.employee_id, item.employee_external_id)
+            RouteAgentPeriod.of(
+                route_ref.key, employee_ref.key, item.valid_from, item.valid_to, path
+            )
+        except DomainError as exc:
+            refused.append((i, exc.message))
+            continue
+        named.append((i, route_ref, employee_ref, item))
+    routes = await _by_refs(uow.routes, [r for _, r, _, _ in named])
+    employees = await _by_refs(uow.employees, [e for _, _, e, _ in named])
+    periods: list[RouteAgentPeriod] = []
+    touched: dict[str, Route] = {}  # the routes named, in order
+    starts: dict[tuple[str, date], int] = {}  # (route, start day) → the first period with it
+    for i, route_ref, employee_ref, item in named:
+        path = f"periods[{i}]"
+        route, employee = routes.get(route_ref), employees.get(employee_ref)
+        for ref, found, entity in (
+            (route_ref, route, "route"),
+            (employee_ref, employee, "employee"),
+        ):
+            if found is None:
+                refused.append((i, NotFound(entity, ref.key, ref.field).message))
+                missing.add(i)
+        if route is None or employee is None:
+            continue
+        period = RouteAgentPeriod.of(route.id, employee.id, item.valid_from, item.valid_to, path)
+        try:
+            employee.require_route_agent(employee_ref.field, active=not period.over_before(today))
+            if period.key in starts:
+                raise InvalidArgument(
+                    f"{path}.valid_from",
+                    f"route {route.id} has another period starting {period.valid_from} "
+                    f"at periods[{starts[period.key]}]",
+                )
+        except DomainError as exc:
+            refused.append((i, exc.message))
+            continue
+        starts[period.key] = i
+        periods.append(period)
+        touched.setdefault(route.id, route)
+    if refused:
+        by_index = sorted(refused, key=lambda r: r[0])  # an item's fields in the order judged
+        raise _refusal(by_index, missing={i for i, _ in refused} <= missing)
+    stored = await uow.routes.periods_starting([p.key for p in periods])
+    done = []
+    for period in periods:
+        before = stored.get(period.key)
+        if before == period:
+            done.append((period, UpsertOutcome.UNCHANGED))
+            continue
+        await uow.routes.put_period(period)
+        done.append((period, UpsertOutcome.UPDATED if before else UpsertOutcome.CREATED))
+    await _follow_periods(uow, list(touched.values()), today)
+    return AgentsScheduled(done, list(touched.values()))
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """A route or an employee as a request names it: by its id or by the ERP's id."""
+
+    field: str  # the request's field naming it
+    key: str  # the id or the external id, as stored
+    external: bool
+
+    @classmethod
+    def of(cls, path: str, what: str, id_: str, external_id: str) -> _Ref:
+        """Exactly one of `<path>.<what>_id` and `<path>.<what>_external_id`."""
+        id_field, external_field = f"{path}.{what}_id", f"{path}.{what}_external_id"
+        given = bool((external_id or "").strip())
+        if id_ and given:
+            raise InvalidArgument(external_field, f"give {what}_id or {what}_external_id, not both")
+        if id_:
+            return cls(id_field, require_id(id_field, id_), False)
+        if given:
+            return cls(external_field, external_key(external_field, external_id), True)
+        raise InvalidArgument(id_field, f"is required: give {what}_id or {what}_external_id")
+
+
+async def _by_refs(repository: ExternalRepository[T], refs: Sequence[_Ref]) -> dict[_Ref, T]:
+    """What each of `refs` names and exists, loaded once however often and however named."""
+    by_id = await repository.by_ids({r.key for r in refs if not r.external})
+    by_external = await repository.by_external_ids({r.key for r in refs if r.external})
+    for key, aggregate in by_external.items():
+        by_external[key] = by_id.setdefault(aggregate.id, aggregate)
+    out = {}
+    for ref in refs:
+        found = (by_external if ref.external else by_id).get(ref.key)
+        if found is not None:
+            out[ref] = found
+    return out
+
+
+async def _follow_periods(uow: ClientsUnitOfWork, routes: Sequence[Route], today: date) -> int:
+    """Each route to the employee of its period in force `today` (`period_in_force`; with none
+    in force it keeps its agent); how many moved (each with RouteChanged)."""
+    covering = await uow.routes.periods_covering([r.id for r in routes], today)
+    moved = 0
+    for route in routes:
+        in_force = period_in_force(covering.get(route.id, ()), today)
+        if in_force is not None and route.hand_over(in_force.employee_id):
+            await uow.routes.save(route)
+            moved += 1
+    return moved
+
+
+# How many routes one step of the roll-over judges (one transaction).
+ROLL_OVER_STEP = 200
+
+
+async def roll_route_agents(
+    uow: ClientsUnitOfWork, today: date, after: str = "", limit: int = ROLL_OVER_STEP
+) -> tuple[int, str]:
+    """One step of the daily roll-over: the next `limit` routes (by id, after `after`) a period
+    covering `today` names another employee for, each following its period in force.
+    (Routes moved, the last route id judged: "" when there was none left — done.)"""
+    ids = await uow.routes.handover_candidates(today, after, limit)
+    if not ids:
+        return 0, ""
+    routes = await uow.routes.by_ids(ids)
+    moved = await _follow_periods(uow, [routes[i] for i in ids if i in routes], today)
+    return moved, ids[-1]
 
 
 def assignment_of(cmd: c.SetRouteAssignment) -> RouteAssignment:

@@ -14,7 +14,6 @@ A record a service refuses becomes a report line; the rest applies."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
@@ -28,6 +27,7 @@ from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_exchange.adapters.peers import Peers
+from fieldline_exchange.adapters.refused_items import REFUSED, send_dropping_refused
 from fieldline_exchange.domain.records import (
     OPERATION_INVOICE,
     OPERATION_ORDER,
@@ -41,13 +41,10 @@ from fieldline_kit.external_ids import client_id
 from fieldline_kit.grpc.convert import money, pb_date
 
 T = TypeVar("T")
-REFUSED = "refused-by-service"
 UNKNOWN_ORDER = "unknown-order"
 NO_STATUS = "no-status"
 NO_CLIENT = "no-client"
 FIELDLINE_PAYMENT = "fieldline-payment"
-MAX_ROUNDS = 3
-_CLIENT_INDEX = re.compile(r"clients\[(\d+)\]")
 _TRUE = {"true", "да", "1", "yes"}
 
 
@@ -82,15 +79,12 @@ class DocumentsSink:
     async def counterparties(
         self, partner_id: str, records: Sequence[Counterparty], request_id: str
     ) -> list[ReportLine]:
-        refused: list[ReportLine] = []
         # A counterparty whose Ид is one of Fieldline's clients is the client an export
         # named (by its id: it had no external id): it is there, nothing to upsert.
         ours = await self._fieldline_clients(partner_id, [c.id for c in records])
-        live = [c for c in records if c.id not in ours]
-        for round_ in range(MAX_ROUNDS):
-            if not live:
-                break
-            items = [
+
+        async def send(items: Sequence[Counterparty], rid: str) -> object:
+            upserts = [
                 ccs.ClientUpsert(
                     external_id=c.id,
                     name=(c.full_name or c.name)[:200],
@@ -99,29 +93,21 @@ class DocumentsSink:
                     type=cpb.CLIENT_TYPE_RETAIL,
                     legal_address=c.address[:500],
                 )
-                for c in live
+                for c in items
             ]
-            rid = request_id if round_ == 0 else sub_request_id(request_id, f"round {round_}")
-            try:
-                await self._peers.call(
-                    partner_id,
-                    self._peers.clients.UpsertClients,
-                    ccs.UpsertClientsRequest(request_id=rid, clients=items),
-                )
-                break
-            except grpc.aio.AioRpcError as exc:
-                if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:
-                    raise
-                named = {int(i) for i in _CLIENT_INDEX.findall(exc.details() or "")}
-                if not named:
-                    raise
-                refused += [
-                    ReportLine(live[i].line or None, live[i].id, REFUSED, exc.details() or "")
-                    for i in sorted(named)
-                    if i < len(live)
-                ]
-                live = [c for i, c in enumerate(live) if i not in named]
-        return refused
+            return await self._peers.call(
+                partner_id,
+                self._peers.clients.UpsertClients,
+                ccs.UpsertClientsRequest(request_id=rid, clients=upserts),
+            )
+
+        return await send_dropping_refused(
+            [c for c in records if c.id not in ours],
+            send,
+            field="clients",
+            request_id=request_id,
+            lines=lambda c, details: [ReportLine(c.line or None, c.id, REFUSED, details)],
+        )
 
     async def _fieldline_clients(self, partner_id: str, ids: Sequence[str]) -> set[str]:
         found = set()

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from fieldline.clients.v1 import clients_service_pb2_grpc
+from fieldline.clients.v1 import clients_service_pb2_grpc, territory_service_pb2_grpc
 from fieldline.orders.v1 import catalog_service_pb2_grpc, orders_service_pb2_grpc
 from fieldline.settlements.v1 import settlements_service_pb2_grpc
 from fieldline_exchange.settings import PREFIX, ExchangeSettings
@@ -48,6 +48,7 @@ class Peers:
         orders = channel(settings.orders_target)
         settlements = channel(settings.settlements_target)
         self.clients = clients_service_pb2_grpc.ClientsServiceStub(clients)
+        self.territory = territory_service_pb2_grpc.TerritoryServiceStub(clients)
         self.orders = orders_service_pb2_grpc.OrdersServiceStub(orders)
         self.catalog = catalog_service_pb2_grpc.CatalogServiceStub(orders)
         self.settlements = settlements_service_pb2_grpc.SettlementsServiceStub(settlements)

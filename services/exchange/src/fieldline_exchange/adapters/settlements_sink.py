@@ -14,7 +14,6 @@ A record settlements refuses becomes a report line; the rest applies."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -26,6 +25,7 @@ import grpc
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_exchange.adapters.peers import Peers
+from fieldline_exchange.adapters.refused_items import REFUSED, send_dropping_refused
 from fieldline_exchange.domain.own_records import (
     CreditLimit,
     DebtPolicy,
@@ -40,15 +40,12 @@ from fieldline_kit.external_ids import client_id
 from fieldline_kit.grpc.convert import money, pb_date
 
 T = TypeVar("T")
-REFUSED = "refused-by-service"
 _MODES = {
     "BLOCK": spb.DEBT_POLICY_MODE_BLOCK,
     "WARN": spb.DEBT_POLICY_MODE_WARN,
     "IGNORE": spb.DEBT_POLICY_MODE_IGNORE,
 }
 _STAGES = {"ORDER_SUBMIT": spb.STAGE_ORDER_SUBMIT, "VAN_SALE": spb.STAGE_VAN_SALE}
-_COUNT_INDEX = re.compile(r"counts\[(\d+)\]")
-MAX_ROUNDS = 3
 
 
 class SettlementsSink:
@@ -81,35 +78,27 @@ class SettlementsSink:
         groups: dict[tuple[str, str], list[TareBalance]] = {}
         for row in rows:
             groups.setdefault((row.client_id, row.container), []).append(row)
-        live = list(groups.values())
-        refused: list[ReportLine] = []
-        for round_ in range(MAX_ROUNDS):
-            if not live:
-                break
-            rid = request_id if round_ == 0 else sub_request_id(request_id, f"round {round_}")
+
+        async def send(counts: Sequence[list[TareBalance]], rid: str) -> object:
             request = ss.RecordTareCountsRequest(
                 request_id=rid,
                 document_id=document,
                 count_date=pb_date(counted_on),
-                counts=[_count(group) for group in live],
+                counts=[_count(group) for group in counts],
             )
-            try:
-                await self._peers.call(
-                    partner_id, self._peers.settlements.RecordTareCounts, request
-                )
-                break
-            except grpc.aio.AioRpcError as exc:
-                named = {int(i) for i in _COUNT_INDEX.findall(exc.details() or "")}
-                if exc.code() != grpc.StatusCode.INVALID_ARGUMENT or not named:
-                    raise
-                refused += [
-                    ReportLine(None, row.client_id, REFUSED, exc.details() or "")
-                    for i in sorted(named)
-                    if i < len(live)
-                    for row in live[i]
-                ]
-                live = [group for i, group in enumerate(live) if i not in named]
-        return refused
+            return await self._peers.call(
+                partner_id, self._peers.settlements.RecordTareCounts, request
+            )
+
+        return await send_dropping_refused(
+            list(groups.values()),
+            send,
+            field="counts",
+            request_id=request_id,
+            lines=lambda group, details: [
+                ReportLine(None, row.client_id, REFUSED, details) for row in group
+            ],
+        )
 
     async def _one(self, partner_id: str, record: Any, rid: str) -> None:
         match record:

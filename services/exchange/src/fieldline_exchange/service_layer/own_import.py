@@ -2,17 +2,17 @@
 `fieldline` format. The check pass validates the file strictly against its XSD (an invalid
 file is refused with the schema's lines) and checks that the file is the partner's own (its
 `partner` attribute is the sending partner's id or name); the records then go in batches of
-one section each to settlements.
+one section each to settlements (invoices, payments, tare, credit limits, debt policies) or to
+clients (employees, route assignments).
 
 Tare balances are the ERP's count of what each client holds: settlements `RecordTareCounts`,
 one count per client and container type (a client's own row and its outlets' rows added up:
 the rows of one client and container are never split between batches), the count's document
 the file (`tare-count:<its SHA-256>`), dated the day the file was made.
 
-Two sections have no owning command yet — employees and route assignments (clients creates
-employees by its own ids, and its route assignments put outlets on routes) — their records are
-counted and each gets a report line `not-supported-yet`: they are read, never silently
-dropped."""
+Employees are upserted by their ERP ids (clients `UpsertEmployees`), route assignments are
+dated periods of who works a route (clients `ScheduleRouteAgents`, routes and employees by
+their ERP ids)."""
 
 from __future__ import annotations
 
@@ -44,9 +44,7 @@ SECTIONS: dict[type, str] = {
     Employee: "employees",
     RouteAssignment: "route_assignments",
 }
-NOT_SUPPORTED = {"employees", "route_assignments"}
 TARE = "tare_balances"
-NOT_SUPPORTED_YET = "not-supported-yet"
 NOT_THE_PARTNERS = "not-the-partners"
 OWN_SCOPE = "own:import"
 
@@ -69,9 +67,20 @@ def tare_count_document(sha256: str) -> str:
     return f"tare-count:{sha256[:48]}"
 
 
+class Staff(Protocol):
+    async def employees(
+        self, partner_id: str, records: Sequence[Employee], request_id: str
+    ) -> list[ReportLine]: ...
+
+    async def route_agents(
+        self, partner_id: str, records: Sequence[RouteAssignment], request_id: str
+    ) -> list[ReportLine]: ...
+
+
 class OwnFormatPipeline:
-    def __init__(self, settlements: Settlements) -> None:
+    def __init__(self, settlements: Settlements, staff: Staff) -> None:
         self._settlements = settlements
+        self._staff = staff
 
     async def check(self, job: Job) -> Checked:
         return await asyncio.to_thread(self._check, job)
@@ -90,20 +99,9 @@ class OwnFormatPipeline:
                 f"({job.partner.name!r})",
             )
         counts = dict.fromkeys(SECTIONS.values(), 0)
-        skipped: list[ReportLine] = []
         for record in own_format.read(job.path, validated=True):
-            section = SECTIONS[type(record)]
-            counts[section] += 1
-            if section in NOT_SUPPORTED:
-                skipped.append(
-                    ReportLine(
-                        None,
-                        _key(record),
-                        NOT_SUPPORTED_YET,
-                        f"{section}: no service takes these from an ERP yet",
-                    )
-                )
-        return Checked(kind="fieldline", version=header.version, counts=counts, skipped=skipped)
+            counts[SECTIONS[type(record)]] += 1
+        return Checked(kind="fieldline", version=header.version, counts=counts)
 
     def batches(self, job: Job, size: int) -> Generator[Batch, None, None]:
         records = own_format.read(job.path, validated=True)
@@ -111,8 +109,11 @@ class OwnFormatPipeline:
             yield Batch(n, section, run)
 
     async def apply(self, job: Job, batch: Batch, request_id: str) -> list[ReportLine]:
-        if batch.kind in NOT_SUPPORTED:
-            return []  # reported at the check
+        partner_id = job.partner.partner_id
+        if batch.kind == "employees":
+            return await self._staff.employees(partner_id, batch.records, request_id)
+        if batch.kind == "route_assignments":
+            return await self._staff.route_agents(partner_id, batch.records, request_id)
         if batch.kind == TARE:
             header = await asyncio.to_thread(own_format.read_header, job.path, validated=True)
             return await self._settlements.tare_counts(
@@ -159,15 +160,6 @@ def _tare_grouped(records: Iterable[Any]) -> Iterator[Any]:
         yield record
     for rows in groups.values():
         yield from rows
-
-
-def _key(record: Any) -> str:
-    return str(
-        getattr(record, "external_id", None)
-        or getattr(record, "route_id", None)
-        or getattr(record, "client_id", None)
-        or ""
-    )
 
 
 def _message(refusal: own_format.Refusal) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,20 @@ import grpc
 from prometheus_client import REGISTRY
 
 from fieldline.clients.v1 import clients_service_pb2 as ccs
+from fieldline.clients.v1 import resources_pb2 as cpb
+from fieldline.clients.v1 import territory_service_pb2 as cts
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_exchange.adapters import own_format
 from fieldline_exchange.domain import own_records as own
-from fieldline_kit.external_ids import PRICE_LIST, PRODUCT, client_id, orders_catalog_id
+from fieldline_kit.external_ids import (
+    PRICE_LIST,
+    PRODUCT,
+    client_id,
+    employee_id,
+    orders_catalog_id,
+    route_id,
+)
 from fieldline_kit.testing.helpers import eventually
 
 from . import cml
@@ -469,6 +478,53 @@ async def test_an_own_format_file_reaches_settlements(system: Exchange, tmp_path
     done = await _finished(system, key, job["importId"])
     assert (done["state"], done["refusal"]["code"]) == ("refused", "schema-invalid"), done
     assert done["refusal"]["line"]
+
+
+async def test_own_format_staff_and_their_routes_reach_clients(
+    system: Exchange, tmp_path: Path
+) -> None:
+    """Employees upserted by their ERP ids (a supervisor named by its ERP id), and who works a
+    route from which day: the route's agent is the period's in force today; a period of a
+    route Fieldline does not know is reported, the rest applies."""
+    assert system.services is not None
+    api = system.services.api
+    partner_id, _ = await system.partner("ERP", f"erp-{uuid.uuid4().hex[:8]}")
+    key = await system.key(partner_id, "own:import", "jobs:read")
+    boss, agent, ghost_route = _ids("emp", 2) + _ids("route", 1)
+    route = _ids("route", 1)[0]
+    first_agent = await api.employee(cpb.ROLE_AGENT, "Первый Агент")
+    await api.territory.CreateRoute(
+        cts.CreateRouteRequest(
+            request_id=str(uuid.uuid4()),
+            route=cpb.Route(
+                id=route_id(route), name="Север-3", agent_id=first_agent.subject, external_id=route
+            ),
+        )
+    )
+    today = date.today()
+    records = [
+        own.Employee(boss, "Ольга Миронова", (own.Role.SUPERVISOR,), True, "+79031112233"),
+        own.Employee(agent, "Иван Петров", (own.Role.AGENT, own.Role.VAN_SELLER), True, None, boss),
+        own.RouteAssignment(route, agent, today - timedelta(days=1)),
+        own.RouteAssignment(ghost_route, agent, today),
+    ]
+    path = tmp_path / "staff.xml"
+    own_format.write(records, path, partner=partner_id, created=datetime.now(UTC))
+    done = await _finished(
+        system, key, (await _import(system, key, "staff.xml", path.read_bytes()))["importId"]
+    )
+    assert done["state"] == "done", done
+    assert (done["counts"]["employees"], done["counts"]["route_assignments"]) == (2, 2)
+    assert done["recordsApplied"] == 3
+    report = await system.http.get(f"/v1/imports/{done['importId']}/report", headers=bearer(key))
+    [line] = report.json()["lines"]
+    assert (line["externalId"], line["reason"]) == (ghost_route, "refused-by-service")
+    made = await api.territory.GetEmployee(cts.GetEmployeeRequest(employee_id=employee_id(agent)))
+    assert (made.employee.full_name, made.employee.external_id) == ("Иван Петров", agent)
+    assert made.employee.supervisor_id == employee_id(boss)
+    assert set(made.employee.roles) == {cpb.ROLE_AGENT, cpb.ROLE_VAN_SELLER}
+    worked = await api.territory.GetRoute(cts.GetRouteRequest(route_id=route_id(route)))
+    assert worked.route.agent_id == employee_id(agent)
 
 
 async def test_a_full_package_replaces_the_lists_and_a_changes_only_one_merges(

@@ -250,7 +250,7 @@ class OutletCardChange(_message.Message):
     def __init__(self, outlet_id: _Optional[str] = ..., version: _Optional[int] = ..., changed_by: _Optional[str] = ..., change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., changes: _Optional[_Iterable[_Union[FieldChange, _Mapping]]] = ..., proposal_id: _Optional[str] = ...) -> None: ...
 
 class Employee(_message.Message):
-    __slots__ = ("id", "full_name", "roles", "territory_id", "supervisor_id", "distributor_id", "active", "version")
+    __slots__ = ("id", "full_name", "roles", "territory_id", "supervisor_id", "distributor_id", "active", "version", "external_id", "phone")
     ID_FIELD_NUMBER: _ClassVar[int]
     FULL_NAME_FIELD_NUMBER: _ClassVar[int]
     ROLES_FIELD_NUMBER: _ClassVar[int]
@@ -259,6 +259,8 @@ class Employee(_message.Message):
     DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
     id: str
     full_name: str
     roles: _containers.RepeatedScalarFieldContainer[Role]
@@ -267,7 +269,9 @@ class Employee(_message.Message):
     distributor_id: str
     active: bool
     version: int
-    def __init__(self, id: _Optional[str] = ..., full_name: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[Role, str]]] = ..., territory_id: _Optional[str] = ..., supervisor_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., active: _Optional[bool] = ..., version: _Optional[int] = ...) -> None: ...
+    external_id: str
+    phone: str
+    def __init__(self, id: _Optional[str] = ..., full_name: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[Role, str]]] = ..., territory_id: _Optional[str] = ..., supervisor_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., active: _Optional[bool] = ..., version: _Optional[int] = ..., external_id: _Optional[str] = ..., phone: _Optional[str] = ...) -> None: ...
 
 class Territory(_message.Message):
     __slots__ = ("id", "name", "parent_id")
@@ -298,18 +302,36 @@ class RouteAssignment(_message.Message):
     def __init__(self, route_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., frequency: _Optional[_Union[VisitFrequency, str]] = ..., weekdays: _Optional[_Iterable[int]] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., sequence: _Optional[int] = ..., route_version: _Optional[int] = ...) -> None: ...
 
 class Route(_message.Message):
-    __slots__ = ("id", "name", "territory_id", "agent_id", "version")
+    __slots__ = ("id", "name", "territory_id", "agent_id", "version", "external_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     TERRITORY_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     territory_id: str
     agent_id: str
     version: int
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., territory_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+    external_id: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., territory_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., version: _Optional[int] = ..., external_id: _Optional[str] = ...) -> None: ...
+
+class RouteAgentPeriod(_message.Message):
+    __slots__ = ("route_id", "route_external_id", "employee_id", "employee_external_id", "valid_from", "valid_to")
+    ROUTE_ID_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    EMPLOYEE_ID_FIELD_NUMBER: _ClassVar[int]
+    EMPLOYEE_EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_TO_FIELD_NUMBER: _ClassVar[int]
+    route_id: str
+    route_external_id: str
+    employee_id: str
+    employee_external_id: str
+    valid_from: _date_pb2.Date
+    valid_to: _date_pb2.Date
+    def __init__(self, route_id: _Optional[str] = ..., route_external_id: _Optional[str] = ..., employee_id: _Optional[str] = ..., employee_external_id: _Optional[str] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class Visit(_message.Message):
     __slots__ = ("id", "agent_id", "outlet_id", "date", "status", "check_in_time", "check_in_location", "check_in_distance_m", "check_in_far", "check_out_time", "check_out_location", "check_out_distance_m", "check_out_far", "outcome", "missed_reason", "notes")

@@ -1,3 +1,4 @@
+from fieldline.clients.v1 import clients_service_pb2 as _clients_service_pb2
 from fieldline.clients.v1 import resources_pb2 as _resources_pb2
 from google.type import date_pb2 as _date_pb2
 from google.protobuf.internal import containers as _containers
@@ -67,6 +68,48 @@ class ListEmployeesResponse(_message.Message):
     employees: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Employee]
     next_page_token: str
     def __init__(self, employees: _Optional[_Iterable[_Union[_resources_pb2.Employee, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class EmployeeUpsert(_message.Message):
+    __slots__ = ("external_id", "full_name", "roles", "active", "phone", "supervisor_external_id", "territory_id")
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    FULL_NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLES_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    SUPERVISOR_EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    TERRITORY_ID_FIELD_NUMBER: _ClassVar[int]
+    external_id: str
+    full_name: str
+    roles: _containers.RepeatedScalarFieldContainer[_resources_pb2.Role]
+    active: bool
+    phone: str
+    supervisor_external_id: str
+    territory_id: str
+    def __init__(self, external_id: _Optional[str] = ..., full_name: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[_resources_pb2.Role, str]]] = ..., active: _Optional[bool] = ..., phone: _Optional[str] = ..., supervisor_external_id: _Optional[str] = ..., territory_id: _Optional[str] = ...) -> None: ...
+
+class UpsertEmployeesRequest(_message.Message):
+    __slots__ = ("request_id", "employees")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    EMPLOYEES_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    employees: _containers.RepeatedCompositeFieldContainer[EmployeeUpsert]
+    def __init__(self, request_id: _Optional[str] = ..., employees: _Optional[_Iterable[_Union[EmployeeUpsert, _Mapping]]] = ...) -> None: ...
+
+class EmployeeUpsertResult(_message.Message):
+    __slots__ = ("external_id", "employee_id", "outcome")
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    EMPLOYEE_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    external_id: str
+    employee_id: str
+    outcome: _clients_service_pb2.UpsertOutcome
+    def __init__(self, external_id: _Optional[str] = ..., employee_id: _Optional[str] = ..., outcome: _Optional[_Union[_clients_service_pb2.UpsertOutcome, str]] = ...) -> None: ...
+
+class UpsertEmployeesResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[EmployeeUpsertResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[EmployeeUpsertResult, _Mapping]]] = ...) -> None: ...
 
 class CreateTerritoryRequest(_message.Message):
     __slots__ = ("request_id", "territory")
@@ -193,6 +236,42 @@ class ListRouteAssignmentsResponse(_message.Message):
     assignments: _containers.RepeatedCompositeFieldContainer[_resources_pb2.RouteAssignment]
     next_page_token: str
     def __init__(self, assignments: _Optional[_Iterable[_Union[_resources_pb2.RouteAssignment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ScheduleRouteAgentsRequest(_message.Message):
+    __slots__ = ("request_id", "periods")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIODS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    periods: _containers.RepeatedCompositeFieldContainer[_resources_pb2.RouteAgentPeriod]
+    def __init__(self, request_id: _Optional[str] = ..., periods: _Optional[_Iterable[_Union[_resources_pb2.RouteAgentPeriod, _Mapping]]] = ...) -> None: ...
+
+class ScheduleRouteAgentsResponse(_message.Message):
+    __slots__ = ("periods", "outcomes", "routes")
+    PERIODS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    ROUTES_FIELD_NUMBER: _ClassVar[int]
+    periods: _containers.RepeatedCompositeFieldContainer[_resources_pb2.RouteAgentPeriod]
+    outcomes: _containers.RepeatedScalarFieldContainer[_clients_service_pb2.UpsertOutcome]
+    routes: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Route]
+    def __init__(self, periods: _Optional[_Iterable[_Union[_resources_pb2.RouteAgentPeriod, _Mapping]]] = ..., outcomes: _Optional[_Iterable[_Union[_clients_service_pb2.UpsertOutcome, str]]] = ..., routes: _Optional[_Iterable[_Union[_resources_pb2.Route, _Mapping]]] = ...) -> None: ...
+
+class ListRouteAgentPeriodsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "route_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    route_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., route_id: _Optional[str] = ...) -> None: ...
+
+class ListRouteAgentPeriodsResponse(_message.Message):
+    __slots__ = ("periods", "next_page_token")
+    PERIODS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    periods: _containers.RepeatedCompositeFieldContainer[_resources_pb2.RouteAgentPeriod]
+    next_page_token: str
+    def __init__(self, periods: _Optional[_Iterable[_Union[_resources_pb2.RouteAgentPeriod, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetVisitPlanRequest(_message.Message):
     __slots__ = ("agent_id", "date")

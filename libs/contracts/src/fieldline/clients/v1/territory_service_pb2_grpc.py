@@ -59,6 +59,11 @@ class TerritoryServiceStub:
                 request_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListEmployeesRequest.SerializeToString,
                 response_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListEmployeesResponse.FromString,
                 _registered_method=True)
+        self.UpsertEmployees = channel.unary_unary(
+                '/fieldline.clients.v1.TerritoryService/UpsertEmployees',
+                request_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.UpsertEmployeesRequest.SerializeToString,
+                response_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.UpsertEmployeesResponse.FromString,
+                _registered_method=True)
         self.CreateTerritory = channel.unary_unary(
                 '/fieldline.clients.v1.TerritoryService/CreateTerritory',
                 request_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.CreateTerritoryRequest.SerializeToString,
@@ -99,6 +104,16 @@ class TerritoryServiceStub:
                 request_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListRouteAssignmentsRequest.SerializeToString,
                 response_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListRouteAssignmentsResponse.FromString,
                 _registered_method=True)
+        self.ScheduleRouteAgents = channel.unary_unary(
+                '/fieldline.clients.v1.TerritoryService/ScheduleRouteAgents',
+                request_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ScheduleRouteAgentsRequest.SerializeToString,
+                response_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ScheduleRouteAgentsResponse.FromString,
+                _registered_method=True)
+        self.ListRouteAgentPeriods = channel.unary_unary(
+                '/fieldline.clients.v1.TerritoryService/ListRouteAgentPeriods',
+                request_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListRouteAgentPeriodsRequest.SerializeToString,
+                response_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListRouteAgentPeriodsResponse.FromString,
+                _registered_method=True)
         self.GetVisitPlan = channel.unary_unary(
                 '/fieldline.clients.v1.TerritoryService/GetVisitPlan',
                 request_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.GetVisitPlanRequest.SerializeToString,
@@ -134,6 +149,19 @@ class TerritoryServiceServicer:
 
     def ListEmployees(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertEmployees(self, request, context):
+        """Creates or updates the ERP's employees, keyed by their `external_id` (the exchange's
+        import). A new employee's id is derived from its external id (a UUIDv5), so the same item
+        sent again never makes a second employee. An item equal to the stored employee changes
+        nothing and publishes nothing; a new or changed one publishes EmployeeChanged. ADMIN is
+        never granted (nor taken away) by it. A batch with any invalid item changes nothing and
+        is INVALID_ARGUMENT naming the items and fields (`employees[3].phone: …`). ADMIN and
+        SERVICE only.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -187,6 +215,25 @@ class TerritoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ScheduleRouteAgents(self, request, context):
+        """Stores who works which route from a date to a date (the ERP's plan), one period per route
+        and start day (the same route and start day again replaces it), and moves each route's
+        agent to the period in force today (RouteChanged when it moves); later days' changes are
+        made by the service on the day. A batch with any refused period changes nothing: NOT_FOUND
+        when every refused period names a route or employee that does not exist, else
+        INVALID_ARGUMENT, each naming `periods[i].<field>`. ADMIN and SERVICE only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRouteAgentPeriods(self, request, context):
+        """A route's dated agent periods, by start day. SUPERVISOR (its team's routes), ADMIN, SERVICE.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetVisitPlan(self, request, context):
         """The outlets an agent is to visit on a date, in route order, with any visit already made.
         """
@@ -216,6 +263,11 @@ def add_TerritoryServiceServicer_to_server(servicer, server):
                     servicer.ListEmployees,
                     request_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListEmployeesRequest.FromString,
                     response_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListEmployeesResponse.SerializeToString,
+            ),
+            'UpsertEmployees': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertEmployees,
+                    request_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.UpsertEmployeesRequest.FromString,
+                    response_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.UpsertEmployeesResponse.SerializeToString,
             ),
             'CreateTerritory': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateTerritory,
@@ -256,6 +308,16 @@ def add_TerritoryServiceServicer_to_server(servicer, server):
                     servicer.ListRouteAssignments,
                     request_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListRouteAssignmentsRequest.FromString,
                     response_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListRouteAssignmentsResponse.SerializeToString,
+            ),
+            'ScheduleRouteAgents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScheduleRouteAgents,
+                    request_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ScheduleRouteAgentsRequest.FromString,
+                    response_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ScheduleRouteAgentsResponse.SerializeToString,
+            ),
+            'ListRouteAgentPeriods': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRouteAgentPeriods,
+                    request_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListRouteAgentPeriodsRequest.FromString,
+                    response_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListRouteAgentPeriodsResponse.SerializeToString,
             ),
             'GetVisitPlan': grpc.unary_unary_rpc_method_handler(
                     servicer.GetVisitPlan,
@@ -376,6 +438,33 @@ class TerritoryService:
             '/fieldline.clients.v1.TerritoryService/ListEmployees',
             fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListEmployeesRequest.SerializeToString,
             fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListEmployeesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertEmployees(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.clients.v1.TerritoryService/UpsertEmployees',
+            fieldline_dot_clients_dot_v1_dot_territory__service__pb2.UpsertEmployeesRequest.SerializeToString,
+            fieldline_dot_clients_dot_v1_dot_territory__service__pb2.UpsertEmployeesResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -592,6 +681,60 @@ class TerritoryService:
             '/fieldline.clients.v1.TerritoryService/ListRouteAssignments',
             fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListRouteAssignmentsRequest.SerializeToString,
             fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListRouteAssignmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScheduleRouteAgents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.clients.v1.TerritoryService/ScheduleRouteAgents',
+            fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ScheduleRouteAgentsRequest.SerializeToString,
+            fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ScheduleRouteAgentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRouteAgentPeriods(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.clients.v1.TerritoryService/ListRouteAgentPeriods',
+            fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListRouteAgentPeriodsRequest.SerializeToString,
+            fieldline_dot_clients_dot_v1_dot_territory__service__pb2.ListRouteAgentPeriodsResponse.FromString,
             options,
             channel_credentials,
             insecure,

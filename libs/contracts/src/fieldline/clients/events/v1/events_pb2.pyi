@@ -44,10 +44,12 @@ class EmployeeChanged(_message.Message):
     def __init__(self, employee: _Optional[_Union[_resources_pb2.Employee, _Mapping]] = ...) -> None: ...
 
 class RouteChanged(_message.Message):
-    __slots__ = ("route",)
+    __slots__ = ("route", "previous_agent_id")
     ROUTE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     route: _resources_pb2.Route
-    def __init__(self, route: _Optional[_Union[_resources_pb2.Route, _Mapping]] = ...) -> None: ...
+    previous_agent_id: str
+    def __init__(self, route: _Optional[_Union[_resources_pb2.Route, _Mapping]] = ..., previous_agent_id: _Optional[str] = ...) -> None: ...
 
 class RouteAssignmentChanged(_message.Message):
     __slots__ = ("assignment", "agent_id", "removed")
