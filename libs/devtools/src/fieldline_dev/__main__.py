@@ -256,6 +256,17 @@ def cmd_exchange_inspect(args: argparse.Namespace) -> int:
     ).returncode
 
 
+def cmd_exchange_import(args: argparse.Namespace) -> int:
+    """Send files to a running exchange as a partner and follow each import with a progress
+    bar (the exchange's own command, run as its module; the key from FIELDLINE_EXCHANGE_KEY or
+    --key-file). Run in the caller's directory: the file paths are the caller's."""
+    extra = ["--url", args.url] + (["--key-file", args.key_file] if args.key_file else [])
+    return subprocess.run(
+        [sys.executable, "-m", "fieldline_exchange.entrypoints.import_cli", *extra, *args.files],
+        check=False,
+    ).returncode
+
+
 def cmd_passthrough(module: str) -> object:
     def run(args: argparse.Namespace) -> int:
         return subprocess.run(
@@ -339,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     image_cli.add_arguments(image)
     image.set_defaults(func=image_cli.run)
 
-    exchange = sub.add_parser("exchange", help="CommerceML exchange with the ERP (inspect)")
+    exchange = sub.add_parser("exchange", help="CommerceML exchange with the ERP (inspect, import)")
     exchange_sub = exchange.add_subparsers(dest="exchange_command", required=True)
     exchange_inspect = exchange_sub.add_parser(
         "inspect",
@@ -348,6 +359,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     exchange_inspect.add_argument("files", nargs="+", metavar="FILE")
     exchange_inspect.set_defaults(func=cmd_exchange_inspect)
+    exchange_import = exchange_sub.add_parser(
+        "import",
+        help="send files to the exchange as a partner (API key in FIELDLINE_EXCHANGE_KEY) and "
+        "follow each import with a progress bar",
+    )
+    exchange_import.add_argument("files", nargs="+", metavar="FILE")
+    exchange_import.add_argument("--url", default="http://127.0.0.1:8100")
+    exchange_import.add_argument("--key-file", help="a file holding the partner's API key")
+    exchange_import.set_defaults(func=cmd_exchange_import)
 
     for name, module, text in [
         (

@@ -20,6 +20,7 @@ from google.type import date_pb2
 
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import resources_pb2 as opb
+from fieldline_exchange.adapters.id_sets import IdSet
 from fieldline_exchange.adapters.peers import Peers
 from fieldline_exchange.domain.records import Group, Offer, PriceType, Product
 from fieldline_exchange.domain.reports import ReportLine
@@ -65,9 +66,10 @@ class OrdersSink:
         self._default_warehouse = default_warehouse
 
     # ------------------------------------------------------------------ what orders knows
-    async def product_external_ids(self, partner_id: str) -> set[str]:
-        """Every product's external id in orders (paged through ListProducts)."""
-        found: set[str] = set()
+    async def product_external_ids(self, partner_id: str) -> IdSet:
+        """Every product's external id in orders (paged through ListProducts; a set bounded in
+        memory however big the catalog)."""
+        found = IdSet()
         token = ""
         while True:
             reply = await self._peers.call(
@@ -194,12 +196,12 @@ class OrdersSink:
         return refused
 
     async def prune(
-        self, partner_id: str, offered: Sequence[tuple[str, set[str]]], request_id: str
+        self, partner_id: str, offered: Sequence[tuple[str, IdSet]], request_id: str
     ) -> list[ReportLine]:
         """Each price type's list without the products a full package no longer prices:
         the list's entries read, the rest removed in merges of `PRUNE_BATCH`."""
         for type_id, offers in offered:
-            keep = {product_id(o) for o in offers}
+            keep = IdSet(product_id(o) for o in offers)
             list_id = orders_catalog_id(PRICE_LIST, price_list_key(type_id))
             stale: list[str] = []
             token = ""
@@ -215,6 +217,7 @@ class OrdersSink:
                 token = reply.next_page_token
                 if not token:
                     break
+            keep.close()
             for start in range(0, len(stale), PRUNE_BATCH):
                 await self._peers.call(
                     partner_id,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fieldline_exchange.adapters.commerceml import read
+from fieldline_exchange.adapters.id_sets import IdSet
 from fieldline_exchange.domain.records import (
     UNKNOWN_REFERENCE,
     Counterparty,
@@ -63,7 +64,7 @@ _SHOWN = 5  # unknown references named in a refusal's message
 class Catalog(Protocol):
     """What the pipeline needs of orders."""
 
-    async def product_external_ids(self, partner_id: str) -> set[str]: ...
+    async def product_external_ids(self, partner_id: str) -> IdSet: ...
 
     async def price_type_external_ids(self, partner_id: str) -> set[str]: ...
 
@@ -98,9 +99,10 @@ class Documents(Protocol):
 
 @dataclass
 class _Known:
-    """What orders held when a job's run began (products by external id, price types)."""
+    """What orders held when a job's run began (products by external id, price types), and
+    the products the run has added since."""
 
-    products: set[str]
+    products: IdSet
     price_types: set[str]
 
 
@@ -135,13 +137,15 @@ class CommerceMLPipeline:
     def _check(self, job: Job, known: _Known) -> Checked:
         reading = read(job.path, known_price_types=known.price_types, max_bytes=self._max_bytes)
         counts = Counts(file=job.path.name)
-        defined: set[str] = set()
-        wanted: dict[str, int] = {}  # a product the file names but does not bring → line
+        defined = IdSet()
+        # An offer's product the file has not brought (yet) nor orders held: a file brings its
+        # products before its offers, so these are normally none — checked again at the end.
+        wanted: dict[str, int] = {}
         for item in reading:
             counts.add(item)
             if isinstance(item, Product):
                 defined.add(item.id)
-            elif isinstance(item, Offer):
+            elif isinstance(item, Offer) and not _resolves(item.id, defined, known.products):
                 wanted.setdefault(item.id, item.line)
             # A document's lines are what the ERP says it holds (a status, an invoice's
             # amount come from the document itself): nothing in them must resolve, and
@@ -151,12 +155,12 @@ class CommerceMLPipeline:
         scope = KIND_SCOPES.get(header.kind)
         if scope is not None and not job.partner.may(scope):
             raise Refusal(NOT_ALLOWED, f"these credentials may not import {header.kind} ({scope})")
-        have = defined | known.products
         unknown = sorted(
             (line, pid)
             for pid, line in wanted.items()
-            if pid not in have and _base(pid) not in have
+            if not _resolves(pid, defined, known.products)
         )
+        defined.close()
         if unknown:
             named = ", ".join(pid for _, pid in unknown[:_SHOWN])
             more = f" and {len(unknown) - _SHOWN} more" if len(unknown) > _SHOWN else ""
@@ -177,7 +181,7 @@ class CommerceMLPipeline:
     # ------------------------------------------------------------------ batches
     def batches(self, job: Job, size: int) -> Generator[Batch, None, None]:
         reading = read(job.path, max_bytes=self._max_bytes)
-        offered: dict[str, set[str]] = {}  # price type → the offers priced in it
+        offered: dict[str, IdSet] = {}  # price type → the offers priced in it
         n = 0
         for n, (kind, records) in enumerate(_runs(_noting(reading, offered), size)):
             yield Batch(n, kind, records)
@@ -262,13 +266,22 @@ def _variant_product(offer: Offer) -> Product:
     )
 
 
-def _noting(items: Iterable[Any], offered: dict[str, set[str]]) -> Iterator[Any]:
+def _noting(items: Iterable[Any], offered: dict[str, IdSet]) -> Iterator[Any]:
     """`items` as they are, noting each offer under the price types it is priced in."""
     for item in items:
         if isinstance(item, Offer):
             for price in item.prices:
-                offered.setdefault(price.price_type_id, set()).add(item.id)
+                priced = offered.get(price.price_type_id)
+                if priced is None:
+                    priced = offered[price.price_type_id] = IdSet()
+                priced.add(item.id)
         yield item
+
+
+def _resolves(product: str, *sets: IdSet) -> bool:
+    """Whether an offer's product (or a variant's base product) is in one of `sets`."""
+    base = _base(product)
+    return any(product in s or base in s for s in sets)
 
 
 def _skipped(skip: Skip) -> ReportLine:

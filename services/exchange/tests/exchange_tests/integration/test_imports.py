@@ -5,7 +5,11 @@ without the scope is refused (docs/contexts/exchange.md, *Import jobs*)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
+import os
+import sys
 import uuid
 import zipfile
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import pytest
 from prometheus_client import REGISTRY
 
 from fieldline.clients.v1 import clients_service_pb2 as ccs
@@ -21,7 +26,7 @@ from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline.clients.v1 import territory_service_pb2 as cts
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
-from fieldline_exchange.adapters import own_format
+from fieldline_exchange.adapters import id_sets, own_format
 from fieldline_exchange.domain import own_records as own
 from fieldline_kit.external_ids import (
     PRICE_LIST,
@@ -528,8 +533,11 @@ async def test_own_format_staff_and_their_routes_reach_clients(
 
 
 async def test_a_full_package_replaces_the_lists_and_a_changes_only_one_merges(
-    system: Exchange,
+    system: Exchange, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The import's id sets (the ids seen, the products known, the offers priced) past two ids
+    # on disk: the same answers as in memory.
+    monkeypatch.setattr(id_sets, "LIMIT", 2)
     key = await _partner(system, "catalog:import", "offers:import", "jobs:read")
     products = _ids("p", 3)
     price_type = _ids("pt", 1)[0]
@@ -567,3 +575,54 @@ async def test_a_full_package_replaces_the_lists_and_a_changes_only_one_merges(
     assert await prices() == {ids[0]: 10, ids[1]: 20}
     await offers([(products[2], "30")], True)  # changes only: the others stay
     assert await prices() == {ids[0]: 10, ids[1]: 20, ids[2]: 30}
+
+
+# ------------------------------------------------------------------ the CLI
+async def test_the_import_cli_sends_files_and_follows_them_to_their_end(
+    system: Exchange, tmp_path: Path
+) -> None:
+    """`./fl exchange import`: the key from the environment, a progress bar on stderr, one
+    JSON line a job; a refused file makes the exit status 1."""
+    key = await _partner(system, "catalog:import", "offers:import", "jobs:read")
+    products = _ids("p", 2)
+    good = tmp_path / "import.xml"
+    good.write_bytes(cml.catalog([("g-cli", "G", [])], [(p, p, "g-cli") for p in products]))
+    bad = tmp_path / "offers.xml"
+    ghost = (_ids("ghost", 1)[0], "x", [("pt-cli", "1")], [])
+    bad.write_bytes(cml.offers([("pt-cli", "T")], [], [ghost]))
+
+    async def run(*files: Path) -> tuple[int, list[dict[str, Any]], str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "fieldline_exchange.entrypoints.import_cli",
+            "--url",
+            str(system.http.base_url),
+            "--every",
+            "0.05",
+            *map(str, files),
+            env={**os.environ, "FIELDLINE_EXCHANGE_KEY": key},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await process.communicate()
+        lines = [json.loads(line) for line in out.decode().splitlines()]
+        return process.returncode or 0, lines, err.decode()
+
+    status, [summary], _ = await run(good)
+    assert status == 0, summary
+    assert (summary["state"], summary["recordsApplied"], summary["reportLines"]) == ("done", 3, 0)
+    status, [summary], _ = await run(bad)
+    assert status == 1 and summary["state"] == "refused"
+    assert summary["refusal"]["code"] == "unknown-reference"
+    # Without a key, nothing is sent.
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fieldline_exchange.entrypoints.import_cli",
+        str(good),
+        env={k: v for k, v in os.environ.items() if k != "FIELDLINE_EXCHANGE_KEY"},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await process.communicate()
+    assert process.returncode == 2 and "FIELDLINE_EXCHANGE_KEY" in err.decode()

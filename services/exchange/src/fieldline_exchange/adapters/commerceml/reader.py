@@ -6,8 +6,9 @@ kind) is set once the root's first section (or its end, for an empty root) has b
 
 Memory stays flat whatever the file size: `lxml.etree.iterparse` reports only the elements
 named in `WATCHED`, each record element is cleared once turned into a record and its earlier
-siblings are deleted. What grows with the file is the set of ids kept to refuse duplicates
-(`check_duplicates=False` drops it, for a pass that has already checked the file).
+siblings are deleted. The ids kept to refuse duplicates are `IdSet`s: past a limit they live
+on disk, so they do not grow memory either (`check_duplicates=False` keeps none, for a pass
+that has already checked the file).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from fieldline_exchange.adapters.commerceml._values import (
     parse_date,
     parse_decimal,
 )
+from fieldline_exchange.adapters.id_sets import IdSet
 from fieldline_exchange.domain.records import (
     BAD_DATE,
     BAD_ENCODING,
@@ -399,7 +401,7 @@ class _State:
         self.t: dict[str, str] = {}
         self.catalogs = self.classifiers = self.packages = self.declaring = frozenset[str]()
         self.groups: list[bool] = []  # per open classifier group: already yielded
-        self.seen: dict[str, set[str]] = {}
+        self.seen: dict[str, IdSet] = {}  # bounded in memory: past a limit on disk
         self.price_types: dict[str, str] = {}  # declared in the file: id → currency
         self.warehouses: set[str] = set()
         self.document_counterparties: set[str] = set()
@@ -583,10 +585,11 @@ class _State:
     def _unique(self, kind: str, id_: str, line: int) -> None:
         if not self.reading._check_duplicates:
             return
-        seen = self.seen.setdefault(kind, set())
-        if id_ in seen:
+        seen = self.seen.get(kind)
+        if seen is None:
+            seen = self.seen[kind] = IdSet()
+        if not seen.add(id_):
             raise Refusal(DUPLICATE_ID, f"{kind} Ид {id_!r} appears twice in the file", line)
-        seen.add(id_)
 
     # -- records -------------------------------------------------------------------------------
     # A record's children are gathered once (`_Kids`): lxml's findtext() is slow with
