@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -58,6 +59,11 @@ class App(ServiceApp[ExchangeSettings, UnitOfWork]):
             JwksSource.at(settings.auth_jwks), settings.auth_issuers, settings.auth_audience
         )
         self.data_dir = Path(settings.data_dir)
+        # Temporary files (an import's id sets past their memory limit) on the data volume,
+        # not in the pod's small /tmp: they grow with the files imported.
+        spill = self.data_dir / "tmp"
+        spill.mkdir(parents=True, exist_ok=True)
+        tempfile.tempdir = str(spill)
         self.peers = Peers(settings, self.issuer)
         self.cleanup.append(self.peers.close)
         max_bytes = settings.max_file_mb * 2**20
