@@ -26,12 +26,15 @@ class IdSet:
         self.limit = limit or LIMIT
         self._memory: set[str] = set()
         self._db: sqlite3.Connection | None = None
-        self._size = 0
         self._finalizer: weakref.finalize | None = None
         self.update(ids)
 
     def __len__(self) -> int:
-        return self._size
+        if self._db is None:
+            return len(self._memory)
+        self._spill()  # (ids `include`d may be on disk already: counted once there)
+        count: int = self._db.execute("SELECT count(*) FROM ids").fetchone()[0]
+        return count
 
     def __contains__(self, id_: object) -> bool:
         if id_ in self._memory:
@@ -42,29 +45,34 @@ class IdSet:
         return found is not None
 
     def __iter__(self) -> Iterator[str]:
-        yield from list(self._memory)
-        if self._db is not None:
-            for (id_,) in self._db.execute("SELECT id FROM ids ORDER BY id"):
-                yield id_
+        if self._db is None:
+            yield from list(self._memory)
+            return
+        self._spill()
+        for (id_,) in self._db.execute("SELECT id FROM ids ORDER BY id"):
+            yield id_
 
     def add(self, id_: str) -> bool:
-        """Remember `id_`; False when it was there already."""
+        """Remember `id_`; False when it was there already (a lookup on disk once spilled)."""
         if id_ in self:
             return False
+        self.include(id_)
+        return True
+
+    def include(self, id_: str) -> None:
+        """Remember `id_` without asking whether it is there (a duplicate collapses when the
+        ids move to disk): what building a set needs, at memory speed."""
         self._memory.add(id_)
-        self._size += 1
         if len(self._memory) >= self.limit:
             self._spill()
-        return True
 
     def update(self, ids: Iterable[str]) -> None:
         for id_ in ids:
-            self.add(id_)
+            self.include(id_)
 
     def close(self) -> None:
         """Drop the ids (and the file, if any)."""
         self._memory.clear()
-        self._size = 0
         if self._finalizer is not None:
             self._finalizer()
             self._finalizer = None
@@ -75,6 +83,8 @@ class IdSet:
         return self._db is not None
 
     def _spill(self) -> None:
+        if not self._memory:
+            return
         if self._db is None:
             fd, path = tempfile.mkstemp(prefix="fieldline-ids-", suffix=".sqlite3")
             os.close(fd)

@@ -144,7 +144,7 @@ class CommerceMLPipeline:
         for item in reading:
             counts.add(item)
             if isinstance(item, Product):
-                defined.add(item.id)
+                defined.include(item.id)  # (the reader refuses a duplicate)
             elif isinstance(item, Offer) and not _resolves(item.id, defined, known.products):
                 wanted.setdefault(item.id, item.line)
             # A document's lines are what the ERP says it holds (a status, an invoice's
@@ -219,7 +219,7 @@ class CommerceMLPipeline:
         partner = job.partner.partner_id
         known = await self._known_of(job)
         variants = [
-            _variant_product(o) for o in batch.records if o.id not in known.products and "#" in o.id
+            _variant_product(o) for o in batch.records if "#" in o.id and o.id not in known.products
         ]
         refused: list[ReportLine] = []
         if variants:
@@ -274,14 +274,16 @@ def _noting(items: Iterable[Any], offered: dict[str, IdSet]) -> Iterator[Any]:
                 priced = offered.get(price.price_type_id)
                 if priced is None:
                     priced = offered[price.price_type_id] = IdSet()
-                priced.add(item.id)
+                priced.include(item.id)
         yield item
 
 
 def _resolves(product: str, *sets: IdSet) -> bool:
     """Whether an offer's product (or a variant's base product) is in one of `sets`."""
+    if any(product in s for s in sets):
+        return True
     base = _base(product)
-    return any(product in s or base in s for s in sets)
+    return base != product and any(base in s for s in sets)
 
 
 def _skipped(skip: Skip) -> ReportLine:

@@ -17,12 +17,22 @@ from fieldline_exchange.domain.records import Refusal
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(min_size=1, max_size=12), max_size=60), st.integers(1, 8))
-def test_it_answers_as_a_set_whatever_lives_on_disk(ids: list[str], limit: int) -> None:
+@given(
+    st.lists(st.tuples(st.text(min_size=1, max_size=12), st.booleans()), max_size=60),
+    st.integers(1, 8),
+)
+def test_it_answers_as_a_set_whatever_lives_on_disk(
+    ids: list[tuple[str, bool]], limit: int
+) -> None:
+    """`add` says whether the id is new; `include` (unchecked) and `add` mixed, the ids in
+    memory, on disk or both: the set's members, size and contents are a set's."""
     kept = IdSet(limit=limit)
     plain: set[str] = set()
-    for id_ in ids:
-        assert kept.add(id_) is (id_ not in plain)
+    for id_, checked in ids:
+        if checked:
+            assert kept.add(id_) is (id_ not in plain)
+        else:
+            kept.include(id_)
         plain.add(id_)
     assert len(kept) == len(plain)
     assert sorted(kept) == sorted(plain)
