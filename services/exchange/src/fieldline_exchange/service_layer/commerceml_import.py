@@ -59,6 +59,7 @@ KIND_SCOPES = {
     "counterparties": "counterparties:import",
 }
 _SHOWN = 5  # unknown references named in a refusal's message
+MAX_WANTED = 10_000  # unknown references kept (with their lines) by the check pass
 
 
 class Catalog(Protocol):
@@ -140,13 +141,18 @@ class CommerceMLPipeline:
         defined = IdSet()
         # An offer's product the file has not brought (yet) nor orders held: a file brings its
         # products before its offers, so these are normally none — checked again at the end.
+        # A file of nothing but unknown offers keeps the first MAX_WANTED, counts the rest.
         wanted: dict[str, int] = {}
+        beyond = 0
         for item in reading:
             counts.add(item)
             if isinstance(item, Product):
                 defined.include(item.id)  # (the reader refuses a duplicate)
             elif isinstance(item, Offer) and not _resolves(item.id, defined, known.products):
-                wanted.setdefault(item.id, item.line)
+                if len(wanted) < MAX_WANTED or item.id in wanted:
+                    wanted.setdefault(item.id, item.line)
+                else:
+                    beyond += 1
             # A document's lines are what the ERP says it holds (a status, an invoice's
             # amount come from the document itself): nothing in them must resolve, and
             # Bitrix writes a delivery line (`ORDER_DELIVERY`) no catalog holds.
@@ -162,11 +168,12 @@ class CommerceMLPipeline:
         )
         defined.close()
         if unknown:
+            total = len(unknown) + beyond
             named = ", ".join(pid for _, pid in unknown[:_SHOWN])
-            more = f" and {len(unknown) - _SHOWN} more" if len(unknown) > _SHOWN else ""
+            more = f" and {total - _SHOWN} more" if total > _SHOWN else ""
             raise Refusal(
                 UNKNOWN_REFERENCE,
-                f"{len(unknown)} products are neither in the file nor known: {named}{more} "
+                f"{total} products are neither in the file nor known: {named}{more} "
                 "(send the catalog first)",
                 unknown[0][0],
             )

@@ -28,6 +28,7 @@ from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_exchange.adapters import id_sets, own_format
 from fieldline_exchange.domain import own_records as own
+from fieldline_exchange.service_layer import commerceml_import
 from fieldline_kit.external_ids import (
     PRICE_LIST,
     PRODUCT,
@@ -626,3 +627,17 @@ async def test_the_import_cli_sends_files_and_follows_them_to_their_end(
     )
     _, err = await process.communicate()
     assert process.returncode == 2 and "FIELDLINE_EXCHANGE_KEY" in err.decode()
+
+
+async def test_a_file_of_unknown_offers_is_counted_whole_with_few_kept(
+    system: Exchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check pass keeps the lines of at most MAX_WANTED unknown references (a hostile file
+    cannot grow it), and still counts every one."""
+    monkeypatch.setattr(commerceml_import, "MAX_WANTED", 1)
+    key = await _partner(system, "offers:import", "jobs:read")
+    ghosts = [(g, "x", [("pt-many", "1")], []) for g in _ids("ghost", 3)]
+    job = await _import(system, key, "o.xml", cml.offers([("pt-many", "T")], [], ghosts))
+    done = await _finished(system, key, job["importId"])
+    assert (done["state"], done["refusal"]["code"]) == ("refused", "unknown-reference")
+    assert done["refusal"]["message"].startswith("3 products are neither in the file nor known")
