@@ -1,7 +1,8 @@
 """Refetch jobs run: any replica takes due jobs by lease, reads the service as the gateway
 (outside any transaction), writes what it read through `fanout.apply` and finishes the job —
 or runs it again when it was triggered meanwhile, or retries later when the service is out
-of reach (docs/contexts/device-gateway.md, *Where the data comes from*, 2).
+of reach (docs/contexts/device-gateway.md, *Where the data comes from*, 2). A subject the
+service still does not know (NOT_FOUND) after NOT_FOUND_TRIES tries ends its job.
 
 Keys: `plan:<agent>` (today … today + GATEWAY_PLAN_HORIZON_DAYS of the agent's visit plan:
 the due rule stays in clients), `vans:<seller>` (the seller's vans and their stock), `van:<id>`
@@ -19,6 +20,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import grpc
+
 from fieldline_gateway.adapters import refetch_reads, refetch_store
 from fieldline_gateway.adapters.peers import Peers
 from fieldline_gateway.service_layer.fanout import Change, apply
@@ -30,6 +33,7 @@ LEASE = timedelta(seconds=60)
 IDLE_SECONDS = 0.2
 BATCH = 16
 MAX_BACKOFF = timedelta(minutes=5)
+NOT_FOUND_TRIES = 3  # a subject the service does not know: tried this often, then given up
 
 
 def plan_key(agent_id: str) -> str:
@@ -106,18 +110,20 @@ class Refetcher:
         kind, _, subject = job.key.partition(":")
         try:
             change = await self._read(kind, subject)
-        except Exception as exc:
-            backoff = min(MAX_BACKOFF, timedelta(seconds=2 ** min(job.attempts, 8)))
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND or job.attempts < NOT_FOUND_TRIES - 1:
+                await self._retry_later(job, exc)
+                return
+            # Still not the service's after a few tries (an agent or an outlet gone, or never
+            # there; the first tries cover a service whose own feed lags): nothing to show, and
+            # no retry would find it — the job ends; an event about the subject asks again.
             async with self._uow() as uow:
-                await refetch_store.release(
-                    uow.session,
-                    job,
-                    self._owner,
-                    retry_at=self._clock() + backoff,
-                    error=repr(exc)[:500],
-                )
+                await refetch_store.finish(uow.session, job, self._owner)
                 await uow.commit()
-            log.warning("refetch failed", key=job.key, error=repr(exc), retry_in=str(backoff))
+            log.info("refetch found nothing", key=job.key, detail=exc.details())
+            return
+        except Exception as exc:
+            await self._retry_later(job, exc)
             return
         async with self._uow() as uow:
             await apply(uow.session, change[0])  # the clock first (fanout.apply)
@@ -125,6 +131,19 @@ class Refetcher:
                 await refetch_store.put_van(uow.session, van_id, seller)
             await refetch_store.finish(uow.session, job, self._owner)
             await uow.commit()
+
+    async def _retry_later(self, job: refetch_store.Job, exc: Exception) -> None:
+        backoff = min(MAX_BACKOFF, timedelta(seconds=2 ** min(job.attempts, 8)))
+        async with self._uow() as uow:
+            await refetch_store.release(
+                uow.session,
+                job,
+                self._owner,
+                retry_at=self._clock() + backoff,
+                error=repr(exc)[:500],
+            )
+            await uow.commit()
+        log.warning("refetch failed", key=job.key, error=repr(exc), retry_in=str(backoff))
 
     async def _read(self, kind: str, subject: str) -> tuple[Change, dict[str, str]]:
         if kind == "plan":
