@@ -361,22 +361,10 @@ async def _synced_until(device: Device, what: Callable[[Device], Any], within: f
 # ------------------------------------------------------------------------------ the system
 
 
-@pytest_asyncio.fixture(scope="module")
-async def own_nats(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedNats]:
-    """A NATS server of this module's own: a replica here replays every event of the streams,
-    which must be this company's only — the session's shared server holds every other
-    module's too, and replaying those made the replay test depend on the suite around it."""
-    server = EmbeddedNats(store_dir=tmp_path_factory.mktemp("nats-bulk-build"))
-    await server.start()
-    yield server
-    await server.stop()
-
-
 @pytest_asyncio.fixture(scope="module", name="world")
 async def world_fixture(
-    db_factory: DatabaseFactory, own_nats: EmbeddedNats
+    db_factory: DatabaseFactory, nats_server: EmbeddedNats
 ) -> AsyncIterator[World]:
-    nats_server = own_nats
     nats_url = nats_server.url
     async with services_running(db_factory, nats_server) as services:
         clients, orders, settlements, api = (
