@@ -250,9 +250,11 @@ class EventConsumer:
             ),
         ):
             if handler is None:
-                await self._apply(msg, envelope, None, None)
+                recorded = await self._apply(msg, envelope, None, None)
                 await self._settle(msg.ack())
-                return "skipped"
+                # A redelivered copy (its inbox row there already) is a duplicate, not a
+                # second skip: each event counts once, as an applied one does.
+                return "skipped" if recorded else "duplicate"
             message = self._decode_payload(envelope, type_name)
             if isinstance(message, str):
                 return await self._dead_letter(msg, envelope, message, deliveries)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import grpc
+
 from fieldline.clients.v1 import territory_service_pb2 as ts
 from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import van_service_pb2 as vs
@@ -85,3 +87,9 @@ async def recommended_order(peers: Peers, outlet_id: str, day: date) -> list[Ite
         timeout=peers.timeout,
     )
     return [po.recommended_order_item(reply.recommendation)]
+
+
+def unknown_subject(exc: BaseException) -> bool:
+    """Whether a read failed because the service does not know its subject (NOT_FOUND: an
+    agent, a van or an outlet gone, or never the service's)."""
+    return isinstance(exc, grpc.aio.AioRpcError) and exc.code() == grpc.StatusCode.NOT_FOUND

@@ -20,8 +20,6 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import grpc
-
 from fieldline_gateway.adapters import refetch_reads, refetch_store
 from fieldline_gateway.adapters.peers import Peers
 from fieldline_gateway.service_layer.fanout import Change, apply
@@ -110,8 +108,8 @@ class Refetcher:
         kind, _, subject = job.key.partition(":")
         try:
             change = await self._read(kind, subject)
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.NOT_FOUND or job.attempts < NOT_FOUND_TRIES - 1:
+        except Exception as exc:
+            if not refetch_reads.unknown_subject(exc) or job.attempts < NOT_FOUND_TRIES - 1:
                 await self._retry_later(job, exc)
                 return
             # Still not the service's after a few tries (an agent or an outlet gone, or never
@@ -120,10 +118,7 @@ class Refetcher:
             async with self._uow() as uow:
                 await refetch_store.finish(uow.session, job, self._owner)
                 await uow.commit()
-            log.info("refetch found nothing", key=job.key, detail=exc.details())
-            return
-        except Exception as exc:
-            await self._retry_later(job, exc)
+            log.info("refetch found nothing", key=job.key, error=repr(exc))
             return
         async with self._uow() as uow:
             await apply(uow.session, change[0])  # the clock first (fanout.apply)
