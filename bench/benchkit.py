@@ -442,3 +442,20 @@ def profile_report(profile: cProfile.Profile, limit: int = 25) -> str:
     report = out.getvalue()
     start = report.find("   ncalls")
     return report[start:] if start >= 0 else report
+
+
+async def database_version(postgres: str | None) -> str:
+    """The database the figures were measured on: PostgreSQL's server version (asked), else
+    the SQLite library's."""
+    if not postgres:
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version}"
+    conn = await asyncpg.connect(
+        make_url(postgres).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        version = await conn.fetchval("SHOW server_version")
+    finally:
+        await conn.close()
+    return f"PostgreSQL {version}"

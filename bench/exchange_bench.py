@@ -124,7 +124,6 @@ import random
 import re
 import resource
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -138,12 +137,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import grpc
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from lxml import etree
-from sqlalchemy.engine import make_url
 
 import benchkit
 from fieldline.clients.events.v1 import events_pb2 as cev
@@ -1265,16 +1262,7 @@ async def machine(postgres: str | None) -> str:
         f"{platform.python_version()}, lxml {'.'.join(map(str, etree.LXML_VERSION[:3]))} "
         f"(libxml2 {'.'.join(map(str, etree.LIBXML_VERSION))})"
     )
-    if postgres:
-        conn = await asyncpg.connect(
-            make_url(postgres).set(drivername="postgresql").render_as_string(hide_password=False)
-        )
-        try:
-            version = await conn.fetchval("SHOW server_version")
-        finally:
-            await conn.close()
-        return f"{facts}; PostgreSQL {version}"
-    return f"{facts}; SQLite {sqlite3.sqlite_version}"
+    return f"{facts}; {await benchkit.database_version(postgres)}"
 
 
 async def run(args: argparse.Namespace) -> int:

@@ -87,7 +87,6 @@ import json
 import os
 import platform
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -101,7 +100,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import grpc
 import msgspec
 from google.protobuf import timestamp_pb2
@@ -1567,16 +1565,7 @@ async def machine(postgres: str | None) -> str:
     """What the figures depend on: cores, load, Python, the database's version."""
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     facts = f"{os.cpu_count()} cores, load average {load}; Python {platform.python_version()}"
-    if postgres:
-        conn = await asyncpg.connect(
-            make_url(postgres).set(drivername="postgresql").render_as_string(hide_password=False)
-        )
-        try:
-            version = await conn.fetchval("SHOW server_version")
-        finally:
-            await conn.close()
-        return f"{facts}; PostgreSQL {version}"
-    return f"{facts}; SQLite {sqlite3.sqlite_version}"
+    return f"{facts}; {await benchkit.database_version(postgres)}"
 
 
 async def run(args: argparse.Namespace) -> int:
