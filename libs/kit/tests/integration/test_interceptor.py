@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from fieldline.clients.v1 import resources_pb2
 from fieldline_kit.errors import NotFound
-from fieldline_kit.grpc.interceptor import DATABASE_UNAVAILABLE, passing_bytes
+from fieldline_kit.grpc.interceptor import (
+    DATABASE_UNAVAILABLE,
+    ServerInterceptor,
+    passing_bytes,
+)
 from fieldline_kit.grpc.server import GrpcServer, create_server
-from fieldline_kit.testing.helpers import closed_port, unary_method, unary_service
+from fieldline_kit.testing.helpers import closed_port, new_id, unary_method, unary_service
 
 SERVICE = "test.Things"
 Client = resources_pb2.Client
@@ -92,3 +98,47 @@ def test_passing_bytes_wraps_a_serializer() -> None:
     message = Client(id="4")
     assert serialize(message) == message.SerializeToString()
     assert serialize(b"\x0a\x01x") == b"\x0a\x01x"
+
+
+class StatusSentFirst:
+    """What a servicer context does on `abort`: it sends the status — the caller has its
+    answer from here on — and then raises. Notes what the metrics said at the sending."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self.counted_when_sent: dict[str, float | None] = {}
+
+    async def abort(self, code: grpc.StatusCode, details: str = "") -> None:
+        labels = {"service": self._label, "grpc_method": f"/{SERVICE}/Get"}
+        self.counted_when_sent = {
+            "handled": REGISTRY.get_sample_value(
+                "fieldline_grpc_server_handled_total", {**labels, "grpc_code": code.name}
+            ),
+            "in flight": REGISTRY.get_sample_value(
+                "fieldline_grpc_server_in_flight_rpcs", {"service": self._label}
+            ),
+        }
+        raise grpc.aio.AbortError(details)
+
+    def code(self) -> grpc.StatusCode | None:
+        return None
+
+
+@pytest.mark.parametrize(("name", "code"), [("missing", "NOT_FOUND"), ("bug", "INTERNAL")])
+async def test_a_refused_call_is_counted_before_its_status_goes_out(name: str, code: str) -> None:
+    # The status reaches the caller before `abort` raises: counting after it let a caller
+    # that has its refusal (a replicas test reading the metrics) find the call not yet counted.
+    label = f"kit-count-{new_id()[:8]}"
+    interceptor = ServerInterceptor(label)
+    method = f"/{SERVICE}/Get"
+    inner = grpc.unary_unary_rpc_method_handler(get_thing)
+
+    async def continuation(details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        return inner
+
+    details = SimpleNamespace(method=method, invocation_metadata=())
+    handler = await interceptor.intercept_service(continuation, details)
+    context = StatusSentFirst(label)
+    with pytest.raises(grpc.aio.AbortError):
+        await handler.unary_unary(Client(id="6", name=name), context)
+    assert context.counted_when_sent == {"handled": 1.0, "in flight": 0.0}

@@ -116,6 +116,18 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             start = time.perf_counter()
             code = grpc.StatusCode.OK
+            counted = False
+
+            def count(code: grpc.StatusCode) -> None:
+                # Before `context.abort`, which sends the status to the caller before it
+                # raises: a caller that has its answer finds the call counted.
+                nonlocal counted
+                if not counted:
+                    counted = True
+                    in_flight.dec()
+                    REQUESTS.labels(service, method, code.name).inc()
+                    LATENCY.labels(service, method).observe(time.perf_counter() - start)
+
             with correlation(cid or None):
                 in_flight.inc()
                 try:
@@ -130,6 +142,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                 except errors.DomainError as exc:
                     code = status_for(exc)
                     log.info("rpc rejected", method=method, code=code.name, reason=exc.message)
+                    count(code)
                     await context.abort(code, exc.message)
                 except grpc.aio.AbortError:
                     code = context.code() or grpc.StatusCode.UNKNOWN
@@ -142,14 +155,14 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                             method=method,
                             error=error_cause(exc),
                         )
+                        count(code)
                         await context.abort(code, DATABASE_UNAVAILABLE)
                     code = grpc.StatusCode.INTERNAL
                     log.exception("rpc failed", method=method)
+                    count(code)
                     await context.abort(code, "internal error")
                 finally:
-                    in_flight.dec()
-                    REQUESTS.labels(service, method, code.name).inc()
-                    LATENCY.labels(service, method).observe(time.perf_counter() - start)
+                    count(code)
 
         return grpc.unary_unary_rpc_method_handler(
             wrapped,
