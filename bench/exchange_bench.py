@@ -153,6 +153,7 @@ from fieldline_clients.entrypoints.main import MIGRATIONS as CLIENTS_MIGRATIONS
 from fieldline_clients.entrypoints.main import SPEC as CLIENTS
 from fieldline_clients.settings import ClientsSettings
 from fieldline_exchange.adapters.commerceml import read
+from fieldline_exchange.adapters.commerceml.writer import DocumentsWriter
 from fieldline_exchange.bootstrap import bootstrap as exchange_bootstrap
 from fieldline_exchange.domain.export import ORDER, JournalEntry
 from fieldline_exchange.domain.partners import PartnerCaller
@@ -677,27 +678,36 @@ async def export_child(task: dict[str, Any]) -> dict[str, Any]:
                     await export_service.record(uow, entry, now)
                 await uow.commit()
         export = app.export
-        parts: dict[str, float] = {}
-        read_documents = export._source.documents
+        # The export reads and writes a chunk at a time, one after the other: each part's
+        # time is the sum over the chunks.
+        parts: dict[str, float] = {"reads": 0.0, "write": 0.0}
+        make_reading = export._source.reading
 
-        async def timed_reads(partner_id: str, pending: Any) -> Any:
+        def timed_reading(partner_id: str) -> Any:
+            reading = make_reading(partner_id)
+            read = reading.documents
+
+            async def documents(pending: Any) -> Any:
+                t0 = time.perf_counter()
+                try:
+                    return await read(pending)
+                finally:
+                    parts["reads"] += time.perf_counter() - t0
+
+            reading.documents = documents  # type: ignore[method-assign]
+            return reading
+
+        export._source.reading = timed_reading  # type: ignore[method-assign]
+        write_all = DocumentsWriter.write_all
+
+        def timed_write_all(writer: DocumentsWriter, documents: Any) -> None:
             t0 = time.perf_counter()
             try:
-                return await read_documents(partner_id, pending)
+                write_all(writer, documents)
             finally:
-                parts["reads"] = time.perf_counter() - t0
+                parts["write"] += time.perf_counter() - t0
 
-        export._source.documents = timed_reads  # type: ignore[method-assign]
-        write = export._write
-
-        def timed_write(path: Path, documents: Any) -> None:
-            t0 = time.perf_counter()
-            try:
-                write(path, documents)
-            finally:
-                parts["write"] = time.perf_counter() - t0
-
-        export._write = timed_write
+        DocumentsWriter.write_all = timed_write_all  # type: ignore[method-assign,assignment]
         tune_gc()
         before = reset_peak()
         cpu = time.process_time()

@@ -22,6 +22,8 @@ DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 # The output of `./fl test`'s passes that run in the background, shown when each is joined.
 IMAGE_LOG = RUN_DIR / "image-check.log"
 POSTGRES_LOG = RUN_DIR / "tests-on-postgresql.log"
+# Each pass ends with its slowest tests: CI has a 20-minute budget, and this says where it goes.
+SLOWEST = "--durations=15"
 # `./fl token --lifetime`: at most a working day.
 MAX_TOKEN_MINUTES = 12 * 60
 # Packages type-checked by mypy: the kit, the dev tools and every service.
@@ -111,7 +113,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     # system as `./fl up` does (SQLite files by design: tests/e2e, the runner's own tests);
     # tests/faults and tests/replicas, which need PostgreSQL, run here only.
     postgres_pass = [
-        *(py, "-m", "pytest", "-q", "-m", "not chart and not unit and not image"),
+        *(py, "-m", "pytest", "-q", SLOWEST, "-m", "not chart and not unit and not image"),
         *("--ignore=tests/e2e", "--ignore=libs/devtools/tests", *extra),
     ]
     on_postgres = (
@@ -134,7 +136,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         title for title, cmd, env in steps if not args.only_tests and _run(cmd, title, env) != 0
     ]
     rc = _run(
-        [py, "-m", "pytest", "-q", *extra],
+        [py, "-m", "pytest", "-q", SLOWEST, *extra],
         "tests on SQLite (+ chart checks)",
         {"FIELDLINE_TEST_POSTGRES_URL": ""},
     )

@@ -109,6 +109,7 @@ class App(ServiceApp[ExchangeSettings, UnitOfWork]):
             tz=ZoneInfo(settings.timezone),
             clock=lambda: self.clock(),
             max_documents=settings.export_max_documents,
+            chunk=settings.export_chunk,
             currency=settings.currency,
         )
 

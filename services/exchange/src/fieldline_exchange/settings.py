@@ -60,6 +60,10 @@ class ExchangeSettings(HttpServiceSettings):
         "is acknowledged)",
         default=5000,
     )
+    export_chunk: int = setting(
+        "documents an export query reads and writes at a time (what it holds in memory)",
+        default=500,
+    )
 
 
 def validate(settings: ExchangeSettings) -> None:
@@ -120,4 +124,6 @@ def _export_problems(settings: ExchangeSettings) -> list[str]:
         problems.append(f"{PREFIX}_CURRENCY: an ISO 4217 code, three capital letters")
     if not 1 <= settings.export_max_documents <= 100_000:
         problems.append(f"{PREFIX}_EXPORT_MAX_DOCUMENTS: must be between 1 and 100000")
+    if not 1 <= settings.export_chunk <= 10_000:
+        problems.append(f"{PREFIX}_EXPORT_CHUNK: must be between 1 and 10000")
     return problems

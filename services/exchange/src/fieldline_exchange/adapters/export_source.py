@@ -64,17 +64,13 @@ class ExportSource:
         self._peers = peers
         self._concurrency = concurrency
 
-    async def documents(self, partner_id: str, pending: Iterable[Pending]) -> list[ExportDocument]:
-        """The pending documents, in the order given: orders as they are now (those orders
-        does not know left out), payments and outlets as their events carried them."""
-        reading = _Reading(self._peers, partner_id, asyncio.Semaphore(self._concurrency))
-        readers = {ORDER: reading.order, PAYMENT: reading.payment, OUTLET: reading.outlet}
-        read = await asyncio.gather(*(readers[p.kind](p) for p in pending))
-        return [d for d in read if d is not None]
+    def reading(self, partner_id: str) -> Reading:
+        """One export's reads, as `partner_id`, chunk after chunk."""
+        return Reading(self._peers, partner_id, asyncio.Semaphore(self._concurrency))
 
 
-class _Reading:
-    """One export's reads: each client and product read once."""
+class Reading:
+    """One export's reads: each client and product read once, whatever the chunk."""
 
     def __init__(self, peers: Peers, partner_id: str, gate: asyncio.Semaphore) -> None:
         self._peers = peers
@@ -82,6 +78,13 @@ class _Reading:
         self._gate = gate
         self._clients: dict[str, asyncio.Task[Party]] = {}
         self._products: dict[str, asyncio.Task[opb.Product | None]] = {}
+
+    async def documents(self, pending: Iterable[Pending]) -> list[ExportDocument]:
+        """The pending documents, in the order given: orders as they are now (those orders
+        does not know left out), payments and outlets as their events carried them."""
+        readers = {ORDER: self.order, PAYMENT: self.payment, OUTLET: self.outlet}
+        read = await asyncio.gather(*(readers[p.kind](p) for p in pending))
+        return [d for d in read if d is not None]
 
     async def order(self, pending: Pending) -> OrderDocument | None:
         reply = await self._call(

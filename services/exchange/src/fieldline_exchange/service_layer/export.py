@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -52,11 +53,17 @@ EXPORTED = Counter(
     ["kind"],
 )
 ATTEMPTS = 3  # a partner's two queries at once: the later takes the next exchange number
+CHUNK = 500  # documents read (and held) at once by an export: EXCHANGE_EXPORT_CHUNK
+
+
+class Reading(Protocol):
+    async def documents(self, pending: Iterable[Pending]) -> list[ExportDocument]:
+        """The pending documents, in the order given (orders unknown to orders left out)."""
 
 
 class DocumentsReader(Protocol):
-    async def documents(self, partner_id: str, pending: Iterable[Pending]) -> list[ExportDocument]:
-        """The pending documents, in the order given (orders unknown to orders left out)."""
+    def reading(self, partner_id: str) -> Reading:
+        """One export's reads as the partner (what it read once, it keeps for the next chunk)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,7 @@ class Export:
         clock: Callable[[], datetime],
         max_documents: int,
         currency: str = "RUB",
+        chunk: int = CHUNK,
     ) -> None:
         self._uow = uow
         self._read_uow = read_uow
@@ -114,31 +122,31 @@ class Export:
         self._tz = tz
         self._clock = clock
         self._max_documents = max_documents
+        self._chunk = chunk
 
     async def query(self, caller: PartnerCaller) -> Exported:
         async with self._read_uow() as uow:
             pending = await ExportStore(uow.session).pending(
                 caller.partner_id, KINDS, self._max_documents
             )
-        documents = await self._source.documents(caller.partner_id, pending) if pending else []
         self._directory.mkdir(parents=True, exist_ok=True)
         path = self._directory / f"documents-{uuid.uuid4().hex}.xml"
         try:
-            await asyncio.to_thread(self._write, path, documents)
-            number = await self._sent(caller.partner_id, documents) if documents else 0
+            sent = await self._write(path, self._source.reading(caller.partner_id), pending)
+            number = await self._sent(caller.partner_id, sent) if sent else 0
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        for document in documents:
-            EXPORTED.labels(_kind(document)).inc()
+        for kind, _, _ in sent:
+            EXPORTED.labels(kind).inc()
         log.info(
             "documents exported",
             partner_id=caller.partner_id,
             exchange=number,
-            documents=len(documents),
+            documents=len(sent),
             pending=len(pending),
         )
-        return Exported(path, Exchange(number, len(documents)))
+        return Exported(path, Exchange(number, len(sent)))
 
     async def acknowledge(self, caller: PartnerCaller, exchange: int | None = None) -> Acknowledged:
         """The named exchange (None: the partner's last) acknowledged; NotFound for a number
@@ -160,15 +168,37 @@ class Export:
         )
         return done
 
-    def _write(self, path: Path, documents: Sequence[ExportDocument]) -> None:
-        with DocumentsWriter(
-            path, tz=self._tz, generated_at=self._clock(), currency=self._currency
-        ) as writer:
-            writer.write_all(documents)
+    async def _write(
+        self, path: Path, reading: Reading, pending: Sequence[Pending]
+    ) -> list[tuple[str, int, int]]:
+        """The pending documents read and written a chunk at a time, so that an export holds
+        one chunk in memory whatever it sends; (kind, number, version) of each written.
 
-    async def _sent(self, partner_id: str, documents: Sequence[ExportDocument]) -> int:
+        The writer lives on a thread of its own (lxml's incremental writer is used from the
+        thread that opened it), while the next chunk is read on the event loop."""
+        writer = DocumentsWriter(
+            path, tz=self._tz, generated_at=self._clock(), currency=self._currency
+        )
+        sent: list[tuple[str, int, int]] = []
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-writer") as thread:
+            await loop.run_in_executor(thread, writer.__enter__)
+            try:
+                for start in range(0, len(pending), self._chunk):
+                    documents = await reading.documents(pending[start : start + self._chunk])
+                    await loop.run_in_executor(thread, writer.write_all, documents)
+                    sent += [(_kind(d), d.number, d.version) for d in documents]
+            except BaseException as exc:
+                await loop.run_in_executor(
+                    thread, writer.__exit__, type(exc), exc, exc.__traceback__
+                )
+                raise
+            await loop.run_in_executor(thread, writer.__exit__, None, None, None)
+        return sent
+
+    async def _sent(self, partner_id: str, documents: Sequence[tuple[str, int, int]]) -> int:
         """The partner's next exchange, holding each document at the version written."""
-        sent = [(d.number, d.version) for d in documents]
+        sent = [(number, version) for _, number, version in documents]
         for attempt in range(ATTEMPTS):
             try:
                 async with self._uow() as uow:
