@@ -11,9 +11,19 @@ MERCHANDISER = "MERCHANDISER"
 DISTRIBUTOR_MANAGER = "DISTRIBUTOR_MANAGER"
 SUPERVISOR = "SUPERVISOR"
 TECHNICIAN = "TECHNICIAN"
+TELESELLER = "TELESELLER"  # takes orders by phone: works routes of kind PHONE (call lists)
 ADMIN = "ADMIN"
 SERVICE = "SERVICE"  # a Fieldline service or an internal system (the ERP exchange)
 
 EMPLOYEE_ROLES = frozenset(
-    {AGENT, VAN_SELLER, MERCHANDISER, DISTRIBUTOR_MANAGER, SUPERVISOR, TECHNICIAN, ADMIN}
+    {
+        AGENT,
+        VAN_SELLER,
+        MERCHANDISER,
+        DISTRIBUTOR_MANAGER,
+        SUPERVISOR,
+        TECHNICIAN,
+        TELESELLER,
+        ADMIN,
+    }
 )

@@ -33,11 +33,11 @@ class App(ServiceApp[ClientsSettings, ClientsUnitOfWork]):
         if self.plan_cache.enabled:  # stale cached plans go with the commit that changed them
             self.after_commit.append(self.plan_cache.committed)
         self.after_commit.append(metrics.committed)  # visits and audits, as they commit
-        self._zone = ZoneInfo(settings.timezone)
+        self.zone = ZoneInfo(settings.timezone)  # the company's (CLIENTS_TIMEZONE)
 
     def today(self) -> date:
         """The company's current date (CLIENTS_TIMEZONE): the day agent periods are in force."""
-        return self.clock().astimezone(self._zone).date()
+        return self.clock().astimezone(self.zone).date()
 
 
 def bootstrap(settings: ClientsSettings, *, clock: Clock = utcnow) -> App:

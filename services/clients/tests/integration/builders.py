@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2, latlng_pb2
@@ -92,13 +92,35 @@ async def make_employee(h: Harness, *roles: int, **kw: object) -> pb.Employee:
     return reply.employee
 
 
-async def make_route(h: Harness, agent_id: str) -> pb.Route:
+async def make_route(
+    h: Harness, agent_id: str, kind: pb.RouteKind.ValueType = pb.ROUTE_KIND_UNSPECIFIED
+) -> pb.Route:
+    """A route of `agent_id`; `kind` PHONE: a teleseller's call list."""
     reply = await h.territory.CreateRoute(
         ts.CreateRouteRequest(
-            request_id=new_id(), route=pb.Route(id=new_id(), name="Маршрут 1", agent_id=agent_id)
+            request_id=new_id(),
+            route=pb.Route(id=new_id(), name="Маршрут 1", agent_id=agent_id, kind=kind),
         )
     )
     return reply.route
+
+
+def phone_call(outlet_id: str, **kw: object) -> pb.Call:
+    """A call to `outlet_id` that started five minutes ago and was not answered (`kw`: fields)."""
+    started = datetime.now(UTC) - timedelta(minutes=5)
+    call = pb.Call(
+        id=new_id(),
+        outlet_id=outlet_id,
+        started_at=stamp(started),
+        outcome=pb.CALL_OUTCOME_NO_ANSWER,
+    )
+    for k, v in kw.items():
+        field = getattr(call, k)
+        if hasattr(field, "CopyFrom"):
+            field.CopyFrom(v)
+        else:
+            setattr(call, k, v)
+    return call
 
 
 async def make_questionnaire(
@@ -125,9 +147,15 @@ def caller_of(employee: pb.Employee) -> Caller:
 
 
 async def put_on_route(
-    h: Harness, route_id: str, outlet_id: str, weekdays: list[int] | None = None, seq: int = 0
+    h: Harness,
+    route_id: str,
+    outlet_id: str,
+    weekdays: list[int] | None = None,
+    seq: int = 0,
+    start: date = date(2026, 11, 2),
 ) -> None:
-    """The outlet on the route, weekly from 2026-11-02 (a Monday), on `weekdays` (Monday)."""
+    """The outlet on the route, weekly from `start` (2026-11-02, a Monday), on `weekdays`
+    (Monday)."""
     await h.territory.SetRouteAssignment(
         ts.SetRouteAssignmentRequest(
             request_id=new_id(),
@@ -136,7 +164,7 @@ async def put_on_route(
                 outlet_id=outlet_id,
                 frequency=pb.VISIT_FREQUENCY_WEEKLY,
                 weekdays=weekdays or [1],
-                start_date=pb_date(date(2026, 11, 2)),
+                start_date=pb_date(start),
                 sequence=seq,
             ),
         )

@@ -48,6 +48,7 @@ from .builders import (
     make_questionnaire,
     make_route,
     pb_date,
+    phone_call,
     put_on_route,
 )
 from .conftest import Harness, harness
@@ -66,6 +67,7 @@ ROLES = (
     "DISTRIBUTOR_MANAGER",
     "SUPERVISOR",
     "TECHNICIAN",
+    "TELESELLER",
     "ADMIN",
     "SERVICE",
 )
@@ -130,6 +132,10 @@ class World:
     visit_b: pb.Visit
     audit_b: pb.Audit
     proposal_b: pb.Proposal  # B's new outlet, pending
+    ta: pb.Employee  # teleseller of SA's team: calls outlet A (its PHONE route)
+    tb: pb.Employee  # teleseller of SB's team: calls outlet B
+    phone_b: pb.Route
+    call_b: pb.Call  # TB's call to outlet B
 
 
 async def build(h: Harness) -> World:
@@ -174,6 +180,17 @@ async def build(h: Harness) -> World:
         )
     ).proposal
     visit_a, visit_b = visits
+    ta = await make_employee(h, pb.ROLE_TELESELLER, supervisor_id=sa.id)
+    tb = await make_employee(h, pb.ROLE_TELESELLER, supervisor_id=sb.id)
+    phone_a = await make_route(h, ta.id, pb.ROUTE_KIND_PHONE)
+    phone_b = await make_route(h, tb.id, pb.ROUTE_KIND_PHONE)
+    await put_on_route(h, phone_a.id, outlet_a.id)
+    await put_on_route(h, phone_b.id, outlet_b.id)
+    call_b = (
+        await h.calling(caller_of(tb)).visits.RecordCall(
+            vs.RecordCallRequest(request_id=new_id(), call=phone_call(outlet_b.id))
+        )
+    ).call
     return World(
         client=client,
         sa=sa,
@@ -189,6 +206,10 @@ async def build(h: Harness) -> World:
         visit_b=visit_b,
         audit_b=audit_b,
         proposal_b=proposal_b,
+        ta=ta,
+        tb=tb,
+        phone_b=phone_b,
+        call_b=call_b,
     )
 
 
@@ -369,6 +390,12 @@ def valid_request(name: str, w: World) -> Message:
         ),
         "GetAudit": lambda: vs.GetAuditRequest(audit_id=w.audit_b.id),
         "ListAudits": lambda: vs.ListAuditsRequest(),
+        "RecordCall": lambda: vs.RecordCallRequest(
+            request_id=new_id(), call=phone_call(outlet.id), for_teleseller_id=w.tb.id
+        ),
+        "GetCall": lambda: vs.GetCallRequest(call_id=w.call_b.id),
+        "ListCalls": lambda: vs.ListCallsRequest(),
+        "GetCallPlan": lambda: ts.GetCallPlanRequest(teleseller_id=w.tb.id, date=pb_date(MONDAY)),
     }
     return requests[name]()
 
@@ -460,15 +487,20 @@ def write(rpc: str, request: Callable[[World], Message], *callers: str) -> Case:
     return Case(rpc, request, "write", callers or ("agent", "supervisor"))
 
 
+EVERYONE = ("agent", "supervisor", "teleseller")
+
 CASES = [
     # reads: NOT_FOUND, as for what does not exist
-    read("GetOutlet", lambda w: cs.GetOutletRequest(outlet_id=w.outlet_b.id)),
+    read("GetOutlet", lambda w: cs.GetOutletRequest(outlet_id=w.outlet_b.id), *EVERYONE),
     read("GetOutlet", lambda w: cs.GetOutletRequest(outlet_id=w.proposal_b.outlet_id)),
     read(
-        "ListOutletCardHistory", lambda w: cs.ListOutletCardHistoryRequest(outlet_id=w.outlet_b.id)
+        "ListOutletCardHistory",
+        lambda w: cs.ListOutletCardHistoryRequest(outlet_id=w.outlet_b.id),
+        *EVERYONE,
     ),
     read("GetProposal", lambda w: cs.GetProposalRequest(proposal_id=w.proposal_b.id)),
     read("GetEmployee", lambda w: ts.GetEmployeeRequest(employee_id=w.b.id)),
+    read("GetEmployee", lambda w: ts.GetEmployeeRequest(employee_id=w.tb.id), "teleseller"),
     read("GetRoute", lambda w: ts.GetRouteRequest(route_id=w.route_b.id)),
     read(
         "ListRouteAgentPeriods",
@@ -478,24 +510,34 @@ CASES = [
     read("GetVisitPlan", lambda w: ts.GetVisitPlanRequest(agent_id=w.b.id, date=pb_date(MONDAY))),
     read("GetVisit", lambda w: vs.GetVisitRequest(visit_id=w.visit_b.id)),
     read("GetAudit", lambda w: vs.GetAuditRequest(audit_id=w.audit_b.id)),
+    read("GetCall", lambda w: vs.GetCallRequest(call_id=w.call_b.id), "teleseller", "supervisor"),
+    read(
+        "GetCallPlan",
+        lambda w: ts.GetCallPlanRequest(teleseller_id=w.tb.id, date=pb_date(MONDAY)),
+        "teleseller",
+        "supervisor",
+    ),
     # lists: left out
     listing(
         "ListOutlets",
         lambda w: cs.ListOutletsRequest(client_id=w.client.id),
         lambda w: w.outlet_b.id,
         ids("outlets"),
+        *EVERYONE,
     ),
     listing(
         "SearchOutlets",
         lambda w: cs.SearchOutletsRequest(name_query=w.outlet_b.card.name),
         lambda w: w.outlet_b.id,
         outlet_ids,
+        *EVERYONE,
     ),
     listing(
         "SearchOutlets",
         lambda w: cs.SearchOutletsRequest(inn=w.client.inn, page_size=1000),
         lambda w: w.outlet_b.id,
         outlet_ids,
+        *EVERYONE,
     ),
     listing(
         "SearchOutlets",
@@ -504,6 +546,23 @@ CASES = [
         ),
         lambda w: w.outlet_b.id,
         outlet_ids,
+        *EVERYONE,
+    ),
+    listing(
+        "ListCalls",
+        lambda w: vs.ListCallsRequest(teleseller_id=w.tb.id),
+        lambda w: w.call_b.id,
+        ids("calls"),
+        "teleseller",
+        "supervisor",
+    ),
+    listing(
+        "ListCalls",
+        lambda w: vs.ListCallsRequest(outlet_id=w.outlet_b.id, page_size=1000),
+        lambda w: w.call_b.id,
+        ids("calls"),
+        "teleseller",
+        "supervisor",
     ),
     listing(
         "ListProposals",
@@ -708,6 +767,23 @@ CASES = [
         ),
     ),
     write(
+        "RecordCall",  # at B's outlet
+        lambda w: vs.RecordCallRequest(request_id=new_id(), call=phone_call(w.outlet_b.id)),
+        "teleseller",
+    ),
+    write(
+        "RecordCall",  # as TB, at B's outlet
+        lambda w: vs.RecordCallRequest(
+            request_id=new_id(), call=phone_call(w.outlet_b.id), for_teleseller_id=w.tb.id
+        ),
+        "teleseller",
+    ),
+    write(
+        "RecordCall",  # a "retry" of TB's call
+        lambda w: vs.RecordCallRequest(request_id=new_id(), call=w.call_b),
+        "teleseller",
+    ),
+    write(
         "SubmitAudit",  # a "retry" of B's audit
         lambda w: vs.SubmitAuditRequest(
             request_id=new_id(),
@@ -725,7 +801,11 @@ def test_every_rpc_reaching_scoped_data_has_a_case_for_each_scoped_role() -> Non
         assert rule is not None
         if rule.scope == Scope.COMPANY:
             continue
-        for role, who in (("AGENT", "agent"), ("SUPERVISOR", "supervisor")):
+        for role, who in (
+            ("AGENT", "agent"),
+            ("SUPERVISOR", "supervisor"),
+            ("TELESELLER", "teleseller"),
+        ):
             if role in rule.roles:
                 assert any(c.rpc == name and who in c.callers for c in CASES), (name, who)
 
@@ -734,8 +814,16 @@ def test_every_rpc_reaching_scoped_data_has_a_case_for_each_scoped_role() -> Non
 async def test_outside_its_scope_a_read_is_not_found_a_list_leaves_out_a_write_is_denied(
     svc: Harness, world: World, case: Case
 ) -> None:
-    outsiders = {"agent": caller_of(world.a), "supervisor": caller_of(world.sa)}
-    insiders = {"agent": caller_of(world.b), "supervisor": caller_of(world.sb)}
+    outsiders = {
+        "agent": caller_of(world.a),
+        "supervisor": caller_of(world.sa),
+        "teleseller": caller_of(world.ta),
+    }
+    insiders = {
+        "agent": caller_of(world.b),
+        "supervisor": caller_of(world.sb),
+        "teleseller": caller_of(world.tb),
+    }
     before = await snapshot(svc)
     for who in case.callers:
         rpc = call(svc.channel_as(outsiders[who]), case.rpc)
@@ -761,7 +849,7 @@ async def test_a_supervisor_sees_its_teams_data_and_an_agent_its_own(
 ) -> None:
     sb = svc.calling(caller_of(world.sb))
     team = await sb.territory.ListEmployees(ts.ListEmployeesRequest(page_size=1000))
-    assert {e.id for e in team.employees} == {world.sb.id, world.b.id}
+    assert {e.id for e in team.employees} == {world.sb.id, world.b.id, world.tb.id}
     visits = await sb.visits.ListVisits(vs.ListVisitsRequest(page_size=1000))
     assert {v.id for v in visits.visits} == {world.visit_b.id}
     a = svc.calling(caller_of(world.a))
@@ -771,6 +859,11 @@ async def test_a_supervisor_sees_its_teams_data_and_an_agent_its_own(
     assert plan.agent_id == world.a.id and [v.outlet.id for v in plan.visits] == [world.outlet_a.id]
     me = await a.territory.GetEmployee(ts.GetEmployeeRequest(employee_id=world.a.id))
     assert me.employee.id == world.a.id
+    tb = svc.calling(caller_of(world.tb))  # a teleseller: the outlets of its call lists
+    outlets = await tb.clients.ListOutlets(cs.ListOutletsRequest(page_size=1000))
+    assert {o.id for o in outlets.outlets} == {world.outlet_b.id}
+    calls = await sb.visits.ListCalls(vs.ListCallsRequest(page_size=1000))
+    assert {c.id for c in calls.calls} == {world.call_b.id}
 
 
 # ------------------------------------------------------- who acts: the token, not the body

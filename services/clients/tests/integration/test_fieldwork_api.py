@@ -141,8 +141,8 @@ async def test_bad_assignment_and_plan_requests(svc: Harness) -> None:
                 request_id=new_id(), route=pb.Route(id=new_id(), name="x", agent_id=technician.id)
             )
         ),
-        grpc.StatusCode.PERMISSION_DENIED,
-        "needs one of the roles AGENT, MERCHANDISER, VAN_SELLER",
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "route.agent_id: employee",
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from alembic import command
 from sqlalchemy import MetaData, insert, inspect, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fieldline_clients.adapters import orm
 from fieldline_clients.adapters.orm import metadata
@@ -55,6 +56,24 @@ async def test_0004_gives_existing_clients_an_empty_external_id_and_goes_back(
         await engine.dispose()
 
 
+async def old_employees_and_routes(engine: AsyncEngine) -> None:
+    """Employees e-0, e-1 and routes r-0, r-1 of e-0, written with the columns the database has
+    now (an older revision's)."""
+    old = MetaData()
+    async with engine.begin() as conn:
+        await conn.run_sync(old.reflect, only=["employees", "routes"])
+        employees, routes = old.tables["employees"], old.tables["routes"]
+        await conn.execute(
+            insert(employees),
+            [{c.name: placeholder(c, 1, f"e-{n}") for c in employees.c} for n in range(2)],
+        )
+        route_rows = [
+            {**{c.name: placeholder(c, 1, f"r-{n}") for c in routes.c}, "agent_id": "e-0"}
+            for n in range(2)
+        ]
+        await conn.execute(insert(routes), route_rows)
+
+
 async def test_0005_and_0006_give_existing_employees_and_routes_no_erp_ids_and_go_back(
     db_factory: DatabaseFactory,
 ) -> None:
@@ -65,19 +84,7 @@ async def test_0005_and_0006_give_existing_employees_and_routes_no_erp_ids_and_g
     await upgrade_async(url, MIGRATIONS, "0004")
     engine = create_engine(url)
     try:
-        old = MetaData()
-        async with engine.begin() as conn:
-            await conn.run_sync(old.reflect, only=["employees", "routes"])
-            employees, routes = old.tables["employees"], old.tables["routes"]
-            await conn.execute(
-                insert(employees),
-                [{c.name: placeholder(c, 1, f"e-{n}") for c in employees.c} for n in range(2)],
-            )
-            route_rows = [
-                {**{c.name: placeholder(c, 1, f"r-{n}") for c in routes.c}, "agent_id": "e-0"}
-                for n in range(2)
-            ]
-            await conn.execute(insert(routes), route_rows)
+        await old_employees_and_routes(engine)
         await upgrade_async(url, MIGRATIONS)
         async with engine.connect() as conn:
             e = orm.employees
@@ -109,5 +116,36 @@ async def test_0005_and_0006_give_existing_employees_and_routes_no_erp_ids_and_g
             assert not {"external_id", "phone"} & employee_columns and "roles" in employee_columns
             assert "external_id" not in route_columns and "agent_id" in route_columns
             assert not has_periods
+    finally:
+        await engine.dispose()
+
+
+async def test_0007_makes_existing_routes_field_routes_and_goes_back(
+    db_factory: DatabaseFactory,
+) -> None:
+    """Routes written before revision 0007 are FIELD routes (visited, as they always were);
+    calls start empty. The downgrade drops both again."""
+    url = await db_factory.create()
+    await upgrade_async(url, MIGRATIONS, "0006")
+    engine = create_engine(url)
+    try:
+        await old_employees_and_routes(engine)
+        await upgrade_async(url, MIGRATIONS)
+        async with engine.connect() as conn:
+            r = orm.routes
+            found = await conn.execute(select(r.c.id, r.c.kind))
+            assert sorted(found.all()) == [("r-0", "field"), ("r-1", "field")]
+            assert (await conn.execute(select(orm.calls))).all() == []
+        await asyncio.to_thread(command.downgrade, alembic_config(url, MIGRATIONS), "0006")
+        async with engine.connect() as conn:
+
+            def shape(sync: Any) -> tuple[set[str], bool]:
+                inspector = inspect(sync)
+                columns = {c["name"] for c in inspector.get_columns("routes")}
+                return columns, inspector.has_table("calls")
+
+            route_columns, has_calls = await conn.run_sync(shape)
+            assert "kind" not in route_columns and "external_id" in route_columns
+            assert not has_calls
     finally:
         await engine.dispose()

@@ -111,6 +111,19 @@ class TestVisitingAgent:
             service.agent("", "for_agent_id")
 
 
+def test_a_teleseller_reads_its_call_lists_outlets_and_records_its_calls_only() -> None:
+    """sales-gaps.md 4.4: calls and call plans for telesellers, their supervisor, ADMIN and
+    SERVICE; outlet reads admit TELESELLER; no visit, census or other RPC does."""
+    assert rule("RecordCall").roles == {"TELESELLER", "ADMIN", "SERVICE"}
+    for name in ("GetCall", "ListCalls", "GetCallPlan"):
+        assert rule(name).roles == {"TELESELLER", "SUPERVISOR", "ADMIN", "SERVICE"}, name
+    outlet_reads = {"GetOutlet", "ListOutlets", "SearchOutlets", "ListOutletCardHistory"}
+    own_record = {"GetEmployee"}
+    calls = {"RecordCall", "GetCall", "ListCalls", "GetCallPlan"}
+    admitted = {m.name for api in APIS for m in api.methods if "TELESELLER" in rule(m.name).roles}
+    assert admitted == outlet_reads | own_record | calls
+
+
 def test_out_of_scope_is_not_found_for_a_read_and_denied_for_a_write() -> None:
     agent = Access.of(principal("AGENT"))
     read = agent.refused("visit", "v-1", "visit_id", write=False)

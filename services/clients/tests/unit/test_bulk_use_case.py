@@ -23,7 +23,7 @@ from fieldline_clients.domain.model import (
 )
 from fieldline_clients.service_layer import commands as c
 from fieldline_clients.service_layer.bulk import BULK_ACTOR, BulkLoad
-from fieldline_kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from fieldline_kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from fieldline_kit.testing.helpers import new_id
 
 from .fakes import FakeBulkRows
@@ -144,7 +144,7 @@ async def test_the_use_cases_rules_apply(rows: FakeBulkRows) -> None:
         await bulk.create_employee(retail)
     technician = new_id()
     await bulk.create_employee(employee(technician, Role.TECHNICIAN))
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(FailedPrecondition):
         await bulk.create_route(c.CreateRoute(new_id(), "Маршрут 2", "", technician))
     with pytest.raises(InvalidArgument, match="status"):
         await bulk.set_outlet_status(c.SetOutletStatus(company.outlets[0], OutletStatus.PENDING, 1))

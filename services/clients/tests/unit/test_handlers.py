@@ -841,7 +841,7 @@ class TestCreateRoute:
 
     async def test_the_agent_must_work_in_the_field(self, uow: FakeClientsUnitOfWork) -> None:
         cmd = c.CreateRoute(new_id(), "Маршрут 7", "", an_employee(uow, Role.TECHNICIAN).id)
-        await uow.refused(PermissionDenied, handlers.create_route, cmd, ADMIN)
+        await uow.refused(FailedPrecondition, handlers.create_route, cmd, ADMIN)
 
     async def test_a_supervisor_makes_routes_for_its_team_only(
         self, uow: FakeClientsUnitOfWork

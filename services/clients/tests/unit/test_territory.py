@@ -24,7 +24,7 @@ from fieldline_clients.domain.model import (
     route_id_for,
     validate_phone,
 )
-from fieldline_kit.errors import Conflict, InvalidArgument, PermissionDenied
+from fieldline_kit.errors import Conflict, FailedPrecondition, InvalidArgument, PermissionDenied
 from fieldline_kit.testing.helpers import new_id
 
 
@@ -245,8 +245,10 @@ class TestRoute:
     @pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.TECHNICIAN, Role.DISTRIBUTOR_MANAGER])
     def test_other_roles_cannot_own_routes(self, role: Role) -> None:
         employee = make_employee(roles=[role], distributor_id=new_id())
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(FailedPrecondition) as err:
             Route.create(new_id(), "R", "", employee)
+        assert err.value.message.startswith("route.agent_id: ")
+        assert "AGENT, MERCHANDISER, VAN_SELLER" in err.value.message
 
     def test_inactive_agent_cannot_own_a_route(self) -> None:
         agent = make_employee()

@@ -50,7 +50,7 @@ class ClientsEvents(EventMapper):
     @maps(events.RouteAssignmentChanged)
     def route_assignment_changed(self, e: events.RouteAssignmentChanged) -> IntegrationEvent:
         msg = ev.RouteAssignmentChanged(
-            assignment=m.assignment_pb(e.assignment, e.route.version),
+            assignment=m.assignment_pb(e.assignment, e.route.version, e.route.kind),
             agent_id=e.route.agent_id,
             removed=e.removed,
         )
@@ -85,3 +85,8 @@ class ClientsEvents(EventMapper):
     def census_decided(self, e: events.CensusDecided) -> IntegrationEvent:
         msg = ev.CensusDecided(proposal=m.proposal_pb(e.proposal))
         return self.event("proposal", e.proposal.id, e.proposal.version, msg)
+
+    @maps(events.CallRecorded)
+    def call_recorded(self, e: events.CallRecorded) -> IntegrationEvent:
+        msg = ev.CallRecorded(call=m.call_pb(e.call))
+        return self.event("call", e.call.id, e.call.version, msg)

@@ -138,6 +138,8 @@ routes = Table(
     Column("version", Integer, nullable=False),
     # The ERP's id of the route; '' for none.
     Column("external_id", String(64), nullable=False, server_default=""),
+    # RouteKind: 'field' (visited) or 'phone' (a teleseller's call list); set at creation.
+    Column("kind", String(10), nullable=False, server_default="field"),
 )
 Index(
     "ux_routes_external_id",
@@ -240,3 +242,26 @@ proposals = Table(
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("version", Integer, nullable=False),
 )
+
+# A teleseller's calls (RecordCall): never changed once recorded.
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("teleseller_id", Id, nullable=False),
+    Column("outlet_id", Id, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),  # the device's times
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("outcome", String(20), nullable=False),
+    Column("call_back_at", DateTime(timezone=True), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),  # the server's time
+    Column("version", Integer, nullable=False),
+)
+# A teleseller's calls of a day (the call plan, ListCalls); an outlet's; the call-backs a
+# teleseller was asked for, by time (the call plan's call-back outlets).
+Index("ix_calls_teleseller_day", calls.c.teleseller_id, calls.c.day)
+Index("ix_calls_outlet_day", calls.c.outlet_id, calls.c.day)
+Index("ix_calls_teleseller_call_back_at", calls.c.teleseller_id, calls.c.call_back_at)

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from google.type import latlng_pb2
 
 from fieldline.clients.v1 import resources_pb2 as pb
+from fieldline.clients.v1 import territory_service_pb2 as ts_pb
+from fieldline_clients.domain.calls import Call, CallOutcome, CallPlan, CallState
 from fieldline_clients.domain.fieldwork import (
     Answer,
     AnswerInput,
@@ -37,6 +39,7 @@ from fieldline_clients.domain.model import (
     Route,
     RouteAgentPeriod,
     RouteAssignment,
+    RouteKind,
     Territory,
     VisitFrequency,
     WorkingHours,
@@ -65,7 +68,16 @@ ROLES = {
     Role.DISTRIBUTOR_MANAGER: pb.ROLE_DISTRIBUTOR_MANAGER,
     Role.SUPERVISOR: pb.ROLE_SUPERVISOR,
     Role.TECHNICIAN: pb.ROLE_TECHNICIAN,
+    Role.TELESELLER: pb.ROLE_TELESELLER,
     Role.ADMIN: pb.ROLE_ADMIN,
+}
+ROUTE_KINDS = {RouteKind.FIELD: pb.ROUTE_KIND_FIELD, RouteKind.PHONE: pb.ROUTE_KIND_PHONE}
+CALL_STATES = {CallState.OPEN: ts_pb.CALL_STATE_OPEN, CallState.DONE: ts_pb.CALL_STATE_DONE}
+CALL_OUTCOMES = {
+    CallOutcome.ORDERED: pb.CALL_OUTCOME_ORDERED,
+    CallOutcome.NO_ANSWER: pb.CALL_OUTCOME_NO_ANSWER,
+    CallOutcome.CALL_BACK: pb.CALL_OUTCOME_CALL_BACK,
+    CallOutcome.REFUSED: pb.CALL_OUTCOME_REFUSED,
 }
 FREQUENCIES = {
     VisitFrequency.WEEKLY: pb.VISIT_FREQUENCY_WEEKLY,
@@ -196,6 +208,7 @@ def route_pb(r: Route) -> pb.Route:
         agent_id=r.agent_id,
         version=r.version,
         external_id=r.external_id,
+        kind=ROUTE_KINDS[r.kind],
     )
 
 
@@ -208,8 +221,11 @@ def period_pb(p: RouteAgentPeriod) -> pb.RouteAgentPeriod:
     )
 
 
-def assignment_pb(a: RouteAssignment, route_version: int) -> pb.RouteAssignment:
-    """`route_version`: the version of its route as of the answer or event."""
+def assignment_pb(
+    a: RouteAssignment, route_version: int, route_kind: RouteKind
+) -> pb.RouteAssignment:
+    """`route_version`: the version of its route as of the answer or event; `route_kind`: its
+    route's kind."""
     return pb.RouteAssignment(
         route_id=a.route_id,
         outlet_id=a.outlet_id,
@@ -218,6 +234,7 @@ def assignment_pb(a: RouteAssignment, route_version: int) -> pb.RouteAssignment:
         start_date=pb_date(a.start_date),
         sequence=a.sequence,
         route_version=route_version,
+        route_kind=ROUTE_KINDS[route_kind],
     )
 
 
@@ -244,6 +261,55 @@ def visit_pb(visit: Visit) -> pb.Visit:
     )
     _mark(out, "check_in", visit.check_in)
     _mark(out, "check_out", visit.check_out)
+    return out
+
+
+def call_pb(c: Call) -> pb.Call:
+    return pb.Call(
+        id=c.id,
+        teleseller_id=c.teleseller_id,
+        outlet_id=c.outlet_id,
+        date=pb_date(c.day),
+        started_at=ts(c.started_at),
+        ended_at=ts(c.ended_at),
+        outcome=CALL_OUTCOMES[c.outcome],
+        call_back_at=ts(c.call_back_at),
+        reason=c.reason,
+        notes=c.notes,
+        record_time=ts(c.recorded_at),
+    )
+
+
+def call_plan_pb(
+    teleseller_id: str, plan: CallPlan, outlets: dict[str, bytes]
+) -> ts_pb.GetCallPlanResponse:
+    """`outlets`: the stored protos (outlets.outlet_pb) of the planned outlets, by id."""
+    by_outcome = plan.completion.by_outcome
+    out = ts_pb.GetCallPlanResponse(
+        teleseller_id=teleseller_id,
+        date=pb_date(plan.day),
+        completion=ts_pb.CallPlanCompletion(
+            listed=plan.completion.listed,
+            done=plan.completion.done,
+            not_called=by_outcome.get(None, 0),
+            ordered=by_outcome.get(CallOutcome.ORDERED, 0),
+            no_answer=by_outcome.get(CallOutcome.NO_ANSWER, 0),
+            call_back=by_outcome.get(CallOutcome.CALL_BACK, 0),
+            refused=by_outcome.get(CallOutcome.REFUSED, 0),
+        ),
+        unplanned_calls=[call_pb(c) for c in plan.unplanned],
+    )
+    for p in plan.planned:
+        planned = out.calls.add(
+            route_id=p.route_id,
+            sequence=p.sequence,
+            scheduled=p.scheduled,
+            state=CALL_STATES[p.state],
+            calls=[call_pb(c) for c in p.calls],
+        )
+        if p.call_back_of is not None:
+            planned.call_back_of.CopyFrom(call_pb(p.call_back_of))
+        planned.outlet.MergeFromString(outlets.get(p.outlet_id, b""))
     return out
 
 

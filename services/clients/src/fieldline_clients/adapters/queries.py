@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Date, Row, Select, bindparam, select
@@ -25,6 +25,7 @@ from fieldline_clients.adapters.proto_mapping import OUTCOMES, VISIT_STATUSES
 from fieldline_clients.adapters.repository import (
     assignment_from,
     audit_from,
+    call_from,
     client_from,
     employee_from,
     history_from,
@@ -36,6 +37,7 @@ from fieldline_clients.adapters.repository import (
     route_from,
     visit_from,
 )
+from fieldline_clients.domain.calls import Call, CallOutcome, ListedOutlet
 from fieldline_clients.domain.fieldwork import (
     Audit,
     Proposal,
@@ -56,6 +58,7 @@ from fieldline_clients.domain.model import (
     Route,
     RouteAgentPeriod,
     RouteAssignment,
+    RouteKind,
     Territory,
 )
 from fieldline_clients.domain.values import Location, search_key
@@ -308,6 +311,7 @@ async def list_routes(
 class ListedAssignment:
     assignment: RouteAssignment
     route_version: int  # its route's version, read in the same statement
+    route_kind: RouteKind
 
 
 async def list_assignments(
@@ -319,7 +323,7 @@ async def list_assignments(
     t, r = orm.route_assignments, orm.routes
     key = t.c.outlet_id if route_id else t.c.route_id
     stmt = (
-        select(t, r.c.version.label("route_version"))
+        select(t, r.c.version.label("route_version"), r.c.kind.label("route_kind"))
         .join(r, r.c.id == t.c.route_id)
         .where(
             *_where(
@@ -335,7 +339,9 @@ async def list_assignments(
         key,
         token,
         size,
-        lambda row: ListedAssignment(assignment_from(row), row.route_version),
+        lambda row: ListedAssignment(
+            assignment_from(row), row.route_version, RouteKind(row.route_kind)
+        ),
     )
 
 
@@ -357,6 +363,26 @@ async def list_route_agent_periods(
     return periods, encode_token(periods[-1].valid_from.isoformat()) if more else ""
 
 
+def _of_days(
+    t: Any,
+    employee: Any,
+    employee_id: str,
+    outlet_id: str,
+    from_date: date | None,
+    to_date: date | None,
+    team: Team,
+) -> list[ColumnElement[bool]]:
+    """The filters of a list of fieldwork by day (visits, calls): the caller's team's (by the
+    `employee` column), of an employee, of an outlet, within inclusive days."""
+    return _where(
+        _in_team(employee, team),
+        employee == employee_id if employee_id else None,
+        t.c.outlet_id == outlet_id if outlet_id else None,
+        t.c.day >= from_date if from_date else None,
+        t.c.day <= to_date if to_date else None,
+    )
+
+
 async def list_visits(
     session: AsyncSession,
     *,
@@ -370,15 +396,95 @@ async def list_visits(
 ) -> tuple[list[Visit], str]:
     t = orm.visits
     stmt = select(t).where(
-        *_where(
-            _in_team(t.c.agent_id, team),
-            t.c.agent_id == agent_id if agent_id else None,
-            t.c.outlet_id == outlet_id if outlet_id else None,
-            t.c.day >= from_date if from_date else None,
-            t.c.day <= to_date if to_date else None,
-        )
+        *_of_days(t, t.c.agent_id, agent_id, outlet_id, from_date, to_date, team)
     )
     return await _page(session, stmt, t.c.id, token, size, visit_from)
+
+
+async def list_calls(
+    session: AsyncSession,
+    *,
+    size: int,
+    token: str,
+    teleseller_id: str,
+    outlet_id: str,
+    from_date: date | None,
+    to_date: date | None,
+    team: Team,
+) -> tuple[list[Call], str]:
+    t = orm.calls
+    stmt = select(t).where(
+        *_of_days(t, t.c.teleseller_id, teleseller_id, outlet_id, from_date, to_date, team)
+    )
+    return await _page(session, stmt, t.c.id, token, size, call_from)
+
+
+@dataclass(frozen=True)
+class CallPlanReads:
+    """What a teleseller's call plan of a day is computed from (`domain.calls.call_plan`)."""
+
+    outlets: list[ListedOutlet]  # the assignments of its PHONE routes
+    earlier: list[Call]  # its calls before the day of the outlets that asked for a call-back
+    of_the_day: list[Call]
+
+
+async def call_plan_reads(
+    session: AsyncSession, teleseller_id: str, day: date, zone: tzinfo
+) -> CallPlanReads:
+    """Three indexed reads: the assignments of the teleseller's PHONE routes with their outlets'
+    status; its CALL_BACK calls of earlier days asking for `day` (in `zone`), and its other
+    calls of those outlets since the first of them (the domain picks each outlet's latest);
+    its calls of `day`."""
+    r, a, o, c = orm.routes, orm.route_assignments, orm.outlets, orm.calls
+    rows = await session.execute(
+        select(a, o.c.status)
+        .select_from(r.join(a, a.c.route_id == r.c.id).join(o, o.c.id == a.c.outlet_id))
+        .where(r.c.agent_id == teleseller_id, r.c.kind == RouteKind.PHONE.value)
+    )
+    outlets = [
+        ListedOutlet(assignment_from(row), row.status == OutletStatus.ACTIVE.value) for row in rows
+    ]
+    try:
+        start = datetime.combine(day, time(), zone).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+    except OverflowError:  # the calendar's last days: nobody asked to be called back then
+        start = end = datetime.max.replace(tzinfo=UTC)
+    asked = await session.execute(
+        select(c.c.outlet_id, c.c.day).where(
+            c.c.teleseller_id == teleseller_id,
+            c.c.call_back_at >= start,
+            c.c.call_back_at < end,
+            c.c.outcome == CallOutcome.CALL_BACK.value,
+            c.c.day < day,
+        )
+    )
+    since: dict[str, date] = {}
+    for outlet_id, asked_on in asked:
+        since[outlet_id] = min(asked_on, since.get(outlet_id, asked_on))
+    earlier: list[Call] = []
+    if since:
+        found = await session.execute(
+            select(c).where(
+                c.c.teleseller_id == teleseller_id,
+                c.c.outlet_id.in_(list(since)),
+                c.c.day >= min(since.values()),
+                c.c.day < day,
+            )
+        )
+        earlier = [call_from(row) for row in found if row.day >= since[row.outlet_id]]
+    of_the_day = await session.execute(
+        select(c).where(c.c.teleseller_id == teleseller_id, c.c.day == day)
+    )
+    return CallPlanReads(outlets, earlier, [call_from(row) for row in of_the_day])
+
+
+async def outlet_pbs(session: AsyncSession, outlet_ids: Collection[str]) -> dict[str, bytes]:
+    """The stored protos (outlets.outlet_pb) of these outlets, by id."""
+    if not outlet_ids:
+        return {}
+    t = orm.outlets
+    rows = await session.execute(select(t.c.id, t.c.outlet_pb).where(t.c.id.in_(list(outlet_ids))))
+    return {row.id: row.outlet_pb for row in rows}
 
 
 async def list_questionnaires(
@@ -427,6 +533,7 @@ def _plan_statement() -> Select[Any]:
         .select_from(r.join(a, a.c.route_id == r.c.id).join(o, o.c.id == a.c.outlet_id))
         .where(
             r.c.agent_id == bindparam("agent_id"),
+            r.c.kind != RouteKind.PHONE.value,  # call lists are not visited
             a.c.weekday_mask.op("&")(bindparam("weekday_bit")) != 0,
             a.c.start_date <= day,
         )
@@ -443,7 +550,8 @@ _ACTIVE = OutletStatus.ACTIVE.value
 
 
 async def visit_plan(session: AsyncSession, agent_id: str, day: date) -> VisitPlan:
-    """Outlets due on `day` on the agent's routes, in route order, with visits already made.
+    """Outlets due on `day` on the agent's FIELD routes (call lists, PHONE routes, are left
+    out), in route order, with visits already made.
 
     One indexed query: the agent's routes → assignments whose weekday bit is set → outlets,
     reading only the assignment's schedule and the outlet's stored proto. Whether an

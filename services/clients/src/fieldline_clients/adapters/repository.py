@@ -17,6 +17,7 @@ from sqlalchemy import Row, Select, delete, insert, or_, select, union, update
 
 from fieldline_clients.adapters import orm
 from fieldline_clients.adapters.proto_mapping import outlet_pb
+from fieldline_clients.domain.calls import Call, CallOutcome
 from fieldline_clients.domain.fieldwork import (
     Answer,
     Audit,
@@ -47,6 +48,7 @@ from fieldline_clients.domain.model import (
     Route,
     RouteAgentPeriod,
     RouteAssignment,
+    RouteKind,
     Territory,
     VisitFrequency,
     WorkingHours,
@@ -140,7 +142,15 @@ def employee_from(row: Row[Any]) -> Employee:
 
 
 def route_from(row: Row[Any]) -> Route:
-    return Route(row.id, row.name, row.territory_id, row.agent_id, row.version, row.external_id)
+    return Route(
+        row.id,
+        row.name,
+        row.territory_id,
+        row.agent_id,
+        row.version,
+        row.external_id,
+        RouteKind(row.kind),
+    )
 
 
 def period_from(row: Any) -> RouteAgentPeriod:
@@ -197,6 +207,23 @@ def visit_from(row: Row[Any]) -> Visit:
         outcome=VisitOutcome(row.outcome) if row.outcome else None,
         missed_reason=row.missed_reason,
         notes=row.notes,
+        version=row.version,
+    )
+
+
+def call_from(row: Row[Any]) -> Call:
+    return Call(
+        id=row.id,
+        teleseller_id=row.teleseller_id,
+        outlet_id=row.outlet_id,
+        day=row.day,
+        started_at=utc(row.started_at),
+        ended_at=utc_or_none(row.ended_at),
+        outcome=CallOutcome(row.outcome),
+        call_back_at=utc_or_none(row.call_back_at),
+        reason=row.reason,
+        notes=row.notes,
+        recorded_at=utc(row.recorded_at),
         version=row.version,
     )
 
@@ -459,10 +486,26 @@ class RouteRepository(ExternalRepository[Route]):
             "agent_id": r.agent_id,
             "version": r.version,
             "external_id": r.external_id,
+            "kind": r.kind.value,
         }
 
     def from_row(self, row: Row[Any]) -> Route:
         return route_from(row)
+
+    async def on_phone_route(self, employee_id: str, outlet_id: str) -> bool:
+        """Whether the outlet is on a PHONE route `employee_id` works (its call lists)."""
+        r, a = orm.routes, orm.route_assignments
+        stmt = (
+            select(a.c.route_id)
+            .join(r, r.c.id == a.c.route_id)
+            .where(
+                a.c.outlet_id == outlet_id,
+                r.c.agent_id == employee_id,
+                r.c.kind == RouteKind.PHONE.value,
+            )
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).first() is not None
 
     def assignment_row(self, a: RouteAssignment) -> dict[str, Any]:
         return {
@@ -585,6 +628,30 @@ class VisitRepository(VersionedRepository[Visit]):
 
     def from_row(self, row: Row[Any]) -> Visit:
         return visit_from(row)
+
+
+class CallRepository(VersionedRepository[Call]):
+    table = orm.calls
+    entity = "call"
+
+    def to_row(self, c: Call) -> dict[str, Any]:
+        return {
+            "id": c.id,
+            "teleseller_id": c.teleseller_id,
+            "outlet_id": c.outlet_id,
+            "day": c.day,
+            "started_at": c.started_at,
+            "ended_at": c.ended_at,
+            "outcome": c.outcome.value,
+            "call_back_at": c.call_back_at,
+            "reason": c.reason,
+            "notes": c.notes,
+            "recorded_at": c.recorded_at,
+            "version": c.version,
+        }
+
+    def from_row(self, row: Row[Any]) -> Call:
+        return call_from(row)
 
 
 class QuestionnaireRepository(VersionedRepository[Questionnaire]):
@@ -717,6 +784,7 @@ class ClientsUnitOfWork(UnitOfWork):
     territories: TerritoryRepository
     routes: RouteRepository
     visits: VisitRepository
+    calls: CallRepository
     questionnaires: QuestionnaireRepository
     audits: AuditRepository
     proposals: ProposalRepository
@@ -729,6 +797,7 @@ class ClientsUnitOfWork(UnitOfWork):
         self.territories = TerritoryRepository(self)
         self.routes = RouteRepository(self)
         self.visits = VisitRepository(self)
+        self.calls = CallRepository(self)
         self.questionnaires = QuestionnaireRepository(self)
         self.audits = AuditRepository(self)
         self.proposals = ProposalRepository(self)

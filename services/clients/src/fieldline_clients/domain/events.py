@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from fieldline_clients.domain.calls import Call
     from fieldline_clients.domain.fieldwork import Audit, Proposal, Questionnaire, Visit
     from fieldline_clients.domain.model import Client, Employee, Outlet, Route, RouteAssignment
 
@@ -85,3 +86,8 @@ class AuditSubmitted(Event):
 @dataclass(frozen=True)
 class CensusDecided(Event):
     proposal: Proposal
+
+
+@dataclass(frozen=True)
+class CallRecorded(Event):
+    call: Call

@@ -56,12 +56,34 @@ class Role(enum.Enum):
     DISTRIBUTOR_MANAGER = "distributor_manager"
     SUPERVISOR = "supervisor"
     TECHNICIAN = "technician"
+    TELESELLER = "teleseller"
     ADMIN = "admin"
 
 
 FIELD_ROLES = frozenset({Role.AGENT, Role.VAN_SELLER, Role.MERCHANDISER})
 # Who may be scheduled to work a route by date (ScheduleRouteAgents).
 ROUTE_AGENT_ROLES = frozenset({Role.AGENT, Role.VAN_SELLER})
+
+
+class RouteKind(enum.Enum):
+    """What a route is worked by: FIELD, visited (its outlets in visit plans), or PHONE, a
+    teleseller's call list (its outlets in call plans). Fixed when the route is made."""
+
+    FIELD = "field"
+    PHONE = "phone"
+
+
+# Who works a route of each kind (its agent): CreateRoute.
+ROUTE_ROLES = {RouteKind.FIELD: FIELD_ROLES, RouteKind.PHONE: frozenset({Role.TELESELLER})}
+# Who may be scheduled to work a route of each kind by date: ScheduleRouteAgents.
+SCHEDULED_ROLES = {
+    RouteKind.FIELD: ROUTE_AGENT_ROLES,
+    RouteKind.PHONE: frozenset({Role.TELESELLER}),
+}
+
+
+def _role_names(roles: Iterable[Role]) -> str:
+    return ", ".join(sorted(r.name for r in roles))
 
 
 def check_version(expected: int, current: int, what: str, field: str = "expected_version") -> None:
@@ -677,12 +699,18 @@ class Employee:
             names = ", ".join(sorted(r.name for r in allowed))
             raise PermissionDenied(f"employee {self.id} needs one of the roles {names}")
 
-    def require_route_agent(self, field: str, *, active: bool) -> None:
-        """May be scheduled to work a route: holds AGENT or VAN_SELLER, and (`active`: for a
-        period not over yet) is active. InvalidArgument naming `field` otherwise."""
-        if not self.roles & ROUTE_AGENT_ROLES:
+    def require_route_agent(
+        self, field: str, *, active: bool, kind: RouteKind = RouteKind.FIELD
+    ) -> None:
+        """May be scheduled to work a route of `kind`: holds AGENT or VAN_SELLER (a FIELD
+        route) or TELESELLER (a PHONE route), and (`active`: for a period not over yet) is
+        active. InvalidArgument naming `field` otherwise."""
+        if not self.roles & SCHEDULED_ROLES[kind]:
             raise InvalidArgument(
-                field, f"employee {self.id} holds neither ROLE_AGENT nor ROLE_VAN_SELLER"
+                field,
+                f"employee {self.id} holds neither ROLE_AGENT nor ROLE_VAN_SELLER"
+                if kind is RouteKind.FIELD
+                else f"employee {self.id} does not hold ROLE_TELESELLER, which a PHONE route needs",
             )
         if active and not self.active:
             raise InvalidArgument(field, f"employee {self.id} is not active")
@@ -779,6 +807,7 @@ class Route:
     version: int
     # The ERP's id ("" when none): given at creation only; the id is then derived from it.
     external_id: str = ""
+    kind: RouteKind = RouteKind.FIELD  # given at creation only
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @staticmethod
@@ -799,10 +828,25 @@ class Route:
 
     @classmethod
     def create(
-        cls, id: str, name: str, territory_id: str, agent: Employee, external_id: str = ""
+        cls,
+        id: str,
+        name: str,
+        territory_id: str,
+        agent: Employee,
+        external_id: str = "",
+        kind: RouteKind | None = None,
     ) -> Route:
-        """`id` and `external_id` as `identity` returns them."""
-        agent.require_role(*FIELD_ROLES)
+        """`id` and `external_id` as `identity` returns them; `kind` None is FIELD. The agent
+        holds a role of the kind (`ROUTE_ROLES`: else FailedPrecondition naming
+        `route.agent_id`) and is active (else PermissionDenied, as `require_role`)."""
+        kind = kind or RouteKind.FIELD
+        wanted = ROUTE_ROLES[kind]
+        if not agent.roles & wanted:
+            raise FailedPrecondition(
+                f"route.agent_id: employee {agent.id} needs one of the roles "
+                f"{_role_names(wanted)} to work a {kind.name} route"
+            )
+        agent.require_role(*wanted)
         route = cls(
             id=require_id("route.id", id),
             name=require_text("route.name", name),
@@ -810,6 +854,7 @@ class Route:
             agent_id=agent.id,
             version=1,
             external_id=external_id,
+            kind=kind,
         )
         route.events.append(events.RouteChanged(route.snapshot()))
         return route
@@ -893,6 +938,7 @@ __all__ = [
     "Route",
     "RouteAgentPeriod",
     "RouteAssignment",
+    "RouteKind",
     "Territory",
     "VisitFrequency",
     "WorkingHours",

@@ -17,7 +17,12 @@
 * census: the field roles and SUPERVISOR propose (as themselves, for what they see); only
   SUPERVISOR decides, for its team — audited;
 * check-in/out, missed visits, audits: the field roles and SUPERVISOR for themselves, ADMIN and
-  SERVICE for a named agent (an import).
+  SERVICE for a named agent (an import);
+* telesales (docs/contexts/sales-gaps.md 3.2): TELESELLER reads the outlets of its call lists
+  (routes of kind PHONE; route scope) and its own employee record, and records its own calls
+  (ADMIN and SERVICE for a named teleseller); calls and call plans are read by their
+  teleseller, its SUPERVISOR, ADMIN and SERVICE. It is admitted to no visit, census, route or
+  reference-data RPC.
 
 Role names are the `fieldline.clients.v1.Role` names without `ROLE_`; service principals have
 SERVICE. The kit's interceptor enforces the roles; the scope each rule declares is that of
@@ -36,15 +41,19 @@ from fieldline_kit.roles import (
     SERVICE,
     SUPERVISOR,
     TECHNICIAN,
+    TELESELLER,
     VAN_SELLER,
 )
 
 FIELD = {AGENT, VAN_SELLER, MERCHANDISER}
 MANAGERS = {ADMIN, SERVICE}
 SEERS = FIELD | {SUPERVISOR} | MANAGERS  # who reads outlets and fieldwork, each in its scope
-EMPLOYEES = FIELD | {DISTRIBUTOR_MANAGER, SUPERVISOR, TECHNICIAN, ADMIN}
+OUTLET_SEERS = SEERS | {TELESELLER}  # a teleseller: the outlets of its call lists
+EMPLOYEES = FIELD | {DISTRIBUTOR_MANAGER, SUPERVISOR, TECHNICIAN, TELESELLER, ADMIN}
 TERRITORY_MANAGERS = {SUPERVISOR} | MANAGERS
 VISITORS = FIELD | {SUPERVISOR} | MANAGERS  # ADMIN and SERVICE name the agent
+CALLERS = {TELESELLER} | MANAGERS  # ADMIN and SERVICE name the teleseller
+CALL_SEERS = {TELESELLER, SUPERVISOR} | MANAGERS
 
 CLIENTS = {
     "CreateClient": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
@@ -54,12 +63,12 @@ CLIENTS = {
     # The ERP's counterparties (the exchange service), as orders' catalog upserts.
     "UpsertClients": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "CreateOutlet": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
-    "GetOutlet": Rule(SEERS, scope=Scope.ROUTE),
+    "GetOutlet": Rule(OUTLET_SEERS, scope=Scope.ROUTE),
     "UpdateOutletCard": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),
     "SetOutletStatus": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),
-    "ListOutlets": Rule(SEERS, scope=Scope.ROUTE),
-    "SearchOutlets": Rule(SEERS, scope=Scope.ROUTE),
-    "ListOutletCardHistory": Rule(SEERS, scope=Scope.ROUTE),
+    "ListOutlets": Rule(OUTLET_SEERS, scope=Scope.ROUTE),
+    "SearchOutlets": Rule(OUTLET_SEERS, scope=Scope.ROUTE),
+    "ListOutletCardHistory": Rule(OUTLET_SEERS, scope=Scope.ROUTE),
     "ProposeOutlet": Rule(FIELD | {SUPERVISOR}, scope=Scope.OWN),
     "ProposeCardChange": Rule(FIELD | {SUPERVISOR}, scope=Scope.ROUTE),
     "DecideProposal": Rule({SUPERVISOR}, scope=Scope.TERRITORY, audit=True),
@@ -86,6 +95,7 @@ TERRITORY = {
     "ScheduleRouteAgents": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "ListRouteAgentPeriods": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY),
     "GetVisitPlan": Rule(SEERS, scope=Scope.ROUTE),
+    "GetCallPlan": Rule(CALL_SEERS, scope=Scope.OWN),
 }
 
 VISITS = {
@@ -101,6 +111,9 @@ VISITS = {
     "SubmitAudit": Rule(VISITORS, scope=Scope.OWN),
     "GetAudit": Rule(SEERS, scope=Scope.OWN),
     "ListAudits": Rule(SEERS, scope=Scope.OWN),
+    "RecordCall": Rule(CALLERS, scope=Scope.OWN),
+    "GetCall": Rule(CALL_SEERS, scope=Scope.OWN),
+    "ListCalls": Rule(CALL_SEERS, scope=Scope.OWN),
 }
 
 # Keyed by full path: the three services' RPC names are distinct today, but a bare name would

@@ -1,4 +1,5 @@
-"""TerritoryService: employees, territories, routes and their assignments, the visit plan.
+"""TerritoryService: employees, territories, routes and their assignments, the visit plan and
+a teleseller's call plan.
 
 GetVisitPlan answers with pre-serialized bytes of its response (the kit interceptor sends them
 as they are): from the visit plan cache, or read and then offered to the cache. Who calls is
@@ -16,6 +17,7 @@ from fieldline.clients.v1 import territory_service_pb2_grpc as ts_grpc
 from fieldline_clients.adapters import proto_mapping as m
 from fieldline_clients.adapters import queries
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
+from fieldline_clients.domain.calls import call_plan
 from fieldline_clients.domain.values import MAX_RECORDS, limit_items, optional_id, require_id
 from fieldline_clients.entrypoints.clients_api import UPSERT_OUTCOMES
 from fieldline_clients.entrypoints.servicer import CallerServicer
@@ -72,6 +74,7 @@ def create_route_command(request: ts.CreateRouteRequest) -> commands.CreateRoute
         territory_id=r.territory_id,
         agent_id=r.agent_id,
         external_id=r.external_id,
+        kind=m.from_enum(m.ROUTE_KINDS, r.kind, "route.kind"),
     )
 
 
@@ -253,7 +256,7 @@ class TerritoryServicer(CallerServicer, ts_grpc.TerritoryServiceServicer):
             cmd = set_route_assignment_command(request)
             assignment, route = await handlers.set_route_assignment(uow, cmd, access)
             return ts.SetRouteAssignmentResponse(
-                assignment=m.assignment_pb(assignment, route.version)
+                assignment=m.assignment_pb(assignment, route.version, route.kind)
             )
 
         return await self.write("SetRouteAssignment", request, ts.SetRouteAssignmentResponse, work)
@@ -289,7 +292,9 @@ class TerritoryServicer(CallerServicer, ts_grpc.TerritoryServiceServicer):
                 outlet_id=outlet_id,
             )
         return ts.ListRouteAssignmentsResponse(
-            assignments=[m.assignment_pb(x.assignment, x.route_version) for x in items],
+            assignments=[
+                m.assignment_pb(x.assignment, x.route_version, x.route_kind) for x in items
+            ],
             next_page_token=token,
         )
 
@@ -349,3 +354,21 @@ class TerritoryServicer(CallerServicer, ts_grpc.TerritoryServiceServicer):
         body = plan.response.SerializeToString()
         cache.put(ticket, agent_id, day, body, plan.outlet_ids)
         return body
+
+    # -- the call plan -------------------------------------------------------------------
+    async def GetCallPlan(
+        self, request: ts.GetCallPlanRequest, context: grpc.aio.ServicerContext
+    ) -> ts.GetCallPlanResponse:
+        day = from_pb_date("date", request.date)
+        assert day is not None
+        async with self.read() as uow:
+            access = await self.caller(uow)
+            teleseller_id = require_id("teleseller_id", request.teleseller_id or access.subject)
+            if not access.sees(teleseller_id):
+                raise access.refused("employee", teleseller_id, "teleseller_id", write=False)
+            if await uow.employees.find(teleseller_id) is None:
+                raise NotFound("employee", teleseller_id, "teleseller_id")
+            reads = await queries.call_plan_reads(uow.session, teleseller_id, day, self.app.zone)
+            plan = call_plan(day, self.app.zone, reads.outlets, reads.earlier, reads.of_the_day)
+            outlets = await queries.outlet_pbs(uow.session, [p.outlet_id for p in plan.planned])
+        return m.call_plan_pb(teleseller_id, plan, outlets)

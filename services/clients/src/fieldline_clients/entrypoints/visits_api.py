@@ -1,7 +1,8 @@
-"""VisitsService: check-ins and check-outs, missed visits, questionnaires and audits.
+"""VisitsService: check-ins and check-outs, missed visits, questionnaires and audits, calls.
 
 Who calls is the verified principal: a visit is the caller's own (ADMIN and SERVICE name the
-agent in `for_agent_id`), and its data scope (`service_layer.access`) decides what it sees.
+agent in `for_agent_id`), a call its teleseller's (`for_teleseller_id`), and its data scope
+(`service_layer.access`) decides what it sees.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fieldline_clients.domain.values import optional_id, require_id
 from fieldline_clients.entrypoints.servicer import CallerServicer
 from fieldline_clients.service_layer import access as scope
 from fieldline_clients.service_layer import commands, handlers
+from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.grpc.convert import from_pb_date, from_ts, page_size
 
 
@@ -241,3 +243,56 @@ class VisitsServicer(CallerServicer, vs_grpc.VisitsServiceServicer):
                 visit_id=optional_id("visit_id", request.visit_id),
             )
         return vs.ListAuditsResponse(audits=[m.audit_pb(a) for a in items], next_page_token=token)
+
+    # -- calls ---------------------------------------------------------------------------
+    async def RecordCall(
+        self, request: vs.RecordCallRequest, context: grpc.aio.ServicerContext
+    ) -> vs.RecordCallResponse:
+        async def work(uow: ClientsUnitOfWork) -> vs.RecordCallResponse:
+            c = request.call
+            cmd = commands.RecordCall(
+                id=c.id,
+                for_teleseller_id=request.for_teleseller_id,
+                outlet_id=c.outlet_id,
+                day=from_pb_date("call.date", c.date, required=False),
+                started_at=from_ts("call.started_at", c.started_at, required=False),
+                ended_at=from_ts("call.ended_at", c.ended_at, required=False),
+                outcome=m.from_enum(m.CALL_OUTCOMES, c.outcome, "call.outcome"),
+                call_back_at=from_ts("call.call_back_at", c.call_back_at, required=False),
+                reason=c.reason,
+                notes=c.notes,
+            )
+            access = await self.caller(uow)
+            call = await handlers.record_call(uow, self.app.clock(), self.app.zone, cmd, access)
+            return vs.RecordCallResponse(call=m.call_pb(call))
+
+        return await self.write("RecordCall", request, vs.RecordCallResponse, work)
+
+    async def GetCall(
+        self, request: vs.GetCallRequest, context: grpc.aio.ServicerContext
+    ) -> vs.GetCallResponse:
+        async with self.read() as uow:
+            access = await self.caller(uow)
+            call = await scope.call(uow, access, request.call_id)
+        return vs.GetCallResponse(call=m.call_pb(call))
+
+    async def ListCalls(
+        self, request: vs.ListCallsRequest, context: grpc.aio.ServicerContext
+    ) -> vs.ListCallsResponse:
+        from_date = from_pb_date("from_date", request.from_date, required=False)
+        to_date = from_pb_date("to_date", request.to_date, required=False)
+        if from_date and to_date and to_date < from_date:
+            raise InvalidArgument("to_date", f"{to_date} is before from_date {from_date}")
+        async with self.read() as uow:
+            access = await self.caller(uow)
+            items, token = await queries.list_calls(
+                uow.session,
+                team=access.team,
+                size=page_size(request.page_size),
+                token=request.page_token,
+                teleseller_id=optional_id("teleseller_id", request.teleseller_id),
+                outlet_id=optional_id("outlet_id", request.outlet_id),
+                from_date=from_date,
+                to_date=to_date,
+            )
+        return vs.ListCallsResponse(calls=[m.call_pb(c) for c in items], next_page_token=token)

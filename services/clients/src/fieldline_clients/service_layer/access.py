@@ -7,16 +7,17 @@ name no actor. Its scope (`access_for`):
 | --- | --- |
 | ADMIN or SERVICE | everyone: the whole company, every outlet |
 | SUPERVISOR | itself and the employees it supervises |
-| anyone else (AGENT, VAN_SELLER, MERCHANDISER, …) | itself |
+| anyone else (AGENT, VAN_SELLER, MERCHANDISER, TELESELLER, …) | itself |
 
-The outlets a team sees are those on its routes and those one of it proposed as new (census).
+The outlets a team sees are those on its routes (of either kind: a teleseller's call lists are
+routes of kind PHONE) and those one of it proposed as new (census).
 
 An employee record is in scope when it is a team member. Outside the scope a read answers
 NOT_FOUND (as for what does not exist: existence is not revealed), a list leaves it out, and a
-write is PERMISSION_DENIED — the same for what does not exist — and writes nothing. Visits and
-audits are written by their own agent only (`Access.acts_for`); ADMIN and SERVICE record them
-for a named agent (an import). Which roles may call an RPC at all is the policy's
-(`entrypoints/policy.py`), checked before any of this.
+write is PERMISSION_DENIED — the same for what does not exist — and writes nothing. Visits,
+audits and calls are written by their own agent (teleseller) only (`Access.acts_for`); ADMIN
+and SERVICE record them for a named one (an import). Which roles may call an RPC at all is
+the policy's (`entrypoints/policy.py`), checked before any of this.
 
 Who acts — the card history's `changed_by`, a proposal's proposer and decider, a visit's
 agent — is `Access.actor`: the subject, or the user a service's token acts for (`act`).
@@ -29,6 +30,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from fieldline_clients.adapters.repository import ClientsUnitOfWork
+from fieldline_clients.domain.calls import Call
 from fieldline_clients.domain.fieldwork import Audit, Proposal, Visit
 from fieldline_clients.domain.model import Employee, Outlet, Route
 from fieldline_clients.domain.values import require_id
@@ -69,18 +71,20 @@ class Access:
         """Whether the caller may record for `agent_id`: itself, or anyone for ADMIN/SERVICE."""
         return self.team is None or agent_id == self.subject
 
-    def agent(self, named: str, field: str) -> str:
-        """The agent a visit is recorded for: the caller; an ADMIN or SERVICE may name one (or
-        act for one in its token). Anyone else naming another agent is refused."""
+    def agent(self, named: str, field: str, what: str = "visits") -> str:
+        """The agent a visit (a call: `what`) is recorded for: the caller; an ADMIN or SERVICE
+        may name one (or act for one in its token). Anyone else naming another is refused."""
         if not self.company:
             if named and named != self.subject:
-                raise PermissionDenied(f"{field}: an employee records its own visits only")
+                raise PermissionDenied(f"{field}: an employee records its own {what} only")
             return self.subject
         if named:
             return named
         if self.kind == Kind.EMPLOYEE or self.actor != self.subject:
             return self.actor
-        raise InvalidArgument(field, "is required: a service records the visits of a named agent")
+        raise InvalidArgument(
+            field, f"is required: a service records the {what} of a named employee"
+        )
 
     def refused(self, entity: str, entity_id: str, field: str, *, write: bool) -> DomainError:
         """Out of scope (or missing): NOT_FOUND for a read, PERMISSION_DENIED for a scoped
@@ -141,6 +145,15 @@ async def visit(
     allowed = access.acts_for if write else access.sees
     if found is None or not allowed(found.agent_id):
         raise access.refused("visit", vid, field, write=write)
+    return found
+
+
+async def call(uow: ClientsUnitOfWork, access: Access, call_id: str) -> Call:
+    """A call: seen by its teleseller's team (ADMIN and SERVICE: every call)."""
+    cid = require_id("call_id", call_id)
+    found = await uow.calls.find(cid)
+    if found is None or not access.sees(found.teleseller_id):
+        raise access.refused("call", cid, "call_id", write=False)
     return found
 
 

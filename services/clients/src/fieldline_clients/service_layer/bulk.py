@@ -157,7 +157,7 @@ class BulkLoad:
         if agent is None:
             raise NotFound("employee", agent_id, "route.agent_id")
         tid = self._territory(cmd.territory_id, "route.territory_id")
-        route = Route.create(rid, cmd.name, tid, agent, external_id)
+        route = Route.create(rid, cmd.name, tid, agent, external_id, cmd.kind)
         self._routes[rid] = route
         await self._add(route)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from fieldline_clients.domain.calls import CallOutcome
 from fieldline_clients.domain.fieldwork import (
     AnswerInput,
     CompetitorPrice,
@@ -25,6 +26,7 @@ from fieldline_clients.domain.model import (
     OutletCard,
     OutletStatus,
     Role,
+    RouteKind,
     VisitFrequency,
 )
 from fieldline_clients.domain.values import Location
@@ -171,6 +173,7 @@ class CreateRoute:
     territory_id: str
     agent_id: str
     external_id: str = ""  # the ERP's id: the route's id is then derived from it
+    kind: RouteKind | None = None  # None: FIELD
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,21 @@ class RecordMissedVisit:
     outlet_id: str
     day: date | None
     reason: str
+
+
+# ------------------------------------------------------------------------------- calls
+@dataclass(frozen=True)
+class RecordCall:
+    id: str
+    for_teleseller_id: str  # the teleseller an ADMIN or SERVICE records it for; "": the caller
+    outlet_id: str
+    day: date | None  # None: the company's date of `started_at`
+    started_at: datetime | None
+    ended_at: datetime | None
+    outcome: CallOutcome | None
+    call_back_at: datetime | None
+    reason: str
+    notes: str
 
 
 # ------------------------------------------------------------------------------ audits

@@ -14,10 +14,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, TypeVar
 
 from fieldline_clients.adapters.repository import ClientsUnitOfWork, ExternalRepository
+from fieldline_clients.domain.calls import Call
 from fieldline_clients.domain.fieldwork import Audit, Proposal, Questionnaire, Visit
 from fieldline_clients.domain.model import (
     Client,
@@ -119,9 +120,8 @@ async def upsert_clients(
         wanted.append((i, key, fields))
     stored = await uow.clients.by_external_ids([key for _, key, _ in wanted])
     new = {client_id_for(key): (i, key) for i, key, _ in wanted if key not in stored}
-    # Only a client made under that very id (CreateClient) can hold a derived id already.
-    for client_id in await uow.clients.ids_taken(new):
-        i, key = new[client_id]
+    for i, key in await _derived_ids_taken(uow.clients, new, stored):
+        client_id = client_id_for(key)
         problem = f"the id derived from {key!r}, {client_id}, is another client's"
         refused.append((i, f"clients[{i}].external_id: {problem}"))
     if refused:
@@ -139,6 +139,19 @@ async def upsert_clients(
         else:
             results.append(ClientUpserted(current, UpsertOutcome.UNCHANGED))
     return results
+
+
+async def _derived_ids_taken(
+    repository: Any, new: dict[str, tuple[int, str]], stored: dict[str, Any]
+) -> list[tuple[int, str]]:
+    """The new items (derived id → (index, external id)) whose derived id another aggregate
+    holds: one made under that very id (CreateClient, CreateEmployee). A concurrent upsert of
+    the same external id may also have committed since `stored` was read (these reads are not
+    one snapshot): its aggregate is the item's own, and goes into `stored`."""
+    taken = [new[taken_id] for taken_id in await repository.ids_taken(new)]
+    if taken:
+        stored.update(await repository.by_external_ids([key for _, key in taken]))
+    return [(i, key) for i, key in taken if key not in stored]
 
 
 class ItemsNotFound(NotFound):
@@ -382,9 +395,8 @@ async def upsert_employees(
     )
     territories = await _existing_territories(uow, {f["territory_id"] for _, _, f, _ in wanted})
     new = {employee_id_for(key): (i, key) for i, key, _, _ in wanted if key not in stored}
-    # Only an employee made under that very id (CreateEmployee) can hold a derived id already.
-    for employee_id in await uow.employees.ids_taken(new):
-        i, key = new[employee_id]
+    for i, key in await _derived_ids_taken(uow.employees, new, stored):
+        employee_id = employee_id_for(key)
         problem = f"the id derived from {key!r}, {employee_id}, is another employee's"
         refused.append((i, f"employees[{i}].external_id: {problem}"))
     for i, key, fields, boss in wanted:
@@ -453,7 +465,7 @@ async def create_route(uow: ClientsUnitOfWork, cmd: c.CreateRoute, access: Acces
         raise access.refused("employee", agent_id, "route.agent_id", write=True)
     agent = await uow.employees.get(agent_id, field="route.agent_id")
     tid = await _territory_id(uow, cmd.territory_id, "route.territory_id")
-    route = Route.create(rid, cmd.name, tid, agent, external_id)
+    route = Route.create(rid, cmd.name, tid, agent, external_id, cmd.kind)
     await uow.routes.add(route)
     return route
 
@@ -473,11 +485,12 @@ async def schedule_route_agents(
     Every period is judged before anything is written (errors name `periods[<i>].<field>`):
     exactly one of route_id / route_external_id and of employee_id / employee_external_id,
     naming a route and an employee that exist; the dates (`RouteAgentPeriod.of`); the employee
-    an AGENT or VAN_SELLER (`Employee.require_route_agent`; active, unless the period is over
-    before `today`); each route and start day once in the batch. Any period refused: nothing
-    written, ItemsNotFound when each refused period names something missing, else
-    InvalidArgument. Then each period is stored (a stored one with its route and start day is
-    replaced) and each route named follows its period in force (`_follow_periods`).
+    an AGENT or VAN_SELLER, a TELESELLER for a PHONE route (`Employee.require_route_agent`;
+    active, unless the period is over before `today`); each route and start day once in the
+    batch. Any period refused: nothing written, ItemsNotFound when each refused period names
+    something missing, else InvalidArgument. Then each period is stored (a stored one with its
+    route and start day is replaced) and each route named follows its period in force
+    (`_follow_periods`).
     """
     if not cmd.periods:
         raise InvalidArgument("periods", "at least one period is required")
@@ -515,7 +528,9 @@ async def schedule_route_agents(
             continue
         period = RouteAgentPeriod.of(route.id, employee.id, item.valid_from, item.valid_to, path)
         try:
-            employee.require_route_agent(employee_ref.field, active=not period.over_before(today))
+            employee.require_route_agent(
+                employee_ref.field, active=not period.over_before(today), kind=route.kind
+            )
             if period.key in starts:
                 raise InvalidArgument(
                     f"{path}.valid_from",
@@ -714,6 +729,50 @@ async def record_missed_visit(
     visit = Visit.missed(vid, agent, outlet, cmd.day, cmd.reason)
     await uow.visits.add(visit)
     return visit
+
+
+# ------------------------------------------------------------------------------- calls
+async def record_call(
+    uow: ClientsUnitOfWork, now: datetime, zone: tzinfo, cmd: c.RecordCall, access: Access
+) -> Call:
+    """Record a call of the caller (or, by ADMIN/SERVICE, of a named teleseller) to an outlet
+    of its call lists. The call's form is judged first (`Call.drafted`); a call recorded under
+    its id already is answered when it is the same call (a retry), else ALREADY_EXISTS; then
+    the teleseller and the outlet (`Call.record`). `zone`: the company's (the day of the call
+    when not given)."""
+    teleseller_id = access.agent(cmd.for_teleseller_id, "for_teleseller_id", "calls")
+    draft = Call.drafted(
+        cmd.id,
+        teleseller_id,
+        cmd.outlet_id,
+        cmd.day,
+        cmd.started_at,
+        cmd.ended_at,
+        cmd.outcome,
+        cmd.call_back_at,
+        cmd.reason,
+        cmd.notes,
+        now,
+        zone,
+    )
+    existing = await uow.calls.find(draft.id)
+    if existing is not None:
+        if not access.acts_for(existing.teleseller_id):
+            raise access.refused("call", draft.id, "call.id", write=True)
+        if not existing.same_call(draft):
+            raise AlreadyExists(f"call {draft.id} exists with other content")
+        return existing
+    if teleseller_id == access.actor:
+        teleseller = await scope.caller(uow, access)
+    else:
+        teleseller = await uow.employees.get(
+            require_id("for_teleseller_id", teleseller_id), field="for_teleseller_id"
+        )
+    on_route = await uow.routes.on_phone_route(teleseller.id, draft.outlet_id)
+    outlet = await uow.outlets.find(draft.outlet_id) if on_route else None
+    draft.record(teleseller, outlet, on_route)
+    await uow.calls.add(draft)
+    return draft
 
 
 # ------------------------------------------------------------------------------ audits

@@ -38,6 +38,7 @@ class Role(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROLE_SUPERVISOR: _ClassVar[Role]
     ROLE_TECHNICIAN: _ClassVar[Role]
     ROLE_ADMIN: _ClassVar[Role]
+    ROLE_TELESELLER: _ClassVar[Role]
 
 class VisitFrequency(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -45,6 +46,12 @@ class VisitFrequency(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     VISIT_FREQUENCY_WEEKLY: _ClassVar[VisitFrequency]
     VISIT_FREQUENCY_EVERY_2_WEEKS: _ClassVar[VisitFrequency]
     VISIT_FREQUENCY_EVERY_4_WEEKS: _ClassVar[VisitFrequency]
+
+class RouteKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ROUTE_KIND_UNSPECIFIED: _ClassVar[RouteKind]
+    ROUTE_KIND_FIELD: _ClassVar[RouteKind]
+    ROUTE_KIND_PHONE: _ClassVar[RouteKind]
 
 class VisitStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -83,6 +90,14 @@ class ProposalStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PROPOSAL_STATUS_PENDING: _ClassVar[ProposalStatus]
     PROPOSAL_STATUS_APPROVED: _ClassVar[ProposalStatus]
     PROPOSAL_STATUS_REJECTED: _ClassVar[ProposalStatus]
+
+class CallOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CALL_OUTCOME_UNSPECIFIED: _ClassVar[CallOutcome]
+    CALL_OUTCOME_ORDERED: _ClassVar[CallOutcome]
+    CALL_OUTCOME_NO_ANSWER: _ClassVar[CallOutcome]
+    CALL_OUTCOME_CALL_BACK: _ClassVar[CallOutcome]
+    CALL_OUTCOME_REFUSED: _ClassVar[CallOutcome]
 CLIENT_TYPE_UNSPECIFIED: ClientType
 CLIENT_TYPE_RETAIL: ClientType
 CLIENT_TYPE_DISTRIBUTOR: ClientType
@@ -100,10 +115,14 @@ ROLE_DISTRIBUTOR_MANAGER: Role
 ROLE_SUPERVISOR: Role
 ROLE_TECHNICIAN: Role
 ROLE_ADMIN: Role
+ROLE_TELESELLER: Role
 VISIT_FREQUENCY_UNSPECIFIED: VisitFrequency
 VISIT_FREQUENCY_WEEKLY: VisitFrequency
 VISIT_FREQUENCY_EVERY_2_WEEKS: VisitFrequency
 VISIT_FREQUENCY_EVERY_4_WEEKS: VisitFrequency
+ROUTE_KIND_UNSPECIFIED: RouteKind
+ROUTE_KIND_FIELD: RouteKind
+ROUTE_KIND_PHONE: RouteKind
 VISIT_STATUS_UNSPECIFIED: VisitStatus
 VISIT_STATUS_IN_PROGRESS: VisitStatus
 VISIT_STATUS_COMPLETED: VisitStatus
@@ -127,6 +146,11 @@ PROPOSAL_STATUS_UNSPECIFIED: ProposalStatus
 PROPOSAL_STATUS_PENDING: ProposalStatus
 PROPOSAL_STATUS_APPROVED: ProposalStatus
 PROPOSAL_STATUS_REJECTED: ProposalStatus
+CALL_OUTCOME_UNSPECIFIED: CallOutcome
+CALL_OUTCOME_ORDERED: CallOutcome
+CALL_OUTCOME_NO_ANSWER: CallOutcome
+CALL_OUTCOME_CALL_BACK: CallOutcome
+CALL_OUTCOME_REFUSED: CallOutcome
 
 class Client(_message.Message):
     __slots__ = ("id", "name", "inn", "kpp", "type", "legal_address", "version", "create_time", "update_time", "external_id")
@@ -284,7 +308,7 @@ class Territory(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., parent_id: _Optional[str] = ...) -> None: ...
 
 class RouteAssignment(_message.Message):
-    __slots__ = ("route_id", "outlet_id", "frequency", "weekdays", "start_date", "sequence", "route_version")
+    __slots__ = ("route_id", "outlet_id", "frequency", "weekdays", "start_date", "sequence", "route_version", "route_kind")
     ROUTE_ID_FIELD_NUMBER: _ClassVar[int]
     OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
     FREQUENCY_FIELD_NUMBER: _ClassVar[int]
@@ -292,6 +316,7 @@ class RouteAssignment(_message.Message):
     START_DATE_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     ROUTE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_KIND_FIELD_NUMBER: _ClassVar[int]
     route_id: str
     outlet_id: str
     frequency: VisitFrequency
@@ -299,23 +324,26 @@ class RouteAssignment(_message.Message):
     start_date: _date_pb2.Date
     sequence: int
     route_version: int
-    def __init__(self, route_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., frequency: _Optional[_Union[VisitFrequency, str]] = ..., weekdays: _Optional[_Iterable[int]] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., sequence: _Optional[int] = ..., route_version: _Optional[int] = ...) -> None: ...
+    route_kind: RouteKind
+    def __init__(self, route_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., frequency: _Optional[_Union[VisitFrequency, str]] = ..., weekdays: _Optional[_Iterable[int]] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., sequence: _Optional[int] = ..., route_version: _Optional[int] = ..., route_kind: _Optional[_Union[RouteKind, str]] = ...) -> None: ...
 
 class Route(_message.Message):
-    __slots__ = ("id", "name", "territory_id", "agent_id", "version", "external_id")
+    __slots__ = ("id", "name", "territory_id", "agent_id", "version", "external_id", "kind")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     TERRITORY_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     territory_id: str
     agent_id: str
     version: int
     external_id: str
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., territory_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., version: _Optional[int] = ..., external_id: _Optional[str] = ...) -> None: ...
+    kind: RouteKind
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., territory_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., version: _Optional[int] = ..., external_id: _Optional[str] = ..., kind: _Optional[_Union[RouteKind, str]] = ...) -> None: ...
 
 class RouteAgentPeriod(_message.Message):
     __slots__ = ("route_id", "route_external_id", "employee_id", "employee_external_id", "valid_from", "valid_to")
@@ -486,3 +514,29 @@ class Proposal(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     decide_time: _timestamp_pb2.Timestamp
     def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[ProposalKind, str]] = ..., status: _Optional[_Union[ProposalStatus, str]] = ..., proposed_by: _Optional[str] = ..., outlet_id: _Optional[str] = ..., client_id: _Optional[str] = ..., card: _Optional[_Union[OutletCard, _Mapping]] = ..., fields: _Optional[_Iterable[str]] = ..., decided_by: _Optional[str] = ..., decision_reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Call(_message.Message):
+    __slots__ = ("id", "teleseller_id", "outlet_id", "date", "started_at", "ended_at", "outcome", "call_back_at", "reason", "notes", "record_time")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TELESELLER_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    CALL_BACK_AT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
+    RECORD_TIME_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    teleseller_id: str
+    outlet_id: str
+    date: _date_pb2.Date
+    started_at: _timestamp_pb2.Timestamp
+    ended_at: _timestamp_pb2.Timestamp
+    outcome: CallOutcome
+    call_back_at: _timestamp_pb2.Timestamp
+    reason: str
+    notes: str
+    record_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., teleseller_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[CallOutcome, str]] = ..., call_back_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ..., notes: _Optional[str] = ..., record_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -2,12 +2,22 @@ from fieldline.clients.v1 import clients_service_pb2 as _clients_service_pb2
 from fieldline.clients.v1 import resources_pb2 as _resources_pb2
 from google.type import date_pb2 as _date_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class CallState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CALL_STATE_UNSPECIFIED: _ClassVar[CallState]
+    CALL_STATE_OPEN: _ClassVar[CallState]
+    CALL_STATE_DONE: _ClassVar[CallState]
+CALL_STATE_UNSPECIFIED: CallState
+CALL_STATE_OPEN: CallState
+CALL_STATE_DONE: CallState
 
 class CreateEmployeeRequest(_message.Message):
     __slots__ = ("request_id", "employee")
@@ -302,3 +312,61 @@ class GetVisitPlanResponse(_message.Message):
     date: _date_pb2.Date
     visits: _containers.RepeatedCompositeFieldContainer[PlannedVisit]
     def __init__(self, agent_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., visits: _Optional[_Iterable[_Union[PlannedVisit, _Mapping]]] = ...) -> None: ...
+
+class GetCallPlanRequest(_message.Message):
+    __slots__ = ("teleseller_id", "date")
+    TELESELLER_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    teleseller_id: str
+    date: _date_pb2.Date
+    def __init__(self, teleseller_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class PlannedCall(_message.Message):
+    __slots__ = ("outlet", "route_id", "sequence", "scheduled", "call_back_of", "state", "calls")
+    OUTLET_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULED_FIELD_NUMBER: _ClassVar[int]
+    CALL_BACK_OF_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    outlet: _resources_pb2.Outlet
+    route_id: str
+    sequence: int
+    scheduled: bool
+    call_back_of: _resources_pb2.Call
+    state: CallState
+    calls: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Call]
+    def __init__(self, outlet: _Optional[_Union[_resources_pb2.Outlet, _Mapping]] = ..., route_id: _Optional[str] = ..., sequence: _Optional[int] = ..., scheduled: _Optional[bool] = ..., call_back_of: _Optional[_Union[_resources_pb2.Call, _Mapping]] = ..., state: _Optional[_Union[CallState, str]] = ..., calls: _Optional[_Iterable[_Union[_resources_pb2.Call, _Mapping]]] = ...) -> None: ...
+
+class CallPlanCompletion(_message.Message):
+    __slots__ = ("listed", "done", "not_called", "ordered", "no_answer", "call_back", "refused")
+    LISTED_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    NOT_CALLED_FIELD_NUMBER: _ClassVar[int]
+    ORDERED_FIELD_NUMBER: _ClassVar[int]
+    NO_ANSWER_FIELD_NUMBER: _ClassVar[int]
+    CALL_BACK_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_FIELD_NUMBER: _ClassVar[int]
+    listed: int
+    done: int
+    not_called: int
+    ordered: int
+    no_answer: int
+    call_back: int
+    refused: int
+    def __init__(self, listed: _Optional[int] = ..., done: _Optional[int] = ..., not_called: _Optional[int] = ..., ordered: _Optional[int] = ..., no_answer: _Optional[int] = ..., call_back: _Optional[int] = ..., refused: _Optional[int] = ...) -> None: ...
+
+class GetCallPlanResponse(_message.Message):
+    __slots__ = ("teleseller_id", "date", "calls", "completion", "unplanned_calls")
+    TELESELLER_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_FIELD_NUMBER: _ClassVar[int]
+    UNPLANNED_CALLS_FIELD_NUMBER: _ClassVar[int]
+    teleseller_id: str
+    date: _date_pb2.Date
+    calls: _containers.RepeatedCompositeFieldContainer[PlannedCall]
+    completion: CallPlanCompletion
+    unplanned_calls: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Call]
+    def __init__(self, teleseller_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., calls: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., completion: _Optional[_Union[CallPlanCompletion, _Mapping]] = ..., unplanned_calls: _Optional[_Iterable[_Union[_resources_pb2.Call, _Mapping]]] = ...) -> None: ...

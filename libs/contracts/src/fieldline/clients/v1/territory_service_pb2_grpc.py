@@ -119,6 +119,11 @@ class TerritoryServiceStub:
                 request_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.GetVisitPlanRequest.SerializeToString,
                 response_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.GetVisitPlanResponse.FromString,
                 _registered_method=True)
+        self.GetCallPlan = channel.unary_unary(
+                '/fieldline.clients.v1.TerritoryService/GetCallPlan',
+                request_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.GetCallPlanRequest.SerializeToString,
+                response_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.GetCallPlanResponse.FromString,
+                _registered_method=True)
 
 
 class TerritoryServiceServicer:
@@ -235,7 +240,18 @@ class TerritoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetVisitPlan(self, request, context):
-        """The outlets an agent is to visit on a date, in route order, with any visit already made.
+        """The outlets an agent is to visit on a date, in route order, with any visit already made:
+        those of its FIELD routes (a teleseller's call lists, PHONE routes, are never visited).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCallPlan(self, request, context):
+        """A teleseller's calls of a day: the outlets of its PHONE routes due that day (the visiting
+        rule of RouteAssignment) and those whose latest call by it before that day asked to be
+        called back that day, each with its calls of the day and whether it is still OPEN; the
+        day's completion; calls of the day to outlets not listed (unplanned).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -323,6 +339,11 @@ def add_TerritoryServiceServicer_to_server(servicer, server):
                     servicer.GetVisitPlan,
                     request_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.GetVisitPlanRequest.FromString,
                     response_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.GetVisitPlanResponse.SerializeToString,
+            ),
+            'GetCallPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCallPlan,
+                    request_deserializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.GetCallPlanRequest.FromString,
+                    response_serializer=fieldline_dot_clients_dot_v1_dot_territory__service__pb2.GetCallPlanResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -762,6 +783,33 @@ class TerritoryService:
             '/fieldline.clients.v1.TerritoryService/GetVisitPlan',
             fieldline_dot_clients_dot_v1_dot_territory__service__pb2.GetVisitPlanRequest.SerializeToString,
             fieldline_dot_clients_dot_v1_dot_territory__service__pb2.GetVisitPlanResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCallPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.clients.v1.TerritoryService/GetCallPlan',
+            fieldline_dot_clients_dot_v1_dot_territory__service__pb2.GetCallPlanRequest.SerializeToString,
+            fieldline_dot_clients_dot_v1_dot_territory__service__pb2.GetCallPlanResponse.FromString,
             options,
             channel_credentials,
             insecure,

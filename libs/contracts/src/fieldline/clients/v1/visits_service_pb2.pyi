@@ -217,3 +217,55 @@ class ListAuditsResponse(_message.Message):
     audits: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Audit]
     next_page_token: str
     def __init__(self, audits: _Optional[_Iterable[_Union[_resources_pb2.Audit, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class RecordCallRequest(_message.Message):
+    __slots__ = ("request_id", "call", "for_teleseller_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    FOR_TELESELLER_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    call: _resources_pb2.Call
+    for_teleseller_id: str
+    def __init__(self, request_id: _Optional[str] = ..., call: _Optional[_Union[_resources_pb2.Call, _Mapping]] = ..., for_teleseller_id: _Optional[str] = ...) -> None: ...
+
+class RecordCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: _resources_pb2.Call
+    def __init__(self, call: _Optional[_Union[_resources_pb2.Call, _Mapping]] = ...) -> None: ...
+
+class GetCallRequest(_message.Message):
+    __slots__ = ("call_id",)
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    call_id: str
+    def __init__(self, call_id: _Optional[str] = ...) -> None: ...
+
+class GetCallResponse(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: _resources_pb2.Call
+    def __init__(self, call: _Optional[_Union[_resources_pb2.Call, _Mapping]] = ...) -> None: ...
+
+class ListCallsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "teleseller_id", "outlet_id", "from_date", "to_date")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TELESELLER_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    TO_DATE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    teleseller_id: str
+    outlet_id: str
+    from_date: _date_pb2.Date
+    to_date: _date_pb2.Date
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., teleseller_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., from_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class ListCallsResponse(_message.Message):
+    __slots__ = ("calls", "next_page_token")
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    calls: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Call]
+    next_page_token: str
+    def __init__(self, calls: _Optional[_Iterable[_Union[_resources_pb2.Call, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -96,3 +96,9 @@ class CensusDecided(_message.Message):
     PROPOSAL_FIELD_NUMBER: _ClassVar[int]
     proposal: _resources_pb2.Proposal
     def __init__(self, proposal: _Optional[_Union[_resources_pb2.Proposal, _Mapping]] = ...) -> None: ...
+
+class CallRecorded(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: _resources_pb2.Call
+    def __init__(self, call: _Optional[_Union[_resources_pb2.Call, _Mapping]] = ...) -> None: ...
