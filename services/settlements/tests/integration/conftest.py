@@ -31,7 +31,7 @@ from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_kit.testing.service import RunningService, service_running
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.bootstrap import App
-from fieldline_settlements.domain.feed import OutletState, RouteOutletState
+from fieldline_settlements.domain.feed import EmployeeState, OutletState, RouteOutletState
 from fieldline_settlements.entrypoints.clients_feed import CONSUMER as CLIENTS_FEED
 from fieldline_settlements.entrypoints.main import SPEC
 
@@ -61,6 +61,17 @@ class Harness(RunningService[App]):
             )
             await uow.commit()
         return route_id, outlet_id
+
+    async def in_team(self, supervisor_id: str, employee_id: str, *roles: str) -> None:
+        """`employee_id` (an active AGENT unless `roles` say otherwise) in the team of
+        `supervisor_id`, as the feed would put it."""
+        async with self.app.uow() as uow:
+            await uow.feed.put_employee(
+                EmployeeState(
+                    employee_id, True, frozenset(roles or {"AGENT"}), supervisor_id, "", 1
+                )
+            )
+            await uow.commit()
 
     # -- the clients feed, as real events --------------------------------------------------
     async def publish_clients(

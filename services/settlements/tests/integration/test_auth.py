@@ -44,6 +44,8 @@ ROLES = (
 UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
 DENIED = grpc.StatusCode.PERMISSION_DENIED
 CLIENT = new_id()
+# An employee of the team of "supervisor-1" (whose cash that supervisor receives).
+TEAM_MEMBER = new_id()
 
 
 def valid_request(name: str) -> Message:
@@ -55,17 +57,45 @@ def valid_request(name: str) -> Message:
             request_id=new_id(),
             invoice=pb.Invoice(id=new_id(), client_id=CLIENT, issue_date=d, amount=rub("10.00")),
         ),
-        "RecordPayment": ss.RecordPaymentRequest(
+        "RecordPayment": ss.RecordPaymentRequest(  # cash: an employee records no other
             request_id=new_id(),
             payment=pb.Payment(
                 id=new_id(),
-                kind=pb.PAYMENT_KIND_BANK,
+                kind=pb.PAYMENT_KIND_CASH,
                 client_id=CLIENT,
                 date=d,
                 amount=rub("10.00"),
+                receipt_number="R-1",
             ),
         ),
         "ListInvoices": ss.ListInvoicesRequest(client_id=CLIENT),
+        "ListPayments": ss.ListPaymentsRequest(client_id=CLIENT),
+        "RecordCashHandover": ss.RecordCashHandoverRequest(
+            request_id=new_id(),
+            handover=pb.CashHandover(
+                id=new_id(), employee_id=TEAM_MEMBER, date=d, counted=rub("10.00")
+            ),
+        ),
+        "GetCashOnHand": ss.GetCashOnHandRequest(),
+        "ListTareMovements": ss.ListTareMovementsRequest(client_id=CLIENT),
+        "RecordTareDocuments": ss.RecordTareDocumentsRequest(
+            request_id=new_id(),
+            documents=[
+                ss.TareDocument(
+                    document_id=new_id(),
+                    date=d,
+                    client_id=CLIENT,
+                    lines=[
+                        ss.TareDocumentLine(
+                            container_type="keg-50",
+                            direction=pb.TARE_DIRECTION_ISSUED,
+                            quantity="1",
+                        )
+                    ],
+                )
+            ],
+        ),
+        "ListCashHandovers": ss.ListCashHandoversRequest(),
         "GetBalance": ss.GetBalanceRequest(client_id=CLIENT),
         "GetStatement": ss.GetStatementRequest(client_id=CLIENT),
         "GetAgingReport": ss.GetAgingReportRequest(),
@@ -142,6 +172,7 @@ async def test_every_rpc_admits_the_roles_of_its_rule_only_and_a_refusal_writes_
     rule = POLICY[name]
     for role in ROUTE_ROLES:
         await svc.on_route(f"{role.lower()}-1", CLIENT)
+    await svc.in_team("supervisor-1", TEAM_MEMBER)
     for role in ROLES:
         caller = Caller(f"{role.lower()}-1", {role}, "service" if role == "SERVICE" else "employee")
         rpc = call(svc.channel_as(caller), name)

@@ -117,10 +117,11 @@ async def test_van_sale_books_invoice_cash_payment_tare_and_releases_the_reserva
     assert (by_type["crate-20"].balance, dec(by_type["crate-20"].deposit_per_unit)) == ("2", 0)
 
     events = await published(
-        svc.js, "SETTLEMENTS", lambda e: e.causation_id == env.event_id, expect=7
+        svc.js, "SETTLEMENTS", lambda e: e.causation_id == env.event_id, expect=8
     )
     names = sorted(name for name, _, _ in events)
     assert names == [
+        "CashOnHandChanged",
         "CreditStandingChanged",
         "DebtChanged",
         "DebtChanged",
@@ -149,6 +150,9 @@ async def test_van_sale_books_invoice_cash_payment_tare_and_releases_the_reserva
     assert dec(issued.invoice.open_amount) == Decimal("2345.60")  # type: ignore[attr-defined]
     recorded = next(p for n, p, _ in events if n == "PaymentRecorded")
     assert [a.invoice_id for a in recorded.payment.allocations] == [order_id]  # type: ignore[attr-defined]
+    assert recorded.payment.source == pb.PAYMENT_SOURCE_VAN_SALE  # type: ignore[attr-defined]
+    held = next(p for n, p, _ in events if n == "CashOnHandChanged")
+    assert (held.employee_id, dec(held.total)) == (sale.order.agent_id, 10000)  # type: ignore[attr-defined]
     keg = next(
         p
         for n, p, _ in events

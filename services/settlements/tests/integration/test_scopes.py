@@ -177,6 +177,8 @@ CASES: dict[str, Case] = {
     "GetBalance": _read(lambda c: ss.GetBalanceRequest(client_id=c)),
     "GetStatement": _read(lambda c: ss.GetStatementRequest(client_id=c)),
     "ListInvoices": _read(lambda c: ss.ListInvoicesRequest(client_id=c)),
+    "ListPayments": _read(lambda c: ss.ListPaymentsRequest(client_id=c)),
+    "ListTareMovements": _read(lambda c: ss.ListTareMovementsRequest(client_id=c)),
     "GetTareBalance": _read(lambda c: ss.GetTareBalanceRequest(client_id=c)),
     "GetDebtPolicy": _read(lambda c: ss.GetDebtPolicyRequest(client_id=c)),
     "GetAgingReport": _read(lambda c: ss.GetAgingReportRequest(client_id=c)),
@@ -191,6 +193,7 @@ CASES: dict[str, Case] = {
 COMPANY_WIDE = {
     "RecordInvoice",
     "RecordTareCounts",
+    "RecordTareDocuments",
     "SetCreditLimit",
     "SetDebtPolicy",
     "CheckCreditBatch",
@@ -328,3 +331,59 @@ async def test_the_aging_report_is_the_supervisors_teams(svc: Harness, world: Wo
     assert [r.client_id for r in theirs.rows] == [b.client]
     company = await svc.settlements.GetAgingReport(ss.GetAgingReportRequest(page_size=1000))
     assert {a.client, b.client} <= {r.client_id for r in company.rows}
+
+
+async def payment_clients(h: Harness, caller: Caller, **filters: Any) -> set[str]:
+    found, token = set(), ""
+    while True:
+        page = await stub(h, caller).ListPayments(
+            ss.ListPaymentsRequest(page_size=100, page_token=token, **filters)
+        )
+        found |= {p.client_id for p in page.payments}
+        token = page.next_page_token
+        if not token:
+            return found
+
+
+async def test_payments_list_the_clients_invoices_list_for_every_caller(svc: Harness) -> None:
+    """Scope parity: ListPayments answers each caller the clients ListInvoices answers it (a
+    world of its own, each client with an invoice and a payment, so other tests' data stays
+    as they expect)."""
+    a, a_events = await side(svc)
+    b, b_events = await side(svc)
+    await svc.wait_fed(*a_events, *b_events)
+    for s in (a, b):
+        await stub(svc, s.agent).RecordPayment(await _payment(svc, s))
+    admin = Caller("admin-3", {"ADMIN"})
+    callers = [a.agent, b.agent, a.supervisor, b.supervisor, admin]
+    for caller in callers:
+        for filters in ({}, {"outlet_id": a.outlet}, {"outlet_id": b.outlet}):
+            invoices = await invoice_clients(svc, caller, **filters) & {a.client, b.client}
+            payments = await payment_clients(svc, caller, **filters) & {a.client, b.client}
+            assert payments == invoices, (caller.subject, filters)
+    assert await payment_clients(svc, a.agent) == {a.client}
+    assert await payment_clients(svc, a.supervisor) == {a.client}
+    assert {a.client, b.client} <= await payment_clients(svc, admin)
+
+
+async def tare_clients(h: Harness, caller: Caller, **filters: Any) -> set[str]:
+    found, token = set(), ""
+    while True:
+        page = await stub(h, caller).ListTareMovements(
+            ss.ListTareMovementsRequest(page_size=100, page_token=token, **filters)
+        )
+        found |= {m.client_id for m in page.movements}
+        token = page.next_page_token
+        if not token:
+            return found
+
+
+async def test_tare_movements_list_the_clients_invoices_list(svc: Harness, world: World) -> None:
+    """Scope parity: each side's van sale moved its containers and booked its invoice."""
+    a, b = world.a, world.b
+    both = {a.client, b.client}
+    for caller in (a.agent, b.agent, a.supervisor, b.supervisor, Caller("admin-4", {"ADMIN"})):
+        for filters in ({}, {"outlet_id": a.outlet}):
+            invoices = await invoice_clients(svc, caller, **filters) & both
+            assert await tare_clients(svc, caller, **filters) & both == invoices, caller.subject
+    assert await tare_clients(svc, a.agent) == {a.client}

@@ -15,6 +15,7 @@ from fieldline_settlements.domain.ledger import (
     InvoiceSource,
     Payment,
     PaymentKind,
+    PaymentSource,
 )
 from fieldline_settlements.domain.policy import DebtPolicy, PolicyMode, Stage
 from fieldline_settlements.service_layer.handlers import Config
@@ -80,6 +81,7 @@ def payment(
         receipt_number="R-1" if kind is PaymentKind.CASH else "",
         collected_by=new_id() if kind is PaymentKind.CASH else "",
         now=NOW,
+        source=PaymentSource.FIELD if kind is PaymentKind.CASH else PaymentSource.ERP,
     )
 
 

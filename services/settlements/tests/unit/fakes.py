@@ -16,15 +16,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from fieldline_kit.errors import Conflict
 from fieldline_kit.testing.fakes import FakeUnitOfWork, InMemoryRepository
 from fieldline_settlements.adapters.repository import CreditPositions, StandingSweep
 from fieldline_settlements.domain.account import ClientAccount, Reservation
+from fieldline_settlements.domain.cash import CashHandover, CashOnHand
 from fieldline_settlements.domain.credit import ClientDebt, OtherReservations
 from fieldline_settlements.domain.ledger import (
     Allocation,
     ClientLedger,
     CreditKind,
     Payment,
+    PaymentKind,
 )
 from fieldline_settlements.domain.policy import ClientPolicy, DebtPolicy
 from fieldline_settlements.domain.tare import Direction, TareBalance, TareMovement, new_balance
@@ -91,6 +94,47 @@ class FakePayments(InMemoryRepository[Any]):
                 if a.source_kind is CreditKind.PAYMENT and a.source_id == payment.id
             ]
         return payment
+
+    async def find_many(self, ids: Sequence[str]) -> dict[str, Payment]:
+        return {i: copy.deepcopy(self.rows[(i,)]) for i in ids if (i,) in self.rows}
+
+    async def on_hand(self, employee_id: str) -> list[Payment]:
+        found = [
+            copy.deepcopy(p)
+            for p in self.rows.values()
+            if p.collected_by == employee_id and p.kind is PaymentKind.CASH and not p.handover_id
+        ]
+        return sorted(found, key=lambda p: (p.date, p.id))
+
+    async def hand_over(self, payment_ids: Sequence[str], handover_id: str) -> None:
+        for pid in payment_ids:
+            if self.rows[(pid,)].handover_id:
+                raise Conflict("handover.payment_ids: a payment was handed over meanwhile")
+            self.rows[(pid,)].handover_id = handover_id
+
+
+class FakeCash(InMemoryRepository[Any]):
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        super().__init__(uow, "cash on hand", key=("employee_id",))
+
+    async def lock(self, employee_id: str, now: datetime) -> CashOnHand:
+        if (employee_id,) not in self.rows:
+            self.put(CashOnHand(employee_id))
+        found: CashOnHand = copy.deepcopy(self.rows[(employee_id,)])
+        return self.loaded(found)
+
+
+class FakeHandovers(InMemoryRepository[Any]):
+    async def find(self, *key: Any, for_update: bool = False) -> CashHandover | None:
+        found: CashHandover | None = await super().find(*key)
+        if found is not None:
+            payments = self._uow.table("payment").values()
+            found.payment_ids = tuple(
+                p.id
+                for p in sorted(payments, key=lambda p: (p.date, p.id))
+                if p.handover_id == found.id
+            )
+        return found
 
 
 class FakeLedgers:
@@ -247,8 +291,27 @@ class FakeTare(InMemoryRepository[Any]):
             for m in self.movements.values()
         )
 
+    async def counted(self, document_id: str, container_type: str) -> bool:
+        return any(
+            (m.document_id, m.container_type) == (document_id, container_type)
+            for m in self.movements.values()
+        )
+
+    async def movement(
+        self, document_id: str, container_type: str, direction: Direction
+    ) -> TareMovement | None:
+        for m in self.movements.values():
+            if (m.document_id, m.container_type, m.direction) == (
+                document_id,
+                container_type,
+                direction,
+            ):
+                return copy.deepcopy(m)
+        return None
+
     async def add_movement(self, m: TareMovement, now: datetime) -> None:
-        self.movements[len(self.movements)] = m
+        m.id, m.created_at = len(self.movements) + 1, now
+        self.movements[len(self.movements)] = copy.deepcopy(m)
 
 
 class FakeNumbers:
@@ -319,3 +382,5 @@ class FakeSettlementsUnitOfWork(FakeUnitOfWork):
         self.numbers = FakeNumbers(self)
         self.feed_reads = FakeFeedReads(self)
         self.sweeps = FakeSweeps(self)
+        self.cash = FakeCash(self)
+        self.handovers = FakeHandovers(self, "handover")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from fieldline.settlements.v1 import resources_pb2 as pb
 from fieldline_settlements.adapters.event_mapper import SettlementsEvents, tare_aggregate_id
 from fieldline_settlements.domain import events
 from fieldline_settlements.domain.account import BalanceSnapshot
 from fieldline_settlements.domain.ledger import LedgerFigures
-from fieldline_settlements.domain.tare import TareBalance
+from fieldline_settlements.domain.tare import Direction, DocumentKind, TareBalance, TareMovement
 
 from .conftest import CFG, CLIENT, OUTLET_A, d, invoice, payment
 
@@ -18,6 +21,20 @@ def test_every_domain_event_has_a_mapper() -> None:
         if isinstance(cls, type) and issubclass(cls, events.Event) and cls is not events.Event
     }
     assert declared and declared == SettlementsEvents.mapped_types()
+
+
+MOVEMENT = TareMovement(
+    CLIENT,
+    OUTLET_A,
+    "keg-50",
+    "doc-1",
+    Direction.ISSUED,
+    d("2"),
+    date(2024, 5, 15),
+    DocumentKind.VAN_SALE,
+    d("2"),
+    17,
+)
 
 
 def test_subjects_aggregates_and_versions() -> None:
@@ -32,7 +49,7 @@ def test_subjects_aggregates_and_versions() -> None:
             events.PaymentRecorded(pay),
             events.DebtChanged(BalanceSnapshot.of(CLIENT, "", figures, None, d("0")), 7),
             events.DebtChanged(BalanceSnapshot.of(CLIENT, OUTLET_A, figures, None, d("0")), 7),
-            events.TareBalanceChanged(keg, "doc-1", d("150.00")),
+            events.TareBalanceChanged(keg, "doc-1", d("150.00"), MOVEMENT),
             events.InvoiceChanged(inv),
             events.DebtPolicyChanged(CLIENT, CFG.default_policy, True, True, 3),
             events.DebtPolicyChanged("", CFG.default_policy, True, False, 2),
@@ -65,7 +82,7 @@ def test_the_resources_carry_the_version_of_their_events() -> None:
         (events.InvoiceIssued(inv), "invoice"),
         (events.InvoiceChanged(inv), "invoice"),
         (events.DebtChanged(snapshot, 7), "balance"),
-        (events.TareBalanceChanged(keg, "doc-1", d("150.00")), "balance"),
+        (events.TareBalanceChanged(keg, "doc-1", d("150.00"), MOVEMENT), "balance"),
     ):
         (e,) = mapper(domain_event)
         assert getattr(e.message, resource).version == e.aggregate_version
@@ -76,3 +93,16 @@ def test_the_resources_carry_the_version_of_their_events() -> None:
         True,
     )
     assert policy.message.policy.client_id == ""  # the company's, in force for the client
+
+
+def test_a_tare_event_carries_its_movement() -> None:
+    keg = TareBalance(CLIENT, "keg-50", d("3"), d("1"), 4)
+    (e,) = SettlementsEvents("RUB")(events.TareBalanceChanged(keg, "doc-1", d("1.00"), MOVEMENT))
+    m = e.message.movement
+    assert (m.id, m.document_kind, m.direction, m.quantity, m.balance_after) == (
+        17,
+        pb.TARE_DOCUMENT_KIND_VAN_SALE,
+        pb.TARE_DIRECTION_ISSUED,
+        "2",
+        "2",
+    )

@@ -16,6 +16,7 @@ from fieldline_kit.errors import AlreadyExists, InvalidArgument, NotFound
 from fieldline_kit.testing.helpers import new_id
 from fieldline_settlements.domain.account import ClientAccount, Reservation
 from fieldline_settlements.domain.events import (
+    CashOnHandChanged,
     CreditStandingChanged,
     DebtChanged,
     InvoiceChanged,
@@ -29,6 +30,7 @@ from fieldline_settlements.domain.ledger import (
     InvoiceSource,
     NamedAllocation,
     PaymentKind,
+    PaymentSource,
 )
 from fieldline_settlements.domain.tare import Direction
 from fieldline_settlements.service_layer import handlers
@@ -415,11 +417,12 @@ async def test_a_van_sale_books_its_invoice_cash_and_tare_and_ends_its_reservati
     )
     async with uow:
         cash = await uow.payments.get(handlers.van_sale_payment_id(ORDER))
-    assert (cash.kind, cash.amount, cash.unallocated, cash.collected_by) == (
+    assert (cash.kind, cash.amount, cash.unallocated, cash.collected_by, cash.source) == (
         PaymentKind.CASH,
         d("600.00"),
         d("0.00"),
         AGENT,
+        PaymentSource.VAN_SALE,
     )
     assert [(a.invoice_id, a.amount) for a in cash.allocations] == [(ORDER, d("600.00"))]
     tare = {b.container_type: (b.issued, b.version) for b in uow.tare.all()}
@@ -437,7 +440,9 @@ async def test_a_van_sale_books_its_invoice_cash_and_tare_and_ends_its_reservati
         DebtChanged,
         DebtChanged,
         CreditStandingChanged,
+        CashOnHandChanged,  # the van seller holds the sale's cash
     ]
+    assert (uow.events[-1].employee_id, uow.events[-1].total) == (AGENT, d("600.00"))
     assert debts(uow.events) == {"": (d("400.00"), 3), OUTLET_A: (d("400.00"), 3)}
     keg = uow.events[3]
     assert (keg.balance.version, keg.deposit_per_unit, keg.document_id) == (1, d("1500.00"), ORDER)

@@ -5,8 +5,9 @@ id, version): `invoice` and `payment` (their ids and versions); `client_balance`
 and `outlet_balance` (outlet id), both versioned by the client account's version, which steps
 once per change of the client's debt; `tare_balance` (a UUIDv5 of client id and container
 type, since the pair does not fit the 64-character aggregate id; its own version);
-`debt_policy` (the client id, `company` for the company's; its own version, stepping through
-clears too); `credit_standing` (the client id; the standing version kept on the client's
+`cash_handover` (its id, version 1) and `cash_on_hand` (the employee id, the cash on hand's
+version); `debt_policy` (the client id, `company` for the company's; its own version, stepping
+through clears too); `credit_standing` (the client id; the standing version kept on the client's
 account, stepping with each change of its decisions).
 """
 
@@ -91,6 +92,20 @@ class SettlementsEvents(EventMapper):
         message = ev.TareBalanceChanged(
             balance=pm.tare_pb(t, e.deposit_per_unit, self.currency),
             document_id=e.document_id,
+            movement=pm.movement_pb(e.movement),
         )
         aggregate_id = tare_aggregate_id(t.client_id, t.container_type)
         return self.event("tare_balance", aggregate_id, t.version, message)
+
+    @maps(events.CashHandedOver)
+    def cash_handed_over(self, e: events.CashHandedOver) -> IntegrationEvent:
+        h = e.handover
+        message = ev.CashHandedOver(handover=pm.handover_pb(h, self.currency))
+        return self.event("cash_handover", h.id, h.version, message)
+
+    @maps(events.CashOnHandChanged)
+    def cash_on_hand_changed(self, e: events.CashOnHandChanged) -> IntegrationEvent:
+        message = ev.CashOnHandChanged(
+            employee_id=e.employee_id, total=pm.m(e.total, self.currency), version=e.version
+        )
+        return self.event("cash_on_hand", e.employee_id, e.version, message)

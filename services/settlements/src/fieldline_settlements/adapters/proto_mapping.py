@@ -22,6 +22,7 @@ from fieldline_kit.grpc.convert import (
     ts,
 )
 from fieldline_settlements.domain.account import BalanceSnapshot
+from fieldline_settlements.domain.cash import CashHandover, CashOnHand
 from fieldline_settlements.domain.credit import CreditStanding
 from fieldline_settlements.domain.ledger import (
     AgingRow,
@@ -29,6 +30,7 @@ from fieldline_settlements.domain.ledger import (
     InvoiceSource,
     Payment,
     PaymentKind,
+    PaymentSource,
     Statement,
 )
 from fieldline_settlements.domain.policy import (
@@ -40,7 +42,7 @@ from fieldline_settlements.domain.policy import (
     ReasonCode,
     Stage,
 )
-from fieldline_settlements.domain.tare import TareBalance
+from fieldline_settlements.domain.tare import Direction, DocumentKind, TareBalance, TareMovement
 from fieldline_settlements.domain.values import ZERO, amount, fmt_quantity
 
 E = TypeVar("E")
@@ -51,10 +53,27 @@ INVOICE_SOURCES = {
     InvoiceSource.RETURN: pb.INVOICE_SOURCE_RETURN,
 }
 PAYMENT_KINDS = {PaymentKind.CASH: pb.PAYMENT_KIND_CASH, PaymentKind.BANK: pb.PAYMENT_KIND_BANK}
+PAYMENT_SOURCES = {
+    PaymentSource.FIELD: pb.PAYMENT_SOURCE_FIELD,
+    PaymentSource.VAN_SALE: pb.PAYMENT_SOURCE_VAN_SALE,
+    PaymentSource.ERP: pb.PAYMENT_SOURCE_ERP,
+}
 MODES = {
     PolicyMode.BLOCK: pb.DEBT_POLICY_MODE_BLOCK,
     PolicyMode.WARN: pb.DEBT_POLICY_MODE_WARN,
     PolicyMode.IGNORE: pb.DEBT_POLICY_MODE_IGNORE,
+}
+DOCUMENT_KINDS = {
+    DocumentKind.VAN_SALE: pb.TARE_DOCUMENT_KIND_VAN_SALE,
+    DocumentKind.RETURN: pb.TARE_DOCUMENT_KIND_RETURN,
+    DocumentKind.DELIVERY: pb.TARE_DOCUMENT_KIND_DELIVERY,
+    DocumentKind.COUNT: pb.TARE_DOCUMENT_KIND_COUNT,
+    DocumentKind.ERP_DOCUMENT: pb.TARE_DOCUMENT_KIND_ERP_DOCUMENT,
+}
+DIRECTIONS = {
+    Direction.ISSUED: pb.TARE_DIRECTION_ISSUED,
+    Direction.RETURNED: pb.TARE_DIRECTION_RETURNED,
+    Direction.COUNTED: pb.TARE_DIRECTION_COUNTED,
 }
 STAGES = {Stage.ORDER_SUBMIT: pb.STAGE_ORDER_SUBMIT, Stage.VAN_SALE: pb.STAGE_VAN_SALE}
 OUTCOMES = {
@@ -162,6 +181,37 @@ def payment_pb(p: Payment, currency: str) -> pb.Payment:
             for a in p.allocations
         ],
         unallocated=m(p.unallocated, currency),
+        visit_id=p.visit_id,
+        source=PAYMENT_SOURCES[p.source],
+        recorded_by=p.recorded_by,
+        handover_id=p.handover_id,
+        create_time=ts(p.created_at),
+        version=p.version,
+    )
+
+
+def handover_pb(h: CashHandover, currency: str) -> pb.CashHandover:
+    return pb.CashHandover(
+        id=h.id,
+        employee_id=h.employee_id,
+        date=pb_date(h.date),
+        counted=m(h.counted, currency),
+        payment_ids=list(h.payment_ids),
+        expected=m(h.expected, currency),
+        difference=m(h.difference, currency),
+        received_by=h.received_by,
+        create_time=ts(h.created_at),
+        version=h.version,
+    )
+
+
+def cash_on_hand_pb(c: CashOnHand, payments: list[Payment], currency: str) -> pb.CashOnHand:
+    return pb.CashOnHand(
+        employee_id=c.employee_id,
+        total=m(c.total, currency),
+        payments=[payment_pb(p, currency) for p in payments],
+        oldest_date=pb_date(payments[0].date) if payments else None,
+        version=c.version,
     )
 
 
@@ -272,8 +322,27 @@ def decision_pb(d: Decision, currency: str) -> ss.CheckCreditResponse:
     return out
 
 
-def tare_pb(t: TareBalance, deposit_per_unit: Decimal, currency: str) -> pb.TareBalance:
+def movement_pb(mv: TareMovement) -> pb.TareMovement:
+    return pb.TareMovement(
+        id=mv.id,
+        client_id=mv.client_id,
+        outlet_id=mv.outlet_id,
+        container_type=mv.container_type,
+        document_id=mv.document_id,
+        document_kind=DOCUMENT_KINDS[mv.kind] if mv.kind else pb.TARE_DOCUMENT_KIND_UNSPECIFIED,
+        direction=DIRECTIONS[mv.direction],
+        quantity=fmt_quantity(mv.quantity),
+        date=pb_date(mv.date),
+        balance_after=fmt_quantity(mv.balance_after),
+        create_time=ts(mv.created_at),
+    )
+
+
+def tare_pb(
+    t: TareBalance, deposit_per_unit: Decimal, currency: str, outlet_id: str = ""
+) -> pb.TareBalance:
     return pb.TareBalance(
+        outlet_id=outlet_id,
         client_id=t.client_id,
         container_type=t.container_type,
         issued=fmt_quantity(t.issued),

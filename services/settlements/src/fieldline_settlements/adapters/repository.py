@@ -54,6 +54,7 @@ from fieldline_kit.uow import UnitOfWork
 from fieldline_settlements.adapters import orm
 from fieldline_settlements.adapters.feed import FeedReads, FeedStore
 from fieldline_settlements.domain.account import ClientAccount, Reservation
+from fieldline_settlements.domain.cash import CashHandover, CashOnHand
 from fieldline_settlements.domain.credit import ClientDebt, OtherReservations
 from fieldline_settlements.domain.ledger import (
     Allocation,
@@ -63,9 +64,16 @@ from fieldline_settlements.domain.ledger import (
     InvoiceSource,
     Payment,
     PaymentKind,
+    PaymentSource,
 )
 from fieldline_settlements.domain.policy import ClientPolicy, DebtPolicy, PolicyMode, Stage
-from fieldline_settlements.domain.tare import Direction, TareBalance, TareMovement, new_balance
+from fieldline_settlements.domain.tare import (
+    Direction,
+    DocumentKind,
+    TareBalance,
+    TareMovement,
+    new_balance,
+)
 from fieldline_settlements.domain.values import ZERO
 
 V = TypeVar("V", bound=Versioned)
@@ -239,6 +247,9 @@ def payment_from(row: Any, allocations: Iterable[Allocation] = ()) -> Payment:
         unallocated=row.unallocated,
         created_at=utc(row.created_at),
         recorded_by=row.recorded_by,
+        source=PaymentSource(row.source),
+        visit_id=row.visit_id,
+        handover_id=row.handover_id,
         allocations=list(allocations),
         version=row.version,
     )
@@ -718,10 +729,54 @@ class PaymentRepository(VersionedRepository[Payment]):
             "version": p.version,
             "created_at": p.created_at,
             "recorded_by": p.recorded_by,
+            "source": p.source.value,
+            "visit_id": p.visit_id,
+            "handover_id": p.handover_id,
         }
 
     def from_row(self, row: Row[Any]) -> Payment:
         return payment_from(row)
+
+    async def find_many(self, ids: Sequence[str]) -> dict[str, Payment]:
+        """The payments with these ids that exist, by id (without their allocations; not
+        remembered for `save`: read to be judged, not changed)."""
+        if not ids:
+            return {}
+        t = orm.payments
+        rows = await self.session.execute(select(t).where(t.c.id.in_(sorted(set(ids)))))
+        return {r.id: payment_from(r) for r in rows}
+
+    async def on_hand(self, employee_id: str) -> list[Payment]:
+        """The cash payments `employee_id` collected that no handover covers, by date, id."""
+        t = orm.payments
+        rows = await self.session.execute(
+            select(t)
+            .where(
+                t.c.collected_by == employee_id,
+                t.c.kind == PaymentKind.CASH.value,
+                t.c.handover_id == "",
+            )
+            .order_by(t.c.date, t.c.id)
+        )
+        return [payment_from(r) for r in rows]
+
+    async def hand_over(self, payment_ids: Sequence[str], handover_id: str) -> None:
+        """Mark the payments covered by the handover: `UPDATE … WHERE handover_id = ''`, so a
+        payment is covered once; a payment another handover took meanwhile is Conflict (the
+        transaction is then rolled back whole)."""
+        t = orm.payments
+        for start in range(0, len(payment_ids), 1000):
+            chunk = sorted(payment_ids[start : start + 1000])
+            result = await self.session.execute(
+                update(t)
+                .where(t.c.id.in_(chunk), t.c.handover_id == "")
+                .values(handover_id=handover_id)
+            )
+            if result.rowcount != len(chunk):  # type: ignore[attr-defined]
+                raise Conflict(
+                    "handover.payment_ids: a payment was handed over by another handover "
+                    "meanwhile; read the cash on hand again"
+                )
 
     async def find(self, *key: Any, for_update: bool = False) -> Payment | None:
         """The payment with all its allocations."""
@@ -735,6 +790,110 @@ class PaymentRepository(VersionedRepository[Payment]):
             )
             payment.allocations = [allocation_from(r) for r in rows]
         return payment
+
+
+def _lock_cash(dialect_insert: Any) -> Executable:
+    t = orm.cash_on_hand
+    stmt = dialect_insert(t).values(
+        employee_id=bindparam("employee_id"),
+        total=0,
+        version=0,
+        updated_at=bindparam("updated_at"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[t.c.employee_id], set_={"employee_id": stmt.excluded.employee_id}
+    ).returning(*t.c)
+
+
+class CashOnHandRepository(VersionedRepository[CashOnHand]):
+    """Employees' cash on hand, created on first use by `lock` (as the client accounts are):
+    every cash payment and handover of an employee locks its row first."""
+
+    table = orm.cash_on_hand
+    entity = "cash on hand"
+    key = ("employee_id",)
+
+    def to_row(self, cash: CashOnHand) -> dict[str, Any]:
+        return {
+            "employee_id": cash.employee_id,
+            "total": cash.total,
+            "version": cash.version,
+            "updated_at": self._uow.clock(),
+        }
+
+    def from_row(self, row: Row[Any]) -> CashOnHand:
+        return CashOnHand(row.employee_id, row.total, row.version)
+
+    async def lock(self, employee_id: str, now: datetime) -> CashOnHand:
+        """The employee's cash on hand, created on first use, locked until the transaction
+        ends (INSERT … ON CONFLICT DO UPDATE … RETURNING, as `AccountRepository.lock`)."""
+        stmt = per_dialect(self.session, "lock_cash", _lock_cash)
+        row = (
+            await self.session.execute(stmt, {"employee_id": employee_id, "updated_at": now})
+        ).one()
+        return self.loaded(self.from_row(row))
+
+
+class HandoverRepository(VersionedRepository[CashHandover]):
+    """Cash handovers; their payments are those whose `handover_id` names them."""
+
+    table = orm.cash_handovers
+    entity = "handover"
+
+    def to_row(self, h: CashHandover) -> dict[str, Any]:
+        return {
+            "id": h.id,
+            "employee_id": h.employee_id,
+            "date": h.date,
+            "counted": h.counted,
+            "expected": h.expected,
+            "received_by": h.received_by,
+            "version": h.version,
+            "created_at": h.created_at,
+        }
+
+    def from_row(self, row: Row[Any]) -> CashHandover:
+        return handover_from(row, ())
+
+    async def find(self, *key: Any, for_update: bool = False) -> CashHandover | None:
+        """The handover with its payments."""
+        found = await super().find(*key, for_update=for_update)
+        if found is not None:
+            covered = await handover_payments(self.session, [found.id])
+            found.payment_ids = covered.get(found.id, ())
+        return found
+
+
+def handover_from(row: Any, payment_ids: Sequence[str]) -> CashHandover:
+    return CashHandover(
+        id=row.id,
+        employee_id=row.employee_id,
+        date=row.date,
+        counted=row.counted,
+        payment_ids=tuple(payment_ids),
+        expected=row.expected,
+        received_by=row.received_by,
+        created_at=utc(row.created_at),
+        version=row.version,
+    )
+
+
+async def handover_payments(
+    session: AsyncSession, handover_ids: Sequence[str]
+) -> dict[str, tuple[str, ...]]:
+    """The payments each handover covers (by date, id), in one statement."""
+    if not handover_ids:
+        return {}
+    t = orm.payments
+    rows = await session.execute(
+        select(t.c.handover_id, t.c.id)
+        .where(t.c.handover_id.in_(sorted(set(handover_ids))))
+        .order_by(t.c.handover_id, t.c.date, t.c.id)
+    )
+    found: dict[str, list[str]] = {}
+    for r in rows:
+        found.setdefault(r.handover_id, []).append(r.id)
+    return {h: tuple(ids) for h, ids in found.items()}
 
 
 class LedgerRepository(Repository):
@@ -986,9 +1145,28 @@ class TareRepository(VersionedRepository[TareBalance]):
         )
         return found is not None
 
+    async def movement(
+        self, document_id: str, container_type: str, direction: Direction
+    ) -> TareMovement | None:
+        """The movement the document made of the container type in that direction."""
+        t = orm.tare_movements
+        row = (
+            await self.session.execute(
+                select(t).where(
+                    t.c.document_id == document_id,
+                    t.c.container_type == container_type,
+                    t.c.direction == direction.value,
+                )
+            )
+        ).first()
+        return movement_from(row) if row is not None else None
+
     async def add_movement(self, m: TareMovement, now: datetime) -> None:
-        await self.session.execute(
-            insert(orm.tare_movements).values(
+        """Store the movement (with the balance after it); it gets its id and time."""
+        t = orm.tare_movements
+        m.id = await self.session.scalar(
+            insert(t)
+            .values(
                 client_id=m.client_id,
                 outlet_id=m.outlet_id,
                 container_type=m.container_type,
@@ -997,8 +1175,28 @@ class TareRepository(VersionedRepository[TareBalance]):
                 quantity=m.quantity,
                 date=m.date,
                 created_at=now,
+                document_kind=m.kind.value if m.kind else "",
+                balance_after=m.balance_after,
             )
+            .returning(t.c.id)
         )
+        m.created_at = now
+
+
+def movement_from(row: Any) -> TareMovement:
+    return TareMovement(
+        client_id=row.client_id,
+        outlet_id=row.outlet_id,
+        container_type=row.container_type,
+        document_id=row.document_id,
+        direction=Direction(row.direction),
+        quantity=row.quantity,
+        date=row.date,
+        kind=DocumentKind(row.document_kind) if row.document_kind else None,
+        balance_after=row.balance_after,
+        id=row.id,
+        created_at=utc(row.created_at),
+    )
 
 
 @dataclass
@@ -1105,6 +1303,8 @@ class SettlementsUnitOfWork(UnitOfWork):
     sweeps: StandingSweeps
     feed: FeedStore
     feed_reads: FeedReads
+    cash: CashOnHandRepository
+    handovers: HandoverRepository
 
     def _attach(self) -> None:
         self.accounts = AccountRepository(self)
@@ -1120,3 +1320,5 @@ class SettlementsUnitOfWork(UnitOfWork):
         self.sweeps = StandingSweeps(self)
         self.feed = FeedStore(self)
         self.feed_reads = FeedReads(self)
+        self.cash = CashOnHandRepository(self)
+        self.handovers = HandoverRepository(self)

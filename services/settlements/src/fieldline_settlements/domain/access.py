@@ -11,6 +11,14 @@ scope is a set of clients, the union of its roles' scopes:
     DISTRIBUTOR_MANAGER     none (1)
     MERCHANDISER, TECHNICIAN none (they handle no money)
 
+Cash on hand and handovers are an employee's, so their scope is a set of employees (`Staff`):
+
+    role                    reads (GetCashOnHand,       receives (RecordCashHandover)
+                            ListCashHandovers)
+    ADMIN, SERVICE          every employee              every employee
+    SUPERVISOR              itself and its team         its team (never itself)
+    AGENT, VAN_SELLER       itself                      no one
+
 "On a route": a live assignment of the clients feed (`feed_route_outlets`, not removed) puts
 an outlet of the client (`feed_outlets`) on a route the employee works. So the scope is a set
 of route workers (`Reach.agents`) and a client is in it when one of them works a route with an
@@ -88,6 +96,38 @@ class Caller:
         if self.leads_team:
             agents.update(team)
         return Reach(company_wide=False, agents=frozenset(agents))
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The employees whose cash a caller may read or receive: every one (`company_wide`), or
+    `employees`."""
+
+    company_wide: bool
+    employees: frozenset[str] = frozenset()
+
+    def holds(self, employee_id: str) -> bool:
+        return self.company_wide or employee_id in self.employees
+
+
+def staff_read(caller: Caller, team: Iterable[str] = ()) -> Staff:
+    """Whose cash `caller` may read: its own, its team's (`team`: those it supervises)."""
+    if caller.company_wide:
+        return Staff(company_wide=True)
+    employees: set[str] = set()
+    if not caller.roles.isdisjoint(ROUTE_WORKERS):
+        employees.add(caller.id)
+    if caller.leads_team:
+        employees.update(team)
+    return Staff(company_wide=False, employees=frozenset(employees))
+
+
+def staff_received(caller: Caller, team: Iterable[str] = ()) -> Staff:
+    """Whose cash `caller` may receive: its team's (a supervisor never its own)."""
+    if caller.company_wide:
+        return Staff(company_wide=True)
+    employees = frozenset(team) - {caller.id} if caller.leads_team else frozenset()
+    return Staff(company_wide=False, employees=employees)
 
 
 def hidden(client_id: str, field: str = "client_id") -> NotFound:

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fieldline_settlements.domain.account import BalanceSnapshot
+    from fieldline_settlements.domain.cash import CashHandover
     from fieldline_settlements.domain.credit import CreditStanding
     from fieldline_settlements.domain.ledger import Invoice, Payment
     from fieldline_settlements.domain.policy import DebtPolicy
-    from fieldline_settlements.domain.tare import TareBalance
+    from fieldline_settlements.domain.tare import TareBalance, TareMovement
 
 
 class Event:
@@ -53,9 +54,13 @@ class DebtChanged(Event):
 
 @dataclass(frozen=True)
 class TareBalanceChanged(Event):
+    """The balance after `movement` (which holds its stored id by the time it is
+    published)."""
+
     balance: TareBalance
     document_id: str
     deposit_per_unit: Decimal
+    movement: TareMovement
 
 
 @dataclass(frozen=True)
@@ -77,4 +82,18 @@ class CreditStandingChanged(Event):
     of its reasons, at some stage): the standing judged, at the standing's new `version`."""
 
     standing: CreditStanding
+    version: int
+
+
+@dataclass(frozen=True)
+class CashHandedOver(Event):
+    handover: CashHandover
+
+
+@dataclass(frozen=True)
+class CashOnHandChanged(Event):
+    """The cash `employee_id` holds is now `total`, at the cash on hand's `version`."""
+
+    employee_id: str
+    total: Decimal
     version: int

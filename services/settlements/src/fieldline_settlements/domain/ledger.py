@@ -56,6 +56,15 @@ class PaymentKind(Enum):
     BANK = "bank"
 
 
+class PaymentSource(Enum):
+    """Where a payment comes from: an employee in the field (cash only), a van sale's cash
+    (orders' event), or ADMIN and SERVICE (the ERP, a bank feed, the back office)."""
+
+    FIELD = "field"
+    VAN_SALE = "van_sale"
+    ERP = "erp"
+
+
 class CreditKind(Enum):
     PAYMENT = "payment"
     CREDIT_NOTE = "credit_note"
@@ -194,6 +203,11 @@ class Payment:
     # Who recorded it (the caller's verified subject; empty when unknown: a van sale's cash,
     # booked from orders' event, or a call made with auth off).
     recorded_by: str = ""
+    source: PaymentSource = PaymentSource.FIELD
+    # The visit it was taken on ('' none): a link, checked for form only.
+    visit_id: str = ""
+    # The cash handover covering it ('' still on hand); set by the handover alone.
+    handover_id: str = ""
     allocations: list[Allocation] = field(default_factory=list)
     version: int = 1
     events: list[Event] = field(default_factory=list, repr=False)
@@ -212,8 +226,12 @@ class Payment:
         collected_by: str,
         now: datetime,
         recorded_by: str = "",
+        source: PaymentSource = PaymentSource.FIELD,
+        visit_id: str = "",
         field_: str = "payment",
     ) -> Payment:
+        if source is PaymentSource.FIELD and kind is not PaymentKind.CASH:
+            raise PermissionDenied(f"{field_}.kind: bank payments come from the ERP")
         value = amount(f"{field_}.amount", amount_, positive=True)
         receipt = limit_text(f"{field_}.receipt_number", receipt_number, MAX_NUMBER)
         collector = limit_text(f"{field_}.collected_by", collected_by, 64)
@@ -236,6 +254,8 @@ class Payment:
             unallocated=value,
             created_at=now,
             recorded_by=recorded_by,
+            source=source,
+            visit_id=optional_id(f"{field_}.visit_id", visit_id),
         )
         payment.events.append(PaymentRecorded(payment))
         return payment
@@ -253,7 +273,14 @@ class Payment:
             raise ValueError(f"cannot use {value} of payment {self.id}")
         self.unallocated -= value
 
+    @property
+    def on_hand(self) -> bool:
+        """Cash its collector still holds: no handover covers it."""
+        return self.kind is PaymentKind.CASH and bool(self.collected_by) and not self.handover_id
+
     def same_document(self, other: Payment) -> bool:
+        """True when `other` (a re-sent create) describes this very payment. The visit is a
+        link, not the payment's content: a copy sent again with or without it is the same."""
         return (
             self.kind is other.kind
             and self.client_id == other.client_id
@@ -265,6 +292,13 @@ class Payment:
 
 
 Credit = Invoice | Payment
+
+
+def payment_source(for_others: bool) -> PaymentSource:
+    """The source of a payment recorded through the API: ERP when who records it may record
+    for others (ADMIN, SERVICE; or auth off), else FIELD (an employee, who records cash
+    only: `Payment.create`)."""
+    return PaymentSource.ERP if for_others else PaymentSource.FIELD
 
 
 def collector(named: str, recorder: str, for_others: bool) -> str:

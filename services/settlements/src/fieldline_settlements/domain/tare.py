@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 
@@ -38,8 +38,21 @@ def container_type(field_: str, value: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
+class DocumentKind(Enum):
+    """What moved the containers (None on a movement: not proved, rows from before)."""
+
+    VAN_SALE = "van_sale"
+    RETURN = "return"
+    DELIVERY = "delivery"
+    COUNT = "count"
+    ERP_DOCUMENT = "erp_document"
+
+
+@dataclass(eq=False)
 class TareMovement:
+    """One movement of a client's containers of one type. `balance_after` is set when it is
+    applied to the balance (`TareBalance.move`), `id` and `created_at` when it is stored."""
+
     client_id: str
     outlet_id: str
     container_type: str
@@ -47,6 +60,10 @@ class TareMovement:
     direction: Direction
     quantity: Decimal
     date: date
+    kind: DocumentKind | None = None
+    balance_after: Decimal = ZERO
+    id: int = 0
+    created_at: datetime | None = None
 
 
 @dataclass(eq=False)
@@ -69,16 +86,20 @@ class TareBalance:
         """Move the containers and record the new balance. One published state, one version:
         the version steps unless a balance recorded earlier is still waiting to be published
         (pending `events`)."""
+        movement.balance_after = self.balance
         if movement.quantity <= 0 or movement.direction is Direction.COUNTED:
             return
         if movement.direction is Direction.ISSUED:
             self.issued += movement.quantity
         else:
             self.returned += movement.quantity
+        movement.balance_after = self.balance
         if not self.events:
             self.version += 1
         snapshot = dataclasses.replace(self, events=[])
-        self.events.append(TareBalanceChanged(snapshot, movement.document_id, deposit_per_unit))
+        self.events.append(
+            TareBalanceChanged(snapshot, movement.document_id, deposit_per_unit, movement)
+        )
 
 
 def count_adjustment(balance: TareBalance, counted: Decimal) -> tuple[Direction, Decimal]:

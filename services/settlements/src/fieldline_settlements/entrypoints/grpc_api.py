@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from typing import Any
 
 import grpc
 
@@ -36,12 +37,14 @@ from fieldline_settlements.adapters import queries
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
 from fieldline_settlements.bootstrap import App
 from fieldline_settlements.domain.access import Caller, Reach
+from fieldline_settlements.domain.cash import unknown_employee
 from fieldline_settlements.domain.ledger import NamedAllocation, statement
 from fieldline_settlements.domain.policy import Actor
 from fieldline_settlements.domain.values import (
     MAX_LINES,
     document_id,
     limit_items,
+    limit_text,
     optional_id,
     require_id,
 )
@@ -78,9 +81,28 @@ async def reach(uow: SettlementsUnitOfWork) -> Reach:
     return await scope.reach_of(uow, caller())
 
 
+async def list_reach(uow: SettlementsUnitOfWork, client_id: str) -> Reach:
+    """The caller's reach for a list, with the client it names in it (NOT_FOUND outside, as
+    for an unknown client)."""
+    within = await reach(uow)
+    if client_id:
+        await scope.readable_client(uow, within, client_id)
+    return within
+
+
 def may_record_for_others(caller: Principal | None) -> bool:
     """An employee without an admitting role records only their own collections."""
     return caller is None or caller.kind != Kind.EMPLOYEE or caller.has_any(RECORD_FOR_OTHERS)
+
+
+def _period(request: Any) -> tuple[date | None, date | None]:
+    """A list's optional `from_date` and `to_date`; the end before the start is
+    INVALID_ARGUMENT `to_date`."""
+    from_date = from_pb_date("from_date", request.from_date, required=False)
+    to_date = from_pb_date("to_date", request.to_date, required=False)
+    if from_date and to_date and from_date > to_date:
+        raise InvalidArgument("to_date", f"must not be before from_date {from_date.isoformat()}")
+    return from_date, to_date
 
 
 class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.SettlementsServiceServicer):
@@ -146,6 +168,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
             named=tuple(named),
             recorded_by=changed_by(),
             for_others=may_record_for_others(principal_or_none()),
+            visit_id=p.visit_id,
         )
 
         async def work(uow: SettlementsUnitOfWork) -> ss.RecordPaymentResponse:
@@ -163,9 +186,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         client_id = optional_id("client_id", request.client_id)
         outlet_id = optional_id("outlet_id", request.outlet_id)
         async with self.read() as uow:
-            within = await reach(uow)
-            if client_id:
-                await scope.readable_client(uow, within, client_id)
+            within = await list_reach(uow, client_id)
             items, token = await queries.list_invoices(
                 uow.session,
                 size=size,
@@ -177,6 +198,97 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
             )
         return ss.ListInvoicesResponse(
             invoices=[m.invoice_pb(i, self.cur) for i in items], next_page_token=token
+        )
+
+    async def ListPayments(
+        self, request: ss.ListPaymentsRequest, context: grpc.aio.ServicerContext
+    ) -> ss.ListPaymentsResponse:
+        size = page_size(request.page_size)
+        from_date, to_date = _period(request)
+        where = queries.PaymentFilter(
+            client_id=optional_id("client_id", request.client_id),
+            outlet_id=optional_id("outlet_id", request.outlet_id),
+            collected_by=limit_text("collected_by", request.collected_by, 64),
+            kind=m.from_enum(m.PAYMENT_KINDS, request.kind, "kind"),
+            source=m.from_enum(m.PAYMENT_SOURCES, request.source, "source"),
+            visit_id=optional_id("visit_id", request.visit_id),
+            from_date=from_date,
+            to_date=to_date,
+        )
+        async with self.read() as uow:
+            within = await list_reach(uow, where.client_id)
+            items, token = await queries.list_payments(
+                uow.session, size=size, token=request.page_token, where=where, reach=within
+            )
+        return ss.ListPaymentsResponse(
+            payments=[m.payment_pb(p, self.cur) for p in items], next_page_token=token
+        )
+
+    # -- cash on hand ----------------------------------------------------------------------
+    async def RecordCashHandover(
+        self, request: ss.RecordCashHandoverRequest, context: grpc.aio.ServicerContext
+    ) -> ss.RecordCashHandoverResponse:
+        if not request.HasField("handover"):
+            raise InvalidArgument("handover", "is required")
+        h = request.handover
+        on = m.required_date("handover.date", h.date)
+        counted = m.money_field(h, "counted", "handover.counted", self.cur)
+        payment_ids = limit_items("handover.payment_ids", h.payment_ids, MAX_PAGE_SIZE)
+        by = changed_by()
+
+        async def work(uow: SettlementsUnitOfWork) -> ss.RecordCashHandoverResponse:
+            handover = await handlers.record_cash_handover(
+                uow,
+                self.app.clock(),
+                handover_id=h.id,
+                employee_id=h.employee_id,
+                on=on,
+                counted=counted,
+                payment_ids=payment_ids,
+                received_by=by,
+                staff=await scope.staff_of(uow, caller(), receiving=True),
+            )
+            return ss.RecordCashHandoverResponse(handover=m.handover_pb(handover, self.cur))
+
+        return await self.write("RecordCashHandover", request, ss.RecordCashHandoverResponse, work)
+
+    async def GetCashOnHand(
+        self, request: ss.GetCashOnHandRequest, context: grpc.aio.ServicerContext
+    ) -> ss.GetCashOnHandResponse:
+        who = caller()
+        employee = request.employee_id
+        if not employee:
+            if current_principal().kind != Kind.EMPLOYEE:
+                raise InvalidArgument("employee_id", "is required (a service holds no cash)")
+            employee = who.id
+        async with self.read() as uow:
+            figure, held = await handlers.cash_on_hand(
+                uow, employee, await scope.staff_of(uow, who)
+            )
+            held = await queries.with_allocations(uow.session, held)
+        return ss.GetCashOnHandResponse(cash_on_hand=m.cash_on_hand_pb(figure, held, self.cur))
+
+    async def ListCashHandovers(
+        self, request: ss.ListCashHandoversRequest, context: grpc.aio.ServicerContext
+    ) -> ss.ListCashHandoversResponse:
+        size = page_size(request.page_size)
+        employee = limit_text("employee_id", request.employee_id, 64)
+        from_date, to_date = _period(request)
+        async with self.read() as uow:
+            staff = await scope.staff_of(uow, caller())
+            if employee and not staff.holds(employee):
+                raise unknown_employee(employee)
+            items, token = await queries.list_handovers(
+                uow.session,
+                size=size,
+                token=request.page_token,
+                staff=staff,
+                employee_id=employee,
+                from_date=from_date,
+                to_date=to_date,
+            )
+        return ss.ListCashHandoversResponse(
+            handovers=[m.handover_pb(h, self.cur) for h in items], next_page_token=token
         )
 
     # -- balances, statement, aging ------------------------------------------------------
@@ -195,12 +307,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         self, request: ss.GetStatementRequest, context: grpc.aio.ServicerContext
     ) -> ss.GetStatementResponse:
         client_id = require_id("client_id", request.client_id)
-        from_date = from_pb_date("from_date", request.from_date, required=False)
-        to_date = from_pb_date("to_date", request.to_date, required=False)
-        if from_date and to_date and from_date > to_date:
-            raise InvalidArgument(
-                "to_date", f"must not be before from_date {from_date.isoformat()}"
-            )
+        from_date, to_date = _period(request)
         async with self.read() as uow:
             await scope.readable_client(uow, await reach(uow), client_id)
             opening, entries = await queries.statement_entries(
@@ -215,9 +322,7 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         client_id = optional_id("client_id", request.client_id)
         size = page_size(request.page_size)
         async with self.read() as uow:
-            within = await reach(uow)
-            if client_id:
-                await scope.readable_client(uow, within, client_id)
+            within = await list_reach(uow, client_id)
             rows, totals, token = await queries.aging(
                 uow.session,
                 as_of=as_of,
@@ -252,12 +357,71 @@ class SettlementsServicer(Servicer[App, SettlementsUnitOfWork], ss_grpc.Settleme
         self, request: ss.GetTareBalanceRequest, context: grpc.aio.ServicerContext
     ) -> ss.GetTareBalanceResponse:
         client_id = require_id("client_id", request.client_id)
+        outlet_id = optional_id("outlet_id", request.outlet_id)
         async with self.read() as uow:
             await scope.readable_client(uow, await reach(uow), client_id)
-            balances = await queries.tare_balances(uow.session, client_id)
+            if outlet_id:
+                balances = await queries.outlet_tare_balances(uow.session, client_id, outlet_id)
+            else:
+                balances = await queries.tare_balances(uow.session, client_id)
             per_unit = await uow.deposits.get_many(b.container_type for b in balances)
         return ss.GetTareBalanceResponse(
-            balances=[m.tare_pb(b, per_unit[b.container_type], self.cur) for b in balances]
+            balances=[
+                m.tare_pb(b, per_unit[b.container_type], self.cur, outlet_id) for b in balances
+            ]
+        )
+
+    async def ListTareMovements(
+        self, request: ss.ListTareMovementsRequest, context: grpc.aio.ServicerContext
+    ) -> ss.ListTareMovementsResponse:
+        size = page_size(request.page_size)
+        from_date, to_date = _period(request)
+        where = queries.TareFilter(
+            client_id=optional_id("client_id", request.client_id),
+            outlet_id=optional_id("outlet_id", request.outlet_id),
+            container_type=limit_text("container_type", request.container_type, 60),
+            kind=m.from_enum(m.DOCUMENT_KINDS, request.document_kind, "document_kind"),
+            from_date=from_date,
+            to_date=to_date,
+        )
+        async with self.read() as uow:
+            within = await list_reach(uow, where.client_id)
+            items, token = await queries.list_tare_movements(
+                uow.session, size=size, token=request.page_token, where=where, reach=within
+            )
+        return ss.ListTareMovementsResponse(
+            movements=[m.movement_pb(mv) for mv in items], next_page_token=token
+        )
+
+    async def RecordTareDocuments(
+        self, request: ss.RecordTareDocumentsRequest, context: grpc.aio.ServicerContext
+    ) -> ss.RecordTareDocumentsResponse:
+        documents = [
+            handlers.TareDocumentInput(
+                document_id=d.document_id,
+                date=m.required_date(f"documents[{i}].date", d.date),
+                client_id=d.client_id,
+                outlet_id=d.outlet_id,
+                lines=tuple(
+                    handlers.TareLineInput(
+                        line.container_type,
+                        m.from_enum(
+                            m.DIRECTIONS, line.direction, f"documents[{i}].lines[{j}].direction"
+                        ),
+                        line.quantity,
+                    )
+                    for j, line in enumerate(d.lines)
+                ),
+            )
+            for i, d in enumerate(limit_items("documents", request.documents, handlers.MAX_COUNTS))
+        ]
+
+        async def work(uow: SettlementsUnitOfWork) -> ss.RecordTareDocumentsResponse:
+            made = await handlers.record_tare_documents(uow, self.app.clock(), documents)
+            return ss.RecordTareDocumentsResponse(movements=[m.movement_pb(mv) for mv in made])
+
+        return await self.write(
+            "RecordTareDocuments", request, ss.RecordTareDocumentsResponse, work
         )
 
     async def ListTareBalances(

@@ -22,8 +22,10 @@ from typing import Any
 
 from fieldline_kit.errors import AlreadyExists, DomainError, InvalidArgument
 from fieldline_settlements.adapters.repository import CreditPositions, SettlementsUnitOfWork
-from fieldline_settlements.domain.access import EVERYTHING, Reach, denied
+from fieldline_settlements.domain import cash
+from fieldline_settlements.domain.access import EVERYTHING, Reach, Staff, denied
 from fieldline_settlements.domain.account import BalanceSnapshot, ClientAccount
+from fieldline_settlements.domain.cash import CashHandover, CashOnHand
 from fieldline_settlements.domain.credit import (
     NO_DEBT,
     CreditCheck,
@@ -40,7 +42,9 @@ from fieldline_settlements.domain.ledger import (
     NamedAllocation,
     Payment,
     PaymentKind,
+    PaymentSource,
     collector,
+    payment_source,
 )
 from fieldline_settlements.domain.policy import (
     Actor,
@@ -52,15 +56,18 @@ from fieldline_settlements.domain.policy import (
 )
 from fieldline_settlements.domain.tare import (
     Direction,
+    DocumentKind,
     TareBalance,
     TareMovement,
     container_type,
     count_adjustment,
 )
 from fieldline_settlements.domain.values import (
+    MAX_LINES,
     ZERO,
     amount,
     document_id,
+    limit_items,
     optional_id,
     quantity,
     require_id,
@@ -114,6 +121,7 @@ class PaymentInput:
     # record someone else's collection (`ledger.collector`).
     recorded_by: str = ""
     for_others: bool = True
+    visit_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -217,6 +225,7 @@ async def _move_tare(
     outlet_id: str,
     document: str,
     direction: Direction,
+    kind: DocumentKind,
     on: date,
     totals: dict[str, Decimal],
     now: datetime,
@@ -228,13 +237,21 @@ async def _move_tare(
     for ct, qty in sorted(wanted.items()):
         if await uow.tare.moved(document, ct, direction):
             continue
-        movement = TareMovement(client_id, outlet_id, ct, document, direction, qty, on)
-        balance = await uow.tare.balance(client_id, ct)
-        balance.move(movement, deposits[ct])
-        await uow.tare.add_movement(movement, now)
-        await uow.tare.save(balance)
+        movement = TareMovement(client_id, outlet_id, ct, document, direction, qty, on, kind)
+        await _apply_movement(uow, movement, deposits[ct], now)
         moved.append(ct)
     return moved
+
+
+async def _apply_movement(
+    uow: SettlementsUnitOfWork, movement: TareMovement, deposit: Decimal, now: datetime
+) -> None:
+    """The movement applied to its client's balance of the type and stored with the balance
+    after it (the balance row's version guards against a concurrent movement)."""
+    balance = await uow.tare.balance(movement.client_id, movement.container_type)
+    balance.move(movement, deposit)
+    await uow.tare.add_movement(movement, now)
+    await uow.tare.save(balance)
 
 
 # ------------------------------------------------------------------------------- invoices
@@ -316,6 +333,8 @@ async def record_payment(
         collected_by=collector(inp.collected_by, inp.recorded_by, inp.for_others),
         now=now,
         recorded_by=inp.recorded_by,
+        source=payment_source(inp.for_others),
+        visit_id=inp.visit_id,
     )
     await writable_client(uow, reach, client_id, "payment.client_id")
     account = await uow.accounts.lock(client_id, cfg.default_terms_days, now)
@@ -339,7 +358,69 @@ async def record_payment(
     ledger.record_payment(payment, inp.named)
     await uow.ledgers.save(ledger, now)
     await _debt_changed(uow, cfg, account, ledger, now, today)
+    await _cash_collected(uow, payment, now)
     return payment
+
+
+async def _cash_collected(uow: SettlementsUnitOfWork, payment: Payment, now: datetime) -> None:
+    """A new cash payment adds to its collector's cash on hand (locked after the client's
+    account: every path takes the two in that order)."""
+    if payment.on_hand:
+        on_hand = await uow.cash.lock(payment.collected_by, now)
+        on_hand.collected(payment)
+        await uow.cash.save(on_hand)
+
+
+# ------------------------------------------------------------------------ cash on hand
+async def record_cash_handover(
+    uow: SettlementsUnitOfWork,
+    now: datetime,
+    *,
+    handover_id: str,
+    employee_id: str,
+    on: date,
+    counted: Decimal,
+    payment_ids: Sequence[str],
+    received_by: str,
+    staff: Staff,
+) -> CashHandover:
+    """Record a handover of an employee's cash (`domain/cash.py`); the same handover again
+    returns it. The employee's cash on hand is locked first, so its payments are read as no
+    concurrent payment or handover of the employee changes them; each covered payment is then
+    marked `WHERE handover_id = ''` all the same (Conflict if another took it)."""
+    asked = cash.request(handover_id, employee_id, on, counted, payment_ids)
+    if not staff.holds(asked.employee_id):
+        raise denied("handover.employee_id", f"employee {asked.employee_id}")
+    on_hand = await uow.cash.lock(asked.employee_id, now)
+    existing = await uow.handovers.find(asked.id)
+    if existing is not None:
+        if existing.same_handover(asked):
+            return existing
+        raise cash.already_exists(existing)
+    named = await uow.payments.find_many(asked.payment_ids)
+    held = [] if asked.payment_ids else await uow.payments.on_hand(asked.employee_id)
+    handover = cash.hand_over(asked, named, held, received_by=received_by, now=now)
+    await uow.handovers.add(handover)
+    await uow.payments.hand_over(handover.payment_ids, handover.id)
+    on_hand.handed_over(handover)
+    await uow.cash.save(on_hand)
+    return handover
+
+
+async def cash_on_hand(
+    uow: SettlementsUnitOfWork, employee_id: str, staff: Staff
+) -> tuple[CashOnHand, list[Payment]]:
+    """The employee's cash on hand and its payments (by date, id). The figure's version is
+    read first (as `balance` reads the account first), so the payments are at least as new as
+    it; the total is their sum. An employee outside `staff` is NOT_FOUND, as an unknown one."""
+    employee = cash.employee_id("employee_id", employee_id)
+    if not staff.holds(employee):
+        raise cash.unknown_employee(employee)
+    found = await uow.cash.find(employee)
+    held = await uow.payments.on_hand(employee)
+    version = found.version if found is not None else 0
+    total = sum((p.amount for p in held), ZERO)
+    return CashOnHand(employee, total, version), held
 
 
 # -------------------------------------------------------------------------------- balances
@@ -818,13 +899,131 @@ async def record_tare_counts(
         if not await uow.tare.counted(movement_doc, ct):
             direction, moved = count_adjustment(balance, counted)
             movement = TareMovement(
-                client_id, outlet_id, ct, movement_doc, direction, moved, counted_on
+                client_id,
+                outlet_id,
+                ct,
+                movement_doc,
+                direction,
+                moved,
+                counted_on,
+                DocumentKind.COUNT,
             )
             balance.move(movement, deposits[ct])
             await uow.tare.add_movement(movement, now)
             await uow.tare.save(balance)
         after.append((balance, deposits[ct]))
     return after
+
+
+@dataclass(frozen=True)
+class TareLineInput:
+    container_type: str
+    direction: Direction | None
+    quantity: str
+
+
+@dataclass(frozen=True)
+class TareDocumentInput:
+    document_id: str
+    date: date
+    client_id: str
+    outlet_id: str
+    lines: tuple[TareLineInput, ...]
+
+
+def _checked_document(i: int, d: TareDocumentInput) -> list[TareMovement]:
+    """A document's lines as the movements they would make (kind ERP_DOCUMENT)."""
+    where = f"documents[{i}]"
+    doc = document_id(f"{where}.document_id", d.document_id)
+    client_id = require_id(f"{where}.client_id", d.client_id)
+    outlet_id = optional_id(f"{where}.outlet_id", d.outlet_id)
+    limit_items(f"{where}.lines", d.lines, MAX_LINES)
+    if not d.lines:
+        raise InvalidArgument(f"{where}.lines", "at least one line is required")
+    movements: list[TareMovement] = []
+    seen: dict[tuple[str, Direction], int] = {}
+    for j, line in enumerate(d.lines):
+        at = f"{where}.lines[{j}]"
+        ct = container_type(f"{at}.container_type", line.container_type)
+        if line.direction not in (Direction.ISSUED, Direction.RETURNED):
+            raise InvalidArgument(f"{at}.direction", "is required: ISSUED or RETURNED")
+        qty = quantity(f"{at}.quantity", line.quantity)
+        if qty <= 0:
+            raise InvalidArgument(f"{at}.quantity", "must be positive")
+        key = (ct, line.direction)
+        if key in seen:
+            raise InvalidArgument(
+                at, f"the same container type and direction as lines[{seen[key]}]"
+            )
+        seen[key] = j
+        movements.append(
+            TareMovement(
+                client_id,
+                outlet_id,
+                ct,
+                doc,
+                line.direction,
+                qty,
+                d.date,
+                DocumentKind.ERP_DOCUMENT,
+            )
+        )
+    return movements
+
+
+async def record_tare_documents(
+    uow: SettlementsUnitOfWork, now: datetime, documents: Sequence[TareDocumentInput]
+) -> list[TareMovement]:
+    """The ERP's tare documents: each line moves its client's container type once per
+    document and direction (a line its document moved before answers that movement; the
+    same key with other data is ALREADY_EXISTS). Every document is checked before anything
+    moves: each bad one named, nothing moved."""
+    if not documents:
+        raise InvalidArgument("documents", "at least one document is required")
+    if len(documents) > MAX_COUNTS:
+        raise InvalidArgument("documents", f"at most {MAX_COUNTS} documents a call")
+    errors: list[str] = []
+    checked: list[tuple[int, list[TareMovement]]] = []
+    ids: dict[str, int] = {}
+    for i, d in enumerate(documents):
+        try:
+            movements = _checked_document(i, d)
+        except DomainError as exc:
+            errors.append(exc.message)
+            continue
+        doc = movements[0].document_id
+        if doc in ids:
+            errors.append(f"documents[{i}].document_id: the same document as documents[{ids[doc]}]")
+        ids.setdefault(doc, i)
+        checked.append((i, movements))
+    if errors:  # the first named as the field, the others in the message; nothing moved
+        field_, _, problem = errors[0].partition(": ")
+        more = f" (and {len(errors) - 1} more: {'; '.join(errors[1:6])})" if errors[1:] else ""
+        raise InvalidArgument(field_, f"{problem}{more}; nothing was changed")
+    deposits = await uow.deposits.get_many(
+        {m.container_type for _, movements in checked for m in movements}
+    )
+    made: list[TareMovement] = []
+    for i, movements in checked:
+        for j, movement in enumerate(movements):
+            stored = await uow.tare.movement(
+                movement.document_id, movement.container_type, movement.direction
+            )
+            if stored is None:
+                await _apply_movement(uow, movement, deposits[movement.container_type], now)
+                made.append(movement)
+                continue
+            if (stored.client_id, stored.quantity, stored.kind) != (
+                movement.client_id,
+                movement.quantity,
+                movement.kind,
+            ):
+                raise AlreadyExists(
+                    f"documents[{i}].lines[{j}]: document {movement.document_id!r} already "
+                    f"moved {stored.container_type} ({stored.direction.value}) with other data"
+                )
+            made.append(stored)
+    return made
 
 
 # ------------------------------------------------------------------------- orders' events
@@ -881,6 +1080,7 @@ async def van_sale_completed(
                 receipt_number=receipt,
                 collected_by=sale.agent_id or sale.van_id,
                 now=now,
+                source=PaymentSource.VAN_SALE,
                 field_="cash_collected",
             )
             named = (NamedAllocation(result.invoice.id, None, "order"),) if result.invoice else ()
@@ -894,6 +1094,7 @@ async def van_sale_completed(
         outlet_id=optional_id("order.outlet_id", sale.outlet_id),
         document=order_id,
         direction=Direction.ISSUED,
+        kind=DocumentKind.VAN_SALE,
         on=sale.order_date,
         totals=totals,
         now=now,
@@ -903,6 +1104,8 @@ async def van_sale_completed(
         await _debt_changed(uow, cfg, account, ledger, now, today)
     elif result.released:
         await _judge_standings(uow, cfg, now, today, {client_id: account})
+    if result.payment is not None:
+        await _cash_collected(uow, result.payment, now)
     return result
 
 
@@ -945,6 +1148,7 @@ async def return_accepted(
         outlet_id=optional_id("goods_return.outlet_id", ret.outlet_id),
         document=return_id,
         direction=Direction.RETURNED,
+        kind=DocumentKind.RETURN,
         on=ret.date,
         totals=totals,
         now=now,

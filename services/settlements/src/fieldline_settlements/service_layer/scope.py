@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
-from fieldline_settlements.domain.access import Caller, Reach, denied, hidden
+from fieldline_settlements.domain.access import (
+    Caller,
+    Reach,
+    Staff,
+    denied,
+    hidden,
+    staff_read,
+    staff_received,
+)
 
 
 async def reach_of(uow: SettlementsUnitOfWork, caller: Caller) -> Reach:
@@ -46,3 +54,9 @@ async def writable_client(
     """PERMISSION_DENIED unless the client is in reach."""
     if await outside(uow, reach, [client_id]):
         raise denied(field, f"client {client_id}")
+
+
+async def staff_of(uow: SettlementsUnitOfWork, caller: Caller, *, receiving: bool = False) -> Staff:
+    """The employees whose cash `caller` may read (or, `receiving`, receive in a handover)."""
+    team = await uow.feed_reads.team(caller.id) if caller.leads_team else ()
+    return staff_received(caller, team) if receiving else staff_read(caller, team)

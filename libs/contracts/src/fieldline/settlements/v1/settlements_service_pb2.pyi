@@ -82,6 +82,38 @@ class ListInvoicesResponse(_message.Message):
     next_page_token: str
     def __init__(self, invoices: _Optional[_Iterable[_Union[_resources_pb2.Invoice, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class ListPaymentsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "client_id", "outlet_id", "collected_by", "kind", "source", "visit_id", "from_date", "to_date")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    COLLECTED_BY_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    VISIT_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    TO_DATE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    client_id: str
+    outlet_id: str
+    collected_by: str
+    kind: _resources_pb2.PaymentKind
+    source: _resources_pb2.PaymentSource
+    visit_id: str
+    from_date: _date_pb2.Date
+    to_date: _date_pb2.Date
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., collected_by: _Optional[str] = ..., kind: _Optional[_Union[_resources_pb2.PaymentKind, str]] = ..., source: _Optional[_Union[_resources_pb2.PaymentSource, str]] = ..., visit_id: _Optional[str] = ..., from_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class ListPaymentsResponse(_message.Message):
+    __slots__ = ("payments", "next_page_token")
+    PAYMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    payments: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Payment]
+    next_page_token: str
+    def __init__(self, payments: _Optional[_Iterable[_Union[_resources_pb2.Payment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class GetBalanceRequest(_message.Message):
     __slots__ = ("client_id", "outlet_id", "as_of")
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -175,10 +207,12 @@ class GetAgingReportResponse(_message.Message):
     def __init__(self, rows: _Optional[_Iterable[_Union[AgingRow, _Mapping]]] = ..., totals: _Optional[_Union[AgingRow, _Mapping]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetTareBalanceRequest(_message.Message):
-    __slots__ = ("client_id",)
+    __slots__ = ("client_id", "outlet_id")
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
     client_id: str
-    def __init__(self, client_id: _Optional[str] = ...) -> None: ...
+    outlet_id: str
+    def __init__(self, client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ...) -> None: ...
 
 class GetTareBalanceResponse(_message.Message):
     __slots__ = ("balances",)
@@ -229,6 +263,72 @@ class RecordTareCountsResponse(_message.Message):
     BALANCES_FIELD_NUMBER: _ClassVar[int]
     balances: _containers.RepeatedCompositeFieldContainer[_resources_pb2.TareBalance]
     def __init__(self, balances: _Optional[_Iterable[_Union[_resources_pb2.TareBalance, _Mapping]]] = ...) -> None: ...
+
+class ListTareMovementsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "client_id", "outlet_id", "container_type", "document_kind", "from_date", "to_date")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_KIND_FIELD_NUMBER: _ClassVar[int]
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    TO_DATE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    client_id: str
+    outlet_id: str
+    container_type: str
+    document_kind: _resources_pb2.TareDocumentKind
+    from_date: _date_pb2.Date
+    to_date: _date_pb2.Date
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., container_type: _Optional[str] = ..., document_kind: _Optional[_Union[_resources_pb2.TareDocumentKind, str]] = ..., from_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class ListTareMovementsResponse(_message.Message):
+    __slots__ = ("movements", "next_page_token")
+    MOVEMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    movements: _containers.RepeatedCompositeFieldContainer[_resources_pb2.TareMovement]
+    next_page_token: str
+    def __init__(self, movements: _Optional[_Iterable[_Union[_resources_pb2.TareMovement, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class TareDocumentLine(_message.Message):
+    __slots__ = ("container_type", "direction", "quantity")
+    CONTAINER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    container_type: str
+    direction: _resources_pb2.TareDirection
+    quantity: str
+    def __init__(self, container_type: _Optional[str] = ..., direction: _Optional[_Union[_resources_pb2.TareDirection, str]] = ..., quantity: _Optional[str] = ...) -> None: ...
+
+class TareDocument(_message.Message):
+    __slots__ = ("document_id", "date", "client_id", "outlet_id", "lines")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    date: _date_pb2.Date
+    client_id: str
+    outlet_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[TareDocumentLine]
+    def __init__(self, document_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[TareDocumentLine, _Mapping]]] = ...) -> None: ...
+
+class RecordTareDocumentsRequest(_message.Message):
+    __slots__ = ("request_id", "documents")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    documents: _containers.RepeatedCompositeFieldContainer[TareDocument]
+    def __init__(self, request_id: _Optional[str] = ..., documents: _Optional[_Iterable[_Union[TareDocument, _Mapping]]] = ...) -> None: ...
+
+class RecordTareDocumentsResponse(_message.Message):
+    __slots__ = ("movements",)
+    MOVEMENTS_FIELD_NUMBER: _ClassVar[int]
+    movements: _containers.RepeatedCompositeFieldContainer[_resources_pb2.TareMovement]
+    def __init__(self, movements: _Optional[_Iterable[_Union[_resources_pb2.TareMovement, _Mapping]]] = ...) -> None: ...
 
 class SetCreditLimitRequest(_message.Message):
     __slots__ = ("request_id", "client_id", "limit", "clear", "payment_terms_days")
@@ -483,3 +583,51 @@ class ListCreditStandingsResponse(_message.Message):
     standings: _containers.RepeatedCompositeFieldContainer[CreditStanding]
     next_page_token: str
     def __init__(self, standings: _Optional[_Iterable[_Union[CreditStanding, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class RecordCashHandoverRequest(_message.Message):
+    __slots__ = ("request_id", "handover")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    HANDOVER_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    handover: _resources_pb2.CashHandover
+    def __init__(self, request_id: _Optional[str] = ..., handover: _Optional[_Union[_resources_pb2.CashHandover, _Mapping]] = ...) -> None: ...
+
+class RecordCashHandoverResponse(_message.Message):
+    __slots__ = ("handover",)
+    HANDOVER_FIELD_NUMBER: _ClassVar[int]
+    handover: _resources_pb2.CashHandover
+    def __init__(self, handover: _Optional[_Union[_resources_pb2.CashHandover, _Mapping]] = ...) -> None: ...
+
+class GetCashOnHandRequest(_message.Message):
+    __slots__ = ("employee_id",)
+    EMPLOYEE_ID_FIELD_NUMBER: _ClassVar[int]
+    employee_id: str
+    def __init__(self, employee_id: _Optional[str] = ...) -> None: ...
+
+class GetCashOnHandResponse(_message.Message):
+    __slots__ = ("cash_on_hand",)
+    CASH_ON_HAND_FIELD_NUMBER: _ClassVar[int]
+    cash_on_hand: _resources_pb2.CashOnHand
+    def __init__(self, cash_on_hand: _Optional[_Union[_resources_pb2.CashOnHand, _Mapping]] = ...) -> None: ...
+
+class ListCashHandoversRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "employee_id", "from_date", "to_date")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EMPLOYEE_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    TO_DATE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    employee_id: str
+    from_date: _date_pb2.Date
+    to_date: _date_pb2.Date
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., employee_id: _Optional[str] = ..., from_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class ListCashHandoversResponse(_message.Message):
+    __slots__ = ("handovers", "next_page_token")
+    HANDOVERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    handovers: _containers.RepeatedCompositeFieldContainer[_resources_pb2.CashHandover]
+    next_page_token: str
+    def __init__(self, handovers: _Optional[_Iterable[_Union[_resources_pb2.CashHandover, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -51,6 +51,11 @@ class SettlementsServiceStub:
                 request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListInvoicesRequest.SerializeToString,
                 response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListInvoicesResponse.FromString,
                 _registered_method=True)
+        self.ListPayments = channel.unary_unary(
+                '/fieldline.settlements.v1.SettlementsService/ListPayments',
+                request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListPaymentsRequest.SerializeToString,
+                response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListPaymentsResponse.FromString,
+                _registered_method=True)
         self.GetBalance = channel.unary_unary(
                 '/fieldline.settlements.v1.SettlementsService/GetBalance',
                 request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.GetBalanceRequest.SerializeToString,
@@ -80,6 +85,16 @@ class SettlementsServiceStub:
                 '/fieldline.settlements.v1.SettlementsService/RecordTareCounts',
                 request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareCountsRequest.SerializeToString,
                 response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareCountsResponse.FromString,
+                _registered_method=True)
+        self.ListTareMovements = channel.unary_unary(
+                '/fieldline.settlements.v1.SettlementsService/ListTareMovements',
+                request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListTareMovementsRequest.SerializeToString,
+                response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListTareMovementsResponse.FromString,
+                _registered_method=True)
+        self.RecordTareDocuments = channel.unary_unary(
+                '/fieldline.settlements.v1.SettlementsService/RecordTareDocuments',
+                request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareDocumentsRequest.SerializeToString,
+                response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareDocumentsResponse.FromString,
                 _registered_method=True)
         self.SetCreditLimit = channel.unary_unary(
                 '/fieldline.settlements.v1.SettlementsService/SetCreditLimit',
@@ -131,6 +146,21 @@ class SettlementsServiceStub:
                 request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCreditStandingsRequest.SerializeToString,
                 response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCreditStandingsResponse.FromString,
                 _registered_method=True)
+        self.RecordCashHandover = channel.unary_unary(
+                '/fieldline.settlements.v1.SettlementsService/RecordCashHandover',
+                request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordCashHandoverRequest.SerializeToString,
+                response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordCashHandoverResponse.FromString,
+                _registered_method=True)
+        self.GetCashOnHand = channel.unary_unary(
+                '/fieldline.settlements.v1.SettlementsService/GetCashOnHand',
+                request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.GetCashOnHandRequest.SerializeToString,
+                response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.GetCashOnHandResponse.FromString,
+                _registered_method=True)
+        self.ListCashHandovers = channel.unary_unary(
+                '/fieldline.settlements.v1.SettlementsService/ListCashHandovers',
+                request_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCashHandoversRequest.SerializeToString,
+                response_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCashHandoversResponse.FromString,
+                _registered_method=True)
 
 
 class SettlementsServiceServicer:
@@ -153,6 +183,13 @@ class SettlementsServiceServicer:
 
     def ListInvoices(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPayments(self, request, context):
+        """The payments registry, by date then id, each payment with its allocations.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -191,6 +228,22 @@ class SettlementsServiceServicer:
         """The ERP's count of the containers clients hold: each client's balance of each container
         type is brought to the count by one adjustment (containers issued or returned), keyed by
         the count's document id and the client — the same count sent again moves nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTareMovements(self, request, context):
+        """The registry of tare movements, by date then id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordTareDocuments(self, request, context):
+        """The ERP's tare documents (containers issued or returned, e.g. on a delivery): each line
+        moves its container type once per document and direction — the same document sent again
+        moves nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -276,6 +329,28 @@ class SettlementsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordCashHandover(self, request, context):
+        """Who receives an employee's cash records it: the covered payments leave the employee's
+        cash on hand (each payment is covered by one handover at most).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCashOnHand(self, request, context):
+        """The cash an employee holds (its cash payments no handover covers).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCashHandovers(self, request, context):
+        """Handovers by date then id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SettlementsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -293,6 +368,11 @@ def add_SettlementsServiceServicer_to_server(servicer, server):
                     servicer.ListInvoices,
                     request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListInvoicesRequest.FromString,
                     response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListInvoicesResponse.SerializeToString,
+            ),
+            'ListPayments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPayments,
+                    request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListPaymentsRequest.FromString,
+                    response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListPaymentsResponse.SerializeToString,
             ),
             'GetBalance': grpc.unary_unary_rpc_method_handler(
                     servicer.GetBalance,
@@ -323,6 +403,16 @@ def add_SettlementsServiceServicer_to_server(servicer, server):
                     servicer.RecordTareCounts,
                     request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareCountsRequest.FromString,
                     response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareCountsResponse.SerializeToString,
+            ),
+            'ListTareMovements': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTareMovements,
+                    request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListTareMovementsRequest.FromString,
+                    response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListTareMovementsResponse.SerializeToString,
+            ),
+            'RecordTareDocuments': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordTareDocuments,
+                    request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareDocumentsRequest.FromString,
+                    response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareDocumentsResponse.SerializeToString,
             ),
             'SetCreditLimit': grpc.unary_unary_rpc_method_handler(
                     servicer.SetCreditLimit,
@@ -373,6 +463,21 @@ def add_SettlementsServiceServicer_to_server(servicer, server):
                     servicer.ListCreditStandings,
                     request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCreditStandingsRequest.FromString,
                     response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCreditStandingsResponse.SerializeToString,
+            ),
+            'RecordCashHandover': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordCashHandover,
+                    request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordCashHandoverRequest.FromString,
+                    response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordCashHandoverResponse.SerializeToString,
+            ),
+            'GetCashOnHand': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCashOnHand,
+                    request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.GetCashOnHandRequest.FromString,
+                    response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.GetCashOnHandResponse.SerializeToString,
+            ),
+            'ListCashHandovers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCashHandovers,
+                    request_deserializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCashHandoversRequest.FromString,
+                    response_serializer=fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCashHandoversResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -458,6 +563,33 @@ class SettlementsService:
             '/fieldline.settlements.v1.SettlementsService/ListInvoices',
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListInvoicesRequest.SerializeToString,
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListInvoicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPayments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.settlements.v1.SettlementsService/ListPayments',
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListPaymentsRequest.SerializeToString,
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListPaymentsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -620,6 +752,60 @@ class SettlementsService:
             '/fieldline.settlements.v1.SettlementsService/RecordTareCounts',
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareCountsRequest.SerializeToString,
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareCountsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTareMovements(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.settlements.v1.SettlementsService/ListTareMovements',
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListTareMovementsRequest.SerializeToString,
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListTareMovementsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordTareDocuments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.settlements.v1.SettlementsService/RecordTareDocuments',
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareDocumentsRequest.SerializeToString,
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordTareDocumentsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -890,6 +1076,87 @@ class SettlementsService:
             '/fieldline.settlements.v1.SettlementsService/ListCreditStandings',
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCreditStandingsRequest.SerializeToString,
             fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCreditStandingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordCashHandover(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.settlements.v1.SettlementsService/RecordCashHandover',
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordCashHandoverRequest.SerializeToString,
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.RecordCashHandoverResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCashOnHand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.settlements.v1.SettlementsService/GetCashOnHand',
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.GetCashOnHandRequest.SerializeToString,
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.GetCashOnHandResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCashHandovers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.settlements.v1.SettlementsService/ListCashHandovers',
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCashHandoversRequest.SerializeToString,
+            fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2.ListCashHandoversResponse.FromString,
             options,
             channel_credentials,
             insecure,

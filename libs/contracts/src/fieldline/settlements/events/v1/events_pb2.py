@@ -24,27 +24,32 @@ _sym_db = _symbol_database.Default()
 
 from fieldline.settlements.v1 import resources_pb2 as fieldline_dot_settlements_dot_v1_dot_resources__pb2
 from fieldline.settlements.v1 import settlements_service_pb2 as fieldline_dot_settlements_dot_v1_dot_settlements__service__pb2
+from google.type import money_pb2 as google_dot_type_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,fieldline/settlements/events/v1/events.proto\x12\x1f\x66ieldline.settlements.events.v1\x1a(fieldline/settlements/v1/resources.proto\x1a\x32\x66ieldline/settlements/v1/settlements_service.proto\"C\n\rInvoiceIssued\x12\x32\n\x07invoice\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Invoice\"E\n\x0fPaymentRecorded\x12\x32\n\x07payment\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Payment\"A\n\x0b\x44\x65\x62tChanged\x12\x32\n\x07\x62\x61lance\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Balance\"a\n\x12TareBalanceChanged\x12\x36\n\x07\x62\x61lance\x18\x01 \x01(\x0b\x32%.fieldline.settlements.v1.TareBalance\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\"D\n\x0eInvoiceChanged\x12\x32\n\x07invoice\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Invoice\"\x81\x01\n\x11\x44\x65\x62tPolicyChanged\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x34\n\x06policy\x18\x02 \x01(\x0b\x32$.fieldline.settlements.v1.DebtPolicy\x12\x12\n\nis_default\x18\x03 \x01(\x08\x12\x0f\n\x07\x63leared\x18\x04 \x01(\x08\"S\n\x15\x43reditStandingChanged\x12:\n\x08standing\x18\x01 \x01(\x0b\x32(.fieldline.settlements.v1.CreditStandingb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,fieldline/settlements/events/v1/events.proto\x12\x1f\x66ieldline.settlements.events.v1\x1a(fieldline/settlements/v1/resources.proto\x1a\x32\x66ieldline/settlements/v1/settlements_service.proto\x1a\x17google/type/money.proto\"C\n\rInvoiceIssued\x12\x32\n\x07invoice\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Invoice\"E\n\x0fPaymentRecorded\x12\x32\n\x07payment\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Payment\"A\n\x0b\x44\x65\x62tChanged\x12\x32\n\x07\x62\x61lance\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Balance\"\x9b\x01\n\x12TareBalanceChanged\x12\x36\n\x07\x62\x61lance\x18\x01 \x01(\x0b\x32%.fieldline.settlements.v1.TareBalance\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x38\n\x08movement\x18\x03 \x01(\x0b\x32&.fieldline.settlements.v1.TareMovement\"D\n\x0eInvoiceChanged\x12\x32\n\x07invoice\x18\x01 \x01(\x0b\x32!.fieldline.settlements.v1.Invoice\"\x81\x01\n\x11\x44\x65\x62tPolicyChanged\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x34\n\x06policy\x18\x02 \x01(\x0b\x32$.fieldline.settlements.v1.DebtPolicy\x12\x12\n\nis_default\x18\x03 \x01(\x08\x12\x0f\n\x07\x63leared\x18\x04 \x01(\x08\"S\n\x15\x43reditStandingChanged\x12:\n\x08standing\x18\x01 \x01(\x0b\x32(.fieldline.settlements.v1.CreditStanding\"J\n\x0e\x43\x61shHandedOver\x12\x38\n\x08handover\x18\x01 \x01(\x0b\x32&.fieldline.settlements.v1.CashHandover\"\\\n\x11\x43\x61shOnHandChanged\x12\x13\n\x0b\x65mployee_id\x18\x01 \x01(\t\x12!\n\x05total\x18\x02 \x01(\x0b\x32\x12.google.type.Money\x12\x0f\n\x07version\x18\x03 \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fieldline.settlements.events.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_INVOICEISSUED']._serialized_start=175
-  _globals['_INVOICEISSUED']._serialized_end=242
-  _globals['_PAYMENTRECORDED']._serialized_start=244
-  _globals['_PAYMENTRECORDED']._serialized_end=313
-  _globals['_DEBTCHANGED']._serialized_start=315
-  _globals['_DEBTCHANGED']._serialized_end=380
-  _globals['_TAREBALANCECHANGED']._serialized_start=382
-  _globals['_TAREBALANCECHANGED']._serialized_end=479
-  _globals['_INVOICECHANGED']._serialized_start=481
-  _globals['_INVOICECHANGED']._serialized_end=549
-  _globals['_DEBTPOLICYCHANGED']._serialized_start=552
-  _globals['_DEBTPOLICYCHANGED']._serialized_end=681
-  _globals['_CREDITSTANDINGCHANGED']._serialized_start=683
-  _globals['_CREDITSTANDINGCHANGED']._serialized_end=766
+  _globals['_INVOICEISSUED']._serialized_start=200
+  _globals['_INVOICEISSUED']._serialized_end=267
+  _globals['_PAYMENTRECORDED']._serialized_start=269
+  _globals['_PAYMENTRECORDED']._serialized_end=338
+  _globals['_DEBTCHANGED']._serialized_start=340
+  _globals['_DEBTCHANGED']._serialized_end=405
+  _globals['_TAREBALANCECHANGED']._serialized_start=408
+  _globals['_TAREBALANCECHANGED']._serialized_end=563
+  _globals['_INVOICECHANGED']._serialized_start=565
+  _globals['_INVOICECHANGED']._serialized_end=633
+  _globals['_DEBTPOLICYCHANGED']._serialized_start=636
+  _globals['_DEBTPOLICYCHANGED']._serialized_end=765
+  _globals['_CREDITSTANDINGCHANGED']._serialized_start=767
+  _globals['_CREDITSTANDINGCHANGED']._serialized_end=850
+  _globals['_CASHHANDEDOVER']._serialized_start=852
+  _globals['_CASHHANDEDOVER']._serialized_end=926
+  _globals['_CASHONHANDCHANGED']._serialized_start=928
+  _globals['_CASHONHANDCHANGED']._serialized_end=1020
 # @@protoc_insertion_point(module_scope)
