@@ -23,6 +23,7 @@ from fieldline_orders.adapters.schema import kit
 from fieldline_orders.adapters.service_identity import service_issuer, service_token
 from fieldline_orders.adapters.settlements_client import GrpcCreditChecker
 from fieldline_orders.adapters.submit_reads import SubmitReader
+from fieldline_orders.domain.contacts import productive_minimum
 from fieldline_orders.domain.orders import CreditChecker, DateWindow
 from fieldline_orders.domain.pricing import ManualDiscountLimits
 from fieldline_orders.domain.recommendation import Policy
@@ -47,6 +48,9 @@ class App(ServiceApp[OrdersSettings, OrdersUnitOfWork]):
             mapper=OrdersEvents(),
             clock=clock,
         )
+        # ORDERS_PRODUCTIVE_MINIMUM: what a contact's sales must reach to be productive; every
+        # unit of work judges the contacts it touches with it (`uow`).
+        self.productive_minimum = productive_minimum(settings.productive_minimum)
         # New orders counted as they commit (adapters/metrics.py).
         self.after_commit.append(metrics.committed)
         # ORDERS_MAX_MANUAL_DISCOUNT: the manual discount each role may give.
@@ -56,8 +60,12 @@ class App(ServiceApp[OrdersSettings, OrdersUnitOfWork]):
         # ORDERS_ORDER_DATE_WINDOW_DAYS: how far from today an order's dates may be.
         self.dates = DateWindow(settings.order_date_window_days)
         # safety_days is a float setting; via str() so 2.0 stays exactly 2.0.
+        # ORDERS_SHELF_COUNT_MAX_AGE_DAYS: an older audit's shelf counts are not used.
         self.recommendation_policy = Policy(
-            settings.recommendation_window_days, Decimal(str(settings.safety_days))
+            settings.recommendation_window_days,
+            Decimal(str(settings.safety_days)),
+            settings.shelf_count_max_age_days,
+            self.tz,
         )
         # Products, groups and price lists as of the catalog generation (checked on each use).
         self.catalog_cache = CatalogCache()
@@ -114,6 +122,11 @@ class App(ServiceApp[OrdersSettings, OrdersUnitOfWork]):
                 settings.submit_batches_in_flight, self.engine.dialect.name
             ),
         )
+
+    def uow(self, causation_id: str = "") -> OrdersUnitOfWork:
+        uow = super().uow(causation_id)
+        uow.productive_minimum = self.productive_minimum
+        return uow
 
     def today(self) -> date:
         """The company's business day now (ORDERS_TIMEZONE)."""

@@ -30,6 +30,11 @@ class OrdersSettings(ServiceSettings):
         "days of sales history behind a recommended order", default=56
     )
     safety_days: float = setting("safety stock, in days of average sales", default=2.0)
+    shelf_count_max_age_days: int = setting(
+        "the oldest audit (days before the recommendation's date, by the device's time of the "
+        "audit) whose shelf counts and must-stock absences a recommended order uses; 0: no limit",
+        default=14,
+    )
     timezone: str = setting("the company's time zone: its business day", default="Europe/Moscow")
     order_date_window_days: int = setting(
         "how many days before or after today an order's date and delivery date (and a van "
@@ -63,6 +68,12 @@ class OrdersSettings(ServiceSettings):
         "the peers trust. No default: required with ORDERS_AUTH_JWKS; unset, the re-check is "
         "off",
         default="",
+    )
+    productive_minimum: str = setting(
+        "the gross (money, in the orders' currency) a visit's orders and van sales must reach "
+        "for the visit to count as productive (ContactSales); kept on each contact with its "
+        "judgement",
+        default="0.01",
     )
     service_token_issuer: str = setting(
         "the `iss` of orders' service tokens (peers list it in their <SVC>_AUTH_ISSUERS)",
@@ -105,6 +116,7 @@ def validate(settings: OrdersSettings) -> None:
     """Refuse at start-up a configuration the service could not honour, naming the variable."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    from fieldline_orders.domain.contacts import productive_minimum
     from fieldline_orders.domain.orders import fallback_mode
     from fieldline_orders.domain.pricing import ManualDiscountLimits
 
@@ -117,6 +129,10 @@ def validate(settings: OrdersSettings) -> None:
         fallback_mode(settings.credit_check_fallback)
     except ValueError as exc:
         problems.append(f"{PREFIX}_CREDIT_CHECK_FALLBACK: {exc}")
+    try:
+        productive_minimum(settings.productive_minimum)
+    except ValueError as exc:
+        problems.append(f"{PREFIX}_PRODUCTIVE_MINIMUM: {exc}")
     if settings.credit_check_timeout_seconds <= 0:
         problems.append(f"{PREFIX}_CREDIT_CHECK_TIMEOUT_SECONDS: must be positive")
     if not 1 <= settings.submit_batch_max <= 500:
@@ -130,6 +146,8 @@ def validate(settings: OrdersSettings) -> None:
         problems.append(
             f"{PREFIX}_CREDIT_RECHECK_SECONDS: must be between 0.1 and 3600 (0: no re-check)"
         )
+    if not 0 <= settings.shelf_count_max_age_days <= 3660:
+        problems.append(f"{PREFIX}_SHELF_COUNT_MAX_AGE_DAYS: must be between 0 (no limit) and 3660")
     if not 1 <= settings.order_date_window_days <= 3660:
         problems.append(f"{PREFIX}_ORDER_DATE_WINDOW_DAYS: must be between 1 and 3660")
     if not 1 <= settings.credit_recheck_batch <= 500:  # settlements' most checks per call

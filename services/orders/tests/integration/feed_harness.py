@@ -146,7 +146,9 @@ class FeedEnv(RunningService[App]):
         *,
         audit_id: str | None = None,
         version: int = 1,
+        performed: datetime | None = None,
     ) -> str:
+        """An AuditSubmitted (`performed`: the device's time of it, unset when None)."""
         audit_id = audit_id or new_id()
         submit_time = timestamp_pb2.Timestamp()
         submit_time.FromDatetime(submitted)
@@ -166,6 +168,8 @@ class FeedEnv(RunningService[App]):
                 submit_time=submit_time,
             )
         )
+        if performed is not None:
+            message.audit.performed_at.FromDatetime(performed)
         return await self.publish(
             message, aggregate_type="audit", aggregate_id=audit_id, version=version
         )

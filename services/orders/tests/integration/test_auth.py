@@ -77,6 +77,7 @@ QUIET = {
     "feed_outlet_audits",
     "feed_shelf_counts",
     "feed_employees",
+    "feed_visits",
 }
 
 

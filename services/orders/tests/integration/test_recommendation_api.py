@@ -181,11 +181,14 @@ async def test_recommended_order_of_an_outlet_explained(world: World) -> None:
         shelf_quantity="4.5",
         pack_size="6",
         formula="ceil((2.5 × 3 + 5 − 4.5) / 6) × 6 = 12",
+        shelf_count_date=pb_day(date(2024, 5, 9)),
     )
     assert juice.explanation.formula == (
         "must-stock SKU SKU-JUICE absent in the latest audit: 1 × 12 = 12"
     )
     assert juice.explanation.shelf_quantity == ""
+    assert rec.shelf_audit.used and rec.shelf_audit.date == pb_day(date(2024, 5, 9))
+    assert rec.shelf_audit.reason == "" and rec.shelf_audit.audit_id
 
 
 async def test_the_nearest_visit_of_any_route_counts(world: World) -> None:
@@ -414,9 +417,105 @@ async def test_list_runs_a_constant_number_of_queries(world: World) -> None:
         assert len(response.recommendations) == outlets
         assert all(len(r.lines) == 3 for r in response.recommendations)  # water, chips, juice
         counts[outlets] = len(statements)
-    assert counts[3] == counts[40] == 4, counts
+    assert counts[3] == counts[40] == 5, counts
     with counting_statements(env.app) as statements:
         await world.stub.GetRecommendedOrder(
             pb.GetRecommendedOrderRequest(outlet_id=world.outlets["mon_thu"], date=pb_day(DAY))
         )
-    assert len(statements) == 5
+    assert len(statements) == 6
+
+
+# ------------------------------------------------------------------------ stale shelf counts
+async def _audited_outlet(world: World, *audits: tuple[datetime, datetime | None, str]) -> str:
+    """A new outlet on the Monday/Thursday route, selling water as mon_thu does, with these
+    audits (submit time, device time, water's count; water counted, juice absent), published
+    in this order through the feed."""
+    env, outlet_id = world.env, new_id()
+    published = [
+        await env.outlet(outlet_id, new_id(), 1),
+        await env.assignment(new_id(), outlet_id, world.agent, 1, weekdays=[1, 4]),
+    ]
+    for submitted, performed, count in audits:
+        published.append(
+            await env.audit(
+                outlet_id,
+                submitted,
+                [("SKU-WATER", True, count), ("SKU-JUICE", False, "")],
+                performed=performed,
+            )
+        )
+    await env.wait_processed(*published)
+    for days_back in (1, 8, 15, 56):
+        await env.delivered_order(
+            outlet_id, DAY - timedelta(days=days_back), [(world.products["water"], 35)]
+        )
+    return outlet_id
+
+
+async def _recommend(world: World, outlet_id: str) -> pb.RecommendedOrder:
+    response = await world.stub.GetRecommendedOrder(
+        pb.GetRecommendedOrderRequest(outlet_id=outlet_id, date=pb_day(DAY))
+    )
+    return response.recommendation
+
+
+def _at(day: date, hour: int = 9) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+async def test_an_audit_14_days_old_is_used_15_days_old_ignored(world: World) -> None:
+    fresh = await _audited_outlet(world, (_at(DAY), _at(DAY - timedelta(days=14)), "4.5"))
+    rec = await _recommend(world, fresh)
+    [water, juice] = rec.lines
+    assert water.explanation.shelf_quantity == "4.5" and juice.reason == MUST_STOCK
+    assert rec.shelf_audit.used and rec.shelf_audit.date == pb_day(DAY - timedelta(days=14))
+
+    stale_day = DAY - timedelta(days=15)
+    stale = await _audited_outlet(world, (_at(DAY), _at(stale_day), "4.5"))
+    rec = await _recommend(world, stale)
+    # Neither the count nor the must-stock absence: water from history alone, no juice.
+    [water] = rec.lines
+    assert water.explanation.shelf_quantity == ""
+    assert water.explanation.shelf_count_date == pb_day(stale_day)
+    assert water.explanation.shelf_ignored_reason == "15 days old, over 14"
+    assert water.explanation.formula == (
+        "ceil((2.5 × 3 + 5) / 6) × 6 = 18; shelf count of 2024-04-28 ignored: 15 days old, over 14"
+    )
+    assert (rec.shelf_audit.used, rec.shelf_audit.reason) == (False, "15 days old, over 14")
+    assert rec.shelf_audit.date == pb_day(stale_day)
+
+
+async def test_the_device_day_decides_in_the_company_zone(world: World) -> None:
+    """Performed at 22:30 UTC on 28 April is 29 April in Moscow: 14 days before 13 May."""
+    outlet_id = await _audited_outlet(
+        world, (_at(DAY), datetime(2024, 4, 28, 22, 30, tzinfo=UTC), "4.5")
+    )
+    rec = await _recommend(world, outlet_id)
+    assert rec.shelf_audit.used and rec.shelf_audit.date == pb_day(date(2024, 4, 29))
+
+
+async def test_an_audit_made_after_the_date_is_not_used(world: World) -> None:
+    after = DAY + timedelta(days=1)
+    outlet_id = await _audited_outlet(world, (_at(after), _at(after), "400"))
+    rec = await _recommend(world, outlet_id)
+    [water] = rec.lines
+    assert water.explanation.shelf_ignored_reason == "made after the date"
+    assert (rec.shelf_audit.used, rec.shelf_audit.reason) == (False, "made after the date")
+
+
+async def test_a_late_upload_of_an_older_audit_does_not_replace_a_newer_one(world: World) -> None:
+    newer = _at(DAY - timedelta(days=2))
+    older = _at(DAY - timedelta(days=20))
+    # The newer audit is uploaded first; the older one (offline for weeks) arrives after it.
+    outlet_id = await _audited_outlet(
+        world, (newer, newer, "4.5"), (_at(DAY - timedelta(days=1)), older, "0")
+    )
+    rec = await _recommend(world, outlet_id)
+    assert rec.shelf_audit.used and rec.shelf_audit.date == pb_day(newer.date())
+    assert rec.lines[0].explanation.shelf_quantity == "4.5"
+
+
+async def test_an_audit_without_a_device_time_is_dated_by_its_submit_time(world: World) -> None:
+    outlet_id = await _audited_outlet(world, (_at(DAY - timedelta(days=30)), None, "4.5"))
+    rec = await _recommend(world, outlet_id)
+    assert (rec.shelf_audit.used, rec.shelf_audit.reason) == (False, "30 days old, over 14")

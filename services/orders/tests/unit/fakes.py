@@ -17,7 +17,7 @@ from typing import NamedTuple, TypeVar
 
 from fieldline_kit.errors import Conflict
 from fieldline_kit.testing.fakes import FakeUnitOfWork, InMemoryRepository
-from fieldline_orders.adapters.feed_queries import AgentOutlets, route_of
+from fieldline_orders.adapters.feed_queries import AgentOutlets, LatestAudit, route_of
 from fieldline_orders.domain import events
 from fieldline_orders.domain.catalog import (
     ClientPrice,
@@ -30,7 +30,13 @@ from fieldline_orders.domain.catalog import (
     ProductGroup,
     StockLevel,
 )
-from fieldline_orders.domain.feed import AssignmentState, AuditState, EmployeeState, OutletState
+from fieldline_orders.domain.feed import (
+    AssignmentState,
+    AuditState,
+    EmployeeState,
+    OutletState,
+    VisitState,
+)
 from fieldline_orders.domain.fulfilment import FulfilmentFacts
 from fieldline_orders.domain.orders import (
     DELIVERED_STATUSES,
@@ -64,6 +70,14 @@ class FakeOrdersUnitOfWork(FakeUnitOfWork):
         self.feed_reads = FakeFeedReads(self)
         self.queries = FakeQueries(self)
         self.leases = FakeLeases(self)
+        self.contacts = FakeContacts(self)
+        # Visits whose contact the real unit of work would recompute (adapters/contacts.py,
+        # tested against the databases): kept here so a use case's touch can be asserted.
+        self.contacts_touched: set[str] = self.table("contacts_touched").setdefault("", set())
+
+    def contact_touched(self, visit_id: str) -> None:
+        if visit_id:
+            self.contacts_touched.add(visit_id)
 
 
 # ------------------------------------------------------------------------------- orders
@@ -407,9 +421,11 @@ def _check_version(stored: ClientPriceType | ClientPrice | None, read: object | 
 
 # --------------------------------------------------------------------------------- feed
 def _later_audit(stored: AuditState, new: AuditState) -> bool:
+    held = stored.performed_at or stored.submitted_at
+    offered = new.performed_at or new.submitted_at
     return (
-        stored.submitted_at < new.submitted_at
-        or (stored.submitted_at == new.submitted_at and stored.audit_id < new.audit_id)
+        held < offered
+        or (held == offered and stored.audit_id < new.audit_id)
         or (stored.audit_id == new.audit_id and stored.version < new.version)
     )
 
@@ -422,6 +438,18 @@ class FakeFeedStore:
         self.assignments: dict[tuple[str, str], AssignmentState] = uow.table("feed_assignments")
         self.audits: dict[str, AuditState] = uow.table("feed_audits")  # by outlet: its latest
         self.employees: dict[str, EmployeeState] = uow.table("feed_employees")
+        self.visits: dict[str, VisitState] = uow.table("feed_visits")
+
+    async def put_visit(self, state: VisitState) -> bool:
+        held = self.visits.get(state.visit_id)
+        if held is not None and held.version >= state.version:
+            return False
+        self.visits[state.visit_id] = state
+        return True
+
+    async def put_visits(self, states: Sequence[VisitState]) -> None:
+        for state in states:
+            await self.put_visit(state)
 
     async def put_outlet(self, state: OutletState) -> bool:
         held = self.outlets.get(state.outlet_id)
@@ -467,6 +495,17 @@ class FakeFeedStore:
     async def put_employees(self, states: Sequence[EmployeeState]) -> None:
         for state in states:
             await self.put_employee(state)
+
+
+class FakeContacts:
+    """The visits documents are checked against (the feed's); the contact rows themselves are
+    the database's (tests/integration/test_contact_sales.py)."""
+
+    def __init__(self, uow: FakeOrdersUnitOfWork) -> None:
+        self._visits: dict[str, VisitState] = uow.table("feed_visits")
+
+    async def visit(self, visit_id: str) -> VisitState | None:
+        return self._visits.get(visit_id)
 
 
 class RouteRow(NamedTuple):
@@ -572,6 +611,13 @@ class FakeFeedReads:
             oid: [ShelfCheck(c.sku, c.present, c.shelf_quantity) for c in audit.counts]
             for oid in outlet_ids
             if (audit := self._feed.audits.get(oid)) is not None and audit.counts
+        }
+
+    async def latest_audits(self, outlet_ids: Iterable[str]) -> dict[str, LatestAudit]:
+        return {
+            oid: LatestAudit(audit.audit_id, audit.submitted_at, audit.performed_at)
+            for oid in outlet_ids
+            if (audit := self._feed.audits.get(oid)) is not None
         }
 
     async def packs(self, product_ids: Iterable[str], skus: Iterable[str]) -> list[Pack]:

@@ -8,7 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from google.protobuf import timestamp_pb2
 
+from fieldline.clients.events.v1 import events_pb2 as cev
+from fieldline.clients.v1 import resources_pb2 as cres
+from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline_kit.errors import NotFound
 from fieldline_orders.domain.feed import (
     AssignmentState,
@@ -18,6 +22,7 @@ from fieldline_orders.domain.feed import (
     ShelfCount,
 )
 from fieldline_orders.domain.recommendation import Policy, Reason, weekday_mask
+from fieldline_orders.entrypoints.feed_consumer import feed_record
 from fieldline_orders.service_layer import feed, recommendation
 
 from .fakes import FakeOrdersUnitOfWork
@@ -144,3 +149,28 @@ async def test_an_agent_route_is_recommended_from_history_and_the_shelf() -> Non
     assert by_product[water.id].reason is Reason.SALES_HISTORY
     assert by_product[water.id].explanation.sold_quantity == Decimal(10)
     assert by_product[juice.id].reason is Reason.MUST_STOCK
+
+
+def test_an_audits_device_time_is_kept_beside_its_submit_time() -> None:
+    submitted = datetime(2024, 5, 13, 6, 0, tzinfo=UTC)
+    performed = datetime(2024, 4, 28, 22, 30, tzinfo=UTC)
+    audit = cres.Audit(id="a-1", outlet_id="o-1")
+    audit.submit_time.CopyFrom(timestamp_pb2.Timestamp(seconds=int(submitted.timestamp())))
+    envelope = EventEnvelope(event_id=new_id(), aggregate_version=1)
+    envelope.payload.Pack(cev.AuditSubmitted(audit=audit))
+    record = feed_record(envelope)
+    assert isinstance(record, AuditState)
+    assert (record.submitted_at, record.performed_at) == (submitted, None)
+    audit.performed_at.FromDatetime(performed)
+    envelope.payload.Pack(cev.AuditSubmitted(audit=audit))
+    record = feed_record(envelope)
+    assert isinstance(record, AuditState) and record.performed_at == performed
+
+
+async def test_the_latest_audit_is_the_latest_by_device_time_then_id() -> None:
+    uow = FakeOrdersUnitOfWork()
+    newer = AuditState("a-2", "o-1", datetime(2024, 5, 11, tzinfo=UTC), 1, [])
+    newer = replace(newer, performed_at=datetime(2024, 5, 11, tzinfo=UTC))
+    late_upload = AuditState("a-1", "o-1", datetime(2024, 5, 12, tzinfo=UTC), 1, [])
+    late_upload = replace(late_upload, performed_at=datetime(2024, 4, 20, tzinfo=UTC))
+    assert await apply(uow, newer, late_upload) == [True, False]

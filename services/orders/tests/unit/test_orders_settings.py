@@ -27,6 +27,8 @@ def test_defaults_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (s.credit_check_fallback, s.credit_check_timeout_seconds) == ("block", 2.0)
     assert s.max_manual_discount == "AGENT=5,VAN_SELLER=5,SUPERVISOR=15"
     assert s.order_date_window_days == 90
+    assert s.productive_minimum == "0.01"
+    assert s.shelf_count_max_age_days == 14
 
 
 def test_bad_values_are_named() -> None:
@@ -39,6 +41,8 @@ def test_bad_values_are_named() -> None:
         credit_check_timeout_seconds=0,
         timezone="Mars/Olympus",
         order_date_window_days=0,
+        productive_minimum="-5",
+        shelf_count_max_age_days=-1,
     )
     with pytest.raises(SettingsError) as info:
         validate(settings)
@@ -49,6 +53,8 @@ def test_bad_values_are_named() -> None:
         "ORDERS_CREDIT_CHECK_TIMEOUT_SECONDS",
         "ORDERS_TIMEZONE",
         "ORDERS_ORDER_DATE_WINDOW_DAYS",
+        "ORDERS_PRODUCTIVE_MINIMUM",
+        "ORDERS_SHELF_COUNT_MAX_AGE_DAYS",
     ):
         assert var in message
 

@@ -109,6 +109,7 @@ def ref_order_pb(o: Order) -> pb.Order:
         version=o.version,
         create_time=ref_ts(o.created_at),
         update_time=ref_ts(o.updated_at),
+        visit_id=o.visit_id,
     )
 
 
@@ -185,6 +186,7 @@ _orders = st.builds(
     version=st.integers(0, 2**31 - 1),
     created_at=_times,
     updated_at=_times,
+    visit_id=_ids,
 )
 
 

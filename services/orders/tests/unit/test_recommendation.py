@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ from fieldline_orders.domain.recommendation import (
     Policy,
     Reason,
     RecommendedLine,
+    ShelfAudit,
     ShelfCheck,
     VisitSchedule,
     fmt,
@@ -348,3 +350,85 @@ def test_policy_bounds() -> None:
         Policy(0, D(2))
     with pytest.raises(ValueError, match="safety"):
         Policy(56, D(-1))
+
+
+# ------------------------------------------------------------------------- stale shelf counts
+FOURTEEN = Policy(window_days=56, safety_days=D("2"), shelf_max_age_days=14)
+SHELF = [ShelfCheck("SKU-WATER", True, D(12)), ShelfCheck("SKU-JUICE", False, None)]
+
+
+def run_audited(
+    age: int, policy: Policy = FOURTEEN, sold: dict[str, Decimal] | None = None
+) -> tuple[ShelfAudit, list[RecommendedLine]]:
+    audit = policy.judge_audit("a-1", MONDAY - timedelta(days=age), MONDAY)
+    return audit, recommend(
+        MONDAY,
+        policy,
+        sold=sold or {"p-water": D(140)},
+        catalog=CATALOG,
+        shelf=SHELF,
+        schedules=[WEEKLY_MONDAY],
+        audit=audit,
+    )
+
+
+@pytest.mark.parametrize("age", [0, 1, 14])
+def test_an_audit_up_to_the_limit_is_used(age: int) -> None:
+    audit, lines = run_audited(age)
+    assert (audit.used, audit.reason) == (True, "")
+    water, juice = lines
+    assert water.explanation.shelf_quantity == D(12)  # counted: 17.5 + 5 − 12 → 2 packs
+    assert water.quantity == D(2)
+    assert water.explanation.formula == "ceil((2.5 × 7 + 5 − 12) / 6) × 6 = 12"
+    assert juice.reason is Reason.MUST_STOCK
+    for line in lines:
+        assert line.explanation.shelf_count_date == MONDAY - timedelta(days=age)
+        assert line.explanation.shelf_ignored_reason == ""
+
+
+def test_an_audit_over_the_limit_is_ignored_counts_and_must_stock_absences_alike() -> None:
+    audit, lines = run_audited(15)
+    assert (audit.used, audit.reason) == (False, "15 days old, over 14")
+    [water] = lines  # no must-stock line from the ignored audit
+    e = water.explanation
+    assert (water.quantity, e.shelf_quantity) == (D(4), None)  # as without any count
+    assert (e.shelf_count_date, e.shelf_ignored_reason) == (
+        date(2024, 4, 28),
+        "15 days old, over 14",
+    )
+    assert e.formula == (
+        "ceil((2.5 × 7 + 5) / 6) × 6 = 24; shelf count of 2024-04-28 ignored: 15 days old, over 14"
+    )
+
+
+def test_an_audit_made_after_the_date_is_ignored_whatever_the_limit() -> None:
+    for policy in (FOURTEEN, POLICY):  # POLICY: no limit
+        audit, lines = run_audited(-1, policy)
+        assert (audit.used, audit.reason) == (False, "made after the date")
+        [water] = lines
+        assert water.explanation.shelf_ignored_reason == "made after the date"
+
+
+def test_no_limit_uses_any_past_audit() -> None:
+    audit, lines = run_audited(400, POLICY)
+    assert audit.used and len(lines) == 2
+
+
+def test_a_product_the_audit_did_not_count_names_no_audit() -> None:
+    _, [chips] = run_audited(20, sold={"p-chips": D(56)})
+    assert chips.explanation.shelf_count_date is None
+    assert chips.explanation.formula == "ceil((1 × 7 + 2) / 1) × 1 = 9"
+
+
+def test_the_audit_day_is_the_device_time_else_the_submit_time_in_the_company_zone() -> None:
+    moscow = Policy(56, D(2), 14, ZoneInfo("Europe/Moscow"))
+    late_evening = datetime(2024, 4, 28, 22, 30, tzinfo=UTC)  # 29 April, 01:30 in Moscow
+    submitted = datetime(2024, 5, 10, 9, 0, tzinfo=UTC)
+    assert moscow.audit_day(late_evening, submitted) == date(2024, 4, 29)
+    assert moscow.audit_day(None, submitted) == date(2024, 5, 10)
+    assert FOURTEEN.audit_day(late_evening, submitted) == date(2024, 4, 28)  # UTC by default
+
+
+def test_a_negative_age_limit_is_refused() -> None:
+    with pytest.raises(ValueError, match="age limit"):
+        Policy(56, D(2), -1)

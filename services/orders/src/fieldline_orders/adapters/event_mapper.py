@@ -6,7 +6,8 @@ order into it.
 
 Aggregates on the envelope: `order` (id, version) for order events and van sales, so a
 consumer can tell newer from older per order; `van_load`, `van_unloading` and `goods_return`
-(version 1: those documents never change) for the others; `price_list` and
+(version 1: those documents never change) for the others; `contact_sales` (the contact id,
+its version); `price_list` and
 `client_price_type` (the client's id) with their versions. The catalog events about many
 records name the collection (`catalog`, e.g. `products`, version 0: each record carries its
 own version) and are cut into events of at most `BATCH_EVENT_BYTES` of records, so a large
@@ -98,6 +99,12 @@ class OrdersEvents(EventMapper):
         r = e.goods_return
         msg = ev.ReturnAccepted(goods_return=m.goods_return_pb(r), currency_code=r.currency_code)
         return self.event("goods_return", r.id, r.version, msg)
+
+    @maps(events.ContactSalesChanged)
+    def contact_sales_changed(self, e: events.ContactSalesChanged) -> IntegrationEvent:
+        c = e.contact_sales
+        msg = ev.ContactSalesChanged(contact_sales=m.contact_sales_pb(c))
+        return self.event("contact_sales", c.contact_id, c.version, msg)
 
     @maps(events.VanLoaded)
     def van_loaded(self, e: events.VanLoaded) -> IntegrationEvent:

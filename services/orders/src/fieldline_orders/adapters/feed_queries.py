@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -23,14 +23,22 @@ from fieldline_orders.adapters.orm import order_lines, orders, products
 from fieldline_orders.adapters.orm_feed import (
     feed_assignments,
     feed_employees,
+    feed_outlet_audits,
     feed_outlets,
     feed_shelf_counts,
 )
-from fieldline_orders.adapters.rows import chunks
+from fieldline_orders.adapters.rows import chunks, utc
 from fieldline_orders.domain.feed import OutletState
 from fieldline_orders.domain.recommendation import Pack, ShelfCheck, VisitSchedule, pack_of
 
 ACTIVE = "ACTIVE"
+
+
+@dataclass(frozen=True)
+class LatestAudit:
+    audit_id: str
+    submitted_at: datetime
+    performed_at: datetime | None  # the device's time, when given
 
 
 @dataclass(frozen=True)
@@ -239,6 +247,26 @@ class FeedQueries(Repository):
             quantity = Decimal(r.shelf_quantity) if r.shelf_quantity is not None else None
             checks[r.outlet_id].append(ShelfCheck(r.sku, r.present, quantity))
         return dict(checks)
+
+    async def latest_audits(self, outlet_ids: Collection[str]) -> dict[str, LatestAudit]:
+        """Each outlet's latest audit (the one whose checks `shelf_checks` gives): its id and
+        times, to judge its age by."""
+        if not outlet_ids:
+            return {}
+        a = feed_outlet_audits
+        rows = await self.session.execute(
+            select(a.c.outlet_id, a.c.audit_id, a.c.submitted_at, a.c.performed_at).where(
+                a.c.outlet_id.in_(list(outlet_ids))
+            )
+        )
+        return {
+            r.outlet_id: LatestAudit(
+                r.audit_id,
+                utc(r.submitted_at),
+                utc(r.performed_at) if r.performed_at is not None else None,
+            )
+            for r in rows
+        }
 
     async def packs(self, product_ids: Collection[str], skus: Collection[str]) -> list[Pack]:
         """Active products by id, among those sold and those whose SKU was audited."""

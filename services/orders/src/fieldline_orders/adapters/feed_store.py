@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, delete, insert, or_, select
+from sqlalchemy import ColumnElement, Table, and_, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_kit.auth.directory import Standing
@@ -27,6 +27,7 @@ from fieldline_orders.adapters.orm_feed import (
     feed_outlet_audits,
     feed_outlets,
     feed_shelf_counts,
+    feed_visits,
 )
 from fieldline_orders.adapters.rows import chunks
 from fieldline_orders.domain.feed import (
@@ -35,6 +36,7 @@ from fieldline_orders.domain.feed import (
     EmployeeState,
     FeedRecord,
     OutletState,
+    VisitState,
 )
 
 
@@ -69,16 +71,21 @@ def _count_rows(state: AuditState) -> list[dict[str, Any]]:
             "shelf_quantity": c.shelf_quantity,
             "audit_id": state.audit_id,
             "submitted_at": state.submitted_at,
+            "performed_at": state.performed_at,
         }
         for c in state.counts
     ]
 
 
 def _later_audit(stmt: Any) -> ColumnElement[bool]:
+    """The audit offered is later than the stored one: by the device's time of it (else its
+    submit time), then id; the same audit by version."""
     t, new = feed_outlet_audits, stmt.excluded
+    held = func.coalesce(t.c.performed_at, t.c.submitted_at)
+    offered = func.coalesce(new.performed_at, new.submitted_at)
     return or_(
-        t.c.submitted_at < new.submitted_at,
-        and_(t.c.submitted_at == new.submitted_at, t.c.audit_id < new.audit_id),
+        held < offered,
+        and_(held == offered, t.c.audit_id < new.audit_id),
         and_(t.c.audit_id == new.audit_id, t.c.version < new.version),
     )
 
@@ -115,8 +122,15 @@ class FeedStore(Repository):
         for state in states:  # a company has hundreds of employees, not millions
             await self.put_employee(state)
 
+    async def put_visit(self, state: VisitState) -> bool:
+        """Put the visit (its agent, outlet, day, status) if the event is newer."""
+        return await _put(self.session, feed_visits, state)
+
+    async def put_visits(self, states: Sequence[VisitState]) -> None:
+        await _put_all(self.session, feed_visits, states)
+
     async def put_audit(self, state: AuditState) -> bool:
-        """Make the audit the outlet's latest (by submit time, then id) and replace its checks."""
+        """Make the audit the outlet's latest (by its time, then id) and replace its checks."""
         if not await _put(self.session, feed_outlet_audits, state, _later_audit):
             return False
         await self._replace_counts([state])

@@ -192,8 +192,12 @@ orders = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The visit it was taken in, or "" (migration 0010).
+    Column("visit_id", String(36), nullable=False, server_default=text("''")),
 )
 Index("ix_orders_outlet_date", orders.c.outlet_id, orders.c.order_date)
+# The documents of a contact (domain/contacts.py) and ListOrders' visit filter.
+Index("ix_orders_visit_id", orders.c.visit_id)
 Index("ix_orders_agent_date", orders.c.agent_id, orders.c.order_date)
 Index("ix_orders_distributor_date", orders.c.distributor_id, orders.c.order_date)
 # Orders on credit hold, oldest first: what the credit re-check walks (a partial index, so it
@@ -243,6 +247,38 @@ order_status_history = Table(
     Column("reported_by", String(100), nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
+
+# ------------------------------------------------------------------------------ contacts
+# The sales of each contact (a visit), recomputed from the documents naming it (the
+# ContactSales projection, domain/contacts.py); written in the transaction of every change of
+# one of them and of the visit's feed row.
+contact_sales = Table(
+    "contact_sales",
+    metadata,
+    Column("contact_id", Id, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("employee_id", String(64), nullable=False),
+    Column("outlet_id", Id, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("orders", Integer, nullable=False),
+    Column("van_sales", Integer, nullable=False),
+    Column("returns", Integer, nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("gross_total", MoneyCol, nullable=False),
+    Column("currency_code", String(3), nullable=False),
+    Column("mismatched", Boolean, nullable=False),
+    Column("productive", Boolean, nullable=False),
+    # ORDERS_PRODUCTIVE_MINIMUM when judged.
+    Column("productive_minimum", MoneyCol, nullable=False),
+    # The ids of the orders and sales counted, of the returns: ["…", …]
+    Column("order_ids", JSON, nullable=False),
+    Column("return_ids", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+# ListContactSales: an employee's (a team's) contacts by day, then id; and everyone's.
+Index("ix_contact_sales_employee_day", contact_sales.c.employee_id, contact_sales.c.day)
+Index("ix_contact_sales_day", contact_sales.c.day, contact_sales.c.contact_id)
 
 # ---------------------------------------------------------------------------------- jobs
 # Background jobs one replica at a time runs (the credit re-check): who holds each one's lease

@@ -60,8 +60,9 @@ feed_assignments = Table(
 Index("ix_feed_assignments_agent_id", feed_assignments.c.agent_id)
 Index("ix_feed_assignments_outlet_id", feed_assignments.c.outlet_id)
 
-# The latest audit per outlet (by submit time, then audit id): decides which audit's checks
-# are in feed_shelf_counts, also when that audit had no must-stock checks at all.
+# The latest audit per outlet (by the device's time of it, else its submit time, then audit
+# id): decides which audit's checks are in feed_shelf_counts, also when that audit had no
+# must-stock checks at all.
 feed_outlet_audits = Table(
     "feed_outlet_audits",
     metadata,
@@ -69,6 +70,8 @@ feed_outlet_audits = Table(
     Column("audit_id", Id, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("version", BigInteger, nullable=False),
+    # The device's time of the audit; NULL when not given (and for rows before 0011).
+    Column("performed_at", DateTime(timezone=True), nullable=True),
 )
 
 # Must-stock checks of the outlet's latest audit. `sku` is the product SKU string as audited
@@ -84,7 +87,23 @@ feed_shelf_counts = Table(
     Column("shelf_quantity", Qty, nullable=True),
     Column("audit_id", Id, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("performed_at", DateTime(timezone=True), nullable=True),
 )
 
 # Employees' standing (active, roles) and team (supervisor): the auth check's directory.
 feed_employees = directory_table(metadata, "feed_employees")
+
+# Visits (clients' check-ins) as their latest event reported them: what a document naming one
+# is checked against, and what its contact is judged with (domain/contacts.py).
+feed_visits = Table(
+    "feed_visits",
+    metadata,
+    Column("visit_id", Id, primary_key=True),
+    Column("agent_id", String(64), nullable=False),
+    Column("outlet_id", Id, nullable=False),
+    Column("day", Date, nullable=False),
+    # VisitStatus name without the prefix: IN_PROGRESS, COMPLETED, MISSED
+    Column("status", String(20), nullable=False),
+    # The visit's aggregate version of the last event applied.
+    Column("version", BigInteger, nullable=False),
+)

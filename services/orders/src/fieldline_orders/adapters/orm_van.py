@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from fieldline_kit.tables import BigId
@@ -94,7 +95,10 @@ goods_returns = Table(
     # Who accepted it: the verified caller's subject (an employee id, or svc:<name>).
     Column("actor_id", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The visit it was taken in, or "" (migration 0010).
+    Column("visit_id", String(36), nullable=False, server_default=text("''")),
 )
+Index("ix_goods_returns_visit_id", goods_returns.c.visit_id)
 
 goods_return_lines = Table(
     "goods_return_lines",

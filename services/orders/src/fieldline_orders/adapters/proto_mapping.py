@@ -33,6 +33,7 @@ from fieldline_orders.domain.catalog import (
     ProductGroup,
     check_removals,
 )
+from fieldline_orders.domain.contacts import ContactKind, ContactSales
 from fieldline_orders.domain.orders import (
     CreditDecision,
     CreditOutcome,
@@ -399,6 +400,7 @@ def fill_order(out: pb.Order, o: Order) -> None:
     _fill_credit(out.credit, o.credit)
     set_ts(out.create_time, o.created_at)
     set_ts(out.update_time, o.updated_at)
+    out.visit_id = o.visit_id
 
 
 def _set_date(out: date_pb2.Date, value: date) -> None:
@@ -461,6 +463,7 @@ def goods_return_pb(r: GoodsReturn) -> vs.GoodsReturn:
         ],
         containers=containers_pb(r.containers),
         gross_total=money(r.gross_total, c),
+        visit_id=r.visit_id,
     )
 
 
@@ -485,6 +488,34 @@ def unloading_pb(u: Unloading) -> vs.Unloading:
     )
 
 
+# ------------------------------------------------------------------------------ contacts
+CONTACT_KINDS = {ContactKind.VISIT: pb.CONTACT_KIND_VISIT}
+
+
+def contact_sales_pb(c: ContactSales) -> pb.ContactSales:
+    out = pb.ContactSales(
+        contact_id=c.contact_id,
+        kind=CONTACT_KINDS[c.kind],
+        employee_id=c.employee_id,
+        outlet_id=c.outlet_id,
+        date=pb_date(c.day),
+        orders=c.orders,
+        van_sales=c.van_sales,
+        returns=c.returns,
+        lines=c.lines,
+        mismatched=c.mismatched,
+        productive=c.productive,
+        order_ids=c.order_ids,
+        return_ids=c.return_ids,
+        version=c.version,
+    )
+    set_money(out.gross_total, c.gross_total, c.currency)
+    set_money(out.productive_minimum, c.minimum, c.currency)
+    if c.updated_at is not None:
+        set_ts(out.update_time, c.updated_at)
+    return out
+
+
 # -------------------------------------------------------------------------- recommendation
 def recommended_line_pb(line: RecommendedLine) -> os_.RecommendedLine:
     e = line.explanation
@@ -503,13 +534,21 @@ def recommended_line_pb(line: RecommendedLine) -> os_.RecommendedLine:
             shelf_quantity=figure(e.shelf_quantity) if e.shelf_quantity is not None else "",
             pack_size=figure(e.pack_size),
             formula=e.formula,
+            shelf_count_date=pb_date(e.shelf_count_date) if e.shelf_count_date else None,
+            shelf_ignored_reason=e.shelf_ignored_reason,
         ),
     )
 
 
 def recommendation_pb(rec: OutletRecommendation) -> os_.RecommendedOrder:
+    a = rec.shelf_audit
     return os_.RecommendedOrder(
         outlet_id=rec.outlet_id,
         date=pb_date(rec.day),
         lines=[recommended_line_pb(line) for line in rec.lines],
+        shelf_audit=os_.ShelfAudit(
+            audit_id=a.audit_id, date=pb_date(a.day), used=a.used, reason=a.reason
+        )
+        if a is not None
+        else None,
     )

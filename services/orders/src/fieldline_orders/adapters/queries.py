@@ -52,17 +52,19 @@ def _where(*conds: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
     return [c for c in conds if c is not None]
 
 
-def _order_token(d: date, order_id: str) -> str:
-    return encode_token(f"{d.isoformat()}|{order_id}")
+def day_token(d: date, key: str) -> str:
+    """The page token of a list keyed by (day, id): orders, contacts."""
+    return encode_token(f"{d.isoformat()}|{key}")
 
 
-def _order_after(token: str) -> tuple[date, str] | None:
+def after_day_token(token: str) -> tuple[date, str] | None:
+    """The (day, id) a `day_token` holds; None for the first page."""
     raw = decode_token(token)
     if not raw:
         return None
     try:
-        day, order_id = raw.split("|", 1)
-        return date.fromisoformat(day), order_id
+        day, key = raw.split("|", 1)
+        return date.fromisoformat(day), key
     except ValueError:
         raise InvalidArgument("page_token", "is not a token this service issued") from None
 
@@ -282,10 +284,11 @@ class OrdersQueries(Repository):
         status: OrderStatus | None = None,
         from_date: date | None = None,
         to_date: date | None = None,
+        visit_id: str = "",
     ) -> tuple[list[Order], str]:
         """Orders by order date, then id."""
         t = orm.orders
-        after = _order_after(token)
+        after = after_day_token(token)
         conds = _where(
             or_(t.c.order_date > after[0], and_(t.c.order_date == after[0], t.c.id > after[1]))
             if after
@@ -297,13 +300,14 @@ class OrdersQueries(Repository):
             t.c.status == status.value if status else None,
             t.c.order_date >= from_date if from_date else None,
             t.c.order_date <= to_date if to_date else None,
+            t.c.visit_id == visit_id if visit_id else None,
         )
         stmt = select(t).where(*conds).order_by(t.c.order_date, t.c.id).limit(size + 1)
         rows = (await self.session.execute(stmt)).all()
         more = len(rows) > size
         rows = rows[:size]
         orders = await load_orders(self.session, rows)
-        next_token = _order_token(rows[-1].order_date, rows[-1].id) if more and rows else ""
+        next_token = day_token(rows[-1].order_date, rows[-1].id) if more and rows else ""
         return orders, next_token
 
     async def fulfilment_facts(

@@ -34,6 +34,7 @@ from fieldline_orders.adapters.catalog_store import (
     PriceTypeRepository,
     ProductRepository,
 )
+from fieldline_orders.adapters.contacts import ContactStore
 from fieldline_orders.adapters.feed_queries import FeedQueries
 from fieldline_orders.adapters.feed_store import FeedStore
 from fieldline_orders.adapters.queries import OrdersQueries
@@ -54,6 +55,7 @@ from fieldline_orders.adapters.rows import (
     unloading_from,
     van_from,
 )
+from fieldline_orders.domain.contacts import DEFAULT_PRODUCTIVE_MINIMUM
 from fieldline_orders.domain.orders import Order, OrderKind
 from fieldline_orders.domain.returns import GoodsReturn
 from fieldline_orders.domain.values import ZERO, fmt
@@ -74,6 +76,9 @@ class OrdersUnitOfWork(UnitOfWork):
     feed_reads: FeedQueries  # … and what recommendations and outlet checks read of them
     queries: OrdersQueries  # lists, searches, reports
     leases: JobLeases  # which replica runs a background job (the credit re-check)
+    contacts: ContactStore  # the ContactSales projection (adapters/contacts.py)
+    # ORDERS_PRODUCTIVE_MINIMUM (the App sets it on each unit of work it makes).
+    productive_minimum: Decimal = DEFAULT_PRODUCTIVE_MINIMUM
 
     def _attach(self) -> None:
         self.orders = OrderRepository(self)
@@ -89,6 +94,29 @@ class OrdersUnitOfWork(UnitOfWork):
         self.feed_reads = FeedQueries(self)
         self.queries = OrdersQueries(self)
         self.leases = JobLeases(self)
+        self.contacts = ContactStore(self)
+        self._contacts_touched: set[str] = set()
+
+    def contact_touched(self, visit_id: str) -> None:
+        """A document naming the visit (or the visit's feed row) changed in this transaction:
+        its contact's figures are recomputed before the events are written."""
+        if visit_id:
+            self._contacts_touched.add(visit_id)
+
+    async def flush_events(self) -> None:
+        """The touched contacts recomputed (adapters/contacts.py), then the events written:
+        every commit, and every feed event's transaction, passes through here."""
+        if self._contacts_touched:
+            touched, self._contacts_touched = self._contacts_touched, set()
+            await self.contacts.refresh(touched, self.productive_minimum, self.clock())
+        await super().flush_events()
+
+
+def _touched(repository: Repository, visit_id: str) -> None:
+    """A document naming `visit_id` written by `repository`: its contact is recomputed."""
+    uow = repository._uow
+    if isinstance(uow, OrdersUnitOfWork):
+        uow.contact_touched(visit_id)
 
 
 # ------------------------------------------------------------------------------- orders
@@ -156,6 +184,8 @@ class OrderRepository(VersionedRepository[Order]):
         await INSERT_LINES.execute(
             self.session, [line_row(o.id, ln) for o in orders for ln in o.lines]
         )
+        for o in orders:
+            _touched(self, o.visit_id)
         await INSERT_HISTORY.execute(self.session, [h for o in orders for h in _history_rows(o)])
 
     async def held_for_unavailability(
@@ -189,6 +219,7 @@ class OrderRepository(VersionedRepository[Order]):
                 .values(delivered_base_quantity=ln.delivered_base_quantity)
             )
         await INSERT_HISTORY.execute(self.session, _history_rows(o))
+        _touched(self, o.visit_id)
         self.saved(o)
 
 
@@ -445,6 +476,7 @@ class ReturnRepository(Repository):
                 containers=[{"container_type": t, "quantity": fmt(q)} for t, q in r.containers],
                 actor_id=r.actor_id,
                 created_at=r.created_at,
+                visit_id=r.visit_id,
             )
         )
         if r.lines:
@@ -465,4 +497,5 @@ class ReturnRepository(Repository):
                     for ln in r.lines
                 ],
             )
+        _touched(self, r.visit_id)
         self.track(r)

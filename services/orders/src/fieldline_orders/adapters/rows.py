@@ -315,6 +315,7 @@ def order_from(row: Row[Any], lines: Iterable[OrderLine]) -> Order:
         version=row.version,
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
+        visit_id=row.visit_id,
     )
 
 
@@ -345,6 +346,7 @@ def order_row(o: Order) -> tuple[Any, ...]:
         o.version,
         o.created_at,
         o.updated_at,
+        o.visit_id,
     )
 
 
@@ -427,6 +429,7 @@ def goods_return_from(row: Row[Any], lines: Iterable[Row[Any]]) -> GoodsReturn:
         currency_code=row.currency_code,
         actor_id=row.actor_id,
         created_at=utc(row.created_at),
+        visit_id=row.visit_id,
     )
 
 

@@ -12,6 +12,7 @@ consistent snapshot on both databases):
     o     orders that exist                                 the order ids
     f     outlet → client (clients feed read model)         the outlet ids
     a     outlets on a caller's routes (clients feed)       the outlet ids × route agents
+    v     visits the orders name (clients feed)             the visit ids
     t     a client's price type                             the client ids
     g     the catalog generation (see catalog_cache.py)     —
     c     client prices valid in [first, last] date          client ids × product ids
@@ -77,7 +78,7 @@ from fieldline_orders.adapters import orm
 from fieldline_orders.adapters.catalog_cache import CatalogCache
 from fieldline_orders.adapters.catalog_store import PRODUCTS_BY_ID, price_lists_on
 from fieldline_orders.adapters.feed_queries import known_clients
-from fieldline_orders.adapters.orm_feed import feed_assignments, feed_outlets
+from fieldline_orders.adapters.orm_feed import feed_assignments, feed_outlets, feed_visits
 from fieldline_orders.adapters.rows import (
     chunks,
     client_price_from,
@@ -88,6 +89,7 @@ from fieldline_orders.adapters.rows import (
 )
 from fieldline_orders.adapters.schema import kit
 from fieldline_orders.domain.catalog import ClientPrice, Discount, PriceList, PriceType, Product
+from fieldline_orders.domain.feed import VisitState
 from fieldline_orders.domain.orders import Order
 from fieldline_orders.domain.pricing import PriceBook
 
@@ -142,7 +144,7 @@ def _in(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
 
 
 def _probe_statement(dialect: str) -> Any:
-    i, o, f, a = kit.idempotency, orm.orders, feed_outlets, feed_assignments
+    i, o, f, a, v = kit.idempotency, orm.orders, feed_outlets, feed_assignments, feed_visits
     cpt, pt, cp = orm.client_price_types, orm.price_types, orm.client_prices
     d, p, g = orm.discounts, orm.products, orm.catalog_state
     return union_all(
@@ -162,6 +164,17 @@ def _probe_statement(dialect: str) -> Any:
             ),
             s1=a.c.outlet_id,
             s2=a.c.agent_id,
+        ),
+        _branch(
+            "v",
+            v,
+            _in(v.c.visit_id, "visits", dialect),
+            s1=v.c.visit_id,
+            s2=v.c.agent_id,
+            s3=v.c.outlet_id,
+            s4=v.c.status,
+            d1=v.c.day,
+            n=v.c.version,
         ),
         _branch(
             "t",
@@ -262,6 +275,8 @@ class SubmitKeys:
     dates: Collection[date] = ()
     # Callers whose outlets must be on their routes (route-scoped: agents, van sellers).
     route_agents: Collection[str] = ()
+    # Visits the orders name (checked against the feed's: domain/contacts.py).
+    visit_ids: Collection[str] = ()
 
 
 @dataclass
@@ -278,6 +293,7 @@ class SubmitReads:
     client_prices: dict[str, list[ClientPrice]] = field(default_factory=dict)
     discounts: dict[str, list[Discount]] = field(default_factory=dict)  # "" → company-wide
     products: dict[str, Product] = field(default_factory=dict)  # found of those asked
+    visits: dict[str, VisitState] = field(default_factory=dict)  # the known of those asked
 
 
 @dataclass(frozen=True)
@@ -309,6 +325,7 @@ async def probe(
         "orders": ids_value(dialect, sorted(set(keys.order_ids))),
         "outlets": ids_value(dialect, sorted(set(keys.outlet_ids))),
         "route_agents": ids_value(dialect, [] if prices_only else sorted(set(keys.route_agents))),
+        "visits": ids_value(dialect, [] if prices_only else sorted(set(keys.visit_ids))),
         "type_clients": ids_value(dialect, [] if prices_only else clients),
         "price_clients": ids_value(dialect, clients if products and days else []),
         "products": ids_value(dialect, products if days else []),
@@ -333,6 +350,8 @@ async def probe(
                 out.owners[r.s1] = r.s2
         elif kind == "a":
             out.routes.add((r.s2, r.s1))
+        elif kind == "v":
+            out.visits[r.s1] = VisitState(r.s1, r.s2, r.s3, r.d1, r.s4, int(r.n))
         elif kind == "t":
             out.price_types[r.s1] = price_type_from(
                 _row(_PriceTypeRow(r.s2, r.s3, r.s4, r.s5, r.f))

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         Product,
         ProductGroup,
     )
+    from fieldline_orders.domain.contacts import ContactSales
     from fieldline_orders.domain.orders import Order, OrderStatus
     from fieldline_orders.domain.returns import GoodsReturn
     from fieldline_orders.domain.van import Unloading, VanLoad
@@ -82,6 +83,13 @@ class VanSaleCompleted(Event):
 @dataclass(frozen=True)
 class ReturnAccepted(Event):
     goods_return: GoodsReturn
+
+
+@dataclass(frozen=True)
+class ContactSalesChanged(Event):
+    """A contact's figures or productivity changed (domain/contacts.py)."""
+
+    contact_sales: ContactSales
 
 
 @dataclass(frozen=True)

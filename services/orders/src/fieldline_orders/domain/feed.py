@@ -1,9 +1,10 @@
-"""What this context knows of the clients context's outlets, routes, audits and employees (its
-read models).
+"""What this context knows of the clients context's outlets, routes, audits, employees and
+visits (its read models).
 
 Each record is the state one clients event reports, with the version that orders them: the
-aggregate's version for outlets and route assignments, the submit time (then the audit id,
-then the version) for audits. A record older than the one held changes nothing.
+aggregate's version for outlets, route assignments, employees and visits, the device's time
+of the audit, else its submit time (then the audit id, then the version) for audits. A
+record older than the one held changes nothing.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ class AuditState:
     submitted_at: datetime
     version: int
     counts: Sequence[ShelfCount]
+    # The device's time of the audit (clients' Audit.performed_at), None when not given. The
+    # latest audit is the one of the latest `performed_at` (else `submitted_at`), then id.
+    performed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -70,5 +74,24 @@ class EmployeeState:
     distributor_id: str = ""  # a distributor manager's distributor (a client id)
 
 
+@dataclass(frozen=True)
+class VisitState:
+    """A visit (clients' check-in) as its latest event reported it: who, where, which day, and
+    whether it is IN_PROGRESS, COMPLETED or MISSED (the clients context's VisitStatus names)."""
+
+    visit_id: str
+    agent_id: str
+    outlet_id: str
+    day: date
+    status: str
+    version: int
+
+    @property
+    def missed(self) -> bool:
+        return self.status == VISIT_MISSED
+
+
+VISIT_MISSED = "MISSED"
+
 # What one handled clients event reports.
-FeedRecord = OutletState | AssignmentState | AuditState | EmployeeState
+FeedRecord = OutletState | AssignmentState | AuditState | EmployeeState | VisitState

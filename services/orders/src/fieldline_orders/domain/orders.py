@@ -317,6 +317,7 @@ class OrderHeader:
     order_date: date
     delivery_date: date | None
     comment: str
+    visit_id: str = ""  # the visit it was taken in (checked against the feed: contacts.py)
 
     @classmethod
     def create(
@@ -331,6 +332,7 @@ class OrderHeader:
         order_date: date,
         delivery_date: date | None = None,
         comment: str = "",
+        visit_id: str = "",
         id_field: str = "order_id",
         agent_field: str = "token.sub",
     ) -> OrderHeader:
@@ -349,6 +351,7 @@ class OrderHeader:
             order_date=order_date,
             delivery_date=delivery_date,
             comment=limit_text("comment", comment),
+            visit_id=optional_id("visit_id", visit_id),
         )
 
 
@@ -408,6 +411,8 @@ class Order:
     version: int
     created_at: datetime
     updated_at: datetime
+    # The visit it was taken in (domain/contacts.py), or "".
+    visit_id: str = ""
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
     # Status changes not yet written to the history table (the repository drains it).
     new_history: list[StatusChange] = field(default_factory=list, repr=False, compare=False)
@@ -450,6 +455,7 @@ class Order:
             version=1,
             created_at=created_at,
             updated_at=updated_at,
+            visit_id=header.visit_id,
         )
 
     @classmethod

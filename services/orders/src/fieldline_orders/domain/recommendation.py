@@ -6,9 +6,19 @@
     qty   = ceil(need / pack) × pack                       (need ≤ 0: no line)
 
 Must-stock SKUs reported absent in the latest audit that got no line from history are added
-at one pack. All arithmetic is Decimal. The average and the safety stock are rounded to
-0.001 (ROUND_HALF_UP) *before* they are used, so the formula shown on a line, with the numbers
-as printed, reproduces its quantity exactly.
+at one pack.
+
+The latest audit is used only while it is fresh (`judge_audit`): its day is the device's time
+of the audit (else its submit time) in the company's time zone, `age = date − audit day`, and
+with `age > ORDERS_SHELF_COUNT_MAX_AGE_DAYS` ("23 days old, over 14") or `age < 0` ("made after
+the date") neither its shelf counts nor its must-stock absences are used. A line whose product
+the audit counted names the audit's day (`shelf_count_date`) and, when ignored, why (its
+formula ends "; shelf count of 2026-03-01 ignored: 23 days old, over 14"). A limit of 0: no
+limit (an audit made after the date is still not used).
+
+All arithmetic is Decimal. The average and the safety stock are rounded to 0.001
+(ROUND_HALF_UP) *before* they are used, so the formula shown on a line, with the numbers as
+printed, reproduces its quantity exactly.
 
 The visit rule is the clients context's (`RouteAssignment.is_due`), re-implemented here
 because this context only knows schedules from events: an outlet is due on day d when
@@ -21,8 +31,8 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, tzinfo
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
 ZERO = Decimal(0)
@@ -145,15 +155,46 @@ class ShelfCheck:
 
 
 @dataclass(frozen=True)
+class ShelfAudit:
+    """The outlet's latest audit, as judged for a date: used, or why not."""
+
+    audit_id: str
+    day: date
+    used: bool
+    reason: str = ""  # when not used
+
+
+@dataclass(frozen=True)
 class Policy:
     window_days: int
     safety_days: Decimal
+    # ORDERS_SHELF_COUNT_MAX_AGE_DAYS: the oldest audit whose counts are used; 0: no limit.
+    shelf_max_age_days: int = 0
+    # The company's time zone (ORDERS_TIMEZONE): an audit's day.
+    tz: tzinfo = UTC
 
     def __post_init__(self) -> None:
         if self.window_days < 1:
             raise ValueError("the recommendation window must be at least one day")
         if self.safety_days < 0:
             raise ValueError("safety days must not be negative")
+        if self.shelf_max_age_days < 0:
+            raise ValueError("the shelf count age limit must not be negative")
+
+    def audit_day(self, performed_at: datetime | None, submitted_at: datetime) -> date:
+        """The audit's day: the device's time of it, else its submit time, in the company's
+        time zone."""
+        return (performed_at or submitted_at).astimezone(self.tz).date()
+
+    def judge_audit(self, audit_id: str, audit_day: date, day: date) -> ShelfAudit:
+        """Whether the audit of `audit_day` may stand for the shelf on `day`."""
+        age = (day - audit_day).days
+        limit = self.shelf_max_age_days
+        if age < 0:
+            return ShelfAudit(audit_id, audit_day, False, "made after the date")
+        if limit and age > limit:
+            return ShelfAudit(audit_id, audit_day, False, f"{age} days old, over {limit}")
+        return ShelfAudit(audit_id, audit_day, True)
 
 
 # ------------------------------------------------------------------------------- output
@@ -168,6 +209,9 @@ class Explanation:
     shelf_quantity: Decimal | None
     pack_size: Decimal
     formula: str
+    # The day of the audit that counted the product, used or not; None: not counted.
+    shelf_count_date: date | None = None
+    shelf_ignored_reason: str = ""  # why that count was not used
 
 
 @dataclass(frozen=True)
@@ -186,6 +230,7 @@ class OutletRecommendation:
     outlet_id: str
     day: date
     lines: list[RecommendedLine]
+    shelf_audit: ShelfAudit | None = None  # the outlet's latest audit, None without one
 
 
 @functools.lru_cache(maxsize=65536)  # an agent's figures repeat a lot (packs, averages)
@@ -208,13 +253,15 @@ def recommend(
     catalog: Catalog,
     shelf: Iterable[ShelfCheck],
     schedules: Iterable[VisitSchedule],
+    audit: ShelfAudit | None = None,
 ) -> list[RecommendedLine]:
     """The recommended lines of one outlet for `day`.
 
     `sold`: base units delivered per product id over the window; `catalog`: the orderable
     products (products missing there, e.g. inactive ones, get no line); `shelf`: the
-    must-stock checks of the outlet's latest audit; `schedules`: the outlet's assignments.
-    History lines come first, then must-stock lines, each group ordered by SKU.
+    must-stock checks of the outlet's latest audit, `audit` that audit as judged for `day`
+    (`Policy.judge_audit`; not used: its checks count for nothing); `schedules`: the outlet's
+    assignments. History lines come first, then must-stock lines, each group ordered by SKU.
     """
     visit = next_visit(schedules, day)
     days = (visit - day).days if visit is not None else FALLBACK_DAYS
@@ -223,7 +270,9 @@ def recommend(
         if visit is not None
         else f"; no planned visit after {day.isoformat()}: {FALLBACK_DAYS}-day fallback"
     )
-    checks = {c.sku: c for c in shelf}
+    counted = {c.sku: c for c in shelf}
+    ignored = audit is not None and not audit.used
+    checks = {} if ignored else counted
 
     history: list[RecommendedLine] = []
     covered: set[str] = set()
@@ -234,6 +283,8 @@ def recommend(
         check = checks.get(pack.sku)
         line = _history_line(day, policy, pack, quantity, days, visit, check, days_note)
         if line is not None:
+            if audit is not None and pack.sku in counted:
+                line = _dated(line, audit)
             history.append(line)
             covered.add(pack.sku)
 
@@ -244,13 +295,27 @@ def recommend(
         pack = catalog.by_sku.get(check.sku)
         if pack is None:
             continue  # a SKU this catalog does not sell (or no longer does)
-        must_stock.append(
-            _must_stock_line(policy, pack, sold.get(pack.product_id, ZERO), days, visit, check)
-        )
+        line = _must_stock_line(policy, pack, sold.get(pack.product_id, ZERO), days, visit, check)
+        must_stock.append(_dated(line, audit) if audit is not None else line)
 
     history.sort(key=lambda line: (line.sku, line.product_id))
     must_stock.sort(key=lambda line: (line.sku, line.product_id))
     return history + must_stock
+
+
+def _dated(line: RecommendedLine, audit: ShelfAudit) -> RecommendedLine:
+    """The line naming the audit that counted its product (and why it was ignored)."""
+    e = line.explanation
+    if audit.used:
+        return replace(line, explanation=replace(e, shelf_count_date=audit.day))
+    note = f"; shelf count of {audit.day.isoformat()} ignored: {audit.reason}"
+    explanation = replace(
+        e,
+        shelf_count_date=audit.day,
+        shelf_ignored_reason=audit.reason,
+        formula=e.formula + note,
+    )
+    return replace(line, explanation=explanation)
 
 
 def _history_line(

@@ -83,6 +83,8 @@ class GoodsReturn:
     created_at: datetime
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
     version: int = 1
+    # The visit it was taken in (domain/contacts.py), or "".
+    visit_id: str = ""
 
     @property
     def gross_total(self) -> Decimal:
@@ -104,6 +106,7 @@ class GoodsReturn:
         already_returned: Mapping[str, Decimal],
         actor_id: str,
         now: datetime,
+        visit_id: str = "",
     ) -> GoodsReturn:
         """`already_returned`: base units per product returned earlier against `sale`."""
         parsed_containers = parse_containers(containers)
@@ -163,6 +166,7 @@ class GoodsReturn:
             currency_code=currency,
             actor_id=actor_id,
             created_at=now,
+            visit_id=visit_id,
         )
         goods_return.events.append(events.ReturnAccepted(goods_return.snapshot()))
         return goods_return
@@ -180,6 +184,7 @@ class GoodsReturn:
             self.currency_code,
             self.actor_id,
             self.created_at,
+            visit_id=self.visit_id,
         )
 
 

@@ -1,13 +1,13 @@
 """The `orders-clients-feed` consumer: clients' events → this context's read models.
 
 Each event is mapped to the record it reports (an outlet, a route assignment, an audit, an
-employee) and applied by the feed use cases (service_layer/feed.py) in the consumer's
+employee, a visit) and applied by the feed use cases (service_layer/feed.py) in the consumer's
 transaction. An event that can never be applied (missing ids, a schedule without weekdays)
 raises PoisonMessage here and is dead-lettered, so it cannot block the feed.
 
 The durable is declared by the topology (fieldline_orders.topology, stream CLIENTS, subjects
 `clients.events.v1.>`); this only binds to it. Events without a handler here (ClientCreated,
-VisitCompleted, …) are recorded in the inbox and acked as skipped. The bulk load
+CensusDecided, …) are recorded in the inbox and acked as skipped. The bulk load
 (entrypoints/bulk_load.py) reads the same events with `feed_record`.
 """
 
@@ -38,6 +38,7 @@ from fieldline_orders.domain.feed import (
     FeedRecord,
     OutletState,
     ShelfCount,
+    VisitState,
 )
 from fieldline_orders.domain.recommendation import weekday_mask
 from fieldline_orders.service_layer import feed
@@ -53,6 +54,7 @@ FREQUENCY_WEEKS = {
     res.VISIT_FREQUENCY_EVERY_4_WEEKS: 4,
 }
 _STATUS_PREFIX = "OUTLET_STATUS_"
+_VISIT_STATUS_PREFIX = "VISIT_STATUS_"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -143,12 +145,14 @@ def audit_state(envelope: EventEnvelope, message: ev.AuditSubmitted) -> AuditSta
         counts[sku] = ShelfCount(
             sku, check.present, check.facings, _shelf_quantity(check.shelf_quantity, sku)
         )
+    performed = audit.performed_at if audit.HasField("performed_at") else None
     return AuditState(
         audit_id=_require(audit.id, "audit.id"),
         outlet_id=_require(audit.outlet_id, "audit.outlet_id"),
         submitted_at=submitted.ToDatetime(tzinfo=UTC) if submitted.seconds else _EPOCH,
         version=envelope.aggregate_version,
         counts=list(counts.values()),
+        performed_at=performed.ToDatetime(tzinfo=UTC) if performed is not None else None,
     )
 
 
@@ -165,6 +169,23 @@ def employee_state(envelope: EventEnvelope, message: ev.EmployeeChanged) -> Empl
     )
 
 
+def visit_state(envelope: EventEnvelope, visit: res.Visit) -> VisitState:
+    if visit.status == res.VISIT_STATUS_UNSPECIFIED:
+        raise PoisonMessage("visit.status is unspecified")
+    try:
+        status = res.VisitStatus.Name(visit.status).removeprefix(_VISIT_STATUS_PREFIX)
+    except ValueError:
+        raise PoisonMessage(f"unknown visit status {visit.status}") from None
+    return VisitState(
+        visit_id=_require(visit.id, "visit.id"),
+        agent_id=_require(visit.agent_id, "visit.agent_id"),
+        outlet_id=_require(visit.outlet_id, "visit.outlet_id"),
+        day=_date(visit.date, "visit.date"),
+        status=status,
+        version=envelope.aggregate_version,
+    )
+
+
 # ------------------------------------------------------------------------------ handlers
 # Each handled event type, and the record it reports.
 RECORDS: Mapping[type[Message], Callable[[EventEnvelope, Any], FeedRecord]] = {
@@ -173,6 +194,9 @@ RECORDS: Mapping[type[Message], Callable[[EventEnvelope, Any], FeedRecord]] = {
     ev.RouteAssignmentChanged: assignment_state,
     ev.AuditSubmitted: audit_state,
     ev.EmployeeChanged: employee_state,
+    ev.VisitStarted: lambda envelope, message: visit_state(envelope, message.visit),
+    ev.VisitCompleted: lambda envelope, message: visit_state(envelope, message.visit),
+    ev.VisitMissed: lambda envelope, message: visit_state(envelope, message.visit),
 }
 
 
@@ -184,6 +208,8 @@ async def _apply(uow: OrdersUnitOfWork, envelope: EventEnvelope, message: Messag
         await feed.assignment_seen(uow, record)
     elif isinstance(record, EmployeeState):
         await feed.employee_seen(uow, record)
+    elif isinstance(record, VisitState):
+        await feed.visit_seen(uow, record)
     else:
         await feed.audit_seen(uow, record)
 

@@ -27,8 +27,8 @@ from fieldline_orders.domain.values import (
     require_id,
 )
 from fieldline_orders.entrypoints.caller import OrdersServicerBase, bearer
+from fieldline_orders.service_layer import contacts, recommendation
 from fieldline_orders.service_layer import orders as sl
-from fieldline_orders.service_layer import recommendation
 from fieldline_orders.service_layer.scope import readable_order
 from fieldline_orders.service_layer.submit import SubmitCall, SubmitCommand
 
@@ -71,6 +71,7 @@ class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
             ),
             actor=await self.caller(),
             actor_token=bearer(),
+            visit_id=request.visit_id,
         )
 
     async def GetOrder(
@@ -108,6 +109,7 @@ class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
                 status=status,
                 from_date=from_date,
                 to_date=to_date,
+                visit_id=optional_id("visit_id", request.visit_id),
             )
         return os_.ListOrdersResponse(orders=[m.order_pb(o) for o in items], next_page_token=token)
 
@@ -194,4 +196,35 @@ class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
             )
         return os_.ListRecommendedOrdersResponse(
             recommendations=[m.recommendation_pb(r) for r in recs]
+        )
+
+    async def GetContactSales(
+        self, request: os_.GetContactSalesRequest, context: grpc.aio.ServicerContext
+    ) -> os_.GetContactSalesResponse:
+        """A contact's figures: the caller's own (a supervisor: its team's; ADMIN, SERVICE:
+        any); another's, or one no document names, is NOT_FOUND."""
+        actor = await self.caller()
+        async with self.read() as uow:
+            contact = await contacts.readable(uow, actor, request.contact_id)
+        return os_.GetContactSalesResponse(contact_sales=m.contact_sales_pb(contact))
+
+    async def ListContactSales(
+        self, request: os_.ListContactSalesRequest, context: grpc.aio.ServicerContext
+    ) -> os_.ListContactSalesResponse:
+        """Contacts by day, then id, within the caller's scope."""
+        from_date = m.opt_date("from_date", request.from_date)
+        to_date = m.opt_date("to_date", request.to_date)
+        actor = await self.caller()
+        async with self.read() as uow:
+            items, token = await contacts.listed(
+                uow,
+                actor,
+                size=page_size(request.page_size),
+                token=request.page_token,
+                employee_id=optional_id("employee_id", request.employee_id),
+                from_date=from_date,
+                to_date=to_date,
+            )
+        return os_.ListContactSalesResponse(
+            contact_sales=[m.contact_sales_pb(c) for c in items], next_page_token=token
         )

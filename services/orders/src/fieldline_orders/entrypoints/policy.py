@@ -18,6 +18,8 @@ kit) besides being recorded where the model keeps it.
 * UpdateOrderStatus: ADMIN, SERVICE (the ERP, the warehouse) — company, audited;
 * GetFulfilmentReport: SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE — own distributor's;
 * recommended orders: AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE — route;
+* GetContactSales, ListContactSales: AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE — own (a
+  supervisor: its team's);
 * CreateVan: ADMIN, SERVICE — company, audited;
 * van reads: VAN_SELLER (its own van), SUPERVISOR, ADMIN, SERVICE — own;
 * LoadVan, UnloadVan: VAN_SELLER (its own van), ADMIN, SERVICE — own, audited;
@@ -80,6 +82,8 @@ POLICY = {
     ),
     "GetRecommendedOrder": Rule(SELLERS, scope=Scope.ROUTE),
     "ListRecommendedOrders": Rule(SELLERS, scope=Scope.ROUTE),
+    "GetContactSales": Rule(SELLERS, scope=Scope.OWN),
+    "ListContactSales": Rule(SELLERS, scope=Scope.OWN),
     # VanService
     "CreateVan": Rule(ERP, scope=Scope.COMPANY, audit=True),
     "ListVans": Rule(VAN_READERS, scope=Scope.OWN),

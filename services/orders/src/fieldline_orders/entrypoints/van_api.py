@@ -162,6 +162,7 @@ class VanServicer(OrdersServicerBase, vs_grpc.VanServiceServicer):
             ),
             actor=actor,
             actor_token=bearer(),
+            visit_id=request.visit_id,
         )
         async with self.read() as uow:
             plan = await sl.prepare_van_sale(
@@ -222,6 +223,7 @@ class VanServicer(OrdersServicerBase, vs_grpc.VanServiceServicer):
                     ContainerInput(c.container_type, c.quantity)
                     for c in limit_items("containers", request.containers, MAX_LIST)
                 ],
+                visit_id=request.visit_id,
             )
             return vs.AcceptReturnResponse(goods_return=m.goods_return_pb(goods_return))
 

@@ -26,6 +26,7 @@ from fieldline_orders.domain.feed import (
     EmployeeState,
     FeedRecord,
     OutletState,
+    VisitState,
 )
 from fieldline_orders.domain.orders import Order
 from fieldline_orders.domain.values import require_id
@@ -42,6 +43,10 @@ async def apply_feed(uow: OrdersUnitOfWork, records: Sequence[FeedRecord]) -> No
     await uow.feed.put_assignments([r for r in records if isinstance(r, AssignmentState)])
     await uow.feed.put_audits([r for r in records if isinstance(r, AuditState)])
     await uow.feed.put_employees([r for r in records if isinstance(r, EmployeeState)])
+    visits = [r for r in records if isinstance(r, VisitState)]
+    await uow.feed.put_visits(visits)
+    for v in visits:  # a document may name it already
+        uow.contact_touched(v.visit_id)
 
 
 async def set_client_price_types(uow: OrdersUnitOfWork, price_types: Mapping[str, str]) -> None:

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from fieldline_kit.logging import get_logger
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
-from fieldline_orders.domain.feed import AssignmentState, AuditState, EmployeeState, OutletState
+from fieldline_orders.domain.feed import (
+    AssignmentState,
+    AuditState,
+    EmployeeState,
+    OutletState,
+    VisitState,
+)
 
 log = get_logger("fieldline.orders.feed")
 
@@ -53,4 +59,16 @@ async def employee_seen(uow: OrdersUnitOfWork, state: EmployeeState) -> bool:
     applied = await uow.feed.put_employee(state)
     if not applied:
         log.info("stale employee event ignored", employee_id=state.employee_id)
+    return applied
+
+
+async def visit_seen(uow: OrdersUnitOfWork, state: VisitState) -> bool:
+    """A visit started, completed or missed: what documents naming it are checked against, and
+    its contact judged again in this transaction (a document that named it before it was
+    known may not match it: the contact is then `mismatched`)."""
+    applied = await uow.feed.put_visit(state)
+    if applied:
+        uow.contact_touched(state.visit_id)
+    else:
+        log.info("stale visit event ignored", visit_id=state.visit_id, version=state.version)
     return applied

@@ -1,8 +1,11 @@
 """Recommended orders: gather the inputs in bulk, then run the pure algorithm per outlet.
 
 Queries per call, whatever the number of outlets:
-- one outlet:  outlet, its schedules, history, shelf checks, products        (5)
-- an agent:    outlets + schedules, history, shelf checks, products          (4)
+- one outlet:  outlet, its schedules, history, audits, shelf checks, products     (6)
+- an agent:    outlets + schedules, history, audits, shelf checks, products       (5)
+
+Each outlet's latest audit is judged for the date (`Policy.judge_audit`): a stale one, or one
+made after the date, stands for nothing (domain/recommendation.py).
 History is aggregated in SQL (GROUP BY outlet, product over the window), so rows fetched grow
 with distinct (outlet, product) pairs, not with orders.
 """
@@ -60,9 +63,21 @@ async def _compute(
     day: date,
 ) -> list[OutletRecommendation]:
     history = await reads.sales_history(outlet_ids, day, policy.window_days)
+    audits = {
+        outlet_id: policy.judge_audit(
+            a.audit_id, policy.audit_day(a.performed_at, a.submitted_at), day
+        )
+        for outlet_id, a in (await reads.latest_audits(outlet_ids)).items()
+    }
     checks = await reads.shelf_checks(outlet_ids)
     product_ids = {pid for sold in history.values() for pid in sold}
-    absent_skus = {c.sku for cs in checks.values() for c in cs if not c.present}
+    absent_skus = {
+        c.sku
+        for outlet_id, cs in checks.items()
+        if (audit := audits.get(outlet_id)) is None or audit.used
+        for c in cs
+        if not c.present
+    }
     # Products of history lines need their SKU matched against the audit, so products are
     # loaded for what was sold (by id) and for what is missing on a shelf (by SKU).
     catalog = Catalog.of(await reads.packs(product_ids, absent_skus))
@@ -78,7 +93,9 @@ async def _compute(
                 catalog=catalog,
                 shelf=checks.get(outlet_id, empty),
                 schedules=schedules.get(outlet_id, []),
+                audit=audits.get(outlet_id),
             ),
+            audits.get(outlet_id),
         )
         for outlet_id in outlet_ids
     ]

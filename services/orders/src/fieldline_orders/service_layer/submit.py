@@ -7,19 +7,22 @@ settlements (a SQLite write transaction would block every other writer):
 
 1. **read** (`SubmitReader.read`, usually one statement, no transaction): the answers stored
    under the calls' request_ids, which order ids are taken, the outlets' clients, the clients'
-   price types, prices and discounts, the catalog. Each call is judged in memory, in this order
-   of precedence: its stored answer (a retry); a malformed order id or override reason; its
-   order existing already (a retry under another request_id, or a held order to re-check:
-   answered as it is, before the rest of the request is judged again, so a retry after
-   midnight does not fail on its dates; one outside the caller's scope is refused); a
-   malformed header; an outlet outside the caller's scope (not on its routes), unknown or of
-   another client; its lines priced. A bad order fails alone, with its specific error.
+   price types, prices and discounts, the catalog, the visits the orders name. Each call is
+   judged in memory, in this order of precedence: its stored answer (a retry); a malformed
+   order id or override reason; its order existing already (a retry under another request_id,
+   or a held order to re-check: answered as it is, before the rest of the request is judged
+   again, so a retry after midnight does not fail on its dates; one outside the caller's scope
+   is refused); a malformed header; an outlet outside the caller's scope (not on its routes),
+   unknown or of another client; a known visit that does not match the order
+   (domain/contacts.py `check_visit`); its lines priced. A bad order fails alone, with its
+   specific error.
 2. **credit** (`CreditChecker.check_many`, no transaction): one CheckCreditBatch for every new
    order and every held order submitted again, judged in order, so two orders of one client
    see each other's reservations as if sent one after the other.
 3. **write** (one unit of work): the new orders (one statement per table; an order whose id
-   appeared since step 1 is answered as it is now), the re-checked held orders, and every
-   call's answer stored under its request_id. A race with a concurrent copy of a call (its
+   appeared since step 1 is answered as it is now), the re-checked held orders, the contacts
+   their visits name recomputed (the unit of work, adapters/contacts.py), and every call's
+   answer stored under its request_id. A race with a concurrent copy of a call (its
    answer stored first) runs the write once more, answering that call from what was stored.
 
 A second call for the same order or request_id within one batch waits for the batch and then
@@ -44,6 +47,8 @@ from fieldline_kit.tracing import Origin
 from fieldline_orders.adapters.repository import OrderRepository, OrdersUnitOfWork
 from fieldline_orders.adapters.submit_reads import SubmitKeys, SubmitReader, price_books
 from fieldline_orders.domain.access import Actor, denied
+from fieldline_orders.domain.contacts import check_visit
+from fieldline_orders.domain.feed import VisitState
 from fieldline_orders.domain.orders import (
     CreditChecker,
     CreditDecision,
@@ -78,6 +83,7 @@ class SubmitCommand:
     # The verified caller, and its bearer token (forwarded to settlements, never logged).
     actor: Actor
     actor_token: str = field(default="", repr=False)
+    visit_id: str = ""
 
     @property
     def user_token(self) -> str:
@@ -194,6 +200,7 @@ class SubmitOrders:
                     if calls[i].cmd.actor.route_scoped
                     for agent in calls[i].cmd.actor.agents
                 },
+                visit_ids={h.visit_id for h in headers if h.visit_id},
             )
         )
         plans: dict[int, Plan] = {}
@@ -229,6 +236,7 @@ class SubmitOrders:
                     continue
                 try:
                     check_owner(owner, header.client_id, header.outlet_id)
+                    _check_visit(reads.visits, header)
                     priceable.append(i)
                 except DomainError as exc:
                     out[i] = exc
@@ -389,7 +397,14 @@ def _header(cmd: SubmitCommand, order_id: str, today: date, dates: DateWindow) -
         order_date=cmd.order_date or today,
         delivery_date=cmd.delivery_date,
         comment=cmd.comment,
+        visit_id=cmd.visit_id,
     )
+
+
+def _check_visit(visits: Mapping[str, VisitState], header: OrderHeader) -> None:
+    if header.visit_id:
+        visit = visits.get(header.visit_id)
+        check_visit(visit, header.visit_id, header.outlet_id, header.agent_id)
 
 
 def _product_ids(lines: Sequence[LineInput]) -> list[str]:

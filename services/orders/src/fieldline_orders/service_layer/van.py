@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from fieldline_kit.errors import AlreadyExists, InvalidArgument, NotFound
+from fieldline_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain.access import Actor, denied
+from fieldline_orders.domain.contacts import check_visit
 from fieldline_orders.domain.orders import (
     CreditDecision,
     CreditRequest,
@@ -155,6 +156,7 @@ class VanSaleCommand:
     # The verified caller, and its bearer token (forwarded to settlements, never logged).
     actor: Actor
     actor_token: str = field(default="", repr=False)
+    visit_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -187,11 +189,7 @@ async def prepare_van_sale(
     actor = cmd.actor
     existing = await uow.orders.find(sale_id)
     if existing is not None:
-        if not actor.sees_order(existing.agent_id):
-            raise denied("sale_id", f"sale {sale_id}")
-        if existing.kind is not OrderKind.VAN_SALE:
-            raise AlreadyExists(f"sale_id: {sale_id} is already used by a pre-sale order")
-        return VanSalePlan(sale_id, existing)
+        return _already_made(actor, existing)
     van_id = (await writable_van(uow, actor, cmd.van_id)).id
     dates.check("date", cmd.on, today)
     header = OrderHeader.create(
@@ -201,10 +199,14 @@ async def prepare_van_sale(
         agent_id=actor.id,
         warehouse_id=van_id,
         order_date=cmd.on or today,
+        visit_id=cmd.visit_id,
         id_field="sale_id",
     )
     await check_outlet_scope(uow, actor, header.outlet_id, write=True)
     await check_outlet(uow, header.client_id, header.outlet_id)
+    if header.visit_id:
+        visit = await uow.contacts.visit(header.visit_id)
+        check_visit(visit, header.visit_id, header.outlet_id, header.agent_id)
     ids = [
         require_id(f"lines[{i}].product_id", ln.product_id)
         for i, ln in enumerate(cmd.lines)
@@ -224,7 +226,15 @@ async def prepare_van_sale(
     for i, p in enumerate(priced):
         fields.setdefault(p.product.id, f"lines[{i}].quantity")
         labels.setdefault(p.product.id, f"{p.product.sku} ({p.product.id})")
-    check_sale_stock(van_id, wanted, await uow.vans.stock(van_id), fields, labels)
+    try:
+        check_sale_stock(van_id, wanted, await uow.vans.stock(van_id), fields, labels)
+    except FailedPrecondition:
+        # A copy of this very sale may have committed since the first look (these reads are
+        # not one snapshot): its stock is gone, and the retry must get the sale, not a refusal.
+        done = await uow.orders.find(sale_id)
+        if done is None:
+            raise
+        return _already_made(actor, done)
     gross = sum((p.amounts.gross for p in priced), ZERO)
     return VanSalePlan(
         sale_id=sale_id,
@@ -250,6 +260,15 @@ async def prepare_van_sale(
         # Checked here, before settlements is asked, not only when the sale is written.
         receipt_number=limit_text("receipt_number", cmd.receipt_number, MAX_CODE),
     )
+
+
+def _already_made(actor: Actor, existing: Order) -> VanSalePlan:
+    """The plan of a sale whose id is taken: the sale itself, to a caller who may see it."""
+    if not actor.sees_order(existing.agent_id):
+        raise denied("sale_id", f"sale {existing.id}")
+    if existing.kind is not OrderKind.VAN_SALE:
+        raise AlreadyExists(f"sale_id: {existing.id} is already used by a pre-sale order")
+    return VanSalePlan(existing.id, existing)
 
 
 class SaleAlreadyCompleted(Exception):
@@ -321,10 +340,12 @@ async def accept_return(
     on: date,
     lines: Sequence[ReturnLineInput],
     containers: Sequence[ContainerInput],
+    visit_id: str = "",
 ) -> GoodsReturn:
     """Goods and containers back from an outlet of the caller's scope, into its van (one it
     may act on) or to the warehouse; priced from the named sale (the caller's own, or one of
-    that very outlet), else at the client's current price."""
+    that very outlet), else at the client's current price. A known visit it names must be at
+    the outlet and the caller's (a service's: the employee its token names), not MISSED."""
     rid = require_id("return_id", return_id)
     vans = uow.vans
     existing = await uow.returns.find(rid)
@@ -339,6 +360,10 @@ async def accept_return(
     oid = require_id("outlet_id", outlet_id)
     await check_outlet_scope(uow, actor, oid, write=True)
     await check_outlet(uow, cid, oid)
+    vsid = optional_id("visit_id", visit_id)
+    if vsid:
+        employee = actor.id if actor.employee else actor.acting_for
+        check_visit(await uow.contacts.visit(vsid), vsid, oid, employee)
     sale: Order | None = None
     already: dict[str, Decimal] = {}
     if order_id:
@@ -368,6 +393,7 @@ async def accept_return(
         already_returned=already,
         actor_id=actor.id,
         now=now,
+        visit_id=vsid,
     )
     if vid:
         into_van = sum_by_product((ln.product_id, ln.base_quantity) for ln in goods_return.lines)

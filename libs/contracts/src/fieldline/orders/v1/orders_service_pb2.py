@@ -26,57 +26,67 @@ from fieldline.orders.v1 import resources_pb2 as fieldline_dot_orders_dot_v1_dot
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(fieldline/orders/v1/orders_service.proto\x12\x13\x66ieldline.orders.v1\x1a#fieldline/orders/v1/resources.proto\x1a\x16google/type/date.proto\"e\n\x0eOrderLineInput\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\t\x12\x1f\n\x17manual_discount_percent\x18\x04 \x01(\t\" \n\x0e\x43reditOverride\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\xef\x02\n\x12SubmitOrderRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\x11\n\toutlet_id\x18\x05 \x01(\t\x12\x16\n\x0e\x64istributor_id\x18\x06 \x01(\t\x12\x14\n\x0cwarehouse_id\x18\x07 \x01(\t\x12%\n\norder_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\x12(\n\rdelivery_date\x18\t \x01(\x0b\x32\x11.google.type.Date\x12\x32\n\x05lines\x18\n \x03(\x0b\x32#.fieldline.orders.v1.OrderLineInput\x12\x0f\n\x07\x63omment\x18\x0b \x01(\t\x12<\n\x0f\x63redit_override\x18\x0c \x01(\x0b\x32#.fieldline.orders.v1.CreditOverrideJ\x04\x08\x02\x10\x03R\x05\x61\x63tor\"@\n\x13SubmitOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"#\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"=\n\x10GetOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"\x86\x02\n\x11ListOrdersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\x11\n\toutlet_id\x18\x05 \x01(\t\x12\x16\n\x0e\x64istributor_id\x18\x06 \x01(\t\x12\x30\n\x06status\x18\x07 \x01(\x0e\x32 .fieldline.orders.v1.OrderStatus\x12$\n\tfrom_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x07to_date\x18\t \x01(\x0b\x32\x11.google.type.Date\"Y\n\x12ListOrdersResponse\x12*\n\x06orders\x18\x01 \x03(\x0b\x32\x1a.fieldline.orders.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\rDeliveredLine\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x15\n\rbase_quantity\x18\x02 \x01(\t\"\xcc\x01\n\x18UpdateOrderStatusRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x30\n\x06status\x18\x03 \x01(\x0e\x32 .fieldline.orders.v1.OrderStatus\x12\x35\n\tdelivered\x18\x04 \x03(\x0b\x32\".fieldline.orders.v1.DeliveredLine\x12\x0e\n\x06reason\x18\x05 \x01(\tJ\x04\x08\x06\x10\x07R\x0breported_by\"F\n\x19UpdateOrderStatusResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"\xa9\x01\n\x1aGetFulfilmentReportRequest\x12$\n\tfrom_date\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x07to_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x16\n\x0e\x64istributor_id\x18\x03 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x04 \x01(\t\x12\x17\n\x0flate_after_days\x18\x05 \x01(\x05\"\xd9\x01\n\rFulfilmentRow\x12\x11\n\tdimension\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0e\n\x06orders\x18\x03 \x01(\x05\x12\x18\n\x10ordered_quantity\x18\x04 \x01(\t\x12\x1a\n\x12\x64\x65livered_quantity\x18\x05 \x01(\t\x12\x19\n\x11\x66ill_rate_percent\x18\x06 \x01(\t\x12\x13\n\x0blate_orders\x18\x07 \x01(\x05\x12\x1a\n\x12unfulfilled_orders\x18\x08 \x01(\x05\x12\x16\n\x0elate_order_ids\x18\t \x03(\t\"O\n\x1bGetFulfilmentReportResponse\x12\x30\n\x04rows\x18\x01 \x03(\x0b\x32\".fieldline.orders.v1.FulfilmentRow\"P\n\x1aGetRecommendedOrderRequest\x12\x11\n\toutlet_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"\xd5\x01\n\x19RecommendationExplanation\x12\x15\n\rsold_quantity\x18\x01 \x01(\t\x12\x13\n\x0bwindow_days\x18\x02 \x01(\x05\x12\x1b\n\x13\x61verage_daily_sales\x18\x03 \x01(\t\x12\x1d\n\x15\x64\x61ys_until_next_visit\x18\x04 \x01(\x05\x12\x14\n\x0csafety_stock\x18\x05 \x01(\t\x12\x16\n\x0eshelf_quantity\x18\x06 \x01(\t\x12\x11\n\tpack_size\x18\x07 \x01(\t\x12\x0f\n\x07\x66ormula\x18\x08 \x01(\t\"\xdc\x01\n\x0fRecommendedLine\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\t\x12\x0c\n\x04unit\x18\x03 \x01(\t\x12\x15\n\rbase_quantity\x18\x04 \x01(\t\x12\x39\n\x06reason\x18\x05 \x01(\x0e\x32).fieldline.orders.v1.RecommendationReason\x12\x43\n\x0b\x65xplanation\x18\x06 \x01(\x0b\x32..fieldline.orders.v1.RecommendationExplanation\"{\n\x10RecommendedOrder\x12\x11\n\toutlet_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x33\n\x05lines\x18\x03 \x03(\x0b\x32$.fieldline.orders.v1.RecommendedLine\"\\\n\x1bGetRecommendedOrderResponse\x12=\n\x0erecommendation\x18\x01 \x01(\x0b\x32%.fieldline.orders.v1.RecommendedOrder\"Q\n\x1cListRecommendedOrdersRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"_\n\x1dListRecommendedOrdersResponse\x12>\n\x0frecommendations\x18\x01 \x03(\x0b\x32%.fieldline.orders.v1.RecommendedOrder*\x8c\x01\n\x14RecommendationReason\x12%\n!RECOMMENDATION_REASON_UNSPECIFIED\x10\x00\x12\'\n#RECOMMENDATION_REASON_SALES_HISTORY\x10\x01\x12$\n RECOMMENDATION_REASON_MUST_STOCK\x10\x02\x32\x91\x06\n\rOrdersService\x12`\n\x0bSubmitOrder\x12\'.fieldline.orders.v1.SubmitOrderRequest\x1a(.fieldline.orders.v1.SubmitOrderResponse\x12W\n\x08GetOrder\x12$.fieldline.orders.v1.GetOrderRequest\x1a%.fieldline.orders.v1.GetOrderResponse\x12]\n\nListOrders\x12&.fieldline.orders.v1.ListOrdersRequest\x1a\'.fieldline.orders.v1.ListOrdersResponse\x12r\n\x11UpdateOrderStatus\x12-.fieldline.orders.v1.UpdateOrderStatusRequest\x1a..fieldline.orders.v1.UpdateOrderStatusResponse\x12x\n\x13GetFulfilmentReport\x12/.fieldline.orders.v1.GetFulfilmentReportRequest\x1a\x30.fieldline.orders.v1.GetFulfilmentReportResponse\x12x\n\x13GetRecommendedOrder\x12/.fieldline.orders.v1.GetRecommendedOrderRequest\x1a\x30.fieldline.orders.v1.GetRecommendedOrderResponse\x12~\n\x15ListRecommendedOrders\x12\x31.fieldline.orders.v1.ListRecommendedOrdersRequest\x1a\x32.fieldline.orders.v1.ListRecommendedOrdersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(fieldline/orders/v1/orders_service.proto\x12\x13\x66ieldline.orders.v1\x1a#fieldline/orders/v1/resources.proto\x1a\x16google/type/date.proto\"e\n\x0eOrderLineInput\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\t\x12\x1f\n\x17manual_discount_percent\x18\x04 \x01(\t\" \n\x0e\x43reditOverride\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\x81\x03\n\x12SubmitOrderRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\x11\n\toutlet_id\x18\x05 \x01(\t\x12\x16\n\x0e\x64istributor_id\x18\x06 \x01(\t\x12\x14\n\x0cwarehouse_id\x18\x07 \x01(\t\x12%\n\norder_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\x12(\n\rdelivery_date\x18\t \x01(\x0b\x32\x11.google.type.Date\x12\x32\n\x05lines\x18\n \x03(\x0b\x32#.fieldline.orders.v1.OrderLineInput\x12\x0f\n\x07\x63omment\x18\x0b \x01(\t\x12<\n\x0f\x63redit_override\x18\x0c \x01(\x0b\x32#.fieldline.orders.v1.CreditOverride\x12\x10\n\x08visit_id\x18\r \x01(\tJ\x04\x08\x02\x10\x03R\x05\x61\x63tor\"@\n\x13SubmitOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"#\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"=\n\x10GetOrderResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"\x98\x02\n\x11ListOrdersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\x11\n\toutlet_id\x18\x05 \x01(\t\x12\x16\n\x0e\x64istributor_id\x18\x06 \x01(\t\x12\x30\n\x06status\x18\x07 \x01(\x0e\x32 .fieldline.orders.v1.OrderStatus\x12$\n\tfrom_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x07to_date\x18\t \x01(\x0b\x32\x11.google.type.Date\x12\x10\n\x08visit_id\x18\n \x01(\t\"Y\n\x12ListOrdersResponse\x12*\n\x06orders\x18\x01 \x03(\x0b\x32\x1a.fieldline.orders.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\rDeliveredLine\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x15\n\rbase_quantity\x18\x02 \x01(\t\"\xcc\x01\n\x18UpdateOrderStatusRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x30\n\x06status\x18\x03 \x01(\x0e\x32 .fieldline.orders.v1.OrderStatus\x12\x35\n\tdelivered\x18\x04 \x03(\x0b\x32\".fieldline.orders.v1.DeliveredLine\x12\x0e\n\x06reason\x18\x05 \x01(\tJ\x04\x08\x06\x10\x07R\x0breported_by\"F\n\x19UpdateOrderStatusResponse\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"\xa9\x01\n\x1aGetFulfilmentReportRequest\x12$\n\tfrom_date\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x07to_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x16\n\x0e\x64istributor_id\x18\x03 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x04 \x01(\t\x12\x17\n\x0flate_after_days\x18\x05 \x01(\x05\"\xd9\x01\n\rFulfilmentRow\x12\x11\n\tdimension\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0e\n\x06orders\x18\x03 \x01(\x05\x12\x18\n\x10ordered_quantity\x18\x04 \x01(\t\x12\x1a\n\x12\x64\x65livered_quantity\x18\x05 \x01(\t\x12\x19\n\x11\x66ill_rate_percent\x18\x06 \x01(\t\x12\x13\n\x0blate_orders\x18\x07 \x01(\x05\x12\x1a\n\x12unfulfilled_orders\x18\x08 \x01(\x05\x12\x16\n\x0elate_order_ids\x18\t \x03(\t\"O\n\x1bGetFulfilmentReportResponse\x12\x30\n\x04rows\x18\x01 \x03(\x0b\x32\".fieldline.orders.v1.FulfilmentRow\"P\n\x1aGetRecommendedOrderRequest\x12\x11\n\toutlet_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"\xa0\x02\n\x19RecommendationExplanation\x12\x15\n\rsold_quantity\x18\x01 \x01(\t\x12\x13\n\x0bwindow_days\x18\x02 \x01(\x05\x12\x1b\n\x13\x61verage_daily_sales\x18\x03 \x01(\t\x12\x1d\n\x15\x64\x61ys_until_next_visit\x18\x04 \x01(\x05\x12\x14\n\x0csafety_stock\x18\x05 \x01(\t\x12\x16\n\x0eshelf_quantity\x18\x06 \x01(\t\x12\x11\n\tpack_size\x18\x07 \x01(\t\x12\x0f\n\x07\x66ormula\x18\x08 \x01(\t\x12+\n\x10shelf_count_date\x18\t \x01(\x0b\x32\x11.google.type.Date\x12\x1c\n\x14shelf_ignored_reason\x18\n \x01(\t\"\xdc\x01\n\x0fRecommendedLine\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\t\x12\x0c\n\x04unit\x18\x03 \x01(\t\x12\x15\n\rbase_quantity\x18\x04 \x01(\t\x12\x39\n\x06reason\x18\x05 \x01(\x0e\x32).fieldline.orders.v1.RecommendationReason\x12\x43\n\x0b\x65xplanation\x18\x06 \x01(\x0b\x32..fieldline.orders.v1.RecommendationExplanation\"]\n\nShelfAudit\x12\x10\n\x08\x61udit_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x0c\n\x04used\x18\x03 \x01(\x08\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xb1\x01\n\x10RecommendedOrder\x12\x11\n\toutlet_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x33\n\x05lines\x18\x03 \x03(\x0b\x32$.fieldline.orders.v1.RecommendedLine\x12\x34\n\x0bshelf_audit\x18\x04 \x01(\x0b\x32\x1f.fieldline.orders.v1.ShelfAudit\"\\\n\x1bGetRecommendedOrderResponse\x12=\n\x0erecommendation\x18\x01 \x01(\x0b\x32%.fieldline.orders.v1.RecommendedOrder\"Q\n\x1cListRecommendedOrdersRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"_\n\x1dListRecommendedOrdersResponse\x12>\n\x0frecommendations\x18\x01 \x03(\x0b\x32%.fieldline.orders.v1.RecommendedOrder\",\n\x16GetContactSalesRequest\x12\x12\n\ncontact_id\x18\x01 \x01(\t\"S\n\x17GetContactSalesResponse\x12\x38\n\rcontact_sales\x18\x01 \x01(\x0b\x32!.fieldline.orders.v1.ContactSales\"\x9f\x01\n\x17ListContactSalesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0b\x65mployee_id\x18\x03 \x01(\t\x12$\n\tfrom_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x07to_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\"m\n\x18ListContactSalesResponse\x12\x38\n\rcontact_sales\x18\x01 \x03(\x0b\x32!.fieldline.orders.v1.ContactSales\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x8c\x01\n\x14RecommendationReason\x12%\n!RECOMMENDATION_REASON_UNSPECIFIED\x10\x00\x12\'\n#RECOMMENDATION_REASON_SALES_HISTORY\x10\x01\x12$\n RECOMMENDATION_REASON_MUST_STOCK\x10\x02\x32\xf0\x07\n\rOrdersService\x12`\n\x0bSubmitOrder\x12\'.fieldline.orders.v1.SubmitOrderRequest\x1a(.fieldline.orders.v1.SubmitOrderResponse\x12W\n\x08GetOrder\x12$.fieldline.orders.v1.GetOrderRequest\x1a%.fieldline.orders.v1.GetOrderResponse\x12]\n\nListOrders\x12&.fieldline.orders.v1.ListOrdersRequest\x1a\'.fieldline.orders.v1.ListOrdersResponse\x12r\n\x11UpdateOrderStatus\x12-.fieldline.orders.v1.UpdateOrderStatusRequest\x1a..fieldline.orders.v1.UpdateOrderStatusResponse\x12x\n\x13GetFulfilmentReport\x12/.fieldline.orders.v1.GetFulfilmentReportRequest\x1a\x30.fieldline.orders.v1.GetFulfilmentReportResponse\x12x\n\x13GetRecommendedOrder\x12/.fieldline.orders.v1.GetRecommendedOrderRequest\x1a\x30.fieldline.orders.v1.GetRecommendedOrderResponse\x12~\n\x15ListRecommendedOrders\x12\x31.fieldline.orders.v1.ListRecommendedOrdersRequest\x1a\x32.fieldline.orders.v1.ListRecommendedOrdersResponse\x12l\n\x0fGetContactSales\x12+.fieldline.orders.v1.GetContactSalesRequest\x1a,.fieldline.orders.v1.GetContactSalesResponse\x12o\n\x10ListContactSales\x12,.fieldline.orders.v1.ListContactSalesRequest\x1a-.fieldline.orders.v1.ListContactSalesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fieldline.orders.v1.orders_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RECOMMENDATIONREASON']._serialized_start=2888
-  _globals['_RECOMMENDATIONREASON']._serialized_end=3028
+  _globals['_RECOMMENDATIONREASON']._serialized_start=3553
+  _globals['_RECOMMENDATIONREASON']._serialized_end=3693
   _globals['_ORDERLINEINPUT']._serialized_start=126
   _globals['_ORDERLINEINPUT']._serialized_end=227
   _globals['_CREDITOVERRIDE']._serialized_start=229
   _globals['_CREDITOVERRIDE']._serialized_end=261
   _globals['_SUBMITORDERREQUEST']._serialized_start=264
-  _globals['_SUBMITORDERREQUEST']._serialized_end=631
-  _globals['_SUBMITORDERRESPONSE']._serialized_start=633
-  _globals['_SUBMITORDERRESPONSE']._serialized_end=697
-  _globals['_GETORDERREQUEST']._serialized_start=699
-  _globals['_GETORDERREQUEST']._serialized_end=734
-  _globals['_GETORDERRESPONSE']._serialized_start=736
-  _globals['_GETORDERRESPONSE']._serialized_end=797
-  _globals['_LISTORDERSREQUEST']._serialized_start=800
-  _globals['_LISTORDERSREQUEST']._serialized_end=1062
-  _globals['_LISTORDERSRESPONSE']._serialized_start=1064
-  _globals['_LISTORDERSRESPONSE']._serialized_end=1153
-  _globals['_DELIVEREDLINE']._serialized_start=1155
-  _globals['_DELIVEREDLINE']._serialized_end=1213
-  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_start=1216
-  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_end=1420
-  _globals['_UPDATEORDERSTATUSRESPONSE']._serialized_start=1422
-  _globals['_UPDATEORDERSTATUSRESPONSE']._serialized_end=1492
-  _globals['_GETFULFILMENTREPORTREQUEST']._serialized_start=1495
-  _globals['_GETFULFILMENTREPORTREQUEST']._serialized_end=1664
-  _globals['_FULFILMENTROW']._serialized_start=1667
-  _globals['_FULFILMENTROW']._serialized_end=1884
-  _globals['_GETFULFILMENTREPORTRESPONSE']._serialized_start=1886
-  _globals['_GETFULFILMENTREPORTRESPONSE']._serialized_end=1965
-  _globals['_GETRECOMMENDEDORDERREQUEST']._serialized_start=1967
-  _globals['_GETRECOMMENDEDORDERREQUEST']._serialized_end=2047
-  _globals['_RECOMMENDATIONEXPLANATION']._serialized_start=2050
-  _globals['_RECOMMENDATIONEXPLANATION']._serialized_end=2263
-  _globals['_RECOMMENDEDLINE']._serialized_start=2266
-  _globals['_RECOMMENDEDLINE']._serialized_end=2486
-  _globals['_RECOMMENDEDORDER']._serialized_start=2488
-  _globals['_RECOMMENDEDORDER']._serialized_end=2611
-  _globals['_GETRECOMMENDEDORDERRESPONSE']._serialized_start=2613
-  _globals['_GETRECOMMENDEDORDERRESPONSE']._serialized_end=2705
-  _globals['_LISTRECOMMENDEDORDERSREQUEST']._serialized_start=2707
-  _globals['_LISTRECOMMENDEDORDERSREQUEST']._serialized_end=2788
-  _globals['_LISTRECOMMENDEDORDERSRESPONSE']._serialized_start=2790
-  _globals['_LISTRECOMMENDEDORDERSRESPONSE']._serialized_end=2885
-  _globals['_ORDERSSERVICE']._serialized_start=3031
-  _globals['_ORDERSSERVICE']._serialized_end=3816
+  _globals['_SUBMITORDERREQUEST']._serialized_end=649
+  _globals['_SUBMITORDERRESPONSE']._serialized_start=651
+  _globals['_SUBMITORDERRESPONSE']._serialized_end=715
+  _globals['_GETORDERREQUEST']._serialized_start=717
+  _globals['_GETORDERREQUEST']._serialized_end=752
+  _globals['_GETORDERRESPONSE']._serialized_start=754
+  _globals['_GETORDERRESPONSE']._serialized_end=815
+  _globals['_LISTORDERSREQUEST']._serialized_start=818
+  _globals['_LISTORDERSREQUEST']._serialized_end=1098
+  _globals['_LISTORDERSRESPONSE']._serialized_start=1100
+  _globals['_LISTORDERSRESPONSE']._serialized_end=1189
+  _globals['_DELIVEREDLINE']._serialized_start=1191
+  _globals['_DELIVEREDLINE']._serialized_end=1249
+  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_start=1252
+  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_end=1456
+  _globals['_UPDATEORDERSTATUSRESPONSE']._serialized_start=1458
+  _globals['_UPDATEORDERSTATUSRESPONSE']._serialized_end=1528
+  _globals['_GETFULFILMENTREPORTREQUEST']._serialized_start=1531
+  _globals['_GETFULFILMENTREPORTREQUEST']._serialized_end=1700
+  _globals['_FULFILMENTROW']._serialized_start=1703
+  _globals['_FULFILMENTROW']._serialized_end=1920
+  _globals['_GETFULFILMENTREPORTRESPONSE']._serialized_start=1922
+  _globals['_GETFULFILMENTREPORTRESPONSE']._serialized_end=2001
+  _globals['_GETRECOMMENDEDORDERREQUEST']._serialized_start=2003
+  _globals['_GETRECOMMENDEDORDERREQUEST']._serialized_end=2083
+  _globals['_RECOMMENDATIONEXPLANATION']._serialized_start=2086
+  _globals['_RECOMMENDATIONEXPLANATION']._serialized_end=2374
+  _globals['_RECOMMENDEDLINE']._serialized_start=2377
+  _globals['_RECOMMENDEDLINE']._serialized_end=2597
+  _globals['_SHELFAUDIT']._serialized_start=2599
+  _globals['_SHELFAUDIT']._serialized_end=2692
+  _globals['_RECOMMENDEDORDER']._serialized_start=2695
+  _globals['_RECOMMENDEDORDER']._serialized_end=2872
+  _globals['_GETRECOMMENDEDORDERRESPONSE']._serialized_start=2874
+  _globals['_GETRECOMMENDEDORDERRESPONSE']._serialized_end=2966
+  _globals['_LISTRECOMMENDEDORDERSREQUEST']._serialized_start=2968
+  _globals['_LISTRECOMMENDEDORDERSREQUEST']._serialized_end=3049
+  _globals['_LISTRECOMMENDEDORDERSRESPONSE']._serialized_start=3051
+  _globals['_LISTRECOMMENDEDORDERSRESPONSE']._serialized_end=3146
+  _globals['_GETCONTACTSALESREQUEST']._serialized_start=3148
+  _globals['_GETCONTACTSALESREQUEST']._serialized_end=3192
+  _globals['_GETCONTACTSALESRESPONSE']._serialized_start=3194
+  _globals['_GETCONTACTSALESRESPONSE']._serialized_end=3277
+  _globals['_LISTCONTACTSALESREQUEST']._serialized_start=3280
+  _globals['_LISTCONTACTSALESREQUEST']._serialized_end=3439
+  _globals['_LISTCONTACTSALESRESPONSE']._serialized_start=3441
+  _globals['_LISTCONTACTSALESRESPONSE']._serialized_end=3550
+  _globals['_ORDERSSERVICE']._serialized_start=3696
+  _globals['_ORDERSSERVICE']._serialized_end=4704
 # @@protoc_insertion_point(module_scope)

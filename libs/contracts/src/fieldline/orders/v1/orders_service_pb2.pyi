@@ -37,7 +37,7 @@ class CreditOverride(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class SubmitOrderRequest(_message.Message):
-    __slots__ = ("request_id", "order_id", "client_id", "outlet_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "comment", "credit_override")
+    __slots__ = ("request_id", "order_id", "client_id", "outlet_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "comment", "credit_override", "visit_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +49,7 @@ class SubmitOrderRequest(_message.Message):
     LINES_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
     CREDIT_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
+    VISIT_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     order_id: str
     client_id: str
@@ -60,7 +61,8 @@ class SubmitOrderRequest(_message.Message):
     lines: _containers.RepeatedCompositeFieldContainer[OrderLineInput]
     comment: str
     credit_override: CreditOverride
-    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., comment: _Optional[str] = ..., credit_override: _Optional[_Union[CreditOverride, _Mapping]] = ...) -> None: ...
+    visit_id: str
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., comment: _Optional[str] = ..., credit_override: _Optional[_Union[CreditOverride, _Mapping]] = ..., visit_id: _Optional[str] = ...) -> None: ...
 
 class SubmitOrderResponse(_message.Message):
     __slots__ = ("order",)
@@ -81,7 +83,7 @@ class GetOrderResponse(_message.Message):
     def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ...) -> None: ...
 
 class ListOrdersRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "agent_id", "client_id", "outlet_id", "distributor_id", "status", "from_date", "to_date")
+    __slots__ = ("page_size", "page_token", "agent_id", "client_id", "outlet_id", "distributor_id", "status", "from_date", "to_date", "visit_id")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -91,6 +93,7 @@ class ListOrdersRequest(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     FROM_DATE_FIELD_NUMBER: _ClassVar[int]
     TO_DATE_FIELD_NUMBER: _ClassVar[int]
+    VISIT_ID_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     agent_id: str
@@ -100,7 +103,8 @@ class ListOrdersRequest(_message.Message):
     status: _resources_pb2.OrderStatus
     from_date: _date_pb2.Date
     to_date: _date_pb2.Date
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., agent_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., status: _Optional[_Union[_resources_pb2.OrderStatus, str]] = ..., from_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+    visit_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., agent_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., status: _Optional[_Union[_resources_pb2.OrderStatus, str]] = ..., from_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., visit_id: _Optional[str] = ...) -> None: ...
 
 class ListOrdersResponse(_message.Message):
     __slots__ = ("orders", "next_page_token")
@@ -189,7 +193,7 @@ class GetRecommendedOrderRequest(_message.Message):
     def __init__(self, outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class RecommendationExplanation(_message.Message):
-    __slots__ = ("sold_quantity", "window_days", "average_daily_sales", "days_until_next_visit", "safety_stock", "shelf_quantity", "pack_size", "formula")
+    __slots__ = ("sold_quantity", "window_days", "average_daily_sales", "days_until_next_visit", "safety_stock", "shelf_quantity", "pack_size", "formula", "shelf_count_date", "shelf_ignored_reason")
     SOLD_QUANTITY_FIELD_NUMBER: _ClassVar[int]
     WINDOW_DAYS_FIELD_NUMBER: _ClassVar[int]
     AVERAGE_DAILY_SALES_FIELD_NUMBER: _ClassVar[int]
@@ -198,6 +202,8 @@ class RecommendationExplanation(_message.Message):
     SHELF_QUANTITY_FIELD_NUMBER: _ClassVar[int]
     PACK_SIZE_FIELD_NUMBER: _ClassVar[int]
     FORMULA_FIELD_NUMBER: _ClassVar[int]
+    SHELF_COUNT_DATE_FIELD_NUMBER: _ClassVar[int]
+    SHELF_IGNORED_REASON_FIELD_NUMBER: _ClassVar[int]
     sold_quantity: str
     window_days: int
     average_daily_sales: str
@@ -206,7 +212,9 @@ class RecommendationExplanation(_message.Message):
     shelf_quantity: str
     pack_size: str
     formula: str
-    def __init__(self, sold_quantity: _Optional[str] = ..., window_days: _Optional[int] = ..., average_daily_sales: _Optional[str] = ..., days_until_next_visit: _Optional[int] = ..., safety_stock: _Optional[str] = ..., shelf_quantity: _Optional[str] = ..., pack_size: _Optional[str] = ..., formula: _Optional[str] = ...) -> None: ...
+    shelf_count_date: _date_pb2.Date
+    shelf_ignored_reason: str
+    def __init__(self, sold_quantity: _Optional[str] = ..., window_days: _Optional[int] = ..., average_daily_sales: _Optional[str] = ..., days_until_next_visit: _Optional[int] = ..., safety_stock: _Optional[str] = ..., shelf_quantity: _Optional[str] = ..., pack_size: _Optional[str] = ..., formula: _Optional[str] = ..., shelf_count_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., shelf_ignored_reason: _Optional[str] = ...) -> None: ...
 
 class RecommendedLine(_message.Message):
     __slots__ = ("product_id", "quantity", "unit", "base_quantity", "reason", "explanation")
@@ -224,15 +232,29 @@ class RecommendedLine(_message.Message):
     explanation: RecommendationExplanation
     def __init__(self, product_id: _Optional[str] = ..., quantity: _Optional[str] = ..., unit: _Optional[str] = ..., base_quantity: _Optional[str] = ..., reason: _Optional[_Union[RecommendationReason, str]] = ..., explanation: _Optional[_Union[RecommendationExplanation, _Mapping]] = ...) -> None: ...
 
+class ShelfAudit(_message.Message):
+    __slots__ = ("audit_id", "date", "used", "reason")
+    AUDIT_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    USED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    audit_id: str
+    date: _date_pb2.Date
+    used: bool
+    reason: str
+    def __init__(self, audit_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., used: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class RecommendedOrder(_message.Message):
-    __slots__ = ("outlet_id", "date", "lines")
+    __slots__ = ("outlet_id", "date", "lines", "shelf_audit")
     OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
     DATE_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
+    SHELF_AUDIT_FIELD_NUMBER: _ClassVar[int]
     outlet_id: str
     date: _date_pb2.Date
     lines: _containers.RepeatedCompositeFieldContainer[RecommendedLine]
-    def __init__(self, outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[RecommendedLine, _Mapping]]] = ...) -> None: ...
+    shelf_audit: ShelfAudit
+    def __init__(self, outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[RecommendedLine, _Mapping]]] = ..., shelf_audit: _Optional[_Union[ShelfAudit, _Mapping]] = ...) -> None: ...
 
 class GetRecommendedOrderResponse(_message.Message):
     __slots__ = ("recommendation",)
@@ -253,3 +275,37 @@ class ListRecommendedOrdersResponse(_message.Message):
     RECOMMENDATIONS_FIELD_NUMBER: _ClassVar[int]
     recommendations: _containers.RepeatedCompositeFieldContainer[RecommendedOrder]
     def __init__(self, recommendations: _Optional[_Iterable[_Union[RecommendedOrder, _Mapping]]] = ...) -> None: ...
+
+class GetContactSalesRequest(_message.Message):
+    __slots__ = ("contact_id",)
+    CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
+    contact_id: str
+    def __init__(self, contact_id: _Optional[str] = ...) -> None: ...
+
+class GetContactSalesResponse(_message.Message):
+    __slots__ = ("contact_sales",)
+    CONTACT_SALES_FIELD_NUMBER: _ClassVar[int]
+    contact_sales: _resources_pb2.ContactSales
+    def __init__(self, contact_sales: _Optional[_Union[_resources_pb2.ContactSales, _Mapping]] = ...) -> None: ...
+
+class ListContactSalesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "employee_id", "from_date", "to_date")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EMPLOYEE_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    TO_DATE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    employee_id: str
+    from_date: _date_pb2.Date
+    to_date: _date_pb2.Date
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., employee_id: _Optional[str] = ..., from_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class ListContactSalesResponse(_message.Message):
+    __slots__ = ("contact_sales", "next_page_token")
+    CONTACT_SALES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    contact_sales: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ContactSales]
+    next_page_token: str
+    def __init__(self, contact_sales: _Optional[_Iterable[_Union[_resources_pb2.ContactSales, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

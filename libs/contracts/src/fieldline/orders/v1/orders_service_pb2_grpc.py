@@ -70,6 +70,16 @@ class OrdersServiceStub:
                 request_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListRecommendedOrdersRequest.SerializeToString,
                 response_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListRecommendedOrdersResponse.FromString,
                 _registered_method=True)
+        self.GetContactSales = channel.unary_unary(
+                '/fieldline.orders.v1.OrdersService/GetContactSales',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.GetContactSalesRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.GetContactSalesResponse.FromString,
+                _registered_method=True)
+        self.ListContactSales = channel.unary_unary(
+                '/fieldline.orders.v1.OrdersService/ListContactSales',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListContactSalesRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListContactSalesResponse.FromString,
+                _registered_method=True)
 
 
 class OrdersServiceServicer:
@@ -128,6 +138,21 @@ class OrdersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetContactSales(self, request, context):
+        """The figures of one contact (a visit): its orders, van sales and returns, and whether it
+        was productive (docs/contexts/orders.md, "Productive contacts").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListContactSales(self, request, context):
+        """Contacts by day, then id; the caller's own (a supervisor: its team's; ADMIN, SERVICE: all).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrdersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -165,6 +190,16 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     servicer.ListRecommendedOrders,
                     request_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListRecommendedOrdersRequest.FromString,
                     response_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListRecommendedOrdersResponse.SerializeToString,
+            ),
+            'GetContactSales': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetContactSales,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.GetContactSalesRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.GetContactSalesResponse.SerializeToString,
+            ),
+            'ListContactSales': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListContactSales,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListContactSalesRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListContactSalesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -357,6 +392,60 @@ class OrdersService:
             '/fieldline.orders.v1.OrdersService/ListRecommendedOrders',
             fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListRecommendedOrdersRequest.SerializeToString,
             fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListRecommendedOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetContactSales(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.OrdersService/GetContactSales',
+            fieldline_dot_orders_dot_v1_dot_orders__service__pb2.GetContactSalesRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_orders__service__pb2.GetContactSalesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListContactSales(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.OrdersService/ListContactSales',
+            fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListContactSalesRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListContactSalesResponse.FromString,
             options,
             channel_credentials,
             insecure,

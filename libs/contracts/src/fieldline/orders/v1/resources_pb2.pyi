@@ -44,6 +44,11 @@ class CreditOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CREDIT_OUTCOME_WARN: _ClassVar[CreditOutcome]
     CREDIT_OUTCOME_BLOCK: _ClassVar[CreditOutcome]
     CREDIT_OUTCOME_OVERRIDDEN: _ClassVar[CreditOutcome]
+
+class ContactKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONTACT_KIND_UNSPECIFIED: _ClassVar[ContactKind]
+    CONTACT_KIND_VISIT: _ClassVar[ContactKind]
 DISCOUNT_SCOPE_UNSPECIFIED: DiscountScope
 DISCOUNT_SCOPE_CLIENT: DiscountScope
 DISCOUNT_SCOPE_GROUP: DiscountScope
@@ -65,6 +70,8 @@ CREDIT_OUTCOME_ALLOW: CreditOutcome
 CREDIT_OUTCOME_WARN: CreditOutcome
 CREDIT_OUTCOME_BLOCK: CreditOutcome
 CREDIT_OUTCOME_OVERRIDDEN: CreditOutcome
+CONTACT_KIND_UNSPECIFIED: ContactKind
+CONTACT_KIND_VISIT: ContactKind
 
 class ProductGroup(_message.Message):
     __slots__ = ("id", "external_id", "name", "parent_id", "version")
@@ -289,7 +296,7 @@ class CreditDecision(_message.Message):
     def __init__(self, outcome: _Optional[_Union[CreditOutcome, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., fallback: _Optional[bool] = ..., override_by: _Optional[str] = ..., override_reason: _Optional[str] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("id", "kind", "status", "client_id", "outlet_id", "agent_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "currency_code", "net_total", "vat_total", "gross_total", "credit", "comment", "status_reason", "version", "create_time", "update_time")
+    __slots__ = ("id", "kind", "status", "client_id", "outlet_id", "agent_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "currency_code", "net_total", "vat_total", "gross_total", "credit", "comment", "status_reason", "version", "create_time", "update_time", "visit_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -311,6 +318,7 @@ class Order(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    VISIT_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: OrderKind
     status: OrderStatus
@@ -332,4 +340,43 @@ class Order(_message.Message):
     version: int
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[OrderKind, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., currency_code: _Optional[str] = ..., net_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., credit: _Optional[_Union[CreditDecision, _Mapping]] = ..., comment: _Optional[str] = ..., status_reason: _Optional[str] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    visit_id: str
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[OrderKind, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., currency_code: _Optional[str] = ..., net_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., credit: _Optional[_Union[CreditDecision, _Mapping]] = ..., comment: _Optional[str] = ..., status_reason: _Optional[str] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., visit_id: _Optional[str] = ...) -> None: ...
+
+class ContactSales(_message.Message):
+    __slots__ = ("contact_id", "kind", "employee_id", "outlet_id", "date", "orders", "van_sales", "returns", "lines", "gross_total", "mismatched", "productive", "productive_minimum", "order_ids", "return_ids", "version", "update_time")
+    CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    EMPLOYEE_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    VAN_SALES_FIELD_NUMBER: _ClassVar[int]
+    RETURNS_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    GROSS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    MISMATCHED_FIELD_NUMBER: _ClassVar[int]
+    PRODUCTIVE_FIELD_NUMBER: _ClassVar[int]
+    PRODUCTIVE_MINIMUM_FIELD_NUMBER: _ClassVar[int]
+    ORDER_IDS_FIELD_NUMBER: _ClassVar[int]
+    RETURN_IDS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    contact_id: str
+    kind: ContactKind
+    employee_id: str
+    outlet_id: str
+    date: _date_pb2.Date
+    orders: int
+    van_sales: int
+    returns: int
+    lines: int
+    gross_total: _money_pb2.Money
+    mismatched: bool
+    productive: bool
+    productive_minimum: _money_pb2.Money
+    order_ids: _containers.RepeatedScalarFieldContainer[str]
+    return_ids: _containers.RepeatedScalarFieldContainer[str]
+    version: int
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, contact_id: _Optional[str] = ..., kind: _Optional[_Union[ContactKind, str]] = ..., employee_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., orders: _Optional[int] = ..., van_sales: _Optional[int] = ..., returns: _Optional[int] = ..., lines: _Optional[int] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., mismatched: _Optional[bool] = ..., productive: _Optional[bool] = ..., productive_minimum: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., order_ids: _Optional[_Iterable[str]] = ..., return_ids: _Optional[_Iterable[str]] = ..., version: _Optional[int] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -157,7 +157,7 @@ class LoadVanResponse(_message.Message):
     def __init__(self, stock: _Optional[_Union[GetVanStockResponse, _Mapping]] = ...) -> None: ...
 
 class CompleteVanSaleRequest(_message.Message):
-    __slots__ = ("request_id", "sale_id", "van_id", "client_id", "outlet_id", "date", "lines", "cash_collected", "receipt_number", "credit_override")
+    __slots__ = ("request_id", "sale_id", "van_id", "client_id", "outlet_id", "date", "lines", "cash_collected", "receipt_number", "credit_override", "visit_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     SALE_ID_FIELD_NUMBER: _ClassVar[int]
     VAN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -168,6 +168,7 @@ class CompleteVanSaleRequest(_message.Message):
     CASH_COLLECTED_FIELD_NUMBER: _ClassVar[int]
     RECEIPT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     CREDIT_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
+    VISIT_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     sale_id: str
     van_id: str
@@ -178,7 +179,8 @@ class CompleteVanSaleRequest(_message.Message):
     cash_collected: _money_pb2.Money
     receipt_number: str
     credit_override: _orders_service_pb2.CreditOverride
-    def __init__(self, request_id: _Optional[str] = ..., sale_id: _Optional[str] = ..., van_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[_orders_service_pb2.OrderLineInput, _Mapping]]] = ..., cash_collected: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., receipt_number: _Optional[str] = ..., credit_override: _Optional[_Union[_orders_service_pb2.CreditOverride, _Mapping]] = ...) -> None: ...
+    visit_id: str
+    def __init__(self, request_id: _Optional[str] = ..., sale_id: _Optional[str] = ..., van_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[_orders_service_pb2.OrderLineInput, _Mapping]]] = ..., cash_collected: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., receipt_number: _Optional[str] = ..., credit_override: _Optional[_Union[_orders_service_pb2.CreditOverride, _Mapping]] = ..., visit_id: _Optional[str] = ...) -> None: ...
 
 class CompleteVanSaleResponse(_message.Message):
     __slots__ = ("order",)
@@ -207,7 +209,7 @@ class ReturnLine(_message.Message):
     def __init__(self, product_id: _Optional[str] = ..., unit: _Optional[str] = ..., quantity: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class AcceptReturnRequest(_message.Message):
-    __slots__ = ("request_id", "return_id", "van_id", "client_id", "outlet_id", "order_id", "date", "lines", "containers")
+    __slots__ = ("request_id", "return_id", "van_id", "client_id", "outlet_id", "order_id", "date", "lines", "containers", "visit_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     RETURN_ID_FIELD_NUMBER: _ClassVar[int]
     VAN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -217,6 +219,7 @@ class AcceptReturnRequest(_message.Message):
     DATE_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     CONTAINERS_FIELD_NUMBER: _ClassVar[int]
+    VISIT_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     return_id: str
     van_id: str
@@ -226,7 +229,8 @@ class AcceptReturnRequest(_message.Message):
     date: _date_pb2.Date
     lines: _containers.RepeatedCompositeFieldContainer[ReturnLine]
     containers: _containers.RepeatedCompositeFieldContainer[ContainerLine]
-    def __init__(self, request_id: _Optional[str] = ..., return_id: _Optional[str] = ..., van_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., order_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., containers: _Optional[_Iterable[_Union[ContainerLine, _Mapping]]] = ...) -> None: ...
+    visit_id: str
+    def __init__(self, request_id: _Optional[str] = ..., return_id: _Optional[str] = ..., van_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., order_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[ReturnLine, _Mapping]]] = ..., containers: _Optional[_Iterable[_Union[ContainerLine, _Mapping]]] = ..., visit_id: _Optional[str] = ...) -> None: ...
 
 class ReturnedLine(_message.Message):
     __slots__ = ("product_id", "base_quantity", "unit_price", "gross_amount", "reason")
@@ -243,7 +247,7 @@ class ReturnedLine(_message.Message):
     def __init__(self, product_id: _Optional[str] = ..., base_quantity: _Optional[str] = ..., unit_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class GoodsReturn(_message.Message):
-    __slots__ = ("id", "van_id", "client_id", "outlet_id", "order_id", "date", "lines", "containers", "gross_total")
+    __slots__ = ("id", "van_id", "client_id", "outlet_id", "order_id", "date", "lines", "containers", "gross_total", "visit_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     VAN_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -253,6 +257,7 @@ class GoodsReturn(_message.Message):
     LINES_FIELD_NUMBER: _ClassVar[int]
     CONTAINERS_FIELD_NUMBER: _ClassVar[int]
     GROSS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    VISIT_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     van_id: str
     client_id: str
@@ -262,7 +267,8 @@ class GoodsReturn(_message.Message):
     lines: _containers.RepeatedCompositeFieldContainer[ReturnedLine]
     containers: _containers.RepeatedCompositeFieldContainer[ContainerLine]
     gross_total: _money_pb2.Money
-    def __init__(self, id: _Optional[str] = ..., van_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., order_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[ReturnedLine, _Mapping]]] = ..., containers: _Optional[_Iterable[_Union[ContainerLine, _Mapping]]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
+    visit_id: str
+    def __init__(self, id: _Optional[str] = ..., van_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., order_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[ReturnedLine, _Mapping]]] = ..., containers: _Optional[_Iterable[_Union[ContainerLine, _Mapping]]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., visit_id: _Optional[str] = ...) -> None: ...
 
 class AcceptReturnResponse(_message.Message):
     __slots__ = ("goods_return",)

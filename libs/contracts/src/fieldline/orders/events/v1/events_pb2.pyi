@@ -57,6 +57,12 @@ class ReturnAccepted(_message.Message):
     currency_code: str
     def __init__(self, goods_return: _Optional[_Union[_van_service_pb2.GoodsReturn, _Mapping]] = ..., currency_code: _Optional[str] = ...) -> None: ...
 
+class ContactSalesChanged(_message.Message):
+    __slots__ = ("contact_sales",)
+    CONTACT_SALES_FIELD_NUMBER: _ClassVar[int]
+    contact_sales: _resources_pb2.ContactSales
+    def __init__(self, contact_sales: _Optional[_Union[_resources_pb2.ContactSales, _Mapping]] = ...) -> None: ...
+
 class VanLoaded(_message.Message):
     __slots__ = ("van_id", "load_id", "lines")
     VAN_ID_FIELD_NUMBER: _ClassVar[int]
