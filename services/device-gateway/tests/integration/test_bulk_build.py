@@ -31,6 +31,8 @@ from sqlalchemy import func, select
 
 from fieldline.clients.v1 import clients_service_pb2 as ccs
 from fieldline.clients.v1 import resources_pb2 as cpb
+from fieldline.clients.v1 import territory_service_pb2 as cts
+from fieldline.clients.v1 import visits_service_pb2 as cvs
 from fieldline.orders.v1 import catalog_service_pb2 as cat
 from fieldline.orders.v1 import orders_service_pb2 as ords
 from fieldline.orders.v1 import orders_service_pb2_grpc as ords_grpc
@@ -48,7 +50,7 @@ from fieldline_gateway.service_layer.bulk_build import JOB
 from fieldline_gateway.topology import CLIENTS_FANOUT, ORDERS_FANOUT, SETTLEMENTS_FANOUT
 from fieldline_kit.clock import utcnow
 from fieldline_kit.db import create_engine, dispose, session_factory
-from fieldline_kit.grpc.convert import pb_date
+from fieldline_kit.grpc.convert import pb_date, ts
 from fieldline_kit.migrations import upgrade_async
 from fieldline_kit.settings import env_name
 from fieldline_kit.testing.auth import Caller
@@ -85,6 +87,8 @@ HASH_ONLY = PARTLY_VERSIONED | {
     "vanStock",
     "collections",
     "recommendedOrders",
+    "calls",
+    "callPlans",
 }
 
 
@@ -111,6 +115,8 @@ class Company:
     discount_id: str
     questionnaire_id: str
     van_id: str
+    teller: Caller
+    call_id: str
 
 
 @dataclass
@@ -218,6 +224,32 @@ async def _company(api: Api, orders: RunningService[Any]) -> Company:
     questionnaire = await api.visits.CreateQuestionnaire(questionnaire_request())
     van = van_request(seller.subject)
     await api.vans.CreateVan(van)
+    # A teleseller with a call list of one outlet, called once (recorded as an import).
+    teller = await api.employee(cpb.ROLE_TELESELLER, "Телепродавец Бульков", boss)
+    call_list = new_id()
+    await api.territory.CreateRoute(
+        cts.CreateRouteRequest(
+            request_id=new_id(),
+            route=cpb.Route(
+                id=call_list, name="Обзвон", agent_id=teller.subject, kind=cpb.ROUTE_KIND_PHONE
+            ),
+        )
+    )
+    _called_client, called = await api.client_with_outlet(970)
+    await api.assign(call_list, called.id)
+    call_id = new_id()
+    await api.visits.RecordCall(
+        cvs.RecordCallRequest(
+            request_id=new_id(),
+            call=cpb.Call(
+                id=call_id,
+                outlet_id=called.id,
+                started_at=ts(utcnow() - timedelta(minutes=5)),
+                outcome=cpb.CALL_OUTCOME_NO_ANSWER,
+            ),
+            for_teleseller_id=teller.subject,
+        )
+    )
     return Company(
         boss=boss,
         agent=agent,
@@ -237,6 +269,8 @@ async def _company(api: Api, orders: RunningService[Any]) -> Company:
         discount_id=discounts.results[0].id,
         questionnaire_id=questionnaire.questionnaire.id,
         van_id=van.van.id,
+        teller=teller,
+        call_id=call_id,
     )
 
 
@@ -453,6 +487,21 @@ async def test_the_build_waits_for_the_lease_and_fills_a_devices_full_sync(world
     # (a refetch job), which then reaches the device.
     objects = await _objects(app)
     assert objects[("vans", c.van_id)][0] == f"agent:{c.seller.subject}"
+    # The teleseller's call of the window is listed under it; its call plan of today and the
+    # agent's cash on hand (nothing collected: zero) come by the refetch jobs the build asked.
+    assert objects[("calls", c.call_id)][0] == f"agent:{c.teller.subject}"
+    call_plan = ("callPlans", f"{c.teller.subject}/{TODAY.isoformat()}")
+    cash = ("cashOnHand", c.agent.subject)
+
+    async def refetched() -> bool:
+        found = await _objects(app)
+        return call_plan in found and cash in found
+
+    await eventually(refetched, within=20, what="the call plan and the cash on hand are read")
+    assert ("visitPlans", f"{c.teller.subject}/{TODAY.isoformat()}") not in await _objects(app)
+    await device.sync()
+    held = device.data("cashOnHand", c.agent.subject)
+    assert (held["total"]["amount"], held["payments"]) == ("0.00", [])
     await _synced_until(
         device, lambda d: f"{c.agent.subject}/{TODAY.isoformat()}" in d.keys("visitPlans")
     )

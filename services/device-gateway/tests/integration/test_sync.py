@@ -10,8 +10,9 @@ from typing import Any
 
 from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline.clients.v1 import territory_service_pb2 as cts
+from fieldline_kit.grpc.convert import pb_date
 from fieldline_kit.testing.auth import Caller
-from fieldline_kit.testing.helpers import eventually_value
+from fieldline_kit.testing.helpers import eventually, eventually_value
 
 from .gateway_harness import GatewaySystem, SyncedDevice, system_fixture  # noqa: F401
 
@@ -34,6 +35,19 @@ async def _agent_with_outlets(
         outlet_ids.append(outlet.id)
         client_ids.append(client_id)
     return agent, route, outlet_ids, client_ids
+
+
+async def _stored(system: GatewaySystem, section: str, key: str) -> bool:
+    """Whether the sync store holds a live item `(section, key)`."""
+    from sqlalchemy import select
+
+    from fieldline_gateway.adapters.fanout_tables import fanout_objects
+
+    o = fanout_objects.c
+    query = select(o.deleted).where(o.section == section, o.key == key)
+    async with system.gateway.app.read_sessions() as session:
+        deleted = await session.scalar(query)
+    return deleted is False
 
 
 async def _synced_until(device: Device, what: Any, within: float = 15) -> list[dict[str, Any]]:
@@ -237,3 +251,142 @@ async def test_an_outlets_recommended_order_reaches_the_device_compressed(
         headers={"Authorization": f"Bearer {device.token}", "Accept-Encoding": "gzip"},
     )
     assert reply.headers["content-encoding"] == "gzip"
+
+
+async def test_a_telesellers_device_calls_its_call_list_and_holds_what_clients_shows_it(
+    system: GatewaySystem,
+) -> None:
+    """A teleseller's device (docs/contexts/sales-gaps.md 3.2): activated like a field role's;
+    its bundle is its call list's outlets and clients, its calls and today's call plan, as
+    clients shows them to its own token — no visit plan, none of orders' sections (orders does
+    not admit TELESELLER yet) and nothing of another employee's; a `call` document is recorded
+    once, a retry is a duplicate, and the plan it completes reaches the device."""
+    from datetime import UTC, datetime, timedelta
+
+    from fieldline.clients.v1 import clients_service_pb2 as ccs
+    from fieldline.clients.v1 import visits_service_pb2 as cvs
+    from fieldline_gateway.adapters.peers import bearer
+    from tests.company import TODAY, product
+
+    boss = await system.employee(cpb.ROLE_SUPERVISOR)
+    teller = await system.employee(cpb.ROLE_TELESELLER, boss)
+    call_list = str(uuid.uuid4())
+    await system.api.territory.CreateRoute(
+        cts.CreateRouteRequest(
+            request_id=str(uuid.uuid4()),
+            route=cpb.Route(
+                id=call_list,
+                name="Обзвон",
+                agent_id=teller.subject,
+                kind=cpb.ROUTE_KIND_PHONE,
+            ),
+        )
+    )
+    called, other = [], []
+    for k in range(2):
+        client_id, outlet = await system.api.client_with_outlet(700 + k)
+        await system.api.assign(call_list, outlet.id)
+        called.append((client_id, outlet.id))
+    # Its first client buys at a price type: prices the teleseller's scopes hold (shared ones).
+    [product_id], price_type_id = await system.api.priced_catalog((product("TLF", "Чай"), "50"))
+    await system.api.known_to_orders(called[0][0], price_type_id)
+    agent, _route, other_outlets, other_clients = await _agent_with_outlets(system, boss, 9, 1)
+    other = [*other_outlets, *other_clients]
+    device = Device(system, await system.device_of(boss, teller))
+    me = teller.subject
+    plan_key = f"{me}/{TODAY.isoformat()}"
+
+    def planned(d: Device) -> dict[str, Any]:
+        plan = d.items.get(("callPlans", plan_key))
+        return {c["outletId"]: c for c in plan[1]["calls"]} if plan else {}
+
+    await _synced_until(
+        device, lambda d: set(planned(d)) == {o for _c, o in called} and d.keys("outlets")
+    )
+    assert device.items[("callPlans", plan_key)][0] == f"agent:{me}"
+    assert {c["state"] for c in planned(device).values()} == {"open"}
+    assert device.keys("routes") == {call_list}
+    assert device.keys("routeOutlets") == {f"{call_list}/{o}" for _c, o in called}
+    # Parity with clients, asked with the device's own token: its outlets and its plan.
+    as_teller = bearer(device.token)
+    outlets = await system.api.clients.ListOutlets(ccs.ListOutletsRequest(), metadata=as_teller)
+    assert device.keys("outlets") == {o.id for o in outlets.outlets} == {o for _c, o in called}
+    assert device.keys("clients") == {c for c, _o in called}
+    # No visit plan (its call list is never visited), none of orders' sections (the outlets'
+    # recommended orders are in the store, under scopes it holds), nothing of the other agent's.
+    for section, key in (("recommendedOrders", called[0][1]), ("clientTerms", called[0][0])):
+        await eventually(
+            lambda section=section, key=key: _stored(system, section, key),
+            within=15,
+            what=f"{section} {key} is in the store",
+        )
+    await _synced_until(device, lambda d: product_id in d.keys("products"))  # the catalog's
+    sections = {s for (s, _k) in device.items}
+    withheld = {"recommendedOrders", "clientTerms", "priceTypes", "prices", "orders"}
+    assert not sections & ({"visitPlans"} | withheld), sections
+    every_key = {key for (_s, key) in device.items}
+    assert not any(i in key for i in other for key in every_key)
+    assert f"agent:{agent.subject}" not in {scope for scope, _data in device.items.values()}
+
+    # It calls the first outlet: ordered. Sent over HTTP as a device sends it, then again.
+    started = datetime.now(UTC) - timedelta(minutes=3)
+
+    def call(outcome: str, **more: Any) -> dict[str, Any]:
+        return {
+            "kind": "call",
+            "documentId": str(uuid.uuid4()),
+            "createdAt": (started + timedelta(minutes=2)).isoformat().replace("+00:00", "Z"),
+            "callId": str(uuid.uuid4()),
+            "outletId": called[0][1],
+            "startedAt": started.isoformat().replace("+00:00", "Z"),
+            "endedAt": (started + timedelta(minutes=2)).isoformat().replace("+00:00", "Z"),
+            "outcome": outcome,
+            **more,
+        }
+
+    async def upload(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        reply = await system.http.post(
+            "/v1/uploads",
+            json={
+                "batchId": str(uuid.uuid4()),
+                "sentAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                "documents": documents,
+            },
+            headers={"Authorization": f"Bearer {device.token}"},
+        )
+        assert reply.status_code == 200, reply.text
+        return list(reply.json()["results"])
+
+    ordered, refused = call("ordered", notes="два ящика"), call("refused")
+    first = await upload([ordered, refused])
+    assert [r["status"] for r in first] == ["accepted", "rejected"], first
+    entity = first[0]["entity"]
+    assert (entity["id"], entity["outcome"], entity["date"]) == (
+        ordered["callId"],
+        "ordered",
+        started.astimezone(system.gateway.app.tz).date().isoformat(),
+    )
+    # A refusal needs its reason: clients says so, naming the document's field.
+    assert first[1]["problem"]["code"] == "invalid-document"
+    assert first[1]["problem"]["field"] == "documents[1].reason"
+    again = await upload([ordered])
+    assert again[0]["status"] == "duplicate" and again[0]["entity"] == entity
+    recorded = await system.api.visits.ListCalls(
+        cvs.ListCallsRequest(teleseller_id=me), metadata=as_teller
+    )
+    assert [c.id for c in recorded.calls] == [ordered["callId"]]  # once, under its own id
+
+    def done(d: Device) -> bool:
+        first_outlet = planned(d).get(called[0][1], {})
+        return first_outlet.get("state") == "done" and ordered["callId"] in d.keys("calls")
+
+    await _synced_until(device, done)
+    assert device.keys("calls") == {c.id for c in recorded.calls}
+    assert device.items[("calls", ordered["callId"])] == (f"agent:{me}", entity)
+    assert planned(device)[called[0][1]]["callIds"] == [ordered["callId"]]
+    plan = await system.api.territory.GetCallPlan(
+        cts.GetCallPlanRequest(date=pb_date(TODAY)), metadata=as_teller
+    )
+    _scope, mine = device.items[("callPlans", plan_key)]
+    assert mine["completion"]["done"] == plan.completion.done == 1
+    assert mine["completion"]["listed"] == plan.completion.listed == 2

@@ -35,7 +35,7 @@ from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.helpers import eventually_value
 from tests.company import TODAY, product, questionnaire_request
 
-from .gateway_harness import GatewaySystem, system_fixture  # noqa: F401
+from .gateway_harness import GatewaySystem, SyncedDevice, system_fixture  # noqa: F401
 
 PRICE = "87.40"  # per piece, VAT included
 
@@ -287,6 +287,8 @@ async def test_a_visit_with_audit_order_and_payment_is_accepted_and_a_retry_is_a
     assert placed["grossTotal"] == {"amount": "262.20", "currency": "RUB"}
     assert placed["lines"][0]["unitPrice"] == {"amount": PRICE, "currency": "RUB"}
     assert by_kind["payment"]["entity"]["amount"] == {"amount": "100.00", "currency": "RUB"}
+    # Both are tied to the visit they were made in, the services' answers say so.
+    assert placed["visitId"] == by_kind["payment"]["entity"]["visitId"] == visit
     assert by_kind["visitCheckOut"]["entity"]["status"] == "completed"
     assert by_kind["visitCheckOut"]["entity"]["outcome"] == "orderTaken"
     # The services hold what the device sent, under the device's ids, as the agent.
@@ -307,6 +309,26 @@ async def test_a_visit_with_audit_order_and_payment_is_accepted_and_a_retry_is_a
         assert after.get("entity") == before.get("entity")
     [only] = await orders_of(system, agent.client_id)
     assert only.id == documents[2]["orderId"]
+    assert only.visit_id == visit
+    # The cash it collected is on hand: on its device as settlements shows it its own token.
+    device = SyncedDevice(system.http, {"accessToken": agent.token})
+    me, paid = agent.caller.subject, documents[3]["paymentId"]
+
+    async def on_hand() -> list[str]:
+        await device.sync()
+        cash = device.items.get(("cashOnHand", me))
+        return [p["id"] for p in cash[1]["payments"]] if cash else []
+
+    await eventually_value(on_hand, lambda ids: ids == [paid], within=15)
+    own = await system.api.settlements.GetCashOnHand(
+        ss.GetCashOnHandRequest(), metadata=bearer(agent.token)
+    )
+    scope, cash = device.items[("cashOnHand", me)]
+    assert scope == f"agent:{me}"
+    assert cash["total"] == {"amount": "100.00", "currency": "RUB"}
+    assert [p["id"] for p in cash["payments"]] == [p.id for p in own.cash_on_hand.payments]
+    assert cash["version"] == own.cash_on_hand.version >= 1
+    assert cash["payments"][0]["visitId"] == visit
 
 
 async def test_a_malformed_document_is_rejected_naming_its_field_and_the_others_go(
@@ -514,3 +536,36 @@ async def test_a_payment_allocated_to_a_refused_van_sale_is_not_recorded(
     assert sold["grossTotal"] == {"amount": "174.80", "currency": "RUB"}
     [placed] = await orders_of(system, seller.client_id)
     assert placed.id == enough["saleId"]
+
+
+async def test_a_van_sale_and_a_return_made_in_a_visit_carry_its_id(system: GatewaySystem) -> None:
+    seller = await new_agent(system, 9113, role=cpb.ROLE_VAN_SELLER)
+    van_id = await system.api.loaded_van(seller.caller, seller.product_id, 5)
+    visit = new_id()
+    sale = base(
+        "vanSale",
+        saleId=new_id(),
+        visitId=visit,
+        vanId=van_id,
+        clientId=seller.client_id,
+        outletId=seller.outlet_id,
+        date=TODAY.isoformat(),
+        lines=[{"productId": seller.product_id, "unit": "pcs", "quantity": "2"}],
+        receiptNumber=f"S-{new_id()[:8]}",
+    )
+    back = base(
+        "return",
+        returnId=new_id(),
+        visitId=visit,
+        vanId=van_id,
+        clientId=seller.client_id,
+        outletId=seller.outlet_id,
+        orderId=sale["saleId"],
+        date=TODAY.isoformat(),
+        lines=[{"productId": seller.product_id, "unit": "pcs", "quantity": "1", "reason": "torn"}],
+    )
+    answer = await send(system, seller, [check_in(seller, visit), sale, back])
+    assert statuses(answer) == ["accepted"] * 3, answer
+    assert [r["entity"].get("visitId") for r in answer["results"][1:]] == [visit, visit]
+    [sold] = await orders_of(system, seller.client_id)
+    assert (sold.id, sold.visit_id) == (sale["saleId"], visit)

@@ -1,15 +1,18 @@
-"""The scope rule per role, and the diff of a desired scope set against the open intervals."""
+"""The scope rule per role (and who may hold a device, what a role is not sent), and the diff of
+a desired scope set against the open intervals."""
 
 from __future__ import annotations
 
 import pytest
 
+from fieldline_gateway.domain.devices import may_hold_device
 from fieldline_gateway.domain.membership import (
     CATALOG,
     COMPANY,
     MembershipChange,
     membership_change,
     scopes_of,
+    withheld_sections,
 )
 from fieldline_kit.roles import (
     ADMIN,
@@ -18,6 +21,7 @@ from fieldline_kit.roles import (
     MERCHANDISER,
     SUPERVISOR,
     TECHNICIAN,
+    TELESELLER,
     VAN_SELLER,
 )
 
@@ -49,6 +53,8 @@ MONEY = {"account:c-1", "account:c-2", "price_type:pt-1", "price_type:pt-2"}
         ({VAN_SELLER}, BASE | FIELD | MONEY),
         ({SUPERVISOR}, BASE | FIELD | MONEY),
         ({MERCHANDISER}, BASE | FIELD),
+        # Its call lists are its routes: it quotes prices and debts of their clients.
+        ({TELESELLER}, BASE | FIELD | MONEY),
         ({TECHNICIAN}, BASE),
         ({DISTRIBUTOR_MANAGER}, BASE),
         ({ADMIN}, BASE),
@@ -105,6 +111,27 @@ def test_a_shared_price_type_is_one_scope() -> None:
     assert {s for s in scopes if s.startswith("price_type:")} == {"price_type:pt-1"}
 
 
+@pytest.mark.parametrize(
+    ("roles", "withheld"),
+    [
+        ({TELESELLER}, True),
+        ({TELESELLER, AGENT}, False),
+        ({TELESELLER, SUPERVISOR}, False),
+        ({AGENT}, False),
+        ({MERCHANDISER}, False),
+        (set(), False),
+    ],
+)
+def test_a_teleseller_gets_none_of_orders_sections_but_the_catalogs(
+    roles: set[str], withheld: bool
+) -> None:
+    found = withheld_sections(roles)
+    assert bool(found) is withheld
+    if withheld:  # orders admits no TELESELLER yet: its prices, terms, orders, recommendations
+        assert {"prices", "clientTerms", "orders", "recommendedOrders"} <= found
+        assert not found & {"products", "productGroups", "balances", "outlets", "calls"}
+
+
 def test_the_diff_closes_what_left_and_opens_what_came() -> None:
     change = membership_change({"company", "outlet:o-2", "outlet:o-3"}, {"company", "outlet:o-1"})
     assert change == MembershipChange(
@@ -122,3 +149,21 @@ def test_the_same_set_changes_nothing() -> None:
 def test_from_nothing_and_to_nothing() -> None:
     assert membership_change({"company"}, set()).open == {"company"}
     assert membership_change(set(), {"company"}).close == {"company"}
+
+
+@pytest.mark.parametrize(
+    ("roles", "may"),
+    [
+        ({AGENT}, True),
+        ({VAN_SELLER}, True),
+        ({MERCHANDISER}, True),
+        ({TELESELLER}, True),  # its call lists, calls and debts on a device
+        ({SUPERVISOR}, True),
+        ({TECHNICIAN}, False),
+        ({DISTRIBUTOR_MANAGER}, False),
+        ({ADMIN}, False),
+        (set(), False),
+    ],
+)
+def test_who_may_hold_a_device(roles: set[str], may: bool) -> None:
+    assert may_hold_device(frozenset(roles)) is may

@@ -1174,6 +1174,187 @@ def test_a_payment_nobody_collected_is_no_collection() -> None:
     assert ps.collection_item(uncollected) is None
 
 
+def test_cash_on_hand() -> None:
+    cash = spb.CashOnHand(
+        employee_id="e-1",
+        total=rub(3100, 500_000_000),
+        oldest_date=day(2026, 3, 3),
+        version=4,
+        payments=[
+            spb.Payment(
+                id="pay-1",
+                client_id="c-1",
+                outlet_id="o-1",
+                date=day(2026, 3, 3),
+                amount=rub(3000),
+                receipt_number="0001",
+                visit_id="v-1",
+            ),
+            spb.Payment(
+                id="pay-2", client_id="c-2", date=day(2026, 3, 4), amount=rub(100, 500_000_000)
+            ),
+        ],
+    )
+    data = {
+        "employeeId": "e-1",
+        "total": {"amount": "3100.50", "currency": "RUB"},
+        "oldestDate": "2026-03-03",
+        "payments": [
+            {
+                "id": "pay-1",
+                "clientId": "c-1",
+                "outletId": "o-1",
+                "date": "2026-03-03",
+                "amount": {"amount": "3000.00", "currency": "RUB"},
+                "receiptNumber": "0001",
+                "visitId": "v-1",
+            },
+            {
+                "id": "pay-2",
+                "clientId": "c-2",
+                "date": "2026-03-04",
+                "amount": {"amount": "100.50", "currency": "RUB"},
+                "receiptNumber": "",
+            },
+        ],
+        "version": 4,
+    }
+    item = ps.cash_on_hand_item(cash)
+    check(item, "cashOnHand", "e-1", "agent:e-1", 4, data)
+    assert item.source_version == 4  # each payment and handover steps it
+    # Nothing on hand: a zero total, no oldest date.
+    empty = ps.cash_on_hand_item(spb.CashOnHand(employee_id="e-2", total=rub(0)))
+    assert json.loads(empty.body) == {
+        "employeeId": "e-2",
+        "total": {"amount": "0.00", "currency": "RUB"},
+        "payments": [],
+        "version": 0,
+    }
+
+
+# ---------------------------------------------------------------------------- telesales
+
+
+def a_call(**fields: Any) -> cpb.Call:
+    values: dict[str, Any] = {
+        "id": "call-1",
+        "teleseller_id": "t-1",
+        "outlet_id": "o-1",
+        "date": day(2026, 3, 4),
+        "started_at": at(2026, 3, 4, 9, 0, 0),
+        "outcome": cpb.CALL_OUTCOME_NO_ANSWER,
+        "record_time": at(2026, 3, 4, 9, 1, 0),
+    }
+    return cpb.Call(**{**values, **fields})
+
+
+def test_calls_of_each_outcome() -> None:
+    check(
+        pc.call_item(a_call()),
+        "calls",
+        "call-1",
+        "agent:t-1",
+        0,
+        {
+            "id": "call-1",
+            "outletId": "o-1",
+            "date": "2026-03-04",
+            "startedAt": "2026-03-04T09:00:00.000Z",
+            "outcome": "noAnswer",
+            "recordTime": "2026-03-04T09:01:00.000Z",
+        },
+    )
+    back = pc.call_item(
+        a_call(
+            outcome=cpb.CALL_OUTCOME_CALL_BACK,
+            ended_at=at(2026, 3, 4, 9, 3, 0),
+            call_back_at=at(2026, 3, 5, 10, 0, 0),
+            notes="после обеда",
+        )
+    )
+    assert json.loads(back.body) == {
+        "id": "call-1",
+        "outletId": "o-1",
+        "date": "2026-03-04",
+        "startedAt": "2026-03-04T09:00:00.000Z",
+        "endedAt": "2026-03-04T09:03:00.000Z",
+        "outcome": "callBack",
+        "callBackAt": "2026-03-05T10:00:00.000Z",
+        "notes": "после обеда",
+        "recordTime": "2026-03-04T09:01:00.000Z",
+    }
+    refused = pc.call_item(a_call(outcome=cpb.CALL_OUTCOME_REFUSED, reason="дорого"))
+    assert json.loads(refused.body)["reason"] == "дорого"
+    assert json.loads(pc.call_item(a_call(outcome=cpb.CALL_OUTCOME_ORDERED)).body)["outcome"] == (
+        "ordered"
+    )
+
+
+def test_call_plan() -> None:
+    plan = tpb.GetCallPlanResponse(
+        teleseller_id="t-1",
+        date=day(2026, 3, 4),
+        calls=[
+            tpb.PlannedCall(
+                outlet=cpb.Outlet(id="o-1"),
+                route_id="r-1",
+                sequence=1,
+                scheduled=True,
+                state=tpb.CALL_STATE_DONE,
+                calls=[a_call(id="call-1"), a_call(id="call-2")],
+            ),
+            tpb.PlannedCall(
+                outlet=cpb.Outlet(id="o-2"),
+                route_id="r-1",
+                sequence=2,
+                call_back_of=a_call(id="call-0", date=day(2026, 3, 3)),
+                state=tpb.CALL_STATE_OPEN,
+            ),
+        ],
+        completion=tpb.CallPlanCompletion(listed=2, done=1, not_called=1, ordered=1),
+        unplanned_calls=[a_call(id="call-9", outlet_id="o-9")],
+    )
+    check(
+        pc.call_plan_item(plan),
+        "callPlans",
+        "t-1/2026-03-04",
+        "agent:t-1",
+        0,
+        {
+            "date": "2026-03-04",
+            "calls": [
+                {
+                    "outletId": "o-1",
+                    "routeId": "r-1",
+                    "sequence": 1,
+                    "scheduled": True,
+                    "state": "done",
+                    "callIds": ["call-1", "call-2"],
+                },
+                {
+                    "outletId": "o-2",
+                    "routeId": "r-1",
+                    "sequence": 2,
+                    "scheduled": False,
+                    "state": "open",
+                    "callBackOf": "call-0",
+                    "callIds": [],
+                },
+            ],
+            "completion": {
+                "listed": 2,
+                "done": 1,
+                "notCalled": 1,
+                "ordered": 1,
+                "noAnswer": 0,
+                "callBack": 0,
+                "refused": 0,
+            },
+            "unplannedCallIds": ["call-9"],
+        },
+    )
+
+
 # ------------------------------------------------------------------------ bytes and keys
 
 
@@ -1206,6 +1387,8 @@ def test_a_map_gives_the_same_bytes_whatever_its_order() -> None:
         lambda: po.order_item(opb.Order(agent_id="e-1")),
         lambda: ps.tare_balance_item(spb.TareBalance(client_id="c-1")),
         lambda: po.price_item("", "pt-1", opb.PriceListEntry(product_id="p"), version=1),
+        lambda: pc.call_item(cpb.Call(id="call-1")),  # no teleseller: no scope
+        lambda: ps.cash_on_hand_item(spb.CashOnHand(total=rub(1))),
     ],
 )
 def test_an_empty_key_or_scope_member_is_refused(make: Any) -> None:
@@ -1214,4 +1397,4 @@ def test_an_empty_key_or_scope_member_is_refused(make: Any) -> None:
 
 
 def test_every_section_has_a_projection() -> None:
-    assert len(p.SECTIONS) == len(set(p.SECTIONS)) == 26
+    assert len(p.SECTIONS) == len(set(p.SECTIONS)) == 29

@@ -146,6 +146,17 @@ def every_kind() -> dict[str, dict[str, Any]]:
             counted=[{"productId": "p-1001", "quantity": "12"}],
             cashHandedOver=MONEY,
         ),
+        "call": common(
+            "call",
+            callId=new_id(),
+            outletId="0f3e",
+            date="2026-03-04",
+            startedAt="2026-03-04T09:00:00Z",
+            endedAt="2026-03-04T09:02:00Z",
+            outcome="callBack",
+            callBackAt="2026-03-05T10:00:00Z",
+            notes="перезвонить завтра",
+        ),
     }
 
 
@@ -167,6 +178,47 @@ def test_every_kind_of_the_protocol_decodes_to_its_own_shape() -> None:
     assert isinstance(payment, d.Payment)
     assert payment.amount == d.Money(amount="1234.50", currency="RUB")
     assert payment.allocations[1].amount is None
+    call = d.receive(0, raw(documents["call"])).document
+    assert isinstance(call, d.Call)
+    assert (call.outcome, call.reason) == ("callBack", "")
+    assert call.call_back_at == datetime(2026, 3, 5, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "says"),
+    [
+        (lambda c: c.update(outcome="busy"), "documents[1].outcome", "Invalid enum value"),
+        (lambda c: c.pop("startedAt"), "documents[1].startedAt", "missing required field"),
+        (lambda c: c.update(callId="c-1"), "documents[1].callId", "regex"),
+        (lambda c: c.update(reason="x" * 1001), "documents[1].reason", "length"),
+        (lambda c: c.update(tellerId=new_id()), "documents[1].tellerId", "unknown field"),
+    ],
+)
+def test_a_malformed_call_is_invalid_naming_its_field(change: Any, field: str, says: str) -> None:
+    call = every_kind()["call"]
+    change(call)
+    received = d.receive(1, raw(call))
+    assert received.document is None and received.problem is not None
+    assert received.problem.field == field
+    assert says in received.problem.detail
+    assert (received.kind, received.document_id) == ("call", call["documentId"])
+
+
+def test_a_call_names_its_outlet_creates_its_id_and_its_times_are_device_times() -> None:
+    document = every_kind()["call"]
+    call = d.receive(0, raw(document)).document
+    assert isinstance(call, d.Call)
+    assert d.creates(call) == d.normal_id(document["callId"])
+    assert d.needs(call) == {"0f3e"}
+    assert d.creates_loosely(raw(document), "call") == d.normal_id(document["callId"])
+    # A call ending after the batch was sent is future-dated; its call-back time never is.
+    late = {**document, "endedAt": "2026-03-04T09:50:00Z"}
+    found = d.future_dated(d.receive(2, raw(late)), SENT, SENT, SKEW)
+    assert found is not None and found.field == "documents[2].endedAt"
+    assert d.future_dated(d.receive(2, raw(document)), SENT, SENT, SKEW) is None
+    # clients' field names (`call.outlet_id`) are the document's.
+    assert d.device_field("call", "call.call_back_at") == "callBackAt"
+    assert d.device_field("call", "call.id") == "callId"
 
 
 @pytest.mark.parametrize(

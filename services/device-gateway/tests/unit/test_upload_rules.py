@@ -263,7 +263,7 @@ def test_enum_names_are_the_protocols() -> None:
 
 METHODS = ("CheckIn", "CheckOut", "RecordMissedVisit", "SubmitAudit", "SubmitOrder",
            "CompleteVanSale", "AcceptReturn", "RecordPayment", "ProposeOutlet",
-           "ProposeCardChange", "LoadVan", "UnloadVan")  # fmt: skip
+           "ProposeCardChange", "LoadVan", "UnloadVan", "RecordCall")  # fmt: skip
 
 
 def peers() -> Any:
@@ -274,7 +274,16 @@ def peers() -> Any:
     )
 
 
-AGENT_FIELDS = {"agent_id", "for_agent_id", "actor", "actor_id", "collected_by", "proposed_by"}
+AGENT_FIELDS = {
+    "agent_id",
+    "for_agent_id",
+    "actor",
+    "actor_id",
+    "collected_by",
+    "proposed_by",
+    "teleseller_id",
+    "for_teleseller_id",
+}
 
 
 def set_fields(message: Any) -> set[str]:
@@ -303,6 +312,7 @@ def test_every_kind_goes_to_its_rpc_with_the_document_id_as_request_id() -> None
         "cardChange": ("clients", "ProposeCardChange"),
         "vanLoad": ("orders", "LoadVan"),
         "vanUnload": ("orders", "UnloadVan"),
+        "call": ("clients", "RecordCall"),
     }
     for kind, document in every_kind().items():
         received = decoded(document)
@@ -347,3 +357,13 @@ def test_requests_carry_the_documents_content() -> None:
     assert (order.delivery_date.month, order.delivery_date.day) == (3, 5)
     undated = request_of({**kinds["order"], "deliveryDate": None})
     assert not undated.HasField("delivery_date")
+    call = request_of(kinds["call"]).call
+    assert (call.id, call.outlet_id) == (kinds["call"]["callId"], "0f3e")
+    assert call.outcome == cpb.CALL_OUTCOME_CALL_BACK
+    assert call.call_back_at.ToJsonString() == "2026-03-05T10:00:00Z"
+    assert call.ended_at.ToJsonString() == "2026-03-04T09:02:00Z"
+    assert (call.date.month, call.date.day) == (3, 4)
+    # Unset on the device: unset for clients (which dates the call by its start).
+    bare = request_of({**kinds["call"], "date": None, "endedAt": None, "callBackAt": None}).call
+    assert not bare.HasField("date") and not bare.HasField("ended_at")
+    assert not bare.HasField("call_back_at")

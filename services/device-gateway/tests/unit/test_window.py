@@ -42,12 +42,22 @@ def pb_time(moment: datetime) -> timestamp_pb2.Timestamp:
 
 
 def test_the_swept_sections_are_the_projections_sections() -> None:
-    assert (w.ORDERS, w.VISITS, w.PROPOSALS, w.VISIT_PLANS, w.COLLECTIONS) == (
+    assert (
+        w.ORDERS,
+        w.VISITS,
+        w.PROPOSALS,
+        w.VISIT_PLANS,
+        w.COLLECTIONS,
+        w.CALLS,
+        w.CALL_PLANS,
+    ) == (
         p.ORDERS,
         p.VISITS,
         p.PROPOSALS,
         p.VISIT_PLANS,
         p.COLLECTIONS,
+        p.CALLS,
+        p.CALL_PLANS,
     )
     assert set(w.SWEPT_SECTIONS) <= set(p.SECTIONS)
 
@@ -82,6 +92,12 @@ def test_the_swept_sections_are_the_projections_sections() -> None:
         (w.VISIT_PLANS, Dated(ago(30)), True),
         (w.VISIT_PLANS, Dated(TODAY), False),
         (w.VISIT_PLANS, Dated(TODAY + timedelta(days=7)), False),
+        # a teleseller's calls as visits, its call plan days as plan days
+        (w.CALLS, Dated(ago(15)), True),
+        (w.CALLS, Dated(ago(14)), False),
+        (w.CALL_PLANS, Dated(ago(1)), True),
+        (w.CALL_PLANS, Dated(TODAY), False),
+        ("cashOnHand", Dated(ago(400)), False),
         # collections: more than 7 days ago
         (w.COLLECTIONS, Dated(ago(8)), True),
         (w.COLLECTIONS, Dated(ago(7)), False),
@@ -136,6 +152,23 @@ def test_visits_plan_days_and_collections_count_from_their_date() -> None:
     for item, day in ((visit, ago(15)), (plan, ago(1)), (collection, ago(8))):
         assert dated(item.section, item.key, item.body, MOSCOW) == Dated(day)
         assert out_of_window(item.section, Dated(day), TODAY)
+
+
+def test_calls_and_call_plan_days_count_from_their_date() -> None:
+    call = pc.call_item(
+        cpb.Call(
+            id="call-1",
+            teleseller_id="t-1",
+            date=pb_day(ago(15)),
+            started_at=pb_time(datetime(2026, 2, 17, 9, tzinfo=UTC)),
+        )
+    )
+    plan = pc.call_plan_item(tpb.GetCallPlanResponse(teleseller_id="t-1", date=pb_day(ago(1))))
+    for item, day in ((call, ago(15)), (plan, ago(1))):
+        assert dated(item.section, item.key, item.body, MOSCOW) == Dated(day)
+        assert out_of_window(item.section, Dated(day), TODAY)
+    key = pc.call_plan_key("t-1", ago(3).isoformat())
+    assert dated(w.CALL_PLANS, key, b'{"calls":[]}', MOSCOW) == Dated(ago(3))
 
 
 def test_a_plan_day_without_a_date_in_its_body_counts_from_its_key() -> None:

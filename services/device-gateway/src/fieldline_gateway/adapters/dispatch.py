@@ -161,6 +161,7 @@ def call_for(peers: Peers, document: d.Document) -> Call:
                     order_id=document.order_id,
                     client_id=document.client_id,
                     outlet_id=document.outlet_id,
+                    visit_id=document.visit_id or "",
                     distributor_id=document.distributor_id or "",
                     warehouse_id=document.warehouse_id or "",
                     order_date=pb_date(document.order_date),
@@ -181,6 +182,7 @@ def call_for(peers: Peers, document: d.Document) -> Call:
                     van_id=document.van_id,
                     client_id=document.client_id,
                     outlet_id=document.outlet_id,
+                    visit_id=document.visit_id or "",
                     date=pb_date(document.date),
                     lines=[_order_line(line) for line in document.lines],
                     cash_collected=_money(document.cash_collected),
@@ -199,6 +201,7 @@ def call_for(peers: Peers, document: d.Document) -> Call:
                     van_id=document.van_id or "",
                     client_id=document.client_id,
                     outlet_id=document.outlet_id,
+                    visit_id=document.visit_id or "",
                     order_id=document.order_id or "",
                     date=pb_date(document.date),
                     lines=[
@@ -228,6 +231,7 @@ def call_for(peers: Peers, document: d.Document) -> Call:
                         kind=spb.PAYMENT_KIND_CASH,
                         client_id=document.client_id,
                         outlet_id=document.outlet_id or "",
+                        visit_id=document.visit_id or "",
                         date=pb_date(document.date),
                         amount=_money(document.amount),
                         receipt_number=document.receipt_number,
@@ -302,6 +306,26 @@ def call_for(peers: Peers, document: d.Document) -> Call:
                     cash_handed_over=_money(document.cash_handed_over),
                 ),
                 lambda r: Outcome.accepted(unloading_entity(r.unloading)),
+            )
+        case d.Call():
+            return Call(
+                "clients",
+                peers.visits.RecordCall,
+                cvs.RecordCallRequest(
+                    request_id=rid,
+                    call=cpb.Call(
+                        id=document.call_id,
+                        outlet_id=document.outlet_id,
+                        date=pb_date(document.date),
+                        started_at=ts(document.started_at),
+                        ended_at=ts(document.ended_at),
+                        outcome=_enum_value(cpb.CallOutcome, "CALL_OUTCOME_", document.outcome),
+                        call_back_at=ts(document.call_back_at),
+                        reason=document.reason,
+                        notes=document.notes,
+                    ),
+                ),
+                lambda r: Outcome.accepted(call_entity(r.call)),
             )
     raise TypeError(f"no call for {type(document).__name__}")  # pragma: no cover
 
@@ -540,6 +564,7 @@ def order_entity(o: opb.Order) -> dict[str, Any]:
             "status": enum_name(opb.OrderStatus, "ORDER_STATUS_", o.status),
             "clientId": o.client_id,
             "outletId": o.outlet_id,
+            "visitId": o.visit_id,
             "distributorId": o.distributor_id,
             "warehouseId": o.warehouse_id,
             "orderDate": _date(o.order_date),
@@ -599,6 +624,7 @@ def return_entity(g: van.GoodsReturn) -> dict[str, Any]:
             "vanId": g.van_id,
             "clientId": g.client_id,
             "outletId": g.outlet_id,
+            "visitId": g.visit_id,
             "orderId": g.order_id,
             "date": _date(g.date),
             "grossTotal": money_out(g.gross_total),
@@ -628,6 +654,7 @@ def payment_entity(p: spb.Payment) -> dict[str, Any]:
             "id": p.id,
             "clientId": p.client_id,
             "outletId": p.outlet_id,
+            "visitId": p.visit_id,
             "date": _date(p.date),
             "amount": money_out(p.amount),
             "receiptNumber": p.receipt_number,
@@ -675,6 +702,24 @@ def proposal_entity(p: cpb.Proposal) -> dict[str, Any]:
     entity["card"] = card_entity(p.card)
     entity["fields"] = [_camel_path(f) for f in p.fields]
     return entity
+
+
+def call_entity(c: cpb.Call) -> dict[str, Any]:
+    """A recorded call, as the `calls` section holds it."""
+    return _compact(
+        {
+            "id": c.id,
+            "outletId": c.outlet_id,
+            "date": _date(c.date),
+            "startedAt": _time(c.started_at),
+            "endedAt": _time(c.ended_at),
+            "outcome": enum_name(cpb.CallOutcome, "CALL_OUTCOME_", c.outcome),
+            "callBackAt": _time(c.call_back_at),
+            "reason": c.reason,
+            "notes": c.notes,
+            "recordTime": _time(c.record_time),
+        }
+    )
 
 
 def van_stock_entity(stock: van.GetVanStockResponse) -> dict[str, Any]:

@@ -72,6 +72,9 @@ VAN_STOCK = "vanStock"
 COLLECTIONS = "collections"
 PROPOSALS = "proposals"
 RECOMMENDED_ORDERS = "recommendedOrders"
+CALLS = "calls"
+CALL_PLANS = "callPlans"
+CASH_ON_HAND = "cashOnHand"
 
 SECTIONS = (
     ME,
@@ -100,6 +103,9 @@ SECTIONS = (
     COLLECTIONS,
     PROPOSALS,
     RECOMMENDED_ORDERS,
+    CALLS,
+    CALL_PLANS,
+    CASH_ON_HAND,
 )
 
 

@@ -1,9 +1,10 @@
 """Sync items of the sections that come from clients: me, routes, routeOutlets, visitPlans,
-visits, outlets, clients, questionnaires, proposals (docs/sync-protocol.md, *Sections*).
+visits, outlets, clients, questionnaires, proposals, calls, callPlans (docs/sync-protocol.md,
+*Sections*).
 
 Keys are the store's `(section, key)`, unique across every employee: `me` is keyed by the
-employee's id and a plan day by `agentId/date` (the protocol writes them `me` and `date`,
-one device seeing one employee).
+employee's id and a plan day by `agentId/date` (a call plan's by `telesellerId/date`; the
+protocol writes them `me` and `date`, one device seeing one employee).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from fieldline.clients.events.v1 import events_pb2 as cev
 from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline.clients.v1 import territory_service_pb2 as tpb
 from fieldline_gateway.adapters.projections import (
+    CALL_PLANS,
+    CALLS,
     CLIENTS,
     ME,
     OUTLETS,
@@ -260,3 +263,62 @@ def proposal_item(proposal: cpb.Proposal) -> Item:
     put(data, "decideTime", time_text(p.decide_time, "proposal.decide_time"))
     key = require(p.id, "proposal.id")
     return item(PROPOSALS, key, scope_agent(p.proposed_by), 0, data)
+
+
+def call_item(call: cpb.Call) -> Item:
+    """`calls`: a teleseller's call, under its agent scope (`CallRecorded`, `ListCalls`);
+    calls never change, so unversioned."""
+    c = call
+    data: dict[str, Any] = {
+        "id": c.id,
+        "outletId": c.outlet_id,
+        "date": date_text(c.date, "call.date"),
+        "startedAt": time_text(c.started_at, "call.started_at"),
+    }
+    put(data, "endedAt", time_text(c.ended_at, "call.ended_at"))
+    data["outcome"] = enum_name(cpb.CallOutcome, c.outcome)
+    put(data, "callBackAt", time_text(c.call_back_at, "call.call_back_at"))
+    put(data, "reason", c.reason)
+    put(data, "notes", c.notes)
+    put(data, "recordTime", time_text(c.record_time, "call.record_time"))
+    return item(CALLS, require(c.id, "call.id"), scope_agent(c.teleseller_id), 0, data)
+
+
+def call_plan_key(teleseller_id: str, day: str) -> str:
+    return join_key(require(teleseller_id, "teleseller_id"), require(day, "date"))
+
+
+def call_plan_item(plan: tpb.GetCallPlanResponse) -> Item:
+    """`callPlans`: one day of a teleseller's call plan (`GetCallPlan`), unversioned. The
+    calls themselves are in `calls`: a planned outlet names its calls of the day by id."""
+    day = date_text(plan.date, "plan.date") or ""
+    calls = []
+    for planned in plan.calls:
+        entry: dict[str, Any] = {
+            "outletId": planned.outlet.id,
+            "routeId": planned.route_id,
+            "sequence": planned.sequence,
+            "scheduled": planned.scheduled,
+            "state": enum_name(tpb.CallState, planned.state),
+        }
+        if planned.HasField("call_back_of"):
+            entry["callBackOf"] = planned.call_back_of.id
+        entry["callIds"] = [c.id for c in planned.calls]
+        calls.append(entry)
+    done = plan.completion
+    data = {
+        "date": day,
+        "calls": calls,
+        "completion": {
+            "listed": done.listed,
+            "done": done.done,
+            "notCalled": done.not_called,
+            "ordered": done.ordered,
+            "noAnswer": done.no_answer,
+            "callBack": done.call_back,
+            "refused": done.refused,
+        },
+        "unplannedCallIds": [c.id for c in plan.unplanned_calls],
+    }
+    key = call_plan_key(plan.teleseller_id, day)
+    return item(CALL_PLANS, key, scope_agent(plan.teleseller_id), 0, data)

@@ -1,5 +1,5 @@
 """Sync items of the sections that come from settlements: balances, invoices, tareBalances,
-creditStandings, collections (docs/sync-protocol.md, *Sections*). Money is
+creditStandings, collections, cashOnHand (docs/sync-protocol.md, *Sections*). Money is
 `projections.money` (exact, never a float); tare quantities are settlements' decimal strings.
 """
 
@@ -13,6 +13,7 @@ from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as sss
 from fieldline_gateway.adapters.projections import (
     BALANCES,
+    CASH_ON_HAND,
     COLLECTIONS,
     CREDIT_STANDINGS,
     INVOICES,
@@ -228,12 +229,9 @@ def credit_standing_without_decisions(
 # --------------------------------------------------------------------------- collections
 
 
-def collection_item(payment: spb.Payment) -> Item | None:
-    """`collections`: cash an agent collected (`PaymentRecorded`), under the collector's
-    scope; None for a payment nobody collected (a bank payment). Unversioned."""
-    p = payment
-    if not p.collected_by or p.kind == spb.PAYMENT_KIND_BANK:
-        return None
+def _cash_payment(p: spb.Payment) -> dict[str, Any]:
+    """What `collections` and `cashOnHand` show of a cash payment: id, client, outlet, date,
+    amount, receipt."""
     data: dict[str, Any] = {"id": p.id, "clientId": p.client_id}
     put(data, "outletId", p.outlet_id)
     data.update(
@@ -241,6 +239,20 @@ def collection_item(payment: spb.Payment) -> Item | None:
             "date": date_text(p.date, "payment.date"),
             "amount": money(p.amount, "payment.amount"),
             "receiptNumber": p.receipt_number,
+        }
+    )
+    return data
+
+
+def collection_item(payment: spb.Payment) -> Item | None:
+    """`collections`: cash an agent collected (`PaymentRecorded`), under the collector's
+    scope; None for a payment nobody collected (a bank payment). Unversioned."""
+    p = payment
+    if not p.collected_by or p.kind == spb.PAYMENT_KIND_BANK:
+        return None
+    data = _cash_payment(p)
+    data.update(
+        {
             "allocations": [
                 {"invoiceId": a.invoice_id, "amount": money(a.amount, "allocation.amount")}
                 for a in p.allocations
@@ -250,3 +262,27 @@ def collection_item(payment: spb.Payment) -> Item | None:
     )
     key = require(p.id, "payment.id")
     return item(COLLECTIONS, key, scope_agent(p.collected_by), 0, data)
+
+
+# --------------------------------------------------------------------------- cash on hand
+
+
+def cash_on_hand_item(cash: spb.CashOnHand) -> Item:
+    """`cashOnHand`: the cash an employee holds, its cash payments no handover covers yet
+    (`GetCashOnHand`), keyed by the employee, versioned by settlements' cash-on-hand version
+    (which steps with each payment collected and each handover)."""
+    c = cash
+    data: dict[str, Any] = {
+        "employeeId": c.employee_id,
+        "total": money(c.total, "cash_on_hand.total"),
+    }
+    put(data, "oldestDate", date_text(c.oldest_date, "cash_on_hand.oldest_date"))
+    payments = []
+    for p in c.payments:
+        entry = _cash_payment(p)
+        put(entry, "visitId", p.visit_id)
+        payments.append(entry)
+    data["payments"] = payments
+    data["version"] = c.version
+    key = require(c.employee_id, "cash_on_hand.employee_id")
+    return item(CASH_ON_HAND, key, scope_agent(c.employee_id), c.version, data)

@@ -10,10 +10,18 @@ import grpc
 from fieldline.clients.v1 import territory_service_pb2 as ts
 from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import van_service_pb2 as vs
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_gateway.adapters import projections_clients as pc
 from fieldline_gateway.adapters import projections_orders as po
+from fieldline_gateway.adapters import projections_settlements as ps
 from fieldline_gateway.adapters.peers import Peers
-from fieldline_gateway.adapters.projections import VISIT_PLANS, Item, Removal, scope_agent
+from fieldline_gateway.adapters.projections import (
+    CALL_PLANS,
+    VISIT_PLANS,
+    Item,
+    Removal,
+    scope_agent,
+)
 from fieldline_kit.grpc.convert import pb_date
 
 
@@ -34,6 +42,32 @@ async def visit_plans(
         gone = (today - timedelta(days=n)).isoformat()
         out.append(Removal(VISIT_PLANS, pc.visit_plan_key(agent_id, gone), scope_agent(agent_id)))
     return out
+
+
+async def call_plans(peers: Peers, teleseller_id: str, today: date) -> list[Item | Removal]:
+    """The teleseller's call plan of today (clients decides what is due and what is done),
+    and the removal of the days just gone."""
+    reply = await peers.territory.GetCallPlan(
+        ts.GetCallPlanRequest(teleseller_id=teleseller_id, date=pb_date(today)),
+        metadata=peers.as_service(),
+        timeout=peers.timeout,
+    )
+    out: list[Item | Removal] = [pc.call_plan_item(reply)]
+    for n in range(1, 8):
+        gone = (today - timedelta(days=n)).isoformat()
+        key = pc.call_plan_key(teleseller_id, gone)
+        out.append(Removal(CALL_PLANS, key, scope_agent(teleseller_id)))
+    return out
+
+
+async def cash_on_hand(peers: Peers, employee_id: str) -> list[Item]:
+    """The employee's cash on hand (settlements: its cash payments no handover covers)."""
+    reply = await peers.settlements.GetCashOnHand(
+        ss.GetCashOnHandRequest(employee_id=employee_id),
+        metadata=peers.as_service(),
+        timeout=peers.timeout,
+    )
+    return [ps.cash_on_hand_item(reply.cash_on_hand)]
 
 
 async def vans_of(peers: Peers, seller_id: str) -> tuple[list[Item], dict[str, str]]:

@@ -114,3 +114,19 @@ async def van_sellers(session: AsyncSession) -> list[str]:
 
     query = select(employees.c.employee_id).where(employees.c.roles.like("%VAN_SELLER%"))
     return sorted(await session.scalars(query))
+
+
+async def telesellers(session: AsyncSession) -> dict[str, frozenset[str]]:
+    """Employees holding the TELESELLER role, as clients last reported them: their roles."""
+    from fieldline_gateway.adapters.orm import employees
+    from fieldline_kit.auth.directory_table import ROLE_SEPARATOR
+
+    query = select(employees.c.employee_id, employees.c.roles).where(
+        employees.c.roles.like("%TELESELLER%")
+    )
+    found = {}
+    for employee_id, roles in await session.execute(query):
+        held = frozenset(r for r in str(roles).split(ROLE_SEPARATOR) if r)
+        if "TELESELLER" in held:
+            found[str(employee_id)] = held
+    return found

@@ -96,6 +96,10 @@ class EmployeeFact:
     def van_seller(self) -> bool:
         return "VAN_SELLER" in self.standing.roles
 
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.standing.roles
+
     async def write(self, graph: GraphStore) -> None:
         await put_standing(graph.session, employees, self.employee_id, self.standing, self.version)
 
@@ -216,6 +220,7 @@ class ServiceLists:
             Step("proposals", self.proposals),
             Step("questionnaires", self.questionnaires),
             Step("visits", lambda: self.visits(today - timedelta(days=visit_days))),
+            Step("calls", lambda: self.calls(today - timedelta(days=visit_days))),
             Step("productGroups", self.product_groups),
             Step("products", self.products),
             Step("priceTypes", self.price_types),
@@ -383,6 +388,18 @@ class ServiceLists:
             lambda r: r.visits,
             lambda v: Listed(items=[pc.visit_item(v)]),
             "visit",
+        )
+
+    def calls(self, since: date) -> AsyncIterator[Listed]:
+        """Telesellers' calls of the window (the visits' window: from `since`)."""
+        return self._each(
+            self._peers.visits.ListCalls,
+            lambda t: vis.ListCallsRequest(
+                page_size=self._page, page_token=t, from_date=pb_date(since)
+            ),
+            lambda r: r.calls,
+            lambda c: Listed(items=[pc.call_item(c)]),
+            "call",
         )
 
     # -- orders: the catalog -----------------------------------------------------------------

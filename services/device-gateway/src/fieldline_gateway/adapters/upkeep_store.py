@@ -26,6 +26,8 @@ from fieldline_gateway.adapters.fanout_tables import fanout_objects
 from fieldline_gateway.adapters.photos_tables import photos
 from fieldline_gateway.domain.photos import PhotoStatus
 from fieldline_gateway.domain.window import (
+    CALL_PLANS,
+    CALLS,
     COLLECTIONS,
     ORDERS,
     PROPOSALS,
@@ -100,17 +102,17 @@ class _Proposal(msgspec.Struct, rename="camel"):
 
 def dated(section: str, key: str, body: bytes, tz: tzinfo) -> Dated:
     """The day the item's window counts from, and its status, as the projections write them:
-    an order's `orderDate` and `status`; a visit's, a collection's `date`; a plan day's `date`
-    (else the day its key `agentId/date` ends with); a proposal's `status` and the business
-    day (in `tz`) of its `decideTime` (else `createTime`). A body that does not read so gives
-    no day (the item stays)."""
+    an order's `orderDate` and `status`; a visit's, a collection's, a call's `date`; a plan
+    day's or call plan day's `date` (else the day its key `agentId/date` ends with); a
+    proposal's `status` and the business day (in `tz`) of its `decideTime` (else
+    `createTime`). A body that does not read so gives no day (the item stays)."""
     try:
         if section == ORDERS:
             order = msgspec.json.decode(body, type=_Order)
             return Dated(_day(order.order_date), order.status)
-        if section in (VISITS, COLLECTIONS, VISIT_PLANS):
+        if section in (VISITS, COLLECTIONS, VISIT_PLANS, CALLS, CALL_PLANS):
             day = msgspec.json.decode(body, type=_OnDay).date
-            if day is None and section == VISIT_PLANS:
+            if day is None and section in (VISIT_PLANS, CALL_PLANS):
                 day = key.rpartition("/")[2]
             return Dated(_day(day))
         if section == PROPOSALS:

@@ -21,7 +21,9 @@ CODE_LENGTH = 12
 # Letters a person may type for a Crockford digit.
 _READ_AS = {"O": "0", "I": "1", "L": "1"}
 
-FIELD_ROLES = frozenset({"AGENT", "VAN_SELLER", "MERCHANDISER", "SUPERVISOR"})
+# Who may hold a device: the field roles, telesellers (its call lists, calls and debts) and
+# supervisors.
+FIELD_ROLES = frozenset({"AGENT", "VAN_SELLER", "MERCHANDISER", "TELESELLER", "SUPERVISOR"})
 MANAGERS = frozenset({"SUPERVISOR", "ADMIN"})
 
 
@@ -65,7 +67,8 @@ def new_refresh_token() -> str:
 
 
 def may_hold_device(roles: frozenset[str]) -> bool:
-    """Who a device may be activated for: an employee with a field role or a supervisor."""
+    """Who a device may be activated for: an employee with a field role, a teleseller or a
+    supervisor."""
     return not roles.isdisjoint(FIELD_ROLES)
 
 

@@ -10,10 +10,12 @@ them: the use case (its rules), and the adapter that turns each into its service
 
 The rules:
 
-* **future-dated**: a device time (`createdAt`, a check-in's `time`) after the batch's
+* **future-dated**: a device time (`createdAt`, a check-in's `time`, a call's `startedAt` and
+  `endedAt`) after the batch's
   `sentAt` + 1 minute, or after the server's time + the allowed skew;
 * **prerequisites**: a document *creates* at most one entity the device named (a visit, an
-  order or van sale — whose invoice has the sale's id —, a proposed outlet) and *needs* the
+  order or van sale — whose invoice has the sale's id —, a proposed outlet, a call) and
+  *needs* the
   ones it names; what it needs is judged from what the earlier documents of the batch and the
   receipts say about it (`judge_prerequisites`): rejected → rejected, deferred → deferred,
   accepted or never seen → sent. Ids are the app's UUIDs, so an id alone names its entity;
@@ -305,6 +307,21 @@ class VanUnload(DocumentBase, tag="vanUnload", kw_only=True):
     cash_handed_over: Money
 
 
+class Call(DocumentBase, tag="call", kw_only=True):
+    """A teleseller's call to an outlet of its call lists, once it happened (clients
+    `RecordCall`). `date` unset: the day of `startedAt` in the company's time zone."""
+
+    call_id: Uuid
+    outlet_id: Ref
+    date: dt.date | None = None
+    started_at: Time
+    ended_at: Time | None = None
+    outcome: Literal["ordered", "noAnswer", "callBack", "refused"]
+    call_back_at: Time | None = None
+    reason: Reason = ""
+    notes: Text = ""
+
+
 Document = (
     VisitCheckIn
     | VisitCheckOut
@@ -318,6 +335,7 @@ Document = (
     | CardChange
     | VanLoad
     | VanUnload
+    | Call
 )
 
 KINDS: dict[str, type[DocumentBase]] = {
@@ -335,6 +353,7 @@ KINDS: dict[str, type[DocumentBase]] = {
         CardChange,
         VanLoad,
         VanUnload,
+        Call,
     )
 }
 
@@ -610,6 +629,10 @@ def device_times(document: Document) -> list[tuple[str, dt.datetime]]:
     times = [("createdAt", document.created_at)]
     if isinstance(document, VisitCheckIn | VisitCheckOut):
         times.append(("time", document.time))
+    if isinstance(document, Call):  # (its callBackAt is meant to be ahead)
+        times.append(("startedAt", document.started_at))
+        if document.ended_at is not None:
+            times.append(("endedAt", document.ended_at))
     return times
 
 
@@ -639,10 +662,12 @@ def future_dated(
 def creates(document: Document) -> str | None:
     """The entity the document makes under an id the device chose, that later documents
     name: a visit (check-in, missed visit), an order (a van sale's invoice has its id too),
-    a proposed outlet."""
+    a proposed outlet, a call (a phone order will name it)."""
     match document:
         case VisitCheckIn() | MissedVisit():
             return normal_id(document.visit_id)
+        case Call():
+            return normal_id(document.call_id)
         case Order():
             return normal_id(document.order_id)
         case VanSale():
@@ -658,6 +683,7 @@ _CREATES_FIELD = {
     "order": "orderId",
     "vanSale": "saleId",
     "outletProposal": "outletId",
+    "call": "callId",
 }
 
 
@@ -673,7 +699,7 @@ def needs(document: Document) -> frozenset[str]:
     """The ids of entities the document names that an earlier document may have created."""
     named: list[str | None] = []
     match document:
-        case VisitCheckIn() | MissedVisit() | CardChange():
+        case VisitCheckIn() | MissedVisit() | CardChange() | Call():
             named.append(document.outlet_id)
         case VisitCheckOut():
             named.append(document.visit_id)
@@ -785,11 +811,12 @@ _SEGMENT = r"[a-z_][a-z0-9_]*(?:\[[0-9]+\])?"
 _FIELD_PREFIX = re.compile(rf"^({_SEGMENT}(?:\.{_SEGMENT})*): ")
 
 # Per kind: the services' field names that are not the document's in camelCase.
-_WRAPPERS = ("audit.", "payment.")
+_WRAPPERS = ("audit.", "payment.", "call.")
 _RENAMES: dict[str, dict[str, str]] = {
     "*": {"request_id": "documentId", "currency_code": "currency", "update_mask": "fields"},
     "audit": {"id": "auditId", "photo_ref": "photoId"},
     "payment": {"id": "paymentId"},
+    "call": {"id": "callId"},
 }
 
 

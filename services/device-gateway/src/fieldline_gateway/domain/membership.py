@@ -3,11 +3,13 @@
 
     roles                                        scopes
     any                                          company, catalog, agent:<self>
-    AGENT, VAN_SELLER, MERCHANDISER, SUPERVISOR  route:     the routes it works
+    AGENT, VAN_SELLER, MERCHANDISER, TELESELLER, route:     the routes it works (a
+    SUPERVISOR                                              teleseller's: its call lists,
+                                                            routes of kind PHONE)
                                                  outlet:    the outlets live on them, and
                                                             the outlets it proposed
                                                  client:    the clients of those outlets
-    AGENT, VAN_SELLER, SUPERVISOR                account:   the clients with an outlet live
+    AGENT, VAN_SELLER, TELESELLER, SUPERVISOR    account:   the clients with an outlet live
                                                             on its routes
                                                  price_type: those clients' price types
     TECHNICIAN, DISTRIBUTOR_MANAGER, ADMIN       nothing more in v1
@@ -15,7 +17,14 @@
 The services' own rules, restated as a subset of them: clients shows an agent the outlets of
 its routes and those it proposed; settlements the clients with an outlet on its routes — so
 money (`account:`, and the `price_type:` derived from those clients) follows the route
-outlets only, never a proposal. A supervisor gets its own routes, not its team's.
+outlets only, never a proposal. A supervisor gets its own routes, not its team's. A
+teleseller works its call lists as an agent its routes (docs/contexts/sales-gaps.md 3.2): it
+quotes prices and debts on the phone, so it holds money scopes; it proposes no outlet (clients
+admits it to no census) and has no van.
+
+`withheld_sections` is what a role's bundle leaves out while the owning service does not admit
+the role to the reads behind it: orders admits no TELESELLER yet (its telesales increment), so
+a teleseller's bundle has none of orders' sections but the catalog's.
 """
 
 from __future__ import annotations
@@ -23,14 +32,31 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from fieldline_kit.roles import AGENT, MERCHANDISER, SUPERVISOR, VAN_SELLER
+from fieldline_kit.roles import AGENT, MERCHANDISER, SUPERVISOR, TELESELLER, VAN_SELLER
 
 COMPANY = "company"
 CATALOG = "catalog"
 
 # Roles that work routes and see outlets and clients; and those of them that see money.
-FIELD_ROLES = frozenset({AGENT, VAN_SELLER, MERCHANDISER, SUPERVISOR})
-MONEY_ROLES = frozenset({AGENT, VAN_SELLER, SUPERVISOR})
+FIELD_ROLES = frozenset({AGENT, VAN_SELLER, MERCHANDISER, TELESELLER, SUPERVISOR})
+MONEY_ROLES = frozenset({AGENT, VAN_SELLER, TELESELLER, SUPERVISOR})
+# Orders' sections beyond the catalog's (products, productGroups): the prices and terms of the
+# employee's clients, recommended orders, its own orders and vans. Orders admits TELESELLER to
+# none of their reads yet, so a teleseller's bundle leaves them out (`withheld_sections`).
+ORDERS_SECTIONS = frozenset(
+    {
+        "priceTypes",
+        "priceLists",
+        "prices",
+        "discounts",
+        "clientTerms",
+        "clientPrices",
+        "orders",
+        "vans",
+        "vanStock",
+        "recommendedOrders",
+    }
+)
 
 
 def agent_scope(employee_id: str) -> str:
@@ -91,6 +117,19 @@ def scopes_of(
         scopes.update(account_scope(c) for c in paying)
         scopes.update(price_type_scope(price_types[c]) for c in paying if c in price_types)
     return frozenset(scopes)
+
+
+def only_teleseller(roles: Collection[str]) -> bool:
+    """A teleseller with no other route role: it works call lists only (no visit plan)."""
+    return TELESELLER in roles and (FIELD_ROLES - {TELESELLER}).isdisjoint(roles)
+
+
+def withheld_sections(roles: Collection[str]) -> frozenset[str]:
+    """The sections an employee with `roles` does not receive although it holds their scopes:
+    orders' (but the catalog's) for a teleseller with no other route role (orders does not
+    admit TELESELLER yet). Lifting it later needs those devices to sync in full once: a cursor
+    does not record what was withheld from it."""
+    return ORDERS_SECTIONS if only_teleseller(roles) else frozenset()
 
 
 @dataclass(frozen=True)

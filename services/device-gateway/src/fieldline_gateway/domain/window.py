@@ -12,6 +12,8 @@ projections write them) and the business day (`today`, in the company's time zon
     proposals     decided (approved, rejected) before today − 30 days; a pending one stays
     visitPlans    plan days before today
     collections   collected before today − 7 days
+    calls         dated before today − 14 days (a teleseller's, as visits)
+    callPlans     plan days before today
 
 "Older than N days" keeps the day today − N itself: the bulk build lists the same windows from
 that day on (`ListVisits(from today − 14)`, `ListOrders(from today − 30)`), so a fresh bundle and
@@ -30,8 +32,10 @@ VISITS = "visits"
 PROPOSALS = "proposals"
 VISIT_PLANS = "visitPlans"
 COLLECTIONS = "collections"
+CALLS = "calls"
+CALL_PLANS = "callPlans"
 
-SWEPT_SECTIONS = (ORDERS, VISITS, PROPOSALS, VISIT_PLANS, COLLECTIONS)
+SWEPT_SECTIONS = (ORDERS, VISITS, PROPOSALS, VISIT_PLANS, COLLECTIONS, CALLS, CALL_PLANS)
 
 # Order statuses (the protocol's names of orders' OrderStatus) no change leaves any more. A
 # status this build does not know ("unknown", a newer service) counts as still in motion.
@@ -68,13 +72,13 @@ def out_of_window(section: str, item: Dated, today: date, windows: Windows = Win
         return False
     if section == ORDERS:
         return item.status in FINAL_ORDER_STATUSES and day < today - timedelta(windows.order_days)
-    if section == VISITS:
+    if section in (VISITS, CALLS):
         return day < today - timedelta(windows.visit_days)
     if section == PROPOSALS:
         return item.status in DECIDED_PROPOSAL_STATUSES and day < today - timedelta(
             windows.proposal_days
         )
-    if section == VISIT_PLANS:
+    if section in (VISIT_PLANS, CALL_PLANS):
         return day < today
     if section == COLLECTIONS:
         return day < today - timedelta(windows.collection_days)

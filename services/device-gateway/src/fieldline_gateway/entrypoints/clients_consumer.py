@@ -25,7 +25,15 @@ from fieldline_gateway.adapters.projections import enum_name
 from fieldline_gateway.domain.membership import outlet_scope
 from fieldline_gateway.entrypoints.fanout_consumer import fanout_consumer
 from fieldline_gateway.service_layer.fanout import Change
-from fieldline_gateway.service_layer.refetch import plan_key, reco_key, vans_key
+from fieldline_gateway.service_layer.refetch import (
+    CASH_HOLDERS,
+    call_plan_key,
+    cash_key,
+    plan_key,
+    plan_keys,
+    reco_key,
+    vans_key,
+)
 from fieldline_gateway.topology import CLIENTS_FANOUT
 from fieldline_kit.auth.directory import Standing
 from fieldline_kit.auth.directory_table import put_standing
@@ -33,6 +41,12 @@ from fieldline_kit.grpc.convert import role_names
 from fieldline_kit.messaging.consumer import PoisonMessage
 
 ToChange = Callable[[EventEnvelope, Any], Change]
+
+
+def _route_plan_key(kind: int, agent_id: str) -> str:
+    """The plan a change of a route of `kind` moves: a call list's call plan, else the visit
+    plan."""
+    return call_plan_key(agent_id) if kind == res.ROUTE_KIND_PHONE else plan_key(agent_id)
 
 
 def _version(envelope: EventEnvelope, fallback: int) -> int:
@@ -59,9 +73,12 @@ def employee_changed(envelope: EventEnvelope, message: ev.EmployeeChanged) -> Ch
         await put_standing(g.session, employees, e.id, employee_standing(e), version)
         return []
 
-    refetch = {plan_key(e.id)}
+    roles = role_names(e.roles, res.Role)
+    refetch = plan_keys(e.id, roles)
     if res.ROLE_VAN_SELLER in e.roles:
         refetch.add(vans_key(e.id))
+    if CASH_HOLDERS & roles:
+        refetch.add(cash_key(e.id))
     return Change(items=[pc.me_item(e)], graph=[directory], touched={e.id}, refetch=refetch)
 
 
@@ -77,7 +94,7 @@ def route_changed(envelope: EventEnvelope, message: ev.RouteChanged) -> Change:
         items=[pc.route_item(route)],
         graph=[graph],
         touched={route.agent_id},
-        refetch={plan_key(route.agent_id)},
+        refetch={_route_plan_key(route.kind, route.agent_id)},
     )
 
 
@@ -96,7 +113,7 @@ def assignment_changed(envelope: EventEnvelope, message: ev.RouteAssignmentChang
         touched={message.agent_id},
         refetch={
             reco_key(a.outlet_id),
-            *([plan_key(message.agent_id)] if message.agent_id else []),
+            *([_route_plan_key(a.route_kind, message.agent_id)] if message.agent_id else []),
         },
     )
 
@@ -135,6 +152,12 @@ def audit_submitted(envelope: EventEnvelope, message: ev.AuditSubmitted) -> Chan
     return Change(refetch={reco_key(message.audit.outlet_id)})
 
 
+def call_recorded(envelope: EventEnvelope, message: ev.CallRecorded) -> Change:
+    """The call, and its teleseller's call plan again (its states and completion moved)."""
+    call = message.call
+    return Change(items=[pc.call_item(call)], refetch={call_plan_key(call.teleseller_id)})
+
+
 def questionnaire_changed(envelope: EventEnvelope, message: ev.QuestionnaireChanged) -> Change:
     return Change(items=[pc.questionnaire_item(message.questionnaire)])
 
@@ -165,6 +188,7 @@ CHANGES: Mapping[type[Message], ToChange] = {
     ev.QuestionnaireChanged: questionnaire_changed,
     ev.AuditSubmitted: audit_submitted,
     ev.CensusDecided: census_decided,
+    ev.CallRecorded: call_recorded,
 }
 
 

@@ -24,7 +24,7 @@ from fieldline_gateway.bootstrap import App
 from fieldline_gateway.domain.membership import account_scope
 from fieldline_gateway.entrypoints.fanout_consumer import ToChange, fanout_consumer
 from fieldline_gateway.service_layer.fanout import Change
-from fieldline_gateway.service_layer.refetch import reco_key, van_key, vans_key
+from fieldline_gateway.service_layer.refetch import cash_key, reco_key, van_key, vans_key
 from fieldline_gateway.topology import ORDERS_FANOUT, SETTLEMENTS_FANOUT
 
 
@@ -118,6 +118,12 @@ def debt_changed(app: App, envelope: EventEnvelope, message: sev.DebtChanged) ->
     return _items(ps.balance_item(message.balance, as_of=day))
 
 
+def cash_moved(employee_id: str) -> Change:
+    """An employee's cash on hand changed: settlements is asked again (GetCashOnHand), since
+    no event carries the payments on hand."""
+    return Change(refetch={cash_key(employee_id)} if employee_id else set())
+
+
 SETTLEMENTS: Mapping[type[Message], ToChange] = {
     sev.DebtChanged: debt_changed,
     sev.InvoiceIssued: lambda _a, _e, m: Change(items=[ps.invoice_change(m.invoice)]),
@@ -125,6 +131,8 @@ SETTLEMENTS: Mapping[type[Message], ToChange] = {
     sev.TareBalanceChanged: lambda _a, _e, m: _items(ps.tare_balance_item(m.balance)),
     sev.CreditStandingChanged: lambda _a, _e, m: _items(ps.credit_standing_item(m.standing)),
     sev.PaymentRecorded: lambda _a, _e, m: _items(ps.collection_item(m.payment)),
+    sev.CashOnHandChanged: lambda _a, _e, m: cash_moved(m.employee_id),
+    sev.CashHandedOver: lambda _a, _e, m: cash_moved(m.handover.employee_id),
 }
 
 

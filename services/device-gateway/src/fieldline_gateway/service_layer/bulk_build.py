@@ -4,14 +4,15 @@ gateway itself and written as its events would write it (docs/contexts/device-ga
 than 30 days*).
 
 A run lists each step (adapters/service_lists.py: employees, routes with their assignments,
-outlets, clients, proposals, questionnaires, visits, the catalog and prices, clients' price
+outlets, clients, proposals, questionnaires, visits, calls, the catalog and prices, clients' price
 types and prices, discounts, orders, vans, then settlements' invoices, balances, tare and credit
 standings) page by page, outside any transaction, and writes every ~1,000 items in one
 transaction through `fanout.apply`: the clock first, the graph facts (the employee directory,
 routes' agents, assignments, outlets' clients and status, proposers, clients' price types), the
 items through the store's version and hash guards, the refetch keys the same records' events
-would enqueue (`plan:<employee>`, `vans:<seller>`). Then the memberships of every employee
-listed are recomputed, a few hundred per transaction.
+would enqueue (`plan:<employee>`, `callplan:<teleseller>`, `vans:<seller>`,
+`cash:<employee>`). Then the memberships of every employee listed are recomputed, a few hundred
+per transaction.
 
 Idempotent: a second run finds every item with its version and body already stored and every
 graph row with its version, so it writes nothing new (each transaction still takes a seq, as
@@ -52,7 +53,12 @@ from fieldline_gateway.adapters.service_lists import (
 )
 from fieldline_gateway.domain.window import Windows
 from fieldline_gateway.service_layer.fanout import Change, GraphStep, apply
-from fieldline_gateway.service_layer.refetch import plan_key, vans_key
+from fieldline_gateway.service_layer.refetch import (
+    CASH_HOLDERS,
+    cash_key,
+    plan_keys,
+    vans_key,
+)
 from fieldline_kit.logging import get_logger
 
 log = get_logger("fieldline.gateway.bulk_build")
@@ -121,13 +127,16 @@ def _holder() -> str:
 
 def refetch_keys(facts: Iterable[Fact], van_sellers: Iterable[str]) -> set[str]:
     """The refetch jobs the listed records' events would enqueue: every employee's visit plan
-    and every van seller's vans (`EmployeeChanged`), every listed van's seller's vans."""
+    (a teleseller's call plan), every van seller's vans and every cash holder's cash on hand
+    (`EmployeeChanged`), every listed van's seller's vans."""
     keys: set[str] = set()
     for fact in facts:
         if isinstance(fact, EmployeeFact):
-            keys.add(plan_key(fact.employee_id))
+            keys.update(plan_keys(fact.employee_id, fact.roles))
             if fact.van_seller:
                 keys.add(vans_key(fact.employee_id))
+            if CASH_HOLDERS & fact.roles:
+                keys.add(cash_key(fact.employee_id))
     keys.update(vans_key(s) for s in van_sellers if s)
     return keys
 

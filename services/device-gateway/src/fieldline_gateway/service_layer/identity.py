@@ -140,7 +140,7 @@ class Identity:
             raise Problem(
                 "invalid-request",
                 f"employee {employee_id!r} holds no field role: a device serves agents, van "
-                "sellers, merchandisers and supervisors",
+                "sellers, merchandisers, telesellers and supervisors",
                 field="employeeId",
             )
         code = new_activation_code()

@@ -7,8 +7,11 @@ service still does not know (NOT_FOUND) after NOT_FOUND_TRIES tries ends its job
 Keys: `plan:<agent>` (today … today + GATEWAY_PLAN_HORIZON_DAYS of the agent's visit plan:
 the due rule stays in clients), `vans:<seller>` (the seller's vans and their stock), `van:<id>`
 (a van not seen yet: its seller found, then the seller's vans), `reco:<outlet>` (the
-outlet's recommended order for today: after an audit, a delivery, a van sale, a route change). The
-nightly roll asks for every agent's plan again when the business day changes.
+outlet's recommended order for today: after an audit, a delivery, a van sale, a route change),
+`callplan:<teleseller>` (today's call plan: after a call, a change of its call lists),
+`cash:<employee>` (its cash on hand: after a cash payment it collected or a handover). The
+nightly roll asks for every agent's plan (a teleseller's call plan) again when the business day
+changes.
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from fieldline_gateway.adapters import refetch_reads, refetch_store
 from fieldline_gateway.adapters.peers import Peers
+from fieldline_gateway.domain.membership import only_teleseller
 from fieldline_gateway.service_layer.fanout import Change, apply
 from fieldline_kit.logging import get_logger
+from fieldline_kit.roles import AGENT, TELESELLER, VAN_SELLER
 
 log = get_logger("fieldline.gateway.refetch")
 
@@ -50,6 +55,30 @@ def reco_key(outlet_id: str) -> str:
 def van_key(van_id: str) -> str:
     """A van whose seller the gateway does not know yet."""
     return f"van:{van_id}"
+
+
+# Who holds the cash it collects (settlements' cash on hand, `cashOnHand`).
+CASH_HOLDERS = frozenset({AGENT, VAN_SELLER})
+
+
+def call_plan_key(teleseller_id: str) -> str:
+    """A teleseller's call plan of today."""
+    return f"callplan:{teleseller_id}"
+
+
+def cash_key(employee_id: str) -> str:
+    """An employee's cash on hand."""
+    return f"cash:{employee_id}"
+
+
+def plan_keys(employee_id: str, roles: Collection[str]) -> set[str]:
+    """The plans to read again for an employee with `roles`: its visit plan (a teleseller with
+    no other route role has none: clients' GetVisitPlan leaves call lists out), its call plan
+    when it sells by phone."""
+    keys = set() if only_teleseller(roles) else {plan_key(employee_id)}
+    if TELESELLER in roles:
+        keys.add(call_plan_key(employee_id))
+    return keys
 
 
 class Refetcher:
@@ -82,15 +111,20 @@ class Refetcher:
                     await asyncio.wait_for(stop.wait(), IDLE_SECONDS)
 
     async def roll(self) -> None:
-        """On a new business day (and at start), every agent's plan and every van seller's
-        vans again (each replica asks; the jobs coalesce)."""
+        """On a new business day (and at start), every agent's plan (a teleseller's call plan)
+        and every van seller's vans again (each replica asks; the jobs coalesce)."""
         today = self._today()
         if self._rolled == today:
             return
         async with self._uow() as uow:
             agents = await refetch_store.agents_with_routes(uow.session)
             sellers = await refetch_store.van_sellers(uow.session)
-            keys = [*map(plan_key, agents), *map(vans_key, sellers)]
+            telesellers = await refetch_store.telesellers(uow.session)
+            keys = [
+                *(plan_key(a) for a in agents if not only_teleseller(telesellers.get(a, ()))),
+                *map(call_plan_key, telesellers),
+                *map(vans_key, sellers),
+            ]
             await refetch_store.enqueue(uow.session, keys, self._clock())
             await uow.commit()
         self._rolled = today
@@ -152,6 +186,12 @@ class Refetcher:
         if kind == "reco":
             reco = await refetch_reads.recommended_order(self._peers, subject, self._today())
             return Change(items=list(reco)), {}
+        if kind == "callplan":
+            plans = await refetch_reads.call_plans(self._peers, subject, self._today())
+            return Change(items=list(plans)), {}
+        if kind == "cash":
+            cash = await refetch_reads.cash_on_hand(self._peers, subject)
+            return Change(items=list(cash)), {}
         if kind == "van":
             seller = await refetch_reads.seller_of_van(self._peers, subject)
             if not seller:

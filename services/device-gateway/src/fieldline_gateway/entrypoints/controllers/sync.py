@@ -12,6 +12,7 @@ from litestar.params import QueryParameter
 
 from fieldline_gateway.adapters import metrics
 from fieldline_gateway.bootstrap import App
+from fieldline_gateway.domain.membership import withheld_sections
 from fieldline_gateway.entrypoints import edge
 from fieldline_gateway.service_layer.sync import sync_page
 
@@ -47,6 +48,8 @@ class SyncController(Controller):
                 key=app.page_token_key,
                 now=now,
                 business_date=now.astimezone(app.tz).date(),
+                # What the caller's roles may not read at the owning service yet.
+                exclude_sections=withheld_sections(caller.roles),
                 shared=app.shared_scopes,
             )
         mode = "resync" if page.reset else str(page.mode)
