@@ -502,6 +502,7 @@ CASES = [
     read("GetEmployee", lambda w: ts.GetEmployeeRequest(employee_id=w.b.id)),
     read("GetEmployee", lambda w: ts.GetEmployeeRequest(employee_id=w.tb.id), "teleseller"),
     read("GetRoute", lambda w: ts.GetRouteRequest(route_id=w.route_b.id)),
+    read("GetRoute", lambda w: ts.GetRouteRequest(route_id=w.phone_b.id), "teleseller"),
     read(
         "ListRouteAgentPeriods",
         lambda w: ts.ListRouteAgentPeriodsRequest(route_id=w.route_b.id),
@@ -584,10 +585,24 @@ CASES = [
         ids("routes"),
     ),
     listing(
+        "ListRoutes",
+        lambda w: ts.ListRoutesRequest(agent_id=w.tb.id),
+        lambda w: w.phone_b.id,
+        ids("routes"),
+        "teleseller",
+    ),
+    listing(
         "ListRouteAssignments",
         lambda w: ts.ListRouteAssignmentsRequest(route_id=w.route_b.id),
         lambda w: w.outlet_b.id,
         ids("assignments", "outlet_id"),
+    ),
+    listing(
+        "ListRouteAssignments",
+        lambda w: ts.ListRouteAssignmentsRequest(route_id=w.phone_b.id),
+        lambda w: w.outlet_b.id,
+        ids("assignments", "outlet_id"),
+        "teleseller",
     ),
     listing(
         "ListRouteAssignments",
@@ -862,6 +877,9 @@ async def test_a_supervisor_sees_its_teams_data_and_an_agent_its_own(
     tb = svc.calling(caller_of(world.tb))  # a teleseller: the outlets of its call lists
     outlets = await tb.clients.ListOutlets(cs.ListOutletsRequest(page_size=1000))
     assert {o.id for o in outlets.outlets} == {world.outlet_b.id}
+    routes = await tb.territory.ListRoutes(ts.ListRoutesRequest(page_size=1000))
+    assert {r.id for r in routes.routes} == {world.phone_b.id}
+    assert (await tb.clients.GetClient(cs.GetClientRequest(client_id=world.client.id))).client.id
     calls = await sb.visits.ListCalls(vs.ListCallsRequest(page_size=1000))
     assert {c.id for c in calls.calls} == {world.call_b.id}
 

@@ -18,10 +18,11 @@
   SUPERVISOR decides, for its team — audited;
 * check-in/out, missed visits, audits: the field roles and SUPERVISOR for themselves, ADMIN and
   SERVICE for a named agent (an import);
-* telesales (docs/contexts/sales-gaps.md 3.2): TELESELLER reads the outlets of its call lists
-  (routes of kind PHONE; route scope) and its own employee record, and records its own calls
-  (ADMIN and SERVICE for a named teleseller); calls and call plans are read by their
-  teleseller, its SUPERVISOR, ADMIN and SERVICE. It is admitted to no visit, census, route or
+* telesales (docs/contexts/sales-gaps.md 3.2): TELESELLER reads its call lists (routes of kind
+  PHONE), their assignments and outlets (route scope), the clients (as the field roles: it
+  quotes and orders for them) and its own employee record, and records its own calls (ADMIN
+  and SERVICE for a named teleseller); calls and call plans are read by their teleseller, its
+  SUPERVISOR, ADMIN and SERVICE. It is admitted to no visit, census, route-changing or other
   reference-data RPC.
 
 Role names are the `fieldline.clients.v1.Role` names without `ROLE_`; service principals have
@@ -57,9 +58,9 @@ CALL_SEERS = {TELESELLER, SUPERVISOR} | MANAGERS
 
 CLIENTS = {
     "CreateClient": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
-    "GetClient": Rule(SEERS | {DISTRIBUTOR_MANAGER}, scope=Scope.COMPANY),
+    "GetClient": Rule(OUTLET_SEERS | {DISTRIBUTOR_MANAGER}, scope=Scope.COMPANY),
     "UpdateClient": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
-    "ListClients": Rule(SEERS | {DISTRIBUTOR_MANAGER}, scope=Scope.COMPANY),
+    "ListClients": Rule(OUTLET_SEERS | {DISTRIBUTOR_MANAGER}, scope=Scope.COMPANY),
     # The ERP's counterparties (the exchange service), as orders' catalog upserts.
     "UpsertClients": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "CreateOutlet": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
@@ -86,11 +87,11 @@ TERRITORY = {
     "CreateTerritory": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "ListTerritories": Rule(SEERS, scope=Scope.COMPANY),
     "CreateRoute": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),
-    "GetRoute": Rule(SEERS, scope=Scope.ROUTE),
-    "ListRoutes": Rule(SEERS, scope=Scope.ROUTE),
+    "GetRoute": Rule(OUTLET_SEERS, scope=Scope.ROUTE),
+    "ListRoutes": Rule(OUTLET_SEERS, scope=Scope.ROUTE),
     "SetRouteAssignment": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),
     "RemoveRouteAssignment": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY, audit=True),
-    "ListRouteAssignments": Rule(SEERS, scope=Scope.ROUTE),
+    "ListRouteAssignments": Rule(OUTLET_SEERS, scope=Scope.ROUTE),
     # The ERP's plan of who works which route by date (the exchange service).
     "ScheduleRouteAgents": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "ListRouteAgentPeriods": Rule(TERRITORY_MANAGERS, scope=Scope.TERRITORY),
