@@ -132,14 +132,24 @@ class Harness(RunningService[App]):
         )
 
     async def assignment(
-        self, route_id: str, outlet_id: str, agent_id: str, version: int, *, removed: bool = False
+        self,
+        route_id: str,
+        outlet_id: str,
+        agent_id: str,
+        version: int,
+        *,
+        removed: bool = False,
+        kind: cres.RouteKind.ValueType = cres.ROUTE_KIND_UNSPECIFIED,
     ) -> str:
+        """`kind` PHONE: a teleseller's call list (clients carries the route's kind on the
+        event; settlements' feed treats every route alike)."""
         message = cev.RouteAssignmentChanged(
             assignment=cres.RouteAssignment(
                 route_id=route_id,
                 outlet_id=outlet_id,
                 frequency=cres.VISIT_FREQUENCY_WEEKLY,
                 weekdays=[1],
+                route_kind=kind,
             ),
             agent_id=agent_id,
             removed=removed,

@@ -38,6 +38,7 @@ ROLES = (
     "SUPERVISOR",
     "DISTRIBUTOR_MANAGER",
     "TECHNICIAN",
+    "TELESELLER",
     "ADMIN",
     "SERVICE",
 )
@@ -161,8 +162,9 @@ async def test_every_rpc_refuses_a_call_without_a_token_or_with_a_bad_one(
 
 
 # Roles whose scope is the clients of their routes (domain/access.py): CLIENT is put on one of
-# their routes, so that only admission can refuse them (scopes: test_scopes.py).
-ROUTE_ROLES = ("AGENT", "VAN_SELLER", "SUPERVISOR")
+# their routes (a teleseller's: its call list, as the feed carries any route), so that only
+# admission can refuse them (scopes: test_scopes.py).
+ROUTE_ROLES = ("AGENT", "VAN_SELLER", "SUPERVISOR", "TELESELLER")
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))

@@ -1,12 +1,14 @@
 """Data scopes over real gRPC (docs/contexts/settlements.md#access, domain/access.py).
 
 The world comes through the clients feed as clients publishes it (real events on CLIENTS):
-agents A and B, each with a client on its route; supervisors SA (A's) and SB (B's). Table-driven
+agents A and B, each with a client on its route; supervisors SA (A's) and SB (B's); telesellers
+TA and TB (in SA's and SB's teams), each calling its side's outlet on a PHONE route. Table-driven
 over every RPC that names a client (walked from the API's descriptor: a new one without a case
 fails the walk): the outsider (A, or SA where only supervisors are admitted) asking about B's
 client is refused — a read NOT_FOUND exactly as for a client that does not exist, a write
 PERMISSION_DENIED — and nothing is written; B (SB) asking the same succeeds; SA sees its team's
-client and not B's. Lists and the aging report leave out the clients outside the scope.
+client and not B's; TA and TB as A and B, for the RPCs a teleseller is admitted to. Lists and
+the aging report leave out the clients outside the scope.
 """
 
 from __future__ import annotations
@@ -52,13 +54,15 @@ KEG = "keg-scope"
 
 @dataclass(frozen=True)
 class Side:
-    """One agent's world: the agent, its supervisor, its client on its route."""
+    """One agent's world: the agent, its supervisor, its client on its route, and the
+    teleseller calling the client's outlet (on a PHONE route of its own)."""
 
     agent: Caller
     supervisor: Caller
     client: str
     outlet: str
     invoice: str
+    teleseller: Caller
 
 
 @dataclass(frozen=True)
@@ -68,14 +72,17 @@ class World:
 
 
 async def side(h: Harness) -> tuple[Side, list[str]]:
-    """A supervisor and its agent (EmployeeChanged), a client's outlet on the agent's route
-    (OutletCreated, RouteAssignmentChanged): the events' ids."""
-    agent, boss, client, outlet, route = (new_id() for _ in range(5))
+    """A supervisor, its agent and its teleseller (EmployeeChanged), a client's outlet on the
+    agent's route and on the teleseller's call list (OutletCreated, RouteAssignmentChanged of a
+    FIELD and a PHONE route): the events' ids."""
+    agent, boss, client, outlet, route, teleseller, calls = (new_id() for _ in range(7))
     events = [
         await h.employee(boss, [cres.ROLE_SUPERVISOR], 1),
         await h.employee(agent, [cres.ROLE_AGENT, cres.ROLE_VAN_SELLER], 1, supervisor_id=boss),
+        await h.employee(teleseller, [cres.ROLE_TELESELLER], 1, supervisor_id=boss),
         await h.outlet(outlet, client, 1),
-        await h.assignment(route, outlet, agent, 1),
+        await h.assignment(route, outlet, agent, 1, kind=cres.ROUTE_KIND_FIELD),
+        await h.assignment(calls, outlet, teleseller, 1, kind=cres.ROUTE_KIND_PHONE),
     ]
     today = date.today()
     invoice = await record_invoice(
@@ -98,7 +105,8 @@ async def side(h: Harness) -> tuple[Side, list[str]]:
         envelope(van_sale(client, outlet, "100.00", on=today, containers=((KEG, "2"),)), client),
     )
     caller = Caller(agent, {"AGENT", "VAN_SELLER"})
-    return Side(caller, Caller(boss, {"SUPERVISOR"}), client, outlet, invoice.id), events
+    phone = Caller(teleseller, {"TELESELLER"})
+    return Side(caller, Caller(boss, {"SUPERVISOR"}), client, outlet, invoice.id, phone), events
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -266,7 +274,55 @@ async def test_outside_the_scope_a_read_is_not_found_a_write_denied_and_nothing_
 
 
 def _with_client(s: Side, client: str) -> Side:
-    return Side(s.agent, s.supervisor, client, s.outlet, s.invoice)
+    return Side(s.agent, s.supervisor, client, s.outlet, s.invoice, s.teleseller)
+
+
+TELESELLERS = sorted(n for n in CASES if "TELESELLER" in POLICY[n].roles)
+
+
+def test_a_teleseller_is_admitted_to_the_reads_and_the_credit_checks_only() -> None:
+    assert sorted(set(CASES) - {"GetAgingReport", "RecordPayment"}) == TELESELLERS
+
+
+@pytest.mark.parametrize("name", TELESELLERS)
+async def test_a_teleseller_reaches_the_clients_of_its_call_lists_and_not_others(
+    svc: Harness, world: World, name: str
+) -> None:
+    """Its PHONE routes are its scope: TA asking about B's client is refused as A is (NOT_FOUND
+    for a read, exactly as for an unknown client; PERMISSION_DENIED for a write) and writes
+    nothing; TB's call and TA's about its own client succeed."""
+    case = CASES[name]
+    request = await case.build(svc, world.b)
+    before = await snapshot(svc)
+    if case.write:
+        await expect_error(
+            call(svc, world.a.teleseller, name, request), DENIED, "is outside your scope"
+        )
+    else:
+        error = await expect_error(call(svc, world.a.teleseller, name, request), NOT_FOUND)
+        assert error.details() == f"client_id: client {world.b.client!r} not found"
+    assert await snapshot(svc) == before, name
+    await call(svc, world.b.teleseller, name, request)
+    await call(svc, world.a.teleseller, name, await case.build(svc, world.a))
+
+
+async def test_a_teleseller_records_no_payment_even_for_the_client_it_calls(
+    svc: Harness, world: World
+) -> None:
+    before = await snapshot(svc)
+    await expect_error(
+        call(svc, world.a.teleseller, "RecordPayment", await _payment(svc, world.a)),
+        DENIED,
+        "has no role admitted to",
+    )
+    # It holds no cash: none to read either.
+    await expect_error(
+        call(svc, world.a.teleseller, "GetCashOnHand", ss.GetCashOnHandRequest()), DENIED
+    )
+    await expect_error(
+        call(svc, world.a.teleseller, "ListCashHandovers", ss.ListCashHandoversRequest()), DENIED
+    )
+    assert await snapshot(svc) == before
 
 
 @pytest.mark.parametrize("name", sorted(n for n in CASES if "SUPERVISOR" in POLICY[n].roles))
@@ -311,6 +367,8 @@ async def test_lists_leave_out_the_clients_outside_the_scope(svc: Harness, world
     assert await invoice_clients(svc, a.agent) == {a.client}
     assert await invoice_clients(svc, b.agent) == {b.client}
     assert await invoice_clients(svc, a.supervisor) == {a.client}
+    assert await invoice_clients(svc, a.teleseller) == {a.client}
+    assert await invoice_clients(svc, b.teleseller) == {b.client}
     assert await invoice_clients(svc, a.agent, outlet_id=b.outlet) == set()
     assert await invoice_clients(svc, a.agent, open_only=True) == {a.client}
     everyone = await invoice_clients(svc, Caller("admin-2", {"ADMIN"}))
@@ -352,10 +410,18 @@ async def test_payments_list_the_clients_invoices_list_for_every_caller(svc: Har
     a, a_events = await side(svc)
     b, b_events = await side(svc)
     await svc.wait_fed(*a_events, *b_events)
+    admin = Caller("admin-3", {"ADMIN"})
+
+    async def van_sales_booked() -> bool:  # their invoices name the outlets
+        for s in (a, b):
+            if s.client not in await invoice_clients(svc, admin, outlet_id=s.outlet):
+                return False
+        return True
+
+    await eventually(van_sales_booked, within=20, what="the van sales' invoices booked")
     for s in (a, b):
         await stub(svc, s.agent).RecordPayment(await _payment(svc, s))
-    admin = Caller("admin-3", {"ADMIN"})
-    callers = [a.agent, b.agent, a.supervisor, b.supervisor, admin]
+    callers = [a.agent, b.agent, a.supervisor, b.supervisor, a.teleseller, b.teleseller, admin]
     for caller in callers:
         for filters in ({}, {"outlet_id": a.outlet}, {"outlet_id": b.outlet}):
             invoices = await invoice_clients(svc, caller, **filters) & {a.client, b.client}
@@ -363,6 +429,7 @@ async def test_payments_list_the_clients_invoices_list_for_every_caller(svc: Har
             assert payments == invoices, (caller.subject, filters)
     assert await payment_clients(svc, a.agent) == {a.client}
     assert await payment_clients(svc, a.supervisor) == {a.client}
+    assert await payment_clients(svc, b.teleseller) == {b.client}
     assert {a.client, b.client} <= await payment_clients(svc, admin)
 
 
@@ -382,8 +449,10 @@ async def test_tare_movements_list_the_clients_invoices_list(svc: Harness, world
     """Scope parity: each side's van sale moved its containers and booked its invoice."""
     a, b = world.a, world.b
     both = {a.client, b.client}
-    for caller in (a.agent, b.agent, a.supervisor, b.supervisor, Caller("admin-4", {"ADMIN"})):
+    callers = (a.agent, b.agent, a.supervisor, b.supervisor, a.teleseller, b.teleseller)
+    for caller in (*callers, Caller("admin-4", {"ADMIN"})):
         for filters in ({}, {"outlet_id": a.outlet}):
             invoices = await invoice_clients(svc, caller, **filters) & both
             assert await tare_clients(svc, caller, **filters) & both == invoices, caller.subject
     assert await tare_clients(svc, a.agent) == {a.client}
+    assert await tare_clients(svc, a.teleseller) == {a.client}

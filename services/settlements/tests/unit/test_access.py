@@ -38,6 +38,26 @@ def test_only_the_orders_service_sends_batches_of_many_users_checks() -> None:
         assert POLICY[money_or_policy].audit
 
 
+def test_a_teleseller_reads_its_clients_and_checks_credit_but_takes_no_money() -> None:
+    """Section 4.4 of docs/contexts/sales-gaps.md: the reads of a client and the debt policy
+    of its phone orders, never a payment or cash."""
+    admitted = {name for name, rule in POLICY.items() if "TELESELLER" in rule.roles}
+    assert admitted == {
+        "GetBalance",
+        "GetStatement",
+        "ListInvoices",
+        "ListPayments",
+        "ListTareMovements",
+        "GetTareBalance",
+        "GetDebtPolicy",
+        "GetCreditStanding",
+        "CheckCredit",
+        "ReleaseCredit",
+    }
+    for name in admitted:
+        assert POLICY[name].roles >= {"AGENT", "VAN_SELLER"}, name  # as the field's
+
+
 def test_a_distributor_manager_is_admitted_nowhere_until_its_clients_are_known() -> None:
     # Its scope would be its distributor's clients, which settlements does not know yet.
     assert [name for name, rule in POLICY.items() if "DISTRIBUTOR_MANAGER" in rule.roles] == []

@@ -226,6 +226,8 @@ class TestHandover:
         ({"VAN_SELLER"}, {"me"}, set()),
         ({"SUPERVISOR"}, {"me", "t1", "t2"}, {"t1", "t2"}),
         ({"MERCHANDISER"}, set(), set()),
+        ({"TELESELLER"}, set(), set()),  # it takes no cash
+        ({"TELESELLER", "AGENT"}, {"me"}, set()),
     ],
 )
 def test_whose_cash_a_caller_reads_and_receives(

@@ -34,7 +34,8 @@ class TestReach:
         assert reach.covers([]) and reach.covers(["anyone"])
         assert not caller("x", *roles).leads_team
 
-    @pytest.mark.parametrize("role", ["AGENT", "VAN_SELLER"])
+    # A teleseller's routes are its call lists (PHONE routes): the feed carries them as any.
+    @pytest.mark.parametrize("role", ["AGENT", "VAN_SELLER", "TELESELLER"])
     def test_a_route_worker_reaches_the_clients_of_its_own_routes(self, role: str) -> None:
         a = caller(AGENT_A, role)
         assert not a.leads_team

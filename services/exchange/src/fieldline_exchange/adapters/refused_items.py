@@ -1,8 +1,11 @@
 """A bulk command whose service refuses it item by item (`INVALID_ARGUMENT` — or `NOT_FOUND` —
 naming `<items>[i]…` in its details, nothing applied): the items named become report lines and
-the rest is sent again, a few rounds at most (each under a request id of its own), so that a
+the rest is sent again (each round under a request id of its own) until it is taken, so that a
 record that fails gets its line and the rest applies (docs/contexts/exchange.md, *Import
-jobs*)."""
+jobs*). A service names only its first few refusals in one answer (settlements: six), so the
+rounds are not capped at a fixed few — a cap left the rest of the batch unsent and unreported
+once more records were bad than it named in that many rounds; each round drops at least one
+item, so a batch takes at most one round more than it has items."""
 
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ from fieldline_exchange.domain.request_ids import sub_request_id
 
 T = TypeVar("T")
 REFUSED = "refused-by-service"
-MAX_ROUNDS = 3
 ITEM_CODES = frozenset({grpc.StatusCode.INVALID_ARGUMENT})
 
 
@@ -36,10 +38,10 @@ async def send_dropping_refused(
     named_item = re.compile(rf"{re.escape(field)}\[(\d+)\]")
     live = list(items)
     refused: list[ReportLine] = []
-    for round_ in range(MAX_ROUNDS):
-        if not live:
-            break
+    round_ = 0
+    while live:
         rid = request_id if round_ == 0 else sub_request_id(request_id, f"round {round_}")
+        round_ += 1
         try:
             await send(live, rid)
             break

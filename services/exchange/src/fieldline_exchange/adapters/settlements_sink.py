@@ -10,6 +10,12 @@ container type (its rows added up; an outlet named when all its rows are one Fie
 outlet's). The file's `DepositAmount` is not applied: settlements values a balance at its
 container type's deposit (`SetContainerDeposit`).
 
+Tare documents (1.1) go to `RecordTareDocuments`, a batch a call: the document's id is the
+file's (`Id`, an ERP key settlements takes as a document's: a line its document moved before
+moves nothing again, one with another client or quantity is refused, a line it did not have
+moves), its lines ISSUED or RETURNED.
+Settlements keeps no order on a movement, so a document's `Order` is not sent.
+
 A record settlements refuses becomes a report line; the rest applies."""
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from fieldline_exchange.domain.own_records import (
     Payment,
     PaymentKind,
     TareBalance,
+    TareDirection,
+    TareDocument,
 )
 from fieldline_exchange.domain.reports import ReportLine
 from fieldline_exchange.domain.request_ids import sub_request_id
@@ -46,6 +54,13 @@ _MODES = {
     "IGNORE": spb.DEBT_POLICY_MODE_IGNORE,
 }
 _STAGES = {"ORDER_SUBMIT": spb.STAGE_ORDER_SUBMIT, "VAN_SALE": spb.STAGE_VAN_SALE}
+_DIRECTIONS = {
+    TareDirection.ISSUED: spb.TARE_DIRECTION_ISSUED,
+    TareDirection.RETURNED: spb.TARE_DIRECTION_RETURNED,
+}
+# A document refused: its content bad (INVALID_ARGUMENT), or its id already moved other
+# containers (ALREADY_EXISTS: another document under a key the ERP reused, or one changed).
+_DOCUMENT_REFUSALS = frozenset({grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.ALREADY_EXISTS})
 
 
 class SettlementsSink:
@@ -98,6 +113,29 @@ class SettlementsSink:
             lines=lambda group, details: [
                 ReportLine(None, row.client_id, REFUSED, details) for row in group
             ],
+        )
+
+    async def tare_documents(
+        self, partner_id: str, documents: Sequence[TareDocument], request_id: str
+    ) -> list[ReportLine]:
+        """The documents in one `RecordTareDocuments`; one settlements refuses (named
+        `documents[i]`) is reported, the others sent again."""
+
+        async def send(items: Sequence[TareDocument], rid: str) -> object:
+            request = ss.RecordTareDocumentsRequest(
+                request_id=rid, documents=[_tare_document(d) for d in items]
+            )
+            return await self._peers.call(
+                partner_id, self._peers.settlements.RecordTareDocuments, request
+            )
+
+        return await send_dropping_refused(
+            documents,
+            send,
+            field="documents",
+            request_id=request_id,
+            lines=lambda d, details: [ReportLine(None, d.external_id, REFUSED, details)],
+            codes=_DOCUMENT_REFUSALS,
         )
 
     async def _one(self, partner_id: str, record: Any, rid: str) -> None:
@@ -168,6 +206,23 @@ class SettlementsSink:
                     self._peers.settlements.SetDebtPolicy,
                     ss.SetDebtPolicyRequest(request_id=rid, policy=policy),
                 )
+
+
+def _tare_document(d: TareDocument) -> ss.TareDocument:
+    return ss.TareDocument(
+        document_id=d.external_id,
+        date=pb_date(d.date),
+        client_id=client_id(d.client_id),
+        outlet_id=_own(d.outlet_id),
+        lines=[
+            ss.TareDocumentLine(
+                container_type=line.container,
+                direction=_DIRECTIONS[line.direction],
+                quantity=str(line.quantity),
+            )
+            for line in d.lines
+        ],
+    )
 
 
 def _count(rows: Sequence[TareBalance]) -> ss.TareCount:

@@ -44,8 +44,17 @@ class Role(Enum):
     DISTRIBUTOR_MANAGER = "DISTRIBUTOR_MANAGER"
     SUPERVISOR = "SUPERVISOR"
     TECHNICIAN = "TECHNICIAN"
+    # Takes orders by phone: works routes of kind PHONE (call lists). Since 1.1.
+    TELESELLER = "TELESELLER"
     # Granted in Fieldline only: an employee's roles in a file never include it.
     ADMIN = "ADMIN"
+
+
+class TareDirection(Enum):
+    """Which way a tare document's line moved the containers."""
+
+    ISSUED = "ISSUED"  # to the client
+    RETURNED = "RETURNED"  # back from it
 
 
 @dataclass(frozen=True)
@@ -155,4 +164,34 @@ class RouteAssignment:
     valid_to: date | None = None
 
 
-OwnRecord = Invoice | Payment | TareBalance | CreditLimit | DebtPolicy | Employee | RouteAssignment
+@dataclass(frozen=True)
+class TareLine:
+    container: str
+    direction: TareDirection
+    quantity: int  # above 0
+
+
+@dataclass(frozen=True)
+class TareDocument:
+    """An ERP document that moved a client's returnable containers (a delivery's kegs, the
+    empties collected): each line one container type one way. Since 1.1."""
+
+    external_id: str
+    date: date
+    client_id: str
+    lines: tuple[TareLine, ...]
+    outlet_id: str | None = None
+    # The order it delivered: the id Fieldline exported the order under.
+    order_id: str | None = None
+
+
+OwnRecord = (
+    Invoice
+    | Payment
+    | TareBalance
+    | CreditLimit
+    | DebtPolicy
+    | Employee
+    | RouteAssignment
+    | TareDocument
+)

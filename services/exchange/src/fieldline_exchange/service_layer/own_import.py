@@ -10,6 +10,11 @@ one count per client and container type (a client's own row and its outlets' row
 the rows of one client and container are never split between batches), the count's document
 the file (`tare-count:<its SHA-256>`), dated the day the file was made.
 
+Tare documents (1.1) are the ERP's documents that moved containers: settlements
+`RecordTareDocuments`, at most `size` documents and `TARE_LINES_PER_BATCH` lines a batch,
+each applied once per document, container and direction (the same documents again move
+nothing).
+
 Employees are upserted by their ERP ids (clients `UpsertEmployees`), route assignments are
 dated periods of who works a route (clients `ScheduleRouteAgents`, routes and employees by
 their ERP ids)."""
@@ -30,6 +35,7 @@ from fieldline_exchange.domain.own_records import (
     Payment,
     RouteAssignment,
     TareBalance,
+    TareDocument,
 )
 from fieldline_exchange.domain.records import Refusal
 from fieldline_exchange.domain.reports import ReportLine
@@ -43,8 +49,13 @@ SECTIONS: dict[type, str] = {
     DebtPolicy: "debt_policies",
     Employee: "employees",
     RouteAssignment: "route_assignments",
+    TareDocument: "tare_documents",
 }
 TARE = "tare_balances"
+TARE_DOCUMENTS = "tare_documents"
+# Lines of tare documents in one batch (a document holds up to 1,000): a request stays well
+# under gRPC's 4 MB whatever the documents' sizes.
+TARE_LINES_PER_BATCH = 10_000
 NOT_THE_PARTNERS = "not-the-partners"
 OWN_SCOPE = "own:import"
 
@@ -59,6 +70,10 @@ class Settlements(Protocol):
         counted_on: date,
         rows: Sequence[TareBalance],
         request_id: str,
+    ) -> list[ReportLine]: ...
+
+    async def tare_documents(
+        self, partner_id: str, documents: Sequence[TareDocument], request_id: str
     ) -> list[ReportLine]: ...
 
 
@@ -114,6 +129,8 @@ class OwnFormatPipeline:
             return await self._staff.employees(partner_id, batch.records, request_id)
         if batch.kind == "route_assignments":
             return await self._staff.route_agents(partner_id, batch.records, request_id)
+        if batch.kind == TARE_DOCUMENTS:
+            return await self._settlements.tare_documents(partner_id, batch.records, request_id)
         if batch.kind == TARE:
             header = await asyncio.to_thread(own_format.read_header, job.path, validated=True)
             return await self._settlements.tare_counts(
@@ -128,16 +145,21 @@ class OwnFormatPipeline:
 
 def _runs(records: Iterable[Any], size: int) -> Iterator[tuple[str, list[Any]]]:
     """Runs of one section each, at most `size` records — but a client's tare rows of one
-    container in one run (they make one count), so a run may pass `size` by one group."""
-    section, run = "", list[Any]()
+    container in one run (they make one count), so a run may pass `size` by one group; and
+    tare documents of at most `TARE_LINES_PER_BATCH` lines (one document alone may hold
+    fewer than it)."""
+    section, run, lines = "", list[Any](), 0
     for record in _tare_grouped(records):
         this = SECTIONS[type(record)]
         same_count = this == section == TARE and _tare_key(record) == _tare_key(run[-1])
-        if (this != section or (len(run) >= size and not same_count)) and run:
+        weight = len(record.lines) if isinstance(record, TareDocument) else 0
+        full = len(run) >= size or lines + weight > TARE_LINES_PER_BATCH
+        if (this != section or (full and not same_count)) and run:
             yield section, run
-            run = []
+            run, lines = [], 0
         section = this
         run.append(record)
+        lines += weight
     if run:
         yield section, run
 

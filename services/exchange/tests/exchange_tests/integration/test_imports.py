@@ -12,6 +12,7 @@ import os
 import sys
 import uuid
 import zipfile
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +26,7 @@ from fieldline.clients.v1 import clients_service_pb2 as ccs
 from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline.clients.v1 import territory_service_pb2 as cts
 from fieldline.orders.v1 import catalog_service_pb2 as cs
+from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_exchange.adapters import id_sets, own_format
 from fieldline_exchange.domain import own_records as own
@@ -531,6 +533,168 @@ async def test_own_format_staff_and_their_routes_reach_clients(
     assert set(made.employee.roles) == {cpb.ROLE_AGENT, cpb.ROLE_VAN_SELLER}
     worked = await api.territory.GetRoute(cts.GetRouteRequest(route_id=route_id(route)))
     assert worked.route.agent_id == employee_id(agent)
+
+
+async def test_own_format_telesellers_work_their_call_lists(
+    system: Exchange, tmp_path: Path
+) -> None:
+    """1.1: a teleseller imported by its ERP id, and a period of a PHONE route (made in
+    Fieldline: the file names no route kind) naming it — the route's agent from today; a
+    period naming an agent for the same call list is clients' refusal, a report line."""
+    assert system.services is not None
+    api = system.services.api
+    partner_id, _ = await system.partner("ERP", f"erp-{uuid.uuid4().hex[:8]}")
+    key = await system.key(partner_id, "own:import", "jobs:read")
+    caller, agent, calls = _ids("emp", 2) + _ids("calls", 1)
+    first = await api.employee(cpb.ROLE_TELESELLER, "Первая Операторша")
+    await api.territory.CreateRoute(
+        cts.CreateRouteRequest(
+            request_id=str(uuid.uuid4()),
+            route=cpb.Route(
+                id=route_id(calls),
+                name="Обзвон-1",
+                agent_id=first.subject,
+                external_id=calls,
+                kind=cpb.ROUTE_KIND_PHONE,
+            ),
+        )
+    )
+    today = date.today()
+    records = [
+        own.Employee(caller, "Анна Звонарёва", (own.Role.TELESELLER,), True),
+        own.Employee(agent, "Пётр Полевой", (own.Role.AGENT,), True),
+        own.RouteAssignment(calls, caller, today - timedelta(days=1), today + timedelta(days=9)),
+        own.RouteAssignment(calls, agent, today + timedelta(days=10)),
+    ]
+    path = tmp_path / "telesales.xml"
+    own_format.write(records, path, partner=partner_id, created=datetime.now(UTC))
+    assert own_format.read_header(path).version == "1.1"
+    done = await _finished(
+        system, key, (await _import(system, key, "telesales.xml", path.read_bytes()))["importId"]
+    )
+    assert done["state"] == "done", done
+    assert done["recordsApplied"] == 3
+    report = await system.http.get(f"/v1/imports/{done['importId']}/report", headers=bearer(key))
+    [line] = report.json()["lines"]
+    assert (line["externalId"], line["reason"]) == (calls, "refused-by-service")
+    assert "does not hold ROLE_TELESELLER, which a PHONE route needs" in line["detail"]
+    made = await api.territory.GetEmployee(cts.GetEmployeeRequest(employee_id=employee_id(caller)))
+    assert list(made.employee.roles) == [cpb.ROLE_TELESELLER]
+    worked = await api.territory.GetRoute(cts.GetRouteRequest(route_id=route_id(calls)))
+    assert (worked.route.agent_id, worked.route.kind) == (employee_id(caller), cpb.ROUTE_KIND_PHONE)
+
+
+def _tare_document(
+    doc: str, client: str, *lines: tuple[str, own.TareDirection, int], on: date, **more: Any
+) -> own.TareDocument:
+    return own.TareDocument(
+        doc, on, client, tuple(own.TareLine(c, d, q) for c, d, q in lines), **more
+    )
+
+
+async def test_own_format_tare_documents_move_containers_once(
+    system: Exchange, tmp_path: Path
+) -> None:
+    """1.1: the ERP's tare documents become settlements' movements (RecordTareDocuments, kind
+    ERP_DOCUMENT); a document settlements refuses is a report line and the rest applies (more
+    refused in one batch than settlements names in one answer: each still reported); the same
+    documents again, in the same file or another, move nothing; a document changed under its
+    id is reported and moves nothing; a file saying 1.0 may not hold tare documents."""
+    assert system.services is not None
+    api = system.services.api
+    partner_id, _ = await system.partner("ERP", f"erp-{uuid.uuid4().hex[:8]}")
+    key = await system.key(partner_id, "own:import", "jobs:read")
+    client = _ids("cl", 1)[0]
+    tag = uuid.uuid4().hex[:8]
+    issued, returned = own.TareDirection.ISSUED, own.TareDirection.RETURNED
+    day = date(2026, 12, 5)
+    good = [
+        _tare_document(
+            f"TN-{tag}-1",
+            client,
+            ("keg-50", issued, 4),
+            ("keg-50", returned, 1),
+            on=day,
+            outlet_id="SHOP-1",  # not a Fieldline id: left out
+            order_id=str(uuid.uuid4()),  # carried, not applied
+        ),
+        _tare_document(f"TN-{tag}-2", client, ("crate-20", issued, 5), on=day),
+    ]
+    # Keys settlements does not take as a document's (not ASCII): each refused.
+    bad = [
+        _tare_document(f"ТН-{tag}-{n}", client, ("keg-50", issued, 1), on=day) for n in range(20)
+    ]
+    records: list[own.OwnRecord] = [bad[0], good[0], *bad[1:], good[1]]
+    path = tmp_path / "tare.xml"
+    own_format.write(records, path, partner=partner_id, created=datetime.now(UTC))
+
+    async def imported(content: bytes, name: str = "tare.xml") -> tuple[dict[str, Any], list[Any]]:
+        done = await _finished(system, key, (await _import(system, key, name, content))["importId"])
+        assert done["state"] == "done", done
+        report = await system.http.get(
+            f"/v1/imports/{done['importId']}/report", headers=bearer(key)
+        )
+        return done, report.json()["lines"]
+
+    done, lines = await imported(path.read_bytes())
+    assert done["counts"]["tare_documents"] == 22
+    assert done["recordsApplied"] == 2
+    assert sorted(line["externalId"] for line in lines) == sorted(d.external_id for d in bad)
+    assert {line["reason"] for line in lines} == {"refused-by-service"}
+    assert all("document_id" in line["detail"] for line in lines)
+
+    async def tare() -> dict[str, str]:
+        got = await api.settlements.GetTareBalance(
+            ss.GetTareBalanceRequest(client_id=client_id(client))
+        )
+        return {b.container_type: b.balance for b in got.balances}
+
+    async def movements() -> list[tuple[str, str, int, str, str]]:
+        got = await api.settlements.ListTareMovements(
+            ss.ListTareMovementsRequest(client_id=client_id(client), page_size=100)
+        )
+        assert all(m.document_kind == spb.TARE_DOCUMENT_KIND_ERP_DOCUMENT for m in got.movements)
+        assert all(not m.outlet_id for m in got.movements)
+        return sorted(
+            (m.document_id, m.container_type, m.direction, m.quantity, m.balance_after)
+            for m in got.movements
+        )
+
+    assert await tare() == {"keg-50": "3", "crate-20": "5"}
+    moved = await movements()
+    assert moved == [
+        (f"TN-{tag}-1", "keg-50", spb.TARE_DIRECTION_ISSUED, "4", "4"),
+        (f"TN-{tag}-1", "keg-50", spb.TARE_DIRECTION_RETURNED, "1", "3"),
+        (f"TN-{tag}-2", "crate-20", spb.TARE_DIRECTION_ISSUED, "5", "5"),
+    ]
+
+    # The same file: the same job. Another file repeating the good documents: nothing moves.
+    again = await _import(system, key, "tare.xml", path.read_bytes())
+    assert again["importId"] == done["importId"]
+    repeat = tmp_path / "repeat.xml"
+    own_format.write(good, repeat, partner=partner_id, created=datetime.now(UTC))
+    done, lines = await imported(repeat.read_bytes(), "repeat.xml")
+    assert (done["recordsApplied"], lines) == (2, [])
+    assert await tare() == {"keg-50": "3", "crate-20": "5"}
+    assert await movements() == moved
+
+    # A document changed under its id: reported, nothing moved (the other applies: once).
+    changed = replace(good[1], lines=(own.TareLine("crate-20", issued, 50),))
+    third = tmp_path / "changed.xml"
+    own_format.write([good[0], changed], third, partner=partner_id, created=datetime.now(UTC))
+    done, lines = await imported(third.read_bytes(), "changed.xml")
+    [line] = lines
+    assert (done["recordsApplied"], line["externalId"]) == (1, changed.external_id)
+    assert "already moved" in line["detail"]
+    assert await tare() == {"keg-50": "3", "crate-20": "5"}
+    assert await movements() == moved
+
+    # Tare documents in a file that says 1.0: refused by the 1.0 schema, nothing applied.
+    old = repeat.read_bytes().replace(b'version="1.1"', b'version="1.0"', 1)
+    job = await _import(system, key, "old.xml", old)
+    done = await _finished(system, key, job["importId"])
+    assert (done["state"], done["refusal"]["code"]) == ("refused", "schema-invalid"), done
+    assert "fieldline-exchange-1.0.xsd" in done["refusal"]["message"]
 
 
 async def test_a_full_package_replaces_the_lists_and_a_changes_only_one_merges(

@@ -16,7 +16,11 @@ from pathlib import Path
 import pytest
 
 SERVICE = Path(__file__).resolve().parents[3]
-XSD = "fieldline_exchange/schemas/fieldline-exchange-1.0.xsd"
+XSDS = (
+    "fieldline_exchange/schemas/fieldline-exchange-1.0.xsd",
+    "fieldline_exchange/schemas/fieldline-exchange-1.1.xsd",
+)
+XSD = XSDS[-1]  # the newest: what an installed copy validates a written file against
 
 _RUN = textwrap.dedent(
     """
@@ -111,12 +115,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-def test_the_schema_ships_in_the_wheel(wheel: Path) -> None:
+def test_the_schemas_ship_in_the_wheel(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
-        names = archive.namelist()
-        shipped = archive.read(XSD)
-    assert XSD in names
-    assert shipped == (SERVICE / "src" / XSD).read_bytes()
+        for xsd in XSDS:
+            assert archive.read(xsd) == (SERVICE / "src" / xsd).read_bytes(), xsd
 
 
 def test_an_installed_copy_finds_its_schema(wheel: Path, tmp_path: Path) -> None:
@@ -135,7 +137,7 @@ def test_an_installed_copy_finds_its_schema(wheel: Path, tmp_path: Path) -> None
         own_format.write([CreditLimit("C-1", Decimal("10.00"), "RUB")], out,
                          partner="erp-main", created=datetime.now(UTC))
         print(json.dumps({"module": own_format.__file__,
-                          "schema": str(own_format.schema_path("fieldline-exchange-1.0.xsd")),
+                          "schema": str(own_format.schema_path("fieldline-exchange-1.1.xsd")),
                           "refusal": own_format.validate(out) is not None,
                           "records": len(list(own_format.read(out)))}))
         """

@@ -140,11 +140,17 @@ async def test_the_published_schemas_are_served_to_partners_and_administrators(
     for headers in (basic(login, password), bearer(key), exchange.admin()):
         listed = await exchange.http.get("/v1/schemas", headers=headers)
         assert listed.status_code == 200, listed.text
-        [schema] = listed.json()["schemas"]
-        assert schema["namespace"] == own_format.NAMESPACE
-        got = await exchange.http.get(schema["url"], headers=headers)
-        assert got.status_code == 200 and got.headers["content-type"].startswith("application/xml")
-        assert got.content == own_format.schema_path(schema["name"]).read_bytes()
+        schemas = listed.json()["schemas"]
+        assert [(s["name"], s["version"]) for s in schemas] == [
+            ("fieldline-exchange-1.0.xsd", "1.0"),
+            ("fieldline-exchange-1.1.xsd", "1.1"),
+        ]
+        for schema in schemas:
+            assert schema["namespace"] == own_format.NAMESPACE
+            got = await exchange.http.get(schema["url"], headers=headers)
+            assert got.status_code == 200
+            assert got.headers["content-type"].startswith("application/xml")
+            assert got.content == own_format.schema_path(schema["name"]).read_bytes()
     missing = await exchange.http.get("/v1/schemas/other.xsd", headers=bearer(key))
     assert missing.status_code == 404 and missing.json()["code"] == "not-found"
     assert (await exchange.http.get("/v1/schemas")).status_code == 401

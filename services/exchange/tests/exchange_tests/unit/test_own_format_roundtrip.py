@@ -29,6 +29,9 @@ from fieldline_exchange.domain.own_records import (
     RouteAssignment,
     Stage,
     TareBalance,
+    TareDirection,
+    TareDocument,
+    TareLine,
 )
 
 # ---------------------------------------------------------------- strategies
@@ -117,13 +120,13 @@ debt_policies = st.builds(
     check_credit_limit=st.booleans(),
     max_overdue_days=st.none() | st.integers(min_value=0, max_value=9999),
     stages=st.lists(st.sampled_from(Stage), min_size=1, max_size=2, unique=True).map(tuple),
-    override_roles=st.lists(st.sampled_from(Role), max_size=7, unique=True).map(tuple),
+    override_roles=st.lists(st.sampled_from(Role), max_size=8, unique=True).map(tuple),
 )
 employees = st.builds(
     Employee,
     external_id=ids,
     name=names,
-    roles=st.lists(st.sampled_from(employee_roles), min_size=1, max_size=6, unique=True).map(tuple),
+    roles=st.lists(st.sampled_from(employee_roles), min_size=1, max_size=7, unique=True).map(tuple),
     phone=st.none() | phones,
     supervisor_id=optional_ids,
     active=st.booleans(),
@@ -136,6 +139,26 @@ route_assignments = st.builds(
     valid_to=st.none() | days,
 )
 
+tare_documents = st.builds(
+    TareDocument,
+    external_id=ids,
+    date=days,
+    client_id=ids,
+    outlet_id=optional_ids,
+    order_id=optional_ids,
+    lines=st.lists(
+        st.builds(
+            TareLine,
+            container=ids,
+            direction=st.sampled_from(TareDirection),
+            quantity=st.integers(min_value=1, max_value=999_999_999),
+        ),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda line: (line.container, line.direction),
+    ).map(tuple),
+)
+
 SECTIONS: dict[str, st.SearchStrategy[OwnRecord]] = {
     "invoices": invoices,
     "payments": payments,
@@ -144,13 +167,14 @@ SECTIONS: dict[str, st.SearchStrategy[OwnRecord]] = {
     "debt-policies": debt_policies,
     "employees": employees,
     "route-assignments": route_assignments,
+    "tare-documents": tare_documents,
 }
 
 
 def _key(record: OwnRecord) -> object:
     """What the schema keeps unique among a file's records of a kind."""
     match record:
-        case Invoice() | Payment() | Employee():
+        case Invoice() | Payment() | Employee() | TareDocument():
             return (type(record), record.external_id)
         case TareBalance():
             return (type(record), record.client_id, record.outlet_id, record.container)
@@ -178,11 +202,18 @@ def _round_trip(records: list[OwnRecord], created: datetime, folder: Path) -> No
     assert own_format.validate(path) is None
     assert list(own_format.read(path)) == records
     header = own_format.read_header(path)
-    assert (header.version, header.partner) == ("1.0", "erp-main")
+    assert (header.version, header.partner) == (own_format.VERSION, "erp-main")
     assert header.created == created and header.created.utcoffset() == created.utcoffset()
     again = io.BytesIO()
     own_format.write(own_format.read(path), again, partner="erp-main", created=created)
     assert again.getvalue() == path.read_bytes()
+    # Records 1.0 carries, written as 1.0: valid against the 1.0 schema, read back equal.
+    if all(own_format.minor_needed(r) == "1.0" for r in records):
+        old = folder / "own-1.0.xml"
+        own_format.write(records, old, partner="erp-main", created=created, version="1.0")
+        assert own_format.read_header(old).version == "1.0"
+        assert own_format.validate(old) is None
+        assert list(own_format.read(old)) == records
 
 
 @pytest.mark.parametrize("section", SECTIONS)

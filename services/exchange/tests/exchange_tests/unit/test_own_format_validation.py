@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import codecs
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from fieldline_exchange.adapters import own_format
 from fieldline_exchange.adapters.own_format import _validate
-from fieldline_exchange.domain.own_records import Invoice
+from fieldline_exchange.domain.own_records import (
+    Employee,
+    Invoice,
+    Role,
+    TareDirection,
+    TareDocument,
+    TareLine,
+)
 
 DOCS = Path(__file__).resolve().parents[5] / "docs" / "exchange" / "own-format.md"
 
@@ -203,6 +211,7 @@ def test_the_documentation_has_an_example_per_section() -> None:
         "DebtPolicies",
         "Employees",
         "RouteAssignments",
+        "TareDocuments",
     ):
         assert f"<{section}>" in examples, section
 
@@ -244,6 +253,195 @@ def test_what_the_schema_allows_reads_as_the_schema_sees_it(
 def test_a_byte_order_mark_is_allowed(tmp_path: Path) -> None:
     path = _file(tmp_path, codecs.BOM_UTF8 + VALID.encode())
     assert own_format.validate(path) is None
+
+
+# ---------------------------------------------------------------- 1.1
+
+TARE_DOCUMENTS = """  <TareDocuments>
+    <TareDocument>
+      <Id>TD-1</Id>
+      <Date>2026-12-05</Date>
+      <Client>C-1</Client>
+      <Outlet>C-1-02</Outlet>
+      <Order>3f2a9c1e-7d41-4b8e-9a55-1c2d3e4f5a6b</Order>
+      <Line>
+        <Container>KEG-50</Container>
+        <Direction>issued</Direction>
+        <Quantity>4</Quantity>
+      </Line>
+      <Line>
+        <Container>KEG-50</Container>
+        <Direction>returned</Direction>
+        <Quantity>3</Quantity>
+      </Line>
+    </TareDocument>
+    <TareDocument>
+      <Id>TD-2</Id>
+      <Date>2026-12-06</Date>
+      <Client>C-2</Client>
+      <Line>
+        <Container>CRATE-20</Container>
+        <Direction>returned</Direction>
+        <Quantity>10</Quantity>
+      </Line>
+    </TareDocument>
+  </TareDocuments>
+"""
+# VALID as a 1.1 file: a teleseller, and tare documents.
+VALID_1_1 = (
+    VALID.replace('version="1.0" created', 'version="1.1" created')
+    .replace("<Role>van-seller</Role>", "<Role>van-seller</Role>\n      <Role>teleseller</Role>")
+    .replace("</FieldlineExchange>", TARE_DOCUMENTS + "</FieldlineExchange>")
+)
+
+
+def test_a_1_0_file_is_valid_as_a_1_1_file(tmp_path: Path) -> None:
+    """Backward compatible: the 1.1 schema takes every 1.0 file (as its version says, and
+    declaring 1.1) and reads the same records from it."""
+    old = _file(tmp_path, VALID, "old.xml")
+    schema = own_format.schema_path("fieldline-exchange-1.1.xsd")
+    from lxml import etree
+
+    newer = etree.XMLSchema(etree.parse(str(schema)))
+    assert newer.validate(etree.parse(str(old))), newer.error_log
+    relabelled = _file(tmp_path, VALID.replace('version="1.0"', 'version="1.1"'), "new.xml")
+    assert own_format.validate(relabelled) is None
+    assert list(own_format.read(relabelled)) == list(own_format.read(old))
+
+
+def test_a_1_1_file_with_tare_documents_and_a_teleseller_passes_and_reads(tmp_path: Path) -> None:
+    path = _file(tmp_path, VALID_1_1)
+    assert own_format.validate(path) is None
+    records = list(own_format.read(path))
+    (employee,) = [r for r in records if isinstance(r, Employee)]
+    assert employee.roles == (Role.AGENT, Role.VAN_SELLER, Role.TELESELLER)
+    documents = [r for r in records if isinstance(r, TareDocument)]
+    assert documents == [
+        TareDocument(
+            external_id="TD-1",
+            date=date(2026, 12, 5),
+            client_id="C-1",
+            outlet_id="C-1-02",
+            order_id="3f2a9c1e-7d41-4b8e-9a55-1c2d3e4f5a6b",
+            lines=(
+                TareLine("KEG-50", TareDirection.ISSUED, 4),
+                TareLine("KEG-50", TareDirection.RETURNED, 3),
+            ),
+        ),
+        TareDocument(
+            external_id="TD-2",
+            date=date(2026, 12, 6),
+            client_id="C-2",
+            lines=(TareLine("CRATE-20", TareDirection.RETURNED, 10),),
+        ),
+    ]
+    assert own_format.read_header(path).version == "1.1"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("</FieldlineExchange>", TARE_DOCUMENTS + "</FieldlineExchange>", "'TareDocuments'"),
+        ("<Role>van-seller</Role>", "<Role>teleseller</Role>", "'teleseller'"),
+        ("<OverrideRole>admin<", "<OverrideRole>teleseller<", "'teleseller'"),
+    ],
+)
+def test_a_file_saying_1_0_holds_only_what_1_0_carries(
+    tmp_path: Path, old: str, new: str, words: str
+) -> None:
+    """Validated against the schema of the minor it declares: 1.1's content in a 1.0 file is
+    refused by the 1.0 schema (and the same file declaring 1.1 passes)."""
+    text = VALID.replace(old, new, 1)
+    refusal = own_format.validate(_file(tmp_path, text))
+    assert refusal is not None and refusal.code == "schema-invalid"
+    assert refusal.message.startswith("not valid against fieldline-exchange-1.0.xsd: line ")
+    assert words in refusal.errors[0].message
+    declared = text.replace('version="1.0" created', 'version="1.1" created')
+    assert own_format.validate(_file(tmp_path, declared, "declared.xml")) is None
+
+
+def test_a_minor_without_a_schema_is_refused_by_the_newest(tmp_path: Path) -> None:
+    text = VALID.replace('version="1.0" created', 'version="1.7" created')
+    refusal = own_format.validate(_file(tmp_path, text))
+    assert refusal is not None and refusal.code == "schema-invalid"
+    assert refusal.message.startswith("not valid against fieldline-exchange-1.1.xsd: line ")
+    assert "attribute 'version'" in refusal.errors[0].message
+    assert "'1.7'" in refusal.errors[0].message
+
+
+INVALID_1_1 = [
+    # (name, old, new, occurrence, marker of the line, words of the message)
+    (
+        "a tare document's id twice",
+        "<Id>TD-2</Id>",
+        "<Id>TD-1</Id>",
+        1,
+        ("<TareDocument>", 2),
+        "'unique-tare-document-id'",
+    ),
+    (
+        "a container and direction twice in a document",
+        "<Direction>returned</Direction>",
+        "<Direction>issued</Direction>",
+        1,
+        ("<Line>", 2),
+        "'unique-tare-document-line'",
+    ),
+    ("a quantity of 0", "<Quantity>4<", "<Quantity>0<", 1, "<Quantity>0", "'0'"),
+    ("a fractional quantity", "<Quantity>4<", "<Quantity>4.5<", 1, "<Quantity>4.5", "'4.5'"),
+    ("an unknown direction", ">issued<", ">lost<", 1, ">lost<", "'lost'"),
+    (
+        "a document without a line",
+        """      <Line>
+        <Container>CRATE-20</Container>
+        <Direction>returned</Direction>
+        <Quantity>10</Quantity>
+      </Line>
+""",
+        "",
+        1,
+        ("<TareDocument>", 2),
+        "Missing child element(s)",
+    ),
+    (
+        "the order after the lines",
+        "      <Order>3f2a9c1e-7d41-4b8e-9a55-1c2d3e4f5a6b</Order>\n",
+        "",
+        1,
+        "<Order>",
+        "This element is not expected",
+    ),
+    ("a teleseller made admin", "<Role>teleseller<", "<Role>admin<", 1, "<Role>admin", "admin"),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "occurrence", "marker", "words"),
+    [case[1:] for case in INVALID_1_1],
+    ids=[case[0] for case in INVALID_1_1],
+)
+def test_an_invalid_1_1_file_is_refused_with_the_line_and_the_schemas_message(
+    tmp_path: Path, old: str, new: str, occurrence: int, marker: str | tuple[str, int], words: str
+) -> None:
+    at = -1
+    for _ in range(occurrence):
+        at = VALID_1_1.index(old, at + 1)
+    text = VALID_1_1[:at] + new + VALID_1_1[at + len(old) :]
+    if old.startswith("      <Order>"):  # moved after the lines, not removed
+        text = text.replace(
+            "    </TareDocument>\n    <TareDocument>\n      <Id>TD-2",
+            "      <Order>3f2a9c1e-7d41-4b8e-9a55-1c2d3e4f5a6b</Order>\n"
+            "    </TareDocument>\n    <TareDocument>\n      <Id>TD-2",
+            1,
+        )
+    path = _file(tmp_path, text)
+
+    refusal = own_format.validate(path)
+
+    assert refusal is not None and refusal.code == "schema-invalid"
+    assert refusal.line == _line(text, marker)
+    assert words in refusal.errors[0].message
+    assert refusal.message.startswith("not valid against fieldline-exchange-1.1.xsd: line ")
 
 
 # ---------------------------------------------------------------- schema-invalid
@@ -411,14 +609,6 @@ INVALID = [
         1,
         'partner="erp-main"',  # libxml2: the line where the start tag ends
         "No matching global declaration",
-    ),
-    (
-        "a later version",
-        'version="1.0" created',
-        'version="1.1" created',
-        1,
-        'partner="erp-main"',  # libxml2: the line where the start tag ends
-        "fixed value constraint '1.0'",
     ),
     (
         "a moment without a zone",

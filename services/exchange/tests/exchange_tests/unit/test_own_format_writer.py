@@ -28,6 +28,9 @@ from fieldline_exchange.domain.own_records import (
     RouteAssignment,
     Stage,
     TareBalance,
+    TareDirection,
+    TareDocument,
+    TareLine,
 )
 
 CREATED = datetime(2026, 12, 7, 10, 15, tzinfo=timezone(timedelta(hours=3)))
@@ -56,6 +59,12 @@ TARE = TareBalance(
     client_id="C-1", container="KEG", quantity=1, deposit_amount=Decimal(1), currency="RUB"
 )
 ROUTE = RouteAssignment(route_id="R-1", employee_id="E-1", valid_from=date(2026, 12, 1))
+DOCUMENT = TareDocument(
+    external_id="TD-1",
+    date=date(2026, 12, 3),
+    client_id="C-1",
+    lines=(TareLine("KEG", TareDirection.ISSUED, 2), TareLine("KEG", TareDirection.RETURNED, 1)),
+)
 
 
 def _write(records: list[Any], **header: Any) -> bytes:
@@ -105,6 +114,24 @@ def _write(records: list[Any], **header: Any) -> bytes:
         (replace(EMPLOYEE, active="yes"), "Employee[0].active"),
         (replace(EMPLOYEE, name="N" * 301), "Employee[0].name: must be 1 to 300"),
         (replace(ROUTE, valid_to="2026-12-31"), "RouteAssignment[0].valid_to: expected a date"),
+        (replace(DOCUMENT, lines=()), "TareDocument[0].lines: 1 to 1000 lines, got 0"),
+        (
+            replace(DOCUMENT, lines=(TareLine("K", TareDirection.ISSUED, 1),) * 2),
+            "TareDocument[0].lines (container and direction): each at most once",
+        ),
+        (
+            replace(DOCUMENT, lines=(TareLine("K", TareDirection.ISSUED, 0),)),
+            "TareDocument[0].lines[0].quantity: must be above 0",
+        ),
+        (
+            replace(DOCUMENT, lines=(TareLine("K", "ISSUED", 1),)),  # type: ignore[arg-type]
+            "TareDocument[0].lines[0].direction: one of issued, returned",
+        ),
+        (
+            replace(DOCUMENT, lines=(TareLine(" K", TareDirection.ISSUED, 1),)),
+            "TareDocument[0].lines[0].container",
+        ),
+        (replace(DOCUMENT, order_id=""), "TareDocument[0].order_id"),
     ],
 )
 def test_a_value_the_schema_would_refuse_is_not_written(record: OwnRecord, field: str) -> None:
@@ -121,6 +148,7 @@ def test_a_value_the_schema_would_refuse_is_not_written(record: OwnRecord, field
         ([POLICY, replace(POLICY, mode=PolicyMode.WARN)], "DebtPolicy[1]: None is already"),
         ([TARE, replace(TARE, quantity=2)], "TareBalance[1]: ('C-1', None, 'KEG') is already"),
         ([ROUTE, replace(ROUTE, employee_id="E-2")], "RouteAssignment[1]"),
+        ([DOCUMENT, replace(DOCUMENT, client_id="C-2")], "TareDocument[1]: 'TD-1' is already"),
     ],
 )
 def test_what_the_schema_keeps_unique_is_checked_across_the_file(
@@ -179,6 +207,7 @@ def test_consecutive_records_of_a_kind_share_a_section(tmp_path: Path) -> None:
         EMPLOYEE,
         TARE,
         ROUTE,
+        DOCUMENT,
     ]
     path = tmp_path / "own.xml"
     assert own_format.write(records, path, partner="erp-main", created=CREATED) == len(records)
@@ -192,11 +221,12 @@ def test_consecutive_records_of_a_kind_share_a_section(tmp_path: Path) -> None:
         "Employees",
         "TareBalances",
         "RouteAssignments",
+        "TareDocuments",
     ]
-    assert [len(section) for section in root] == [2, 1, 1, 1, 1, 1, 1, 1]
+    assert [len(section) for section in root] == [2, 1, 1, 1, 1, 1, 1, 1, 1]
     assert root.nsmap == {None: own_format.NAMESPACE}
     assert root.attrib == {
-        "version": "1.0",
+        "version": "1.1",
         "created": "2026-12-07T10:15:00+03:00",
         "partner": "erp-main",
     }
@@ -223,14 +253,71 @@ def test_a_generator_is_written_as_it_comes(tmp_path: Path) -> None:
 
 
 def test_the_published_schemas_are_listed_with_their_versions() -> None:
-    (schema,) = own_format.published_schemas()
-    assert (schema.name, schema.namespace, schema.version) == (
-        "fieldline-exchange-1.0.xsd",
-        "urn:fieldline:exchange:1.0",
-        "1.0",
-    )
-    assert schema.media_type == "application/xml"
-    assert own_format.VERSION == "1.0"
+    listed = [(s.name, s.namespace, s.version) for s in own_format.published_schemas()]
+    assert listed == [
+        ("fieldline-exchange-1.0.xsd", "urn:fieldline:exchange:1.0", "1.0"),
+        ("fieldline-exchange-1.1.xsd", "urn:fieldline:exchange:1.0", "1.1"),
+    ]
+    assert {s.media_type for s in own_format.published_schemas()} == {"application/xml"}
+    assert own_format.VERSION == "1.1"
+
+
+def test_a_file_is_validated_against_the_minor_it_declares() -> None:
+    old, new = own_format.published_schemas()
+    namespace = own_format.NAMESPACE
+    assert own_format.schema_for(namespace, "1.0") == old
+    assert own_format.schema_for(namespace, "1.1") == new
+    # A minor with no schema (a later one, a typo) or none: the newest, which names it.
+    assert own_format.schema_for(namespace, "1.7") == new
+    assert own_format.schema_for(namespace) == new
+
+
+@pytest.mark.parametrize(
+    ("record", "words"),
+    [
+        (DOCUMENT, "TareDocument[1]: needs version 1.1 of the format, the file is 1.0"),
+        (
+            replace(EMPLOYEE, roles=(Role.AGENT, Role.TELESELLER)),
+            "Employee[1]: needs version 1.1",
+        ),
+        (replace(POLICY, override_roles=(Role.TELESELLER,)), "DebtPolicy[1]: needs version 1.1"),
+    ],
+)
+def test_a_file_written_as_1_0_holds_only_what_1_0_carries(record: OwnRecord, words: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        _write([INVOICE, record], version="1.0")
+    assert str(refused.value).startswith(words)
+    assert b'version="1.1"' in _write([INVOICE, record])
+    assert b'version="1.0"' in _write([INVOICE, EMPLOYEE], version="1.0")
+    with pytest.raises(ValueError, match=r"^version: one of 1.0, 1.1, got '2.0'"):
+        _write([INVOICE], version="2.0")
+
+
+def test_the_1_1_schema_is_the_1_0_schema_with_additions_only() -> None:
+    """Backward compatible: every 1.0 file stays valid (the valid examples, written 1.0
+    files: test_own_format_validation, the round trips); here, that 1.1 removed nothing of
+    1.0 and narrowed no count: each named type and each element of 1.0 is still there."""
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+
+    def declared(name: str) -> dict[str, dict[tuple[str, str], str]]:
+        root = etree.parse(str(own_format.schema_path(name))).getroot()
+        out: dict[str, dict[tuple[str, str], str]] = {}
+        for kind in ("complexType", "simpleType"):
+            for t in root.iter(f"{xs}{kind}"):
+                if t.get("name"):
+                    out[t.get("name")] = {
+                        (e.get("name") or "", e.get("value") or ""): e.get("maxOccurs") or "1"
+                        for e in t.iter(f"{xs}element", f"{xs}enumeration")
+                    }
+        return out
+
+    old, new = declared("fieldline-exchange-1.0.xsd"), declared("fieldline-exchange-1.1.xsd")
+    for name, parts in old.items():
+        assert name in new, name
+        for part, most in parts.items():
+            assert part in new[name], (name, part)
+            grown = new[name][part]
+            assert grown == most or grown == "unbounded" or int(grown) > int(most), (name, part)
 
 
 def test_each_published_schema_is_the_xsd_it_claims_to_be() -> None:
@@ -243,7 +330,7 @@ def test_each_published_schema_is_the_xsd_it_claims_to_be() -> None:
         root = document.getroot()
         assert root.get("targetNamespace") == schema.namespace
         assert root.get("version") == schema.version
-        assert own_format.schema_for(schema.namespace) == schema
+        assert own_format.schema_for(schema.namespace, schema.version) == schema
 
 
 @pytest.mark.parametrize(

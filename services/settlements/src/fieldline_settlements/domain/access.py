@@ -8,6 +8,8 @@ scope is a set of clients, the union of its roles' scopes:
     SUPERVISOR              those on its own routes and on the routes of its team: the
                             employees whose supervisor it is (the clients feed's employees)
     AGENT, VAN_SELLER       those with an outlet on one of its own routes
+    TELESELLER              those with an outlet on one of its own routes: its call lists
+                            (clients' routes of kind PHONE; the feed treats every route alike)
     DISTRIBUTOR_MANAGER     none (1)
     MERCHANDISER, TECHNICIAN none (they handle no money)
 
@@ -18,6 +20,7 @@ Cash on hand and handovers are an employee's, so their scope is a set of employe
     ADMIN, SERVICE          every employee              every employee
     SUPERVISOR              itself and its team         its team (never itself)
     AGENT, VAN_SELLER       itself                      no one
+    TELESELLER (and others) no one                      no one (it takes no cash)
 
 "On a route": a live assignment of the clients feed (`feed_route_outlets`, not removed) puts
 an outlet of the client (`feed_outlets`) on a route the employee works. So the scope is a set
@@ -39,12 +42,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fieldline_kit.errors import NotFound, PermissionDenied
-from fieldline_kit.roles import ADMIN, AGENT, SERVICE, SUPERVISOR, VAN_SELLER
+from fieldline_kit.roles import ADMIN, AGENT, SERVICE, SUPERVISOR, TELESELLER, VAN_SELLER
 
 # Roles whose scope is the whole company.
 COMPANY_WIDE = frozenset({ADMIN, SERVICE})
-# Roles that see the clients of their own routes.
-ROUTE_WORKERS = frozenset({AGENT, VAN_SELLER, SUPERVISOR})
+# Roles that see the clients of their own routes (a teleseller's are its call lists).
+ROUTE_WORKERS = frozenset({AGENT, VAN_SELLER, SUPERVISOR, TELESELLER})
+# Roles that hold cash they collected (a teleseller collects none): whose own cash they read.
+CASH_HOLDERS = frozenset({AGENT, VAN_SELLER, SUPERVISOR})
 # Roles that also see the clients of their team's routes.
 TEAM_LEADERS = frozenset({SUPERVISOR})
 
@@ -115,7 +120,7 @@ def staff_read(caller: Caller, team: Iterable[str] = ()) -> Staff:
     if caller.company_wide:
         return Staff(company_wide=True)
     employees: set[str] = set()
-    if not caller.roles.isdisjoint(ROUTE_WORKERS):
+    if not caller.roles.isdisjoint(CASH_HOLDERS):
         employees.add(caller.id)
     if caller.leads_team:
         employees.update(team)

@@ -1,10 +1,12 @@
 """Fieldline's own exchange format (docs/exchange/own-format.md): what CommerceML does not
-cover (invoices and debts, payment registries, tare balances, credit limits and the debt
-policy, employees and route assignments), in versioned XSDs under `fieldline_exchange/schemas`.
+cover (invoices and debts, payment registries, tare balances and tare documents, credit limits
+and the debt policy, employees and route assignments), in versioned XSDs under
+`fieldline_exchange/schemas` (1.0; 1.1 adds tare documents and the teleseller role).
 
 * `validate(path)`: None, or the `Refusal` (code, message, line, the first errors);
 * `read(path)`: the records, after validation (`Refused` otherwise); `read_header(path)`;
-* `write(records, out, partner=, created=)`: a valid file, which reads back equal;
+* `write(records, out, partner=, created=, version=)`: a valid file, which reads back equal
+  (`minor_needed(record)`: the oldest minor that carries a record);
 * `published_schemas()`, `schema_path(name)`: the schemas served at `/v1/schemas/{name}`.
 """
 
@@ -20,6 +22,7 @@ from fieldline_exchange.adapters.own_format._catalog import (
 )
 from fieldline_exchange.adapters.own_format._reader import read, read_header
 from fieldline_exchange.adapters.own_format._refusal import LineError, Refusal, RefusalCode, Refused
+from fieldline_exchange.adapters.own_format._sections import minor_needed
 from fieldline_exchange.adapters.own_format._validate import MAX_ERRORS, validate
 from fieldline_exchange.adapters.own_format._writer import write
 
@@ -34,6 +37,7 @@ __all__ = [
     "RefusalCode",
     "Refused",
     "UnknownSchema",
+    "minor_needed",
     "published_schemas",
     "read",
     "read_header",

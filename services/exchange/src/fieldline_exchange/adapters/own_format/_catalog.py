@@ -1,5 +1,6 @@
 """The published schemas of the own format: the files served at `/v1/schemas/{name}` and
-the one a file is validated against (by its root's namespace: one namespace per major)."""
+the one a file is validated against (by its root's namespace, one per major, and the minor its
+`version` declares)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 NAMESPACE = "urn:fieldline:exchange:1.0"
-VERSION = "1.0"
+VERSION = "1.1"  # the newest: what the writer writes unless told otherwise
 
 _SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -31,6 +32,8 @@ class PublishedSchema:
 # major's), a new major a new namespace too (docs/exchange/own-format.md, Versioning).
 PUBLISHED: tuple[PublishedSchema, ...] = (
     PublishedSchema(name="fieldline-exchange-1.0.xsd", namespace=NAMESPACE, version="1.0"),
+    # TareDocuments, the role teleseller.
+    PublishedSchema(name="fieldline-exchange-1.1.xsd", namespace=NAMESPACE, version="1.1"),
 )
 
 
@@ -53,10 +56,15 @@ def schema_path(name: str) -> Path:
     raise UnknownSchema(name)
 
 
-def schema_for(namespace: str | None) -> PublishedSchema:
-    """The newest schema of the namespace's major; for an unknown namespace the newest of all
-    (whose validation then names the root as the error)."""
+def schema_for(namespace: str | None, version: str | None = None) -> PublishedSchema:
+    """The schema of the minor a file declares (`version`), so that a file saying 1.0 holds
+    1.0's content only; a version the namespace has no schema of (or none given): the newest of
+    the namespace's major, whose validation then names the version as the error. An unknown
+    namespace: the newest of all (whose validation names the root)."""
     matching = [s for s in PUBLISHED if s.namespace == namespace] or list(PUBLISHED)
+    for schema in matching:
+        if schema.version == version:
+            return schema
     return max(matching, key=lambda s: s.version_key)
 
 

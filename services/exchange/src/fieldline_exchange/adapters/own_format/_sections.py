@@ -18,6 +18,7 @@ from fieldline_exchange.adapters.own_format._values import (
     POLICY_MODES,
     ROLES,
     STAGES,
+    TARE_DIRECTIONS,
     collapse,
     format_amount,
     format_bool,
@@ -44,9 +45,12 @@ from fieldline_exchange.domain.own_records import (
     Role,
     RouteAssignment,
     TareBalance,
+    TareDocument,
+    TareLine,
 )
 
 EMPLOYEE_ROLES = {word: role for word, role in ROLES.items() if role is not Role.ADMIN}
+MAX_TARE_LINES = 1000  # lines of a tare document (the schema's, settlements' MAX_LINES)
 
 
 # ---------------------------------------------------------------- reading
@@ -336,6 +340,70 @@ def write_route_assignment(out: Out, r: RouteAssignment, at: str) -> None:
         out.leaf("ValidTo", format_date(f"{at}.valid_to", r.valid_to))
 
 
+# ---------------------------------------------------------------- tare documents
+
+
+def read_tare_document(element: etree._Element) -> TareDocument:
+    f = Fields(element)
+    lines = []
+    for line in f.elements("Line"):
+        g = Fields(line)
+        lines.append(
+            TareLine(
+                container=g.token("Container"),
+                direction=TARE_DIRECTIONS[g.token("Direction")],
+                quantity=parse_int(g.text("Quantity")),
+            )
+        )
+    return TareDocument(
+        external_id=f.token("Id"),
+        date=parse_date(f.text("Date")),
+        client_id=f.token("Client"),
+        outlet_id=f.optional("Outlet"),
+        order_id=f.optional("Order"),
+        lines=tuple(lines),
+    )
+
+
+def write_tare_document(out: Out, r: TareDocument, at: str) -> None:
+    out.leaf("Id", format_token(f"{at}.external_id", r.external_id))
+    out.leaf("Date", format_date(f"{at}.date", r.date))
+    out.leaf("Client", format_token(f"{at}.client_id", r.client_id))
+    out.optional("Outlet", _optional_token(f"{at}.outlet_id", r.outlet_id))
+    out.optional("Order", _optional_token(f"{at}.order_id", r.order_id))
+    if not 1 <= len(r.lines) <= MAX_TARE_LINES:
+        raise ValueError(f"{at}.lines: 1 to {MAX_TARE_LINES} lines, got {len(r.lines)}")
+    _unique(
+        f"{at}.lines (container and direction)", tuple((x.container, x.direction) for x in r.lines)
+    )
+    for i, line in enumerate(r.lines):
+        with out.nested("Line") as inner:
+            where = f"{at}.lines[{i}]"
+            inner.leaf("Container", format_token(f"{where}.container", line.container))
+            inner.leaf(
+                "Direction", format_word(f"{where}.direction", line.direction, TARE_DIRECTIONS)
+            )
+            quantity = format_count(f"{where}.quantity", line.quantity)
+            if quantity == "0":
+                raise ValueError(f"{where}.quantity: must be above 0")
+            inner.leaf("Quantity", quantity)
+
+
+# ---------------------------------------------------------------- versions
+
+
+def minor_needed(record: OwnRecord) -> str:
+    """The first minor of the format that can carry `record`: 1.1 for a tare document and for
+    the teleseller role (an employee's, a policy's override role), else 1.0."""
+    if isinstance(record, TareDocument):
+        return "1.1"
+    if isinstance(record, Employee) and Role.TELESELLER in record.roles:
+        return "1.1"
+    if isinstance(record, DebtPolicy) and Role.TELESELLER in record.override_roles:
+        return "1.1"
+    return "1.0"
+
+
 # ---------------------------------------------------------------- the table
 
 
@@ -388,8 +456,17 @@ SECTIONS: tuple[Section, ...] = (
         write_route_assignment,
         lambda r: (r.route_id, r.valid_from),
     ),
+    Section(
+        "TareDocuments",
+        "TareDocument",
+        TareDocument,
+        read_tare_document,
+        write_tare_document,
+        lambda r: r.external_id,
+    ),
 )
 BY_KIND: dict[type, Section] = {s.kind: s for s in SECTIONS}
 # Items by their element and their section's (an item's name alone is not enough: an
-# allocation's <Invoice> and an assignment's <Employee> are fields).
+# allocation's <Invoice> and an assignment's <Employee> are fields; a tare document's <Line>
+# is part of its item).
 BY_ITEM: dict[tuple[str, str], Section] = {(q(s.tag), q(s.item)): s for s in SECTIONS}

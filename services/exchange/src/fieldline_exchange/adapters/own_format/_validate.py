@@ -65,7 +65,7 @@ def validate(path: str | os.PathLike[str]) -> Refusal | None:
     file = Path(path)
     try:
         _check_prolog(file)
-        published = schema_for(_root_namespace(file))
+        published = schema_for(*_root_namespace(file))
         return _validate(file, published)
     except _Refusing as refusing:
         return refusing.refusal
@@ -189,16 +189,18 @@ def _check_prolog(file: Path) -> None:
             return
 
 
-def _root_namespace(file: Path) -> str | None:
+def _root_namespace(file: Path) -> tuple[str | None, str | None]:
+    """The root's namespace and the `version` it declares (the schema to validate against)."""
     with file.open("rb") as stream:
         events = etree.iterparse(stream, events=("start",), **SAFE)
         try:
             for _, element in events:
                 namespace: str | None = etree.QName(element).namespace
-                return namespace
+                version = element.get("version")
+                return namespace, None if version is None else version.strip(" \t\r\n")
         except etree.XMLSyntaxError as error:
             raise _Refusing(_malformed(events.error_log, error)) from None
-    return None
+    return None, None
 
 
 def _long_prolog(head: bytes) -> None:

@@ -12,7 +12,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from fieldline_exchange.adapters.own_format._catalog import NAMESPACE
-from fieldline_exchange.domain.own_records import PaymentKind, PolicyMode, Role, Stage
+from fieldline_exchange.domain.own_records import (
+    PaymentKind,
+    PolicyMode,
+    Role,
+    Stage,
+    TareDirection,
+)
 
 MAX_ID = 64
 MAX_NAME = 300
@@ -32,11 +38,13 @@ ROLES = {
     "distributor-manager": Role.DISTRIBUTOR_MANAGER,
     "supervisor": Role.SUPERVISOR,
     "technician": Role.TECHNICIAN,
+    "teleseller": Role.TELESELLER,  # since 1.1
     "admin": Role.ADMIN,
 }
+TARE_DIRECTIONS = {"issued": TareDirection.ISSUED, "returned": TareDirection.RETURNED}
 WORDS: dict[object, str] = {
     value: word
-    for table in (PAYMENT_KINDS, POLICY_MODES, STAGES, ROLES)
+    for table in (PAYMENT_KINDS, POLICY_MODES, STAGES, ROLES, TARE_DIRECTIONS)
     for word, value in table.items()
 }
 

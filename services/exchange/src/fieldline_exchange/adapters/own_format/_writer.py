@@ -15,8 +15,8 @@ from typing import Any, BinaryIO
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
-from fieldline_exchange.adapters.own_format._catalog import NAMESPACE, VERSION
-from fieldline_exchange.adapters.own_format._sections import BY_KIND, Out, Section
+from fieldline_exchange.adapters.own_format._catalog import NAMESPACE, PUBLISHED, VERSION
+from fieldline_exchange.adapters.own_format._sections import BY_KIND, Out, Section, minor_needed
 from fieldline_exchange.adapters.own_format._values import format_timestamp, format_token, q
 from fieldline_exchange.domain.own_records import OwnRecord
 
@@ -29,11 +29,17 @@ def write(
     *,
     partner: str,
     created: datetime,
+    version: str = VERSION,
 ) -> int:
-    """Writes the records to `out` (a path or a binary stream) as one file of the current
-    version; returns how many were written. A file holds at least one record."""
+    """Writes the records to `out` (a path or a binary stream) as one file of `version` (a
+    published minor: the newest unless told; an older one for a partner that reads only that,
+    whose records must then be carried by it); returns how many were written. A file holds at
+    least one record."""
+    minors = {s.version for s in PUBLISHED if s.namespace == NAMESPACE}
+    if version not in minors:
+        raise ValueError(f"version: one of {', '.join(sorted(minors))}, got {version!r}")
     attributes = {
-        "version": VERSION,
+        "version": version,
         "created": format_timestamp("created", created),
         "partner": format_token("partner", partner),
     }
@@ -55,11 +61,23 @@ def write(
                 xf.write("\n  ")
                 with xf.element(q(section.tag)):
                     for record in group:
-                        _write_item(xf, section, record, f"{section.item}[{count}]", keys)
+                        at = f"{section.item}[{count}]"
+                        _check_minor(record, at, version)
+                        _write_item(xf, section, record, at, keys)
                         count += 1
                     xf.write("\n  ")
             xf.write("\n")
     return count
+
+
+def _check_minor(record: OwnRecord, at: str, version: str) -> None:
+    needed = minor_needed(record)
+    if _key(needed) > _key(version):
+        raise ValueError(f"{at}: needs version {needed} of the format, the file is {version}")
+
+
+def _key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
 
 
 def _write_item(xf: Any, section: Section, record: OwnRecord, at: str, keys: set[Hashable]) -> None:
