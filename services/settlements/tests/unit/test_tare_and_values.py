@@ -199,11 +199,15 @@ class TestValues:
 
     def test_document_ids(self) -> None:
         assert document_id("id", "00-000123") == "00-000123"
+        assert document_id("id", "ПП-004512") == "ПП-004512"  # 1C's numbering, in Cyrillic
         assert document_id("id", "9F6C1F1E-4A8E-4B8E-9A3C-7C1E2F3A4B5C") == (
             "9f6c1f1e-4a8e-4b8e-9a3c-7c1e2f3a4b5c"
         )
         with pytest.raises(InvalidArgument, match=r"id: must be a UUID or letters"):
             document_id("id", "a b")
+        for bad in ("_x", "-1", "ПП 1", "x\ny", "x\u200by"):
+            with pytest.raises(InvalidArgument, match=r"id: must be a UUID or letters"):
+                document_id("id", bad)
         with pytest.raises(InvalidArgument, match=r"id: must be at most 64 characters"):
             document_id("id", "x" * 65)
         with pytest.raises(InvalidArgument, match=r"id: is required"):

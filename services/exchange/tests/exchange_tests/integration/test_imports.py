@@ -620,9 +620,9 @@ async def test_own_format_tare_documents_move_containers_once(
         ),
         _tare_document(f"TN-{tag}-2", client, ("crate-20", issued, 5), on=day),
     ]
-    # Keys settlements does not take as a document's (not ASCII): each refused.
+    # Keys settlements does not take as a document's (a space inside): each refused.
     bad = [
-        _tare_document(f"ТН-{tag}-{n}", client, ("keg-50", issued, 1), on=day) for n in range(20)
+        _tare_document(f"ТН {tag} {n}", client, ("keg-50", issued, 1), on=day) for n in range(20)
     ]
     records: list[own.OwnRecord] = [bad[0], good[0], *bad[1:], good[1]]
     path = tmp_path / "tare.xml"

@@ -27,7 +27,9 @@ QUANTITY_STEP = Decimal("0.001")
 MAX_QUANTITY = Decimal("999999999999999.999")
 MAX_DOCUMENT_ID = 64
 MAX_TEXT = 300
-_DOCUMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/\-]*")
+# An ERP's key: letters (of any script: 1C numbers documents `ПП-004512`), digits and
+# `. _ : / -`, from a letter or digit; no spaces or control characters.
+_DOCUMENT_ID = re.compile(r"[^\W_][\w.:/\-]*")
 
 
 def document_id(field: str, value: str) -> str:
