@@ -13,6 +13,7 @@ from fieldline.clients.v1 import clients_service_pb2 as cs
 from fieldline.clients.v1 import resources_pb2 as pb
 from fieldline.clients.v1 import territory_service_pb2 as ts
 from fieldline.clients.v1 import visits_service_pb2 as vs
+from fieldline.clients.v1 import visits_service_pb2_grpc as vs_grpc
 from fieldline_clients.domain.taxid import inn_with_check_digits
 from fieldline_kit.auth import Kind
 from fieldline_kit.testing.auth import Caller
@@ -138,6 +139,40 @@ async def make_questionnaire(
         vs.CreateQuestionnaireRequest(request_id=new_id(), questionnaire=questionnaire)
     )
     return reply.questionnaire
+
+
+async def checked_in_merchandiser(h: Harness) -> tuple[vs_grpc.VisitsServiceStub, str]:
+    """A new merchandiser's visits stub, and a visit it checked in to now at an outlet of its
+    route."""
+    agent = await make_employee(h, pb.ROLE_MERCHANDISER)
+    outlet = await make_outlet(h)
+    await put_on_route(h, (await make_route(h, agent.id)).id, outlet.id)
+    visits = h.calling(caller_of(agent)).visits
+    visit_id = new_id()
+    await visits.CheckIn(
+        vs.CheckInRequest(
+            request_id=new_id(),
+            visit_id=visit_id,
+            outlet_id=outlet.id,
+            time=stamp(datetime.now(UTC)),
+        )
+    )
+    return visits, visit_id
+
+
+def audit_request(visit_id: str, questionnaire_id: str, **audit: object) -> vs.SubmitAuditRequest:
+    """An audit of the visit answering `make_questionnaire`'s default question (`audit`: more
+    fields)."""
+    return vs.SubmitAuditRequest(
+        request_id=new_id(),
+        audit=pb.Audit(
+            id=new_id(),
+            visit_id=visit_id,
+            questionnaire_id=questionnaire_id,
+            answers=[pb.Answer(question_id="facings", number="4")],
+            **audit,  # type: ignore[arg-type]
+        ),
+    )
 
 
 def caller_of(employee: pb.Employee) -> Caller:

@@ -4,9 +4,11 @@ The service runs as `serve` runs it with auth on (the kit's harness, the test pr
 issuer). Table-driven over every RPC of the three APIs (from their descriptors): without a
 token, UNAUTHENTICATED; as a role its rule does not admit, PERMISSION_DENIED; both write
 nothing. Then the data scope, over a world of two teams — supervisor SA with agent A,
-supervisor SB with agent B — where A and SA try every RPC that reaches scoped data on B's
-outlets, routes, visits, audits and proposals: a read is NOT_FOUND, a list leaves it out, a
-write is PERMISSION_DENIED and writes nothing, while B and SB see the same. A body that still
+supervisor SB with agent B, telesellers TA and TB, distributor managers MA and MB of
+distributors DA and DB (B's audit is DB's) — where A, SA, TA and MA try every RPC that reaches
+scoped data on B's outlets, routes, visits, audits and proposals: a read is NOT_FOUND, a list
+leaves it out, a write is PERMISSION_DENIED and writes nothing, while B, SB, TB and MB see the
+same. A body that still
 carries the removed actor fields changes nothing: who acts is the token's subject.
 """
 
@@ -136,10 +138,16 @@ class World:
     tb: pb.Employee  # teleseller of SB's team: calls outlet B
     phone_b: pb.Route
     call_b: pb.Call  # TB's call to outlet B
+    ma: pb.Employee  # distributor manager of DA
+    mb: pb.Employee  # distributor manager of DB, whose audit audit_b is
+    db: pb.Client  # a distributor
 
 
 async def build(h: Harness) -> World:
     client = await make_client(h)
+    da, db = [await make_client(h, type=pb.CLIENT_TYPE_DISTRIBUTOR) for _ in range(2)]
+    ma = await make_employee(h, pb.ROLE_DISTRIBUTOR_MANAGER, distributor_id=da.id)
+    mb = await make_employee(h, pb.ROLE_DISTRIBUTOR_MANAGER, distributor_id=db.id)
     sa, sb = [await make_employee(h, pb.ROLE_SUPERVISOR) for _ in range(2)]
     a = await make_employee(h, pb.ROLE_AGENT, supervisor_id=sa.id)
     b = await make_employee(h, pb.ROLE_AGENT, supervisor_id=sb.id)
@@ -163,7 +171,10 @@ async def build(h: Harness) -> World:
             vs.SubmitAuditRequest(
                 request_id=new_id(),
                 audit=pb.Audit(
-                    id=new_id(), visit_id=visits[1].id, questionnaire_id=questionnaire.id
+                    id=new_id(),
+                    visit_id=visits[1].id,
+                    questionnaire_id=questionnaire.id,
+                    distributor_id=db.id,
                 ),
             )
         )
@@ -210,6 +221,9 @@ async def build(h: Harness) -> World:
         tb=tb,
         phone_b=phone_b,
         call_b=call_b,
+        ma=ma,
+        mb=mb,
+        db=db,
     )
 
 
@@ -488,6 +502,7 @@ def write(rpc: str, request: Callable[[World], Message], *callers: str) -> Case:
 
 
 EVERYONE = ("agent", "supervisor", "teleseller")
+AUDIT_READERS = ("agent", "supervisor", "distributor")  # a manager: its distributor's audits
 
 CASES = [
     # reads: NOT_FOUND, as for what does not exist
@@ -501,6 +516,7 @@ CASES = [
     read("GetProposal", lambda w: cs.GetProposalRequest(proposal_id=w.proposal_b.id)),
     read("GetEmployee", lambda w: ts.GetEmployeeRequest(employee_id=w.b.id)),
     read("GetEmployee", lambda w: ts.GetEmployeeRequest(employee_id=w.tb.id), "teleseller"),
+    read("GetEmployee", lambda w: ts.GetEmployeeRequest(employee_id=w.mb.id), "distributor"),
     read("GetRoute", lambda w: ts.GetRouteRequest(route_id=w.route_b.id)),
     read("GetRoute", lambda w: ts.GetRouteRequest(route_id=w.phone_b.id), "teleseller"),
     read(
@@ -510,7 +526,7 @@ CASES = [
     ),
     read("GetVisitPlan", lambda w: ts.GetVisitPlanRequest(agent_id=w.b.id, date=pb_date(MONDAY))),
     read("GetVisit", lambda w: vs.GetVisitRequest(visit_id=w.visit_b.id)),
-    read("GetAudit", lambda w: vs.GetAuditRequest(audit_id=w.audit_b.id)),
+    read("GetAudit", lambda w: vs.GetAuditRequest(audit_id=w.audit_b.id), *AUDIT_READERS),
     read("GetCall", lambda w: vs.GetCallRequest(call_id=w.call_b.id), "teleseller", "supervisor"),
     read(
         "GetCallPlan",
@@ -627,12 +643,21 @@ CASES = [
         lambda w: vs.ListAuditsRequest(visit_id=w.visit_b.id),
         lambda w: w.audit_b.id,
         ids("audits"),
+        *AUDIT_READERS,
     ),
     listing(
         "ListAudits",
         lambda w: vs.ListAuditsRequest(outlet_id=w.outlet_b.id),
         lambda w: w.audit_b.id,
         ids("audits"),
+        *AUDIT_READERS,
+    ),
+    listing(
+        "ListAudits",
+        lambda w: vs.ListAuditsRequest(distributor_id=w.db.id, page_size=1000),
+        lambda w: w.audit_b.id,
+        ids("audits"),
+        *AUDIT_READERS,
     ),
     # writes: PERMISSION_DENIED, nothing written
     write(
@@ -820,6 +845,7 @@ def test_every_rpc_reaching_scoped_data_has_a_case_for_each_scoped_role() -> Non
             ("AGENT", "agent"),
             ("SUPERVISOR", "supervisor"),
             ("TELESELLER", "teleseller"),
+            ("DISTRIBUTOR_MANAGER", "distributor"),
         ):
             if role in rule.roles:
                 assert any(c.rpc == name and who in c.callers for c in CASES), (name, who)
@@ -833,11 +859,13 @@ async def test_outside_its_scope_a_read_is_not_found_a_list_leaves_out_a_write_i
         "agent": caller_of(world.a),
         "supervisor": caller_of(world.sa),
         "teleseller": caller_of(world.ta),
+        "distributor": caller_of(world.ma),
     }
     insiders = {
         "agent": caller_of(world.b),
         "supervisor": caller_of(world.sb),
         "teleseller": caller_of(world.tb),
+        "distributor": caller_of(world.mb),
     }
     before = await snapshot(svc)
     for who in case.callers:
@@ -882,6 +910,11 @@ async def test_a_supervisor_sees_its_teams_data_and_an_agent_its_own(
     assert (await tb.clients.GetClient(cs.GetClientRequest(client_id=world.client.id))).client.id
     calls = await sb.visits.ListCalls(vs.ListCallsRequest(page_size=1000))
     assert {c.id for c in calls.calls} == {world.call_b.id}
+    for manager, audits in ((world.mb, {world.audit_b.id}), (world.ma, set())):
+        listed = await svc.calling(caller_of(manager)).visits.ListAudits(
+            vs.ListAuditsRequest(page_size=1000)
+        )
+        assert {a.id for a in listed.audits} == audits  # its distributor's audits, no others
 
 
 # ------------------------------------------------------- who acts: the token, not the body

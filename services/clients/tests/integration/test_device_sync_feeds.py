@@ -21,7 +21,9 @@ from fieldline_kit.testing.events import about, published
 from fieldline_kit.testing.helpers import expect_error, new_id
 
 from .builders import (
+    audit_request,
     caller_of,
+    checked_in_merchandiser,
     make_employee,
     make_outlet,
     make_questionnaire,
@@ -173,34 +175,9 @@ async def test_a_bad_questionnaire_update_is_refused_naming_the_field_and_writes
 # -------------------------------------------------------------------------------- audits
 async def visit_of_a_merchandiser(svc: Harness) -> tuple[vs.VisitsServiceStub, str, str]:
     """A merchandiser's stub, a visit it checked in to now, and a questionnaire's id."""
-    agent = await make_employee(svc, pb.ROLE_MERCHANDISER)
-    outlet = await make_outlet(svc)
-    await put_on_route(svc, (await make_route(svc, agent.id)).id, outlet.id)
-    visits = svc.calling(caller_of(agent)).visits
-    visit_id = new_id()
-    await visits.CheckIn(
-        vs.CheckInRequest(
-            request_id=new_id(),
-            visit_id=visit_id,
-            outlet_id=outlet.id,
-            time=stamp(datetime.now(UTC)),
-        )
-    )
+    visits, visit_id = await checked_in_merchandiser(svc)
     questionnaire = await make_questionnaire(svc)
     return visits, visit_id, questionnaire.id
-
-
-def audit_request(visit_id: str, questionnaire_id: str, **audit: object) -> vs.SubmitAuditRequest:
-    return vs.SubmitAuditRequest(
-        request_id=new_id(),
-        audit=pb.Audit(
-            id=new_id(),
-            visit_id=visit_id,
-            questionnaire_id=questionnaire_id,
-            answers=[pb.Answer(question_id="facings", number="4")],
-            **audit,  # type: ignore[arg-type]
-        ),
-    )
 
 
 async def test_an_audit_keeps_the_devices_time_beside_the_servers(svc: Harness) -> None:

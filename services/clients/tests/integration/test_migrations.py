@@ -34,14 +34,7 @@ async def test_0004_gives_existing_clients_an_empty_external_id_and_goes_back(
     await upgrade_async(url, MIGRATIONS, "0003")
     engine = create_engine(url)
     try:
-        old = MetaData()
-        async with engine.begin() as conn:
-            await conn.run_sync(old.reflect, only=["clients"])
-            rows = [
-                {c.name: placeholder(c, 1, f"c-{n}") for c in old.tables["clients"].c}
-                for n in range(2)
-            ]
-            await conn.execute(insert(old.tables["clients"]), rows)
+        await old_rows(engine, "clients", "c")
         await upgrade_async(url, MIGRATIONS)
         async with engine.connect() as conn:
             found = await conn.execute(select(orm.clients.c.id, orm.clients.c.external_id))
@@ -54,6 +47,17 @@ async def test_0004_gives_existing_clients_an_empty_external_id_and_goes_back(
             assert "external_id" not in columns and "inn" in columns
     finally:
         await engine.dispose()
+
+
+async def old_rows(engine: AsyncEngine, table: str, prefix: str) -> None:
+    """Rows `<prefix>-0` and `<prefix>-1` of `table`, written with the columns the database has
+    now (an older revision's)."""
+    old = MetaData()
+    async with engine.begin() as conn:
+        await conn.run_sync(old.reflect, only=[table])
+        columns = old.tables[table].c
+        rows = [{c.name: placeholder(c, 1, f"{prefix}-{n}") for c in columns} for n in range(2)]
+        await conn.execute(insert(old.tables[table]), rows)
 
 
 async def old_employees_and_routes(engine: AsyncEngine) -> None:
@@ -147,5 +151,39 @@ async def test_0007_makes_existing_routes_field_routes_and_goes_back(
             route_columns, has_calls = await conn.run_sync(shape)
             assert "kind" not in route_columns and "external_id" in route_columns
             assert not has_calls
+    finally:
+        await engine.dispose()
+
+
+async def test_0008_makes_existing_questionnaires_the_companys_and_goes_back(
+    db_factory: DatabaseFactory,
+) -> None:
+    """Questionnaires written before revision 0008 are the company's (distributor ''); the
+    downgrade drops the questionnaires' and audits' distributor and the audits' index again."""
+    url = await db_factory.create()
+    await upgrade_async(url, MIGRATIONS, "0007")
+    engine = create_engine(url)
+    try:
+        await old_rows(engine, "questionnaires", "q")
+        await upgrade_async(url, MIGRATIONS)
+        async with engine.connect() as conn:
+            q = orm.questionnaires
+            found = await conn.execute(select(q.c.id, q.c.distributor_id))
+            assert sorted(found.all()) == [("q-0", ""), ("q-1", "")]
+        await asyncio.to_thread(command.downgrade, alembic_config(url, MIGRATIONS), "0007")
+        async with engine.connect() as conn:
+
+            def shape(sync: Any) -> tuple[set[str], set[str], set[str]]:
+                inspector = inspect(sync)
+                return (
+                    {c["name"] for c in inspector.get_columns("questionnaires")},
+                    {c["name"] for c in inspector.get_columns("audits")},
+                    {i["name"] for i in inspector.get_indexes("audits")},
+                )
+
+            questionnaire_columns, audit_columns, audit_indexes = await conn.run_sync(shape)
+            assert "distributor_id" not in questionnaire_columns and "name" in questionnaire_columns
+            assert "distributor_id" not in audit_columns and "performed_at" in audit_columns
+            assert "ix_audits_distributor_id" not in audit_indexes
     finally:
         await engine.dispose()

@@ -132,6 +132,10 @@ class FakeAccessQueries:
             e.id for e in self._uow.employees.all() if e.supervisor_id == supervisor_id
         )
 
+    async def distributor_of(self, employee_id: str) -> str:
+        employee = await self._uow.employees.find(employee_id)
+        return employee.distributor_id if employee else ""
+
     async def sees_outlet(self, team: Collection[str], outlet_id: str) -> bool:
         routes = {r.id for r in self._uow.routes.all() if r.agent_id in team}
         on_routes = any(

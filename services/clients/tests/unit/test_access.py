@@ -88,6 +88,18 @@ class TestScope:
         assert access.team == {"e-1", "e-2", "e-3"}
         assert access.acts_for("e-1") and not access.acts_for("e-2")
 
+    def test_a_distributor_manager_sees_its_own_and_its_distributors_audits(self) -> None:
+        access = Access.of(principal("DISTRIBUTOR_MANAGER"), frozenset({"e-2"}), "d-1")
+        assert access.team == {"e-1"} and access.distributor == "d-1"
+        assert access.sees_audit("e-2", "d-1") and access.sees_audit("e-1", "")
+        assert not access.sees_audit("e-2", "d-2") and not access.sees_audit("e-2", "")
+        assert not access.sees("e-2")  # nothing else of the audits' agents
+
+    @pytest.mark.parametrize("roles", [("AGENT",), ("SUPERVISOR",)])
+    def test_only_a_distributor_manager_sees_by_distributor(self, roles: tuple[str, ...]) -> None:
+        access = Access.of(principal(*roles), frozenset(), "d-1")
+        assert access.distributor == "" and not access.sees_audit("e-2", "d-1")
+
     def test_the_actor_is_the_subject_or_the_user_a_service_acts_for(self) -> None:
         assert Access.of(principal("AGENT")).actor == "e-1"
         service = Principal(Kind.SERVICE, "svc:gateway", frozenset({"SERVICE"}), acting_for="e-9")
@@ -113,15 +125,45 @@ class TestVisitingAgent:
 
 def test_a_teleseller_reads_its_call_lists_outlets_and_records_its_calls_only() -> None:
     """sales-gaps.md 4.4: calls and call plans for telesellers, their supervisor, ADMIN and
-    SERVICE; outlet reads admit TELESELLER; no visit, census or other RPC does."""
+    SERVICE; outlet reads, its call lists (route reads) and the clients admit TELESELLER; no
+    visit, census or other RPC does."""
     assert rule("RecordCall").roles == {"TELESELLER", "ADMIN", "SERVICE"}
     for name in ("GetCall", "ListCalls", "GetCallPlan"):
         assert rule(name).roles == {"TELESELLER", "SUPERVISOR", "ADMIN", "SERVICE"}, name
     outlet_reads = {"GetOutlet", "ListOutlets", "SearchOutlets", "ListOutletCardHistory"}
+    route_reads = {"GetRoute", "ListRoutes", "ListRouteAssignments"}
+    clients = {"GetClient", "ListClients"}
     own_record = {"GetEmployee"}
     calls = {"RecordCall", "GetCall", "ListCalls", "GetCallPlan"}
     admitted = {m.name for api in APIS for m in api.methods if "TELESELLER" in rule(m.name).roles}
-    assert admitted == outlet_reads | own_record | calls
+    assert admitted == outlet_reads | route_reads | clients | own_record | calls
+
+
+def test_a_distributor_manager_reads_clients_questionnaires_audits_and_its_own_record() -> None:
+    """sales-gaps.md 4.4: audits and questionnaires are today's readers' and
+    DISTRIBUTOR_MANAGER's (its distributor's audits); nothing else admits it."""
+    for name in ("GetAudit", "ListAudits", "GetQuestionnaire", "ListQuestionnaires"):
+        assert rule(name).roles == {
+            "AGENT",
+            "VAN_SELLER",
+            "MERCHANDISER",
+            "DISTRIBUTOR_MANAGER",
+            "SUPERVISOR",
+            "ADMIN",
+            "SERVICE",
+        }, name
+    admitted = {
+        m.name for api in APIS for m in api.methods if "DISTRIBUTOR_MANAGER" in rule(m.name).roles
+    }
+    assert admitted == {
+        "GetClient",
+        "ListClients",
+        "GetEmployee",
+        "GetQuestionnaire",
+        "ListQuestionnaires",
+        "GetAudit",
+        "ListAudits",
+    }
 
 
 def test_out_of_scope_is_not_found_for_a_read_and_denied_for_a_write() -> None:

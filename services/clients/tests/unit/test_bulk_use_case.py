@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from fieldline_clients.domain.fieldwork import Questionnaire
 from fieldline_clients.domain.model import (
     Client,
     ClientType,
@@ -63,6 +64,10 @@ class Company:
 def employee(eid: str, *roles: Role, **kw: Any) -> c.CreateEmployee:
     values: dict[str, Any] = {"territory_id": "", "supervisor_id": "", "distributor_id": ""}
     return c.CreateEmployee(eid, "Иван Петров", list(roles or [Role.AGENT]), **{**values, **kw})
+
+
+def questionnaire(distributor_id: str) -> c.CreateQuestionnaire:
+    return c.CreateQuestionnaire(new_id(), "Полка", [], ["SKU-1"], distributor_id)
 
 
 def outlet(outlet_id: str, client_id: str, territory_id: str = "") -> c.CreateOutlet:
@@ -128,6 +133,8 @@ async def test_references_must_have_been_loaded(rows: FakeBulkRows) -> None:
         await bulk.create_route(c.CreateRoute(new_id(), "Маршрут", "", new_id()))
     with pytest.raises(NotFound, match=r"assignment\.route_id"):
         await bulk.set_route_assignment(assignment(new_id(), new_id()))
+    with pytest.raises(NotFound, match=r"questionnaire\.distributor_id"):
+        await bulk.create_questionnaire(questionnaire(new_id()))
     assert rows.pending == rows.written == []
 
 
@@ -142,12 +149,22 @@ async def test_the_use_cases_rules_apply(rows: FakeBulkRows) -> None:
     )
     with pytest.raises(InvalidArgument, match="not a distributor"):
         await bulk.create_employee(retail)
+    with pytest.raises(InvalidArgument, match=r"^questionnaire\.distributor_id: .* not a distrib"):
+        await bulk.create_questionnaire(questionnaire(company.client))
     technician = new_id()
     await bulk.create_employee(employee(technician, Role.TECHNICIAN))
     with pytest.raises(FailedPrecondition):
         await bulk.create_route(c.CreateRoute(new_id(), "Маршрут 2", "", technician))
     with pytest.raises(InvalidArgument, match="status"):
         await bulk.set_outlet_status(c.SetOutletStatus(company.outlets[0], OutletStatus.PENDING, 1))
+    distributor = new_id()
+    await bulk.create_client(
+        c.CreateClient(distributor, "ООО «Дистрибьютор»", INN, KPP, ClientType.DISTRIBUTOR, "")
+    )
+    await bulk.create_questionnaire(questionnaire(distributor))
+    await bulk.finish()
+    [tagged] = rows.of(Questionnaire)
+    assert tagged.distributor_id == distributor
 
 
 async def test_a_status_is_set_only_before_its_outlet_is_written(rows: FakeBulkRows) -> None:

@@ -419,6 +419,15 @@ class TestQuestionnaire:
         assert err.value.field == "audit.answers[3].question_id"
         assert q.id in err.value.problem
 
+    def test_a_distributor_is_kept_as_an_id(self) -> None:
+        distributor = new_id()
+        q = Questionnaire.create(new_id(), "Аудит", QUESTIONS, SKUS, distributor.upper())
+        assert q.distributor_id == distributor
+        assert make_questionnaire().distributor_id == ""  # the company's
+        with pytest.raises(InvalidArgument) as err:
+            Questionnaire.create(new_id(), "Аудит", QUESTIONS, SKUS, "d-1")
+        assert err.value.field == "questionnaire.distributor_id"
+
     def test_create_records_the_whole_questionnaire(self) -> None:
         q = make_questionnaire()
         [event] = q.events
@@ -440,6 +449,20 @@ class TestQuestionnaireUpdate:
         [event] = q.events
         assert isinstance(event, events.QuestionnaireChanged)
         assert event.questionnaire == q and event.questionnaire.version == 2
+
+    def test_the_distributor_is_replaced_with_the_rest(self) -> None:
+        q = make_questionnaire()
+        q.events.clear()
+        distributor = new_id()
+        q.update(q.name, QUESTIONS, SKUS, 1, distributor)
+        assert (q.distributor_id, q.version) == (distributor, 2)
+        [event] = q.events
+        assert isinstance(event, events.QuestionnaireChanged)
+        assert event.questionnaire.distributor_id == distributor
+        q.update(q.name, QUESTIONS, SKUS, 2, distributor)  # the same again: nothing
+        assert q.version == 2 and len(q.events) == 1
+        q.update(q.name, QUESTIONS, SKUS, 2)  # not named: untagged
+        assert (q.distributor_id, q.version) == ("", 3)
 
     def test_the_same_content_again_changes_nothing(self) -> None:
         q = make_questionnaire(name="Аудит")
@@ -506,6 +529,7 @@ def submit(
     prices: Sequence[CompetitorPrice] = (),
     questionnaire: Questionnaire | None = None,
     performed_at: datetime | None = None,
+    distributor_id: str = "",
 ) -> Audit:
     return Audit.submit(
         new_id(),
@@ -516,7 +540,48 @@ def submit(
         prices,
         CHECK_OUT,
         performed_at,
+        distributor_id,
     )
+
+
+D1, D2 = str(uuid.UUID(int=1)), str(uuid.UUID(int=2))
+
+
+class TestAuditDistributor:
+    """sales-gaps.md 3.3: a distributor's questionnaire tags its audits; an untagged one's audit
+    may name a distributor."""
+
+    @pytest.mark.parametrize(
+        ("tagged", "named", "expected"),
+        [
+            (D1, "", D1),  # the device omits it: the questionnaire's
+            (D1, D1, D1),
+            (D1, D1.upper(), D1),
+            ("", "", ""),  # the company's
+            ("", D2, D2),  # an untagged questionnaire's audit names one
+        ],
+    )
+    def test_the_audit_is_tagged(
+        self, visit: Visit, tagged: str, named: str, expected: str
+    ) -> None:
+        q = make_questionnaire()
+        q.distributor_id = tagged
+        assert Audit.distributor_for(q, named) == expected
+        audit = submit(visit, questionnaire=q, distributor_id=named)
+        assert audit.distributor_id == expected
+        [event] = audit.events
+        assert isinstance(event, events.AuditSubmitted)
+        assert event.audit.distributor_id == expected
+
+    @pytest.mark.parametrize(("tagged", "named"), [(D1, D2), (D1, "d-2"), ("", "d-2")])
+    def test_another_distributor_or_no_id_is_refused(
+        self, visit: Visit, tagged: str, named: str
+    ) -> None:
+        q = make_questionnaire()
+        q.distributor_id = tagged
+        with pytest.raises(InvalidArgument) as err:
+            submit(visit, questionnaire=q, distributor_id=named)
+        assert err.value.field == "audit.distributor_id"
 
 
 class TestAuditSubmit:

@@ -138,10 +138,10 @@ def a_visit(uow: FakeClientsUnitOfWork, agent: Employee, outlet: Outlet) -> Visi
     return uow.visits.put(stored(visit))
 
 
-def a_questionnaire(uow: FakeClientsUnitOfWork) -> Questionnaire:
+def a_questionnaire(uow: FakeClientsUnitOfWork, distributor_id: str = "") -> Questionnaire:
     questions = [("facings", "Фейсы на полке", QuestionType.NUMBER, [], True)]
     return uow.questionnaires.put(
-        Questionnaire.create(new_id(), "Аудит полки", questions, ["KDR-0500-PET"])
+        Questionnaire.create(new_id(), "Аудит полки", questions, ["KDR-0500-PET"], distributor_id)
     )
 
 
@@ -1366,6 +1366,30 @@ class TestCreateQuestionnaire:
         cmd = c.CreateQuestionnaire(new_id(), "Пусто", [], [])
         await uow.refused(InvalidArgument, handlers.create_questionnaire, cmd)
 
+    async def test_a_distributor_is_a_client_of_type_distributor(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        distributor = a_client(uow, ClientType.DISTRIBUTOR)
+        cmd = c.CreateQuestionnaire(new_id(), "Полка", [], ["SKU-1"], distributor.id)
+        q = await uow.run(handlers.create_questionnaire, cmd)
+        assert q.distributor_id == distributor.id
+        assert uow.questionnaires.all() == [q]
+        [event] = uow.events
+        assert isinstance(event, events.QuestionnaireChanged)
+        assert event.questionnaire.distributor_id == distributor.id
+
+    @pytest.mark.parametrize("kind", ["unknown", "retail"])
+    async def test_an_unknown_or_other_client_is_refused_naming_the_field(
+        self, uow: FakeClientsUnitOfWork, kind: str
+    ) -> None:
+        named = new_id() if kind == "unknown" else a_client(uow, ClientType.RETAIL).id
+        cmd = c.CreateQuestionnaire(new_id(), "Полка", [], ["SKU-1"], named)
+        error = NotFound if kind == "unknown" else InvalidArgument
+        await uow.refused(
+            error, handlers.create_questionnaire, cmd, match=r"^questionnaire\.distributor_id: "
+        )
+        assert uow.questionnaires.all() == []
+
 
 def update_questionnaire(q: Questionnaire, **kw: Any) -> c.UpdateQuestionnaire:
     values: dict[str, Any] = {
@@ -1374,6 +1398,7 @@ def update_questionnaire(q: Questionnaire, **kw: Any) -> c.UpdateQuestionnaire:
         "questions": [(x.id, x.text, x.type, x.options, x.required) for x in q.questions],
         "must_stock_skus": q.must_stock_skus,
         "expected_version": q.version,
+        "distributor_id": q.distributor_id,
     }
     return c.UpdateQuestionnaire(**{**values, **kw})
 
@@ -1404,9 +1429,28 @@ class TestUpdateQuestionnaire:
         cmd = update_questionnaire(q, name="v3")  # made from version 1
         await uow.refused(Conflict, handlers.update_questionnaire, cmd)
 
+    async def test_tags_and_untags_a_distributor(self, uow: FakeClientsUnitOfWork) -> None:
+        q, distributor = a_questionnaire(uow), a_client(uow, ClientType.DISTRIBUTOR)
+        tagged = await uow.run(
+            handlers.update_questionnaire, update_questionnaire(q, distributor_id=distributor.id)
+        )
+        assert (tagged.distributor_id, tagged.version) == (distributor.id, 2)
+        untagged = await uow.run(
+            handlers.update_questionnaire, update_questionnaire(tagged, distributor_id="")
+        )
+        assert (untagged.distributor_id, untagged.version) == ("", 3)
+
+    async def test_the_tag_it_has_is_not_judged_again(self, uow: FakeClientsUnitOfWork) -> None:
+        """A distributor that became another type since: the questionnaire still changes."""
+        q = a_questionnaire(uow, a_client(uow, ClientType.RETAIL).id)
+        renamed = await uow.run(handlers.update_questionnaire, update_questionnaire(q, name="v2"))
+        assert (renamed.name, renamed.distributor_id) == ("v2", q.distributor_id)
+
     @pytest.mark.parametrize(
         ("change", "error", "field"),
         [
+            ({"distributor_id": new_id()}, NotFound, "questionnaire.distributor_id"),
+            ({"distributor_id": "d-1"}, InvalidArgument, "questionnaire.distributor_id"),
             ({"id": new_id()}, NotFound, "questionnaire.id"),
             ({"id": "q-1"}, InvalidArgument, "questionnaire.id"),
             ({"expected_version": 0}, InvalidArgument, "questionnaire.version"),
@@ -1425,10 +1469,12 @@ class TestUpdateQuestionnaire:
 
 class TestSubmitAudit:
     def _audit(
-        self, uow: FakeClientsUnitOfWork, **kw: Any
+        self, uow: FakeClientsUnitOfWork, tagged: str = "", **kw: Any
     ) -> tuple[c.SubmitAudit, Visit, Questionnaire]:
+        """A SubmitAudit (`kw`: its fields) of a new visit and questionnaire (`tagged`: its
+        distributor)."""
         visit = a_visit(uow, an_employee(uow), an_outlet(uow))
-        questionnaire = a_questionnaire(uow)
+        questionnaire = a_questionnaire(uow, tagged)
         values: dict[str, Any] = {
             "id": new_id(),
             "visit_id": visit.id,
@@ -1483,6 +1529,43 @@ class TestSubmitAudit:
     ) -> None:
         cmd, _, _ = self._audit(uow, **{field: new_id()})
         await uow.refused(NotFound, handlers.submit_audit, NOW, cmd, ADMIN, match=f"audit.{field}")
+
+    async def test_a_distributors_questionnaire_tags_its_audits(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        distributor = a_client(uow, ClientType.DISTRIBUTOR)
+        for named in ("", distributor.id):  # omitted by the device, or the same
+            cmd, _, _ = self._audit(uow, distributor.id, distributor_id=named)
+            audit = await uow.run(handlers.submit_audit, NOW, cmd, ADMIN)
+            assert audit.distributor_id == distributor.id
+            assert uow.audits.all()[-1].distributor_id == distributor.id
+        other = a_client(uow, ClientType.DISTRIBUTOR)
+        cmd, _, _ = self._audit(uow, distributor.id, distributor_id=other.id)
+        await uow.refused(
+            InvalidArgument, handlers.submit_audit, NOW, cmd, ADMIN, match="audit.distributor_id"
+        )
+
+    async def test_an_untagged_questionnaires_audit_may_name_a_distributor(
+        self, uow: FakeClientsUnitOfWork
+    ) -> None:
+        distributor = a_client(uow, ClientType.DISTRIBUTOR)
+        cmd, _, _ = self._audit(uow, distributor_id=distributor.id)
+        audit = await uow.run(handlers.submit_audit, NOW, cmd, ADMIN)
+        assert audit.distributor_id == distributor.id
+        [event] = [e for e in uow.events if isinstance(e, events.AuditSubmitted)]
+        assert event.audit.distributor_id == distributor.id
+
+    @pytest.mark.parametrize("kind", ["unknown", "retail"])
+    async def test_a_named_distributor_must_be_one(
+        self, uow: FakeClientsUnitOfWork, kind: str
+    ) -> None:
+        named = new_id() if kind == "unknown" else a_client(uow, ClientType.RETAIL).id
+        cmd, _, _ = self._audit(uow, distributor_id=named)
+        error = NotFound if kind == "unknown" else InvalidArgument
+        await uow.refused(
+            error, handlers.submit_audit, NOW, cmd, ADMIN, match=r"^audit\.distributor_id: "
+        )
+        assert uow.audits.all() == []
 
     async def test_a_missed_visit_is_not_audited(self, uow: FakeClientsUnitOfWork) -> None:
         agent, outlet = an_employee(uow), an_outlet(uow)

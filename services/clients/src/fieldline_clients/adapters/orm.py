@@ -207,6 +207,7 @@ questionnaires = Table(
     Column("questions", JSON, nullable=False),
     Column("must_stock_skus", JSON, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("distributor_id", String(36), nullable=False, server_default=""),  # '' the company's
 )
 
 audits = Table(
@@ -223,7 +224,10 @@ audits = Table(
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("performed_at", DateTime(timezone=True), nullable=True),  # the device's time
     Column("version", Integer, nullable=False),
+    Column("distributor_id", String(36), nullable=False, server_default=""),  # '' the company's
 )
+# A distributor's audits, in ListAudits' order (its managers' lists, the distributor_id filter).
+Index("ix_audits_distributor_id", audits.c.distributor_id, audits.c.id)
 
 proposals = Table(
     "proposals",

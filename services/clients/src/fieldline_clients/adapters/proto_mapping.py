@@ -329,6 +329,7 @@ def questionnaire_pb(q: Questionnaire) -> pb.Questionnaire:
         ],
         must_stock_skus=list(q.must_stock_skus),
         version=q.version,
+        distributor_id=q.distributor_id,
     )
 
 
@@ -375,6 +376,7 @@ def audit_pb(a: Audit) -> pb.Audit:
         ],
         submit_time=ts(a.submitted_at),
         performed_at=ts(a.performed_at),
+        distributor_id=a.distributor_id,
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Date, Row, Select, bindparam, select
+from sqlalchemy import ColumnElement, Date, Row, Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline.clients.v1 import resources_pb2 as pb
@@ -495,14 +495,28 @@ async def list_questionnaires(
 
 
 async def list_audits(
-    session: AsyncSession, *, size: int, token: str, outlet_id: str, visit_id: str, team: Team
+    session: AsyncSession,
+    *,
+    size: int,
+    token: str,
+    outlet_id: str,
+    visit_id: str,
+    distributor_id: str,
+    team: Team,
+    managed: str = "",
 ) -> tuple[list[Audit], str]:
+    """The audits of `team`'s agents, and those tagged with `managed` (a distributor
+    manager's distributor), filtered."""
     t = orm.audits
+    in_scope = _in_team(t.c.agent_id, team)
+    if in_scope is not None and managed:
+        in_scope = or_(in_scope, t.c.distributor_id == managed)
     stmt = select(t).where(
         *_where(
-            _in_team(t.c.agent_id, team),
+            in_scope,
             t.c.outlet_id == outlet_id if outlet_id else None,
             t.c.visit_id == visit_id if visit_id else None,
+            t.c.distributor_id == distributor_id if distributor_id else None,
         )
     )
     return await _page(session, stmt, t.c.id, token, size, audit_from)

@@ -240,6 +240,7 @@ def questionnaire_from(row: Row[Any]) -> Questionnaire:
         ),
         must_stock_skus=tuple(row.must_stock_skus),
         version=row.version,
+        distributor_id=row.distributor_id,
     )
 
 
@@ -292,6 +293,7 @@ def audit_from(row: Row[Any]) -> Audit:
         submitted_at=utc(row.submitted_at),
         performed_at=utc_or_none(row.performed_at),
         version=row.version,
+        distributor_id=row.distributor_id,
     )
 
 
@@ -674,6 +676,7 @@ class QuestionnaireRepository(VersionedRepository[Questionnaire]):
             ],
             "must_stock_skus": list(q.must_stock_skus),
             "version": q.version,
+            "distributor_id": q.distributor_id,
         }
 
     def from_row(self, row: Row[Any]) -> Questionnaire:
@@ -708,6 +711,7 @@ class AuditRepository(VersionedRepository[Audit]):
             "submitted_at": a.submitted_at,
             "performed_at": a.performed_at,
             "version": a.version,
+            "distributor_id": a.distributor_id,
         }
 
     def from_row(self, row: Row[Any]) -> Audit:
@@ -767,6 +771,12 @@ class AccessQueries(Repository):
         e = orm.employees
         rows = await self.session.execute(select(e.c.id).where(e.c.supervisor_id == supervisor_id))
         return frozenset(rows.scalars())
+
+    async def distributor_of(self, employee_id: str) -> str:
+        """The distributor the employee works for ('' none, or no such employee)."""
+        e = orm.employees
+        stmt = select(e.c.distributor_id).where(e.c.id == employee_id)
+        return (await self.session.execute(stmt)).scalar() or ""
 
     async def sees_outlet(self, team: Collection[str], outlet_id: str) -> bool:
         """Whether the outlet is one `outlets_of(team)` lists (false when it does not exist)."""

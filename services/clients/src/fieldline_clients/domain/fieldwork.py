@@ -30,6 +30,7 @@ from fieldline_clients.domain.values import (
     Money,
     limit_items,
     limit_text,
+    optional_id,
     parse_decimal,
     require_aware,
     require_id,
@@ -195,11 +196,15 @@ QuestionInput = tuple[str, str, QuestionType | None, Sequence[str], bool]  # as 
 
 @dataclass
 class Questionnaire:
+    """`distributor_id`: the distributor client it is run for ('' the company's); the use
+    cases check that it names a distributor, the domain that it is an id."""
+
     id: str
     name: str
     questions: tuple[Question, ...]
     must_stock_skus: tuple[str, ...]
     version: int = 1
+    distributor_id: str = ""
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -209,6 +214,7 @@ class Questionnaire:
         name: str,
         questions: Sequence[QuestionInput],
         must_stock_skus: Sequence[str],
+        distributor_id: str = "",
     ) -> Questionnaire:
         clean, skus = cls._validated(questions, must_stock_skus)
         q = cls(
@@ -216,6 +222,7 @@ class Questionnaire:
             name=require_text("questionnaire.name", name),
             questions=clean,
             must_stock_skus=skus,
+            distributor_id=optional_id("questionnaire.distributor_id", distributor_id),
         )
         q.events.append(events.QuestionnaireChanged(q.snapshot()))
         return q
@@ -226,16 +233,20 @@ class Questionnaire:
         questions: Sequence[QuestionInput],
         must_stock_skus: Sequence[str],
         expected_version: int,
+        distributor_id: str = "",
     ) -> None:
-        """Replace the content; the same content again changes nothing (no version, no event)."""
+        """Replace the content (the distributor too: '' untags it); the same content again
+        changes nothing (no version, no event). Audits made before keep their tag."""
         check_version(
             expected_version, self.version, f"questionnaire {self.id}", "questionnaire.version"
         )
         clean_name = require_text("questionnaire.name", name)
         clean, skus = self._validated(questions, must_stock_skus)
-        if (clean_name, clean, skus) == (self.name, self.questions, self.must_stock_skus):
+        distributor = optional_id("questionnaire.distributor_id", distributor_id)
+        new = (clean_name, clean, skus, distributor)
+        if new == (self.name, self.questions, self.must_stock_skus, self.distributor_id):
             return
-        self.name, self.questions, self.must_stock_skus = clean_name, clean, skus
+        self.name, self.questions, self.must_stock_skus, self.distributor_id = new
         self.version += 1
         self.events.append(events.QuestionnaireChanged(self.snapshot()))
 
@@ -371,7 +382,23 @@ class Audit:
     submitted_at: datetime  # the server's time of acceptance
     performed_at: datetime | None = None  # the device's time of the audit, if it gave one
     version: int = 1
+    distributor_id: str = ""  # the distributor it was made for; '' the company's
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
+
+    @staticmethod
+    def distributor_for(questionnaire: Questionnaire, named: str) -> str:
+        """The distributor an audit of `questionnaire` is tagged with: the questionnaire's when
+        it has one (`named` empty or the same; another is refused), else the one `named` (''
+        none; the use case checks it is a distributor)."""
+        named = optional_id("audit.distributor_id", named)
+        own = questionnaire.distributor_id
+        if own and named and named != own:
+            raise InvalidArgument(
+                "audit.distributor_id",
+                f"questionnaire {questionnaire.id} is distributor {own}'s; its audits cannot "
+                f"be {named}'s",
+            )
+        return own or named
 
     @classmethod
     def submit(
@@ -384,10 +411,13 @@ class Audit:
         competitor_prices: Sequence[CompetitorPrice],
         now: datetime,
         performed_at: datetime | None = None,
+        distributor_id: str = "",
     ) -> Audit:
-        """`now`: the server's time (`submitted_at`); `performed_at`: the device's, if given."""
+        """`now`: the server's time (`submitted_at`); `performed_at`: the device's, if given;
+        `distributor_id`: the one the device named ('' none: `distributor_for`)."""
         if visit.status is VisitStatus.MISSED:
             raise FailedPrecondition(f"visit {visit.id} is MISSED; an audit needs a real visit")
+        distributor = cls.distributor_for(questionnaire, distributor_id)
         clean = cls._answers(questionnaire, limit_items("audit.answers", answers, MAX_LINES))
         checks = cls._must_stock(
             questionnaire, limit_items("audit.must_stock", must_stock, MAX_LINES)
@@ -413,6 +443,7 @@ class Audit:
             competitor_prices=prices,
             submitted_at=now,
             performed_at=device_time("audit.performed_at", performed_at, now),
+            distributor_id=distributor,
         )
         audit.events.append(events.AuditSubmitted(audit.snapshot()))
         return audit

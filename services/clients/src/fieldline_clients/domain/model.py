@@ -32,6 +32,7 @@ from fieldline_kit.errors import (
     Conflict,
     FailedPrecondition,
     InvalidArgument,
+    NotFound,
     PermissionDenied,
 )
 
@@ -122,6 +123,17 @@ def client_id_for(external_id: str) -> str:
     """The id of the client the ERP knows as `external_id`: the same on every import, so an
     item sent again (a retried or repeated batch) finds or makes the same client."""
     return external_ids.client_id(external_id)
+
+
+def require_distributor_client(field: str, client_id: str, client_type: ClientType | None) -> str:
+    """`client_id`, named as a distributor (an employee's, a questionnaire's, an audit's): a
+    client (`client_type` None: none found, NOT_FOUND) of type DISTRIBUTOR (else
+    INVALID_ARGUMENT), each naming `field`."""
+    if client_type is None:
+        raise NotFound("client", client_id, field)
+    if client_type is not ClientType.DISTRIBUTOR:
+        raise InvalidArgument(field, f"client {client_id} is not a distributor")
+    return client_id
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Who may call which clients RPC: one rule per RPC (listed in docs/contexts/clients.md).
 
 * reference data read company-wide — clients, territories, questionnaires: every field role,
-  SUPERVISOR, ADMIN, SERVICE (clients also DISTRIBUTOR_MANAGER);
+  SUPERVISOR, ADMIN, SERVICE (clients and questionnaires also DISTRIBUTOR_MANAGER);
 * reads of outlets, routes, plans, visits, audits, proposals: the field roles (AGENT,
   VAN_SELLER, MERCHANDISER) in their own scope (route: the outlets of their routes; own: their
   visits, audits, proposals), SUPERVISOR in its territory, ADMIN and SERVICE company-wide;
@@ -18,6 +18,8 @@
   SUPERVISOR decides, for its team — audited;
 * check-in/out, missed visits, audits: the field roles and SUPERVISOR for themselves, ADMIN and
   SERVICE for a named agent (an import);
+* audits and questionnaires (docs/contexts/sales-gaps.md 3.3): DISTRIBUTOR_MANAGER also reads
+  the questionnaires (reference data) and the audits tagged with its distributor;
 * telesales (docs/contexts/sales-gaps.md 3.2): TELESELLER reads its call lists (routes of kind
   PHONE), their assignments and outlets (route scope), the clients (as the field roles: it
   quotes and orders for them) and its own employee record, and records its own calls (ADMIN
@@ -55,6 +57,7 @@ TERRITORY_MANAGERS = {SUPERVISOR} | MANAGERS
 VISITORS = FIELD | {SUPERVISOR} | MANAGERS  # ADMIN and SERVICE name the agent
 CALLERS = {TELESELLER} | MANAGERS  # ADMIN and SERVICE name the teleseller
 CALL_SEERS = {TELESELLER, SUPERVISOR} | MANAGERS
+AUDIT_SEERS = SEERS | {DISTRIBUTOR_MANAGER}  # a manager: its distributor's audits
 
 CLIENTS = {
     "CreateClient": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
@@ -107,11 +110,11 @@ VISITS = {
     "ListVisits": Rule(SEERS, scope=Scope.OWN),
     "CreateQuestionnaire": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
     "UpdateQuestionnaire": Rule(MANAGERS, scope=Scope.COMPANY, audit=True),
-    "GetQuestionnaire": Rule(SEERS, scope=Scope.COMPANY),
-    "ListQuestionnaires": Rule(SEERS, scope=Scope.COMPANY),
+    "GetQuestionnaire": Rule(AUDIT_SEERS, scope=Scope.COMPANY),
+    "ListQuestionnaires": Rule(AUDIT_SEERS, scope=Scope.COMPANY),
     "SubmitAudit": Rule(VISITORS, scope=Scope.OWN),
-    "GetAudit": Rule(SEERS, scope=Scope.OWN),
-    "ListAudits": Rule(SEERS, scope=Scope.OWN),
+    "GetAudit": Rule(AUDIT_SEERS, scope=Scope.OWN),
+    "ListAudits": Rule(AUDIT_SEERS, scope=Scope.OWN),
     "RecordCall": Rule(CALLERS, scope=Scope.OWN),
     "GetCall": Rule(CALL_SEERS, scope=Scope.OWN),
     "ListCalls": Rule(CALL_SEERS, scope=Scope.OWN),

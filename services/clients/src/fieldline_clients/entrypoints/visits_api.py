@@ -46,6 +46,7 @@ def create_questionnaire_command(
         name=q.name,
         questions=questions_from(q),
         must_stock_skus=list(q.must_stock_skus),
+        distributor_id=q.distributor_id,
     )
 
 
@@ -165,6 +166,7 @@ class VisitsServicer(CallerServicer, vs_grpc.VisitsServiceServicer):
                 questions=questions_from(q),
                 must_stock_skus=list(q.must_stock_skus),
                 expected_version=q.version,
+                distributor_id=q.distributor_id,
             )
             questionnaire = await handlers.update_questionnaire(uow, cmd)
             return vs.UpdateQuestionnaireResponse(questionnaire=m.questionnaire_pb(questionnaire))
@@ -214,6 +216,7 @@ class VisitsServicer(CallerServicer, vs_grpc.VisitsServiceServicer):
                     for i, x in enumerate(a.competitor_prices)
                 ],
                 performed_at=from_ts("audit.performed_at", a.performed_at, required=False),
+                distributor_id=a.distributor_id,
             )
             access = await self.caller(uow)
             audit = await handlers.submit_audit(uow, self.app.clock(), cmd, access)
@@ -241,6 +244,8 @@ class VisitsServicer(CallerServicer, vs_grpc.VisitsServiceServicer):
                 token=request.page_token,
                 outlet_id=optional_id("outlet_id", request.outlet_id),
                 visit_id=optional_id("visit_id", request.visit_id),
+                distributor_id=optional_id("distributor_id", request.distributor_id),
+                managed=access.distributor,
             )
         return vs.ListAuditsResponse(audits=[m.audit_pb(a) for a in items], next_page_token=token)
 

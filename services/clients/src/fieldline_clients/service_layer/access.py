@@ -12,6 +12,10 @@ name no actor. Its scope (`access_for`):
 The outlets a team sees are those on its routes (of either kind: a teleseller's call lists are
 routes of kind PHONE) and those one of it proposed as new (census).
 
+A DISTRIBUTOR_MANAGER (not ADMIN or SERVICE) also sees the audits tagged with its distributor
+(`Access.distributor`: its employee record's `distributor_id`), whoever made them
+(docs/contexts/sales-gaps.md 3.3); it sees nothing else of anyone's.
+
 An employee record is in scope when it is a team member. Outside the scope a read answers
 NOT_FOUND (as for what does not exist: existence is not revealed), a list leaves it out, and a
 write is PERMISSION_DENIED — the same for what does not exist — and writes nothing. Visits,
@@ -36,7 +40,7 @@ from fieldline_clients.domain.model import Employee, Outlet, Route
 from fieldline_clients.domain.values import require_id
 from fieldline_kit.auth import Kind, Principal
 from fieldline_kit.errors import DomainError, InvalidArgument, NotFound, PermissionDenied
-from fieldline_kit.roles import ADMIN, SERVICE, SUPERVISOR
+from fieldline_kit.roles import ADMIN, DISTRIBUTOR_MANAGER, SERVICE, SUPERVISOR
 
 COMPANY_ROLES = frozenset({ADMIN, SERVICE})
 
@@ -47,17 +51,22 @@ class Access:
     kind: str
     actor: str  # who is recorded as acting: the subject, or the user a service acts for
     team: frozenset[str] | None  # whose data the caller sees; None: the whole company
+    distributor: str = ""  # a distributor manager's distributor: its audits are seen too
 
     @classmethod
-    def of(cls, principal: Principal, reports: frozenset[str] = frozenset()) -> Access:
-        """The scope of `principal`; `reports`: the employees it supervises (if a supervisor)."""
+    def of(
+        cls, principal: Principal, reports: frozenset[str] = frozenset(), distributor: str = ""
+    ) -> Access:
+        """The scope of `principal`; `reports`: the employees it supervises (if a supervisor);
+        `distributor`: the one it manages (if a distributor manager)."""
         actor = principal.acting_for or principal.subject
         if principal.has_any(COMPANY_ROLES):
             return cls(principal.subject, principal.kind, actor, None)
         team = {principal.subject}
         if SUPERVISOR in principal.roles:
             team |= reports
-        return cls(principal.subject, principal.kind, actor, frozenset(team))
+        managed = distributor if DISTRIBUTOR_MANAGER in principal.roles else ""
+        return cls(principal.subject, principal.kind, actor, frozenset(team), managed)
 
     @property
     def company(self) -> bool:
@@ -66,6 +75,10 @@ class Access:
     def sees(self, employee_id: str) -> bool:
         """Whether the employee is in the caller's team (its data in the caller's scope)."""
         return self.team is None or employee_id in self.team
+
+    def sees_audit(self, agent_id: str, distributor_id: str) -> bool:
+        """Whether an audit by `agent_id`, tagged with `distributor_id`, is in scope."""
+        return self.sees(agent_id) or bool(self.distributor and distributor_id == self.distributor)
 
     def acts_for(self, agent_id: str) -> bool:
         """Whether the caller may record for `agent_id`: itself, or anyone for ADMIN/SERVICE."""
@@ -95,14 +108,23 @@ class Access:
 
 
 def reads_team(principal: Principal) -> bool:
-    """Whether `principal`'s scope needs its reports read from the database."""
-    return SUPERVISOR in principal.roles and not principal.has_any(COMPANY_ROLES)
+    """Whether `principal`'s scope needs its reports or its distributor read from the database."""
+    return bool(principal.roles & {SUPERVISOR, DISTRIBUTOR_MANAGER}) and not principal.has_any(
+        COMPANY_ROLES
+    )
 
 
 async def access_for(uow: ClientsUnitOfWork, principal: Principal) -> Access:
     """The scope of `principal`: the one place it is computed."""
-    reports = await uow.access.reports(principal.subject) if reads_team(principal) else frozenset()
-    return Access.of(principal, reports)
+    if not reads_team(principal):
+        return Access.of(principal)
+    reports = frozenset[str]()
+    if SUPERVISOR in principal.roles:
+        reports = await uow.access.reports(principal.subject)
+    distributor = ""
+    if DISTRIBUTOR_MANAGER in principal.roles:
+        distributor = await uow.access.distributor_of(principal.subject)
+    return Access.of(principal, reports, distributor)
 
 
 async def access_outside(
@@ -160,7 +182,7 @@ async def call(uow: ClientsUnitOfWork, access: Access, call_id: str) -> Call:
 async def audit(uow: ClientsUnitOfWork, access: Access, audit_id: str) -> Audit:
     aid = require_id("audit_id", audit_id)
     found = await uow.audits.find(aid)
-    if found is None or not access.sees(found.agent_id):
+    if found is None or not access.sees_audit(found.agent_id, found.distributor_id):
         raise access.refused("audit", aid, "audit_id", write=False)
     return found
 

@@ -28,6 +28,7 @@ from fieldline_clients.domain.model import (
     OutletStatus,
     Route,
     Territory,
+    require_distributor_client,
 )
 from fieldline_clients.domain.values import optional_id, require_id
 from fieldline_clients.service_layer import commands as c
@@ -36,7 +37,7 @@ from fieldline_clients.service_layer.handlers import (
     require_routable,
     settable_status,
 )
-from fieldline_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from fieldline_kit.errors import FailedPrecondition, NotFound
 
 BULK_ACTOR = "bulk-load"
 
@@ -78,9 +79,16 @@ class BulkLoad:
             self._territories.add(territory.id)
             await self._add(territory)
 
+    def _distributor(self, distributor_id: str, field: str) -> str:
+        did = optional_id(field, distributor_id)
+        return require_distributor_client(field, did, self._clients.get(did)) if did else ""
+
     async def create_questionnaire(self, cmd: c.CreateQuestionnaire) -> None:
-        q = Questionnaire.create(cmd.id, cmd.name, cmd.questions, cmd.must_stock_skus)
+        q = Questionnaire.create(
+            cmd.id, cmd.name, cmd.questions, cmd.must_stock_skus, cmd.distributor_id
+        )
         if q.id not in self._questionnaires:
+            self._distributor(q.distributor_id, "questionnaire.distributor_id")
             self._questionnaires.add(q.id)
             await self._add(q)
 
@@ -99,15 +107,7 @@ class BulkLoad:
         supervisor_id = optional_id("employee.supervisor_id", cmd.supervisor_id)
         if supervisor_id and supervisor_id not in self._employees:
             raise NotFound("employee", supervisor_id, "employee.supervisor_id")
-        distributor_id = optional_id("employee.distributor_id", cmd.distributor_id)
-        if distributor_id:
-            kind = self._clients.get(distributor_id)
-            if kind is None:
-                raise NotFound("client", distributor_id, "employee.distributor_id")
-            if kind is not ClientType.DISTRIBUTOR:
-                raise InvalidArgument(
-                    "employee.distributor_id", f"client {distributor_id} is not a distributor"
-                )
+        distributor_id = self._distributor(cmd.distributor_id, "employee.distributor_id")
         employee = Employee.create(
             eid,
             cmd.full_name,

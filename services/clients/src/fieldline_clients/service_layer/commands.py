@@ -265,6 +265,7 @@ class CreateQuestionnaire:
     name: str
     questions: Sequence[Question]
     must_stock_skus: Sequence[str]
+    distributor_id: str = ""  # '' the company's
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,7 @@ class UpdateQuestionnaire:
     questions: Sequence[Question]
     must_stock_skus: Sequence[str]
     expected_version: int
+    distributor_id: str = ""  # replaced as the rest: '' untags it
 
 
 @dataclass(frozen=True)
@@ -287,3 +289,4 @@ class SubmitAudit:
     must_stock: Sequence[MustStockCheck] = field(default_factory=tuple)
     competitor_prices: Sequence[CompetitorPrice] = field(default_factory=tuple)
     performed_at: datetime | None = None  # the device's time of the audit; None: not given
+    distributor_id: str = ""  # '' none named: the questionnaire's, if it has one

@@ -22,7 +22,6 @@ from fieldline_clients.domain.calls import Call
 from fieldline_clients.domain.fieldwork import Audit, Proposal, Questionnaire, Visit
 from fieldline_clients.domain.model import (
     Client,
-    ClientType,
     Employee,
     Outlet,
     OutletStatus,
@@ -35,6 +34,7 @@ from fieldline_clients.domain.model import (
     external_key,
     optional_external_key,
     period_in_force,
+    require_distributor_client,
 )
 from fieldline_clients.domain.values import optional_id, require_id
 from fieldline_clients.service_layer import access as scope
@@ -307,12 +307,14 @@ async def _supervisor(uow: ClientsUnitOfWork, supervisor_id: str) -> str:
     return sid
 
 
-async def _distributor(uow: ClientsUnitOfWork, distributor_id: str) -> str:
-    did = optional_id("employee.distributor_id", distributor_id)
+async def _distributor(
+    uow: ClientsUnitOfWork, distributor_id: str, field: str = "employee.distributor_id"
+) -> str:
+    """An optional distributor named in `field`: '' or a client of type DISTRIBUTOR."""
+    did = optional_id(field, distributor_id)
     if did:
-        client = await uow.clients.get(did, field="employee.distributor_id")
-        if client.type is not ClientType.DISTRIBUTOR:
-            raise InvalidArgument("employee.distributor_id", f"client {did} is not a distributor")
+        client = await uow.clients.find(did)
+        require_distributor_client(field, did, client.type if client else None)
     return did
 
 
@@ -776,11 +778,17 @@ async def record_call(
 
 
 # ------------------------------------------------------------------------------ audits
+QUESTIONNAIRE_DISTRIBUTOR = "questionnaire.distributor_id"
+
+
 async def create_questionnaire(uow: ClientsUnitOfWork, cmd: c.CreateQuestionnaire) -> Questionnaire:
-    q = Questionnaire.create(cmd.id, cmd.name, cmd.questions, cmd.must_stock_skus)
+    q = Questionnaire.create(
+        cmd.id, cmd.name, cmd.questions, cmd.must_stock_skus, cmd.distributor_id
+    )
     existing = await uow.questionnaires.find(q.id)
     if existing is not None:
         return existing
+    await _distributor(uow, q.distributor_id, QUESTIONNAIRE_DISTRIBUTOR)
     await uow.questionnaires.add(q)
     return q
 
@@ -789,7 +797,10 @@ async def update_questionnaire(uow: ClientsUnitOfWork, cmd: c.UpdateQuestionnair
     q = await uow.questionnaires.get(
         require_id("questionnaire.id", cmd.id), field="questionnaire.id"
     )
-    q.update(cmd.name, cmd.questions, cmd.must_stock_skus, cmd.expected_version)
+    tagged = q.distributor_id
+    q.update(cmd.name, cmd.questions, cmd.must_stock_skus, cmd.expected_version, cmd.distributor_id)
+    if q.distributor_id != tagged:  # a new tag; the one it has is not judged again
+        await _distributor(uow, q.distributor_id, QUESTIONNAIRE_DISTRIBUTOR)
     await uow.questionnaires.save(q)
     return q
 
@@ -812,6 +823,9 @@ async def submit_audit(
     questionnaire = await uow.questionnaires.get(
         require_id("audit.questionnaire_id", cmd.questionnaire_id), field="audit.questionnaire_id"
     )
+    distributor_id = Audit.distributor_for(questionnaire, cmd.distributor_id)
+    if distributor_id != questionnaire.distributor_id:  # named for an untagged questionnaire
+        await _distributor(uow, distributor_id, "audit.distributor_id")
     audit = Audit.submit(
         aid,
         visit,
@@ -821,6 +835,7 @@ async def submit_audit(
         cmd.competitor_prices,
         now,
         cmd.performed_at,
+        distributor_id,
     )
     await uow.audits.add(audit)
     return audit

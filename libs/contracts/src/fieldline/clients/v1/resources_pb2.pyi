@@ -412,18 +412,20 @@ class Question(_message.Message):
     def __init__(self, id: _Optional[str] = ..., text: _Optional[str] = ..., type: _Optional[_Union[QuestionType, str]] = ..., options: _Optional[_Iterable[str]] = ..., required: _Optional[bool] = ...) -> None: ...
 
 class Questionnaire(_message.Message):
-    __slots__ = ("id", "name", "questions", "must_stock_skus", "version")
+    __slots__ = ("id", "name", "questions", "must_stock_skus", "version", "distributor_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     QUESTIONS_FIELD_NUMBER: _ClassVar[int]
     MUST_STOCK_SKUS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     questions: _containers.RepeatedCompositeFieldContainer[Question]
     must_stock_skus: _containers.RepeatedScalarFieldContainer[str]
     version: int
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., questions: _Optional[_Iterable[_Union[Question, _Mapping]]] = ..., must_stock_skus: _Optional[_Iterable[str]] = ..., version: _Optional[int] = ...) -> None: ...
+    distributor_id: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., questions: _Optional[_Iterable[_Union[Question, _Mapping]]] = ..., must_stock_skus: _Optional[_Iterable[str]] = ..., version: _Optional[int] = ..., distributor_id: _Optional[str] = ...) -> None: ...
 
 class Answer(_message.Message):
     __slots__ = ("question_id", "number", "money", "yes_no", "choice", "photo_ref")
@@ -464,7 +466,7 @@ class CompetitorPrice(_message.Message):
     def __init__(self, product: _Optional[str] = ..., competitor: _Optional[str] = ..., price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class Audit(_message.Message):
-    __slots__ = ("id", "visit_id", "questionnaire_id", "agent_id", "outlet_id", "answers", "must_stock", "competitor_prices", "submit_time", "performed_at")
+    __slots__ = ("id", "visit_id", "questionnaire_id", "agent_id", "outlet_id", "answers", "must_stock", "competitor_prices", "submit_time", "performed_at", "distributor_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     VISIT_ID_FIELD_NUMBER: _ClassVar[int]
     QUESTIONNAIRE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -475,6 +477,7 @@ class Audit(_message.Message):
     COMPETITOR_PRICES_FIELD_NUMBER: _ClassVar[int]
     SUBMIT_TIME_FIELD_NUMBER: _ClassVar[int]
     PERFORMED_AT_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     visit_id: str
     questionnaire_id: str
@@ -485,7 +488,8 @@ class Audit(_message.Message):
     competitor_prices: _containers.RepeatedCompositeFieldContainer[CompetitorPrice]
     submit_time: _timestamp_pb2.Timestamp
     performed_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., visit_id: _Optional[str] = ..., questionnaire_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., answers: _Optional[_Iterable[_Union[Answer, _Mapping]]] = ..., must_stock: _Optional[_Iterable[_Union[MustStockCheck, _Mapping]]] = ..., competitor_prices: _Optional[_Iterable[_Union[CompetitorPrice, _Mapping]]] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., performed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    distributor_id: str
+    def __init__(self, id: _Optional[str] = ..., visit_id: _Optional[str] = ..., questionnaire_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., answers: _Optional[_Iterable[_Union[Answer, _Mapping]]] = ..., must_stock: _Optional[_Iterable[_Union[MustStockCheck, _Mapping]]] = ..., competitor_prices: _Optional[_Iterable[_Union[CompetitorPrice, _Mapping]]] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., performed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., distributor_id: _Optional[str] = ...) -> None: ...
 
 class Proposal(_message.Message):
     __slots__ = ("id", "kind", "status", "proposed_by", "outlet_id", "client_id", "card", "fields", "decided_by", "decision_reason", "create_time", "decide_time")

@@ -199,16 +199,18 @@ class GetAuditResponse(_message.Message):
     def __init__(self, audit: _Optional[_Union[_resources_pb2.Audit, _Mapping]] = ...) -> None: ...
 
 class ListAuditsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "outlet_id", "visit_id")
+    __slots__ = ("page_size", "page_token", "outlet_id", "visit_id", "distributor_id")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
     VISIT_ID_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     outlet_id: str
     visit_id: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., outlet_id: _Optional[str] = ..., visit_id: _Optional[str] = ...) -> None: ...
+    distributor_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., outlet_id: _Optional[str] = ..., visit_id: _Optional[str] = ..., distributor_id: _Optional[str] = ...) -> None: ...
 
 class ListAuditsResponse(_message.Message):
     __slots__ = ("audits", "next_page_token")
