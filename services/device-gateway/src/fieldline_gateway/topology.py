@@ -18,7 +18,7 @@ ORDERS_FANOUT = ConsumerSpec(
     "gateway-orders-fanout",
     "ORDERS",
     ("orders.events.v1.>",),
-    "the gateway's sync store from orders' events (catalog, prices, orders)",
+    "the gateway's sync store from orders' events (catalog, prices, orders, contact figures)",
 )
 
 SETTLEMENTS_FANOUT = ConsumerSpec(

@@ -41,7 +41,8 @@ from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_gateway.adapters import fanout_store, leases
 from fieldline_gateway.adapters.fanout_tables import fanout_heads, fanout_members, fanout_objects
-from fieldline_gateway.adapters.projections import PARTLY_VERSIONED
+from fieldline_gateway.adapters.peers import bearer
+from fieldline_gateway.adapters.projections import PARTLY_VERSIONED, money
 from fieldline_gateway.adapters.refetch_tables import refetch_jobs
 from fieldline_gateway.entrypoints import main as gateway_entrypoint
 from fieldline_gateway.entrypoints.main import SPEC as GATEWAY
@@ -117,6 +118,8 @@ class Company:
     van_id: str
     teller: Caller
     call_id: str
+    visit_id: str  # the agent's visit its order names (a contact of orders')
+    other_visit_id: str  # the other agent's
 
 
 @dataclass
@@ -144,7 +147,7 @@ async def _company(api: Api, orders: RunningService[Any]) -> Company:
         await api.assign(route, outlet.id)
         outlets.append(outlet.id)
         clients.append(client_id)
-    _other_client, other_outlet = await api.client_with_outlet(950)
+    other_client, other_outlet = await api.client_with_outlet(950)
     await api.assign(other_route, other_outlet.id)
     renamed = "ООО «Продукты 900», переименовано"
     await api.clients.UpdateClient(
@@ -156,7 +159,7 @@ async def _company(api: Api, orders: RunningService[Any]) -> Company:
         )
     )
     [product_id], price_type_id = await api.priced_catalog((product("KVS", "Квас 0,5"), "62.90"))
-    for client_id in clients:
+    for client_id in (*clients, other_client):
         await api.known_to_orders(client_id, price_type_id)
     groups = await api.catalog.UpsertProductGroups(
         cat.UpsertProductGroupsRequest(
@@ -206,7 +209,7 @@ async def _company(api: Api, orders: RunningService[Any]) -> Company:
             ),
         )
     )
-    order_id = new_id()
+    order_id, visit_id, other_visit_id = new_id(), new_id(), new_id()
     as_agent = ords_grpc.OrdersServiceStub(orders.channel_as(agent))
     await through_the_feed(
         lambda: as_agent.SubmitOrder(
@@ -215,9 +218,25 @@ async def _company(api: Api, orders: RunningService[Any]) -> Company:
                 order_id=order_id,
                 client_id=clients[1],
                 outlet_id=outlets[1],
+                visit_id=visit_id,
                 order_date=pb_date(TODAY),
                 delivery_date=pb_date(TODAY + timedelta(days=1)),
                 lines=[ords.OrderLineInput(product_id=product_id, unit="pcs", quantity="2")],
+            )
+        )
+    )
+    # The other agent's visit has an order too: its contact figures are the other's.
+    as_other = ords_grpc.OrdersServiceStub(orders.channel_as(other))
+    await through_the_feed(
+        lambda: as_other.SubmitOrder(
+            ords.SubmitOrderRequest(
+                request_id=new_id(),
+                order_id=new_id(),
+                client_id=other_client,
+                outlet_id=other_outlet.id,
+                visit_id=other_visit_id,
+                order_date=pb_date(TODAY),
+                lines=[ords.OrderLineInput(product_id=product_id, unit="pcs", quantity="1")],
             )
         )
     )
@@ -271,6 +290,8 @@ async def _company(api: Api, orders: RunningService[Any]) -> Company:
         van_id=van.van.id,
         teller=teller,
         call_id=call_id,
+        visit_id=visit_id,
+        other_visit_id=other_visit_id,
     )
 
 
@@ -477,6 +498,18 @@ async def test_the_build_waits_for_the_lease_and_fills_a_devices_full_sync(world
     assert device.data("invoices", c.invoice_id)["openAmount"]["amount"] == "1500.00"
     assert c.clients[0] in device.keys("creditStandings")
     assert device.data("orders", c.order_id)["outletId"] == c.outlets[1]
+    # The visit's contact figures, listed by the build (ListContactSales of the visits'
+    # window), are what orders shows the agent's own token: its visit, not the other's.
+    own = await system.api.orders.ListContactSales(
+        ords.ListContactSalesRequest(), metadata=bearer(device.token)
+    )
+    assert device.keys("contactSales") == {x.contact_id for x in own.contact_sales} == {c.visit_id}
+    [listed] = own.contact_sales
+    contact = device.data("contactSales", c.visit_id)
+    assert (contact["orders"], contact["lines"], contact["orderIds"]) == (1, 1, [c.order_id])
+    assert contact["grossTotal"] == money(listed.gross_total)  # 2 × 62.90 less 5 %
+    assert (contact["productive"], contact["version"]) == (True, listed.version)
+    assert device.items[("contactSales", c.visit_id)][0] == f"agent:{c.agent.subject}"
     assert c.questionnaire_id in device.keys("questionnaires")
     # Nothing of the other agent's (its route, its outlet), nor of the van seller's.
     every_key = {key for (_s, key) in device.items}
@@ -487,6 +520,7 @@ async def test_the_build_waits_for_the_lease_and_fills_a_devices_full_sync(world
     # (a refetch job), which then reaches the device.
     objects = await _objects(app)
     assert objects[("vans", c.van_id)][0] == f"agent:{c.seller.subject}"
+    assert objects[("contactSales", c.other_visit_id)][0] == f"agent:{c.other.subject}"
     # The teleseller's call of the window is listed under it; its call plan of today and the
     # agent's cash on hand (nothing collected: zero) come by the refetch jobs the build asked.
     assert objects[("calls", c.call_id)][0] == f"agent:{c.teller.subject}"
@@ -541,6 +575,7 @@ async def test_a_second_build_writes_nothing_new(
         for section in ("me", "routes", "routeOutlets", "outlets", "clients", "products"):
             assert listed[section] > 0, section
         assert listed["prices"] > 0 and listed["clientTerms"] > 0 and listed["balances"] > 0
+        assert listed["contactSales"] > 0
         # …and nothing written: every object, head and membership as it was; the clock moved
         # only by the run's own transactions (each takes a seq, as every fan-out write does).
         assert report["written"] == 0
@@ -657,10 +692,33 @@ async def test_events_after_the_build_win_by_version_and_older_ones_change_nothi
                 data["price"]["amount"] for (s, _k), (_sc, data) in d.items.items() if s == "prices"
             ]
 
+        # A second order in the agent's visit: orders writes the contact's next version.
+        listed_version = device.data("contactSales", c.visit_id)["version"]
+        as_agent = ords_grpc.OrdersServiceStub(system.orders.channel_as(c.agent))
+        await as_agent.SubmitOrder(
+            ords.SubmitOrderRequest(
+                request_id=new_id(),
+                order_id=new_id(),
+                client_id=c.clients[1],
+                outlet_id=c.outlets[1],
+                visit_id=c.visit_id,
+                order_date=pb_date(TODAY),
+                lines=[ords.OrderLineInput(product_id=c.product_id, unit="pcs", quantity="1")],
+            )
+        )
+
         await _synced_until(
             device,
             lambda d: (
-                d.data("clients", c.clients[0])["name"] == renamed_again and prices(d) == ["65.50"]
+                d.data("clients", c.clients[0])["name"] == renamed_again
+                and prices(d) == ["65.50"]
+                and d.data("contactSales", c.visit_id)["orders"] == 2
             ),
         )
         assert device.data("clients", c.clients[0])["version"] == 3
+        contact = device.data("contactSales", c.visit_id)
+        now = await system.api.orders.GetContactSales(
+            ords.GetContactSalesRequest(contact_id=c.visit_id)
+        )
+        assert contact["version"] == now.contact_sales.version > listed_version
+        assert contact["grossTotal"] == money(now.contact_sales.gross_total)

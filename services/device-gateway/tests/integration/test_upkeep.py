@@ -179,6 +179,20 @@ def visit(visit_id: str, agent: str, day: date) -> Item:
     )
 
 
+def contact(visit_id: str, agent: str, day: date) -> Item:
+    return po.contact_sales_item(
+        opb.ContactSales(
+            contact_id=visit_id,
+            kind=opb.CONTACT_KIND_VISIT,
+            employee_id=agent,
+            date=pb_day(day),
+            orders=1,
+            productive=True,
+            version=2,
+        )
+    )
+
+
 def proposal(
     proposal_id: str, agent: str, status: cpb.ProposalStatus.ValueType, decided: date | None
 ) -> Item:
@@ -221,6 +235,8 @@ def history() -> tuple[list[Item], set[tuple[str, str]]]:
         visit("v-15", "a-1", ago(15)),  # out
         visit("v-14", "a-1", ago(14)),
         visit("v-0", "a-1", TODAY),
+        contact("v-15", "a-1", ago(15)),  # out: its figures leave with the visit
+        contact("v-14", "a-1", ago(14)),
         proposal("pr-approved-31", "a-1", cpb.PROPOSAL_STATUS_APPROVED, ago(31)),  # out
         proposal("pr-pending", "a-1", cpb.PROPOSAL_STATUS_PENDING, None),  # pending: stays
         proposal("pr-rejected-5", "a-1", cpb.PROPOSAL_STATUS_REJECTED, ago(5)),
@@ -237,6 +253,7 @@ def history() -> tuple[list[Item], set[tuple[str, str]]]:
         ("orders", "o-final-31"),
         ("orders", "o-cancelled-60"),
         ("visits", "v-15"),
+        ("contactSales", "v-15"),
         ("proposals", "pr-approved-31"),
         ("visitPlans", f"a-1/{ago(1).isoformat()}"),
         ("collections", "pay-8"),
@@ -336,7 +353,7 @@ async def test_the_window_sweep_tombstones_exactly_what_left_the_window_once(
     assert state.seq == high + len({section for section, _ in out})
     assert all(high < swept[k][0] <= state.seq for k in out)
     assert removed_by(WINDOW_SWEEP) == counted + len(out)
-    # The device is told: its delta removes a-1's five, nothing of a-2's.
+    # The device is told: its delta removes a-1's six, nothing of a-2's.
     delta = await sync(engine, "a-1", cursor)
     assert delta["mode"] == "delta"
     told = {(s, e["key"]) for s, entries in delta["sections"].items() for e in entries}
@@ -362,11 +379,12 @@ async def test_the_next_business_day_sweeps_what_crossed_the_edge(
     assert await upkeep.sweep_window() == 0
     clock.now = datetime(2026, 3, 4, 21, 30, tzinfo=UTC)
     assert upkeep.today() == TODAY + timedelta(days=1)
-    assert await upkeep.sweep_window() == 4
+    assert await upkeep.sweep_window() == 5
     crossed = {k for k, (_s, deleted) in (await objects(engine)).items() if deleted} - out
     assert crossed == {
         ("orders", "o-final-30"),
         ("visits", "v-14"),
+        ("contactSales", "v-14"),
         ("visitPlans", f"a-1/{TODAY.isoformat()}"),
         ("collections", "pay-7"),
     }
@@ -533,7 +551,7 @@ async def test_a_due_job_runs_on_one_replica_once_per_period(
     clock.now = NOW + timedelta(hours=11)
     assert await second.run_due(WINDOW_SWEEP) is None
     clock.now = NOW + timedelta(hours=13)
-    assert await second.run_due(WINDOW_SWEEP) == 4
+    assert await second.run_due(WINDOW_SWEEP) == 5
     # Hourly jobs: once an hour.
     assert await first.run_due(COMPACTION) == 0
     clock.now += timedelta(minutes=59)

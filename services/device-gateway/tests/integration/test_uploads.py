@@ -258,6 +258,32 @@ async def orders_of(system: GatewaySystem, client_id: str) -> list[Any]:
     return list(reply.orders)
 
 
+async def contact_parity(
+    system: GatewaySystem, device: SyncedDevice, token: str
+) -> dict[str, dict[str, Any]]:
+    """Sync until the device's `contactSales` are exactly what orders lists to `token` (the
+    device's own), each at orders' version; those items."""
+
+    async def both() -> tuple[dict[str, int], dict[str, int]]:
+        listed = await system.api.orders.ListContactSales(
+            ords.ListContactSalesRequest(), metadata=bearer(token)
+        )
+        await device.sync()
+        held = {
+            key: data["version"]
+            for (section, key), (_scope, data) in device.items.items()
+            if section == "contactSales"
+        }
+        return held, {c.contact_id: c.version for c in listed.contact_sales}
+
+    await eventually_value(both, lambda pair: bool(pair[1]) and pair[0] == pair[1], within=20)
+    return {
+        key: data
+        for (section, key), (_scope, data) in device.items.items()
+        if section == "contactSales"
+    }
+
+
 # ------------------------------------------------------------------------------ the tests
 
 
@@ -329,6 +355,16 @@ async def test_a_visit_with_audit_order_and_payment_is_accepted_and_a_retry_is_a
     assert [p["id"] for p in cash["payments"]] == [p.id for p in own.cash_on_hand.payments]
     assert cash["version"] == own.cash_on_hand.version >= 1
     assert cash["payments"][0]["visitId"] == visit
+    # The visit was productive: its contact figures reach the device from ContactSalesChanged,
+    # as orders shows them to the agent's own token (the latest version: the visit reaching
+    # orders' feed after the order may rewrite the row once more).
+    contacts = await contact_parity(system, device, agent.token)
+    assert set(contacts) == {visit}
+    assert device.items[("contactSales", visit)][0] == f"agent:{me}"
+    assert contacts[visit]["productive"] is True
+    assert (contacts[visit]["orders"], contacts[visit]["lines"]) == (1, 1)
+    assert contacts[visit]["grossTotal"] == {"amount": "262.20", "currency": "RUB"}
+    assert contacts[visit]["orderIds"] == [documents[2]["orderId"]]
 
 
 async def test_a_malformed_document_is_rejected_naming_its_field_and_the_others_go(
@@ -569,3 +605,11 @@ async def test_a_van_sale_and_a_return_made_in_a_visit_carry_its_id(system: Gate
     assert [r["entity"].get("visitId") for r in answer["results"][1:]] == [visit, visit]
     [sold] = await orders_of(system, seller.client_id)
     assert (sold.id, sold.visit_id) == (sale["saleId"], visit)
+    # The van seller's device holds the visit's figures as orders shows them to its token.
+    device = SyncedDevice(system.http, {"accessToken": seller.token})
+    contacts = await contact_parity(system, device, seller.token)
+    assert set(contacts) == {visit}
+    counted = contacts[visit]
+    assert (counted["orders"], counted["vanSales"], counted["returns"]) == (0, 1, 1)
+    assert (counted["orderIds"], counted["returnIds"]) == ([sale["saleId"]], [back["returnId"]])
+    assert counted["productive"] is True and counted["mismatched"] is False

@@ -117,6 +117,7 @@ def test_a_shared_price_type_is_one_scope() -> None:
         ({TELESELLER}, True),
         ({TELESELLER, AGENT}, False),
         ({TELESELLER, SUPERVISOR}, False),
+        ({TELESELLER, MERCHANDISER}, False),
         ({AGENT}, False),
         ({MERCHANDISER}, False),
         (set(), False),
@@ -125,11 +126,35 @@ def test_a_shared_price_type_is_one_scope() -> None:
 def test_a_teleseller_gets_none_of_orders_sections_but_the_catalogs(
     roles: set[str], withheld: bool
 ) -> None:
-    found = withheld_sections(roles)
+    found = withheld_sections(roles) - {"contactSales"}
     assert bool(found) is withheld
     if withheld:  # orders admits no TELESELLER yet: its prices, terms, orders, recommendations
         assert {"prices", "clientTerms", "orders", "recommendedOrders"} <= found
         assert not found & {"products", "productGroups", "balances", "outlets", "calls"}
+
+
+@pytest.mark.parametrize(
+    ("roles", "withheld"),
+    [
+        ({AGENT}, False),
+        ({VAN_SELLER}, False),
+        ({SUPERVISOR}, False),
+        ({TELESELLER, AGENT}, False),
+        ({MERCHANDISER, VAN_SELLER}, False),
+        ({TELESELLER}, True),
+        ({MERCHANDISER}, True),
+        ({TELESELLER, MERCHANDISER}, True),
+        (set(), True),
+    ],
+)
+def test_contact_figures_go_to_those_orders_shows_them_to(roles: set[str], withheld: bool) -> None:
+    """Orders answers ListContactSales to AGENT, VAN_SELLER and SUPERVISOR (own, a supervisor
+    its team's): an employee with none of them (a merchandiser whose visit an agent's order
+    named) gets no `contactSales`, nothing else withheld for it."""
+    found = withheld_sections(roles)
+    assert ("contactSales" in found) is withheld
+    if MERCHANDISER in roles and withheld:
+        assert found == {"contactSales"}
 
 
 def test_the_diff_closes_what_left_and_opens_what_came() -> None:

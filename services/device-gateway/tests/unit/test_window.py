@@ -5,6 +5,8 @@ the bodies (and keys) exactly as the projections write them (adapters/upkeep_sto
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +15,8 @@ from google.type import date_pb2
 
 from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline.clients.v1 import territory_service_pb2 as tpb
+from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
+from fieldline.orders.events.v1 import events_pb2 as oev
 from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline_gateway.adapters import projections as p
@@ -22,6 +26,7 @@ from fieldline_gateway.adapters import projections_settlements as ps
 from fieldline_gateway.adapters.upkeep_store import dated
 from fieldline_gateway.domain import window as w
 from fieldline_gateway.domain.window import Dated, Windows, out_of_window
+from fieldline_gateway.entrypoints.sales_consumers import contact_sales_changed
 
 TODAY = date(2026, 3, 4)
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -50,6 +55,7 @@ def test_the_swept_sections_are_the_projections_sections() -> None:
         w.COLLECTIONS,
         w.CALLS,
         w.CALL_PLANS,
+        w.CONTACT_SALES,
     ) == (
         p.ORDERS,
         p.VISITS,
@@ -58,6 +64,7 @@ def test_the_swept_sections_are_the_projections_sections() -> None:
         p.COLLECTIONS,
         p.CALLS,
         p.CALL_PLANS,
+        p.CONTACT_SALES,
     )
     assert set(w.SWEPT_SECTIONS) <= set(p.SECTIONS)
 
@@ -98,6 +105,11 @@ def test_the_swept_sections_are_the_projections_sections() -> None:
         (w.CALL_PLANS, Dated(ago(1)), True),
         (w.CALL_PLANS, Dated(TODAY), False),
         ("cashOnHand", Dated(ago(400)), False),
+        # a visit's contact figures leave with the visit
+        (w.CONTACT_SALES, Dated(ago(15)), True),
+        (w.CONTACT_SALES, Dated(ago(14)), False),
+        (w.CONTACT_SALES, Dated(TODAY), False),
+        (w.CONTACT_SALES, Dated(None), False),
         # collections: more than 7 days ago
         (w.COLLECTIONS, Dated(ago(8)), True),
         (w.COLLECTIONS, Dated(ago(7)), False),
@@ -169,6 +181,52 @@ def test_calls_and_call_plan_days_count_from_their_date() -> None:
         assert out_of_window(item.section, Dated(day), TODAY)
     key = pc.call_plan_key("t-1", ago(3).isoformat())
     assert dated(w.CALL_PLANS, key, b'{"calls":[]}', MOSCOW) == Dated(ago(3))
+
+
+def test_a_contacts_figures_count_from_the_visits_day() -> None:
+    contact = po.contact_sales_item(
+        opb.ContactSales(contact_id="v-1", employee_id="a-1", date=pb_day(ago(15)), version=2)
+    )
+    assert dated(contact.section, contact.key, contact.body, MOSCOW) == Dated(ago(15))
+    assert out_of_window(contact.section, Dated(ago(15)), TODAY)
+    assert dated(w.CONTACT_SALES, "v-2", b'{"orders":1}', MOSCOW) == Dated(None)  # stays
+
+
+def _contact_changed(day: date, version: int = 2) -> oev.ContactSalesChanged:
+    return oev.ContactSalesChanged(
+        contact_sales=opb.ContactSales(
+            contact_id="v-1",
+            kind=opb.CONTACT_KIND_VISIT,
+            employee_id="a-1",
+            outlet_id="o-1",
+            date=pb_day(day),
+            orders=1,
+            version=version,
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "kept"),
+    [(TODAY, True), (ago(14), True), (ago(15), False), (ago(400), False)],
+)
+def test_a_contact_event_is_written_within_the_visits_window_and_removed_before_it(
+    day: date, kept: bool
+) -> None:
+    """The orders consumer writes a contact of the window (as the bulk build lists it); a late
+    change of an older one (an old order cancelled) removes it, at its version, rather than
+    bringing it back until the next sweep."""
+    # 23:30 UTC on the 3rd is already the 4th (TODAY) in Moscow: the business day counts.
+    app = SimpleNamespace(
+        clock=lambda: datetime(2026, 3, 3, 23, 30, tzinfo=UTC), tz=MOSCOW, windows=Windows()
+    )
+    change = contact_sales_changed(cast(Any, app), EventEnvelope(), _contact_changed(day))
+    [written] = change.items
+    assert (written.section, written.key, written.scope) == ("contactSales", "v-1", "agent:a-1")
+    assert written.source_version == 2
+    assert isinstance(written, p.Item) is kept
+    assert isinstance(written, p.Removal) is not kept
+    assert not change.refetch and not change.graph
 
 
 def test_a_plan_day_without_a_date_in_its_body_counts_from_its_key() -> None:

@@ -75,6 +75,7 @@ RECOMMENDED_ORDERS = "recommendedOrders"
 CALLS = "calls"
 CALL_PLANS = "callPlans"
 CASH_ON_HAND = "cashOnHand"
+CONTACT_SALES = "contactSales"
 
 SECTIONS = (
     ME,
@@ -106,6 +107,7 @@ SECTIONS = (
     CALLS,
     CALL_PLANS,
     CASH_ON_HAND,
+    CONTACT_SALES,
 )
 
 

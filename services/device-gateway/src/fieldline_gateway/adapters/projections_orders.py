@@ -1,6 +1,6 @@
 """Sync items of the sections that come from orders: productGroups, products, priceTypes,
 priceLists, prices, discounts, clientTerms, clientPrices, orders, vans, vanStock,
-recommendedOrders (docs/sync-protocol.md, *Sections*).
+recommendedOrders, contactSales (docs/sync-protocol.md, *Sections*).
 
 Quantities, percents and ratios are the services' decimal strings, passed on as they are;
 money is `projections.money` (exact, never a float).
@@ -18,6 +18,7 @@ from fieldline.orders.v1 import van_service_pb2 as van
 from fieldline_gateway.adapters.projections import (
     CLIENT_PRICES,
     CLIENT_TERMS,
+    CONTACT_SALES,
     DISCOUNTS,
     ORDERS,
     PRICE_LISTS,
@@ -318,3 +319,34 @@ def recommended_order_item(recommendation: ops.RecommendedOrder) -> Item:
     }
     key = require(r.outlet_id, "recommendation.outlet_id")
     return item(RECOMMENDED_ORDERS, key, scope_outlet(r.outlet_id), 0, data)
+
+
+# ---------------------------------------------------------------------- contact sales
+
+
+def contact_sales_item(contact: opb.ContactSales) -> Item:
+    """`contactSales`: a contact's figures (a visit's orders, van sales, returns) and whether
+    it was productive, as orders judged it (`ContactSalesChanged`, `ListContactSales`); keyed
+    by the contact (the visit's id), under its employee's scope, versioned by the row's
+    version (one more with every change: an older copy never replaces a newer)."""
+    c = contact
+    data: dict[str, Any] = {
+        "contactId": c.contact_id,
+        "kind": enum_name(opb.ContactKind, c.kind),
+        "outletId": c.outlet_id,
+        "date": date_text(c.date, "contact_sales.date"),
+        "orders": c.orders,
+        "vanSales": c.van_sales,
+        "returns": c.returns,
+        "lines": c.lines,
+        "grossTotal": money(c.gross_total, "contact_sales.gross_total"),
+        "productive": c.productive,
+        "productiveMinimum": money(c.productive_minimum, "contact_sales.productive_minimum"),
+        "mismatched": c.mismatched,
+        "orderIds": list(c.order_ids),
+        "returnIds": list(c.return_ids),
+        "version": c.version,
+    }
+    put(data, "updateTime", time_text(c.update_time, "contact_sales.update_time"))
+    key = require(c.contact_id, "contact_sales.contact_id")
+    return item(CONTACT_SALES, key, scope_agent(c.employee_id), c.version, data)

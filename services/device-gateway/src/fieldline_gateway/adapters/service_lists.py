@@ -230,6 +230,7 @@ class ServiceLists:
             Step("discounts", self.discounts),
             Step("orders", lambda: self.orders(today - timedelta(days=order_days))),
             Step("vans", self.vans),
+            Step("contactSales", lambda: self.contact_sales(today - timedelta(days=visit_days))),
             Step("invoices", self.invoices),
             Step("balances", lambda: self.balances(today)),
             Step("tareBalances", self.tare_balances),
@@ -379,26 +380,42 @@ class ServiceLists:
             "questionnaire",
         )
 
-    def visits(self, since: date) -> AsyncIterator[Listed]:
+    def _dated(
+        self,
+        method: Callable[..., Awaitable[Any]],
+        request: Callable[..., Message],
+        since: date,
+        records: Callable[[Any], Sequence[Any]],
+        project: Callable[[Any], Item],
+        what: str,
+    ) -> AsyncIterator[Listed]:
+        """A List call of a window (`from_date` = `since`), each record one item."""
         return self._each(
+            method,
+            lambda t: request(page_size=self._page, page_token=t, from_date=pb_date(since)),
+            records,
+            lambda record: Listed(items=[project(record)]),
+            what,
+        )
+
+    def visits(self, since: date) -> AsyncIterator[Listed]:
+        return self._dated(
             self._peers.visits.ListVisits,
-            lambda t: vis.ListVisitsRequest(
-                page_size=self._page, page_token=t, from_date=pb_date(since)
-            ),
+            vis.ListVisitsRequest,
+            since,
             lambda r: r.visits,
-            lambda v: Listed(items=[pc.visit_item(v)]),
+            pc.visit_item,
             "visit",
         )
 
     def calls(self, since: date) -> AsyncIterator[Listed]:
         """Telesellers' calls of the window (the visits' window: from `since`)."""
-        return self._each(
+        return self._dated(
             self._peers.visits.ListCalls,
-            lambda t: vis.ListCallsRequest(
-                page_size=self._page, page_token=t, from_date=pb_date(since)
-            ),
+            vis.ListCallsRequest,
+            since,
             lambda r: r.calls,
-            lambda c: Listed(items=[pc.call_item(c)]),
+            pc.call_item,
             "call",
         )
 
@@ -534,6 +551,17 @@ class ServiceLists:
             lambda r: r.vans,
             lambda v: Listed(items=[po.van_item(v)], van_sellers={v.van_seller_id}),
             "van",
+        )
+
+    def contact_sales(self, since: date) -> AsyncIterator[Listed]:
+        """Every employee's contact figures of the visits' window (from `since`)."""
+        return self._dated(
+            self._peers.orders.ListContactSales,
+            ords.ListContactSalesRequest,
+            since,
+            lambda r: r.contact_sales,
+            po.contact_sales_item,
+            "contact sales",
         )
 
     # -- settlements -----------------------------------------------------------------------

@@ -29,6 +29,7 @@ from fieldline_gateway.domain.window import (
     CALL_PLANS,
     CALLS,
     COLLECTIONS,
+    CONTACT_SALES,
     ORDERS,
     PROPOSALS,
     VISIT_PLANS,
@@ -91,7 +92,7 @@ class _Order(msgspec.Struct, rename="camel"):
 
 
 class _OnDay(msgspec.Struct):
-    date: str | None = None  # a visit's, a plan day's, a collection's "2026-03-04"
+    date: str | None = None  # a visit's, a plan day's, a collection's, a contact's "2026-03-04"
 
 
 class _Proposal(msgspec.Struct, rename="camel"):
@@ -102,15 +103,15 @@ class _Proposal(msgspec.Struct, rename="camel"):
 
 def dated(section: str, key: str, body: bytes, tz: tzinfo) -> Dated:
     """The day the item's window counts from, and its status, as the projections write them:
-    an order's `orderDate` and `status`; a visit's, a collection's, a call's `date`; a plan
-    day's or call plan day's `date` (else the day its key `agentId/date` ends with); a
-    proposal's `status` and the business day (in `tz`) of its `decideTime` (else
+    an order's `orderDate` and `status`; a visit's, a collection's, a call's, a contact's
+    `date`; a plan day's or call plan day's `date` (else the day its key `agentId/date` ends
+    with); a proposal's `status` and the business day (in `tz`) of its `decideTime` (else
     `createTime`). A body that does not read so gives no day (the item stays)."""
     try:
         if section == ORDERS:
             order = msgspec.json.decode(body, type=_Order)
             return Dated(_day(order.order_date), order.status)
-        if section in (VISITS, COLLECTIONS, VISIT_PLANS, CALLS, CALL_PLANS):
+        if section in (VISITS, COLLECTIONS, VISIT_PLANS, CALLS, CALL_PLANS, CONTACT_SALES):
             day = msgspec.json.decode(body, type=_OnDay).date
             if day is None and section in (VISIT_PLANS, CALL_PLANS):
                 day = key.rpartition("/")[2]

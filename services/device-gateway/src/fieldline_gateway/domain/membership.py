@@ -24,7 +24,9 @@ admits it to no census) and has no van.
 
 `withheld_sections` is what a role's bundle leaves out while the owning service does not admit
 the role to the reads behind it: orders admits no TELESELLER yet (its telesales increment), so
-a teleseller's bundle has none of orders' sections but the catalog's.
+a teleseller's bundle has none of orders' sections but the catalog's; and orders shows contact
+figures (`ListContactSales`) to AGENT, VAN_SELLER and SUPERVISOR only, so `contactSales` is left
+out for an employee holding none of them (a merchandiser whose visit an order named).
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ CATALOG = "catalog"
 FIELD_ROLES = frozenset({AGENT, VAN_SELLER, MERCHANDISER, TELESELLER, SUPERVISOR})
 MONEY_ROLES = frozenset({AGENT, VAN_SELLER, TELESELLER, SUPERVISOR})
 # Orders' sections beyond the catalog's (products, productGroups): the prices and terms of the
-# employee's clients, recommended orders, its own orders and vans. Orders admits TELESELLER to
-# none of their reads yet, so a teleseller's bundle leaves them out (`withheld_sections`).
+# employee's clients, recommended orders, its own orders, vans and contact figures. Orders admits
+# TELESELLER to none of their reads yet, so a teleseller's bundle leaves them out
+# (`withheld_sections`).
 ORDERS_SECTIONS = frozenset(
     {
         "priceTypes",
@@ -55,8 +58,11 @@ ORDERS_SECTIONS = frozenset(
         "vans",
         "vanStock",
         "recommendedOrders",
+        "contactSales",
     }
 )
+# Whom orders shows its own contact figures (ListContactSales: AGENT, VAN_SELLER, SUPERVISOR).
+CONTACT_SALES_ROLES = frozenset({AGENT, VAN_SELLER, SUPERVISOR})
 
 
 def agent_scope(employee_id: str) -> str:
@@ -127,9 +133,13 @@ def only_teleseller(roles: Collection[str]) -> bool:
 def withheld_sections(roles: Collection[str]) -> frozenset[str]:
     """The sections an employee with `roles` does not receive although it holds their scopes:
     orders' (but the catalog's) for a teleseller with no other route role (orders does not
-    admit TELESELLER yet). Lifting it later needs those devices to sync in full once: a cursor
-    does not record what was withheld from it."""
-    return ORDERS_SECTIONS if only_teleseller(roles) else frozenset()
+    admit TELESELLER yet); `contactSales` for one with none of the roles orders shows contact
+    figures to. Lifting it later (or the employee gaining such a role) needs those devices to
+    sync in full once: a cursor does not record what was withheld from it."""
+    withheld = set(ORDERS_SECTIONS) if only_teleseller(roles) else set()
+    if CONTACT_SALES_ROLES.isdisjoint(roles):
+        withheld.add("contactSales")
+    return frozenset(withheld)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ projections write them) and the business day (`today`, in the company's time zon
     collections   collected before today − 7 days
     calls         dated before today − 14 days (a teleseller's, as visits)
     callPlans     plan days before today
+    contactSales  dated before today − 14 days (a visit's figures leave with the visit)
 
 "Older than N days" keeps the day today − N itself: the bulk build lists the same windows from
 that day on (`ListVisits(from today − 14)`, `ListOrders(from today − 30)`), so a fresh bundle and
@@ -34,8 +35,18 @@ VISIT_PLANS = "visitPlans"
 COLLECTIONS = "collections"
 CALLS = "calls"
 CALL_PLANS = "callPlans"
+CONTACT_SALES = "contactSales"
 
-SWEPT_SECTIONS = (ORDERS, VISITS, PROPOSALS, VISIT_PLANS, COLLECTIONS, CALLS, CALL_PLANS)
+SWEPT_SECTIONS = (
+    ORDERS,
+    VISITS,
+    PROPOSALS,
+    VISIT_PLANS,
+    COLLECTIONS,
+    CALLS,
+    CALL_PLANS,
+    CONTACT_SALES,
+)
 
 # Order statuses (the protocol's names of orders' OrderStatus) no change leaves any more. A
 # status this build does not know ("unknown", a newer service) counts as still in motion.
@@ -72,7 +83,7 @@ def out_of_window(section: str, item: Dated, today: date, windows: Windows = Win
         return False
     if section == ORDERS:
         return item.status in FINAL_ORDER_STATUSES and day < today - timedelta(windows.order_days)
-    if section in (VISITS, CALLS):
+    if section in (VISITS, CALLS, CONTACT_SALES):
         return day < today - timedelta(windows.visit_days)
     if section == PROPOSALS:
         return item.status in DECIDED_PROPOSAL_STATUSES and day < today - timedelta(

@@ -19,13 +19,15 @@ from fieldline_gateway.adapters import projections_orders as po
 from fieldline_gateway.adapters import projections_settlements as ps
 from fieldline_gateway.adapters import refetch_store
 from fieldline_gateway.adapters.graph_store import GraphStore
-from fieldline_gateway.adapters.projections import Item
+from fieldline_gateway.adapters.projections import Item, Removal
 from fieldline_gateway.bootstrap import App
 from fieldline_gateway.domain.membership import account_scope
+from fieldline_gateway.domain.window import CONTACT_SALES, Dated, out_of_window
 from fieldline_gateway.entrypoints.fanout_consumer import ToChange, fanout_consumer
 from fieldline_gateway.service_layer.fanout import Change
 from fieldline_gateway.service_layer.refetch import cash_key, reco_key, van_key, vans_key
 from fieldline_gateway.topology import ORDERS_FANOUT, SETTLEMENTS_FANOUT
+from fieldline_kit.grpc.convert import from_pb_date
 
 
 def _items(*entries: Item | None) -> Change:
@@ -89,6 +91,21 @@ def status_changed(app: App, envelope: EventEnvelope, message: oev.OrderStatusCh
     return change
 
 
+def contact_sales_changed(
+    app: App, envelope: EventEnvelope, message: oev.ContactSalesChanged
+) -> Change:
+    """A contact's figures, versioned by the row's version. A contact dated before the
+    visits' window (a late change of an old visit's order) is removed rather than written:
+    the bulk build lists none of those, and the window sweep may already have taken it."""
+    contact = message.contact_sales
+    found = po.contact_sales_item(contact)
+    day = from_pb_date("contact_sales.date", contact.date, required=False)
+    today = app.clock().astimezone(app.tz).date()
+    if out_of_window(CONTACT_SALES, Dated(day), today, app.windows):
+        return Change(items=[Removal(found.section, found.key, found.scope, found.version)])
+    return Change(items=[found])
+
+
 ORDERS: Mapping[type[Message], ToChange] = {
     oev.OrderSubmitted: order_seen,
     oev.OrderHeld: order_seen,
@@ -105,6 +122,7 @@ ORDERS: Mapping[type[Message], ToChange] = {
     oev.ClientPriceTypeSet: client_price_type_set,
     oev.ClientPricesChanged: lambda _a, _e, m: _items(*map(po.client_price_item, m.prices)),
     oev.DiscountsChanged: lambda _a, _e, m: _items(*map(po.discount_item, m.discounts)),
+    oev.ContactSalesChanged: contact_sales_changed,
 }
 
 

@@ -5,9 +5,9 @@ than 30 days*).
 
 A run lists each step (adapters/service_lists.py: employees, routes with their assignments,
 outlets, clients, proposals, questionnaires, visits, calls, the catalog and prices, clients' price
-types and prices, discounts, orders, vans, then settlements' invoices, balances, tare and credit
-standings) page by page, outside any transaction, and writes every ~1,000 items in one
-transaction through `fanout.apply`: the clock first, the graph facts (the employee directory,
+types and prices, discounts, orders, vans, contact sales, then settlements' invoices, balances,
+tare and credit standings) page by page, outside any transaction, and writes every ~1,000 items in
+one transaction through `fanout.apply`: the clock first, the graph facts (the employee directory,
 routes' agents, assignments, outlets' clients and status, proposers, clients' price types), the
 items through the store's version and hash guards, the refetch keys the same records' events
 would enqueue (`plan:<employee>`, `callplan:<teleseller>`, `vans:<seller>`,
