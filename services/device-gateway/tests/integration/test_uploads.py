@@ -562,8 +562,20 @@ async def test_a_payment_allocated_to_a_refused_van_sale_is_not_recorded(
         return document
 
     too_much, enough = sale("10"), sale("2")
-    answer = await send(system, seller, [too_much, paying(too_much), enough, paying(enough)])
-    assert statuses(answer) == ["rejected", "rejected", "accepted", "accepted"], answer
+    paid = paying(enough)
+    answer = await send(system, seller, [too_much, paying(too_much), enough, paid])
+    assert statuses(answer)[:3] == ["rejected", "rejected", "accepted"], answer
+    # Settlements books the sale's invoice from its event, a moment after the sale: a payment
+    # arriving first is deferred (never rejected), and the device's next send records it.
+    if statuses(answer)[3] == "deferred":
+        assert answer["results"][3]["problem"]["code"] == "invoice-pending", answer
+        assert answer["results"][3]["problem"]["prerequisite"] == enough["documentId"]
+        again = await eventually_value(
+            lambda: send(system, seller, [paid]), lambda a: statuses(a) != ["deferred"]
+        )
+        assert statuses(again) == ["accepted"], again
+    else:
+        assert statuses(answer)[3] == "accepted", answer
     assert answer["results"][0]["problem"]["code"] == "failed-precondition"
     assert answer["results"][1]["problem"]["code"] == "prerequisite-rejected"
     assert answer["results"][1]["problem"]["prerequisite"] == too_much["documentId"]

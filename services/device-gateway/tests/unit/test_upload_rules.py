@@ -140,6 +140,35 @@ def test_refusals_reject_with_the_services_message() -> None:
         assert not outcome.token_expired
 
 
+def test_a_payment_to_a_made_sales_invoice_not_booked_yet_is_deferred_not_rejected() -> None:
+    received = decoded(every_kind()["payment"], index=3)
+    payment = received.document
+    assert isinstance(payment, d.Payment)
+    sale = d.normal_id(payment.allocations[0].invoice_id)
+    unknown = f"payment.allocations[0].invoice_id: invoice {sale!r} not found"
+    refused = d.refusal("NOT_FOUND", unknown, received)
+    made = {sale: [Sighting(Status.ACCEPTED, "doc-sale")]}
+
+    waiting = d.invoice_on_its_way(payment, refused, made)
+    assert waiting.status is Status.DEFERRED
+    assert waiting.problem is not None and waiting.problem.code == "invoice-pending"
+    assert waiting.problem.prerequisite == "doc-sale"
+    # A sale sent before and answered as a duplicate made it as well.
+    duplicate = {sale: [Sighting(Status.DUPLICATE, "doc-sale")]}
+    assert d.invoice_on_its_way(payment, refused, duplicate).status is Status.DEFERRED
+    # Rejected as it was: a sale that was not made, no sale at all, the ERP's invoice
+    # (allocation 1) unknown, or another refusal.
+    rejected_sale = {sale: [Sighting(Status.REJECTED, "doc-sale")]}
+    assert d.invoice_on_its_way(payment, refused, rejected_sale) is refused
+    assert d.invoice_on_its_way(payment, refused, {}) is refused
+    erp = d.refusal(
+        "NOT_FOUND", "payment.allocations[1].invoice_id: invoice 'INV-7' not found", received
+    )
+    assert d.invoice_on_its_way(payment, erp, made) is erp
+    other = d.refusal("PERMISSION_DENIED", unknown, received)
+    assert d.invoice_on_its_way(payment, other, made) is other
+
+
 def test_an_invalid_argument_names_the_documents_field() -> None:
     order = decoded(every_kind()["order"], index=2)
     outcome = d.refusal("INVALID_ARGUMENT", "lines[0].manual_discount_percent: over 5", order)

@@ -396,6 +396,7 @@ TITLES = {
     "prerequisite-deferred": "A document this one depends on was deferred; send them again",
     "batch-time-exceeded": "The batch ran out of time; send it again",
     "token-expired": "The access token expired; refresh it and send it again",
+    "invoice-pending": "The sale's invoice is not booked yet; send it again",
 }
 
 
@@ -759,6 +760,40 @@ def judge_prerequisites(
     if deferred:
         return Verdict(False, Status.DEFERRED, deferred)
     return SEND
+
+
+_UNKNOWN_ALLOCATION = re.compile(r"allocations\[([0-9]+)\]\.invoice_id: ")
+MADE = (Status.ACCEPTED, Status.WARNED, Status.DUPLICATE)
+
+
+def invoice_on_its_way(
+    document: Document, outcome: Outcome, sightings: Mapping[str, Sequence[Sighting]]
+) -> Outcome:
+    """A payment settlements refused because an invoice it allocates to is unknown, when that
+    invoice is a van sale's this gateway saw made (in the batch, or with a receipt): settlements
+    books a sale's invoice from the sale's event, a moment after the sale — not yet is not
+    never, so the payment is deferred (the device sends it again), not rejected. Any other
+    outcome is returned as it is."""
+    if not isinstance(document, Payment) or outcome.status is not Status.REJECTED:
+        return outcome
+    found = outcome.problem
+    if found is None or found.code != "not-found":
+        return outcome
+    named = _UNKNOWN_ALLOCATION.search(found.detail)
+    if named is None or int(named.group(1)) >= len(document.allocations):
+        return outcome
+    invoice = normal_id(document.allocations[int(named.group(1))].invoice_id)
+    made = [s for s in sightings.get(invoice, ()) if s.status in MADE]
+    if not made:
+        return outcome
+    return Outcome.deferred(
+        problem(
+            "invoice-pending",
+            f"the invoice of sale {invoice} (document {made[0].document_id}) is not booked "
+            "by settlements yet",
+            prerequisite=made[0].document_id,
+        )
+    )
 
 
 def prerequisite_problem(verdict: Verdict) -> DocumentProblem:

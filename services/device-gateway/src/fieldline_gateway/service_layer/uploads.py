@@ -45,6 +45,7 @@ from fieldline_gateway.domain.documents import (
     creates_loosely,
     duplicate_of,
     future_dated,
+    invoice_on_its_way,
     judge_prerequisites,
     needs,
     prerequisite_problem,
@@ -249,6 +250,7 @@ class Uploads:
         except BaseException:
             await asyncio.shield(self._release(claim))
             raise
+        outcome = invoice_on_its_way(received.document, outcome, sightings)
         result = outcome.result(received.document_id, received.kind)
         async with self._uow() as uow:
             receipts = Receipts(uow.session)
