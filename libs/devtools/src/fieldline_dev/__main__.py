@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,8 @@ IMAGE_LOG = RUN_DIR / "image-check.log"
 POSTGRES_LOG = RUN_DIR / "tests-on-postgresql.log"
 # Each pass ends with its slowest tests: CI has a 20-minute budget, and this says where it goes.
 SLOWEST = "--durations=15"
+# What runs the system as `./fl up` does: SQLite files by design, left out of the PostgreSQL pass.
+SQLITE_ONLY = ("tests/e2e", "libs/devtools/tests")
 # `./fl token --lifetime`: at most a working day.
 MAX_TOKEN_MINUTES = 12 * 60
 # Packages type-checked by mypy: the kit, the dev tools and every service.
@@ -86,6 +89,15 @@ class Background:
         return rc
 
 
+def postgres_paths() -> list[str]:
+    """The test paths of the PostgreSQL pass: pytest's `testpaths` but tests/e2e and the dev
+    tools' (SQLite files by design). Named, not `--ignore`d: pytest collects a path given as
+    an argument (as `testpaths` are) whatever `--ignore` says, so those ran twice."""
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        testpaths: list[str] = tomllib.load(f)["tool"]["pytest"]["ini_options"]["testpaths"]
+    return [path for path in testpaths if path not in SQLITE_ONLY]
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     py = sys.executable
     if args.unit:
@@ -112,9 +124,12 @@ def cmd_test(args: argparse.Namespace) -> int:
     # Again what touches a database: not the unit tier (no I/O), the chart, or what runs the
     # system as `./fl up` does (SQLite files by design: tests/e2e, the runner's own tests);
     # tests/faults and tests/replicas, which need PostgreSQL, run here only.
+    # Test paths given (`./fl test services/orders`): those alone, as on SQLite.
+    paths = [a for a in extra if Path(a.split("::")[0]).exists()]
     postgres_pass = [
         *(py, "-m", "pytest", "-q", SLOWEST, "-m", "not chart and not unit and not image"),
-        *("--ignore=tests/e2e", "--ignore=libs/devtools/tests", *extra),
+        *(paths or postgres_paths()),
+        *(a for a in extra if a not in paths),
     ]
     on_postgres = (
         Background(
