@@ -121,6 +121,7 @@ class FeedEnv(RunningService[App]):
         start: date = date(2024, 1, 1),
         sequence: int = 0,
         removed: bool = False,
+        route_kind: int = res.ROUTE_KIND_UNSPECIFIED,
     ) -> str:
         message = ev.RouteAssignmentChanged(
             assignment=res.RouteAssignment(
@@ -130,6 +131,7 @@ class FeedEnv(RunningService[App]):
                 weekdays=list(weekdays),
                 start_date=date_pb2.Date(year=start.year, month=start.month, day=start.day),
                 sequence=sequence,
+                route_kind=route_kind,
             ),
             agent_id=agent_id,
             removed=removed,

@@ -304,6 +304,48 @@ OUTSIDE: list[tuple[str, Attempt, grpc.StatusCode, str]] = [
         "no role admitted",
     ),
     (
+        "agent B amends A's order",
+        lambda e, s: e.orders.orders_as(s.b).AmendOrder(
+            os_.AmendOrderRequest(
+                request_id=new_id(),
+                order_id=s.order_a.id,
+                amendment_id=new_id(),
+                expected_revision=1,
+                lines=[ln(world(e).water, "2")],
+            )
+        ),
+        DENIED,
+        "order_id",
+    ),
+    (
+        "agent B cancels A's order",
+        lambda e, s: e.orders.orders_as(s.b).CancelOrder(
+            os_.CancelOrderRequest(
+                request_id=new_id(), order_id=s.order_a.id, expected_revision=1, reason="no"
+            )
+        ),
+        DENIED,
+        "order_id",
+    ),
+    (
+        "agent B lists the revisions of A's order",
+        lambda e, s: e.orders.orders_as(s.b).ListOrderRevisions(
+            os_.ListOrderRevisionsRequest(order_id=s.order_a.id)
+        ),
+        HIDDEN,
+        "order_id",
+    ),
+    (
+        "A's supervisor cancels B's order",
+        lambda e, s: e.orders.orders_as(s.boss_a).CancelOrder(
+            os_.CancelOrderRequest(
+                request_id=new_id(), order_id=s.order_b.id, expected_revision=1, reason="no"
+            )
+        ),
+        DENIED,
+        "order_id",
+    ),
+    (
         "van seller B sells from A's van",
         _sell_from(lambda s: s.van_a, lambda s: new_id()),
         DENIED,

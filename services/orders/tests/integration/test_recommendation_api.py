@@ -18,7 +18,7 @@ import grpc
 import pytest
 import pytest_asyncio
 from google.type import date_pb2
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 
 from fieldline.clients.v1 import resources_pb2 as res
 from fieldline.orders.v1 import orders_service_pb2 as pb
@@ -28,6 +28,7 @@ from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.helpers import new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_orders.adapters import orm
+from fieldline_orders.adapters.orm_feed import feed_assignments
 from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.feed import AssignmentState, AuditState, OutletState, ShelfCount
 
@@ -347,6 +348,38 @@ async def test_list_rejects_a_malformed_agent_id(world: World, agent_id: str) ->
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert (err.value.details() or "").startswith("agent_id: ")
+
+
+# ------------------------------------------------------------------------ PHONE routes (calls)
+async def test_a_phone_route_is_no_visit_but_keeps_its_outlets_in_scope(world: World) -> None:
+    """A teleseller's call list (a PHONE route, Tuesdays) arriving through the feed leaves the
+    outlet's next visit on its FIELD route (Thursday, 3 days), and the teleseller has no
+    visiting route to recommend for; its outlets are still on a route it works (scope)."""
+    env, teleseller, calls = world.env, new_id(), new_id()
+    outlet_id = await _audited_outlet(world)
+    before = await _recommend(world, outlet_id)
+    assert before.lines[0].explanation.days_until_next_visit == 3
+    phone = await env.assignment(
+        calls, outlet_id, teleseller, 1, weekdays=[2], route_kind=res.ROUTE_KIND_PHONE
+    )
+    await env.wait_processed(phone)
+    async with env.app.sessions() as s:
+        kind = await s.scalar(
+            select(feed_assignments.c.route_kind).where(feed_assignments.c.route_id == calls)
+        )
+    assert kind == "PHONE"
+    assert await _recommend(world, outlet_id) == before
+    listed = await world.stub.ListRecommendedOrders(
+        pb.ListRecommendedOrdersRequest(agent_id=teleseller, date=pb_day(DAY))
+    )
+    assert list(listed.recommendations) == []
+    async with env.app.read_uow() as uow:
+        assert await uow.feed_reads.on_routes([teleseller], outlet_id)
+    # The same schedule on a FIELD route (the feed's UNSPECIFIED reads as FIELD) is a visit.
+    field = await env.assignment(new_id(), outlet_id, teleseller, 1, weekdays=[2])
+    await env.wait_processed(field)
+    after = await _recommend(world, outlet_id)
+    assert after.lines[0].explanation.days_until_next_visit == 1
 
 
 # ---------------------------------------------------------------------- constant query count

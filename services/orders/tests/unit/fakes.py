@@ -31,6 +31,7 @@ from fieldline_orders.domain.catalog import (
     StockLevel,
 )
 from fieldline_orders.domain.feed import (
+    FIELD_ROUTE,
     AssignmentState,
     AuditState,
     EmployeeState,
@@ -565,11 +566,15 @@ class FakeFeedReads:
         return [
             VisitSchedule.from_mask(a.frequency, a.weekday_mask, a.start_date)
             for a in self._feed.assignments.values()
-            if a.outlet_id == outlet_id and not a.removed
+            if a.outlet_id == outlet_id and not a.removed and a.route_kind == FIELD_ROUTE
         ]
 
     async def agent_outlets(self, agent_id: str) -> AgentOutlets:
-        live = [a for a in self._feed.assignments.values() if not a.removed]
+        live = [
+            a
+            for a in self._feed.assignments.values()
+            if not a.removed and a.route_kind == FIELD_ROUTE
+        ]
         mine = {a.outlet_id for a in live if a.agent_id == agent_id}
         rows = []
         for a in live:

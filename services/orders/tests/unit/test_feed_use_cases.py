@@ -14,14 +14,17 @@ from fieldline.clients.events.v1 import events_pb2 as cev
 from fieldline.clients.v1 import resources_pb2 as cres
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline_kit.errors import NotFound
+from fieldline_kit.messaging.consumer import PoisonMessage
 from fieldline_orders.domain.feed import (
+    FIELD_ROUTE,
+    PHONE_ROUTE,
     AssignmentState,
     AuditState,
     EmployeeState,
     OutletState,
     ShelfCount,
 )
-from fieldline_orders.domain.recommendation import Policy, Reason, weekday_mask
+from fieldline_orders.domain.recommendation import Policy, Reason, next_visit, weekday_mask
 from fieldline_orders.entrypoints.feed_consumer import feed_record
 from fieldline_orders.service_layer import feed, recommendation
 
@@ -174,3 +177,59 @@ async def test_the_latest_audit_is_the_latest_by_device_time_then_id() -> None:
     late_upload = AuditState("a-1", "o-1", datetime(2024, 5, 12, tzinfo=UTC), 1, [])
     late_upload = replace(late_upload, performed_at=datetime(2024, 4, 20, tzinfo=UTC))
     assert await apply(uow, newer, late_upload) == [True, False]
+
+
+# ---------------------------------------------------------------------- PHONE routes (calls)
+def _assignment_event(route_kind: int, *, removed: bool = False) -> EventEnvelope:
+    a = cres.RouteAssignment(
+        route_id="r-1",
+        outlet_id="o-1",
+        frequency=cres.VISIT_FREQUENCY_WEEKLY,
+        weekdays=[2],
+        route_kind=route_kind,
+    )
+    a.start_date.year, a.start_date.month, a.start_date.day = 2024, 1, 1
+    envelope = EventEnvelope(event_id=new_id(), aggregate_version=1)
+    envelope.payload.Pack(cev.RouteAssignmentChanged(assignment=a, agent_id="t-1", removed=removed))
+    return envelope
+
+
+@pytest.mark.parametrize(
+    ("route_kind", "stored"),
+    [
+        (cres.ROUTE_KIND_UNSPECIFIED, FIELD_ROUTE),
+        (cres.ROUTE_KIND_FIELD, FIELD_ROUTE),
+        (cres.ROUTE_KIND_PHONE, PHONE_ROUTE),
+    ],
+)
+def test_an_assignment_keeps_its_route_kind_unspecified_read_as_field(
+    route_kind: int, stored: str
+) -> None:
+    record = feed_record(_assignment_event(route_kind))
+    assert isinstance(record, AssignmentState) and record.route_kind == stored
+
+
+def test_an_assignment_of_an_unknown_route_kind_is_poison_unless_a_removal() -> None:
+    with pytest.raises(PoisonMessage, match="route_kind"):
+        feed_record(_assignment_event(99))
+    record = feed_record(_assignment_event(99, removed=True))
+    assert isinstance(record, AssignmentState) and record.removed
+
+
+async def test_a_phone_route_makes_no_visit_but_its_outlet_stays_in_scope() -> None:
+    uow = FakeOrdersUnitOfWork()
+    outlet, agent, teleseller = new_id(), new_id(), new_id()
+    field = assignment(new_id(), outlet, agent, 1)  # Monday and Thursday
+    calls = replace(
+        assignment(new_id(), outlet, teleseller, 1),
+        weekday_mask=weekday_mask({2}),
+        route_kind=PHONE_ROUTE,
+    )
+    await apply(uow, OutletState(outlet, new_id(), "ACTIVE", 1), field, calls)
+    async with uow:
+        schedules = await uow.feed_reads.outlet_schedules(outlet)
+        assert [s.weekdays for s in schedules] == [frozenset({1, 4})]
+        assert (await uow.feed_reads.agent_outlets(teleseller)).outlet_ids == []
+        assert (await uow.feed_reads.agent_outlets(agent)).schedules == {outlet: schedules}
+        assert await uow.feed_reads.on_routes([teleseller], outlet)
+    assert next_visit(schedules, MONDAY) == date(2024, 5, 16)

@@ -110,6 +110,7 @@ def ref_order_pb(o: Order) -> pb.Order:
         create_time=ref_ts(o.created_at),
         update_time=ref_ts(o.updated_at),
         visit_id=o.visit_id,
+        revision=o.revision,
     )
 
 
@@ -187,6 +188,7 @@ _orders = st.builds(
     created_at=_times,
     updated_at=_times,
     visit_id=_ids,
+    revision=st.integers(1, 2**31 - 1),
 )
 
 

@@ -77,6 +77,12 @@ class OrdersEvents(EventMapper):
         m.fill_order(msg.order, e.order)
         return self.event("order", e.order.id, e.order.version, msg)
 
+    @maps(events.OrderAmended)
+    def order_amended(self, e: events.OrderAmended) -> IntegrationEvent:
+        msg = ev.OrderAmended(previous_revision=e.previous_revision)
+        m.fill_order(msg.order, e.order)
+        return self.event("order", e.order.id, e.order.version, msg)
+
     @maps(events.OrderStatusChanged)
     def order_status_changed(self, e: events.OrderStatusChanged) -> IntegrationEvent:
         msg = ev.OrderStatusChanged(previous_status=m.ORDER_STATUSES[e.previous])

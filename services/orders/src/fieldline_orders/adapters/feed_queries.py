@@ -28,7 +28,7 @@ from fieldline_orders.adapters.orm_feed import (
     feed_shelf_counts,
 )
 from fieldline_orders.adapters.rows import chunks, utc
-from fieldline_orders.domain.feed import OutletState
+from fieldline_orders.domain.feed import FIELD_ROUTE, OutletState
 from fieldline_orders.domain.recommendation import Pack, ShelfCheck, VisitSchedule, pack_of
 
 ACTIVE = "ACTIVE"
@@ -179,19 +179,24 @@ class FeedQueries(Repository):
         return OutletState(row.outlet_id, row.client_id, row.status, row.version)
 
     async def outlet_schedules(self, outlet_id: str) -> list[VisitSchedule]:
+        """The outlet's visiting schedules: its live assignments on FIELD routes (a PHONE
+        route's schedule is one of calls)."""
         a = feed_assignments
         rows = await self.session.execute(
             select(a.c.frequency, a.c.weekday_mask, a.c.start_date).where(
-                a.c.outlet_id == outlet_id, a.c.removed.is_(False)
+                a.c.outlet_id == outlet_id, a.c.removed.is_(False), a.c.route_kind == FIELD_ROUTE
             )
         )
         return [VisitSchedule.from_mask(r.frequency, r.weekday_mask, r.start_date) for r in rows]
 
     async def agent_outlets(self, agent_id: str) -> AgentOutlets:
-        """Outlets on the agent's routes, except those known not to be active, with every schedule
-        of theirs (other agents' routes included: any visit is a chance to order)."""
+        """Outlets on the agent's FIELD routes, except those known not to be active, with every
+        visiting schedule of theirs (other agents' routes included: any visit is a chance to
+        order). PHONE routes (call lists) are not visits: neither their outlets nor their
+        schedules."""
         a, o = feed_assignments, feed_outlets
-        mine = select(a.c.outlet_id).where(a.c.agent_id == agent_id, a.c.removed.is_(False))
+        field = and_(a.c.removed.is_(False), a.c.route_kind == FIELD_ROUTE)
+        mine = select(a.c.outlet_id).where(a.c.agent_id == agent_id, field)
         rows = await self.session.execute(
             select(
                 a.c.outlet_id,
@@ -203,7 +208,7 @@ class FeedQueries(Repository):
                 o.c.status,
             )
             .select_from(a.outerjoin(o, o.c.outlet_id == a.c.outlet_id))
-            .where(a.c.outlet_id.in_(mine), a.c.removed.is_(False))
+            .where(a.c.outlet_id.in_(mine), field)
         )
         return route_of(agent_id, rows)
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     literal_column,
     text,
 )
@@ -194,6 +195,8 @@ orders = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # The visit it was taken in, or "" (migration 0010).
     Column("visit_id", String(36), nullable=False, server_default=text("''")),
+    # 1, one more with each amendment (migration 0013); `version` steps with every change.
+    Column("revision", Integer, nullable=False, server_default=text("1")),
 )
 Index("ix_orders_outlet_date", orders.c.outlet_id, orders.c.order_date)
 # The documents of a contact (domain/contacts.py) and ListOrders' visit filter.
@@ -246,6 +249,40 @@ order_status_history = Table(
     Column("reason", Text, nullable=False),
     Column("reported_by", String(100), nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+# Each revision of a pre-sale order an amendment replaced, as it was (`order_lines` holds the
+# current one's lines): ListOrderRevisions.
+order_revisions = Table(
+    "order_revisions",
+    metadata,
+    Column("order_id", Id, ForeignKey("orders.id"), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    # [{line as order_lines holds it, figures as decimal strings}, …]
+    Column("lines", JSON, nullable=False),
+    Column("delivery_date", Date, nullable=True),
+    Column("warehouse_id", String(36), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("currency_code", String(3), nullable=False),
+    Column("net_total", MoneyCol, nullable=False),
+    Column("vat_total", MoneyCol, nullable=False),
+    Column("gross_total", MoneyCol, nullable=False),
+    Column("credit", JSON, nullable=False),
+    Column("replaced_at", DateTime(timezone=True), nullable=False),
+)
+
+# The amendments of pre-sale orders: the device's amendment id (unique per order), the revision
+# it made, the digest of its content (the same id with other content is refused), who and when.
+order_amendments = Table(
+    "order_amendments",
+    metadata,
+    Column("order_id", Id, ForeignKey("orders.id"), primary_key=True),
+    Column("amendment_id", Id, primary_key=True),
+    Column("revision", Integer, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("amended_by", String(100), nullable=False),
+    Column("amended_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("order_id", "revision", name="uq_order_amendments_revision"),
 )
 
 # ------------------------------------------------------------------------------ contacts

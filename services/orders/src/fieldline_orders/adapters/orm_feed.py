@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    text,
 )
 
 from fieldline_kit.auth.directory_table import directory_table
@@ -39,8 +40,10 @@ feed_outlets = Table(
 # Whether a client is known at all (an order naming an unknown client: NOT_FOUND client_id).
 Index("ix_feed_outlets_client_id", feed_outlets.c.client_id)
 
-# Route × outlet visit schedules. A removal keeps the row as a tombstone (`removed`) so that a
-# late, older "put on the route" event of the same route cannot bring it back.
+# Route × outlet schedules. A removal keeps the row as a tombstone (`removed`) so that a
+# late, older "put on the route" event of the same route cannot bring it back. Every kind of
+# route puts its outlets in its worker's scope; only FIELD routes' schedules are visits (a PHONE
+# route is a teleseller's call list: its schedule is one of calls).
 feed_assignments = Table(
     "feed_assignments",
     metadata,
@@ -56,6 +59,8 @@ feed_assignments = Table(
     Column("removed", Boolean, nullable=False),
     # The route's aggregate version of the last event applied to this row.
     Column("version", BigInteger, nullable=False),
+    # RouteKind name without the prefix: FIELD or PHONE (rows from before kinds existed: FIELD).
+    Column("route_kind", String(10), nullable=False, server_default=text("'FIELD'")),
 )
 Index("ix_feed_assignments_agent_id", feed_assignments.c.agent_id)
 Index("ix_feed_assignments_outlet_id", feed_assignments.c.outlet_id)

@@ -41,6 +41,7 @@ from fieldline_orders.domain.orders import (
     OrderKind,
     OrderLine,
     OrderStatus,
+    Revision,
 )
 from fieldline_orders.domain.pricing import LineInput
 from fieldline_orders.domain.recommendation import OutletRecommendation, Reason, RecommendedLine
@@ -401,6 +402,30 @@ def fill_order(out: pb.Order, o: Order) -> None:
     set_ts(out.create_time, o.created_at)
     set_ts(out.update_time, o.updated_at)
     out.visit_id = o.visit_id
+    out.revision = o.revision
+
+
+def revision_pb(r: Revision, amended_by: str, at: datetime, amendment_id: str) -> pb.OrderRevision:
+    """A revision of an order (ListOrderRevisions), with who made it and when."""
+    c = r.currency_code
+    out = pb.OrderRevision(
+        revision=r.revision,
+        warehouse_id=r.warehouse_id,
+        comment=r.comment,
+        currency_code=c,
+        amended_by=amended_by,
+        amendment_id=amendment_id,
+    )
+    for ln in r.lines:
+        _fill_line(out.lines.add(), ln, c)
+    if r.delivery_date is not None:
+        _set_date(out.delivery_date, r.delivery_date)
+    set_money(out.net_total, r.net_total, c)
+    set_money(out.vat_total, r.vat_total, c)
+    set_money(out.gross_total, r.gross_total, c)
+    _fill_credit(out.credit, r.credit)
+    set_ts(out.amend_time, at)
+    return out
 
 
 def _set_date(out: date_pb2.Date, value: date) -> None:

@@ -15,12 +15,12 @@ are exact decimals on both databases (`ExactDecimal`), so `quantity >= q` compar
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy import Row, and_, delete, insert, or_, select, update
 
 from fieldline_kit.bulk_insert import RowsInsert
 from fieldline_kit.repository import Repository, VersionedRepository
@@ -42,6 +42,7 @@ from fieldline_orders.adapters.rows import (
     HISTORY_COLUMNS,
     LINE_COLUMNS,
     ORDER_COLUMNS,
+    amendment_from,
     chunks,
     goods_return_from,
     line_row,
@@ -52,11 +53,13 @@ from fieldline_orders.adapters.rows import (
     order_row,
     order_values,
     qty,
+    revision_from,
+    revision_row,
     unloading_from,
     van_from,
 )
 from fieldline_orders.domain.contacts import DEFAULT_PRODUCTIVE_MINIMUM
-from fieldline_orders.domain.orders import Order, OrderKind
+from fieldline_orders.domain.orders import Amendment, Order, OrderKind, Revision
 from fieldline_orders.domain.returns import GoodsReturn
 from fieldline_orders.domain.values import ZERO, fmt
 from fieldline_orders.domain.van import Movement, Unloading, Van, VanLoad
@@ -212,15 +215,72 @@ class OrderRepository(VersionedRepository[Order]):
         if not await self.update_row(o, values):
             return
         t = orm.order_lines
-        for ln in o.lines:
-            await self.session.execute(
-                update(t)
-                .where(t.c.order_id == o.id, t.c.line_no == ln.line_no)
-                .values(delivered_base_quantity=ln.delivered_base_quantity)
-            )
+        if o.new_revision is not None:
+            await self._write_revision(o, *o.new_revision)
+        else:
+            for ln in o.lines:
+                await self.session.execute(
+                    update(t)
+                    .where(t.c.order_id == o.id, t.c.line_no == ln.line_no)
+                    .values(delivered_base_quantity=ln.delivered_base_quantity)
+                )
         await INSERT_HISTORY.execute(self.session, _history_rows(o))
         _touched(self, o.visit_id)
         self.saved(o)
+
+    async def _write_revision(self, o: Order, replaced: Revision, amendment: Amendment) -> None:
+        """An amendment: the lines replaced by the new revision's, the replaced revision kept
+        in `order_revisions`, the amendment in `order_amendments`."""
+        t = orm.order_lines
+        await self.session.execute(delete(t).where(t.c.order_id == o.id))
+        await INSERT_LINES.execute(self.session, [line_row(o.id, ln) for ln in o.lines])
+        await self.session.execute(
+            insert(orm.order_revisions).values(**revision_row(o.id, replaced, amendment.at))
+        )
+        await self.session.execute(
+            insert(orm.order_amendments).values(
+                order_id=o.id,
+                amendment_id=amendment.amendment_id,
+                revision=amendment.revision,
+                digest=amendment.digest,
+                amended_by=amendment.amended_by,
+                amended_at=amendment.at,
+            )
+        )
+        o.new_revision = None
+
+    # -- revisions -------------------------------------------------------------------------
+    async def amendment(self, order_id: str, amendment_id: str) -> Amendment | None:
+        """The order's amendment of that id, if it was made."""
+        t = orm.order_amendments
+        row = (
+            await self.session.execute(
+                select(t).where(t.c.order_id == order_id, t.c.amendment_id == amendment_id)
+            )
+        ).first()
+        return amendment_from(row) if row is not None else None
+
+    async def amendments(self, order_id: str, revisions: Collection[int]) -> dict[int, Amendment]:
+        """The amendments that made these revisions of the order, by revision."""
+        if not revisions:
+            return {}
+        t = orm.order_amendments
+        rows = await self.session.execute(
+            select(t).where(t.c.order_id == order_id, t.c.revision.in_(sorted(revisions)))
+        )
+        return {r.revision: amendment_from(r) for r in rows}
+
+    async def revisions(self, order_id: str, *, after: int, limit: int) -> list[Revision]:
+        """Up to `limit` of the revisions amendments replaced, after revision `after`, oldest
+        first (the current one is the order)."""
+        t = orm.order_revisions
+        rows = await self.session.execute(
+            select(t)
+            .where(t.c.order_id == order_id, t.c.revision > after)
+            .order_by(t.c.revision)
+            .limit(limit)
+        )
+        return [revision_from(r) for r in rows]
 
 
 def _history_rows(o: Order) -> list[tuple[Any, ...]]:

@@ -7,6 +7,7 @@ zeros, money at two places). SQLite hands back naive datetimes; everything store
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -29,12 +30,14 @@ from fieldline_orders.domain.catalog import (
     VolumeBreak,
 )
 from fieldline_orders.domain.orders import (
+    Amendment,
     CreditDecision,
     CreditOutcome,
     Order,
     OrderKind,
     OrderLine,
     OrderStatus,
+    Revision,
 )
 from fieldline_orders.domain.returns import GoodsReturn, ReturnedLine
 from fieldline_orders.domain.values import ZERO, fmt
@@ -263,6 +266,64 @@ def line_from(row: Row[Any]) -> OrderLine:
     )
 
 
+def line_json(ln: OrderLine) -> dict[str, Any]:
+    """A line as `order_revisions.lines` keeps it: figures as decimal strings."""
+    return {
+        f.name: (str(v) if isinstance(v := getattr(ln, f.name), Decimal) else v)
+        for f in dataclasses.fields(OrderLine)
+    }
+
+
+# The fields of a line that are not figures.
+_LINE_TEXT = frozenset({"line_no", "product_id", "unit", "price_source", "container_type"})
+
+
+def line_from_json(d: dict[str, Any]) -> OrderLine:
+    values: dict[str, Any] = {
+        f.name: (d[f.name] if f.name in _LINE_TEXT else Decimal(d[f.name]))
+        for f in dataclasses.fields(OrderLine)
+    }
+    return OrderLine(**values)
+
+
+def revision_row(order_id: str, r: Revision, replaced_at: datetime) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "revision": r.revision,
+        "lines": [line_json(ln) for ln in r.lines],
+        "delivery_date": r.delivery_date,
+        "warehouse_id": r.warehouse_id,
+        "comment": r.comment,
+        "currency_code": r.currency_code,
+        "net_total": r.net_total,
+        "vat_total": r.vat_total,
+        "gross_total": r.gross_total,
+        "credit": credit_json(r.credit),
+        "replaced_at": replaced_at,
+    }
+
+
+def revision_from(row: Row[Any]) -> Revision:
+    return Revision(
+        row.revision,
+        tuple(line_from_json(d) for d in row.lines),
+        row.delivery_date,
+        row.warehouse_id,
+        row.comment,
+        row.currency_code,
+        money_value(row.net_total),
+        money_value(row.vat_total),
+        money_value(row.gross_total),
+        credit_from(row.credit),
+    )
+
+
+def amendment_from(row: Row[Any]) -> Amendment:
+    return Amendment(
+        row.amendment_id, row.revision, row.digest, row.amended_by, utc(row.amended_at)
+    )
+
+
 # Rows of the order tables as tuples in the column order of their `RowsInsert` (below): the
 # batched write binds them without a parameter dict per row.
 LINE_COLUMNS = tuple(c.key for c in orm.order_lines.c)
@@ -316,6 +377,7 @@ def order_from(row: Row[Any], lines: Iterable[OrderLine]) -> Order:
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
         visit_id=row.visit_id,
+        revision=row.revision,
     )
 
 
@@ -347,6 +409,7 @@ def order_row(o: Order) -> tuple[Any, ...]:
         o.created_at,
         o.updated_at,
         o.visit_id,
+        o.revision,
     )
 
 

@@ -65,6 +65,14 @@ class OrderConfirmed(Event):
 
 
 @dataclass(frozen=True)
+class OrderAmended(Event):
+    """A pre-sale order's new revision (`order.revision`), replacing `previous_revision`."""
+
+    order: Order
+    previous_revision: int
+
+
+@dataclass(frozen=True)
 class OrderStatusChanged(Event):
     order: Order
     previous: OrderStatus

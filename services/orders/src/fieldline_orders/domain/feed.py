@@ -23,6 +23,11 @@ class OutletState:
     version: int
 
 
+# The kinds of route (clients' RouteKind): a visiting route, a teleseller's call list.
+FIELD_ROUTE = "FIELD"
+PHONE_ROUTE = "PHONE"
+
+
 @dataclass(frozen=True)
 class AssignmentState:
     """A route × outlet assignment; a removal is kept as a tombstone (`removed`)."""
@@ -36,6 +41,8 @@ class AssignmentState:
     sequence: int
     removed: bool
     version: int
+    # FIELD: a visiting schedule; PHONE: a teleseller's call list (its schedule is of calls).
+    route_kind: str = FIELD_ROUTE
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,24 @@ DELIVERED, PARTIALLY_DELIVERED, REJECTED, CANCELLED: final
 
 An illegal move is FAILED_PRECONDITION naming both states; the same status again is a no-op.
 A van sale is created DELIVERED (final at once).
+
+A pre-sale order in CREDIT_HOLD or SUBMITTED may be amended (`amend`: a new revision, its lines
+priced again and its credit checked again, so SUBMITTED → CREDIT_HOLD too) or cancelled by its
+agent's side (`cancel`); after that only the fulfilment statuses move it.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from fieldline_kit.errors import DomainError, FailedPrecondition, InvalidArgument
+from fieldline_kit.errors import Conflict, DomainError, FailedPrecondition, InvalidArgument
 from fieldline_orders.domain import events
 from fieldline_orders.domain.catalog import parse_vat_rate
 from fieldline_orders.domain.pricing import PricedLine
@@ -74,6 +80,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CANCELLED: frozenset(),
 }
 FINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+# Where a pre-sale order may still be amended or cancelled by its agent's side.
+AMENDABLE = frozenset({S.CREDIT_HOLD, S.SUBMITTED})
 DELIVERED_STATUSES = frozenset({S.DELIVERED, S.PARTIALLY_DELIVERED})
 
 
@@ -116,6 +124,21 @@ class CreditRequest:
     # here, settlements verifies it and takes the user and its roles (who may override) from
     # it. "" when no user asks (the credit re-check, a service's own order).
     actor_token: str = field(default="", repr=False)
+
+    @classmethod
+    def as_it_stands(cls, order: Order, today: date) -> CreditRequest:
+        """The check of an order as it stands: a submission of its stored total, with no user
+        (the credit re-check; an amendment's reservation put back)."""
+        return cls(
+            order_id=order.id,
+            client_id=order.client_id,
+            amount=order.gross_total,
+            currency_code=order.currency_code,
+            stage=Stage.ORDER_SUBMIT,
+            actor_id="",
+            override_reason="",
+            as_of=today,
+        )
 
 
 @dataclass(frozen=True)
@@ -385,6 +408,58 @@ class StatusChange:
 IMPORTED_BY = "import"
 
 
+# ---------------------------------------------------------------------------- revisions
+@dataclass(frozen=True)
+class Amendment:
+    """An amendment as recorded: the device's id (unique per order), the revision it made, the
+    digest of what it asked (`amendment_digest`), who and when."""
+
+    amendment_id: str
+    revision: int
+    digest: str
+    amended_by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A revision of an order as it was: its lines, dates, totals and credit decision."""
+
+    revision: int
+    lines: tuple[OrderLine, ...]
+    delivery_date: date | None
+    warehouse_id: str
+    comment: str
+    currency_code: str
+    net_total: Decimal
+    vat_total: Decimal
+    gross_total: Decimal
+    credit: CreditDecision
+
+
+def amendment_digest(
+    *,
+    expected_revision: int,
+    lines: Iterable[tuple[str, str, str, str]],
+    delivery_date: date | None,
+    warehouse_id: str,
+    comment: str,
+    override_reason: str,
+) -> str:
+    """What an amendment asked, as a digest: the same amendment id with another digest is
+    another amendment (ALREADY_EXISTS). Lines as (product id, unit, quantity, manual %)."""
+    content = [
+        expected_revision,
+        [list(ln) for ln in lines],
+        delivery_date.isoformat() if delivery_date else "",
+        warehouse_id,
+        comment,
+        override_reason,
+    ]
+    encoded = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
 # ------------------------------------------------------------------------------- order
 @dataclass
 class Order:
@@ -413,9 +488,14 @@ class Order:
     updated_at: datetime
     # The visit it was taken in (domain/contacts.py), or "".
     visit_id: str = ""
+    # 1, one more with each amendment.
+    revision: int = 1
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
     # Status changes not yet written to the history table (the repository drains it).
     new_history: list[StatusChange] = field(default_factory=list, repr=False, compare=False)
+    # An amendment not yet written: the revision it replaced and the amendment (the repository
+    # writes both and the new lines, and clears it).
+    new_revision: tuple[Revision, Amendment] | None = field(default=None, repr=False, compare=False)
 
     # -- creation ------------------------------------------------------------------------
     @classmethod
@@ -656,6 +736,99 @@ class Order:
         self._announce_submit()
         return True
 
+    # -- amendment and cancellation --------------------------------------------------------
+    def check_amendable(self, expected_revision: int, doing: str = "amended") -> None:
+        """A pre-sale order in CREDIT_HOLD or SUBMITTED at `expected_revision`: else
+        FAILED_PRECONDITION `order_id` (a van sale, or too late), ABORTED `expected_revision`
+        (the caller saw another revision)."""
+        if self.kind is not OrderKind.PRE_SALE:
+            raise FailedPrecondition(f"order_id: {self.id} is a van sale; it cannot be {doing}")
+        if self.status not in AMENDABLE:
+            raise FailedPrecondition(
+                f"order_id: order {self.id} is {self.status.name}; it can no longer be {doing}"
+            )
+        if expected_revision != self.revision:
+            verb = "amend" if doing == "amended" else "cancel"
+            raise Conflict(
+                f"expected_revision: order {self.id} is at revision {self.revision}, not "
+                f"{expected_revision}; read it and {verb} again"
+            )
+
+    def current_revision(self) -> Revision:
+        return Revision(
+            self.revision,
+            tuple(self.lines),
+            self.delivery_date,
+            self.warehouse_id,
+            self.comment,
+            self.currency_code,
+            self.net_total,
+            self.vat_total,
+            self.gross_total,
+            self.credit,
+        )
+
+    def amend(
+        self,
+        *,
+        amendment_id: str,
+        digest: str,
+        expected_revision: int,
+        priced: Sequence[PricedLine],
+        delivery_date: date | None,
+        warehouse_id: str,
+        comment: str,
+        decision: CreditDecision,
+        amended_by: str,
+        now: datetime,
+    ) -> None:
+        """The next revision: these lines (priced at the order date), dates and comment, the
+        new credit decision; SUBMITTED when it passes, else CREDIT_HOLD (also from
+        SUBMITTED). `OrderAmended` carries it with the revision it replaced."""
+        self.check_amendable(expected_revision)
+        if not priced:
+            raise InvalidArgument("lines", "at least one line is required")
+        if delivery_date is not None and delivery_date < self.order_date:
+            raise InvalidArgument(
+                "delivery_date",
+                f"must not be before the order date {self.order_date.isoformat()}",
+            )
+        previous = self.current_revision()
+        self.lines = [OrderLine.from_priced(i + 1, p) for i, p in enumerate(priced)]
+        self.net_total = sum((ln.net_amount for ln in self.lines), ZERO)
+        self.vat_total = sum((ln.vat_amount for ln in self.lines), ZERO)
+        self.gross_total = sum((ln.gross_amount for ln in self.lines), ZERO)
+        self.delivery_date = delivery_date
+        self.warehouse_id = optional_id("warehouse_id", warehouse_id)
+        self.comment = limit_text("comment", comment)
+        self.credit = decision
+        self.revision += 1
+        status = S.SUBMITTED if decision.passes else S.CREDIT_HOLD
+        if status is not self.status:
+            self.status = status
+            self.new_history.append(
+                StatusChange(status, f"amended to revision {self.revision}", amended_by, now)
+            )
+        self.new_revision = (
+            previous,
+            Amendment(amendment_id, self.revision, digest, amended_by, now),
+        )
+        self._touch(now)
+        self.events.append(events.OrderAmended(self.snapshot(), previous.revision))
+
+    def cancel(
+        self, *, expected_revision: int, reason: str, cancelled_by: str, now: datetime
+    ) -> bool:
+        """Cancelled by its agent's side, with a reason; False when it is CANCELLED already (a
+        retry). Only in CREDIT_HOLD or SUBMITTED (later, only the fulfilment side cancels)."""
+        why = limit_text("reason", reason, MAX_REASON)
+        if not why:
+            raise InvalidArgument("reason", "is required to cancel an order")
+        if self.status is S.CANCELLED and self.kind is OrderKind.PRE_SALE:
+            return False
+        self.check_amendable(expected_revision, "cancelled")
+        return self.change_status(S.CANCELLED, reason=why, reported_by=cancelled_by, now=now)
+
     # -- status machine -----------------------------------------------------------------
     def change_status(
         self,
@@ -749,6 +922,7 @@ class Order:
         copy.lines = list(self.lines)
         copy.events = []
         copy.new_history = []
+        copy.new_revision = None
         return copy
 
     def base_quantities(self) -> dict[str, Decimal]:

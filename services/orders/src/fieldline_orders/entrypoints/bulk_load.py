@@ -11,7 +11,8 @@ far too long one event or one call at a time. FILE (`-`: stdin; the format of
   `UpsertDiscountsRequest`, applied by the CatalogService's use cases (price types and
   product groups come over the API);
 - `fieldline.orders.v1.Order`: pre-sale orders of another system's history, checked by the
-  domain (`Order.imported`) and written as the order repository writes new orders.
+  domain (`Order.imported`) and written as the order repository writes new orders, each at
+  revision 1 (its `revision` is not read: the history has no amendments).
 
 `service_layer.bulk` applies them many to a transaction. It deliberately BYPASSES THE OUTBOX
 and the inbox: it seeds a database nobody consumes yet, so no integration event is produced,

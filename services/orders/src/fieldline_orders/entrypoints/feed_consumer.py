@@ -32,6 +32,8 @@ from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.adapters.schema import kit
 from fieldline_orders.bootstrap import App
 from fieldline_orders.domain.feed import (
+    FIELD_ROUTE,
+    PHONE_ROUTE,
     AssignmentState,
     AuditState,
     EmployeeState,
@@ -55,6 +57,12 @@ FREQUENCY_WEEKS = {
 }
 _STATUS_PREFIX = "OUTLET_STATUS_"
 _VISIT_STATUS_PREFIX = "VISIT_STATUS_"
+# RouteKind → the kind stored; UNSPECIFIED is FIELD (routes from before kinds existed).
+ROUTE_KINDS = {
+    res.ROUTE_KIND_UNSPECIFIED: FIELD_ROUTE,
+    res.ROUTE_KIND_FIELD: FIELD_ROUTE,
+    res.ROUTE_KIND_PHONE: PHONE_ROUTE,
+}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -98,11 +106,14 @@ def assignment_state(
     route_id = _require(a.route_id, "assignment.route_id")
     outlet_id = _require(a.outlet_id, "assignment.outlet_id")
     weeks = FREQUENCY_WEEKS.get(a.frequency)
+    kind = ROUTE_KINDS.get(a.route_kind)
     days = set(a.weekdays)
     if not message.removed:
         # A removal only needs its key and version; a schedule must be usable.
         if weeks is None:
             raise PoisonMessage(f"assignment.frequency {a.frequency} is not a known frequency")
+        if kind is None:  # whether its schedule is one of visits is unknown
+            raise PoisonMessage(f"assignment.route_kind {a.route_kind} is not a known kind")
         if not days or not days <= set(range(1, 8)):
             raise PoisonMessage(f"assignment.weekdays {sorted(days)} must be within 1..7")
         start = _date(a.start_date, "assignment.start_date")
@@ -119,6 +130,7 @@ def assignment_state(
         sequence=a.sequence,
         removed=message.removed,
         version=envelope.aggregate_version,
+        route_kind=kind or FIELD_ROUTE,  # a tombstone's kind is never read
     )
 
 

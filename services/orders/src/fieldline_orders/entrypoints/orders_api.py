@@ -11,8 +11,8 @@ import grpc
 
 from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import orders_service_pb2_grpc as os_grpc
-from fieldline_kit.errors import InvalidArgument
-from fieldline_kit.grpc.convert import page_size
+from fieldline_kit.errors import DomainError, InvalidArgument
+from fieldline_kit.grpc.convert import decode_number_token, encode_token, page_size
 from fieldline_kit.idempotency import IdempotentCall
 from fieldline_kit.tracing import Origin
 from fieldline_orders.adapters import proto_mapping as m
@@ -27,7 +27,7 @@ from fieldline_orders.domain.values import (
     require_id,
 )
 from fieldline_orders.entrypoints.caller import OrdersServicerBase, bearer
-from fieldline_orders.service_layer import contacts, recommendation
+from fieldline_orders.service_layer import amend, contacts, recommendation
 from fieldline_orders.service_layer import orders as sl
 from fieldline_orders.service_layer.scope import readable_order
 from fieldline_orders.service_layer.submit import SubmitCall, SubmitCommand
@@ -131,10 +131,94 @@ class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
                     for d in limit_items("delivered", request.delivered, MAX_LINES)
                 ],
                 reason=request.reason,
+                expected_revision=request.expected_revision,
             )
             return os_.UpdateOrderStatusResponse(order=m.order_pb(order))
 
         return await self.write("UpdateOrderStatus", request, os_.UpdateOrderStatusResponse, work)
+
+    async def AmendOrder(
+        self, request: os_.AmendOrderRequest, context: grpc.aio.ServicerContext
+    ) -> os_.AmendOrderResponse:
+        """Read and price (service_layer/amend.py), ask settlements with no transaction open,
+        write if the order did not change meanwhile (else ABORTED, the reservation put back)."""
+        actor = await self.caller()
+        stored = await self.answered("AmendOrder", request, os_.AmendOrderResponse)
+        if stored is not None:
+            return stored
+        cmd = amend.AmendCommand(
+            order_id=request.order_id,
+            amendment_id=request.amendment_id,
+            expected_revision=request.expected_revision,
+            lines=m.line_inputs(request.lines),
+            delivery_date=m.opt_date("delivery_date", request.delivery_date),
+            warehouse_id=request.warehouse_id,
+            comment=request.comment,
+            override_reason=override_of(
+                request.HasField("credit_override"), request.credit_override.reason
+            ),
+            actor=actor,
+            actor_token=bearer(),
+        )
+        app = self.app
+        async with self.read() as uow:
+            plan = await amend.prepare_amendment(
+                uow, cmd, today=app.today(), limits=app.limits, dates=app.dates
+            )
+        if plan.done or plan.credit is None:
+            return os_.AmendOrderResponse(order=m.order_pb(plan.order))
+        # No transaction is open here: the network call never holds a database lock.
+        decision = await app.credit.check(plan.credit)
+
+        async def work(uow: OrdersUnitOfWork) -> os_.AmendOrderResponse:
+            order = await amend.finish_amendment(uow, plan, decision, app.clock())
+            return os_.AmendOrderResponse(order=m.order_pb(order))
+
+        try:
+            return await self.write("AmendOrder", request, os_.AmendOrderResponse, work)
+        except amend.AlreadyAmended as done:
+            return os_.AmendOrderResponse(order=m.order_pb(done.order))
+        except DomainError:
+            # Checked at the new total, but not amended: the reservation follows the order as
+            # it now stands.
+            await amend.put_back(app.credit, app.read_uow, plan.order.id, app.today())
+            raise
+
+    async def CancelOrder(
+        self, request: os_.CancelOrderRequest, context: grpc.aio.ServicerContext
+    ) -> os_.CancelOrderResponse:
+        actor = await self.caller()
+
+        async def work(uow: OrdersUnitOfWork) -> os_.CancelOrderResponse:
+            order = await amend.cancel_order(
+                uow,
+                actor,
+                self.app.clock(),
+                order_id=request.order_id,
+                expected_revision=request.expected_revision,
+                reason=request.reason,
+            )
+            return os_.CancelOrderResponse(order=m.order_pb(order))
+
+        return await self.write("CancelOrder", request, os_.CancelOrderResponse, work)
+
+    async def ListOrderRevisions(
+        self, request: os_.ListOrderRevisionsRequest, context: grpc.aio.ServicerContext
+    ) -> os_.ListOrderRevisionsResponse:
+        """The order's revisions, oldest first (the current one last), if the caller sees it."""
+        size = page_size(request.page_size)
+        after = decode_number_token(request.page_token)
+        actor = await self.caller()
+        async with self.read() as uow:
+            views, next_after = await amend.list_revisions(
+                uow, actor, request.order_id, size=size, after=after
+            )
+        return os_.ListOrderRevisionsResponse(
+            revisions=[
+                m.revision_pb(v.revision, v.amended_by, v.at, v.amendment_id) for v in views
+            ],
+            next_page_token=encode_token(str(next_after)) if next_after is not None else "",
+        )
 
     async def GetFulfilmentReport(
         self, request: os_.GetFulfilmentReportRequest, context: grpc.aio.ServicerContext

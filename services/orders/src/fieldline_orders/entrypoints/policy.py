@@ -16,6 +16,8 @@ kit) besides being recorded where the model keeps it.
 * SubmitOrder: AGENT, SUPERVISOR, SERVICE (imports, for the employee its token names) — route;
 * GetOrder, ListOrders: the field roles, DISTRIBUTOR_MANAGER, ADMIN, SERVICE — own orders;
 * UpdateOrderStatus: ADMIN, SERVICE (the ERP, the warehouse) — company, audited;
+* AmendOrder, CancelOrder: AGENT, SUPERVISOR, ADMIN, SERVICE (for the employee its token
+  names) — own orders (a supervisor: its team's); ListOrderRevisions: as GetOrder;
 * GetFulfilmentReport: SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE — own distributor's;
 * recommended orders: AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE — route;
 * GetContactSales, ListContactSales: AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE — own (a
@@ -51,6 +53,8 @@ CATALOG_COPIERS = {ADMIN, SERVICE}
 SELLERS = {AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE}
 ORDER_READERS = {AGENT, VAN_SELLER, SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}
 VAN_READERS = {VAN_SELLER, SUPERVISOR, ADMIN, SERVICE}
+# Who amends and cancels a pre-sale order before confirmation: its agent's side.
+ORDER_CHANGERS = {AGENT, SUPERVISOR, ADMIN, SERVICE}
 
 POLICY = {
     # CatalogService
@@ -77,6 +81,9 @@ POLICY = {
     "GetOrder": Rule(ORDER_READERS, scope=Scope.OWN),
     "ListOrders": Rule(ORDER_READERS, scope=Scope.OWN),
     "UpdateOrderStatus": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "AmendOrder": Rule(ORDER_CHANGERS, scope=Scope.OWN),
+    "CancelOrder": Rule(ORDER_CHANGERS, scope=Scope.OWN),
+    "ListOrderRevisions": Rule(ORDER_READERS, scope=Scope.OWN),
     "GetFulfilmentReport": Rule(
         {SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}, scope=Scope.TERRITORY
     ),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 
-from fieldline_kit.errors import InvalidArgument, NotFound
+from fieldline_kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain.access import Actor, denied
 from fieldline_orders.domain.fulfilment import FulfilmentRow, report
@@ -58,13 +58,23 @@ async def update_status(
     status: OrderStatus | None,
     delivered: Sequence[tuple[str, str]],
     reason: str,
+    expected_revision: int = 0,
 ) -> Order:
-    """A fulfilment status reported by the caller (recorded as who reported it)."""
+    """A fulfilment status reported by the caller (recorded as who reported it), of the
+    revision it saw (`expected_revision`; 0: any): the ERP never confirms lines it has not
+    seen."""
     if status is None:
         raise InvalidArgument("status", "is required")
+    if expected_revision < 0:
+        raise InvalidArgument("expected_revision", f"must not be negative, got {expected_revision}")
     order = await uow.orders.get(require_id("order_id", order_id))
     if not actor.sees_order(order.agent_id):
         raise denied("order_id", f"order {order.id}")
+    if expected_revision and expected_revision != order.revision:
+        raise FailedPrecondition(
+            f"expected_revision: order {order.id} is at revision {order.revision}, not "
+            f"{expected_revision}"
+        )
     if order.change_status(
         status, delivered=delivered, reason=reason, reported_by=actor.id, now=now
     ):

@@ -47,7 +47,6 @@ from fieldline_orders.domain.orders import (
     CreditRequest,
     Order,
     OrderStatus,
-    Stage,
 )
 
 log = get_logger("fieldline.orders.recheck")
@@ -214,13 +213,4 @@ class RecheckHeldOrders:
 
 def _request(order: Order, today: date) -> CreditRequest:
     """The check of a held order: as a submission of its stored total, with no user."""
-    return CreditRequest(
-        order_id=order.id,
-        client_id=order.client_id,
-        amount=order.gross_total,
-        currency_code=order.currency_code,
-        stage=Stage.ORDER_SUBMIT,
-        actor_id="",
-        override_reason="",
-        as_of=today,
-    )
+    return CreditRequest.as_it_stands(order, today)

@@ -123,24 +123,90 @@ class DeliveredLine(_message.Message):
     def __init__(self, product_id: _Optional[str] = ..., base_quantity: _Optional[str] = ...) -> None: ...
 
 class UpdateOrderStatusRequest(_message.Message):
-    __slots__ = ("request_id", "order_id", "status", "delivered", "reason")
+    __slots__ = ("request_id", "order_id", "status", "delivered", "reason", "expected_revision")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     DELIVERED_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_REVISION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     order_id: str
     status: _resources_pb2.OrderStatus
     delivered: _containers.RepeatedCompositeFieldContainer[DeliveredLine]
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[_Union[_resources_pb2.OrderStatus, str]] = ..., delivered: _Optional[_Iterable[_Union[DeliveredLine, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+    expected_revision: int
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., status: _Optional[_Union[_resources_pb2.OrderStatus, str]] = ..., delivered: _Optional[_Iterable[_Union[DeliveredLine, _Mapping]]] = ..., reason: _Optional[str] = ..., expected_revision: _Optional[int] = ...) -> None: ...
 
 class UpdateOrderStatusResponse(_message.Message):
     __slots__ = ("order",)
     ORDER_FIELD_NUMBER: _ClassVar[int]
     order: _resources_pb2.Order
     def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ...) -> None: ...
+
+class AmendOrderRequest(_message.Message):
+    __slots__ = ("request_id", "order_id", "amendment_id", "expected_revision", "lines", "delivery_date", "warehouse_id", "comment", "credit_override")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_REVISION_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_DATE_FIELD_NUMBER: _ClassVar[int]
+    WAREHOUSE_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    order_id: str
+    amendment_id: str
+    expected_revision: int
+    lines: _containers.RepeatedCompositeFieldContainer[OrderLineInput]
+    delivery_date: _date_pb2.Date
+    warehouse_id: str
+    comment: str
+    credit_override: CreditOverride
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., amendment_id: _Optional[str] = ..., expected_revision: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., warehouse_id: _Optional[str] = ..., comment: _Optional[str] = ..., credit_override: _Optional[_Union[CreditOverride, _Mapping]] = ...) -> None: ...
+
+class AmendOrderResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: _resources_pb2.Order
+    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ...) -> None: ...
+
+class CancelOrderRequest(_message.Message):
+    __slots__ = ("request_id", "order_id", "expected_revision", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_REVISION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    order_id: str
+    expected_revision: int
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., expected_revision: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CancelOrderResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: _resources_pb2.Order
+    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ...) -> None: ...
+
+class ListOrderRevisionsRequest(_message.Message):
+    __slots__ = ("order_id", "page_size", "page_token")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, order_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListOrderRevisionsResponse(_message.Message):
+    __slots__ = ("revisions", "next_page_token")
+    REVISIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    revisions: _containers.RepeatedCompositeFieldContainer[_resources_pb2.OrderRevision]
+    next_page_token: str
+    def __init__(self, revisions: _Optional[_Iterable[_Union[_resources_pb2.OrderRevision, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetFulfilmentReportRequest(_message.Message):
     __slots__ = ("from_date", "to_date", "distributor_id", "agent_id", "late_after_days")

@@ -55,6 +55,21 @@ class OrdersServiceStub:
                 request_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.UpdateOrderStatusRequest.SerializeToString,
                 response_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.UpdateOrderStatusResponse.FromString,
                 _registered_method=True)
+        self.AmendOrder = channel.unary_unary(
+                '/fieldline.orders.v1.OrdersService/AmendOrder',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.AmendOrderRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.AmendOrderResponse.FromString,
+                _registered_method=True)
+        self.CancelOrder = channel.unary_unary(
+                '/fieldline.orders.v1.OrdersService/CancelOrder',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.CancelOrderRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.CancelOrderResponse.FromString,
+                _registered_method=True)
+        self.ListOrderRevisions = channel.unary_unary(
+                '/fieldline.orders.v1.OrdersService/ListOrderRevisions',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListOrderRevisionsRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListOrderRevisionsResponse.FromString,
+                _registered_method=True)
         self.GetFulfilmentReport = channel.unary_unary(
                 '/fieldline.orders.v1.OrdersService/GetFulfilmentReport',
                 request_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.GetFulfilmentReportRequest.SerializeToString,
@@ -112,6 +127,30 @@ class OrdersServiceServicer:
     def UpdateOrderStatus(self, request, context):
         """Fulfilment status from the ERP or the warehouse (the caller's token says who reports it).
         An illegal transition is FAILED_PRECONDITION naming both states.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AmendOrder(self, request, context):
+        """A new revision of a pre-sale order still in CREDIT_HOLD or SUBMITTED: its lines priced
+        again at the order date, the debt policy checked again for the new total (settlements
+        moves the order's reservation to it): SUBMITTED when it passes, else CREDIT_HOLD.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelOrder(self, request, context):
+        """Cancels a pre-sale order still in CREDIT_HOLD or SUBMITTED, with a reason (after that,
+        only UpdateOrderStatus cancels).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOrderRevisions(self, request, context):
+        """The order's revisions, oldest first, the current one last.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -175,6 +214,21 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     servicer.UpdateOrderStatus,
                     request_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.UpdateOrderStatusRequest.FromString,
                     response_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.UpdateOrderStatusResponse.SerializeToString,
+            ),
+            'AmendOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.AmendOrder,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.AmendOrderRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.AmendOrderResponse.SerializeToString,
+            ),
+            'CancelOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelOrder,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.CancelOrderRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.CancelOrderResponse.SerializeToString,
+            ),
+            'ListOrderRevisions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOrderRevisions,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListOrderRevisionsRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListOrderRevisionsResponse.SerializeToString,
             ),
             'GetFulfilmentReport': grpc.unary_unary_rpc_method_handler(
                     servicer.GetFulfilmentReport,
@@ -311,6 +365,87 @@ class OrdersService:
             '/fieldline.orders.v1.OrdersService/UpdateOrderStatus',
             fieldline_dot_orders_dot_v1_dot_orders__service__pb2.UpdateOrderStatusRequest.SerializeToString,
             fieldline_dot_orders_dot_v1_dot_orders__service__pb2.UpdateOrderStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AmendOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.OrdersService/AmendOrder',
+            fieldline_dot_orders_dot_v1_dot_orders__service__pb2.AmendOrderRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_orders__service__pb2.AmendOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.OrdersService/CancelOrder',
+            fieldline_dot_orders_dot_v1_dot_orders__service__pb2.CancelOrderRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_orders__service__pb2.CancelOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOrderRevisions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.OrdersService/ListOrderRevisions',
+            fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListOrderRevisionsRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListOrderRevisionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

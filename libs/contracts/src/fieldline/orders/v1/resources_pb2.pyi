@@ -296,7 +296,7 @@ class CreditDecision(_message.Message):
     def __init__(self, outcome: _Optional[_Union[CreditOutcome, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., fallback: _Optional[bool] = ..., override_by: _Optional[str] = ..., override_reason: _Optional[str] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("id", "kind", "status", "client_id", "outlet_id", "agent_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "currency_code", "net_total", "vat_total", "gross_total", "credit", "comment", "status_reason", "version", "create_time", "update_time", "visit_id")
+    __slots__ = ("id", "kind", "status", "client_id", "outlet_id", "agent_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "currency_code", "net_total", "vat_total", "gross_total", "credit", "comment", "status_reason", "version", "create_time", "update_time", "visit_id", "revision")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -319,6 +319,7 @@ class Order(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     VISIT_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: OrderKind
     status: OrderStatus
@@ -341,7 +342,38 @@ class Order(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     visit_id: str
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[OrderKind, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., currency_code: _Optional[str] = ..., net_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., credit: _Optional[_Union[CreditDecision, _Mapping]] = ..., comment: _Optional[str] = ..., status_reason: _Optional[str] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., visit_id: _Optional[str] = ...) -> None: ...
+    revision: int
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[OrderKind, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., currency_code: _Optional[str] = ..., net_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., credit: _Optional[_Union[CreditDecision, _Mapping]] = ..., comment: _Optional[str] = ..., status_reason: _Optional[str] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., visit_id: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
+
+class OrderRevision(_message.Message):
+    __slots__ = ("revision", "lines", "delivery_date", "warehouse_id", "comment", "currency_code", "net_total", "vat_total", "gross_total", "credit", "amended_by", "amend_time", "amendment_id")
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_DATE_FIELD_NUMBER: _ClassVar[int]
+    WAREHOUSE_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
+    NET_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    VAT_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    GROSS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    AMENDED_BY_FIELD_NUMBER: _ClassVar[int]
+    AMEND_TIME_FIELD_NUMBER: _ClassVar[int]
+    AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    revision: int
+    lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
+    delivery_date: _date_pb2.Date
+    warehouse_id: str
+    comment: str
+    currency_code: str
+    net_total: _money_pb2.Money
+    vat_total: _money_pb2.Money
+    gross_total: _money_pb2.Money
+    credit: CreditDecision
+    amended_by: str
+    amend_time: _timestamp_pb2.Timestamp
+    amendment_id: str
+    def __init__(self, revision: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., warehouse_id: _Optional[str] = ..., comment: _Optional[str] = ..., currency_code: _Optional[str] = ..., net_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., credit: _Optional[_Union[CreditDecision, _Mapping]] = ..., amended_by: _Optional[str] = ..., amend_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., amendment_id: _Optional[str] = ...) -> None: ...
 
 class ContactSales(_message.Message):
     __slots__ = ("contact_id", "kind", "employee_id", "outlet_id", "date", "orders", "van_sales", "returns", "lines", "gross_total", "mismatched", "productive", "productive_minimum", "order_ids", "return_ids", "version", "update_time")

@@ -27,6 +27,14 @@ class OrderConfirmed(_message.Message):
     order: _resources_pb2.Order
     def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ...) -> None: ...
 
+class OrderAmended(_message.Message):
+    __slots__ = ("order", "previous_revision")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_REVISION_FIELD_NUMBER: _ClassVar[int]
+    order: _resources_pb2.Order
+    previous_revision: int
+    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ..., previous_revision: _Optional[int] = ...) -> None: ...
+
 class OrderStatusChanged(_message.Message):
     __slots__ = ("order", "previous_status")
     ORDER_FIELD_NUMBER: _ClassVar[int]
