@@ -19,7 +19,6 @@ employee its token names (`act`); the amendment and the cancellation are recorde
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from fieldline_kit.errors import (
     NotFound,
     PermissionDenied,
 )
+from fieldline_kit.logging import get_logger
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain.access import Actor, denied
 from fieldline_orders.domain.orders import (
@@ -51,7 +51,7 @@ from fieldline_orders.domain.values import ZERO, limit_text, optional_id, requir
 from fieldline_orders.service_layer.orders import override_reason
 from fieldline_orders.service_layer.scope import readable_order
 
-log = logging.getLogger(__name__)
+log = get_logger("fieldline.orders.amend")
 
 # Statuses whose reservation is none: put back by releasing it (held orders reserve nothing:
 # BLOCK released it, and the fallback never reached settlements).
@@ -274,7 +274,7 @@ async def put_back(
         else:
             await credit.check(CreditRequest.as_it_stands(order, today))
     except Exception:  # best effort: the reservation expires anyway
-        log.warning("order %s: its reservation could not be put back", order_id, exc_info=True)
+        log.warning("reservation not put back", order_id=order_id, exc_info=True)
 
 
 # ----------------------------------------------------------------------------- cancel
