@@ -4,7 +4,9 @@ services (docs/contexts/exchange.md, *Import jobs*, the table of commands), as t
     counterparties          clients UpsertClients (by external id)
     an order's document     orders UpdateOrderStatus: Отменен → CANCELLED, Отгружен (or a
                             shipping date) → SHIPPED, Проведен → CONFIRMED; the order is the
-                            one Fieldline exported (its Ид is Fieldline's order id)
+                            one Fieldline exported (its Ид is Fieldline's order id); of
+                            the revision its `Ревизия Fieldline` names (none: any), another
+                            reported `old-revision`, not applied
     a shipment's document   settlements RecordInvoice (invoice id = the document's Ид)
     a payment's document    settlements RecordPayment, kind BANK (payment id = the Ид); one
                             whose Ид is a cash payment Fieldline exported is recorded already
@@ -26,6 +28,7 @@ from fieldline.orders.v1 import orders_service_pb2 as os_pb
 from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
+from fieldline_exchange.adapters.commerceml.writer import REVISION
 from fieldline_exchange.adapters.peers import Peers
 from fieldline_exchange.adapters.refused_items import REFUSED, send_dropping_refused
 from fieldline_exchange.domain.records import (
@@ -45,6 +48,7 @@ UNKNOWN_ORDER = "unknown-order"
 NO_STATUS = "no-status"
 NO_CLIENT = "no-client"
 FIELDLINE_PAYMENT = "fieldline-payment"
+OLD_REVISION = "old-revision"
 _TRUE = {"true", "да", "1", "yes"}
 
 
@@ -63,6 +67,17 @@ def order_status(requisites: Sequence[tuple[str, str]]) -> int | None:
     if yes("проведен"):
         return opb.ORDER_STATUS_CONFIRMED
     return None
+
+
+def confirmed_revision(requisites: Sequence[tuple[str, str]]) -> int:
+    """The order's revision an ERP's document answers (the `Ревизия Fieldline` the export
+    wrote, echoed back); 0 when it names none (or nothing readable): any revision."""
+    wanted = REVISION.lower()
+    for name, value in requisites:
+        if name.strip().lower() == wanted:
+            text = value.strip()
+            return int(text) if text.isdecimal() and len(text) <= 18 else 0
+    return 0
 
 
 class DocumentsSink:
@@ -174,11 +189,23 @@ class DocumentsSink:
             await self._peers.call(
                 partner_id,
                 self._peers.orders.UpdateOrderStatus,
-                os_pb.UpdateOrderStatusRequest(request_id=rid, order_id=doc.id, status=status),
+                os_pb.UpdateOrderStatusRequest(
+                    request_id=rid,
+                    order_id=doc.id,
+                    status=status,
+                    expected_revision=confirmed_revision(doc.requisites),
+                ),
             )
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
                 return ReportLine(doc.line or None, doc.id, UNKNOWN_ORDER, exc.details() or "")
+            details = exc.details() or ""
+            if exc.code() == grpc.StatusCode.FAILED_PRECONDITION and details.startswith(
+                "expected_revision"
+            ):
+                # The ERP answers a revision the order has moved past (amended since it was
+                # exported): not applied; the new revision goes out in the next export.
+                return ReportLine(doc.line or None, doc.id, OLD_REVISION, details)
             if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
                 # The order is past what the document says (an older document): nothing to do.
                 return ReportLine(doc.line or None, doc.id, NO_STATUS, exc.details() or "")

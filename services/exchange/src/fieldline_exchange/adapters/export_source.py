@@ -211,6 +211,7 @@ def _document(
         buyer=buyer,
         lines=tuple(_line(line, products.get(line.product_id)) for line in order.lines),
         comment=order.comment,
+        revision=order.revision,
     )
 
 

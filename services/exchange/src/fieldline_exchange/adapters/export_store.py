@@ -39,7 +39,8 @@ class ExportStore:
     # ------------------------------------------------------------------ the journal
     async def record(self, entry: JournalEntry, now: datetime) -> bool:
         """The entry into the journal: a new row, or the row raised to a newer version; False
-        when it changes nothing (the row holds that version or a newer one)."""
+        when it changes nothing (the row holds that version or a newer one, or there is no row
+        and the entry is `known_only`)."""
         found = (
             await self.session.execute(
                 select(_j.number, _j.version).where(
@@ -47,6 +48,8 @@ class ExportStore:
                 )
             )
         ).first()
+        if found is None and entry.known_only:
+            return False
         if found is None:
             await self.session.execute(
                 insert(export_journal).values(

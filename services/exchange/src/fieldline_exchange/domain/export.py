@@ -51,13 +51,15 @@ CENT = Decimal("0.01")
 class JournalEntry:
     """A fact for the journal: a document and the version of it an event announced; with its
     content as the event carried it (`payload`: a payment's, an outlet's; an order is read as
-    it is now when exported instead)."""
+    it is now when exported instead). `known_only`: the fact raises a row the journal holds
+    and makes none (a held order's change: the ERP hears of it only if it had the order)."""
 
     kind: str
     document_id: str
     version: int
     occurred_at: datetime
     payload: bytes = b""
+    known_only: bool = False
 
 
 def newer(version: int, recorded: int | None) -> bool:
@@ -145,6 +147,7 @@ class OrderDocument:
     buyer: Party
     lines: tuple[OrderLine, ...] = field(default=())
     comment: str = ""
+    revision: int = 0  # a pre-sale order's revision (1 at submit, +1 an amendment); 0: none
 
 
 @dataclass(frozen=True, slots=True)

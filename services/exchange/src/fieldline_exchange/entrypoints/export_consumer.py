@@ -8,6 +8,7 @@ other events are skipped."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
@@ -63,10 +64,21 @@ def order_seen(app: App, envelope: EventEnvelope, message: Any) -> JournalEntry:
 def status_changed(
     app: App, envelope: EventEnvelope, message: oev.OrderStatusChanged
 ) -> JournalEntry | None:
-    """A held order cancelled or rejected never went to the ERP: nothing to export."""
+    """A held order cancelled or rejected goes to the ERP only if the ERP had it (an order
+    exported, then amended into CREDIT_HOLD): one held from its submission never went."""
+    entry = order_seen(app, envelope, message)
     if message.previous_status == opb.ORDER_STATUS_CREDIT_HOLD:
-        return None
-    return order_seen(app, envelope, message)
+        return replace(entry, known_only=True)
+    return entry
+
+
+def amended(app: App, envelope: EventEnvelope, message: oev.OrderAmended) -> JournalEntry:
+    """A pre-sale order's new revision, exported again (its document names the revision). Held
+    by the amendment's credit check (CREDIT_HOLD): sent only if the ERP had the order."""
+    entry = order_seen(app, envelope, message)
+    if message.order.status == opb.ORDER_STATUS_CREDIT_HOLD:
+        return replace(entry, known_only=True)
+    return entry
 
 
 def payment_recorded(
@@ -98,6 +110,7 @@ ORDERS: Mapping[type[Message], ToEntry] = {
     oev.OrderSubmitted: order_seen,
     oev.OrderConfirmed: order_seen,
     oev.OrderStatusChanged: status_changed,
+    oev.OrderAmended: amended,
     oev.VanSaleCompleted: order_seen,
 }
 PAYMENTS: Mapping[type[Message], ToEntry] = {sev.PaymentRecorded: payment_recorded}

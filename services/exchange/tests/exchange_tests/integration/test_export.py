@@ -24,6 +24,8 @@ from lxml import etree
 
 from fieldline.clients.v1 import clients_service_pb2 as ccs
 from fieldline.clients.v1 import resources_pb2 as cpb
+from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
+from fieldline.orders.events.v1 import events_pb2 as oev
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import orders_service_pb2 as ords
 from fieldline.orders.v1 import orders_service_pb2_grpc as ords_grpc
@@ -34,6 +36,7 @@ from fieldline_exchange.adapters.commerceml import read
 from fieldline_exchange.adapters.commerceml.writer import NAMESPACE
 from fieldline_exchange.domain.export import JournalEntry
 from fieldline_exchange.domain.records import Document
+from fieldline_exchange.entrypoints import export_consumer
 from fieldline_exchange.service_layer import export
 from fieldline_kit.external_ids import PRICE_TYPE, PRODUCT, orders_catalog_id
 from fieldline_kit.grpc.convert import money, pb_date
@@ -212,6 +215,130 @@ async def test_1c_gets_each_order_until_it_acknowledges_it(
     assert (await onec(system, "success", cookie)).text == "success"
 
 
+# ------------------------------------------------------------------ amendments, cancellations
+async def test_an_amended_order_goes_again_and_the_erp_confirms_only_its_revision(
+    system: Exchange, company: Company
+) -> None:
+    """An amended order is exported again with its new revision (`Ревизия Fieldline`), a
+    cancelled one as its status; the ERP's status document naming the revision it saw moves
+    the order only when that is the order's revision (an older one: a report line)."""
+    partner_id, _ = await system.partner("ERP revisions", f"erp-{uuid.uuid4().hex[:8]}")
+    key = await system.key(partner_id, "orders:export", "documents:import", "jobs:read")
+    headers = bearer(key)
+
+    def query() -> Awaitable[httpx.Response]:
+        return system.http.get("/v1/export/documents", headers=headers)
+
+    async def acknowledge() -> None:
+        got = await query()
+        acked = await system.http.post(
+            "/v1/export/ack",
+            json={"exchange": int(got.headers["Fieldline-Exchange"])},
+            headers=headers,
+        )
+        assert acked.status_code == 200, acked.text
+
+    def said(document: Document) -> dict[str, str]:
+        return dict(document.requisites)
+
+    amended_id, cancelled_id = await company.order(2), await company.order(1)
+    sent = await until(
+        query, lambda d: {amended_id, cancelled_id} <= d.keys(), "the orders exported"
+    )
+    assert said(sent[amended_id])["Ревизия Fieldline"] == "1"
+    await acknowledge()
+
+    reply = await company.agent_orders.AmendOrder(
+        ords.AmendOrderRequest(
+            request_id=new_id(),
+            order_id=amended_id,
+            amendment_id=new_id(),
+            expected_revision=1,
+            lines=[
+                ords.OrderLineInput(product_id=company.product_ids[0], unit="pcs", quantity="4")
+            ],
+            delivery_date=pb_date(TODAY + timedelta(days=2)),
+        )
+    )
+    assert (reply.order.revision, reply.order.status) == (2, opb.ORDER_STATUS_SUBMITTED)
+    await company.agent_orders.CancelOrder(
+        ords.CancelOrderRequest(
+            request_id=new_id(),
+            order_id=cancelled_id,
+            expected_revision=1,
+            reason="клиент передумал",
+        )
+    )
+    again = await until(
+        query,
+        lambda d: (
+            {amended_id, cancelled_id} <= d.keys()
+            and said(d[amended_id])["Ревизия Fieldline"] == "2"
+            and said(d[cancelled_id])["Статус Fieldline"] == "cancelled"
+        ),
+        "the amended and the cancelled order exported again",
+    )
+    amended = again[amended_id]
+    assert amended.number == sent[amended_id].number  # the same document for the ERP
+    assert amended.amount == Decimal("220.00")  # 4 × 55: the new revision's lines
+    assert [(x.quantity, x.amount) for x in amended.lines] == [(Decimal(4), Decimal("220.00"))]
+    assert said(amended)["Дата доставки"] == (TODAY + timedelta(days=2)).isoformat()
+    cancelled = said(again[cancelled_id])
+    assert (cancelled["Статус заказа"], cancelled["Отменен"]) == ("Отменен", "true")
+    await acknowledge()
+
+    async def erp_says(revision: str) -> list[tuple[str, str]]:
+        """The ERP's document for the amended order: posted, of `revision` ("": none named)."""
+        requisites = [("Проведен", "true")]
+        if revision:
+            requisites.append(("Ревизия Fieldline", revision))
+        content = cml.documents(
+            [
+                (
+                    amended_id,
+                    amended.number,
+                    "Заказ товара",
+                    TODAY.isoformat(),
+                    "220.00",
+                    (company.client_id, "Клиент", "", ""),
+                    requisites,
+                )
+            ]
+        )
+        sent = await system.http.post(
+            "/v1/imports",
+            params={"filename": f"orders-{revision}.xml"},
+            content=content,
+            headers=headers,
+        )
+        assert sent.status_code == 202, sent.text
+        import_id = sent.json()["imports"][0]["importId"]
+        state: dict[str, Any] = {}
+
+        async def finished() -> bool:
+            state.update(
+                (await system.http.get(f"/v1/imports/{import_id}", headers=headers)).json()
+            )
+            return state["state"] in ("done", "refused", "failed")
+
+        await eventually(finished, within=60, what="the ERP's document imported")
+        assert state["state"] == "done", state
+        report = await system.http.get(f"/v1/imports/{import_id}/report", headers=headers)
+        return [(x["externalId"], x["reason"]) for x in report.json()["lines"]]
+
+    async def now() -> opb.Order:
+        assert system.services is not None
+        got = await system.services.api.orders.GetOrder(ords.GetOrderRequest(order_id=amended_id))
+        return got.order
+
+    # The ERP confirms revision 1, which it was sent first: refused, the order as it was.
+    assert await erp_says("1") == [(amended_id, "old-revision")]
+    assert (await now()).status == opb.ORDER_STATUS_SUBMITTED
+    # Revision 2, the order's: confirmed.
+    assert await erp_says("2") == []
+    assert (await now()).status == opb.ORDER_STATUS_CONFIRMED
+
+
 # ------------------------------------------------------------------ the plain API
 async def test_the_api_exports_and_acknowledges_per_partner(
     system: Exchange, company: Company
@@ -375,6 +502,48 @@ async def test_the_journal_takes_each_version_once_and_never_an_older_one(
         return changed
 
     assert [await record(v) for v in (2, 2, 1, 3, 2)] == [True, False, False, True, False]
+
+
+async def test_a_held_order_goes_to_the_erp_only_once_the_erp_had_it(system: Exchange) -> None:
+    """An amendment into CREDIT_HOLD, and a held order's cancellation, raise the row of an
+    order exported before; of one held since its submission they make none."""
+    app = system.service.app
+    moment = app.clock()
+
+    def amended_into_hold(order_id: str, version: int) -> JournalEntry:
+        order = opb.Order(
+            id=order_id, version=version, revision=2, status=opb.ORDER_STATUS_CREDIT_HOLD
+        )
+        envelope = EventEnvelope(aggregate_id=order_id, aggregate_version=version)
+        envelope.occurred_at.FromDatetime(moment)
+        return export_consumer.amended(
+            app, envelope, oev.OrderAmended(order=order, previous_revision=1)
+        )
+
+    def held_cancelled(order_id: str, version: int) -> JournalEntry | None:
+        order = opb.Order(id=order_id, version=version, status=opb.ORDER_STATUS_CANCELLED)
+        envelope = EventEnvelope(aggregate_id=order_id, aggregate_version=version)
+        envelope.occurred_at.FromDatetime(moment)
+        return export_consumer.status_changed(
+            app,
+            envelope,
+            oev.OrderStatusChanged(order=order, previous_status=opb.ORDER_STATUS_CREDIT_HOLD),
+        )
+
+    async def record(entry: JournalEntry | None) -> bool:
+        assert entry is not None
+        async with app.uow() as uow:
+            changed = await export.record(uow, entry, moment)
+            await uow.commit()
+        return changed
+
+    never_sent, sent = new_id(), new_id()
+    assert not await record(amended_into_hold(never_sent, 2))
+    assert not await record(held_cancelled(never_sent, 3))
+    assert await record(JournalEntry("order", sent, 1, moment))  # submitted: exported
+    assert await record(amended_into_hold(sent, 2))
+    assert await record(held_cancelled(sent, 3))
+    assert not await record(held_cancelled(sent, 3))  # a redelivery
 
 
 # ------------------------------------------------------------------ the whole 1C sequence

@@ -23,6 +23,7 @@ from lxml import etree
 
 from fieldline_exchange.adapters.commerceml import inspect, read
 from fieldline_exchange.adapters.commerceml.writer import NAMESPACE, DocumentsWriter
+from fieldline_exchange.adapters.documents_sink import confirmed_revision, order_status
 from fieldline_exchange.domain.export import (
     ExportDocument,
     OrderDocument,
@@ -98,6 +99,7 @@ ORDER = OrderDocument(
     buyer=ORGANISATION,
     lines=(KVAS, CHEESE),
     comment="Доставка до 12:00",
+    revision=2,
 )
 VAN_SALE = replace(
     ORDER,
@@ -111,6 +113,7 @@ VAN_SALE = replace(
     buyer=ENTREPRENEUR,
     lines=(BREAD,),
     comment="",
+    revision=0,
 )
 
 
@@ -234,7 +237,9 @@ def test_the_exchange_reads_its_own_export_back(tmp_path: Path) -> None:
     assert said["Отменен"] == "false" and said["Вид заказа"] == "Предзаказ"
     assert said["Дата изменения статуса"] == "2026-12-07 11:00:00"
     assert said["Дата доставки"] == "2026-12-08"
+    assert said["Ревизия Fieldline"] == "2"  # the revision the ERP confirms, echoed back
     assert dict(documents[1].requisites)["Отменен"] == "true"
+    assert "Ревизия Fieldline" not in dict(documents[1].requisites)  # none: not written
     organisation = buyers[ORGANISATION.id]
     assert (organisation.inn, organisation.kpp, organisation.address, organisation.role) == (
         "7701234567",
@@ -249,6 +254,28 @@ def test_the_exchange_reads_its_own_export_back(tmp_path: Path) -> None:
     counts = inspect(path)
     assert (counts["kind"], counts["version"]) == ("documents", "2.10")
     assert (counts["documents"], counts["document_lines"], counts["counterparties"]) == (2, 3, 2)
+
+
+def test_an_export_read_back_names_its_revision_and_moves_no_order() -> None:
+    """What the documents import makes of an exported order sent back as it was: the revision
+    it would confirm, and no status (the requisites that move an order are never written;
+    `Отменен` aside, which a cancelled order's document says `true`)."""
+    order, van_sale = [
+        i for i in read(io.BytesIO(written(ORDER, VAN_SALE))) if isinstance(i, Document)
+    ]
+    assert order_status(order.requisites) is None
+    assert confirmed_revision(order.requisites) == 2
+    assert confirmed_revision(van_sale.requisites) == 0  # none named: any revision
+
+
+@pytest.mark.parametrize(
+    ("value", "revision"),
+    [("3", 3), (" 12 ", 12), ("", 0), ("два", 0), ("-1", 0), ("2.0", 0), ("9" * 19, 0)],
+)
+def test_the_revision_an_erp_document_confirms(value: str, revision: int) -> None:
+    said = [("Проведен", "true"), ("ревизия fieldline", value)]
+    assert confirmed_revision(said) == revision
+    assert confirmed_revision([("Проведен", "true")]) == 0
 
 
 def test_lines_carry_their_unit_taxes_and_discount() -> None:

@@ -8,7 +8,8 @@ the number of documents).
         ХозОперация "Заказ товара", Роль "Продавец", Валюта, Курс, Сумма,
         Контрагенты/Контрагент (the buyer, Роль "Покупатель"), Время, Комментарий, Налоги,
         Товары/Товар (Ид, Наименование, БазоваяЕдиница, ЗначенияРеквизитов, ЦенаЗаЕдиницу,
-        Количество, Сумма, Налоги, Скидки), ЗначенияРеквизитов (Статус заказа, …)
+        Количество, Сумма, Налоги, Скидки), ЗначенияРеквизитов (Статус заказа, …,
+        Ревизия Fieldline)
       </Документ>
       <Документ> cash an agent collected: ХозОперация "Выплата наличных денег", the payer,
         ЗначенияРеквизитов (Номер чека, Сотрудник, Торговая точка, Оплата счета, …)
@@ -53,6 +54,9 @@ OTHER_OPERATION = "Прочие"
 OUTLET_DOCUMENT = "Торговая точка"  # the requisite `Вид документа` of an outlet's document
 OUTLET_STATUS_NAMES = {"active": "Действует", "closed": "Закрыта"}
 SELLER, BUYER = "Продавец", "Покупатель"
+# The requisite naming the order's revision the document shows: an ERP confirming it echoes it
+# back, and a confirmation of a revision the order has moved past is refused.
+REVISION = "Ревизия Fieldline"
 MAX_NAME = 255  # НаименованиеТип
 
 # Fieldline's statuses in the ERP's words (the requisite `Статус заказа`).
@@ -166,6 +170,8 @@ class DocumentsWriter:
             with x.element("ЗначенияРеквизитов"):
                 x.requisite("Статус заказа", STATUS_NAMES.get(d.status, d.status))
                 x.requisite("Статус Fieldline", d.status)
+                if d.revision:
+                    x.requisite(REVISION, str(d.revision))
                 x.requisite("Отменен", "true" if d.status == "cancelled" else "false")
                 x.requisite("Вид заказа", KIND_NAMES.get(d.kind, d.kind))
                 if d.updated_at is not None:
