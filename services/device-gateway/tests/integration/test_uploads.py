@@ -23,6 +23,7 @@ import pytest
 from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline.clients.v1 import visits_service_pb2 as cvs
 from fieldline.orders.v1 import orders_service_pb2 as ords
+from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_gateway.adapters.dispatch import Dispatcher
 from fieldline_gateway.adapters.peers import bearer
@@ -230,6 +231,21 @@ def order(agent: Agent, visit_id: str | None, quantity: Any = "3", **more: Any) 
     return base("order", **fields)
 
 
+def amend(agent: Agent, order_id: str, revision: int, quantity: str, **more: Any) -> dict[str, Any]:
+    return base(
+        "orderAmend",
+        orderId=order_id,
+        amendmentId=new_id(),
+        expectedRevision=revision,
+        lines=[{"productId": agent.product_id, "unit": "pcs", "quantity": quantity}],
+        **more,
+    )
+
+
+def cancel(order_id: str, revision: int) -> dict[str, Any]:
+    return base("orderCancel", orderId=order_id, expectedRevision=revision, reason="not needed")
+
+
 def payment(agent: Agent, visit_id: str, amount: str = "100.00") -> dict[str, Any]:
     return base(
         "payment",
@@ -366,6 +382,41 @@ async def test_a_visit_with_audit_order_and_payment_is_accepted_and_a_retry_is_a
     assert contacts[visit]["grossTotal"] == {"amount": "262.20", "currency": "RUB"}
     assert contacts[visit]["orderIds"] == [documents[2]["orderId"]]
 
+    # The order amended from the device (revision 1 → 2, 5 pieces), then cancelled.
+    placed_id = documents[2]["orderId"]
+    assert placed["revision"] == 1
+    amended = await send(system, agent, [amend(agent, placed_id, 1, "5", comment="five")])
+    assert statuses(amended) == ["accepted"], amended
+    entity = amended["results"][0]["entity"]
+    assert (entity["id"], entity["revision"], entity["status"]) == (placed_id, 2, "submitted")
+    assert entity["grossTotal"] == {"amount": "437.00", "currency": "RUB"}
+    assert entity["comment"] == "five"
+
+    # Its device's `orders` holds the new revision (from OrderAmended, before any status event).
+    async def held_order() -> dict[str, Any]:
+        await device.sync()
+        found = device.items.get(("orders", placed_id))
+        return found[1] if found else {}
+
+    item = await eventually_value(held_order, lambda o: o.get("revision") == 2, within=15)
+    assert item["grossTotal"] == {"amount": "437.00", "currency": "RUB"}
+    assert item["version"] == entity["version"]
+    # Another amendment made on revision 1 is refused for good, naming the field.
+    stale = await send(system, agent, [amend(agent, placed_id, 1, "7")])
+    assert statuses(stale) == ["rejected"], stale
+    assert stale["results"][0]["problem"]["code"] == "stale-revision"
+    assert stale["results"][0]["problem"]["field"] == "documents[0].expectedRevision"
+    stop = [cancel(placed_id, 2)]
+    cancelled = await send(system, agent, stop)
+    assert statuses(cancelled) == ["accepted"], cancelled
+    assert cancelled["results"][0]["entity"]["status"] == "cancelled"
+    assert cancelled["results"][0]["entity"]["revision"] == 2
+    retried = await send(system, agent, stop)
+    assert statuses(retried) == ["duplicate"]
+    assert retried["results"][0]["entity"] == cancelled["results"][0]["entity"]
+    [gone] = await orders_of(system, agent.client_id)
+    assert (gone.status, gone.revision) == (opb.ORDER_STATUS_CANCELLED, 2)
+
 
 async def test_a_malformed_document_is_rejected_naming_its_field_and_the_others_go(
     system: GatewaySystem,
@@ -402,6 +453,13 @@ async def test_an_order_at_a_rejected_visit_is_not_placed(system: GatewaySystem)
     assert prerequisite["code"] == "prerequisite-rejected"
     assert prerequisite["prerequisite"] == refused_visit["documentId"]
     assert await orders_of(system, agent.client_id) == []
+    # Amending or cancelling the order that was not placed: refused at the gateway, naming it.
+    changes = [amend(agent, dependent["orderId"], 1, "4"), cancel(dependent["orderId"], 1)]
+    refused = await send(system, agent, changes)
+    assert statuses(refused) == ["rejected", "rejected"], refused
+    for result in refused["results"]:
+        assert result["problem"]["code"] == "prerequisite-rejected"
+        assert result["problem"]["prerequisite"] == dependent["documentId"]
     # In a later batch the receipts remember it.
     later = await send(system, agent, [order(agent, visit)])
     assert later["results"][0]["problem"]["code"] == "prerequisite-rejected"

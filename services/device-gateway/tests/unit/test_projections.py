@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from google.protobuf import timestamp_pb2
@@ -15,6 +15,7 @@ from google.type import date_pb2, latlng_pb2, money_pb2
 from fieldline.clients.events.v1 import events_pb2 as cev
 from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline.clients.v1 import territory_service_pb2 as tpb
+from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline.orders.events.v1 import events_pb2 as oev
 from fieldline.orders.v1 import orders_service_pb2 as ops
 from fieldline.orders.v1 import resources_pb2 as opb
@@ -26,6 +27,7 @@ from fieldline_gateway.adapters import projections as p
 from fieldline_gateway.adapters import projections_clients as pc
 from fieldline_gateway.adapters import projections_orders as po
 from fieldline_gateway.adapters import projections_settlements as ps
+from fieldline_gateway.entrypoints.sales_consumers import ORDERS
 from fieldline_kit.errors import InvalidArgument
 
 
@@ -767,6 +769,28 @@ def test_order_optional_members_present() -> None:
 def test_order_without_credit_decision() -> None:
     body = json.loads(po.order_item(order()).body)
     assert "credit" not in body and "deliveryDate" not in body and "comment" not in body
+
+
+def test_an_amended_order_replaces_the_item_at_its_version_with_its_revision() -> None:
+    """`OrderAmended` is applied as the other order events: the order's item, whose source
+    version is the order's (so the store never lets an older copy replace it)."""
+    amended = order(revision=2)
+    amended.version, amended.status = 5, opb.ORDER_STATUS_SUBMITTED
+    envelope = EventEnvelope(aggregate_version=5)
+    message = oev.OrderAmended(order=amended, previous_revision=1)
+    change = ORDERS[oev.OrderAmended](cast(Any, None), envelope, message)
+    [found] = change.items
+    assert isinstance(found, p.Item)
+    assert (found.section, found.key, found.scope, found.source_version) == (
+        "orders",
+        "ord-1",
+        "agent:e-1",
+        5,
+    )
+    body = json.loads(found.body)
+    assert (body["revision"], body["version"], body["status"]) == (2, 5, "submitted")
+    # An order with no revision (a van sale) leaves it out.
+    assert "revision" not in json.loads(po.order_item(order()).body)
 
 
 def test_van_and_its_stock() -> None:

@@ -94,6 +94,20 @@ def every_kind() -> dict[str, dict[str, Any]]:
             comment="до обеда",
             creditOverride={"reason": "paid in cash"},
         ),
+        "orderAmend": common(
+            "orderAmend",
+            orderId=order,
+            amendmentId=new_id(),
+            expectedRevision=1,
+            lines=[{**line, "quantity": "5", "manualDiscountPercent": "1"}],
+            deliveryDate="2026-03-06",
+            warehouseId="w-2",
+            comment="после обеда",
+            creditOverride={"reason": "paid in cash"},
+        ),
+        "orderCancel": common(
+            "orderCancel", orderId=order, expectedRevision=2, reason="the outlet changed its mind"
+        ),
         "vanSale": common(
             "vanSale",
             saleId=sale,
@@ -178,6 +192,14 @@ def test_every_kind_of_the_protocol_decodes_to_its_own_shape() -> None:
     assert isinstance(payment, d.Payment)
     assert payment.amount == d.Money(amount="1234.50", currency="RUB")
     assert payment.allocations[1].amount is None
+    amend = d.receive(0, raw(documents["orderAmend"])).document
+    assert isinstance(amend, d.OrderAmend)
+    assert (amend.expected_revision, amend.lines[0].quantity) == (1, "5")
+    bare = d.receive(0, raw({**documents["orderAmend"], "creditOverride": None})).document
+    assert isinstance(bare, d.OrderAmend) and bare.credit_override is None
+    cancel = d.receive(0, raw(documents["orderCancel"])).document
+    assert isinstance(cancel, d.OrderCancel)
+    assert (cancel.expected_revision, cancel.reason) == (2, "the outlet changed its mind")
     call = d.receive(0, raw(documents["call"])).document
     assert isinstance(call, d.Call)
     assert (call.outcome, call.reason) == ("callBack", "")
@@ -222,6 +244,38 @@ def test_a_call_names_its_outlet_creates_its_id_and_its_times_are_device_times()
 
 
 @pytest.mark.parametrize(
+    ("kind", "change", "field", "says"),
+    [
+        ("orderAmend", lambda o: o.pop("expectedRevision"), "expectedRevision", "missing"),
+        ("orderAmend", lambda o: o.update(expectedRevision=0), "expectedRevision", ">= 1"),
+        ("orderAmend", lambda o: o.update(expectedRevision="1"), "expectedRevision", "int"),
+        ("orderAmend", lambda o: o.update(amendmentId="a-1"), "amendmentId", "regex"),
+        ("orderAmend", lambda o: o.pop("lines"), "lines", "missing"),
+        ("orderAmend", lambda o: o["lines"][0].update(quantity=5), "lines[0].quantity", "str"),
+        ("orderAmend", lambda o: o.update(clientId="5a6b"), "clientId", "unknown field"),
+        ("orderAmend", lambda o: o.update(orderDate="2026-03-04"), "orderDate", "unknown field"),
+        ("orderAmend", lambda o: o.update(deliveryDate="06.03.2026"), "deliveryDate", "date"),
+        ("orderCancel", lambda o: o.pop("reason"), "reason", "missing"),
+        ("orderCancel", lambda o: o.update(reason=""), "reason", "length"),
+        ("orderCancel", lambda o: o.update(reason="x" * 1001), "reason", "length"),
+        ("orderCancel", lambda o: o.update(orderId="o-1"), "orderId", "regex"),
+        ("orderCancel", lambda o: o.update(expectedRevision=-1), "expectedRevision", ">= 1"),
+    ],
+)
+def test_a_malformed_amendment_or_cancellation_is_invalid_naming_its_field(
+    kind: str, change: Any, field: str, says: str
+) -> None:
+    document = every_kind()[kind]
+    change(document)
+    received = d.receive(3, raw(document))
+    assert received.document is None and received.problem is not None
+    assert received.problem.code == "invalid-document"
+    assert received.problem.field == f"documents[3].{field}"
+    assert says.lower() in received.problem.detail.lower()
+    assert (received.kind, received.document_id) == (kind, document["documentId"])
+
+
+@pytest.mark.parametrize(
     ("change", "field", "says"),
     [
         # a number where a decimal string belongs: money and quantities are never floats
@@ -239,7 +293,7 @@ def test_a_call_names_its_outlet_creates_its_id_and_its_times_are_device_times()
         (lambda o: o.update(orderId="not-a-uuid"), "documents[4].orderId", "regex"),
         (lambda o: o.update(comment="x" * 2001), "documents[4].comment", "length"),
         (lambda o: o.update(lines=[o["lines"][0]] * 1001), "documents[4].lines", "length"),
-        (lambda o: o.update(kind="orderCancel"), "documents[4].kind", "Invalid value"),
+        (lambda o: o.update(kind="orderDelete"), "documents[4].kind", "Invalid value"),
         (lambda o: o.pop("kind"), "documents[4].kind", "missing required field"),
     ],
 )

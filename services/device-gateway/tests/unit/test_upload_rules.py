@@ -15,6 +15,7 @@ import pytest
 from google.type import money_pb2
 
 from fieldline.clients.v1 import resources_pb2 as cpb
+from fieldline.orders.v1 import orders_service_pb2 as ords
 from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline_gateway.adapters import dispatch
 from fieldline_gateway.domain import documents as d
@@ -56,6 +57,12 @@ def test_what_each_kind_creates_and_names() -> None:
         assert named is not None and visit in d.needs(named)
     # A document never waits for itself: a held order sent again names its own order id.
     assert d.creates(order) not in d.needs(order)
+    # An amendment and a cancellation create nothing and wait for the order they name.
+    for kind in ("orderAmend", "orderCancel"):
+        named = decoded(kinds[kind]).document
+        assert named is not None and d.creates(named) is None
+        assert d.needs(named) == {d.creates(order)}
+        assert d.creates_loosely(raw(kinds[kind]), kind) is None
 
 
 def test_ids_compare_whatever_their_case_and_hyphens() -> None:
@@ -185,6 +192,25 @@ def test_an_invalid_argument_names_the_documents_field() -> None:
     assert outcome.problem is not None and outcome.problem.field is None
 
 
+def test_an_order_at_another_revision_is_rejected_naming_expected_revision() -> None:
+    cancel = decoded(every_kind()["orderCancel"], index=4)
+    stale = "expected_revision: order o1 is at revision 3, not 2; read it and cancel again"
+    for outcome in (
+        d.refusal("ABORTED", stale, cancel),
+        dispatch.failed("orders", "ABORTED", stale, cancel),
+    ):
+        assert outcome.status is Status.REJECTED
+        assert outcome.problem is not None and outcome.problem.code == "stale-revision"
+        assert outcome.problem.field == "documents[4].expectedRevision"
+        assert outcome.problem.detail == "documents[4].expectedRevision: " + stale.split(": ")[1]
+    # A lost race (the order changed while it was amended) may pass when sent again.
+    race = "order_id: order o1 changed while it was amended; retry"
+    assert dispatch.failed("orders", "ABORTED", race, cancel).status is Status.DEFERRED
+    # An order too late to change is refused as any other precondition.
+    late = d.refusal("FAILED_PRECONDITION", "order_id: order o1 is CONFIRMED; it can no", cancel)
+    assert late.problem is not None and late.problem.code == "failed-precondition"
+
+
 def test_a_request_id_the_service_holds_for_other_content_is_a_reused_document_id() -> None:
     order = decoded(every_kind()["order"], index=5)
     outcome = d.refusal(
@@ -282,6 +308,41 @@ def test_an_order_answer_is_the_sync_shape_with_exact_amounts_and_its_warnings()
     json.dumps(entity)  # stored in the receipt as it is: JSON types only
 
 
+def test_an_amendment_and_a_cancellation_are_answered_with_the_order_at_its_revision() -> None:
+    kinds = every_kind()
+    held = opb.Order(
+        id="o1",
+        kind=opb.ORDER_KIND_PRE_SALE,
+        status=opb.ORDER_STATUS_CREDIT_HOLD,
+        currency_code="RUB",
+        gross_total=rub("437"),
+        credit=opb.CreditDecision(outcome=opb.CREDIT_OUTCOME_BLOCK, reasons=["over the limit"]),
+        revision=2,
+        version=4,
+    )
+    amend_document, cancel_document = (
+        decoded(kinds[k]).document for k in ("orderAmend", "orderCancel")
+    )
+    assert amend_document is not None and cancel_document is not None
+    amend = dispatch.call_for(peers(), amend_document)
+    amended = amend.answer(ords.AmendOrderResponse(order=held))
+    assert amended.status is Status.WARNED
+    assert [w.code for w in amended.warnings] == ["creditHold"]
+    assert amended.entity is not None
+    assert (amended.entity["revision"], amended.entity["version"]) == (2, 4)
+    # A cancelled order's last credit decision is no warning of the cancellation.
+    gone = opb.Order()
+    gone.CopyFrom(held)
+    gone.status, gone.version = opb.ORDER_STATUS_CANCELLED, 5
+    cancel = dispatch.call_for(peers(), cancel_document)
+    cancelled = cancel.answer(ords.CancelOrderResponse(order=gone))
+    assert cancelled.status is Status.ACCEPTED and cancelled.warnings == ()
+    assert cancelled.entity is not None
+    assert (cancelled.entity["status"], cancelled.entity["revision"]) == ("cancelled", 2)
+    # An order without a revision (a van sale) answers none.
+    assert "revision" not in dispatch.order_entity(opb.Order(id="s1"))
+
+
 def test_enum_names_are_the_protocols() -> None:
     assert dispatch.enum_name(cpb.VisitFrequency, "VISIT_FREQUENCY_", 2) == "every2Weeks"
     assert dispatch.enum_name(cpb.VisitStatus, "VISIT_STATUS_", 0) is None
@@ -292,7 +353,8 @@ def test_enum_names_are_the_protocols() -> None:
 
 METHODS = ("CheckIn", "CheckOut", "RecordMissedVisit", "SubmitAudit", "SubmitOrder",
            "CompleteVanSale", "AcceptReturn", "RecordPayment", "ProposeOutlet",
-           "ProposeCardChange", "LoadVan", "UnloadVan", "RecordCall")  # fmt: skip
+           "ProposeCardChange", "LoadVan", "UnloadVan", "RecordCall", "AmendOrder",
+           "CancelOrder")  # fmt: skip
 
 
 def peers() -> Any:
@@ -334,6 +396,8 @@ def test_every_kind_goes_to_its_rpc_with_the_document_id_as_request_id() -> None
         "missedVisit": ("clients", "RecordMissedVisit"),
         "audit": ("clients", "SubmitAudit"),
         "order": ("orders", "SubmitOrder"),
+        "orderAmend": ("orders", "AmendOrder"),
+        "orderCancel": ("orders", "CancelOrder"),
         "vanSale": ("orders", "CompleteVanSale"),
         "return": ("orders", "AcceptReturn"),
         "payment": ("settlements", "RecordPayment"),
@@ -386,6 +450,28 @@ def test_requests_carry_the_documents_content() -> None:
     assert (order.delivery_date.month, order.delivery_date.day) == (3, 5)
     undated = request_of({**kinds["order"], "deliveryDate": None})
     assert not undated.HasField("delivery_date")
+    amend = request_of(kinds["orderAmend"])
+    assert (amend.order_id, amend.amendment_id, amend.expected_revision) == (
+        kinds["orderAmend"]["orderId"],
+        kinds["orderAmend"]["amendmentId"],
+        1,
+    )
+    assert (amend.lines[0].quantity, amend.lines[0].manual_discount_percent) == ("5", "1")
+    assert (amend.delivery_date.month, amend.delivery_date.day) == (3, 6)
+    assert (amend.warehouse_id, amend.comment) == ("w-2", "после обеда")
+    assert amend.credit_override.reason == "paid in cash"
+    # The request is the new revision whole: what the device leaves out is cleared.
+    bare = request_of(
+        {**kinds["orderAmend"], "deliveryDate": None, "warehouseId": None, "creditOverride": None}
+    )
+    assert not bare.HasField("delivery_date") and not bare.HasField("credit_override")
+    assert bare.warehouse_id == ""
+    cancel = request_of(kinds["orderCancel"])
+    assert (cancel.order_id, cancel.expected_revision, cancel.reason) == (
+        kinds["orderCancel"]["orderId"],
+        2,
+        "the outlet changed its mind",
+    )
     call = request_of(kinds["call"]).call
     assert (call.id, call.outlet_id) == (kinds["call"]["callId"], "0f3e")
     assert call.outcome == cpb.CALL_OUTCOME_CALL_BACK

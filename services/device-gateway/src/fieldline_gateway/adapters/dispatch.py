@@ -79,7 +79,8 @@ class Dispatcher:
                 )
             except grpc.aio.AioRpcError as exc:
                 code = exc.code()
-                if code == grpc.StatusCode.ABORTED and attempt == 1:
+                stale = d.stale_revision(code.name, exc.details() or "")
+                if code == grpc.StatusCode.ABORTED and attempt == 1 and not stale:
                     await asyncio.sleep(self._aborted_pause)
                     continue
                 return failed(call.service, code.name, exc.details() or "", received)
@@ -91,8 +92,8 @@ class Dispatcher:
 
 def failed(service: str, code: str, message: str, received: Received) -> Outcome:
     """A refusal of `service`: deferred when it may pass (naming the service), else as the
-    domain classifies it."""
-    if code in d.DEFERRED_CODES:
+    domain classifies it (a stale revision's ABORTED is final: rejected)."""
+    if code in d.DEFERRED_CODES and not d.stale_revision(code, message):
         return Outcome.deferred(d.unavailable(service, code, message))
     return d.refusal(code, message, received)
 
@@ -171,6 +172,36 @@ def call_for(peers: Peers, document: d.Document) -> Call:
                     credit_override=_override(document.credit_override),
                 ),
                 lambda r: _order_answer(r.order),
+            )
+        case d.OrderAmend():
+            return Call(
+                "orders",
+                peers.orders.AmendOrder,
+                ords.AmendOrderRequest(
+                    request_id=rid,
+                    order_id=document.order_id,
+                    amendment_id=document.amendment_id,
+                    expected_revision=document.expected_revision,
+                    lines=[_order_line(line) for line in document.lines],
+                    delivery_date=pb_date(document.delivery_date),
+                    warehouse_id=document.warehouse_id or "",
+                    comment=document.comment,
+                    credit_override=_override(document.credit_override),
+                ),
+                lambda r: _order_answer(r.order),
+            )
+        case d.OrderCancel():
+            return Call(
+                "orders",
+                peers.orders.CancelOrder,
+                ords.CancelOrderRequest(
+                    request_id=rid,
+                    order_id=document.order_id,
+                    expected_revision=document.expected_revision,
+                    reason=document.reason,
+                ),
+                # No credit warnings: a cancelled order's decision is its last revision's.
+                lambda r: Outcome.accepted(order_entity(r.order)),
             )
         case d.VanSale():
             return Call(
@@ -575,6 +606,7 @@ def order_entity(o: opb.Order) -> dict[str, Any]:
             "grossTotal": money_out(o.gross_total),
             "comment": o.comment,
             "statusReason": o.status_reason,
+            "revision": o.revision or None,
             "version": o.version,
             "createTime": _time(o.create_time),
             "updateTime": _time(o.update_time),

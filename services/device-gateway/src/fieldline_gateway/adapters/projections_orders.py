@@ -233,7 +233,8 @@ def _credit(credit: opb.CreditDecision) -> dict[str, Any]:
 
 def order_item(order: opb.Order) -> Item:
     """`orders`, under the agent's scope (`OrderSubmitted`, `OrderHeld`, `OrderConfirmed`,
-    `OrderStatusChanged`, `VanSaleCompleted`, `ListOrders`)."""
+    `OrderAmended`, `OrderStatusChanged`, `VanSaleCompleted`, `ListOrders`), versioned by the
+    order's `version` (every change steps it); `revision` counts its amendments."""
     o = order
     data: dict[str, Any] = {
         "id": o.id,
@@ -255,6 +256,7 @@ def order_item(order: opb.Order) -> Item:
         data["credit"] = _credit(o.credit)
     put(data, "comment", o.comment)
     put(data, "statusReason", o.status_reason)
+    put(data, "revision", o.revision or None)
     data["version"] = o.version
     data["createTime"] = time_text(o.create_time, "order.create_time")
     data["updateTime"] = time_text(o.update_time, "order.update_time")

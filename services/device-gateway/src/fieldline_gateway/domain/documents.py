@@ -234,6 +234,28 @@ class Order(DocumentBase, tag="order", kw_only=True):
     credit_override: CreditOverride | None = None
 
 
+class OrderAmend(DocumentBase, tag="orderAmend", kw_only=True):
+    """A pre-sale order's next revision, whole (orders `AmendOrder`): `amendmentId` the app's
+    id of this amendment, `expectedRevision` the revision it was made on."""
+
+    order_id: Uuid
+    amendment_id: Uuid
+    expected_revision: Annotated[int, msgspec.Meta(ge=1)]
+    lines: OrderLines
+    delivery_date: dt.date | None = None
+    warehouse_id: Ref | None = None
+    comment: Text = ""
+    credit_override: CreditOverride | None = None
+
+
+class OrderCancel(DocumentBase, tag="orderCancel", kw_only=True):
+    """A pre-sale order cancelled before confirmation, with a reason (orders `CancelOrder`)."""
+
+    order_id: Uuid
+    expected_revision: Annotated[int, msgspec.Meta(ge=1)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
 class VanSale(DocumentBase, tag="vanSale", kw_only=True):
     sale_id: Uuid
     visit_id: Uuid | None = None
@@ -328,6 +350,8 @@ Document = (
     | MissedVisit
     | Audit
     | Order
+    | OrderAmend
+    | OrderCancel
     | VanSale
     | Return
     | Payment
@@ -346,6 +370,8 @@ KINDS: dict[str, type[DocumentBase]] = {
         MissedVisit,
         Audit,
         Order,
+        OrderAmend,
+        OrderCancel,
         VanSale,
         Return,
         Payment,
@@ -397,6 +423,7 @@ TITLES = {
     "batch-time-exceeded": "The batch ran out of time; send it again",
     "token-expired": "The access token expired; refresh it and send it again",
     "invoice-pending": "The sale's invoice is not booked yet; send it again",
+    "stale-revision": "The order is at another revision; read it and make the change again",
 }
 
 
@@ -710,6 +737,8 @@ def needs(document: Document) -> frozenset[str]:
             named += [document.visit_id, document.outlet_id]
         case Return():
             named += [document.visit_id, document.outlet_id, document.order_id]
+        case OrderAmend() | OrderCancel():
+            named.append(document.order_id)
         case Payment():
             named += [document.visit_id, document.outlet_id]
             named += [a.invoice_id for a in document.allocations]
@@ -877,13 +906,28 @@ def device_field(kind: str, service_field: str) -> str:
     return ".".join(out)
 
 
+_STALE_REVISION = "expected_revision: "
+
+
+def stale_revision(code: str, message: str) -> bool:
+    """ABORTED naming `expected_revision` (orders' `AmendOrder`, `CancelOrder`): the order is
+    at another revision than the one the document was made on. Unlike ABORTED from a race,
+    sending it again can never pass: the app reads the order and makes a new document."""
+    return code == "ABORTED" and message.startswith(_STALE_REVISION)
+
+
 def refusal(code: str, message: str, received: Received) -> Outcome:
     """A service's refusal (its gRPC status name and message) → the document's outcome.
 
-    UNAUTHENTICATED ends the batch (token-expired); the transient codes defer it; the others
+    UNAUTHENTICATED ends the batch (token-expired); a stale revision rejects it
+    (`stale-revision`, naming `expectedRevision`); the transient codes defer it; the others
     reject it with the service's message, an INVALID_ARGUMENT naming the document's field."""
     if code == "UNAUTHENTICATED":
         return Outcome.deferred(problem("token-expired", message), token_expired=True)
+    if stale_revision(code, message):
+        where = join_path(received.where, "expectedRevision")
+        why = message[len(_STALE_REVISION) :]
+        return Outcome.rejected(problem("stale-revision", f"{where}: {why}", field=where))
     rejected = REJECTED_CODES.get(code)
     if rejected is None:
         deferred = DEFERRED_CODES.get(code, "service-unavailable")

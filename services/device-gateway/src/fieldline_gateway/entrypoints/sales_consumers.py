@@ -110,6 +110,8 @@ ORDERS: Mapping[type[Message], ToChange] = {
     oev.OrderSubmitted: order_seen,
     oev.OrderHeld: order_seen,
     oev.OrderConfirmed: order_seen,
+    # A pre-sale order's new revision (its lines, totals, status): versioned as the others.
+    oev.OrderAmended: order_seen,
     oev.OrderStatusChanged: status_changed,
     oev.VanSaleCompleted: van_sale,
     oev.VanLoaded: van_moved(lambda m: m.van_id),
