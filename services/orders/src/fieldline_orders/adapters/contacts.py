@@ -97,26 +97,28 @@ def _values(c: ContactSales) -> dict[str, Any]:
 
 
 def _placeholder(contact_id: str, now: datetime) -> dict[str, Any]:
-    return {
-        "contact_id": contact_id,
-        "kind": ContactKind.VISIT.value,
-        "employee_id": "",
-        "outlet_id": "",
-        "day": date.min,
-        "orders": 0,
-        "van_sales": 0,
-        "returns": 0,
-        "lines": 0,
-        "gross_total": Decimal(0),
-        "currency_code": "",
-        "mismatched": False,
-        "productive": False,
-        "productive_minimum": Decimal(0),
-        "order_ids": [],
-        "return_ids": [],
-        "version": 0,
-        "updated_at": now,
-    }
+    """The row a contact holds until it is judged (version 0: never published)."""
+    nothing = ContactSales(
+        contact_id=contact_id,
+        kind=ContactKind.VISIT,
+        employee_id="",
+        outlet_id="",
+        day=date.min,
+        orders=0,
+        van_sales=0,
+        returns=0,
+        lines=0,
+        gross_total=Decimal(0),
+        currency="",
+        mismatched=False,
+        productive=False,
+        minimum=Decimal(0),
+        order_ids=(),
+        return_ids=(),
+        version=0,
+        updated_at=now,
+    )
+    return _values(nothing)
 
 
 _t = orm.contact_sales

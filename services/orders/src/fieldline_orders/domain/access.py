@@ -109,12 +109,17 @@ class Actor:
     def agent_of_new_order(self) -> str:
         """Whose order a new order of this caller is: an employee's own; a service's only on
         behalf of the employee its token names (`act`)."""
+        return self.acting_employee("submits orders")
+
+    def acting_employee(self, doing: str) -> str:
+        """The employee who acts: the caller itself, or the one a service's token names
+        (`act`); a service naming none may not be `doing` it."""
         if self.employee:
             return self.id
         if self.acting_for:
             return self.acting_for
         raise PermissionDenied(
-            f"{self.kind} {self.id!r} submits orders only for an employee its token names (act)"
+            f"{self.kind} {self.id!r} {doing} only for an employee its token names (act)"
         )
 
     # -- the scope -------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from fieldline_kit.errors import (
     Conflict,
     InvalidArgument,
     NotFound,
-    PermissionDenied,
 )
 from fieldline_kit.logging import get_logger
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
@@ -61,14 +60,7 @@ RESERVES_NOTHING = frozenset({OrderStatus.CREDIT_HOLD, OrderStatus.CANCELLED, Or
 def author(actor: Actor) -> str:
     """Who amends or cancels: an employee itself; a service only for the employee its token
     names (`act`)."""
-    if actor.employee:
-        return actor.id
-    if actor.acting_for:
-        return actor.acting_for
-    raise PermissionDenied(
-        f"{actor.kind} {actor.id!r} amends and cancels orders only for an employee its token "
-        "names (act)"
-    )
+    return actor.acting_employee("amends and cancels orders")
 
 
 def _may_change(actor: Actor, order: Order) -> bool:

@@ -22,7 +22,14 @@ from decimal import Decimal
 from fieldline_kit.errors import AlreadyExists, InvalidArgument, NotFound
 from fieldline_settlements.domain.events import CashHandedOver, CashOnHandChanged, Event
 from fieldline_settlements.domain.ledger import Payment
-from fieldline_settlements.domain.values import ZERO, amount, fmt, limit_text, require_id
+from fieldline_settlements.domain.values import (
+    ZERO,
+    amount,
+    document_id,
+    fmt,
+    limit_text,
+    require_id,
+)
 
 MAX_EMPLOYEE_ID = 64
 
@@ -107,9 +114,7 @@ def request(
     ids = []
     for i, p in enumerate(payment_ids):
         where = f"handover.payment_ids[{i}]"
-        pid = limit_text(where, p, 64)
-        if not pid:
-            raise InvalidArgument(where, "must not be empty")
+        pid = document_id(where, p)  # as payments' ids are stored: a UUID normalised, or a key
         if pid in seen:
             raise InvalidArgument(where, f"names {pid!r} twice (as payment_ids[{seen[pid]}])")
         seen[pid] = i
