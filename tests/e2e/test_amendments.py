@@ -14,12 +14,11 @@ from decimal import Decimal
 from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline.orders.v1 import orders_service_pb2 as ords
 from fieldline.orders.v1 import resources_pb2 as opb
-from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_dev.runner import LocalSystem
 from fieldline_kit.testing.helpers import eventually_value, new_id
 
-from ..company import dec, rub
+from ..company import dec
 from .test_sales import Company, submit
 
 
@@ -32,21 +31,7 @@ async def test_an_amended_order_with_its_reservation_moved(system: LocalSystem) 
         await company.assign(await company.route_of(agent), outlet.id)
         await company.known_to_orders(client_id, price_type_id)
         # Blocked over a limit of 4000 ₽ (the check of the credit limit counts the order).
-        await company.settlements.SetDebtPolicy(
-            ss.SetDebtPolicyRequest(
-                request_id=new_id(),
-                policy=spb.DebtPolicy(
-                    client_id=client_id,
-                    mode=spb.DEBT_POLICY_MODE_BLOCK,
-                    check_credit_limit=True,
-                    max_overdue_days=7,
-                    stages=[spb.STAGE_ORDER_SUBMIT],
-                ),
-            )
-        )
-        await company.settlements.SetCreditLimit(
-            ss.SetCreditLimitRequest(request_id=new_id(), client_id=client_id, limit=rub("4000"))
-        )
+        await company.limit_credit(client_id, "4000")
 
         async def reserved() -> Decimal:
             reply = await company.settlements.GetBalance(ss.GetBalanceRequest(client_id=client_id))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import grpc
 
@@ -68,6 +69,25 @@ class Company(Api):
             )
         return self.as_employee[caller]
 
+    async def limit_credit(self, client_id: str, limit: str) -> None:
+        """The client's orders blocked over a credit limit of `limit` roubles (the check counts
+        the order), its overdue debt past 7 days too."""
+        await self.settlements.SetDebtPolicy(
+            ss.SetDebtPolicyRequest(
+                request_id=new_id(),
+                policy=spb.DebtPolicy(
+                    client_id=client_id,
+                    mode=spb.DEBT_POLICY_MODE_BLOCK,
+                    check_credit_limit=True,
+                    max_overdue_days=7,
+                    stages=[spb.STAGE_ORDER_SUBMIT],
+                ),
+            )
+        )
+        await self.settlements.SetCreditLimit(
+            ss.SetCreditLimitRequest(request_id=new_id(), client_id=client_id, limit=rub(limit))
+        )
+
     async def close(self) -> None:
         for channel in self.channels.values():
             await channel.close()
@@ -90,8 +110,10 @@ async def submit(
     outlet_id: str,
     product_id: str,
     override: ords.CreditOverride | None = None,
+    **fields: Any,
 ) -> opb.Order:
-    """SubmitOrder as `caller`, once the outlet and its route have reached orders."""
+    """SubmitOrder as `caller` (2 crates of the product, for tomorrow; more `fields` of the
+    request if given), once the outlet and its route have reached orders."""
     as_caller = company.orders_as(caller)
     reply = await through_the_feed(
         lambda: as_caller.orders.SubmitOrder(
@@ -104,6 +126,7 @@ async def submit(
                 delivery_date=pb_date(TODAY + timedelta(days=1)),
                 lines=[ords.OrderLineInput(product_id=product_id, unit="crate", quantity="2")],
                 credit_override=override,
+                **fields,
             )
         )
     )

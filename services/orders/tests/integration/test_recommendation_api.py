@@ -23,6 +23,7 @@ from sqlalchemy import event, insert, select
 from fieldline.clients.v1 import resources_pb2 as res
 from fieldline.orders.v1 import orders_service_pb2 as pb
 from fieldline.orders.v1 import orders_service_pb2_grpc as orders_grpc
+from fieldline.orders.v1 import resources_pb2 as ores
 from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.databases import DatabaseFactory
 from fieldline_kit.testing.helpers import new_id
@@ -183,6 +184,7 @@ async def test_recommended_order_of_an_outlet_explained(world: World) -> None:
         pack_size="6",
         formula="ceil((2.5 × 3 + 5 − 4.5) / 6) × 6 = 12",
         shelf_count_date=pb_day(date(2024, 5, 9)),
+        next_contact_kind=ores.CONTACT_KIND_VISIT,
     )
     assert juice.explanation.formula == (
         "must-stock SKU SKU-JUICE absent in the latest audit: 1 × 12 = 12"
@@ -209,7 +211,8 @@ async def test_an_outlet_without_a_planned_visit_uses_the_fallback(world: World)
     [water] = response.recommendation.lines
     assert (water.quantity, water.base_quantity) == ("4", "24")
     assert water.explanation.formula == (
-        "ceil((2.5 × 7 + 5) / 6) × 6 = 24; no planned visit after 2024-05-13: 7-day fallback"
+        "ceil((2.5 × 7 + 5) / 6) × 6 = 24; "
+        "no planned visit or call after 2024-05-13: 7-day fallback"
     )
 
 
@@ -351,14 +354,16 @@ async def test_list_rejects_a_malformed_agent_id(world: World, agent_id: str) ->
 
 
 # ------------------------------------------------------------------------ PHONE routes (calls)
-async def test_a_phone_route_is_no_visit_but_keeps_its_outlets_in_scope(world: World) -> None:
-    """A teleseller's call list (a PHONE route, Tuesdays) arriving through the feed leaves the
-    outlet's next visit on its FIELD route (Thursday, 3 days), and the teleseller has no
-    visiting route to recommend for; its outlets are still on a route it works (scope)."""
+async def test_a_call_is_the_next_contact_when_it_comes_before_the_visit(world: World) -> None:
+    """A teleseller's call list (a PHONE route, Tuesdays) arriving through the feed makes the
+    outlet's next contact Tuesday's call (1 day) rather than Thursday's visit (3 days), named
+    a CALL; the teleseller's own list holds the outlet (a route it works); a visit on the same
+    day as a call is named a VISIT."""
     env, teleseller, calls = world.env, new_id(), new_id()
     outlet_id = await _audited_outlet(world)
     before = await _recommend(world, outlet_id)
     assert before.lines[0].explanation.days_until_next_visit == 3
+    assert before.lines[0].explanation.next_contact_kind == ores.CONTACT_KIND_VISIT
     phone = await env.assignment(
         calls, outlet_id, teleseller, 1, weekdays=[2], route_kind=res.ROUTE_KIND_PHONE
     )
@@ -368,18 +373,23 @@ async def test_a_phone_route_is_no_visit_but_keeps_its_outlets_in_scope(world: W
             select(feed_assignments.c.route_kind).where(feed_assignments.c.route_id == calls)
         )
     assert kind == "PHONE"
-    assert await _recommend(world, outlet_id) == before
+    after = await _recommend(world, outlet_id)
+    line = after.lines[0].explanation
+    assert (line.days_until_next_visit, line.next_contact_kind) == (1, ores.CONTACT_KIND_CALL)
+    assert line.formula.endswith("; next contact a call")
     listed = await world.stub.ListRecommendedOrders(
         pb.ListRecommendedOrdersRequest(agent_id=teleseller, date=pb_day(DAY))
     )
-    assert list(listed.recommendations) == []
-    async with env.app.read_uow() as uow:
-        assert await uow.feed_reads.on_routes([teleseller], outlet_id)
-    # The same schedule on a FIELD route (the feed's UNSPECIFIED reads as FIELD) is a visit.
+    assert [r.outlet_id for r in listed.recommendations] == [outlet_id]
+    assert listed.recommendations[0].lines[0].explanation.next_contact_kind == (
+        ores.CONTACT_KIND_CALL
+    )
+    # The same schedule on a FIELD route (the feed's UNSPECIFIED reads as FIELD): a visit wins
+    # the tie.
     field = await env.assignment(new_id(), outlet_id, teleseller, 1, weekdays=[2])
     await env.wait_processed(field)
-    after = await _recommend(world, outlet_id)
-    assert after.lines[0].explanation.days_until_next_visit == 1
+    tied = (await _recommend(world, outlet_id)).lines[0].explanation
+    assert (tied.days_until_next_visit, tied.next_contact_kind) == (1, ores.CONTACT_KIND_VISIT)
 
 
 # ---------------------------------------------------------------------- constant query count

@@ -141,7 +141,7 @@ async def alone(env: Env, cmd: SubmitCommand) -> Plan | DomainError:
                 if not cmd.actor.sees_order(existing.agent_id):
                     raise denied("order_id", f"order {order_id}")
                 return Plan(order_id, existing)
-            header = _header(cmd, order_id, today(), env.app.dates)
+            header = _header(cmd, order_id, today(), env.app.dates, {})
             await check_outlet_scope(uow, cmd.actor, header.outlet_id, write=True)
             check_owner(
                 await uow.feed_reads.outlet_client(header.outlet_id),

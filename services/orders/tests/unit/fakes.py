@@ -17,7 +17,12 @@ from typing import NamedTuple, TypeVar
 
 from fieldline_kit.errors import Conflict
 from fieldline_kit.testing.fakes import FakeUnitOfWork, InMemoryRepository
-from fieldline_orders.adapters.feed_queries import AgentOutlets, LatestAudit, route_of
+from fieldline_orders.adapters.feed_queries import (
+    AgentOutlets,
+    LatestAudit,
+    route_of,
+    schedule_of,
+)
 from fieldline_orders.domain import events
 from fieldline_orders.domain.catalog import (
     ClientPrice,
@@ -31,7 +36,6 @@ from fieldline_orders.domain.catalog import (
     StockLevel,
 )
 from fieldline_orders.domain.feed import (
-    FIELD_ROUTE,
     AssignmentState,
     AuditState,
     EmployeeState,
@@ -518,6 +522,7 @@ class RouteRow(NamedTuple):
     weekday_mask: int
     start_date: date
     sequence: int
+    route_kind: str
     status: str | None
 
 
@@ -564,17 +569,13 @@ class FakeFeedReads:
 
     async def outlet_schedules(self, outlet_id: str) -> list[VisitSchedule]:
         return [
-            VisitSchedule.from_mask(a.frequency, a.weekday_mask, a.start_date)
+            schedule_of(a.frequency, a.weekday_mask, a.start_date, a.route_kind)
             for a in self._feed.assignments.values()
-            if a.outlet_id == outlet_id and not a.removed and a.route_kind == FIELD_ROUTE
+            if a.outlet_id == outlet_id and not a.removed
         ]
 
     async def agent_outlets(self, agent_id: str) -> AgentOutlets:
-        live = [
-            a
-            for a in self._feed.assignments.values()
-            if not a.removed and a.route_kind == FIELD_ROUTE
-        ]
+        live = [a for a in self._feed.assignments.values() if not a.removed]
         mine = {a.outlet_id for a in live if a.agent_id == agent_id}
         rows = []
         for a in live:
@@ -589,6 +590,7 @@ class FakeFeedReads:
                         a.weekday_mask,
                         a.start_date,
                         a.sequence,
+                        a.route_kind,
                         status,
                     )
                 )

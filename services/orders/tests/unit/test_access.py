@@ -33,7 +33,21 @@ def test_the_rules_name_known_roles_and_leave_technicians_out() -> None:
     for name in ("UpsertProducts", "UpdateOrderStatus", "CreateVan", "LoadVan", "UnloadVan"):
         assert POLICY[name].audit, name
     assert POLICY["CompleteVanSale"].roles == {"VAN_SELLER"}
-    assert POLICY["SubmitOrder"].roles == {"AGENT", "SUPERVISOR", "SERVICE"}
+    assert POLICY["SubmitOrder"].roles == {"AGENT", "TELESELLER", "SUPERVISOR", "SERVICE"}
+    # A teleseller has no van.
+    for name in ("ListVans", "GetVanStock", "LoadVan", "CompleteVanSale", "AcceptReturn"):
+        assert "TELESELLER" not in POLICY[name].roles, name
+
+
+def test_a_phone_order_is_its_takers_and_its_credited_agents() -> None:
+    """A teleseller sees (and may change) the orders it took, credited to others; the credited
+    agent sees them as its own; another agent sees neither."""
+    teleseller = Actor.of(new_id(), {"TELESELLER"})
+    credited = new_id()
+    assert teleseller.sees_order(credited, taken_by=teleseller.id)
+    assert Actor.of(credited, {"AGENT"}).sees_order(credited, taken_by=teleseller.id)
+    assert not AGENT.sees_order(credited, taken_by=teleseller.id)
+    assert teleseller.route_scoped
 
 
 AGENT = Actor.of(new_id(), {"AGENT"})

@@ -24,7 +24,14 @@ from fieldline_orders.domain.feed import (
     OutletState,
     ShelfCount,
 )
-from fieldline_orders.domain.recommendation import Policy, Reason, next_visit, weekday_mask
+from fieldline_orders.domain.recommendation import (
+    CALL,
+    VISIT,
+    Policy,
+    Reason,
+    next_contact,
+    weekday_mask,
+)
 from fieldline_orders.entrypoints.feed_consumer import feed_record
 from fieldline_orders.service_layer import feed, recommendation
 
@@ -216,7 +223,9 @@ def test_an_assignment_of_an_unknown_route_kind_is_poison_unless_a_removal() -> 
     assert isinstance(record, AssignmentState) and record.removed
 
 
-async def test_a_phone_route_makes_no_visit_but_its_outlet_stays_in_scope() -> None:
+async def test_a_phone_route_is_a_schedule_of_calls_and_keeps_its_outlet_in_scope() -> None:
+    """A teleseller's call list (PHONE, Tuesdays) is a schedule of calls: the outlet's next
+    contact after Monday is Tuesday's call; the teleseller's route holds the outlet."""
     uow = FakeOrdersUnitOfWork()
     outlet, agent, teleseller = new_id(), new_id(), new_id()
     field = assignment(new_id(), outlet, agent, 1)  # Monday and Thursday
@@ -228,8 +237,11 @@ async def test_a_phone_route_makes_no_visit_but_its_outlet_stays_in_scope() -> N
     await apply(uow, OutletState(outlet, new_id(), "ACTIVE", 1), field, calls)
     async with uow:
         schedules = await uow.feed_reads.outlet_schedules(outlet)
-        assert [s.weekdays for s in schedules] == [frozenset({1, 4})]
-        assert (await uow.feed_reads.agent_outlets(teleseller)).outlet_ids == []
+        assert sorted((s.contact, tuple(s.weekdays)) for s in schedules) == [
+            (CALL, (2,)),
+            (VISIT, (1, 4)),
+        ]
+        assert (await uow.feed_reads.agent_outlets(teleseller)).outlet_ids == [outlet]
         assert (await uow.feed_reads.agent_outlets(agent)).schedules == {outlet: schedules}
         assert await uow.feed_reads.on_routes([teleseller], outlet)
-    assert next_visit(schedules, MONDAY) == date(2024, 5, 16)
+    assert next_contact(schedules, MONDAY) == (date(2024, 5, 14), CALL)

@@ -25,6 +25,7 @@ from fieldline_orders.domain.orders import (
     CreditDecision,
     CreditOutcome,
     Order,
+    OrderChannel,
     OrderKind,
     OrderLine,
     OrderStatus,
@@ -111,6 +112,9 @@ def ref_order_pb(o: Order) -> pb.Order:
         update_time=ref_ts(o.updated_at),
         visit_id=o.visit_id,
         revision=o.revision,
+        channel=m.ORDER_CHANNELS[o.channel],
+        taken_by=o.taken_by,
+        call_id=o.call_id,
     )
 
 
@@ -189,6 +193,9 @@ _orders = st.builds(
     updated_at=_times,
     visit_id=_ids,
     revision=st.integers(1, 2**31 - 1),
+    channel=st.sampled_from(list(OrderChannel)),
+    taken_by=_ids,
+    call_id=_ids,
 )
 
 

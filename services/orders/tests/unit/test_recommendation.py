@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fieldline_orders.domain.recommendation import (
+    CALL,
     FALLBACK_DAYS,
+    VISIT,
     Catalog,
     Pack,
     Policy,
@@ -21,6 +23,7 @@ from fieldline_orders.domain.recommendation import (
     ShelfCheck,
     VisitSchedule,
     fmt,
+    next_contact,
     next_visit,
     pack_of,
     recommend,
@@ -225,6 +228,25 @@ def test_days_until_the_next_visit_strictly_after_the_date() -> None:
     assert line.explanation.formula == "ceil((2.5 × 3 + 5) / 6) × 6 = 18"
 
 
+def test_the_next_contact_is_the_nearer_of_visits_and_calls() -> None:
+    """A call list's schedule (CALL) counts as a chance to order: the nearer contact wins, a
+    visit on a tie; without any schedule, none."""
+    thursday_call = VisitSchedule(1, frozenset({4}), date(2024, 1, 1), CALL)
+    assert next_contact([WEEKLY_MONDAY, thursday_call], MONDAY) == (date(2024, 5, 16), CALL)
+    monday_call = VisitSchedule(1, frozenset({1}), date(2024, 1, 1), CALL)
+    assert next_contact([monday_call, WEEKLY_MONDAY], MONDAY) == (date(2024, 5, 20), VISIT)
+    assert next_contact([], MONDAY) is None
+    sold = {WATER.product_id: D(140)}
+    [line] = recommend(
+        MONDAY, POLICY, sold=sold, catalog=CATALOG, shelf=[], schedules=[thursday_call]
+    )
+    e = line.explanation
+    assert (e.days_until_next_visit, e.next_contact_kind) == (3, CALL)
+    assert e.formula == "ceil((2.5 × 3 + 5) / 6) × 6 = 18; next contact a call"
+    [fallback] = recommend(MONDAY, POLICY, sold=sold, catalog=CATALOG, shelf=[], schedules=[])
+    assert (fallback.explanation.next_contact_kind, fallback.explanation.next_visit) == ("", None)
+
+
 def test_weekly() -> None:
     weekly_wed = VisitSchedule(1, frozenset({3}), date(2024, 3, 6))
     assert next_visit([weekly_wed], MONDAY) == date(2024, 5, 15)
@@ -274,7 +296,8 @@ def test_without_any_planned_visit_the_weekly_fallback_is_used_and_said() -> Non
         None,
     )
     assert line.explanation.formula == (
-        "ceil((2.5 × 7 + 5) / 6) × 6 = 24; no planned visit after 2024-05-13: 7-day fallback"
+        "ceil((2.5 × 7 + 5) / 6) × 6 = 24; "
+        "no planned visit or call after 2024-05-13: 7-day fallback"
     )
 
 

@@ -111,6 +111,12 @@ class FakeReader:
     async def known_clients(self, client_ids: Collection[str]) -> set[str]:
         return set(self.owners.values()) & set(client_ids)
 
+    async def field_agents(self, outlet_ids: Collection[str]) -> dict[str, set[str]]:
+        return {o: set() for o in outlet_ids}
+
+    async def employee_roles(self, employee_ids: Collection[str]) -> dict[str, frozenset[str]]:
+        return {}
+
     async def orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
         found = [await self.uow.orders.find(oid) for oid in order_ids]
         return {o.id: o for o in found if o is not None}

@@ -14,7 +14,7 @@ from fieldline_settlements.adapters.event_mapper import SettlementsEvents
 from fieldline_settlements.adapters.repository import SettlementsUnitOfWork
 from fieldline_settlements.domain.policy import DebtPolicy
 from fieldline_settlements.service_layer.handlers import Config
-from fieldline_settlements.settings import SettlementsSettings, default_policy
+from fieldline_settlements.settings import SettlementsSettings, default_policy, delivery_tare
 
 SERVICE = "settlements"
 
@@ -35,6 +35,7 @@ class App(ServiceApp[SettlementsSettings, SettlementsUnitOfWork]):
             reservation_hours=settings.reservation_hours,
             default_terms_days=settings.default_payment_terms_days,
             default_policy=default_policy(settings),
+            delivery_tare=delivery_tare(settings),
         )
         # Verifies the users' tokens credit checks carry (`actor_token`); None: auth off.
         self.verifier = verifier_from_settings(settings)

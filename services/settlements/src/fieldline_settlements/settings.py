@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.settings import ServiceSettings, SettingsError, load_settings, setting
 from fieldline_settlements.domain.policy import DebtPolicy
+from fieldline_settlements.domain.tare import DeliveryTare
 
 PREFIX = "SETTLEMENTS"
 
@@ -53,6 +54,12 @@ class SettlementsSettings(ServiceSettings):
         "company debt policy until one is set: roles that may override a BLOCK with a reason",
         default=("SUPERVISOR",),
     )
+    delivery_tare: str = setting(
+        "who books the containers of the pre-sale orders the company delivers itself: orders "
+        "(issued from orders' DELIVERED / PARTIALLY_DELIVERED status changes) or erp (only the "
+        "ERP's tare documents move them: a delivery moves nothing)",
+        default="orders",
+    )
     standings_sweep_seconds: float = setting(
         "how often the standings sweep looks for credit standings time alone changed (a new "
         "business day, expired reservations); 0: no sweep in this process",
@@ -89,12 +96,21 @@ def validate(settings: SettlementsSettings) -> None:
     if settings.default_payment_terms_days < 0:
         problems.append(f"{PREFIX}_DEFAULT_PAYMENT_TERMS_DAYS: must not be negative")
     try:
+        delivery_tare(settings)
+    except InvalidArgument as exc:
+        problems.append(f"{PREFIX}_DELIVERY_TARE: {exc.problem}")
+    try:
         default_policy(settings)
     except InvalidArgument as exc:
         var = next((v for k, v in _POLICY_VARS.items() if k in exc.field), "POLICY_MODE")
         problems.append(f"{PREFIX}_DEFAULT_{var}: {exc.problem}")
     if problems:
         raise SettingsError("invalid configuration: " + "; ".join(problems))
+
+
+def delivery_tare(settings: SettlementsSettings) -> DeliveryTare:
+    """Who books the containers of the company's own deliveries."""
+    return DeliveryTare.parse("delivery_tare", settings.delivery_tare)
 
 
 def default_policy(settings: SettlementsSettings) -> DebtPolicy:

@@ -85,7 +85,10 @@ class OrdersEvents(EventMapper):
 
     @maps(events.OrderStatusChanged)
     def order_status_changed(self, e: events.OrderStatusChanged) -> IntegrationEvent:
-        msg = ev.OrderStatusChanged(previous_status=m.ORDER_STATUSES[e.previous])
+        msg = ev.OrderStatusChanged(
+            previous_status=m.ORDER_STATUSES[e.previous],
+            delivered_containers=m.containers_pb(e.delivered_containers),
+        )
         m.fill_order(msg.order, e.order)
         return self.event("order", e.order.id, e.order.version, msg)
 

@@ -17,7 +17,7 @@ from typing import Protocol
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from fieldline_kit.auth.directory_table import supervised_by
+from fieldline_kit.auth.directory_table import standing_of, supervised_by
 from fieldline_kit.repository import Repository
 from fieldline_orders.adapters.orm import order_lines, orders, products
 from fieldline_orders.adapters.orm_feed import (
@@ -28,8 +28,15 @@ from fieldline_orders.adapters.orm_feed import (
     feed_shelf_counts,
 )
 from fieldline_orders.adapters.rows import chunks, utc
-from fieldline_orders.domain.feed import FIELD_ROUTE, OutletState
-from fieldline_orders.domain.recommendation import Pack, ShelfCheck, VisitSchedule, pack_of
+from fieldline_orders.domain.feed import FIELD_ROUTE, PHONE_ROUTE, OutletState
+from fieldline_orders.domain.recommendation import (
+    CALL,
+    VISIT,
+    Pack,
+    ShelfCheck,
+    VisitSchedule,
+    pack_of,
+)
 
 ACTIVE = "ACTIVE"
 
@@ -65,20 +72,30 @@ class RouteRow(Protocol):
     @property
     def sequence(self) -> int: ...
     @property
+    def route_kind(self) -> str: ...
+    @property
     def status(self) -> str | None: ...
 
 
+def schedule_of(
+    frequency: int, weekday_mask: int, start_date: date, route_kind: str
+) -> VisitSchedule:
+    """An assignment's schedule: of visits on a FIELD route, of calls on a PHONE one."""
+    contact = CALL if route_kind == PHONE_ROUTE else VISIT
+    return VisitSchedule.from_mask(frequency, weekday_mask, start_date, contact)
+
+
 def route_of(agent_id: str, rows: Iterable[RouteRow]) -> AgentOutlets:
-    """The agent's outlets in visiting order (their lowest sequence on its routes, then id),
-    each with all its schedules, from the live assignments of those outlets; an outlet known
-    not to be active is left out."""
+    """The agent's outlets in visiting (or calling) order (their lowest sequence on its routes,
+    then id), each with all its schedules, from the live assignments of those outlets; an
+    outlet known not to be active is left out."""
     schedules: dict[str, list[VisitSchedule]] = defaultdict(list)
     order: dict[str, int] = {}
     for r in rows:
         if r.status is not None and r.status != ACTIVE:
             continue
         schedules[r.outlet_id].append(
-            VisitSchedule.from_mask(r.frequency, r.weekday_mask, r.start_date)
+            schedule_of(r.frequency, r.weekday_mask, r.start_date, r.route_kind)
         )
         if r.agent_id == agent_id:
             order[r.outlet_id] = min(order.get(r.outlet_id, r.sequence), r.sequence)
@@ -105,6 +122,39 @@ async def known_clients(
             select(t.c.client_id).where(t.c.client_id.in_(chunk)).distinct()
         )
         out.update(r.client_id for r in rows)
+    return out
+
+
+async def field_agents(
+    session: AsyncSession | AsyncConnection, outlet_ids: Collection[str]
+) -> dict[str, set[str]]:
+    """Per outlet of `outlet_ids`, the agents working a live FIELD route of it (whom a phone
+    order of the outlet may be credited to)."""
+    a = feed_assignments
+    out: dict[str, set[str]] = {oid: set() for oid in outlet_ids}
+    for chunk in chunks(sorted(set(outlet_ids))):
+        rows = await session.execute(
+            select(a.c.outlet_id, a.c.agent_id).where(
+                a.c.outlet_id.in_(chunk), a.c.removed.is_(False), a.c.route_kind == FIELD_ROUTE
+            )
+        )
+        for r in rows:
+            out[r.outlet_id].add(r.agent_id)
+    return out
+
+
+async def employee_roles(
+    session: AsyncSession | AsyncConnection, employee_ids: Collection[str]
+) -> dict[str, frozenset[str]]:
+    """The roles of those of `employee_ids` the clients feed told of (active or not: a role
+    of an inactive employee is no role)."""
+    t = feed_employees
+    out: dict[str, frozenset[str]] = {}
+    for chunk in chunks(sorted(set(employee_ids))):
+        rows = await session.execute(select(t).where(t.c.employee_id.in_(chunk)))
+        for r in rows.mappings():
+            standing = standing_of(r)
+            out[str(r["employee_id"])] = standing.roles if standing.active else frozenset()
     return out
 
 
@@ -179,24 +229,23 @@ class FeedQueries(Repository):
         return OutletState(row.outlet_id, row.client_id, row.status, row.version)
 
     async def outlet_schedules(self, outlet_id: str) -> list[VisitSchedule]:
-        """The outlet's visiting schedules: its live assignments on FIELD routes (a PHONE
-        route's schedule is one of calls)."""
+        """The outlet's schedules: its live assignments, of visits (FIELD routes) and of calls
+        (PHONE routes, teleseller's call lists): either is a chance to order."""
         a = feed_assignments
         rows = await self.session.execute(
-            select(a.c.frequency, a.c.weekday_mask, a.c.start_date).where(
-                a.c.outlet_id == outlet_id, a.c.removed.is_(False), a.c.route_kind == FIELD_ROUTE
+            select(a.c.frequency, a.c.weekday_mask, a.c.start_date, a.c.route_kind).where(
+                a.c.outlet_id == outlet_id, a.c.removed.is_(False)
             )
         )
-        return [VisitSchedule.from_mask(r.frequency, r.weekday_mask, r.start_date) for r in rows]
+        return [schedule_of(r.frequency, r.weekday_mask, r.start_date, r.route_kind) for r in rows]
 
     async def agent_outlets(self, agent_id: str) -> AgentOutlets:
-        """Outlets on the agent's FIELD routes, except those known not to be active, with every
-        visiting schedule of theirs (other agents' routes included: any visit is a chance to
-        order). PHONE routes (call lists) are not visits: neither their outlets nor their
-        schedules."""
+        """Outlets on the agent's routes (a teleseller's: its call lists), except those known
+        not to be active, with every schedule of theirs, of visits and of calls (other
+        employees' routes included: any visit or call is a chance to order)."""
         a, o = feed_assignments, feed_outlets
-        field = and_(a.c.removed.is_(False), a.c.route_kind == FIELD_ROUTE)
-        mine = select(a.c.outlet_id).where(a.c.agent_id == agent_id, field)
+        live = a.c.removed.is_(False)
+        mine = select(a.c.outlet_id).where(a.c.agent_id == agent_id, live)
         rows = await self.session.execute(
             select(
                 a.c.outlet_id,
@@ -205,10 +254,11 @@ class FeedQueries(Repository):
                 a.c.weekday_mask,
                 a.c.start_date,
                 a.c.sequence,
+                a.c.route_kind,
                 o.c.status,
             )
             .select_from(a.outerjoin(o, o.c.outlet_id == a.c.outlet_id))
-            .where(a.c.outlet_id.in_(mine), field)
+            .where(a.c.outlet_id.in_(mine), live)
         )
         return route_of(agent_id, rows)
 

@@ -197,8 +197,15 @@ orders = Table(
     Column("visit_id", String(36), nullable=False, server_default=text("''")),
     # 1, one more with each amendment (migration 0013); `version` steps with every change.
     Column("revision", Integer, nullable=False, server_default=text("1")),
+    # How it was taken, by whom and in which call (migration 0014): FIELD, its agent, "" for
+    # every order from before; a PHONE order's teleseller and call.
+    Column("channel", String(10), nullable=False, server_default=text("'FIELD'")),
+    Column("taken_by", Id, nullable=False, server_default=text("''")),
+    Column("call_id", String(36), nullable=False, server_default=text("''")),
 )
 Index("ix_orders_outlet_date", orders.c.outlet_id, orders.c.order_date)
+# Own orders by taker (a teleseller's phone orders, credited to others) and ListOrders' filter.
+Index("ix_orders_taken_by_date", orders.c.taken_by, orders.c.order_date)
 # The documents of a contact (domain/contacts.py) and ListOrders' visit filter.
 Index("ix_orders_visit_id", orders.c.visit_id)
 Index("ix_orders_agent_date", orders.c.agent_id, orders.c.order_date)

@@ -38,13 +38,20 @@ from fieldline_orders.domain.orders import (
     CreditDecision,
     CreditOutcome,
     Order,
+    OrderChannel,
     OrderKind,
     OrderLine,
     OrderStatus,
     Revision,
 )
 from fieldline_orders.domain.pricing import LineInput
-from fieldline_orders.domain.recommendation import OutletRecommendation, Reason, RecommendedLine
+from fieldline_orders.domain.recommendation import (
+    CALL,
+    VISIT,
+    OutletRecommendation,
+    Reason,
+    RecommendedLine,
+)
 from fieldline_orders.domain.recommendation import fmt as figure
 from fieldline_orders.domain.returns import GoodsReturn
 from fieldline_orders.domain.values import (
@@ -66,6 +73,10 @@ DISCOUNT_SCOPES = {
 ORDER_KINDS = {
     OrderKind.PRE_SALE: pb.ORDER_KIND_PRE_SALE,
     OrderKind.VAN_SALE: pb.ORDER_KIND_VAN_SALE,
+}
+ORDER_CHANNELS = {
+    OrderChannel.FIELD: pb.ORDER_CHANNEL_FIELD,
+    OrderChannel.PHONE: pb.ORDER_CHANNEL_PHONE,
 }
 ORDER_STATUSES = {
     OrderStatus.CREDIT_HOLD: pb.ORDER_STATUS_CREDIT_HOLD,
@@ -403,6 +414,9 @@ def fill_order(out: pb.Order, o: Order) -> None:
     set_ts(out.update_time, o.updated_at)
     out.visit_id = o.visit_id
     out.revision = o.revision
+    out.channel = ORDER_CHANNELS[o.channel]
+    out.taken_by = o.taken_by
+    out.call_id = o.call_id
 
 
 def revision_pb(r: Revision, amended_by: str, at: datetime, amendment_id: str) -> pb.OrderRevision:
@@ -542,6 +556,13 @@ def contact_sales_pb(c: ContactSales) -> pb.ContactSales:
 
 
 # -------------------------------------------------------------------------- recommendation
+NEXT_CONTACT_KINDS = {
+    "": pb.CONTACT_KIND_UNSPECIFIED,
+    VISIT: pb.CONTACT_KIND_VISIT,
+    CALL: pb.CONTACT_KIND_CALL,
+}
+
+
 def recommended_line_pb(line: RecommendedLine) -> os_.RecommendedLine:
     e = line.explanation
     return os_.RecommendedLine(
@@ -561,6 +582,7 @@ def recommended_line_pb(line: RecommendedLine) -> os_.RecommendedLine:
             formula=e.formula,
             shelf_count_date=pb_date(e.shelf_count_date) if e.shelf_count_date else None,
             shelf_ignored_reason=e.shelf_ignored_reason,
+            next_contact_kind=NEXT_CONTACT_KINDS[e.next_contact_kind],
         ),
     )
 

@@ -44,7 +44,7 @@ from fieldline_orders.domain.catalog import (
     ProductGroup,
 )
 from fieldline_orders.domain.fulfilment import FulfilmentFacts
-from fieldline_orders.domain.orders import Order, OrderKind, OrderStatus
+from fieldline_orders.domain.orders import Order, OrderChannel, OrderKind, OrderStatus
 from fieldline_orders.domain.van import Movement, Van
 
 
@@ -285,15 +285,17 @@ class OrdersQueries(Repository):
         from_date: date | None = None,
         to_date: date | None = None,
         visit_id: str = "",
+        channel: OrderChannel | None = None,
+        taken_by: str = "",
     ) -> tuple[list[Order], str]:
-        """Orders by order date, then id."""
+        """Orders by order date, then id; `agent_ids`: those credited to or taken by them."""
         t = orm.orders
         after = after_day_token(token)
         conds = _where(
             or_(t.c.order_date > after[0], and_(t.c.order_date == after[0], t.c.id > after[1]))
             if after
             else None,
-            t.c.agent_id.in_(agent_ids) if agent_ids else None,
+            or_(t.c.agent_id.in_(agent_ids), t.c.taken_by.in_(agent_ids)) if agent_ids else None,
             t.c.client_id == client_id if client_id else None,
             t.c.outlet_id == outlet_id if outlet_id else None,
             t.c.distributor_id == distributor_id if distributor_id else None,
@@ -301,6 +303,8 @@ class OrdersQueries(Repository):
             t.c.order_date >= from_date if from_date else None,
             t.c.order_date <= to_date if to_date else None,
             t.c.visit_id == visit_id if visit_id else None,
+            t.c.channel == channel.value if channel else None,
+            t.c.taken_by == taken_by if taken_by else None,
         )
         stmt = select(t).where(*conds).order_by(t.c.order_date, t.c.id).limit(size + 1)
         rows = (await self.session.execute(stmt)).all()

@@ -34,6 +34,7 @@ from fieldline_orders.domain.orders import (
     CreditDecision,
     CreditOutcome,
     Order,
+    OrderChannel,
     OrderKind,
     OrderLine,
     OrderStatus,
@@ -378,6 +379,9 @@ def order_from(row: Row[Any], lines: Iterable[OrderLine]) -> Order:
         updated_at=utc(row.updated_at),
         visit_id=row.visit_id,
         revision=row.revision,
+        channel=OrderChannel(row.channel),
+        taken_by=row.taken_by,
+        call_id=row.call_id,
     )
 
 
@@ -410,6 +414,9 @@ def order_row(o: Order) -> tuple[Any, ...]:
         o.updated_at,
         o.visit_id,
         o.revision,
+        o.channel.value,
+        o.taken_by,
+        o.call_id,
     )
 
 

@@ -77,7 +77,7 @@ from fieldline_kit.id_lists import id_list, ids_value, in_ids
 from fieldline_orders.adapters import orm
 from fieldline_orders.adapters.catalog_cache import CatalogCache
 from fieldline_orders.adapters.catalog_store import PRODUCTS_BY_ID, price_lists_on
-from fieldline_orders.adapters.feed_queries import known_clients
+from fieldline_orders.adapters.feed_queries import employee_roles, field_agents, known_clients
 from fieldline_orders.adapters.orm_feed import feed_assignments, feed_outlets, feed_visits
 from fieldline_orders.adapters.rows import (
     chunks,
@@ -500,6 +500,21 @@ class SubmitReader:
             return set()
         async with self._one_statement() as conn:
             return await known_clients(conn, client_ids)
+
+    async def field_agents(self, outlet_ids: Collection[str]) -> dict[str, set[str]]:
+        """Per outlet, the agents of its live FIELD routes: asked only for phone orders (whom
+        they are credited to)."""
+        if not outlet_ids:
+            return {}
+        async with self._one_statement() as conn:
+            return await field_agents(conn, outlet_ids)
+
+    async def employee_roles(self, employee_ids: Collection[str]) -> dict[str, frozenset[str]]:
+        """The roles of the employees services take phone orders for (is each a teleseller?)."""
+        if not employee_ids:
+            return {}
+        async with self._one_statement() as conn:
+            return await employee_roles(conn, employee_ids)
 
     @contextlib.asynccontextmanager
     async def _one_statement(self) -> AsyncIterator[AsyncConnection]:

@@ -6,12 +6,14 @@ scope is the union of its roles' scopes:
     role                              orders       outlets (+ their clients)   vans
     ADMIN, SERVICE                    all          all                         all
     SUPERVISOR                        its team's   on its team's routes        its team's
-    AGENT, VAN_SELLER, MERCHANDISER   its own      on its routes               its own
+    AGENT, VAN_SELLER, MERCHANDISER,  its own      on its routes (a            its own
+    TELESELLER                                     teleseller's: call lists)
     DISTRIBUTOR_MANAGER               its          none                        none
                                       distributor's
     TECHNICIAN                        none         none                        none
 
-"Its own" order: `agent_id` is the caller (a van sale's is its van seller); its own van:
+"Its own" order: `agent_id` (the credited agent; a van sale's van seller) or `taken_by` (who
+took it: a phone order's teleseller) is the caller; its own van:
 `van_seller_id` is the caller; "on its routes": a live assignment of the clients feed
 (`feed_assignments`) puts the outlet on a route the caller works. A supervisor's team is
 itself and the employees whose supervisor it is (`feed_employees`, from clients'
@@ -39,13 +41,14 @@ from fieldline_kit.roles import (  # noqa: F401 - the vocabulary, re-exported to
     SERVICE,
     SUPERVISOR,
     TECHNICIAN,
+    TELESELLER,
     VAN_SELLER,
 )
 
 # Roles whose scope is the whole company.
 COMPANY_WIDE = frozenset({ADMIN, SERVICE})
 # Roles whose scope is the caller's own (and, for a supervisor, its team's) orders and routes.
-OWN_SCOPED = frozenset({AGENT, VAN_SELLER, MERCHANDISER, SUPERVISOR})
+OWN_SCOPED = frozenset({AGENT, VAN_SELLER, MERCHANDISER, TELESELLER, SUPERVISOR})
 
 EMPLOYEE = "employee"  # the token's `kind` of a person
 
@@ -123,12 +126,14 @@ class Actor:
         )
 
     # -- the scope -------------------------------------------------------------------------
-    def sees_order(self, agent_id: str, distributor_id: str = "") -> bool:
-        """An order of `agent_id` (placed for `distributor_id`) is in scope: company-wide, the
-        caller's own or its team's, or placed for the distributor the caller manages."""
+    def sees_order(self, agent_id: str, distributor_id: str = "", taken_by: str = "") -> bool:
+        """An order of `agent_id` (placed for `distributor_id`, taken by `taken_by`) is in
+        scope: company-wide, the caller's own or its team's (credited or taken), or placed for
+        the distributor the caller manages."""
         return (
             self.company_wide
             or agent_id in self.agents
+            or taken_by in self.agents
             or bool(self.distributor_id and distributor_id == self.distributor_id)
         )
 

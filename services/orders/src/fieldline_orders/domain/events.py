@@ -76,6 +76,9 @@ class OrderAmended(Event):
 class OrderStatusChanged(Event):
     order: Order
     previous: OrderStatus
+    # DELIVERED or PARTIALLY_DELIVERED: the containers delivered, (container type, quantity)
+    # summed per type, sorted by type (`orders.delivered_containers`); otherwise empty.
+    delivered_containers: tuple[tuple[str, Decimal], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Protocol
 
 from fieldline_kit.errors import Conflict, DomainError, FailedPrecondition, InvalidArgument
@@ -36,6 +36,7 @@ from fieldline_orders.domain.values import (
     MAX_CONTAINER_TYPE,
     MAX_REASON,
     MAX_UNIT,
+    QTY_PLACES,
     ZERO,
     currency_code,
     fmt,
@@ -55,6 +56,14 @@ from fieldline_orders.domain.values import (
 class OrderKind(enum.Enum):
     PRE_SALE = "pre_sale"
     VAN_SALE = "van_sale"
+
+
+class OrderChannel(enum.Enum):
+    """How an order was taken: at the outlet (an agent's visit, a van), or by a teleseller on
+    the phone (its `taken_by` the teleseller, its `agent_id` the credited agent)."""
+
+    FIELD = "FIELD"
+    PHONE = "PHONE"
 
 
 class OrderStatus(enum.Enum):
@@ -304,6 +313,32 @@ def containers_of(lines: Iterable[OrderLine]) -> tuple[tuple[str, Decimal], ...]
     return tuple(sorted(totals.items()))
 
 
+# Digits enough for a line's containers × delivered base units exactly (18 + 18 digits).
+_CONTAINER_PRECISION = 60
+_QTY_STEP = Decimal(1).scaleb(-QTY_PLACES)
+
+
+def delivered_containers(lines: Iterable[OrderLine]) -> tuple[tuple[str, Decimal], ...]:
+    """Containers delivered with the lines, summed per container type (sorted by type):
+    containers per base unit × delivered base units, the per-unit figure being the line's
+    own (`container_quantity / base_quantity`: its product's `containers_per_unit` when it was
+    priced). A line delivered in full gives its `container_quantity`, as `containers_of`
+    does; a partial one the exact product. Each type's sum is given to a quantity's 3 places,
+    rounded half up (only a fractional per-unit figure × fractional units has more)."""
+    totals: dict[str, Decimal] = {}
+    with localcontext(prec=_CONTAINER_PRECISION):
+        for line in lines:
+            delivered = line.delivered_base_quantity
+            if not (line.container_type and line.container_quantity and delivered):
+                continue
+            if delivered == line.base_quantity:
+                q = line.container_quantity
+            else:
+                q = line.container_quantity * delivered / line.base_quantity
+            totals[line.container_type] = totals.get(line.container_type, ZERO) + q
+    return tuple((kind, q.quantize(_QTY_STEP, ROUND_HALF_UP)) for kind, q in sorted(totals.items()))
+
+
 def _figure(field: str, value: str) -> Decimal:
     """A quantity that may be left empty (0)."""
     if not (value or "").strip():
@@ -341,6 +376,9 @@ class OrderHeader:
     delivery_date: date | None
     comment: str
     visit_id: str = ""  # the visit it was taken in (checked against the feed: contacts.py)
+    channel: OrderChannel = OrderChannel.FIELD
+    taken_by: str = ""  # who took it ("": its agent; a PHONE order's teleseller)
+    call_id: str = ""  # the teleseller's call a PHONE order was taken in, if named
 
     @classmethod
     def create(
@@ -356,6 +394,9 @@ class OrderHeader:
         delivery_date: date | None = None,
         comment: str = "",
         visit_id: str = "",
+        channel: OrderChannel = OrderChannel.FIELD,
+        taken_by: str = "",
+        call_id: str = "",
         id_field: str = "order_id",
         agent_field: str = "token.sub",
     ) -> OrderHeader:
@@ -375,6 +416,9 @@ class OrderHeader:
             delivery_date=delivery_date,
             comment=limit_text("comment", comment),
             visit_id=optional_id("visit_id", visit_id),
+            channel=channel,
+            taken_by=taken_by,
+            call_id=optional_id("call_id", call_id),
         )
 
 
@@ -490,6 +534,11 @@ class Order:
     visit_id: str = ""
     # 1, one more with each amendment.
     revision: int = 1
+    channel: OrderChannel = OrderChannel.FIELD
+    # Who took it, its author (who may amend and cancel it besides its agent's side): the agent
+    # itself, or a PHONE order's teleseller, whose `agent_id` is the credited agent.
+    taken_by: str = ""
+    call_id: str = ""  # a PHONE order's call (clients' RecordCall), if named
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
     # Status changes not yet written to the history table (the repository drains it).
     new_history: list[StatusChange] = field(default_factory=list, repr=False, compare=False)
@@ -536,6 +585,9 @@ class Order:
             created_at=created_at,
             updated_at=updated_at,
             visit_id=header.visit_id,
+            channel=header.channel,
+            taken_by=header.taken_by or header.agent_id,
+            call_id=header.call_id,
         )
 
     @classmethod
@@ -568,9 +620,8 @@ class Order:
     ) -> Order:
         """A pre-sale order: SUBMITTED when the debt policy lets it through, else CREDIT_HOLD."""
         status = S.SUBMITTED if decision.passes else S.CREDIT_HOLD
-        order = cls._new(
-            OrderKind.PRE_SALE, status, header, priced, currency, decision, now, header.agent_id
-        )
+        taker = header.taken_by or header.agent_id
+        order = cls._new(OrderKind.PRE_SALE, status, header, priced, currency, decision, now, taker)
         order._announce_submit()
         return order
 
@@ -641,6 +692,9 @@ class Order:
         created_at: datetime,
         updated_at: datetime,
         totals: tuple[Decimal, Decimal, Decimal] | None = None,
+        channel: OrderChannel = OrderChannel.FIELD,
+        taken_by: str = "",
+        call_id: str = "",
     ) -> Order:
         """A pre-sale order brought over from another system as it stands there (its history):
         the lines as priced there (`OrderLine.imported`), its status now: DELIVERED with every
@@ -662,6 +716,9 @@ class Order:
             order_date=order_date,
             delivery_date=delivery_date,
             comment=comment,
+            channel=channel,
+            taken_by=optional_id("taken_by", taken_by),  # "": its agent
+            call_id=call_id,
             id_field="id",
             agent_field="agent_id",
         )
@@ -869,7 +926,8 @@ class Order:
         elif target is S.SUBMITTED:
             self.events.append(events.OrderSubmitted(snapshot))
         else:
-            self.events.append(events.OrderStatusChanged(snapshot, previous))
+            delivered_now = delivered_containers(self.lines) if target in DELIVERED_STATUSES else ()
+            self.events.append(events.OrderStatusChanged(snapshot, previous, delivered_now))
         return True
 
     def _partial_delivery(self, delivered: Sequence[tuple[str, str]]) -> list[OrderLine]:

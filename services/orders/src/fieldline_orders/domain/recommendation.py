@@ -1,7 +1,9 @@
 """Recommended order: what an outlet should order on a day, explained line by line. Pure.
 
     avg   = Σ base units delivered to the outlet over the last `window_days` days / window_days
-    days  = days from the date to the outlet's next planned visit after it
+    days  = days from the date to the outlet's next contact after it: its next planned visit
+            (a FIELD route's schedule) or call (a teleseller's call list, a PHONE route), the
+            nearer; the explanation names which (`next_contact_kind`; a visit on a tie)
     need  = avg × days + safety stock (safety_days × avg) − shelf count of the latest audit
     qty   = ceil(need / pack) × pack                       (need ≤ 0: no line)
 
@@ -45,6 +47,12 @@ FREQUENCIES = (1, 2, 4)
 _AFTER_THE_LAST_DAY = date.max.toordinal() + 1
 
 
+# What a schedule plans: visits (a FIELD route) or calls (a PHONE route, a call list). Either is
+# the outlet's next chance to order.
+VISIT = "VISIT"
+CALL = "CALL"
+
+
 class Reason(enum.Enum):
     SALES_HISTORY = "sales_history"
     MUST_STOCK = "must_stock"
@@ -53,11 +61,13 @@ class Reason(enum.Enum):
 # ---------------------------------------------------------------------------- visit plan
 @dataclass(frozen=True)
 class VisitSchedule:
-    """One route assignment of the outlet: ISO weekdays of every `frequency`-th week."""
+    """One route assignment of the outlet: ISO weekdays of every `frequency`-th week, of
+    visits or (a teleseller's call list) of calls."""
 
     frequency: int  # weeks: 1, 2 or 4
     weekdays: frozenset[int]
     start_date: date
+    contact: str = VISIT  # VISIT or CALL
 
     def __post_init__(self) -> None:
         if self.frequency not in FREQUENCIES:
@@ -66,9 +76,11 @@ class VisitSchedule:
             raise ValueError(f"weekdays must be a non-empty subset of 1..7, got {self.weekdays}")
 
     @classmethod
-    def from_mask(cls, frequency: int, weekday_mask: int, start_date: date) -> VisitSchedule:
+    def from_mask(
+        cls, frequency: int, weekday_mask: int, start_date: date, contact: str = VISIT
+    ) -> VisitSchedule:
         days = frozenset(d for d in range(1, 8) if weekday_mask & (1 << d))
-        return cls(frequency, days, start_date)
+        return cls(frequency, days, start_date, contact)
 
     def is_due(self, day: date) -> bool:
         if day < self.start_date or day.isoweekday() not in self.weekdays:
@@ -93,9 +105,21 @@ def weekday_mask(weekdays: Iterable[int]) -> int:
 
 
 def next_visit(schedules: Iterable[VisitSchedule], after: date) -> date | None:
-    """The outlet's next planned visit after `after` over all its routes; None without any."""
-    visits = (s.next_visit_after(after) for s in schedules)
-    return min((v for v in visits if v is not None), default=None)
+    """The outlet's next planned contact after `after` over all its routes; None without any."""
+    contact = next_contact(schedules, after)
+    return contact[0] if contact is not None else None
+
+
+def next_contact(schedules: Iterable[VisitSchedule], after: date) -> tuple[date, str] | None:
+    """The outlet's next planned contact after `after` over all its routes, and its kind
+    (VISIT or CALL; a visit when both fall on that day); None without any."""
+    planned = ((s.next_visit_after(after), s.contact) for s in schedules)
+    # VISIT sorts before CALL: "C" < "V", so the kind is keyed by "is it a call".
+    return min(
+        ((day, kind) for day, kind in planned if day is not None),
+        key=lambda c: (c[0], c[1] == CALL),
+        default=None,
+    )
 
 
 # ------------------------------------------------------------------------------- inputs
@@ -212,6 +236,40 @@ class Explanation:
     # The day of the audit that counted the product, used or not; None: not counted.
     shelf_count_date: date | None = None
     shelf_ignored_reason: str = ""  # why that count was not used
+    next_contact_kind: str = ""  # VISIT or CALL: what `next_visit` is; "" with no contact
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """The days a recommendation covers: to the next contact (`day`, of `kind`), or the
+    fallback."""
+
+    days: int
+    day: date | None
+    kind: str
+
+    def explain(
+        self,
+        sold: Decimal,
+        window_days: int,
+        average: Decimal,
+        safety: Decimal,
+        shelf: Decimal | None,
+        pack_size: Decimal,
+        formula: str,
+    ) -> Explanation:
+        return Explanation(
+            sold,
+            window_days,
+            average,
+            self.days,
+            self.day,
+            safety,
+            shelf,
+            pack_size,
+            formula,
+            next_contact_kind=self.kind,
+        )
 
 
 @dataclass(frozen=True)
@@ -263,13 +321,16 @@ def recommend(
     (`Policy.judge_audit`; not used: its checks count for nothing); `schedules`: the outlet's
     assignments. History lines come first, then must-stock lines, each group ordered by SKU.
     """
-    visit = next_visit(schedules, day)
-    days = (visit - day).days if visit is not None else FALLBACK_DAYS
-    days_note = (
-        ""
-        if visit is not None
-        else f"; no planned visit after {day.isoformat()}: {FALLBACK_DAYS}-day fallback"
-    )
+    contact = next_contact(schedules, day)
+    if contact is None:
+        visit, kind, days = None, "", FALLBACK_DAYS
+        days_note = (
+            f"; no planned visit or call after {day.isoformat()}: {FALLBACK_DAYS}-day fallback"
+        )
+    else:
+        (visit, kind), days = contact, (contact[0] - day).days
+        days_note = "; next contact a call" if kind == CALL else ""
+    upcoming = Upcoming(days, visit, kind)
     counted = {c.sku: c for c in shelf}
     ignored = audit is not None and not audit.used
     checks = {} if ignored else counted
@@ -281,7 +342,7 @@ def recommend(
         if pack is None or quantity <= 0:
             continue
         check = checks.get(pack.sku)
-        line = _history_line(day, policy, pack, quantity, days, visit, check, days_note)
+        line = _history_line(policy, pack, quantity, upcoming, check, days_note)
         if line is not None:
             if audit is not None and pack.sku in counted:
                 line = _dated(line, audit)
@@ -295,7 +356,7 @@ def recommend(
         pack = catalog.by_sku.get(check.sku)
         if pack is None:
             continue  # a SKU this catalog does not sell (or no longer does)
-        line = _must_stock_line(policy, pack, sold.get(pack.product_id, ZERO), days, visit, check)
+        line = _must_stock_line(policy, pack, sold.get(pack.product_id, ZERO), upcoming, check)
         must_stock.append(_dated(line, audit) if audit is not None else line)
 
     history.sort(key=lambda line: (line.sku, line.product_id))
@@ -319,15 +380,14 @@ def _dated(line: RecommendedLine, audit: ShelfAudit) -> RecommendedLine:
 
 
 def _history_line(
-    day: date,
     policy: Policy,
     pack: Pack,
     sold: Decimal,
-    days: int,
-    visit: date | None,
+    upcoming: Upcoming,
     check: ShelfCheck | None,
     days_note: str,
 ) -> RecommendedLine | None:
+    days = upcoming.days
     average = _round(sold / policy.window_days)
     safety = _round(policy.safety_days * average)
     shelf = check.quantity if check is not None else None
@@ -341,8 +401,8 @@ def _history_line(
         f"ceil(({fmt(average)} × {days} + {fmt(safety)}{shelf_term}) / {fmt(pack.size)})"
         f" × {fmt(pack.size)} = {fmt(base)}{days_note}"
     )
-    explanation = Explanation(
-        sold, policy.window_days, average, days, visit, safety, shelf, pack.size, formula
+    explanation = upcoming.explain(
+        sold, policy.window_days, average, safety, shelf, pack.size, formula
     )
     return RecommendedLine(
         pack.product_id, pack.sku, packs, pack.unit, base, Reason.SALES_HISTORY, explanation
@@ -353,8 +413,7 @@ def _must_stock_line(
     policy: Policy,
     pack: Pack,
     sold: Decimal,
-    days: int,
-    visit: date | None,
+    upcoming: Upcoming,
     check: ShelfCheck,
 ) -> RecommendedLine:
     average = _round(sold / policy.window_days)
@@ -363,8 +422,8 @@ def _must_stock_line(
         f"must-stock SKU {pack.sku} absent in the latest audit: 1 × {fmt(pack.size)}"
         f" = {fmt(pack.size)}"
     )
-    explanation = Explanation(
-        sold, policy.window_days, average, days, visit, safety, check.quantity, pack.size, formula
+    explanation = upcoming.explain(
+        sold, policy.window_days, average, safety, check.quantity, pack.size, formula
     )
     return RecommendedLine(
         pack.product_id, pack.sku, ONE, pack.unit, pack.size, Reason.MUST_STOCK, explanation

@@ -42,7 +42,13 @@ from fieldline_kit.grpc.convert import from_money, from_ts
 from fieldline_kit.messaging.consumer import PoisonMessage
 from fieldline_orders.adapters import proto_mapping as m
 from fieldline_orders.adapters.bulk import BulkDatabase
-from fieldline_orders.domain.orders import CreditDecision, CreditOutcome, Order, OrderLine
+from fieldline_orders.domain.orders import (
+    CreditDecision,
+    CreditOutcome,
+    Order,
+    OrderChannel,
+    OrderLine,
+)
 from fieldline_orders.entrypoints.feed_consumer import feed_record
 from fieldline_orders.service_layer import catalog
 from fieldline_orders.service_layer.bulk import BulkLoad
@@ -164,6 +170,9 @@ def imported_order(o: pb.Order, now: datetime) -> Order:
         created_at=created,
         updated_at=from_ts("update_time", o.update_time, required=False) or created,
         totals=totals,
+        channel=m.from_enum(m.ORDER_CHANNELS, o.channel, "channel") or OrderChannel.FIELD,
+        taken_by=o.taken_by,
+        call_id=o.call_id,
     )
 
 

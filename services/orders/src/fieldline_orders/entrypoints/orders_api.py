@@ -72,6 +72,10 @@ class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
             actor=await self.caller(),
             actor_token=bearer(),
             visit_id=request.visit_id,
+            # UNSPECIFIED: the caller's own channel (domain/channels.py).
+            channel=m.from_enum(m.ORDER_CHANNELS, request.channel, "channel"),
+            call_id=request.call_id,
+            credited_agent_id=request.credited_agent_id,
         )
 
     async def GetOrder(
@@ -86,6 +90,7 @@ class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
         self, request: os_.ListOrdersRequest, context: grpc.aio.ServicerContext
     ) -> os_.ListOrdersResponse:
         status = m.from_enum(m.ORDER_STATUSES, request.status, "status")
+        channel = m.from_enum(m.ORDER_CHANNELS, request.channel, "channel")
         from_date = m.opt_date("from_date", request.from_date)
         to_date = m.opt_date("to_date", request.to_date)
         if from_date and to_date and to_date < from_date:
@@ -110,6 +115,8 @@ class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
                 from_date=from_date,
                 to_date=to_date,
                 visit_id=optional_id("visit_id", request.visit_id),
+                channel=channel,
+                taken_by=optional_id("taken_by", request.taken_by),
             )
         return os_.ListOrdersResponse(orders=[m.order_pb(o) for o in items], next_page_token=token)
 

@@ -12,16 +12,18 @@ kit) besides being recorded where the model keeps it.
   ListPriceListEntries, ListClientPriceTypes, ListClientPrices, ListDiscounts): ADMIN,
   SERVICE (a consumer building its copy: the device gateway) — company;
 * ResolvePrices (a client's prices): who sells — route (the client of an outlet on its
-  routes);
-* SubmitOrder: AGENT, SUPERVISOR, SERVICE (imports, for the employee its token names) — route;
-* GetOrder, ListOrders: the field roles, DISTRIBUTOR_MANAGER, ADMIN, SERVICE — own orders;
+  routes; a teleseller's call lists are its routes);
+* SubmitOrder: AGENT, TELESELLER (by phone), SUPERVISOR, SERVICE (imports, for the employee
+  its token names) — route;
+* GetOrder, ListOrders: the field roles, TELESELLER, DISTRIBUTOR_MANAGER, ADMIN, SERVICE —
+  own orders (credited to the caller or taken by it);
 * UpdateOrderStatus: ADMIN, SERVICE (the ERP, the warehouse) — company, audited;
-* AmendOrder, CancelOrder: AGENT, SUPERVISOR, ADMIN, SERVICE (for the employee its token
-  names) — own orders (a supervisor: its team's); ListOrderRevisions: as GetOrder;
+* AmendOrder, CancelOrder: AGENT, TELESELLER, SUPERVISOR, ADMIN, SERVICE (for the employee its
+  token names) — own orders (a supervisor: its team's); ListOrderRevisions: as GetOrder;
 * GetFulfilmentReport: SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE — own distributor's;
-* recommended orders: AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE — route;
-* GetContactSales, ListContactSales: AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE — own (a
-  supervisor: its team's);
+* recommended orders: AGENT, VAN_SELLER, TELESELLER, SUPERVISOR, ADMIN, SERVICE — route;
+* GetContactSales, ListContactSales: AGENT, VAN_SELLER, TELESELLER, SUPERVISOR, ADMIN,
+  SERVICE — own (a supervisor: its team's);
 * CreateVan: ADMIN, SERVICE — company, audited;
 * van reads: VAN_SELLER (its own van), SUPERVISOR, ADMIN, SERVICE — own;
 * LoadVan, UnloadVan: VAN_SELLER (its own van), ADMIN, SERVICE — own, audited;
@@ -29,7 +31,7 @@ kit) besides being recorded where the model keeps it.
 * AcceptReturn: AGENT, VAN_SELLER (into its own van or to the warehouse), ADMIN, SERVICE —
   route.
 
-TECHNICIAN has no business here; MERCHANDISER reads the catalog only.
+TECHNICIAN has no business here; MERCHANDISER reads the catalog only; TELESELLER has no van.
 """
 
 from __future__ import annotations
@@ -42,19 +44,29 @@ from fieldline_orders.domain.access import (
     MERCHANDISER,
     SERVICE,
     SUPERVISOR,
+    TELESELLER,
     VAN_SELLER,
 )
 
 # The ERP's data (through the exchange service) or an administrator's hand.
 ERP = {ADMIN, SERVICE}
-CATALOG_READERS = {AGENT, VAN_SELLER, MERCHANDISER, SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}
+CATALOG_READERS = {
+    AGENT,
+    VAN_SELLER,
+    MERCHANDISER,
+    TELESELLER,
+    SUPERVISOR,
+    DISTRIBUTOR_MANAGER,
+    ADMIN,
+    SERVICE,
+}
 # Every price and discount of every client at once: a system building its copy, or an admin.
 CATALOG_COPIERS = {ADMIN, SERVICE}
-SELLERS = {AGENT, VAN_SELLER, SUPERVISOR, ADMIN, SERVICE}
-ORDER_READERS = {AGENT, VAN_SELLER, SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}
+SELLERS = {AGENT, VAN_SELLER, TELESELLER, SUPERVISOR, ADMIN, SERVICE}
+ORDER_READERS = {AGENT, VAN_SELLER, TELESELLER, SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}
 VAN_READERS = {VAN_SELLER, SUPERVISOR, ADMIN, SERVICE}
 # Who amends and cancels a pre-sale order before confirmation: its agent's side.
-ORDER_CHANGERS = {AGENT, SUPERVISOR, ADMIN, SERVICE}
+ORDER_CHANGERS = {AGENT, TELESELLER, SUPERVISOR, ADMIN, SERVICE}
 
 POLICY = {
     # CatalogService
@@ -77,7 +89,7 @@ POLICY = {
     "ListClientPrices": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
     "ListDiscounts": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
     # OrdersService
-    "SubmitOrder": Rule({AGENT, SUPERVISOR, SERVICE}, scope=Scope.ROUTE),
+    "SubmitOrder": Rule({AGENT, TELESELLER, SUPERVISOR, SERVICE}, scope=Scope.ROUTE),
     "GetOrder": Rule(ORDER_READERS, scope=Scope.OWN),
     "ListOrders": Rule(ORDER_READERS, scope=Scope.OWN),
     "UpdateOrderStatus": Rule(ERP, scope=Scope.COMPANY, audit=True),

@@ -64,8 +64,9 @@ def author(actor: Actor) -> str:
 
 
 def _may_change(actor: Actor, order: Order) -> bool:
-    """The order's agent's side: the agent, its supervisor, or company-wide."""
-    return actor.company_wide or order.agent_id in actor.agents
+    """The order's agent's side: its agent or its taker (a phone order's teleseller), their
+    supervisor, or company-wide."""
+    return actor.company_wide or not actor.agents.isdisjoint((order.agent_id, order.taken_by))
 
 
 async def changeable_order(uow: OrdersUnitOfWork, actor: Actor, order_id: str) -> Order:

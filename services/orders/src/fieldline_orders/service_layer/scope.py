@@ -17,7 +17,7 @@ from fieldline_orders.domain.van import Van
 async def readable_order(uow: OrdersUnitOfWork, actor: Actor, order_id: str) -> Order:
     oid = require_id("order_id", order_id)
     order = await uow.orders.find(oid)
-    if order is None or not actor.sees_order(order.agent_id, order.distributor_id):
+    if order is None or not actor.sees_order(order.agent_id, order.distributor_id, order.taken_by):
         raise hidden("order", oid, "order_id")
     return order
 

@@ -37,7 +37,7 @@ check carries (`actor_token`), so settlements judges an override by that caller'
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TypeAlias
 
@@ -47,6 +47,12 @@ from fieldline_kit.tracing import Origin
 from fieldline_orders.adapters.repository import OrderRepository, OrdersUnitOfWork
 from fieldline_orders.adapters.submit_reads import SubmitKeys, SubmitReader, price_books
 from fieldline_orders.domain.access import Actor, denied
+from fieldline_orders.domain.channels import (
+    check_channel_fields,
+    credited_agent,
+    is_teleseller,
+    order_channel,
+)
 from fieldline_orders.domain.contacts import check_visit
 from fieldline_orders.domain.feed import VisitState
 from fieldline_orders.domain.orders import (
@@ -55,6 +61,7 @@ from fieldline_orders.domain.orders import (
     CreditRequest,
     DateWindow,
     Order,
+    OrderChannel,
     OrderHeader,
     OrderKind,
     OrderStatus,
@@ -84,6 +91,9 @@ class SubmitCommand:
     actor: Actor
     actor_token: str = field(default="", repr=False)
     visit_id: str = ""
+    channel: OrderChannel | None = None  # None: the caller's own (domain/channels.py)
+    call_id: str = ""
+    credited_agent_id: str = ""
 
     @property
     def user_token(self) -> str:
@@ -174,13 +184,17 @@ class SubmitOrders:
                 )
             except DomainError as exc:
                 refused[i] = exc
-        # Headers up front; their errors count only once the order is known to be new.
+        # Headers up front; their errors count only once the order is known to be new. A
+        # service taking a phone order for an employee: is the employee a teleseller?
+        roles = await self._reader.employee_roles(
+            {calls[i].cmd.actor.acting_for for i in named if _for_a_teleseller(calls[i].cmd)}
+        )
         fresh: dict[int, tuple[OrderHeader, list[str]]] = {}
         invalid: dict[int, DomainError] = {}
         for i, (order_id, _) in named.items():
             try:
                 fresh[i] = (
-                    _header(calls[i].cmd, order_id, today, self._dates),
+                    _header(calls[i].cmd, order_id, today, self._dates, roles),
                     _product_ids(calls[i].cmd.lines),
                 )
             except DomainError as exc:
@@ -202,6 +216,10 @@ class SubmitOrders:
                 },
                 visit_ids={h.visit_id for h in headers if h.visit_id},
             )
+        )
+        # Phone orders: the agents of their outlets' field routes, one of whom is credited.
+        field_agents = await self._reader.field_agents(
+            {h.outlet_id for h in headers if h.channel is OrderChannel.PHONE}
         )
         plans: dict[int, Plan] = {}
         existing: list[int] = []
@@ -237,6 +255,8 @@ class SubmitOrders:
                 try:
                     check_owner(owner, header.client_id, header.outlet_id)
                     _check_visit(reads.visits, header)
+                    if header.channel is OrderChannel.PHONE:
+                        fresh[i] = (_credited(call.cmd, header, field_agents), fresh[i][1])
                     priceable.append(i)
                 except DomainError as exc:
                     out[i] = exc
@@ -384,21 +404,57 @@ def _first_of_each(calls: Sequence[SubmitCall], pending: list[int]) -> tuple[lis
     return first, later
 
 
-def _header(cmd: SubmitCommand, order_id: str, today: date, dates: DateWindow) -> OrderHeader:
+def _for_a_teleseller(cmd: SubmitCommand) -> bool:
+    """A service's phone order for an employee (whose roles must hold TELESELLER)."""
+    return (
+        cmd.channel is OrderChannel.PHONE and not cmd.actor.employee and bool(cmd.actor.acting_for)
+    )
+
+
+def _header(
+    cmd: SubmitCommand,
+    order_id: str,
+    today: date,
+    dates: DateWindow,
+    roles: Mapping[str, frozenset[str]],
+) -> OrderHeader:
+    """The order's header, taken by the caller (or the employee a service acts for): its agent
+    until a phone order is credited (`_credited`)."""
+    taker = cmd.actor.agent_of_new_order()
+    taker_roles = cmd.actor.roles if cmd.actor.employee else roles.get(taker, frozenset())
+    channel = order_channel(cmd.channel, cmd.actor.roles, teleseller=is_teleseller(taker_roles))
+    check_channel_fields(
+        channel,
+        visit_id=cmd.visit_id,
+        call_id=cmd.call_id,
+        credited_agent_id=cmd.credited_agent_id,
+    )
     dates.check("order_date", cmd.order_date, today)
     dates.check("delivery_date", cmd.delivery_date, today)
     return OrderHeader.create(
         order_id=order_id,
         client_id=cmd.client_id,
         outlet_id=cmd.outlet_id,
-        agent_id=cmd.actor.agent_of_new_order(),
+        agent_id=taker,
         distributor_id=cmd.distributor_id,
         warehouse_id=cmd.warehouse_id,
         order_date=cmd.order_date or today,
         delivery_date=cmd.delivery_date,
         comment=cmd.comment,
         visit_id=cmd.visit_id,
+        channel=channel,
+        taken_by=taker,
+        call_id=cmd.call_id,
     )
+
+
+def _credited(
+    cmd: SubmitCommand, header: OrderHeader, field_agents: Mapping[str, set[str]]
+) -> OrderHeader:
+    """A phone order's header with its agent the one credited (domain/channels.py)."""
+    agents = field_agents.get(header.outlet_id, set())
+    agent = credited_agent(header.outlet_id, cmd.credited_agent_id, agents, header.taken_by)
+    return replace(header, agent_id=agent)
 
 
 def _check_visit(visits: Mapping[str, VisitState], header: OrderHeader) -> None:
@@ -426,7 +482,7 @@ def _existing_order(
     existing = found.get(order_id)
     if existing is None:  # orders are never deleted
         raise Conflict(f"order {order_id} changed while it was submitted; retry")
-    if not cmd.actor.sees_order(existing.agent_id):
+    if not cmd.actor.sees_order(existing.agent_id, taken_by=existing.taken_by):
         raise denied("order_id", f"order {order_id}")
     if existing.kind is not OrderKind.PRE_SALE:
         raise AlreadyExists(f"order_id: {order_id} is already used by a van sale")

@@ -48,6 +48,27 @@ class DocumentKind(Enum):
     ERP_DOCUMENT = "erp_document"
 
 
+class DeliveryTare(Enum):
+    """Who books the containers of the pre-sale orders the company delivers itself
+    (SETTLEMENTS_DELIVERY_TARE). A distributor's order never moves the company's tare."""
+
+    ORDERS = "orders"  # orders' OrderStatusChanged DELIVERED / PARTIALLY_DELIVERED (DELIVERY)
+    ERP = "erp"  # the ERP's tare documents only (ERP_DOCUMENT): a delivery moves nothing
+
+    @classmethod
+    def parse(cls, field_: str, value: str) -> DeliveryTare:
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            choices = " or ".join(c.value for c in cls)
+            raise InvalidArgument(field_, f"must be {choices}, got {value!r}") from None
+
+    def books(self, distributor_id: str) -> bool:
+        """Whether a delivered order of this distributor ("" the company) issues its
+        containers here."""
+        return self is DeliveryTare.ORDERS and not distributor_id
+
+
 @dataclass(eq=False)
 class TareMovement:
     """One movement of a client's containers of one type. `balance_after` is set when it is

@@ -5,7 +5,11 @@
   the order's credit reservation released;
 * ReturnAccepted → a credit note (id = the return id, −gross total, paying the sale it names
   first) and the tare returned;
-* OrderStatusChanged to CANCELLED or REJECTED → the order's reservation released.
+* OrderStatusChanged to CANCELLED or REJECTED → the order's reservation released;
+* OrderStatusChanged to DELIVERED or PARTIALLY_DELIVERED of an order the company fulfilled
+  itself (no `distributor_id`) → its `delivered_containers` issued to its client and outlet
+  (kind DELIVERY, dated the day of the status change), unless SETTLEMENTS_DELIVERY_TARE is
+  `erp`.
 
 Each handler maps the event's proto to a use case's input and runs the use case on a unit of
 work adopted on the consumer's transaction (`App.consumer_handler`), which writes its outbox
@@ -17,7 +21,7 @@ retried.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +32,7 @@ from nats.aio.client import Client
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline.orders.events.v1 import events_pb2 as oev
 from fieldline.orders.v1 import resources_pb2 as opb
+from fieldline.orders.v1 import van_service_pb2 as vpb
 from fieldline_kit.app import ApplyEvent
 from fieldline_kit.errors import Conflict, DomainError, InvalidArgument
 from fieldline_kit.grpc.convert import from_money, from_pb_date
@@ -48,6 +53,7 @@ VAN_SALE_COMPLETED = oev.VanSaleCompleted.DESCRIPTOR.full_name
 RETURN_ACCEPTED = oev.ReturnAccepted.DESCRIPTOR.full_name
 ORDER_STATUS_CHANGED = oev.OrderStatusChanged.DESCRIPTOR.full_name
 CLOSED_STATUSES = (opb.ORDER_STATUS_CANCELLED, opb.ORDER_STATUS_REJECTED)
+DELIVERED_STATUSES = (opb.ORDER_STATUS_DELIVERED, opb.ORDER_STATUS_PARTIALLY_DELIVERED)
 
 
 def _event_date(envelope: EventEnvelope, zone: ZoneInfo) -> date:
@@ -85,9 +91,7 @@ def van_sale_input(
         gross_total=gross,
         cash_collected=_optional_cash(message, "cash_collected", "cash_collected", currency),
         receipt_number=message.receipt_number,
-        containers=tuple(
-            handlers.ContainerLine(c.container_type, c.quantity) for c in message.containers
-        ),
+        containers=_container_lines(message.containers),
     )
 
 
@@ -106,10 +110,26 @@ def return_input(
         order_id=r.order_id,
         date=on or _event_date(envelope, zone),
         gross_total=gross,
-        containers=tuple(
-            handlers.ContainerLine(c.container_type, c.quantity) for c in r.containers
-        ),
+        containers=_container_lines(r.containers),
     )
+
+
+def delivery_input(
+    message: oev.OrderStatusChanged, envelope: EventEnvelope, zone: ZoneInfo
+) -> handlers.DeliveryInput:
+    order = message.order
+    return handlers.DeliveryInput(
+        order_id=order.id,
+        client_id=order.client_id,
+        outlet_id=order.outlet_id,
+        distributor_id=order.distributor_id,
+        date=_event_date(envelope, zone),
+        containers=_container_lines(message.delivered_containers),
+    )
+
+
+def _container_lines(lines: Iterable[vpb.ContainerLine]) -> tuple[handlers.ContainerLine, ...]:
+    return tuple(handlers.ContainerLine(c.container_type, c.quantity) for c in lines)
 
 
 class OrdersHandlers:
@@ -172,12 +192,16 @@ class OrdersHandlers:
         self, uow: SettlementsUnitOfWork, envelope: EventEnvelope, message: Message
     ) -> None:
         assert isinstance(message, oev.OrderStatusChanged)
+        app = self.app
         if message.order.status in CLOSED_STATUSES:
-            app = self.app
             closed = handlers.order_closed(
                 uow, app.config, app.clock(), app.today(), message.order.id
             )
             await self._apply(envelope, closed)
+        elif message.order.status in DELIVERED_STATUSES:
+            delivery = delivery_input(message, envelope, self.zone)
+            delivered = handlers.order_delivered(uow, app.config, app.clock(), delivery)
+            await self._apply(envelope, delivered)
 
 
 def build_orders_consumer(app: App, nc: Client) -> EventConsumer:

@@ -55,6 +55,7 @@ from fieldline_settlements.domain.policy import (
     reserved_matters,
 )
 from fieldline_settlements.domain.tare import (
+    DeliveryTare,
     Direction,
     DocumentKind,
     TareBalance,
@@ -90,6 +91,7 @@ class Config:
     reservation_hours: float
     default_terms_days: int
     default_policy: DebtPolicy
+    delivery_tare: DeliveryTare = DeliveryTare.ORDERS
 
 
 # --------------------------------------------------------------------------------- inputs
@@ -152,6 +154,18 @@ class ReturnInput:
     order_id: str
     date: date
     gross_total: Decimal
+    containers: tuple[ContainerLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeliveryInput:
+    """A pre-sale order delivered (in full or in part) and the containers delivered with it."""
+
+    order_id: str
+    client_id: str
+    outlet_id: str
+    distributor_id: str
+    date: date
     containers: tuple[ContainerLine, ...] = ()
 
 
@@ -1155,6 +1169,34 @@ async def return_accepted(
     )
     if ledger is not None:
         await _debt_changed(uow, cfg, account, ledger, now, today)
+    return result
+
+
+async def order_delivered(
+    uow: SettlementsUnitOfWork, cfg: Config, now: datetime, delivery: DeliveryInput
+) -> Booking:
+    """The containers delivered with a pre-sale order the company fulfilled itself, issued to
+    its client and outlet (kind DELIVERY, document = the order id) once per container type: a
+    redelivered status change moves nothing. Nothing moves for a distributor's order, nor when
+    the ERP's tare documents book deliveries (`cfg.delivery_tare`)."""
+    result = Booking()
+    if not cfg.delivery_tare.books(delivery.distributor_id):
+        return result
+    order_id = require_id("order.id", delivery.order_id)
+    client_id = require_id("order.client_id", delivery.client_id)
+    outlet_id = optional_id("order.outlet_id", delivery.outlet_id)
+    totals = _sum_containers(delivery.containers, "delivered_containers")
+    result.tare_moved = await _move_tare(
+        uow,
+        client_id=client_id,
+        outlet_id=outlet_id,
+        document=order_id,
+        direction=Direction.ISSUED,
+        kind=DocumentKind.DELIVERY,
+        on=delivery.date,
+        totals=totals,
+        now=now,
+    )
     return result
 
 

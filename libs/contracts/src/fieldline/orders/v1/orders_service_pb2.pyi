@@ -37,7 +37,7 @@ class CreditOverride(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class SubmitOrderRequest(_message.Message):
-    __slots__ = ("request_id", "order_id", "client_id", "outlet_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "comment", "credit_override", "visit_id")
+    __slots__ = ("request_id", "order_id", "client_id", "outlet_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "comment", "credit_override", "visit_id", "channel", "call_id", "credited_agent_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -50,6 +50,9 @@ class SubmitOrderRequest(_message.Message):
     COMMENT_FIELD_NUMBER: _ClassVar[int]
     CREDIT_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
     VISIT_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDITED_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     order_id: str
     client_id: str
@@ -62,7 +65,10 @@ class SubmitOrderRequest(_message.Message):
     comment: str
     credit_override: CreditOverride
     visit_id: str
-    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., comment: _Optional[str] = ..., credit_override: _Optional[_Union[CreditOverride, _Mapping]] = ..., visit_id: _Optional[str] = ...) -> None: ...
+    channel: _resources_pb2.OrderChannel
+    call_id: str
+    credited_agent_id: str
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., comment: _Optional[str] = ..., credit_override: _Optional[_Union[CreditOverride, _Mapping]] = ..., visit_id: _Optional[str] = ..., channel: _Optional[_Union[_resources_pb2.OrderChannel, str]] = ..., call_id: _Optional[str] = ..., credited_agent_id: _Optional[str] = ...) -> None: ...
 
 class SubmitOrderResponse(_message.Message):
     __slots__ = ("order",)
@@ -83,7 +89,7 @@ class GetOrderResponse(_message.Message):
     def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ...) -> None: ...
 
 class ListOrdersRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "agent_id", "client_id", "outlet_id", "distributor_id", "status", "from_date", "to_date", "visit_id")
+    __slots__ = ("page_size", "page_token", "agent_id", "client_id", "outlet_id", "distributor_id", "status", "from_date", "to_date", "visit_id", "channel", "taken_by")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -94,6 +100,8 @@ class ListOrdersRequest(_message.Message):
     FROM_DATE_FIELD_NUMBER: _ClassVar[int]
     TO_DATE_FIELD_NUMBER: _ClassVar[int]
     VISIT_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    TAKEN_BY_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     agent_id: str
@@ -104,7 +112,9 @@ class ListOrdersRequest(_message.Message):
     from_date: _date_pb2.Date
     to_date: _date_pb2.Date
     visit_id: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., agent_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., status: _Optional[_Union[_resources_pb2.OrderStatus, str]] = ..., from_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., visit_id: _Optional[str] = ...) -> None: ...
+    channel: _resources_pb2.OrderChannel
+    taken_by: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., agent_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., status: _Optional[_Union[_resources_pb2.OrderStatus, str]] = ..., from_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., visit_id: _Optional[str] = ..., channel: _Optional[_Union[_resources_pb2.OrderChannel, str]] = ..., taken_by: _Optional[str] = ...) -> None: ...
 
 class ListOrdersResponse(_message.Message):
     __slots__ = ("orders", "next_page_token")
@@ -259,7 +269,7 @@ class GetRecommendedOrderRequest(_message.Message):
     def __init__(self, outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class RecommendationExplanation(_message.Message):
-    __slots__ = ("sold_quantity", "window_days", "average_daily_sales", "days_until_next_visit", "safety_stock", "shelf_quantity", "pack_size", "formula", "shelf_count_date", "shelf_ignored_reason")
+    __slots__ = ("sold_quantity", "window_days", "average_daily_sales", "days_until_next_visit", "safety_stock", "shelf_quantity", "pack_size", "formula", "shelf_count_date", "shelf_ignored_reason", "next_contact_kind")
     SOLD_QUANTITY_FIELD_NUMBER: _ClassVar[int]
     WINDOW_DAYS_FIELD_NUMBER: _ClassVar[int]
     AVERAGE_DAILY_SALES_FIELD_NUMBER: _ClassVar[int]
@@ -270,6 +280,7 @@ class RecommendationExplanation(_message.Message):
     FORMULA_FIELD_NUMBER: _ClassVar[int]
     SHELF_COUNT_DATE_FIELD_NUMBER: _ClassVar[int]
     SHELF_IGNORED_REASON_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CONTACT_KIND_FIELD_NUMBER: _ClassVar[int]
     sold_quantity: str
     window_days: int
     average_daily_sales: str
@@ -280,7 +291,8 @@ class RecommendationExplanation(_message.Message):
     formula: str
     shelf_count_date: _date_pb2.Date
     shelf_ignored_reason: str
-    def __init__(self, sold_quantity: _Optional[str] = ..., window_days: _Optional[int] = ..., average_daily_sales: _Optional[str] = ..., days_until_next_visit: _Optional[int] = ..., safety_stock: _Optional[str] = ..., shelf_quantity: _Optional[str] = ..., pack_size: _Optional[str] = ..., formula: _Optional[str] = ..., shelf_count_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., shelf_ignored_reason: _Optional[str] = ...) -> None: ...
+    next_contact_kind: _resources_pb2.ContactKind
+    def __init__(self, sold_quantity: _Optional[str] = ..., window_days: _Optional[int] = ..., average_daily_sales: _Optional[str] = ..., days_until_next_visit: _Optional[int] = ..., safety_stock: _Optional[str] = ..., shelf_quantity: _Optional[str] = ..., pack_size: _Optional[str] = ..., formula: _Optional[str] = ..., shelf_count_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., shelf_ignored_reason: _Optional[str] = ..., next_contact_kind: _Optional[_Union[_resources_pb2.ContactKind, str]] = ...) -> None: ...
 
 class RecommendedLine(_message.Message):
     __slots__ = ("product_id", "quantity", "unit", "base_quantity", "reason", "explanation")

@@ -45,10 +45,17 @@ class CreditOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CREDIT_OUTCOME_BLOCK: _ClassVar[CreditOutcome]
     CREDIT_OUTCOME_OVERRIDDEN: _ClassVar[CreditOutcome]
 
+class OrderChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ORDER_CHANNEL_UNSPECIFIED: _ClassVar[OrderChannel]
+    ORDER_CHANNEL_FIELD: _ClassVar[OrderChannel]
+    ORDER_CHANNEL_PHONE: _ClassVar[OrderChannel]
+
 class ContactKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CONTACT_KIND_UNSPECIFIED: _ClassVar[ContactKind]
     CONTACT_KIND_VISIT: _ClassVar[ContactKind]
+    CONTACT_KIND_CALL: _ClassVar[ContactKind]
 DISCOUNT_SCOPE_UNSPECIFIED: DiscountScope
 DISCOUNT_SCOPE_CLIENT: DiscountScope
 DISCOUNT_SCOPE_GROUP: DiscountScope
@@ -70,8 +77,12 @@ CREDIT_OUTCOME_ALLOW: CreditOutcome
 CREDIT_OUTCOME_WARN: CreditOutcome
 CREDIT_OUTCOME_BLOCK: CreditOutcome
 CREDIT_OUTCOME_OVERRIDDEN: CreditOutcome
+ORDER_CHANNEL_UNSPECIFIED: OrderChannel
+ORDER_CHANNEL_FIELD: OrderChannel
+ORDER_CHANNEL_PHONE: OrderChannel
 CONTACT_KIND_UNSPECIFIED: ContactKind
 CONTACT_KIND_VISIT: ContactKind
+CONTACT_KIND_CALL: ContactKind
 
 class ProductGroup(_message.Message):
     __slots__ = ("id", "external_id", "name", "parent_id", "version")
@@ -296,7 +307,7 @@ class CreditDecision(_message.Message):
     def __init__(self, outcome: _Optional[_Union[CreditOutcome, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., fallback: _Optional[bool] = ..., override_by: _Optional[str] = ..., override_reason: _Optional[str] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("id", "kind", "status", "client_id", "outlet_id", "agent_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "currency_code", "net_total", "vat_total", "gross_total", "credit", "comment", "status_reason", "version", "create_time", "update_time", "visit_id", "revision")
+    __slots__ = ("id", "kind", "status", "client_id", "outlet_id", "agent_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "currency_code", "net_total", "vat_total", "gross_total", "credit", "comment", "status_reason", "version", "create_time", "update_time", "visit_id", "channel", "taken_by", "call_id", "revision")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -319,6 +330,9 @@ class Order(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     VISIT_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    TAKEN_BY_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: OrderKind
@@ -342,8 +356,11 @@ class Order(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     visit_id: str
+    channel: OrderChannel
+    taken_by: str
+    call_id: str
     revision: int
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[OrderKind, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., currency_code: _Optional[str] = ..., net_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., credit: _Optional[_Union[CreditDecision, _Mapping]] = ..., comment: _Optional[str] = ..., status_reason: _Optional[str] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., visit_id: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[OrderKind, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., currency_code: _Optional[str] = ..., net_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., credit: _Optional[_Union[CreditDecision, _Mapping]] = ..., comment: _Optional[str] = ..., status_reason: _Optional[str] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., visit_id: _Optional[str] = ..., channel: _Optional[_Union[OrderChannel, str]] = ..., taken_by: _Optional[str] = ..., call_id: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class OrderRevision(_message.Message):
     __slots__ = ("revision", "lines", "delivery_date", "warehouse_id", "comment", "currency_code", "net_total", "vat_total", "gross_total", "credit", "amended_by", "amend_time", "amendment_id")

@@ -27,7 +27,7 @@ from fieldline.orders.v1 import van_service_pb2 as fieldline_dot_orders_dot_v1_d
 from google.type import money_pb2 as google_dot_type_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'fieldline/orders/events/v1/events.proto\x12\x1a\x66ieldline.orders.events.v1\x1a#fieldline/orders/v1/resources.proto\x1a%fieldline/orders/v1/van_service.proto\x1a\x17google/type/money.proto\";\n\x0eOrderSubmitted\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"6\n\tOrderHeld\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\";\n\x0eOrderConfirmed\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"T\n\x0cOrderAmended\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\x12\x19\n\x11previous_revision\x18\x02 \x01(\x03\"z\n\x12OrderStatusChanged\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\x12\x39\n\x0fprevious_status\x18\x02 \x01(\x0e\x32 .fieldline.orders.v1.OrderStatus\"\xc9\x01\n\x10VanSaleCompleted\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\x12\x0e\n\x06van_id\x18\x02 \x01(\t\x12*\n\x0e\x63\x61sh_collected\x18\x03 \x01(\x0b\x32\x12.google.type.Money\x12\x16\n\x0ereceipt_number\x18\x04 \x01(\t\x12\x36\n\ncontainers\x18\x05 \x03(\x0b\x32\".fieldline.orders.v1.ContainerLine\"_\n\x0eReturnAccepted\x12\x36\n\x0cgoods_return\x18\x01 \x01(\x0b\x32 .fieldline.orders.v1.GoodsReturn\x12\x15\n\rcurrency_code\x18\x02 \x01(\t\"O\n\x13\x43ontactSalesChanged\x12\x38\n\rcontact_sales\x18\x01 \x01(\x0b\x32!.fieldline.orders.v1.ContactSales\"^\n\tVanLoaded\x12\x0e\n\x06van_id\x18\x01 \x01(\t\x12\x0f\n\x07load_id\x18\x02 \x01(\t\x12\x30\n\x05lines\x18\x03 \x03(\x0b\x32!.fieldline.orders.v1.VanStockLine\"@\n\x0bVanUnloaded\x12\x31\n\tunloading\x18\x01 \x01(\x0b\x32\x1e.fieldline.orders.v1.Unloading\"I\n\x14ProductGroupsChanged\x12\x31\n\x06groups\x18\x01 \x03(\x0b\x32!.fieldline.orders.v1.ProductGroup\"A\n\x0fProductsChanged\x12.\n\x08products\x18\x01 \x03(\x0b\x32\x1c.fieldline.orders.v1.Product\"H\n\x11PriceTypesChanged\x12\x33\n\x0bprice_types\x18\x01 \x03(\x0b\x32\x1e.fieldline.orders.v1.PriceType\"\xbb\x01\n\x10PriceListChanged\x12\x32\n\nprice_list\x18\x01 \x01(\x0b\x32\x1e.fieldline.orders.v1.PriceList\x12\x18\n\x10\x65ntries_included\x18\x02 \x01(\x08\x12<\n\x0f\x63hanged_entries\x18\x03 \x03(\x0b\x32#.fieldline.orders.v1.PriceListEntry\x12\x1b\n\x13removed_product_ids\x18\x04 \x03(\t\"u\n\x12\x43lientPriceTypeSet\x12?\n\x11\x63lient_price_type\x18\x01 \x01(\x0b\x32$.fieldline.orders.v1.ClientPriceType\x12\x1e\n\x16previous_price_type_id\x18\x02 \x01(\t\"G\n\x13\x43lientPricesChanged\x12\x30\n\x06prices\x18\x01 \x03(\x0b\x32 .fieldline.orders.v1.ClientPrice\"D\n\x10\x44iscountsChanged\x12\x30\n\tdiscounts\x18\x01 \x03(\x0b\x32\x1d.fieldline.orders.v1.Discountb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'fieldline/orders/events/v1/events.proto\x12\x1a\x66ieldline.orders.events.v1\x1a#fieldline/orders/v1/resources.proto\x1a%fieldline/orders/v1/van_service.proto\x1a\x17google/type/money.proto\";\n\x0eOrderSubmitted\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"6\n\tOrderHeld\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\";\n\x0eOrderConfirmed\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\"T\n\x0cOrderAmended\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\x12\x19\n\x11previous_revision\x18\x02 \x01(\x03\"\xbc\x01\n\x12OrderStatusChanged\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\x12\x39\n\x0fprevious_status\x18\x02 \x01(\x0e\x32 .fieldline.orders.v1.OrderStatus\x12@\n\x14\x64\x65livered_containers\x18\x03 \x03(\x0b\x32\".fieldline.orders.v1.ContainerLine\"\xc9\x01\n\x10VanSaleCompleted\x12)\n\x05order\x18\x01 \x01(\x0b\x32\x1a.fieldline.orders.v1.Order\x12\x0e\n\x06van_id\x18\x02 \x01(\t\x12*\n\x0e\x63\x61sh_collected\x18\x03 \x01(\x0b\x32\x12.google.type.Money\x12\x16\n\x0ereceipt_number\x18\x04 \x01(\t\x12\x36\n\ncontainers\x18\x05 \x03(\x0b\x32\".fieldline.orders.v1.ContainerLine\"_\n\x0eReturnAccepted\x12\x36\n\x0cgoods_return\x18\x01 \x01(\x0b\x32 .fieldline.orders.v1.GoodsReturn\x12\x15\n\rcurrency_code\x18\x02 \x01(\t\"O\n\x13\x43ontactSalesChanged\x12\x38\n\rcontact_sales\x18\x01 \x01(\x0b\x32!.fieldline.orders.v1.ContactSales\"^\n\tVanLoaded\x12\x0e\n\x06van_id\x18\x01 \x01(\t\x12\x0f\n\x07load_id\x18\x02 \x01(\t\x12\x30\n\x05lines\x18\x03 \x03(\x0b\x32!.fieldline.orders.v1.VanStockLine\"@\n\x0bVanUnloaded\x12\x31\n\tunloading\x18\x01 \x01(\x0b\x32\x1e.fieldline.orders.v1.Unloading\"I\n\x14ProductGroupsChanged\x12\x31\n\x06groups\x18\x01 \x03(\x0b\x32!.fieldline.orders.v1.ProductGroup\"A\n\x0fProductsChanged\x12.\n\x08products\x18\x01 \x03(\x0b\x32\x1c.fieldline.orders.v1.Product\"H\n\x11PriceTypesChanged\x12\x33\n\x0bprice_types\x18\x01 \x03(\x0b\x32\x1e.fieldline.orders.v1.PriceType\"\xbb\x01\n\x10PriceListChanged\x12\x32\n\nprice_list\x18\x01 \x01(\x0b\x32\x1e.fieldline.orders.v1.PriceList\x12\x18\n\x10\x65ntries_included\x18\x02 \x01(\x08\x12<\n\x0f\x63hanged_entries\x18\x03 \x03(\x0b\x32#.fieldline.orders.v1.PriceListEntry\x12\x1b\n\x13removed_product_ids\x18\x04 \x03(\t\"u\n\x12\x43lientPriceTypeSet\x12?\n\x11\x63lient_price_type\x18\x01 \x01(\x0b\x32$.fieldline.orders.v1.ClientPriceType\x12\x1e\n\x16previous_price_type_id\x18\x02 \x01(\t\"G\n\x13\x43lientPricesChanged\x12\x30\n\x06prices\x18\x01 \x03(\x0b\x32 .fieldline.orders.v1.ClientPrice\"D\n\x10\x44iscountsChanged\x12\x30\n\tdiscounts\x18\x01 \x03(\x0b\x32\x1d.fieldline.orders.v1.Discountb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,30 +42,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERCONFIRMED']._serialized_end=348
   _globals['_ORDERAMENDED']._serialized_start=350
   _globals['_ORDERAMENDED']._serialized_end=434
-  _globals['_ORDERSTATUSCHANGED']._serialized_start=436
-  _globals['_ORDERSTATUSCHANGED']._serialized_end=558
-  _globals['_VANSALECOMPLETED']._serialized_start=561
-  _globals['_VANSALECOMPLETED']._serialized_end=762
-  _globals['_RETURNACCEPTED']._serialized_start=764
-  _globals['_RETURNACCEPTED']._serialized_end=859
-  _globals['_CONTACTSALESCHANGED']._serialized_start=861
-  _globals['_CONTACTSALESCHANGED']._serialized_end=940
-  _globals['_VANLOADED']._serialized_start=942
-  _globals['_VANLOADED']._serialized_end=1036
-  _globals['_VANUNLOADED']._serialized_start=1038
-  _globals['_VANUNLOADED']._serialized_end=1102
-  _globals['_PRODUCTGROUPSCHANGED']._serialized_start=1104
-  _globals['_PRODUCTGROUPSCHANGED']._serialized_end=1177
-  _globals['_PRODUCTSCHANGED']._serialized_start=1179
-  _globals['_PRODUCTSCHANGED']._serialized_end=1244
-  _globals['_PRICETYPESCHANGED']._serialized_start=1246
-  _globals['_PRICETYPESCHANGED']._serialized_end=1318
-  _globals['_PRICELISTCHANGED']._serialized_start=1321
-  _globals['_PRICELISTCHANGED']._serialized_end=1508
-  _globals['_CLIENTPRICETYPESET']._serialized_start=1510
-  _globals['_CLIENTPRICETYPESET']._serialized_end=1627
-  _globals['_CLIENTPRICESCHANGED']._serialized_start=1629
-  _globals['_CLIENTPRICESCHANGED']._serialized_end=1700
-  _globals['_DISCOUNTSCHANGED']._serialized_start=1702
-  _globals['_DISCOUNTSCHANGED']._serialized_end=1770
+  _globals['_ORDERSTATUSCHANGED']._serialized_start=437
+  _globals['_ORDERSTATUSCHANGED']._serialized_end=625
+  _globals['_VANSALECOMPLETED']._serialized_start=628
+  _globals['_VANSALECOMPLETED']._serialized_end=829
+  _globals['_RETURNACCEPTED']._serialized_start=831
+  _globals['_RETURNACCEPTED']._serialized_end=926
+  _globals['_CONTACTSALESCHANGED']._serialized_start=928
+  _globals['_CONTACTSALESCHANGED']._serialized_end=1007
+  _globals['_VANLOADED']._serialized_start=1009
+  _globals['_VANLOADED']._serialized_end=1103
+  _globals['_VANUNLOADED']._serialized_start=1105
+  _globals['_VANUNLOADED']._serialized_end=1169
+  _globals['_PRODUCTGROUPSCHANGED']._serialized_start=1171
+  _globals['_PRODUCTGROUPSCHANGED']._serialized_end=1244
+  _globals['_PRODUCTSCHANGED']._serialized_start=1246
+  _globals['_PRODUCTSCHANGED']._serialized_end=1311
+  _globals['_PRICETYPESCHANGED']._serialized_start=1313
+  _globals['_PRICETYPESCHANGED']._serialized_end=1385
+  _globals['_PRICELISTCHANGED']._serialized_start=1388
+  _globals['_PRICELISTCHANGED']._serialized_end=1575
+  _globals['_CLIENTPRICETYPESET']._serialized_start=1577
+  _globals['_CLIENTPRICETYPESET']._serialized_end=1694
+  _globals['_CLIENTPRICESCHANGED']._serialized_start=1696
+  _globals['_CLIENTPRICESCHANGED']._serialized_end=1767
+  _globals['_DISCOUNTSCHANGED']._serialized_start=1769
+  _globals['_DISCOUNTSCHANGED']._serialized_end=1837
 # @@protoc_insertion_point(module_scope)

@@ -36,12 +36,14 @@ class OrderAmended(_message.Message):
     def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ..., previous_revision: _Optional[int] = ...) -> None: ...
 
 class OrderStatusChanged(_message.Message):
-    __slots__ = ("order", "previous_status")
+    __slots__ = ("order", "previous_status", "delivered_containers")
     ORDER_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_STATUS_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_CONTAINERS_FIELD_NUMBER: _ClassVar[int]
     order: _resources_pb2.Order
     previous_status: _resources_pb2.OrderStatus
-    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ..., previous_status: _Optional[_Union[_resources_pb2.OrderStatus, str]] = ...) -> None: ...
+    delivered_containers: _containers.RepeatedCompositeFieldContainer[_van_service_pb2.ContainerLine]
+    def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ..., previous_status: _Optional[_Union[_resources_pb2.OrderStatus, str]] = ..., delivered_containers: _Optional[_Iterable[_Union[_van_service_pb2.ContainerLine, _Mapping]]] = ...) -> None: ...
 
 class VanSaleCompleted(_message.Message):
     __slots__ = ("order", "van_id", "cash_collected", "receipt_number", "containers")
