@@ -485,7 +485,8 @@ class Generator:
                 vat_amount=rub(200),
                 gross_amount=rub(1_200),
             )
-        return po.order_item(order)
+        [item] = po.order_items(order)  # a field order: its agent's one object
+        return item
 
     def recommendation(self, outlet_id: str, day: date, lines: int) -> proj.Item:
         rec = ops.RecommendedOrder(outlet_id=outlet_id, date=pb_date(day))

@@ -17,7 +17,7 @@ import json
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from fieldline_kit.testing.auth import (
     process_tokens,
 )
 from fieldline_kit.testing.databases import DatabaseFactory
-from fieldline_kit.testing.helpers import eventually
+from fieldline_kit.testing.helpers import eventually, eventually_value
 from fieldline_kit.testing.http_service import RunningHttpService, http_service_running
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_kit.testing.service import RunningService
@@ -190,6 +190,21 @@ class SyncedDevice:
                         self.items[(section, entry["key"])] = (entry["scope"], entry["data"])
         self.cursor = pages[-1]["nextCursor"]
         return pages
+
+    async def sync_until(
+        self, what: Callable[[SyncedDevice], Any], within: float = 20
+    ) -> list[dict[str, Any]]:
+        """Sync until `what(self)` holds (the services' events reach the store within about a
+        second); every page of those syncs."""
+        seen: list[dict[str, Any]] = []
+
+        async def attempt() -> list[dict[str, Any]]:
+            seen.extend(await self.sync())
+            return seen
+
+        await eventually_value(attempt, lambda _pages: bool(what(self)), within=within)
+        assert what(self), "the sync never showed the change"
+        return seen
 
     def keys(self, section: str) -> set[str]:
         return {key for (s, key) in self.items if s == section}

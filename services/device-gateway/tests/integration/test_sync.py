@@ -12,7 +12,7 @@ from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline.clients.v1 import territory_service_pb2 as cts
 from fieldline_kit.grpc.convert import pb_date
 from fieldline_kit.testing.auth import Caller
-from fieldline_kit.testing.helpers import eventually, eventually_value
+from fieldline_kit.testing.helpers import eventually
 
 from .gateway_harness import GatewaySystem, SyncedDevice, system_fixture  # noqa: F401
 
@@ -51,17 +51,8 @@ async def _stored(system: GatewaySystem, section: str, key: str) -> bool:
 
 
 async def _synced_until(device: Device, what: Any, within: float = 15) -> list[dict[str, Any]]:
-    """Sync until `what(device)` holds (the events reach the store within about a second);
-    every page of those syncs."""
-    seen: list[dict[str, Any]] = []
-
-    async def attempt() -> list[dict[str, Any]]:
-        seen.extend(await device.sync())
-        return seen
-
-    await eventually_value(attempt, lambda _pages: bool(what(device)), within=within)
-    assert what(device), "the sync never showed the change"
-    return seen
+    """Sync until `what(device)` holds; every page of those syncs."""
+    return await device.sync_until(what, within)
 
 
 async def test_a_device_gets_its_own_route_and_nothing_of_another_agents(
@@ -258,9 +249,10 @@ async def test_a_telesellers_device_calls_its_call_list_and_holds_what_clients_s
 ) -> None:
     """A teleseller's device (docs/contexts/sales-gaps.md 3.2): activated like a field role's;
     its bundle is its call list's outlets and clients, its calls and today's call plan, as
-    clients shows them to its own token — no visit plan, none of orders' sections (orders does
-    not admit TELESELLER yet) and nothing of another employee's; a `call` document is recorded
-    once, a retry is a duplicate, and the plan it completes reaches the device."""
+    clients shows them to its own token, and orders' sections for them (prices, terms,
+    recommended orders) — no visit plan, no van and nothing of another employee's; a `call`
+    document is recorded once, a retry is a duplicate, and the plan it completes reaches the
+    device. Its phone orders: test_telesales."""
     from datetime import UTC, datetime, timedelta
 
     from fieldline.clients.v1 import clients_service_pb2 as ccs
@@ -312,18 +304,27 @@ async def test_a_telesellers_device_calls_its_call_list_and_holds_what_clients_s
     outlets = await system.api.clients.ListOutlets(ccs.ListOutletsRequest(), metadata=as_teller)
     assert device.keys("outlets") == {o.id for o in outlets.outlets} == {o for _c, o in called}
     assert device.keys("clients") == {c for c, _o in called}
-    # No visit plan (its call list is never visited), none of orders' sections (the outlets'
-    # recommended orders are in the store, under scopes it holds), nothing of the other agent's.
+    # Orders' sections for its call list (orders serves a teleseller its clients' prices and
+    # terms and its outlets' recommended orders); no visit plan (its call list is never
+    # visited), no van, nothing of the other agent's.
     for section, key in (("recommendedOrders", called[0][1]), ("clientTerms", called[0][0])):
         await eventually(
             lambda section=section, key=key: _stored(system, section, key),
             within=15,
             what=f"{section} {key} is in the store",
         )
-    await _synced_until(device, lambda d: product_id in d.keys("products"))  # the catalog's
+    await _synced_until(
+        device,
+        lambda d: (
+            product_id in d.keys("products")
+            and price_type_id in d.keys("priceTypes")
+            and called[0][0] in d.keys("clientTerms")
+            and {o for _c, o in called} <= d.keys("recommendedOrders")
+        ),
+    )
     sections = {s for (s, _k) in device.items}
-    withheld = {"recommendedOrders", "clientTerms", "priceTypes", "prices", "orders"}
-    assert not sections & ({"visitPlans"} | withheld), sections
+    assert sections >= {"prices", "priceLists", "priceTypes", "clientTerms", "recommendedOrders"}
+    assert not sections & {"visitPlans", "vans", "vanStock"}, sections
     every_key = {key for (_s, key) in device.items}
     assert not any(i in key for i in other for key in every_key)
     assert f"agent:{agent.subject}" not in {scope for scope, _data in device.items.values()}

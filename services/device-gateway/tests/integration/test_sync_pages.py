@@ -68,6 +68,7 @@ async def page(
     *,
     now: datetime | None = None,
     limits: PageLimits = PROTOCOL_LIMITS,
+    device_id: str | None = None,
 ) -> SyncPage:
     return await sync_page(
         read_session_factory(engine),
@@ -79,6 +80,7 @@ async def page(
         business_date=TODAY,
         limits=limits,
         shared=SHARED[0],
+        device_id=device_id,
     )
 
 
@@ -343,6 +345,122 @@ async def test_a_page_token_whose_data_was_compacted_is_expired(engine: AsyncEng
     # Starting over from the cursor works: the cursor is below the horizon now, so in full.
     again = json.loads((await page(engine, "e-1", device.cursor)).body)
     assert again["resyncReason"] == "cursor-expired"
+
+
+# ------------------------------------------------------------------ a device's own horizon
+
+EVERY_CURSOR = 2**63 - 1  # the mark migration 0004 gives telesellers' devices
+
+
+async def _device_row(engine: AsyncEngine, device_id: str, resync_below: int | None) -> None:
+    from fieldline_gateway.adapters.orm import devices
+
+    moment = datetime(2026, 3, 1, tzinfo=UTC)
+    async with session_factory(engine)() as s, s.begin():
+        await s.execute(
+            devices.insert().values(
+                device_id=device_id,
+                employee_id="e-1",
+                status="active",
+                platform="android",
+                os_version="14",
+                model="Pixel 8",
+                installation_id=device_id,
+                app_version="2.4.1",
+                activated_at=moment,
+                activation_request_id=device_id,
+                activation_code="0" * 64,
+                resync_below=resync_below,
+            )
+        )
+
+
+async def _resynced(engine: AsyncEngine, device_id: str, answer: SyncPage) -> int | None:
+    """What the sync controller does with a page: record the device's lowered horizon; the
+    horizon then."""
+    from fieldline_gateway.adapters.identity_store import IdentityStore
+
+    async with session_factory(engine)() as s, s.begin():
+        store_ = IdentityStore(s)
+        if answer.lower_resync_below is not None:
+            await store_.lower_resync_below(device_id, answer.lower_resync_below)
+        return await store_.resync_below(device_id)
+
+
+async def test_a_marked_device_syncs_in_full_once_whatever_its_cursor(
+    engine: AsyncEngine,
+) -> None:
+    """A device marked by migration 0004 (a teleseller's, whose cursor lacks the sections once
+    withheld from it): its next sync is a full reset (`access-changed`), also when it is
+    interrupted and asked again from the old cursor; the cursor the full answer ends with gets
+    deltas, and an unmarked device's cursor was never affected."""
+    device = await _agent_with_data(engine)
+    old = device.cursor
+    await _device_row(engine, "d-marked", EVERY_CURSOR)
+    await _device_row(engine, "d-other", None)
+    # Another device of the same employee, unmarked: a delta as always.
+    plain = await page(engine, "e-1", old, device_id="d-other")
+    assert (plain.mode, plain.reset, plain.lower_resync_below) == ("delta", False, None)
+    await write(engine, put(item("outlets", "o-1", "outlet:o-1", {"id": "o-1", "v": 2})))
+    high = (await store_clock(engine)).seq
+
+    full = await page(engine, "e-1", old, device_id="d-marked", limits=PageLimits(max_items=1))
+    body = json.loads(full.body)
+    assert (body["mode"], body["reset"], body["resyncReason"]) == ("full", True, "access-changed")
+    assert (full.resync_reason, full.lower_resync_below) == ("access-changed", high)
+    assert await _resynced(engine, "d-marked", full) == high
+    # Interrupted (the answer lost): the old cursor is answered in full again, at a later high
+    # now, which leaves the mark where the first full answer put it.
+    await write(engine, put(item("outlets", "o-2", "outlet:o-1", {"id": "o-2"})))
+    again = await page(engine, "e-1", old, device_id="d-marked")
+    assert (again.mode, again.resync_reason, again.lower_resync_below) == (
+        "full",
+        "access-changed",
+        None,
+    )
+    assert await _resynced(engine, "d-marked", again) == high
+    # The device takes the whole answer: from its cursor on, deltas — once only.
+    marked = Device("e-1", cursor=old)
+    marked.apply([json.loads(again.body)])
+    assert marked.items == await truth(engine, "e-1")
+    delta = await page(engine, "e-1", marked.cursor, device_id="d-marked")
+    assert (delta.mode, delta.reset, delta.lower_resync_below) == ("delta", False, None)
+    # A cursor of the first full answer (at the mark) is served a delta too.
+    at_mark = Cursor((await store_clock(engine)).epoch, high).encode()
+    assert (await page(engine, "e-1", at_mark, device_id="d-marked")).mode == "delta"
+
+
+async def test_a_marked_devices_first_full_sync_lowers_the_mark(engine: AsyncEngine) -> None:
+    """A marked device syncing without a cursor (reinstalled, or the app dropped it) makes its
+    one full sync then; so does a store rebuilt from nothing (its seqs start again low)."""
+    await _agent_with_data(engine)
+    await _device_row(engine, "d-marked", EVERY_CURSOR)
+    first = await page(engine, "e-1", device_id="d-marked")
+    assert (first.mode, first.reset) == ("full", False)
+    high = (await store_clock(engine)).seq
+    assert first.lower_resync_below == high
+    assert await _resynced(engine, "d-marked", first) == high
+    assert (await page(engine, "e-1", first.next_cursor, device_id="d-marked")).mode == "delta"
+
+
+async def test_a_delta_paged_from_below_the_mark_is_expired(engine: AsyncEngine) -> None:
+    """A delta begun from below the device's mark (by a replica of the release before, while
+    the new one rolls out) cannot go on: the device starts over from its cursor, in full."""
+    device, first = await _a_paged_sync(engine)
+    await _device_row(engine, "d-marked", EVERY_CURSOR)
+    with pytest.raises(Problem) as refused:
+        await page(engine, "e-1", device.cursor, first.next_page_token, device_id="d-marked")
+    assert refused.value.code == "page-token-expired"
+    # An unmarked device goes on.
+    await _device_row(engine, "d-other", None)
+    rest = await page(engine, "e-1", device.cursor, first.next_page_token, device_id="d-other")
+    assert rest.items == 3
+    # A full answer's pages go on for the marked device (it is the one full sync).
+    full = await page(engine, "e-1", device.cursor, device_id="d-marked", limits=PageLimits(1))
+    assert full.resync_reason == "access-changed" and full.next_page_token is not None
+    await _resynced(engine, "d-marked", full)
+    nxt = await page(engine, "e-1", device.cursor, full.next_page_token, device_id="d-marked")
+    assert nxt.mode == "full" and not nxt.first
 
 
 # ------------------------------------------------------------------ paging under writes

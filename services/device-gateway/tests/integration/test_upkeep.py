@@ -168,8 +168,24 @@ def ago(days: int, today: date = TODAY) -> date:
 
 
 def order(order_id: str, agent: str, status: opb.OrderStatus.ValueType, day: date) -> Item:
-    return po.order_item(
+    [found] = po.order_items(
         opb.Order(id=order_id, agent_id=agent, status=status, order_date=pb_day(day), version=1)
+    )
+    return found
+
+
+def phone_order(order_id: str, taker: str, agent: str, day: date) -> list[Item]:
+    """A delivered phone order `taker` took for `agent`: its two copies."""
+    return po.order_items(
+        opb.Order(
+            id=order_id,
+            agent_id=agent,
+            taken_by=taker,
+            channel=opb.ORDER_CHANNEL_PHONE,
+            status=opb.ORDER_STATUS_DELIVERED,
+            order_date=pb_day(day),
+            version=1,
+        )
     )
 
 
@@ -232,6 +248,9 @@ def history() -> tuple[list[Item], set[tuple[str, str]]]:
         order("o-final-30", "a-1", opb.ORDER_STATUS_DELIVERED, ago(30)),  # the window's first day
         order("o-open-100", "a-1", opb.ORDER_STATUS_SHIPPED, ago(100)),  # in motion: stays
         order("o-cancelled-60", "a-2", opb.ORDER_STATUS_CANCELLED, ago(60)),  # out
+        # a-1 took it by phone for a-2: out, both copies (a-1's `taken:` one, a-2's)
+        *phone_order("o-phone-40", "a-1", "a-2", ago(40)),
+        *phone_order("o-phone-2", "a-1", "a-2", ago(2)),  # both stay
         visit("v-15", "a-1", ago(15)),  # out
         visit("v-14", "a-1", ago(14)),
         visit("v-0", "a-1", TODAY),
@@ -252,6 +271,8 @@ def history() -> tuple[list[Item], set[tuple[str, str]]]:
     out = {
         ("orders", "o-final-31"),
         ("orders", "o-cancelled-60"),
+        ("orders", "o-phone-40"),
+        ("orders", "taken:o-phone-40"),
         ("visits", "v-15"),
         ("contactSales", "v-15"),
         ("proposals", "pr-approved-31"),
@@ -353,11 +374,11 @@ async def test_the_window_sweep_tombstones_exactly_what_left_the_window_once(
     assert state.seq == high + len({section for section, _ in out})
     assert all(high < swept[k][0] <= state.seq for k in out)
     assert removed_by(WINDOW_SWEEP) == counted + len(out)
-    # The device is told: its delta removes a-1's six, nothing of a-2's.
+    # The device is told: its delta removes a-1's seven, nothing of a-2's.
     delta = await sync(engine, "a-1", cursor)
     assert delta["mode"] == "delta"
     told = {(s, e["key"]) for s, entries in delta["sections"].items() for e in entries}
-    assert told == {k for k in out if k != ("orders", "o-cancelled-60")}
+    assert told == out - {("orders", "o-cancelled-60"), ("orders", "o-phone-40")}
     assert all(e["deleted"] for entries in delta["sections"].values() for e in entries)
 
     # A second sweep the same day changes nothing and takes no seq.

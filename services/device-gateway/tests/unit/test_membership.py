@@ -9,6 +9,8 @@ from fieldline_gateway.domain.devices import may_hold_device
 from fieldline_gateway.domain.membership import (
     CATALOG,
     COMPANY,
+    ORDERS_SECTIONS,
+    VAN_SECTIONS,
     MembershipChange,
     membership_change,
     scopes_of,
@@ -116,6 +118,7 @@ def test_a_shared_price_type_is_one_scope() -> None:
     [
         ({TELESELLER}, True),
         ({TELESELLER, AGENT}, False),
+        ({TELESELLER, VAN_SELLER}, False),
         ({TELESELLER, SUPERVISOR}, False),
         ({TELESELLER, MERCHANDISER}, False),
         ({AGENT}, False),
@@ -123,14 +126,16 @@ def test_a_shared_price_type_is_one_scope() -> None:
         (set(), False),
     ],
 )
-def test_a_teleseller_gets_none_of_orders_sections_but_the_catalogs(
-    roles: set[str], withheld: bool
-) -> None:
+def test_a_teleseller_gets_orders_sections_but_its_vans(roles: set[str], withheld: bool) -> None:
+    """Orders serves a teleseller its prices, terms, recommended orders, orders (taken and
+    credited) and contact figures (issue 15, increment 8), but no van: a teleseller with no
+    other route role gets every section of orders but `vans` and `vanStock`."""
     found = withheld_sections(roles) - {"contactSales"}
-    assert bool(found) is withheld
-    if withheld:  # orders admits no TELESELLER yet: its prices, terms, orders, recommendations
-        assert {"prices", "clientTerms", "orders", "recommendedOrders"} <= found
-        assert not found & {"products", "productGroups", "balances", "outlets", "calls"}
+    assert found == (VAN_SECTIONS if withheld else frozenset())
+    if TELESELLER in roles:
+        sent = ORDERS_SECTIONS - found
+        assert {"prices", "priceTypes", "clientTerms", "orders", "recommendedOrders"} <= sent
+        assert "contactSales" not in withheld_sections(roles)
 
 
 @pytest.mark.parametrize(
@@ -139,18 +144,18 @@ def test_a_teleseller_gets_none_of_orders_sections_but_the_catalogs(
         ({AGENT}, False),
         ({VAN_SELLER}, False),
         ({SUPERVISOR}, False),
+        ({TELESELLER}, False),  # its calls' figures
         ({TELESELLER, AGENT}, False),
+        ({TELESELLER, MERCHANDISER}, False),
         ({MERCHANDISER, VAN_SELLER}, False),
-        ({TELESELLER}, True),
         ({MERCHANDISER}, True),
-        ({TELESELLER, MERCHANDISER}, True),
         (set(), True),
     ],
 )
 def test_contact_figures_go_to_those_orders_shows_them_to(roles: set[str], withheld: bool) -> None:
-    """Orders answers ListContactSales to AGENT, VAN_SELLER and SUPERVISOR (own, a supervisor
-    its team's): an employee with none of them (a merchandiser whose visit an agent's order
-    named) gets no `contactSales`, nothing else withheld for it."""
+    """Orders answers ListContactSales to AGENT, VAN_SELLER, TELESELLER and SUPERVISOR (own, a
+    supervisor its team's): an employee with none of them (a merchandiser whose visit an
+    agent's order named) gets no `contactSales`, nothing else withheld for it."""
     found = withheld_sections(roles)
     assert ("contactSales" in found) is withheld
     if MERCHANDISER in roles and withheld:

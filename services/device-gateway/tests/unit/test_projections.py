@@ -643,14 +643,14 @@ def test_client_price() -> None:
     check(item, "clientPrices", "c-1/p-1/2026-03-01", "account:c-1", 2, data)
 
 
-def order(**extra: Any) -> opb.Order:
+def order(agent_id: str = "e-1", **extra: Any) -> opb.Order:
     return opb.Order(
         id="ord-1",
         kind=opb.ORDER_KIND_PRE_SALE,
         status=opb.ORDER_STATUS_CREDIT_HOLD,
         client_id="c-1",
         outlet_id="o-1",
-        agent_id="e-1",
+        agent_id=agent_id,
         warehouse_id="w-1",
         order_date=day(2026, 3, 4),
         lines=[
@@ -680,6 +680,12 @@ def order(**extra: Any) -> opb.Order:
         update_time=at(2026, 3, 4, 9, 10, 12),
         **extra,
     )
+
+
+def order_item(o: opb.Order) -> p.Item:
+    """The one `orders` item of an order its agent took (a field order)."""
+    [found] = po.order_items(o)
+    return found
 
 
 ORDER_LINE = {
@@ -713,6 +719,9 @@ def test_order_on_credit_hold() -> None:
         "clientId": "c-1",
         "outletId": "o-1",
         "warehouseId": "w-1",
+        "channel": "field",  # UNSPECIFIED: an order from before channels
+        "agentId": "e-1",
+        "takenBy": "e-1",  # none named: its agent
         "orderDate": "2026-03-04",
         "currency": "RUB",
         "lines": [ORDER_LINE],
@@ -729,7 +738,7 @@ def test_order_on_credit_hold() -> None:
         "createTime": "2026-03-04T09:10:11.005Z",
         "updateTime": "2026-03-04T09:10:12.000Z",
     }
-    check(po.order_item(order(credit=credit)), "orders", "ord-1", "agent:e-1", 2, data)
+    check(order_item(order(credit=credit)), "orders", "ord-1", "agent:e-1", 2, data)
 
 
 def test_order_optional_members_present() -> None:
@@ -749,7 +758,7 @@ def test_order_optional_members_present() -> None:
     )
     o.status = opb.ORDER_STATUS_PARTIALLY_DELIVERED
     o.lines[0].delivered_base_quantity = "20"
-    body = json.loads(po.order_item(o).body)
+    body = json.loads(order_item(o).body)
     assert body["status"] == "partiallyDelivered"
     assert body["distributorId"] == "dist-1"
     assert body["deliveryDate"] == "2026-03-05"
@@ -767,7 +776,7 @@ def test_order_optional_members_present() -> None:
 
 
 def test_order_without_credit_decision() -> None:
-    body = json.loads(po.order_item(order()).body)
+    body = json.loads(order_item(order()).body)
     assert "credit" not in body and "deliveryDate" not in body and "comment" not in body
 
 
@@ -790,7 +799,68 @@ def test_an_amended_order_replaces_the_item_at_its_version_with_its_revision() -
     body = json.loads(found.body)
     assert (body["revision"], body["version"], body["status"]) == (2, 5, "submitted")
     # An order with no revision (a van sale) leaves it out.
-    assert "revision" not in json.loads(po.order_item(order()).body)
+    assert "revision" not in json.loads(order_item(order()).body)
+
+
+def test_a_phone_order_is_under_its_credited_agent_and_its_taker() -> None:
+    """A teleseller's phone order credited to a field agent: one object under the agent's
+    scope (key the order's id) and one under the teleseller's (`taken:<orderId>`), the same
+    bytes, both versioned by the order (sales-gaps.md §5)."""
+    phone = order(channel=opb.ORDER_CHANNEL_PHONE, taken_by="t-1", call_id="call-1", agent_id="e-7")
+    credited, taken = po.order_items(phone)
+    assert (credited.section, credited.key, credited.scope) == ("orders", "ord-1", "agent:e-7")
+    assert (taken.section, taken.key, taken.scope) == ("orders", "taken:ord-1", "agent:t-1")
+    assert credited.body == taken.body
+    assert credited.source_version == taken.source_version == 2
+    body = json.loads(taken.body)
+    assert (body["id"], body["channel"], body["agentId"], body["takenBy"], body["callId"]) == (
+        "ord-1",
+        "phone",
+        "e-7",
+        "t-1",
+        "call-1",
+    )
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        # a field order: its agent took it
+        {"channel": opb.ORDER_CHANNEL_FIELD, "taken_by": "e-1"},
+        # from before channels: no taker named
+        {},
+        # a teleseller's phone order credited to itself (no field agent on the outlet)
+        {"channel": opb.ORDER_CHANNEL_PHONE, "taken_by": "e-1", "call_id": "call-1"},
+    ],
+)
+def test_an_order_its_agent_took_is_one_object(fields: dict[str, Any]) -> None:
+    [found] = po.order_items(order(**fields))
+    assert (found.key, found.scope) == ("ord-1", "agent:e-1")
+    assert json.loads(found.body)["takenBy"] == "e-1"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        lambda o: oev.OrderSubmitted(order=o),
+        lambda o: oev.OrderHeld(order=o),
+        lambda o: oev.OrderConfirmed(order=o),
+        lambda o: oev.OrderAmended(order=o, previous_revision=1),
+        lambda o: oev.OrderStatusChanged(order=o, previous_status=opb.ORDER_STATUS_SUBMITTED),
+    ],
+)
+def test_every_event_of_a_phone_order_moves_both_copies(event: Any) -> None:
+    """Submitted, held, confirmed, amended, cancelled or delivered: each event carries the
+    order whole, and both objects are written from it at its version."""
+    phone = order(channel=opb.ORDER_CHANNEL_PHONE, taken_by="t-1", agent_id="e-7", revision=2)
+    phone.version, phone.status = 6, opb.ORDER_STATUS_CANCELLED
+    message = event(phone)
+    change = ORDERS[type(message)](cast(Any, None), EventEnvelope(aggregate_version=6), message)
+    found = [(i.key, i.scope, i.source_version) for i in change.items if isinstance(i, p.Item)]
+    assert found == [("ord-1", "agent:e-7", 6), ("taken:ord-1", "agent:t-1", 6)]
+    bodies = {i.body for i in change.items if isinstance(i, p.Item)}
+    [body] = map(json.loads, bodies)
+    assert (body["status"], body["revision"]) == ("cancelled", 2)
 
 
 def test_van_and_its_stock() -> None:
@@ -824,6 +894,7 @@ def test_recommended_order() -> None:
         shelf_quantity="12",
         pack_size="6",
         formula="ceil((2.5 × 7 + 5 − 12) / 6) × 6 = 12",
+        next_contact_kind=opb.CONTACT_KIND_CALL,
     )
     r = ops.RecommendedOrder(
         outlet_id="o-1",
@@ -866,6 +937,8 @@ def test_recommended_order() -> None:
                     "shelfQuantity": "12",
                     "packSize": "6",
                     "formula": "ceil((2.5 × 7 + 5 − 12) / 6) × 6 = 12",
+                    # the next chance to order is a call (a call list's schedule)
+                    "nextContactKind": "call",
                 },
             },
             {
@@ -888,6 +961,10 @@ def test_recommended_order() -> None:
     }
     item = po.recommended_order_item(r)
     check(item, "recommendedOrders", "o-1", "outlet:o-1", 0, data)
+    # A visit next; none planned (UNSPECIFIED) leaves it out, as the second line shows.
+    r.lines[0].explanation.next_contact_kind = opb.CONTACT_KIND_VISIT
+    visited = json.loads(po.recommended_order_item(r).body)["lines"]
+    assert visited[0]["explanation"]["nextContactKind"] == "visit"
 
 
 def a_contact(**fields: Any) -> opb.ContactSales:
@@ -939,6 +1016,16 @@ def test_contact_sales_of_a_productive_visit() -> None:
     # The same message the event carries makes the same item.
     event = oev.ContactSalesChanged(contact_sales=a_contact())
     assert po.contact_sales_item(event.contact_sales) == item
+
+
+def test_contact_sales_of_a_call_are_the_telesellers() -> None:
+    """A call's figures (orders' CALL contact): keyed by the call, under the teleseller's
+    scope, `kind` call."""
+    item = po.contact_sales_item(
+        a_contact(contact_id="call-1", kind=opb.CONTACT_KIND_CALL, employee_id="t-1")
+    )
+    assert (item.key, item.scope) == ("call-1", "agent:t-1")
+    assert json.loads(item.body)["kind"] == "call"
 
 
 def test_contact_sales_of_a_visit_that_was_not_productive() -> None:
@@ -1463,8 +1550,8 @@ def test_same_message_same_bytes() -> None:
     assert pc.outlet_item(cpb.Outlet(id="o-1", card=card())) == pc.outlet_item(
         cpb.Outlet(id="o-1", card=card())
     )
-    first = po.order_item(order())
-    again = po.order_item(opb.Order.FromString(order().SerializeToString()))
+    first = order_item(order())
+    again = order_item(opb.Order.FromString(order().SerializeToString()))
     assert first.body == again.body
 
 
@@ -1485,7 +1572,7 @@ def test_a_map_gives_the_same_bytes_whatever_its_order() -> None:
     [
         lambda: pc.route_item(cpb.Route(name="r")),
         lambda: pc.visit_item(cpb.Visit(id="v")),  # no agent: no scope
-        lambda: po.order_item(opb.Order(agent_id="e-1")),
+        lambda: po.order_items(opb.Order(agent_id="e-1")),
         lambda: ps.tare_balance_item(spb.TareBalance(client_id="c-1")),
         lambda: po.price_item("", "pt-1", opb.PriceListEntry(product_id="p"), version=1),
         lambda: pc.call_item(cpb.Call(id="call-1")),  # no teleseller: no scope

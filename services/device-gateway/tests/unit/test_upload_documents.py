@@ -243,6 +243,34 @@ def test_a_call_names_its_outlet_creates_its_id_and_its_times_are_device_times()
     assert d.device_field("call", "call.id") == "callId"
 
 
+def phone_order() -> dict[str, Any]:
+    """A teleseller's order taken on the phone, in a call, credited to a field agent."""
+    order = every_kind()["order"]
+    del order["visitId"]
+    return {**order, "channel": "phone", "callId": new_id(), "creditedAgentId": "e-agent-7"}
+
+
+def test_a_phone_order_carries_its_channel_call_and_credited_agent() -> None:
+    document = phone_order()
+    order = d.receive(0, raw(document)).document
+    assert isinstance(order, d.Order)
+    assert (order.channel, order.call_id, order.credited_agent_id) == (
+        "phone",
+        document["callId"],
+        "e-agent-7",
+    )
+    # All three are optional: a field order names none (its channel is the employee's own).
+    field_order = d.receive(0, raw(every_kind()["order"])).document
+    assert isinstance(field_order, d.Order)
+    assert (field_order.channel, field_order.call_id, field_order.credited_agent_id) == (
+        None,
+        None,
+        None,
+    )
+    explicit = d.receive(0, raw({**every_kind()["order"], "channel": "field"})).document
+    assert isinstance(explicit, d.Order) and explicit.channel == "field"
+
+
 @pytest.mark.parametrize(
     ("kind", "change", "field", "says"),
     [
@@ -260,9 +288,18 @@ def test_a_call_names_its_outlet_creates_its_id_and_its_times_are_device_times()
         ("orderCancel", lambda o: o.update(reason="x" * 1001), "reason", "length"),
         ("orderCancel", lambda o: o.update(orderId="o-1"), "orderId", "regex"),
         ("orderCancel", lambda o: o.update(expectedRevision=-1), "expectedRevision", ">= 1"),
+        # a phone order's members: the protocol's enum spelling (lower camelCase) only
+        ("order", lambda o: o.update(channel="PHONE"), "channel", "Invalid enum value"),
+        ("order", lambda o: o.update(channel="fax"), "channel", "Invalid enum value"),
+        ("order", lambda o: o.update(channel=2), "channel", "Expected `str | null`"),
+        ("order", lambda o: o.update(callId="call-1"), "callId", "regex"),
+        ("order", lambda o: o.update(callId=7), "callId", "Expected `str | null`"),
+        ("order", lambda o: o.update(creditedAgentId=""), "creditedAgentId", "length"),
+        ("order", lambda o: o.update(creditedAgentId="e" * 65), "creditedAgentId", "length"),
+        ("order", lambda o: o.update(takenBy="e-1"), "takenBy", "unknown field"),
     ],
 )
-def test_a_malformed_amendment_or_cancellation_is_invalid_naming_its_field(
+def test_a_malformed_amendment_cancellation_or_phone_order_is_invalid_naming_its_field(
     kind: str, change: Any, field: str, says: str
 ) -> None:
     document = every_kind()[kind]

@@ -21,7 +21,7 @@ from fieldline_gateway.adapters import dispatch
 from fieldline_gateway.domain import documents as d
 from fieldline_gateway.domain.documents import Sighting, Status
 
-from .test_upload_documents import every_kind, raw
+from .test_upload_documents import every_kind, phone_order, raw
 
 
 def decoded(document: dict[str, Any], index: int = 0) -> d.Received:
@@ -63,6 +63,28 @@ def test_what_each_kind_creates_and_names() -> None:
         assert named is not None and d.creates(named) is None
         assert d.needs(named) == {d.creates(order)}
         assert d.creates_loosely(raw(kinds[kind]), kind) is None
+
+
+def test_a_phone_order_waits_for_the_call_it_names() -> None:
+    """A phone order names the call it was taken in (`callId`, made by an earlier `call`
+    document): a rejected call sinks it, as a rejected check-in sinks a field order."""
+    kinds = every_kind()
+    call = decoded(kinds["call"]).document
+    assert call is not None
+    document = {**phone_order(), "callId": kinds["call"]["callId"].upper()}
+    order = decoded(document).document
+    assert order is not None
+    assert d.creates(call) in d.needs(order)
+    assert d.needs(order) == {d.creates(call), "0f3e"}  # the call and the outlet
+    refused = {d.creates(call) or "": [Sighting(Status.REJECTED, "doc-call")]}
+    verdict = d.judge_prerequisites(d.needs(order), refused)
+    assert (verdict.send, verdict.status, verdict.prerequisite) == (
+        False,
+        Status.REJECTED,
+        "doc-call",
+    )
+    # The credited agent is no entity a document makes: nothing waits for it.
+    assert "e-agent-7" not in d.needs(order)
 
 
 def test_ids_compare_whatever_their_case_and_hyphens() -> None:
@@ -192,6 +214,50 @@ def test_an_invalid_argument_names_the_documents_field() -> None:
     assert outcome.problem is not None and outcome.problem.field is None
 
 
+@pytest.mark.parametrize(
+    ("code", "message", "problem", "field"),
+    [
+        (
+            "INVALID_ARGUMENT",
+            "credited_agent_id: outlet O is on the routes of 2 agents (A, B); name one",
+            "invalid-document",
+            "documents[3].creditedAgentId",
+        ),
+        (
+            "INVALID_ARGUMENT",
+            "call_id: only a PHONE order names a call",
+            "invalid-document",
+            "documents[3].callId",
+        ),
+        (
+            "INVALID_ARGUMENT",
+            "visit_id: a PHONE order names no visit",
+            "invalid-document",
+            "documents[3].visitId",
+        ),
+        (
+            "INVALID_ARGUMENT",
+            "channel: a teleseller takes orders by phone",
+            "invalid-document",
+            "documents[3].channel",
+        ),
+        # PERMISSION_DENIED is `not-permitted` with orders' message, as every refusal of a role
+        ("PERMISSION_DENIED", "channel: a PHONE order needs a teleseller", "not-permitted", None),
+    ],
+)
+def test_orders_refusals_of_a_phone_order_name_the_documents_field(
+    code: str, message: str, problem: str, field: str | None
+) -> None:
+    order = decoded(phone_order(), index=3)
+    outcome = d.refusal(code, message, order)
+    assert outcome.status is Status.REJECTED and outcome.problem is not None
+    assert (outcome.problem.code, outcome.problem.field) == (problem, field)
+    if field is not None:
+        assert outcome.problem.detail == f"{field}: {message.partition(': ')[2]}"
+    else:
+        assert outcome.problem.detail == message
+
+
 def test_an_order_at_another_revision_is_rejected_naming_expected_revision() -> None:
     cancel = decoded(every_kind()["orderCancel"], index=4)
     stale = "expected_revision: order o1 is at revision 3, not 2; read it and cancel again"
@@ -306,6 +372,30 @@ def test_an_order_answer_is_the_sync_shape_with_exact_amounts_and_its_warnings()
     assert outcome.status is Status.WARNED
     assert [w.code for w in outcome.warnings] == ["creditHold", "creditUnchecked"]
     json.dumps(entity)  # stored in the receipt as it is: JSON types only
+
+
+def test_an_order_answer_names_its_channel_taker_and_call() -> None:
+    """A phone order's answer says how it was taken, by whom, in which call, and whom it is
+    credited to; an order from before channels (UNSPECIFIED, no taker) is a field order its
+    agent took."""
+    phone = dispatch.order_entity(
+        opb.Order(
+            id="o1",
+            agent_id="e-agent",
+            taken_by="e-teller",
+            channel=opb.ORDER_CHANNEL_PHONE,
+            call_id="call-1",
+        )
+    )
+    assert (phone["channel"], phone["agentId"], phone["takenBy"], phone["callId"]) == (
+        "phone",
+        "e-agent",
+        "e-teller",
+        "call-1",
+    )
+    old = dispatch.order_entity(opb.Order(id="o2", agent_id="e-agent"))
+    assert (old["channel"], old["takenBy"]) == ("field", "e-agent")
+    assert "callId" not in old
 
 
 def test_an_amendment_and_a_cancellation_are_answered_with_the_order_at_its_revision() -> None:
@@ -472,6 +562,15 @@ def test_requests_carry_the_documents_content() -> None:
         2,
         "the outlet changed its mind",
     )
+    # A field order leaves its channel to orders (the employee's own) and names no call.
+    assert order.channel == opb.ORDER_CHANNEL_UNSPECIFIED
+    assert (order.call_id, order.credited_agent_id) == ("", "")
+    phone_document = phone_order()
+    phone = request_of(phone_document)
+    assert phone.channel == opb.ORDER_CHANNEL_PHONE
+    assert (phone.call_id, phone.credited_agent_id) == (phone_document["callId"], "e-agent-7")
+    assert phone.visit_id == ""
+    assert request_of({**phone_document, "channel": "field"}).channel == opb.ORDER_CHANNEL_FIELD
     call = request_of(kinds["call"]).call
     assert (call.id, call.outlet_id) == (kinds["call"]["callId"], "0f3e")
     assert call.outcome == cpb.CALL_OUTCOME_CALL_BACK

@@ -134,19 +134,24 @@ def test_the_order_window_is_a_setting() -> None:
 
 
 def test_an_order_counts_from_its_order_date_with_its_status() -> None:
-    order = po.order_item(
+    """Both copies of a phone order (its credited agent's, its taker's `taken:`) alike."""
+    copies = po.order_items(
         opb.Order(
             id="o-1",
             agent_id="a-1",
+            taken_by="t-1",
+            channel=opb.ORDER_CHANNEL_PHONE,
             status=opb.ORDER_STATUS_PARTIALLY_DELIVERED,
             order_date=pb_day(ago(40)),
             delivery_date=pb_day(ago(2)),
             update_time=pb_time(datetime(2026, 3, 3, tzinfo=UTC)),
         )
     )
-    found = dated(order.section, order.key, order.body, MOSCOW)
-    assert found == Dated(ago(40), "partiallyDelivered")
-    assert out_of_window(order.section, found, TODAY)
+    assert [order.key for order in copies] == ["o-1", "taken:o-1"]
+    for order in copies:
+        found = dated(order.section, order.key, order.body, MOSCOW)
+        assert found == Dated(ago(40), "partiallyDelivered")
+        assert out_of_window(order.section, found, TODAY)
 
 
 def test_visits_plan_days_and_collections_count_from_their_date() -> None:

@@ -170,6 +170,13 @@ def call_for(peers: Peers, document: d.Document) -> Call:
                     lines=[_order_line(line) for line in document.lines],
                     comment=document.comment,
                     credit_override=_override(document.credit_override),
+                    channel=(
+                        _enum_value(opb.OrderChannel, "ORDER_CHANNEL_", document.channel)
+                        if document.channel
+                        else opb.ORDER_CHANNEL_UNSPECIFIED
+                    ),
+                    call_id=document.call_id or "",
+                    credited_agent_id=document.credited_agent_id or "",
                 ),
                 lambda r: _order_answer(r.order),
             )
@@ -598,6 +605,13 @@ def order_entity(o: opb.Order) -> dict[str, Any]:
             "visitId": o.visit_id,
             "distributorId": o.distributor_id,
             "warehouseId": o.warehouse_id,
+            # UNSPECIFIED: an order from before channels, taken in the field by its agent.
+            "channel": enum_name(
+                opb.OrderChannel, "ORDER_CHANNEL_", o.channel or opb.ORDER_CHANNEL_FIELD
+            ),
+            "agentId": o.agent_id,
+            "takenBy": o.taken_by or o.agent_id,
+            "callId": o.call_id,
             "orderDate": _date(o.order_date),
             "deliveryDate": _date(o.delivery_date),
             "currency": o.currency_code,

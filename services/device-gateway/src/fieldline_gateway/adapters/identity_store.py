@@ -119,6 +119,20 @@ class IdentityStore:
         query = select(devices.c.device_id).where(devices.c.revoked_at >= since)
         return set(await self.session.scalars(query))
 
+    async def resync_below(self, device_id: str) -> int | None:
+        """The device's own sync horizon (None: it has none, or no such device)."""
+        query = select(devices.c.resync_below).where(devices.c.device_id == device_id)
+        found = await self.session.scalar(query)
+        return None if found is None else int(found)
+
+    async def lower_resync_below(self, device_id: str, seq: int) -> None:
+        """The device's horizon down to `seq` where it is above (never raised, never set)."""
+        await self.session.execute(
+            update(devices)
+            .where(devices.c.device_id == device_id, devices.c.resync_below > seq)
+            .values(resync_below=seq)
+        )
+
     async def touch(self, device_id: str, **values: Any) -> None:
         await self.session.execute(
             update(devices).where(devices.c.device_id == device_id).values(**values)

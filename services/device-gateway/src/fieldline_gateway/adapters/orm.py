@@ -4,7 +4,7 @@ their own modules on the same MetaData (adapters/schema.py imports them all)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, String, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, Index, String, Table, Text
 
 from fieldline_kit.auth.directory_table import directory_table
 from fieldline_kit.db import new_metadata
@@ -43,6 +43,12 @@ devices = Table(
     Column("last_sync_at", Moment, nullable=True),
     Column("last_sync_mode", String(8), nullable=True),
     Column("last_upload_at", Moment, nullable=True),
+    # The device's own sync horizon: a cursor of it below this seq gets a full answer (reset,
+    # `access-changed`), as one below the store's horizon does; NULL: none. Set when sections
+    # once withheld from its employee are sent now (a cursor does not record what was withheld
+    # from it); the first page of a full answer lowers it to that answer's high, so it happens
+    # once (service_layer/sync.py).
+    Column("resync_below", BigInteger, nullable=True),
 )
 # The revoked-device set each replica keeps in memory: revocations of the last minutes.
 Index("ix_devices_revoked_at", devices.c.revoked_at)

@@ -36,6 +36,7 @@ from fieldline_gateway.adapters.projections import (
     item,
     join_key,
     money,
+    optional_enum,
     put,
     require,
     scope_account,
@@ -231,10 +232,23 @@ def _credit(credit: opb.CreditDecision) -> dict[str, Any]:
     return data
 
 
-def order_item(order: opb.Order) -> Item:
-    """`orders`, under the agent's scope (`OrderSubmitted`, `OrderHeld`, `OrderConfirmed`,
-    `OrderAmended`, `OrderStatusChanged`, `VanSaleCompleted`, `ListOrders`), versioned by the
-    order's `version` (every change steps it); `revision` counts its amendments."""
+# The key of a phone order's copy under its taker's scope (`taken:<orderId>`).
+TAKEN_PREFIX = "taken:"
+
+
+def taken_key(order_id: str) -> str:
+    return TAKEN_PREFIX + order_id
+
+
+def order_items(order: opb.Order) -> list[Item]:
+    """`orders` (`OrderSubmitted`, `OrderHeld`, `OrderConfirmed`, `OrderAmended`,
+    `OrderStatusChanged`, `VanSaleCompleted`, `ListOrders`), versioned by the order's
+    `version` (every change steps it); `revision` counts its amendments. The order is under
+    its agent's scope, keyed by its id; a phone order taken by another employee than the agent
+    credited with it (a teleseller's) is also under the taker's, keyed `taken:<orderId>`, with
+    the same body — an object lives in one scope, and both see the order (orders' "own":
+    `agent_id` or `taken_by`). Every event of the order carries it whole, so both copies move
+    together."""
     o = order
     data: dict[str, Any] = {
         "id": o.id,
@@ -245,6 +259,12 @@ def order_item(order: opb.Order) -> Item:
     }
     put(data, "distributorId", o.distributor_id)
     put(data, "warehouseId", o.warehouse_id)
+    # UNSPECIFIED: an order from before channels, taken in the field by its agent.
+    data["channel"] = enum_name(opb.OrderChannel, o.channel or opb.ORDER_CHANNEL_FIELD)
+    taker = o.taken_by or o.agent_id
+    put(data, "agentId", o.agent_id)
+    put(data, "takenBy", taker)
+    put(data, "callId", o.call_id)
     data["orderDate"] = date_text(o.order_date, "order.order_date")
     put(data, "deliveryDate", date_text(o.delivery_date, "order.delivery_date"))
     data["currency"] = o.currency_code
@@ -260,7 +280,12 @@ def order_item(order: opb.Order) -> Item:
     data["version"] = o.version
     data["createTime"] = time_text(o.create_time, "order.create_time")
     data["updateTime"] = time_text(o.update_time, "order.update_time")
-    return item(ORDERS, require(o.id, "order.id"), scope_agent(o.agent_id), o.version, data)
+    key = require(o.id, "order.id")
+    credited = item(ORDERS, key, scope_agent(o.agent_id), o.version, data)
+    if taker == o.agent_id:
+        return [credited]
+    taken = Item(ORDERS, taken_key(key), scope_agent(taker), o.version, credited.body)
+    return [credited, taken]
 
 
 # --------------------------------------------------------------------------------- vans
@@ -297,6 +322,8 @@ def _explanation(e: ops.RecommendationExplanation) -> dict[str, Any]:
     put(data, "shelfQuantity", e.shelf_quantity)
     data["packSize"] = e.pack_size
     data["formula"] = e.formula
+    # What `daysUntilNextVisit` counts to: a visit or a call (left out when none is planned).
+    put(data, "nextContactKind", optional_enum(opb.ContactKind, e.next_contact_kind))
     return data
 
 

@@ -523,7 +523,7 @@ class ServiceLists:
                 self._peers.orders.ListOrders,
                 request,
                 lambda r: r.orders,
-                lambda o: Listed(items=[po.order_item(o)]),
+                lambda o: Listed(items=[*po.order_items(o)]),
                 "order",
             ):
                 yield listed

@@ -221,6 +221,11 @@ class Audit(DocumentBase, tag="audit", kw_only=True):
 
 
 class Order(DocumentBase, tag="order", kw_only=True):
+    """A pre-sale order (orders `SubmitOrder`). `channel` unset is the employee's own: `phone`
+    for a teleseller, `field` for the others; a phone order names the call it was taken in
+    (`callId`, the app's id of an earlier `call` document) and may name the agent credited
+    with it (`creditedAgentId`); which combinations pass is orders' rule."""
+
     order_id: Uuid
     visit_id: Uuid | None = None
     client_id: Ref
@@ -232,6 +237,9 @@ class Order(DocumentBase, tag="order", kw_only=True):
     lines: OrderLines
     comment: Text = ""
     credit_override: CreditOverride | None = None
+    channel: Literal["field", "phone"] | None = None
+    call_id: Uuid | None = None
+    credited_agent_id: Ref | None = None
 
 
 class OrderAmend(DocumentBase, tag="orderAmend", kw_only=True):
@@ -733,7 +741,9 @@ def needs(document: Document) -> frozenset[str]:
             named.append(document.visit_id)
         case Audit():
             named += [document.visit_id, document.outlet_id]
-        case Order() | VanSale():
+        case Order():
+            named += [document.visit_id, document.outlet_id, document.call_id]
+        case VanSale():
             named += [document.visit_id, document.outlet_id]
         case Return():
             named += [document.visit_id, document.outlet_id, document.order_id]

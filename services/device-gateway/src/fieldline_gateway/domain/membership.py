@@ -23,10 +23,18 @@ quotes prices and debts on the phone, so it holds money scopes; it proposes no o
 admits it to no census) and has no van.
 
 `withheld_sections` is what a role's bundle leaves out while the owning service does not admit
-the role to the reads behind it: orders admits no TELESELLER yet (its telesales increment), so
-a teleseller's bundle has none of orders' sections but the catalog's; and orders shows contact
-figures (`ListContactSales`) to AGENT, VAN_SELLER and SUPERVISOR only, so `contactSales` is left
-out for an employee holding none of them (a merchandiser whose visit an order named).
+the role to the reads behind it: orders serves a teleseller its prices and terms, its
+recommended orders, its orders (those it took on the phone and those credited to it) and its
+contact figures, but no van, so a teleseller with no other route role gets no `vans` and
+`vanStock`; and orders shows contact figures (`ListContactSales`) to AGENT, VAN_SELLER,
+TELESELLER and SUPERVISOR only, so `contactSales` is left out for an employee holding none of
+them (a merchandiser whose visit an order named).
+
+Until orders' telesales increment a teleseller got none of orders' sections but the catalog's
+(`ORDERS_SECTIONS`); a cursor does not record what was withheld from it, so its devices sync in
+full once after that change (migration 0004 marks them: `devices.resync_below`, read by the
+sync as a per-device horizon; docs/contexts/device-gateway.md, *Compaction, retention,
+resync*).
 """
 
 from __future__ import annotations
@@ -43,9 +51,9 @@ CATALOG = "catalog"
 FIELD_ROLES = frozenset({AGENT, VAN_SELLER, MERCHANDISER, TELESELLER, SUPERVISOR})
 MONEY_ROLES = frozenset({AGENT, VAN_SELLER, TELESELLER, SUPERVISOR})
 # Orders' sections beyond the catalog's (products, productGroups): the prices and terms of the
-# employee's clients, recommended orders, its own orders, vans and contact figures. Orders admits
-# TELESELLER to none of their reads yet, so a teleseller's bundle leaves them out
-# (`withheld_sections`).
+# employee's clients, recommended orders, its own orders, vans and contact figures. Withheld
+# from a teleseller until orders admitted TELESELLER to their reads (issue 15, increment 8);
+# now only its van sections are (`withheld_sections`).
 ORDERS_SECTIONS = frozenset(
     {
         "priceTypes",
@@ -61,8 +69,12 @@ ORDERS_SECTIONS = frozenset(
         "contactSales",
     }
 )
-# Whom orders shows its own contact figures (ListContactSales: AGENT, VAN_SELLER, SUPERVISOR).
-CONTACT_SALES_ROLES = frozenset({AGENT, VAN_SELLER, SUPERVISOR})
+# Orders' van reads (ListVans, GetVanStock), which admit no TELESELLER: withheld from a
+# teleseller with no other route role.
+VAN_SECTIONS = frozenset({"vans", "vanStock"})
+# Whom orders shows its own contact figures (ListContactSales: AGENT, VAN_SELLER, TELESELLER,
+# SUPERVISOR; a teleseller's are its calls').
+CONTACT_SALES_ROLES = frozenset({AGENT, VAN_SELLER, TELESELLER, SUPERVISOR})
 
 
 def agent_scope(employee_id: str) -> str:
@@ -132,11 +144,11 @@ def only_teleseller(roles: Collection[str]) -> bool:
 
 def withheld_sections(roles: Collection[str]) -> frozenset[str]:
     """The sections an employee with `roles` does not receive although it holds their scopes:
-    orders' (but the catalog's) for a teleseller with no other route role (orders does not
-    admit TELESELLER yet); `contactSales` for one with none of the roles orders shows contact
-    figures to. Lifting it later (or the employee gaining such a role) needs those devices to
-    sync in full once: a cursor does not record what was withheld from it."""
-    withheld = set(ORDERS_SECTIONS) if only_teleseller(roles) else set()
+    the van sections for a teleseller with no other route role (orders shows it no van);
+    `contactSales` for one with none of the roles orders shows contact figures to. Lifting a
+    withholding later (or the employee gaining such a role) needs those devices to sync in
+    full once: a cursor does not record what was withheld from it (`devices.resync_below`)."""
+    withheld = set(VAN_SECTIONS) if only_teleseller(roles) else set()
     if CONTACT_SALES_ROLES.isdisjoint(roles):
         withheld.add("contactSales")
     return frozenset(withheld)

@@ -36,7 +36,8 @@ def _items(*entries: Item | None) -> Change:
 
 # ------------------------------------------------------------------------------ orders
 def order_seen(app: App, envelope: EventEnvelope, message: Any) -> Change:
-    return _items(po.order_item(message.order))
+    """The order whole: under its agent's scope, and a phone order also under its taker's."""
+    return _items(*po.order_items(message.order))
 
 
 def client_price_type_set(

@@ -429,6 +429,13 @@ class Identity:
             now if due else known[1] if known else now,
         )
 
+    async def resynced(self, device_id: str, high: int) -> None:
+        """A full answer at `high` began for the device: its own horizon (`resync_below`)
+        comes down to `high`, so the cursor that answer ends with is served deltas again."""
+        async with self._uow() as uow:
+            await IdentityStore(uow.session).lower_resync_below(device_id, high)
+            await uow.commit()
+
     async def watch_revocations(self, stop: asyncio.Event) -> None:
         """Keep `revoked` current: the devices revoked within REVOKED_MEMORY, every second
         (and the devices gauge, every minute)."""

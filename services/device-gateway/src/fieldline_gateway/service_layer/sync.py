@@ -6,8 +6,17 @@
     cursor of another epoch            full, reset, resyncReason store-rebuilt
     cursor below the horizon           full, reset, resyncReason cursor-expired
     cursor above the clock             full, reset, resyncReason cursor-ahead
+    cursor below the device's horizon  full, reset, resyncReason access-changed
     cursor the store can serve         delta from it
     page token                         the next page of the same sync (same high)
+
+The device's own horizon (`devices.resync_below`, NULL for most) marks a device whose cursors
+may lack items once withheld from its employee and now sent (a cursor does not record what
+was withheld from it: migration 0004 marks telesellers' devices). The first page of any full
+answer lowers it to that answer's high (`SyncPage.lower_resync_below`, recorded by the caller),
+so the cursor the answer ends with is served deltas again: the full sync happens once, and an
+interrupted one (the device keeps its old cursor) is answered in full again. A delta's page
+token from below the mark is expired.
 
 Each page is read in one read transaction of the store, which decides and reads in the same
 snapshot. The answer is built from the stored item bytes as they are.
@@ -32,6 +41,7 @@ from fieldline_gateway.adapters.fanout_store import (
     StorePage,
     SyncStore,
 )
+from fieldline_gateway.adapters.identity_store import IdentityStore
 from fieldline_gateway.adapters.shared_scopes import SharedScopes
 from fieldline_gateway.domain.cursor import (
     Cursor,
@@ -53,6 +63,7 @@ class ResyncReason(StrEnum):
     CURSOR_EXPIRED = "cursor-expired"
     STORE_REBUILT = "store-rebuilt"
     CURSOR_AHEAD = "cursor-ahead"
+    ACCESS_CHANGED = "access-changed"
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,9 @@ class SyncPage:
     items: int
     next_page_token: str | None
     next_cursor: str | None
+    # The first page of a full answer to a device whose own horizon is above its high: the
+    # horizon to lower to (`Identity.resynced`); None: nothing to record.
+    lower_resync_below: int | None = None
 
 
 @dataclass(frozen=True)
@@ -117,13 +131,15 @@ async def sync_page(
     limits: PageLimits = PROTOCOL_LIMITS,
     exclude_sections: Collection[str] = (),
     shared: SharedScopes | None = None,
+    device_id: str | None = None,
 ) -> SyncPage:
     """The page of `employee_id`'s sync that `cursor` and `page_token` ask for. `key` signs
     and checks page tokens (the same on every replica); `protocol_minor` is the minor the
     answer is in, `exclude_sections` the sections newer than it. Refusals: `invalid-cursor`,
     `invalid-request` (a page token that is not the server's, or a cursor not matching it),
     `page-token-expired`, `sync-unavailable`. `shared` is the replica's cache of the shared
-    scopes' entries."""
+    scopes' entries. `device_id`: the device asking, whose own horizon is read in the page's
+    snapshot (None: none is)."""
     token = (
         decode_page_token(page_token, key, employee_id=employee_id, now=now, max_age=page_token_ttl)
         if page_token
@@ -140,7 +156,14 @@ async def sync_page(
                 "the sync store is being built",
                 retry_after=UNAVAILABLE_RETRY_SECONDS,
             )
-        plan = _continue(token, clock) if token is not None else _start(given, clock)
+        device_horizon = (
+            await IdentityStore(snap.session).resync_below(device_id) if device_id else None
+        )
+        plan = (
+            _continue(token, clock, device_horizon)
+            if token is not None
+            else _start(given, clock, device_horizon)
+        )
         after = token.after if token is not None else None
         if plan.mode is Mode.DELTA:
             page = await snap.delta(employee_id, plan.c, plan.high, limits, after, exclude_sections)
@@ -184,10 +207,18 @@ async def sync_page(
         items=page.items,
         next_page_token=next_token,
         next_cursor=next_cursor,
+        lower_resync_below=(
+            plan.high
+            if first
+            and plan.mode is Mode.FULL
+            and device_horizon is not None
+            and device_horizon > plan.high
+            else None
+        ),
     )
 
 
-def _start(cursor: Cursor | None, clock: ClockState) -> _Plan:
+def _start(cursor: Cursor | None, clock: ClockState, device_horizon: int | None) -> _Plan:
     """Full, delta or a full reset, for a sync's first page."""
     if cursor is None:
         return _Plan(Mode.FULL, 0, clock.seq, "")
@@ -197,16 +228,27 @@ def _start(cursor: Cursor | None, clock: ClockState) -> _Plan:
         reason = ResyncReason.CURSOR_EXPIRED
     elif cursor.seq > clock.seq:
         reason = ResyncReason.CURSOR_AHEAD
+    elif device_horizon is not None and cursor.seq < device_horizon:
+        reason = ResyncReason.ACCESS_CHANGED
     else:
         return _Plan(Mode.DELTA, cursor.seq, clock.seq, "")
     return _Plan(Mode.FULL, 0, clock.seq, reason.value)
 
 
-def _continue(token: PageToken, clock: ClockState) -> _Plan:
+def _continue(token: PageToken, clock: ClockState, device_horizon: int | None) -> _Plan:
     """The same sync, at the `high` of its first page, unless what it reads is gone: another
-    store, or a compaction that deleted rows it still needed."""
+    store, or a compaction that deleted rows it still needed; or a delta from below the
+    device's own horizon (begun before it was set)."""
     needed_from = token.c if token.mode is Mode.DELTA else token.high
-    if token.epoch != clock.epoch or token.high > clock.seq or needed_from < clock.horizon:
+    below_device = (
+        token.mode is Mode.DELTA and device_horizon is not None and token.c < device_horizon
+    )
+    if (
+        token.epoch != clock.epoch
+        or token.high > clock.seq
+        or needed_from < clock.horizon
+        or below_device
+    ):
         raise Problem(
             "page-token-expired",
             "the data this page token pages through changed: sync again from the cursor, "

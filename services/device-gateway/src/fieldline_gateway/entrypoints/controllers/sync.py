@@ -51,7 +51,10 @@ class SyncController(Controller):
                 # What the caller's roles may not read at the owning service yet.
                 exclude_sections=withheld_sections(caller.roles),
                 shared=app.shared_scopes,
+                device_id=caller.device_id,
             )
+        if page.lower_resync_below is not None:  # the device's one full sync has begun
+            await app.identity.resynced(caller.device_id, page.lower_resync_below)
         mode = "resync" if page.reset else str(page.mode)
         metrics.SYNC_SECONDS.labels(mode).observe(time.perf_counter() - started)
         metrics.SYNCS.labels(mode, page.resync_reason or "").inc()
