@@ -17,8 +17,8 @@ PRODUCT_GROUP, PRODUCT, PRICE_TYPE, PRICE_LIST, DISCOUNT = (
     "price_list",
     "discount",
 )
-# Orders keys stock by a warehouse id it keeps no record of: an ERP's warehouse is
-# uuid5(ORDERS_CATALOG, "warehouse:<its external id>") too.
+# Orders keys stock by warehouse id: an ERP's warehouse is uuid5(ORDERS_CATALOG,
+# "warehouse:<its external id>") too, the id UpsertWarehouses gives it.
 WAREHOUSE = "warehouse"
 
 

@@ -90,6 +90,25 @@ class FeedEnv(RunningService[App]):
         return done >= want
 
     # -- clients events ------------------------------------------------------------------------
+    async def client(
+        self,
+        client_id: str,
+        client_type: int,
+        version: int,
+        *,
+        created: bool | None = None,
+    ) -> str:
+        """ClientCreated (version 1, unless `created` says) or ClientChanged of its type."""
+        client = res.Client(id=client_id, name="ООО «Клиент»", type=client_type, version=version)
+        message = (
+            ev.ClientCreated(client=client)
+            if _created(created, version)
+            else ev.ClientChanged(client=client, changed_fields=["type"])
+        )
+        return await self.publish(
+            message, aggregate_type="client", aggregate_id=client_id, version=version
+        )
+
     async def outlet(
         self,
         outlet_id: str,
@@ -101,7 +120,7 @@ class FeedEnv(RunningService[App]):
     ) -> str:
         outlet = res.Outlet(id=outlet_id, client_id=client_id, status=status, version=version)
         message: Message
-        if created or (created is None and version == 1):
+        if _created(created, version):
             message = ev.OutletCreated(outlet=outlet)
         else:
             message = ev.OutletChanged(outlet=outlet, changed_fields=["status"])
@@ -230,6 +249,11 @@ class FeedEnv(RunningService[App]):
                 ],
             )
         return order_id
+
+
+def _created(created: bool | None, version: int) -> bool:
+    """Whether an aggregate's event is its creation: as `created` says, else at version 1."""
+    return created or (created is None and version == 1)
 
 
 def product_row(

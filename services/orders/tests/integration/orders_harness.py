@@ -53,7 +53,7 @@ from fieldline_kit.testing.helpers import closed_port, eventually_value, new_id
 from fieldline_kit.testing.nats_server import EmbeddedNats
 from fieldline_kit.testing.service import RunningService, service_running
 from fieldline_orders.bootstrap import App
-from fieldline_orders.domain.feed import AssignmentState, EmployeeState, OutletState
+from fieldline_orders.domain.feed import AssignmentState, ClientState, EmployeeState, OutletState
 from fieldline_orders.entrypoints.main import SPEC
 from fieldline_settlements.domain import feed as s_feed
 from fieldline_settlements.entrypoints.main import SPEC as SETTLEMENTS
@@ -376,6 +376,21 @@ async def supervisor_of(e: Env, *team: Caller) -> Caller:
     return boss
 
 
+async def a_client_of_type(e: Env, kind: str) -> str:
+    """A new client the clients feed told orders of, of `kind` (DISTRIBUTOR, RETAIL, …), as
+    its ClientCreated leaves it in `feed_clients`."""
+    client_id = new_id()
+    async with e.app.uow() as uow:
+        await uow.feed.put_client(ClientState(client_id, kind, 1))
+        await uow.commit()
+    return client_id
+
+
+async def new_distributor(e: Env) -> str:
+    """A new distributor (a client of type DISTRIBUTOR known to orders)."""
+    return await a_client_of_type(e, "DISTRIBUTOR")
+
+
 async def manager_of(e: Env, distributor_id: str) -> Caller:
     """A new distributor manager of `distributor_id`, as the clients feed reports it."""
     manager = Caller(new_id(), {"DISTRIBUTOR_MANAGER"})
@@ -465,12 +480,18 @@ def seller_of(van: vs.Van, *roles: str) -> Caller:
     return Caller(van.van_seller_id, {"VAN_SELLER", *roles})
 
 
-async def new_van(e: Env) -> vs.Van:
-    """A new van of a new van seller (`seller_of(van)`)."""
+async def new_van(e: Env, distributor_id: str = "") -> vs.Van:
+    """A new van of a new van seller (`seller_of(van)`), selling for `distributor_id` ("": the
+    company's)."""
     reply = await e.orders.vans.CreateVan(
         vs.CreateVanRequest(
             request_id=new_id(),
-            van=vs.Van(id=new_id(), name="ГАЗель А123ВС", van_seller_id=new_id()),
+            van=vs.Van(
+                id=new_id(),
+                name="ГАЗель А123ВС",
+                van_seller_id=new_id(),
+                distributor_id=distributor_id,
+            ),
         )
     )
     return reply.van

@@ -41,6 +41,7 @@ from .orders_harness import (
     ln,
     manager_of,
     new_customer,
+    new_distributor,
     overdue_debt,
     set_policy,
     submit,
@@ -72,6 +73,7 @@ QUIET = {
     "job_leases",
     "inbox",
     "dead_letter",
+    "feed_clients",
     "feed_outlets",
     "feed_assignments",
     "feed_outlet_audits",
@@ -449,6 +451,32 @@ OUTSIDE: list[tuple[str, Attempt, grpc.StatusCode, str]] = [
         HIDDEN,
         "order_id",
     ),
+    (
+        "a distributor manager without a distributor reports an order's status",
+        lambda e, s: e.orders.orders_as(s.manager).UpdateOrderStatus(
+            os_.UpdateOrderStatusRequest(
+                request_id=new_id(), order_id=s.order_a.id, status=pb.ORDER_STATUS_CONFIRMED
+            )
+        ),
+        DENIED,
+        "order_id",
+    ),
+    (
+        "a distributor manager without a distributor reads a van's stock",
+        lambda e, s: e.orders.vans_as(s.manager).GetVanStock(
+            vs.GetVanStockRequest(van_id=s.van_a.id)
+        ),
+        HIDDEN,
+        "van_id",
+    ),
+    (
+        "a distributor manager without a distributor reads a van's ledger",
+        lambda e, s: e.orders.vans_as(s.manager).ListVanMovements(
+            vs.ListVanMovementsRequest(van_id=s.van_a.id)
+        ),
+        HIDDEN,
+        "van_id",
+    ),
 ]
 
 
@@ -502,6 +530,7 @@ async def test_lists_leave_out_what_is_outside_the_scope(env: Env) -> None:
         list((await env.orders.orders_as(s.manager).ListOrders(os_.ListOrdersRequest())).orders)
         == []
     )
+    assert list((await env.orders.vans_as(s.manager).ListVans(vs.ListVansRequest())).vans) == []
     vans_b = env.orders.vans_as(s.seller_b)
     assert [v.id for v in (await vans_b.ListVans(vs.ListVansRequest())).vans] == [s.van_b.id]
     other = await vans_b.ListVans(vs.ListVansRequest(van_seller_id=s.seller_a.subject))
@@ -520,7 +549,7 @@ async def test_a_distributor_manager_sees_its_distributors_orders_only(env: Env)
     """The distributor clients gives the manager (its EmployeeChanged): the orders placed for
     it, whoever's, and their fulfilment; an order for another distributor, or none, is hidden."""
     w, c = world(env), await new_customer(env)
-    distributor, other = new_id(), new_id()
+    distributor, other = await new_distributor(env), await new_distributor(env)
     ours = await submit(env, c, submit_request(c, [ln(w.water, "1")], distributor_id=distributor))
     theirs = await submit(env, c, submit_request(c, [ln(w.water, "1")], distributor_id=other))
     direct = await submit(env, c, submit_request(c, [ln(w.water, "1")]))

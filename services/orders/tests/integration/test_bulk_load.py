@@ -42,6 +42,7 @@ from .feed_harness import NOW, create_app, feed_env
 
 DAY = date(2024, 5, 13)  # a Monday
 FEED = (
+    orm_feed.feed_clients,
     orm_feed.feed_outlets,
     orm_feed.feed_assignments,
     orm_feed.feed_outlet_audits,
@@ -172,9 +173,13 @@ class Company:
 
     def events(self) -> list[EventEnvelope]:
         first, second = self.outlets
-        skipped = ev.ClientCreated(client=res.Client(id=self.client, name="ООО «Ромашка»"))
+        client = res.Client(id=self.client, name="ООО «Ромашка»", type=res.CLIENT_TYPE_RETAIL)
+        skipped = ev.QuestionnaireChanged(questionnaire=res.Questionnaire(id=new_id(), name="Q"))
         return [
             event(skipped, 1),  # no handler: skipped, as the consumer skips it
+            event(ev.ClientCreated(client=client), 1),
+            event(ev.ClientChanged(client=client), 3),
+            event(ev.ClientCreated(client=client), 1),  # older: ignored
             outlet(first, self.client, 1, res.OUTLET_STATUS_ACTIVE),
             outlet(second, self.client, 1, res.OUTLET_STATUS_ACTIVE),
             audit(second, NOW - timedelta(days=5), ("SKU-3", False, "")),  # replaced below
@@ -247,6 +252,7 @@ async def test_the_command_loads_a_company_the_service_then_serves(
     assert loader.returncode == 0, stderr.decode()
     assert json.loads(stdout) == {
         "products": 2,
+        "feed_clients": 1,
         "feed_outlets": 2,
         "feed_assignments": 2,
         "feed_outlet_audits": 2,
@@ -390,7 +396,8 @@ async def test_only_a_database_without_feed_rows_orders_or_price_types_is_loaded
     company = Company(await _price_type(app))
     await app.close()
     await bulk_load(url, company.messages(), analyze=False)
-    with pytest.raises(BulkLoadError, match=r"this one has rows in feed_outlets, .*orders"):
+    held = r"this one has rows in feed_clients, feed_outlets, .*orders"
+    with pytest.raises(BulkLoadError, match=held):
         await bulk_load(url, Company(company.price_type).events(), analyze=False)
 
 

@@ -110,9 +110,12 @@ async def test_a_redelivered_event_is_applied_once(env: FeedEnv) -> None:
 
 async def test_events_without_a_handler_are_skipped(env: FeedEnv) -> None:
     skipped = processed("skipped")
-    client = res.Client(id=new_id(), name="ООО Ромашка", inn="7707083893", version=1)
+    questionnaire = res.Questionnaire(id=new_id(), name="Полка", version=1)
     event_id = await env.publish(
-        ev.ClientCreated(client=client), aggregate_type="client", aggregate_id=client.id, version=1
+        ev.QuestionnaireChanged(questionnaire=questionnaire),
+        aggregate_type="questionnaire",
+        aggregate_id=questionnaire.id,
+        version=1,
     )
     await env.wait_processed(event_id)
     assert processed("skipped") == skipped + 1

@@ -31,6 +31,7 @@ from .orders_harness import (
     env_fixture,  # noqa: F401 - provides the `env` fixture
     ln,
     new_customer,
+    new_distributor,
     overdue_debt,
     pb_date,
     prices_from,
@@ -510,7 +511,7 @@ async def _status(
 async def test_fulfilment_lifecycle_and_events(env: Env) -> None:
     w = world(env)
     c = await new_customer(env)
-    distributor = new_id()
+    distributor = await new_distributor(env)
     order = (
         await env.orders.orders_as(c.agent).SubmitOrder(
             submit_request(

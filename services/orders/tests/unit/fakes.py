@@ -34,10 +34,12 @@ from fieldline_orders.domain.catalog import (
     Product,
     ProductGroup,
     StockLevel,
+    Warehouse,
 )
 from fieldline_orders.domain.feed import (
     AssignmentState,
     AuditState,
+    ClientState,
     EmployeeState,
     OutletState,
     VisitState,
@@ -70,6 +72,7 @@ class FakeOrdersUnitOfWork(FakeUnitOfWork):
         self.price_types = FakePriceTypes(self, "price_type")
         self.price_lists = FakePriceLists(self, "price_list")
         self.discounts = FakeRecords[Discount](self, "discount")
+        self.warehouses = FakeWarehouses(self, "warehouse")
         self.catalog = FakeCatalog(self)
         self.feed = FakeFeedStore(self)
         self.feed_reads = FakeFeedReads(self)
@@ -310,6 +313,14 @@ class FakePriceLists(FakeRecords[PriceList]):
         self.saved(pl)
 
 
+class FakeWarehouses(FakeRecords[Warehouse]):
+    async def owners(self, ids: Iterable[str]) -> dict[str, str]:
+        return {i: w.distributor_id for i in ids if (w := self.rows.get((i,))) is not None}
+
+    async def warehouse_ids(self, distributor_id: str) -> list[str]:
+        return sorted(w.id for w in self.rows.values() if w.distributor_id == distributor_id)
+
+
 class FakeProducts(ExternallyKeyed[Product]):
     """Products: versioned, an update is `save` of the next version."""
 
@@ -378,7 +389,9 @@ class FakeCatalog:
         for s in (*added, *changed):
             self.stock_levels[(s.warehouse_id, s.product_id)] = s
 
-    async def stock_totals(self, product_ids: Iterable[str]) -> dict[str, Decimal]:
+    async def stock_totals(
+        self, product_ids: Iterable[str], distributor_id: str = ""
+    ) -> dict[str, Decimal]:  # no warehouses here: every level is the company's
         wanted = set(product_ids)
         out: dict[str, Decimal] = {}
         for s in self.stock_levels.values():
@@ -387,7 +400,11 @@ class FakeCatalog:
         return out
 
     async def price_book(
-        self, client_id: str, on: date, product_ids: Sequence[str] | None
+        self,
+        client_id: str,
+        on: date,
+        product_ids: Sequence[str] | None,
+        distributor_id: str = "",  # no distributor prices here: the company's book
     ) -> PriceBook:
         uow = self._uow
         named = None if product_ids is None else set(product_ids)
@@ -439,6 +456,7 @@ class FakeFeedStore:
     """The feed's read models; a record not newer than the one held is not applied."""
 
     def __init__(self, uow: FakeOrdersUnitOfWork) -> None:
+        self.clients: dict[str, ClientState] = uow.table("feed_clients")
         self.outlets: dict[str, OutletState] = uow.table("feed_outlets")
         self.assignments: dict[tuple[str, str], AssignmentState] = uow.table("feed_assignments")
         self.audits: dict[str, AuditState] = uow.table("feed_audits")  # by outlet: its latest
@@ -455,6 +473,17 @@ class FakeFeedStore:
     async def put_visits(self, states: Sequence[VisitState]) -> None:
         for state in states:
             await self.put_visit(state)
+
+    async def put_client(self, state: ClientState) -> bool:
+        held = self.clients.get(state.client_id)
+        if held is not None and held.version >= state.version:
+            return False
+        self.clients[state.client_id] = state
+        return True
+
+    async def put_clients(self, states: Sequence[ClientState]) -> None:
+        for state in states:
+            await self.put_client(state)
 
     async def put_outlet(self, state: OutletState) -> bool:
         held = self.outlets.get(state.outlet_id)
@@ -543,6 +572,10 @@ class FakeFeedReads:
 
     async def known_clients(self, client_ids: Iterable[str]) -> set[str]:
         return {o.client_id for o in self._feed.outlets.values()} & set(client_ids)
+
+    async def client_types(self, client_ids: Iterable[str]) -> dict[str, str]:
+        clients = self._feed.clients
+        return {i: c.type for i in client_ids if (c := clients.get(i)) is not None}
 
     async def outlet_clients(self, outlet_ids: Iterable[str]) -> dict[str, str]:
         outlets = self._feed.outlets

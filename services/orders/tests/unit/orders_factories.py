@@ -25,6 +25,7 @@ from fieldline_orders.domain.orders import (
     OrderHeader,
 )
 from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits, PriceBook
+from fieldline_orders.domain.van import Van
 
 NOW = datetime(2024, 5, 15, 9, 30, tzinfo=UTC)
 DAY = date(2024, 5, 15)
@@ -179,6 +180,18 @@ def header(order_id: str = "", **kw: object) -> OrderHeader:
     }
     values.update(kw)
     return OrderHeader.create(**values)  # type: ignore[arg-type]
+
+
+def van(van_id: str = "", distributor_id: str = "", seller_id: str = "") -> Van:
+    """A van of a (new) van seller, selling for `distributor_id` ("": the company's)."""
+    return Van.create(
+        id=van_id or new_id(),
+        name="ГАЗель",
+        van_seller_id=seller_id or new_id(),
+        currency="RUB",
+        now=NOW,
+        distributor_id=distributor_id,
+    )
 
 
 def priced_order(

@@ -131,3 +131,43 @@ def test_whose_order_a_new_order_is() -> None:
     assert on_behalf.agent_of_new_order() == AGENT.id
     with pytest.raises(PermissionDenied, match="act"):
         ERP.agent_of_new_order()
+
+
+def test_a_distributor_manager_reads_its_distributors_vans_and_reports_its_orders() -> None:
+    distributor = new_id()
+    manager = Actor.of(new_id(), {"DISTRIBUTOR_MANAGER"}, distributor_id=distributor)
+    # Vans: its distributor's, any van seller's; not another distributor's nor the company's.
+    assert manager.sees_van(new_id(), distributor)
+    assert not manager.sees_van(new_id(), new_id()) and not manager.sees_van(new_id(), "")
+    assert not MANAGER.sees_van(new_id(), "")  # its distributor unknown: none
+    assert not AGENT.sees_van(new_id(), distributor)  # a van seller: its own van only
+    assert manager.vans_filter("") == ((), distributor)
+    assert manager.vans_filter(SELLER.id) == ((SELLER.id,), distributor)
+    assert MANAGER.vans_filter("") is None
+    assert SELLER.vans_filter("") == ((SELLER.id,), "") and ADMIN.vans_filter("") == ((), "")
+    assert TEAM_LEAD.vans_filter("") == (tuple(sorted(TEAM_LEAD.agents)), "")
+    # Fulfilment status: its distributor's orders only; the company's side: every order.
+    assert manager.reports_fulfilment_of(distributor)
+    assert not manager.reports_fulfilment_of(new_id()) and not manager.reports_fulfilment_of("")
+    assert not MANAGER.reports_fulfilment_of("")
+    assert ADMIN.reports_fulfilment_of("") and ERP.reports_fulfilment_of(distributor)
+    for who in (AGENT, SELLER, TEAM_LEAD):
+        assert not who.reports_fulfilment_of("") and not who.reports_fulfilment_of(distributor)
+    # An agent who also manages the distributor: its own orders are not its reports to make.
+    both = Actor.of(new_id(), {"AGENT", "DISTRIBUTOR_MANAGER"}, distributor_id=distributor)
+    assert both.reports_fulfilment_of(distributor) and not both.reports_fulfilment_of("")
+
+
+def test_a_distributor_manager_is_admitted_to_van_reads_and_status_reports() -> None:
+    for name in ("ListVans", "GetVanStock", "ListVanMovements"):
+        assert POLICY[name].roles == {
+            "VAN_SELLER",
+            "SUPERVISOR",
+            "DISTRIBUTOR_MANAGER",
+            "ADMIN",
+            "SERVICE",
+        }, name
+    assert POLICY["UpdateOrderStatus"].roles == {"ADMIN", "SERVICE", "DISTRIBUTOR_MANAGER"}
+    assert POLICY["UpdateOrderStatus"].audit
+    for name in ("CreateVan", "LoadVan", "UnloadVan", "CompleteVanSale", "AcceptReturn"):
+        assert "DISTRIBUTOR_MANAGER" not in POLICY[name].roles, name  # it reads, acts on none

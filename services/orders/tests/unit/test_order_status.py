@@ -38,6 +38,7 @@ from .orders_factories import (
     price_type,
     priced_order,
     product,
+    van,
 )
 
 S = OrderStatus
@@ -245,7 +246,8 @@ def test_van_sale_is_delivered_at_once_with_containers() -> None:
         limits=LIMITS,
     )
     van_id = new_id()
-    order = Order.van_sale(header(), van_id, lines, "RUB", ALLOW, Decimal("100.00"), "R-1", NOW)
+    sold_from = van(van_id)
+    order = Order.van_sale(header(), sold_from, lines, "RUB", ALLOW, Decimal("100.00"), "R-1", NOW)
     assert (order.kind, order.status, order.warehouse_id) == (
         OrderKind.VAN_SALE,
         S.DELIVERED,
@@ -272,8 +274,8 @@ def test_van_sale_refusals() -> None:
     b = book([p], pt=pt, lists=[price_list(pt, {p.id: "10"})])
     lines = b.price_lines([line(p, "1")], roles=(), limits=LIMITS)
     with pytest.raises(FailedPrecondition, match="overdue 40 days"):
-        Order.van_sale(header(), new_id(), lines, "RUB", BLOCK, Decimal(0), "", NOW)
+        Order.van_sale(header(), van(), lines, "RUB", BLOCK, Decimal(0), "", NOW)
     with pytest.raises(InvalidArgument, match=r"cash_collected: 10\.01 is more"):
-        Order.van_sale(header(), new_id(), lines, "RUB", ALLOW, Decimal("10.01"), "", NOW)
+        Order.van_sale(header(), van(), lines, "RUB", ALLOW, Decimal("10.01"), "", NOW)
     with pytest.raises(InvalidArgument, match="cash_collected: must not be negative"):
-        Order.van_sale(header(), new_id(), lines, "RUB", ALLOW, Decimal("-1"), "", NOW)
+        Order.van_sale(header(), van(), lines, "RUB", ALLOW, Decimal("-1"), "", NOW)

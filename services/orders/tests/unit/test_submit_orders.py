@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +32,7 @@ from fieldline_kit.tracing import Origin
 from fieldline_orders.adapters.submit_reads import CatalogView, SubmitKeys, SubmitReads
 from fieldline_orders.domain.access import Actor
 from fieldline_orders.domain.events import OrderHeld, OrderSubmitted
+from fieldline_orders.domain.feed import DISTRIBUTOR, ClientState
 from fieldline_orders.domain.orders import (
     CreditDecision,
     CreditOutcome,
@@ -58,6 +59,7 @@ from .orders_factories import (
     price_list,
     price_type,
     product,
+    van,
 )
 
 OUTLET = "33333333-3333-4333-8333-333333333333"
@@ -93,6 +95,11 @@ class FakeReader:
         # (agent, outlet) on a route: AGENT works both outlets, OTHER_AGENT neither.
         self.routes = {(AGENT, OUTLET), (AGENT, OTHER_OUTLET)}
         self.reads: list[SubmitKeys] = []
+        # The clients whose types each ask named (the distributors orders name).
+        self.client_type_asks: list[set[str]] = []
+        # Registered warehouses, id → owner ("" = the company's), and what each ask named.
+        self.warehouses: dict[str, str] = {}
+        self.warehouse_asks: list[set[str]] = []
 
     async def read(self, keys: SubmitKeys) -> tuple[SubmitReads, CatalogView]:
         self.reads.append(keys)
@@ -111,11 +118,27 @@ class FakeReader:
     async def known_clients(self, client_ids: Collection[str]) -> set[str]:
         return set(self.owners.values()) & set(client_ids)
 
+    async def distributor_books(
+        self, wants: Collection[tuple[str, str, date]], product_ids: Sequence[str]
+    ) -> dict[tuple[str, str, date], PriceBook]:
+        return {}
+
     async def field_agents(self, outlet_ids: Collection[str]) -> dict[str, set[str]]:
         return {o: set() for o in outlet_ids}
 
+    async def warehouse_owners(self, warehouse_ids: Collection[str]) -> dict[str, str]:
+        if warehouse_ids:  # (the real reader reads nothing for none)
+            self.warehouse_asks.append(set(warehouse_ids))
+        return {w: o for w, o in self.warehouses.items() if w in warehouse_ids}
+
     async def employee_roles(self, employee_ids: Collection[str]) -> dict[str, frozenset[str]]:
         return {}
+
+    async def client_types(self, client_ids: Collection[str]) -> dict[str, str]:
+        if client_ids:  # (the real reader reads nothing for none)
+            self.client_type_asks.append(set(client_ids))
+        clients = self.uow.feed.clients
+        return {c: clients[c].type for c in client_ids if c in clients}
 
     async def orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
         found = [await self.uow.orders.find(oid) for oid in order_ids]
@@ -307,7 +330,7 @@ async def test_another_agents_order_is_neither_answered_nor_checked_again(w: Wor
 
 async def test_the_id_of_a_van_sale_is_refused(w: World) -> None:
     van_sale = Order.van_sale(
-        header(new_id()), new_id(), priced(), "RUB", ALLOW, Decimal(0), "R-1", NOW
+        header(new_id()), van(), priced(), "RUB", ALLOW, Decimal(0), "R-1", NOW
     )
     w.uow.orders.put(van_sale)
     [refused] = await w.submit([call(command(order_id=van_sale.id))])
@@ -407,3 +430,42 @@ async def test_a_service_submits_for_the_employee_its_token_names(w: World) -> N
     alone = Actor.of("svc:exchange", {"SERVICE"}, "service")
     [refused] = await w.submit([call(command(actor=alone))])
     assert isinstance(refused, PermissionDenied) and "act" in refused.message
+
+
+# ---------------------------------------------------------------------------- warehouses
+async def test_an_order_naming_a_registered_warehouse_of_another_owner_is_refused(
+    w: World,
+) -> None:
+    """The warehouses the batch's orders name are read once, only when one names any; an
+    order for the company naming a distributor's warehouse, or a distributor's order naming
+    the company's or another distributor's, fails alone; an unregistered one is taken."""
+    d1, d2 = new_id(), new_id()
+    for d in (d1, d2):
+        await w.uow.feed.put_client(ClientState(d, DISTRIBUTOR, 1))
+    ours, theirs, unknown = new_id(), new_id(), new_id()
+    w.reader.warehouses = {ours: "", theirs: d2}
+    await w.submit([call(command())])
+    assert w.reader.warehouse_asks == []  # no order names a warehouse: nothing read
+    calls = [
+        call(command(warehouse_id=ours)),
+        call(command(warehouse_id=unknown)),
+        call(command(warehouse_id=theirs)),
+        call(command(warehouse_id=theirs, distributor_id=d2)),
+        call(command(warehouse_id=ours, distributor_id=d1)),
+        call(command(warehouse_id=theirs, distributor_id=d1)),
+    ]
+    outcomes = await w.submit(calls)
+    assert w.reader.warehouse_asks == [{ours, theirs, unknown}]  # once for the batch
+    assert [isinstance(o, bytes) for o in outcomes] == [True, True, False, True, False, False]
+    refused = {i: o for i, o in enumerate(outcomes) if isinstance(o, InvalidArgument)}
+    assert {i: e.message for i, e in refused.items()} == {
+        2: f"warehouse_id: warehouse {theirs} belongs to distributor {d2}",
+        4: f"warehouse_id: warehouse {ours} belongs to the company",
+        5: f"warehouse_id: warehouse {theirs} belongs to distributor {d2}",
+    }
+    stored = {o.id: (o.warehouse_id, o.distributor_id) for o in w.uow.orders.all()}
+    for i in (0, 1, 3):
+        cmd = calls[i].cmd
+        assert stored[cmd.order_id] == (cmd.warehouse_id, cmd.distributor_id)
+    assert not {calls[i].cmd.order_id for i in refused} & set(stored)
+    assert [len(batch) for batch in w.credit.asked] == [1, 3]  # the refused: never asked

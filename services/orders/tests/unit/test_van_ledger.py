@@ -191,7 +191,7 @@ def _sale(qty: str = "10", price: str = "33.33") -> tuple[Order, object]:
     pt = price_type()
     b = book([p], pt=pt, lists=[price_list(pt, {p.id: price})])
     lines = b.price_lines([line(p, qty)], roles=(), limits=LIMITS)
-    order = Order.van_sale(header(), new_id(), lines, "RUB", ALLOW, D(0), "", NOW)
+    order = Order.van_sale(header(), van(), lines, "RUB", ALLOW, D(0), "", NOW)
     return order, (p, pt, b)
 
 

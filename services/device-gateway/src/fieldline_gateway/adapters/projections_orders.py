@@ -151,7 +151,7 @@ def price_list_changed(event: oev.PriceListChanged) -> list[Item | Removal]:
 
 def discount_item(discount: opb.Discount) -> Item:
     """`discounts`: under `catalog` when for every client, else the client's `account`
-    (`DiscountsChanged`, `ListDiscounts`)."""
+    (`DiscountsChanged`, `ListDiscounts`); a distributor's names it (`distributorId`)."""
     d = discount
     data: dict[str, Any] = {"id": d.id, "scope": enum_name(opb.DiscountScope, d.scope)}
     put(data, "clientId", d.client_id)
@@ -163,6 +163,8 @@ def discount_item(discount: opb.Discount) -> Item:
     ]
     put(data, "validFrom", date_text(d.valid_from, "discount.valid_from"))
     put(data, "validTo", date_text(d.valid_to, "discount.valid_to"))
+    # A distributor's discount applies to orders placed for it only (absent: the company's).
+    put(data, "distributorId", d.distributor_id)
     scope = scope_account(d.client_id) if d.client_id else scope_catalog()
     return item(DISCOUNTS, require(d.id, "discount.id"), scope, d.version, data)
 

@@ -21,6 +21,7 @@ from fieldline_orders.adapters import orm, orm_feed
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 
 SEEDED = (
+    orm_feed.feed_clients,
     orm_feed.feed_outlets,
     orm_feed.feed_assignments,
     orm_feed.feed_outlet_audits,

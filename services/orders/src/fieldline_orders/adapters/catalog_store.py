@@ -36,7 +36,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
 from fieldline_kit.errors import Conflict
@@ -49,6 +49,7 @@ from fieldline_orders.adapters.rows import (
     client_price_values,
     discount_from,
     discount_values,
+    distributor_price_type_from,
     group_from,
     group_values,
     money_value,
@@ -58,18 +59,22 @@ from fieldline_orders.adapters.rows import (
     product_from,
     product_values,
     qty,
+    warehouse_from,
+    warehouse_values,
 )
 from fieldline_orders.domain import events
 from fieldline_orders.domain.catalog import (
     ClientPrice,
     ClientPriceType,
     Discount,
+    DistributorPriceType,
     PriceList,
     PriceListMerge,
     PriceType,
     Product,
     ProductGroup,
     StockLevel,
+    Warehouse,
 )
 from fieldline_orders.domain.pricing import PriceBook
 from fieldline_orders.domain.values import ZERO
@@ -176,6 +181,46 @@ class DiscountRepository(CatalogRecords[Discount]):
 
     def from_row(self, row: Row[Any]) -> Discount:
         return discount_from(row, row.version)
+
+
+class WarehouseRepository(CatalogRecords[Warehouse]):
+    """Warehouses, the company's (`distributor_id` "") and distributors'."""
+
+    table = orm.warehouses
+    entity = "warehouse"
+
+    def to_row(self, record: Warehouse) -> dict[str, Any]:
+        return warehouse_values(record)
+
+    def from_row(self, row: Row[Any]) -> Warehouse:
+        return warehouse_from(row)
+
+    async def owners(self, ids: Iterable[str]) -> dict[str, str]:
+        """Of `ids`, the registered warehouses' owners (see `warehouse_owners`)."""
+        return await warehouse_owners(self.session, ids)
+
+    async def warehouse_ids(self, distributor_id: str) -> list[str]:
+        """The ids of an owner's warehouses (a distributor's id; "" = the company's), in id
+        order (`ix_warehouses_distributor_id`): the warehouses whose stock its prices show.
+        Stock of warehouses never registered is no one's here."""
+        t = self.table
+        rows = await self.session.execute(
+            select(t.c.id).where(t.c.distributor_id == distributor_id).order_by(t.c.id)
+        )
+        return list(rows.scalars())
+
+
+async def warehouse_owners(
+    session: AsyncSession | AsyncConnection, ids: Iterable[str]
+) -> dict[str, str]:
+    """warehouse id → its owner (a distributor's id, "" = the company's), of those of `ids`
+    that are registered: one statement per 500 ids (a batch of orders names fewer)."""
+    t = orm.warehouses
+    out: dict[str, str] = {}
+    for chunk in chunks(sorted({i for i in ids if i})):
+        rows = await session.execute(select(t.c.id, t.c.distributor_id).where(t.c.id.in_(chunk)))
+        out.update({r.id: r.distributor_id for r in rows})
+    return out
 
 
 # The entries of one list for some products (`ids`), each found through the primary key.
@@ -373,22 +418,63 @@ class CatalogStore(Repository):
         self, setting: ClientPriceType, current: ClientPriceType | None
     ) -> None:
         """Store `setting`, the next version of `current` (None: the client has none yet)."""
-        t = orm.client_price_types
+        await self._put_setting(
+            orm.client_price_types,
+            {"client_id": setting.client_id},
+            setting.price_type_id,
+            setting.version,
+            current.version if current is not None else None,
+            f"the price type of client {setting.client_id}",
+        )
+
+    async def distributor_price_type(
+        self, distributor_id: str, client_id: str
+    ) -> DistributorPriceType | None:
+        t = orm.distributor_price_types
+        row = (
+            await self.session.execute(
+                select(t).where(t.c.distributor_id == distributor_id, t.c.client_id == client_id)
+            )
+        ).first()
+        return distributor_price_type_from(row) if row else None
+
+    async def put_distributor_price_type(
+        self, setting: DistributorPriceType, current: DistributorPriceType | None
+    ) -> None:
+        """Store `setting`, the next version of `current` (None: none yet)."""
+        await self._put_setting(
+            orm.distributor_price_types,
+            {"distributor_id": setting.distributor_id, "client_id": setting.client_id},
+            setting.price_type_id,
+            setting.version,
+            current.version if current is not None else None,
+            f"the price type of distributor {setting.distributor_id} for client "
+            f"{setting.client_id or '(default)'}",
+        )
+
+    async def _put_setting(
+        self,
+        table: Table,
+        key: Mapping[str, str],
+        price_type_id: str,
+        version: int,
+        current: int | None,
+        what: str,
+    ) -> None:
+        """A price type setting (a client's, a distributor's) at `version`: inserted when there
+        is none (`current` None), else updated from version `current` (a concurrent change
+        in between: ABORTED)."""
         if current is None:
             await self.session.execute(
-                insert(t).values(
-                    client_id=setting.client_id,
-                    price_type_id=setting.price_type_id,
-                    version=setting.version,
-                )
+                insert(table).values(**key, price_type_id=price_type_id, version=version)
             )
             return
         result = await self.session.execute(
-            update(t)
-            .where(t.c.client_id == setting.client_id, t.c.version == current.version)
-            .values(price_type_id=setting.price_type_id, version=setting.version)
+            update(table)
+            .where(*(table.c[k] == v for k, v in key.items()), table.c.version == current)
+            .values(price_type_id=price_type_id, version=version)
         )
-        _written_once(result, f"the price type of client {setting.client_id}")
+        _written_once(result, what)
 
     async def set_client_price_types(self, price_types: Mapping[str, str]) -> None:
         """The price types of many clients (client id → price type id) in one statement, each
@@ -493,23 +579,38 @@ class CatalogStore(Repository):
             ]
             await self.session.execute(STOCK_UPDATE, params)
 
-    async def stock_totals(self, product_ids: Iterable[str]) -> dict[str, Decimal]:
-        """Base units over all warehouses per product (a hint for availability)."""
-        t = orm.stock_levels
+    async def stock_totals(
+        self, product_ids: Iterable[str], distributor_id: str = ""
+    ) -> dict[str, Decimal]:
+        """Base units per product (a hint for availability) over the owner's warehouses: a
+        distributor's registered ones; the company's, every warehouse no distributor owns
+        (registered to the company, or not registered at all: stock the ERP sent before
+        warehouses were)."""
+        t, w = orm.stock_levels, orm.warehouses
+        whose = (
+            t.c.warehouse_id.in_(select(w.c.id).where(w.c.distributor_id == distributor_id))
+            if distributor_id
+            else t.c.warehouse_id.not_in(select(w.c.id).where(w.c.distributor_id != ""))
+        )
         out: dict[str, Decimal] = {}
         for chunk in chunks(sorted(set(product_ids))):
             rows = await self.session.execute(
-                select(t.c.product_id, t.c.quantity).where(t.c.product_id.in_(chunk))
+                select(t.c.product_id, t.c.quantity).where(t.c.product_id.in_(chunk), whose)
             )
             for r in rows:
                 out[r.product_id] = out.get(r.product_id, ZERO) + qty(r.quantity)
         return out
 
     async def price_book(
-        self, client_id: str, on: date, product_ids: Sequence[str] | None
+        self,
+        client_id: str,
+        on: date,
+        product_ids: Sequence[str] | None,
+        distributor_id: str = "",
     ) -> PriceBook:
-        """What pricing `product_ids` (None: every active product) for a client on a date needs."""
-        return await load_price_book(self.session, client_id, on, product_ids)
+        """What pricing `product_ids` (None: every active product) for a client on a date needs
+        (for an order placed for `distributor_id`: its prices, when it has a price type)."""
+        return await load_price_book(self.session, client_id, on, product_ids, distributor_id)
 
 
 def _stock_key(s: StockLevel) -> tuple[str, str]:
@@ -594,6 +695,15 @@ CLIENT_PRICE_TYPES = (
     .join(orm.price_types, orm.price_types.c.id == orm.client_price_types.c.price_type_id)
     .where(orm.client_price_types.c.client_id.in_(_CLIENTS))
 )
+# A distributor's price types for `clients` ("" among them: its default).
+DISTRIBUTOR_PRICE_TYPES = (
+    select(orm.distributor_price_types.c.client_id, orm.price_types)
+    .join(orm.price_types, orm.price_types.c.id == orm.distributor_price_types.c.price_type_id)
+    .where(
+        orm.distributor_price_types.c.distributor_id == bindparam("distributor"),
+        orm.distributor_price_types.c.client_id.in_(_CLIENTS),
+    )
+)
 
 
 def _price_lists_statement(all_entries: bool = False) -> Select[Any]:
@@ -637,8 +747,11 @@ CLIENT_PRICES = select(orm.client_prices).where(
     orm.client_prices.c.product_id.in_(_IDS),
     _valid(orm.client_prices, _ON),
 )
+# The discounts of `clients` ("" among them: every client's) of one owner: the company ("")
+# or a distributor.
 DISCOUNTS = select(orm.discounts).where(
     orm.discounts.c.client_id.in_(_CLIENTS),
+    orm.discounts.c.distributor_id == bindparam("distributor"),
     _valid(orm.discounts, _ON),
 )
 
@@ -660,9 +773,10 @@ async def load_price_book(
     client_id: str,
     on: date,
     product_ids: Sequence[str] | None,
+    distributor_id: str = "",
 ) -> PriceBook:
     """What pricing `product_ids` (None: every active product) for a client on a date needs."""
-    books = await load_price_books(session, [(client_id, on)], product_ids)
+    books = await load_price_books(session, [(client_id, on)], product_ids, distributor_id)
     return books[(client_id, on)]
 
 
@@ -670,8 +784,10 @@ async def load_price_books(
     session: AsyncSession,
     wants: Sequence[tuple[str, date]],
     product_ids: Sequence[str] | None,
+    distributor_id: str = "",
 ) -> dict[tuple[str, date], PriceBook]:
-    """The price books of several (client, date) pairs for `product_ids` (None: all active).
+    """The price books of several (client, date) pairs for `product_ids` (None: all active),
+    of orders placed for `distributor_id` ("": the company's).
 
     A fixed number of statements whatever the number of clients (a batch of orders pays them
     once), for up to 500 products and one date: the products; the clients' price types; the
@@ -683,26 +799,25 @@ async def load_price_books(
 
     A batch of SubmitOrder calls reads its price books otherwise: in one statement, with the
     catalog cache (adapters/submit_reads.py).
+
+    A distributor that has a price type for a client (its own for the client, else its
+    default) prices that client's orders from it, with the distributor's discounts and none of
+    the company's client prices or discounts (two more statements); without one, the client's
+    orders price as the company's.
     """
-    if product_ids is None:
-        p = orm.products
-        rows = (await session.execute(select(p).where(p.c.active.is_(True)))).all()
-        products = {r.id: product_from(r) for r in rows}
-    else:
-        products = {}
-        for chunk in chunks(sorted(set(product_ids))):
-            for r in (await session.execute(PRODUCTS_BY_ID, {"ids": list(chunk)})).all():
-                products[r.id] = product_from(r)
-    id_chunks = [list(c) for c in chunks(list(products))] or [[]]
-
-    parents: dict[str, str] = {}
-    groups = sorted({prod.group_id for prod in products.values() if prod.group_id})
-    for chunk in chunks(groups):
-        rows = (await session.execute(GROUP_ANCESTRY, {"ids": list(chunk)})).all()
-        parents.update({r.id: r.parent_id for r in rows})
-
+    products, parents, id_chunks = await _products_and_ancestry(session, product_ids)
     books: dict[tuple[str, date], PriceBook] = {}
-    for on, clients in _clients_by_date(wants).items():
+    for on, wanted in _clients_by_date(wants).items():
+        theirs = await _distributor_price_types(session, distributor_id, wanted)
+        if theirs:
+            books.update(
+                await _distributor_books(
+                    session, distributor_id, on, theirs, products, parents, id_chunks
+                )
+            )
+        clients = [c for c in wanted if c not in theirs]
+        if not clients:
+            continue
         price_types = await _client_price_types(session, clients)
         lists = await price_lists_on(session, {t.id for t in price_types.values()}, on, id_chunks)
         books.update(
@@ -720,6 +835,52 @@ async def load_price_books(
     return books
 
 
+async def load_distributor_books(
+    session: AsyncSession,
+    distributor_id: str,
+    wants: Sequence[tuple[str, date]],
+    product_ids: Sequence[str],
+) -> dict[tuple[str, date], PriceBook]:
+    """The books of those (client, date) pairs of `wants` the distributor has a price type
+    for (its prices and discounts, as `load_price_books`); the others are left out (their
+    orders price as the company's)."""
+    books: dict[tuple[str, date], PriceBook] = {}
+    for on, wanted in _clients_by_date(wants).items():
+        theirs = await _distributor_price_types(session, distributor_id, wanted)
+        if not theirs:
+            continue
+        if not books:  # read once, and only when some book is the distributor's
+            products, parents, id_chunks = await _products_and_ancestry(session, product_ids)
+        books.update(
+            await _distributor_books(
+                session, distributor_id, on, theirs, products, parents, id_chunks
+            )
+        )
+    return books
+
+
+async def _products_and_ancestry(
+    session: AsyncSession, product_ids: Sequence[str] | None
+) -> tuple[dict[str, Product], dict[str, str], list[list[str]]]:
+    """The products (None: every active one), their groups' ancestry, the ids in chunks."""
+    if product_ids is None:
+        p = orm.products
+        rows = (await session.execute(select(p).where(p.c.active.is_(True)))).all()
+        products = {r.id: product_from(r) for r in rows}
+    else:
+        products = {}
+        for chunk in chunks(sorted(set(product_ids))):
+            for r in (await session.execute(PRODUCTS_BY_ID, {"ids": list(chunk)})).all():
+                products[r.id] = product_from(r)
+    id_chunks = [list(c) for c in chunks(list(products))] or [[]]
+    parents: dict[str, str] = {}
+    groups = sorted({prod.group_id for prod in products.values() if prod.group_id})
+    for chunk in chunks(groups):
+        rows = (await session.execute(GROUP_ANCESTRY, {"ids": list(chunk)})).all()
+        parents.update({r.id: r.parent_id for r in rows})
+    return products, parents, id_chunks
+
+
 def _clients_by_date(wants: Sequence[tuple[str, date]]) -> dict[date, list[str]]:
     clients_on: dict[date, list[str]] = {}
     for client_id, on in wants:
@@ -731,6 +892,54 @@ def _clients_by_date(wants: Sequence[tuple[str, date]]) -> dict[date, list[str]]
 async def _client_price_types(session: AsyncSession, clients: list[str]) -> dict[str, PriceType]:
     rows = await session.execute(CLIENT_PRICE_TYPES, {"clients": clients})
     return {r.client_id: price_type_from(r) for r in rows.all()}
+
+
+async def _distributor_price_types(
+    session: AsyncSession, distributor_id: str, clients: list[str]
+) -> dict[str, PriceType]:
+    """The distributor's price type for each of `clients` that has one: its own for the
+    client, else the distributor's default ("" client); none for the company ("")."""
+    if not distributor_id:
+        return {}
+    params = {"distributor": distributor_id, "clients": [*clients, ""]}
+    found = {
+        r.client_id: price_type_from(r)
+        for r in await session.execute(DISTRIBUTOR_PRICE_TYPES, params)
+    }
+    default = found.get("")
+    return {c: t for c in clients if (t := found.get(c, default)) is not None}
+
+
+async def _distributor_books(
+    session: AsyncSession,
+    distributor_id: str,
+    on: date,
+    price_types: dict[str, PriceType],
+    products: dict[str, Product],
+    parents: dict[str, str],
+    id_chunks: list[list[str]],
+) -> dict[tuple[str, date], PriceBook]:
+    """The books of the clients of a distributor's orders on `on`: its price types' lists,
+    its discounts."""
+    lists = await price_lists_on(session, {t.id for t in price_types.values()}, on, id_chunks)
+    discounts: dict[str, list[Discount]] = {}
+    params = {"clients": [*price_types, ""], "on": on, "distributor": distributor_id}
+    for r in (await session.execute(DISCOUNTS, params)).all():
+        discounts.setdefault(r.client_id, []).append(discount_from(r))
+    everyone = discounts.get("", [])
+    return {
+        (client_id, on): PriceBook(
+            client_id=client_id,
+            on=on,
+            price_type=price_type,
+            products=products,
+            client_prices=[],
+            price_lists=lists.get(price_type.id, []),
+            discounts=[*discounts.get(client_id, []), *everyone],
+            group_parents=parents,
+        )
+        for client_id, price_type in price_types.items()
+    }
 
 
 async def _client_books(
@@ -750,7 +959,7 @@ async def _client_books(
         for r in (await session.execute(CLIENT_PRICES, params)).all():
             client_prices.setdefault(r.client_id, []).append(client_price_from(r))
     discounts: dict[str, list[Discount]] = {}
-    params = {"clients": [*clients, ""], "on": on}
+    params = {"clients": [*clients, ""], "on": on, "distributor": ""}
     for r in (await session.execute(DISCOUNTS, params)).all():
         discounts.setdefault(r.client_id, []).append(discount_from(r))
     company = discounts.get("", [])

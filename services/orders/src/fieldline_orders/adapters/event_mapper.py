@@ -17,6 +17,7 @@ would hold back every event behind it in the outbox).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
@@ -175,6 +176,22 @@ class OrdersEvents(EventMapper):
         )
         return self.event("client_price_type", c.client_id, c.version, msg)
 
+    @maps(events.DistributorPriceTypeSet)
+    def distributor_price_type_set(self, e: events.DistributorPriceTypeSet) -> IntegrationEvent:
+        d = e.distributor_price_type
+        msg = ev.DistributorPriceTypeSet(
+            distributor_price_type=m.distributor_price_type_pb(d),
+            previous_price_type_id=e.previous_price_type_id,
+        )
+        # One aggregate per distributor × client ("" client: its default), its id derived from
+        # both (an aggregate id is at most 64 characters: two UUIDs side by side are not).
+        key = str(
+            uuid.uuid5(
+                uuid.NAMESPACE_URL, f"distributor-price-type:{d.distributor_id}:{d.client_id}"
+            )
+        )
+        return self.event("distributor_price_type", key, d.version, msg)
+
     @maps(events.ClientPricesChanged)
     def client_prices_changed(self, e: events.ClientPricesChanged) -> list[IntegrationEvent]:
         prices = [m.client_price_pb(p) for p in e.prices]
@@ -187,4 +204,11 @@ class OrdersEvents(EventMapper):
         discounts = [m.discount_pb(d) for d in e.discounts]
         return self._about_many(
             "discounts", discounts, lambda run: ev.DiscountsChanged(discounts=run)
+        )
+
+    @maps(events.WarehousesChanged)
+    def warehouses_changed(self, e: events.WarehousesChanged) -> list[IntegrationEvent]:
+        warehouses = [m.warehouse_pb(w) for w in e.warehouses]
+        return self._about_many(
+            "warehouses", warehouses, lambda run: ev.WarehousesChanged(warehouses=run)
         )

@@ -22,6 +22,7 @@ from fieldline_kit.repository import Repository
 from fieldline_orders.adapters.orm import order_lines, orders, products
 from fieldline_orders.adapters.orm_feed import (
     feed_assignments,
+    feed_clients,
     feed_employees,
     feed_outlet_audits,
     feed_outlets,
@@ -125,6 +126,20 @@ async def known_clients(
     return out
 
 
+async def client_types(
+    session: AsyncSession | AsyncConnection, client_ids: Collection[str]
+) -> dict[str, str]:
+    """The type (RETAIL, DISTRIBUTOR, …) of those of `client_ids` the clients feed told of."""
+    t = feed_clients
+    out: dict[str, str] = {}
+    for chunk in chunks(sorted(set(client_ids))):
+        rows = await session.execute(
+            select(t.c.client_id, t.c.type).where(t.c.client_id.in_(chunk))
+        )
+        out.update({r.client_id: r.type for r in rows})
+    return out
+
+
 async def field_agents(
     session: AsyncSession | AsyncConnection, outlet_ids: Collection[str]
 ) -> dict[str, set[str]]:
@@ -168,6 +183,10 @@ class FeedQueries(Repository):
     async def known_clients(self, client_ids: Collection[str]) -> set[str]:
         """Those of `client_ids` the clients feed has told us of (an outlet of theirs)."""
         return await known_clients(self.session, client_ids)
+
+    async def client_types(self, client_ids: Collection[str]) -> dict[str, str]:
+        """The type (RETAIL, DISTRIBUTOR, …) of those of `client_ids` the clients feed told of."""
+        return await client_types(self.session, client_ids)
 
     async def outlet_clients(self, outlet_ids: Collection[str]) -> dict[str, str]:
         """`outlet_client` of many outlets: the known ones' clients, by outlet."""

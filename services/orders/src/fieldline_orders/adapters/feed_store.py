@@ -23,6 +23,7 @@ from fieldline_kit.auth.directory_table import put_standing
 from fieldline_kit.repository import Repository, newer_version, put_if, upsert_if
 from fieldline_orders.adapters.orm_feed import (
     feed_assignments,
+    feed_clients,
     feed_employees,
     feed_outlet_audits,
     feed_outlets,
@@ -33,6 +34,7 @@ from fieldline_orders.adapters.rows import chunks
 from fieldline_orders.domain.feed import (
     AssignmentState,
     AuditState,
+    ClientState,
     EmployeeState,
     FeedRecord,
     OutletState,
@@ -92,6 +94,13 @@ def _later_audit(stmt: Any) -> ColumnElement[bool]:
 
 class FeedStore(Repository):
     """The feed's read models; each put is applied only if the record is newer (True then)."""
+
+    async def put_client(self, state: ClientState) -> bool:
+        """Put the client's type if the event is newer."""
+        return await _put(self.session, feed_clients, state)
+
+    async def put_clients(self, states: Sequence[ClientState]) -> None:
+        await _put_all(self.session, feed_clients, states)
 
     async def put_outlet(self, state: OutletState) -> bool:
         return await _put(self.session, feed_outlets, state)

@@ -155,6 +155,18 @@ discounts = Table(
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date, nullable=True),
     record_version(),
+    # The distributor whose discount it is, "" = the company's (migration 0016).
+    Column("distributor_id", String(36), nullable=False, server_default=text("''"), index=True),
+)
+
+# The price type a distributor sells at: to a client, or ("" client) by default (migration 0016).
+distributor_price_types = Table(
+    "distributor_price_types",
+    metadata,
+    Column("distributor_id", Id, primary_key=True),
+    Column("client_id", String(36), primary_key=True),
+    Column("price_type_id", Id, ForeignKey("price_types.id"), nullable=False),
+    record_version(),
 )
 
 stock_levels = Table(
@@ -164,6 +176,21 @@ stock_levels = Table(
     Column("product_id", Id, primary_key=True),
     Column("quantity", Qty, nullable=False),
 )
+
+# The warehouses stock is kept in, the company's and distributors' (migration 0017). Stock
+# levels and orders name warehouses by id without a foreign key: an unregistered one is taken
+# as before; a registered one's owner must be the order's.
+warehouses = Table(
+    "warehouses",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("external_id", String(100), nullable=False, unique=True),
+    Column("name", String(300), nullable=False),
+    Column("distributor_id", String(36), nullable=False),  # "" = the company's
+    record_version(),
+)
+# A distributor's warehouses by id: ListWarehouses' filter, and an owner's warehouse ids.
+Index("ix_warehouses_distributor_id", warehouses.c.distributor_id, warehouses.c.id)
 
 # -------------------------------------------------------------------------------- orders
 orders = Table(

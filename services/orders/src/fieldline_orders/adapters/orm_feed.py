@@ -1,4 +1,5 @@
-"""Read models fed by the clients context's events (outlets, schedules, audits, employees).
+"""Read models fed by the clients context's events (clients, outlets, schedules, audits,
+employees, visits).
 
 Written only by the `orders-clients-feed` consumer (service_layer/feed.py), read by order
 validation and the recommended order. Every row stores the `aggregate_version` of the event
@@ -25,6 +26,17 @@ from fieldline_kit.auth.directory_table import directory_table
 from fieldline_orders.adapters.orm import Qty, metadata
 
 Id = String(36)
+
+# A client of the clients context: its type (is a distributor id a distributor?).
+feed_clients = Table(
+    "feed_clients",
+    metadata,
+    Column("client_id", Id, primary_key=True),
+    # ClientType name without the prefix: RETAIL, DISTRIBUTOR, KEY_ACCOUNT
+    Column("type", String(20), nullable=False),
+    # The client's aggregate version of the last event applied.
+    Column("version", BigInteger, nullable=False),
+)
 
 # An outlet of the clients context: its client (order validation) and status.
 feed_outlets = Table(

@@ -36,7 +36,11 @@ vans = Table(
     Column("currency_code", String(3), nullable=False),
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The distributor the van sells for (a client of type DISTRIBUTOR), "" the company's
+    # (migration 0015).
+    Column("distributor_id", String(36), nullable=False, server_default=text("''")),
 )
+Index("ix_vans_distributor_id", vans.c.distributor_id)
 
 van_stock = Table(
     "van_stock",

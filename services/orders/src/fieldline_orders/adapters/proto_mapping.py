@@ -27,10 +27,12 @@ from fieldline_orders.domain.catalog import (
     ClientPriceType,
     Discount,
     DiscountScope,
+    DistributorPriceType,
     PriceList,
     PriceType,
     Product,
     ProductGroup,
+    Warehouse,
     check_removals,
 )
 from fieldline_orders.domain.contacts import ContactKind, ContactSales
@@ -238,6 +240,7 @@ def discount_pb(d: Discount) -> pb.Discount:
         valid_from=validity_out(d.valid_from),
         valid_to=pb_date(d.valid_to),
         version=d.version,
+        distributor_id=d.distributor_id,
     )
 
 
@@ -284,6 +287,32 @@ def discount_from_pb(path: str, d: pb.Discount) -> Discount:
         volume_breaks=[(b.min_quantity, b.percent) for b in d.volume_breaks],
         valid_from=opt_date(f"{path}.valid_from", d.valid_from),
         valid_to=opt_date(f"{path}.valid_to", d.valid_to),
+        distributor_id=d.distributor_id,
+    )
+
+
+def distributor_price_type_pb(d: DistributorPriceType) -> pb.DistributorPriceType:
+    return pb.DistributorPriceType(
+        distributor_id=d.distributor_id,
+        client_id=d.client_id,
+        price_type_id=d.price_type_id,
+        version=d.version,
+    )
+
+
+def warehouse_pb(w: Warehouse) -> pb.Warehouse:
+    return pb.Warehouse(
+        id=w.id,
+        external_id=w.external_id,
+        name=w.name,
+        distributor_id=w.distributor_id,
+        version=w.version,
+    )
+
+
+def warehouse_from_pb(path: str, w: pb.Warehouse) -> Warehouse:
+    return Warehouse.create(
+        path, id=w.id, external_id=w.external_id, name=w.name, distributor_id=w.distributor_id
     )
 
 
@@ -451,7 +480,11 @@ def _set_date(out: date_pb2.Date, value: date) -> None:
 # ---------------------------------------------------------------------------------- van
 def van_pb(v: Van) -> vs.Van:
     return vs.Van(
-        id=v.id, name=v.name, van_seller_id=v.van_seller_id, currency_code=v.currency_code
+        id=v.id,
+        name=v.name,
+        van_seller_id=v.van_seller_id,
+        currency_code=v.currency_code,
+        distributor_id=v.distributor_id,
     )
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, Select, Table, and_, func, or_, select, tuple_
 
 from fieldline_kit.errors import InvalidArgument
 from fieldline_kit.grpc.convert import decode_number_token, decode_token, encode_token
@@ -22,6 +22,7 @@ from fieldline_orders.adapters.rows import (
     chunks,
     client_price_from,
     discount_from,
+    distributor_price_type_from,
     group_from,
     load_orders,
     money_value,
@@ -33,15 +34,18 @@ from fieldline_orders.adapters.rows import (
     search_key,
     utc,
     van_from,
+    warehouse_from,
 )
 from fieldline_orders.domain.catalog import (
     ClientPrice,
     ClientPriceType,
     Discount,
+    DistributorPriceType,
     PriceList,
     PriceType,
     Product,
     ProductGroup,
+    Warehouse,
 )
 from fieldline_orders.domain.fulfilment import FulfilmentFacts
 from fieldline_orders.domain.orders import Order, OrderChannel, OrderKind, OrderStatus
@@ -94,6 +98,17 @@ async def _page(
     more = len(rows) > size
     rows = rows[:size]
     return rows, (token_of(rows[-1]) if more and rows else "")
+
+
+async def _page_by_id(
+    session: Any, table: Table, size: int, token: str, **equal: str
+) -> tuple[Sequence[Row[Any]], str]:
+    """A page of `table`'s rows by id, past the token's (`_page`), of those whose columns
+    hold the values `equal` names (an empty value: that column is not filtered)."""
+    t, after = table, decode_token(token)
+    filters = [t.c[column] == value for column, value in equal.items() if value]
+    stmt = select(t).where(*_where(t.c.id > after if after else None, *filters)).order_by(t.c.id)
+    return await _page(session, stmt, size, lambda r: encode_token(r.id))
 
 
 @dataclass(frozen=True)
@@ -166,19 +181,9 @@ class OrdersQueries(Repository):
     ) -> tuple[list[tuple[PriceList, int]], str]:
         """Price lists without their entries, each with how many it has (`entry_count`, kept
         with the entries: no list is counted)."""
-        t = orm.price_lists
-        after = decode_token(token)
-        stmt = (
-            select(t)
-            .where(
-                *_where(
-                    t.c.id > after if after else None,
-                    t.c.price_type_id == price_type_id if price_type_id else None,
-                )
-            )
-            .order_by(t.c.id)
+        rows, next_token = await _page_by_id(
+            self.session, orm.price_lists, size, token, price_type_id=price_type_id
         )
-        rows, next_token = await _page(self.session, stmt, size, lambda r: encode_token(r.id))
         return [(price_list_header(r, {}), int(r.entry_count)) for r in rows], next_token
 
     async def price_list_entries(
@@ -228,6 +233,31 @@ class OrdersQueries(Repository):
         )
         return [ClientPriceType(r.client_id, r.price_type_id, r.version) for r in rows], next_token
 
+    async def list_distributor_price_types(
+        self, *, size: int, token: str, distributor_id: str
+    ) -> tuple[list[DistributorPriceType], str]:
+        """By (distributor id, client id): the primary key's order."""
+        t = orm.distributor_price_types
+        after = decode_token(token)
+        key = tuple_(t.c.distributor_id, t.c.client_id)
+        if after and "|" not in after:
+            raise InvalidArgument("page_token", "is not a token this service issued")
+        last = tuple(after.split("|", 1)) if after else None
+        stmt = (
+            select(t)
+            .where(
+                *_where(
+                    key > tuple_(*last) if last else None,
+                    t.c.distributor_id == distributor_id if distributor_id else None,
+                )
+            )
+            .order_by(t.c.distributor_id, t.c.client_id)
+        )
+        rows, next_token = await _page(
+            self.session, stmt, size, lambda r: encode_token(f"{r.distributor_id}|{r.client_id}")
+        )
+        return [distributor_price_type_from(r) for r in rows], next_token
+
     async def list_client_prices(
         self, *, size: int, token: str, client_id: str
     ) -> tuple[list[ClientPrice], str]:
@@ -255,15 +285,26 @@ class OrdersQueries(Repository):
         rows, next_token = await _page(self.session, stmt, size, lambda r: encode_token(r.id))
         return [discount_from(r, r.version) for r in rows], next_token
 
+    async def list_warehouses(
+        self, *, size: int, token: str, distributor_id: str
+    ) -> tuple[list[Warehouse], str]:
+        """By id (a distributor's: through `ix_warehouses_distributor_id`)."""
+        rows, next_token = await _page_by_id(
+            self.session, orm.warehouses, size, token, distributor_id=distributor_id
+        )
+        return [warehouse_from(r) for r in rows], next_token
+
     async def list_vans(
-        self, *, size: int, token: str, van_seller_ids: Sequence[str] = ()
+        self, *, size: int, token: str, van_seller_ids: Sequence[str] = (), distributor_id: str = ""
     ) -> tuple[list[Van], str]:
-        """Vans by id (`van_seller_ids`: those van sellers' only)."""
+        """Vans by id (`van_seller_ids`: those van sellers' only; `distributor_id`: the vans
+        selling for that distributor only)."""
         t = orm_van.vans
         after = decode_token(token)
         conds = _where(
             t.c.id > after if after else None,
             t.c.van_seller_id.in_(van_seller_ids) if van_seller_ids else None,
+            t.c.distributor_id == distributor_id if distributor_id else None,
         )
         rows = (
             await self.session.execute(select(t).where(*conds).order_by(t.c.id).limit(size + 1))

@@ -33,6 +33,7 @@ from fieldline_orders.adapters.catalog_store import (
     PriceListRepository,
     PriceTypeRepository,
     ProductRepository,
+    WarehouseRepository,
 )
 from fieldline_orders.adapters.contacts import ContactStore
 from fieldline_orders.adapters.feed_queries import FeedQueries
@@ -74,6 +75,7 @@ class OrdersUnitOfWork(UnitOfWork):
     price_types: PriceTypeRepository
     price_lists: PriceListRepository
     discounts: DiscountRepository
+    warehouses: WarehouseRepository
     catalog: CatalogStore  # client prices, stock, price books, the catalog generation
     feed: FeedStore  # the clients feed's read models (written by the feed consumer)
     feed_reads: FeedQueries  # … and what recommendations and outlet checks read of them
@@ -92,6 +94,7 @@ class OrdersUnitOfWork(UnitOfWork):
         self.price_types = PriceTypeRepository(self)
         self.price_lists = PriceListRepository(self)
         self.discounts = DiscountRepository(self)
+        self.warehouses = WarehouseRepository(self)
         self.catalog = CatalogStore(self)
         self.feed = FeedStore(self)
         self.feed_reads = FeedQueries(self)
@@ -345,6 +348,7 @@ class VanRepository(VersionedRepository[Van]):
             "currency_code": v.currency_code,
             "version": v.version,
             "created_at": v.created_at,
+            "distributor_id": v.distributor_id,
         }
 
     def from_row(self, row: Row[Any]) -> Van:

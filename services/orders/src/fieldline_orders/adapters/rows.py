@@ -22,12 +22,14 @@ from fieldline_orders.domain.catalog import (
     ClientPrice,
     Discount,
     DiscountScope,
+    DistributorPriceType,
     PriceList,
     PriceType,
     Product,
     ProductGroup,
     ProductUnit,
     VolumeBreak,
+    Warehouse,
 )
 from fieldline_orders.domain.orders import (
     Amendment,
@@ -163,7 +165,12 @@ def discount_from(row: Row[Any], version: int = 1) -> Discount:
         valid_from=row.valid_from,
         valid_to=row.valid_to,
         version=version,
+        distributor_id=row.distributor_id,
     )
+
+
+def distributor_price_type_from(row: Row[Any]) -> DistributorPriceType:
+    return DistributorPriceType(row.distributor_id, row.client_id, row.price_type_id, row.version)
 
 
 def discount_values(d: Discount) -> dict[str, Any]:
@@ -182,6 +189,21 @@ def discount_values(d: Discount) -> dict[str, Any]:
         "valid_from": d.valid_from,
         "valid_to": d.valid_to,
         "version": d.version,
+        "distributor_id": d.distributor_id,
+    }
+
+
+def warehouse_from(row: Row[Any]) -> Warehouse:
+    return Warehouse(row.id, row.external_id, row.name, row.distributor_id, row.version)
+
+
+def warehouse_values(w: Warehouse) -> dict[str, Any]:
+    return {
+        "id": w.id,
+        "external_id": w.external_id,
+        "name": w.name,
+        "distributor_id": w.distributor_id,
+        "version": w.version,
     }
 
 
@@ -448,7 +470,13 @@ def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
 # ---------------------------------------------------------------------------------- van
 def van_from(row: Row[Any]) -> Van:
     return Van(
-        row.id, row.name, row.van_seller_id, row.currency_code, row.version, utc(row.created_at)
+        row.id,
+        row.name,
+        row.van_seller_id,
+        row.currency_code,
+        row.version,
+        utc(row.created_at),
+        row.distributor_id,
     )
 
 

@@ -76,8 +76,18 @@ from fieldline_kit.db_types import ExactDecimal
 from fieldline_kit.id_lists import id_list, ids_value, in_ids
 from fieldline_orders.adapters import orm
 from fieldline_orders.adapters.catalog_cache import CatalogCache
-from fieldline_orders.adapters.catalog_store import PRODUCTS_BY_ID, price_lists_on
-from fieldline_orders.adapters.feed_queries import employee_roles, field_agents, known_clients
+from fieldline_orders.adapters.catalog_store import (
+    PRODUCTS_BY_ID,
+    load_distributor_books,
+    price_lists_on,
+    warehouse_owners,
+)
+from fieldline_orders.adapters.feed_queries import (
+    client_types,
+    employee_roles,
+    field_agents,
+    known_clients,
+)
 from fieldline_orders.adapters.orm_feed import feed_assignments, feed_outlets, feed_visits
 from fieldline_orders.adapters.rows import (
     chunks,
@@ -205,7 +215,11 @@ def _probe_statement(dialect: str) -> Any:
         _branch(
             "d",
             d,
-            and_(_in(d.c.client_id, "discount_clients", dialect), _valid_between(d)),
+            and_(
+                _in(d.c.client_id, "discount_clients", dialect),
+                d.c.distributor_id == "",
+                _valid_between(d),
+            ),
             s1=d.c.id,
             s2=d.c.external_id,
             s3=d.c.scope,
@@ -248,9 +262,12 @@ _PriceTypeRow = namedtuple("_PriceTypeRow", "id external_id name currency_code v
 _ClientPriceRow = namedtuple(
     "_ClientPriceRow", "client_id product_id price currency_code valid_from valid_to"
 )
+# The company's discounts only (a distributor's prices its own orders: `distributor_books`).
 _DiscountRow = namedtuple(
     "_DiscountRow",
-    "id external_id scope client_id group_id product_id percent volume_breaks valid_from valid_to",
+    "id external_id scope client_id group_id product_id percent volume_breaks valid_from valid_to"
+    " distributor_id",
+    defaults=("",),
 )
 _ProductRow = namedtuple(
     "_ProductRow",
@@ -500,6 +517,39 @@ class SubmitReader:
             return set()
         async with self._one_statement() as conn:
             return await known_clients(conn, client_ids)
+
+    async def client_types(self, client_ids: Collection[str]) -> dict[str, str]:
+        """The types of the clients the feed told of, of `client_ids`: asked only for the
+        distributors orders name (is each a DISTRIBUTOR?)."""
+        if not client_ids:
+            return {}
+        async with self._one_statement() as conn:
+            return await client_types(conn, client_ids)
+
+    async def warehouse_owners(self, warehouse_ids: Collection[str]) -> dict[str, str]:
+        """The owners of the registered warehouses of `warehouse_ids` (warehouse id → its
+        distributor id, "" = the company's), in one statement: asked only for the warehouses
+        orders name (is each the order's owner's?)."""
+        if not warehouse_ids:
+            return {}
+        async with self._one_statement() as conn:
+            return await warehouse_owners(conn, warehouse_ids)
+
+    async def distributor_books(
+        self, wants: Collection[tuple[str, str, date]], product_ids: Sequence[str]
+    ) -> dict[tuple[str, str, date], PriceBook]:
+        """The books of orders placed for distributors, (distributor, client, date) → book,
+        for those the distributor has a price type of its own for (the rest price as the
+        company's): asked only for orders naming a distributor, in one snapshot."""
+        if not wants:
+            return {}
+        out: dict[tuple[str, str, date], PriceBook] = {}
+        async with self.snapshot() as session:
+            for distributor_id in sorted({d for d, _, _ in wants}):
+                pairs = [(c, on) for d, c, on in wants if d == distributor_id]
+                books = await load_distributor_books(session, distributor_id, pairs, product_ids)
+                out.update({(distributor_id, c, on): b for (c, on), b in books.items()})
+        return out
 
     async def field_agents(self, outlet_ids: Collection[str]) -> dict[str, set[str]]:
         """Per outlet, the agents of its live FIELD routes: asked only for phone orders (whom

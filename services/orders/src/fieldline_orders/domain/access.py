@@ -8,8 +8,9 @@ scope is the union of its roles' scopes:
     SUPERVISOR                        its team's   on its team's routes        its team's
     AGENT, VAN_SELLER, MERCHANDISER,  its own      on its routes (a            its own
     TELESELLER                                     teleseller's: call lists)
-    DISTRIBUTOR_MANAGER               its          none                        none
-                                      distributor's
+    DISTRIBUTOR_MANAGER               its          none                        its
+                                      distributor's                            distributor's
+                                                                               (to read)
     TECHNICIAN                        none         none                        none
 
 "Its own" order: `agent_id` (the credited agent; a van sale's van seller) or `taken_by` (who
@@ -19,9 +20,10 @@ took it: a phone order's teleseller) is the caller; its own van:
 itself and the employees whose supervisor it is (`feed_employees`, from clients'
 EmployeeChanged): their orders, vans and routes. A distributor manager's distributor is the
 `distributor_id` clients gives the employee (`feed_employees`): the orders placed for that
-distributor (`orders.distributor_id`) and their fulfilment; without one, nothing. Outside
-the scope a read answers NOT_FOUND (`hidden`), a list leaves the object out, a write is
-PERMISSION_DENIED (`denied`), and nothing is written.
+distributor (`orders.distributor_id`), their fulfilment and their status (it reports it), and
+the vans selling for it (`vans.distributor_id`: their stock and ledger); without one,
+nothing. Outside the scope a read answers NOT_FOUND (`hidden`), a list leaves the object
+out, a write is PERMISSION_DENIED (`denied`), and nothing is written.
 
 Role names as tokens carry them (the clients context's `Role` without its prefix).
 """
@@ -137,8 +139,22 @@ class Actor:
             or bool(self.distributor_id and distributor_id == self.distributor_id)
         )
 
-    def sees_van(self, van_seller_id: str) -> bool:
-        return self.company_wide or van_seller_id in self.agents
+    def sees_van(self, van_seller_id: str, distributor_id: str = "") -> bool:
+        """A van of `van_seller_id` (selling for `distributor_id`) is in scope: company-wide,
+        the caller's own or its team's, or a van of the distributor the caller manages (to
+        read: a manager acts on no van)."""
+        return (
+            self.company_wide
+            or van_seller_id in self.agents
+            or bool(self.distributor_id and distributor_id == self.distributor_id)
+        )
+
+    def reports_fulfilment_of(self, distributor_id: str) -> bool:
+        """May report the fulfilment status of an order placed for `distributor_id`:
+        company-wide (the ERP, the warehouse), or the manager of that distributor (not of the
+        company's orders, nor of another distributor's)."""
+        mine = bool(self.distributor_id and distributor_id == self.distributor_id)
+        return self.company_wide or (self.manages_distributor and mine)
 
     def sees_agent(self, agent_id: str) -> bool:
         """The agent's routes (and what is on them) are in scope."""
@@ -159,6 +175,12 @@ class Actor:
             return ((agent,) if agent else ()), self.distributor_id
         agents = self.narrowed(agent)
         return None if agents is None else (agents, distributor)
+
+    def vans_filter(self, van_seller: str) -> tuple[tuple[str, ...], str] | None:
+        """The (van sellers, distributor) filter of a vans list within the scope, from the van
+        seller asked for ("": any); None: nothing to list. A distributor manager lists its
+        distributor's vans (any van seller's); others as `narrowed`, any distributor's."""
+        return self.orders_filter(van_seller, "")
 
     def narrowed(self, asked: str) -> tuple[str, ...] | None:
         """The owner filter (agent, van seller) of a list within the scope: () for no filter

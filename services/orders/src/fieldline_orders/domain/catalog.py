@@ -1,7 +1,7 @@
 """Catalog: product groups, products with their units, price types, price lists, client prices,
-discounts and stock hints. The ERP owns this data; it arrives as bulk upserts, so every
-constructor here validates one record and names the offending field with the record's path
-(`products[3].vat_rate: …`).
+discounts, stock hints and warehouses. The ERP owns this data; it arrives as bulk upserts, so
+every constructor here validates one record and names the offending field with the record's
+path (`products[3].vat_rate: …`).
 """
 
 from __future__ import annotations
@@ -478,6 +478,18 @@ class ClientPriceType(Versioned):
 
 
 @dataclass(frozen=True)
+class DistributorPriceType(Versioned):
+    """The price type a distributor sells at: to one client, or (`client_id` "") its default
+    for every client. An order placed for the distributor prices from it, with the
+    distributor's discounts, instead of the company's (docs/contexts/orders.md)."""
+
+    distributor_id: str
+    client_id: str  # "" = the distributor's default
+    price_type_id: str
+    version: int = 1
+
+
+@dataclass(frozen=True)
 class ClientPrice(Versioned):
     client_id: str
     product_id: str
@@ -547,6 +559,8 @@ class Discount(Versioned):
     valid_from: date
     valid_to: date | None
     version: int = 1
+    # The distributor whose discount it is (orders placed for it), "" = the company's.
+    distributor_id: str = ""
 
     @classmethod
     def create(
@@ -563,6 +577,7 @@ class Discount(Versioned):
         volume_breaks: Sequence[tuple[str, str]],
         valid_from: date | None,
         valid_to: date | None,
+        distributor_id: str = "",
     ) -> Discount:
         ext = external_key(f"{path}.external_id", external_id)
         if scope is None:
@@ -611,6 +626,7 @@ class Discount(Versioned):
             volume_breaks=tuple(sorted(breaks, key=lambda b: b.min_quantity)),
             valid_from=start,
             valid_to=valid_to,
+            distributor_id=optional_id(f"{path}.distributor_id", distributor_id),
         )
 
     def valid_on(self, on: date) -> bool:
@@ -649,3 +665,43 @@ class StockLevel:
             require_id(f"{path}.product_id", product_id),
             quantity(f"{path}.quantity", qty),
         )
+
+
+# --------------------------------------------------------------------------- warehouses
+@dataclass(frozen=True)
+class Warehouse(Versioned):
+    """A warehouse stock is kept in: the company's (`distributor_id` "") or a distributor's
+    (a client of type DISTRIBUTOR, checked by the upsert). Stock levels name warehouses by id
+    whether or not they are registered here; a registered one has an owner that orders must
+    match (`check_warehouse_owner`)."""
+
+    id: str
+    external_id: str
+    name: str
+    distributor_id: str  # "" = the company's
+    version: int = 1
+
+    @classmethod
+    def create(
+        cls, path: str, *, id: str, external_id: str, name: str, distributor_id: str
+    ) -> Warehouse:
+        ext = external_key(f"{path}.external_id", external_id)
+        return cls(
+            entity_id(f"{path}.id", id, "warehouse", ext),
+            ext,
+            require_text(f"{path}.name", name),
+            optional_id(f"{path}.distributor_id", distributor_id),
+        )
+
+
+def check_warehouse_owner(
+    field: str, warehouse_id: str, owners: Mapping[str, str], distributor_id: str
+) -> None:
+    """An order for `distributor_id` ("" = the company's) names `warehouse_id`: a registered
+    warehouse (`owners`: warehouse id → its distributor id, "" = the company's) must be of the
+    same owner; an unregistered one (or none) is accepted, as before warehouses were kept."""
+    owner = owners.get(warehouse_id) if warehouse_id else None
+    if owner is None or owner == distributor_id:
+        return
+    whose = f"distributor {owner}" if owner else "the company"
+    raise InvalidArgument(field, f"warehouse {warehouse_id} belongs to {whose}")

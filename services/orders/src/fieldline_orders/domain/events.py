@@ -17,12 +17,14 @@ if TYPE_CHECKING:
         ClientPrice,
         ClientPriceType,
         Discount,
+        DistributorPriceType,
         PriceList,
         PriceListChanges,
         PriceListMerge,
         PriceType,
         Product,
         ProductGroup,
+        Warehouse,
     )
     from fieldline_orders.domain.contacts import ContactSales
     from fieldline_orders.domain.orders import Order, OrderStatus
@@ -170,6 +172,12 @@ class ClientPriceTypeSet(Event):
 
 
 @dataclass(frozen=True)
+class DistributorPriceTypeSet(Event):
+    distributor_price_type: DistributorPriceType
+    previous_price_type_id: str  # "" when it had none
+
+
+@dataclass(frozen=True)
 class ClientPricesChanged(Event):
     prices: tuple[ClientPrice, ...]
 
@@ -177,3 +185,8 @@ class ClientPricesChanged(Event):
 @dataclass(frozen=True)
 class DiscountsChanged(Event):
     discounts: tuple[Discount, ...]
+
+
+@dataclass(frozen=True)
+class WarehousesChanged(Event):
+    warehouses: tuple[Warehouse, ...]

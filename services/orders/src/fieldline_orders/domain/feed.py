@@ -1,10 +1,10 @@
-"""What this context knows of the clients context's outlets, routes, audits, employees and
-visits (its read models).
+"""What this context knows of the clients context's clients, outlets, routes, audits, employees
+and visits (its read models).
 
 Each record is the state one clients event reports, with the version that orders them: the
-aggregate's version for outlets, route assignments, employees and visits, the device's time
-of the audit, else its submit time (then the audit id, then the version) for audits. A
-record older than the one held changes nothing.
+aggregate's version for clients, outlets, route assignments, employees and visits, the
+device's time of the audit, else its submit time (then the audit id, then the version) for
+audits. A record older than the one held changes nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +13,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class ClientState:
+    """A client's type (clients' ClientType name without its prefix: RETAIL, DISTRIBUTOR,
+    KEY_ACCOUNT): whether a distributor id names a distributor."""
+
+    client_id: str
+    type: str
+    version: int
+
+
+# The client type a distributor id must name (service_layer/distributors.py).
+DISTRIBUTOR = "DISTRIBUTOR"
 
 
 @dataclass(frozen=True)
@@ -101,4 +115,4 @@ class VisitState:
 VISIT_MISSED = "MISSED"
 
 # What one handled clients event reports.
-FeedRecord = OutletState | AssignmentState | AuditState | EmployeeState | VisitState
+FeedRecord = ClientState | OutletState | AssignmentState | AuditState | EmployeeState | VisitState

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from fieldline_kit.errors import Conflict, DomainError, FailedPrecondition, InvalidArgument
 from fieldline_orders.domain import events
@@ -51,6 +51,9 @@ from fieldline_orders.domain.values import (
     require_id,
     require_text,
 )
+
+if TYPE_CHECKING:
+    from fieldline_orders.domain.van import Van
 
 
 class OrderKind(enum.Enum):
@@ -629,7 +632,7 @@ class Order:
     def van_sale(
         cls,
         header: OrderHeader,
-        van_id: str,
+        van: Van,
         priced: Sequence[PricedLine],
         currency: str,
         decision: CreditDecision,
@@ -637,14 +640,16 @@ class Order:
         receipt_number: str,
         now: datetime,
     ) -> Order:
-        """A sale from a van: invoiced on the spot, DELIVERED at once."""
+        """A sale from a van: invoiced on the spot, DELIVERED at once; from a distributor's van,
+        the distributor's (its `distributor_id` the van's)."""
         if not decision.passes:
             raise FailedPrecondition(
                 "credit: the debt policy blocks this sale: " + "; ".join(decision.reasons)
             )
         if cash_collected < 0:
             raise InvalidArgument("cash_collected", "must not be negative")
-        header = replace(header, warehouse_id=van_id, distributor_id="")
+        van_id = van.id
+        header = replace(header, warehouse_id=van_id, distributor_id=van.distributor_id)
         order = cls._new(
             OrderKind.VAN_SALE,
             S.DELIVERED,

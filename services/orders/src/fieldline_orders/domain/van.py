@@ -1,4 +1,5 @@
-"""Vans: a van is a warehouse tied to a van seller; its stock moves only through documents.
+"""Vans: a van is a warehouse tied to a van seller (and, if it sells for one, a distributor);
+its stock moves only through documents.
 
 Every document writes signed movements (base units, + into the van, − out of it) to the
 ledger in the same transaction as the stock rows, so for every van and product
@@ -30,6 +31,7 @@ from fieldline_orders.domain.values import (
     ZERO,
     currency_code,
     fmt,
+    optional_id,
     require_id,
     require_text,
 )
@@ -103,10 +105,24 @@ class Van:
     currency_code: str
     version: int
     created_at: datetime
+    # The distributor the van sells for (a client of type DISTRIBUTOR: its sales are the
+    # distributor's, its manager reads it); "" the company's.
+    distributor_id: str = ""
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
-    def create(cls, *, id: str, name: str, van_seller_id: str, currency: str, now: datetime) -> Van:
+    def create(
+        cls,
+        *,
+        id: str,
+        name: str,
+        van_seller_id: str,
+        currency: str,
+        now: datetime,
+        distributor_id: str = "",
+    ) -> Van:
+        """A new van; its distributor, if named, is checked against the clients feed by the
+        use case (service_layer/distributors.py)."""
         return cls(
             id=require_id("van.id", id),
             name=require_text("van.name", name),
@@ -114,6 +130,7 @@ class Van:
             currency_code=currency_code("van.currency_code", currency or "RUB"),
             version=1,
             created_at=now,
+            distributor_id=optional_id("van.distributor_id", distributor_id),
         )
 
 

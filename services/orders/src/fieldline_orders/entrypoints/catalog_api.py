@@ -177,6 +177,36 @@ class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
 
         return await self.write("SetClientPriceType", request, cs.SetClientPriceTypeResponse, work)
 
+    async def SetDistributorPriceType(
+        self, request: cs.SetDistributorPriceTypeRequest, context: grpc.aio.ServicerContext
+    ) -> cs.SetDistributorPriceTypeResponse:
+        async def work(uow: OrdersUnitOfWork) -> cs.SetDistributorPriceTypeResponse:
+            setting = await sl.set_distributor_price_type(
+                uow, request.distributor_id, request.client_id, request.price_type_id
+            )
+            return cs.SetDistributorPriceTypeResponse(
+                distributor_price_type=m.distributor_price_type_pb(setting)
+            )
+
+        return await self.write(
+            "SetDistributorPriceType", request, cs.SetDistributorPriceTypeResponse, work
+        )
+
+    async def ListDistributorPriceTypes(
+        self, request: cs.ListDistributorPriceTypesRequest, context: grpc.aio.ServicerContext
+    ) -> cs.ListDistributorPriceTypesResponse:
+        size = page_size(request.page_size)
+        async with self.read() as uow:
+            settings, token = await uow.queries.list_distributor_price_types(
+                size=size,
+                token=request.page_token,
+                distributor_id=optional_id("distributor_id", request.distributor_id),
+            )
+        return cs.ListDistributorPriceTypesResponse(
+            distributor_price_types=[m.distributor_price_type_pb(d) for d in settings],
+            next_page_token=token,
+        )
+
     async def UpsertClientPrices(
         self, request: cs.UpsertClientPricesRequest, context: grpc.aio.ServicerContext
     ) -> cs.UpsertClientPricesResponse:
@@ -218,6 +248,20 @@ class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
             lambda uow: sl.upsert_discounts(uow, records),
         )
 
+    async def UpsertWarehouses(
+        self, request: cs.UpsertWarehousesRequest, context: grpc.aio.ServicerContext
+    ) -> cs.UpsertWarehousesResponse:
+        records = [
+            (w.external_id, w.id, _bind(m.warehouse_from_pb, f"warehouses[{i}]", w))
+            for i, w in enumerate(limit_items("warehouses", request.warehouses, MAX_RECORDS))
+        ]
+        return await self._batch(
+            "UpsertWarehouses",
+            request,
+            cs.UpsertWarehousesResponse,
+            lambda uow: sl.upsert_warehouses(uow, records),
+        )
+
     async def UpsertStock(
         self, request: cs.UpsertStockRequest, context: grpc.aio.ServicerContext
     ) -> cs.UpsertStockResponse:
@@ -248,6 +292,7 @@ class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
                 request.client_id,
                 on,
                 list(limit_items("product_ids", request.product_ids, MAX_RECORDS)),
+                request.distributor_id,
             )
         return cs.ResolvePricesResponse(
             prices=[
@@ -352,6 +397,19 @@ class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
             discounts, token = await uow.queries.list_discounts(size=size, token=request.page_token)
         return cs.ListDiscountsResponse(
             discounts=[m.discount_pb(d) for d in discounts], next_page_token=token
+        )
+
+    async def ListWarehouses(
+        self, request: cs.ListWarehousesRequest, context: grpc.aio.ServicerContext
+    ) -> cs.ListWarehousesResponse:
+        distributor_id = optional_id("distributor_id", request.distributor_id)
+        size = page_size(request.page_size)
+        async with self.read() as uow:
+            warehouses, token = await uow.queries.list_warehouses(
+                size=size, token=request.page_token, distributor_id=distributor_id
+            )
+        return cs.ListWarehousesResponse(
+            warehouses=[m.warehouse_pb(w) for w in warehouses], next_page_token=token
         )
 
 

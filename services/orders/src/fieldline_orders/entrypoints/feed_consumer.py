@@ -1,13 +1,14 @@
 """The `orders-clients-feed` consumer: clients' events → this context's read models.
 
-Each event is mapped to the record it reports (an outlet, a route assignment, an audit, an
-employee, a visit) and applied by the feed use cases (service_layer/feed.py) in the consumer's
-transaction. An event that can never be applied (missing ids, a schedule without weekdays)
-raises PoisonMessage here and is dead-lettered, so it cannot block the feed.
+Each event is mapped to the record it reports (a client, an outlet, a route assignment, an
+audit, an employee, a visit) and applied by the feed use cases (service_layer/feed.py) in the
+consumer's transaction. An event that can never be applied (missing ids, a schedule without
+weekdays, a client of no known type) raises PoisonMessage here and is dead-lettered, so it
+cannot block the feed.
 
 The durable is declared by the topology (fieldline_orders.topology, stream CLIENTS, subjects
-`clients.events.v1.>`); this only binds to it. Events without a handler here (ClientCreated,
-CensusDecided, …) are recorded in the inbox and acked as skipped. The bulk load
+`clients.events.v1.>`); this only binds to it. Events without a handler here (CensusDecided,
+QuestionnaireChanged, …) are recorded in the inbox and acked as skipped. The bulk load
 (entrypoints/bulk_load.py) reads the same events with `feed_record`.
 """
 
@@ -36,6 +37,7 @@ from fieldline_orders.domain.feed import (
     PHONE_ROUTE,
     AssignmentState,
     AuditState,
+    ClientState,
     EmployeeState,
     FeedRecord,
     OutletState,
@@ -55,7 +57,6 @@ FREQUENCY_WEEKS = {
     res.VISIT_FREQUENCY_EVERY_2_WEEKS: 2,
     res.VISIT_FREQUENCY_EVERY_4_WEEKS: 4,
 }
-_STATUS_PREFIX = "OUTLET_STATUS_"
 _VISIT_STATUS_PREFIX = "VISIT_STATUS_"
 # RouteKind → the kind stored; UNSPECIFIED is FIELD (routes from before kinds existed).
 ROUTE_KINDS = {
@@ -73,14 +74,20 @@ def _require(value: str, what: str) -> str:
     return value
 
 
-def _outlet_status(value: int) -> str:
+def _name(enum: Any, value: int, what: str) -> str:
+    """The name of a clients enum's value without the enum's prefix (`OUTLET_STATUS_`, …); an
+    unspecified or unknown value cannot be applied."""
     try:
-        name = res.OutletStatus.Name(value)
+        name: str = enum.Name(value)
     except ValueError:
-        raise PoisonMessage(f"unknown outlet status {value}") from None
-    if value == res.OUTLET_STATUS_UNSPECIFIED:
-        raise PoisonMessage("outlet status is unspecified")
-    return name.removeprefix(_STATUS_PREFIX)
+        raise PoisonMessage(f"unknown {what} {value}") from None
+    if value == 0:  # every clients enum's UNSPECIFIED
+        raise PoisonMessage(f"{what} is unspecified")
+    return name.removeprefix(enum.Name(0).removesuffix("UNSPECIFIED"))
+
+
+def _outlet_status(value: int) -> str:
+    return _name(res.OutletStatus, value, "outlet status")
 
 
 def _date(value: Message, what: str) -> date:
@@ -88,6 +95,14 @@ def _date(value: Message, what: str) -> date:
         return date(value.year, value.month, value.day)  # type: ignore[attr-defined]
     except ValueError:
         raise PoisonMessage(f"{what} is not a calendar date") from None
+
+
+def client_state(envelope: EventEnvelope, client: res.Client) -> ClientState:
+    return ClientState(
+        client_id=_require(client.id, "client.id"),
+        type=_name(res.ClientType, client.type, "client type"),
+        version=envelope.aggregate_version or client.version,
+    )
 
 
 def outlet_state(envelope: EventEnvelope, outlet: res.Outlet) -> OutletState:
@@ -201,6 +216,8 @@ def visit_state(envelope: EventEnvelope, visit: res.Visit) -> VisitState:
 # ------------------------------------------------------------------------------ handlers
 # Each handled event type, and the record it reports.
 RECORDS: Mapping[type[Message], Callable[[EventEnvelope, Any], FeedRecord]] = {
+    ev.ClientCreated: lambda envelope, message: client_state(envelope, message.client),
+    ev.ClientChanged: lambda envelope, message: client_state(envelope, message.client),
     ev.OutletCreated: lambda envelope, message: outlet_state(envelope, message.outlet),
     ev.OutletChanged: lambda envelope, message: outlet_state(envelope, message.outlet),
     ev.RouteAssignmentChanged: assignment_state,
@@ -214,7 +231,9 @@ RECORDS: Mapping[type[Message], Callable[[EventEnvelope, Any], FeedRecord]] = {
 
 async def _apply(uow: OrdersUnitOfWork, envelope: EventEnvelope, message: Message) -> None:
     record = RECORDS[type(message)](envelope, message)
-    if isinstance(record, OutletState):
+    if isinstance(record, ClientState):
+        await feed.client_seen(uow, record)
+    elif isinstance(record, OutletState):
         await feed.outlet_seen(uow, record)
     elif isinstance(record, AssignmentState):
         await feed.assignment_seen(uow, record)

@@ -6,18 +6,21 @@ the use cases (`domain/access.py`): outside it a read answers NOT_FOUND, a list 
 object out, a write is PERMISSION_DENIED. `audit`: a change whose author is logged (the
 kit) besides being recorded where the model keeps it.
 
-* catalog and price upserts, SetClientPriceType: ADMIN, SERVICE (the ERP) — company, audited;
+* catalog and price upserts (warehouses too), SetClientPriceType, SetDistributorPriceType:
+  ADMIN, SERVICE (the ERP) — company, audited;
 * catalog reads (GetProduct, ListProducts): everyone who sells, audits or manages — company;
 * the lists of every catalog record (ListProductGroups, ListPriceTypes, ListPriceLists,
-  ListPriceListEntries, ListClientPriceTypes, ListClientPrices, ListDiscounts): ADMIN,
-  SERVICE (a consumer building its copy: the device gateway) — company;
+  ListPriceListEntries, ListClientPriceTypes, ListDistributorPriceTypes, ListClientPrices,
+  ListDiscounts, ListWarehouses): ADMIN, SERVICE (a consumer building its copy: the device
+  gateway) — company;
 * ResolvePrices (a client's prices): who sells — route (the client of an outlet on its
   routes; a teleseller's call lists are its routes);
 * SubmitOrder: AGENT, TELESELLER (by phone), SUPERVISOR, SERVICE (imports, for the employee
   its token names) — route;
 * GetOrder, ListOrders: the field roles, TELESELLER, DISTRIBUTOR_MANAGER, ADMIN, SERVICE —
   own orders (credited to the caller or taken by it);
-* UpdateOrderStatus: ADMIN, SERVICE (the ERP, the warehouse) — company, audited;
+* UpdateOrderStatus: ADMIN, SERVICE (the ERP, the warehouse), DISTRIBUTOR_MANAGER (its
+  distributor's orders) — company, audited;
 * AmendOrder, CancelOrder: AGENT, TELESELLER, SUPERVISOR, ADMIN, SERVICE (for the employee its
   token names) — own orders (a supervisor: its team's); ListOrderRevisions: as GetOrder;
 * GetFulfilmentReport: SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE — own distributor's;
@@ -25,7 +28,8 @@ kit) besides being recorded where the model keeps it.
 * GetContactSales, ListContactSales: AGENT, VAN_SELLER, TELESELLER, SUPERVISOR, ADMIN,
   SERVICE — own (a supervisor: its team's);
 * CreateVan: ADMIN, SERVICE — company, audited;
-* van reads: VAN_SELLER (its own van), SUPERVISOR, ADMIN, SERVICE — own;
+* van reads: VAN_SELLER (its own van), SUPERVISOR, DISTRIBUTOR_MANAGER (its distributor's
+  vans), ADMIN, SERVICE — own;
 * LoadVan, UnloadVan: VAN_SELLER (its own van), ADMIN, SERVICE — own, audited;
 * CompleteVanSale: VAN_SELLER (its own van) — own;
 * AcceptReturn: AGENT, VAN_SELLER (into its own van or to the warehouse), ADMIN, SERVICE —
@@ -64,7 +68,7 @@ CATALOG_READERS = {
 CATALOG_COPIERS = {ADMIN, SERVICE}
 SELLERS = {AGENT, VAN_SELLER, TELESELLER, SUPERVISOR, ADMIN, SERVICE}
 ORDER_READERS = {AGENT, VAN_SELLER, TELESELLER, SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}
-VAN_READERS = {VAN_SELLER, SUPERVISOR, ADMIN, SERVICE}
+VAN_READERS = {VAN_SELLER, SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}
 # Who amends and cancels a pre-sale order before confirmation: its agent's side.
 ORDER_CHANGERS = {AGENT, TELESELLER, SUPERVISOR, ADMIN, SERVICE}
 
@@ -75,8 +79,11 @@ POLICY = {
     "UpsertPriceTypes": Rule(ERP, scope=Scope.COMPANY, audit=True),
     "UpsertPriceLists": Rule(ERP, scope=Scope.COMPANY, audit=True),
     "SetClientPriceType": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "SetDistributorPriceType": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "ListDistributorPriceTypes": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
     "UpsertClientPrices": Rule(ERP, scope=Scope.COMPANY, audit=True),
     "UpsertDiscounts": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "UpsertWarehouses": Rule(ERP, scope=Scope.COMPANY, audit=True),
     "UpsertStock": Rule(ERP, scope=Scope.COMPANY, audit=True),
     "GetProduct": Rule(CATALOG_READERS, scope=Scope.COMPANY),
     "ListProducts": Rule(CATALOG_READERS, scope=Scope.COMPANY),
@@ -88,11 +95,14 @@ POLICY = {
     "ListClientPriceTypes": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
     "ListClientPrices": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
     "ListDiscounts": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
+    "ListWarehouses": Rule(CATALOG_COPIERS, scope=Scope.COMPANY),
     # OrdersService
     "SubmitOrder": Rule({AGENT, TELESELLER, SUPERVISOR, SERVICE}, scope=Scope.ROUTE),
     "GetOrder": Rule(ORDER_READERS, scope=Scope.OWN),
     "ListOrders": Rule(ORDER_READERS, scope=Scope.OWN),
-    "UpdateOrderStatus": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "UpdateOrderStatus": Rule(
+        {ADMIN, SERVICE, DISTRIBUTOR_MANAGER}, scope=Scope.COMPANY, audit=True
+    ),
     "AmendOrder": Rule(ORDER_CHANGERS, scope=Scope.OWN),
     "CancelOrder": Rule(ORDER_CHANGERS, scope=Scope.OWN),
     "ListOrderRevisions": Rule(ORDER_READERS, scope=Scope.OWN),

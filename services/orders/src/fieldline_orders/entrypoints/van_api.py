@@ -65,6 +65,7 @@ class VanServicer(OrdersServicerBase, vs_grpc.VanServiceServicer):
                 name=v.name,
                 van_seller_id=v.van_seller_id,
                 currency=v.currency_code,
+                distributor_id=v.distributor_id,
             )
             return vs.CreateVanResponse(van=m.van_pb(van))
 
@@ -73,17 +74,20 @@ class VanServicer(OrdersServicerBase, vs_grpc.VanServiceServicer):
     async def ListVans(
         self, request: vs.ListVansRequest, context: grpc.aio.ServicerContext
     ) -> vs.ListVansResponse:
-        # Only the caller's vans unless it sees the company's (domain/access.py).
-        sellers = (await self.caller()).narrowed(
+        # Only the caller's vans (a distributor manager: its distributor's) unless it sees the
+        # company's (domain/access.py).
+        scoped = (await self.caller()).vans_filter(
             optional_id("van_seller_id", request.van_seller_id)
         )
-        if sellers is None:
+        if scoped is None:
             return vs.ListVansResponse()
+        sellers, distributor = scoped
         async with self.read() as uow:
             items, token = await uow.queries.list_vans(
                 size=page_size(request.page_size),
                 token=request.page_token,
                 van_seller_ids=sellers,
+                distributor_id=distributor,
             )
         return vs.ListVansResponse(vans=[m.van_pb(v) for v in items], next_page_token=token)
 

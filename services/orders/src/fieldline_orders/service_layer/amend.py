@@ -33,6 +33,7 @@ from fieldline_kit.errors import (
 from fieldline_kit.logging import get_logger
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain.access import Actor, denied
+from fieldline_orders.domain.catalog import check_warehouse_owner
 from fieldline_orders.domain.orders import (
     Amendment,
     CreditChecker,
@@ -130,7 +131,9 @@ async def prepare_amendment(
     dates: DateWindow,
 ) -> AmendPlan:
     """Step 1, on a read-only unit of work (nothing is written). Bad input first, then the
-    scope, then whether this amendment was made, then the status and revision, then prices."""
+    scope, then whether this amendment was made, then the status and revision, then the
+    warehouse (a registered one of another owner than the order's is refused, as at submit;
+    the order's own is not judged again), then prices."""
     amendment_id = require_id("amendment_id", cmd.amendment_id)
     expected = _revision(cmd.expected_revision)
     reason = override_reason(cmd.override_reason)
@@ -163,7 +166,12 @@ async def prepare_amendment(
         raise InvalidArgument(
             "delivery_date", f"must not be before the order date {order.order_date.isoformat()}"
         )
-    book = await uow.catalog.price_book(order.client_id, order.order_date, ids)
+    if warehouse_id and warehouse_id != order.warehouse_id:
+        owners = await uow.warehouses.owners([warehouse_id])
+        check_warehouse_owner("warehouse_id", warehouse_id, owners, order.distributor_id)
+    book = await uow.catalog.price_book(
+        order.client_id, order.order_date, ids, order.distributor_id
+    )
     priced = book.price_lines(cmd.lines, roles=cmd.actor.role_names, limits=limits)
     if not priced:
         raise InvalidArgument("lines", "at least one line is required")

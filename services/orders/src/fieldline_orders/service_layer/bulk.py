@@ -23,6 +23,7 @@ from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain.feed import (
     AssignmentState,
     AuditState,
+    ClientState,
     EmployeeState,
     FeedRecord,
     OutletState,
@@ -39,6 +40,7 @@ CatalogWork = Callable[[OrdersUnitOfWork], Awaitable[Any]]
 async def apply_feed(uow: OrdersUnitOfWork, records: Sequence[FeedRecord]) -> None:
     """The clients feed's records as the consumer applies them (a record older than the one
     held changes nothing), one statement per read model."""
+    await uow.feed.put_clients([r for r in records if isinstance(r, ClientState)])
     await uow.feed.put_outlets([r for r in records if isinstance(r, OutletState)])
     await uow.feed.put_assignments([r for r in records if isinstance(r, AssignmentState)])
     await uow.feed.put_audits([r for r in records if isinstance(r, AuditState)])

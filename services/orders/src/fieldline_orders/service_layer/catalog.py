@@ -28,6 +28,7 @@ from fieldline_orders.domain.catalog import (
     ClientPriceType,
     Discount,
     DiscountScope,
+    DistributorPriceType,
     PriceList,
     PriceListMerge,
     PriceType,
@@ -36,10 +37,12 @@ from fieldline_orders.domain.catalog import (
     StockLevel,
     Versioned,
     VolumeBreak,
+    Warehouse,
     check_removals,
     on_cycle,
 )
-from fieldline_orders.domain.values import MAX_ENTRIES, require_id
+from fieldline_orders.domain.values import MAX_ENTRIES, optional_id, require_id
+from fieldline_orders.service_layer.distributors import require_distributor
 from fieldline_orders.service_layer.scope import check_client_scope
 
 T = TypeVar("T")
@@ -389,6 +392,17 @@ async def _merges(
 
 
 # ------------------------------------------------------------------------------ discounts
+async def _not_distributors(uow: OrdersUnitOfWork, ids: Iterable[str]) -> dict[str, str]:
+    """Those of `ids` that are not distributors, with why (unknown, another type)."""
+    out: dict[str, str] = {}
+    for distributor_id in sorted(set(ids) - {""}):
+        try:
+            await require_distributor(uow, distributor_id)
+        except DomainError as exc:
+            out[distributor_id] = str(exc).removeprefix("distributor_id: ")
+    return out
+
+
 async def upsert_discounts(
     uow: OrdersUnitOfWork, records: Sequence[tuple[str, str, Callable[[], Discount]]]
 ) -> list[RecordResult]:
@@ -408,11 +422,51 @@ async def upsert_discounts(
             it.reject(f"{path}.group_id: product group {d.group_id} not found")
         if d.scope is DiscountScope.PRODUCT and d.product_id not in products:
             it.reject(f"{path}.product_id: product {d.product_id} not found")
+    not_distributors = await _not_distributors(uow, {d.distributor_id for d in live})
+    for it in items:
+        if it.entity is not None and it.entity.distributor_id in not_distributors:
+            problem = not_distributors[it.entity.distributor_id]
+            it.reject(f"discounts[{it.index}].distributor_id: {problem}")
     _refuse_if_any(items)
     results, written = await _apply(uow.discounts, items, existing)
     if written:
         uow.catalog.announce(events.DiscountsChanged(_stored(written)))
     return results
+
+
+# ----------------------------------------------------------------------------- warehouses
+async def upsert_warehouses(
+    uow: OrdersUnitOfWork, records: Sequence[tuple[str, str, Callable[[], Warehouse]]]
+) -> list[RecordResult]:
+    """Warehouses by external id, as the other catalog records. A warehouse's distributor must
+    be a distributor (the clients feed's client of type DISTRIBUTOR: REJECTED naming
+    `warehouses[i].distributor_id` otherwise) when the warehouse is new or moves to it; one it
+    keeps is not judged again (a warehouse is not refused because its owner's type changed
+    since). Warehouses are not in the catalog cache: no generation is bumped."""
+    _empty("warehouses", records)
+    items = _parse(records)
+    _duplicates(items, "warehouses")
+    existing = await _keep_ids(uow.warehouses, items, "warehouses")
+    judged = [
+        (it, w)
+        for it in items
+        if (w := it.entity) is not None and _takes_owner(w, existing.get(w.external_id))
+    ]
+    refused = await _not_distributors(uow, {w.distributor_id for _, w in judged})
+    for it, w in judged:
+        if w.distributor_id in refused:
+            it.reject(f"warehouses[{it.index}].distributor_id: {refused[w.distributor_id]}")
+    _refuse_if_any(items)
+    results, written = await _apply(uow.warehouses, items, existing)
+    if written:
+        uow.catalog.announce(events.WarehousesChanged(_stored(written)))
+    return results
+
+
+def _takes_owner(warehouse: Warehouse, stored: Warehouse | None) -> bool:
+    """Whether the warehouse names a distributor it did not have (it is new, or moves)."""
+    owner = warehouse.distributor_id
+    return bool(owner) and (stored is None or stored.distributor_id != owner)
 
 
 # ------------------------------------------------------------------- count-only batches
@@ -514,6 +568,30 @@ async def set_client_price_type(uow: OrdersUnitOfWork, client_id: str, price_typ
     uow.catalog.announce(events.ClientPriceTypeSet(setting, previous))
 
 
+async def set_distributor_price_type(
+    uow: OrdersUnitOfWork, distributor_id: str, client_id: str, price_type_id: str
+) -> DistributorPriceType:
+    """The distributor sells to the client (`client_id` "": to every client without one of
+    its own) at this price type from now on; announced (`DistributorPriceTypeSet`) unless it
+    did already."""
+    did = await require_distributor(uow, distributor_id)
+    if not did:
+        raise InvalidArgument("distributor_id", "is required")
+    cid = optional_id("client_id", client_id)
+    ptid = require_id("price_type_id", price_type_id)
+    if not await uow.price_types.existing([ptid]):
+        raise NotFound("price type", ptid, "price_type_id")
+    current = await uow.catalog.distributor_price_type(did, cid)
+    wanted = DistributorPriceType(did, cid, ptid)
+    if current is not None and current.same_content(wanted):
+        return current
+    setting = wanted.next_version_of(current) if current is not None else wanted
+    await uow.catalog.put_distributor_price_type(setting, current)
+    previous = current.price_type_id if current is not None else ""
+    uow.catalog.announce(events.DistributorPriceTypeSet(setting, previous))
+    return setting
+
+
 # -------------------------------------------------------------------------------- prices
 @dataclass(frozen=True)
 class ProductPrice:
@@ -530,20 +608,27 @@ class ProductPrice:
 
 
 async def resolve_prices(
-    uow: OrdersUnitOfWork, actor: Actor, client_id: str, on: date, product_ids: Sequence[str]
+    uow: OrdersUnitOfWork,
+    actor: Actor,
+    client_id: str,
+    on: date,
+    product_ids: Sequence[str],
+    distributor_id: str = "",
 ) -> tuple[str, list[ProductPrice]]:
     """The currency and prices of the named products (each must have a price: else
     FAILED_PRECONDITION), or, with none named, of every active product that has a price; for
-    a client of the caller's scope (else NOT_FOUND)."""
+    a client of the caller's scope (else NOT_FOUND), as an order placed for `distributor_id`
+    ("": the company) gets them."""
     cid = require_id("client_id", client_id)
     await check_client_scope(uow, actor, cid)
+    did = await require_distributor(uow, distributor_id)
     named = [require_id(f"product_ids[{i}]", p) for i, p in enumerate(product_ids)]
-    book = await uow.catalog.price_book(cid, on, named or None)
+    book = await uow.catalog.price_book(cid, on, named or None, did)
     for i, pid in enumerate(named):
         if pid not in book.products:
             raise NotFound("product", pid, f"product_ids[{i}]")
     currency = book.currency
-    stock = await uow.catalog.stock_totals(book.products)
+    stock = await uow.catalog.stock_totals(book.products, did)
     thresholds = sorted(
         {b.min_quantity for d in book.discounts for b in d.volume_breaks if d.valid_on(on)}
     )

@@ -1,4 +1,5 @@
-"""The clients feed: keep this context's read models of outlets, routes and audits up to date.
+"""The clients feed: keep this context's read models of clients, outlets, routes, audits,
+employees and visits up to date.
 
 Each use case runs inside the consumer's transaction (inbox row + effects, see
 entrypoints/feed_consumer.py, which maps each clients event to the record it reports). The
@@ -13,12 +14,21 @@ from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain.feed import (
     AssignmentState,
     AuditState,
+    ClientState,
     EmployeeState,
     OutletState,
     VisitState,
 )
 
 log = get_logger("fieldline.orders.feed")
+
+
+async def client_seen(uow: OrdersUnitOfWork, state: ClientState) -> bool:
+    """A client created or changed: its type (a distributor id must name a DISTRIBUTOR)."""
+    applied = await uow.feed.put_client(state)
+    if not applied:
+        log.info("stale client event ignored", client_id=state.client_id, version=state.version)
+    return applied
 
 
 async def outlet_seen(uow: OrdersUnitOfWork, state: OutletState) -> bool:

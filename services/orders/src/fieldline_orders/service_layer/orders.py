@@ -62,14 +62,18 @@ async def update_status(
 ) -> Order:
     """A fulfilment status reported by the caller (recorded as who reported it), of the
     revision it saw (`expected_revision`; 0: any): the ERP never confirms lines it has not
-    seen."""
+    seen. A distributor manager reports its distributor's orders only: another's, or the
+    company's, is PERMISSION_DENIED (an unknown one too: it learns nothing of the others)."""
     if status is None:
         raise InvalidArgument("status", "is required")
     if expected_revision < 0:
         raise InvalidArgument("expected_revision", f"must not be negative, got {expected_revision}")
-    order = await uow.orders.get(require_id("order_id", order_id))
-    if not actor.sees_order(order.agent_id):
-        raise denied("order_id", f"order {order.id}")
+    oid = require_id("order_id", order_id)
+    order = await uow.orders.find(oid)
+    if order is None and actor.company_wide:
+        raise NotFound("order", oid, "order_id")
+    if order is None or not actor.reports_fulfilment_of(order.distributor_id):
+        raise denied("order_id", f"order {oid}")
     if expected_revision and expected_revision != order.revision:
         raise FailedPrecondition(
             f"expected_revision: order {order.id} is at revision {order.revision}, not "

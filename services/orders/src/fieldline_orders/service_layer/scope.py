@@ -25,14 +25,15 @@ async def readable_order(uow: OrdersUnitOfWork, actor: Actor, order_id: str) -> 
 async def readable_van(uow: OrdersUnitOfWork, actor: Actor, van_id: str) -> Van:
     vid = require_id("van_id", van_id)
     van = await uow.vans.find(vid)
-    if van is None or not actor.sees_van(van.van_seller_id):
+    if van is None or not actor.sees_van(van.van_seller_id, van.distributor_id):
         raise hidden("van", vid, "van_id")
     return van
 
 
 async def writable_van(uow: OrdersUnitOfWork, actor: Actor, van_id: str) -> Van:
     """The van, if the caller may act on it: another's van is PERMISSION_DENIED (an unknown
-    one too, for a caller who sees only its own: it learns nothing of the others)."""
+    one too, for a caller who sees only its own: it learns nothing of the others). A
+    distributor manager reads its distributor's vans (`readable_van`) but acts on none."""
     vid = require_id("van_id", van_id)
     van = await uow.vans.find(vid)
     if van is not None and actor.sees_van(van.van_seller_id):

@@ -14,8 +14,12 @@ settlements (a SQLite write transaction would block every other writer):
    again, so a retry after midnight does not fail on its dates; one outside the caller's scope
    is refused); a malformed header; an outlet outside the caller's scope (not on its routes),
    unknown or of another client; a known visit that does not match the order
-   (domain/contacts.py `check_visit`); its lines priced. A bad order fails alone, with its
-   specific error.
+   (domain/contacts.py `check_visit`); a distributor it names that is none
+   (service_layer/distributors.py: the types of the batch's distributors read at once, only
+   when an order names one); a registered warehouse of another owner than the order's
+   (domain/catalog.py `check_warehouse_owner`: the batch's warehouses read at once, in one
+   statement, only when an order names one); its lines priced. A bad order fails alone, with
+   its specific error.
 2. **credit** (`CreditChecker.check_many`, no transaction): one CheckCreditBatch for every new
    order and every held order submitted again, judged in order, so two orders of one client
    see each other's reservations as if sent one after the other.
@@ -47,6 +51,7 @@ from fieldline_kit.tracing import Origin
 from fieldline_orders.adapters.repository import OrderRepository, OrdersUnitOfWork
 from fieldline_orders.adapters.submit_reads import SubmitKeys, SubmitReader, price_books
 from fieldline_orders.domain.access import Actor, denied
+from fieldline_orders.domain.catalog import check_warehouse_owner
 from fieldline_orders.domain.channels import (
     check_channel_fields,
     credited_agent,
@@ -69,6 +74,7 @@ from fieldline_orders.domain.orders import (
 )
 from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits, PriceBook, PricedLine
 from fieldline_orders.domain.values import ZERO, is_canonical_id, require_id
+from fieldline_orders.service_layer.distributors import check_distributor
 from fieldline_orders.service_layer.orders import check_owner, override_reason
 
 # What a call gets: its response's wire bytes (stored, or made by `respond`), or why not.
@@ -221,6 +227,14 @@ class SubmitOrders:
         field_agents = await self._reader.field_agents(
             {h.outlet_id for h in headers if h.channel is OrderChannel.PHONE}
         )
+        # The distributors the orders name: their types (each must be a DISTRIBUTOR).
+        distributors = await self._reader.client_types(
+            {h.distributor_id for h in headers if h.distributor_id}
+        )
+        # The registered warehouses the orders name: their owners (each must be the order's).
+        warehouses = await self._reader.warehouse_owners(
+            {h.warehouse_id for h in headers if h.warehouse_id}
+        )
         plans: dict[int, Plan] = {}
         existing: list[int] = []
         priceable: list[int] = []
@@ -255,6 +269,12 @@ class SubmitOrders:
                 try:
                     check_owner(owner, header.client_id, header.outlet_id)
                     _check_visit(reads.visits, header)
+                    if header.distributor_id:
+                        did = header.distributor_id
+                        check_distributor("distributor_id", did, distributors.get(did))
+                    check_warehouse_owner(
+                        "warehouse_id", header.warehouse_id, warehouses, header.distributor_id
+                    )
                     if header.channel is OrderChannel.PHONE:
                         fresh[i] = (_credited(call.cmd, header, field_agents), fresh[i][1])
                     priceable.append(i)
@@ -276,10 +296,21 @@ class SubmitOrders:
         books = price_books(
             reads, catalog, [(fresh[i][0].client_id, fresh[i][0].order_date) for i in priceable]
         )
+        # Orders placed for a distributor with a price type of its own: its prices.
+        theirs = await self._reader.distributor_books(
+            {
+                (h.distributor_id, h.client_id, h.order_date)
+                for i in priceable
+                if (h := fresh[i][0]).distributor_id
+            },
+            sorted({pid for i in priceable if fresh[i][0].distributor_id for pid in fresh[i][1]}),
+        )
         for i in priceable:
             header = fresh[i][0]
             try:
-                book = books[(header.client_id, header.order_date)]
+                book = theirs.get((header.distributor_id, header.client_id, header.order_date))
+                if book is None:
+                    book = books[(header.client_id, header.order_date)]
                 plans[i] = self._new_order(calls[i].cmd, header, book, named[i][1], today)
             except DomainError as exc:
                 out[i] = exc

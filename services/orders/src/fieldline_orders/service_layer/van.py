@@ -61,6 +61,7 @@ from fieldline_orders.domain.van import (
     not_enough_stock,
     sum_by_product,
 )
+from fieldline_orders.service_layer.distributors import require_distributor
 from fieldline_orders.service_layer.orders import check_outlet, override_reason
 from fieldline_orders.service_layer.scope import check_outlet_scope, readable_van, writable_van
 
@@ -74,11 +75,21 @@ async def create_van(
     name: str,
     van_seller_id: str,
     currency: str,
+    distributor_id: str = "",
 ) -> Van:
-    van = Van.create(id=id, name=name, van_seller_id=van_seller_id, currency=currency, now=now)
+    """A new van; the distributor it sells for, if named, a DISTRIBUTOR client of the feed."""
+    van = Van.create(
+        id=id,
+        name=name,
+        van_seller_id=van_seller_id,
+        currency=currency,
+        now=now,
+        distributor_id=distributor_id,
+    )
     existing = await uow.vans.find(van.id)
     if existing is not None:
         return existing  # a retried create returns the original
+    await require_distributor(uow, van.distributor_id, "van.distributor_id")
     await uow.vans.add(van)
     return van
 
@@ -163,7 +174,7 @@ class VanSaleCommand:
 class VanSalePlan:
     sale_id: str
     existing: Order | None = None
-    van_id: str = ""
+    van: Van | None = None  # the van sold from (its distributor's sale, if it has one)
     header: OrderHeader | None = None
     priced: Sequence[PricedLine] = ()
     currency: str = ""
@@ -174,6 +185,10 @@ class VanSalePlan:
     credit: CreditRequest | None = None
     cash_collected: Decimal = ZERO
     receipt_number: str = ""
+
+    @property
+    def van_id(self) -> str:
+        return self.van.id if self.van is not None else ""
 
 
 async def prepare_van_sale(
@@ -190,7 +205,8 @@ async def prepare_van_sale(
     existing = await uow.orders.find(sale_id)
     if existing is not None:
         return _already_made(actor, existing)
-    van_id = (await writable_van(uow, actor, cmd.van_id)).id
+    van = await writable_van(uow, actor, cmd.van_id)
+    van_id = van.id
     dates.check("date", cmd.on, today)
     header = OrderHeader.create(
         order_id=sale_id,
@@ -212,7 +228,9 @@ async def prepare_van_sale(
         for i, ln in enumerate(cmd.lines)
         if ln.product_id
     ]
-    book = await uow.catalog.price_book(header.client_id, header.order_date, ids)
+    book = await uow.catalog.price_book(
+        header.client_id, header.order_date, ids, van.distributor_id
+    )
     priced = book.price_lines(cmd.lines, roles=actor.role_names, limits=limits)
     currency = book.currency
     if cmd.cash_currency and cmd.cash_currency != currency:
@@ -238,7 +256,7 @@ async def prepare_van_sale(
     gross = sum((p.amounts.gross for p in priced), ZERO)
     return VanSalePlan(
         sale_id=sale_id,
-        van_id=van_id,
+        van=van,
         header=header,
         priced=priced,
         currency=currency,
@@ -287,10 +305,10 @@ async def finish_van_sale(
     current = await orders.find(plan.sale_id)
     if current is not None:
         return current  # a concurrent retry of the same sale won
-    assert plan.header is not None
+    assert plan.header is not None and plan.van is not None
     order = Order.van_sale(
         plan.header,
-        plan.van_id,
+        plan.van,
         plan.priced,
         plan.currency,
         decision,
@@ -379,7 +397,8 @@ async def accept_return(
         for i, ln in enumerate(lines)
         if ln.product_id
     ]
-    book = await uow.catalog.price_book(cid, on, ids)
+    # Goods sold for a distributor come back at its prices.
+    book = await uow.catalog.price_book(cid, on, ids, sale.distributor_id if sale else "")
     goods_return = GoodsReturn.accept(
         return_id=rid,
         van_id=vid,

@@ -182,14 +182,16 @@ class UpsertStockResponse(_message.Message):
     def __init__(self, count: _Optional[int] = ...) -> None: ...
 
 class ResolvePricesRequest(_message.Message):
-    __slots__ = ("client_id", "date", "product_ids")
+    __slots__ = ("client_id", "date", "product_ids", "distributor_id")
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     DATE_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_IDS_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
     client_id: str
     date: _date_pb2.Date
     product_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, client_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., product_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    distributor_id: str
+    def __init__(self, client_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., product_ids: _Optional[_Iterable[str]] = ..., distributor_id: _Optional[str] = ...) -> None: ...
 
 class ResolvedPrice(_message.Message):
     __slots__ = ("product_id", "unit_price", "price_source", "discount_percent", "volume_breaks", "stock_quantity")
@@ -334,3 +336,71 @@ class ListDiscountsResponse(_message.Message):
     discounts: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Discount]
     next_page_token: str
     def __init__(self, discounts: _Optional[_Iterable[_Union[_resources_pb2.Discount, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UpsertWarehousesRequest(_message.Message):
+    __slots__ = ("request_id", "warehouses")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    WAREHOUSES_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    warehouses: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Warehouse]
+    def __init__(self, request_id: _Optional[str] = ..., warehouses: _Optional[_Iterable[_Union[_resources_pb2.Warehouse, _Mapping]]] = ...) -> None: ...
+
+class UpsertWarehousesResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[UpsertResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[UpsertResult, _Mapping]]] = ...) -> None: ...
+
+class ListWarehousesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "distributor_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    distributor_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., distributor_id: _Optional[str] = ...) -> None: ...
+
+class ListWarehousesResponse(_message.Message):
+    __slots__ = ("warehouses", "next_page_token")
+    WAREHOUSES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    warehouses: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Warehouse]
+    next_page_token: str
+    def __init__(self, warehouses: _Optional[_Iterable[_Union[_resources_pb2.Warehouse, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class SetDistributorPriceTypeRequest(_message.Message):
+    __slots__ = ("request_id", "distributor_id", "client_id", "price_type_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRICE_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    distributor_id: str
+    client_id: str
+    price_type_id: str
+    def __init__(self, request_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., client_id: _Optional[str] = ..., price_type_id: _Optional[str] = ...) -> None: ...
+
+class SetDistributorPriceTypeResponse(_message.Message):
+    __slots__ = ("distributor_price_type",)
+    DISTRIBUTOR_PRICE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    distributor_price_type: _resources_pb2.DistributorPriceType
+    def __init__(self, distributor_price_type: _Optional[_Union[_resources_pb2.DistributorPriceType, _Mapping]] = ...) -> None: ...
+
+class ListDistributorPriceTypesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "distributor_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    distributor_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., distributor_id: _Optional[str] = ...) -> None: ...
+
+class ListDistributorPriceTypesResponse(_message.Message):
+    __slots__ = ("distributor_price_types", "next_page_token")
+    DISTRIBUTOR_PRICE_TYPES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    distributor_price_types: _containers.RepeatedCompositeFieldContainer[_resources_pb2.DistributorPriceType]
+    next_page_token: str
+    def __init__(self, distributor_price_types: _Optional[_Iterable[_Union[_resources_pb2.DistributorPriceType, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -93,6 +93,26 @@ class CatalogServiceStub:
                 request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ResolvePricesRequest.SerializeToString,
                 response_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ResolvePricesResponse.FromString,
                 _registered_method=True)
+        self.UpsertWarehouses = channel.unary_unary(
+                '/fieldline.orders.v1.CatalogService/UpsertWarehouses',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.UpsertWarehousesRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.UpsertWarehousesResponse.FromString,
+                _registered_method=True)
+        self.ListWarehouses = channel.unary_unary(
+                '/fieldline.orders.v1.CatalogService/ListWarehouses',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListWarehousesRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListWarehousesResponse.FromString,
+                _registered_method=True)
+        self.SetDistributorPriceType = channel.unary_unary(
+                '/fieldline.orders.v1.CatalogService/SetDistributorPriceType',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.SetDistributorPriceTypeRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.SetDistributorPriceTypeResponse.FromString,
+                _registered_method=True)
+        self.ListDistributorPriceTypes = channel.unary_unary(
+                '/fieldline.orders.v1.CatalogService/ListDistributorPriceTypes',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListDistributorPriceTypesRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListDistributorPriceTypesResponse.FromString,
+                _registered_method=True)
         self.ListProductGroups = channel.unary_unary(
                 '/fieldline.orders.v1.CatalogService/ListProductGroups',
                 request_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListProductGroupsRequest.SerializeToString,
@@ -205,6 +225,32 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpsertWarehouses(self, request, context):
+        """Warehouses by external id (the company's and distributors'); ADMIN and SERVICE.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWarehouses(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetDistributorPriceType(self, request, context):
+        """The price type a distributor sells at, to a client or by default; ADMIN and SERVICE.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDistributorPriceTypes(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListProductGroups(self, request, context):
         """Every record of a kind, page by page in key order, with its version: what a consumer of
         the catalog events (the device gateway) builds its copy from, then keeps up to date by the
@@ -309,6 +355,26 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ResolvePrices,
                     request_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ResolvePricesRequest.FromString,
                     response_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ResolvePricesResponse.SerializeToString,
+            ),
+            'UpsertWarehouses': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertWarehouses,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.UpsertWarehousesRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.UpsertWarehousesResponse.SerializeToString,
+            ),
+            'ListWarehouses': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWarehouses,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListWarehousesRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListWarehousesResponse.SerializeToString,
+            ),
+            'SetDistributorPriceType': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetDistributorPriceType,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.SetDistributorPriceTypeRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.SetDistributorPriceTypeResponse.SerializeToString,
+            ),
+            'ListDistributorPriceTypes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDistributorPriceTypes,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListDistributorPriceTypesRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListDistributorPriceTypesResponse.SerializeToString,
             ),
             'ListProductGroups': grpc.unary_unary_rpc_method_handler(
                     servicer.ListProductGroups,
@@ -647,6 +713,114 @@ class CatalogService:
             '/fieldline.orders.v1.CatalogService/ResolvePrices',
             fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ResolvePricesRequest.SerializeToString,
             fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ResolvePricesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertWarehouses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.CatalogService/UpsertWarehouses',
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.UpsertWarehousesRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.UpsertWarehousesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWarehouses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.CatalogService/ListWarehouses',
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListWarehousesRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListWarehousesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetDistributorPriceType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.CatalogService/SetDistributorPriceType',
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.SetDistributorPriceTypeRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.SetDistributorPriceTypeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDistributorPriceTypes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.CatalogService/ListDistributorPriceTypes',
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListDistributorPriceTypesRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_catalog__service__pb2.ListDistributorPriceTypesResponse.FromString,
             options,
             channel_credentials,
             insecure,

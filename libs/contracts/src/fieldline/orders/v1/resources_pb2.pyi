@@ -221,7 +221,7 @@ class VolumeBreak(_message.Message):
     def __init__(self, min_quantity: _Optional[str] = ..., percent: _Optional[str] = ...) -> None: ...
 
 class Discount(_message.Message):
-    __slots__ = ("id", "external_id", "scope", "client_id", "group_id", "product_id", "percent", "volume_breaks", "valid_from", "valid_to", "version")
+    __slots__ = ("id", "external_id", "scope", "client_id", "group_id", "product_id", "percent", "volume_breaks", "valid_from", "valid_to", "version", "distributor_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     SCOPE_FIELD_NUMBER: _ClassVar[int]
@@ -233,6 +233,7 @@ class Discount(_message.Message):
     VALID_FROM_FIELD_NUMBER: _ClassVar[int]
     VALID_TO_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     external_id: str
     scope: DiscountScope
@@ -244,7 +245,34 @@ class Discount(_message.Message):
     valid_from: _date_pb2.Date
     valid_to: _date_pb2.Date
     version: int
-    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., scope: _Optional[_Union[DiscountScope, str]] = ..., client_id: _Optional[str] = ..., group_id: _Optional[str] = ..., product_id: _Optional[str] = ..., percent: _Optional[str] = ..., volume_breaks: _Optional[_Iterable[_Union[VolumeBreak, _Mapping]]] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
+    distributor_id: str
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., scope: _Optional[_Union[DiscountScope, str]] = ..., client_id: _Optional[str] = ..., group_id: _Optional[str] = ..., product_id: _Optional[str] = ..., percent: _Optional[str] = ..., volume_breaks: _Optional[_Iterable[_Union[VolumeBreak, _Mapping]]] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., version: _Optional[int] = ..., distributor_id: _Optional[str] = ...) -> None: ...
+
+class Warehouse(_message.Message):
+    __slots__ = ("id", "external_id", "name", "distributor_id", "version")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    external_id: str
+    name: str
+    distributor_id: str
+    version: int
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., distributor_id: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class DistributorPriceType(_message.Message):
+    __slots__ = ("distributor_id", "client_id", "price_type_id", "version")
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRICE_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    distributor_id: str
+    client_id: str
+    price_type_id: str
+    version: int
+    def __init__(self, distributor_id: _Optional[str] = ..., client_id: _Optional[str] = ..., price_type_id: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
 
 class StockLevel(_message.Message):
     __slots__ = ("warehouse_id", "product_id", "quantity")

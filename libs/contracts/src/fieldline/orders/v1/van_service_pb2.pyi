@@ -25,16 +25,18 @@ MOVEMENT_KIND_RETURN: MovementKind
 MOVEMENT_KIND_UNLOAD: MovementKind
 
 class Van(_message.Message):
-    __slots__ = ("id", "name", "van_seller_id", "currency_code")
+    __slots__ = ("id", "name", "van_seller_id", "currency_code", "distributor_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     VAN_SELLER_ID_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     van_seller_id: str
     currency_code: str
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., van_seller_id: _Optional[str] = ..., currency_code: _Optional[str] = ...) -> None: ...
+    distributor_id: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., van_seller_id: _Optional[str] = ..., currency_code: _Optional[str] = ..., distributor_id: _Optional[str] = ...) -> None: ...
 
 class CreateVanRequest(_message.Message):
     __slots__ = ("request_id", "van")

@@ -138,3 +138,17 @@ class DiscountsChanged(_message.Message):
     DISCOUNTS_FIELD_NUMBER: _ClassVar[int]
     discounts: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Discount]
     def __init__(self, discounts: _Optional[_Iterable[_Union[_resources_pb2.Discount, _Mapping]]] = ...) -> None: ...
+
+class WarehousesChanged(_message.Message):
+    __slots__ = ("warehouses",)
+    WAREHOUSES_FIELD_NUMBER: _ClassVar[int]
+    warehouses: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Warehouse]
+    def __init__(self, warehouses: _Optional[_Iterable[_Union[_resources_pb2.Warehouse, _Mapping]]] = ...) -> None: ...
+
+class DistributorPriceTypeSet(_message.Message):
+    __slots__ = ("distributor_price_type", "previous_price_type_id")
+    DISTRIBUTOR_PRICE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_PRICE_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
+    distributor_price_type: _resources_pb2.DistributorPriceType
+    previous_price_type_id: str
+    def __init__(self, distributor_price_type: _Optional[_Union[_resources_pb2.DistributorPriceType, _Mapping]] = ..., previous_price_type_id: _Optional[str] = ...) -> None: ...
