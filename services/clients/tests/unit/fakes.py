@@ -70,7 +70,7 @@ class FakeEmployees(FakeExternal[Employee]):
 
 
 class FakeTerritories(InMemoryRepository[Territory]):
-    """Territories: no versions, no events."""
+    """Territories: no versions; a new one's TerritoryChanged is committed."""
 
 
 class FakeRoutes(FakeExternal[Route]):

@@ -18,6 +18,7 @@ from fieldline_clients.domain.model import (
     Role,
     Route,
     RouteAssignment,
+    Territory,
     VisitFrequency,
 )
 from fieldline_kit.testing.helpers import new_id
@@ -79,6 +80,18 @@ def test_a_questionnaire_is_published_whole_at_each_version() -> None:
     assert second.message.questionnaire.name == "Полка v2"
     assert list(second.message.questionnaire.must_stock_skus) == ["SKU-1", "SKU-2"]
     assert [x.id for x in second.message.questionnaire.questions] == ["facings"]
+
+
+def test_a_territory_is_published_whole_at_version_1() -> None:
+    parent_id = new_id()
+    territory = Territory.create(new_id(), "Казань", parent_id)
+    [published] = ClientsEvents()(territory.events[0])
+    assert published.subject == "clients.events.v1.TerritoryChanged"
+    assert (published.aggregate_type, published.aggregate_id) == ("territory", territory.id)
+    assert published.aggregate_version == 1  # territories are never changed once made
+    assert isinstance(published.message, ev.TerritoryChanged)
+    t = published.message.territory
+    assert (t.id, t.name, t.parent_id) == (territory.id, "Казань", parent_id)
 
 
 def test_an_event_without_a_mapper_is_a_programming_error() -> None:

@@ -815,9 +815,10 @@ class TestCreateTerritory:
         )
         assert city == Territory(city.id, "Казань", region.id)
         assert set(uow.territories.all()) == {region, city}
-        assert uow.events == []  # territories publish nothing
+        assert uow.events == [events.TerritoryChanged(city)]  # the whole territory
         again = c.CreateTerritory(city.id, "Другое имя", "")
         assert await uow.run(handlers.create_territory, again) == city  # a retry
+        assert len(uow.events) == 1  # … publishes nothing new
 
     async def test_the_parent_must_exist(self, uow: FakeClientsUnitOfWork) -> None:
         cmd = c.CreateTerritory(new_id(), "Казань", new_id())

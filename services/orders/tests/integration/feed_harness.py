@@ -117,8 +117,10 @@ class FeedEnv(RunningService[App]):
         status: int = res.OUTLET_STATUS_ACTIVE,
         *,
         created: bool | None = None,
+        channel: str = "",
+        territory_id: str = "",
     ) -> str:
-        outlet = res.Outlet(id=outlet_id, client_id=client_id, status=status, version=version)
+        outlet = outlet_pb(outlet_id, client_id, version, status, channel, territory_id)
         message: Message
         if _created(created, version):
             message = ev.OutletCreated(outlet=outlet)
@@ -126,6 +128,16 @@ class FeedEnv(RunningService[App]):
             message = ev.OutletChanged(outlet=outlet, changed_fields=["status"])
         return await self.publish(
             message, aggregate_type="outlet", aggregate_id=outlet_id, version=version
+        )
+
+    async def territory(self, territory_id: str, parent_id: str = "", version: int = 1) -> str:
+        """TerritoryChanged, as clients publishes a territory created (version 1)."""
+        territory = res.Territory(id=territory_id, name="Территория", parent_id=parent_id)
+        return await self.publish(
+            ev.TerritoryChanged(territory=territory),
+            aggregate_type="territory",
+            aggregate_id=territory_id,
+            version=version,
         )
 
     async def assignment(
@@ -249,6 +261,25 @@ class FeedEnv(RunningService[App]):
                 ],
             )
         return order_id
+
+
+def outlet_pb(
+    outlet_id: str,
+    client_id: str,
+    version: int,
+    status: int,
+    channel: str = "",
+    territory_id: str = "",
+) -> res.Outlet:
+    """An outlet as clients' outlet events carry it (its card named, with `channel`)."""
+    return res.Outlet(
+        id=outlet_id,
+        client_id=client_id,
+        status=status,
+        version=version,
+        card=res.OutletCard(name="Магазин", channel=channel),
+        territory_id=territory_id,
+    )
 
 
 def _created(created: bool | None, version: int) -> bool:

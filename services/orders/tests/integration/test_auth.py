@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import orders_service_pb2 as os_
+from fieldline.orders.v1 import promotions_service_pb2 as ps
 from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline.orders.v1 import van_service_pb2 as vs
 from fieldline.settlements.v1 import resources_pb2 as spb
@@ -54,6 +55,7 @@ SERVICES = [
     cs.DESCRIPTOR.services_by_name["CatalogService"],
     os_.DESCRIPTOR.services_by_name["OrdersService"],
     vs.DESCRIPTOR.services_by_name["VanService"],
+    ps.DESCRIPTOR.services_by_name["PromotionsService"],
 ]
 METHODS = [m for service in SERVICES for m in service.methods]
 ROLES = {
@@ -63,6 +65,7 @@ ROLES = {
     "DISTRIBUTOR_MANAGER",
     "SUPERVISOR",
     "TECHNICIAN",
+    "TELESELLER",
     "ADMIN",
     "SERVICE",
 }
@@ -80,6 +83,7 @@ QUIET = {
     "feed_shelf_counts",
     "feed_employees",
     "feed_visits",
+    "feed_territories",
 }
 
 

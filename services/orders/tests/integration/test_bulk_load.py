@@ -38,12 +38,13 @@ from fieldline_orders.entrypoints.bulk_load import STEPS, bulk_load
 from fieldline_orders.entrypoints.feed_consumer import MESSAGE_TYPES, handlers
 from fieldline_orders.service_layer import catalog
 
-from .feed_harness import NOW, create_app, feed_env
+from .feed_harness import NOW, create_app, feed_env, outlet_pb
 
 DAY = date(2024, 5, 13)  # a Monday
 FEED = (
     orm_feed.feed_clients,
     orm_feed.feed_outlets,
+    orm_feed.feed_territories,
     orm_feed.feed_assignments,
     orm_feed.feed_outlet_audits,
     orm_feed.feed_shelf_counts,
@@ -63,10 +64,17 @@ def event(message: Message, version: int, occurred: datetime = NOW) -> EventEnve
     )
 
 
-def outlet(outlet_id: str, client_id: str, version: int, status: int) -> EventEnvelope:
-    o = res.Outlet(id=outlet_id, client_id=client_id, status=status, version=version)
+def outlet(
+    outlet_id: str, client_id: str, version: int, status: int, territory_id: str = ""
+) -> EventEnvelope:
+    o = outlet_pb(outlet_id, client_id, version, status, f"channel-{version}", territory_id)
     message = ev.OutletCreated(outlet=o) if version == 1 else ev.OutletChanged(outlet=o)
     return event(message, version)
+
+
+def territory(territory_id: str, parent_id: str = "") -> EventEnvelope:
+    t = res.Territory(id=territory_id, name="Территория", parent_id=parent_id)
+    return event(ev.TerritoryChanged(territory=t), 1)
 
 
 def assignment(
@@ -162,6 +170,7 @@ class Company:
 
     def __init__(self, price_type_id: str) -> None:
         self.client, self.agent, self.route = new_id(), new_id(), new_id()
+        self.region, self.city = new_id(), new_id()
         self.outlets = [new_id(), new_id()]
         self.products = [new_id(), new_id()]
         self.price_type = price_type_id
@@ -180,12 +189,15 @@ class Company:
             event(ev.ClientCreated(client=client), 1),
             event(ev.ClientChanged(client=client), 3),
             event(ev.ClientCreated(client=client), 1),  # older: ignored
-            outlet(first, self.client, 1, res.OUTLET_STATUS_ACTIVE),
+            territory(self.city, self.region),  # before its parent
+            territory(self.region),
+            territory(self.city, new_id()),  # again at its one version: ignored
+            outlet(first, self.client, 1, res.OUTLET_STATUS_ACTIVE, self.city),
             outlet(second, self.client, 1, res.OUTLET_STATUS_ACTIVE),
             audit(second, NOW - timedelta(days=5), ("SKU-3", False, "")),  # replaced below
             assignment(self.route, first, self.agent, 1),
             assignment(self.route, second, self.agent, 2),
-            outlet(second, self.client, 3, res.OUTLET_STATUS_CLOSED),
+            outlet(second, self.client, 3, res.OUTLET_STATUS_CLOSED, self.region),
             outlet(second, self.client, 2, res.OUTLET_STATUS_ACTIVE),  # older: ignored
             assignment(self.route, second, self.agent, 4, removed=True),
             assignment(self.route, second, self.agent, 3),  # older: ignored
@@ -254,6 +266,7 @@ async def test_the_command_loads_a_company_the_service_then_serves(
         "products": 2,
         "feed_clients": 1,
         "feed_outlets": 2,
+        "feed_territories": 2,
         "feed_assignments": 2,
         "feed_outlet_audits": 2,
         "feed_shelf_counts": 3,
@@ -324,7 +337,14 @@ async def test_the_feed_read_models_are_the_consumers(db_factory: DatabaseFactor
         for table in FEED:
             assert await rows(loaded, table) == await rows(consumed, table), table.name
         outlets = {r[0]: r[2:] for r in await rows(loaded, orm_feed.feed_outlets)}
-        assert outlets[company.outlets[1]] == ("CLOSED", 3)
+        # status, version, the card's channel, the territory
+        assert outlets[company.outlets[0]] == ("ACTIVE", 1, "channel-1", company.city)
+        assert outlets[company.outlets[1]] == ("CLOSED", 3, "channel-3", company.region)
+        async with loaded.read_uow() as uow:
+            parents = await uow.feed_reads.territory_parents()
+            targeting = await uow.feed_reads.outlet_targeting(company.outlets[0])
+        assert parents == {company.region: "", company.city: company.region}
+        assert targeting == (company.outlets[0], company.client, "channel-1", company.city)
     finally:
         await consumed.close()
         await loaded.close()

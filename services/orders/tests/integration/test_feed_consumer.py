@@ -21,7 +21,9 @@ from fieldline_orders.adapters.orm_feed import (
     feed_outlet_audits,
     feed_outlets,
     feed_shelf_counts,
+    feed_territories,
 )
+from fieldline_orders.domain.feed import OutletState
 from fieldline_orders.entrypoints.feed_consumer import CONSUMER
 
 from .feed_harness import NOW, FeedEnv, feed_env
@@ -53,6 +55,70 @@ async def test_outlet_events_feed_the_outlet_read_model(env: FeedEnv) -> None:
     await env.wait_processed(closed)
     r = await row(env, feed_outlets, feed_outlets.c.outlet_id == outlet_id)
     assert (r.client_id, r.status, r.version) == (client_id, "CLOSED", 2)
+
+
+async def test_an_outlets_channel_and_territory_are_kept_and_changed(env: FeedEnv) -> None:
+    outlet_id, client_id, north, south = new_id(), new_id(), new_id(), new_id()
+    created = await env.outlet(outlet_id, client_id, 1, channel="HoReCa", territory_id=north)
+    await env.wait_processed(created)
+    async with env.app.read_uow() as uow:
+        targeting = await uow.feed_reads.outlet_targeting(outlet_id)
+        assert targeting == (outlet_id, client_id, "HoReCa", north)
+        assert await uow.feed_reads.outlet_targeting(new_id()) is None
+    # Its card and territory changed (v3), then a late v2: the newest stays. The channel is
+    # kept as written (no trimming, no case folding): promotions name it as the card does.
+    ids = [
+        await env.outlet(outlet_id, client_id, 3, channel=" Retail  ", territory_id=south),
+        await env.outlet(outlet_id, client_id, 2, channel="Kiosk", territory_id=north),
+    ]
+    await env.wait_processed(*ids)
+    r = await row(env, feed_outlets, feed_outlets.c.outlet_id == outlet_id)
+    assert (r.channel, r.territory_id, r.version) == (" Retail  ", south, 3)
+    # A change to no channel and no territory is kept too.
+    await env.wait_processed(await env.outlet(outlet_id, client_id, 4))
+    async with env.app.read_uow() as uow:
+        targeting = await uow.feed_reads.outlet_targeting(outlet_id)
+        assert targeting == (outlet_id, client_id, "", "")
+        assert (await uow.feed_reads.get_outlet(outlet_id)) == OutletState(
+            outlet_id, client_id, "ACTIVE", 4
+        )
+
+
+async def test_the_territory_tree_is_built_from_territory_events(env: FeedEnv) -> None:
+    country, region, city, town = new_id(), new_id(), new_id(), new_id()
+    # Children may arrive before their parents (events of different aggregates).
+    ids = [
+        await env.territory(city, region),
+        await env.territory(town, region),
+        await env.territory(region, country),
+        await env.territory(country),
+    ]
+    await env.wait_processed(*ids)
+    # The same territory again (a re-publish at its one version) changes nothing.
+    await env.wait_processed(await env.territory(city, new_id()))
+    r = await row(env, feed_territories, feed_territories.c.territory_id == city)
+    assert (r.parent_id, r.version) == (region, 1)
+    async with env.app.read_uow() as uow:
+        parents = await uow.feed_reads.territory_parents()
+    # The whole table (other tests' territories too): these four as sent.
+    assert {t: parents[t] for t in (country, region, city, town)} == {
+        country: "",
+        region: country,
+        city: region,
+        town: region,
+    }
+
+
+async def test_a_territory_without_an_id_is_dead_lettered(env: FeedEnv) -> None:
+    dead = processed("dead_lettered")
+    bad = await env.publish(
+        ev.TerritoryChanged(territory=res.Territory(name="Без id")),
+        aggregate_type="territory",
+        aggregate_id="",
+        version=1,
+    )
+    await env.wait_processed(bad)
+    assert processed("dead_lettered") == dead + 1
 
 
 async def test_an_older_outlet_event_arriving_late_is_ignored(env: FeedEnv) -> None:

@@ -41,7 +41,9 @@ from fieldline_orders.domain.feed import (
     AuditState,
     ClientState,
     EmployeeState,
+    FeedRecord,
     OutletState,
+    TerritoryState,
     VisitState,
 )
 from fieldline_orders.domain.fulfilment import FulfilmentFacts
@@ -60,6 +62,7 @@ from fieldline_orders.domain.van import Movement, Unloading, Van, VanLoad
 
 R = TypeVar("R")
 E = TypeVar("E", bound=Exception)
+F = TypeVar("F", bound=FeedRecord)  # a feed record, kept by its newest version
 
 
 class FakeOrdersUnitOfWork(FakeUnitOfWork):
@@ -452,12 +455,22 @@ def _later_audit(stored: AuditState, new: AuditState) -> bool:
     )
 
 
+def _put_newer(rows: dict[str, F], key: str, state: F) -> bool:
+    """`state` as the row of `key` if it is newer than the one held; whether it was put."""
+    held = rows.get(key)
+    if held is not None and held.version >= state.version:
+        return False
+    rows[key] = state
+    return True
+
+
 class FakeFeedStore:
     """The feed's read models; a record not newer than the one held is not applied."""
 
     def __init__(self, uow: FakeOrdersUnitOfWork) -> None:
         self.clients: dict[str, ClientState] = uow.table("feed_clients")
         self.outlets: dict[str, OutletState] = uow.table("feed_outlets")
+        self.territories: dict[str, TerritoryState] = uow.table("feed_territories")
         self.assignments: dict[tuple[str, str], AssignmentState] = uow.table("feed_assignments")
         self.audits: dict[str, AuditState] = uow.table("feed_audits")  # by outlet: its latest
         self.employees: dict[str, EmployeeState] = uow.table("feed_employees")
@@ -486,11 +499,14 @@ class FakeFeedStore:
             await self.put_client(state)
 
     async def put_outlet(self, state: OutletState) -> bool:
-        held = self.outlets.get(state.outlet_id)
-        if held is not None and held.version >= state.version:
-            return False
-        self.outlets[state.outlet_id] = state
-        return True
+        return _put_newer(self.outlets, state.outlet_id, state)
+
+    async def put_territory(self, state: TerritoryState) -> bool:
+        return _put_newer(self.territories, state.territory_id, state)
+
+    async def put_territories(self, states: Sequence[TerritoryState]) -> None:
+        for state in states:
+            await self.put_territory(state)
 
     async def put_assignment(self, state: AssignmentState) -> bool:
         key = (state.route_id, state.outlet_id)
@@ -583,6 +599,13 @@ class FakeFeedReads:
 
     async def get_outlet(self, outlet_id: str) -> OutletState | None:
         return self._feed.outlets.get(outlet_id)
+
+    async def outlet_targeting(self, outlet_id: str) -> tuple[str, str, str, str] | None:
+        o = self._feed.outlets.get(outlet_id)
+        return (o.outlet_id, o.client_id, o.channel, o.territory_id) if o is not None else None
+
+    async def territory_parents(self) -> dict[str, str]:
+        return {t.territory_id: t.parent_id for t in self._feed.territories.values()}
 
     async def on_routes(self, agent_ids: Collection[str], outlet_id: str) -> bool:
         return any(

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from fieldline.orders.v1 import catalog_service_pb2, orders_service_pb2, van_service_pb2
+from fieldline.orders.v1 import (
+    catalog_service_pb2,
+    orders_service_pb2,
+    promotions_service_pb2,
+    van_service_pb2,
+)
 from fieldline_kit.auth.policy import missing_rules, stray_rules
 from fieldline_kit.errors import PermissionDenied
 from fieldline_kit.testing.helpers import new_id
@@ -16,6 +21,7 @@ SERVICES = [
     catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"],
     orders_service_pb2.DESCRIPTOR.services_by_name["OrdersService"],
     van_service_pb2.DESCRIPTOR.services_by_name["VanService"],
+    promotions_service_pb2.DESCRIPTOR.services_by_name["PromotionsService"],
 ]
 
 

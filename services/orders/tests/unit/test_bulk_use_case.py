@@ -18,6 +18,7 @@ from fieldline_orders.domain.feed import (
     FeedRecord,
     OutletState,
     ShelfCount,
+    TerritoryState,
 )
 from fieldline_orders.domain.orders import (
     IMPORTED_BY,
@@ -139,9 +140,13 @@ async def test_a_chunk_is_written_as_the_use_cases_write_it_and_announces_nothin
 async def test_feed_records_end_as_the_consumer_leaves_them() -> None:
     outlet, client, route, agent = new_id(), new_id(), new_id(), new_id()
     later = datetime(2024, 5, 11, tzinfo=UTC)
+    region, city = new_id(), new_id()
     records: list[FeedRecord] = [
-        OutletState(outlet, client, "CLOSED", 3),
-        OutletState(outlet, client, "ACTIVE", 2),  # older: ignored
+        OutletState(outlet, client, "CLOSED", 3, "HoReCa", city),
+        OutletState(outlet, client, "ACTIVE", 2, "Retail", region),  # older: ignored
+        TerritoryState(region, "", 1),
+        TerritoryState(city, region, 1),
+        TerritoryState(city, new_id(), 1),  # the same version again: ignored
         AssignmentState(route, outlet, agent, 1, weekday_mask({2}), DAY, 1, False, 1),
         AssignmentState(route, outlet, agent, 1, weekday_mask({2}), DAY, 1, True, 2),
         AuditState(new_id(), outlet, later, 1, [ShelfCount("SKU-2", False, 0, None)]),
@@ -151,6 +156,8 @@ async def test_feed_records_end_as_the_consumer_leaves_them() -> None:
     for record in records:  # the consumer: one event per transaction
         if isinstance(record, OutletState):
             await consumed.run(feed.outlet_seen, record)
+        elif isinstance(record, TerritoryState):
+            await consumed.run(feed.territory_seen, record)
         elif isinstance(record, AssignmentState):
             await consumed.run(feed.assignment_seen, record)
         else:
@@ -158,7 +165,8 @@ async def test_feed_records_end_as_the_consumer_leaves_them() -> None:
     loaded = FakeOrdersUnitOfWork()
     await loaded.run(bulk.apply_feed, records)
     assert loaded.state() == consumed.state()
-    assert loaded.feed.outlets[outlet].status == "CLOSED"
+    assert loaded.feed.outlets[outlet] == records[0]  # its channel and territory too
+    assert loaded.feed.territories[city].parent_id == region
     assert loaded.feed.audits[outlet].submitted_at == later
 
 

@@ -23,6 +23,7 @@ from fieldline_orders.domain.feed import (
     EmployeeState,
     OutletState,
     ShelfCount,
+    TerritoryState,
 )
 from fieldline_orders.domain.recommendation import (
     CALL,
@@ -54,6 +55,8 @@ async def apply(uow: FakeOrdersUnitOfWork, *states: object) -> list[bool]:
                 applied.append(await feed.assignment_seen(uow, state))
             elif isinstance(state, EmployeeState):
                 applied.append(await feed.employee_seen(uow, state))
+            elif isinstance(state, TerritoryState):
+                applied.append(await feed.territory_seen(uow, state))
             else:
                 assert isinstance(state, AuditState)
                 applied.append(await feed.audit_seen(uow, state))
@@ -91,6 +94,57 @@ async def test_the_newest_outlet_record_wins_whatever_the_arrival_order() -> Non
     async with uow:
         assert await uow.feed_reads.outlet_client(outlet) == client
     assert uow.events == []  # the read models publish nothing
+
+
+def _outlet_event(channel: str, territory_id: str, version: int = 1) -> EventEnvelope:
+    outlet = cres.Outlet(
+        id="o-1",
+        client_id="c-1",
+        status=cres.OUTLET_STATUS_ACTIVE,
+        card=cres.OutletCard(name="Магазин", channel=channel),
+        territory_id=territory_id,
+    )
+    envelope = EventEnvelope(event_id=new_id(), aggregate_version=version)
+    message = cev.OutletCreated if version == 1 else cev.OutletChanged
+    envelope.payload.Pack(message(outlet=outlet))
+    return envelope
+
+
+def test_an_outlet_keeps_its_cards_channel_as_written_and_its_territory() -> None:
+    record = feed_record(_outlet_event(" HoReCa ", "t-1"))
+    assert record == OutletState("o-1", "c-1", "ACTIVE", 1, " HoReCa ", "t-1")
+    assert feed_record(_outlet_event("", "", 2)) == OutletState("o-1", "c-1", "ACTIVE", 2)
+    with pytest.raises(PoisonMessage, match=r"outlet\.card\.channel"):
+        feed_record(_outlet_event("x" * 101, "t-1"))
+
+
+def test_a_territory_is_its_place_in_the_tree_at_version_1() -> None:
+    def event(territory: cres.Territory, version: int) -> EventEnvelope:
+        envelope = EventEnvelope(event_id=new_id(), aggregate_version=version)
+        envelope.payload.Pack(cev.TerritoryChanged(territory=territory))
+        return envelope
+
+    city = cres.Territory(id="t-2", name="Казань", parent_id="t-1")
+    assert feed_record(event(city, 1)) == TerritoryState("t-2", "t-1", 1)
+    assert feed_record(event(city, 0)) == TerritoryState("t-2", "t-1", 1)  # no version: its one
+    with pytest.raises(PoisonMessage, match=r"territory\.id"):
+        feed_record(event(cres.Territory(name="Без id"), 1))
+
+
+async def test_outlets_targeting_and_the_territory_tree_are_read_as_the_feed_left_them() -> None:
+    uow = FakeOrdersUnitOfWork()
+    outlet, client, region, city = new_id(), new_id(), new_id(), new_id()
+    moved = OutletState(outlet, client, "ACTIVE", 2, "Retail", city)
+    first = OutletState(outlet, client, "ACTIVE", 1, "HoReCa", region)
+    made = [TerritoryState(city, region, 1), TerritoryState(region, "", 1)]
+    again = TerritoryState(city, new_id(), 1)  # the same version again: changes nothing
+    assert await apply(uow, first, moved, *made, again) == [True, True, True, True, False]
+    async with uow:
+        reads = uow.feed_reads
+        assert await reads.outlet_targeting(outlet) == (outlet, client, "Retail", city)
+        assert await reads.outlet_targeting(new_id()) is None
+        assert await reads.territory_parents() == {city: region, region: ""}
+    assert uow.events == []
 
 
 async def test_the_newest_employee_record_wins_whatever_the_arrival_order() -> None:

@@ -42,6 +42,11 @@ class ClientsEvents(EventMapper):
         msg = ev.EmployeeChanged(employee=m.employee_pb(e.employee))
         return self.event("employee", e.employee.id, e.employee.version, msg)
 
+    @maps(events.TerritoryChanged)
+    def territory_changed(self, e: events.TerritoryChanged) -> IntegrationEvent:
+        msg = ev.TerritoryChanged(territory=m.territory_pb(e.territory))
+        return self.event("territory", e.territory.id, e.territory.version, msg)
+
     @maps(events.RouteChanged)
     def route_changed(self, e: events.RouteChanged) -> IntegrationEvent:
         msg = ev.RouteChanged(route=m.route_pb(e.route), previous_agent_id=e.previous_agent_id)

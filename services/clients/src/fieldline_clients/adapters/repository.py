@@ -457,7 +457,8 @@ class EmployeeRepository(ExternalRepository[Employee]):
 
 
 class TerritoryRepository(Repository):
-    """Territories: reference data without versions or events."""
+    """Territories: reference data without versions, never changed once made; a new one's
+    TerritoryChanged is published at commit."""
 
     table = orm.territories
 
@@ -471,6 +472,7 @@ class TerritoryRepository(Repository):
 
     async def add(self, t: Territory) -> None:
         await self.session.execute(insert(self.table).values(**self.to_row(t)))
+        self.track(t)
 
 
 class RouteRepository(ExternalRepository[Route]):

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fieldline_clients.domain.calls import Call
     from fieldline_clients.domain.fieldwork import Audit, Proposal, Questionnaire, Visit
-    from fieldline_clients.domain.model import Client, Employee, Outlet, Route, RouteAssignment
+    from fieldline_clients.domain.model import (
+        Client,
+        Employee,
+        Outlet,
+        Route,
+        RouteAssignment,
+        Territory,
+    )
 
 
 class Event:
@@ -41,6 +48,13 @@ class OutletChanged(Event):
 @dataclass(frozen=True)
 class EmployeeChanged(Event):
     employee: Employee
+
+
+@dataclass(frozen=True)
+class TerritoryChanged(Event):
+    """A territory created (territories are never changed once made)."""
+
+    territory: Territory
 
 
 @dataclass(frozen=True)

@@ -733,14 +733,27 @@ class Employee:
 
 @dataclass(frozen=True)
 class Territory:
+    """A territory under its parent ("" for a root). Never changed once made: it has no version
+    of its own, and its one event (TerritoryChanged, at its creation) is at `version` 1."""
+
     id: str
     name: str
     parent_id: str = ""
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def version(self) -> int:
+        return 1
 
     @classmethod
     def create(cls, id: str, name: str, parent_id: str) -> Territory:
-        """A territory (the caller has checked that `parent_id`, if any, exists)."""
-        return cls(require_id("territory.id", id), require_text("territory.name", name), parent_id)
+        """A territory (the caller has checked that `parent_id`, if any, exists); it records
+        TerritoryChanged."""
+        territory = cls(
+            require_id("territory.id", id), require_text("territory.name", name), parent_id
+        )
+        territory.events.append(events.TerritoryChanged(replace(territory, events=[])))
+        return territory
 
 
 # ------------------------------------------------------------------------ routes, schedule

@@ -23,6 +23,7 @@ from fieldline_orders.adapters.repository import OrdersUnitOfWork
 SEEDED = (
     orm_feed.feed_clients,
     orm_feed.feed_outlets,
+    orm_feed.feed_territories,
     orm_feed.feed_assignments,
     orm_feed.feed_outlet_audits,
     orm_feed.feed_shelf_counts,

@@ -29,6 +29,7 @@ from fieldline_kit.event_mapper import EventMapper, maps
 from fieldline_kit.grpc.convert import money
 from fieldline_kit.uow import IntegrationEvent
 from fieldline_orders.adapters import proto_mapping as m
+from fieldline_orders.adapters.promotion_mapping import promotion_pb
 from fieldline_orders.domain import events
 from fieldline_orders.domain.values import fmt
 from fieldline_orders.topology import SUBJECT_PREFIX
@@ -175,6 +176,12 @@ class OrdersEvents(EventMapper):
             previous_price_type_id=e.previous_price_type_id,
         )
         return self.event("client_price_type", c.client_id, c.version, msg)
+
+    @maps(events.PromotionChanged)
+    def promotion_changed(self, e: events.PromotionChanged) -> IntegrationEvent:
+        p = e.promotion
+        msg = ev.PromotionChanged(promotion=promotion_pb(p))
+        return self.event("promotion", p.id, p.version, msg)
 
     @maps(events.DistributorPriceTypeSet)
     def distributor_price_type_set(self, e: events.DistributorPriceTypeSet) -> IntegrationEvent:

@@ -27,6 +27,7 @@ from fieldline_orders.adapters.orm_feed import (
     feed_outlet_audits,
     feed_outlets,
     feed_shelf_counts,
+    feed_territories,
 )
 from fieldline_orders.adapters.rows import chunks, utc
 from fieldline_orders.domain.feed import FIELD_ROUTE, PHONE_ROUTE, OutletState
@@ -245,7 +246,32 @@ class FeedQueries(Repository):
         row = (await self.session.execute(select(t).where(t.c.outlet_id == outlet_id))).first()
         if row is None:
             return None
-        return OutletState(row.outlet_id, row.client_id, row.status, row.version)
+        return OutletState(
+            row.outlet_id, row.client_id, row.status, row.version, row.channel, row.territory_id
+        )
+
+    async def outlet_targeting(self, outlet_id: str) -> tuple[str, str, str, str] | None:
+        """What promotions target of a known outlet: (outlet id, client id, the card's channel
+        as written, territory id), "" where the clients feed has not told (yet); None for an
+        outlet it has not told us of."""
+        t = feed_outlets
+        row = (
+            await self.session.execute(
+                select(t.c.outlet_id, t.c.client_id, t.c.channel, t.c.territory_id).where(
+                    t.c.outlet_id == outlet_id
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        return (row.outlet_id, row.client_id, row.channel, row.territory_id)
+
+    async def territory_parents(self) -> dict[str, str]:
+        """The territory tree the clients feed told of: territory id → its parent's ("" for a
+        root). The whole table: territories are few."""
+        t = feed_territories
+        rows = await self.session.execute(select(t.c.territory_id, t.c.parent_id))
+        return {r.territory_id: r.parent_id for r in rows}
 
     async def outlet_schedules(self, outlet_id: str) -> list[VisitSchedule]:
         """The outlet's schedules: its live assignments, of visits (FIELD routes) and of calls

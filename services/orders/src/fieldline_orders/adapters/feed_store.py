@@ -28,6 +28,7 @@ from fieldline_orders.adapters.orm_feed import (
     feed_outlet_audits,
     feed_outlets,
     feed_shelf_counts,
+    feed_territories,
     feed_visits,
 )
 from fieldline_orders.adapters.rows import chunks
@@ -38,6 +39,7 @@ from fieldline_orders.domain.feed import (
     EmployeeState,
     FeedRecord,
     OutletState,
+    TerritoryState,
     VisitState,
 )
 
@@ -107,6 +109,13 @@ class FeedStore(Repository):
 
     async def put_outlets(self, states: Sequence[OutletState]) -> None:
         await _put_all(self.session, feed_outlets, states)
+
+    async def put_territory(self, state: TerritoryState) -> bool:
+        """Put the territory (its parent) if the event is newer."""
+        return await _put(self.session, feed_territories, state)
+
+    async def put_territories(self, states: Sequence[TerritoryState]) -> None:
+        await _put_all(self.session, feed_territories, states)
 
     async def put_assignment(self, state: AssignmentState) -> bool:
         """Put the route × outlet row (a removal keeps it as a tombstone) if the event is newer."""

@@ -192,6 +192,33 @@ warehouses = Table(
 # A distributor's warehouses by id: ListWarehouses' filter, and an owner's warehouse ids.
 Index("ix_warehouses_distributor_id", warehouses.c.distributor_id, warehouses.c.id)
 
+# ---------------------------------------------------------------------------- promotions
+# Trade promotions (migration 0019): targeting, product set and mechanic as JSON (read whole,
+# never queried inside); the budget's total here, what orders consumed in its ledger.
+promotions = Table(
+    "promotions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("external_id", String(100), nullable=False, unique=True),
+    Column("name", String(300), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=False, index=True),
+    Column("currency_code", String(3), nullable=False),
+    Column("stopped_at", DateTime(timezone=True), nullable=True),
+    # {"client_ids": [...], "outlet_ids": [...], "outlet_channels": [...], ...}
+    Column("targeting", JSON, nullable=False),
+    Column("product_ids", JSON, nullable=False),
+    Column("group_ids", JSON, nullable=False),
+    # {"kind": "percent_off", "percent": "5"}, {"kind": "free_goods", ...}, …
+    Column("mechanic", JSON, nullable=False),
+    Column("combinability", String(10), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("budget_kind", String(10), nullable=False),
+    Column("budget_total", Qty, nullable=False),
+    record_version(),
+)
+
 # -------------------------------------------------------------------------------- orders
 orders = Table(
     "orders",

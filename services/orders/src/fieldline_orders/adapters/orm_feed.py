@@ -1,5 +1,5 @@
-"""Read models fed by the clients context's events (clients, outlets, schedules, audits,
-employees, visits).
+"""Read models fed by the clients context's events (clients, outlets, territories, schedules,
+audits, employees, visits).
 
 Written only by the `orders-clients-feed` consumer (service_layer/feed.py), read by order
 validation and the recommended order. Every row stores the `aggregate_version` of the event
@@ -38,7 +38,8 @@ feed_clients = Table(
     Column("version", BigInteger, nullable=False),
 )
 
-# An outlet of the clients context: its client (order validation) and status.
+# An outlet of the clients context: its client (order validation) and status; its card's
+# channel and its territory (what promotions target).
 feed_outlets = Table(
     "feed_outlets",
     metadata,
@@ -48,9 +49,26 @@ feed_outlets = Table(
     Column("status", String(20), nullable=False),
     # The outlet's aggregate version of the last event applied.
     Column("version", BigInteger, nullable=False),
+    # The card's channel string as written ("" none; rows from before 0018: "" until the
+    # outlet's next event).
+    Column("channel", String(100), nullable=False, server_default=text("''")),
+    # The outlet's territory ("" none; rows from before 0018 as for the channel).
+    Column("territory_id", Id, nullable=False, server_default=text("''")),
 )
 # Whether a client is known at all (an order naming an unknown client: NOT_FOUND client_id).
 Index("ix_feed_outlets_client_id", feed_outlets.c.client_id)
+
+# The territory tree (clients' TerritoryChanged): a promotion targeting a territory covers its
+# descendants. Territories are few and never change once made; none is ever removed.
+feed_territories = Table(
+    "feed_territories",
+    metadata,
+    Column("territory_id", Id, primary_key=True),
+    # "" for a root.
+    Column("parent_id", Id, nullable=False),
+    # The territory's aggregate version of the last event applied (1: never changed).
+    Column("version", BigInteger, nullable=False),
+)
 
 # Route × outlet schedules. A removal keeps the row as a tombstone (`removed`) so that a
 # late, older "put on the route" event of the same route cannot bring it back. Every kind of

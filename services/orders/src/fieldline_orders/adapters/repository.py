@@ -38,6 +38,7 @@ from fieldline_orders.adapters.catalog_store import (
 from fieldline_orders.adapters.contacts import ContactStore
 from fieldline_orders.adapters.feed_queries import FeedQueries
 from fieldline_orders.adapters.feed_store import FeedStore
+from fieldline_orders.adapters.promotion_store import PromotionRepository
 from fieldline_orders.adapters.queries import OrdersQueries
 from fieldline_orders.adapters.rows import (
     HISTORY_COLUMNS,
@@ -76,6 +77,7 @@ class OrdersUnitOfWork(UnitOfWork):
     price_lists: PriceListRepository
     discounts: DiscountRepository
     warehouses: WarehouseRepository
+    promotions: PromotionRepository
     catalog: CatalogStore  # client prices, stock, price books, the catalog generation
     feed: FeedStore  # the clients feed's read models (written by the feed consumer)
     feed_reads: FeedQueries  # … and what recommendations and outlet checks read of them
@@ -95,6 +97,7 @@ class OrdersUnitOfWork(UnitOfWork):
         self.price_lists = PriceListRepository(self)
         self.discounts = DiscountRepository(self)
         self.warehouses = WarehouseRepository(self)
+        self.promotions = PromotionRepository(self)
         self.catalog = CatalogStore(self)
         self.feed = FeedStore(self)
         self.feed_reads = FeedQueries(self)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     )
     from fieldline_orders.domain.contacts import ContactSales
     from fieldline_orders.domain.orders import Order, OrderStatus
+    from fieldline_orders.domain.promotions import Promotion
     from fieldline_orders.domain.returns import GoodsReturn
     from fieldline_orders.domain.van import Unloading, VanLoad
 
@@ -169,6 +170,11 @@ class PriceListChanged(Event):
 class ClientPriceTypeSet(Event):
     client_price_type: ClientPriceType
     previous_price_type_id: str  # "" when the client had none
+
+
+@dataclass(frozen=True)
+class PromotionChanged(Event):
+    promotion: Promotion
 
 
 @dataclass(frozen=True)

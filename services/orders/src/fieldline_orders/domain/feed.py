@@ -1,9 +1,9 @@
-"""What this context knows of the clients context's clients, outlets, routes, audits, employees
-and visits (its read models).
+"""What this context knows of the clients context's clients, outlets, territories, routes,
+audits, employees and visits (its read models).
 
 Each record is the state one clients event reports, with the version that orders them: the
-aggregate's version for clients, outlets, route assignments, employees and visits, the
-device's time of the audit, else its submit time (then the audit id, then the version) for
+aggregate's version for clients, outlets, territories, route assignments, employees and visits,
+the device's time of the audit, else its submit time (then the audit id, then the version) for
 audits. A record older than the one held changes nothing.
 """
 
@@ -34,6 +34,20 @@ class OutletState:
     outlet_id: str
     client_id: str
     status: str  # ACTIVE, PENDING, CLOSED, … (the clients context's OutletStatus names)
+    version: int
+    # What promotions target: the card's channel string as written ("" none) and the outlet's
+    # territory ("" none; also for rows kept before they were, until the outlet's next event).
+    channel: str = ""
+    territory_id: str = ""
+
+
+@dataclass(frozen=True)
+class TerritoryState:
+    """A territory under its parent ("" for a root): the tree promotions' territory targeting
+    expands. Territories are never changed once made (their one event is at version 1)."""
+
+    territory_id: str
+    parent_id: str
     version: int
 
 
@@ -115,4 +129,12 @@ class VisitState:
 VISIT_MISSED = "MISSED"
 
 # What one handled clients event reports.
-FeedRecord = ClientState | OutletState | AssignmentState | AuditState | EmployeeState | VisitState
+FeedRecord = (
+    ClientState
+    | OutletState
+    | TerritoryState
+    | AssignmentState
+    | AuditState
+    | EmployeeState
+    | VisitState
+)

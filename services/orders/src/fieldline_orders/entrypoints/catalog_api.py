@@ -54,7 +54,9 @@ def result_pb(r: RecordResult) -> cs.UpsertResult:
     )
 
 
-class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
+class UpsertsServicer(OrdersServicerBase):
+    """A servicer of bulk upserts keyed by external ids (the catalog's, promotions')."""
+
     async def _batch(
         self,
         method: str,
@@ -62,6 +64,9 @@ class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
         response_type: type[R],
         run: Callable[[OrdersUnitOfWork], Awaitable[list[RecordResult]]],
     ) -> R:
+        """The upsert's results. A refused batch answers them too, but writes nothing and
+        stores no answer, so the same request again is judged again."""
+
         async def work(uow: OrdersUnitOfWork) -> R:
             results = await run(uow)
             return response_type(results=[result_pb(r) for r in results])
@@ -71,6 +76,8 @@ class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
         except BatchRefused as refused:
             return response_type(results=[result_pb(r) for r in refused.results])
 
+
+class CatalogServicer(UpsertsServicer, cs_grpc.CatalogServiceServicer):
     async def UpsertProductGroups(
         self, request: cs.UpsertProductGroupsRequest, context: grpc.aio.ServicerContext
     ) -> cs.UpsertProductGroupsResponse:
@@ -96,7 +103,7 @@ class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
         self, request: cs.UpsertProductsRequest, context: grpc.aio.ServicerContext
     ) -> cs.UpsertProductsResponse:
         records = [
-            (p.external_id, p.id, _bind(m.product_from_pb, f"products[{i}]", p))
+            (p.external_id, p.id, bind_parser(m.product_from_pb, f"products[{i}]", p))
             for i, p in enumerate(limit_items("products", request.products, MAX_RECORDS))
         ]
         return await self._batch(
@@ -158,7 +165,7 @@ class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
         lists = limit_items("price_lists", request.price_lists, MAX_RECORDS)
         m.check_price_list_request(lists, request.merge)
         records = [
-            (pl.external_id, pl.id, _bind(m.price_list_from_pb, f"price_lists[{i}]", pl))
+            (pl.external_id, pl.id, bind_parser(m.price_list_from_pb, f"price_lists[{i}]", pl))
             for i, pl in enumerate(lists)
         ]
         return await self._batch(
@@ -238,7 +245,7 @@ class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
         self, request: cs.UpsertDiscountsRequest, context: grpc.aio.ServicerContext
     ) -> cs.UpsertDiscountsResponse:
         records = [
-            (d.external_id, d.id, _bind(m.discount_from_pb, f"discounts[{i}]", d))
+            (d.external_id, d.id, bind_parser(m.discount_from_pb, f"discounts[{i}]", d))
             for i, d in enumerate(limit_items("discounts", request.discounts, MAX_RECORDS))
         ]
         return await self._batch(
@@ -252,7 +259,7 @@ class CatalogServicer(OrdersServicerBase, cs_grpc.CatalogServiceServicer):
         self, request: cs.UpsertWarehousesRequest, context: grpc.aio.ServicerContext
     ) -> cs.UpsertWarehousesResponse:
         records = [
-            (w.external_id, w.id, _bind(m.warehouse_from_pb, f"warehouses[{i}]", w))
+            (w.external_id, w.id, bind_parser(m.warehouse_from_pb, f"warehouses[{i}]", w))
             for i, w in enumerate(limit_items("warehouses", request.warehouses, MAX_RECORDS))
         ]
         return await self._batch(
@@ -417,5 +424,6 @@ T = TypeVar("T")
 M = TypeVar("M")
 
 
-def _bind(fn: Callable[[str, M], T], path: str, message: M) -> Callable[[], T]:
+def bind_parser(fn: Callable[[str, M], T], path: str, message: M) -> Callable[[], T]:
+    """`fn(path, message)` for later: an upsert's record parsed where its errors are caught."""
     return lambda: fn(path, message)

@@ -1,10 +1,10 @@
 """The `orders-clients-feed` consumer: clients' events → this context's read models.
 
-Each event is mapped to the record it reports (a client, an outlet, a route assignment, an
-audit, an employee, a visit) and applied by the feed use cases (service_layer/feed.py) in the
-consumer's transaction. An event that can never be applied (missing ids, a schedule without
-weekdays, a client of no known type) raises PoisonMessage here and is dead-lettered, so it
-cannot block the feed.
+Each event is mapped to the record it reports (a client, an outlet, a territory, a route
+assignment, an audit, an employee, a visit) and applied by the feed use cases
+(service_layer/feed.py) in the consumer's transaction. An event that can never be applied
+(missing ids, a schedule without weekdays, a client of no known type, a value too long for its
+column) raises PoisonMessage here and is dead-lettered, so it cannot block the feed.
 
 The durable is declared by the topology (fieldline_orders.topology, stream CLIENTS, subjects
 `clients.events.v1.>`); this only binds to it. Events without a handler here (CensusDecided,
@@ -42,6 +42,7 @@ from fieldline_orders.domain.feed import (
     FeedRecord,
     OutletState,
     ShelfCount,
+    TerritoryState,
     VisitState,
 )
 from fieldline_orders.domain.recommendation import weekday_mask
@@ -65,12 +66,23 @@ ROUTE_KINDS = {
     res.ROUTE_KIND_PHONE: PHONE_ROUTE,
 }
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The widths of the read models' columns (orm_feed): an id, an outlet card's channel.
+_ID = 36
+_CHANNEL = 100
 
 
 # ------------------------------------------------------------------------ event → record
 def _require(value: str, what: str) -> str:
     if not value:
         raise PoisonMessage(f"{what} is empty")
+    return value
+
+
+def _fitting(value: str, limit: int, what: str) -> str:
+    """`value` if its column holds it (clients never sends a longer one); else it cannot be
+    applied."""
+    if len(value) > limit:
+        raise PoisonMessage(f"{what} is longer than {limit} characters")
     return value
 
 
@@ -111,6 +123,17 @@ def outlet_state(envelope: EventEnvelope, outlet: res.Outlet) -> OutletState:
         client_id=outlet.client_id,
         status=_outlet_status(outlet.status),
         version=envelope.aggregate_version or outlet.version,
+        channel=_fitting(outlet.card.channel, _CHANNEL, "outlet.card.channel"),
+        territory_id=_fitting(outlet.territory_id, _ID, "outlet.territory_id"),
+    )
+
+
+def territory_state(envelope: EventEnvelope, message: ev.TerritoryChanged) -> TerritoryState:
+    t = message.territory
+    return TerritoryState(
+        territory_id=_fitting(_require(t.id, "territory.id"), _ID, "territory.id"),
+        parent_id=_fitting(t.parent_id, _ID, "territory.parent_id"),
+        version=envelope.aggregate_version or 1,  # never changed once made: its one version
     )
 
 
@@ -220,6 +243,7 @@ RECORDS: Mapping[type[Message], Callable[[EventEnvelope, Any], FeedRecord]] = {
     ev.ClientChanged: lambda envelope, message: client_state(envelope, message.client),
     ev.OutletCreated: lambda envelope, message: outlet_state(envelope, message.outlet),
     ev.OutletChanged: lambda envelope, message: outlet_state(envelope, message.outlet),
+    ev.TerritoryChanged: territory_state,
     ev.RouteAssignmentChanged: assignment_state,
     ev.AuditSubmitted: audit_state,
     ev.EmployeeChanged: employee_state,
@@ -235,6 +259,8 @@ async def _apply(uow: OrdersUnitOfWork, envelope: EventEnvelope, message: Messag
         await feed.client_seen(uow, record)
     elif isinstance(record, OutletState):
         await feed.outlet_seen(uow, record)
+    elif isinstance(record, TerritoryState):
+        await feed.territory_seen(uow, record)
     elif isinstance(record, AssignmentState):
         await feed.assignment_seen(uow, record)
     elif isinstance(record, EmployeeState):

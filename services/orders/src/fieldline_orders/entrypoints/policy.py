@@ -33,7 +33,10 @@ kit) besides being recorded where the model keeps it.
 * LoadVan, UnloadVan: VAN_SELLER (its own van), ADMIN, SERVICE — own, audited;
 * CompleteVanSale: VAN_SELLER (its own van) — own;
 * AcceptReturn: AGENT, VAN_SELLER (into its own van or to the warehouse), ADMIN, SERVICE —
-  route.
+  route;
+* UpsertPromotions: ADMIN, SERVICE (the ERP, a trade-promotion system) — company, audited;
+  GetPromotion, ListPromotions: SUPERVISOR, ADMIN, SERVICE — company; ListOutletPromotions:
+  who sells — route.
 
 TECHNICIAN has no business here; MERCHANDISER reads the catalog only; TELESELLER has no van.
 """
@@ -122,4 +125,9 @@ POLICY = {
     "CompleteVanSale": Rule({VAN_SELLER}, scope=Scope.OWN),
     "AcceptReturn": Rule({AGENT, VAN_SELLER, ADMIN, SERVICE}, scope=Scope.ROUTE),
     "UnloadVan": Rule({VAN_SELLER, ADMIN, SERVICE}, scope=Scope.OWN, audit=True),
+    # PromotionsService
+    "UpsertPromotions": Rule(ERP, scope=Scope.COMPANY, audit=True),
+    "GetPromotion": Rule({SUPERVISOR, ADMIN, SERVICE}, scope=Scope.COMPANY),
+    "ListPromotions": Rule({SUPERVISOR, ADMIN, SERVICE}, scope=Scope.COMPANY),
+    "ListOutletPromotions": Rule(SELLERS, scope=Scope.ROUTE),
 }

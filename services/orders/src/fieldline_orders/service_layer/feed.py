@@ -1,5 +1,5 @@
-"""The clients feed: keep this context's read models of clients, outlets, routes, audits,
-employees and visits up to date.
+"""The clients feed: keep this context's read models of clients, outlets, territories, routes,
+audits, employees and visits up to date.
 
 Each use case runs inside the consumer's transaction (inbox row + effects, see
 entrypoints/feed_consumer.py, which maps each clients event to the record it reports). The
@@ -17,6 +17,7 @@ from fieldline_orders.domain.feed import (
     ClientState,
     EmployeeState,
     OutletState,
+    TerritoryState,
     VisitState,
 )
 
@@ -32,10 +33,20 @@ async def client_seen(uow: OrdersUnitOfWork, state: ClientState) -> bool:
 
 
 async def outlet_seen(uow: OrdersUnitOfWork, state: OutletState) -> bool:
-    """An outlet created or changed: its client and status."""
+    """An outlet created or changed: its client, status, channel and territory."""
     applied = await uow.feed.put_outlet(state)
     if not applied:
         log.info("stale outlet event ignored", outlet_id=state.outlet_id, version=state.version)
+    return applied
+
+
+async def territory_seen(uow: OrdersUnitOfWork, state: TerritoryState) -> bool:
+    """A territory created: its place in the tree (its parent)."""
+    applied = await uow.feed.put_territory(state)
+    if not applied:
+        log.info(
+            "stale territory event ignored", territory_id=state.territory_id, version=state.version
+        )
     return applied
 
 

@@ -19,6 +19,18 @@ class DiscountScope(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DISCOUNT_SCOPE_GROUP: _ClassVar[DiscountScope]
     DISCOUNT_SCOPE_PRODUCT: _ClassVar[DiscountScope]
 
+class PromotionCombinability(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROMOTION_COMBINABILITY_UNSPECIFIED: _ClassVar[PromotionCombinability]
+    PROMOTION_COMBINABILITY_EXCLUSIVE: _ClassVar[PromotionCombinability]
+    PROMOTION_COMBINABILITY_STACKABLE: _ClassVar[PromotionCombinability]
+
+class PromotionBudgetKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROMOTION_BUDGET_KIND_UNSPECIFIED: _ClassVar[PromotionBudgetKind]
+    PROMOTION_BUDGET_KIND_MONEY: _ClassVar[PromotionBudgetKind]
+    PROMOTION_BUDGET_KIND_UNITS: _ClassVar[PromotionBudgetKind]
+
 class OrderKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ORDER_KIND_UNSPECIFIED: _ClassVar[OrderKind]
@@ -60,6 +72,12 @@ DISCOUNT_SCOPE_UNSPECIFIED: DiscountScope
 DISCOUNT_SCOPE_CLIENT: DiscountScope
 DISCOUNT_SCOPE_GROUP: DiscountScope
 DISCOUNT_SCOPE_PRODUCT: DiscountScope
+PROMOTION_COMBINABILITY_UNSPECIFIED: PromotionCombinability
+PROMOTION_COMBINABILITY_EXCLUSIVE: PromotionCombinability
+PROMOTION_COMBINABILITY_STACKABLE: PromotionCombinability
+PROMOTION_BUDGET_KIND_UNSPECIFIED: PromotionBudgetKind
+PROMOTION_BUDGET_KIND_MONEY: PromotionBudgetKind
+PROMOTION_BUDGET_KIND_UNITS: PromotionBudgetKind
 ORDER_KIND_UNSPECIFIED: OrderKind
 ORDER_KIND_PRE_SALE: OrderKind
 ORDER_KIND_VAN_SALE: OrderKind
@@ -273,6 +291,132 @@ class DistributorPriceType(_message.Message):
     price_type_id: str
     version: int
     def __init__(self, distributor_id: _Optional[str] = ..., client_id: _Optional[str] = ..., price_type_id: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class PromotionTargeting(_message.Message):
+    __slots__ = ("client_ids", "outlet_ids", "outlet_channels", "territory_ids", "order_kinds", "order_channels", "distributor_ids")
+    CLIENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_IDS_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    TERRITORY_IDS_FIELD_NUMBER: _ClassVar[int]
+    ORDER_KINDS_FIELD_NUMBER: _ClassVar[int]
+    ORDER_CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_IDS_FIELD_NUMBER: _ClassVar[int]
+    client_ids: _containers.RepeatedScalarFieldContainer[str]
+    outlet_ids: _containers.RepeatedScalarFieldContainer[str]
+    outlet_channels: _containers.RepeatedScalarFieldContainer[str]
+    territory_ids: _containers.RepeatedScalarFieldContainer[str]
+    order_kinds: _containers.RepeatedScalarFieldContainer[OrderKind]
+    order_channels: _containers.RepeatedScalarFieldContainer[OrderChannel]
+    distributor_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, client_ids: _Optional[_Iterable[str]] = ..., outlet_ids: _Optional[_Iterable[str]] = ..., outlet_channels: _Optional[_Iterable[str]] = ..., territory_ids: _Optional[_Iterable[str]] = ..., order_kinds: _Optional[_Iterable[_Union[OrderKind, str]]] = ..., order_channels: _Optional[_Iterable[_Union[OrderChannel, str]]] = ..., distributor_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PercentOff(_message.Message):
+    __slots__ = ("percent",)
+    PERCENT_FIELD_NUMBER: _ClassVar[int]
+    percent: str
+    def __init__(self, percent: _Optional[str] = ...) -> None: ...
+
+class AmountOff(_message.Message):
+    __slots__ = ("amount",)
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    amount: str
+    def __init__(self, amount: _Optional[str] = ...) -> None: ...
+
+class FreeGoods(_message.Message):
+    __slots__ = ("buy_quantity", "free_product_id", "free_quantity", "repeat")
+    BUY_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    FREE_PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    FREE_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_FIELD_NUMBER: _ClassVar[int]
+    buy_quantity: str
+    free_product_id: str
+    free_quantity: str
+    repeat: bool
+    def __init__(self, buy_quantity: _Optional[str] = ..., free_product_id: _Optional[str] = ..., free_quantity: _Optional[str] = ..., repeat: _Optional[bool] = ...) -> None: ...
+
+class Gift(_message.Message):
+    __slots__ = ("min_gross", "min_base_quantity", "gift_product_id", "gift_quantity")
+    MIN_GROSS_FIELD_NUMBER: _ClassVar[int]
+    MIN_BASE_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    GIFT_PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    GIFT_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    min_gross: str
+    min_base_quantity: str
+    gift_product_id: str
+    gift_quantity: str
+    def __init__(self, min_gross: _Optional[str] = ..., min_base_quantity: _Optional[str] = ..., gift_product_id: _Optional[str] = ..., gift_quantity: _Optional[str] = ...) -> None: ...
+
+class BundleComponent(_message.Message):
+    __slots__ = ("product_id", "base_quantity")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    BASE_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    base_quantity: str
+    def __init__(self, product_id: _Optional[str] = ..., base_quantity: _Optional[str] = ...) -> None: ...
+
+class BundlePrice(_message.Message):
+    __slots__ = ("components", "price")
+    COMPONENTS_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    components: _containers.RepeatedCompositeFieldContainer[BundleComponent]
+    price: str
+    def __init__(self, components: _Optional[_Iterable[_Union[BundleComponent, _Mapping]]] = ..., price: _Optional[str] = ...) -> None: ...
+
+class PromotionBudget(_message.Message):
+    __slots__ = ("kind", "total", "consumed")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CONSUMED_FIELD_NUMBER: _ClassVar[int]
+    kind: PromotionBudgetKind
+    total: str
+    consumed: str
+    def __init__(self, kind: _Optional[_Union[PromotionBudgetKind, str]] = ..., total: _Optional[str] = ..., consumed: _Optional[str] = ...) -> None: ...
+
+class Promotion(_message.Message):
+    __slots__ = ("id", "external_id", "name", "description", "valid_from", "valid_to", "currency_code", "stopped", "stop_time", "targeting", "product_ids", "group_ids", "percent_off", "amount_off", "free_goods", "gift", "bundle_price", "combinability", "priority", "budget", "version")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_TO_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
+    STOPPED_FIELD_NUMBER: _ClassVar[int]
+    STOP_TIME_FIELD_NUMBER: _ClassVar[int]
+    TARGETING_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_IDS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_IDS_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_OFF_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_OFF_FIELD_NUMBER: _ClassVar[int]
+    FREE_GOODS_FIELD_NUMBER: _ClassVar[int]
+    GIFT_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_PRICE_FIELD_NUMBER: _ClassVar[int]
+    COMBINABILITY_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    external_id: str
+    name: str
+    description: str
+    valid_from: _date_pb2.Date
+    valid_to: _date_pb2.Date
+    currency_code: str
+    stopped: bool
+    stop_time: _timestamp_pb2.Timestamp
+    targeting: PromotionTargeting
+    product_ids: _containers.RepeatedScalarFieldContainer[str]
+    group_ids: _containers.RepeatedScalarFieldContainer[str]
+    percent_off: PercentOff
+    amount_off: AmountOff
+    free_goods: FreeGoods
+    gift: Gift
+    bundle_price: BundlePrice
+    combinability: PromotionCombinability
+    priority: int
+    budget: PromotionBudget
+    version: int
+    def __init__(self, id: _Optional[str] = ..., external_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., valid_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., valid_to: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., currency_code: _Optional[str] = ..., stopped: _Optional[bool] = ..., stop_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., targeting: _Optional[_Union[PromotionTargeting, _Mapping]] = ..., product_ids: _Optional[_Iterable[str]] = ..., group_ids: _Optional[_Iterable[str]] = ..., percent_off: _Optional[_Union[PercentOff, _Mapping]] = ..., amount_off: _Optional[_Union[AmountOff, _Mapping]] = ..., free_goods: _Optional[_Union[FreeGoods, _Mapping]] = ..., gift: _Optional[_Union[Gift, _Mapping]] = ..., bundle_price: _Optional[_Union[BundlePrice, _Mapping]] = ..., combinability: _Optional[_Union[PromotionCombinability, str]] = ..., priority: _Optional[int] = ..., budget: _Optional[_Union[PromotionBudget, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class StockLevel(_message.Message):
     __slots__ = ("warehouse_id", "product_id", "quantity")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from fieldline.clients.v1 import resources_pb2 as fieldline_dot_clients_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(fieldline/clients/events/v1/events.proto\x12\x1b\x66ieldline.clients.events.v1\x1a$fieldline/clients/v1/resources.proto\"=\n\rClientCreated\x12,\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1c.fieldline.clients.v1.Client\"U\n\rClientChanged\x12,\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1c.fieldline.clients.v1.Client\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"=\n\rOutletCreated\x12,\n\x06outlet\x18\x01 \x01(\x0b\x32\x1c.fieldline.clients.v1.Outlet\"i\n\rOutletChanged\x12,\n\x06outlet\x18\x01 \x01(\x0b\x32\x1c.fieldline.clients.v1.Outlet\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\x12\x12\n\nchanged_by\x18\x03 \x01(\t\"C\n\x0f\x45mployeeChanged\x12\x30\n\x08\x65mployee\x18\x01 \x01(\x0b\x32\x1e.fieldline.clients.v1.Employee\"U\n\x0cRouteChanged\x12*\n\x05route\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Route\x12\x19\n\x11previous_agent_id\x18\x02 \x01(\t\"v\n\x16RouteAssignmentChanged\x12\x39\n\nassignment\x18\x01 \x01(\x0b\x32%.fieldline.clients.v1.RouteAssignment\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x0f\n\x07removed\x18\x03 \x01(\x08\":\n\x0cVisitStarted\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"<\n\x0eVisitCompleted\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"9\n\x0bVisitMissed\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"R\n\x14QuestionnaireChanged\x12:\n\rquestionnaire\x18\x01 \x01(\x0b\x32#.fieldline.clients.v1.Questionnaire\"<\n\x0e\x41uditSubmitted\x12*\n\x05\x61udit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Audit\"A\n\rCensusDecided\x12\x30\n\x08proposal\x18\x01 \x01(\x0b\x32\x1e.fieldline.clients.v1.Proposal\"8\n\x0c\x43\x61llRecorded\x12(\n\x04\x63\x61ll\x18\x01 \x01(\x0b\x32\x1a.fieldline.clients.v1.Callb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(fieldline/clients/events/v1/events.proto\x12\x1b\x66ieldline.clients.events.v1\x1a$fieldline/clients/v1/resources.proto\"=\n\rClientCreated\x12,\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1c.fieldline.clients.v1.Client\"U\n\rClientChanged\x12,\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x1c.fieldline.clients.v1.Client\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"=\n\rOutletCreated\x12,\n\x06outlet\x18\x01 \x01(\x0b\x32\x1c.fieldline.clients.v1.Outlet\"i\n\rOutletChanged\x12,\n\x06outlet\x18\x01 \x01(\x0b\x32\x1c.fieldline.clients.v1.Outlet\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\x12\x12\n\nchanged_by\x18\x03 \x01(\t\"F\n\x10TerritoryChanged\x12\x32\n\tterritory\x18\x01 \x01(\x0b\x32\x1f.fieldline.clients.v1.Territory\"C\n\x0f\x45mployeeChanged\x12\x30\n\x08\x65mployee\x18\x01 \x01(\x0b\x32\x1e.fieldline.clients.v1.Employee\"U\n\x0cRouteChanged\x12*\n\x05route\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Route\x12\x19\n\x11previous_agent_id\x18\x02 \x01(\t\"v\n\x16RouteAssignmentChanged\x12\x39\n\nassignment\x18\x01 \x01(\x0b\x32%.fieldline.clients.v1.RouteAssignment\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x0f\n\x07removed\x18\x03 \x01(\x08\":\n\x0cVisitStarted\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"<\n\x0eVisitCompleted\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"9\n\x0bVisitMissed\x12*\n\x05visit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Visit\"R\n\x14QuestionnaireChanged\x12:\n\rquestionnaire\x18\x01 \x01(\x0b\x32#.fieldline.clients.v1.Questionnaire\"<\n\x0e\x41uditSubmitted\x12*\n\x05\x61udit\x18\x01 \x01(\x0b\x32\x1b.fieldline.clients.v1.Audit\"A\n\rCensusDecided\x12\x30\n\x08proposal\x18\x01 \x01(\x0b\x32\x1e.fieldline.clients.v1.Proposal\"8\n\x0c\x43\x61llRecorded\x12(\n\x04\x63\x61ll\x18\x01 \x01(\x0b\x32\x1a.fieldline.clients.v1.Callb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,24 +40,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OUTLETCREATED']._serialized_end=322
   _globals['_OUTLETCHANGED']._serialized_start=324
   _globals['_OUTLETCHANGED']._serialized_end=429
-  _globals['_EMPLOYEECHANGED']._serialized_start=431
-  _globals['_EMPLOYEECHANGED']._serialized_end=498
-  _globals['_ROUTECHANGED']._serialized_start=500
-  _globals['_ROUTECHANGED']._serialized_end=585
-  _globals['_ROUTEASSIGNMENTCHANGED']._serialized_start=587
-  _globals['_ROUTEASSIGNMENTCHANGED']._serialized_end=705
-  _globals['_VISITSTARTED']._serialized_start=707
-  _globals['_VISITSTARTED']._serialized_end=765
-  _globals['_VISITCOMPLETED']._serialized_start=767
-  _globals['_VISITCOMPLETED']._serialized_end=827
-  _globals['_VISITMISSED']._serialized_start=829
-  _globals['_VISITMISSED']._serialized_end=886
-  _globals['_QUESTIONNAIRECHANGED']._serialized_start=888
-  _globals['_QUESTIONNAIRECHANGED']._serialized_end=970
-  _globals['_AUDITSUBMITTED']._serialized_start=972
-  _globals['_AUDITSUBMITTED']._serialized_end=1032
-  _globals['_CENSUSDECIDED']._serialized_start=1034
-  _globals['_CENSUSDECIDED']._serialized_end=1099
-  _globals['_CALLRECORDED']._serialized_start=1101
-  _globals['_CALLRECORDED']._serialized_end=1157
+  _globals['_TERRITORYCHANGED']._serialized_start=431
+  _globals['_TERRITORYCHANGED']._serialized_end=501
+  _globals['_EMPLOYEECHANGED']._serialized_start=503
+  _globals['_EMPLOYEECHANGED']._serialized_end=570
+  _globals['_ROUTECHANGED']._serialized_start=572
+  _globals['_ROUTECHANGED']._serialized_end=657
+  _globals['_ROUTEASSIGNMENTCHANGED']._serialized_start=659
+  _globals['_ROUTEASSIGNMENTCHANGED']._serialized_end=777
+  _globals['_VISITSTARTED']._serialized_start=779
+  _globals['_VISITSTARTED']._serialized_end=837
+  _globals['_VISITCOMPLETED']._serialized_start=839
+  _globals['_VISITCOMPLETED']._serialized_end=899
+  _globals['_VISITMISSED']._serialized_start=901
+  _globals['_VISITMISSED']._serialized_end=958
+  _globals['_QUESTIONNAIRECHANGED']._serialized_start=960
+  _globals['_QUESTIONNAIRECHANGED']._serialized_end=1042
+  _globals['_AUDITSUBMITTED']._serialized_start=1044
+  _globals['_AUDITSUBMITTED']._serialized_end=1104
+  _globals['_CENSUSDECIDED']._serialized_start=1106
+  _globals['_CENSUSDECIDED']._serialized_end=1171
+  _globals['_CALLRECORDED']._serialized_start=1173
+  _globals['_CALLRECORDED']._serialized_end=1229
 # @@protoc_insertion_point(module_scope)

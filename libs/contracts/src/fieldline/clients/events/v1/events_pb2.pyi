@@ -37,6 +37,12 @@ class OutletChanged(_message.Message):
     changed_by: str
     def __init__(self, outlet: _Optional[_Union[_resources_pb2.Outlet, _Mapping]] = ..., changed_fields: _Optional[_Iterable[str]] = ..., changed_by: _Optional[str] = ...) -> None: ...
 
+class TerritoryChanged(_message.Message):
+    __slots__ = ("territory",)
+    TERRITORY_FIELD_NUMBER: _ClassVar[int]
+    territory: _resources_pb2.Territory
+    def __init__(self, territory: _Optional[_Union[_resources_pb2.Territory, _Mapping]] = ...) -> None: ...
+
 class EmployeeChanged(_message.Message):
     __slots__ = ("employee",)
     EMPLOYEE_FIELD_NUMBER: _ClassVar[int]

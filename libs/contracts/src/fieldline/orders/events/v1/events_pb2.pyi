@@ -139,6 +139,12 @@ class DiscountsChanged(_message.Message):
     discounts: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Discount]
     def __init__(self, discounts: _Optional[_Iterable[_Union[_resources_pb2.Discount, _Mapping]]] = ...) -> None: ...
 
+class PromotionChanged(_message.Message):
+    __slots__ = ("promotion",)
+    PROMOTION_FIELD_NUMBER: _ClassVar[int]
+    promotion: _resources_pb2.Promotion
+    def __init__(self, promotion: _Optional[_Union[_resources_pb2.Promotion, _Mapping]] = ...) -> None: ...
+
 class WarehousesChanged(_message.Message):
     __slots__ = ("warehouses",)
     WAREHOUSES_FIELD_NUMBER: _ClassVar[int]

@@ -1,0 +1,113 @@
+"""Trade promotions' use cases (docs/contexts/sales-gaps.md 3.7): the upsert from the ERP or a
+trade-promotion system, reads, and which promotions an outlet's order may get on a day.
+
+The upsert is the catalog's (service_layer/catalog.py): keyed by external id, a batch with any
+refused record changes nothing, each record's result reported; a changed promotion is
+announced (`PromotionChanged`), an unchanged one is not. Beyond each record's own rules
+(`Promotion.create`), the products and groups it names must exist, and the distributors its
+targeting names must be distributors ("" is the company's own orders).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+
+from fieldline_kit.errors import NotFound
+from fieldline_orders.adapters.repository import OrdersUnitOfWork
+from fieldline_orders.domain import events
+from fieldline_orders.domain.access import Actor
+from fieldline_orders.domain.promotions import (
+    FreeGoods,
+    Gift,
+    OutletFacts,
+    Promotion,
+    offered,
+)
+from fieldline_orders.domain.values import require_id
+from fieldline_orders.service_layer.catalog import (
+    RecordResult,
+    _apply,
+    _duplicates,
+    _empty,
+    _keep_ids,
+    _not_distributors,
+    _parse,
+    _refuse_if_any,
+    _stored,
+)
+from fieldline_orders.service_layer.scope import check_outlet_scope
+
+
+def _references(p: Promotion) -> list[tuple[str, str, str]]:
+    """(field, kind, id) of every product and group the promotion names."""
+    refs = [("product_ids", "product", pid) for pid in sorted(p.product_ids)]
+    refs += [("group_ids", "product group", gid) for gid in sorted(p.group_ids)]
+    if isinstance(p.mechanic, FreeGoods):
+        refs.append(("free_goods.free_product_id", "product", p.mechanic.free_product_id))
+    elif isinstance(p.mechanic, Gift):
+        refs.append(("gift.gift_product_id", "product", p.mechanic.gift_product_id))
+    return refs
+
+
+async def upsert_promotions(
+    uow: OrdersUnitOfWork,
+    records: Sequence[tuple[str, str, Callable[[], Promotion]]],
+    stops: Sequence[bool],
+    now: datetime,
+) -> list[RecordResult]:
+    """`records` as the catalog's upserts take them; `stops`: each record's `stopped`."""
+    _empty("promotions", records)
+    items = _parse(records)
+    _duplicates(items, "promotions")
+    existing = await _keep_ids(uow.promotions, items, "promotions")
+    for it in items:
+        if it.entity is not None:
+            stored = existing.get(it.entity.external_id)
+            it.entity = it.entity.with_stop(stops[it.index], now, stored)
+    live = [it.entity for it in items if it.entity is not None]
+    products = await uow.products.existing(
+        {ref for p in live for _, kind, ref in _references(p) if kind == "product"}
+    )
+    groups = await uow.groups.existing({g for p in live for g in p.group_ids})
+    not_distributors = await _not_distributors(
+        uow, {d for p in live for d in p.targeting.distributor_ids}
+    )
+    for it in items:
+        p = it.entity
+        if p is None:
+            continue
+        path = f"promotions[{it.index}]"
+        for field, kind, ref in _references(p):
+            if ref not in (products if kind == "product" else groups):
+                it.reject(f"{path}.{field}: {kind} {ref} not found")
+        for d in sorted(p.targeting.distributor_ids & not_distributors.keys()):
+            it.reject(f"{path}.targeting.distributor_ids: {not_distributors[d]}")
+    _refuse_if_any(items)
+    results, written = await _apply(uow.promotions, items, existing)
+    if written:
+        uow.catalog.announce(*(events.PromotionChanged(p) for p in _stored(written)))
+    return results
+
+
+async def get_promotion(uow: OrdersUnitOfWork, promotion_id: str) -> Promotion:
+    pid = require_id("promotion_id", promotion_id)
+    found = await uow.promotions.find(pid)
+    if found is None:
+        raise NotFound("promotion", pid, "promotion_id")
+    return found
+
+
+async def outlet_promotions(
+    uow: OrdersUnitOfWork, actor: Actor, outlet_id: str, day: date
+) -> list[Promotion]:
+    """The promotions an order of the outlet (of the caller's scope, else NOT_FOUND) may get
+    on `day`, as far as the outlet tells: period, stop and outlet-side targeting."""
+    oid = require_id("outlet_id", outlet_id)
+    await check_outlet_scope(uow, actor, oid, write=False)
+    found = await uow.feed_reads.outlet_targeting(oid)
+    if found is None:
+        raise NotFound("outlet", oid, "outlet_id")
+    outlet = OutletFacts(*found)
+    parents = await uow.feed_reads.territory_parents()
+    return offered(await uow.promotions.active_on(day), outlet, day, parents)
