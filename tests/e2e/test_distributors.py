@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 
@@ -21,6 +21,7 @@ from fieldline.orders.v1 import catalog_service_pb2 as cat
 from fieldline.orders.v1 import orders_service_pb2 as ords
 from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline.orders.v1 import van_service_pb2 as van
+from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_dev.runner import LocalSystem
 from fieldline_kit.grpc.convert import pb_date
 from fieldline_kit.testing.auth import Caller
@@ -124,6 +125,16 @@ async def test_a_van_sale_for_a_distributor_with_its_price_list(system: LocalSys
         order = sale.order
         assert (order.distributor_id, order.status) == (distributor, opb.ORDER_STATUS_DELIVERED)
         assert dec(order.gross_total) == Decimal(2800)  # not the company's 3200
+
+        # Settlements books it in the one ledger, naming the distributor on the invoice.
+        async def invoice() -> Any:
+            found = await company.settlements.ListInvoices(
+                ss.ListInvoicesRequest(client_id=client_id)
+            )
+            return next((i for i in found.invoices if i.order_id == order.id), None)
+
+        booked = await eventually_value(invoice, lambda i: i is not None)
+        assert booked is not None and booked.distributor_id == distributor
 
         # The distributor's manager sees the sale and the van; another's sees neither.
         as_manager = company.orders_as(manager)

@@ -208,6 +208,21 @@ async def test_advance_pays_a_later_van_sale(svc: Harness) -> None:
     assert dec((await balance(svc, client)).balance) == -300
 
 
+async def test_a_sale_from_a_distributor_s_van_is_invoiced_as_the_distributor_s(
+    svc: Harness,
+) -> None:
+    """One ledger: the invoice is booked like any other, and names the distributor."""
+    client, outlet, distributor = new_id(), new_id(), new_id()
+    sale = van_sale(client, outlet, "250.00", on=SALE_DAY)
+    sale.order.distributor_id = distributor
+    env = envelope(sale, sale.order.id)
+    await publish(svc.js, env)
+    await processed(svc, env.event_id)
+    (inv,) = (await svc.settlements.ListInvoices(ss.ListInvoicesRequest(client_id=client))).invoices
+    assert (inv.distributor_id, dec(inv.amount)) == (distributor, 250)
+    assert dec((await balance(svc, client)).balance) == 250
+
+
 async def test_return_books_a_credit_note_on_the_sale_and_takes_tare_back(svc: Harness) -> None:
     client, outlet = new_id(), new_id()
     older = van_sale(client, outlet, "300.00", on=SALE_DAY - timedelta(days=20))

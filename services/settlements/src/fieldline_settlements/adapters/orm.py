@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     false,
+    text,
 )
 
 from fieldline_kit.auth.directory_table import directory_table
@@ -84,6 +85,8 @@ invoices = Table(
     Column("open_amount", Money(), nullable=False),
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # A distributor's sale (migration 0008), "" the company's.
+    Column("distributor_id", String(36), nullable=False, server_default=text("''")),
 )
 Index("ix_invoices_client_issue", invoices.c.client_id, invoices.c.issue_date, invoices.c.id)
 Index("ix_invoices_issue", invoices.c.issue_date, invoices.c.id)

@@ -163,6 +163,7 @@ def invoice_pb(i: Invoice, currency: str) -> pb.Invoice:
         open_amount=m(i.open_amount, currency),
         create_time=ts(i.created_at),
         version=i.version,
+        distributor_id=i.distributor_id,
     )
 
 

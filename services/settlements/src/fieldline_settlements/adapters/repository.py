@@ -227,6 +227,7 @@ def invoice_from(row: Any) -> Invoice:
         open_amount=row.open_amount,
         created_at=utc(row.created_at),
         version=row.version,
+        distributor_id=row.distributor_id,
     )
 
 
@@ -688,6 +689,7 @@ class InvoiceRepository(VersionedRepository[Invoice]):
             "open_amount": i.open_amount,
             "version": i.version,
             "created_at": i.created_at,
+            "distributor_id": i.distributor_id,
         }
 
     def from_row(self, row: Row[Any]) -> Invoice:

@@ -97,6 +97,8 @@ class Invoice:
     open_amount: Decimal
     created_at: datetime
     version: int = 1
+    # The distributor a sale was made for ("" the company's): recorded, one ledger for both.
+    distributor_id: str = ""
     events: list[Event] = field(default_factory=list, repr=False)
 
     @classmethod
@@ -114,6 +116,7 @@ class Invoice:
         amount_: Decimal,
         now: datetime,
         field_: str = "invoice",
+        distributor_id: str = "",
     ) -> Invoice:
         value = amount(f"{field_}.amount", amount_, allow_negative=True, allow_zero=False)
         if source is InvoiceSource.RETURN and value > 0:
@@ -136,6 +139,7 @@ class Invoice:
             amount=value,
             open_amount=value,
             created_at=now,
+            distributor_id=optional_id(f"{field_}.distributor_id", distributor_id),
         )
         if not invoice.number:
             raise InvalidArgument(f"{field_}.number", "must not be empty")

@@ -92,6 +92,7 @@ def van_sale_input(
         cash_collected=_optional_cash(message, "cash_collected", "cash_collected", currency),
         receipt_number=message.receipt_number,
         containers=_container_lines(message.containers),
+        distributor_id=order.distributor_id,
     )
 
 

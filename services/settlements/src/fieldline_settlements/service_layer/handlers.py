@@ -144,6 +144,7 @@ class VanSaleInput:
     cash_collected: Decimal
     receipt_number: str
     containers: tuple[ContainerLine, ...] = ()
+    distributor_id: str = ""  # the sale's distributor: its van's ("" the company's)
 
 
 @dataclass(frozen=True)
@@ -1077,6 +1078,7 @@ async def van_sale_completed(
                 amount_=gross,
                 now=now,
                 field_="order",
+                distributor_id=sale.distributor_id,
             )
             ledger.book_invoice(result.invoice, apply_credits=False)
         payment_id = van_sale_payment_id(order_id)

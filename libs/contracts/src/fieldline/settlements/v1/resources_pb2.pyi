@@ -90,7 +90,7 @@ TARE_DIRECTION_RETURNED: TareDirection
 TARE_DIRECTION_COUNTED: TareDirection
 
 class Invoice(_message.Message):
-    __slots__ = ("id", "number", "client_id", "outlet_id", "order_id", "source", "issue_date", "due_date", "amount", "open_amount", "create_time", "version")
+    __slots__ = ("id", "number", "client_id", "outlet_id", "order_id", "source", "issue_date", "due_date", "amount", "open_amount", "create_time", "version", "distributor_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -103,6 +103,7 @@ class Invoice(_message.Message):
     OPEN_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     number: str
     client_id: str
@@ -115,7 +116,8 @@ class Invoice(_message.Message):
     open_amount: _money_pb2.Money
     create_time: _timestamp_pb2.Timestamp
     version: int
-    def __init__(self, id: _Optional[str] = ..., number: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., order_id: _Optional[str] = ..., source: _Optional[_Union[InvoiceSource, str]] = ..., issue_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., due_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., open_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
+    distributor_id: str
+    def __init__(self, id: _Optional[str] = ..., number: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., order_id: _Optional[str] = ..., source: _Optional[_Union[InvoiceSource, str]] = ..., issue_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., due_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., open_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., distributor_id: _Optional[str] = ...) -> None: ...
 
 class Allocation(_message.Message):
     __slots__ = ("invoice_id", "amount")
