@@ -107,6 +107,14 @@ def line_amounts(
         discounted = round_money(
             list_amount * (1 - rule_percent / HUNDRED) * (1 - manual_percent / HUNDRED)
         )
+    return amounts_of(list_amount, discounted, vat_rate, vat_included)
+
+
+def amounts_of(
+    list_amount: Decimal, discounted: Decimal, vat_rate: Decimal, vat_included: bool
+) -> LineAmounts:
+    """A line's amounts from its discounted amount (rounded): VAT, net and gross as the rule
+    says (the module's docstring); also a line's after its promotions."""
     if vat_included:
         gross = discounted
         vat = round_money(gross * vat_rate / (HUNDRED + vat_rate))
