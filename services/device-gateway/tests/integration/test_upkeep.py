@@ -31,6 +31,7 @@ from fieldline_gateway.adapters import fanout_store as store
 from fieldline_gateway.adapters import leases, upkeep_store
 from fieldline_gateway.adapters import projections_clients as pc
 from fieldline_gateway.adapters import projections_orders as po
+from fieldline_gateway.adapters import projections_promotions as pp
 from fieldline_gateway.adapters import projections_settlements as ps
 from fieldline_gateway.adapters.blob_store import DiskBlobStore
 from fieldline_gateway.adapters.fanout_tables import fanout_members, fanout_objects
@@ -241,6 +242,24 @@ def collection(payment_id: str, agent: str, day: date) -> Item:
     return made
 
 
+def promotion(promotion_id: str, ended: date) -> Item:
+    """A catalog-wide promotion that ended on `ended`."""
+    [made] = pp.promotion_items(
+        opb.Promotion(
+            id=promotion_id,
+            name="Весна",
+            valid_from=pb_day(ended - timedelta(days=30)),
+            valid_to=pb_day(ended),
+            percent_off=opb.PercentOff(percent="5"),
+            version=1,
+        ),
+        version=1,
+        outlet_clients={},
+        territory_parents={},
+    )
+    return made
+
+
 def history() -> tuple[list[Item], set[tuple[str, str]]]:
     """Two agents' history around the windows of TODAY, and the (section, key) out of them."""
     items = [
@@ -264,6 +283,8 @@ def history() -> tuple[list[Item], set[tuple[str, str]]]:
         plan_day("a-1", TODAY + timedelta(days=3)),
         collection("pay-8", "a-1", ago(8)),  # out
         collection("pay-7", "a-1", ago(7)),
+        promotion("pm-ended-2", ago(2)),  # out: past its end and the grace day
+        promotion("pm-ended-1", ago(1)),  # its grace day: stays
         # not swept: another agent-scope section, and an account's old invoice
         item("vans", "van-1", "agent:a-1", 0, {"id": "van-1", "date": ago(400).isoformat()}),
         item("invoices", "i-1", "account:c-1", 0, {"id": "i-1", "issueDate": "2020-01-01"}),
@@ -278,6 +299,7 @@ def history() -> tuple[list[Item], set[tuple[str, str]]]:
         ("proposals", "pr-approved-31"),
         ("visitPlans", f"a-1/{ago(1).isoformat()}"),
         ("collections", "pay-8"),
+        ("promotions", "pm-ended-2"),
     }
     return items, out
 
@@ -378,7 +400,12 @@ async def test_the_window_sweep_tombstones_exactly_what_left_the_window_once(
     delta = await sync(engine, "a-1", cursor)
     assert delta["mode"] == "delta"
     told = {(s, e["key"]) for s, entries in delta["sections"].items() for e in entries}
-    assert told == out - {("orders", "o-cancelled-60"), ("orders", "o-phone-40")}
+    # (a-2's orders; the promotion is the catalog's, which this store's a-1 does not hold)
+    assert told == out - {
+        ("orders", "o-cancelled-60"),
+        ("orders", "o-phone-40"),
+        ("promotions", "pm-ended-2"),
+    }
     assert all(e["deleted"] for entries in delta["sections"].values() for e in entries)
 
     # A second sweep the same day changes nothing and takes no seq.
@@ -400,7 +427,7 @@ async def test_the_next_business_day_sweeps_what_crossed_the_edge(
     assert await upkeep.sweep_window() == 0
     clock.now = datetime(2026, 3, 4, 21, 30, tzinfo=UTC)
     assert upkeep.today() == TODAY + timedelta(days=1)
-    assert await upkeep.sweep_window() == 5
+    assert await upkeep.sweep_window() == 6
     crossed = {k for k, (_s, deleted) in (await objects(engine)).items() if deleted} - out
     assert crossed == {
         ("orders", "o-final-30"),
@@ -408,6 +435,7 @@ async def test_the_next_business_day_sweeps_what_crossed_the_edge(
         ("contactSales", "v-14"),
         ("visitPlans", f"a-1/{TODAY.isoformat()}"),
         ("collections", "pay-7"),
+        ("promotions", "pm-ended-1"),  # its grace day over
     }
 
 
@@ -572,7 +600,7 @@ async def test_a_due_job_runs_on_one_replica_once_per_period(
     clock.now = NOW + timedelta(hours=11)
     assert await second.run_due(WINDOW_SWEEP) is None
     clock.now = NOW + timedelta(hours=13)
-    assert await second.run_due(WINDOW_SWEEP) == 5
+    assert await second.run_due(WINDOW_SWEEP) == 6
     # Hourly jobs: once an hour.
     assert await first.run_due(COMPACTION) == 0
     clock.now += timedelta(minutes=59)

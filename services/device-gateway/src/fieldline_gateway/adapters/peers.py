@@ -18,6 +18,7 @@ from fieldline.clients.v1 import (
 from fieldline.orders.v1 import (
     catalog_service_pb2_grpc,
     orders_service_pb2_grpc,
+    promotions_service_pb2_grpc,
     van_service_pb2_grpc,
 )
 from fieldline.settlements.v1 import settlements_service_pb2_grpc
@@ -54,6 +55,7 @@ class Peers:
         self.orders = orders_service_pb2_grpc.OrdersServiceStub(orders)
         self.catalog = catalog_service_pb2_grpc.CatalogServiceStub(orders)
         self.vans = van_service_pb2_grpc.VanServiceStub(orders)
+        self.promotions = promotions_service_pb2_grpc.PromotionsServiceStub(orders)
         self.settlements = settlements_service_pb2_grpc.SettlementsServiceStub(settlements)
         self.timeout = settings.rpc_timeout_seconds
         issuer = TokenIssuer(

@@ -76,6 +76,7 @@ CALLS = "calls"
 CALL_PLANS = "callPlans"
 CASH_ON_HAND = "cashOnHand"
 CONTACT_SALES = "contactSales"
+PROMOTIONS = "promotions"
 
 SECTIONS = (
     ME,
@@ -108,6 +109,7 @@ SECTIONS = (
     CALL_PLANS,
     CASH_ON_HAND,
     CONTACT_SALES,
+    PROMOTIONS,
 )
 
 
@@ -153,8 +155,11 @@ class Removal:
 # Sections whose service's version steps with some changes of the body only, so a newer body
 # may come under the same version: balances (`reserved` and overdue figures move with the
 # date; `asOf` is the reader's day), tareBalances (a new deposit), creditStandings (figures
-# and headroom). The store must compare their bodies, not their versions.
-PARTLY_VERSIONED = frozenset({BALANCES, TARE_BALANCES, CREDIT_STANDINGS})
+# and headroom). The store must compare their bodies, not their versions. So do promotions:
+# their body holds what the gateway derives (the territories expanded from its tree, the
+# scopes from outlets' clients), which moves without orders' version; the order of orders'
+# versions is kept by the gateway's own table (adapters/promotions_store.py).
+PARTLY_VERSIONED = frozenset({BALANCES, TARE_BALANCES, CREDIT_STANDINGS, PROMOTIONS})
 
 
 def _guard(section: str, version: int) -> int | None:

@@ -6,6 +6,7 @@ from fieldline_gateway.adapters import (
     leases,  # noqa: F401
     orm,  # noqa: F401 - tables register on import
     photos_tables,  # noqa: F401
+    promotions_tables,  # noqa: F401
     receipts_tables,  # noqa: F401
     refetch_tables,  # noqa: F401
 )

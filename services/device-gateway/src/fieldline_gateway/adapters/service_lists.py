@@ -33,16 +33,24 @@ from fieldline.clients.v1 import territory_service_pb2 as ts
 from fieldline.clients.v1 import visits_service_pb2 as vis
 from fieldline.orders.v1 import catalog_service_pb2 as cat
 from fieldline.orders.v1 import orders_service_pb2 as ords
+from fieldline.orders.v1 import promotions_service_pb2 as proms
 from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline.orders.v1 import van_service_pb2 as van
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_gateway.adapters import projections_clients as pc
 from fieldline_gateway.adapters import projections_orders as po
 from fieldline_gateway.adapters import projections_settlements as ps
+from fieldline_gateway.adapters import promotions_store
 from fieldline_gateway.adapters.graph_store import GraphStore
 from fieldline_gateway.adapters.orm import employees
 from fieldline_gateway.adapters.peers import Peers
-from fieldline_gateway.adapters.projections import Item, ProjectionError, Removal, enum_name
+from fieldline_gateway.adapters.projections import (
+    PROMOTIONS,
+    Item,
+    ProjectionError,
+    Removal,
+    enum_name,
+)
 from fieldline_kit.auth.directory import Standing
 from fieldline_kit.auth.directory_table import put_standing
 from fieldline_kit.grpc.convert import pb_date, role_names
@@ -158,14 +166,32 @@ class ClientPriceTypeFact:
         await graph.put_client_price_type(self.client_id, self.price_type_id, self.version)
 
 
+@dataclass(frozen=True)
+class TerritoryFact:
+    """A territory in the gateway's tree, as `TerritoryChanged` writes it (version 1: a
+    territory never changes)."""
+
+    territory_id: str
+    parent_id: str
+    version: int = 1
+
+    async def write(self, graph: GraphStore) -> None:
+        await promotions_store.put_territory(
+            graph.session, self.territory_id, self.parent_id, self.version
+        )
+
+
 @dataclass
 class Listed:
     """What one listed record (or a few of one call) means for the store: its items, its
-    graph facts, and the van sellers it names (whose vans the refetch reads)."""
+    graph facts, the van sellers it names (whose vans the refetch reads), and the items it
+    makes from what the store holds (a promotion's: `(section, step)`, run in the chunk's
+    transaction after its facts)."""
 
     items: list[Item | Removal] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     van_sellers: set[str] = field(default_factory=set)
+    derived: list[tuple[str, promotions_store.Derived]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -228,6 +254,8 @@ class ServiceLists:
             Step("clientPriceTypes", self.client_price_types),
             Step("clientPrices", self.client_prices),
             Step("discounts", self.discounts),
+            Step("territories", self.territories),
+            Step("promotions", lambda: self.promotions(today)),
             Step("orders", lambda: self.orders(today - timedelta(days=order_days))),
             Step("vans", self.vans),
             Step("contactSales", lambda: self.contact_sales(today - timedelta(days=visit_days))),
@@ -509,6 +537,37 @@ class ServiceLists:
             "discount",
         )
 
+    # -- orders: promotions -----------------------------------------------------------------
+    def territories(self) -> AsyncIterator[Listed]:
+        """Clients' territory tree (promotions' targeting is sent expanded through it): every
+        territory, whichever event told of it or none (those created before clients published
+        them)."""
+        return self._each(
+            self._peers.territory.ListTerritories,
+            lambda t: ts.ListTerritoriesRequest(page_size=self._page, page_token=t),
+            lambda r: r.territories,
+            lambda t: Listed(facts=[TerritoryFact(require_id(t.id, "territory"), t.parent_id)]),
+            "territory",
+        )
+
+    def promotions(self, today: date) -> AsyncIterator[Listed]:
+        """Every promotion (the ended ones are written under no scope, as the window sweep
+        would leave them), each projected in the chunk's transaction from the territories and
+        outlets written before it."""
+
+        def make(p: opb.Promotion) -> Listed:
+            require_id(p.id, "promotion")
+            step = promotions_store.promotion_changed(p, p.version, today)
+            return Listed(derived=[(PROMOTIONS, step)])
+
+        return self._each(
+            self._peers.promotions.ListPromotions,
+            lambda t: proms.ListPromotionsRequest(page_size=self._page, page_token=t),
+            lambda r: r.promotions,
+            make,
+            "promotion",
+        )
+
     # -- orders: orders and vans ---------------------------------------------------------------
     async def orders(self, since: date) -> AsyncIterator[Listed]:
         """The orders of the window (from `since`), and older ones still in motion."""
@@ -618,6 +677,12 @@ def _entries_request(price_list_id: str, token: str) -> cat.ListPriceListEntries
 
 def _price(header: opb.PriceList, entry: opb.PriceListEntry, version: int) -> Listed:
     return Listed(items=[po.price_item(header.id, header.price_type_id, entry, version=version)])
+
+
+def require_id(value: str, what: str) -> str:
+    if not value:
+        raise ProjectionError(f"{what}.id is empty")
+    return value
 
 
 def employee_ids(facts: Iterable[Fact]) -> list[str]:

@@ -31,6 +31,7 @@ from fieldline_gateway.domain.window import (
     COLLECTIONS,
     CONTACT_SALES,
     ORDERS,
+    PROMOTIONS,
     PROPOSALS,
     VISIT_PLANS,
     VISITS,
@@ -95,6 +96,10 @@ class _OnDay(msgspec.Struct):
     date: str | None = None  # a visit's, a plan day's, a collection's, a contact's "2026-03-04"
 
 
+class _Promotion(msgspec.Struct, rename="camel"):
+    valid_to: str | None = None  # "2026-03-04"
+
+
 class _Proposal(msgspec.Struct, rename="camel"):
     status: str = ""
     decide_time: str | None = None  # "2026-03-04T06:12:09.120Z"
@@ -106,7 +111,8 @@ def dated(section: str, key: str, body: bytes, tz: tzinfo) -> Dated:
     an order's `orderDate` and `status`; a visit's, a collection's, a call's, a contact's
     `date`; a plan day's or call plan day's `date` (else the day its key `agentId/date` ends
     with); a proposal's `status` and the business day (in `tz`) of its `decideTime` (else
-    `createTime`). A body that does not read so gives no day (the item stays)."""
+    `createTime`); a promotion's `validTo`. A body that does not read so gives no day (the
+    item stays)."""
     try:
         if section == ORDERS:
             order = msgspec.json.decode(body, type=_Order)
@@ -120,6 +126,8 @@ def dated(section: str, key: str, body: bytes, tz: tzinfo) -> Dated:
             proposal = msgspec.json.decode(body, type=_Proposal)
             moment = proposal.decide_time or proposal.create_time
             return Dated(_local_day(moment, tz), proposal.status)
+        if section == PROMOTIONS:
+            return Dated(_day(msgspec.json.decode(body, type=_Promotion).valid_to))
     except (msgspec.DecodeError, ValueError):
         return Dated(None)
     return Dated(None)

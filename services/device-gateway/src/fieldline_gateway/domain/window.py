@@ -15,6 +15,9 @@ projections write them) and the business day (`today`, in the company's time zon
     calls         dated before today − 14 days (a teleseller's, as visits)
     callPlans     plan days before today
     contactSales  dated before today − 14 days (a visit's figures leave with the visit)
+    promotions    ended (`validTo`) before today − 1 day: orders still gives a promotion to an
+                  order that arrives the day after it ended (its grace day), so the device
+                  keeps it that day; a stopped one stays, marked `stopped`, until then
 
 "Older than N days" keeps the day today − N itself: the bulk build lists the same windows from
 that day on (`ListVisits(from today − 14)`, `ListOrders(from today − 30)`), so a fresh bundle and
@@ -36,6 +39,7 @@ COLLECTIONS = "collections"
 CALLS = "calls"
 CALL_PLANS = "callPlans"
 CONTACT_SALES = "contactSales"
+PROMOTIONS = "promotions"
 
 SWEPT_SECTIONS = (
     ORDERS,
@@ -46,7 +50,11 @@ SWEPT_SECTIONS = (
     CALLS,
     CALL_PLANS,
     CONTACT_SALES,
+    PROMOTIONS,
 )
+# Days after its `validTo` a promotion stays on devices (orders' ORDERS_PROMOTION_GRACE_DAYS
+# default: an offline device's last-day order uploaded next morning still gets it).
+PROMOTION_GRACE_DAYS = 1
 
 # Order statuses (the protocol's names of orders' OrderStatus) no change leaves any more. A
 # status this build does not know ("unknown", a newer service) counts as still in motion.
@@ -68,7 +76,8 @@ class Windows:
 @dataclass(frozen=True)
 class Dated:
     """What the rule needs of an item: the business day it counts from (an order's
-    `orderDate`, a visit's, plan day's or collection's `date`, a proposal's decision day) and
+    `orderDate`, a visit's, plan day's or collection's `date`, a proposal's decision day, a
+    promotion's `validTo`) and
     its status (orders, proposals; "" elsewhere). `day` None: the item has no readable date."""
 
     day: date | None
@@ -91,6 +100,8 @@ def out_of_window(section: str, item: Dated, today: date, windows: Windows = Win
         )
     if section in (VISIT_PLANS, CALL_PLANS):
         return day < today
+    if section == PROMOTIONS:
+        return day < today - timedelta(PROMOTION_GRACE_DAYS)
     if section == COLLECTIONS:
         return day < today - timedelta(windows.collection_days)
     return False

@@ -11,6 +11,7 @@ topology (fieldline_gateway.topology); events without a handler here are skipped
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from google.protobuf.message import Message
@@ -19,9 +20,11 @@ from fieldline.clients.events.v1 import events_pb2 as ev
 from fieldline.clients.v1 import resources_pb2 as res
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline_gateway.adapters import projections_clients as pc
+from fieldline_gateway.adapters import promotions_store
 from fieldline_gateway.adapters.graph_store import GraphStore
 from fieldline_gateway.adapters.orm import employees
 from fieldline_gateway.adapters.projections import enum_name
+from fieldline_gateway.bootstrap import App
 from fieldline_gateway.domain.membership import outlet_scope
 from fieldline_gateway.entrypoints.fanout_consumer import fanout_consumer
 from fieldline_gateway.service_layer.fanout import Change
@@ -192,11 +195,45 @@ CHANGES: Mapping[type[Message], ToChange] = {
 }
 
 
+def _today(app: App) -> date:
+    return app.clock().astimezone(app.tz).date()
+
+
+def territory_changed(app: App, envelope: EventEnvelope, message: ev.TerritoryChanged) -> Change:
+    """A territory into the gateway's tree; every promotion targeting territories projected
+    again (one may name an ancestor of it: its expansion grows)."""
+    t = message.territory
+    if not t.id:
+        raise PoisonMessage("territory.id is empty")
+    version = _version(envelope, 1)
+
+    async def graph(g: GraphStore) -> Iterable[str]:
+        await promotions_store.put_territory(g.session, t.id, t.parent_id, version)
+        return []
+
+    return Change(graph=[graph], derived=[promotions_store.territories_moved(_today(app))])
+
+
+def outlet_with_promotions(app: App, envelope: EventEnvelope, message: Any) -> Change:
+    """An outlet's change, and the promotions naming it projected again (its client decides
+    their `account:` scope)."""
+    change = outlet_seen()(envelope, message)
+    change.derived.append(promotions_store.outlet_moved(message.outlet.id, _today(app)))
+    return change
+
+
 def _with_app(to_change: ToChange) -> Callable[[Any, EventEnvelope, Any], Change]:
     """A clients change needs no app: the signature the fan-out consumer calls."""
     return lambda _app, envelope, message: to_change(envelope, message)
 
 
+# The changes that need the app (the business day: a promotion's end).
+APP_CHANGES: Mapping[type[Message], Callable[[App, EventEnvelope, Any], Change]] = {
+    ev.OutletCreated: outlet_with_promotions,
+    ev.OutletChanged: outlet_with_promotions,
+    ev.TerritoryChanged: territory_changed,
+}
+
 build_clients_consumer = fanout_consumer(
-    CLIENTS_FANOUT, {t: _with_app(f) for t, f in CHANGES.items()}
+    CLIENTS_FANOUT, {**{t: _with_app(f) for t, f in CHANGES.items()}, **APP_CHANGES}
 )

@@ -17,9 +17,9 @@ from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline.settlements.events.v1 import events_pb2 as sev
 from fieldline_gateway.adapters import projections_orders as po
 from fieldline_gateway.adapters import projections_settlements as ps
-from fieldline_gateway.adapters import refetch_store
+from fieldline_gateway.adapters import promotions_store, refetch_store
 from fieldline_gateway.adapters.graph_store import GraphStore
-from fieldline_gateway.adapters.projections import Item, Removal
+from fieldline_gateway.adapters.projections import Item, ProjectionError, Removal
 from fieldline_gateway.bootstrap import App
 from fieldline_gateway.domain.membership import account_scope
 from fieldline_gateway.domain.window import CONTACT_SALES, Dated, out_of_window
@@ -107,6 +107,18 @@ def contact_sales_changed(
     return Change(items=[found])
 
 
+def promotion_changed(app: App, envelope: EventEnvelope, message: oev.PromotionChanged) -> Change:
+    """The promotion whole: its objects under the scopes its targeting names now, tombstones
+    under those it left (adapters/promotions_store.py), versioned by the promotion's version;
+    none once it has ended (as the window sweep)."""
+    promotion = message.promotion
+    if not promotion.id:
+        raise ProjectionError("promotion.id is empty")
+    version = envelope.aggregate_version or promotion.version
+    today = app.clock().astimezone(app.tz).date()
+    return Change(derived=[promotions_store.promotion_changed(promotion, version, today)])
+
+
 ORDERS: Mapping[type[Message], ToChange] = {
     oev.OrderSubmitted: order_seen,
     oev.OrderHeld: order_seen,
@@ -126,6 +138,7 @@ ORDERS: Mapping[type[Message], ToChange] = {
     oev.ClientPricesChanged: lambda _a, _e, m: _items(*map(po.client_price_item, m.prices)),
     oev.DiscountsChanged: lambda _a, _e, m: _items(*map(po.discount_item, m.discounts)),
     oev.ContactSalesChanged: contact_sales_changed,
+    oev.PromotionChanged: promotion_changed,
 }
 
 

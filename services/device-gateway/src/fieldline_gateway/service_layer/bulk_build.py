@@ -5,11 +5,13 @@ than 30 days*).
 
 A run lists each step (adapters/service_lists.py: employees, routes with their assignments,
 outlets, clients, proposals, questionnaires, visits, calls, the catalog and prices, clients' price
-types and prices, discounts, orders, vans, contact sales, then settlements' invoices, balances,
-tare and credit standings) page by page, outside any transaction, and writes every ~1,000 items in
-one transaction through `fanout.apply`: the clock first, the graph facts (the employee directory,
-routes' agents, assignments, outlets' clients and status, proposers, clients' price types), the
-items through the store's version and hash guards, the refetch keys the same records' events
+types and prices, discounts, territories and promotions, orders, vans, contact sales, then
+settlements' invoices, balances, tare and credit standings) page by page, outside any
+transaction, and writes every ~1,000 items in one transaction through `fanout.apply`: the clock
+first, the graph facts (the employee directory, routes' agents, assignments, outlets' clients
+and status, proposers, clients' price types, territories), the items through the store's version
+and hash guards (promotions' made in the transaction from what it holds:
+adapters/promotions_store.py), the refetch keys the same records' events
 would enqueue (`plan:<employee>`, `callplan:<teleseller>`, `vans:<seller>`,
 `cash:<employee>`). Then the memberships of every employee listed are recomputed, a few hundred
 per transaction.
@@ -257,7 +259,7 @@ class BulkBuild:
                 if stop is not None and stop.is_set():
                     raise Stopped
                 chunk.append(listed)
-                size += len(listed.items)
+                size += len(listed.items) + len(listed.derived)
                 employees.extend(employee_ids(listed.facts))
                 if size >= self._chunk_items:
                     await self._write(chunk, report)
@@ -290,12 +292,16 @@ class BulkBuild:
         items = [i for listed in chunk for i in listed.items]
         facts = [f for listed in chunk for f in listed.facts]
         sellers = {s for listed in chunk for s in listed.van_sellers}
+        derived = [d for listed in chunk for d in listed.derived]
         for entry in items:
             report.count(entry.section).listed += 1
+        for section, _step in derived:
+            report.count(section).listed += 1
         change = Change(
             items=items,
             graph=[_graph_step(facts)] if facts else [],
             refetch=refetch_keys(facts, sellers),
+            derived=[step for _section, step in derived],
         )
         await self._apply(change, report)
 

@@ -25,6 +25,9 @@ from fieldline_kit.clock import utcnow
 
 # What a change does to the scope graph; returns agents it touched besides those named.
 GraphStep = Callable[[GraphStore], Awaitable[Iterable[str]]]
+# Items that depend on what the store holds (a promotion's scopes and territories, read in the
+# transaction, after the graph steps): given the session, the items and removals to write.
+DerivedStep = Callable[[Any], Awaitable[list[Item | Removal]]]
 
 
 @dataclass
@@ -39,10 +42,17 @@ class Change:
     touch_members_of: set[str] = field(default_factory=set)
     # Refetch jobs to enqueue (`plan:<agent>`, `vans:<seller>`), in the same transaction.
     refetch: set[str] = field(default_factory=set)
+    # Items read from the store's own tables, after the graph steps (`DerivedStep`).
+    derived: list[DerivedStep] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(
-            self.items or self.graph or self.touched or self.touch_members_of or self.refetch
+            self.items
+            or self.graph
+            or self.touched
+            or self.touch_members_of
+            or self.refetch
+            or self.derived
         )
 
 
@@ -64,7 +74,9 @@ async def apply(session: Any, change: Change) -> int:
     """Write `change` in the caller's transaction; its seq (0: nothing to do)."""
     if not change:
         return 0
-    if not (change.items or change.graph or change.touched or change.touch_members_of):
+    if not (
+        change.items or change.graph or change.touched or change.touch_members_of or change.derived
+    ):
         # Nothing for the store: no need to queue behind the clock.
         await refetch_store.enqueue(session, change.refetch, utcnow())
         return 0
@@ -79,8 +91,11 @@ async def apply(session: Any, change: Change) -> int:
         touched.update(await step(graph))
     for scope in change.touch_members_of:
         touched.update(await fanout_store.members_of(session, scope))
-    if change.items:
-        result = await fanout_store.put_objects(session, seq, fanout_items(change.items))
+    items = list(change.items)
+    for derive in change.derived:
+        items.extend(await derive(session))
+    if items:
+        result = await fanout_store.put_objects(session, seq, fanout_items(items))
         for section, _key in result.written:
             metrics.FANOUT_WRITES.labels(section, "changed").inc()
     await recompute(session, seq, graph, touched)
