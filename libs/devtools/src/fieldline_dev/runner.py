@@ -60,6 +60,7 @@ from fieldline_dev.tokens import (
     token_keys,
 )
 from fieldline_kit.auth.issuer import TokenIssuer
+from fieldline_kit.ports import free_port
 from fieldline_kit.testing.auth import Caller
 from fieldline_kit.testing.nats_server import EmbeddedNats
 
@@ -87,13 +88,6 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return False
         return True
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _taken(ports: dict[int, str]) -> None:

@@ -36,6 +36,8 @@ from fieldline.clients.v1 import visits_service_pb2 as cvs
 from fieldline.orders.v1 import catalog_service_pb2 as cat
 from fieldline.orders.v1 import orders_service_pb2 as ords
 from fieldline.orders.v1 import orders_service_pb2_grpc as ords_grpc
+from fieldline.orders.v1 import promotions_service_pb2 as ps
+from fieldline.orders.v1 import promotions_service_pb2_grpc as ps_grpc
 from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
@@ -118,6 +120,9 @@ class Company:
     van_id: str
     teller: Caller
     call_id: str
+    everyone_promotion_id: str  # catalog-wide, targeting a territory and its child
+    client_promotion_id: str  # for the second client only
+    territories: tuple[str, str]  # (parent, child)
     visit_id: str  # the agent's visit its order names (a contact of orders')
     other_visit_id: str  # the other agent's
 
@@ -181,6 +186,46 @@ async def _company(api: Api, orders: RunningService[Any]) -> Company:
             ],
         )
     )
+    # Promotions, and the territory tree they target, made before the gateway runs: only the
+    # build (ListTerritories, ListPromotions) can bring them.
+    parent, child = new_id(), new_id()
+    for territory_id, up in ((parent, ""), (child, parent)):
+        await api.territory.CreateTerritory(
+            cts.CreateTerritoryRequest(
+                request_id=new_id(),
+                territory=cpb.Territory(id=territory_id, name="Т", parent_id=up),
+            )
+        )
+    promotions = await ps_grpc.PromotionsServiceStub(orders.channel).UpsertPromotions(
+        ps.UpsertPromotionsRequest(
+            request_id=new_id(),
+            promotions=[
+                opb.Promotion(
+                    external_id=f"everyone-{new_id()[:8]}",
+                    name="Всем −5 %",
+                    valid_from=pb_date(TODAY - timedelta(days=1)),
+                    valid_to=pb_date(TODAY + timedelta(days=30)),
+                    currency_code="RUB",
+                    product_ids=[product_id],
+                    percent_off=opb.PercentOff(percent="5"),
+                    combinability=opb.PROMOTION_COMBINABILITY_STACKABLE,
+                    targeting=opb.PromotionTargeting(territory_ids=[parent]),
+                ),
+                opb.Promotion(
+                    external_id=f"client-{new_id()[:8]}",
+                    name="Клиенту −7 %",
+                    valid_from=pb_date(TODAY - timedelta(days=1)),
+                    valid_to=pb_date(TODAY + timedelta(days=30)),
+                    currency_code="RUB",
+                    product_ids=[product_id],
+                    percent_off=opb.PercentOff(percent="7"),
+                    combinability=opb.PROMOTION_COMBINABILITY_EXCLUSIVE,
+                    targeting=opb.PromotionTargeting(client_ids=[clients[1]]),
+                ),
+            ],
+        )
+    )
+    assert not any(r.error for r in promotions.results), promotions.results
     await api.catalog.UpsertClientPrices(
         cat.UpsertClientPricesRequest(
             request_id=new_id(),
@@ -292,6 +337,9 @@ async def _company(api: Api, orders: RunningService[Any]) -> Company:
         call_id=call_id,
         visit_id=visit_id,
         other_visit_id=other_visit_id,
+        everyone_promotion_id=promotions.results[0].id,
+        client_promotion_id=promotions.results[1].id,
+        territories=(parent, child),
     )
 
 
@@ -511,6 +559,14 @@ async def test_the_build_waits_for_the_lease_and_fills_a_devices_full_sync(world
     assert (contact["productive"], contact["version"]) == (True, listed.version)
     assert device.items[("contactSales", c.visit_id)][0] == f"agent:{c.agent.subject}"
     assert c.questionnaire_id in device.keys("questionnaires")
+    # Promotions: the catalog-wide one (its territory expanded from the tree the build read)
+    # under `catalog`, the second client's under that client's account.
+    everyone = device.data("promotions", c.everyone_promotion_id)
+    assert device.items[("promotions", c.everyone_promotion_id)][0] == "catalog"
+    assert sorted(everyone["targeting"]["territoryIds"]) == sorted(c.territories)
+    client_key = f"{c.client_promotion_id}/{c.clients[1]}"
+    assert device.items[("promotions", client_key)][0] == f"account:{c.clients[1]}"
+    assert device.data("promotions", client_key)["id"] == c.client_promotion_id
     # Nothing of the other agent's (its route, its outlet), nor of the van seller's.
     every_key = {key for (_s, key) in device.items}
     assert c.other_outlet not in every_key and f"{c.other_route}/{c.other_outlet}" not in every_key

@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import IO
 
+from fieldline_kit.ports import free_port
+
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
 
@@ -36,13 +38,6 @@ def nats_server_binary() -> str:
     return found
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _probe(host: str, port: int) -> bool:
     """True when something speaking the NATS protocol answers on host:port."""
     try:
@@ -57,7 +52,7 @@ class EmbeddedNats:
     def __init__(self, store_dir: Path, port: int = 0, host: str = "127.0.0.1") -> None:
         self.store_dir = Path(store_dir)
         self.host = host
-        self.port = port or _free_port(host)
+        self.port = port or free_port(host)
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
