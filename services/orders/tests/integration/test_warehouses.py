@@ -183,17 +183,6 @@ async def test_a_batch_with_a_bad_record_is_refused_whole_each_field_named(env: 
     await expect_error(upsert(env), INVALID, "warehouses", "at least one record")
 
 
-async def test_an_owners_warehouse_ids(env: Env) -> None:
-    t, d = tag(), await new_distributor(env)
-    theirs = await registered(env, warehouse(f"A-{t}", d), warehouse(f"B-{t}", d))
-    ours = await registered(env, warehouse(f"C-{t}"))
-    async with env.app.uow() as uow:
-        assert await uow.warehouses.warehouse_ids(d) == sorted(theirs)
-        company = await uow.warehouses.warehouse_ids("")
-        assert await uow.warehouses.warehouse_ids(new_id()) == []
-    assert set(ours) <= set(company) and not set(theirs) & set(company)
-
-
 # ---------------------------------------------------------------------------------- list
 async def test_warehouses_are_listed_by_id_page_by_page_and_by_distributor(env: Env) -> None:
     t = tag()

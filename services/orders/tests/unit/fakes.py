@@ -320,9 +320,6 @@ class FakeWarehouses(FakeRecords[Warehouse]):
     async def owners(self, ids: Iterable[str]) -> dict[str, str]:
         return {i: w.distributor_id for i in ids if (w := self.rows.get((i,))) is not None}
 
-    async def warehouse_ids(self, distributor_id: str) -> list[str]:
-        return sorted(w.id for w in self.rows.values() if w.distributor_id == distributor_id)
-
 
 class FakeProducts(ExternallyKeyed[Product]):
     """Products: versioned, an update is `save` of the next version."""

@@ -114,8 +114,6 @@ async def test_warehouses_are_created_left_alone_and_updated_and_announced_when_
     assert uow.warehouses.rows[(main.id,)] == replace(renamed, version=2)
     assert uow.events[-1] == events.WarehousesChanged((replace(renamed, version=2),))
     assert uow.catalog.generation == 0  # warehouses are not in the catalog cache
-    assert await uow.warehouses.warehouse_ids(d) == [theirs.id]
-    assert await uow.warehouses.warehouse_ids("") == [main.id]
 
 
 async def test_a_warehouse_of_no_distributor_refuses_the_batch_naming_it() -> None:

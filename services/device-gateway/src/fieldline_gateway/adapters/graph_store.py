@@ -127,7 +127,7 @@ class GraphStore:
             )
         )
         outlets = on_routes | proposed
-        outlet_clients = await self._clients_of(outlets)
+        outlet_clients = await self.clients_of(outlets)
         price_types = await self._price_types_of(set(outlet_clients.values()))
         return ScopeInputs(
             roles=standing_of(row).roles,
@@ -138,7 +138,8 @@ class GraphStore:
             client_price_types=price_types,
         )
 
-    async def _clients_of(self, outlets: Iterable[str]) -> dict[str, str]:
+    async def clients_of(self, outlets: Iterable[str]) -> dict[str, str]:
+        """outlet → its client, of the known outlets of `outlets`."""
         return await self._pairs(graph_outlets.c.outlet_id, graph_outlets.c.client_id, outlets)
 
     async def _price_types_of(self, clients: Iterable[str]) -> dict[str, str]:

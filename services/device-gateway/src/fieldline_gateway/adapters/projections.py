@@ -23,7 +23,7 @@ required ones are always there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -150,6 +150,11 @@ class Removal:
     @property
     def source_version(self) -> int | None:
         return _guard(self.section, self.version)
+
+
+# Items that depend on what the store holds (a promotion's scopes and territories), made in the
+# fan-out transaction after its graph steps: given the session, the items and removals to write.
+Derived = Callable[[Any], Awaitable[list[Item | Removal]]]
 
 
 # Sections whose service's version steps with some changes of the body only, so a newer body

@@ -13,7 +13,6 @@ no scope: its objects become tombstones, as the window sweep makes them.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -21,8 +20,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline.orders.v1 import resources_pb2 as opb
-from fieldline_gateway.adapters.graph_tables import graph_outlets
-from fieldline_gateway.adapters.projections import PROMOTIONS, Item, Removal, require
+from fieldline_gateway.adapters.graph_store import GraphStore
+from fieldline_gateway.adapters.projections import PROMOTIONS, Derived, Item, Removal, require
 from fieldline_gateway.adapters.projections_promotions import promotion_items, promotion_key
 from fieldline_gateway.adapters.promotions_tables import (
     graph_promotion_outlets,
@@ -37,9 +36,6 @@ from fieldline_kit.repository import put_if, upsert_if
 _p = graph_promotions.c
 _po = graph_promotion_outlets.c
 _t = graph_territories.c
-
-# A step of a fan-out transaction that reads the store's own tables and gives items to write.
-Derived = Callable[[Any], Awaitable[list[Item | Removal]]]
 
 
 # ------------------------------------------------------------------------------ territories
@@ -56,17 +52,6 @@ async def territory_parents(session: AsyncSession) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------ promotions
-async def _outlet_clients(session: AsyncSession, outlets: Iterable[str]) -> dict[str, str]:
-    wanted = sorted({o for o in outlets if o})
-    found: dict[str, str] = {}
-    for start in range(0, len(wanted), 500):
-        query = select(graph_outlets.c.outlet_id, graph_outlets.c.client_id).where(
-            graph_outlets.c.outlet_id.in_(wanted[start : start + 500])
-        )
-        found.update({str(o): str(c) for o, c in await session.execute(query) if c})
-    return found
-
-
 def _written_scopes(row: Any) -> set[str]:
     scopes = {account_scope(c) for c in str(row.clients).split() if c}
     if row.catalog:
@@ -98,7 +83,9 @@ async def project(
         items = promotion_items(
             promotion,
             version=version,
-            outlet_clients=await _outlet_clients(session, targeting.outlet_ids),
+            outlet_clients=await GraphStore(session).clients_of(
+                o for o in targeting.outlet_ids if o
+            ),
             territory_parents=(await territory_parents(session) if targeting.territory_ids else {}),
         )
     scopes = {i.scope for i in items}

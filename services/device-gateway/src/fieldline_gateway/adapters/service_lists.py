@@ -46,6 +46,7 @@ from fieldline_gateway.adapters.orm import employees
 from fieldline_gateway.adapters.peers import Peers
 from fieldline_gateway.adapters.projections import (
     PROMOTIONS,
+    Derived,
     Item,
     ProjectionError,
     Removal,
@@ -191,7 +192,7 @@ class Listed:
     items: list[Item | Removal] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     van_sellers: set[str] = field(default_factory=set)
-    derived: list[tuple[str, promotions_store.Derived]] = field(default_factory=list)
+    derived: list[tuple[str, Derived]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

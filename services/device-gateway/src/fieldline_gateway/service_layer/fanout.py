@@ -19,15 +19,12 @@ from typing import Any
 from fieldline_gateway.adapters import fanout_store, metrics, refetch_store
 from fieldline_gateway.adapters.fanout_store import FanoutItem
 from fieldline_gateway.adapters.graph_store import GraphStore
-from fieldline_gateway.adapters.projections import Item, Removal
+from fieldline_gateway.adapters.projections import Derived, Item, Removal
 from fieldline_gateway.domain.membership import scopes_of
 from fieldline_kit.clock import utcnow
 
 # What a change does to the scope graph; returns agents it touched besides those named.
 GraphStep = Callable[[GraphStore], Awaitable[Iterable[str]]]
-# Items that depend on what the store holds (a promotion's scopes and territories, read in the
-# transaction, after the graph steps): given the session, the items and removals to write.
-DerivedStep = Callable[[Any], Awaitable[list[Item | Removal]]]
 
 
 @dataclass
@@ -42,8 +39,8 @@ class Change:
     touch_members_of: set[str] = field(default_factory=set)
     # Refetch jobs to enqueue (`plan:<agent>`, `vans:<seller>`), in the same transaction.
     refetch: set[str] = field(default_factory=set)
-    # Items read from the store's own tables, after the graph steps (`DerivedStep`).
-    derived: list[DerivedStep] = field(default_factory=list)
+    # Items read from the store's own tables, after the graph steps (`projections.Derived`).
+    derived: list[Derived] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(

@@ -199,16 +199,6 @@ class WarehouseRepository(CatalogRecords[Warehouse]):
         """Of `ids`, the registered warehouses' owners (see `warehouse_owners`)."""
         return await warehouse_owners(self.session, ids)
 
-    async def warehouse_ids(self, distributor_id: str) -> list[str]:
-        """The ids of an owner's warehouses (a distributor's id; "" = the company's), in id
-        order (`ix_warehouses_distributor_id`): the warehouses whose stock its prices show.
-        Stock of warehouses never registered is no one's here."""
-        t = self.table
-        rows = await self.session.execute(
-            select(t.c.id).where(t.c.distributor_id == distributor_id).order_by(t.c.id)
-        )
-        return list(rows.scalars())
-
 
 async def warehouse_owners(
     session: AsyncSession | AsyncConnection, ids: Iterable[str]

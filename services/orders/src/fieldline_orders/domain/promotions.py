@@ -321,13 +321,14 @@ class Promotion(Versioned):
             budget=_budget(f"{path}.budget", budget, made),
         )
 
-    def product_refs(self) -> set[str]:
-        """Every product the promotion names: its set and what it gives."""
-        refs = set(self.product_ids)
+    def references(self) -> list[tuple[str, str, str]]:
+        """(field, kind, id) of every product and group it names: its set, what it gives."""
+        refs = [("product_ids", "product", pid) for pid in sorted(self.product_ids)]
+        refs += [("group_ids", "product group", gid) for gid in sorted(self.group_ids)]
         if isinstance(self.mechanic, FreeGoods):
-            refs.add(self.mechanic.free_product_id)
+            refs.append(("free_goods.free_product_id", "product", self.mechanic.free_product_id))
         elif isinstance(self.mechanic, Gift):
-            refs.add(self.mechanic.gift_product_id)
+            refs.append(("gift.gift_product_id", "product", self.mechanic.gift_product_id))
         return refs
 
 

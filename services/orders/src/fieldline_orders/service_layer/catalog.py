@@ -13,7 +13,7 @@ and the records added or updated are announced in the same transaction (`Product
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -42,7 +42,7 @@ from fieldline_orders.domain.catalog import (
     on_cycle,
 )
 from fieldline_orders.domain.values import MAX_ENTRIES, optional_id, require_id
-from fieldline_orders.service_layer.distributors import require_distributor
+from fieldline_orders.service_layer.distributors import check_distributor, require_distributor
 from fieldline_orders.service_layer.scope import check_client_scope
 
 T = TypeVar("T")
@@ -392,15 +392,20 @@ async def _merges(
 
 
 # ------------------------------------------------------------------------------ discounts
-async def _not_distributors(uow: OrdersUnitOfWork, ids: Iterable[str]) -> dict[str, str]:
-    """Those of `ids` that are not distributors, with why (unknown, another type)."""
-    out: dict[str, str] = {}
-    for distributor_id in sorted(set(ids) - {""}):
-        try:
-            await require_distributor(uow, distributor_id)
-        except DomainError as exc:
-            out[distributor_id] = str(exc).removeprefix("distributor_id: ")
-    return out
+async def _client_types(uow: OrdersUnitOfWork, ids: Iterable[str]) -> dict[str, str]:
+    """The types of the clients `ids` name ("" left out), read at once for a batch."""
+    return await uow.feed_reads.client_types(set(ids) - {""})
+
+
+def _judge_distributor(
+    item: _Item[Any], field: str, distributor_id: str, types: Mapping[str, str]
+) -> None:
+    """The record's distributor (not "") must be a distributor: else it is rejected naming
+    `field` (`check_distributor`'s wording)."""
+    try:
+        check_distributor(field, distributor_id, types.get(distributor_id))
+    except DomainError as exc:
+        item.reject(exc.message)
 
 
 async def upsert_discounts(
@@ -422,11 +427,11 @@ async def upsert_discounts(
             it.reject(f"{path}.group_id: product group {d.group_id} not found")
         if d.scope is DiscountScope.PRODUCT and d.product_id not in products:
             it.reject(f"{path}.product_id: product {d.product_id} not found")
-    not_distributors = await _not_distributors(uow, {d.distributor_id for d in live})
+    types = await _client_types(uow, (d.distributor_id for d in live))
     for it in items:
-        if it.entity is not None and it.entity.distributor_id in not_distributors:
-            problem = not_distributors[it.entity.distributor_id]
-            it.reject(f"discounts[{it.index}].distributor_id: {problem}")
+        if it.entity is not None and it.entity.distributor_id:
+            field = f"discounts[{it.index}].distributor_id"
+            _judge_distributor(it, field, it.entity.distributor_id, types)
     _refuse_if_any(items)
     results, written = await _apply(uow.discounts, items, existing)
     if written:
@@ -452,10 +457,9 @@ async def upsert_warehouses(
         for it in items
         if (w := it.entity) is not None and _takes_owner(w, existing.get(w.external_id))
     ]
-    refused = await _not_distributors(uow, {w.distributor_id for _, w in judged})
+    types = await _client_types(uow, (w.distributor_id for _, w in judged))
     for it, w in judged:
-        if w.distributor_id in refused:
-            it.reject(f"warehouses[{it.index}].distributor_id: {refused[w.distributor_id]}")
+        _judge_distributor(it, f"warehouses[{it.index}].distributor_id", w.distributor_id, types)
     _refuse_if_any(items)
     results, written = await _apply(uow.warehouses, items, existing)
     if written:

@@ -17,37 +17,21 @@ from fieldline_kit.errors import NotFound
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain import events
 from fieldline_orders.domain.access import Actor
-from fieldline_orders.domain.promotions import (
-    FreeGoods,
-    Gift,
-    OutletFacts,
-    Promotion,
-    offered,
-)
+from fieldline_orders.domain.promotions import OutletFacts, Promotion, offered
 from fieldline_orders.domain.values import require_id
 from fieldline_orders.service_layer.catalog import (
     RecordResult,
     _apply,
+    _client_types,
     _duplicates,
     _empty,
+    _judge_distributor,
     _keep_ids,
-    _not_distributors,
     _parse,
     _refuse_if_any,
     _stored,
 )
 from fieldline_orders.service_layer.scope import check_outlet_scope
-
-
-def _references(p: Promotion) -> list[tuple[str, str, str]]:
-    """(field, kind, id) of every product and group the promotion names."""
-    refs = [("product_ids", "product", pid) for pid in sorted(p.product_ids)]
-    refs += [("group_ids", "product group", gid) for gid in sorted(p.group_ids)]
-    if isinstance(p.mechanic, FreeGoods):
-        refs.append(("free_goods.free_product_id", "product", p.mechanic.free_product_id))
-    elif isinstance(p.mechanic, Gift):
-        refs.append(("gift.gift_product_id", "product", p.mechanic.gift_product_id))
-    return refs
 
 
 async def upsert_promotions(
@@ -67,22 +51,20 @@ async def upsert_promotions(
             it.entity = it.entity.with_stop(stops[it.index], now, stored)
     live = [it.entity for it in items if it.entity is not None]
     products = await uow.products.existing(
-        {ref for p in live for _, kind, ref in _references(p) if kind == "product"}
+        {ref for p in live for _, kind, ref in p.references() if kind == "product"}
     )
     groups = await uow.groups.existing({g for p in live for g in p.group_ids})
-    not_distributors = await _not_distributors(
-        uow, {d for p in live for d in p.targeting.distributor_ids}
-    )
+    types = await _client_types(uow, (d for p in live for d in p.targeting.distributor_ids))
     for it in items:
         p = it.entity
         if p is None:
             continue
         path = f"promotions[{it.index}]"
-        for field, kind, ref in _references(p):
+        for field, kind, ref in p.references():
             if ref not in (products if kind == "product" else groups):
                 it.reject(f"{path}.{field}: {kind} {ref} not found")
-        for d in sorted(p.targeting.distributor_ids & not_distributors.keys()):
-            it.reject(f"{path}.targeting.distributor_ids: {not_distributors[d]}")
+        for d in sorted(p.targeting.distributor_ids - {""}):
+            _judge_distributor(it, f"{path}.targeting.distributor_ids", d, types)
     _refuse_if_any(items)
     results, written = await _apply(uow.promotions, items, existing)
     if written:
