@@ -7,6 +7,8 @@ scales out (docs/operations/scaling.md).
   same answer: one record, one event.
 - Van sales of a van's last units raced through both orders replicas sell exactly the stock.
 - A catalog change made through one orders replica prices the other's next order.
+- A promotion budget consumed by orders raced through both orders replicas is never
+  overspent, and cancellations give back exactly what they held.
 - The relays and consumers of both replicas share the work: every event once on its stream,
   applied once downstream, nothing lost, also with one orders replica killed mid-flow.
 
@@ -37,6 +39,9 @@ from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline.clients.v1 import territory_service_pb2 as cts
 from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline.orders.v1 import orders_service_pb2 as ords
+from fieldline.orders.v1 import promotions_service_pb2 as ps
+from fieldline.orders.v1 import promotions_service_pb2_grpc as ps_grpc
+from fieldline.orders.v1 import resources_pb2 as opb
 from fieldline.orders.v1 import van_service_pb2 as van
 from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
@@ -447,6 +452,115 @@ async def test_a_catalog_change_through_one_orders_replica_prices_the_next_order
         timeout=CALL_TIMEOUT,
     )
     assert await gross() == 450
+
+
+async def test_a_promotion_budget_consumed_by_orders_raced_through_both_replicas_is_never_overspent(
+    replicated: Replicated, world: World
+) -> None:
+    """1+1 on kvas with 50 free units; 200 orders of one bottle at once through both orders
+    replicas, then 100 of them cancelled and 100 more sent: at every moment consumed ≤ 50 and
+    consumed = Σ entries, exactly the orders holding an entry show the free bottle, and what
+    is consumed at the end is the live orders' free bottles."""
+    admin = world.admin
+    client_id, outlet = await admin.client_with_outlet(977)
+    await admin.assign(await admin.route_of(world.agent), outlet.id)
+    await admin.known_to_orders(client_id, world.price_type_id)
+    promotions = ps_grpc.PromotionsServiceStub(replicated.channel("orders"))
+    made = await promotions.UpsertPromotions(
+        ps.UpsertPromotionsRequest(
+            request_id=new_id(),
+            promotions=[
+                opb.Promotion(
+                    external_id=f"KVAS-1+1-{new_id()[:8]}",
+                    name="Квас 1+1",
+                    valid_from=pb_date(TODAY - timedelta(days=1)),
+                    valid_to=pb_date(TODAY + timedelta(days=30)),
+                    currency_code="RUB",
+                    targeting=opb.PromotionTargeting(client_ids=[client_id]),
+                    product_ids=[world.product_id],
+                    free_goods=opb.FreeGoods(
+                        buy_quantity="1", free_product_id=world.product_id, free_quantity="1"
+                    ),
+                    combinability=opb.PROMOTION_COMBINABILITY_EXCLUSIVE,
+                    budget=opb.PromotionBudget(kind=opb.PROMOTION_BUDGET_KIND_UNITS, total="50"),
+                )
+            ],
+        ),
+        timeout=CALL_TIMEOUT,
+    )
+    [result] = made.results
+    assert result.error == "", result.error
+    pid = result.id
+    orders_db = replicated.engines["orders"]
+    replicas = [replica_api(replicated, i, world.agent) for i in range(2)]
+
+    def bottle() -> ords.SubmitOrderRequest:
+        return ords.SubmitOrderRequest(
+            request_id=new_id(),
+            order_id=new_id(),
+            client_id=client_id,
+            outlet_id=outlet.id,
+            order_date=pb_date(TODAY),
+            lines=[ords.OrderLineInput(product_id=world.product_id, unit="pcs", quantity="1")],
+        )
+
+    async def submitted(n: int) -> opb.Order:
+        request = bottle()
+        reply = await answered(
+            lambda: replicas[n % 2].orders.SubmitOrder(request, timeout=CALL_TIMEOUT), within=60
+        )
+        return reply.order
+
+    def free(o: opb.Order) -> bool:
+        return any(line.free_of_charge for line in o.lines)
+
+    budget_sql = f"SELECT consumed FROM promotion_budgets WHERE promotion_id = '{pid}'"
+    sums_sql = (
+        f"SELECT COALESCE(SUM(delta), 0) FROM promotion_budget_entries WHERE promotion_id = '{pid}'"
+    )
+    seen: list[Decimal] = []
+    running = True
+
+    async def watch() -> None:  # consumed, read over and over while orders race
+        while running:
+            seen.append(Decimal(await scalar(orders_db, budget_sql)))
+            await asyncio.sleep(0.02)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        opening = await submitted(0)  # waits until the outlet has reached orders
+        first = [opening, *await asyncio.gather(*(submitted(n) for n in range(1, 200)))]
+    finally:
+        running = False
+        await watcher
+    assert seen and max(seen) <= 50, max(seen)
+    assert sum(free(o) for o in first) == 50
+    assert Decimal(await scalar(orders_db, budget_sql)) == 50
+    assert Decimal(await scalar(orders_db, sums_sql)) == 50
+    free_sql = f"SELECT order_id FROM order_lines WHERE free_of_charge AND promotion_id = '{pid}'"
+    holders = await ids(
+        orders_db,
+        f"SELECT order_id FROM promotion_budget_entries WHERE promotion_id = '{pid}' "
+        "AND kind = 'CONSUMED'",
+    )
+    assert set(holders) == set(await ids(orders_db, free_sql)) == {o.id for o in first if free(o)}
+    # Half of them cancelled (through either replica), then 100 more sent.
+    cancelled = first[:100]
+
+    async def cancel(n: int, o: opb.Order) -> None:
+        request = ords.CancelOrderRequest(
+            request_id=new_id(), order_id=o.id, expected_revision=1, reason="отказ"
+        )
+        await answered(lambda: replicas[n % 2].orders.CancelOrder(request, timeout=CALL_TIMEOUT))
+
+    await asyncio.gather(*(cancel(n, o) for n, o in enumerate(cancelled)))
+    freed = sum(free(o) for o in cancelled)
+    assert Decimal(await scalar(orders_db, budget_sql)) == 50 - freed
+    more = await asyncio.gather(*(submitted(n) for n in range(100)))
+    assert sum(free(o) for o in more) == freed
+    live_free = set(await ids(orders_db, free_sql)) - {o.id for o in cancelled}
+    final = Decimal(await scalar(orders_db, budget_sql))
+    assert final == Decimal(await scalar(orders_db, sums_sql)) == len(live_free) == 50
 
 
 @dataclass

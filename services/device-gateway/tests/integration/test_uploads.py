@@ -683,3 +683,95 @@ async def test_a_van_sale_and_a_return_made_in_a_visit_carry_its_id(system: Gate
     assert (counted["orders"], counted["vanSales"], counted["returns"]) == (0, 1, 1)
     assert (counted["orderIds"], counted["returnIds"]) == ([sale["saleId"]], [back["returnId"]])
     assert counted["productive"] is True and counted["mismatched"] is False
+
+
+def expecting(agent: Agent, amount: str = "13.11") -> list[dict[str, Any]]:
+    """A promotion the device expected (one orders has never heard of), with a free piece."""
+    return [
+        {
+            "promotionId": new_id(),
+            "benefit": amount,
+            "freeLines": [{"productId": agent.product_id, "baseQuantity": "1"}],
+        }
+    ]
+
+
+def placed_with(result: dict[str, Any], expected: list[dict[str, Any]]) -> dict[str, Any]:
+    """The answer of a document that named `expected`: accepted, its only possible warning
+    `promotionChanged`. orders checks the expectation's form and decides by its own rule: a
+    promotion it does not know is never a match, and whatever it says other than a match
+    warns (what orders says of it is its own; before it judges promotions it says nothing)."""
+    assert result["status"] in ("accepted", "acceptedWithWarning"), result
+    codes = [w["code"] for w in result.get("warnings", [])]
+    assert set(codes) <= {"promotionChanged"}, codes
+    entity: dict[str, Any] = result["entity"]
+    judged = {p["promotionId"]: p for p in entity.get("promotions", [])}
+    named = judged.get(expected[0]["promotionId"])
+    assert named is None or named.get("match") != "match", named
+    differs = any(p.get("match", "match") != "match" for p in judged.values())
+    assert ("promotionChanged" in codes) == differs, result
+    assert (result["status"] == "acceptedWithWarning") == bool(codes)
+    return entity
+
+
+async def test_an_order_and_its_amendment_name_the_promotions_the_device_expected(
+    system: GatewaySystem,
+) -> None:
+    agent = await new_agent(system, 9114)
+    bad = order(agent, None, expectedPromotions=[{"promotionId": "spring-5", "benefit": "5"}])
+    negative = order(agent, None, expectedPromotions=expecting(agent, "-1.00"))
+    good = order(agent, None, expectedPromotions=expecting(agent))
+    answer = await send(system, agent, [bad, negative, good])
+    assert statuses(answer)[:2] == ["rejected", "rejected"], answer
+    # The gateway refuses a malformed expectation itself, naming the field; orders sees nothing.
+    refused = [r["problem"] for r in answer["results"][:2]]
+    assert [p["code"] for p in refused] == ["invalid-document"] * 2
+    assert [p["field"] for p in refused] == [
+        "documents[0].expectedPromotions[0].promotionId",
+        "documents[1].expectedPromotions[0].benefit",
+    ]
+    placed = placed_with(answer["results"][2], good["expectedPromotions"])
+    assert (placed["id"], placed["revision"]) == (good["orderId"], 1)
+    assert placed["grossTotal"] == {"amount": "262.20", "currency": "RUB"}
+    [only] = await orders_of(system, agent.client_id)
+    assert only.id == good["orderId"]
+
+    changed = amend(agent, good["orderId"], 1, "5", expectedPromotions=expecting(agent, "21.85"))
+    amended = await send(system, agent, [changed])
+    entity = placed_with(amended["results"][0], changed["expectedPromotions"])
+    assert (entity["revision"], entity["grossTotal"]["amount"]) == (2, "437.00")
+    # The answer was kept as given: the same document again is its duplicate.
+    again = await send(system, agent, [changed])
+    assert statuses(again) == ["duplicate"]
+    assert again["results"][0]["entity"] == entity
+    assert again["results"][0].get("warnings", []) == amended["results"][0].get("warnings", [])
+
+
+async def test_a_van_sale_names_the_promotions_the_device_expected(system: GatewaySystem) -> None:
+    seller = await new_agent(system, 9115, role=cpb.ROLE_VAN_SELLER)
+    van_id = await system.api.loaded_van(seller.caller, seller.product_id, 5)
+
+    def sale(expected: list[dict[str, Any]]) -> dict[str, Any]:
+        return base(
+            "vanSale",
+            saleId=new_id(),
+            vanId=van_id,
+            clientId=seller.client_id,
+            outletId=seller.outlet_id,
+            date=TODAY.isoformat(),
+            lines=[{"productId": seller.product_id, "unit": "pcs", "quantity": "2"}],
+            cashCollected={"amount": "100.00", "currency": "RUB"},
+            receiptNumber=f"S-{new_id()[:8]}",
+            expectedPromotions=expected,
+        )
+
+    too_many = sale(expecting(seller) * 101)
+    good = sale(expecting(seller, "8.74"))
+    answer = await send(system, seller, [too_many, good])
+    assert statuses(answer)[0] == "rejected", answer
+    assert answer["results"][0]["problem"]["field"] == "documents[0].expectedPromotions"
+    sold = placed_with(answer["results"][1], good["expectedPromotions"])
+    assert (sold["id"], sold["kind"]) == (good["saleId"], "vanSale")
+    assert sold["grossTotal"] == {"amount": "174.80", "currency": "RUB"}
+    [placed] = await orders_of(system, seller.client_id)
+    assert placed.id == good["saleId"]

@@ -780,6 +780,154 @@ def test_order_without_credit_decision() -> None:
     assert "credit" not in body and "deliveryDate" not in body and "comment" not in body
 
 
+def test_an_order_with_promotions_carries_them_per_line_and_per_order() -> None:
+    """sales-gaps.md 3.7: a line's promotion discount and each promotion's part in it; a free
+    line's promotion; per order, what each promotion was judged and how that compares with
+    what the device expected. Members in the order listed, after the line's older ones."""
+    o = order(
+        promotions=[
+            opb.AppliedPromotion(
+                promotion_id="pr-1",
+                name="Spring 5%",
+                status=opb.APPLIED_PROMOTION_STATUS_APPLIED,
+                benefit=rub(89, 530_000_000),
+                budget_consumed="89.53",
+                explanation='outlet channel "HoReCa"; 5% off "Tea"',
+                match=opb.PROMOTION_MATCH_DIFFERENT,
+                expected_benefit=rub(100),
+            ),
+            opb.AppliedPromotion(
+                promotion_id="pr-2",
+                status=opb.APPLIED_PROMOTION_STATUS_BUDGET_EXHAUSTED,
+                explanation="10.00 of 5,000.00 left before this order",
+                match=opb.PROMOTION_MATCH_MISSING,
+                expected_benefit=rub(50),
+            ),
+            opb.AppliedPromotion(
+                promotion_id="pr-3",
+                name="Gift",
+                status=opb.APPLIED_PROMOTION_STATUS_APPLIED,
+                benefit=rub(87, 400_000_000),
+                match=opb.PROMOTION_MATCH_UNEXPECTED,
+            ),
+        ]
+    )
+    o.lines[0].promotion_discount.CopyFrom(rub(89, 530_000_000))
+    o.lines[0].promotions.append(
+        opb.LinePromotion(
+            promotion_id="pr-1", benefit=rub(89, 530_000_000), formula="5% off: 1790.71 → 1701.18"
+        )
+    )
+    o.lines.append(
+        opb.OrderLine(
+            product_id="p-gift",
+            unit="pcs",
+            quantity="1",
+            base_quantity="1",
+            unit_price=rub(87, 400_000_000),
+            net_amount=rub(0),
+            vat_rate="20",
+            vat_amount=rub(0),
+            gross_amount=rub(0),
+            free_of_charge=True,
+            promotion_id="pr-3",
+        )
+    )
+    zero = {"amount": "0.00", "currency": "RUB"}
+    gift = {
+        "productId": "p-gift",
+        "unit": "pcs",
+        "quantity": "1",
+        "baseQuantity": "1",
+        "unitPrice": {"amount": "87.40", "currency": "RUB"},
+        "priceSource": "",
+        "ruleDiscountPercent": "",
+        "manualDiscountPercent": "",
+        "netAmount": zero,
+        "vatRate": "20",
+        "vatAmount": zero,
+        "grossAmount": zero,
+        "freeOfCharge": True,
+        "promotionId": "pr-3",
+    }
+    data = {
+        "id": "ord-1",
+        "kind": "preSale",
+        "status": "creditHold",
+        "clientId": "c-1",
+        "outletId": "o-1",
+        "warehouseId": "w-1",
+        "channel": "field",
+        "agentId": "e-1",
+        "takenBy": "e-1",
+        "orderDate": "2026-03-04",
+        "currency": "RUB",
+        "lines": [
+            {
+                **ORDER_LINE,
+                "promotionDiscount": {"amount": "89.53", "currency": "RUB"},
+                "promotions": [
+                    {
+                        "promotionId": "pr-1",
+                        "benefit": {"amount": "89.53", "currency": "RUB"},
+                        "formula": "5% off: 1790.71 → 1701.18",
+                    }
+                ],
+            },
+            gift,
+        ],
+        "netTotal": {"amount": "1701.18", "currency": "RUB"},
+        "vatTotal": {"amount": "340.24", "currency": "RUB"},
+        "grossTotal": {"amount": "2041.42", "currency": "RUB"},
+        "promotions": [
+            {
+                "promotionId": "pr-1",
+                "name": "Spring 5%",
+                "status": "applied",
+                "benefit": {"amount": "89.53", "currency": "RUB"},
+                "budgetConsumed": "89.53",
+                "explanation": 'outlet channel "HoReCa"; 5% off "Tea"',
+                "match": "different",
+                "expectedBenefit": {"amount": "100.00", "currency": "RUB"},
+            },
+            {
+                "promotionId": "pr-2",
+                "status": "budgetExhausted",
+                "explanation": "10.00 of 5,000.00 left before this order",
+                "match": "missing",
+                "expectedBenefit": {"amount": "50.00", "currency": "RUB"},
+            },
+            {
+                "promotionId": "pr-3",
+                "name": "Gift",
+                "status": "applied",
+                "benefit": {"amount": "87.40", "currency": "RUB"},
+                "match": "unexpected",
+            },
+        ],
+        "version": 2,
+        "createTime": "2026-03-04T09:10:11.005Z",
+        "updateTime": "2026-03-04T09:10:12.000Z",
+    }
+    check(order_item(o), "orders", "ord-1", "agent:e-1", 2, data)
+    # A phone order's second copy is the same bytes, promotions included.
+    credited, taken = po.order_items(order(taken_by="t-1", promotions=o.promotions))
+    assert credited.body == taken.body
+    assert len(json.loads(taken.body)["promotions"]) == 3
+
+
+def test_an_order_without_promotions_reads_as_before() -> None:
+    """An order from before promotions (or that got none, its lines' discount zero): no
+    member of theirs, the same bytes as before (so re-projecting an old order changes
+    nothing, and an older app reads the item as it did)."""
+    o = order()
+    o.lines[0].promotion_discount.CopyFrom(rub(0, currency="RUB"))
+    body = json.loads(order_item(o).body)
+    assert "promotions" not in body
+    assert body["lines"] == [ORDER_LINE]
+    assert order_item(o).body == order_item(order()).body
+
+
 def test_an_amended_order_replaces_the_item_at_its_version_with_its_revision() -> None:
     """`OrderAmended` is applied as the other order events: the order's item, whose source
     version is the order's (so the store never lets an older copy replace it)."""

@@ -312,6 +312,129 @@ def test_a_malformed_amendment_cancellation_or_phone_order_is_invalid_naming_its
     assert (received.kind, received.document_id) == (kind, document["documentId"])
 
 
+PROMOTION, OTHER_PROMOTION = new_id(), new_id()
+
+
+def expected_promotions() -> list[dict[str, Any]]:
+    """What a device expected an order to get: 5% off (a benefit only) and 2+1 (a free line)."""
+    return [
+        {"promotionId": PROMOTION, "benefit": "51.00"},
+        {
+            "promotionId": OTHER_PROMOTION,
+            "benefit": "87.4",
+            "freeLines": [{"productId": "p-1001", "baseQuantity": "1"}],
+        },
+    ]
+
+
+EXPECTING = ("order", "vanSale", "orderAmend")
+
+
+@pytest.mark.parametrize("kind", EXPECTING)
+def test_an_order_van_sale_or_amendment_may_name_the_promotions_it_expected(kind: str) -> None:
+    document = {**every_kind()[kind], "expectedPromotions": expected_promotions()}
+    found = d.receive(0, raw(document)).document
+    assert isinstance(found, d.Order | d.VanSale | d.OrderAmend)
+    assert found.expected_promotions == [
+        d.ExpectedPromotion(promotion_id=PROMOTION, benefit="51.00"),
+        d.ExpectedPromotion(
+            promotion_id=OTHER_PROMOTION,
+            benefit="87.4",
+            free_lines=[d.ExpectedFreeLine(product_id="p-1001", base_quantity="1")],
+        ),
+    ]
+    # Optional: a document without them (an app before promotions) expected none.
+    bare = d.receive(0, raw(every_kind()[kind])).document
+    assert isinstance(bare, d.Order | d.VanSale | d.OrderAmend)
+    assert bare.expected_promotions == []
+    zero = {**document, "expectedPromotions": [{"promotionId": PROMOTION, "benefit": "0"}]}
+    assert d.receive(0, raw(zero)).problem is None
+    # The digest is of the document as sent: an expectation is part of its content.
+    assert d.digest_of(raw(document)) != d.digest_of(raw(every_kind()[kind]))
+
+
+@pytest.mark.parametrize("kind", EXPECTING)
+@pytest.mark.parametrize(
+    ("change", "field", "says"),
+    [
+        (lambda e: e[1].update(promotionId="spring-5"), "[1].promotionId", "regex"),
+        (lambda e: e[0].pop("promotionId"), "[0].promotionId", "missing required field"),
+        (lambda e: e[0].update(promotionId=None), "[0].promotionId", "Expected `str`"),
+        # the benefit: a decimal string of 0 or more, at most two places, no currency
+        (lambda e: e[0].update(benefit="-1.00"), "[0].benefit", "regex"),
+        (lambda e: e[0].update(benefit="+1.00"), "[0].benefit", "regex"),
+        (lambda e: e[0].update(benefit="51.005"), "[0].benefit", "regex"),
+        (lambda e: e[0].update(benefit="1e3"), "[0].benefit", "regex"),
+        (lambda e: e[0].update(benefit=51.0), "[0].benefit", "Expected `str`"),
+        (lambda e: e[0].pop("benefit"), "[0].benefit", "missing required field"),
+        (
+            lambda e: e[0].update(benefit={"amount": "51.00", "currency": "RUB"}),
+            "[0].benefit",
+            "Expected `str`",
+        ),
+        (lambda e: e[0].update(currency="RUB"), "[0].currency", "unknown field"),
+        (
+            lambda e: e[1]["freeLines"][0].update(productId=""),
+            "[1].freeLines[0].productId",
+            "length",
+        ),
+        (
+            lambda e: e[1]["freeLines"][0].pop("productId"),
+            "[1].freeLines[0].productId",
+            "missing required field",
+        ),
+        (
+            lambda e: e[1]["freeLines"][0].update(baseQuantity=1),
+            "[1].freeLines[0].baseQuantity",
+            "Expected `str`",
+        ),
+        (
+            lambda e: e[1]["freeLines"][0].update(baseQuantity="one"),
+            "[1].freeLines[0].baseQuantity",
+            "regex",
+        ),
+        (
+            lambda e: e[1]["freeLines"][0].update(unit="pcs"),
+            "[1].freeLines[0].unit",
+            "unknown field",
+        ),
+        (
+            lambda e: e[1].update(freeLines=[e[1]["freeLines"][0]] * 101),
+            "[1].freeLines",
+            "length",
+        ),
+        (lambda e: e.extend([e[0]] * 99), "", "length"),  # 101 promotions
+        (lambda e: e.append("spring"), "[2]", "Expected `object`"),
+    ],
+)
+def test_a_malformed_expected_promotion_is_invalid_naming_its_field(
+    kind: str, change: Any, field: str, says: str
+) -> None:
+    document = {**every_kind()[kind], "expectedPromotions": expected_promotions()}
+    change(document["expectedPromotions"])
+    received = d.receive(6, raw(document))
+    assert received.document is None and received.problem is not None
+    assert received.problem.code == "invalid-document"
+    assert received.problem.field == f"documents[6].expectedPromotions{field}"
+    assert received.problem.detail.startswith(f"documents[6].expectedPromotions{field}: ")
+    assert says.lower() in received.problem.detail.lower()
+    assert (received.kind, received.document_id) == (kind, document["documentId"])
+
+
+@pytest.mark.parametrize("kind", EXPECTING)
+def test_expected_promotions_are_a_list(kind: str) -> None:
+    document = {**every_kind()[kind], "expectedPromotions": expected_promotions()[0]}
+    received = d.receive(0, raw(document))
+    assert received.problem is not None
+    assert received.problem.field == "documents[0].expectedPromotions"
+    assert "Expected `array`" in received.problem.detail
+    # Only the documents that place an order or amend one carry them.
+    cancel = {**every_kind()["orderCancel"], "expectedPromotions": expected_promotions()}
+    refused = d.receive(0, raw(cancel)).problem
+    assert refused is not None and refused.field == "documents[0].expectedPromotions"
+    assert "unknown field" in refused.detail
+
+
 @pytest.mark.parametrize(
     ("change", "field", "says"),
     [

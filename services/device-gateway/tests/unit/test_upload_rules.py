@@ -17,11 +17,19 @@ from google.type import money_pb2
 from fieldline.clients.v1 import resources_pb2 as cpb
 from fieldline.orders.v1 import orders_service_pb2 as ords
 from fieldline.orders.v1 import resources_pb2 as opb
+from fieldline.orders.v1 import van_service_pb2 as van
 from fieldline_gateway.adapters import dispatch
 from fieldline_gateway.domain import documents as d
 from fieldline_gateway.domain.documents import Sighting, Status
 
-from .test_upload_documents import every_kind, phone_order, raw
+from .test_upload_documents import (
+    OTHER_PROMOTION,
+    PROMOTION,
+    every_kind,
+    expected_promotions,
+    phone_order,
+    raw,
+)
 
 
 def decoded(document: dict[str, Any], index: int = 0) -> d.Received:
@@ -581,3 +589,240 @@ def test_requests_carry_the_documents_content() -> None:
     bare = request_of({**kinds["call"], "date": None, "endedAt": None, "callBackAt": None}).call
     assert not bare.HasField("date") and not bare.HasField("ended_at")
     assert not bare.HasField("call_back_at")
+
+
+# ---------------------------------------------------------------------- trade promotions
+
+REQUESTS = {"order": "SubmitOrder", "vanSale": "CompleteVanSale", "orderAmend": "AmendOrder"}
+
+
+@pytest.mark.parametrize("kind", sorted(REQUESTS))
+def test_the_expected_promotions_go_to_orders_as_sent(kind: str) -> None:
+    document = {**every_kind()[kind], "expectedPromotions": expected_promotions()}
+    received = decoded(document)
+    assert received.document is not None
+    call = dispatch.call_for(peers(), received.document)
+    assert call.method == REQUESTS[kind]
+    request: Any = call.request
+    first, second = request.expected_promotions
+    assert first.promotion_id == PROMOTION
+    # The benefit is money in the order's currency, which the document does not name (nor
+    # does a van sale's cash): sent without one, orders takes it as the order's.
+    assert (first.benefit.units, first.benefit.nanos, first.benefit.currency_code) == (51, 0, "")
+    assert list(first.free_lines) == []
+    assert second.promotion_id == OTHER_PROMOTION
+    assert (second.benefit.units, second.benefit.nanos) == (87, 400_000_000)
+    assert [(f.product_id, f.base_quantity) for f in second.free_lines] == [("p-1001", "1")]
+    # None expected (an app before promotions): none sent.
+    assert list(request_of(every_kind()[kind]).expected_promotions) == []
+
+
+@pytest.mark.parametrize(
+    ("message", "field"),
+    [
+        (
+            "expected_promotions[1].promotion_id: must be a UUID",
+            "expectedPromotions[1].promotionId",
+        ),
+        ("expected_promotions[0].benefit: must not be negative", "expectedPromotions[0].benefit"),
+        (
+            "expected_promotions[1].free_lines[0].base_quantity: must be a decimal number",
+            "expectedPromotions[1].freeLines[0].baseQuantity",
+        ),
+    ],
+)
+def test_orders_refusals_of_an_expected_promotion_name_the_documents_field(
+    message: str, field: str
+) -> None:
+    for index, kind in enumerate(REQUESTS):
+        document = {**every_kind()[kind], "expectedPromotions": expected_promotions()}
+        outcome = d.refusal("INVALID_ARGUMENT", message, decoded(document, index=index))
+        assert outcome.status is Status.REJECTED and outcome.problem is not None
+        assert outcome.problem.code == "invalid-document"
+        assert outcome.problem.field == f"documents[{index}].{field}"
+        assert outcome.problem.detail == f"documents[{index}].{field}: {message.split(': ')[1]}"
+
+
+def judged(**fields: Any) -> dict[str, Any]:
+    """A promotion as an order's entity holds it (the protocol's spelling)."""
+    return {"promotionId": PROMOTION, "name": "Spring 5%", "status": "applied", **fields}
+
+
+RUB = {"currency": "RUB"}
+
+
+def test_promotions_other_than_expected_warn_promotion_changed_naming_each() -> None:
+    assert d.promotion_warnings([]) == []
+    same = judged(match="match", benefit={"amount": "51.00", **RUB})
+    assert d.promotion_warnings([same]) == []
+    # orders judged no expectation (no match said): nothing to compare, nothing to say
+    assert d.promotion_warnings([judged(benefit={"amount": "51.00", **RUB})]) == []
+    [warning] = d.promotion_warnings(
+        [
+            same,
+            judged(
+                match="different",
+                benefit={"amount": "48.00", **RUB},
+                expectedBenefit={"amount": "51.00", **RUB},
+            ),
+            judged(
+                promotionId=OTHER_PROMOTION,
+                name="Kvas 2+1",
+                status="ended",
+                match="missing",
+                expectedBenefit={"amount": "87.40", **RUB},
+            ),
+            judged(name="", status="budgetExhausted", match="missing"),
+            judged(name="Beer −10", match="unexpected", benefit={"amount": "30.00", **RUB}),
+        ]
+    )
+    assert warning.code == "promotionChanged"
+    assert warning.message == (
+        "promotions differ from what the device expected: "
+        '"Spring 5%" different: given 48.00 RUB, expected 51.00 RUB; '
+        '"Kvas 2+1" not given (ended), expected 87.40 RUB; '
+        f'"{PROMOTION}" not given (budget exhausted), expected nothing; '
+        '"Beer −10" given 30.00 RUB, not expected'
+    )
+    # A judgement this build does not know is other than a match too.
+    [newer] = d.promotion_warnings([judged(match="unknown")])
+    assert newer.message.endswith('"Spring 5%" unknown: given nothing, expected nothing')
+
+
+def promoted_order(*matches: int, **fields: Any) -> opb.Order:
+    """An order that got 5% off its line (and a free line from 2+1), as orders answers it."""
+    applied = [
+        opb.AppliedPromotion(
+            promotion_id=PROMOTION,
+            name="Spring 5%",
+            status=opb.APPLIED_PROMOTION_STATUS_APPLIED,
+            benefit=rub("13.11"),
+            budget_consumed="13.11",
+            explanation='outlet channel "HoReCa"; 5% off: 262.20 → 249.09',
+            match=matches[0] if matches else opb.PROMOTION_MATCH_UNSPECIFIED,
+            expected_benefit=rub("13.11"),
+        ),
+        opb.AppliedPromotion(
+            promotion_id=OTHER_PROMOTION,
+            name="Kvas 2+1",
+            status=opb.APPLIED_PROMOTION_STATUS_NOT_ELIGIBLE,
+            explanation="the order's date is after the promotion's last day",
+            match=matches[1] if len(matches) > 1 else opb.PROMOTION_MATCH_UNSPECIFIED,
+            expected_benefit=rub("87.4"),
+        ),
+    ]
+    return opb.Order(
+        id="o1",
+        kind=opb.ORDER_KIND_PRE_SALE,
+        status=opb.ORDER_STATUS_SUBMITTED,
+        currency_code="RUB",
+        gross_total=rub("249.09"),
+        lines=[
+            opb.OrderLine(
+                product_id="p",
+                quantity="3",
+                unit_price=rub("87.4"),
+                gross_amount=rub("249.09"),
+                promotion_discount=rub("13.11"),
+                promotions=[
+                    opb.LinePromotion(
+                        promotion_id=PROMOTION,
+                        benefit=rub("13.11"),
+                        formula='"Spring 5%": 5% off: 262.20 → 249.09, −13.11',
+                    )
+                ],
+            ),
+            opb.OrderLine(
+                product_id="p-gift",
+                quantity="1",
+                unit_price=rub("87.4"),
+                gross_amount=rub("0"),
+                free_of_charge=True,
+                promotion_id=PROMOTION,
+            ),
+        ],
+        promotions=applied,
+        **fields,
+    )
+
+
+def test_an_order_answer_carries_its_promotions_line_by_line() -> None:
+    entity = dispatch.order_entity(promoted_order(opb.PROMOTION_MATCH_MATCH))
+    sold, free = entity["lines"]
+    assert sold["promotionDiscount"] == {"amount": "13.11", "currency": "RUB"}
+    assert sold["promotions"] == [
+        {
+            "promotionId": PROMOTION,
+            "benefit": {"amount": "13.11", "currency": "RUB"},
+            "formula": '"Spring 5%": 5% off: 262.20 → 249.09, −13.11',
+        }
+    ]
+    assert "freeOfCharge" not in sold and "promotionId" not in sold
+    assert (free["freeOfCharge"], free["promotionId"]) == (True, PROMOTION)
+    assert "promotionDiscount" not in free and "promotions" not in free
+    assert entity["promotions"] == [
+        {
+            "promotionId": PROMOTION,
+            "name": "Spring 5%",
+            "status": "applied",
+            "benefit": {"amount": "13.11", "currency": "RUB"},
+            "budgetConsumed": "13.11",
+            "explanation": 'outlet channel "HoReCa"; 5% off: 262.20 → 249.09',
+            "match": "match",
+            "expectedBenefit": {"amount": "13.11", "currency": "RUB"},
+        },
+        {
+            "promotionId": OTHER_PROMOTION,
+            "name": "Kvas 2+1",
+            "status": "notEligible",
+            "explanation": "the order's date is after the promotion's last day",
+            "expectedBenefit": {"amount": "87.40", "currency": "RUB"},
+        },
+    ]
+    json.dumps(entity)
+    # An order from before promotions (or that got none) says nothing of them.
+    plain = dispatch.order_entity(
+        opb.Order(id="o2", lines=[opb.OrderLine(product_id="p", promotion_discount=rub("0"))])
+    )
+    assert "promotions" not in plain
+    assert not {"promotionDiscount", "promotions", "freeOfCharge", "promotionId"} & set(
+        plain["lines"][0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "response"),
+    [
+        ("order", lambda o: ords.SubmitOrderResponse(order=o)),
+        ("vanSale", lambda o: van.CompleteVanSaleResponse(order=o)),
+        ("orderAmend", lambda o: ords.AmendOrderResponse(order=o)),
+    ],
+)
+def test_an_answer_whose_promotions_differ_from_the_expected_warns_promotion_changed(
+    kind: str, response: Any
+) -> None:
+    document = decoded({**every_kind()[kind], "expectedPromotions": expected_promotions()})
+    assert document.document is not None
+    call = dispatch.call_for(peers(), document.document)
+    matched = call.answer(response(promoted_order(opb.PROMOTION_MATCH_MATCH)))
+    assert matched.status is Status.ACCEPTED and matched.warnings == ()
+    assert matched.entity is not None and len(matched.entity["promotions"]) == 2
+    missing = call.answer(
+        response(promoted_order(opb.PROMOTION_MATCH_MATCH, opb.PROMOTION_MATCH_MISSING))
+    )
+    assert missing.status is Status.WARNED
+    [warning] = missing.warnings
+    assert warning.code == "promotionChanged"
+    assert '"Kvas 2+1" not given (not eligible), expected 87.40 RUB' in warning.message
+    assert "Spring 5%" not in warning.message
+    assert missing.entity is not None
+    assert missing.entity["promotions"][1]["match"] == "missing"
+    # Beside the debt policy's warnings, after them.
+    held = promoted_order(
+        opb.PROMOTION_MATCH_DIFFERENT,
+        credit=opb.CreditDecision(outcome=opb.CREDIT_OUTCOME_WARN, reasons=["overdue 3 days"]),
+    )
+    held.promotions[0].expected_benefit.CopyFrom(rub("15"))
+    both = call.answer(response(held))
+    assert [w.code for w in both.warnings] == ["creditWarn", "promotionChanged"]
+    assert '"Spring 5%" different: given 13.11 RUB, expected 15.00 RUB' in both.warnings[1].message

@@ -27,6 +27,7 @@ from fieldline_orders.domain.contacts import productive_minimum
 from fieldline_orders.domain.orders import CreditChecker, DateWindow
 from fieldline_orders.domain.pricing import ManualDiscountLimits
 from fieldline_orders.domain.recommendation import Policy
+from fieldline_orders.service_layer.promoting import PromotionTerms
 from fieldline_orders.service_layer.recheck import RecheckHeldOrders
 from fieldline_orders.service_layer.submit import SubmitCall, SubmitOrders
 from fieldline_orders.settings import (
@@ -113,6 +114,7 @@ class App(ServiceApp[OrdersSettings, OrdersUnitOfWork]):
             limits=self.limits,
             dates=self.dates,
             respond=submit_response,
+            promotion_grace_days=settings.promotion_grace_days,
         )
         self.submits: Batcher[SubmitCall, bytes] = Batcher(
             "orders.submit",
@@ -131,6 +133,13 @@ class App(ServiceApp[OrdersSettings, OrdersUnitOfWork]):
     def today(self) -> date:
         """The company's business day now (ORDERS_TIMEZONE)."""
         return self.clock().astimezone(self.tz).date()
+
+    def promotion_terms(self) -> PromotionTerms:
+        """An order arriving now: when, the business day, the grace days of promotions."""
+        now = self.clock()
+        return PromotionTerms(
+            now, now.astimezone(self.tz).date(), self.settings.promotion_grace_days
+        )
 
 
 def bootstrap(settings: OrdersSettings, *, clock: Clock = utcnow) -> App:

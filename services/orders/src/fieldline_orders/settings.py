@@ -35,6 +35,11 @@ class OrdersSettings(ServiceSettings):
         "audit) whose shelf counts and must-stock absences a recommended order uses; 0: no limit",
         default=14,
     )
+    promotion_grace_days: int = setting(
+        "days after a promotion's last day during which an order of its period still gets it "
+        "(an offline device's last-day order uploaded the next morning); later it has ENDED",
+        default=1,
+    )
     timezone: str = setting("the company's time zone: its business day", default="Europe/Moscow")
     order_date_window_days: int = setting(
         "how many days before or after today an order's date and delivery date (and a van "
@@ -148,6 +153,8 @@ def validate(settings: OrdersSettings) -> None:
         )
     if not 0 <= settings.shelf_count_max_age_days <= 3660:
         problems.append(f"{PREFIX}_SHELF_COUNT_MAX_AGE_DAYS: must be between 0 (no limit) and 3660")
+    if not 0 <= settings.promotion_grace_days <= 30:
+        problems.append(f"{PREFIX}_PROMOTION_GRACE_DAYS: must be between 0 and 30")
     if not 1 <= settings.order_date_window_days <= 3660:
         problems.append(f"{PREFIX}_ORDER_DATE_WINDOW_DAYS: must be between 1 and 3660")
     if not 1 <= settings.credit_recheck_batch <= 500:  # settlements' most checks per call

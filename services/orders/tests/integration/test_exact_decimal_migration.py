@@ -31,6 +31,15 @@ from fieldline_orders.adapters import orm, orm_feed
 from fieldline_orders.entrypoints.main import MIGRATIONS
 
 TABLES = [orm.orders, orm.order_lines, orm.stock_levels, orm_feed.feed_shelf_counts]
+# Columns added after revision 0002 (not in the old rows; written exactly from the start).
+LATER = {("order_lines", "promotion_discount")}
+
+
+def _exact_columns(table: Any) -> list[Any]:
+    """The table's numeric columns at revision 0002."""
+    return [c for c in table.c if hasattr(c.type, "scale") and (table.name, c.name) not in LATER]
+
+
 # (precision, scale) -> values: money, quantities, percents
 SAMPLES = {
     (18, 2): [Decimal(v) for v in ("33.33", "-12.34", "999999999999.99", "0.01", "0.10", "5", "0")],
@@ -48,6 +57,8 @@ def _sample_rows() -> dict[str, list[dict[str, Any]]]:
         for n in range(2):
             row: dict[str, Any] = {}
             for c in table.c:
+                if (table.name, c.name) in LATER:
+                    continue
                 if hasattr(c.type, "scale"):
                     row[c.name] = next(values[c.type.precision, c.type.scale])  # type: ignore[attr-defined]
                 else:  # order_lines → orders
@@ -84,15 +95,14 @@ def _numeric_values(rows: dict[str, list[dict[str, Any]]]) -> dict[tuple[str, in
         for name, table_rows in rows.items()
         for i, row in enumerate(table_rows)
         for column, value in row.items()
-        if isinstance(value, Decimal) or (value is None and column == "shelf_quantity")
+        if (name, column) not in LATER
+        and (isinstance(value, Decimal) or (value is None and column == "shelf_quantity"))
     }
 
 
 def _units(rows: dict[str, list[dict[str, Any]]]) -> dict[tuple[str, int, str], Any]:
     """What SQLite must hold: (value × 10^scale, 'integer'), or (None, 'null')."""
-    scales = {
-        (t.name, c.name): c.type.scale for t in TABLES for c in t.c if hasattr(c.type, "scale")
-    }
+    scales = {(t.name, c.name): c.type.scale for t in TABLES for c in _exact_columns(t)}
     return {
         (name, i, column): (None, "null")
         if value is None
@@ -104,7 +114,7 @@ def _units(rows: dict[str, list[dict[str, Any]]]) -> dict[tuple[str, int, str], 
 async def _stored_units(conn: Any) -> dict[tuple[str, int, str], Any]:
     stored = {}
     for table in TABLES:
-        columns = [c.name for c in table.c if hasattr(c.type, "scale")]
+        columns = [c.name for c in _exact_columns(table)]
         keys = ", ".join(c.name for c in table.primary_key.columns)
         sql = ", ".join(f"{c}, typeof({c})" for c in columns)
         result = await conn.exec_driver_sql(f"SELECT {sql} FROM {table.name} ORDER BY {keys}")

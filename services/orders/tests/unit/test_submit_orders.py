@@ -31,6 +31,7 @@ from fieldline_kit.testing.helpers import new_id
 from fieldline_kit.tracing import Origin
 from fieldline_orders.adapters.submit_reads import CatalogView, SubmitKeys, SubmitReads
 from fieldline_orders.domain.access import Actor
+from fieldline_orders.domain.budgets import BudgetState
 from fieldline_orders.domain.events import OrderHeld, OrderSubmitted
 from fieldline_orders.domain.feed import DISTRIBUTOR, ClientState
 from fieldline_orders.domain.orders import (
@@ -41,6 +42,7 @@ from fieldline_orders.domain.orders import (
     OrderHeader,
 )
 from fieldline_orders.domain.pricing import LineInput, PriceBook, PricedLine
+from fieldline_orders.domain.promotions import Promotion
 from fieldline_orders.service_layer.submit import (
     SubmitCall,
     SubmitCommand,
@@ -100,6 +102,15 @@ class FakeReader:
         # Registered warehouses, id → owner ("" = the company's), and what each ask named.
         self.warehouses: dict[str, str] = {}
         self.warehouse_asks: list[set[str]] = []
+
+    def promotion_products(self, since: date) -> set[str]:
+        return set()  # no promotions here (tests/integration/test_order_promotions.py)
+
+    async def promotions(self, promotion_ids: Collection[str]) -> list[Promotion]:
+        return []
+
+    async def budgets(self, promotion_ids: Collection[str]) -> dict[str, BudgetState]:
+        return {}
 
     async def read(self, keys: SubmitKeys) -> tuple[SubmitReads, CatalogView]:
         self.reads.append(keys)

@@ -4,8 +4,9 @@ docs/contexts/device-gateway.md, *Document kinds* and *Results*. The request car
 document's ids (`request_id` = its `documentId`; the entity ids the app made) and never an
 agent or an actor: who acts is the token, and the service applies its own policy and scope to
 it. The answer becomes an `Outcome`: accepted (with the warnings the response shows: a debt
-policy WARN, a CREDIT_HOLD, the credit fallback, a visit far from its outlet), rejected with
-the service's message, or deferred (out of reach, too slow, busy; ABORTED once retried).
+policy WARN, a CREDIT_HOLD, the credit fallback, promotions other than the device expected, a
+visit far from its outlet), rejected with the service's message, or deferred (out of reach,
+too slow, busy; ABORTED once retried).
 The entity is what the device stores in place of its own copy, in the sync's shapes.
 """
 
@@ -35,6 +36,10 @@ from fieldline.settlements.v1 import resources_pb2 as spb
 from fieldline.settlements.v1 import settlements_service_pb2 as ss
 from fieldline_gateway.adapters.metrics import UPLOAD_RPC_SECONDS
 from fieldline_gateway.adapters.peers import Peers, bearer
+from fieldline_gateway.adapters.projections_orders import (
+    applied_promotions,
+    line_promotion_members,
+)
 from fieldline_gateway.domain import documents as d
 from fieldline_gateway.domain.documents import Outcome, Received
 from fieldline_kit.grpc.convert import money, pb_date, ts
@@ -177,6 +182,7 @@ def call_for(peers: Peers, document: d.Document) -> Call:
                     ),
                     call_id=document.call_id or "",
                     credited_agent_id=document.credited_agent_id or "",
+                    expected_promotions=_expected(document.expected_promotions),
                 ),
                 lambda r: _order_answer(r.order),
             )
@@ -194,6 +200,7 @@ def call_for(peers: Peers, document: d.Document) -> Call:
                     warehouse_id=document.warehouse_id or "",
                     comment=document.comment,
                     credit_override=_override(document.credit_override),
+                    expected_promotions=_expected(document.expected_promotions),
                 ),
                 lambda r: _order_answer(r.order),
             )
@@ -226,6 +233,7 @@ def call_for(peers: Peers, document: d.Document) -> Call:
                     cash_collected=_money(document.cash_collected),
                     receipt_number=document.receipt_number,
                     credit_override=_override(document.credit_override),
+                    expected_promotions=_expected(document.expected_promotions),
                 ),
                 lambda r: _order_answer(r.order),
             )
@@ -384,6 +392,23 @@ def _override(value: d.CreditOverride | None) -> ords.CreditOverride | None:
     return None if value is None else ords.CreditOverride(reason=value.reason)
 
 
+def _expected(promotions: list[d.ExpectedPromotion]) -> list[opb.ExpectedPromotion]:
+    """The device's expected promotions as orders takes them: the benefit a Money without a
+    currency — the document names none for the order (the price type's, or the van's, which
+    the gateway does not know) and orders takes an empty one as the order's."""
+    return [
+        opb.ExpectedPromotion(
+            promotion_id=p.promotion_id,
+            benefit=money(Decimal(p.benefit), ""),
+            free_lines=[
+                opb.ExpectedFreeLine(product_id=f.product_id, base_quantity=f.base_quantity)
+                for f in p.free_lines
+            ],
+        )
+        for p in promotions
+    ]
+
+
 def _order_line(line: d.OrderLine) -> ords.OrderLineInput:
     return ords.OrderLineInput(
         product_id=line.product_id,
@@ -492,6 +517,7 @@ def _order_answer(order: opb.Order) -> Outcome:
         fallback=bool(credit.get("fallback")),
         reasons=list(order.credit.reasons),
     )
+    warnings += d.promotion_warnings(entity.get("promotions", []))
     return Outcome.accepted(entity, warnings)
 
 
@@ -646,8 +672,11 @@ def order_entity(o: opb.Order) -> dict[str, Any]:
                 "containerQuantity": line.container_quantity,
             }
         )
+        | line_promotion_members(line)
         for line in o.lines
     ]
+    if o.promotions:
+        entity["promotions"] = applied_promotions(o.promotions)
     if o.HasField("credit"):
         c = o.credit
         entity["credit"] = _compact(

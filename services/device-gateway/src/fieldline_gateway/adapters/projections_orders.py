@@ -219,7 +219,55 @@ def _order_line(line: opb.OrderLine) -> dict[str, Any]:
     put(data, "deliveredBaseQuantity", line.delivered_base_quantity)
     put(data, "containerType", line.container_type)
     put(data, "containerQuantity", line.container_quantity)
+    data.update(line_promotion_members(line))
     return data
+
+
+def line_promotion_members(line: opb.OrderLine) -> dict[str, Any]:
+    """What trade promotions did to a line (sales-gaps.md 3.7), the members of an order's line
+    in `orders` and in an upload's answer alike: `promotionDiscount` (left out when unset or
+    zero), each promotion's part in it (`promotions`: id, benefit, formula), and for a line a
+    promotion gives, `freeOfCharge` and its `promotionId`. Empty for a line no promotion
+    touched, and for an order from before promotions: absent is none."""
+    data: dict[str, Any] = {}
+    discount = line.promotion_discount
+    if discount.units or discount.nanos:
+        data["promotionDiscount"] = money(discount, "line.promotion_discount")
+    if line.promotions:
+        data["promotions"] = [
+            {
+                "promotionId": lp.promotion_id,
+                "benefit": money(lp.benefit, "line.promotions.benefit"),
+                "formula": lp.formula,
+            }
+            for lp in line.promotions
+        ]
+    if line.free_of_charge:
+        data["freeOfCharge"] = True
+    put(data, "promotionId", line.promotion_id)
+    return data
+
+
+def applied_promotions(promotions: Iterable[opb.AppliedPromotion]) -> list[dict[str, Any]]:
+    """An order's `promotions`: those it got (`applied`) and those the device expected and it
+    did not get, with the reason (`status`), what each gave (`benefit`, `budgetConsumed`), why
+    (`explanation`), and how that compares with the device's expectation (`match`;
+    `expectedBenefit` when it expected one). Optional members left out when orders left them
+    empty."""
+    out = []
+    for a in promotions:
+        data: dict[str, Any] = {"promotionId": a.promotion_id}
+        put(data, "name", a.name)
+        data["status"] = enum_name(opb.AppliedPromotionStatus, a.status)
+        if a.HasField("benefit"):
+            data["benefit"] = money(a.benefit, "promotion.benefit")
+        put(data, "budgetConsumed", a.budget_consumed)
+        put(data, "explanation", a.explanation)
+        put(data, "match", optional_enum(opb.PromotionMatch, a.match))
+        if a.HasField("expected_benefit"):
+            data["expectedBenefit"] = money(a.expected_benefit, "promotion.expected_benefit")
+        out.append(data)
+    return out
 
 
 def _credit(credit: opb.CreditDecision) -> dict[str, Any]:
@@ -274,6 +322,8 @@ def order_items(order: opb.Order) -> list[Item]:
     data["netTotal"] = money(o.net_total, "order.net_total")
     data["vatTotal"] = money(o.vat_total, "order.vat_total")
     data["grossTotal"] = money(o.gross_total, "order.gross_total")
+    if o.promotions:
+        data["promotions"] = applied_promotions(o.promotions)
     if o.HasField("credit"):
         data["credit"] = _credit(o.credit)
     put(data, "comment", o.comment)

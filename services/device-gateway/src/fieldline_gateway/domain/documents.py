@@ -20,7 +20,8 @@ The rules:
   receipts say about it (`judge_prerequisites`): rejected → rejected, deferred → deferred,
   accepted or never seen → sent. Ids are the app's UUIDs, so an id alone names its entity;
 * **classification** of a service's refusal by its gRPC status name (`refusal`), and the
-  warnings an accepted document carries (`credit_warnings`, `visit_warnings`).
+  warnings an accepted document carries (`credit_warnings`, `promotion_warnings`,
+  `visit_warnings`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ DecimalText = Annotated[
     str, msgspec.Meta(pattern=r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$", max_length=50)
 ]
 Amount = Annotated[str, msgspec.Meta(pattern=r"^[+-]?[0-9]{1,15}(?:\.[0-9]{1,2})?$")]
+# A money amount of 0 or more, without its currency (an expected promotion's benefit).
+NonNegativeAmount = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,15}(?:\.[0-9]{1,2})?$")]
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
 # The kit's text bounds (fieldline_kit.validation), checked again by the services.
 Name = Annotated[str, msgspec.Meta(max_length=300)]
@@ -167,6 +170,24 @@ class OutletCard(Wire, kw_only=True):
     custom_attributes: Annotated[dict[Code, Value], msgspec.Meta(max_length=MAX_LIST)] = {}
 
 
+class ExpectedFreeLine(Wire, kw_only=True):
+    product_id: Ref
+    base_quantity: DecimalText
+
+
+class ExpectedPromotion(Wire, kw_only=True):
+    """A promotion the device expected its order (or van sale) to get, as it judged it offline
+    from its `promotions` items: the benefit in the order's currency (the gateway sends it
+    without one: orders takes that as the order's) and the free lines it expected. orders
+    stores it as sent and checks its form only; its own rule decides (sales-gaps.md 3.7,
+    *What the device expected*)."""
+
+    promotion_id: Uuid
+    benefit: NonNegativeAmount
+    free_lines: Annotated[list[ExpectedFreeLine], msgspec.Meta(max_length=MAX_LIST)] = []
+
+
+ExpectedPromotions = Annotated[list[ExpectedPromotion], msgspec.Meta(max_length=MAX_LIST)]
 LinesMeta = msgspec.Meta(max_length=MAX_LINES)
 OrderLines = Annotated[list[OrderLine], LinesMeta]
 QuantityLines = Annotated[list[QuantityLine], LinesMeta]
@@ -224,7 +245,8 @@ class Order(DocumentBase, tag="order", kw_only=True):
     """A pre-sale order (orders `SubmitOrder`). `channel` unset is the employee's own: `phone`
     for a teleseller, `field` for the others; a phone order names the call it was taken in
     (`callId`, the app's id of an earlier `call` document) and may name the agent credited
-    with it (`creditedAgentId`); which combinations pass is orders' rule."""
+    with it (`creditedAgentId`); which combinations pass is orders' rule. `expectedPromotions`:
+    what the device expected the order to get (`ExpectedPromotion`)."""
 
     order_id: Uuid
     visit_id: Uuid | None = None
@@ -240,11 +262,13 @@ class Order(DocumentBase, tag="order", kw_only=True):
     channel: Literal["field", "phone"] | None = None
     call_id: Uuid | None = None
     credited_agent_id: Ref | None = None
+    expected_promotions: ExpectedPromotions = []
 
 
 class OrderAmend(DocumentBase, tag="orderAmend", kw_only=True):
     """A pre-sale order's next revision, whole (orders `AmendOrder`): `amendmentId` the app's
-    id of this amendment, `expectedRevision` the revision it was made on."""
+    id of this amendment, `expectedRevision` the revision it was made on; `expectedPromotions`
+    are the new revision's (left out: none expected)."""
 
     order_id: Uuid
     amendment_id: Uuid
@@ -254,6 +278,7 @@ class OrderAmend(DocumentBase, tag="orderAmend", kw_only=True):
     warehouse_id: Ref | None = None
     comment: Text = ""
     credit_override: CreditOverride | None = None
+    expected_promotions: ExpectedPromotions = []
 
 
 class OrderCancel(DocumentBase, tag="orderCancel", kw_only=True):
@@ -265,6 +290,8 @@ class OrderCancel(DocumentBase, tag="orderCancel", kw_only=True):
 
 
 class VanSale(DocumentBase, tag="vanSale", kw_only=True):
+    """A van sale (orders `CompleteVanSale`); `expectedPromotions` as an order's."""
+
     sale_id: Uuid
     visit_id: Uuid | None = None
     van_id: Ref
@@ -275,6 +302,7 @@ class VanSale(DocumentBase, tag="vanSale", kw_only=True):
     cash_collected: Money | None = None
     receipt_number: Code = ""
     credit_override: CreditOverride | None = None
+    expected_promotions: ExpectedPromotions = []
 
 
 class Return(DocumentBase, tag="return", kw_only=True):
@@ -999,6 +1027,56 @@ def credit_warnings(
             )
         )
     return found
+
+
+# A promotion's status (the protocol's spelling) as the warning says it.
+_PROMOTION_STATUS = {
+    "notEligible": "not eligible",
+    "ended": "ended",
+    "stopped": "stopped",
+    "budgetExhausted": "budget exhausted",
+    "notChosen": "not chosen",
+}
+
+
+def _money_text(value: Mapping[str, Any] | None) -> str:
+    if not value:
+        return "nothing"
+    return f"{value.get('amount', '')} {value.get('currency', '')}".strip()
+
+
+def promotion_warnings(promotions: Sequence[Mapping[str, Any]]) -> list[DocumentWarning]:
+    """An order's (or van sale's) promotions, as its entity holds them (`promotions`, the
+    protocol's spelling) → `promotionChanged` when the server's judgement of any differs from
+    what the device expected (`match` other than `match`: `different`, `missing`,
+    `unexpected`), naming each of those with what the server gave and the device expected. A
+    promotion without a `match` (orders judged no expectation) says nothing. The order went
+    through at the server's prices either way; the device may amend or cancel it."""
+    parts = []
+    for promotion in promotions:
+        match = promotion.get("match")
+        if not match or match == "match":
+            continue
+        name = promotion.get("name") or promotion.get("promotionId", "")
+        given = _money_text(promotion.get("benefit"))
+        expected = _money_text(promotion.get("expectedBenefit"))
+        if match == "missing":
+            status = promotion.get("status", "")
+            why = _PROMOTION_STATUS.get(status, status)
+            judgement = (f"not given ({why})" if why else "not given") + f", expected {expected}"
+        elif match == "unexpected":
+            judgement = f"given {given}, not expected"
+        else:  # different, or a judgement this build does not know
+            judgement = f"{match}: given {given}, expected {expected}"
+        parts.append(f'"{name}" {judgement}')
+    if not parts:
+        return []
+    return [
+        DocumentWarning(
+            code="promotionChanged",
+            message="promotions differ from what the device expected: " + "; ".join(parts),
+        )
+    ]
 
 
 def visit_warnings(which: str, distance_m: int, far: bool) -> list[DocumentWarning]:

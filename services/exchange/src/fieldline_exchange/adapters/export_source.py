@@ -31,6 +31,7 @@ from fieldline_exchange.domain.export import (
     PAYMENT,
     PRE_SALE,
     VAN_SALE,
+    AppliedPromotion,
     ExportDocument,
     OrderDocument,
     OrderLine,
@@ -212,6 +213,11 @@ def _document(
         lines=tuple(_line(line, products.get(line.product_id)) for line in order.lines),
         comment=order.comment,
         revision=order.revision,
+        promotions=tuple(
+            AppliedPromotion(p.promotion_id, p.name, _money(p.benefit))
+            for p in order.promotions
+            if p.status == opb.APPLIED_PROMOTION_STATUS_APPLIED and p.promotion_id
+        ),
     )
 
 
@@ -232,7 +238,17 @@ def _line(line: opb.OrderLine, product: opb.Product | None) -> OrderLine:
         vat_amount=_money(line.vat_amount),
         rule_discount_percent=_decimal(line.rule_discount_percent),
         manual_discount_percent=_decimal(line.manual_discount_percent),
+        promotion_discount=Decimal(0) if line.free_of_charge else _money(line.promotion_discount),
+        promotion_ids=_promotion_ids(line),
+        free_of_charge=line.free_of_charge,
     )
+
+
+def _promotion_ids(line: opb.OrderLine) -> tuple[str, ...]:
+    """The promotions that priced a line (a free line: the one that gave it), each once."""
+    named = [line.promotion_id] if line.free_of_charge else []
+    named += [p.promotion_id for p in line.promotions]
+    return tuple(dict.fromkeys(i for i in named if i))
 
 
 def _money(value: Any) -> Decimal:

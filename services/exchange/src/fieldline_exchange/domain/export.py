@@ -99,7 +99,15 @@ class Party:
 @dataclass(frozen=True, slots=True)
 class OrderLine:
     """A line in base units: the product (its id for the ERP), the list price per base unit,
-    the discounts applied and what the line comes to."""
+    the discounts applied and what the line comes to.
+
+    Trade promotions (docs/contexts/sales-gaps.md, 3.7) price a line after its rule and manual
+    discounts: `promotion_discount` is what they took off (its `amount` is after it) and
+    `promotion_ids` name them. A line a promotion gives (free goods, a gift) is
+    `free_of_charge`: `price` is what a unit would cost, `amount` and VAT 0, and
+    `promotion_ids` name its promotion. Either way the discount written is the whole
+    difference, so that price × quantity − discount is the line's amount (in the price's own
+    terms: the gross when the price includes VAT, else the net)."""
 
     product_id: str
     name: str
@@ -112,20 +120,55 @@ class OrderLine:
     vat_amount: Decimal
     rule_discount_percent: Decimal = Decimal(0)
     manual_discount_percent: Decimal = Decimal(0)
+    promotion_discount: Decimal = Decimal(0)
+    promotion_ids: tuple[str, ...] = ()
+    free_of_charge: bool = False
+
+    @property
+    def promoted(self) -> bool:
+        """Whether a promotion priced the line or gave it."""
+        return self.free_of_charge or bool(self.promotion_discount)
+
+    @property
+    def discounted(self) -> bool:
+        """Whether the line has a discount to write."""
+        return self.promoted or bool(self.discount_percent)
 
     @property
     def discount_percent(self) -> Decimal:
-        """The two discounts as one percent (they apply one after the other)."""
+        """The discounts as one percent: the rule and manual ones, exactly (they apply one
+        after the other); with a promotion's, the whole discount over the list amount, to
+        two decimals (its amount, not this, is exact); 100 for a free line."""
+        if self.free_of_charge:
+            return Decimal(100)
+        if self.promotion_discount:
+            listed = _cents(self.quantity * self.price)
+            if not listed:
+                return Decimal(0)
+            return _cents(self.discount_amount * 100 / listed).normalize()
         rest = (1 - self.rule_discount_percent / 100) * (1 - self.manual_discount_percent / 100)
         return ((1 - rest) * 100).normalize()
 
     @property
     def discount_amount(self) -> Decimal:
         """The list amount less the discounted one, as orders rounds them (in the price's own
-        terms: VAT included or not, as the price type has it)."""
+        terms: VAT included or not, as the price type has it): the rule and manual discounts'
+        part, plus what promotions took off after them; a free line's whole list amount."""
         listed = self.quantity * self.price
+        if self.free_of_charge:
+            return _cents(listed)
         rest = (1 - self.rule_discount_percent / 100) * (1 - self.manual_discount_percent / 100)
-        return _cents(listed) - _cents(listed * rest)
+        return _cents(listed) - _cents(listed * rest) + self.promotion_discount
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedPromotion:
+    """A promotion an order got (orders' APPLIED): its id, name and what it gave (the line
+    benefits plus the value of its free lines, as orders reckons them)."""
+
+    promotion_id: str
+    name: str
+    benefit: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +191,7 @@ class OrderDocument:
     lines: tuple[OrderLine, ...] = field(default=())
     comment: str = ""
     revision: int = 0  # a pre-sale order's revision (1 at submit, +1 an amendment); 0: none
+    promotions: tuple[AppliedPromotion, ...] = ()  # those it got, in orders' order
 
 
 @dataclass(frozen=True, slots=True)

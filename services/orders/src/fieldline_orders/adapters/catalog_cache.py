@@ -13,6 +13,10 @@ invalidation message to miss. Whatever is put into the cache must come from a sn
 the generation the cache holds (the probe's own, or a transaction that sees one snapshot
 throughout).
 
+Promotion upserts and the territories of the clients feed bump the generation too: the
+promotions not ended by a day (stopped ones included) and the territory tree are kept beside
+the catalog, for promotions' eligibility.
+
 Client-specific data (price types of clients, client prices, discounts) is not cached: it is
 per client, read for the clients of a batch only.
 
@@ -31,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldline_orders.adapters import orm
 from fieldline_orders.domain.catalog import PriceList, Product
+from fieldline_orders.domain.promotions import Promotion
 
 MAX_LIST_KEYS = 64
 
@@ -49,6 +54,11 @@ class CatalogCache:
         self.products: dict[str, Product | None] = {}
         self.group_parents: dict[str, str] | None = None
         self.price_lists: dict[tuple[str, date], list[PriceList]] = {}
+        # The promotions not ended by a day (`promotions_since`: valid_to on or after it) and
+        # the territory tree: promotion upserts and territories bump the generation too.
+        self.promotions: tuple[Promotion, ...] | None = None
+        self.promotions_since: date | None = None
+        self.territory_parents: dict[str, str] | None = None
         self.hits = 0
         self.misses = 0
 
@@ -65,6 +75,11 @@ class CatalogCache:
             self.products.clear()
             self.group_parents = None
             self.price_lists.clear()
+            self.promotions = self.promotions_since = self.territory_parents = None
+
+    def promotions_from(self, since: date) -> tuple[Promotion, ...] | None:
+        """The promotions not ended by `since`, if held for that day."""
+        return self.promotions if self.promotions_since == since else None
 
     def missing_products(self, ids: Iterable[str]) -> list[str]:
         return [i for i in ids if i not in self.products]

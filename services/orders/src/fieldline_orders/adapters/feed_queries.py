@@ -269,9 +269,7 @@ class FeedQueries(Repository):
     async def territory_parents(self) -> dict[str, str]:
         """The territory tree the clients feed told of: territory id → its parent's ("" for a
         root). The whole table: territories are few."""
-        t = feed_territories
-        rows = await self.session.execute(select(t.c.territory_id, t.c.parent_id))
-        return {r.territory_id: r.parent_id for r in rows}
+        return await territory_tree(self.session)
 
     async def outlet_schedules(self, outlet_id: str) -> list[VisitSchedule]:
         """The outlet's schedules: its live assignments, of visits (FIELD routes) and of calls
@@ -382,3 +380,10 @@ class FeedQueries(Repository):
             )
         )
         return [pack_of(r.id, r.sku, r.units or [], r.pack_unit, r.base_unit) for r in rows]
+
+
+async def territory_tree(session: AsyncSession | AsyncConnection) -> dict[str, str]:
+    """Territory id → its parent's ("" for a root), as the clients feed told."""
+    t = feed_territories
+    rows = await session.execute(select(t.c.territory_id, t.c.parent_id))
+    return {r.territory_id: r.parent_id for r in rows}

@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     literal_column,
     text,
 )
@@ -219,6 +221,35 @@ promotions = Table(
     record_version(),
 )
 
+# Each limited budget: its total (the promotion's) and what orders consumed, always the sum of
+# its ledger's entries (migration 0021); the CHECKs are the last line of defence.
+promotion_budgets = Table(
+    "promotion_budgets",
+    metadata,
+    Column("promotion_id", Id, ForeignKey("promotions.id"), primary_key=True),
+    Column("total", Qty, nullable=False),
+    Column("consumed", Qty, nullable=False),
+    CheckConstraint("consumed <= total", name="ck_promotion_budgets_not_overspent"),
+    CheckConstraint("consumed >= 0", name="ck_promotion_budgets_not_negative"),
+)
+
+# The ledger: an order revision's consumption (delta > 0) and its release (< 0), once each.
+promotion_budget_entries = Table(
+    "promotion_budget_entries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("promotion_id", Id, nullable=False),
+    Column("order_id", Id, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),  # CONSUMED, RELEASED
+    Column("delta", Qty, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint(
+        "promotion_id", "order_id", "revision", "kind", name="uq_promotion_budget_entry"
+    ),
+)
+Index("ix_promotion_budget_entries_order", promotion_budget_entries.c.order_id)
+
 # -------------------------------------------------------------------------------- orders
 orders = Table(
     "orders",
@@ -256,6 +287,10 @@ orders = Table(
     Column("channel", String(10), nullable=False, server_default=text("'FIELD'")),
     Column("taken_by", Id, nullable=False, server_default=text("''")),
     Column("call_id", String(36), nullable=False, server_default=text("''")),
+    # Its promotions as judged, and what the device expected (migration 0020): JSON lists,
+    # NULL for none (domain/order_promotions.py).
+    Column("promotions", JSON, nullable=True),
+    Column("expected_promotions", JSON, nullable=True),
 )
 Index("ix_orders_outlet_date", orders.c.outlet_id, orders.c.order_date)
 # Own orders by taker (a teleseller's phone orders, credited to others) and ListOrders' filter.
@@ -299,6 +334,12 @@ order_lines = Table(
     Column("delivered_base_quantity", Qty, nullable=False),
     Column("container_type", String(50), nullable=False),
     Column("container_quantity", Qty, nullable=False),
+    # What promotions took off it, a free line's promotion, and each promotion's part (JSON,
+    # NULL for none) (migration 0020).
+    Column("promotion_discount", MoneyCol, nullable=False, server_default=text("0")),
+    Column("free_of_charge", Boolean, nullable=False, server_default=false()),
+    Column("promotion_id", String(36), nullable=False, server_default=text("''")),
+    Column("promotions", JSON, nullable=True),
 )
 
 order_status_history = Table(
@@ -330,6 +371,7 @@ order_revisions = Table(
     Column("gross_total", MoneyCol, nullable=False),
     Column("credit", JSON, nullable=False),
     Column("replaced_at", DateTime(timezone=True), nullable=False),
+    Column("promotions", JSON, nullable=True),  # as orders.promotions (migration 0020)
 )
 
 # The amendments of pre-sale orders: the device's amendment id (unique per order), the revision

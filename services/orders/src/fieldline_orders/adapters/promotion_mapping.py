@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline_kit.grpc.convert import from_enum, pb_date, set_ts
 from fieldline_orders.adapters.proto_mapping import ORDER_CHANNELS, ORDER_KINDS, opt_date
@@ -104,7 +106,9 @@ def _mechanic_in(p: pb.Promotion) -> MechanicInput | None:
     return None
 
 
-def promotion_pb(p: Promotion) -> pb.Promotion:
+def promotion_pb(p: Promotion, consumed: Decimal | None = None) -> pb.Promotion:
+    """The promotion as the API shows it; `consumed`: its budget's, from the ledger (None: not
+    read — an event's, which a consumption does not send: "" for a limited budget)."""
     t = p.targeting
     out = pb.Promotion(
         id=p.id,
@@ -131,8 +135,7 @@ def promotion_pb(p: Promotion) -> pb.Promotion:
         budget=pb.PromotionBudget(
             kind=BUDGET_KINDS.get(p.budget.kind, pb.PROMOTION_BUDGET_KIND_UNSPECIFIED),
             total=fmt(p.budget.total) if p.budget.limited else "",
-            # Nothing consumes a budget before the ledger (increment 11).
-            consumed="0" if p.budget.limited else "",
+            consumed=fmt(consumed) if p.budget.limited and consumed is not None else "",
         ),
         version=p.version,
     )

@@ -3,14 +3,16 @@ the reads the API and the eligibility make of them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fieldline_kit.grpc.convert import decode_token, encode_token
 from fieldline_orders.adapters import orm
-from fieldline_orders.adapters.catalog_store import CatalogRecords
+from fieldline_orders.adapters.catalog_store import CatalogRecords, rows_by
 from fieldline_orders.adapters.promotion_rows import promotion_from, promotion_values
 from fieldline_orders.domain.promotions import Promotion
 
@@ -33,6 +35,15 @@ class PromotionRepository(CatalogRecords[Promotion]):
         )
         return [self.from_row(r) for r in rows]
 
+    async def not_ended(self, day: date, also: Iterable[str] = ()) -> list[Promotion]:
+        """`promotions_not_ended`, and those of `also` (ids: what a device expected) that
+        ended earlier (judged ENDED, never given)."""
+        found = await promotions_not_ended(self.session, day)
+        missing = set(also) - {p.id for p in found}
+        if missing:
+            found += (await promotions_by_id(self.session, missing)).values()
+        return found
+
     async def page(
         self, *, size: int, token: str, active_on: date | None
     ) -> tuple[list[Promotion], str]:
@@ -51,3 +62,18 @@ class PromotionRepository(CatalogRecords[Promotion]):
         rows = rows[:size]
         token_out = encode_token(rows[-1].id) if more and rows else ""
         return [self.from_row(r) for r in rows], token_out
+
+
+async def promotions_not_ended(
+    session: AsyncSession | AsyncConnection, day: date
+) -> list[Promotion]:
+    """Those whose period lasts to `day` or later, stopped ones included (an order may still
+    get them, or expect them and be told why not): what pricing judges, by id."""
+    t = orm.promotions
+    rows = await session.execute(select(t).where(t.c.valid_to >= day).order_by(t.c.id))
+    return [promotion_from(r) for r in rows]
+
+
+async def promotions_by_id(session: AsyncSession, ids: Iterable[str]) -> dict[str, Promotion]:
+    rows = await rows_by(session, orm.promotions, "id", ids)
+    return {pid: promotion_from(row) for pid, row in rows.items()}

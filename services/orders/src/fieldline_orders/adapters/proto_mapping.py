@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from google.type import date_pb2, money_pb2
 
@@ -36,6 +36,14 @@ from fieldline_orders.domain.catalog import (
     check_removals,
 )
 from fieldline_orders.domain.contacts import ContactKind, ContactSales
+from fieldline_orders.domain.order_promotions import (
+    MAX_EXPECTED,
+    AppliedPromotion,
+    ExpectedInput,
+    ExpectedPromotion,
+    PromotionMatch,
+    PromotionStatus,
+)
 from fieldline_orders.domain.orders import (
     CreditDecision,
     CreditOutcome,
@@ -363,6 +371,70 @@ def _fill_line(out: pb.OrderLine, ln: OrderLine, currency: str) -> None:
     out.delivered_base_quantity = fmt(ln.delivered_base_quantity)
     out.container_type = ln.container_type
     out.container_quantity = fmt(ln.container_quantity)
+    if ln.promotions or ln.free_of_charge:  # most lines have none: nothing to set
+        set_money(out.promotion_discount, ln.promotion_discount, currency)
+        for lp in ln.promotions:
+            item = out.promotions.add(promotion_id=lp.promotion_id, formula=lp.formula)
+            set_money(item.benefit, lp.benefit, currency)
+        out.free_of_charge = ln.free_of_charge
+        out.promotion_id = ln.promotion_id
+
+
+PROMOTION_STATUSES = {
+    PromotionStatus.APPLIED: pb.APPLIED_PROMOTION_STATUS_APPLIED,
+    PromotionStatus.NOT_ELIGIBLE: pb.APPLIED_PROMOTION_STATUS_NOT_ELIGIBLE,
+    PromotionStatus.ENDED: pb.APPLIED_PROMOTION_STATUS_ENDED,
+    PromotionStatus.STOPPED: pb.APPLIED_PROMOTION_STATUS_STOPPED,
+    PromotionStatus.BUDGET_EXHAUSTED: pb.APPLIED_PROMOTION_STATUS_BUDGET_EXHAUSTED,
+    PromotionStatus.NOT_CHOSEN: pb.APPLIED_PROMOTION_STATUS_NOT_CHOSEN,
+}
+PROMOTION_MATCHES = {
+    PromotionMatch.MATCH: pb.PROMOTION_MATCH_MATCH,
+    PromotionMatch.DIFFERENT: pb.PROMOTION_MATCH_DIFFERENT,
+    PromotionMatch.MISSING: pb.PROMOTION_MATCH_MISSING,
+    PromotionMatch.UNEXPECTED: pb.PROMOTION_MATCH_UNEXPECTED,
+}
+
+
+def _fill_applied(out: Any, items: Sequence[AppliedPromotion], currency: str) -> None:
+    """`out`: a repeated AppliedPromotion field."""
+    for a in items:
+        item = out.add(
+            promotion_id=a.promotion_id,
+            name=a.name,
+            status=PROMOTION_STATUSES[a.status],
+            explanation=a.explanation,
+            match=PROMOTION_MATCHES[a.match],
+        )
+        set_money(item.benefit, a.benefit, currency)
+        if a.budget_consumed is not None:
+            item.budget_consumed = fmt(a.budget_consumed)
+        if a.expected_benefit is not None:
+            set_money(item.expected_benefit, a.expected_benefit, currency)
+
+
+def _fill_expected(out: Any, items: Sequence[ExpectedPromotion], currency: str) -> None:
+    for e in items:
+        item = out.add(promotion_id=e.promotion_id)
+        set_money(item.benefit, e.benefit, currency)
+        for f in e.free_lines:
+            item.free_lines.add(product_id=f.product_id, base_quantity=fmt(f.base_quantity))
+
+
+def expected_inputs(items: Sequence[pb.ExpectedPromotion]) -> list[ExpectedInput]:
+    """The device's expected promotions as sent (their form is judged by the domain)."""
+    out = []
+    for i, e in enumerate(limit_items("expected_promotions", items, MAX_EXPECTED)):
+        amount, currency = from_money(f"expected_promotions[{i}].benefit", e.benefit)
+        out.append(
+            ExpectedInput(
+                e.promotion_id,
+                amount,
+                currency,
+                [(f.product_id, f.base_quantity) for f in e.free_lines],
+            )
+        )
+    return out
 
 
 def order_pb(o: Order) -> pb.Order:
@@ -446,6 +518,10 @@ def fill_order(out: pb.Order, o: Order) -> None:
     out.channel = ORDER_CHANNELS[o.channel]
     out.taken_by = o.taken_by
     out.call_id = o.call_id
+    if o.promotions:
+        _fill_applied(out.promotions, o.promotions, c)
+    if o.expected_promotions:
+        _fill_expected(out.expected_promotions, o.expected_promotions, c)
 
 
 def revision_pb(r: Revision, amended_by: str, at: datetime, amendment_id: str) -> pb.OrderRevision:
@@ -468,6 +544,7 @@ def revision_pb(r: Revision, amended_by: str, at: datetime, amendment_id: str) -
     set_money(out.gross_total, r.gross_total, c)
     _fill_credit(out.credit, r.credit)
     set_ts(out.amend_time, at)
+    _fill_applied(out.promotions, r.promotions, c)
     return out
 
 
@@ -632,3 +709,19 @@ def recommendation_pb(rec: OutletRecommendation) -> os_.RecommendedOrder:
         if a is not None
         else None,
     )
+
+
+def preview_pb(
+    lines: Sequence[OrderLine],
+    promotions: Sequence[AppliedPromotion],
+    currency: str,
+    totals: tuple[Decimal, Decimal, Decimal],
+) -> os_.PreviewOrderResponse:
+    """PreviewOrder's answer: the lines, the promotions, the totals (net, VAT, gross)."""
+    out = os_.PreviewOrderResponse(currency_code=currency)
+    for ln in lines:
+        _fill_line(out.lines.add(), ln, currency)
+    _fill_applied(out.promotions, promotions, currency)
+    for target, value in zip((out.net_total, out.vat_total, out.gross_total), totals, strict=True):
+        set_money(target, value, currency)
+    return out

@@ -26,6 +26,7 @@ from fieldline_kit.bulk_insert import RowsInsert
 from fieldline_kit.repository import Repository, VersionedRepository
 from fieldline_kit.uow import UnitOfWork
 from fieldline_orders.adapters import orm, orm_van
+from fieldline_orders.adapters.budget_store import BudgetLedger
 from fieldline_orders.adapters.catalog_store import (
     CatalogStore,
     DiscountRepository,
@@ -78,6 +79,7 @@ class OrdersUnitOfWork(UnitOfWork):
     discounts: DiscountRepository
     warehouses: WarehouseRepository
     promotions: PromotionRepository
+    budgets: BudgetLedger  # promotions' budgets and their ledger
     catalog: CatalogStore  # client prices, stock, price books, the catalog generation
     feed: FeedStore  # the clients feed's read models (written by the feed consumer)
     feed_reads: FeedQueries  # … and what recommendations and outlet checks read of them
@@ -98,6 +100,7 @@ class OrdersUnitOfWork(UnitOfWork):
         self.discounts = DiscountRepository(self)
         self.warehouses = WarehouseRepository(self)
         self.promotions = PromotionRepository(self)
+        self.budgets = BudgetLedger(self)
         self.catalog = CatalogStore(self)
         self.feed = FeedStore(self)
         self.feed_reads = FeedQueries(self)

@@ -31,6 +31,13 @@ from fieldline_orders.domain.catalog import (
     VolumeBreak,
     Warehouse,
 )
+from fieldline_orders.domain.order_promotions import (
+    AppliedPromotion,
+    ExpectedFreeLine,
+    ExpectedPromotion,
+    PromotionMatch,
+    PromotionStatus,
+)
 from fieldline_orders.domain.orders import (
     Amendment,
     CreditDecision,
@@ -42,6 +49,7 @@ from fieldline_orders.domain.orders import (
     OrderStatus,
     Revision,
 )
+from fieldline_orders.domain.promotion_pricing import LinePromotion
 from fieldline_orders.domain.returns import GoodsReturn, ReturnedLine
 from fieldline_orders.domain.values import ZERO, fmt
 from fieldline_orders.domain.van import (
@@ -286,26 +294,134 @@ def line_from(row: Row[Any]) -> OrderLine:
         delivered_base_quantity=qty(row.delivered_base_quantity),
         container_type=row.container_type,
         container_quantity=qty(row.container_quantity),
+        promotion_discount=money_value(row.promotion_discount),
+        promotions=line_promotions_from(row.promotions),
+        free_of_charge=bool(row.free_of_charge),
+        promotion_id=row.promotion_id,
+    )
+
+
+# ------------------------------------------------------------------------- promotions
+def line_promotions_json(items: Sequence[LinePromotion]) -> list[dict[str, str]] | None:
+    """A line's promotions as `order_lines.promotions` keeps them (None: none)."""
+    if not items:
+        return None
+    return [
+        {"promotion_id": p.promotion_id, "benefit": str(p.benefit), "formula": p.formula}
+        for p in items
+    ]
+
+
+def line_promotions_from(value: Any) -> tuple[LinePromotion, ...]:
+    if not value:
+        return ()
+    return tuple(
+        LinePromotion(d["promotion_id"], Decimal(d["benefit"]), d["formula"]) for d in value
+    )
+
+
+def _opt_text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _opt_decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def applied_json(items: Sequence[AppliedPromotion]) -> list[dict[str, Any]] | None:
+    """An order's promotions as `orders.promotions` keeps them (None: none)."""
+    if not items:
+        return None
+    return [
+        {
+            "promotion_id": a.promotion_id,
+            "name": a.name,
+            "status": a.status.value,
+            "benefit": str(a.benefit),
+            "budget_consumed": _opt_text(a.budget_consumed),
+            "explanation": a.explanation,
+            "match": a.match.value,
+            "expected_benefit": _opt_text(a.expected_benefit),
+        }
+        for a in items
+    ]
+
+
+def applied_from(value: Any) -> tuple[AppliedPromotion, ...]:
+    if not value:
+        return ()
+    return tuple(
+        AppliedPromotion(
+            d["promotion_id"],
+            d["name"],
+            PromotionStatus(d["status"]),
+            Decimal(d["benefit"]),
+            _opt_decimal(d["budget_consumed"]),
+            d["explanation"],
+            PromotionMatch(d["match"]),
+            _opt_decimal(d["expected_benefit"]),
+        )
+        for d in value
+    )
+
+
+def expected_json(items: Sequence[ExpectedPromotion]) -> list[dict[str, Any]] | None:
+    if not items:
+        return None
+    return [
+        {
+            "promotion_id": e.promotion_id,
+            "benefit": str(e.benefit),
+            "free_lines": [[f.product_id, str(f.base_quantity)] for f in e.free_lines],
+        }
+        for e in items
+    ]
+
+
+def expected_from(value: Any) -> tuple[ExpectedPromotion, ...]:
+    if not value:
+        return ()
+    return tuple(
+        ExpectedPromotion(
+            d["promotion_id"],
+            Decimal(d["benefit"]),
+            tuple(ExpectedFreeLine(pid, Decimal(q)) for pid, q in d["free_lines"]),
+        )
+        for d in value
     )
 
 
 def line_json(ln: OrderLine) -> dict[str, Any]:
     """A line as `order_revisions.lines` keeps it: figures as decimal strings."""
-    return {
-        f.name: (str(v) if isinstance(v := getattr(ln, f.name), Decimal) else v)
-        for f in dataclasses.fields(OrderLine)
-    }
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(OrderLine):
+        v = getattr(ln, f.name)
+        if f.name == "promotions":
+            v = line_promotions_json(v)
+        elif isinstance(v, Decimal):
+            v = str(v)
+        out[f.name] = v
+    return out
 
 
 # The fields of a line that are not figures.
-_LINE_TEXT = frozenset({"line_no", "product_id", "unit", "price_source", "container_type"})
+_LINE_TEXT = frozenset(
+    {"line_no", "product_id", "unit", "price_source", "container_type", "promotion_id"}
+)
 
 
 def line_from_json(d: dict[str, Any]) -> OrderLine:
-    values: dict[str, Any] = {
-        f.name: (d[f.name] if f.name in _LINE_TEXT else Decimal(d[f.name]))
-        for f in dataclasses.fields(OrderLine)
-    }
+    """`line_json`'s line back (a revision kept before migration 0020 has no promotions)."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(OrderLine):
+        if f.name == "promotions":
+            values[f.name] = line_promotions_from(d.get(f.name))
+        elif f.name == "free_of_charge":
+            values[f.name] = bool(d.get(f.name, False))
+        elif f.name in _LINE_TEXT:
+            values[f.name] = d.get(f.name, "")
+        else:
+            values[f.name] = Decimal(d.get(f.name, "0"))
     return OrderLine(**values)
 
 
@@ -323,6 +439,7 @@ def revision_row(order_id: str, r: Revision, replaced_at: datetime) -> dict[str,
         "gross_total": r.gross_total,
         "credit": credit_json(r.credit),
         "replaced_at": replaced_at,
+        "promotions": applied_json(r.promotions),
     }
 
 
@@ -338,6 +455,7 @@ def revision_from(row: Row[Any]) -> Revision:
         money_value(row.vat_total),
         money_value(row.gross_total),
         credit_from(row.credit),
+        applied_from(row.promotions),
     )
 
 
@@ -371,6 +489,10 @@ def line_row(order_id: str, ln: OrderLine) -> tuple[Any, ...]:
         ln.delivered_base_quantity,
         ln.container_type,
         ln.container_quantity,
+        ln.promotion_discount,
+        ln.free_of_charge,
+        ln.promotion_id,
+        line_promotions_json(ln.promotions),
     )
 
 
@@ -404,6 +526,8 @@ def order_from(row: Row[Any], lines: Iterable[OrderLine]) -> Order:
         channel=OrderChannel(row.channel),
         taken_by=row.taken_by,
         call_id=row.call_id,
+        promotions=applied_from(row.promotions),
+        expected_promotions=expected_from(row.expected_promotions),
     )
 
 
@@ -439,6 +563,8 @@ def order_row(o: Order) -> tuple[Any, ...]:
         o.channel.value,
         o.taken_by,
         o.call_id,
+        applied_json(o.promotions),
+        expected_json(o.expected_promotions),
     )
 
 

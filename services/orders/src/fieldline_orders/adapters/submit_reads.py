@@ -75,6 +75,7 @@ from fieldline_kit.db import autocommit, autocommit_engine, is_sqlite
 from fieldline_kit.db_types import ExactDecimal
 from fieldline_kit.id_lists import id_list, ids_value, in_ids
 from fieldline_orders.adapters import orm
+from fieldline_orders.adapters.budget_store import budget_states
 from fieldline_orders.adapters.catalog_cache import CatalogCache
 from fieldline_orders.adapters.catalog_store import (
     PRODUCTS_BY_ID,
@@ -87,8 +88,14 @@ from fieldline_orders.adapters.feed_queries import (
     employee_roles,
     field_agents,
     known_clients,
+    territory_tree,
 )
-from fieldline_orders.adapters.orm_feed import feed_assignments, feed_outlets, feed_visits
+from fieldline_orders.adapters.orm_feed import (
+    feed_assignments,
+    feed_outlets,
+    feed_visits,
+)
+from fieldline_orders.adapters.promotion_store import promotions_by_id, promotions_not_ended
 from fieldline_orders.adapters.rows import (
     chunks,
     client_price_from,
@@ -98,10 +105,13 @@ from fieldline_orders.adapters.rows import (
     product_from,
 )
 from fieldline_orders.adapters.schema import kit
+from fieldline_orders.domain.budgets import BudgetState
 from fieldline_orders.domain.catalog import ClientPrice, Discount, PriceList, PriceType, Product
 from fieldline_orders.domain.feed import VisitState
+from fieldline_orders.domain.order_promotions import free_products
 from fieldline_orders.domain.orders import Order
 from fieldline_orders.domain.pricing import PriceBook
+from fieldline_orders.domain.promotions import Promotion
 
 # Products one probe binds (twice: client prices, uncached products); more go in chunks. Each
 # list is ONE parameter, so this bounds one statement's work, not its parameters. It must hold
@@ -163,7 +173,15 @@ def _probe_statement(dialect: str) -> Any:
             "r", i, _in(i.c.key, "keys", dialect), s1=i.c.key, s2=i.c.fingerprint, b=i.c.response
         ),
         _branch("o", o, _in(o.c.id, "orders", dialect), s1=o.c.id),
-        _branch("f", f, _in(f.c.outlet_id, "outlets", dialect), s1=f.c.outlet_id, s2=f.c.client_id),
+        _branch(
+            "f",
+            f,
+            _in(f.c.outlet_id, "outlets", dialect),
+            s1=f.c.outlet_id,
+            s2=f.c.client_id,
+            s3=f.c.channel,
+            s4=f.c.territory_id,
+        ),
         _branch(
             "a",
             a,
@@ -294,6 +312,9 @@ class SubmitKeys:
     route_agents: Collection[str] = ()
     # Visits the orders name (checked against the feed's: domain/contacts.py).
     visit_ids: Collection[str] = ()
+    # The promotions not ended by this day (valid_to on or after it), for eligibility; None:
+    # none wanted.
+    promotions_since: date | None = None
 
 
 @dataclass
@@ -304,6 +325,8 @@ class SubmitReads:
     stored: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # key → (digest, bytes)
     taken: set[str] = field(default_factory=set)  # order ids in use
     owners: dict[str, str] = field(default_factory=dict)  # outlet → client (known outlets)
+    # outlet → (its card's channel, its territory), "" where the feed has not told: targeting
+    outlet_cards: dict[str, tuple[str, str]] = field(default_factory=dict)
     # (agent, outlet): the outlet is on a route of the agent (of the route agents asked)
     routes: set[tuple[str, str]] = field(default_factory=set)
     price_types: dict[str, PriceType] = field(default_factory=dict)  # client → its type
@@ -320,6 +343,10 @@ class CatalogView:
     products: dict[str, Product]
     group_parents: dict[str, str]
     lists: dict[tuple[str, date], list[PriceList]]
+    # The promotions not ended by `SubmitKeys.promotions_since` and the territory tree (empty
+    # when none were asked for).
+    promotions: tuple[Promotion, ...] = ()
+    territory_parents: dict[str, str] = field(default_factory=dict)
 
 
 async def probe(
@@ -365,6 +392,7 @@ async def probe(
         elif kind == "f":
             if r.s2:
                 out.owners[r.s1] = r.s2
+            out.outlet_cards[r.s1] = (r.s3 or "", r.s4 or "")
         elif kind == "a":
             out.routes.add((r.s2, r.s1))
         elif kind == "v":
@@ -407,6 +435,12 @@ class SubmitReader:
         self._sessions = sessions  # read sessions on it
         self.cache = cache
 
+    def promotion_products(self, since: date) -> set[str]:
+        """The products the promotions the cache holds for `since` give (free goods, gifts):
+        a batch reads their prices with its lines' (none when the cache holds none: the
+        batch's read loads the promotions, and the batch asks again for those)."""
+        return free_products(self.cache.promotions_from(since) or ())
+
     async def read(self, keys: SubmitKeys) -> tuple[SubmitReads, CatalogView]:
         products = sorted(set(keys.product_ids))
         if len(products) <= self._max_products and self.cache.generation is not None:
@@ -428,6 +462,13 @@ class SubmitReader:
         cache.remember_products(missing, reads.products)  # read in that very snapshot
         if cache.missing_products(products) or cache.group_parents is None:
             return None
+        promotions: tuple[Promotion, ...] = ()
+        territories: dict[str, str] = {}
+        if keys.promotions_since is not None:
+            held = cache.promotions_from(keys.promotions_since)
+            if held is None or cache.territory_parents is None:
+                return None
+            promotions, territories = held, cache.territory_parents
         lists = {}
         for type_id in {t.id for t in reads.price_types.values()}:
             for on in set(keys.dates):
@@ -435,7 +476,9 @@ class SubmitReader:
                 if found is None:
                     return None
                 lists[(type_id, on)] = found
-        return CatalogView(cache.known_products(products), cache.group_parents, lists)
+        return CatalogView(
+            cache.known_products(products), cache.group_parents, lists, promotions, territories
+        )
 
     async def _read_in_snapshot(
         self, keys: SubmitKeys, products: list[str]
@@ -460,6 +503,9 @@ class SubmitReader:
                     held = cache.lists(type_id, on)
                     if held is not None:
                         lists[(type_id, on)] = held
+            since = keys.promotions_since
+            promotions = cache.promotions_from(since) if since is not None else ()
+            territories = cache.territory_parents
             # From here on the cache may move (awaits): what this batch uses is held here.
             for chunk in id_chunks[1:]:
                 more = SubmitKeys(client_ids=keys.client_ids, dates=keys.dates)
@@ -489,6 +535,10 @@ class SubmitReader:
                 loaded = await price_lists_on(session, types, on, None)
                 for type_id in types:
                     lists[(type_id, on)] = loaded.get(type_id, [])
+            if since is not None and promotions is None:
+                promotions = tuple(await promotions_not_ended(session, since))
+            if since is not None and territories is None:
+                territories = await territory_tree(session)
         if cache.generation == generation:  # keep what was read, unless the catalog moved
             cache.remember_products(unknown, found)
             if cache.group_parents is None:
@@ -496,7 +546,10 @@ class SubmitReader:
             for (type_id, on), found_lists in lists.items():
                 if cache.price_lists.get((type_id, on)) is None:
                     cache.remember_lists(type_id, on, found_lists)
-        return reads, CatalogView(known, parents, lists)
+            if since is not None:
+                cache.promotions, cache.promotions_since = promotions, since
+                cache.territory_parents = territories
+        return reads, CatalogView(known, parents, lists, promotions or (), territories or {})
 
     async def orders(self, order_ids: Sequence[str]) -> dict[str, Order]:
         """The orders with these ids as they are now, with their lines (one snapshot): the
@@ -509,6 +562,23 @@ class SubmitReader:
             for part in chunks(sorted(set(order_ids))):
                 rows += (await session.execute(select(t).where(t.c.id.in_(list(part))))).all()
             return {o.id: o for o in await load_orders(session, rows)}
+
+    async def budgets(self, promotion_ids: Collection[str]) -> dict[str, BudgetState]:
+        """The budgets of these promotions as they stand (what each has left, to choose with;
+        the write step checks again under their lock): asked only when limited promotions
+        are in force."""
+        if not promotion_ids:
+            return {}
+        async with self._one_statement() as conn:
+            return await budget_states(conn, promotion_ids)
+
+    async def promotions(self, promotion_ids: Collection[str]) -> list[Promotion]:
+        """The promotions of these ids (whatever their period): asked only for promotions
+        devices expected that are not in force (unknown, or ended: to say so)."""
+        if not promotion_ids:
+            return []
+        async with self.snapshot() as session:
+            return list((await promotions_by_id(session, promotion_ids)).values())
 
     async def known_clients(self, client_ids: Collection[str]) -> set[str]:
         """Those of `client_ids` the clients feed has told us of: asked only of calls naming

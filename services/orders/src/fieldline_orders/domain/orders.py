@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from fieldline_kit.errors import Conflict, DomainError, FailedPrecondition, InvalidArgument
 from fieldline_orders.domain import events
-from fieldline_orders.domain.catalog import parse_vat_rate
+from fieldline_orders.domain.catalog import Product, parse_vat_rate
 from fieldline_orders.domain.pricing import PricedLine
 from fieldline_orders.domain.values import (
     MAX_CODE,
@@ -53,6 +53,12 @@ from fieldline_orders.domain.values import (
 )
 
 if TYPE_CHECKING:
+    from fieldline_orders.domain.order_promotions import (
+        AppliedPromotion,
+        ExpectedPromotion,
+        PromotedOrder,
+    )
+    from fieldline_orders.domain.promotion_pricing import FreeLine, LinePromotion, PromotedLine
     from fieldline_orders.domain.van import Van
 
 
@@ -218,10 +224,28 @@ class OrderLine:
     delivered_base_quantity: Decimal
     container_type: str
     container_quantity: Decimal
+    # What promotions took off it (its `promotions`' benefits add up to it): net, VAT and
+    # gross are after it (domain/promotion_pricing.py).
+    promotion_discount: Decimal = ZERO
+    promotions: tuple[LinePromotion, ...] = ()
+    # A line a promotion gives (free goods, a gift): net, VAT, gross 0; `promotion_id` its.
+    free_of_charge: bool = False
+    promotion_id: str = ""
 
     @classmethod
-    def from_priced(cls, line_no: int, p: PricedLine) -> OrderLine:
+    def from_priced(
+        cls, line_no: int, p: PricedLine, promoted: PromotedLine | None = None
+    ) -> OrderLine:
         product = p.product
+        if promoted is not None and promoted.promotions:
+            return replace(
+                cls.from_priced(line_no, p),
+                net_amount=promoted.amounts.net,
+                vat_amount=promoted.amounts.vat,
+                gross_amount=promoted.amounts.gross,
+                promotion_discount=promoted.promotion_discount,
+                promotions=promoted.promotions,
+            )
         amounts = p.amounts
         return frozen_instance(
             cls,
@@ -241,6 +265,38 @@ class OrderLine:
             delivered_base_quantity=ZERO,
             container_type=product.container_type,
             container_quantity=product.containers_for(p.base_quantity),
+            promotion_discount=ZERO,
+            promotions=(),
+            free_of_charge=False,
+            promotion_id="",
+        )
+
+    @classmethod
+    def free(
+        cls, line_no: int, free: FreeLine, product: Product, formula: LinePromotion
+    ) -> OrderLine:
+        """A line a promotion gives: in the product's base unit, at the unit price it would be
+        sold at, free of charge (its value is the promotion's benefit, in `formula`)."""
+        return cls(
+            line_no=line_no,
+            product_id=product.id,
+            unit=product.base_unit,
+            quantity=free.base_quantity,
+            base_quantity=free.base_quantity,
+            unit_price=free.unit_price,
+            price_source="promotion:" + free.promotion_id,
+            rule_discount_percent=ZERO,
+            manual_discount_percent=ZERO,
+            net_amount=ZERO,
+            vat_rate=product.vat_rate,
+            vat_amount=ZERO,
+            gross_amount=ZERO,
+            delivered_base_quantity=ZERO,
+            container_type=product.container_type,
+            container_quantity=product.containers_for(free.base_quantity),
+            promotions=(formula,),
+            free_of_charge=True,
+            promotion_id=free.promotion_id,
         )
 
     @classmethod
@@ -482,6 +538,7 @@ class Revision:
     vat_total: Decimal
     gross_total: Decimal
     credit: CreditDecision
+    promotions: tuple[AppliedPromotion, ...] = ()
 
 
 def amendment_digest(
@@ -542,6 +599,10 @@ class Order:
     # itself, or a PHONE order's teleseller, whose `agent_id` is the credited agent.
     taken_by: str = ""
     call_id: str = ""  # a PHONE order's call (clients' RecordCall), if named
+    # The promotions it got, and those the device expected and it did not get (why); what the
+    # device expected, as sent (domain/order_promotions.py).
+    promotions: tuple[AppliedPromotion, ...] = ()
+    expected_promotions: tuple[ExpectedPromotion, ...] = ()
     events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
     # Status changes not yet written to the history table (the repository drains it).
     new_history: list[StatusChange] = field(default_factory=list, repr=False, compare=False)
@@ -604,11 +665,18 @@ class Order:
         credit: CreditDecision,
         now: datetime,
         reported_by: str,
+        promoted: PromotedOrder | None = None,
     ) -> Order:
         if not priced:
             raise InvalidArgument("lines", "at least one line is required")
-        lines = [OrderLine.from_priced(i + 1, p) for i, p in enumerate(priced)]
+        if promoted is None:
+            lines = [OrderLine.from_priced(i + 1, p) for i, p in enumerate(priced)]
+        else:
+            lines = list(promoted.lines)
         order = cls._of(kind, status, header, lines, currency, credit, now, now)
+        if promoted is not None:
+            order.promotions = promoted.promotions
+            order.expected_promotions = promoted.expected
         order.new_history.append(StatusChange(status, "", reported_by, now))
         return order
 
@@ -620,11 +688,15 @@ class Order:
         currency: str,
         decision: CreditDecision,
         now: datetime,
+        promoted: PromotedOrder | None = None,
     ) -> Order:
-        """A pre-sale order: SUBMITTED when the debt policy lets it through, else CREDIT_HOLD."""
+        """A pre-sale order: SUBMITTED when the debt policy lets it through, else CREDIT_HOLD;
+        its lines as `promoted` priced them, if given (free lines among them)."""
         status = S.SUBMITTED if decision.passes else S.CREDIT_HOLD
         taker = header.taken_by or header.agent_id
-        order = cls._new(OrderKind.PRE_SALE, status, header, priced, currency, decision, now, taker)
+        order = cls._new(
+            OrderKind.PRE_SALE, status, header, priced, currency, decision, now, taker, promoted
+        )
         order._announce_submit()
         return order
 
@@ -639,6 +711,7 @@ class Order:
         cash_collected: Decimal,
         receipt_number: str,
         now: datetime,
+        promoted: PromotedOrder | None = None,
     ) -> Order:
         """A sale from a van: invoiced on the spot, DELIVERED at once; from a distributor's van,
         the distributor's (its `distributor_id` the van's)."""
@@ -659,6 +732,7 @@ class Order:
             decision,
             now,
             header.agent_id,
+            promoted,
         )
         if cash_collected > order.gross_total:
             raise InvalidArgument(
@@ -828,6 +902,7 @@ class Order:
             self.vat_total,
             self.gross_total,
             self.credit,
+            self.promotions,
         )
 
     def amend(
@@ -843,6 +918,7 @@ class Order:
         decision: CreditDecision,
         amended_by: str,
         now: datetime,
+        promoted: PromotedOrder | None = None,
     ) -> None:
         """The next revision: these lines (priced at the order date), dates and comment, the
         new credit decision; SUBMITTED when it passes, else CREDIT_HOLD (also from
@@ -856,7 +932,12 @@ class Order:
                 f"must not be before the order date {self.order_date.isoformat()}",
             )
         previous = self.current_revision()
-        self.lines = [OrderLine.from_priced(i + 1, p) for i, p in enumerate(priced)]
+        if promoted is None:
+            self.lines = [OrderLine.from_priced(i + 1, p) for i, p in enumerate(priced)]
+            self.promotions, self.expected_promotions = (), ()
+        else:
+            self.lines = list(promoted.lines)
+            self.promotions, self.expected_promotions = promoted.promotions, promoted.expected
         self.net_total = sum((ln.net_amount for ln in self.lines), ZERO)
         self.vat_total = sum((ln.vat_amount for ln in self.lines), ZERO)
         self.gross_total = sum((ln.gross_amount for ln in self.lines), ZERO)

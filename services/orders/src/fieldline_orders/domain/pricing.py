@@ -434,6 +434,27 @@ class PriceBook:
                     best, best_percent = d, pct
         return NO_DISCOUNT if best is None else AppliedDiscount(best_percent, best.id)
 
+    @property
+    def vat_included(self) -> bool:
+        return self.price_type.vat_included if self.price_type else True
+
+    def free_price(self, product_id: str, base_quantity: Decimal) -> tuple[Decimal, Decimal] | None:
+        """What an ordinary line of `base_quantity` of the product would cost, without a
+        manual discount: its unit price and gross (the value of free goods and gifts,
+        promotion_pricing.FreePricer); None when the book does not price it (a product it
+        does not hold, inactive, or without a price)."""
+        product = self.products.get(product_id)
+        if product is None or not product.active:
+            return None
+        price = self._price(product)
+        if price is None:
+            return None
+        rule = self.discount(product, base_quantity)
+        amounts = line_amounts(
+            base_quantity, price.unit_price, rule.percent, ZERO, product.vat_rate, self.vat_included
+        )
+        return price.unit_price, amounts.gross
+
     def price_lines(
         self,
         lines: Sequence[LineInput],

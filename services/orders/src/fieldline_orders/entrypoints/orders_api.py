@@ -27,7 +27,7 @@ from fieldline_orders.domain.values import (
     require_id,
 )
 from fieldline_orders.entrypoints.caller import OrdersServicerBase, bearer
-from fieldline_orders.service_layer import amend, contacts, recommendation
+from fieldline_orders.service_layer import amend, contacts, preview, recommendation
 from fieldline_orders.service_layer import orders as sl
 from fieldline_orders.service_layer.scope import readable_order
 from fieldline_orders.service_layer.submit import SubmitCall, SubmitCommand
@@ -76,6 +76,7 @@ class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
             channel=m.from_enum(m.ORDER_CHANNELS, request.channel, "channel"),
             call_id=request.call_id,
             credited_agent_id=request.credited_agent_id,
+            expected=m.expected_inputs(request.expected_promotions),
         )
 
     async def GetOrder(
@@ -166,11 +167,17 @@ class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
             ),
             actor=actor,
             actor_token=bearer(),
+            expected=m.expected_inputs(request.expected_promotions),
         )
         app = self.app
         async with self.read() as uow:
             plan = await amend.prepare_amendment(
-                uow, cmd, today=app.today(), limits=app.limits, dates=app.dates
+                uow,
+                cmd,
+                today=app.today(),
+                limits=app.limits,
+                dates=app.dates,
+                promotions=app.promotion_terms(),
             )
         if plan.done or plan.credit is None:
             return os_.AmendOrderResponse(order=m.order_pb(plan.order))
@@ -318,4 +325,29 @@ class OrdersServicer(OrdersServicerBase, os_grpc.OrdersServiceServicer):
             )
         return os_.ListContactSalesResponse(
             contact_sales=[m.contact_sales_pb(c) for c in items], next_page_token=token
+        )
+
+    async def PreviewOrder(
+        self, request: os_.PreviewOrderRequest, context: grpc.aio.ServicerContext
+    ) -> os_.PreviewOrderResponse:
+        app = self.app
+        cmd = preview.PreviewCommand(
+            client_id=request.client_id,
+            outlet_id=request.outlet_id,
+            distributor_id=request.distributor_id,
+            order_date=m.opt_date("order_date", request.order_date),
+            lines=m.line_inputs(request.lines),
+            channel=m.from_enum(m.ORDER_CHANNELS, request.channel, "channel"),
+            kind=m.from_enum(m.ORDER_KINDS, request.kind, "kind"),
+            actor=await self.caller(),
+        )
+        async with self.read() as uow:
+            made = await preview.preview_order(
+                uow, cmd, limits=app.limits, dates=app.dates, terms=app.promotion_terms()
+            )
+        return m.preview_pb(
+            made.lines,
+            made.promotions,
+            made.currency,
+            (made.net_total, made.vat_total, made.gross_total),
         )

@@ -25,6 +25,7 @@ kit) besides being recorded where the model keeps it.
   token names) — own orders (a supervisor: its team's); ListOrderRevisions: as GetOrder;
 * GetFulfilmentReport: SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE — own distributor's;
 * recommended orders: AGENT, VAN_SELLER, TELESELLER, SUPERVISOR, ADMIN, SERVICE — route;
+* PreviewOrder (an order priced with its promotions, nothing written): who sells — route;
 * GetContactSales, ListContactSales: AGENT, VAN_SELLER, TELESELLER, SUPERVISOR, ADMIN,
   SERVICE — own (a supervisor: its team's);
 * CreateVan: ADMIN, SERVICE — company, audited;
@@ -35,7 +36,8 @@ kit) besides being recorded where the model keeps it.
 * AcceptReturn: AGENT, VAN_SELLER (into its own van or to the warehouse), ADMIN, SERVICE —
   route;
 * UpsertPromotions: ADMIN, SERVICE (the ERP, a trade-promotion system) — company, audited;
-  GetPromotion, ListPromotions: SUPERVISOR, ADMIN, SERVICE — company; ListOutletPromotions:
+  GetPromotion, ListPromotions, ListPromotionBudgetEntries: SUPERVISOR, ADMIN, SERVICE —
+  company; ListOutletPromotions:
   who sells — route.
 
 TECHNICIAN has no business here; MERCHANDISER reads the catalog only; TELESELLER has no van.
@@ -113,6 +115,7 @@ POLICY = {
         {SUPERVISOR, DISTRIBUTOR_MANAGER, ADMIN, SERVICE}, scope=Scope.TERRITORY
     ),
     "GetRecommendedOrder": Rule(SELLERS, scope=Scope.ROUTE),
+    "PreviewOrder": Rule(SELLERS, scope=Scope.ROUTE),
     "ListRecommendedOrders": Rule(SELLERS, scope=Scope.ROUTE),
     "GetContactSales": Rule(SELLERS, scope=Scope.OWN),
     "ListContactSales": Rule(SELLERS, scope=Scope.OWN),
@@ -129,5 +132,6 @@ POLICY = {
     "UpsertPromotions": Rule(ERP, scope=Scope.COMPANY, audit=True),
     "GetPromotion": Rule({SUPERVISOR, ADMIN, SERVICE}, scope=Scope.COMPANY),
     "ListPromotions": Rule({SUPERVISOR, ADMIN, SERVICE}, scope=Scope.COMPANY),
+    "ListPromotionBudgetEntries": Rule({SUPERVISOR, ADMIN, SERVICE}, scope=Scope.COMPANY),
     "ListOutletPromotions": Rule(SELLERS, scope=Scope.ROUTE),
 }

@@ -167,10 +167,17 @@ class VanServicer(OrdersServicerBase, vs_grpc.VanServiceServicer):
             actor=actor,
             actor_token=bearer(),
             visit_id=request.visit_id,
+            expected=m.expected_inputs(request.expected_promotions),
         )
+        app = self.app
         async with self.read() as uow:
             plan = await sl.prepare_van_sale(
-                uow, cmd, today=self.app.today(), limits=self.app.limits, dates=self.app.dates
+                uow,
+                cmd,
+                today=app.today(),
+                limits=app.limits,
+                dates=app.dates,
+                promotions=app.promotion_terms(),
             )
         if plan.existing is not None:
             return vs.CompleteVanSaleResponse(order=m.order_pb(plan.existing))

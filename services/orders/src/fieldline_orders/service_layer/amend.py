@@ -33,7 +33,13 @@ from fieldline_kit.errors import (
 from fieldline_kit.logging import get_logger
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain.access import Actor, denied
+from fieldline_orders.domain.budgets import held, releases
 from fieldline_orders.domain.catalog import check_warehouse_owner
+from fieldline_orders.domain.order_promotions import (
+    ExpectedInput,
+    PromotedOrder,
+    free_products,
+)
 from fieldline_orders.domain.orders import (
     Amendment,
     CreditChecker,
@@ -49,6 +55,14 @@ from fieldline_orders.domain.orders import (
 from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits, PricedLine
 from fieldline_orders.domain.values import ZERO, limit_text, optional_id, require_id
 from fieldline_orders.service_layer.orders import override_reason
+from fieldline_orders.service_layer.promoting import (
+    OrderShape,
+    PromotionTerms,
+    promote_one,
+    promotions_in_force,
+    release_budgets,
+    take_budgets,
+)
 from fieldline_orders.service_layer.scope import readable_order
 
 log = get_logger("fieldline.orders.amend")
@@ -102,6 +116,7 @@ class AmendCommand:
     # The verified caller, and its bearer token (forwarded to settlements, never logged).
     actor: Actor
     actor_token: str = field(default="", repr=False)
+    expected: Sequence[ExpectedInput] = ()  # the promotions the device expected
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,7 @@ class AmendPlan:
     warehouse_id: str = ""
     comment: str = ""
     credit: CreditRequest | None = None
+    promoted: PromotedOrder | None = None  # the new lines as its promotions priced them
 
 
 async def prepare_amendment(
@@ -129,6 +145,7 @@ async def prepare_amendment(
     today: date,
     limits: ManualDiscountLimits,
     dates: DateWindow,
+    promotions: PromotionTerms | None = None,
 ) -> AmendPlan:
     """Step 1, on a read-only unit of work (nothing is written). Bad input first, then the
     scope, then whether this amendment was made, then the status and revision, then the
@@ -169,13 +186,41 @@ async def prepare_amendment(
     if warehouse_id and warehouse_id != order.warehouse_id:
         owners = await uow.warehouses.owners([warehouse_id])
         check_warehouse_owner("warehouse_id", warehouse_id, owners, order.distributor_id)
+    in_force = await promotions_in_force(uow, promotions, cmd.expected) if promotions else []
     book = await uow.catalog.price_book(
-        order.client_id, order.order_date, ids, order.distributor_id
+        order.client_id,
+        order.order_date,
+        [*ids, *sorted(free_products(in_force))],
+        order.distributor_id,
     )
     priced = book.price_lines(cmd.lines, roles=cmd.actor.role_names, limits=limits)
     if not priced:
         raise InvalidArgument("lines", "at least one line is required")
-    gross = sum((p.amounts.gross for p in priced), ZERO)
+    promoted = None
+    if promotions is not None:
+        # Judged again as the order arrives now (a promotion that ended or ran out since the
+        # first revision is not given again); what this revision holds of a budget is given
+        # back if the amendment is written.
+        own = held(await uow.budgets.of_order(order.id))
+        shape = OrderShape(
+            order.outlet_id,
+            order.client_id,
+            order.kind,
+            order.channel,
+            order.distributor_id,
+            order.order_date,
+        )
+        promoted = await promote_one(
+            uow,
+            promotions,
+            in_force,
+            book,
+            priced,
+            shape,
+            cmd.expected,
+            {pid: amount for (pid, rev), amount in own.items() if rev == order.revision},
+        )
+    gross = promoted.gross if promoted else sum((p.amounts.gross for p in priced), ZERO)
     return AmendPlan(
         order,
         amendment_id=amendment_id,
@@ -186,6 +231,7 @@ async def prepare_amendment(
         delivery_date=cmd.delivery_date,
         warehouse_id=warehouse_id,
         comment=comment,
+        promoted=promoted,
         credit=CreditRequest(
             order_id=order.id,
             client_id=order.client_id,
@@ -246,6 +292,14 @@ async def finish_amendment(
         decision=decision,
         amended_by=plan.amended_by,
         now=now,
+        promoted=plan.promoted,
+    )
+    # The replaced revision's budgets given back and the new one's taken, in one step.
+    replaced = releases(
+        read.id, await uow.budgets.of_order(read.id), now, revision=plan.expected_revision
+    )
+    await take_budgets(
+        uow, current.id, current.revision, current.promotions, now, released=replaced
     )
     try:
         await uow.orders.save(current)
@@ -298,6 +352,7 @@ async def cancel_order(
     order = await changeable_order(uow, actor, order_id)
     if order.cancel(expected_revision=expected, reason=reason, cancelled_by=by, now=now):
         await uow.orders.save(order)
+        await release_budgets(uow, order.id, now)
     return order
 
 

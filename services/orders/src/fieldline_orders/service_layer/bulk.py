@@ -43,7 +43,10 @@ async def apply_feed(uow: OrdersUnitOfWork, records: Sequence[FeedRecord]) -> No
     held changes nothing), one statement per read model."""
     await uow.feed.put_clients([r for r in records if isinstance(r, ClientState)])
     await uow.feed.put_outlets([r for r in records if isinstance(r, OutletState)])
-    await uow.feed.put_territories([r for r in records if isinstance(r, TerritoryState)])
+    territories = [r for r in records if isinstance(r, TerritoryState)]
+    await uow.feed.put_territories(territories)
+    if territories:  # as the consumer does (service_layer/feed.py `territory_seen`)
+        await uow.catalog.bump_generation()
     await uow.feed.put_assignments([r for r in records if isinstance(r, AssignmentState)])
     await uow.feed.put_audits([r for r in records if isinstance(r, AuditState)])
     await uow.feed.put_employees([r for r in records if isinstance(r, EmployeeState)])

@@ -43,7 +43,10 @@ async def outlet_seen(uow: OrdersUnitOfWork, state: OutletState) -> bool:
 async def territory_seen(uow: OrdersUnitOfWork, state: TerritoryState) -> bool:
     """A territory created: its place in the tree (its parent)."""
     applied = await uow.feed.put_territory(state)
-    if not applied:
+    if applied:
+        # Submissions cache the territory tree with the catalog (promotions' targeting).
+        await uow.catalog.bump_generation()
+    else:
         log.info(
             "stale territory event ignored", territory_id=state.territory_id, version=state.version
         )

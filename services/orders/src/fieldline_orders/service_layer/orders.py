@@ -13,6 +13,10 @@ from fieldline_orders.domain.access import Actor, denied
 from fieldline_orders.domain.fulfilment import FulfilmentRow, report
 from fieldline_orders.domain.orders import Order, OrderStatus
 from fieldline_orders.domain.values import MAX_REASON, limit_text, require_id
+from fieldline_orders.service_layer.promoting import release_budgets
+
+# An order that ends so gives back what it took of promotion budgets.
+RELEASING = frozenset({OrderStatus.CANCELLED, OrderStatus.REJECTED})
 
 # Days after its delivery date an order counts as late, at most (the report's threshold).
 MAX_LATE_AFTER_DAYS = 366
@@ -83,6 +87,8 @@ async def update_status(
         status, delivered=delivered, reason=reason, reported_by=actor.id, now=now
     ):
         await uow.orders.save(order)
+        if order.status in RELEASING:
+            await release_budgets(uow, order.id, now)
     return order
 
 

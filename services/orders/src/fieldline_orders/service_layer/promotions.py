@@ -17,14 +17,16 @@ from fieldline_kit.errors import NotFound
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain import events
 from fieldline_orders.domain.access import Actor
+from fieldline_orders.domain.budgets import BudgetState
 from fieldline_orders.domain.promotions import OutletFacts, Promotion, offered
-from fieldline_orders.domain.values import require_id
+from fieldline_orders.domain.values import fmt, require_id
 from fieldline_orders.service_layer.catalog import (
     RecordResult,
     _apply,
     _client_types,
     _duplicates,
     _empty,
+    _Item,
     _judge_distributor,
     _keep_ids,
     _parse,
@@ -55,11 +57,13 @@ async def upsert_promotions(
     )
     groups = await uow.groups.existing({g for p in live for g in p.group_ids})
     types = await _client_types(uow, (d for p in live for d in p.targeting.distributor_ids))
+    budgets = await uow.budgets.states(p.id for p in live)
     for it in items:
         p = it.entity
         if p is None:
             continue
         path = f"promotions[{it.index}]"
+        _judge_budget(it, path, existing.get(p.external_id), budgets.get(p.id))
         for field, kind, ref in p.references():
             if ref not in (products if kind == "product" else groups):
                 it.reject(f"{path}.{field}: {kind} {ref} not found")
@@ -67,9 +71,33 @@ async def upsert_promotions(
             _judge_distributor(it, f"{path}.targeting.distributor_ids", d, types)
     _refuse_if_any(items)
     results, written = await _apply(uow.promotions, items, existing)
+    await uow.budgets.put_totals(
+        {p.id: p.budget.total for p in _stored(written) if p.budget.limited}
+    )
     if written:
+        # Submissions cache the promotions in force with the catalog (adapters/catalog_cache).
+        await uow.catalog.bump_generation()
         uow.catalog.announce(*(events.PromotionChanged(p) for p in _stored(written)))
     return results
+
+
+def _judge_budget(
+    it: _Item[Promotion], path: str, stored: Promotion | None, budget: BudgetState | None
+) -> None:
+    """A budget orders consumed already keeps its kind and never goes below what they took."""
+    p = it.entity
+    if p is None or budget is None or budget.consumed == 0 or not p.budget.limited:
+        return
+    if stored is not None and stored.budget.kind is not p.budget.kind:
+        it.reject(
+            f"{path}.budget.kind: orders consumed {fmt(budget.consumed)} of it in "
+            f"{stored.budget.kind.value}; it cannot become {p.budget.kind.value}"
+        )
+    elif p.budget.total < budget.consumed:
+        it.reject(
+            f"{path}.budget.total: {fmt(p.budget.total)} is below the {fmt(budget.consumed)} "
+            "orders consumed already"
+        )
 
 
 async def get_promotion(uow: OrdersUnitOfWork, promotion_id: str) -> Promotion:

@@ -18,13 +18,19 @@ settlements (a SQLite write transaction would block every other writer):
    (service_layer/distributors.py: the types of the batch's distributors read at once, only
    when an order names one); a registered warehouse of another owner than the order's
    (domain/catalog.py `check_warehouse_owner`: the batch's warehouses read at once, in one
-   statement, only when an order names one); its lines priced. A bad order fails alone, with
-   its specific error.
+   statement, only when an order names one); its lines priced, with the promotions it gets
+   (domain/order_promotions.py: those in force come with the catalog cache, the budgets'
+   `left` with one more statement when limited ones are in force) and the device's
+   expectation judged. A bad order fails alone, with its specific error.
 2. **credit** (`CreditChecker.check_many`, no transaction): one CheckCreditBatch for every new
    order and every held order submitted again, judged in order, so two orders of one client
    see each other's reservations as if sent one after the other.
-3. **write** (one unit of work): the new orders (one statement per table; an order whose id
-   appeared since step 1 is answered as it is now), the re-checked held orders, the contacts
+3. **write** (one unit of work): first the budget rows the new orders consume locked and each
+   order judged against them in call order (domain/budgets.py): one that no longer fits is
+   **withheld** — not written, judged again in the next round with fresh reads and credit, at
+   most `MAX_ROUNDS` times, then ABORTED; then the new orders (one statement per table; an
+   order whose id appeared since step 1 is answered as it is now) and the budget entries of
+   those inserted, the re-checked held orders, the contacts
    their visits name recomputed (the unit of work, adapters/contacts.py), and every call's
    answer stored under its request_id. A race with a concurrent copy of a call (its
    answer stored first) runs the write once more, answering that call from what was stored.
@@ -42,7 +48,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import TypeAlias
 
 from fieldline_kit.errors import AlreadyExists, Conflict, DomainError
@@ -51,6 +58,14 @@ from fieldline_kit.tracing import Origin
 from fieldline_orders.adapters.repository import OrderRepository, OrdersUnitOfWork
 from fieldline_orders.adapters.submit_reads import SubmitKeys, SubmitReader, price_books
 from fieldline_orders.domain.access import Actor, denied
+from fieldline_orders.domain.budgets import (
+    BudgetEntry,
+    BudgetState,
+    consumption,
+    fits,
+    needs_of,
+    shortfall,
+)
 from fieldline_orders.domain.catalog import check_warehouse_owner
 from fieldline_orders.domain.channels import (
     check_channel_fields,
@@ -60,6 +75,14 @@ from fieldline_orders.domain.channels import (
 )
 from fieldline_orders.domain.contacts import check_visit
 from fieldline_orders.domain.feed import VisitState
+from fieldline_orders.domain.order_promotions import (
+    ExpectedInput,
+    PromotedOrder,
+    PromotionRules,
+    expected_ids,
+    free_products,
+    with_promotions,
+)
 from fieldline_orders.domain.orders import (
     CreditChecker,
     CreditDecision,
@@ -73,6 +96,7 @@ from fieldline_orders.domain.orders import (
     Stage,
 )
 from fieldline_orders.domain.pricing import LineInput, ManualDiscountLimits, PriceBook, PricedLine
+from fieldline_orders.domain.promotions import OrderFacts, OutletFacts
 from fieldline_orders.domain.values import ZERO, is_canonical_id, require_id
 from fieldline_orders.service_layer.distributors import check_distributor
 from fieldline_orders.service_layer.orders import check_owner, override_reason
@@ -100,6 +124,8 @@ class SubmitCommand:
     channel: OrderChannel | None = None  # None: the caller's own (domain/channels.py)
     call_id: str = ""
     credited_agent_id: str = ""
+    # The promotions the device expected (as sent; judged for form with the order).
+    expected: Sequence[ExpectedInput] = ()
 
     @property
     def user_token(self) -> str:
@@ -128,6 +154,7 @@ class Plan:
     priced: Sequence[PricedLine] = ()
     currency: str = ""
     credit: CreditRequest | None = None
+    promoted: PromotedOrder | None = None  # its lines as its promotions priced them
 
 
 class SubmitOrders:
@@ -142,7 +169,9 @@ class SubmitOrders:
         limits: ManualDiscountLimits,
         dates: DateWindow,
         respond: Callable[[Order], bytes],
+        promotion_grace_days: int = 1,
     ) -> None:
+        self._grace_days = promotion_grace_days
         self._reader = reader
         self._credit = credit
         self._uow = uow
@@ -155,11 +184,26 @@ class SubmitOrders:
     async def __call__(self, calls: Sequence[SubmitCall]) -> list[Outcome]:
         """One outcome per call, in order."""
         out: dict[int, Outcome] = {}
+        withheld: dict[int, int] = {}  # call → the rounds it was withheld in
         pending = list(range(len(calls)))
         while pending:
             rounds, pending = _first_of_each(calls, pending)
-            out.update(await self._round(calls, rounds))
+            again: list[int] = []
+            for i, outcome in (await self._round(calls, rounds)).items():
+                if isinstance(outcome, Withheld):
+                    withheld[i] = withheld.get(i, 0) + 1
+                    if withheld[i] < MAX_ROUNDS:
+                        again.append(i)  # judged again with fresh reads (and credit)
+                        continue
+                    await self._give_up(calls[i])
+                out[i] = outcome
+            pending = sorted(again + pending)
         return [out.get(i, Conflict("order was not submitted; retry")) for i in range(len(calls))]
+
+    async def _give_up(self, call: SubmitCall) -> None:
+        """An order withheld round after round is not written: settlements' reservation for
+        it is released (a retry reserves again)."""
+        await self._credit.release(call.cmd.order_id, call.cmd.user_token)
 
     async def judge(self, calls: Sequence[SubmitCall]) -> list[Plan | Outcome]:
         """Step 1 alone (what the read step is tested by): each call's plan, or its answer."""
@@ -206,23 +250,30 @@ class SubmitOrders:
             except DomainError as exc:
                 invalid[i] = exc
         headers = [h for h, _ in fresh.values()]
-        reads, catalog = await self._reader.read(
-            SubmitKeys(
-                request_keys=[k for i in todo if (k := calls[i].idempotency.key)],
-                order_ids=[order_id for order_id, _ in named.values()],
-                outlet_ids={h.outlet_id for h in headers},
-                client_ids={h.client_id for h in headers},
-                product_ids={pid for _, ids in fresh.values() for pid in ids},
-                dates={h.order_date for h in headers},
-                route_agents={
-                    agent
-                    for i in fresh
-                    if calls[i].cmd.actor.route_scoped
-                    for agent in calls[i].cmd.actor.agents
-                },
-                visit_ids={h.visit_id for h in headers if h.visit_id},
-            )
+        since = today - timedelta(days=self._grace_days)
+        keys = SubmitKeys(
+            request_keys=[k for i in todo if (k := calls[i].idempotency.key)],
+            order_ids=[order_id for order_id, _ in named.values()],
+            outlet_ids={h.outlet_id for h in headers},
+            client_ids={h.client_id for h in headers},
+            # The lines' products, and those promotions give (their prices value them).
+            product_ids={pid for _, ids in fresh.values() for pid in ids}
+            | self._reader.promotion_products(since),
+            dates={h.order_date for h in headers},
+            route_agents={
+                agent
+                for i in fresh
+                if calls[i].cmd.actor.route_scoped
+                for agent in calls[i].cmd.actor.agents
+            },
+            visit_ids={h.visit_id for h in headers if h.visit_id},
+            promotions_since=since,
         )
+        reads, catalog = await self._reader.read(keys)
+        given = free_products(catalog.promotions) - set(keys.product_ids)
+        if given:  # the promotions were read with this batch (an import, a new day): again
+            keys = replace(keys, product_ids=set(keys.product_ids) | given)
+            reads, catalog = await self._reader.read(keys)
         # Phone orders: the agents of their outlets' field routes, one of whom is credited.
         field_agents = await self._reader.field_agents(
             {h.outlet_id for h in headers if h.channel is OrderChannel.PHONE}
@@ -305,13 +356,32 @@ class SubmitOrders:
             },
             sorted({pid for i in priceable if fresh[i][0].distributor_id for pid in fresh[i][1]}),
         )
+        # Promotions devices expected that are not in force: unknown, or ended (to say so).
+        asked = {pid for i in priceable for pid in expected_ids(calls[i].cmd.expected)}
+        extra = await self._reader.promotions(asked - {p.id for p in catalog.promotions})
+        rules = PromotionRules(
+            (*catalog.promotions, *extra),
+            catalog.territory_parents,
+            catalog.group_parents,
+            self._grace_days,
+            self._clock(),
+            today,
+        )
+        # What limited budgets have left, to choose with (the write checks again, locked).
+        budgets = await self._reader.budgets(
+            {p.id for p in catalog.promotions if p.budget.limited} if priceable else set()
+        )
+        left = {pid: b.left for pid, b in budgets.items()}
         for i in priceable:
             header = fresh[i][0]
             try:
                 book = theirs.get((header.distributor_id, header.client_id, header.order_date))
                 if book is None:
                     book = books[(header.client_id, header.order_date)]
-                plans[i] = self._new_order(calls[i].cmd, header, book, named[i][1], today)
+                card = reads.outlet_cards.get(header.outlet_id, ("", ""))
+                plans[i] = self._new_order(
+                    calls[i].cmd, header, book, named[i][1], today, rules, card, left
+                )
             except DomainError as exc:
                 out[i] = exc
         if existing:
@@ -324,18 +394,37 @@ class SubmitOrders:
         return plans
 
     def _new_order(
-        self, cmd: SubmitCommand, header: OrderHeader, book: PriceBook, reason: str, today: date
+        self,
+        cmd: SubmitCommand,
+        header: OrderHeader,
+        book: PriceBook,
+        reason: str,
+        today: date,
+        rules: PromotionRules,
+        card: tuple[str, str],
+        left: Mapping[str, Decimal],
     ) -> Plan:
-        """A new order's lines priced, and the credit request for its total."""
+        """A new order's lines priced, with its promotions, and the credit request for its
+        total."""
         priced = book.price_lines(cmd.lines, roles=cmd.actor.role_names, limits=self._limits)
-        gross = sum((p.amounts.gross for p in priced), ZERO)
+        facts = OrderFacts(
+            OutletFacts(header.outlet_id, header.client_id, *card),
+            OrderKind.PRE_SALE,
+            header.channel,
+            header.distributor_id,
+            header.order_date,
+            book.currency,
+        )
+        promoted = with_promotions(priced, facts, rules, book, cmd.expected, left)
+        gross = promoted.gross if promoted else sum((p.amounts.gross for p in priced), ZERO)
         return Plan(
             header.order_id,
             None,
             header,
             priced,
             book.currency,
-            CreditRequest(
+            promoted=promoted,
+            credit=CreditRequest(
                 order_id=header.order_id,
                 client_id=header.client_id,
                 amount=gross,
@@ -399,13 +488,27 @@ class SubmitOrders:
             if after_race:  # a concurrent copy of a call stored its answer first: that one
                 todo = await _answered_meanwhile(uow, calls, todo, out)
             new = [i for i in todo if plans[i].existing is None]
+            needs = {i: _needs(plans[i]) for i in new}
+            wanted = {pid for i in new for pid in needs[i]}
+            if wanted:  # the budgets' rows locked, then each order judged in call order
+                budgets = await uow.budgets.states(wanted, lock=True)
+                fit = fits([needs[i] for i in new], budgets)
+                for i, ok in zip(new, fit, strict=True):
+                    if not ok:
+                        out[i] = _withheld(plans[i].order_id, needs[i], budgets)
+                new = [i for i, ok in zip(new, fit, strict=True) if ok]
+                todo = [i for i in todo if i not in out]
             orders = [_submitted(plans[i], decisions[i], now) for i in new]
             inserted = {o.id for o in await uow.orders.add_all_if_absent(orders)}
             answered: dict[int, Order] = {}
+            entries: list[BudgetEntry] = []
             for i, order in zip(new, orders, strict=True):
                 if order.id in inserted:
                     uow.track(order, origin=calls[i].origin)
                     answered[i] = order
+                    entries += consumption(order.id, order.revision, needs[i], now)
+            if entries:
+                await uow.budgets.record(entries)
             for i in todo:
                 if i in answered:
                     continue
@@ -421,6 +524,28 @@ class SubmitOrders:
             await uow.record_responses(records)
             await uow.commit()
         return out
+
+
+# Rounds a call may be withheld in (a budget ran out under it) before it is refused.
+MAX_ROUNDS = 3
+
+
+class Withheld(Conflict):
+    """An order that no longer fits a budget it was priced with, when the budgets were locked
+    to write it: judged again in the next round (ABORTED, retryable, after `MAX_ROUNDS`)."""
+
+
+def _needs(plan: Plan) -> dict[str, Decimal]:
+    return needs_of(plan.promoted.promotions) if plan.promoted is not None else {}
+
+
+def _withheld(
+    order_id: str, needs: Mapping[str, Decimal], budgets: Mapping[str, BudgetState]
+) -> Withheld:
+    return Withheld(
+        f"order_id: order {order_id} was priced with promotion budgets that ran out while it "
+        f"was written ({shortfall(needs, budgets)}); submit it again"
+    )
 
 
 def _first_of_each(calls: Sequence[SubmitCall], pending: list[int]) -> tuple[list[int], list[int]]:
@@ -539,7 +664,7 @@ def _existing_order(
 def _submitted(plan: Plan, decision: CreditDecision, now: datetime) -> Order:
     if plan.header is None:
         raise ValueError(f"order {plan.order_id}: a new order needs its header")
-    return Order.submit(plan.header, plan.priced, plan.currency, decision, now)
+    return Order.submit(plan.header, plan.priced, plan.currency, decision, now, plan.promoted)
 
 
 async def _current(

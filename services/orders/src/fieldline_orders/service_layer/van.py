@@ -30,11 +30,17 @@ from fieldline_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgum
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
 from fieldline_orders.domain.access import Actor, denied
 from fieldline_orders.domain.contacts import check_visit
+from fieldline_orders.domain.order_promotions import (
+    ExpectedInput,
+    PromotedOrder,
+    free_products,
+)
 from fieldline_orders.domain.orders import (
     CreditDecision,
     CreditRequest,
     DateWindow,
     Order,
+    OrderChannel,
     OrderHeader,
     OrderKind,
     Stage,
@@ -63,6 +69,13 @@ from fieldline_orders.domain.van import (
 )
 from fieldline_orders.service_layer.distributors import require_distributor
 from fieldline_orders.service_layer.orders import check_outlet, override_reason
+from fieldline_orders.service_layer.promoting import (
+    OrderShape,
+    PromotionTerms,
+    promote_one,
+    promotions_in_force,
+    take_budgets,
+)
 from fieldline_orders.service_layer.scope import check_outlet_scope, readable_van, writable_van
 
 
@@ -168,6 +181,7 @@ class VanSaleCommand:
     actor: Actor
     actor_token: str = field(default="", repr=False)
     visit_id: str = ""
+    expected: Sequence[ExpectedInput] = ()  # the promotions the device expected
 
 
 @dataclass(frozen=True)
@@ -185,6 +199,7 @@ class VanSalePlan:
     credit: CreditRequest | None = None
     cash_collected: Decimal = ZERO
     receipt_number: str = ""
+    promoted: PromotedOrder | None = None  # its lines as its promotions priced them
 
     @property
     def van_id(self) -> str:
@@ -198,8 +213,10 @@ async def prepare_van_sale(
     today: date,
     limits: ManualDiscountLimits,
     dates: DateWindow,
+    promotions: PromotionTerms | None = None,
 ) -> VanSalePlan:
-    """Step 1, on a read-only unit of work (nothing is written)."""
+    """Step 1, on a read-only unit of work (nothing is written). With `promotions`, the sale
+    gets those in force (their free goods come from the van too)."""
     sale_id = require_id("sale_id", cmd.sale_id)
     actor = cmd.actor
     existing = await uow.orders.find(sale_id)
@@ -228,8 +245,12 @@ async def prepare_van_sale(
         for i, ln in enumerate(cmd.lines)
         if ln.product_id
     ]
+    in_force = await promotions_in_force(uow, promotions, cmd.expected) if promotions else []
     book = await uow.catalog.price_book(
-        header.client_id, header.order_date, ids, van.distributor_id
+        header.client_id,
+        header.order_date,
+        [*ids, *sorted(free_products(in_force))],
+        van.distributor_id,
     )
     priced = book.price_lines(cmd.lines, roles=actor.role_names, limits=limits)
     currency = book.currency
@@ -238,12 +259,32 @@ async def prepare_van_sale(
             "cash_collected.currency_code",
             f"must be the sale's currency {currency}, got {cmd.cash_currency}",
         )
-    wanted = sum_by_product((p.product.id, p.base_quantity) for p in priced)
+    promoted = None
+    if promotions is not None:
+        shape = OrderShape(
+            header.outlet_id,
+            header.client_id,
+            OrderKind.VAN_SALE,
+            OrderChannel.FIELD,
+            van.distributor_id,
+            header.order_date,
+        )
+        promoted = await promote_one(uow, promotions, in_force, book, priced, shape, cmd.expected)
     fields: dict[str, str] = {}
     labels: dict[str, str] = {}
     for i, p in enumerate(priced):
         fields.setdefault(p.product.id, f"lines[{i}].quantity")
         labels.setdefault(p.product.id, f"{p.product.sku} ({p.product.id})")
+    if promoted is None:
+        wanted = sum_by_product((p.product.id, p.base_quantity) for p in priced)
+        gross = sum((p.amounts.gross for p in priced), ZERO)
+    else:  # free goods and gifts leave the van too
+        wanted = sum_by_product((ln.product_id, ln.base_quantity) for ln in promoted.lines)
+        gross = promoted.gross
+        for ln in promoted.lines:
+            if ln.free_of_charge:
+                fields.setdefault(ln.product_id, "lines")
+                labels.setdefault(ln.product_id, f"{ln.product_id} (free, a promotion's)")
     try:
         check_sale_stock(van_id, wanted, await uow.vans.stock(van_id), fields, labels)
     except FailedPrecondition:
@@ -253,7 +294,6 @@ async def prepare_van_sale(
         if done is None:
             raise
         return _already_made(actor, done)
-    gross = sum((p.amounts.gross for p in priced), ZERO)
     return VanSalePlan(
         sale_id=sale_id,
         van=van,
@@ -277,6 +317,7 @@ async def prepare_van_sale(
         cash_collected=cmd.cash_collected,
         # Checked here, before settlements is asked, not only when the sale is written.
         receipt_number=limit_text("receipt_number", cmd.receipt_number, MAX_CODE),
+        promoted=promoted,
     )
 
 
@@ -315,7 +356,10 @@ async def finish_van_sale(
         plan.cash_collected,
         plan.receipt_number,
         now,
+        plan.promoted,
     )
+    # The promotions' budgets first (locked, checked, taken), as every writer takes them.
+    await take_budgets(uow, order.id, order.revision, order.promotions, now)
     vans = uow.vans
     # Rows are taken in product id order, as everywhere, so that two sales (or a sale and an
     # unloading) of the same products lock them in the same order and never deadlock.

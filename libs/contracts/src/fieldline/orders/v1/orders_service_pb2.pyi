@@ -1,5 +1,6 @@
 from fieldline.orders.v1 import resources_pb2 as _resources_pb2
 from google.type import date_pb2 as _date_pb2
+from google.type import money_pb2 as _money_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -37,7 +38,7 @@ class CreditOverride(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class SubmitOrderRequest(_message.Message):
-    __slots__ = ("request_id", "order_id", "client_id", "outlet_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "comment", "credit_override", "visit_id", "channel", "call_id", "credited_agent_id")
+    __slots__ = ("request_id", "order_id", "client_id", "outlet_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "comment", "credit_override", "visit_id", "channel", "call_id", "credited_agent_id", "expected_promotions")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +54,7 @@ class SubmitOrderRequest(_message.Message):
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     CALL_ID_FIELD_NUMBER: _ClassVar[int]
     CREDITED_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_PROMOTIONS_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     order_id: str
     client_id: str
@@ -68,7 +70,8 @@ class SubmitOrderRequest(_message.Message):
     channel: _resources_pb2.OrderChannel
     call_id: str
     credited_agent_id: str
-    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., comment: _Optional[str] = ..., credit_override: _Optional[_Union[CreditOverride, _Mapping]] = ..., visit_id: _Optional[str] = ..., channel: _Optional[_Union[_resources_pb2.OrderChannel, str]] = ..., call_id: _Optional[str] = ..., credited_agent_id: _Optional[str] = ...) -> None: ...
+    expected_promotions: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ExpectedPromotion]
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., comment: _Optional[str] = ..., credit_override: _Optional[_Union[CreditOverride, _Mapping]] = ..., visit_id: _Optional[str] = ..., channel: _Optional[_Union[_resources_pb2.OrderChannel, str]] = ..., call_id: _Optional[str] = ..., credited_agent_id: _Optional[str] = ..., expected_promotions: _Optional[_Iterable[_Union[_resources_pb2.ExpectedPromotion, _Mapping]]] = ...) -> None: ...
 
 class SubmitOrderResponse(_message.Message):
     __slots__ = ("order",)
@@ -155,7 +158,7 @@ class UpdateOrderStatusResponse(_message.Message):
     def __init__(self, order: _Optional[_Union[_resources_pb2.Order, _Mapping]] = ...) -> None: ...
 
 class AmendOrderRequest(_message.Message):
-    __slots__ = ("request_id", "order_id", "amendment_id", "expected_revision", "lines", "delivery_date", "warehouse_id", "comment", "credit_override")
+    __slots__ = ("request_id", "order_id", "amendment_id", "expected_revision", "lines", "delivery_date", "warehouse_id", "comment", "credit_override", "expected_promotions")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -165,6 +168,7 @@ class AmendOrderRequest(_message.Message):
     WAREHOUSE_ID_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
     CREDIT_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_PROMOTIONS_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     order_id: str
     amendment_id: str
@@ -174,7 +178,8 @@ class AmendOrderRequest(_message.Message):
     warehouse_id: str
     comment: str
     credit_override: CreditOverride
-    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., amendment_id: _Optional[str] = ..., expected_revision: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., warehouse_id: _Optional[str] = ..., comment: _Optional[str] = ..., credit_override: _Optional[_Union[CreditOverride, _Mapping]] = ...) -> None: ...
+    expected_promotions: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ExpectedPromotion]
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., amendment_id: _Optional[str] = ..., expected_revision: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., warehouse_id: _Optional[str] = ..., comment: _Optional[str] = ..., credit_override: _Optional[_Union[CreditOverride, _Mapping]] = ..., expected_promotions: _Optional[_Iterable[_Union[_resources_pb2.ExpectedPromotion, _Mapping]]] = ...) -> None: ...
 
 class AmendOrderResponse(_message.Message):
     __slots__ = ("order",)
@@ -387,3 +392,37 @@ class ListContactSalesResponse(_message.Message):
     contact_sales: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ContactSales]
     next_page_token: str
     def __init__(self, contact_sales: _Optional[_Iterable[_Union[_resources_pb2.ContactSales, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class PreviewOrderRequest(_message.Message):
+    __slots__ = ("client_id", "outlet_id", "distributor_id", "order_date", "lines", "channel", "kind")
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTLET_ID_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_DATE_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    outlet_id: str
+    distributor_id: str
+    order_date: _date_pb2.Date
+    lines: _containers.RepeatedCompositeFieldContainer[OrderLineInput]
+    channel: _resources_pb2.OrderChannel
+    kind: _resources_pb2.OrderKind
+    def __init__(self, client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., channel: _Optional[_Union[_resources_pb2.OrderChannel, str]] = ..., kind: _Optional[_Union[_resources_pb2.OrderKind, str]] = ...) -> None: ...
+
+class PreviewOrderResponse(_message.Message):
+    __slots__ = ("lines", "promotions", "currency_code", "net_total", "vat_total", "gross_total")
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    PROMOTIONS_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
+    NET_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    VAT_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    GROSS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    lines: _containers.RepeatedCompositeFieldContainer[_resources_pb2.OrderLine]
+    promotions: _containers.RepeatedCompositeFieldContainer[_resources_pb2.AppliedPromotion]
+    currency_code: str
+    net_total: _money_pb2.Money
+    vat_total: _money_pb2.Money
+    gross_total: _money_pb2.Money
+    def __init__(self, lines: _Optional[_Iterable[_Union[_resources_pb2.OrderLine, _Mapping]]] = ..., promotions: _Optional[_Iterable[_Union[_resources_pb2.AppliedPromotion, _Mapping]]] = ..., currency_code: _Optional[str] = ..., net_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...

@@ -95,6 +95,11 @@ class OrdersServiceStub:
                 request_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListContactSalesRequest.SerializeToString,
                 response_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListContactSalesResponse.FromString,
                 _registered_method=True)
+        self.PreviewOrder = channel.unary_unary(
+                '/fieldline.orders.v1.OrdersService/PreviewOrder',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.PreviewOrderRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.PreviewOrderResponse.FromString,
+                _registered_method=True)
 
 
 class OrdersServiceServicer:
@@ -192,6 +197,14 @@ class OrdersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PreviewOrder(self, request, context):
+        """An order priced as SubmitOrder would price it now, promotions included, without writing
+        anything, checking credit or taking an id: what a device shows before it submits.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrdersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -254,6 +267,11 @@ def add_OrdersServiceServicer_to_server(servicer, server):
                     servicer.ListContactSales,
                     request_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListContactSalesRequest.FromString,
                     response_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListContactSalesResponse.SerializeToString,
+            ),
+            'PreviewOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.PreviewOrder,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.PreviewOrderRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_orders__service__pb2.PreviewOrderResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -581,6 +599,33 @@ class OrdersService:
             '/fieldline.orders.v1.OrdersService/ListContactSales',
             fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListContactSalesRequest.SerializeToString,
             fieldline_dot_orders_dot_v1_dot_orders__service__pb2.ListContactSalesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PreviewOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.OrdersService/PreviewOrder',
+            fieldline_dot_orders_dot_v1_dot_orders__service__pb2.PreviewOrderRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_orders__service__pb2.PreviewOrderResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,32 +24,41 @@ _sym_db = _symbol_database.Default()
 
 from fieldline.orders.v1 import catalog_service_pb2 as fieldline_dot_orders_dot_v1_dot_catalog__service__pb2
 from fieldline.orders.v1 import resources_pb2 as fieldline_dot_orders_dot_v1_dot_resources__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,fieldline/orders/v1/promotions_service.proto\x12\x13\x66ieldline.orders.v1\x1a)fieldline/orders/v1/catalog_service.proto\x1a#fieldline/orders/v1/resources.proto\x1a\x16google/type/date.proto\"a\n\x17UpsertPromotionsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x32\n\npromotions\x18\x02 \x03(\x0b\x32\x1e.fieldline.orders.v1.Promotion\"N\n\x18UpsertPromotionsResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.fieldline.orders.v1.UpsertResult\"+\n\x13GetPromotionRequest\x12\x14\n\x0cpromotion_id\x18\x01 \x01(\t\"I\n\x14GetPromotionResponse\x12\x31\n\tpromotion\x18\x01 \x01(\x0b\x32\x1e.fieldline.orders.v1.Promotion\"d\n\x15ListPromotionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12$\n\tactive_on\x18\x03 \x01(\x0b\x32\x11.google.type.Date\"e\n\x16ListPromotionsResponse\x12\x32\n\npromotions\x18\x01 \x03(\x0b\x32\x1e.fieldline.orders.v1.Promotion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Q\n\x1bListOutletPromotionsRequest\x12\x11\n\toutlet_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"R\n\x1cListOutletPromotionsResponse\x12\x32\n\npromotions\x18\x01 \x03(\x0b\x32\x1e.fieldline.orders.v1.Promotion2\xd1\x03\n\x11PromotionsService\x12o\n\x10UpsertPromotions\x12,.fieldline.orders.v1.UpsertPromotionsRequest\x1a-.fieldline.orders.v1.UpsertPromotionsResponse\x12\x63\n\x0cGetPromotion\x12(.fieldline.orders.v1.GetPromotionRequest\x1a).fieldline.orders.v1.GetPromotionResponse\x12i\n\x0eListPromotions\x12*.fieldline.orders.v1.ListPromotionsRequest\x1a+.fieldline.orders.v1.ListPromotionsResponse\x12{\n\x14ListOutletPromotions\x12\x30.fieldline.orders.v1.ListOutletPromotionsRequest\x1a\x31.fieldline.orders.v1.ListOutletPromotionsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,fieldline/orders/v1/promotions_service.proto\x12\x13\x66ieldline.orders.v1\x1a)fieldline/orders/v1/catalog_service.proto\x1a#fieldline/orders/v1/resources.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"a\n\x17UpsertPromotionsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x32\n\npromotions\x18\x02 \x03(\x0b\x32\x1e.fieldline.orders.v1.Promotion\"N\n\x18UpsertPromotionsResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.fieldline.orders.v1.UpsertResult\"+\n\x13GetPromotionRequest\x12\x14\n\x0cpromotion_id\x18\x01 \x01(\t\"I\n\x14GetPromotionResponse\x12\x31\n\tpromotion\x18\x01 \x01(\x0b\x32\x1e.fieldline.orders.v1.Promotion\"d\n\x15ListPromotionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12$\n\tactive_on\x18\x03 \x01(\x0b\x32\x11.google.type.Date\"e\n\x16ListPromotionsResponse\x12\x32\n\npromotions\x18\x01 \x03(\x0b\x32\x1e.fieldline.orders.v1.Promotion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Q\n\x1bListOutletPromotionsRequest\x12\x11\n\toutlet_id\x18\x01 \x01(\t\x12\x1f\n\x04\x64\x61te\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"R\n\x1cListOutletPromotionsResponse\x12\x32\n\npromotions\x18\x01 \x03(\x0b\x32\x1e.fieldline.orders.v1.Promotion\"`\n!ListPromotionBudgetEntriesRequest\x12\x14\n\x0cpromotion_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xae\x01\n\x14PromotionBudgetEntry\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x32\n\x04kind\x18\x03 \x01(\x0e\x32$.fieldline.orders.v1.BudgetEntryKind\x12\r\n\x05\x64\x65lta\x18\x04 \x01(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"y\n\"ListPromotionBudgetEntriesResponse\x12:\n\x07\x65ntries\x18\x01 \x03(\x0b\x32).fieldline.orders.v1.PromotionBudgetEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*t\n\x0f\x42udgetEntryKind\x12!\n\x1d\x42UDGET_ENTRY_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x42UDGET_ENTRY_KIND_CONSUMED\x10\x01\x12\x1e\n\x1a\x42UDGET_ENTRY_KIND_RELEASED\x10\x02\x32\xe1\x04\n\x11PromotionsService\x12o\n\x10UpsertPromotions\x12,.fieldline.orders.v1.UpsertPromotionsRequest\x1a-.fieldline.orders.v1.UpsertPromotionsResponse\x12\x63\n\x0cGetPromotion\x12(.fieldline.orders.v1.GetPromotionRequest\x1a).fieldline.orders.v1.GetPromotionResponse\x12i\n\x0eListPromotions\x12*.fieldline.orders.v1.ListPromotionsRequest\x1a+.fieldline.orders.v1.ListPromotionsResponse\x12{\n\x14ListOutletPromotions\x12\x30.fieldline.orders.v1.ListOutletPromotionsRequest\x1a\x31.fieldline.orders.v1.ListOutletPromotionsResponse\x12\x8d\x01\n\x1aListPromotionBudgetEntries\x12\x36.fieldline.orders.v1.ListPromotionBudgetEntriesRequest\x1a\x37.fieldline.orders.v1.ListPromotionBudgetEntriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fieldline.orders.v1.promotions_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_UPSERTPROMOTIONSREQUEST']._serialized_start=173
-  _globals['_UPSERTPROMOTIONSREQUEST']._serialized_end=270
-  _globals['_UPSERTPROMOTIONSRESPONSE']._serialized_start=272
-  _globals['_UPSERTPROMOTIONSRESPONSE']._serialized_end=350
-  _globals['_GETPROMOTIONREQUEST']._serialized_start=352
-  _globals['_GETPROMOTIONREQUEST']._serialized_end=395
-  _globals['_GETPROMOTIONRESPONSE']._serialized_start=397
-  _globals['_GETPROMOTIONRESPONSE']._serialized_end=470
-  _globals['_LISTPROMOTIONSREQUEST']._serialized_start=472
-  _globals['_LISTPROMOTIONSREQUEST']._serialized_end=572
-  _globals['_LISTPROMOTIONSRESPONSE']._serialized_start=574
-  _globals['_LISTPROMOTIONSRESPONSE']._serialized_end=675
-  _globals['_LISTOUTLETPROMOTIONSREQUEST']._serialized_start=677
-  _globals['_LISTOUTLETPROMOTIONSREQUEST']._serialized_end=758
-  _globals['_LISTOUTLETPROMOTIONSRESPONSE']._serialized_start=760
-  _globals['_LISTOUTLETPROMOTIONSRESPONSE']._serialized_end=842
-  _globals['_PROMOTIONSSERVICE']._serialized_start=845
-  _globals['_PROMOTIONSSERVICE']._serialized_end=1310
+  _globals['_BUDGETENTRYKIND']._serialized_start=1275
+  _globals['_BUDGETENTRYKIND']._serialized_end=1391
+  _globals['_UPSERTPROMOTIONSREQUEST']._serialized_start=206
+  _globals['_UPSERTPROMOTIONSREQUEST']._serialized_end=303
+  _globals['_UPSERTPROMOTIONSRESPONSE']._serialized_start=305
+  _globals['_UPSERTPROMOTIONSRESPONSE']._serialized_end=383
+  _globals['_GETPROMOTIONREQUEST']._serialized_start=385
+  _globals['_GETPROMOTIONREQUEST']._serialized_end=428
+  _globals['_GETPROMOTIONRESPONSE']._serialized_start=430
+  _globals['_GETPROMOTIONRESPONSE']._serialized_end=503
+  _globals['_LISTPROMOTIONSREQUEST']._serialized_start=505
+  _globals['_LISTPROMOTIONSREQUEST']._serialized_end=605
+  _globals['_LISTPROMOTIONSRESPONSE']._serialized_start=607
+  _globals['_LISTPROMOTIONSRESPONSE']._serialized_end=708
+  _globals['_LISTOUTLETPROMOTIONSREQUEST']._serialized_start=710
+  _globals['_LISTOUTLETPROMOTIONSREQUEST']._serialized_end=791
+  _globals['_LISTOUTLETPROMOTIONSRESPONSE']._serialized_start=793
+  _globals['_LISTOUTLETPROMOTIONSRESPONSE']._serialized_end=875
+  _globals['_LISTPROMOTIONBUDGETENTRIESREQUEST']._serialized_start=877
+  _globals['_LISTPROMOTIONBUDGETENTRIESREQUEST']._serialized_end=973
+  _globals['_PROMOTIONBUDGETENTRY']._serialized_start=976
+  _globals['_PROMOTIONBUDGETENTRY']._serialized_end=1150
+  _globals['_LISTPROMOTIONBUDGETENTRIESRESPONSE']._serialized_start=1152
+  _globals['_LISTPROMOTIONBUDGETENTRIESRESPONSE']._serialized_end=1273
+  _globals['_PROMOTIONSSERVICE']._serialized_start=1394
+  _globals['_PROMOTIONSSERVICE']._serialized_end=2003
 # @@protoc_insertion_point(module_scope)

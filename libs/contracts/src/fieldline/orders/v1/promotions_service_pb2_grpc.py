@@ -58,6 +58,11 @@ class PromotionsServiceStub:
                 request_serializer=fieldline_dot_orders_dot_v1_dot_promotions__service__pb2.ListOutletPromotionsRequest.SerializeToString,
                 response_deserializer=fieldline_dot_orders_dot_v1_dot_promotions__service__pb2.ListOutletPromotionsResponse.FromString,
                 _registered_method=True)
+        self.ListPromotionBudgetEntries = channel.unary_unary(
+                '/fieldline.orders.v1.PromotionsService/ListPromotionBudgetEntries',
+                request_serializer=fieldline_dot_orders_dot_v1_dot_promotions__service__pb2.ListPromotionBudgetEntriesRequest.SerializeToString,
+                response_deserializer=fieldline_dot_orders_dot_v1_dot_promotions__service__pb2.ListPromotionBudgetEntriesResponse.FromString,
+                _registered_method=True)
 
 
 class PromotionsServiceServicer:
@@ -94,6 +99,14 @@ class PromotionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPromotionBudgetEntries(self, request, context):
+        """A budget's ledger: every consumption and release, oldest first (SUPERVISOR, ADMIN,
+        SERVICE). `consumed` is their sum.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PromotionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -116,6 +129,11 @@ def add_PromotionsServiceServicer_to_server(servicer, server):
                     servicer.ListOutletPromotions,
                     request_deserializer=fieldline_dot_orders_dot_v1_dot_promotions__service__pb2.ListOutletPromotionsRequest.FromString,
                     response_serializer=fieldline_dot_orders_dot_v1_dot_promotions__service__pb2.ListOutletPromotionsResponse.SerializeToString,
+            ),
+            'ListPromotionBudgetEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPromotionBudgetEntries,
+                    request_deserializer=fieldline_dot_orders_dot_v1_dot_promotions__service__pb2.ListPromotionBudgetEntriesRequest.FromString,
+                    response_serializer=fieldline_dot_orders_dot_v1_dot_promotions__service__pb2.ListPromotionBudgetEntriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -230,6 +248,33 @@ class PromotionsService:
             '/fieldline.orders.v1.PromotionsService/ListOutletPromotions',
             fieldline_dot_orders_dot_v1_dot_promotions__service__pb2.ListOutletPromotionsRequest.SerializeToString,
             fieldline_dot_orders_dot_v1_dot_promotions__service__pb2.ListOutletPromotionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPromotionBudgetEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fieldline.orders.v1.PromotionsService/ListPromotionBudgetEntries',
+            fieldline_dot_orders_dot_v1_dot_promotions__service__pb2.ListPromotionBudgetEntriesRequest.SerializeToString,
+            fieldline_dot_orders_dot_v1_dot_promotions__service__pb2.ListPromotionBudgetEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -49,6 +49,24 @@ class OrderStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ORDER_STATUS_REJECTED: _ClassVar[OrderStatus]
     ORDER_STATUS_CANCELLED: _ClassVar[OrderStatus]
 
+class AppliedPromotionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    APPLIED_PROMOTION_STATUS_UNSPECIFIED: _ClassVar[AppliedPromotionStatus]
+    APPLIED_PROMOTION_STATUS_APPLIED: _ClassVar[AppliedPromotionStatus]
+    APPLIED_PROMOTION_STATUS_NOT_ELIGIBLE: _ClassVar[AppliedPromotionStatus]
+    APPLIED_PROMOTION_STATUS_ENDED: _ClassVar[AppliedPromotionStatus]
+    APPLIED_PROMOTION_STATUS_STOPPED: _ClassVar[AppliedPromotionStatus]
+    APPLIED_PROMOTION_STATUS_BUDGET_EXHAUSTED: _ClassVar[AppliedPromotionStatus]
+    APPLIED_PROMOTION_STATUS_NOT_CHOSEN: _ClassVar[AppliedPromotionStatus]
+
+class PromotionMatch(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROMOTION_MATCH_UNSPECIFIED: _ClassVar[PromotionMatch]
+    PROMOTION_MATCH_MATCH: _ClassVar[PromotionMatch]
+    PROMOTION_MATCH_DIFFERENT: _ClassVar[PromotionMatch]
+    PROMOTION_MATCH_MISSING: _ClassVar[PromotionMatch]
+    PROMOTION_MATCH_UNEXPECTED: _ClassVar[PromotionMatch]
+
 class CreditOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CREDIT_OUTCOME_UNSPECIFIED: _ClassVar[CreditOutcome]
@@ -90,6 +108,18 @@ ORDER_STATUS_DELIVERED: OrderStatus
 ORDER_STATUS_PARTIALLY_DELIVERED: OrderStatus
 ORDER_STATUS_REJECTED: OrderStatus
 ORDER_STATUS_CANCELLED: OrderStatus
+APPLIED_PROMOTION_STATUS_UNSPECIFIED: AppliedPromotionStatus
+APPLIED_PROMOTION_STATUS_APPLIED: AppliedPromotionStatus
+APPLIED_PROMOTION_STATUS_NOT_ELIGIBLE: AppliedPromotionStatus
+APPLIED_PROMOTION_STATUS_ENDED: AppliedPromotionStatus
+APPLIED_PROMOTION_STATUS_STOPPED: AppliedPromotionStatus
+APPLIED_PROMOTION_STATUS_BUDGET_EXHAUSTED: AppliedPromotionStatus
+APPLIED_PROMOTION_STATUS_NOT_CHOSEN: AppliedPromotionStatus
+PROMOTION_MATCH_UNSPECIFIED: PromotionMatch
+PROMOTION_MATCH_MATCH: PromotionMatch
+PROMOTION_MATCH_DIFFERENT: PromotionMatch
+PROMOTION_MATCH_MISSING: PromotionMatch
+PROMOTION_MATCH_UNEXPECTED: PromotionMatch
 CREDIT_OUTCOME_UNSPECIFIED: CreditOutcome
 CREDIT_OUTCOME_ALLOW: CreditOutcome
 CREDIT_OUTCOME_WARN: CreditOutcome
@@ -429,7 +459,7 @@ class StockLevel(_message.Message):
     def __init__(self, warehouse_id: _Optional[str] = ..., product_id: _Optional[str] = ..., quantity: _Optional[str] = ...) -> None: ...
 
 class OrderLine(_message.Message):
-    __slots__ = ("product_id", "unit", "quantity", "base_quantity", "unit_price", "price_source", "rule_discount_percent", "manual_discount_percent", "net_amount", "vat_rate", "vat_amount", "gross_amount", "delivered_base_quantity", "container_type", "container_quantity")
+    __slots__ = ("product_id", "unit", "quantity", "base_quantity", "unit_price", "price_source", "rule_discount_percent", "manual_discount_percent", "net_amount", "vat_rate", "vat_amount", "gross_amount", "delivered_base_quantity", "container_type", "container_quantity", "promotion_discount", "promotions", "free_of_charge", "promotion_id")
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     UNIT_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
@@ -445,6 +475,10 @@ class OrderLine(_message.Message):
     DELIVERED_BASE_QUANTITY_FIELD_NUMBER: _ClassVar[int]
     CONTAINER_TYPE_FIELD_NUMBER: _ClassVar[int]
     CONTAINER_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    PROMOTION_DISCOUNT_FIELD_NUMBER: _ClassVar[int]
+    PROMOTIONS_FIELD_NUMBER: _ClassVar[int]
+    FREE_OF_CHARGE_FIELD_NUMBER: _ClassVar[int]
+    PROMOTION_ID_FIELD_NUMBER: _ClassVar[int]
     product_id: str
     unit: str
     quantity: str
@@ -460,7 +494,59 @@ class OrderLine(_message.Message):
     delivered_base_quantity: str
     container_type: str
     container_quantity: str
-    def __init__(self, product_id: _Optional[str] = ..., unit: _Optional[str] = ..., quantity: _Optional[str] = ..., base_quantity: _Optional[str] = ..., unit_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., price_source: _Optional[str] = ..., rule_discount_percent: _Optional[str] = ..., manual_discount_percent: _Optional[str] = ..., net_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_rate: _Optional[str] = ..., vat_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., delivered_base_quantity: _Optional[str] = ..., container_type: _Optional[str] = ..., container_quantity: _Optional[str] = ...) -> None: ...
+    promotion_discount: _money_pb2.Money
+    promotions: _containers.RepeatedCompositeFieldContainer[LinePromotion]
+    free_of_charge: bool
+    promotion_id: str
+    def __init__(self, product_id: _Optional[str] = ..., unit: _Optional[str] = ..., quantity: _Optional[str] = ..., base_quantity: _Optional[str] = ..., unit_price: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., price_source: _Optional[str] = ..., rule_discount_percent: _Optional[str] = ..., manual_discount_percent: _Optional[str] = ..., net_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_rate: _Optional[str] = ..., vat_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_amount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., delivered_base_quantity: _Optional[str] = ..., container_type: _Optional[str] = ..., container_quantity: _Optional[str] = ..., promotion_discount: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., promotions: _Optional[_Iterable[_Union[LinePromotion, _Mapping]]] = ..., free_of_charge: _Optional[bool] = ..., promotion_id: _Optional[str] = ...) -> None: ...
+
+class LinePromotion(_message.Message):
+    __slots__ = ("promotion_id", "benefit", "formula")
+    PROMOTION_ID_FIELD_NUMBER: _ClassVar[int]
+    BENEFIT_FIELD_NUMBER: _ClassVar[int]
+    FORMULA_FIELD_NUMBER: _ClassVar[int]
+    promotion_id: str
+    benefit: _money_pb2.Money
+    formula: str
+    def __init__(self, promotion_id: _Optional[str] = ..., benefit: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., formula: _Optional[str] = ...) -> None: ...
+
+class AppliedPromotion(_message.Message):
+    __slots__ = ("promotion_id", "name", "status", "benefit", "budget_consumed", "explanation", "match", "expected_benefit")
+    PROMOTION_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    BENEFIT_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_CONSUMED_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    MATCH_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_BENEFIT_FIELD_NUMBER: _ClassVar[int]
+    promotion_id: str
+    name: str
+    status: AppliedPromotionStatus
+    benefit: _money_pb2.Money
+    budget_consumed: str
+    explanation: str
+    match: PromotionMatch
+    expected_benefit: _money_pb2.Money
+    def __init__(self, promotion_id: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[AppliedPromotionStatus, str]] = ..., benefit: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., budget_consumed: _Optional[str] = ..., explanation: _Optional[str] = ..., match: _Optional[_Union[PromotionMatch, str]] = ..., expected_benefit: _Optional[_Union[_money_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class ExpectedPromotion(_message.Message):
+    __slots__ = ("promotion_id", "benefit", "free_lines")
+    PROMOTION_ID_FIELD_NUMBER: _ClassVar[int]
+    BENEFIT_FIELD_NUMBER: _ClassVar[int]
+    FREE_LINES_FIELD_NUMBER: _ClassVar[int]
+    promotion_id: str
+    benefit: _money_pb2.Money
+    free_lines: _containers.RepeatedCompositeFieldContainer[ExpectedFreeLine]
+    def __init__(self, promotion_id: _Optional[str] = ..., benefit: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., free_lines: _Optional[_Iterable[_Union[ExpectedFreeLine, _Mapping]]] = ...) -> None: ...
+
+class ExpectedFreeLine(_message.Message):
+    __slots__ = ("product_id", "base_quantity")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    BASE_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    base_quantity: str
+    def __init__(self, product_id: _Optional[str] = ..., base_quantity: _Optional[str] = ...) -> None: ...
 
 class CreditDecision(_message.Message):
     __slots__ = ("outcome", "reasons", "fallback", "override_by", "override_reason", "decide_time")
@@ -479,7 +565,7 @@ class CreditDecision(_message.Message):
     def __init__(self, outcome: _Optional[_Union[CreditOutcome, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., fallback: _Optional[bool] = ..., override_by: _Optional[str] = ..., override_reason: _Optional[str] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("id", "kind", "status", "client_id", "outlet_id", "agent_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "currency_code", "net_total", "vat_total", "gross_total", "credit", "comment", "status_reason", "version", "create_time", "update_time", "visit_id", "channel", "taken_by", "call_id", "revision")
+    __slots__ = ("id", "kind", "status", "client_id", "outlet_id", "agent_id", "distributor_id", "warehouse_id", "order_date", "delivery_date", "lines", "currency_code", "net_total", "vat_total", "gross_total", "credit", "comment", "status_reason", "version", "create_time", "update_time", "visit_id", "channel", "taken_by", "call_id", "revision", "promotions", "expected_promotions")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -506,6 +592,8 @@ class Order(_message.Message):
     TAKEN_BY_FIELD_NUMBER: _ClassVar[int]
     CALL_ID_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    PROMOTIONS_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_PROMOTIONS_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: OrderKind
     status: OrderStatus
@@ -532,10 +620,12 @@ class Order(_message.Message):
     taken_by: str
     call_id: str
     revision: int
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[OrderKind, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., currency_code: _Optional[str] = ..., net_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., credit: _Optional[_Union[CreditDecision, _Mapping]] = ..., comment: _Optional[str] = ..., status_reason: _Optional[str] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., visit_id: _Optional[str] = ..., channel: _Optional[_Union[OrderChannel, str]] = ..., taken_by: _Optional[str] = ..., call_id: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
+    promotions: _containers.RepeatedCompositeFieldContainer[AppliedPromotion]
+    expected_promotions: _containers.RepeatedCompositeFieldContainer[ExpectedPromotion]
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[OrderKind, str]] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., distributor_id: _Optional[str] = ..., warehouse_id: _Optional[str] = ..., order_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., currency_code: _Optional[str] = ..., net_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., credit: _Optional[_Union[CreditDecision, _Mapping]] = ..., comment: _Optional[str] = ..., status_reason: _Optional[str] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., visit_id: _Optional[str] = ..., channel: _Optional[_Union[OrderChannel, str]] = ..., taken_by: _Optional[str] = ..., call_id: _Optional[str] = ..., revision: _Optional[int] = ..., promotions: _Optional[_Iterable[_Union[AppliedPromotion, _Mapping]]] = ..., expected_promotions: _Optional[_Iterable[_Union[ExpectedPromotion, _Mapping]]] = ...) -> None: ...
 
 class OrderRevision(_message.Message):
-    __slots__ = ("revision", "lines", "delivery_date", "warehouse_id", "comment", "currency_code", "net_total", "vat_total", "gross_total", "credit", "amended_by", "amend_time", "amendment_id")
+    __slots__ = ("revision", "lines", "delivery_date", "warehouse_id", "comment", "currency_code", "net_total", "vat_total", "gross_total", "credit", "amended_by", "amend_time", "amendment_id", "promotions")
     REVISION_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     DELIVERY_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -549,6 +639,7 @@ class OrderRevision(_message.Message):
     AMENDED_BY_FIELD_NUMBER: _ClassVar[int]
     AMEND_TIME_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PROMOTIONS_FIELD_NUMBER: _ClassVar[int]
     revision: int
     lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
     delivery_date: _date_pb2.Date
@@ -562,7 +653,8 @@ class OrderRevision(_message.Message):
     amended_by: str
     amend_time: _timestamp_pb2.Timestamp
     amendment_id: str
-    def __init__(self, revision: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., warehouse_id: _Optional[str] = ..., comment: _Optional[str] = ..., currency_code: _Optional[str] = ..., net_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., credit: _Optional[_Union[CreditDecision, _Mapping]] = ..., amended_by: _Optional[str] = ..., amend_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., amendment_id: _Optional[str] = ...) -> None: ...
+    promotions: _containers.RepeatedCompositeFieldContainer[AppliedPromotion]
+    def __init__(self, revision: _Optional[int] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., delivery_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., warehouse_id: _Optional[str] = ..., comment: _Optional[str] = ..., currency_code: _Optional[str] = ..., net_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., vat_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., credit: _Optional[_Union[CreditDecision, _Mapping]] = ..., amended_by: _Optional[str] = ..., amend_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., amendment_id: _Optional[str] = ..., promotions: _Optional[_Iterable[_Union[AppliedPromotion, _Mapping]]] = ...) -> None: ...
 
 class ContactSales(_message.Message):
     __slots__ = ("contact_id", "kind", "employee_id", "outlet_id", "date", "orders", "van_sales", "returns", "lines", "gross_total", "mismatched", "productive", "productive_minimum", "order_ids", "return_ids", "version", "update_time")

@@ -159,7 +159,7 @@ class LoadVanResponse(_message.Message):
     def __init__(self, stock: _Optional[_Union[GetVanStockResponse, _Mapping]] = ...) -> None: ...
 
 class CompleteVanSaleRequest(_message.Message):
-    __slots__ = ("request_id", "sale_id", "van_id", "client_id", "outlet_id", "date", "lines", "cash_collected", "receipt_number", "credit_override", "visit_id")
+    __slots__ = ("request_id", "sale_id", "van_id", "client_id", "outlet_id", "date", "lines", "cash_collected", "receipt_number", "credit_override", "visit_id", "expected_promotions")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     SALE_ID_FIELD_NUMBER: _ClassVar[int]
     VAN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -171,6 +171,7 @@ class CompleteVanSaleRequest(_message.Message):
     RECEIPT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     CREDIT_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
     VISIT_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_PROMOTIONS_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     sale_id: str
     van_id: str
@@ -182,7 +183,8 @@ class CompleteVanSaleRequest(_message.Message):
     receipt_number: str
     credit_override: _orders_service_pb2.CreditOverride
     visit_id: str
-    def __init__(self, request_id: _Optional[str] = ..., sale_id: _Optional[str] = ..., van_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[_orders_service_pb2.OrderLineInput, _Mapping]]] = ..., cash_collected: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., receipt_number: _Optional[str] = ..., credit_override: _Optional[_Union[_orders_service_pb2.CreditOverride, _Mapping]] = ..., visit_id: _Optional[str] = ...) -> None: ...
+    expected_promotions: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ExpectedPromotion]
+    def __init__(self, request_id: _Optional[str] = ..., sale_id: _Optional[str] = ..., van_id: _Optional[str] = ..., client_id: _Optional[str] = ..., outlet_id: _Optional[str] = ..., date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[_orders_service_pb2.OrderLineInput, _Mapping]]] = ..., cash_collected: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., receipt_number: _Optional[str] = ..., credit_override: _Optional[_Union[_orders_service_pb2.CreditOverride, _Mapping]] = ..., visit_id: _Optional[str] = ..., expected_promotions: _Optional[_Iterable[_Union[_resources_pb2.ExpectedPromotion, _Mapping]]] = ...) -> None: ...
 
 class CompleteVanSaleResponse(_message.Message):
     __slots__ = ("order",)

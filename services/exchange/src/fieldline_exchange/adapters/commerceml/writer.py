@@ -7,9 +7,9 @@ the number of documents).
       <Документ> an order: Ид (Fieldline's order id), Номер (the journal's number), Дата,
         ХозОперация "Заказ товара", Роль "Продавец", Валюта, Курс, Сумма,
         Контрагенты/Контрагент (the buyer, Роль "Покупатель"), Время, Комментарий, Налоги,
-        Товары/Товар (Ид, Наименование, БазоваяЕдиница, ЗначенияРеквизитов, ЦенаЗаЕдиницу,
-        Количество, Сумма, Налоги, Скидки), ЗначенияРеквизитов (Статус заказа, …,
-        Ревизия Fieldline)
+        Товары/Товар (Ид, Наименование, БазоваяЕдиница, ЗначенияРеквизитов (…, Акция
+        Fieldline, Бесплатно Fieldline), ЦенаЗаЕдиницу, Количество, Сумма, Налоги, Скидки),
+        ЗначенияРеквизитов (Статус заказа, …, Ревизия Fieldline, …, Акция Fieldline, Акции)
       </Документ>
       <Документ> cash an agent collected: ХозОперация "Выплата наличных денег", the payer,
         ЗначенияРеквизитов (Номер чека, Сотрудник, Торговая точка, Оплата счета, …)
@@ -38,6 +38,7 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 from fieldline_exchange.domain.export import (
     CENT,
     PRE_SALE,
+    AppliedPromotion,
     ExportDocument,
     OrderDocument,
     OrderLine,
@@ -57,7 +58,15 @@ SELLER, BUYER = "Продавец", "Покупатель"
 # The requisite naming the order's revision the document shows: an ERP confirming it echoes it
 # back, and a confirmation of a revision the order has moved past is refused.
 REVISION = "Ревизия Fieldline"
+# Trade promotions (docs/contexts/exchange.md, *Export*): the requisite naming a promotion by
+# its id, on a line it priced or gave and on the order that got it (one per promotion); the
+# requisite `true` on a line a promotion gave free of charge; the order's promotions by name
+# and benefit, for people.
+PROMOTION = "Акция Fieldline"
+FREE = "Бесплатно Fieldline"
+PROMOTIONS = "Акции"
 MAX_NAME = 255  # НаименованиеТип
+MAX_VALUE = 1000  # ЗначениеТип
 
 # Fieldline's statuses in the ERP's words (the requisite `Статус заказа`).
 STATUS_NAMES = {
@@ -178,6 +187,10 @@ class DocumentsWriter:
                     x.requisite("Дата изменения статуса", _local(d.updated_at, self._tz, " "))
                 if d.delivery_date is not None:
                     x.requisite("Дата доставки", d.delivery_date.isoformat())
+                for promotion in d.promotions:
+                    x.requisite(PROMOTION, promotion.promotion_id)
+                if d.promotions:
+                    x.requisite(PROMOTIONS, _promotions(d.promotions))
 
     def _payment(self, x: _Out, d: PaymentDocument) -> None:
         with x.element("Документ"):
@@ -267,6 +280,10 @@ class DocumentsWriter:
             with x.element("ЗначенияРеквизитов"):
                 x.requisite("ВидНоменклатуры", "Товар")
                 x.requisite("ТипНоменклатуры", "Товар")
+                for promotion_id in line.promotion_ids:
+                    x.requisite(PROMOTION, promotion_id)
+                if line.free_of_charge:
+                    x.requisite(FREE, "true")
             x.leaf("ЦенаЗаЕдиницу", _amount(line.price))
             x.leaf("Количество", _quantity(line.quantity))
             x.leaf("Сумма", _amount(line.amount))
@@ -276,7 +293,7 @@ class DocumentsWriter:
                     x.leaf("УчтеноВСумме", "true")
                     x.leaf("Сумма", _amount(line.vat_amount))
                     x.leaf("Ставка", line.vat_rate)
-            if line.discount_percent:
+            if line.discounted:
                 with x.element("Скидки"), x.element("Скидка"):
                     x.leaf("Наименование", "Скидка")
                     x.leaf("Сумма", _amount(line.discount_amount))
@@ -315,6 +332,13 @@ def _local(moment: datetime, tz: tzinfo, sep: str = "T") -> str:
 
 def _amount(value: Decimal) -> str:
     return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def _promotions(promotions: Iterable[AppliedPromotion]) -> str:
+    """`Весна 5% (51.00); Квас 2+1 (111.00)`: names (an id when none) and benefits, cut to
+    what a requisite's value holds."""
+    text = "; ".join(f"{p.name or p.promotion_id} ({_amount(p.benefit)})" for p in promotions)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
 
 
 def _quantity(value: Decimal) -> str:
