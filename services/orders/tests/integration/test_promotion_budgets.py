@@ -11,6 +11,8 @@
   budget holds, never more.
 * An upsert may not lower a total below what was consumed, nor change a consumed budget's kind.
 * A van sale consumes too.
+* A budget becoming LOW, EXHAUSTED or available again is announced (PromotionChanged, the next
+  version, with what it consumed).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from fieldline.orders.v1 import orders_service_pb2 as os_
 from fieldline.orders.v1 import promotions_service_pb2 as ps
 from fieldline.orders.v1 import promotions_service_pb2_grpc as ps_grpc
 from fieldline.orders.v1 import resources_pb2 as pb
+from fieldline_kit.testing.events import about, published
 from fieldline_kit.testing.helpers import expect_error, new_id
 from fieldline_orders.adapters import orm
 
@@ -293,3 +296,29 @@ async def test_a_van_sale_consumes(env: Env) -> None:
         await env.orders.vans_as(seller).CompleteVanSale(sale_request(van, c, [ln(w.water, "2")]))
     ).order
     assert not got(next_sale, made.id) and len(next_sale.lines) == 1
+
+
+async def test_a_budget_running_low_out_and_back_is_announced(env: Env) -> None:
+    """PromotionChanged at the next version when the budget becomes LOW (≤ 10 % left),
+    EXHAUSTED, and available again, with what it consumed; not for every order."""
+    w = world(env)
+    c = await new_customer(env)
+    [made] = await upsert(
+        env,
+        promotion(c, "100", product_ids=[w.water.id], amount_off=pb.AmountOff(amount="1")),
+    )
+    pid = made.id
+    await submit(env, c, submit_request(c, [ln(w.water, "50")]))  # 50 left: no news
+    low = await submit(env, c, submit_request(c, [ln(w.water, "41")]))  # 9 left: LOW
+    out = await submit(env, c, submit_request(c, [ln(w.water, "9")]))  # 0 left: EXHAUSTED
+    await env.orders.orders_as(c.agent).CancelOrder(
+        os_.CancelOrderRequest(
+            request_id=new_id(), order_id=low.id, expected_revision=1, reason="отмена"
+        )
+    )  # 41 left: available again
+    assert got(out, pid)
+    changes = await published(env.js, "ORDERS", about(pid), expect=4, settle=0.3)
+    shown = [(e.message.promotion.version, e.message.promotion.budget.consumed) for e in changes]
+    assert shown == [(1, "0"), (2, "91"), (3, "100"), (4, "59")]
+    current = await stub(env).GetPromotion(ps.GetPromotionRequest(promotion_id=pid))
+    assert (current.promotion.version, current.promotion.budget.consumed) == (4, "59")

@@ -180,7 +180,7 @@ class OrdersEvents(EventMapper):
     @maps(events.PromotionChanged)
     def promotion_changed(self, e: events.PromotionChanged) -> IntegrationEvent:
         p = e.promotion
-        msg = ev.PromotionChanged(promotion=promotion_pb(p))
+        msg = ev.PromotionChanged(promotion=promotion_pb(p, e.consumed))
         return self.event("promotion", p.id, p.version, msg)
 
     @maps(events.DistributorPriceTypeSet)

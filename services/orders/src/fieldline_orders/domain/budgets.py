@@ -22,6 +22,17 @@ from fieldline_orders.domain.order_promotions import AppliedPromotion, Promotion
 from fieldline_orders.domain.values import ZERO, fmt
 
 
+class BudgetLevel(enum.Enum):
+    """What a budget's `PromotionChanged` tells devices (they stop expecting an exhausted one)."""
+
+    AVAILABLE = "AVAILABLE"
+    LOW = "LOW"  # at most LOW_SHARE of the total left
+    EXHAUSTED = "EXHAUSTED"  # nothing left
+
+
+LOW_SHARE = Decimal("0.1")
+
+
 class EntryKind(enum.Enum):
     CONSUMED = "CONSUMED"
     RELEASED = "RELEASED"
@@ -35,6 +46,17 @@ class BudgetState:
     @property
     def left(self) -> Decimal:
         return self.total - self.consumed
+
+    @property
+    def level(self) -> BudgetLevel:
+        if self.left <= 0:
+            return BudgetLevel.EXHAUSTED
+        if self.left <= self.total * LOW_SHARE:
+            return BudgetLevel.LOW
+        return BudgetLevel.AVAILABLE
+
+    def moved(self, delta: Decimal) -> BudgetState:
+        return BudgetState(self.total, self.consumed + delta)
 
 
 @dataclass(frozen=True)
@@ -118,3 +140,18 @@ def shortfall(needs: Mapping[str, Decimal], budgets: Mapping[str, BudgetState]) 
         for pid, amount in sorted(needs.items())
         if pid not in budgets or amount > budgets[pid].left
     )
+
+
+def level_changes(
+    before: Mapping[str, BudgetState], moves: Mapping[str, Decimal]
+) -> dict[str, BudgetState]:
+    """The budgets whose level the moves changed, as they are after them."""
+    out: dict[str, BudgetState] = {}
+    for pid, delta in sorted(moves.items()):
+        state = before.get(pid)
+        if state is None or not delta:
+            continue
+        after = state.moved(delta)
+        if after.level is not state.level:
+            out[pid] = after
+    return out

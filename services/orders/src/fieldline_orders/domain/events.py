@@ -174,7 +174,12 @@ class ClientPriceTypeSet(Event):
 
 @dataclass(frozen=True)
 class PromotionChanged(Event):
+    """Created, changed or stopped; or its budget became LOW, EXHAUSTED or available again
+    (the version steps then too). `consumed`: its budget's, as the change left it (None: a
+    promotion without a budget)."""
+
     promotion: Promotion
+    consumed: Decimal | None = None
 
 
 @dataclass(frozen=True)

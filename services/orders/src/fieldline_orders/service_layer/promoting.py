@@ -6,17 +6,19 @@ same from the catalog cache and take budgets batch-wise (service_layer/submit.py
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from fieldline_kit.errors import Conflict
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
+from fieldline_orders.domain import events
 from fieldline_orders.domain.budgets import (
     BudgetEntry,
     BudgetState,
     consumption,
     fits,
+    level_changes,
     needs_of,
     releases,
     shortfall,
@@ -153,11 +155,29 @@ async def take_budgets(
             f"order_id: the promotion budgets {order_id} was priced with ran out meanwhile "
             f"({shortfall(needs, freed)}); send it again"
         )
-    await uow.budgets.record([*released, *consumption(order_id, revision, needs, now)])
+    await record_entries(uow, [*released, *consumption(order_id, revision, needs, now)], budgets)
 
 
 async def release_budgets(uow: OrdersUnitOfWork, order_id: str, now: datetime) -> None:
     """Everything the order holds of promotion budgets given back (cancelled, rejected)."""
     entries = await uow.budgets.of_order(order_id)
-    if entries:
-        await uow.budgets.record(releases(order_id, entries, now))
+    given_back = releases(order_id, entries, now)
+    if given_back:
+        budgets = await uow.budgets.states({e.promotion_id for e in given_back}, lock=True)
+        await record_entries(uow, given_back, budgets)
+
+
+async def record_entries(
+    uow: OrdersUnitOfWork, entries: Sequence[BudgetEntry], before: Mapping[str, BudgetState]
+) -> None:
+    """The entries written (those not there yet), and each promotion whose budget they took
+    to another level (`BudgetState.level`) announced at its next version, with what it has
+    consumed (`before`: the budgets, locked, as they were)."""
+    inserted = await uow.budgets.record(entries)
+    for pid, after in level_changes(before, totals(inserted)).items():
+        promotion = await uow.promotions.find(pid)
+        if promotion is None:  # a budget row outlives no promotion (foreign key)
+            continue
+        stepped = replace(promotion, version=promotion.version + 1)
+        await uow.promotions.save(stepped)
+        uow.catalog.announce(events.PromotionChanged(stepped, after.consumed))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 
 from fieldline_kit.errors import NotFound
 from fieldline_orders.adapters.repository import OrdersUnitOfWork
@@ -19,7 +20,7 @@ from fieldline_orders.domain import events
 from fieldline_orders.domain.access import Actor
 from fieldline_orders.domain.budgets import BudgetState
 from fieldline_orders.domain.promotions import OutletFacts, Promotion, offered
-from fieldline_orders.domain.values import fmt, require_id
+from fieldline_orders.domain.values import ZERO, fmt, require_id
 from fieldline_orders.service_layer.catalog import (
     RecordResult,
     _apply,
@@ -77,8 +78,17 @@ async def upsert_promotions(
     if written:
         # Submissions cache the promotions in force with the catalog (adapters/catalog_cache).
         await uow.catalog.bump_generation()
-        uow.catalog.announce(*(events.PromotionChanged(p) for p in _stored(written)))
+        uow.catalog.announce(
+            *(events.PromotionChanged(p, _consumed(p, budgets.get(p.id))) for p in _stored(written))
+        )
     return results
+
+
+def _consumed(p: Promotion, budget: BudgetState | None) -> Decimal | None:
+    """What its budget has consumed, as an event shows it (none without a budget)."""
+    if not p.budget.limited:
+        return None
+    return budget.consumed if budget is not None else ZERO
 
 
 def _judge_budget(

@@ -100,6 +100,7 @@ from fieldline_orders.domain.promotions import OrderFacts, OutletFacts
 from fieldline_orders.domain.values import ZERO, is_canonical_id, require_id
 from fieldline_orders.service_layer.distributors import check_distributor
 from fieldline_orders.service_layer.orders import check_owner, override_reason
+from fieldline_orders.service_layer.promoting import record_entries
 
 # What a call gets: its response's wire bytes (stored, or made by `respond`), or why not.
 Outcome: TypeAlias = bytes | DomainError
@@ -490,6 +491,7 @@ class SubmitOrders:
             new = [i for i in todo if plans[i].existing is None]
             needs = {i: _needs(plans[i]) for i in new}
             wanted = {pid for i in new for pid in needs[i]}
+            budgets: dict[str, BudgetState] = {}
             if wanted:  # the budgets' rows locked, then each order judged in call order
                 budgets = await uow.budgets.states(wanted, lock=True)
                 fit = fits([needs[i] for i in new], budgets)
@@ -508,7 +510,7 @@ class SubmitOrders:
                     answered[i] = order
                     entries += consumption(order.id, order.revision, needs[i], now)
             if entries:
-                await uow.budgets.record(entries)
+                await record_entries(uow, entries, budgets)
             for i in todo:
                 if i in answered:
                     continue
