@@ -1,6 +1,6 @@
 """Pre-sale order submission benchmark: throughput and latency vs. an empty RPC.
 
-    .venv/bin/python bench/orders_submit_bench.py [--postgres URL] [--quick]
+    .venv/bin/python bench/orders_submit_bench.py [--postgres URL] [--quick] [--promotions 0-3]
         [--outlets 300000] [--outlets-per-agent 300] [--skus 3000] [--orders 2000] [--concurrency 16,32,64,128] [--rate 200]
         [--client-process] [--settlements-process] [--profile]
 
@@ -9,10 +9,30 @@ or throwaway PostgreSQL databases on the server of --postgres), migrates them, s
 embedded NATS, the settlements service and the orders service in this process exactly as they
 run (`SPEC.build`: outbox relays, consumers, the orders → settlements credit check over
 gRPC), loads a catalog of --skus products with one price list through the public
-CatalogService, and seeds orders' outlet read model with --outlets outlets, 3 per client, every
-client on the price type: OutletCreated events (what the clients feed would bring) and
-SetClientPriceType requests, loaded by the orders service's own bulk load
-(`fieldline_orders.entrypoints.bulk_load`, in this process).
+CatalogService (every third product in a product group), and seeds orders' outlet read model
+with --outlets outlets, 3 per client, every client on the price type: TerritoryChanged events
+of a region and its city, OutletCreated events (what the clients feed would bring; every outlet
+in the city and the channel "Retail") and SetClientPriceType requests, loaded by the orders
+service's own bulk load (`fieldline_orders.entrypoints.bulk_load`, in this process).
+
+Promotions (issue 15; docs/contexts/sales-gaps.md 7). `--promotions N` (0–3, default 0: none,
+so the figures stay comparable with earlier ones) seeds the first N of three promotions
+through the public PromotionsService, each valid around today, every outlet eligible for each,
+each with a budget that never runs out:
+
+* P1: 5 % off the product group (a third of the SKUs), STACKABLE, every order, a money budget;
+* P2: 2+1 on a set of 50 random SKUs (for every 2 base units of the set, 1 of its dearest SKU
+  free), EXCLUSIVE, targeting the outlets' channel, a budget of units; with P2 seeded, about
+  half the orders get one or two lines of its set, the others none;
+* P3: a gift (one unit of the cheapest SKU) once an order's gross reaches 10,000 RUB (nearly
+  every order does), STACKABLE, targeting the parent of the outlets' territory, a money budget.
+
+So every order goes through the promotions cache, the combination rule (P2 excludes whatever
+shares a line with it: P3 always, P1 when a P2 line is in P1's group) and the budgets. The
+SubmitOrder replies are decoded after the measured calls: the share of the orders that got
+each promotion (`order.promotions` with status APPLIED, and any other judgement) is printed
+at the end, and the run fails (exit code 1) if promotions were seeded and no order got any,
+checked on the sample and warm-up orders before the runs already.
 
 Then, over a real gRPC channel, each SubmitOrder carrying 10 lines (distinct random SKUs,
 quantities in pieces and boxes) — price resolution, the credit check in settlements (reading
@@ -101,6 +121,8 @@ from fieldline.common.v1.event_envelope_pb2 import EventEnvelope
 from fieldline.orders.v1 import catalog_service_pb2 as cs
 from fieldline.orders.v1 import catalog_service_pb2_grpc as cs_grpc
 from fieldline.orders.v1 import orders_service_pb2 as os_
+from fieldline.orders.v1 import promotions_service_pb2 as ps
+from fieldline.orders.v1 import promotions_service_pb2_grpc as ps_grpc
 from fieldline.orders.v1 import resources_pb2 as pb
 from fieldline_kit.grpc.convert import money, pb_date, ts
 from fieldline_kit.logging import configure_logging
@@ -140,9 +162,22 @@ VERIFICATIONS_PER_ORDER = 2
 # ---------------------------------------------------------------------------------- seeding
 async def seed_catalog(
     channel: grpc.aio.Channel, skus: int, metadata: benchkit.Metadata
-) -> tuple[list[str], str]:
-    """The catalog through the public CatalogService, as the caller of `metadata`."""
+) -> tuple[list[str], str, str, dict[str, Decimal]]:
+    """The catalog through the public CatalogService, as the caller of `metadata`: the product
+    ids, the price type's id, the id of the product group holding every third SKU (P1's set;
+    with or without promotions, so that only the promotions differ between runs) and each
+    product's price."""
     cat = cs_grpc.CatalogServiceStub(channel)
+    groups = await cat.UpsertProductGroups(
+        cs.UpsertProductGroupsRequest(
+            request_id=new_id(),
+            groups=[pb.ProductGroup(external_id="GROUP-PROMO", name="Акционная группа")],
+        ),
+        metadata=metadata,
+    )
+    [group] = groups.results
+    assert not group.error, group.error
+    group_id = group.id
     units = [
         pb.ProductUnit(code="pcs", name="шт", ratio="1"),
         pb.ProductUnit(code="box", name="коробка", ratio="12"),
@@ -159,6 +194,7 @@ async def seed_catalog(
                 units=units,
                 pack_unit="box",
                 active=True,
+                group_id=group_id if i % 3 == 0 else "",
             )
             for i in range(start, min(skus, start + 500))
         ]
@@ -181,6 +217,7 @@ async def seed_catalog(
     )
     price_type_id = pt.results[0].id
     valid_from = datetime.now(TZ).date() - timedelta(days=30)
+    prices = {pid: Decimal(random.randint(1000, 50000)) / 100 for pid in ids}
     await cat.UpsertPriceLists(
         cs.UpsertPriceListsRequest(
             request_id=new_id(),
@@ -190,11 +227,8 @@ async def seed_catalog(
                     price_type_id=price_type_id,
                     valid_from=pb_date(valid_from),
                     entries=[
-                        pb.PriceListEntry(
-                            product_id=pid,
-                            price=money(Decimal(random.randint(1000, 50000)) / 100, "RUB"),
-                        )
-                        for pid in ids
+                        pb.PriceListEntry(product_id=pid, price=money(price, "RUB"))
+                        for pid, price in prices.items()
                     ],
                 )
             ],
@@ -202,16 +236,28 @@ async def seed_catalog(
         timeout=300,
         metadata=metadata,
     )
-    return ids, price_type_id
+    return ids, price_type_id, group_id, prices
+
+
+# Every seeded outlet's channel and territory (P2 targets the channel, P3 the territory's parent).
+CHANNEL = "Retail"
+REGION = str(uuid.uuid5(uuid.NAMESPACE_URL, "fieldline-bench/territory/region"))
+CITY = str(uuid.uuid5(uuid.NAMESPACE_URL, "fieldline-bench/territory/city"))
 
 
 def outlet_created(client_id: str, outlet_id: str) -> EventEnvelope:
-    """The clients context's OutletCreated of an active outlet, as its outbox relay publishes it."""
+    """The clients context's OutletCreated of an active outlet, as its outbox relay publishes it:
+    in the channel CHANNEL, in the territory CITY."""
     payload = any_pb2.Any()
     payload.Pack(
         ev.OutletCreated(
             outlet=clients.Outlet(
-                id=outlet_id, client_id=client_id, status=clients.OUTLET_STATUS_ACTIVE, version=1
+                id=outlet_id,
+                client_id=client_id,
+                card=clients.OutletCard(channel=CHANNEL),
+                status=clients.OUTLET_STATUS_ACTIVE,
+                territory_id=CITY,
+                version=1,
             )
         )
     )
@@ -220,6 +266,24 @@ def outlet_created(client_id: str, outlet_id: str) -> EventEnvelope:
         occurred_at=ts(datetime.now(UTC)),
         aggregate_type="outlet",
         aggregate_id=outlet_id,
+        aggregate_version=1,
+        payload=payload,
+    )
+
+
+def territory_changed(territory_id: str, parent_id: str) -> EventEnvelope:
+    """The clients context's TerritoryChanged (a territory of the tree)."""
+    payload = any_pb2.Any()
+    payload.Pack(
+        ev.TerritoryChanged(
+            territory=clients.Territory(id=territory_id, name=territory_id[:8], parent_id=parent_id)
+        )
+    )
+    return EventEnvelope(
+        event_id=new_id(),
+        occurred_at=ts(datetime.now(UTC)),
+        aggregate_type="territory",
+        aggregate_id=territory_id,
         aggregate_version=1,
         payload=payload,
     )
@@ -254,10 +318,11 @@ def assigned(route_id: str, outlet_id: str, agent_id: str, sequence: int) -> Eve
 async def seed_outlets(
     database_url: str, outlets: int, price_type_id: str, per_agent: int
 ) -> list[tuple[str, str, str]]:
-    """Orders' read models as the clients feed fills them (OutletCreated events, 3 outlets per
-    client; RouteAssignmentChanged, `per_agent` outlets on each agent's route) and every client
-    on the price type (SetClientPriceType), loaded by the orders service's bulk load; the
-    (client, outlet, agent) of each outlet."""
+    """Orders' read models as the clients feed fills them (TerritoryChanged of a region and its
+    city; OutletCreated events, 3 outlets per client, each in the city and the channel CHANNEL;
+    RouteAssignmentChanged, `per_agent` outlets on each agent's route) and every client on the
+    price type (SetClientPriceType), loaded by the orders service's bulk load; the (client,
+    outlet, agent) of each outlet."""
     customers: list[tuple[str, str, str]] = []
     client_ids: list[str] = []
     routes: list[tuple[str, str]] = []  # (route, agent)
@@ -269,6 +334,8 @@ async def seed_outlets(
         customers.append((client_ids[-1], new_id(), routes[-1][1]))
 
     def messages() -> Iterator[Message]:
+        yield territory_changed(REGION, "")
+        yield territory_changed(CITY, REGION)
         for client_id, outlet_id, _ in customers:
             yield outlet_created(client_id, outlet_id)
         for i, (_, outlet_id, _) in enumerate(customers):
@@ -282,15 +349,140 @@ async def seed_outlets(
         outlets,
         outlets,
         len(client_ids),
-    )
+    ), counts
     return customers
+
+
+# ------------------------------------------------------------------------------- promotions
+# P3's threshold: an order of 10 lines (prices 10–500 RUB, 1–5 pieces or boxes of 12) comes
+# to ~50,000 RUB on average, and nearly every one to more than this.
+GIFT_MIN_GROSS = "10000"
+BUDGET = "1000000000"  # money or units: never runs out
+P2_SKUS = 50
+
+
+@dataclass(frozen=True)
+class Promotions:
+    """The promotions seeded (`--promotions N`: the first N of P1, P2, P3) and how the orders'
+    lines are drawn for them."""
+
+    labels: dict[str, str] = field(default_factory=dict)  # promotion id → "P1 …"
+    # P2's set (empty without P2: the lines drawn from every SKU, as before --promotions),
+    # and every other SKU; about half the orders get a line or two of the set.
+    p2_set: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()
+
+
+async def seed_promotions(
+    channel: grpc.aio.Channel,
+    n: int,
+    product_ids: list[str],
+    group_id: str,
+    prices: dict[str, Decimal],
+    metadata: benchkit.Metadata,
+) -> Promotions:
+    """The first `n` of P1–P3 through the public PromotionsService, as the caller of
+    `metadata` (docs/contexts/sales-gaps.md 7):
+
+    P1  5 % off the product group of every third SKU, STACKABLE, every order, a money budget;
+    P2  2+1 (for every 2 base units of the set, 1 of its dearest SKU free) on 50 random SKUs
+        (about a third in P1's group), EXCLUSIVE, the outlets' channel, a budget of units;
+    P3  a gift (one unit of the cheapest SKU) once an order's gross reaches GIFT_MIN_GROSS,
+        STACKABLE, the parent of the outlets' territory, a money budget.
+
+    P2 conflicts with P3 on every order touching its set (a gift's set is every product), and
+    with P1 when a line of its set is in P1's group: the combination rule picks the larger
+    value. The dearest free SKU and the cheapest gift make that P2 where its free goods are
+    due, whatever prices the catalog drew (with a random free SKU and gift, the share of P2
+    swung from ~10 % to ~45 % of the orders with the draw).
+    """
+    if n == 0:
+        return Promotions()
+    # Drawn apart from the orders' random numbers; about a third of them in P1's group.
+    p2_set = random.Random(P2_SKUS).sample(product_ids, min(P2_SKUS, len(product_ids) // 2))
+    free = max(p2_set, key=lambda pid: (prices[pid], pid))
+    gift = min(product_ids, key=lambda pid: (prices[pid], pid))
+    today = datetime.now(TZ).date()
+    common: dict[str, Any] = {
+        "valid_from": pb_date(today - timedelta(days=30)),
+        "valid_to": pb_date(today + timedelta(days=30)),
+        "currency_code": "RUB",
+    }
+    money_budget = pb.PromotionBudget(kind=pb.PROMOTION_BUDGET_KIND_MONEY, total=BUDGET)
+    records = [
+        pb.Promotion(
+            external_id="BENCH-P1",
+            name="P1 −5 % на группу",
+            group_ids=[group_id],
+            percent_off=pb.PercentOff(percent="5"),
+            combinability=pb.PROMOTION_COMBINABILITY_STACKABLE,
+            budget=money_budget,
+            **common,
+        ),
+        pb.Promotion(
+            external_id="BENCH-P2",
+            name="P2 2+1",
+            product_ids=p2_set,
+            free_goods=pb.FreeGoods(
+                buy_quantity="2", free_product_id=free, free_quantity="1", repeat=True
+            ),
+            targeting=pb.PromotionTargeting(outlet_channels=[CHANNEL]),
+            combinability=pb.PROMOTION_COMBINABILITY_EXCLUSIVE,
+            budget=pb.PromotionBudget(kind=pb.PROMOTION_BUDGET_KIND_UNITS, total=BUDGET),
+            **common,
+        ),
+        pb.Promotion(
+            external_id="BENCH-P3",
+            name="P3 подарок",
+            gift=pb.Gift(min_gross=GIFT_MIN_GROSS, gift_product_id=gift, gift_quantity="1"),
+            targeting=pb.PromotionTargeting(territory_ids=[REGION]),
+            combinability=pb.PROMOTION_COMBINABILITY_STACKABLE,
+            budget=money_budget,
+            **common,
+        ),
+    ][:n]
+    reply = await ps_grpc.PromotionsServiceStub(channel).UpsertPromotions(
+        ps.UpsertPromotionsRequest(request_id=new_id(), promotions=records),
+        timeout=60,
+        metadata=metadata,
+    )
+    for r in reply.results:
+        assert not r.error and r.outcome == cs.UPSERT_OUTCOME_CREATED, r
+    groups = sum(1 for i in range(len(product_ids)) if i % 3 == 0)
+    described = [
+        f"P1 5 % off a group of {groups} SKUs, STACKABLE, every order, money budget",
+        f"P2 2+1 on {len(p2_set)} SKUs (free: one at {prices[free]:.2f} RUB), EXCLUSIVE, channel "
+        f"{CHANNEL!r}, units budget",
+        f"P3 gift (one at {prices[gift]:.2f} RUB) over {GIFT_MIN_GROSS} RUB gross, STACKABLE, the "
+        "outlets' parent territory, money budget",
+    ]
+    wanted = set(p2_set) if n >= 2 else set()
+    return Promotions(
+        labels={r.id: described[i] for i, r in enumerate(reply.results)},
+        p2_set=tuple(p2_set) if wanted else (),
+        others=tuple(pid for pid in product_ids if pid not in wanted) if wanted else (),
+    )
 
 
 Metadata = benchkit.Metadata
 
 
+def order_lines(product_ids: list[str], promotions: Promotions) -> list[str]:
+    """The products of an order's 10 lines (distinct): random SKUs; with P2, half the orders
+    get one or two of its set and the others none."""
+    if not promotions.p2_set:
+        return random.sample(product_ids, LINES)
+    if random.random() < 0.5:
+        k = random.randint(1, 2)
+        return random.sample(promotions.p2_set, k) + random.sample(promotions.others, LINES - k)
+    return random.sample(promotions.others, LINES)
+
+
 def order_request(
-    product_ids: list[str], customers: list[tuple[str, str, str]], tokens: dict[str, Metadata]
+    product_ids: list[str],
+    customers: list[tuple[str, str, str]],
+    tokens: dict[str, Metadata],
+    promotions: Promotions,
 ) -> tuple[os_.SubmitOrderRequest, Metadata]:
     """An order of 10 lines at a random outlet, and the token of the agent whose it is."""
     client_id, outlet_id, agent = random.choice(customers)
@@ -307,7 +499,7 @@ def order_request(
                 unit=random.choice(["pcs", "box"]),
                 quantity=str(random.randint(1, 5)),
             )
-            for pid in random.sample(product_ids, LINES)
+            for pid in order_lines(product_ids, promotions)
         ],
     )
     return request, tokens[agent]
@@ -387,6 +579,10 @@ class Load:
     customers: list[tuple[str, str, str]]  # (client, outlet, its agent)
     tokens: dict[str, Metadata]  # each agent's call metadata (its token)
     seed: int
+    promotions: Promotions = field(default_factory=Promotions)
+
+    def request(self) -> tuple[os_.SubmitOrderRequest, Metadata]:
+        return order_request(self.product_ids, self.customers, self.tokens, self.promotions)
 
 
 @dataclass
@@ -424,19 +620,96 @@ class Level:
         return statistics.median(self.empty_tps)
 
 
+@dataclass
+class Tally:
+    """What SubmitOrder's replies say: orders answered, held, and the promotions they got."""
+
+    orders: int = 0
+    # On CREDIT_HOLD: every order of the bench is within its client's limit, so a held one is
+    # a credit check that fell back (settlements too slow for
+    # ORDERS_CREDIT_CHECK_TIMEOUT_SECONDS, fallback `block`).
+    held: int = 0
+    promoted: int = 0  # orders with at least one promotion APPLIED
+    touching: int = 0  # orders with a line of P2's set
+    free_lines: int = 0  # lines free of charge (P2's free goods, P3's gift)
+    # (promotion id, AppliedPromotionStatus name) → orders
+    statuses: collections.Counter[tuple[str, str]] = field(default_factory=collections.Counter)
+
+    def add(self, other: Tally) -> None:
+        self.orders += other.orders
+        self.held += other.held
+        self.promoted += other.promoted
+        self.touching += other.touching
+        self.free_lines += other.free_lines
+        self.statuses.update(other.statuses)
+
+
+def tally(replies: list[bytes], promotions: Promotions) -> Tally:
+    """The replies decoded and counted (after the measured calls)."""
+    counted = Tally()
+    p2_set = set(promotions.p2_set)
+    hold, applied = pb.ORDER_STATUS_CREDIT_HOLD, pb.APPLIED_PROMOTION_STATUS_APPLIED
+    for r in replies:
+        order = os_.SubmitOrderResponse.FromString(r).order
+        counted.orders += 1
+        counted.held += order.status == hold
+        counted.promoted += any(a.status == applied for a in order.promotions)
+        counted.touching += any(ln.product_id in p2_set for ln in order.lines)
+        counted.free_lines += sum(ln.free_of_charge for ln in order.lines)
+        for a in order.promotions:
+            status = pb.AppliedPromotionStatus.Name(a.status)
+            counted.statuses[
+                (a.promotion_id, status.removeprefix("APPLIED_PROMOTION_STATUS_"))
+            ] += 1
+    return counted
+
+
+def promotion_lines(t: Tally, promotions: Promotions) -> list[str]:
+    """Each promotion's share of the orders that got it (APPLIED), and the other judgements."""
+    if not t.orders:
+        return ["  no SubmitOrder reply counted"]
+
+    def share(k: int) -> str:
+        return f"{k / t.orders * 100:5.1f} %"
+
+    lines = []
+    for pid, label in promotions.labels.items():
+        others = ", ".join(
+            f"{status} {share(k)}"
+            for (p, status), k in sorted(t.statuses.items())
+            if p == pid and status != "APPLIED"
+        )
+        lines.append(
+            f"  {share(t.statuses[(pid, 'APPLIED')])} applied  {label}"
+            + (f" (also: {others})" if others else "")
+        )
+    unknown = {p for p, _ in t.statuses} - set(promotions.labels)
+    if unknown:
+        lines.append(f"  promotions not seeded by the bench in the replies: {sorted(unknown)}")
+    p2 = f"; with a line of P2's set {share(t.touching)}" if promotions.p2_set else ""
+    lines.append(
+        f"  orders with any promotion applied {share(t.promoted)}{p2}; free lines "
+        f"{t.free_lines / t.orders:.2f} per order"
+    )
+    return lines
+
+
+def check_promotions(t: Tally, promotions: Promotions, where: str) -> str | None:
+    """Why the replies prove nothing (promotions seeded, none applied), or None."""
+    if promotions.labels and t.orders and not t.promoted:
+        return (
+            f"FAILED: {len(promotions.labels)} promotion(s) seeded, but none of the {t.orders} "
+            f"orders {where} got any (no `order.promotions` with status APPLIED): the service "
+            "does not apply them, or the bench seeds them wrong"
+        )
+    return None
+
+
 # ("closed", total, concurrency) or ("open", rate, seconds)
 Job = tuple[str, float, float]
-# throughput (closed loop), latencies, errors (open loop), orders answered CREDIT_HOLD, and
+# throughput (closed loop), latencies, errors (open loop), what SubmitOrder's replies said, and
 # the errors' status codes
-Outcome = tuple[float | None, list[float], int, int, dict[str, int]]
-
-
-def held(replies: list[bytes]) -> int:
-    """SubmitOrder replies whose order is on CREDIT_HOLD: every order of the bench is within
-    its client's limit, so a held one is a credit check that fell back (settlements too slow
-    for ORDERS_CREDIT_CHECK_TIMEOUT_SECONDS, fallback `block`)."""
-    hold = pb.ORDER_STATUS_CREDIT_HOLD
-    return sum(os_.SubmitOrderResponse.FromString(r).order.status == hold for r in replies)
+Outcome = tuple[float | None, list[float], int, Tally, dict[str, int]]
 
 
 def submit_batches() -> tuple[float, float]:
@@ -471,7 +744,7 @@ async def run_job(
         replies: list[bytes] = []
 
         async def one() -> None:
-            request, metadata = order_request(load.product_ids, load.customers, load.tokens)
+            request, metadata = load.request()
             replies.append(await call(request, timeout=30, metadata=metadata))
 
         if own:  # a new process and channel: connect and warm up outside the measurement
@@ -487,7 +760,8 @@ async def run_job(
             tp, lat = await closed_loop(one, int(a), int(b))
         else:
             lat, errors = await open_loop(one, a, b)
-        return tp, lat, errors, held(replies) if load.method == SUBMIT else 0, dict(ERROR_CODES)
+        replied = tally(replies, load.promotions) if load.method == SUBMIT else Tally()
+        return tp, lat, errors, replied, dict(ERROR_CODES)
     finally:
         if own:
             await ch.close()
@@ -684,7 +958,7 @@ async def profile(
     recorder: Recorder,
     load: Load,
     channel: grpc.aio.Channel,
-) -> None:
+) -> int:
     job: Job = ("closed", args.profile_orders, args.profile_concurrency)
     await asyncio.sleep(1.0)  # let the relays publish what seeding and warm-up wrote
     marks: list[tuple[resource.struct_rusage, float, float]] = []
@@ -766,6 +1040,7 @@ async def profile(
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats(args.profile_sort).print_stats(args.profile_top)
     print(f"\nby function, {args.profile_sort}:\n{out.getvalue()}")
+    return report_promotions(load.promotions, outcome[3], "measured run")
 
 
 def package_of(filename: str, name: str) -> str:
@@ -831,21 +1106,38 @@ async def main_async(args: argparse.Namespace) -> int:
                 ):
                     # Seeding as an administrator; each order carries its agent's token.
                     t0 = time.perf_counter()
-                    product_ids, price_type_id = await seed_catalog(
+                    product_ids, price_type_id, group_id, prices = await seed_catalog(
                         ch, args.skus, auth.metadata_for(ADMIN)
                     )
                     t1 = time.perf_counter()
                     customers = await seed_outlets(
                         o_url, args.outlets, price_type_id, args.outlets_per_agent
                     )
+                    t2 = time.perf_counter()
+                    promotions = await seed_promotions(
+                        ch,
+                        args.promotions,
+                        product_ids,
+                        group_id,
+                        prices,
+                        auth.metadata_for(ADMIN),
+                    )
                     tokens = {
                         a: auth.metadata(a, [AGENT]) for a in sorted({a for _, _, a in customers})
                     }
                     print(
                         f"seeded {len(product_ids)} SKUs in {t1 - t0:.1f} s (CatalogService) and "
-                        f"{len(customers)} outlets in {time.perf_counter() - t1:.1f} s (bulk load) "
+                        f"{len(customers)} outlets in {t2 - t1:.1f} s (bulk load) "
                         f"({'PostgreSQL' if args.postgres else 'SQLite'})"
                     )
+                    if promotions.labels:
+                        print(
+                            f"seeded {len(promotions.labels)} promotion(s) in "
+                            f"{time.perf_counter() - t2:.1f} s (PromotionsService), every "
+                            "outlet eligible for each:"
+                        )
+                        for label in promotions.labels.values():
+                            print(f"  {label}")
                     statistics_line = await stack.enter_async_context(
                         benchkit.statistics_kept([s_url, o_url], args.analyze_every)
                     )
@@ -856,16 +1148,26 @@ async def main_async(args: argparse.Namespace) -> int:
                         request_serializer=lambda m: m.SerializeToString(),
                         response_deserializer=lambda b: b,
                     )
-                    request, metadata = order_request(product_ids, customers, tokens)
+                    request, metadata = order_request(product_ids, customers, tokens, promotions)
                     sample = await submit(request, metadata=metadata)
                     reply = os_.SubmitOrderResponse.FromString(sample)
                     assert (
                         reply.order.status == pb.ORDER_STATUS_SUBMITTED
-                        and len(reply.order.lines) == LINES
+                        and sum(not ln.free_of_charge for ln in reply.order.lines) == LINES
                     ), reply
+                    warm = [sample]
                     for _ in range(args.warmup):
-                        request, metadata = order_request(product_ids, customers, tokens)
-                        await submit(request, metadata=metadata)
+                        request, metadata = order_request(
+                            product_ids, customers, tokens, promotions
+                        )
+                        warm.append(await submit(request, metadata=metadata))
+                    # Promotions seeded and none given: fail before the runs, not after.
+                    failed = check_promotions(
+                        tally(warm, promotions), promotions, "of the sample and warm-up"
+                    )
+                    if failed:
+                        print(failed)
+                        return 1
                     real = Load(
                         f"127.0.0.1:{o_process.grpc_port}",
                         SUBMIT,
@@ -873,10 +1175,10 @@ async def main_async(args: argparse.Namespace) -> int:
                         customers,
                         tokens,
                         args.seed + 1,
+                        promotions,
                     )
                     if args.profile:
-                        await profile(args, recorder, real, ch)
-                        return 0
+                        return await profile(args, recorder, real, ch)
 
                     async with (
                         benchkit.empty_server({EMPTY_NAME: sample}) as empty_target,
@@ -889,8 +1191,10 @@ async def main_async(args: argparse.Namespace) -> int:
                             customers,
                             tokens,
                             args.seed + 2,
+                            promotions,
                         )
                         child = args.client_process
+                        replied = Tally()  # every measured SubmitOrder's reply
                         levels: list[Level] = []
                         for concurrency in args.concurrency:
                             closed: Job = ("closed", args.orders, concurrency)
@@ -899,20 +1203,23 @@ async def main_async(args: argparse.Namespace) -> int:
                             # Rounds alternate the two loops, so that both see the same
                             # moments of a noisy machine; each throughput is their median.
                             for _ in range(args.rounds):
-                                real_tp, real_lat, _, real_held, _ = await generate(
+                                real_tp, real_lat, _, real_tally, _ = await generate(
                                     real, closed, in_child=child, channel=ch
                                 )
+                                replied.add(real_tally)
                                 empty_tp, empty_lat, _, _, _ = await generate(
                                     empty, closed, in_child=child, channel=ech
                                 )
                                 assert real_tp is not None and empty_tp is not None
-                                level.add(real_tp, real_lat, real_held, empty_tp, empty_lat)
+                                level.add(real_tp, real_lat, real_tally.held, empty_tp, empty_lat)
                             level.batches = batch_delta(before)
                             levels.append(level)
                         before = submit_batches()
-                        _, open_lat, errors, open_held, codes = await generate(
+                        _, open_lat, errors, open_tally, codes = await generate(
                             real, ("open", args.rate, args.seconds), in_child=child, channel=ch
                         )
+                        replied.add(open_tally)
+                        open_held = open_tally.held
                         open_batches = batch_delta(before)
 
     p99_open = pct(open_lat, 99) * 1000
@@ -925,8 +1232,8 @@ async def main_async(args: argparse.Namespace) -> int:
         if on
     )
     print(
-        f"\nSubmitOrder, {LINES} lines, credit check + outbox; {args.orders} orders per closed "
-        f"loop{'; ' + layout if layout else ''}:"
+        f"\nSubmitOrder, {LINES} lines, credit check + outbox, {args.promotions} promotion(s) "
+        f"per outlet; {args.orders} orders per closed loop{'; ' + layout if layout else ''}:"
     )
     per_order = 1 if args.settlements_process else VERIFICATIONS_PER_ORDER
     for level in levels:
@@ -983,6 +1290,30 @@ async def main_async(args: argparse.Namespace) -> int:
             "  held: orders put on CREDIT_HOLD because the credit check missed its deadline "
             "and fell back to `block` (settlements could not keep up)"
         )
+    return report_promotions(promotions, replied, "closed and open loops")
+
+
+def report_promotions(promotions: Promotions, replied: Tally, where: str) -> int:
+    """The promotions' shares of the measured orders; 1 if seeded and never applied."""
+    if not promotions.labels:
+        return 0
+    print(
+        f"\npromotions: share of the {replied.orders} orders answered in the {where} that got "
+        "each (`order.promotions`, status APPLIED):"
+    )
+    for line in promotion_lines(replied, promotions):
+        print(line)
+    never = [
+        label.split(" ", 1)[0]
+        for pid, label in promotions.labels.items()
+        if not replied.statuses[(pid, "APPLIED")]
+    ]
+    if never:
+        print(f"  WARNING: never applied: {', '.join(never)}")
+    failed = check_promotions(replied, promotions, f"in the {where}")
+    if failed:
+        print(failed)
+        return 1
     return 0
 
 
@@ -997,6 +1328,19 @@ def main() -> int:
         "--outlets-per-agent", type=int, default=300, help="outlets on each agent's route"
     )
     parser.add_argument("--skus", type=int, default=3_000)
+    parser.add_argument(
+        "--promotions",
+        type=int,
+        default=0,
+        choices=range(4),
+        metavar="N",
+        help="seed the first N of three promotions every outlet is eligible for (0-3; "
+        "docs/contexts/sales-gaps.md 7): P1 5 %% off a group of a third of the SKUs, "
+        "stackable; P2 2+1 on 50 SKUs, exclusive, the outlets' channel (about half the orders "
+        "get a line of its set); P3 a gift over an order's gross, stackable, the parent of the "
+        "outlets' territory; each with a budget that never runs out (default 0: none, the "
+        "figures comparable with earlier ones)",
+    )
     parser.add_argument("--orders", type=int, default=2_000)
     parser.add_argument(
         "--concurrency",
