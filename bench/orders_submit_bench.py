@@ -111,7 +111,7 @@ from zoneinfo import ZoneInfo
 import grpc
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import benchkit
@@ -129,6 +129,7 @@ from fieldline_kit.logging import configure_logging
 from fieldline_kit.migrations import upgrade_async
 from fieldline_kit.roles import AGENT
 from fieldline_kit.testing.auth import ADMIN
+from fieldline_orders.adapters import orm
 from fieldline_orders.entrypoints.bulk_load import bulk_load
 from fieldline_orders.entrypoints.main import MIGRATIONS as ORDERS_MIGRATIONS
 from fieldline_orders.entrypoints.main import SPEC as ORDERS
@@ -1221,6 +1222,8 @@ async def main_async(args: argparse.Namespace) -> int:
                         replied.add(open_tally)
                         open_held = open_tally.held
                         open_batches = batch_delta(before)
+                        # Every budget after the runs: consumed = Σ its ledger ≤ its total.
+                        budgets = await budget_ledgers(o_app) if promotions.labels else []
 
     p99_open = pct(open_lat, 99) * 1000
     layout = ", ".join(
@@ -1290,7 +1293,35 @@ async def main_async(args: argparse.Namespace) -> int:
             "  held: orders put on CREDIT_HOLD because the credit check missed its deadline "
             "and fell back to `block` (settlements could not keep up)"
         )
+    broken = False
+    for promotion_id, total, consumed, summed in budgets:
+        ok = consumed == summed and consumed <= total
+        broken |= not ok
+        print(
+            f"  budget of {promotions.labels.get(promotion_id, promotion_id)}: consumed "
+            f"{consumed} of {total}, its ledger's sum {summed}: "
+            + ("consistent" if ok else "BROKEN (consumed must equal the sum, within the total)")
+        )
+    if broken:
+        return 1
     return report_promotions(promotions, replied, "closed and open loops")
+
+
+async def budget_ledgers(app: Any) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+    """(promotion id, total, consumed, Σ its ledger's deltas) of every budget orders keeps."""
+    b, e = orm.promotion_budgets, orm.promotion_budget_entries
+    summed = (
+        select(func.coalesce(func.sum(e.c.delta), 0))
+        .where(e.c.promotion_id == b.c.promotion_id)
+        .scalar_subquery()
+    )
+    async with app.sessions() as session:
+        rows = await session.execute(
+            select(b.c.promotion_id, b.c.total, b.c.consumed, summed.label("summed"))
+        )
+        return [
+            (r.promotion_id, Decimal(r.total), Decimal(r.consumed), Decimal(r.summed)) for r in rows
+        ]
 
 
 def report_promotions(promotions: Promotions, replied: Tally, where: str) -> int:

@@ -177,11 +177,37 @@ class Pricing:
 
 
 def price_with(
-    lines: Sequence[PricedLine], chosen: Sequence[Promotion], how: Pricing
+    lines: Sequence[PricedLine],
+    chosen: Sequence[Promotion],
+    how: Pricing,
+    touch: Mapping[str, frozenset[int]] | None = None,
 ) -> tuple[PromotionOutcome, dict[str, Decimal], dict[str, Decimal]]:
     """The lines priced with `chosen` (assumed compatible), the free lines, and each
-    promotion's money benefit and free units."""
-    parents, free_price, vat_included = how.parents, how.free_price, how.vat_included
+    promotion's money benefit and free units (`touch`: the lines each touches, if known)."""
+    work, free, benefit, units = _apply(lines, chosen, how, touch, explain=True)
+    promoted = []
+    for w in work:
+        discounted = round_money(w.x) + w.bundled
+        original = w.base.amounts.discounted
+        amounts = amounts_of(
+            w.base.amounts.list_amount, discounted, w.base.product.vat_rate, how.vat_included
+        )
+        promoted.append(PromotedLine(amounts, original - discounted, tuple(w.steps)))
+    outcome = PromotionOutcome(tuple(promoted), tuple(free))
+    return outcome, benefit, units
+
+
+def _apply(
+    lines: Sequence[PricedLine],
+    chosen: Sequence[Promotion],
+    how: Pricing,
+    touch: Mapping[str, frozenset[int]] | None,
+    *,
+    explain: bool = False,
+) -> tuple[list[_Line], list[FreeLine], dict[str, Decimal], dict[str, Decimal]]:
+    """The arithmetic of `price_with` without the lines' final amounts (what the choice
+    compares: each promotion's benefit and free units); `explain`: with each line's steps."""
+    parents, free_price = how.parents, how.free_price
     work = [_Line(ln, _x0(ln, ln.base_quantity)) for ln in lines]
     benefit: dict[str, Decimal] = {p.id: ZERO for p in chosen}
     units: dict[str, Decimal] = {p.id: ZERO for p in chosen}
@@ -191,38 +217,33 @@ def price_with(
     # Percent-off promotions first, then amount-off ones (each kind by priority, then id).
     for kind in (PercentOff, AmountOff):
         for p in _order(c for c in chosen if isinstance(c.mechanic, kind)):
-            for i in touched(p, lines, parents):
-                benefit[p.id] += _step(p, work[i])
+            indexes = touch[p.id] if touch is not None else touched(p, lines, parents)
+            for i in sorted(indexes):
+                benefit[p.id] += _step(p, work[i], explain)
     for p in _order(c for c in chosen if isinstance(c.mechanic, FreeGoods | Gift)):
-        given = _free(p, lines, parents, free_price)
+        indexes = touch[p.id] if touch is not None else touched(p, lines, parents)
+        given = _free(p, [lines[i] for i in sorted(indexes)], free_price)
         if given is not None:
             free.append(given)
             benefit[p.id] += given.value
             units[p.id] += given.base_quantity
-    promoted = []
-    for w in work:
-        discounted = round_money(w.x) + w.bundled
-        original = w.base.amounts.discounted
-        amounts = amounts_of(
-            w.base.amounts.list_amount, discounted, w.base.product.vat_rate, vat_included
-        )
-        promoted.append(PromotedLine(amounts, original - discounted, tuple(w.steps)))
-    outcome = PromotionOutcome(tuple(promoted), tuple(free))
-    return outcome, benefit, units
+    return work, free, benefit, units
 
 
-def _step(p: Promotion, w: _Line) -> Decimal:
+def _step(p: Promotion, w: _Line, explain: bool) -> Decimal:
     before = w.x
     q = w.base.base_quantity - w.bundled_quantity
     if isinstance(p.mechanic, PercentOff):
         w.x = before * (1 - p.mechanic.percent / HUNDRED)
-        how = f"{fmt(p.mechanic.percent)}% off"
     else:
         assert isinstance(p.mechanic, AmountOff)
         w.x = max(ZERO, before - p.mechanic.amount * q)
-        how = f"{fmt(p.mechanic.amount)} off × {fmt(q)}"
     gained = round_money(before) - round_money(w.x)
-    if gained:
+    if gained and explain:  # the formulas only for the lines kept (the choice compares sums)
+        if isinstance(p.mechanic, PercentOff):
+            how = f"{fmt(p.mechanic.percent)}% off"
+        else:
+            how = f"{fmt(p.mechanic.amount)} off × {fmt(q)}"
         formula = f"{p.name}: {how}: {round_money(before)} → {round_money(w.x)}, −{gained}"
         w.steps.append(LinePromotion(p.id, gained, formula))
     return gained
@@ -274,10 +295,8 @@ def _bundle(p: Promotion, work: list[_Line]) -> Decimal:
     return cost_before - k * m.price
 
 
-def _free(
-    p: Promotion, lines: Sequence[PricedLine], parents: Mapping[str, str], price: FreePricer
-) -> FreeLine | None:
-    counted = [ln for ln in lines if in_set(p, ln, parents)]
+def _free(p: Promotion, counted: Sequence[PricedLine], price: FreePricer) -> FreeLine | None:
+    """What free goods or a gift give, from the lines of its set (`counted`)."""
     m = p.mechanic
     if isinstance(m, FreeGoods):
         bought = sum((ln.base_quantity for ln in counted), ZERO)
@@ -317,20 +336,28 @@ def choose(
     """The lines priced with the best allowed combination of the eligible `candidates`
     (`left`: what each limited budget has left, as read; absent: its whole total)."""
     left = left or {}
-    lone: dict[str, Decimal] = {}
-    for p in candidates:
-        _, b, _u = price_with(lines, [p], how)
-        lone[p.id] = b[p.id]
+    touch = {p.id: touched(p, lines, how.parents) for p in candidates}
+    # Each set of promotions is priced once (the lone ones, the subsets compared, the winner).
+    values: dict[frozenset[str], tuple[dict[str, Decimal], dict[str, Decimal]]] = {}
+
+    def value(members: Sequence[Promotion]) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+        key = frozenset(p.id for p in members)
+        found = values.get(key)
+        if found is None:
+            _, _, benefit, units = _apply(lines, members, how, touch)
+            found = values[key] = (benefit, units)
+        return found
+
+    lone = {p.id: value([p])[0][p.id] for p in candidates}
     live = [p for p in candidates if lone[p.id] > 0]
     refused: list[Refused] = []
     chosen: list[Promotion] = []
-    touch = {p.id: touched(p, lines, how.parents) for p in live}
     for part in _parts(live, touch):
         pool = list(part)
         best: list[Promotion] = []
         while pool:
-            best = _best(lines, pool, touch, lone, how)
-            _, benefit, units = price_with(lines, best, how)
+            best = _best(pool, touch, lone, value)
+            benefit, units = value(best)
             over = [
                 p
                 for p in best
@@ -356,7 +383,7 @@ def choose(
         refused += [
             Refused(p.id, NOT_CHOSEN, _why_not(p, best, touch)) for p in pool if p.id not in picked
         ]
-    outcome, benefit, units = price_with(lines, chosen, how)
+    outcome, benefit, units = price_with(lines, chosen, how, touch)
     applied = tuple(
         Applied(p.id, benefit[p.id], units[p.id], _explain(p, benefit[p.id], units[p.id]))
         for p in _order(chosen)
@@ -390,11 +417,10 @@ def _parts(live: Sequence[Promotion], touch: Mapping[str, frozenset[int]]) -> li
 
 
 def _best(
-    lines: Sequence[PricedLine],
     pool: Sequence[Promotion],
     touch: Mapping[str, frozenset[int]],
     lone: Mapping[str, Decimal],
-    how: Pricing,
+    value: Callable[[Sequence[Promotion]], tuple[dict[str, Decimal], dict[str, Decimal]]],
 ) -> list[Promotion]:
     exclusives = sorted(
         (p for p in pool if p.combinability is Combinability.EXCLUSIVE),
@@ -410,11 +436,10 @@ def _best(
             members = list(group) + [
                 s for s in stackables if not any(_conflict(e, s, touch) for e in group)
             ]
-            _, benefit, _units = price_with(lines, members, how)
-            value = sum(benefit.values(), ZERO)
+            total = sum(value(members)[0].values(), ZERO)
             ids = tuple(sorted(p.id for p in members))
             # Larger value, then larger Σ priority, then the smaller id list.
-            key = (value, sum(p.priority for p in members), ids)
+            key = (total, sum(p.priority for p in members), ids)
             if best_key is None or _better(key, best_key):
                 best, best_key = members, key
     return best
