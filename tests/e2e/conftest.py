@@ -19,6 +19,9 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
             "DRAIN_DELAY_SECONDS": "1.0",
             "SHUTDOWN_GRACE_SECONDS": "10",
             "OUTBOX_POLL_SECONDS": "0.2",
+            # The gateway's claims of a replica killed mid-batch go stale sooner than in
+            # production (a minute), so the test of it does not wait a minute for one.
+            "UPLOAD_CLAIM_STALE_SECONDS": "10",
         },
     )
     local.start()

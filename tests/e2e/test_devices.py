@@ -956,7 +956,8 @@ async def test_the_gateway_killed_mid_batch_answers_the_batch_whole_when_sent_ag
     await asyncio.to_thread(system.wait_ready, gateway)
 
     # The same documents again until every one has its final answer. A document the killed
-    # process held when it died is `busy` until its claim goes stale (a minute); its visit's
+    # process held when it died is `busy` until its claim goes stale (10 s here, the
+    # system's GATEWAY_UPLOAD_CLAIM_STALE_SECONDS; a minute by default); its visit's
     # later documents wait for it (prerequisite-deferred); the gateway handles one document
     # at a time, so at most one is busy.
     rounds: list[list[dict[str, Any]]] = []

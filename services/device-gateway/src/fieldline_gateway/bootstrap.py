@@ -131,6 +131,7 @@ class App(ServiceApp[GatewaySettings, UnitOfWork]):
                 batch_seconds=settings.batch_seconds,
                 max_clock_skew=timedelta(minutes=settings.max_clock_skew_minutes),
                 max_documents=settings.upload_max_documents,
+                claim_stale=timedelta(seconds=settings.upload_claim_stale_seconds),
             ),
             clock=lambda: self.clock(),
         )

@@ -35,6 +35,11 @@ class GatewaySettings(HttpServiceSettings):
         "time budget of one upload batch; documents left when it is spent are deferred",
         default=30.0,
     )
+    upload_claim_stale_seconds: float = setting(
+        "how old a document's claim must be to be taken as its holder's that died (a replica "
+        "killed mid-batch); until then a retry of the document is deferred `busy`",
+        default=60.0,
+    )
     timezone: str = setting("the company's time zone: its business day", default="Europe/Moscow")
     data_dir: str = setting(
         "directory of the gateway's local files (photos on local disk)", default="./data/gateway"
@@ -184,6 +189,7 @@ def validate(settings: GatewaySettings) -> None:
     bounds = {
         "rpc_timeout_seconds": (0.1, 120),
         "batch_seconds": (1, 600),
+        "upload_claim_stale_seconds": (5, 3600),
         "photo_max_mb": (1, 100),
         "sync_connections": (1, 200),
         "sync_wait_seconds": (0, 60),

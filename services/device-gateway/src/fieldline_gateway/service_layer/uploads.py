@@ -80,7 +80,8 @@ class UploadPolicy:
     max_clock_skew: timedelta = timedelta(minutes=60)
     # GATEWAY_UPLOAD_MAX_DOCUMENTS: more is `batch-too-large`.
     max_documents: int = 200
-    # A claim older than this is its dead holder's: taken over.
+    # GATEWAY_UPLOAD_CLAIM_STALE_SECONDS: a claim older than this is its dead holder's: taken
+    # over (a document takes milliseconds; a minute by default leaves a live holder be).
     claim_stale: timedelta = timedelta(seconds=60)
 
 
