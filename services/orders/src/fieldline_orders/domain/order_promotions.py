@@ -192,10 +192,6 @@ class Promoted:
     judged: tuple[AppliedPromotion, ...]
     expected: tuple[ExpectedPromotion, ...] = ()
 
-    @property
-    def mismatched(self) -> tuple[AppliedPromotion, ...]:
-        return tuple(a for a in self.judged if a.match is not PromotionMatch.MATCH)
-
 
 _VERDICT_STATUS = {
     Verdict.NOT_ELIGIBLE: PromotionStatus.NOT_ELIGIBLE,
