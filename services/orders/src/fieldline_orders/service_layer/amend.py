@@ -201,7 +201,7 @@ async def prepare_amendment(
         # Judged again as the order arrives now (a promotion that ended or ran out since the
         # first revision is not given again); what this revision holds of a budget is given
         # back if the amendment is written.
-        own = held(await uow.budgets.of_order(order.id))
+        own = held(await uow.budgets.of_order(order.id)) if in_force else {}
         shape = OrderShape(
             order.outlet_id,
             order.client_id,

@@ -83,7 +83,10 @@ async def promote_one(
     held: Mapping[str, Decimal] | None = None,
 ) -> PromotedOrder | None:
     """One order's lines with the promotions it gets now, the budgets as they stand (`held`:
-    what the order holds already, given back if it is written: an amendment's)."""
+    what the order holds already, given back if it is written: an amendment's); None, with
+    nothing read, when none is in force and none expected."""
+    if not in_force and not expected:
+        return None
     facts = OrderFacts(
         await outlet_facts(uow, order.outlet_id, order.client_id),
         order.kind,

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeAlias
 
@@ -100,7 +100,7 @@ from fieldline_orders.domain.promotions import OrderFacts, OutletFacts
 from fieldline_orders.domain.values import ZERO, is_canonical_id, require_id
 from fieldline_orders.service_layer.distributors import check_distributor
 from fieldline_orders.service_layer.orders import check_owner, override_reason
-from fieldline_orders.service_layer.promoting import record_entries
+from fieldline_orders.service_layer.promoting import PromotionTerms, record_entries
 
 # What a call gets: its response's wire bytes (stored, or made by `respond`), or why not.
 Outcome: TypeAlias = bytes | DomainError
@@ -251,7 +251,9 @@ class SubmitOrders:
             except DomainError as exc:
                 invalid[i] = exc
         headers = [h for h, _ in fresh.values()]
-        since = today - timedelta(days=self._grace_days)
+        # Orders arrive now: the promotions that ended before `since` are ENDED for them.
+        terms = PromotionTerms(self._clock(), today, self._grace_days)
+        since = terms.since
         keys = SubmitKeys(
             request_keys=[k for i in todo if (k := calls[i].idempotency.key)],
             order_ids=[order_id for order_id, _ in named.values()],
@@ -364,9 +366,9 @@ class SubmitOrders:
             (*catalog.promotions, *extra),
             catalog.territory_parents,
             catalog.group_parents,
-            self._grace_days,
-            self._clock(),
-            today,
+            terms.grace_days,
+            terms.now,
+            terms.today,
         )
         # What limited budgets have left, to choose with (the write checks again, locked).
         budgets = await self._reader.budgets(
